@@ -1,0 +1,184 @@
+"""The values of the tangle: messages, their payloads, milestones and confirmations.
+
+Values here are immutable and already valid in isolation: the codec builds them
+only from canonical bytes, so holding a :class:`Message` means holding bytes
+whose id, size limits and structure have been checked. Whether the message is
+valid *in context* (network, signature, proof of work, parents, timestamps) is
+the business of :mod:`plaza.ledger.validation`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import ClassVar
+
+__all__ = [
+    "ID_SIZE",
+    "MAX_OUTPUTS",
+    "MAX_PARENTS",
+    "MAX_PAYLOAD_SIZE",
+    "MAX_TAG_SIZE",
+    "PROTOCOL_VERSION",
+    "SIGNATURE_SIZE",
+    "CoSignature",
+    "ConfirmationState",
+    "Conflict",
+    "DataPayload",
+    "Message",
+    "MessageMetadata",
+    "MilestonePayload",
+    "MilestoneRecord",
+    "Output",
+    "Payload",
+    "PayloadKind",
+    "TransferPayload",
+]
+
+PROTOCOL_VERSION = 1
+ID_SIZE = 32
+KEY_SIZE = 32
+SIGNATURE_SIZE = 64
+NONCE_SIZE = 8
+MAX_PARENTS = 8
+MAX_PAYLOAD_SIZE = 32 * 1024
+MAX_TAG_SIZE = 64
+MAX_OUTPUTS = 32
+MAX_AMOUNT = 2**63 - 1
+
+
+class PayloadKind(enum.IntEnum):
+    DATA = 1
+    TRANSFER = 2
+    MILESTONE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DataPayload:
+    """Bytes filed under a tag, the seeds' zero-value transaction with a message."""
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.DATA
+    tag: bytes
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """``amount`` base units credited to the 32-byte ``address``."""
+
+    address: bytes
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPayload:
+    """Value moved from the issuer's address to ``outputs`` (account model)."""
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.TRANSFER
+    outputs: tuple[Output, ...]
+    tag: bytes = b""
+    data: bytes = b""
+
+    @property
+    def total(self) -> int:
+        return sum(output.amount for output in self.outputs)
+
+
+@dataclass(frozen=True, slots=True)
+class CoSignature:
+    """One coordinator key's Ed25519 signature over a milestone's signing bytes."""
+
+    public_key: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MilestonePayload:
+    """A coordinator checkpoint: confirms the not-yet-confirmed past cone of its parents.
+
+    ``inclusion_root`` is the Merkle root of the ids it confirms, in white-flag
+    order; ``state_root`` the ledger state root after applying them. A node that
+    computes anything else refuses the milestone rather than diverge silently.
+    """
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.MILESTONE
+    index: int
+    previous: bytes
+    inclusion_root: bytes
+    state_root: bytes
+    signatures: tuple[CoSignature, ...] = ()
+
+
+Payload = DataPayload | TransferPayload | MilestonePayload
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A decoded, canonically encoded tangle message; ``raw`` is its exact bytes."""
+
+    version: int
+    network_id: int
+    parents: tuple[bytes, ...]
+    issuer: bytes
+    issued_at_ms: int
+    payload: Payload
+    signature: bytes
+    nonce: int
+    id: bytes
+    raw: bytes
+
+    @property
+    def essence(self) -> bytes:
+        """The signed part: everything before the signature and nonce."""
+        return self.raw[: -(SIGNATURE_SIZE + NONCE_SIZE)]
+
+    @property
+    def tag(self) -> bytes:
+        payload = self.payload
+        return b"" if isinstance(payload, MilestonePayload) else payload.tag
+
+
+class Conflict(enum.IntEnum):
+    """Why a confirmed transfer changed nothing. ``NONE`` for every applied message."""
+
+    NONE = 0
+    INSUFFICIENT_FUNDS = 1
+
+
+class ConfirmationState(enum.StrEnum):
+    HELD = "held"  # waiting for a missing parent
+    PENDING = "pending"  # solid, not yet confirmed
+    CONFIRMED = "confirmed"
+    CONFLICTING = "conflicting"  # confirmed, but its transfer was not applied
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMetadata:
+    """What the node knows about a message beyond its bytes."""
+
+    id: bytes
+    solid: bool
+    milestone_index: int | None
+    conflict: Conflict
+
+    @property
+    def state(self) -> ConfirmationState:
+        if not self.solid:
+            return ConfirmationState.HELD
+        if self.milestone_index is None:
+            return ConfirmationState.PENDING
+        if self.conflict is not Conflict.NONE:
+            return ConfirmationState.CONFLICTING
+        return ConfirmationState.CONFIRMED
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneRecord:
+    """A milestone the node has applied, as stored."""
+
+    index: int
+    message_id: bytes
+    timestamp_ms: int
+    inclusion_root: bytes
+    state_root: bytes
+    confirmed_count: int

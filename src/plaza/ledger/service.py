@@ -1,0 +1,370 @@
+"""The tangle: the ledger's use cases over a store, a clock and the network's rules.
+
+:class:`Tangle` admits messages (decode, validate, deduplicate, solidify, store),
+applies milestones in index order, and answers lookups. It holds in memory only
+what the hot path needs: unconfirmed solid messages (for white-flag traversal
+and tip selection), held messages, and balances; everything else is read from
+the store. One lock serialises writers, so the store sees one writer at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from plaza.ledger.admission import AdmissionContext, IngestResult, admit
+from plaza.ledger.codec import decode_message
+from plaza.ledger.confirmation import PendingEntry, white_flag_order
+from plaza.ledger.errors import InvalidMilestone, LedgerError, MessageRejected, NotFound
+from plaza.ledger.events import (
+    EventSink,
+    LedgerEvent,
+    MessageAttached,
+    MessageConfirmed,
+    MilestoneApplied,
+)
+from plaza.ledger.genesis import Genesis
+from plaza.ledger.merkle import EMPTY_ROOT
+from plaza.ledger.model import Conflict, Message, MessageMetadata, MilestonePayload, MilestoneRecord
+from plaza.ledger.ports import Clock, HistoryEntry, Page, ParentInfo, TangleStore
+from plaza.ledger.solidifier import Solidifier
+from plaza.ledger.state import LedgerState, MilestoneOutcome
+from plaza.ledger.tips import TipPool
+from plaza.ledger.validation import MessageValidator, check_parent_times
+
+__all__ = ["GenesisMismatch", "Tangle"]
+
+log = logging.getLogger(__name__)
+
+
+class GenesisMismatch(LedgerError):
+    code = "genesis_mismatch"
+
+    def __init__(self, stored: bytes, expected: bytes) -> None:
+        super().__init__(
+            f"the store was created for genesis {stored.hex()[:16]}…, "
+            f"this node runs genesis {expected.hex()[:16]}…"
+        )
+
+
+class _NullSink:
+    def publish(self, event: LedgerEvent) -> None:
+        pass
+
+
+class Tangle:
+    """One node's view of the tangle and the ledger state it confirms."""
+
+    def __init__(
+        self,
+        *,
+        store: TangleStore,
+        genesis: Genesis,
+        validator: MessageValidator,
+        clock: Clock,
+        tips: TipPool | None = None,
+        held_limit: int = 10_000,
+        events: EventSink | None = None,
+    ) -> None:
+        self._store = store
+        self._genesis = genesis
+        self._validator = validator
+        self._clock = clock
+        self._tips = tips or TipPool()
+        self._events: EventSink = events or _NullSink()
+        self._held = Solidifier(held_limit)
+        self._pending: dict[bytes, PendingEntry] = {}
+        self._waiting_milestones: dict[int, Message] = {}
+        self._lock = threading.RLock()
+        self._invalid_milestones = 0
+        self._latest = self._open_genesis()
+        self._state = LedgerState(store.balances(), genesis.supply, self._latest.index)
+        self._recover_unconfirmed()
+
+    # -- properties ---------------------------------------------------------------------
+
+    @property
+    def genesis(self) -> Genesis:
+        return self._genesis
+
+    @property
+    def validator(self) -> MessageValidator:
+        return self._validator
+
+    @property
+    def latest_milestone(self) -> MilestoneRecord:
+        return self._latest
+
+    def state_root(self) -> bytes:
+        with self._lock:
+            return self._state.root()
+
+    def ledger_state_bytes(self) -> bytes:
+        """The canonical confirmed state: identical on every node at the same milestone."""
+        with self._lock:
+            return self._state.canonical_bytes()
+
+    def balance(self, address: bytes) -> int:
+        with self._lock:
+            return self._state.balance(address)
+
+    def balances(self) -> dict[bytes, int]:
+        with self._lock:
+            return self._state.balances()
+
+    # -- ingest -------------------------------------------------------------------------
+
+    def submit(self, raw: bytes) -> IngestResult:
+        """Admit one message, raising its specific :class:`LedgerError` if refused."""
+        result = self.ingest([raw])[0]
+        if result.error is not None:
+            raise result.error
+        return result
+
+    def ingest(self, raws: Sequence[bytes]) -> list[IngestResult]:
+        """Admit a batch; each message gets its own result, a bad one never spoils the rest.
+
+        A message reported ``stored`` or ``held`` is durable when this returns.
+        """
+        with self._lock:
+            admitted = admit(raws, self._admission_context(), self._clock.now_ms())
+            if admitted.new:
+                self._store.add_messages(admitted.new)
+            for message in admitted.held:
+                self._held.hold(message, admitted.missing[message.id])
+            self._attach_cascade([record.message for record in admitted.new if record.solid])
+            self._apply_waiting_milestones()
+            return admitted.results
+
+    def _admission_context(self) -> AdmissionContext:
+        return AdmissionContext(
+            validator=self._validator,
+            store=self._store,
+            pending=self._pending,
+            held=self._held,
+            genesis_id=self._genesis.id,
+            genesis_time_ms=self._genesis.timestamp_ms,
+        )
+
+    def _attach_cascade(self, solid: list[Message]) -> None:
+        """Attach newly solid messages, then release and check what waited on them."""
+        while solid:
+            released: list[Message] = []
+            for message in solid:
+                self._attach(message)
+                released.extend(self._held.release(message.id))
+            solid = self._check_released(released)
+
+    def _check_released(self, released: list[Message]) -> list[Message]:
+        valid: list[Message] = []
+        invalid: list[bytes] = []
+        infos = self._parent_infos({p for message in released for p in message.parents})
+        for message in released:
+            try:
+                check_parent_times(message, {p: i.issued_at_ms for p, i in infos.items()})
+                valid.append(message)
+            except MessageRejected as error:
+                log.info("dropping held message %s: %s", message.id.hex(), error)
+                invalid.extend(dropped.id for dropped in self._held.drop(message.id))
+                invalid.append(message.id)
+        if invalid:
+            self._store.discard(invalid)
+        if valid:
+            self._store.mark_solid([message.id for message in valid])
+        return valid
+
+    def _parent_infos(self, ids: set[bytes]) -> dict[bytes, ParentInfo]:
+        infos = {i: ParentInfo(e.issued_at_ms, None) for i in ids if (e := self._pending.get(i))}
+        missing = ids - infos.keys() - {self._genesis.id}
+        if missing:
+            infos.update(self._store.parent_info(missing))
+        if self._genesis.id in ids:
+            infos[self._genesis.id] = ParentInfo(self._genesis.timestamp_ms, 0)
+        return infos
+
+    def _attach(self, message: Message, *, announce: bool = True) -> None:
+        root_index = self._root_index(message.parents)
+        entry = PendingEntry.of(message, root_index)
+        self._pending[message.id] = entry
+        self._tips.add(message.id, message.parents, root_index)
+        if isinstance(message.payload, MilestonePayload):
+            self._waiting_milestones[message.payload.index] = message
+        if announce:
+            self._events.publish(MessageAttached(message, entry.addresses))
+
+    def _root_index(self, parents: Sequence[bytes]) -> int:
+        roots: list[int] = []
+        confirmed: list[bytes] = []
+        for parent in parents:
+            entry = self._pending.get(parent)
+            if entry is not None:
+                roots.append(entry.root_index)
+            else:
+                confirmed.append(parent)
+        if confirmed:
+            infos = self._parent_infos(set(confirmed))
+            roots.extend(info.milestone_index or 0 for info in infos.values())
+        return min(roots, default=self._latest.index)
+
+    # -- confirmation -------------------------------------------------------------------
+
+    def select_parents(self, count: int = 4) -> list[bytes]:
+        """Parents for a new message: non-lazy tips, or the latest milestone if none."""
+        with self._lock:
+            return self._tips.select(count, self._latest.index) or [self._latest.message_id]
+
+    def prepare_milestone(self, parents: Sequence[bytes]) -> tuple[MilestoneOutcome, int]:
+        """What a milestone on ``parents`` would confirm, and the earliest time it may carry."""
+        with self._lock:
+            order = white_flag_order(sorted(parents), self._pending)
+            outcome = self._evaluate(self._latest.index + 1, order)
+            infos = self._parent_infos(set(parents))
+            return outcome, max((info.issued_at_ms for info in infos.values()), default=0)
+
+    def _evaluate(self, index: int, order: list[bytes]) -> MilestoneOutcome:
+        transfers = {i: t for i in order if (t := self._pending[i].transfer) is not None}
+        return self._state.evaluate(index, order, transfers)
+
+    def _apply_waiting_milestones(self) -> None:
+        while (message := self._waiting_milestones.pop(self._latest.index + 1, None)) is not None:
+            try:
+                self._apply_milestone(message)
+            except InvalidMilestone as error:
+                self._invalid_milestones += 1
+                log.error("milestone %s not applied: %s", message.id.hex(), error)
+        for index in [i for i in self._waiting_milestones if i <= self._latest.index]:
+            del self._waiting_milestones[index]
+
+    def _apply_milestone(self, message: Message) -> None:
+        payload = message.payload
+        assert isinstance(payload, MilestonePayload)
+        if payload.previous != self._latest.message_id:
+            raise InvalidMilestone(f"previous milestone is not {self._latest.message_id.hex()}")
+        order = white_flag_order(message.parents, self._pending)
+        outcome = self._evaluate(payload.index, order)
+        if outcome.inclusion_root != payload.inclusion_root:
+            raise InvalidMilestone("inclusion root differs from this node's white-flag order")
+        if outcome.state_root != payload.state_root:
+            raise InvalidMilestone("state root differs from this node's ledger state")
+        record = MilestoneRecord(
+            index=payload.index,
+            message_id=message.id,
+            timestamp_ms=message.issued_at_ms,
+            inclusion_root=outcome.inclusion_root,
+            state_root=outcome.state_root,
+            confirmed_count=len(order),
+        )
+        confirmed = (*outcome.confirmed, (message.id, Conflict.NONE))
+        self._store.apply_milestone(record, confirmed, outcome.changed_balances)
+        self._state.commit(outcome)
+        self._latest = record
+        self._finish_confirmation(record, confirmed)
+
+    def _finish_confirmation(
+        self, record: MilestoneRecord, confirmed: Sequence[tuple[bytes, Conflict]]
+    ) -> None:
+        for message_id, conflict in confirmed:
+            entry = self._pending.pop(message_id)
+            event = MessageConfirmed(message_id, record.index, conflict, entry.tag, entry.addresses)
+            self._events.publish(event)
+        self._tips.confirm((message_id for message_id, _ in confirmed), record.index)
+        self._tips.prune(record.index)
+        self._events.publish(MilestoneApplied(record))
+
+    # -- startup --------------------------------------------------------------------------
+
+    def _open_genesis(self) -> MilestoneRecord:
+        first = self._store.milestone(0)
+        if first is None:
+            allocations = dict(self._genesis.allocations)
+            state = LedgerState(allocations, self._genesis.supply, 0)
+            record = MilestoneRecord(
+                0, self._genesis.id, self._genesis.timestamp_ms, EMPTY_ROOT, state.root(), 0
+            )
+            self._store.apply_milestone(record, (), allocations)
+            return record
+        if first.message_id != self._genesis.id:
+            raise GenesisMismatch(first.message_id, self._genesis.id)
+        latest = self._store.latest_milestone()
+        assert latest is not None
+        return latest
+
+    def _recover_unconfirmed(self) -> None:
+        """Rebuild memory from the store after a restart (or a crash) in causal order."""
+        stored = [(decode_message(raw), solid) for raw, solid in self._store.unconfirmed()]
+        waiting = Solidifier(limit=2**62)
+        for message in (m for m, solid in stored if solid):
+            missing = self._missing_parents(message)
+            if missing:
+                waiting.hold(message, missing)
+                continue
+            queue = [message]
+            while queue:
+                current = queue.pop()
+                self._attach(current, announce=False)
+                queue.extend(waiting.release(current.id))
+        late_solid: list[Message] = []
+        for message in (m for m, solid in stored if not solid):
+            missing = self._missing_parents(message)
+            if missing:
+                self._held.hold(message, missing)
+            else:  # the crash fell between storing its last parent and marking it solid
+                late_solid.append(message)
+        self._attach_cascade(self._check_released(late_solid))
+        self._apply_waiting_milestones()
+        if self._state.root() != self._latest.state_root:
+            raise LedgerError("stored balances do not match the latest milestone's state root")
+
+    def _missing_parents(self, message: Message) -> set[bytes]:
+        candidates = {p for p in message.parents if p not in self._pending}
+        candidates.discard(self._genesis.id)
+        if not candidates:
+            return set()
+        return candidates - self._store.parent_info(candidates).keys()
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def get_message(self, message_id: bytes) -> Message:
+        raw = self._store.get_raw(message_id)
+        if raw is None:
+            raise NotFound(f"message {message_id.hex()}")
+        return decode_message(raw)
+
+    def metadata(self, message_id: bytes) -> MessageMetadata:
+        metadata = self._store.metadata(message_id)
+        if metadata is None:
+            raise NotFound(f"message {message_id.hex()}")
+        return metadata
+
+    def children(self, message_id: bytes, *, limit: int = 100) -> list[bytes]:
+        return self._store.children(message_id, limit=limit)
+
+    def find_by_tag(self, tag: bytes, *, limit: int = 100, cursor: int | None = None) -> Page:
+        return self._store.find_by_tag(tag, limit=limit, cursor=cursor)
+
+    def find_by_address(
+        self, address: bytes, *, limit: int = 100, cursor: int | None = None
+    ) -> Page:
+        return self._store.find_by_address(address, limit=limit, cursor=cursor)
+
+    def history(self, address: bytes, *, limit: int = 100, offset: int = 0) -> list[HistoryEntry]:
+        return self._store.history(address, limit=limit, offset=offset)
+
+    def milestone(self, index: int) -> MilestoneRecord:
+        record = self._store.milestone(index)
+        if record is None:
+            raise NotFound(f"milestone {index}")
+        return record
+
+    def statistics(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "messages": self._store.message_count(),
+                "pending": len(self._pending),
+                "latest_milestone": self._latest.index,
+                "invalid_milestones": self._invalid_milestones,
+                **self._held.statistics(),
+                **self._tips.statistics(),
+                **self._state.statistics(),
+            }

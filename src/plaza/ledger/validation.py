@@ -1,0 +1,99 @@
+"""Checks a decoded message must pass before the node stores it.
+
+Checks run cheapest first, so spam costs the node as little as possible: network
+and time are comparisons, proof of work is one hash, the signature is the
+expensive part (about 54 µs with PyNaCl) and runs last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from plaza.crypto import verify_signature
+from plaza.ledger.codec import SIGNING_DOMAIN, milestone_signing_bytes
+from plaza.ledger.errors import (
+    InsufficientProofOfWork,
+    InvalidMilestone,
+    InvalidSignature,
+    TimestampBeforeParent,
+    TimestampInFuture,
+    WrongNetwork,
+)
+from plaza.ledger.model import NONCE_SIZE, Message, MilestonePayload
+from plaza.ledger.pow import ProofOfWork, pow_base, pow_score
+
+__all__ = ["MessageValidator", "ValidationRules", "check_parent_times"]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRules:
+    """What a network requires of every message."""
+
+    network_id: int
+    work: ProofOfWork
+    coordinator_keys: frozenset[bytes]
+    milestone_threshold: int = 1
+    max_future_ms: int = 30_000
+
+
+class MessageValidator:
+    """Stateless validation of one message against the network's rules."""
+
+    def __init__(self, rules: ValidationRules) -> None:
+        self._rules = rules
+
+    @property
+    def rules(self) -> ValidationRules:
+        return self._rules
+
+    def check(self, message: Message, now_ms: int) -> None:
+        """Raise the specific :class:`MessageRejected` for the first rule ``message`` breaks."""
+        rules = self._rules
+        if message.network_id != rules.network_id:
+            raise WrongNetwork(rules.network_id, message.network_id)
+        if message.issued_at_ms > now_ms + rules.max_future_ms:
+            raise TimestampInFuture(message.issued_at_ms, now_ms, rules.max_future_ms)
+        self.check_work(message)
+        if not verify_signature(
+            message.issuer, SIGNING_DOMAIN + message.essence, message.signature
+        ):
+            raise InvalidSignature
+        if isinstance(message.payload, MilestonePayload):
+            self.check_milestone_signatures(message, message.payload)
+
+    def check_work(self, message: Message) -> None:
+        work = self._rules.work
+        if work.difficulty == 0:
+            return
+        base = pow_base(message.raw[:-NONCE_SIZE])
+        if not work.is_sufficient(base, message.nonce):
+            raise InsufficientProofOfWork(work.difficulty, pow_score(base, message.nonce))
+
+    def check_milestone_signatures(self, message: Message, payload: MilestonePayload) -> None:
+        """A milestone needs its issuer and ``threshold`` distinct signers from the coordinator."""
+        keys = self._rules.coordinator_keys
+        if message.issuer not in keys:
+            raise InvalidMilestone("issuer is not a coordinator key")
+        signed = milestone_signing_bytes(
+            message.network_id, message.parents, message.issued_at_ms, payload
+        )
+        signers = {
+            cosignature.public_key
+            for cosignature in payload.signatures
+            if cosignature.public_key in keys
+            and verify_signature(cosignature.public_key, signed, cosignature.signature)
+        }
+        if len(signers) < self._rules.milestone_threshold:
+            raise InvalidMilestone(
+                f"{len(signers)} valid coordinator signatures, "
+                f"{self._rules.milestone_threshold} required"
+            )
+
+
+def check_parent_times(message: Message, parent_times: Mapping[bytes, int]) -> None:
+    """A message may not claim to be older than what it approves."""
+    for parent in message.parents:
+        parent_time = parent_times.get(parent, 0)
+        if message.issued_at_ms < parent_time:
+            raise TimestampBeforeParent(message.issued_at_ms, parent, parent_time)
