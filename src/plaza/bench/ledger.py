@@ -1,0 +1,207 @@
+"""``plaza bench ledger``: ingest rate against raw Ed25519 verification, and confirmation latency.
+
+Ingest is measured in-process on SQLite: messages are decoded, validated (proof
+of work and signature included) and stored, in batches as a node receives them.
+The baseline is single-core Ed25519 verification with the same library, timed in
+the same run over the same messages, so the ratio survives a noisy machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from plaza.bench._stats import percentile
+from plaza.bootstrap import SystemClock
+from plaza.crypto import Address, SigningKey, verify_signature
+from plaza.ledger.codec import SIGNING_DOMAIN
+from plaza.ledger.compose import compose
+from plaza.ledger.events import MessageConfirmed
+from plaza.ledger.genesis import Genesis
+from plaza.ledger.model import DataPayload, Message, Output, Payload, TransferPayload
+from plaza.ledger.pow import Blake2bWork
+from plaza.node import EventFilter, NodeConfig, NodeRuntime
+from plaza.storage import SqliteTangleStore
+
+__all__ = ["LedgerBenchmark", "run_ledger_benchmark"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerBenchmark:
+    messages: int
+    batch_size: int
+    pow_difficulty: int
+    ingest_per_s: float
+    ed25519_verify_per_s: float
+    ingest_to_verify_ratio: float
+    milestone_interval_s: float
+    confirmed_samples: int
+    confirm_latency_p50_s: float
+    confirm_latency_p99_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Network:
+    genesis: Genesis
+    faucet: SigningKey
+    coordinator: SigningKey
+
+
+def _network(now_ms: int) -> _Network:
+    faucet, coordinator = SigningKey.generate(), SigningKey.generate()
+    genesis = Genesis.create(
+        "plaza-bench",
+        timestamp_ms=now_ms,
+        allocations={Address.from_public_key(faucet.public_key.raw).raw: 10**15},
+        coordinator_keys=(coordinator.public_key.raw,),
+    )
+    return _Network(genesis, faucet, coordinator)
+
+
+def _workload(network: _Network, count: int, difficulty: int, start_ms: int) -> list[Message]:
+    """A plausible stream: 80% tagged data, 20% transfers, each approving recent messages."""
+    rng = random.Random(42)
+    work = Blake2bWork(difficulty)
+    recent = [network.genesis.id]
+    messages: list[Message] = []
+    for number in range(count):
+        payload: Payload
+        if number % 5 == 4:
+            payee = rng.randbytes(32)
+            payload = TransferPayload((Output(payee, rng.randint(1, 1000)),), b"bench")
+        else:
+            payload = DataPayload(b"sensor-%d" % (number % 50), rng.randbytes(96))
+        parents = rng.sample(recent[-8:], min(2, len(recent[-8:])))
+        message = compose(
+            network.faucet,
+            network_id=network.genesis.network_id,
+            parents=parents,
+            payload=payload,
+            issued_at_ms=start_ms + number,
+            work=work,
+        )
+        messages.append(message)
+        recent.append(message.id)
+    return messages
+
+
+def _measure_verify(messages: list[Message]) -> float:
+    items = [(m.issuer, SIGNING_DOMAIN + m.essence, m.signature) for m in messages]
+    started = time.perf_counter()
+    for issuer, signed, signature in items:
+        verify_signature(issuer, signed, signature)
+    return len(items) / (time.perf_counter() - started)
+
+
+def _measure_ingest(
+    network: _Network, messages: list[Message], difficulty: int, batch: int, folder: Path
+) -> float:
+    runtime = NodeRuntime(
+        store=SqliteTangleStore(folder / "ingest.sqlite3"),
+        genesis=network.genesis,
+        config=NodeConfig(pow_difficulty=difficulty, coordinator=False),
+        clock=SystemClock(),
+    )
+    raws = [message.raw for message in messages]
+    try:
+        started = time.perf_counter()
+        for offset in range(0, len(raws), batch):
+            results = runtime.tangle.ingest(raws[offset : offset + batch])
+            if any(result.error is not None for result in results):
+                raise RuntimeError(f"benchmark message refused: {results}")
+        return len(raws) / (time.perf_counter() - started)
+    finally:
+        runtime.close()
+
+
+async def _measure_confirmation(
+    network: _Network, interval: float, duration: float, rate: float, folder: Path
+) -> list[float]:
+    clock = SystemClock()
+    runtime = NodeRuntime(
+        store=SqliteTangleStore(folder / "confirm.sqlite3"),
+        genesis=network.genesis,
+        config=NodeConfig(pow_difficulty=0, milestone_interval_s=interval),
+        clock=clock,
+        coordinator_keys=[network.coordinator],
+    )
+    submitted: dict[bytes, float] = {}
+    latencies: list[float] = []
+    subscription = runtime.events.subscribe(EventFilter(kinds=frozenset({"confirmed"})))
+
+    async def collect() -> None:
+        async for event in subscription:
+            assert isinstance(event, MessageConfirmed)
+            sent = submitted.pop(event.message_id, None)
+            if sent is not None:
+                latencies.append(time.perf_counter() - sent)
+
+    coordinator = asyncio.create_task(runtime.run_coordinator())
+    collector = asyncio.create_task(collect())
+    try:
+        deadline = time.perf_counter() + duration
+        while time.perf_counter() < deadline:
+            message = compose(
+                network.faucet,
+                network_id=network.genesis.network_id,
+                parents=runtime.tangle.select_parents(),
+                payload=DataPayload(b"latency", b""),
+                issued_at_ms=clock.now_ms(),
+                work=runtime.work,
+            )
+            submitted[message.id] = time.perf_counter()
+            await asyncio.to_thread(runtime.submit, message.raw)
+            await asyncio.sleep(1 / rate)
+        await asyncio.sleep(interval * 2.5)  # let the last submissions confirm
+    finally:
+        coordinator.cancel()
+        subscription.close()
+        await asyncio.gather(coordinator, collector, return_exceptions=True)
+        runtime.close()
+    return latencies
+
+
+def run_ledger_benchmark(
+    *,
+    messages: int = 5000,
+    batch_size: int = 500,
+    pow_difficulty: int = 11,
+    milestone_interval_s: float = 1.0,
+    latency_duration_s: float = 8.0,
+    latency_rate_per_s: float = 40.0,
+    progress: Progress = lambda _: None,
+) -> LedgerBenchmark:
+    now_ms = time.time_ns() // 1_000_000
+    network = _network(now_ms - 60_000)
+    progress(f"preparing {messages} messages with {pow_difficulty}-bit proof of work")
+    workload = _workload(network, messages, pow_difficulty, now_ms - 50_000)
+    with tempfile.TemporaryDirectory(prefix="plaza-bench-") as folder:
+        progress("measuring Ed25519 verification (baseline)")
+        verify_rate = _measure_verify(workload)
+        progress("measuring ingest into SQLite")
+        ingest_rate = _measure_ingest(network, workload, pow_difficulty, batch_size, Path(folder))
+        progress(f"measuring confirmation latency for {latency_duration_s:.0f} s")
+        latencies = asyncio.run(
+            _measure_confirmation(
+                network, milestone_interval_s, latency_duration_s, latency_rate_per_s, Path(folder)
+            )
+        )
+    return LedgerBenchmark(
+        messages=messages,
+        batch_size=batch_size,
+        pow_difficulty=pow_difficulty,
+        ingest_per_s=round(ingest_rate, 1),
+        ed25519_verify_per_s=round(verify_rate, 1),
+        ingest_to_verify_ratio=round(ingest_rate / verify_rate, 3),
+        milestone_interval_s=milestone_interval_s,
+        confirmed_samples=len(latencies),
+        confirm_latency_p50_s=round(percentile(latencies, 0.5), 4),
+        confirm_latency_p99_s=round(percentile(latencies, 0.99), 4),
+    )

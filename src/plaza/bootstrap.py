@@ -1,0 +1,57 @@
+"""The composition root: the one place that turns settings into wired objects.
+
+Adapters are chosen here and nowhere else, so the rest of the code never asks
+which database or clock it runs on.
+"""
+
+from __future__ import annotations
+
+import time
+
+from plaza.ledger.ports import TangleStore
+from plaza.node import DataDir, NodeConfig, NodeRuntime
+from plaza.settings import NodeSettings
+from plaza.storage import MemoryTangleStore, PostgresTangleStore, SqliteTangleStore
+
+__all__ = ["SystemClock", "build_node", "open_store"]
+
+
+class SystemClock:
+    """The real clock. Only this module constructs it; everything else is handed a clock."""
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+def open_store(settings: NodeSettings, data_dir: DataDir) -> TangleStore:
+    match settings.store:
+        case "sqlite":
+            return SqliteTangleStore(data_dir.database)
+        case "postgres":
+            return PostgresTangleStore(
+                settings.postgres_dsn.get_secret_value(), schema=settings.postgres_schema
+            )
+        case "memory":
+            return MemoryTangleStore()
+
+
+def build_node(settings: NodeSettings, *, clock: SystemClock | None = None) -> NodeRuntime:
+    """A node for ``settings``: a devnet data directory is initialised on first run."""
+    clock = clock or SystemClock()
+    data_dir = DataDir(settings.data_dir)
+    genesis = data_dir.init_devnet(settings.network, now_ms=clock.now_ms())
+    coordinator_key = data_dir.key("coordinator")
+    config = NodeConfig(
+        pow_difficulty=settings.pow_difficulty,
+        milestone_interval_s=settings.milestone_interval_s,
+        coordinator=settings.coordinator and coordinator_key is not None,
+        held_limit=settings.held_limit,
+        pow_requests_per_s=settings.pow_requests_per_s,
+    )
+    return NodeRuntime(
+        store=open_store(settings, data_dir),
+        genesis=genesis,
+        config=config,
+        clock=clock,
+        coordinator_keys=[coordinator_key] if coordinator_key else [],
+    )

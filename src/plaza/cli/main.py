@@ -1,0 +1,28 @@
+"""``plaza``: run a node, benchmark it, and (later) trade."""
+
+from __future__ import annotations
+
+import typer
+
+from plaza import __version__
+from plaza.cli.bench import bench_app
+from plaza.cli.node import node_app
+
+app = typer.Typer(
+    name="plaza",
+    help="Plaza: a marketplace where machines trade with machines, on a signed tangle ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(node_app, name="node")
+app.add_typer(bench_app, name="bench")
+
+
+@app.command()
+def version() -> None:
+    """Print Plaza's version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,105 @@
+"""A running node: the tangle, its event hub, proof of work on request, the coordinator loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from plaza.crypto import SigningKey
+from plaza.ledger.admission import IngestResult
+from plaza.ledger.compose import attach_work
+from plaza.ledger.coordinator import Coordinator
+from plaza.ledger.genesis import Genesis
+from plaza.ledger.ports import Clock, TangleStore
+from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
+from plaza.ledger.service import Tangle
+from plaza.ledger.validation import MessageValidator, ValidationRules
+from plaza.node.events import EventHub
+from plaza.node.ratelimit import TokenBucket
+
+__all__ = ["NodeConfig", "NodeRuntime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """How a node behaves; the settings layer fills it from files and environment."""
+
+    pow_difficulty: int = 11
+    milestone_interval_s: float = 1.0
+    coordinator: bool = True
+    held_limit: int = 10_000
+    max_future_ms: int = 30_000
+    pow_requests_per_s: float = 5.0
+    pow_burst: int = 20
+
+
+class NodeRuntime:
+    """Everything a node does besides speaking to the network."""
+
+    def __init__(
+        self,
+        *,
+        store: TangleStore,
+        genesis: Genesis,
+        config: NodeConfig,
+        clock: Clock,
+        coordinator_keys: list[SigningKey] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.work: ProofOfWork = (
+            Blake2bWork(config.pow_difficulty) if config.pow_difficulty else NoWork()
+        )
+        rules = ValidationRules(
+            network_id=genesis.network_id,
+            work=self.work,
+            coordinator_keys=frozenset(genesis.coordinator_keys),
+            milestone_threshold=genesis.milestone_threshold,
+            max_future_ms=config.max_future_ms,
+        )
+        self.events = EventHub()
+        self.store = store
+        self.tangle = Tangle(
+            store=store,
+            genesis=genesis,
+            validator=MessageValidator(rules),
+            clock=clock,
+            held_limit=config.held_limit,
+            events=self.events,
+        )
+        self.coordinator = (
+            Coordinator(self.tangle, coordinator_keys or [], clock=clock, work=self.work)
+            if config.coordinator
+            else None
+        )
+        self._pow_limiter = TokenBucket(
+            rate=config.pow_requests_per_s, burst=config.pow_burst, clock=clock
+        )
+
+    def submit(self, raw: bytes, *, do_work: bool = False, client: str = "local") -> IngestResult:
+        """Admit a message; with ``do_work`` the node does its proof of work (rate limited)."""
+        if do_work:
+            self._pow_limiter.take(client)
+            raw = attach_work(raw, self.work).raw
+        return self.tangle.submit(raw)
+
+    async def run_coordinator(self) -> None:
+        """Issue a milestone every interval until cancelled."""
+        if self.coordinator is None:
+            return
+        coordinator = self.coordinator
+        interval = self.config.milestone_interval_s
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                await asyncio.to_thread(coordinator.issue_milestone)
+            except Exception:  # a failed milestone must not stop confirmation for good
+                log.exception("milestone issuance failed")
+            await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
+
+    def close(self) -> None:
+        self.store.close()
