@@ -108,3 +108,9 @@ def protocol_vectors() -> dict[str, Any]:
         "state_root": {"index": 1, "root": state_root(1, balances).hex()},
         "milestone_message": _message_vector(milestone),
     }
+
+
+if __name__ == "__main__":  # regenerate the block in docs/protocol.md
+    import json
+
+    print(json.dumps(protocol_vectors(), indent=2))
