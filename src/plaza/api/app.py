@@ -1,0 +1,72 @@
+"""The application factory: one FastAPI app serving one :class:`NodeRuntime`.
+
+The app does not own the runtime: whoever built it (the CLI, a test) closes it
+after the server stops. The app owns only the coordinator loop, because that
+loop must run inside the server's event loop and stop before the runtime closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from plaza.api.deps import ApiConfig, RuntimeDep
+from plaza.api.errors import install_error_handlers
+from plaza.api.routes import events, ledger, messages
+from plaza.api.schemas import HealthView
+from plaza.node import NodeRuntime
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+_node = APIRouter(tags=["node"])
+
+
+@_node.get("/health")
+async def health(runtime: RuntimeDep) -> HealthView:
+    """Liveness: 200 whenever the node answers.
+
+    Async and store-free on purpose: it answers on the event loop even when the
+    worker threads are all busy (proof of work, slow queries), which is exactly
+    when a probe must not mistake a busy node for a dead one.
+    """
+    return HealthView(latest_milestone_index=runtime.tangle.latest_milestone.index)
+
+
+def _coordinator_lifespan(
+    runtime: NodeRuntime,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Run the coordinator loop for exactly as long as the server serves."""
+        task = asyncio.create_task(runtime.run_coordinator(), name="plaza-coordinator")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
+
+
+def create_app(runtime: NodeRuntime, *, config: ApiConfig | None = None) -> FastAPI:
+    """An app serving ``runtime`` under ``/api/v1``, with ``/health``, ``/docs`` and OpenAPI."""
+    app = FastAPI(
+        title="Plaza node",
+        version="1",
+        summary="A tangle ledger node: submit signed messages, read the tangle and its ledger.",
+        lifespan=_coordinator_lifespan(runtime),
+    )
+    app.state.runtime = runtime
+    app.state.api_config = config or ApiConfig()
+    install_error_handlers(app)
+    for router in (messages.router, ledger.router, events.router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(_node)
+    return app

@@ -1,0 +1,135 @@
+"""Live ledger events as Server-Sent Events (``text/event-stream``).
+
+SSE rather than a WebSocket because the stream is one-way, works through
+plain HTTP proxies, and every language has a reader. The node subscribes
+before the response starts, so a client holding the response headers knows
+every later event reaches it. A comment line every ``keepalive_s`` keeps idle
+connections open through proxies and lets the server notice a vanished
+client; the subscription is closed whichever way the stream ends. A client
+that falls too far behind is disconnected (see :mod:`plaza.node.events`) and
+catches up from the lookups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
+
+from plaza.api.deps import MAX_ADDRESS_TEXT, ConfigDep, RuntimeDep, parse_address, parse_tag
+from plaza.api.errors import RequestProblem, error_responses
+from plaza.api.views import confirmed_event_view, message_event_view, milestone_view
+from plaza.ledger.events import LedgerEvent, MessageAttached, MessageConfirmed, MilestoneApplied
+from plaza.node import EventFilter, Subscription
+
+__all__ = ["EVENT_KINDS", "format_event", "router"]
+
+router = APIRouter(tags=["events"])
+
+EVENT_KINDS = ("message", "confirmed", "milestone")
+
+_STREAM_RESPONSE: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "an endless stream of `event: <kind>` / `data: <json>` records",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def event_view(event: LedgerEvent) -> tuple[str, BaseModel]:
+    """The SSE event name and JSON body of a ledger event."""
+    match event:
+        case MessageAttached():
+            return "message", message_event_view(event)
+        case MessageConfirmed():
+            return "confirmed", confirmed_event_view(event)
+        case MilestoneApplied(record=record):
+            return "milestone", milestone_view(record)
+
+
+def format_event(event: LedgerEvent) -> str:
+    kind, view = event_view(event)
+    return f"event: {kind}\ndata: {view.model_dump_json()}\n\n"
+
+
+def _parse_kinds(kinds: str | None) -> frozenset[str]:
+    if kinds is None:
+        return frozenset()
+    wanted = frozenset(kind.strip() for kind in kinds.split(",") if kind.strip())
+    unknown = wanted - set(EVENT_KINDS)
+    if unknown:
+        raise RequestProblem(
+            400, "invalid_request", f"unknown event kinds {sorted(unknown)}; use {EVENT_KINDS}"
+        )
+    return wanted
+
+
+class _Stream:
+    """One client's subscription, closed however its response ends."""
+
+    def __init__(self, subscription: Subscription, keepalive_s: float) -> None:
+        self._subscription = subscription
+        self._keepalive_s = keepalive_s
+
+    def close(self) -> None:
+        self._subscription.close()
+
+    async def records(self) -> AsyncIterator[str]:
+        """SSE records: a first comment (the stream is live), events, keepalive comments."""
+        try:
+            yield ": subscribed\n\n"
+            while True:
+                try:
+                    event = await asyncio.wait_for(
+                        self._subscription.__anext__(), self._keepalive_s
+                    )
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                except StopAsyncIteration:
+                    if self._subscription.overflowed:
+                        yield ": fell behind; reconnect and catch up from the lookups\n\n"
+                    return
+                yield format_event(event)
+        finally:
+            self.close()
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={**_STREAM_RESPONSE, **error_responses(400)},
+)
+async def stream_events(
+    *,
+    runtime: RuntimeDep,
+    config: ConfigDep,
+    kinds: Annotated[
+        str | None,
+        Query(max_length=100, description="comma-separated: message,confirmed,milestone"),
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=256, description="only this tag (text)")] = None,
+    tag_hex: Annotated[str | None, Query(max_length=256, description="only this tag (hex)")] = None,
+    address: Annotated[
+        str | None, Query(max_length=MAX_ADDRESS_TEXT, description="only events touching it")
+    ] = None,
+) -> StreamingResponse:
+    """Subscribe to ledger events; milestones pass only when no tag or address is given."""
+    event_filter = EventFilter(
+        kinds=_parse_kinds(kinds),
+        tag=parse_tag(tag, tag_hex),
+        address=parse_address(address).raw if address is not None else None,
+    )
+    stream = _Stream(runtime.events.subscribe(event_filter), config.keepalive_s)
+    return StreamingResponse(
+        stream.records(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        # Runs even when the stream is cancelled before its first chunk.
+        background=BackgroundTask(stream.close),
+    )

@@ -1,0 +1,228 @@
+"""The API's wire shapes, kept apart from the ledger's domain values.
+
+Domain values hold bytes and enums; these hold what JSON can carry: ids,
+keys and roots as lower-case hex, addresses as bech32m ``plz1…`` text,
+amounts as integers. Keeping them separate lets the ledger change its
+internals without changing what clients parse, and gives the OpenAPI
+document one precise schema per response. Conversions live in
+:mod:`plaza.api.views`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "HEX_PATTERN",
+    "ID_PATTERN",
+    "BalanceView",
+    "CoSignatureView",
+    "ConfirmedEventView",
+    "ConflictName",
+    "DataPayloadView",
+    "ErrorBody",
+    "ErrorDetail",
+    "HealthView",
+    "HistoryEntryView",
+    "HistoryView",
+    "IdList",
+    "IdPage",
+    "InfoView",
+    "KindName",
+    "MessageEventView",
+    "MessageView",
+    "MetadataView",
+    "MilestonePayloadView",
+    "MilestoneView",
+    "OutputView",
+    "PayloadView",
+    "StateName",
+    "SubmitRequest",
+    "SubmitResponse",
+    "TipsView",
+    "TransferPayloadView",
+]
+
+HEX_PATTERN = r"^(?:[0-9a-fA-F]{2})*$"
+ID_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+StateName = Literal["held", "pending", "confirmed", "conflicting"]
+ConflictName = Literal["none", "insufficient_funds"]
+KindName = Literal["data", "transfer", "milestone"]
+Hex = Annotated[str, Field(description="lower-case hex")]
+Bech32 = Annotated[str, Field(description="bech32m address, plz1…")]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorDetail(_View):
+    code: str = Field(description="stable, machine-readable reason, e.g. invalid_signature")
+    message: str = Field(description="human-readable explanation")
+
+
+class ErrorBody(_View):
+    error: ErrorDetail
+
+
+class SubmitRequest(_View):
+    """The JSON form of a submission; the raw form is the same bytes as octet-stream."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message: str = Field(pattern=HEX_PATTERN, description="canonical message bytes as hex")
+
+
+class SubmitResponse(_View):
+    id: Hex
+    status: Literal["stored", "held", "known"]
+
+
+class OutputView(_View):
+    address: Bech32
+    amount: int
+
+
+class DataPayloadView(_View):
+    kind: Literal["data"] = "data"
+    tag: Hex
+    tag_text: str | None = Field(description="the tag decoded as UTF-8, if it decodes")
+    data: Hex
+
+
+class TransferPayloadView(_View):
+    kind: Literal["transfer"] = "transfer"
+    payer: Bech32
+    outputs: list[OutputView]
+    total: int
+    tag: Hex
+    tag_text: str | None
+    data: Hex
+
+
+class CoSignatureView(_View):
+    public_key: Hex
+    signature: Hex
+
+
+class MilestonePayloadView(_View):
+    kind: Literal["milestone"] = "milestone"
+    index: int
+    previous: Hex
+    inclusion_root: Hex
+    state_root: Hex
+    signatures: list[CoSignatureView]
+
+
+PayloadView = Annotated[
+    DataPayloadView | TransferPayloadView | MilestonePayloadView, Field(discriminator="kind")
+]
+
+
+class MetadataView(_View):
+    id: Hex
+    state: StateName
+    solid: bool
+    milestone_index: int | None
+    conflict: ConflictName
+
+
+class MessageView(_View):
+    id: Hex
+    version: int
+    network_id: int
+    parents: list[Hex]
+    issuer: Hex = Field(description="the issuer's Ed25519 public key")
+    issuer_address: Bech32
+    issued_at_ms: int
+    nonce: int
+    signature: Hex
+    payload: PayloadView
+    metadata: MetadataView
+
+
+class IdPage(_View):
+    ids: list[Hex] = Field(description="newest first")
+    next_cursor: int | None = Field(description="pass as cursor for the next page; null at end")
+
+
+class IdList(_View):
+    ids: list[Hex]
+
+
+class TipsView(_View):
+    tips: list[Hex]
+
+
+class MilestoneView(_View):
+    index: int
+    message_id: Hex
+    timestamp_ms: int
+    inclusion_root: Hex
+    state_root: Hex
+    confirmed_count: int
+
+
+class BalanceView(_View):
+    address: Bech32
+    balance: int
+    milestone_index: int = Field(description="the milestone this balance is confirmed at")
+
+
+class HistoryEntryView(_View):
+    message_id: Hex
+    delta: int = Field(description="negative for the payer, positive for a payee")
+    issued_at_ms: int
+    milestone_index: int | None
+    state: StateName
+    conflict: ConflictName
+
+
+class HistoryView(_View):
+    address: Bech32
+    entries: list[HistoryEntryView] = Field(description="newest first")
+
+
+class InfoView(_View):
+    network: str
+    network_id: int
+    genesis_id: Hex
+    pow_difficulty: int
+    milestone_interval_s: float
+    coordinator: bool
+    latest_milestone_index: int
+    state_root: Hex
+    supply: int
+    statistics: dict[str, int]
+
+
+class HealthView(_View):
+    status: Literal["ok"] = "ok"
+    latest_milestone_index: int
+
+
+class MessageEventView(_View):
+    """``event: message``: a message became solid."""
+
+    id: Hex
+    kind: KindName
+    tag: Hex
+    tag_text: str | None
+    issuer: Hex
+    parents: list[Hex]
+    addresses: list[Bech32]
+
+
+class ConfirmedEventView(_View):
+    """``event: confirmed``: a milestone confirmed a message (``milestone`` uses MilestoneView)."""
+
+    id: Hex
+    milestone_index: int
+    state: Literal["confirmed", "conflicting"]
+    conflict: ConflictName
+    tag: Hex
+    tag_text: str | None
+    addresses: list[Bech32]

@@ -1,0 +1,53 @@
+"""A Python client of a Plaza node's HTTP API.
+
+::
+
+    with NodeClient("http://127.0.0.1:8650") as node:
+        result = node.compose_and_submit(key, DataPayload(b"weather", b"21C"))
+        node.wait_for_confirmation(result.id)
+
+Errors are :class:`ApiError` subclasses carrying the node's stable ``code``.
+"""
+
+from plaza.client.errors import (
+    REJECTION_CODES,
+    ApiError,
+    ClientError,
+    ConfirmationTimeoutError,
+    InvalidRequestError,
+    MessageRejectedError,
+    NodeBusyError,
+    NodeUnreachableError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTooLargeError,
+    UnexpectedResponseError,
+)
+from plaza.client.events import EventStream, ServerSentEvent, parse_sse
+from plaza.client.models import Balance, ClientEvent, HistoryItem, NodeInfo, SubmitResult
+from plaza.client.node import MessageId, NodeClient
+
+__all__ = [
+    "REJECTION_CODES",
+    "ApiError",
+    "Balance",
+    "ClientError",
+    "ClientEvent",
+    "ConfirmationTimeoutError",
+    "EventStream",
+    "HistoryItem",
+    "InvalidRequestError",
+    "MessageId",
+    "MessageRejectedError",
+    "NodeBusyError",
+    "NodeClient",
+    "NodeInfo",
+    "NodeUnreachableError",
+    "NotFoundError",
+    "RateLimitedError",
+    "RequestTooLargeError",
+    "ServerSentEvent",
+    "SubmitResult",
+    "UnexpectedResponseError",
+    "parse_sse",
+]

@@ -1,0 +1,127 @@
+"""What can go wrong talking to a node, as exceptions a caller can branch on.
+
+The node answers every error with a stable ``code``; :class:`ApiError` carries
+it with the HTTP status, and its subclasses group the codes by what a caller
+does next: fix the message (:class:`MessageRejectedError`), fix the request
+(:class:`InvalidRequestError`), wait and retry (:class:`RateLimitedError`,
+:class:`NodeBusyError`, both with ``retry_after``), or give up on an id
+(:class:`NotFoundError`). Failures below HTTP are :class:`NodeUnreachableError`.
+
+    ClientError
+    ├── ApiError                     the node answered with an error
+    │   ├── InvalidRequestError      400 not about the message (bad hex, address, query)
+    │   ├── MessageRejectedError     400/422 the ledger refused the message
+    │   ├── NotFoundError            404
+    │   ├── RequestTooLargeError     413
+    │   ├── RateLimitedError         429
+    │   └── NodeBusyError            503
+    ├── NodeUnreachableError         connection refused, reset, timed out
+    ├── UnexpectedResponseError      the answer is not what this API returns
+    └── ConfirmationTimeoutError     still unconfirmed at the deadline (also a TimeoutError)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from plaza.ledger.errors import MessageRejected
+
+__all__ = [
+    "REJECTION_CODES",
+    "ApiError",
+    "ClientError",
+    "ConfirmationTimeoutError",
+    "InvalidRequestError",
+    "MessageRejectedError",
+    "NodeBusyError",
+    "NodeUnreachableError",
+    "NotFoundError",
+    "RateLimitedError",
+    "RequestTooLargeError",
+    "UnexpectedResponseError",
+    "api_error",
+]
+
+
+def _rejection_codes() -> frozenset[str]:
+    """Every ``MessageRejected`` code, read from the ledger so a new rule needs no edit here."""
+    codes: set[str] = set()
+    pending: list[type[MessageRejected]] = [MessageRejected]
+    while pending:
+        cls = pending.pop()
+        codes.add(cls.code)
+        pending.extend(cls.__subclasses__())
+    return frozenset(codes)
+
+
+#: Codes meaning "this message is invalid": resubmitting the same bytes fails again.
+REJECTION_CODES = _rejection_codes()
+
+
+class ClientError(Exception):
+    """Base of everything :class:`~plaza.client.NodeClient` raises on purpose."""
+
+
+class ApiError(ClientError):
+    """The node answered with an error status and ``{"error": {"code", "message"}}``."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+class InvalidRequestError(ApiError):
+    """The request itself was wrong (an id that is not hex, a bad address, a bad query)."""
+
+
+class MessageRejectedError(ApiError):
+    """The ledger refused the message; ``code`` says which rule it broke."""
+
+
+class NotFoundError(ApiError):
+    """No such message, milestone or route."""
+
+
+class RequestTooLargeError(ApiError):
+    """The body was larger than any message can be."""
+
+
+class RateLimitedError(ApiError):
+    """Too many proof-of-work requests from this client; wait ``retry_after`` seconds."""
+
+
+class NodeBusyError(ApiError):
+    """The node cannot take this now (held-message buffer full, storage down); retry later."""
+
+
+class NodeUnreachableError(ClientError):
+    """No HTTP answer: the connection failed, was reset, or timed out."""
+
+
+class UnexpectedResponseError(ClientError):
+    """The node answered, but not in the shape this client understands."""
+
+
+class ConfirmationTimeoutError(ClientError, TimeoutError):
+    """A message was still unconfirmed when the wait ran out."""
+
+
+_BY_STATUS: Mapping[int, type[ApiError]] = {
+    400: InvalidRequestError,
+    404: NotFoundError,
+    413: RequestTooLargeError,
+    422: MessageRejectedError,
+    429: RateLimitedError,
+    503: NodeBusyError,
+}
+
+
+def api_error(status: int, code: str, message: str, retry_after: float | None) -> ApiError:
+    """The most specific :class:`ApiError` for a node's error answer."""
+    cls = MessageRejectedError if code in REJECTION_CODES else _BY_STATUS.get(status, ApiError)
+    return cls(status, code, message, retry_after=retry_after)
