@@ -47,6 +47,7 @@ def build_node(settings: NodeSettings, *, clock: SystemClock | None = None) -> N
         coordinator=settings.coordinator and coordinator_key is not None,
         held_limit=settings.held_limit,
         pow_requests_per_s=settings.pow_requests_per_s,
+        pow_burst=settings.pow_burst,
     )
     return NodeRuntime(
         store=open_store(settings, data_dir),

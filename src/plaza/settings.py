@@ -28,3 +28,4 @@ class NodeSettings(BaseSettings):
     milestone_interval_s: float = Field(default=1.0, gt=0, le=3600)
     held_limit: int = Field(default=10_000, ge=1)
     pow_requests_per_s: float = Field(default=5.0, gt=0)
+    pow_burst: int = Field(default=20, ge=1)

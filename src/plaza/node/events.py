@@ -47,31 +47,43 @@ def event_kind(event: LedgerEvent) -> str:
 
 
 class Subscription:
-    """An async iterator of matching events, closed by :meth:`close` or on overflow."""
+    """An async iterator of matching events, ended by :meth:`close` or on overflow.
+
+    The queue itself is unbounded so that the end marker always fits; the
+    ``capacity`` bound is enforced here, by ending a subscriber that lags.
+    """
 
     def __init__(self, hub: EventHub, event_filter: EventFilter, capacity: int) -> None:
         self._hub = hub
         self.filter = event_filter
+        self._capacity = capacity
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[LedgerEvent | None] = asyncio.Queue(capacity)
+        self._queue: asyncio.Queue[LedgerEvent | None] = asyncio.Queue()
+        self._ended = False
         self.overflowed = False
 
     def offer(self, event: LedgerEvent) -> None:
+        """Hand over an event from any thread."""
         self._loop.call_soon_threadsafe(self._put, event)
 
     def _put(self, event: LedgerEvent | None) -> None:
-        if self.overflowed:
+        if self._ended:
             return
-        if self._queue.full():
+        if event is not None and self._queue.qsize() >= self._capacity:
             self.overflowed = True
-            self._hub.unsubscribe(self)
-            self._queue.get_nowait()
             event = None
+        if event is None:
+            self._ended = True
+            self._hub.unsubscribe(self)
         self._queue.put_nowait(event)
 
     def close(self) -> None:
+        """End the subscription; safe to call more than once and from any thread."""
         self._hub.unsubscribe(self)
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+        try:
+            self._loop.call_soon_threadsafe(self._put, None)
+        except RuntimeError:  # the loop is closed: nobody is left to tell
+            self._ended = True
 
     def __aiter__(self) -> Subscription:
         return self

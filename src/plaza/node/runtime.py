@@ -95,8 +95,12 @@ class NodeRuntime:
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
+            issuing = asyncio.ensure_future(asyncio.to_thread(coordinator.issue_milestone))
             try:
-                await asyncio.to_thread(coordinator.issue_milestone)
+                await asyncio.shield(issuing)
+            except asyncio.CancelledError:
+                await issuing  # a milestone half-written when the store closes would be lost
+                raise
             except Exception:  # a failed milestone must not stop confirmation for good
                 log.exception("milestone issuance failed")
             await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
