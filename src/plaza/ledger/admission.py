@@ -88,8 +88,10 @@ def admit(raws: Sequence[bytes], context: AdmissionContext, now_ms: int) -> Admi
         elif item.id in known:
             admitted.results.append(IngestResult(item.id, IngestStatus.KNOWN))
         else:
-            known.add(item.id)
-            admitted.results.append(_admit_one(item, times, admitted, context))
+            result = _admit_one(item, times, admitted, context)
+            if result.status is not IngestStatus.REJECTED:  # a refused copy is not "known"
+                known.add(item.id)
+            admitted.results.append(result)
     return admitted
 
 

@@ -75,7 +75,7 @@ class Tangle:
         self._events: EventSink = events or _NullSink()
         self._held = Solidifier(held_limit)
         self._pending: dict[bytes, PendingEntry] = {}
-        self._waiting_milestones: dict[int, Message] = {}
+        self._waiting_milestones: dict[int, list[Message]] = {}
         self._lock = threading.RLock()
         self._invalid_milestones = 0
         self._latest = self._open_genesis()
@@ -189,7 +189,9 @@ class Tangle:
         self._pending[message.id] = entry
         self._tips.add(message.id, message.parents, root_index)
         if isinstance(message.payload, MilestonePayload):
-            self._waiting_milestones[message.payload.index] = message
+            # A list: another message claiming the same index (a bad one, say) must not
+            # push the valid milestone out.
+            self._waiting_milestones.setdefault(message.payload.index, []).append(message)
         if announce:
             self._events.publish(MessageAttached(message, entry.addresses))
 
@@ -227,12 +229,16 @@ class Tangle:
         return self._state.evaluate(index, order, transfers)
 
     def _apply_waiting_milestones(self) -> None:
-        while (message := self._waiting_milestones.pop(self._latest.index + 1, None)) is not None:
-            try:
-                self._apply_milestone(message)
-            except InvalidMilestone as error:
-                self._invalid_milestones += 1
-                log.error("milestone %s not applied: %s", message.id.hex(), error)
+        waiting = self._waiting_milestones
+        while (candidates := waiting.pop(self._latest.index + 1, None)) is not None:
+            for message in candidates:
+                try:
+                    self._apply_milestone(message)
+                except InvalidMilestone as error:
+                    self._invalid_milestones += 1
+                    log.error("milestone %s not applied: %s", message.id.hex(), error)
+                else:
+                    break
         for index in [i for i in self._waiting_milestones if i <= self._latest.index]:
             del self._waiting_milestones[index]
 
@@ -317,11 +323,17 @@ class Tangle:
             raise LedgerError("stored balances do not match the latest milestone's state root")
 
     def _missing_parents(self, message: Message) -> set[bytes]:
+        """Parents not attached yet: neither genesis, nor in memory, nor confirmed in the store.
+
+        A stored, solid but unconfirmed parent counts as missing until recovery has
+        attached it, so a child stored before its parent is attached after it.
+        """
         candidates = {p for p in message.parents if p not in self._pending}
         candidates.discard(self._genesis.id)
         if not candidates:
             return set()
-        return candidates - self._store.parent_info(candidates).keys()
+        infos = self._store.parent_info(candidates)
+        return {p for p in candidates if p not in infos or infos[p].milestone_index is None}
 
     # -- lookups --------------------------------------------------------------------------
 

@@ -65,9 +65,20 @@ class Solidifier:
             current = queue.pop()
             entry = self._held.pop(current, None)
             if entry is not None:
-                dropped.append(entry[0])
+                message, missing = entry
+                dropped.append(message)
+                self._stop_waiting(current, missing)
             queue.extend(self._waiting_on.pop(current, ()))
         return dropped
+
+    def _stop_waiting(self, message_id: bytes, parents: set[bytes]) -> None:
+        """A dropped message no longer waits on its other missing parents."""
+        for parent in parents:
+            waiting = self._waiting_on.get(parent)
+            if waiting is not None:
+                waiting.discard(message_id)
+                if not waiting:
+                    del self._waiting_on[parent]
 
     def missing(self) -> set[bytes]:
         """Parents someone is waiting for that are not held themselves (ask peers for these)."""
