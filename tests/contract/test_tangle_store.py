@@ -13,7 +13,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tangle_backends import Backend
-from tangle_builders import ALICE, BOB, CAROL, ROOT, all_pages, message, paying, record, solid
+from tangle_builders import (
+    ALICE,
+    BOB,
+    CAROL,
+    ROOT,
+    all_pages,
+    message,
+    paying,
+    record,
+    solid,
+    transfer,
+)
 
 from plaza.ledger.model import ConfirmationState, Conflict
 from plaza.ledger.ports import NewMessage, TangleStore
@@ -217,6 +228,24 @@ def test_add_messages_is_atomic(store: TangleStore) -> None:
     assert store.find_by_tag(b"x").ids == ()
     store.add_messages(solid(fine))  # the store still works after the failure
     assert store.existing([fine.id]) == {fine.id}
+
+
+def test_applied_transfers_since(store: TangleStore) -> None:
+    """Confirmed, applied transfers from a time on: what replay protection reloads."""
+    early, late = transfer(BOB, 1, issued_at=1_000), transfer(BOB, 2, issued_at=5_000)
+    conflicting, pending = transfer(BOB, 3, issued_at=6_000), transfer(BOB, 4, issued_at=7_000)
+    data = message(issued_at=8_000)
+    store.add_messages(solid(early, late, conflicting, pending, data))
+    confirmed = [
+        (early.id, Conflict.NONE),
+        (late.id, Conflict.NONE),
+        (conflicting.id, Conflict.REPLAYED),
+        (data.id, Conflict.NONE),
+    ]
+    store.apply_milestone(record(1), confirmed, {})
+    assert store.applied_transfers(0) == [early.raw, late.raw]
+    assert store.applied_transfers(5_000) == [late.raw]
+    assert store.applied_transfers(9_000) == []
 
 
 def test_unconfirmed_oldest_first(store: TangleStore) -> None:

@@ -49,7 +49,7 @@ HEX_PATTERN = r"^(?:[0-9a-fA-F]{2})*$"
 ID_PATTERN = r"^[0-9a-fA-F]{64}$"
 
 StateName = Literal["held", "pending", "confirmed", "conflicting"]
-ConflictName = Literal["none", "insufficient_funds"]
+ConflictName = Literal["none", "insufficient_funds", "replayed", "expired"]
 KindName = Literal["data", "transfer", "milestone"]
 Hex = Annotated[str, Field(description="lower-case hex")]
 Bech32 = Annotated[str, Field(description="bech32m address, plz1…")]

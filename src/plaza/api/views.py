@@ -76,6 +76,8 @@ def address_text(raw: bytes) -> str:
 CONFLICT_NAMES: Mapping[Conflict, ConflictName] = {
     Conflict.NONE: "none",
     Conflict.INSUFFICIENT_FUNDS: "insufficient_funds",
+    Conflict.REPLAYED: "replayed",
+    Conflict.EXPIRED: "expired",
 }
 STATE_NAMES: Mapping[ConfirmationState, StateName] = {
     ConfirmationState.HELD: "held",

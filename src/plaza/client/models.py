@@ -40,6 +40,8 @@ SubmitStatus = Literal["stored", "held", "known"]
 _CONFLICTS: Mapping[str, Conflict] = {
     "none": Conflict.NONE,
     "insufficient_funds": Conflict.INSUFFICIENT_FUNDS,
+    "replayed": Conflict.REPLAYED,
+    "expired": Conflict.EXPIRED,
 }
 _SUBMIT_STATUSES: tuple[SubmitStatus, ...] = ("stored", "held", "known")
 

@@ -8,6 +8,7 @@ applying it yields the same balances everywhere, with no voting on conflicts.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,12 @@ from plaza.crypto import Address
 from plaza.ledger.model import Message, TransferPayload
 from plaza.ledger.state import Transfer
 
-__all__ = ["PendingEntry", "white_flag_order"]
+__all__ = ["PendingEntry", "transfer_key", "white_flag_order"]
+
+
+def transfer_key(message: Message) -> bytes:
+    """What identifies a transfer across re-attachments: the hash of what its payer signed."""
+    return hashlib.blake2b(message.essence, digest_size=32).digest()
 
 
 @dataclass(slots=True)
@@ -34,7 +40,7 @@ class PendingEntry:
         transfer = None
         if isinstance(payload, TransferPayload):
             payer = Address.from_public_key(message.issuer).raw
-            transfer = Transfer(payer, payload.outputs)
+            transfer = Transfer(payer, payload.outputs, transfer_key(message), message.issued_at_ms)
         return cls(message.parents, message.issued_at_ms, root_index, transfer, message.tag)
 
     @property

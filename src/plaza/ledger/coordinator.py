@@ -40,8 +40,7 @@ class Coordinator:
         """Build, sign and submit the next milestone; returns it once applied."""
         tangle = self._tangle
         parents = sorted(tangle.select_parents(MAX_PARENTS))
-        outcome, earliest_ms = tangle.prepare_milestone(parents)
-        issued_at_ms = max(self._clock.now_ms(), earliest_ms)
+        outcome, issued_at_ms = tangle.prepare_milestone(parents, self._clock.now_ms())
         payload = MilestonePayload(
             index=outcome.index,
             previous=tangle.latest_milestone.message_id,

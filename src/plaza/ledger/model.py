@@ -45,6 +45,9 @@ MAX_PAYLOAD_SIZE = 32 * 1024
 MAX_TAG_SIZE = 64
 MAX_OUTPUTS = 32
 MAX_AMOUNT = 2**63 - 1
+#: A transfer must be confirmed within this long of its issue time. The bound lets
+#: the ledger remember every applied transfer for replay protection in bounded memory.
+TRANSFER_TTL_MS = 60 * 60 * 1000
 
 
 class PayloadKind(enum.IntEnum):
@@ -143,6 +146,8 @@ class Conflict(enum.IntEnum):
 
     NONE = 0
     INSUFFICIENT_FUNDS = 1
+    REPLAYED = 2  # the same signed transfer was already applied (attached again, new nonce)
+    EXPIRED = 3  # confirmed more than TRANSFER_TTL_MS after it was issued
 
 
 class ConfirmationState(enum.StrEnum):

@@ -147,6 +147,10 @@ class TangleStore(Protocol):
         """Every address with a non-zero balance at the latest milestone."""
         ...
 
+    def applied_transfers(self, since_issued_at_ms: int) -> list[bytes]:
+        """Raw bytes of confirmed, non-conflicting transfers issued at or after the time."""
+        ...
+
     def unconfirmed(self) -> list[tuple[bytes, bool]]:
         """Raw bytes and solidity of every stored message not yet confirmed, oldest first."""
         ...

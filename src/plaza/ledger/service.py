@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from plaza.ledger.admission import AdmissionContext, IngestResult, admit
 from plaza.ledger.codec import decode_message
-from plaza.ledger.confirmation import PendingEntry, white_flag_order
+from plaza.ledger.confirmation import PendingEntry, transfer_key, white_flag_order
 from plaza.ledger.errors import InvalidMilestone, LedgerError, MessageRejected, NotFound
 from plaza.ledger.events import (
     EventSink,
@@ -26,7 +26,14 @@ from plaza.ledger.events import (
 )
 from plaza.ledger.genesis import Genesis
 from plaza.ledger.merkle import EMPTY_ROOT
-from plaza.ledger.model import Conflict, Message, MessageMetadata, MilestonePayload, MilestoneRecord
+from plaza.ledger.model import (
+    TRANSFER_TTL_MS,
+    Conflict,
+    Message,
+    MessageMetadata,
+    MilestonePayload,
+    MilestoneRecord,
+)
 from plaza.ledger.ports import Clock, HistoryEntry, Page, ParentInfo, TangleStore
 from plaza.ledger.solidifier import Solidifier
 from plaza.ledger.state import LedgerState, MilestoneOutcome
@@ -79,7 +86,9 @@ class Tangle:
         self._lock = threading.RLock()
         self._invalid_milestones = 0
         self._latest = self._open_genesis()
-        self._state = LedgerState(store.balances(), genesis.supply, self._latest.index)
+        self._state = LedgerState(
+            store.balances(), genesis.supply, self._latest.index, applied=self._recent_applied()
+        )
         self._recover_unconfirmed()
 
     # -- properties ---------------------------------------------------------------------
@@ -216,17 +225,20 @@ class Tangle:
         with self._lock:
             return self._tips.select(count, self._latest.index) or [self._latest.message_id]
 
-    def prepare_milestone(self, parents: Sequence[bytes]) -> tuple[MilestoneOutcome, int]:
-        """What a milestone on ``parents`` would confirm, and the earliest time it may carry."""
+    def prepare_milestone(
+        self, parents: Sequence[bytes], now_ms: int
+    ) -> tuple[MilestoneOutcome, int]:
+        """What a milestone on ``parents`` issued at ``now_ms`` (or at its latest parent's
+        time, if later) would confirm, and that issue time."""
         with self._lock:
-            order = white_flag_order(sorted(parents), self._pending)
-            outcome = self._evaluate(self._latest.index + 1, order)
             infos = self._parent_infos(set(parents))
-            return outcome, max((info.issued_at_ms for info in infos.values()), default=0)
+            issued_at_ms = max(now_ms, *(info.issued_at_ms for info in infos.values()))
+            order = white_flag_order(sorted(parents), self._pending)
+            return self._evaluate(self._latest.index + 1, order, issued_at_ms), issued_at_ms
 
-    def _evaluate(self, index: int, order: list[bytes]) -> MilestoneOutcome:
+    def _evaluate(self, index: int, order: list[bytes], timestamp_ms: int) -> MilestoneOutcome:
         transfers = {i: t for i in order if (t := self._pending[i].transfer) is not None}
-        return self._state.evaluate(index, order, transfers)
+        return self._state.evaluate(index, order, transfers, timestamp_ms)
 
     def _apply_waiting_milestones(self) -> None:
         waiting = self._waiting_milestones
@@ -248,7 +260,7 @@ class Tangle:
         if payload.previous != self._latest.message_id:
             raise InvalidMilestone(f"previous milestone is not {self._latest.message_id.hex()}")
         order = white_flag_order(message.parents, self._pending)
-        outcome = self._evaluate(payload.index, order)
+        outcome = self._evaluate(payload.index, order, message.issued_at_ms)
         if outcome.inclusion_root != payload.inclusion_root:
             raise InvalidMilestone("inclusion root differs from this node's white-flag order")
         if outcome.state_root != payload.state_root:
@@ -279,6 +291,12 @@ class Tangle:
         self._events.publish(MilestoneApplied(record))
 
     # -- startup --------------------------------------------------------------------------
+
+    def _recent_applied(self) -> dict[bytes, int]:
+        """Keys of the transfers applied recently enough that a replay could still apply."""
+        since = self._latest.timestamp_ms - TRANSFER_TTL_MS
+        recent = (decode_message(raw) for raw in self._store.applied_transfers(since))
+        return {transfer_key(message): message.issued_at_ms for message in recent}
 
     def _open_genesis(self) -> MilestoneRecord:
         first = self._store.milestone(0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from plaza.encoding import Writer
 from plaza.ledger.merkle import merkle_root
-from plaza.ledger.model import Conflict, Output
+from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output
 
 __all__ = ["LedgerState", "MilestoneOutcome", "Transfer", "state_root"]
 
@@ -25,10 +25,17 @@ STATE_DOMAIN = b"plaza-state-v1"
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """What a confirmed transfer would do to balances."""
+    """What a confirmed transfer would do to balances.
+
+    ``key`` identifies what the payer signed (the hash of the essence): the same
+    signed transfer attached again with another nonce is another message with the
+    same key, and must not pay twice.
+    """
 
     payer: bytes
     outputs: tuple[Output, ...]
+    key: bytes
+    issued_at_ms: int
 
     @property
     def total(self) -> int:
@@ -40,8 +47,10 @@ class MilestoneOutcome:
     """What applying a milestone's cone does, computed before anything is written."""
 
     index: int
+    timestamp_ms: int
     confirmed: tuple[tuple[bytes, Conflict], ...]
     changed_balances: dict[bytes, int]
+    applied: dict[bytes, int]  # keys of newly applied transfers -> their issue time
     inclusion_root: bytes
     state_root: bytes
 
@@ -60,12 +69,26 @@ def state_root(index: int, balances: Iterable[tuple[bytes, int]]) -> bytes:
 
 
 class LedgerState:
-    """Balances at the latest applied milestone, held in memory and kept equal to storage."""
+    """Balances at the latest applied milestone, held in memory and kept equal to storage.
 
-    def __init__(self, balances: Mapping[bytes, int], supply: int, index: int) -> None:
+    It also remembers the keys of the transfers applied within the last
+    ``ttl_ms``: older ones cannot apply again anyway, they have expired.
+    """
+
+    def __init__(
+        self,
+        balances: Mapping[bytes, int],
+        supply: int,
+        index: int,
+        *,
+        applied: Mapping[bytes, int] | None = None,
+        ttl_ms: int = TRANSFER_TTL_MS,
+    ) -> None:
         self._balances = {address: amount for address, amount in balances.items() if amount}
         self._supply = supply
         self._index = index
+        self._applied = dict(applied or {})
+        self._ttl_ms = ttl_ms
 
     @property
     def index(self) -> int:
@@ -88,27 +111,40 @@ class LedgerState:
         return canonical_state(self._index, self._balances.items())
 
     def evaluate(
-        self, index: int, order: Sequence[bytes], transfers: Mapping[bytes, Transfer]
+        self,
+        index: int,
+        order: Sequence[bytes],
+        transfers: Mapping[bytes, Transfer],
+        timestamp_ms: int,
     ) -> MilestoneOutcome:
         """Apply ``order`` to a scratch copy; the state itself changes only in :meth:`commit`."""
         changed: dict[bytes, int] = {}
+        applied: dict[bytes, int] = {}
         confirmed: list[tuple[bytes, Conflict]] = []
         for message_id in order:
             transfer = transfers.get(message_id)
             conflict = Conflict.NONE
             if transfer is not None:
-                conflict = self._apply(transfer, changed)
+                conflict = self._apply(transfer, changed, applied, timestamp_ms)
             confirmed.append((message_id, conflict))
         merged = {**self._balances, **changed}
         return MilestoneOutcome(
             index=index,
+            timestamp_ms=timestamp_ms,
             confirmed=tuple(confirmed),
             changed_balances=changed,
+            applied=applied,
             inclusion_root=merkle_root(order),
             state_root=state_root(index, merged.items()),
         )
 
-    def _apply(self, transfer: Transfer, changed: dict[bytes, int]) -> Conflict:
+    def _apply(
+        self, transfer: Transfer, changed: dict[bytes, int], applied: dict[bytes, int], now_ms: int
+    ) -> Conflict:
+        if transfer.issued_at_ms < now_ms - self._ttl_ms:
+            return Conflict.EXPIRED
+        if transfer.key in self._applied or transfer.key in applied:
+            return Conflict.REPLAYED
         available = changed.get(transfer.payer, self._balances.get(transfer.payer, 0))
         total = transfer.total
         if total > available:
@@ -117,6 +153,7 @@ class LedgerState:
         for output in transfer.outputs:
             current = changed.get(output.address, self._balances.get(output.address, 0))
             changed[output.address] = current + output.amount
+        applied[transfer.key] = transfer.issued_at_ms
         return Conflict.NONE
 
     def commit(self, outcome: MilestoneOutcome) -> None:
@@ -126,6 +163,15 @@ class LedgerState:
             else:
                 self._balances.pop(address, None)
         self._index = outcome.index
+        self._applied.update(outcome.applied)
+        horizon = outcome.timestamp_ms - self._ttl_ms
+        for key in [key for key, issued in self._applied.items() if issued < horizon]:
+            del self._applied[key]
 
     def statistics(self) -> dict[str, int]:
-        return {"addresses": len(self._balances), "supply": self._supply, "index": self._index}
+        return {
+            "addresses": len(self._balances),
+            "supply": self._supply,
+            "index": self._index,
+            "remembered_transfers": len(self._applied),
+        }

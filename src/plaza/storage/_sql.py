@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from plaza.ledger.codec import decode_message
-from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord
+from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord, PayloadKind
 from plaza.ledger.ports import HistoryEntry, NewMessage, Page, ParentInfo
 from plaza.storage._common import NO_CURSOR, check_window, page_cursor
 from plaza.storage.errors import SchemaVersionError
@@ -331,6 +331,15 @@ class SqlTangleStore(abc.ABC):
         with self._transaction(write=False) as cur:
             cur.execute("SELECT address, amount FROM balances")
             return {bytes(address): amount for address, amount in cur.fetchall()}
+
+    def applied_transfers(self, since_issued_at_ms: int) -> list[bytes]:
+        query = self._q(
+            "SELECT raw FROM messages WHERE kind = ? AND conflict = 0"
+            " AND milestone_index IS NOT NULL AND issued_at >= ? ORDER BY seq"
+        )
+        with self._transaction(write=False) as cur:
+            cur.execute(query, (int(PayloadKind.TRANSFER), since_issued_at_ms))
+            return [bytes(raw) for (raw,) in cur.fetchall()]
 
     def unconfirmed(self) -> list[tuple[bytes, bool]]:
         query = "SELECT raw, solid FROM messages WHERE milestone_index IS NULL ORDER BY seq"

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord
+from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord, PayloadKind
 from plaza.ledger.ports import HistoryEntry, NewMessage, Page, ParentInfo
 from plaza.storage._common import (
     NO_CURSOR,
@@ -37,6 +37,7 @@ class _Stored:
     tag: bytes
     issued_at_ms: int
     solid: bool
+    kind: int
     milestone_index: int | None = None
     conflict: Conflict = Conflict.NONE
 
@@ -75,7 +76,13 @@ class MemoryTangleStore:
         message, seq = new.message, self._next_seq
         self._next_seq += 1
         self._messages[message.id] = _Stored(
-            seq, message.raw, message.parents, message.tag, message.issued_at_ms, new.solid
+            seq,
+            message.raw,
+            message.parents,
+            message.tag,
+            message.issued_at_ms,
+            new.solid,
+            message.payload.KIND,
         )
         self._by_seq[seq] = message.id
         for parent in message.parents:
@@ -229,6 +236,19 @@ class MemoryTangleStore:
         with self._lock:
             self._open()
             return dict(self._balances)
+
+    def applied_transfers(self, since_issued_at_ms: int) -> list[bytes]:
+        with self._lock:
+            self._open()
+            stored = sorted(self._messages.values(), key=lambda s: s.seq)
+            return [
+                s.raw
+                for s in stored
+                if s.kind == PayloadKind.TRANSFER
+                and s.milestone_index is not None
+                and s.conflict == Conflict.NONE
+                and s.issued_at_ms >= since_issued_at_ms
+            ]
 
     def unconfirmed(self) -> list[tuple[bytes, bool]]:
         with self._lock:

@@ -135,8 +135,7 @@ def milestone_on(
     """A milestone on exactly ``parents``, like the coordinator's, with any field overridden."""
     tangle = kit.tangle
     ordered = sorted(parents)
-    outcome, earliest_ms = tangle.prepare_milestone(ordered)
-    issued_at_ms = max(kit.clock.now_ms(), earliest_ms)
+    outcome, issued_at_ms = tangle.prepare_milestone(ordered, kit.clock.now_ms())
     payload = MilestonePayload(
         index=outcome.index if index is None else index,
         previous=tangle.latest_milestone.message_id if previous is None else previous,

@@ -114,7 +114,7 @@ def test_milestone_confirms_exactly_its_cone_in_white_flag_order(kit: TangleKit)
     first, second = sorted([b.id, c.id])
     expected = [a.id, first, second, d.id]
 
-    outcome, _ = tangle.prepare_milestone([d.id])
+    outcome, _ = tangle.prepare_milestone([d.id], kit.clock.now_ms())
     assert outcome.inclusion_root == merkle_root(expected)
     assert [i for i, _ in outcome.confirmed] == expected
 
@@ -286,7 +286,7 @@ def test_prepare_milestone_changes_nothing(kit: TangleKit) -> None:
     tangle = kit.tangle
     kit.submit(kit.transfer(ALICE, {address_of(BOB): 5}))
     before = snapshot(tangle)
-    outcome, _ = tangle.prepare_milestone(tangle.select_parents(8))
+    outcome, _ = tangle.prepare_milestone(tangle.select_parents(8), kit.clock.now_ms())
     assert outcome.index == before.latest.index + 1
     assert snapshot(tangle) == before
 
@@ -296,11 +296,11 @@ def test_state_evaluate_marks_each_overdraw() -> None:
 
     state = LedgerState({node(1): 10}, 10, 0)
     spend = {
-        node(10): Transfer(node(1), (Output(node(2), 6),)),
-        node(11): Transfer(node(1), (Output(node(3), 6),)),
-        node(12): Transfer(node(2), (Output(node(3), 6),)),
+        node(10): Transfer(node(1), (Output(node(2), 6),), node(20), 0),
+        node(11): Transfer(node(1), (Output(node(3), 6),), node(21), 0),
+        node(12): Transfer(node(2), (Output(node(3), 6),), node(22), 0),
     }
-    outcome = state.evaluate(1, [node(10), node(11), node(12)], spend)
+    outcome = state.evaluate(1, [node(10), node(11), node(12)], spend, 1000)
     assert outcome.confirmed == (
         (node(10), Conflict.NONE),
         (node(11), Conflict.INSUFFICIENT_FUNDS),

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_support import (
@@ -196,10 +195,6 @@ def test_a_replayed_message_never_changes_balances(
     check_conservation(tangle)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known protocol gap: the nonce is not signed, so a new nonce replays a transfer",
-)
 def test_a_transfer_replayed_with_another_nonce_applies_once() -> None:
     kit = build_tangle(supply=SUPPLY)
     tangle = kit.tangle

@@ -99,7 +99,7 @@ def test_tips_no_milestone_confirms_go_lazy_and_are_never_selected() -> None:
     # Milestones that approve only each other leave ``stale`` unconfirmed and lazy.
     for _ in range(17):
         latest = tangle.latest_milestone.message_id
-        outcome, _ = tangle.prepare_milestone([latest])
+        outcome, _ = tangle.prepare_milestone([latest], kit.clock.now_ms())
         kit.submit(milestone_on(kit, [latest]))
         assert outcome.confirmed == ()
     assert tangle.latest_milestone.index == 18
