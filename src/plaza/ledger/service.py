@@ -86,6 +86,7 @@ class Tangle:
         self._lock = threading.RLock()
         self._invalid_milestones = 0
         self._latest = self._open_genesis()
+        self._message_count = store.message_count()  # counted once; kept up to date after
         self._state = LedgerState(
             store.balances(), genesis.supply, self._latest.index, applied=self._recent_applied()
         )
@@ -118,6 +119,11 @@ class Tangle:
         with self._lock:
             return self._state.balance(address)
 
+    def balance_at(self, address: bytes) -> tuple[int, int]:
+        """The confirmed balance and the index of the milestone it is read at, together."""
+        with self._lock:
+            return self._state.balance(address), self._state.index
+
     def balances(self) -> dict[bytes, int]:
         with self._lock:
             return self._state.balances()
@@ -140,6 +146,7 @@ class Tangle:
             admitted = admit(raws, self._admission_context(), self._clock.now_ms())
             if admitted.new:
                 self._store.add_messages(admitted.new)
+                self._message_count += len(admitted.new)
             for message in admitted.held:
                 self._held.hold(message, admitted.missing[message.id])
             self._attach_cascade([record.message for record in admitted.new if record.solid])
@@ -179,6 +186,7 @@ class Tangle:
                 invalid.append(message.id)
         if invalid:
             self._store.discard(invalid)
+            self._message_count -= len(invalid)
         if valid:
             self._store.mark_solid([message.id for message in valid])
         return valid
@@ -390,7 +398,7 @@ class Tangle:
     def statistics(self) -> dict[str, int]:
         with self._lock:
             return {
-                "messages": self._store.message_count(),
+                "messages": self._message_count,
                 "pending": len(self._pending),
                 "latest_milestone": self._latest.index,
                 "invalid_milestones": self._invalid_milestones,

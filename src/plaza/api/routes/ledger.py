@@ -45,23 +45,8 @@ def get_milestone(index: MilestoneIndexPath, runtime: RuntimeDep) -> MilestoneVi
 @router.get("/addresses/{address}/balance", responses=error_responses(400))
 def get_balance(address: AddressPath, runtime: RuntimeDep) -> BalanceView:
     """The confirmed balance and the milestone it is confirmed at."""
-    balance, index = _consistent_balance(runtime.tangle, address.raw)
+    balance, index = runtime.tangle.balance_at(address.raw)
     return BalanceView(address=str(address), balance=balance, milestone_index=index)
-
-
-def _consistent_balance(tangle: Tangle, address: bytes) -> tuple[int, int]:
-    """Balance and milestone index from the same ledger state.
-
-    The tangle updates both under its lock but offers no read of the pair, so
-    read the index on both sides of the balance: milestones only move forward,
-    so equal indexes prove the balance belongs to that milestone.
-    """
-    for _ in range(_BALANCE_READ_ATTEMPTS):
-        before = tangle.latest_milestone.index
-        balance = tangle.balance(address)
-        if tangle.latest_milestone.index == before:
-            return balance, before
-    return balance, tangle.latest_milestone.index  # milestones racing by: close enough
 
 
 @router.get("/addresses/{address}/history", responses=error_responses(400))
