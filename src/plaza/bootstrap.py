@@ -48,6 +48,7 @@ def build_node(settings: NodeSettings, *, clock: SystemClock | None = None) -> N
         held_limit=settings.held_limit,
         pow_requests_per_s=settings.pow_requests_per_s,
         pow_burst=settings.pow_burst,
+        verify_workers=settings.verify_workers,
     )
     return NodeRuntime(
         store=open_store(settings, data_dir),

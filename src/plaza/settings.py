@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -29,3 +30,4 @@ class NodeSettings(BaseSettings):
     held_limit: int = Field(default=10_000, ge=1)
     pow_requests_per_s: float = Field(default=5.0, gt=0)
     pow_burst: int = Field(default=20, ge=1)
+    verify_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)

@@ -3,12 +3,15 @@
 Ingest is measured in-process on SQLite: messages are decoded, validated (proof
 of work and signature included) and stored, in batches as a node receives them.
 The baseline is single-core Ed25519 verification with the same library, timed in
-the same run over the same messages, so the ratio survives a noisy machine.
+the same run over the same messages, so the ratio survives a noisy machine. A
+node verifies a batch's signatures on several threads (PyNaCl releases the GIL),
+so ingest is also measured with one verification thread, for comparison.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import tempfile
 import time
@@ -26,6 +29,7 @@ from plaza.ledger.genesis import Genesis
 from plaza.ledger.model import DataPayload, Message, Output, Payload, TransferPayload
 from plaza.ledger.pow import Blake2bWork
 from plaza.node import EventFilter, NodeConfig, NodeRuntime
+from plaza.settings import NodeSettings
 from plaza.storage import SqliteTangleStore
 
 __all__ = ["LedgerBenchmark", "run_ledger_benchmark"]
@@ -38,7 +42,9 @@ class LedgerBenchmark:
     messages: int
     batch_size: int
     pow_difficulty: int
+    verify_workers: int
     ingest_per_s: float
+    ingest_one_worker_per_s: float
     ed25519_verify_per_s: float
     ingest_to_verify_ratio: float
     milestone_interval_s: float
@@ -101,12 +107,18 @@ def _measure_verify(messages: list[Message]) -> float:
 
 
 def _measure_ingest(
-    network: _Network, messages: list[Message], difficulty: int, batch: int, folder: Path
+    network: _Network,
+    messages: list[Message],
+    *,
+    difficulty: int,
+    batch: int,
+    workers: int,
+    path: Path,
 ) -> float:
     runtime = NodeRuntime(
-        store=SqliteTangleStore(folder / "ingest.sqlite3"),
+        store=SqliteTangleStore(path),
         genesis=network.genesis,
-        config=NodeConfig(pow_difficulty=difficulty, coordinator=False),
+        config=NodeConfig(pow_difficulty=difficulty, coordinator=False, verify_workers=workers),
         clock=SystemClock(),
     )
     raws = [message.raw for message in messages]
@@ -176,8 +188,11 @@ def run_ledger_benchmark(
     milestone_interval_s: float = 1.0,
     latency_duration_s: float = 8.0,
     latency_rate_per_s: float = 40.0,
+    verify_workers: int | None = None,
     progress: Progress = lambda _: None,
 ) -> LedgerBenchmark:
+    """Signatures are verified on ``verify_workers`` threads (default: as a node would)."""
+    workers = verify_workers or NodeSettings().verify_workers
     now_ms = time.time_ns() // 1_000_000
     network = _network(now_ms - 60_000)
     progress(f"preparing {messages} messages with {pow_difficulty}-bit proof of work")
@@ -185,8 +200,12 @@ def run_ledger_benchmark(
     with tempfile.TemporaryDirectory(prefix="plaza-bench-") as folder:
         progress("measuring Ed25519 verification (baseline)")
         verify_rate = _measure_verify(workload)
-        progress("measuring ingest into SQLite")
-        ingest_rate = _measure_ingest(network, workload, pow_difficulty, batch_size, Path(folder))
+        progress(f"measuring ingest into SQLite, {workers} verification threads, then 1")
+        ingest = functools.partial(
+            _measure_ingest, network, workload, difficulty=pow_difficulty, batch=batch_size
+        )
+        ingest_rate = ingest(workers=workers, path=Path(folder) / "ingest.sqlite3")
+        ingest_one_rate = ingest(workers=1, path=Path(folder) / "ingest-1.sqlite3")
         progress(f"measuring confirmation latency for {latency_duration_s:.0f} s")
         latencies = asyncio.run(
             _measure_confirmation(
@@ -197,7 +216,9 @@ def run_ledger_benchmark(
         messages=messages,
         batch_size=batch_size,
         pow_difficulty=pow_difficulty,
+        verify_workers=workers,
         ingest_per_s=round(ingest_rate, 1),
+        ingest_one_worker_per_s=round(ingest_one_rate, 1),
         ed25519_verify_per_s=round(verify_rate, 1),
         ingest_to_verify_ratio=round(ingest_rate / verify_rate, 3),
         milestone_interval_s=milestone_interval_s,

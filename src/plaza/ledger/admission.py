@@ -78,10 +78,10 @@ def address_entries(message: Message) -> tuple[AddressEntry, ...]:
 
 def admit(raws: Sequence[bytes], context: AdmissionContext, now_ms: int) -> Admitted:
     admitted = Admitted()
-    decoded: list[Message | LedgerError] = [_decode_and_check(raw, context, now_ms) for raw in raws]
-    messages = [m for m in decoded if isinstance(m, Message)]
-    known = _known_ids(messages, context)
-    times = _stored_parent_times(messages, context)
+    decoded = _decode_all(raws)
+    known = _known_ids([m for m in decoded if isinstance(m, Message)], context)
+    decoded = _validate_unknown(decoded, known, context, now_ms)
+    times = _stored_parent_times([m for m in decoded if isinstance(m, Message)], context)
     for item in decoded:
         if isinstance(item, LedgerError):
             admitted.results.append(IngestResult(None, IngestStatus.REJECTED, item))
@@ -114,13 +114,30 @@ def _admit_one(
     return IngestResult(message.id, IngestStatus.HELD if missing else IngestStatus.STORED)
 
 
-def _decode_and_check(raw: bytes, context: AdmissionContext, now_ms: int) -> Message | LedgerError:
-    try:
-        message = decode_message(raw)
-        context.validator.check(message, now_ms)
-    except MessageRejected as error:
-        return error
-    return message
+def _decode_all(raws: Sequence[bytes]) -> list[Message | LedgerError]:
+    decoded: list[Message | LedgerError] = []
+    for raw in raws:
+        try:
+            decoded.append(decode_message(raw))
+        except MessageRejected as error:
+            decoded.append(error)
+    return decoded
+
+
+def _validate_unknown(
+    decoded: list[Message | LedgerError],
+    known: set[bytes],
+    context: AdmissionContext,
+    now_ms: int,
+) -> list[Message | LedgerError]:
+    """Validate what the node does not hold yet: a known id is the same bytes, already valid."""
+    fresh = {i: m for i, m in enumerate(decoded) if isinstance(m, Message) and m.id not in known}
+    errors = context.validator.check_many(list(fresh.values()), now_ms)
+    checked = list(decoded)
+    for i, error in zip(fresh, errors, strict=True):
+        if error is not None:
+            checked[i] = error
+    return checked
 
 
 def _known_ids(messages: Sequence[Message], context: AdmissionContext) -> set[bytes]:

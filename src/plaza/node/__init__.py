@@ -7,6 +7,7 @@ from plaza.node.datadir import DataDir
 from plaza.node.events import EventFilter, EventHub, Subscription
 from plaza.node.ratelimit import TokenBucket
 from plaza.node.runtime import NodeConfig, NodeRuntime
+from plaza.node.verify import ThreadedVerifier
 
 __all__ = [
     "DataDir",
@@ -15,5 +16,6 @@ __all__ = [
     "NodeConfig",
     "NodeRuntime",
     "Subscription",
+    "ThreadedVerifier",
     "TokenBucket",
 ]

@@ -17,6 +17,7 @@ from plaza.ledger.service import Tangle
 from plaza.ledger.validation import MessageValidator, ValidationRules
 from plaza.node.events import EventHub
 from plaza.node.ratelimit import TokenBucket
+from plaza.node.verify import ThreadedVerifier
 
 __all__ = ["NodeConfig", "NodeRuntime"]
 
@@ -34,6 +35,7 @@ class NodeConfig:
     max_future_ms: int = 30_000
     pow_requests_per_s: float = 5.0
     pow_burst: int = 20
+    verify_workers: int = 1
 
 
 class NodeRuntime:
@@ -61,11 +63,12 @@ class NodeRuntime:
             max_future_ms=config.max_future_ms,
         )
         self.events = EventHub()
+        self._verifier = ThreadedVerifier(config.verify_workers)
         self.store = store
         self.tangle = Tangle(
             store=store,
             genesis=genesis,
-            validator=MessageValidator(rules),
+            validator=MessageValidator(rules, self._verifier),
             clock=clock,
             held_limit=config.held_limit,
             events=self.events,
@@ -106,4 +109,5 @@ class NodeRuntime:
             await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
 
     def close(self) -> None:
+        self._verifier.close()
         self.store.close()
