@@ -136,12 +136,12 @@ def _measure_ingest(
 async def _measure_confirmation(
     network: _Network, interval: float, duration: float, rate: float, folder: Path
 ) -> list[float]:
-    clock = SystemClock()
+    """Seconds from submission to the confirmed event, for a steady trickle of messages."""
     runtime = NodeRuntime(
         store=SqliteTangleStore(folder / "confirm.sqlite3"),
         genesis=network.genesis,
         config=NodeConfig(pow_difficulty=0, milestone_interval_s=interval),
-        clock=clock,
+        clock=SystemClock(),
         coordinator_keys=[network.coordinator],
     )
     submitted: dict[bytes, float] = {}
@@ -158,19 +158,7 @@ async def _measure_confirmation(
     coordinator = asyncio.create_task(runtime.run_coordinator())
     collector = asyncio.create_task(collect())
     try:
-        deadline = time.perf_counter() + duration
-        while time.perf_counter() < deadline:
-            message = compose(
-                network.faucet,
-                network_id=network.genesis.network_id,
-                parents=runtime.tangle.select_parents(),
-                payload=DataPayload(b"latency", b""),
-                issued_at_ms=clock.now_ms(),
-                work=runtime.work,
-            )
-            submitted[message.id] = time.perf_counter()
-            await asyncio.to_thread(runtime.submit, message.raw)
-            await asyncio.sleep(1 / rate)
+        await _trickle(runtime, network.faucet, submitted, duration=duration, rate=rate)
         await asyncio.sleep(interval * 2.5)  # let the last submissions confirm
     finally:
         coordinator.cancel()
@@ -178,6 +166,29 @@ async def _measure_confirmation(
         await asyncio.gather(coordinator, collector, return_exceptions=True)
         runtime.close()
     return latencies
+
+
+async def _trickle(
+    runtime: NodeRuntime,
+    signer: SigningKey,
+    submitted: dict[bytes, float],
+    *,
+    duration: float,
+    rate: float,
+) -> None:
+    deadline = time.perf_counter() + duration
+    while time.perf_counter() < deadline:
+        message = compose(
+            signer,
+            network_id=runtime.tangle.genesis.network_id,
+            parents=runtime.tangle.select_parents(),
+            payload=DataPayload(b"latency", b""),
+            issued_at_ms=runtime.clock.now_ms(),
+            work=runtime.work,
+        )
+        submitted[message.id] = time.perf_counter()
+        await asyncio.to_thread(runtime.submit, message.raw)
+        await asyncio.sleep(1 / rate)
 
 
 def run_ledger_benchmark(
@@ -197,21 +208,21 @@ def run_ledger_benchmark(
     network = _network(now_ms - 60_000)
     progress(f"preparing {messages} messages with {pow_difficulty}-bit proof of work")
     workload = _workload(network, messages, pow_difficulty, now_ms - 50_000)
-    with tempfile.TemporaryDirectory(prefix="plaza-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="plaza-bench-") as name:
+        folder = Path(name)
         progress("measuring Ed25519 verification (baseline)")
         verify_rate = _measure_verify(workload)
         progress(f"measuring ingest into SQLite, {workers} verification threads, then 1")
         ingest = functools.partial(
             _measure_ingest, network, workload, difficulty=pow_difficulty, batch=batch_size
         )
-        ingest_rate = ingest(workers=workers, path=Path(folder) / "ingest.sqlite3")
-        ingest_one_rate = ingest(workers=1, path=Path(folder) / "ingest-1.sqlite3")
+        ingest_rate = ingest(workers=workers, path=folder / "ingest.sqlite3")
+        ingest_one_rate = ingest(workers=1, path=folder / "ingest-1.sqlite3")
         progress(f"measuring confirmation latency for {latency_duration_s:.0f} s")
-        latencies = asyncio.run(
-            _measure_confirmation(
-                network, milestone_interval_s, latency_duration_s, latency_rate_per_s, Path(folder)
-            )
+        confirm = _measure_confirmation(
+            network, milestone_interval_s, latency_duration_s, latency_rate_per_s, folder
         )
+        latencies = asyncio.run(confirm)
     return LedgerBenchmark(
         messages=messages,
         batch_size=batch_size,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from plaza.ledger.admission import AdmissionContext, IngestResult, admit
 from plaza.ledger.codec import decode_message
 from plaza.ledger.confirmation import PendingEntry, transfer_key, white_flag_order
-from plaza.ledger.errors import InvalidMilestone, LedgerError, MessageRejected, NotFound
+from plaza.ledger.errors import InvalidMilestone, LedgerError, MessageRejected
 from plaza.ledger.events import (
     EventSink,
     LedgerEvent,
@@ -25,16 +25,16 @@ from plaza.ledger.events import (
     MilestoneApplied,
 )
 from plaza.ledger.genesis import Genesis
+from plaza.ledger.lookups import StoredLookups
 from plaza.ledger.merkle import EMPTY_ROOT
 from plaza.ledger.model import (
     TRANSFER_TTL_MS,
     Conflict,
     Message,
-    MessageMetadata,
     MilestonePayload,
     MilestoneRecord,
 )
-from plaza.ledger.ports import Clock, HistoryEntry, Page, ParentInfo, TangleStore
+from plaza.ledger.ports import Clock, ParentInfo, TangleStore
 from plaza.ledger.solidifier import Solidifier
 from plaza.ledger.state import LedgerState, MilestoneOutcome
 from plaza.ledger.tips import TipPool
@@ -60,7 +60,7 @@ class _NullSink:
         pass
 
 
-class Tangle:
+class Tangle(StoredLookups):
     """One node's view of the tangle and the ledger state it confirms."""
 
     def __init__(
@@ -360,40 +360,6 @@ class Tangle:
             return set()
         infos = self._store.parent_info(candidates)
         return {p for p in candidates if p not in infos or infos[p].milestone_index is None}
-
-    # -- lookups --------------------------------------------------------------------------
-
-    def get_message(self, message_id: bytes) -> Message:
-        raw = self._store.get_raw(message_id)
-        if raw is None:
-            raise NotFound(f"message {message_id.hex()}")
-        return decode_message(raw)
-
-    def metadata(self, message_id: bytes) -> MessageMetadata:
-        metadata = self._store.metadata(message_id)
-        if metadata is None:
-            raise NotFound(f"message {message_id.hex()}")
-        return metadata
-
-    def children(self, message_id: bytes, *, limit: int = 100) -> list[bytes]:
-        return self._store.children(message_id, limit=limit)
-
-    def find_by_tag(self, tag: bytes, *, limit: int = 100, cursor: int | None = None) -> Page:
-        return self._store.find_by_tag(tag, limit=limit, cursor=cursor)
-
-    def find_by_address(
-        self, address: bytes, *, limit: int = 100, cursor: int | None = None
-    ) -> Page:
-        return self._store.find_by_address(address, limit=limit, cursor=cursor)
-
-    def history(self, address: bytes, *, limit: int = 100, offset: int = 0) -> list[HistoryEntry]:
-        return self._store.history(address, limit=limit, offset=offset)
-
-    def milestone(self, index: int) -> MilestoneRecord:
-        record = self._store.milestone(index)
-        if record is None:
-            raise NotFound(f"milestone {index}")
-        return record
 
     def statistics(self) -> dict[str, int]:
         with self._lock:
