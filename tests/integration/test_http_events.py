@@ -39,6 +39,18 @@ def test_tag_filter_delivers_message_then_confirmed(node: RunningNode, client: N
     assert confirmed.data["milestone_index"] >= 1
 
 
+def test_several_tags_are_followed_at_once(node: RunningNode, client: NodeClient) -> None:
+    first, second = unique_tag("one").encode(), unique_tag("two").encode()
+    with client.events(
+        kinds=["message"], tags=[first, second], read_timeout=READ_TIMEOUT_S
+    ) as stream:
+        client.compose_and_submit(node.faucet, DataPayload(b"neither", b""))
+        a = client.compose_and_submit(node.faucet, DataPayload(second, b""))
+        b = client.compose_and_submit(node.faucet, DataPayload(first, b""))
+        seen = [event.message_id for event in _next_events(stream, 2)]
+    assert seen == [a.id, b.id]
+
+
 def test_address_filter_delivers_transfers_touching_it(
     node: RunningNode, client: NodeClient
 ) -> None:

@@ -285,12 +285,14 @@ class NodeClient:
         *,
         kinds: Iterable[str] | str | None = None,
         tag: bytes | str | None = None,
+        tags: Iterable[bytes] | None = None,
         address: Address | str | None = None,
         read_timeout: float | None = 60.0,
     ) -> EventStream:
         """Open the live event stream; the node is subscribed when this returns.
 
-        ``kinds`` is any of message, confirmed, milestone (all by default).
+        ``kinds`` is any of message, confirmed, milestone (all by default);
+        ``tag`` follows one tag, ``tags`` any of up to 64.
         ``read_timeout`` bounds the wait for the next event or keepalive (the
         node sends one every 15 s), so a dead connection is noticed; ``None``
         waits forever.
@@ -302,6 +304,8 @@ class NodeClient:
             params["tag_hex"] = tag.hex()
         elif tag is not None:
             params["tag"] = tag
+        if tags is not None:
+            params["tags_hex"] = ",".join(sorted(t.hex() for t in tags))
         if address is not None:
             params["address"] = str(address)
         request = self._http.build_request(

@@ -22,16 +22,16 @@ class EventFilter:
     """Which events a subscriber wants; an empty field matches everything."""
 
     kinds: frozenset[str] = frozenset()
-    tag: bytes | None = None
+    tags: frozenset[bytes] = frozenset()  # any of these (a channel reader follows several)
     address: bytes | None = None
 
     def matches(self, event: LedgerEvent) -> bool:
         if self.kinds and event_kind(event) not in self.kinds:
             return False
         if isinstance(event, MilestoneApplied):
-            return self.tag is None and self.address is None
+            return not self.tags and self.address is None
         tag = event.message.tag if isinstance(event, MessageAttached) else event.tag
-        if self.tag is not None and tag != self.tag:
+        if self.tags and tag not in self.tags:
             return False
         return self.address is None or self.address in event.addresses
 

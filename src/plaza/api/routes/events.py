@@ -32,6 +32,7 @@ __all__ = ["EVENT_KINDS", "format_event", "router"]
 router = APIRouter(tags=["events"])
 
 EVENT_KINDS = ("message", "confirmed", "milestone")
+MAX_FOLLOWED_TAGS = 64
 
 _STREAM_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {
@@ -67,6 +68,20 @@ def _parse_kinds(kinds: str | None) -> frozenset[str]:
             400, "invalid_request", f"unknown event kinds {sorted(unknown)}; use {EVENT_KINDS}"
         )
     return wanted
+
+
+def _parse_tags(tag: str | None, tag_hex: str | None, tags_hex: str | None) -> frozenset[bytes]:
+    single = parse_tag(tag, tag_hex)
+    if tags_hex is None:
+        return frozenset() if single is None else frozenset({single})
+    if single is not None:
+        raise RequestProblem(400, "invalid_request", "give tag, tag_hex or tags_hex, not several")
+    items = [item for item in tags_hex.split(",") if item]
+    if not 1 <= len(items) <= MAX_FOLLOWED_TAGS:
+        raise RequestProblem(
+            400, "invalid_request", f"tags_hex lists 1 to {MAX_FOLLOWED_TAGS} tags"
+        )
+    return frozenset(parsed for item in items if (parsed := parse_tag(None, item)) is not None)
 
 
 class _Stream:
@@ -115,6 +130,10 @@ async def stream_events(
     ] = None,
     tag: Annotated[str | None, Query(max_length=256, description="only this tag (text)")] = None,
     tag_hex: Annotated[str | None, Query(max_length=256, description="only this tag (hex)")] = None,
+    tags_hex: Annotated[
+        str | None,
+        Query(max_length=64 * 129, description="any of these tags: comma-separated hex, up to 64"),
+    ] = None,
     address: Annotated[
         str | None, Query(max_length=MAX_ADDRESS_TEXT, description="only events touching it")
     ] = None,
@@ -122,7 +141,7 @@ async def stream_events(
     """Subscribe to ledger events; milestones pass only when no tag or address is given."""
     event_filter = EventFilter(
         kinds=_parse_kinds(kinds),
-        tag=parse_tag(tag, tag_hex),
+        tags=_parse_tags(tag, tag_hex, tags_hex),
         address=parse_address(address).raw if address is not None else None,
     )
     stream = _Stream(runtime.events.subscribe(event_filter), config.keepalive_s)
