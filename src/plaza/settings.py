@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["NodeSettings"]
+__all__ = ["NodeSettings", "WalletSettings"]
 
 
 class NodeSettings(BaseSettings):
@@ -25,9 +25,32 @@ class NodeSettings(BaseSettings):
     postgres_dsn: SecretStr = SecretStr("postgresql://postgres@localhost/postgres")
     postgres_schema: str | None = None
     coordinator: bool = True
+    peers: tuple[str, ...] = ()  # PUBLIC_KEY_HEX@HOST:PORT of nodes to dial
+    allow_peers: tuple[str, ...] = ()  # public keys (hex) that may dial in besides ``peers``
     pow_difficulty: int = Field(default=11, ge=0, le=32)
     milestone_interval_s: float = Field(default=1.0, gt=0, le=3600)
     held_limit: int = Field(default=10_000, ge=1)
     pow_requests_per_s: float = Field(default=5.0, gt=0)
     pow_burst: int = Field(default=20, ge=1)
     verify_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
+    faucet_amount: int = Field(default=1_000_000, gt=0, description="base units per grant")
+    faucet_interval_s: float = Field(default=60.0, ge=0, description="per address")
+    faucet_requests_per_s: float = Field(default=0.1, gt=0, description="per client host")
+    faucet_burst: int = Field(default=5, ge=1)
+
+
+class WalletSettings(BaseSettings):
+    """Secrets a script hands the ``plaza wallet`` commands instead of typing them.
+
+    ``PLAZA_WALLET_PASSWORD`` and ``PLAZA_WALLET_MNEMONIC`` are read once and
+    kept as secrets (hidden in ``repr``); unset, the commands prompt with hidden
+    input. ``PLAZA_WALLET_KDF`` sets the cost of new wallet files: ``moderate``
+    (the default, about 0.5 s and 256 MiB per unlock) or ``interactive``; the
+    ``minimum`` is for test suites only and protects nothing.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PLAZA_WALLET_", frozen=True)
+
+    password: SecretStr | None = None
+    mnemonic: SecretStr | None = None
+    kdf: Literal["moderate", "interactive", "minimum"] = "moderate"

@@ -119,7 +119,7 @@ def parse_tag(tag: str | None, tag_hex: str | None) -> bytes | None:
 
 
 def client_host(request: Request) -> str:
-    """The key proof-of-work requests are rate limited by."""
+    """The key proof-of-work and faucet requests are rate limited by."""
     return request.client.host if request.client else "unknown"
 
 

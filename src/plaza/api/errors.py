@@ -42,6 +42,7 @@ from plaza.ledger.errors import (
     UnsupportedVersion,
     WrongNetwork,
 )
+from plaza.node.errors import FaucetEmpty, FaucetRateLimited, FaucetUnavailable, NodeError
 from plaza.storage import StorageError
 
 __all__ = [
@@ -84,6 +85,11 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     NotFound: 404,
     InvalidAddress: 400,
     StorageError: 503,
+    # The node's own services.
+    FaucetUnavailable: 404,
+    FaucetRateLimited: 429,
+    FaucetEmpty: 503,
+    NodeError: 500,
     LedgerError: 500,
 }
 
@@ -134,9 +140,9 @@ def code_for(error: Exception) -> str:
 
 def retry_after_s(error: Exception) -> int | None:
     """Whole seconds for ``Retry-After`` (HTTP allows no fractions), at least 1."""
-    if isinstance(error, PowRateLimited):
+    if isinstance(error, PowRateLimited | FaucetRateLimited):
         return max(1, math.ceil(error.retry_after_s))
-    if isinstance(error, HeldLimitReached | StorageError):
+    if isinstance(error, HeldLimitReached | StorageError | FaucetEmpty):
         return HELD_RETRY_AFTER_S
     return None
 
@@ -196,6 +202,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestProblem, _request_problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for cls in (LedgerError, InvalidAddress, StorageError):
+    for cls in (LedgerError, NodeError, InvalidAddress, StorageError):
         app.add_exception_handler(cls, _domain_error)
     app.add_exception_handler(Exception, _unexpected_error)

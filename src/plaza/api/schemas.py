@@ -24,6 +24,8 @@ __all__ = [
     "DataPayloadView",
     "ErrorBody",
     "ErrorDetail",
+    "FaucetGrantView",
+    "FaucetRequest",
     "HealthView",
     "HistoryEntryView",
     "HistoryView",
@@ -197,6 +199,20 @@ class InfoView(_View):
     state_root: Hex
     supply: int
     statistics: dict[str, int]
+
+
+class FaucetRequest(_View):
+    """Ask a devnet node's faucet to fund an address."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: Bech32 = Field(max_length=100)
+
+
+class FaucetGrantView(_View):
+    message_id: Hex = Field(description="the faucet's transfer; poll its metadata to confirm")
+    address: Bech32
+    amount: int
 
 
 class HealthView(_View):

@@ -24,7 +24,14 @@ from plaza.client.errors import (
     UnexpectedResponseError,
 )
 from plaza.client.events import EventStream, ServerSentEvent, parse_sse
-from plaza.client.models import Balance, ClientEvent, HistoryItem, NodeInfo, SubmitResult
+from plaza.client.models import (
+    Balance,
+    ClientEvent,
+    FaucetGrant,
+    HistoryItem,
+    NodeInfo,
+    SubmitResult,
+)
 from plaza.client.node import MessageId, NodeClient
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "ClientEvent",
     "ConfirmationTimeoutError",
     "EventStream",
+    "FaucetGrant",
     "HistoryItem",
     "InvalidRequestError",
     "MessageId",

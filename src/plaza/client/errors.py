@@ -92,7 +92,7 @@ class RequestTooLargeError(ApiError):
 
 
 class RateLimitedError(ApiError):
-    """Too many proof-of-work requests from this client; wait ``retry_after`` seconds."""
+    """Too many proof-of-work or faucet requests; wait ``retry_after`` seconds."""
 
 
 class NodeBusyError(ApiError):

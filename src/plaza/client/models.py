@@ -22,10 +22,12 @@ from plaza.ledger.ports import Page
 __all__ = [
     "Balance",
     "ClientEvent",
+    "FaucetGrant",
     "HistoryItem",
     "NodeInfo",
     "SubmitResult",
     "parse_balance",
+    "parse_faucet_grant",
     "parse_history",
     "parse_ids",
     "parse_info",
@@ -63,6 +65,15 @@ class Balance:
     address: Address
     balance: int
     milestone_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class FaucetGrant:
+    """A devnet faucet's transfer to ``address``; pending until a milestone confirms it."""
+
+    message_id: bytes
+    address: Address
+    amount: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +162,14 @@ def parse_balance(body: Mapping[str, Any]) -> Balance:
         address=Address.parse(body["address"]),
         balance=int(body["balance"]),
         milestone_index=int(body["milestone_index"]),
+    )
+
+
+def parse_faucet_grant(body: Mapping[str, Any]) -> FaucetGrant:
+    return FaucetGrant(
+        message_id=bytes.fromhex(body["message_id"]),
+        address=Address.parse(body["address"]),
+        amount=int(body["amount"]),
     )
 
 

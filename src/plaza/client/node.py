@@ -26,10 +26,12 @@ from plaza.client.errors import (
 from plaza.client.events import EventStream
 from plaza.client.models import (
     Balance,
+    FaucetGrant,
     HistoryItem,
     NodeInfo,
     SubmitResult,
     parse_balance,
+    parse_faucet_grant,
     parse_history,
     parse_ids,
     parse_info,
@@ -104,6 +106,11 @@ class NodeClient:
             base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
         )
         self._network: tuple[int, int] | None = None  # (network id, pow difficulty)
+
+    @property
+    def base_url(self) -> str:
+        """The node's URL, as given (without a trailing slash)."""
+        return str(self._http.base_url).rstrip("/")
 
     def close(self) -> None:
         self._http.close()
@@ -194,6 +201,14 @@ class NodeClient:
             info = self.info()
             self._network = (info.network_id, info.pow_difficulty)
         return self._network
+
+    def faucet(self, address: Address | str) -> FaucetGrant:
+        """Ask a devnet node's faucet to fund ``address`` (rate limited per address and client)."""
+        response = self._request("POST", "/faucet", json={"address": str(address)})
+        try:
+            return parse_faucet_grant(response.json())
+        except (ValueError, KeyError, TypeError) as error:
+            raise UnexpectedResponseError(f"POST /faucet: {error!r}") from error
 
     # -- messages ------------------------------------------------------------------------
 

@@ -1,12 +1,13 @@
-"""A running node: the tangle, its event hub, proof of work on request, the coordinator loop."""
+"""A running node: the tangle, its event hub, proof of work on request, the coordinator loop,
+and on a devnet the faucet."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from plaza.crypto import SigningKey
+from plaza.crypto import Address, SigningKey
 from plaza.ledger.admission import IngestResult
 from plaza.ledger.compose import attach_work
 from plaza.ledger.coordinator import Coordinator
@@ -15,7 +16,9 @@ from plaza.ledger.ports import Clock, TangleStore
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
 from plaza.ledger.service import Tangle
 from plaza.ledger.validation import MessageValidator, ValidationRules
+from plaza.node.errors import FaucetUnavailable
 from plaza.node.events import EventHub
+from plaza.node.faucet import Faucet, FaucetGrant, FaucetPolicy
 from plaza.node.ratelimit import TokenBucket
 from plaza.node.verify import ThreadedVerifier
 
@@ -36,6 +39,7 @@ class NodeConfig:
     pow_requests_per_s: float = 5.0
     pow_burst: int = 20
     verify_workers: int = 1
+    faucet: FaucetPolicy = field(default_factory=FaucetPolicy)
 
 
 class NodeRuntime:
@@ -49,6 +53,7 @@ class NodeRuntime:
         config: NodeConfig,
         clock: Clock,
         coordinator_keys: list[SigningKey] | None = None,
+        faucet_key: SigningKey | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -81,6 +86,11 @@ class NodeRuntime:
         self._pow_limiter = TokenBucket(
             rate=config.pow_requests_per_s, burst=config.pow_burst, clock=clock
         )
+        self.faucet = (
+            Faucet(self.tangle, faucet_key, clock=clock, work=self.work, policy=config.faucet)
+            if faucet_key is not None
+            else None
+        )
 
     def submit(self, raw: bytes, *, do_work: bool = False, client: str = "local") -> IngestResult:
         """Admit a message; with ``do_work`` the node does its proof of work (rate limited)."""
@@ -88,6 +98,12 @@ class NodeRuntime:
             self._pow_limiter.take(client)
             raw = attach_work(raw, self.work).raw
         return self.tangle.submit(raw)
+
+    def grant_faucet(self, address: Address, *, client: str = "local") -> FaucetGrant:
+        """Pay the faucet's grant to ``address``; :class:`FaucetUnavailable` without a faucet."""
+        if self.faucet is None:
+            raise FaucetUnavailable()
+        return self.faucet.grant(address, client=client)
 
     async def run_coordinator(self) -> None:
         """Issue a milestone every interval until cancelled."""
