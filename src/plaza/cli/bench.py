@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from plaza.bench.channels import run_channel_benchmark
 from plaza.bench.ledger import run_ledger_benchmark
+from plaza.bench.network import run_network_benchmark
 
 bench_app = typer.Typer(help="Measure Plaza on this machine.", no_args_is_help=True)
 
@@ -32,12 +34,62 @@ def ledger(
         latency_duration_s=latency_seconds,
         progress=lambda text: console.print(f"[dim]… {text}[/]"),
     )
+    _report("plaza bench ledger", asdict(result), as_json=as_json)
+
+
+def _report(title: str, figures: dict[str, object], *, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(asdict(result)))
+        typer.echo(json.dumps(figures))
         return
-    table = Table(title="plaza bench ledger")
+    table = Table(title=title)
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for key, value in asdict(result).items():
+    for key, value in figures.items():
         table.add_row(key, str(value))
     Console().print(table)
+
+
+@bench_app.command("network")
+def network(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    nodes: Annotated[int, typer.Option(min=2, max=8)] = 3,
+    milestone_interval: Annotated[float, typer.Option(min=0.05)] = 1.0,
+    pow_difficulty: Annotated[int, typer.Option(min=0, max=20)] = 11,
+    throughput_seconds: Annotated[float, typer.Option(min=1.0)] = 10.0,
+    latency_seconds: Annotated[float, typer.Option(min=1.0)] = 8.0,
+    propagation_samples: Annotated[int, typer.Option(min=1)] = 100,
+    base_port: Annotated[int, typer.Option(help="Node i listens on base port + i.")] = 18650,
+) -> None:
+    """Propagation, transfer confirmation and throughput on a devnet of node processes."""
+    console = Console(stderr=True)
+    result = run_network_benchmark(
+        nodes=nodes,
+        milestone_interval_s=milestone_interval,
+        pow_difficulty=pow_difficulty,
+        throughput_seconds=throughput_seconds,
+        latency_seconds=latency_seconds,
+        propagation_samples=propagation_samples,
+        base_port=base_port,
+        progress=lambda text: console.print(f"[dim]… {text}[/]"),
+    )
+    _report("plaza bench network", asdict(result), as_json=as_json)
+
+
+@bench_app.command("channels")
+def channels(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    messages: Annotated[int, typer.Option(min=10, help="Messages to publish and read.")] = 300,
+    pow_difficulty: Annotated[int, typer.Option(min=0, max=20)] = 11,
+    latency_samples: Annotated[int, typer.Option(min=10, help="Messages timed live.")] = 200,
+    envelopes: Annotated[int, typer.Option(min=10, help="Envelope round trips.")] = 500,
+) -> None:
+    """Channel publish and read rates, live latency, and RSA vs Plaza envelopes."""
+    console = Console(stderr=True)
+    result = run_channel_benchmark(
+        messages=messages,
+        pow_difficulty=pow_difficulty,
+        latency_samples=latency_samples,
+        envelopes=envelopes,
+        progress=lambda text: console.print(f"[dim]… {text}[/]"),
+    )
+    _report("plaza bench channels", asdict(result), as_json=as_json)

@@ -6,7 +6,10 @@ import typer
 
 from plaza import __version__
 from plaza.cli.bench import bench_app
+from plaza.cli.channel import channel_app
+from plaza.cli.devnet import devnet_app
 from plaza.cli.node import node_app
+from plaza.cli.wallet import wallet_app
 
 app = typer.Typer(
     name="plaza",
@@ -16,6 +19,9 @@ app = typer.Typer(
 )
 app.add_typer(node_app, name="node")
 app.add_typer(bench_app, name="bench")
+app.add_typer(channel_app, name="channel")
+app.add_typer(devnet_app, name="devnet")
+app.add_typer(wallet_app, name="wallet")
 
 
 @app.command()
