@@ -89,7 +89,8 @@ def test_openapi_lists_every_endpoint(strict_node: RunningNode) -> None:
     operations = {
         (method.upper(), path) for path, item in document["paths"].items() for method in item
     }
-    assert operations == {
+    # The exact set is checked against docs/api.md (test_api_docs); here, the ledger's core.
+    assert operations >= {
         ("GET", "/health"),
         ("GET", "/api/v1/info"),
         ("GET", "/api/v1/tips"),

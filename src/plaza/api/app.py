@@ -16,8 +16,9 @@ from fastapi import APIRouter, FastAPI
 
 from plaza.api.deps import ApiConfig, RuntimeDep
 from plaza.api.errors import install_error_handlers
-from plaza.api.routes import events, ledger, messages
+from plaza.api.routes import events, faucet, ledger, messages, peering
 from plaza.api.schemas import HealthView
+from plaza.network import Gossip
 from plaza.node import NodeRuntime
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -38,35 +39,44 @@ async def health(runtime: RuntimeDep) -> HealthView:
     return HealthView(latest_milestone_index=runtime.tangle.latest_milestone.index)
 
 
-def _coordinator_lifespan(
-    runtime: NodeRuntime,
+def _background_lifespan(
+    runtime: NodeRuntime, gossip: Gossip | None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """Run the coordinator loop for exactly as long as the server serves."""
-        task = asyncio.create_task(runtime.run_coordinator(), name="plaza-coordinator")
+        """Run the coordinator loop and gossip for exactly as long as the server serves."""
+        tasks = [asyncio.create_task(runtime.run_coordinator(), name="plaza-coordinator")]
+        if gossip is not None:
+            tasks.append(asyncio.create_task(gossip.run(), name="plaza-gossip"))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return lifespan
 
 
-def create_app(runtime: NodeRuntime, *, config: ApiConfig | None = None) -> FastAPI:
-    """An app serving ``runtime`` under ``/api/v1``, with ``/health``, ``/docs`` and OpenAPI."""
+def create_app(
+    runtime: NodeRuntime, *, config: ApiConfig | None = None, gossip: Gossip | None = None
+) -> FastAPI:
+    """An app serving ``runtime`` under ``/api/v1``, with ``/health``, ``/docs`` and OpenAPI;
+    with ``gossip``, also the peering WebSocket other nodes dial."""
     app = FastAPI(
         title="Plaza node",
         version="1",
         summary="A tangle ledger node: submit signed messages, read the tangle and its ledger.",
-        lifespan=_coordinator_lifespan(runtime),
+        lifespan=_background_lifespan(runtime, gossip),
     )
     app.state.runtime = runtime
+    app.state.gossip = gossip
     app.state.api_config = config or ApiConfig()
     install_error_handlers(app)
-    for router in (messages.router, ledger.router, events.router):
+    routers = (messages.router, ledger.router, events.router, peering.router, faucet.router)
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(_node)
     return app

@@ -10,7 +10,10 @@ import uvicorn
 from rich.console import Console
 
 from plaza.api import create_app
-from plaza.bootstrap import build_node
+from plaza.bootstrap import build_gossip, build_node
+from plaza.network import Gossip, InvalidPeerAddress
+from plaza.network.frames import MAX_FRAME_SIZE
+from plaza.node import NodeRuntime
 from plaza.settings import NodeSettings
 
 node_app = typer.Typer(help="Run and inspect a ledger node.", no_args_is_help=True)
@@ -33,6 +36,12 @@ def run(
         float, typer.Option(min=0.01, help="Seconds between milestones.")
     ] = 1.0,
     store: Annotated[str, typer.Option(help="sqlite, postgres or memory.")] = "sqlite",
+    peer: Annotated[
+        list[str] | None, typer.Option(help="A node to dial: PUBLIC_KEY_HEX@HOST:PORT (repeat).")
+    ] = None,
+    allow_peer: Annotated[
+        list[str] | None, typer.Option(help="Public key (hex) allowed to dial in (repeat).")
+    ] = None,
 ) -> None:
     """Run a node with its HTTP API; a fresh data directory becomes a one-node devnet."""
     settings = NodeSettings(
@@ -43,11 +52,34 @@ def run(
         pow_difficulty=pow_difficulty,
         milestone_interval_s=milestone_interval,
         store=store,  # type: ignore[arg-type]  # pydantic validates the literal
+        peers=tuple(peer or ()),
+        allow_peers=tuple(allow_peer or ()),
     )
-    console = Console(stderr=True)
     runtime = build_node(settings)
+    try:
+        gossip = build_gossip(settings, runtime)
+    except (InvalidPeerAddress, ValueError) as error:
+        runtime.close()
+        raise typer.BadParameter(str(error)) from None
+    _print_banner(settings, runtime, gossip)
+    try:
+        uvicorn.run(
+            create_app(runtime, gossip=gossip),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            ws_max_size=MAX_FRAME_SIZE,
+            timeout_graceful_shutdown=2,  # open event streams must not hold shutdown forever
+        )
+    finally:
+        runtime.close()
+
+
+def _print_banner(settings: NodeSettings, runtime: NodeRuntime, gossip: Gossip) -> None:
+    console = Console(stderr=True)
     genesis = runtime.tangle.genesis
     base = f"http://{settings.host}:{settings.port}"
+    coordinator = "on" if runtime.coordinator else "off"
     console.print(
         f"[bold]Plaza node[/] on network [cyan]{genesis.network}[/] ({genesis.network_id:#010x})"
     )
@@ -55,11 +87,6 @@ def run(
     console.print(f"  API             {base}/api/v1/info")
     console.print(f"  API docs        {base}/docs")
     console.print(f"  live events     {base}/api/v1/events")
-    coordinator_state = "on" if runtime.coordinator else "off"
-    console.print(f"  coordinator     {coordinator_state}, every {settings.milestone_interval_s} s")
-    try:
-        uvicorn.run(
-            create_app(runtime), host=settings.host, port=settings.port, log_level="warning"
-        )
-    finally:
-        runtime.close()
+    console.print(f"  coordinator     {coordinator}, every {settings.milestone_interval_s} s")
+    console.print(f"  node id         {gossip.public_key.hex()}@{settings.host}:{settings.port}")
+    console.print(f"  peers           {len(gossip.config.peers)} configured")

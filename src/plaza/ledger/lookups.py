@@ -6,6 +6,8 @@ in-memory state the writer guards; unknown ids become :class:`NotFound`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from plaza.ledger.codec import decode_message
 from plaza.ledger.errors import NotFound
 from plaza.ledger.model import Message, MessageMetadata, MilestoneRecord
@@ -16,6 +18,14 @@ __all__ = ["StoredLookups"]
 
 class StoredLookups:
     _store: TangleStore
+
+    def get_raw(self, message_id: bytes) -> bytes | None:
+        """The stored bytes, or None: what a node answers a peer asking for a message."""
+        return self._store.get_raw(message_id)
+
+    def known(self, ids: Iterable[bytes]) -> set[bytes]:
+        """Which of ``ids`` the node stores, solid or held."""
+        return self._store.existing(ids)
 
     def get_message(self, message_id: bytes) -> Message:
         raw = self._store.get_raw(message_id)

@@ -361,6 +361,11 @@ class Tangle(StoredLookups):
         infos = self._store.parent_info(candidates)
         return {p for p in candidates if p not in infos or infos[p].milestone_index is None}
 
+    def wanted(self) -> set[bytes]:
+        """Parents that held messages wait for and nobody has sent: ask peers for these."""
+        with self._lock:
+            return self._held.missing()
+
     def statistics(self) -> dict[str, int]:
         with self._lock:
             return {

@@ -46,6 +46,14 @@ class DataDir:
         with os.fdopen(descriptor, "w") as file:
             json.dump({"seed": key.seed_bytes.hex(), "public_key": key.public_key.raw.hex()}, file)
 
+    def node_key(self) -> SigningKey:
+        """The node's identity for peering, created on first use."""
+        key = self.key("node")
+        if key is None:
+            key = SigningKey.generate()
+            self.store_key("node", key)
+        return key
+
     def load_genesis(self) -> Genesis | None:
         if not self.genesis_file.exists():
             return None

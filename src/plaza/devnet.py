@@ -1,0 +1,184 @@
+"""A local network of node processes on loopback, for trying Plaza and testing it.
+
+Node 0 holds the genesis keys (faucet, coordinator) and confirms; every node
+dials the nodes before it and allows those after it, so each pair has exactly
+one link. All nodes share node 0's genesis. ``route`` lets a test put something
+(a proxy it can cut) between a dialer and the node it dials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from plaza.node import DataDir
+
+__all__ = ["Devnet", "DevnetNode"]
+
+Route = Callable[[int, int], tuple[str, int]]  # (dialer, dialed) -> host, port to dial
+
+
+@dataclass
+class DevnetNode:
+    index: int
+    port: int
+    data_dir: Path
+    public_key: bytes
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Devnet:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        nodes: int = 3,
+        base_port: int = 8650,
+        milestone_interval_s: float = 1.0,
+        pow_difficulty: int = 11,
+        route: Route | None = None,
+        allow: tuple[bytes, ...] = (),
+    ) -> None:
+        if nodes < 1:
+            raise ValueError("a devnet needs at least one node")
+        self.home = home
+        self.milestone_interval_s = milestone_interval_s
+        self.pow_difficulty = pow_difficulty
+        self._allow = allow  # extra keys every node lets dial in (a test's own peer)
+        self._route = route or (lambda _dialer, dialed: ("127.0.0.1", base_port + dialed))
+        self.nodes = [self._prepare(index, base_port + index) for index in range(nodes)]
+
+    @property
+    def state_file(self) -> Path:
+        return self.home / "devnet.json"
+
+    def _prepare(self, index: int, port: int) -> DevnetNode:
+        data_dir = DataDir(self.home / f"node-{index}")
+        if index == 0:
+            data_dir.init_devnet("plaza-devnet", now_ms=time.time_ns() // 1_000_000)
+        elif not data_dir.genesis_file.exists():
+            data_dir.path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.home / "node-0" / "genesis.json", data_dir.genesis_file)
+        return DevnetNode(index, port, data_dir.path, data_dir.node_key().public_key.raw)
+
+    def command(self, node: DevnetNode) -> list[str]:
+        command = [
+            sys.executable, "-m", "plaza.cli.main", "node", "run",
+            "--data-dir", str(node.data_dir), "--port", str(node.port),
+            "--pow-difficulty", str(self.pow_difficulty),
+            "--milestone-interval", str(self.milestone_interval_s),
+        ]  # fmt: skip
+        if node.index > 0:
+            command.append("--no-coordinator")
+        for other in self.nodes:
+            if other.index < node.index:
+                host, port = self._route(node.index, other.index)
+                command += ["--peer", f"{other.public_key.hex()}@{host}:{port}"]
+            elif other.index > node.index:
+                command += ["--allow-peer", other.public_key.hex()]
+        for key in self._allow:
+            command += ["--allow-peer", key.hex()]
+        return command
+
+    def start(self, timeout: float = 30.0) -> None:
+        for node in self.nodes:
+            self.start_node(node.index, wait=False)
+        for node in self.nodes:
+            self.wait_healthy(node, timeout)
+        self._write_state()
+
+    def start_node(self, index: int, *, wait: bool = True, timeout: float = 30.0) -> None:
+        node = self.nodes[index]
+        with (self.home / f"node-{index}.log").open("ab") as log:
+            command = self.command(node)  # built from our own settings, never from input
+            node.process = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603
+        if wait:
+            self.wait_healthy(node, timeout)
+
+    def wait_healthy(self, node: DevnetNode, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if node.process is not None and node.process.poll() is not None:
+                raise RuntimeError(
+                    f"node {node.index} exited; see {self.home}/node-{node.index}.log"
+                )
+            try:
+                if httpx.get(f"{node.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"node {node.index} did not answer within {timeout} s")
+
+    def kill_node(self, index: int) -> None:
+        """SIGKILL: nothing is flushed or closed, as in a crash."""
+        process = self.nodes[index].process
+        if process is not None:
+            process.kill()
+            process.wait(timeout=10)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.process.send_signal(signal.SIGTERM)
+        for node in self.nodes:
+            if node.process is not None:
+                try:
+                    node.process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    node.process.kill()
+                    node.process.wait()
+        self.state_file.unlink(missing_ok=True)
+
+    def _write_state(self) -> None:
+        state = {
+            "supervisor": os.getpid(),
+            "nodes": [
+                {"index": n.index, "url": n.url, "pid": n.process.pid if n.process else None}
+                for n in self.nodes
+            ],
+        }
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+    @staticmethod
+    def stop_recorded(home: Path, timeout: float = 10.0) -> int:
+        """Stop a devnet started by another process (``plaza devnet down``); nodes stopped."""
+        state_file = home / "devnet.json"
+        if not state_file.exists():
+            return 0
+        state = json.loads(state_file.read_text())
+        pids = [state["supervisor"], *(node["pid"] for node in state["nodes"] if node["pid"])]
+        stopped = 0
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                stopped += 1
+            except ProcessLookupError:
+                continue
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+            time.sleep(0.1)
+        state_file.unlink(missing_ok=True)
+        return max(0, stopped - 1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
