@@ -142,6 +142,27 @@ def _states_identical(devnet: Devnet, timeout: float = 20.0) -> bool:
     return False
 
 
+def _measure(
+    devnet: Devnet,
+    throughput_seconds: float,
+    latency_seconds: float,
+    propagation_samples: int,
+    progress: Progress,
+) -> tuple[list[float], list[float], float, bool]:
+    faucet = DataDir(devnet.nodes[0].data_dir).key("faucet")
+    assert faucet is not None
+    progress("measuring propagation")
+    propagation = _propagation(devnet, faucet, samples=propagation_samples)
+    progress("measuring transfer confirmation latency at a steady rate")
+    nodes = len(devnet.nodes)
+    latencies, _ = _transfers(devnet, faucet, seconds=latency_seconds, workers=nodes, pause=0.1)
+    progress(f"measuring confirmed transfers per second for {throughput_seconds:.0f} s")
+    workers = 2 * (os.cpu_count() or 2)
+    _, rate = _transfers(devnet, faucet, seconds=throughput_seconds, workers=workers, pause=0)
+    progress("comparing the nodes' states")
+    return propagation, latencies, rate, _states_identical(devnet)
+
+
 def run_network_benchmark(
     *,
     nodes: int = 3,
@@ -161,21 +182,9 @@ def run_network_benchmark(
         progress(f"starting a {nodes}-node devnet")
         devnet.start()
         try:
-            faucet = DataDir(devnet.nodes[0].data_dir).key("faucet")
-            assert faucet is not None
-            progress("measuring propagation")
-            propagation = _propagation(devnet, faucet, samples=propagation_samples)
-            progress("measuring transfer confirmation latency at a steady rate")
-            latencies, _ = _transfers(
-                devnet, faucet, seconds=latency_seconds, workers=nodes, pause=0.1
+            propagation, latencies, rate, identical = _measure(
+                devnet, throughput_seconds, latency_seconds, propagation_samples, progress
             )
-            progress(f"measuring confirmed transfers per second for {throughput_seconds:.0f} s")
-            workers = 2 * (os.cpu_count() or 2)
-            _, rate = _transfers(
-                devnet, faucet, seconds=throughput_seconds, workers=workers, pause=0
-            )
-            progress("comparing the nodes' states")
-            identical = _states_identical(devnet)
         finally:
             devnet.stop()
     return NetworkBenchmark(

@@ -60,20 +60,13 @@ class NodeRuntime:
         self.work: ProofOfWork = (
             Blake2bWork(config.pow_difficulty) if config.pow_difficulty else NoWork()
         )
-        rules = ValidationRules(
-            network_id=genesis.network_id,
-            work=self.work,
-            coordinator_keys=frozenset(genesis.coordinator_keys),
-            milestone_threshold=genesis.milestone_threshold,
-            max_future_ms=config.max_future_ms,
-        )
         self.events = EventHub()
         self._verifier = ThreadedVerifier(config.verify_workers)
         self.store = store
         self.tangle = Tangle(
             store=store,
             genesis=genesis,
-            validator=MessageValidator(rules, self._verifier),
+            validator=MessageValidator(self._rules(genesis), self._verifier),
             clock=clock,
             held_limit=config.held_limit,
             events=self.events,
@@ -90,6 +83,15 @@ class NodeRuntime:
             Faucet(self.tangle, faucet_key, clock=clock, work=self.work, policy=config.faucet)
             if faucet_key is not None
             else None
+        )
+
+    def _rules(self, genesis: Genesis) -> ValidationRules:
+        return ValidationRules(
+            network_id=genesis.network_id,
+            work=self.work,
+            coordinator_keys=frozenset(genesis.coordinator_keys),
+            milestone_threshold=genesis.milestone_threshold,
+            max_future_ms=self.config.max_future_ms,
         )
 
     def submit(self, raw: bytes, *, do_work: bool = False, client: str = "local") -> IngestResult:
