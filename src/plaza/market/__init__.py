@@ -1,0 +1,1 @@
+"""The generic marketplace: participants, assets, offers and requests, matching, contracts, settlement and audit."""

@@ -1,0 +1,141 @@
+"""The settlement state machine as pure functions: a settlement and a time in, the next out.
+
+Every step is idempotent: asking for a phase the contract has already reached
+returns it unchanged, so a retried request or a replayed job changes nothing.
+A step that does not apply at all (paying a cancelled contract) is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from plaza.market.settlement.errors import InvalidTransition
+from plaza.market.settlement.model import (
+    TERMINAL,
+    UNPAID,
+    Contract,
+    Phase,
+    PreparedPayment,
+    Settlement,
+    SettlementPolicy,
+)
+
+__all__ = [
+    "attach_payment",
+    "confirm_payment",
+    "deliver",
+    "fulfil",
+    "mark_processed",
+    "on_overdue",
+    "open_settlement",
+    "request_payment",
+    "return_to_requested",
+]
+
+_PROGRESS = (
+    Phase.CONTRACT_CREATED,
+    Phase.PROVISION_FINISHED,
+    Phase.PAYMENT_REQUESTED,
+    Phase.PAYMENT_PROCESSED,
+    Phase.PAYMENT_CONFIRMED,
+    Phase.FULFILLED,
+)
+
+
+def _reached(settlement: Settlement, phase: Phase) -> bool:
+    current = settlement.phase
+    return current in _PROGRESS and _PROGRESS.index(current) >= _PROGRESS.index(phase)
+
+
+def _advance(
+    settlement: Settlement, step: str, source: Phase, target: Phase, now_ms: int
+) -> Settlement:
+    if _reached(settlement, target):
+        return settlement
+    if settlement.phase is not source:
+        raise InvalidTransition(settlement.id, settlement.phase, step)
+    return replace(settlement, phase=target, updated_at_ms=now_ms)
+
+
+def open_settlement(contract: Contract, now_ms: int, policy: SettlementPolicy) -> Settlement:
+    deadline = now_ms + policy.provision_timeout_ms
+    return Settlement(contract, Phase.CONTRACT_CREATED, now_ms, deadline)
+
+
+def deliver(settlement: Settlement, now_ms: int, policy: SettlementPolicy) -> Settlement:
+    """Provision finished: from now the consumer has ``max_wait_ms`` to pay."""
+    delivered = _advance(
+        settlement, "report delivery", Phase.CONTRACT_CREATED, Phase.PROVISION_FINISHED, now_ms
+    )
+    if delivered is settlement:
+        return settlement
+    return replace(delivered, deadline_ms=now_ms + policy.max_wait_ms)
+
+
+def request_payment(settlement: Settlement, now_ms: int) -> Settlement:
+    return _advance(
+        settlement, "request payment", Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED, now_ms
+    )
+
+
+def attach_payment(settlement: Settlement, payment: PreparedPayment, now_ms: int) -> Settlement:
+    """Keep the signed transfer before it is submitted; an attached one is never replaced."""
+    if settlement.payment is not None:
+        return settlement
+    if settlement.phase is not Phase.PAYMENT_REQUESTED:
+        raise InvalidTransition(settlement.id, settlement.phase, "prepare a payment")
+    return replace(settlement, payment=payment, updated_at_ms=now_ms)
+
+
+def mark_processed(settlement: Settlement, now_ms: int) -> Settlement:
+    if settlement.payment is None and not _reached(settlement, Phase.PAYMENT_PROCESSED):
+        raise InvalidTransition(settlement.id, settlement.phase, "pay without a payment")
+    return _advance(
+        settlement, "mark paid", Phase.PAYMENT_REQUESTED, Phase.PAYMENT_PROCESSED, now_ms
+    )
+
+
+def return_to_requested(settlement: Settlement, now_ms: int) -> Settlement:
+    """The ledger refused the payment (it applied nothing): forget it, pay again later."""
+    if settlement.phase is Phase.PAYMENT_PROCESSED:
+        return replace(
+            settlement, phase=Phase.PAYMENT_REQUESTED, payment=None, updated_at_ms=now_ms
+        )
+    if settlement.phase is Phase.CLAIM_ISSUED:
+        return replace(settlement, payment=None, updated_at_ms=now_ms)
+    raise InvalidTransition(settlement.id, settlement.phase, "retry the payment")
+
+
+def confirm_payment(settlement: Settlement, now_ms: int) -> Settlement:
+    """The ledger confirmed the payment; a late payment also settles a claim."""
+    if settlement.phase is Phase.CLAIM_ISSUED and settlement.payment is not None:
+        return replace(settlement, phase=Phase.PAYMENT_CONFIRMED, updated_at_ms=now_ms)
+    return _advance(
+        settlement, "confirm payment", Phase.PAYMENT_PROCESSED, Phase.PAYMENT_CONFIRMED, now_ms
+    )
+
+
+def fulfil(settlement: Settlement, now_ms: int) -> Settlement:
+    return _advance(settlement, "fulfil", Phase.PAYMENT_CONFIRMED, Phase.FULFILLED, now_ms)
+
+
+def on_overdue(settlement: Settlement, now_ms: int, policy: SettlementPolicy) -> Settlement:
+    """What a deadline passing does: cancel the undelivered, remind the unpaid, then claim.
+
+    The claim comes after the third reminder: reminder 1, 2 and 3 at the first
+    three overdue deadlines, the claim at the fourth.
+    """
+    if settlement.phase in TERMINAL or now_ms < settlement.deadline_ms:
+        return settlement
+    if settlement.phase is Phase.CONTRACT_CREATED:
+        return replace(settlement, phase=Phase.CANCELLED, updated_at_ms=now_ms)
+    if settlement.phase not in UNPAID:
+        return settlement
+    if settlement.reminders < policy.max_reminders:
+        return replace(
+            settlement,
+            reminders=settlement.reminders + 1,
+            deadline_ms=now_ms + policy.max_wait_ms,
+            updated_at_ms=now_ms,
+        )
+    return replace(settlement, phase=Phase.CLAIM_ISSUED, updated_at_ms=now_ms)

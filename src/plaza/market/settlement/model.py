@@ -1,0 +1,106 @@
+"""Contracts and their settlement, as the energy seed's lifecycle describes it.
+
+::
+
+    Contract created ─deliver─▶ Energy provision finished ─request─▶ Payment requested
+        │                                │                                │ pay (queue, batches)
+        │ overdue                        │ overdue: remind 3x, then claim ▼
+        ▼                                ▼                          Payment processed
+    Cancelled                        Claim issued  ◀── overdue ───────────┤ ledger confirms
+                                                                          ▼
+                                                   Fulfilled ◀── Payment confirmed
+
+Statuses keep the seed's words, because devices and user modules show them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "TERMINAL",
+    "UNPAID",
+    "Contract",
+    "Phase",
+    "PreparedPayment",
+    "Settlement",
+    "SettlementPolicy",
+]
+
+
+class Phase(enum.StrEnum):
+    CONTRACT_CREATED = "Contract created"
+    PROVISION_FINISHED = "Energy provision finished"
+    PAYMENT_REQUESTED = "Payment requested"
+    PAYMENT_PROCESSED = "Payment processed"
+    PAYMENT_CONFIRMED = "Payment confirmed"
+    FULFILLED = "Fulfilled"
+    CANCELLED = "Cancelled"
+    CLAIM_ISSUED = "Claim issued"
+
+
+TERMINAL = frozenset({Phase.FULFILLED, Phase.CANCELLED, Phase.CLAIM_ISSUED})
+#: Delivered but not paid: these get reminders, then a claim.
+UNPAID = frozenset({Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED, Phase.PAYMENT_PROCESSED})
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """What a match committed both parties to; ``total`` is in integer base units."""
+
+    id: str
+    provider: str
+    consumer: str
+    quantity: int
+    unit_price: int
+    created_at_ms: int
+
+    @property
+    def total(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPayment:
+    """A signed transfer, kept byte for byte so that a retry submits the same message.
+
+    Submitting the same bytes twice is harmless (same id: the node already has it),
+    and the ledger refuses the same signed transfer under another nonce, so a
+    contract is paid at most once however often a crashed step is retried.
+    """
+
+    message_id: bytes
+    raw: bytes
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementPolicy:
+    """Deadlines and batch sizes; the seed's defaults where it gives them."""
+
+    provision_timeout_ms: int = 60 * 60 * 1000
+    max_wait_ms: int = 15 * 60 * 1000
+    max_reminders: int = 3
+    batch_size: int = 10  # payment requests paid per queue cycle
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Where one contract stands. ``version`` guards against lost concurrent updates."""
+
+    contract: Contract
+    phase: Phase
+    updated_at_ms: int
+    deadline_ms: int
+    reminders: int = 0
+    payment: PreparedPayment | None = None
+    version: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.contract.id
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in TERMINAL
