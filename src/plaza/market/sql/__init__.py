@@ -1,0 +1,55 @@
+"""The marketplace database: SQLAlchemy 2 Core tables, Alembic migrations, SQL adapters.
+
+* :mod:`.engine` - :func:`make_engine` for SQLite files (WAL, foreign keys on) and
+  PostgreSQL (psycopg 3), and the :func:`writing` / :func:`reading` transactions;
+* :mod:`.migrate` - :func:`upgrade_schema` and friends: the migrations shipped in
+  this package, run from code;
+* :mod:`.metadata` / :mod:`.auth_tables` - the tables;
+* :mod:`.auth_stores` - the SQL adapters of :mod:`plaza.market.auth.ports`;
+* :mod:`.errors` - :class:`MarketStorageError` and its family.
+
+Typical wiring (the composition root)::
+
+    engine = make_engine(settings.market_database_url)
+    upgrade_schema(engine)            # or check_schema_current(engine) if ops migrate
+    participants = SqlParticipantStore(engine)
+    ...
+    engine.dispose()                  # at shutdown
+"""
+
+from plaza.market.sql.auth_stores import SqlApiKeyStore, SqlNonceStore, SqlParticipantStore
+from plaza.market.sql.engine import make_engine, reading, sqlite_url, writing
+from plaza.market.sql.errors import (
+    MarketStorageError,
+    SchemaDrift,
+    SchemaNotCurrent,
+    UnsupportedDatabase,
+)
+from plaza.market.sql.migrate import (
+    check_no_drift,
+    check_schema_current,
+    current_revision,
+    downgrade_schema,
+    head_revision,
+    upgrade_schema,
+)
+
+__all__ = [
+    "MarketStorageError",
+    "SchemaDrift",
+    "SchemaNotCurrent",
+    "SqlApiKeyStore",
+    "SqlNonceStore",
+    "SqlParticipantStore",
+    "UnsupportedDatabase",
+    "check_no_drift",
+    "check_schema_current",
+    "current_revision",
+    "downgrade_schema",
+    "head_revision",
+    "make_engine",
+    "reading",
+    "sqlite_url",
+    "upgrade_schema",
+    "writing",
+]
