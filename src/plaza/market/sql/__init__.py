@@ -33,6 +33,7 @@ from plaza.market.sql.migrate import (
     head_revision,
     upgrade_schema,
 )
+from plaza.market.sql.settlement_store import SqlSettlementStore
 
 __all__ = [
     "MarketStorageError",
@@ -41,6 +42,7 @@ __all__ = [
     "SqlApiKeyStore",
     "SqlNonceStore",
     "SqlParticipantStore",
+    "SqlSettlementStore",
     "UnsupportedDatabase",
     "check_no_drift",
     "check_schema_current",
