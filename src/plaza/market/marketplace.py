@@ -1,0 +1,145 @@
+"""The marketplace's use cases as interfaces call them: authorise, act, then follow up.
+
+Every command first checks the caller against :mod:`plaza.market.auth.policy`,
+then runs on the bid manager or the settlement, and turns each match it made
+into a signed contract (:class:`~plaza.market.contracts.ContractDesk`). Offers and
+requests are public, as on the seeds' public marketplace page; contracts and
+their settlement are private to their two parties, auditors and operators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from plaza.market.auth import Principal, Visibility
+from plaza.market.auth.policy import check_can_audit, check_can_read, check_can_write
+from plaza.market.contracts import ContractDesk, SignedContract
+from plaza.market.model import Match, NewOrder, Order
+from plaza.market.ports import BookStore
+from plaza.market.service import BidManager
+from plaza.market.settlement import Settlement, SettlementService, SweepReport
+from plaza.market.views import OrderQuery, Suggestion
+
+__all__ = ["Marketplace", "OrderOutcome"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOutcome:
+    order: Order
+    contracts: tuple[SignedContract, ...]
+    replayed: bool = False
+
+
+class Marketplace:
+    def __init__(
+        self,
+        *,
+        book: BidManager,
+        journal: BookStore,
+        desk: ContractDesk,
+        settlement: SettlementService,
+    ) -> None:
+        self._book = book
+        self._journal = journal
+        self._desk = desk
+        self._settlement = settlement
+
+    # -- orders ------------------------------------------------------------------------
+
+    def submit_order(
+        self, caller: Principal, spec: NewOrder, *, idempotency_key: str | None = None
+    ) -> OrderOutcome:
+        check_can_write(caller, spec.owner)
+        submission = self._book.submit_order(spec, idempotency_key=idempotency_key)
+        contracts = self._desk.open(submission.matches)
+        return OrderOutcome(submission.order, tuple(contracts), submission.replayed)
+
+    def cancel_order(self, caller: Principal, order_id: str) -> Order:
+        owner = self._book.order(order_id).owner
+        check_can_write(caller, owner)
+        return self._book.cancel_order(order_id, participant=owner)
+
+    def disable_order(self, caller: Principal, order_id: str) -> Order:
+        owner = self._book.order(order_id).owner
+        check_can_write(caller, owner)
+        return self._book.disable_order(order_id, participant=owner)
+
+    def enable_order(self, caller: Principal, order_id: str) -> OrderOutcome:
+        owner = self._book.order(order_id).owner
+        check_can_write(caller, owner)
+        submission = self._book.enable_order(order_id, participant=owner)
+        return OrderOutcome(submission.order, tuple(self._desk.open(submission.matches)))
+
+    def order(self, caller: Principal | None, order_id: str) -> Order:
+        order = self._book.order(order_id)
+        check_can_read(caller, order.owner, Visibility.PUBLIC)
+        return order
+
+    def search(self, query: OrderQuery) -> list[Order]:
+        """The public marketplace page: active offers and requests."""
+        return self._book.search(query)
+
+    def suggest_matches(self, caller: Principal, order_id: str) -> list[Suggestion]:
+        owner = self._book.order(order_id).owner
+        check_can_write(caller, owner)
+        return self._book.suggest_matches(order_id, participant=owner)
+
+    def confirm_match(
+        self,
+        caller: Principal,
+        order_id: str,
+        counter_id: str,
+        *,
+        quantity: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> SignedContract:
+        """A participant confirms one of the suggested matches (manual matching)."""
+        owner = self._book.order(order_id).owner
+        check_can_write(caller, owner)
+        match = self._book.confirm_match(
+            order_id, counter_id, participant=owner, quantity=quantity,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        [contract] = self._desk.open([match])
+        return contract
+
+    # -- contracts and settlement ------------------------------------------------------
+
+    def settlement(self, caller: Principal, contract_id: str) -> Settlement:
+        settlement = self._settlement.get(contract_id)
+        contract = settlement.contract
+        check_can_read(caller, contract.provider, Visibility.PRIVATE, parties=[contract.consumer])
+        return settlement
+
+    def report_delivery(self, caller: Principal, contract_id: str) -> Settlement:
+        contract = self._settlement.get(contract_id).contract
+        check_can_write(caller, contract.provider, parties=[contract.consumer])
+        assert caller.participant_id is not None  # a writer is always a participant
+        return self._settlement.report_delivery(contract_id, caller.participant_id)
+
+    def request_payment(self, caller: Principal, contract_id: str) -> Settlement:
+        contract = self._settlement.get(contract_id).contract
+        check_can_write(caller, contract.provider)
+        return self._settlement.request_payment(contract_id)
+
+    # -- the marketplace's own jobs ----------------------------------------------------
+
+    def run_periodic(self) -> SweepReport:
+        """Expire orders, clear periodic auctions, confirm payments, apply deadlines."""
+        self._book.expire_orders()
+        self._desk.open(self._book.clear())
+        self._settlement.confirm_payments()
+        return self._settlement.sweep()
+
+    def reconcile(self) -> int:
+        """Open a contract for every journaled match: recovers a crash between the two."""
+        return len(self._desk.open(self._journaled_matches()))
+
+    def _journaled_matches(self) -> Iterator[Match]:
+        for entry in self._journal.entries():
+            yield from entry.matches()
+
+    def audit_settlements(self, caller: Principal, contract_ids: list[str]) -> list[Settlement]:
+        check_can_audit(caller)
+        return [self._settlement.get(contract_id) for contract_id in contract_ids]
