@@ -12,6 +12,7 @@ from rich.table import Table
 
 from plaza.bench.channels import run_channel_benchmark
 from plaza.bench.ledger import run_ledger_benchmark
+from plaza.bench.market import run_market_benchmark
 from plaza.bench.network import run_network_benchmark
 
 bench_app = typer.Typer(help="Measure Plaza on this machine.", no_args_is_help=True)
@@ -93,3 +94,40 @@ def channels(
         progress=lambda text: console.print(f"[dim]… {text}[/]"),
     )
     _report("plaza bench channels", asdict(result), as_json=as_json)
+
+
+@bench_app.command("market")
+def market(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    operations: Annotated[
+        int, typer.Option(min=100, help="Operations per matching round.")
+    ] = 200_000,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds per contender; best kept.")] = 3,
+    clear_every: Annotated[
+        int, typer.Option(min=1, help="Uniform policy: ops between clearings.")
+    ] = 1000,
+    clear_small: Annotated[
+        int, typer.Option(min=10, help="Orders a side for clear_10k_s.")
+    ] = 10_000,
+    clear_large: Annotated[
+        int, typer.Option(min=10, help="Orders a side for clear_100k_s.")
+    ] = 100_000,
+    service_operations: Annotated[
+        int, typer.Option(min=10, help="Bid manager operations.")
+    ] = 20_000,
+) -> None:
+    """In-process matching per policy vs a minimal heap book, uniform clearing, bid manager.
+
+    The end-to-end part through the marketplace API (e2e_contracts_per_s,
+    e2e_p99_s) comes with the API layer; until then both are null.
+    """
+    console = Console(stderr=True)
+    result = run_market_benchmark(
+        operations=operations,
+        rounds=rounds,
+        clear_every=clear_every,
+        clear_sizes=(clear_small, clear_large),
+        service_operations=service_operations,
+        progress=lambda text: console.print(f"[dim]… {text}[/]"),
+    )
+    _report("plaza bench market", result.figures(), as_json=as_json)

@@ -1,1 +1,119 @@
-"""The generic marketplace: participants, assets, offers and requests, matching, contracts, settlement and audit."""
+"""The generic marketplace: assets, offers and requests, matching, contracts, settlement, audit.
+
+This package's core is the bid manager. Start at :mod:`plaza.market.service`
+(:class:`BidManager`, the use cases), :mod:`plaza.market.model` (the values),
+:mod:`plaza.market.errors` (why a command is refused) and
+:mod:`plaza.market.ports` (what it needs: a :class:`BookStore`, twins, assets,
+a clock). Matching policies are in :mod:`plaza.market.matching`.
+
+::
+
+    manager = BidManager(SqliteBookStore("book.db"), clock=clock, policy="cda")
+    offer = NewOrder(Side.OFFER, "alice", "energy", quantity=200, unit_price=15,
+                     valid_from_ms=start, valid_until_ms=end)
+    manager.submit_order(offer, idempotency_key="offer-1")
+"""
+
+from plaza.market.book import OrderBook
+from plaza.market.errors import (
+    AssetNotFound,
+    BookStoreFailed,
+    CorruptJournal,
+    IdempotencyConflict,
+    InvalidAsset,
+    InvalidOrder,
+    JournalConflict,
+    MarketError,
+    NotMatchable,
+    NotOwner,
+    OrderNotActive,
+    OrderNotFound,
+    SelfMatch,
+    TwinUnavailable,
+    UnknownPolicy,
+)
+from plaza.market.journal import (
+    BookEvent,
+    ChangeReason,
+    JournalEntry,
+    OrderAccepted,
+    OrderChange,
+    OrderMatched,
+    OrderStatusChanged,
+)
+from plaza.market.matching import POLICIES, MatchingPolicy, policy_named
+from plaza.market.memory import MemoryAssetDirectory, MemoryBookStore, MemoryOrderTwins
+from plaza.market.model import (
+    GREEN,
+    NO_REQUIREMENTS,
+    QUALITY,
+    Asset,
+    Attributes,
+    Location,
+    Match,
+    NewOrder,
+    Order,
+    OrderStatus,
+    Requirements,
+    Side,
+    attributes,
+)
+from plaza.market.ports import AssetDirectory, BookStore, Clock, OrderTwins
+from plaza.market.service import BidManager, Submission
+from plaza.market.sqlite import SqliteBookStore
+from plaza.market.views import BookStatistics, OrderQuery, Suggestion
+
+__all__ = [
+    "GREEN",
+    "NO_REQUIREMENTS",
+    "POLICIES",
+    "QUALITY",
+    "Asset",
+    "AssetDirectory",
+    "AssetNotFound",
+    "Attributes",
+    "BidManager",
+    "BookEvent",
+    "BookStatistics",
+    "BookStore",
+    "BookStoreFailed",
+    "ChangeReason",
+    "Clock",
+    "CorruptJournal",
+    "IdempotencyConflict",
+    "InvalidAsset",
+    "InvalidOrder",
+    "JournalConflict",
+    "JournalEntry",
+    "Location",
+    "MarketError",
+    "Match",
+    "MatchingPolicy",
+    "MemoryAssetDirectory",
+    "MemoryBookStore",
+    "MemoryOrderTwins",
+    "NewOrder",
+    "NotMatchable",
+    "NotOwner",
+    "Order",
+    "OrderAccepted",
+    "OrderBook",
+    "OrderChange",
+    "OrderMatched",
+    "OrderNotActive",
+    "OrderNotFound",
+    "OrderQuery",
+    "OrderStatus",
+    "OrderStatusChanged",
+    "OrderTwins",
+    "Requirements",
+    "SelfMatch",
+    "Side",
+    "SqliteBookStore",
+    "Submission",
+    "Suggestion",
+    "TwinUnavailable",
+    "UnknownPolicy",
+    "attributes",
+    "policy_named",
+]

@@ -1,0 +1,169 @@
+"""Why the marketplace refused a command.
+
+Every refusal is its own class carrying the data a caller needs, and a stable
+``code``; the API layer maps the classes to HTTP statuses in one table. A refused
+command changes nothing: no order, no match, no journal entry.
+
+    MarketError
+    ├── InvalidOrder            the submitted order breaks a rule (reason says which)
+    ├── InvalidAsset            the asset description breaks a rule
+    ├── OrderNotFound           no order with this id
+    ├── AssetNotFound           no asset with this id
+    ├── OrderNotActive          the order's status forbids the command
+    ├── NotOwner                the participant does not own the order or asset
+    ├── SelfMatch               a manual match of two orders of one participant
+    ├── NotMatchable            a manual match the prices, sides or filters forbid
+    ├── IdempotencyConflict     a retried key came with a different order
+    ├── UnknownPolicy           no matching policy by that name
+    ├── JournalConflict         the book store holds this step already (a second writer)
+    ├── CorruptJournal          a stored journal entry cannot be read back
+    ├── BookStoreFailed         the book store could not read or write (disk, lock, closed)
+    └── TwinUnavailable         the digital-twin recorder cannot record now; retried later
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AssetNotFound",
+    "BookStoreFailed",
+    "CorruptJournal",
+    "IdempotencyConflict",
+    "InvalidAsset",
+    "InvalidOrder",
+    "JournalConflict",
+    "MarketError",
+    "NotMatchable",
+    "NotOwner",
+    "OrderNotActive",
+    "OrderNotFound",
+    "SelfMatch",
+    "TwinUnavailable",
+    "UnknownPolicy",
+]
+
+
+class MarketError(Exception):
+    """Base of every error the marketplace's book and bid manager raise."""
+
+    code = "market_error"
+
+
+class InvalidOrder(MarketError):
+    code = "invalid_order"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid order: {reason}")
+        self.reason = reason
+
+
+class InvalidAsset(MarketError):
+    code = "invalid_asset"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid asset: {reason}")
+        self.reason = reason
+
+
+class OrderNotFound(MarketError):
+    code = "order_not_found"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"no order {order_id!r}")
+        self.order_id = order_id
+
+
+class AssetNotFound(MarketError):
+    code = "asset_not_found"
+
+    def __init__(self, asset_id: str) -> None:
+        super().__init__(f"no asset {asset_id!r}")
+        self.asset_id = asset_id
+
+
+class OrderNotActive(MarketError):
+    code = "order_not_active"
+
+    def __init__(self, order_id: str, status: str) -> None:
+        super().__init__(f"order {order_id!r} is {status}")
+        self.order_id = order_id
+        self.status = status
+
+
+class NotOwner(MarketError):
+    code = "not_owner"
+
+    def __init__(self, order_id: str, participant: str) -> None:
+        super().__init__(f"{participant!r} does not own {order_id!r}")
+        self.order_id = order_id
+        self.participant = participant
+
+
+class SelfMatch(MarketError):
+    code = "self_match"
+
+    def __init__(self, offer_id: str, request_id: str) -> None:
+        super().__init__(f"offer {offer_id!r} and request {request_id!r} have the same owner")
+        self.offer_id = offer_id
+        self.request_id = request_id
+
+
+class NotMatchable(MarketError):
+    code = "not_matchable"
+
+    def __init__(self, offer_id: str, request_id: str, reason: str) -> None:
+        super().__init__(f"{offer_id!r} and {request_id!r} cannot match: {reason}")
+        self.offer_id = offer_id
+        self.request_id = request_id
+        self.reason = reason
+
+
+class IdempotencyConflict(MarketError):
+    code = "idempotency_conflict"
+
+    def __init__(self, participant: str, key: str) -> None:
+        super().__init__(f"key {key!r} of {participant!r} was used for a different command")
+        self.participant = participant
+        self.key = key
+
+
+class UnknownPolicy(MarketError):
+    code = "unknown_policy"
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no matching policy {name!r}; known: {', '.join(known)}")
+        self.name = name
+        self.known = known
+
+
+class JournalConflict(MarketError):
+    code = "journal_conflict"
+
+    def __init__(self, step: int, reason: str) -> None:
+        super().__init__(f"journal step {step} refused: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+class CorruptJournal(MarketError):
+    code = "corrupt_journal"
+
+    def __init__(self, step: int, reason: str) -> None:
+        super().__init__(f"journal step {step} cannot be read: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+class BookStoreFailed(MarketError):
+    code = "book_store_failed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"book store failed: {reason}")
+        self.reason = reason
+
+
+class TwinUnavailable(MarketError):
+    code = "twin_unavailable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"digital twin not recorded: {reason}")
+        self.reason = reason

@@ -1,0 +1,323 @@
+"""The bid manager: the marketplace's order book as use cases. Load, act, journal, publish.
+
+:class:`BidManager` rebuilds its :class:`~plaza.market.book.OrderBook` from the
+:class:`~plaza.market.ports.BookStore` when it starts, then runs each command in
+three moves: the book checks and applies it (pure, in memory), the store writes
+the resulting journal entry in one atomic append, and the digital-twin recorder
+gets the orders' new states. If the append fails, the in-memory book is thrown
+away and rebuilt from the store, so memory never holds a step the journal lacks;
+the caller retries with the same idempotency key and gets one order, not two.
+
+Commands carry the acting participant, already authenticated by the API layer,
+and refuse to touch someone else's order (:class:`~plaza.market.errors.NotOwner`).
+Time comes from the injected clock only. Every public method holds one lock:
+matching is sequential by nature, and the API may call from a thread pool.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
+
+from plaza.market.book import OrderBook
+from plaza.market.errors import (
+    AssetNotFound,
+    IdempotencyConflict,
+    InvalidOrder,
+    MarketError,
+    NotOwner,
+    TwinUnavailable,
+)
+from plaza.market.journal import JournalEntry, OrderChange
+from plaza.market.matching import MatchingPolicy, policy_named
+from plaza.market.model import Asset, Match, NewOrder, Order, check_asset
+from plaza.market.ports import AssetDirectory, BookStore, Clock, OrderTwins
+from plaza.market.views import BookStatistics, OrderQuery, Suggestion
+
+__all__ = ["BidManager", "Submission"]
+
+Command = Callable[[OrderBook, int], JournalEntry | None]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serialised(
+    method: Callable[Concatenate[BidManager, P], R],
+) -> Callable[Concatenate[BidManager, P], R]:
+    """Run ``method`` under the bid manager's lock."""
+
+    def locked(self: BidManager, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(locked, method)
+    return locked
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """An order as it stands after its step, the matches that step made, and whether this
+    was a retry answered from the journal (``replayed``) rather than a new step."""
+
+    order: Order
+    matches: tuple[Match, ...]
+    replayed: bool = False
+
+
+class BidManager:
+    """Offers and requests in, matches out, every step durable before it is answered."""
+
+    def __init__(
+        self,
+        store: BookStore,
+        *,
+        clock: Clock,
+        policy: MatchingPolicy | str = "cda",
+        twins: OrderTwins | None = None,
+        assets: AssetDirectory | None = None,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._store = store
+        self._clock = clock
+        self._policy = policy_named(policy) if isinstance(policy, str) else policy
+        self._twins = twins
+        self._assets = assets
+        self._pending: list[OrderChange] = []
+        self._book = self._load()
+        self.sync_twins()
+
+    # -- orders -----------------------------------------------------------------------
+
+    @_serialised
+    def submit_order(self, spec: NewOrder, *, idempotency_key: str | None = None) -> Submission:
+        """Accept an offer or request from ``spec.owner`` and match it by the policy.
+
+        With an ``idempotency_key``, a retry of the same order returns the first
+        outcome (``replayed=True``); the same key with another order is refused.
+        """
+        if idempotency_key is not None:
+            step = self._book.step_for_key(spec.owner, idempotency_key)
+            if step is not None:
+                return self._replay_submission(step, spec, idempotency_key)
+        self.check_asset_use(spec)
+        entry = self._commit(
+            lambda book, now: book.submit(spec, now, idempotency_key=idempotency_key)
+        )
+        assert entry is not None
+        order_id = entry.accepted()[0].id
+        return Submission(self._book.order(order_id), entry.matches())
+
+    @_serialised
+    def cancel_order(self, order_id: str, *, participant: str) -> Order:
+        """Remove an open order of ``participant`` from the book for good."""
+        self.check_owner(order_id, participant)
+        self._commit(lambda book, now: book.remove(order_id, now))
+        return self._book.order(order_id)
+
+    @_serialised
+    def disable_order(self, order_id: str, *, participant: str) -> Order:
+        """Keep an active order but stop it matching until it is enabled."""
+        self.check_owner(order_id, participant)
+        self._commit(lambda book, now: book.disable(order_id, now))
+        return self._book.order(order_id)
+
+    @_serialised
+    def enable_order(self, order_id: str, *, participant: str) -> Submission:
+        """Make a disabled order active again (at the back of its price level) and match it."""
+        self.check_owner(order_id, participant)
+        entry = self._commit(lambda book, now: book.enable(order_id, now))
+        assert entry is not None
+        return Submission(self._book.order(order_id), entry.matches())
+
+    @_serialised
+    def expire_orders(self) -> list[Order]:
+        """Expire every open order whose window has ended; for a periodic job."""
+        entry = self._commit(lambda book, now: book.expire(now))
+        if entry is None:
+            return []
+        return [change.order for change in self._book.changes(entry)]
+
+    @_serialised
+    def clear(self, kind: str | None = None) -> list[Match]:
+        """Run the policy's periodic clearing (uniform price) on one kind or all of them."""
+        entry = self._commit(lambda book, now: book.clear(now, None if kind is None else [kind]))
+        return [] if entry is None else list(entry.matches())
+
+    # -- manual matching --------------------------------------------------------------
+
+    @_serialised
+    def search(self, query: OrderQuery) -> list[Order]:
+        """Active orders that fit a manual search (the telco seed's "search of assets and
+        offers"), best price first."""
+        return self._book.search(query)
+
+    @_serialised
+    def suggest_matches(
+        self, order_id: str, *, participant: str, limit: int = 10
+    ) -> list[Suggestion]:
+        """Ranked counterparts for one of ``participant``'s active orders."""
+        self.check_owner(order_id, participant)
+        return self._book.suggest(order_id, self._clock.now_ms(), limit=limit)
+
+    @_serialised
+    def confirm_match(
+        self,
+        order_id: str,
+        counter_id: str,
+        *,
+        participant: str,
+        quantity: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Match:
+        """Match ``participant``'s order with a chosen counterpart, at the offer's price."""
+        self.check_owner(order_id, participant)
+        if idempotency_key is not None:
+            step = self._book.step_for_key(participant, idempotency_key)
+            if step is not None:
+                pair = {order_id, counter_id}
+                return self._replay_confirmation(step, pair, idempotency_key, participant)
+        entry = self._commit(
+            lambda book, now: book.confirm(
+                order_id,
+                counter_id,
+                now,
+                quantity=quantity,
+                participant=participant,
+                idempotency_key=idempotency_key,
+            )
+        )
+        assert entry is not None
+        return entry.matches()[0]
+
+    # -- assets -----------------------------------------------------------------------
+
+    @_serialised
+    def register_asset(self, asset: Asset) -> Asset:
+        """Record an asset its owner will make offers from."""
+        check_asset(asset)
+        directory = self._require_assets()
+        known = directory.get(asset.id)
+        if known is not None and known.owner != asset.owner:
+            raise NotOwner(asset.id, asset.owner)
+        directory.add(asset)
+        return asset
+
+    # -- guards and queries -----------------------------------------------------------
+
+    def check_owner(self, order_id: str, participant: str) -> None:
+        """Raise :class:`NotOwner` unless ``participant`` owns the order."""
+        if self._book.entry(order_id).owner != participant:
+            raise NotOwner(order_id, participant)
+
+    def check_asset_use(self, spec: NewOrder) -> None:
+        """An order naming an asset must be its owner's, of the asset's kind."""
+        if spec.asset_id is None:
+            return
+        asset = self._require_assets().get(spec.asset_id)
+        if asset is None:
+            raise AssetNotFound(spec.asset_id)
+        if asset.owner != spec.owner:
+            raise NotOwner(spec.asset_id, spec.owner)
+        if asset.kind != spec.kind:
+            raise InvalidOrder(f"asset {asset.id!r} is of kind {asset.kind!r}, not {spec.kind!r}")
+
+    @_serialised
+    def order(self, order_id: str) -> Order:
+        return self._book.order(order_id)
+
+    @_serialised
+    def orders(self) -> list[Order]:
+        """Every order ever accepted, oldest first."""
+        return list(self._book.orders())
+
+    @_serialised
+    def statistics(self) -> BookStatistics:
+        return self._book.statistics()
+
+    @_serialised
+    def sync_twins(self) -> int:
+        """Send pending order changes to the twin recorder; how many went. Safe to call often."""
+        if self._twins is None or not self._pending:
+            return 0
+        try:
+            self._twins.record(self._pending)
+        except TwinUnavailable:
+            return 0
+        sent = len(self._pending)
+        self._pending = []
+        return sent
+
+    # -- internals --------------------------------------------------------------------
+
+    def _commit(self, command: Command) -> JournalEntry | None:
+        """Apply a command to the book, journal its entry, publish the changes.
+
+        A refused command (a :class:`MarketError` from the book's checks, which run
+        before any change) changed nothing. Any other failure, in the book or the
+        store, may have left memory ahead of the journal: the book is rebuilt from
+        the store before the error goes on.
+        """
+        try:
+            entry = command(self._book, self._clock.now_ms())
+            if entry is None:
+                return None
+        except MarketError:
+            raise
+        except BaseException:
+            self._reload()
+            raise
+        try:
+            self._store.append(entry)
+        except BaseException:
+            self._reload()
+            raise
+        if self._twins is not None:
+            self._pending.extend(self._book.changes(entry))
+            self.sync_twins()
+        return entry
+
+    def _reload(self) -> None:
+        """Rebuild the book, and the queue of twin changes, from what is durable.
+
+        The failed step may or may not have reached the store (a commit can succeed
+        and still report an error); the journal decides, and its changes reach the
+        twins like any other.
+        """
+        self._pending = []
+        self._book = self._load()
+        self.sync_twins()
+
+    def _load(self) -> OrderBook:
+        """Replay the journal into a fresh book; queue the twin changes the recorder lacks."""
+        book = OrderBook(self._policy)
+        twins = self._twins
+        through = twins.recorded_through() if twins is not None else 0
+        for entry in self._store.entries():
+            book.apply(entry)
+            if twins is not None and entry.step > through:
+                self._pending.extend(book.changes(entry))
+        return book
+
+    def _replay_submission(self, step: int, spec: NewOrder, key: str) -> Submission:
+        entry = self._store.entry(step)
+        accepted = () if entry is None else entry.accepted()
+        if entry is None or not accepted or accepted[0].spec != spec:
+            raise IdempotencyConflict(spec.owner, key)
+        return Submission(self._book.order(accepted[0].id), entry.matches(), replayed=True)
+
+    def _replay_confirmation(
+        self, step: int, order_ids: set[str], key: str, participant: str
+    ) -> Match:
+        entry = self._store.entry(step)
+        matches = () if entry is None else entry.matches()
+        if not matches or {matches[0].offer_id, matches[0].request_id} != order_ids:
+            raise IdempotencyConflict(participant, key)
+        return matches[0]
+
+    def _require_assets(self) -> AssetDirectory:
+        if self._assets is None:
+            raise InvalidOrder("this marketplace has no asset directory")
+        return self._assets

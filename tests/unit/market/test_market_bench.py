@@ -1,0 +1,63 @@
+"""``plaza bench market``: the figures the issue asks for, on a tiny workload.
+
+This checks the command, its keys and the baseline book, not any speed: speed
+goals are read off the benchmark's own output, never asserted in a test.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from plaza.bench.market import ReferenceBook, run_market_benchmark
+from plaza.cli.main import app
+from plaza.market import POLICIES
+
+REQUIRED = {
+    "cda_ops_per_s", "baseline_ops_per_s", "cda_to_baseline_ratio", "clear_10k_s",
+    "clear_100k_s", "e2e_contracts_per_s", "e2e_p99_s",
+} | {f"{name}_ops_per_s" for name in POLICIES}  # fmt: skip
+
+
+def test_the_reference_book_keeps_price_time_priority() -> None:
+    book = ReferenceBook()
+    book.add(("a1", False, 101, 5))
+    book.add(("a2", False, 100, 5))
+    book.add(("a3", False, 100, 5))
+    book.cancel("a3")
+    book.add(("b1", True, 102, 8))
+    assert book.trades == [("a2", "b1", 5, 100), ("a1", "b1", 3, 101)]
+    book.add(("a4", False, 99, 1))  # nothing left to buy: it rests
+    assert len(book.trades) == 2
+    assert book.live.keys() == {"a1", "a4"}
+    assert book.live["a1"] == [2]
+
+
+def test_the_benchmark_reports_every_figure() -> None:
+    result = run_market_benchmark(
+        operations=3000, rounds=1, clear_every=500, clear_sizes=(50, 200), service_operations=300
+    )
+    figures = result.figures()
+    assert figures.keys() >= REQUIRED
+    assert figures["e2e_contracts_per_s"] is None
+    assert figures["e2e_p99_s"] is None
+    assert all(figures[f"{name}_ops_per_s"] > 0 for name in POLICIES)  # type: ignore[operator]
+    assert result.cda_to_baseline_ratio == pytest.approx(
+        result.policy_ops_per_s["cda"] / result.baseline_ops_per_s
+    )
+    assert result.clear_10k_s > 0
+    assert result.clear_100k_s > 0
+    assert result.bid_manager_memory_ops_per_s > 0
+    assert result.bid_manager_sqlite_ops_per_s > 0
+
+
+def test_the_command_prints_one_json_object() -> None:
+    args = ["bench", "market", "--json", "--operations", "500", "--rounds", "1", "--clear-small",
+            "20", "--clear-large", "40", "--service-operations", "100"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures.keys() >= REQUIRED
+    assert figures["operations"] == 500
