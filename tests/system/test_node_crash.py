@@ -76,12 +76,12 @@ def test_sigkill_during_ingest_loses_no_acknowledged_message(node_process: NodeP
         info = node.info()
     writer = Writer(node_process.url, faucet, info.network_id)
     writer.start()
-    deadline = time.monotonic() + 30
-    while len(writer.acknowledged) < 300 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60  # generous: CI machines are shared and slow
+    while len(writer.acknowledged) < 200 and time.monotonic() < deadline:
         time.sleep(0.05)
     node_process.kill()
     writer.join(timeout=10)
-    assert len(writer.acknowledged) >= 300, "the writer never got going"
+    assert len(writer.acknowledged) >= 200, "the writer never got going"
     assert writer.milestones, "no milestone was observed before the kill"
 
     node_process.start()
@@ -91,7 +91,7 @@ def test_sigkill_during_ingest_loses_no_acknowledged_message(node_process: NodeP
         for index, before in writer.milestones.items():
             assert node.milestone(index) == before
         for message_id in writer.acknowledged[-20:]:
-            assert node.wait_for_confirmation(message_id, timeout=15).milestone_index is not None
+            assert node.wait_for_confirmation(message_id, timeout=30).milestone_index is not None
         after = node.info()
         assert after.state_root == node.latest_milestone().state_root
         faucet_balance = node.balance(faucet.public_key.address).balance
