@@ -14,7 +14,11 @@ a clock). Matching policies are in :mod:`plaza.market.matching`.
     manager.submit_order(offer, idempotency_key="offer-1")
 """
 
+# The marketplace around the book: contracts, twins on the ledger, audit, payments.
+from plaza.market.audit import Auditor
+from plaza.market.audit_model import AuditReport
 from plaza.market.book import OrderBook
+from plaza.market.contracts import ContractDesk, SignedContract
 from plaza.market.errors import (
     AssetNotFound,
     BookStoreFailed,
@@ -41,6 +45,8 @@ from plaza.market.journal import (
     OrderMatched,
     OrderStatusChanged,
 )
+from plaza.market.ledger_payments import LedgerPayments
+from plaza.market.marketplace import Marketplace, OrderOutcome
 from plaza.market.matching import POLICIES, MatchingPolicy, policy_named
 from plaza.market.memory import MemoryAssetDirectory, MemoryBookStore, MemoryOrderTwins
 from plaza.market.model import (
@@ -61,6 +67,7 @@ from plaza.market.model import (
 from plaza.market.ports import AssetDirectory, BookStore, Clock, OrderTwins
 from plaza.market.service import BidManager, Submission
 from plaza.market.sqlite import SqliteBookStore
+from plaza.market.twins import ChannelTwins
 from plaza.market.views import BookStatistics, OrderQuery, Suggestion
 
 __all__ = [
@@ -72,21 +79,27 @@ __all__ = [
     "AssetDirectory",
     "AssetNotFound",
     "Attributes",
+    "AuditReport",
+    "Auditor",
     "BidManager",
     "BookEvent",
     "BookStatistics",
     "BookStore",
     "BookStoreFailed",
     "ChangeReason",
+    "ChannelTwins",
     "Clock",
+    "ContractDesk",
     "CorruptJournal",
     "IdempotencyConflict",
     "InvalidAsset",
     "InvalidOrder",
     "JournalConflict",
     "JournalEntry",
+    "LedgerPayments",
     "Location",
     "MarketError",
+    "Marketplace",
     "Match",
     "MatchingPolicy",
     "MemoryAssetDirectory",
@@ -102,6 +115,7 @@ __all__ = [
     "OrderMatched",
     "OrderNotActive",
     "OrderNotFound",
+    "OrderOutcome",
     "OrderQuery",
     "OrderStatus",
     "OrderStatusChanged",
@@ -109,6 +123,7 @@ __all__ = [
     "Requirements",
     "SelfMatch",
     "Side",
+    "SignedContract",
     "SqliteBookStore",
     "Submission",
     "Suggestion",

@@ -9,8 +9,9 @@ their settlement are private to their two parties, auditors and operators.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from plaza.market.auth import Principal, Visibility
 from plaza.market.auth.policy import check_can_audit, check_can_read, check_can_write
@@ -22,6 +23,18 @@ from plaza.market.settlement import Settlement, SettlementService, SweepReport
 from plaza.market.views import OrderQuery, Suggestion
 
 __all__ = ["Marketplace", "OrderOutcome"]
+
+
+class TwinQueue(Protocol):
+    """The part of the twin recorder the marketplace drives (see :class:`ChannelTwins`)."""
+
+    def flush(self) -> int:
+        """Send queued contract and settlement states to their twins; how many went."""
+        ...
+
+    def catch_up(self, settlements: Iterable[Settlement]) -> int:
+        """Queue the current state of each settlement whose twin lags it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +52,13 @@ class Marketplace:
         journal: BookStore,
         desk: ContractDesk,
         settlement: SettlementService,
+        twins: TwinQueue | None = None,
     ) -> None:
         self._book = book
         self._journal = journal
         self._desk = desk
         self._settlement = settlement
+        self._twins = twins
 
     # -- orders ------------------------------------------------------------------------
 
@@ -130,11 +145,19 @@ class Marketplace:
         self._book.expire_orders()
         self._desk.open(self._book.clear())
         self._settlement.confirm_payments()
-        return self._settlement.sweep()
+        report = self._settlement.sweep()
+        if self._twins is not None:
+            self._twins.flush()
+        return report
 
     def reconcile(self) -> int:
-        """Open a contract for every journaled match: recovers a crash between the two."""
-        return len(self._desk.open(self._journaled_matches()))
+        """Open a contract for every journaled match: recovers a crash between the two;
+        then bring lagging settlement twins up to date."""
+        contracts = self._desk.open(self._journaled_matches())
+        if self._twins is not None:
+            self._twins.catch_up(self._settlement.get(c.match.id) for c in contracts)
+            self._twins.flush()
+        return len(contracts)
 
     def _journaled_matches(self) -> Iterator[Match]:
         for entry in self._journal.entries():

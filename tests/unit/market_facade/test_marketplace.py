@@ -6,6 +6,7 @@ change or see another's private records, and an auditor reads but changes nothin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pytest
@@ -17,7 +18,7 @@ from plaza.market.marketplace import Marketplace
 from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Side
 from plaza.market.service import BidManager
-from plaza.market.settlement import MemorySettlementStore, Phase, SettlementService
+from plaza.market.settlement import MemorySettlementStore, Phase, Settlement, SettlementService
 from plaza.testing import FakeClock
 from plaza.testing.payments import FakePayments
 
@@ -158,3 +159,35 @@ def test_reconcile_opens_contracts_for_matches_journaled_before_a_crash() -> Non
     first = w.settlements.get(match.id)
     w.market.reconcile()
     assert w.settlements.get(match.id) == first  # idempotent
+
+
+class CountingTwins:
+    def __init__(self) -> None:
+        self.flushed = 0
+        self.caught_up: list[str] = []
+
+    def flush(self) -> int:
+        self.flushed += 1
+        return 0
+
+    def catch_up(self, settlements: Iterable[Settlement]) -> int:
+        self.caught_up.extend(s.id for s in settlements)
+        return 0
+
+
+def test_periodic_work_and_reconcile_drive_the_twins() -> None:
+    w = world()
+    twins = CountingTwins()
+    payments = FakePayments({}, {})
+    settlement = SettlementService(w.settlements, payments, w.clock)
+    desk = ContractDesk(w.key, settlement)
+    market = Marketplace(
+        book=w.book, journal=w.journal, desk=desk, settlement=settlement, twins=twins
+    )
+    w.market = market
+    contract_id = matched(w).match.id
+    market.run_periodic()
+    assert twins.flushed == 1
+    market.reconcile()
+    assert twins.caught_up == [contract_id]
+    assert twins.flushed == 2

@@ -34,6 +34,7 @@ from plaza.market.sql.migrate import (
     upgrade_schema,
 )
 from plaza.market.sql.settlement_store import SqlSettlementStore
+from plaza.market.sql.twin_store import SqlTwinDirectory
 
 __all__ = [
     "MarketStorageError",
@@ -43,6 +44,7 @@ __all__ = [
     "SqlNonceStore",
     "SqlParticipantStore",
     "SqlSettlementStore",
+    "SqlTwinDirectory",
     "UnsupportedDatabase",
     "check_no_drift",
     "check_schema_current",

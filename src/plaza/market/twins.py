@@ -1,0 +1,371 @@
+"""Digital twins on channels: every state of an order or contract, signed, on the ledger.
+
+:class:`ChannelTwins` is the marketplace's twin recorder. It implements the bid
+manager's :class:`~plaza.market.ports.OrderTwins`, the contract desk's
+:class:`~plaza.market.contracts.ContractTwins` and settlement's
+:class:`~plaza.market.settlement.SettlementListener`, on :mod:`plaza.channels`:
+
+* one **restricted** channel per order, per contract and per participant, owned by
+  the marketplace identity, created on first use and announced under
+  ``"plaza-twin:" || channel_id`` (both keys sign the announcement, which is what
+  binds the twin to the marketplace for an auditor);
+* each **party** gets a key epoch granted to its X25519 key, sealed to its inbox,
+  so only the parties (and auditors) can read their records; each configured
+  **auditor** gets the owner's read-only key (every epoch, no signing);
+* each state is one JSON document (:mod:`plaza.market.twin_documents`), signed by
+  the channel key like every channel message.
+
+Recording is idempotent. The :class:`~plaza.market.twin_ports.TwinDirectory` keeps
+each twin's last step, so a change already recorded is skipped; and it keeps the
+channel position after that step, so after a crash (or a failed submit whose bytes
+the publisher kept and resubmitted) the recorder reads the documents past that
+position back from the ledger before writing, instead of writing one twice.
+
+Order changes fail loudly (:class:`~plaza.market.errors.TwinUnavailable`: the bid
+manager retries them). Contracts and settlement states never raise: they queue
+in order and go out with the next one or with :meth:`ChannelTwins.flush`, which a
+periodic job calls; after a restart, ``Marketplace.reconcile`` re-records
+contracts and :meth:`catch_up` records settlements' latest states. Documents are
+deterministic (their times are the journal's, the match's, the settlement's), so
+whatever is written again after a crash is written identically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable, Sequence
+from itertools import groupby
+
+from plaza.channels import (
+    Channel,
+    ChannelError,
+    ChannelMode,
+    CursorStore,
+    Descriptor,
+    LedgerGateway,
+    Publisher,
+    Reader,
+    ReaderKey,
+    announce,
+    deliver,
+)
+from plaza.crypto import EncryptionPublicKey, Identity
+from plaza.market.auth.ports import ParticipantStore
+from plaza.market.contracts import SignedContract
+from plaza.market.errors import TwinUnavailable
+from plaza.market.journal import OrderChange
+from plaza.market.ports import Clock
+from plaza.market.settlement import Settlement
+from plaza.market.twin_documents import (
+    CONTRACT_STEP,
+    SCHEMA,
+    InvalidTwinDocument,
+    TwinDocument,
+    TwinKind,
+    contract_document,
+    decode_document,
+    encode_document,
+    order_document,
+    settlement_document,
+    settlement_step,
+)
+from plaza.market.twin_ports import PartyKeys, TwinDirectory, TwinRecord
+from plaza.storage import StorageError
+
+__all__ = ["ANNOUNCE_PREFIX", "ChannelTwins", "ParticipantKeys", "announcement_tag"]
+
+log = logging.getLogger(__name__)
+
+ANNOUNCE_PREFIX = b"plaza-twin:"
+_TRANSIENT = (ChannelError, StorageError)
+_COUNTS = ("created", "published", "skipped", "caught_up", "deferred", "dropped",
+           "without_contract")  # fmt: skip
+
+
+def announcement_tag(channel_id: bytes) -> bytes:
+    """The tag a twin's announcement is filed under: one lookup finds it."""
+    return ANNOUNCE_PREFIX + channel_id
+
+
+class ParticipantKeys:
+    """:class:`PartyKeys` over the marketplace's participant registry."""
+
+    def __init__(self, participants: ParticipantStore) -> None:
+        self._participants = participants
+
+    def encryption_key(self, participant_id: str) -> EncryptionPublicKey | None:
+        participant = self._participants.get(participant_id)
+        return None if participant is None else participant.encryption_key
+
+
+class ChannelTwins:
+    """The marketplace's twin recorder; one per marketplace identity and cursor store."""
+
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        gateway: LedgerGateway,
+        cursors: CursorStore,
+        directory: TwinDirectory,
+        clock: Clock,
+        parties: PartyKeys | None = None,
+        auditors: Sequence[EncryptionPublicKey] = (),
+        cursor_store: str = "default",
+        cache_size: int = 256,
+    ) -> None:
+        self._identity = identity
+        self._gateway = gateway
+        self._cursors = cursors
+        self._directory = directory
+        self._clock = clock
+        self._parties = parties
+        self._auditors = tuple(auditors)
+        self._store_name = cursor_store
+        self._cache_size = cache_size
+        self._publishers: OrderedDict[bytes, Publisher] = OrderedDict()
+        self._queue: deque[tuple[str, Callable[[], None]]] = deque()
+        self._lock = threading.RLock()
+        self._counts: Counter[str] = Counter(dict.fromkeys(_COUNTS, 0))
+
+    # -- orders: the bid manager's OrderTwins ----------------------------------------------
+
+    def record(self, changes: Sequence[OrderChange]) -> None:
+        """Record whole steps of order changes; steps at or below the mark are skipped."""
+        with self._lock:
+            through = self._directory.recorded_through()
+            try:
+                for step, group in groupby(changes, key=lambda change: change.step):
+                    if step <= through:
+                        continue
+                    for change in group:
+                        document = order_document(change)
+                        self._write(TwinKind.ORDER, change.order.id, [change.order.owner], document)
+                    self._directory.set_recorded_through(step)
+                    through = step
+            except _TRANSIENT as error:
+                raise TwinUnavailable(str(error)) from error
+
+    def recorded_through(self) -> int:
+        return self._directory.recorded_through()
+
+    # -- contracts and settlements: queued, never raising ----------------------------------
+
+    def record_contract(self, contract: SignedContract) -> None:
+        """Queue the signed contract for both parties' twins and its own twin, then flush."""
+        self._enqueue(f"contract {contract.match.id}", lambda: self._record_contract(contract))
+
+    def changed(self, before: Settlement, after: Settlement, step: str) -> None:
+        """Queue the settlement's new state for the contract's twin, then flush."""
+        self._enqueue(f"settlement {after.id}", lambda: self._record_settlement(after, step))
+
+    def catch_up(self, settlements: Iterable[Settlement]) -> int:
+        """Record the current state of each settlement whose twin lags it (after a restart);
+        how many were queued. States skipped while the process was down stay skipped."""
+        queued = 0
+        with self._lock:
+            for settlement in settlements:
+                record = self._directory.get(TwinKind.CONTRACT, settlement.id)
+                if record is None or record.last_step < settlement_step(settlement):
+                    self.changed(settlement, settlement, "catch up")
+                    queued += 1
+        return queued
+
+    def flush(self) -> int:
+        """Send queued contracts and settlement states in order; how many went.
+
+        Stops at the first that cannot go now (ledger or store unavailable), to keep
+        each twin's order; a job failing for any other reason is logged and dropped,
+        so that one bad record cannot hold up every later one.
+        """
+        done = 0
+        with self._lock:
+            while self._queue:
+                label, job = self._queue[0]
+                try:
+                    job()
+                except _TRANSIENT as error:
+                    log.warning("twin of %s deferred: %s", label, error)
+                    self._counts["deferred"] += 1
+                    return done
+                except Exception:
+                    log.exception("twin of %s could not be recorded; dropped", label)
+                    self._counts["dropped"] += 1
+                self._queue.popleft()
+                done += 1
+        return done
+
+    def _enqueue(self, label: str, job: Callable[[], None]) -> None:
+        with self._lock:
+            self._queue.append((label, job))
+            self.flush()
+
+    def _record_contract(self, contract: SignedContract) -> None:
+        match = contract.match
+        record = self._directory.get(TwinKind.CONTRACT, match.id)
+        if record is not None and record.last_step >= CONTRACT_STEP:
+            self._counts["skipped"] += 1
+            return
+        at_ms = match.matched_at_ms  # documents are deterministic: a re-write is identical
+        for party in (match.provider, match.consumer):
+            party_twin, publisher = self._open(TwinKind.PARTICIPANT, party, [party])
+            document = contract_document(
+                contract, twin_kind=TwinKind.PARTICIPANT, twin_id=party,
+                step=party_twin.last_step + 1, at_ms=at_ms,
+            )  # fmt: skip
+            self._publish(party_twin, publisher, document)
+        document = contract_document(
+            contract, twin_kind=TwinKind.CONTRACT, twin_id=match.id, step=CONTRACT_STEP,
+            at_ms=at_ms,
+        )  # fmt: skip
+        self._write(TwinKind.CONTRACT, match.id, [match.provider, match.consumer], document)
+
+    def _record_settlement(self, settlement: Settlement, event: str) -> None:
+        record = self._directory.get(TwinKind.CONTRACT, settlement.id)
+        if record is None or record.last_step < CONTRACT_STEP:
+            # Settlement states follow the signed contract on its twin; without it this state
+            # is skipped, and catch_up() records the latest once reconcile() has re-recorded it.
+            log.warning("settlement of %s not recorded: its contract is not on its twin",
+                        settlement.id)  # fmt: skip
+            self._counts["without_contract"] += 1
+            return
+        contract = settlement.contract
+        document = settlement_document(settlement, event, settlement.updated_at_ms)
+        self._write(TwinKind.CONTRACT, settlement.id, [contract.provider, contract.consumer],
+                    document)  # fmt: skip
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _write(self, kind: TwinKind, record_id: str, parties: list[str], doc: TwinDocument) -> None:
+        record, publisher = self._open(kind, record_id, parties)
+        if doc.step <= record.last_step:
+            self._counts["skipped"] += 1
+            return
+        self._publish(record, publisher, doc)
+
+    def _publish(self, record: TwinRecord, publisher: Publisher, document: TwinDocument) -> None:
+        try:
+            publisher.publish(encode_document(document))
+            self._directory.advance(
+                record.kind, record.record_id, step=document.step, position=publisher.position
+            )
+        except BaseException:
+            # Sent or not, the directory may lag the channel now: reopening the publisher
+            # catches up from the ledger before anything is written again.
+            self._publishers.pop(record.channel_id, None)
+            raise
+        self._counts["published"] += 1
+
+    def _open(
+        self, kind: TwinKind, record_id: str, parties: list[str]
+    ) -> tuple[TwinRecord, Publisher]:
+        record = self._directory.get(kind, record_id)
+        if record is None:
+            record, publisher = self._create(kind, record_id)
+        else:
+            record, publisher = self._publisher(record)
+        if not record.ready:
+            record = self._set_up(record, publisher, parties)
+        return record, publisher
+
+    def _create(self, kind: TwinKind, record_id: str) -> tuple[TwinRecord, Publisher]:
+        channel = Channel.create(ChannelMode.RESTRICTED, self._identity)
+        publisher = Publisher.create(self._gateway, self._cursors, channel, clock=self._clock)
+        fresh = TwinRecord(kind, record_id, channel.id, self._store_name, self._clock.now_ms())
+        record = self._directory.add(fresh)
+        if record.channel_id != channel.id:  # another recorder registered one first; ours is unused
+            return self._publisher(record)
+        self._counts["created"] += 1
+        self._remember(publisher)
+        return record, publisher
+
+    def _publisher(self, record: TwinRecord) -> tuple[TwinRecord, Publisher]:
+        cached = self._publishers.get(record.channel_id)
+        if cached is not None:
+            self._publishers.move_to_end(record.channel_id)
+            return record, cached
+        publisher = Publisher.open(
+            self._gateway, self._cursors, record.channel_id, clock=self._clock
+        )
+        record = self._catch_up(record, publisher)
+        self._remember(publisher)
+        return record, publisher
+
+    def _catch_up(self, record: TwinRecord, publisher: Publisher) -> TwinRecord:
+        """Learn from the ledger which documents went out after the directory last moved."""
+        if not record.ready or publisher.position <= record.position:
+            return record
+        last = record.last_step
+        for entry in Reader(self._gateway, publisher.reader_key(record.position)).read():
+            try:
+                document = decode_document(entry.content)
+            except InvalidTwinDocument:
+                continue
+            if (document.twin_kind, document.twin_id) == (record.kind, record.record_id):
+                last = max(last, document.step)
+        self._counts["caught_up"] += 1
+        return self._directory.advance(
+            record.kind, record.record_id, step=last, position=publisher.position
+        )
+
+    def _set_up(self, record: TwinRecord, publisher: Publisher, parties: list[str]) -> TwinRecord:
+        """Announce the twin and hand out its keys; done again, harmlessly, if interrupted."""
+        channel, clock = publisher.channel, self._clock
+        descriptor = Descriptor.of(schema=SCHEMA, kind=record.kind.value)
+        announce(self._gateway, channel, self._identity, descriptor, clock=clock,
+                 directory=announcement_tag(channel.id))  # fmt: skip
+        for party in parties:
+            key = self._parties.encryption_key(party) if self._parties is not None else None
+            if key is None:
+                log.info("no encryption key for party %s: its twin access is not granted", party)
+                continue
+            deliver(self._gateway, self._identity, key, publisher.grant(key), clock=clock)
+        for auditor in self._auditors:
+            deliver(self._gateway, self._identity, auditor, publisher.reader_key(0), clock=clock)
+        return self._directory.advance(
+            record.kind, record.record_id, step=record.last_step, position=publisher.position,
+            ready=True,
+        )  # fmt: skip
+
+    def _remember(self, publisher: Publisher) -> None:
+        self._publishers[publisher.channel.id] = publisher
+        while len(self._publishers) > self._cache_size:
+            self._publishers.popitem(last=False)
+
+    # -- keys for auditors ---------------------------------------------------------------
+
+    def reader_key(self, kind: TwinKind, record_id: str) -> ReaderKey | None:
+        """The read-only key of a twin for an auditor (the API checks the caller may audit).
+
+        Built from the stored cursor without opening a publisher, so it sends nothing.
+        """
+        with self._lock:
+            record = self._directory.get(kind, record_id)
+            if record is None:
+                return None
+            publisher = self._publishers.get(record.channel_id)
+            if publisher is None:
+                state = self._cursors.load(record.channel_id)
+                if state is None:
+                    return None
+                publisher = Publisher(self._gateway, self._cursors, state, clock=self._clock)
+            return publisher.reader_key(0)
+
+    def send_reader_key(self, kind: TwinKind, record_id: str, auditor: EncryptionPublicKey) -> bool:
+        """Seal a twin's read-only key to an auditor's inbox; False if there is no such twin."""
+        key = self.reader_key(kind, record_id)
+        if key is None:
+            return False
+        deliver(self._gateway, self._identity, auditor, key, clock=self._clock)
+        return True
+
+    def statistics(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "cached_publishers": len(self._publishers),
+                "queued": len(self._queue),
+                **self._counts,
+                **self._directory.statistics(),
+            }

@@ -1,0 +1,117 @@
+"""An in-process node, parties and a twin recorder for the twin, audit and payment tests."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from plaza.channels import LedgerGateway, LedgerUnavailable, MemoryCursorStore
+from plaza.channels.ports import Feed
+from plaza.crypto import Address, EncryptionKey, EncryptionPublicKey, Identity, SigningKey
+from plaza.ledger.model import DataPayload, Message, Output, TransferPayload
+from plaza.market.auth import participant_id_for
+from plaza.market.payment_ledgers import LocalTransferLedger
+from plaza.market.twin_memory import MemoryTwinDirectory
+from plaza.market.twins import ChannelTwins
+from plaza.testing.nodes import InProcessNode, in_process_node
+
+HOUR_MS = 3_600_000
+
+
+def identity(number: int) -> Identity:
+    """A deterministic identity: signing and encryption keys from the number."""
+    return Identity(SigningKey(bytes([number]) * 32), EncryptionKey(bytes([number + 100]) * 32))
+
+
+def pid(who: Identity) -> str:
+    """The participant id of an identity: the ``plz1…`` address of its signing key."""
+    return participant_id_for(who.public_key)
+
+
+MARKETPLACE = identity(10)
+SOLAR = identity(11)
+EV = identity(12)
+AUDITOR = identity(13)
+STRANGER = identity(14)
+
+
+@dataclass
+class Keys:
+    """:class:`PartyKeys` from a dict of identities."""
+
+    known: Mapping[str, Identity] = field(
+        default_factory=lambda: {pid(who): who for who in (SOLAR, EV)}
+    )
+
+    def encryption_key(self, participant_id: str) -> EncryptionPublicKey | None:
+        who = self.known.get(participant_id)
+        return None if who is None else who.encryption.public_key
+
+
+Ledger = InProcessNode
+
+
+def in_process_ledger() -> AbstractContextManager[InProcessNode]:
+    return in_process_node(network="plaza-twins-test")
+
+
+def channel_twins(
+    ledger: Ledger,
+    *,
+    directory: MemoryTwinDirectory | None = None,
+    cursors: MemoryCursorStore | None = None,
+    auditors: tuple[Identity, ...] = (),
+    gateway: LedgerGateway | None = None,
+) -> ChannelTwins:
+    return ChannelTwins(
+        identity=MARKETPLACE,
+        gateway=gateway or ledger.gateway,
+        cursors=cursors or MemoryCursorStore(),
+        directory=directory or MemoryTwinDirectory(),
+        clock=ledger.clock,
+        parties=Keys(),
+        auditors=[who.encryption.public_key for who in auditors],
+    )
+
+
+class FlakyGateway:
+    """A gateway that can be switched off: before composing (nothing is saved) or only at
+    submit (the publisher has saved the message it could not send)."""
+
+    def __init__(self, inner: LedgerGateway) -> None:
+        self.inner = inner
+        self.compose_down = False
+        self.submit_down = False
+        self.fail_submits = 0  # fail this many submits, then work again
+
+    def compose(self, signer: SigningKey, payload: DataPayload) -> bytes:
+        if self.compose_down:
+            raise LedgerUnavailable("switched off")
+        return self.inner.compose(signer, payload)
+
+    def submit(self, raw: bytes) -> bytes:
+        if self.fail_submits > 0:
+            self.fail_submits -= 1
+            raise LedgerUnavailable("one submit lost")
+        if self.submit_down:
+            raise LedgerUnavailable("switched off")
+        return self.inner.submit(raw)
+
+    def find_by_tag(self, tag: bytes, *, limit: int = 100) -> Sequence[bytes]:
+        return self.inner.find_by_tag(tag, limit=limit)
+
+    def get_message(self, message_id: bytes) -> Message | None:
+        return self.inner.get_message(message_id)
+
+    def follow(self, tags: Collection[bytes]) -> Feed:
+        return self.inner.follow(tags)
+
+
+def pay_from(ledger: Ledger, signer: SigningKey, payee: str, amount: int) -> bytes:
+    """Attach a plain transfer from ``signer`` to the ``plz1…`` address ``payee``; its id."""
+    ledger_port = LocalTransferLedger(ledger.runtime)
+    payload = TransferPayload((Output(Address.parse(payee).raw, amount),))
+    message = ledger_port.compose(signer, payload)
+    ledger_port.submit(message.raw)
+    return message.id
