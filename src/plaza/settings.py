@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["NodeSettings", "WalletSettings"]
+__all__ = ["MarketSettings", "NodeSettings", "WalletSettings"]
 
 
 class NodeSettings(BaseSettings):
@@ -54,3 +54,34 @@ class WalletSettings(BaseSettings):
     password: SecretStr | None = None
     mnemonic: SecretStr | None = None
     kdf: Literal["moderate", "interactive", "minimum"] = "moderate"
+
+
+class MarketSettings(BaseSettings):
+    """Where a marketplace keeps its data and keys, where it listens, what it runs on.
+
+    The data directory holds the marketplace's keys (``marketplace.key``: its
+    signing and encryption identity) and the API key pepper (``api-key.pepper``),
+    both made on first run with mode 0600, the book's journal
+    (``book.sqlite3``), webhook subscriptions (``hub.sqlite3``) and, by default,
+    the database (``market.sqlite3``) and job queue (``jobs.sqlite3``).
+    ``database_url`` takes a ``postgresql://`` URL (psycopg 3) instead, with an
+    optional ``database_schema``. ``audience`` defaults to the marketplace's own
+    ``plz1`` address, so requests signed for one marketplace never verify at another.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PLAZA_MARKET_", frozen=True)
+
+    data_dir: Path = Path(".plaza/market")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8660, ge=0, le=65535)
+    node_url: str = "http://127.0.0.1:8650"
+    database_url: SecretStr | None = None
+    database_schema: str | None = None
+    jobs: Literal["inline", "sqlite", "redis"] = "sqlite"
+    redis_url: SecretStr = SecretStr("redis://localhost:6379/0")
+    policy: str = "one_to_one"
+    audience: str | None = None
+    periodic_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    mqtt_host: str | None = None
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_root: str = "plaza"

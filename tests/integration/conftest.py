@@ -1,10 +1,12 @@
-"""Fixtures: one node per test module (started in a fraction of a second), a client per test."""
+"""Fixtures: one node per test module (started in a fraction of a second), a client per test;
+one marketplace per test module, with its cast of participants."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from market_server import MarketWorld, RunningMarket, market_world, serve_market
 from node_server import RunningNode, node_settings, serve_node
 
 from plaza.client import NodeClient
@@ -21,3 +23,19 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
 def client(node: RunningNode) -> Iterator[NodeClient]:
     with node.client() as node_client:
         yield node_client
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMarket]:
+    """The marketplace a module's tests share; each test trades its own kinds."""
+    with serve_market(tmp_path_factory.mktemp("market")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def world(market: RunningMarket) -> Iterator[MarketWorld]:
+    cast = market_world(market)
+    try:
+        yield cast
+    finally:
+        cast.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,12 +49,17 @@ __all__ = [
     "HELD_RETRY_AFTER_S",
     "STATUS_BY_ERROR",
     "RequestProblem",
+    "error_response",
     "error_responses",
     "install_error_handlers",
+    "install_request_handlers",
+    "lookup",
     "status_for",
 ]
 
 log = logging.getLogger(__name__)
+
+V = TypeVar("V")
 
 #: How long a client should wait when the node's held-message buffer is full:
 #: about the time a milestone or two takes to release waiting messages.
@@ -120,20 +125,28 @@ class RequestProblem(Exception):
         self.headers = dict(headers or {})
 
 
+def lookup(table: Mapping[type[Exception], V], error: Exception) -> V | None:
+    """The entry of ``error``'s nearest class in ``table`` (walking its MRO), if any.
+
+    Shared with the marketplace's table, so both APIs resolve subclasses alike.
+    """
+    for cls in type(error).__mro__:
+        value = table.get(cls)
+        if value is not None:
+            return value
+    return None
+
+
 def status_for(error: Exception) -> int:
     """The HTTP status of ``error`` by the table, 500 for anything not in it."""
-    for cls in type(error).__mro__:
-        status = STATUS_BY_ERROR.get(cls)
-        if status is not None:
-            return status
-    return 500
+    status = lookup(STATUS_BY_ERROR, error)
+    return 500 if status is None else status
 
 
 def code_for(error: Exception) -> str:
-    for cls in type(error).__mro__:
-        code = _CODE_BY_ERROR.get(cls)
-        if code is not None:
-            return code
+    code = lookup(_CODE_BY_ERROR, error)
+    if code is not None:
+        return code
     code = getattr(error, "code", None)
     return code if isinstance(code, str) else "internal_error"
 
@@ -197,11 +210,16 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "the node failed to answer; see its log")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers; domain errors are matched by the table above."""
+def install_request_handlers(app: FastAPI) -> None:
+    """Register the handlers for refused requests (not domain errors): any API reuses them."""
     app.add_exception_handler(RequestProblem, _request_problem)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers; domain errors are matched by the table above."""
+    install_request_handlers(app)
     for cls in (LedgerError, NodeError, InvalidAddress, StorageError):
         app.add_exception_handler(cls, _domain_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -8,6 +8,7 @@ from plaza import __version__
 from plaza.cli.bench import bench_app
 from plaza.cli.channel import channel_app
 from plaza.cli.devnet import devnet_app
+from plaza.cli.market import market_app
 from plaza.cli.node import node_app
 from plaza.cli.wallet import wallet_app
 
@@ -22,6 +23,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(channel_app, name="channel")
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(market_app, name="market")
 
 
 @app.command()

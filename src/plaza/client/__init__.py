@@ -10,11 +10,16 @@ Errors are :class:`ApiError` subclasses carrying the node's stable ``code``.
 """
 
 from plaza.client.errors import (
+    MARKET_REFUSAL_CODES,
     REJECTION_CODES,
     ApiError,
+    AuthenticationError,
     ClientError,
     ConfirmationTimeoutError,
+    ConflictError,
+    ForbiddenError,
     InvalidRequestError,
+    MatchRefusedError,
     MessageRejectedError,
     NodeBusyError,
     NodeUnreachableError,
@@ -35,16 +40,21 @@ from plaza.client.models import (
 from plaza.client.node import MessageId, NodeClient
 
 __all__ = [
+    "MARKET_REFUSAL_CODES",
     "REJECTION_CODES",
     "ApiError",
+    "AuthenticationError",
     "Balance",
     "ClientError",
     "ClientEvent",
     "ConfirmationTimeoutError",
+    "ConflictError",
     "EventStream",
     "FaucetGrant",
+    "ForbiddenError",
     "HistoryItem",
     "InvalidRequestError",
+    "MatchRefusedError",
     "MessageId",
     "MessageRejectedError",
     "NodeBusyError",

@@ -1,20 +1,27 @@
-"""What can go wrong talking to a node, as exceptions a caller can branch on.
+"""What can go wrong talking to a node or a marketplace, as exceptions a caller can branch on.
 
-The node answers every error with a stable ``code``; :class:`ApiError` carries
+Both services answer every error with a stable ``code``; :class:`ApiError` carries
 it with the HTTP status, and its subclasses group the codes by what a caller
 does next: fix the message (:class:`MessageRejectedError`), fix the request
-(:class:`InvalidRequestError`), wait and retry (:class:`RateLimitedError`,
+(:class:`InvalidRequestError`), sign again or fix the credentials
+(:class:`AuthenticationError`), stop trying (:class:`ForbiddenError`), read the
+record again (:class:`ConflictError`), wait and retry (:class:`RateLimitedError`,
 :class:`NodeBusyError`, both with ``retry_after``), or give up on an id
 (:class:`NotFoundError`). Failures below HTTP are :class:`NodeUnreachableError`.
+The marketplace's codes are listed in ``docs/api.md`` (Marketplace API).
 
     ClientError
-    ├── ApiError                     the node answered with an error
-    │   ├── InvalidRequestError      400 not about the message (bad hex, address, query)
+    ├── ApiError                     the service answered with an error
+    │   ├── InvalidRequestError      400 not about the message (bad hex, address, query, order)
     │   ├── MessageRejectedError     400/422 the ledger refused the message
+    │   ├── AuthenticationError      401 unsigned, badly signed, stale, replayed, unknown key
+    │   ├── ForbiddenError           403 known caller, not allowed (not its record, no scope)
     │   ├── NotFoundError            404
+    │   ├── ConflictError            409 the record's state refuses the step (or a reused key)
+    │   ├── MatchRefusedError        422 the marketplace refused a manual match
     │   ├── RequestTooLargeError     413
     │   ├── RateLimitedError         429
-    │   └── NodeBusyError            503
+    │   └── NodeBusyError            503 (the node or the marketplace; retry later)
     ├── NodeUnreachableError         connection refused, reset, timed out
     ├── UnexpectedResponseError      the answer is not what this API returns
     └── ConfirmationTimeoutError     still unconfirmed at the deadline (also a TimeoutError)
@@ -27,11 +34,16 @@ from collections.abc import Mapping
 from plaza.ledger.errors import MessageRejected
 
 __all__ = [
+    "MARKET_REFUSAL_CODES",
     "REJECTION_CODES",
     "ApiError",
+    "AuthenticationError",
     "ClientError",
     "ConfirmationTimeoutError",
+    "ConflictError",
+    "ForbiddenError",
     "InvalidRequestError",
+    "MatchRefusedError",
     "MessageRejectedError",
     "NodeBusyError",
     "NodeUnreachableError",
@@ -57,9 +69,12 @@ def _rejection_codes() -> frozenset[str]:
 #: Codes meaning "this message is invalid": resubmitting the same bytes fails again.
 REJECTION_CODES = _rejection_codes()
 
+#: The marketplace's 422 codes: a manual match the book refuses (not a ledger message).
+MARKET_REFUSAL_CODES = frozenset({"self_match", "not_matchable"})
+
 
 class ClientError(Exception):
-    """Base of everything :class:`~plaza.client.NodeClient` raises on purpose."""
+    """Base of everything ``NodeClient`` and ``MarketClient`` raise on purpose."""
 
 
 class ApiError(ClientError):
@@ -84,7 +99,23 @@ class MessageRejectedError(ApiError):
 
 
 class NotFoundError(ApiError):
-    """No such message, milestone or route."""
+    """No such message, milestone, order, contract or route."""
+
+
+class AuthenticationError(ApiError):
+    """The marketplace could not establish who is calling; sign a new request or fix the key."""
+
+
+class ForbiddenError(ApiError):
+    """The marketplace knows the caller, who may not do this (not its record, scope lacking)."""
+
+
+class ConflictError(ApiError):
+    """The record's state refuses the step, or an idempotency key was reused; read it again."""
+
+
+class MatchRefusedError(ApiError):
+    """The marketplace refused a manual match (same owner, prices or filters)."""
 
 
 class RequestTooLargeError(ApiError):
@@ -113,7 +144,10 @@ class ConfirmationTimeoutError(ClientError, TimeoutError):
 
 _BY_STATUS: Mapping[int, type[ApiError]] = {
     400: InvalidRequestError,
+    401: AuthenticationError,
+    403: ForbiddenError,
     404: NotFoundError,
+    409: ConflictError,
     413: RequestTooLargeError,
     422: MessageRejectedError,
     429: RateLimitedError,
@@ -122,6 +156,11 @@ _BY_STATUS: Mapping[int, type[ApiError]] = {
 
 
 def api_error(status: int, code: str, message: str, retry_after: float | None) -> ApiError:
-    """The most specific :class:`ApiError` for a node's error answer."""
-    cls = MessageRejectedError if code in REJECTION_CODES else _BY_STATUS.get(status, ApiError)
+    """The most specific :class:`ApiError` for a node's or marketplace's error answer."""
+    if code in MARKET_REFUSAL_CODES:
+        cls: type[ApiError] = MatchRefusedError
+    elif code in REJECTION_CODES:
+        cls = MessageRejectedError
+    else:
+        cls = _BY_STATUS.get(status, ApiError)
     return cls(status, code, message, retry_after=retry_after)

@@ -1,0 +1,83 @@
+"""The marketplace application factory: a FastAPI app over one :class:`MarketServices`.
+
+A separate app from the node's: the marketplace runs against a node (it will
+record twins and watch payments there) but is its own service, with its own
+port, keys and database. The app owns only its background threads
+(:class:`~plaza.api.market.background.Background`), which run for exactly as
+long as it serves; whoever built the services closes them afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from plaza.api.market.auth import BodyGate, ServicesDep
+from plaza.api.market.background import Background
+from plaza.api.market.errors import install_market_error_handlers
+from plaza.api.market.routes import contracts, hub, orders, participants
+from plaza.api.market.schemas import InfoView, MarketHealthView
+from plaza.api.market.services import MarketServices
+
+__all__ = ["MARKET_PREFIX", "create_market_app"]
+
+MARKET_PREFIX = "/api/v1/market"
+
+_service = APIRouter(tags=["service"])
+
+
+@_service.get("/health")
+async def health() -> MarketHealthView:
+    """Liveness: async and store-free, so it answers while the worker threads are busy."""
+    return MarketHealthView()
+
+
+@_service.get(f"{MARKET_PREFIX}/info")
+async def info(services: ServicesDep) -> InfoView:
+    """The audience to sign for, the keys that verify contracts and seal bodies, the clock."""
+    identity = services.identity
+    return InfoView(
+        audience=services.audience,
+        marketplace_id=str(identity.address),
+        signing_key=identity.public_key.raw.hex(),
+        encryption_key=identity.encryption.public_key.raw.hex(),
+        policy=services.policy,
+        node_url=services.node_url,
+        time_ms=services.clock.now_ms(),
+    )
+
+
+def _lifespan(services: MarketServices) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        background = Background(services)
+        background.start()
+        try:
+            yield
+        finally:
+            background.stop()
+
+    return lifespan
+
+
+def create_market_app(services: MarketServices) -> FastAPI:
+    """The marketplace API under ``/api/v1/market``, with ``/health``, ``/docs`` and OpenAPI."""
+    app = FastAPI(
+        title="Plaza marketplace",
+        version="1",
+        summary="Offers and requests, matches, signed contracts and their settlement.",
+        lifespan=_lifespan(services),
+    )
+    app.state.services = services
+    install_market_error_handlers(app)
+    for router in (participants.router, orders.router, contracts.router, hub.router):
+        app.include_router(router, prefix=MARKET_PREFIX)
+    app.include_router(_service)
+    app.add_middleware(
+        BodyGate,
+        key=services.identity.encryption,
+        max_body_bytes=services.config.max_body_bytes,
+    )
+    return app

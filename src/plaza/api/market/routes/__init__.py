@@ -1,0 +1,1 @@
+"""The marketplace API's routes, one module per resource."""

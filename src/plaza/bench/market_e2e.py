@@ -1,0 +1,121 @@
+"""The end-to-end part of ``plaza bench market``: contracts per second through the HTTP API.
+
+A real marketplace (the production wiring of :func:`plaza.bootstrap.build_market`:
+SQLite database, SQLite journal, SQLite job queue) is served by uvicorn on
+loopback in this process. ``threads`` client threads each register a provider
+and a consumer, then submit ``pairs_per_thread`` matched pairs: an offer, then
+a request that crosses it, each a signed request over its own HTTP connection.
+Every request makes exactly one contract (checked), so
+
+* ``e2e_contracts_per_s`` = contracts / wall time of the whole submission phase,
+  offers included (a contract costs two signed, journaled, persisted requests);
+* ``e2e_p99_s`` = the 99th percentile latency of the request that creates the
+  contract (match, journal append, signature, settlement row, events).
+
+Each thread trades its own kind, so threads contend only for the marketplace's
+locks and databases, as independent agents would. Recording the contracts on
+the ledger (twins) is not part of it yet; it comes with the twins.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from plaza.api.market import MarketApiConfig, create_market_app
+from plaza.api.serving import ThreadedServer
+from plaza.bench._stats import percentile
+from plaza.bootstrap import build_market
+from plaza.crypto import Identity
+from plaza.market.auth import Role
+from plaza.marketclient import MarketClient, OrderTerms
+from plaza.settings import MarketSettings
+
+__all__ = ["run_market_e2e"]
+
+Progress = Callable[[str], None]
+
+_HOUR_MS = 3_600_000
+
+
+class _Trader:
+    """One agent thread: a provider and a consumer, each with its own connection."""
+
+    def __init__(self, url: str, number: int) -> None:
+        self.kind = f"bench-{number}"
+        self.provider = MarketClient(url, identity=Identity.generate(), timeout=60.0)
+        self.consumer = MarketClient(url, identity=Identity.generate(), timeout=60.0)
+        self.provider.register(f"provider {number}", roles=[Role.PROVIDER])
+        self.consumer.register(f"consumer {number}", roles=[Role.CONSUMER])
+        self.latencies: list[float] = []
+        self.error: BaseException | None = None
+
+    def trade(self, pairs: int, start: threading.Barrier) -> None:
+        try:
+            start.wait()
+            for _ in range(pairs):
+                now = time.time_ns() // 1_000_000
+                terms = OrderTerms(self.kind, 10, 5, now, now + _HOUR_MS)
+                self.provider.offer(terms)
+                began = time.perf_counter()
+                outcome = self.consumer.request(terms)
+                self.latencies.append(time.perf_counter() - began)
+                if len(outcome.contracts) != 1:
+                    raise RuntimeError(f"a matched pair made {len(outcome.contracts)} contracts")
+        except BaseException as error:
+            self.error = error
+
+    def close(self) -> None:
+        self.provider.close()
+        self.consumer.close()
+
+
+def _measure(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, float]:
+    traders = [_Trader(url, number) for number in range(threads)]
+    try:
+        start = threading.Barrier(threads + 1)
+        workers = [
+            threading.Thread(target=trader.trade, args=(pairs_per_thread, start))
+            for trader in traders
+        ]
+        for worker in workers:
+            worker.start()
+        start.wait()
+        began = time.perf_counter()
+        for worker in workers:
+            worker.join()
+        elapsed = time.perf_counter() - began
+        for trader in traders:
+            if trader.error is not None:
+                raise RuntimeError("a trader failed") from trader.error
+        latencies = [latency for trader in traders for latency in trader.latencies]
+    finally:
+        for trader in traders:
+            trader.close()
+    return {
+        "e2e_contracts_per_s": round(len(latencies) / elapsed, 1),
+        "e2e_p99_s": round(percentile(latencies, 0.99), 4),
+    }
+
+
+def run_market_e2e(
+    *,
+    threads: int = 8,
+    pairs_per_thread: int = 50,
+    data_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, float]:
+    """Serve a fresh marketplace (in ``data_dir``, else a temporary one) and trade through it."""
+    say = progress or (lambda _text: None)
+    with tempfile.TemporaryDirectory(prefix="plaza-bench-market-") as scratch:
+        settings = MarketSettings(data_dir=data_dir or Path(scratch), node_url="")
+        runtime = build_market(settings, config=MarketApiConfig(periodic_interval_s=1.0))
+        try:
+            with ThreadedServer(create_market_app(runtime.services)) as server:
+                say(f"{threads} threads x {pairs_per_thread} matched pairs through {server.url}")
+                return _measure(server.url, threads=threads, pairs_per_thread=pairs_per_thread)
+        finally:
+            runtime.close()

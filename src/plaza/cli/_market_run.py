@@ -1,0 +1,56 @@
+"""``plaza market run``: the settings from options and ``PLAZA_MARKET_*``, the banner, uvicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+
+from plaza.api.market import MARKET_PREFIX, create_market_app
+from plaza.bootstrap import MarketRuntime, build_market
+from plaza.client import NodeClient
+from plaza.settings import MarketSettings
+
+__all__ = ["run_market"]
+
+
+def _node_status(url: str) -> str:
+    with NodeClient(url, timeout=2.0) as node:
+        return "reachable" if node.health() else "not reachable now; serving anyway"
+
+
+def _banner(settings: MarketSettings, runtime: MarketRuntime) -> None:
+    """Where everything is; never a secret (the database URL may hold a password)."""
+    console = Console(stderr=True)
+    services = runtime.services
+    base = f"http://{settings.host}:{settings.port}"
+    database = "SQLite in the data directory" if settings.database_url is None else "by URL"
+    console.print(f"[bold]Plaza marketplace[/] [cyan]{services.identity.address}[/]")
+    console.print(f"  data directory  {settings.data_dir.resolve()}")
+    console.print(f"  API             {base}{MARKET_PREFIX}/info")
+    console.print(f"  API docs        {base}/docs")
+    console.print(f"  live events     {base}{MARKET_PREFIX}/events")
+    console.print(f"  audience        {services.audience}")
+    console.print(f"  matching        {settings.policy}")
+    console.print(f"  database        {database}; jobs: {settings.jobs}")
+    console.print(f"  periodic round  every {settings.periodic_interval_s} s")
+    console.print(f"  node            {settings.node_url} ({_node_status(settings.node_url)})")
+    console.print("  payments        made by the consumers' agents (the marketplace pays nothing)")
+
+
+def run_market(overrides: dict[str, Any]) -> None:
+    """Serve until interrupted; options given on the command line win over the environment."""
+    settings = MarketSettings(**{k: v for k, v in overrides.items() if v is not None})
+    runtime = build_market(settings)
+    try:
+        _banner(settings, runtime)
+        uvicorn.run(
+            create_market_app(runtime.services),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,  # open event streams must not hold shutdown forever
+        )
+    finally:
+        runtime.close()

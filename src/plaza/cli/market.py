@@ -1,0 +1,247 @@
+"""``plaza market ...``: run a marketplace, and trade on one as a participant.
+
+``run`` serves the marketplace API (settings from options and ``PLAZA_MARKET_*``).
+The other commands are a participant's: its identity lives in ``--home``
+(see :mod:`plaza.cli._market_home`), the marketplace is at ``--url``, and every
+request is signed with the home's key. ``verify`` checks a contract's signature
+locally, against the marketplace key pinned when the home registered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from plaza.cli._market_home import MarketHome
+from plaza.cli._market_run import run_market
+from plaza.client import ClientError
+from plaza.market.auth import Role
+from plaza.market.contracts import ContractSignatureInvalid
+from plaza.market.model import Order, Side
+from plaza.marketclient import ContractRecord, MarketClient, OrderTerms, Submission
+
+__all__ = ["market_app"]
+
+market_app = typer.Typer(
+    help="Run a marketplace, or trade on one: offers, requests, contracts.", no_args_is_help=True
+)
+HomeOption = Annotated[
+    Path, typer.Option("--home", help="Where this participant's identity is kept.")
+]
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="PLAZA_MARKET_URL", help="The marketplace's base URL.")
+]
+DEFAULT_HOME = Path(".plaza/market-client")
+DEFAULT_URL = "http://127.0.0.1:8660"
+_err = Console(stderr=True)
+
+
+@contextmanager
+def _client(home: Path, url: str, *, seal: bool = False) -> Iterator[MarketClient]:
+    """A client signing with the home's identity; client errors become a clean exit."""
+    try:
+        identity = MarketHome(home).identity()
+        with MarketClient(url, identity=identity, seal_bodies=seal) as client:
+            yield client
+    except (ClientError, FileNotFoundError) as error:
+        _err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from None
+
+
+def _order_line(order: Order) -> str:
+    return (
+        f"{order.id}  {order.side.value:<7}  {order.kind}  {order.quantity} @ {order.unit_price}"
+        f"  remaining {order.remaining}  {order.status.value}  {order.owner}"
+    )
+
+
+def _contract_line(record: ContractRecord) -> str:
+    match = record.signed.match
+    phase = record.settlement.phase.value if record.settlement else "-"
+    return (
+        f"{match.id}  {match.kind}  {match.quantity} @ {match.unit_price} = {match.total}"
+        f"  provider {match.provider}  consumer {match.consumer}  {phase}"
+    )
+
+
+@market_app.command("run")
+def run(
+    data_dir: Annotated[Path | None, typer.Option(help="Keys, journal, databases.")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (8660).")] = None,
+    node_url: Annotated[str | None, typer.Option(help="The ledger node's URL.")] = None,
+    policy: Annotated[str | None, typer.Option(help="Matching policy (one_to_one).")] = None,
+    jobs: Annotated[str | None, typer.Option(help="inline, sqlite or redis.")] = None,
+    periodic_interval: Annotated[
+        float | None, typer.Option(help="Seconds between periodic rounds.")
+    ] = None,
+) -> None:
+    """Serve the marketplace API; a fresh data directory gets new marketplace keys."""
+    run_market({
+        "data_dir": data_dir, "host": host, "port": port, "node_url": node_url,
+        "policy": policy, "jobs": jobs, "periodic_interval_s": periodic_interval,
+    })  # fmt: skip
+
+
+@market_app.command("register")
+def register(
+    name: Annotated[str, typer.Option(help="Display name, shown to other participants.")],
+    role: Annotated[
+        list[Role] | None, typer.Option(help="provider and/or consumer (repeat).")
+    ] = None,
+    home: HomeOption = DEFAULT_HOME,
+    url: UrlOption = DEFAULT_URL,
+) -> None:
+    """Make this home's identity (0600) and register it; pins the marketplace's key."""
+    market_home = MarketHome(home)
+    market_home.identity(create=True)
+    with _client(home, url) as client:
+        participant = client.register(name, roles=role or [Role.PROVIDER, Role.CONSUMER])
+        market_home.pin(url, client.info())
+    typer.echo(f"participant  {participant.id}")
+    typer.echo(f"roles        {', '.join(sorted(participant.roles))}")
+
+
+def _submit(
+    side: Side, terms: OrderTerms, home: Path, url: str, key: str | None, seal: bool
+) -> None:
+    with _client(home, url, seal=seal) as client:
+        outcome: Submission = client.submit(side, terms, idempotency_key=key)
+    typer.echo(_order_line(outcome.order) + ("  (replayed)" if outcome.replayed else ""))
+    for record in outcome.contracts:
+        typer.echo("contract  " + _contract_line(record))
+
+
+def _terms(kind: str, quantity: int, price: int, starts_in: float, valid_for: float) -> OrderTerms:
+    start = time.time_ns() // 1_000_000 + round(starts_in * 1000)
+    return OrderTerms(kind, quantity, price, start, start + round(valid_for * 1000))
+
+
+QuantityOption = Annotated[int, typer.Option(help="Units.")]
+PriceOption = Annotated[int, typer.Option(help="Base units per unit.")]
+KindOption = Annotated[str, typer.Option(help="What is traded.")]
+StartsOption = Annotated[float, typer.Option(help="Seconds until the period starts.")]
+ValidOption = Annotated[float, typer.Option(help="Seconds the period lasts.")]
+KeyOption = Annotated[str | None, typer.Option(help="Idempotency key: a retry makes no copy.")]
+SealOption = Annotated[bool, typer.Option(help="Seal the body to the marketplace's key.")]
+
+
+@market_app.command("offer")
+def offer(
+    quantity: QuantityOption,
+    price: PriceOption,
+    kind: KindOption = "energy",
+    starts_in: StartsOption = 0.0,
+    valid_for: ValidOption = 3600.0,
+    idempotency_key: KeyOption = None,
+    seal: SealOption = False,
+    home: HomeOption = DEFAULT_HOME,
+    url: UrlOption = DEFAULT_URL,
+) -> None:
+    """Offer something; prints the order and any contracts it made at once."""
+    terms = _terms(kind, quantity, price, starts_in, valid_for)
+    _submit(Side.OFFER, terms, home, url, idempotency_key, seal)
+
+
+@market_app.command("request")
+def request(
+    quantity: QuantityOption,
+    price: PriceOption,
+    kind: KindOption = "energy",
+    starts_in: StartsOption = 0.0,
+    valid_for: ValidOption = 3600.0,
+    idempotency_key: KeyOption = None,
+    seal: SealOption = False,
+    home: HomeOption = DEFAULT_HOME,
+    url: UrlOption = DEFAULT_URL,
+) -> None:
+    """Request something; prints the order and any contracts it made at once."""
+    terms = _terms(kind, quantity, price, starts_in, valid_for)
+    _submit(Side.REQUEST, terms, home, url, idempotency_key, seal)
+
+
+@market_app.command("orders")
+def orders(
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    side: Annotated[Side | None, typer.Option(help="offer or request.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
+    url: UrlOption = DEFAULT_URL,
+) -> None:
+    """The public marketplace page: active offers and requests, best price first."""
+    try:
+        with MarketClient(url) as client:
+            found = client.orders(kind=kind, side=side, limit=limit)
+    except ClientError as error:
+        _err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from None
+    for order in found:
+        typer.echo(_order_line(order))
+
+
+@market_app.command("cancel")
+def cancel(order_id: str, home: HomeOption = DEFAULT_HOME, url: UrlOption = DEFAULT_URL) -> None:
+    """Cancel one of your open orders."""
+    with _client(home, url) as client:
+        typer.echo(_order_line(client.cancel(order_id)))
+
+
+@market_app.command("contracts")
+def contracts(home: HomeOption = DEFAULT_HOME, url: UrlOption = DEFAULT_URL) -> None:
+    """Your contracts, newest first."""
+    with _client(home, url) as client:
+        for record in client.contracts():
+            typer.echo(_contract_line(record))
+
+
+@market_app.command("contract")
+def contract(
+    contract_id: str, home: HomeOption = DEFAULT_HOME, url: UrlOption = DEFAULT_URL
+) -> None:
+    """One contract: its signed terms and where its settlement stands."""
+    with _client(home, url) as client:
+        record = client.contract(contract_id)
+    typer.echo(_contract_line(record))
+    typer.echo(f"signature    {record.signed.signature.hex()}")
+    typer.echo(f"marketplace  {record.signed.marketplace_key.hex()}")
+
+
+@market_app.command("deliver")
+def deliver(
+    contract_id: str, home: HomeOption = DEFAULT_HOME, url: UrlOption = DEFAULT_URL
+) -> None:
+    """Report the provision finished (either party)."""
+    with _client(home, url) as client:
+        typer.echo(_contract_line(client.report_delivery(contract_id)))
+
+
+@market_app.command("request-payment")
+def request_payment(
+    contract_id: str, home: HomeOption = DEFAULT_HOME, url: UrlOption = DEFAULT_URL
+) -> None:
+    """Ask the consumer to pay (the provider, after delivery)."""
+    with _client(home, url) as client:
+        typer.echo(_contract_line(client.request_payment(contract_id)))
+
+
+@market_app.command("verify")
+def verify(contract_id: str, home: HomeOption = DEFAULT_HOME, url: UrlOption = DEFAULT_URL) -> None:
+    """Check a contract's signature here, against the marketplace key this home pinned."""
+    with _client(home, url) as client:
+        record = client.contract(contract_id)
+        trusted = MarketHome(home).pinned_key() or client.info().signing_key
+    signer = record.signed.marketplace_key
+    if signer != trusted.raw:
+        typer.echo(f"FAILED  {contract_id}: signed by key {signer.hex()}, trusted {trusted}")
+        raise typer.Exit(1)
+    try:
+        record.signed.check_signature()
+    except ContractSignatureInvalid as error:
+        typer.echo(f"FAILED  {error}")
+        raise typer.Exit(1) from None
+    typer.echo(f"OK  {contract_id} is signed by marketplace {trusted}")

@@ -1,0 +1,66 @@
+"""``plaza market ...`` against a real marketplace: what a provider and a consumer type."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+
+from market_server import RunningMarket
+from typer.testing import CliRunner
+
+from plaza.cli.main import app
+
+
+def _run(market: RunningMarket, home: Path | None, *args: str, code: int = 0) -> str:
+    where = ["--url", market.url] + (["--home", str(home)] if home is not None else [])
+    result = CliRunner().invoke(app, ["market", *args, *where])
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_provider_and_consumer_trade_at_the_command_line(
+    market: RunningMarket, tmp_path: Path
+) -> None:
+    solar, ev = tmp_path / "solar", tmp_path / "ev"
+    provider_id = _run(market, solar, "register", "--name", "solar", "--role", "provider").split()[
+        1
+    ]
+    _run(market, ev, "register", "--name", "ev", "--role", "consumer")
+    assert stat.S_IMODE((solar / "identity.key").stat().st_mode) == 0o600
+
+    offered = _run(market, solar, "offer", "--quantity", "50", "--price", "9", "--kind", "cli")
+    offer_id = offered.split()[0]
+    bought = _run(market, ev, "request", "--quantity", "20", "--price", "10", "--kind", "cli")
+    [contract_id] = re.findall(r"^contract  (\S+)", bought, re.M)
+    assert f"provider {provider_id}" in bought
+
+    assert contract_id in _run(market, solar, "contracts")
+    assert "remaining 30" in _run(market, None, "orders", "--kind", "cli")
+    assert _run(market, ev, "verify", contract_id).startswith("OK")
+    assert "Energy provision finished" in _run(market, ev, "deliver", contract_id)
+    assert "Payment requested" in _run(market, solar, "request-payment", contract_id)
+    assert "signature" in _run(market, solar, "contract", contract_id)
+    assert "removed" in _run(market, solar, "cancel", offer_id)
+
+
+def test_verify_refuses_a_contract_signed_by_another_marketplace_key(
+    market: RunningMarket, tmp_path: Path
+) -> None:
+    solar, ev = tmp_path / "solar", tmp_path / "ev"
+    _run(market, solar, "register", "--name", "solar", "--role", "provider")
+    _run(market, ev, "register", "--name", "ev", "--role", "consumer", "--role", "provider")
+    _run(market, solar, "offer", "--quantity", "5", "--price", "1", "--kind", "cli-2")
+    bought = _run(market, ev, "request", "--quantity", "5", "--price", "1", "--kind", "cli-2")
+    [contract_id] = re.findall(r"^contract  (\S+)", bought, re.M)
+    pinned = json.loads((ev / "marketplace.json").read_text())
+    (ev / "marketplace.json").write_text(json.dumps({**pinned, "signing_key": "00" * 32}))
+    assert _run(market, ev, "verify", contract_id, code=1).startswith("FAILED")
+
+
+def test_commands_without_a_registered_home_explain_themselves(
+    market: RunningMarket, tmp_path: Path
+) -> None:
+    output = _run(market, tmp_path / "nobody", "contracts", code=1)
+    assert "plaza market register" in output

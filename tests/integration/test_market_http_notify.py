@@ -1,0 +1,76 @@
+"""Notifications over HTTP: the TM Forum hub posts signed events to a real receiver, and
+the live stream carries them; both only to the parties the events concern."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from market_server import MarketWorld
+from notify_support import Post, Receiver, receiver
+
+from plaza.notify import verify_signature
+
+DELIVERY_TIMEOUT_S = 10.0
+
+
+def _wait_for_posts(hook: Receiver, count: int = 1) -> list[Post]:
+    deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+    while len(hook.posts) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return list(hook.posts)
+
+
+def test_the_hub_posts_a_signed_contract_create_event_to_its_parties(world: MarketWorld) -> None:
+    with receiver() as consumer_hook, receiver() as other_hook:
+        query = "eventType=ContractCreateEvent"
+        subscription = world.consumer.subscribe(consumer_hook.url, query=query)
+        assert subscription.secret is not None
+        assert f"event.recipient={world.consumer.me().id}" in subscription.query
+        world.other.subscribe(other_hook.url, query=query)
+
+        record = world.contract()
+        [post] = _wait_for_posts(consumer_hook)
+        headers = {name.lower(): value for name, value in post.headers.items()}
+        assert verify_signature(
+            subscription.secret, headers["x-plaza-timestamp"], post.body,
+            headers["x-plaza-signature"], now=time.time(),
+        )  # fmt: skip
+        body = json.loads(post.body)
+        assert body["eventType"] == "ContractCreateEvent"
+        contract = body["event"]["contract"]
+        assert (contract["id"], contract["state"]) == (record.id, "Contract created")
+        assert body["event"]["recipient"] == world.consumer.me().id
+        time.sleep(0.3)  # the worker had time to deliver anything else it had
+        assert other_hook.posts == []  # not a party: nothing, though it asked for the type
+
+        world.consumer.unsubscribe(subscription.id)
+        world.contract()
+        time.sleep(0.3)
+        assert len(consumer_hook.posts) == 1
+
+
+def test_the_live_stream_carries_the_callers_own_events(world: MarketWorld) -> None:
+    stream = world.provider.events(query="eventType=ContractCreateEvent,ContractStateChangeEvent")
+    try:
+        record = world.contract()
+        world.consumer.report_delivery(record.id)
+        created, delivered = next(stream), next(stream)
+    finally:
+        stream.close()
+    assert (created.kind, delivered.kind) == ("ContractCreateEvent", "ContractStateChangeEvent")
+    assert created.data["event"]["contract"]["id"] == record.id
+    assert delivered.data["event"]["contract"]["state"] == "Energy provision finished"
+    assert {e.data["event"]["recipient"] for e in (created, delivered)} == {world.provider.me().id}
+
+
+def test_order_steps_are_announced_to_their_owners(world: MarketWorld) -> None:
+    stream = world.provider.events(query="eventType=OrderStateChangeEvent")
+    try:
+        order = world.provider.offer(world.terms(world.fresh_kind(), 5, 5)).order
+        world.provider.cancel(order.id)
+        accepted, cancelled = next(stream), next(stream)
+    finally:
+        stream.close()
+    states = [e.data["event"]["order"]["state"] for e in (accepted, cancelled)]
+    assert states == ["active", "removed"]
