@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated
 
 import typer
@@ -13,6 +13,7 @@ from rich.table import Table
 from plaza.bench.channels import run_channel_benchmark
 from plaza.bench.ledger import run_ledger_benchmark
 from plaza.bench.market import run_market_benchmark
+from plaza.bench.market_e2e import run_market_e2e
 from plaza.bench.network import run_network_benchmark
 
 bench_app = typer.Typer(help="Measure Plaza on this machine.", no_args_is_help=True)
@@ -115,11 +116,16 @@ def market(
     service_operations: Annotated[
         int, typer.Option(min=10, help="Bid manager operations.")
     ] = 20_000,
+    e2e: Annotated[
+        bool, typer.Option(help="Also trade through a served marketplace API (SQLite).")
+    ] = True,
+    e2e_threads: Annotated[int, typer.Option(min=1)] = 8,
+    e2e_pairs: Annotated[int, typer.Option(min=1, help="Matched pairs per thread.")] = 50,
 ) -> None:
-    """In-process matching per policy vs a minimal heap book, uniform clearing, bid manager.
+    """In-process matching per policy vs a minimal heap book, uniform clearing, bid manager,
+    and contracts per second through the marketplace's HTTP API with persistence.
 
-    The end-to-end part through the marketplace API (e2e_contracts_per_s,
-    e2e_p99_s) comes with the API layer; until then both are null.
+    The end-to-end figures do not include recording twins on the ledger yet.
     """
     console = Console(stderr=True)
     result = run_market_benchmark(
@@ -130,4 +136,15 @@ def market(
         service_operations=service_operations,
         progress=lambda text: console.print(f"[dim]… {text}[/]"),
     )
+    if e2e:
+        figures = run_market_e2e(
+            threads=e2e_threads,
+            pairs_per_thread=e2e_pairs,
+            progress=lambda text: console.print(f"[dim]… {text}[/]"),
+        )
+        result = replace(
+            result,
+            e2e_contracts_per_s=figures["e2e_contracts_per_s"],
+            e2e_p99_s=figures["e2e_p99_s"],
+        )
     _report("plaza bench market", result.figures(), as_json=as_json)

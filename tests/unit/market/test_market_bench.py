@@ -55,9 +55,12 @@ def test_the_benchmark_reports_every_figure() -> None:
 
 def test_the_command_prints_one_json_object() -> None:
     args = ["bench", "market", "--json", "--operations", "500", "--rounds", "1", "--clear-small",
-            "20", "--clear-large", "40", "--service-operations", "100"]  # fmt: skip
+            "20", "--clear-large", "40", "--service-operations", "100",
+            "--e2e-threads", "2", "--e2e-pairs", "3"]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures.keys() >= REQUIRED
     assert figures["operations"] == 500
+    assert figures["e2e_contracts_per_s"] > 0  # six contracts made through the served API
+    assert figures["e2e_p99_s"] > 0
