@@ -8,10 +8,9 @@ catches up from the lookups.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from dataclasses import dataclass
 
+from plaza.fanout import FanOut, FanOutSubscription
 from plaza.ledger.events import LedgerEvent, MessageAttached, MessageConfirmed, MilestoneApplied
 
 __all__ = ["EventFilter", "EventHub", "Subscription"]
@@ -46,82 +45,21 @@ def event_kind(event: LedgerEvent) -> str:
             return "milestone"
 
 
-class Subscription:
-    """An async iterator of matching events, ended by :meth:`close` or on overflow.
-
-    The queue itself is unbounded so that the end marker always fits; the
-    ``capacity`` bound is enforced here, by ending a subscriber that lags.
-    """
-
-    def __init__(self, hub: EventHub, event_filter: EventFilter, capacity: int) -> None:
-        self._hub = hub
-        self.filter = event_filter
-        self._capacity = capacity
-        self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[LedgerEvent | None] = asyncio.Queue()
-        self._ended = False
-        self.overflowed = False
-
-    def offer(self, event: LedgerEvent) -> None:
-        """Hand over an event from any thread."""
-        self._loop.call_soon_threadsafe(self._put, event)
-
-    def _put(self, event: LedgerEvent | None) -> None:
-        if self._ended:
-            return
-        if event is not None and self._queue.qsize() >= self._capacity:
-            self.overflowed = True
-            event = None
-        if event is None:
-            self._ended = True
-            self._hub.unsubscribe(self)
-        self._queue.put_nowait(event)
-
-    def close(self) -> None:
-        """End the subscription; safe to call more than once and from any thread."""
-        self._hub.unsubscribe(self)
-        try:
-            self._loop.call_soon_threadsafe(self._put, None)
-        except RuntimeError:  # the loop is closed: nobody is left to tell
-            self._ended = True
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> LedgerEvent:
-        event = await self._queue.get()
-        if event is None:
-            raise StopAsyncIteration
-        return event
+Subscription = FanOutSubscription[LedgerEvent]
 
 
 class EventHub:
-    """The tangle's :class:`EventSink`, fanning events out to subscriptions."""
+    """The tangle's :class:`EventSink`: ledger events fanned out to filtered subscribers."""
 
     def __init__(self, *, capacity: int = 10_000) -> None:
-        self._capacity = capacity
-        self._subscriptions: set[Subscription] = set()
-        self._lock = threading.Lock()
+        self._fanout: FanOut[LedgerEvent] = FanOut(capacity=capacity)
 
     def subscribe(self, event_filter: EventFilter | None = None) -> Subscription:
         """Subscribe from inside a running event loop."""
-        subscription = Subscription(self, event_filter or EventFilter(), self._capacity)
-        with self._lock:
-            self._subscriptions.add(subscription)
-        return subscription
-
-    def unsubscribe(self, subscription: Subscription) -> None:
-        with self._lock:
-            self._subscriptions.discard(subscription)
+        return self._fanout.subscribe((event_filter or EventFilter()).matches)
 
     def publish(self, event: LedgerEvent) -> None:
-        with self._lock:
-            targets = [s for s in self._subscriptions if s.filter.matches(event)]
-        for subscription in targets:
-            try:
-                subscription.offer(event)
-            except RuntimeError:  # its loop has closed: the subscriber is gone
-                self.unsubscribe(subscription)
+        self._fanout.publish(event)
 
     def statistics(self) -> dict[str, int]:
-        return {"subscribers": len(self._subscriptions)}
+        return self._fanout.statistics()

@@ -12,20 +12,18 @@ catches up from the lookups.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from plaza.api.deps import MAX_ADDRESS_TEXT, ConfigDep, RuntimeDep, parse_address, parse_tag
 from plaza.api.errors import RequestProblem, error_responses
+from plaza.api.sse import sse_response
 from plaza.api.views import confirmed_event_view, message_event_view, milestone_view
 from plaza.ledger.events import LedgerEvent, MessageAttached, MessageConfirmed, MilestoneApplied
-from plaza.node import EventFilter, Subscription
+from plaza.node import EventFilter
 
 __all__ = ["EVENT_KINDS", "format_event", "router"]
 
@@ -84,37 +82,6 @@ def _parse_tags(tag: str | None, tag_hex: str | None, tags_hex: str | None) -> f
     return frozenset(parsed for item in items if (parsed := parse_tag(None, item)) is not None)
 
 
-class _Stream:
-    """One client's subscription, closed however its response ends."""
-
-    def __init__(self, subscription: Subscription, keepalive_s: float) -> None:
-        self._subscription = subscription
-        self._keepalive_s = keepalive_s
-
-    def close(self) -> None:
-        self._subscription.close()
-
-    async def records(self) -> AsyncIterator[str]:
-        """SSE records: a first comment (the stream is live), events, keepalive comments."""
-        try:
-            yield ": subscribed\n\n"
-            while True:
-                try:
-                    event = await asyncio.wait_for(
-                        self._subscription.__anext__(), self._keepalive_s
-                    )
-                except TimeoutError:
-                    yield ": keepalive\n\n"
-                    continue
-                except StopAsyncIteration:
-                    if self._subscription.overflowed:
-                        yield ": fell behind; reconnect and catch up from the lookups\n\n"
-                    return
-                yield format_event(event)
-        finally:
-            self.close()
-
-
 @router.get(
     "/events",
     response_class=StreamingResponse,
@@ -144,11 +111,5 @@ async def stream_events(
         tags=_parse_tags(tag, tag_hex, tags_hex),
         address=parse_address(address).raw if address is not None else None,
     )
-    stream = _Stream(runtime.events.subscribe(event_filter), config.keepalive_s)
-    return StreamingResponse(
-        stream.records(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        # Runs even when the stream is cancelled before its first chunk.
-        background=BackgroundTask(stream.close),
-    )
+    subscription = runtime.events.subscribe(event_filter)
+    return sse_response(subscription, format_event, keepalive_s=config.keepalive_s)

@@ -10,18 +10,16 @@ live stream is a read. The webhook secret is returned once, at creation.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from plaza.api.errors import error_responses
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.api.market.notifications import pinned_query, subscriber_of
 from plaza.api.market.schemas import ID_PATTERN, HubCreatedView, HubIn
+from plaza.api.sse import sse_response
 from plaza.market.auth import (
     Forbidden,
     Principal,
@@ -29,7 +27,7 @@ from plaza.market.auth import (
     check_can_read,
     check_can_write,
 )
-from plaza.notify import StreamSubscription
+from plaza.notify import Event
 
 __all__ = ["router"]
 
@@ -89,34 +87,8 @@ def unsubscribe(
     return Response(status_code=204)
 
 
-class _Stream:
-    """One client's live subscription, closed however its response ends."""
-
-    def __init__(self, subscription: StreamSubscription, keepalive_s: float) -> None:
-        self._subscription = subscription
-        self._keepalive_s = keepalive_s
-
-    def close(self) -> None:
-        self._subscription.close()
-
-    async def records(self) -> AsyncIterator[str]:
-        try:
-            yield ": subscribed\n\n"
-            while True:
-                try:
-                    event = await asyncio.wait_for(
-                        self._subscription.__anext__(), self._keepalive_s
-                    )
-                except TimeoutError:
-                    yield ": keepalive\n\n"
-                    continue
-                except StopAsyncIteration:
-                    if self._subscription.overflowed:
-                        yield ": fell behind; reconnect and catch up from the queries\n\n"
-                    return
-                yield f"id: {event.id}\nevent: {event.type}\ndata: {event.encode().decode()}\n\n"
-        finally:
-            self.close()
+def _record(event: Event) -> str:
+    return f"id: {event.id}\nevent: {event.type}\ndata: {event.encode().decode()}\n\n"
 
 
 @router.get(
@@ -131,10 +103,5 @@ async def stream_events(
 ) -> StreamingResponse:
     """The caller's events as they happen (nothing is replayed: read the records to catch up)."""
     pinned = pinned_query(query, _reader(caller))
-    stream = _Stream(services.stream.subscribe(pinned), services.config.keepalive_s)
-    return StreamingResponse(
-        stream.records(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        background=BackgroundTask(stream.close),
-    )
+    subscription = services.stream.subscribe(pinned)
+    return sse_response(subscription, _record, keepalive_s=services.config.keepalive_s)
