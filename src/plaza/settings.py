@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +67,13 @@ class MarketSettings(BaseSettings):
     ``database_url`` takes a ``postgresql://`` URL (psycopg 3) instead, with an
     optional ``database_schema``. ``audience`` defaults to the marketplace's own
     ``plz1`` address, so requests signed for one marketplace never verify at another.
+
+    With a ``node_url`` every order, contract and settlement step is recorded on
+    a twin on that node's ledger; ``twin-cursors.sqlite3`` (0600) holds the
+    twins' channel secrets. An empty ``node_url`` turns twins off (tests,
+    benchmarks). ``auditor_keys`` are auditors' X25519 public keys (hex): each
+    new twin's read-only key is sealed to each of them on the ledger, so they
+    can audit from their own machines; other auditors ask ``POST /audit/keys``.
     """
 
     model_config = SettingsConfigDict(env_prefix="PLAZA_MARKET_", frozen=True)
@@ -75,6 +82,7 @@ class MarketSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8660, ge=0, le=65535)
     node_url: str = "http://127.0.0.1:8650"
+    auditor_keys: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = ()
     database_url: SecretStr | None = None
     database_schema: str | None = None
     jobs: Literal["inline", "sqlite", "redis"] = "sqlite"

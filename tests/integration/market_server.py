@@ -66,9 +66,10 @@ class RunningMarket:
 
 @contextmanager
 def serve_market(data_dir: Path, **settings: object) -> Iterator[RunningMarket]:
-    """Build, serve, and tear down a marketplace in ``data_dir``."""
+    """Build, serve, and tear down a marketplace in ``data_dir``; without a ``node_url`` it
+    runs with no node (twins off), rather than trying the default local one."""
     runtime = build_market(
-        MarketSettings(data_dir=data_dir, **settings),  # type: ignore[arg-type]
+        MarketSettings(data_dir=data_dir, **{"node_url": "", **settings}),  # type: ignore[arg-type]
         config=CONFIG,
     )
     errors = _ServerErrors()

@@ -69,7 +69,7 @@ def _book(w: MarketWorld, kind: str) -> object:
 
 
 def _settlement(w: MarketWorld, contract_id: str) -> object:
-    return w.auditor.audit_contract(contract_id).settlement
+    return w.auditor.contract(contract_id).settlement
 
 
 def _keys(w: MarketWorld, _: object) -> object:
@@ -111,8 +111,15 @@ ROWS = [
         lambda w: w.contract().id, lambda c, w, i: c.report_delivery(i), _settlement),
     Row("POST /contracts/{id}/payment-request", (OK, 403, 403, 401, 403), _delivered,
         lambda c, w, i: c.request_payment(i), _settlement),
+    Row("POST /contracts/{id}/payment", (403, 403, 403, 401, 403), _delivered,
+        lambda c, w, i: c.report_payment(i, "00" * 32), _settlement),  # the consumer's alone
     Row("GET /audit/contracts/{id}", (403, 403, OK, 401, 403), lambda w: w.contract().id,
         lambda c, w, i: c.audit_contract(i)),
+    Row("GET /audit/orders/{id}", (403, 403, OK, 401, 403), _offer,
+        lambda c, w, i: c.audit_order(i)),
+    # This world has no node: twins are off, so there is no key to send (503, not 200).
+    Row("POST /audit/keys", (403, 403, 503, 401, 403), lambda w: w.contract().id,
+        lambda c, w, i: c.request_audit_keys(contracts=[i])),
     Row("GET /participants", (403, 403, OK, 401, 403), lambda w: None,
         lambda c, w, _: c.participants()),
     Row("GET /participants/me", (OK, OK, OK, 401, OK), lambda w: None, lambda c, w, _: c.me()),

@@ -7,10 +7,14 @@ import re
 import stat
 from pathlib import Path
 
+import pytest
 from market_server import RunningMarket
 from typer.testing import CliRunner
 
+from plaza.bootstrap import SystemClock
 from plaza.cli.main import app
+from plaza.client import NodeClient
+from plaza.wallet import KdfParams, RemoteGateway, Wallet
 
 
 def _run(market: RunningMarket, home: Path | None, *args: str, code: int = 0) -> str:
@@ -64,3 +68,25 @@ def test_commands_without_a_registered_home_explain_themselves(
 ) -> None:
     output = _run(market, tmp_path / "nobody", "contracts", code=1)
     assert "plaza market register" in output
+
+
+def test_a_home_is_never_switched_to_a_wallets_identity(
+    market: RunningMarket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``register --wallet`` makes the participant the wallet's main address, but only in a
+    home without another identity: its contracts are signed for that one."""
+    monkeypatch.setenv("PLAZA_WALLET_PASSWORD", "a long test passphrase")
+    wallet_path = tmp_path / "w.json"
+    with NodeClient("http://127.0.0.1:9") as unused:  # creating a wallet asks no node
+        gateway = RemoteGateway(unused, clock=SystemClock())
+        wallet, _ = Wallet.create(
+            wallet_path, "a long test passphrase", gateway=gateway, clock=SystemClock(),
+            kdf=KdfParams.MINIMUM,
+        )  # fmt: skip
+    address = str(wallet.receive_address().address)
+    joined = _run(market, tmp_path / "ev", "register", "--name", "ev", "--wallet", str(wallet_path))
+    assert joined.split()[1] == address
+    _run(market, tmp_path / "solar", "register", "--name", "solar")
+    refused = _run(market, tmp_path / "solar", "register", "--name", "solar", "--wallet",
+                   str(wallet_path), code=1)  # fmt: skip
+    assert "holds another identity" in refused

@@ -69,6 +69,10 @@ class MarketBenchmark:
     bid_manager_sqlite_ops_per_s: float
     e2e_contracts_per_s: float | None = None
     e2e_p99_s: float | None = None
+    e2e_twins: bool | None = None  # whether the two above include recording twins on a node
+    e2e_no_twins_contracts_per_s: float | None = None
+    e2e_no_twins_p99_s: float | None = None
+    e2e_ledger_messages: int | None = None
 
     def figures(self) -> dict[str, object]:
         """Flat figures: one ``<policy>_ops_per_s`` per policy (``cda_ops_per_s`` among them)."""
@@ -87,6 +91,10 @@ class MarketBenchmark:
             bid_manager_sqlite_ops_per_s=round(self.bid_manager_sqlite_ops_per_s),
             e2e_contracts_per_s=self.e2e_contracts_per_s,
             e2e_p99_s=self.e2e_p99_s,
+            e2e_twins=self.e2e_twins,
+            e2e_no_twins_contracts_per_s=self.e2e_no_twins_contracts_per_s,
+            e2e_no_twins_p99_s=self.e2e_no_twins_p99_s,
+            e2e_ledger_messages=self.e2e_ledger_messages,
         )
         return figures
 

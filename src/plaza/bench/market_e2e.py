@@ -13,8 +13,16 @@ Every request makes exactly one contract (checked), so
   contract (match, journal append, signature, settlement row, events).
 
 Each thread trades its own kind, so threads contend only for the marketplace's
-locks and databases, as independent agents would. Recording the contracts on
-the ledger (twins) is not part of it yet; it comes with the twins.
+locks and databases, as independent agents would.
+
+With ``ledger`` (the default of ``plaza bench market``) a node is served in this
+process too (SQLite, real proof of work, its own milestones) and the marketplace
+records twins on it as ``plaza market run`` does: every order step, signed
+contract and settlement state is a channel message with its proof of work,
+written before the request that caused it answers, so the figures include
+ledger recording. ``e2e_ledger_messages`` counts what reached the node (twins,
+their announcements and sealed keys, and milestones); ``e2e_twins_waiting``
+must be 0 (nothing deferred past the measurement).
 """
 
 from __future__ import annotations
@@ -22,17 +30,20 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from plaza.api import create_app
 from plaza.api.market import MarketApiConfig, create_market_app
 from plaza.api.serving import ThreadedServer
 from plaza.bench._stats import percentile
-from plaza.bootstrap import build_market
+from plaza.bootstrap import build_market, build_node
 from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.marketclient import MarketClient, OrderTerms
-from plaza.settings import MarketSettings
+from plaza.settings import MarketSettings, NodeSettings
 
 __all__ = ["run_market_e2e"]
 
@@ -73,6 +84,12 @@ class _Trader:
         self.consumer.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Node:
+    url: str
+    message_count: Callable[[], int]
+
+
 def _measure(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, float]:
     traders = [_Trader(url, number) for number in range(threads)]
     try:
@@ -101,21 +118,66 @@ def _measure(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, floa
     }
 
 
+@contextmanager
+def _node(scratch: Path, *, pow_difficulty: int, milestone_interval_s: float) -> Iterator[_Node]:
+    """A node served on loopback in this process."""
+    settings = NodeSettings(data_dir=scratch / "node", store="sqlite",
+                            pow_difficulty=pow_difficulty,
+                            milestone_interval_s=milestone_interval_s)  # fmt: skip
+    runtime = build_node(settings)
+    try:
+        with ThreadedServer(create_app(runtime)) as server:
+            yield _Node(server.url, runtime.store.message_count)
+    finally:
+        runtime.close()
+
+
+def _trade_through(
+    settings: MarketSettings,
+    node: _Node | None,
+    *,
+    threads: int,
+    pairs_per_thread: int,
+    say: Progress,
+) -> dict[str, float]:
+    runtime = build_market(settings, config=MarketApiConfig(periodic_interval_s=1.0))
+    try:
+        before = node.message_count() if node is not None else 0
+        with ThreadedServer(create_market_app(runtime.services)) as server:
+            twins = "no twins" if node is None else f"twins on the node at {node.url}"
+            say(f"{threads} threads x {pairs_per_thread} matched pairs through {server.url}"
+                f", {twins}")  # fmt: skip
+            figures = _measure(server.url, threads=threads, pairs_per_thread=pairs_per_thread)
+        if node is not None:
+            twins_stats = runtime.services.twins.statistics() if runtime.services.twins else {}
+            figures["e2e_ledger_messages"] = float(node.message_count() - before)
+            figures["e2e_twins_waiting"] = float(twins_stats.get("queued", 0))
+        return figures
+    finally:
+        runtime.close()
+
+
 def run_market_e2e(
     *,
     threads: int = 8,
     pairs_per_thread: int = 50,
     data_dir: Path | None = None,
+    ledger: bool = False,
+    pow_difficulty: int = 11,
+    milestone_interval_s: float = 1.0,
     progress: Progress | None = None,
 ) -> dict[str, float]:
-    """Serve a fresh marketplace (in ``data_dir``, else a temporary one) and trade through it."""
+    """Serve a fresh marketplace (in ``data_dir``, else a temporary one) and trade through it;
+    with ``ledger``, against a node served here too, recording twins."""
     say = progress or (lambda _text: None)
     with tempfile.TemporaryDirectory(prefix="plaza-bench-market-") as scratch:
-        settings = MarketSettings(data_dir=data_dir or Path(scratch), node_url="")
-        runtime = build_market(settings, config=MarketApiConfig(periodic_interval_s=1.0))
-        try:
-            with ThreadedServer(create_market_app(runtime.services)) as server:
-                say(f"{threads} threads x {pairs_per_thread} matched pairs through {server.url}")
-                return _measure(server.url, threads=threads, pairs_per_thread=pairs_per_thread)
-        finally:
-            runtime.close()
+        market_dir = data_dir or Path(scratch) / "market"
+        if not ledger:
+            settings = MarketSettings(data_dir=market_dir, node_url="")
+            return _trade_through(settings, None, threads=threads,
+                                  pairs_per_thread=pairs_per_thread, say=say)  # fmt: skip
+        with _node(Path(scratch), pow_difficulty=pow_difficulty,
+                   milestone_interval_s=milestone_interval_s) as node:  # fmt: skip
+            settings = MarketSettings(data_dir=market_dir, node_url=node.url)
+            return _trade_through(settings, node, threads=threads,
+                                  pairs_per_thread=pairs_per_thread, say=say)  # fmt: skip

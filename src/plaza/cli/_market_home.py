@@ -3,6 +3,9 @@
 ::
 
     <home>/identity.key       signing and encryption seeds (0600), made by ``register``
+                              (or, with ``--wallet``, the keys of the wallet's main
+                              address: the participant id is then that address, so
+                              ``pay`` can spend from it)
     <home>/marketplace.json   the marketplace's URL, audience and keys, pinned at
                               ``register`` (trust on first use): ``verify`` checks
                               contracts against this signing key, not whatever a
@@ -42,8 +45,20 @@ class MarketHome:
             )
         if not create:
             raise FileNotFoundError(f"no identity in {self.path}: run `plaza market register`")
+        return self._write(Identity.generate())
+
+    def adopt(self, identity: Identity) -> Identity:
+        """Keep ``identity`` (a wallet address's keys) as this home's. A home holding another
+        identity refuses: its participant, and the contracts it signed for, would change."""
+        if self._identity_file.exists():
+            current = self.identity()
+            if current.public_key != identity.public_key:
+                raise FileExistsError(f"{self.path} holds another identity, {current.address}")
+            return current
+        return self._write(identity)
+
+    def _write(self, identity: Identity) -> Identity:
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        identity = Identity.generate()
         seeds = {
             "signing_seed": identity.signing.seed_bytes.hex(),
             "encryption_seed": identity.encryption.seed_bytes.hex(),

@@ -20,6 +20,13 @@ def _node_status(url: str) -> str:
         return "reachable" if node.health() else "not reachable now; serving anyway"
 
 
+def _twins(settings: MarketSettings, runtime: MarketRuntime) -> str:
+    if runtime.services.twins is None:
+        return "off (no node)"
+    auditors = len(settings.auditor_keys)
+    return f"on (every order, contract and settlement step); auditor keys: {auditors}"
+
+
 def _banner(settings: MarketSettings, runtime: MarketRuntime) -> None:
     """Where everything is; never a secret (the database URL may hold a password)."""
     console = Console(stderr=True)
@@ -35,7 +42,11 @@ def _banner(settings: MarketSettings, runtime: MarketRuntime) -> None:
     console.print(f"  matching        {settings.policy}")
     console.print(f"  database        {database}; jobs: {settings.jobs}")
     console.print(f"  periodic round  every {settings.periodic_interval_s} s")
-    console.print(f"  node            {settings.node_url} ({_node_status(settings.node_url)})")
+    if settings.node_url:
+        console.print(f"  node            {settings.node_url} ({_node_status(settings.node_url)})")
+    else:
+        console.print("  node            none")
+    console.print(f"  twins           {_twins(settings, runtime)}")
     console.print("  payments        made by the consumers' agents (the marketplace pays nothing)")
 
 

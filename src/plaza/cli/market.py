@@ -4,7 +4,9 @@
 The other commands are a participant's: its identity lives in ``--home``
 (see :mod:`plaza.cli._market_home`), the marketplace is at ``--url``, and every
 request is signed with the home's key. ``verify`` checks a contract's signature
-locally, against the marketplace key pinned when the home registered.
+locally, against the marketplace key pinned when the home registered. ``pay``
+sends the consumer's payment from its wallet and reports it; it needs a home
+registered with ``--wallet``, whose participant id is the wallet's main address.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ import typer
 from rich.console import Console
 
 from plaza.cli._market_home import MarketHome
+from plaza.cli._market_pay import check_payable, earlier_payment, send_payment
 from plaza.cli._market_run import run_market
+from plaza.cli._wallet_io import DEFAULT_NODE, DEFAULT_WALLET, WalletOption, open_wallet
 from plaza.client import ClientError
+from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.market.contracts import ContractSignatureInvalid
 from plaza.market.model import Order, Side
@@ -95,17 +100,37 @@ def register(
     role: Annotated[
         list[Role] | None, typer.Option(help="provider and/or consumer (repeat).")
     ] = None,
+    wallet: Annotated[
+        Path | None,
+        typer.Option(help="Be this wallet's main address (password: PLAZA_WALLET_PASSWORD)."),
+    ] = None,
     home: HomeOption = DEFAULT_HOME,
     url: UrlOption = DEFAULT_URL,
 ) -> None:
-    """Make this home's identity (0600) and register it; pins the marketplace's key."""
+    """Make this home's identity (0600) and register it; pins the marketplace's key.
+
+    With --wallet the identity is the keys of the wallet's main address, so the
+    participant id is that address and `pay` spends from it."""
     market_home = MarketHome(home)
-    market_home.identity(create=True)
+    if wallet is None:
+        market_home.identity(create=True)
+    else:
+        _adopt_wallet(market_home, wallet)
     with _client(home, url) as client:
         participant = client.register(name, roles=role or [Role.PROVIDER, Role.CONSUMER])
         market_home.pin(url, client.info())
     typer.echo(f"participant  {participant.id}")
     typer.echo(f"roles        {', '.join(sorted(participant.roles))}")
+
+
+def _adopt_wallet(market_home: MarketHome, wallet: Path) -> Identity:
+    with open_wallet(wallet, DEFAULT_NODE) as opened:  # the node is not asked anything
+        identity = opened.export_identity()
+    try:
+        return market_home.adopt(identity)
+    except FileExistsError as error:
+        _err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from None
 
 
 def _submit(
@@ -227,6 +252,36 @@ def request_payment(
     """Ask the consumer to pay (the provider, after delivery)."""
     with _client(home, url) as client:
         typer.echo(_contract_line(client.request_payment(contract_id)))
+
+
+@market_app.command("pay")
+def pay(
+    contract_id: str,
+    wallet: WalletOption = DEFAULT_WALLET,
+    node: Annotated[
+        str | None,
+        typer.Option(envvar="PLAZA_NODE", help="The ledger node (default: the marketplace's)."),
+    ] = None,
+    home: HomeOption = DEFAULT_HOME,
+    url: UrlOption = DEFAULT_URL,
+) -> None:
+    """Pay a contract (the consumer): send its total to the provider, report the message.
+
+    The marketplace checks the transfer on the ledger and fulfils the contract once
+    a milestone confirms it. Safe to run again: a contract is never paid twice."""
+    with _client(home, url) as client:
+        record = client.contract(contract_id)
+        payer = MarketHome(home).identity().address
+        if not check_payable(record, payer):
+            typer.echo(f"already paid: {_contract_line(record)}")
+            return
+        where = node or client.info().node_url or DEFAULT_NODE
+        message = earlier_payment(where, record, payer)
+        if message is None:
+            message = send_payment(record, wallet, where, payer)
+        else:
+            typer.echo(f"reporting the payment sent earlier in message {message}")
+        typer.echo(_contract_line(client.report_payment(contract_id, message)))
 
 
 @market_app.command("verify")

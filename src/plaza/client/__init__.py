@@ -10,6 +10,7 @@ Errors are :class:`ApiError` subclasses carrying the node's stable ``code``.
 """
 
 from plaza.client.errors import (
+    MARKET_PAYMENT_CODES,
     MARKET_REFUSAL_CODES,
     REJECTION_CODES,
     ApiError,
@@ -24,6 +25,7 @@ from plaza.client.errors import (
     NodeBusyError,
     NodeUnreachableError,
     NotFoundError,
+    PaymentRejectedError,
     RateLimitedError,
     RequestTooLargeError,
     UnexpectedResponseError,
@@ -40,6 +42,7 @@ from plaza.client.models import (
 from plaza.client.node import MessageId, NodeClient
 
 __all__ = [
+    "MARKET_PAYMENT_CODES",
     "MARKET_REFUSAL_CODES",
     "REJECTION_CODES",
     "ApiError",
@@ -62,6 +65,7 @@ __all__ = [
     "NodeInfo",
     "NodeUnreachableError",
     "NotFoundError",
+    "PaymentRejectedError",
     "RateLimitedError",
     "RequestTooLargeError",
     "ServerSentEvent",

@@ -19,6 +19,7 @@ The marketplace's codes are listed in ``docs/api.md`` (Marketplace API).
     │   ├── NotFoundError            404
     │   ├── ConflictError            409 the record's state refuses the step (or a reused key)
     │   ├── MatchRefusedError        422 the marketplace refused a manual match
+    │   ├── PaymentRejectedError     422 a reported payment does not pay its contract
     │   ├── RequestTooLargeError     413
     │   ├── RateLimitedError         429
     │   └── NodeBusyError            503 (the node or the marketplace; retry later)
@@ -34,6 +35,7 @@ from collections.abc import Mapping
 from plaza.ledger.errors import MessageRejected
 
 __all__ = [
+    "MARKET_PAYMENT_CODES",
     "MARKET_REFUSAL_CODES",
     "REJECTION_CODES",
     "ApiError",
@@ -48,6 +50,7 @@ __all__ = [
     "NodeBusyError",
     "NodeUnreachableError",
     "NotFoundError",
+    "PaymentRejectedError",
     "RateLimitedError",
     "RequestTooLargeError",
     "UnexpectedResponseError",
@@ -71,6 +74,13 @@ REJECTION_CODES = _rejection_codes()
 
 #: The marketplace's 422 codes: a manual match the book refuses (not a ledger message).
 MARKET_REFUSAL_CODES = frozenset({"self_match", "not_matchable"})
+
+#: The marketplace's 422 codes for a reported payment, one per failed check (the
+#: settlement's ``Rejection``; a test keeps the two lists equal).
+MARKET_PAYMENT_CODES = frozenset({
+    "payment_unknown_message", "payment_not_a_transfer", "payment_wrong_payer",
+    "payment_wrong_payee", "payment_short_amount", "payment_wrong_contract",
+})  # fmt: skip
 
 
 class ClientError(Exception):
@@ -118,6 +128,11 @@ class MatchRefusedError(ApiError):
     """The marketplace refused a manual match (same owner, prices or filters)."""
 
 
+class PaymentRejectedError(ApiError):
+    """The reported ledger message does not pay the contract; ``code`` says which check
+    failed (wrong payer or payee, short amount, ...). Pay correctly, then report that."""
+
+
 class RequestTooLargeError(ApiError):
     """The body was larger than any message can be."""
 
@@ -159,6 +174,8 @@ def api_error(status: int, code: str, message: str, retry_after: float | None) -
     """The most specific :class:`ApiError` for a node's or marketplace's error answer."""
     if code in MARKET_REFUSAL_CODES:
         cls: type[ApiError] = MatchRefusedError
+    elif code in MARKET_PAYMENT_CODES:
+        cls = PaymentRejectedError
     elif code in REJECTION_CODES:
         cls = MessageRejectedError
     else:

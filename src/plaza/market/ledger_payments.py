@@ -18,6 +18,11 @@ Paying exactly once rests on three rules:
   ledger's time has passed its issue time plus ``TRANSFER_TTL_MS``. Ledger time
   is the latest milestone's, not this agent's clock, which may be ahead.
 
+A payment the consumer's agent made on its own and reports (``verify``) is read
+back from the ledger and checked there: a transfer signed by the consumer's
+address, paying the provider's at least the total, whose data names the
+contract (``payment_data``), so one transfer never pays two contracts.
+
 What the device can pay (``available``) is its confirmed balance less its
 outgoing transfers still in flight, read from the ledger's history of its
 address (so it survives restarts with no local state), plus fundings this agent
@@ -32,15 +37,24 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from plaza.crypto import Address, InvalidAddress, SigningKey
 from plaza.ledger.codec import decode_message
 from plaza.ledger.errors import LedgerError
-from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
+from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Message, Output, TransferPayload
 from plaza.market.payment_ledgers import TransferLedger
-from plaza.market.settlement import Contract, PaymentFailed, PaymentStatus, PreparedPayment
+from plaza.market.settlement import (
+    Contract,
+    PaymentFailed,
+    PaymentRejected,
+    PaymentStatus,
+    PreparedPayment,
+    Rejection,
+    ReportedTransfer,
+)
+from plaza.market.settlement.lifecycle import check_reported_payment
 from plaza.wallet import DEFAULT_ACCOUNT, Wallet, WalletError
 
 __all__ = [
@@ -52,7 +66,9 @@ __all__ = [
     "KeyFunder",
     "LedgerPayments",
     "WalletFunder",
+    "check_ledger_payment",
     "payment_contract_id",
+    "payment_data",
 ]
 
 PAYMENT_TAG = b"plaza-payment"
@@ -145,12 +161,53 @@ def payment_data(contract_id: str, salt: bytes) -> bytes:
 def payment_contract_id(raw: bytes) -> str | None:
     """The contract a prepared payment pays, read back from its bytes (None: not a payment)."""
     try:
-        payload = decode_message(raw).payload
-        if not isinstance(payload, TransferPayload) or payload.tag != PAYMENT_TAG:
-            return None
-        return str(json.loads(payload.data)["contract"])
-    except (LedgerError, ValueError, KeyError, TypeError):
+        return _named_contract(decode_message(raw).payload)
+    except LedgerError:
         return None
+
+
+def _named_contract(payload: object) -> str | None:
+    if not isinstance(payload, TransferPayload) or payload.tag != PAYMENT_TAG:
+        return None
+    try:
+        return str(json.loads(payload.data)["contract"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def check_ledger_payment(
+    contract: Contract, message_id: bytes, message: Message | None
+) -> PreparedPayment:
+    """``message`` (None: the ledger does not have ``message_id``) checked as the payment of
+    ``contract`` by :func:`~plaza.market.settlement.lifecycle.check_reported_payment`.
+
+    Parties are compared as addresses, each participant id parsed, so the check
+    never hinges on how an id is spelt.
+    """
+    if message is None:
+        detail = f"the ledger has no message {message_id.hex()}"
+        raise PaymentRejected(contract.id, Rejection.UNKNOWN_MESSAGE, detail)
+    payload = message.payload
+    if not isinstance(payload, TransferPayload):
+        raise PaymentRejected(contract.id, Rejection.NOT_A_TRANSFER, "it is not a transfer")
+    parties = replace(
+        contract,
+        consumer=_address_text(contract, contract.consumer),
+        provider=_address_text(contract, contract.provider),
+    )
+    transfer = ReportedTransfer(
+        message.id, message.raw, str(Address.from_public_key(message.issuer)),
+        tuple((str(Address(output.address)), output.amount) for output in payload.outputs),
+        _named_contract(payload),
+    )  # fmt: skip
+    return check_reported_payment(parties, transfer)
+
+
+def _address_text(contract: Contract, participant: str) -> str:
+    try:
+        return str(Address.parse(participant))
+    except InvalidAddress as error:
+        raise PaymentFailed(contract.id, f"{participant!r} is no address: {error}") from None
 
 
 @contextmanager
@@ -237,6 +294,12 @@ class LedgerPayments:
             if self._ledger.ledger_time_ms() - issued_at_ms > TRANSFER_TTL_MS:
                 return PaymentStatus.FAILED
         return PaymentStatus.PENDING
+
+    def verify(self, contract: Contract, message_id: bytes) -> PreparedPayment:
+        """Needs no device key: anyone's payment can be read back and checked."""
+        with _failing(contract.id):
+            message = self._ledger.message(message_id)
+        return check_ledger_payment(contract, message_id, message)
 
     def _device(self, participant: str, reference: str) -> DeviceAccount:
         device = self._devices.get(participant)

@@ -138,14 +138,23 @@ class Marketplace:
         check_can_write(caller, contract.provider)
         return self._settlement.request_payment(contract_id)
 
+    def report_payment(self, caller: Principal, contract_id: str, message_id: bytes) -> Settlement:
+        """The consumer's agent paid on the ledger itself and names the message; only the
+        consumer may say so (a provider reporting it would vouch for money it receives)."""
+        contract = self._settlement.get(contract_id).contract
+        check_can_write(caller, contract.consumer)
+        return self._settlement.record_payment(contract_id, message_id)
+
     # -- the marketplace's own jobs ----------------------------------------------------
 
     def run_periodic(self) -> SweepReport:
-        """Expire orders, clear periodic auctions, confirm payments, apply deadlines."""
+        """Expire orders, clear periodic auctions, confirm payments, apply deadlines; send the
+        twins that waited."""
         self._book.expire_orders()
         self._desk.open(self._book.clear())
         self._settlement.confirm_payments()
         report = self._settlement.sweep()
+        self._book.sync_twins()  # order twins held back (the node was down) go now
         if self._twins is not None:
             self._twins.flush()
         return report

@@ -67,6 +67,11 @@ class TransferLedger(Protocol):
         """A message's confirmation, or None if the node does not have it."""
         ...
 
+    def message(self, message_id: bytes) -> Message | None:
+        """A stored message, decoded (its ``raw`` bytes included), or None if the node
+        does not have it: how a payment a consumer reports is read back."""
+        ...
+
     def compose(
         self, signer: SigningKey, payload: TransferPayload, *, first_parents: Sequence[bytes] = ()
     ) -> Message:
@@ -117,6 +122,13 @@ class LocalTransferLedger:
 
     def metadata(self, message_id: bytes) -> MessageMetadata | None:
         return self._wallet.metadata(message_id)
+
+    def message(self, message_id: bytes) -> Message | None:
+        with _runtime_errors():
+            try:
+                return self._runtime.tangle.get_message(message_id)
+            except NotFound:
+                return None
 
     def compose(
         self, signer: SigningKey, payload: TransferPayload, *, first_parents: Sequence[bytes] = ()
@@ -184,6 +196,13 @@ class RemoteTransferLedger:
 
     def metadata(self, message_id: bytes) -> MessageMetadata | None:
         return self._wallet.metadata(message_id)
+
+    def message(self, message_id: bytes) -> Message | None:
+        with _client_errors(self._client.base_url):
+            try:
+                return self._client.get_message(message_id)
+            except NotFoundError:
+                return None
 
     def compose(
         self, signer: SigningKey, payload: TransferPayload, *, first_parents: Sequence[bytes] = ()

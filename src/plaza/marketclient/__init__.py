@@ -13,6 +13,7 @@ it sits above :mod:`plaza.market`, beside :mod:`plaza.api` and independent of
 it: a client never imports the server. Errors are :mod:`plaza.client`'s.
 """
 
+from plaza.marketclient.audit import SentKey
 from plaza.marketclient.client import MarketClient
 from plaza.marketclient.models import (
     ApiKeyRecord,
@@ -35,6 +36,7 @@ __all__ = [
     "MarketClient",
     "MarketInfo",
     "OrderTerms",
+    "SentKey",
     "SettlementState",
     "Submission",
     "SystemClock",

@@ -26,10 +26,12 @@ import httpx
 
 from plaza.client import EventStream, UnexpectedResponseError
 from plaza.crypto import Identity
+from plaza.market.audit import AuditReport
 from plaza.market.auth import Participant, Role, Scope, SignedRegistration, sign_registration
 from plaza.market.model import Order, Side
 from plaza.market.ports import Clock
 from plaza.market.views import Suggestion
+from plaza.marketclient.audit import SentKey, parse_audit_report, parse_sent_keys
 from plaza.marketclient.models import (
     ApiKeyRecord,
     ContractRecord,
@@ -256,9 +258,31 @@ class MarketClient:
         path = f"/contracts/{_segment(contract_id)}/payment-request"
         return self._call("POST", path, parse_contract)
 
-    def audit_contract(self, contract_id: str) -> ContractRecord:
-        """Any contract (auditors and operators only)."""
-        return self._call("GET", f"/audit/contracts/{_segment(contract_id)}", parse_contract)
+    def report_payment(self, contract_id: str, message_id: bytes | str) -> ContractRecord:
+        """Tell the marketplace this consumer paid the contract on the ledger, in the transfer
+        ``message_id`` (bytes or hex); :class:`~plaza.client.PaymentRejectedError` if that
+        transfer does not pay it. The contract is fulfilled once the ledger confirms it."""
+        text = message_id.hex() if isinstance(message_id, bytes) else message_id
+        path = f"/contracts/{_segment(contract_id)}/payment"
+        return self._call("POST", path, parse_contract, body={"message_id": text})
+
+    # -- audit (auditors and operators only) -------------------------------------------
+
+    def audit_contract(self, contract_id: str) -> AuditReport:
+        """The contract's twin on the ledger, verified and compared with the database."""
+        return self._call("GET", f"/audit/contracts/{_segment(contract_id)}", parse_audit_report)
+
+    def audit_order(self, order_id: str) -> AuditReport:
+        """The order's twin on the ledger, verified and compared with the book."""
+        return self._call("GET", f"/audit/orders/{_segment(order_id)}", parse_audit_report)
+
+    def request_audit_keys(
+        self, *, orders: Iterable[str] = (), contracts: Iterable[str] = ()
+    ) -> list[SentKey]:
+        """Have the twins' read-only keys sealed to this auditor's inbox on the ledger, to
+        audit from here with :class:`~plaza.market.audit_channels.InboxTwinKeys`."""
+        body = {"orders": list(orders), "contracts": list(contracts)}
+        return self._call("POST", "/audit/keys", parse_sent_keys, body=body)
 
     # -- notifications -----------------------------------------------------------------
 

@@ -13,6 +13,7 @@ key. Each error keeps the data a program needs as attributes::
     ├── WeakPassword            a new wallet's password is too short
     ├── InvalidRecoveryPhrase   the phrase is not a valid 24-word phrase
     ├── UnknownAccount          no account of that name
+    ├── UnknownAddress          the account has no such address (no key of it)
     ├── AccountExists           an account of that name exists already
     ├── InvalidAccountName      not a usable account name
     ├── InvalidRecipient        the recipient is not a valid plz1… address
@@ -49,6 +50,7 @@ __all__ = [
     "RequestRefused",
     "TransferConflicted",
     "UnknownAccount",
+    "UnknownAddress",
     "WalletError",
     "WalletExists",
     "WalletNotFound",
@@ -118,6 +120,13 @@ class UnknownAccount(WalletError):
         super().__init__(f"no account named {name!r}; accounts: {', '.join(known)}")
         self.name = name
         self.known = known
+
+
+class UnknownAddress(WalletError):
+    def __init__(self, address: str, account: str) -> None:
+        super().__init__(f"account {account!r} has no address {address}")
+        self.address = address
+        self.account = account
 
 
 class AccountExists(WalletError):

@@ -36,6 +36,7 @@ from plaza.wallet.errors import (
     InvalidRecoveryPhrase,
     TransferConflicted,
     UnknownAccount,
+    UnknownAddress,
     WalletExists,
     WeakPassword,
 )
@@ -197,6 +198,14 @@ class Wallet:
                 self._save(self._contents.replace_account(chosen))
             return self._address(chosen, chosen.address_count - 1)
 
+    def export_identity(self, account: str = DEFAULT_ACCOUNT, index: int = 0) -> Identity:
+        """The keys of an address, for signing as it elsewhere (a marketplace identity whose
+        id is this address). Named loudly: calling it exports secret keys."""
+        chosen = self.account(account)
+        if not 0 <= index < chosen.address_count:
+            raise UnknownAddress(f"#{index}", chosen.name)
+        return Identity.from_seed(self._contents.seed, account=chosen.index, index=index)
+
     # -- money -----------------------------------------------------------------------------
 
     def balance(self, account: str = DEFAULT_ACCOUNT) -> AccountBalance:
@@ -215,11 +224,13 @@ class Wallet:
         timeout_s: float = 30.0,
         tag: bytes = b"",
         data: bytes = b"",
+        payer: Address | None = None,
     ) -> Payment:
         """Pay ``amount`` base units to ``to``; with ``wait``, until it is confirmed."""
         return self.send_many(
-            {to: amount}, account=account, wait=wait, timeout_s=timeout_s, tag=tag, data=data
-        )
+            {to: amount}, account=account, wait=wait, timeout_s=timeout_s, tag=tag, data=data,
+            payer=payer,
+        )  # fmt: skip
 
     def send_many(
         self,
@@ -230,21 +241,23 @@ class Wallet:
         timeout_s: float = 30.0,
         tag: bytes = b"",
         data: bytes = b"",
+        payer: Address | None = None,
     ) -> Payment:
         """Pay up to 32 recipients at once, usually in one transfer.
 
         Raises :class:`~plaza.wallet.errors.InsufficientBalance` before
         attaching anything when the account cannot cover it. If a payment
         split over several addresses fails part-way, the transfers already
-        attached stay attached; the error's notes list them.
+        attached stay attached; the error's notes list them. ``payer`` makes
+        one address pay alone, for a payee who checks who paid (a marketplace).
         """
         outputs = check_outputs(payments)
         sent: list[SentTransfer] = []
         with self._lock:
             source = self.account(account)
             try:
-                for payer, part in self._plan(source, outputs):
-                    sent.append(self._attach(payer, part, tag, data))
+                for paying, part in self._plan(source, outputs, payer):
+                    sent.append(self._attach(paying, part, tag, data))
             except GatewayError as error:
                 for transfer in sent:
                     error.add_note(f"already attached: {transfer.message_id.hex()}")
@@ -344,15 +357,21 @@ class Wallet:
         self._adopted.add(address.raw)
 
     def _plan(
-        self, source: Account, outputs: dict[bytes, int]
+        self, source: Account, outputs: dict[bytes, int], payer: Address | None
     ) -> list[tuple[WalletAddress, dict[bytes, int]]]:
-        """Payers for ``outputs``; confirmations are checked only when the quick look falls
-        short, so rapid sends cost one balance read per address each."""
+        """Payers for ``outputs`` (only ``payer`` if given); confirmations are checked only
+        when the quick look falls short, so rapid sends cost one balance read per address."""
+        if payer is not None and payer not in {a.address for a in self.addresses(source.name)}:
+            raise UnknownAddress(str(payer), source.name)
         total = sum(outputs.values())
         balances = self._address_balances(source, settle=False)
         if max(entry.available for entry in balances) < total:
             balances = self._address_balances(source, settle=True)
-        available = [(entry.address, entry.available) for entry in balances]
+        available = [
+            (entry.address, entry.available)
+            for entry in balances
+            if payer is None or entry.address.address == payer
+        ]
         return plan_payment(available, outputs, account=source.name)
 
     def _attach(

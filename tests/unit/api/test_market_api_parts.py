@@ -8,12 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from plaza.api.market.errors import MARKET_STATUS_BY_ERROR, market_status_for
+from plaza.api.market.errors import MARKET_STATUS_BY_ERROR, market_code_for, market_status_for
 from plaza.api.market.notifications import pinned_query, subscriber_of
 from plaza.bootstrap import MarketDataDir, PaymentsByAgents
+from plaza.client.errors import MARKET_PAYMENT_CODES, PaymentRejectedError, api_error
 from plaza.market.auth.errors import AuthError
 from plaza.market.errors import MarketError
-from plaza.market.settlement import Contract, PaymentFailed, SettlementError
+from plaza.market.settlement import (
+    Contract,
+    PaymentFailed,
+    PaymentRejected,
+    Rejection,
+    SettlementError,
+)
 from plaza.notify import InvalidSubscription, Subscription
 
 ME = "plz1me"
@@ -43,6 +50,16 @@ def test_statuses_follow_the_nearest_listed_class() -> None:
 
     assert market_status_for(NewRefusal("c", "r")) == 502
     assert market_status_for(ValueError("x")) == 500
+
+
+def test_a_rejected_payment_is_a_422_coded_by_its_check_and_the_client_knows_each_code() -> None:
+    for rejection in Rejection:
+        error = PaymentRejected("mat-1", rejection, "because")
+        assert (market_status_for(error), market_code_for(error)) == (422, rejection.value)
+        assert isinstance(api_error(422, rejection.value, "m", None), PaymentRejectedError)
+    assert {rejection.value for rejection in Rejection} == MARKET_PAYMENT_CODES
+    unreachable = PaymentFailed("mat-1", "cannot reach the node")  # retry later: not the caller's
+    assert (market_status_for(unreachable), market_code_for(unreachable)) == (502, "payment_failed")
 
 
 def test_a_subscription_is_pinned_to_its_subscriber() -> None:

@@ -64,3 +64,6 @@ def test_the_command_prints_one_json_object() -> None:
     assert figures["operations"] == 500
     assert figures["e2e_contracts_per_s"] > 0  # six contracts made through the served API
     assert figures["e2e_p99_s"] > 0
+    assert figures["e2e_twins"] is True  # by default, twins recorded on a node served there
+    assert figures["e2e_no_twins_contracts_per_s"] > 0
+    assert figures["e2e_ledger_messages"] > 6 * 4  # each contract: its twin, orders, parties

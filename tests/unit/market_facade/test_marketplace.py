@@ -49,6 +49,7 @@ class World:
     settlements: MemorySettlementStore
     market: Marketplace
     key: SigningKey
+    payments: FakePayments
 
 
 def world(policy: str = "one_to_one") -> World:
@@ -62,7 +63,7 @@ def world(policy: str = "one_to_one") -> World:
     market = Marketplace(
         book=book, journal=journal, desk=ContractDesk(key, settlement), settlement=settlement
     )
-    return World(clock, journal, book, settlements, market, key)
+    return World(clock, journal, book, settlements, market, key, payments)
 
 
 def order(w: World, side: Side, owner: Principal, quantity: int, price: int) -> NewOrder:
@@ -124,6 +125,7 @@ def test_an_auditor_reads_but_changes_nothing() -> None:
         lambda: w.market.submit_order(AUDITOR, order(w, Side.OFFER, AUDITOR, 1, 1)),
         lambda: w.market.report_delivery(AUDITOR, contract_id),
         lambda: w.market.request_payment(AUDITOR, contract_id),
+        lambda: w.market.report_payment(AUDITOR, contract_id, b"\x00" * 32),
         lambda: w.market.cancel_order(AUDITOR, w.book.orders()[0].id),
     ]
     for attempt in attempts:
@@ -144,6 +146,26 @@ def test_only_the_provider_requests_payment_and_only_parties_report_delivery() -
     with pytest.raises(Forbidden):
         w.market.request_payment(EV, contract_id)
     assert w.market.request_payment(SOLAR, contract_id).phase is Phase.PAYMENT_REQUESTED
+
+
+def test_only_the_consumer_reports_its_own_payment() -> None:
+    w = world()
+    match = matched(w).match
+    w.market.report_delivery(SOLAR, match.id)
+    message = w.payments.transfer(match.consumer, match.provider, match.total, contract_id=match.id)
+    before = w.settlements.get(match.id)
+    for caller in (SOLAR, MALLORY, AUDITOR):  # the payee would vouch for its own money
+        with pytest.raises(Forbidden):
+            w.market.report_payment(caller, match.id, message)
+    assert w.settlements.get(match.id) == before
+    paid = w.market.report_payment(EV, match.id, message)
+    assert (paid.phase, paid.payment and paid.payment.message_id) == (
+        Phase.PAYMENT_PROCESSED, message,
+    )  # fmt: skip
+    w.payments.balances[match.consumer] = match.total
+    w.payments.confirm()
+    w.market.run_periodic()
+    assert w.market.settlement(SOLAR, match.id).phase is Phase.FULFILLED
 
 
 def test_reconcile_opens_contracts_for_matches_journaled_before_a_crash() -> None:

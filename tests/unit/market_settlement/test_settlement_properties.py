@@ -1,7 +1,9 @@
 """Stateful property test: any interleaving of steps, crashes and retries settles safely.
 
 Workers may die at any call into the payment port or the store (an injected
-crash), and any step may run at any time or twice. Whatever happens, no
+crash), and any step may run at any time or twice. Two consumers are paid by
+the marketplace's queue; a third pays on its own and reports its payments, as a
+consumer's agent does when the marketplace pays nothing. Whatever happens, no
 contract is paid twice or partly, money is conserved, and once the crashes
 stop and time moves on, every contract ends fulfilled, cancelled or claimed.
 """
@@ -21,7 +23,9 @@ from plaza.market.settlement import (
     TERMINAL,
     Contract,
     MemorySettlementStore,
+    PaymentStatus,
     Phase,
+    PreparedPayment,
     Settlement,
     SettlementError,
     SettlementService,
@@ -29,7 +33,9 @@ from plaza.market.settlement import (
 from plaza.testing import FakeClock
 from plaza.testing.payments import FakePayments, InjectedCrash
 
-CONSUMERS = ("ev-1", "heat-pump-2")
+CONSUMERS = ("ev-1", "heat-pump-2")  # the marketplace's queue pays for these
+SELF_PAYER = "battery-3"  # its own agent pays, then reports the payment
+PAYABLE = frozenset({Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED, Phase.CLAIM_ISSUED})
 
 
 class CrashingStore(MemorySettlementStore):
@@ -63,9 +69,10 @@ class SettlementMachine(RuleBasedStateMachine):
         self.rng = random.Random(seed)
         self.clock = FakeClock()
         self.crashing = False
-        self.payments = FakePayments(
-            dict.fromkeys(CONSUMERS, 500), dict.fromkeys(CONSUMERS, 5_000), crash=self._maybe_crash
-        )
+        balances = {**dict.fromkeys(CONSUMERS, 500), SELF_PAYER: 50}  # it must fund, or fail
+        owner_funds = dict.fromkeys((*CONSUMERS, SELF_PAYER), 5_000)
+        self.payments = FakePayments(balances, owner_funds, crash=self._maybe_crash)
+        self.own: dict[str, PreparedPayment] = {}  # the self-payer's agent's saved payments
         self.store = CrashingStore(self.rng)
         self.service = SettlementService(self.store, self.payments, self.clock, policy=POLICY)
         self.contracts: dict[str, Contract] = {}
@@ -80,7 +87,7 @@ class SettlementMachine(RuleBasedStateMachine):
         with contextlib.suppress(InjectedCrash, SettlementError):
             action()
 
-    @rule(consumer=st.sampled_from(CONSUMERS), quantity=st.integers(1, 40))
+    @rule(consumer=st.sampled_from((*CONSUMERS, SELF_PAYER)), quantity=st.integers(1, 40))
     def open_contract(self, consumer: str, quantity: int) -> None:
         contract = Contract(
             f"c{len(self.contracts)}", "solar-1", consumer, quantity, 3, self.clock.now_ms()
@@ -98,6 +105,33 @@ class SettlementMachine(RuleBasedStateMachine):
     @rule(consumer=st.sampled_from(CONSUMERS))
     def pay(self, consumer: str) -> None:
         self._attempt(lambda: self.service.process_payment_queue(consumer))
+
+    @rule(data=st.data(), fund=st.booleans())
+    def consumer_pays_itself(self, data: st.DataObject, fund: bool) -> None:
+        mine = sorted(c for c, k in self.contracts.items() if k.consumer == SELF_PAYER)
+        if mine:
+            contract_id = data.draw(st.sampled_from(mine))
+            self._attempt(lambda: self._agent_pays(contract_id, fund=fund))
+
+    def _agent_pays(self, contract_id: str, *, fund: bool = True) -> None:
+        """A careful agent: one payment per contract, saved before it is sent and reported
+        until recorded; a new one only once the ledger has refused the last. Without
+        ``fund`` it pays from what it has, so the ledger may refuse the payment."""
+        payment = self.own.get(contract_id)
+        if payment is not None and self.payments.status(payment) is PaymentStatus.FAILED:
+            del self.own[contract_id]
+            payment = None
+        if payment is None:
+            settlement = self.service.get(contract_id)
+            if settlement.payment is not None or settlement.phase not in PAYABLE:
+                return
+            contract = settlement.contract
+            short = contract.total - self.payments.available(SELF_PAYER)
+            if fund and short > 0:
+                self.payments.fund(SELF_PAYER, short, reference=contract_id)
+            payment = self.own[contract_id] = self.payments.prepare(contract)
+        self.payments.submit(payment)
+        self.service.record_payment(contract_id, payment.message_id)
 
     @rule()
     def milestone(self) -> None:
@@ -147,6 +181,9 @@ class SettlementMachine(RuleBasedStateMachine):
         for _ in range(8):
             for consumer in CONSUMERS:
                 self.service.process_payment_queue(consumer)
+            for contract_id, contract in self.contracts.items():
+                if contract.consumer == SELF_PAYER:
+                    self._attempt(lambda: self._agent_pays(contract_id))  # noqa: B023
             self.payments.confirm()
             self.service.confirm_payments()
             self.clock.advance(ms=POLICY.provision_timeout_ms)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from plaza.api.market.auth import BodyGate, ServicesDep
 from plaza.api.market.background import Background
 from plaza.api.market.errors import install_market_error_handlers
-from plaza.api.market.routes import contracts, hub, orders, participants
+from plaza.api.market.routes import audit, contracts, hub, orders, participants
 from plaza.api.market.schemas import InfoView, MarketHealthView
 from plaza.api.market.services import MarketServices
 
@@ -72,7 +72,8 @@ def create_market_app(services: MarketServices) -> FastAPI:
     )
     app.state.services = services
     install_market_error_handlers(app)
-    for router in (participants.router, orders.router, contracts.router, hub.router):
+    routers = (participants.router, orders.router, contracts.router, audit.router, hub.router)
+    for router in routers:
         app.include_router(router, prefix=MARKET_PREFIX)
     app.include_router(_service)
     app.add_middleware(

@@ -5,8 +5,10 @@ the domain's own stable ``code``. The rule of thumb: 400 the request is
 malformed or breaks a rule of its own; 401 who is calling is not established
 (unsigned, badly signed, stale, replayed, unknown key); 403 the caller is known
 but may not; 404 no such record; 409 the record's state refuses the step
-(retry after reading it again); 422 a well-formed manual match the book refuses;
-502/503 something behind the marketplace failed (retry later). A 500 is a bug,
+(retry after reading it again); 422 a well-formed request the domain refuses on
+its merits (a manual match the book refuses, a reported payment that does not pay
+its contract: reporting it again fails again); 502/503 something behind the
+marketplace failed (retry later). A 500 is a bug,
 never bad input.
 """
 
@@ -19,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from plaza.api.errors import error_response, install_request_handlers, lookup
+from plaza.channels import GatewayError as ChannelGatewayError
 from plaza.crypto import CryptoError
 from plaza.market.auth import (
     ApiKeyNotFound,
@@ -55,10 +58,12 @@ from plaza.market.settlement import (
     InvalidTransition,
     NotAParty,
     PaymentFailed,
+    PaymentRejected,
     SettlementError,
 )
 from plaza.notify import InvalidEvent, InvalidSubscription, NotifyError, SubscriptionNotFound
 from plaza.storage import StorageError
+from plaza.wallet import GatewayError as WalletGatewayError
 
 __all__ = ["MARKET_STATUS_BY_ERROR", "RETRY_AFTER_S", "install_market_error_handlers"]
 
@@ -100,6 +105,7 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     ContractNotFound: 404,
     InvalidTransition: 409,
     ConcurrentUpdate: 409,
+    PaymentRejected: 422,
     PaymentFailed: 502,
     SettlementError: 500,
     ContractSignatureInvalid: 500,
@@ -110,6 +116,9 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     NotifyError: 503,
     CryptoError: 400,
     StorageError: 503,
+    # The ledger node behind twins and audits.
+    ChannelGatewayError: 503,
+    WalletGatewayError: 503,
 }
 
 #: Codes for errors that carry none of their own.
@@ -120,11 +129,13 @@ _CODE_BY_ERROR: Mapping[type[Exception], str] = {
     NotifyError: "notifications_unavailable",
     CryptoError: "invalid_key",
     StorageError: "storage_unavailable",
+    ChannelGatewayError: "ledger_unavailable",
+    WalletGatewayError: "ledger_unavailable",
 }
 
 _DOMAIN_ERRORS = (
     MarketError, AuthError, SettlementError, ContractSignatureInvalid, NotifyError, CryptoError,
-    StorageError,
+    StorageError, ChannelGatewayError, WalletGatewayError,
 )  # fmt: skip
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "OrderView",
     "ParticipantList",
     "ParticipantView",
+    "PaymentIn",
     "PaymentView",
     "RegistrationIn",
     "RequirementsModel",
@@ -102,6 +103,12 @@ class ConfirmIn(_In):
 
     counter_id: str = Field(pattern=ID_PATTERN, description="the counterpart order's id")
     quantity: StrictInt | None = Field(default=None, description="default: all that fits")
+
+
+class PaymentIn(_In):
+    """The ledger transfer the consumer's agent paid a contract with (see ``payment_data``)."""
+
+    message_id: str = Field(pattern=_HEX32, description="the transfer's message id, hex")
 
 
 class RegistrationIn(_In):

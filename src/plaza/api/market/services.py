@@ -14,9 +14,11 @@ from plaza.api.market.contracts_index import ContractIndex
 from plaza.api.market.notifications import MarketNotifier
 from plaza.crypto import Identity
 from plaza.jobs import Worker
+from plaza.market.audit import Auditor
 from plaza.market.auth import ApiKeyService, ParticipantRegistry, RequestVerifier
 from plaza.market.marketplace import Marketplace
 from plaza.market.ports import Clock
+from plaza.market.twins import ChannelTwins
 from plaza.notify import EventStream, NotificationHub
 
 __all__ = ["MarketApiConfig", "MarketServices"]
@@ -45,6 +47,9 @@ class MarketServices:
     is the name participants sign requests and registrations for. ``worker``
     delivers the hub's webhooks and MQTT messages; ``None`` leaves delivery to
     someone else (a separate worker process, or a test driving it by hand).
+    ``auditor`` answers the audit routes (``None``: they answer 503) and
+    ``twins`` is the twin recorder whose read-only keys auditors may ask for
+    (``None``: twins are off, no node is configured).
     """
 
     marketplace: Marketplace
@@ -62,3 +67,5 @@ class MarketServices:
     node_url: str | None = None
     worker: Worker | None = None
     config: MarketApiConfig = field(default_factory=MarketApiConfig)
+    auditor: Auditor | None = None
+    twins: ChannelTwins | None = None

@@ -12,6 +12,8 @@ from plaza.market.settlement.errors import (
     InvalidTransition,
     NotAParty,
     PaymentFailed,
+    PaymentRejected,
+    Rejection,
     SettlementError,
 )
 from plaza.market.settlement.memory import MemorySettlementStore
@@ -21,6 +23,7 @@ from plaza.market.settlement.model import (
     Contract,
     Phase,
     PreparedPayment,
+    ReportedTransfer,
     Settlement,
     SettlementPolicy,
 )
@@ -44,10 +47,13 @@ __all__ = [
     "MemorySettlementStore",
     "NotAParty",
     "PaymentFailed",
+    "PaymentRejected",
     "PaymentStatus",
     "Payments",
     "Phase",
     "PreparedPayment",
+    "Rejection",
+    "ReportedTransfer",
     "Settlement",
     "SettlementError",
     "SettlementListener",

@@ -5,10 +5,14 @@ SettlementError
 ├── InvalidTransition       the step does not apply in the contract's phase
 ├── NotAParty               the reporter is neither provider nor consumer
 ├── ConcurrentUpdate        another worker saved this settlement first; reload, retry
-└── PaymentFailed           the payment port could not prepare, fund or submit
+└── PaymentFailed           the payment port could not prepare, fund, submit or check
+    └── PaymentRejected     a reported ledger message does not pay the contract; its
+                            ``code`` names the check it failed (:class:`Rejection`)
 """
 
 from __future__ import annotations
+
+import enum
 
 
 class SettlementError(Exception):
@@ -57,3 +61,30 @@ class PaymentFailed(SettlementError):
         super().__init__(f"payment for contract {contract_id!r} failed: {reason}")
         self.contract_id = contract_id
         self.reason = reason
+
+
+class Rejection(enum.StrEnum):
+    """Why a reported payment is not one: each value is the error code an API answers."""
+
+    UNKNOWN_MESSAGE = "payment_unknown_message"  # the ledger has no such message
+    NOT_A_TRANSFER = "payment_not_a_transfer"  # a data or milestone message
+    WRONG_PAYER = "payment_wrong_payer"  # not signed by the consumer's address
+    WRONG_PAYEE = "payment_wrong_payee"  # pays the provider's address nothing
+    SHORT_AMOUNT = "payment_short_amount"  # pays the provider less than the total
+    WRONG_CONTRACT = "payment_wrong_contract"  # does not name this contract
+
+
+class PaymentRejected(PaymentFailed):
+    """The consumer reported a message that does not pay its contract.
+
+    A :class:`PaymentFailed` because nothing was paid; apart from it because the
+    reporter, not the ledger, is at fault: reporting the same message again fails
+    again. ``rejection`` is the check that failed, and ``code`` its value.
+    """
+
+    code = "payment_rejected"
+
+    def __init__(self, contract_id: str, rejection: Rejection, reason: str) -> None:
+        super().__init__(contract_id, reason)
+        self.rejection = rejection
+        self.code = rejection.value

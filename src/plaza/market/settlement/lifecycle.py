@@ -9,25 +9,29 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from plaza.market.settlement.errors import InvalidTransition
+from plaza.market.settlement.errors import InvalidTransition, PaymentRejected, Rejection
 from plaza.market.settlement.model import (
     TERMINAL,
     UNPAID,
     Contract,
     Phase,
     PreparedPayment,
+    ReportedTransfer,
     Settlement,
     SettlementPolicy,
 )
 
 __all__ = [
     "attach_payment",
+    "check_can_record",
+    "check_reported_payment",
     "confirm_payment",
     "deliver",
     "fulfil",
     "mark_processed",
     "on_overdue",
     "open_settlement",
+    "record_payment",
     "request_payment",
     "return_to_requested",
 ]
@@ -93,6 +97,59 @@ def mark_processed(settlement: Settlement, now_ms: int) -> Settlement:
     return _advance(
         settlement, "mark paid", Phase.PAYMENT_REQUESTED, Phase.PAYMENT_PROCESSED, now_ms
     )
+
+
+#: Where a consumer's own payment may be recorded: delivered and unpaid (paying before
+#: being asked is allowed), or claimed, which a late payment still settles.
+_RECORDABLE = frozenset({Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED, Phase.CLAIM_ISSUED})
+
+
+def check_can_record(settlement: Settlement, message_id: bytes) -> None:
+    """Refuse recording ``message_id`` where no payment can be recorded, or where another
+    payment already is (the contract is paid, or being paid, by that one)."""
+    payment = settlement.payment
+    if payment is not None:
+        if payment.message_id != message_id:
+            raise InvalidTransition(settlement.id, settlement.phase, "record another payment")
+        return
+    if settlement.phase not in _RECORDABLE:
+        raise InvalidTransition(settlement.id, settlement.phase, "record a payment")
+
+
+def record_payment(settlement: Settlement, payment: PreparedPayment, now_ms: int) -> Settlement:
+    """The consumer's agent paid on the ledger itself: its checked transfer is the payment.
+
+    From here it is confirmed like one the marketplace submitted; a claimed
+    contract stays claimed until the ledger confirms the payment.
+    """
+    check_can_record(settlement, payment.message_id)
+    if settlement.payment is not None:
+        return settlement
+    if settlement.phase is Phase.CLAIM_ISSUED:
+        return replace(settlement, payment=payment, updated_at_ms=now_ms)
+    return replace(settlement, phase=Phase.PAYMENT_PROCESSED, payment=payment, updated_at_ms=now_ms)
+
+
+def check_reported_payment(contract: Contract, transfer: ReportedTransfer) -> PreparedPayment:
+    """The transfer as the contract's payment, if it is one: signed by the consumer, paying
+    the provider at least the total, and naming this contract, so that one transfer can
+    never pay two contracts between the same parties."""
+    reference = contract.id
+    if transfer.payer != contract.consumer:
+        raise PaymentRejected(
+            reference, Rejection.WRONG_PAYER, f"it is paid by {transfer.payer}, not the consumer"
+        )
+    paid = transfer.paid_to(contract.provider)
+    if paid == 0:
+        raise PaymentRejected(reference, Rejection.WRONG_PAYEE, "it pays the provider nothing")
+    if paid < contract.total:
+        raise PaymentRejected(
+            reference, Rejection.SHORT_AMOUNT, f"it pays {paid}, the total is {contract.total}"
+        )
+    if transfer.contract_id != contract.id:
+        named = "no contract" if transfer.contract_id is None else repr(transfer.contract_id)
+        raise PaymentRejected(reference, Rejection.WRONG_CONTRACT, f"it names {named}")
+    return PreparedPayment(transfer.message_id, transfer.raw, paid)
 
 
 def return_to_requested(settlement: Settlement, now_ms: int) -> Settlement:

@@ -24,6 +24,7 @@ __all__ = [
     "Contract",
     "Phase",
     "PreparedPayment",
+    "ReportedTransfer",
     "Settlement",
     "SettlementPolicy",
 ]
@@ -73,6 +74,26 @@ class PreparedPayment:
     message_id: bytes
     raw: bytes
     amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedTransfer:
+    """A ledger transfer a consumer says it paid with, as settlement checks it.
+
+    ``payer`` is the participant id (address) that signed it, ``outputs`` what it
+    pays to which participant id, ``contract_id`` the contract its data names
+    (None: it names none). Payment ports read these from the ledger; the checks
+    themselves are :func:`plaza.market.settlement.lifecycle.check_reported_payment`.
+    """
+
+    message_id: bytes
+    raw: bytes
+    payer: str
+    outputs: tuple[tuple[str, int], ...]
+    contract_id: str | None
+
+    def paid_to(self, payee: str) -> int:
+        return sum(amount for address, amount in self.outputs if address == payee)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,15 @@ class Payments(Protocol):
         """Whether the ledger applied the transfer."""
         ...
 
+    def verify(self, contract: Contract, message_id: bytes) -> PreparedPayment:
+        """The ledger message ``message_id``, which the consumer's agent reports it paid
+        ``contract`` with, as that payment: a transfer from the consumer's address paying
+        the provider's at least the total and naming the contract (see
+        :func:`~plaza.market.settlement.lifecycle.check_reported_payment`). Raises
+        :class:`PaymentRejected` naming the failed check, or :class:`PaymentFailed` if
+        the ledger could not be asked. It need not be confirmed yet: :meth:`status` says."""
+        ...
+
 
 class SettlementListener(Protocol):
     """Twins, notifications and claim resolution react to each change."""

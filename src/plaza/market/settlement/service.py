@@ -89,6 +89,21 @@ class SettlementService:
             contract_id, "request payment", lambda s: lifecycle.request_payment(s, now)
         )
 
+    def record_payment(self, contract_id: str, message_id: bytes) -> Settlement:
+        """The consumer's agent paid on the ledger itself and reports the message it paid with.
+
+        The phase is checked before the ledger is asked (a cancelled contract costs
+        no lookup), and the same message reported again returns the settlement as
+        it is. Once recorded, :meth:`confirm_payments` confirms it like any payment.
+        """
+        settlement = self.get(contract_id)
+        lifecycle.check_can_record(settlement, message_id)
+        if settlement.payment is not None:
+            return settlement
+        payment = self._payments.verify(settlement.contract, message_id)
+        recorded = lifecycle.record_payment(settlement, payment, self._clock.now_ms())
+        return self._save(settlement, recorded, "record payment")
+
     def process_payment_queue(self, consumer: str) -> int:
         """Pay up to a batch of the consumer's requested payments, funding it first if short."""
         queue = self._store.find(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query
 
 from plaza.api.errors import error_responses
 from plaza.api.market.auth import CallerDep, ServicesDep
-from plaza.api.market.schemas import ID_PATTERN, ContractList, ContractView
+from plaza.api.market.schemas import ID_PATTERN, ContractList, ContractView, PaymentIn
 from plaza.api.market.services import MarketServices
 from plaza.api.market.views import contract_view
 from plaza.market.contracts import SignedContract
@@ -83,13 +83,14 @@ def request_payment(
     return _view(services, services.marketplace.request_payment(caller, contract_id))
 
 
-@router.get(
-    "/audit/contracts/{contract_id}", tags=["audit"], responses=error_responses(401, 403, 404)
+@router.post(
+    "/contracts/{contract_id}/payment", responses=error_responses(401, 403, 404, 409, 422, 502)
 )
-def audit_contract(
-    contract_id: ContractIdPath, caller: CallerDep, services: ServicesDep
+def report_payment(
+    contract_id: ContractIdPath, body: PaymentIn, caller: CallerDep, services: ServicesDep
 ) -> ContractView:
-    """Any contract with its settlement, for auditors and operators; verification against
-    the ledger's twins comes with them."""
-    [settlement] = services.marketplace.audit_settlements(caller, [contract_id])
-    return _view(services, settlement)
+    """The consumer paid on the ledger itself: the transfer's message id. The marketplace
+    reads it back from its node and checks it (422, coded by the check it fails); the
+    periodic round then confirms it and fulfils the contract."""
+    message_id = bytes.fromhex(body.message_id)
+    return _view(services, services.marketplace.report_payment(caller, contract_id, message_id))

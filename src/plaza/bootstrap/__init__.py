@@ -1,0 +1,26 @@
+"""The composition root: the one place that turns settings into wired objects.
+
+Adapters are chosen here and nowhere else, so the rest of the code never asks
+which database or clock it runs on. One package, one module per concern:
+:mod:`~plaza.bootstrap.node` (node and gossip), :mod:`~plaza.bootstrap.market`
+(the marketplace), :mod:`~plaza.bootstrap.market_ledger` (its twins and auditor
+on a node), :mod:`~plaza.bootstrap.market_files` (its keys on disk),
+:mod:`~plaza.bootstrap.payments` (its payments port), :mod:`~plaza.bootstrap.clock`.
+"""
+
+from plaza.bootstrap.clock import SystemClock
+from plaza.bootstrap.market import MarketRuntime, build_market
+from plaza.bootstrap.market_files import MarketDataDir
+from plaza.bootstrap.node import build_gossip, build_node, open_store
+from plaza.bootstrap.payments import PaymentsByAgents
+
+__all__ = [
+    "MarketDataDir",
+    "MarketRuntime",
+    "PaymentsByAgents",
+    "SystemClock",
+    "build_gossip",
+    "build_market",
+    "build_node",
+    "open_store",
+]

@@ -1,0 +1,223 @@
+"""Marketplace wiring: settings in, a :class:`MarketRuntime` of ready services out."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import Engine
+
+from plaza.api.market import ContractIndex, MarketApiConfig, MarketNotifier, MarketServices
+from plaza.bootstrap.clock import SystemClock
+from plaza.bootstrap.market_files import MarketDataDir
+from plaza.bootstrap.market_ledger import FanOutListener, LedgerSide, build_auditor, open_ledger
+from plaza.bootstrap.payments import PaymentsByAgents
+from plaza.crypto import SigningKey
+from plaza.jobs import InlineQueue, JobQueue, RedisQueue, SqliteQueue, Worker
+from plaza.jobs.ports import Handler
+from plaza.market.audit import BookAndSettlements
+from plaza.market.auth import (
+    ApiKeyService,
+    Participant,
+    ParticipantRegistry,
+    Principal,
+    RequestVerifier,
+    SignedRegistration,
+)
+from plaza.market.contracts import ContractDesk
+from plaza.market.ledger_payments import LedgerPayments
+from plaza.market.marketplace import Marketplace
+from plaza.market.payment_ledgers import RemoteTransferLedger
+from plaza.market.ports import BookStore, Clock
+from plaza.market.service import BidManager
+from plaza.market.settlement import Payments, SettlementListener, SettlementService
+from plaza.market.sql import (
+    SqlApiKeyStore,
+    SqlNonceStore,
+    SqlParticipantStore,
+    SqlSettlementStore,
+    make_engine,
+    upgrade_schema,
+)
+from plaza.market.sqlite import SqliteBookStore
+from plaza.market.twins import ChannelTwins
+from plaza.notify import (
+    MQTT_JOB,
+    WEBHOOK_JOB,
+    EventStream,
+    MqttPublisher,
+    MqttRelay,
+    NotificationHub,
+    SqliteSubscriptionStore,
+    WebhookDeliverer,
+)
+from plaza.settings import MarketSettings
+
+__all__ = ["MarketRuntime", "build_market"]
+
+log = logging.getLogger(__name__)
+
+
+def _close_all(closers: list[Callable[[], object]]) -> None:
+    """Close in reverse order of opening; one failure does not keep the rest open."""
+    while closers:
+        closer = closers.pop()
+        try:
+            closer()
+        except Exception:
+            log.exception("closing the marketplace failed")
+
+
+@dataclass
+class MarketRuntime:
+    """A built marketplace, and everything to close once its app has stopped."""
+
+    services: MarketServices
+    closers: list[Callable[[], object]] = field(default_factory=list)
+
+    def admit_operator(self, signed: SignedRegistration) -> Participant:
+        """Register an operator on the marketplace's own authority (the first one's way in)."""
+        return self.services.registry.register(signed, sponsor=Principal.system())
+
+    def close(self) -> None:
+        _close_all(self.closers)
+
+
+def _open_queue(settings: MarketSettings, data: MarketDataDir, clock: Clock) -> JobQueue:
+    match settings.jobs:
+        case "inline":
+            return InlineQueue(clock)
+        case "sqlite":
+            return SqliteQueue(data.path / "jobs.sqlite3", clock)
+        case "redis":
+            url = settings.redis_url.get_secret_value()
+            return RedisQueue(url, clock, prefix="plaza:market:jobs")
+
+
+def _open_engine(settings: MarketSettings, data: MarketDataDir) -> Engine:
+    url = settings.database_url
+    text = data.database_url if url is None else url.get_secret_value()
+    return make_engine(text, schema=settings.database_schema)
+
+
+def _open_hub(
+    settings: MarketSettings, data: MarketDataDir, clock: Clock, closers: list[Callable[[], object]]
+) -> tuple[NotificationHub, EventStream, Worker]:
+    """The hub over a durable queue, and the worker that delivers its webhooks (and MQTT
+    messages when a broker is configured)."""
+    queue = _open_queue(settings, data, clock)
+    closers.append(queue.close)
+    subscriptions = SqliteSubscriptionStore(data.hub)
+    closers.append(subscriptions.close)
+    client = httpx.Client()
+    closers.append(client.close)
+    handlers: dict[str, Handler] = {WEBHOOK_JOB: WebhookDeliverer(subscriptions, client, clock)}
+    mqtt_root = None
+    if settings.mqtt_host is not None:
+        publisher = MqttPublisher(settings.mqtt_host, settings.mqtt_port)
+        closers.append(publisher.close)
+        handlers[MQTT_JOB] = MqttRelay(publisher)
+        mqtt_root = settings.mqtt_root
+    stream = EventStream()
+    hub = NotificationHub(subscriptions, queue, clock, stream=stream, mqtt_root=mqtt_root)
+    return hub, stream, Worker(queue, handlers)
+
+
+def _payments(ledger: LedgerSide, clock: Clock) -> PaymentsByAgents:
+    """Refusing to pay; reading confirmations from the node when one is configured."""
+    if ledger.node is None:
+        return PaymentsByAgents()
+    return PaymentsByAgents(LedgerPayments(RemoteTransferLedger(ledger.node, clock=clock), ()))
+
+
+def _marketplace(
+    settings: MarketSettings,
+    engine: Engine,
+    journal: BookStore,
+    key: SigningKey,
+    *,
+    payments: Payments,
+    listener: SettlementListener,
+    twins: ChannelTwins | None,
+    clock: Clock,
+) -> tuple[Marketplace, BookAndSettlements]:
+    """The marketplace, and the read-only view of its book and settlements an audit needs.
+
+    With twins, the one recorder is the book's order twins, the desk's contract
+    twins, a second settlement listener after the notifier, and the queue the
+    periodic round flushes.
+    """
+    settlements = SqlSettlementStore(engine)
+    if twins is not None:
+        listener = FanOutListener(listener, twins)
+    settlement = SettlementService(settlements, payments, clock, listener=listener)
+    book = BidManager(journal, clock=clock, policy=settings.policy, twins=twins)
+    desk = ContractDesk(key, settlement, twins=twins)
+    market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement, twins=twins)
+    return market, BookAndSettlements(book, settlements)
+
+
+def _services(
+    settings: MarketSettings, data: MarketDataDir, clock: Clock, closers: list[Callable[[], object]]
+) -> MarketServices:
+    """Every adapter the settings choose; each one that holds a resource joins ``closers``."""
+    identity = data.identity()
+    audience = settings.audience or str(identity.address)
+    engine = _open_engine(settings, data)
+    closers.append(engine.dispose)
+    upgrade_schema(engine)
+    journal = SqliteBookStore(data.path / "book.sqlite3")
+    closers.append(journal.close)
+    hub, stream, worker = _open_hub(settings, data, clock, closers)
+    notifier = MarketNotifier(hub, clock)
+    participants = SqlParticipantStore(engine)
+    ledger = open_ledger(settings, data, engine, participants=participants, identity=identity,
+                         clock=clock, closers=closers)  # fmt: skip
+    marketplace, records = _marketplace(
+        settings, engine, journal, identity.signing, listener=notifier, twins=ledger.twins,
+        payments=_payments(ledger, clock), clock=clock,
+    )  # fmt: skip
+    return MarketServices(
+        marketplace=marketplace,
+        registry=ParticipantRegistry(participants, clock, audience=audience),
+        api_keys=ApiKeyService(SqlApiKeyStore(engine), participants, data.pepper(), clock),
+        verifier=RequestVerifier(participants, SqlNonceStore(engine), clock, audience=audience),
+        hub=hub, stream=stream, notifier=notifier,
+        contracts=ContractIndex(journal, identity.signing),
+        identity=identity, audience=audience, policy=settings.policy, clock=clock,
+        node_url=settings.node_url or None, worker=worker,
+        config=MarketApiConfig(periodic_interval_s=settings.periodic_interval_s),
+        auditor=build_auditor(ledger, records, identity=identity, clock=clock),
+        twins=ledger.twins,
+    )  # fmt: skip
+
+
+def build_market(
+    settings: MarketSettings,
+    *,
+    clock: Clock | None = None,
+    config: MarketApiConfig | None = None,
+) -> MarketRuntime:
+    """A marketplace for ``settings``: keys and pepper made on first run, the schema
+    migrated, journaled matches that lack a contract reconciled. Close it when done.
+    With a node URL, twins lagging the journal and settlements are brought up to
+    date here; a node that does not answer yet leaves them to the periodic round.
+
+    ``config`` replaces the API settings derived from ``settings`` (tests shorten
+    the periodic interval and the worker's poll).
+    """
+    closers: list[Callable[[], object]] = []
+    data = MarketDataDir(settings.data_dir)
+    try:
+        services = _services(settings, data, clock or SystemClock(), closers)
+        if config is not None:
+            services = dataclasses.replace(services, config=config)
+        services.marketplace.reconcile()
+        services.contracts.refresh()
+    except BaseException:
+        _close_all(closers)
+        raise
+    return MarketRuntime(services, closers)

@@ -1,0 +1,137 @@
+"""The marketplace on the ledger: twins recorded over a node, and the auditor reading them back.
+
+With a node URL, every order step, signed contract and settlement state goes to a
+twin (:class:`~plaza.market.twins.ChannelTwins`) over the channels'
+:class:`~plaza.channels.RemoteGateway`, and the server's
+:class:`~plaza.market.audit.Auditor` reads those twins with the owner's keys and
+asks the same node for confirmations. Without one (tests, benchmarks that opt
+out) nothing is recorded, and an audit says so instead of pretending to verify.
+
+A node that is unreachable at startup does not stop the marketplace: order
+changes wait in the bid manager (it retries on each step and each periodic
+round), contracts and settlement states wait in the recorder's queue (flushed
+by the periodic round), so twins catch up once the node answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from plaza.bootstrap.market_files import TWIN_CURSORS, MarketDataDir
+from plaza.channels import LedgerGateway, RemoteGateway, SqliteCursorStore
+from plaza.client import NodeClient
+from plaza.crypto import EncryptionPublicKey, Identity
+from plaza.ledger.model import MessageMetadata
+from plaza.market.audit import Auditor, MarketRecords, TwinTrail, TwinTrails
+from plaza.market.audit_channels import ChannelTrails
+from plaza.market.auth.ports import ParticipantStore
+from plaza.market.ports import Clock
+from plaza.market.settlement import Settlement, SettlementListener
+from plaza.market.sql.twin_store import SqlTwinDirectory
+from plaza.market.twin_documents import TwinKind
+from plaza.market.twins import ChannelTwins, ParticipantKeys
+from plaza.settings import MarketSettings
+from plaza.wallet import RemoteGateway as WalletGateway
+
+__all__ = ["FanOutListener", "LedgerSide", "NoTwins", "build_auditor", "open_ledger"]
+
+log = logging.getLogger(__name__)
+
+NO_NODE = "this marketplace records no twins: no ledger node is configured"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSide:
+    """What the marketplace holds on the ledger: nothing at all without a node."""
+
+    node: NodeClient | None = None
+    gateway: LedgerGateway | None = None
+    twins: ChannelTwins | None = None
+
+
+class FanOutListener:
+    """One settlement listener calling several in turn (notifications, then twins).
+
+    A listener must not raise; if one does anyway, it is logged and the next
+    still hears the change, so a notification bug cannot cost a twin its state.
+    """
+
+    def __init__(self, *listeners: SettlementListener) -> None:
+        self._listeners = listeners
+
+    def changed(self, before: Settlement, after: Settlement, step: str) -> None:
+        for listener in self._listeners:
+            try:
+                listener.changed(before, after, step)
+            except Exception:
+                log.exception("a settlement listener failed on %s (%s)", after.id, step)
+
+
+class NoTwins:
+    """:class:`~plaza.market.audit.TwinTrails` when twins are off: every trail says why."""
+
+    def trail(self, kind: TwinKind, record_id: str) -> TwinTrail:
+        return TwinTrail(kind, record_id, None, None, problems=(NO_NODE,))
+
+
+class _NoConfirmations:
+    """Nothing is on a ledger, so the node knows no message (only asked with twins off)."""
+
+    def metadata(self, message_id: bytes) -> MessageMetadata | None:
+        return None
+
+
+def _auditor_keys(settings: MarketSettings) -> Sequence[EncryptionPublicKey]:
+    return [EncryptionPublicKey(bytes.fromhex(key)) for key in settings.auditor_keys]
+
+
+def open_ledger(
+    settings: MarketSettings,
+    data: MarketDataDir,
+    engine: Engine,
+    *,
+    participants: ParticipantStore,
+    identity: Identity,
+    clock: Clock,
+    closers: list[Callable[[], object]],
+) -> LedgerSide:
+    """The node client and twin recorder when ``node_url`` is set; nothing otherwise.
+
+    Opening sends nothing: the gateway asks the node for its parameters on first
+    use, so an unreachable node costs startup nothing but a later retry.
+    """
+    if not settings.node_url:
+        return LedgerSide()
+    node = NodeClient(settings.node_url)
+    closers.append(node.close)
+    gateway = RemoteGateway(node, clock=clock)
+    cursors = SqliteCursorStore(data.twin_cursors)
+    closers.append(cursors.close)
+    twins = ChannelTwins(
+        identity=identity, gateway=gateway, cursors=cursors,
+        directory=SqlTwinDirectory(engine), clock=clock,
+        parties=ParticipantKeys(participants), auditors=_auditor_keys(settings),
+        cursor_store=TWIN_CURSORS,
+    )  # fmt: skip
+    return LedgerSide(node, gateway, twins)
+
+
+def build_auditor(
+    ledger: LedgerSide, records: MarketRecords, *, identity: Identity, clock: Clock
+) -> Auditor:
+    """The server's auditor: the owner's twin keys, the node's confirmations, the database.
+
+    It reads only (lookups by tag and id, never a submit). An independent auditor
+    runs the same :class:`Auditor` on its own machine with
+    :class:`~plaza.market.audit_channels.InboxTwinKeys` instead of the owner's keys.
+    """
+    trails: TwinTrails = NoTwins()
+    confirmations: WalletGateway | _NoConfirmations = _NoConfirmations()
+    if ledger.node is not None and ledger.gateway is not None and ledger.twins is not None:
+        trails = ChannelTrails(ledger.gateway, ledger.twins)
+        confirmations = WalletGateway(ledger.node, clock=clock)
+    return Auditor(trails, confirmations, records, marketplace_key=identity.public_key.raw)

@@ -1,0 +1,321 @@
+"""``plaza market run``'s wiring on a real node: twins recorded, audited over HTTP.
+
+A node served over HTTP (real proof of work, milestones issued by hand so the
+test decides when things confirm) and a marketplace built by
+:func:`plaza.bootstrap.build_market` with that node's URL: no hand wiring. A trade
+over HTTP lands on twins; the auditor's audit over HTTP finds every entry
+signed and, after a milestone, confirmed, and no difference from the database;
+auditing changes nothing. Then the database is tampered with, and the audit says
+where. An independent auditor gets the twins' keys sealed to its inbox and
+reaches the same verdict from its own reading of the ledger. A node that is
+down when the marketplace starts costs trading nothing: twins follow once it is up.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import stat
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from market_server import MarketWorld, RunningMarket, market_world, serve_market
+from node_helpers import DIFFICULTY
+from sqlalchemy import Engine, text
+
+from plaza.api import create_app
+from plaza.api.serving import ThreadedServer
+from plaza.bootstrap import MarketDataDir, SystemClock, build_node
+from plaza.channels import RemoteGateway
+from plaza.client import ApiError, NodeClient
+from plaza.crypto import Identity
+from plaza.market.audit import Auditor, AuditReport, Difference
+from plaza.market.audit_channels import ChannelTrails, InboxTwinKeys
+from plaza.market.model import Order
+from plaza.market.settlement import Settlement
+from plaza.market.sql import SqlSettlementStore, make_engine
+from plaza.market.twin_documents import TwinKind
+from plaza.node import NodeRuntime
+from plaza.settings import NodeSettings
+from plaza.wallet import RemoteGateway as WalletGateway
+
+TIMEOUT_S = 20.0
+#: Named in the marketplace's ``auditor_keys``: every new twin's key is sealed to it.
+STANDING_AUDITOR = Identity.generate()
+
+
+@dataclass
+class ManualNode:
+    """A served node whose milestones the test issues."""
+
+    url: str
+    runtime: NodeRuntime
+
+    def milestone(self) -> None:
+        assert self.runtime.coordinator is not None
+        self.runtime.coordinator.issue_milestone()
+
+    def message_count(self) -> int:
+        return self.runtime.store.message_count()
+
+
+@contextmanager
+def manual_node(data_dir: Path, *, port: int = 0) -> Iterator[ManualNode]:
+    settings = NodeSettings(data_dir=data_dir, store="sqlite", pow_difficulty=DIFFICULTY,
+                            milestone_interval_s=3600)  # fmt: skip
+    runtime = build_node(settings)
+    try:
+        with ThreadedServer(create_app(runtime), port=port) as server:
+            yield ManualNode(server.url, runtime)
+    finally:
+        runtime.close()
+
+
+def eventually(check: Callable[[], bool], *, timeout_s: float = TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "not there in time"
+        time.sleep(0.1)
+
+
+@dataclass
+class Trade:
+    offer_id: str
+    request_id: str
+    contract_id: str
+
+
+def trade(world: MarketWorld) -> Trade:
+    """An offer, a request crossing it, delivery and the payment request, all over HTTP."""
+    kind = world.fresh_kind()
+    offer = world.provider.offer(world.terms(kind, 50, 9))
+    request = world.consumer.request(world.terms(kind, 20, 10))
+    [contract] = request.contracts
+    world.consumer.report_delivery(contract.id)
+    world.provider.request_payment(contract.id)
+    return Trade(offer.order.id, request.order.id, contract.id)
+
+
+def confirmed_audit(node: ManualNode, audit: Callable[[], AuditReport]) -> AuditReport:
+    """Issue milestones until every entry of the audited twin is confirmed."""
+    reports: list[AuditReport] = []
+
+    def confirmed() -> bool:
+        node.milestone()
+        reports[:] = [audit()]
+        return reports[0].confirmed
+
+    eventually(confirmed)
+    return reports[0]
+
+
+def assert_verified(report: AuditReport) -> None:
+    assert report.clean, (report.differences, report.problems)
+    assert report.entries
+    assert all(entry.signature_verified for entry in report.entries)
+    assert all(entry.confirmation.milestone_index for entry in report.entries)
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManualNode]:
+    with manual_node(tmp_path_factory.mktemp("node")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def market(node: ManualNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMarket]:
+    standing = STANDING_AUDITOR.encryption.public_key.raw.hex()
+    with serve_market(tmp_path_factory.mktemp("market"), node_url=node.url,
+                      auditor_keys=(standing,)) as running:  # fmt: skip
+        yield running
+
+
+@pytest.fixture(scope="module")
+def world(market: RunningMarket) -> Iterator[MarketWorld]:
+    cast = market_world(market)
+    try:
+        yield cast
+    finally:
+        cast.close()
+
+
+@pytest.fixture(scope="module")
+def engine(market: RunningMarket) -> Iterator[Engine]:
+    """The marketplace database, opened as a second engine on the same file."""
+    database = make_engine(MarketDataDir(market.data_dir).database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def test_a_trade_over_http_is_on_its_twins_and_audits_clean(
+    node: ManualNode, market: RunningMarket, world: MarketWorld
+) -> None:
+    done = trade(world)
+    twins = market.runtime.services.twins
+    assert twins is not None
+    assert twins.statistics()["queued"] == 0
+    report = confirmed_audit(node, lambda: world.auditor.audit_contract(done.contract_id))
+    assert_verified(report)
+    assert report.contract_signature_valid
+    assert report.contract_matches_database
+    assert report.payment is None  # requested, not paid
+    assert [(entry.step, entry.event) for entry in report.entries] == [
+        (1, "signed"), (2, "open"), (3, "deliver"), (4, "request payment"),
+    ]  # fmt: skip
+    parties = {world.provider.me().id, world.consumer.me().id}
+    assert dict(report.on_party_twins) == dict.fromkeys(parties, True)
+    for order_id in (done.offer_id, done.request_id):
+        assert_verified(confirmed_audit(node, partial(world.auditor.audit_order, order_id)))
+    mode = os.stat(market.data_dir / "twin-cursors.sqlite3").st_mode
+    assert stat.S_IMODE(mode) == 0o600  # it holds the channels' secrets
+
+
+def _snapshot(market: RunningMarket, node: ManualNode, engine: Engine) -> dict[str, Any]:
+    """Everything an audit could conceivably change: database, journal, cursors, ledger."""
+    with engine.connect() as conn:
+        rows = {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
+                for table in ("settlements", "twins", "twin_progress")}  # fmt: skip
+    files = {}
+    for name, query in (("book.sqlite3", "SELECT max(step) FROM market_journal"),
+                        ("twin-cursors.sqlite3", "SELECT channel_id, version FROM channel_cursors "
+                                                 "ORDER BY 1")):  # fmt: skip
+        with sqlite3.connect(market.data_dir / name) as db:
+            files[name] = db.execute(query).fetchall()
+    twins = market.runtime.services.twins
+    assert twins is not None
+    return {"rows": rows, "files": files, "messages": node.message_count(),
+            "twins": twins.statistics()}  # fmt: skip
+
+
+def test_an_audit_over_http_changes_nothing(
+    node: ManualNode, market: RunningMarket, world: MarketWorld, engine: Engine
+) -> None:
+    done = trade(world)
+    node.milestone()
+    before = _snapshot(market, node, engine)
+    world.auditor.audit_contract(done.contract_id)
+    world.auditor.audit_order(done.offer_id)
+    assert _snapshot(market, node, engine) == before
+
+
+def test_a_tampered_database_shows_in_the_audit_over_http(
+    node: ManualNode, world: MarketWorld, engine: Engine
+) -> None:
+    done = trade(world)
+    assert_verified(confirmed_audit(node, lambda: world.auditor.audit_contract(done.contract_id)))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE settlements SET reminders = 2, unit_price = 8 "
+                          "WHERE contract_id = :id"), {"id": done.contract_id})  # fmt: skip
+    report = world.auditor.audit_contract(done.contract_id)
+    assert not report.clean
+    assert report.signatures_verified  # the ledger side is intact: the database is not
+    assert report.contract_matches_database is False
+    assert set(report.differences) >= {
+        Difference("contract.unit_price", 8, 9),
+        Difference("settlement.unit_price", 8, 9),
+        Difference("settlement.reminders", 2, 0),
+    }
+
+
+class _SettlementsAndPublicOrders:
+    """An independent auditor's view of the database: read-only SQL access to settlements,
+    and orders as the marketplace publishes them (orders are public)."""
+
+    def __init__(self, world: MarketWorld, engine: Engine) -> None:
+        self._world = world
+        self._settlements = SqlSettlementStore(engine)
+
+    def order(self, order_id: str) -> Order | None:
+        return self._world.anonymous.order(order_id)
+
+    def settlement(self, contract_id: str) -> Settlement | None:
+        return self._settlements.get(contract_id)
+
+
+def _audit_on_my_own(
+    node: ManualNode, world: MarketWorld, engine: Engine, me: Identity, done: Trade
+) -> AuditReport:
+    """An auditor's own audit: its node connection, the keys in its inbox, its database view."""
+    marketplace_key = world.market.runtime.services.identity.public_key.raw
+    clock = SystemClock()
+    with NodeClient(node.url, timeout=30.0) as client:
+        gateway = RemoteGateway(client, clock=clock)
+        keys = InboxTwinKeys(gateway, me.encryption, marketplace_key)
+        auditor = Auditor(ChannelTrails(gateway, keys), WalletGateway(client, clock=clock),
+                          _SettlementsAndPublicOrders(world, engine),
+                          marketplace_key=marketplace_key)  # fmt: skip
+        report = confirmed_audit(node, lambda: auditor.audit_contract(done.contract_id))
+        assert_verified(report)
+        assert_verified(auditor.audit_order(done.offer_id))
+    return report
+
+
+def test_an_independent_auditor_audits_with_keys_sealed_to_its_inbox(
+    node: ManualNode, world: MarketWorld, engine: Engine
+) -> None:
+    done = trade(world)
+    sent = world.auditor.request_audit_keys(orders=[done.offer_id], contracts=[done.contract_id])
+    assert {(key.kind, key.sent) for key in sent} == {
+        (TwinKind.ORDER, True), (TwinKind.CONTRACT, True), (TwinKind.PARTICIPANT, True),
+    }  # fmt: skip
+    assert len(sent) == 4  # the order, the contract, both parties
+    assert world.auditor.identity is not None
+    mine = _audit_on_my_own(node, world, engine, world.auditor.identity, done)
+    theirs = world.auditor.audit_contract(done.contract_id)
+    assert [(e.position, e.message_id) for e in mine.entries] == [
+        (e.position, e.message_id) for e in theirs.entries
+    ]
+
+
+def test_a_configured_auditor_holds_every_twins_key_unasked(
+    node: ManualNode, world: MarketWorld, engine: Engine
+) -> None:
+    done = trade(world)
+    _audit_on_my_own(node, world, engine, STANDING_AUDITOR, done)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_node_down_at_startup_delays_twins_not_trading(tmp_path: Path) -> None:
+    port = _free_port()
+    with serve_market(tmp_path / "market", node_url=f"http://127.0.0.1:{port}") as market:
+        world = market_world(market)
+        try:
+            done = trade(world)  # the node is down: trading goes on
+            twins = market.runtime.services.twins
+            assert twins is not None
+            assert twins.statistics()["queued"] >= 1  # the contract waits for the node
+            with manual_node(tmp_path / "node", port=port) as node:
+                eventually(lambda: twins.statistics()["queued"] == 0)  # the periodic round
+                assert_verified(
+                    confirmed_audit(node, lambda: world.auditor.audit_contract(done.contract_id))
+                )
+                assert_verified(
+                    confirmed_audit(node, lambda: world.auditor.audit_order(done.offer_id))
+                )
+        finally:
+            world.close()
+
+
+def test_a_record_neither_the_ledger_nor_the_database_has_is_a_404(world: MarketWorld) -> None:
+    audits: list[Callable[[], AuditReport]] = [
+        partial(world.auditor.audit_contract, "mat-404404"),
+        partial(world.auditor.audit_order, "ord-404404"),
+    ]
+    for audit in audits:
+        with pytest.raises(ApiError) as missing:
+            audit()
+        assert missing.value.status == 404
