@@ -69,10 +69,7 @@ class InlineQueue:
         run_at_ms: int | None = None,
         max_attempts: int | None = None,
     ) -> Job:
-        check_name(name)
-        text = encode_payload(payload)
-        attempts = self._policy.max_attempts if max_attempts is None else max_attempts
-        check_interval(attempts, "max_attempts")
+        text, attempts = self._policy.admit(name, payload, max_attempts)
         with self._lock:
             self._check_open()
             now = self._clock.now_ms()

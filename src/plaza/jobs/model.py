@@ -108,6 +108,18 @@ class RetryPolicy:
         growth: int = self.factor ** max(attempts - 1, 0)
         return min(self.max_delay_ms, self.base_delay_ms * growth)
 
+    def admit(
+        self, name: str, payload: Mapping[str, object], max_attempts: int | None
+    ) -> tuple[str, int]:
+        """Check a job to enqueue; its stored payload text and its attempt budget.
+
+        Every adapter's ``enqueue`` starts here, so they refuse the same jobs alike.
+        """
+        check_name(name)
+        attempts = self.max_attempts if max_attempts is None else max_attempts
+        check_interval(attempts, "max_attempts")
+        return encode_payload(payload), attempts
+
     def retry_at_ms(self, job: Job, now_ms: int) -> int | None:
         """When a job that just failed runs again, or ``None`` if it is out of attempts."""
         if job.attempts >= job.max_attempts:

@@ -103,10 +103,7 @@ class RedisQueue:
         run_at_ms: int | None = None,
         max_attempts: int | None = None,
     ) -> Job:
-        check_name(name)
-        text = encode_payload(payload)
-        attempts = self._policy.max_attempts if max_attempts is None else max_attempts
-        check_interval(attempts, "max_attempts")
+        text, attempts = self._policy.admit(name, payload, max_attempts)
         run_at = self._clock.now_ms() if run_at_ms is None else run_at_ms
         return _job(self._script(self._enqueue, name, text, key or "", run_at, attempts))
 

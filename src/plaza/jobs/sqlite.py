@@ -162,10 +162,7 @@ class SqliteQueue:
         run_at_ms: int | None = None,
         max_attempts: int | None = None,
     ) -> Job:
-        check_name(name)
-        text = encode_payload(payload)
-        attempts = self._policy.max_attempts if max_attempts is None else max_attempts
-        check_interval(attempts, "max_attempts")
+        text, attempts = self._policy.admit(name, payload, max_attempts)
         with self._transaction(write=True) as cur:
             run_at = self._clock.now_ms() if run_at_ms is None else run_at_ms
             return self._insert(cur, name, text, key=key, run_at=run_at, attempts=attempts)
