@@ -20,13 +20,8 @@ from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 from plaza.client import (
-    ApiError,
-    ClientError,
-    NodeBusyError,
     NodeClient,
-    NodeUnreachableError,
     NotFoundError,
-    RateLimitedError,
 )
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.compose import compose
@@ -40,12 +35,11 @@ from plaza.wallet import (
     ConfirmedBalance,
     Movement,
     NodeBusy,
-    NodeUnreachable,
-    RateLimited,
     RequestRefused,
 )
 from plaza.wallet import LocalGateway as WalletLocalGateway
 from plaza.wallet import RemoteGateway as WalletRemoteGateway
+from plaza.wallet.gateways import client_errors
 
 __all__ = ["LocalTransferLedger", "RemoteTransferLedger", "TransferLedger", "choose_parents"]
 
@@ -163,22 +157,6 @@ class LocalTransferLedger:
         return self._runtime.tangle.latest_milestone.timestamp_ms
 
 
-@contextmanager
-def _client_errors(where: str) -> Iterator[None]:
-    try:
-        yield
-    except NodeUnreachableError as error:
-        raise NodeUnreachable(where, "connection failed or timed out") from error
-    except RateLimitedError as error:
-        raise RateLimited(error.message, error.retry_after) from error
-    except NodeBusyError as error:
-        raise NodeBusy(error.message, error.retry_after) from error
-    except ApiError as error:
-        raise RequestRefused(error.code, error.message) from error
-    except ClientError as error:
-        raise RequestRefused("unexpected_response", str(error)) from error
-
-
 class RemoteTransferLedger:
     """A node over HTTP; the proof of work is done here, at the node's difficulty."""
 
@@ -198,7 +176,7 @@ class RemoteTransferLedger:
         return self._wallet.metadata(message_id)
 
     def message(self, message_id: bytes) -> Message | None:
-        with _client_errors(self._client.base_url):
+        with client_errors(self._client.base_url):
             try:
                 return self._client.get_message(message_id)
             except NotFoundError:
@@ -208,7 +186,7 @@ class RemoteTransferLedger:
         self, signer: SigningKey, payload: TransferPayload, *, first_parents: Sequence[bytes] = ()
     ) -> Message:
         client = self._client
-        with _client_errors(client.base_url):
+        with client_errors(client.base_url):
             network_id, work = self._parameters()
             parents = choose_parents(first_parents, client.tips())
             times = [self._issued_at(parent) for parent in parents]
@@ -242,5 +220,5 @@ class RemoteTransferLedger:
         return self._call(lambda: self._client.latest_milestone().timestamp_ms)
 
     def _call(self, action: Callable[[], T]) -> T:
-        with _client_errors(self._client.base_url):
+        with client_errors(self._client.base_url):
             return action()

@@ -48,11 +48,11 @@ from plaza.wallet.errors import (
 )
 from plaza.wallet.model import Attached, ConfirmedBalance, FaucetGrant, Movement
 
-__all__ = ["LocalGateway", "RemoteGateway"]
+__all__ = ["LocalGateway", "RemoteGateway", "client_errors"]
 
 
 @contextmanager
-def _client_errors(where: str) -> Iterator[None]:
+def client_errors(where: str) -> Iterator[None]:
     """Translate what :class:`NodeClient` raises into the wallet's gateway errors."""
     try:
         yield
@@ -86,7 +86,7 @@ class RemoteGateway:
     def submit_transfer(
         self, signer: SigningKey, payload: TransferPayload, *, not_before_ms: int
     ) -> Attached:
-        with _client_errors(self._where):
+        with client_errors(self._where):
             network_id, work = self._network_parameters()
             parents = self._client.tips()
             message = compose(
@@ -109,19 +109,19 @@ class RemoteGateway:
         return self._network
 
     def balance(self, address: Address) -> ConfirmedBalance:
-        with _client_errors(self._where):
+        with client_errors(self._where):
             reply = self._client.balance(address)
         return ConfirmedBalance(address, reply.balance, reply.milestone_index)
 
     def metadata(self, message_id: bytes) -> MessageMetadata | None:
-        with _client_errors(self._where):
+        with client_errors(self._where):
             try:
                 return self._client.metadata(message_id)
             except NotFoundError:
                 return None
 
     def history(self, address: Address, *, limit: int) -> list[Movement]:
-        with _client_errors(self._where):
+        with client_errors(self._where):
             items = self._client.history(address, limit=limit)
         return [
             Movement(
@@ -138,13 +138,13 @@ class RemoteGateway:
 
     def wait_for_confirmation(self, message_id: bytes, *, timeout_s: float) -> MessageMetadata:
         try:
-            with _client_errors(self._where):
+            with client_errors(self._where):
                 return self._client.wait_for_confirmation(message_id, timeout=timeout_s)
         except ConfirmationTimeoutError:
             raise ConfirmationTimeout(message_id, timeout_s) from None
 
     def request_faucet(self, address: Address) -> FaucetGrant:
-        with _client_errors(self._where):
+        with client_errors(self._where):
             grant = self._client.faucet(address)
         return FaucetGrant(grant.message_id, grant.address, grant.amount)
 
