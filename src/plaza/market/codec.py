@@ -29,7 +29,7 @@ from plaza.market.model import (
     Side,
 )
 
-__all__ = ["decode_entry", "encode_entry"]
+__all__ = ["decode_entry", "encode_entry", "order_fields"]
 
 
 def encode_entry(entry: JournalEntry) -> str:
@@ -63,7 +63,7 @@ def decode_entry(text: str, *, step: int | None = None) -> JournalEntry:
 
 def _event(event: BookEvent) -> dict[str, Any]:
     if isinstance(event, OrderAccepted):
-        return {"type": "accepted", "order": _order(event.order)}
+        return {"type": "accepted", "order": order_fields(event.order)}
     if isinstance(event, OrderMatched):
         m = event.match
         return {"type": "matched", "match": {
@@ -91,7 +91,8 @@ def _decode_event(data: dict[str, Any]) -> BookEvent:
     raise ValueError(f"unknown event type {kind!r}")
 
 
-def _order(order: Order) -> dict[str, Any]:
+def order_fields(order: Order) -> dict[str, Any]:
+    """An order as JSON-ready values: journaled, shown on its twin, compared by audits."""
     req = order.requirements
     return {
         "id": order.id, "side": order.side.value, "owner": order.owner, "kind": order.kind,

@@ -32,9 +32,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from plaza.market.codec import order_fields
 from plaza.market.contracts import SignedContract
 from plaza.market.journal import OrderChange
-from plaza.market.model import Match, Order
+from plaza.market.model import Match
 from plaza.market.settlement import Settlement
 
 __all__ = [
@@ -122,25 +123,6 @@ def decode_document(content: bytes) -> TwinDocument:
     if not isinstance(document.step, int) or not isinstance(document.body, dict):
         raise InvalidTwinDocument("step must be an integer and body an object")
     return document
-
-
-def order_fields(order: Order) -> dict[str, Any]:
-    """An order's state as JSON-ready values: what the twin shows and the audit compares."""
-    req = order.requirements
-    return {
-        "id": order.id, "side": order.side.value, "owner": order.owner, "kind": order.kind,
-        "quantity": order.quantity, "unit_price": order.unit_price,
-        "valid_from_ms": order.valid_from_ms, "valid_until_ms": order.valid_until_ms,
-        "location": None if order.location is None else [order.location.lat, order.location.lon],
-        "attributes": [list(pair) for pair in order.attributes],
-        "requirements": {
-            "attributes": [list(pair) for pair in req.attributes],
-            "min_quality": req.min_quality, "partners": list(req.partners),
-            "max_distance_km": req.max_distance_km,
-        },
-        "asset_id": order.asset_id, "accepted_at_ms": order.accepted_at_ms,
-        "priority": order.priority, "remaining": order.remaining, "status": order.status.value,
-    }  # fmt: skip
 
 
 def order_document(change: OrderChange) -> TwinDocument:
