@@ -1,0 +1,83 @@
+"""Why an energy module refused a message.
+
+Every refusal carries a stable ``code`` and an HTTP ``status``; the HTTP layer
+answers ``{"success": false, "error": "<message>", "code": "<code>"}`` with that
+status, as the energy seed's replies ask, and a refused message changes nothing.
+
+    EnergyError
+    ├── InvalidMessage        the payload breaks a rule of the protocol (400)
+    ├── NotAuthenticated      the envelope cannot be opened or its signature is wrong (401)
+    ├── Forbidden             the sender may not do this (403)
+    ├── UnknownRecord         no asset, transaction, contract or device by that id (404)
+    ├── WrongState            the record's status forbids the step (409)
+    ├── NotConfigured         the module has not been initialised yet (409)
+    └── PeerFailed            another module refused or could not be reached (502)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EnergyError",
+    "Forbidden",
+    "InvalidMessage",
+    "NotAuthenticated",
+    "NotConfigured",
+    "PeerFailed",
+    "UnknownRecord",
+    "WrongState",
+]
+
+
+class EnergyError(Exception):
+    """Base of the energy modules' refusals."""
+
+    code = "energy_error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidMessage(EnergyError):
+    code = "invalid_message"
+    status = 400
+
+
+class NotAuthenticated(EnergyError):
+    code = "not_authenticated"
+    status = 401
+
+
+class Forbidden(EnergyError):
+    code = "forbidden"
+    status = 403
+
+
+class UnknownRecord(EnergyError):
+    code = "not_found"
+    status = 404
+
+
+class WrongState(EnergyError):
+    code = "wrong_state"
+    status = 409
+
+
+class NotConfigured(EnergyError):
+    code = "not_configured"
+    status = 409
+
+
+class PeerFailed(EnergyError):
+    """Another module answered ``success: false`` (``refused``) or not at all."""
+
+    code = "peer_failed"
+    status = 502
+
+    def __init__(self, peer: str, path: str, reason: str, *, refused: bool) -> None:
+        super().__init__(f"{peer}{path}: {reason}")
+        self.peer = peer
+        self.path = path
+        self.reason = reason
+        self.refused = refused

@@ -1,0 +1,141 @@
+"""Letters on their way: an outbox of delivery jobs and the HTTP link that posts them.
+
+A module never calls another while answering a request: it stores its own
+change, then puts the letter in its :class:`Outbox`. A worker delivers it later
+(the seed's Bull queues), sealing it at delivery time so a retry after a peer's
+outage is still fresh. A peer that is down is retried with backoff; a peer that
+*refuses* (``success: false``) will refuse again, so that letter goes to the
+dead letters at once and ``on_refused`` lets the module log it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from plaza.crypto import Identity
+from plaza.energy.envelope import ModuleKey, seal_letter
+from plaza.energy.errors import PeerFailed
+from plaza.jobs import JobQueue, PermanentFailure
+
+__all__ = ["DELIVER_JOB", "HttpLink", "Link", "Outbox", "post_json"]
+
+log = logging.getLogger(__name__)
+
+DELIVER_JOB = "energy.deliver"
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class Link(Protocol):
+    """Posts a JSON document to another module and returns its ``success: true`` reply."""
+
+    def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
+        """Raise :class:`PeerFailed` (``refused`` or not) unless the peer succeeded."""
+        ...
+
+
+class HttpLink:
+    """:class:`Link` over HTTP with one pooled client."""
+
+    def __init__(self, *, timeout_s: float = 10.0, client: httpx.Client | None = None) -> None:
+        self._client = client or httpx.Client(timeout=timeout_s)
+
+    def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
+        target = url.rstrip("/") + path
+        try:
+            response = self._client.post(
+                target, content=document, headers={"content-type": "application/json"}
+            )
+        except httpx.HTTPError as error:
+            raise PeerFailed(url, path, f"unreachable: {error}", refused=False) from None
+        try:
+            reply = response.json()
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict):
+            reason = f"HTTP {response.status_code} without a JSON reply"
+            raise PeerFailed(url, path, reason, refused=response.status_code < 500)
+        if response.status_code >= 500:
+            raise PeerFailed(url, path, str(reply.get("error", "server error")), refused=False)
+        if reply.get("success") is not True:
+            raise PeerFailed(url, path, str(reply.get("error", "refused")), refused=True)
+        return reply
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def post_json(link: Link, url: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Post an unsealed JSON body (the seed's plain endpoints: /init, /produce, /consume)."""
+    return link.post(url, path, json.dumps(dict(body)).encode())
+
+
+class Outbox:
+    """One module's outgoing letters, delivered by :data:`DELIVER_JOB` jobs on its queue."""
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        link: Link,
+        *,
+        sender: Callable[[], str],
+        identity: Callable[[], Identity],
+        clock: Clock,
+        on_refused: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        self._queue = queue
+        self._link = link
+        self._sender = sender
+        self._identity = identity
+        self._clock = clock
+        self._on_refused = on_refused
+
+    def send(
+        self,
+        *,
+        url: str,
+        path: str,
+        recipient: ModuleKey,
+        audience: str,
+        body: Mapping[str, Any],
+        key: str | None = None,
+    ) -> None:
+        """Queue a letter; with ``key``, a second send under the same key is the same letter."""
+        payload = {
+            "url": url,
+            "path": path,
+            "recipient": recipient.to_text(),
+            "audience": audience,
+            "body": dict(body),
+        }
+        self._queue.enqueue(DELIVER_JOB, payload, key=key)
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], None]]:
+        return {DELIVER_JOB: self.deliver}
+
+    def deliver(self, payload: Mapping[str, Any]) -> None:
+        """The job: seal the letter now and post it."""
+        document = seal_letter(
+            payload["body"],
+            sender=self._sender(),
+            identity=self._identity(),
+            recipient=ModuleKey.from_text(payload["recipient"]),
+            audience=payload["audience"],
+            now_ms=self._clock.now_ms(),
+        )
+        try:
+            self._link.post(payload["url"], payload["path"], document)
+        except PeerFailed as error:
+            if not error.refused:
+                raise
+            log.warning("%s refused a letter: %s", payload["url"] + payload["path"], error.reason)
+            if self._on_refused is not None:
+                self._on_refused(payload["url"], payload["path"], error.reason)
+            raise PermanentFailure(str(error)) from None

@@ -1,0 +1,245 @@
+"""Digital twins of energy transactions: every state, signed, on a private channel.
+
+The seed gives each transaction a MAM channel whose messages are the signed
+states it went through. Here each module (an asset, the marketplace) owns one
+**private** channel per record it keeps (a transaction, a contract), created on
+the record's first state. Each entry is a :func:`~plaza.energy.envelope.sign_document`
+of the state, so an entry proves who wrote it twice over: the channel's own
+signature, and the module's identity key over the state itself (the seed's
+"signature of the initial transaction stored in the MAM channel").
+
+A twin is shared by its **reader key** (:func:`reader_key_text`, URL-safe
+base64): the asset sends it with its offer so the marketplace can check the
+offer against the ledger, and the auditor reads whole twins with it.
+:func:`audit_twin` reads a twin back and checks it against the states a
+database says the record went through.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from plaza.channels import (
+    Channel,
+    ChannelError,
+    ChannelMode,
+    CursorStore,
+    LedgerGateway,
+    Publisher,
+    Reader,
+    ReaderKey,
+    decode_reader_key,
+    encode_reader_key,
+)
+from plaza.crypto import Identity, PublicKey
+from plaza.energy.envelope import sign_document, verify_document
+from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed
+
+__all__ = [
+    "Confirmed",
+    "MemoryTwinIndex",
+    "TwinAudit",
+    "TwinEntry",
+    "TwinIndex",
+    "TwinStep",
+    "Twins",
+    "audit_twin",
+    "parse_reader_key",
+    "read_twin",
+    "reader_key_text",
+]
+
+Confirmed = Callable[[bytes], bool]
+"""Whether the ledger message with this id is confirmed (referenced by a milestone)."""
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class TwinIndex(Protocol):
+    """Record id to the channel of its twin; each module keeps it in its own database."""
+
+    def twin_channel(self, record_id: str) -> bytes | None: ...
+
+    def remember_twin(self, record_id: str, channel_id: bytes) -> None: ...
+
+
+class MemoryTwinIndex:
+    def __init__(self) -> None:
+        self._channels: dict[str, bytes] = {}
+
+    def twin_channel(self, record_id: str) -> bytes | None:
+        return self._channels.get(record_id)
+
+    def remember_twin(self, record_id: str, channel_id: bytes) -> None:
+        self._channels.setdefault(record_id, channel_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TwinStep:
+    """Where one state landed: its position on the twin and its ledger message."""
+
+    record_id: str
+    position: int
+    message_id: str
+
+
+def reader_key_text(key: ReaderKey) -> str:
+    return base64.urlsafe_b64encode(encode_reader_key(key)).decode("ascii")
+
+
+def parse_reader_key(text: object) -> ReaderKey:
+    if not isinstance(text, str) or not text:
+        raise InvalidMessage("twin must be a reader key (URL-safe base64)")
+    try:
+        return decode_reader_key(base64.urlsafe_b64decode(text.encode("ascii")))
+    except (binascii.Error, ValueError, ChannelError) as error:
+        raise InvalidMessage(f"twin is not a valid reader key: {error}") from None
+
+
+class Twins:
+    """One module's twin recorder: a private channel per record, opened on demand."""
+
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        gateway: LedgerGateway,
+        cursors: CursorStore,
+        index: TwinIndex,
+        clock: Clock,
+        cache_size: int = 128,
+    ) -> None:
+        self._identity = identity
+        self._gateway = gateway
+        self._cursors = cursors
+        self._index = index
+        self._clock = clock
+        self._open: OrderedDict[str, Publisher] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def record(self, record_id: str, state: Mapping[str, Any]) -> TwinStep:
+        """Append ``state``, signed by this module, to the record's twin (created if new)."""
+        content = json.dumps(sign_document(state, self._identity), sort_keys=True).encode()
+        with self._lock:
+            publisher = self._publisher(record_id)
+            try:
+                published = publisher.publish(content)
+            except ChannelError as error:
+                raise PeerFailed(
+                    "ledger", "", f"twin not recorded: {error}", refused=False
+                ) from None
+        return TwinStep(record_id, published.position, published.message_id.hex())
+
+    def reader_key(self, record_id: str) -> str:
+        """The key that reads the record's whole twin (what the seed calls channel details)."""
+        with self._lock:
+            return reader_key_text(self._publisher(record_id).reader_key(0))
+
+    def _publisher(self, record_id: str) -> Publisher:
+        publisher = self._open.get(record_id)
+        if publisher is not None:
+            self._open.move_to_end(record_id)
+            return publisher
+        channel_id = self._index.twin_channel(record_id)
+        if channel_id is None:
+            channel = Channel.create(ChannelMode.PRIVATE, self._identity)
+            publisher = Publisher.create(self._gateway, self._cursors, channel, clock=self._clock)
+            self._index.remember_twin(record_id, channel.id)
+        else:
+            publisher = Publisher.open(self._gateway, self._cursors, channel_id, clock=self._clock)
+        self._open[record_id] = publisher
+        if len(self._open) > self._cache_size:
+            self._open.popitem(last=False)
+        return publisher
+
+
+@dataclass(frozen=True, slots=True)
+class TwinEntry:
+    position: int
+    message_id: str
+    confirmed: bool
+    state: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TwinAudit:
+    """What an auditor found on one twin; ``ok`` only if nothing is wrong."""
+
+    entries: tuple[TwinEntry, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "entries": [
+                {"position": e.position, "messageId": e.message_id, "confirmed": e.confirmed,
+                 "state": e.state}
+                for e in self.entries
+            ],
+        }  # fmt: skip
+
+
+def read_twin(
+    gateway: LedgerGateway, key: ReaderKey, signer: PublicKey, confirmed: Confirmed
+) -> tuple[list[TwinEntry], list[str]]:
+    """Every state on a twin signed by ``signer``; what could not be read goes to problems."""
+    entries: list[TwinEntry] = []
+    problems: list[str] = []
+    try:
+        for entry in Reader(gateway, key).read():
+            try:
+                state = verify_document(json.loads(entry.content), signer)
+            except (EnergyError, ValueError) as error:
+                problems.append(f"position {entry.position}: {error}")
+                continue
+            entries.append(TwinEntry(entry.position, entry.message_id.hex(),
+                                     confirmed(entry.message_id), state))  # fmt: skip
+    except ChannelError as error:
+        problems.append(f"twin unreadable: {error}")
+    return entries, problems
+
+
+def audit_twin(
+    gateway: LedgerGateway,
+    key: ReaderKey,
+    *,
+    signer: PublicKey,
+    confirmed: Confirmed,
+    expected: Sequence[Mapping[str, Any]],
+) -> TwinAudit:
+    """Check a twin against the states a database recorded, in order.
+
+    Every expected state must be on the twin, in the same order and equal field
+    by field, signed by ``signer`` and confirmed on the ledger; the twin must hold
+    nothing else.
+    """
+    entries, problems = read_twin(gateway, key, signer, confirmed)
+    for index, wanted in enumerate(expected):
+        if index >= len(entries):
+            problems.append(f"state {index} ({wanted.get('status', '?')}) is not on the twin")
+            continue
+        entry = entries[index]
+        if entry.state != dict(wanted):
+            differing = sorted(k for k in set(entry.state) | set(wanted)
+                               if entry.state.get(k) != wanted.get(k))  # fmt: skip
+            problems.append(f"state {index} differs from the database in {', '.join(differing)}")
+        if not entry.confirmed:
+            problems.append(f"state {index} (message {entry.message_id}) is not confirmed")
+    if len(entries) > len(expected):
+        problems.append(f"the twin holds {len(entries) - len(expected)} states the database lacks")
+    return TwinAudit(tuple(entries), tuple(problems))
