@@ -18,19 +18,37 @@ from typing import Self
 import uvicorn
 from fastapi import FastAPI
 
-__all__ = ["ThreadedServer"]
+__all__ = ["ThreadedServer", "bind_listener", "listener_url"]
+
+
+def bind_listener(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A bound socket to serve on later: its URL is known before the app is built (services
+    that must know each other's URLs bind all their sockets first)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    return listener
+
+
+def listener_url(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    return f"http://{host}:{port}"
 
 
 class ThreadedServer:
     """``with ThreadedServer(app) as server: httpx.get(server.url + "/health")``."""
 
     def __init__(
-        self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0, startup_s: float = 10.0
+        self,
+        app: FastAPI,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_s: float = 10.0,
+        listener: socket.socket | None = None,
     ) -> None:
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind((host, port))
-        bound_port = self._listener.getsockname()[1]
-        self.url = f"http://{host}:{bound_port}"
+        self._listener = listener if listener is not None else bind_listener(host, port)
+        self.url = listener_url(self._listener)
         self._startup_s = startup_s
         config = uvicorn.Config(
             app,
