@@ -19,12 +19,12 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from fastapi import FastAPI
 
 from plaza.api.serving import ThreadedServer, bind_listener, listener_url
-from plaza.jobs import JobQueue, Worker
+from plaza.jobs import Handler, JobQueue, Worker
 
 __all__ = ["Hosted", "Service"]
 
@@ -34,12 +34,11 @@ log = logging.getLogger(__name__)
 class Service(Protocol):
     """What every energy module's ``open_*`` returns."""
 
-    @property
-    def app(self) -> FastAPI: ...
+    app: FastAPI
 
-    def handlers(self) -> Mapping[str, Callable[[Mapping[str, Any]], None]]: ...
+    def handlers(self) -> Mapping[str, Handler]: ...
 
-    def cycle(self) -> None: ...
+    def cycle(self) -> object: ...
 
     def close(self) -> None: ...
 

@@ -36,6 +36,7 @@ from plaza.market.service import BidManager
 from plaza.market.settlement import Payments, SettlementListener, SettlementService
 from plaza.market.sql import (
     SqlApiKeyStore,
+    SqlAssetDirectory,
     SqlNonceStore,
     SqlParticipantStore,
     SqlSettlementStore,
@@ -47,12 +48,14 @@ from plaza.market.twins import ChannelTwins
 from plaza.notify import (
     MQTT_JOB,
     WEBHOOK_JOB,
+    CallbackPolicy,
     EventStream,
     MqttPublisher,
     MqttRelay,
     NotificationHub,
     SqliteSubscriptionStore,
     WebhookDeliverer,
+    guarded_transport,
 )
 from plaza.settings import MarketSettings
 
@@ -112,9 +115,11 @@ def _open_hub(
     closers.append(queue.close)
     subscriptions = SqliteSubscriptionStore(data.hub)
     closers.append(subscriptions.close)
-    client = httpx.Client()
+    callbacks = CallbackPolicy(allow_private=settings.allow_private_callbacks)
+    client = httpx.Client(transport=guarded_transport(callbacks), trust_env=False)
     closers.append(client.close)
-    handlers: dict[str, Handler] = {WEBHOOK_JOB: WebhookDeliverer(subscriptions, client, clock)}
+    deliverer = WebhookDeliverer(subscriptions, client, clock, callbacks=callbacks)
+    handlers: dict[str, Handler] = {WEBHOOK_JOB: deliverer}
     mqtt_root = None
     if settings.mqtt_host is not None:
         publisher = MqttPublisher(settings.mqtt_host, settings.mqtt_port)
@@ -122,7 +127,9 @@ def _open_hub(
         handlers[MQTT_JOB] = MqttRelay(publisher)
         mqtt_root = settings.mqtt_root
     stream = EventStream()
-    hub = NotificationHub(subscriptions, queue, clock, stream=stream, mqtt_root=mqtt_root)
+    hub = NotificationHub(
+        subscriptions, queue, clock, stream=stream, mqtt_root=mqtt_root, callbacks=callbacks
+    )
     return hub, stream, Worker(queue, handlers)
 
 
@@ -146,15 +153,18 @@ def _marketplace(
 ) -> tuple[Marketplace, BookAndSettlements]:
     """The marketplace, and the read-only view of its book and settlements an audit needs.
 
-    With twins, the one recorder is the book's order twins, the desk's contract
-    twins, a second settlement listener after the notifier, and the queue the
-    periodic round flushes.
+    With twins, the one recorder is the book's order and asset twins, the desk's
+    contract twins, a second settlement listener after the notifier, and the queue
+    the periodic round flushes.
     """
     settlements = SqlSettlementStore(engine)
     if twins is not None:
         listener = FanOutListener(listener, twins)
     settlement = SettlementService(settlements, payments, clock, listener=listener)
-    book = BidManager(journal, clock=clock, policy=settings.policy, twins=twins)
+    book = BidManager(
+        journal, clock=clock, policy=settings.policy, twins=twins,
+        assets=SqlAssetDirectory(engine), asset_twins=twins,
+    )  # fmt: skip
     desk = ContractDesk(key, settlement, twins=twins)
     market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement, twins=twins)
     return market, BookAndSettlements(book, settlements)

@@ -1,0 +1,424 @@
+"""One device's part in the energy marketplace: its pool, its transactions, its letters.
+
+The seed's asset module, as use cases over ports (no web, no SQL here):
+
+* the device's plain endpoints: :meth:`AssetModule.initialise` (``/init``),
+  :meth:`~AssetModule.produce` and :meth:`~AssetModule.consume`, each accepted only
+  with the device's UUID (compared in constant time);
+* letters from the marketplace (:meth:`~AssetModule.receive`): ``/contract``,
+  ``/payment``, ``/payment_sent``, ``/payment_confirmed``, ``/cancel``, ``/claim``;
+* the periodic work (:meth:`~AssetModule.cycle`): provision, payments
+  (:class:`~plaza.energy.asset.payments.Cashier`), reminders and the claim,
+  cancellations, and new offers or requests for what the pool holds or lacks.
+
+Every state change goes through :meth:`AssetModule.commit`: the state is
+signed onto the transaction's twin first (a ledger failure changes nothing and
+is retried), then stored with its event, the pool and the queue in one database
+transaction, then its letters are written (to the marketplace and the owner's
+``/notify_event``). One lock serialises the device's changes, and the letters
+are queued only once it is released: a queue that delivers at once, to a peer
+that answers at once, must find the device free to take the answer.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from plaza.crypto import Identity
+from plaza.energy.asset.config import (
+    AssetConfig,
+    AssetSettings,
+    AssetStore,
+    Change,
+    Clock,
+    FirstTwinState,
+    LetterBox,
+    Record,
+    TwinRecorder,
+)
+from plaza.energy.asset.payments import Cashier, PaymentPort, check_deal
+from plaza.energy.envelope import ModuleKey, NonceCache, open_letter, verify_document
+from plaza.energy.errors import (
+    EnergyError,
+    Forbidden,
+    InvalidMessage,
+    NotConfigured,
+    UnknownRecord,
+    WrongState,
+)
+from plaza.energy.model import MAX_ENERGY_WH, AssetType, Contract, Side, Status, Transaction
+from plaza.energy.twins import parse_reader_key
+
+__all__ = ["MARKETPLACE", "AssetModule"]
+
+log = logging.getLogger(__name__)
+
+MARKETPLACE = "marketplace"
+_LETTER_STATUS = {
+    "/contract": Status.CONTRACT_CREATED, "/payment": Status.PAYMENT_REQUESTED,
+    "/payment_sent": Status.PAYMENT_SENT, "/payment_confirmed": Status.PAYMENT_CONFIRMED,
+    "/cancel": Status.CANCELLED, "/claim": Status.CLAIM_ISSUED,
+}  # fmt: skip
+_ONLY_FOR = {"/payment": AssetType.CONSUMER, "/payment_confirmed": AssetType.CONSUMER,
+             "/claim": AssetType.CONSUMER, "/payment_sent": AssetType.PROVIDER}  # fmt: skip
+_INITIAL = (Status.INITIAL_OFFER, Status.INITIAL_REQUEST)
+_UNPAID = tuple(status for status in Status if status.is_unpaid)
+
+
+class AssetModule:
+    """The asset's use cases; every public method is safe to call from any thread."""
+
+    def __init__(
+        self, *, uuid: str, identity: Identity, wallet_address: str, store: AssetStore,
+        twins: TwinRecorder, first_twin_state: FirstTwinState, letters: LetterBox,
+        payments: PaymentPort, clock: Clock, settings: AssetSettings | None = None,
+    ) -> None:  # fmt: skip
+        if not uuid:
+            raise ValueError("the device needs a uuid")
+        self._uuid = uuid.encode()
+        self._identity = identity
+        self.wallet_address = wallet_address
+        self._store = store
+        self._twins = twins
+        self._first_twin_state = first_twin_state
+        self._letters = letters
+        self._clock = clock
+        self.settings = settings or AssetSettings()
+        self._lock = threading.RLock()
+        self._outgoing: list[dict[str, Any]] | None = None
+        self._nonces = NonceCache()
+        stored = store.load_config()
+        self._config = None if stored is None else AssetConfig.from_init(stored)
+        self._cashier = Cashier(self, store, payments, wallet=wallet_address,
+                                twin_state=first_twin_state, clock=clock,
+                                settings=self.settings)  # fmt: skip
+        self._money: dict[str, Callable[[AssetConfig, Record, Transaction], None]] = {
+            "/payment": self._cashier.on_payment, "/payment_sent": self._cashier.on_payment_sent,
+            "/payment_confirmed": self._cashier.on_confirmed, "/claim": self._cashier.on_claim,
+        }  # fmt: skip
+
+    @property
+    def config(self) -> AssetConfig:
+        if self._config is None:
+            raise NotConfigured("the asset is not initialised yet (POST /init)")
+        return self._config
+
+    @property
+    def configured(self) -> bool:
+        return self._config is not None
+
+    @property
+    def public_key(self) -> ModuleKey:
+        return ModuleKey.of(self._identity)
+
+    # the device's plain endpoints
+
+    def initialise(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``/init``: configure (or reconfigure) and register with the marketplace."""
+        with self._refusals("init"):
+            self._check_uuid(body)
+            with self._changing():
+                config = AssetConfig.from_init(body, self._config)
+                self._store.save_config(config.to_json(), now_ms=self._now())
+                self._config = config
+                self._register(config)
+        return {"publicKey": self.public_key.to_text(), "walletAddress": self.wallet_address}
+
+    def produce(self, body: Mapping[str, Any]) -> None:
+        """``/produce``: the pool grows; a full offer goes out if enough is free."""
+        self._add_energy(body, AssetType.PROVIDER, "produce")
+
+    def consume(self, body: Mapping[str, Any]) -> None:
+        """``/consume``: the pool shrinks; a request goes out if too little is left."""
+        self._add_energy(body, AssetType.CONSUMER, "consume")
+
+    def _add_energy(self, body: Mapping[str, Any], kind: AssetType, operation: str) -> None:
+        with self._refusals(operation):
+            self._check_uuid(body)
+            energy = body.get("energy")
+            if isinstance(energy, bool) or not isinstance(energy, int):
+                raise InvalidMessage("energy must be an integer number of Wh")
+            if not 0 < energy <= MAX_ENERGY_WH:
+                raise InvalidMessage(f"energy must be between 1 and {MAX_ENERGY_WH} Wh")
+            with self._changing():
+                config = self.config
+                if config.type is not kind:
+                    raise WrongState(f"/{operation} is for a {kind}; this asset is a {config.type}")
+                sign = 1 if kind is AssetType.PROVIDER else -1
+                self._store.add_energy(sign * energy, now_ms=self._now(), operation=operation)
+                if config.running:  # the energy is counted; a failed offer is the cycle's to retry
+                    self._safely("top_up", lambda: self._top_up(config))
+
+    def _check_uuid(self, body: Mapping[str, Any]) -> None:
+        given = body.get("uuid")
+        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), self._uuid):
+            raise Forbidden("the uuid is not this device's")
+
+    # letters from the marketplace
+
+    def receive(self, path: str, document: bytes) -> None:
+        """Open a letter from the marketplace and act on it; a refusal changes nothing."""
+        if path not in _LETTER_STATUS:
+            raise UnknownRecord(f"the asset receives no letters at {path}")
+        with self._refusals(path.lstrip("/")), self._changing():
+            config = self.config
+            only = _ONLY_FOR.get(path)
+            letter = open_letter(
+                document, identity=self._identity, audience=config.asset_id, now_ms=self._now(),
+                nonces=self._nonces,
+                known_key=lambda sender: (config.marketplace_key.signing
+                                          if sender == MARKETPLACE else None),
+            )  # fmt: skip
+            if only is not None and config.type is not only:
+                raise Forbidden(f"{path} is for a {only}; this asset is a {config.type}")
+            if path == "/contract":
+                self._on_contract(config, letter.body)
+            elif path == "/cancel":
+                self._on_cancel(config, letter.body)
+            else:
+                received = _received(letter.body, path)
+                record = self._own(config, received, contract=True)
+                self._money[path](config, record, received)
+
+    def _on_contract(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
+        contract = Contract.from_json(verify_document(body.get("contract"),
+                                                      config.marketplace_key.signing))  # fmt: skip
+        parse_reader_key(body.get("twin"))
+        mine = contract.offer if config.type is AssetType.PROVIDER else contract.request
+        if mine.owner != config.asset_id:
+            raise Forbidden(f"the contract does not name this asset as the {mine.type}")
+        record = self._record(mine.id)
+        if record.contract is not None:
+            if record.contract.contractId == contract.contractId:
+                return  # delivered before
+            raise WrongState(f"{record.id} is already under contract {record.contract.contractId}")
+        if record.state.status not in _INITIAL:
+            raise WrongState(f"{record.id} is {record.state.status}: no contract can start")
+        if differing := mine.same_terms(record.state):
+            raise InvalidMessage(f"the contract's {mine.type} differs in {', '.join(differing)}")
+        deal = contract.transaction
+        check_deal(config, record, deal, wallet=self.wallet_address)
+        release = record.state.energyAmount - deal.energyAmount
+        state = deal.with_status(Status.CONTRACT_CREATED, timestamp_ms=self._now())
+        self.commit(record, state, operation="contract", contract=contract,
+                    reserved=-release if config.type is AssetType.PROVIDER else 0)  # fmt: skip
+
+    def _on_cancel(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
+        record = self._own(config, _received(body, "/cancel"), contract=False)
+        if record.state.status is Status.CANCELLED:
+            return
+        if record.state.status is Status.PAYMENT_CONFIRMED or self._store.prepared(record.id):
+            raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
+        self._cancel(config, record, letter=None)
+
+    def _own(self, config: AssetConfig, received: Transaction, *, contract: bool) -> Record:
+        """This asset's record of ``received``, whose terms must be the record's."""
+        provider = config.type is AssetType.PROVIDER
+        owner = received.providerId if provider else received.requesterId
+        if owner != config.asset_id:
+            raise Forbidden("the transaction is not this asset's")
+        record = self._record(received.providerTransactionId if provider
+                              else received.requesterTransactionId)  # fmt: skip
+        if received.type is not record.state.type:
+            raise InvalidMessage(f"{record.id} is an {record.state.type}, not an {received.type}")
+        if differing := received.same_terms(record.state):
+            raise InvalidMessage(f"the transaction differs from {record.id} in "
+                                 f"{', '.join(differing)}")  # fmt: skip
+        if contract and record.contract is None:
+            raise WrongState(f"{record.id} has no contract yet")
+        return record
+
+    def _record(self, record_id: str) -> Record:
+        record = self._store.record(record_id)
+        if record is None:
+            raise UnknownRecord(f"no transaction {record_id!r} on this asset")
+        return record
+
+    # the periodic work
+
+    def cycle(self) -> None:
+        """Everything due now; idempotent, and a no-op before /init or while paused."""
+        with self._changing():
+            config = self._config
+            if config is None or not config.running:
+                return
+            now = self._now()
+            for record in self._store.records([Status.CONTRACT_CREATED]):
+                if now - record.idle_since_ms >= config.provision_ms:
+                    self._guarded("provision", record, lambda r: self.provide(config, r))
+                elif now - record.idle_since_ms > config.max_wait_ms:
+                    self._guarded("cancel", record, lambda r: self._cancel(config, r))
+            for record in self._store.records(_INITIAL):
+                if now - record.created_ms >= config.offer_validity_ms:
+                    self._guarded("cancel", record, lambda r: self._cancel(config, r))
+            self._safely("payments", lambda: self._cashier.run(config))  # confirm before chasing
+            for record in self._store.records(_UNPAID):
+                if now - record.idle_since_ms >= config.max_wait_ms:
+                    self._guarded("unpaid", record, lambda r: self._cashier.chase(config, r))
+            self._safely("top_up", lambda: self._top_up(config))
+
+    def _guarded(self, operation: str, record: Record, action: Callable[[Record], object]) -> None:
+        """Run one record's step on its fresh state; a failure is logged and retried later."""
+        fresh = self._store.record(record.id)
+        if fresh is not None and fresh.state.status is record.state.status:
+            self._safely(operation, lambda: action(fresh), record_id=record.id)
+
+    def _safely(self, operation: str, action: Callable[[], object], record_id: str = "") -> None:
+        try:
+            action()
+        except Exception as error:  # one step must not stop the others; retried next cycle
+            log.warning("%s %s failed: %s", operation, record_id, error)
+            self._store.log(operation, f"failed, retried next cycle: {error}",
+                            now_ms=self._now(), record_id=record_id, ok=False)  # fmt: skip
+
+    def provide(self, config: AssetConfig, record: Record) -> Record:
+        """Energy provision finished: the pool moves, the marketplace hears."""
+        amount = record.state.energyAmount
+        provider = config.type is AssetType.PROVIDER
+        state = record.state.with_status(Status.PROVISION_FINISHED, timestamp_ms=self._now())
+        return self.commit(record, state, operation="provision", letter="/provision",
+                           energy=-amount if provider else amount,
+                           reserved=-amount if provider else 0)  # fmt: skip
+
+    def _cancel(self, config: AssetConfig, record: Record, letter: str | None = "/cancel") -> None:
+        status = record.state.status
+        held = config.type is AssetType.PROVIDER and status in (*_INITIAL, Status.CONTRACT_CREATED)
+        state = record.state.with_status(Status.CANCELLED, timestamp_ms=self._now())
+        self.commit(record, state, operation="cancel", letter=letter,
+                    reserved=-record.state.energyAmount if held else 0, queue=False)  # fmt: skip
+
+    def _top_up(self, config: AssetConfig) -> None:
+        if config.type is AssetType.PROVIDER:
+            available = self._store.pool().available
+            if available >= config.min_offer_amount:
+                self._open(config, min(available, MAX_ENERGY_WH))
+            return
+        for _ in range(self.settings.max_new_requests):
+            pending = sum(r.state.energyAmount for r in self._store.records(
+                (Status.INITIAL_REQUEST, Status.CONTRACT_CREATED)))  # fmt: skip
+            if self._store.pool().energy + pending >= config.min_offer_amount:
+                return
+            self._open(config, config.min_offer_amount)
+
+    def _open(self, config: AssetConfig, amount: int) -> None:
+        """A new offer (all that is free) or request (``minOfferAmount``), and its twin."""
+        own_id, now = secrets.token_hex(12), self._now()
+        if config.type is AssetType.PROVIDER:
+            transaction = Transaction(
+                Side.OFFER, Status.INITIAL_OFFER, amount, config.energy_price, str(now),
+                providerId=config.asset_id, providerTransactionId=own_id,
+                walletAddress=self.wallet_address, location=config.location,
+            )  # fmt: skip
+        else:
+            transaction = Transaction(
+                Side.REQUEST, Status.INITIAL_REQUEST, amount, config.max_energy_price, str(now),
+                requesterId=config.asset_id, requesterTransactionId=own_id,
+                requesterWalletAddress=self.wallet_address, location=config.location,
+            )  # fmt: skip
+        provider = config.type is AssetType.PROVIDER
+        self.commit(Record(own_id, transaction, now, now), transaction,
+                    operation=f"{transaction.type}", letter=f"/{transaction.type}",
+                    reserved=amount if provider else 0)  # fmt: skip
+
+    # the one way a record changes, and its letters
+
+    def commit(
+        self, record: Record, state: Transaction, *, operation: str, letter: str | None = None,
+        queue: bool | None = None, paid: bool = False, energy: int = 0, reserved: int = 0,
+        contract: Contract | None = None, claimed: bool = False,
+    ) -> Record:  # fmt: skip
+        """Twin first, then the database, then the letters (see the module docstring)."""
+        with self._changing():
+            updated = replace(record, state=state, idle_since_ms=self._now(),
+                              contract=contract or record.contract,
+                              claimed=record.claimed or claimed)  # fmt: skip
+            step = self._twins.record(record.id, state.to_json())
+            self._store.apply(Change(updated, operation, step.message_id, energy=energy,
+                                     reserved=reserved, queue=queue, paid=paid))  # fmt: skip
+            twin = self._twins.reader_key(record.id)
+            key = f"asset:{self.config.asset_id}:{record.id}:{step.position}"
+            if letter is not None:
+                body: dict[str, Any] = {"transaction": state.to_json()}
+                if letter in ("/offer", "/request"):
+                    body["twin"] = twin
+                self._to_marketplace(letter, body, key=f"{key}:{letter}")
+            config = self.config
+            self._send(url=config.owner_api, path="/notify_event", recipient=config.owner_key,
+                       audience=config.asset_owner, key=f"{key}:notify",
+                       body={"assetId": config.asset_id, "transaction": state.to_json(),
+                             "twin": twin})  # fmt: skip
+            return updated
+
+    def resend(self, record: Record, letter: str) -> None:
+        """Tell the marketplace the record's latest state again (no state change)."""
+        with self._changing():
+            self._to_marketplace(letter, {"transaction": record.state.to_json()})
+            self._store.touch(record.id, now_ms=self._now())
+            self._store.log("resend", letter, now_ms=self._now(), record_id=record.id)
+
+    def _to_marketplace(self, path: str, body: Mapping[str, Any], key: str | None = None) -> None:
+        config = self.config
+        self._send(url=config.marketplace_api, path=path, recipient=config.marketplace_key,
+                   audience=MARKETPLACE, body=body, key=key)  # fmt: skip
+
+    def _register(self, config: AssetConfig) -> None:
+        asset = {"assetId": config.asset_id, "assetName": config.asset_name,
+                 "assetDescription": config.asset_description, "type": str(config.type),
+                 "location": config.location, "url": config.url,
+                 "publicKey": self.public_key.to_text(), "walletAddress": self.wallet_address,
+                 "assetOwner": config.asset_owner}  # fmt: skip
+        self._to_marketplace("/register", {"asset": asset})
+
+    def _send(self, **letter: Any) -> None:
+        assert self._outgoing is not None, "letters are sent from inside _changing()"
+        self._outgoing.append(letter)
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the device's lock; queue the letters of the changes only once it is released.
+
+        A peer that answers a letter by writing back (an inline queue delivers at once)
+        must find the lock free, so the outermost block queues what the changes wrote.
+        """
+        outgoing: list[dict[str, Any]] = []
+        outer = False
+        try:
+            with self._lock:
+                outer = self._outgoing is None
+                if outer:
+                    self._outgoing = outgoing
+                try:
+                    yield
+                finally:
+                    if outer:
+                        self._outgoing = None
+        finally:
+            for letter in outgoing:
+                self._letters.send(**letter)
+
+    def _now(self) -> int:
+        return self._clock.now_ms()
+
+    @contextmanager
+    def _refusals(self, operation: str) -> Iterator[None]:
+        """Log every refusal in the seed's log table, then let it answer the caller."""
+        try:
+            yield
+        except EnergyError as error:
+            self._store.log(operation, f"refused: {error.message}", now_ms=self._now(), ok=False)
+            raise
+
+
+def _received(body: Mapping[str, Any], path: str) -> Transaction:
+    received = Transaction.from_json(body.get("transaction"))
+    if received.status is not _LETTER_STATUS[path]:
+        raise InvalidMessage(f"{path} carries a transaction in status {_LETTER_STATUS[path]!r}, "
+                             f"not {received.status!r}")  # fmt: skip
+    return received

@@ -1,0 +1,303 @@
+"""The asset's database: the seed's ``energy_broker.sqlite3``, on stdlib ``sqlite3``.
+
+Tables: ``config`` (the last ``/init``), ``energy`` (the pool and what is
+reserved of it), ``transactions`` (each own transaction's latest state and
+contract), ``events`` (every state of every transaction, in order: what an
+audit compares with the twin), ``prepared_payments`` (signed payments, kept
+before they are submitted, so a retry sends the same bytes and a contract is
+paid once), ``payment_queue``, ``twins`` (record id to twin channel) and the
+seed's ``log``.
+
+One connection behind one lock serves every thread; each change is one
+``BEGIN IMMEDIATE`` transaction, so a state, its event, the pool and the queue
+move together or not at all. WAL with ``synchronous=NORMAL`` survives the
+process being killed. Values always travel as parameters, never inside SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from plaza.energy.asset.config import Change, Pool, Record
+from plaza.energy.model import Contract, Transaction
+from plaza.market.settlement import PreparedPayment
+
+__all__ = ["DB_NAME", "SqliteAssetStore"]
+
+DB_NAME = "energy_broker.sqlite3"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS config (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "body TEXT NOT NULL, updated_ms INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS energy (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "pool INTEGER NOT NULL, reserved INTEGER NOT NULL, updated_ms INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO energy VALUES (1, 0, 0, 0)",
+    """CREATE TABLE IF NOT EXISTS transactions (
+        id TEXT PRIMARY KEY, side TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL,
+        contract TEXT, created_ms INTEGER NOT NULL, idle_since_ms INTEGER NOT NULL,
+        claimed INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status, created_ms)",
+    """CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
+        status TEXT NOT NULL, state TEXT NOT NULL, twin_message TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS events_record ON events (record_id, seq)",
+    """CREATE TABLE IF NOT EXISTS prepared_payments (
+        record_id TEXT PRIMARY KEY, contract_id TEXT NOT NULL, message_id BLOB NOT NULL,
+        raw BLOB NOT NULL, amount INTEGER NOT NULL, saved_ms INTEGER NOT NULL,
+        confirmed INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS payment_queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL UNIQUE,
+        queued_ms INTEGER NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS twins (record_id TEXT PRIMARY KEY, channel_id BLOB NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL,
+        record_id TEXT NOT NULL, ok INTEGER NOT NULL, detail TEXT NOT NULL)""",
+)
+_BUSY_TIMEOUT_MS = 5000
+_RECORD = "SELECT id, state, contract, created_ms, idle_since_ms, claimed FROM transactions"
+_QUEUED = (
+    "SELECT id, state, contract, created_ms, idle_since_ms, claimed FROM transactions "
+    "JOIN payment_queue q ON q.record_id = id WHERE id NOT IN "
+    "(SELECT record_id FROM prepared_payments) ORDER BY q.seq LIMIT ?"
+)
+
+
+class SqliteAssetStore:
+    """:class:`~plaza.energy.asset.config.AssetStore` in the SQLite file at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # it names twin channels
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._write() as db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # configuration and pool
+
+    def load_config(self) -> dict[str, Any] | None:
+        rows = self._read("SELECT body FROM config WHERE id = 1")
+        return json.loads(rows[0][0]) if rows else None
+
+    def save_config(self, config: Mapping[str, Any], *, now_ms: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO config VALUES (1, ?, ?)", (json.dumps(dict(config)), now_ms)
+            )
+            detail = f"configured: status {config.get('status')}"
+            _log(db, now_ms, "init", "", ok=True, detail=detail)
+
+    def pool(self) -> Pool:
+        ((energy, reserved),) = self._read("SELECT pool, reserved FROM energy WHERE id = 1")
+        return Pool(energy, reserved)
+
+    def add_energy(self, energy: int, *, now_ms: int, operation: str) -> Pool:
+        with self._write() as db:
+            db.execute(
+                "UPDATE energy SET pool = pool + ?, updated_ms = ? WHERE id = 1", (energy, now_ms)
+            )
+            _log(db, now_ms, operation, "", ok=True, detail=f"{energy:+d} Wh")
+            ((pool, reserved),) = db.execute("SELECT pool, reserved FROM energy").fetchall()
+        return Pool(pool, reserved)
+
+    # transactions and events
+
+    def record(self, record_id: str) -> Record | None:
+        rows = self._read(_RECORD + " WHERE id = ?", (record_id,))
+        return _record(rows[0]) if rows else None
+
+    def records(self, statuses: Collection[str] | None = None) -> list[Record]:
+        if statuses is None:
+            rows = self._read(_RECORD + " ORDER BY created_ms, id")
+        else:
+            marks = ", ".join("?" for _ in statuses)  # placeholders only, values as parameters
+            rows = self._read(
+                _RECORD + f" WHERE status IN ({marks}) ORDER BY created_ms, id",
+                tuple(str(status) for status in statuses),
+            )
+        return [_record(row) for row in rows]
+
+    def first_state(self, record_id: str) -> dict[str, Any] | None:
+        rows = self._read(
+            "SELECT state FROM events WHERE record_id = ? ORDER BY seq LIMIT 1", (record_id,)
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def events(self, record_id: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT at_ms, state, twin_message FROM events WHERE record_id = ? ORDER BY seq",
+            (record_id,),
+        )
+        return [{"at": at, "state": json.loads(state), "twinMessage": message}
+                for at, state, message in rows]  # fmt: skip
+
+    def apply(self, change: Change) -> None:
+        record, state = change.record, change.record.state
+        text = json.dumps(state.to_json(), sort_keys=True)
+        contract = None if record.contract is None else json.dumps(record.contract.to_json())
+        now = record.idle_since_ms
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
+                "UPDATE SET status = excluded.status, state = excluded.state, "
+                "contract = excluded.contract, idle_since_ms = excluded.idle_since_ms, "
+                "claimed = excluded.claimed",
+                (record.id, str(state.type), str(state.status), text, contract,
+                 record.created_ms, now, int(record.claimed)),
+            )  # fmt: skip
+            db.execute(
+                "INSERT INTO events (record_id, at_ms, status, state, twin_message) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (record.id, now, str(state.status), text, change.twin_message),
+            )
+            db.execute(
+                "UPDATE energy SET pool = pool + ?, reserved = reserved + ?, updated_ms = ? "
+                "WHERE id = 1",
+                (change.energy, change.reserved, now),
+            )
+            _queue(db, record.id, change.queue, now)
+            if change.paid:
+                db.execute(
+                    "UPDATE prepared_payments SET confirmed = 1 WHERE record_id = ?", (record.id,)
+                )
+            _log(db, now, change.operation, record.id, ok=True, detail=str(state.status))
+
+    def touch(self, record_id: str, *, now_ms: int, queue: bool | None = None) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE transactions SET idle_since_ms = ? WHERE id = ?", (now_ms, record_id)
+            )
+            _queue(db, record_id, queue, now_ms)
+
+    def counts(self) -> dict[str, int]:
+        rows = self._read("SELECT status, COUNT(*) FROM transactions GROUP BY status")
+        return {str(status): int(count) for status, count in rows}
+
+    # the payment queue and prepared payments
+
+    def queued(self, limit: int) -> list[Record]:
+        rows = self._read(
+            _QUEUED,
+            (limit,),
+        )
+        return [_record(row) for row in rows]
+
+    def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
+        rows = self._read(
+            "SELECT message_id, raw, amount, confirmed FROM prepared_payments WHERE record_id = ?",
+            (record_id,),
+        )
+        if not rows:
+            return None
+        message_id, raw, amount, confirmed = rows[0]
+        return PreparedPayment(bytes(message_id), bytes(raw), amount), bool(confirmed)
+
+    def in_flight(self) -> list[tuple[str, PreparedPayment]]:
+        rows = self._read(
+            "SELECT record_id, message_id, raw, amount FROM prepared_payments "
+            "WHERE confirmed = 0 ORDER BY saved_ms, record_id"
+        )
+        return [(rid, PreparedPayment(bytes(mid), bytes(raw), amount))
+                for rid, mid, raw, amount in rows]  # fmt: skip
+
+    def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
+        record = self.record(record_id)
+        contract_id = record.state.contractId if record is not None else ""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, 0)",
+                (record_id, contract_id, payment.message_id, payment.raw, payment.amount, now_ms),
+            )
+            detail = f"payment {payment.message_id.hex()} of {payment.amount} prepared"
+            _log(db, now_ms, "prepare_payment", record_id, ok=True, detail=detail)
+
+    def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM prepared_payments WHERE record_id = ? AND confirmed = 0", (record_id,)
+            )
+            _log(db, now_ms, "payment_failed", record_id, ok=False, detail=reason)
+
+    # twins and the log
+
+    def twin_channel(self, record_id: str) -> bytes | None:
+        rows = self._read("SELECT channel_id FROM twins WHERE record_id = ?", (record_id,))
+        return bytes(rows[0][0]) if rows else None
+
+    def remember_twin(self, record_id: str, channel_id: bytes) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO twins VALUES (?, ?)", (record_id, channel_id))
+
+    def log(self, operation: str, detail: str, *, now_ms: int, record_id: str = "",
+            ok: bool = True) -> None:  # fmt: skip
+        with self._write() as db:
+            _log(db, now_ms, operation, record_id, ok=ok, detail=detail)
+
+    def log_lines(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT at_ms, operation, record_id, ok, detail FROM log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [{"at": at, "operation": op, "recordId": rid, "ok": bool(ok), "detail": detail}
+                for at, op, rid, ok, detail in rows]  # fmt: skip
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    record_id, state, contract, created, idle_since, claimed = row
+    return Record(
+        id=record_id,
+        state=Transaction.from_json(json.loads(state)),
+        created_ms=created,
+        idle_since_ms=idle_since,
+        contract=None if contract is None else Contract.from_json(json.loads(contract)),
+        claimed=bool(claimed),
+    )
+
+
+def _queue(db: sqlite3.Connection, record_id: str, queue: bool | None, now_ms: int) -> None:
+    if queue is True:
+        db.execute(
+            "INSERT OR IGNORE INTO payment_queue (record_id, queued_ms) VALUES (?, ?)",
+            (record_id, now_ms),
+        )
+    elif queue is False:
+        db.execute("DELETE FROM payment_queue WHERE record_id = ?", (record_id,))
+
+
+def _log(
+    db: sqlite3.Connection, now_ms: int, operation: str, record_id: str, *, ok: bool, detail: str
+) -> None:
+    db.execute(
+        "INSERT INTO log (at_ms, operation, record_id, ok, detail) VALUES (?, ?, ?, ?, ?)",
+        (now_ms, operation, record_id, int(ok), detail[:1000]),
+    )

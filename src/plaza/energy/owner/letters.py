@@ -1,0 +1,99 @@
+"""Letters from devices to their owner: who may send them, and what their bodies must say.
+
+Every owner's letters are sealed to the user module's one key, so the audience
+tells owners apart: it must be the id of the owner of the sending device. The
+module cannot know which owner before opening, so it peeks at the sender the
+letter claims, looks the device up, and then lets
+:func:`~plaza.energy.envelope.open_letter` check everything against that record:
+audience, freshness, nonce, and the signature by the key the device answered
+``/init`` with. A false claim only makes that check fail.
+
+Bodies (``docs/energy.md``): ``/fund`` is ``{assetId, type, walletAddress, balance,
+amount}``, ``/notify_event`` is ``{assetId, transaction, twin}``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from plaza.crypto import Identity, PublicKey
+from plaza.energy.envelope import Letter, ModuleKey, NonceCache, open_letter
+from plaza.energy.errors import InvalidMessage
+from plaza.energy.model import Transaction
+from plaza.energy.owner.ports import Clock, OwnerStore
+from plaza.energy.owner.records import Device, Event, check_amount, event_digest
+from plaza.energy.twins import parse_reader_key
+from plaza.market.auth.envelope import open_body
+from plaza.market.auth.errors import EnvelopeNotOpened, MalformedEnvelope
+
+__all__ = ["DeviceLetters"]
+
+
+class DeviceLetters:
+    """Opens and checks the letters devices send their owners."""
+
+    def __init__(self, *, store: OwnerStore, identity: Identity, clock: Clock) -> None:
+        self._store = store
+        self._identity = identity
+        self._clock = clock
+        self._nonces = NonceCache()
+
+    def open(self, document: bytes) -> tuple[Letter, Device]:
+        """The letter and the device that sent it; its ``assetId`` must be the sender."""
+        sender = _peek_sender(document, self._identity)
+        device = self._store.device(sender) if sender is not None else None
+        signer: PublicKey | None = None
+        if device is not None:
+            signer = ModuleKey.from_text(device.public_key).signing
+        letter = open_letter(
+            document,
+            identity=self._identity,
+            audience=device.owner_id if device is not None else "",
+            now_ms=self._clock.now_ms(),
+            nonces=self._nonces,
+            known_key=lambda name: signer if device is not None and name == device.id else None,
+        )
+        assert device is not None  # a letter opens only with the key of a device on record
+        if letter.body.get("assetId") != device.id:
+            raise InvalidMessage("assetId must be the sender's id")
+        return letter, device
+
+    @staticmethod
+    def funding_amount(letter: Letter, device: Device) -> int:
+        """What a ``/fund`` letter asks for, once its body matches the device on record."""
+        body = letter.body
+        if body.get("type") != str(device.settings.type):
+            raise InvalidMessage(f"type must be {str(device.settings.type)!r}")
+        if body.get("walletAddress") != device.wallet_address:
+            raise InvalidMessage("walletAddress is not the device's wallet on record")
+        balance = body.get("balance")
+        if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
+            raise InvalidMessage("balance must be a non-negative integer")
+        return check_amount(body.get("amount"))
+
+    def event(self, letter: Letter, device: Device) -> Event:
+        """The state a ``/notify_event`` letter reports, filed under the device's own side
+        of the transaction (a contract transaction names both sides)."""
+        transaction = Transaction.from_json(letter.body.get("transaction"))
+        twin = letter.body.get("twin")
+        parse_reader_key(twin)
+        assert isinstance(twin, str)
+        if device.is_provider:
+            party, transaction_id = transaction.providerId, transaction.providerTransactionId
+        else:
+            party, transaction_id = transaction.requesterId, transaction.requesterTransactionId
+        if party != device.id or not transaction_id:
+            raise InvalidMessage(f"the transaction is not {device.id}'s")
+        return Event(device.id, transaction_id, transaction, twin, self._clock.now_ms(),
+                     event_digest(transaction))  # fmt: skip
+
+
+def _peek_sender(document: bytes, identity: Identity) -> str | None:
+    """Who claims to have sent a letter; None if it cannot even be read (open_letter then
+    says why)."""
+    try:
+        fields = json.loads(open_body(document, identity.encryption).body)
+    except (MalformedEnvelope, EnvelopeNotOpened, ValueError):
+        return None
+    sender = fields.get("sender") if isinstance(fields, dict) else None
+    return sender if isinstance(sender, str) else None

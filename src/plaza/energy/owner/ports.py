@@ -1,0 +1,98 @@
+"""What the user module's use cases need from the outside, one protocol per part.
+
+Adapters: :class:`~plaza.energy.owner.store.SqliteOwnerStore` for :class:`OwnerStore`,
+:class:`~plaza.energy.owner.wallets.OwnerWallets` for :class:`OwnerKeys`. The ledger
+is :class:`~plaza.energy.ledger.LedgerAccess` and devices are reached through
+:class:`~plaza.energy.link.Link`, both shared by every energy module.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from plaza.crypto import SigningKey
+from plaza.energy.owner.records import (
+    Device,
+    DeviceStats,
+    Event,
+    Owner,
+    Transfer,
+    TransferState,
+)
+
+__all__ = ["Clock", "OwnerKeys", "OwnerStore"]
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class OwnerKeys(Protocol):
+    """The secrets behind owners: their wallet keys and the pepper of their API keys."""
+
+    def signing_key(self, account: int) -> SigningKey:
+        """The wallet key of the owner with this account number; the same every time."""
+        ...
+
+    def hash_api_secret(self, secret: str) -> bytes:
+        """A keyed hash of an API key's secret part: what the store keeps instead of it."""
+        ...
+
+
+class OwnerStore(Protocol):
+    """Owners, devices, their events and the log, kept by the module (one SQLite file)."""
+
+    def add_owner(self, owner_id: str, name: str, key_hash: bytes, created_ms: int) -> Owner:
+        """Store a new owner; the store assigns its wallet account number."""
+        ...
+
+    def owner(self, owner_id: str) -> Owner | None: ...
+
+    def add_device(self, device: Device) -> None:
+        """Store a new device; :class:`WrongState` if its UUID is onboarded already."""
+        ...
+
+    def update_device(self, device: Device) -> None: ...
+
+    def remove_device(self, device_id: str) -> None:
+        """Remove the device and every event it reported, in one transaction."""
+        ...
+
+    def device(self, device_id: str) -> Device | None: ...
+
+    def device_by_uuid(self, uuid: str) -> Device | None: ...
+
+    def devices_of(self, owner_id: str) -> list[Device]:
+        """An owner's devices, oldest first."""
+        ...
+
+    def add_event(self, event: Event) -> bool:
+        """File a reported state; False if the very same state was filed before."""
+        ...
+
+    def device_stats(self, device_id: str) -> DeviceStats: ...
+
+    def transactions(
+        self, device_id: str, *, status: str | None, search: str | None, limit: int, offset: int
+    ) -> tuple[int, list[list[Event]]]:
+        """Matching transactions (by latest status, id containing ``search``), newest first:
+        how many match in all, and the page's, each its events newest first."""
+        ...
+
+    def events_of(self, device_id: str, transaction_id: str) -> list[Event]:
+        """One transaction's events, oldest first."""
+        ...
+
+    def add_transfer(self, transfer: Transfer) -> None: ...
+
+    def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
+        """An owner's wallet transfers, newest first."""
+        ...
+
+    def pending_transfers(self) -> list[Transfer]: ...
+
+    def settle_transfer(self, message_id: str, state: TransferState) -> None: ...
+
+    def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:
+        """Record a significant operation and how it ended (the seed's ``log`` table)."""
+        ...

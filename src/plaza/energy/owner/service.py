@@ -1,0 +1,406 @@
+"""The user module's use cases: owners, their wallets, their devices and what the devices report.
+
+An owner signs up with a name and gets an API key (shown once, kept hashed) and a wallet
+(one key per owner, derived from the module's wallet secret). Onboarding a device posts
+the seed's ``/init`` to it and stores the device only once it answered with its public
+key and wallet address: the device, not the owner, holds its keys. Pausing, continuing,
+updating and deleting push the new configuration the same way; a device that is down or
+refuses leaves the record as it was.
+
+Devices write to their owner in letters (``docs/energy.md``): ``/fund`` moves coins from
+the owner's wallet to the device's, ``/notify_event`` files a transaction state for the
+owner's history. All owners' letters are sealed to this module's one key; the letter's
+audience must be the id of the owner of the sending device, and its signature the key the
+device answered ``/init`` with.
+
+This module is pure: storage, keys, the ledger and the link to devices are ports
+(:mod:`plaza.energy.owner.ports`); letters are opened by :mod:`~plaza.energy.owner.letters`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from plaza.crypto import Address, Identity, InvalidAddress, SigningKey
+from plaza.energy.envelope import ModuleKey
+from plaza.energy.errors import (
+    EnergyError,
+    InvalidMessage,
+    NotAuthenticated,
+    PeerFailed,
+    UnknownRecord,
+    WrongState,
+)
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.link import Link, post_json
+from plaza.energy.model import Status
+from plaza.energy.owner.letters import DeviceLetters
+from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
+from plaza.energy.owner.records import (
+    Device,
+    DeviceSettings,
+    NewOwner,
+    Owner,
+    TransactionPage,
+    Transfer,
+    TransferState,
+    check_amount,
+)
+from plaza.energy.owner.wallets import WalletMoves
+from plaza.energy.twins import TwinAudit, parse_reader_key, read_twin
+
+__all__ = ["OwnerModule"]
+
+_MAX_NAME = 100
+_MAX_PER_PAGE = 100
+_HISTORY_SHOWN = 20
+
+
+class _KeyedLocks:
+    """One lock per key (an owner's wallet, a device's UUID), so unrelated work never waits."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks[key]
+        with lock:
+            yield
+
+
+class OwnerModule:
+    """Everything the user module does, for its HTTP API and for the demo alike."""
+
+    def __init__(
+        self,
+        *,
+        store: OwnerStore,
+        keys: OwnerKeys,
+        identity: Identity,
+        ledger: LedgerAccess,
+        link: Link,
+        clock: Clock,
+        marketplace_url: str,
+        marketplace_key: ModuleKey,
+        public_url: str,
+    ) -> None:
+        self._store = store
+        self._keys = keys
+        self._moves = WalletMoves(ledger, clock=clock)
+        self._ledger = ledger
+        self._link = link
+        self._clock = clock
+        self._marketplace_url = marketplace_url
+        self._marketplace_key = marketplace_key
+        self._public_url = public_url
+        self._letters = DeviceLetters(store=store, identity=identity, clock=clock)
+        self._locks = _KeyedLocks()
+        self.key = ModuleKey.of(identity)
+
+    # -- owners and their wallets ------------------------------------------------------------
+
+    def create_owner(self, name: object) -> NewOwner:
+        """A new owner and its API key, which is shown here once and never again."""
+        with self._logged("owner.create", "-") as notes:
+            if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
+                raise InvalidMessage(f"name must be 1 to {_MAX_NAME} characters")
+            owner_id = "o" + secrets.token_hex(10)
+            secret = secrets.token_hex(32)
+            owner = self._store.add_owner(
+                owner_id, name.strip(), self._keys.hash_api_secret(secret), self._clock.now_ms()
+            )
+            notes.append(owner.id)
+            return NewOwner(owner, f"{owner.id}.{secret}")
+
+    def authenticate(self, api_key: str) -> str:
+        """The id of the owner whose API key this is; :class:`NotAuthenticated` otherwise."""
+        owner_id, _, secret = api_key.partition(".")
+        owner = self._store.owner(owner_id) if secret else None
+        if owner is None or not owner.check_key(self._keys.hash_api_secret(secret)):
+            raise NotAuthenticated("the API key is not valid")
+        return owner.id
+
+    def owner_wallet(self, owner_id: str) -> dict[str, Any]:
+        """The owner, its wallet's address, confirmed balance, what it can spend, its moves."""
+        owner = self._owner(owner_id)
+        address = self._address(owner)
+        transfers = self._store.transfers_of(owner.id, limit=_HISTORY_SHOWN)
+        return {
+            "ownerId": owner.id,
+            "name": owner.name,
+            "walletAddress": str(address),
+            "balance": self._moves.balance(address),
+            "available": self._moves.available(self._wallet_key(owner)),
+            "transfers": [transfer.to_json() for transfer in transfers],
+        }
+
+    def add_funds(self, owner_id: str) -> Transfer:
+        """Devnet "Add funds": the node's faucet pays the owner's wallet (pending until a
+        milestone confirms it)."""
+        with self._logged("owner.faucet", owner_id) as notes:
+            owner = self._owner(owner_id)
+            transfer = self._moves.faucet(owner.id, self._address(owner))
+            self._store.add_transfer(transfer)
+            notes.append(f"{transfer.amount} in {transfer.message_id}")
+            return transfer
+
+    def withdraw(self, owner_id: str, address: object, amount: object) -> Transfer:
+        """Send ``amount`` from the owner's wallet to ``address`` (back to an exchange)."""
+        with self._logged("owner.withdraw", owner_id) as notes:
+            owner = self._owner(owner_id)
+            if not isinstance(address, str):
+                raise InvalidMessage("address must be a plz1… address")
+            try:
+                payee = Address.parse(address)
+            except InvalidAddress as error:
+                raise InvalidMessage(f"address is not a valid address: {error}") from None
+            value = check_amount(amount)
+            with self._locks.hold(owner.id):
+                transfer = self._moves.pay(
+                    owner.id, self._wallet_key(owner), payee, value, kind="withdraw"
+                )
+                self._store.add_transfer(transfer)
+            notes.append(f"{value} to {payee} in {transfer.message_id}")
+            return transfer
+
+    # -- devices -----------------------------------------------------------------------------
+
+    def add_device(self, owner_id: str, form: Mapping[str, Any]) -> Device:
+        """Onboard a device: configure it with ``/init``, store it with the keys it answered."""
+        with self._logged("device.add", owner_id) as notes:
+            owner = self._owner(owner_id)
+            settings = DeviceSettings.from_form(form)
+            device_id = "a" + secrets.token_hex(8)
+            with self._locks.hold(settings.uuid):
+                if self._store.device_by_uuid(settings.uuid) is not None:
+                    raise WrongState("a device with this UUID is onboarded already")
+                now = self._clock.now_ms()
+                configured = Device(device_id, owner.id, settings, "", "", now, now)
+                public_key, wallet = self._configure(configured, settings.status)
+                device = replace(configured, public_key=public_key, wallet_address=wallet)
+                self._store.add_device(device)
+            notes.append(f"{device.id} at {settings.url}")
+            return device
+
+    def update_device(self, owner_id: str, device_id: str, changes: Mapping[str, Any]) -> Device:
+        """New settings, pushed to the device first: kept only if it accepted them."""
+        with self._logged("device.update", device_id):
+            device = self._device(owner_id, device_id)
+            return self._reconfigure(device, device.settings.changed(changes))
+
+    def pause_device(self, owner_id: str, device_id: str) -> Device:
+        """The seed's "Pause operation": the device stops trading but keeps its records."""
+        with self._logged("device.pause", device_id):
+            device = self._device(owner_id, device_id)
+            return self._reconfigure(device, replace(device.settings, running=False))
+
+    def continue_device(self, owner_id: str, device_id: str) -> Device:
+        """The seed's "Continue operation"."""
+        with self._logged("device.continue", device_id):
+            device = self._device(owner_id, device_id)
+            return self._reconfigure(device, replace(device.settings, running=True))
+
+    def delete_device(self, owner_id: str, device_id: str, *, force: bool = False) -> None:
+        """Tell the device to stop, then forget it and its events. A device that cannot be
+        told is kept, unless ``force`` (it is gone for good)."""
+        with self._logged("device.delete", device_id) as notes:
+            device = self._device(owner_id, device_id)
+            with self._locks.hold(device.settings.uuid):
+                try:
+                    self._configure(device, "stopped")
+                except PeerFailed as error:
+                    if not force:
+                        raise
+                    notes.append(f"removed without the device's consent: {error.message}")
+                self._store.remove_device(device.id)
+
+    def devices(self, owner_id: str) -> list[dict[str, Any]]:
+        """The owner's devices with their wallet balances (None: the ledger did not answer)."""
+        owner = self._owner(owner_id)
+        return [
+            {**device.to_json(), "balance": self._moves.balance_or_none(device.wallet_address)}
+            for device in self._store.devices_of(owner.id)
+        ]
+
+    def device_overview(self, owner_id: str, device_id: str) -> dict[str, Any]:
+        """The device, its balance and its aggregates (energy, transactions, average price)."""
+        device = self._device(owner_id, device_id)
+        return {
+            **device.to_json(),
+            "balance": self._moves.balance_or_none(device.wallet_address),
+            "stats": self._store.device_stats(device.id).to_json(),
+        }
+
+    def device_transactions(
+        self,
+        owner_id: str,
+        device_id: str,
+        *,
+        status: str | None = None,
+        search: str | None = None,
+        page: int = 1,
+        per_page: int = 10,
+    ) -> TransactionPage:
+        """The seed's transactions tab: filtered by latest status and by a piece of the
+        transaction id, newest first, each with every state the device reported."""
+        device = self._device(owner_id, device_id)
+        if status is not None and status not in set(Status):
+            raise InvalidMessage(f"status must be one of {', '.join(map(repr, Status))}")
+        if page < 1 or not 1 <= per_page <= _MAX_PER_PAGE:
+            raise InvalidMessage(f"page starts at 1 and per_page is 1 to {_MAX_PER_PAGE}")
+        total, found = self._store.transactions(
+            device.id, status=status, search=search or None,
+            limit=per_page, offset=(page - 1) * per_page,
+        )  # fmt: skip
+        return TransactionPage(total, page, per_page, found)
+
+    def transaction_twin(
+        self, owner_id: str, device_id: str, transaction_id: str
+    ) -> dict[str, Any]:
+        """The transaction's digital twin read from the ledger, and whether each state the
+        device reported is on it (the seed's "verify the event against the Tangle")."""
+        device = self._device(owner_id, device_id)
+        events = self._store.events_of(device.id, transaction_id)
+        if not events:
+            raise UnknownRecord(f"no transaction {transaction_id!r} on this device")
+        signer = ModuleKey.from_text(device.public_key).signing
+        key = parse_reader_key(events[-1].twin)
+        entries, problems = read_twin(self._ledger.channels, key, signer, self._ledger.confirmed)
+        on_twin = [entry.state for entry in entries]
+        return {
+            "transactionId": transaction_id,
+            **TwinAudit(tuple(entries), tuple(problems)).to_json(),
+            "events": [
+                {**event.to_json(), "onTwin": event.transaction.to_json() in on_twin}
+                for event in events
+            ],
+        }
+
+    def fund_device(self, owner_id: str, device_id: str, amount: object) -> Transfer:
+        """Manual funding: move ``amount`` from the owner's wallet to the device's."""
+        with self._logged("device.fund", device_id) as notes:
+            device = self._device(owner_id, device_id)
+            transfer = self._fund(device, check_amount(amount))
+            notes.append(f"{transfer.amount} in {transfer.message_id}")
+            return transfer
+
+    # -- letters from devices ----------------------------------------------------------------
+
+    def receive_fund(self, document: bytes) -> dict[str, Any]:
+        """``/fund``: the device asks its owner for coins; the reply names the transfer."""
+        with self._logged("letter.fund", "-") as notes:
+            letter, device = self._letters.open(document)
+            transfer = self._fund(device, self._letters.funding_amount(letter, device))
+            notes.append(f"{device.id}: {transfer.amount} in {transfer.message_id}")
+            return {"messageId": transfer.message_id, "amount": transfer.amount}
+
+    def receive_event(self, document: bytes) -> None:
+        """``/notify_event``: file a state of one of the device's transactions, in order."""
+        with self._logged("letter.notify_event", "-") as notes:
+            event = self._letters.event(*self._letters.open(document))
+            filed = self._store.add_event(event)
+            again = "" if filed else " (again)"
+            notes.append(f"{event.device_id}/{event.transaction_id}: "
+                         f"{event.transaction.status}{again}")  # fmt: skip
+
+    # -- the periodic work -------------------------------------------------------------------
+
+    def cycle(self) -> int:
+        """Settle the owners' pending transfers the ledger has decided; how many were."""
+        settled = 0
+        for transfer in self._store.pending_transfers():
+            state = self._moves.state(transfer)
+            if state is TransferState.PENDING:
+                continue
+            self._store.settle_transfer(transfer.message_id, state)
+            self._store.log(self._clock.now_ms(), "transfer.settled", transfer.owner_id,
+                            "ok", f"{transfer.kind} {transfer.message_id}: {state}")  # fmt: skip
+            settled += 1
+        return settled
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], None]]:
+        """The module sends no letters (it only answers), so it queues no jobs."""
+        return {}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _owner(self, owner_id: str) -> Owner:
+        owner = self._store.owner(owner_id)
+        if owner is None:
+            raise UnknownRecord(f"no owner {owner_id!r}")
+        return owner
+
+    def _device(self, owner_id: str, device_id: str) -> Device:
+        """The owner's device; another owner's is as unknown as one that does not exist."""
+        device = self._store.device(device_id)
+        if device is None or device.owner_id != owner_id:
+            raise UnknownRecord(f"no device {device_id!r} among your devices")
+        return device
+
+    def _wallet_key(self, owner: Owner) -> SigningKey:
+        return self._keys.signing_key(owner.account)
+
+    def _address(self, owner: Owner) -> Address:
+        return self._wallet_key(owner).public_key.address
+
+    def _fund(self, device: Device, amount: int) -> Transfer:
+        owner = self._owner(device.owner_id)
+        payee = Address.parse(device.wallet_address)
+        with self._locks.hold(owner.id):
+            transfer = self._moves.pay(
+                owner.id, self._wallet_key(owner), payee, amount, kind="fund", device=device.id
+            )
+            self._store.add_transfer(transfer)
+        return transfer
+
+    def _reconfigure(self, device: Device, settings: DeviceSettings) -> Device:
+        with self._locks.hold(device.settings.uuid):
+            updated = replace(device, settings=settings, updated_ms=self._clock.now_ms())
+            public_key, wallet = self._configure(updated, settings.status)
+            if (public_key, wallet) != (device.public_key, device.wallet_address):
+                reason = "it answered with other keys than on record; delete and onboard it anew"
+                raise PeerFailed(settings.url, "/init", reason, refused=True)
+            self._store.update_device(updated)
+        return updated
+
+    def _configure(self, device: Device, status: str) -> tuple[str, str]:
+        """Post ``/init``; the device's public key and wallet address from its answer."""
+        body = device.init_body(
+            status,
+            marketplace_url=self._marketplace_url,
+            marketplace_key=self._marketplace_key.to_text(),
+            owner_url=self._public_url,
+            owner_key=self.key.to_text(),
+        )
+        url = device.settings.url
+        reply = post_json(self._link, url, "/init", body)
+        try:
+            public_key = ModuleKey.from_text(reply.get("publicKey")).to_text()
+            wallet = reply.get("walletAddress")
+            if not isinstance(wallet, str):
+                raise InvalidMessage("walletAddress is missing")
+            return public_key, str(Address.parse(wallet))
+        except (InvalidMessage, InvalidAddress) as error:
+            raise PeerFailed(url, "/init", f"invalid answer: {error}", refused=True) from None
+
+    @contextmanager
+    def _logged(self, operation: str, subject: str) -> Iterator[list[str]]:
+        """Log the operation's outcome, refusals included (never a secret: messages name
+        ids, amounts and reasons only)."""
+        notes: list[str] = []
+        try:
+            yield notes
+        except EnergyError as error:
+            self._store.log(self._clock.now_ms(), operation, subject, "error",
+                            f"{error.code}: {error.message}")  # fmt: skip
+            raise
+        self._store.log(self._clock.now_ms(), operation, subject, "ok", "; ".join(notes))

@@ -1,0 +1,315 @@
+"""The user module's SQLite file: owners, devices, the events devices report, transfers, log.
+
+One connection, one writer at a time (a lock), WAL so readers never block it.
+Values only ever travel as parameters. The ``devices`` table holds each device's
+UUID, the secret ``/init`` is trusted by; the ``owners`` table only keyed hashes of
+API keys. Keep the file as private as the module's key files.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from plaza.energy.errors import WrongState
+from plaza.energy.model import Status, Transaction
+from plaza.energy.owner.records import (
+    Device,
+    DeviceSettings,
+    DeviceStats,
+    Event,
+    Owner,
+    Transfer,
+    TransferState,
+)
+
+__all__ = ["SqliteOwnerStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS owners (
+    account INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    key_hash BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL REFERENCES owners(id),
+    uuid TEXT NOT NULL UNIQUE,
+    settings TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    wallet_address TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS devices_by_owner ON devices (owner_id, created_ms);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    energy_wh INTEGER NOT NULL,
+    price INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    twin TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    UNIQUE (device_id, digest)
+);
+CREATE INDEX IF NOT EXISTS events_by_transaction ON events (device_id, transaction_id, seq);
+CREATE TABLE IF NOT EXISTS transfers (
+    message_id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    counterpart TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transfers_by_owner ON transfers (owner_id, created_ms);
+CREATE INDEX IF NOT EXISTS transfers_by_state ON transfers (state);
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    operation TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+_DEVICE = "SELECT id, owner_id, settings, public_key, wallet_address, created_ms, updated_ms"
+_EVENT = "SELECT device_id, transaction_id, body, twin, received_ms, digest FROM events"
+_TRANSFER = (
+    "SELECT message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state"
+    " FROM transfers"
+)
+#: Each transaction of a device with its latest event, first and last sequence numbers.
+_LATEST = """
+WITH latest AS (
+    SELECT transaction_id, MIN(seq) AS first, MAX(seq) AS last
+    FROM events WHERE device_id = ? GROUP BY transaction_id
+)
+"""
+
+
+def _device(row: Sequence[Any]) -> Device:
+    device_id, owner_id, settings, public_key, wallet, created, updated = row
+    return Device(device_id, owner_id, DeviceSettings.from_form(json.loads(settings)),
+                  public_key, wallet, created, updated)  # fmt: skip
+
+
+def _event(row: Sequence[Any]) -> Event:
+    device_id, transaction_id, body, twin, received_ms, digest = row
+    return Event(device_id, transaction_id, Transaction.from_json(json.loads(body)), twin,
+                 received_ms, digest)  # fmt: skip
+
+
+def _transfer(row: Sequence[Any]) -> Transfer:
+    message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state = row
+    return Transfer(message_id, owner_id, kind, counterpart, amount, device_id, created_ms,
+                    TransferState(state))  # fmt: skip
+
+
+class SqliteOwnerStore:
+    """:class:`~plaza.energy.owner.service.OwnerStore` in the SQLite file at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                     timeout=10)  # fmt: skip
+        try:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.executescript(_SCHEMA)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Statements under the lock, committed together or not at all."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(sql, parameters).fetchall()
+
+    # -- owners ----------------------------------------------------------------------------
+
+    def add_owner(self, owner_id: str, name: str, key_hash: bytes, created_ms: int) -> Owner:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO owners (id, name, key_hash, created_ms) VALUES (?, ?, ?, ?)",
+                (owner_id, name, key_hash, created_ms),
+            )
+            account = cursor.lastrowid
+        assert account is not None
+        return Owner(owner_id, name, account, key_hash, created_ms)
+
+    def owner(self, owner_id: str) -> Owner | None:
+        rows = self._rows(
+            "SELECT id, name, account, key_hash, created_ms FROM owners WHERE id = ?", (owner_id,)
+        )
+        return Owner(*rows[0]) if rows else None
+
+    # -- devices ---------------------------------------------------------------------------
+
+    def add_device(self, device: Device) -> None:
+        try:
+            with self._transaction() as conn:
+                conn.execute(
+                    "INSERT INTO devices (id, owner_id, uuid, settings, public_key,"
+                    " wallet_address, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (device.id, device.owner_id, device.settings.uuid,
+                     json.dumps(device.settings.to_form()), device.public_key,
+                     device.wallet_address, device.created_ms, device.updated_ms),
+                )  # fmt: skip
+        except sqlite3.IntegrityError:
+            raise WrongState("a device with this UUID is onboarded already") from None
+
+    def update_device(self, device: Device) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE devices SET settings = ?, updated_ms = ? WHERE id = ?",
+                (json.dumps(device.settings.to_form()), device.updated_ms, device.id),
+            )
+
+    def remove_device(self, device_id: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM events WHERE device_id = ?", (device_id,))
+            conn.execute("DELETE FROM devices WHERE id = ?", (device_id,))
+
+    def device(self, device_id: str) -> Device | None:
+        rows = self._rows(_DEVICE + " FROM devices WHERE id = ?", (device_id,))
+        return _device(rows[0]) if rows else None
+
+    def device_by_uuid(self, uuid: str) -> Device | None:
+        rows = self._rows(_DEVICE + " FROM devices WHERE uuid = ?", (uuid,))
+        return _device(rows[0]) if rows else None
+
+    def devices_of(self, owner_id: str) -> list[Device]:
+        rows = self._rows(
+            _DEVICE + " FROM devices WHERE owner_id = ? ORDER BY created_ms, id", (owner_id,)
+        )
+        return [_device(row) for row in rows]
+
+    # -- events ----------------------------------------------------------------------------
+
+    def add_event(self, event: Event) -> bool:
+        t = event.transaction
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO events (device_id, transaction_id, status, energy_wh,"
+                " price, value, body, twin, received_ms, digest)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event.device_id, event.transaction_id, str(t.status), t.energyAmount,
+                 t.energyPrice, t.value, json.dumps(t.to_json()), event.twin,
+                 event.received_ms, event.digest),
+            )  # fmt: skip
+            return cursor.rowcount == 1
+
+    def device_stats(self, device_id: str) -> DeviceStats:
+        """Energy and value over each transaction's latest finished provision; the count and
+        mean price over each transaction's latest state."""
+        (energy, value, provisions), = self._rows(
+            "SELECT COALESCE(SUM(energy_wh), 0), COALESCE(SUM(value), 0), COUNT(*) FROM events"
+            " WHERE seq IN (SELECT MAX(seq) FROM events WHERE device_id = ? AND status = ?"
+            " GROUP BY transaction_id)",
+            (device_id, str(Status.PROVISION_FINISHED)),
+        )  # fmt: skip
+        (count, prices), = self._rows(
+            _LATEST + "SELECT COUNT(*), COALESCE(SUM(e.price), 0)"  # noqa: S608 - constants only
+            " FROM latest JOIN events e ON e.seq = latest.last",
+            (device_id,),
+        )  # fmt: skip
+        average = (2 * prices + count) // (2 * count) if count else 0
+        return DeviceStats(energy, value, provisions, count, average)
+
+    def transactions(
+        self, device_id: str, *, status: str | None, search: str | None, limit: int, offset: int
+    ) -> tuple[int, list[list[Event]]]:
+        where = (
+            " FROM latest JOIN events e ON e.seq = latest.last"
+            " WHERE (? IS NULL OR e.status = ?) AND (? IS NULL OR instr(e.transaction_id, ?) > 0)"
+        )
+        filters = (device_id, status, status, search, search)
+        (total,), = self._rows(_LATEST + "SELECT COUNT(*)" + where, filters)  # fmt: skip
+        page = self._rows(
+            _LATEST + "SELECT e.transaction_id" + where + " ORDER BY latest.first DESC"
+            " LIMIT ? OFFSET ?",
+            (*filters, limit, offset),
+        )
+        return total, [self.events_of(device_id, row[0])[::-1] for row in page]
+
+    def events_of(self, device_id: str, transaction_id: str) -> list[Event]:
+        rows = self._rows(
+            _EVENT + " WHERE device_id = ? AND transaction_id = ? ORDER BY seq",
+            (device_id, transaction_id),
+        )
+        return [_event(row) for row in rows]
+
+    # -- transfers and log -----------------------------------------------------------------
+
+    def add_transfer(self, transfer: Transfer) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO transfers (message_id, owner_id, kind, counterpart,"
+                " amount, device_id, created_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (transfer.message_id, transfer.owner_id, transfer.kind, transfer.counterpart,
+                 transfer.amount, transfer.device_id, transfer.created_ms, str(transfer.state)),
+            )  # fmt: skip
+
+    def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
+        rows = self._rows(
+            _TRANSFER + " WHERE owner_id = ? ORDER BY created_ms DESC, rowid DESC LIMIT ?",
+            (owner_id, limit),
+        )
+        return [_transfer(row) for row in rows]
+
+    def pending_transfers(self) -> list[Transfer]:
+        rows = self._rows(_TRANSFER + " WHERE state = ? ORDER BY created_ms",
+                          (str(TransferState.PENDING),))  # fmt: skip
+        return [_transfer(row) for row in rows]
+
+    def settle_transfer(self, message_id: str, state: TransferState) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE transfers SET state = ? WHERE message_id = ?", (str(state), message_id)
+            )
+
+    def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO log (at_ms, operation, subject, outcome, detail)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (at_ms, operation, subject, outcome, detail),
+            )
+
+    def log_entries(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest log lines, newest first (for tests and operators)."""
+        rows = self._rows(
+            "SELECT at_ms, operation, subject, outcome, detail FROM log ORDER BY seq DESC LIMIT ?",
+            (limit,),
+        )
+        names = ("at", "operation", "subject", "outcome", "detail")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,158 @@
+"""Owners' wallets: one key per owner from one secret file, and the moves made with them.
+
+The seed keeps a wallet seed per asset in the owner's database and sends it to the
+device. Here the devices make their own keys; owners' keys are derived, one account
+per owner, from a single seed the module draws once and keeps in its data
+directory (``0600``, created exclusively). Nothing derived from it ever leaves the
+module: replies carry addresses and message ids only. The same seed keys the hash
+of the owners' API keys (a pepper), so a copied database alone cannot check a key.
+
+:class:`WalletMoves` is what the use cases do on the ledger with those keys:
+balances, what a wallet can still spend, the devnet faucet, payments out, and
+whether a transfer has been decided.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from plaza.crypto import Address, Identity, InvalidAddress, Seed, SigningKey, blake2b
+from plaza.energy.errors import NotConfigured, PeerFailed, WrongState
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.owner.records import Transfer, TransferState
+from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
+from plaza.market.ledger_payments import DeviceAccount, KeyFunder, LedgerPayments
+from plaza.market.settlement import PaymentFailed
+from plaza.wallet import FaucetUnavailable, RateLimited, WalletError
+
+__all__ = ["WITHDRAWAL_TAG", "OwnerWallets", "WalletMoves"]
+
+WITHDRAWAL_TAG = b"plaza-withdrawal"
+_PEPPER_PERSON = b"plaza-owner-api"
+
+
+class OwnerWallets:
+    """Every owner's wallet key, from the seed in one file; ``repr`` shows none of it."""
+
+    def __init__(self, seed: Seed) -> None:
+        self._seed = seed
+        self._pepper = blake2b(seed.to_bytes(), person=_PEPPER_PERSON)
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> OwnerWallets:
+        """The wallets whose seed is in ``path``, drawing it on first use."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return cls(Seed.from_mnemonic(path.read_text().strip()))
+        seed = Seed.generate()
+        with os.fdopen(descriptor, "w") as file:
+            file.write(seed.to_mnemonic() + "\n")
+        return cls(seed)
+
+    def signing_key(self, account: int) -> SigningKey:
+        return Identity.from_seed(self._seed, account=account).signing
+
+    def hash_api_secret(self, secret: str) -> bytes:
+        return blake2b(secret.encode(), key=self._pepper, person=_PEPPER_PERSON)
+
+    def __repr__(self) -> str:
+        return "OwnerWallets(<hidden>)"
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+@contextmanager
+def _ledger_errors(where: str) -> Iterator[None]:
+    """The ledger's refusals as the module's errors: a faucet that is not there or asked
+    too often is the caller's to wait for (409); anything else is the ledger failing (502)."""
+    try:
+        yield
+    except FaucetUnavailable:
+        raise NotConfigured("this network has no faucet; fund the wallet by a transfer") from None
+    except RateLimited as error:
+        raise WrongState(f"the faucet was asked too often: {error}") from None
+    except (WalletError, PaymentFailed) as error:
+        raise PeerFailed("ledger", where, str(error), refused=False) from None
+
+
+class WalletMoves:
+    """The ledger side of owners' wallets."""
+
+    def __init__(self, ledger: LedgerAccess, *, clock: Clock) -> None:
+        self._ledger = ledger
+        self._clock = clock
+
+    def balance(self, address: Address) -> int:
+        """The confirmed balance."""
+        with _ledger_errors("balance"):
+            return self._ledger.wallet.balance(address).amount
+
+    def balance_or_none(self, address: str) -> int | None:
+        """A device's confirmed balance for a listing, None if the ledger cannot say now."""
+        try:
+            return self.balance(Address.parse(address))
+        except (PeerFailed, InvalidAddress):
+            return None
+
+    def available(self, key: SigningKey) -> int:
+        """What the wallet can spend now: confirmed, less its payments still in flight."""
+        account = DeviceAccount(key)
+        with _ledger_errors("balance"):
+            payments = LedgerPayments(self._ledger.transfers, [account])
+            return payments.available(account.participant_id)
+
+    def faucet(self, owner_id: str, address: Address) -> Transfer:
+        with _ledger_errors("faucet"):
+            grant = self._ledger.wallet.request_faucet(address)
+        return Transfer(grant.message_id.hex(), owner_id, "faucet", str(address), grant.amount,
+                        "", self._clock.now_ms())  # fmt: skip
+
+    def pay(
+        self, owner_id: str, key: SigningKey, payee: Address, amount: int, *, kind: str,
+        device: str = "",
+    ) -> Transfer:  # fmt: skip
+        """Pay ``amount`` to ``payee`` if the wallet can (callers hold the owner's lock, so
+        two payments never both count the same coins)."""
+        available = self.available(key)
+        if amount > available:
+            raise WrongState(
+                f"the owner's wallet has {available} base units available, {amount} are needed"
+            )
+        transfers = self._ledger.transfers
+        with _ledger_errors(kind):
+            if kind == "fund":
+                (funding,) = KeyFunder(key, transfers).fund(payee, amount, reference=device)
+                message_id = funding.message_id
+            else:
+                data = json.dumps({"reference": kind, "salt": secrets.token_hex(8)}).encode()
+                payload = TransferPayload((Output(payee.raw, amount),), WITHDRAWAL_TAG, data)
+                message = transfers.compose(key, payload)
+                transfers.submit(message.raw)
+                message_id = message.id
+        return Transfer(message_id.hex(), owner_id, kind, str(payee), amount, device,
+                        self._clock.now_ms())  # fmt: skip
+
+    def state(self, transfer: Transfer) -> TransferState:
+        """Whether the ledger has decided ``transfer``: applied, conflicting, or expired."""
+        try:
+            with _ledger_errors("metadata"):
+                metadata = self._ledger.transfers.metadata(bytes.fromhex(transfer.message_id))
+                ledger_time = self._ledger.transfers.ledger_time_ms()
+        except PeerFailed:
+            return TransferState.PENDING  # asked again next cycle
+        if metadata is not None and metadata.milestone_index is not None:
+            applied = metadata.conflict in (Conflict.NONE, Conflict.REPLAYED)
+            return TransferState.CONFIRMED if applied else TransferState.CONFLICTING
+        if ledger_time - transfer.created_ms > TRANSFER_TTL_MS:
+            return TransferState.EXPIRED
+        return TransferState.PENDING

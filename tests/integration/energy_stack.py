@@ -1,0 +1,106 @@
+"""The four energy modules as separate services over real HTTP, on a fake clock.
+
+Each module (marketplace backend, bid manager, user module, one asset module per
+device) has its own directory, keys, SQLite file, job queue and uvicorn server on
+loopback: :class:`~plaza.bootstrap.energy.EnergyStack`. The node is in this
+process (no proof of work, milestones by hand) and the clock is the node's fake
+one, so a test decides when letters are delivered (:meth:`Flow.settle`), when
+cycles run and when the ledger confirms.
+
+This module holds no tests; the energy end-to-end tests import it.
+"""
+
+from __future__ import annotations
+
+import uuid as uuids
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from plaza.bootstrap.energy import EnergyStack
+from plaza.crypto import Address
+from plaza.energy.ledger import LedgerAccess
+from plaza.jobs import InlineQueue
+from plaza.ledger.model import Output, TransferPayload
+from plaza.market.payment_ledgers import LocalTransferLedger
+from plaza.testing import FakeClock
+from plaza.testing.nodes import InProcessNode, in_process_node
+
+HOUR_MS = 3_600_000
+MAX_WAIT_MS = 60_000
+
+
+@dataclass
+class Flow:
+    node: InProcessNode
+    stack: EnergyStack
+    http: httpx.Client
+    uuids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def clock(self) -> FakeClock:
+        return self.node.clock
+
+    def settle(self) -> None:
+        """Deliver every letter queued anywhere, until the modules are quiet."""
+        self.stack.settle()
+
+    def round(self, *, advance_ms: int = 6_000) -> None:
+        """Time passes, every module runs its cycle, the ledger confirms, letters go."""
+        self.clock.advance(ms=advance_ms)
+        self.stack.cycle()
+        self.settle()
+        self.node.milestone()
+
+    def owner(self, name: str, *, funds: int) -> str:
+        owner_id = self.stack.owner.service.create_owner(name).owner.id
+        if funds:
+            wallet = self.stack.owner.service.owner_wallet(owner_id)["walletAddress"]
+            ledger = LocalTransferLedger(self.node.runtime)
+            payload = TransferPayload((Output(Address.parse(wallet).raw, funds),))
+            ledger.submit(ledger.compose(self.node.treasury, payload).raw)
+            self.node.milestone()
+        return owner_id
+
+    def device(self, owner_id: str, name: str, kind: str, **form: Any) -> str:
+        """Open an asset service, onboard it through the user module; its assetId."""
+        uuid = self.uuids[name] = str(uuids.uuid4())
+        hosted = self.stack.add_asset(name, uuid)
+        hosted.start(threads=False)
+        fields = {"type": kind, "name": name, "uuid": uuid, "url": hosted.url,
+                  "energyPrice": 20, "minOfferAmount": 1_000, "location": "Trondheim",
+                  "maxWaitMs": MAX_WAIT_MS, "paymentQueueProcessingSpeed": 1_000, **form}  # fmt: skip
+        device = self.stack.owner.service.add_device(owner_id, fields)
+        self.settle()
+        return device.id
+
+    def meter(self, name: str, path: str, energy: int) -> None:
+        hosted = self.stack.assets[name]
+        reply = self.http.post(hosted.url + path, json={"energy": energy, "uuid": self.uuids[name]})
+        assert reply.json() == {"success": True}, reply.text
+
+    def transactions(self, name: str) -> list[dict[str, Any]]:
+        reply = self.http.get(self.stack.assets[name].url + "/transactions")
+        return [row["transaction"] for row in reply.json()["transactions"]]
+
+    def statuses(self, name: str) -> list[str]:
+        return [t["status"] for t in self.transactions(name)]
+
+
+@contextmanager
+def energy_flow(root: Path) -> Iterator[Flow]:
+    with in_process_node() as node:
+        stack = EnergyStack(
+            root, ledger=LedgerAccess.local(node.runtime), clock=node.clock,
+            queues=lambda _path: InlineQueue(node.clock),
+        )  # fmt: skip
+        stack.start(threads=False)
+        try:
+            with httpx.Client(timeout=10) as http:
+                yield Flow(node, stack, http)
+        finally:
+            stack.stop()

@@ -1,0 +1,311 @@
+"""A device under test for the asset module's tests: real parts, fake peers.
+
+An asset opened with :func:`~plaza.energy.asset.open_asset` on a real SQLite
+file and an in-process node (no proof of work, milestones by hand), its outbox
+on an :class:`~plaza.jobs.InlineQueue` delivered by a :class:`~plaza.jobs.Worker`
+when the test says so, into a :class:`FakeLink` that opens every letter with
+the recipient's identity (the marketplace's or the owner's) and keeps it. The
+owner's ``/fund`` is answered by a real transfer from the node's treasury. The
+marketplace's letters to the asset are sealed with :data:`MARKET`'s identity,
+as the backend seals them.
+
+This module holds no tests; the asset's test modules import it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plaza.channels import MemoryCursorStore
+from plaza.crypto import Address, Identity, SigningKey
+from plaza.energy.asset import DB_NAME, AssetService, AssetSettings, open_asset
+from plaza.energy.envelope import (
+    Letter,
+    ModuleKey,
+    NonceCache,
+    open_letter,
+    seal_letter,
+    sign_document,
+)
+from plaza.energy.errors import PeerFailed
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.energy.twins import MemoryTwinIndex, Twins
+from plaza.jobs import InlineQueue, Worker
+from plaza.ledger.model import Output, TransferPayload
+from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
+from plaza.market.payment_ledgers import LocalTransferLedger
+from plaza.market.settlement import Contract as SettlementContract
+from plaza.testing.builders import key_from_number
+from plaza.testing.nodes import InProcessNode, in_process_node
+
+MARKET = Identity.generate()
+OWNER = Identity.generate()
+MARKET_URL = "http://market.test"
+OWNER_URL = "http://owner.test"
+UUID = "ba4a33f0-ee20-41e4-9fcd-9f91ecf77d0f"
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+#: The other party of every contract: a consumer (for a provider under test) or a provider.
+PEER_KEY = key_from_number(77)
+PEER_WALLET = str(PEER_KEY.public_key.address)
+
+
+def init_body(kind: str = "provider", **changes: Any) -> dict[str, Any]:
+    """A valid /init for the device under test."""
+    body: dict[str, Any] = {
+        "uuid": UUID,
+        "assetId": f"{kind}-1",
+        "assetName": f"test {kind}",
+        "type": kind,
+        "assetOwner": "owner-1",
+        "location": "Trondheim",
+        "url": "http://device.test",
+        "marketplaceAPI": MARKET_URL,
+        "assetOwnerAPI": OWNER_URL,
+        "marketplacePublicKey": ModuleKey.of(MARKET).to_text(),
+        "assetOwnerPublicKey": ModuleKey.of(OWNER).to_text(),
+        "status": "running",
+        "minOfferAmount": 200,
+        "energyPrice": 150,
+        "maxEnergyPrice": 200,
+        "maxWaitMs": 10 * MINUTE_MS,
+        "paymentQueueProcessingSpeed": 1000,
+    }
+    body.update(changes)
+    return body
+
+
+@dataclass
+class Posted:
+    url: str
+    path: str
+    letter: Letter
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.letter.body
+
+    @property
+    def transaction(self) -> Transaction:
+        return Transaction.from_json(self.body["transaction"])
+
+
+@dataclass
+class FakeLink:
+    """Every letter the asset posts, opened as its recipient would; /fund paid for real."""
+
+    node: InProcessNode
+    posted: list[Posted] = field(default_factory=list)
+    fund_down: bool = False
+    on_post: Callable[[str], None] | None = None  # a peer answering at once
+    _nonces: NonceCache = field(default_factory=NonceCache)
+
+    def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
+        identity, audience = (MARKET, "marketplace") if url == MARKET_URL else (OWNER, "owner-1")
+        letter = open_letter(
+            document,
+            identity=identity,
+            audience=audience,
+            now_ms=self.node.clock.now_ms(),
+            nonces=self._nonces,
+            known_key=lambda _: None,
+            introduce=True,
+        )
+        self.posted.append(Posted(url, path, letter))
+        if self.on_post is not None:
+            self.on_post(path)
+        if path == "/fund":
+            return self._fund(letter.body)
+        return {"success": True}
+
+    def _fund(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if self.fund_down:
+            raise PeerFailed(OWNER_URL, "/fund", "unreachable", refused=False)
+        message_id = pay(self.node, self.node.treasury, body["walletAddress"], body["amount"])
+        return {"success": True, "messageId": message_id.hex(), "amount": body["amount"]}
+
+    def letters(self, path: str) -> list[Posted]:
+        return [p for p in self.posted if p.path == path]
+
+    def paths(self, url: str = MARKET_URL) -> list[str]:
+        return [p.path for p in self.posted if p.url == url]
+
+
+def pay(node: InProcessNode, signer: SigningKey, payee: str, amount: int) -> bytes:
+    """A plain transfer, attached; its message id."""
+    port = LocalTransferLedger(node.runtime)
+    message = port.compose(signer, TransferPayload((Output(Address.parse(payee).raw, amount),)))
+    port.submit(message.raw)
+    return message.id
+
+
+@dataclass
+class Device:
+    """The asset under test and everything around it."""
+
+    node: InProcessNode
+    data_dir: Path
+    link: FakeLink
+    queue: InlineQueue
+    service: AssetService
+    settings: AssetSettings | None = None
+
+    @property
+    def clock(self) -> Any:
+        return self.node.clock
+
+    @property
+    def asset_id(self) -> str:
+        return self.service.module.config.asset_id
+
+    def deliver(self) -> None:
+        """Run the outbox: every queued letter reaches the fake link."""
+        Worker(self.queue, self.service.handlers()).run_until_idle()
+
+    def cycle(self, *, advance_ms: int = 0) -> None:
+        self.clock.advance(ms=advance_ms)
+        self.service.cycle()
+        self.deliver()
+
+    def send(self, path: str, body: Mapping[str, Any], *, sender: Identity = MARKET) -> None:
+        """A letter from the marketplace, sealed as the backend seals it."""
+        document = seal_letter(
+            body,
+            sender="marketplace",
+            identity=sender,
+            recipient=self.service.key,
+            audience=self.asset_id,
+            now_ms=self.clock.now_ms(),
+        )
+        self.service.module.receive(path, document)
+        self.deliver()
+
+    def records(self, status: Status | None = None) -> list[Transaction]:
+        return [r.state for r in self.service.store.records(None if status is None else [status])]
+
+    def only(self, status: Status) -> Transaction:
+        (found,) = self.records(status)
+        return found
+
+    def reopen(self) -> None:
+        """Close and open the device again from its data directory (a restart)."""
+        self.service.close()
+        self.service = open_asset(
+            self.data_dir,
+            uuid=UUID,
+            ledger=LedgerAccess.local(self.node.runtime),
+            link=self.link,
+            queue=self.queue,
+            clock=self.clock,
+            settings=self.settings,
+        )
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.data_dir / DB_NAME)
+
+
+@contextmanager
+def device(
+    tmp_path: Path,
+    kind: str = "provider",
+    *,
+    settings: AssetSettings | None = None,
+    **changes: Any,
+) -> Iterator[Device]:
+    """An initialised device of ``kind`` (its /register already delivered)."""
+    with in_process_node(network="plaza-energy-asset-test") as node:
+        link = FakeLink(node)
+        queue = InlineQueue(node.clock)
+        service = open_asset(
+            tmp_path,
+            uuid=UUID,
+            ledger=LedgerAccess.local(node.runtime),
+            link=link,
+            queue=queue,
+            clock=node.clock,
+            settings=settings,
+        )
+        running = Device(node, tmp_path, link, queue, service, settings)
+        try:
+            if kind:
+                service.module.initialise(init_body(kind, **changes))
+                running.deliver()
+            yield running
+        finally:
+            running.service.close()
+
+
+def contract_for(
+    device: Device, mine: Transaction, amount: int | None = None, *, contract_id: str = "c-1"
+) -> tuple[Contract, dict[str, Any]]:
+    """The marketplace's contract of ``mine`` with the peer, and the /contract body."""
+    if mine.type is Side.OFFER:
+        other = Transaction(
+            Side.REQUEST,
+            Status.INITIAL_REQUEST,
+            amount or mine.energyAmount,
+            500,
+            str(device.clock.now_ms()),
+            requesterId="peer-1",
+            requesterTransactionId="peer-tx",
+            requesterWalletAddress=PEER_WALLET,
+        )
+        offer, request = mine, other
+    else:
+        offer = Transaction(
+            Side.OFFER,
+            Status.INITIAL_OFFER,
+            mine.energyAmount * 2,
+            120,
+            str(device.clock.now_ms()),
+            providerId="peer-1",
+            providerTransactionId="peer-tx",
+            walletAddress=PEER_WALLET,
+        )
+        request = mine
+    contract = Contract.join(contract_id, offer, request, now_ms=device.clock.now_ms())
+    twins = Twins(
+        identity=MARKET,
+        gateway=device.node.gateway,
+        cursors=MemoryCursorStore(),
+        index=MemoryTwinIndex(),
+        clock=device.clock,
+    )
+    twins.record(contract_id, contract.to_json())
+    body = {
+        "contract": sign_document(contract.to_json(), MARKET),
+        "twin": twins.reader_key(contract_id),
+    }
+    return contract, body
+
+
+def step(contract: Contract, status: Status, **changes: Any) -> dict[str, Any]:
+    """A settlement letter's body: the contract transaction in ``status``."""
+    return {
+        "transaction": contract.transaction.with_status(status, timestamp_ms=1, **changes).to_json()
+    }
+
+
+def peer_pays(device: Device, contract: Contract, *, contract_id: str | None = None) -> bytes:
+    """The consumer peer pays the provider under test, as its own asset would."""
+    pay(device.node, device.node.treasury, PEER_WALLET, 1_000_000)
+    device.node.milestone()
+    payments = LedgerPayments(LocalTransferLedger(device.node.runtime), [DeviceAccount(PEER_KEY)])
+    deal = contract.transaction
+    prepared = payments.prepare(
+        SettlementContract(
+            contract_id or deal.contractId, deal.walletAddress, PEER_WALLET, deal.value, 1, 0
+        )
+    )
+    payments.submit(prepared)
+    return prepared.message_id
+
+
+def balance(device: Device, address: str) -> int:
+    return device.node.runtime.tangle.balance(Address.parse(address).raw)
