@@ -71,9 +71,11 @@ class Flow:
         uuid = self.uuids[name] = str(uuids.uuid4())
         hosted = self.stack.add_asset(name, uuid)
         hosted.start(threads=False)
-        fields = {"type": kind, "name": name, "uuid": uuid, "url": hosted.url,
-                  "energyPrice": 20, "minOfferAmount": 1_000, "location": "Trondheim",
-                  "maxWaitMs": MAX_WAIT_MS, "paymentQueueProcessingSpeed": 1_000, **form}  # fmt: skip
+        fields = {
+            "type": kind, "name": name, "uuid": uuid, "url": hosted.url, "energyPrice": 20,
+            "minOfferAmount": 1_000, "location": "Trondheim", "maxWaitMs": MAX_WAIT_MS,
+            "paymentQueueProcessingSpeed": 1_000, **form,
+        }  # fmt: skip
         device = self.stack.owner.service.add_device(owner_id, fields)
         self.settle()
         return device.id

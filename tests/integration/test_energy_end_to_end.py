@@ -42,7 +42,8 @@ def test_a_contract_walks_from_offer_and_request_to_payment_confirmed(tmp_path: 
         audit = market.audit(offer["contractId"])
         assert audit.ok, audit.to_json()
         states = [entry.state["status"] for entry in audit.consumer.entries]
-        assert states[0] == "Initial request" and states[-1] == "Payment confirmed"
+        assert states[0] == "Initial request"
+        assert states[-1] == "Payment confirmed"
         assert all(entry.confirmed for entry in audit.contract.entries)
         assert flow.stack.marketplace.service.statistics()["claims"] == 0
 
@@ -65,7 +66,8 @@ def test_an_unpaid_contract_gets_three_reminders_then_one_claim(tmp_path: Path) 
         ]  # fmt: skip
         assert reminders[4:] == [(3, "Claim issued")] * 2  # claimed once, then left alone
         stats = flow.stack.marketplace.service.statistics()
-        assert stats["reminders"] == 3 and stats["claims"] == 1
+        assert stats["reminders"] == 3
+        assert stats["claims"] == 1
         [request] = [t for t in flow.transactions("ev") if t["contractId"]]
         assert request["status"] == "Claim issued"
         flow.round()
