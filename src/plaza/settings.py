@@ -74,6 +74,10 @@ class MarketSettings(BaseSettings):
     benchmarks). ``auditor_keys`` are auditors' X25519 public keys (hex): each
     new twin's read-only key is sealed to each of them on the ledger, so they
     can audit from their own machines; other auditors ask ``POST /audit/keys``.
+
+    Webhook callbacks must resolve to public addresses, at registration and at
+    each delivery (no SSRF into the marketplace's own network);
+    ``allow_private_callbacks`` lifts that, for tests and local demos only.
     """
 
     model_config = SettingsConfigDict(env_prefix="PLAZA_MARKET_", frozen=True)
@@ -93,3 +97,4 @@ class MarketSettings(BaseSettings):
     mqtt_host: str | None = None
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_root: str = "plaza"
+    allow_private_callbacks: bool = False

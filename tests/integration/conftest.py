@@ -27,8 +27,9 @@ def client(node: RunningNode) -> Iterator[NodeClient]:
 
 @pytest.fixture(scope="module")
 def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMarket]:
-    """The marketplace a module's tests share; each test trades its own kinds."""
-    with serve_market(tmp_path_factory.mktemp("market")) as running:
+    """The marketplace a module's tests share; each test trades its own kinds. Its webhook
+    receivers listen on 127.0.0.1, so private callbacks are allowed here."""
+    with serve_market(tmp_path_factory.mktemp("market"), allow_private_callbacks=True) as running:
         yield running
 
 

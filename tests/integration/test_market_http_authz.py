@@ -19,8 +19,9 @@ import pytest
 from market_server import MarketWorld
 
 from plaza.client import ApiError
+from plaza.market.assets import AssetChange
 from plaza.market.auth import Scope
-from plaza.marketclient import MarketClient
+from plaza.marketclient import AssetTerms, MarketClient
 
 OK = "ok"
 CALLERS = ("owner", "other", "auditor", "anonymous", "read_key")
@@ -51,6 +52,25 @@ def _unmatched_pair(w: MarketWorld) -> tuple[str, str]:
     kind = w.fresh_kind()
     offer = w.provider.offer(w.terms(kind, 10, 5)).order.id
     return offer, w.consumer.request(w.terms(kind, 20, 6)).order.id
+
+
+def _asset(w: MarketWorld) -> str:
+    return w.provider.register_asset(AssetTerms(w.fresh_kind(), "roof panel")).asset.id
+
+
+def _disabled_asset(w: MarketWorld) -> str:
+    asset_id = _asset(w)
+    w.provider.disable_asset(asset_id)
+    return asset_id
+
+
+def _asset_state(w: MarketWorld, asset_id: str) -> object:
+    asset = w.anonymous.asset(asset_id)
+    return asset.status, asset.version, asset.name
+
+
+def _assets(w: MarketWorld, kind: str) -> object:
+    return [asset.id for asset in w.anonymous.assets(kind=kind, status="any")]
 
 
 def _delivered(w: MarketWorld) -> str:
@@ -104,6 +124,19 @@ ROWS = [
     Row("POST /orders/{id}/confirm", (OK, 403, 403, 401, 403), _unmatched_pair,
         lambda c, w, pair: c.confirm(*pair),
         lambda w, pair: [_order_state(w, order_id) for order_id in pair]),
+    Row("POST /assets", (OK, OK, 403, 401, 403), lambda w: w.fresh_kind(),
+        lambda c, w, kind: c.register_asset(AssetTerms(kind, "panel")), _assets),
+    Row("GET /assets", (OK, OK, OK, OK, OK), lambda w: w.fresh_kind(),
+        lambda c, w, kind: c.assets(kind=kind)),
+    Row("GET /assets/{id}", (OK, OK, OK, OK, OK), _asset, lambda c, w, i: c.asset(i)),
+    Row("PUT /assets/{id}", (OK, 403, 403, 401, 403), _asset,
+        lambda c, w, i: c.update_asset(i, AssetChange("renamed")), _asset_state),
+    Row("POST /assets/{id}/disable", (OK, 403, 403, 401, 403), _asset,
+        lambda c, w, i: c.disable_asset(i), _asset_state),
+    Row("POST /assets/{id}/enable", (OK, 403, 403, 401, 403), _disabled_asset,
+        lambda c, w, i: c.enable_asset(i), _asset_state),
+    Row("DELETE /assets/{id}", (OK, 403, 403, 401, 403), _asset,
+        lambda c, w, i: c.remove_asset(i), _asset_state),
     Row("GET /contracts", (OK, OK, OK, 401, OK), lambda w: None, lambda c, w, _: c.contracts()),
     Row("GET /contracts/{id}", (OK, 403, OK, 401, OK), lambda w: w.contract().id,
         lambda c, w, i: c.contract(i)),
@@ -117,6 +150,8 @@ ROWS = [
         lambda c, w, i: c.audit_contract(i)),
     Row("GET /audit/orders/{id}", (403, 403, OK, 401, 403), _offer,
         lambda c, w, i: c.audit_order(i)),
+    Row("GET /audit/assets/{id}", (403, 403, OK, 401, 403), _asset,
+        lambda c, w, i: c.audit_asset(i)),
     # This world has no node: twins are off, so there is no key to send (503, not 200).
     Row("POST /audit/keys", (403, 403, 503, 401, 403), lambda w: w.contract().id,
         lambda c, w, i: c.request_audit_keys(contracts=[i])),
@@ -171,7 +206,7 @@ def test_the_matrix_covers_every_endpoint(world: MarketWorld) -> None:
     served = {
         f"{method.upper()} {path.removeprefix(prefix)}".replace("{order_id}", "{id}")
         .replace("{contract_id}", "{id}").replace("{key_id}", "{id}")
-        .replace("{subscription_id}", "{id}")
+        .replace("{subscription_id}", "{id}").replace("{asset_id}", "{id}")
         for path, methods in paths.items() for method in methods
     }  # fmt: skip
     public = {"GET /health", "GET /info", "POST /participants"}  # covered in the flow tests

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
-from market_server import MarketWorld
+import pytest
+from market_server import MarketWorld, serve_market
 from notify_support import Post, Receiver, receiver
 
+from plaza.client import ApiError
+from plaza.crypto import Identity
+from plaza.market.auth import Role
 from plaza.notify import verify_signature
 
 DELIVERY_TIMEOUT_S = 10.0
@@ -74,3 +79,16 @@ def test_order_steps_are_announced_to_their_owners(world: MarketWorld) -> None:
         stream.close()
     states = [e.data["event"]["order"]["state"] for e in (accepted, cancelled)]
     assert states == ["active", "removed"]
+
+
+def test_a_marketplace_refuses_private_callbacks_unless_allowed(tmp_path: Path) -> None:
+    """No SSRF: by default a webhook may not point into the marketplace's own network."""
+    with serve_market(tmp_path) as market, market.client(Identity.generate()) as participant:
+        participant.register("hooks", roles=[Role.CONSUMER])
+        for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]/hook",
+                    "http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/hook",
+                    "ftp://hooks.example/"):  # fmt: skip
+            with pytest.raises(ApiError) as refused:
+                participant.subscribe(url)
+            assert (refused.value.status, refused.value.code) == (400, "invalid_subscription")
+        assert market.runtime.services.hub.subscriptions() == []

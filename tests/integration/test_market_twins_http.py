@@ -36,12 +36,14 @@ from plaza.bootstrap import MarketDataDir, SystemClock, build_node
 from plaza.channels import RemoteGateway
 from plaza.client import ApiError, NodeClient
 from plaza.crypto import Identity
+from plaza.market.assets import AssetChange
 from plaza.market.audit import Auditor, AuditReport, Difference
 from plaza.market.audit_channels import ChannelTrails, InboxTwinKeys
-from plaza.market.model import Order
+from plaza.market.model import Asset, Order
 from plaza.market.settlement import Settlement
 from plaza.market.sql import SqlSettlementStore, make_engine
 from plaza.market.twin_documents import TwinKind
+from plaza.marketclient import AssetTerms
 from plaza.node import NodeRuntime
 from plaza.settings import NodeSettings
 from plaza.wallet import RemoteGateway as WalletGateway
@@ -183,7 +185,8 @@ def _snapshot(market: RunningMarket, node: ManualNode, engine: Engine) -> dict[s
     """Everything an audit could conceivably change: database, journal, cursors, ledger."""
     with engine.connect() as conn:
         rows = {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
-                for table in ("settlements", "twins", "twin_progress")}  # fmt: skip
+                for table in ("settlements", "twins", "twin_progress", "assets",
+                              "asset_states")}  # fmt: skip
     files = {}
     for name, query in (("book.sqlite3", "SELECT max(step) FROM market_journal"),
                         ("twin-cursors.sqlite3", "SELECT channel_id, version FROM channel_cursors "
@@ -200,10 +203,12 @@ def test_an_audit_over_http_changes_nothing(
     node: ManualNode, market: RunningMarket, world: MarketWorld, engine: Engine
 ) -> None:
     done = trade(world)
+    asset_id = world.provider.register_asset(AssetTerms(world.fresh_kind(), "meter")).asset.id
     node.milestone()
     before = _snapshot(market, node, engine)
     world.auditor.audit_contract(done.contract_id)
     world.auditor.audit_order(done.offer_id)
+    world.auditor.audit_asset(asset_id)
     assert _snapshot(market, node, engine) == before
 
 
@@ -239,6 +244,9 @@ class _SettlementsAndPublicOrders:
 
     def settlement(self, contract_id: str) -> Settlement | None:
         return self._settlements.get(contract_id)
+
+    def asset(self, asset_id: str) -> Asset | None:
+        return self._world.anonymous.asset(asset_id)
 
 
 def _audit_on_my_own(
@@ -314,8 +322,47 @@ def test_a_record_neither_the_ledger_nor_the_database_has_is_a_404(world: Market
     audits: list[Callable[[], AuditReport]] = [
         partial(world.auditor.audit_contract, "mat-404404"),
         partial(world.auditor.audit_order, "ord-404404"),
+        partial(world.auditor.audit_asset, "ast-404404"),
     ]
     for audit in audits:
         with pytest.raises(ApiError) as missing:
             audit()
         assert missing.value.status == 404
+
+
+def _asset_lifecycle(world: MarketWorld) -> str:
+    """An asset registered, described anew, disabled and enabled again, over HTTP."""
+    asset_id = world.provider.register_asset(AssetTerms(world.fresh_kind(), "roof")).asset.id
+    world.provider.update_asset(asset_id, AssetChange("south roof"))
+    world.provider.disable_asset(asset_id)
+    world.provider.enable_asset(asset_id)
+    return asset_id
+
+
+def test_every_asset_state_is_on_its_twin_and_audits_clean_over_http(
+    node: ManualNode, world: MarketWorld, engine: Engine
+) -> None:
+    asset_id = _asset_lifecycle(world)
+    report = confirmed_audit(node, lambda: world.auditor.audit_asset(asset_id))
+    assert_verified(report)
+    assert [(entry.step, entry.event, entry.type) for entry in report.entries] == [
+        (1, "registered", "asset"), (2, "updated", "asset"), (3, "disabled", "asset"),
+        (4, "enabled", "asset"),
+    ]  # fmt: skip
+    with engine.begin() as conn:  # the database says something the twin never recorded
+        state = conn.execute(text("SELECT state FROM assets WHERE id = :id"), {"id": asset_id})
+        tampered = state.scalar_one().replace('"south roof"', '"north roof"')
+        conn.execute(text("UPDATE assets SET state = :state WHERE id = :id"),
+                     {"state": tampered, "id": asset_id})  # fmt: skip
+    report = world.auditor.audit_asset(asset_id)
+    assert not report.clean
+    assert report.signatures_verified
+    assert Difference("name", "north roof", "south roof") in report.differences
+
+
+def test_an_independent_auditor_gets_asset_twin_keys(node: ManualNode, world: MarketWorld) -> None:
+    asset_id = _asset_lifecycle(world)
+    sent = world.auditor.request_audit_keys(assets=[asset_id, "ast-404404"])
+    assert [(key.kind, key.record_id, key.sent) for key in sent] == [
+        (TwinKind.ASSET, asset_id, True), (TwinKind.ASSET, "ast-404404", False),
+    ]  # fmt: skip

@@ -17,16 +17,21 @@ from notify_support import free_port, receiver
 from plaza.jobs import InlineQueue, JobQueue, JobState, RetryPolicy, SqliteQueue, Worker
 from plaza.notify import (
     WEBHOOK_JOB,
+    CallbackPolicy,
     Event,
+    MemorySubscriptionStore,
     NotificationHub,
     SqliteSubscriptionStore,
     Subscription,
     WebhookDeliverer,
+    callbacks,
+    guarded_transport,
     verify_signature,
 )
 from plaza.testing import FakeClock
 
 POLICY = RetryPolicy(max_attempts=4, base_delay_ms=1_000, factor=2)
+PUBLIC = "93.184.216.34"
 
 
 @dataclass
@@ -53,8 +58,9 @@ def wiring(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wiring]:
         queue = SqliteQueue(tmp_path / "jobs.sqlite", clock, policy=POLICY)
     store = SqliteSubscriptionStore(tmp_path / "subscriptions.sqlite")
     client = httpx.Client()
-    deliverer = WebhookDeliverer(store, client, clock, timeout_s=5)
-    hub = NotificationHub(store, queue, clock)  # the jobs queue is the hub's DeliveryQueue
+    local = CallbackPolicy(allow_private=True)  # the receivers listen on 127.0.0.1
+    deliverer = WebhookDeliverer(store, client, clock, timeout_s=5, callbacks=local)
+    hub = NotificationHub(store, queue, clock, callbacks=local)  # jobs queue: the hub's queue
     try:
         yield Wiring(clock, queue, hub, Worker(queue, {WEBHOOK_JOB: deliverer}))
     finally:
@@ -160,3 +166,78 @@ def test_each_subscriber_gets_what_its_query_selects(wiring: Wiring) -> None:
         wiring.deliver()
     assert [post.body for post in contracts.posts] == [event.encode()]
     assert offers.posts == []
+
+
+class Dns:
+    """A resolver whose answers the test changes, as a DNS-rebinding attacker would."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.asked = 0
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        answer = self.answers[min(self.asked, len(self.answers) - 1)]
+        self.asked += 1
+        return [answer]
+
+
+def _guarded_wiring(dns: Dns, clock: FakeClock) -> tuple[NotificationHub, Worker, InlineQueue]:
+    policy = CallbackPolicy(resolver=dns)
+    client = httpx.Client(transport=guarded_transport(policy), trust_env=False)
+    store = MemorySubscriptionStore()
+    queue = InlineQueue(clock, policy=POLICY)
+    deliverer = WebhookDeliverer(store, client, clock, timeout_s=5, callbacks=policy)
+    return NotificationHub(store, queue, clock, callbacks=policy), Worker(queue, {
+        WEBHOOK_JOB: deliverer
+    }), queue  # fmt: skip
+
+
+def _hooks_example(url: str) -> str:
+    """The receiver's URL under a name only the test's resolver knows."""
+    return url.replace("127.0.0.1", "hooks.example")
+
+
+def test_a_callback_that_resolves_privately_at_delivery_gets_nothing() -> None:
+    clock = FakeClock()
+    with receiver() as hooks:
+        dns = Dns(PUBLIC, "127.0.0.1")  # public when registered, then rebound to loopback
+        hub, worker, queue = _guarded_wiring(dns, clock)
+        hub.register(_hooks_example(hooks.url))
+        hub.publish(contract_created(clock))
+        for _ in range(6):
+            worker.run_until_idle()
+            clock.advance(seconds=10)
+    assert hooks.posts == []
+    (dead,) = queue.dead_letters()
+    assert dead.last_error is not None
+    assert "callback refused" in dead.last_error
+    assert "receiver-token" not in dead.last_error
+
+
+def test_the_transport_checks_the_address_it_connects_to() -> None:
+    """Rebinding between the deliverer's check and the connection: the transport's own
+    lookup is the one connected to, and it is refused."""
+    dns = Dns(PUBLIC, PUBLIC, "127.0.0.1")  # registration, the deliverer's check, connect
+    clock = FakeClock()
+    with receiver() as hooks:
+        hub, worker, queue = _guarded_wiring(dns, clock)
+        hub.register(_hooks_example(hooks.url))
+        hub.publish(contract_created(clock))
+        worker.run_until_idle()
+    assert hooks.posts == []
+    assert dns.asked == 3
+    assert queue.statistics()["pending"] == 1  # a failed attempt, to be retried
+
+
+def test_the_transport_connects_to_the_checked_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loopback allowed for this test only: the post reaches the address the policy's own
+    lookup gave (the system resolver does not know hooks.example), under the URL's host."""
+    monkeypatch.setattr(callbacks, "refused_because", lambda address: None)
+    clock = FakeClock()
+    with receiver() as hooks:
+        hub, worker, _ = _guarded_wiring(Dns("127.0.0.1"), clock)
+        hub.register(_hooks_example(hooks.url))
+        hub.publish(contract_created(clock))
+        worker.run_until_idle()
+    [post] = hooks.posts
+    assert post.headers["Host"].startswith("hooks.example:")

@@ -24,7 +24,7 @@ def _twins(settings: MarketSettings, runtime: MarketRuntime) -> str:
     if runtime.services.twins is None:
         return "off (no node)"
     auditors = len(settings.auditor_keys)
-    return f"on (every order, contract and settlement step); auditor keys: {auditors}"
+    return f"on (every order, asset, contract and settlement step); auditor keys: {auditors}"
 
 
 def _banner(settings: MarketSettings, runtime: MarketRuntime) -> None:

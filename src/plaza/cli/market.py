@@ -12,14 +12,20 @@ registered with ``--wallet``, whose participant id is the wallet's main address.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from plaza.cli._market_assets import asset_app
+from plaza.cli._market_common import (
+    DEFAULT_HOME,
+    DEFAULT_URL,
+    HomeOption,
+    UrlOption,
+    err,
+    market_client,
+)
 from plaza.cli._market_home import MarketHome
 from plaza.cli._market_pay import check_payable, earlier_payment, send_payment
 from plaza.cli._market_run import run_market
@@ -34,29 +40,12 @@ from plaza.marketclient import ContractRecord, MarketClient, OrderTerms, Submiss
 __all__ = ["market_app"]
 
 market_app = typer.Typer(
-    help="Run a marketplace, or trade on one: offers, requests, contracts.", no_args_is_help=True
+    help="Run a marketplace, or trade on one: assets, offers, requests, contracts.",
+    no_args_is_help=True,
 )
-HomeOption = Annotated[
-    Path, typer.Option("--home", help="Where this participant's identity is kept.")
-]
-UrlOption = Annotated[
-    str, typer.Option("--url", envvar="PLAZA_MARKET_URL", help="The marketplace's base URL.")
-]
-DEFAULT_HOME = Path(".plaza/market-client")
-DEFAULT_URL = "http://127.0.0.1:8660"
-_err = Console(stderr=True)
-
-
-@contextmanager
-def _client(home: Path, url: str, *, seal: bool = False) -> Iterator[MarketClient]:
-    """A client signing with the home's identity; client errors become a clean exit."""
-    try:
-        identity = MarketHome(home).identity()
-        with MarketClient(url, identity=identity, seal_bodies=seal) as client:
-            yield client
-    except (ClientError, FileNotFoundError) as error:
-        _err.print(f"[red]error:[/] {error}")
-        raise typer.Exit(1) from None
+market_app.add_typer(asset_app, name="asset")
+_err = err
+_client = market_client
 
 
 def _order_line(order: Order) -> str:

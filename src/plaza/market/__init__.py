@@ -15,11 +15,15 @@ a clock). Matching policies are in :mod:`plaza.market.matching`.
 """
 
 # The marketplace around the book: contracts, twins on the ledger, audit, payments.
+from plaza.market.assets import AssetChange, AssetQuery
 from plaza.market.audit import Auditor
 from plaza.market.audit_model import AuditReport
 from plaza.market.book import OrderBook
 from plaza.market.contracts import ContractDesk, SignedContract
 from plaza.market.errors import (
+    AssetConflict,
+    AssetInUse,
+    AssetNotActive,
     AssetNotFound,
     BookStoreFailed,
     CorruptJournal,
@@ -48,15 +52,23 @@ from plaza.market.journal import (
 from plaza.market.ledger_payments import LedgerPayments
 from plaza.market.marketplace import Marketplace, OrderOutcome
 from plaza.market.matching import POLICIES, MatchingPolicy, policy_named
-from plaza.market.memory import MemoryAssetDirectory, MemoryBookStore, MemoryOrderTwins
+from plaza.market.memory import (
+    MemoryAssetDirectory,
+    MemoryAssetTwins,
+    MemoryBookStore,
+    MemoryOrderTwins,
+)
 from plaza.market.model import (
     GREEN,
     NO_REQUIREMENTS,
     QUALITY,
     Asset,
+    AssetEvent,
+    AssetStatus,
     Attributes,
     Location,
     Match,
+    NewAsset,
     NewOrder,
     Order,
     OrderStatus,
@@ -64,8 +76,8 @@ from plaza.market.model import (
     Side,
     attributes,
 )
-from plaza.market.ports import AssetDirectory, BookStore, Clock, OrderTwins
-from plaza.market.service import BidManager, Submission
+from plaza.market.ports import AssetDirectory, AssetTwins, BookStore, Clock, OrderTwins
+from plaza.market.service import AssetRegistration, BidManager, Submission
 from plaza.market.sqlite import SqliteBookStore
 from plaza.market.twins import ChannelTwins
 from plaza.market.views import BookStatistics, OrderQuery, Suggestion
@@ -76,8 +88,17 @@ __all__ = [
     "POLICIES",
     "QUALITY",
     "Asset",
+    "AssetChange",
+    "AssetConflict",
     "AssetDirectory",
+    "AssetEvent",
+    "AssetInUse",
+    "AssetNotActive",
     "AssetNotFound",
+    "AssetQuery",
+    "AssetRegistration",
+    "AssetStatus",
+    "AssetTwins",
     "Attributes",
     "AuditReport",
     "Auditor",
@@ -103,8 +124,10 @@ __all__ = [
     "Match",
     "MatchingPolicy",
     "MemoryAssetDirectory",
+    "MemoryAssetTwins",
     "MemoryBookStore",
     "MemoryOrderTwins",
+    "NewAsset",
     "NewOrder",
     "NotMatchable",
     "NotOwner",

@@ -20,7 +20,13 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from plaza.ledger.model import MessageMetadata
-from plaza.market.audit_checks import CheckedTrail, check_trail, contract_report, order_report
+from plaza.market.audit_checks import (
+    CheckedTrail,
+    asset_report,
+    check_trail,
+    contract_report,
+    order_report,
+)
 from plaza.market.audit_model import (
     AuditedEntry,
     AuditReport,
@@ -29,8 +35,8 @@ from plaza.market.audit_model import (
     TrailEntry,
     TwinTrail,
 )
-from plaza.market.errors import OrderNotFound
-from plaza.market.model import Order
+from plaza.market.errors import AssetNotFound, InvalidAsset, OrderNotFound
+from plaza.market.model import Asset, Order
 from plaza.market.service import BidManager
 from plaza.market.settlement import Settlement, SettlementStore
 from plaza.market.twin_documents import DocumentType, TwinKind
@@ -81,6 +87,10 @@ class MarketRecords(Protocol):
         """The contract's settlement as stored, or None."""
         ...
 
+    def asset(self, asset_id: str) -> Asset | None:
+        """The asset's current state as stored, or None."""
+        ...
+
 
 class BookAndSettlements:
     """:class:`MarketRecords` over a bid manager and a settlement store (read only)."""
@@ -97,6 +107,12 @@ class BookAndSettlements:
 
     def settlement(self, contract_id: str) -> Settlement | None:
         return self._settlements.get(contract_id)
+
+    def asset(self, asset_id: str) -> Asset | None:
+        try:
+            return self._book.asset(asset_id)
+        except (AssetNotFound, InvalidAsset):  # InvalidAsset: no asset directory at all
+            return None
 
 
 class Auditor:
@@ -135,6 +151,11 @@ class Auditor:
         return contract_report(
             checked, settlement, self._key, party_trails=party_trails, payment=payment
         )
+
+    def audit_asset(self, asset_id: str) -> AuditReport:
+        """An asset's twin (every state it went through) against its stored state."""
+        checked = self._check(TwinKind.ASSET, asset_id)
+        return asset_report(checked, self._records.asset(asset_id))
 
     def audit_orders(self, order_ids: Iterable[str]) -> list[AuditReport]:
         return [self.audit_order(order_id) for order_id in order_ids]

@@ -22,12 +22,13 @@ from plaza.market.audit_model import (
     TwinTrail,
 )
 from plaza.market.contracts import ContractSignatureInvalid, SignedContract
-from plaza.market.model import Order
+from plaza.market.model import Asset, Order
 from plaza.market.settlement import Contract, Settlement
 from plaza.market.twin_documents import (
     DocumentType,
     InvalidTwinDocument,
     TwinDocument,
+    asset_fields,
     decode_document,
     order_fields,
     settlement_fields,
@@ -36,6 +37,7 @@ from plaza.market.twin_documents import (
 
 __all__ = [
     "CheckedTrail",
+    "asset_report",
     "check_trail",
     "contract_report",
     "diff_fields",
@@ -143,21 +145,37 @@ def _base_report(checked: CheckedTrail, **extra: Any) -> AuditReport:
     )  # fmt: skip
 
 
+def _latest_differences(
+    checked: CheckedTrail, name: str, database: dict[str, Any] | None
+) -> tuple[list[Difference], list[str]]:
+    """The twin's latest ``name`` document against the database's fields (None: no record)."""
+    record_id = checked.trail.record_id
+    latest = checked.latest(DocumentType(name), record_id)
+    if latest is None and database is None:
+        return [], [f"no {name} {record_id!r} in the database nor on a twin"]
+    if latest is None:
+        return [Difference(name, "present", None)], []
+    if database is None:
+        return [Difference(name, None, "present")], []
+    return diff_fields(_json(database), latest.body.get(name, {})), []
+
+
 def order_report(checked: CheckedTrail, order: Order | None) -> AuditReport:
     """An order's twin against the bid manager's order."""
-    order_id = checked.trail.record_id
-    latest = checked.latest(DocumentType.ORDER, order_id)
-    problems = list(checked.problems)
-    differences: list[Difference] = []
-    if latest is None and order is None:
-        problems.append(f"no order {order_id!r} in the database nor on a twin")
-    elif latest is None:
-        differences.append(Difference("order", "present", None))
-    elif order is None:
-        differences.append(Difference("order", None, "present"))
-    else:
-        differences = diff_fields(_json(order_fields(order)), latest.body.get("order", {}))
-    return _base_report(checked, differences=tuple(differences), problems=tuple(problems))
+    fields = None if order is None else order_fields(order)
+    differences, problems = _latest_differences(checked, "order", fields)
+    return _base_report(
+        checked, differences=tuple(differences), problems=(*checked.problems, *problems)
+    )
+
+
+def asset_report(checked: CheckedTrail, asset: Asset | None) -> AuditReport:
+    """An asset's twin against the asset's stored state (its latest version)."""
+    fields = None if asset is None else asset_fields(asset)
+    differences, problems = _latest_differences(checked, "asset", fields)
+    return _base_report(
+        checked, differences=tuple(differences), problems=(*checked.problems, *problems)
+    )
 
 
 def _contract_fields(contract: Contract) -> dict[str, Any]:

@@ -20,6 +20,9 @@ from plaza.market.journal import (
     OrderStatusChanged,
 )
 from plaza.market.model import (
+    Asset,
+    AssetEvent,
+    AssetStatus,
     Attributes,
     Location,
     Match,
@@ -29,7 +32,14 @@ from plaza.market.model import (
     Side,
 )
 
-__all__ = ["decode_entry", "encode_entry", "order_fields"]
+__all__ = [
+    "asset_fields",
+    "decode_asset",
+    "decode_entry",
+    "encode_asset",
+    "encode_entry",
+    "order_fields",
+]
 
 
 def encode_entry(entry: JournalEntry) -> str:
@@ -140,3 +150,37 @@ def _decode_order(data: dict[str, Any]) -> Order:
 
 def _attributes(pairs: list[list[Any]]) -> Attributes:
     return tuple((str(name), value) for name, value in pairs)
+
+
+def asset_fields(asset: Asset) -> dict[str, Any]:
+    """An asset state as JSON-ready values: stored, shown on its twin, compared by audits."""
+    location = asset.location
+    return {
+        "id": asset.id, "owner": asset.owner, "kind": asset.kind, "name": asset.name,
+        "location": None if location is None else [location.lat, location.lon],
+        "attributes": [list(pair) for pair in asset.attributes],
+        "status": asset.status.value, "version": asset.version, "event": asset.event.value,
+        "registered_at_ms": asset.registered_at_ms, "updated_at_ms": asset.updated_at_ms,
+    }  # fmt: skip
+
+
+def encode_asset(asset: Asset) -> str:
+    """One asset state as compact JSON."""
+    return json.dumps(asset_fields(asset), separators=(",", ":"))
+
+
+def decode_asset(text: str) -> Asset:
+    """A state from :func:`encode_asset`'s text; ``ValueError`` if it is not one."""
+    try:
+        data = json.loads(text)
+        location = data["location"]
+        return Asset(
+            id=data["id"], owner=data["owner"], kind=data["kind"], name=data["name"],
+            location=None if location is None else Location(location[0], location[1]),
+            attributes=_attributes(data["attributes"]), status=AssetStatus(data["status"]),
+            version=int(data["version"]), event=AssetEvent(data["event"]),
+            registered_at_ms=int(data["registered_at_ms"]),
+            updated_at_ms=int(data["updated_at_ms"]),
+        )  # fmt: skip
+    except (KeyError, TypeError, IndexError) as error:
+        raise ValueError(f"not an asset state: {type(error).__name__}") from None

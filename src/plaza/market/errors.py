@@ -10,6 +10,9 @@ command changes nothing: no order, no match, no journal entry.
     ├── OrderNotFound           no order with this id
     ├── AssetNotFound           no asset with this id
     ├── OrderNotActive          the order's status forbids the command
+    ├── AssetNotActive          the asset's status forbids the command (or an order naming it)
+    ├── AssetInUse              open orders still name the asset it is asked to remove
+    ├── AssetConflict           the asset store holds this asset or state already (a second writer)
     ├── NotOwner                the participant does not own the order or asset
     ├── SelfMatch               a manual match of two orders of one participant
     ├── NotMatchable            a manual match the prices, sides or filters forbid
@@ -24,6 +27,9 @@ command changes nothing: no order, no match, no journal entry.
 from __future__ import annotations
 
 __all__ = [
+    "AssetConflict",
+    "AssetInUse",
+    "AssetNotActive",
     "AssetNotFound",
     "BookStoreFailed",
     "CorruptJournal",
@@ -87,6 +93,35 @@ class OrderNotActive(MarketError):
         super().__init__(f"order {order_id!r} is {status}")
         self.order_id = order_id
         self.status = status
+
+
+class AssetNotActive(MarketError):
+    code = "asset_not_active"
+
+    def __init__(self, asset_id: str, status: str, action: str) -> None:
+        super().__init__(f"asset {asset_id!r} is {status}: cannot {action}")
+        self.asset_id = asset_id
+        self.status = status
+        self.action = action
+
+
+class AssetInUse(MarketError):
+    code = "asset_in_use"
+
+    def __init__(self, asset_id: str, order_ids: tuple[str, ...]) -> None:
+        shown = ", ".join(order_ids[:5]) + (", ..." if len(order_ids) > 5 else "")
+        super().__init__(f"asset {asset_id!r} is named by open orders ({shown}): cancel them first")
+        self.asset_id = asset_id
+        self.order_ids = order_ids
+
+
+class AssetConflict(MarketError):
+    code = "asset_conflict"
+
+    def __init__(self, asset_id: str, reason: str) -> None:
+        super().__init__(f"asset {asset_id!r} not stored: {reason}")
+        self.asset_id = asset_id
+        self.reason = reason
 
 
 class NotOwner(MarketError):

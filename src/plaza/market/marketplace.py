@@ -2,9 +2,10 @@
 
 Every command first checks the caller against :mod:`plaza.market.auth.policy`,
 then runs on the bid manager or the settlement, and turns each match it made
-into a signed contract (:class:`~plaza.market.contracts.ContractDesk`). Offers and
-requests are public, as on the seeds' public marketplace page; contracts and
-their settlement are private to their two parties, auditors and operators.
+into a signed contract (:class:`~plaza.market.contracts.ContractDesk`). Offers,
+requests and assets are public, as on the seeds' public marketplace page (which
+lists the assets offered from); contracts and their settlement are private to
+their two parties, auditors and operators. Only an asset's owner changes it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from plaza.market.assets import AssetChange, AssetQuery
 from plaza.market.auth import Principal, Visibility
 from plaza.market.auth.policy import check_can_audit, check_can_read, check_can_write
 from plaza.market.contracts import ContractDesk, SignedContract
-from plaza.market.model import Match, NewOrder, Order
+from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
 from plaza.market.ports import BookStore
-from plaza.market.service import BidManager
+from plaza.market.service import AssetRegistration, BidManager
 from plaza.market.settlement import Settlement, SettlementService, SweepReport
 from plaza.market.views import OrderQuery, Suggestion
 
@@ -118,6 +120,43 @@ class Marketplace:
         )  # fmt: skip
         [contract] = self._desk.open([match])
         return contract
+
+    # -- assets ------------------------------------------------------------------------
+
+    def register_asset(
+        self, caller: Principal, spec: NewAsset, *, idempotency_key: str | None = None
+    ) -> AssetRegistration:
+        check_can_write(caller, spec.owner)
+        return self._book.register_asset(spec, idempotency_key=idempotency_key)
+
+    def asset(self, caller: Principal | None, asset_id: str) -> Asset:
+        asset = self._book.asset(asset_id)
+        check_can_read(caller, asset.owner, Visibility.PUBLIC)
+        return asset
+
+    def search_assets(self, query: AssetQuery) -> list[Asset]:
+        """The assets offers are made from, public like the offers."""
+        return self._book.search_assets(query)
+
+    def update_asset(self, caller: Principal, asset_id: str, change: AssetChange) -> Asset:
+        owner = self._book.asset(asset_id).owner
+        check_can_write(caller, owner)
+        return self._book.update_asset(asset_id, change, participant=owner)
+
+    def disable_asset(self, caller: Principal, asset_id: str) -> Asset:
+        owner = self._book.asset(asset_id).owner
+        check_can_write(caller, owner)
+        return self._book.disable_asset(asset_id, participant=owner)
+
+    def enable_asset(self, caller: Principal, asset_id: str) -> Asset:
+        owner = self._book.asset(asset_id).owner
+        check_can_write(caller, owner)
+        return self._book.enable_asset(asset_id, participant=owner)
+
+    def remove_asset(self, caller: Principal, asset_id: str) -> Asset:
+        owner = self._book.asset(asset_id).owner
+        check_can_write(caller, owner)
+        return self._book.remove_asset(asset_id, participant=owner)
 
     # -- contracts and settlement ------------------------------------------------------
 

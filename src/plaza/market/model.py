@@ -26,10 +26,13 @@ __all__ = [
     "NO_REQUIREMENTS",
     "QUALITY",
     "Asset",
+    "AssetEvent",
+    "AssetStatus",
     "AttributeValue",
     "Attributes",
     "Location",
     "Match",
+    "NewAsset",
     "NewOrder",
     "Order",
     "OrderStatus",
@@ -67,6 +70,22 @@ class OrderStatus(enum.StrEnum):
     def is_open(self) -> bool:
         """Whether the order can still change: only open orders can be enabled or expire."""
         return self in (OrderStatus.ACTIVE, OrderStatus.DISABLED)
+
+
+class AssetStatus(enum.StrEnum):
+    ACTIVE = "active"  # orders may name it
+    DISABLED = "disabled"  # kept; no new order may name it until enabled again
+    REMOVED = "removed"  # retired by its owner for good
+
+
+class AssetEvent(enum.StrEnum):
+    """What made an asset's state: one per version, recorded on its twin."""
+
+    REGISTERED = "registered"
+    UPDATED = "updated"
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    REMOVED = "removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +212,24 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class NewAsset:
+    """An asset as its owner registers it, before the marketplace gives it an id."""
+
+    owner: str
+    kind: str
+    name: str
+    location: Location | None = None
+    attributes: Attributes = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Asset:
-    """A thing an owner offers: a solar panel, a charger, a sensor, a cell site, an endpoint."""
+    """A thing an owner offers: a solar panel, a charger, a sensor, a cell site, an endpoint.
+
+    A snapshot of one state: ``version`` counts the states (1 when registered) and
+    ``event`` says what made this one. ``kind`` and ``owner`` never change, so an
+    order naming the asset keeps meaning the same thing.
+    """
 
     id: str
     owner: str
@@ -202,6 +237,24 @@ class Asset:
     name: str
     location: Location | None = None
     attributes: Attributes = ()
+    status: AssetStatus = AssetStatus.ACTIVE
+    version: int = 1
+    event: AssetEvent = AssetEvent.REGISTERED
+    registered_at_ms: int = 0
+    updated_at_ms: int = 0
+
+    @classmethod
+    def register(cls, spec: NewAsset, *, asset_id: str, at_ms: int) -> Asset:
+        """The first state of a registered asset: active, version 1."""
+        return cls(
+            asset_id, spec.owner, spec.kind, spec.name, spec.location, spec.attributes,
+            registered_at_ms=at_ms, updated_at_ms=at_ms,
+        )  # fmt: skip
+
+    @property
+    def spec(self) -> NewAsset:
+        """What was registered: a retried registration is recognised by an equal spec."""
+        return NewAsset(self.owner, self.kind, self.name, self.location, self.attributes)
 
 
 def check_new_order(spec: NewOrder, now_ms: int) -> None:
@@ -226,9 +279,11 @@ def check_new_order(spec: NewOrder, now_ms: int) -> None:
         _check_text(spec.asset_id, "asset_id", InvalidOrder)
 
 
-def check_asset(asset: Asset) -> None:
+def check_asset(asset: Asset | NewAsset) -> None:
     """Raise :class:`InvalidAsset` unless ``asset`` is well formed."""
-    for value, name in ((asset.id, "id"), (asset.owner, "owner"), (asset.name, "name")):
+    if isinstance(asset, Asset):
+        _check_text(asset.id, "id", InvalidAsset)
+    for value, name in ((asset.owner, "owner"), (asset.name, "name")):
         _check_text(value, name, InvalidAsset)
     _check_kind(asset.kind, InvalidAsset)
     if asset.location is not None:

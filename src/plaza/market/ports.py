@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from plaza.market.assets import AssetQuery
 from plaza.market.journal import JournalEntry, OrderChange
 from plaza.market.model import Asset
 
-__all__ = ["AssetDirectory", "BookStore", "Clock", "OrderTwins"]
+__all__ = ["AssetDirectory", "AssetTwins", "BookStore", "Clock", "OrderTwins"]
 
 
 class Clock(Protocol):
@@ -82,17 +83,59 @@ class OrderTwins(Protocol):
         ...
 
 
-class AssetDirectory(Protocol):
-    """The registered assets offers can be made from."""
+class AssetTwins(Protocol):
+    """Records each asset state on the asset's digital twin (a channel on the ledger).
 
-    def add(self, asset: Asset) -> None:
-        """Store a new asset, or replace the one with the same id."""
+    The bid manager calls :meth:`record_asset` after a state is stored, and on start
+    records again every state past :meth:`asset_recorded_through`, so a crash
+    between the store and the twin loses no state (at-least-once; adapters deduplicate
+    by version).
+    """
+
+    def record_asset(self, state: Asset) -> None:
+        """Record (or queue, to record later) one state; never raises."""
+        ...
+
+    def asset_recorded_through(self, asset_id: str) -> int:
+        """The last version on the asset's twin, 0 for none."""
+        ...
+
+
+class AssetDirectory(Protocol):
+    """The registered assets and every state each went through.
+
+    Each write is atomic and checked like a journal append: a state is stored only
+    as the next version of what is stored, so a second writer fails loudly
+    (:class:`~plaza.market.errors.AssetConflict`) instead of losing a state.
+    """
+
+    def add(self, asset: Asset, *, idempotency_key: str | None = None) -> None:
+        """Store a new asset (its first state). Raise ``AssetConflict``, storing nothing, if
+        the id is taken or the owner already used ``idempotency_key``."""
+        ...
+
+    def save(self, asset: Asset) -> None:
+        """Store the next state of a known asset. Raise ``AssetConflict``, storing nothing,
+        unless the stored version is ``asset.version - 1``."""
         ...
 
     def get(self, asset_id: str) -> Asset | None:
-        """The asset with this id, or None."""
+        """The asset's current state, or None."""
         ...
 
-    def of_owner(self, owner: str) -> list[Asset]:
-        """Every asset of one participant, by id."""
+    def by_key(self, owner: str, idempotency_key: str) -> Asset | None:
+        """The current state of the asset ``owner`` registered with this key, or None."""
+        ...
+
+    def history(self, asset_id: str) -> list[Asset]:
+        """Every state of the asset, oldest (version 1) first; empty if unknown."""
+        ...
+
+    def search(self, query: AssetQuery) -> list[Asset]:
+        """One page of the assets that fit ``query``, oldest registration first (every one
+        that fits when ``query.limit`` is None)."""
+        ...
+
+    def count(self) -> int:
+        """How many assets were ever registered (removed ones stay counted)."""
         ...

@@ -10,6 +10,10 @@ the caller retries with the same idempotency key and gets one order, not two.
 
 Commands carry the acting participant, already authenticated by the API layer,
 and refuse to touch someone else's order (:class:`~plaza.market.errors.NotOwner`).
+Assets (:mod:`plaza.market.assets`) are registered and changed here too, under the
+same lock, so an asset cannot be removed while an order naming it is accepted;
+each asset state is stored in the :class:`~plaza.market.ports.AssetDirectory`,
+then handed to the asset twins, which are caught up from the stored states on start.
 Time comes from the injected clock only. Every public method holds one lock:
 matching is sequential by nature, and the API may call from a thread pool.
 """
@@ -22,10 +26,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
+from plaza.market.assets import (
+    AssetChange,
+    AssetQuery,
+    change_asset,
+    disable_asset,
+    enable_asset,
+    remove_asset,
+)
 from plaza.market.book import OrderBook
 from plaza.market.errors import (
+    AssetInUse,
+    AssetNotActive,
     AssetNotFound,
     IdempotencyConflict,
+    InvalidAsset,
     InvalidOrder,
     MarketError,
     NotOwner,
@@ -33,11 +48,19 @@ from plaza.market.errors import (
 )
 from plaza.market.journal import JournalEntry, OrderChange
 from plaza.market.matching import MatchingPolicy, policy_named
-from plaza.market.model import Asset, Match, NewOrder, Order, check_asset
-from plaza.market.ports import AssetDirectory, BookStore, Clock, OrderTwins
+from plaza.market.model import (
+    Asset,
+    AssetStatus,
+    Match,
+    NewAsset,
+    NewOrder,
+    Order,
+    check_asset,
+)
+from plaza.market.ports import AssetDirectory, AssetTwins, BookStore, Clock, OrderTwins
 from plaza.market.views import BookStatistics, OrderQuery, Suggestion
 
-__all__ = ["BidManager", "Submission"]
+__all__ = ["AssetRegistration", "BidManager", "Submission"]
 
 Command = Callable[[OrderBook, int], JournalEntry | None]
 P = ParamSpec("P")
@@ -67,6 +90,15 @@ class Submission:
     replayed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class AssetRegistration:
+    """A registered asset as it stands, and whether this was a retry answered from the
+    directory (``replayed``) rather than a new registration."""
+
+    asset: Asset
+    replayed: bool = False
+
+
 class BidManager:
     """Offers and requests in, matches out, every step durable before it is answered."""
 
@@ -78,6 +110,7 @@ class BidManager:
         policy: MatchingPolicy | str = "cda",
         twins: OrderTwins | None = None,
         assets: AssetDirectory | None = None,
+        asset_twins: AssetTwins | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._store = store
@@ -85,9 +118,11 @@ class BidManager:
         self._policy = policy_named(policy) if isinstance(policy, str) else policy
         self._twins = twins
         self._assets = assets
+        self._asset_twins = asset_twins
         self._pending: list[OrderChange] = []
         self._book = self._load()
         self.sync_twins()
+        self.sync_asset_twins()
 
     # -- orders -----------------------------------------------------------------------
 
@@ -195,15 +230,86 @@ class BidManager:
     # -- assets -----------------------------------------------------------------------
 
     @_serialised
-    def register_asset(self, asset: Asset) -> Asset:
-        """Record an asset its owner will make offers from."""
-        check_asset(asset)
-        directory = self._require_assets()
-        known = directory.get(asset.id)
-        if known is not None and known.owner != asset.owner:
-            raise NotOwner(asset.id, asset.owner)
-        directory.add(asset)
+    def register_asset(
+        self, spec: NewAsset, *, idempotency_key: str | None = None
+    ) -> AssetRegistration:
+        """Register an asset of ``spec.owner`` that its orders may name; it gets a new id.
+
+        With an ``idempotency_key``, a retry of the same registration returns the
+        asset (``replayed=True``); the same key with another asset is refused.
+        """
+        directory = self._require_assets(InvalidAsset)
+        if idempotency_key is not None:
+            known = directory.by_key(spec.owner, idempotency_key)
+            if known is not None:
+                if directory.history(known.id)[0].spec != spec:
+                    raise IdempotencyConflict(spec.owner, idempotency_key)
+                return AssetRegistration(known, replayed=True)
+        check_asset(spec)
+        asset_id = f"ast-{directory.count() + 1}"
+        asset = Asset.register(spec, asset_id=asset_id, at_ms=self._clock.now_ms())
+        directory.add(asset, idempotency_key=idempotency_key)
+        self._record_asset(asset)
+        return AssetRegistration(asset)
+
+    @_serialised
+    def update_asset(self, asset_id: str, change: AssetChange, *, participant: str) -> Asset:
+        """Describe one of ``participant``'s assets anew; an unchanged description is no step."""
+        asset = self._own_asset(asset_id, participant)
+        changed = change_asset(asset, change, self._clock.now_ms())
+        return asset if changed is None else self._save_asset(changed)
+
+    @_serialised
+    def disable_asset(self, asset_id: str, *, participant: str) -> Asset:
+        """Stop new orders naming an active asset; open ones run their course."""
+        asset = self._own_asset(asset_id, participant)
+        return self._save_asset(disable_asset(asset, self._clock.now_ms()))
+
+    @_serialised
+    def enable_asset(self, asset_id: str, *, participant: str) -> Asset:
+        """Let orders name a disabled asset again."""
+        asset = self._own_asset(asset_id, participant)
+        return self._save_asset(enable_asset(asset, self._clock.now_ms()))
+
+    @_serialised
+    def remove_asset(self, asset_id: str, *, participant: str) -> Asset:
+        """Retire an asset for good; refused while open orders name it."""
+        asset = self._own_asset(asset_id, participant)
+        removed = remove_asset(asset, self._clock.now_ms())
+        naming = tuple(
+            order.id
+            for order in self._book.orders()
+            if order.asset_id == asset_id and order.status.is_open
+        )
+        if naming:
+            raise AssetInUse(asset_id, naming)
+        return self._save_asset(removed)
+
+    @_serialised
+    def asset(self, asset_id: str) -> Asset:
+        """An asset's current state; :class:`AssetNotFound` if there is none."""
+        asset = self._require_assets(InvalidAsset).get(asset_id)
+        if asset is None:
+            raise AssetNotFound(asset_id)
         return asset
+
+    @_serialised
+    def search_assets(self, query: AssetQuery) -> list[Asset]:
+        return self._require_assets(InvalidAsset).search(query)
+
+    @_serialised
+    def sync_asset_twins(self) -> int:
+        """Hand the asset twins every stored state they lack (after a restart); how many."""
+        if self._asset_twins is None or self._assets is None:
+            return 0
+        sent = 0
+        for asset in self._assets.search(AssetQuery(statuses=frozenset(), limit=None)):
+            through = self._asset_twins.asset_recorded_through(asset.id)
+            if through < asset.version:
+                for state in self._assets.history(asset.id)[through:]:
+                    self._asset_twins.record_asset(state)
+                    sent += 1
+        return sent
 
     # -- guards and queries -----------------------------------------------------------
 
@@ -213,16 +319,18 @@ class BidManager:
             raise NotOwner(order_id, participant)
 
     def check_asset_use(self, spec: NewOrder) -> None:
-        """An order naming an asset must be its owner's, of the asset's kind."""
+        """An order naming an asset must be its owner's, of the asset's kind, and active."""
         if spec.asset_id is None:
             return
-        asset = self._require_assets().get(spec.asset_id)
+        asset = self._require_assets(InvalidOrder).get(spec.asset_id)
         if asset is None:
             raise AssetNotFound(spec.asset_id)
         if asset.owner != spec.owner:
             raise NotOwner(spec.asset_id, spec.owner)
         if asset.kind != spec.kind:
             raise InvalidOrder(f"asset {asset.id!r} is of kind {asset.kind!r}, not {spec.kind!r}")
+        if asset.status is not AssetStatus.ACTIVE:
+            raise AssetNotActive(asset.id, asset.status.value, "name it in an order")
 
     @_serialised
     def order(self, order_id: str) -> Order:
@@ -317,7 +425,24 @@ class BidManager:
             raise IdempotencyConflict(participant, key)
         return matches[0]
 
-    def _require_assets(self) -> AssetDirectory:
+    def _require_assets(
+        self, error: type[InvalidOrder | InvalidAsset] = InvalidOrder
+    ) -> AssetDirectory:
         if self._assets is None:
-            raise InvalidOrder("this marketplace has no asset directory")
+            raise error("this marketplace has no asset directory")
         return self._assets
+
+    def _own_asset(self, asset_id: str, participant: str) -> Asset:
+        asset = self.asset(asset_id)
+        if asset.owner != participant:
+            raise NotOwner(asset_id, participant)
+        return asset
+
+    def _save_asset(self, asset: Asset) -> Asset:
+        self._require_assets(InvalidAsset).save(asset)
+        self._record_asset(asset)
+        return asset
+
+    def _record_asset(self, asset: Asset) -> None:
+        if self._asset_twins is not None:
+            self._asset_twins.record_asset(asset)

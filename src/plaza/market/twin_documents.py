@@ -8,13 +8,15 @@ Each data message on it is one document, the canonical JSON of::
      "body": {...the state's fields...}}
 
 ``twin_kind``/``twin_id`` name the twin the document was written to and
-``type``/``record`` what it is about: an order state on an order's twin, the
-signed contract (``type`` ``contract``) on the contract's twin and on each
-party's participant twin, and settlement states (``type`` ``settlement``) on
-the contract's twin. Naming the twin inside the signed content means a document
-copied to another twin is caught by an auditor. ``step`` increases along a twin:
+``type``/``record`` what it is about: an order state on an order's twin, an
+asset state (``type`` ``asset``) on the asset's twin, the signed contract
+(``type`` ``contract``) on the contract's twin and on each party's participant
+twin, and settlement states (``type`` ``settlement``) on the contract's twin.
+Naming the twin inside the signed content means a document copied to another
+twin is caught by an auditor. ``step`` increases along a twin:
 
 * order twin: the bid manager's journal step of each state;
+* asset twin: the asset's version (1 when registered, one more per change);
 * contract twin: 1 for the signed contract, then ``version + 2`` for the
   settlement state saved at that version (``open`` is version 0);
 * participant twin: 1, 2, 3... one per contract recorded on it.
@@ -32,10 +34,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from plaza.market.codec import order_fields
+from plaza.market.codec import asset_fields, order_fields
 from plaza.market.contracts import SignedContract
 from plaza.market.journal import OrderChange
-from plaza.market.model import Match
+from plaza.market.model import Asset, Match
 from plaza.market.settlement import Settlement
 
 __all__ = [
@@ -45,6 +47,8 @@ __all__ = [
     "InvalidTwinDocument",
     "TwinDocument",
     "TwinKind",
+    "asset_document",
+    "asset_fields",
     "contract_document",
     "decode_document",
     "encode_document",
@@ -62,17 +66,19 @@ CONTRACT_STEP = 1
 
 
 class TwinKind(enum.StrEnum):
-    """Whose twin a channel is: one per order, per contract and per participant."""
+    """Whose twin a channel is: one per order, per asset, per contract and per participant."""
 
     ORDER = "order"
     CONTRACT = "contract"
     PARTICIPANT = "participant"
+    ASSET = "asset"
 
 
 class DocumentType(enum.StrEnum):
     ORDER = "order"  # an order's state after a journal step
     CONTRACT = "contract"  # the marketplace-signed contract
     SETTLEMENT = "settlement"  # a contract's settlement state after a save
+    ASSET = "asset"  # an asset's state, one per version
 
 
 class InvalidTwinDocument(ValueError):
@@ -136,6 +142,15 @@ def order_document(change: OrderChange) -> TwinDocument:
     return TwinDocument(
         TwinKind.ORDER, order.id, DocumentType.ORDER, order.id, change.step, change.at_ms, body
     )
+
+
+def asset_document(asset: Asset) -> TwinDocument:
+    """The twin document of one asset state: the state and the event that made it."""
+    body = {"asset": asset_fields(asset), "event": asset.event.value}
+    return TwinDocument(
+        TwinKind.ASSET, asset.id, DocumentType.ASSET, asset.id, asset.version,
+        asset.updated_at_ms, body,
+    )  # fmt: skip
 
 
 def contract_document(

@@ -1,11 +1,12 @@
-"""Digital twins on channels: every state of an order or contract, signed, on the ledger.
+"""Digital twins on channels: every state of an order, asset or contract, signed, on the ledger.
 
 :class:`ChannelTwins` is the marketplace's twin recorder. It implements the bid
-manager's :class:`~plaza.market.ports.OrderTwins`, the contract desk's
+manager's :class:`~plaza.market.ports.OrderTwins` and
+:class:`~plaza.market.ports.AssetTwins`, the contract desk's
 :class:`~plaza.market.contracts.ContractTwins` and settlement's
 :class:`~plaza.market.settlement.SettlementListener`, on :mod:`plaza.channels`:
 
-* one **restricted** channel per order, per contract and per participant, owned by
+* one **restricted** channel per order, per asset, per contract and per participant, owned by
   the marketplace identity, created on first use and announced under
   ``"plaza-twin:" || channel_id`` (both keys sign the announcement, which is what
   binds the twin to the marketplace for an auditor);
@@ -22,10 +23,11 @@ the publisher kept and resubmitted) the recorder reads the documents past that
 position back from the ledger before writing, instead of writing one twice.
 
 Order changes fail loudly (:class:`~plaza.market.errors.TwinUnavailable`: the bid
-manager retries them). Contracts and settlement states never raise: they queue
-in order and go out with the next one or with :meth:`ChannelTwins.flush`, which a
-periodic job calls; after a restart, ``Marketplace.reconcile`` re-records
-contracts and :meth:`catch_up` records settlements' latest states. Documents are
+manager retries them). Asset states, contracts and settlement states never raise:
+they queue in order and go out with the next one or with :meth:`ChannelTwins.flush`,
+which a periodic job calls; after a restart, the bid manager hands over every
+stored asset state past :meth:`asset_recorded_through`, ``Marketplace.reconcile``
+re-records contracts and :meth:`catch_up` records settlements' latest states. Documents are
 deterministic (their times are the journal's, the match's, the settlement's), so
 whatever is written again after a crash is written identically.
 """
@@ -56,6 +58,7 @@ from plaza.market.auth.ports import ParticipantStore
 from plaza.market.contracts import SignedContract
 from plaza.market.errors import TwinUnavailable
 from plaza.market.journal import OrderChange
+from plaza.market.model import Asset
 from plaza.market.ports import Clock
 from plaza.market.settlement import Settlement
 from plaza.market.twin_documents import (
@@ -64,6 +67,7 @@ from plaza.market.twin_documents import (
     InvalidTwinDocument,
     TwinDocument,
     TwinKind,
+    asset_document,
     contract_document,
     decode_document,
     encode_document,
@@ -150,6 +154,18 @@ class ChannelTwins:
 
     def recorded_through(self) -> int:
         return self._directory.recorded_through()
+
+    # -- assets: the bid manager's AssetTwins, queued, never raising -----------------------
+
+    def record_asset(self, state: Asset) -> None:
+        """Queue one asset state for the asset's twin (its owner reads it), then flush."""
+        self._enqueue(f"asset {state.id} v{state.version}", lambda: self._write(
+            TwinKind.ASSET, state.id, [state.owner], asset_document(state)
+        ))  # fmt: skip
+
+    def asset_recorded_through(self, asset_id: str) -> int:
+        record = self._directory.get(TwinKind.ASSET, asset_id)
+        return 0 if record is None else record.last_step
 
     # -- contracts and settlements: queued, never raising ----------------------------------
 

@@ -13,6 +13,7 @@ it sits above :mod:`plaza.market`, beside :mod:`plaza.api` and independent of
 it: a client never imports the server. Errors are :mod:`plaza.client`'s.
 """
 
+from plaza.marketclient.assets import AssetRegistered, AssetTerms
 from plaza.marketclient.audit import SentKey
 from plaza.marketclient.client import MarketClient
 from plaza.marketclient.models import (
@@ -30,6 +31,8 @@ from plaza.marketclient.transport import MARKET_PREFIX, SystemClock
 __all__ = [
     "MARKET_PREFIX",
     "ApiKeyRecord",
+    "AssetRegistered",
+    "AssetTerms",
     "ContractRecord",
     "HubSubscription",
     "IssuedApiKey",

@@ -26,11 +26,20 @@ import httpx
 
 from plaza.client import EventStream, UnexpectedResponseError
 from plaza.crypto import Identity
+from plaza.market.assets import AssetChange
 from plaza.market.audit import AuditReport
 from plaza.market.auth import Participant, Role, Scope, SignedRegistration, sign_registration
-from plaza.market.model import Order, Side
+from plaza.market.model import Asset, Order, Side
 from plaza.market.ports import Clock
 from plaza.market.views import Suggestion
+from plaza.marketclient.assets import (
+    AssetRegistered,
+    AssetTerms,
+    asset_body,
+    change_body,
+    parse_asset,
+    parse_registered,
+)
 from plaza.marketclient.audit import SentKey, parse_audit_report, parse_sent_keys
 from plaza.marketclient.models import (
     ApiKeyRecord,
@@ -242,6 +251,39 @@ class MarketClient:
         path = f"/orders/{_segment(order_id)}/confirm"
         return self._call("POST", path, parse_contract, body=body, headers=headers)
 
+    # -- assets ------------------------------------------------------------------------
+
+    def register_asset(
+        self, terms: AssetTerms, *, idempotency_key: str | None = None
+    ) -> AssetRegistered:
+        """Register an asset owned by this client's participant; orders may then name it."""
+        headers = {} if idempotency_key is None else {"Idempotency-Key": idempotency_key}
+        body = asset_body(terms)
+        return self._call("POST", "/assets", parse_registered, body=body, headers=headers)
+
+    def asset(self, asset_id: str) -> Asset:
+        return self._call("GET", f"/assets/{_segment(asset_id)}", parse_asset, auth=False)
+
+    def assets(self, **query: object) -> list[Asset]:
+        """Registered assets (public); ``kind``, ``owner``, ``status`` (``active`` by default,
+        ``any``), ``lat``/``lon``/``radius_km``, ``limit`` and ``offset`` narrow it."""
+        return self._items("/assets", parse_asset, query, auth=False)
+
+    def update_asset(self, asset_id: str, change: AssetChange) -> Asset:
+        """Describe one of this participant's assets anew (its kind never changes)."""
+        path = f"/assets/{_segment(asset_id)}"
+        return self._call("PUT", path, parse_asset, body=change_body(change))
+
+    def disable_asset(self, asset_id: str) -> Asset:
+        return self._call("POST", f"/assets/{_segment(asset_id)}/disable", parse_asset)
+
+    def enable_asset(self, asset_id: str) -> Asset:
+        return self._call("POST", f"/assets/{_segment(asset_id)}/enable", parse_asset)
+
+    def remove_asset(self, asset_id: str) -> Asset:
+        """Retire one of this participant's assets for good (refused while orders name it)."""
+        return self._call("DELETE", f"/assets/{_segment(asset_id)}", parse_asset)
+
     # -- contracts ---------------------------------------------------------------------
 
     def contract(self, contract_id: str) -> ContractRecord:
@@ -276,12 +318,21 @@ class MarketClient:
         """The order's twin on the ledger, verified and compared with the book."""
         return self._call("GET", f"/audit/orders/{_segment(order_id)}", parse_audit_report)
 
+    def audit_asset(self, asset_id: str) -> AuditReport:
+        """The asset's twin on the ledger (every state), verified and compared with the
+        database."""
+        return self._call("GET", f"/audit/assets/{_segment(asset_id)}", parse_audit_report)
+
     def request_audit_keys(
-        self, *, orders: Iterable[str] = (), contracts: Iterable[str] = ()
+        self,
+        *,
+        orders: Iterable[str] = (),
+        contracts: Iterable[str] = (),
+        assets: Iterable[str] = (),
     ) -> list[SentKey]:
         """Have the twins' read-only keys sealed to this auditor's inbox on the ledger, to
         audit from here with :class:`~plaza.market.audit_channels.InboxTwinKeys`."""
-        body = {"orders": list(orders), "contracts": list(contracts)}
+        body = {"orders": list(orders), "contracts": list(contracts), "assets": list(assets)}
         return self._call("POST", "/audit/keys", parse_sent_keys, body=body)
 
     # -- notifications -----------------------------------------------------------------

@@ -1,12 +1,19 @@
 """Notifications to the outside: signed webhooks (TM Forum style hub) and MQTT topics for devices.
 
 :class:`NotificationHub` keeps subscriptions (callback, optional TMF ``query``,
-HMAC secret) and fans each :class:`Event` out: webhook posts and MQTT
+HMAC secret; callbacks only to public addresses unless a :class:`CallbackPolicy`
+allows private ones) and fans each :class:`Event` out: webhook posts and MQTT
 publication as durable jobs through a :class:`DeliveryQueue` (any
 ``plaza.jobs`` queue fits), and the live :class:`EventStream`. Receivers check
 posts with :func:`verify_signature`; see :mod:`plaza.notify.webhook`.
 """
 
+from plaza.notify.callbacks import (
+    CallbackPolicy,
+    guarded_transport,
+    refused_because,
+    system_resolver,
+)
 from plaza.notify.errors import (
     DeliveryFailed,
     InvalidEvent,
@@ -34,6 +41,7 @@ from plaza.notify.webhook import (
 __all__ = [
     "MQTT_JOB",
     "WEBHOOK_JOB",
+    "CallbackPolicy",
     "Clock",
     "DeliveryFailed",
     "DeliveryQueue",
@@ -60,7 +68,10 @@ __all__ = [
     "WebhookDeliverer",
     "check_signature",
     "delivery_id",
+    "guarded_transport",
+    "refused_because",
     "sign",
+    "system_resolver",
     "topics_for",
     "verify_signature",
 ]

@@ -6,7 +6,9 @@ matching webhook delivery, and the event's MQTT publication, to the durable
 :class:`~plaza.notify.webhook.WebhookDeliverer` and
 :class:`~plaza.notify.mqtt.MqttRelay`), and offers the event to the live
 stream. Job keys are derived from the event and subscription ids, so
-publishing the same event twice delivers it once.
+publishing the same event twice delivers it once. Callback URLs pass the
+hub's :class:`~plaza.notify.callbacks.CallbackPolicy` first: by default none
+may point at a loopback, private or otherwise non-public address.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import secrets
 import uuid
 from urllib.parse import urlsplit
 
+from plaza.notify.callbacks import CallbackPolicy
 from plaza.notify.errors import InvalidSubscription, SubscriptionNotFound
-from plaza.notify.model import Event, EventQuery, Subscription, check_callback
+from plaza.notify.model import Event, EventQuery, Subscription
 from plaza.notify.mqtt import MQTT_JOB, topics_for
 from plaza.notify.ports import Clock, DeliveryQueue, SubscriptionStore
 from plaza.notify.stream import EventStream
@@ -47,8 +50,11 @@ class NotificationHub:
         *,
         stream: EventStream | None = None,
         mqtt_root: str | None = None,
+        callbacks: CallbackPolicy | None = None,
     ) -> None:
-        """``mqtt_root`` (e.g. ``"plaza"``) turns MQTT publication on under that topic root."""
+        """``mqtt_root`` (e.g. ``"plaza"``) turns MQTT publication on under that topic root;
+        ``callbacks`` says where webhooks may go (default: public addresses only)."""
+        self._callbacks = callbacks or CallbackPolicy()
         self._store = store
         self._queue = queue
         self._clock = clock
@@ -61,9 +67,10 @@ class NotificationHub:
     ) -> Subscription:
         """Subscribe ``callback``; the returned subscription is the only time the secret is shown.
 
-        Without a ``secret`` the hub makes one (256 random bits).
+        Without a ``secret`` the hub makes one (256 random bits). A callback the policy
+        refuses (a private address, say) is :class:`InvalidSubscription`; nothing is stored.
         """
-        check_callback(callback)
+        self._callbacks.check(callback)
         if isinstance(query, str):
             query = EventQuery.parse(query)
         if secret is not None and len(secret) < MIN_SECRET_LENGTH:

@@ -31,7 +31,8 @@ from typing import Any
 
 import httpx
 
-from plaza.notify.errors import DeliveryFailed, SignatureRejected
+from plaza.notify.callbacks import CallbackPolicy
+from plaza.notify.errors import DeliveryFailed, InvalidSubscription, SignatureRejected
 from plaza.notify.ports import Clock, SubscriptionStore
 
 __all__ = [
@@ -112,6 +113,10 @@ class WebhookDeliverer:
     nothing more. Raising :class:`DeliveryFailed` makes the job queue retry.
     Redirects are not followed: a 3xx is a failure like a 5xx. The response body
     is never read, so a receiver cannot make the deliverer buffer megabytes.
+    Before each attempt the callback passes ``callbacks`` again (its host may
+    resolve elsewhere now); give the client a
+    :func:`~plaza.notify.callbacks.guarded_transport` too, so that the address
+    connected to is the one checked.
     """
 
     def __init__(
@@ -121,7 +126,9 @@ class WebhookDeliverer:
         clock: Clock,
         *,
         timeout_s: float = 10.0,
+        callbacks: CallbackPolicy | None = None,
     ) -> None:
+        self._callbacks = callbacks or CallbackPolicy()
         self._store = store
         self._client = client
         self._clock = clock
@@ -133,6 +140,10 @@ class WebhookDeliverer:
         if subscription is None:
             log.info("delivery %s dropped: subscription is gone", delivery_id)
             return
+        try:
+            self._callbacks.check(subscription.callback)
+        except InvalidSubscription as error:  # the reason names an address, never the URL
+            raise DeliveryFailed(delivery_id, f"callback refused: {error.reason}") from None
         body = str(payload["body"]).encode()
         timestamp = self._clock.now_ms() // 1000
         headers = {

@@ -13,6 +13,7 @@ from plaza.market import (
     BookStore,
     Location,
     MemoryAssetDirectory,
+    MemoryAssetTwins,
     MemoryBookStore,
     MemoryOrderTwins,
     NewOrder,
@@ -66,13 +67,15 @@ class Market:
         self.clock = FakeClock()
         self.twins = MemoryOrderTwins()
         self.assets = MemoryAssetDirectory()
+        self.asset_twins = MemoryAssetTwins()
         self.manager = self.restart()
 
     def restart(self) -> BidManager:
         """A new bid manager over the same store, twins and assets: what a process restart is."""
         self.manager = BidManager(
-            self.store, clock=self.clock, policy=self.policy, twins=self.twins, assets=self.assets
-        )
+            self.store, clock=self.clock, policy=self.policy, twins=self.twins, assets=self.assets,
+            asset_twins=self.asset_twins,
+        )  # fmt: skip
         return self.manager
 
 

@@ -6,7 +6,6 @@ import pytest
 from market_support import HOUR_MS, START_MS, Market, market, offer, request
 
 from plaza.market import (
-    Asset,
     AssetNotFound,
     BidManager,
     BookStoreFailed,
@@ -15,6 +14,7 @@ from plaza.market import (
     InvalidOrder,
     JournalEntry,
     MemoryBookStore,
+    NewAsset,
     NotOwner,
     OrderBook,
     OrderNotActive,
@@ -176,16 +176,14 @@ def test_twin_changes_wait_while_the_recorder_is_down_and_survive_a_restart() ->
 
 def test_orders_from_assets_must_be_the_owners_and_of_its_kind() -> None:
     m = market().manager
-    m.register_asset(Asset("pv-1", "ann", "energy", "roof panel"))
-    assert m.submit_order(offer("ann", asset_id="pv-1")).order.asset_id == "pv-1"
+    asset = m.register_asset(NewAsset("ann", "energy", "roof panel")).asset
+    assert m.submit_order(offer("ann", asset_id=asset.id)).order.asset_id == asset.id
     with pytest.raises(NotOwner):
-        m.submit_order(offer("bob", asset_id="pv-1"))
+        m.submit_order(offer("bob", asset_id=asset.id))
     with pytest.raises(AssetNotFound):
         m.submit_order(offer("ann", asset_id="pv-2"))
     with pytest.raises(InvalidOrder, match="kind"):
-        m.submit_order(offer("ann", kind="data", asset_id="pv-1"))
-    with pytest.raises(NotOwner):
-        m.register_asset(Asset("pv-1", "bob", "energy", "not yours"))
+        m.submit_order(offer("ann", kind="data", asset_id=asset.id))
 
 
 def test_without_an_asset_directory_orders_cannot_name_assets() -> None:

@@ -17,6 +17,7 @@ from plaza.jobs import InlineQueue, Worker
 from plaza.notify import (
     MQTT_JOB,
     WEBHOOK_JOB,
+    CallbackPolicy,
     Event,
     EventQuery,
     EventStream,
@@ -35,6 +36,8 @@ from plaza.notify import (
 from plaza.testing import FakeClock
 
 CALLBACK = "https://buyer.example/hooks?token=receiver-own-token"
+#: These tests register made-up and local hosts: the setting that allows them, not resolved.
+LOCAL = CallbackPolicy(allow_private=True)
 
 
 @pytest.fixture
@@ -69,7 +72,7 @@ def event(event_type: str = "ContractCreateEvent", *participants: str, **payload
 def test_register_list_get_unregister(
     store: SubscriptionStore, queue: InlineQueue, clock: FakeClock
 ) -> None:
-    hub = NotificationHub(store, queue, clock)
+    hub = NotificationHub(store, queue, clock, callbacks=LOCAL)
     first = hub.register(CALLBACK, query="eventType=ContractCreateEvent")
     second = hub.register("http://127.0.0.1:9/cb", secret="k" * 32)
     assert first.query == EventQuery(frozenset({"ContractCreateEvent"}))
@@ -88,7 +91,7 @@ def test_register_list_get_unregister(
 
 
 def test_bad_registrations_are_refused(store: SubscriptionStore, queue: InlineQueue) -> None:
-    hub = NotificationHub(store, queue, FakeClock())
+    hub = NotificationHub(store, queue, FakeClock(), callbacks=LOCAL)
     with pytest.raises(InvalidSubscription):
         hub.register("ftp://x.example/")
     with pytest.raises(InvalidSubscription):
@@ -102,7 +105,9 @@ def test_sqlite_subscriptions_survive_reopening(tmp_path: Path, queue: InlineQue
     path = tmp_path / "subs.sqlite"
     store = SqliteSubscriptionStore(path)
     query = "eventType=OfferStateChangeEvent&event.offer.note=a%20b"
-    registered = NotificationHub(store, queue, FakeClock()).register(CALLBACK, query=query)
+    registered = NotificationHub(store, queue, FakeClock(), callbacks=LOCAL).register(
+        CALLBACK, query=query
+    )
     store.close()
     reopened = SqliteSubscriptionStore(path)
     try:
@@ -117,7 +122,7 @@ def test_secrets_stay_out_of_reprs_jobs_and_logs(
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    hub = NotificationHub(store, queue, clock, mqtt_root="plaza")
+    hub = NotificationHub(store, queue, clock, mqtt_root="plaza", callbacks=LOCAL)
     with caplog.at_level(logging.DEBUG):
         subscription = hub.register(CALLBACK)
         hub.publish(event())
@@ -136,7 +141,7 @@ def test_secrets_stay_out_of_reprs_jobs_and_logs(
 def test_publish_enqueues_one_delivery_per_matching_subscription(
     store: SubscriptionStore, queue: InlineQueue, clock: FakeClock
 ) -> None:
-    hub = NotificationHub(store, queue, clock)
+    hub = NotificationHub(store, queue, clock, callbacks=LOCAL)
     everything = hub.register(CALLBACK)
     contracts = hub.register(CALLBACK, query="eventType=ContractCreateEvent")
     active = hub.register(CALLBACK, query="event.offer.state=active")
@@ -169,7 +174,7 @@ def test_publish_enqueues_one_delivery_per_matching_subscription(
 def test_mqtt_publication_is_a_job_to_every_topic(
     store: SubscriptionStore, queue: InlineQueue, clock: FakeClock
 ) -> None:
-    hub = NotificationHub(store, queue, clock, mqtt_root="plaza")
+    hub = NotificationHub(store, queue, clock, mqtt_root="plaza", callbacks=LOCAL)
     publisher = MemoryPublisher()
     publisher.failures_left = 1
     worker = Worker(queue, {MQTT_JOB: MqttRelay(publisher)})
@@ -196,7 +201,7 @@ def test_topics_refuse_a_participant_named_like_the_type_level() -> None:
 
 def test_live_stream_gets_matching_events(store: SubscriptionStore, queue: InlineQueue) -> None:
     stream = EventStream(capacity=10)
-    hub = NotificationHub(store, queue, FakeClock(), stream=stream)
+    hub = NotificationHub(store, queue, FakeClock(), stream=stream, callbacks=LOCAL)
     wanted = event("OfferStateChangeEvent", offer={"state": "active"})
 
     async def follow() -> list[Event]:

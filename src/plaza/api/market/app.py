@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from plaza.api.market.auth import BodyGate, ServicesDep
 from plaza.api.market.background import Background
 from plaza.api.market.errors import install_market_error_handlers
-from plaza.api.market.routes import audit, contracts, hub, orders, participants
+from plaza.api.market.routes import assets, audit, contracts, hub, orders, participants
 from plaza.api.market.schemas import InfoView, MarketHealthView
 from plaza.api.market.services import MarketServices
 
@@ -67,12 +67,15 @@ def create_market_app(services: MarketServices) -> FastAPI:
     app = FastAPI(
         title="Plaza marketplace",
         version="1",
-        summary="Offers and requests, matches, signed contracts and their settlement.",
+        summary="Assets, offers and requests, matches, signed contracts and their settlement.",
         lifespan=_lifespan(services),
     )
     app.state.services = services
     install_market_error_handlers(app)
-    routers = (participants.router, orders.router, contracts.router, audit.router, hub.router)
+    routers = (
+        participants.router, orders.router, assets.router, contracts.router, audit.router,
+        hub.router,
+    )  # fmt: skip
     for router in routers:
         app.include_router(router, prefix=MARKET_PREFIX)
     app.include_router(_service)

@@ -46,10 +46,12 @@ class ConfirmationView(_View):
 class AuditEntryView(_View):
     position: int = Field(description="the entry's position on the twin's channel")
     message_id: str = Field(description="the ledger message holding it, hex")
-    type: str | None = Field(description="order, contract or settlement (None: unreadable)")
+    type: str | None = Field(description="order, asset, contract or settlement (None: unreadable)")
     record: str | None
     step: int | None
-    event: str | None = Field(description="what it records: accepted, signed, deliver...")
+    event: str | None = Field(
+        description="what it records: accepted, registered, signed, deliver..."
+    )
     signature_verified: bool = Field(description="issuer and channel signatures checked")
     confirmation: ConfirmationView
 
@@ -66,7 +68,7 @@ class PartyTwinView(_View):
 
 
 class AuditReportView(_View):
-    kind: str = Field(description="order or contract")
+    kind: str = Field(description="order, asset or contract")
     record_id: str
     channel_id: str | None = Field(description="the twin's channel, hex (None: no twin)")
     clean: bool = Field(description="signed, bound, no difference, no problem (see confirmed)")
@@ -88,10 +90,11 @@ class AuditKeysIn(BaseModel):
 
     orders: list[RecordId] = Field(default_factory=list, max_length=AUDIT_KEYS_MAX)
     contracts: list[RecordId] = Field(default_factory=list, max_length=AUDIT_KEYS_MAX)
+    assets: list[RecordId] = Field(default_factory=list, max_length=AUDIT_KEYS_MAX)
 
 
 class SentKeyView(_View):
-    kind: str = Field(description="order, contract or participant")
+    kind: str = Field(description="order, asset, contract or participant")
     record_id: str
     sent: bool = Field(description="False: no twin of this record (yet)")
 

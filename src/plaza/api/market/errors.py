@@ -37,6 +37,9 @@ from plaza.market.auth import (
 )
 from plaza.market.contracts import ContractSignatureInvalid
 from plaza.market.errors import (
+    AssetConflict,
+    AssetInUse,
+    AssetNotActive,
     AssetNotFound,
     BookStoreFailed,
     CorruptJournal,
@@ -81,6 +84,9 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     OrderNotFound: 404,
     AssetNotFound: 404,
     OrderNotActive: 409,
+    AssetNotActive: 409,
+    AssetInUse: 409,
+    AssetConflict: 409,
     IdempotencyConflict: 409,
     SelfMatch: 422,
     NotMatchable: 422,

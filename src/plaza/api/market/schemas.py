@@ -10,18 +10,25 @@ and sizes. Conversions live in :mod:`plaza.api.market.views`.
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from plaza.market.auth import Role, Scope
-from plaza.market.model import OrderStatus, Side
+from plaza.market.model import AssetEvent, AssetStatus, OrderStatus, Side
 
 __all__ = [
     "ID_PATTERN",
     "ApiKeyIn",
     "ApiKeyList",
     "ApiKeyView",
+    "AssetIn",
+    "AssetList",
+    "AssetOutcomeView",
+    "AssetStatusFilter",
+    "AssetUpdateIn",
+    "AssetView",
     "AttributeMap",
     "ConfirmIn",
     "ContractList",
@@ -96,6 +103,32 @@ class OrderIn(_In):
     attributes: AttributeMap = {}
     requirements: RequirementsModel | None = None
     asset_id: str | None = Field(default=None, max_length=256)
+
+
+class AssetIn(_In):
+    """An asset to register; its owner is the caller, its id the marketplace's choice."""
+
+    kind: str = Field(min_length=1, max_length=64, description="e.g. energy, telco:cell")
+    name: str = Field(min_length=1, max_length=256, description="what its owner calls it")
+    location: LocationModel | None = None
+    attributes: AttributeMap = {}
+
+
+class AssetUpdateIn(_In):
+    """An asset's new description, replacing the old one (its kind and owner never change)."""
+
+    name: str = Field(min_length=1, max_length=256)
+    location: LocationModel | None = None
+    attributes: AttributeMap = {}
+
+
+class AssetStatusFilter(enum.StrEnum):
+    """Which assets a search lists: one status, or ``any``."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    REMOVED = "removed"
+    ANY = "any"
 
 
 class ConfirmIn(_In):
@@ -209,6 +242,29 @@ class OrderView(_View):
 
 class OrderList(_View):
     items: list[OrderView]
+
+
+class AssetView(_View):
+    id: str
+    owner: str
+    kind: str
+    name: str
+    status: AssetStatus
+    location: LocationModel | None
+    attributes: dict[str, bool | int | str]
+    version: int = Field(description="1 when registered, one more per change: its twin's step")
+    event: AssetEvent = Field(description="what made this state: registered, updated...")
+    registered_at_ms: int
+    updated_at_ms: int
+
+
+class AssetList(_View):
+    items: list[AssetView]
+
+
+class AssetOutcomeView(_View):
+    asset: AssetView
+    replayed: bool = Field(description="a retry with the same Idempotency-Key: nothing new")
 
 
 class SuggestionView(_View):

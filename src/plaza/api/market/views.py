@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from plaza.api.errors import RequestProblem
 from plaza.api.market.schemas import (
     ApiKeyView,
+    AssetIn,
+    AssetUpdateIn,
+    AssetView,
     ContractTermsView,
     ContractView,
     LocationModel,
@@ -19,11 +23,14 @@ from plaza.api.market.schemas import (
     SuggestionView,
 )
 from plaza.crypto import EncryptionPublicKey, PublicKey
+from plaza.market.assets import AssetChange
 from plaza.market.auth import ApiKey, Participant, Registration, Role, SignedRegistration
 from plaza.market.contracts import SignedContract
 from plaza.market.model import (
     NO_REQUIREMENTS,
+    Asset,
     Location,
+    NewAsset,
     NewOrder,
     Order,
     Requirements,
@@ -35,7 +42,11 @@ from plaza.market.views import Suggestion
 
 __all__ = [
     "api_key_view",
+    "asset_change",
+    "asset_view",
     "contract_view",
+    "near_point",
+    "new_asset",
     "new_order",
     "order_view",
     "participant_view",
@@ -69,6 +80,25 @@ def new_order(side: Side, owner: str, body: OrderIn) -> NewOrder:
     )  # fmt: skip
 
 
+def new_asset(owner: str, body: AssetIn) -> NewAsset:
+    """The caller's asset; the bid manager checks its rules when it is registered."""
+    return NewAsset(
+        owner, body.kind, body.name, _location(body.location), attributes(body.attributes)
+    )
+
+
+def asset_change(body: AssetUpdateIn) -> AssetChange:
+    return AssetChange(body.name, _location(body.location), attributes(body.attributes))
+
+
+def near_point(lat: float | None, lon: float | None, radius_km: float | None) -> Location | None:
+    """A search's centre: ``lat``, ``lon`` and ``radius_km`` come together or not at all."""
+    given = [value is not None for value in (lat, lon, radius_km)]
+    if any(given) and not all(given):
+        raise RequestProblem(400, "invalid_request", "give lat, lon and radius_km together")
+    return None if lat is None or lon is None else Location(lat, lon)
+
+
 def signed_registration(body: RegistrationIn) -> SignedRegistration:
     registration = Registration(
         signing_key=PublicKey(bytes.fromhex(body.signing_key)),
@@ -98,6 +128,15 @@ def order_view(order: Order) -> OrderView:
             partners=list(requirements.partners), max_distance_km=requirements.max_distance_km,
         ),
         asset_id=order.asset_id,
+    )  # fmt: skip
+
+
+def asset_view(asset: Asset) -> AssetView:
+    return AssetView(
+        id=asset.id, owner=asset.owner, kind=asset.kind, name=asset.name, status=asset.status,
+        location=_location_view(asset.location), attributes=dict(asset.attributes),
+        version=asset.version, event=asset.event, registered_at_ms=asset.registered_at_ms,
+        updated_at_ms=asset.updated_at_ms,
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@
   this package, run from code;
 * :mod:`.metadata` / :mod:`.auth_tables` - the tables;
 * :mod:`.auth_stores` - the SQL adapters of :mod:`plaza.market.auth.ports`;
+* :mod:`.asset_store` - assets and their states (:class:`~plaza.market.ports.AssetDirectory`);
 * :mod:`.errors` - :class:`MarketStorageError` and its family.
 
 Typical wiring (the composition root)::
@@ -17,6 +18,7 @@ Typical wiring (the composition root)::
     engine.dispose()                  # at shutdown
 """
 
+from plaza.market.sql.asset_store import SqlAssetDirectory
 from plaza.market.sql.auth_stores import SqlApiKeyStore, SqlNonceStore, SqlParticipantStore
 from plaza.market.sql.engine import make_engine, reading, sqlite_url, writing
 from plaza.market.sql.errors import (
@@ -41,6 +43,7 @@ __all__ = [
     "SchemaDrift",
     "SchemaNotCurrent",
     "SqlApiKeyStore",
+    "SqlAssetDirectory",
     "SqlNonceStore",
     "SqlParticipantStore",
     "SqlSettlementStore",

@@ -1,4 +1,4 @@
-"""Audit: any order or contract against its digital twin on the ledger, for auditors.
+"""Audit: any order, asset or contract against its digital twin on the ledger, for auditors.
 
 An audit fetches the record's twin from the ledger, checks every entry's
 signatures and its confirmation, checks the marketplace's signature of a
@@ -43,6 +43,7 @@ router = APIRouter(tags=["audit"])
 
 ContractIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="e.g. mat-7")]
 OrderIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="e.g. ord-12")]
+AssetIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="e.g. ast-3")]
 
 _NO_TWINS = "this marketplace records no twins: no ledger node is configured"
 
@@ -76,12 +77,24 @@ def audit_order(order_id: OrderIdPath, caller: CallerDep, services: ServicesDep)
     return audit_report_view(report)
 
 
+@router.get("/audit/assets/{asset_id}", responses=error_responses(401, 403, 404, 503))
+def audit_asset(asset_id: AssetIdPath, caller: CallerDep, services: ServicesDep) -> AuditReportView:
+    """An asset's twin (every state it went through), against its stored state. 404 only if
+    neither has it."""
+    check_can_audit(caller)
+    report = _auditor(services).audit_asset(asset_id)
+    if report.channel_id is None:
+        services.marketplace.asset(caller, asset_id)
+    return audit_report_view(report)
+
+
 def _wanted(
     services: MarketServices, caller: Principal, body: AuditKeysIn
 ) -> list[tuple[TwinKind, str]]:
-    """The twins an audit of these records reads: each order's; each contract's and its
-    parties' (a party's twin holds its copy of the signed contract)."""
+    """The twins an audit of these records reads: each order's and asset's; each contract's
+    and its parties' (a party's twin holds its copy of the signed contract)."""
     wanted = [(TwinKind.ORDER, order_id) for order_id in body.orders]
+    wanted += [(TwinKind.ASSET, asset_id) for asset_id in body.assets]
     for contract_id in body.contracts:
         wanted.append((TwinKind.CONTRACT, contract_id))
         try:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from plaza.api.errors import RequestProblem, error_responses
+from plaza.api.errors import error_responses
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.api.market.schemas import (
     ID_PATTERN,
@@ -26,11 +26,17 @@ from plaza.api.market.schemas import (
     SuggestionList,
 )
 from plaza.api.market.services import MarketServices
-from plaza.api.market.views import contract_view, new_order, order_view, suggestion_view
+from plaza.api.market.views import (
+    contract_view,
+    near_point,
+    new_order,
+    order_view,
+    suggestion_view,
+)
 from plaza.market.auth import Principal
 from plaza.market.contracts import SignedContract
 from plaza.market.marketplace import OrderOutcome
-from plaza.market.model import Location, Order, Side
+from plaza.market.model import Order, Side
 from plaza.market.views import OrderQuery
 
 __all__ = ["router"]
@@ -125,13 +131,6 @@ def submit_request(
     )  # fmt: skip
 
 
-def _near(lat: float | None, lon: float | None, radius_km: float | None) -> Location | None:
-    given = [value is not None for value in (lat, lon, radius_km)]
-    if any(given) and not all(given):
-        raise RequestProblem(400, "invalid_request", "give lat, lon and radius_km together")
-    return None if lat is None or lon is None else Location(lat, lon)
-
-
 @router.get("/orders", responses=error_responses(400))
 def search_orders(
     *,
@@ -149,7 +148,7 @@ def search_orders(
     """The public marketplace page: active offers and requests, best price first."""
     query = OrderQuery(
         kind=kind, side=side, min_price=min_price, max_price=max_price,
-        near=_near(lat, lon, radius_km), radius_km=radius_km, min_quality=min_quality,
+        near=near_point(lat, lon, radius_km), radius_km=radius_km, min_quality=min_quality,
         limit=limit,
     )  # fmt: skip
     return OrderList(items=[order_view(order) for order in services.marketplace.search(query)])
