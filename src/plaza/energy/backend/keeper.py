@@ -1,0 +1,162 @@
+"""The marketplace's digital twins: contract states written exactly once, assets' twins read.
+
+Three jobs sit here so the use cases need not know how channels behave:
+
+* :meth:`TwinKeeper.flush` puts every stored event that belongs on a contract's
+  twin there, in order, exactly once, even across ledger outages (see
+  :meth:`TwinKeeper._record`);
+* :meth:`TwinKeeper.check_first_state` holds a new offer or request against the
+  first state of the asset's own twin;
+* :meth:`TwinKeeper.audit` holds the contract's twin and both parties' twins
+  against the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from plaza.channels import ChannelError, CursorStore, ReaderKey
+from plaza.crypto import Identity
+from plaza.energy.backend.model import (
+    AssetRecord,
+    ContractAudit,
+    ContractRecord,
+    Event,
+    find_in_order,
+)
+from plaza.energy.backend.ports import Clock, MarketplaceStore
+from plaza.energy.errors import InvalidMessage, PeerFailed
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.model import Side, Transaction
+from plaza.energy.twins import (
+    TwinAudit,
+    Twins,
+    TwinStep,
+    audit_twin,
+    parse_reader_key,
+    read_twin,
+)
+
+__all__ = ["TwinKeeper"]
+
+
+class TwinKeeper:
+    """The marketplace's twin recorder and reader. Not thread-safe: the marketplace's lock."""
+
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        store: MarketplaceStore,
+        cursors: CursorStore,
+        ledger: LedgerAccess,
+        clock: Clock,
+    ) -> None:
+        self._identity = identity
+        self._store = store
+        self._cursors = cursors
+        self._ledger = ledger
+        self._clock = clock
+        self._twins = self._open()
+        self._unsettled = True  # a state of the last run may still be in flight
+
+    def reader_key(self, record_id: str) -> str:
+        return self._twins.reader_key(record_id)
+
+    def flush(self, log: Callable[[str, str], None]) -> int:
+        """Write the states still missing from their twins, in order; how many went."""
+        written = 0
+        self._twins.flush()  # states saved while the ledger was away go first
+        for event in self._store.pending_twin_events():
+            try:
+                step = self._record(event)
+            except PeerFailed as error:
+                self._unsettled = True
+                log(event.record_id, error.reason)
+                break
+            self._store.mark_on_twin(event.id, step.position, step.message_id)
+            written += 1
+        return written
+
+    def check_first_state(
+        self, reader: ReaderKey, asset: AssetRecord, transaction: Transaction
+    ) -> None:
+        """The twin's first state must be this very transaction, signed by the asset.
+
+        A twin with nothing on it yet is the ledger lagging, not a lie: that is a
+        :class:`PeerFailed`, so the asset's outbox tries again later.
+        """
+        entries, problems = read_twin(
+            self._ledger.channels, reader, asset.key.signing, self._ledger.confirmed
+        )
+        if entries and entries[0].position == 0:
+            try:
+                first: Transaction | None = Transaction.from_json(entries[0].state)
+            except InvalidMessage:
+                first = None
+            if first != transaction:
+                raise InvalidMessage("the twin's first state is not this transaction")
+            return
+        if problems and not problems[0].startswith("twin unreadable"):
+            raise InvalidMessage(f"the twin's first state is not the asset's: {problems[0]}")
+        raise PeerFailed("ledger", "", "the transaction's twin cannot be read yet", refused=False)
+
+    def audit(self, record: ContractRecord) -> ContractAudit:
+        """The contract's twin, and each party's transaction twin, against the database."""
+        events = self._store.events(record.contract_id)
+        own = audit_twin(
+            self._ledger.channels,
+            parse_reader_key(self._twins.reader_key(record.contract_id)),
+            signer=self._identity.public_key,
+            confirmed=self._ledger.confirmed,
+            expected=[event.state for event in events if event.on_twin],
+        )
+        offer, request = record.contract.offer, record.contract.request
+        return ContractAudit(
+            record.contract_id,
+            own,
+            self._audit_party(Side.OFFER, offer.id, events),
+            self._audit_party(Side.REQUEST, request.id, events),
+        )
+
+    def _audit_party(self, side: Side, transaction_id: str, events: list[Event]) -> TwinAudit:
+        """Every state the party sent here must be on its twin, in order, signed, confirmed."""
+        record = self._store.transaction(side, transaction_id)
+        assert record is not None
+        asset = self._store.asset(record.first.owner)
+        assert asset is not None
+        expected = [record.first.to_json()] + [
+            e.state for e in events if e.direction == "in" and e.party == asset.asset_id
+        ]
+        entries, problems = read_twin(self._ledger.channels, parse_reader_key(record.twin),
+                                      asset.key.signing, self._ledger.confirmed)  # fmt: skip
+        return TwinAudit(tuple(entries), (*problems, *find_in_order(entries, expected)))
+
+    def _open(self) -> Twins:
+        return Twins(identity=self._identity, gateway=self._ledger.channels,
+                     cursors=self._cursors, index=self._store, clock=self._clock)  # fmt: skip
+
+    def _record(self, event: Event) -> TwinStep:
+        """Put an event's state on its twin exactly once, even after a failed attempt.
+
+        A publish the ledger refused stays in flight in the twin's cursor, and a
+        plain retry would deliver it *and* publish it again. So after a failure
+        the twins are reopened (reopening a twin finishes its last submit) and the
+        state is looked for where it belongs before it is published.
+        """
+        if self._unsettled:
+            self._twins = self._open()
+            position = sum(e.twin_position is not None for e in self._store.events(event.record_id))
+            try:
+                key = parse_reader_key(self._twins.reader_key(event.record_id))
+            except ChannelError as error:
+                raise PeerFailed(
+                    "ledger", "", f"twin not reopened: {error}", refused=False
+                ) from None
+            entries, _ = read_twin(self._ledger.channels, key, self._identity.public_key,
+                                   self._ledger.confirmed)  # fmt: skip
+            self._unsettled = False
+            for entry in entries:
+                if entry.position == position and entry.state == event.state:
+                    return TwinStep(event.record_id, entry.position, entry.message_id)
+        return self._twins.record(event.record_id, event.state)

@@ -1,0 +1,327 @@
+"""What the marketplace keeps: assets, offers and requests, contracts and their events.
+
+Beyond the records, the rules that need no database: what a registration must
+hold, what a new offer or request must look like, the id of the contract a pair
+makes, the seed's bid fields the bid manager is told, and what an audit found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from plaza.crypto import Address, InvalidAddress
+from plaza.energy.envelope import ModuleKey
+from plaza.energy.errors import Forbidden, InvalidMessage, WrongState
+from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
+from plaza.energy.twins import TwinAudit, TwinEntry
+
+__all__ = [
+    "BIDMANAGER",
+    "MARKETPLACE",
+    "RULES",
+    "AssetRecord",
+    "ContractAudit",
+    "ContractRecord",
+    "Event",
+    "MarketplaceSettings",
+    "Peer",
+    "Rule",
+    "TransactionRecord",
+    "check_new_transaction",
+    "check_step",
+    "contract_id_for",
+    "find_in_order",
+    "id_field",
+    "other_party",
+    "parse_asset",
+    "rule_for",
+    "seed_bid",
+]
+
+#: The marketplace's audience and sender name; the bid manager's.
+MARKETPLACE = "marketplace"
+BIDMANAGER = "bidmanager"
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_URL = re.compile(r"https?://\S{1,240}")
+_MAX_TEXT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class MarketplaceSettings:
+    """``exclude_after_claims``: a consumer with this many claimed contracts may not request
+    energy any more (the seed's optional claim resolution); 0 never excludes."""
+
+    exclude_after_claims: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Where another module listens and the keys it answers to."""
+
+    url: str
+    key: ModuleKey
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRecord:
+    asset_id: str
+    name: str
+    description: str
+    type: AssetType
+    location: str
+    url: str
+    key: ModuleKey
+    wallet: str
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionRecord:
+    """An offer or request as first received (``first``), its latest state and its twin."""
+
+    first: Transaction
+    latest: Transaction
+    twin: str = field(repr=False)  # the asset's reader key: it reads the whole twin
+    contract_id: str = ""
+
+    @property
+    def record_id(self) -> str:
+        return f"{self.first.type}:{self.first.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRecord:
+    contract: Contract
+    document: dict[str, Any]  # the contract signed by the marketplace, as both parties got it
+    latest: Transaction  # the contract transaction in its latest status
+    claimed: bool = False
+
+    @property
+    def contract_id(self) -> str:
+        return self.contract.contractId
+
+    @property
+    def status(self) -> Status:
+        return self.latest.status
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One state a record went through here: received (``in``), sent (``out``) or made
+    (``own``); ``on_twin`` says whether it belongs on the contract's twin."""
+
+    record_id: str
+    direction: str
+    party: str
+    path: str
+    state: dict[str, Any]
+    on_twin: bool
+    cause: int | None = None
+    id: int = 0
+    twin_position: int | None = None
+
+
+_TERMINAL = frozenset({Status.PAYMENT_CONFIRMED, Status.CANCELLED})
+_OPEN = frozenset(Status) - _TERMINAL
+_UNPAID = frozenset(status for status in Status if status.is_unpaid)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What one settlement letter from one side of a contract may do."""
+
+    status: Status  # the status the sender's transaction must carry
+    after: frozenset[Status]  # the contract statuses the step may follow
+    forward: str | None = None  # the path the other party is told on
+    restamp: Status | None = None  # the status the other party's copy gets (None: as received)
+    advances_from: frozenset[Status] | None = None  # None: the contract always takes the state
+
+
+#: The settlement relay: (path, sender's side) to what the letter may do. The provider's
+#: provision asks the consumer to pay; a reminder asks again; the rest are passed on.
+RULES: dict[tuple[str, Side], Rule] = {
+    ("/provision", Side.OFFER): Rule(
+        Status.PROVISION_FINISHED, frozenset({Status.CONTRACT_CREATED, Status.PROVISION_FINISHED}),
+        "/payment", Status.PAYMENT_REQUESTED),
+    ("/provision", Side.REQUEST): Rule(
+        Status.PROVISION_FINISHED, _OPEN, advances_from=frozenset({Status.CONTRACT_CREATED})),
+    ("/payment_processing", Side.REQUEST): Rule(
+        Status.PAYMENT_PROCESSED, _UNPAID, "/payment_sent", Status.PAYMENT_SENT),
+    ("/payment_confirmation", Side.OFFER): Rule(
+        Status.PAYMENT_CONFIRMED, _UNPAID, "/payment_confirmed"),
+    ("/reminder", Side.OFFER): Rule(
+        Status.REMINDER_ISSUED, _UNPAID - {Status.CLAIM_ISSUED}, "/payment",
+        Status.PAYMENT_REQUESTED),
+    ("/claim", Side.OFFER): Rule(Status.CLAIM_ISSUED, _UNPAID, "/claim"),
+    ("/cancel", Side.OFFER): Rule(Status.CANCELLED, _OPEN, "/cancel"),
+    ("/cancel", Side.REQUEST): Rule(Status.CANCELLED, _OPEN, "/cancel"),
+}  # fmt: skip
+
+
+def rule_for(path: str, record: ContractRecord, party: str, received: Transaction) -> Rule:
+    """The rule of ``party``'s letter on a contract; refused for strangers and wrong sides."""
+    side = record.contract.party(party)
+    if side is None:
+        raise Forbidden(f"{party!r} is not a party to contract {record.contract_id}")
+    rule = RULES.get((path, side))
+    if rule is None:
+        role = "provider" if side is Side.OFFER else "consumer"
+        raise Forbidden(f"the {role} of a contract cannot send {path}")
+    if received.status is not rule.status:
+        raise InvalidMessage(f"{path} carries status {rule.status.value!r}")
+    return rule
+
+
+def check_step(path: str, record: ContractRecord, received: Transaction, rule: Rule) -> None:
+    """Whether the contract's state lets the step happen now (a retry was answered before)."""
+    if record.status not in rule.after:
+        raise WrongState(
+            f"contract {record.contract_id} is {record.status.value!r}: {path} cannot follow"
+        )
+    if path == "/payment_processing" and not received.paymentMessageId:
+        raise InvalidMessage("a processed payment names its paymentMessageId")
+    if path == "/reminder" and received.reminders < 1:
+        raise InvalidMessage("a reminder counts at least one reminder")
+
+
+def other_party(contract: Contract, party: str) -> str:
+    return (
+        contract.request.requesterId
+        if party == contract.offer.providerId
+        else contract.offer.providerId
+    )
+
+
+def contract_id_for(offer_id: str, request_id: str) -> str:
+    """The one contract an offer and a request can make: a repeated /match finds it again."""
+    digest = hashlib.sha256(f"plaza-energy-contract\x00{offer_id}\x00{request_id}".encode())
+    return "c-" + digest.hexdigest()[:40]
+
+
+def seed_bid(transaction: Transaction) -> dict[str, Any]:
+    """The seed's bid fields of an offer or request: what the bid manager is told."""
+    if transaction.type is Side.OFFER:
+        ids = {"providerId": transaction.providerId,
+               "providerTransactionId": transaction.providerTransactionId,
+               "walletAddress": transaction.walletAddress}  # fmt: skip
+    else:
+        ids = {"requesterId": transaction.requesterId,
+               "requesterTransactionId": transaction.requesterTransactionId}  # fmt: skip
+    return {**ids, "energyAmount": transaction.energyAmount,
+            "energyPrice": transaction.energyPrice, "type": str(transaction.type),
+            "timestamp": transaction.timestamp,
+            "additionalDetails": transaction.additionalDetails}  # fmt: skip
+
+
+def id_field(side: Side) -> str:
+    """The field naming a side's own transaction."""
+    return "providerTransactionId" if side is Side.OFFER else "requesterTransactionId"
+
+
+def parse_asset(data: object) -> AssetRecord:
+    """The ``asset`` of a registration, checked field by field."""
+    if not isinstance(data, Mapping):
+        raise InvalidMessage("asset must be an object")
+    kind = data.get("type")
+    if kind not in tuple(AssetType):
+        raise InvalidMessage("type must be 'provider' or 'consumer'")
+    wallet = _text(data, "walletAddress")
+    try:
+        Address.parse(wallet)
+    except InvalidAddress as error:
+        raise InvalidMessage(f"walletAddress is not an address: {error}") from None
+    url = _text(data, "url")
+    if not _URL.fullmatch(url):
+        raise InvalidMessage("url must be an http(s) URL")
+    asset_id = _text(data, "assetId", pattern=_ID)
+    if asset_id in (MARKETPLACE, BIDMANAGER):
+        raise Forbidden(f"{asset_id!r} is reserved")
+    return AssetRecord(
+        asset_id=asset_id, name=_text(data, "assetName", optional=True),
+        description=_text(data, "assetDescription", optional=True), type=AssetType(kind),
+        location=_text(data, "location", optional=True), url=url,
+        key=ModuleKey.from_text(data.get("publicKey")), wallet=wallet,
+        owner=_text(data, "assetOwner", pattern=_ID),
+    )  # fmt: skip
+
+
+def check_new_transaction(transaction: Transaction, asset: AssetRecord) -> None:
+    """A new offer or request: the sender's own, of its type, initial, paid to its wallet."""
+    side = transaction.type
+    if transaction.owner != asset.asset_id:
+        raise Forbidden(f"{asset.asset_id!r} cannot send another asset's {side}")
+    if asset.type.side is not side:
+        raise Forbidden(f"{asset.asset_id!r} is registered as a {asset.type}: no {side}s")
+    initial = Status.INITIAL_OFFER if side is Side.OFFER else Status.INITIAL_REQUEST
+    if transaction.status is not initial or transaction.contractId:
+        raise InvalidMessage(f"a new {side} has status {initial.value!r} and no contractId")
+    if side is Side.OFFER:
+        counterpart = (transaction.requesterId, transaction.requesterTransactionId)
+        wallets = [transaction.walletAddress]
+    else:
+        counterpart = (transaction.providerId, transaction.providerTransactionId)
+        wallets = [w for w in (transaction.walletAddress, transaction.requesterWalletAddress) if w]
+    if any(counterpart):
+        raise InvalidMessage(f"a new {side} names no counterpart")
+    if any(wallet != asset.wallet for wallet in wallets):
+        raise InvalidMessage("the wallet address is not the asset's registered wallet")
+
+
+def find_in_order(entries: Sequence[TwinEntry], expected: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What is wrong with a party's twin, given the states it sent here, in order.
+
+    The twin also holds states the marketplace never saw (the party's own
+    bookkeeping), so each expected state must come after the previous one, not
+    right after it, unlike the marketplace's own twin of a contract.
+    """
+    problems: list[str] = []
+    cursor = 0
+    for index, wanted in enumerate(expected):
+        found = next((i for i in range(cursor, len(entries)) if entries[i].state == wanted), None)
+        if found is None:
+            problems.append(f"state {index} ({wanted.get('status')}) is not on the twin")
+            continue
+        if not entries[found].confirmed:
+            problems.append(f"state {index} (message {entries[found].message_id}) is unconfirmed")
+        cursor = found + 1
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class ContractAudit:
+    """The contract's own twin and both parties' transaction twins, held against the database."""
+
+    contract_id: str
+    contract: TwinAudit
+    provider: TwinAudit
+    consumer: TwinAudit
+
+    @property
+    def ok(self) -> bool:
+        return self.contract.ok and self.provider.ok and self.consumer.ok
+
+    def to_json(self) -> dict[str, Any]:
+        return {"contractId": self.contract_id, "ok": self.ok,
+                "contract": self.contract.to_json(), "provider": self.provider.to_json(),
+                "consumer": self.consumer.to_json()}  # fmt: skip
+
+
+def _text(
+    data: Mapping[str, Any],
+    name: str,
+    *,
+    pattern: re.Pattern[str] | None = None,
+    optional: bool = False,
+) -> str:
+    value = data.get(name, "" if optional else None)
+    if not isinstance(value, str) or (not value and not optional):
+        raise InvalidMessage(f"{name} must be a{'' if optional else ' non-empty'} string")
+    if len(value) > _MAX_TEXT:
+        raise InvalidMessage(f"{name} is longer than {_MAX_TEXT} characters")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise InvalidMessage(f"{name} {value!r} is not a valid identifier")
+    return value

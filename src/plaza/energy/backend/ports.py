@@ -1,0 +1,113 @@
+"""What the marketplace backend needs from outside: its database, its outbox and a clock.
+
+Adapters: :class:`~plaza.energy.backend.store.SqliteMarketplaceStore` and
+:class:`plaza.energy.link.Outbox`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, TransactionRecord
+from plaza.energy.envelope import ModuleKey
+from plaza.energy.model import Side
+from plaza.energy.twins import TwinIndex
+
+__all__ = ["Clock", "LetterSender", "MarketplaceStore"]
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int:
+        """Milliseconds since the Unix epoch."""
+        ...
+
+
+class MarketplaceStore(TwinIndex, Protocol):
+    """The marketplace's database (the seed's ``marketplace.sqlite3``), and its twin index."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Run the writes inside as one transaction: all of them land, or none."""
+        ...
+
+    def asset(self, asset_id: str) -> AssetRecord | None:
+        """The registered asset, or None."""
+        ...
+
+    def save_asset(self, asset: AssetRecord, *, now_ms: int) -> None:
+        """Register an asset, or update its registration."""
+        ...
+
+    def transaction(self, side: Side, transaction_id: str) -> TransactionRecord | None:
+        """An offer or request by its own id, or None."""
+        ...
+
+    def save_transaction(self, record: TransactionRecord, *, now_ms: int) -> None:
+        """Store a new offer or request, or its new latest state and contract."""
+        ...
+
+    def contract(self, contract_id: str) -> ContractRecord | None:
+        """A contract by id, or None."""
+        ...
+
+    def save_contract(self, record: ContractRecord, *, now_ms: int) -> None:
+        """Store a new contract, or its latest state."""
+        ...
+
+    def add_event(self, event: Event, *, now_ms: int) -> Event:
+        """Store an event; the returned copy carries its id."""
+        ...
+
+    def find_event(
+        self, record_id: str, party: str, path: str, state: Mapping[str, Any]
+    ) -> Event | None:
+        """The event in which ``party`` sent this very state to ``path`` before (a retry)."""
+        ...
+
+    def events(self, record_id: str) -> list[Event]:
+        """Every event of a record, oldest first."""
+        ...
+
+    def caused_by(self, event_id: int) -> list[Event]:
+        """The letters sent because of one event, oldest first."""
+        ...
+
+    def pending_twin_events(self) -> list[Event]:
+        """Events that belong on a twin and are not there yet, oldest first."""
+        ...
+
+    def mark_on_twin(self, event_id: int, position: int, message_id: str) -> None:
+        """Where an event landed on its twin."""
+        ...
+
+    def claims_against(self, consumer: str) -> int:
+        """How many of the consumer's contracts were claimed."""
+        ...
+
+    def log(
+        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
+    ) -> None:
+        """The seed's ``log`` table: every significant operation, its success or refusal."""
+        ...
+
+    def statistics(self) -> dict[str, int]:
+        """Counts of assets, offers, requests, contracts and letters per kind."""
+        ...
+
+
+class LetterSender(Protocol):
+    """The outbox: letters leave after the step is stored, each key at most once."""
+
+    def send(
+        self,
+        *,
+        url: str,
+        path: str,
+        recipient: ModuleKey,
+        audience: str,
+        body: Mapping[str, Any],
+        key: str | None = None,
+    ) -> None:
+        """Queue a letter to ``audience`` at ``url + path``."""
+        ...

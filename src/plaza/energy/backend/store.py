@@ -1,0 +1,330 @@
+"""The marketplace's database on one SQLite file, the seed's ``marketplace.sqlite3``.
+
+Tables: ``assets``, ``transactions`` (offers and requests as first received and
+their latest state), ``contracts``, ``events`` (every state received or sent,
+per record, and where it landed on the twin), ``log`` (the seed's audit log),
+``twins`` (record to twin channel). The channel cursors
+(:class:`~plaza.channels.SqliteCursorStore`) live in the same file, which is why
+it is created readable by its owner only.
+
+:class:`SqliteFile` is the connection discipline both the marketplace and the
+bid manager use: one connection behind a re-entrant lock, WAL, and
+:meth:`SqliteFile.atomic` for a step's writes as one ``BEGIN IMMEDIATE``
+transaction (nested calls join the outer one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from plaza.energy.backend.model import (
+    AssetRecord,
+    ContractRecord,
+    Event,
+    TransactionRecord,
+)
+from plaza.energy.envelope import ModuleKey, canonical_json
+from plaza.energy.model import AssetType, Contract, Side, Transaction
+
+__all__ = ["SqliteFile", "SqliteMarketplaceStore"]
+
+_BUSY_TIMEOUT_MS = 5000
+
+
+class SqliteFile:
+    """One SQLite file, one connection, one writer at a time; statements take parameters only."""
+
+    def __init__(self, path: Path, schema: Sequence[str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        with self.atomic():
+            for statement in schema:
+                self._conn.execute(statement)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._conn.execute(sql, parameters)
+
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, parameters).fetchall()
+
+    def row(self, sql: str, parameters: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self._lock:
+            found: tuple[Any, ...] | None = self._conn.execute(sql, parameters).fetchone()
+            return found
+
+    def count(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        found = self.row(sql, parameters)
+        return 0 if found is None else int(found[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def dumps(value: Mapping[str, Any]) -> str:
+    """The one text of a JSON state, so equal states compare equal in SQL."""
+    return canonical_json(value).decode()
+
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS assets (
+        asset_id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
+        type TEXT NOT NULL, location TEXT NOT NULL, url TEXT NOT NULL, public_key TEXT NOT NULL,
+        wallet TEXT NOT NULL, owner TEXT NOT NULL,
+        registered_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS transactions (
+        side TEXT NOT NULL, transaction_id TEXT NOT NULL, asset_id TEXT NOT NULL,
+        status TEXT NOT NULL, contract_id TEXT NOT NULL, twin TEXT NOT NULL,
+        first_state TEXT NOT NULL, latest_state TEXT NOT NULL,
+        received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (side, transaction_id))""",
+    """CREATE TABLE IF NOT EXISTS contracts (
+        contract_id TEXT PRIMARY KEY, provider TEXT NOT NULL, consumer TEXT NOT NULL,
+        status TEXT NOT NULL, claimed INTEGER NOT NULL, contract TEXT NOT NULL,
+        document TEXT NOT NULL, latest_state TEXT NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS contracts_consumer ON contracts (consumer, claimed)",
+    """CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL, direction TEXT NOT NULL,
+        party TEXT NOT NULL, path TEXT NOT NULL, state TEXT NOT NULL, cause INTEGER,
+        on_twin INTEGER NOT NULL, twin_position INTEGER, twin_message TEXT,
+        at_ms INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS events_record ON events (record_id, party, path)",
+    "CREATE INDEX IF NOT EXISTS events_cause ON events (cause)",
+    """CREATE INDEX IF NOT EXISTS events_pending ON events (id)
+        WHERE on_twin = 1 AND twin_position IS NULL""",
+    """CREATE TABLE IF NOT EXISTS log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL,
+        record_id TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS twins (
+        record_id TEXT PRIMARY KEY, channel_id BLOB NOT NULL)""",
+)
+_EVENTS = (
+    "SELECT record_id, direction, party, path, state, on_twin, cause, id, twin_position "
+    "FROM events "
+)
+_FIND_EVENT = _EVENTS + (
+    "WHERE record_id = ? AND party = ? AND path = ? AND direction = 'in' AND state = ? "
+    "ORDER BY id LIMIT 1"
+)
+_RECORD_EVENTS = _EVENTS + "WHERE record_id = ? ORDER BY id"
+_CAUSED_EVENTS = _EVENTS + "WHERE cause = ? ORDER BY id"
+_PENDING_EVENTS = _EVENTS + "WHERE on_twin = 1 AND twin_position IS NULL ORDER BY id"
+#: Letters counted by :meth:`SqliteMarketplaceStore.statistics`, by the path they came on.
+_COUNTED = {
+    "provisions": "/provision", "payments_processed": "/payment_processing",
+    "payments_confirmed": "/payment_confirmation", "reminders": "/reminder",
+    "claims": "/claim", "cancellations": "/cancel",
+}  # fmt: skip
+
+
+class SqliteMarketplaceStore:
+    """:class:`~plaza.energy.backend.service.MarketplaceStore` on one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = SqliteFile(path, _SCHEMA)
+
+    def atomic(self) -> AbstractContextManager[None]:
+        return self._db.atomic()
+
+    # -- assets -----------------------------------------------------------------------
+
+    def asset(self, asset_id: str) -> AssetRecord | None:
+        row = self._db.row(
+            "SELECT asset_id, name, description, type, location, url, public_key, wallet, owner "
+            "FROM assets WHERE asset_id = ?",
+            (asset_id,),
+        )
+        if row is None:
+            return None
+        return AssetRecord(row[0], row[1], row[2], AssetType(row[3]), row[4], row[5],
+                           ModuleKey.from_text(row[6]), row[7], row[8])  # fmt: skip
+
+    def save_asset(self, asset: AssetRecord, *, now_ms: int) -> None:
+        self._db.execute(
+            "INSERT INTO assets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (asset_id) DO UPDATE SET name = excluded.name, "
+            "description = excluded.description, type = excluded.type, "
+            "location = excluded.location, url = excluded.url, public_key = excluded.public_key, "
+            "wallet = excluded.wallet, owner = excluded.owner, updated_at = excluded.updated_at",
+            (asset.asset_id, asset.name, asset.description, str(asset.type), asset.location,
+             asset.url, asset.key.to_text(), asset.wallet, asset.owner, now_ms, now_ms),
+        )  # fmt: skip
+
+    # -- transactions and contracts ---------------------------------------------------
+
+    def transaction(self, side: Side, transaction_id: str) -> TransactionRecord | None:
+        row = self._db.row(
+            "SELECT first_state, latest_state, twin, contract_id FROM transactions "
+            "WHERE side = ? AND transaction_id = ?",
+            (str(side), transaction_id),
+        )
+        if row is None:
+            return None
+        return TransactionRecord(_transaction(row[0]), _transaction(row[1]), row[2], row[3])
+
+    def save_transaction(self, record: TransactionRecord, *, now_ms: int) -> None:
+        first, latest = record.first, record.latest
+        self._db.execute(
+            "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (side, transaction_id) DO UPDATE SET status = excluded.status, "
+            "contract_id = excluded.contract_id, latest_state = excluded.latest_state, "
+            "updated_at = excluded.updated_at",
+            (str(first.type), first.id, first.owner, str(latest.status), record.contract_id,
+             record.twin, dumps(first.to_json()), dumps(latest.to_json()), now_ms, now_ms),
+        )  # fmt: skip
+
+    def contract(self, contract_id: str) -> ContractRecord | None:
+        row = self._db.row(
+            "SELECT contract, document, latest_state, claimed FROM contracts WHERE contract_id = ?",
+            (contract_id,),
+        )
+        if row is None:
+            return None
+        return ContractRecord(Contract.from_json(json.loads(row[0])), json.loads(row[1]),
+                              _transaction(row[2]), bool(row[3]))  # fmt: skip
+
+    def save_contract(self, record: ContractRecord, *, now_ms: int) -> None:
+        contract = record.contract
+        self._db.execute(
+            "INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (contract_id) DO UPDATE SET status = excluded.status, "
+            "claimed = excluded.claimed, latest_state = excluded.latest_state, "
+            "updated_at = excluded.updated_at",
+            (contract.contractId, contract.offer.providerId, contract.request.requesterId,
+             str(record.latest.status), int(record.claimed), dumps(contract.to_json()),
+             dumps(record.document), dumps(record.latest.to_json()), now_ms, now_ms),
+        )  # fmt: skip
+
+    def claims_against(self, consumer: str) -> int:
+        return self._db.count(
+            "SELECT COUNT(*) FROM contracts WHERE consumer = ? AND claimed = 1", (consumer,)
+        )
+
+    # -- events -----------------------------------------------------------------------
+
+    def add_event(self, event: Event, *, now_ms: int) -> Event:
+        cursor = self._db.execute(
+            "INSERT INTO events (record_id, direction, party, path, state, cause, on_twin, at_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (event.record_id, event.direction, event.party, event.path, dumps(event.state),
+             event.cause, int(event.on_twin), now_ms),
+        )  # fmt: skip
+        assert cursor.lastrowid is not None
+        return Event(event.record_id, event.direction, event.party, event.path, event.state,
+                     event.on_twin, event.cause, cursor.lastrowid)  # fmt: skip
+
+    def find_event(
+        self, record_id: str, party: str, path: str, state: Mapping[str, Any]
+    ) -> Event | None:
+        rows = self._db.rows(
+            _FIND_EVENT,
+            (record_id, party, path, dumps(state)),
+        )
+        return _event(rows[0]) if rows else None
+
+    def events(self, record_id: str) -> list[Event]:
+        rows = self._db.rows(_RECORD_EVENTS, (record_id,))
+        return [_event(row) for row in rows]
+
+    def caused_by(self, event_id: int) -> list[Event]:
+        rows = self._db.rows(_CAUSED_EVENTS, (event_id,))
+        return [_event(row) for row in rows]
+
+    def pending_twin_events(self) -> list[Event]:
+        rows = self._db.rows(_PENDING_EVENTS)
+        return [_event(row) for row in rows]
+
+    def mark_on_twin(self, event_id: int, position: int, message_id: str) -> None:
+        self._db.execute(
+            "UPDATE events SET twin_position = ?, twin_message = ? WHERE id = ?",
+            (position, message_id, event_id),
+        )
+
+    # -- twins, log, statistics -------------------------------------------------------
+
+    def twin_channel(self, record_id: str) -> bytes | None:
+        row = self._db.row("SELECT channel_id FROM twins WHERE record_id = ?", (record_id,))
+        return None if row is None else bytes(row[0])
+
+    def remember_twin(self, record_id: str, channel_id: bytes) -> None:
+        self._db.execute("INSERT OR IGNORE INTO twins VALUES (?, ?)", (record_id, channel_id))
+
+    def log(
+        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO log (at_ms, operation, record_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
+            (now_ms, operation, record_id, outcome, detail),
+        )
+
+    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest log lines first (for operators and tests)."""
+        rows = self._db.rows(
+            "SELECT at_ms, operation, record_id, outcome, detail FROM log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        names = ("at_ms", "operation", "record_id", "outcome", "detail")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def statistics(self) -> dict[str, int]:
+        counts = {
+            "assets": self._db.count("SELECT COUNT(*) FROM assets"),
+            "offers": self._db.count("SELECT COUNT(*) FROM transactions WHERE side = 'offer'"),
+            "requests": self._db.count("SELECT COUNT(*) FROM transactions WHERE side = 'request'"),
+            "contracts": self._db.count("SELECT COUNT(*) FROM contracts"),
+        }
+        for name, path in _COUNTED.items():
+            counts[name] = self._db.count(
+                "SELECT COUNT(*) FROM events WHERE direction = 'in' AND path = ?", (path,)
+            )
+        return counts
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _transaction(text: str) -> Transaction:
+    return Transaction.from_json(json.loads(text))
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    return Event(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]), row[6], row[7],
+                 row[8])  # fmt: skip

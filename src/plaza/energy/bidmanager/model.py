@@ -1,0 +1,165 @@
+"""The bid manager's bids: the seed's bid fields, checked, and what became of each.
+
+A bid is one offer or request as the marketplace forwards it. It lives on the
+order book as one *order* at a time: when a policy consumes an order without
+making a seed contract of it (the offer was already contracted, say), the bid
+goes back on the book as a fresh order, its next *generation*.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Self
+
+from plaza.energy.errors import InvalidMessage
+from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, Side
+
+__all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "BidStore", "Clock", "bid_key"]
+
+#: The seed's bid fields per side, in its order: all the bid manager keeps and passes on.
+SEED_FIELDS = {
+    Side.OFFER: ("providerId", "providerTransactionId", "energyAmount", "energyPrice", "type",
+                 "walletAddress", "timestamp", "additionalDetails"),
+    Side.REQUEST: ("requesterId", "requesterTransactionId", "energyAmount", "energyPrice",
+                   "type", "timestamp", "additionalDetails"),
+}  # fmt: skip
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_MAX_TEXT = 256
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int:
+        """Milliseconds since the Unix epoch."""
+        ...
+
+
+class BidState(enum.StrEnum):
+    OPEN = "open"  # on the book
+    CONTRACTED = "contracted"  # sent to the marketplace as half of a match
+    REMOVED = "removed"  # the marketplace removed it (its asset cancelled)
+    CLOSED = "closed"  # expired, or split by a policy: it cannot become a seed contract
+
+
+def bid_key(side: Side, transaction_id: str) -> str:
+    return f"{side}:{transaction_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bid:
+    side: Side
+    asset_id: str
+    transaction_id: str
+    energy: int  # Wh
+    price: int  # base units per kWh
+    timestamp_ms: int
+    fields: dict[str, Any] = field(compare=False)  # the seed's fields, passed on in /match
+
+    @property
+    def key(self) -> str:
+        return bid_key(self.side, self.transaction_id)
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any], side: Side) -> Self:
+        """A bid sent to ``/offer`` or ``/request``; :class:`InvalidMessage` says what is wrong."""
+        if body.get("type") != str(side):
+            raise InvalidMessage(f"/{side} takes bids of type {str(side)!r}")
+        names = SEED_FIELDS[side]
+        fields = {name: body[name] for name in names if name in body}
+        for name in ("walletAddress", "additionalDetails"):
+            if name in names:
+                _text(fields, name)
+        timestamp = body.get("timestamp")
+        if not isinstance(timestamp, str) or not timestamp.isdigit() or len(timestamp) > 16:
+            raise InvalidMessage("timestamp must be milliseconds since the epoch, as a string")
+        return cls(
+            side,
+            _text(fields, names[0], pattern=_ID),
+            _text(fields, names[1], pattern=_ID),
+            _integer(fields, "energyAmount", low=1, high=MAX_ENERGY_WH),
+            _integer(fields, "energyPrice", low=0, high=MAX_PRICE),
+            int(timestamp),
+            fields,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BidRecord:
+    """A bid, its state, and the order that stands for it on the book now."""
+
+    bid: Bid
+    state: BidState = BidState.OPEN
+    generation: int = 0
+    order_id: str | None = None
+    reason: str = ""
+
+
+class BidStore(Protocol):
+    """The bid manager's own tables, beside the book's journal."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Run the writes inside as one transaction."""
+        ...
+
+    def bid(self, key: str) -> BidRecord | None:
+        """A bid by its key, or None."""
+        ...
+
+    def bid_for_order(self, order_id: str) -> BidRecord | None:
+        """The bid an order (of any generation) stood for, or None."""
+        ...
+
+    def save_bid(self, record: BidRecord) -> None:
+        """Store a bid, or its new state, generation and order."""
+        ...
+
+    def unbooked(self) -> list[BidRecord]:
+        """Open bids without an order (a crash between storing and booking them)."""
+        ...
+
+    def removed(self, key: str) -> bool:
+        """Whether a bid was removed before it arrived (the letters crossed)."""
+        ...
+
+    def add_removal(self, key: str, *, now_ms: int) -> None:
+        """Remember a removal of a bid not seen yet."""
+        ...
+
+    def processed_through(self) -> int:
+        """The last journal step whose matches were turned into letters or requeued."""
+        ...
+
+    def set_processed(self, step: int) -> None: ...
+
+    def add_match(self, offer_key: str, request_key: str, *, now_ms: int) -> None:
+        """A pair sent to the marketplace."""
+        ...
+
+    def log(
+        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
+    ) -> None:
+        """The ``log`` table: every significant operation, its success or refusal."""
+        ...
+
+    def statistics(self) -> dict[str, int]:
+        """Bids per state, and matches sent."""
+        ...
+
+
+def _text(data: Mapping[str, Any], name: str, *, pattern: re.Pattern[str] | None = None) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        raise InvalidMessage(f"{name} must be a string of at most {_MAX_TEXT} characters")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise InvalidMessage(f"{name} must be an identifier, got {value!r}")
+    return value
+
+
+def _integer(data: Mapping[str, Any], name: str, *, low: int, high: int) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidMessage(f"{name} must be an integer from {low} to {high}")
+    return value

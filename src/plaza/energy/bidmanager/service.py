@@ -1,0 +1,280 @@
+"""The bid manager: the seed's bids on Plaza's order book, matched by a pluggable policy.
+
+The seed's bid manager is an unauthenticated in-memory list. Here bids are
+letters from the marketplace's key only, and they rest on Plaza's durable order
+book (:class:`plaza.market.service.BidManager` over its journal), so any market
+policy can match them: the seed's one-to-one rule by default, a continuous
+double auction, or a periodic uniform-price clearing that :meth:`cycle` runs.
+
+A seed contract joins one whole request with one offer, and each transaction
+is in at most one contract (the provider releases the rest of its offer when
+the contract arrives). Policies know nothing of that, so every match the book
+journals is turned into seed terms, in journal order:
+
+* both bids still open and the whole request filled: a contract. ``/match``
+  goes to the marketplace and both bids leave the book (the seed removes matched
+  bids), whatever remains of the offer included;
+* a bid whose counterpart was already contracted in the same step (an offer
+  that met several requests at once) goes back on the book, a fresh order;
+* a request a policy split between offers cannot be a seed contract: it is
+  closed, and its asset cancels it and asks again after its waiting time.
+
+Reading the matches from the journal, not from the command's answer, means a
+crash between the book and the letters is healed by reading the journal again
+(:meth:`EnergyBidManager.cycle`): every step above is idempotent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from plaza.crypto import Identity, PublicKey
+from plaza.energy.backend.ports import LetterSender
+from plaza.energy.bidmanager.model import Bid, BidRecord, BidState, BidStore, Clock, bid_key
+from plaza.energy.envelope import ModuleKey, NonceCache, open_letter
+from plaza.energy.errors import EnergyError, InvalidMessage, WrongState
+from plaza.energy.model import Side
+from plaza.market.errors import InvalidOrder
+from plaza.market.journal import OrderStatusChanged
+from plaza.market.model import Match, NewOrder, OrderStatus, check_new_order
+from plaza.market.model import Side as MarketSide
+from plaza.market.ports import BookStore
+from plaza.market.service import BidManager
+
+__all__ = ["BIDMANAGER", "ENERGY", "MARKETPLACE", "EnergyBidManager"]
+
+BIDMANAGER = "bidmanager"
+MARKETPLACE = "marketplace"
+#: The kind of good every energy bid is on the book.
+ENERGY = "energy"
+
+
+class EnergyBidManager:
+    """Seed bids in from the marketplace, seed matches out to it."""
+
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        book: BidManager,
+        journal: BookStore,
+        store: BidStore,
+        outbox: LetterSender,
+        clock: Clock,
+        marketplace_url: str,
+        marketplace_key: ModuleKey,
+        validity_ms: int,
+    ) -> None:
+        self._identity = identity
+        self._book = book
+        self._journal = journal
+        self._store = store
+        self._outbox = outbox
+        self._clock = clock
+        self._marketplace_url = marketplace_url
+        self._marketplace_key = marketplace_key
+        self._validity_ms = validity_ms
+        self._policy = book.statistics().policy
+        self._nonces = NonceCache()
+        self._lock = threading.RLock()
+
+    @property
+    def key(self) -> ModuleKey:
+        return ModuleKey.of(self._identity)
+
+    # -- letters --------------------------------------------------------------------
+
+    def offer(self, document: bytes) -> dict[str, Any]:
+        """A new offer: on the book, matched by the policy."""
+        return self._run("offer", lambda body: self._intake(body, Side.OFFER), document)
+
+    def request(self, document: bytes) -> dict[str, Any]:
+        """A new request: on the book, matched by the policy."""
+        return self._run("request", lambda body: self._intake(body, Side.REQUEST), document)
+
+    def remove(self, document: bytes) -> dict[str, Any]:
+        """A cancelled offer or request leaves the book (or will never join it)."""
+        return self._run("remove", self._remove, document)
+
+    # -- periodic work and reads ----------------------------------------------------
+
+    def cycle(self) -> None:
+        """Clear the book (periodic policies), expire old bids, turn new matches into letters."""
+        with self._lock:
+            self._book.clear(ENERGY)
+            self._book.expire_orders()
+            for record in self._store.unbooked():
+                self._submit(record)
+            self._drain()
+
+    def statistics(self) -> dict[str, int]:
+        book = self._book.statistics()
+        return {
+            **self._store.statistics(),
+            "book_orders": book.orders,
+            "book_offers": book.active_offers,
+            "book_requests": book.active_requests,
+        }
+
+    # -- steps ----------------------------------------------------------------------
+
+    def _run(
+        self, operation: str, action: Callable[[Mapping[str, Any]], str], document: bytes
+    ) -> dict[str, Any]:
+        with self._lock:
+            try:
+                letter = open_letter(
+                    document, identity=self._identity, audience=BIDMANAGER,
+                    now_ms=self._clock.now_ms(), nonces=self._nonces, known_key=self._known,
+                )  # fmt: skip
+                record_id = action(letter.body)
+            except EnergyError as error:
+                self._log(operation, "", "refused", f"{error.code}: {error.message}")
+                raise
+            self._log(operation, record_id, "ok", "")
+        return {}
+
+    def _known(self, sender: str) -> PublicKey | None:
+        return self._marketplace_key.signing if sender == MARKETPLACE else None
+
+    def _intake(self, body: Mapping[str, Any], side: Side) -> str:
+        bid = Bid.parse(body, side)
+        if self._store.removed(bid.key):
+            self._log(str(side), bid.key, "ignored", "removed before it arrived")
+            return bid.key
+        known = self._store.bid(bid.key)
+        if known is not None:
+            if known.bid.fields != bid.fields:
+                raise WrongState(f"{bid.key} was received before, differently")
+            self._drain()
+            return bid.key
+        try:
+            check_new_order(self._spec(bid), self._clock.now_ms())
+        except InvalidOrder as error:
+            raise InvalidMessage(str(error)) from None
+        record = BidRecord(bid)
+        self._store.save_bid(record)
+        self._submit(record)
+        self._drain()
+        return bid.key
+
+    def _remove(self, body: Mapping[str, Any]) -> str:
+        kind = body.get("type")
+        if kind not in tuple(Side):
+            raise InvalidMessage("type must be 'offer' or 'request'")
+        side = Side(kind)
+        name = "providerTransactionId" if side is Side.OFFER else "requesterTransactionId"
+        transaction_id = body.get(name)
+        if not isinstance(transaction_id, str) or not transaction_id:
+            raise InvalidMessage(f"a removal of an {side} names its {name}")
+        key = bid_key(side, transaction_id)
+        record = self._store.bid(key)
+        if record is None:
+            if not self._store.removed(key):
+                self._store.add_removal(key, now_ms=self._clock.now_ms())
+        elif record.state is BidState.OPEN:
+            self._close(record, BidState.REMOVED, "removed by the marketplace")
+        return key
+
+    # -- the book -------------------------------------------------------------------
+
+    def _spec(self, bid: Bid) -> NewOrder:
+        return NewOrder(
+            side=MarketSide(str(bid.side)), owner=bid.asset_id, kind=ENERGY,
+            quantity=bid.energy, unit_price=bid.price, valid_from_ms=bid.timestamp_ms,
+            valid_until_ms=bid.timestamp_ms + self._validity_ms,
+        )  # fmt: skip
+
+    def _submit(self, record: BidRecord) -> None:
+        """Book the bid's current generation; a retry of the same generation books it once."""
+        spec = self._spec(record.bid)
+        key = f"{record.bid.key}#{record.generation}"
+        try:
+            check_new_order(spec, self._clock.now_ms())
+        except InvalidOrder as error:
+            self._close(record, BidState.CLOSED, str(error))
+            return
+        order = self._book.submit_order(spec, idempotency_key=key).order
+        self._store.save_bid(replace(record, order_id=order.id))
+
+    def _withdraw(self, record: BidRecord) -> None:
+        """Take what remains of the bid's current order off the book."""
+        if record.order_id is None:
+            return
+        if self._book.order(record.order_id).status.is_open:
+            self._book.cancel_order(record.order_id, participant=record.bid.asset_id)
+
+    def _close(self, record: BidRecord, state: BidState, reason: str) -> None:
+        self._withdraw(record)
+        self._store.save_bid(replace(record, state=state, reason=reason))
+        self._log(str(state), record.bid.key, "ok", reason)
+
+    def _requeue(self, record: BidRecord) -> None:
+        self._withdraw(record)
+        fresh = replace(record, generation=record.generation + 1, order_id=None)
+        self._store.save_bid(fresh)
+        self._submit(fresh)
+
+    # -- matches --------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Turn every journaled step not handled yet into letters, requeues and closes."""
+        while entries := list(self._journal.entries(after_step=self._store.processed_through())):
+            for entry in entries:
+                for event in entry.events:
+                    if (
+                        isinstance(event, OrderStatusChanged)
+                        and event.status is OrderStatus.EXPIRED
+                    ):
+                        self._expired(event.order_id)
+                for match in entry.matches():
+                    self._settle(match)
+                self._store.set_processed(entry.step)
+
+    def _expired(self, order_id: str) -> None:
+        record = self._store.bid_for_order(order_id)
+        if record is not None and record.state is BidState.OPEN and record.order_id == order_id:
+            self._store.save_bid(replace(record, state=BidState.CLOSED, reason="expired"))
+
+    def _settle(self, match: Match) -> None:
+        offer = self._store.bid_for_order(match.offer_id)
+        request = self._store.bid_for_order(match.request_id)
+        if offer is None or request is None:
+            self._log("match", match.id, "skipped", "an order of no bid")
+            return
+        whole = match.quantity == request.bid.energy
+        if offer.state is BidState.OPEN and request.state is BidState.OPEN and whole:
+            self._contract(offer, request)
+            return
+        for record, order_id in ((offer, match.offer_id), (request, match.request_id)):
+            if record.state is not BidState.OPEN or record.order_id != order_id:
+                continue  # handled already, or this fill was of an older generation
+            if record is request and not whole:
+                reason = f"split by the {self._policy} policy: a seed contract takes whole requests"
+                self._close(record, BidState.CLOSED, reason)
+            else:
+                self._requeue(record)
+
+    def _contract(self, offer: BidRecord, request: BidRecord) -> None:
+        """Both bids leave the book; the marketplace gets the pair (once per pair)."""
+        for record in (offer, request):
+            self._withdraw(record)
+        pair = f"{offer.bid.key}|{request.bid.key}"
+        self._outbox.send(
+            url=self._marketplace_url, path="/match", recipient=self._marketplace_key,
+            audience=MARKETPLACE, body={"offer": offer.bid.fields, "request": request.bid.fields},
+            key=f"{BIDMANAGER}:match:{pair}",
+        )  # fmt: skip
+        now = self._clock.now_ms()
+        with self._store.atomic():
+            self._store.save_bid(replace(offer, state=BidState.CONTRACTED, reason=request.bid.key))
+            self._store.save_bid(replace(request, state=BidState.CONTRACTED, reason=offer.bid.key))
+            self._store.add_match(offer.bid.key, request.bid.key, now_ms=now)
+        self._log("match", pair, "ok", "")
+
+    def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:
+        self._store.log(now_ms=self._clock.now_ms(), operation=operation, record_id=record_id,
+                        outcome=outcome, detail=detail)  # fmt: skip

@@ -1,0 +1,299 @@
+"""The cast of the marketplace and bid manager tests: an in-process node, assets that keep
+their own twins and seal their own letters, a recording link, and a marketplace on SQLite.
+
+Shared by ``test_energy_backend_*`` and ``test_energy_bidmanager_*``; the tests at the
+bottom check the kit itself, so a broken helper fails here first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plaza.channels import MemoryCursorStore
+from plaza.crypto import Identity
+from plaza.energy.backend import (
+    MarketplaceService,
+    MarketplaceSettings,
+    open_marketplace,
+    seed_bid,
+)
+from plaza.energy.envelope import Letter, ModuleKey, NonceCache, open_letter, seal_letter
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.model import AssetType, Side, Status, Transaction
+from plaza.energy.twins import MemoryTwinIndex, Twins, parse_reader_key, read_twin
+from plaza.jobs import InlineQueue, Worker
+from plaza.testing import FakeClock
+from plaza.testing.nodes import InProcessNode, in_process_node
+
+BIDMANAGER_URL = "http://bidmanager.test"
+
+
+@dataclass
+class Post:
+    url: str
+    path: str
+    document: bytes
+
+
+@dataclass
+class RecordingLink:
+    """A :class:`~plaza.energy.link.Link` that keeps every post; ``routes`` may answer some."""
+
+    posts: list[Post] = field(default_factory=list)
+    routes: dict[str, Callable[[str, bytes], Mapping[str, Any]]] = field(default_factory=dict)
+
+    def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
+        self.posts.append(Post(url, path, document))
+        route = self.routes.get(url)
+        return {"success": True, **(route(path, document) if route else {})}
+
+    def to(self, url: str, path: str | None = None) -> list[Post]:
+        return [p for p in self.posts if p.url == url and (path is None or p.path == path)]
+
+
+class FakeAsset:
+    """An asset module reduced to what the marketplace sees: keys, a wallet, twins, letters."""
+
+    def __init__(
+        self, asset_id: str, kind: AssetType, *, ledger: LedgerAccess, clock: FakeClock
+    ) -> None:
+        self.asset_id = asset_id
+        self.kind = kind
+        self.identity = Identity.generate()
+        self.wallet = str(Identity.generate().address)
+        self.url = f"http://{asset_id}.test"
+        self.clock = clock
+        self.twins = Twins(
+            identity=self.identity,
+            gateway=ledger.channels,
+            cursors=MemoryCursorStore(),
+            index=MemoryTwinIndex(),
+            clock=clock,
+        )
+        self._nonces = NonceCache()
+        self._count = 0
+
+    @property
+    def side(self) -> Side:
+        return self.kind.side
+
+    def registration(self, **changes: Any) -> dict[str, Any]:
+        asset = {
+            "assetId": self.asset_id,
+            "assetName": f"{self.asset_id} device",
+            "assetDescription": "test",
+            "type": str(self.kind),
+            "location": "Berlin",
+            "url": self.url,
+            "publicKey": ModuleKey.of(self.identity).to_text(),
+            "walletAddress": self.wallet,
+            "assetOwner": "owner-1",
+        }
+        return {"asset": {**asset, **changes}}
+
+    def letter(
+        self,
+        body: Mapping[str, Any],
+        to: ModuleKey,
+        *,
+        audience: str = "marketplace",
+        sender: str | None = None,
+    ) -> bytes:
+        return seal_letter(
+            body,
+            sender=sender or self.asset_id,
+            identity=self.identity,
+            recipient=to,
+            audience=audience,
+            now_ms=self.clock.now_ms(),
+        )
+
+    def new(
+        self, energy: int = 500, price: int = 10, *, side: Side | None = None, **changes: Any
+    ) -> Transaction:
+        """A fresh initial offer or request (``side`` overrides the asset's), on its own twin."""
+        self._count += 1
+        tx_id = f"{self.asset_id}-t{self._count}"
+        side = side or self.side
+        ids = (
+            {
+                "providerId": self.asset_id,
+                "providerTransactionId": tx_id,
+                "walletAddress": self.wallet,
+            }
+            if side is Side.OFFER
+            else {"requesterId": self.asset_id, "requesterTransactionId": tx_id}
+        )
+        status = Status.INITIAL_OFFER if side is Side.OFFER else Status.INITIAL_REQUEST
+        transaction = Transaction(
+            type=side,
+            status=status,
+            energyAmount=energy,
+            energyPrice=price,
+            timestamp=str(self.clock.now_ms()),
+            location="Berlin",
+            **{**ids, **changes},
+        )
+        self.twins.record(transaction.id, transaction.to_json())
+        return transaction
+
+    def intake(self, transaction: Transaction, to: ModuleKey) -> bytes:
+        body = {"transaction": transaction.to_json(), "twin": self.twins.reader_key(transaction.id)}
+        return self.letter(body, to)
+
+    def step(
+        self, record_id: str, transaction: Transaction, to: ModuleKey, *, on_twin: bool = True
+    ) -> bytes:
+        """A settlement letter; the state goes on the asset's twin first, as the asset does."""
+        if on_twin:
+            self.twins.record(record_id, transaction.to_json())
+        return self.letter({"transaction": transaction.to_json()}, to)
+
+    def open(self, document: bytes, marketplace: ModuleKey) -> Letter:
+        return open_letter(
+            document,
+            identity=self.identity,
+            audience=self.asset_id,
+            now_ms=self.clock.now_ms(),
+            nonces=self._nonces,
+            known_key=lambda s: marketplace.signing if s == "marketplace" else None,
+        )
+
+
+@dataclass
+class World:
+    node: InProcessNode
+    ledger: LedgerAccess
+    clock: FakeClock
+    link: RecordingLink
+    queue: InlineQueue
+    market: MarketplaceService
+    bidmanager: Identity  # plays the bid manager: its key is the one the marketplace trusts
+    assets: dict[str, FakeAsset] = field(default_factory=dict)
+
+    @property
+    def key(self) -> ModuleKey:
+        return self.market.key
+
+    def deliver(self) -> int:
+        return Worker(self.queue, self.market.handlers()).run_until_idle()
+
+    def asset(self, asset_id: str, kind: AssetType, *, register: bool = True) -> FakeAsset:
+        asset = FakeAsset(asset_id, kind, ledger=self.ledger, clock=self.clock)
+        self.assets[asset_id] = asset
+        if register:
+            self.market.marketplace.register(asset.letter(asset.registration(), self.key))
+        return asset
+
+    def match_letter(self, offer: Transaction, request: Transaction, **extra: Any) -> bytes:
+        body = {"offer": seed_bid(offer), "request": seed_bid(request), **extra}
+        return seal_letter(
+            body,
+            sender="bidmanager",
+            identity=self.bidmanager,
+            recipient=self.key,
+            audience="marketplace",
+            now_ms=self.clock.now_ms(),
+        )
+
+    def letters_to(self, asset: FakeAsset, path: str) -> list[dict[str, Any]]:
+        """Bodies of the letters the marketplace sent to an asset on ``path``, oldest first."""
+        return [asset.open(post.document, self.key).body for post in self.link.to(asset.url, path)]
+
+    def bids(self, path: str) -> list[dict[str, Any]]:
+        """Bodies of the letters to the bid manager on ``path``."""
+        nonces = NonceCache()
+        return [
+            open_letter(
+                post.document,
+                identity=self.bidmanager,
+                audience="bidmanager",
+                now_ms=self.clock.now_ms(),
+                nonces=nonces,
+                known_key=lambda s: self.key.signing,
+            ).body
+            for post in self.link.to(BIDMANAGER_URL, path)
+        ]
+
+
+@pytest.fixture
+def node() -> Iterator[InProcessNode]:
+    with in_process_node(network="plaza-energy-backend-test") as running:
+        yield running
+
+
+def build_world(
+    node: InProcessNode, data_dir: Path, settings: MarketplaceSettings | None = None
+) -> World:
+    ledger = LedgerAccess.local(node.runtime)
+    bidmanager = Identity.generate()
+    link = RecordingLink()
+    queue = InlineQueue(node.clock)
+    market = open_marketplace(
+        data_dir,
+        ledger=ledger,
+        link=link,
+        queue=queue,
+        clock=node.clock,
+        bidmanager_url=BIDMANAGER_URL,
+        bidmanager_key=ModuleKey.of(bidmanager),
+        settings=settings,
+    )
+    return World(node, ledger, node.clock, link, queue, market, bidmanager)
+
+
+@pytest.fixture
+def world(node: InProcessNode, tmp_path: Path) -> Iterator[World]:
+    built = build_world(node, tmp_path)
+    try:
+        yield built
+    finally:
+        built.market.close()
+
+
+def contracted(world: World, energy: int = 400) -> tuple[FakeAsset, FakeAsset, str]:
+    """A provider and a consumer with a contract between them; its id."""
+    provider = world.asset("solar", AssetType.PROVIDER)
+    consumer = world.asset("ev", AssetType.CONSUMER)
+    offer = provider.new(1000, 10)
+    request = consumer.new(energy, 12)
+    world.market.marketplace.offer(provider.intake(offer, world.key))
+    world.market.marketplace.request(consumer.intake(request, world.key))
+    reply = world.market.marketplace.match(world.match_letter(offer, request))
+    world.deliver()
+    return provider, consumer, str(reply["contractId"])
+
+
+def contract_transaction(world: World, asset: FakeAsset) -> Transaction:
+    """The contract transaction as the asset received it in ``/contract``."""
+    (body,) = world.letters_to(asset, "/contract")
+    return Transaction.from_json(body["contract"]["message"]["transaction"])
+
+
+# -- the kit's own checks -------------------------------------------------------------
+
+
+def test_a_fake_asset_twin_holds_its_transaction(world: World) -> None:
+    provider = world.asset("solar", AssetType.PROVIDER, register=False)
+    offer = provider.new(300, 7)
+    entries, problems = read_twin(
+        world.ledger.channels,
+        parse_reader_key(provider.twins.reader_key(offer.id)),
+        provider.identity.public_key,
+        world.ledger.confirmed,
+    )
+    assert problems == []
+    assert [Transaction.from_json(e.state) for e in entries] == [offer]
+
+
+def test_the_recording_link_keeps_posts_and_answers_routes() -> None:
+    link = RecordingLink(routes={"http://a": lambda path, doc: {"echo": json.loads(doc)["x"]}})
+    assert link.post("http://a", "/p", b'{"x": 1}') == {"success": True, "echo": 1}
+    assert link.post("http://b", "/q", b"{}") == {"success": True}
+    assert [p.path for p in link.to("http://a")] == ["/p"]
