@@ -341,6 +341,7 @@ def test_devices_letters_fill_the_history_and_fund_the_device(stack: Stack) -> N
         "walletAddress": device["walletAddress"],
         "balance": 0,
         "amount": 1234,
+        "reference": f"{asset_id}:r1",
     }
     reply = stack.letter("/fund", fund, owner=ada).json()
     assert reply["success"] is True

@@ -177,6 +177,7 @@ def test_a_consumer_verifies_is_funded_and_pays_once(tmp_path: Path) -> None:
             "balance": 0,
             "walletAddress": d.service.wallet_address,
             "amount": contract.value,
+            "reference": f"consumer-1:{request.id}",
         }
         messages = d.node.message_count()
         d.cycle(advance_ms=1000)  # pending: the same saved bytes again, no new payment

@@ -289,7 +289,7 @@ def sealed(d: Device, body: dict[str, Any], *, sender: Identity | None = None) -
         ({"energyAmount": 250}, InvalidMessage, "energyAmount"),
         ({"energyPrice": 10}, InvalidMessage, "energyPrice"),
         ({"walletAddress": "plz1someoneelse"}, InvalidMessage, "walletAddress"),
-        ({"requesterWalletAddress": "plz1someoneelse"}, InvalidMessage, "payer"),
+        ({"requesterWalletAddress": "plz1someoneelse"}, InvalidMessage, "requesterWalletAddress"),
         ({"requesterTransactionId": "not-ours"}, UnknownRecord, "not-ours"),
         ({"requesterId": "consumer-2"}, Forbidden, "not this asset's"),
         ({"status": "Payment sent"}, InvalidMessage, "Payment requested"),

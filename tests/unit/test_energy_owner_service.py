@@ -514,6 +514,7 @@ def fund_body(device_id: str, fake: FakeDevice, **changes: Any) -> dict[str, Any
         "walletAddress": str(fake.address),
         "balance": 0,
         "amount": 4000,
+        "reference": f"{device_id}:r1",
     }
     return {**body, **changes}
 

@@ -7,9 +7,11 @@ import typer
 from plaza import __version__
 from plaza.cli.bench import bench_app
 from plaza.cli.channel import channel_app
+from plaza.cli.demo import demo
 from plaza.cli.devnet import devnet_app
 from plaza.cli.market import market_app
 from plaza.cli.node import node_app
+from plaza.cli.simulate import simulate_app
 from plaza.cli.wallet import wallet_app
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app.add_typer(channel_app, name="channel")
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(market_app, name="market")
+app.command()(demo)
+app.add_typer(simulate_app, name="simulate")
 
 
 @app.command()

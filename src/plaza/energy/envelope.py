@@ -121,23 +121,30 @@ class Letter:
 
 
 class NonceCache:
-    """Nonces seen within the freshness window; a second letter with one is a replay."""
+    """Nonces seen within the freshness window; a second letter with one is a replay.
+
+    When the cache is full of fresh nonces (a flood), the oldest is forgotten but
+    its time becomes the **floor**: letters issued at or before it are refused from
+    then on, so forgetting a nonce never lets its letter be replayed.
+    """
 
     def __init__(self, *, capacity: int = 100_000) -> None:
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._capacity = capacity
+        self._floor_ms = -1
         self._lock = threading.Lock()
 
     def admit(self, nonce: str, issued_at_ms: int, now_ms: int) -> bool:
-        """Remember ``nonce``; False if it was seen already."""
+        """Remember ``nonce``; False if it was seen already (or may have been)."""
         with self._lock:
-            while self._seen and (
-                len(self._seen) >= self._capacity
-                or next(iter(self._seen.values())) < now_ms - 2 * MAX_SKEW_MS
-            ):
+            horizon = now_ms - 2 * MAX_SKEW_MS
+            while self._seen and next(iter(self._seen.values())) < horizon:
                 self._seen.popitem(last=False)
-            if nonce in self._seen:
+            if nonce in self._seen or issued_at_ms <= self._floor_ms:
                 return False
+            if len(self._seen) >= self._capacity:
+                _, forgotten = self._seen.popitem(last=False)
+                self._floor_ms = max(self._floor_ms, forgotten)
             self._seen[nonce] = issued_at_ms
             return True
 

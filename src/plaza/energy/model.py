@@ -203,7 +203,7 @@ class Transaction:
                 if side is Side.OFFER
                 else ("requesterId and requesterTransactionId")
             )
-            raise InvalidMessage(f"an {side} needs {who}")
+            raise InvalidMessage(f"{'an offer' if side is Side.OFFER else 'a request'} needs {who}")
         return transaction
 
     def with_status(self, status: Status, *, timestamp_ms: int, **changes: Any) -> Self:
@@ -214,8 +214,10 @@ class Transaction:
         return [name for name in _TERMS if getattr(self, name) != getattr(other, name)]
 
 
-_TERMS = ("providerId", "providerTransactionId", "requesterId", "requesterTransactionId",
-          "energyAmount", "energyPrice", "walletAddress", "contractId")  # fmt: skip
+_TERMS = (
+    "type", "providerId", "providerTransactionId", "requesterId", "requesterTransactionId",
+    "energyAmount", "energyPrice", "walletAddress", "requesterWalletAddress", "contractId",
+)  # fmt: skip
 
 
 def _timestamp(data: Mapping[str, Any]) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,7 @@ from plaza.channels import (
 from plaza.crypto import Identity, PublicKey
 from plaza.energy.envelope import sign_document, verify_document
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed
+from plaza.ledger.codec import decode_message
 
 __all__ = [
     "Confirmed",
@@ -55,6 +57,8 @@ __all__ = [
     "read_twin",
     "reader_key_text",
 ]
+
+log = logging.getLogger(__name__)
 
 Confirmed = Callable[[bytes], bool]
 """Whether the ledger message with this id is confirmed (referenced by a milestone)."""
@@ -90,6 +94,7 @@ class TwinStep:
     record_id: str
     position: int
     message_id: str
+    pending: bool = False  # saved with the twin's cursor, not yet accepted by the ledger
 
 
 def reader_key_text(key: ReaderKey) -> str:
@@ -124,21 +129,46 @@ class Twins:
         self._index = index
         self._clock = clock
         self._open: OrderedDict[str, Publisher] = OrderedDict()
+        self._pending: set[str] = set()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
     def record(self, record_id: str, state: Mapping[str, Any]) -> TwinStep:
-        """Append ``state``, signed by this module, to the record's twin (created if new)."""
+        """Append ``state``, signed by this module, to the record's twin (created if new).
+
+        If the ledger does not take the message but its bytes were saved with the
+        twin's cursor, the state *is* recorded: it is ``pending`` and goes to the
+        ledger with the twin's next write or :meth:`flush`. Retrying instead would
+        write it twice. Only a state that was never saved raises.
+        """
         content = json.dumps(sign_document(state, self._identity), sort_keys=True).encode()
         with self._lock:
             publisher = self._publisher(record_id)
+            position = publisher.position
             try:
                 published = publisher.publish(content)
             except ChannelError as error:
-                raise PeerFailed(
-                    "ledger", "", f"twin not recorded: {error}", refused=False
-                ) from None
+                in_flight = publisher.state.in_flight
+                if publisher.position == position or in_flight is None:
+                    reason = f"twin not recorded: {error}"
+                    raise PeerFailed("ledger", "", reason, refused=False) from None
+                log.warning("twin of %s: state saved, ledger later: %s", record_id, error)
+                self._pending.add(record_id)
+                message_id = decode_message(in_flight.raw).id.hex()
+                return TwinStep(record_id, position, message_id, pending=True)
         return TwinStep(record_id, published.position, published.message_id.hex())
+
+    def flush(self) -> int:
+        """Send the saved states the ledger did not take yet; how many twins are still behind."""
+        with self._lock:
+            for record_id in sorted(self._pending):
+                try:
+                    self._publisher(record_id).recover()
+                except ChannelError as error:
+                    log.warning("twin of %s still behind: %s", record_id, error)
+                else:
+                    self._pending.discard(record_id)
+            return len(self._pending)
 
     def reader_key(self, record_id: str) -> str:
         """The key that reads the record's whole twin (what the seed calls channel details)."""
@@ -159,7 +189,9 @@ class Twins:
             publisher = Publisher.open(self._gateway, self._cursors, channel_id, clock=self._clock)
         self._open[record_id] = publisher
         if len(self._open) > self._cache_size:
-            self._open.popitem(last=False)
+            oldest = next((r for r in self._open if r not in self._pending), None)
+            if oldest is not None:  # a twin behind stays open until flushed
+                del self._open[oldest]
         return publisher
 
 

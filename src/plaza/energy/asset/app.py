@@ -16,6 +16,7 @@ and ``/transactions/{id}/events`` show the device, never a secret.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,14 @@ class OwnerFunder:
     """:class:`~plaza.market.ledger_payments.Funder` by a sealed ``/fund`` letter to the owner.
 
     The owner's reply names the funding transfer; what counts is what that transfer
-    credits this wallet on the ledger, not what the reply says.
+    credits this wallet on the ledger, not what the reply says. The letter carries the
+    ``reference`` of the need it funds (the same in every retry of that need), and the
+    owner pays each reference once: a letter retried after a lost reply gets the
+    transfer already made instead of a second one.
     """
+
+    #: What the owner accepts as a ``/fund`` reference (``assetId:recordId`` fits).
+    REFERENCE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
     def __init__(
         self, *, link: Link, ledger: LedgerAccess, identity: Identity,
@@ -82,9 +89,12 @@ class OwnerFunder:
         self._balance = balance
 
     def fund(self, payee: Address, amount: int, *, reference: str) -> list[Funding]:
+        if not self.REFERENCE.fullmatch(reference):
+            raise PaymentFailed(reference, "the reference is not 1 to 128 of A-Z a-z 0-9 _ . : -")
         config = self._config()
         body = {"assetId": config.asset_id, "type": str(config.type), "amount": amount,
-                "walletAddress": str(payee), "balance": self._balance()}  # fmt: skip
+                "walletAddress": str(payee), "balance": self._balance(),
+                "reference": reference}  # fmt: skip
         document = seal_letter(body, sender=config.asset_id, identity=self._identity,
                                recipient=config.owner_key, audience=config.asset_owner,
                                now_ms=self._clock.now_ms())  # fmt: skip

@@ -389,6 +389,8 @@ class TwinRecorder(Protocol):
 
     def reader_key(self, record_id: str) -> str: ...
 
+    def flush(self) -> int: ...
+
 
 class LetterBox(Protocol):
     def send(

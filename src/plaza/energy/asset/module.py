@@ -246,6 +246,7 @@ class AssetModule:
     def cycle(self) -> None:
         """Everything due now; idempotent, and a no-op before /init or while paused."""
         with self._changing():
+            self._twins.flush()  # states saved while the ledger was away go first
             config = self._config
             if config is None or not config.running:
                 return

@@ -9,12 +9,15 @@ audience, freshness, nonce, and the signature by the key the device answered
 ``/init`` with. A false claim only makes that check fail.
 
 Bodies (``docs/energy.md``): ``/fund`` is ``{assetId, type, walletAddress, balance,
-amount}``, ``/notify_event`` is ``{assetId, transaction, twin}``.
+amount, reference}``, ``/notify_event`` is ``{assetId, transaction, twin}``. A ``/fund``
+letter's ``reference`` names the need it is sent for, the same in every retry of it: the
+module pays each (device, reference) once.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from plaza.crypto import Identity, PublicKey
 from plaza.energy.envelope import Letter, ModuleKey, NonceCache, open_letter
@@ -26,7 +29,10 @@ from plaza.energy.twins import parse_reader_key
 from plaza.market.auth.envelope import open_body
 from plaza.market.auth.errors import EnvelopeNotOpened, MalformedEnvelope
 
-__all__ = ["DeviceLetters"]
+__all__ = ["FUNDING_REFERENCE", "DeviceLetters"]
+
+#: A ``/fund`` letter's ``reference``: an id, bounded (an asset sends ``assetId:recordId``).
+FUNDING_REFERENCE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
 class DeviceLetters:
@@ -70,6 +76,17 @@ class DeviceLetters:
         if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
             raise InvalidMessage("balance must be a non-negative integer")
         return check_amount(body.get("amount"))
+
+    @staticmethod
+    def funding_reference(letter: Letter) -> str:
+        """The need a ``/fund`` letter is for: the key its retries share."""
+        reference = letter.body.get("reference")
+        if not isinstance(reference, str) or not FUNDING_REFERENCE.fullmatch(reference):
+            raise InvalidMessage(
+                "reference must be 1 to 128 characters of A-Z a-z 0-9 _ . : - naming the need"
+                " (the same in every retry of the letter)"
+            )
+        return reference
 
     def event(self, letter: Letter, device: Device) -> Event:
         """The state a ``/notify_event`` letter reports, filed under the device's own side

@@ -85,6 +85,10 @@ class OwnerStore(Protocol):
 
     def add_transfer(self, transfer: Transfer) -> None: ...
 
+    def funding(self, device_id: str, reference: str) -> Transfer | None:
+        """The latest funding of the device made for this ``/fund`` reference, if any."""
+        ...
+
     def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
         """An owner's wallet transfers, newest first."""
         ...

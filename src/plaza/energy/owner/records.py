@@ -308,6 +308,7 @@ class Transfer:
     device_id: str
     created_ms: int
     state: TransferState = TransferState.PENDING
+    reference: str = ""  # a funding's reference from the device's /fund letter, if any
 
     def to_json(self) -> dict[str, Any]:
         return {

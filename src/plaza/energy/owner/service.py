@@ -8,10 +8,11 @@ updating and deleting push the new configuration the same way; a device that is 
 refuses leaves the record as it was.
 
 Devices write to their owner in letters (``docs/energy.md``): ``/fund`` moves coins from
-the owner's wallet to the device's, ``/notify_event`` files a transaction state for the
-owner's history. All owners' letters are sealed to this module's one key; the letter's
-audience must be the id of the owner of the sending device, and its signature the key the
-device answered ``/init`` with.
+the owner's wallet to the device's, once per (device, ``reference``), so a letter retried
+after a lost reply is answered with the transfer already made; ``/notify_event`` files a
+transaction state for the owner's history. All owners' letters are sealed to this
+module's one key; the letter's audience must be the id of the owner of the sending device,
+and its signature the key the device answered ``/init`` with.
 
 This module is pure: storage, keys, the ledger and the link to devices are ports
 (:mod:`plaza.energy.owner.ports`); letters are opened by :mod:`~plaza.energy.owner.letters`.
@@ -296,11 +297,19 @@ class OwnerModule:
     # -- letters from devices ----------------------------------------------------------------
 
     def receive_fund(self, document: bytes) -> dict[str, Any]:
-        """``/fund``: the device asks its owner for coins; the reply names the transfer."""
+        """``/fund``: the device asks its owner for coins; the reply names the transfer.
+
+        Paid once per (device, ``reference``): a letter with a reference already paid
+        gets that transfer back, whatever amount it asks for now, unless the ledger
+        decided the transfer moved nothing (conflicting or expired), then it is paid anew.
+        """
         with self._logged("letter.fund", "-") as notes:
             letter, device = self._letters.open(document)
-            transfer = self._fund(device, self._letters.funding_amount(letter, device))
-            notes.append(f"{device.id}: {transfer.amount} in {transfer.message_id}")
+            amount = self._letters.funding_amount(letter, device)
+            reference = self._letters.funding_reference(letter)
+            transfer, again = self._fund_once(device, amount, reference)
+            notes.append(f"{device.id}: {transfer.amount} in {transfer.message_id}"
+                         f" for {reference}{' (again)' if again else ''}")  # fmt: skip
             return {"messageId": transfer.message_id, "amount": transfer.amount}
 
     def receive_event(self, document: bytes) -> None:
@@ -354,12 +363,30 @@ class OwnerModule:
 
     def _fund(self, device: Device, amount: int) -> Transfer:
         owner = self._owner(device.owner_id)
-        payee = Address.parse(device.wallet_address)
         with self._locks.hold(owner.id):
-            transfer = self._moves.pay(
-                owner.id, self._wallet_key(owner), payee, amount, kind="fund", device=device.id
-            )
-            self._store.add_transfer(transfer)
+            return self._pay_device(owner, device, amount, "")
+
+    def _fund_once(self, device: Device, amount: int, reference: str) -> tuple[Transfer, bool]:
+        """The funding for ``reference``: the one made before (True) if it may still move
+        coins, else a new one (False). Under the owner's lock, so two letters with the
+        same reference never both pay."""
+        owner = self._owner(device.owner_id)
+        with self._locks.hold(owner.id):
+            earlier = self._store.funding(device.id, reference)
+            if earlier is not None:
+                state = earlier.state
+                if state is TransferState.PENDING:
+                    state = self._moves.state(earlier)  # PENDING when the ledger cannot say
+                if state in (TransferState.PENDING, TransferState.CONFIRMED):
+                    return earlier, True
+            return self._pay_device(owner, device, amount, reference), False
+
+    def _pay_device(self, owner: Owner, device: Device, amount: int, reference: str) -> Transfer:
+        """Pay the device and record it; callers hold the owner's lock."""
+        payee = Address.parse(device.wallet_address)
+        transfer = self._moves.pay(owner.id, self._wallet_key(owner), payee, amount,
+                                   kind="fund", device=device.id, reference=reference)  # fmt: skip
+        self._store.add_transfer(transfer)
         return transfer
 
     def _reconfigure(self, device: Device, settings: DeviceSettings) -> Device:

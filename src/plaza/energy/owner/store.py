@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS transfers (
     amount INTEGER NOT NULL,
     device_id TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    reference TEXT
 );
 CREATE INDEX IF NOT EXISTS transfers_by_owner ON transfers (owner_id, created_ms);
 CREATE INDEX IF NOT EXISTS transfers_by_state ON transfers (state);
@@ -86,11 +87,17 @@ CREATE TABLE IF NOT EXISTS log (
 );
 """
 
+#: Added after the first release: files made before it get the column (and the index) here.
+_MIGRATIONS = {"transfers": {"reference": "TEXT"}}
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS transfers_by_reference ON transfers (device_id, reference);
+"""
+
 _DEVICE = "SELECT id, owner_id, settings, public_key, wallet_address, created_ms, updated_ms"
 _EVENT = "SELECT device_id, transaction_id, body, twin, received_ms, digest FROM events"
 _TRANSFER = (
-    "SELECT message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state"
-    " FROM transfers"
+    "SELECT message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state,"
+    " reference FROM transfers"
 )
 #: Each transaction of a device with its latest event, first and last sequence numbers.
 _LATEST = """
@@ -114,9 +121,9 @@ def _event(row: Sequence[Any]) -> Event:
 
 
 def _transfer(row: Sequence[Any]) -> Transfer:
-    message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state = row
+    message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state, ref = row
     return Transfer(message_id, owner_id, kind, counterpart, amount, device_id, created_ms,
-                    TransferState(state))  # fmt: skip
+                    TransferState(state), ref or "")  # fmt: skip
 
 
 class SqliteOwnerStore:
@@ -130,9 +137,20 @@ class SqliteOwnerStore:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.executescript(_SCHEMA)
+            self._migrate()
+            self._conn.executescript(_INDEXES)
         except BaseException:
             self._conn.close()
             raise
+
+    def _migrate(self) -> None:
+        """Add the columns a file made by an older version lacks (``CREATE TABLE IF NOT
+        EXISTS`` leaves an existing table as it was)."""
+        for table, columns in _MIGRATIONS.items():
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns.items():
+                if column not in have:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -270,10 +288,20 @@ class SqliteOwnerStore:
         with self._transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO transfers (message_id, owner_id, kind, counterpart,"
-                " amount, device_id, created_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " amount, device_id, created_ms, state, reference)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (transfer.message_id, transfer.owner_id, transfer.kind, transfer.counterpart,
-                 transfer.amount, transfer.device_id, transfer.created_ms, str(transfer.state)),
+                 transfer.amount, transfer.device_id, transfer.created_ms, str(transfer.state),
+                 transfer.reference or None),
             )  # fmt: skip
+
+    def funding(self, device_id: str, reference: str) -> Transfer | None:
+        rows = self._rows(
+            _TRANSFER + " WHERE device_id = ? AND reference = ? AND kind = 'fund'"
+            " ORDER BY created_ms DESC, rowid DESC LIMIT 1",
+            (device_id, reference),
+        )
+        return _transfer(rows[0]) if rows else None
 
     def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
         rows = self._rows(

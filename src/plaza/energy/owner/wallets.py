@@ -119,7 +119,7 @@ class WalletMoves:
 
     def pay(
         self, owner_id: str, key: SigningKey, payee: Address, amount: int, *, kind: str,
-        device: str = "",
+        device: str = "", reference: str = "",
     ) -> Transfer:  # fmt: skip
         """Pay ``amount`` to ``payee`` if the wallet can (callers hold the owner's lock, so
         two payments never both count the same coins)."""
@@ -140,7 +140,7 @@ class WalletMoves:
                 transfers.submit(message.raw)
                 message_id = message.id
         return Transfer(message_id.hex(), owner_id, kind, str(payee), amount, device,
-                        self._clock.now_ms())  # fmt: skip
+                        self._clock.now_ms(), reference=reference)  # fmt: skip
 
     def state(self, transfer: Transfer) -> TransferState:
         """Whether the ledger has decided ``transfer``: applied, conflicting, or expired."""

@@ -1,0 +1,212 @@
+"""``plaza demo``: the whole energy marketplace in one process, on embedded defaults.
+
+One node (SQLite, its own coordinator, a faucet), the marketplace backend, the
+bid manager, the user module and six simulated devices, each module its own
+HTTP service on loopback (see :mod:`plaza.bootstrap.energy`). Two owners:
+Alice, funded from the faucet, owns two solar panels, a charging station, an
+electric vehicle and a heat pump; Mallory owns a heat pump and never funds it,
+so her unpaid energy shows the reminders and the claim.
+
+Simulated time runs fast: every ``tick_s`` of wall time the devices report one
+15-minute slot of their profiles, from 07:00 on. Waits are short (``max_wait_ms``)
+so a minute shows the whole lifecycle. Everything lives in ``data_dir``; a
+second run reopens it (same keys, owners, devices and history) and carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid as uuids
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plaza.api import create_app
+from plaza.api.serving import ThreadedServer, bind_listener
+from plaza.bootstrap.clock import SystemClock
+from plaza.bootstrap.energy import EnergyStack, StackSettings
+from plaza.bootstrap.node import build_node
+from plaza.energy.devices import DeviceSimulator, SimulatedDevice
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.link import HttpLink
+from plaza.energy.model import AssetType
+from plaza.energy.profiles import (
+    DAY_MS,
+    SLOT_MS,
+    ChargingStation,
+    ElectricVehicle,
+    HeatPump,
+    Profile,
+    SolarPanel,
+)
+from plaza.settings import NodeSettings
+
+__all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]
+
+_START_HOUR_MS = 7 * 3_600_000
+
+
+@dataclass(frozen=True, slots=True)
+class DemoDevice:
+    name: str
+    owner: str
+    profile: Profile
+    price: int  # base units per kWh: the provider's offer price, the consumer's limit
+    min_amount_wh: int
+
+
+DEMO_DEVICES = (
+    DemoDevice("solar-roof", "alice", SolarPanel(1, peak_w=9_000), 20, 1_000),
+    DemoDevice("solar-barn", "alice", SolarPanel(2, peak_w=6_000), 18, 1_000),
+    DemoDevice("charger", "alice", ChargingStation(3, capacity_w=11_000), 22, 1_000),
+    DemoDevice("ev", "alice", ElectricVehicle(4, daily_wh=14_000), 30, 1_000),
+    DemoDevice("heat-pump", "alice", HeatPump(5, rated_w=5_000), 28, 1_000),
+    DemoDevice("heat-pump-mallory", "mallory", HeatPump(6, rated_w=4_000), 28, 1_000),
+)
+_FUNDED = frozenset({"alice"})
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSettings:
+    data_dir: Path = Path(".plaza/demo")
+    host: str = "127.0.0.1"
+    node_port: int = 8650
+    tick_s: float = 1.0
+    max_wait_ms: int = 3_000
+    pow_difficulty: int = 8
+
+
+class EnergyDemo:
+    """Start with :meth:`start`, read :meth:`summary` any time, end with :meth:`stop`."""
+
+    def __init__(self, settings: DemoSettings) -> None:
+        self.settings = settings
+        self.root = settings.data_dir
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._clock = SystemClock()
+        self._state_file = self.root / "demo.json"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        node_settings = NodeSettings(
+            data_dir=self.root / "node", store="sqlite", host=settings.host,
+            port=settings.node_port, pow_difficulty=settings.pow_difficulty,
+            milestone_interval_s=1.0, faucet_interval_s=0, faucet_requests_per_s=100.0,
+        )  # fmt: skip
+        self.runtime = build_node(node_settings, clock=self._clock)
+        self._node_server = ThreadedServer(
+            create_app(self.runtime), listener=bind_listener(settings.host, settings.node_port)
+        )
+        self.node_url = self._node_server.url
+        self.stack = EnergyStack(
+            self.root / "energy", ledger=LedgerAccess.local(self.runtime), clock=self._clock,
+            settings=StackSettings(host=settings.host),
+        )  # fmt: skip
+        self._link = HttpLink()
+        self._simulator: DeviceSimulator | None = None
+
+    # -- starting ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Serve the node and every module, onboard what is new, then run the devices."""
+        self._node_server.__enter__()
+        state = self._load_state()
+        for device in DEMO_DEVICES:
+            uuid = state["uuids"].setdefault(device.name, str(uuids.uuid4()))
+            self.stack.add_asset(device.name, uuid)
+        self._save_state(state)  # before onboarding: a device's UUID is its only secret
+        self.stack.start(threads=True, cycle_s=0.5)
+        self._onboard(state)
+        self._save_state(state)
+        devices = [
+            SimulatedDevice(d.name, self.stack.assets[d.name].url, state["uuids"][d.name],
+                            d.profile)
+            for d in DEMO_DEVICES
+        ]  # fmt: skip
+        self._simulator = DeviceSimulator(devices, self._link)
+        self._spawn(self._drive_devices)
+
+    def _load_state(self) -> dict[str, Any]:
+        if self._state_file.exists():
+            loaded: dict[str, Any] = json.loads(self._state_file.read_text())
+            return loaded
+        return {"owners": {}, "devices": {}, "uuids": {}}
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        temporary = self._state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=2))
+        temporary.chmod(0o600)
+        temporary.replace(self._state_file)
+
+    def _onboard(self, state: dict[str, Any]) -> None:
+        owners = self.stack.owner.service
+        for name in sorted({device.owner for device in DEMO_DEVICES}):
+            if name not in state["owners"]:
+                state["owners"][name] = owners.create_owner(name.capitalize()).owner.id
+                if name in _FUNDED:
+                    owners.add_funds(state["owners"][name])
+        for device in DEMO_DEVICES:
+            owner_id = state["owners"][device.owner]
+            url = self.stack.assets[device.name].url
+            known = state["devices"].get(device.name)
+            if known is None:
+                added = owners.add_device(owner_id, self._form(device, state, url))
+                state["devices"][device.name] = added.id
+            else:  # a second run: its URL, and the marketplace's, may have changed
+                owners.update_device(owner_id, known, {"url": url})
+
+    def _form(self, device: DemoDevice, state: dict[str, Any], url: str) -> dict[str, Any]:
+        consumer = device.profile.type is AssetType.CONSUMER
+        limit = {"maxEnergyPrice": device.price} if consumer else {}
+        return {
+            "type": str(device.profile.type), "name": device.name,
+            "uuid": state["uuids"][device.name], "url": url, "location": "Trondheim",
+            "description": f"simulated {device.profile.kind}", "energyPrice": device.price,
+            **limit, "minOfferAmount": device.min_amount_wh,
+            "running": True, "dashboard": False, "maxWaitMs": self.settings.max_wait_ms,
+            "paymentQueueProcessingSpeed": 500, "provisionMs": 0,
+        }  # fmt: skip
+
+    def _spawn(self, target: Any) -> None:
+        thread = threading.Thread(target=target, name="plaza-demo", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _drive_devices(self) -> None:
+        """Every tick, one 15-minute slot of simulated time, from 07:00 of today (UTC)."""
+        assert self._simulator is not None
+        now = self._clock.now_ms()
+        simulated = now - now % DAY_MS + _START_HOUR_MS
+        while not self._stop.wait(self.settings.tick_s):
+            self._simulator.step(simulated, SLOT_MS)
+            simulated += SLOT_MS
+
+    # -- reading and stopping ------------------------------------------------------------
+
+    def urls(self) -> dict[str, str]:
+        return {
+            "node": self.node_url, "marketplace": self.stack.marketplace.url,
+            "bid manager": self.stack.bidmanager.url, "user module": self.stack.owner.url,
+        }  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        """The demo's figures so far (every run on this data directory together)."""
+        market = self.stack.marketplace.service.statistics()
+        devices = self._simulator.statistics() if self._simulator else {}
+        return {
+            "offers": market["offers"], "requests": market["requests"],
+            "contracts": market["contracts"], "contracts_paid": market["payments_confirmed"],
+            "reminders": market["reminders"], "claims": market["claims"],
+            "cancellations": market["cancellations"],
+            "ledger_messages": self.runtime.store.message_count(),
+            "meter_readings": devices.get("sent", 0),
+        }  # fmt: skip
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.stack.stop()
+        self._link.close()
+        self._node_server.stop()
+        self.runtime.close()

@@ -1,0 +1,100 @@
+"""``plaza demo``: the energy marketplace, all of it, in this process (see
+:mod:`plaza.bootstrap.energy_demo`), with live progress and a summary at the end."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+
+__all__ = ["demo"]
+
+_COLUMNS = ("offers", "requests", "contracts", "contracts_paid", "reminders", "claims",
+            "cancellations", "ledger_messages")  # fmt: skip
+
+
+def _table(figures: dict[str, Any], elapsed_s: float) -> Table:
+    table = Table(title=f"Plaza energy marketplace, {elapsed_s:.0f} s", title_justify="left")
+    for column in _COLUMNS:
+        table.add_column(column.replace("_", " "), justify="right")
+    table.add_row(*(str(figures[column]) for column in _COLUMNS))
+    return table
+
+
+def _banner(console: Console, demo: EnergyDemo) -> None:
+    urls = demo.urls()
+    console.print(f"[bold]Plaza demo[/]  data directory {demo.root.resolve()}")
+    console.print(f"  node API          {urls['node']}/api/v1/info   docs {urls['node']}/docs")
+    console.print(f"  marketplace       {urls['marketplace']}   docs {urls['marketplace']}/docs")
+    console.print(f"  bid manager       {urls['bid manager']}   docs {urls['bid manager']}/docs")
+    console.print(f"  user module       {urls['user module']}   docs {urls['user module']}/docs")
+    for name, hosted in demo.stack.assets.items():
+        console.print(f"  device {name:<18} {hosted.url}/status")
+    console.print("  Ctrl-C stops it; a second run reuses the data directory.\n")
+
+
+def _wait(demo: EnergyDemo, console: Console, duration: float | None, quiet: bool) -> float:
+    """Until ``duration`` has passed or Ctrl-C; the seconds it ran."""
+    stop = threading.Event()
+
+    def interrupted(_signal: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    began = time.monotonic()
+    try:
+        if quiet:
+            stop.wait(duration)
+        else:
+            with Live(console=console, refresh_per_second=2) as live:
+                while not stop.wait(0.5):
+                    elapsed = time.monotonic() - began
+                    live.update(_table(demo.summary(), elapsed))
+                    if duration is not None and elapsed >= duration:
+                        break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return time.monotonic() - began
+
+
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where everything is kept; reused.")] = Path(
+        ".plaza/demo"
+    ),
+    duration: Annotated[
+        float | None, typer.Option(min=1, help="Stop after this many seconds.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Node API port (0: any).")] = 8650,
+    tick: Annotated[float, typer.Option(min=0.05, help="Seconds per simulated 15 minutes.")] = 1.0,
+) -> None:
+    """Run a node, the marketplace, bid manager, user module and simulated devices."""
+    console = Console(stderr=as_json)
+    settings = DemoSettings(data_dir=data_dir, node_port=port, tick_s=tick)
+    try:
+        energy = EnergyDemo(settings)
+    except OSError as error:
+        console.print(f"[red]cannot start: {error}[/] (is another demo or node on port {port}?)")
+        raise typer.Exit(1) from None
+    try:
+        energy.start()
+        _banner(console, energy)
+        elapsed = _wait(energy, console, duration, quiet=as_json)
+        summary = {**energy.summary(), "elapsed_s": round(elapsed, 1)}
+    finally:
+        energy.stop()
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        console.print(_table(summary, summary["elapsed_s"]))
