@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers unit bench clean
+.PHONY: demo run test lint typecheck layers unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+## demo: the energy marketplace in one process (ARGS="--duration 60 --json" to stop and summarise)
+demo: $(STAMP)
+	$(BIN)/plaza demo $(ARGS)
 
 ## run: a one-node devnet (its own coordinator) with its API on http://127.0.0.1:8650
 run: $(STAMP)

@@ -1,0 +1,47 @@
+"""``plaza demo`` as the README runs it: a real process, a fresh data directory, then again.
+
+The first run must show the whole lifecycle (at least one contract paid and
+confirmed on the ledger) and print the summary the issue names; the second run
+reopens the same data directory: same owners and devices, figures carried on.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+KEYS = {"offers", "requests", "contracts", "contracts_paid", "claims", "ledger_messages"}
+
+
+def _demo(data_dir: Path, seconds: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "plaza.cli.main", "demo", "--data-dir", str(data_dir),
+         "--duration", str(seconds), "--json", "--port", "0"],
+        capture_output=True, text=True, timeout=seconds + 90, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    first = _demo(data_dir, 40)
+    assert first.keys() >= KEYS
+    assert first["contracts_paid"] >= 1, first
+    assert first["contracts"] >= first["contracts_paid"]
+    assert first["offers"] >= first["contracts"]
+    assert first["ledger_messages"] > 0
+    state = json.loads((data_dir / "demo.json").read_text())
+    second = _demo(data_dir, 8)
+    assert json.loads((data_dir / "demo.json").read_text()) == state, "same owners and devices"
+    for key in KEYS:
+        assert second[key] >= first[key], key
+    assert second["ledger_messages"] > first["ledger_messages"]
