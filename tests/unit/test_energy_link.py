@@ -43,7 +43,7 @@ class Harness:
         self.clock = FakeClock()
         self.queue = InlineQueue(self.clock, policy=RetryPolicy(max_attempts=3))
         self.link = FakeLink()
-        self.refused: list[tuple[str, str, str]] = []
+        self.refused: list[tuple[str, str, str, Any]] = []
         self.outbox = Outbox(
             self.queue, self.link, sender=lambda: "asset-1", identity=lambda: ASSET,
             clock=self.clock, on_refused=lambda *why: self.refused.append(why),
@@ -91,11 +91,14 @@ def test_a_letter_sent_twice_under_one_key_is_delivered_once(harness: Harness) -
     assert len(harness.link.posts) == 1
 
 
-def test_a_refused_letter_is_dead_at_once_and_reported(harness: Harness) -> None:
+def test_a_refused_letter_is_dead_at_once_and_reported_with_its_body(harness: Harness) -> None:
     harness.link.failure = PeerFailed(URL, "/offer", "unknown asset", refused=True)
-    harness.send({"n": 1})
+    harness.send({"transaction": {"energyAmount": 310}})
     assert harness.worker.run_until_idle() == 1
-    assert harness.refused == [(URL, "/offer", "unknown asset")]
+    # the body as queued, so the sender can tell what the refused letter held
+    assert harness.refused == [
+        (URL, "/offer", "unknown asset", {"transaction": {"energyAmount": 310}})
+    ]
     (dead,) = harness.queue.dead_letters()
     assert dead.state is JobState.DEAD
     assert dead.attempts == 1, "a refusal is not retried"

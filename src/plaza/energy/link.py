@@ -5,7 +5,9 @@ change, then puts the letter in its :class:`Outbox`. A worker delivers it later
 (the seed's Bull queues), sealing it at delivery time so a retry after a peer's
 outage is still fresh. A peer that is down is retried with backoff; a peer that
 *refuses* (``success: false``) will refuse again, so that letter goes to the
-dead letters at once and ``on_refused`` lets the module log it.
+dead letters at once and ``on_refused(url, path, reason, body)`` lets the module log it
+and act on it (the body is the refused letter's, as queued: the bid manager finds the
+bids of a refused ``/match`` in it).
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.errors import PeerFailed
 from plaza.jobs import JobQueue, PermanentFailure
 
-__all__ = ["DELIVER_JOB", "HttpLink", "Link", "Outbox", "post_json"]
+__all__ = ["DELIVER_JOB", "HttpLink", "Link", "OnRefused", "Outbox", "post_json"]
 
 log = logging.getLogger(__name__)
 
 DELIVER_JOB = "energy.deliver"
+
+#: ``on_refused(url, path, reason, body)``: a peer refused the letter whose body was ``body``.
+OnRefused = Callable[[str, str, str, Mapping[str, Any]], None]
 
 
 class Clock(Protocol):
@@ -88,7 +93,7 @@ class Outbox:
         sender: Callable[[], str],
         identity: Callable[[], Identity],
         clock: Clock,
-        on_refused: Callable[[str, str, str], None] | None = None,
+        on_refused: OnRefused | None = None,
     ) -> None:
         self._queue = queue
         self._link = link
@@ -137,5 +142,5 @@ class Outbox:
                 raise
             log.warning("%s refused a letter: %s", payload["url"] + payload["path"], error.reason)
             if self._on_refused is not None:
-                self._on_refused(payload["url"], payload["path"], error.reason)
+                self._on_refused(payload["url"], payload["path"], error.reason, payload["body"])
             raise PermanentFailure(str(error)) from None

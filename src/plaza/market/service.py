@@ -11,9 +11,9 @@ the caller retries with the same idempotency key and gets one order, not two.
 Commands carry the acting participant, already authenticated by the API layer,
 and refuse to touch someone else's order (:class:`~plaza.market.errors.NotOwner`).
 Assets (:mod:`plaza.market.assets`) are registered and changed here too, under the
-same lock, so an asset cannot be removed while an order naming it is accepted;
-each asset state is stored in the :class:`~plaza.market.ports.AssetDirectory`,
-then handed to the asset twins, which are caught up from the stored states on start.
+same lock, so an asset cannot be removed while an order naming it is accepted; the
+commands themselves are :class:`~plaza.market.asset_registry.AssetRegistry`'s, which
+stores each asset state, then hands it to the asset twins (caught up on start).
 Time comes from the injected clock only. Every public method holds one lock:
 matching is sequential by nature, and the API may call from a thread pool.
 """
@@ -26,37 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
-from plaza.market.assets import (
-    AssetChange,
-    AssetQuery,
-    change_asset,
-    disable_asset,
-    enable_asset,
-    remove_asset,
-)
+from plaza.market.asset_registry import AssetRegistration, AssetRegistry
+from plaza.market.assets import AssetChange, AssetQuery
 from plaza.market.book import OrderBook
-from plaza.market.errors import (
-    AssetInUse,
-    AssetNotActive,
-    AssetNotFound,
-    IdempotencyConflict,
-    InvalidAsset,
-    InvalidOrder,
-    MarketError,
-    NotOwner,
-    TwinUnavailable,
-)
+from plaza.market.errors import IdempotencyConflict, MarketError, NotOwner, TwinUnavailable
 from plaza.market.journal import JournalEntry, OrderChange
 from plaza.market.matching import MatchingPolicy, policy_named
-from plaza.market.model import (
-    Asset,
-    AssetStatus,
-    Match,
-    NewAsset,
-    NewOrder,
-    Order,
-    check_asset,
-)
+from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
 from plaza.market.ports import AssetDirectory, AssetTwins, BookStore, Clock, OrderTwins
 from plaza.market.views import BookStatistics, OrderQuery, Suggestion
 
@@ -90,15 +66,6 @@ class Submission:
     replayed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AssetRegistration:
-    """A registered asset as it stands, and whether this was a retry answered from the
-    directory (``replayed``) rather than a new registration."""
-
-    asset: Asset
-    replayed: bool = False
-
-
 class BidManager:
     """Offers and requests in, matches out, every step durable before it is answered."""
 
@@ -117,8 +84,7 @@ class BidManager:
         self._clock = clock
         self._policy = policy_named(policy) if isinstance(policy, str) else policy
         self._twins = twins
-        self._assets = assets
-        self._asset_twins = asset_twins
+        self._assets = AssetRegistry(assets, twins=asset_twins, clock=clock)
         self._pending: list[OrderChange] = []
         self._book = self._load()
         self.sync_twins()
@@ -238,78 +204,41 @@ class BidManager:
         With an ``idempotency_key``, a retry of the same registration returns the
         asset (``replayed=True``); the same key with another asset is refused.
         """
-        directory = self._require_assets(InvalidAsset)
-        if idempotency_key is not None:
-            known = directory.by_key(spec.owner, idempotency_key)
-            if known is not None:
-                if directory.history(known.id)[0].spec != spec:
-                    raise IdempotencyConflict(spec.owner, idempotency_key)
-                return AssetRegistration(known, replayed=True)
-        check_asset(spec)
-        asset_id = f"ast-{directory.count() + 1}"
-        asset = Asset.register(spec, asset_id=asset_id, at_ms=self._clock.now_ms())
-        directory.add(asset, idempotency_key=idempotency_key)
-        self._record_asset(asset)
-        return AssetRegistration(asset)
+        return self._assets.register(spec, idempotency_key=idempotency_key)
 
     @_serialised
     def update_asset(self, asset_id: str, change: AssetChange, *, participant: str) -> Asset:
         """Describe one of ``participant``'s assets anew; an unchanged description is no step."""
-        asset = self._own_asset(asset_id, participant)
-        changed = change_asset(asset, change, self._clock.now_ms())
-        return asset if changed is None else self._save_asset(changed)
+        return self._assets.update(asset_id, change, participant=participant)
 
     @_serialised
     def disable_asset(self, asset_id: str, *, participant: str) -> Asset:
         """Stop new orders naming an active asset; open ones run their course."""
-        asset = self._own_asset(asset_id, participant)
-        return self._save_asset(disable_asset(asset, self._clock.now_ms()))
+        return self._assets.disable(asset_id, participant=participant)
 
     @_serialised
     def enable_asset(self, asset_id: str, *, participant: str) -> Asset:
         """Let orders name a disabled asset again."""
-        asset = self._own_asset(asset_id, participant)
-        return self._save_asset(enable_asset(asset, self._clock.now_ms()))
+        return self._assets.enable(asset_id, participant=participant)
 
     @_serialised
     def remove_asset(self, asset_id: str, *, participant: str) -> Asset:
         """Retire an asset for good; refused while open orders name it."""
-        asset = self._own_asset(asset_id, participant)
-        removed = remove_asset(asset, self._clock.now_ms())
-        naming = tuple(
-            order.id
-            for order in self._book.orders()
-            if order.asset_id == asset_id and order.status.is_open
-        )
-        if naming:
-            raise AssetInUse(asset_id, naming)
-        return self._save_asset(removed)
+        return self._assets.remove(asset_id, participant=participant, orders=self._book.orders())
 
     @_serialised
     def asset(self, asset_id: str) -> Asset:
-        """An asset's current state; :class:`AssetNotFound` if there is none."""
-        asset = self._require_assets(InvalidAsset).get(asset_id)
-        if asset is None:
-            raise AssetNotFound(asset_id)
-        return asset
+        """An asset's current state; :class:`~plaza.market.errors.AssetNotFound` if none."""
+        return self._assets.get(asset_id)
 
     @_serialised
     def search_assets(self, query: AssetQuery) -> list[Asset]:
-        return self._require_assets(InvalidAsset).search(query)
+        return self._assets.search(query)
 
     @_serialised
     def sync_asset_twins(self) -> int:
         """Hand the asset twins every stored state they lack (after a restart); how many."""
-        if self._asset_twins is None or self._assets is None:
-            return 0
-        sent = 0
-        for asset in self._assets.search(AssetQuery(statuses=frozenset(), limit=None)):
-            through = self._asset_twins.asset_recorded_through(asset.id)
-            if through < asset.version:
-                for state in self._assets.history(asset.id)[through:]:
-                    self._asset_twins.record_asset(state)
-                    sent += 1
-        return sent
+        return self._assets.sync_twins()
 
     # -- guards and queries -----------------------------------------------------------
 
@@ -320,17 +249,7 @@ class BidManager:
 
     def check_asset_use(self, spec: NewOrder) -> None:
         """An order naming an asset must be its owner's, of the asset's kind, and active."""
-        if spec.asset_id is None:
-            return
-        asset = self._require_assets(InvalidOrder).get(spec.asset_id)
-        if asset is None:
-            raise AssetNotFound(spec.asset_id)
-        if asset.owner != spec.owner:
-            raise NotOwner(spec.asset_id, spec.owner)
-        if asset.kind != spec.kind:
-            raise InvalidOrder(f"asset {asset.id!r} is of kind {asset.kind!r}, not {spec.kind!r}")
-        if asset.status is not AssetStatus.ACTIVE:
-            raise AssetNotActive(asset.id, asset.status.value, "name it in an order")
+        self._assets.check_use(spec)
 
     @_serialised
     def order(self, order_id: str) -> Order:
@@ -424,25 +343,3 @@ class BidManager:
         if not matches or {matches[0].offer_id, matches[0].request_id} != order_ids:
             raise IdempotencyConflict(participant, key)
         return matches[0]
-
-    def _require_assets(
-        self, error: type[InvalidOrder | InvalidAsset] = InvalidOrder
-    ) -> AssetDirectory:
-        if self._assets is None:
-            raise error("this marketplace has no asset directory")
-        return self._assets
-
-    def _own_asset(self, asset_id: str, participant: str) -> Asset:
-        asset = self.asset(asset_id)
-        if asset.owner != participant:
-            raise NotOwner(asset_id, participant)
-        return asset
-
-    def _save_asset(self, asset: Asset) -> Asset:
-        self._require_assets(InvalidAsset).save(asset)
-        self._record_asset(asset)
-        return asset
-
-    def _record_asset(self, asset: Asset) -> None:
-        if self._asset_twins is not None:
-            self._asset_twins.record_asset(asset)

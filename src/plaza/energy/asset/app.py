@@ -252,7 +252,7 @@ def open_asset(
     def wallet_balance() -> int:
         return port.balance()
 
-    def refused(url: str, path: str, reason: str) -> None:
+    def refused(url: str, path: str, reason: str, body: Mapping[str, Any]) -> None:
         store.log("letter_refused", f"{url}{path}: {reason}", now_ms=clock.now_ms(), ok=False)
 
     outbox = Outbox(queue, link, sender=lambda: module.config.asset_id,

@@ -9,7 +9,8 @@ The seed's asset module, as use cases over ports (no web, no SQL here):
   ``/payment``, ``/payment_sent``, ``/payment_confirmed``, ``/cancel``, ``/claim``;
 * the periodic work (:meth:`~AssetModule.cycle`): provision, payments
   (:class:`~plaza.energy.asset.payments.Cashier`), reminders and the claim,
-  cancellations, and new offers or requests for what the pool holds or lacks.
+  cancellations, and new offers or requests for what the pool holds or lacks
+  (:class:`~plaza.energy.asset.trading.Trader`, which takes contracts too).
 
 Every state change goes through :meth:`AssetModule.commit`: the state is
 signed onto the transaction's twin first (a ledger failure changes nothing and
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -43,8 +43,9 @@ from plaza.energy.asset.config import (
     Record,
     TwinRecorder,
 )
-from plaza.energy.asset.payments import Cashier, PaymentPort, check_deal
-from plaza.energy.envelope import ModuleKey, NonceCache, open_letter, verify_document
+from plaza.energy.asset.payments import Cashier, PaymentPort
+from plaza.energy.asset.trading import INITIAL, Trader, record_of
+from plaza.energy.envelope import ModuleKey, NonceCache, open_letter
 from plaza.energy.errors import (
     EnergyError,
     Forbidden,
@@ -53,8 +54,7 @@ from plaza.energy.errors import (
     UnknownRecord,
     WrongState,
 )
-from plaza.energy.model import MAX_ENERGY_WH, AssetType, Contract, Side, Status, Transaction
-from plaza.energy.twins import parse_reader_key
+from plaza.energy.model import MAX_ENERGY_WH, AssetType, Contract, Status, Transaction
 
 __all__ = ["MARKETPLACE", "AssetModule"]
 
@@ -68,7 +68,6 @@ _LETTER_STATUS = {
 }  # fmt: skip
 _ONLY_FOR = {"/payment": AssetType.CONSUMER, "/payment_confirmed": AssetType.CONSUMER,
              "/claim": AssetType.CONSUMER, "/payment_sent": AssetType.PROVIDER}  # fmt: skip
-_INITIAL = (Status.INITIAL_OFFER, Status.INITIAL_REQUEST)
 _UNPAID = tuple(status for status in Status if status.is_unpaid)
 
 
@@ -99,6 +98,8 @@ class AssetModule:
         self._cashier = Cashier(self, store, payments, wallet=wallet_address,
                                 twin_state=first_twin_state, clock=clock,
                                 settings=self.settings)  # fmt: skip
+        self._trader = Trader(self.commit, store, wallet=wallet_address, settings=self.settings,
+                              clock=clock)  # fmt: skip
         self._money: dict[str, Callable[[AssetConfig, Record, Transaction], None]] = {
             "/payment": self._cashier.on_payment, "/payment_sent": self._cashier.on_payment_sent,
             "/payment_confirmed": self._cashier.on_confirmed, "/claim": self._cashier.on_claim,
@@ -154,7 +155,7 @@ class AssetModule:
                 sign = 1 if kind is AssetType.PROVIDER else -1
                 self._store.add_energy(sign * energy, now_ms=self._now(), operation=operation)
                 if config.running:  # the energy is counted; a failed offer is the cycle's to retry
-                    self._safely("top_up", lambda: self._top_up(config))
+                    self._safely("top_up", lambda: self._trader.top_up(config))
 
     def _check_uuid(self, body: Mapping[str, Any]) -> None:
         given = body.get("uuid")
@@ -179,7 +180,7 @@ class AssetModule:
             if only is not None and config.type is not only:
                 raise Forbidden(f"{path} is for a {only}; this asset is a {config.type}")
             if path == "/contract":
-                self._on_contract(config, letter.body)
+                self._trader.on_contract(config, letter.body)
             elif path == "/cancel":
                 self._on_cancel(config, letter.body)
             else:
@@ -187,36 +188,13 @@ class AssetModule:
                 record = self._own(config, received, contract=True)
                 self._money[path](config, record, received)
 
-    def _on_contract(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
-        contract = Contract.from_json(verify_document(body.get("contract"),
-                                                      config.marketplace_key.signing))  # fmt: skip
-        parse_reader_key(body.get("twin"))
-        mine = contract.offer if config.type is AssetType.PROVIDER else contract.request
-        if mine.owner != config.asset_id:
-            raise Forbidden(f"the contract does not name this asset as the {mine.type}")
-        record = self._record(mine.id)
-        if record.contract is not None:
-            if record.contract.contractId == contract.contractId:
-                return  # delivered before
-            raise WrongState(f"{record.id} is already under contract {record.contract.contractId}")
-        if record.state.status not in _INITIAL:
-            raise WrongState(f"{record.id} is {record.state.status}: no contract can start")
-        if differing := mine.same_terms(record.state):
-            raise InvalidMessage(f"the contract's {mine.type} differs in {', '.join(differing)}")
-        deal = contract.transaction
-        check_deal(config, record, deal, wallet=self.wallet_address)
-        release = record.state.energyAmount - deal.energyAmount
-        state = deal.with_status(Status.CONTRACT_CREATED, timestamp_ms=self._now())
-        self.commit(record, state, operation="contract", contract=contract,
-                    reserved=-release if config.type is AssetType.PROVIDER else 0)  # fmt: skip
-
     def _on_cancel(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
         record = self._own(config, _received(body, "/cancel"), contract=False)
         if record.state.status is Status.CANCELLED:
             return
         if record.state.status is Status.PAYMENT_CONFIRMED or self._store.prepared(record.id):
             raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
-        self._cancel(config, record, letter=None)
+        self._trader.cancel(config, record, letter=None)
 
     def _own(self, config: AssetConfig, received: Transaction, *, contract: bool) -> Record:
         """This asset's record of ``received``, whose terms must be the record's."""
@@ -224,8 +202,8 @@ class AssetModule:
         owner = received.providerId if provider else received.requesterId
         if owner != config.asset_id:
             raise Forbidden("the transaction is not this asset's")
-        record = self._record(received.providerTransactionId if provider
-                              else received.requesterTransactionId)  # fmt: skip
+        record = record_of(self._store, received.providerTransactionId if provider
+                           else received.requesterTransactionId)  # fmt: skip
         if received.type is not record.state.type:
             raise InvalidMessage(f"{record.id} is an {record.state.type}, not an {received.type}")
         if differing := received.same_terms(record.state):
@@ -233,12 +211,6 @@ class AssetModule:
                                  f"{', '.join(differing)}")  # fmt: skip
         if contract and record.contract is None:
             raise WrongState(f"{record.id} has no contract yet")
-        return record
-
-    def _record(self, record_id: str) -> Record:
-        record = self._store.record(record_id)
-        if record is None:
-            raise UnknownRecord(f"no transaction {record_id!r} on this asset")
         return record
 
     # the periodic work
@@ -255,15 +227,15 @@ class AssetModule:
                 if now - record.idle_since_ms >= config.provision_ms:
                     self._guarded("provision", record, lambda r: self.provide(config, r))
                 elif now - record.idle_since_ms > config.max_wait_ms:
-                    self._guarded("cancel", record, lambda r: self._cancel(config, r))
-            for record in self._store.records(_INITIAL):
+                    self._guarded("cancel", record, lambda r: self._trader.cancel(config, r))
+            for record in self._store.records(INITIAL):
                 if now - record.created_ms >= config.offer_validity_ms:
-                    self._guarded("cancel", record, lambda r: self._cancel(config, r))
+                    self._guarded("cancel", record, lambda r: self._trader.cancel(config, r))
             self._safely("payments", lambda: self._cashier.run(config))  # confirm before chasing
             for record in self._store.records(_UNPAID):
                 if now - record.idle_since_ms >= config.max_wait_ms:
                     self._guarded("unpaid", record, lambda r: self._cashier.chase(config, r))
-            self._safely("top_up", lambda: self._top_up(config))
+            self._safely("top_up", lambda: self._trader.top_up(config))
 
     def _guarded(self, operation: str, record: Record, action: Callable[[Record], object]) -> None:
         """Run one record's step on its fresh state; a failure is logged and retried later."""
@@ -287,46 +259,6 @@ class AssetModule:
         return self.commit(record, state, operation="provision", letter="/provision",
                            energy=-amount if provider else amount,
                            reserved=-amount if provider else 0)  # fmt: skip
-
-    def _cancel(self, config: AssetConfig, record: Record, letter: str | None = "/cancel") -> None:
-        status = record.state.status
-        held = config.type is AssetType.PROVIDER and status in (*_INITIAL, Status.CONTRACT_CREATED)
-        state = record.state.with_status(Status.CANCELLED, timestamp_ms=self._now())
-        self.commit(record, state, operation="cancel", letter=letter,
-                    reserved=-record.state.energyAmount if held else 0, queue=False)  # fmt: skip
-
-    def _top_up(self, config: AssetConfig) -> None:
-        if config.type is AssetType.PROVIDER:
-            available = self._store.pool().available
-            if available >= config.min_offer_amount:
-                self._open(config, min(available, MAX_ENERGY_WH))
-            return
-        for _ in range(self.settings.max_new_requests):
-            pending = sum(r.state.energyAmount for r in self._store.records(
-                (Status.INITIAL_REQUEST, Status.CONTRACT_CREATED)))  # fmt: skip
-            if self._store.pool().energy + pending >= config.min_offer_amount:
-                return
-            self._open(config, config.min_offer_amount)
-
-    def _open(self, config: AssetConfig, amount: int) -> None:
-        """A new offer (all that is free) or request (``minOfferAmount``), and its twin."""
-        own_id, now = secrets.token_hex(12), self._now()
-        if config.type is AssetType.PROVIDER:
-            transaction = Transaction(
-                Side.OFFER, Status.INITIAL_OFFER, amount, config.energy_price, str(now),
-                providerId=config.asset_id, providerTransactionId=own_id,
-                walletAddress=self.wallet_address, location=config.location,
-            )  # fmt: skip
-        else:
-            transaction = Transaction(
-                Side.REQUEST, Status.INITIAL_REQUEST, amount, config.max_energy_price, str(now),
-                requesterId=config.asset_id, requesterTransactionId=own_id,
-                requesterWalletAddress=self.wallet_address, location=config.location,
-            )  # fmt: skip
-        provider = config.type is AssetType.PROVIDER
-        self.commit(Record(own_id, transaction, now, now), transaction,
-                    operation=f"{transaction.type}", letter=f"/{transaction.type}",
-                    reserved=amount if provider else 0)  # fmt: skip
 
     # the one way a record changes, and its letters
 

@@ -28,7 +28,7 @@ from plaza.energy.errors import InvalidMessage
 from plaza.energy.http.replies import install_replies, post_route
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link, Outbox
+from plaza.energy.link import Link, OnRefused, Outbox
 from plaza.jobs import Clock, Handler, JobQueue
 
 __all__ = ["MarketplaceService", "create_marketplace_app", "marketplace_key", "open_marketplace"]
@@ -147,10 +147,10 @@ def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
     return app
 
 
-def _refusal_logger(store: SqliteMarketplaceStore, clock: Clock) -> Callable[[str, str, str], None]:
+def _refusal_logger(store: SqliteMarketplaceStore, clock: Clock) -> OnRefused:
     """A peer refused a letter: it would refuse it again, so the log is where it ends."""
 
-    def log(url: str, path: str, reason: str) -> None:
+    def log(url: str, path: str, reason: str, body: Mapping[str, Any]) -> None:
         store.log(now_ms=clock.now_ms(), operation="deliver", record_id=url + path,
                   outcome="refused", detail=reason)  # fmt: skip
 

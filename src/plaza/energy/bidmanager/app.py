@@ -4,12 +4,14 @@
 anything is opened), rebuilds the book from its journal, and hands the pure
 :class:`~plaza.energy.bidmanager.service.EnergyBidManager` its ports. Starting
 also finishes what a crash interrupted: bids stored but not booked are booked,
-journaled matches not yet sent are sent.
+journaled matches not yet sent are sent. A ``/match`` the marketplace refuses is
+logged and handed back to the bid manager
+(:meth:`~plaza.energy.bidmanager.service.EnergyBidManager.match_refused`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +109,15 @@ def open_bidmanager(
     journal = SqliteBookStore(database)
     try:
         book = BidManager(journal, clock=clock, policy=matching)
+        refusals = _Refusals(store, clock)
         outbox = Outbox(queue, link, sender=lambda: BIDMANAGER, identity=lambda: identity,
-                        clock=clock, on_refused=_refusal_logger(store, clock))  # fmt: skip
+                        clock=clock, on_refused=refusals)  # fmt: skip
         bidmanager = EnergyBidManager(
             identity=identity, book=book, journal=journal, store=store, outbox=outbox,
             clock=clock, marketplace_url=marketplace_url, marketplace_key=marketplace_key,
             validity_ms=validity_ms,
         )  # fmt: skip
+        refusals.bidmanager = bidmanager
         bidmanager.cycle()
     except BaseException:
         journal.close()
@@ -151,11 +155,23 @@ def _policy(name: str) -> MatchingPolicy:
         raise NotConfigured(f"the bid manager cannot start: {error}") from None
 
 
-def _refusal_logger(store: SqliteBidStore, clock: Clock) -> Callable[[str, str, str], None]:
-    """The marketplace refused a match: it would refuse it again, so the log is where it ends."""
+class _Refusals:
+    """The outbox's ``on_refused``: the marketplace refused a letter, and would again.
 
-    def log(url: str, path: str, reason: str) -> None:
-        store.log(now_ms=clock.now_ms(), operation="deliver", record_id=url + path,
-                  outcome="refused", detail=reason)  # fmt: skip
+    The refusal is logged; a refused ``/match`` goes to the bid manager, which puts
+    the pair's live bid back on the book. Until the bid manager is open, a refusal
+    raises, so its delivery is retried rather than lost.
+    """
 
-    return log
+    def __init__(self, store: SqliteBidStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self.bidmanager: EnergyBidManager | None = None
+
+    def __call__(self, url: str, path: str, reason: str, body: Mapping[str, Any]) -> None:
+        if path == "/match" and self.bidmanager is None:
+            raise RuntimeError("a /match was refused before the bid manager was open")
+        self._store.log(now_ms=self._clock.now_ms(), operation="deliver", record_id=url + path,
+                        outcome="refused", detail=reason)  # fmt: skip
+        if path == "/match" and self.bidmanager is not None:
+            self.bidmanager.match_refused(body, reason)

@@ -138,6 +138,16 @@ class BidStore(Protocol):
         """A pair sent to the marketplace."""
         ...
 
+    def add_refused_match(
+        self, offer_key: str, request_key: str, *, reason: str, now_ms: int
+    ) -> None:
+        """A pair the marketplace refused: it is never sent again."""
+        ...
+
+    def refused_match(self, offer_key: str, request_key: str) -> bool:
+        """Whether the marketplace refused this pair before."""
+        ...
+
     def log(
         self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
     ) -> None:
@@ -145,7 +155,7 @@ class BidStore(Protocol):
         ...
 
     def statistics(self) -> dict[str, int]:
-        """Bids per state, and matches sent."""
+        """Bids per state, matches sent, and matches refused."""
         ...
 
 

@@ -19,6 +19,14 @@ journals is turned into seed terms, in journal order:
 * a request a policy split between offers cannot be a seed contract: it is
   closed, and its asset cancels it and asks again after its waiting time.
 
+When the marketplace refuses a ``/match`` (:meth:`EnergyBidManager.match_refused`,
+called by the outbox with the refused letter's body), the pair is remembered and
+never sent again. The bid the refusal names (``offer:<id> is no longer open``,
+``'<consumer>' is excluded …``) is closed; the other one, and both when the reason
+names neither, goes back on the book as a fresh order, unless a ``/remove`` came
+for it. Should a remembered pair meet again on the book (the reason named
+neither), the offer goes back and the request is closed, so the two never loop.
+
 Reading the matches from the journal, not from the command's answer, means a
 crash between the book and the letters is healed by reading the journal again
 (:meth:`EnergyBidManager.cycle`): every step above is idempotent.
@@ -26,6 +34,7 @@ crash between the book and the letters is healed by reading the journal again
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -33,7 +42,15 @@ from typing import Any
 
 from plaza.crypto import Identity, PublicKey
 from plaza.energy.backend.ports import LetterSender
-from plaza.energy.bidmanager.model import Bid, BidRecord, BidState, BidStore, Clock, bid_key
+from plaza.energy.bidmanager.model import (
+    SEED_FIELDS,
+    Bid,
+    BidRecord,
+    BidState,
+    BidStore,
+    Clock,
+    bid_key,
+)
 from plaza.energy.envelope import ModuleKey, NonceCache, open_letter
 from plaza.energy.errors import EnergyError, InvalidMessage, WrongState
 from plaza.energy.model import Side
@@ -98,6 +115,34 @@ class EnergyBidManager:
     def remove(self, document: bytes) -> dict[str, Any]:
         """A cancelled offer or request leaves the book (or will never join it)."""
         return self._run("remove", self._remove, document)
+
+    def match_refused(self, body: Mapping[str, Any], reason: str) -> None:
+        """The marketplace refused the ``/match`` whose body was ``body``, saying ``reason``.
+
+        The pair is never sent again. Of its two bids, the one ``reason`` names is
+        closed; the other (both, when ``reason`` names neither) goes back on the book
+        as a fresh order, unless it was removed meanwhile. A second call changes nothing.
+        """
+        with self._lock:
+            offer, request = self._bid_in(body, Side.OFFER), self._bid_in(body, Side.REQUEST)
+            if offer is None or request is None:
+                self._log("match_refused", "", "skipped", f"not a pair of known bids: {reason}")
+                return
+            pair = f"{offer.bid.key}|{request.bid.key}"
+            now = self._clock.now_ms()
+            self._store.add_refused_match(offer.bid.key, request.bid.key, reason=reason,
+                                          now_ms=now)  # fmt: skip
+            self._log("match_refused", pair, "refused", reason)
+            dead = _named_by(reason, offer.bid, request.bid)
+            for record, other in ((offer, request), (request, offer)):
+                if record.state is not BidState.CONTRACTED or record.reason != other.bid.key:
+                    continue  # removed meanwhile, or this refusal was handled already
+                if record.bid.key in dead:
+                    self._close(record, BidState.CLOSED, f"match refused: {reason}")
+                else:
+                    self._requeue(record, f"back on the book: its match with {other.bid.key} "
+                                          "was refused")  # fmt: skip
+            self._drain()
 
     # -- periodic work and reads ----------------------------------------------------
 
@@ -177,7 +222,19 @@ class EnergyBidManager:
                 self._store.add_removal(key, now_ms=self._clock.now_ms())
         elif record.state is BidState.OPEN:
             self._close(record, BidState.REMOVED, "removed by the marketplace")
+        elif record.state is BidState.CONTRACTED:
+            # the marketplace removes only bids it has not contracted: this one's match will be
+            # refused, and then it must not go back on the book
+            self._close(record, BidState.REMOVED, "removed by the marketplace before its match")
         return key
+
+    def _bid_in(self, body: Mapping[str, Any], side: Side) -> BidRecord | None:
+        """The bid of ``side`` in a ``/match`` body, or None."""
+        fields = body.get(str(side))
+        transaction_id = fields.get(SEED_FIELDS[side][1]) if isinstance(fields, Mapping) else None
+        if not isinstance(transaction_id, str):
+            return None
+        return self._store.bid(bid_key(side, transaction_id))
 
     # -- the book -------------------------------------------------------------------
 
@@ -212,10 +269,14 @@ class EnergyBidManager:
         self._store.save_bid(replace(record, state=state, reason=reason))
         self._log(str(state), record.bid.key, "ok", reason)
 
-    def _requeue(self, record: BidRecord) -> None:
+    def _requeue(self, record: BidRecord, reason: str = "") -> None:
+        """The bid goes back on the book (open again) as a fresh order, its next generation."""
         self._withdraw(record)
-        fresh = replace(record, generation=record.generation + 1, order_id=None)
+        fresh = replace(record, state=BidState.OPEN, generation=record.generation + 1,
+                        order_id=None, reason=reason)  # fmt: skip
         self._store.save_bid(fresh)
+        if reason:
+            self._log("requeue", record.bid.key, "ok", reason)
         self._submit(fresh)
 
     # -- matches --------------------------------------------------------------------
@@ -247,7 +308,10 @@ class EnergyBidManager:
             return
         whole = match.quantity == request.bid.energy
         if offer.state is BidState.OPEN and request.state is BidState.OPEN and whole:
-            self._contract(offer, request)
+            if not self._store.refused_match(offer.bid.key, request.bid.key):
+                self._contract(offer, request)
+                return
+            self._refused_again(offer, request, match)
             return
         for record, order_id in ((offer, match.offer_id), (request, match.request_id)):
             if record.state is not BidState.OPEN or record.order_id != order_id:
@@ -257,6 +321,21 @@ class EnergyBidManager:
                 self._close(record, BidState.CLOSED, reason)
             else:
                 self._requeue(record)
+
+    def _refused_again(self, offer: BidRecord, request: BidRecord, match: Match) -> None:
+        """A pair the marketplace refused met again: the offer goes back, the request closes.
+
+        Both went back on the book after a refusal that named neither; re-booking both
+        again would match them again, forever. A closed request is cancelled by its
+        asset after its waiting time and asked for anew, as a split one is.
+        """
+        pair = f"{offer.bid.key}|{request.bid.key}"
+        self._log("match", pair, "skipped", "the marketplace refused this pair before")
+        if request.order_id == match.request_id:
+            reason = f"the marketplace refused its match with {offer.bid.key} before"
+            self._close(request, BidState.CLOSED, reason)
+        if offer.order_id == match.offer_id:
+            self._requeue(offer, f"its counterpart {request.bid.key} was refused with it before")
 
     def _contract(self, offer: BidRecord, request: BidRecord) -> None:
         """Both bids leave the book; the marketplace gets the pair (once per pair)."""
@@ -278,3 +357,25 @@ class EnergyBidManager:
     def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:
         self._store.log(now_ms=self._clock.now_ms(), operation=operation, record_id=record_id,
                         outcome=outcome, detail=detail)  # fmt: skip
+
+
+def _named_by(reason: str, offer: Bid, request: Bid) -> set[str]:
+    """The keys of the bids a marketplace refusal of their ``/match`` names as dead.
+
+    The marketplace's reasons: ``offer:<id> is no longer open (…)`` (cancelled or
+    contracted), ``no request '<id>'``, ``the offer bid differs from …``, and
+    ``'<consumer>' is excluded after N claims`` (the request's asset).
+    """
+    named = set()
+    for bid in (offer, request):
+        side = str(bid.side)
+        patterns = [
+            rf"(?<![\w.:-]){re.escape(bid.key)}(?![\w.:-])",
+            re.escape(f"{side} {bid.transaction_id!r}"),
+            re.escape(f"the {side} bid "),
+        ]
+        if bid.side is Side.REQUEST:
+            patterns.append(re.escape(f"{bid.asset_id!r} is excluded"))
+        if any(re.search(pattern, reason) for pattern in patterns):
+            named.add(bid.key)
+    return named

@@ -3,7 +3,8 @@
 ``bids`` (each bid, its state and current order), ``bid_orders`` (every order a
 bid has stood as, so a match on an older generation still finds its bid),
 ``removals`` (removals that overtook their bid), ``matches`` (pairs sent to the
-marketplace), ``progress`` (the last journal step handled) and ``log``. The
+marketplace), ``refused_matches`` (pairs the marketplace refused: never sent again),
+``progress`` (the last journal step handled) and ``log``. The
 book's journal (:class:`~plaza.market.sqlite.SqliteBookStore`) is the
 ``market_journal`` table of the same file.
 """
@@ -33,6 +34,9 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS matches (
         offer_key TEXT NOT NULL, request_key TEXT NOT NULL, at_ms INTEGER NOT NULL,
         PRIMARY KEY (offer_key, request_key))""",
+    """CREATE TABLE IF NOT EXISTS refused_matches (
+        offer_key TEXT NOT NULL, request_key TEXT NOT NULL, at_ms INTEGER NOT NULL,
+        reason TEXT NOT NULL, PRIMARY KEY (offer_key, request_key))""",
     """CREATE TABLE IF NOT EXISTS progress (
         name TEXT PRIMARY KEY, step INTEGER NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS log (
@@ -100,6 +104,21 @@ class SqliteBidStore:
             "INSERT OR IGNORE INTO matches VALUES (?, ?, ?)", (offer_key, request_key, now_ms)
         )
 
+    def add_refused_match(
+        self, offer_key: str, request_key: str, *, reason: str, now_ms: int
+    ) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO refused_matches VALUES (?, ?, ?, ?)",
+            (offer_key, request_key, now_ms, reason),
+        )
+
+    def refused_match(self, offer_key: str, request_key: str) -> bool:
+        row = self._db.row(
+            "SELECT 1 FROM refused_matches WHERE offer_key = ? AND request_key = ?",
+            (offer_key, request_key),
+        )
+        return row is not None
+
     def log(
         self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
     ) -> None:
@@ -123,6 +142,7 @@ class SqliteBidStore:
             counts[state] = count
             counts["bids"] += count
         counts["matches"] = self._db.count("SELECT COUNT(*) FROM matches")
+        counts["refused_matches"] = self._db.count("SELECT COUNT(*) FROM refused_matches")
         return counts
 
     def close(self) -> None:

@@ -15,14 +15,13 @@ module's one key; the letter's audience must be the id of the owner of the sendi
 and its signature the key the device answered ``/init`` with.
 
 This module is pure: storage, keys, the ledger and the link to devices are ports
-(:mod:`plaza.energy.owner.ports`); letters are opened by :mod:`~plaza.energy.owner.letters`.
+(:mod:`plaza.energy.owner.ports`); letters are opened by :mod:`~plaza.energy.owner.letters`,
+and what is said to devices (``/init``) is :mod:`~plaza.energy.owner.devices`'s.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -34,13 +33,12 @@ from plaza.energy.errors import (
     EnergyError,
     InvalidMessage,
     NotAuthenticated,
-    PeerFailed,
     UnknownRecord,
-    WrongState,
 )
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link, post_json
+from plaza.energy.link import Link
 from plaza.energy.model import Status
+from plaza.energy.owner.devices import DeviceManager, KeyedLocks
 from plaza.energy.owner.letters import DeviceLetters
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.records import (
@@ -63,21 +61,6 @@ _MAX_PER_PAGE = 100
 _HISTORY_SHOWN = 20
 
 
-class _KeyedLocks:
-    """One lock per key (an owner's wallet, a device's UUID), so unrelated work never waits."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock = self._locks[key]
-        with lock:
-            yield
-
-
 class OwnerModule:
     """Everything the user module does, for its HTTP API and for the demo alike."""
 
@@ -98,14 +81,15 @@ class OwnerModule:
         self._keys = keys
         self._moves = WalletMoves(ledger, clock=clock)
         self._ledger = ledger
-        self._link = link
         self._clock = clock
-        self._marketplace_url = marketplace_url
-        self._marketplace_key = marketplace_key
-        self._public_url = public_url
         self._letters = DeviceLetters(store=store, identity=identity, clock=clock)
-        self._locks = _KeyedLocks()
+        self._locks = KeyedLocks()  # owners' wallets here, devices' UUIDs in _devices
         self.key = ModuleKey.of(identity)
+        self._devices = DeviceManager(
+            store=store, link=link, clock=clock, locks=self._locks,
+            marketplace_url=marketplace_url, marketplace_key=marketplace_key,
+            owner_url=public_url, owner_key=self.key,
+        )  # fmt: skip
 
     # -- owners and their wallets ------------------------------------------------------------
 
@@ -179,50 +163,36 @@ class OwnerModule:
         """Onboard a device: configure it with ``/init``, store it with the keys it answered."""
         with self._logged("device.add", owner_id) as notes:
             owner = self._owner(owner_id)
-            settings = DeviceSettings.from_form(form)
-            device_id = "a" + secrets.token_hex(8)
-            with self._locks.hold(settings.uuid):
-                if self._store.device_by_uuid(settings.uuid) is not None:
-                    raise WrongState("a device with this UUID is onboarded already")
-                now = self._clock.now_ms()
-                configured = Device(device_id, owner.id, settings, "", "", now, now)
-                public_key, wallet = self._configure(configured, settings.status)
-                device = replace(configured, public_key=public_key, wallet_address=wallet)
-                self._store.add_device(device)
-            notes.append(f"{device.id} at {settings.url}")
+            device = self._devices.onboard(owner, DeviceSettings.from_form(form))
+            notes.append(f"{device.id} at {device.settings.url}")
             return device
 
     def update_device(self, owner_id: str, device_id: str, changes: Mapping[str, Any]) -> Device:
         """New settings, pushed to the device first: kept only if it accepted them."""
         with self._logged("device.update", device_id):
             device = self._device(owner_id, device_id)
-            return self._reconfigure(device, device.settings.changed(changes))
+            return self._devices.reconfigure(device, device.settings.changed(changes))
 
     def pause_device(self, owner_id: str, device_id: str) -> Device:
         """The seed's "Pause operation": the device stops trading but keeps its records."""
         with self._logged("device.pause", device_id):
             device = self._device(owner_id, device_id)
-            return self._reconfigure(device, replace(device.settings, running=False))
+            return self._devices.reconfigure(device, replace(device.settings, running=False))
 
     def continue_device(self, owner_id: str, device_id: str) -> Device:
         """The seed's "Continue operation"."""
         with self._logged("device.continue", device_id):
             device = self._device(owner_id, device_id)
-            return self._reconfigure(device, replace(device.settings, running=True))
+            return self._devices.reconfigure(device, replace(device.settings, running=True))
 
     def delete_device(self, owner_id: str, device_id: str, *, force: bool = False) -> None:
         """Tell the device to stop, then forget it and its events. A device that cannot be
         told is kept, unless ``force`` (it is gone for good)."""
         with self._logged("device.delete", device_id) as notes:
             device = self._device(owner_id, device_id)
-            with self._locks.hold(device.settings.uuid):
-                try:
-                    self._configure(device, "stopped")
-                except PeerFailed as error:
-                    if not force:
-                        raise
-                    notes.append(f"removed without the device's consent: {error.message}")
-                self._store.remove_device(device.id)
+            unconsented = self._devices.remove(device, force=force)
+            if unconsented is not None:
+                notes.append(f"removed without the device's consent: {unconsented}")
 
     def devices(self, owner_id: str) -> list[dict[str, Any]]:
         """The owner's devices with their wallet balances (None: the ledger did not answer)."""
@@ -388,36 +358,6 @@ class OwnerModule:
                                    kind="fund", device=device.id, reference=reference)  # fmt: skip
         self._store.add_transfer(transfer)
         return transfer
-
-    def _reconfigure(self, device: Device, settings: DeviceSettings) -> Device:
-        with self._locks.hold(device.settings.uuid):
-            updated = replace(device, settings=settings, updated_ms=self._clock.now_ms())
-            public_key, wallet = self._configure(updated, settings.status)
-            if (public_key, wallet) != (device.public_key, device.wallet_address):
-                reason = "it answered with other keys than on record; delete and onboard it anew"
-                raise PeerFailed(settings.url, "/init", reason, refused=True)
-            self._store.update_device(updated)
-        return updated
-
-    def _configure(self, device: Device, status: str) -> tuple[str, str]:
-        """Post ``/init``; the device's public key and wallet address from its answer."""
-        body = device.init_body(
-            status,
-            marketplace_url=self._marketplace_url,
-            marketplace_key=self._marketplace_key.to_text(),
-            owner_url=self._public_url,
-            owner_key=self.key.to_text(),
-        )
-        url = device.settings.url
-        reply = post_json(self._link, url, "/init", body)
-        try:
-            public_key = ModuleKey.from_text(reply.get("publicKey")).to_text()
-            wallet = reply.get("walletAddress")
-            if not isinstance(wallet, str):
-                raise InvalidMessage("walletAddress is missing")
-            return public_key, str(Address.parse(wallet))
-        except (InvalidMessage, InvalidAddress) as error:
-            raise PeerFailed(url, "/init", f"invalid answer: {error}", refused=True) from None
 
     @contextmanager
     def _logged(self, operation: str, subject: str) -> Iterator[list[str]]:

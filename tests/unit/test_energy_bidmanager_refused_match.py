@@ -1,0 +1,309 @@
+"""A ``/match`` the marketplace refuses: the bid it names is closed, the other goes back on
+the book and meets a new counterpart; the refused pair is never matched again.
+
+First against a stand-in marketplace that refuses chosen pairs with the marketplace's
+reasons (the outbox gets ``PeerFailed(refused=True)``), then against the real one, whose
+refusal of a match of a request cancelled meanwhile the bid manager reads by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_energy_backend_kit import FakeAsset
+
+from plaza.crypto import Identity
+from plaza.energy.backend import MarketplaceService, contract_id_for, open_marketplace
+from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
+from plaza.energy.envelope import ModuleKey, NonceCache, open_letter, seal_letter
+from plaza.energy.errors import EnergyError, PeerFailed
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.model import AssetType, Status
+from plaza.jobs import InlineQueue, Worker
+from plaza.testing import FakeClock
+from plaza.testing.nodes import InProcessNode, in_process_node
+
+MARKETPLACE_URL = "http://marketplace.test"
+BIDMANAGER_URL = "http://bidmanager.test"
+NEITHER = "the marketplace could not make this contract"  # names neither bid
+
+Pair = tuple[str, str]
+
+
+@dataclass
+class StandInMarketplace:
+    """A :class:`~plaza.energy.link.Link` playing the marketplace: it opens every ``/match``
+    and refuses the pairs in ``refuse`` with their reason, as the real one answers."""
+
+    identity: Identity = field(default_factory=Identity.generate)
+    refuse: dict[Pair, str] = field(default_factory=dict)
+    bidmanager: ModuleKey | None = None
+    matches: list[Pair] = field(default_factory=list)
+    nonces: NonceCache = field(default_factory=NonceCache)
+    clock: FakeClock = field(default_factory=FakeClock)
+
+    def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
+        assert (url, path) == (MARKETPLACE_URL, "/match")
+        assert self.bidmanager is not None
+        signing = self.bidmanager.signing
+        body = open_letter(
+            document, identity=self.identity, audience="marketplace", now_ms=self.clock.now_ms(),
+            nonces=self.nonces, known_key=lambda sender: signing,
+        ).body  # fmt: skip
+        pair = (body["offer"]["providerTransactionId"], body["request"]["requesterTransactionId"])
+        self.matches.append(pair)
+        if pair in self.refuse:
+            raise PeerFailed(url, path, self.refuse[pair], refused=True)
+        return {"success": True, "contractId": "c-" + "-".join(pair)}
+
+
+class Desk:
+    """A bid manager (one-to-one, on SQLite) and the stand-in marketplace it sends to."""
+
+    def __init__(self, path: Path) -> None:
+        self.marketplace = StandInMarketplace()
+        self.clock = self.marketplace.clock
+        self.queue = InlineQueue(self.clock)
+        self.service: BidManagerService = open_bidmanager(
+            path, link=self.marketplace, queue=self.queue, clock=self.clock,
+            marketplace_url=MARKETPLACE_URL,
+            marketplace_key=ModuleKey.of(self.marketplace.identity),
+        )  # fmt: skip
+        self.marketplace.bidmanager = self.service.key
+
+    def letter(self, body: dict[str, Any]) -> bytes:
+        return seal_letter(
+            body, sender="marketplace", identity=self.marketplace.identity,
+            recipient=self.service.key, audience="bidmanager", now_ms=self.clock.now_ms(),
+        )  # fmt: skip
+
+    def offer(self, asset: str, tx_id: str, energy: int, price: int) -> None:
+        self.service.bidmanager.offer(
+            self.letter({
+                "providerId": asset, "providerTransactionId": tx_id, "energyAmount": energy,
+                "energyPrice": price, "type": "offer", "walletAddress": f"wallet-{asset}",
+                "timestamp": str(self.clock.now_ms()), "additionalDetails": "",
+            })
+        )  # fmt: skip
+        self.clock.advance(ms=10)
+
+    def request(self, asset: str, tx_id: str, energy: int, price: int) -> None:
+        self.service.bidmanager.request(
+            self.letter({
+                "requesterId": asset, "requesterTransactionId": tx_id, "energyAmount": energy,
+                "energyPrice": price, "type": "request", "timestamp": str(self.clock.now_ms()),
+                "additionalDetails": "",
+            })
+        )  # fmt: skip
+        self.clock.advance(ms=10)
+
+    def remove(self, body: dict[str, Any]) -> None:
+        self.service.bidmanager.remove(self.letter(body))
+
+    def deliver(self) -> list[Pair]:
+        """Deliver every queued letter; every pair the marketplace was sent so far."""
+        Worker(self.queue, self.service.handlers()).run_until_idle()
+        return self.marketplace.matches
+
+    def stats(self, *names: str) -> tuple[int, ...]:
+        counts = self.service.statistics()
+        return tuple(counts[name] for name in names)
+
+    def logged(self, operation: str) -> list[tuple[str, str, str]]:
+        return [
+            (entry["record_id"], entry["outcome"], entry["detail"])
+            for entry in reversed(self.service.log_entries())
+            if entry["operation"] == operation
+        ]
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    made = Desk(tmp_path)
+    yield made
+    made.service.close()
+    made.queue.close()
+
+
+def test_the_live_offer_of_a_refused_match_meets_a_new_request(desk: Desk) -> None:
+    reason = "request:r1 is no longer open (cancelled)"
+    desk.marketplace.refuse[("o1", "r1")] = reason
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    assert desk.deliver() == [("o1", "r1")]
+    assert desk.stats("open", "closed", "contracted", "book_offers", "book_requests") == (
+        1, 1, 0, 1, 0,
+    )  # fmt: skip
+    assert desk.stats("refused_matches") == (1,)
+    assert desk.logged("match_refused") == [("offer:o1|request:r1", "refused", reason)]
+    assert desk.logged("deliver") == [(MARKETPLACE_URL + "/match", "refused", reason)]
+    assert [record for record, _, _ in desk.logged("requeue")] == ["offer:o1"]
+    assert desk.logged("closed") == [("request:r1", "ok", f"match refused: {reason}")]
+
+    desk.request("ev2", "r2", 300, 11)
+    assert desk.deliver() == [("o1", "r1"), ("o1", "r2")]
+    assert desk.stats("contracted", "matches", "book_offers") == (2, 2, 0)
+
+
+def test_the_request_of_an_excluded_consumer_closes_and_the_offer_goes_on(desk: Desk) -> None:
+    desk.marketplace.refuse[("o1", "r1")] = "'ev' is excluded after 1 claims"
+    desk.request("ev", "r1", 400, 12)
+    desk.offer("solar", "o1", 1000, 10)
+    assert desk.deliver() == [("o1", "r1")]
+    desk.request("ev2", "r2", 400, 12)
+    assert desk.deliver() == [("o1", "r1"), ("o1", "r2")]
+    assert desk.stats("closed", "contracted", "book_offers", "book_requests") == (1, 2, 0, 0)
+
+
+def test_the_live_request_of_a_refused_match_meets_a_new_offer(desk: Desk) -> None:
+    desk.marketplace.refuse[("o1", "r1")] = "no offer 'o1'"
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    assert desk.deliver() == [("o1", "r1")]
+    desk.offer("wind", "o2", 500, 12)
+    assert desk.deliver() == [("o1", "r1"), ("o2", "r1")]
+    assert desk.stats("closed", "contracted") == (1, 2)
+
+
+def test_a_pair_refused_for_a_reason_naming_neither_bid_is_never_matched_again(
+    desk: Desk,
+) -> None:
+    desk.marketplace.refuse[("o1", "r1")] = NEITHER
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    # both go back on the book and meet again: the pair is not sent twice, nor forever
+    assert desk.deliver() == [("o1", "r1")]
+    assert desk.stats("open", "closed", "book_offers", "book_requests") == (1, 1, 1, 0)
+    assert ("offer:o1|request:r1", "skipped", "the marketplace refused this pair before") in (
+        desk.logged("match")
+    )
+    desk.request("ev2", "r2", 400, 12)
+    assert desk.deliver() == [("o1", "r1"), ("o1", "r2")]
+    assert desk.stats("contracted", "refused_matches") == (2, 1)
+
+
+def test_a_bid_removed_while_its_match_was_on_its_way_stays_off_the_book(desk: Desk) -> None:
+    desk.marketplace.refuse[("o1", "r1")] = NEITHER
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)  # the /match is queued, not delivered yet
+    desk.remove({"type": "offer", "providerTransactionId": "o1"})
+    assert desk.stats("removed", "contracted") == (1, 1)
+    assert desk.deliver() == [("o1", "r1")]
+    assert desk.stats("removed", "open", "book_requests", "book_offers") == (1, 1, 1, 0)
+    desk.offer("wind", "o2", 400, 12)
+    assert desk.deliver() == [("o1", "r1"), ("o2", "r1")]
+
+
+def test_a_refusal_handled_twice_changes_nothing(desk: Desk) -> None:
+    reason = "offer:o1 is no longer open (cancelled)"
+    desk.marketplace.refuse[("o1", "r1")] = reason
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    desk.deliver()
+    stats = desk.service.statistics()
+    body = {
+        "offer": {"providerTransactionId": "o1"},
+        "request": {"requesterTransactionId": "r1"},
+    }
+    desk.service.bidmanager.match_refused(body, reason)
+    desk.service.bidmanager.match_refused({"offer": "?"}, reason)  # not a pair: only logged
+    assert desk.service.statistics() == stats
+    assert desk.logged("match_refused")[-1][1] == "skipped"
+
+
+# --- against the real marketplace ---------------------------------------------------
+
+
+@dataclass
+class Bridge:
+    """A link between a real marketplace and a real bid manager; letters to assets are kept."""
+
+    market: MarketplaceService | None = None
+    bids: BidManagerService | None = None
+    refusals: list[str] = field(default_factory=list)
+    contracts: list[str] = field(default_factory=list)
+
+    def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
+        assert self.market is not None
+        assert self.bids is not None
+        routes: dict[tuple[str, str], Callable[[bytes], Any]] = {
+            (MARKETPLACE_URL, "/match"): self.market.marketplace.match,
+            (BIDMANAGER_URL, "/offer"): self.bids.bidmanager.offer,
+            (BIDMANAGER_URL, "/request"): self.bids.bidmanager.request,
+            (BIDMANAGER_URL, "/remove"): self.bids.bidmanager.remove,
+        }
+        route = routes.get((url, path))
+        if route is None:
+            return {"success": True}
+        try:
+            reply = {"success": True, **route(document)}
+        except EnergyError as error:
+            self.refusals.append(error.message)
+            raise PeerFailed(url, path, error.message, refused=True) from None
+        if path == "/match":
+            self.contracts.append(reply["contractId"])
+        return reply
+
+
+@pytest.fixture
+def node() -> Iterator[InProcessNode]:
+    with in_process_node(network="plaza-energy-refused-match") as running:
+        yield running
+
+
+def test_the_real_marketplace_refusal_of_a_cancelled_request_frees_its_offer(
+    node: InProcessNode, tmp_path: Path
+) -> None:
+    ledger = LedgerAccess.local(node.runtime)
+    bridge = Bridge()
+    market_queue, bids_queue = InlineQueue(node.clock), InlineQueue(node.clock)
+    market = open_marketplace(
+        tmp_path / "market", ledger=ledger, link=bridge, queue=market_queue, clock=node.clock,
+        bidmanager_url=BIDMANAGER_URL, bidmanager_key=bidmanager_key(tmp_path / "bids"),
+    )  # fmt: skip
+    bids = open_bidmanager(
+        tmp_path / "bids", link=bridge, queue=bids_queue, clock=node.clock,
+        marketplace_url=MARKETPLACE_URL, marketplace_key=market.key,
+    )  # fmt: skip
+    bridge.market, bridge.bids = market, bids
+
+    def deliver(queue: InlineQueue, service: MarketplaceService | BidManagerService) -> None:
+        Worker(queue, service.handlers()).run_until_idle()
+
+    try:
+        assets = {}
+        for name, kind in (("solar", AssetType.PROVIDER), ("ev", AssetType.CONSUMER),
+                           ("ev2", AssetType.CONSUMER)):  # fmt: skip
+            assets[name] = FakeAsset(name, kind, ledger=ledger, clock=node.clock)
+            market.marketplace.register(
+                assets[name].letter(assets[name].registration(), market.key)
+            )
+        solar, ev, ev2 = assets["solar"], assets["ev"], assets["ev2"]
+        offer, request = solar.new(1000, 10), ev.new(400, 12)
+        market.marketplace.offer(solar.intake(offer, market.key))
+        market.marketplace.request(ev.intake(request, market.key))
+        deliver(market_queue, market)  # the bids reach the bid manager: /match is queued
+        cancelled = request.with_status(Status.CANCELLED, timestamp_ms=node.clock.now_ms())
+        market.marketplace.settle("/cancel", ev.step(request.id, cancelled, market.key))
+        deliver(bids_queue, bids)  # the /match arrives after the cancel: refused
+        assert bridge.refusals == [f"request:{request.id} is no longer open (cancelled)"]
+        deliver(market_queue, market)  # the /remove comes after: nothing more to do
+        assert bids.statistics()["book_offers"] == 1
+
+        second = ev2.new(400, 11)
+        market.marketplace.request(ev2.intake(second, market.key))
+        deliver(market_queue, market)
+        deliver(bids_queue, bids)
+        assert bridge.refusals == [f"request:{request.id} is no longer open (cancelled)"]
+        assert market.statistics()["contracts"] == 1
+        assert bids.statistics()["contracted"] == 2
+        assert bridge.contracts == [contract_id_for(offer.id, second.id)]
+    finally:
+        bids.close()
+        market.close()
+        bids_queue.close()
+        market_queue.close()
