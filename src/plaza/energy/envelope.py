@@ -30,7 +30,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from plaza.crypto import (
     BadSignature,
@@ -48,6 +48,7 @@ __all__ = [
     "Letter",
     "ModuleKey",
     "NonceCache",
+    "Nonces",
     "canonical_json",
     "open_letter",
     "seal_letter",
@@ -120,6 +121,14 @@ class Letter:
     body: dict[str, Any] = field(repr=False)
 
 
+class Nonces(Protocol):
+    """Where a module remembers the nonces of letters it opened."""
+
+    def admit(self, nonce: str, issued_at_ms: int, now_ms: int) -> bool:
+        """Remember ``nonce``; False if it was (or may have been) seen already."""
+        ...
+
+
 class NonceCache:
     """Nonces seen within the freshness window; a second letter with one is a replay.
 
@@ -178,7 +187,7 @@ def open_letter(
     identity: Identity,
     audience: str,
     now_ms: int,
-    nonces: NonceCache,
+    nonces: Nonces,
     known_key: Callable[[str], PublicKey | None],
     introduce: bool = False,
 ) -> Letter:

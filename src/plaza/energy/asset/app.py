@@ -35,6 +35,7 @@ from plaza.energy.http.replies import install_replies, json_object, post_route
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link, Outbox
+from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import Handler, JobQueue
 from plaza.ledger.model import TransferPayload
@@ -263,7 +264,8 @@ def open_asset(
     port = LedgerPaymentPort(ledger, keys.wallet_key, funder)
     module = AssetModule(uuid=uuid, identity=keys.identity, wallet_address=wallet_address,
                          store=store, twins=twins, first_twin_state=first_twin_state,
-                         letters=outbox, payments=port, clock=clock, settings=settings)  # fmt: skip
+                         letters=outbox, payments=port, clock=clock, settings=settings,
+                         nonces=SqliteNonces(data_dir / NONCES_FILE))  # fmt: skip
     return AssetService(module=module, store=store, cursors=cursors, outbox=outbox,
                         app=build_app(module, store), key=ModuleKey.of(keys.identity),
                         wallet_address=wallet_address)  # fmt: skip

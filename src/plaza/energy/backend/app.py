@@ -29,6 +29,7 @@ from plaza.energy.http.replies import install_replies, post_route
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link, OnRefused, Outbox
+from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.jobs import Clock, Handler, JobQueue
 
 __all__ = ["MarketplaceService", "create_marketplace_app", "marketplace_key", "open_marketplace"]
@@ -111,6 +112,7 @@ def open_marketplace(
     marketplace = Marketplace(
         identity=identity, store=store, outbox=outbox, cursors=cursors, ledger=ledger, clock=clock,
         bidmanager=Peer(bidmanager_url, bidmanager_key), settings=settings,
+        nonces=SqliteNonces(data_dir / NONCES_FILE),
     )  # fmt: skip
     return MarketplaceService(marketplace=marketplace, store=store, cursors=cursors, outbox=outbox)
 

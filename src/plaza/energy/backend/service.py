@@ -46,7 +46,14 @@ from plaza.energy.backend.model import (
     seed_bid,
 )
 from plaza.energy.backend.ports import Clock, LetterSender, MarketplaceStore
-from plaza.energy.envelope import Letter, ModuleKey, NonceCache, open_letter, sign_document
+from plaza.energy.envelope import (
+    Letter,
+    ModuleKey,
+    NonceCache,
+    Nonces,
+    open_letter,
+    sign_document,
+)
 from plaza.energy.errors import (
     EnergyError,
     Forbidden,
@@ -76,6 +83,7 @@ class Marketplace:
         clock: Clock,
         bidmanager: Peer,
         settings: MarketplaceSettings | None = None,
+        nonces: Nonces | None = None,
     ) -> None:
         self._identity = identity
         self._store = store
@@ -85,7 +93,7 @@ class Marketplace:
                                  clock=clock)  # fmt: skip
         self._bidmanager = bidmanager
         self._settings = settings or MarketplaceSettings()
-        self._nonces = NonceCache()
+        self._nonces = nonces or NonceCache()
         self._lock = threading.RLock()
 
     @property

@@ -25,6 +25,7 @@ from plaza.energy.errors import NotConfigured
 from plaza.energy.http.replies import install_replies, post_route
 from plaza.energy.keys import load_or_create
 from plaza.energy.link import Link, Outbox
+from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.jobs import Clock, Handler, JobQueue
 from plaza.market.errors import UnknownPolicy
 from plaza.market.matching import MatchingPolicy, policy_named
@@ -115,7 +116,7 @@ def open_bidmanager(
         bidmanager = EnergyBidManager(
             identity=identity, book=book, journal=journal, store=store, outbox=outbox,
             clock=clock, marketplace_url=marketplace_url, marketplace_key=marketplace_key,
-            validity_ms=validity_ms,
+            validity_ms=validity_ms, nonces=SqliteNonces(data_dir / NONCES_FILE),
         )  # fmt: skip
         refusals.bidmanager = bidmanager
         bidmanager.cycle()

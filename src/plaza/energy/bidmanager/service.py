@@ -51,7 +51,7 @@ from plaza.energy.bidmanager.model import (
     Clock,
     bid_key,
 )
-from plaza.energy.envelope import ModuleKey, NonceCache, open_letter
+from plaza.energy.envelope import ModuleKey, NonceCache, Nonces, open_letter
 from plaza.energy.errors import EnergyError, InvalidMessage, WrongState
 from plaza.energy.model import Side
 from plaza.market.errors import InvalidOrder
@@ -84,6 +84,7 @@ class EnergyBidManager:
         marketplace_url: str,
         marketplace_key: ModuleKey,
         validity_ms: int,
+        nonces: Nonces | None = None,
     ) -> None:
         self._identity = identity
         self._book = book
@@ -95,7 +96,7 @@ class EnergyBidManager:
         self._marketplace_key = marketplace_key
         self._validity_ms = validity_ms
         self._policy = book.statistics().policy
-        self._nonces = NonceCache()
+        self._nonces = nonces or NonceCache()
         self._lock = threading.RLock()
 
     @property

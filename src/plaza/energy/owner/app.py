@@ -20,12 +20,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from plaza.crypto import Identity
-from plaza.energy.envelope import ModuleKey
+from plaza.energy.envelope import ModuleKey, Nonces
 from plaza.energy.errors import InvalidMessage, NotAuthenticated
 from plaza.energy.http.replies import MAX_BODY, install_replies, json_object, post_route
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link
+from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.energy.owner.ports import Clock, OwnerKeys
 from plaza.energy.owner.service import OwnerModule
 from plaza.energy.owner.store import SqliteOwnerStore
@@ -205,11 +206,12 @@ class OwnerService(OwnerModule):
         marketplace_url: str,
         marketplace_key: ModuleKey,
         public_url: str,
+        nonces: Nonces | None = None,
     ) -> None:
         super().__init__(
             store=store, keys=keys, identity=identity, ledger=ledger, link=link, clock=clock,
             marketplace_url=marketplace_url, marketplace_key=marketplace_key,
-            public_url=public_url,
+            public_url=public_url, nonces=nonces,
         )  # fmt: skip
         self.store = store
         self.queue = queue  # no jobs of its own yet; kept so every service opens alike
@@ -246,4 +248,5 @@ def open_owner(
         marketplace_url=marketplace_url,
         marketplace_key=marketplace_key,
         public_url=public_url,
+        nonces=SqliteNonces(data_dir / NONCES_FILE),
     )

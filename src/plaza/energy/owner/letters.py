@@ -20,7 +20,7 @@ import json
 import re
 
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.envelope import Letter, ModuleKey, NonceCache, open_letter
+from plaza.energy.envelope import Letter, ModuleKey, NonceCache, Nonces, open_letter
 from plaza.energy.errors import InvalidMessage
 from plaza.energy.model import Transaction
 from plaza.energy.owner.ports import Clock, OwnerStore
@@ -38,11 +38,13 @@ FUNDING_REFERENCE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 class DeviceLetters:
     """Opens and checks the letters devices send their owners."""
 
-    def __init__(self, *, store: OwnerStore, identity: Identity, clock: Clock) -> None:
+    def __init__(
+        self, *, store: OwnerStore, identity: Identity, clock: Clock, nonces: Nonces | None = None
+    ) -> None:
         self._store = store
         self._identity = identity
         self._clock = clock
-        self._nonces = NonceCache()
+        self._nonces = nonces or NonceCache()
 
     def open(self, document: bytes) -> tuple[Letter, Device]:
         """The letter and the device that sent it; its ``assetId`` must be the sender."""

@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from plaza.crypto import Address, Identity, InvalidAddress, SigningKey
-from plaza.energy.envelope import ModuleKey
+from plaza.energy.envelope import ModuleKey, Nonces
 from plaza.energy.errors import (
     EnergyError,
     InvalidMessage,
@@ -76,13 +76,14 @@ class OwnerModule:
         marketplace_url: str,
         marketplace_key: ModuleKey,
         public_url: str,
+        nonces: Nonces | None = None,
     ) -> None:
         self._store = store
         self._keys = keys
         self._moves = WalletMoves(ledger, clock=clock)
         self._ledger = ledger
         self._clock = clock
-        self._letters = DeviceLetters(store=store, identity=identity, clock=clock)
+        self._letters = DeviceLetters(store=store, identity=identity, clock=clock, nonces=nonces)
         self._locks = KeyedLocks()  # owners' wallets here, devices' UUIDs in _devices
         self.key = ModuleKey.of(identity)
         self._devices = DeviceManager(
