@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
 import time
@@ -25,22 +26,32 @@ _COLUMNS = ("offers", "requests", "contracts", "contracts_paid", "reminders", "c
 
 
 def _table(figures: dict[str, Any], elapsed_s: float) -> Table:
-    table = Table(title=f"Plaza energy marketplace, {elapsed_s:.0f} s", title_justify="left")
+    table = Table(caption=f"this run: {elapsed_s:.0f} s; totals of the data directory")
+    table.add_column("energy market")
+    table.add_column("total", justify="right")
     for column in _COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
-    table.add_row(*(str(figures[column]) for column in _COLUMNS))
+        table.add_row(column.replace("_", " "), str(figures[column]))
     return table
+
+
+def _log_to(path: Path) -> None:
+    """The modules' log lines go to a file: the terminal is the live table's."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
 
 
 def _banner(console: Console, demo: EnergyDemo) -> None:
     urls = demo.urls()
     console.print(f"[bold]Plaza demo[/]  data directory {demo.root.resolve()}")
-    console.print(f"  node API          {urls['node']}/api/v1/info   docs {urls['node']}/docs")
-    console.print(f"  marketplace       {urls['marketplace']}   docs {urls['marketplace']}/docs")
-    console.print(f"  bid manager       {urls['bid manager']}   docs {urls['bid manager']}/docs")
-    console.print(f"  user module       {urls['user module']}   docs {urls['user module']}/docs")
+    console.print(f"  {'node API':<18} {urls['node']}/api/v1/info")
+    for name in ("node", "marketplace", "bid manager", "user module"):
+        console.print(f"  {name + ' docs':<18} {urls[name]}/docs")
     for name, hosted in demo.stack.assets.items():
-        console.print(f"  device {name:<18} {hosted.url}/status")
+        console.print(f"  {name:<18} {hosted.url}/status")
+    console.print(f"  {'log':<18} {demo.root.resolve() / 'demo.log'}")
     console.print("  Ctrl-C stops it; a second run reuses the data directory.\n")
 
 
@@ -57,7 +68,7 @@ def _wait(demo: EnergyDemo, console: Console, duration: float | None, quiet: boo
         if quiet:
             stop.wait(duration)
         else:
-            with Live(console=console, refresh_per_second=2) as live:
+            with Live(console=console, refresh_per_second=2, transient=True) as live:
                 while not stop.wait(0.5):
                     elapsed = time.monotonic() - began
                     live.update(_table(demo.summary(), elapsed))
@@ -82,6 +93,8 @@ def demo(
     """Run a node, the marketplace, bid manager, user module and simulated devices."""
     console = Console(stderr=as_json)
     settings = DemoSettings(data_dir=data_dir, node_port=port, tick_s=tick)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _log_to(data_dir / "demo.log")
     try:
         energy = EnergyDemo(settings)
     except OSError as error:
