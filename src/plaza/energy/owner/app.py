@@ -162,6 +162,13 @@ def _device_routes(module: OwnerModule) -> APIRouter:
         module.delete_device(owner_id, device_id, force=force)
         return _ok()
 
+    _device_history_routes(router, module)
+    return router
+
+
+def _device_history_routes(router: APIRouter, module: OwnerModule) -> None:
+    """What a device did: its transactions, their twins, and the money sent to it."""
+
     @router.get("/{device_id}/transactions", summary="Transactions with their events")
     def transactions(
         owner_id: CurrentOwner,
@@ -186,8 +193,6 @@ def _device_routes(module: OwnerModule) -> APIRouter:
     def fund(owner_id: CurrentOwner, device_id: str, body: JsonBody) -> JSONResponse:
         transfer = module.fund_device(owner_id, device_id, body.get("amount"))
         return _ok(transfer=transfer.to_json())
-
-    return router
 
 
 class OwnerService(OwnerModule):
