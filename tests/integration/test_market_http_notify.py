@@ -13,7 +13,9 @@ from notify_support import Post, Receiver, receiver
 
 from plaza.client import ApiError
 from plaza.crypto import Identity
+from plaza.market.assets import AssetChange
 from plaza.market.auth import Role
+from plaza.marketclient import AssetTerms
 from plaza.notify import verify_signature
 
 DELIVERY_TIMEOUT_S = 10.0
@@ -92,3 +94,45 @@ def test_a_marketplace_refuses_private_callbacks_unless_allowed(tmp_path: Path) 
                 participant.subscribe(url)
             assert (refused.value.status, refused.value.code) == (400, "invalid_subscription")
         assert market.runtime.services.hub.subscriptions() == []
+
+
+def test_asset_changes_reach_a_filtered_webhook_once_each(world: MarketWorld) -> None:
+    kind = world.fresh_kind()
+    query = f"eventType=AssetCreateEvent,AssetStateChangeEvent&event.asset.kind={kind}"
+    with receiver() as provider_hook, receiver() as other_hook:
+        subscription = world.provider.subscribe(provider_hook.url, query=query)
+        world.other.subscribe(other_hook.url, query=query)
+
+        terms = AssetTerms(kind, "roof panel")
+        asset = world.provider.register_asset(terms, idempotency_key=f"{kind}-panel").asset
+        assert world.provider.register_asset(terms, idempotency_key=f"{kind}-panel").replayed
+        world.provider.update_asset(asset.id, AssetChange("south roof"))  # not asked for
+        world.provider.register_asset(AssetTerms(world.fresh_kind(), "elsewhere"))  # other kind
+        world.provider.disable_asset(asset.id)
+        created, disabled = _wait_for_posts(provider_hook, 2)[:2]
+        time.sleep(0.3)  # the worker had time to deliver anything else it had
+        world.provider.unsubscribe(subscription.id)
+
+    assert len(provider_hook.posts) == 2  # the replay announced nothing
+    bodies = [json.loads(post.body) for post in (created, disabled)]
+    assert [b["eventType"] for b in bodies] == ["AssetCreateEvent", "AssetStateChangeEvent"]
+    assert {b["event"]["asset"]["id"] for b in bodies} == {asset.id}
+    assert [b["event"]["asset"]["state"] for b in bodies] == ["active", "disabled"]
+    assert {b["event"]["recipient"] for b in bodies} == {world.provider.me().id}
+    assert other_hook.posts == []  # public asset, but its events are the owner's
+
+
+def test_the_live_stream_carries_the_owners_asset_events(world: MarketWorld) -> None:
+    kind = world.fresh_kind()
+    stream = world.provider.events(query=f"event.asset.kind={kind}")
+    try:
+        asset = world.provider.register_asset(AssetTerms(kind, "charger")).asset
+        world.provider.enable_asset(world.provider.disable_asset(asset.id).id)
+        world.provider.remove_asset(asset.id)
+        events = [next(stream) for _ in range(4)]
+    finally:
+        stream.close()
+    assert [e.kind for e in events] == [
+        "AssetCreateEvent", "AssetStateChangeEvent", "AssetStateChangeEvent", "AssetDeleteEvent",
+    ]  # fmt: skip
+    assert [e.data["event"]["asset"]["version"] for e in events] == [1, 2, 3, 4]

@@ -31,7 +31,7 @@ from plaza.market.contracts import ContractDesk
 from plaza.market.ledger_payments import LedgerPayments
 from plaza.market.marketplace import Marketplace
 from plaza.market.payment_ledgers import RemoteTransferLedger
-from plaza.market.ports import BookStore, Clock
+from plaza.market.ports import AssetListener, BookStore, Clock
 from plaza.market.service import BidManager
 from plaza.market.settlement import Payments, SettlementListener, SettlementService
 from plaza.market.sql import (
@@ -148,10 +148,14 @@ def _marketplace(
     *,
     payments: Payments,
     listener: SettlementListener,
+    asset_listener: AssetListener,
     twins: ChannelTwins | None,
     clock: Clock,
 ) -> tuple[Marketplace, BookAndSettlements]:
     """The marketplace, and the read-only view of its book and settlements an audit needs.
+
+    ``listener`` hears every settlement step and ``asset_listener`` every new asset
+    state (both: the notifier).
 
     With twins, the one recorder is the book's order and asset twins, the desk's
     contract twins, a second settlement listener after the notifier, and the queue
@@ -163,7 +167,7 @@ def _marketplace(
     settlement = SettlementService(settlements, payments, clock, listener=listener)
     book = BidManager(
         journal, clock=clock, policy=settings.policy, twins=twins,
-        assets=SqlAssetDirectory(engine), asset_twins=twins,
+        assets=SqlAssetDirectory(engine), asset_twins=twins, asset_listener=asset_listener,
     )  # fmt: skip
     desk = ContractDesk(key, settlement, twins=twins)
     market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement, twins=twins)
@@ -187,8 +191,8 @@ def _services(
     ledger = open_ledger(settings, data, engine, participants=participants, identity=identity,
                          clock=clock, closers=closers)  # fmt: skip
     marketplace, records = _marketplace(
-        settings, engine, journal, identity.signing, listener=notifier, twins=ledger.twins,
-        payments=_payments(ledger, clock), clock=clock,
+        settings, engine, journal, identity.signing, listener=notifier, asset_listener=notifier,
+        twins=ledger.twins, payments=_payments(ledger, clock), clock=clock,
     )  # fmt: skip
     return MarketServices(
         marketplace=marketplace,

@@ -76,7 +76,14 @@ from plaza.market.model import (
     Side,
     attributes,
 )
-from plaza.market.ports import AssetDirectory, AssetTwins, BookStore, Clock, OrderTwins
+from plaza.market.ports import (
+    AssetDirectory,
+    AssetListener,
+    AssetTwins,
+    BookStore,
+    Clock,
+    OrderTwins,
+)
 from plaza.market.service import AssetRegistration, BidManager, Submission
 from plaza.market.sqlite import SqliteBookStore
 from plaza.market.twins import ChannelTwins
@@ -93,6 +100,7 @@ __all__ = [
     "AssetDirectory",
     "AssetEvent",
     "AssetInUse",
+    "AssetListener",
     "AssetNotActive",
     "AssetNotFound",
     "AssetQuery",

@@ -3,8 +3,11 @@
 :class:`AssetRegistry` applies the lifecycle of :mod:`plaza.market.assets` to the
 states kept in the :class:`~plaza.market.ports.AssetDirectory`: each new state is
 stored first, then handed to the asset twins, which :meth:`AssetRegistry.sync_twins`
-catches up from the stored states after a restart. It answers for the orders that
-name an asset too (:meth:`AssetRegistry.check_use`).
+catches up from the stored states after a restart, and then to the
+:class:`~plaza.market.ports.AssetListener` (the API's notifications), which hears
+of each new state exactly once: never of a replayed registration, an update that
+changed nothing, or a catch-up. It answers for the orders that name an asset too
+(:meth:`AssetRegistry.check_use`).
 
 It holds no lock of its own: :class:`~plaza.market.service.BidManager` calls it
 under the book's lock, which is what keeps an asset from being removed while an
@@ -14,6 +17,7 @@ because assets change by their own rules and storage, never through the journal.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,9 +39,11 @@ from plaza.market.errors import (
     NotOwner,
 )
 from plaza.market.model import Asset, AssetStatus, NewAsset, NewOrder, Order, check_asset
-from plaza.market.ports import AssetDirectory, AssetTwins, Clock
+from plaza.market.ports import AssetDirectory, AssetListener, AssetTwins, Clock
 
 __all__ = ["AssetRegistration", "AssetRegistry"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +59,17 @@ class AssetRegistry:
     """Assets' use cases over a directory (None: a marketplace without assets refuses them)."""
 
     def __init__(
-        self, directory: AssetDirectory | None, *, twins: AssetTwins | None, clock: Clock
+        self,
+        directory: AssetDirectory | None,
+        *,
+        twins: AssetTwins | None,
+        clock: Clock,
+        listener: AssetListener | None = None,
     ) -> None:
         self._directory = directory
         self._twins = twins
         self._clock = clock
+        self._listener = listener
 
     def register(self, spec: NewAsset, *, idempotency_key: str | None) -> AssetRegistration:
         """A new asset of ``spec.owner`` with a new id, or the one a retry registered."""
@@ -72,22 +84,22 @@ class AssetRegistry:
         asset_id = f"ast-{directory.count() + 1}"
         asset = Asset.register(spec, asset_id=asset_id, at_ms=self._clock.now_ms())
         directory.add(asset, idempotency_key=idempotency_key)
-        self._record(asset)
+        self._record(None, asset)
         return AssetRegistration(asset)
 
     def update(self, asset_id: str, change: AssetChange, *, participant: str) -> Asset:
         """The asset described anew; unchanged (no new state) if the description is the same."""
         asset = self._own(asset_id, participant)
         changed = change_asset(asset, change, self._clock.now_ms())
-        return asset if changed is None else self._save(changed)
+        return asset if changed is None else self._save(asset, changed)
 
     def disable(self, asset_id: str, *, participant: str) -> Asset:
         asset = self._own(asset_id, participant)
-        return self._save(disable_asset(asset, self._clock.now_ms()))
+        return self._save(asset, disable_asset(asset, self._clock.now_ms()))
 
     def enable(self, asset_id: str, *, participant: str) -> Asset:
         asset = self._own(asset_id, participant)
-        return self._save(enable_asset(asset, self._clock.now_ms()))
+        return self._save(asset, enable_asset(asset, self._clock.now_ms()))
 
     def remove(self, asset_id: str, *, participant: str, orders: Iterable[Order]) -> Asset:
         """Retire the asset, unless one of ``orders`` (the book's) is open and names it."""
@@ -98,7 +110,7 @@ class AssetRegistry:
         )
         if naming:
             raise AssetInUse(asset_id, naming)
-        return self._save(removed)
+        return self._save(asset, removed)
 
     def get(self, asset_id: str) -> Asset:
         """An asset's current state; :class:`AssetNotFound` if there is none."""
@@ -149,11 +161,17 @@ class AssetRegistry:
             raise NotOwner(asset_id, participant)
         return asset
 
-    def _save(self, asset: Asset) -> Asset:
-        self._require(InvalidAsset).save(asset)
-        self._record(asset)
-        return asset
+    def _save(self, before: Asset, after: Asset) -> Asset:
+        self._require(InvalidAsset).save(after)
+        self._record(before, after)
+        return after
 
-    def _record(self, asset: Asset) -> None:
+    def _record(self, before: Asset | None, after: Asset) -> None:
+        """Hand a stored state to the twins, then tell the listener (once: only here)."""
         if self._twins is not None:
-            self._twins.record_asset(asset)
+            self._twins.record_asset(after)
+        if self._listener is not None:
+            try:
+                self._listener.asset_changed(before, after)
+            except Exception:  # the state is stored: a listener's bug must not refuse it
+                log.exception("an asset listener failed on %s (%s)", after.id, after.event)

@@ -1,4 +1,5 @@
-"""What the bid manager needs from the outside world: a journal, twins, assets and a clock.
+"""What the bid manager needs from the outside world: a journal, twins, assets and a clock,
+and whom to tell about each asset change (:class:`AssetListener`).
 
 Adapters: :mod:`plaza.market.memory` (every port, in memory) and
 :mod:`plaza.market.sqlite` (:class:`BookStore` on one SQLite file). The
@@ -16,7 +17,7 @@ from plaza.market.assets import AssetQuery
 from plaza.market.journal import JournalEntry, OrderChange
 from plaza.market.model import Asset
 
-__all__ = ["AssetDirectory", "AssetTwins", "BookStore", "Clock", "OrderTwins"]
+__all__ = ["AssetDirectory", "AssetListener", "AssetTwins", "BookStore", "Clock", "OrderTwins"]
 
 
 class Clock(Protocol):
@@ -98,6 +99,20 @@ class AssetTwins(Protocol):
 
     def asset_recorded_through(self, asset_id: str) -> int:
         """The last version on the asset's twin, 0 for none."""
+        ...
+
+
+class AssetListener(Protocol):
+    """Hears each new asset state once, as it happens (the API's notifications).
+
+    Unlike the twins it is not caught up after a restart: it hears of a state
+    only when the bid manager stores it, never of a replayed registration or an
+    update that changed nothing.
+    """
+
+    def asset_changed(self, before: Asset | None, after: Asset) -> None:
+        """Called after ``after`` is stored; ``before`` is the state it replaced (``None``
+        for a registration). Must not raise."""
         ...
 
 

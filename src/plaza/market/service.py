@@ -13,7 +13,8 @@ and refuse to touch someone else's order (:class:`~plaza.market.errors.NotOwner`
 Assets (:mod:`plaza.market.assets`) are registered and changed here too, under the
 same lock, so an asset cannot be removed while an order naming it is accepted; the
 commands themselves are :class:`~plaza.market.asset_registry.AssetRegistry`'s, which
-stores each asset state, then hands it to the asset twins (caught up on start).
+stores each asset state, then hands it to the asset twins (caught up on start) and
+tells the asset listener (the API's notifications: once per new state, never caught up).
 Time comes from the injected clock only. Every public method holds one lock:
 matching is sequential by nature, and the API may call from a thread pool.
 """
@@ -33,7 +34,14 @@ from plaza.market.errors import IdempotencyConflict, MarketError, NotOwner, Twin
 from plaza.market.journal import JournalEntry, OrderChange
 from plaza.market.matching import MatchingPolicy, policy_named
 from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
-from plaza.market.ports import AssetDirectory, AssetTwins, BookStore, Clock, OrderTwins
+from plaza.market.ports import (
+    AssetDirectory,
+    AssetListener,
+    AssetTwins,
+    BookStore,
+    Clock,
+    OrderTwins,
+)
 from plaza.market.views import BookStatistics, OrderQuery, Suggestion
 
 __all__ = ["AssetRegistration", "BidManager", "Submission"]
@@ -78,13 +86,16 @@ class BidManager:
         twins: OrderTwins | None = None,
         assets: AssetDirectory | None = None,
         asset_twins: AssetTwins | None = None,
+        asset_listener: AssetListener | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._store = store
         self._clock = clock
         self._policy = policy_named(policy) if isinstance(policy, str) else policy
         self._twins = twins
-        self._assets = AssetRegistry(assets, twins=asset_twins, clock=clock)
+        self._assets = AssetRegistry(
+            assets, twins=asset_twins, clock=clock, listener=asset_listener
+        )
         self._pending: list[OrderChange] = []
         self._book = self._load()
         self.sync_twins()

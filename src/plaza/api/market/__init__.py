@@ -11,6 +11,10 @@ from plaza.api.market.background import Background
 from plaza.api.market.contracts_index import ContractIndex
 from plaza.api.market.errors import MARKET_STATUS_BY_ERROR
 from plaza.api.market.notifications import (
+    ASSET_ATTRIBUTES_CHANGED,
+    ASSET_CREATED,
+    ASSET_DELETED,
+    ASSET_STATE_CHANGED,
     CONTRACT_CREATED,
     CONTRACT_STATE_CHANGED,
     ORDER_STATE_CHANGED,
@@ -20,6 +24,10 @@ from plaza.api.market.notifications import (
 from plaza.api.market.services import MarketApiConfig, MarketServices
 
 __all__ = [
+    "ASSET_ATTRIBUTES_CHANGED",
+    "ASSET_CREATED",
+    "ASSET_DELETED",
+    "ASSET_STATE_CHANGED",
     "CONTRACT_CREATED",
     "CONTRACT_STATE_CHANGED",
     "MARKET_PREFIX",

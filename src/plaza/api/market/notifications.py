@@ -15,7 +15,19 @@ Events, TM Forum style:
   made it: a submission, a periodic clearing, a reconciliation);
 * ``ContractStateChangeEvent`` - every later settlement step;
 * ``OrderStateChangeEvent`` - an order was accepted, matched, cancelled,
-  disabled or enabled through the API.
+  disabled or enabled through the API;
+* ``AssetCreateEvent`` - an asset was registered (a replayed registration is
+  no event);
+* ``AssetAttributeValueChangeEvent`` - its owner described it anew (name,
+  location, attributes; the same description again is no event);
+* ``AssetStateChangeEvent`` - it was disabled or enabled;
+* ``AssetDeleteEvent`` - it was removed (retired for good; the record stays,
+  ``removed``).
+
+Assets are public like orders, and like an order's, an asset's events go to
+its owner alone. They come from the bid manager, which calls
+:meth:`MarketNotifier.asset_changed` once per stored state (the notifier is its
+:class:`~plaza.market.ports.AssetListener`), whatever made the change.
 """
 
 from __future__ import annotations
@@ -24,12 +36,17 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from plaza.market.model import Order
+from plaza.market.model import Asset, AssetEvent, Order
 from plaza.market.ports import Clock
 from plaza.market.settlement import Settlement
 from plaza.notify import Event, EventQuery, InvalidSubscription, NotificationHub, Subscription
 
 __all__ = [
+    "ASSET_ATTRIBUTES_CHANGED",
+    "ASSET_CREATED",
+    "ASSET_DELETED",
+    "ASSET_EVENT_TYPES",
+    "ASSET_STATE_CHANGED",
     "CONTRACT_CREATED",
     "CONTRACT_STATE_CHANGED",
     "ORDER_STATE_CHANGED",
@@ -44,6 +61,18 @@ log = logging.getLogger(__name__)
 CONTRACT_CREATED = "ContractCreateEvent"
 CONTRACT_STATE_CHANGED = "ContractStateChangeEvent"
 ORDER_STATE_CHANGED = "OrderStateChangeEvent"
+ASSET_CREATED = "AssetCreateEvent"
+ASSET_ATTRIBUTES_CHANGED = "AssetAttributeValueChangeEvent"
+ASSET_STATE_CHANGED = "AssetStateChangeEvent"
+ASSET_DELETED = "AssetDeleteEvent"
+#: Which event announces the state an asset event (:class:`AssetEvent`) made.
+ASSET_EVENT_TYPES = {
+    AssetEvent.REGISTERED: ASSET_CREATED,
+    AssetEvent.UPDATED: ASSET_ATTRIBUTES_CHANGED,
+    AssetEvent.DISABLED: ASSET_STATE_CHANGED,
+    AssetEvent.ENABLED: ASSET_STATE_CHANGED,
+    AssetEvent.REMOVED: ASSET_DELETED,
+}
 #: The query field every API subscription is pinned to.
 RECIPIENT_FIELD = "event.recipient"
 
@@ -92,11 +121,43 @@ def _order_payload(order: Order) -> dict[str, Any]:
     }
 
 
-class MarketNotifier:
-    """Turns settlement steps and order changes into hub events, one per recipient.
+def _asset_payload(before: Asset | None, after: Asset) -> dict[str, Any]:
+    location = after.location
+    return {
+        "id": after.id,
+        "owner": after.owner,
+        "kind": after.kind,
+        "name": after.name,
+        "location": None if location is None else {"lat": location.lat, "lon": location.lon},
+        "attributes": dict(after.attributes),
+        "state": after.status.value,
+        "previousState": None if before is None else before.status.value,
+        "event": after.event.value,
+        "version": after.version,
+        "registeredAtMs": after.registered_at_ms,
+        "updatedAtMs": after.updated_at_ms,
+    }
 
-    It is the settlement service's :class:`~plaza.market.settlement.SettlementListener`;
-    the API calls :meth:`orders_changed` after each order step it performed.
+
+def _asset_changes(before: Asset | None, after: Asset) -> list[str]:
+    """The fields (as in the payload) that differ from the state before; none for a new one."""
+    if before is None:
+        return []
+    fields = {
+        "name": (before.name, after.name),
+        "location": (before.location, after.location),
+        "attributes": (before.attributes, after.attributes),
+        "state": (before.status, after.status),
+    }
+    return [name for name, (old, new) in fields.items() if old != new]
+
+
+class MarketNotifier:
+    """Turns settlement steps, order and asset changes into hub events, one per recipient.
+
+    It is the settlement service's :class:`~plaza.market.settlement.SettlementListener`
+    and the bid manager's :class:`~plaza.market.ports.AssetListener`; the API calls
+    :meth:`orders_changed` after each order step it performed.
     Publishing never fails the step that caused it: errors are logged.
     """
 
@@ -113,6 +174,14 @@ class MarketNotifier:
     def orders_changed(self, orders: Iterable[Order]) -> None:
         for order in orders:
             self._publish(ORDER_STATE_CHANGED, {"order": _order_payload(order)}, (order.owner,))
+
+    def asset_changed(self, before: Asset | None, after: Asset) -> None:
+        """Announce one new asset state to the asset's owner (as an order's to its owner)."""
+        payload = {
+            "asset": _asset_payload(before, after),
+            "changedFields": _asset_changes(before, after),
+        }
+        self._publish(ASSET_EVENT_TYPES[after.event], payload, (after.owner,))
 
     def _publish(
         self, event_type: str, payload: Mapping[str, Any], recipients: Iterable[str]

@@ -5,7 +5,10 @@ shows what offers are made from): reads need no credentials. Every change is the
 owner's own, checked by the facade; an auditor changes nothing. Each state an
 asset goes through is recorded on the asset's twin, which ``GET
 /audit/assets/{asset_id}`` verifies. An order may name only an active asset of
-its owner, of the order's kind.
+its owner, of the order's kind. Each new state is announced to the asset's owner
+(``AssetCreateEvent``, ``AssetAttributeValueChangeEvent``, ``AssetStateChangeEvent``,
+``AssetDeleteEvent``) by the bid manager's asset listener, once: a replayed
+registration or an unchanged description announces nothing.
 """
 
 from __future__ import annotations
