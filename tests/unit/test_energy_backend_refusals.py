@@ -151,7 +151,7 @@ def test_only_the_bid_manager_may_match(world: World) -> None:
     own_name = provider.letter(body, world.key)
     refused(world, NotAuthenticated, lambda: world.market.marketplace.match(own_name))
     richer = {**body, "request": {**seed_bid(request), "energyAmount": 999}}
-    refused(
+    differs = refused(
         world,
         InvalidMessage,
         lambda: world.market.marketplace.match(
@@ -165,6 +165,42 @@ def test_only_the_bid_manager_may_match(world: World) -> None:
             )
         ),
     )
+    assert differs.details == {"dead": [f"request:{request.id}"]}
+
+
+def test_a_refused_match_names_every_dead_bid_in_its_details(world: World) -> None:
+    provider = world.asset("solar", AssetType.PROVIDER)
+    consumer = world.asset("ev", AssetType.CONSUMER)
+    market = world.market.marketplace
+    offer, request = provider.new(1000, 10), consumer.new(400, 12)
+    market.offer(provider.intake(offer, world.key))
+    market.request(consumer.intake(request, world.key))
+    cancelled = offer.with_status(Status.CANCELLED, timestamp_ms=world.clock.now_ms())
+    market.settle("/cancel", provider.step(offer.id, cancelled, world.key))
+    unknown = consumer.new(300, 12)  # never sent to the marketplace
+
+    one = refused(world, WrongState, lambda: market.match(world.match_letter(offer, request)))
+    assert one.message == f"offer:{offer.id} is no longer open (cancelled)"
+    assert one.details == {"dead": [f"offer:{offer.id}"]}
+
+    both = refused(world, WrongState, lambda: market.match(world.match_letter(offer, unknown)))
+    assert both.message == (
+        f"offer:{offer.id} is no longer open (cancelled); no request {unknown.id!r}"
+    )
+    assert both.details == {"dead": [f"offer:{offer.id}", f"request:{unknown.id}"]}
+
+    other = provider.new(1000, 10)
+    market.offer(provider.intake(other, world.key))
+    live = refused(world, UnknownRecord, lambda: market.match(world.match_letter(other, unknown)))
+    assert live.details == {"dead": [f"request:{unknown.id}"]}, "the live offer is not named"
+
+    malformed = seal_letter(
+        {"offer": seed_bid(other), "request": {"energyAmount": 1}}, sender="bidmanager",
+        identity=world.bidmanager, recipient=world.key, audience="marketplace",
+        now_ms=world.clock.now_ms(),
+    )  # fmt: skip
+    shapeless = refused(world, InvalidMessage, lambda: market.match(malformed))
+    assert shapeless.details == {}, "a bid without its id cannot be named"
 
 
 def test_registration_binds_the_asset_to_its_first_key(world: World) -> None:
@@ -278,4 +314,6 @@ def test_a_consumer_is_excluded_after_its_claims(world: World) -> None:
         world, Forbidden, lambda: market.request(consumer.intake(consumer.new(100, 20), world.key))
     )
     assert "excluded" in error.message
-    refused(world, Forbidden, lambda: market.match(world.match_letter(offer, request)))
+    excluded = refused(world, Forbidden, lambda: market.match(world.match_letter(offer, request)))
+    assert excluded.message == "'ev' is excluded after 1 claims"
+    assert excluded.details == {"dead": [f"request:{request.id}"]}, "the offer lives on"

@@ -1,9 +1,10 @@
-"""A ``/match`` the marketplace refuses: the bid it names is closed, the other goes back on
-the book and meets a new counterpart; the refused pair is never matched again.
+"""A ``/match`` the marketplace refuses: the bids its details name dead are closed, the other
+goes back on the book and meets a new counterpart; the refused pair is never matched again.
 
 First against a stand-in marketplace that refuses chosen pairs with the marketplace's
-reasons (the outbox gets ``PeerFailed(refused=True)``), then against the real one, whose
-refusal of a match of a request cancelled meanwhile the bid manager reads by itself.
+reasons and details (the outbox gets ``PeerFailed(refused=True, details=...)``), then
+against the real one, whose refusal of a match of a request cancelled meanwhile names that
+request dead. The wording of a refusal is never read: without details, both bids go back.
 """
 
 from __future__ import annotations
@@ -29,18 +30,33 @@ from plaza.testing.nodes import InProcessNode, in_process_node
 
 MARKETPLACE_URL = "http://marketplace.test"
 BIDMANAGER_URL = "http://bidmanager.test"
-NEITHER = "the marketplace could not make this contract"  # names neither bid
+NEITHER = "the marketplace could not make this contract"  # a refusal without details
 
 Pair = tuple[str, str]
+
+#: The bid manager's log when a refusal of (o1, r1) names neither bid: both go back.
+BOTH_BACK = [
+    ("offer:o1", "ok", "back on the book: its match with request:r1 was refused"),
+    ("request:r1", "ok", "back on the book: its match with offer:o1 was refused"),
+]
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """How the stand-in refuses a pair: its reason, and the bids its details name dead
+    (no details at all when ``dead`` is empty)."""
+
+    reason: str
+    dead: tuple[str, ...] = ()
 
 
 @dataclass
 class StandInMarketplace:
     """A :class:`~plaza.energy.link.Link` playing the marketplace: it opens every ``/match``
-    and refuses the pairs in ``refuse`` with their reason, as the real one answers."""
+    and refuses the pairs in ``refuse`` as told, as the real one answers."""
 
     identity: Identity = field(default_factory=Identity.generate)
-    refuse: dict[Pair, str] = field(default_factory=dict)
+    refuse: dict[Pair, Refuse] = field(default_factory=dict)
     bidmanager: ModuleKey | None = None
     matches: list[Pair] = field(default_factory=list)
     nonces: NonceCache = field(default_factory=NonceCache)
@@ -57,7 +73,9 @@ class StandInMarketplace:
         pair = (body["offer"]["providerTransactionId"], body["request"]["requesterTransactionId"])
         self.matches.append(pair)
         if pair in self.refuse:
-            raise PeerFailed(url, path, self.refuse[pair], refused=True)
+            refusal = self.refuse[pair]
+            details = {"dead": list(refusal.dead)} if refusal.dead else {}
+            raise PeerFailed(url, path, refusal.reason, refused=True, details=details)
         return {"success": True, "contractId": "c-" + "-".join(pair)}
 
 
@@ -131,7 +149,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
 
 def test_the_live_offer_of_a_refused_match_meets_a_new_request(desk: Desk) -> None:
     reason = "request:r1 is no longer open (cancelled)"
-    desk.marketplace.refuse[("o1", "r1")] = reason
+    desk.marketplace.refuse[("o1", "r1")] = Refuse(reason, ("request:r1",))
     desk.offer("solar", "o1", 1000, 10)
     desk.request("ev", "r1", 400, 12)
     assert desk.deliver() == [("o1", "r1")]
@@ -150,7 +168,9 @@ def test_the_live_offer_of_a_refused_match_meets_a_new_request(desk: Desk) -> No
 
 
 def test_the_request_of_an_excluded_consumer_closes_and_the_offer_goes_on(desk: Desk) -> None:
-    desk.marketplace.refuse[("o1", "r1")] = "'ev' is excluded after 1 claims"
+    desk.marketplace.refuse[("o1", "r1")] = Refuse(
+        "'ev' is excluded after 1 claims", ("request:r1",)
+    )
     desk.request("ev", "r1", 400, 12)
     desk.offer("solar", "o1", 1000, 10)
     assert desk.deliver() == [("o1", "r1")]
@@ -160,7 +180,7 @@ def test_the_request_of_an_excluded_consumer_closes_and_the_offer_goes_on(desk: 
 
 
 def test_the_live_request_of_a_refused_match_meets_a_new_offer(desk: Desk) -> None:
-    desk.marketplace.refuse[("o1", "r1")] = "no offer 'o1'"
+    desk.marketplace.refuse[("o1", "r1")] = Refuse("no offer 'o1'", ("offer:o1",))
     desk.offer("solar", "o1", 1000, 10)
     desk.request("ev", "r1", 400, 12)
     assert desk.deliver() == [("o1", "r1")]
@@ -172,7 +192,7 @@ def test_the_live_request_of_a_refused_match_meets_a_new_offer(desk: Desk) -> No
 def test_a_pair_refused_for_a_reason_naming_neither_bid_is_never_matched_again(
     desk: Desk,
 ) -> None:
-    desk.marketplace.refuse[("o1", "r1")] = NEITHER
+    desk.marketplace.refuse[("o1", "r1")] = Refuse(NEITHER)
     desk.offer("solar", "o1", 1000, 10)
     desk.request("ev", "r1", 400, 12)
     # both go back on the book and meet again: the pair is not sent twice, nor forever
@@ -186,8 +206,48 @@ def test_a_pair_refused_for_a_reason_naming_neither_bid_is_never_matched_again(
     assert desk.stats("contracted", "refused_matches") == (2, 1)
 
 
+def test_the_wording_of_a_refusal_without_details_is_not_read(desk: Desk) -> None:
+    # the reason names the request, but no details do: both bids go back, as for NEITHER
+    desk.marketplace.refuse[("o1", "r1")] = Refuse("request:r1 is no longer open (cancelled)")
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    assert desk.deliver() == [("o1", "r1")]
+    assert desk.logged("requeue") == [
+        *BOTH_BACK,
+        ("offer:o1", "ok", "its counterpart request:r1 was refused with it before"),
+    ]
+    # they met again: the remembered pair is not sent, the request closes, the offer goes on
+    assert desk.stats("open", "closed", "book_offers", "book_requests") == (1, 1, 1, 0)
+    assert desk.logged("closed") == [
+        ("request:r1", "ok", "the marketplace refused its match with offer:o1 before")
+    ]
+
+
+def test_a_refusal_naming_both_bids_dead_closes_both(desk: Desk) -> None:
+    reason = "offer:o1 is no longer open (cancelled); no request 'r1'"
+    desk.marketplace.refuse[("o1", "r1")] = Refuse(reason, ("offer:o1", "request:r1"))
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    assert desk.deliver() == [("o1", "r1")]
+    assert desk.stats("open", "closed", "book_offers", "book_requests") == (0, 2, 0, 0)
+    assert desk.logged("requeue") == []
+    assert sorted(desk.logged("closed")) == [
+        ("offer:o1", "ok", f"match refused: {reason}"),
+        ("request:r1", "ok", f"match refused: {reason}"),
+    ]
+
+
+def test_dead_names_of_other_bids_are_ignored(desk: Desk) -> None:
+    desk.marketplace.refuse[("o1", "r1")] = Refuse("gone", ("offer:o9", "request:r9"))
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    assert desk.deliver() == [("o1", "r1")]
+    assert desk.logged("requeue")[:2] == BOTH_BACK
+    assert desk.stats("closed", "refused_matches") == (1, 1)  # the request, on meeting again
+
+
 def test_a_bid_removed_while_its_match_was_on_its_way_stays_off_the_book(desk: Desk) -> None:
-    desk.marketplace.refuse[("o1", "r1")] = NEITHER
+    desk.marketplace.refuse[("o1", "r1")] = Refuse(NEITHER)
     desk.offer("solar", "o1", 1000, 10)
     desk.request("ev", "r1", 400, 12)  # the /match is queued, not delivered yet
     desk.remove({"type": "offer", "providerTransactionId": "o1"})
@@ -200,7 +260,7 @@ def test_a_bid_removed_while_its_match_was_on_its_way_stays_off_the_book(desk: D
 
 def test_a_refusal_handled_twice_changes_nothing(desk: Desk) -> None:
     reason = "offer:o1 is no longer open (cancelled)"
-    desk.marketplace.refuse[("o1", "r1")] = reason
+    desk.marketplace.refuse[("o1", "r1")] = Refuse(reason, ("offer:o1",))
     desk.offer("solar", "o1", 1000, 10)
     desk.request("ev", "r1", 400, 12)
     desk.deliver()
@@ -209,8 +269,10 @@ def test_a_refusal_handled_twice_changes_nothing(desk: Desk) -> None:
         "offer": {"providerTransactionId": "o1"},
         "request": {"requesterTransactionId": "r1"},
     }
-    desk.service.bidmanager.match_refused(body, reason)
-    desk.service.bidmanager.match_refused({"offer": "?"}, reason)  # not a pair: only logged
+    bidmanager = desk.service.bidmanager
+    bidmanager.match_refused(body, reason, details={"dead": ["offer:o1"]})
+    bidmanager.match_refused(body, reason)  # without details: still nothing to do
+    bidmanager.match_refused({"offer": "?"}, reason)  # not a pair: only logged
     assert desk.service.statistics() == stats
     assert desk.logged("match_refused")[-1][1] == "skipped"
 
@@ -224,7 +286,7 @@ class Bridge:
 
     market: MarketplaceService | None = None
     bids: BidManagerService | None = None
-    refusals: list[str] = field(default_factory=list)
+    refusals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     contracts: list[str] = field(default_factory=list)
 
     def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
@@ -241,9 +303,11 @@ class Bridge:
             return {"success": True}
         try:
             reply = {"success": True, **route(document)}
-        except EnergyError as error:
-            self.refusals.append(error.message)
-            raise PeerFailed(url, path, error.message, refused=True) from None
+        except EnergyError as error:  # what HttpLink makes of the module's refusal reply
+            self.refusals.append((error.message, dict(error.details)))
+            raise PeerFailed(
+                url, path, error.message, refused=True, details=error.details
+            ) from None
         if path == "/match":
             self.contracts.append(reply["contractId"])
         return reply
@@ -290,7 +354,12 @@ def test_the_real_marketplace_refusal_of_a_cancelled_request_frees_its_offer(
         cancelled = request.with_status(Status.CANCELLED, timestamp_ms=node.clock.now_ms())
         market.marketplace.settle("/cancel", ev.step(request.id, cancelled, market.key))
         deliver(bids_queue, bids)  # the /match arrives after the cancel: refused
-        assert bridge.refusals == [f"request:{request.id} is no longer open (cancelled)"]
+        refusal = (
+            f"request:{request.id} is no longer open (cancelled)",
+            {"dead": [f"request:{request.id}"]},
+        )
+        assert bridge.refusals == [refusal]
+        assert bids.statistics()["closed"] == 1  # the request, named dead
         deliver(market_queue, market)  # the /remove comes after: nothing more to do
         assert bids.statistics()["book_offers"] == 1
 
@@ -298,7 +367,7 @@ def test_the_real_marketplace_refusal_of_a_cancelled_request_frees_its_offer(
         market.marketplace.request(ev2.intake(second, market.key))
         deliver(market_queue, market)
         deliver(bids_queue, bids)
-        assert bridge.refusals == [f"request:{request.id} is no longer open (cancelled)"]
+        assert bridge.refusals == [refusal]
         assert market.statistics()["contracts"] == 1
         assert bids.statistics()["contracted"] == 2
         assert bridge.contracts == [contract_id_for(offer.id, second.id)]

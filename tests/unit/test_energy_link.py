@@ -8,14 +8,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from plaza.api.serving import ThreadedServer
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, NonceCache, open_letter
-from plaza.energy.errors import PeerFailed
-from plaza.energy.link import DELIVER_JOB, HttpLink, Outbox, post_json
+from plaza.energy.errors import PeerFailed, WrongState
+from plaza.energy.http.replies import install_replies, post_route
+from plaza.energy.link import DELIVER_JOB, HttpLink, Link, Outbox, Refusal, post_json
 from plaza.jobs import InlineQueue, JobState, RetryPolicy, Worker
 from plaza.testing import FakeClock
 
@@ -39,20 +40,22 @@ class FakeLink:
 
 
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, link: Link | None = None) -> None:
         self.clock = FakeClock()
         self.queue = InlineQueue(self.clock, policy=RetryPolicy(max_attempts=3))
         self.link = FakeLink()
-        self.refused: list[tuple[str, str, str, Any]] = []
+        self.refused: list[Refusal] = []
         self.outbox = Outbox(
-            self.queue, self.link, sender=lambda: "asset-1", identity=lambda: ASSET,
-            clock=self.clock, on_refused=lambda *why: self.refused.append(why),
+            self.queue, link or self.link, sender=lambda: "asset-1", identity=lambda: ASSET,
+            clock=self.clock, on_refused=self.refused.append,
         )  # fmt: skip
         self.worker = Worker(self.queue, self.outbox.handlers())
 
-    def send(self, body: dict[str, Any], *, key: str | None = None) -> None:
+    def send(
+        self, body: dict[str, Any], *, key: str | None = None, url: str = URL, path: str = "/offer"
+    ) -> None:
         self.outbox.send(
-            url=URL, path="/offer", recipient=ModuleKey.of(MARKETPLACE), audience="marketplace",
+            url=url, path=path, recipient=ModuleKey.of(MARKETPLACE), audience="marketplace",
             body=body, key=key,
         )  # fmt: skip
 
@@ -97,7 +100,7 @@ def test_a_refused_letter_is_dead_at_once_and_reported_with_its_body(harness: Ha
     assert harness.worker.run_until_idle() == 1
     # the body as queued, so the sender can tell what the refused letter held
     assert harness.refused == [
-        (URL, "/offer", "unknown asset", {"transaction": {"energyAmount": 310}})
+        Refusal(URL, "/offer", "unknown asset", {"transaction": {"energyAmount": 310}}, {})
     ]
     (dead,) = harness.queue.dead_letters()
     assert dead.state is JobState.DEAD
@@ -106,6 +109,19 @@ def test_a_refused_letter_is_dead_at_once_and_reported_with_its_body(harness: Ha
     harness.clock.advance(seconds=3600)
     assert harness.worker.run_until_idle() == 0
     assert len(harness.link.posts) == 1
+
+
+def test_a_refusal_passes_the_peers_details_on(harness: Harness) -> None:
+    dead = {"dead": ["offer:o1", "request:r1"]}
+    harness.link.failure = PeerFailed(URL, "/match", "gone", refused=True, details=dead)
+    harness.send({"offer": {}, "request": {}})
+    assert harness.worker.run_until_idle() == 1
+    (refusal,) = harness.refused
+    assert (refusal.url, refusal.path, refusal.reason) == (URL, "/offer", "gone")
+    assert refusal.body == {"offer": {}, "request": {}}
+    assert refusal.details == dead
+    with pytest.raises(AttributeError):
+        refusal.reason = "other"  # type: ignore[misc]
 
 
 def test_an_unreachable_peer_is_retried_with_a_fresh_letter(harness: Harness) -> None:
@@ -178,6 +194,25 @@ def peer_app() -> FastAPI:
     async def html() -> PlainTextResponse:
         return PlainTextResponse("<h1>Bad request</h1>", status_code=400)
 
+    @app.post("/odd_details")
+    async def odd_details() -> JSONResponse:
+        details = {"dead": ["offer:o1", 7], "why": "gone", "count": 2, "list": ["a", "b"]}
+        return JSONResponse({"success": False, "error": "no", "details": details}, 409)
+
+    @app.post("/not_details")
+    async def not_details() -> JSONResponse:
+        return JSONResponse({"success": False, "error": "no", "details": ["offer:o1"]}, 409)
+
+    # a module's own refusal, through the energy reply convention
+    install_replies(app)
+    router = APIRouter()
+
+    def dead(body: bytes) -> None:
+        raise WrongState("request:r1 is no longer open (cancelled)",
+                         details={"dead": ["request:r1"]})  # fmt: skip
+
+    post_route(router, "/match", dead, summary="refuses with details", sealed=False)
+    app.include_router(router)
     return app
 
 
@@ -220,6 +255,39 @@ def test_a_peer_that_answers_no_has_refused(
     assert reason in error.reason
 
 
+def test_a_refusal_without_details_has_none(link: HttpLink, peer: str) -> None:
+    assert failure(link, peer, "/refuse").peer_details == {}
+
+
+def test_the_details_of_a_refusal_are_carried_into_peer_failed(link: HttpLink, peer: str) -> None:
+    error = failure(link, peer, "/match")
+    assert error.refused
+    assert error.reason == "request:r1 is no longer open (cancelled)"
+    assert error.peer_details == {"dead": ["request:r1"]}
+
+
+def test_details_that_are_not_strings_or_lists_of_strings_are_left_out(
+    link: HttpLink, peer: str
+) -> None:
+    assert failure(link, peer, "/odd_details").peer_details == {"why": "gone", "list": ["a", "b"]}
+    assert failure(link, peer, "/not_details").peer_details == {}
+
+
+def test_the_outbox_hands_on_refused_the_details_of_a_real_refusal(peer: str) -> None:
+    http = HttpLink(timeout_s=5)
+    harness = Harness(http)
+    try:
+        harness.send({"offer": {}, "request": {}}, url=peer, path="/match")
+        assert harness.worker.run_until_idle() == 1
+    finally:
+        harness.queue.close()
+        http.close()
+    assert harness.refused == [
+        Refusal(peer, "/match", "request:r1 is no longer open (cancelled)",
+                {"offer": {}, "request": {}}, {"dead": ["request:r1"]})
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("path", "reason"), [("/broken", "database locked"), ("/crash", "HTTP 500 without")]
 )
@@ -237,3 +305,10 @@ def test_a_peer_that_is_down_is_not_a_refusal(link: HttpLink) -> None:
     error = failure(link, f"http://127.0.0.1:{port}", "/offer")
     assert not error.refused
     assert error.reason.startswith("unreachable")
+
+
+def test_a_peers_details_are_not_this_modules_own() -> None:
+    """A module failing because a peer refused does not answer with the peer's details."""
+    error = PeerFailed("http://peer", "/match", "gone", refused=True, details={"dead": ["x"]})
+    assert error.peer_details == {"dead": ["x"]}
+    assert error.details == {}

@@ -3,6 +3,9 @@
 Every refusal carries a stable ``code`` and an HTTP ``status``; the HTTP layer
 answers ``{"success": false, "error": "<message>", "code": "<code>"}`` with that
 status, as the energy seed's replies ask, and a refused message changes nothing.
+A refusal may also carry ``details``, facts a peer can act on without reading the
+message (the marketplace names the dead bids of a refused ``/match`` as
+``{"dead": ["offer:<id>", "request:<id>"]}``); the reply then has ``"details"`` too.
 
     EnergyError
     ├── InvalidMessage        the payload breaks a rule of the protocol (400)
@@ -16,7 +19,13 @@ status, as the energy seed's replies ask, and a refused message changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TypeAlias
+
 __all__ = [
+    "NO_DETAILS",
+    "Details",
     "EnergyError",
     "Forbidden",
     "InvalidMessage",
@@ -28,15 +37,23 @@ __all__ = [
 ]
 
 
+#: Structured facts of a refusal: a name to a string or a list of strings.
+Details: TypeAlias = Mapping[str, str | list[str]]
+
+#: A refusal without details.
+NO_DETAILS: Details = MappingProxyType({})
+
+
 class EnergyError(Exception):
     """Base of the energy modules' refusals."""
 
     code = "energy_error"
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, details: Details = NO_DETAILS) -> None:
         super().__init__(message)
         self.message = message
+        self.details: Details = MappingProxyType(_copy_details(details))
 
 
 class InvalidMessage(EnergyError):
@@ -70,14 +87,29 @@ class NotConfigured(EnergyError):
 
 
 class PeerFailed(EnergyError):
-    """Another module answered ``success: false`` (``refused``) or not at all."""
+    """Another module answered ``success: false`` (``refused``) or not at all.
+
+    :attr:`peer_details` are the peer's, from its refusal (empty when it gave none). They
+    are not this error's own ``details``: a module that fails because a peer refused
+    answers its own caller without repeating what the peer said of itself.
+    """
 
     code = "peer_failed"
     status = 502
 
-    def __init__(self, peer: str, path: str, reason: str, *, refused: bool) -> None:
+    def __init__(
+        self, peer: str, path: str, reason: str, *, refused: bool, details: Details = NO_DETAILS
+    ) -> None:
         super().__init__(f"{peer}{path}: {reason}")
+        self.peer_details = _copy_details(details)
         self.peer = peer
         self.path = path
         self.reason = reason
         self.refused = refused
+
+
+def _copy_details(details: Details) -> dict[str, str | list[str]]:
+    """A copy of ``details`` that shares no list with it."""
+    return {
+        name: value if isinstance(value, str) else list(value) for name, value in details.items()
+    }

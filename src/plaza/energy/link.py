@@ -5,9 +5,10 @@ change, then puts the letter in its :class:`Outbox`. A worker delivers it later
 (the seed's Bull queues), sealing it at delivery time so a retry after a peer's
 outage is still fresh. A peer that is down is retried with backoff; a peer that
 *refuses* (``success: false``) will refuse again, so that letter goes to the
-dead letters at once and ``on_refused(url, path, reason, body)`` lets the module log it
-and act on it (the body is the refused letter's, as queued: the bid manager finds the
-bids of a refused ``/match`` in it).
+dead letters at once and ``on_refused(refusal)`` lets the module log it and act on it.
+A :class:`Refusal` holds the refused letter's body, as queued (the bid manager finds the
+bids of a refused ``/match`` in it), and the peer's ``details``, the facts of its
+refusal a module acts on rather than the wording of its reason.
 """
 
 from __future__ import annotations
@@ -15,23 +16,49 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
 
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, seal_letter
-from plaza.energy.errors import PeerFailed
+from plaza.energy.errors import NO_DETAILS, Details, PeerFailed
 from plaza.jobs import JobQueue, PermanentFailure
 
-__all__ = ["DELIVER_JOB", "HttpLink", "Link", "OnRefused", "Outbox", "post_json"]
+__all__ = [
+    "DELIVER_JOB",
+    "HttpLink",
+    "Link",
+    "OnRefused",
+    "Outbox",
+    "Refusal",
+    "post_json",
+    "read_details",
+]
 
 log = logging.getLogger(__name__)
 
 DELIVER_JOB = "energy.deliver"
 
-#: ``on_refused(url, path, reason, body)``: a peer refused the letter whose body was ``body``.
-OnRefused = Callable[[str, str, str, Mapping[str, Any]], None]
+
+@dataclass(frozen=True)
+class Refusal:
+    """A peer at ``url`` refused the letter to ``path`` whose body was ``body``.
+
+    ``reason`` is the peer's ``error`` (for people and logs); ``details`` are the
+    structured facts of its refusal, empty when it gave none.
+    """
+
+    url: str
+    path: str
+    reason: str
+    body: Mapping[str, Any]
+    details: Details = field(default_factory=dict)
+
+
+#: ``on_refused(refusal)``: a peer refused a letter, and would refuse it again.
+OnRefused = Callable[[Refusal], None]
 
 
 class Clock(Protocol):
@@ -70,11 +97,32 @@ class HttpLink:
         if response.status_code >= 500:
             raise PeerFailed(url, path, str(reply.get("error", "server error")), refused=False)
         if reply.get("success") is not True:
-            raise PeerFailed(url, path, str(reply.get("error", "refused")), refused=True)
+            reason = str(reply.get("error", "refused"))
+            details = read_details(reply.get("details"))
+            raise PeerFailed(url, path, reason, refused=True, details=details)
         return reply
 
     def close(self) -> None:
         self._client.close()
+
+
+def read_details(value: object) -> Details:
+    """The ``details`` of a peer's reply: what is a string or a list of strings, by name.
+
+    A peer's reply is not trusted: anything else (not an object, a number, a list
+    holding a non-string) is left out rather than refused.
+    """
+    if not isinstance(value, Mapping):
+        return NO_DETAILS
+    details: dict[str, str | list[str]] = {}
+    for name, item in value.items():
+        if not isinstance(name, str):
+            continue
+        if isinstance(item, str):
+            details[name] = item
+        elif isinstance(item, list) and all(isinstance(entry, str) for entry in item):
+            details[name] = list(item)
+    return details
 
 
 def post_json(link: Link, url: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,5 +190,10 @@ class Outbox:
                 raise
             log.warning("%s refused a letter: %s", payload["url"] + payload["path"], error.reason)
             if self._on_refused is not None:
-                self._on_refused(payload["url"], payload["path"], error.reason, payload["body"])
+                self._on_refused(
+                    Refusal(
+                        url=payload["url"], path=payload["path"], reason=error.reason,
+                        body=payload["body"], details=error.peer_details,
+                    )
+                )  # fmt: skip
             raise PermanentFailure(str(error)) from None

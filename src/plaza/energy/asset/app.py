@@ -34,7 +34,7 @@ from plaza.energy.errors import UnknownRecord
 from plaza.energy.http.replies import install_replies, json_object, post_route
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link, Outbox
+from plaza.energy.link import Link, Outbox, Refusal
 from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import Handler, JobQueue
@@ -253,8 +253,9 @@ def open_asset(
     def wallet_balance() -> int:
         return port.balance()
 
-    def refused(url: str, path: str, reason: str, body: Mapping[str, Any]) -> None:
-        store.log("letter_refused", f"{url}{path}: {reason}", now_ms=clock.now_ms(), ok=False)
+    def refused(refusal: Refusal) -> None:
+        store.log("letter_refused", f"{refusal.url}{refusal.path}: {refusal.reason}",
+                  now_ms=clock.now_ms(), ok=False)  # fmt: skip
 
     outbox = Outbox(queue, link, sender=lambda: module.config.asset_id,
                     identity=lambda: keys.identity, clock=clock, on_refused=refused)  # fmt: skip

@@ -28,7 +28,7 @@ from plaza.energy.errors import InvalidMessage
 from plaza.energy.http.replies import install_replies, post_route
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link, OnRefused, Outbox
+from plaza.energy.link import Link, OnRefused, Outbox, Refusal
 from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.jobs import Clock, Handler, JobQueue
 
@@ -152,9 +152,10 @@ def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
 def _refusal_logger(store: SqliteMarketplaceStore, clock: Clock) -> OnRefused:
     """A peer refused a letter: it would refuse it again, so the log is where it ends."""
 
-    def log(url: str, path: str, reason: str, body: Mapping[str, Any]) -> None:
-        store.log(now_ms=clock.now_ms(), operation="deliver", record_id=url + path,
-                  outcome="refused", detail=reason)  # fmt: skip
+    def log(refusal: Refusal) -> None:
+        store.log(now_ms=clock.now_ms(), operation="deliver",
+                  record_id=refusal.url + refusal.path, outcome="refused",
+                  detail=refusal.reason)  # fmt: skip
 
     return log
 

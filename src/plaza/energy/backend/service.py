@@ -186,29 +186,52 @@ class Marketplace:
         return record.record_id
 
     def _check_not_excluded(self, consumer: str) -> None:
+        if (exclusion := self._exclusion(consumer)) is not None:
+            raise Forbidden(exclusion)
+
+    def _exclusion(self, consumer: str) -> str | None:
+        """Why ``consumer`` may not request, or None."""
         limit = self._settings.exclude_after_claims
         if limit > 0 and self._store.claims_against(consumer) >= limit:
-            raise Forbidden(f"{consumer!r} is excluded after {limit} claims")
+            return f"{consumer!r} is excluded after {limit} claims"
+        return None
 
     # -- contracts ------------------------------------------------------------------
 
     def _match(self, document: bytes) -> str:
+        """The pair's contract, made once; or a refusal naming its dead bids.
+
+        A bid no longer open, unknown or different from the one received, and the
+        request of an excluded consumer, can never be contracted: the refusal names
+        each such bid in ``details={"dead": ["offer:<id>", "request:<id>"]}`` so the
+        bid manager knows which bids to drop without reading the message.
+        """
         bidmanager = self._bidmanager.key.signing
         letter = open_letter(
             document, identity=self._identity, audience=MARKETPLACE, now_ms=self._now(),
             nonces=self._nonces, known_key=lambda s: bidmanager if s == BIDMANAGER else None,
         )  # fmt: skip
-        offer = self._matched(letter.body, Side.OFFER)
-        request = self._matched(letter.body, Side.REQUEST)
+        bids = {side: _bid_of(letter.body, side) for side in (Side.OFFER, Side.REQUEST)}
+        found = {side: self._store.transaction(side, bid[id_field(side)])
+                 for side, bid in bids.items()}  # fmt: skip
+        offer, request = found[Side.OFFER], found[Side.REQUEST]
+        if offer is not None and request is not None:
+            contract_id = contract_id_for(offer.first.id, request.first.id)
+            pair = ((Side.OFFER, offer), (Side.REQUEST, request))
+            received = all(dict(bids[side]) == seed_bid(record.first) for side, record in pair)
+            if received and self._store.contract(contract_id) is not None:
+                self._resend(contract_id, MARKETPLACE, "/match", None)
+                return contract_id
+        dead = [
+            why for side, record in found.items() if (why := _why_dead(side, bids[side], record))
+        ]
+        if request is not None and (exclusion := self._exclusion(request.first.requesterId)):
+            dead.append((Forbidden, exclusion, request.record_id))
+        if dead:
+            raise _dead_bids(dead)
+        assert offer is not None  # else it would be dead
+        assert request is not None
         contract_id = contract_id_for(offer.first.id, request.first.id)
-        if self._store.contract(contract_id) is not None:
-            self._resend(contract_id, MARKETPLACE, "/match", None)
-            return contract_id
-        for record in (offer, request):
-            if record.contract_id or record.latest.status is Status.CANCELLED:
-                state = record.contract_id or "cancelled"
-                raise WrongState(f"{record.record_id} is no longer open ({state})")
-        self._check_not_excluded(request.first.requesterId)
         contract = Contract.join(contract_id, offer.first, request.first, now_ms=self._now())
         signed = sign_document(contract.to_json(), self._identity)
         with self._store.atomic():
@@ -225,17 +248,6 @@ class Marketplace:
         for event in sent:
             self._send(event)
         return contract_id
-
-    def _matched(self, body: Mapping[str, Any], side: Side) -> TransactionRecord:
-        bid, name = body.get(str(side)), id_field(side)
-        if not isinstance(bid, Mapping) or not isinstance(bid.get(name), str):
-            raise InvalidMessage(f"{side} must be a bid with {name}")
-        record = self._store.transaction(side, bid[name])
-        if record is None:
-            raise UnknownRecord(f"no {side} {bid[name]!r}")
-        if dict(bid) != seed_bid(record.first):
-            raise InvalidMessage(f"the {side} bid differs from the {side} received")
-        return record
 
     # -- settlement -----------------------------------------------------------------
 
@@ -394,3 +406,38 @@ class Marketplace:
 
     def _now(self) -> int:
         return self._clock.now_ms()
+
+
+def _bid_of(body: Mapping[str, Any], side: Side) -> Mapping[str, Any]:
+    """The ``side`` bid of a ``/match`` body, with its transaction id."""
+    bid, name = body.get(str(side)), id_field(side)
+    if not isinstance(bid, Mapping) or not isinstance(bid.get(name), str):
+        raise InvalidMessage(f"{side} must be a bid with {name}")
+    return bid
+
+
+#: How a bid of a ``/match`` is refused, why, and its name (``offer:<id>``, ``request:<id>``).
+_DeadBid = tuple[type[EnergyError], str, str]
+
+
+def _why_dead(
+    side: Side, bid: Mapping[str, Any], record: TransactionRecord | None
+) -> _DeadBid | None:
+    """Why the ``side`` bid of a ``/match`` can never be contracted, or None."""
+    name = f"{side}:{bid[id_field(side)]}"
+    if record is None:
+        return UnknownRecord, f"no {side} {bid[id_field(side)]!r}", name
+    if dict(bid) != seed_bid(record.first):
+        return InvalidMessage, f"the {side} bid differs from the {side} received", name
+    if record.contract_id or record.latest.status is Status.CANCELLED:
+        state = record.contract_id or "cancelled"
+        return WrongState, f"{record.record_id} is no longer open ({state})", name
+    return None
+
+
+def _dead_bids(dead: list[_DeadBid]) -> EnergyError:
+    """One refusal of a ``/match`` for all its dead bids: of the first one's kind, giving
+    every reason, naming each bid once in ``details["dead"]``."""
+    kind = dead[0][0]
+    names = list(dict.fromkeys(name for _, _, name in dead))
+    return kind("; ".join(reason for _, reason, _ in dead), details={"dead": names})

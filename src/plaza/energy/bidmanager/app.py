@@ -11,7 +11,6 @@ logged and handed back to the bid manager
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotConfigured
 from plaza.energy.http.replies import install_replies, post_route
 from plaza.energy.keys import load_or_create
-from plaza.energy.link import Link, Outbox
+from plaza.energy.link import Link, Outbox, Refusal
 from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.jobs import Clock, Handler, JobQueue
 from plaza.market.errors import UnknownPolicy
@@ -159,9 +158,10 @@ def _policy(name: str) -> MatchingPolicy:
 class _Refusals:
     """The outbox's ``on_refused``: the marketplace refused a letter, and would again.
 
-    The refusal is logged; a refused ``/match`` goes to the bid manager, which puts
-    the pair's live bid back on the book. Until the bid manager is open, a refusal
-    raises, so its delivery is retried rather than lost.
+    The refusal is logged; a refused ``/match`` goes to the bid manager with the
+    marketplace's details, and the bid manager puts the pair's live bid back on the
+    book. Until the bid manager is open, a refusal raises, so its delivery is retried
+    rather than lost.
     """
 
     def __init__(self, store: SqliteBidStore, clock: Clock) -> None:
@@ -169,10 +169,11 @@ class _Refusals:
         self._clock = clock
         self.bidmanager: EnergyBidManager | None = None
 
-    def __call__(self, url: str, path: str, reason: str, body: Mapping[str, Any]) -> None:
-        if path == "/match" and self.bidmanager is None:
+    def __call__(self, refusal: Refusal) -> None:
+        if refusal.path == "/match" and self.bidmanager is None:
             raise RuntimeError("a /match was refused before the bid manager was open")
-        self._store.log(now_ms=self._clock.now_ms(), operation="deliver", record_id=url + path,
-                        outcome="refused", detail=reason)  # fmt: skip
-        if path == "/match" and self.bidmanager is not None:
-            self.bidmanager.match_refused(body, reason)
+        self._store.log(now_ms=self._clock.now_ms(), operation="deliver",
+                        record_id=refusal.url + refusal.path, outcome="refused",
+                        detail=refusal.reason)  # fmt: skip
+        if refusal.path == "/match" and self.bidmanager is not None:
+            self.bidmanager.match_refused(refusal.body, refusal.reason, details=refusal.details)

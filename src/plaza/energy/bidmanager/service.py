@@ -20,12 +20,14 @@ journals is turned into seed terms, in journal order:
   closed, and its asset cancels it and asks again after its waiting time.
 
 When the marketplace refuses a ``/match`` (:meth:`EnergyBidManager.match_refused`,
-called by the outbox with the refused letter's body), the pair is remembered and
-never sent again. The bid the refusal names (``offer:<id> is no longer open``,
-``'<consumer>' is excluded …``) is closed; the other one, and both when the reason
-names neither, goes back on the book as a fresh order, unless a ``/remove`` came
-for it. Should a remembered pair meet again on the book (the reason named
-neither), the offer goes back and the request is closed, so the two never loop.
+called by the outbox with the refused letter's body and the refusal's details), the
+pair is remembered and never sent again. The bids the refusal's details name dead
+(``{"dead": ["offer:<id>"]}``: a bid no longer open, unknown or different there, or
+the request of an excluded consumer) are closed; the other one, and both when the
+refusal names none (it has no details), goes back on the book as a fresh order,
+unless a ``/remove`` came for it. The wording of the reason is only logged, never
+read. Should a remembered pair meet again on the book (the refusal named neither),
+the offer goes back and the request is closed, so the two never loop.
 
 Reading the matches from the journal, not from the command's answer, means a
 crash between the book and the letters is healed by reading the journal again
@@ -34,7 +36,6 @@ crash between the book and the letters is healed by reading the journal again
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -52,7 +53,7 @@ from plaza.energy.bidmanager.model import (
     bid_key,
 )
 from plaza.energy.envelope import ModuleKey, NonceCache, Nonces, open_letter
-from plaza.energy.errors import EnergyError, InvalidMessage, WrongState
+from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.model import Side
 from plaza.market.errors import InvalidOrder
 from plaza.market.journal import OrderStatusChanged
@@ -117,12 +118,15 @@ class EnergyBidManager:
         """A cancelled offer or request leaves the book (or will never join it)."""
         return self._run("remove", self._remove, document)
 
-    def match_refused(self, body: Mapping[str, Any], reason: str) -> None:
+    def match_refused(
+        self, body: Mapping[str, Any], reason: str, *, details: Details = NO_DETAILS
+    ) -> None:
         """The marketplace refused the ``/match`` whose body was ``body``, saying ``reason``.
 
-        The pair is never sent again. Of its two bids, the one ``reason`` names is
-        closed; the other (both, when ``reason`` names neither) goes back on the book
-        as a fresh order, unless it was removed meanwhile. A second call changes nothing.
+        The pair is never sent again. Of its two bids, those ``details["dead"]`` names
+        (``offer:<id>``, ``request:<id>``) are closed; the other (both, when it names
+        neither or there are no details) goes back on the book as a fresh order, unless
+        it was removed meanwhile. ``reason`` is only logged. A second call changes nothing.
         """
         with self._lock:
             offer, request = self._bid_in(body, Side.OFFER), self._bid_in(body, Side.REQUEST)
@@ -134,7 +138,7 @@ class EnergyBidManager:
             self._store.add_refused_match(offer.bid.key, request.bid.key, reason=reason,
                                           now_ms=now)  # fmt: skip
             self._log("match_refused", pair, "refused", reason)
-            dead = _named_by(reason, offer.bid, request.bid)
+            dead = _dead_in(details)
             for record, other in ((offer, request), (request, offer)):
                 if record.state is not BidState.CONTRACTED or record.reason != other.bid.key:
                     continue  # removed meanwhile, or this refusal was handled already
@@ -360,23 +364,11 @@ class EnergyBidManager:
                         outcome=outcome, detail=detail)  # fmt: skip
 
 
-def _named_by(reason: str, offer: Bid, request: Bid) -> set[str]:
+def _dead_in(details: Details) -> set[str]:
     """The keys of the bids a marketplace refusal of their ``/match`` names as dead.
 
-    The marketplace's reasons: ``offer:<id> is no longer open (…)`` (cancelled or
-    contracted), ``no request '<id>'``, ``the offer bid differs from …``, and
-    ``'<consumer>' is excluded after N claims`` (the request's asset).
+    The marketplace's details: ``{"dead": ["offer:<providerTransactionId>",
+    "request:<requesterTransactionId>"]}``, either or both; none without details.
     """
-    named = set()
-    for bid in (offer, request):
-        side = str(bid.side)
-        patterns = [
-            rf"(?<![\w.:-]){re.escape(bid.key)}(?![\w.:-])",
-            re.escape(f"{side} {bid.transaction_id!r}"),
-            re.escape(f"the {side} bid "),
-        ]
-        if bid.side is Side.REQUEST:
-            patterns.append(re.escape(f"{bid.asset_id!r} is excluded"))
-        if any(re.search(pattern, reason) for pattern in patterns):
-            named.add(bid.key)
-    return named
+    named = details.get("dead", [])
+    return {named} if isinstance(named, str) else set(named)

@@ -2,7 +2,9 @@
 
 Success is ``{"success": true, ...}`` with HTTP 200. A refusal is
 ``{"success": false, "error": "<why>", "code": "<stable code>"}`` with the
-error's HTTP status (400, 401, 403, 404, 409, 502), never a 500 for bad input.
+error's HTTP status (400, 401, 403, 404, 409, 502), never a 500 for bad input;
+an error with :attr:`~plaza.energy.errors.EnergyError.details` adds them as
+``"details"`` (a peer acts on those, never on the wording of ``error``).
 Handlers are plain functions of the request's bytes; they run on the thread
 pool because they touch SQLite, the ledger and proof of work.
 """
@@ -19,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from plaza.energy.errors import EnergyError, InvalidMessage
+from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage
 
 __all__ = [
     "MAX_BODY",
@@ -54,10 +56,17 @@ class Reply(BaseModel):
     success: bool
     error: str | None = None
     code: str | None = None
+    details: dict[str, str | list[str]] | None = None
 
 
-def refusal(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"success": False, "error": message, "code": code}, status_code=status)
+def refusal(status: int, code: str, message: str, details: Details = NO_DETAILS) -> JSONResponse:
+    reply: dict[str, Any] = {"success": False, "error": message, "code": code}
+    if details:
+        reply["details"] = {
+            name: value if isinstance(value, str) else list(value)
+            for name, value in details.items()
+        }
+    return JSONResponse(reply, status_code=status)
 
 
 def install_replies(app: FastAPI) -> None:
@@ -65,7 +74,7 @@ def install_replies(app: FastAPI) -> None:
 
     async def energy_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, EnergyError)
-        return refusal(error.status, error.code, error.message)
+        return refusal(error.status, error.code, error.message, error.details)
 
     async def invalid_request(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
