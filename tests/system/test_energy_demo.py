@@ -1,7 +1,8 @@
 """``plaza demo`` as the README runs it: a real process, a fresh data directory, then again.
 
 The first run must show the whole lifecycle (at least one contract paid and
-confirmed on the ledger) and print the summary the issue names; the second run
+confirmed on the ledger), verify the twins of the last paid contracts with the
+marketplace's audit, and print the summary the issue names; the second run
 reopens the same data directory: same owners and devices, figures carried on.
 """
 
@@ -39,6 +40,8 @@ def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) ->
     assert first["contracts"] >= first["contracts_paid"]
     assert first["offers"] >= first["contracts"]
     assert first["ledger_messages"] > 0
+    assert first["audited"] >= 1
+    assert first["audits_ok"] == first["audited"], "every audited contract's twins verify"
     state = json.loads((data_dir / "demo.json").read_text())
     second = _demo(data_dir, 8)
     assert json.loads((data_dir / "demo.json").read_text()) == state, "same owners and devices"

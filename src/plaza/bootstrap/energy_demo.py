@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid as uuids
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from plaza.bootstrap.node import build_node
 from plaza.energy.devices import DeviceSimulator, SimulatedDevice
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import HttpLink
-from plaza.energy.model import AssetType
+from plaza.energy.model import AssetType, Status
 from plaza.energy.profiles import (
     DAY_MS,
     SLOT_MS,
@@ -201,6 +202,25 @@ class EnergyDemo:
             "ledger_messages": self.runtime.store.message_count(),
             "meter_readings": devices.get("sent", 0),
         }  # fmt: skip
+
+    def audit_paid(self, *, limit: int = 3, within_s: float = 10.0) -> dict[str, int]:
+        """Stop the devices, then audit the most recently paid contracts (the contract's twin
+        and both parties' against the marketplace's database): the demo's trail on the
+        ledger, checked. The last states of a twin are confirmed once a milestone reaches
+        them, so the audit is repeated until it passes or ``within_s`` runs out."""
+        self._stop.set()
+        paid = sorted({
+            (record.idle_since_ms, record.state.contractId)
+            for hosted in self.stack.assets.values()
+            for record in hosted.service.store.records([Status.PAYMENT_CONFIRMED])
+        })[-limit:]  # fmt: skip
+        market = self.stack.marketplace.service
+        deadline = time.monotonic() + within_s
+        while True:
+            ok = sum(market.audit(contract_id).ok for _, contract_id in paid)
+            if ok == len(paid) or time.monotonic() > deadline:
+                return {"audited": len(paid), "audits_ok": ok}
+            time.sleep(0.5)
 
     def stop(self) -> None:
         self._stop.set()

@@ -23,14 +23,16 @@ __all__ = ["demo"]
 
 _COLUMNS = ("offers", "requests", "contracts", "contracts_paid", "reminders", "claims",
             "cancellations", "ledger_messages")  # fmt: skip
+_AUDIT = ("audited", "audits_ok")
 
 
 def _table(figures: dict[str, Any], elapsed_s: float) -> Table:
     table = Table(caption=f"this run: {elapsed_s:.0f} s; totals of the data directory")
     table.add_column("energy market")
     table.add_column("total", justify="right")
-    for column in _COLUMNS:
-        table.add_row(column.replace("_", " "), str(figures[column]))
+    for column in (*_COLUMNS, *_AUDIT):
+        if column in figures:
+            table.add_row(column.replace("_", " "), str(figures[column]))
     return table
 
 
@@ -104,7 +106,8 @@ def demo(
         energy.start()
         _banner(console, energy)
         elapsed = _wait(energy, console, duration, quiet=as_json)
-        summary = {**energy.summary(), "elapsed_s": round(elapsed, 1)}
+        audits = energy.audit_paid()
+        summary = {**energy.summary(), **audits, "elapsed_s": round(elapsed, 1)}
     finally:
         energy.stop()
     if as_json:
