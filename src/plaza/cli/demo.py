@@ -43,6 +43,7 @@ def _log_to(path: Path) -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the rest
 
 
 def _banner(console: Console, demo: EnergyDemo) -> None:
