@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from plaza.api.bodies import read_limited
 from plaza.api.deps import (
     MAX_ADDRESS_TEXT,
     ConfigDep,
@@ -74,25 +75,14 @@ async def read_message_body(request: Request, limit: int) -> bytes:
         raise RequestProblem(
             415, "unsupported_media_type", f"send the message as {OCTET_STREAM} or {JSON}"
         )
-    body = await _read_limited(request, limit)
+    body = await read_limited(request, limit, lambda: _too_large(limit))
     return body if media_type == OCTET_STREAM else _message_from_json(body)
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    too_large = RequestProblem(
+def _too_large(limit: int) -> RequestProblem:
+    return RequestProblem(
         413, "request_too_large", f"the body exceeds {limit} bytes; no message is that large"
     )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _message_from_json(body: bytes) -> bytes:

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from plaza.api.bodies import read_limited
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "install_replies",
     "json_object",
     "post_route",
+    "read_body",
     "refusal",
 ]
 
@@ -114,7 +116,7 @@ def post_route(
     thread pool, answer ``{"success": true, **its result}``."""
 
     async def endpoint(request: Request) -> JSONResponse:
-        body = await _read_limited(request)
+        body = await read_body(request)
         result = await run_in_threadpool(handler, body)
         return JSONResponse({"success": True, **(result or {})})
 
@@ -133,12 +135,8 @@ def post_route(
     )
 
 
-async def _read_limited(request: Request) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise InvalidMessage(f"the body is larger than {MAX_BODY} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def read_body(request: Request) -> bytes:
+    """The request's bytes, refused past :data:`MAX_BODY`."""
+    return await read_limited(
+        request, MAX_BODY, lambda: InvalidMessage(f"the body is larger than {MAX_BODY} bytes")
+    )

@@ -21,8 +21,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, Nonces
-from plaza.energy.errors import InvalidMessage, NotAuthenticated
-from plaza.energy.http.replies import MAX_BODY, install_replies, json_object, post_route
+from plaza.energy.errors import NotAuthenticated
+from plaza.energy.http.replies import (
+    install_replies,
+    json_object,
+    post_route,
+    read_body,
+)
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link
@@ -50,14 +55,7 @@ def _example(example: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, refused past :data:`MAX_BODY` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise InvalidMessage(f"the body is larger than {MAX_BODY} bytes")
-        chunks.append(chunk)
-    return json_object(b"".join(chunks))
+    return json_object(await read_body(request))
 
 
 def _ok(**fields: Any) -> JSONResponse:
