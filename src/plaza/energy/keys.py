@@ -15,7 +15,7 @@ from pathlib import Path
 
 from plaza.crypto import Identity, Seed, SigningKey
 
-__all__ = ["ModuleSecrets", "load_or_create"]
+__all__ = ["ModuleSecrets", "load_or_create", "load_or_create_seed"]
 
 _IDENTITY_ACCOUNT = 0
 _WALLET_ACCOUNT = 1
@@ -32,14 +32,19 @@ class ModuleSecrets:
         return f"ModuleSecrets(identity={self.identity!r})"
 
 
-def load_or_create(path: Path) -> ModuleSecrets:
-    """The module's secrets from ``path``, creating the file on first use."""
+def load_or_create_seed(path: Path) -> Seed:
+    """The seed in ``path``, drawn and written (``0600``, exclusively) on first use."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return ModuleSecrets(Seed.from_mnemonic(path.read_text().strip()))
+        return Seed.from_mnemonic(path.read_text().strip())
     seed = Seed.generate()
     with os.fdopen(descriptor, "w") as file:
         file.write(seed.to_mnemonic() + "\n")
-    return ModuleSecrets(seed)
+    return seed
+
+
+def load_or_create(path: Path) -> ModuleSecrets:
+    """The module's secrets from ``path``, creating the file on first use."""
+    return ModuleSecrets(load_or_create_seed(path))

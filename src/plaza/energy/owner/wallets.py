@@ -15,7 +15,6 @@ whether a transfer has been decided.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from typing import Protocol
 
 from plaza.crypto import Address, Identity, InvalidAddress, Seed, SigningKey, blake2b
 from plaza.energy.errors import NotConfigured, PeerFailed, WrongState
+from plaza.energy.keys import load_or_create_seed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.owner.records import Transfer, TransferState
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
@@ -47,15 +47,7 @@ class OwnerWallets:
     @classmethod
     def load_or_create(cls, path: Path) -> OwnerWallets:
         """The wallets whose seed is in ``path``, drawing it on first use."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return cls(Seed.from_mnemonic(path.read_text().strip()))
-        seed = Seed.generate()
-        with os.fdopen(descriptor, "w") as file:
-            file.write(seed.to_mnemonic() + "\n")
-        return cls(seed)
+        return cls(load_or_create_seed(path))
 
     def signing_key(self, account: int) -> SigningKey:
         return Identity.from_seed(self._seed, account=account).signing
