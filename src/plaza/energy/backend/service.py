@@ -25,6 +25,7 @@ from typing import Any
 
 from plaza.channels import CursorStore
 from plaza.crypto import Identity, PublicKey
+from plaza.energy.backend.bids import bid_of, refuse_dead_bids, why_dead
 from plaza.energy.backend.keeper import TwinKeeper
 from plaza.energy.backend.model import (
     BIDMANAGER,
@@ -211,7 +212,7 @@ class Marketplace:
             document, identity=self._identity, audience=MARKETPLACE, now_ms=self._now(),
             nonces=self._nonces, known_key=lambda s: bidmanager if s == BIDMANAGER else None,
         )  # fmt: skip
-        bids = {side: _bid_of(letter.body, side) for side in (Side.OFFER, Side.REQUEST)}
+        bids = {side: bid_of(letter.body, side) for side in (Side.OFFER, Side.REQUEST)}
         found = {side: self._store.transaction(side, bid[id_field(side)])
                  for side, bid in bids.items()}  # fmt: skip
         offer, request = found[Side.OFFER], found[Side.REQUEST]
@@ -223,14 +224,19 @@ class Marketplace:
                 self._resend(contract_id, MARKETPLACE, "/match", None)
                 return contract_id
         dead = [
-            why for side, record in found.items() if (why := _why_dead(side, bids[side], record))
+            why for side, record in found.items() if (why := why_dead(side, bids[side], record))
         ]
         if request is not None and (exclusion := self._exclusion(request.first.requesterId)):
             dead.append((Forbidden, exclusion, request.record_id))
         if dead:
-            raise _dead_bids(dead)
+            raise refuse_dead_bids(dead)
         assert offer is not None  # else it would be dead
         assert request is not None
+        return self._contract(offer, request)
+
+    def _contract(self, offer: TransactionRecord, request: TransactionRecord) -> str:
+        """Join two open bids: the signed contract and both transactions change together,
+        then the contract goes to both parties."""
         contract_id = contract_id_for(offer.first.id, request.first.id)
         contract = Contract.join(contract_id, offer.first, request.first, now_ms=self._now())
         signed = sign_document(contract.to_json(), self._identity)
@@ -406,38 +412,3 @@ class Marketplace:
 
     def _now(self) -> int:
         return self._clock.now_ms()
-
-
-def _bid_of(body: Mapping[str, Any], side: Side) -> Mapping[str, Any]:
-    """The ``side`` bid of a ``/match`` body, with its transaction id."""
-    bid, name = body.get(str(side)), id_field(side)
-    if not isinstance(bid, Mapping) or not isinstance(bid.get(name), str):
-        raise InvalidMessage(f"{side} must be a bid with {name}")
-    return bid
-
-
-#: How a bid of a ``/match`` is refused, why, and its name (``offer:<id>``, ``request:<id>``).
-_DeadBid = tuple[type[EnergyError], str, str]
-
-
-def _why_dead(
-    side: Side, bid: Mapping[str, Any], record: TransactionRecord | None
-) -> _DeadBid | None:
-    """Why the ``side`` bid of a ``/match`` can never be contracted, or None."""
-    name = f"{side}:{bid[id_field(side)]}"
-    if record is None:
-        return UnknownRecord, f"no {side} {bid[id_field(side)]!r}", name
-    if dict(bid) != seed_bid(record.first):
-        return InvalidMessage, f"the {side} bid differs from the {side} received", name
-    if record.contract_id or record.latest.status is Status.CANCELLED:
-        state = record.contract_id or "cancelled"
-        return WrongState, f"{record.record_id} is no longer open ({state})", name
-    return None
-
-
-def _dead_bids(dead: list[_DeadBid]) -> EnergyError:
-    """One refusal of a ``/match`` for all its dead bids: of the first one's kind, giving
-    every reason, naming each bid once in ``details["dead"]``."""
-    kind = dead[0][0]
-    names = list(dict.fromkeys(name for _, _, name in dead))
-    return kind("; ".join(reason for _, reason, _ in dead), details={"dead": names})
