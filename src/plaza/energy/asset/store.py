@@ -8,25 +8,24 @@ before they are submitted, so a retry sends the same bytes and a contract is
 paid once), ``payment_queue``, ``twins`` (record id to twin channel) and the
 seed's ``log``.
 
-One connection behind one lock serves every thread; each change is one
-``BEGIN IMMEDIATE`` transaction, so a state, its event, the pool and the queue
-move together or not at all. WAL with ``synchronous=NORMAL`` survives the
-process being killed. Values always travel as parameters, never inside SQL.
+One connection behind one lock serves every thread
+(:class:`~plaza.energy.sqlite.SqliteFile`); each change is one ``BEGIN IMMEDIATE``
+transaction, so a state, its event, the pool and the queue move together or not at
+all. WAL with ``synchronous=NORMAL`` survives the process being killed. Values always
+travel as parameters, never inside SQL.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from plaza.energy.asset.config import Change, Pool, Record
 from plaza.energy.model import Contract, Transaction
+from plaza.energy.sqlite import SqliteFile
 from plaza.market.settlement import PreparedPayment
 
 __all__ = ["DB_NAME", "SqliteAssetStore"]
@@ -59,7 +58,6 @@ _SCHEMA = (
         id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL,
         record_id TEXT NOT NULL, ok INTEGER NOT NULL, detail TEXT NOT NULL)""",
 )
-_BUSY_TIMEOUT_MS = 5000
 _RECORD = "SELECT id, state, contract, created_ms, idle_since_ms, claimed FROM transactions"
 _QUEUED = (
     "SELECT id, state, contract, created_ms, idle_since_ms, claimed FROM transactions "
@@ -72,45 +70,20 @@ class SqliteAssetStore:
     """:class:`~plaza.energy.asset.config.AssetStore` in the SQLite file at ``path``."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # it names twin channels
         self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        with self._write() as db:
-            for statement in _SCHEMA:
-                db.execute(statement)
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        self._db = SqliteFile(path, _SCHEMA)  # created private: it names twin channels
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     # configuration and pool
 
     def load_config(self) -> dict[str, Any] | None:
-        rows = self._read("SELECT body FROM config WHERE id = 1")
+        rows = self._db.rows("SELECT body FROM config WHERE id = 1")
         return json.loads(rows[0][0]) if rows else None
 
     def save_config(self, config: Mapping[str, Any], *, now_ms: int) -> None:
-        with self._write() as db:
+        with self._db.atomic() as db:
             db.execute(
                 "INSERT OR REPLACE INTO config VALUES (1, ?, ?)", (json.dumps(dict(config)), now_ms)
             )
@@ -118,11 +91,11 @@ class SqliteAssetStore:
             _log(db, now_ms, "init", "", ok=True, detail=detail)
 
     def pool(self) -> Pool:
-        ((energy, reserved),) = self._read("SELECT pool, reserved FROM energy WHERE id = 1")
+        ((energy, reserved),) = self._db.rows("SELECT pool, reserved FROM energy WHERE id = 1")
         return Pool(energy, reserved)
 
     def add_energy(self, energy: int, *, now_ms: int, operation: str) -> Pool:
-        with self._write() as db:
+        with self._db.atomic() as db:
             db.execute(
                 "UPDATE energy SET pool = pool + ?, updated_ms = ? WHERE id = 1", (energy, now_ms)
             )
@@ -133,28 +106,28 @@ class SqliteAssetStore:
     # transactions and events
 
     def record(self, record_id: str) -> Record | None:
-        rows = self._read(_RECORD + " WHERE id = ?", (record_id,))
+        rows = self._db.rows(_RECORD + " WHERE id = ?", (record_id,))
         return _record(rows[0]) if rows else None
 
     def records(self, statuses: Collection[str] | None = None) -> list[Record]:
         if statuses is None:
-            rows = self._read(_RECORD + " ORDER BY created_ms, id")
+            rows = self._db.rows(_RECORD + " ORDER BY created_ms, id")
         else:
             marks = ", ".join("?" for _ in statuses)  # placeholders only, values as parameters
-            rows = self._read(
+            rows = self._db.rows(
                 _RECORD + f" WHERE status IN ({marks}) ORDER BY created_ms, id",
                 tuple(str(status) for status in statuses),
             )
         return [_record(row) for row in rows]
 
     def first_state(self, record_id: str) -> dict[str, Any] | None:
-        rows = self._read(
+        rows = self._db.rows(
             "SELECT state FROM events WHERE record_id = ? ORDER BY seq LIMIT 1", (record_id,)
         )
         return json.loads(rows[0][0]) if rows else None
 
     def events(self, record_id: str) -> list[dict[str, Any]]:
-        rows = self._read(
+        rows = self._db.rows(
             "SELECT at_ms, state, twin_message FROM events WHERE record_id = ? ORDER BY seq",
             (record_id,),
         )
@@ -166,7 +139,7 @@ class SqliteAssetStore:
         text = json.dumps(state.to_json(), sort_keys=True)
         contract = None if record.contract is None else json.dumps(record.contract.to_json())
         now = record.idle_since_ms
-        with self._write() as db:
+        with self._db.atomic() as db:
             db.execute(
                 "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
                 "UPDATE SET status = excluded.status, state = excluded.state, "
@@ -193,27 +166,27 @@ class SqliteAssetStore:
             _log(db, now, change.operation, record.id, ok=True, detail=str(state.status))
 
     def touch(self, record_id: str, *, now_ms: int, queue: bool | None = None) -> None:
-        with self._write() as db:
+        with self._db.atomic() as db:
             db.execute(
                 "UPDATE transactions SET idle_since_ms = ? WHERE id = ?", (now_ms, record_id)
             )
             _queue(db, record_id, queue, now_ms)
 
     def counts(self) -> dict[str, int]:
-        rows = self._read("SELECT status, COUNT(*) FROM transactions GROUP BY status")
+        rows = self._db.rows("SELECT status, COUNT(*) FROM transactions GROUP BY status")
         return {str(status): int(count) for status, count in rows}
 
     # the payment queue and prepared payments
 
     def queued(self, limit: int) -> list[Record]:
-        rows = self._read(
+        rows = self._db.rows(
             _QUEUED,
             (limit,),
         )
         return [_record(row) for row in rows]
 
     def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
-        rows = self._read(
+        rows = self._db.rows(
             "SELECT message_id, raw, amount, confirmed FROM prepared_payments WHERE record_id = ?",
             (record_id,),
         )
@@ -223,7 +196,7 @@ class SqliteAssetStore:
         return PreparedPayment(bytes(message_id), bytes(raw), amount), bool(confirmed)
 
     def in_flight(self) -> list[tuple[str, PreparedPayment]]:
-        rows = self._read(
+        rows = self._db.rows(
             "SELECT record_id, message_id, raw, amount FROM prepared_payments "
             "WHERE confirmed = 0 ORDER BY saved_ms, record_id"
         )
@@ -233,7 +206,7 @@ class SqliteAssetStore:
     def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
         record = self.record(record_id)
         contract_id = record.state.contractId if record is not None else ""
-        with self._write() as db:
+        with self._db.atomic() as db:
             db.execute(
                 "INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, 0)",
                 (record_id, contract_id, payment.message_id, payment.raw, payment.amount, now_ms),
@@ -242,7 +215,7 @@ class SqliteAssetStore:
             _log(db, now_ms, "prepare_payment", record_id, ok=True, detail=detail)
 
     def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
-        with self._write() as db:
+        with self._db.atomic() as db:
             db.execute(
                 "DELETE FROM prepared_payments WHERE record_id = ? AND confirmed = 0", (record_id,)
             )
@@ -251,20 +224,20 @@ class SqliteAssetStore:
     # twins and the log
 
     def twin_channel(self, record_id: str) -> bytes | None:
-        rows = self._read("SELECT channel_id FROM twins WHERE record_id = ?", (record_id,))
+        rows = self._db.rows("SELECT channel_id FROM twins WHERE record_id = ?", (record_id,))
         return bytes(rows[0][0]) if rows else None
 
     def remember_twin(self, record_id: str, channel_id: bytes) -> None:
-        with self._write() as db:
+        with self._db.atomic() as db:
             db.execute("INSERT OR IGNORE INTO twins VALUES (?, ?)", (record_id, channel_id))
 
     def log(self, operation: str, detail: str, *, now_ms: int, record_id: str = "",
             ok: bool = True) -> None:  # fmt: skip
-        with self._write() as db:
+        with self._db.atomic() as db:
             _log(db, now_ms, operation, record_id, ok=ok, detail=detail)
 
     def log_lines(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self._read(
+        rows = self._db.rows(
             "SELECT at_ms, operation, record_id, ok, detail FROM log ORDER BY id DESC LIMIT ?",
             (limit,),
         )

@@ -5,22 +5,14 @@ their latest state), ``contracts``, ``events`` (every state received or sent,
 per record, and where it landed on the twin), ``log`` (the seed's audit log),
 ``twins`` (record to twin channel). The channel cursors
 (:class:`~plaza.channels.SqliteCursorStore`) live in the same file, which is why
-it is created readable by its owner only.
-
-:class:`SqliteFile` is the connection discipline both the marketplace and the
-bid manager use: one connection behind a re-entrant lock, WAL, and
-:meth:`SqliteFile.atomic` for a step's writes as one ``BEGIN IMMEDIATE``
-transaction (nested calls join the outer one).
+it is created readable by its owner only (:class:`~plaza.energy.sqlite.SqliteFile`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,70 +24,9 @@ from plaza.energy.backend.model import (
 )
 from plaza.energy.envelope import ModuleKey, canonical_json
 from plaza.energy.model import AssetType, Contract, Side, Transaction
+from plaza.energy.sqlite import SqliteFile
 
-__all__ = ["SqliteFile", "SqliteMarketplaceStore"]
-
-_BUSY_TIMEOUT_MS = 5000
-
-
-class SqliteFile:
-    """One SQLite file, one connection, one writer at a time; statements take parameters only."""
-
-    def __init__(self, path: Path, schema: Sequence[str]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        with self.atomic():
-            for statement in schema:
-                self._conn.execute(statement)
-
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            finally:
-                self._depth = 0
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
-        with self._lock:
-            return self._conn.execute(sql, parameters)
-
-    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, parameters).fetchall()
-
-    def row(self, sql: str, parameters: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        with self._lock:
-            found: tuple[Any, ...] | None = self._conn.execute(sql, parameters).fetchone()
-            return found
-
-    def count(self, sql: str, parameters: Sequence[Any] = ()) -> int:
-        found = self.row(sql, parameters)
-        return 0 if found is None else int(found[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+__all__ = ["SqliteMarketplaceStore"]
 
 
 def dumps(value: Mapping[str, Any]) -> str:
@@ -161,8 +92,10 @@ class SqliteMarketplaceStore:
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, _SCHEMA)
 
-    def atomic(self) -> AbstractContextManager[None]:
-        return self._db.atomic()
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._db.atomic():
+            yield
 
     # -- assets -----------------------------------------------------------------------
 

@@ -12,13 +12,15 @@ book's journal (:class:`~plaza.market.sqlite.SqliteBookStore`) is the
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from plaza.energy.backend.store import SqliteFile, dumps
+from plaza.energy.backend.store import dumps
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.model import Side
+from plaza.energy.sqlite import SqliteFile
 
 __all__ = ["SqliteBidStore"]
 
@@ -54,8 +56,10 @@ class SqliteBidStore:
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, _SCHEMA)
 
-    def atomic(self) -> AbstractContextManager[None]:
-        return self._db.atomic()
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._db.atomic():
+            yield
 
     def bid(self, key: str) -> BidRecord | None:
         row = self._db.row(_BY_KEY, (key,))

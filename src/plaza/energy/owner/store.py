@@ -1,6 +1,7 @@
 """The user module's SQLite file: owners, devices, the events devices report, transfers, log.
 
-One connection, one writer at a time (a lock), WAL so readers never block it.
+One connection, one writer at a time (a lock), WAL so readers never block it
+(:class:`~plaza.energy.sqlite.SqliteFile`, which creates the file readable by its owner only).
 Values only ever travel as parameters. The ``devices`` table holds each device's
 UUID, the secret ``/init`` is trusted by; the ``owners`` table only keyed hashes of
 API keys. Keep the file as private as the module's key files.
@@ -10,9 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,19 @@ from plaza.energy.owner.records import (
     Transfer,
     TransferState,
 )
+from plaza.energy.sqlite import SqliteFile
 
 __all__ = ["SqliteOwnerStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS owners (
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS owners (
     account INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     key_hash BLOB NOT NULL,
     created_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS devices (
+)""",
+    """CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY,
     owner_id TEXT NOT NULL REFERENCES owners(id),
     uuid TEXT NOT NULL UNIQUE,
@@ -47,9 +47,9 @@ CREATE TABLE IF NOT EXISTS devices (
     wallet_address TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS devices_by_owner ON devices (owner_id, created_ms);
-CREATE TABLE IF NOT EXISTS events (
+)""",
+    """CREATE INDEX IF NOT EXISTS devices_by_owner ON devices (owner_id, created_ms)""",
+    """CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     device_id TEXT NOT NULL,
     transaction_id TEXT NOT NULL,
@@ -62,9 +62,9 @@ CREATE TABLE IF NOT EXISTS events (
     received_ms INTEGER NOT NULL,
     digest BLOB NOT NULL,
     UNIQUE (device_id, digest)
-);
-CREATE INDEX IF NOT EXISTS events_by_transaction ON events (device_id, transaction_id, seq);
-CREATE TABLE IF NOT EXISTS transfers (
+)""",
+    "CREATE INDEX IF NOT EXISTS events_by_transaction ON events (device_id, transaction_id, seq)",
+    """CREATE TABLE IF NOT EXISTS transfers (
     message_id TEXT PRIMARY KEY,
     owner_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -74,24 +74,24 @@ CREATE TABLE IF NOT EXISTS transfers (
     created_ms INTEGER NOT NULL,
     state TEXT NOT NULL,
     reference TEXT
-);
-CREATE INDEX IF NOT EXISTS transfers_by_owner ON transfers (owner_id, created_ms);
-CREATE INDEX IF NOT EXISTS transfers_by_state ON transfers (state);
-CREATE TABLE IF NOT EXISTS log (
+)""",
+    """CREATE INDEX IF NOT EXISTS transfers_by_owner ON transfers (owner_id, created_ms)""",
+    """CREATE INDEX IF NOT EXISTS transfers_by_state ON transfers (state)""",
+    """CREATE TABLE IF NOT EXISTS log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at_ms INTEGER NOT NULL,
     operation TEXT NOT NULL,
     subject TEXT NOT NULL,
     outcome TEXT NOT NULL,
     detail TEXT NOT NULL
-);
-"""
+)""",
+)
 
 #: Added after the first release: files made before it get the column (and the index) here.
 _MIGRATIONS = {"transfers": {"reference": "TEXT"}}
-_INDEXES = """
-CREATE INDEX IF NOT EXISTS transfers_by_reference ON transfers (device_id, reference);
-"""
+_INDEXES = (
+    """CREATE INDEX IF NOT EXISTS transfers_by_reference ON transfers (device_id, reference)""",
+)
 
 _DEVICE = "SELECT id, owner_id, settings, public_key, wallet_address, created_ms, updated_ms"
 _EVENT = "SELECT device_id, transaction_id, body, twin, received_ms, digest FROM events"
@@ -126,52 +126,29 @@ def _transfer(row: Sequence[Any]) -> Transfer:
                     TransferState(state), ref or "")  # fmt: skip
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Add the columns a file made by an older version lacks (``CREATE TABLE IF NOT EXISTS``
+    leaves an existing table as it was), then the indexes over them."""
+    for table, columns in _MIGRATIONS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for column, kind in columns.items():
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    for statement in _INDEXES:
+        conn.execute(statement)
+
+
 class SqliteOwnerStore:
     """:class:`~plaza.energy.owner.service.OwnerStore` in the SQLite file at ``path``."""
 
     def __init__(self, path: Path) -> None:
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                     timeout=10)  # fmt: skip
-        try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.executescript(_SCHEMA)
-            self._migrate()
-            self._conn.executescript(_INDEXES)
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def _migrate(self) -> None:
-        """Add the columns a file made by an older version lacks (``CREATE TABLE IF NOT
-        EXISTS`` leaves an existing table as it was)."""
-        for table, columns in _MIGRATIONS.items():
-            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
-            for column, kind in columns.items():
-                if column not in have:
-                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Statements under the lock, committed together or not at all."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            return self._conn.execute(sql, parameters).fetchall()
+        self._db = SqliteFile(path, _SCHEMA, migrate=_migrate, foreign_keys=True,
+                              busy_timeout_ms=10_000, synchronous=None)  # fmt: skip
 
     # -- owners ----------------------------------------------------------------------------
 
     def add_owner(self, owner_id: str, name: str, key_hash: bytes, created_ms: int) -> Owner:
-        with self._transaction() as conn:
+        with self._db.atomic() as conn:
             cursor = conn.execute(
                 "INSERT INTO owners (id, name, key_hash, created_ms) VALUES (?, ?, ?, ?)",
                 (owner_id, name, key_hash, created_ms),
@@ -181,7 +158,7 @@ class SqliteOwnerStore:
         return Owner(owner_id, name, account, key_hash, created_ms)
 
     def owner(self, owner_id: str) -> Owner | None:
-        rows = self._rows(
+        rows = self._db.rows(
             "SELECT id, name, account, key_hash, created_ms FROM owners WHERE id = ?", (owner_id,)
         )
         return Owner(*rows[0]) if rows else None
@@ -190,7 +167,7 @@ class SqliteOwnerStore:
 
     def add_device(self, device: Device) -> None:
         try:
-            with self._transaction() as conn:
+            with self._db.atomic() as conn:
                 conn.execute(
                     "INSERT INTO devices (id, owner_id, uuid, settings, public_key,"
                     " wallet_address, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -202,27 +179,27 @@ class SqliteOwnerStore:
             raise WrongState("a device with this UUID is onboarded already") from None
 
     def update_device(self, device: Device) -> None:
-        with self._transaction() as conn:
+        with self._db.atomic() as conn:
             conn.execute(
                 "UPDATE devices SET settings = ?, updated_ms = ? WHERE id = ?",
                 (json.dumps(device.settings.to_form()), device.updated_ms, device.id),
             )
 
     def remove_device(self, device_id: str) -> None:
-        with self._transaction() as conn:
+        with self._db.atomic() as conn:
             conn.execute("DELETE FROM events WHERE device_id = ?", (device_id,))
             conn.execute("DELETE FROM devices WHERE id = ?", (device_id,))
 
     def device(self, device_id: str) -> Device | None:
-        rows = self._rows(_DEVICE + " FROM devices WHERE id = ?", (device_id,))
+        rows = self._db.rows(_DEVICE + " FROM devices WHERE id = ?", (device_id,))
         return _device(rows[0]) if rows else None
 
     def device_by_uuid(self, uuid: str) -> Device | None:
-        rows = self._rows(_DEVICE + " FROM devices WHERE uuid = ?", (uuid,))
+        rows = self._db.rows(_DEVICE + " FROM devices WHERE uuid = ?", (uuid,))
         return _device(rows[0]) if rows else None
 
     def devices_of(self, owner_id: str) -> list[Device]:
-        rows = self._rows(
+        rows = self._db.rows(
             _DEVICE + " FROM devices WHERE owner_id = ? ORDER BY created_ms, id", (owner_id,)
         )
         return [_device(row) for row in rows]
@@ -231,7 +208,7 @@ class SqliteOwnerStore:
 
     def add_event(self, event: Event) -> bool:
         t = event.transaction
-        with self._transaction() as conn:
+        with self._db.atomic() as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO events (device_id, transaction_id, status, energy_wh,"
                 " price, value, body, twin, received_ms, digest)"
@@ -245,13 +222,13 @@ class SqliteOwnerStore:
     def device_stats(self, device_id: str) -> DeviceStats:
         """Energy and value over each transaction's latest finished provision; the count and
         mean price over each transaction's latest state."""
-        (energy, value, provisions), = self._rows(
+        (energy, value, provisions), = self._db.rows(
             "SELECT COALESCE(SUM(energy_wh), 0), COALESCE(SUM(value), 0), COUNT(*) FROM events"
             " WHERE seq IN (SELECT MAX(seq) FROM events WHERE device_id = ? AND status = ?"
             " GROUP BY transaction_id)",
             (device_id, str(Status.PROVISION_FINISHED)),
         )  # fmt: skip
-        (count, prices), = self._rows(
+        (count, prices), = self._db.rows(
             _LATEST + "SELECT COUNT(*), COALESCE(SUM(e.price), 0)"  # noqa: S608 - constants only
             " FROM latest JOIN events e ON e.seq = latest.last",
             (device_id,),
@@ -267,8 +244,8 @@ class SqliteOwnerStore:
             " WHERE (? IS NULL OR e.status = ?) AND (? IS NULL OR instr(e.transaction_id, ?) > 0)"
         )
         filters = (device_id, status, status, search, search)
-        (total,), = self._rows(_LATEST + "SELECT COUNT(*)" + where, filters)  # fmt: skip
-        page = self._rows(
+        (total,), = self._db.rows(_LATEST + "SELECT COUNT(*)" + where, filters)  # fmt: skip
+        page = self._db.rows(
             _LATEST + "SELECT e.transaction_id" + where + " ORDER BY latest.first DESC"
             " LIMIT ? OFFSET ?",
             (*filters, limit, offset),
@@ -276,7 +253,7 @@ class SqliteOwnerStore:
         return total, [self.events_of(device_id, row[0])[::-1] for row in page]
 
     def events_of(self, device_id: str, transaction_id: str) -> list[Event]:
-        rows = self._rows(
+        rows = self._db.rows(
             _EVENT + " WHERE device_id = ? AND transaction_id = ? ORDER BY seq",
             (device_id, transaction_id),
         )
@@ -285,7 +262,7 @@ class SqliteOwnerStore:
     # -- transfers and log -----------------------------------------------------------------
 
     def add_transfer(self, transfer: Transfer) -> None:
-        with self._transaction() as conn:
+        with self._db.atomic() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO transfers (message_id, owner_id, kind, counterpart,"
                 " amount, device_id, created_ms, state, reference)"
@@ -296,7 +273,7 @@ class SqliteOwnerStore:
             )  # fmt: skip
 
     def funding(self, device_id: str, reference: str) -> Transfer | None:
-        rows = self._rows(
+        rows = self._db.rows(
             _TRANSFER + " WHERE device_id = ? AND reference = ? AND kind = 'fund'"
             " ORDER BY created_ms DESC, rowid DESC LIMIT 1",
             (device_id, reference),
@@ -304,25 +281,25 @@ class SqliteOwnerStore:
         return _transfer(rows[0]) if rows else None
 
     def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
-        rows = self._rows(
+        rows = self._db.rows(
             _TRANSFER + " WHERE owner_id = ? ORDER BY created_ms DESC, rowid DESC LIMIT ?",
             (owner_id, limit),
         )
         return [_transfer(row) for row in rows]
 
     def pending_transfers(self) -> list[Transfer]:
-        rows = self._rows(_TRANSFER + " WHERE state = ? ORDER BY created_ms",
+        rows = self._db.rows(_TRANSFER + " WHERE state = ? ORDER BY created_ms",
                           (str(TransferState.PENDING),))  # fmt: skip
         return [_transfer(row) for row in rows]
 
     def settle_transfer(self, message_id: str, state: TransferState) -> None:
-        with self._transaction() as conn:
+        with self._db.atomic() as conn:
             conn.execute(
                 "UPDATE transfers SET state = ? WHERE message_id = ?", (str(state), message_id)
             )
 
     def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:
-        with self._transaction() as conn:
+        with self._db.atomic() as conn:
             conn.execute(
                 "INSERT INTO log (at_ms, operation, subject, outcome, detail)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -331,7 +308,7 @@ class SqliteOwnerStore:
 
     def log_entries(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """The latest log lines, newest first (for tests and operators)."""
-        rows = self._rows(
+        rows = self._db.rows(
             "SELECT at_ms, operation, subject, outcome, detail FROM log ORDER BY seq DESC LIMIT ?",
             (limit,),
         )
@@ -339,5 +316,4 @@ class SqliteOwnerStore:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
