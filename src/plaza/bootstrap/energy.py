@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from plaza.bootstrap.energy_hosting import Hosted
 from plaza.energy.asset import AssetService, open_asset
@@ -26,12 +25,9 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import HttpLink, Link
 from plaza.energy.owner import OwnerService, open_owner
 from plaza.jobs import JobQueue, SqliteQueue
+from plaza.ledger.ports import Clock
 
 __all__ = ["EnergyStack", "StackSettings"]
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
 
 
 QueueFactory = Callable[[Path], JobQueue]

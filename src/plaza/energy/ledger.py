@@ -12,12 +12,13 @@ Every module reaches the tangle through the same node, in this process
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Self
+from typing import Self
 
 from plaza.channels import LedgerGateway
 from plaza.channels import LocalGateway as ChannelLocalGateway
 from plaza.channels import RemoteGateway as ChannelRemoteGateway
 from plaza.client import NodeClient
+from plaza.ledger.ports import Clock
 from plaza.market.payment_ledgers import LocalTransferLedger, RemoteTransferLedger, TransferLedger
 from plaza.node import NodeRuntime
 from plaza.wallet import LocalGateway as WalletLocalGateway
@@ -25,10 +26,6 @@ from plaza.wallet import RemoteGateway as WalletRemoteGateway
 from plaza.wallet.ports import LedgerGateway as WalletGateway
 
 __all__ = ["LedgerAccess"]
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.errors import NO_DETAILS, Details, PeerFailed
 from plaza.jobs import JobQueue, PermanentFailure
+from plaza.ledger.ports import Clock
 
 __all__ = [
     "DELIVER_JOB",
@@ -59,10 +60,6 @@ class Refusal:
 
 #: ``on_refused(refusal)``: a peer refused a letter, and would refuse it again.
 OnRefused = Callable[[Refusal], None]
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
 
 
 class Link(Protocol):

@@ -43,6 +43,7 @@ from plaza.crypto import Identity, PublicKey
 from plaza.energy.envelope import sign_document, verify_document
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed
 from plaza.ledger.codec import decode_message
+from plaza.ledger.ports import Clock
 
 __all__ = [
     "Confirmed",
@@ -62,10 +63,6 @@ log = logging.getLogger(__name__)
 
 Confirmed = Callable[[bytes], bool]
 """Whether the ledger message with this id is confirmed (referenced by a milestone)."""
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
 
 
 class TwinIndex(Protocol):

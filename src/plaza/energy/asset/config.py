@@ -27,6 +27,7 @@ from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import Forbidden, InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, Contract, Transaction
 from plaza.energy.twins import TwinStep
+from plaza.ledger.ports import Clock
 from plaza.market.settlement import PreparedPayment
 
 __all__ = [
@@ -71,10 +72,6 @@ class AssetSettings:
     payment_batch: int = 10  # the seed's "up to 10 requests" per payment cycle
     max_reminders: int = 3  # reminders before the claim
     max_new_requests: int = 10  # requests one /consume or cycle may open at most
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

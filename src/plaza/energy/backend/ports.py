@@ -14,14 +14,9 @@ from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, Trans
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.model import Side
 from plaza.energy.twins import TwinIndex
+from plaza.ledger.ports import Clock
 
 __all__ = ["Clock", "LetterSender", "MarketplaceStore"]
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int:
-        """Milliseconds since the Unix epoch."""
-        ...
 
 
 class MarketplaceStore(TwinIndex, Protocol):

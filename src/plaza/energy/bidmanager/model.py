@@ -17,6 +17,7 @@ from typing import Any, Protocol, Self
 
 from plaza.energy.errors import InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, Side
+from plaza.ledger.ports import Clock
 
 __all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "BidStore", "Clock", "bid_key"]
 
@@ -29,12 +30,6 @@ SEED_FIELDS = {
 }  # fmt: skip
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _MAX_TEXT = 256
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int:
-        """Milliseconds since the Unix epoch."""
-        ...
 
 
 class BidState(enum.StrEnum):

@@ -19,12 +19,9 @@ from plaza.energy.owner.records import (
     Transfer,
     TransferState,
 )
+from plaza.ledger.ports import Clock
 
 __all__ = ["Clock", "OwnerKeys", "OwnerStore"]
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
 
 
 class OwnerKeys(Protocol):

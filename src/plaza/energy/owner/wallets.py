@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
 
 from plaza.crypto import Address, Identity, InvalidAddress, Seed, SigningKey, blake2b
 from plaza.energy.errors import NotConfigured, PeerFailed, WrongState
@@ -27,6 +26,7 @@ from plaza.energy.keys import load_or_create_seed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.owner.records import Transfer, TransferState
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
+from plaza.ledger.ports import Clock
 from plaza.market.ledger_payments import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.settlement import PaymentFailed
 from plaza.wallet import FaucetUnavailable, RateLimited, WalletError
@@ -57,10 +57,6 @@ class OwnerWallets:
 
     def __repr__(self) -> str:
         return "OwnerWallets(<hidden>)"
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
 
 
 @contextmanager
