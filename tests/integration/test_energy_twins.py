@@ -238,3 +238,21 @@ def test_a_state_never_saved_raises_and_is_not_on_the_twin(recorder: Recorder) -
     twins.record("tx-1", STATES[2])
     recorder.node.milestone()
     assert recorder.audit("tx-1", STATES).ok
+
+
+def test_a_reopened_twin_does_not_write_its_last_state_twice(recorder: Recorder) -> None:
+    recorder.record("tx-1", STATES[:2])  # a crash now: the caller never noted the second
+    reopened = recorder.open()  # the module restarts on the same cursors and index
+    again = reopened.record("tx-1", STATES[1])
+    assert again.position == 1
+    reopened.record("tx-1", STATES[2])
+    recorder.node.milestone()
+    recorder.twins = reopened
+    assert recorder.audit("tx-1", STATES).ok  # each state once
+
+
+def test_a_reopened_twin_still_appends_a_new_state(recorder: Recorder) -> None:
+    recorder.record("tx-1", STATES[:1])
+    reopened = recorder.open()
+    assert reopened.record("tx-1", STATES[1]).position == 1
+    assert reopened.record("tx-1", STATES[1]).position == 2, "a repeat in one run is written"

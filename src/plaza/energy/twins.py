@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from plaza.channels import (
     Channel,
+    ChannelEntry,
     ChannelError,
     ChannelMode,
     CursorStore,
@@ -127,6 +128,7 @@ class Twins:
         self._clock = clock
         self._open: OrderedDict[str, Publisher] = OrderedDict()
         self._pending: set[str] = set()
+        self._last_entry: dict[str, ChannelEntry] = {}  # of twins reopened, until written
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -137,10 +139,18 @@ class Twins:
         twin's cursor, the state *is* recorded: it is ``pending`` and goes to the
         ledger with the twin's next write or :meth:`flush`. Retrying instead would
         write it twice. Only a state that was never saved raises.
+
+        A twin reopened from its cursor (a restart) remembers its last entry: the
+        same state again is the one a crash left on the twin before the caller
+        could note it, so its step is returned and nothing is written twice.
+        Signed documents are deterministic, so "the same" is byte for byte.
         """
         content = json.dumps(sign_document(state, self._identity), sort_keys=True).encode()
         with self._lock:
             publisher = self._publisher(record_id)
+            last = self._last_entry.pop(record_id, None)
+            if last is not None and last.content == content:
+                return TwinStep(record_id, last.position, last.message_id.hex())
             position = publisher.position
             try:
                 published = publisher.publish(content)
@@ -184,12 +194,25 @@ class Twins:
             self._index.remember_twin(record_id, channel.id)
         else:
             publisher = Publisher.open(self._gateway, self._cursors, channel_id, clock=self._clock)
+            self._remember_last_entry(record_id, publisher)
         self._open[record_id] = publisher
         if len(self._open) > self._cache_size:
             oldest = next((r for r in self._open if r not in self._pending), None)
             if oldest is not None:  # a twin behind stays open until flushed
                 del self._open[oldest]
         return publisher
+
+    def _remember_last_entry(self, record_id: str, publisher: Publisher) -> None:
+        if publisher.position == 0:
+            return
+        try:
+            reader = Reader(self._gateway, publisher.reader_key(publisher.position - 1))
+            last = next(iter(reader.read(limit=1)), None)
+        except ChannelError as error:  # unreadable now: a repeat could not be told apart
+            log.warning("twin of %s: last entry unreadable: %s", record_id, error)
+            return
+        if last is not None:
+            self._last_entry[record_id] = last
 
 
 @dataclass(frozen=True, slots=True)

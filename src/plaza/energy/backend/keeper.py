@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from plaza.channels import ChannelError, CursorStore, ReaderKey
+from plaza.channels import CursorStore, ReaderKey
 from plaza.crypto import Identity
 from plaza.energy.backend.model import (
     AssetRecord,
@@ -31,7 +31,6 @@ from plaza.energy.model import Side, Transaction
 from plaza.energy.twins import (
     TwinAudit,
     Twins,
-    TwinStep,
     audit_twin,
     parse_reader_key,
     read_twin,
@@ -57,8 +56,8 @@ class TwinKeeper:
         self._cursors = cursors
         self._ledger = ledger
         self._clock = clock
-        self._twins = self._open()
-        self._unsettled = True  # a state of the last run may still be in flight
+        self._twins = Twins(identity=identity, gateway=ledger.channels, cursors=cursors,
+                            index=store, clock=clock)  # fmt: skip
 
     def reader_key(self, record_id: str) -> str:
         return self._twins.reader_key(record_id)
@@ -68,10 +67,9 @@ class TwinKeeper:
         written = 0
         self._twins.flush()  # states saved while the ledger was away go first
         for event in self._store.pending_twin_events():
-            try:
-                step = self._record(event)
+            try:  # exactly once: see Twins.record on saved and repeated states
+                step = self._twins.record(event.record_id, event.state)
             except PeerFailed as error:
-                self._unsettled = True
                 log(event.record_id, error.reason)
                 break
             self._store.mark_on_twin(event.id, step.position, step.message_id)
@@ -131,32 +129,3 @@ class TwinKeeper:
         entries, problems = read_twin(self._ledger.channels, parse_reader_key(record.twin),
                                       asset.key.signing, self._ledger.confirmed)  # fmt: skip
         return TwinAudit(tuple(entries), (*problems, *find_in_order(entries, expected)))
-
-    def _open(self) -> Twins:
-        return Twins(identity=self._identity, gateway=self._ledger.channels,
-                     cursors=self._cursors, index=self._store, clock=self._clock)  # fmt: skip
-
-    def _record(self, event: Event) -> TwinStep:
-        """Put an event's state on its twin exactly once, even after a failed attempt.
-
-        A publish the ledger refused stays in flight in the twin's cursor, and a
-        plain retry would deliver it *and* publish it again. So after a failure
-        the twins are reopened (reopening a twin finishes its last submit) and the
-        state is looked for where it belongs before it is published.
-        """
-        if self._unsettled:
-            self._twins = self._open()
-            position = sum(e.twin_position is not None for e in self._store.events(event.record_id))
-            try:
-                key = parse_reader_key(self._twins.reader_key(event.record_id))
-            except ChannelError as error:
-                raise PeerFailed(
-                    "ledger", "", f"twin not reopened: {error}", refused=False
-                ) from None
-            entries, _ = read_twin(self._ledger.channels, key, self._identity.public_key,
-                                   self._ledger.confirmed)  # fmt: skip
-            self._unsettled = False
-            for entry in entries:
-                if entry.position == position and entry.state == event.state:
-                    return TwinStep(event.record_id, entry.position, entry.message_id)
-        return self._twins.record(event.record_id, event.state)
