@@ -12,6 +12,7 @@ registered with ``--wallet``, whose participant id is the wallet's main address.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -146,38 +147,29 @@ KeyOption = Annotated[str | None, typer.Option(help="Idempotency key: a retry ma
 SealOption = Annotated[bool, typer.Option(help="Seal the body to the marketplace's key.")]
 
 
-@market_app.command("offer")
-def offer(
-    quantity: QuantityOption,
-    price: PriceOption,
-    kind: KindOption = "energy",
-    starts_in: StartsOption = 0.0,
-    valid_for: ValidOption = 3600.0,
-    idempotency_key: KeyOption = None,
-    seal: SealOption = False,
-    home: HomeOption = DEFAULT_HOME,
-    url: UrlOption = DEFAULT_URL,
-) -> None:
-    """Offer something; prints the order and any contracts it made at once."""
-    terms = _terms(kind, quantity, price, starts_in, valid_for)
-    _submit(Side.OFFER, terms, home, url, idempotency_key, seal)
+def _order_command(side: Side, summary: str) -> Callable[..., None]:
+    """``offer`` and ``request``: the same options, one side each."""
+
+    def command(
+        quantity: QuantityOption,
+        price: PriceOption,
+        kind: KindOption = "energy",
+        starts_in: StartsOption = 0.0,
+        valid_for: ValidOption = 3600.0,
+        idempotency_key: KeyOption = None,
+        seal: SealOption = False,
+        home: HomeOption = DEFAULT_HOME,
+        url: UrlOption = DEFAULT_URL,
+    ) -> None:
+        terms = _terms(kind, quantity, price, starts_in, valid_for)
+        _submit(side, terms, home, url, idempotency_key, seal)
+
+    command.__doc__ = f"{summary}; prints the order and any contracts it made at once."
+    return command
 
 
-@market_app.command("request")
-def request(
-    quantity: QuantityOption,
-    price: PriceOption,
-    kind: KindOption = "energy",
-    starts_in: StartsOption = 0.0,
-    valid_for: ValidOption = 3600.0,
-    idempotency_key: KeyOption = None,
-    seal: SealOption = False,
-    home: HomeOption = DEFAULT_HOME,
-    url: UrlOption = DEFAULT_URL,
-) -> None:
-    """Request something; prints the order and any contracts it made at once."""
-    terms = _terms(kind, quantity, price, starts_in, valid_for)
-    _submit(Side.REQUEST, terms, home, url, idempotency_key, seal)
+market_app.command("offer")(_order_command(Side.OFFER, "Offer something"))
+market_app.command("request")(_order_command(Side.REQUEST, "Request something"))
 
 
 @market_app.command("orders")
