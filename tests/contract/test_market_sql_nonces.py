@@ -1,4 +1,5 @@
-"""The NonceStore contract (memory, SQLite, PostgreSQL), and signed requests over each."""
+"""The NonceStore contract (memory, SQLite, PostgreSQL, and the energy modules' letter file),
+and signed requests over each."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from market_sql_backends import ALL_BACKENDS, AuthStores, auth_stores
 
 from plaza.crypto import EncryptionKey, SigningKey
+from plaza.energy.nonces import SqliteNonces
 from plaza.market.auth import (
     NonceStore,
     ParticipantRegistry,
@@ -30,9 +32,14 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuthStore
         yield chosen
 
 
-@pytest.fixture
-def store(stores: AuthStores) -> NonceStore:
-    return stores.nonces
+@pytest.fixture(params=[*ALL_BACKENDS, "letter-file"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NonceStore]:
+    """Each of the market's stores, and the stdlib file an energy module keeps its letters' in."""
+    if request.param == "letter-file":
+        yield SqliteNonces(tmp_path / "nonces.sqlite3")
+        return
+    with auth_stores(request.param, request, tmp_path) as chosen:
+        yield chosen.nonces
 
 
 def test_a_nonce_is_new_once_per_participant(store: NonceStore) -> None:

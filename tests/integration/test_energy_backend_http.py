@@ -22,12 +22,13 @@ from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.backend import MarketplaceService, marketplace_key, open_marketplace
 from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
-from plaza.energy.envelope import ModuleKey, NonceCache, open_letter, seal_letter
+from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import HttpLink
 from plaza.energy.model import Side, Status, Transaction
 from plaza.energy.twins import MemoryTwinIndex, Twins
 from plaza.jobs import InlineQueue, Worker
+from plaza.market.auth import MemoryNonceStore
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 
@@ -149,7 +150,7 @@ class Stack:
         return asset
 
     def opened(self, asset: Asset, path: str) -> list[dict[str, Any]]:
-        nonces = NonceCache()
+        nonces = MemoryNonceStore()
         return [
             open_letter(
                 doc,

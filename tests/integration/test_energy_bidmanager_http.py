@@ -15,9 +15,10 @@ from fastapi import FastAPI, Request
 from plaza.api.serving import ThreadedServer
 from plaza.crypto import Identity
 from plaza.energy.bidmanager import BidManagerService, open_bidmanager
-from plaza.energy.envelope import ModuleKey, NonceCache, open_letter, seal_letter
+from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.link import HttpLink
 from plaza.jobs import InlineQueue, Worker
+from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
 
 
@@ -107,7 +108,7 @@ def test_a_match_reaches_the_marketplace_over_http(running: Running) -> None:
         identity=running.marketplace,
         audience="marketplace",
         now_ms=running.clock.now_ms(),
-        nonces=NonceCache(),
+        nonces=MemoryNonceStore(),
         known_key=lambda s: running.service.key.signing,
     ).body
     assert body == {"offer": offer, "request": request}

@@ -27,7 +27,6 @@ from plaza.energy.asset import DB_NAME, AssetService, AssetSettings, open_asset
 from plaza.energy.envelope import (
     Letter,
     ModuleKey,
-    NonceCache,
     open_letter,
     seal_letter,
     sign_document,
@@ -38,6 +37,7 @@ from plaza.energy.model import Contract, Side, Status, Transaction
 from plaza.energy.twins import MemoryTwinIndex, Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
+from plaza.market.auth import MemoryNonceStore
 from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
 from plaza.market.payment_ledgers import LocalTransferLedger
 from plaza.market.settlement import Contract as SettlementContract
@@ -104,7 +104,7 @@ class FakeLink:
     posted: list[Posted] = field(default_factory=list)
     fund_down: bool = False
     on_post: Callable[[str], None] | None = None  # a peer answering at once
-    _nonces: NonceCache = field(default_factory=NonceCache)
+    _nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
 
     def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
         identity, audience = (MARKET, "marketplace") if url == MARKET_URL else (OWNER, "owner-1")

@@ -23,11 +23,12 @@ from plaza.energy.backend import (
     open_marketplace,
     seed_bid,
 )
-from plaza.energy.envelope import Letter, ModuleKey, NonceCache, open_letter, seal_letter
+from plaza.energy.envelope import Letter, ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Side, Status, Transaction
 from plaza.energy.twins import MemoryTwinIndex, Twins, parse_reader_key, read_twin
 from plaza.jobs import InlineQueue, Worker
+from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
 from plaza.testing.nodes import InProcessNode, in_process_node
 
@@ -76,7 +77,7 @@ class FakeAsset:
             index=MemoryTwinIndex(),
             clock=clock,
         )
-        self._nonces = NonceCache()
+        self._nonces = MemoryNonceStore()
         self._count = 0
 
     @property
@@ -208,7 +209,7 @@ class World:
 
     def bids(self, path: str) -> list[dict[str, Any]]:
         """Bodies of the letters to the bid manager on ``path``."""
-        nonces = NonceCache()
+        nonces = MemoryNonceStore()
         return [
             open_letter(
                 post.document,

@@ -17,9 +17,10 @@ from test_energy_backend_kit import RecordingLink
 
 from plaza.crypto import Identity
 from plaza.energy.bidmanager import BidManagerService, open_bidmanager
-from plaza.energy.envelope import ModuleKey, NonceCache, open_letter, seal_letter
+from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import InvalidMessage, NotAuthenticated, NotConfigured, WrongState
 from plaza.jobs import InlineQueue, Worker
+from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
 
 MARKETPLACE_URL = "http://marketplace.test"
@@ -98,7 +99,7 @@ class Desk:
     def matches(self) -> list[tuple[str, str]]:
         """(offer id, request id) of every /match sent so far, oldest first."""
         Worker(self.queue, self.running.handlers()).run_until_idle()
-        nonces = NonceCache()
+        nonces = MemoryNonceStore()
         pairs = []
         for post in self.link.to(MARKETPLACE_URL, "/match"):
             body = open_letter(
@@ -133,7 +134,7 @@ def test_a_request_matches_an_offer_by_the_seed_rule(desk: Desk) -> None:
         identity=desk.marketplace,
         audience="marketplace",
         now_ms=desk.clock.now_ms(),
-        nonces=NonceCache(),
+        nonces=MemoryNonceStore(),
         known_key=lambda s: desk.running.key.signing,
     ).body
     assert body == {"offer": offer, "request": request}  # the seed's bids, as received

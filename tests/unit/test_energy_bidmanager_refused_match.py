@@ -20,11 +20,12 @@ from test_energy_backend_kit import FakeAsset
 from plaza.crypto import Identity
 from plaza.energy.backend import MarketplaceService, contract_id_for, open_marketplace
 from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
-from plaza.energy.envelope import ModuleKey, NonceCache, open_letter, seal_letter
+from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import EnergyError, PeerFailed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Status
 from plaza.jobs import InlineQueue, Worker
+from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
 from plaza.testing.nodes import InProcessNode, in_process_node
 
@@ -59,7 +60,7 @@ class StandInMarketplace:
     refuse: dict[Pair, Refuse] = field(default_factory=dict)
     bidmanager: ModuleKey | None = None
     matches: list[Pair] = field(default_factory=list)
-    nonces: NonceCache = field(default_factory=NonceCache)
+    nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
     clock: FakeClock = field(default_factory=FakeClock)
 
     def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:

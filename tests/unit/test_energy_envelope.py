@@ -13,7 +13,6 @@ from plaza.crypto import Identity, PublicKey
 from plaza.energy.envelope import (
     MAX_SKEW_MS,
     ModuleKey,
-    NonceCache,
     canonical_json,
     open_letter,
     seal_letter,
@@ -21,7 +20,9 @@ from plaza.energy.envelope import (
     verify_document,
 )
 from plaza.energy.errors import InvalidMessage, NotAuthenticated
+from plaza.market.auth import MemoryNonceStore
 from plaza.market.auth.envelope import open_body, seal_body
+from plaza.market.auth.letters import LetterFormat
 
 NOW = 1_767_225_600_000
 ASSET = Identity.generate()
@@ -54,13 +55,13 @@ def open_at_marketplace(
     document: bytes,
     *,
     now: int = NOW,
-    nonces: NonceCache | None = None,
+    nonces: MemoryNonceStore | None = None,
     keys: Callable[[str], PublicKey | None] | None = None,
     introduce: bool = False,
 ) -> Any:
     return open_letter(
         document, identity=MARKETPLACE, audience="marketplace", now_ms=now,
-        nonces=nonces or NonceCache(), known_key=keys or known(("asset-1", ASSET)),
+        nonces=nonces or MemoryNonceStore(), known_key=keys or known(("asset-1", ASSET)),
         introduce=introduce,
     )  # fmt: skip
 
@@ -119,7 +120,7 @@ def test_a_letter_at_the_edge_of_the_window_opens(age: int) -> None:
 
 
 def test_a_replayed_letter_is_refused() -> None:
-    nonces = NonceCache()
+    nonces = MemoryNonceStore()
     document = letter()
     open_at_marketplace(document, nonces=nonces)
     with pytest.raises(NotAuthenticated, match="replay"):
@@ -129,7 +130,7 @@ def test_a_replayed_letter_is_refused() -> None:
 
 
 def test_a_refused_letter_does_not_spend_its_nonce() -> None:
-    nonces = NonceCache()
+    nonces = MemoryNonceStore()
     document = letter()
     with pytest.raises(NotAuthenticated):
         open_at_marketplace(document, nonces=nonces, keys=known())
@@ -288,23 +289,27 @@ def test_a_malformed_document_is_invalid(document: object) -> None:
         verify_document(document, ASSET.public_key)
 
 
-def test_the_nonce_cache_forgets_nonces_once_no_letter_with_them_could_open() -> None:
-    nonces = NonceCache()
-    assert nonces.admit("n1", NOW, NOW)
-    assert not nonces.admit("n1", NOW, NOW + MAX_SKEW_MS)
-    assert nonces.admit("n1", NOW, NOW + 2 * MAX_SKEW_MS + 1)
+def test_the_nonce_is_spent_in_the_markets_nonce_store_under_the_sender() -> None:
+    nonces, document = MemoryNonceStore(), letter()
+    open_at_marketplace(document, nonces=nonces)
+    nonce = json.loads(open_body(document, MARKETPLACE.encryption).body)["nonce"]
+    assert not nonces.remember("asset-1", nonce, expires_at_ms=NOW + 1, now_ms=NOW)
+    assert nonces.remember("asset-2", nonce, expires_at_ms=NOW + 1, now_ms=NOW), "per sender"
 
 
-def test_a_full_nonce_cache_forgets_its_oldest_but_refuses_letters_as_old() -> None:
-    nonces = NonceCache(capacity=2)
-    for offset, nonce in enumerate(("a", "b", "c")):
-        assert nonces.admit(nonce, NOW + offset, NOW + offset)
-    assert not nonces.admit("z", NOW, NOW + 3), "as old as the forgotten nonce: refused"
-    assert nonces.admit("d", NOW + 3, NOW + 3), "newer letters still open"
+def test_a_letter_of_another_format_does_not_verify_as_an_energy_letter() -> None:
+    other = LetterFormat("plaza-other-letter-v1").seal(
+        BODY,
+        sender="asset-1",
+        key=ASSET.signing,
+        recipient=MARKETPLACE.encryption.public_key,
+        audience="marketplace",
+        now_ms=NOW,
+    )
+    with pytest.raises(NotAuthenticated, match="the signature is not asset-1's"):
+        open_at_marketplace(other)
 
 
-def test_a_full_nonce_cache_still_refuses_a_replay_of_its_oldest_nonce() -> None:
-    nonces = NonceCache(capacity=2)
-    assert nonces.admit("a", NOW, NOW)
-    assert nonces.admit("b", NOW, NOW)
-    assert not nonces.admit("a", NOW, NOW)
+def test_a_letter_with_a_malformed_nonce_is_invalid() -> None:
+    with pytest.raises(InvalidMessage, match="nonce is 16 to 64 bytes"):
+        open_at_marketplace(resealed(signed_fields(nonce="n1")))

@@ -13,11 +13,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from plaza.api.serving import ThreadedServer
 from plaza.crypto import Identity
-from plaza.energy.envelope import ModuleKey, NonceCache, open_letter
+from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import PeerFailed, WrongState
 from plaza.energy.http.replies import install_replies, post_route
 from plaza.energy.link import DELIVER_JOB, HttpLink, Link, Outbox, Refusal, post_json
 from plaza.jobs import InlineQueue, JobState, RetryPolicy, Worker
+from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
 
 ASSET = Identity.generate()
@@ -63,7 +64,7 @@ class Harness:
         """The ``index``-th posted letter, opened by the marketplace at the clock's time."""
         return open_letter(
             self.link.posts[index][2], identity=MARKETPLACE, audience="marketplace",
-            now_ms=self.clock.now_ms(), nonces=NonceCache(),
+            now_ms=self.clock.now_ms(), nonces=MemoryNonceStore(),
             known_key={"asset-1": ASSET.public_key}.get,
         )  # fmt: skip
 

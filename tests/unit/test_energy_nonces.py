@@ -26,12 +26,12 @@ def _open(document: bytes, nonces: SqliteNonces) -> None:
                 nonces=nonces, known_key=lambda _: SENDER.public_key)  # fmt: skip
 
 
-def test_a_nonce_is_admitted_once_across_restarts(tmp_path: Path) -> None:
+def test_a_nonce_is_remembered_once_across_restarts(tmp_path: Path) -> None:
     path = tmp_path / "nonces.sqlite3"
-    assert SqliteNonces(path).admit("n1", NOW, NOW)
+    assert SqliteNonces(path).remember("solar", "n1", expires_at_ms=NOW + 10, now_ms=NOW)
     again = SqliteNonces(path)  # the module restarted
-    assert not again.admit("n1", NOW, NOW + 1)
-    assert again.admit("n2", NOW, NOW + 1)
+    assert not again.remember("solar", "n1", expires_at_ms=NOW + 10, now_ms=NOW + 1)
+    assert again.remember("solar", "n2", expires_at_ms=NOW + 10, now_ms=NOW + 1)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
@@ -43,8 +43,11 @@ def test_a_letter_opened_before_a_restart_is_a_replay_after_it(tmp_path: Path) -
 
 
 def test_nonces_no_letter_can_carry_any_more_are_purged(tmp_path: Path) -> None:
-    assert SqliteNonces(tmp_path / "nonces.sqlite3").admit("old", NOW, NOW)
+    expires = NOW + 2 * MAX_SKEW_MS
+    assert SqliteNonces(tmp_path / "nonces.sqlite3").remember(
+        "solar", "old", expires_at_ms=expires, now_ms=NOW
+    )
     nonces = SqliteNonces(tmp_path / "nonces.sqlite3")
-    later = NOW + 2 * MAX_SKEW_MS + 1
-    assert nonces.admit("fresh", later, later)  # the first admission of a run purges
-    assert nonces.admit("old", later, later), "purged: only reachable by a stale letter"
+    later = expires + 1
+    assert nonces.remember("solar", "fresh", expires_at_ms=later + 10, now_ms=later)
+    assert nonces.count() == 1, "the first call of a run purged the expired one"

@@ -1,19 +1,17 @@
-"""How the energy modules talk: sign the letter, then seal it to its one recipient.
+"""How the energy modules talk: the market's letters, under the energy seed's domain.
 
 The seed signs with RSA-2048 and encrypts with the recipient's RSA key. Plaza
-replaces both (the issue's "fix the seed's flaws"):
+replaces both with the market's second wire shape of a signed request,
+:mod:`plaza.market.auth.letters`: canonical JSON naming the sender, its Ed25519
+key, the audience (the recipient's module name), the time and a nonce around the
+body, signed under the domain ``plaza-energy-letter-v1`` and sealed to the
+recipient's X25519 key as the seed's ``{"encrypted": "<base64>"}``. The checks,
+the nonce store (:class:`~plaza.market.auth.NonceStore`) and the freshness window
+are the market's; this module only names the domain and turns the market's
+refusals into the energy replies' two codes (``invalid_message`` for a letter
+that is not one, ``not_authenticated`` for one whose sender is not proven).
 
-* a **letter** is canonical JSON (sorted keys, no spaces, integers only, so one
-  letter has one encoding) naming the sender, its Ed25519 key, the audience (the
-  recipient's id), the time and a random nonce around the body, signed with
-  Ed25519 under the domain ``plaza-energy-letter-v1``;
-* the signed letter is **sealed** to the recipient's X25519 key (an anonymous
-  sealed box) and travels as the seed's ``{"encrypted": "<base64>"}``.
-
-The recipient opens it, checks the audience is itself (a letter cannot be
-forwarded to another module), that it is fresh (``MAX_SKEW_MS``), that its nonce
-is new (a replay changes nothing), and that the signature is by the key it knows
-for the sender. A module's public keys travel as one :class:`ModuleKey` text,
+A module's public keys travel as one :class:`ModuleKey` text,
 ``ed25519:<hex>/x25519:<hex>``, in the seed's ``publicKey`` fields.
 
 Documents that must stay verifiable afterwards (the digital twin's entries, a
@@ -23,14 +21,11 @@ the shape the seed's twin viewer shows.
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, Self
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Self
 
 from plaza.crypto import (
     BadSignature,
@@ -40,15 +35,25 @@ from plaza.crypto import (
     PublicKey,
 )
 from plaza.energy.errors import InvalidMessage, NotAuthenticated
-from plaza.market.auth.envelope import open_body, seal_body
-from plaza.market.auth.errors import EnvelopeNotOpened, MalformedEnvelope
+from plaza.market.auth import (
+    AuthError,
+    BadRequestSignature,
+    EnvelopeNotOpened,
+    MalformedEnvelope,
+    MalformedSignedRequest,
+    NonceStore,
+    ReplayedRequest,
+    StaleRequest,
+    UnknownParticipant,
+)
+from plaza.market.auth.letters import Letter, LetterFormat
+from plaza.market.auth.letters import canonical_json as _market_json
 
 __all__ = [
+    "LETTERS",
     "MAX_SKEW_MS",
     "Letter",
     "ModuleKey",
-    "NonceCache",
-    "Nonces",
     "canonical_json",
     "open_letter",
     "seal_letter",
@@ -56,29 +61,18 @@ __all__ = [
     "verify_document",
 ]
 
+#: The energy modules' letters: the seed's wire, the market's mechanism.
+LETTERS = LetterFormat("plaza-energy-letter-v1")
 #: How far a letter's time may be from the recipient's clock, either way.
-MAX_SKEW_MS = 5 * 60 * 1000
-_LETTER_DOMAIN = b"plaza-energy-letter-v1\x00"
+MAX_SKEW_MS = LETTERS.window_ms
 _DOCUMENT_DOMAIN = b"plaza-energy-document-v1\x00"
 _KEY_TEXT = re.compile(r"ed25519:([0-9a-f]{64})/x25519:([0-9a-f]{64})")
-_MAX_LETTER = 256 * 1024
 
 
 def canonical_json(value: object) -> bytes:
     """The one encoding a signature covers; floats are refused (money is integers)."""
-    _refuse_floats(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _refuse_floats(value: object) -> None:
-    if isinstance(value, float):
-        raise InvalidMessage("numbers must be integers (amounts in Wh, prices in base units)")
-    if isinstance(value, Mapping):
-        for item in value.values():
-            _refuse_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _refuse_floats(item)
+    with _as_energy_refusal():
+        return _market_json(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,54 +104,6 @@ class ModuleKey:
         return self.to_text()
 
 
-@dataclass(frozen=True, slots=True)
-class Letter:
-    """An opened, verified letter."""
-
-    sender: str
-    key: PublicKey
-    audience: str
-    issued_at_ms: int
-    body: dict[str, Any] = field(repr=False)
-
-
-class Nonces(Protocol):
-    """Where a module remembers the nonces of letters it opened."""
-
-    def admit(self, nonce: str, issued_at_ms: int, now_ms: int) -> bool:
-        """Remember ``nonce``; False if it was (or may have been) seen already."""
-        ...
-
-
-class NonceCache:
-    """Nonces seen within the freshness window; a second letter with one is a replay.
-
-    When the cache is full of fresh nonces (a flood), the oldest is forgotten but
-    its time becomes the **floor**: letters issued at or before it are refused from
-    then on, so forgetting a nonce never lets its letter be replayed.
-    """
-
-    def __init__(self, *, capacity: int = 100_000) -> None:
-        self._seen: OrderedDict[str, int] = OrderedDict()
-        self._capacity = capacity
-        self._floor_ms = -1
-        self._lock = threading.Lock()
-
-    def admit(self, nonce: str, issued_at_ms: int, now_ms: int) -> bool:
-        """Remember ``nonce``; False if it was seen already (or may have been)."""
-        with self._lock:
-            horizon = now_ms - 2 * MAX_SKEW_MS
-            while self._seen and next(iter(self._seen.values())) < horizon:
-                self._seen.popitem(last=False)
-            if nonce in self._seen or issued_at_ms <= self._floor_ms:
-                return False
-            if len(self._seen) >= self._capacity:
-                _, forgotten = self._seen.popitem(last=False)
-                self._floor_ms = max(self._floor_ms, forgotten)
-            self._seen[nonce] = issued_at_ms
-            return True
-
-
 def seal_letter(
     body: Mapping[str, Any],
     *,
@@ -168,17 +114,15 @@ def seal_letter(
     now_ms: int,
 ) -> bytes:
     """The JSON document to POST: ``{"encrypted": …}`` only ``recipient`` can open."""
-    letter = {
-        "sender": sender,
-        "key": identity.public_key.raw.hex(),
-        "audience": audience,
-        "issuedAt": now_ms,
-        "nonce": secrets.token_hex(16),
-        "body": dict(body),
-    }
-    signature = identity.signing.sign(_LETTER_DOMAIN + canonical_json(letter))
-    signed = canonical_json({**letter, "signature": signature.hex()})
-    return seal_body(signed, recipient.encryption).document
+    with _as_energy_refusal():
+        return LETTERS.seal(
+            body,
+            sender=sender,
+            key=identity.signing,
+            recipient=recipient.encryption,
+            audience=audience,
+            now_ms=now_ms,
+        )
 
 
 def open_letter(
@@ -187,74 +131,53 @@ def open_letter(
     identity: Identity,
     audience: str,
     now_ms: int,
-    nonces: Nonces,
+    nonces: NonceStore,
     known_key: Callable[[str], PublicKey | None],
     introduce: bool = False,
 ) -> Letter:
-    """Open, check and verify a letter sent to ``audience``.
+    """Open, check and verify a letter sent to ``audience`` (see
+    :meth:`~plaza.market.auth.letters.LetterFormat.open`), refusing as the energy replies do."""
+    with _as_energy_refusal():
+        return LETTERS.open(
+            document,
+            key=identity.encryption,
+            audience=audience,
+            now_ms=now_ms,
+            nonces=nonces,
+            known_key=known_key,
+            introduce=introduce,
+        )
 
-    ``known_key`` gives the key on record for a sender; a sender without one is
-    refused unless ``introduce`` (registration: the letter introduces its key,
-    which its signature then proves the sender holds).
-    """
-    if len(document) > _MAX_LETTER:
-        raise InvalidMessage(f"a letter is at most {_MAX_LETTER} bytes")
+
+@contextmanager
+def _as_energy_refusal() -> Iterator[None]:
+    """The market's refusal of a letter, in the energy replies' words and codes."""
     try:
-        opened = open_body(document, identity.encryption)
-    except MalformedEnvelope as error:
-        raise InvalidMessage(f'expected {{"encrypted": "<base64>"}}: {error}') from None
-    except EnvelopeNotOpened:
-        raise NotAuthenticated("the envelope was not sealed to this module") from None
-    fields = _parse_letter(opened.body)
-    key = _sender_key(fields, known_key, introduce=introduce)
-    signature = bytes.fromhex(fields.pop("signature"))
-    try:
-        key.verify(_LETTER_DOMAIN + canonical_json(fields), signature)
-    except BadSignature:
-        raise NotAuthenticated(f"the signature is not {fields['sender']}'s") from None
-    if fields["audience"] != audience:
-        raise NotAuthenticated(f"the letter is addressed to {fields['audience']!r}")
-    issued = fields["issuedAt"]
-    if abs(now_ms - issued) > MAX_SKEW_MS:
-        raise NotAuthenticated("the letter is too old or from the future (check clocks)")
-    if not nonces.admit(fields["nonce"], issued, now_ms):
-        raise NotAuthenticated("the letter was delivered before (replay)")
-    return Letter(fields["sender"], key, audience, issued, fields["body"])
+        yield
+    except AuthError as error:
+        raise _refusal(error) from None
 
 
-def _parse_letter(plaintext: bytes) -> dict[str, Any]:
-    try:
-        fields = json.loads(plaintext)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidMessage("the sealed letter is not JSON") from None
-    expected = {"sender", "key", "audience", "issuedAt", "nonce", "body", "signature"}
-    if not isinstance(fields, dict) or set(fields) != expected:
-        raise InvalidMessage(f"a letter has exactly the fields {sorted(expected)}")
-    text_fields = ("sender", "key", "audience", "nonce", "signature")
-    if not all(isinstance(fields[name], str) for name in text_fields):
-        raise InvalidMessage("sender, key, audience, nonce and signature are strings")
-    if not isinstance(fields["issuedAt"], int) or not isinstance(fields["body"], dict):
-        raise InvalidMessage("issuedAt is an integer and body an object")
-    if not re.fullmatch(r"[0-9a-f]{128}", fields["signature"]):
-        raise InvalidMessage("signature is 64 bytes of hex")
-    return fields
+def _refusal(error: AuthError) -> InvalidMessage | NotAuthenticated:
+    if isinstance(error, MalformedEnvelope):
+        return InvalidMessage(f'expected {{"encrypted": "<base64>"}}: {error.reason}')
+    if isinstance(error, MalformedSignedRequest):
+        return InvalidMessage(error.reason)
+    return NotAuthenticated(_why_not_authenticated(error))
 
 
-def _sender_key(
-    fields: Mapping[str, Any], known_key: Callable[[str], PublicKey | None], *, introduce: bool
-) -> PublicKey:
-    try:
-        claimed = PublicKey(bytes.fromhex(fields["key"]))
-    except (ValueError, InvalidKey):
-        raise InvalidMessage("key is not an Ed25519 public key in hex") from None
-    known = known_key(fields["sender"])
-    if known is None:
-        if introduce:
-            return claimed
-        raise NotAuthenticated(f"{fields['sender']!r} is not known here (register first)")
-    if known != claimed:
-        raise NotAuthenticated(f"{fields['sender']!r} is registered with another key")
-    return known
+def _why_not_authenticated(error: AuthError) -> str:
+    if isinstance(error, EnvelopeNotOpened):
+        return "the envelope was not sealed to this module"
+    if isinstance(error, UnknownParticipant):
+        return f"{error.participant_id!r} is not known here (register first)"
+    if isinstance(error, BadRequestSignature):
+        return f"the signature is not {error.participant_id}'s"
+    if isinstance(error, StaleRequest):
+        return "the letter is too old or from the future (check clocks)"
+    if isinstance(error, ReplayedRequest):
+        return "the letter was delivered before (replay)"
+    return str(error)  # wrong audience, another key: the market's words say it
 
 
 def sign_document(message: Mapping[str, Any], identity: Identity) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Seen letter nonces on disk, so a module refuses a replay even after it restarts.
 
-:class:`~plaza.energy.envelope.NonceCache` forgets everything with the process;
-a letter captured before a restart could then be delivered again within its
-freshness window. :class:`SqliteNonces` keeps each nonce in the module's data
-directory for twice that window (the longest a letter with it can still open),
-with the same answer: ``admit`` is True exactly once per nonce.
+The market's :class:`~plaza.market.auth.MemoryNonceStore` forgets everything
+with the process; a letter captured before a restart could then be delivered
+again within its freshness window. :class:`SqliteNonces` is the same
+:class:`~plaza.market.auth.NonceStore` in one stdlib SQLite file in the module's
+data directory, and passes the same contract suite as the market's adapters
+(``tests/contract/test_market_sql_nonces.py``).
 """
 
 from __future__ import annotations
@@ -16,21 +17,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from plaza.energy.envelope import MAX_SKEW_MS
-
 __all__ = ["NONCES_FILE", "SqliteNonces"]
 
 #: The file in a module's data directory.
 NONCES_FILE = "nonces.sqlite3"
 
-_PURGE_EVERY = 1_000  # admissions between purges of nonces no letter can carry any more
+#: How often remembering also deletes the nonces no letter can carry any more.
+_PURGE_INTERVAL_MS = 1_000
 
 
 class SqliteNonces:
-    """:class:`~plaza.energy.envelope.Nonces` in one SQLite file.
+    """:class:`~plaza.market.auth.NonceStore` in one SQLite file.
 
-    A connection per admission: letters arrive a few per second at most, and a
-    module then owns no connection that its shutdown would have to close.
+    A connection per call: letters arrive a few per second at most, and a module
+    then owns no connection that its shutdown would have to close. One lock
+    serialises this process's writers; SQLite's ``INSERT … ON CONFLICT`` makes
+    the test-and-set atomic for any other.
     """
 
     def __init__(self, path: Path) -> None:
@@ -38,12 +40,12 @@ class SqliteNonces:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         self._path = path
         self._lock = threading.Lock()
-        self._admitted = 0
+        self._next_purge_ms = 0
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(
-                "CREATE TABLE IF NOT EXISTS letter_nonces"
-                " (nonce TEXT PRIMARY KEY, issued_at INTEGER NOT NULL) WITHOUT ROWID"
+                "CREATE TABLE IF NOT EXISTS nonces (sender TEXT NOT NULL, nonce TEXT NOT NULL,"
+                " expires_at INTEGER NOT NULL, PRIMARY KEY (sender, nonce)) WITHOUT ROWID"
             )
 
     @contextmanager
@@ -54,14 +56,24 @@ class SqliteNonces:
         finally:
             db.close()
 
-    def admit(self, nonce: str, issued_at_ms: int, now_ms: int) -> bool:
+    def remember(self, participant_id: str, nonce: str, *, expires_at_ms: int, now_ms: int) -> bool:
         with self._lock, self._connect() as db:
-            self._admitted += 1
-            if self._admitted % _PURGE_EVERY == 1:
-                horizon = now_ms - 2 * MAX_SKEW_MS
-                db.execute("DELETE FROM letter_nonces WHERE issued_at < ?", (horizon,))
+            if now_ms >= self._next_purge_ms:
+                self._next_purge_ms = now_ms + _PURGE_INTERVAL_MS
+                db.execute("DELETE FROM nonces WHERE expires_at <= ?", (now_ms,))
             cursor = db.execute(
-                "INSERT OR IGNORE INTO letter_nonces (nonce, issued_at) VALUES (?, ?)",
-                (nonce, issued_at_ms),
+                "INSERT INTO nonces (sender, nonce, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (sender, nonce) DO UPDATE SET expires_at = excluded.expires_at"
+                " WHERE nonces.expires_at <= ?",
+                (participant_id, nonce, expires_at_ms, now_ms),
             )
             return cursor.rowcount == 1
+
+    def purge_expired(self, now_ms: int) -> int:
+        with self._lock, self._connect() as db:
+            return db.execute("DELETE FROM nonces WHERE expires_at <= ?", (now_ms,)).rowcount
+
+    def count(self) -> int:
+        with self._lock, self._connect() as db:
+            (count,) = db.execute("SELECT count(*) FROM nonces").fetchone()
+            return int(count)

@@ -45,7 +45,7 @@ from plaza.energy.asset.config import (
 )
 from plaza.energy.asset.payments import Cashier, PaymentPort
 from plaza.energy.asset.trading import INITIAL, Trader, record_of
-from plaza.energy.envelope import ModuleKey, NonceCache, Nonces, open_letter
+from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import (
     EnergyError,
     Forbidden,
@@ -55,6 +55,7 @@ from plaza.energy.errors import (
     WrongState,
 )
 from plaza.energy.model import MAX_ENERGY_WH, AssetType, Contract, Status, Transaction
+from plaza.market.auth import MemoryNonceStore, NonceStore
 
 __all__ = ["MARKETPLACE", "AssetModule"]
 
@@ -78,7 +79,7 @@ class AssetModule:
         self, *, uuid: str, identity: Identity, wallet_address: str, store: AssetStore,
         twins: TwinRecorder, first_twin_state: FirstTwinState, letters: LetterBox,
         payments: PaymentPort, clock: Clock, settings: AssetSettings | None = None,
-        nonces: Nonces | None = None,
+        nonces: NonceStore | None = None,
     ) -> None:  # fmt: skip
         if not uuid:
             raise ValueError("the device needs a uuid")
@@ -93,7 +94,7 @@ class AssetModule:
         self.settings = settings or AssetSettings()
         self._lock = threading.RLock()
         self._outgoing: list[dict[str, Any]] | None = None
-        self._nonces = nonces or NonceCache()
+        self._nonces = nonces or MemoryNonceStore()
         stored = store.load_config()
         self._config = None if stored is None else AssetConfig.from_init(stored)
         self._cashier = Cashier(self, store, payments, wallet=wallet_address,

@@ -52,9 +52,10 @@ from plaza.energy.bidmanager.model import (
     Clock,
     bid_key,
 )
-from plaza.energy.envelope import ModuleKey, NonceCache, Nonces, open_letter
+from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.model import Side
+from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.errors import InvalidOrder
 from plaza.market.journal import OrderStatusChanged
 from plaza.market.model import Match, NewOrder, OrderStatus, check_new_order
@@ -85,7 +86,7 @@ class EnergyBidManager:
         marketplace_url: str,
         marketplace_key: ModuleKey,
         validity_ms: int,
-        nonces: Nonces | None = None,
+        nonces: NonceStore | None = None,
     ) -> None:
         self._identity = identity
         self._book = book
@@ -97,7 +98,7 @@ class EnergyBidManager:
         self._marketplace_key = marketplace_key
         self._validity_ms = validity_ms
         self._policy = book.statistics().policy
-        self._nonces = nonces or NonceCache()
+        self._nonces = nonces or MemoryNonceStore()
         self._lock = threading.RLock()
 
     @property

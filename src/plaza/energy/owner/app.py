@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from plaza.crypto import Identity
-from plaza.energy.envelope import ModuleKey, Nonces
+from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotAuthenticated
 from plaza.energy.http.replies import (
     install_replies,
@@ -37,6 +37,7 @@ from plaza.energy.owner.service import OwnerModule
 from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.jobs import JobQueue
+from plaza.market.auth import NonceStore
 
 __all__ = ["OwnerService", "create_owner_app", "open_owner"]
 
@@ -209,7 +210,7 @@ class OwnerService(OwnerModule):
         marketplace_url: str,
         marketplace_key: ModuleKey,
         public_url: str,
-        nonces: Nonces | None = None,
+        nonces: NonceStore | None = None,
     ) -> None:
         super().__init__(
             store=store, keys=keys, identity=identity, ledger=ledger, link=link, clock=clock,

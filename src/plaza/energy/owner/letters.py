@@ -20,12 +20,13 @@ import json
 import re
 
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.envelope import Letter, ModuleKey, NonceCache, Nonces, open_letter
+from plaza.energy.envelope import Letter, ModuleKey, open_letter
 from plaza.energy.errors import InvalidMessage
 from plaza.energy.model import Transaction
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device, Event, check_amount, event_digest
 from plaza.energy.twins import parse_reader_key
+from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.auth.envelope import open_body
 from plaza.market.auth.errors import EnvelopeNotOpened, MalformedEnvelope
 
@@ -39,12 +40,17 @@ class DeviceLetters:
     """Opens and checks the letters devices send their owners."""
 
     def __init__(
-        self, *, store: OwnerStore, identity: Identity, clock: Clock, nonces: Nonces | None = None
+        self,
+        *,
+        store: OwnerStore,
+        identity: Identity,
+        clock: Clock,
+        nonces: NonceStore | None = None,
     ) -> None:
         self._store = store
         self._identity = identity
         self._clock = clock
-        self._nonces = nonces or NonceCache()
+        self._nonces = nonces or MemoryNonceStore()
 
     def open(self, document: bytes) -> tuple[Letter, Device]:
         """The letter and the device that sent it; its ``assetId`` must be the sender."""

@@ -28,7 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from plaza.crypto import Address, Identity, InvalidAddress, SigningKey
-from plaza.energy.envelope import ModuleKey, Nonces
+from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import (
     EnergyError,
     InvalidMessage,
@@ -53,6 +53,7 @@ from plaza.energy.owner.records import (
 )
 from plaza.energy.owner.wallets import WalletMoves
 from plaza.energy.twins import TwinAudit, parse_reader_key, read_twin
+from plaza.market.auth import NonceStore
 
 __all__ = ["OwnerModule"]
 
@@ -76,7 +77,7 @@ class OwnerModule:
         marketplace_url: str,
         marketplace_key: ModuleKey,
         public_url: str,
-        nonces: Nonces | None = None,
+        nonces: NonceStore | None = None,
     ) -> None:
         self._store = store
         self._keys = keys

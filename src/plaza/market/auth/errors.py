@@ -11,6 +11,8 @@ secret, signature, key seed or body, only ids, times and reasons::
     │   ├── BadRequestSignature       the signature does not cover this request
     │   ├── StaleRequest              timestamp outside the accepted window
     │   ├── ReplayedRequest           nonce already used within the window
+    │   ├── WrongAudience             a letter addressed to someone else
+    │   ├── SenderKeyMismatch         a letter's sender is known here under another key
     │   ├── MalformedApiKey           not an API key of the ``plz_<id>_<secret>`` form
     │   ├── UnknownApiKey             no such key, or the secret does not match it
     │   └── RevokedApiKey             the key was revoked
@@ -57,10 +59,12 @@ __all__ = [
     "ReplayedRequest",
     "RevokedApiKey",
     "ScopeNotAllowed",
+    "SenderKeyMismatch",
     "StaleRegistration",
     "StaleRequest",
     "UnknownApiKey",
     "UnknownParticipant",
+    "WrongAudience",
 ]
 
 
@@ -119,6 +123,28 @@ class ReplayedRequest(AuthenticationFailed):
         super().__init__(f"nonce {nonce} of {participant_id} was used already; sign a new request")
         self.participant_id = participant_id
         self.nonce = nonce
+
+
+class WrongAudience(AuthenticationFailed):
+    """A letter names its audience in clear text inside the signature: a recipient refuses
+    one addressed to another, so a letter cannot be forwarded as if sent to it."""
+
+    code = "wrong_audience"
+
+    def __init__(self, audience: str, expected: str) -> None:
+        super().__init__(f"the letter is addressed to {audience!r}, not {expected!r}")
+        self.audience = audience
+        self.expected = expected
+
+
+class SenderKeyMismatch(AuthenticationFailed):
+    """A letter's named sender is on record with another signing key."""
+
+    code = "sender_key_mismatch"
+
+    def __init__(self, sender: str) -> None:
+        super().__init__(f"{sender!r} is registered with another key")
+        self.sender = sender
 
 
 class MalformedApiKey(AuthenticationFailed):

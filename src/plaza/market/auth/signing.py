@@ -61,6 +61,8 @@ __all__ = [
     "BodyDigest",
     "RequestVerifier",
     "canonical_request",
+    "check_fresh",
+    "remember_nonce",
     "sign_request",
 ]
 
@@ -149,9 +151,16 @@ def canonical_request(
         raise MalformedSignedRequest("method must be 1 to 16 letters")
     digest = body if isinstance(body, BodyDigest) else BodyDigest.of(body)
     fields = (
-        REQUEST_DOMAIN, audience, method, canonical_path(path), canonical_query(query),
-        participant_id, str(timestamp_ms), nonce, digest.raw.hex(),
-    )  # fmt: skip
+        REQUEST_DOMAIN,
+        audience,
+        method,
+        canonical_path(path),
+        canonical_query(query),
+        participant_id,
+        str(timestamp_ms),
+        nonce,
+        digest.raw.hex(),
+    )
     return "\n".join(fields).encode()
 
 
@@ -177,9 +186,15 @@ def sign_request(
     if not _NONCE.fullmatch(nonce):
         raise ValueError(f"a nonce is {NONCE_BYTES} to {_MAX_NONCE_BYTES} bytes of lower-case hex")
     message = canonical_request(
-        audience=audience, method=method, path=path, query=query,
-        participant_id=participant_id, timestamp_ms=timestamp_ms, nonce=nonce, body=body,
-    )  # fmt: skip
+        audience=audience,
+        method=method,
+        path=path,
+        query=query,
+        participant_id=participant_id,
+        timestamp_ms=timestamp_ms,
+        nonce=nonce,
+        body=body,
+    )
     return {
         HEADER_PARTICIPANT: participant_id,
         HEADER_TIMESTAMP: str(timestamp_ms),
@@ -263,24 +278,51 @@ class RequestVerifier:
         """The verified, non-excluded participant; or an :class:`AuthError` saying why not."""
         claimed = _parse_headers(headers)
         now_ms = self._clock.now_ms()
-        if abs(claimed.timestamp_ms - now_ms) > self._window_ms:
-            raise StaleRequest(claimed.timestamp_ms, now_ms, self._window_ms)
+        check_fresh(claimed.timestamp_ms, now_ms, self._window_ms)
         participant = self._participants.get(claimed.participant_id)
         if participant is None:
             raise UnknownParticipant(claimed.participant_id)
         message = canonical_request(
-            audience=self._audience, method=method, path=path, query=query,
-            participant_id=participant.id, timestamp_ms=claimed.timestamp_ms,
-            nonce=claimed.nonce, body=body,
-        )  # fmt: skip
+            audience=self._audience,
+            method=method,
+            path=path,
+            query=query,
+            participant_id=participant.id,
+            timestamp_ms=claimed.timestamp_ms,
+            nonce=claimed.nonce,
+            body=body,
+        )
         if not verify_signature(participant.signing_key.raw, message, claimed.signature):
             raise BadRequestSignature(participant.id)
         if participant.excluded:
             raise ParticipantExcluded(participant.id)
-        # The request is fresh up to timestamp + window inclusive; the entry may go after.
-        expires_at_ms = claimed.timestamp_ms + self._window_ms + 1
-        if not self._nonces.remember(
-            participant.id, claimed.nonce, expires_at_ms=expires_at_ms, now_ms=now_ms
-        ):
-            raise ReplayedRequest(participant.id, claimed.nonce)
+        remember_nonce(
+            self._nonces,
+            participant.id,
+            claimed.nonce,
+            timestamp_ms=claimed.timestamp_ms,
+            now_ms=now_ms,
+            window_ms=self._window_ms,
+        )
         return participant
+
+
+def check_fresh(timestamp_ms: int, now_ms: int, window_ms: int) -> None:
+    """Refuse a signed text whose time is more than ``window_ms`` from ``now_ms``.
+
+    Both wire shapes (request headers and letters) bound replays the same way: a
+    nonce need only be remembered for as long as its text is fresh.
+    """
+    if abs(timestamp_ms - now_ms) > window_ms:
+        raise StaleRequest(timestamp_ms, now_ms, window_ms)
+
+
+def remember_nonce(
+    nonces: NonceStore, sender: str, nonce: str, *, timestamp_ms: int, now_ms: int, window_ms: int
+) -> None:
+    """Spend ``sender``'s nonce, or refuse the replay; call only after the signature verified,
+    so that nobody can burn another's nonces."""
+    # The text is fresh up to timestamp + window inclusive; the entry may go after.
+    expires_at_ms = timestamp_ms + window_ms + 1
+    if not nonces.remember(sender, nonce, expires_at_ms=expires_at_ms, now_ms=now_ms):
+        raise ReplayedRequest(sender, nonce)
