@@ -50,8 +50,6 @@ from plaza.energy.backend.ports import Clock, LetterSender, MarketplaceStore
 from plaza.energy.envelope import (
     Letter,
     ModuleKey,
-    NonceCache,
-    Nonces,
     open_letter,
     sign_document,
 )
@@ -66,6 +64,7 @@ from plaza.energy.errors import (
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Contract, Side, Status, Transaction
 from plaza.energy.twins import parse_reader_key
+from plaza.market.auth import MemoryNonceStore, NonceStore
 
 __all__ = ["Marketplace"]
 
@@ -84,7 +83,7 @@ class Marketplace:
         clock: Clock,
         bidmanager: Peer,
         settings: MarketplaceSettings | None = None,
-        nonces: Nonces | None = None,
+        nonces: NonceStore | None = None,
     ) -> None:
         self._identity = identity
         self._store = store
@@ -94,7 +93,7 @@ class Marketplace:
                                  clock=clock)  # fmt: skip
         self._bidmanager = bidmanager
         self._settings = settings or MarketplaceSettings()
-        self._nonces = nonces or NonceCache()
+        self._nonces = nonces or MemoryNonceStore()
         self._lock = threading.RLock()
 
     @property
