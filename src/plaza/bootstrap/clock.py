@@ -1,14 +1,7 @@
-"""The real clock: the one place that reads the time; everything else is handed a clock."""
+"""The real clock, for the composition root: :class:`plaza.clock.SystemClock`."""
 
 from __future__ import annotations
 
-import time
+from plaza.clock import SystemClock
 
 __all__ = ["SystemClock"]
-
-
-class SystemClock:
-    """The real clock. Only this module constructs it; everything else is handed a clock."""
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000

@@ -40,6 +40,7 @@ from plaza.client.models import (
     parse_page,
     parse_submit,
 )
+from plaza.clock import SystemClock
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.codec import decode_message
 from plaza.ledger.compose import compose
@@ -70,8 +71,7 @@ def _address_segment(address: Address | str) -> str:
     return quote(str(address), safe="")
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
+_WALL_CLOCK = SystemClock()
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -190,7 +190,7 @@ class NodeClient:
             network_id=network_id,
             parents=self.tips(),
             payload=payload,
-            issued_at_ms=_now_ms() if issued_at_ms is None else issued_at_ms,
+            issued_at_ms=_WALL_CLOCK.now_ms() if issued_at_ms is None else issued_at_ms,
             work=work,
         )
         return self.submit(message, pow=pow)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from plaza.clock import Clock
 from plaza.jobs.model import Job, Lease, Sweep
 
 __all__ = ["Clock", "Handler", "JobQueue"]
@@ -25,14 +26,6 @@ __all__ = ["Clock", "Handler", "JobQueue"]
 #: Runs one job, given its payload. Raising retries it (with backoff);
 #: raising :class:`~plaza.jobs.errors.PermanentFailure` dead-letters it at once.
 Handler = Callable[[dict[str, Any]], None]
-
-
-class Clock(Protocol):
-    """Where the queue reads time; tests pass a fake one and move it by hand."""
-
-    def now_ms(self) -> int:
-        """Milliseconds since the Unix epoch."""
-        ...
 
 
 class JobQueue(Protocol):

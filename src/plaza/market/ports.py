@@ -13,19 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from plaza.clock import Clock
 from plaza.market.assets import AssetQuery
 from plaza.market.journal import JournalEntry, OrderChange
 from plaza.market.model import Asset
 
 __all__ = ["AssetDirectory", "AssetListener", "AssetTwins", "BookStore", "Clock", "OrderTwins"]
-
-
-class Clock(Protocol):
-    """Where the bid manager reads time; tests pass a fake one and move it by hand."""
-
-    def now_ms(self) -> int:
-        """Milliseconds since the Unix epoch."""
-        ...
 
 
 class BookStore(Protocol):

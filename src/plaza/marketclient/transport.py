@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -25,9 +24,9 @@ from plaza.client.errors import (
     UnexpectedResponseError,
     api_error,
 )
+from plaza.clock import Clock, SystemClock
 from plaza.crypto import Identity
 from plaza.market.auth import BodyDigest, seal_body, sign_request
-from plaza.market.ports import Clock
 from plaza.marketclient.models import MarketInfo, parse_info
 
 __all__ = ["MARKET_PREFIX", "Params", "SystemClock", "Transport"]
@@ -35,13 +34,6 @@ __all__ = ["MARKET_PREFIX", "Params", "SystemClock", "Transport"]
 MARKET_PREFIX = "/api/v1/market"
 
 Params = Mapping[str, object | None]
-
-
-class SystemClock:
-    """Wall-clock time for request timestamps (the marketplace accepts ±5 minutes)."""
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000
 
 
 def _error_from(response: httpx.Response) -> ClientError:

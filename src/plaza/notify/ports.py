@@ -11,17 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from plaza.clock import Clock
 from plaza.notify.model import Subscription
 
 __all__ = ["Clock", "DeliveryQueue", "Publisher", "SubscriptionStore"]
-
-
-class Clock(Protocol):
-    """Where notifications read time; tests pass a fake one and move it by hand."""
-
-    def now_ms(self) -> int:
-        """Milliseconds since the Unix epoch."""
-        ...
 
 
 class DeliveryQueue(Protocol):

@@ -6,15 +6,10 @@ import enum
 from collections.abc import Collection
 from typing import Protocol
 
+from plaza.clock import Clock
 from plaza.market.settlement.model import Contract, Phase, PreparedPayment, Settlement
 
 __all__ = ["Clock", "PaymentStatus", "Payments", "SettlementListener", "SettlementStore"]
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int:
-        """Milliseconds since the Unix epoch."""
-        ...
 
 
 class PaymentStatus(enum.Enum):
