@@ -15,6 +15,8 @@ from plaza.market.settlement.errors import (
     PaymentRejected,
     Rejection,
     SettlementError,
+    TooEarly,
+    WrongParty,
 )
 from plaza.market.settlement.memory import MemorySettlementStore
 from plaza.market.settlement.model import (
@@ -61,4 +63,6 @@ __all__ = [
     "SettlementService",
     "SettlementStore",
     "SweepReport",
+    "TooEarly",
+    "WrongParty",
 ]

@@ -3,7 +3,9 @@
 SettlementError
 ├── ContractNotFound        no settlement for this contract id
 ├── InvalidTransition       the step does not apply in the contract's phase
+│   └── TooEarly            it would apply, but not before the contract's deadline
 ├── NotAParty               the reporter is neither provider nor consumer
+│   └── WrongParty          a party, but the step is the other party's
 ├── ConcurrentUpdate        another worker saved this settlement first; reload, retry
 └── PaymentFailed           the payment port could not prepare, fund, submit or check
     └── PaymentRejected     a reported ledger message does not pay the contract; its
@@ -37,6 +39,18 @@ class InvalidTransition(SettlementError):
         self.step = step
 
 
+class TooEarly(InvalidTransition):
+    """The step waits for the contract's deadline (``due_at_ms``): a reminder or claim
+    before the consumer has had its time to pay."""
+
+    code = "too_early"
+
+    def __init__(self, contract_id: str, phase: str, step: str, due_at_ms: int) -> None:
+        super().__init__(contract_id, phase, step)
+        self.args = (f"contract {contract_id!r} is {phase!r}: cannot {step} before {due_at_ms}",)
+        self.due_at_ms = due_at_ms
+
+
 class NotAParty(SettlementError):
     code = "not_a_party"
 
@@ -44,6 +58,17 @@ class NotAParty(SettlementError):
         super().__init__(f"{participant!r} is not a party to contract {contract_id!r}")
         self.contract_id = contract_id
         self.participant = participant
+
+
+class WrongParty(NotAParty):
+    """A party asks for a step only the other party may take (a consumer's claim)."""
+
+    code = "wrong_party"
+
+    def __init__(self, contract_id: str, participant: str, step: str) -> None:
+        super().__init__(contract_id, participant)
+        self.args = (f"{participant!r} cannot {step} on contract {contract_id!r}",)
+        self.step = step
 
 
 class ConcurrentUpdate(SettlementError):

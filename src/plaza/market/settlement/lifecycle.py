@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from plaza.market.settlement.errors import InvalidTransition, PaymentRejected, Rejection
+from plaza.market.settlement.errors import (
+    InvalidTransition,
+    PaymentRejected,
+    Rejection,
+    TooEarly,
+)
 from plaza.market.settlement.model import (
     TERMINAL,
     UNPAID,
@@ -22,16 +27,23 @@ from plaza.market.settlement.model import (
 )
 
 __all__ = [
+    "OWED",
     "attach_payment",
+    "cancel",
+    "check_can_cancel",
+    "check_can_claim",
     "check_can_record",
+    "check_can_remind",
     "check_reported_payment",
     "confirm_payment",
     "deliver",
+    "file_claim",
     "fulfil",
     "mark_processed",
     "on_overdue",
     "open_settlement",
     "record_payment",
+    "remind",
     "request_payment",
     "return_to_requested",
 ]
@@ -76,10 +88,15 @@ def deliver(settlement: Settlement, now_ms: int, policy: SettlementPolicy) -> Se
     return replace(delivered, deadline_ms=now_ms + policy.max_wait_ms)
 
 
-def request_payment(settlement: Settlement, now_ms: int) -> Settlement:
-    return _advance(
+def request_payment(settlement: Settlement, now_ms: int, policy: SettlementPolicy) -> Settlement:
+    """The provider asks for the money: the consumer's ``max_wait_ms`` starts again here, so
+    a reminder never comes sooner than that after the request."""
+    requested = _advance(
         settlement, "request payment", Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED, now_ms
     )
+    if requested is settlement:
+        return settlement
+    return replace(requested, deadline_ms=now_ms + policy.max_wait_ms)
 
 
 def attach_payment(settlement: Settlement, payment: PreparedPayment, now_ms: int) -> Settlement:
@@ -196,3 +213,81 @@ def on_overdue(settlement: Settlement, now_ms: int, policy: SettlementPolicy) ->
             updated_at_ms=now_ms,
         )
     return replace(settlement, phase=Phase.CLAIM_ISSUED, updated_at_ms=now_ms)
+
+
+# -- steps a party takes ------------------------------------------------------------------
+
+#: Delivered and owed: no payment is recorded, submitted or confirmed. Only these get
+#: reminders and claims; a contract being paid is left to its payment.
+OWED = frozenset({Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED})
+
+
+def _check_owed(settlement: Settlement, step: str) -> None:
+    if settlement.phase not in OWED or settlement.payment is not None:
+        raise InvalidTransition(settlement.id, settlement.phase, step)
+
+
+def _check_due(settlement: Settlement, step: str, now_ms: int) -> None:
+    if now_ms < settlement.deadline_ms:
+        raise TooEarly(settlement.id, settlement.phase, step, settlement.deadline_ms)
+
+
+def check_can_remind(
+    settlement: Settlement, number: int, now_ms: int, policy: SettlementPolicy
+) -> None:
+    """Reminder ``number`` may go out: the contract is owed, ``number`` is the next one (one
+    more than those sent, at most ``max_reminders``) and the consumer's ``max_wait_ms``
+    since the payment request or the previous reminder is over."""
+    step = f"send reminder {number}"
+    _check_owed(settlement, step)
+    if number != settlement.reminders + 1 or number > policy.max_reminders:
+        raise InvalidTransition(
+            settlement.id, settlement.phase, f"{step} after {settlement.reminders}"
+        )
+    _check_due(settlement, step, now_ms)
+
+
+def remind(
+    settlement: Settlement, number: int, now_ms: int, policy: SettlementPolicy
+) -> Settlement:
+    """The provider's reminder ``number``; the consumer's wait starts again. A reminder
+    already sent (``number`` at most the count) returns the settlement unchanged."""
+    if 1 <= number <= settlement.reminders:
+        return settlement
+    check_can_remind(settlement, number, now_ms, policy)
+    return replace(
+        settlement, reminders=number, deadline_ms=now_ms + policy.max_wait_ms, updated_at_ms=now_ms
+    )
+
+
+def check_can_claim(settlement: Settlement, now_ms: int, policy: SettlementPolicy) -> None:
+    """A claim may be filed: the contract is owed (a checked payment, even unconfirmed, is
+    never claimed), all ``max_reminders`` went out and the wait after the last is over."""
+    _check_owed(settlement, "claim")
+    if settlement.reminders < policy.max_reminders:
+        step = f"claim after {settlement.reminders} of {policy.max_reminders} reminders"
+        raise InvalidTransition(settlement.id, settlement.phase, step)
+    _check_due(settlement, "claim", now_ms)
+
+
+def file_claim(settlement: Settlement, now_ms: int, policy: SettlementPolicy) -> Settlement:
+    """The provider claims an unpaid contract; claiming it again changes nothing, and a
+    late payment still settles it (:func:`record_payment`, :func:`confirm_payment`)."""
+    if settlement.phase is Phase.CLAIM_ISSUED:
+        return settlement
+    check_can_claim(settlement, now_ms, policy)
+    return replace(settlement, phase=Phase.CLAIM_ISSUED, updated_at_ms=now_ms)
+
+
+def check_can_cancel(settlement: Settlement) -> None:
+    """A party may withdraw only before delivery: once energy flowed, it is paid or claimed."""
+    if settlement.phase is not Phase.CONTRACT_CREATED:
+        raise InvalidTransition(settlement.id, settlement.phase, "cancel")
+
+
+def cancel(settlement: Settlement, now_ms: int) -> Settlement:
+    """A party cancels the contract before delivery; cancelling it again changes nothing."""
+    if settlement.phase is Phase.CANCELLED:
+        return settlement
+    check_can_cancel(settlement)
+    return replace(settlement, phase=Phase.CANCELLED, updated_at_ms=now_ms)

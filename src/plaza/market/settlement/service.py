@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from plaza.market.settlement import lifecycle
-from plaza.market.settlement.errors import ContractNotFound, NotAParty
+from plaza.market.settlement.errors import ContractNotFound, NotAParty, WrongParty
 from plaza.market.settlement.model import (
     TERMINAL,
     Contract,
@@ -86,8 +86,42 @@ class SettlementService:
     def request_payment(self, contract_id: str) -> Settlement:
         now = self._clock.now_ms()
         return self._step(
-            contract_id, "request payment", lambda s: lifecycle.request_payment(s, now)
+            contract_id,
+            "request payment",
+            lambda s: lifecycle.request_payment(s, now, self._policy),
         )
+
+    def remind(self, contract_id: str, provider: str, number: int) -> Settlement:
+        """The provider's reminder ``number``, once the consumer's wait is over (see
+        :func:`~plaza.market.settlement.lifecycle.check_can_remind`)."""
+        self._check_provider(contract_id, provider, "remind")
+        now = self._clock.now_ms()
+        return self._step(
+            contract_id, "remind", lambda s: lifecycle.remind(s, number, now, self._policy)
+        )
+
+    def claim(self, contract_id: str, provider: str) -> Settlement:
+        """The provider's claim, after the last reminder's wait, on an owed contract only."""
+        self._check_provider(contract_id, provider, "claim")
+        now = self._clock.now_ms()
+        return self._step(
+            contract_id, "claim", lambda s: lifecycle.file_claim(s, now, self._policy)
+        )
+
+    def cancel(self, contract_id: str, party: str) -> Settlement:
+        """Either party withdraws, before delivery only."""
+        contract = self.get(contract_id).contract
+        if party not in (contract.provider, contract.consumer):
+            raise NotAParty(contract_id, party)
+        now = self._clock.now_ms()
+        return self._step(contract_id, "cancel", lambda s: lifecycle.cancel(s, now))
+
+    def _check_provider(self, contract_id: str, participant: str, step: str) -> None:
+        contract = self.get(contract_id).contract
+        if participant == contract.consumer and participant != contract.provider:
+            raise WrongParty(contract_id, participant, step)
+        if participant != contract.provider:
+            raise NotAParty(contract_id, participant)
 
     def record_payment(self, contract_id: str, message_id: bytes) -> Settlement:
         """The consumer's agent paid on the ledger itself and reports the message it paid with.
