@@ -21,12 +21,12 @@ from typing import Any
 
 import httpx
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.bootstrap.energy import EnergyStack
 from plaza.crypto import Address
 from plaza.energy.ledger import LedgerAccess
 from plaza.jobs import InlineQueue
 from plaza.ledger.model import Output, TransferPayload
-from plaza.market.payment_ledgers import LocalTransferLedger
 from plaza.testing import FakeClock
 from plaza.testing.nodes import InProcessNode, in_process_node
 
@@ -60,7 +60,7 @@ class Flow:
         owner_id = self.stack.owner.service.create_owner(name).owner.id
         if funds:
             wallet = self.stack.owner.service.owner_wallet(owner_id)["walletAddress"]
-            ledger = LocalTransferLedger(self.node.runtime)
+            ledger = LocalLedger(self.node.runtime)
             payload = TransferPayload((Output(Address.parse(wallet).raw, funds),))
             ledger.submit(ledger.compose(self.node.treasury, payload).raw)
             self.node.milestone()
@@ -97,7 +97,7 @@ class Flow:
 def energy_flow(root: Path) -> Iterator[Flow]:
     with in_process_node() as node:
         stack = EnergyStack(
-            root, ledger=LedgerAccess.local(node.runtime), clock=node.clock,
+            root, ledger=LedgerAccess(LocalLedger(node.runtime)), clock=node.clock,
             queues=lambda _path: InlineQueue(node.clock),
         )  # fmt: skip
         stack.start(threads=False)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from node_server import RunningNode
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bench._stats import percentile
 from plaza.bootstrap import SystemClock
 from plaza.channels import (
@@ -19,7 +20,6 @@ from plaza.channels import (
     MemoryCursorStore,
     Publisher,
     Reader,
-    RemoteGateway,
     SqliteCursorStore,
     announce,
     deliver,
@@ -33,8 +33,8 @@ CLOCK = SystemClock()
 
 
 @pytest.fixture
-def gateway(client: NodeClient) -> RemoteGateway:
-    return RemoteGateway(client, clock=CLOCK, follow_timeout=20.0)
+def gateway(client: NodeClient) -> RemoteLedger:
+    return RemoteLedger(client, clock=CLOCK, follow_timeout=20.0)
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteCursorStor
 
 
 def test_a_sensor_sells_its_stream_and_revokes_it(
-    gateway: RemoteGateway, store: SqliteCursorStore
+    gateway: RemoteLedger, store: SqliteCursorStore
 ) -> None:
     sensor, buyer = Identity.generate(), Identity.generate()
     channel = Channel.create(ChannelMode.RESTRICTED, sensor)
@@ -77,7 +77,7 @@ def test_a_sensor_sells_its_stream_and_revokes_it(
 
 
 def test_a_follower_gets_each_message_within_milliseconds(
-    node: RunningNode, gateway: RemoteGateway
+    node: RunningNode, gateway: RemoteLedger
 ) -> None:
     channel = Channel.create(ChannelMode.PRIVATE, Identity.generate())
     publisher = Publisher.create(gateway, MemoryCursorStore(), channel, clock=CLOCK)
@@ -87,7 +87,7 @@ def test_a_follower_gets_each_message_within_milliseconds(
 
     def follow() -> None:
         with node.client() as reading:
-            remote = RemoteGateway(reading, clock=CLOCK, follow_timeout=20.0)
+            remote = RemoteLedger(reading, clock=CLOCK, follow_timeout=20.0)
             reader = Reader(remote, publisher.reader_key())
             for entry in reader.follow(window=16):
                 if entry.position in sent:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.serving import ThreadedServer
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
@@ -98,7 +99,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         service = open_asset(
             tmp_path,
             uuid=UUID,
-            ledger=LedgerAccess.local(node.runtime),
+            ledger=LedgerAccess(LocalLedger(node.runtime)),
             link=QuietLink(),
             queue=queue,
             clock=node.clock,

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.serving import ThreadedServer, bind_listener, listener_url
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
@@ -143,7 +144,7 @@ class Stack:
 
     def asset(self, asset_id: str, kind: str) -> Asset:
         asset = Asset(
-            asset_id, kind, self.inbox_url, LedgerAccess.local(self.node.runtime), self.node
+            asset_id, kind, self.inbox_url, LedgerAccess(LocalLedger(self.node.runtime)), self.node
         )
         reply = self.post("/register", asset.letter(asset.registration(), self.market.key))
         assert reply.json() == {"success": True}
@@ -175,7 +176,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         queues = (InlineQueue(node.clock), InlineQueue(node.clock))
         market = open_marketplace(
             root / "marketplace",
-            ledger=LedgerAccess.local(node.runtime),
+            ledger=LedgerAccess(LocalLedger(node.runtime)),
             link=link,
             queue=queues[0],
             clock=node.clock,
@@ -265,7 +266,11 @@ def test_malformed_bodies_are_refused(
 def test_letters_from_the_wrong_keys_are_refused(stack: Stack) -> None:
     before = stack.market.statistics()
     stranger = Asset(
-        "nobody", "provider", stack.inbox_url, LedgerAccess.local(stack.node.runtime), stack.node
+        "nobody",
+        "provider",
+        stack.inbox_url,
+        LedgerAccess(LocalLedger(stack.node.runtime)),
+        stack.node,
     )
     offer = stranger.new("o-nobody", 100, 1)
     reply = stack.post("/offer", stranger.intake(offer, stack.market.key))

@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.serving import ThreadedServer
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
@@ -151,7 +152,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         config=NodeConfig(pow_difficulty=0, faucet=FaucetPolicy(amount=GRANT, burst=100)),
         faucet_key=faucet,
     )
-    ledger, link, device = LedgerAccess.local(node), HttpLink(timeout_s=5), DeviceApp()
+    ledger, link, device = LedgerAccess(LocalLedger(node)), HttpLink(timeout_s=5), DeviceApp()
     owners = open_owner(
         tmp_path,
         ledger=ledger,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import LedgerUnavailable, MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.errors import InvalidMessage, PeerFailed
@@ -48,7 +49,7 @@ class Recorder:
         self.index = MemoryTwinIndex()
         self.cursors = MemoryCursorStore()
         self.twins = self.open(identity)
-        self.ledger = LedgerAccess.local(node.runtime)
+        self.ledger = LedgerAccess(LocalLedger(node.runtime))
 
     def open(self, identity: Identity = ASSET) -> Twins:
         return Twins(identity=identity, gateway=self.node.gateway, cursors=self.cursors,

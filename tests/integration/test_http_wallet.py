@@ -1,4 +1,4 @@
-"""A wallet over HTTP (RemoteGateway) against a real node, with its coordinator running."""
+"""A wallet over HTTP (RemoteLedger) against a real node, with its coordinator running."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from node_helpers import address_of
 from node_server import RunningNode, node_settings, serve_node
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.client import NodeClient
 from plaza.crypto import SigningKey
@@ -18,7 +19,6 @@ from plaza.wallet import (
     KdfParams,
     NodeUnreachable,
     RateLimited,
-    RemoteGateway,
     Wallet,
 )
 
@@ -35,12 +35,12 @@ def wallet_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNod
 
 
 @pytest.fixture
-def gateway(wallet_node: RunningNode) -> Iterator[RemoteGateway]:
+def gateway(wallet_node: RunningNode) -> Iterator[RemoteLedger]:
     with wallet_node.client() as client:
-        yield RemoteGateway(client, clock=SystemClock())
+        yield RemoteLedger(client, clock=SystemClock())
 
 
-def new_wallet(path: Path, gateway: RemoteGateway) -> Wallet:
+def new_wallet(path: Path, gateway: RemoteLedger) -> Wallet:
     wallet, _ = Wallet.create(
         path, PASSWORD, gateway=gateway, clock=SystemClock(), kdf=KdfParams.MINIMUM
     )
@@ -48,7 +48,7 @@ def new_wallet(path: Path, gateway: RemoteGateway) -> Wallet:
 
 
 def test_200_sends_as_fast_as_possible_all_confirm_without_conflict(
-    wallet_node: RunningNode, gateway: RemoteGateway, tmp_path: Path
+    wallet_node: RunningNode, gateway: RemoteLedger, tmp_path: Path
 ) -> None:
     rng = random.Random(11)
     wallet = new_wallet(tmp_path / "w.json", gateway)
@@ -72,7 +72,7 @@ def test_200_sends_as_fast_as_possible_all_confirm_without_conflict(
 
 
 def test_history_and_faucet_limits_through_the_gateway(
-    gateway: RemoteGateway, tmp_path: Path
+    gateway: RemoteLedger, tmp_path: Path
 ) -> None:
     wallet = new_wallet(tmp_path / "w.json", gateway)
     grant = wallet.request_faucet(wait=True, timeout_s=10)
@@ -88,7 +88,7 @@ def test_history_and_faucet_limits_through_the_gateway(
 
 def test_an_unreachable_node_is_one_clear_error(tmp_path: Path) -> None:
     with NodeClient("http://127.0.0.1:9", timeout=1) as client:
-        gateway = RemoteGateway(client, clock=SystemClock())
+        gateway = RemoteLedger(client, clock=SystemClock())
         wallet = new_wallet(tmp_path / "w.json", gateway)
 
         with pytest.raises(NodeUnreachable, match=r"http://127\.0\.0\.1:9"):

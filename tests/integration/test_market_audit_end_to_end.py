@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import SqliteCursorStore
 from plaza.crypto import EncryptionKey, Identity, SigningKey
 from plaza.market.audit import Auditor, AuditReport, BookAndSettlements, Difference
@@ -30,7 +31,6 @@ from plaza.market.contracts import ContractDesk
 from plaza.market.ledger_payments import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.marketplace import Marketplace
 from plaza.market.model import NewOrder, Side
-from plaza.market.payment_ledgers import LocalTransferLedger
 from plaza.market.service import BidManager
 from plaza.market.settlement import Phase, SettlementPolicy, SettlementService
 from plaza.market.sql import SqlSettlementStore, make_engine, sqlite_url, upgrade_schema
@@ -39,7 +39,6 @@ from plaza.market.sqlite import SqliteBookStore
 from plaza.market.twins import ChannelTwins, ParticipantKeys
 from plaza.testing.builders import key_from_number
 from plaza.testing.nodes import InProcessNode, in_process_node
-from plaza.wallet import LocalGateway as WalletGateway
 
 HOUR_MS = 3_600_000
 
@@ -83,7 +82,7 @@ class World:
         gateway = self.node.gateway
         keys = InboxTwinKeys(gateway, AUDITOR.encryption, MARKETPLACE.public_key.raw)
         return Auditor(
-            ChannelTrails(gateway, keys), WalletGateway(self.node.runtime),
+            ChannelTrails(gateway, keys), LocalLedger(self.node.runtime),
             BookAndSettlements(book or self.book, self.settlements),
             marketplace_key=MARKETPLACE.public_key.raw,
         )  # fmt: skip
@@ -107,7 +106,7 @@ def world(tmp_path: Path) -> Iterator[World]:
             clock=node.clock, parties=ParticipantKeys(participants),
             auditors=[AUDITOR.encryption.public_key], cursor_store=str(paths["cursors"]),
         )  # fmt: skip
-        port = LocalTransferLedger(node.runtime)
+        port = LocalLedger(node.runtime)
         payments = LedgerPayments(port, [DeviceAccount(EV.signing, KeyFunder(OWNER, port))])
         settlements = SqlSettlementStore(engine)
         settlement = SettlementService(settlements, payments, node.clock, listener=twins,
@@ -128,7 +127,7 @@ def _transfer(node: InProcessNode, signer: SigningKey, to: SigningKey, amount: i
     from plaza.ledger.model import Output, TransferPayload
 
     payload = TransferPayload((Output(to.public_key.address.raw, amount),))
-    return LocalTransferLedger(node.runtime).compose(signer, payload).raw
+    return LocalLedger(node.runtime).compose(signer, payload).raw
 
 
 def trade(w: World) -> tuple[str, str, str]:

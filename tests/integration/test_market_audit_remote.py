@@ -1,5 +1,5 @@
 """Twins, payments and the audit against a real node over HTTP (``plaza market run``'s case):
-channels' RemoteGateway, RemoteTransferLedger, real proof of work, the node's own milestones."""
+channels' RemoteLedger, RemoteLedger, real proof of work, the node's own milestones."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from node_server import RunningNode
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
-from plaza.channels import MemoryCursorStore, RemoteGateway
+from plaza.channels import MemoryCursorStore
 from plaza.client import NodeClient
 from plaza.crypto import EncryptionKey, Identity, SigningKey
 from plaza.ledger.model import Output, TransferPayload
@@ -21,12 +22,10 @@ from plaza.market.contracts import ContractDesk
 from plaza.market.ledger_payments import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Side
-from plaza.market.payment_ledgers import RemoteTransferLedger
 from plaza.market.service import BidManager
 from plaza.market.settlement import MemorySettlementStore, Phase, SettlementService
 from plaza.market.twin_memory import MemoryTwinDirectory
 from plaza.market.twins import ChannelTwins
-from plaza.wallet import RemoteGateway as WalletGateway
 
 
 def identity() -> Identity:
@@ -53,8 +52,8 @@ def test_a_trade_over_http_is_on_twins_paid_once_and_audits_clean(
 ) -> None:
     clock = SystemClock()
     marketplace, solar, ev, owner = identity(), identity(), identity(), SigningKey.generate()
-    gateway = RemoteGateway(client, clock=clock)
-    ledger = RemoteTransferLedger(client, clock=clock)
+    gateway = RemoteLedger(client, clock=clock)
+    ledger = RemoteLedger(client, clock=clock)
     funding = ledger.compose(
         node.faucet, TransferPayload((Output(owner.public_key.address.raw, 100_000),))
     )
@@ -88,7 +87,7 @@ def test_a_trade_over_http_is_on_twins_paid_once_and_audits_clean(
     eventually(fulfilled)
     assert ledger.balance(solar.public_key.address).amount == 70
 
-    auditor = Auditor(ChannelTrails(gateway, twins), WalletGateway(client, clock=clock),
+    auditor = Auditor(ChannelTrails(gateway, twins), RemoteLedger(client, clock=clock),
                       BookAndSettlements(book, settlements),
                       marketplace_key=marketplace.public_key.raw)  # fmt: skip
     reports: list[AuditReport] = []

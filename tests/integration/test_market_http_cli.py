@@ -11,10 +11,11 @@ import pytest
 from market_server import RunningMarket
 from typer.testing import CliRunner
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.cli.main import app
 from plaza.client import NodeClient
-from plaza.wallet import KdfParams, RemoteGateway, Wallet
+from plaza.wallet import KdfParams, Wallet
 
 
 def _run(market: RunningMarket, home: Path | None, *args: str, code: int = 0) -> str:
@@ -78,7 +79,7 @@ def test_a_home_is_never_switched_to_a_wallets_identity(
     monkeypatch.setenv("PLAZA_WALLET_PASSWORD", "a long test passphrase")
     wallet_path = tmp_path / "w.json"
     with NodeClient("http://127.0.0.1:9") as unused:  # creating a wallet asks no node
-        gateway = RemoteGateway(unused, clock=SystemClock())
+        gateway = RemoteLedger(unused, clock=SystemClock())
         wallet, _ = Wallet.create(
             wallet_path, "a long test passphrase", gateway=gateway, clock=SystemClock(),
             kdf=KdfParams.MINIMUM,

@@ -22,6 +22,7 @@ from market_server import HOUR_MS, RunningMarket, serve_market
 from node_server import RunningNode
 from typer.testing import CliRunner
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.cli._market_home import MarketHome
 from plaza.cli.main import app
@@ -30,10 +31,9 @@ from plaza.crypto import Address, Identity
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import Role
 from plaza.market.ledger_payments import PAYMENT_TAG, payment_data
-from plaza.market.payment_ledgers import RemoteTransferLedger
 from plaza.market.settlement import Phase
 from plaza.marketclient import ContractRecord, MarketClient, OrderTerms
-from plaza.wallet import KdfParams, RemoteGateway, Wallet
+from plaza.wallet import KdfParams, Wallet
 
 PASSWORD = "a long test passphrase"
 FULFIL_TIMEOUT_S = 20.0
@@ -48,7 +48,7 @@ class Cast:
     home: Path
     wallet_path: Path
     wallet: Wallet
-    wallet_gateway: RemoteGateway
+    wallet_gateway: RemoteLedger
     kinds: Iterator[int]
 
     @property
@@ -83,7 +83,7 @@ def cast(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         client = stack.enter_context(node.client())
         clock = SystemClock()
         wallet_path, home = folder / "ev-wallet.json", folder / "ev"
-        gateway = RemoteGateway(client, clock=clock)
+        gateway = RemoteLedger(client, clock=clock)
         wallet, _phrase = Wallet.create(
             wallet_path, PASSWORD, gateway=gateway, clock=clock, kdf=KdfParams.MINIMUM
         )
@@ -134,7 +134,7 @@ def test_the_consumer_pays_from_its_wallet_and_the_contract_is_fulfilled(cast: C
 def _faucet_pays(cast: Cast, payee: str, amount: int, contract_id: str) -> bytes:
     """Someone other than the consumer pays the provider, naming the contract."""
     with cast.node.client() as client:
-        ledger = RemoteTransferLedger(client, clock=SystemClock())
+        ledger = RemoteLedger(client, clock=SystemClock())
         payload = TransferPayload(
             (Output(Address.parse(payee).raw, amount),), PAYMENT_TAG,
             payment_data(contract_id, b"someone"),

@@ -30,10 +30,10 @@ from market_server import MarketWorld, RunningMarket, market_world, serve_market
 from node_helpers import DIFFICULTY
 from sqlalchemy import Engine, text
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api import create_app
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import MarketDataDir, SystemClock, build_node
-from plaza.channels import RemoteGateway
 from plaza.client import ApiError, NodeClient
 from plaza.crypto import Identity
 from plaza.market.assets import AssetChange
@@ -46,7 +46,6 @@ from plaza.market.twin_documents import TwinKind
 from plaza.marketclient import AssetTerms
 from plaza.node import NodeRuntime
 from plaza.settings import NodeSettings
-from plaza.wallet import RemoteGateway as WalletGateway
 
 TIMEOUT_S = 20.0
 #: Named in the marketplace's ``auditor_keys``: every new twin's key is sealed to it.
@@ -256,9 +255,9 @@ def _audit_on_my_own(
     marketplace_key = world.market.runtime.services.identity.public_key.raw
     clock = SystemClock()
     with NodeClient(node.url, timeout=30.0) as client:
-        gateway = RemoteGateway(client, clock=clock)
+        gateway = RemoteLedger(client, clock=clock)
         keys = InboxTwinKeys(gateway, me.encryption, marketplace_key)
-        auditor = Auditor(ChannelTrails(gateway, keys), WalletGateway(client, clock=clock),
+        auditor = Auditor(ChannelTrails(gateway, keys), RemoteLedger(client, clock=clock),
                           _SettlementsAndPublicOrders(world, engine),
                           marketplace_key=marketplace_key)  # fmt: skip
         report = confirmed_audit(node, lambda: auditor.audit_contract(done.contract_id))

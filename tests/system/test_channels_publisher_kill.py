@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from node_processes import NodeProcess
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
-from plaza.channels import Channel, ChannelMode, Publisher, Reader, RemoteGateway, SqliteCursorStore
+from plaza.channels import Channel, ChannelMode, Publisher, Reader, SqliteCursorStore
 from plaza.client import NodeClient
 from plaza.crypto import Identity
 
@@ -21,14 +22,14 @@ TOTAL = 100
 PUBLISH_UNTIL_DONE = """
 import sys
 from plaza.bootstrap import SystemClock
-from plaza.channels import Publisher, RemoteGateway, SqliteCursorStore
+from plaza.channels import Publisher, SqliteCursorStore
 from plaza.client import NodeClient
 
 url, path, channel_id, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 store = SqliteCursorStore(path)
 with NodeClient(url) as client:
     clock = SystemClock()
-    gateway = RemoteGateway(client, clock=clock)
+    gateway = RemoteLedger(client, clock=clock)
     publisher = Publisher.open(gateway, store, bytes.fromhex(channel_id), clock=clock)
     number = publisher.state.data_count  # the in-flight one, if any, was delivered on open
     while number < total:
@@ -49,7 +50,7 @@ def test_killing_the_publisher_at_random_moments(node_process: NodeProcess, tmp_
     clock, path = SystemClock(), tmp_path / "cursors.sqlite3"
     channel = Channel.create(ChannelMode.RESTRICTED, Identity.generate())
     with NodeClient(node_process.url) as client:
-        gateway = RemoteGateway(client, clock=clock)
+        gateway = RemoteLedger(client, clock=clock)
         store = SqliteCursorStore(path)
         try:
             Publisher.create(gateway, store, channel, clock=clock).grant(

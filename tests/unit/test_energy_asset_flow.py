@@ -21,12 +21,12 @@ from test_energy_asset_kit import (
     step,
 )
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.energy.envelope import seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Status
 from plaza.energy.twins import audit_twin, parse_reader_key
 from plaza.jobs import Worker
-from plaza.market.payment_ledgers import LocalTransferLedger
 from plaza.wallet import NodeBusy
 
 
@@ -37,7 +37,7 @@ def twin_problems(d: Device, record_id: str, twin: str) -> list[str]:
         d.node.gateway,
         parse_reader_key(twin),
         signer=d.service.key.signing,
-        confirmed=LedgerAccess.local(d.node.runtime).confirmed,
+        confirmed=LedgerAccess(LocalLedger(d.node.runtime)).confirmed,
         expected=expected,
     )
     return list(report.problems)
@@ -214,19 +214,19 @@ def test_a_saved_payment_survives_a_lost_submit_and_a_restart(
         contract, body = contract_for(d, d.records(Status.INITIAL_REQUEST)[0])
         d.send("/contract", body)
         d.send("/payment", step(contract, Status.PAYMENT_REQUESTED))
-        real_submit = LocalTransferLedger.submit
+        real_submit = LocalLedger.submit
         calls: list[bytes] = []
 
-        def lose_payments(self: LocalTransferLedger, raw: bytes) -> None:
+        def lose_payments(self: LocalLedger, raw: bytes) -> None:
             if not calls:  # the funding goes through; the payment's submit is lost
                 calls.append(raw)
                 real_submit(self, raw)
                 return
             raise NodeBusy("lost on the way", None)
 
-        monkeypatch.setattr(LocalTransferLedger, "submit", lose_payments)
+        monkeypatch.setattr(LocalLedger, "submit", lose_payments)
         d.cycle(advance_ms=1000)
-        monkeypatch.setattr(LocalTransferLedger, "submit", real_submit)
+        monkeypatch.setattr(LocalLedger, "submit", real_submit)
         (saved,) = d.service.store.in_flight()
         assert d.node.runtime.store.metadata(saved[1].message_id) is None  # never sent
 

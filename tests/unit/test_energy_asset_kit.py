@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Address, Identity, SigningKey
 from plaza.energy.asset import DB_NAME, AssetService, AssetSettings, open_asset
@@ -39,7 +40,6 @@ from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import MemoryNonceStore
 from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
-from plaza.market.payment_ledgers import LocalTransferLedger
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.testing.builders import key_from_number
 from plaza.testing.nodes import InProcessNode, in_process_node
@@ -139,7 +139,7 @@ class FakeLink:
 
 def pay(node: InProcessNode, signer: SigningKey, payee: str, amount: int) -> bytes:
     """A plain transfer, attached; its message id."""
-    port = LocalTransferLedger(node.runtime)
+    port = LocalLedger(node.runtime)
     message = port.compose(signer, TransferPayload((Output(Address.parse(payee).raw, amount),)))
     port.submit(message.raw)
     return message.id
@@ -199,7 +199,7 @@ class Device:
         self.service = open_asset(
             self.data_dir,
             uuid=UUID,
-            ledger=LedgerAccess.local(self.node.runtime),
+            ledger=LedgerAccess(LocalLedger(self.node.runtime)),
             link=self.link,
             queue=self.queue,
             clock=self.clock,
@@ -225,7 +225,7 @@ def device(
         service = open_asset(
             tmp_path,
             uuid=UUID,
-            ledger=LedgerAccess.local(node.runtime),
+            ledger=LedgerAccess(LocalLedger(node.runtime)),
             link=link,
             queue=queue,
             clock=node.clock,
@@ -296,7 +296,7 @@ def peer_pays(device: Device, contract: Contract, *, contract_id: str | None = N
     """The consumer peer pays the provider under test, as its own asset would."""
     pay(device.node, device.node.treasury, PEER_WALLET, 1_000_000)
     device.node.milestone()
-    payments = LedgerPayments(LocalTransferLedger(device.node.runtime), [DeviceAccount(PEER_KEY)])
+    payments = LedgerPayments(LocalLedger(device.node.runtime), [DeviceAccount(PEER_KEY)])
     deal = contract.transaction
     prepared = payments.prepare(
         SettlementContract(

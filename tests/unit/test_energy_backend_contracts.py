@@ -3,47 +3,34 @@ letters answered with the same letters, and twin states kept until the ledger ta
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from test_energy_backend_kit import World, build_world, contract_transaction, contracted
 
-from plaza.channels import LedgerGateway, LedgerUnavailable
-from plaza.channels.ports import Feed
-from plaza.crypto import SigningKey
+from plaza.channels import LedgerUnavailable
 from plaza.energy.backend import contract_id_for, open_marketplace
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Status, Transaction
-from plaza.ledger.model import DataPayload, Message
+from plaza.ledger.ports import Ledger
+from plaza.testing.ledgers import LedgerProxy
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 
-class FlakyGateway:
-    """The node's channel gateway, refusing submissions while ``down``."""
+class FlakyGateway(LedgerProxy):
+    """The node's ledger, refusing submissions while ``down``."""
 
-    def __init__(self, inner: LedgerGateway) -> None:
-        self.inner = inner
+    def __init__(self, inner: Ledger) -> None:
+        super().__init__(inner)
         self.down = False
-
-    def compose(self, signer: SigningKey, payload: DataPayload) -> bytes:
-        return self.inner.compose(signer, payload)
 
     def submit(self, raw: bytes) -> bytes:
         if self.down:
             raise LedgerUnavailable("the node is down (test)")
         return self.inner.submit(raw)
-
-    def find_by_tag(self, tag: bytes, *, limit: int = 100) -> Sequence[bytes]:
-        return self.inner.find_by_tag(tag, limit=limit)
-
-    def get_message(self, message_id: bytes) -> Message | None:
-        return self.inner.get_message(message_id)
-
-    def follow(self, tags: Collection[bytes]) -> Feed:
-        return self.inner.follow(tags)
 
 
 @pytest.fixture
@@ -156,9 +143,9 @@ def test_a_retried_settlement_letter_sends_the_same_letter(world: World) -> None
 def test_twin_states_wait_for_the_ledger(node: InProcessNode, tmp_path: Path) -> None:
     world = build_world(node, tmp_path)
     try:
-        flaky = FlakyGateway(world.ledger.channels)
+        flaky = FlakyGateway(world.ledger.ledger)
         world.market.close()
-        world.ledger = replace(world.ledger, channels=flaky)
+        world.ledger = replace(world.ledger, ledger=flaky)
         world.market = open_marketplace(
             tmp_path,
             ledger=world.ledger,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.backend import (
@@ -232,7 +233,7 @@ def node() -> Iterator[InProcessNode]:
 def build_world(
     node: InProcessNode, data_dir: Path, settings: MarketplaceSettings | None = None
 ) -> World:
-    ledger = LedgerAccess.local(node.runtime)
+    ledger = LedgerAccess(LocalLedger(node.runtime))
     bidmanager = Identity.generate()
     link = RecordingLink()
     queue = InlineQueue(node.clock)

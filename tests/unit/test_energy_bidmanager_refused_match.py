@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from test_energy_backend_kit import FakeAsset
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import Identity
 from plaza.energy.backend import MarketplaceService, contract_id_for, open_marketplace
 from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
@@ -323,7 +324,7 @@ def node() -> Iterator[InProcessNode]:
 def test_the_real_marketplace_refusal_of_a_cancelled_request_frees_its_offer(
     node: InProcessNode, tmp_path: Path
 ) -> None:
-    ledger = LedgerAccess.local(node.runtime)
+    ledger = LedgerAccess(LocalLedger(node.runtime))
     bridge = Bridge()
     market_queue, bids_queue = InlineQueue(node.clock), InlineQueue(node.clock)
     market = open_marketplace(

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Address, Identity
 from plaza.energy.envelope import ModuleKey, seal_letter
@@ -133,7 +134,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         config=NodeConfig(pow_difficulty=0, faucet=FaucetPolicy(amount=GRANT, burst=100)),
         faucet_key=faucet,
     )
-    ledger, devices = LedgerAccess.local(node), FakeDevices()
+    ledger, devices = LedgerAccess(LocalLedger(node)), FakeDevices()
     owners = open_owner(
         tmp_path / "owner",
         ledger=ledger,

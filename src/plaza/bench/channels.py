@@ -26,19 +26,19 @@ import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api import create_app
 from plaza.bench._stats import percentile
 from plaza.bootstrap import SystemClock, build_node
 from plaza.channels import (
     Channel,
     ChannelMode,
-    LocalGateway,
     MemoryCursorStore,
     Publisher,
     Reader,
-    RemoteGateway,
-    SqliteCursorStore,
 )
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.channels.envelope import (
     RecordKind,
     Slot,
@@ -140,7 +140,7 @@ def _measure_local(folder: Path, messages: int, difficulty: int) -> tuple[float,
     runtime, clock = build_node(settings), SystemClock()
     store = SqliteCursorStore(folder / "cursors.sqlite3")
     try:
-        gateway = LocalGateway(runtime)
+        gateway = LocalLedger(runtime)
         channel = Channel.create(ChannelMode.RESTRICTED, Identity.generate())
         publisher = Publisher.create(gateway, store, channel, clock=clock)
         publisher.grant(EncryptionKey.generate().public_key)
@@ -193,11 +193,11 @@ def _measure_latency(url: str, samples: int, interval_s: float) -> list[float]:
     sent: dict[int, float] = {}
     latencies: list[float] = []
     with NodeClient(url) as publishing, NodeClient(url) as reading:
-        gateway = RemoteGateway(publishing, clock=clock)
+        gateway = RemoteLedger(publishing, clock=clock)
         channel = Channel.create(ChannelMode.RESTRICTED, Identity.generate())
         publisher = Publisher.create(gateway, MemoryCursorStore(), channel, clock=clock)
         publisher.grant(EncryptionKey.generate().public_key)
-        reader = Reader(RemoteGateway(reading, clock=clock), publisher.reader_key())
+        reader = Reader(RemoteLedger(reading, clock=clock), publisher.reader_key())
         ready = threading.Event()
 
         def follow() -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.api import create_app
 from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.bootstrap.clock import SystemClock
@@ -100,7 +101,7 @@ class EnergyDemo:
         )
         self.node_url = self._node_server.url
         self.stack = EnergyStack(
-            self.root / "energy", ledger=LedgerAccess.local(self.runtime), clock=self._clock,
+            self.root / "energy", ledger=LedgerAccess(LocalLedger(self.runtime)), clock=self._clock,
             settings=StackSettings(host=settings.host),
         )  # fmt: skip
         self._link = HttpLink()

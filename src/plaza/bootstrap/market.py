@@ -30,7 +30,6 @@ from plaza.market.auth import (
 from plaza.market.contracts import ContractDesk
 from plaza.market.ledger_payments import LedgerPayments
 from plaza.market.marketplace import Marketplace
-from plaza.market.payment_ledgers import RemoteTransferLedger
 from plaza.market.ports import AssetListener, BookStore, Clock
 from plaza.market.service import BidManager
 from plaza.market.settlement import Payments, SettlementListener, SettlementService
@@ -135,9 +134,9 @@ def _open_hub(
 
 def _payments(ledger: LedgerSide, clock: Clock) -> PaymentsByAgents:
     """Refusing to pay; reading confirmations from the node when one is configured."""
-    if ledger.node is None:
+    if ledger.gateway is None:
         return PaymentsByAgents()
-    return PaymentsByAgents(LedgerPayments(RemoteTransferLedger(ledger.node, clock=clock), ()))
+    return PaymentsByAgents(LedgerPayments(ledger.gateway, ()))
 
 
 def _marketplace(

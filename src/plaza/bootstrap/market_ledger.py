@@ -2,7 +2,7 @@
 
 With a node URL, every order step, signed contract and settlement state goes to a
 twin (:class:`~plaza.market.twins.ChannelTwins`) over the channels'
-:class:`~plaza.channels.RemoteGateway`, and the server's
+:class:`~plaza.adapters.ledger.remote.RemoteLedger`, and the server's
 :class:`~plaza.market.audit.Auditor` reads those twins with the owner's keys and
 asks the same node for confirmations. Without one (tests, benchmarks that opt
 out) nothing is recorded, and an audit says so instead of pretending to verify.
@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap.market_files import TWIN_CURSORS, MarketDataDir
-from plaza.channels import LedgerGateway, RemoteGateway, SqliteCursorStore
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.client import NodeClient
 from plaza.crypto import EncryptionPublicKey, Identity
 from plaza.ledger.model import MessageMetadata
@@ -35,7 +36,6 @@ from plaza.market.sql.twin_store import SqlTwinDirectory
 from plaza.market.twin_documents import TwinKind
 from plaza.market.twins import ChannelTwins, ParticipantKeys
 from plaza.settings import MarketSettings
-from plaza.wallet import RemoteGateway as WalletGateway
 
 __all__ = ["FanOutListener", "LedgerSide", "NoTwins", "build_auditor", "open_ledger"]
 
@@ -49,7 +49,7 @@ class LedgerSide:
     """What the marketplace holds on the ledger: nothing at all without a node."""
 
     node: NodeClient | None = None
-    gateway: LedgerGateway | None = None
+    gateway: RemoteLedger | None = None
     twins: ChannelTwins | None = None
 
 
@@ -108,7 +108,7 @@ def open_ledger(
         return LedgerSide()
     node = NodeClient(settings.node_url)
     closers.append(node.close)
-    gateway = RemoteGateway(node, clock=clock)
+    gateway = RemoteLedger(node, clock=clock)
     cursors = SqliteCursorStore(data.twin_cursors)
     closers.append(cursors.close)
     twins = ChannelTwins(
@@ -130,8 +130,8 @@ def build_auditor(
     :class:`~plaza.market.audit_channels.InboxTwinKeys` instead of the owner's keys.
     """
     trails: TwinTrails = NoTwins()
-    confirmations: WalletGateway | _NoConfirmations = _NoConfirmations()
-    if ledger.node is not None and ledger.gateway is not None and ledger.twins is not None:
+    confirmations: RemoteLedger | _NoConfirmations = _NoConfirmations()
+    if ledger.gateway is not None and ledger.twins is not None:
         trails = ChannelTrails(ledger.gateway, ledger.twins)
-        confirmations = WalletGateway(ledger.node, clock=clock)
+        confirmations = ledger.gateway
     return Auditor(trails, confirmations, records, marketplace_key=identity.public_key.raw)

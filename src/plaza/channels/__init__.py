@@ -47,19 +47,15 @@ from plaza.channels.errors import (
     ContentTooLarge,
     CursorConflict,
     ForeignMessage,
-    GatewayError,
     InvalidChannelData,
-    LedgerUnavailable,
     MessageMissing,
     ModeMismatch,
     PositionUnavailable,
-    SubmitRejected,
     TooManyReaders,
     UnknownReader,
     WrongKey,
     WrongPassword,
 )
-from plaza.channels.gateways import LocalGateway, RemoteGateway
 from plaza.channels.inbox import deliver, open_delivery, open_inbox
 from plaza.channels.model import (
     Announcement,
@@ -73,9 +69,10 @@ from plaza.channels.model import (
     PublisherState,
     ReaderKey,
 )
-from plaza.channels.ports import CursorStore, Feed, LedgerGateway, Submitter
+from plaza.channels.ports import ChannelLedger, CursorStore, Feed, MessageWriter
 from plaza.channels.publisher import Publisher
 from plaza.channels.reader import Reader
+from plaza.ledger.errors import LedgerAccessError, LedgerUnavailable, MessageRefused
 
 __all__ = [
     "DIRECTORY_TAG",
@@ -88,6 +85,7 @@ __all__ = [
     "Channel",
     "ChannelEntry",
     "ChannelError",
+    "ChannelLedger",
     "ChannelMode",
     "ChannelNotFound",
     "ContentTooLarge",
@@ -97,14 +95,14 @@ __all__ = [
     "Descriptor",
     "Feed",
     "ForeignMessage",
-    "GatewayError",
     "Grant",
     "InvalidChannelData",
-    "LedgerGateway",
+    "LedgerAccessError",
     "LedgerUnavailable",
-    "LocalGateway",
     "MemoryCursorStore",
     "MessageMissing",
+    "MessageRefused",
+    "MessageWriter",
     "ModeMismatch",
     "PositionUnavailable",
     "Published",
@@ -112,10 +110,7 @@ __all__ = [
     "PublisherState",
     "Reader",
     "ReaderKey",
-    "RemoteGateway",
     "SqliteCursorStore",
-    "SubmitRejected",
-    "Submitter",
     "TooManyReaders",
     "UnknownReader",
     "WrongKey",

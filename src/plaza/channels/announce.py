@@ -19,10 +19,11 @@ from __future__ import annotations
 from plaza.channels.codec import encode_descriptor, read_descriptor
 from plaza.channels.errors import InvalidChannelData
 from plaza.channels.model import Announcement, Channel, ChannelMode, Descriptor
-from plaza.channels.ports import Clock, LedgerGateway, Submitter
+from plaza.channels.ports import Clock, MessageWriter
 from plaza.crypto import Identity, PublicKey, verify_signature
 from plaza.encoding import EncodingError, Reader, Writer
 from plaza.ledger.model import DataPayload, Message
+from plaza.ledger.ports import LedgerReader
 
 __all__ = ["DIRECTORY_TAG", "announce", "find_announcements", "parse_announcement"]
 
@@ -36,7 +37,7 @@ def _signed(directory: bytes, body: bytes) -> bytes:
 
 
 def announce(
-    gateway: Submitter,
+    gateway: MessageWriter,
     channel: Channel,
     owner: Identity,
     descriptor: Descriptor,
@@ -59,7 +60,7 @@ def announce(
     )
     signed = _signed(directory, body)
     data = body + owner.signing.sign(signed) + channel.signing.sign(signed)
-    message_id = gateway.submit(gateway.compose(owner.signing, DataPayload(directory, data)))
+    message_id = gateway.submit(gateway.compose(owner.signing, DataPayload(directory, data)).raw)
     return Announcement(
         channel.public_key, owner.public_key, channel.mode, descriptor, announced_at_ms, message_id
     )
@@ -89,12 +90,12 @@ def parse_announcement(message: Message) -> Announcement:
 
 
 def find_announcements(
-    gateway: LedgerGateway, *, directory: bytes = DIRECTORY_TAG, limit: int = 100
+    gateway: LedgerReader, *, directory: bytes = DIRECTORY_TAG, limit: int = 100
 ) -> list[Announcement]:
     """The latest valid announcement of each channel in ``directory``; invalid ones skipped."""
     latest: dict[bytes, Announcement] = {}
     for message_id in gateway.find_by_tag(directory, limit=limit):
-        message = gateway.get_message(message_id)
+        message = gateway.message(message_id)
         if message is None:
             continue
         try:

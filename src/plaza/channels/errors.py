@@ -18,10 +18,12 @@ programming errors, and react to a leaf when it matters::
     ├── ModeMismatch(mode, operation)    the operation needs another channel mode
     ├── TooManyReaders(count, limit)     a key epoch cannot wrap its key for that many readers
     ├── UnknownReader(reader)            revoking a reader that holds no grant
-    ├── ContentTooLarge(size, limit)     the content does not fit in one ledger message
-    └── GatewayError                     the ledger could not take or give a message
-        ├── LedgerUnavailable            the node could not be reached (retry later)
-        └── SubmitRejected(code)         the node refused the message
+    └── ContentTooLarge(size, limit)     the content does not fit in one ledger message
+
+What the ledger could not take or give comes from the channel's ledger port as
+:class:`~plaza.ledger.errors.LedgerAccessError` (:class:`LedgerUnavailable`: retry
+later; :class:`MessageRefused`: the node refused the message), the family the
+wallet and the market see too; :mod:`plaza.channels` re-exports those two.
 
 Messages never contain secret material (keys, chain states, plaintext): they
 name positions, epochs, lengths and short public ids only.
@@ -38,13 +40,10 @@ __all__ = [
     "ContentTooLarge",
     "CursorConflict",
     "ForeignMessage",
-    "GatewayError",
     "InvalidChannelData",
-    "LedgerUnavailable",
     "MessageMissing",
     "ModeMismatch",
     "PositionUnavailable",
-    "SubmitRejected",
     "TooManyReaders",
     "UnknownReader",
     "WrongKey",
@@ -180,19 +179,3 @@ class ContentTooLarge(ChannelError):
         super().__init__(f"{size} bytes of content; one channel message holds at most {limit}")
         self.size = size
         self.limit = limit
-
-
-class GatewayError(ChannelError):
-    """The ledger could not take or give a message."""
-
-
-class LedgerUnavailable(GatewayError):
-    """The node could not be reached or answered oddly; the same call may work later."""
-
-
-class SubmitRejected(GatewayError):
-    """The node refused the message; ``code`` is the ledger's rejection code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"the node refused the message ({code}): {message}")
-        self.code = code

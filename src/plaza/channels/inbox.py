@@ -21,7 +21,7 @@ from plaza.channels.chain import inbox_tag
 from plaza.channels.codec import read_reader_key, write_reader_key
 from plaza.channels.errors import InvalidChannelData
 from plaza.channels.model import Delivery, ReaderKey
-from plaza.channels.ports import Clock, LedgerGateway, Submitter
+from plaza.channels.ports import Clock, MessageWriter
 from plaza.crypto import (
     DecryptionFailed,
     EncryptionKey,
@@ -35,6 +35,7 @@ from plaza.crypto import (
 )
 from plaza.encoding import EncodingError, Reader, Writer
 from plaza.ledger.model import DataPayload, Message
+from plaza.ledger.ports import LedgerReader
 
 __all__ = ["deliver", "open_delivery", "open_inbox"]
 
@@ -53,7 +54,7 @@ def encode_delivery(
 
 
 def deliver(
-    gateway: Submitter,
+    gateway: MessageWriter,
     sender: Identity,
     recipient: EncryptionPublicKey,
     key: ReaderKey,
@@ -63,7 +64,7 @@ def deliver(
     """Seal ``key`` to ``recipient`` and file it in its inbox; return the message id."""
     sealed = seal(recipient, encode_delivery(sender, recipient, key, clock.now_ms()))
     one_time = SigningKey.generate()
-    return gateway.submit(gateway.compose(one_time, DataPayload(inbox_tag(recipient), sealed)))
+    return gateway.submit(gateway.compose(one_time, DataPayload(inbox_tag(recipient), sealed)).raw)
 
 
 def open_delivery(recipient: EncryptionKey, message: Message) -> Delivery:
@@ -91,12 +92,12 @@ def open_delivery(recipient: EncryptionKey, message: Message) -> Delivery:
 
 
 def open_inbox(
-    gateway: LedgerGateway, recipient: EncryptionKey, *, limit: int = 100
+    gateway: LedgerReader, recipient: EncryptionKey, *, limit: int = 100
 ) -> list[Delivery]:
     """Every valid delivery to ``recipient``, newest first; anything else is skipped."""
     deliveries = []
     for message_id in gateway.find_by_tag(inbox_tag(recipient.public_key), limit=limit):
-        message = gateway.get_message(message_id)
+        message = gateway.message(message_id)
         if message is None:
             continue
         try:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from plaza.channels.chain import ChainPoint
 from plaza.channels.envelope import Attempt, Opened, RecordKind, Refused, open_message
 from plaza.channels.model import ChannelMode
-from plaza.channels.ports import LedgerGateway
 from plaza.crypto import PublicKey
+from plaza.ledger.ports import LedgerReader
 
 __all__ = ["MAX_CANDIDATES", "Found", "attempts_for", "find_at", "holds_candidate"]
 
@@ -56,7 +56,7 @@ def attempts_for(
 
 
 def find_at(
-    gateway: LedgerGateway,
+    gateway: LedgerReader,
     point: ChainPoint,
     channel: PublicKey,
     mode: ChannelMode,
@@ -69,7 +69,7 @@ def find_at(
     """
     refused: list[Refused] = []
     for message_id in reversed(gateway.find_by_tag(point.tag, limit=MAX_CANDIDATES)):
-        message = gateway.get_message(message_id)
+        message = gateway.message(message_id)
         if message is None:
             continue
         outcome = open_message(message, point, channel, mode, attempts)
@@ -79,14 +79,14 @@ def find_at(
     return Found(None, tuple(refused))
 
 
-def holds_candidate(gateway: LedgerGateway, point: ChainPoint, issuer: bytes) -> bool:
+def holds_candidate(gateway: LedgerReader, point: ChainPoint, issuer: bytes) -> bool:
     """Whether a message by the position's expected issuer is there (gap detection).
 
     Only the issuer is checked: it is cheap, and an outsider who merely saw the
     tag cannot forge it, so it is evidence the channel went on past a gap.
     """
     for message_id in gateway.find_by_tag(point.tag, limit=MAX_CANDIDATES):
-        message = gateway.get_message(message_id)
+        message = gateway.message(message_id)
         if message is not None and message.issuer == issuer:
             return True
     return False

@@ -1,65 +1,35 @@
 """What channels need from the outside world: a ledger, a cursor store, a clock.
 
-Adapters: :mod:`plaza.channels.gateways` (``RemoteGateway`` over a node's HTTP API
-and event stream, ``LocalGateway`` over an in-process node) and
-:mod:`plaza.channels.cursors` (SQLite and in-memory cursor stores).
+The ledger's roles are :mod:`plaza.ledger.ports`'s; either ledger adapter of
+:mod:`plaza.adapters.ledger` (in-process or over HTTP) serves. Cursor stores:
+:class:`~plaza.channels.memory.MemoryCursorStore` here and
+:class:`~plaza.channels.cursors.SqliteCursorStore` on disk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 from plaza.channels.model import PublisherState
-from plaza.crypto import SigningKey
-from plaza.ledger.model import DataPayload, Message
-from plaza.ledger.ports import Clock
+from plaza.ledger.ports import Clock, Composer, Feed, Follower, LedgerReader, Submitter
 
-__all__ = ["Clock", "CursorStore", "Feed", "LedgerGateway", "Submitter"]
+__all__ = ["ChannelLedger", "Clock", "CursorStore", "Feed", "MessageWriter"]
 
 
-class Feed(Iterator[bytes], Protocol):
-    """Ids of new messages carrying one of the followed tags, as the node attaches them.
+class MessageWriter(Composer, Submitter, Protocol):
+    """The writing half of the ledger: all that announcing and delivering need.
 
-    Iteration blocks until the next message; the adapter's read timeout raises
-    :class:`~plaza.channels.errors.LedgerUnavailable` rather than block forever.
+    Composing apart from submitting is what lets a publisher persist the exact
+    bytes before the node sees them.
     """
 
-    def close(self) -> None:
-        """Stop following; safe to call twice."""
-        ...
 
+class ChannelLedger(LedgerReader, Composer, Submitter, Follower, Protocol):
+    """The ledger as channels use it: read by tag and id, compose, submit, follow.
 
-class Submitter(Protocol):
-    """The writing half of a gateway: all that announcing and delivering need."""
-
-    def compose(self, signer: SigningKey, payload: DataPayload) -> bytes:
-        """A signed message on the ledger's current tips, with its proof of work, not submitted.
-
-        Composing apart from submitting is what lets a publisher persist the exact
-        bytes before the node sees them.
-        """
-        ...
-
-    def submit(self, raw: bytes) -> bytes:
-        """Submit canonical message bytes and return the id; a known message is no error."""
-        ...
-
-
-class LedgerGateway(Submitter, Protocol):
-    """The ledger as channels use it. Errors are :class:`~plaza.channels.errors.GatewayError`."""
-
-    def find_by_tag(self, tag: bytes, *, limit: int = 100) -> Sequence[bytes]:
-        """Ids of messages carrying ``tag``, newest first, at most ``limit``."""
-        ...
-
-    def get_message(self, message_id: bytes) -> Message | None:
-        """The message with this id, or None if the ledger does not have it."""
-        ...
-
-    def follow(self, tags: Collection[bytes]) -> Feed:
-        """Start following up to 64 tags; every message attached after this returns is fed."""
-        ...
+    Errors are :class:`~plaza.ledger.errors.LedgerAccessError`; a message the
+    node refuses for good is :class:`~plaza.ledger.errors.MessageRefused`.
+    """
 
 
 class CursorStore(Protocol):

@@ -27,7 +27,6 @@ from plaza.channels.epochs import build_keys_content
 from plaza.channels.errors import (
     ChannelNotFound,
     ModeMismatch,
-    SubmitRejected,
     UnknownReader,
 )
 from plaza.channels.model import (
@@ -39,10 +38,11 @@ from plaza.channels.model import (
     PublisherState,
     ReaderKey,
 )
-from plaza.channels.ports import Clock, CursorStore, LedgerGateway
+from plaza.channels.ports import ChannelLedger, Clock, CursorStore
 from plaza.channels.recovery import probe
 from plaza.crypto import EncryptionPublicKey, SigningKey
 from plaza.ledger.codec import decode_message
+from plaza.ledger.errors import MessageRefused
 from plaza.ledger.model import DataPayload
 
 __all__ = ["Publisher"]
@@ -52,7 +52,7 @@ class Publisher:
     """The one writer of a channel. Build it with :meth:`create` or :meth:`open`."""
 
     def __init__(
-        self, gateway: LedgerGateway, store: CursorStore, state: PublisherState, *, clock: Clock
+        self, gateway: ChannelLedger, store: CursorStore, state: PublisherState, *, clock: Clock
     ) -> None:
         self._gateway = gateway
         self._store = store
@@ -64,7 +64,7 @@ class Publisher:
 
     @classmethod
     def create(
-        cls, gateway: LedgerGateway, store: CursorStore, channel: Channel, *, clock: Clock
+        cls, gateway: ChannelLedger, store: CursorStore, channel: Channel, *, clock: Clock
     ) -> Publisher:
         """Start publishing a new channel: its cursor is saved at position 0."""
         return cls(gateway, store, store.save(PublisherState.initial(channel)), clock=clock)
@@ -72,7 +72,7 @@ class Publisher:
     @classmethod
     def open(
         cls,
-        gateway: LedgerGateway,
+        gateway: ChannelLedger,
         store: CursorStore,
         channel_id: bytes,
         *,
@@ -138,7 +138,7 @@ class Publisher:
         slot = Slot(channel.id, point.position, epoch)
         record = sign_record(channel.signing, slot, kind, self._clock.now_ms(), content)
         envelope = seal_record(record, self._content_key(point, epoch, kind), associated_data(slot))
-        raw = self._gateway.compose(self._issuer(point), DataPayload(point.tag, envelope))
+        raw = self._gateway.compose(self._issuer(point), DataPayload(point.tag, envelope)).raw
         following = point.next()
         self._state = self._store.save(
             replace(
@@ -173,7 +173,7 @@ class Publisher:
         assert in_flight is not None
         try:
             message_id = self._gateway.submit(in_flight.raw)
-        except SubmitRejected:
+        except MessageRefused:
             message_id = self._recompose(in_flight)
         self._acked = True
         return message_id
@@ -183,7 +183,7 @@ class Publisher:
         payload = decode_message(in_flight.raw).payload
         assert isinstance(payload, DataPayload)
         point = ChainPoint(self._state.position - 1, in_flight.chain)
-        raw = self._gateway.compose(self._issuer(point), payload)
+        raw = self._gateway.compose(self._issuer(point), payload).raw
         self._state = self._store.save(replace(self._state, in_flight=InFlight(point.state, raw)))
         self._counts["recomposed"] += 1
         return self._gateway.submit(raw)  # a second refusal is the caller's to see

@@ -29,7 +29,7 @@ from plaza.channels.errors import (
 )
 from plaza.channels.lookup import Found, attempts_for, find_at, holds_candidate
 from plaza.channels.model import ChannelEntry, ChannelMode, ReaderKey
-from plaza.channels.ports import LedgerGateway
+from plaza.channels.ports import ChannelLedger
 from plaza.crypto import EncryptionKey
 from plaza.ledger.model import Message
 
@@ -51,7 +51,7 @@ class Reader:
 
     def __init__(
         self,
-        gateway: LedgerGateway,
+        gateway: ChannelLedger,
         key: ReaderKey,
         *,
         encryption_key: EncryptionKey | None = None,
@@ -210,7 +210,7 @@ class Reader:
         for message_id in feed:
             if self._point.position >= until:
                 return
-            message = self._gateway.get_message(message_id)
+            message = self._gateway.message(message_id)
             point = by_tag.get(message.tag) if message is not None else None
             if message is None or point is None or point.position < self._point.position:
                 continue

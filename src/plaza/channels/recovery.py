@@ -19,12 +19,12 @@ from plaza.channels.envelope import Opened, RecordKind
 from plaza.channels.epochs import decode_keys_content, open_owner_state
 from plaza.channels.lookup import attempts_for, find_at
 from plaza.channels.model import ChannelMode, PublisherState
-from plaza.channels.ports import LedgerGateway
+from plaza.ledger.ports import LedgerReader
 
 __all__ = ["probe"]
 
 
-def probe(gateway: LedgerGateway, state: PublisherState, *, window: int = 8) -> PublisherState:
+def probe(gateway: LedgerReader, state: PublisherState, *, window: int = 8) -> PublisherState:
     """``state`` moved past every owner-made position at or after its cursor."""
     while True:
         hit = _next_owned(gateway, state, window)
@@ -34,7 +34,7 @@ def probe(gateway: LedgerGateway, state: PublisherState, *, window: int = 8) -> 
 
 
 def _next_owned(
-    gateway: LedgerGateway, state: PublisherState, window: int
+    gateway: LedgerReader, state: PublisherState, window: int
 ) -> tuple[ChainPoint, Opened] | None:
     channel = state.channel
     restricted = channel.mode is ChannelMode.RESTRICTED

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.client import NodeClient
 from plaza.settings import WalletSettings
@@ -28,7 +29,7 @@ from plaza.wallet import (
     AccountBalance,
     HistoryLine,
     KdfParams,
-    RemoteGateway,
+    LedgerAccessError,
     Wallet,
     WalletError,
 )
@@ -77,10 +78,10 @@ _KDF = {
 
 @contextmanager
 def reported_errors() -> Iterator[None]:
-    """Turn a wallet error into one clear line on stderr and exit status 1."""
+    """Turn a wallet or ledger error into one clear line on stderr and exit status 1."""
     try:
         yield
-    except WalletError as error:
+    except (WalletError, LedgerAccessError) as error:
         stderr.print(f"[bold red]error:[/] {escape(str(error))}")
         for note in getattr(error, "__notes__", ()):
             stderr.print(f"  {escape(note)}")
@@ -108,9 +109,9 @@ def ask_phrase(settings: WalletSettings) -> str:
 
 
 @contextmanager
-def remote_gateway(node: str) -> Iterator[RemoteGateway]:
+def remote_gateway(node: str) -> Iterator[RemoteLedger]:
     with NodeClient(node) as client:
-        yield RemoteGateway(client, clock=SystemClock())
+        yield RemoteLedger(client, clock=SystemClock())
 
 
 @contextmanager

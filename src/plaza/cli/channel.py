@@ -20,6 +20,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.channels import (
     Channel,
@@ -27,16 +28,14 @@ from plaza.channels import (
     ChannelError,
     ChannelMode,
     Descriptor,
+    LedgerAccessError,
     Publisher,
     Reader,
-    RemoteGateway,
-    SqliteCursorStore,
     announce,
     deliver,
-    export_backup,
     open_inbox,
-    restore_backup,
 )
+from plaza.channels.cursors import SqliteCursorStore, export_backup, restore_backup
 from plaza.cli._channel_home import ChannelHome
 from plaza.client import ClientError, NodeClient
 from plaza.crypto import EncryptionPublicKey, InvalidKey
@@ -69,7 +68,7 @@ class Mode(enum.StrEnum):
 class _Session:
     home: ChannelHome
     store: SqliteCursorStore
-    gateway: RemoteGateway
+    gateway: RemoteLedger
     clock: SystemClock
 
     def publisher(self, channel: str | None) -> Publisher:
@@ -85,8 +84,8 @@ def _session(home: Path, node: str) -> Iterator[_Session]:
     clock = SystemClock()
     try:
         with NodeClient(node) as client:
-            yield _Session(channel_home, store, RemoteGateway(client, clock=clock), clock)
-    except (ChannelError, ClientError) as error:
+            yield _Session(channel_home, store, RemoteLedger(client, clock=clock), clock)
+    except (ChannelError, LedgerAccessError, ClientError) as error:
         _err.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from None
     finally:

@@ -31,9 +31,9 @@ from plaza.channels import (
     Channel,
     ChannelEntry,
     ChannelError,
+    ChannelLedger,
     ChannelMode,
     CursorStore,
-    LedgerGateway,
     Publisher,
     Reader,
     ReaderKey,
@@ -44,6 +44,7 @@ from plaza.crypto import Identity, PublicKey
 from plaza.energy.envelope import sign_document, verify_document
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed
 from plaza.ledger.codec import decode_message
+from plaza.ledger.errors import LedgerAccessError
 from plaza.ledger.ports import Clock
 
 __all__ = [
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+#: What keeps a twin from being written or read now: the channel or the ledger below it.
+_UNWRITTEN = (ChannelError, LedgerAccessError)
 
 Confirmed = Callable[[bytes], bool]
 """Whether the ledger message with this id is confirmed (referenced by a milestone)."""
@@ -115,7 +118,7 @@ class Twins:
         self,
         *,
         identity: Identity,
-        gateway: LedgerGateway,
+        gateway: ChannelLedger,
         cursors: CursorStore,
         index: TwinIndex,
         clock: Clock,
@@ -154,7 +157,7 @@ class Twins:
             position = publisher.position
             try:
                 published = publisher.publish(content)
-            except ChannelError as error:
+            except _UNWRITTEN as error:
                 in_flight = publisher.state.in_flight
                 if publisher.position == position or in_flight is None:
                     reason = f"twin not recorded: {error}"
@@ -171,7 +174,7 @@ class Twins:
             for record_id in sorted(self._pending):
                 try:
                     self._publisher(record_id).recover()
-                except ChannelError as error:
+                except _UNWRITTEN as error:
                     log.warning("twin of %s still behind: %s", record_id, error)
                 else:
                     self._pending.discard(record_id)
@@ -208,7 +211,7 @@ class Twins:
         try:
             reader = Reader(self._gateway, publisher.reader_key(publisher.position - 1))
             last = next(iter(reader.read(limit=1)), None)
-        except ChannelError as error:  # unreadable now: a repeat could not be told apart
+        except _UNWRITTEN as error:  # unreadable now: a repeat could not be told apart
             log.warning("twin of %s: last entry unreadable: %s", record_id, error)
             return
         if last is not None:
@@ -247,7 +250,7 @@ class TwinAudit:
 
 
 def read_twin(
-    gateway: LedgerGateway, key: ReaderKey, signer: PublicKey, confirmed: Confirmed
+    gateway: ChannelLedger, key: ReaderKey, signer: PublicKey, confirmed: Confirmed
 ) -> tuple[list[TwinEntry], list[str]]:
     """Every state on a twin signed by ``signer``; what could not be read goes to problems."""
     entries: list[TwinEntry] = []
@@ -261,13 +264,13 @@ def read_twin(
                 continue
             entries.append(TwinEntry(entry.position, entry.message_id.hex(),
                                      confirmed(entry.message_id), state))  # fmt: skip
-    except ChannelError as error:
+    except _UNWRITTEN as error:
         problems.append(f"twin unreadable: {error}")
     return entries, problems
 
 
 def audit_twin(
-    gateway: LedgerGateway,
+    gateway: ChannelLedger,
     key: ReaderKey,
     *,
     signer: PublicKey,

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 from plaza.crypto import SigningKey
 from plaza.ledger.codec import SIGNING_DOMAIN, assemble, decode_message, encode_essence
-from plaza.ledger.model import NONCE_SIZE, Message, Payload
+from plaza.ledger.model import MAX_PARENTS, NONCE_SIZE, Message, Payload
 from plaza.ledger.pow import ProofOfWork, pow_base
 
-__all__ = ["attach_work", "compose"]
+__all__ = ["attach_work", "choose_parents", "compose"]
 
 
 def compose(
@@ -41,3 +41,8 @@ def attach_work(raw: bytes, work: ProofOfWork) -> Message:
     message = decode_message(raw)
     signed = message.raw[:-NONCE_SIZE]
     return assemble(message.essence, message.signature, work.solve(pow_base(signed)))
+
+
+def choose_parents(first: Sequence[bytes], tips: Sequence[bytes]) -> list[bytes]:
+    """``first`` then ``tips``, each id once, at most :data:`MAX_PARENTS`."""
+    return list(dict.fromkeys([*first, *tips]))[:MAX_PARENTS]

@@ -21,7 +21,19 @@ changes state.
     │   └── InvalidMilestone            milestone not signed by the coordinator
     ├── HeldLimitReached                too many messages wait for parents; retry later
     ├── PowRateLimited                  this client asked the node for too much work
-    └── NotFound                        no such message, milestone or address record
+    ├── NotFound                        no such message, milestone or address record
+    └── LedgerAccessError               a ledger adapter (plaza.ledger.ports) could not do it
+        ├── LedgerUnavailable           the same call may work later
+        │   ├── NodeUnreachable         no answer at the node's URL
+        │   ├── NodeBusy                the node asked to retry later; ``retry_after_s``
+        │   └── RateLimited             too many requests (faucet, proof of work); ``retry_after_s``
+        ├── ConfirmationTimeout         not confirmed before the deadline (it may still confirm)
+        ├── FaucetUnavailable           the node has no faucet
+        └── RequestRefused(code)        the node refused the request
+            └── MessageRefused(code)    ... because the message itself is invalid: sign anew
+
+The access errors are what the in-process and the remote adapter raise alike,
+so the wallet, channels and the market handle one family whichever runs.
 """
 
 from __future__ import annotations
@@ -173,3 +185,62 @@ class NotFound(LedgerError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} not found")
         self.what = what
+
+
+class LedgerAccessError(LedgerError):
+    """A ledger adapter could not do what was asked (its port is in :mod:`plaza.ledger.ports`)."""
+
+    code = "ledger_unavailable"
+
+
+class LedgerUnavailable(LedgerAccessError):
+    """The node could not be reached, was busy or answered oddly; the same call may work later."""
+
+
+class NodeUnreachable(LedgerUnavailable):
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(f"cannot reach the node at {where} ({detail}); is it running?")
+        self.where = where
+        self.detail = detail
+
+
+class NodeBusy(LedgerUnavailable):
+    def __init__(self, message: str, retry_after_s: float | None) -> None:
+        super().__init__(f"the node is busy: {message}")
+        self.retry_after_s = retry_after_s
+
+
+class RateLimited(LedgerUnavailable):
+    def __init__(self, message: str, retry_after_s: float | None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ConfirmationTimeout(LedgerAccessError):
+    def __init__(self, message_id: bytes, timeout_s: float) -> None:
+        super().__init__(
+            f"transfer {message_id.hex()} not confirmed within {timeout_s:g} s; "
+            "it may still confirm (see `plaza wallet history`)"
+        )
+        self.message_id = message_id
+        self.timeout_s = timeout_s
+
+
+class FaucetUnavailable(LedgerAccessError):
+    def __init__(self) -> None:
+        super().__init__("this node has no faucet (only a devnet node holding the faucet key has)")
+
+
+class RequestRefused(LedgerAccessError):
+    """The node refused the request; ``code`` is its stable error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class MessageRefused(RequestRefused):
+    """The node refused the message for good; signing the same payload anew may pass."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, f"the node refused the message ({code}): {message}")

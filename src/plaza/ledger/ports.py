@@ -1,34 +1,55 @@
-"""The ledger's specification of what it needs from the outside world.
+"""The ledger's ports, both ways round.
 
-Adapters live in :mod:`plaza.storage` (memory, SQLite, PostgreSQL); one contract
-test suite (``tests/contract/test_tangle_store.py``) runs against each.
+* What the ledger needs from the outside world: :class:`TangleStore` and
+  :class:`Clock`. Store adapters live in :mod:`plaza.storage` (memory, SQLite,
+  PostgreSQL); one contract suite (``tests/contract/test_tangle_store.py``)
+  runs against each.
+* What the rest of Plaza needs from a ledger, by role: :class:`LedgerReader`
+  (messages by id, tag and address, balances, confirmations), :class:`Composer`
+  (sign a message on tips with proof of work, not sent), :class:`Submitter`,
+  :class:`Follower` (the live feed) and :class:`Faucet`. :class:`Ledger` is all
+  of them. Two adapters implement it: :mod:`plaza.adapters.ledger.local` over an
+  in-process node and :mod:`plaza.adapters.ledger.remote` over a node's HTTP API.
+  Both raise only :class:`~plaza.ledger.errors.LedgerAccessError` subclasses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from plaza.ledger.model import Conflict, Message, MessageMetadata, MilestoneRecord
+from plaza.clock import Clock
+from plaza.crypto import Address, SigningKey
+from plaza.ledger.model import (
+    ConfirmationState,
+    Conflict,
+    DataPayload,
+    Message,
+    MessageMetadata,
+    MilestoneRecord,
+    TransferPayload,
+)
 
 __all__ = [
     "AddressEntry",
     "Clock",
+    "Composer",
+    "ConfirmedBalance",
+    "Faucet",
+    "FaucetGrant",
+    "Feed",
+    "Follower",
     "HistoryEntry",
+    "Ledger",
+    "LedgerReader",
+    "Movement",
     "NewMessage",
     "Page",
     "ParentInfo",
+    "Submitter",
     "TangleStore",
 ]
-
-
-class Clock(Protocol):
-    """Where the ledger reads time; tests pass a fake one and move it by hand."""
-
-    def now_ms(self) -> int:
-        """Milliseconds since the Unix epoch."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +183,135 @@ class TangleStore(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...
+
+
+# -- what Plaza needs from a ledger ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedBalance:
+    """A confirmed balance and the milestone it was read at, read together."""
+
+    address: Address
+    amount: int
+    milestone_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One transfer's effect on one address, with its confirmation (from the ledger)."""
+
+    message_id: bytes
+    address: Address
+    delta: int
+    issued_at_ms: int
+    milestone_index: int | None
+    state: ConfirmationState
+    conflict: Conflict
+
+
+@dataclass(frozen=True, slots=True)
+class FaucetGrant:
+    """A faucet's transfer to an address; ``metadata`` once it was waited for."""
+
+    message_id: bytes
+    address: Address
+    amount: int
+    metadata: MessageMetadata | None = None
+
+
+class LedgerReader(Protocol):
+    """What a ledger says: messages by id, tag and address, balances and confirmations."""
+
+    def message(self, message_id: bytes) -> Message | None:
+        """The stored message, decoded (``raw`` included), or None if the ledger lacks it."""
+        ...
+
+    def find_by_tag(self, tag: bytes, *, limit: int = 100) -> Sequence[bytes]:
+        """Ids of messages carrying ``tag``, newest first, at most ``limit``."""
+        ...
+
+    def history(self, address: Address, *, limit: int) -> list[Movement]:
+        """The latest ``limit`` transfers paying from or to ``address``, newest first."""
+        ...
+
+    def balance(self, address: Address) -> ConfirmedBalance:
+        """The confirmed balance of ``address`` and the milestone index it was read at."""
+        ...
+
+    def metadata(self, message_id: bytes) -> MessageMetadata | None:
+        """What the ledger knows of a message's confirmation; None if it has no such message."""
+        ...
+
+    def wait_for_confirmation(self, message_id: bytes, *, timeout_s: float) -> MessageMetadata:
+        """Block until a milestone confirms the message (applied or conflicting), or raise
+        :class:`~plaza.ledger.errors.ConfirmationTimeout` at the deadline."""
+        ...
+
+    def ledger_time_ms(self) -> int:
+        """The latest milestone's timestamp: the time transfer lifetimes are judged by."""
+        ...
+
+
+class Composer(Protocol):
+    """Signed messages built on the ledger's tips, NOT submitted.
+
+    Composing apart from submitting is what lets a caller persist the exact bytes
+    before a node sees them (a channel publisher, an idempotent payment).
+    """
+
+    def compose(
+        self,
+        signer: SigningKey,
+        payload: DataPayload | TransferPayload,
+        *,
+        first_parents: Sequence[bytes] = (),
+        not_before_ms: int = 0,
+    ) -> Message:
+        """A message signed by ``signer`` with its proof of work, at the node's difficulty.
+
+        Its parents are ``first_parents`` (messages it must follow, such as the
+        funding it spends) then the node's tips; it is issued now, but never before
+        ``not_before_ms`` nor before any of its parents.
+        """
+        ...
+
+
+class Submitter(Protocol):
+    """Sending composed messages to the ledger."""
+
+    def submit(self, raw: bytes) -> bytes:
+        """Submit canonical message bytes and return the id; a known message is no error."""
+        ...
+
+
+class Feed(Iterator[bytes], Protocol):
+    """Ids of new messages carrying one of the followed tags, as the node attaches them.
+
+    Iteration blocks until the next message; the adapter's read timeout raises
+    :class:`~plaza.ledger.errors.LedgerUnavailable` rather than block forever.
+    """
+
+    def close(self) -> None:
+        """Stop following; safe to call twice."""
+        ...
+
+
+class Follower(Protocol):
+    """The ledger's live event feed."""
+
+    def follow(self, tags: Collection[bytes]) -> Feed:
+        """Start following 1 to 64 tags; every message attached after this returns is fed."""
+        ...
+
+
+class Faucet(Protocol):
+    """A devnet's faucet."""
+
+    def request_faucet(self, address: Address) -> FaucetGrant:
+        """Ask the network's faucet to fund ``address``; the grant is pending when returned."""
+        ...
+
+
+class Ledger(LedgerReader, Composer, Submitter, Follower, Faucet, Protocol):
+    """Every role at once: what the in-process and the remote adapter each implement."""

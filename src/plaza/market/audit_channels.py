@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from plaza.channels import (
     ChannelError,
-    GatewayError,
-    LedgerGateway,
+    ChannelLedger,
     Reader,
     ReaderKey,
     find_announcements,
@@ -35,7 +34,7 @@ _ANNOUNCEMENTS = 16
 class ChannelTrails:
     """Twins read from the ledger with the keys an auditor holds."""
 
-    def __init__(self, gateway: LedgerGateway, keys: TwinKeys, *, limit: int = DEFAULT_LIMIT):
+    def __init__(self, gateway: ChannelLedger, keys: TwinKeys, *, limit: int = DEFAULT_LIMIT):
         self._gateway = gateway
         self._keys = keys
         self._limit = limit
@@ -51,8 +50,6 @@ class ChannelTrails:
             for entry in reader.read(limit=self._limit):
                 entries.append(TrailEntry(entry.position, entry.message_id,
                                           entry.published_at_ms, entry.content))  # fmt: skip
-        except GatewayError:
-            raise
         except ChannelError as error:  # channel errors name positions only, never secrets
             problems.append(str(error))
         return TwinTrail(
@@ -82,7 +79,7 @@ class InboxTwinKeys:
 
     def __init__(
         self,
-        gateway: LedgerGateway,
+        gateway: ChannelLedger,
         auditor: EncryptionKey,
         marketplace: bytes,
         *,
@@ -114,8 +111,6 @@ class InboxTwinKeys:
             for entry in Reader(self._gateway, key).read(limit=1):
                 document = decode_document(entry.content)
                 return document.twin_kind, document.twin_id
-        except GatewayError:
-            raise
         except (ChannelError, InvalidTwinDocument):
             return None
         return None

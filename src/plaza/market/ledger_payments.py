@@ -42,7 +42,7 @@ from typing import Protocol
 
 from plaza.crypto import Address, InvalidAddress, SigningKey
 from plaza.ledger.codec import decode_message
-from plaza.ledger.errors import LedgerError
+from plaza.ledger.errors import LedgerAccessError, LedgerError
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Message, Output, TransferPayload
 from plaza.market.payment_ledgers import TransferLedger
 from plaza.market.settlement import (
@@ -215,7 +215,7 @@ def _failing(reference: str) -> Iterator[None]:
     """Wallet and gateway errors as the :class:`PaymentFailed` settlement understands."""
     try:
         yield
-    except WalletError as error:
+    except (WalletError, LedgerAccessError) as error:
         raise PaymentFailed(reference, str(error)) from error
 
 

@@ -43,10 +43,10 @@ from itertools import groupby
 from plaza.channels import (
     Channel,
     ChannelError,
+    ChannelLedger,
     ChannelMode,
     CursorStore,
     Descriptor,
-    LedgerGateway,
     Publisher,
     Reader,
     ReaderKey,
@@ -54,6 +54,7 @@ from plaza.channels import (
     deliver,
 )
 from plaza.crypto import EncryptionPublicKey, Identity
+from plaza.ledger.errors import LedgerAccessError
 from plaza.market.auth.ports import ParticipantStore
 from plaza.market.contracts import SignedContract
 from plaza.market.errors import TwinUnavailable
@@ -83,7 +84,7 @@ __all__ = ["ANNOUNCE_PREFIX", "ChannelTwins", "ParticipantKeys", "announcement_t
 log = logging.getLogger(__name__)
 
 ANNOUNCE_PREFIX = b"plaza-twin:"
-_TRANSIENT = (ChannelError, StorageError)
+_TRANSIENT = (ChannelError, LedgerAccessError, StorageError)
 _COUNTS = ("created", "published", "skipped", "caught_up", "deferred", "dropped",
            "without_contract")  # fmt: skip
 
@@ -111,7 +112,7 @@ class ChannelTwins:
         self,
         *,
         identity: Identity,
-        gateway: LedgerGateway,
+        gateway: ChannelLedger,
         cursors: CursorStore,
         directory: TwinDirectory,
         clock: Clock,

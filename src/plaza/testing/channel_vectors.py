@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_encrypt, crypto_box
@@ -27,7 +28,7 @@ from plaza.channels.inbox import encode_delivery
 from plaza.crypto import EncryptionKey, EncryptionPublicKey, Identity, SigningKey
 from plaza.ledger.compose import compose
 from plaza.ledger.genesis import network_id_for
-from plaza.ledger.model import DataPayload, Message
+from plaza.ledger.model import DataPayload, Message, TransferPayload
 from plaza.ledger.pow import Blake2bWork
 
 __all__ = ["channel_vectors"]
@@ -70,8 +71,16 @@ class _Capture:
     def __init__(self) -> None:
         self.raw = b""
 
-    def compose(self, signer: SigningKey, payload: DataPayload) -> bytes:
-        return _message(signer, payload.tag, payload.data, 3000).raw
+    def compose(
+        self,
+        signer: SigningKey,
+        payload: DataPayload | TransferPayload,
+        *,
+        first_parents: Sequence[bytes] = (),
+        not_before_ms: int = 0,
+    ) -> Message:
+        assert isinstance(payload, DataPayload)
+        return _message(signer, payload.tag, payload.data, 3000)
 
     def submit(self, raw: bytes) -> bytes:
         self.raw = raw

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from plaza.channels import LocalGateway
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import SigningKey
 from plaza.ledger.genesis import Genesis
 from plaza.node import NodeConfig, NodeRuntime
@@ -27,7 +27,7 @@ DEFAULT_SUPPLY = 10**12
 class InProcessNode:
     runtime: NodeRuntime
     clock: FakeClock
-    gateway: LocalGateway  # the channels' gateway to this node
+    gateway: LocalLedger  # the ledger-access ports over this node
     treasury: SigningKey  # holds the whole supply
 
     def milestone(self) -> None:
@@ -64,7 +64,7 @@ def in_process_node(
     )
     try:
         yield InProcessNode(
-            runtime, clock, LocalGateway(runtime, follow_timeout=follow_timeout), treasury
+            runtime, clock, LocalLedger(runtime, follow_timeout=follow_timeout), treasury
         )
     finally:
         runtime.close()

@@ -2,34 +2,39 @@
 
 ::
 
+    from plaza.adapters.ledger.remote import RemoteLedger
     from plaza.client import NodeClient
-    from plaza.wallet import RemoteGateway, Wallet
+    from plaza.wallet import Wallet
 
     with NodeClient("http://127.0.0.1:8650") as node:
-        gateway = RemoteGateway(node, clock=clock)
+        gateway = RemoteLedger(node, clock=clock)
         wallet = Wallet.open(".plaza/wallet.json", password, gateway=gateway, clock=clock)
         wallet.send("plz1…", 250_000, wait=True)
 
-An agent that embeds a node uses :class:`LocalGateway` over its
-:class:`~plaza.node.NodeRuntime` instead. Errors form one family under
-:class:`WalletError` (see :mod:`plaza.wallet.errors`).
+An agent that embeds a node uses :class:`~plaza.adapters.ledger.local.LocalLedger`
+over its :class:`~plaza.node.NodeRuntime` instead. The wallet's own refusals form
+one family under :class:`WalletError` (see :mod:`plaza.wallet.errors`); what the
+ledger could not do is a :class:`~plaza.ledger.errors.LedgerAccessError`, whose
+leaves this face re-exports.
 """
 
+from plaza.ledger.errors import (
+    ConfirmationTimeout,
+    FaucetUnavailable,
+    LedgerAccessError,
+    NodeBusy,
+    NodeUnreachable,
+    RateLimited,
+    RequestRefused,
+)
 from plaza.wallet.errors import (
     AccountExists,
-    ConfirmationTimeout,
     CorruptWallet,
-    FaucetUnavailable,
-    GatewayError,
     InsufficientBalance,
     InvalidAccountName,
     InvalidAmount,
     InvalidRecipient,
     InvalidRecoveryPhrase,
-    NodeBusy,
-    NodeUnreachable,
-    RateLimited,
-    RequestRefused,
     TransferConflicted,
     UnknownAccount,
     UnknownAddress,
@@ -40,14 +45,12 @@ from plaza.wallet.errors import (
     WeakPassword,
     WrongPassword,
 )
-from plaza.wallet.gateways import LocalGateway, RemoteGateway
 from plaza.wallet.keystore import KdfParams, Keystore
 from plaza.wallet.model import (
     DEFAULT_ACCOUNT,
     Account,
     AccountBalance,
     AddressBalance,
-    Attached,
     ConfirmedBalance,
     FaucetGrant,
     HistoryLine,
@@ -57,7 +60,7 @@ from plaza.wallet.model import (
     SentTransfer,
     WalletAddress,
 )
-from plaza.wallet.ports import LedgerGateway
+from plaza.wallet.ports import WalletLedger
 from plaza.wallet.recovery import discover_accounts
 from plaza.wallet.service import MIN_PASSWORD_LENGTH, Wallet
 
@@ -68,13 +71,11 @@ __all__ = [
     "AccountBalance",
     "AccountExists",
     "AddressBalance",
-    "Attached",
     "ConfirmationTimeout",
     "ConfirmedBalance",
     "CorruptWallet",
     "FaucetGrant",
     "FaucetUnavailable",
-    "GatewayError",
     "HistoryLine",
     "InsufficientBalance",
     "InvalidAccountName",
@@ -83,15 +84,13 @@ __all__ = [
     "InvalidRecoveryPhrase",
     "KdfParams",
     "Keystore",
-    "LedgerGateway",
-    "LocalGateway",
+    "LedgerAccessError",
     "Movement",
     "NodeBusy",
     "NodeUnreachable",
     "Payment",
     "RateLimited",
     "RecoveryPhrase",
-    "RemoteGateway",
     "RequestRefused",
     "SentTransfer",
     "TransferConflicted",
@@ -101,6 +100,7 @@ __all__ = [
     "WalletAddress",
     "WalletError",
     "WalletExists",
+    "WalletLedger",
     "WalletNotFound",
     "WalletUnreadable",
     "WeakPassword",

@@ -19,14 +19,12 @@ key. Each error keeps the data a program needs as attributes::
     ├── InvalidRecipient        the recipient is not a valid plz1… address
     ├── InvalidAmount           zero, negative, too large, or too many outputs
     ├── InsufficientBalance     the account cannot cover the payment now
-    ├── TransferConflicted      a transfer was confirmed as conflicting and moved nothing
-    └── GatewayError            the node could not be reached or refused a request
-        ├── NodeUnreachable     no answer at the node's URL
-        ├── NodeBusy            the node asked to retry later
-        ├── RateLimited         too many requests (faucet, proof of work); ``retry_after_s``
-        ├── ConfirmationTimeout not confirmed before the deadline (it may still confirm)
-        ├── FaucetUnavailable   the node has no faucet
-        └── RequestRefused      any other refusal, with the node's ``code``
+    └── TransferConflicted      a transfer was confirmed as conflicting and moved nothing
+
+What the ledger itself could not do (no answer, busy, refused, not confirmed in
+time) comes from the wallet's ledger port as
+:class:`~plaza.ledger.errors.LedgerAccessError`, the same family the channels and
+the market see; :mod:`plaza.wallet` re-exports its leaves under their names.
 """
 
 from __future__ import annotations
@@ -35,19 +33,12 @@ from pathlib import Path
 
 __all__ = [
     "AccountExists",
-    "ConfirmationTimeout",
     "CorruptWallet",
-    "FaucetUnavailable",
-    "GatewayError",
     "InsufficientBalance",
     "InvalidAccountName",
     "InvalidAmount",
     "InvalidRecipient",
     "InvalidRecoveryPhrase",
-    "NodeBusy",
-    "NodeUnreachable",
-    "RateLimited",
-    "RequestRefused",
     "TransferConflicted",
     "UnknownAccount",
     "UnknownAddress",
@@ -180,47 +171,3 @@ class TransferConflicted(WalletError):
         super().__init__(f"transfer {message_id.hex()} was confirmed as conflicting: {conflict}")
         self.message_id = message_id
         self.conflict = conflict
-
-
-class GatewayError(WalletError):
-    """The ledger, through its gateway, could not do what the wallet asked."""
-
-
-class NodeUnreachable(GatewayError):
-    def __init__(self, where: str, detail: str) -> None:
-        super().__init__(f"cannot reach the node at {where} ({detail}); is it running?")
-        self.where = where
-        self.detail = detail
-
-
-class NodeBusy(GatewayError):
-    def __init__(self, message: str, retry_after_s: float | None) -> None:
-        super().__init__(f"the node is busy: {message}")
-        self.retry_after_s = retry_after_s
-
-
-class RateLimited(GatewayError):
-    def __init__(self, message: str, retry_after_s: float | None) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-class ConfirmationTimeout(GatewayError):
-    def __init__(self, message_id: bytes, timeout_s: float) -> None:
-        super().__init__(
-            f"transfer {message_id.hex()} not confirmed within {timeout_s:g} s; "
-            "it may still confirm (see `plaza wallet history`)"
-        )
-        self.message_id = message_id
-        self.timeout_s = timeout_s
-
-
-class FaucetUnavailable(GatewayError):
-    def __init__(self) -> None:
-        super().__init__("this node has no faucet (only a devnet node holding the faucet key has)")
-
-
-class RequestRefused(GatewayError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code

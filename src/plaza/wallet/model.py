@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plaza.crypto import Address, Seed
-from plaza.ledger.model import ConfirmationState, Conflict, MessageMetadata, Output
+from plaza.ledger.model import ConfirmationState, MessageMetadata, Output
+from plaza.ledger.ports import ConfirmedBalance, FaucetGrant, Movement
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -24,7 +25,6 @@ __all__ = [
     "Account",
     "AccountBalance",
     "AddressBalance",
-    "Attached",
     "ConfirmedBalance",
     "FaucetGrant",
     "HistoryLine",
@@ -132,36 +132,6 @@ class RecoveryPhrase:
 
 
 @dataclass(frozen=True, slots=True)
-class Attached:
-    """A transfer a gateway attached: its id and the issue time it was given."""
-
-    message_id: bytes
-    issued_at_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class ConfirmedBalance:
-    """A confirmed balance and the milestone it was read at, read together."""
-
-    address: Address
-    amount: int
-    milestone_index: int
-
-
-@dataclass(frozen=True, slots=True)
-class Movement:
-    """One transfer's effect on one address, with its confirmation (from the ledger)."""
-
-    message_id: bytes
-    address: Address
-    delta: int
-    issued_at_ms: int
-    milestone_index: int | None
-    state: ConfirmationState
-    conflict: Conflict
-
-
-@dataclass(frozen=True, slots=True)
 class AddressBalance:
     """An address's confirmed balance, and what this wallet has in flight from it."""
 
@@ -230,16 +200,6 @@ class Payment:
     @property
     def confirmed(self) -> bool:
         return all(t.state is ConfirmationState.CONFIRMED for t in self.transfers)
-
-
-@dataclass(frozen=True, slots=True)
-class FaucetGrant:
-    """A faucet's transfer to one of the wallet's addresses."""
-
-    message_id: bytes
-    address: Address
-    amount: int
-    metadata: MessageMetadata | None = None
 
 
 @dataclass(frozen=True, slots=True)

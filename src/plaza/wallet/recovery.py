@@ -9,8 +9,8 @@ Account names are local and not on the ledger, so found accounts are named
 from __future__ import annotations
 
 from plaza.crypto import Identity, Seed
+from plaza.ledger.ports import LedgerReader
 from plaza.wallet.model import DEFAULT_ACCOUNT, Account
-from plaza.wallet.ports import LedgerGateway
 
 __all__ = ["SCAN_GAP", "discover_accounts"]
 
@@ -19,7 +19,7 @@ SCAN_GAP = 5
 
 
 def discover_accounts(
-    seed: Seed, gateway: LedgerGateway, *, gap: int = SCAN_GAP
+    seed: Seed, gateway: LedgerReader, *, gap: int = SCAN_GAP
 ) -> tuple[Account, ...]:
     """Accounts a restored seed has used: addresses with any history, ``gap`` unused in a row
     ending each account, and the first account without any ending the search.
@@ -35,7 +35,7 @@ def discover_accounts(
         accounts.append(Account(f"account-{index}", index, used))
 
 
-def _used_addresses(seed: Seed, account: int, gateway: LedgerGateway, gap: int) -> int:
+def _used_addresses(seed: Seed, account: int, gateway: LedgerReader, gap: int) -> int:
     """One past the highest used address index of ``account`` (0 when none is used)."""
     used, unused, index = 0, 0, 0
     while unused < gap:

@@ -2,8 +2,8 @@
 send, history and the devnet faucet.
 
 A :class:`Wallet` holds the decrypted seed of one wallet file and a
-:class:`~plaza.wallet.ports.LedgerGateway`. It signs locally and hands the
-gateway signed transfers only; the seed never leaves this object.
+:class:`~plaza.wallet.ports.WalletLedger` (its gateway). It signs locally and
+hands the gateway signed transfers only; the seed never leaves this object.
 
 Sends from one wallet are serialised by a lock, and each one decides its payer
 from confirmed balances less the transfers still in flight
@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from plaza.crypto import Address, Identity, InvalidMnemonic, Seed, SigningKey
+from plaza.ledger.errors import LedgerAccessError
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
@@ -31,7 +32,6 @@ from plaza.ledger.model import (
 from plaza.ledger.ports import Clock
 from plaza.wallet.errors import (
     AccountExists,
-    GatewayError,
     InvalidAccountName,
     InvalidRecoveryPhrase,
     TransferConflicted,
@@ -54,7 +54,7 @@ from plaza.wallet.model import (
     WalletAddress,
     WalletContents,
 )
-from plaza.wallet.ports import LedgerGateway
+from plaza.wallet.ports import WalletLedger
 from plaza.wallet.recovery import discover_accounts
 from plaza.wallet.spending import InFlight, Outgoing, Recipients, check_outputs, plan_payment
 
@@ -84,7 +84,7 @@ class Wallet:
         contents: WalletContents,
         keystore: Keystore,
         key: FileKey,
-        gateway: LedgerGateway,
+        gateway: WalletLedger,
         *,
         clock: Clock,
     ) -> None:
@@ -107,7 +107,7 @@ class Wallet:
         path: Path | str,
         password: str,
         *,
-        gateway: LedgerGateway,
+        gateway: WalletLedger,
         clock: Clock,
         kdf: KdfParams = KdfParams.MODERATE,
     ) -> tuple[Wallet, RecoveryPhrase]:
@@ -126,7 +126,7 @@ class Wallet:
         password: str,
         phrase: str,
         *,
-        gateway: LedgerGateway,
+        gateway: WalletLedger,
         clock: Clock,
         kdf: KdfParams = KdfParams.MODERATE,
         scan: bool = True,
@@ -147,7 +147,7 @@ class Wallet:
 
     @classmethod
     def open(
-        cls, path: Path | str, password: str, *, gateway: LedgerGateway, clock: Clock
+        cls, path: Path | str, password: str, *, gateway: WalletLedger, clock: Clock
     ) -> Wallet:
         """Unlock an existing wallet file."""
         keystore = Keystore(path)
@@ -258,7 +258,7 @@ class Wallet:
             try:
                 for paying, part in self._plan(source, outputs, payer):
                     sent.append(self._attach(paying, part, tag, data))
-            except GatewayError as error:
+            except LedgerAccessError as error:
                 for transfer in sent:
                     error.add_note(f"already attached: {transfer.message_id.hex()}")
                 raise
@@ -380,18 +380,17 @@ class Wallet:
         account = self.account(payer.account)
         signer = self._signer(account.index, payer.index)
         outputs = tuple(Output(address, amount) for address, amount in sorted(part.items()))
-        attached = self._gateway.submit_transfer(
+        attached = self._gateway.compose(
             signer,
             TransferPayload(outputs, tag, data),
             not_before_ms=max(self._clock.now_ms(), self._last_issued_ms + 1),
         )
+        self._gateway.submit(attached.raw)  # stored by the node: pending in its history now
         self._last_issued_ms = attached.issued_at_ms
         total = sum(part.values())
-        self._in_flight.add(
-            Outgoing(attached.message_id, payer.address.raw, total, attached.issued_at_ms)
-        )
-        log.info("transfer %s attached: %d from %s", attached.message_id.hex(), total, payer)
-        return SentTransfer(attached.message_id, payer.address, outputs, attached.issued_at_ms)
+        self._in_flight.add(Outgoing(attached.id, payer.address.raw, total, attached.issued_at_ms))
+        log.info("transfer %s attached: %d from %s", attached.id.hex(), total, payer)
+        return SentTransfer(attached.id, payer.address, outputs, attached.issued_at_ms)
 
     def __repr__(self) -> str:
         names = ", ".join(account.name for account in self._contents.accounts)

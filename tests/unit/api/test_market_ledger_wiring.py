@@ -14,7 +14,7 @@ import pytest
 from plaza.api.market.errors import market_code_for, market_status_for
 from plaza.bootstrap import MarketDataDir
 from plaza.bootstrap.market_ledger import FanOutListener, build_auditor, open_ledger
-from plaza.channels import LedgerUnavailable, SubmitRejected
+from plaza.channels import LedgerUnavailable, MessageRefused
 from plaza.crypto import Identity
 from plaza.market.audit import MarketRecords
 from plaza.market.auth import MemoryParticipantStore
@@ -92,7 +92,7 @@ def test_the_twin_cursor_file_is_made_readable_by_its_owner_only(tmp_path: Path)
 
 UNREACHABLE = [
     LedgerUnavailable("connection refused"),
-    SubmitRejected("invalid", "no"),
+    MessageRefused("invalid", "no"),
     NodeUnreachable("http://node", "connection failed"),
 ]
 

@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import (
     Channel,
     ChannelMode,
     LedgerUnavailable,
-    LocalGateway,
     MemoryCursorStore,
     Publisher,
 )
-from plaza.channels.ports import Feed
 from plaza.crypto import Address, Identity, SigningKey
 from plaza.ledger.genesis import Genesis
-from plaza.ledger.model import DataPayload, Message
+from plaza.ledger.model import DataPayload
 from plaza.node import NodeConfig, NodeRuntime
 from plaza.storage import MemoryTangleStore
 from plaza.testing import FakeClock
 from plaza.testing.builders import key_from_number
+from plaza.testing.ledgers import LedgerProxy
 
 
 @dataclass
 class Node:
     runtime: NodeRuntime
-    gateway: LocalGateway
+    gateway: LocalLedger
     clock: FakeClock
 
     def spam(self, tag: bytes, data: bytes, signer: SigningKey | None = None) -> bytes:
         """File ``data`` under ``tag`` as someone else (a fresh key unless given)."""
-        raw = self.gateway.compose(signer or SigningKey.generate(), DataPayload(tag, data))
-        return self.gateway.submit(raw)
+        message = self.gateway.compose(signer or SigningKey.generate(), DataPayload(tag, data))
+        return self.gateway.submit(message.raw)
 
 
 def make_node(clock: FakeClock | None = None) -> NodeRuntime:
@@ -58,7 +58,7 @@ def local_node(*, follow_timeout: float = 10.0) -> Iterator[Node]:
     clock = FakeClock()
     runtime = make_node(clock)
     try:
-        yield Node(runtime, LocalGateway(runtime, follow_timeout=follow_timeout), clock)
+        yield Node(runtime, LocalLedger(runtime, follow_timeout=follow_timeout), clock)
     finally:
         runtime.close()
 
@@ -72,35 +72,23 @@ def new_publisher(
     return Publisher.create(node.gateway, store, channel, clock=node.clock), owner, store
 
 
-class FlakyGateway:
-    """A gateway that fails its ``fail_on``-th submit: before sending it, or after.
+class FlakyGateway(LedgerProxy):
+    """A ledger that fails its ``fail_on``-th submit: before sending it, or after.
 
     ``after=False`` is a crash between persisting a message and submitting it;
     ``after=True`` a crash after the node took it but before the answer came back.
     """
 
-    def __init__(self, inner: LocalGateway, fail_on: int, *, after: bool = False) -> None:
-        self._inner = inner
+    def __init__(self, inner: LocalLedger, fail_on: int, *, after: bool = False) -> None:
+        super().__init__(inner)
         self._fail_on = fail_on
         self._after = after
         self.submits = 0
-
-    def compose(self, signer: SigningKey, payload: DataPayload) -> bytes:
-        return self._inner.compose(signer, payload)
 
     def submit(self, raw: bytes) -> bytes:
         self.submits += 1
         if self.submits == self._fail_on:
             if self._after:
-                self._inner.submit(raw)
+                self.inner.submit(raw)
             raise LedgerUnavailable("simulated crash")
-        return self._inner.submit(raw)
-
-    def find_by_tag(self, tag: bytes, *, limit: int = 100) -> Sequence[bytes]:
-        return self._inner.find_by_tag(tag, limit=limit)
-
-    def get_message(self, message_id: bytes) -> Message | None:
-        return self._inner.get_message(message_id)
-
-    def follow(self, tags: Collection[bytes]) -> Feed:
-        return self._inner.follow(tags)
+        return self.inner.submit(raw)

@@ -45,7 +45,7 @@ def test_only_the_recipient_finds_and_opens_its_key(node: Node) -> None:
     assert deliveries[0].sender == owner.public_key
     assert deliveries[0].reader_key == key
     assert open_inbox(node.gateway, other.encryption) == []
-    message = node.gateway.get_message(message_id)
+    message = node.gateway.message(message_id)
     assert message is not None
     assert message.issuer not in (owner.public_key.raw, publisher.channel.public_key.raw)
     with pytest.raises(InvalidChannelData):
@@ -91,7 +91,7 @@ def test_announcements_are_verified_and_the_latest_wins(node: Node) -> None:
     latest = announce(node.gateway, channel, owner, descriptor, clock=node.clock)
 
     # A copy whose channel signature was swapped out fails, and is skipped.
-    message = node.gateway.get_message(latest.message_id)
+    message = node.gateway.message(latest.message_id)
     assert message is not None
     assert isinstance(message.payload, DataPayload)
     forged = message.payload.data[:-64] + bytes(64)

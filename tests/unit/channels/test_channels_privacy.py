@@ -34,7 +34,7 @@ def _messages(node: Node, tags: list[bytes]) -> list[Message]:
     found = []
     for tag in tags:
         for message_id in node.gateway.find_by_tag(tag):
-            message = node.gateway.get_message(message_id)
+            message = node.gateway.message(message_id)
             assert message is not None
             found.append(message)
     return found
@@ -69,7 +69,7 @@ def test_envelope_length_hides_the_content_length_within_64_bytes(node: Node) ->
     ids = [publisher.publish(b"x" * size).message_id for size in (1, 20, 40)]
     sizes = set()
     for message_id in ids:
-        message = node.gateway.get_message(message_id)
+        message = node.gateway.message(message_id)
         assert message is not None
         assert isinstance(message.payload, DataPayload)
         sizes.add(len(message.payload.data))

@@ -16,15 +16,15 @@ from plaza.channels import (
     CursorConflict,
     LedgerUnavailable,
     MemoryCursorStore,
+    MessageRefused,
     Publisher,
     Reader,
-    SubmitRejected,
     WrongPassword,
     export_backup,
     import_backup,
     restore_backup,
 )
-from plaza.channels.ports import LedgerGateway
+from plaza.channels.ports import ChannelLedger
 from plaza.crypto import Identity, SigningKey
 from plaza.testing import FakeClock
 
@@ -102,7 +102,7 @@ def test_a_refused_message_is_signed_again_at_the_same_position(node: Node) -> N
         def submit(self, raw: bytes) -> bytes:
             self.submits += 1
             if self.submits == 1:
-                raise SubmitRejected("timestamp_before_parent", "simulated")
+                raise MessageRefused("timestamp_before_parent", "simulated")
             return super().submit(raw)
 
     gateway = RefusesOnce(node.gateway, fail_on=0)
@@ -154,7 +154,7 @@ def _backup(publisher: Publisher) -> bytes:
     return export_backup(publisher.state, "pw", **FAST)
 
 
-def _with_gateway(gateway: LedgerGateway, store: MemoryCursorStore, channel_id: bytes) -> Publisher:
+def _with_gateway(gateway: ChannelLedger, store: MemoryCursorStore, channel_id: bytes) -> Publisher:
     """The same cursor, published through another gateway (one that fails on purpose)."""
     state = store.load(channel_id)
     assert state is not None

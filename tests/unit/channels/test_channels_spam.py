@@ -66,7 +66,7 @@ def test_an_insider_cannot_forge_or_front_run_a_private_channel(node: Node) -> N
 def test_a_tampered_copy_is_detected_and_a_lone_one_reported(node: Node) -> None:
     publisher, _, _ = new_publisher(node, ChannelMode.PRIVATE)
     published = publisher.publish(b"original")
-    message = node.gateway.get_message(published.message_id)
+    message = node.gateway.message(published.message_id)
     assert message is not None
     assert isinstance(message.payload, DataPayload)
     flipped = bytearray(message.payload.data)
@@ -76,7 +76,7 @@ def test_a_tampered_copy_is_detected_and_a_lone_one_reported(node: Node) -> None
     reader = Reader(node.gateway, publisher.reader_key())
     assert [entry.content for entry in reader.read()] == [b"original"]
 
-    copies = [node.gateway.get_message(i) for i in node.gateway.find_by_tag(point.tag)]
+    copies = [node.gateway.message(i) for i in node.gateway.find_by_tag(point.tag)]
     tampered = next(m for m in copies if m is not None and m.id != published.message_id)
     with pytest.raises(WrongKey):
         Reader(node.gateway, publisher.reader_key()).accept(tampered)
@@ -85,7 +85,7 @@ def test_a_tampered_copy_is_detected_and_a_lone_one_reported(node: Node) -> None
 def test_a_message_from_an_unrelated_key_is_a_foreign_message(node: Node) -> None:
     publisher, _, _ = new_publisher(node, ChannelMode.PUBLIC)
     node.spam(publisher.channel.start().tag, b"spam")
-    spam = node.gateway.get_message(node.gateway.find_by_tag(publisher.channel.start().tag)[0])
+    spam = node.gateway.message(node.gateway.find_by_tag(publisher.channel.start().tag)[0])
     assert spam is not None
     reader = Reader(node.gateway, ReaderKey.public(publisher.channel.public_key))
     with pytest.raises(ForeignMessage) as raised:

@@ -20,6 +20,7 @@ from twins_support import (
     pid,
 )
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore, Reader, open_inbox
 from plaza.market.assets import AssetChange
 from plaza.market.audit import Auditor, AuditReport, BookAndSettlements, Difference
@@ -31,7 +32,6 @@ from plaza.market.settlement import MemorySettlementStore
 from plaza.market.twin_documents import DocumentType, TwinKind, decode_document
 from plaza.market.twin_memory import MemoryTwinDirectory
 from plaza.market.twins import ChannelTwins
-from plaza.wallet import LocalGateway as WalletGateway
 
 PANEL = NewAsset(pid(SOLAR), "energy", "roof panel", Location(52.5, 13.4))
 
@@ -53,7 +53,7 @@ class Books:
 
     def auditor(self) -> Auditor:
         return Auditor(
-            ChannelTrails(self.ledger.gateway, self.twins), WalletGateway(self.ledger.runtime),
+            ChannelTrails(self.ledger.gateway, self.twins), LocalLedger(self.ledger.runtime),
             BookAndSettlements(self.book, MemorySettlementStore()),
             marketplace_key=MARKETPLACE.public_key.raw,
         )  # fmt: skip

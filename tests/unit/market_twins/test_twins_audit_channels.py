@@ -18,6 +18,7 @@ from twins_support import (
     pid,
 )
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import SigningKey
 from plaza.ledger.model import DataPayload
@@ -31,7 +32,6 @@ from plaza.market.settlement import MemorySettlementStore
 from plaza.market.twin_documents import TwinKind
 from plaza.market.twin_memory import MemoryTwinDirectory
 from plaza.market.twins import ParticipantKeys
-from plaza.wallet import LocalGateway as WalletGateway
 
 
 @pytest.fixture
@@ -53,12 +53,12 @@ def test_spam_at_a_twin_address_is_skipped_and_the_audit_stays_clean(ledger: Led
     assert key is not None
     next_tag = key.point.advance(2).tag  # after the keys record and the first state
     ledger.gateway.submit(
-        ledger.gateway.compose(SigningKey.generate(), DataPayload(next_tag, b"{}"))
+        ledger.gateway.compose(SigningKey.generate(), DataPayload(next_tag, b"{}")).raw
     )
     book.disable_order(order.id, participant=pid(SOLAR))
     ledger.milestone()
     auditor = Auditor(
-        ChannelTrails(ledger.gateway, twins), WalletGateway(ledger.runtime),
+        ChannelTrails(ledger.gateway, twins), LocalLedger(ledger.runtime),
         BookAndSettlements(book, MemorySettlementStore()),
         marketplace_key=MARKETPLACE.public_key.raw,
     )  # fmt: skip
@@ -74,7 +74,7 @@ def test_a_record_without_a_twin_is_reported_not_clean(ledger: Ledger) -> None:
     book = BidManager(MemoryBookStore(), clock=ledger.clock)  # records no twins
     order = book.submit_order(offer(ledger)).order
     auditor = Auditor(
-        ChannelTrails(ledger.gateway, twins), WalletGateway(ledger.runtime),
+        ChannelTrails(ledger.gateway, twins), LocalLedger(ledger.runtime),
         BookAndSettlements(book, MemorySettlementStore()),
         marketplace_key=MARKETPLACE.public_key.raw,
     )  # fmt: skip

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from twins_support import EV, SOLAR, Ledger, in_process_ledger, pay_from, pid
 
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.client import NodeClient
 from plaza.crypto import Address
 from plaza.ledger.codec import assemble, decode_message
+from plaza.ledger.compose import choose_parents
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, TransferPayload
 from plaza.market.ledger_payments import (
     FUNDING_TAG,
@@ -21,16 +24,10 @@ from plaza.market.ledger_payments import (
     WalletFunder,
     payment_contract_id,
 )
-from plaza.market.payment_ledgers import (
-    LocalTransferLedger,
-    RemoteTransferLedger,
-    choose_parents,
-)
 from plaza.market.settlement import Contract, PaymentFailed, PaymentStatus, PreparedPayment
 from plaza.testing import FakeClock
 from plaza.testing.builders import key_from_number
 from plaza.wallet import KdfParams, Wallet
-from plaza.wallet import LocalGateway as WalletGateway
 
 OWNER = key_from_number(20)
 
@@ -43,7 +40,7 @@ def ledger() -> Iterator[Ledger]:
 
 def payments(ledger: Ledger, *, funded: int = 0, owner: int = 0) -> LedgerPayments:
     """EV's agent: its device key, and its owner's key holding ``owner`` (if any)."""
-    port = LocalTransferLedger(ledger.runtime)
+    port = LocalLedger(ledger.runtime)
     if funded:
         pay_from(ledger, ledger.treasury, pid(EV), funded)
     if owner:
@@ -162,7 +159,7 @@ def test_what_cannot_be_paid_is_refused_as_payment_failed(ledger: Ledger) -> Non
 
 
 def test_a_funding_the_owner_cannot_cover_stops_counting_once_confirmed(ledger: Ledger) -> None:
-    port = LocalTransferLedger(ledger.runtime)
+    port = LocalLedger(ledger.runtime)
     broke = KeyFunder(key_from_number(21), port)
     pay = LedgerPayments(port, [DeviceAccount(EV.signing, broke)])
     pay.fund(pid(EV), 10, reference="mat-1")
@@ -172,14 +169,14 @@ def test_a_funding_the_owner_cannot_cover_stops_counting_once_confirmed(ledger: 
 
 
 def test_an_owner_wallet_funds_the_device(ledger: Ledger, tmp_path: Path) -> None:
-    gateway = WalletGateway(ledger.runtime, pause=lambda _s: ledger.milestone())
+    gateway = LocalLedger(ledger.runtime, pause=lambda _s: ledger.milestone())
     wallet, _phrase = Wallet.create(
         tmp_path / "owner.wallet", "correct horse battery", gateway=gateway, clock=ledger.clock,
         kdf=KdfParams.MINIMUM,
     )  # fmt: skip
     pay_from(ledger, ledger.treasury, str(wallet.receive_address()), 5_000)
     ledger.milestone()
-    port = LocalTransferLedger(ledger.runtime)
+    port = LocalLedger(ledger.runtime)
     pay = LedgerPayments(port, [DeviceAccount(EV.signing, WalletFunder(wallet))])
     pay.fund(pid(EV), 1_200, reference="mat-1")
     assert pay.available(pid(EV)) == 1_200
@@ -199,7 +196,7 @@ def test_parents_put_what_must_come_first_first() -> None:
 
 def test_an_unreachable_node_is_a_payment_failure_not_a_crash() -> None:
     with NodeClient("http://127.0.0.1:9", timeout=0.5) as client:
-        port = RemoteTransferLedger(client, clock=FakeClock())
+        port = RemoteLedger(client, clock=FakeClock())
         pay = LedgerPayments(port, [DeviceAccount(EV.signing)])
         with pytest.raises(PaymentFailed, match="cannot reach"):
             pay.available(pid(EV))

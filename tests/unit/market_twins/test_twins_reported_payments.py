@@ -8,12 +8,13 @@ from collections.abc import Iterator
 import pytest
 from twins_support import EV, SOLAR, STRANGER, Ledger, in_process_ledger, pay_from, pid
 
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import PaymentsByAgents
 from plaza.client import NodeClient
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.model import DataPayload, Output, TransferPayload
 from plaza.market.ledger_payments import PAYMENT_TAG, LedgerPayments, payment_data
-from plaza.market.payment_ledgers import LocalTransferLedger, RemoteTransferLedger
 from plaza.market.settlement import (
     Contract,
     PaymentFailed,
@@ -35,14 +36,14 @@ def ledger() -> Iterator[Ledger]:
 
 def checker(ledger: Ledger) -> LedgerPayments:
     """The marketplace's side: no device key, only the ledger."""
-    return LedgerPayments(LocalTransferLedger(ledger.runtime), [])
+    return LedgerPayments(LocalLedger(ledger.runtime), [])
 
 
 def transfer(
     ledger: Ledger, signer: SigningKey, payee: str, amount: int, contract_id: str | None = "mat-1"
 ) -> bytes:
     """An agent's own transfer, submitted; its data names ``contract_id`` (None: plain)."""
-    port = LocalTransferLedger(ledger.runtime)
+    port = LocalLedger(ledger.runtime)
     named = contract_id is not None
     payload = TransferPayload(
         (Output(Address.parse(payee).raw, amount),),
@@ -68,7 +69,7 @@ def test_the_consumers_own_transfer_is_the_payment_and_confirms(ledger: Ledger) 
 
 
 def _data_message(ledger: Ledger) -> bytes:
-    raw = ledger.gateway.compose(EV.signing, DataPayload(b"twin", b"not money"))
+    raw = ledger.gateway.compose(EV.signing, DataPayload(b"twin", b"not money")).raw
     return ledger.gateway.submit(raw)
 
 
@@ -101,7 +102,7 @@ def test_parties_that_are_no_addresses_are_a_failure_not_a_rejection(ledger: Led
 
 def test_an_unreachable_node_is_a_failure_to_retry_not_a_rejection() -> None:
     with NodeClient("http://127.0.0.1:9", timeout=0.5) as client:
-        payments = LedgerPayments(RemoteTransferLedger(client, clock=FakeClock()), [])
+        payments = LedgerPayments(RemoteLedger(client, clock=FakeClock()), [])
         with pytest.raises(PaymentFailed, match="cannot reach") as failed:
             payments.verify(CONTRACT, b"\x07" * 32)
     assert not isinstance(failed.value, PaymentRejected)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from twins_support import EV, SOLAR, Ledger, in_process_ledger, pay_from, pid
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import Address
 from plaza.ledger.model import Conflict
 from plaza.market.ledger_payments import (
@@ -23,7 +24,6 @@ from plaza.market.ledger_payments import (
     LedgerPayments,
     payment_contract_id,
 )
-from plaza.market.payment_ledgers import LocalTransferLedger
 from plaza.market.settlement import (
     TERMINAL,
     Contract,
@@ -81,7 +81,7 @@ def agent(ledger: Ledger, *, device: int = 0, owner: int = 10**9) -> CrashingPay
         pay_from(ledger, ledger.treasury, pid(EV), device)
     pay_from(ledger, ledger.treasury, str(OWNER.public_key.address), owner)
     ledger.milestone()
-    port = LocalTransferLedger(ledger.runtime)
+    port = LocalLedger(ledger.runtime)
     return CrashingPayments(
         LedgerPayments(port, [DeviceAccount(EV.signing, KeyFunder(OWNER, port))])
     )

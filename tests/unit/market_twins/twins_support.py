@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from plaza.channels import LedgerGateway, LedgerUnavailable, MemoryCursorStore
-from plaza.channels.ports import Feed
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.channels import ChannelLedger, LedgerUnavailable, MemoryCursorStore
 from plaza.crypto import Address, EncryptionKey, EncryptionPublicKey, Identity, SigningKey
 from plaza.ledger.model import DataPayload, Message, Output, TransferPayload
 from plaza.market.auth import participant_id_for
-from plaza.market.payment_ledgers import LocalTransferLedger
 from plaza.market.twin_memory import MemoryTwinDirectory
 from plaza.market.twins import ChannelTwins
+from plaza.testing.ledgers import LedgerProxy
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 HOUR_MS = 3_600_000
@@ -62,7 +62,7 @@ def channel_twins(
     directory: MemoryTwinDirectory | None = None,
     cursors: MemoryCursorStore | None = None,
     auditors: tuple[Identity, ...] = (),
-    gateway: LedgerGateway | None = None,
+    gateway: ChannelLedger | None = None,
 ) -> ChannelTwins:
     return ChannelTwins(
         identity=MARKETPLACE,
@@ -75,20 +75,29 @@ def channel_twins(
     )
 
 
-class FlakyGateway:
-    """A gateway that can be switched off: before composing (nothing is saved) or only at
+class FlakyGateway(LedgerProxy):
+    """A ledger that can be switched off: before composing (nothing is saved) or only at
     submit (the publisher has saved the message it could not send)."""
 
-    def __init__(self, inner: LedgerGateway) -> None:
-        self.inner = inner
+    def __init__(self, inner: LocalLedger) -> None:
+        super().__init__(inner)
         self.compose_down = False
         self.submit_down = False
         self.fail_submits = 0  # fail this many submits, then work again
 
-    def compose(self, signer: SigningKey, payload: DataPayload) -> bytes:
+    def compose(
+        self,
+        signer: SigningKey,
+        payload: DataPayload | TransferPayload,
+        *,
+        first_parents: Sequence[bytes] = (),
+        not_before_ms: int = 0,
+    ) -> Message:
         if self.compose_down:
             raise LedgerUnavailable("switched off")
-        return self.inner.compose(signer, payload)
+        return super().compose(
+            signer, payload, first_parents=first_parents, not_before_ms=not_before_ms
+        )
 
     def submit(self, raw: bytes) -> bytes:
         if self.fail_submits > 0:
@@ -98,19 +107,10 @@ class FlakyGateway:
             raise LedgerUnavailable("switched off")
         return self.inner.submit(raw)
 
-    def find_by_tag(self, tag: bytes, *, limit: int = 100) -> Sequence[bytes]:
-        return self.inner.find_by_tag(tag, limit=limit)
-
-    def get_message(self, message_id: bytes) -> Message | None:
-        return self.inner.get_message(message_id)
-
-    def follow(self, tags: Collection[bytes]) -> Feed:
-        return self.inner.follow(tags)
-
 
 def pay_from(ledger: Ledger, signer: SigningKey, payee: str, amount: int) -> bytes:
     """Attach a plain transfer from ``signer`` to the ``plz1…`` address ``payee``; its id."""
-    ledger_port = LocalTransferLedger(ledger.runtime)
+    ledger_port = LocalLedger(ledger.runtime)
     payload = TransferPayload((Output(Address.parse(payee).raw, amount),))
     message = ledger_port.compose(signer, payload)
     ledger_port.submit(message.raw)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from wallet_support import FAUCET_AMOUNT, PASSWORD, InProcessNode, in_process_node
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import Address, Identity, Seed
 from plaza.ledger.model import ConfirmationState, Conflict
 from plaza.testing.builders import key_from_number
@@ -20,7 +21,6 @@ from plaza.wallet import (
     InvalidRecipient,
     InvalidRecoveryPhrase,
     KdfParams,
-    LocalGateway,
     TransferConflicted,
     UnknownAccount,
     Wallet,
@@ -226,7 +226,7 @@ def test_invalid_recipients_and_too_many(alice: Wallet) -> None:
 
 def test_wait_times_out_without_milestones(alice: Wallet, node: InProcessNode) -> None:
     stalled = Wallet.open(
-        alice.path, PASSWORD, gateway=LocalGateway(node.runtime, pause=lambda _s: None),
+        alice.path, PASSWORD, gateway=LocalLedger(node.runtime, pause=lambda _s: None),
         clock=node.clock,
     )  # fmt: skip
 

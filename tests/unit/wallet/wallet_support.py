@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.compose import compose
 from plaza.ledger.genesis import Genesis
@@ -15,7 +16,7 @@ from plaza.node import FaucetPolicy, NodeConfig, NodeRuntime
 from plaza.storage import MemoryTangleStore
 from plaza.testing import FakeClock
 from plaza.testing.builders import key_from_number
-from plaza.wallet import KdfParams, LocalGateway, Wallet
+from plaza.wallet import KdfParams, Wallet
 
 PASSWORD = "correct horse battery staple"
 SUPPLY = 1_000_000_000
@@ -32,9 +33,9 @@ class InProcessNode:
         assert self.runtime.coordinator is not None
         self.runtime.coordinator.issue_milestone()
 
-    def gateway(self) -> LocalGateway:
+    def gateway(self) -> LocalLedger:
         """Waiting issues a milestone instead of sleeping, so waits end deterministically."""
-        return LocalGateway(self.runtime, pause=lambda _seconds: self.milestone())
+        return LocalLedger(self.runtime, pause=lambda _seconds: self.milestone())
 
     def create_wallet(self, path: Path) -> Wallet:
         wallet, _phrase = Wallet.create(

@@ -21,8 +21,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from plaza.api.errors import error_response, install_request_handlers, lookup
-from plaza.channels import GatewayError as ChannelGatewayError
 from plaza.crypto import CryptoError
+from plaza.ledger.errors import LedgerAccessError
 from plaza.market.auth import (
     ApiKeyNotFound,
     AuthenticationFailed,
@@ -66,7 +66,6 @@ from plaza.market.settlement import (
 )
 from plaza.notify import InvalidEvent, InvalidSubscription, NotifyError, SubscriptionNotFound
 from plaza.storage import StorageError
-from plaza.wallet import GatewayError as WalletGatewayError
 
 __all__ = ["MARKET_STATUS_BY_ERROR", "RETRY_AFTER_S", "install_market_error_handlers"]
 
@@ -123,8 +122,7 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     CryptoError: 400,
     StorageError: 503,
     # The ledger node behind twins and audits.
-    ChannelGatewayError: 503,
-    WalletGatewayError: 503,
+    LedgerAccessError: 503,
 }
 
 #: Codes for errors that carry none of their own.
@@ -135,14 +133,19 @@ _CODE_BY_ERROR: Mapping[type[Exception], str] = {
     NotifyError: "notifications_unavailable",
     CryptoError: "invalid_key",
     StorageError: "storage_unavailable",
-    ChannelGatewayError: "ledger_unavailable",
-    WalletGatewayError: "ledger_unavailable",
+    LedgerAccessError: "ledger_unavailable",
 }
 
 _DOMAIN_ERRORS = (
-    MarketError, AuthError, SettlementError, ContractSignatureInvalid, NotifyError, CryptoError,
-    StorageError, ChannelGatewayError, WalletGatewayError,
-)  # fmt: skip
+    MarketError,
+    AuthError,
+    SettlementError,
+    ContractSignatureInvalid,
+    NotifyError,
+    CryptoError,
+    StorageError,
+    LedgerAccessError,
+)
 
 
 def market_status_for(error: Exception) -> int:
