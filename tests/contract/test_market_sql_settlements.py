@@ -1,4 +1,5 @@
-"""The SettlementStore contract: one suite, run against memory, SQLite and PostgreSQL."""
+"""The SettlementStore contract: one suite, run against memory, SQLite and PostgreSQL, and the
+energy marketplace's stdlib SQLite file (its settlements commit with its events)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from market_sql_backends import ALL_BACKENDS, fresh_engine
 
+from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.market.settlement import (
     ConcurrentUpdate,
     Contract,
@@ -22,10 +24,15 @@ from plaza.market.settlement import (
 from plaza.market.sql import SqlSettlementStore
 
 
-@pytest.fixture(params=ALL_BACKENDS)
+@pytest.fixture(params=[*ALL_BACKENDS, "energy-sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SettlementStore]:
     if request.param == "memory":
         yield MemorySettlementStore()
+        return
+    if request.param == "energy-sqlite":  # the energy marketplace's file (stdlib sqlite3)
+        marketplace = SqliteMarketplaceStore(tmp_path / "marketplace.sqlite3")
+        yield marketplace.settlements
+        marketplace.close()
         return
     with fresh_engine(request.param, request, tmp_path) as engine:
         yield SqlSettlementStore(engine)
@@ -43,6 +50,19 @@ def test_create_get_and_create_again(store: SettlementStore) -> None:
     assert store.get("contract-001") == first
     assert store.create(replace(first, reminders=2)) == first  # the existing one wins
     assert store.get("missing") is None
+
+
+def test_a_priced_contract_keeps_its_kind_and_value(store: SettlementStore) -> None:
+    """A kind's own price (energy: Wh at a price per kWh) is what the settlement charges,
+    after a reload too; an unpriced contract keeps quantity times unit price."""
+    plain = settlement(1)
+    terms = {"id": "contract-002", "kind": "energy", "quantity": 3_000, "unit_price": 250}
+    priced = replace(plain, contract=replace(plain.contract, **terms, value=750))
+    for stored in (plain, priced):
+        store.create(stored)
+        assert store.get(stored.id) == stored
+    assert store.get("contract-001").contract.total == 11 * 7  # type: ignore[union-attr]
+    assert store.get("contract-002").contract.total == 750  # type: ignore[union-attr]
 
 
 def test_save_increments_the_version_and_keeps_the_payment(store: SettlementStore) -> None:

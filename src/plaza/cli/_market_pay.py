@@ -68,17 +68,17 @@ def _wallet_address(wallet: Wallet, payer: Address) -> WalletAddress:
 def send_payment(record: ContractRecord, wallet: Path, node: str, payer: Address) -> str:
     """Send the contract total to the provider from ``payer`` without waiting for the
     ledger to confirm it (the marketplace follows that); the message id, hex."""
-    match = record.signed.match
+    match, total = record.signed.match, record.signed.total
     data = payment_data(match.id, secrets.token_bytes(8))
     with open_wallet(wallet, node) as opened:
         source = _wallet_address(opened, payer)
         sent = opened.send(
-            match.provider, match.total, account=source.account, payer=payer,
+            match.provider, total, account=source.account, payer=payer,
             tag=PAYMENT_TAG, data=data,
         )  # fmt: skip
     [transfer] = sent.transfers  # one payer: one transfer
     message_id = transfer.message_id.hex()
-    typer.echo(f"paid {match.total} to {match.provider} from {payer} in message {message_id}")
+    typer.echo(f"paid {total} to {match.provider} from {payer} in message {message_id}")
     return message_id
 
 

@@ -60,7 +60,7 @@ def _contract_line(record: ContractRecord) -> str:
     match = record.signed.match
     phase = record.settlement.phase.value if record.settlement else "-"
     return (
-        f"{match.id}  {match.kind}  {match.quantity} @ {match.unit_price} = {match.total}"
+        f"{match.id}  {match.kind}  {match.quantity} @ {match.unit_price} = {record.signed.total}"
         f"  provider {match.provider}  consumer {match.consumer}  {phase}"
     )
 

@@ -38,6 +38,7 @@ from plaza.market.matching import (
     MatchingPolicy,
     Resting,
     mismatch,
+    policy_for,
     rank_candidates,
 )
 from plaza.market.model import Match, NewOrder, Order, OrderStatus, Side, check_new_order
@@ -308,6 +309,8 @@ class OrderBook:
     def _match(self, fill: Fill, policy: str, now_ms: int, step: int) -> Match:
         offer, request, quantity, price = fill
         self._matched += 1
+        if policy != MANUAL:  # the policy of the kind: a vertical may have chosen its own
+            policy = policy_for(self.policy, offer.kind).name
         return Match(
             f"mat-{self._matched}", offer.kind, offer.id, request.id, offer.owner,
             request.owner, quantity, price, policy, now_ms, step,

@@ -18,6 +18,7 @@ command changes nothing: no order, no match, no journal entry.
     ├── NotMatchable            a manual match the prices, sides or filters forbid
     ├── IdempotencyConflict     a retried key came with a different order
     ├── UnknownPolicy           no matching policy by that name
+    ├── DuplicateKind           two kind specs claim one kind (a vertical's mistake)
     ├── JournalConflict         the book store holds this step already (a second writer)
     ├── CorruptJournal          a stored journal entry cannot be read back
     ├── BookStoreFailed         the book store could not read or write (disk, lock, closed)
@@ -33,6 +34,7 @@ __all__ = [
     "AssetNotFound",
     "BookStoreFailed",
     "CorruptJournal",
+    "DuplicateKind",
     "IdempotencyConflict",
     "InvalidAsset",
     "InvalidOrder",
@@ -168,6 +170,14 @@ class UnknownPolicy(MarketError):
         super().__init__(f"no matching policy {name!r}; known: {', '.join(known)}")
         self.name = name
         self.known = known
+
+
+class DuplicateKind(MarketError):
+    code = "duplicate_kind"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"kind {kind!r} has two specs: one vertical owns each kind")
+        self.kind = kind
 
 
 class JournalConflict(MarketError):

@@ -17,6 +17,9 @@ stores each asset state, then hands it to the asset twins (caught up on start) a
 tells the asset listener (the API's notifications: once per new state, never caught up).
 Time comes from the injected clock only. Every public method holds one lock:
 matching is sequential by nature, and the API may call from a thread pool.
+Orders and assets of a kind a vertical registered (:mod:`plaza.market.kinds`)
+keep that kind's rules too, checked before the book sees them, and its book
+matches by the kind's policy.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from plaza.market.assets import AssetChange, AssetQuery
 from plaza.market.book import OrderBook
 from plaza.market.errors import IdempotencyConflict, MarketError, NotOwner, TwinUnavailable
 from plaza.market.journal import JournalEntry, OrderChange
+from plaza.market.kinds import NO_KINDS, Kinds
 from plaza.market.matching import MatchingPolicy, policy_named
 from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
 from plaza.market.ports import (
@@ -87,11 +91,15 @@ class BidManager:
         assets: AssetDirectory | None = None,
         asset_twins: AssetTwins | None = None,
         asset_listener: AssetListener | None = None,
+        kinds: Kinds = NO_KINDS,
     ) -> None:
         self._lock = threading.RLock()
         self._store = store
         self._clock = clock
-        self._policy = policy_named(policy) if isinstance(policy, str) else policy
+        self._kinds = kinds
+        self._policy = kinds.matching_policy(
+            policy_named(policy) if isinstance(policy, str) else policy
+        )
         self._twins = twins
         self._assets = AssetRegistry(
             assets, twins=asset_twins, clock=clock, listener=asset_listener
@@ -114,6 +122,7 @@ class BidManager:
             step = self._book.step_for_key(spec.owner, idempotency_key)
             if step is not None:
                 return self._replay_submission(step, spec, idempotency_key)
+        self._kinds.check_order(spec, self._clock.now_ms())
         self.check_asset_use(spec)
         entry = self._commit(
             lambda book, now: book.submit(spec, now, idempotency_key=idempotency_key)
@@ -215,11 +224,18 @@ class BidManager:
         With an ``idempotency_key``, a retry of the same registration returns the
         asset (``replayed=True``); the same key with another asset is refused.
         """
+        self._kinds.check_asset(spec)
         return self._assets.register(spec, idempotency_key=idempotency_key)
 
     @_serialised
     def update_asset(self, asset_id: str, change: AssetChange, *, participant: str) -> Asset:
         """Describe one of ``participant``'s assets anew; an unchanged description is no step."""
+        asset = self._assets.get(asset_id)
+        if asset.owner == participant:  # else the registry refuses it as not theirs
+            described = NewAsset(
+                asset.owner, asset.kind, change.name, change.location, change.attributes
+            )
+            self._kinds.check_asset(described)
         return self._assets.update(asset_id, change, participant=participant)
 
     @_serialised

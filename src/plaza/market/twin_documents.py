@@ -37,7 +37,7 @@ from typing import Any
 from plaza.market.codec import asset_fields, order_fields
 from plaza.market.contracts import SignedContract
 from plaza.market.journal import OrderChange
-from plaza.market.model import Asset, Match
+from plaza.market.model import Asset
 from plaza.market.settlement import Settlement
 
 __all__ = [
@@ -164,18 +164,9 @@ def contract_document(
 
 
 def signed_contract_of(body: dict[str, Any]) -> SignedContract:
-    """The contract a contract document carries, ready for ``check_signature``.
-
-    The journal step of the match is not part of the signed terms, so it is 0 here.
-    """
+    """The contract a contract document carries, ready for ``check_signature``."""
     try:
-        terms, signature = body["terms"], bytes.fromhex(body["signature"])
-        match = Match(
-            terms["contract_id"], terms["kind"], terms["offer_id"], terms["request_id"],
-            terms["provider"], terms["consumer"], terms["quantity"], terms["unit_price"],
-            terms["policy"], terms["matched_at_ms"], 0,
-        )  # fmt: skip
-        return SignedContract(match, bytes.fromhex(terms["marketplace"]), signature)
+        return SignedContract.from_terms(body["terms"], bytes.fromhex(body["signature"]))
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidTwinDocument(f"not a contract body: {type(error).__name__}") from None
 

@@ -15,7 +15,7 @@ from typing import Any
 from plaza.crypto import EncryptionPublicKey, PublicKey
 from plaza.market.auth import Participant, Role, Scope
 from plaza.market.contracts import SignedContract
-from plaza.market.model import Location, Match, Order, OrderStatus, Requirements, Side, attributes
+from plaza.market.model import Location, Order, OrderStatus, Requirements, Side, attributes
 from plaza.market.settlement import Phase
 from plaza.market.views import Suggestion
 
@@ -197,17 +197,7 @@ def _settlement(body: Json | None) -> SettlementState | None:
 def parse_contract(body: Json) -> ContractRecord:
     """The contract as signed: the match is rebuilt from the signed terms (its journal step
     is not among them and does not matter to the signature)."""
-    terms = body["terms"]
-    match = Match(
-        id=str(terms["contract_id"]), kind=str(terms["kind"]), offer_id=str(terms["offer_id"]),
-        request_id=str(terms["request_id"]), provider=str(terms["provider"]),
-        consumer=str(terms["consumer"]), quantity=int(terms["quantity"]),
-        unit_price=int(terms["unit_price"]), policy=str(terms["policy"]),
-        matched_at_ms=int(terms["matched_at_ms"]), step=0,
-    )  # fmt: skip
-    signed = SignedContract(
-        match, bytes.fromhex(terms["marketplace"]), bytes.fromhex(body["signature"])
-    )
+    signed = SignedContract.from_terms(body["terms"], bytes.fromhex(body["signature"]))
     return ContractRecord(signed, _settlement(body["settlement"]))
 
 

@@ -26,7 +26,14 @@ from plaza.notify import InvalidSubscription, Subscription
 ME = "plz1me"
 
 #: The only classes allowed to answer 500: they mean a bug or a broken deployment.
-BUGS = {"MarketError", "CorruptJournal", "UnknownPolicy", "AuthError", "SettlementError"}
+BUGS = {
+    "MarketError",
+    "CorruptJournal",
+    "UnknownPolicy",
+    "DuplicateKind",
+    "AuthError",
+    "SettlementError",
+}
 
 
 def _family(root: type[Exception]) -> set[type[Exception]]:

@@ -19,6 +19,7 @@ import threading
 
 from plaza.crypto import SigningKey
 from plaza.market.contracts import SignedContract, sign_contract
+from plaza.market.kinds import NO_KINDS, Kinds
 from plaza.market.ports import BookStore
 
 __all__ = ["ContractIndex"]
@@ -27,9 +28,10 @@ __all__ = ["ContractIndex"]
 class ContractIndex:
     """Every contract in the journal, kept in memory (one signed value per contract)."""
 
-    def __init__(self, journal: BookStore, key: SigningKey) -> None:
+    def __init__(self, journal: BookStore, key: SigningKey, *, kinds: Kinds = NO_KINDS) -> None:
         self._journal = journal
         self._key = key
+        self._kinds = kinds  # a kind's own price is among the signed terms
         self._lock = threading.Lock()
         self._through = 0
         self._by_id: dict[str, SignedContract] = {}
@@ -42,7 +44,8 @@ class ContractIndex:
             for entry in self._journal.entries(after_step=self._through):
                 for match in entry.matches():
                     if match.id not in self._by_id:
-                        self._by_id[match.id] = sign_contract(match, self._key)
+                        value = self._kinds.contract_value(match)
+                        self._by_id[match.id] = sign_contract(match, self._key, value=value)
                         for party in dict.fromkeys((match.provider, match.consumer)):
                             self._by_party.setdefault(party, []).append(match.id)
                         added += 1

@@ -6,7 +6,9 @@
   against the oldest fitting offer, at the offer's price;
 * :class:`UniformPriceClearing` (``uniform``): periodic call auction, one price;
 * :class:`ManualOnly` (``manual``): no automatic matching, only confirmed
-  suggestions (:func:`rank_candidates`), which every policy also allows.
+  suggestions (:func:`rank_candidates`), which every policy also allows;
+* :class:`PolicyByKind`: one of those per kind, where verticals chose their own
+  (:mod:`plaza.market.kinds`).
 
 Every policy applies the filters of :mod:`plaza.market.matching.filters`.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from plaza.market.errors import UnknownPolicy
 from plaza.market.matching.base import KindBook, MatchingPolicy
+from plaza.market.matching.by_kind import PolicyByKind, policy_for
 from plaza.market.matching.cda import ContinuousDoubleAuction
 from plaza.market.matching.engine import MatchingEngine
 from plaza.market.matching.entries import BookSide, Fill, Resting
@@ -35,12 +38,14 @@ __all__ = [
     "MatchingEngine",
     "MatchingPolicy",
     "OneToOne",
+    "PolicyByKind",
     "Resting",
     "UniformPriceClearing",
     "clearing_price",
     "compatible",
     "haversine_km",
     "mismatch",
+    "policy_for",
     "policy_named",
     "rank_candidates",
 ]

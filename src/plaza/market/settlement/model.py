@@ -48,7 +48,13 @@ UNPAID = frozenset({Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED, Phase.PAY
 
 @dataclass(frozen=True, slots=True)
 class Contract:
-    """What a match committed both parties to; ``total`` is in integer base units."""
+    """What a match committed both parties to; ``total`` is in integer base units.
+
+    ``kind`` is the kind of good traded (the vertical's hooks are chosen by it;
+    empty for contracts made before it was recorded). ``value`` is set when the
+    kind prices a contract otherwise than ``quantity * unit_price`` (energy: Wh at
+    a price per kWh, rounded up); see :mod:`plaza.market.kinds`.
+    """
 
     id: str
     provider: str
@@ -56,10 +62,13 @@ class Contract:
     quantity: int
     unit_price: int
     created_at_ms: int
+    kind: str = ""
+    value: int | None = None
 
     @property
     def total(self) -> int:
-        return self.quantity * self.unit_price
+        """What the consumer pays: the kind's ``value``, else quantity times unit price."""
+        return self.quantity * self.unit_price if self.value is None else self.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ def _values(settlement: Settlement) -> dict[str, Any]:
         "quantity": contract.quantity,
         "unit_price": contract.unit_price,
         "created_at_ms": contract.created_at_ms,
+        "kind": contract.kind or None,
+        "value": contract.value,
         "phase": settlement.phase.value,
         "updated_at_ms": settlement.updated_at_ms,
         "deadline_ms": settlement.deadline_ms,
@@ -44,7 +46,14 @@ def _values(settlement: Settlement) -> dict[str, Any]:
 
 def _settlement(row: Row[Any]) -> Settlement:
     contract = Contract(
-        row.contract_id, row.provider, row.consumer, row.quantity, row.unit_price, row.created_at_ms
+        row.contract_id,
+        row.provider,
+        row.consumer,
+        row.quantity,
+        row.unit_price,
+        row.created_at_ms,
+        row.kind or "",
+        row.value,
     )
     payment = None
     if row.payment_message_id is not None:

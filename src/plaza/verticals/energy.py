@@ -1,0 +1,24 @@
+"""The built-in energy vertical, registered through the same entry point as any other.
+
+Its kind (:mod:`plaza.energy.kind`: watt-hours at a price per kWh, one-to-one
+matching) is what the marketplace applies to ``energy`` orders. Its seed-wire
+services keep their own apps and ``plaza demo`` its own wiring
+(:mod:`plaza.bootstrap.energy_demo`) while the energy backend moves onto the
+market; its commands stay ``plaza simulate energy``. The device simulators are
+declared as its demo agents.
+"""
+
+from __future__ import annotations
+
+from plaza.energy.devices import DeviceSimulator, MeterPublisher
+from plaza.energy.kind import ENERGY
+from plaza.verticals.model import Vertical
+
+__all__ = ["vertical"]
+
+vertical = Vertical(
+    name="energy",
+    summary="Energy between devices: the seed's offers, requests, contracts and settlement.",
+    kinds=(ENERGY,),
+    agents={"meters": DeviceSimulator, "mqtt-meters": MeterPublisher},
+)

@@ -1,0 +1,78 @@
+"""What a vertical declares: its kinds for the market, and its interface parts.
+
+A :class:`Vertical` is a value; nothing in it runs until the marketplace,
+``plaza`` or the web mounts it. The domain half of each kind is a
+:class:`~plaza.market.kinds.KindSpec` (rules, price, policy, hooks), which the
+market consults without knowing the vertical; the rest is interface: API
+routers, a Typer app of commands, web pages, demo agents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from fastapi import APIRouter
+
+from plaza.market.kinds import KindSpec
+from plaza.verticals.errors import InvalidVertical
+
+__all__ = ["NAME", "Agent", "Vertical", "VerticalPages", "check_vertical"]
+
+#: A vertical's name: a ``plaza`` command and a URL path segment.
+NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+
+#: A demo agent: a callable ``plaza demo`` (or a test) may start, with its own arguments.
+Agent = Callable[..., object]
+
+
+@dataclass(frozen=True, slots=True)
+class VerticalPages:
+    """A vertical's web pages, for the web issue to mount: routes that render them and the
+    directories of their templates and static files."""
+
+    routers: tuple[APIRouter, ...] = ()
+    templates: tuple[Path, ...] = ()
+    static: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Vertical:
+    """One vertical: energy, sensor data streams, pay-per-call services, telco assets.
+
+    * ``name``: how ``plaza`` and the API know it (``plaza <name>``,
+      ``/api/v1/market/<name>/...``);
+    * ``kinds``: the kinds of good it trades, each with its rules, price, policy
+      and hooks (:mod:`plaza.market.kinds`); one vertical owns each kind;
+    * ``routers``: API routes, mounted under ``/api/v1/market/<name>``; they may
+      use the market's dependencies (``ServicesDep``, ``CallerDep``);
+    * ``commands``: a Typer app, mounted as ``plaza <name>``;
+    * ``pages``: called by the web app for the vertical's pages (None: it has none
+      yet; the web issue fills these in);
+    * ``agents``: callables ``plaza demo`` may start, by name (declared; the
+      demo starts energy's own way for now).
+    """
+
+    name: str
+    summary: str = ""
+    kinds: tuple[KindSpec, ...] = ()
+    routers: tuple[APIRouter, ...] = ()
+    commands: typer.Typer | None = None
+    pages: Callable[[], VerticalPages] | None = None
+    agents: Mapping[str, Agent] = field(default_factory=dict)
+
+
+def check_vertical(vertical: object, source: str) -> Vertical:
+    """``vertical`` if it is a well-formed :class:`Vertical`, else :class:`InvalidVertical`
+    naming ``source`` (an entry point, or the caller)."""
+    if not isinstance(vertical, Vertical):
+        raise InvalidVertical(source, f"{type(vertical).__name__} is not a Vertical")
+    if not NAME.fullmatch(vertical.name):
+        raise InvalidVertical(vertical.name, f"its name must match {NAME.pattern}")
+    kinds = [spec.kind for spec in vertical.kinds]
+    if len(set(kinds)) != len(kinds):
+        raise InvalidVertical(vertical.name, "it declares a kind twice")
+    return vertical
