@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plaza.api.market import MarketApiConfig, create_market_app
+from plaza.api.market import MarketApiConfig
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import MarketRuntime, SystemClock, build_market
 from plaza.crypto import Identity
@@ -28,6 +28,7 @@ from plaza.market.model import Side
 from plaza.market.ports import Clock
 from plaza.marketclient import ContractRecord, MarketClient, OrderTerms
 from plaza.settings import MarketSettings
+from plaza.verticals import VerticalRegistry, registry
 
 HOUR_MS = 3_600_000
 CONFIG = MarketApiConfig(periodic_interval_s=0.2, worker_poll_s=0.05)
@@ -65,17 +66,22 @@ class RunningMarket:
 
 
 @contextmanager
-def serve_market(data_dir: Path, **settings: object) -> Iterator[RunningMarket]:
+def serve_market(
+    data_dir: Path, *, verticals: VerticalRegistry = registry, **settings: object
+) -> Iterator[RunningMarket]:
     """Build, serve, and tear down a marketplace in ``data_dir``; without a ``node_url`` it
-    runs with no node (twins off), rather than trying the default local one."""
+    runs with no node (twins off), rather than trying the default local one. It has the
+    installation's verticals (energy's), and those a test registers, unless ``verticals``
+    says otherwise."""
     runtime = build_market(
         MarketSettings(data_dir=data_dir, **{"node_url": "", **settings}),  # type: ignore[arg-type]
         config=CONFIG,
+        verticals=verticals,
     )
     errors = _ServerErrors()
     logging.getLogger().addHandler(errors)
     try:
-        with ThreadedServer(create_market_app(runtime.services)) as server:
+        with ThreadedServer(runtime.app()) as server:
             yield RunningMarket(server.url, runtime, data_dir)
     finally:
         runtime.close()

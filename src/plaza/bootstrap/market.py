@@ -6,11 +6,18 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import Engine
 
-from plaza.api.market import ContractIndex, MarketApiConfig, MarketNotifier, MarketServices
+from plaza.api.market import (
+    ContractIndex,
+    MarketApiConfig,
+    MarketNotifier,
+    MarketServices,
+    create_market_app,
+)
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.market_files import MarketDataDir
 from plaza.bootstrap.market_ledger import FanOutListener, LedgerSide, build_auditor, open_ledger
@@ -28,6 +35,7 @@ from plaza.market.auth import (
     SignedRegistration,
 )
 from plaza.market.contracts import ContractDesk
+from plaza.market.kinds import Kinds
 from plaza.market.ledger_payments import LedgerPayments
 from plaza.market.marketplace import Marketplace
 from plaza.market.ports import AssetListener, BookStore, Clock
@@ -57,6 +65,10 @@ from plaza.notify import (
     guarded_transport,
 )
 from plaza.settings import MarketSettings
+from plaza.verticals import VerticalRegistry, registry
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["MarketRuntime", "build_market"]
 
@@ -79,6 +91,11 @@ class MarketRuntime:
 
     services: MarketServices
     closers: list[Callable[[], object]] = field(default_factory=list)
+    verticals: VerticalRegistry = registry
+
+    def app(self) -> FastAPI:
+        """The marketplace API over these services, with the verticals' routes."""
+        return create_market_app(self.services, verticals=self.verticals.routers())
 
     def admit_operator(self, signed: SignedRegistration) -> Participant:
         """Register an operator on the marketplace's own authority (the first one's way in)."""
@@ -149,6 +166,7 @@ def _marketplace(
     listener: SettlementListener,
     asset_listener: AssetListener,
     twins: ChannelTwins | None,
+    kinds: Kinds,
     clock: Clock,
 ) -> tuple[Marketplace, BookAndSettlements]:
     """The marketplace, and the read-only view of its book and settlements an audit needs.
@@ -158,23 +176,28 @@ def _marketplace(
 
     With twins, the one recorder is the book's order and asset twins, the desk's
     contract twins, a second settlement listener after the notifier, and the queue
-    the periodic round flushes.
+    the periodic round flushes. The verticals' ``kinds`` check their orders and
+    assets, price and match them, and hear their contracts' steps last.
     """
     settlements = SqlSettlementStore(engine)
-    if twins is not None:
-        listener = FanOutListener(listener, twins)
+    listener = FanOutListener(listener, *([] if twins is None else [twins]), kinds)
     settlement = SettlementService(settlements, payments, clock, listener=listener)
     book = BidManager(
         journal, clock=clock, policy=settings.policy, twins=twins,
         assets=SqlAssetDirectory(engine), asset_twins=twins, asset_listener=asset_listener,
+        kinds=kinds,
     )  # fmt: skip
-    desk = ContractDesk(key, settlement, twins=twins)
+    desk = ContractDesk(key, settlement, twins=twins, kinds=kinds)
     market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement, twins=twins)
     return market, BookAndSettlements(book, settlements)
 
 
 def _services(
-    settings: MarketSettings, data: MarketDataDir, clock: Clock, closers: list[Callable[[], object]]
+    settings: MarketSettings,
+    data: MarketDataDir,
+    clock: Clock,
+    closers: list[Callable[[], object]],
+    kinds: Kinds,
 ) -> MarketServices:
     """Every adapter the settings choose; each one that holds a resource joins ``closers``."""
     identity = data.identity()
@@ -191,7 +214,7 @@ def _services(
                          clock=clock, closers=closers)  # fmt: skip
     marketplace, records = _marketplace(
         settings, engine, journal, identity.signing, listener=notifier, asset_listener=notifier,
-        twins=ledger.twins, payments=_payments(ledger, clock), clock=clock,
+        twins=ledger.twins, payments=_payments(ledger, clock), kinds=kinds, clock=clock,
     )  # fmt: skip
     return MarketServices(
         marketplace=marketplace,
@@ -199,7 +222,7 @@ def _services(
         api_keys=ApiKeyService(SqlApiKeyStore(engine), participants, data.pepper(), clock),
         verifier=RequestVerifier(participants, SqlNonceStore(engine), clock, audience=audience),
         hub=hub, stream=stream, notifier=notifier,
-        contracts=ContractIndex(journal, identity.signing),
+        contracts=ContractIndex(journal, identity.signing, kinds=kinds),
         identity=identity, audience=audience, policy=settings.policy, clock=clock,
         node_url=settings.node_url or None, worker=worker,
         config=MarketApiConfig(periodic_interval_s=settings.periodic_interval_s),
@@ -213,6 +236,7 @@ def build_market(
     *,
     clock: Clock | None = None,
     config: MarketApiConfig | None = None,
+    verticals: VerticalRegistry = registry,
 ) -> MarketRuntime:
     """A marketplace for ``settings``: keys and pepper made on first run, the schema
     migrated, journaled matches that lack a contract reconciled. Close it when done.
@@ -220,12 +244,15 @@ def build_market(
     date here; a node that does not answer yet leaves them to the periodic round.
 
     ``config`` replaces the API settings derived from ``settings`` (tests shorten
-    the periodic interval and the worker's poll).
+    the periodic interval and the worker's poll). ``verticals`` are the plugins whose
+    kinds the market applies and whose routes :meth:`MarketRuntime.app` mounts
+    (the installation's, from their entry points, unless a test brings its own).
     """
     closers: list[Callable[[], object]] = []
     data = MarketDataDir(settings.data_dir)
     try:
-        services = _services(settings, data, clock or SystemClock(), closers)
+        kinds = verticals.kinds()
+        services = _services(settings, data, clock or SystemClock(), closers, kinds)
         if config is not None:
             services = dataclasses.replace(services, config=config)
         services.marketplace.reconcile()
@@ -233,4 +260,4 @@ def build_market(
     except BaseException:
         _close_all(closers)
         raise
-    return MarketRuntime(services, closers)
+    return MarketRuntime(services, closers, verticals)

@@ -7,7 +7,7 @@ from typing import Any
 import uvicorn
 from rich.console import Console
 
-from plaza.api.market import MARKET_PREFIX, create_market_app
+from plaza.api.market import MARKET_PREFIX
 from plaza.bootstrap import MarketRuntime, build_market
 from plaza.client import NodeClient
 from plaza.settings import MarketSettings
@@ -40,6 +40,11 @@ def _banner(settings: MarketSettings, runtime: MarketRuntime) -> None:
     console.print(f"  live events     {base}{MARKET_PREFIX}/events")
     console.print(f"  audience        {services.audience}")
     console.print(f"  matching        {settings.policy}")
+    for vertical in runtime.verticals.verticals():
+        kinds = ", ".join(
+            f"{spec.kind} ({spec.policy or settings.policy})" for spec in vertical.kinds
+        )
+        console.print(f"  vertical        {vertical.name}: {kinds or 'no kinds'}")
     console.print(f"  database        {database}; jobs: {settings.jobs}")
     console.print(f"  periodic round  every {settings.periodic_interval_s} s")
     if settings.node_url:
@@ -57,7 +62,7 @@ def run_market(overrides: dict[str, Any]) -> None:
     try:
         _banner(settings, runtime)
         uvicorn.run(
-            create_market_app(runtime.services),
+            runtime.app(),
             host=settings.host,
             port=settings.port,
             log_level="warning",

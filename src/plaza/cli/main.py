@@ -1,4 +1,9 @@
-"""``plaza``: run a node, benchmark it, and (later) trade."""
+"""``plaza``: run a node, benchmark it, trade, and the verticals' own commands.
+
+:func:`build_app` assembles the command tree: Plaza's own groups, then each
+registered vertical's Typer app as ``plaza <vertical>`` (see
+:mod:`plaza.verticals`). ``app`` is that tree for the installation's verticals.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +18,44 @@ from plaza.cli.market import market_app
 from plaza.cli.node import node_app
 from plaza.cli.simulate import simulate_app
 from plaza.cli.wallet import wallet_app
+from plaza.verticals import VerticalConflict, VerticalRegistry, registry
 
-app = typer.Typer(
-    name="plaza",
-    help="Plaza: a marketplace where machines trade with machines, on a signed tangle ledger.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-app.add_typer(node_app, name="node")
-app.add_typer(bench_app, name="bench")
-app.add_typer(channel_app, name="channel")
-app.add_typer(devnet_app, name="devnet")
-app.add_typer(wallet_app, name="wallet")
-app.add_typer(market_app, name="market")
-app.command()(demo)
-app.add_typer(simulate_app, name="simulate")
+__all__ = ["app", "build_app"]
 
 
-@app.command()
 def version() -> None:
     """Print Plaza's version."""
     typer.echo(__version__)
+
+
+def build_app(verticals: VerticalRegistry = registry) -> typer.Typer:
+    """``plaza`` with its own commands and those of ``verticals``.
+
+    A vertical named like one of Plaza's own commands is a
+    :class:`~plaza.verticals.VerticalConflict`: it would hide the command.
+    """
+    app = typer.Typer(
+        name="plaza",
+        help="Plaza: a marketplace where machines trade with machines, on a signed tangle ledger.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    groups = [node_app, bench_app, channel_app, devnet_app, wallet_app, market_app]
+    names = ["node", "bench", "channel", "devnet", "wallet", "market"]
+    for name, group in zip(names, groups, strict=True):
+        app.add_typer(group, name=name)
+    app.command()(demo)
+    app.add_typer(simulate_app, name="simulate")
+    app.command()(version)
+    taken = {*names, "demo", "simulate", "version"}
+    for name, commands in verticals.commands():
+        if name in taken:
+            raise VerticalConflict(name, "a command of that name", "plaza itself")
+        app.add_typer(commands, name=name)
+    return app
+
+
+app = build_app()
 
 
 if __name__ == "__main__":

@@ -5,14 +5,17 @@ record twins and watch payments there) but is its own service, with its own
 port, keys and database. The app owns only its background threads
 (:class:`~plaza.api.market.background.Background`), which run for exactly as
 long as it serves; whoever built the services closes them afterwards.
+Verticals add their routers under their own names (:mod:`plaza.verticals`
+hands them in); a name that would shadow the market's own paths is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from plaza.api.market.auth import BodyGate, ServicesDep
 from plaza.api.market.background import Background
@@ -62,8 +65,26 @@ def _lifespan(services: MarketServices) -> Callable[[FastAPI], AbstractAsyncCont
     return lifespan
 
 
-def create_market_app(services: MarketServices) -> FastAPI:
-    """The marketplace API under ``/api/v1/market``, with ``/health``, ``/docs`` and OpenAPI."""
+def _first_segments(routers: Iterable[APIRouter]) -> set[str]:
+    """The first path segment of every route: what a router claims of the URL space."""
+    return {
+        route.path.strip("/").split("/")[0]
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    }
+
+
+def create_market_app(
+    services: MarketServices, *, verticals: Mapping[str, Sequence[APIRouter]] | None = None
+) -> FastAPI:
+    """The marketplace API under ``/api/v1/market``, with ``/health``, ``/docs`` and OpenAPI.
+
+    ``verticals`` are the verticals' routers by vertical name (see
+    :meth:`plaza.verticals.VerticalRegistry.routers`), each mounted under
+    ``/api/v1/market/<name>``; a ``ValueError`` names a vertical whose name is the
+    first segment of one of the market's own paths.
+    """
     app = FastAPI(
         title="Plaza marketplace",
         version="1",
@@ -72,12 +93,22 @@ def create_market_app(services: MarketServices) -> FastAPI:
     )
     app.state.services = services
     install_market_error_handlers(app)
-    routers = (
-        participants.router, orders.router, assets.router, contracts.router, audit.router,
+    own = (
+        participants.router,
+        orders.router,
+        assets.router,
+        contracts.router,
+        audit.router,
         hub.router,
-    )  # fmt: skip
-    for router in routers:
+    )
+    for router in own:
         app.include_router(router, prefix=MARKET_PREFIX)
+    taken = _first_segments(own) | {"info"}  # and _service's /info
+    for name, routers in (verticals or {}).items():
+        if name in taken:
+            raise ValueError(f"vertical {name!r} would shadow the market's /{name} routes")
+        for router in routers:
+            app.include_router(router, prefix=f"{MARKET_PREFIX}/{name}", tags=[name])
     app.include_router(_service)
     app.add_middleware(
         BodyGate,
