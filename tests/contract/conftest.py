@@ -19,7 +19,9 @@ from psycopg import sql
 from tangle_backends import Backend
 
 from plaza.ledger.ports import TangleStore
-from plaza.storage import MemoryTangleStore, PostgresTangleStore, SqliteTangleStore
+from plaza.storage import MemoryTangleStore
+from plaza.storage.postgres import PostgresTangleStore
+from plaza.storage.sqlite import SqliteTangleStore
 
 _DSN_CANDIDATES = (
     "postgresql://postgres@localhost:5432/test",

@@ -23,10 +23,10 @@ from plaza.jobs import (
     JobState,
     LeaseLost,
     QueueError,
-    RedisQueue,
     RetryPolicy,
-    SqliteQueue,
 )
+from plaza.jobs.redis import RedisQueue
+from plaza.jobs.sqlite import SqliteQueue
 from plaza.testing import FakeClock
 
 POLICY = RetryPolicy(max_attempts=3, base_delay_ms=1_000, factor=2, max_delay_ms=10_000)

@@ -20,12 +20,12 @@ from plaza.channels import (
     MemoryCursorStore,
     Publisher,
     Reader,
-    SqliteCursorStore,
     announce,
     deliver,
     find_announcements,
     open_inbox,
 )
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.client import NodeClient
 from plaza.crypto import Identity
 

@@ -33,7 +33,7 @@ from plaza.energy.errors import Forbidden, PeerFailed
 from plaza.energy.http.replies import install_replies, json_object, post_route
 from plaza.energy.link import HttpLink
 from plaza.energy.profiles import SLOT_MS, ElectricVehicle, HeatPump, SolarPanel
-from plaza.notify import MqttPublisher
+from plaza.notify.mqtt import MqttPublisher
 
 NOON = 20_458 * 86_400_000 + 12 * 3_600_000  # Monday 2026-01-05, 12:00 UTC
 

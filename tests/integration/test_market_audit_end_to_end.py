@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from plaza.adapters.ledger.local import LocalLedger
-from plaza.channels import SqliteCursorStore
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.crypto import EncryptionKey, Identity, SigningKey
 from plaza.market.audit import Auditor, AuditReport, BookAndSettlements, Difference
 from plaza.market.audit_channels import ChannelTrails, InboxTwinKeys

@@ -29,11 +29,11 @@ from plaza.notify import (
     MQTT_JOB,
     Event,
     MemorySubscriptionStore,
-    MqttPublisher,
     MqttRelay,
     NotificationHub,
     PublishFailed,
 )
+from plaza.notify.mqtt import MqttPublisher
 from plaza.testing import FakeClock
 
 

@@ -14,20 +14,21 @@ import httpx
 import pytest
 from notify_support import free_port, receiver
 
-from plaza.jobs import InlineQueue, JobQueue, JobState, RetryPolicy, SqliteQueue, Worker
+from plaza.jobs import InlineQueue, JobQueue, JobState, RetryPolicy, Worker
+from plaza.jobs.sqlite import SqliteQueue
 from plaza.notify import (
     WEBHOOK_JOB,
     CallbackPolicy,
     Event,
     MemorySubscriptionStore,
     NotificationHub,
-    SqliteSubscriptionStore,
     Subscription,
-    WebhookDeliverer,
     callbacks,
-    guarded_transport,
     verify_signature,
 )
+from plaza.notify.stores import SqliteSubscriptionStore
+from plaza.notify.transport import guarded_transport
+from plaza.notify.webhook import WebhookDeliverer
 from plaza.testing import FakeClock
 
 POLICY = RetryPolicy(max_attempts=4, base_delay_ms=1_000, factor=2)

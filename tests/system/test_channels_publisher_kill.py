@@ -14,15 +14,18 @@ from node_processes import NodeProcess
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
-from plaza.channels import Channel, ChannelMode, Publisher, Reader, SqliteCursorStore
+from plaza.channels import Channel, ChannelMode, Publisher, Reader
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.client import NodeClient
 from plaza.crypto import Identity
 
 TOTAL = 100
 PUBLISH_UNTIL_DONE = """
 import sys
+from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
-from plaza.channels import Publisher, SqliteCursorStore
+from plaza.channels import Publisher
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.client import NodeClient
 
 url, path, channel_id, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])

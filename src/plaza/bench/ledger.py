@@ -30,7 +30,7 @@ from plaza.ledger.model import DataPayload, Message, Output, Payload, TransferPa
 from plaza.ledger.pow import Blake2bWork
 from plaza.node import EventFilter, NodeConfig, NodeRuntime
 from plaza.settings import NodeSettings
-from plaza.storage import SqliteTangleStore
+from plaza.storage.sqlite import SqliteTangleStore
 
 __all__ = ["LedgerBenchmark", "run_ledger_benchmark"]
 

@@ -42,9 +42,9 @@ from plaza.market import (
     Order,
     OrderNotActive,
     Side,
-    SqliteBookStore,
 )
 from plaza.market.matching import POLICIES, MatchingEngine, Resting, policy_named
+from plaza.market.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 __all__ = ["MarketBenchmark", "ReferenceBook", "run_market_benchmark"]

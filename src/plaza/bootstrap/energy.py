@@ -24,7 +24,8 @@ from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidm
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import HttpLink, Link
 from plaza.energy.owner import OwnerService, open_owner
-from plaza.jobs import JobQueue, SqliteQueue
+from plaza.jobs import JobQueue
+from plaza.jobs.sqlite import SqliteQueue
 from plaza.ledger.ports import Clock
 
 __all__ = ["EnergyStack", "StackSettings"]

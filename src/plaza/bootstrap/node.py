@@ -7,7 +7,9 @@ from plaza.ledger.ports import TangleStore
 from plaza.network import Gossip, GossipConfig, PeerAddress
 from plaza.node import DataDir, FaucetPolicy, NodeConfig, NodeRuntime
 from plaza.settings import NodeSettings
-from plaza.storage import MemoryTangleStore, PostgresTangleStore, SqliteTangleStore
+from plaza.storage import MemoryTangleStore
+from plaza.storage.postgres import PostgresTangleStore
+from plaza.storage.sqlite import SqliteTangleStore
 
 __all__ = ["build_gossip", "build_node", "open_store"]
 

@@ -28,14 +28,8 @@ from plaza.channels.announce import (
     find_announcements,
     parse_announcement,
 )
+from plaza.channels.backup import export_backup, import_backup, restore_backup
 from plaza.channels.codec import decode_reader_key, encode_reader_key
-from plaza.channels.cursors import (
-    MemoryCursorStore,
-    SqliteCursorStore,
-    export_backup,
-    import_backup,
-    restore_backup,
-)
 from plaza.channels.envelope import MAX_CONTENT_SIZE
 from plaza.channels.epochs import MAX_READERS
 from plaza.channels.errors import (
@@ -57,6 +51,7 @@ from plaza.channels.errors import (
     WrongPassword,
 )
 from plaza.channels.inbox import deliver, open_delivery, open_inbox
+from plaza.channels.memory import MemoryCursorStore
 from plaza.channels.model import (
     Announcement,
     Channel,
@@ -110,7 +105,6 @@ __all__ = [
     "PublisherState",
     "Reader",
     "ReaderKey",
-    "SqliteCursorStore",
     "TooManyReaders",
     "UnknownReader",
     "WrongKey",

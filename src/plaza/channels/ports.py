@@ -2,7 +2,7 @@
 
 The ledger's roles are :mod:`plaza.ledger.ports`'s; either ledger adapter of
 :mod:`plaza.adapters.ledger` (in-process or over HTTP) serves. Cursor stores:
-:class:`~plaza.channels.memory.MemoryCursorStore` here and
+:class:`~plaza.channels.memory.MemoryCursorStore` in memory and the adapter
 :class:`~plaza.channels.cursors.SqliteCursorStore` on disk.
 """
 

@@ -20,8 +20,8 @@ import threading
 from dataclasses import replace
 from typing import Any
 
+from plaza.channels.backup import export_backup
 from plaza.channels.chain import ChainPoint, hint_key
-from plaza.channels.cursors import export_backup
 from plaza.channels.envelope import RecordKind, Slot, associated_data, seal_record, sign_record
 from plaza.channels.epochs import build_keys_content
 from plaza.channels.errors import (

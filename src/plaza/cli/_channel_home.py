@@ -19,10 +19,10 @@ from pathlib import Path
 from plaza.channels import (
     ChannelError,
     ReaderKey,
-    SqliteCursorStore,
     decode_reader_key,
     encode_reader_key,
 )
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.crypto import EncryptionKey, Identity, PublicKey, SigningKey
 
 __all__ = ["ChannelHome", "UnknownChannel"]

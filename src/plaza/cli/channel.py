@@ -35,7 +35,8 @@ from plaza.channels import (
     deliver,
     open_inbox,
 )
-from plaza.channels.cursors import SqliteCursorStore, export_backup, restore_backup
+from plaza.channels.backup import export_backup, restore_backup
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.cli._channel_home import ChannelHome
 from plaza.client import ClientError, NodeClient
 from plaza.crypto import EncryptionPublicKey, InvalidKey

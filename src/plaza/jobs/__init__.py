@@ -5,6 +5,10 @@
 (many hosts) implement it and pass one contract suite. :class:`Worker` runs
 claimed jobs through idempotent handlers. Delivery is at least once; all time
 comes from an injected clock.
+
+This face exports the port, the model, the inline queue and the worker; the
+driver-backed adapters are imported from their modules
+(:mod:`plaza.jobs.sqlite`, :mod:`plaza.jobs.redis`) by the composition root.
 """
 
 from plaza.jobs.errors import (
@@ -18,8 +22,6 @@ from plaza.jobs.errors import (
 from plaza.jobs.inline import InlineQueue
 from plaza.jobs.model import Job, JobState, JsonObject, Lease, RetryPolicy, Sweep
 from plaza.jobs.ports import Clock, Handler, JobQueue
-from plaza.jobs.redis import RedisQueue
-from plaza.jobs.sqlite import SqliteQueue
 from plaza.jobs.worker import Worker
 
 __all__ = [
@@ -37,9 +39,7 @@ __all__ = [
     "LeaseLost",
     "PermanentFailure",
     "QueueError",
-    "RedisQueue",
     "RetryPolicy",
-    "SqliteQueue",
     "Sweep",
     "Worker",
 ]

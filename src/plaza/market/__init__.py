@@ -8,7 +8,7 @@ a clock). Matching policies are in :mod:`plaza.market.matching`.
 
 ::
 
-    manager = BidManager(SqliteBookStore("book.db"), clock=clock, policy="cda")
+    manager = BidManager(MemoryBookStore(), clock=clock, policy="cda")
     offer = NewOrder(Side.OFFER, "alice", "energy", quantity=200, unit_price=15,
                      valid_from_ms=start, valid_until_ms=end)
     manager.submit_order(offer, idempotency_key="offer-1")
@@ -85,7 +85,6 @@ from plaza.market.ports import (
     OrderTwins,
 )
 from plaza.market.service import AssetRegistration, BidManager, Submission
-from plaza.market.sqlite import SqliteBookStore
 from plaza.market.twins import ChannelTwins
 from plaza.market.views import BookStatistics, OrderQuery, Suggestion
 
@@ -155,7 +154,6 @@ __all__ = [
     "SelfMatch",
     "Side",
     "SignedContract",
-    "SqliteBookStore",
     "Submission",
     "Suggestion",
     "TwinUnavailable",

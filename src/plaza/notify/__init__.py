@@ -5,15 +5,15 @@ HMAC secret; callbacks only to public addresses unless a :class:`CallbackPolicy`
 allows private ones) and fans each :class:`Event` out: webhook posts and MQTT
 publication as durable jobs through a :class:`DeliveryQueue` (any
 ``plaza.jobs`` queue fits), and the live :class:`EventStream`. Receivers check
-posts with :func:`verify_signature`; see :mod:`plaza.notify.webhook`.
+posts with :func:`verify_signature`; see :mod:`plaza.notify.signatures`.
+
+This face exports the ports, the model, the hub and the in-memory adapters; the
+adapters over a driver are imported from their modules by the composition root:
+:mod:`~plaza.notify.stores` (SQLite), :mod:`~plaza.notify.webhook` and
+:mod:`~plaza.notify.transport` (httpx), :mod:`~plaza.notify.mqtt` (paho-mqtt).
 """
 
-from plaza.notify.callbacks import (
-    CallbackPolicy,
-    guarded_transport,
-    refused_because,
-    system_resolver,
-)
+from plaza.notify.callbacks import CallbackPolicy, refused_because, system_resolver
 from plaza.notify.errors import (
     DeliveryFailed,
     InvalidEvent,
@@ -25,18 +25,12 @@ from plaza.notify.errors import (
     SubscriptionNotFound,
 )
 from plaza.notify.hub import NotificationHub, delivery_id
+from plaza.notify.memory import MemorySubscriptionStore
 from plaza.notify.model import Event, EventQuery, Subscription
-from plaza.notify.mqtt import MQTT_JOB, MemoryPublisher, MqttPublisher, MqttRelay, topics_for
 from plaza.notify.ports import Clock, DeliveryQueue, Publisher, SubscriptionStore
-from plaza.notify.stores import MemorySubscriptionStore, SqliteSubscriptionStore
+from plaza.notify.signatures import WEBHOOK_JOB, check_signature, sign, verify_signature
 from plaza.notify.stream import EventStream, StreamSubscription
-from plaza.notify.webhook import (
-    WEBHOOK_JOB,
-    WebhookDeliverer,
-    check_signature,
-    sign,
-    verify_signature,
-)
+from plaza.notify.topics import MQTT_JOB, MemoryPublisher, MqttRelay, topics_for
 
 __all__ = [
     "MQTT_JOB",
@@ -52,23 +46,19 @@ __all__ = [
     "InvalidSubscription",
     "MemoryPublisher",
     "MemorySubscriptionStore",
-    "MqttPublisher",
     "MqttRelay",
     "NotificationHub",
     "NotifyError",
     "PublishFailed",
     "Publisher",
     "SignatureRejected",
-    "SqliteSubscriptionStore",
     "StoreError",
     "StreamSubscription",
     "Subscription",
     "SubscriptionNotFound",
     "SubscriptionStore",
-    "WebhookDeliverer",
     "check_signature",
     "delivery_id",
-    "guarded_transport",
     "refused_because",
     "sign",
     "system_resolver",

@@ -12,9 +12,9 @@ non-http(s) schemes:
   :class:`~plaza.notify.errors.InvalidSubscription`, nothing stored;
 * at **delivery**, again, because DNS can change after registration (DNS
   rebinding): :class:`~plaza.notify.webhook.WebhookDeliverer` checks before each
-  attempt, and :func:`guarded_transport` checks every address at the moment it
-  connects and connects to that very address, so no second lookup can swap it
-  (TLS still verifies the certificate against the host name).
+  attempt, and :func:`~plaza.notify.transport.guarded_transport` checks every
+  address at the moment it connects and connects to that very address, so no
+  second lookup can swap it (TLS still verifies the certificate against the host).
 
 ``allow_private=True`` turns every address check off (only the URL's shape is
 checked, and nothing is resolved): for tests and demos whose receivers listen on
@@ -25,13 +25,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
-
-import httpcore
-import httpx
 
 from plaza.notify.errors import InvalidSubscription
 from plaza.notify.model import check_callback
@@ -39,7 +35,6 @@ from plaza.notify.model import check_callback
 __all__ = [
     "CallbackPolicy",
     "Resolver",
-    "guarded_transport",
     "refused_because",
     "system_resolver",
 ]
@@ -121,46 +116,3 @@ class CallbackPolicy:
         if not found:
             raise InvalidSubscription("callback host resolves to no address")
         return found
-
-
-class _GuardedBackend(httpcore.SyncBackend):
-    """Connects only to addresses the policy allows, looked up once, at connect time."""
-
-    def __init__(self, policy: CallbackPolicy) -> None:
-        self._policy = policy
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            addresses = self._policy.addresses(host, port)
-        except InvalidSubscription as error:
-            raise httpcore.ConnectError(f"refused: {error.reason}") from None
-        failure: httpcore.ConnectError | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as error:
-                failure = error
-        assert failure is not None  # addresses is never empty
-        raise failure
-
-
-def guarded_transport(policy: CallbackPolicy) -> httpx.HTTPTransport:
-    """An httpx transport that connects only where ``policy`` allows (see the module doc).
-
-    Use it with ``httpx.Client(transport=..., trust_env=False)``: a proxy taken from the
-    environment would connect in the transport's place.
-    """
-    transport = httpx.HTTPTransport()
-    if not policy.allow_private:
-        pool = transport._pool  # httpx keeps its httpcore pool here; the backend is its own
-        if not hasattr(pool, "_network_backend"):
-            raise RuntimeError("this httpcore version cannot take a guarded network backend")
-        pool._network_backend = _GuardedBackend(policy)
-    return transport

@@ -4,7 +4,7 @@
 matching webhook delivery, and the event's MQTT publication, to the durable
 :class:`~plaza.notify.ports.DeliveryQueue` as jobs (run by
 :class:`~plaza.notify.webhook.WebhookDeliverer` and
-:class:`~plaza.notify.mqtt.MqttRelay`), and offers the event to the live
+:class:`~plaza.notify.topics.MqttRelay`), and offers the event to the live
 stream. Job keys are derived from the event and subscription ids, so
 publishing the same event twice delivers it once. Callback URLs pass the
 hub's :class:`~plaza.notify.callbacks.CallbackPolicy` first: by default none
@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from plaza.notify.callbacks import CallbackPolicy
 from plaza.notify.errors import InvalidSubscription, SubscriptionNotFound
 from plaza.notify.model import Event, EventQuery, Subscription
-from plaza.notify.mqtt import MQTT_JOB, topics_for
 from plaza.notify.ports import Clock, DeliveryQueue, SubscriptionStore
+from plaza.notify.signatures import WEBHOOK_JOB
 from plaza.notify.stream import EventStream
-from plaza.notify.webhook import WEBHOOK_JOB
+from plaza.notify.topics import MQTT_JOB, topics_for
 
 __all__ = ["MIN_SECRET_LENGTH", "NotificationHub", "delivery_id"]
 

@@ -1,4 +1,4 @@
-"""Subscription stores: in memory (tests, the embedded demo) and one SQLite file.
+"""The SQLite :class:`~plaza.notify.ports.SubscriptionStore`: subscriptions in one file.
 
 The SQLite store holds webhook secrets in clear, because signing needs them;
 protect the file like any other credential store (mode 0600, backups encrypted).
@@ -15,35 +15,7 @@ from pathlib import Path
 from plaza.notify.errors import StoreError
 from plaza.notify.model import EventQuery, Subscription
 
-__all__ = ["MemorySubscriptionStore", "SqliteSubscriptionStore"]
-
-
-class MemorySubscriptionStore:
-    """A :class:`~plaza.notify.ports.SubscriptionStore` in a dict."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[str, Subscription] = {}
-
-    def add(self, subscription: Subscription) -> None:
-        with self._lock:
-            self._items[subscription.id] = subscription
-
-    def remove(self, subscription_id: str) -> bool:
-        with self._lock:
-            return self._items.pop(subscription_id, None) is not None
-
-    def get(self, subscription_id: str) -> Subscription | None:
-        with self._lock:
-            return self._items.get(subscription_id)
-
-    def list_all(self) -> list[Subscription]:
-        with self._lock:
-            return list(self._items.values())  # dicts keep insertion order
-
-    def close(self) -> None:
-        with self._lock:
-            self._items.clear()
+__all__ = ["SqliteSubscriptionStore"]
 
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS subscriptions (

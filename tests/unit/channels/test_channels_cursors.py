@@ -16,9 +16,9 @@ from plaza.channels import (
     CursorStore,
     MemoryCursorStore,
     PublisherState,
-    SqliteCursorStore,
 )
 from plaza.channels.codec import decode_state, encode_state
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.channels.model import Grant, InFlight
 from plaza.crypto import EncryptionKey, Identity
 

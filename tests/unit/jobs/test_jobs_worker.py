@@ -24,9 +24,9 @@ from plaza.jobs import (
     PermanentFailure,
     QueueError,
     RetryPolicy,
-    SqliteQueue,
     Worker,
 )
+from plaza.jobs.sqlite import SqliteQueue
 from plaza.testing import FakeClock
 
 POLICY = RetryPolicy(max_attempts=4, base_delay_ms=1_000, factor=2)
@@ -221,7 +221,8 @@ def test_run_rides_out_a_backend_outage(clock: FakeClock) -> None:
 
 _CRASHING_WORKER = """
 import sys, time
-from plaza.jobs import SqliteQueue, Worker
+from plaza.jobs import Worker
+from plaza.jobs.sqlite import SqliteQueue
 from plaza.testing import FakeClock
 
 def handler(payload):

@@ -22,7 +22,7 @@ from plaza.ledger.admission import IngestStatus
 from plaza.ledger.compose import compose
 from plaza.ledger.model import ConfirmationState, DataPayload, Message, MessageMetadata
 from plaza.ledger.service import GenesisMismatch, Tangle
-from plaza.storage import SqliteTangleStore
+from plaza.storage.sqlite import SqliteTangleStore
 from plaza.testing import FakeClock, TangleKit, build_tangle
 from plaza.testing.builders import DEFAULT_SUPPLY, key_from_number
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from ledger_support import KEYS, SUPPLY, address_of, with_nonce
 
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict
-from plaza.storage import SqliteTangleStore
+from plaza.storage.sqlite import SqliteTangleStore
 from plaza.testing import FakeClock, build_tangle
 
 

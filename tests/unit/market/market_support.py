@@ -19,10 +19,10 @@ from plaza.market import (
     NewOrder,
     Requirements,
     Side,
-    SqliteBookStore,
     attributes,
 )
 from plaza.market.model import NO_REQUIREMENTS, AttributeValue
+from plaza.market.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 START_MS = FakeClock().now_ms()

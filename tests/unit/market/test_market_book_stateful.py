@@ -51,9 +51,9 @@ from plaza.market import (
     OrderStatus,
     Requirements,
     Side,
-    SqliteBookStore,
     attributes,
 )
+from plaza.market.sqlite import SqliteBookStore
 
 T = TypeVar("T")
 OWNERS = ("ann", "ben", "cat")

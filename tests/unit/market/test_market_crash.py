@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from market_support import numbered_spec
 
-from plaza.market import BidManager, OrderStatus, SqliteBookStore
+from plaza.market import BidManager, OrderStatus
+from plaza.market.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,8 @@ CHILD = """
 import sys
 sys.path.insert(0, {tests!r})
 from market_support import numbered_spec
-from plaza.market import BidManager, SqliteBookStore
+from plaza.market import BidManager
+from plaza.market.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 manager = BidManager(SqliteBookStore({path!r}), clock=FakeClock(), policy="cda")

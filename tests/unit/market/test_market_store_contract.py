@@ -27,8 +27,8 @@ from plaza.market import (
     OrderStatus,
     OrderStatusChanged,
     Requirements,
-    SqliteBookStore,
 )
+from plaza.market.sqlite import SqliteBookStore
 
 
 @pytest.fixture(params=["memory", "sqlite"])

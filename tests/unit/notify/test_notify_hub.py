@@ -27,12 +27,12 @@ from plaza.notify import (
     MemorySubscriptionStore,
     MqttRelay,
     NotificationHub,
-    SqliteSubscriptionStore,
     SubscriptionNotFound,
     SubscriptionStore,
     delivery_id,
     topics_for,
 )
+from plaza.notify.stores import SqliteSubscriptionStore
 from plaza.testing import FakeClock
 
 CALLBACK = "https://buyer.example/hooks?token=receiver-own-token"

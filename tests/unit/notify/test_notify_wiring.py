@@ -16,10 +16,19 @@ ROOT = Path(__file__).parents[3]
 WIRING = """
 import httpx
 
-from plaza.jobs import Handler, InlineQueue, JobQueue, RedisQueue, SqliteQueue
+from plaza.notify.webhook import WebhookDeliverer
+from plaza.notify.stores import SqliteSubscriptionStore
+from plaza.notify.mqtt import MqttPublisher
+from plaza.jobs.sqlite import SqliteQueue
+from plaza.jobs.redis import RedisQueue
+from plaza.jobs import Handler, InlineQueue, JobQueue
 from plaza.notify import (
-    DeliveryQueue, MemoryPublisher, MemorySubscriptionStore, MqttPublisher, MqttRelay,
-    Publisher, SqliteSubscriptionStore, SubscriptionStore, WebhookDeliverer,
+    DeliveryQueue,
+    MemoryPublisher,
+    MemorySubscriptionStore,
+    MqttRelay,
+    Publisher,
+    SubscriptionStore,
 )
 from plaza.testing import FakeClock
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from plaza.channels import SqliteCursorStore
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.crypto import Address, Identity, SigningKey
 from plaza.energy.asset.config import AssetConfig, AssetSettings, Clock
 from plaza.energy.asset.module import AssetModule

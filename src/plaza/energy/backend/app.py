@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 import plaza
-from plaza.channels import SqliteCursorStore
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.energy.backend.model import MARKETPLACE, ContractAudit, MarketplaceSettings, Peer
 from plaza.energy.backend.service import Marketplace
 from plaza.energy.backend.store import SqliteMarketplaceStore
