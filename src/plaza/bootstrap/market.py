@@ -23,8 +23,10 @@ from plaza.bootstrap.market_files import MarketDataDir
 from plaza.bootstrap.market_ledger import FanOutListener, LedgerSide, build_auditor, open_ledger
 from plaza.bootstrap.payments import PaymentsByAgents
 from plaza.crypto import SigningKey
-from plaza.jobs import InlineQueue, JobQueue, RedisQueue, SqliteQueue, Worker
+from plaza.jobs import InlineQueue, JobQueue, Worker
 from plaza.jobs.ports import Handler
+from plaza.jobs.redis import RedisQueue
+from plaza.jobs.sqlite import SqliteQueue
 from plaza.market.audit import BookAndSettlements
 from plaza.market.auth import (
     ApiKeyService,
@@ -57,13 +59,13 @@ from plaza.notify import (
     WEBHOOK_JOB,
     CallbackPolicy,
     EventStream,
-    MqttPublisher,
     MqttRelay,
     NotificationHub,
-    SqliteSubscriptionStore,
-    WebhookDeliverer,
-    guarded_transport,
 )
+from plaza.notify.mqtt import MqttPublisher
+from plaza.notify.stores import SqliteSubscriptionStore
+from plaza.notify.transport import guarded_transport
+from plaza.notify.webhook import WebhookDeliverer
 from plaza.settings import MarketSettings
 from plaza.verticals import VerticalRegistry, registry
 
