@@ -26,14 +26,16 @@ from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.serving import ThreadedServer
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
-from plaza.energy.envelope import ModuleKey, seal_letter
+from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import HttpLink
 from plaza.energy.model import Side, Status, Transaction
 from plaza.energy.owner import OwnerService, open_owner
+from plaza.energy.questions import answer
 from plaza.energy.twins import MemoryTwinIndex, Twins
 from plaza.jobs import InlineQueue
 from plaza.ledger.genesis import Genesis
+from plaza.market.auth import MemoryNonceStore
 from plaza.node import FaucetPolicy, NodeConfig, NodeRuntime
 from plaza.storage import MemoryTangleStore
 from plaza.testing import FakeClock
@@ -67,6 +69,36 @@ class DeviceApp:
                     "walletAddress": str(self.wallet.address),
                 }
             )
+
+        return app
+
+
+@dataclass
+class MarketplaceApp:
+    """The marketplace as the user module sees it on ``/fund``: ``/unpaid`` answers, signed,
+    that the device owes ``owed`` (a fake: the asking key is taken as it comes)."""
+
+    clock: FakeClock
+    identity: Identity = field(default_factory=Identity.generate)
+    owed: int = 10_000
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/unpaid")
+        async def unpaid(request: Request) -> JSONResponse:
+            letter = open_letter(
+                await request.body(),
+                identity=self.identity,
+                audience="marketplace",
+                now_ms=self.clock.now_ms(),
+                nonces=MemoryNonceStore(),
+                known_key=lambda sender: None,
+                introduce=True,
+            )
+            contracts = [{"contractId": "c-owed", "value": self.owed}]
+            message = {"assetId": letter.body["assetId"], "contracts": contracts}
+            return JSONResponse({"success": True, **answer(letter, message, self.identity)})
 
         return app
 
@@ -152,6 +184,8 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         config=NodeConfig(pow_difficulty=0, faucet=FaucetPolicy(amount=GRANT, burst=100)),
         faucet_key=faucet,
     )
+    market = MarketplaceApp(clock)
+    market_server = ThreadedServer(market.app())
     ledger, link, device = LedgerAccess(LocalLedger(node)), HttpLink(timeout_s=5), DeviceApp()
     owners = open_owner(
         tmp_path,
@@ -159,12 +193,13 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         link=link,
         queue=InlineQueue(clock),
         clock=clock,
-        marketplace_url="http://market.test",
-        marketplace_key=ModuleKey.of(Identity.generate()),
+        marketplace_url=market_server.url,
+        marketplace_key=ModuleKey.of(market.identity),
         public_url="http://owner.test",
     )
     try:
         with (
+            market_server,
             ThreadedServer(device.app()) as device_server,
             ThreadedServer(owners.app) as server,
             httpx.Client(base_url=server.url, timeout=10) as http,

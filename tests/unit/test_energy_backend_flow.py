@@ -100,8 +100,9 @@ def _settle_fully(world: World) -> tuple[str, Transaction]:
     requested = Transaction.from_json(payment["transaction"])
     assert requested.status is Status.PAYMENT_REQUESTED
     assert requested.same_terms(terms) == []
+    message = world.pay(consumer, terms)  # checked on the ledger by the marketplace
     paid = requested.with_status(
-        Status.PAYMENT_PROCESSED, timestamp_ms=now(), paymentMessageId="ab" * 32
+        Status.PAYMENT_PROCESSED, timestamp_ms=now(), paymentMessageId=message
     )
     market.settle(
         "/payment_processing", consumer.step(terms.requesterTransactionId, paid, world.key)
@@ -109,7 +110,7 @@ def _settle_fully(world: World) -> tuple[str, Transaction]:
     world.deliver()
     (sent,) = world.letters_to(provider, "/payment_sent")
     told = Transaction.from_json(sent["transaction"])
-    assert (told.status, told.paymentMessageId) == (Status.PAYMENT_SENT, "ab" * 32)
+    assert (told.status, told.paymentMessageId) == (Status.PAYMENT_SENT, message)
     confirmed = told.with_status(Status.PAYMENT_CONFIRMED, timestamp_ms=now())
     market.settle(
         "/payment_confirmation", provider.step(terms.providerTransactionId, confirmed, world.key)

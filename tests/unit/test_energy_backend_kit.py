@@ -29,7 +29,10 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Side, Status, Transaction
 from plaza.energy.twins import MemoryTwinIndex, Twins, parse_reader_key, read_twin
 from plaza.jobs import InlineQueue, Worker
+from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import MemoryNonceStore
+from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
+from plaza.market.settlement import Contract as SettlementContract
 from plaza.testing import FakeClock
 from plaza.testing.nodes import InProcessNode, in_process_node
 
@@ -68,7 +71,8 @@ class FakeAsset:
         self.asset_id = asset_id
         self.kind = kind
         self.identity = Identity.generate()
-        self.wallet = str(Identity.generate().address)
+        self.wallet_key = Identity.generate()  # pays: its address is the asset's wallet
+        self.wallet = str(self.wallet_key.address)
         self.url = f"http://{asset_id}.test"
         self.clock = clock
         self.twins = Twins(
@@ -130,7 +134,11 @@ class FakeAsset:
                 "walletAddress": self.wallet,
             }
             if side is Side.OFFER
-            else {"requesterId": self.asset_id, "requesterTransactionId": tx_id}
+            else {
+                "requesterId": self.asset_id,
+                "requesterTransactionId": tx_id,
+                "requesterWalletAddress": self.wallet,
+            }
         )
         status = Status.INITIAL_OFFER if side is Side.OFFER else Status.INITIAL_REQUEST
         transaction = Transaction(
@@ -203,6 +211,22 @@ class World:
             audience="marketplace",
             now_ms=self.clock.now_ms(),
         )
+
+    def pay(self, consumer: FakeAsset, terms: Transaction) -> str:
+        """The consumer pays the contract of ``terms`` on the ledger (funded by the treasury,
+        confirmed by a milestone), as its asset module would: the payment's message id."""
+        ledger = self.ledger.transfers
+        payload = TransferPayload((Output(consumer.wallet_key.address.raw, 10 * terms.value),))
+        ledger.submit(ledger.compose(self.node.treasury, payload).raw)
+        self.node.milestone()
+        payments = LedgerPayments(ledger, [DeviceAccount(consumer.wallet_key.signing)])
+        contract = SettlementContract(
+            terms.contractId, terms.walletAddress, consumer.wallet, terms.value, 1, 0
+        )
+        payment = payments.prepare(contract)
+        payments.submit(payment)
+        self.node.milestone()
+        return payment.message_id.hex()
 
     def letters_to(self, asset: FakeAsset, path: str) -> list[dict[str, Any]]:
         """Bodies of the letters the marketplace sent to an asset on ``path``, oldest first."""

@@ -305,8 +305,12 @@ def test_a_consumer_is_excluded_after_its_claims(world: World) -> None:
     now = world.clock.now_ms()
     provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=now)
     market.settle("/provision", provider.step(terms.providerTransactionId, provided, world.key))
-    claim = provided.with_status(Status.CLAIM_ISSUED, timestamp_ms=now + 1, reminders=3)
-    market.settle("/claim", provider.step(terms.providerTransactionId, claim, world.key))
+    for count in (1, 2, 3, 4):  # three reminders, each after the consumer's wait, then the claim
+        world.clock.advance(ms=MarketplaceSettings().payment_wait_ms)
+        status = Status.REMINDER_ISSUED if count < 4 else Status.CLAIM_ISSUED
+        state = provided.with_status(status, timestamp_ms=now + count, reminders=min(count, 3))
+        path = "/reminder" if count < 4 else "/claim"
+        market.settle(path, provider.step(terms.providerTransactionId, state, world.key))
     world.deliver()
     assert len(world.letters_to(consumer, "/claim")) == 1
     assert world.market.statistics()["claims"] == 1

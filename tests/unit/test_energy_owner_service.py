@@ -22,7 +22,7 @@ import pytest
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Address, Identity
-from plaza.energy.envelope import ModuleKey, seal_letter
+from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import (
     InvalidMessage,
     NotAuthenticated,
@@ -34,16 +34,22 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Status, Transaction
 from plaza.energy.owner import OwnerService, open_owner
 from plaza.energy.owner.wallets import OwnerWallets
+from plaza.energy.questions import answer
 from plaza.energy.twins import MemoryTwinIndex, Twins
 from plaza.jobs import InlineQueue
 from plaza.ledger.genesis import Genesis
+from plaza.market.auth import MemoryNonceStore
 from plaza.node import FaucetPolicy, NodeConfig, NodeRuntime
 from plaza.storage import MemoryTangleStore
 from plaza.testing import FakeClock
 from plaza.testing.builders import key_from_number
 
 GRANT = 1_000_000
-MARKETPLACE = ModuleKey.of(Identity.generate())
+MARKETPLACE_IDENTITY = Identity.generate()
+MARKETPLACE = ModuleKey.of(MARKETPLACE_IDENTITY)
+MARKETPLACE_URL = "http://market"
+#: What the fake marketplace says a consumer owes unless a test says otherwise.
+OWED = [{"contractId": "c-owed", "value": 10_000}]
 
 
 @dataclass
@@ -63,15 +69,21 @@ class FakeDevice:
 
 
 class FakeDevices:
-    """A :class:`~plaza.energy.link.Link` to devices by URL."""
+    """A :class:`~plaza.energy.link.Link` to devices by URL, and to a marketplace that
+    answers ``/unpaid`` with ``unpaid[assetId]`` (:data:`OWED` unless set)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
         self.devices: dict[str, FakeDevice] = {}
+        self.unpaid: dict[str, list[dict[str, Any]]] = {}
+        self.asked: list[str] = []  # the assetIds the user module asked /unpaid about
 
     def at(self, url: str) -> FakeDevice:
         return self.devices.setdefault(url, FakeDevice())
 
     def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
+        if url == MARKETPLACE_URL:
+            return self._marketplace(path, document)
         assert path == "/init"
         device = self.at(url)
         device.inits.append(json.loads(document))
@@ -84,6 +96,22 @@ class FakeDevices:
             "publicKey": ModuleKey.of(device.identity).to_text(),
             "walletAddress": str(device.address),
         }
+
+    def _marketplace(self, path: str, document: bytes) -> dict[str, Any]:
+        assert path == "/unpaid"
+        letter = open_letter(
+            document,
+            identity=MARKETPLACE_IDENTITY,
+            audience="marketplace",
+            now_ms=self.clock.now_ms(),
+            nonces=MemoryNonceStore(),
+            known_key=lambda sender: None,
+            introduce=True,  # a fake: the user module's key is not checked here
+        )
+        asset_id = letter.body["assetId"]
+        self.asked.append(asset_id)
+        owed = {"assetId": asset_id, "contracts": self.unpaid.get(asset_id, OWED)}
+        return {"success": True, **answer(letter, owed, MARKETPLACE_IDENTITY)}
 
 
 @dataclass
@@ -134,14 +162,14 @@ def world(tmp_path: Path) -> Iterator[World]:
         config=NodeConfig(pow_difficulty=0, faucet=FaucetPolicy(amount=GRANT, burst=100)),
         faucet_key=faucet,
     )
-    ledger, devices = LedgerAccess(LocalLedger(node)), FakeDevices()
+    ledger, devices = LedgerAccess(LocalLedger(node)), FakeDevices(clock)
     owners = open_owner(
         tmp_path / "owner",
         ledger=ledger,
         link=devices,
         queue=InlineQueue(clock),
         clock=clock,
-        marketplace_url="http://market",
+        marketplace_url=MARKETPLACE_URL,
         marketplace_key=MARKETPLACE,
         public_url="http://owner",
     )
@@ -542,8 +570,9 @@ def test_a_fund_letter_pays_the_device_from_its_owners_wallet(world: World) -> N
 def test_fund_letters_that_break_a_rule_move_nothing(world: World) -> None:
     owner_id = funded_owner(world)
     other_owner = world.owners.create_owner("Bob").owner.id
-    device = world.owners.add_device(owner_id, form(type="consumer"))
+    device = world.owners.add_device(owner_id, form(type="consumer", fundingCap=2 * GRANT))
     fake, stranger = world.devices.at("http://device-1"), FakeDevice()
+    world.devices.unpaid[device.id] = [{"contractId": "c-big", "value": 2 * GRANT}]
 
     def refused(
         body: dict[str, Any],

@@ -3,8 +3,8 @@
 :class:`EnergyStack` opens the marketplace backend, the bid manager and the user
 module, each in its own directory under ``root`` with its own keys, SQLite file,
 job queue and HTTP server on loopback, and any number of asset modules (one per
-device) likewise. Keys are made (or read) first, so the marketplace and the bid
-manager can each be given the other's URL and public key before either starts.
+device) likewise. Keys are made (or read) first, so the marketplace, the bid manager and
+the user module can each be given the others' URLs and public keys before any starts.
 
 ``plaza demo`` runs a stack with threads (jobs and cycles in the background);
 the end-to-end tests run one on a fake clock and drive every step by hand.
@@ -19,11 +19,11 @@ from pathlib import Path
 from plaza.bootstrap.energy_hosting import Hosted
 from plaza.energy.asset import AssetService, open_asset
 from plaza.energy.backend import MarketplaceService, marketplace_key, open_marketplace
-from plaza.energy.backend.model import MarketplaceSettings
+from plaza.energy.backend.model import MarketplaceSettings, Peer
 from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import HttpLink, Link
-from plaza.energy.owner import OwnerService, open_owner
+from plaza.energy.owner import OwnerService, open_owner, owner_key
 from plaza.jobs import JobQueue
 from plaza.jobs.sqlite import SqliteQueue
 from plaza.ledger.ports import Clock
@@ -79,11 +79,13 @@ class EnergyStack:
     def _build_core(self) -> None:
         market_dir, bid_dir = self.root / "marketplace", self.root / "bidmanager"
         self.marketplace_key = marketplace_key(market_dir)
+        user_module = Peer(self.owner.url, owner_key(self.root / "owner"))
         self.marketplace.build(open_marketplace(
             market_dir, ledger=self._ledger, link=self._link, queue=self.marketplace.queue,
             clock=self._clock, bidmanager_url=self.bidmanager.url,
             bidmanager_key=bidmanager_key(bid_dir),
             settings=MarketplaceSettings(exclude_after_claims=self.settings.exclude_after_claims),
+            user_module=user_module,
         ))  # fmt: skip
         self.bidmanager.build(open_bidmanager(
             bid_dir, link=self._link, queue=self.bidmanager.queue, clock=self._clock,

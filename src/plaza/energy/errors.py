@@ -11,10 +11,14 @@ message (the marketplace names the dead bids of a refused ``/match`` as
     ├── InvalidMessage        the payload breaks a rule of the protocol (400)
     ├── NotAuthenticated      the envelope cannot be opened or its signature is wrong (401)
     ├── Forbidden             the sender may not do this (403)
+    │   ├── FundingRefused    a /fund its owner's rules do not allow (funding_refused)
+    │   ├── NotOnboarded      a registration its owner did not onboard (not_onboarded)
+    │   └── AssetInactive     an order of a paused or deleted asset (asset_inactive)
     ├── UnknownRecord         no asset, transaction, contract or device by that id (404)
     ├── WrongState            the record's status forbids the step (409)
     ├── NotConfigured         the module has not been initialised yet (409)
-    └── PeerFailed            another module refused or could not be reached (502)
+    ├── PeerFailed            another module refused or could not be reached (502)
+    └── Unavailable           not yet: the sender should try again later (503)
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ from typing import TypeAlias
 
 __all__ = [
     "NO_DETAILS",
+    "AssetInactive",
     "Details",
     "EnergyError",
     "Forbidden",
+    "FundingRefused",
     "InvalidMessage",
     "NotAuthenticated",
     "NotConfigured",
+    "NotOnboarded",
     "PeerFailed",
+    "Unavailable",
     "UnknownRecord",
     "WrongState",
 ]
@@ -71,6 +79,24 @@ class Forbidden(EnergyError):
     status = 403
 
 
+class FundingRefused(Forbidden):
+    """A ``/fund`` the owner's rules do not allow; ``details["rule"]`` names the rule."""
+
+    code = "funding_refused"
+
+
+class NotOnboarded(Forbidden):
+    """A registration of an asset its owner did not onboard with that key."""
+
+    code = "not_onboarded"
+
+
+class AssetInactive(Forbidden):
+    """An offer or request of an asset its owner paused or deleted."""
+
+    code = "asset_inactive"
+
+
 class UnknownRecord(EnergyError):
     code = "not_found"
     status = 404
@@ -106,6 +132,13 @@ class PeerFailed(EnergyError):
         self.path = path
         self.reason = reason
         self.refused = refused
+
+
+class Unavailable(EnergyError):
+    """Not now: a fact the answer needs is on its way (a letter's sender retries it)."""
+
+    code = "unavailable"
+    status = 503
 
 
 def _copy_details(details: Details) -> dict[str, str | list[str]]:

@@ -26,10 +26,13 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Self, TypeVar
 
 from plaza.energy.errors import InvalidMessage
+from plaza.market.settlement import Contract as SettlementContract
+from plaza.market.settlement import Phase
 
 __all__ = [
     "MAX_ENERGY_WH",
     "MAX_PRICE",
+    "STATUS_OF_PHASE",
     "AssetType",
     "Contract",
     "Side",
@@ -95,6 +98,22 @@ _UNPAID = frozenset({
     Status.PROVISION_FINISHED, Status.PAYMENT_REQUESTED, Status.PAYMENT_PROCESSED,
     Status.PAYMENT_SENT, Status.REMINDER_ISSUED, Status.CLAIM_ISSUED,
 })  # fmt: skip
+
+
+#: A contract's status is its settlement's phase in the market (plaza.market.settlement), in
+#: the seed's words. The seed's other statuses are not phases: the initial ones are an
+#: offer's or request's before any contract, "Payment sent" is the provider's copy of
+#: "Payment processed", "Payment reminder issued" is a reminder the settlement counts.
+STATUS_OF_PHASE: Mapping[Phase, Status] = {
+    Phase.CONTRACT_CREATED: Status.CONTRACT_CREATED,
+    Phase.PROVISION_FINISHED: Status.PROVISION_FINISHED,
+    Phase.PAYMENT_REQUESTED: Status.PAYMENT_REQUESTED,
+    Phase.PAYMENT_PROCESSED: Status.PAYMENT_PROCESSED,
+    Phase.PAYMENT_CONFIRMED: Status.PAYMENT_CONFIRMED,
+    Phase.FULFILLED: Status.PAYMENT_CONFIRMED,
+    Phase.CLAIM_ISSUED: Status.CLAIM_ISSUED,
+    Phase.CANCELLED: Status.CANCELLED,
+}
 
 
 def contract_value(energy_wh: int, price_per_kwh: int) -> int:
@@ -266,6 +285,22 @@ class Contract:
     @property
     def value(self) -> int:
         return self.transaction.value
+
+    def to_settlement(self) -> SettlementContract:
+        """The contract as the market settles it: between the two wallets (participants are
+        addresses there), worth the seed's value (``ceil(Wh * price / 1000)``), not
+        quantity times unit price."""
+        deal = self.transaction
+        return SettlementContract(
+            self.contractId,
+            deal.walletAddress,
+            deal.requesterWalletAddress,
+            deal.energyAmount,
+            deal.energyPrice,
+            self.createdAt,
+            kind="energy",
+            value=deal.value,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -153,6 +153,7 @@ def test_a_claimed_contract_paid_late_is_fulfilled() -> None:
 # -- any order, any time ----------------------------------------------------------------
 
 PROVIDER, CONSUMER = "solar-1", "ev-1"
+PAYABLE = frozenset({Phase.PROVISION_FINISHED, Phase.PAYMENT_REQUESTED, Phase.CLAIM_ISSUED})
 
 
 class Changes:
@@ -227,8 +228,9 @@ class PartyStepsMachine(RuleBasedStateMachine):
             self._attempt(lambda: self._pay(contract_id))
 
     def _pay(self, contract_id: str) -> None:
+        """A careful consumer pays only what can be recorded, once."""
         settlement = self.service.get(contract_id)
-        if settlement.payment is None:
+        if settlement.payment is None and settlement.phase in PAYABLE:
             payment = self.payments.prepare(settlement.contract)
             self.payments.submit(payment)
             self.service.record_payment(contract_id, payment.message_id)

@@ -104,10 +104,7 @@ def settlement_contract(record: Record) -> Contract:
     """The record's contract as Plaza's settlement pays it: its value in base units."""
     if record.contract is None:
         raise PaymentFailed(record.id, "the transaction has no contract")
-    deal = record.contract.transaction
-    return Contract(id=deal.contractId, provider=deal.walletAddress,
-                    consumer=deal.requesterWalletAddress, quantity=deal.value, unit_price=1,
-                    created_at_ms=record.contract.createdAt)  # fmt: skip
+    return record.contract.to_settlement()
 
 
 def check_deal(config: AssetConfig, record: Record, deal: Transaction, *, wallet: str) -> None:

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 import plaza
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.energy.backend.model import MARKETPLACE, ContractAudit, MarketplaceSettings, Peer
+from plaza.energy.backend.onboarding import Onboarding
 from plaza.energy.backend.service import Marketplace
 from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.energy.envelope import ModuleKey
@@ -31,6 +32,7 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link, OnRefused, Outbox, Refusal
 from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.jobs import Clock, Handler, JobQueue
+from plaza.market.ledger_payments import LedgerPayments
 
 __all__ = ["MarketplaceService", "create_marketplace_app", "marketplace_key", "open_marketplace"]
 
@@ -101,19 +103,41 @@ def open_marketplace(
     bidmanager_url: str,
     bidmanager_key: ModuleKey,
     settings: MarketplaceSettings | None = None,
+    user_module: Peer | None = None,
 ) -> MarketplaceService:
-    """The marketplace whose keys and ``marketplace.sqlite3`` are in ``data_dir``."""
+    """The marketplace whose keys and ``marketplace.sqlite3`` are in ``data_dir``; with
+    ``user_module`` (its URL and keys), the owner rules of
+    :mod:`~plaza.energy.backend.onboarding` are checked with it."""
     identity = load_or_create(data_dir / "marketplace.key").identity
     database = data_dir / "marketplace.sqlite3"
     cursors = SqliteCursorStore(database)  # first: it makes the file private (cursor secrets)
     store = SqliteMarketplaceStore(database)
     outbox = Outbox(queue, link, sender=lambda: MARKETPLACE, identity=lambda: identity,
                     clock=clock, on_refused=_refusal_logger(store, clock))  # fmt: skip
+    nonces = SqliteNonces(data_dir / NONCES_FILE)
+    onboarding = None
+    if user_module is not None:
+        onboarding = Onboarding(
+            identity=identity,
+            store=store,
+            clock=clock,
+            nonces=nonces,
+            link=link,
+            user_module=user_module,
+        )
     marketplace = Marketplace(
-        identity=identity, store=store, outbox=outbox, cursors=cursors, ledger=ledger, clock=clock,
-        bidmanager=Peer(bidmanager_url, bidmanager_key), settings=settings,
-        nonces=SqliteNonces(data_dir / NONCES_FILE),
-    )  # fmt: skip
+        identity=identity,
+        store=store,
+        outbox=outbox,
+        cursors=cursors,
+        ledger=ledger,
+        payments=LedgerPayments(ledger.transfers, ()),  # checks reported payments, pays none
+        clock=clock,
+        bidmanager=Peer(bidmanager_url, bidmanager_key),
+        settings=settings,
+        nonces=nonces,
+        onboarding=onboarding,
+    )
     return MarketplaceService(marketplace=marketplace, store=store, cursors=cursors, outbox=outbox)
 
 
@@ -131,6 +155,18 @@ def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
     post_route(router, "/offer", marketplace.offer, summary="An asset offers energy")
     post_route(router, "/request", marketplace.request, summary="An asset requests energy")
     post_route(router, "/match", marketplace.match, summary="The bid manager matched a pair")
+    post_route(
+        router,
+        "/asset_status",
+        marketplace.asset_status,
+        summary="The user module: a device runs, is paused or is deleted",
+    )
+    post_route(
+        router,
+        "/unpaid",
+        marketplace.unpaid,
+        summary="The user module asks which contracts a consumer has to pay",
+    )
     for path, summary in _SETTLEMENT.items():
         post_route(router, path, _settlement(marketplace, path), summary=summary)
 

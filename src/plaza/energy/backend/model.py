@@ -15,30 +15,26 @@ from typing import Any
 
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.envelope import ModuleKey
-from plaza.energy.errors import Forbidden, InvalidMessage, WrongState
+from plaza.energy.errors import Forbidden, InvalidMessage
 from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
 from plaza.energy.twins import TwinAudit, TwinEntry
 
 __all__ = [
     "BIDMANAGER",
     "MARKETPLACE",
-    "RULES",
     "AssetRecord",
     "ContractAudit",
     "ContractRecord",
     "Event",
     "MarketplaceSettings",
     "Peer",
-    "Rule",
     "TransactionRecord",
     "check_new_transaction",
-    "check_step",
     "contract_id_for",
     "find_in_order",
     "id_field",
     "other_party",
     "parse_asset",
-    "rule_for",
     "seed_bid",
 ]
 
@@ -53,9 +49,14 @@ _MAX_TEXT = 256
 @dataclass(frozen=True, slots=True)
 class MarketplaceSettings:
     """``exclude_after_claims``: a consumer with this many claimed contracts may not request
-    energy any more (the seed's optional claim resolution); 0 never excludes."""
+    energy any more (the seed's optional claim resolution); 0 never excludes.
+    ``payment_wait_ms``: the consumer's time to pay, on the marketplace's clock, that must pass
+    after the payment request before reminder 1, after each reminder before the next, and
+    after the third before the claim; at most the providers' ``maxWaitMs`` (the least an
+    asset takes is 1 s)."""
 
     exclude_after_claims: int = 0
+    payment_wait_ms: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +96,19 @@ class TransactionRecord:
 
 @dataclass(frozen=True, slots=True)
 class ContractRecord:
+    """A contract as both parties got it. Where it stands is its settlement's (the market's
+    :class:`~plaza.market.settlement.Settlement`); ``latest`` is the last state relayed,
+    ``claimed`` whether it was ever claimed (a claim paid late still counts against the
+    consumer)."""
+
     contract: Contract
     document: dict[str, Any]  # the contract signed by the marketplace, as both parties got it
-    latest: Transaction  # the contract transaction in its latest status
+    latest: Transaction  # the contract transaction as last relayed
     claimed: bool = False
 
     @property
     def contract_id(self) -> str:
         return self.contract.contractId
-
-    @property
-    def status(self) -> Status:
-        return self.latest.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,69 +125,6 @@ class Event:
     cause: int | None = None
     id: int = 0
     twin_position: int | None = None
-
-
-_TERMINAL = frozenset({Status.PAYMENT_CONFIRMED, Status.CANCELLED})
-_OPEN = frozenset(Status) - _TERMINAL
-_UNPAID = frozenset(status for status in Status if status.is_unpaid)
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """What one settlement letter from one side of a contract may do."""
-
-    status: Status  # the status the sender's transaction must carry
-    after: frozenset[Status]  # the contract statuses the step may follow
-    forward: str | None = None  # the path the other party is told on
-    restamp: Status | None = None  # the status the other party's copy gets (None: as received)
-    advances_from: frozenset[Status] | None = None  # None: the contract always takes the state
-
-
-#: The settlement relay: (path, sender's side) to what the letter may do. The provider's
-#: provision asks the consumer to pay; a reminder asks again; the rest are passed on.
-RULES: dict[tuple[str, Side], Rule] = {
-    ("/provision", Side.OFFER): Rule(
-        Status.PROVISION_FINISHED, frozenset({Status.CONTRACT_CREATED, Status.PROVISION_FINISHED}),
-        "/payment", Status.PAYMENT_REQUESTED),
-    ("/provision", Side.REQUEST): Rule(
-        Status.PROVISION_FINISHED, _OPEN, advances_from=frozenset({Status.CONTRACT_CREATED})),
-    ("/payment_processing", Side.REQUEST): Rule(
-        Status.PAYMENT_PROCESSED, _UNPAID, "/payment_sent", Status.PAYMENT_SENT),
-    ("/payment_confirmation", Side.OFFER): Rule(
-        Status.PAYMENT_CONFIRMED, _UNPAID, "/payment_confirmed"),
-    ("/reminder", Side.OFFER): Rule(
-        Status.REMINDER_ISSUED, _UNPAID - {Status.CLAIM_ISSUED}, "/payment",
-        Status.PAYMENT_REQUESTED),
-    ("/claim", Side.OFFER): Rule(Status.CLAIM_ISSUED, _UNPAID, "/claim"),
-    ("/cancel", Side.OFFER): Rule(Status.CANCELLED, _OPEN, "/cancel"),
-    ("/cancel", Side.REQUEST): Rule(Status.CANCELLED, _OPEN, "/cancel"),
-}  # fmt: skip
-
-
-def rule_for(path: str, record: ContractRecord, party: str, received: Transaction) -> Rule:
-    """The rule of ``party``'s letter on a contract; refused for strangers and wrong sides."""
-    side = record.contract.party(party)
-    if side is None:
-        raise Forbidden(f"{party!r} is not a party to contract {record.contract_id}")
-    rule = RULES.get((path, side))
-    if rule is None:
-        role = "provider" if side is Side.OFFER else "consumer"
-        raise Forbidden(f"the {role} of a contract cannot send {path}")
-    if received.status is not rule.status:
-        raise InvalidMessage(f"{path} carries status {rule.status.value!r}")
-    return rule
-
-
-def check_step(path: str, record: ContractRecord, received: Transaction, rule: Rule) -> None:
-    """Whether the contract's state lets the step happen now (a retry was answered before)."""
-    if record.status not in rule.after:
-        raise WrongState(
-            f"contract {record.contract_id} is {record.status.value!r}: {path} cannot follow"
-        )
-    if path == "/payment_processing" and not received.paymentMessageId:
-        raise InvalidMessage("a processed payment names its paymentMessageId")
-    if path == "/reminder" and received.reminders < 1:
-        raise InvalidMessage("a reminder counts at least one reminder")
 
 
 def other_party(contract: Contract, party: str) -> str:

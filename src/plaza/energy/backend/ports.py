@@ -1,7 +1,8 @@
-"""What the marketplace backend needs from outside: its database, its outbox and a clock.
+"""What the marketplace backend needs from outside: its database, its outbox, the ledger's
+check of a reported payment, and a clock.
 
-Adapters: :class:`~plaza.energy.backend.store.SqliteMarketplaceStore` and
-:class:`plaza.energy.link.Outbox`.
+Adapters: :class:`~plaza.energy.backend.store.SqliteMarketplaceStore`,
+:class:`plaza.energy.link.Outbox` and :class:`plaza.market.ledger_payments.LedgerPayments`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,22 @@ from typing import Any, Protocol
 
 from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, TransactionRecord
 from plaza.energy.envelope import ModuleKey
-from plaza.energy.model import Side
+from plaza.energy.model import Side, Status
 from plaza.energy.twins import TwinIndex
 from plaza.ledger.ports import Clock
+from plaza.market.settlement import Contract as SettlementContract
+from plaza.market.settlement import PreparedPayment, SettlementStore
 
-__all__ = ["Clock", "LetterSender", "MarketplaceStore"]
+__all__ = ["Clock", "LetterSender", "MarketplaceStore", "PaymentCheck"]
 
 
 class MarketplaceStore(TwinIndex, Protocol):
     """The marketplace's database (the seed's ``marketplace.sqlite3``), and its twin index."""
+
+    @property
+    def settlements(self) -> SettlementStore:
+        """Each contract's settlement; its writes join :meth:`atomic`'s transaction."""
+        ...
 
     def atomic(self) -> AbstractContextManager[None]:
         """Run the writes inside as one transaction: all of them land, or none."""
@@ -46,8 +54,8 @@ class MarketplaceStore(TwinIndex, Protocol):
         """A contract by id, or None."""
         ...
 
-    def save_contract(self, record: ContractRecord, *, now_ms: int) -> None:
-        """Store a new contract, or its latest state."""
+    def save_contract(self, record: ContractRecord, *, status: Status, now_ms: int) -> None:
+        """Store a new contract, or its latest state; ``status`` is its settlement's."""
         ...
 
     def add_event(self, event: Event, *, now_ms: int) -> Event:
@@ -88,6 +96,17 @@ class MarketplaceStore(TwinIndex, Protocol):
 
     def statistics(self) -> dict[str, int]:
         """Counts of assets, offers, requests, contracts and letters per kind."""
+        ...
+
+
+class PaymentCheck(Protocol):
+    """The ledger, asked whether a message the consumer reports pays its contract."""
+
+    def verify(self, contract: SettlementContract, message_id: bytes) -> PreparedPayment:
+        """The message as the contract's payment (see
+        :meth:`plaza.market.settlement.Payments.verify`); raises
+        :class:`~plaza.market.settlement.PaymentRejected` if it is none, or
+        :class:`~plaza.market.settlement.PaymentFailed` if the ledger cannot be asked."""
         ...
 
 

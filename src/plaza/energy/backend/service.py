@@ -1,5 +1,6 @@
-"""The marketplace backend's use cases: registration, offers and requests, contracts, and the
-relay of each contract's settlement between its two parties.
+"""The marketplace backend's use cases: registration, offers and requests, contracts
+(:mod:`.contracts`), and the relay of each contract's settlement between its two parties
+(:mod:`.relay`, on the market's settlement lifecycle).
 
 The seed's marketplace is a trusted middleman nobody can check afterwards. Here
 every letter it takes is from a key it knows, every offer or request is compared
@@ -25,33 +26,30 @@ from typing import Any
 
 from plaza.channels import CursorStore
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.backend.bids import bid_of, refuse_dead_bids, why_dead
+from plaza.energy.backend.contracts import ContractDesk
+from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.keeper import TwinKeeper
 from plaza.energy.backend.model import (
     BIDMANAGER,
     MARKETPLACE,
     AssetRecord,
     ContractAudit,
-    ContractRecord,
     Event,
     MarketplaceSettings,
     Peer,
     TransactionRecord,
     check_new_transaction,
-    check_step,
-    contract_id_for,
     id_field,
-    other_party,
     parse_asset,
-    rule_for,
     seed_bid,
 )
-from plaza.energy.backend.ports import Clock, LetterSender, MarketplaceStore
+from plaza.energy.backend.onboarding import Onboarding
+from plaza.energy.backend.ports import Clock, LetterSender, MarketplaceStore, PaymentCheck
+from plaza.energy.backend.relay import SettlementRelay
 from plaza.energy.envelope import (
     Letter,
     ModuleKey,
     open_letter,
-    sign_document,
 )
 from plaza.energy.errors import (
     EnergyError,
@@ -62,9 +60,11 @@ from plaza.energy.errors import (
     WrongState,
 )
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.energy.model import STATUS_OF_PHASE, Side, Status, Transaction
+from plaza.energy.questions import USER_MODULE
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore
+from plaza.market.settlement import SettlementPolicy
 
 __all__ = ["Marketplace"]
 
@@ -80,21 +80,39 @@ class Marketplace:
         outbox: LetterSender,
         cursors: CursorStore,
         ledger: LedgerAccess,
+        payments: PaymentCheck,
         clock: Clock,
         bidmanager: Peer,
         settings: MarketplaceSettings | None = None,
         nonces: NonceStore | None = None,
+        onboarding: Onboarding | None = None,
     ) -> None:
         self._identity = identity
         self._store = store
-        self._outbox = outbox
         self._clock = clock
-        self._twins = TwinKeeper(identity=identity, store=store, cursors=cursors, ledger=ledger,
-                                 clock=clock)  # fmt: skip
-        self._bidmanager = bidmanager
+        self._twins = TwinKeeper(
+            identity=identity, store=store, cursors=cursors, ledger=ledger, clock=clock
+        )
         self._settings = settings or MarketplaceSettings()
         self._nonces = nonces or MemoryNonceStore()
         self._lock = threading.RLock()
+        self._journal = Journal(
+            store=store, outbox=outbox, twins=self._twins, bidmanager=bidmanager, clock=clock
+        )
+        policy = SettlementPolicy(max_wait_ms=self._settings.payment_wait_ms)
+        self._contracts = ContractDesk(
+            identity=identity,
+            store=store,
+            journal=self._journal,
+            bidmanager=bidmanager,
+            nonces=self._nonces,
+            settings=self._settings,
+            policy=policy,
+        )
+        self._relay = SettlementRelay(
+            store=store, journal=self._journal, payments=payments, policy=policy
+        )
+        self._onboarding = onboarding  # the owner rules; None: no user module to ask
 
     @property
     def key(self) -> ModuleKey:
@@ -117,13 +135,63 @@ class Marketplace:
 
     def match(self, document: bytes) -> dict[str, Any]:
         """A pair from the bid manager: the contract (made once per pair), sent to both."""
-        return {"contractId": self._run("match", lambda: self._match(document))}
+        return {"contractId": self._run("match", lambda: self._contracts.match(document))}
 
     def settle(self, path: str, document: bytes) -> dict[str, Any]:
         """``/provision``, ``/payment_processing``, ``/payment_confirmation``, ``/reminder``,
         ``/cancel`` and ``/claim``: one party's step, relayed to the other party."""
         self._run(path.strip("/"), lambda: self._settle(path, document))
         return {}
+
+    def contract_status(self, contract_id: str) -> Status:
+        """Where a contract stands: its settlement's phase, in the seed's words."""
+        record = self._store.contract(contract_id)
+        if record is None:
+            raise UnknownRecord(f"no contract {contract_id!r}")
+        with self._lock:
+            return STATUS_OF_PHASE[self._relay.settlement(record).phase]
+
+    def _settle(self, path: str, document: bytes) -> str:
+        letter, asset = self._from_asset(document)
+        received = Transaction.from_json(letter.body.get("transaction"))
+        return self._relay.settle(path, asset, received)
+
+    # -- letters from the user module (plaza.energy.backend.onboarding) --------------
+
+    def asset_status(self, document: bytes) -> dict[str, Any]:
+        """``/asset_status``: a device runs, is paused or deleted; a deleted asset's open
+        offers and requests are cancelled and leave the bid manager's book."""
+        self._run("asset_status", lambda: self._asset_status(document))
+        return {}
+
+    def unpaid(self, document: bytes) -> dict[str, Any]:
+        """``/unpaid``: the user module asks which contracts a consumer has to pay."""
+        return self._owner_rules().unpaid(document)
+
+    def _asset_status(self, document: bytes) -> str:
+        standing, withdrawn = self._owner_rules().receive_status(document)
+        for record in withdrawn:
+            self._withdraw(record)
+        return f"asset:{standing.asset_id}"
+
+    def _withdraw(self, record: TransactionRecord) -> None:
+        """Cancel an open bid of a deleted asset and remove it from the bid manager."""
+        side, now = record.first.type, self._now()
+        cancelled = record.latest.with_status(Status.CANCELLED, timestamp_ms=now)
+        removal = {"type": str(side), id_field(side): record.first.id}
+        with self._store.atomic():
+            self._store.save_transaction(replace(record, latest=cancelled), now_ms=now)
+            told = {"status": "deleted"}
+            cause = self._event(record.record_id, "in", USER_MODULE, "/asset_status", told)
+            sent = self._event(
+                record.record_id, "out", BIDMANAGER, "/remove", removal, cause=cause.id
+            )
+        self._send(sent)
+
+    def _owner_rules(self) -> Onboarding:
+        if self._onboarding is None:
+            raise Forbidden("this marketplace knows no user module")
+        return self._onboarding
 
     # -- periodic work and reads ----------------------------------------------------
 
@@ -155,11 +223,15 @@ class Marketplace:
             raise InvalidMessage("the letter's sender must be the assetId it registers")
         if asset.key.signing != letter.key:
             raise NotAuthenticated("publicKey is not the key that signed the letter")
+        if self._onboarding is not None:
+            self._onboarding.check_registration(asset)
         self._store.save_asset(asset, now_ms=self._now())
         return asset.asset_id
 
     def _intake(self, document: bytes, side: Side) -> str:
         letter, asset = self._from_asset(document)
+        if self._onboarding is not None:
+            self._onboarding.check_trading(asset.asset_id)
         transaction = Transaction.from_json(letter.body.get("transaction"))
         twin = letter.body.get("twin")
         reader = parse_reader_key(twin)
@@ -186,154 +258,8 @@ class Marketplace:
         return record.record_id
 
     def _check_not_excluded(self, consumer: str) -> None:
-        if (exclusion := self._exclusion(consumer)) is not None:
+        if (exclusion := self._contracts.exclusion(consumer)) is not None:
             raise Forbidden(exclusion)
-
-    def _exclusion(self, consumer: str) -> str | None:
-        """Why ``consumer`` may not request, or None."""
-        limit = self._settings.exclude_after_claims
-        if limit > 0 and self._store.claims_against(consumer) >= limit:
-            return f"{consumer!r} is excluded after {limit} claims"
-        return None
-
-    # -- contracts ------------------------------------------------------------------
-
-    def _match(self, document: bytes) -> str:
-        """The pair's contract, made once; or a refusal naming its dead bids.
-
-        A bid no longer open, unknown or different from the one received, and the
-        request of an excluded consumer, can never be contracted: the refusal names
-        each such bid in ``details={"dead": ["offer:<id>", "request:<id>"]}`` so the
-        bid manager knows which bids to drop without reading the message.
-        """
-        bidmanager = self._bidmanager.key.signing
-        letter = open_letter(
-            document, identity=self._identity, audience=MARKETPLACE, now_ms=self._now(),
-            nonces=self._nonces, known_key=lambda s: bidmanager if s == BIDMANAGER else None,
-        )  # fmt: skip
-        bids = {side: bid_of(letter.body, side) for side in (Side.OFFER, Side.REQUEST)}
-        found = {side: self._store.transaction(side, bid[id_field(side)])
-                 for side, bid in bids.items()}  # fmt: skip
-        offer, request = found[Side.OFFER], found[Side.REQUEST]
-        if offer is not None and request is not None:
-            contract_id = contract_id_for(offer.first.id, request.first.id)
-            pair = ((Side.OFFER, offer), (Side.REQUEST, request))
-            received = all(dict(bids[side]) == seed_bid(record.first) for side, record in pair)
-            if received and self._store.contract(contract_id) is not None:
-                self._resend(contract_id, MARKETPLACE, "/match", None)
-                return contract_id
-        dead = [
-            why for side, record in found.items() if (why := why_dead(side, bids[side], record))
-        ]
-        if request is not None and (exclusion := self._exclusion(request.first.requesterId)):
-            dead.append((Forbidden, exclusion, request.record_id))
-        if dead:
-            raise refuse_dead_bids(dead)
-        assert offer is not None  # else it would be dead
-        assert request is not None
-        return self._contract(offer, request)
-
-    def _contract(self, offer: TransactionRecord, request: TransactionRecord) -> str:
-        """Join two open bids: the signed contract and both transactions change together,
-        then the contract goes to both parties."""
-        contract_id = contract_id_for(offer.first.id, request.first.id)
-        contract = Contract.join(contract_id, offer.first, request.first, now_ms=self._now())
-        signed = sign_document(contract.to_json(), self._identity)
-        with self._store.atomic():
-            self._store.save_contract(ContractRecord(contract, signed, contract.transaction),
-                                      now_ms=self._now())  # fmt: skip
-            for record in (offer, request):
-                opened = replace(record, latest=contract.transaction, contract_id=contract_id)
-                self._store.save_transaction(opened, now_ms=self._now())
-            made = self._event(contract_id, "own", MARKETPLACE, "/match", contract.to_json(),
-                               on_twin=True)  # fmt: skip
-            parties = (contract.offer.providerId, contract.request.requesterId)
-            sent = [self._event(contract_id, "out", party, "/contract", signed, cause=made.id)
-                    for party in parties]  # fmt: skip
-        for event in sent:
-            self._send(event)
-        return contract_id
-
-    # -- settlement -----------------------------------------------------------------
-
-    def _settle(self, path: str, document: bytes) -> str:
-        letter, asset = self._from_asset(document)
-        received = Transaction.from_json(letter.body.get("transaction"))
-        if not received.contractId:
-            if path != "/cancel":
-                raise InvalidMessage(f"{path} needs the contract transaction (contractId)")
-            return self._cancel_own(asset, received)
-        record = self._store.contract(received.contractId)
-        if record is None:
-            raise UnknownRecord(f"no contract {received.contractId!r}")
-        if differing := received.same_terms(record.contract.transaction):
-            raise InvalidMessage(
-                f"the transaction differs from the contract in {', '.join(differing)}"
-            )
-        return self._step(path, asset.asset_id, record, received, received)
-
-    def _step(
-        self,
-        path: str,
-        party: str,
-        record: ContractRecord,
-        received: Transaction,
-        relayed: Transaction,
-    ) -> str:
-        """One party's step on a contract: stored, put on its twin, relayed to the other one."""
-        contract_id = record.contract_id
-        rule = rule_for(path, record, party, received)
-        if self._resend(contract_id, party, path, received.to_json()):
-            return contract_id
-        check_step(path, record, received, rule)
-        if rule.restamp is not None:
-            relayed = relayed.with_status(rule.restamp, timestamp_ms=self._now())
-        advances = rule.advances_from is None or record.status in rule.advances_from
-        claimed = record.claimed or path == "/claim"
-        updated = replace(record, latest=relayed if advances else record.latest, claimed=claimed)
-        with self._store.atomic():
-            self._store.save_contract(updated, now_ms=self._now())
-            cause = self._event(contract_id, "in", party, path, received.to_json(), on_twin=True)
-            sent = None
-            if rule.forward is not None:
-                sent = self._event(contract_id, "out", other_party(record.contract, party),
-                                   rule.forward, relayed.to_json(), cause=cause.id,
-                                   on_twin=relayed != received)  # fmt: skip
-        if sent is not None:
-            self._send(sent)
-        return contract_id
-
-    def _cancel_own(self, asset: AssetRecord, received: Transaction) -> str:
-        """A cancel of an offer or request as first sent: off the book, or out of its contract."""
-        record = self._store.transaction(received.type, received.id)
-        if record is None:
-            raise UnknownRecord(f"no {received.type} {received.id!r}")
-        if record.first.owner != asset.asset_id:
-            raise Forbidden(f"{asset.asset_id!r} cannot cancel another asset's {received.type}")
-        if differing := received.same_terms(record.first):
-            raise InvalidMessage(
-                f"the transaction differs from the one received in {', '.join(differing)}"
-            )
-        if record.contract_id:
-            contract = self._store.contract(record.contract_id)
-            assert contract is not None
-            relayed = contract.latest.with_status(Status.CANCELLED, timestamp_ms=self._now())
-            return self._step("/cancel", asset.asset_id, contract, received, relayed)
-        if received.status is not Status.CANCELLED:
-            raise InvalidMessage("/cancel carries status 'Cancelled'")
-        if self._resend(record.record_id, asset.asset_id, "/cancel", received.to_json()):
-            return record.record_id
-        if record.latest.status is Status.CANCELLED:
-            raise WrongState(f"{record.record_id} is cancelled already")
-        removal = {"type": str(received.type), id_field(received.type): received.id}
-        with self._store.atomic():
-            self._store.save_transaction(replace(record, latest=received), now_ms=self._now())
-            cause = self._event(record.record_id, "in", asset.asset_id, "/cancel",
-                                received.to_json())  # fmt: skip
-            sent = self._event(record.record_id, "out", BIDMANAGER, "/remove", removal,
-                               cause=cause.id)  # fmt: skip
-        self._send(sent)
-        return record.record_id
 
     # -- internals ------------------------------------------------------------------
 
@@ -351,9 +277,13 @@ class Marketplace:
 
     def _from_asset(self, document: bytes) -> tuple[Letter, AssetRecord]:
         letter = open_letter(
-            document, identity=self._identity, audience=MARKETPLACE, now_ms=self._now(),
-            nonces=self._nonces, known_key=self._asset_key,
-        )  # fmt: skip
+            document,
+            identity=self._identity,
+            audience=MARKETPLACE,
+            now_ms=self._now(),
+            nonces=self._nonces,
+            known_key=self._asset_key,
+        )
         asset = self._store.asset(letter.sender)
         assert asset is not None  # open_letter found its key
         return letter, asset
@@ -373,41 +303,20 @@ class Marketplace:
         on_twin: bool = False,
         cause: int | None = None,
     ) -> Event:
-        event = Event(record_id, direction, party, path, dict(state), on_twin, cause)
-        return self._store.add_event(event, now_ms=self._now())
+        return self._journal.event(
+            record_id, direction, party, path, state, on_twin=on_twin, cause=cause
+        )
 
     def _resend(
         self, record_id: str, party: str, path: str, state: Mapping[str, Any] | None
     ) -> bool:
-        """If this step was taken before, send its letters again (the outbox sends each once)."""
-        if state is None:
-            found = next((e for e in self._store.events(record_id) if e.direction == "own"), None)
-        else:
-            found = self._store.find_event(record_id, party, path, state)
-        if found is None:
-            return False
-        for event in self._store.caused_by(found.id):
-            self._send(event)
-        return True
+        return self._journal.resend(record_id, party, path, state)
 
     def _send(self, event: Event) -> None:
-        if event.party == BIDMANAGER:
-            peer, body = self._bidmanager, event.state
-        else:
-            asset = self._store.asset(event.party)
-            assert asset is not None
-            peer = Peer(asset.url, asset.key)
-            body = (
-                {"contract": event.state, "twin": self._twins.reader_key(event.record_id)}
-                if event.path == "/contract"
-                else {"transaction": event.state}
-            )
-        self._outbox.send(url=peer.url, path=event.path, recipient=peer.key, audience=event.party,
-                          body=body, key=f"{MARKETPLACE}:event:{event.id}")  # fmt: skip
+        self._journal.send(event)
 
     def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:
-        self._store.log(now_ms=self._now(), operation=operation, record_id=record_id,
-                        outcome=outcome, detail=detail)  # fmt: skip
+        self._journal.log(operation, record_id, outcome, detail)
 
     def _now(self) -> int:
         return self._clock.now_ms()

@@ -3,7 +3,10 @@
 Tables: ``assets``, ``transactions`` (offers and requests as first received and
 their latest state), ``contracts``, ``events`` (every state received or sent,
 per record, and where it landed on the twin), ``log`` (the seed's audit log),
-``twins`` (record to twin channel). The channel cursors
+``twins`` (record to twin channel), ``asset_standing`` (what the user module last said of
+each asset: :mod:`plaza.energy.backend.onboarding`), ``settlements`` (each contract's
+settlement in the market's lifecycle: :mod:`plaza.energy.backend.settlements`). The channel
+cursors
 (:class:`~plaza.channels.SqliteCursorStore`) live in the same file, which is why
 it is created readable by its owner only (:class:`~plaza.energy.sqlite.SqliteFile`).
 """
@@ -11,7 +14,7 @@ it is created readable by its owner only (:class:`~plaza.energy.sqlite.SqliteFil
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,10 @@ from plaza.energy.backend.model import (
     Event,
     TransactionRecord,
 )
+from plaza.energy.backend.onboarding import Standing
+from plaza.energy.backend.settlements import SETTLEMENT_SCHEMA, SqliteSettlementStore
 from plaza.energy.envelope import ModuleKey, canonical_json
-from plaza.energy.model import AssetType, Contract, Side, Transaction
+from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
 from plaza.energy.sqlite import SqliteFile
 
 __all__ = ["SqliteMarketplaceStore"]
@@ -66,6 +71,10 @@ _SCHEMA = (
         record_id TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS twins (
         record_id TEXT PRIMARY KEY, channel_id BLOB NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS asset_standing (
+        asset_id TEXT PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL, told_at INTEGER NOT NULL)""",
+    *SETTLEMENT_SCHEMA,
 )
 _EVENTS = (
     "SELECT record_id, direction, party, path, state, on_twin, cause, id, twin_position "
@@ -91,6 +100,7 @@ class SqliteMarketplaceStore:
 
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, _SCHEMA)
+        self.settlements = SqliteSettlementStore(self._db)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -154,7 +164,7 @@ class SqliteMarketplaceStore:
         return ContractRecord(Contract.from_json(json.loads(row[0])), json.loads(row[1]),
                               _transaction(row[2]), bool(row[3]))  # fmt: skip
 
-    def save_contract(self, record: ContractRecord, *, now_ms: int) -> None:
+    def save_contract(self, record: ContractRecord, *, status: Status, now_ms: int) -> None:
         contract = record.contract
         self._db.execute(
             "INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -162,7 +172,7 @@ class SqliteMarketplaceStore:
             "claimed = excluded.claimed, latest_state = excluded.latest_state, "
             "updated_at = excluded.updated_at",
             (contract.contractId, contract.offer.providerId, contract.request.requesterId,
-             str(record.latest.status), int(record.claimed), dumps(contract.to_json()),
+             str(status), int(record.claimed), dumps(contract.to_json()),
              dumps(record.document), dumps(record.latest.to_json()), now_ms, now_ms),
         )  # fmt: skip
 
@@ -210,6 +220,43 @@ class SqliteMarketplaceStore:
             "UPDATE events SET twin_position = ?, twin_message = ? WHERE id = ?",
             (position, message_id, event_id),
         )
+
+    # -- the owner rules (plaza.energy.backend.onboarding) ------------------------------
+
+    def standing(self, asset_id: str) -> Standing | None:
+        row = self._db.row(
+            "SELECT asset_id, owner, status, updated_ms FROM asset_standing WHERE asset_id = ?",
+            (asset_id,),
+        )
+        return None if row is None else Standing(row[0], row[1], row[2], row[3])
+
+    def save_standing(self, standing: Standing, *, now_ms: int) -> None:
+        self._db.execute(
+            "INSERT INTO asset_standing VALUES (?, ?, ?, ?, ?) ON CONFLICT (asset_id) DO UPDATE"
+            " SET owner = excluded.owner, status = excluded.status,"
+            " updated_ms = excluded.updated_ms, told_at = excluded.told_at",
+            (standing.asset_id, standing.owner, standing.status, standing.updated_ms, now_ms),
+        )
+
+    def owed_by(self, consumer: str, statuses: Sequence[Status]) -> list[ContractRecord]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._db.rows(
+            "SELECT contract_id FROM contracts"  # noqa: S608 - placeholders only
+            f" WHERE consumer = ? AND status IN ({marks}) ORDER BY created_at, contract_id",
+            (consumer, *map(str, statuses)),
+        )
+        found = (self.contract(row[0]) for row in rows)
+        return [record for record in found if record is not None]
+
+    def open_bids(self, asset_id: str) -> list[TransactionRecord]:
+        """The asset's offers and requests still on the book: initial, not contracted."""
+        rows = self._db.rows(
+            "SELECT side, transaction_id FROM transactions WHERE asset_id = ?"
+            " AND contract_id = '' AND status IN (?, ?) ORDER BY received_at",
+            (asset_id, str(Status.INITIAL_OFFER), str(Status.INITIAL_REQUEST)),
+        )
+        found = (self.transaction(Side(row[0]), row[1]) for row in rows)
+        return [record for record in found if record is not None]
 
     # -- twins, log, statistics -------------------------------------------------------
 

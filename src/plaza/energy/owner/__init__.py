@@ -5,7 +5,7 @@ serves the seed's ``/fund`` and ``/notify_event`` letters and the owners' ``/api
 (``.app``), and offers the same operations as Python methods for the demo.
 """
 
-from plaza.energy.owner.app import OwnerService, create_owner_app, open_owner
+from plaza.energy.owner.app import OwnerService, create_owner_app, open_owner, owner_key
 from plaza.energy.owner.records import (
     Device,
     DeviceSettings,
@@ -37,4 +37,5 @@ __all__ = [
     "TransferState",
     "create_owner_app",
     "open_owner",
+    "owner_key",
 ]

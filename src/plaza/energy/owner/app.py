@@ -11,7 +11,7 @@ Replies follow the seed: ``{"success": true, …}``, or ``{"success": false, "er
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,16 +30,17 @@ from plaza.energy.http.replies import (
 )
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link
+from plaza.energy.link import Link, Outbox
 from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.energy.owner.ports import Clock, OwnerKeys
 from plaza.energy.owner.service import OwnerModule
 from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
+from plaza.energy.questions import USER_MODULE
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
 
-__all__ = ["OwnerService", "create_owner_app", "open_owner"]
+__all__ = ["OwnerService", "create_owner_app", "open_owner", "owner_key"]
 
 _DEVICE_EXAMPLE = {
     "type": "provider", "name": "solar-roof-7", "uuid": "ba4a33f0-ee20-41e4-9fcd-9f91ecf77d0f",
@@ -96,6 +97,12 @@ def create_owner_app(module: OwnerModule) -> FastAPI:
                summary="A device asks its owner for coins (sealed letter)")  # fmt: skip
     post_route(letters, "/notify_event", module.receive_event,
                summary="A device reports a transaction state (sealed letter)")  # fmt: skip
+    post_route(
+        letters,
+        "/onboarded",
+        module.receive_onboarded,
+        summary="The marketplace asks whether an asset was onboarded (sealed letter)",
+    )
     app.include_router(letters)
     app.include_router(_owner_routes(module))
     app.include_router(_device_routes(module))
@@ -212,17 +219,44 @@ class OwnerService(OwnerModule):
         public_url: str,
         nonces: NonceStore | None = None,
     ) -> None:
+        self._outbox = Outbox(
+            queue,
+            link,
+            sender=lambda: USER_MODULE,
+            identity=lambda: identity,
+            clock=clock,
+            on_refused=lambda refusal: store.log(
+                clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason
+            ),
+        )
         super().__init__(
-            store=store, keys=keys, identity=identity, ledger=ledger, link=link, clock=clock,
-            marketplace_url=marketplace_url, marketplace_key=marketplace_key,
-            public_url=public_url, nonces=nonces,
-        )  # fmt: skip
+            store=store,
+            keys=keys,
+            identity=identity,
+            ledger=ledger,
+            link=link,
+            clock=clock,
+            marketplace_url=marketplace_url,
+            marketplace_key=marketplace_key,
+            public_url=public_url,
+            nonces=nonces,
+            outbox=self._outbox,
+        )
         self.store = store
-        self.queue = queue  # no jobs of its own yet; kept so every service opens alike
+        self.queue = queue  # the outbox's: device status letters to the marketplace
         self.app = create_owner_app(self)
+
+    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], None]]:
+        """The jobs this service's queue runs: the delivery of its letters."""
+        return dict(self._outbox.handlers())
 
     def close(self) -> None:
         self.store.close()
+
+
+def owner_key(data_dir: Path) -> ModuleKey:
+    """The public keys of the user module in ``data_dir`` (made on first use), for its peers."""
+    return ModuleKey.of(load_or_create(data_dir / "owner.key").identity)
 
 
 def open_owner(

@@ -69,6 +69,12 @@ class DeviceManager:
         self._marketplace_key = marketplace_key
         self._owner_url = owner_url
         self._owner_key = owner_key
+        self._onboarding: set[str] = set()  # ids of devices told /init, not stored yet
+
+    def onboarding(self, device_id: str) -> bool:
+        """Whether the device is being onboarded now: it has been sent ``/init`` (and may be
+        registering at the marketplace) but its answer is not stored yet."""
+        return device_id in self._onboarding
 
     def onboard(self, owner: Owner, settings: DeviceSettings) -> Device:
         """A new device of ``owner``, stored with the keys it answered ``/init`` with."""
@@ -78,15 +84,28 @@ class DeviceManager:
                 raise WrongState("a device with this UUID is onboarded already")
             now = self._clock.now_ms()
             configured = Device(device_id, owner.id, settings, "", "", now, now)
-            public_key, wallet = self._configure(configured, settings.status)
-            device = replace(configured, public_key=public_key, wallet_address=wallet)
-            self._store.add_device(device)
+            self._onboarding.add(device_id)
+            try:
+                public_key, wallet = self._configure(configured, settings.status)
+                device = replace(configured, public_key=public_key, wallet_address=wallet)
+                self._store.add_device(device)
+            finally:
+                self._onboarding.discard(device_id)
         return device
 
     def reconfigure(self, device: Device, settings: DeviceSettings) -> Device:
-        """The device with ``settings``, kept only if it accepted them with the same keys."""
+        """The device with ``settings``, kept only if it accepted them with the same keys.
+
+        A change of only what the device is not told (the owner's rules, such as
+        ``fundingCap``) is stored without asking it. ``updated_ms`` grows with every change, so the
+        marketplace tells a newer status from a late one.
+        """
         with self._locks.hold(device.settings.uuid):
-            updated = replace(device, settings=settings, updated_ms=self._clock.now_ms())
+            updated = replace(device, settings=settings, updated_ms=self.next_update(device))
+            owners_only = settings != device.settings
+            if owners_only and settings.device_side == device.settings.device_side:
+                self._store.update_device(updated)
+                return updated
             public_key, wallet = self._configure(updated, settings.status)
             if (public_key, wallet) != (device.public_key, device.wallet_address):
                 reason = "it answered with other keys than on record; delete and onboard it anew"
@@ -110,6 +129,10 @@ class DeviceManager:
                 unconsented = error.message
             self._store.remove_device(device.id)
         return unconsented
+
+    def next_update(self, device: Device) -> int:
+        """The time of the device's next change: now, and later than its last one."""
+        return max(self._clock.now_ms(), device.updated_ms + 1)
 
     def _configure(self, device: Device, status: str) -> tuple[str, str]:
         """Post ``/init``; the device's public key and wallet address from its answer."""

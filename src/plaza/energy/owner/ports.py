@@ -1,16 +1,19 @@
 """What the user module's use cases need from the outside, one protocol per part.
 
 Adapters: :class:`~plaza.energy.owner.store.SqliteOwnerStore` for :class:`OwnerStore`,
-:class:`~plaza.energy.owner.wallets.OwnerWallets` for :class:`OwnerKeys`. The ledger
+:class:`~plaza.energy.owner.wallets.OwnerWallets` for :class:`OwnerKeys`,
+:class:`~plaza.energy.link.Outbox` for :class:`LetterSender`. The ledger
 is :class:`~plaza.energy.ledger.LedgerAccess` and devices are reached through
 :class:`~plaza.energy.link.Link`, both shared by every energy module.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from plaza.crypto import SigningKey
+from plaza.energy.envelope import ModuleKey
 from plaza.energy.owner.records import (
     Device,
     DeviceStats,
@@ -21,7 +24,7 @@ from plaza.energy.owner.records import (
 )
 from plaza.ledger.ports import Clock
 
-__all__ = ["Clock", "OwnerKeys", "OwnerStore"]
+__all__ = ["Clock", "LetterSender", "OwnerKeys", "OwnerStore"]
 
 
 class OwnerKeys(Protocol):
@@ -86,6 +89,14 @@ class OwnerStore(Protocol):
         """The latest funding of the device made for this ``/fund`` reference, if any."""
         ...
 
+    def funded_by_letters(self, device_id: str, *, since_ms: int) -> int:
+        """What ``/fund`` letters moved to the device since ``since_ms``, refused moves aside."""
+        ...
+
+    def pending_fundings(self, device_id: str) -> list[Transfer]:
+        """The device's fundings the ledger has not decided yet."""
+        ...
+
     def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
         """An owner's wallet transfers, newest first."""
         ...
@@ -97,3 +108,19 @@ class OwnerStore(Protocol):
     def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:
         """Record a significant operation and how it ended (the seed's ``log`` table)."""
         ...
+
+
+class LetterSender(Protocol):
+    """The outbox (:class:`plaza.energy.link.Outbox`): letters to the marketplace leave
+    after the change is stored, each ``key`` at most once."""
+
+    def send(
+        self,
+        *,
+        url: str,
+        path: str,
+        recipient: ModuleKey,
+        audience: str,
+        body: Mapping[str, Any],
+        key: str | None = None,
+    ) -> None: ...

@@ -13,7 +13,7 @@ import enum
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -23,6 +23,8 @@ from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, Transaction
 from plaza.ledger.model import MAX_AMOUNT
 
 __all__ = [
+    "DEFAULT_FUNDING_CAP",
+    "FUNDING_WINDOW_MS",
     "Device",
     "DeviceSettings",
     "DeviceStats",
@@ -48,8 +50,13 @@ _MAX_TEXT = 256
 _MAX_NAME = 100
 _FORM = frozenset({
     "type", "name", "uuid", "energyPrice", "maxEnergyPrice", "running", "dashboard", "url",
-    "location", "description", "minOfferAmount", *PASSED_THROUGH,
+    "location", "description", "minOfferAmount", "fundingCap", *PASSED_THROUGH,
 })  # fmt: skip
+#: The most ``/fund`` letters may move to a device in any 24 hours unless its owner sets
+#: ``fundingCap``: a tenth of a devnet faucet grant, days of a household's energy.
+DEFAULT_FUNDING_CAP = 100_000
+#: The window of the funding cap.
+FUNDING_WINDOW_MS = 24 * _HOUR_MS
 #: What identifies the physical device: a settings update cannot change it.
 _FIXED = ("type", "uuid")
 
@@ -138,10 +145,18 @@ class DeviceSettings:
     location: str
     description: str
     timings: dict[str, int]
+    #: The owner's rule, never sent to the device: the most /fund letters may move to it
+    #: in any 24 hours (base units; 0: the owner funds it by hand only).
+    funding_cap: int = DEFAULT_FUNDING_CAP
 
     @property
     def status(self) -> str:
         return "running" if self.running else "paused"
+
+    @property
+    def device_side(self) -> Self:
+        """The settings the device is told (``/init``): everything but the owner's rules."""
+        return replace(self, funding_cap=DEFAULT_FUNDING_CAP)
 
     @classmethod
     def from_form(cls, form: Mapping[str, Any]) -> Self:
@@ -172,6 +187,9 @@ class DeviceSettings:
                 for name, least in PASSED_THROUGH.items()
                 if name in form
             },
+            funding_cap=_int(
+                {"fundingCap": DEFAULT_FUNDING_CAP, **form}, "fundingCap", low=0, high=MAX_AMOUNT
+            ),
         )
 
     def changed(self, changes: Mapping[str, Any]) -> Self:
@@ -197,6 +215,7 @@ class DeviceSettings:
             "energyPrice": self.energy_price, "minOfferAmount": self.min_offer_amount,
             "running": self.running, "dashboard": self.dashboard, "url": self.url,
             "location": self.location, "description": self.description, **self.timings,
+            "fundingCap": self.funding_cap,
         }  # fmt: skip
         if self.type is AssetType.CONSUMER:
             form["maxEnergyPrice"] = self.max_energy_price

@@ -5,11 +5,13 @@ An owner signs up with a name and gets an API key (shown once, kept hashed) and 
 the seed's ``/init`` to it and stores the device only once it answered with its public
 key and wallet address: the device, not the owner, holds its keys. Pausing, continuing,
 updating and deleting push the new configuration the same way; a device that is down or
-refuses leaves the record as it was.
+refuses leaves the record as it was. The marketplace is told each device's new status
+(``/asset_status``) and may ask whether an asset was onboarded (``/onboarded``).
 
 Devices write to their owner in letters (``docs/energy.md``): ``/fund`` moves coins from
 the owner's wallet to the device's, once per (device, ``reference``), so a letter retried
-after a lost reply is answered with the transfer already made; ``/notify_event`` files a
+after a lost reply is answered with the transfer already made, and only as the owner's
+rules allow (:mod:`~plaza.energy.owner.funding`); ``/notify_event`` files a
 transaction state for the owner's history. All owners' letters are sealed to this
 module's one key; the letter's audience must be the id of the owner of the sending device,
 and its signature the key the device answered ``/init`` with.
@@ -39,8 +41,10 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link
 from plaza.energy.model import Status
 from plaza.energy.owner.devices import DeviceManager, KeyedLocks
+from plaza.energy.owner.funding import FundingRules
 from plaza.energy.owner.letters import DeviceLetters
-from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
+from plaza.energy.owner.marketplace import MarketplaceTalk
+from plaza.energy.owner.ports import Clock, LetterSender, OwnerKeys, OwnerStore
 from plaza.energy.owner.records import (
     Device,
     DeviceSettings,
@@ -53,7 +57,7 @@ from plaza.energy.owner.records import (
 )
 from plaza.energy.owner.wallets import WalletMoves
 from plaza.energy.twins import TwinAudit, parse_reader_key, read_twin
-from plaza.market.auth import NonceStore
+from plaza.market.auth import MemoryNonceStore, NonceStore
 
 __all__ = ["OwnerModule"]
 
@@ -78,12 +82,14 @@ class OwnerModule:
         marketplace_key: ModuleKey,
         public_url: str,
         nonces: NonceStore | None = None,
+        outbox: LetterSender | None = None,
     ) -> None:
         self._store = store
         self._keys = keys
         self._moves = WalletMoves(ledger, clock=clock)
         self._ledger = ledger
         self._clock = clock
+        nonces = nonces or MemoryNonceStore()
         self._letters = DeviceLetters(store=store, identity=identity, clock=clock, nonces=nonces)
         self._locks = KeyedLocks()  # owners' wallets here, devices' UUIDs in _devices
         self.key = ModuleKey.of(identity)
@@ -92,6 +98,20 @@ class OwnerModule:
             marketplace_url=marketplace_url, marketplace_key=marketplace_key,
             owner_url=public_url, owner_key=self.key,
         )  # fmt: skip
+        self._marketplace = MarketplaceTalk(
+            store=store,
+            identity=identity,
+            link=link,
+            outbox=outbox,
+            clock=clock,
+            nonces=nonces,
+            marketplace_url=marketplace_url,
+            marketplace_key=marketplace_key,
+            onboarding=self._devices.onboarding,
+        )
+        self._funding = FundingRules(
+            store=store, moves=self._moves, marketplace=self._marketplace, clock=clock
+        )
 
     # -- owners and their wallets ------------------------------------------------------------
 
@@ -173,19 +193,19 @@ class OwnerModule:
         """New settings, pushed to the device first: kept only if it accepted them."""
         with self._logged("device.update", device_id):
             device = self._device(owner_id, device_id)
-            return self._devices.reconfigure(device, device.settings.changed(changes))
+            return self._told(device, device.settings.changed(changes))
 
     def pause_device(self, owner_id: str, device_id: str) -> Device:
         """The seed's "Pause operation": the device stops trading but keeps its records."""
         with self._logged("device.pause", device_id):
             device = self._device(owner_id, device_id)
-            return self._devices.reconfigure(device, replace(device.settings, running=False))
+            return self._told(device, replace(device.settings, running=False))
 
     def continue_device(self, owner_id: str, device_id: str) -> Device:
         """The seed's "Continue operation"."""
         with self._logged("device.continue", device_id):
             device = self._device(owner_id, device_id)
-            return self._devices.reconfigure(device, replace(device.settings, running=True))
+            return self._told(device, replace(device.settings, running=True))
 
     def delete_device(self, owner_id: str, device_id: str, *, force: bool = False) -> None:
         """Tell the device to stop, then forget it and its events. A device that cannot be
@@ -193,6 +213,7 @@ class OwnerModule:
         with self._logged("device.delete", device_id) as notes:
             device = self._device(owner_id, device_id)
             unconsented = self._devices.remove(device, force=force)
+            self._marketplace.tell_status(device, "deleted", self._devices.next_update(device))
             if unconsented is not None:
                 notes.append(f"removed without the device's consent: {unconsented}")
 
@@ -284,6 +305,11 @@ class OwnerModule:
                          f" for {reference}{' (again)' if again else ''}")  # fmt: skip
             return {"messageId": transfer.message_id, "amount": transfer.amount}
 
+    def receive_onboarded(self, document: bytes) -> dict[str, Any]:
+        """``/onboarded``: the marketplace asks what this module knows of an asset."""
+        with self._logged("letter.onboarded", "-"):
+            return self._marketplace.answer_onboarded(document)
+
     def receive_event(self, document: bytes) -> None:
         """``/notify_event``: file a state of one of the device's transactions, in order."""
         with self._logged("letter.notify_event", "-") as notes:
@@ -309,7 +335,8 @@ class OwnerModule:
         return settled
 
     def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], None]]:
-        """The module sends no letters (it only answers), so it queues no jobs."""
+        """No jobs of its own: the service that hosts it delivers the letters of its outbox
+        (:class:`~plaza.energy.owner.app.OwnerService`)."""
         return {}
 
     # -- helpers -----------------------------------------------------------------------------
@@ -340,8 +367,8 @@ class OwnerModule:
 
     def _fund_once(self, device: Device, amount: int, reference: str) -> tuple[Transfer, bool]:
         """The funding for ``reference``: the one made before (True) if it may still move
-        coins, else a new one (False). Under the owner's lock, so two letters with the
-        same reference never both pay."""
+        coins, else a new one (False) if the owner's rules allow it (:class:`FundingRules`).
+        Under the owner's lock, so two letters never both pay the same need or room."""
         owner = self._owner(device.owner_id)
         with self._locks.hold(owner.id):
             earlier = self._store.funding(device.id, reference)
@@ -351,7 +378,15 @@ class OwnerModule:
                     state = self._moves.state(earlier)  # PENDING when the ledger cannot say
                 if state in (TransferState.PENDING, TransferState.CONFIRMED):
                     return earlier, True
+                self._store.settle_transfer(earlier.message_id, state)  # it moved nothing
+            self._funding.check(device, amount)
             return self._pay_device(owner, device, amount, reference), False
+
+    def _told(self, device: Device, settings: DeviceSettings) -> Device:
+        """Reconfigure the device, then tell the marketplace whether it runs."""
+        updated = self._devices.reconfigure(device, settings)
+        self._marketplace.tell_status(updated, updated.settings.status, updated.updated_ms)
+        return updated
 
     def _pay_device(self, owner: Owner, device: Device, amount: int, reference: str) -> Transfer:
         """Pay the device and record it; callers hold the owner's lock."""

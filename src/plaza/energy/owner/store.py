@@ -280,6 +280,23 @@ class SqliteOwnerStore:
         )
         return _transfer(rows[0]) if rows else None
 
+    def funded_by_letters(self, device_id: str, *, since_ms: int) -> int:
+        """What ``/fund`` letters moved to the device since ``since_ms`` (transfers the ledger
+        refused, conflicting or expired, moved nothing and do not count)."""
+        return self._db.count(
+            "SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE device_id = ? AND kind = 'fund'"
+            " AND reference IS NOT NULL AND created_ms >= ? AND state IN (?, ?)",
+            (device_id, since_ms, str(TransferState.PENDING), str(TransferState.CONFIRMED)),
+        )
+
+    def pending_fundings(self, device_id: str) -> list[Transfer]:
+        """The device's fundings (by letter or by hand) the ledger has not decided yet."""
+        rows = self._db.rows(
+            _TRANSFER + " WHERE device_id = ? AND kind = 'fund' AND state = ? ORDER BY created_ms",
+            (device_id, str(TransferState.PENDING)),
+        )
+        return [_transfer(row) for row in rows]
+
     def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
         rows = self._db.rows(
             _TRANSFER + " WHERE owner_id = ? ORDER BY created_ms DESC, rowid DESC LIMIT ?",
