@@ -112,8 +112,14 @@ def open_marketplace(
     database = data_dir / "marketplace.sqlite3"
     cursors = SqliteCursorStore(database)  # first: it makes the file private (cursor secrets)
     store = SqliteMarketplaceStore(database)
-    outbox = Outbox(queue, link, sender=lambda: MARKETPLACE, identity=lambda: identity,
-                    clock=clock, on_refused=_refusal_logger(store, clock))  # fmt: skip
+    outbox = Outbox(
+        queue,
+        link,
+        sender=lambda: MARKETPLACE,
+        identity=lambda: identity,
+        clock=clock,
+        on_refused=_refusal_logger(store, clock),
+    )
     nonces = SqliteNonces(data_dir / NONCES_FILE)
     onboarding = None
     if user_module is not None:
@@ -189,9 +195,13 @@ def _refusal_logger(store: SqliteMarketplaceStore, clock: Clock) -> OnRefused:
     """A peer refused a letter: it would refuse it again, so the log is where it ends."""
 
     def log(refusal: Refusal) -> None:
-        store.log(now_ms=clock.now_ms(), operation="deliver",
-                  record_id=refusal.url + refusal.path, outcome="refused",
-                  detail=refusal.reason)  # fmt: skip
+        store.log(
+            now_ms=clock.now_ms(),
+            operation="deliver",
+            record_id=refusal.url + refusal.path,
+            outcome="refused",
+            detail=refusal.reason,
+        )
 
     return log
 

@@ -56,8 +56,9 @@ class TwinKeeper:
         self._cursors = cursors
         self._ledger = ledger
         self._clock = clock
-        self._twins = Twins(identity=identity, gateway=ledger.channels, cursors=cursors,
-                            index=store, clock=clock)  # fmt: skip
+        self._twins = Twins(
+            identity=identity, gateway=ledger.channels, cursors=cursors, index=store, clock=clock
+        )
 
     def reader_key(self, record_id: str) -> str:
         return self._twins.reader_key(record_id)
@@ -126,6 +127,10 @@ class TwinKeeper:
         expected = [record.first.to_json()] + [
             e.state for e in events if e.direction == "in" and e.party == asset.asset_id
         ]
-        entries, problems = read_twin(self._ledger.channels, parse_reader_key(record.twin),
-                                      asset.key.signing, self._ledger.confirmed)  # fmt: skip
+        entries, problems = read_twin(
+            self._ledger.channels,
+            parse_reader_key(record.twin),
+            asset.key.signing,
+            self._ledger.confirmed,
+        )
         return TwinAudit(tuple(entries), (*problems, *find_in_order(entries, expected)))

@@ -144,16 +144,24 @@ def contract_id_for(offer_id: str, request_id: str) -> str:
 def seed_bid(transaction: Transaction) -> dict[str, Any]:
     """The seed's bid fields of an offer or request: what the bid manager is told."""
     if transaction.type is Side.OFFER:
-        ids = {"providerId": transaction.providerId,
-               "providerTransactionId": transaction.providerTransactionId,
-               "walletAddress": transaction.walletAddress}  # fmt: skip
+        ids = {
+            "providerId": transaction.providerId,
+            "providerTransactionId": transaction.providerTransactionId,
+            "walletAddress": transaction.walletAddress,
+        }
     else:
-        ids = {"requesterId": transaction.requesterId,
-               "requesterTransactionId": transaction.requesterTransactionId}  # fmt: skip
-    return {**ids, "energyAmount": transaction.energyAmount,
-            "energyPrice": transaction.energyPrice, "type": str(transaction.type),
-            "timestamp": transaction.timestamp,
-            "additionalDetails": transaction.additionalDetails}  # fmt: skip
+        ids = {
+            "requesterId": transaction.requesterId,
+            "requesterTransactionId": transaction.requesterTransactionId,
+        }
+    return {
+        **ids,
+        "energyAmount": transaction.energyAmount,
+        "energyPrice": transaction.energyPrice,
+        "type": str(transaction.type),
+        "timestamp": transaction.timestamp,
+        "additionalDetails": transaction.additionalDetails,
+    }
 
 
 def id_field(side: Side) -> str:
@@ -180,12 +188,16 @@ def parse_asset(data: object) -> AssetRecord:
     if asset_id in (MARKETPLACE, BIDMANAGER):
         raise Forbidden(f"{asset_id!r} is reserved")
     return AssetRecord(
-        asset_id=asset_id, name=_text(data, "assetName", optional=True),
-        description=_text(data, "assetDescription", optional=True), type=AssetType(kind),
-        location=_text(data, "location", optional=True), url=url,
-        key=ModuleKey.from_text(data.get("publicKey")), wallet=wallet,
+        asset_id=asset_id,
+        name=_text(data, "assetName", optional=True),
+        description=_text(data, "assetDescription", optional=True),
+        type=AssetType(kind),
+        location=_text(data, "location", optional=True),
+        url=url,
+        key=ModuleKey.from_text(data.get("publicKey")),
+        wallet=wallet,
         owner=_text(data, "assetOwner", pattern=_ID),
-    )  # fmt: skip
+    )
 
 
 def check_new_transaction(transaction: Transaction, asset: AssetRecord) -> None:
@@ -244,9 +256,13 @@ class ContractAudit:
         return self.contract.ok and self.provider.ok and self.consumer.ok
 
     def to_json(self) -> dict[str, Any]:
-        return {"contractId": self.contract_id, "ok": self.ok,
-                "contract": self.contract.to_json(), "provider": self.provider.to_json(),
-                "consumer": self.consumer.to_json()}  # fmt: skip
+        return {
+            "contractId": self.contract_id,
+            "ok": self.ok,
+            "contract": self.contract.to_json(),
+            "provider": self.provider.to_json(),
+            "consumer": self.consumer.to_json(),
+        }
 
 
 def _text(

@@ -215,9 +215,14 @@ class Marketplace:
 
     def _register(self, document: bytes) -> str:
         letter = open_letter(
-            document, identity=self._identity, audience=MARKETPLACE, now_ms=self._now(),
-            nonces=self._nonces, known_key=self._asset_key, introduce=True,
-        )  # fmt: skip
+            document,
+            identity=self._identity,
+            audience=MARKETPLACE,
+            now_ms=self._now(),
+            nonces=self._nonces,
+            known_key=self._asset_key,
+            introduce=True,
+        )
         asset = parse_asset(letter.body.get("asset"))
         if asset.asset_id != letter.sender:
             raise InvalidMessage("the letter's sender must be the assetId it registers")
@@ -250,10 +255,17 @@ class Marketplace:
         self._twins.check_first_state(reader, asset, transaction)
         with self._store.atomic():
             self._store.save_transaction(record, now_ms=self._now())
-            cause = self._event(record.record_id, "in", asset.asset_id, f"/{side}",
-                                transaction.to_json())  # fmt: skip
-            sent = self._event(record.record_id, "out", BIDMANAGER, f"/{side}",
-                               seed_bid(transaction), cause=cause.id)  # fmt: skip
+            cause = self._event(
+                record.record_id, "in", asset.asset_id, f"/{side}", transaction.to_json()
+            )
+            sent = self._event(
+                record.record_id,
+                "out",
+                BIDMANAGER,
+                f"/{side}",
+                seed_bid(transaction),
+                cause=cause.id,
+            )
         self._send(sent)
         return record.record_id
 

@@ -89,10 +89,13 @@ _CAUSED_EVENTS = _EVENTS + "WHERE cause = ? ORDER BY id"
 _PENDING_EVENTS = _EVENTS + "WHERE on_twin = 1 AND twin_position IS NULL ORDER BY id"
 #: Letters counted by :meth:`SqliteMarketplaceStore.statistics`, by the path they came on.
 _COUNTED = {
-    "provisions": "/provision", "payments_processed": "/payment_processing",
-    "payments_confirmed": "/payment_confirmation", "reminders": "/reminder",
-    "claims": "/claim", "cancellations": "/cancel",
-}  # fmt: skip
+    "provisions": "/provision",
+    "payments_processed": "/payment_processing",
+    "payments_confirmed": "/payment_confirmation",
+    "reminders": "/reminder",
+    "claims": "/claim",
+    "cancellations": "/cancel",
+}
 
 
 class SqliteMarketplaceStore:
@@ -117,8 +120,17 @@ class SqliteMarketplaceStore:
         )
         if row is None:
             return None
-        return AssetRecord(row[0], row[1], row[2], AssetType(row[3]), row[4], row[5],
-                           ModuleKey.from_text(row[6]), row[7], row[8])  # fmt: skip
+        return AssetRecord(
+            row[0],
+            row[1],
+            row[2],
+            AssetType(row[3]),
+            row[4],
+            row[5],
+            ModuleKey.from_text(row[6]),
+            row[7],
+            row[8],
+        )
 
     def save_asset(self, asset: AssetRecord, *, now_ms: int) -> None:
         self._db.execute(
@@ -127,9 +139,20 @@ class SqliteMarketplaceStore:
             "description = excluded.description, type = excluded.type, "
             "location = excluded.location, url = excluded.url, public_key = excluded.public_key, "
             "wallet = excluded.wallet, owner = excluded.owner, updated_at = excluded.updated_at",
-            (asset.asset_id, asset.name, asset.description, str(asset.type), asset.location,
-             asset.url, asset.key.to_text(), asset.wallet, asset.owner, now_ms, now_ms),
-        )  # fmt: skip
+            (
+                asset.asset_id,
+                asset.name,
+                asset.description,
+                str(asset.type),
+                asset.location,
+                asset.url,
+                asset.key.to_text(),
+                asset.wallet,
+                asset.owner,
+                now_ms,
+                now_ms,
+            ),
+        )
 
     # -- transactions and contracts ---------------------------------------------------
 
@@ -150,9 +173,19 @@ class SqliteMarketplaceStore:
             "ON CONFLICT (side, transaction_id) DO UPDATE SET status = excluded.status, "
             "contract_id = excluded.contract_id, latest_state = excluded.latest_state, "
             "updated_at = excluded.updated_at",
-            (str(first.type), first.id, first.owner, str(latest.status), record.contract_id,
-             record.twin, dumps(first.to_json()), dumps(latest.to_json()), now_ms, now_ms),
-        )  # fmt: skip
+            (
+                str(first.type),
+                first.id,
+                first.owner,
+                str(latest.status),
+                record.contract_id,
+                record.twin,
+                dumps(first.to_json()),
+                dumps(latest.to_json()),
+                now_ms,
+                now_ms,
+            ),
+        )
 
     def contract(self, contract_id: str) -> ContractRecord | None:
         row = self._db.row(
@@ -161,8 +194,12 @@ class SqliteMarketplaceStore:
         )
         if row is None:
             return None
-        return ContractRecord(Contract.from_json(json.loads(row[0])), json.loads(row[1]),
-                              _transaction(row[2]), bool(row[3]))  # fmt: skip
+        return ContractRecord(
+            Contract.from_json(json.loads(row[0])),
+            json.loads(row[1]),
+            _transaction(row[2]),
+            bool(row[3]),
+        )
 
     def save_contract(self, record: ContractRecord, *, status: Status, now_ms: int) -> None:
         contract = record.contract
@@ -171,10 +208,19 @@ class SqliteMarketplaceStore:
             "ON CONFLICT (contract_id) DO UPDATE SET status = excluded.status, "
             "claimed = excluded.claimed, latest_state = excluded.latest_state, "
             "updated_at = excluded.updated_at",
-            (contract.contractId, contract.offer.providerId, contract.request.requesterId,
-             str(status), int(record.claimed), dumps(contract.to_json()),
-             dumps(record.document), dumps(record.latest.to_json()), now_ms, now_ms),
-        )  # fmt: skip
+            (
+                contract.contractId,
+                contract.offer.providerId,
+                contract.request.requesterId,
+                str(status),
+                int(record.claimed),
+                dumps(contract.to_json()),
+                dumps(record.document),
+                dumps(record.latest.to_json()),
+                now_ms,
+                now_ms,
+            ),
+        )
 
     def claims_against(self, consumer: str) -> int:
         return self._db.count(
@@ -187,12 +233,28 @@ class SqliteMarketplaceStore:
         cursor = self._db.execute(
             "INSERT INTO events (record_id, direction, party, path, state, cause, on_twin, at_ms) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (event.record_id, event.direction, event.party, event.path, dumps(event.state),
-             event.cause, int(event.on_twin), now_ms),
-        )  # fmt: skip
+            (
+                event.record_id,
+                event.direction,
+                event.party,
+                event.path,
+                dumps(event.state),
+                event.cause,
+                int(event.on_twin),
+                now_ms,
+            ),
+        )
         assert cursor.lastrowid is not None
-        return Event(event.record_id, event.direction, event.party, event.path, event.state,
-                     event.on_twin, event.cause, cursor.lastrowid)  # fmt: skip
+        return Event(
+            event.record_id,
+            event.direction,
+            event.party,
+            event.path,
+            event.state,
+            event.on_twin,
+            event.cause,
+            cursor.lastrowid,
+        )
 
     def find_event(
         self, record_id: str, party: str, path: str, state: Mapping[str, Any]
@@ -306,5 +368,6 @@ def _transaction(text: str) -> Transaction:
 
 
 def _event(row: tuple[Any, ...]) -> Event:
-    return Event(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]), row[6], row[7],
-                 row[8])  # fmt: skip
+    return Event(
+        row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]), row[6], row[7], row[8]
+    )
