@@ -24,6 +24,10 @@ run: $(STAMP)
 test: lint typecheck layers
 	$(BIN)/pytest
 
+## unit: the fast tests alone (tests/unit), no lint, types or layering
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests

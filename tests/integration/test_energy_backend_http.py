@@ -24,8 +24,8 @@ from plaza.crypto import Identity
 from plaza.energy.backend import MarketplaceService, marketplace_key, open_marketplace
 from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
+from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import HttpLink
 from plaza.energy.model import Side, Status, Transaction
 from plaza.energy.twins import MemoryTwinIndex, Twins
 from plaza.jobs import InlineQueue, Worker

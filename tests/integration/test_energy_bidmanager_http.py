@@ -16,7 +16,7 @@ from plaza.api.serving import ThreadedServer
 from plaza.crypto import Identity
 from plaza.energy.bidmanager import BidManagerService, open_bidmanager
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
-from plaza.energy.link import HttpLink
+from plaza.energy.http.link import HttpLink
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock

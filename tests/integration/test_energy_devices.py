@@ -30,8 +30,8 @@ from plaza.energy.devices import (
     parse_reading,
 )
 from plaza.energy.errors import Forbidden, PeerFailed
+from plaza.energy.http.link import HttpLink
 from plaza.energy.http.replies import install_replies, json_object, post_route
-from plaza.energy.link import HttpLink
 from plaza.energy.profiles import SLOT_MS, ElectricVehicle, HeatPump, SolarPanel
 from plaza.notify.mqtt import MqttPublisher
 

@@ -27,8 +27,8 @@ from plaza.api.serving import ThreadedServer
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
+from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import HttpLink
 from plaza.energy.model import Side, Status, Transaction
 from plaza.energy.owner import OwnerService, open_owner
 from plaza.energy.questions import answer

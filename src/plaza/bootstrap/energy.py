@@ -21,8 +21,9 @@ from plaza.energy.asset import AssetService, open_asset
 from plaza.energy.backend import MarketplaceService, marketplace_key, open_marketplace
 from plaza.energy.backend.model import MarketplaceSettings, Peer
 from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
+from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import HttpLink, Link
+from plaza.energy.link import Link
 from plaza.energy.owner import OwnerService, open_owner, owner_key
 from plaza.jobs import JobQueue
 from plaza.jobs.sqlite import SqliteQueue

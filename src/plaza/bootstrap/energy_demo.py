@@ -30,8 +30,8 @@ from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
 from plaza.energy.devices import DeviceSimulator, SimulatedDevice
+from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import HttpLink
 from plaza.energy.model import AssetType, Status
 from plaza.energy.profiles import (
     DAY_MS,

@@ -1,4 +1,4 @@
-"""Letters on their way: an outbox of delivery jobs and the HTTP link that posts them.
+"""Letters on their way: an outbox of delivery jobs and the link port that posts them.
 
 A module never calls another while answering a request: it stores its own
 change, then puts the letter in its :class:`Outbox`. A worker delivers it later
@@ -9,6 +9,8 @@ dead letters at once and ``on_refused(refusal)`` lets the module log it and act 
 A :class:`Refusal` holds the refused letter's body, as queued (the bid manager finds the
 bids of a refused ``/match`` in it), and the peer's ``details``, the facts of its
 refusal a module acts on rather than the wording of its reason.
+
+The :class:`Link` over HTTP is the adapter :class:`~plaza.energy.http.link.HttpLink`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
-
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.errors import NO_DETAILS, Details, PeerFailed
@@ -29,7 +29,6 @@ from plaza.ledger.ports import Clock
 
 __all__ = [
     "DELIVER_JOB",
-    "HttpLink",
     "Link",
     "OnRefused",
     "Outbox",
@@ -68,39 +67,6 @@ class Link(Protocol):
     def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
         """Raise :class:`PeerFailed` (``refused`` or not) unless the peer succeeded."""
         ...
-
-
-class HttpLink:
-    """:class:`Link` over HTTP with one pooled client."""
-
-    def __init__(self, *, timeout_s: float = 10.0, client: httpx.Client | None = None) -> None:
-        self._client = client or httpx.Client(timeout=timeout_s)
-
-    def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
-        target = url.rstrip("/") + path
-        try:
-            response = self._client.post(
-                target, content=document, headers={"content-type": "application/json"}
-            )
-        except httpx.HTTPError as error:
-            raise PeerFailed(url, path, f"unreachable: {error}", refused=False) from None
-        try:
-            reply = response.json()
-        except ValueError:
-            reply = None
-        if not isinstance(reply, dict):
-            reason = f"HTTP {response.status_code} without a JSON reply"
-            raise PeerFailed(url, path, reason, refused=response.status_code < 500)
-        if response.status_code >= 500:
-            raise PeerFailed(url, path, str(reply.get("error", "server error")), refused=False)
-        if reply.get("success") is not True:
-            reason = str(reply.get("error", "refused"))
-            details = read_details(reply.get("details"))
-            raise PeerFailed(url, path, reason, refused=True, details=details)
-        return reply
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def read_details(value: object) -> Details:

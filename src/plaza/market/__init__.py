@@ -37,6 +37,7 @@ from plaza.market.errors import (
     OrderNotActive,
     OrderNotFound,
     SelfMatch,
+    StoreFailed,
     TwinUnavailable,
     UnknownPolicy,
 )
@@ -154,6 +155,7 @@ __all__ = [
     "SelfMatch",
     "Side",
     "SignedContract",
+    "StoreFailed",
     "Submission",
     "Suggestion",
     "TwinUnavailable",

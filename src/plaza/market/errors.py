@@ -21,7 +21,8 @@ command changes nothing: no order, no match, no journal entry.
     ├── DuplicateKind           two kind specs claim one kind (a vertical's mistake)
     ├── JournalConflict         the book store holds this step already (a second writer)
     ├── CorruptJournal          a stored journal entry cannot be read back
-    ├── BookStoreFailed         the book store could not read or write (disk, lock, closed)
+    ├── StoreFailed             a marketplace store could not read or write; a retry may work
+    │   └── BookStoreFailed     the book store could not read or write (disk, lock, closed)
     └── TwinUnavailable         the digital-twin recorder cannot record now; retried later
 """
 
@@ -45,6 +46,7 @@ __all__ = [
     "OrderNotActive",
     "OrderNotFound",
     "SelfMatch",
+    "StoreFailed",
     "TwinUnavailable",
     "UnknownPolicy",
 ]
@@ -198,7 +200,14 @@ class CorruptJournal(MarketError):
         self.reason = reason
 
 
-class BookStoreFailed(MarketError):
+class StoreFailed(MarketError):
+    """A store behind a port (the book, the marketplace database) failed; nothing half-written
+    is visible. The SQL adapters' :class:`~plaza.market.sql.errors.MarketStorageError` is one."""
+
+    code = "storage_unavailable"
+
+
+class BookStoreFailed(StoreFailed):
     code = "book_store_failed"
 
     def __init__(self, reason: str) -> None:

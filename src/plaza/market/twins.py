@@ -57,7 +57,7 @@ from plaza.crypto import EncryptionPublicKey, Identity
 from plaza.ledger.errors import LedgerAccessError
 from plaza.market.auth.ports import ParticipantStore
 from plaza.market.contracts import SignedContract
-from plaza.market.errors import TwinUnavailable
+from plaza.market.errors import StoreFailed, TwinUnavailable
 from plaza.market.journal import OrderChange
 from plaza.market.model import Asset
 from plaza.market.ports import Clock
@@ -77,14 +77,13 @@ from plaza.market.twin_documents import (
     settlement_step,
 )
 from plaza.market.twin_ports import PartyKeys, TwinDirectory, TwinRecord
-from plaza.storage import StorageError
 
 __all__ = ["ANNOUNCE_PREFIX", "ChannelTwins", "ParticipantKeys", "announcement_tag"]
 
 log = logging.getLogger(__name__)
 
 ANNOUNCE_PREFIX = b"plaza-twin:"
-_TRANSIENT = (ChannelError, LedgerAccessError, StorageError)
+_TRANSIENT = (ChannelError, LedgerAccessError, StoreFailed)
 _COUNTS = ("created", "published", "skipped", "caught_up", "deferred", "dropped",
            "without_contract")  # fmt: skip
 

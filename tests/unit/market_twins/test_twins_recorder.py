@@ -26,7 +26,7 @@ from plaza.ledger.codec import decode_message
 from plaza.ledger.model import DataPayload
 from plaza.market.audit_channels import InboxTwinKeys
 from plaza.market.contracts import ContractDesk, sign_contract
-from plaza.market.errors import TwinUnavailable
+from plaza.market.errors import StoreFailed, TwinUnavailable
 from plaza.market.journal import OrderChange
 from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Side
@@ -35,7 +35,6 @@ from plaza.market.settlement import Contract, MemorySettlementStore, SettlementS
 from plaza.market.twin_documents import DocumentType, TwinDocument, TwinKind, decode_document
 from plaza.market.twin_memory import MemoryTwinDirectory
 from plaza.market.twins import ChannelTwins
-from plaza.storage import StorageError
 from plaza.testing.payments import FakePayments
 
 
@@ -170,7 +169,7 @@ class CrashingDirectory(MemoryTwinDirectory):
                 ready: bool = False) -> object:  # fmt: skip
         if self.crash_next and step > 0 and not ready:
             self.crash_next = False
-            raise StorageError("the process died here")
+            raise StoreFailed("the process died here")
         return super().advance(kind, record_id, step=step, position=position, ready=ready)
 
 

@@ -53,6 +53,7 @@ from plaza.market.errors import (
     OrderNotActive,
     OrderNotFound,
     SelfMatch,
+    StoreFailed,
     TwinUnavailable,
 )
 from plaza.market.settlement import (
@@ -91,6 +92,7 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     NotMatchable: 422,
     JournalConflict: 503,
     BookStoreFailed: 503,
+    StoreFailed: 503,
     TwinUnavailable: 503,
     CorruptJournal: 500,
     MarketError: 500,

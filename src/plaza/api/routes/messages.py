@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from plaza.api.bodies import read_limited
 from plaza.api.deps import (
     MAX_ADDRESS_TEXT,
     ConfigDep,
@@ -37,6 +36,7 @@ from plaza.api.schemas import (
     SubmitResponse,
 )
 from plaza.api.views import message_view, metadata_view
+from plaza.http.bodies import read_limited
 from plaza.ledger.admission import IngestStatus
 
 __all__ = ["read_message_body", "router"]

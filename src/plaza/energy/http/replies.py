@@ -21,8 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from plaza.api.bodies import read_limited
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage
+from plaza.http.bodies import read_limited
 
 __all__ = [
     "MAX_BODY",

@@ -5,7 +5,7 @@ embedded demo) and :mod:`plaza.market.sql.auth_stores` (SQLite and PostgreSQL).
 One contract suite per port (``tests/contract/test_market_sql_*.py``) runs against
 all of them. Adapters raise only this package's errors for the cases named below,
 and :class:`~plaza.market.sql.errors.MarketStorageError` (a
-:class:`~plaza.storage.StorageError`) when the database fails.
+:class:`~plaza.market.errors.StoreFailed`) when the database fails.
 """
 
 from __future__ import annotations

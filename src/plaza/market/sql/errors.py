@@ -1,11 +1,11 @@
 """What the marketplace database raises, beneath whatever the ports name.
 
 Adapters translate SQLAlchemy's and the drivers' exceptions into this family,
-keeping the original as ``__cause__`` for the logs. It extends
-:class:`plaza.storage.StorageError`, so the API's error table already answers
-503 for it::
+keeping the original as ``__cause__`` for the logs. It extends the market's
+:class:`~plaza.market.errors.StoreFailed`, so the domain can catch it without
+knowing SQL and the API's error table answers 503 for it::
 
-    StorageError (plaza.storage)
+    StoreFailed (plaza.market.errors)
     └── MarketStorageError          the marketplace database failed; a failed write left nothing
         ├── UnsupportedDatabase     the URL names neither SQLite nor PostgreSQL with psycopg 3
         ├── SchemaNotCurrent        the schema is not at the head revision this code needs
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from plaza.storage.errors import StorageError
+from plaza.market.errors import StoreFailed
 
 __all__ = ["MarketStorageError", "SchemaDrift", "SchemaNotCurrent", "UnsupportedDatabase"]
 
 
-class MarketStorageError(StorageError):
+class MarketStorageError(StoreFailed):
     """A marketplace database operation failed; a failed write is not visible."""
 
 
