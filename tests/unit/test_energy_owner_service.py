@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ class FakeDevice:
     inits: list[dict[str, Any]] = field(default_factory=list)
     refuse: str | None = None
     down: bool = False
+    on_init: Callable[[], None] | None = None  # runs once the device has "answered"
     twins: Twins | None = None
 
     @property
@@ -70,13 +71,15 @@ class FakeDevice:
 
 class FakeDevices:
     """A :class:`~plaza.energy.link.Link` to devices by URL, and to a marketplace that
-    answers ``/unpaid`` with ``unpaid[assetId]`` (:data:`OWED` unless set)."""
+    answers ``/unpaid`` with ``unpaid[assetId]`` (:data:`OWED` unless set) and keeps the
+    bodies of ``/asset_status`` letters in ``told``."""
 
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
         self.devices: dict[str, FakeDevice] = {}
         self.unpaid: dict[str, list[dict[str, Any]]] = {}
         self.asked: list[str] = []  # the assetIds the user module asked /unpaid about
+        self.told: list[dict[str, Any]] = []
 
     def at(self, url: str) -> FakeDevice:
         return self.devices.setdefault(url, FakeDevice())
@@ -91,6 +94,8 @@ class FakeDevices:
             raise PeerFailed(url, path, "unreachable: connection refused", refused=False)
         if device.refuse is not None:
             raise PeerFailed(url, path, device.refuse, refused=True)
+        if device.on_init is not None:
+            device.on_init()
         return {
             "success": True,
             "publicKey": ModuleKey.of(device.identity).to_text(),
@@ -98,7 +103,7 @@ class FakeDevices:
         }
 
     def _marketplace(self, path: str, document: bytes) -> dict[str, Any]:
-        assert path == "/unpaid"
+        assert path in ("/unpaid", "/asset_status")
         letter = open_letter(
             document,
             identity=MARKETPLACE_IDENTITY,
@@ -108,6 +113,10 @@ class FakeDevices:
             known_key=lambda sender: None,
             introduce=True,  # a fake: the user module's key is not checked here
         )
+        assert (letter.sender, letter.audience) == ("usermodule", "marketplace")
+        if path == "/asset_status":
+            self.told.append(letter.body)
+            return {"success": True}
         asset_id = letter.body["assetId"]
         self.asked.append(asset_id)
         owed = {"assetId": asset_id, "contracts": self.unpaid.get(asset_id, OWED)}
