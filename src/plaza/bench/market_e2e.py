@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plaza.api import create_app
-from plaza.api.market import MarketApiConfig, create_market_app
+from plaza.api.market import MarketApiConfig
 from plaza.api.serving import ThreadedServer
 from plaza.bench._stats import percentile
 from plaza.bootstrap import build_market, build_node
@@ -143,7 +143,7 @@ def _trade_through(
     runtime = build_market(settings, config=MarketApiConfig(periodic_interval_s=1.0))
     try:
         before = node.message_count() if node is not None else 0
-        with ThreadedServer(create_market_app(runtime.services)) as server:
+        with ThreadedServer(runtime.app()) as server:
             twins = "no twins" if node is None else f"twins on the node at {node.url}"
             say(f"{threads} threads x {pairs_per_thread} matched pairs through {server.url}"
                 f", {twins}")  # fmt: skip

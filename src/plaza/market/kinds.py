@@ -43,7 +43,7 @@ from plaza.market.settlement import Phase, Settlement
 if TYPE_CHECKING:
     from plaza.market.contracts import SignedContract
 
-__all__ = ["NO_KINDS", "KindRules", "KindSpec", "Kinds"]
+__all__ = ["NO_KINDS", "PHASE_HOOKS", "KindRules", "KindSpec", "Kinds"]
 
 log = logging.getLogger(__name__)
 
