@@ -22,10 +22,15 @@ from typing import Any
 import httpx
 from energy_stack import Flow, energy_flow
 
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.asset.app import KEY_FILE
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.keys import load_or_create
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.model import Transaction
+from plaza.energy.twins import MemoryTwinIndex, Twins
 
 CONTRACT_VALUE = 20  # 1000 Wh at 20 base units per kWh
 
@@ -58,6 +63,22 @@ def to_marketplace(flow: Flow, path: str, sender: str, identity: Identity, body:
         now_ms=flow.clock.now_ms(),
     )
     return flow.http.post(flow.stack.marketplace.url + path, content=document)
+
+
+def on_own_twin(flow: Flow, name: str, transaction: dict[str, Any]) -> dict[str, Any]:
+    """An order's letter body as the device writes it: the transaction first put on its own
+    twin, signed with the device's key, and the twin's reader key."""
+    state = Transaction.from_json(transaction)
+    twins = Twins(
+        identity=asset_identity(flow, name),
+        gateway=LedgerAccess(LocalLedger(flow.node.runtime)).channels,
+        cursors=MemoryCursorStore(),
+        index=MemoryTwinIndex(),
+        clock=flow.clock,
+    )
+    twins.record(state.id, state.to_json())
+    flow.node.milestone()
+    return {"transaction": state.to_json(), "twin": twins.reader_key(state.id)}
 
 
 def fund_body(flow: Flow, name: str, asset_id: str, amount: int, reference: str) -> dict[str, Any]:
@@ -229,7 +250,7 @@ def test_a_deleted_devices_offers_and_a_paused_devices_requests_are_refused(
         flow.settle()
 
         tx = {**offer, "providerTransactionId": "t-after-delete", "timestamp": "1"}
-        body = {"transaction": tx, "twin": "unused"}
+        body = on_own_twin(flow, "solar", tx)  # a letter the marketplace took before the rule
         reply = to_marketplace(flow, "/offer", solar, asset_identity(flow, "solar"), body)
         assert refused(reply, 403, "asset_inactive")["details"] == {"status": "deleted"}
         request = {
@@ -241,7 +262,7 @@ def test_a_deleted_devices_offers_and_a_paused_devices_requests_are_refused(
             "requesterId": ev,
             "requesterTransactionId": "r-while-paused",
         }
-        body = {"transaction": request, "twin": "unused"}
+        body = on_own_twin(flow, "ev", request)
         reply = to_marketplace(flow, "/request", ev, asset_identity(flow, "ev"), body)
         assert refused(reply, 403, "asset_inactive")["details"] == {"status": "paused"}
 
