@@ -99,6 +99,12 @@ def _wait_for(lot: Lot, contract_id: str, phase: Phase) -> ContractRecord:
         time.sleep(0.1)
 
 
+def _wait_for_hook(lot: Lot, call: tuple[str, str]) -> None:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while call not in lot.kind.calls and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_the_verticals_route_answers_under_its_name(lot: Lot) -> None:
     reply = httpx.get(f"{lot.market.url}/api/v1/market/parking/sizes")
     assert reply.status_code == 200
@@ -143,6 +149,7 @@ def test_a_parking_contract_is_priced_and_settled_by_its_vertical(lot: Lot) -> N
     settled = _wait_for(lot, match.id, Phase.FULFILLED)
     assert settled.settlement is not None
     assert settled.settlement.payment_amount == 120
+    _wait_for_hook(lot, ("settled", match.id))  # hooks run just after the step is saved
     assert lot.kind.calls == [
         ("contract_made", match.id),
         ("delivered", match.id),

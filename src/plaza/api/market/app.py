@@ -11,7 +11,7 @@ hands them in); a name that would shadow the market's own paths is refused.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -65,14 +65,31 @@ def _lifespan(services: MarketServices) -> Callable[[FastAPI], AbstractAsyncCont
     return lifespan
 
 
-def _first_segments(routers: Iterable[APIRouter]) -> set[str]:
-    """The first path segment of every route: what a router claims of the URL space."""
-    return {
+#: The market's own routers, mounted under :data:`MARKET_PREFIX`.
+_OWN = (
+    participants.router,
+    orders.router,
+    assets.router,
+    contracts.router,
+    audit.router,
+    hub.router,
+)
+
+
+def _mount_verticals(app: FastAPI, verticals: Mapping[str, Sequence[APIRouter]]) -> None:
+    """Each vertical's routers under ``MARKET_PREFIX/<name>``, unless the name is the first
+    path segment of a market route (it would shadow them): a ``ValueError`` then."""
+    taken = {"info"} | {  # /info is _service's
         route.path.strip("/").split("/")[0]
-        for router in routers
+        for router in _OWN
         for route in router.routes
         if isinstance(route, APIRoute)
     }
+    for name, routers in verticals.items():
+        if name in taken:
+            raise ValueError(f"vertical {name!r} would shadow the market's /{name} routes")
+        for router in routers:
+            app.include_router(router, prefix=f"{MARKET_PREFIX}/{name}", tags=[name])
 
 
 def create_market_app(
@@ -82,8 +99,7 @@ def create_market_app(
 
     ``verticals`` are the verticals' routers by vertical name (see
     :meth:`plaza.verticals.VerticalRegistry.routers`), each mounted under
-    ``/api/v1/market/<name>``; a ``ValueError`` names a vertical whose name is the
-    first segment of one of the market's own paths.
+    ``/api/v1/market/<name>``.
     """
     app = FastAPI(
         title="Plaza marketplace",
@@ -93,22 +109,9 @@ def create_market_app(
     )
     app.state.services = services
     install_market_error_handlers(app)
-    own = (
-        participants.router,
-        orders.router,
-        assets.router,
-        contracts.router,
-        audit.router,
-        hub.router,
-    )
-    for router in own:
+    for router in _OWN:
         app.include_router(router, prefix=MARKET_PREFIX)
-    taken = _first_segments(own) | {"info"}  # and _service's /info
-    for name, routers in (verticals or {}).items():
-        if name in taken:
-            raise ValueError(f"vertical {name!r} would shadow the market's /{name} routes")
-        for router in routers:
-            app.include_router(router, prefix=f"{MARKET_PREFIX}/{name}", tags=[name])
+    _mount_verticals(app, verticals or {})
     app.include_router(_service)
     app.add_middleware(
         BodyGate,
