@@ -35,8 +35,8 @@ from plaza.energy.backend import (
 )
 from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
 from plaza.energy.envelope import ModuleKey, seal_letter
+from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import HttpLink
 from plaza.energy.model import Contract, Side, Status, Transaction
 from plaza.energy.twins import MemoryTwinIndex, Twins
 from plaza.jobs import InlineQueue, Worker
