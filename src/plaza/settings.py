@@ -61,9 +61,9 @@ class MarketSettings(BaseSettings):
 
     The data directory holds the marketplace's keys (``marketplace.key``: its
     signing and encryption identity) and the API key pepper (``api-key.pepper``),
-    both made on first run with mode 0600, the book's journal
-    (``book.sqlite3``), webhook subscriptions (``hub.sqlite3``) and, by default,
-    the database (``market.sqlite3``) and job queue (``jobs.sqlite3``).
+    both made on first run with mode 0600, webhook subscriptions (``hub.sqlite3``)
+    and, by default, the database (``market.sqlite3``: participants, the book's
+    journal, settlements, twins, assets) and job queue (``jobs.sqlite3``).
     ``database_url`` takes a ``postgresql://`` URL (psycopg 3) instead, with an
     optional ``database_schema``. ``audience`` defaults to the marketplace's own
     ``plz1`` address, so requests signed for one marketplace never verify at another.

@@ -36,7 +36,8 @@ from plaza.market.sql.migrate import MIGRATIONS, autogenerate_revision
 
 TABLES = {
     "participants", "participant_roles", "api_keys", "request_nonces",
-    "settlements", "twins", "twin_progress", "assets", "asset_states", "alembic_version",
+    "settlements", "twins", "twin_progress", "assets", "asset_states", "market_journal",
+    "alembic_version",
 }  # fmt: skip
 
 
@@ -58,7 +59,7 @@ def test_an_empty_database_upgrades_to_head_without_drift(empty: Engine) -> None
     assert (refused.value.found, refused.value.head) == (None, head_revision())
 
     upgrade_schema(empty)
-    assert current_revision(empty) == head_revision() == "0005"
+    assert current_revision(empty) == head_revision() == "0006"
     assert _tables(empty) == TABLES
     check_schema_current(empty)
     check_no_drift(empty)
@@ -181,5 +182,5 @@ def test_autogenerate_writes_an_empty_revision_at_head(tmp_path: Path) -> None:
         engine.dispose()
     written = path.read_text()
     assert path.parent == scripts / "versions"
-    assert 'down_revision: str | Sequence[str] | None = "0005"' in written.replace("'", '"')
+    assert 'down_revision: str | Sequence[str] | None = "0006"' in written.replace("'", '"')
     assert "op." not in written

@@ -14,9 +14,11 @@ from market_server import HOUR_MS, MarketWorld, RunningMarket, serve_market
 from plaza.bootstrap import SystemClock
 from plaza.client import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from plaza.crypto import Identity
+from plaza.market import BidManager
 from plaza.market.auth import Role, sign_registration
-from plaza.market.model import OrderStatus, Side
+from plaza.market.model import NewOrder, OrderStatus, Side
 from plaza.market.settlement import Phase
+from plaza.market.sqlite import SqliteBookStore
 from plaza.marketclient import OrderTerms
 
 PREFIX = "/api/v1/market"
@@ -170,3 +172,22 @@ def test_a_restarted_marketplace_keeps_its_keys_participants_and_contracts(
         assert again.signed == record.signed
         again.signed.check_signature()
         assert [c.id for c in buyer.contracts()] == [record.id]
+
+
+def test_a_journal_file_of_an_older_version_moves_into_the_market_database(
+    tmp_path: Path,
+) -> None:
+    """Before the journal joined the market's database it was ``book.sqlite3``: a marketplace
+    started on such a data directory keeps every order of it, and reads the file only once."""
+    old = SqliteBookStore(tmp_path / "book.sqlite3")
+    now = SystemClock().now_ms()
+    spec = NewOrder(Side.OFFER, "alice", "parking-lot", 5, 7, now, now + HOUR_MS)
+    order = BidManager(old, clock=SystemClock()).submit_order(spec).order
+    old.close()
+    with serve_market(tmp_path) as market:
+        found = httpx.get(f"{market.url}{PREFIX}/orders/{order.id}").json()
+    assert (found["id"], found["quantity"]) == (order.id, 5)
+    assert not (tmp_path / "book.sqlite3").exists()
+    assert (tmp_path / "book.sqlite3.moved").exists()
+    with serve_market(tmp_path) as market:  # a second start finds it in the database alone
+        assert httpx.get(f"{market.url}{PREFIX}/orders/{order.id}").status_code == 200

@@ -183,15 +183,21 @@ def test_a_trade_over_http_is_on_its_twins_and_audits_clean(
 def _snapshot(market: RunningMarket, node: ManualNode, engine: Engine) -> dict[str, Any]:
     """Everything an audit could conceivably change: database, journal, cursors, ledger."""
     with engine.connect() as conn:
-        rows = {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
-                for table in ("settlements", "twins", "twin_progress", "assets",
-                              "asset_states")}  # fmt: skip
+        rows = {
+            table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
+            for table in (
+                "settlements",
+                "twins",
+                "twin_progress",
+                "assets",
+                "asset_states",
+                "market_journal",
+            )
+        }
     files = {}
-    for name, query in (("book.sqlite3", "SELECT max(step) FROM market_journal"),
-                        ("twin-cursors.sqlite3", "SELECT channel_id, version FROM channel_cursors "
-                                                 "ORDER BY 1")):  # fmt: skip
-        with sqlite3.connect(market.data_dir / name) as db:
-            files[name] = db.execute(query).fetchall()
+    with sqlite3.connect(market.data_dir / "twin-cursors.sqlite3") as db:
+        query = "SELECT channel_id, version FROM channel_cursors ORDER BY 1"
+        files["twin-cursors.sqlite3"] = db.execute(query).fetchall()
     twins = market.runtime.services.twins
     assert twins is not None
     return {"rows": rows, "files": files, "messages": node.message_count(),

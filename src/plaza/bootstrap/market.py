@@ -46,9 +46,11 @@ from plaza.market.settlement import Payments, SettlementListener, SettlementServ
 from plaza.market.sql import (
     SqlApiKeyStore,
     SqlAssetDirectory,
+    SqlBookStore,
     SqlNonceStore,
     SqlParticipantStore,
     SqlSettlementStore,
+    import_journal,
     make_engine,
     upgrade_schema,
 )
@@ -194,6 +196,21 @@ def _marketplace(
     return market, BookAndSettlements(book, settlements)
 
 
+def _open_journal(engine: Engine, data: MarketDataDir) -> SqlBookStore:
+    """The book's journal in the market's database; a journal file left by an older version
+    (``book.sqlite3``) is copied in once, then renamed so it is never read again."""
+    journal = SqlBookStore(engine)
+    old = data.path / "book.sqlite3"
+    if old.exists():
+        previous = SqliteBookStore(old)
+        try:
+            import_journal(previous, journal)
+        finally:
+            previous.close()
+        old.rename(old.with_name("book.sqlite3.moved"))
+    return journal
+
+
 def _services(
     settings: MarketSettings,
     data: MarketDataDir,
@@ -207,7 +224,7 @@ def _services(
     engine = _open_engine(settings, data)
     closers.append(engine.dispose)
     upgrade_schema(engine)
-    journal = SqliteBookStore(data.path / "book.sqlite3")
+    journal = _open_journal(engine, data)
     closers.append(journal.close)
     hub, stream, worker = _open_hub(settings, data, clock, closers)
     notifier = MarketNotifier(hub, clock)

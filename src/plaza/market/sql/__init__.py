@@ -7,6 +7,7 @@
 * :mod:`.metadata` / :mod:`.auth_tables` - the tables;
 * :mod:`.auth_stores` - the SQL adapters of :mod:`plaza.market.auth.ports`;
 * :mod:`.asset_store` - assets and their states (:class:`~plaza.market.ports.AssetDirectory`);
+* :mod:`.book_store` - the book's journal (:class:`~plaza.market.ports.BookStore`);
 * :mod:`.errors` - :class:`MarketStorageError` and its family.
 
 Typical wiring (the composition root)::
@@ -20,6 +21,7 @@ Typical wiring (the composition root)::
 
 from plaza.market.sql.asset_store import SqlAssetDirectory
 from plaza.market.sql.auth_stores import SqlApiKeyStore, SqlNonceStore, SqlParticipantStore
+from plaza.market.sql.book_store import SqlBookStore, import_journal
 from plaza.market.sql.engine import make_engine, reading, sqlite_url, writing
 from plaza.market.sql.errors import (
     MarketStorageError,
@@ -44,6 +46,7 @@ __all__ = [
     "SchemaNotCurrent",
     "SqlApiKeyStore",
     "SqlAssetDirectory",
+    "SqlBookStore",
     "SqlNonceStore",
     "SqlParticipantStore",
     "SqlSettlementStore",
@@ -54,6 +57,7 @@ __all__ = [
     "current_revision",
     "downgrade_schema",
     "head_revision",
+    "import_journal",
     "make_engine",
     "reading",
     "sqlite_url",

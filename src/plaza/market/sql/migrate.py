@@ -48,6 +48,7 @@ def target_metadata() -> MetaData:
     from plaza.market.sql import (  # noqa: F401, PLC0415 - declares the tables
         asset_tables,
         auth_tables,
+        book_tables,
         settlement_tables,
         twin_tables,
     )

@@ -1,16 +1,15 @@
-"""The BookStore contract, run against every adapter (memory, SQLite).
-
-The PostgreSQL adapter joins by adding a backend to ``store`` below.
-"""
+"""The BookStore contract, run against every adapter: memory, the SQLite file a bid manager
+of its own keeps, and the market database's journal on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from market_support import START_MS, offer, request
+from market_sql_backends import SQL_BACKENDS, fresh_engine
 
 from plaza.market import (
     BookStore,
@@ -21,28 +20,68 @@ from plaza.market import (
     Location,
     Match,
     MemoryBookStore,
+    NewOrder,
     Order,
     OrderAccepted,
     OrderMatched,
     OrderStatus,
     OrderStatusChanged,
     Requirements,
+    Side,
+    attributes,
 )
+from plaza.market.model import NO_REQUIREMENTS, AttributeValue
+from plaza.market.sql import SqlBookStore, import_journal
 from plaza.market.sqlite import SqliteBookStore
+from plaza.testing import FakeClock
+
+START_MS = FakeClock().now_ms()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite-file", *SQL_BACKENDS])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BookStore]:
-    backend: BookStore = (
-        MemoryBookStore() if request.param == "memory" else SqliteBookStore(tmp_path / "b.db")
+    if request.param == "memory":
+        yield MemoryBookStore()
+        return
+    if request.param == "sqlite-file":
+        backend = SqliteBookStore(tmp_path / "b.db")
+        yield backend
+        backend.close()
+        return
+    with fresh_engine(request.param, request, tmp_path) as engine:
+        backend = SqlBookStore(engine)
+        yield backend
+        backend.close()
+
+
+def _order(side: Side, owner: str, **kw: Any) -> NewOrder:
+    attrs: dict[str, AttributeValue] = kw.get("attrs", {})
+    return NewOrder(
+        side,
+        owner,
+        "energy",
+        10,
+        100,
+        START_MS,
+        START_MS + 3_600_000,
+        kw.get("location"),
+        attributes(attrs),
+        kw.get("requires", NO_REQUIREMENTS),
+        None,
     )
-    yield backend
-    backend.close()
+
+
+def offer(owner: str, **kw: Any) -> NewOrder:
+    return _order(Side.OFFER, owner, **kw)
+
+
+def request(owner: str) -> NewOrder:
+    return _order(Side.REQUEST, owner)
 
 
 def entry(step: int, *, key: str | None = None, participant: str = "ann") -> JournalEntry:
     spec = offer(
-        "ann", 10, 100, location=Location(52.520008, 13.404954), attrs={"green": True, "q": 2},
+        "ann", location=Location(52.520008, 13.404954), attrs={"green": True, "q": 2},
         requires=Requirements((("quality", 3),), 1, ("bob", "cat"), 12.5),
     )  # fmt: skip
     order = Order.accept(spec, order_id=f"ord-{step}", priority=step, at_ms=START_MS)
@@ -139,3 +178,40 @@ def test_sqlite_reports_corruption_and_use_after_close(tmp_path: Path) -> None:
 def test_sqlite_refuses_a_path_it_cannot_open(tmp_path: Path) -> None:
     with pytest.raises(BookStoreFailed):
         SqliteBookStore(tmp_path / "missing" / "book.db")
+
+
+def test_the_sql_journal_streams_long_journals_in_pages(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    with fresh_engine("sqlite", request, tmp_path) as engine:
+        store = SqlBookStore(engine)
+        for step in range(1, 2502):
+            store.append(JournalEntry(step, step, ()))
+        assert [e.step for e in store.entries(after_step=10)] == list(range(11, 2502))
+
+
+def test_a_journal_file_moves_into_the_market_database_once(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    old = SqliteBookStore(tmp_path / "book.sqlite3")
+    written = [entry(1, key="k1"), entry(2), entry(3, key="k3")]
+    for item in written:
+        old.append(item)
+    with fresh_engine("sqlite", request, tmp_path) as engine:
+        new = SqlBookStore(engine)
+        assert import_journal(old, new) == 3
+        assert import_journal(old, new) == 0, "a second start copies nothing"
+        assert list(new.entries()) == written
+        new.append(entry(4))
+        assert import_journal(old, new) == 0, "a journal that went on is left alone"
+    old.close()
+
+
+def test_the_sql_journal_refuses_use_after_close(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    with fresh_engine("sqlite", request, tmp_path) as engine:
+        store = SqlBookStore(engine)
+        store.close()
+        with pytest.raises(BookStoreFailed, match="closed"):
+            store.last_step()
