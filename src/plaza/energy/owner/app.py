@@ -1,8 +1,8 @@
 """The user module as an HTTP service, and how it is opened from a data directory.
 
-Two faces: the seed's letter endpoints for devices (``POST /fund``,
-``POST /notify_event``, sealed ``{"encrypted": …}`` bodies), and the owners' JSON
-API under ``/api`` (the seed's web dashboard). Every ``/api`` call but sign-up
+Two faces: the letter endpoints (``POST /fund`` and ``POST /notify_event`` from devices,
+``POST /onboarded`` from the marketplace; sealed ``{"encrypted": …}`` bodies), and the
+owners' JSON API under ``/api`` (the seed's web dashboard). Every ``/api`` call but sign-up
 needs ``Authorization: Bearer <apiKey>``; an owner reaches only its own devices, and
 another owner's device is answered exactly like one that does not exist (404).
 Replies follow the seed: ``{"success": true, …}``, or ``{"success": false, "error",
