@@ -41,6 +41,7 @@ class StackSettings:
 
     policy: str = "one_to_one"
     exclude_after_claims: int = 0
+    payment_wait_ms: int = 1000  # the marketplace's least spacing of reminders and the claim
     host: str = "127.0.0.1"
 
 
@@ -85,7 +86,10 @@ class EnergyStack:
             market_dir, ledger=self._ledger, link=self._link, queue=self.marketplace.queue,
             clock=self._clock, bidmanager_url=self.bidmanager.url,
             bidmanager_key=bidmanager_key(bid_dir),
-            settings=MarketplaceSettings(exclude_after_claims=self.settings.exclude_after_claims),
+            settings=MarketplaceSettings(
+                exclude_after_claims=self.settings.exclude_after_claims,
+                payment_wait_ms=self.settings.payment_wait_ms,
+            ),
             user_module=user_module,
         ))  # fmt: skip
         self.bidmanager.build(open_bidmanager(
