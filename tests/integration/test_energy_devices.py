@@ -21,18 +21,18 @@ from fastapi import APIRouter, FastAPI
 from notify_support import free_port, mqtt_broker_or_skip
 from paho.mqtt.enums import CallbackAPIVersion
 
-from plaza.api.serving import ThreadedServer
-from plaza.energy.devices import (
+from plaza.agents.energy.devices import (
     DeviceSimulator,
     MeterBridge,
     MeterPublisher,
     SimulatedDevice,
     parse_reading,
 )
+from plaza.agents.energy.profiles import SLOT_MS, ElectricVehicle, HeatPump, SolarPanel
+from plaza.api.serving import ThreadedServer
 from plaza.energy.errors import Forbidden, PeerFailed
 from plaza.energy.http.link import HttpLink
 from plaza.energy.http.replies import install_replies, json_object, post_route
-from plaza.energy.profiles import SLOT_MS, ElectricVehicle, HeatPump, SolarPanel
 from plaza.notify.mqtt import MqttPublisher
 
 NOON = 20_458 * 86_400_000 + 12 * 3_600_000  # Monday 2026-01-05, 12:00 UTC

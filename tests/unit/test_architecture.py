@@ -47,12 +47,10 @@ DOMAIN_PACKAGES = {
 }
 #: Energy modules that are adapters or wiring, not domain: web apps and stores (by file
 #: name), the package faces that load their apps, the HTTP side (``energy/http``), SQLite
-#: files, the seen-nonce store and the device simulator.
+#: files and the seen-nonce store.
 ENERGY_ADAPTER_FILES = {"app.py", "store.py", "__init__.py"}
 ENERGY_ADAPTER_MODULES = {
-    "plaza.energy.sqlite",
     "plaza.energy.nonces",
-    "plaza.energy.devices",
     "plaza.energy.backend.settlements",
 }
 

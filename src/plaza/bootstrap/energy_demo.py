@@ -24,16 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from plaza.adapters.ledger.local import LocalLedger
-from plaza.api import create_app
-from plaza.api.serving import ThreadedServer, bind_listener
-from plaza.bootstrap.clock import SystemClock
-from plaza.bootstrap.energy import EnergyStack, StackSettings
-from plaza.bootstrap.node import build_node
-from plaza.energy.devices import DeviceSimulator, SimulatedDevice
-from plaza.energy.http.link import HttpLink
-from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import AssetType, Status
-from plaza.energy.profiles import (
+from plaza.agents.energy.devices import DeviceSimulator, SimulatedDevice
+from plaza.agents.energy.profiles import (
     DAY_MS,
     SLOT_MS,
     ChargingStation,
@@ -42,6 +34,14 @@ from plaza.energy.profiles import (
     Profile,
     SolarPanel,
 )
+from plaza.api import create_app
+from plaza.api.serving import ThreadedServer, bind_listener
+from plaza.bootstrap.clock import SystemClock
+from plaza.bootstrap.energy import EnergyStack, StackSettings
+from plaza.bootstrap.node import build_node
+from plaza.energy.http.link import HttpLink
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.model import AssetType, Status
 from plaza.settings import NodeSettings
 
 __all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from plaza.energy.simulate import SimulationReport, simulate_energy
+from plaza.agents.energy.simulate import SimulationReport, simulate_energy
 
 simulate_app = typer.Typer(help="Simulate Plaza's markets in this process.", no_args_is_help=True)
 

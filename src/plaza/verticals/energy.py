@@ -10,7 +10,7 @@ declared as its demo agents.
 
 from __future__ import annotations
 
-from plaza.energy.devices import DeviceSimulator, MeterPublisher
+from plaza.agents.energy.devices import DeviceSimulator, MeterPublisher
 from plaza.energy.kind import ENERGY
 from plaza.verticals.model import Vertical
 

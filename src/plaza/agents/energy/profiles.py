@@ -1,7 +1,7 @@
 """Plausible daily energy profiles of simulated devices, the same every run for one seed.
 
-The device simulator (:mod:`plaza.energy.devices`) and the market simulation
-(:mod:`plaza.energy.simulate`) need producers and consumers whose energy moves
+The device simulator (:mod:`plaza.agents.energy.devices`) and the market simulation
+(:mod:`plaza.agents.energy.simulate`) need producers and consumers whose energy moves
 through the day the way real ones do, so that offers and requests meet at the
 times they would: solar at midday, electric vehicles overnight.
 

@@ -3,7 +3,7 @@
 ``plaza simulate energy`` asks how Plaza's matching copes with a town's worth
 of devices trading every quarter hour. Each of N agents is a producer (solar
 panel, charging station) or a consumer (electric vehicle, heat pump) with a
-profile from :mod:`plaza.energy.profiles` and a limit price near a reference
+profile from :mod:`plaza.agents.energy.profiles` and a limit price near a reference
 price. In each slot every agent with energy offers what it produces in that
 slot, or requests what it needs, valid for that slot only; the slot's market
 then clears with one of Plaza's matching policies
@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from plaza.agents.energy.profiles import SLOT_MS, SLOTS_PER_DAY, DeviceKind, Profile
+from plaza.agents.energy.profiles import typical_profile as _typical
 from plaza.energy.model import AssetType, contract_value
-from plaza.energy.profiles import SLOT_MS, SLOTS_PER_DAY, DeviceKind, Profile
-from plaza.energy.profiles import typical_profile as _typical
 from plaza.market.matching import MatchingEngine, Resting, policy_named
 from plaza.market.model import NO_REQUIREMENTS, Order, OrderStatus, Side
 

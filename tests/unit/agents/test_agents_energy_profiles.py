@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from plaza.energy.model import AssetType
-from plaza.energy.profiles import (
+from plaza.agents.energy.profiles import (
     DAY_MS,
     SLOT_MS,
     SLOTS_PER_DAY,
@@ -19,6 +18,7 @@ from plaza.energy.profiles import (
     SolarPanel,
     typical_profile,
 )
+from plaza.energy.model import AssetType
 
 DAY = 20_458  # Monday 2026-01-05, in days since the epoch
 HOUR = SLOTS_PER_DAY // 24

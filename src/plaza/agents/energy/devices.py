@@ -5,7 +5,7 @@ or consumed (``/consume``): plain JSON ``{"energy": <Wh>, "uuid": <device
 UUID>}``, accepted only with the device's UUID. Two ways to drive that here:
 
 * :class:`DeviceSimulator` posts each device's energy of an interval, from its
-  :mod:`~plaza.energy.profiles` profile, straight to its asset module;
+  :mod:`~plaza.agents.energy.profiles` profile, straight to its asset module;
 * :class:`MeterPublisher` publishes the same readings to MQTT, one topic per
   meter (``plaza/meters/<meter name>``), and :class:`MeterBridge`, beside the
   asset modules, subscribes and forwards each reading to the right asset.
@@ -36,10 +36,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from plaza.agents.energy.profiles import SLOT_MS, Profile
 from plaza.energy.errors import PeerFailed
 from plaza.energy.link import Link, post_json
 from plaza.energy.model import MAX_ENERGY_WH, AssetType
-from plaza.energy.profiles import SLOT_MS, Profile
 from plaza.notify.errors import PublishFailed
 from plaza.notify.ports import Publisher
 

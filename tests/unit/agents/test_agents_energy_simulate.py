@@ -8,16 +8,16 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from plaza.cli.main import app
-from plaza.energy.model import AssetType, contract_value
-from plaza.energy.profiles import SLOT_MS
-from plaza.energy.simulate import (
+from plaza.agents.energy.profiles import SLOT_MS
+from plaza.agents.energy.simulate import (
     POLICIES,
     START_MS,
     EnergySimulation,
     SlotOutcome,
     simulate_energy,
 )
+from plaza.cli.main import app
+from plaza.energy.model import AssetType, contract_value
 
 HOUR_MS = 3_600_000
 MORNING = START_MS + 8 * HOUR_MS  # solar rising, heat pumps running: both sides trade
