@@ -10,12 +10,9 @@ data directory, and passes the same contract suite as the market's adapters
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from plaza.sqlite import SqliteFile
 
 __all__ = ["NONCES_FILE", "SqliteNonces"]
 
@@ -26,38 +23,25 @@ NONCES_FILE = "nonces.sqlite3"
 _PURGE_INTERVAL_MS = 1_000
 
 
-class SqliteNonces:
-    """:class:`~plaza.market.auth.NonceStore` in one SQLite file.
+_SCHEMA = """CREATE TABLE IF NOT EXISTS nonces (sender TEXT NOT NULL, nonce TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (sender, nonce)) WITHOUT ROWID"""
 
-    A connection per call: letters arrive a few per second at most, and a module
-    then owns no connection that its shutdown would have to close. One lock
-    serialises this process's writers; SQLite's ``INSERT … ON CONFLICT`` makes
-    the test-and-set atomic for any other.
+
+class SqliteNonces:
+    """:class:`~plaza.market.auth.NonceStore` in one private :class:`~plaza.sqlite.SqliteFile`.
+
+    Remembering is one ``BEGIN IMMEDIATE`` transaction on the file's one writer; the
+    ``INSERT … ON CONFLICT`` makes the test-and-set atomic for any other process too.
+    The connection lives as long as the store; :meth:`close` ends it (a module that
+    never calls it leaves it to the process's exit).
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        self._path = path
-        self._lock = threading.Lock()
+        self._db = SqliteFile(path, [_SCHEMA], busy_timeout_ms=10_000, synchronous=None)
         self._next_purge_ms = 0
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS nonces (sender TEXT NOT NULL, nonce TEXT NOT NULL,"
-                " expires_at INTEGER NOT NULL, PRIMARY KEY (sender, nonce)) WITHOUT ROWID"
-            )
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self._path, isolation_level=None, timeout=10)
-        try:
-            yield db
-        finally:
-            db.close()
 
     def remember(self, participant_id: str, nonce: str, *, expires_at_ms: int, now_ms: int) -> bool:
-        with self._lock, self._connect() as db:
+        with self._db.write() as db:
             if now_ms >= self._next_purge_ms:
                 self._next_purge_ms = now_ms + _PURGE_INTERVAL_MS
                 db.execute("DELETE FROM nonces WHERE expires_at <= ?", (now_ms,))
@@ -70,10 +54,11 @@ class SqliteNonces:
             return cursor.rowcount == 1
 
     def purge_expired(self, now_ms: int) -> int:
-        with self._lock, self._connect() as db:
+        with self._db.write() as db:
             return db.execute("DELETE FROM nonces WHERE expires_at <= ?", (now_ms,)).rowcount
 
     def count(self) -> int:
-        with self._lock, self._connect() as db:
-            (count,) = db.execute("SELECT count(*) FROM nonces").fetchone()
-            return int(count)
+        return self._db.count("SELECT count(*) FROM nonces")
+
+    def close(self) -> None:
+        self._db.close()

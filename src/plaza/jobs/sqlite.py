@@ -1,20 +1,19 @@
 """The durable job queue for a single machine: one SQLite file in WAL mode.
 
 Several processes may open the same file (a web process enqueuing, a worker
-process claiming). Each :class:`SqliteQueue` holds one connection behind a
-lock; every write is one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's
-write lock up front, so two claimers - threads or processes - serialise and
-never lease the same row. A commit is in the WAL before ``COMMIT`` returns, so
-a killed process loses nothing it had enqueued, and a job it had claimed comes
-back when its lease expires.
+process claiming). Each :class:`SqliteQueue` holds one
+:class:`plaza.sqlite.SqliteFile` (one connection behind a lock); every write is
+one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's write lock up front,
+so two claimers - threads or processes - serialise and never lease the same
+row. A commit is in the WAL before ``COMMIT`` returns, so a killed process loses
+nothing it had enqueued, and a job it had claimed comes back when its lease
+expires.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from plaza.jobs.model import (
     sweep_key,
 )
 from plaza.jobs.ports import Clock
+from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteQueue"]
 
@@ -107,51 +107,14 @@ class SqliteQueue:
     ) -> None:
         self._clock = clock
         self._policy = policy or RetryPolicy()
-        self._lock = threading.Lock()
-        try:
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
-            )
-        except sqlite3.Error as error:
-            raise QueueError(f"cannot open job queue {path}: {error}") from error
-        try:
-            with self._transaction(write=False) as cur:
-                cur.execute("PRAGMA journal_mode = WAL")
-                cur.execute("PRAGMA synchronous = NORMAL")
-            with self._transaction(write=True) as cur:
-                for statement in _SCHEMA:
-                    cur.execute(statement)
-        except BaseException:
-            self.close()
-            raise
-
-    @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Cursor]:
-        """Serialise on the lock; writes in ``BEGIN IMMEDIATE``, rolled back on any error."""
-        with self._lock:
-            if self._conn is None:
-                raise QueueError("the queue is closed")
-            conn = self._conn
-            cur = conn.cursor()
-            try:
-                if write:
-                    cur.execute("BEGIN IMMEDIATE")
-                yield cur
-                if write:
-                    cur.execute("COMMIT")
-            except sqlite3.Error as error:
-                self._rollback(conn)
-                raise QueueError(f"SQLite: {error}") from error
-            except BaseException:
-                self._rollback(conn)
-                raise
-            finally:
-                cur.close()
-
-    @staticmethod
-    def _rollback(conn: sqlite3.Connection) -> None:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        self._db = SqliteFile(
+            path,
+            _SCHEMA,
+            error=QueueError,
+            label="queue",
+            private=False,
+            busy_timeout_ms=_BUSY_TIMEOUT_MS,
+        )
 
     def enqueue(
         self,
@@ -163,7 +126,7 @@ class SqliteQueue:
         max_attempts: int | None = None,
     ) -> Job:
         text, attempts = self._policy.admit(name, payload, max_attempts)
-        with self._transaction(write=True) as cur:
+        with self._db.cursor(write=True) as cur:
             run_at = self._clock.now_ms() if run_at_ms is None else run_at_ms
             return self._insert(cur, name, text, key=key, run_at=run_at, attempts=attempts)
 
@@ -186,7 +149,7 @@ class SqliteQueue:
     def claim(self, *, lease_ms: int, limit: int = 1) -> list[Lease]:
         check_interval(lease_ms, "lease_ms")
         check_interval(limit, "limit")
-        with self._transaction(write=True) as cur:
+        with self._db.cursor(write=True) as cur:
             now = self._clock.now_ms()
             self._fire_sweeps(cur, now)
             cur.execute(_BURY_EXPIRED, {"now": now})
@@ -218,7 +181,7 @@ class SqliteQueue:
             )
 
     def complete(self, lease: Lease) -> None:
-        with self._transaction(write=True) as cur:
+        with self._db.cursor(write=True) as cur:
             cur.execute(
                 "UPDATE jobs SET state = 'done', lease_token = NULL, finished_ms = ?"
                 " WHERE id = ? AND lease_token = ? AND state = 'running'",
@@ -228,7 +191,7 @@ class SqliteQueue:
                 raise LeaseLost(lease.job.id)
 
     def fail(self, lease: Lease, error: str, *, retry: bool = True) -> Job:
-        with self._transaction(write=True) as cur:
+        with self._db.cursor(write=True) as cur:
             now = self._clock.now_ms()
             cur.execute(_HELD, (lease.job.id, lease.token))
             row = cur.fetchone()
@@ -260,7 +223,7 @@ class SqliteQueue:
         check_name(name)
         check_interval(every_ms, "every_ms")
         text = encode_payload(payload or {})
-        with self._transaction(write=True) as cur:
+        with self._db.cursor(write=True) as cur:
             cur.execute(
                 "INSERT INTO sweeps (name, every_ms, payload, next_run_ms) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET every_ms = excluded.every_ms,"
@@ -272,30 +235,30 @@ class SqliteQueue:
         return Sweep(name, every_ms, decode_payload(text), next_run)
 
     def unschedule(self, name: str) -> bool:
-        with self._transaction(write=True) as cur:
+        with self._db.cursor(write=True) as cur:
             cur.execute("DELETE FROM sweeps WHERE name = ?", (name,))
             return cur.rowcount == 1
 
     def sweeps(self) -> list[Sweep]:
-        with self._transaction(write=False) as cur:
+        with self._db.cursor() as cur:
             cur.execute("SELECT name, every_ms, payload, next_run_ms FROM sweeps ORDER BY name")
             rows = cur.fetchall()
         return [Sweep(name, every, decode_payload(p), due) for name, every, p, due in rows]
 
     def get(self, job_id: str) -> Job | None:
-        with self._transaction(write=False) as cur:
+        with self._db.cursor() as cur:
             cur.execute(_BY_ID, (job_id,))
             row = cur.fetchone()
         return None if row is None else _job(row)
 
     def dead_letters(self, *, limit: int = 100) -> list[Job]:
         check_interval(limit, "limit")
-        with self._transaction(write=False) as cur:
+        with self._db.cursor() as cur:
             cur.execute(_DEAD, (limit,))
             return [_job(row) for row in cur.fetchall()]
 
     def requeue(self, job_id: str) -> Job:
-        with self._transaction(write=True) as cur:
+        with self._db.cursor(write=True) as cur:
             cur.execute(
                 "UPDATE jobs SET state = 'pending', attempts = 0, run_at_ms = ?, finished_ms = NULL"
                 " WHERE id = ? AND state = 'dead'",
@@ -306,7 +269,7 @@ class SqliteQueue:
             return self._get(cur, job_id)
 
     def statistics(self) -> dict[str, int]:
-        with self._transaction(write=False) as cur:
+        with self._db.cursor() as cur:
             cur.execute("SELECT state, count(*) FROM jobs GROUP BY state")
             rows = cur.fetchall()
         counts = dict.fromkeys((s.value for s in JobState), 0)
@@ -315,7 +278,4 @@ class SqliteQueue:
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL); later calls raise :class:`QueueError`."""
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+        self._db.close()

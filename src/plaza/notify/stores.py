@@ -1,19 +1,18 @@
 """The SQLite :class:`~plaza.notify.ports.SubscriptionStore`: subscriptions in one file.
 
-The SQLite store holds webhook secrets in clear, because signing needs them;
-protect the file like any other credential store (mode 0600, backups encrypted).
+The SQLite store holds webhook secrets in clear, because signing needs them, so
+its file is created readable by its owner only (mode 0600, a private
+:class:`plaza.sqlite.SqliteFile`); protect it like any other credential store
+(backups encrypted). Each change is one ``BEGIN IMMEDIATE`` transaction.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from plaza.notify.errors import StoreError
 from plaza.notify.model import EventQuery, Subscription
+from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteSubscriptionStore"]
 
@@ -39,37 +38,17 @@ class SqliteSubscriptionStore:
     """A :class:`~plaza.notify.ports.SubscriptionStore` in the SQLite file at ``path``."""
 
     def __init__(self, path: str | Path) -> None:
-        self._lock = threading.Lock()
-        try:
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=10
-            )
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot open subscription store {path}: {error}") from error
-        try:
-            with self._cursor() as cur:
-                cur.execute("PRAGMA journal_mode = WAL")
-                cur.execute(_SCHEMA)
-        except BaseException:
-            self.close()
-            raise
-
-    @contextmanager
-    def _cursor(self) -> Iterator[sqlite3.Cursor]:
-        """One statement at a time under the lock; each is its own (autocommit) transaction."""
-        with self._lock:
-            if self._conn is None:
-                raise StoreError("the subscription store is closed")
-            cur = self._conn.cursor()
-            try:
-                yield cur
-            except sqlite3.Error as error:
-                raise StoreError(f"SQLite: {error}") from error
-            finally:
-                cur.close()
+        self._db = SqliteFile(
+            path,
+            [_SCHEMA],
+            error=StoreError,
+            label="subscription store",
+            busy_timeout_ms=10_000,
+            synchronous=None,
+        )
 
     def add(self, subscription: Subscription) -> None:
-        with self._cursor() as cur:
+        with self._db.cursor(write=True) as cur:
             cur.execute(
                 "INSERT INTO subscriptions (id, callback, query, secret, created_ms)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -83,24 +62,21 @@ class SqliteSubscriptionStore:
             )
 
     def remove(self, subscription_id: str) -> bool:
-        with self._cursor() as cur:
+        with self._db.cursor(write=True) as cur:
             cur.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
             return cur.rowcount == 1
 
     def get(self, subscription_id: str) -> Subscription | None:
-        with self._cursor() as cur:
+        with self._db.cursor() as cur:
             cur.execute(_SELECT + " WHERE id = ?", (subscription_id,))
             row = cur.fetchone()
         return None if row is None else _subscription(row)
 
     def list_all(self) -> list[Subscription]:
-        with self._cursor() as cur:
+        with self._db.cursor() as cur:
             cur.execute(_SELECT + " ORDER BY seq")
             rows = cur.fetchall()
         return [_subscription(row) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+        self._db.close()

@@ -116,6 +116,13 @@ def test_sqlite_subscriptions_survive_reopening(tmp_path: Path, queue: InlineQue
         reopened.close()
 
 
+def test_the_sqlite_store_holding_webhook_secrets_is_private(tmp_path: Path) -> None:
+    """Created readable by its owner only, with its folder, before any secret is written."""
+    path = tmp_path / "notify" / "subs.sqlite"
+    SqliteSubscriptionStore(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
 def test_secrets_stay_out_of_reprs_jobs_and_logs(
     store: SubscriptionStore,
     queue: InlineQueue,

@@ -9,7 +9,7 @@ paid once), ``payment_queue``, ``twins`` (record id to twin channel) and the
 seed's ``log``.
 
 One connection behind one lock serves every thread
-(:class:`~plaza.energy.sqlite.SqliteFile`); each change is one ``BEGIN IMMEDIATE``
+(:class:`~plaza.sqlite.SqliteFile`); each change is one ``BEGIN IMMEDIATE``
 transaction, so a state, its event, the pool and the queue move together or not at
 all. WAL with ``synchronous=NORMAL`` survives the process being killed. Values always
 travel as parameters, never inside SQL.
@@ -25,8 +25,8 @@ from typing import Any
 
 from plaza.energy.asset.config import Change, Pool, Record
 from plaza.energy.model import Contract, Transaction
-from plaza.energy.sqlite import SqliteFile
 from plaza.market.settlement import PreparedPayment
+from plaza.sqlite import SqliteFile
 
 __all__ = ["DB_NAME", "SqliteAssetStore"]
 

@@ -2,7 +2,7 @@
 
 The energy marketplace keeps each contract's settlement (the market's state of it:
 phase, reminders, deadline, the checked payment) in the same file as its records
-and events, through the same :class:`~plaza.energy.sqlite.SqliteFile`. A step that
+and events, through the same :class:`~plaza.sqlite.SqliteFile`. A step that
 saves a settlement inside :meth:`SqliteFile.atomic` therefore commits it with the
 events and letters of that step, or not at all. ``save`` is one ``UPDATE ... WHERE
 version = ?``: the row count says whether another writer got there first.
@@ -14,7 +14,6 @@ from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
-from plaza.energy.sqlite import SqliteFile
 from plaza.market.settlement import (
     ConcurrentUpdate,
     Contract,
@@ -22,6 +21,7 @@ from plaza.market.settlement import (
     PreparedPayment,
     Settlement,
 )
+from plaza.sqlite import SqliteFile
 
 __all__ = ["SETTLEMENT_SCHEMA", "SqliteSettlementStore"]
 

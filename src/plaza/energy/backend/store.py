@@ -8,7 +8,7 @@ each asset: :mod:`plaza.energy.backend.onboarding`), ``settlements`` (each contr
 settlement in the market's lifecycle: :mod:`plaza.energy.backend.settlements`). The channel
 cursors
 (:class:`~plaza.channels.SqliteCursorStore`) live in the same file, which is why
-it is created readable by its owner only (:class:`~plaza.energy.sqlite.SqliteFile`).
+it is created readable by its owner only (:class:`~plaza.sqlite.SqliteFile`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from plaza.energy.backend.onboarding import Standing
 from plaza.energy.backend.settlements import SETTLEMENT_SCHEMA, SqliteSettlementStore
 from plaza.energy.envelope import ModuleKey, canonical_json
 from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
-from plaza.energy.sqlite import SqliteFile
+from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteMarketplaceStore"]
 

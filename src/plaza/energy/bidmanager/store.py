@@ -20,7 +20,7 @@ from typing import Any
 from plaza.energy.backend.store import dumps
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.model import Side
-from plaza.energy.sqlite import SqliteFile
+from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteBidStore"]
 

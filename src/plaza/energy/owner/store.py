@@ -1,7 +1,7 @@
 """The user module's SQLite file: owners, devices, the events devices report, transfers, log.
 
 One connection, one writer at a time (a lock), WAL so readers never block it
-(:class:`~plaza.energy.sqlite.SqliteFile`, which creates the file readable by its owner only).
+(:class:`~plaza.sqlite.SqliteFile`, which creates the file readable by its owner only).
 Values only ever travel as parameters. The ``devices`` table holds each device's
 UUID, the secret ``/init`` is trusted by; the ``owners`` table only keyed hashes of
 API keys. Keep the file as private as the module's key files.
@@ -26,7 +26,7 @@ from plaza.energy.owner.records import (
     Transfer,
     TransferState,
 )
-from plaza.energy.sqlite import SqliteFile
+from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteOwnerStore"]
 
