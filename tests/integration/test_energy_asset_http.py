@@ -18,10 +18,11 @@ import httpx
 import pytest
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.energy import AssetService
 from plaza.api.serving import ThreadedServer
+from plaza.bootstrap.energy_modules import open_asset
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
-from plaza.energy.asset import AssetService, open_asset
 from plaza.energy.envelope import ModuleKey, seal_letter, sign_document
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Contract, Side, Status, Transaction

@@ -12,11 +12,12 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from plaza.api.energy import BidManagerService
+from plaza.api.energy.link import HttpLink
 from plaza.api.serving import ThreadedServer
+from plaza.bootstrap.energy_modules import open_bidmanager
 from plaza.crypto import Identity
-from plaza.energy.bidmanager import BidManagerService, open_bidmanager
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
-from plaza.energy.http.link import HttpLink
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock

@@ -29,10 +29,10 @@ from plaza.agents.energy.devices import (
     parse_reading,
 )
 from plaza.agents.energy.profiles import SLOT_MS, ElectricVehicle, HeatPump, SolarPanel
+from plaza.api.energy.link import HttpLink
+from plaza.api.energy.replies import install_replies, json_object, post_route
 from plaza.api.serving import ThreadedServer
 from plaza.energy.errors import Forbidden, PeerFailed
-from plaza.energy.http.link import HttpLink
-from plaza.energy.http.replies import install_replies, json_object, post_route
 from plaza.notify.mqtt import MqttPublisher
 
 NOON = 20_458 * 86_400_000 + 12 * 3_600_000  # Monday 2026-01-05, 12:00 UTC

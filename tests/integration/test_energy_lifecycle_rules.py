@@ -24,18 +24,19 @@ import pytest
 from fastapi import FastAPI, Request
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.energy import BidManagerService, MarketplaceService
+from plaza.api.energy.link import HttpLink
 from plaza.api.serving import ThreadedServer, bind_listener, listener_url
-from plaza.channels import MemoryCursorStore
-from plaza.crypto import Address, Identity
-from plaza.energy.backend import (
-    MarketplaceService,
-    contract_id_for,
+from plaza.bootstrap.energy_modules import (
+    bidmanager_key,
     marketplace_key,
+    open_bidmanager,
     open_marketplace,
 )
-from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
+from plaza.channels import MemoryCursorStore
+from plaza.crypto import Address, Identity
+from plaza.energy.backend import contract_id_for
 from plaza.energy.envelope import ModuleKey, seal_letter
-from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Contract, Side, Status, Transaction
 from plaza.energy.twins import MemoryTwinIndex, Twins

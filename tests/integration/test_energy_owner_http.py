@@ -23,14 +23,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.energy import OwnerService
+from plaza.api.energy.link import HttpLink
 from plaza.api.serving import ThreadedServer
+from plaza.bootstrap.energy_modules import open_owner
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
-from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Status, Transaction
-from plaza.energy.owner import OwnerService, open_owner
 from plaza.energy.questions import answer
 from plaza.energy.twins import MemoryTwinIndex, Twins
 from plaza.jobs import InlineQueue

@@ -23,9 +23,9 @@ import httpx
 from energy_stack import Flow, energy_flow
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.bootstrap.energy_modules import KEY_FILE
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
-from plaza.energy.asset.app import KEY_FILE
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess

@@ -45,10 +45,9 @@ DOMAIN_PACKAGES = {
     "notify",
     "market",
 }
-#: Energy modules that are adapters or wiring, not domain: web apps and stores (by file
-#: name), the package faces that load their apps, the HTTP side (``energy/http``), SQLite
-#: files and the seen-nonce store.
-ENERGY_ADAPTER_FILES = {"app.py", "store.py", "__init__.py"}
+#: Energy modules that are adapters, not domain: stores (by file name), SQLite files and the
+#: seen-nonce store. The energy apps are ``plaza.api.energy``, their wiring ``plaza.bootstrap``.
+ENERGY_ADAPTER_FILES = {"store.py"}
 ENERGY_ADAPTER_MODULES = {
     "plaza.energy.nonces",
     "plaza.energy.backend.settlements",
@@ -120,8 +119,10 @@ def test_every_energy_module_is_domain_or_a_named_adapter() -> None:
     energy = SRC / "energy"
     for path in energy.rglob("*.py"):
         name = ".".join(("plaza", *path.relative_to(SRC).with_suffix("").parts))
+        if path.name == "__init__.py":
+            name = name.removesuffix(".__init__")
         adapter = path.name in ENERGY_ADAPTER_FILES or name in ENERGY_ADAPTER_MODULES
-        if adapter or path.parent.name == "http":
+        if adapter:
             assert name not in domain, f"{name} is an adapter but listed as domain"
         else:
             assert name in domain, f"{name} is in neither the energy domain contract nor adapters"

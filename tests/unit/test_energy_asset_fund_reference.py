@@ -11,7 +11,7 @@ import pytest
 from test_energy_asset_kit import OWNER_URL, UUID, Device, contract_for, device, step
 
 from plaza.crypto import Identity
-from plaza.energy.asset.app import OwnerFunder
+from plaza.energy.asset.funding import OwnerFunder
 from plaza.energy.errors import PeerFailed
 from plaza.energy.model import Status
 from plaza.market.settlement import PaymentFailed

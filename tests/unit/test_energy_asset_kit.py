@@ -1,6 +1,6 @@
 """A device under test for the asset module's tests: real parts, fake peers.
 
-An asset opened with :func:`~plaza.energy.asset.open_asset` on a real SQLite
+An asset opened with :func:`~plaza.bootstrap.energy_modules.open_asset` on a real SQLite
 file and an in-process node (no proof of work, milestones by hand), its outbox
 on an :class:`~plaza.jobs.InlineQueue` delivered by a :class:`~plaza.jobs.Worker`
 when the test says so, into a :class:`FakeLink` that opens every letter with
@@ -22,9 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.energy import AssetService
+from plaza.bootstrap.energy_modules import open_asset
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Address, Identity, SigningKey
-from plaza.energy.asset import DB_NAME, AssetService, AssetSettings, open_asset
+from plaza.energy.asset import AssetSettings
+from plaza.energy.asset.store import DB_NAME
 from plaza.energy.envelope import (
     Letter,
     ModuleKey,

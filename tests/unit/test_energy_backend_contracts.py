@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from test_energy_backend_kit import World, build_world, contract_transaction, contracted
 
+from plaza.bootstrap.energy_modules import open_marketplace
 from plaza.channels import LedgerUnavailable
-from plaza.energy.backend import contract_id_for, open_marketplace
+from plaza.energy.backend import contract_id_for
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Status, Transaction

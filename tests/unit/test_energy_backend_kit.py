@@ -16,14 +16,11 @@ from typing import Any
 import pytest
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.energy import MarketplaceService
+from plaza.bootstrap.energy_modules import open_marketplace
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
-from plaza.energy.backend import (
-    MarketplaceService,
-    MarketplaceSettings,
-    open_marketplace,
-    seed_bid,
-)
+from plaza.energy.backend import MarketplaceSettings, seed_bid
 from plaza.energy.envelope import Letter, ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Side, Status, Transaction

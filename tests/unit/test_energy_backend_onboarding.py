@@ -25,8 +25,8 @@ from test_energy_backend_kit import (
 )
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.bootstrap.energy_modules import open_marketplace
 from plaza.crypto import Identity
-from plaza.energy.backend import open_marketplace
 from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import (
     ModuleKey,

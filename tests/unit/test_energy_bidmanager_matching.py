@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from test_energy_backend_kit import RecordingLink
 
+from plaza.api.energy import BidManagerService
+from plaza.bootstrap.energy_modules import open_bidmanager
 from plaza.crypto import Identity
-from plaza.energy.bidmanager import BidManagerService, open_bidmanager
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import InvalidMessage, NotAuthenticated, NotConfigured, WrongState
 from plaza.jobs import InlineQueue, Worker

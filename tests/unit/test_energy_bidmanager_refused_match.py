@@ -18,9 +18,10 @@ import pytest
 from test_energy_backend_kit import FakeAsset
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.energy import BidManagerService, MarketplaceService
+from plaza.bootstrap.energy_modules import bidmanager_key, open_bidmanager, open_marketplace
 from plaza.crypto import Identity
-from plaza.energy.backend import MarketplaceService, contract_id_for, open_marketplace
-from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
+from plaza.energy.backend import contract_id_for
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import EnergyError, PeerFailed
 from plaza.energy.ledger import LedgerAccess

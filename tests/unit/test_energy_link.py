@@ -11,12 +11,12 @@ import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from plaza.api.energy.link import HttpLink
+from plaza.api.energy.replies import install_replies, post_route
 from plaza.api.serving import ThreadedServer
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import PeerFailed, WrongState
-from plaza.energy.http.link import HttpLink
-from plaza.energy.http.replies import install_replies, post_route
 from plaza.energy.link import DELIVER_JOB, Link, Outbox, Refusal, post_json
 from plaza.jobs import InlineQueue, JobState, RetryPolicy, Worker
 from plaza.market.auth import MemoryNonceStore

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.energy import OwnerService
+from plaza.bootstrap.energy_modules import open_owner
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Address, Identity
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
@@ -32,7 +34,6 @@ from plaza.energy.errors import (
 )
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Status, Transaction
-from plaza.energy.owner import OwnerService, open_owner
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.energy.questions import answer
 from plaza.energy.twins import MemoryTwinIndex, Twins

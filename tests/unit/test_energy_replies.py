@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
+from plaza.api.energy.replies import install_replies, json_object, post_route
 from plaza.api.serving import ThreadedServer
 from plaza.energy.errors import EnergyError, Forbidden, InvalidMessage, WrongState
-from plaza.energy.http.replies import install_replies, json_object, post_route
 
 
 def refuse_with(error: EnergyError) -> Callable[[bytes], None]:

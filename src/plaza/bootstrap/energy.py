@@ -16,15 +16,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from plaza.api.energy import AssetService, BidManagerService, MarketplaceService, OwnerService
+from plaza.api.energy.link import HttpLink
 from plaza.bootstrap.energy_hosting import Hosted
-from plaza.energy.asset import AssetService, open_asset
-from plaza.energy.backend import MarketplaceService, marketplace_key, open_marketplace
+from plaza.bootstrap.energy_modules import (
+    bidmanager_key,
+    marketplace_key,
+    open_asset,
+    open_bidmanager,
+    open_marketplace,
+    open_owner,
+    owner_key,
+)
 from plaza.energy.backend.model import MarketplaceSettings, Peer
-from plaza.energy.bidmanager import BidManagerService, bidmanager_key, open_bidmanager
-from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link
-from plaza.energy.owner import OwnerService, open_owner, owner_key
 from plaza.jobs import JobQueue
 from plaza.jobs.sqlite import SqliteQueue
 from plaza.ledger.ports import Clock

@@ -35,11 +35,11 @@ from plaza.agents.energy.profiles import (
     SolarPanel,
 )
 from plaza.api import create_app
+from plaza.api.energy.link import HttpLink
 from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
-from plaza.energy.http.link import HttpLink
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Status
 from plaza.settings import NodeSettings

@@ -1,6 +1,7 @@
 """The energy flexibility marketplace of the energy seed, built on Plaza's market and ledger.
 
-Four modules, each its own HTTP service (or all in one process for ``plaza demo``):
+Four modules, each a domain class served over HTTP by :mod:`plaza.api.energy` (and
+opened by :mod:`plaza.bootstrap.energy_modules`, all in one process for ``plaza demo``):
 
 * the **asset module** (:mod:`plaza.energy.asset`) on each producing or consuming
   device: its energy pool, offers and requests, contracts, payments, reminders;

@@ -10,7 +10,7 @@ A :class:`Refusal` holds the refused letter's body, as queued (the bid manager f
 bids of a refused ``/match`` in it), and the peer's ``details``, the facts of its
 refusal a module acts on rather than the wording of its reason.
 
-The :class:`Link` over HTTP is the adapter :class:`~plaza.energy.http.link.HttpLink`.
+The :class:`Link` over HTTP is the adapter :class:`~plaza.api.energy.link.HttpLink`.
 """
 
 from __future__ import annotations

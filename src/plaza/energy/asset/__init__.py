@@ -1,24 +1,13 @@
 """The asset module of the energy seed: one producing or consuming device.
 
-:func:`open_asset` opens a device from its data directory and returns an
-:class:`AssetService` (its FastAPI ``app``, its public ``key``, its ``module``,
-its ``wallet_address``, its jobs' ``handlers()``, its ``cycle()``). The domain
-is :class:`AssetModule`; ``docs/energy.md`` is the protocol it speaks.
+The domain is :class:`AssetModule` (its configuration and settings in
+:mod:`.config`, its payments on the ledger in :mod:`.funding`); ``docs/energy.md``
+is the protocol it speaks. Its HTTP face is :mod:`plaza.api.energy.asset`, and
+:func:`plaza.bootstrap.energy_modules.open_asset` opens a device from its data
+directory.
 """
 
-from plaza.energy.asset.app import AssetService, build_app, open_asset
 from plaza.energy.asset.config import AssetConfig, AssetSettings, RunStatus
 from plaza.energy.asset.module import AssetModule
-from plaza.energy.asset.store import DB_NAME, SqliteAssetStore
 
-__all__ = [
-    "DB_NAME",
-    "AssetConfig",
-    "AssetModule",
-    "AssetService",
-    "AssetSettings",
-    "RunStatus",
-    "SqliteAssetStore",
-    "build_app",
-    "open_asset",
-]
+__all__ = ["AssetConfig", "AssetModule", "AssetSettings", "RunStatus"]

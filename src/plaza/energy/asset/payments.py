@@ -18,7 +18,7 @@ to ``Payment confirmed``. Unpaid for ``maxWaitMs``: a reminder, then another,
 three in all, then exactly one claim (:meth:`Cashier.chase`).
 
 Pure: the ledger is a :class:`PaymentPort`, state changes go through the
-asset module (:class:`Committer`). The adapters live in :mod:`plaza.energy.asset.app`.
+asset module (:class:`Committer`). The adapters live in :mod:`plaza.energy.asset.funding`.
 """
 
 from __future__ import annotations

@@ -2,17 +2,11 @@
 manager's matches become signed contracts on their digital twins; each contract's
 settlement is relayed between its provider and its consumer.
 
-``open_marketplace(data_dir, ledger=…, link=…, queue=…, clock=…, bidmanager_url=…,
-bidmanager_key=…)`` gives a :class:`MarketplaceService` (``app``, ``key``,
-``handlers()``, ``cycle()``, ``statistics()``, ``audit(contract_id)``, ``close()``).
+The domain is :class:`Marketplace`; its HTTP face is :mod:`plaza.api.energy.backend`,
+and :func:`plaza.bootstrap.energy_modules.open_marketplace` opens it from its data
+directory.
 """
 
-from plaza.energy.backend.app import (
-    MarketplaceService,
-    create_marketplace_app,
-    marketplace_key,
-    open_marketplace,
-)
 from plaza.energy.backend.model import (
     BIDMANAGER,
     MARKETPLACE,
@@ -28,11 +22,7 @@ __all__ = [
     "MARKETPLACE",
     "ContractAudit",
     "Marketplace",
-    "MarketplaceService",
     "MarketplaceSettings",
     "contract_id_for",
-    "create_marketplace_app",
-    "marketplace_key",
-    "open_marketplace",
     "seed_bid",
 ]

@@ -2,30 +2,12 @@
 order book by a pluggable policy (the seed's one-to-one rule by default), pairs sent back
 to the marketplace as ``/match`` letters.
 
-``open_bidmanager(data_dir, link=…, queue=…, clock=…, marketplace_url=…, marketplace_key=…,
-policy="one_to_one")`` gives a :class:`BidManagerService` (``app``, ``key``, ``handlers()``,
-``cycle()``, ``statistics()``, ``close()``).
+The domain is :class:`EnergyBidManager`; its HTTP face is
+:mod:`plaza.api.energy.bidmanager`, and
+:func:`plaza.bootstrap.energy_modules.open_bidmanager` opens it from its data directory.
 """
 
-from plaza.energy.bidmanager.app import (
-    DEFAULT_VALIDITY_MS,
-    BidManagerService,
-    bidmanager_key,
-    create_bidmanager_app,
-    open_bidmanager,
-)
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.bidmanager.service import ENERGY, EnergyBidManager
 
-__all__ = [
-    "DEFAULT_VALIDITY_MS",
-    "ENERGY",
-    "Bid",
-    "BidManagerService",
-    "BidRecord",
-    "BidState",
-    "EnergyBidManager",
-    "bidmanager_key",
-    "create_bidmanager_app",
-    "open_bidmanager",
-]
+__all__ = ["ENERGY", "Bid", "BidRecord", "BidState", "EnergyBidManager"]

@@ -1,11 +1,12 @@
 """The user module of the energy marketplace: owners, their wallets and their devices.
 
-:func:`open_owner` opens it on a data directory; the :class:`OwnerService` it returns
-serves the seed's ``/fund`` and ``/notify_event`` letters and the owners' ``/api``
-(``.app``), and offers the same operations as Python methods for the demo.
+:class:`OwnerModule` is the domain. :func:`plaza.bootstrap.energy_modules.open_owner`
+opens it on a data directory; the :class:`~plaza.api.energy.owner.OwnerService` it
+returns serves the seed's ``/fund``, ``/notify_event`` and ``/onboarded`` letters and
+the owners' ``/api`` (``.app``), and offers the same operations as Python methods for
+the demo.
 """
 
-from plaza.energy.owner.app import OwnerService, create_owner_app, open_owner, owner_key
 from plaza.energy.owner.records import (
     Device,
     DeviceSettings,
@@ -18,7 +19,6 @@ from plaza.energy.owner.records import (
     TransferState,
 )
 from plaza.energy.owner.service import OwnerModule
-from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
 
 __all__ = [
@@ -29,13 +29,8 @@ __all__ = [
     "NewOwner",
     "Owner",
     "OwnerModule",
-    "OwnerService",
     "OwnerWallets",
-    "SqliteOwnerStore",
     "TransactionPage",
     "Transfer",
     "TransferState",
-    "create_owner_app",
-    "open_owner",
-    "owner_key",
 ]

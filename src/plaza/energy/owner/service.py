@@ -336,7 +336,7 @@ class OwnerModule:
 
     def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], None]]:
         """No jobs of its own: the service that hosts it delivers the letters of its outbox
-        (:class:`~plaza.energy.owner.app.OwnerService`)."""
+        (:class:`~plaza.api.energy.owner.OwnerService`)."""
         return {}
 
     # -- helpers -----------------------------------------------------------------------------

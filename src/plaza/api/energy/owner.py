@@ -1,4 +1,4 @@
-"""The user module as an HTTP service, and how it is opened from a data directory.
+"""The user module over HTTP: its letter endpoints, the owners' API, and the running service.
 
 Two faces: the letter endpoints (``POST /fund`` and ``POST /notify_event`` from devices,
 ``POST /onboarded`` from the marketplace; sealed ``{"encrypted": …}`` bodies), and the
@@ -6,41 +6,33 @@ owners' JSON API under ``/api`` (the seed's web dashboard). Every ``/api`` call 
 needs ``Authorization: Bearer <apiKey>``; an owner reaches only its own devices, and
 another owner's device is answered exactly like one that does not exist (404).
 Replies follow the seed: ``{"success": true, …}``, or ``{"success": false, "error",
-"code"}`` with a 4xx/502 status (:mod:`plaza.energy.http.replies`).
+"code"}`` with a 4xx/502 status (:mod:`plaza.api.energy.replies`).
+
+:class:`OwnerService` is what :func:`plaza.bootstrap.energy_modules.open_owner` returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from plaza.api.energy.replies import install_replies, json_object, post_route, read_body
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotAuthenticated
-from plaza.energy.http.replies import (
-    install_replies,
-    json_object,
-    post_route,
-    read_body,
-)
-from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link, Outbox
-from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.energy.owner.ports import Clock, OwnerKeys
 from plaza.energy.owner.service import OwnerModule
 from plaza.energy.owner.store import SqliteOwnerStore
-from plaza.energy.owner.wallets import OwnerWallets
-from plaza.energy.questions import USER_MODULE
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
 
-__all__ = ["OwnerService", "create_owner_app", "open_owner", "owner_key"]
+__all__ = ["OwnerService", "create_owner_app"]
 
 _DEVICE_EXAMPLE = {
     "type": "provider", "name": "solar-roof-7", "uuid": "ba4a33f0-ee20-41e4-9fcd-9f91ecf77d0f",
@@ -202,7 +194,8 @@ def _device_history_routes(router: APIRouter, module: OwnerModule) -> None:
 
 
 class OwnerService(OwnerModule):
-    """The user module with its HTTP app (``.app``), opened by :func:`open_owner`."""
+    """The user module with its HTTP app (``.app``), opened by
+    :func:`~plaza.bootstrap.energy_modules.open_owner`."""
 
     def __init__(
         self,
@@ -217,18 +210,10 @@ class OwnerService(OwnerModule):
         marketplace_url: str,
         marketplace_key: ModuleKey,
         public_url: str,
+        outbox: Outbox,
         nonces: NonceStore | None = None,
     ) -> None:
-        self._outbox = Outbox(
-            queue,
-            link,
-            sender=lambda: USER_MODULE,
-            identity=lambda: identity,
-            clock=clock,
-            on_refused=lambda refusal: store.log(
-                clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason
-            ),
-        )
+        self._outbox = outbox
         super().__init__(
             store=store,
             keys=keys,
@@ -252,39 +237,3 @@ class OwnerService(OwnerModule):
 
     def close(self) -> None:
         self.store.close()
-
-
-def owner_key(data_dir: Path) -> ModuleKey:
-    """The public keys of the user module in ``data_dir`` (made on first use), for its peers."""
-    return ModuleKey.of(load_or_create(data_dir / "owner.key").identity)
-
-
-def open_owner(
-    data_dir: Path,
-    *,
-    ledger: LedgerAccess,
-    link: Link,
-    queue: JobQueue,
-    clock: Clock,
-    marketplace_url: str,
-    marketplace_key: ModuleKey,
-    public_url: str,
-) -> OwnerService:
-    """The user module on ``data_dir``: ``owner.key`` (its identity, letters are sealed to
-    it), ``owner-wallets.key`` (the owners' wallet seed) and ``owner.sqlite3``."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    identity = load_or_create(data_dir / "owner.key").identity
-    wallets = OwnerWallets.load_or_create(data_dir / "owner-wallets.key")
-    return OwnerService(
-        store=SqliteOwnerStore(data_dir / "owner.sqlite3"),
-        queue=queue,
-        keys=wallets,
-        identity=identity,
-        ledger=ledger,
-        link=link,
-        clock=clock,
-        marketplace_url=marketplace_url,
-        marketplace_key=marketplace_key,
-        public_url=public_url,
-        nonces=SqliteNonces(data_dir / NONCES_FILE),
-    )

@@ -1,17 +1,15 @@
-"""The marketplace backend as a running service: its keys, database, twins, outbox and HTTP app.
+"""The marketplace backend over HTTP: the seed's endpoints, and the running service.
 
-:func:`open_marketplace` is the composition root of this module: it picks the
-SQLite adapters, loads (or makes) the keys, and hands the pure
-:class:`~plaza.energy.backend.service.Marketplace` its ports. The HTTP app only
-reads bodies and maps refusals to the seed's replies; every decision is the
-domain's.
+The app only reads bodies and maps refusals to the seed's replies; every decision
+is the pure :class:`~plaza.energy.backend.service.Marketplace`'s.
+:class:`MarketplaceService` is what :func:`plaza.bootstrap.energy_modules.open_marketplace`
+returns (it picks the adapters and keys).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -19,22 +17,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 import plaza
+from plaza.api.energy.replies import install_replies, post_route
 from plaza.channels.cursors import SqliteCursorStore
-from plaza.energy.backend.model import MARKETPLACE, ContractAudit, MarketplaceSettings, Peer
-from plaza.energy.backend.onboarding import Onboarding
+from plaza.energy.backend.model import ContractAudit
 from plaza.energy.backend.service import Marketplace
 from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage
-from plaza.energy.http.replies import install_replies, post_route
-from plaza.energy.keys import load_or_create
-from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link, OnRefused, Outbox, Refusal
-from plaza.energy.nonces import NONCES_FILE, SqliteNonces
-from plaza.jobs import Clock, Handler, JobQueue
-from plaza.market.ledger_payments import LedgerPayments
+from plaza.energy.link import Outbox
+from plaza.jobs import Handler
 
-__all__ = ["MarketplaceService", "create_marketplace_app", "marketplace_key", "open_marketplace"]
+__all__ = ["MarketplaceService", "create_marketplace_app"]
 
 _CONTRACT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _SETTLEMENT = {
@@ -88,65 +81,6 @@ class MarketplaceService:
         self._cursors.close()
 
 
-def marketplace_key(data_dir: Path) -> ModuleKey:
-    """The public keys of the marketplace in ``data_dir`` (made on first use), for its peers."""
-    return ModuleKey.of(load_or_create(data_dir / "marketplace.key").identity)
-
-
-def open_marketplace(
-    data_dir: Path,
-    *,
-    ledger: LedgerAccess,
-    link: Link,
-    queue: JobQueue,
-    clock: Clock,
-    bidmanager_url: str,
-    bidmanager_key: ModuleKey,
-    settings: MarketplaceSettings | None = None,
-    user_module: Peer | None = None,
-) -> MarketplaceService:
-    """The marketplace whose keys and ``marketplace.sqlite3`` are in ``data_dir``; with
-    ``user_module`` (its URL and keys), the owner rules of
-    :mod:`~plaza.energy.backend.onboarding` are checked with it."""
-    identity = load_or_create(data_dir / "marketplace.key").identity
-    database = data_dir / "marketplace.sqlite3"
-    cursors = SqliteCursorStore(database)  # first: it makes the file private (cursor secrets)
-    store = SqliteMarketplaceStore(database)
-    outbox = Outbox(
-        queue,
-        link,
-        sender=lambda: MARKETPLACE,
-        identity=lambda: identity,
-        clock=clock,
-        on_refused=_refusal_logger(store, clock),
-    )
-    nonces = SqliteNonces(data_dir / NONCES_FILE)
-    onboarding = None
-    if user_module is not None:
-        onboarding = Onboarding(
-            identity=identity,
-            store=store,
-            clock=clock,
-            nonces=nonces,
-            link=link,
-            user_module=user_module,
-        )
-    marketplace = Marketplace(
-        identity=identity,
-        store=store,
-        outbox=outbox,
-        cursors=cursors,
-        ledger=ledger,
-        payments=LedgerPayments(ledger.transfers, ()),  # checks reported payments, pays none
-        clock=clock,
-        bidmanager=Peer(bidmanager_url, bidmanager_key),
-        settings=settings,
-        nonces=nonces,
-        onboarding=onboarding,
-    )
-    return MarketplaceService(marketplace=marketplace, store=store, cursors=cursors, outbox=outbox)
-
-
 def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
     """The seed's marketplace endpoints, ``GET /health`` and ``GET /audit/{contract_id}``."""
     app = FastAPI(
@@ -189,21 +123,6 @@ def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
 
     app.include_router(router)
     return app
-
-
-def _refusal_logger(store: SqliteMarketplaceStore, clock: Clock) -> OnRefused:
-    """A peer refused a letter: it would refuse it again, so the log is where it ends."""
-
-    def log(refusal: Refusal) -> None:
-        store.log(
-            now_ms=clock.now_ms(),
-            operation="deliver",
-            record_id=refusal.url + refusal.path,
-            outcome="refused",
-            detail=refusal.reason,
-        )
-
-    return log
 
 
 def _settlement(marketplace: Marketplace, path: str) -> Callable[[bytes], Mapping[str, Any]]:

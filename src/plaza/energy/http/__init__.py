@@ -1,1 +1,0 @@
-"""The energy modules over HTTP: the seed's endpoints, each answering ``{success, error}``."""
