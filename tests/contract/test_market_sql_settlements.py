@@ -1,5 +1,6 @@
 """The SettlementStore contract: one suite, run against memory, SQLite and PostgreSQL, and the
-energy marketplace's stdlib SQLite file (its settlements commit with its events)."""
+energy marketplace's stdlib SQLite file and in-memory tables (its settlements commit with its
+events)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from market_sql_backends import ALL_BACKENDS, fresh_engine
 
+from plaza.energy.backend.memory import MemoryMarketplaceStore
 from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.market.settlement import (
     ConcurrentUpdate,
@@ -24,7 +26,7 @@ from plaza.market.settlement import (
 from plaza.market.sql import SqlSettlementStore
 
 
-@pytest.fixture(params=[*ALL_BACKENDS, "energy-sqlite"])
+@pytest.fixture(params=[*ALL_BACKENDS, "energy-sqlite", "energy-memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SettlementStore]:
     if request.param == "memory":
         yield MemorySettlementStore()
@@ -33,6 +35,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settlement
         marketplace = SqliteMarketplaceStore(tmp_path / "marketplace.sqlite3")
         yield marketplace.settlements
         marketplace.close()
+        return
+    if request.param == "energy-memory":  # the energy marketplace's tables in memory
+        yield MemoryMarketplaceStore().settlements
         return
     with fresh_engine(request.param, request, tmp_path) as engine:
         yield SqlSettlementStore(engine)

@@ -10,38 +10,30 @@ is checked again, so a dashboard may send just ``{"status": "paused", "uuid"}``.
 :class:`Record` is one of the asset's transactions as the domain sees it (its
 latest state, its contract once matched, when it last moved), :class:`Change`
 one state change, applied by the store in one database transaction together
-with its event, the pool and the payment queue. :class:`AssetStore` and the
-small ports below are what :mod:`plaza.energy.asset.module` needs of the world.
+with its event, the pool and the payment queue. What the module needs of the world
+(the store, twins, outbox) is in :mod:`plaza.energy.asset.ports`.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import Forbidden, InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, Contract, Transaction
-from plaza.energy.twins import TwinStep
-from plaza.ledger.ports import Clock
-from plaza.market.settlement import PreparedPayment
 
 __all__ = [
     "AssetConfig",
     "AssetSettings",
-    "AssetStore",
     "Change",
-    "Clock",
-    "FirstTwinState",
-    "LetterBox",
     "Pool",
     "Record",
     "RunStatus",
-    "TwinRecorder",
 ]
 
 HOUR_MS = 60 * 60 * 1000
@@ -306,91 +298,3 @@ class Change:
     reserved: int = 0  # added to the reserved energy
     queue: bool | None = None  # into (True) or out of (False) the payment queue
     paid: bool = False  # the record's prepared payment is confirmed
-
-
-class AssetStore(Protocol):
-    """The device's database: configuration, pool, transactions, events, payments, log."""
-
-    def load_config(self) -> dict[str, Any] | None:
-        """The stored configuration (wire names), or None before the first /init."""
-        ...
-
-    def save_config(self, config: Mapping[str, Any], *, now_ms: int) -> None:
-        """Replace the configuration (logged)."""
-        ...
-
-    def pool(self) -> Pool: ...
-
-    def add_energy(self, energy: int, *, now_ms: int, operation: str) -> Pool:
-        """Add ``energy`` (negative: consumed) to the pool, logged; the pool after."""
-        ...
-
-    def record(self, record_id: str) -> Record | None: ...
-
-    def records(self, statuses: Collection[str] | None = None) -> list[Record]:
-        """Records whose latest status is one of ``statuses`` (None: all), oldest first."""
-        ...
-
-    def first_state(self, record_id: str) -> dict[str, Any] | None:
-        """The record's first state as stored: what its twin must begin with."""
-        ...
-
-    def events(self, record_id: str) -> list[dict[str, Any]]:
-        """Every state of the record, in order, with the twin message each landed in."""
-        ...
-
-    def apply(self, change: Change) -> None:
-        """Store the record and its event, move the pool and queue: all or nothing."""
-        ...
-
-    def touch(self, record_id: str, *, now_ms: int, queue: bool | None = None) -> None:
-        """Restart the record's idle time without a state change; maybe (de)queue it."""
-        ...
-
-    def queued(self, limit: int) -> list[Record]:
-        """Queued records with no payment prepared yet, in queue order."""
-        ...
-
-    def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
-        """The payment prepared for the record and whether it is confirmed."""
-        ...
-
-    def in_flight(self) -> list[tuple[str, PreparedPayment]]:
-        """Prepared payments not yet confirmed: record id and payment."""
-        ...
-
-    def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
-        """Keep the signed payment BEFORE it is submitted: a retry sends these bytes."""
-        ...
-
-    def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
-        """Forget a payment the ledger will never apply, so the record is paid afresh."""
-        ...
-
-    def log(self, operation: str, detail: str, *, now_ms: int, record_id: str = "",
-            ok: bool = True) -> None:  # fmt: skip
-        """One line in the seed's ``log`` table."""
-        ...
-
-    def counts(self) -> dict[str, int]:
-        """Records per latest status."""
-        ...
-
-
-FirstTwinState = Callable[[str], Mapping[str, Any] | None]
-"""A record's first twin state if the whole twin is readable and signed by this device."""
-
-
-class TwinRecorder(Protocol):
-    def record(self, record_id: str, state: Mapping[str, Any]) -> TwinStep: ...
-
-    def reader_key(self, record_id: str) -> str: ...
-
-    def flush(self) -> int: ...
-
-
-class LetterBox(Protocol):
-    def send(
-        self, *, url: str, path: str, recipient: ModuleKey, audience: str,
-        body: Mapping[str, Any], key: str | None = None,
-    ) -> None: ...  # fmt: skip

@@ -32,18 +32,9 @@ from dataclasses import replace
 from typing import Any
 
 from plaza.crypto import Identity
-from plaza.energy.asset.config import (
-    AssetConfig,
-    AssetSettings,
-    AssetStore,
-    Change,
-    Clock,
-    FirstTwinState,
-    LetterBox,
-    Record,
-    TwinRecorder,
-)
+from plaza.energy.asset.config import AssetConfig, AssetSettings, Change, Record
 from plaza.energy.asset.payments import Cashier, PaymentPort
+from plaza.energy.asset.ports import AssetStore, Clock, FirstTwinState, LetterBox, TwinRecorder
 from plaza.energy.asset.trading import INITIAL, Trader, record_of
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import (

@@ -29,7 +29,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from plaza.crypto import Address, InvalidAddress
-from plaza.energy.asset.config import AssetConfig, AssetSettings, AssetStore, Clock, Record
+from plaza.energy.asset.config import AssetConfig, AssetSettings, Record
+from plaza.energy.asset.ports import AssetStore, Clock
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Status, Transaction
 from plaza.market.settlement import (

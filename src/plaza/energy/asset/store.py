@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from plaza.energy.asset.config import Change, Pool, Record
+from plaza.energy.errors import WrongState
 from plaza.energy.model import Contract, Transaction
 from plaza.market.settlement import PreparedPayment
 from plaza.sqlite import SqliteFile
@@ -67,7 +68,7 @@ _QUEUED = (
 
 
 class SqliteAssetStore:
-    """:class:`~plaza.energy.asset.config.AssetStore` in the SQLite file at ``path``."""
+    """:class:`~plaza.energy.asset.ports.AssetStore` in the SQLite file at ``path``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -206,13 +207,14 @@ class SqliteAssetStore:
     def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
         record = self.record(record_id)
         contract_id = record.state.contractId if record is not None else ""
-        with self._db.atomic() as db:
-            db.execute(
-                "INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, 0)",
-                (record_id, contract_id, payment.message_id, payment.raw, payment.amount, now_ms),
-            )
-            detail = f"payment {payment.message_id.hex()} of {payment.amount} prepared"
-            _log(db, now_ms, "prepare_payment", record_id, ok=True, detail=detail)
+        row = (record_id, contract_id, payment.message_id, payment.raw, payment.amount, now_ms)
+        try:
+            with self._db.atomic() as db:
+                db.execute("INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, 0)", row)
+                detail = f"payment {payment.message_id.hex()} of {payment.amount} prepared"
+                _log(db, now_ms, "prepare_payment", record_id, ok=True, detail=detail)
+        except sqlite3.IntegrityError:
+            raise WrongState(f"a payment is prepared for {record_id} already") from None
 
     def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
         with self._db.atomic() as db:

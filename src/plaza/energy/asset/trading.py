@@ -19,8 +19,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from plaza.energy.asset.config import AssetConfig, AssetSettings, AssetStore, Clock, Record
+from plaza.energy.asset.config import AssetConfig, AssetSettings, Record
 from plaza.energy.asset.payments import check_deal
+from plaza.energy.asset.ports import AssetStore, Clock
 from plaza.energy.envelope import verify_document
 from plaza.energy.errors import Forbidden, InvalidMessage, UnknownRecord, WrongState
 from plaza.energy.model import MAX_ENERGY_WH, AssetType, Contract, Side, Status, Transaction

@@ -1,7 +1,9 @@
 """What the marketplace backend needs from outside: its database, its outbox, the ledger's
 check of a reported payment, and a clock.
 
-Adapters: :class:`~plaza.energy.backend.store.SqliteMarketplaceStore`,
+Adapters: :class:`~plaza.energy.backend.store.SqliteMarketplaceStore` (the running module) and
+:class:`~plaza.energy.backend.memory.MemoryMarketplaceStore` (tests), both checked by one
+contract suite (``tests/contract/test_energy_marketplace_store.py``),
 :class:`plaza.energy.link.Outbox` and :class:`plaza.market.ledger_payments.LedgerPayments`.
 """
 
@@ -96,6 +98,14 @@ class MarketplaceStore(TwinIndex, Protocol):
 
     def statistics(self) -> dict[str, int]:
         """Counts of assets, offers, requests, contracts and letters per kind."""
+        ...
+
+    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest log lines first (for operators and tests)."""
+        ...
+
+    def close(self) -> None:
+        """Release the database; the store is not used after."""
         ...
 
 

@@ -3,7 +3,8 @@
 A bid is one offer or request as the marketplace forwards it. It lives on the
 order book as one *order* at a time: when a policy consumes an order without
 making a seed contract of it (the offer was already contracted, say), the bid
-goes back on the book as a fresh order, its next *generation*.
+goes back on the book as a fresh order, its next *generation*. Where bids are kept is
+:class:`~plaza.energy.bidmanager.ports.BidStore`.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 from plaza.energy.errors import InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, Side
-from plaza.ledger.ports import Clock
 
-__all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "BidStore", "Clock", "bid_key"]
+__all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "bid_key"]
 
 #: The seed's bid fields per side, in its order: all the bid manager keeps and passes on.
 SEED_FIELDS = {
@@ -90,68 +89,6 @@ class BidRecord:
     generation: int = 0
     order_id: str | None = None
     reason: str = ""
-
-
-class BidStore(Protocol):
-    """The bid manager's own tables, beside the book's journal."""
-
-    def atomic(self) -> AbstractContextManager[None]:
-        """Run the writes inside as one transaction."""
-        ...
-
-    def bid(self, key: str) -> BidRecord | None:
-        """A bid by its key, or None."""
-        ...
-
-    def bid_for_order(self, order_id: str) -> BidRecord | None:
-        """The bid an order (of any generation) stood for, or None."""
-        ...
-
-    def save_bid(self, record: BidRecord) -> None:
-        """Store a bid, or its new state, generation and order."""
-        ...
-
-    def unbooked(self) -> list[BidRecord]:
-        """Open bids without an order (a crash between storing and booking them)."""
-        ...
-
-    def removed(self, key: str) -> bool:
-        """Whether a bid was removed before it arrived (the letters crossed)."""
-        ...
-
-    def add_removal(self, key: str, *, now_ms: int) -> None:
-        """Remember a removal of a bid not seen yet."""
-        ...
-
-    def processed_through(self) -> int:
-        """The last journal step whose matches were turned into letters or requeued."""
-        ...
-
-    def set_processed(self, step: int) -> None: ...
-
-    def add_match(self, offer_key: str, request_key: str, *, now_ms: int) -> None:
-        """A pair sent to the marketplace."""
-        ...
-
-    def add_refused_match(
-        self, offer_key: str, request_key: str, *, reason: str, now_ms: int
-    ) -> None:
-        """A pair the marketplace refused: it is never sent again."""
-        ...
-
-    def refused_match(self, offer_key: str, request_key: str) -> bool:
-        """Whether the marketplace refused this pair before."""
-        ...
-
-    def log(
-        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
-    ) -> None:
-        """The ``log`` table: every significant operation, its success or refusal."""
-        ...
-
-    def statistics(self) -> dict[str, int]:
-        """Bids per state, matches sent, and matches refused."""
-        ...
 
 
 def _text(data: Mapping[str, Any], name: str, *, pattern: re.Pattern[str] | None = None) -> str:

@@ -43,15 +43,8 @@ from typing import Any
 
 from plaza.crypto import Identity, PublicKey
 from plaza.energy.backend.ports import LetterSender
-from plaza.energy.bidmanager.model import (
-    SEED_FIELDS,
-    Bid,
-    BidRecord,
-    BidState,
-    BidStore,
-    Clock,
-    bid_key,
-)
+from plaza.energy.bidmanager.model import SEED_FIELDS, Bid, BidRecord, BidState, bid_key
+from plaza.energy.bidmanager.ports import BidStore, Clock
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.model import Side

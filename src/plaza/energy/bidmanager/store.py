@@ -51,7 +51,7 @@ _UNBOOKED = _BIDS + "WHERE order_id IS NULL AND state = 'open' ORDER BY rowid"
 
 
 class SqliteBidStore:
-    """:class:`~plaza.energy.bidmanager.model.BidStore` on one SQLite file."""
+    """:class:`~plaza.energy.bidmanager.ports.BidStore` on one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, _SCHEMA)

@@ -1,6 +1,8 @@
 """What the user module's use cases need from the outside, one protocol per part.
 
-Adapters: :class:`~plaza.energy.owner.store.SqliteOwnerStore` for :class:`OwnerStore`,
+Adapters: :class:`~plaza.energy.owner.store.SqliteOwnerStore` (the running module) and
+:class:`~plaza.energy.owner.memory.MemoryOwnerStore` (tests) for :class:`OwnerStore`, both
+checked by one contract suite (``tests/contract/test_energy_owner_store.py``),
 :class:`~plaza.energy.owner.wallets.OwnerWallets` for :class:`OwnerKeys`,
 :class:`~plaza.energy.link.Outbox` for :class:`LetterSender`. The ledger
 is :class:`~plaza.energy.ledger.LedgerAccess` and devices are reached through
@@ -40,27 +42,37 @@ class OwnerKeys(Protocol):
 
 
 class OwnerStore(Protocol):
-    """Owners, devices, their events and the log, kept by the module (one SQLite file)."""
+    """Owners, devices, their events, wallet transfers and the log, kept by the module."""
 
     def add_owner(self, owner_id: str, name: str, key_hash: bytes, created_ms: int) -> Owner:
-        """Store a new owner; the store assigns its wallet account number."""
+        """Store a new owner; the store assigns its wallet account number (1, 2, ...);
+        :class:`WrongState` if the id is taken."""
         ...
 
-    def owner(self, owner_id: str) -> Owner | None: ...
+    def owner(self, owner_id: str) -> Owner | None:
+        """An owner by id, or None."""
+        ...
 
     def add_device(self, device: Device) -> None:
-        """Store a new device; :class:`WrongState` if its UUID is onboarded already."""
+        """Store a new device; :class:`WrongState` if its id or UUID is onboarded already or
+        its owner is unknown."""
         ...
 
-    def update_device(self, device: Device) -> None: ...
+    def update_device(self, device: Device) -> None:
+        """Store a device's new settings and update time (its id and UUID stay)."""
+        ...
 
     def remove_device(self, device_id: str) -> None:
         """Remove the device and every event it reported, in one transaction."""
         ...
 
-    def device(self, device_id: str) -> Device | None: ...
+    def device(self, device_id: str) -> Device | None:
+        """A device by its asset id, or None."""
+        ...
 
-    def device_by_uuid(self, uuid: str) -> Device | None: ...
+    def device_by_uuid(self, uuid: str) -> Device | None:
+        """The device onboarded with this UUID, or None."""
+        ...
 
     def devices_of(self, owner_id: str) -> list[Device]:
         """An owner's devices, oldest first."""
@@ -70,7 +82,9 @@ class OwnerStore(Protocol):
         """File a reported state; False if the very same state was filed before."""
         ...
 
-    def device_stats(self, device_id: str) -> DeviceStats: ...
+    def device_stats(self, device_id: str) -> DeviceStats:
+        """Energy and value of finished provisions, transactions and their mean latest price."""
+        ...
 
     def transactions(
         self, device_id: str, *, status: str | None, search: str | None, limit: int, offset: int
@@ -83,7 +97,9 @@ class OwnerStore(Protocol):
         """One transaction's events, oldest first."""
         ...
 
-    def add_transfer(self, transfer: Transfer) -> None: ...
+    def add_transfer(self, transfer: Transfer) -> None:
+        """Store a wallet transfer; one already stored (same message id) stays as it is."""
+        ...
 
     def funding(self, device_id: str, reference: str) -> Transfer | None:
         """The latest funding of the device made for this ``/fund`` reference, if any."""
@@ -101,12 +117,24 @@ class OwnerStore(Protocol):
         """An owner's wallet transfers, newest first."""
         ...
 
-    def pending_transfers(self) -> list[Transfer]: ...
+    def pending_transfers(self) -> list[Transfer]:
+        """Every transfer the ledger has not decided yet, oldest first."""
+        ...
 
-    def settle_transfer(self, message_id: str, state: TransferState) -> None: ...
+    def settle_transfer(self, message_id: str, state: TransferState) -> None:
+        """What the ledger decided of a transfer."""
+        ...
 
     def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:
         """Record a significant operation and how it ended (the seed's ``log`` table)."""
+        ...
+
+    def log_entries(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest log lines, newest first (for operators and tests)."""
+        ...
+
+    def close(self) -> None:
+        """Release the database; the store is not used after."""
         ...
 
 

@@ -139,7 +139,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 class SqliteOwnerStore:
-    """:class:`~plaza.energy.owner.service.OwnerStore` in the SQLite file at ``path``."""
+    """:class:`~plaza.energy.owner.ports.OwnerStore` in the SQLite file at ``path``."""
 
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, _SCHEMA, migrate=_migrate, foreign_keys=True,
@@ -148,12 +148,15 @@ class SqliteOwnerStore:
     # -- owners ----------------------------------------------------------------------------
 
     def add_owner(self, owner_id: str, name: str, key_hash: bytes, created_ms: int) -> Owner:
-        with self._db.atomic() as conn:
-            cursor = conn.execute(
-                "INSERT INTO owners (id, name, key_hash, created_ms) VALUES (?, ?, ?, ?)",
-                (owner_id, name, key_hash, created_ms),
-            )
-            account = cursor.lastrowid
+        try:
+            with self._db.atomic() as conn:
+                cursor = conn.execute(
+                    "INSERT INTO owners (id, name, key_hash, created_ms) VALUES (?, ?, ?, ?)",
+                    (owner_id, name, key_hash, created_ms),
+                )
+                account = cursor.lastrowid
+        except sqlite3.IntegrityError:
+            raise WrongState(f"an owner {owner_id!r} exists already") from None
         assert account is not None
         return Owner(owner_id, name, account, key_hash, created_ms)
 

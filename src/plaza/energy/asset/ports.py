@@ -1,0 +1,146 @@
+"""What the asset module needs of the world: its database, its twins, its outbox, a clock.
+
+Adapters: :class:`~plaza.energy.asset.store.SqliteAssetStore` (the running device) and
+:class:`~plaza.energy.asset.memory.MemoryAssetStore` (tests) for :class:`AssetStore`,
+both checked by one contract suite (``tests/contract/test_energy_asset_store.py``);
+:class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`; the outbox
+(:class:`~plaza.energy.link.Outbox`) for :class:`LetterBox`. The records the store
+keeps (:class:`~plaza.energy.asset.config.Record`, :class:`~plaza.energy.asset.config.Change`,
+:class:`~plaza.energy.asset.config.Pool`) are the domain's, in :mod:`plaza.energy.asset.config`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Protocol
+
+from plaza.energy.asset.config import Change, Pool, Record
+from plaza.energy.envelope import ModuleKey
+from plaza.energy.twins import TwinIndex, TwinStep
+from plaza.ledger.ports import Clock
+from plaza.market.settlement import PreparedPayment
+
+__all__ = ["AssetStore", "Clock", "FirstTwinState", "LetterBox", "TwinRecorder"]
+
+
+class AssetStore(TwinIndex, Protocol):
+    """The device's database: configuration, pool, transactions, events, payments, log, and
+    the index of its twins (record id to channel)."""
+
+    def load_config(self) -> dict[str, Any] | None:
+        """The stored configuration (wire names), or None before the first /init."""
+        ...
+
+    def save_config(self, config: Mapping[str, Any], *, now_ms: int) -> None:
+        """Replace the configuration (logged)."""
+        ...
+
+    def pool(self) -> Pool:
+        """The energy the device holds and how much of it is promised."""
+        ...
+
+    def add_energy(self, energy: int, *, now_ms: int, operation: str) -> Pool:
+        """Add ``energy`` (negative: consumed) to the pool, logged; the pool after."""
+        ...
+
+    def record(self, record_id: str) -> Record | None:
+        """One of the device's transactions by its id, or None."""
+        ...
+
+    def records(self, statuses: Collection[str] | None = None) -> list[Record]:
+        """Records whose latest status is one of ``statuses`` (None: all), oldest first."""
+        ...
+
+    def first_state(self, record_id: str) -> dict[str, Any] | None:
+        """The record's first state as stored: what its twin must begin with."""
+        ...
+
+    def events(self, record_id: str) -> list[dict[str, Any]]:
+        """Every state of the record, in order, with the twin message each landed in."""
+        ...
+
+    def apply(self, change: Change) -> None:
+        """Store the record and its event, move the pool and queue: all or nothing."""
+        ...
+
+    def touch(self, record_id: str, *, now_ms: int, queue: bool | None = None) -> None:
+        """Restart the record's idle time without a state change; maybe (de)queue it."""
+        ...
+
+    def queued(self, limit: int) -> list[Record]:
+        """Queued records with no payment prepared yet, in queue order."""
+        ...
+
+    def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
+        """The payment prepared for the record and whether it is confirmed."""
+        ...
+
+    def in_flight(self) -> list[tuple[str, PreparedPayment]]:
+        """Prepared payments not yet confirmed: record id and payment."""
+        ...
+
+    def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
+        """Keep the signed payment BEFORE it is submitted: a retry sends these bytes.
+
+        A record has one prepared payment at a time: a second is refused
+        (:class:`~plaza.energy.errors.WrongState`) and changes nothing."""
+        ...
+
+    def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
+        """Forget a payment the ledger will never apply, so the record is paid afresh."""
+        ...
+
+    def log(
+        self, operation: str, detail: str, *, now_ms: int, record_id: str = "", ok: bool = True
+    ) -> None:
+        """One line in the seed's ``log`` table."""
+        ...
+
+    def log_lines(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest log lines first (for operators and tests)."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Records per latest status."""
+        ...
+
+    def close(self) -> None:
+        """Release the database; the store is not used after."""
+        ...
+
+
+FirstTwinState = Callable[[str], Mapping[str, Any] | None]
+"""A record's first twin state if the whole twin is readable and signed by this device."""
+
+
+class TwinRecorder(Protocol):
+    """The device's twins: one private channel per transaction, signed by the device."""
+
+    def record(self, record_id: str, state: Mapping[str, Any]) -> TwinStep:
+        """Append ``state`` to the record's twin (opened if new); where it landed."""
+        ...
+
+    def reader_key(self, record_id: str) -> str:
+        """The key that reads the record's whole twin, for the marketplace and the owner."""
+        ...
+
+    def flush(self) -> int:
+        """Send the states the ledger did not take yet; how many twins are still behind."""
+        ...
+
+
+class LetterBox(Protocol):
+    """The outbox: letters leave after the change is stored, each ``key`` at most once."""
+
+    def send(
+        self,
+        *,
+        url: str,
+        path: str,
+        recipient: ModuleKey,
+        audience: str,
+        body: Mapping[str, Any],
+        key: str | None = None,
+    ) -> None:
+        """Queue a letter to ``audience`` at ``url + path``."""
+        ...

@@ -1,0 +1,351 @@
+"""The marketplace's database in memory, for tests: the marketplace's
+:class:`~plaza.energy.backend.ports.MarketplaceStore`, with its settlements and the owner
+rules' :class:`~plaza.energy.backend.onboarding.OnboardingStore`.
+
+It keeps the SQLite adapter's promises within one process (one contract suite checks
+both, ``tests/contract/test_energy_marketplace_store.py``, and the market's settlement
+suite checks :attr:`MemoryMarketplaceStore.settlements`): :meth:`~MemoryMarketplaceStore.atomic`
+lands all of its writes, settlements included, or none; an offer or request keeps its
+first state, twin and time received, a contract its terms and document, an asset the
+time it registered; a twin channel once remembered stays; events are numbered from 1 in
+the order stored. States are kept as the canonical JSON text SQLite keeps, so a retried
+letter is found by the very same text. ``close`` releases nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, TransactionRecord
+from plaza.energy.backend.onboarding import Standing
+from plaza.energy.envelope import canonical_json
+from plaza.energy.memory import MemoryTables
+from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.market.settlement import ConcurrentUpdate, Phase, Settlement
+
+__all__ = ["MemoryMarketplaceStore"]
+
+#: Letters counted by :meth:`MemoryMarketplaceStore.statistics`, by the path they came on.
+_COUNTED = {
+    "provisions": "/provision",
+    "payments_processed": "/payment_processing",
+    "payments_confirmed": "/payment_confirmation",
+    "reminders": "/reminder",
+    "claims": "/claim",
+    "cancellations": "/cancel",
+}
+
+
+def _text(value: Mapping[str, Any]) -> str:
+    return canonical_json(value).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """One row of ``transactions``: states as text; ``received_ms`` is the first save's."""
+
+    asset_id: str
+    status: str
+    contract_id: str
+    twin: str
+    first: str
+    latest: str
+    received_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Contract:
+    consumer: str
+    status: str
+    claimed: bool
+    contract: str
+    document: str
+    latest: str
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    event: Event  # its state as the text below, parsed again on every read
+    state: str
+
+
+@dataclass
+class _Tables:
+    assets: dict[str, AssetRecord] = field(default_factory=dict)
+    offers: dict[tuple[str, str], _Offer] = field(default_factory=dict)  # (side, id)
+    contracts: dict[str, _Contract] = field(default_factory=dict)
+    events: list[_Event] = field(default_factory=list)  # event id n at index n - 1
+    twins: dict[str, bytes] = field(default_factory=dict)
+    standing: dict[str, Standing] = field(default_factory=dict)
+    settlements: dict[str, Settlement] = field(default_factory=dict)
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+class MemoryMarketplaceStore:
+    """:class:`~plaza.energy.backend.ports.MarketplaceStore` in dicts and lists."""
+
+    def __init__(self) -> None:
+        self._tables = MemoryTables(_Tables())
+        self.settlements = _Settlements(self._tables)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._tables.write():
+            yield
+
+    # -- assets -----------------------------------------------------------------------
+
+    def asset(self, asset_id: str) -> AssetRecord | None:
+        with self._tables.read() as t:
+            return t.assets.get(asset_id)
+
+    def save_asset(self, asset: AssetRecord, *, now_ms: int) -> None:
+        with self._tables.write() as t:
+            t.assets[asset.asset_id] = asset
+
+    # -- transactions and contracts ---------------------------------------------------
+
+    def transaction(self, side: Side, transaction_id: str) -> TransactionRecord | None:
+        with self._tables.read() as t:
+            row = t.offers.get((str(side), transaction_id))
+        if row is None:
+            return None
+        return TransactionRecord(_state(row.first), _state(row.latest), row.twin, row.contract_id)
+
+    def save_transaction(self, record: TransactionRecord, *, now_ms: int) -> None:
+        first, latest = record.first, record.latest
+        key = (str(first.type), first.id)
+        status, state = str(latest.status), _text(latest.to_json())
+        with self._tables.write() as t:
+            known = t.offers.get(key)
+            t.offers[key] = (
+                _Offer(
+                    first.owner,
+                    status,
+                    record.contract_id,
+                    record.twin,
+                    _text(first.to_json()),
+                    state,
+                    now_ms,
+                )
+                if known is None  # else the first state, the twin and the time received stay
+                else replace(known, status=status, contract_id=record.contract_id, latest=state)
+            )
+
+    def contract(self, contract_id: str) -> ContractRecord | None:
+        with self._tables.read() as t:
+            row = t.contracts.get(contract_id)
+        if row is None:
+            return None
+        return ContractRecord(
+            Contract.from_json(json.loads(row.contract)),
+            json.loads(row.document),
+            _state(row.latest),
+            row.claimed,
+        )
+
+    def save_contract(self, record: ContractRecord, *, status: Status, now_ms: int) -> None:
+        contract = record.contract
+        latest = _text(record.latest.to_json())
+        with self._tables.write() as t:
+            known = t.contracts.get(contract.contractId)
+            t.contracts[contract.contractId] = (
+                _Contract(
+                    contract.request.requesterId,
+                    str(status),
+                    record.claimed,
+                    _text(contract.to_json()),
+                    _text(record.document),
+                    latest,
+                    now_ms,
+                )
+                if known is None  # else the terms, the document and the time made stay
+                else replace(known, status=str(status), claimed=record.claimed, latest=latest)
+            )
+
+    def claims_against(self, consumer: str) -> int:
+        with self._tables.read() as t:
+            return sum(1 for c in t.contracts.values() if c.consumer == consumer and c.claimed)
+
+    # -- events -----------------------------------------------------------------------
+
+    def add_event(self, event: Event, *, now_ms: int) -> Event:
+        with self._tables.write() as t:
+            text = _text(event.state)
+            stored = replace(event, state={}, id=len(t.events) + 1, twin_position=None)
+            t.events.append(_Event(stored, text))
+        return replace(event, id=stored.id, twin_position=None)
+
+    def find_event(
+        self, record_id: str, party: str, path: str, state: Mapping[str, Any]
+    ) -> Event | None:
+        text = _text(state)
+        with self._tables.read() as t:
+            for row in t.events:
+                e = row.event
+                if (e.record_id, e.party, e.path, e.direction, row.state) == (
+                    record_id,
+                    party,
+                    path,
+                    "in",
+                    text,
+                ):
+                    return _event(row)
+        return None
+
+    def events(self, record_id: str) -> list[Event]:
+        return self._events(lambda e: e.record_id == record_id)
+
+    def caused_by(self, event_id: int) -> list[Event]:
+        return self._events(lambda e: e.cause == event_id)
+
+    def pending_twin_events(self) -> list[Event]:
+        return self._events(lambda e: e.on_twin and e.twin_position is None)
+
+    def mark_on_twin(self, event_id: int, position: int, message_id: str) -> None:
+        with self._tables.write() as t:
+            if 0 < event_id <= len(t.events):
+                row = t.events[event_id - 1]
+                t.events[event_id - 1] = _Event(
+                    replace(row.event, twin_position=position), row.state
+                )
+
+    def _events(self, wanted: Callable[[Event], bool]) -> list[Event]:
+        with self._tables.read() as t:
+            return [_event(row) for row in t.events if wanted(row.event)]
+
+    # -- the owner rules (plaza.energy.backend.onboarding) ------------------------------
+
+    def standing(self, asset_id: str) -> Standing | None:
+        with self._tables.read() as t:
+            return t.standing.get(asset_id)
+
+    def save_standing(self, standing: Standing, *, now_ms: int) -> None:
+        with self._tables.write() as t:
+            t.standing[standing.asset_id] = standing
+
+    def owed_by(self, consumer: str, statuses: Sequence[Status]) -> list[ContractRecord]:
+        wanted = {str(status) for status in statuses}
+        with self._tables.read() as t:
+            rows = [
+                (row.created_ms, cid)
+                for cid, row in t.contracts.items()
+                if row.consumer == consumer and row.status in wanted
+            ]
+        found = (self.contract(cid) for _, cid in sorted(rows))
+        return [record for record in found if record is not None]
+
+    def open_bids(self, asset_id: str) -> list[TransactionRecord]:
+        """The asset's offers and requests still on the book: initial, not contracted."""
+        initial = {str(Status.INITIAL_OFFER), str(Status.INITIAL_REQUEST)}
+        with self._tables.read() as t:
+            keys = [
+                (row.received_ms, key)
+                for key, row in t.offers.items()
+                if row.asset_id == asset_id and not row.contract_id and row.status in initial
+            ]
+        keys.sort(key=lambda pair: pair[0])
+        found = (self.transaction(Side(side), tx_id) for _, (side, tx_id) in keys)
+        return [record for record in found if record is not None]
+
+    # -- twins, log, statistics -------------------------------------------------------
+
+    def twin_channel(self, record_id: str) -> bytes | None:
+        with self._tables.read() as t:
+            return t.twins.get(record_id)
+
+    def remember_twin(self, record_id: str, channel_id: bytes) -> None:
+        with self._tables.write() as t:
+            t.twins.setdefault(record_id, bytes(channel_id))
+
+    def log(
+        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
+    ) -> None:
+        line = {
+            "at_ms": now_ms,
+            "operation": operation,
+            "record_id": record_id,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        with self._tables.write() as t:
+            t.log.append(line)
+
+    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest log lines first (for operators and tests)."""
+        with self._tables.read() as t:
+            return [dict(line) for line in t.log[::-1][: max(limit, 0)]]
+
+    def statistics(self) -> dict[str, int]:
+        with self._tables.read() as t:
+            sides = [side for side, _ in t.offers]
+            arrived = [row.event.path for row in t.events if row.event.direction == "in"]
+            counts = {
+                "assets": len(t.assets),
+                "offers": sides.count("offer"),
+                "requests": sides.count("request"),
+                "contracts": len(t.contracts),
+            }
+        for name, path in _COUNTED.items():
+            counts[name] = arrived.count(path)
+        return counts
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _Settlements:
+    """:class:`~plaza.market.settlement.SettlementStore` in the marketplace's tables: its
+    writes join :meth:`MemoryMarketplaceStore.atomic`, as they join the SQLite transaction."""
+
+    def __init__(self, tables: MemoryTables[_Tables]) -> None:
+        self._tables = tables
+
+    def get(self, contract_id: str) -> Settlement | None:
+        with self._tables.read() as t:
+            return t.settlements.get(contract_id)
+
+    def create(self, settlement: Settlement) -> Settlement:
+        with self._tables.write() as t:
+            return t.settlements.setdefault(settlement.id, settlement)
+
+    def save(self, settlement: Settlement) -> Settlement:
+        with self._tables.write() as t:
+            stored = t.settlements.get(settlement.id)
+            if stored is None or stored.version != settlement.version:
+                raise ConcurrentUpdate(settlement.id, settlement.version)
+            saved = replace(settlement, version=settlement.version + 1)
+            t.settlements[settlement.id] = saved
+            return saved
+
+    def find(
+        self,
+        phases: Collection[Phase],
+        *,
+        consumer: str | None = None,
+        due_before_ms: int | None = None,
+        limit: int = 100,
+    ) -> list[Settlement]:
+        with self._tables.read() as t:
+            found = [
+                s
+                for s in t.settlements.values()
+                if s.phase in phases
+                and (consumer is None or s.contract.consumer == consumer)
+                and (due_before_ms is None or s.deadline_ms <= due_before_ms)
+            ]
+        found.sort(key=lambda s: (s.contract.created_at_ms, s.id))
+        return found[: max(limit, 0)]
+
+
+def _state(text: str) -> Transaction:
+    return Transaction.from_json(json.loads(text))
+
+
+def _event(row: _Event) -> Event:
+    return replace(row.event, state=json.loads(row.state))
