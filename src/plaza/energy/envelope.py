@@ -15,8 +15,8 @@ A module's public keys travel as one :class:`ModuleKey` text,
 ``ed25519:<hex>/x25519:<hex>``, in the seed's ``publicKey`` fields.
 
 Documents that must stay verifiable afterwards (the digital twin's entries, a
-contract) are :func:`sign_document`-ed: ``{"message", "signature", "signer"}``,
-the shape the seed's twin viewer shows.
+contract) are :func:`sign_document`-ed: the market's signed documents
+(:mod:`plaza.market.auth.documents`) under the domain ``plaza-energy-document-v1``.
 """
 
 from __future__ import annotations
@@ -27,17 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Self
 
-from plaza.crypto import (
-    BadSignature,
-    EncryptionPublicKey,
-    Identity,
-    InvalidKey,
-    PublicKey,
-)
+from plaza.crypto import EncryptionPublicKey, Identity, InvalidKey, PublicKey
 from plaza.energy.errors import InvalidMessage, NotAuthenticated
 from plaza.market.auth import (
     AuthError,
     BadRequestSignature,
+    DocumentFormat,
     EnvelopeNotOpened,
     MalformedEnvelope,
     MalformedSignedRequest,
@@ -50,6 +45,7 @@ from plaza.market.auth.letters import Letter, LetterFormat
 from plaza.market.auth.letters import canonical_json as _market_json
 
 __all__ = [
+    "DOCUMENTS",
     "LETTERS",
     "MAX_SKEW_MS",
     "Letter",
@@ -65,7 +61,8 @@ __all__ = [
 LETTERS = LetterFormat("plaza-energy-letter-v1")
 #: How far a letter's time may be from the recipient's clock, either way.
 MAX_SKEW_MS = LETTERS.window_ms
-_DOCUMENT_DOMAIN = b"plaza-energy-document-v1\x00"
+#: The energy modules' signed documents (twin entries, contracts, answers).
+DOCUMENTS = DocumentFormat("plaza-energy-document-v1")
 _KEY_TEXT = re.compile(r"ed25519:([0-9a-f]{64})/x25519:([0-9a-f]{64})")
 
 
@@ -182,25 +179,11 @@ def _why_not_authenticated(error: AuthError) -> str:
 
 def sign_document(message: Mapping[str, Any], identity: Identity) -> dict[str, Any]:
     """A document that proves, later and to anyone, that ``identity`` said ``message``."""
-    signature = identity.signing.sign(_DOCUMENT_DOMAIN + canonical_json(message))
-    return {
-        "message": dict(message),
-        "signature": signature.hex(),
-        "signer": identity.public_key.raw.hex(),
-    }
+    with _as_energy_refusal():
+        return DOCUMENTS.sign(message, identity)
 
 
 def verify_document(document: object, signer: PublicKey) -> dict[str, Any]:
     """The message of a :func:`sign_document` document, if ``signer`` signed it."""
-    if not isinstance(document, Mapping) or set(document) != {"message", "signature", "signer"}:
-        raise InvalidMessage("a signed document has exactly message, signature and signer")
-    message, signature = document["message"], document["signature"]
-    if not isinstance(message, dict) or not isinstance(signature, str):
-        raise InvalidMessage("message is an object and signature hex")
-    if document["signer"] != signer.raw.hex():
-        raise NotAuthenticated("the document is signed by another key")
-    try:
-        signer.verify(_DOCUMENT_DOMAIN + canonical_json(message), bytes.fromhex(signature))
-    except (BadSignature, ValueError):
-        raise NotAuthenticated("the document's signature does not verify") from None
-    return message
+    with _as_energy_refusal():
+        return DOCUMENTS.verify(document, signer)

@@ -5,6 +5,8 @@ Framework-free pieces the marketplace's HTTP layer calls:
 * :mod:`.model` - :class:`Participant`, :class:`Principal`, :class:`ApiKey`, roles, scopes;
 * :mod:`.signing` - :func:`sign_request` for clients, :class:`RequestVerifier` for the server;
 * :mod:`.envelope` - the ``{"encrypted": ...}`` sealed body, both directions;
+* :mod:`.letters` / :mod:`.documents` - the signed request as a sealed letter, and
+  signed documents that stay verifiable afterwards;
 * :mod:`.apikeys` - :class:`ApiKeyService` (create, revoke, authenticate);
 * :mod:`.service` - :class:`ParticipantRegistry` (register with proof of possession, exclude...);
 * :mod:`.policy` - ``check_can_read`` / ``check_can_write`` and friends;
@@ -14,11 +16,13 @@ Framework-free pieces the marketplace's HTTP layer calls:
 """
 
 from plaza.market.auth.apikeys import ApiKeySecret, ApiKeyService, IssuedApiKey, Pepper
+from plaza.market.auth.documents import DocumentFormat
 from plaza.market.auth.envelope import OpenedBody, SealedBody, is_sealed, open_body, seal_body
 from plaza.market.auth.errors import (
     ApiKeyNotFound,
     AuthenticationFailed,
     AuthError,
+    BadDocumentSignature,
     BadRequestSignature,
     EnvelopeError,
     EnvelopeNotOpened,
@@ -90,8 +94,10 @@ __all__ = [
     "ApiKeyStore",
     "AuthError",
     "AuthenticationFailed",
+    "BadDocumentSignature",
     "BadRequestSignature",
     "BodyDigest",
+    "DocumentFormat",
     "EnvelopeError",
     "EnvelopeNotOpened",
     "Forbidden",

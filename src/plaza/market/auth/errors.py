@@ -13,6 +13,7 @@ secret, signature, key seed or body, only ids, times and reasons::
     │   ├── ReplayedRequest           nonce already used within the window
     │   ├── WrongAudience             a letter addressed to someone else
     │   ├── SenderKeyMismatch         a letter's sender is known here under another key
+    │   ├── BadDocumentSignature      a signed document its expected signer did not sign
     │   ├── MalformedApiKey           not an API key of the ``plz_<id>_<secret>`` form
     │   ├── UnknownApiKey             no such key, or the secret does not match it
     │   └── RevokedApiKey             the key was revoked
@@ -41,6 +42,7 @@ __all__ = [
     "ApiKeyNotFound",
     "AuthError",
     "AuthenticationFailed",
+    "BadDocumentSignature",
     "BadRequestSignature",
     "EnvelopeError",
     "EnvelopeNotOpened",
@@ -145,6 +147,17 @@ class SenderKeyMismatch(AuthenticationFailed):
     def __init__(self, sender: str) -> None:
         super().__init__(f"{sender!r} is registered with another key")
         self.sender = sender
+
+
+class BadDocumentSignature(AuthenticationFailed):
+    """A signed document (:mod:`~plaza.market.auth.documents`) names another signer, or its
+    signature does not verify; ``reason`` says which, and is the whole message."""
+
+    code = "bad_document_signature"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class MalformedApiKey(AuthenticationFailed):
