@@ -32,9 +32,10 @@ from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Status, Transaction
-from plaza.energy.twins import MemoryTwinIndex, Twins
+from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
+from plaza.market.record_twins import MemoryTwinIndex
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 

@@ -39,10 +39,11 @@ from plaza.energy.backend import contract_id_for
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Contract, Side, Status, Transaction
-from plaza.energy.twins import MemoryTwinIndex, Twins
+from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
+from plaza.market.record_twins import MemoryTwinIndex
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.testing.nodes import InProcessNode, in_process_node
 

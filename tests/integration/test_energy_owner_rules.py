@@ -30,7 +30,8 @@ from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Transaction
-from plaza.energy.twins import MemoryTwinIndex, Twins
+from plaza.energy.twins import Twins
+from plaza.market.record_twins import MemoryTwinIndex
 
 CONTRACT_VALUE = 20  # 1000 Wh at 20 base units per kWh
 

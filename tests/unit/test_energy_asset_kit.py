@@ -38,11 +38,12 @@ from plaza.energy.envelope import (
 from plaza.energy.errors import PeerFailed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Contract, Side, Status, Transaction
-from plaza.energy.twins import MemoryTwinIndex, Twins
+from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import MemoryNonceStore
 from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
+from plaza.market.record_twins import MemoryTwinIndex
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.testing.builders import key_from_number
 from plaza.testing.nodes import InProcessNode, in_process_node

@@ -24,11 +24,12 @@ from plaza.energy.backend import MarketplaceSettings, seed_bid
 from plaza.energy.envelope import Letter, ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Side, Status, Transaction
-from plaza.energy.twins import MemoryTwinIndex, Twins, parse_reader_key, read_twin
+from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import MemoryNonceStore
 from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
+from plaza.market.record_twins import MemoryTwinIndex
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.testing import FakeClock
 from plaza.testing.nodes import InProcessNode, in_process_node

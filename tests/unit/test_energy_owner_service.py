@@ -36,10 +36,11 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Status, Transaction
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.energy.questions import answer
-from plaza.energy.twins import MemoryTwinIndex, Twins
+from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue
 from plaza.ledger.genesis import Genesis
 from plaza.market.auth import MemoryNonceStore
+from plaza.market.record_twins import MemoryTwinIndex
 from plaza.node import FaucetPolicy, NodeConfig, NodeRuntime
 from plaza.storage import MemoryTangleStore
 from plaza.testing import FakeClock

@@ -1,118 +1,42 @@
-"""Digital twins of energy transactions: every state, signed, on a private channel.
+"""The energy modules' digital twins: the market's record twins, in the energy documents' domain.
 
-The seed gives each transaction a MAM channel whose messages are the signed
-states it went through. Here each module (an asset, the marketplace) owns one
-**private** channel per record it keeps (a transaction, a contract), created on
-the record's first state. Each entry is a :func:`~plaza.energy.envelope.sign_document`
-of the state, so an entry proves who wrote it twice over: the channel's own
-signature, and the module's identity key over the state itself (the seed's
-"signature of the initial transaction stored in the MAM channel").
-
-A twin is shared by its **reader key** (:func:`reader_key_text`, URL-safe
-base64): the asset sends it with its offer so the marketplace can check the
-offer against the ledger, and the auditor reads whole twins with it.
-:func:`audit_twin` reads a twin back and checks it against the states a
-database says the record went through.
+Each module (an asset, the marketplace) keeps one private channel per record
+(:mod:`plaza.market.record_twins`); each entry is a
+:func:`~plaza.energy.envelope.sign_document` of the state (the domain
+``plaza-energy-document-v1``), the seed's "signature of the initial transaction stored in
+the MAM channel". This module only names that domain and turns the market's refusals
+into the energy replies' codes: a reader key that is not one is ``invalid_message``, a
+state the ledger could not take (and that was never saved) ``peer_failed`` (the sender
+retries it).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import logging
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from plaza.channels import (
-    Channel,
-    ChannelEntry,
-    ChannelError,
-    ChannelLedger,
-    ChannelMode,
-    CursorStore,
-    Publisher,
-    Reader,
-    ReaderKey,
-    decode_reader_key,
-    encode_reader_key,
-)
+from plaza.channels import ChannelLedger, CursorStore, ReaderKey
+from plaza.clock import Clock
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.envelope import sign_document, verify_document
-from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed
-from plaza.ledger.codec import decode_message
-from plaza.ledger.errors import LedgerAccessError
-from plaza.ledger.ports import Clock
+from plaza.energy.envelope import DOCUMENTS
+from plaza.energy.errors import InvalidMessage, PeerFailed
+from plaza.market import record_twins
+from plaza.market.auth import MalformedSignedRequest
+from plaza.market.errors import InvalidTwinKey, TwinUnavailable
+from plaza.market.record_twins import (
+    Confirmed,
+    RecordTwins,
+    TwinAudit,
+    TwinEntry,
+    TwinIndex,
+    TwinStep,
+)
 
-__all__ = [
-    "Confirmed",
-    "MemoryTwinIndex",
-    "TwinAudit",
-    "TwinEntry",
-    "TwinIndex",
-    "TwinStep",
-    "Twins",
-    "audit_twin",
-    "parse_reader_key",
-    "read_twin",
-    "reader_key_text",
-]
-
-log = logging.getLogger(__name__)
-#: What keeps a twin from being written or read now: the channel or the ledger below it.
-_UNWRITTEN = (ChannelError, LedgerAccessError)
-
-Confirmed = Callable[[bytes], bool]
-"""Whether the ledger message with this id is confirmed (referenced by a milestone)."""
+__all__ = ["Twins", "audit_twin", "parse_reader_key", "read_twin"]
 
 
-class TwinIndex(Protocol):
-    """Record id to the channel of its twin; each module keeps it in its own database."""
-
-    def twin_channel(self, record_id: str) -> bytes | None: ...
-
-    def remember_twin(self, record_id: str, channel_id: bytes) -> None: ...
-
-
-class MemoryTwinIndex:
-    def __init__(self) -> None:
-        self._channels: dict[str, bytes] = {}
-
-    def twin_channel(self, record_id: str) -> bytes | None:
-        return self._channels.get(record_id)
-
-    def remember_twin(self, record_id: str, channel_id: bytes) -> None:
-        self._channels.setdefault(record_id, channel_id)
-
-
-@dataclass(frozen=True, slots=True)
-class TwinStep:
-    """Where one state landed: its position on the twin and its ledger message."""
-
-    record_id: str
-    position: int
-    message_id: str
-    pending: bool = False  # saved with the twin's cursor, not yet accepted by the ledger
-
-
-def reader_key_text(key: ReaderKey) -> str:
-    return base64.urlsafe_b64encode(encode_reader_key(key)).decode("ascii")
-
-
-def parse_reader_key(text: object) -> ReaderKey:
-    if not isinstance(text, str) or not text:
-        raise InvalidMessage("twin must be a reader key (URL-safe base64)")
-    try:
-        return decode_reader_key(base64.urlsafe_b64decode(text.encode("ascii")))
-    except (binascii.Error, ValueError, ChannelError) as error:
-        raise InvalidMessage(f"twin is not a valid reader key: {error}") from None
-
-
-class Twins:
-    """One module's twin recorder: a private channel per record, opened on demand."""
+class Twins(RecordTwins):
+    """A module's twin recorder, refusing as the energy replies do."""
 
     def __init__(
         self,
@@ -124,149 +48,39 @@ class Twins:
         clock: Clock,
         cache_size: int = 128,
     ) -> None:
-        self._identity = identity
-        self._gateway = gateway
-        self._cursors = cursors
-        self._index = index
-        self._clock = clock
-        self._open: OrderedDict[str, Publisher] = OrderedDict()
-        self._pending: set[str] = set()
-        self._last_entry: dict[str, ChannelEntry] = {}  # of twins reopened, until written
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        super().__init__(
+            documents=DOCUMENTS,
+            identity=identity,
+            gateway=gateway,
+            cursors=cursors,
+            index=index,
+            clock=clock,
+            cache_size=cache_size,
+        )
 
     def record(self, record_id: str, state: Mapping[str, Any]) -> TwinStep:
-        """Append ``state``, signed by this module, to the record's twin (created if new).
-
-        If the ledger does not take the message but its bytes were saved with the
-        twin's cursor, the state *is* recorded: it is ``pending`` and goes to the
-        ledger with the twin's next write or :meth:`flush`. Retrying instead would
-        write it twice. Only a state that was never saved raises.
-
-        A twin reopened from its cursor (a restart) remembers its last entry: the
-        same state again is the one a crash left on the twin before the caller
-        could note it, so its step is returned and nothing is written twice.
-        Signed documents are deterministic, so "the same" is byte for byte.
-        """
-        content = json.dumps(sign_document(state, self._identity), sort_keys=True).encode()
-        with self._lock:
-            publisher = self._publisher(record_id)
-            last = self._last_entry.pop(record_id, None)
-            if last is not None and last.content == content:
-                return TwinStep(record_id, last.position, last.message_id.hex())
-            position = publisher.position
-            try:
-                published = publisher.publish(content)
-            except _UNWRITTEN as error:
-                in_flight = publisher.state.in_flight
-                if publisher.position == position or in_flight is None:
-                    reason = f"twin not recorded: {error}"
-                    raise PeerFailed("ledger", "", reason, refused=False) from None
-                log.warning("twin of %s: state saved, ledger later: %s", record_id, error)
-                self._pending.add(record_id)
-                message_id = decode_message(in_flight.raw).id.hex()
-                return TwinStep(record_id, position, message_id, pending=True)
-        return TwinStep(record_id, published.position, published.message_id.hex())
-
-    def flush(self) -> int:
-        """Send the saved states the ledger did not take yet; how many twins are still behind."""
-        with self._lock:
-            for record_id in sorted(self._pending):
-                try:
-                    self._publisher(record_id).recover()
-                except _UNWRITTEN as error:
-                    log.warning("twin of %s still behind: %s", record_id, error)
-                else:
-                    self._pending.discard(record_id)
-            return len(self._pending)
-
-    def reader_key(self, record_id: str) -> str:
-        """The key that reads the record's whole twin (what the seed calls channel details)."""
-        with self._lock:
-            return reader_key_text(self._publisher(record_id).reader_key(0))
-
-    def _publisher(self, record_id: str) -> Publisher:
-        publisher = self._open.get(record_id)
-        if publisher is not None:
-            self._open.move_to_end(record_id)
-            return publisher
-        channel_id = self._index.twin_channel(record_id)
-        if channel_id is None:
-            channel = Channel.create(ChannelMode.PRIVATE, self._identity)
-            publisher = Publisher.create(self._gateway, self._cursors, channel, clock=self._clock)
-            self._index.remember_twin(record_id, channel.id)
-        else:
-            publisher = Publisher.open(self._gateway, self._cursors, channel_id, clock=self._clock)
-            self._remember_last_entry(record_id, publisher)
-        self._open[record_id] = publisher
-        if len(self._open) > self._cache_size:
-            oldest = next((r for r in self._open if r not in self._pending), None)
-            if oldest is not None:  # a twin behind stays open until flushed
-                del self._open[oldest]
-        return publisher
-
-    def _remember_last_entry(self, record_id: str, publisher: Publisher) -> None:
-        if publisher.position == 0:
-            return
         try:
-            reader = Reader(self._gateway, publisher.reader_key(publisher.position - 1))
-            last = next(iter(reader.read(limit=1)), None)
-        except _UNWRITTEN as error:  # unreadable now: a repeat could not be told apart
-            log.warning("twin of %s: last entry unreadable: %s", record_id, error)
-            return
-        if last is not None:
-            self._last_entry[record_id] = last
+            return super().record(record_id, state)
+        except MalformedSignedRequest as error:
+            raise InvalidMessage(error.reason) from None
+        except TwinUnavailable as error:
+            reason = f"twin not recorded: {error.reason}"
+            raise PeerFailed("ledger", "", reason, refused=False) from None
 
 
-@dataclass(frozen=True, slots=True)
-class TwinEntry:
-    position: int
-    message_id: str
-    confirmed: bool
-    state: dict[str, Any] = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class TwinAudit:
-    """What an auditor found on one twin; ``ok`` only if nothing is wrong."""
-
-    entries: tuple[TwinEntry, ...]
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "problems": list(self.problems),
-            "entries": [
-                {"position": e.position, "messageId": e.message_id, "confirmed": e.confirmed,
-                 "state": e.state}
-                for e in self.entries
-            ],
-        }  # fmt: skip
+def parse_reader_key(text: object) -> ReaderKey:
+    """A twin's reader key from its text; ``invalid_message`` if it is not one."""
+    try:
+        return record_twins.parse_reader_key(text)
+    except InvalidTwinKey as error:
+        raise InvalidMessage(error.reason) from None
 
 
 def read_twin(
     gateway: ChannelLedger, key: ReaderKey, signer: PublicKey, confirmed: Confirmed
 ) -> tuple[list[TwinEntry], list[str]]:
     """Every state on a twin signed by ``signer``; what could not be read goes to problems."""
-    entries: list[TwinEntry] = []
-    problems: list[str] = []
-    try:
-        for entry in Reader(gateway, key).read():
-            try:
-                state = verify_document(json.loads(entry.content), signer)
-            except (EnergyError, ValueError) as error:
-                problems.append(f"position {entry.position}: {error}")
-                continue
-            entries.append(TwinEntry(entry.position, entry.message_id.hex(),
-                                     confirmed(entry.message_id), state))  # fmt: skip
-    except _UNWRITTEN as error:
-        problems.append(f"twin unreadable: {error}")
-    return entries, problems
+    return record_twins.read_twin(gateway, key, signer, confirmed, documents=DOCUMENTS)
 
 
 def audit_twin(
@@ -277,24 +91,8 @@ def audit_twin(
     confirmed: Confirmed,
     expected: Sequence[Mapping[str, Any]],
 ) -> TwinAudit:
-    """Check a twin against the states a database recorded, in order.
-
-    Every expected state must be on the twin, in the same order and equal field
-    by field, signed by ``signer`` and confirmed on the ledger; the twin must hold
-    nothing else.
-    """
-    entries, problems = read_twin(gateway, key, signer, confirmed)
-    for index, wanted in enumerate(expected):
-        if index >= len(entries):
-            problems.append(f"state {index} ({wanted.get('status', '?')}) is not on the twin")
-            continue
-        entry = entries[index]
-        if entry.state != dict(wanted):
-            differing = sorted(k for k in set(entry.state) | set(wanted)
-                               if entry.state.get(k) != wanted.get(k))  # fmt: skip
-            problems.append(f"state {index} differs from the database in {', '.join(differing)}")
-        if not entry.confirmed:
-            problems.append(f"state {index} (message {entry.message_id}) is not confirmed")
-    if len(entries) > len(expected):
-        problems.append(f"the twin holds {len(entries) - len(expected)} states the database lacks")
-    return TwinAudit(tuple(entries), tuple(problems))
+    """A twin checked against the states a database recorded (see
+    :func:`plaza.market.record_twins.audit_twin`)."""
+    return record_twins.audit_twin(
+        gateway, key, signer=signer, confirmed=confirmed, expected=expected, documents=DOCUMENTS
+    )

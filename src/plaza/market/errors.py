@@ -23,7 +23,8 @@ command changes nothing: no order, no match, no journal entry.
     ├── CorruptJournal          a stored journal entry cannot be read back
     ├── StoreFailed             a marketplace store could not read or write; a retry may work
     │   └── BookStoreFailed     the book store could not read or write (disk, lock, closed)
-    └── TwinUnavailable         the digital-twin recorder cannot record now; retried later
+    ├── TwinUnavailable         the digital-twin recorder cannot record now; retried later
+    └── InvalidTwinKey          a twin's reader key that is not one (an agent's record twins)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "IdempotencyConflict",
     "InvalidAsset",
     "InvalidOrder",
+    "InvalidTwinKey",
     "JournalConflict",
     "MarketError",
     "NotMatchable",
@@ -220,4 +222,14 @@ class TwinUnavailable(MarketError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"digital twin not recorded: {reason}")
+        self.reason = reason
+
+
+class InvalidTwinKey(MarketError):
+    """A reader key of a record's twin (:mod:`~plaza.market.record_twins`) that is not one."""
+
+    code = "invalid_twin_key"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
         self.reason = reason

@@ -28,13 +28,8 @@ from plaza.energy.backend.ports import Clock, MarketplaceStore
 from plaza.energy.errors import InvalidMessage, PeerFailed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Transaction
-from plaza.energy.twins import (
-    TwinAudit,
-    Twins,
-    audit_twin,
-    parse_reader_key,
-    read_twin,
-)
+from plaza.energy.twins import Twins, audit_twin, parse_reader_key, read_twin
+from plaza.market.record_twins import TwinAudit
 
 __all__ = ["TwinKeeper"]
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, TransactionRecord
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.model import Side, Status
-from plaza.energy.twins import TwinIndex
 from plaza.ledger.ports import Clock
+from plaza.market.record_twins import TwinIndex
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.market.settlement import PreparedPayment, SettlementStore
 

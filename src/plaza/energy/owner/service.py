@@ -56,8 +56,9 @@ from plaza.energy.owner.records import (
     check_amount,
 )
 from plaza.energy.owner.wallets import WalletMoves
-from plaza.energy.twins import TwinAudit, parse_reader_key, read_twin
+from plaza.energy.twins import parse_reader_key, read_twin
 from plaza.market.auth import MemoryNonceStore, NonceStore
+from plaza.market.record_twins import TwinAudit
 
 __all__ = ["OwnerModule"]
 

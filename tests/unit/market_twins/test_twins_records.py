@@ -1,5 +1,5 @@
-"""Digital twins of energy records on a real in-process node: recorded, read back with the reader
-key, and audited against what a database says happened."""
+"""An agent's record twins on a real in-process node: recorded, read back with the reader key,
+and audited against what a database says happened."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import LedgerUnavailable, MemoryCursorStore
 from plaza.crypto import Identity
-from plaza.energy.errors import InvalidMessage, PeerFailed
-from plaza.energy.ledger import LedgerAccess
-from plaza.energy.twins import (
+from plaza.market.auth import DocumentFormat, MalformedSignedRequest
+from plaza.market.errors import InvalidTwinKey, TwinUnavailable
+from plaza.market.record_twins import (
     MemoryTwinIndex,
+    RecordTwins,
     TwinAudit,
-    Twins,
     audit_twin,
     parse_reader_key,
     read_twin,
@@ -26,6 +26,7 @@ from plaza.testing.nodes import InProcessNode, in_process_node
 
 ASSET = Identity.generate()
 STRANGER = Identity.generate()
+DOCUMENTS = DocumentFormat("plaza-test-record-v1")
 
 
 def state(status: str, **changes: Any) -> dict[str, Any]:
@@ -39,7 +40,7 @@ STATES = [state("Initial offer"), state("Contract created", contractId="c-1"),
 
 @pytest.fixture
 def node() -> Iterator[InProcessNode]:
-    with in_process_node(network="plaza-energy-twins") as running:
+    with in_process_node(network="plaza-record-twins") as running:
         yield running
 
 
@@ -49,11 +50,21 @@ class Recorder:
         self.index = MemoryTwinIndex()
         self.cursors = MemoryCursorStore()
         self.twins = self.open(identity)
-        self.ledger = LedgerAccess(LocalLedger(node.runtime))
+        self.ledger = LocalLedger(node.runtime)
 
-    def open(self, identity: Identity = ASSET) -> Twins:
-        return Twins(identity=identity, gateway=self.node.gateway, cursors=self.cursors,
-                     index=self.index, clock=self.node.clock)  # fmt: skip
+    def open(self, identity: Identity = ASSET) -> RecordTwins:
+        return RecordTwins(
+            documents=DOCUMENTS,
+            identity=identity,
+            gateway=self.node.gateway,
+            cursors=self.cursors,
+            index=self.index,
+            clock=self.node.clock,
+        )
+
+    def confirmed(self, message_id: bytes) -> bool:
+        metadata = self.ledger.metadata(message_id)
+        return metadata is not None and metadata.milestone_index is not None
 
     def record(self, record_id: str, states: list[dict[str, Any]]) -> None:
         for each in states:
@@ -63,8 +74,14 @@ class Recorder:
         self, record_id: str, expected: list[dict[str, Any]], *, signer: Identity = ASSET
     ) -> TwinAudit:
         key = parse_reader_key(self.twins.reader_key(record_id))
-        return audit_twin(self.node.gateway, key, signer=signer.public_key,
-                          confirmed=self.ledger.confirmed, expected=expected)  # fmt: skip
+        return audit_twin(
+            self.node.gateway,
+            key,
+            signer=signer.public_key,
+            confirmed=self.confirmed,
+            expected=expected,
+            documents=DOCUMENTS,
+        )
 
 
 @pytest.fixture
@@ -77,15 +94,14 @@ def test_recorded_states_read_back_with_the_reader_key_in_order(recorder: Record
     text = recorder.twins.reader_key("tx-1")
     key = parse_reader_key(text)
     assert reader_key_text(key) == text
-    entries, problems = read_twin(recorder.node.gateway, key, ASSET.public_key,
-                                  recorder.ledger.confirmed)  # fmt: skip
+    gateway, confirmed = recorder.node.gateway, recorder.confirmed
+    entries, problems = read_twin(gateway, key, ASSET.public_key, confirmed, documents=DOCUMENTS)
     assert problems == []
     assert [entry.state for entry in entries] == STATES
     assert [entry.position for entry in entries] == sorted({e.position for e in entries})
     assert not any(entry.confirmed for entry in entries), "no milestone yet"
     recorder.node.milestone()
-    entries, _ = read_twin(recorder.node.gateway, key, ASSET.public_key,
-                           recorder.ledger.confirmed)  # fmt: skip
+    entries, _ = read_twin(gateway, key, ASSET.public_key, confirmed, documents=DOCUMENTS)
     assert all(entry.confirmed for entry in entries)
 
 
@@ -94,7 +110,7 @@ def test_each_step_names_its_position_and_ledger_message(recorder: Recorder) -> 
     assert [step.record_id for step in steps] == ["tx-1"] * 3
     assert len({step.position for step in steps}) == 3
     recorder.node.milestone()
-    assert all(recorder.ledger.confirmed(bytes.fromhex(step.message_id)) for step in steps)
+    assert all(recorder.confirmed(bytes.fromhex(step.message_id)) for step in steps)
 
 
 def test_every_record_has_a_twin_of_its_own(recorder: Recorder) -> None:
@@ -106,7 +122,7 @@ def test_every_record_has_a_twin_of_its_own(recorder: Recorder) -> None:
     assert recorder.audit("tx-2", [state("Initial offer", providerTransactionId="tx-2")]).ok
 
 
-def test_a_restarted_module_continues_the_same_twin(recorder: Recorder) -> None:
+def test_a_restarted_agent_continues_the_same_twin(recorder: Recorder) -> None:
     recorder.record("tx-1", STATES[:2])
     recorder.twins = recorder.open()  # same index and cursors, as after a restart
     recorder.record("tx-1", STATES[2:])
@@ -159,7 +175,7 @@ def test_an_unconfirmed_state_is_reported(recorder: Recorder) -> None:
     assert problem.endswith("is not confirmed")
 
 
-def test_states_signed_by_another_module_are_reported(recorder: Recorder) -> None:
+def test_states_signed_by_another_agent_are_reported(recorder: Recorder) -> None:
     recorder.record("tx-1", STATES)
     recorder.node.milestone()
     audit = recorder.audit("tx-1", STATES, signer=STRANGER)
@@ -171,9 +187,9 @@ def test_states_signed_by_another_module_are_reported(recorder: Recorder) -> Non
 
 
 def test_a_state_written_by_an_impostor_on_the_twin_is_reported(recorder: Recorder) -> None:
-    """The channel's owner key signs under a module identity that is not the expected one."""
+    """The channel's owner key signs under an agent identity that is not the expected one."""
     recorder.record("tx-1", STATES[:1])
-    recorder.twins = recorder.open(STRANGER)  # same channel, another module's identity
+    recorder.twins = recorder.open(STRANGER)  # same channel, another agent's identity
     recorder.record("tx-1", STATES[1:2])
     recorder.node.milestone()
     audit = recorder.audit("tx-1", STATES[:2])
@@ -183,13 +199,13 @@ def test_a_state_written_by_an_impostor_on_the_twin_is_reported(recorder: Record
 
 
 def test_a_state_with_a_float_is_not_recorded(recorder: Recorder) -> None:
-    with pytest.raises(InvalidMessage, match="integers"):
+    with pytest.raises(MalformedSignedRequest, match="integers"):
         recorder.twins.record("tx-1", state("Initial offer", energyAmount=0.31))
 
 
 @pytest.mark.parametrize("text", ["", None, "!!!not base64", "AAAA"])
 def test_a_bad_reader_key_is_refused(text: object) -> None:
-    with pytest.raises(InvalidMessage, match="twin"):
+    with pytest.raises(InvalidTwinKey, match="twin"):
         parse_reader_key(text)
 
 
@@ -211,8 +227,14 @@ class _DownGateway:
 
 def test_a_state_the_ledger_missed_is_kept_and_flushed_once(recorder: Recorder) -> None:
     gateway = _DownGateway(recorder.node)
-    twins = Twins(identity=ASSET, gateway=gateway, cursors=recorder.cursors,
-                  index=recorder.index, clock=recorder.node.clock)  # fmt: skip
+    twins = RecordTwins(
+        documents=DOCUMENTS,
+        identity=ASSET,
+        gateway=gateway,
+        cursors=recorder.cursors,
+        index=recorder.index,
+        clock=recorder.node.clock,
+    )
     twins.record("tx-1", STATES[0])
     gateway.down = True
     step = twins.record("tx-1", STATES[1])
@@ -228,12 +250,20 @@ def test_a_state_the_ledger_missed_is_kept_and_flushed_once(recorder: Recorder) 
 
 def test_a_state_never_saved_raises_and_is_not_on_the_twin(recorder: Recorder) -> None:
     gateway = _DownGateway(recorder.node)
-    twins = Twins(identity=ASSET, gateway=gateway, cursors=recorder.cursors,
-                  index=recorder.index, clock=recorder.node.clock)  # fmt: skip
+    twins = RecordTwins(
+        documents=DOCUMENTS,
+        identity=ASSET,
+        gateway=gateway,
+        cursors=recorder.cursors,
+        index=recorder.index,
+        clock=recorder.node.clock,
+    )
     twins.record("tx-1", STATES[0])
     gateway.down = True
     twins.record("tx-1", STATES[1])  # saved, pending
-    with pytest.raises(PeerFailed):  # the pending one cannot go first: the new one is not saved
+    with pytest.raises(
+        TwinUnavailable
+    ):  # the pending one cannot go first: the new one is not saved
         twins.record("tx-1", STATES[2])
     gateway.down = False
     twins.record("tx-1", STATES[2])
@@ -243,7 +273,7 @@ def test_a_state_never_saved_raises_and_is_not_on_the_twin(recorder: Recorder) -
 
 def test_a_reopened_twin_does_not_write_its_last_state_twice(recorder: Recorder) -> None:
     recorder.record("tx-1", STATES[:2])  # a crash now: the caller never noted the second
-    reopened = recorder.open()  # the module restarts on the same cursors and index
+    reopened = recorder.open()  # the agent restarts on the same cursors and index
     again = reopened.record("tx-1", STATES[1])
     assert again.position == 1
     reopened.record("tx-1", STATES[2])
