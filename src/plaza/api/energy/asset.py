@@ -19,9 +19,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from plaza.api.energy.replies import install_replies, json_object, post_route
-from plaza.channels.cursors import SqliteCursorStore
+from plaza.channels import CursorStore
 from plaza.energy.asset.module import AssetModule
-from plaza.energy.asset.store import SqliteAssetStore
+from plaza.energy.asset.ports import AssetStore
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import UnknownRecord
 from plaza.energy.link import Outbox
@@ -56,7 +56,7 @@ INIT_EXAMPLE = {
 }
 
 
-def create_asset_app(module: AssetModule, store: SqliteAssetStore) -> FastAPI:
+def create_asset_app(module: AssetModule, store: AssetStore) -> FastAPI:
     """The device's HTTP face."""
     app = FastAPI(
         title="Plaza energy asset module",
@@ -91,7 +91,7 @@ def create_asset_app(module: AssetModule, store: SqliteAssetStore) -> FastAPI:
     return app
 
 
-def _read_routes(router: APIRouter, module: AssetModule, store: SqliteAssetStore) -> None:
+def _read_routes(router: APIRouter, module: AssetModule, store: AssetStore) -> None:
     """The GET views: the device's state for dashboards and tests, never a secret."""
 
     @router.get("/health")
@@ -138,8 +138,8 @@ class AssetService:
         self,
         *,
         module: AssetModule,
-        store: SqliteAssetStore,
-        cursors: SqliteCursorStore,
+        store: AssetStore,
+        cursors: CursorStore,
         outbox: Outbox,
     ) -> None:
         self.module = module

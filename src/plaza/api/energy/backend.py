@@ -18,10 +18,10 @@ from fastapi.responses import JSONResponse
 
 import plaza
 from plaza.api.energy.replies import install_replies, post_route
-from plaza.channels.cursors import SqliteCursorStore
+from plaza.channels import CursorStore
 from plaza.energy.backend.model import ContractAudit
+from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.backend.service import Marketplace
-from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage
 from plaza.energy.link import Outbox
@@ -47,8 +47,8 @@ class MarketplaceService:
         self,
         *,
         marketplace: Marketplace,
-        store: SqliteMarketplaceStore,
-        cursors: SqliteCursorStore,
+        store: MarketplaceStore,
+        cursors: CursorStore,
         outbox: Outbox,
     ) -> None:
         self.marketplace = marketplace

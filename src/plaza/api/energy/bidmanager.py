@@ -13,12 +13,12 @@ from fastapi import APIRouter, FastAPI
 
 import plaza
 from plaza.api.energy.replies import install_replies, post_route
+from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.bidmanager.service import EnergyBidManager
-from plaza.energy.bidmanager.store import SqliteBidStore
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.link import Outbox
 from plaza.jobs import Handler
-from plaza.market.sqlite import SqliteBookStore
+from plaza.market.ports import BookStore
 
 __all__ = ["BidManagerService", "create_bidmanager_app"]
 
@@ -30,8 +30,8 @@ class BidManagerService:
         self,
         *,
         bidmanager: EnergyBidManager,
-        store: SqliteBidStore,
-        journal: SqliteBookStore,
+        store: BidStore,
+        journal: BookStore,
         outbox: Outbox,
     ) -> None:
         self.bidmanager = bidmanager

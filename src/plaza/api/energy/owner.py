@@ -26,9 +26,8 @@ from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotAuthenticated
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import Link, Outbox
-from plaza.energy.owner.ports import Clock, OwnerKeys
+from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.service import OwnerModule
-from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
 
@@ -200,7 +199,7 @@ class OwnerService(OwnerModule):
     def __init__(
         self,
         *,
-        store: SqliteOwnerStore,
+        store: OwnerStore,
         queue: JobQueue,
         keys: OwnerKeys,
         identity: Identity,

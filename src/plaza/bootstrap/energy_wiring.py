@@ -1,0 +1,334 @@
+"""How each energy module is wired over the adapters of its ports, whichever they are.
+
+A ``build_*`` takes a module's keys and adapters and hands the pure domain class its
+ports: its outbox on the job queue it is given (letters a peer refuses are logged, and
+a refused ``/match`` goes back to the bid manager), its twins, its owner rules. The
+running modules get their SQLite files and key files from
+:mod:`plaza.bootstrap.energy_modules`; the unit tests build the same modules over memory
+adapters and in-memory keys, so what a module does is tested apart from its files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from plaza.api.energy import AssetService, BidManagerService, MarketplaceService, OwnerService
+from plaza.channels import CursorStore
+from plaza.clock import Clock
+from plaza.crypto import Identity
+from plaza.energy.asset.config import AssetConfig, AssetSettings
+from plaza.energy.asset.funding import LedgerPaymentPort, OwnerFunder
+from plaza.energy.asset.module import AssetModule
+from plaza.energy.asset.ports import AssetStore
+from plaza.energy.backend.model import MARKETPLACE, MarketplaceSettings, Peer
+from plaza.energy.backend.onboarding import Onboarding, OnboardingStore
+from plaza.energy.backend.ports import MarketplaceStore
+from plaza.energy.backend.service import Marketplace
+from plaza.energy.bidmanager.ports import BidStore
+from plaza.energy.bidmanager.service import BIDMANAGER, EnergyBidManager
+from plaza.energy.keys import ModuleSecrets
+from plaza.energy.ledger import LedgerAccess
+from plaza.energy.link import Link, OnRefused, Outbox, Refusal
+from plaza.energy.owner.ports import OwnerKeys, OwnerStore
+from plaza.energy.questions import USER_MODULE
+from plaza.energy.twins import Twins, parse_reader_key, read_twin
+from plaza.jobs import JobQueue
+from plaza.market.auth import NonceStore
+from plaza.market.ledger_payments import LedgerPayments
+from plaza.market.matching import MatchingPolicy
+from plaza.market.ports import BookStore
+from plaza.market.service import BidManager
+
+__all__ = [
+    "DEFAULT_VALIDITY_MS",
+    "build_asset",
+    "build_bidmanager",
+    "build_marketplace",
+    "build_owner",
+]
+
+#: How long a bid may wait on the book (the seed's offers are valid for 24 hours).
+DEFAULT_VALIDITY_MS = 24 * 3600 * 1000
+
+
+def build_asset(
+    keys: ModuleSecrets,
+    *,
+    store: AssetStore,
+    cursors: CursorStore,
+    nonces: NonceStore,
+    uuid: str,
+    ledger: LedgerAccess,
+    link: Link,
+    queue: JobQueue,
+    clock: Clock,
+    settings: AssetSettings | None = None,
+) -> AssetService:
+    """The device with these keys over the adapters given (:func:`open_asset`'s files, or
+    memory in tests)."""
+    twins = Twins(
+        identity=keys.identity, gateway=ledger.channels, cursors=cursors, index=store, clock=clock
+    )
+    refused = _asset_refusals(store, clock)
+    outbox = _outbox(
+        queue, link, keys.identity, clock, sender=lambda: module.config.asset_id, on_refused=refused
+    )
+    module = AssetModule(
+        uuid=uuid,
+        identity=keys.identity,
+        wallet_address=str(keys.wallet_key.public_key.address),
+        store=store,
+        twins=twins,
+        first_twin_state=_first_twin_state(twins, ledger, keys.identity),
+        letters=outbox,
+        payments=_payment_port(ledger, link, keys, clock, lambda: module.config),
+        clock=clock,
+        settings=settings,
+        nonces=nonces,
+    )
+    return AssetService(module=module, store=store, cursors=cursors, outbox=outbox)
+
+
+def _payment_port(
+    ledger: LedgerAccess,
+    link: Link,
+    keys: ModuleSecrets,
+    clock: Clock,
+    config: Callable[[], AssetConfig],
+) -> LedgerPaymentPort:
+    """The device's wallet on the ledger, funded by its owner (``/fund``) when short."""
+
+    def balance() -> int:
+        return port.balance()
+
+    funder = OwnerFunder(
+        link=link,
+        ledger=ledger,
+        identity=keys.identity,
+        config=config,
+        clock=clock,
+        balance=balance,
+    )
+    port = LedgerPaymentPort(ledger, keys.wallet_key, funder)
+    return port
+
+
+def _asset_refusals(store: AssetStore, clock: Clock) -> OnRefused:
+    """A peer refused one of the device's letters: logged, as it would refuse it again."""
+
+    def refused(refusal: Refusal) -> None:
+        reason = f"{refusal.url}{refusal.path}: {refusal.reason}"
+        store.log("letter_refused", reason, now_ms=clock.now_ms(), ok=False)
+
+    return refused
+
+
+def _first_twin_state(
+    twins: Twins, ledger: LedgerAccess, identity: Identity
+) -> Callable[[str], Mapping[str, Any] | None]:
+    """The first state a record's twin holds, read back from the ledger (``None`` if unread)."""
+
+    def first(record_id: str) -> Mapping[str, Any] | None:
+        key = parse_reader_key(twins.reader_key(record_id))
+        entries, problems = read_twin(ledger.channels, key, identity.public_key, ledger.confirmed)
+        return entries[0].state if entries and not problems else None
+
+    return first
+
+
+def _outbox(
+    queue: JobQueue,
+    link: Link,
+    identity: Identity,
+    clock: Clock,
+    *,
+    sender: str | Callable[[], str],
+    on_refused: OnRefused,
+) -> Outbox:
+    """A module's outbox: its letters signed by ``identity`` as ``sender`` (or ``sender()``)."""
+    named = (lambda: sender) if isinstance(sender, str) else sender
+    return Outbox(
+        queue, link, sender=named, identity=lambda: identity, clock=clock, on_refused=on_refused
+    )
+
+
+class _MarketplaceStore(MarketplaceStore, OnboardingStore, Protocol):
+    """The marketplace's database as the marketplace and its owner rules both use it."""
+
+
+def build_marketplace(
+    identity: Identity,
+    *,
+    store: _MarketplaceStore,
+    cursors: CursorStore,
+    nonces: NonceStore,
+    ledger: LedgerAccess,
+    link: Link,
+    queue: JobQueue,
+    clock: Clock,
+    bidmanager: Peer,
+    settings: MarketplaceSettings | None = None,
+    user_module: Peer | None = None,
+) -> MarketplaceService:
+    """The marketplace with this identity over the adapters given (:func:`open_marketplace`'s
+    file, or memory in tests)."""
+    refused = _refusal_logger(store, clock)
+    outbox = _outbox(queue, link, identity, clock, sender=MARKETPLACE, on_refused=refused)
+    onboarding = _onboarding(
+        user_module, identity, store=store, clock=clock, nonces=nonces, link=link
+    )
+    marketplace = Marketplace(
+        identity=identity,
+        store=store,
+        outbox=outbox,
+        cursors=cursors,
+        ledger=ledger,
+        payments=LedgerPayments(ledger.transfers, ()),  # checks reported payments, pays none
+        clock=clock,
+        bidmanager=bidmanager,
+        settings=settings,
+        nonces=nonces,
+        onboarding=onboarding,
+    )
+    return MarketplaceService(marketplace=marketplace, store=store, cursors=cursors, outbox=outbox)
+
+
+def _onboarding(
+    user_module: Peer | None,
+    identity: Identity,
+    *,
+    store: OnboardingStore,
+    clock: Clock,
+    nonces: NonceStore,
+    link: Link,
+) -> Onboarding | None:
+    """The owner rules, checked with the user module (none without one: tests, old stacks)."""
+    if user_module is None:
+        return None
+    return Onboarding(
+        identity=identity,
+        store=store,
+        clock=clock,
+        nonces=nonces,
+        link=link,
+        user_module=user_module,
+    )
+
+
+def _refusal_logger(store: MarketplaceStore, clock: Clock) -> OnRefused:
+    """A peer refused a letter: it would refuse it again, so the log is where it ends."""
+
+    def log(refusal: Refusal) -> None:
+        store.log(
+            now_ms=clock.now_ms(),
+            operation="deliver",
+            record_id=refusal.url + refusal.path,
+            outcome="refused",
+            detail=refusal.reason,
+        )
+
+    return log
+
+
+def build_bidmanager(
+    identity: Identity,
+    *,
+    store: BidStore,
+    journal: BookStore,
+    nonces: NonceStore,
+    link: Link,
+    queue: JobQueue,
+    clock: Clock,
+    marketplace: Peer,
+    policy: MatchingPolicy,
+    validity_ms: int = DEFAULT_VALIDITY_MS,
+) -> BidManagerService:
+    """The bid manager with this identity over the adapters given (:func:`open_bidmanager`'s
+    file, or memory in tests), its book rebuilt from ``journal``; the store and journal are
+    closed if it cannot start."""
+    try:
+        refusals = _Refusals(store, clock)
+        outbox = _outbox(queue, link, identity, clock, sender=BIDMANAGER, on_refused=refusals)
+        bidmanager = EnergyBidManager(
+            identity=identity,
+            book=BidManager(journal, clock=clock, policy=policy),
+            journal=journal,
+            store=store,
+            outbox=outbox,
+            clock=clock,
+            marketplace_url=marketplace.url,
+            marketplace_key=marketplace.key,
+            validity_ms=validity_ms,
+            nonces=nonces,
+        )
+        refusals.bidmanager = bidmanager
+        bidmanager.cycle()
+    except BaseException:
+        journal.close()
+        store.close()
+        raise
+    return BidManagerService(bidmanager=bidmanager, store=store, journal=journal, outbox=outbox)
+
+
+class _Refusals:
+    """The outbox's ``on_refused``: the marketplace refused a letter, and would again.
+
+    The refusal is logged; a refused ``/match`` goes to the bid manager with the
+    marketplace's details (:meth:`~plaza.energy.bidmanager.service.EnergyBidManager.match_refused`),
+    and the bid manager puts the pair's live bid back on the book. Until the bid
+    manager is open, a refusal raises, so its delivery is retried rather than lost.
+    """
+
+    def __init__(self, store: BidStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self.bidmanager: EnergyBidManager | None = None
+
+    def __call__(self, refusal: Refusal) -> None:
+        if refusal.path == "/match" and self.bidmanager is None:
+            raise RuntimeError("a /match was refused before the bid manager was open")
+        self._store.log(
+            now_ms=self._clock.now_ms(),
+            operation="deliver",
+            record_id=refusal.url + refusal.path,
+            outcome="refused",
+            detail=refusal.reason,
+        )
+        if refusal.path == "/match" and self.bidmanager is not None:
+            self.bidmanager.match_refused(refusal.body, refusal.reason, details=refusal.details)
+
+
+def build_owner(
+    identity: Identity,
+    *,
+    keys: OwnerKeys,
+    store: OwnerStore,
+    nonces: NonceStore,
+    ledger: LedgerAccess,
+    link: Link,
+    queue: JobQueue,
+    clock: Clock,
+    marketplace: Peer,
+    public_url: str,
+) -> OwnerService:
+    """The user module with this identity over the keys and adapters given
+    (:func:`open_owner`'s files, or memory in tests)."""
+
+    def refused(refusal: Refusal) -> None:
+        store.log(clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason)
+
+    return OwnerService(
+        store=store,
+        queue=queue,
+        keys=keys,
+        identity=identity,
+        ledger=ledger,
+        link=link,
+        clock=clock,
+        marketplace_url=marketplace.url,
+        marketplace_key=marketplace.key,
+        public_url=public_url,
+        outbox=_outbox(queue, link, identity, clock, sender=USER_MODULE, on_refused=refused),
+        nonces=nonces,
+    )
