@@ -130,11 +130,7 @@ def test_a_payment_naming_another_contract_is_never_confirmed(tmp_path: Path) ->
             d.cycle(advance_ms=1000)
         assert d.records(Status.PAYMENT_CONFIRMED) == []
         assert d.link.letters("/payment_confirmation") == []
-        with d.db() as db:
-            (logged,) = db.execute(
-                "SELECT COUNT(*) FROM log WHERE operation = 'check_payment' AND ok = 0"
-            ).fetchone()
-        assert logged == 1  # rejected once, not re-read every cycle
+        assert d.logged("check_payment", ok=False) == 1  # rejected once, not re-read every cycle
 
 
 def consumer_with_request(d: Device) -> None:
@@ -283,11 +279,7 @@ def test_a_consumer_its_owner_cannot_fund_waits_and_pays_on_a_later_cycle(tmp_pa
         d.node.milestone()
         d.cycle(advance_ms=1000)
         assert d.only(Status.PAYMENT_PROCESSED).paymentMessageId == in_flight[1].message_id.hex()
-        with d.db() as db:
-            (failed,) = db.execute(
-                "SELECT COUNT(*) FROM log WHERE operation = 'fund' AND ok = 0"
-            ).fetchone()
-        assert failed == 1
+        assert d.logged("fund", ok=False) == 1
 
 
 def test_a_peer_answering_at_once_from_another_thread_finds_the_device_free(

@@ -1,7 +1,9 @@
 """A device under test for the asset module's tests: real parts, fake peers.
 
-An asset opened with :func:`~plaza.bootstrap.energy_modules.open_asset` on a real SQLite
-file and an in-process node (no proof of work, milestones by hand), its outbox
+An asset built with :func:`~plaza.bootstrap.energy_wiring.build_asset` over memory
+adapters (its store, twin cursors and seen nonces) and in-memory keys, on an
+in-process node (no proof of work, milestones by hand); a test that reads or
+rewrites the device's SQLite file opens it there instead (``on_disk``). Its outbox
 on an :class:`~plaza.jobs.InlineQueue` delivered by a :class:`~plaza.jobs.Worker`
 when the test says so, into a :class:`FakeLink` that opens every letter with
 the recipient's identity (the marketplace's or the owner's) and keeps it. The
@@ -24,9 +26,11 @@ from typing import Any
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.energy import AssetService
 from plaza.bootstrap.energy_modules import open_asset
+from plaza.bootstrap.energy_wiring import build_asset
 from plaza.channels import MemoryCursorStore
-from plaza.crypto import Address, Identity, SigningKey
+from plaza.crypto import Address, Identity, Seed, SigningKey
 from plaza.energy.asset import AssetSettings
+from plaza.energy.asset.memory import MemoryAssetStore
 from plaza.energy.asset.store import DB_NAME
 from plaza.energy.envelope import (
     Letter,
@@ -36,6 +40,7 @@ from plaza.energy.envelope import (
     sign_document,
 )
 from plaza.energy.errors import PeerFailed
+from plaza.energy.keys import ModuleSecrets
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Contract, Side, Status, Transaction
 from plaza.energy.twins import Twins
@@ -149,16 +154,54 @@ def pay(node: InProcessNode, signer: SigningKey, payee: str, amount: int) -> byt
     return message.id
 
 
+class KeptCursors(MemoryCursorStore):
+    """Twin cursors in memory that a restart keeps, as the device's file keeps them."""
+
+    def close(self) -> None:
+        """Kept for the device's next opening."""
+
+
+@dataclass
+class Parts:
+    """What a device keeps across a restart: its keys and its memory adapters."""
+
+    keys: ModuleSecrets = field(default_factory=lambda: ModuleSecrets(Seed.generate()))
+    store: MemoryAssetStore = field(default_factory=MemoryAssetStore)
+    cursors: KeptCursors = field(default_factory=KeptCursors)
+    nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
+
+
 @dataclass
 class Device:
-    """The asset under test and everything around it."""
+    """The asset under test and everything around it; ``parts`` None: on disk, in ``data_dir``."""
 
     node: InProcessNode
     data_dir: Path
     link: FakeLink
     queue: InlineQueue
-    service: AssetService
     settings: AssetSettings | None = None
+    parts: Parts | None = None
+    service: AssetService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.service = self._open()
+
+    def _open(self) -> AssetService:
+        ledger = LedgerAccess(LocalLedger(self.node.runtime))
+        ports: dict[str, Any] = {
+            "uuid": UUID,
+            "ledger": ledger,
+            "link": self.link,
+            "queue": self.queue,
+            "clock": self.clock,
+            "settings": self.settings,
+        }
+        if self.parts is None:
+            return open_asset(self.data_dir, **ports)
+        kept = self.parts
+        return build_asset(
+            kept.keys, store=kept.store, cursors=kept.cursors, nonces=kept.nonces, **ports
+        )
 
     @property
     def clock(self) -> Any:
@@ -198,19 +241,20 @@ class Device:
         return found
 
     def reopen(self) -> None:
-        """Close and open the device again from its data directory (a restart)."""
+        """Close and open the device again over what it keeps (a restart)."""
         self.service.close()
-        self.service = open_asset(
-            self.data_dir,
-            uuid=UUID,
-            ledger=LedgerAccess(LocalLedger(self.node.runtime)),
-            link=self.link,
-            queue=self.queue,
-            clock=self.clock,
-            settings=self.settings,
+        self.service = self._open()
+
+    def logged(self, operation: str, *, ok: bool | None = None) -> int:
+        """How many lines of the device's log are for ``operation`` (and ``ok``, if given)."""
+        lines = self.service.store.log_lines(limit=100_000)
+        return sum(
+            1 for line in lines if line["operation"] == operation and ok in (None, line["ok"])
         )
 
     def db(self) -> sqlite3.Connection:
+        """The device's SQLite file (``on_disk`` devices only)."""
+        assert self.parts is None, "a device in memory has no file: open it on_disk"
         return sqlite3.connect(self.data_dir / DB_NAME)
 
 
@@ -220,25 +264,17 @@ def device(
     kind: str = "provider",
     *,
     settings: AssetSettings | None = None,
+    on_disk: bool = False,
     **changes: Any,
 ) -> Iterator[Device]:
-    """An initialised device of ``kind`` (its /register already delivered)."""
+    """An initialised device of ``kind`` (its /register already delivered), in memory, or
+    with ``on_disk`` in its SQLite file in ``tmp_path``."""
     with in_process_node(network="plaza-energy-asset-test") as node:
-        link = FakeLink(node)
-        queue = InlineQueue(node.clock)
-        service = open_asset(
-            tmp_path,
-            uuid=UUID,
-            ledger=LedgerAccess(LocalLedger(node.runtime)),
-            link=link,
-            queue=queue,
-            clock=node.clock,
-            settings=settings,
-        )
-        running = Device(node, tmp_path, link, queue, service, settings)
+        parts = None if on_disk else Parts()
+        running = Device(node, tmp_path, FakeLink(node), InlineQueue(node.clock), settings, parts)
         try:
             if kind:
-                service.module.initialise(init_body(kind, **changes))
+                running.service.module.initialise(init_body(kind, **changes))
                 running.deliver()
             yield running
         finally:
