@@ -1,5 +1,5 @@
-"""Letters on their way: the outbox's delivery jobs against a fake link, and the HTTP link
-against a real server."""
+"""Energy's letters on their way: its outbox's names, and the HTTP link against a real server
+(the outbox's delivery rules are tested in market_auth)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from plaza.api.serving import ThreadedServer
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import PeerFailed, WrongState
-from plaza.energy.link import DELIVER_JOB, Link, Outbox, Refusal, post_json
-from plaza.jobs import InlineQueue, JobState, RetryPolicy, Worker
-from plaza.market.auth import MemoryNonceStore
+from plaza.energy.link import DELIVER_JOB, Outbox
+from plaza.jobs import InlineQueue, Worker
+from plaza.market.auth import DeliveryFailed, MemoryNonceStore
+from plaza.market.auth.outbox import Refusal, post_json
 from plaza.testing import FakeClock
 
 ASSET = Identity.generate()
@@ -28,141 +29,42 @@ URL = "http://marketplace.test"
 
 
 class FakeLink:
-    """Records every post; answers with what ``failure`` says (None: success)."""
+    """Records every post."""
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, str, bytes]] = []
-        self.failure: PeerFailed | None = None
 
     def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
         self.posts.append((url, path, document))
-        if self.failure is not None:
-            raise self.failure
         return {"success": True}
 
 
-class Harness:
-    def __init__(self, link: Link | None = None) -> None:
-        self.clock = FakeClock()
-        self.queue = InlineQueue(self.clock, policy=RetryPolicy(max_attempts=3))
-        self.link = FakeLink()
-        self.refused: list[Refusal] = []
-        self.outbox = Outbox(
-            self.queue, link or self.link, sender=lambda: "asset-1", identity=lambda: ASSET,
-            clock=self.clock, on_refused=self.refused.append,
-        )  # fmt: skip
-        self.worker = Worker(self.queue, self.outbox.handlers())
-
-    def send(
-        self, body: dict[str, Any], *, key: str | None = None, url: str = URL, path: str = "/offer"
-    ) -> None:
-        self.outbox.send(
-            url=url, path=path, recipient=ModuleKey.of(MARKETPLACE), audience="marketplace",
-            body=body, key=key,
-        )  # fmt: skip
-
-    def opened(self, index: int = -1) -> Any:
-        """The ``index``-th posted letter, opened by the marketplace at the clock's time."""
-        return open_letter(
-            self.link.posts[index][2], identity=MARKETPLACE, audience="marketplace",
-            now_ms=self.clock.now_ms(), nonces=MemoryNonceStore(),
-            known_key={"asset-1": ASSET.public_key}.get,
-        )  # fmt: skip
-
-
-@pytest.fixture
-def harness() -> Iterator[Harness]:
-    running = Harness()
-    yield running
-    running.queue.close()
-
-
-def test_a_queued_letter_is_sealed_and_posted_by_its_job(harness: Harness) -> None:
-    harness.send({"transaction": {"energyAmount": 310}})
-    assert harness.link.posts == [], "nothing is posted while answering"
-    assert harness.outbox.handlers().keys() == {DELIVER_JOB}
-    assert harness.worker.run_until_idle() == 1
-    ((url, path, _),) = harness.link.posts
-    assert (url, path) == (URL, "/offer")
-    letter = harness.opened()
-    assert (letter.sender, letter.audience) == ("asset-1", "marketplace")
-    assert letter.body == {"transaction": {"energyAmount": 310}}
-
-
-def test_a_letter_sent_twice_under_one_key_is_delivered_once(harness: Harness) -> None:
-    harness.send({"n": 1}, key="offer:tx-1")
-    harness.send({"n": 1}, key="offer:tx-1")
-    assert harness.worker.run_until_idle() == 1
-    assert len(harness.link.posts) == 1
-
-
-def test_a_refused_letter_is_dead_at_once_and_reported_with_its_body(harness: Harness) -> None:
-    harness.link.failure = PeerFailed(URL, "/offer", "unknown asset", refused=True)
-    harness.send({"transaction": {"energyAmount": 310}})
-    assert harness.worker.run_until_idle() == 1
-    # the body as queued, so the sender can tell what the refused letter held
-    assert harness.refused == [
-        Refusal(URL, "/offer", "unknown asset", {"transaction": {"energyAmount": 310}}, {})
-    ]
-    (dead,) = harness.queue.dead_letters()
-    assert dead.state is JobState.DEAD
-    assert dead.attempts == 1, "a refusal is not retried"
-    assert "PermanentFailure" in (dead.last_error or "")
-    harness.clock.advance(seconds=3600)
-    assert harness.worker.run_until_idle() == 0
-    assert len(harness.link.posts) == 1
-
-
-def test_a_refusal_passes_the_peers_details_on(harness: Harness) -> None:
-    dead = {"dead": ["offer:o1", "request:r1"]}
-    harness.link.failure = PeerFailed(URL, "/match", "gone", refused=True, details=dead)
-    harness.send({"offer": {}, "request": {}})
-    assert harness.worker.run_until_idle() == 1
-    (refusal,) = harness.refused
-    assert (refusal.url, refusal.path, refusal.reason) == (URL, "/offer", "gone")
-    assert refusal.body == {"offer": {}, "request": {}}
-    assert refusal.details == dead
-    with pytest.raises(AttributeError):
-        refusal.reason = "other"  # type: ignore[misc]
-
-
-def test_an_unreachable_peer_is_retried_with_a_fresh_letter(harness: Harness) -> None:
-    harness.link.failure = PeerFailed(URL, "/offer", "unreachable: refused", refused=False)
-    harness.send({"n": 1})
-    assert harness.worker.run_until_idle() == 1
-    assert harness.refused == []
-    assert harness.queue.dead_letters() == []
-    assert harness.worker.run_until_idle() == 0, "not before its backoff"
-
-    harness.clock.advance(seconds=600)  # longer than a letter stays fresh
-    harness.link.failure = None
-    assert harness.worker.run_until_idle() == 1
-    assert len(harness.link.posts) == 2
-    assert harness.opened().issued_at_ms == harness.clock.now_ms(), "sealed at delivery"
-    assert harness.queue.statistics().get("dead", 0) == 0
-
-
-def test_a_peer_down_for_good_ends_in_the_dead_letters_unreported(harness: Harness) -> None:
-    harness.link.failure = PeerFailed(URL, "/offer", "unreachable", refused=False)
-    harness.send({"n": 1})
-    for _ in range(3):
-        harness.worker.run_until_idle()
-        harness.clock.advance(seconds=3600)
-    (dead,) = harness.queue.dead_letters()
-    assert dead.attempts == 3
-    assert harness.refused == [], "on_refused is for refusals, not outages"
-
-
-def test_an_outbox_without_on_refused_still_gives_up_on_a_refusal() -> None:
-    clock = FakeClock()
+def test_the_energy_outbox_seals_energy_letters_to_a_module_key() -> None:
+    """The market's outbox (tested in market_auth) under the energy names: its job, its
+    letters' domain, a recipient named by its ModuleKey."""
+    clock, link = FakeClock(), FakeLink()
     queue = InlineQueue(clock)
-    link = FakeLink()
-    link.failure = PeerFailed(URL, "/x", "no", refused=True)
-    outbox = Outbox(queue, link, sender=lambda: "a", identity=lambda: ASSET, clock=clock)
-    outbox.send(url=URL, path="/x", recipient=ModuleKey.of(MARKETPLACE), audience="m", body={})
-    Worker(queue, outbox.handlers()).run_until_idle()
-    assert len(queue.dead_letters()) == 1
+    outbox = Outbox(queue, link, sender=lambda: "asset-1", identity=lambda: ASSET, clock=clock)
+    recipient = ModuleKey.of(MARKETPLACE)
+    outbox.send(url=URL, path="/offer", recipient=recipient, audience="marketplace", body={"n": 1})
+    assert outbox.handlers().keys() == {DELIVER_JOB} == {"energy.deliver"}
+    assert Worker(queue, outbox.handlers()).run_until_idle() == 1
+    letter = open_letter(
+        link.posts[0][2],
+        identity=MARKETPLACE,
+        audience="marketplace",
+        now_ms=clock.now_ms(),
+        nonces=MemoryNonceStore(),
+        known_key={"asset-1": ASSET.public_key}.get,
+    )
+    assert letter.body == {"n": 1}
     queue.close()
+
+
+def test_peer_failed_is_the_markets_delivery_failure_in_the_energy_code() -> None:
+    error = PeerFailed(URL, "/x", "no", refused=True)
+    assert isinstance(error, DeliveryFailed)
+    assert (error.code, error.status, error.message) == ("peer_failed", 502, f"{URL}/x: no")
 
 
 # --- HttpLink against a real server -------------------------------------------------
@@ -276,18 +178,26 @@ def test_details_that_are_not_strings_or_lists_of_strings_are_left_out(
 
 
 def test_the_outbox_hands_on_refused_the_details_of_a_real_refusal(peer: str) -> None:
-    http = HttpLink(timeout_s=5)
-    harness = Harness(http)
+    clock, http, refused = FakeClock(), HttpLink(timeout_s=5), list[Refusal]()
+    queue = InlineQueue(clock)
+    outbox = Outbox(
+        queue,
+        http,
+        sender=lambda: "asset-1",
+        identity=lambda: ASSET,
+        clock=clock,
+        on_refused=refused.append,
+    )
     try:
-        harness.send({"offer": {}, "request": {}}, url=peer, path="/match")
-        assert harness.worker.run_until_idle() == 1
+        recipient = ModuleKey.of(MARKETPLACE)
+        body = {"offer": {}, "request": {}}
+        outbox.send(url=peer, path="/match", recipient=recipient, audience="m", body=body)
+        assert Worker(queue, outbox.handlers()).run_until_idle() == 1
     finally:
-        harness.queue.close()
+        queue.close()
         http.close()
-    assert harness.refused == [
-        Refusal(peer, "/match", "request:r1 is no longer open (cancelled)",
-                {"offer": {}, "request": {}}, {"dead": ["request:r1"]})
-    ]  # fmt: skip
+    reason = "request:r1 is no longer open (cancelled)"
+    assert refused == [Refusal(peer, "/match", reason, body, {"dead": ["request:r1"]})]
 
 
 @pytest.mark.parametrize(

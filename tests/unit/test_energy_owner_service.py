@@ -10,9 +10,9 @@ exactly as an asset module seals them.
 from __future__ import annotations
 
 import json
-import sqlite3
 import stat
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,10 @@ import pytest
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.energy import OwnerService
 from plaza.bootstrap.energy_modules import open_owner
+from plaza.bootstrap.energy_wiring import build_owner
 from plaza.channels import MemoryCursorStore
-from plaza.crypto import Address, Identity
+from plaza.crypto import Address, Identity, Seed
+from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import (
     InvalidMessage,
@@ -34,6 +36,7 @@ from plaza.energy.errors import (
 )
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Status, Transaction
+from plaza.energy.owner.memory import MemoryOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.energy.questions import answer
 from plaza.energy.twins import Twins
@@ -72,7 +75,7 @@ class FakeDevice:
 
 
 class FakeDevices:
-    """A :class:`~plaza.energy.link.Link` to devices by URL, and to a marketplace that
+    """A :class:`~plaza.market.auth.outbox.Link` to devices by URL, and to a marketplace that
     answers ``/unpaid`` with ``unpaid[assetId]`` (:data:`OWED` unless set) and keeps the
     bodies of ``/asset_status`` letters in ``told``."""
 
@@ -132,7 +135,7 @@ class World:
     ledger: LedgerAccess
     devices: FakeDevices
     owners: OwnerService
-    data_dir: Path
+    data_dir: Path | None  # None: the module runs over memory adapters, no file
 
     def milestone(self) -> None:
         assert self.node.coordinator is not None
@@ -155,8 +158,10 @@ class World:
         )
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+@contextmanager
+def running_world(data_dir: Path | None) -> Iterator[World]:
+    """A user module over memory adapters and in-memory keys, or with ``data_dir`` over its
+    files there, on an in-process node with a faucet."""
     clock = FakeClock()
     faucet, coordinator = key_from_number(1), key_from_number(2)
     genesis = Genesis.create(
@@ -174,21 +179,45 @@ def world(tmp_path: Path) -> Iterator[World]:
         faucet_key=faucet,
     )
     ledger, devices = LedgerAccess(LocalLedger(node)), FakeDevices(clock)
-    owners = open_owner(
-        tmp_path / "owner",
-        ledger=ledger,
-        link=devices,
-        queue=InlineQueue(clock),
-        clock=clock,
-        marketplace_url=MARKETPLACE_URL,
-        marketplace_key=MARKETPLACE,
-        public_url="http://owner",
+    ports: dict[str, Any] = {
+        "ledger": ledger,
+        "link": devices,
+        "queue": InlineQueue(clock),
+        "clock": clock,
+        "public_url": "http://owner",
+    }
+    owners = (
+        build_owner(
+            Identity.generate(),
+            keys=OwnerWallets(Seed.generate()),
+            store=MemoryOwnerStore(),
+            nonces=MemoryNonceStore(),
+            marketplace=Peer(MARKETPLACE_URL, MARKETPLACE),
+            **ports,
+        )
+        if data_dir is None
+        else open_owner(
+            data_dir, marketplace_url=MARKETPLACE_URL, marketplace_key=MARKETPLACE, **ports
+        )
     )
     try:
-        yield World(node, clock, ledger, devices, owners, tmp_path / "owner")
+        yield World(node, clock, ledger, devices, owners, data_dir)
     finally:
         owners.close()
         node.close()
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with running_world(None) as running:
+        yield running
+
+
+@pytest.fixture
+def world_on_disk(tmp_path: Path) -> Iterator[World]:
+    """The module over its files in ``tmp_path``: for what only they can show."""
+    with running_world(tmp_path / "owner") as running:
+        yield running
 
 
 def form(url: str = "http://device-1", **changes: Any) -> dict[str, Any]:
@@ -217,7 +246,10 @@ def funded_owner(world: World, name: str = "Ada") -> str:
 # -- owners and wallets ---------------------------------------------------------------------
 
 
-def test_an_api_key_is_shown_once_kept_hashed_and_opens_only_its_owner(world: World) -> None:
+def test_an_api_key_is_shown_once_kept_hashed_and_opens_only_its_owner(
+    world_on_disk: World,
+) -> None:
+    world = world_on_disk
     ada = world.owners.create_owner("Ada")
     bob = world.owners.create_owner("Bob")
     assert world.owners.authenticate(ada.api_key) == ada.owner.id
@@ -227,6 +259,7 @@ def test_an_api_key_is_shown_once_kept_hashed_and_opens_only_its_owner(world: Wo
         with pytest.raises(NotAuthenticated):
             world.owners.authenticate(forged)
     assert ada.api_key not in repr(ada)
+    assert world.data_dir is not None
     stored = (world.data_dir / "owner.sqlite3").read_bytes()
     assert secret.encode() not in stored
     assert all(secret not in line["detail"] for line in world.owners.store.log_entries())
@@ -283,7 +316,9 @@ def test_a_bad_withdrawal_is_refused_and_sends_nothing(
     assert world.owners.owner_wallet(owner_id)["available"] == GRANT
 
 
-def test_the_wallet_seed_file_is_private_stable_and_never_shown(world: World) -> None:
+def test_the_wallet_seed_file_is_private_stable_and_never_shown(world_on_disk: World) -> None:
+    world = world_on_disk
+    assert world.data_dir is not None
     path = world.data_dir / "owner-wallets.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     owner_id = world.owners.create_owner("Ada").owner.id
@@ -484,8 +519,7 @@ def test_delete_stops_the_device_then_forgets_it_unless_it_cannot_be_told(world:
     world.owners.delete_device(owner_id, device.id)
     assert fake.inits[-1]["status"] == "stopped"
     assert world.owners.devices(owner_id) == []
-    with sqlite3.connect(world.data_dir / "owner.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM events").fetchone() == (0,)
+    assert world.owners.store.events_of(device.id, "t1") == []
     second = world.owners.add_device(owner_id, form())  # its UUID is free again
     fake.down = True
     world.owners.delete_device(owner_id, second.id, force=True)

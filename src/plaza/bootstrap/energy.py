@@ -30,10 +30,10 @@ from plaza.bootstrap.energy_modules import (
 )
 from plaza.energy.backend.model import MarketplaceSettings, Peer
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link
 from plaza.jobs import JobQueue
 from plaza.jobs.sqlite import SqliteQueue
 from plaza.ledger.ports import Clock
+from plaza.market.auth.outbox import Link
 
 __all__ = ["EnergyStack", "StackSettings"]
 

@@ -43,11 +43,11 @@ from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotConfigured
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link
 from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.jobs import JobQueue
+from plaza.market.auth.outbox import Link
 from plaza.market.errors import UnknownPolicy
 from plaza.market.matching import MatchingPolicy, policy_named
 from plaza.market.sqlite import SqliteBookStore

@@ -29,12 +29,13 @@ from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.bidmanager.service import BIDMANAGER, EnergyBidManager
 from plaza.energy.keys import ModuleSecrets
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link, OnRefused, Outbox, Refusal
+from plaza.energy.link import Outbox
 from plaza.energy.owner.ports import OwnerKeys, OwnerStore
 from plaza.energy.questions import USER_MODULE
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
+from plaza.market.auth.outbox import Link, OnRefused, Refusal
 from plaza.market.ledger_payments import LedgerPayments
 from plaza.market.matching import MatchingPolicy
 from plaza.market.ports import BookStore

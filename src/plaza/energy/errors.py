@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TypeAlias
 
+from plaza.market.auth.errors import DeliveryFailed
+
 __all__ = [
     "NO_DETAILS",
     "AssetInactive",
@@ -112,26 +114,18 @@ class NotConfigured(EnergyError):
     status = 409
 
 
-class PeerFailed(EnergyError):
+class PeerFailed(DeliveryFailed, EnergyError):
     """Another module answered ``success: false`` (``refused``) or not at all.
 
-    :attr:`peer_details` are the peer's, from its refusal (empty when it gave none). They
-    are not this error's own ``details``: a module that fails because a peer refused
-    answers its own caller without repeating what the peer said of itself.
+    The market's :class:`~plaza.market.auth.errors.DeliveryFailed` (what the letters'
+    outbox retries or gives up on) in the energy replies' code. :attr:`peer_details` are
+    the peer's, from its refusal (empty when it gave none). They are not this error's own
+    ``details``: a module that fails because a peer refused answers its own caller
+    without repeating what the peer said of itself.
     """
 
     code = "peer_failed"
     status = 502
-
-    def __init__(
-        self, peer: str, path: str, reason: str, *, refused: bool, details: Details = NO_DETAILS
-    ) -> None:
-        super().__init__(f"{peer}{path}: {reason}")
-        self.peer_details = _copy_details(details)
-        self.peer = peer
-        self.path = path
-        self.reason = reason
-        self.refused = refused
 
 
 class Unavailable(EnergyError):

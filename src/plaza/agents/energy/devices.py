@@ -38,8 +38,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from plaza.agents.energy.profiles import SLOT_MS, Profile
 from plaza.energy.errors import PeerFailed
-from plaza.energy.link import Link, post_json
 from plaza.energy.model import MAX_ENERGY_WH, AssetType
+from plaza.market.auth.outbox import Link, post_json
 from plaza.notify.errors import PublishFailed
 from plaza.notify.ports import Publisher
 

@@ -5,7 +5,7 @@
 * :mod:`.bidmanager` - the bid manager (:class:`BidManagerService`);
 * :mod:`.owner` - the user module and the owners' API (:class:`OwnerService`);
 * :mod:`.replies` - the seed's reply convention, one place for every app;
-* :mod:`.link` - :class:`HttpLink`, the energy letters' :class:`~plaza.energy.link.Link` over httpx.
+* :mod:`.link` - :class:`HttpLink`, the letters' ``Link`` (market/auth/outbox) over httpx.
 
 The ``*Service`` wrappers hold a module's app, jobs and cycle; which adapters,
 keys and files they run on is chosen by :mod:`plaza.bootstrap.energy_modules`.

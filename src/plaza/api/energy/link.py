@@ -1,4 +1,4 @@
-"""The :class:`~plaza.energy.link.Link` over HTTP: one pooled httpx client.
+"""The :class:`~plaza.market.auth.outbox.Link` over HTTP: one pooled httpx client.
 
 A peer that cannot be reached, or answers 5xx, is no refusal (the outbox retries
 it); a peer that answers ``success: false`` refused, with its ``details``.
@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from plaza.energy.errors import PeerFailed
-from plaza.energy.link import read_details
+from plaza.market.auth.outbox import read_details
 
 __all__ = ["HttpLink"]
 

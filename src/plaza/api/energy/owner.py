@@ -25,11 +25,12 @@ from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotAuthenticated
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link, Outbox
+from plaza.energy.link import Outbox
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.service import OwnerModule
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
+from plaza.market.auth.outbox import Link
 
 __all__ = ["OwnerService", "create_owner_app"]
 

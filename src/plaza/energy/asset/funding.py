@@ -18,8 +18,8 @@ from plaza.energy.asset.config import AssetConfig
 from plaza.energy.asset.payments import MESSAGE_ID
 from plaza.energy.envelope import seal_letter
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link
 from plaza.ledger.model import TransferPayload
+from plaza.market.auth.outbox import Link
 from plaza.market.ledger_payments import (
     DeviceAccount,
     Funding,

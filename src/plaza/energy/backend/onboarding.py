@@ -41,10 +41,10 @@ from plaza.energy.backend.model import (
 from plaza.energy.backend.ports import Clock
 from plaza.energy.envelope import Letter, open_letter
 from plaza.energy.errors import AssetInactive, InvalidMessage, NotOnboarded, Unavailable
-from plaza.energy.link import Link
 from plaza.energy.model import Status
 from plaza.energy.questions import USER_MODULE, answer, ask
 from plaza.market.auth import NonceStore
+from plaza.market.auth.outbox import Link
 
 __all__ = ["OWED", "STATUSES", "Onboarding", "OnboardingStore", "Standing"]
 

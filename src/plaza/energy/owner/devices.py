@@ -5,7 +5,7 @@ The device holds its keys, so nothing about it is stored before it has answered:
 checks the public key and wallet address the device answers with, and only then
 writes the record. A device that is down or refuses leaves the record as it was.
 This is the user module's only conversation with devices over the
-:class:`~plaza.energy.link.Link`, kept apart from the owners' wallets and the
+:class:`~plaza.market.auth.outbox.Link`, kept apart from the owners' wallets and the
 letters devices write back (:mod:`plaza.energy.owner.service`).
 
 Each device's changes hold the lock of its UUID (:class:`KeyedLocks`), so two
@@ -24,9 +24,9 @@ from dataclasses import replace
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage, PeerFailed, WrongState
-from plaza.energy.link import Link, post_json
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device, DeviceSettings, Owner
+from plaza.market.auth.outbox import Link, post_json
 
 __all__ = ["DeviceManager", "KeyedLocks"]
 

@@ -6,7 +6,7 @@ checked by one contract suite (``tests/contract/test_energy_owner_store.py``),
 :class:`~plaza.energy.owner.wallets.OwnerWallets` for :class:`OwnerKeys`,
 :class:`~plaza.energy.link.Outbox` for :class:`LetterSender`. The ledger
 is :class:`~plaza.energy.ledger.LedgerAccess` and devices are reached through
-:class:`~plaza.energy.link.Link`, both shared by every energy module.
+:class:`~plaza.market.auth.outbox.Link`, both shared by every energy module.
 """
 
 from __future__ import annotations

@@ -38,7 +38,6 @@ from plaza.energy.errors import (
     UnknownRecord,
 )
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Link
 from plaza.energy.model import Status
 from plaza.energy.owner.devices import DeviceManager, KeyedLocks
 from plaza.energy.owner.funding import FundingRules
@@ -58,6 +57,7 @@ from plaza.energy.owner.records import (
 from plaza.energy.owner.wallets import WalletMoves
 from plaza.energy.twins import parse_reader_key, read_twin
 from plaza.market.auth import MemoryNonceStore, NonceStore
+from plaza.market.auth.outbox import Link
 from plaza.market.record_twins import TwinAudit
 
 __all__ = ["OwnerModule"]

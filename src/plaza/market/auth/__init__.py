@@ -7,6 +7,8 @@ Framework-free pieces the marketplace's HTTP layer calls:
 * :mod:`.envelope` - the ``{"encrypted": ...}`` sealed body, both directions;
 * :mod:`.letters` / :mod:`.documents` - the signed request as a sealed letter, and
   signed documents that stay verifiable afterwards;
+* :mod:`.outbox` / :mod:`.questions` - letters delivered later by jobs, and questions
+  answered at once by a signed document;
 * :mod:`.apikeys` - :class:`ApiKeyService` (create, revoke, authenticate);
 * :mod:`.service` - :class:`ParticipantRegistry` (register with proof of possession, exclude...);
 * :mod:`.policy` - ``check_can_read`` / ``check_can_write`` and friends;
@@ -24,6 +26,7 @@ from plaza.market.auth.errors import (
     AuthError,
     BadDocumentSignature,
     BadRequestSignature,
+    DeliveryFailed,
     EnvelopeError,
     EnvelopeNotOpened,
     Forbidden,
@@ -97,6 +100,7 @@ __all__ = [
     "BadDocumentSignature",
     "BadRequestSignature",
     "BodyDigest",
+    "DeliveryFailed",
     "DocumentFormat",
     "EnvelopeError",
     "EnvelopeNotOpened",

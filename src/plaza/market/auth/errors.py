@@ -29,21 +29,27 @@ secret, signature, key seed or body, only ids, times and reasons::
     ├── ParticipantNotFound           no participant with that id (404)
     ├── ApiKeyNotFound                no API key with that id (404)
     ├── InvalidApiKeyName             an API key's label is empty, too long or unprintable (400)
-    └── EnvelopeError                 a sealed body could not be used (400)
-        ├── MalformedEnvelope         not a ``{"encrypted": "<base64>"}`` document
-        └── EnvelopeNotOpened         not sealed to this key, or tampered with
+    ├── EnvelopeError                 a sealed body could not be used (400)
+    │   ├── MalformedEnvelope         not a ``{"encrypted": "<base64>"}`` document
+    │   └── EnvelopeNotOpened         not sealed to this key, or tampered with
+    └── DeliveryFailed                a peer refused a letter (``refused``) or was not reached (502)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import TypeAlias
 
 __all__ = [
+    "NO_DETAILS",
     "ApiKeyNotFound",
     "AuthError",
     "AuthenticationFailed",
     "BadDocumentSignature",
     "BadRequestSignature",
+    "DeliveryFailed",
+    "Details",
     "EnvelopeError",
     "EnvelopeNotOpened",
     "Forbidden",
@@ -68,6 +74,13 @@ __all__ = [
     "UnknownParticipant",
     "WrongAudience",
 ]
+
+
+#: Structured facts of a refusal: a name to a string or a list of strings.
+Details: TypeAlias = Mapping[str, str | list[str]]
+
+#: A refusal without details.
+NO_DETAILS: Details = MappingProxyType({})
 
 
 class AuthError(Exception):
@@ -307,3 +320,27 @@ class EnvelopeNotOpened(EnvelopeError):
 
     def __init__(self) -> None:
         super().__init__("the sealed body could not be opened with this key")
+
+
+class DeliveryFailed(AuthError):
+    """A peer answered a letter with ``success: false`` (``refused``: it would refuse it
+    again) or not at all (``refused`` false: worth retrying).
+
+    :attr:`peer_details` are the peer's structured facts of its refusal (empty when it
+    gave none); an agent acts on them, never on the wording of ``reason``.
+    """
+
+    code = "delivery_failed"
+
+    def __init__(
+        self, peer: str, path: str, reason: str, *, refused: bool, details: Details = NO_DETAILS
+    ) -> None:
+        super().__init__(f"{peer}{path}: {reason}")
+        self.peer = peer
+        self.path = path
+        self.reason = reason
+        self.refused = refused
+        self.peer_details: dict[str, str | list[str]] = {
+            name: value if isinstance(value, str) else list(value)
+            for name, value in details.items()
+        }
