@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from test_energy_backend_kit import World, build_world, contract_transaction, contracted
 
-from plaza.bootstrap.energy_modules import open_marketplace
 from plaza.channels import LedgerUnavailable
 from plaza.energy.backend import contract_id_for
-from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Status, Transaction
 from plaza.ledger.ports import Ledger
@@ -41,8 +38,8 @@ def node() -> Iterator[InProcessNode]:
 
 
 @pytest.fixture
-def world(node: InProcessNode, tmp_path: Path) -> Iterator[World]:
-    built = build_world(node, tmp_path)
+def world(node: InProcessNode) -> Iterator[World]:
+    built = build_world(node)
     try:
         yield built
     finally:
@@ -141,21 +138,11 @@ def test_a_retried_settlement_letter_sends_the_same_letter(world: World) -> None
     assert world.market.statistics()["provisions"] == 1
 
 
-def test_twin_states_wait_for_the_ledger(node: InProcessNode, tmp_path: Path) -> None:
-    world = build_world(node, tmp_path)
+def test_twin_states_wait_for_the_ledger(node: InProcessNode) -> None:
+    world = build_world(node)
     try:
         flaky = FlakyGateway(world.ledger.ledger)
-        world.market.close()
-        world.ledger = replace(world.ledger, ledger=flaky)
-        world.market = open_marketplace(
-            tmp_path,
-            ledger=world.ledger,
-            link=world.link,
-            queue=world.queue,
-            clock=world.clock,
-            bidmanager_url="http://bidmanager.test",
-            bidmanager_key=ModuleKey.of(world.bidmanager),
-        )
+        world.reopen(ledger=replace(world.ledger, ledger=flaky))
         provider, consumer, contract_id = contracted(world)
         terms = contract_transaction(world, provider)
         provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())

@@ -7,7 +7,6 @@ letter the marketplace sends is opened with the recipient's key and checked.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from test_energy_backend_kit import World, build_world, contract_transaction, contracted
@@ -25,8 +24,8 @@ def node() -> Iterator[InProcessNode]:
 
 
 @pytest.fixture
-def world(node: InProcessNode, tmp_path: Path) -> Iterator[World]:
-    built = build_world(node, tmp_path)
+def world(node: InProcessNode) -> Iterator[World]:
+    built = build_world(node)
     try:
         yield built
     finally:
@@ -217,12 +216,12 @@ def test_a_cancel_of_a_contract_tells_the_other_party(world: World) -> None:
 
 
 def test_restarting_keeps_assets_transactions_and_contracts(
-    world: World, node: InProcessNode, tmp_path: Path
+    world: World, node: InProcessNode
 ) -> None:
     _, _, contract_id = contracted(world)
     stats = world.market.statistics()
     world.market.close()
-    again = build_world(node, tmp_path)
+    again = build_world(node, world.kept)
     try:
         assert again.market.key == world.market.key
         assert again.market.statistics() == stats

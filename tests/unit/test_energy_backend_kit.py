@@ -1,5 +1,7 @@
 """The cast of the marketplace and bid manager tests: an in-process node, assets that keep
-their own twins and seal their own letters, a recording link, and a marketplace on SQLite.
+their own twins and seal their own letters, a recording link, and a marketplace built over
+memory adapters (:class:`Kept`: its identity, database, twin cursors and seen nonces, which
+a restart keeps as its files would).
 
 Shared by ``test_energy_backend_*`` and ``test_energy_bidmanager_*``; the tests at the
 bottom check the kit itself, so a broken helper fails here first.
@@ -10,25 +12,29 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from plaza.adapters.ledger.local import LocalLedger
-from plaza.api.energy import MarketplaceService
-from plaza.bootstrap.energy_modules import open_marketplace
+from plaza.api.energy import BidManagerService, MarketplaceService
+from plaza.bootstrap.energy_wiring import build_bidmanager, build_marketplace
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.backend import MarketplaceSettings, seed_bid
+from plaza.energy.backend.memory import MemoryMarketplaceStore
+from plaza.energy.backend.model import Peer
+from plaza.energy.bidmanager.memory import MemoryBidStore
 from plaza.energy.envelope import Letter, ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Side, Status, Transaction
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
+from plaza.market import MemoryBookStore
 from plaza.market.auth import MemoryNonceStore
 from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
+from plaza.market.matching import policy_named
 from plaza.market.record_twins import MemoryTwinIndex
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.testing import FakeClock
@@ -46,7 +52,7 @@ class Post:
 
 @dataclass
 class RecordingLink:
-    """A letters ``Link`` that keeps every post; ``routes`` may answer some."""
+    """A :class:`~plaza.energy.link.Link` that keeps every post; ``routes`` may answer some."""
 
     posts: list[Post] = field(default_factory=list)
     routes: dict[str, Callable[[str, bytes], Mapping[str, Any]]] = field(default_factory=dict)
@@ -174,6 +180,81 @@ class FakeAsset:
         )
 
 
+class KeptCursors(MemoryCursorStore):
+    """Twin cursors in memory that a restart keeps, as the marketplace's file keeps them."""
+
+    def close(self) -> None:
+        """Kept for the marketplace's next opening."""
+
+
+@dataclass
+class Kept:
+    """What a marketplace keeps across a restart: its identity and its memory adapters."""
+
+    identity: Identity = field(default_factory=Identity.generate)
+    store: MemoryMarketplaceStore = field(default_factory=MemoryMarketplaceStore)
+    cursors: KeptCursors = field(default_factory=KeptCursors)
+    nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
+
+    def open(
+        self,
+        *,
+        ledger: LedgerAccess,
+        link: Any,
+        queue: InlineQueue,
+        clock: FakeClock,
+        bidmanager_key: ModuleKey,
+        settings: MarketplaceSettings | None = None,
+        user_module: Peer | None = None,
+    ) -> MarketplaceService:
+        """The marketplace over what it keeps (opened again: a restart)."""
+        return build_marketplace(
+            self.identity,
+            store=self.store,
+            cursors=self.cursors,
+            nonces=self.nonces,
+            ledger=ledger,
+            link=link,
+            queue=queue,
+            clock=clock,
+            bidmanager=Peer(BIDMANAGER_URL, bidmanager_key),
+            settings=settings,
+            user_module=user_module,
+        )
+
+
+@dataclass
+class KeptBids:
+    """What a bid manager keeps across a restart: its identity and its memory adapters."""
+
+    identity: Identity = field(default_factory=Identity.generate)
+    store: MemoryBidStore = field(default_factory=MemoryBidStore)
+    journal: MemoryBookStore = field(default_factory=MemoryBookStore)
+    nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
+
+    def open(
+        self,
+        *,
+        link: Any,
+        queue: InlineQueue,
+        clock: FakeClock,
+        marketplace: Peer,
+        policy: str = "one_to_one",
+    ) -> BidManagerService:
+        """The bid manager over what it keeps, its book rebuilt (opened again: a restart)."""
+        return build_bidmanager(
+            self.identity,
+            store=self.store,
+            journal=self.journal,
+            nonces=self.nonces,
+            link=link,
+            queue=queue,
+            clock=clock,
+            marketplace=marketplace,
+            policy=policy_named(policy),
+        )
+
+
 @dataclass
 class World:
     node: InProcessNode
@@ -183,7 +264,21 @@ class World:
     queue: InlineQueue
     market: MarketplaceService
     bidmanager: Identity  # plays the bid manager: its key is the one the marketplace trusts
+    kept: Kept
     assets: dict[str, FakeAsset] = field(default_factory=dict)
+
+    def reopen(self, *, ledger: LedgerAccess | None = None) -> None:
+        """Close the marketplace and open it again over what it keeps (a restart), maybe on
+        another ledger."""
+        self.market.close()
+        self.ledger = ledger or self.ledger
+        self.market = self.kept.open(
+            ledger=self.ledger,
+            link=self.link,
+            queue=self.queue,
+            clock=self.clock,
+            bidmanager_key=ModuleKey.of(self.bidmanager),
+        )
 
     @property
     def key(self) -> ModuleKey:
@@ -253,28 +348,28 @@ def node() -> Iterator[InProcessNode]:
 
 
 def build_world(
-    node: InProcessNode, data_dir: Path, settings: MarketplaceSettings | None = None
+    node: InProcessNode, kept: Kept | None = None, settings: MarketplaceSettings | None = None
 ) -> World:
+    """A marketplace over ``kept`` (fresh ones if None) and everything around it."""
+    kept = kept or Kept()
     ledger = LedgerAccess(LocalLedger(node.runtime))
     bidmanager = Identity.generate()
     link = RecordingLink()
     queue = InlineQueue(node.clock)
-    market = open_marketplace(
-        data_dir,
+    market = kept.open(
         ledger=ledger,
         link=link,
         queue=queue,
         clock=node.clock,
-        bidmanager_url=BIDMANAGER_URL,
         bidmanager_key=ModuleKey.of(bidmanager),
         settings=settings,
     )
-    return World(node, ledger, node.clock, link, queue, market, bidmanager)
+    return World(node, ledger, node.clock, link, queue, market, bidmanager, kept)
 
 
 @pytest.fixture
-def world(node: InProcessNode, tmp_path: Path) -> Iterator[World]:
-    built = build_world(node, tmp_path)
+def world(node: InProcessNode) -> Iterator[World]:
+    built = build_world(node)
     try:
         yield built
     finally:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from test_energy_backend_kit import (
-    BIDMANAGER_URL,
     FakeAsset,
+    Kept,
     RecordingLink,
     World,
     contract_transaction,
@@ -25,7 +24,6 @@ from test_energy_backend_kit import (
 )
 
 from plaza.adapters.ledger.local import LocalLedger
-from plaza.bootstrap.energy_modules import open_marketplace
 from plaza.crypto import Identity
 from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import (
@@ -118,23 +116,22 @@ def users() -> FakeUserModule:
 
 
 @pytest.fixture
-def world(node: InProcessNode, tmp_path: Path, users: FakeUserModule) -> Iterator[World]:
+def world(node: InProcessNode, users: FakeUserModule) -> Iterator[World]:
     link = RecordingLink(routes={USER_URL: users.route})
     queue = InlineQueue(node.clock)
     bidmanager = Identity.generate()
     ledger = LedgerAccess(LocalLedger(node.runtime))
-    market = open_marketplace(
-        tmp_path,
+    kept = Kept()
+    market = kept.open(
         ledger=ledger,
         link=link,
         queue=queue,
         clock=node.clock,
-        bidmanager_url=BIDMANAGER_URL,
         bidmanager_key=ModuleKey.of(bidmanager),
         user_module=Peer(USER_URL, ModuleKey.of(users.identity)),
     )
     users.marketplace, users.clock_ms = market.key, node.clock.now_ms
-    built = World(node, ledger, node.clock, link, queue, market, bidmanager)
+    built = World(node, ledger, node.clock, link, queue, market, bidmanager, kept)
     try:
         yield built
     finally:
@@ -253,7 +250,7 @@ def test_a_deleted_assets_open_bids_leave_the_book(world: World, users: FakeUser
 
 
 def test_an_asset_registered_before_the_rules_registers_again(
-    node: InProcessNode, tmp_path: Path, users: FakeUserModule
+    node: InProcessNode, users: FakeUserModule
 ) -> None:
     link = RecordingLink()
     queue = InlineQueue(node.clock)
@@ -263,17 +260,15 @@ def test_an_asset_registered_before_the_rules_registers_again(
         "link": link,
         "queue": queue,
         "clock": node.clock,
-        "bidmanager_url": BIDMANAGER_URL,
         "bidmanager_key": ModuleKey.of(Identity.generate()),
     }
-    unchecked = open_marketplace(tmp_path, **opened)
+    kept = Kept()
+    unchecked = kept.open(**opened)
     solar = FakeAsset("solar", AssetType.PROVIDER, ledger=ledger, clock=node.clock)
     unchecked.marketplace.register(solar.letter(solar.registration(), unchecked.key))
     unchecked.close()
     link.routes[USER_URL] = users.route
-    checked = open_marketplace(
-        tmp_path, **opened, user_module=Peer(USER_URL, ModuleKey.of(users.identity))
-    )
+    checked = kept.open(**opened, user_module=Peer(USER_URL, ModuleKey.of(users.identity)))
     users.marketplace, users.clock_ms = checked.key, node.clock.now_ms
     try:
         with pytest.raises(NotOnboarded, match="register again"):

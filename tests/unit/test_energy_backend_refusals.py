@@ -8,7 +8,6 @@ manager. Each refusal is the specific error of the energy family, and is logged.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from test_energy_backend_kit import World, build_world, contract_transaction, contracted
@@ -36,8 +35,8 @@ def node() -> Iterator[InProcessNode]:
 
 
 @pytest.fixture
-def world(node: InProcessNode, tmp_path: Path) -> Iterator[World]:
-    built = build_world(node, tmp_path, MarketplaceSettings(exclude_after_claims=1))
+def world(node: InProcessNode) -> Iterator[World]:
+    built = build_world(node, settings=MarketplaceSettings(exclude_after_claims=1))
     try:
         yield built
     finally:

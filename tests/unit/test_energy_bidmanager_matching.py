@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_energy_backend_kit import RecordingLink
+from test_energy_backend_kit import KeptBids, RecordingLink
 
 from plaza.api.energy import BidManagerService
 from plaza.bootstrap.energy_modules import open_bidmanager
 from plaza.crypto import Identity
+from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import InvalidMessage, NotAuthenticated, NotConfigured, WrongState
 from plaza.jobs import InlineQueue, Worker
@@ -29,10 +30,11 @@ MARKETPLACE_URL = "http://marketplace.test"
 
 @dataclass
 class Desk:
-    """A bid manager and the marketplace that talks to it."""
+    """A bid manager (over memory adapters it keeps across a restart) and the marketplace
+    that talks to it."""
 
-    path: Path
     policy: str
+    kept: KeptBids = field(default_factory=KeptBids)
     clock: FakeClock = field(default_factory=FakeClock)
     marketplace: Identity = field(default_factory=Identity.generate)
     link: RecordingLink = field(default_factory=RecordingLink)
@@ -43,13 +45,11 @@ class Desk:
         self.open()
 
     def open(self) -> None:
-        self.service = open_bidmanager(
-            self.path,
+        self.service = self.kept.open(
             link=self.link,
             queue=self.queue,
             clock=self.clock,
-            marketplace_url=MARKETPLACE_URL,
-            marketplace_key=ModuleKey.of(self.marketplace),
+            marketplace=Peer(MARKETPLACE_URL, ModuleKey.of(self.marketplace)),
             policy=self.policy,
         )
 
@@ -118,8 +118,8 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    made = Desk(tmp_path, "one_to_one")
+def desk() -> Iterator[Desk]:
+    made = Desk("one_to_one")
     yield made
     made.running.close()
 
@@ -307,13 +307,22 @@ def test_the_book_survives_a_restart(desk: Desk) -> None:
     assert desk.matches() == [("o1", "r1")]
 
 
-def test_an_unknown_policy_is_refused_at_open(tmp_path: Path) -> None:
+def test_an_unknown_policy_is_refused_at_open_before_any_file(tmp_path: Path) -> None:
     with pytest.raises(NotConfigured, match="no matching policy 'best'"):
-        Desk(tmp_path, "best")
+        open_bidmanager(
+            tmp_path,
+            link=RecordingLink(),
+            queue=InlineQueue(FakeClock()),
+            clock=FakeClock(),
+            marketplace_url=MARKETPLACE_URL,
+            marketplace_key=ModuleKey.of(Identity.generate()),
+            policy="best",
+        )
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_a_continuous_auction_closes_requests_it_splits(tmp_path: Path) -> None:
-    desk = Desk(tmp_path, "cda")
+def test_a_continuous_auction_closes_requests_it_splits() -> None:
+    desk = Desk("cda")
     try:
         desk.offer("solar1", "o1", 200, 10)
         desk.offer("solar2", "o2", 300, 10)
@@ -328,8 +337,8 @@ def test_a_continuous_auction_closes_requests_it_splits(tmp_path: Path) -> None:
         desk.running.close()
 
 
-def test_a_uniform_clearing_matches_when_the_cycle_clears(tmp_path: Path) -> None:
-    desk = Desk(tmp_path, "uniform")
+def test_a_uniform_clearing_matches_when_the_cycle_clears() -> None:
+    desk = Desk("uniform")
     try:
         desk.offer("solar", "o1", 1000, 10)
         desk.request("ev1", "r1", 400, 14)

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from test_energy_backend_kit import FakeAsset
+from test_energy_backend_kit import FakeAsset, Kept, KeptBids
 
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.energy import BidManagerService, MarketplaceService
-from plaza.bootstrap.energy_modules import bidmanager_key, open_bidmanager, open_marketplace
 from plaza.crypto import Identity
 from plaza.energy.backend import contract_id_for
+from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import EnergyError, PeerFailed
 from plaza.energy.ledger import LedgerAccess
@@ -55,7 +54,7 @@ class Refuse:
 
 @dataclass
 class StandInMarketplace:
-    """A :class:`~plaza.market.auth.outbox.Link` playing the marketplace: it opens every ``/match``
+    """A :class:`~plaza.energy.link.Link` playing the marketplace: it opens every ``/match``
     and refuses the pairs in ``refuse`` as told, as the real one answers."""
 
     identity: Identity = field(default_factory=Identity.generate)
@@ -83,17 +82,19 @@ class StandInMarketplace:
 
 
 class Desk:
-    """A bid manager (one-to-one, on SQLite) and the stand-in marketplace it sends to."""
+    """A bid manager (one-to-one, over memory adapters) and the stand-in marketplace it
+    sends to."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self) -> None:
         self.marketplace = StandInMarketplace()
         self.clock = self.marketplace.clock
         self.queue = InlineQueue(self.clock)
-        self.service: BidManagerService = open_bidmanager(
-            path, link=self.marketplace, queue=self.queue, clock=self.clock,
-            marketplace_url=MARKETPLACE_URL,
-            marketplace_key=ModuleKey.of(self.marketplace.identity),
-        )  # fmt: skip
+        self.service: BidManagerService = KeptBids().open(
+            link=self.marketplace,
+            queue=self.queue,
+            clock=self.clock,
+            marketplace=Peer(MARKETPLACE_URL, ModuleKey.of(self.marketplace.identity)),
+        )
         self.marketplace.bidmanager = self.service.key
 
     def letter(self, body: dict[str, Any]) -> bytes:
@@ -143,8 +144,8 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    made = Desk(tmp_path)
+def desk() -> Iterator[Desk]:
+    made = Desk()
     yield made
     made.service.close()
     made.queue.close()
@@ -323,19 +324,25 @@ def node() -> Iterator[InProcessNode]:
 
 
 def test_the_real_marketplace_refusal_of_a_cancelled_request_frees_its_offer(
-    node: InProcessNode, tmp_path: Path
+    node: InProcessNode,
 ) -> None:
     ledger = LedgerAccess(LocalLedger(node.runtime))
     bridge = Bridge()
     market_queue, bids_queue = InlineQueue(node.clock), InlineQueue(node.clock)
-    market = open_marketplace(
-        tmp_path / "market", ledger=ledger, link=bridge, queue=market_queue, clock=node.clock,
-        bidmanager_url=BIDMANAGER_URL, bidmanager_key=bidmanager_key(tmp_path / "bids"),
-    )  # fmt: skip
-    bids = open_bidmanager(
-        tmp_path / "bids", link=bridge, queue=bids_queue, clock=node.clock,
-        marketplace_url=MARKETPLACE_URL, marketplace_key=market.key,
-    )  # fmt: skip
+    kept_bids = KeptBids()
+    market = Kept().open(
+        ledger=ledger,
+        link=bridge,
+        queue=market_queue,
+        clock=node.clock,
+        bidmanager_key=ModuleKey.of(kept_bids.identity),
+    )
+    bids = kept_bids.open(
+        link=bridge,
+        queue=bids_queue,
+        clock=node.clock,
+        marketplace=Peer(MARKETPLACE_URL, market.key),
+    )
     bridge.market, bridge.bids = market, bids
 
     def deliver(queue: InlineQueue, service: MarketplaceService | BidManagerService) -> None:
