@@ -52,7 +52,7 @@ class Post:
 
 @dataclass
 class RecordingLink:
-    """A :class:`~plaza.energy.link.Link` that keeps every post; ``routes`` may answer some."""
+    """A letters ``Link`` that keeps every post; ``routes`` may answer some."""
 
     posts: list[Post] = field(default_factory=list)
     routes: dict[str, Callable[[str, bytes], Mapping[str, Any]]] = field(default_factory=dict)

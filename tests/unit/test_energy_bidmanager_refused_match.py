@@ -54,7 +54,7 @@ class Refuse:
 
 @dataclass
 class StandInMarketplace:
-    """A :class:`~plaza.energy.link.Link` playing the marketplace: it opens every ``/match``
+    """A :class:`~plaza.market.auth.outbox.Link` playing the marketplace: it opens every ``/match``
     and refuses the pairs in ``refuse`` as told, as the real one answers."""
 
     identity: Identity = field(default_factory=Identity.generate)

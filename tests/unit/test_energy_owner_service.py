@@ -75,7 +75,7 @@ class FakeDevice:
 
 
 class FakeDevices:
-    """A :class:`~plaza.energy.link.Link` to devices by URL, and to a marketplace that
+    """A :class:`~plaza.market.auth.outbox.Link` to devices by URL, and to a marketplace that
     answers ``/unpaid`` with ``unpaid[assetId]`` (:data:`OWED` unless set) and keeps the
     bodies of ``/asset_status`` letters in ``told``."""
 
