@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Front-end packages (htmx, Leaflet, Chart.js, libsodium, Swagger UI) from npm, exactly as
+# package-lock.json pins them; the web app and every /docs page serve them from here.
+ASSETS := node_modules/.installed
+# The browser the browser tests drive (Debian's; Playwright cannot download its own here).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo run test lint typecheck layers unit bench clean
+.PHONY: demo run test lint typecheck layers unit bench browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,20 +17,40 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(ASSETS)
+
+# Installed when missing and we may (root, as in CI); elsewhere the browser tests say why
+# they skip. apt-get update runs only when the package lists do not know chromium yet.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }; \
+	else echo "chromium is missing: run 'sudo apt-get install chromium' for the browser tests"; fi
+
 ## demo: the energy marketplace in one process (ARGS="--duration 60 --json" to stop and summarise)
-demo: $(STAMP)
+demo: $(STAMP) $(ASSETS)
 	$(BIN)/plaza demo $(ARGS)
 
 ## run: a one-node devnet (its own coordinator) with its API on http://127.0.0.1:8650
-run: $(STAMP)
+run: $(STAMP) $(ASSETS)
 	$(BIN)/plaza node run --data-dir .plaza/node
 
 ## test: lint, types, layering, then the whole test suite
-test: lint typecheck layers
+test: lint typecheck layers $(ASSETS) $(CHROMIUM)
 	$(BIN)/pytest
 
+## browser: the browser tests alone (tests/browser, headless Chromium)
+browser: $(STAMP) $(ASSETS) $(CHROMIUM)
+	$(BIN)/pytest tests/browser -q
+
+## screenshots: a PNG of each main page of the web app, into docs/screenshots/
+screenshots: $(STAMP) $(ASSETS) $(CHROMIUM)
+	$(BIN)/python -m plaza.web.screenshots docs/screenshots
+
 ## unit: the fast tests alone (tests/unit), no lint, types or layering
-unit: $(STAMP)
+unit: $(STAMP) $(ASSETS)
 	$(BIN)/pytest tests/unit -q
 
 lint: $(STAMP)
@@ -43,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/plaza bench ledger --json
 
 clean:
-	rm -rf $(VENV) .plaza .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .plaza .mypy_cache .pytest_cache .ruff_cache

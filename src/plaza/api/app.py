@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from plaza.api.deps import ApiConfig, RuntimeDep
+from plaza.api.docs import serve_docs
 from plaza.api.errors import install_error_handlers
 from plaza.api.routes import events, faucet, ledger, messages, peering
 from plaza.api.schemas import HealthView
@@ -66,11 +67,14 @@ def create_app(
     """An app serving ``runtime`` under ``/api/v1``, with ``/health``, ``/docs`` and OpenAPI;
     with ``gossip``, also the peering WebSocket other nodes dial."""
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Plaza node",
         version="1",
         summary="A tangle ledger node: submit signed messages, read the tangle and its ledger.",
         lifespan=_background_lifespan(runtime, gossip),
     )
+    serve_docs(app)
     app.state.runtime = runtime
     app.state.gossip = gossip
     app.state.api_config = config or ApiConfig()

@@ -2,7 +2,9 @@
 
 One node (SQLite, its own coordinator, a faucet), the marketplace backend, the
 bid manager, the user module and six simulated devices, each module its own
-HTTP service on loopback (see :mod:`plaza.bootstrap.energy`). Two owners:
+HTTP service on loopback (see :mod:`plaza.bootstrap.energy`), and the web app
+(:mod:`plaza.bootstrap.web`: the public marketplace over the bid manager's book,
+the explorer over the node, every API's docs) on ``web_port``. Two owners:
 Alice, funded from the faucet, owns two solar panels, a charging station, an
 electric vehicle and a heat pump; Mallory owns a heat pump and never funds it,
 so her unpaid energy shows the reminders and the claim.
@@ -40,6 +42,7 @@ from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
+from plaza.bootstrap.web import EnergyTwins, serve_web
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Status
 from plaza.settings import NodeSettings
@@ -74,6 +77,7 @@ class DemoSettings:
     data_dir: Path = Path(".plaza/demo")
     host: str = "127.0.0.1"
     node_port: int = 8650
+    web_port: int = 8000  # the web app people use; 0: any free port
     tick_s: float = 1.0
     max_wait_ms: int = 3_000
     pow_difficulty: int = 8
@@ -106,12 +110,23 @@ class EnergyDemo:
         )  # fmt: skip
         self._link = HttpLink()
         self._simulator: DeviceSimulator | None = None
+        bidmanager, marketplace = self.stack.bidmanager.service, self.stack.marketplace.service
+        self._web_server, self._web_node = serve_web(
+            bidmanager.bidmanager.book,
+            self.node_url,
+            host=settings.host,
+            port=settings.web_port,
+            twins=EnergyTwins(bidmanager.bids, marketplace.records),
+            apis={f"{name} API": url for name, url in self._api_urls().items()},
+        )
+        self.web_url = self._web_server.url
 
     # -- starting ------------------------------------------------------------------------
 
     def start(self) -> None:
         """Serve the node and every module, onboard what is new, then run the devices."""
         self._node_server.__enter__()
+        self._web_server.__enter__()
         state = self._load_state()
         for device in DEMO_DEVICES:
             uuid = state["uuids"].setdefault(device.name, str(uuids.uuid4()))
@@ -185,11 +200,17 @@ class EnergyDemo:
 
     # -- reading and stopping ------------------------------------------------------------
 
-    def urls(self) -> dict[str, str]:
+    def _api_urls(self) -> dict[str, str]:
         return {
-            "node": self.node_url, "marketplace": self.stack.marketplace.url,
-            "bid manager": self.stack.bidmanager.url, "user module": self.stack.owner.url,
-        }  # fmt: skip
+            "node": self.node_url,
+            "marketplace": self.stack.marketplace.url,
+            "bid manager": self.stack.bidmanager.url,
+            "user module": self.stack.owner.url,
+        }
+
+    def urls(self) -> dict[str, str]:
+        """Where the web app (``web``) and each module's API are served."""
+        return {"web": self.web_url, **self._api_urls()}
 
     def summary(self) -> dict[str, Any]:
         """The demo's figures so far (every run on this data directory together)."""
@@ -227,6 +248,8 @@ class EnergyDemo:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
+        self._web_server.stop()
+        self._web_node.close()
         self.stack.stop()
         self._link.close()
         self._node_server.stop()

@@ -47,8 +47,10 @@ def _log_to(path: Path) -> None:
 
 
 def _banner(console: Console, demo: EnergyDemo) -> None:
+    """The web address first: it is what a person opens; then where each API is."""
     urls = demo.urls()
-    console.print(f"[bold]Plaza demo[/]  data directory {demo.root.resolve()}")
+    console.print(f"[bold]Plaza[/] {urls['web']}  (marketplace, explorer, docs)", soft_wrap=True)
+    console.print(f"  data directory {demo.root.resolve()}", soft_wrap=True)
     console.print(f"  {'node API':<18} {urls['node']}/api/v1/info")
     for name in ("node", "marketplace", "bid manager", "user module"):
         console.print(f"  {name + ' docs':<18} {urls[name]}/docs")
@@ -91,24 +93,35 @@ def demo(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Node API port (0: any).")] = 8650,
+    web_port: Annotated[int, typer.Option(min=0, max=65535, help="Web app port (0: any).")] = 8000,
     tick: Annotated[float, typer.Option(min=0.05, help="Seconds per simulated 15 minutes.")] = 1.0,
 ) -> None:
-    """Run a node, the marketplace, bid manager, user module and simulated devices."""
+    """Run a node, the marketplace, bid manager, user module, simulated devices and the web
+    app. The first line printed is the web app's address (on stderr with ``--json``, whose
+    summary on stdout also has it, as ``web``)."""
     console = Console(stderr=as_json)
-    settings = DemoSettings(data_dir=data_dir, node_port=port, tick_s=tick)
+    settings = DemoSettings(data_dir=data_dir, node_port=port, web_port=web_port, tick_s=tick)
     data_dir.mkdir(parents=True, exist_ok=True)
     _log_to(data_dir / "demo.log")
     try:
         energy = EnergyDemo(settings)
     except OSError as error:
-        console.print(f"[red]cannot start: {error}[/] (is another demo or node on port {port}?)")
+        console.print(
+            f"[red]cannot start: {error}[/] "
+            f"(is another demo, node or web app on port {port} or {web_port}?)"
+        )
         raise typer.Exit(1) from None
     try:
         energy.start()
         _banner(console, energy)
         elapsed = _wait(energy, console, duration, quiet=as_json)
         audits = energy.audit_paid()
-        summary = {**energy.summary(), **audits, "elapsed_s": round(elapsed, 1)}
+        summary = {
+            "web": energy.web_url,
+            **energy.summary(),
+            **audits,
+            "elapsed_s": round(elapsed, 1),
+        }
     finally:
         energy.stop()
     if as_json:

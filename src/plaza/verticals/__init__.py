@@ -9,13 +9,14 @@ add one.
 """
 
 from plaza.verticals.errors import InvalidVertical, VerticalConflict, VerticalError
-from plaza.verticals.model import Agent, Vertical, VerticalPages
+from plaza.verticals.model import Agent, Units, Vertical, VerticalPages
 from plaza.verticals.plugins import ENTRY_POINT_GROUP, VerticalRegistry, registry
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Agent",
     "InvalidVertical",
+    "Units",
     "Vertical",
     "VerticalConflict",
     "VerticalError",

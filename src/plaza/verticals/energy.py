@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from plaza.agents.energy.devices import DeviceSimulator, MeterPublisher
 from plaza.energy.kind import ENERGY
-from plaza.verticals.model import Vertical
+from plaza.verticals.energy_pages import pages
+from plaza.verticals.model import Units, Vertical
 
 __all__ = ["vertical"]
 
@@ -21,4 +22,6 @@ vertical = Vertical(
     summary="Energy between devices: the seed's offers, requests, contracts and settlement.",
     kinds=(ENERGY,),
     agents={"meters": DeviceSimulator, "mqtt-meters": MeterPublisher},
+    pages=pages,
+    units={ENERGY.kind: Units(quantity="Wh", price="coins per kWh", larger=("kWh", 1000))},
 )

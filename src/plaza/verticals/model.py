@@ -20,7 +20,7 @@ from fastapi import APIRouter
 from plaza.market.kinds import KindSpec
 from plaza.verticals.errors import InvalidVertical
 
-__all__ = ["NAME", "Agent", "Vertical", "VerticalPages", "check_vertical"]
+__all__ = ["NAME", "Agent", "Units", "Vertical", "VerticalPages", "check_vertical"]
 
 #: A vertical's name: a ``plaza`` command and a URL path segment.
 NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
@@ -30,13 +30,27 @@ Agent = Callable[..., object]
 
 
 @dataclass(frozen=True, slots=True)
+class Units:
+    """How a person reads a kind's numbers: what ``quantity`` counts and what ``unit_price``
+    is the price of. ``larger`` is a bigger unit and how many of ``quantity`` make one
+    (``("kWh", 1000)`` for watt-hours), shown beside quantities of at least one of it."""
+
+    quantity: str = "units"
+    price: str = "coins per unit"
+    larger: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VerticalPages:
-    """A vertical's web pages, for the web issue to mount: routes that render them and the
-    directories of their templates and static files."""
+    """A vertical's web pages, mounted by the web app (:mod:`plaza.web`): routes that render
+    them, the directories of their templates (Jinja2, beside the app's own, so they may
+    extend ``base.html``) and static files (served under ``/static/<vertical>/``), and
+    ``nav``, the (label, path) links the app's navigation shows for them."""
 
     routers: tuple[APIRouter, ...] = ()
     templates: tuple[Path, ...] = ()
     static: tuple[Path, ...] = ()
+    nav: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +67,9 @@ class Vertical:
     * ``pages``: called by the web app for the vertical's pages (None: it has none
       yet; the web issue fills these in);
     * ``agents``: callables ``plaza demo`` may start, by name (declared; the
-      demo starts energy's own way for now).
+      demo starts energy's own way for now);
+    * ``units``: how pages print each of its kinds' quantities and prices, by kind
+      (a kind not named reads as plain units and coins per unit).
     """
 
     name: str
@@ -63,6 +79,7 @@ class Vertical:
     commands: typer.Typer | None = None
     pages: Callable[[], VerticalPages] | None = None
     agents: Mapping[str, Agent] = field(default_factory=dict)
+    units: Mapping[str, Units] = field(default_factory=dict)
 
 
 def check_vertical(vertical: object, source: str) -> Vertical:
@@ -75,4 +92,7 @@ def check_vertical(vertical: object, source: str) -> Vertical:
     kinds = [spec.kind for spec in vertical.kinds]
     if len(set(kinds)) != len(kinds):
         raise InvalidVertical(vertical.name, "it declares a kind twice")
+    strangers = sorted(set(vertical.units) - set(kinds))
+    if strangers:
+        raise InvalidVertical(vertical.name, f"it gives units for kinds it lacks: {strangers}")
     return vertical

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from plaza.api.docs import serve_docs
 from plaza.api.energy.replies import install_replies, json_object, post_route
 from plaza.channels import CursorStore
 from plaza.energy.asset.module import AssetModule
@@ -59,11 +60,14 @@ INIT_EXAMPLE = {
 def create_asset_app(module: AssetModule, store: AssetStore) -> FastAPI:
     """The device's HTTP face."""
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Plaza energy asset module",
         version="1",
         summary="One energy device: its pool, offers or requests, contracts and "
         "payments, in the energy seed's protocol.",
     )
+    serve_docs(app)
     install_replies(app)
     router = APIRouter()
 

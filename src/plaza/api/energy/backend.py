@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 import plaza
+from plaza.api.docs import serve_docs
 from plaza.api.energy.replies import install_replies, post_route
 from plaza.channels import CursorStore
 from plaza.energy.backend.model import ContractAudit
@@ -58,6 +59,11 @@ class MarketplaceService:
         self._cursors = cursors
         self._outbox = outbox
 
+    @property
+    def records(self) -> MarketplaceStore:
+        """The offers, requests, contracts and their events, for readers (the web's twins)."""
+        return self._store
+
     def handlers(self) -> dict[str, Handler]:
         """The jobs this service's queue runs: the delivery of its letters."""
         return dict(self._outbox.handlers())
@@ -84,11 +90,14 @@ class MarketplaceService:
 def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
     """The seed's marketplace endpoints, ``GET /health`` and ``GET /audit/{contract_id}``."""
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Plaza energy marketplace",
         version=plaza.__version__,
         description="The energy seed's marketplace backend: sealed, signed letters from assets "
         "and the bid manager; contracts recorded on their digital twins.",
     )
+    serve_docs(app)
     install_replies(app)
     router = APIRouter()
     post_route(router, "/register", marketplace.register, summary="Register an asset")

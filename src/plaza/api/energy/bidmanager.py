@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 import plaza
+from plaza.api.docs import serve_docs
 from plaza.api.energy.replies import install_replies, post_route
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.bidmanager.service import EnergyBidManager
@@ -41,6 +42,11 @@ class BidManagerService:
         self._journal = journal
         self._outbox = outbox
 
+    @property
+    def bids(self) -> BidStore:
+        """The bids and the book's order standing for each, for readers (the web's twins)."""
+        return self._store
+
     def handlers(self) -> dict[str, Handler]:
         """The jobs this service's queue runs: the delivery of its letters."""
         return dict(self._outbox.handlers())
@@ -64,11 +70,14 @@ class BidManagerService:
 def create_bidmanager_app(bidmanager: EnergyBidManager) -> FastAPI:
     """The seed's bid manager endpoints and ``GET /health``."""
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Plaza energy bid manager",
         version=plaza.__version__,
         description="The energy seed's bid manager: bids from the marketplace only, matched "
         "on Plaza's order book by a pluggable policy.",
     )
+    serve_docs(app)
     install_replies(app)
     router = APIRouter()
     post_route(router, "/offer", bidmanager.offer, summary="The marketplace forwards an offer")

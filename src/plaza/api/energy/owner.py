@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from plaza.api.docs import serve_docs
 from plaza.api.energy.replies import install_replies, json_object, post_route, read_body
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey
@@ -76,7 +77,8 @@ CurrentOwner = Annotated[str, Depends(_current_owner)]
 
 def create_owner_app(module: OwnerModule) -> FastAPI:
     """The module's FastAPI app: ``/health``, the letter endpoints and the owners' API."""
-    app = FastAPI(title="Plaza energy: user module", version="1")
+    app = FastAPI(title="Plaza energy: user module", version="1", docs_url=None, redoc_url=None)
+    serve_docs(app)
     install_replies(app)
     app.state.owner_module = module
 

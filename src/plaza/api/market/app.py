@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from plaza.api.docs import serve_docs
 from plaza.api.market.auth import BodyGate, ServicesDep
 from plaza.api.market.background import Background
 from plaza.api.market.errors import install_market_error_handlers
@@ -102,11 +103,14 @@ def create_market_app(
     ``/api/v1/market/<name>``.
     """
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Plaza marketplace",
         version="1",
         summary="Assets, offers and requests, matches, signed contracts and their settlement.",
         lifespan=_lifespan(services),
     )
+    serve_docs(app)
     app.state.services = services
     install_market_error_handlers(app)
     for router in _OWN:

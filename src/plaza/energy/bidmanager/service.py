@@ -98,6 +98,11 @@ class EnergyBidManager:
     def key(self) -> ModuleKey:
         return ModuleKey.of(self._identity)
 
+    @property
+    def book(self) -> BidManager:
+        """The order book the bids rest on, for readers (the public marketplace page)."""
+        return self._book
+
     # -- letters --------------------------------------------------------------------
 
     def offer(self, document: bytes) -> dict[str, Any]:

@@ -1,0 +1,24 @@
+"""The web app people use Plaza through: the public marketplace, the explorer, the docs,
+and each vertical's pages (:func:`create_web_app`; see :mod:`plaza.web.app`).
+
+An interface, like :mod:`plaza.api`: it reads the market's book, the twins and a
+node, and changes nothing; only ``plaza.bootstrap`` and ``plaza.cli`` import it.
+"""
+
+from plaza.web.app import SECURITY_HEADERS, Pages, WebSources, create_web_app
+from plaza.web.errors import BadInput, NotFound, Unavailable, WebError
+from plaza.web.ports import OrderBook, TwinReader, TwinState
+
+__all__ = [
+    "SECURITY_HEADERS",
+    "BadInput",
+    "NotFound",
+    "OrderBook",
+    "Pages",
+    "TwinReader",
+    "TwinState",
+    "Unavailable",
+    "WebError",
+    "WebSources",
+    "create_web_app",
+]

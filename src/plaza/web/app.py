@@ -1,0 +1,150 @@
+"""The web app people use Plaza through: server-rendered pages, htmx to enhance them.
+
+:func:`create_web_app` serves the public marketplace (:mod:`plaza.web.market_pages`),
+the explorer (:mod:`plaza.web.explorer_pages`), a page of every API's
+documentation, and each vertical's own pages (``Vertical.pages``: their routers,
+templates beside ours, static files under ``/static/<vertical>/``, links in the
+navigation). Front-end packages (htmx, its SSE extension, Leaflet, Chart.js,
+libsodium) are served from ``node_modules/`` under ``/static/vendor/``, never
+copied into the repository.
+
+Every read page works without JavaScript; htmx only swaps in a filtered table or
+a live update. Every answer carries a strict Content-Security-Policy (scripts,
+styles and connections from this origin only: no inline script, no CDN) and the
+usual hardening headers. Bad input is a 4xx page that says what was wrong
+(:class:`~plaza.web.errors.WebError`), never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plaza.api.docs import front_end_packages
+from plaza.client import NodeClient
+from plaza.verticals import Units, Vertical, VerticalPages
+from plaza.web import explorer_pages, market_pages
+from plaza.web.display import UnitBook
+from plaza.web.errors import WebError
+from plaza.web.explorer import Explorer
+from plaza.web.pages import Pages
+from plaza.web.ports import OrderBook, TwinReader
+
+__all__ = ["SECURITY_HEADERS", "Pages", "WebSources", "create_web_app"]
+
+_HERE = Path(__file__).parent
+#: Sent with every answer. ``style-src 'self'``: no inline style either (htmx's indicator
+#: styles are turned off in base.html's htmx-config for that reason).
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WebSources:
+    """What the pages read: the one market's book, the twins, a node, and where each API's
+    documentation is (label to base URL, for the Docs page)."""
+
+    book: OrderBook
+    node: NodeClient
+    twins: TwinReader | None = None
+    apis: Mapping[str, str] = field(default_factory=dict)
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every response, streams included (pure ASGI, so an
+    open event stream is not buffered)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _vertical_pages(verticals: Sequence[Vertical]) -> list[tuple[str, VerticalPages]]:
+    return [(v.name, v.pages()) for v in verticals if v.pages is not None]
+
+
+def create_web_app(
+    sources: WebSources,
+    *,
+    verticals: Sequence[Vertical] = (),
+    packages: Path | None = None,
+) -> FastAPI:
+    """The web app over ``sources``, with ``verticals``' pages and units."""
+    app = FastAPI(title="Plaza", docs_url=None, redoc_url=None, openapi_url=None)
+    pages_of = _vertical_pages(verticals)
+    nav = [("Marketplace", "/market"), ("Explorer", "/explorer")]
+    nav += [link for _, pages in pages_of for link in pages.nav]
+    nav.append(("Docs", "/docs"))
+    units: dict[str, Units] = {kind: u for v in verticals for kind, u in v.units.items()}
+    templates = [_HERE / "templates", *(path for _, p in pages_of for path in p.templates)]
+    app.state.pages = Pages(templates, nav, UnitBook(units))
+    app.state.sources = sources
+    app.state.explorer = Explorer(sources.node)
+    app.state.verticals = {v.name: tuple(spec.kind for spec in v.kinds) for v in verticals}
+    app.mount("/static/plaza", StaticFiles(directory=_HERE / "static"), name="static")
+    vendor = packages or front_end_packages()
+    app.mount("/static/vendor", StaticFiles(directory=vendor, check_dir=False), name="vendor")
+    for name, pages in pages_of:
+        for directory in pages.static:
+            app.mount(f"/static/{name}", StaticFiles(directory=directory), name=f"static-{name}")
+        for router in pages.routers:
+            app.include_router(router)
+    app.include_router(market_pages.router)
+    app.include_router(explorer_pages.router)
+    _install_error_pages(app)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    def page(request: Request, status: int, title: str, message: str) -> Response:
+        pages: Pages = request.app.state.pages
+        context = {"title": title, "message": message, "status": status}
+        return pages.render(request, "error.html", context, status=status)
+
+    @app.exception_handler(WebError)
+    async def web_error(request: Request, error: WebError) -> Response:
+        titles = {400: "Bad request", 404: "Not found", 503: "Unavailable"}
+        return page(request, error.status, titles.get(error.status, "Error"), error.message)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        message = "There is no such page." if error.status_code == 404 else str(error.detail)
+        return page(request, error.status_code, f"Error {error.status_code}", message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return page(request, 400, "Bad request", f"{where}: {first.get('msg', 'invalid')}")

@@ -1,0 +1,98 @@
+"""The public marketplace: no login, every vertical's offers and requests.
+
+``GET /market`` lists them, filtered and paged (:mod:`plaza.web.listings`); with
+htmx (``HX-Target: results``) it answers the results table alone, so a change of
+filter swaps the table, not the page. ``GET /market/{id}`` is one listing with its
+digital twin's states. ``GET /`` is the front page, ``GET /docs`` the page of every
+API's documentation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from plaza.market.errors import OrderNotFound
+from plaza.market.model import Order
+from plaza.web.errors import BadInput, NotFound
+from plaza.web.listings import PAGE_SIZES, parse_query, select
+from plaza.web.pages import pages_of
+
+__all__ = ["router"]
+
+router = APIRouter()
+_LISTING_ID = re.compile(r"[A-Za-z0-9:._-]{1,128}")
+_SIDES = ("offer", "request")
+_STATUS_CHOICES = ("open", "all", "active", "disabled", "filled", "removed", "expired")
+
+
+def _vertical_of(request: Request, kind: str) -> str:
+    verticals: dict[str, tuple[str, ...]] = request.app.state.verticals
+    return next((name for name, kinds in verticals.items() if kind in kinds), "")
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {name: request.query_params.get(name, "") for name in request.query_params}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request) -> HTMLResponse:
+    orders = request.app.state.sources.book.orders()
+    open_orders = [order for order in orders if order.status.is_open]
+    figures = {
+        "offers": sum(order.side.value == "offer" for order in open_orders),
+        "requests": sum(order.side.value == "request" for order in open_orders),
+        "listings": len(orders),
+    }
+    context = {"title": "Plaza", "figures": figures, "verticals": request.app.state.verticals}
+    return pages_of(request).render(request, "home.html", context)
+
+
+@router.get("/market", response_class=HTMLResponse, include_in_schema=False)
+def market(request: Request) -> HTMLResponse:
+    """The listings; only the results table when htmx asks for it."""
+    query = parse_query(_params(request), request.app.state.verticals)
+    listings = select(request.app.state.sources.book.orders(), query)
+    context: dict[str, Any] = {
+        "title": "Marketplace",
+        "listings": listings,
+        "query": query,
+        "verticals": request.app.state.verticals,
+        "sides": _SIDES,
+        "statuses": _STATUS_CHOICES,
+        "page_sizes": PAGE_SIZES,
+        "vertical_of": lambda kind: _vertical_of(request, kind),
+    }
+    partial = request.headers.get("hx-target") == "results"
+    template = "market/_results.html" if partial else "market/list.html"
+    return pages_of(request).render(request, template, context)
+
+
+@router.get("/market/{listing_id}", response_class=HTMLResponse, include_in_schema=False)
+def listing(request: Request, listing_id: str) -> HTMLResponse:
+    """One listing, and every state its digital twin went through."""
+    if not _LISTING_ID.fullmatch(listing_id):
+        raise BadInput("listing id", "up to 128 letters, digits and :._-")
+    try:
+        order: Order = request.app.state.sources.book.order(listing_id)
+    except OrderNotFound:
+        raise NotFound(f"there is no listing {listing_id}") from None
+    twins = request.app.state.sources.twins
+    context = {
+        "title": f"{order.side.value.capitalize()} {order.id}",
+        "order": order,
+        "vertical": _vertical_of(request, order.kind),
+        "twin": None if twins is None else twins.states(order),
+    }
+    return pages_of(request).render(request, "market/listing.html", context)
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def docs(request: Request) -> HTMLResponse:
+    """Where each API's documentation is; every one works offline (``plaza.api.docs``)."""
+    apis = dict(request.app.state.sources.apis)
+    context = {"title": "Documentation", "apis": apis}
+    return pages_of(request).render(request, "docs.html", context)

@@ -1,0 +1,52 @@
+"""Rendering pages: the app's templates and the verticals', with what every page needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from plaza.web.display import UnitBook, short_id, when
+
+__all__ = ["Pages", "pages_of"]
+
+
+class Pages:
+    """Renders the app's templates with what every page needs (navigation, filters).
+
+    Kept on ``app.state.pages`` so a vertical's routes render their own templates,
+    which may extend ``base.html``: ``request.app.state.pages.render(request, name, ctx)``.
+    """
+
+    def __init__(self, loaders: Sequence[Path], nav: Sequence[tuple[str, str]], units: UnitBook):
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(path) for path in loaders]),
+            autoescape=jinja2.select_autoescape(default=True),
+            undefined=jinja2.StrictUndefined,
+        )
+        environment.filters.update(when=when, short=short_id)
+        environment.globals.update(nav=tuple(nav), units=units)
+        self.templates = Jinja2Templates(env=environment)
+        self.units = units
+
+    def render(
+        self, request: Request, name: str, context: Mapping[str, Any], *, status: int = 200
+    ) -> HTMLResponse:
+        response = self.templates.TemplateResponse(request, name, dict(context), status_code=status)
+        response.headers["vary"] = "HX-Request, HX-Target"
+        return response
+
+    def fragment(self, name: str, context: Mapping[str, Any]) -> str:
+        """A template rendered to a string (an SSE event's HTML)."""
+        return self.templates.get_template(name).render(dict(context))
+
+
+def pages_of(request: Request) -> Pages:
+    """The app's :class:`Pages` (``app.state.pages``)."""
+    pages: Pages = request.app.state.pages
+    return pages

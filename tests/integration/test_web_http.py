@@ -1,0 +1,192 @@
+"""The web app over real HTTP: every route, the bad input a browser can send, the headers.
+
+A real node (the module's, from conftest) and a book of 24 listings
+(``web_server.py``) behind a real uvicorn server on loopback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from node_server import RunningNode
+from web_server import LISTINGS, RunningWeb, serve_web_app
+
+from plaza.web import SECURITY_HEADERS
+
+
+@pytest.fixture(scope="module")
+def web(node: RunningNode) -> Iterator[RunningWeb]:
+    with node.client() as client:
+        genesis = client.milestone(1).message_id.hex()
+    with serve_web_app(node.url, genesis) as running:
+        yield running
+
+
+@pytest.fixture
+def http(web: RunningWeb) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=web.url, timeout=10) as client:
+        yield client
+
+
+def _message_id(http: httpx.Client) -> str:
+    found = re.search(r"/explorer/messages/([0-9a-f]{64})", http.get("/explorer").text)
+    assert found
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("path", "seen"),
+    [
+        ("/", "open offers"),
+        ("/market", f"{LISTINGS} listings"),
+        ("/market?vertical=energy&side=offer", "22 coins per kWh"),
+        ("/market?kind=widgets&status=all", "units"),
+        ("/market?per_page=10&page=3", "page 3 of 3"),
+        ("/market?min_price=30&max_price=40", "30 coins per kWh"),
+        ("/market?from=2000-01-01T00:00&until=2000-01-02T00:00", "No listing matches"),
+        ("/market?q=ord-1", "ord-1"),
+        ("/market/ord-2", "Digital twin"),
+        ("/market/ord-1", "offer received"),
+        ("/explorer", "Latest milestones"),
+        ("/explorer/milestones/1", "milestone 1"),
+        ("/docs", "node API"),
+        ("/energy", "coins per kWh"),
+    ],
+)
+def test_every_page_answers_with_its_content_and_headers(
+    http: httpx.Client, path: str, seen: str
+) -> None:
+    reply = http.get(path, follow_redirects=True)
+    assert reply.status_code == 200, reply.text[-500:]
+    assert reply.headers["content-type"].startswith("text/html")
+    assert seen in reply.text
+    for name, value in SECURITY_HEADERS.items():
+        assert reply.headers[name] == value
+    assert "<script>" not in reply.text, "no inline script: the CSP forbids it"
+    assert 'style="' not in reply.text, "no inline style either"
+
+
+def test_energy_quantities_show_watt_hours_and_kilowatt_hours(http: httpx.Client) -> None:
+    page = http.get("/market/ord-3").text
+    assert "1,700 Wh (1.7 kWh)" in page
+    assert "coins per kWh" in page
+
+
+def test_a_message_page_links_its_parents_children_and_state(http: httpx.Client) -> None:
+    message_id = _message_id(http)
+    page = http.get(f"/explorer/messages/{message_id}").text
+    assert "Parents" in page
+    assert "Children" in page
+    assert "confirmed" in page or "not confirmed yet" in page
+    state = http.get(f"/explorer/messages/{message_id}/state")
+    assert state.status_code == 200
+    assert state.text.lstrip().startswith('<span id="state"')
+
+
+def test_an_address_and_a_tag_have_their_pages(http: httpx.Client, node: RunningNode) -> None:
+    address = str(node.faucet.public_key.address)
+    page = http.get(f"/explorer/addresses/{address}")
+    assert page.status_code == 200
+    assert "coins" in page.text
+    assert address in page.text
+    tag = http.get("/explorer/tags", params={"tag": "no-such-tag"})
+    assert tag.status_code == 200
+    assert "No message carries this tag" in tag.text
+
+
+def test_search_goes_to_the_page_of_what_it_was_given(http: httpx.Client) -> None:
+    message_id = _message_id(http)
+    for query, target in [
+        (message_id, f"/explorer/messages/{message_id}"),
+        ("1", "/explorer/milestones/1"),
+        ("a tag", "/explorer/tags?tag=a+tag"),
+    ]:
+        reply = http.get("/explorer/search", params={"q": query})
+        assert reply.status_code == 303
+        assert reply.headers["location"].endswith(target)
+
+
+def test_htmx_gets_the_results_table_alone(http: httpx.Client) -> None:
+    reply = http.get("/market?side=request", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert reply.status_code == 200
+    assert reply.text.lstrip().startswith('<section id="results"')
+    assert "<html" not in reply.text
+    assert "HX-Target" in reply.headers["vary"]
+
+
+def test_front_end_packages_are_served_from_node_modules(http: httpx.Client) -> None:
+    for path in ["htmx.org/dist/htmx.min.js", "htmx-ext-sse/dist/sse.min.js"]:
+        reply = http.get(f"/static/vendor/{path}")
+        assert reply.status_code == 200, path
+    assert http.get("/static/plaza/plaza.css").status_code == 200
+
+
+def test_live_events_arrive_as_html_fragments(web: RunningWeb) -> None:
+    """The node issues a milestone every 0.2 s: one arrives, relayed as an htmx fragment."""
+    with (
+        httpx.Client(base_url=web.url, timeout=10) as client,
+        client.stream("GET", "/explorer/live") as stream,
+    ):
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines: list[str] = []
+        for line in stream.iter_lines():
+            lines.append(line)
+            if line.startswith('data: <li class="live-milestone"'):
+                break
+    assert "event: milestone" in lines
+
+
+BAD = [
+    ("/market?page=0", 400, "page"),
+    ("/market?page=999999", 404, "past the last page"),
+    ("/market?page=99999999999999999999", 400, "page"),
+    ("/market?page=abc", 400, "page"),
+    ("/market?min_price=-5", 400, "min_price"),
+    ("/market?min_price=7&max_price=2", 400, "max_price"),
+    ("/market?vertical=gold", 400, "vertical"),
+    ("/market?side=sideways", 400, "side"),
+    ("/market?status=%00", 400, "status"),
+    ("/market?from=tomorrow", 400, "from"),
+    ("/market?until=2026-13-45T99:99", 400, "until"),
+    ("/market?q=%3Cscript%3E", 400, "q"),
+    ("/market?kind=" + "x" * 300, 400, "kind"),
+    ("/market?per_page=1000000", 400, "per_page"),
+    ("/market/ord-999999", 404, "no listing"),
+    ("/market/%E2%9C%93", 400, "listing id"),
+    ("/market/" + "a" * 300, 400, "listing id"),
+    ("/explorer/messages/xyz", 400, "64 hexadecimal"),
+    ("/explorer/messages/" + "0" * 64, 404, "knows no message"),
+    ("/explorer/messages/" + "0" * 64 + "/state", 404, "knows no message"),
+    ("/explorer/milestones/99999999", 404, "knows no milestone"),
+    ("/explorer/milestones/-1", 400, "milestone"),
+    ("/explorer/milestones/" + "9" * 40, 400, "milestone"),
+    ("/explorer/addresses/plz1nope", 400, "address"),
+    ("/explorer/addresses/" + "x" * 500, 400, "address"),
+    ("/explorer/tags?tag=", 400, "tag"),
+    ("/explorer/tags?tag=" + "t" * 100, 400, "tag"),
+    ("/explorer/tags?tag=a&cursor=-3", 400, "cursor"),
+    ("/explorer/search?q=", 400, "give a message id"),
+    ("/explorer/search?q=" + "q" * 200, 400, "at most 128"),
+    ("/no/such/page", 404, "no such page"),
+    ("/static/plaza/../../app.py", 404, "no such page"),
+]
+
+
+@pytest.mark.parametrize(("path", "status", "says"), BAD)
+def test_bad_input_gets_a_clear_message_and_a_4xx_page(
+    http: httpx.Client, path: str, status: int, says: str
+) -> None:
+    reply = http.get(path)
+    assert reply.status_code == status, reply.text[-800:]
+    assert reply.headers["content-type"].startswith("text/html")
+    assert says in reply.text
+    assert 'role="alert"' in reply.text
+
+
+def test_a_post_to_a_read_page_is_refused_with_a_page(http: httpx.Client) -> None:
+    reply = http.post("/market", data={"x": "1"})
+    assert reply.status_code == 405
+    assert "Error 405" in reply.text

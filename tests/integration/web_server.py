@@ -1,0 +1,88 @@
+"""The web app behind a real uvicorn server on loopback, over a real node and a real book.
+
+:func:`web_book` fills an in-memory book of the one market (``BidManager``) with
+listings of two kinds (energy's, with its units, and an unregistered one under
+the market's generic rules) on both sides, at known prices and times;
+:func:`serve_web_app` serves :func:`plaza.web.create_web_app` over it and the node
+with a fixed twin for one listing, as the browser tests and the HTTP tests use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from plaza.api.serving import ThreadedServer
+from plaza.bootstrap import SystemClock
+from plaza.client import NodeClient
+from plaza.market.memory import MemoryBookStore
+from plaza.market.model import NewOrder, Order, Side
+from plaza.market.service import BidManager
+from plaza.verticals import registry
+from plaza.web import TwinState, WebSources, create_web_app
+
+HOUR_MS = 3_600_000
+#: How many listings :func:`web_book` makes: enough for three pages of ten.
+LISTINGS = 24
+
+
+class FixedTwins:
+    """The first listing has a twin of two states, the one whose message it is given; the
+    others have none."""
+
+    def __init__(self, order_id: str, message_id: str) -> None:
+        self.order_id = order_id
+        self.message_id = message_id
+
+    def states(self, order: Order) -> Sequence[TwinState] | None:
+        if order.id != self.order_id:
+            return None
+        return (
+            TwinState("offer received", "solar-roof", position=0, message_id=self.message_id),
+            TwinState("contract: match made", "marketplace", position=1),
+        )
+
+
+def web_book() -> BidManager:
+    """A book with energy offers and requests at prices 10..33 and a few of another kind,
+    none of which match (every request's limit is under every offer's price)."""
+    clock = SystemClock()
+    book = BidManager(MemoryBookStore(), clock=clock, policy="cda", kinds=registry.kinds())
+    now = clock.now_ms()
+    for number in range(LISTINGS):
+        side = Side.OFFER if number % 2 == 0 else Side.REQUEST
+        kind = "energy" if number % 6 else "widgets"
+        price = 20 + number if side is Side.OFFER else number
+        book.submit_order(
+            NewOrder(
+                side=side,
+                owner=f"device-{number}",
+                kind=kind,
+                quantity=1_500 + number * 100,
+                unit_price=price,
+                valid_from_ms=now - HOUR_MS,
+                valid_until_ms=now + 2 * HOUR_MS,
+            )
+        )
+    return book
+
+
+@dataclass
+class RunningWeb:
+    url: str
+    book: BidManager
+    twins: FixedTwins
+
+
+@contextmanager
+def serve_web_app(node_url: str, message_id: str) -> Iterator[RunningWeb]:
+    """Serve the web app over a fresh :func:`web_book` and the node at ``node_url``; the first
+    listing's twin names ``message_id``."""
+    book = web_book()
+    twins = FixedTwins(book.orders()[0].id, message_id)
+    with NodeClient(node_url) as node:
+        sources = WebSources(book=book, node=node, twins=twins, apis={"node API": node_url})
+        app = create_web_app(sources, verticals=registry.verticals())
+        with ThreadedServer(app) as server:
+            yield RunningWeb(server.url, book, twins)
