@@ -27,6 +27,7 @@ from plaza.market.auth import (
     ApiKeyNotFound,
     AuthenticationFailed,
     AuthError,
+    DeliveryFailed,
     EnvelopeError,
     Forbidden,
     InvalidApiKeyName,
@@ -46,6 +47,7 @@ from plaza.market.errors import (
     IdempotencyConflict,
     InvalidAsset,
     InvalidOrder,
+    InvalidTwinKey,
     JournalConflict,
     MarketError,
     NotMatchable,
@@ -80,6 +82,7 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     # The book.
     InvalidOrder: 400,
     InvalidAsset: 400,
+    InvalidTwinKey: 400,
     NotOwner: 403,
     OrderNotFound: 404,
     AssetNotFound: 404,
@@ -106,6 +109,7 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     ParticipantNotFound: 404,
     ApiKeyNotFound: 404,
     ParticipantExists: 409,
+    DeliveryFailed: 502,
     AuthError: 500,
     # Settlement and contracts.
     NotAParty: 403,
