@@ -6,7 +6,6 @@ marketplace and the owner played by a fake link that opens every letter."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from test_energy_asset_kit import (
@@ -48,8 +47,8 @@ def pool(d: Device) -> tuple[int, int]:
     return current.energy, current.reserved
 
 
-def test_registration_introduces_the_device_key_and_wallet(tmp_path: Path) -> None:
-    with device(tmp_path, "provider") as d:
+def test_registration_introduces_the_device_key_and_wallet() -> None:
+    with device("provider") as d:
         (register,) = d.link.letters("/register")
         assert register.letter.sender == "provider-1"
         assert register.letter.key == d.service.key.signing
@@ -63,8 +62,8 @@ def test_registration_introduces_the_device_key_and_wallet(tmp_path: Path) -> No
         )
 
 
-def test_a_provider_offers_provides_and_is_paid(tmp_path: Path) -> None:
-    with device(tmp_path, "provider") as d:
+def test_a_provider_offers_provides_and_is_paid() -> None:
+    with device("provider") as d:
         module = d.service.module
         module.produce({"energy": 150, "uuid": UUID})
         assert d.records() == []  # under minOfferAmount: nothing to offer yet
@@ -117,8 +116,8 @@ def test_a_provider_offers_provides_and_is_paid(tmp_path: Path) -> None:
         ]
 
 
-def test_a_payment_naming_another_contract_is_never_confirmed(tmp_path: Path) -> None:
-    with device(tmp_path, "provider") as d:
+def test_a_payment_naming_another_contract_is_never_confirmed() -> None:
+    with device("provider") as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
         contract, body = contract_for(d, d.only(Status.INITIAL_OFFER))
         d.send("/contract", body)
@@ -138,10 +137,8 @@ def consumer_with_request(d: Device) -> None:
     d.deliver()
 
 
-def test_a_consumer_requests_until_its_pool_and_open_requests_cover_the_minimum(
-    tmp_path: Path,
-) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_a_consumer_requests_until_its_pool_and_open_requests_cover_the_minimum() -> None:
+    with device("consumer") as d:
         consumer_with_request(d)
         requests = d.records(Status.INITIAL_REQUEST)
         assert [r.energyAmount for r in requests] == [200, 200]  # -50 + 400 >= 200
@@ -153,8 +150,8 @@ def test_a_consumer_requests_until_its_pool_and_open_requests_cover_the_minimum(
         assert len(d.records(Status.INITIAL_REQUEST)) == 2  # 250 + 400 still covers 200
 
 
-def test_a_consumer_verifies_is_funded_and_pays_once(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_a_consumer_verifies_is_funded_and_pays_once() -> None:
+    with device("consumer") as d:
         consumer_with_request(d)
         request = d.records(Status.INITIAL_REQUEST)[0]
         contract, body = contract_for(d, request)
@@ -203,9 +200,9 @@ def test_a_consumer_verifies_is_funded_and_pays_once(tmp_path: Path) -> None:
 
 
 def test_a_saved_payment_survives_a_lost_submit_and_a_restart(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with device(tmp_path, "consumer") as d:
+    with device("consumer") as d:
         consumer_with_request(d)
         contract, body = contract_for(d, d.records(Status.INITIAL_REQUEST)[0])
         d.send("/contract", body)
@@ -235,8 +232,8 @@ def test_a_saved_payment_survives_a_lost_submit_and_a_restart(
         assert len(d.link.letters("/fund")) == 1
 
 
-def test_every_state_of_a_consumer_transaction_is_on_its_twin(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_every_state_of_a_consumer_transaction_is_on_its_twin() -> None:
+    with device("consumer") as d:
         consumer_with_request(d)
         request = d.records(Status.INITIAL_REQUEST)[0]
         contract, body = contract_for(d, request)
@@ -260,8 +257,8 @@ def test_every_state_of_a_consumer_transaction_is_on_its_twin(tmp_path: Path) ->
         ]
 
 
-def test_a_consumer_its_owner_cannot_fund_waits_and_pays_on_a_later_cycle(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_a_consumer_its_owner_cannot_fund_waits_and_pays_on_a_later_cycle() -> None:
+    with device("consumer") as d:
         consumer_with_request(d)
         contract, body = contract_for(d, d.records(Status.INITIAL_REQUEST)[0])
         d.send("/contract", body)
@@ -282,12 +279,10 @@ def test_a_consumer_its_owner_cannot_fund_waits_and_pays_on_a_later_cycle(tmp_pa
         assert d.logged("fund", ok=False) == 1
 
 
-def test_a_peer_answering_at_once_from_another_thread_finds_the_device_free(
-    tmp_path: Path,
-) -> None:
+def test_a_peer_answering_at_once_from_another_thread_finds_the_device_free() -> None:
     """Letters leave only once the device's lock is released: with inline delivery, a
     marketplace that answers an offer with its contract at once must not deadlock."""
-    with device(tmp_path, "provider") as d:
+    with device("provider") as d:
         answers: list[threading.Thread] = []
 
         def marketplace(path: str) -> None:

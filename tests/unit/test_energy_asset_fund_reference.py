@@ -4,7 +4,6 @@ after a lost reply, so the owner can pay it once."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +28,8 @@ def consumer_owing(d: Device) -> str:
     return record.id
 
 
-def test_the_fund_letter_carries_the_payments_reference(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_the_fund_letter_carries_the_payments_reference() -> None:
+    with device("consumer") as d:
         record_id = consumer_owing(d)
         d.cycle(advance_ms=1000)
         (fund,) = d.link.letters("/fund")
@@ -41,9 +40,9 @@ def test_the_fund_letter_carries_the_payments_reference(tmp_path: Path) -> None:
 
 
 def test_a_fund_retried_after_a_lost_reply_names_the_same_reference(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with device(tmp_path, "consumer") as d:
+    with device("consumer") as d:
         record_id = consumer_owing(d)
         answer = d.link._fund
 
@@ -69,8 +68,8 @@ class _NoLink:
         raise AssertionError("nothing is sent for a reference the owner would refuse")
 
 
-def test_a_reference_the_owner_would_refuse_is_not_sent(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_a_reference_the_owner_would_refuse_is_not_sent() -> None:
+    with device("consumer") as d:
         link = _NoLink()
         funder = OwnerFunder(
             link=link, ledger=None,  # type: ignore[arg-type]  # never reached

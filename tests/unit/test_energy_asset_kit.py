@@ -173,10 +173,11 @@ class Parts:
 
 @dataclass
 class Device:
-    """The asset under test and everything around it; ``parts`` None: on disk, in ``data_dir``."""
+    """The asset under test and everything around it: over ``parts`` in memory, or (``parts``
+    None) over its files in ``data_dir``."""
 
     node: InProcessNode
-    data_dir: Path
+    data_dir: Path | None
     link: FakeLink
     queue: InlineQueue
     settings: AssetSettings | None = None
@@ -197,6 +198,7 @@ class Device:
             "settings": self.settings,
         }
         if self.parts is None:
+            assert self.data_dir is not None
             return open_asset(self.data_dir, **ports)
         kept = self.parts
         return build_asset(
@@ -254,24 +256,23 @@ class Device:
 
     def db(self) -> sqlite3.Connection:
         """The device's SQLite file (``on_disk`` devices only)."""
-        assert self.parts is None, "a device in memory has no file: open it on_disk"
+        assert self.data_dir is not None, "a device in memory has no file: open it on_disk"
         return sqlite3.connect(self.data_dir / DB_NAME)
 
 
 @contextmanager
 def device(
-    tmp_path: Path,
     kind: str = "provider",
     *,
     settings: AssetSettings | None = None,
-    on_disk: bool = False,
+    on_disk: Path | None = None,
     **changes: Any,
 ) -> Iterator[Device]:
     """An initialised device of ``kind`` (its /register already delivered), in memory, or
-    with ``on_disk`` in its SQLite file in ``tmp_path``."""
+    with ``on_disk`` over its files in that folder."""
     with in_process_node(network="plaza-energy-asset-test") as node:
         parts = None if on_disk else Parts()
-        running = Device(node, tmp_path, FakeLink(node), InlineQueue(node.clock), settings, parts)
+        running = Device(node, on_disk, FakeLink(node), InlineQueue(node.clock), settings, parts)
         try:
             if kind:
                 running.service.module.initialise(init_body(kind, **changes))

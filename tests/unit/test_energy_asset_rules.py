@@ -54,8 +54,8 @@ def refused(d: Device, error: type[EnergyError], action: Any) -> EnergyError:
 # /init
 
 
-def test_init_refuses_a_wallet_seed_and_changes_nothing(tmp_path: Path) -> None:
-    with device(tmp_path, "") as d:
+def test_init_refuses_a_wallet_seed_and_changes_nothing() -> None:
+    with device("") as d:
         body = init_body(
             assetWallet={"seed": "CNYA0XQJOYQOMNWEBH", "address": "YLSD", "balance": 0}
         )
@@ -69,8 +69,8 @@ def test_init_refuses_a_wallet_seed_and_changes_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("uuid", ["ba4a33f0-ee20-41e4-9fcd-9f91ecf77d0e", "", None, 7, "é"])
-def test_init_needs_the_device_uuid(tmp_path: Path, uuid: object) -> None:
-    with device(tmp_path, "") as d:
+def test_init_needs_the_device_uuid(uuid: object) -> None:
+    with device("") as d:
         body = init_body(uuid=uuid)
         refused(d, Forbidden, lambda: d.service.module.initialise(body))
         assert d.service.store.load_config() is None
@@ -89,15 +89,15 @@ def test_init_needs_the_device_uuid(tmp_path: Path, uuid: object) -> None:
         ({"marketplaceAPI": "ftp://market"}, "marketplaceAPI"),
     ],
 )
-def test_init_refuses_bad_settings(tmp_path: Path, changes: dict[str, Any], needle: str) -> None:
-    with device(tmp_path, "") as d:
+def test_init_refuses_bad_settings(changes: dict[str, Any], needle: str) -> None:
+    with device("") as d:
         body = init_body(**changes)
         error = refused(d, InvalidMessage, lambda: d.service.module.initialise(body))
         assert needle in error.message
 
 
-def test_init_answers_the_device_keys_and_a_second_init_updates(tmp_path: Path) -> None:
-    with device(tmp_path, "") as d:
+def test_init_answers_the_device_keys_and_a_second_init_updates() -> None:
+    with device("") as d:
         reply = d.service.module.initialise(init_body("provider"))
         assert reply == {
             "publicKey": d.service.key.to_text(),
@@ -114,15 +114,15 @@ def test_init_answers_the_device_keys_and_a_second_init_updates(tmp_path: Path) 
         refused(d, Forbidden, lambda: d.service.module.initialise({"uuid": UUID, "assetId": "b"}))
 
 
-def test_nothing_happens_before_init(tmp_path: Path) -> None:
-    with device(tmp_path, "") as d:
+def test_nothing_happens_before_init() -> None:
+    with device("") as d:
         refused(d, NotConfigured, lambda: d.service.module.produce({"energy": 300, "uuid": UUID}))
         d.cycle(advance_ms=HOUR_MS)
         assert d.link.posted == []
 
 
-def test_a_paused_device_offers_nothing_and_does_no_cycle_work(tmp_path: Path) -> None:
-    with device(tmp_path, "provider") as d:
+def test_a_paused_device_offers_nothing_and_does_no_cycle_work() -> None:
+    with device("provider") as d:
         module = d.service.module
         module.produce({"energy": 300, "uuid": UUID})
         d.deliver()
@@ -137,8 +137,8 @@ def test_a_paused_device_offers_nothing_and_does_no_cycle_work(tmp_path: Path) -
         assert d.only(Status.INITIAL_OFFER).energyAmount == 600  # everything free, offered
 
 
-def test_produce_and_consume_are_for_the_right_kind_and_whole_watt_hours(tmp_path: Path) -> None:
-    with device(tmp_path, "provider") as d:
+def test_produce_and_consume_are_for_the_right_kind_and_whole_watt_hours() -> None:
+    with device("provider") as d:
         module = d.service.module
         refused(d, WrongState, lambda: module.consume({"energy": 300, "uuid": UUID}))
         for energy in (0, -5, 2.5, "300", True, None):
@@ -158,8 +158,8 @@ def provided(d: Device) -> Any:
     return contract
 
 
-def test_three_reminders_then_exactly_one_claim(tmp_path: Path) -> None:
-    with device(tmp_path, "provider") as d:
+def test_three_reminders_then_exactly_one_claim() -> None:
+    with device("provider") as d:
         provided(d)
         d.cycle(advance_ms=10 * MINUTE_MS - 1)
         assert d.link.letters("/reminder") == []  # not yet waited maxWaitMs
@@ -181,12 +181,10 @@ def test_three_reminders_then_exactly_one_claim(tmp_path: Path) -> None:
         assert len(d.link.letters("/reminder")) == 3
 
 
-def test_a_late_payment_after_the_claim_is_still_confirmed_and_never_claimed_again(
-    tmp_path: Path,
-) -> None:
+def test_a_late_payment_after_the_claim_is_still_confirmed_and_never_claimed_again() -> None:
     from test_energy_asset_kit import peer_pays
 
-    with device(tmp_path, "provider") as d:
+    with device("provider") as d:
         contract = provided(d)
         for _ in range(4):
             d.cycle(advance_ms=10 * MINUTE_MS)
@@ -203,8 +201,8 @@ def test_a_late_payment_after_the_claim_is_still_confirmed_and_never_claimed_aga
 # cancellations
 
 
-def test_an_expired_offer_is_cancelled_and_its_energy_offered_anew(tmp_path: Path) -> None:
-    with device(tmp_path, "provider", offerValidityMs=2 * HOUR_MS) as d:
+def test_an_expired_offer_is_cancelled_and_its_energy_offered_anew() -> None:
+    with device("provider", offerValidityMs=2 * HOUR_MS) as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
         first = d.only(Status.INITIAL_OFFER)
         d.cycle(advance_ms=2 * HOUR_MS - 1)
@@ -218,8 +216,8 @@ def test_an_expired_offer_is_cancelled_and_its_energy_offered_anew(tmp_path: Pat
         assert (d.service.store.pool().energy, d.service.store.pool().reserved) == (300, 300)
 
 
-def test_a_contract_not_provided_in_time_is_cancelled_and_unreserved(tmp_path: Path) -> None:
-    with device(tmp_path, "provider", provisionMs=2 * HOUR_MS) as d:
+def test_a_contract_not_provided_in_time_is_cancelled_and_unreserved() -> None:
+    with device("provider", provisionMs=2 * HOUR_MS) as d:
         d.service.module.produce({"energy": 500, "uuid": UUID})
         offer = d.only(Status.INITIAL_OFFER)
         _, body = contract_for(d, offer, amount=300)
@@ -234,8 +232,8 @@ def test_a_contract_not_provided_in_time_is_cancelled_and_unreserved(tmp_path: P
         assert (d.service.store.pool().energy, d.service.store.pool().reserved) == (500, 500)
 
 
-def test_an_expired_request_is_cancelled_and_requested_anew(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_an_expired_request_is_cancelled_and_requested_anew() -> None:
+    with device("consumer") as d:
         d.service.module.consume({"energy": 100, "uuid": UUID})  # -100 Wh: two requests
         first = {r.id for r in d.records(Status.INITIAL_REQUEST)}
         d.cycle(advance_ms=24 * HOUR_MS)
@@ -245,8 +243,8 @@ def test_an_expired_request_is_cancelled_and_requested_anew(tmp_path: Path) -> N
         assert not again & first
 
 
-def test_the_marketplace_cancels_a_contract_and_the_provider_unreserves(tmp_path: Path) -> None:
-    with device(tmp_path, "provider", provisionMs=HOUR_MS) as d:
+def test_the_marketplace_cancels_a_contract_and_the_provider_unreserves() -> None:
+    with device("provider", provisionMs=HOUR_MS) as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
         contract, body = contract_for(d, d.only(Status.INITIAL_OFFER))
         d.send("/contract", body)
@@ -295,9 +293,9 @@ def sealed(d: Device, body: dict[str, Any], *, sender: Identity | None = None) -
     ],
 )
 def test_a_payment_request_that_differs_is_refused_and_changes_nothing(
-    tmp_path: Path, changes: dict[str, Any], error: type[EnergyError], needle: str
+    changes: dict[str, Any], error: type[EnergyError], needle: str
 ) -> None:
-    with device(tmp_path, "consumer") as d:
+    with device("consumer") as d:
         contract = consumer_under_contract(d)
         body = step(contract, Status.PAYMENT_REQUESTED)
         body["transaction"].update(changes)
@@ -310,7 +308,7 @@ def test_a_payment_request_that_differs_is_refused_and_changes_nothing(
 def test_a_payment_request_whose_twin_differs_from_the_database_is_refused(
     tmp_path: Path,
 ) -> None:
-    with device(tmp_path, "consumer", on_disk=True) as d:
+    with device("consumer", on_disk=tmp_path) as d:
         contract = consumer_under_contract(d)
         with d.db() as db:  # someone rewrote the first stored state
             db.execute(
@@ -323,8 +321,8 @@ def test_a_payment_request_whose_twin_differs_from_the_database_is_refused(
         assert "twin" in raised.message
 
 
-def test_letters_not_from_the_marketplace_or_replayed_are_refused(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_letters_not_from_the_marketplace_or_replayed_are_refused() -> None:
+    with device("consumer") as d:
         contract = consumer_under_contract(d)
         module = d.service.module
         forged = sealed(d, step(contract, Status.PAYMENT_REQUESTED), sender=Identity.generate())
@@ -347,8 +345,8 @@ def test_letters_not_from_the_marketplace_or_replayed_are_refused(tmp_path: Path
         refused(d, UnknownRecord, lambda: module.receive("/unknown", document))
 
 
-def test_a_payment_request_before_the_contract_is_refused(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_a_payment_request_before_the_contract_is_refused() -> None:
+    with device("consumer") as d:
         d.service.module.consume({"energy": 100, "uuid": UUID})
         request = d.records(Status.INITIAL_REQUEST)[0]
         body = {
@@ -358,8 +356,8 @@ def test_a_payment_request_before_the_contract_is_refused(tmp_path: Path) -> Non
         refused(d, WrongState, lambda: d.service.module.receive("/payment", document))
 
 
-def test_a_contract_not_naming_this_asset_or_its_terms_is_refused(tmp_path: Path) -> None:
-    with device(tmp_path, "provider") as d:
+def test_a_contract_not_naming_this_asset_or_its_terms_is_refused() -> None:
+    with device("provider") as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
         offer = d.only(Status.INITIAL_OFFER)
         _, cheaper = contract_for(
@@ -374,8 +372,8 @@ def test_a_contract_not_naming_this_asset_or_its_terms_is_refused(tmp_path: Path
         refused(d, NotAuthenticated, lambda: d.service.module.receive("/contract", document))
 
 
-def test_a_claim_is_logged_and_the_consumer_still_pays(tmp_path: Path) -> None:
-    with device(tmp_path, "consumer") as d:
+def test_a_claim_is_logged_and_the_consumer_still_pays() -> None:
+    with device("consumer") as d:
         contract = consumer_under_contract(d)
         d.send("/claim", step(contract, Status.CLAIM_ISSUED, reminders=3))
         claim = d.only(Status.CLAIM_ISSUED)
