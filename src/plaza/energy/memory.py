@@ -10,22 +10,21 @@ gives them what :class:`~plaza.sqlite.SqliteFile` gives the SQLite adapters:
   snapshot back if the block raises: a failed block leaves nothing behind. A nested
   :meth:`~MemoryTables.write` joins the outer one, which alone commits or rolls back.
 
-Values a SQLite column would hold as JSON text are kept as that text
-(:func:`as_json`) and parsed on every read, so a caller gets a fresh value each
-time and the same shapes (lists for tuples) the SQLite adapter gives back.
+Values a SQLite column holds as JSON text the adapters keep as that text and parse on
+every read, so a caller gets a fresh value each time, in the shapes the SQLite adapter
+gives back; :func:`check_int64` refuses what the driver refuses.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-__all__ = ["INT64", "MemoryTables", "as_json", "check_int64", "from_json"]
+__all__ = ["INT64", "MemoryTables", "check_int64"]
 
 _T = TypeVar("_T")
 
@@ -69,15 +68,6 @@ class MemoryTables(Generic[_T]):
         """The tables under the lock: a group of lookups sees one state."""
         with self._lock:
             yield self._tables
-
-
-def as_json(value: Mapping[str, Any]) -> str:
-    """A JSON column's text: what the memory adapters keep instead of a mutable dict."""
-    return json.dumps(dict(value))
-
-
-def from_json(text: str) -> Any:
-    return json.loads(text)
 
 
 def check_int64(*values: int) -> None:
