@@ -77,11 +77,20 @@ class Devnet:
 
     def command(self, node: DevnetNode) -> list[str]:
         command = [
-            sys.executable, "-m", "plaza.cli.main", "node", "run",
-            "--data-dir", str(node.data_dir), "--port", str(node.port),
-            "--pow-difficulty", str(self.pow_difficulty),
-            "--milestone-interval", str(self.milestone_interval_s),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "plaza.cli.main",
+            "node",
+            "run",
+            "--data-dir",
+            str(node.data_dir),
+            "--port",
+            str(node.port),
+            "--pow-difficulty",
+            str(self.pow_difficulty),
+            "--milestone-interval",
+            str(self.milestone_interval_s),
+        ]
         if node.index > 0:
             command.append("--no-coordinator")
         for other in self.nodes:

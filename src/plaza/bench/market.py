@@ -161,8 +161,9 @@ def _workload(operations: int, seed: int) -> _Workload:
         side = Side.OFFER if rng.random() < 0.5 else Side.REQUEST
         price = _MID + rng.randint(-_MID // 20, _MID // 20)
         owner = f"p{rng.randrange(100)}"
-        specs.append(NewOrder(side, owner, "energy", rng.randint(1, 100), price, start,
-                              start + _DAY_MS))  # fmt: skip
+        specs.append(
+            NewOrder(side, owner, "energy", rng.randint(1, 100), price, start, start + _DAY_MS)
+        )
         ops.append((True, len(specs) - 1))
     return _Workload(specs, ops)
 
@@ -232,10 +233,18 @@ def _clearing_seconds(per_side: int, rounds: int, seed: int) -> float:
     rng = random.Random(seed)
     start = FakeClock().now_ms()
     specs = [
-        NewOrder(side, f"p{rng.randrange(1000)}", "energy", rng.randint(1, 100),
-                 _MID + rng.randint(-_MID // 10, _MID // 10), start, start + _DAY_MS)
-        for side in (Side.OFFER, Side.REQUEST) for _ in range(per_side)
-    ]  # fmt: skip
+        NewOrder(
+            side,
+            f"p{rng.randrange(1000)}",
+            "energy",
+            rng.randint(1, 100),
+            _MID + rng.randint(-_MID // 10, _MID // 10),
+            start,
+            start + _DAY_MS,
+        )
+        for side in (Side.OFFER, Side.REQUEST)
+        for _ in range(per_side)
+    ]
     rng.shuffle(specs)
     orders = _orders(specs, start)
     best = float("inf")
@@ -304,9 +313,14 @@ def run_market_benchmark(
     memory, sqlite = _bid_manager_figures(workload, min(service_operations, operations), progress)
     baseline = best.pop("baseline")
     return MarketBenchmark(
-        operations=operations, rounds=rounds, uniform_clear_every=clear_every,
-        baseline_ops_per_s=baseline, policy_ops_per_s=best,
-        cda_to_baseline_ratio=best["cda"] / baseline, clear_10k_s=clear_small,
-        clear_100k_s=clear_large, bid_manager_memory_ops_per_s=memory,
+        operations=operations,
+        rounds=rounds,
+        uniform_clear_every=clear_every,
+        baseline_ops_per_s=baseline,
+        policy_ops_per_s=best,
+        cda_to_baseline_ratio=best["cda"] / baseline,
+        clear_10k_s=clear_small,
+        clear_100k_s=clear_large,
+        bid_manager_memory_ops_per_s=memory,
         bid_manager_sqlite_ops_per_s=sqlite,
-    )  # fmt: skip
+    )

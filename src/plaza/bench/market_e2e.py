@@ -121,9 +121,12 @@ def _measure(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, floa
 @contextmanager
 def _node(scratch: Path, *, pow_difficulty: int, milestone_interval_s: float) -> Iterator[_Node]:
     """A node served on loopback in this process."""
-    settings = NodeSettings(data_dir=scratch / "node", store="sqlite",
-                            pow_difficulty=pow_difficulty,
-                            milestone_interval_s=milestone_interval_s)  # fmt: skip
+    settings = NodeSettings(
+        data_dir=scratch / "node",
+        store="sqlite",
+        pow_difficulty=pow_difficulty,
+        milestone_interval_s=milestone_interval_s,
+    )
     runtime = build_node(settings)
     try:
         with ThreadedServer(create_app(runtime)) as server:
@@ -145,8 +148,10 @@ def _trade_through(
         before = node.message_count() if node is not None else 0
         with ThreadedServer(runtime.app()) as server:
             twins = "no twins" if node is None else f"twins on the node at {node.url}"
-            say(f"{threads} threads x {pairs_per_thread} matched pairs through {server.url}"
-                f", {twins}")  # fmt: skip
+            say(
+                f"{threads} threads x {pairs_per_thread} matched pairs through {server.url}"
+                f", {twins}"
+            )
             figures = _measure(server.url, threads=threads, pairs_per_thread=pairs_per_thread)
         if node is not None:
             twins_stats = runtime.services.twins.statistics() if runtime.services.twins else {}
@@ -174,10 +179,13 @@ def run_market_e2e(
         market_dir = data_dir or Path(scratch) / "market"
         if not ledger:
             settings = MarketSettings(data_dir=market_dir, node_url="")
-            return _trade_through(settings, None, threads=threads,
-                                  pairs_per_thread=pairs_per_thread, say=say)  # fmt: skip
-        with _node(Path(scratch), pow_difficulty=pow_difficulty,
-                   milestone_interval_s=milestone_interval_s) as node:  # fmt: skip
+            return _trade_through(
+                settings, None, threads=threads, pairs_per_thread=pairs_per_thread, say=say
+            )
+        with _node(
+            Path(scratch), pow_difficulty=pow_difficulty, milestone_interval_s=milestone_interval_s
+        ) as node:
             settings = MarketSettings(data_dir=market_dir, node_url=node.url)
-            return _trade_through(settings, node, threads=threads,
-                                  pairs_per_thread=pairs_per_thread, say=say)  # fmt: skip
+            return _trade_through(
+                settings, node, threads=threads, pairs_per_thread=pairs_per_thread, say=say
+            )

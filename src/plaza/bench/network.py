@@ -90,9 +90,11 @@ def _propagation(devnet: Devnet, faucet: SigningKey, samples: int) -> list[float
     for collector in collectors:
         collector.close()
     return [
-        collector.arrivals[m] - t for collector in collectors for m, t in sent.items()
+        collector.arrivals[m] - t
+        for collector in collectors
+        for m, t in sent.items()
         if m in collector.arrivals
-    ]  # fmt: skip
+    ]
 
 
 def _transfers(
@@ -176,9 +178,12 @@ def run_network_benchmark(
 ) -> NetworkBenchmark:
     with tempfile.TemporaryDirectory(prefix="plaza-bench-net-") as folder:
         devnet = Devnet(
-            Path(folder), nodes=nodes, base_port=base_port,
-            milestone_interval_s=milestone_interval_s, pow_difficulty=pow_difficulty,
-        )  # fmt: skip
+            Path(folder),
+            nodes=nodes,
+            base_port=base_port,
+            milestone_interval_s=milestone_interval_s,
+            pow_difficulty=pow_difficulty,
+        )
         progress(f"starting a {nodes}-node devnet")
         devnet.start()
         try:

@@ -187,10 +187,15 @@ def _marketplace(
     listener = FanOutListener(listener, *([] if twins is None else [twins]), kinds)
     settlement = SettlementService(settlements, payments, clock, listener=listener)
     book = BidManager(
-        journal, clock=clock, policy=settings.policy, twins=twins,
-        assets=SqlAssetDirectory(engine), asset_twins=twins, asset_listener=asset_listener,
+        journal,
+        clock=clock,
+        policy=settings.policy,
+        twins=twins,
+        assets=SqlAssetDirectory(engine),
+        asset_twins=twins,
+        asset_listener=asset_listener,
         kinds=kinds,
-    )  # fmt: skip
+    )
     desk = ContractDesk(key, settlement, twins=twins, kinds=kinds)
     market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement, twins=twins)
     return market, BookAndSettlements(book, settlements)
@@ -229,25 +234,46 @@ def _services(
     hub, stream, worker = _open_hub(settings, data, clock, closers)
     notifier = MarketNotifier(hub, clock)
     participants = SqlParticipantStore(engine)
-    ledger = open_ledger(settings, data, engine, participants=participants, identity=identity,
-                         clock=clock, closers=closers)  # fmt: skip
+    ledger = open_ledger(
+        settings,
+        data,
+        engine,
+        participants=participants,
+        identity=identity,
+        clock=clock,
+        closers=closers,
+    )
     marketplace, records = _marketplace(
-        settings, engine, journal, identity.signing, listener=notifier, asset_listener=notifier,
-        twins=ledger.twins, payments=_payments(ledger, clock), kinds=kinds, clock=clock,
-    )  # fmt: skip
+        settings,
+        engine,
+        journal,
+        identity.signing,
+        listener=notifier,
+        asset_listener=notifier,
+        twins=ledger.twins,
+        payments=_payments(ledger, clock),
+        kinds=kinds,
+        clock=clock,
+    )
     return MarketServices(
         marketplace=marketplace,
         registry=ParticipantRegistry(participants, clock, audience=audience),
         api_keys=ApiKeyService(SqlApiKeyStore(engine), participants, data.pepper(), clock),
         verifier=RequestVerifier(participants, SqlNonceStore(engine), clock, audience=audience),
-        hub=hub, stream=stream, notifier=notifier,
+        hub=hub,
+        stream=stream,
+        notifier=notifier,
         contracts=ContractIndex(journal, identity.signing, kinds=kinds),
-        identity=identity, audience=audience, policy=settings.policy, clock=clock,
-        node_url=settings.node_url or None, worker=worker,
+        identity=identity,
+        audience=audience,
+        policy=settings.policy,
+        clock=clock,
+        node_url=settings.node_url or None,
+        worker=worker,
         config=MarketApiConfig(periodic_interval_s=settings.periodic_interval_s),
         auditor=build_auditor(ledger, records, identity=identity, clock=clock),
         twins=ledger.twins,
-    )  # fmt: skip
+    )
 
 
 def build_market(

@@ -112,11 +112,15 @@ def open_ledger(
     cursors = SqliteCursorStore(data.twin_cursors)
     closers.append(cursors.close)
     twins = ChannelTwins(
-        identity=identity, gateway=gateway, cursors=cursors,
-        directory=SqlTwinDirectory(engine), clock=clock,
-        parties=ParticipantKeys(participants), auditors=_auditor_keys(settings),
+        identity=identity,
+        gateway=gateway,
+        cursors=cursors,
+        directory=SqlTwinDirectory(engine),
+        clock=clock,
+        parties=ParticipantKeys(participants),
+        auditors=_auditor_keys(settings),
         cursor_store=TWIN_CURSORS,
-    )  # fmt: skip
+    )
     return LedgerSide(node, gateway, twins)
 
 

@@ -73,9 +73,13 @@ def send_payment(record: ContractRecord, wallet: Path, node: str, payer: Address
     with open_wallet(wallet, node) as opened:
         source = _wallet_address(opened, payer)
         sent = opened.send(
-            match.provider, total, account=source.account, payer=payer,
-            tag=PAYMENT_TAG, data=data,
-        )  # fmt: skip
+            match.provider,
+            total,
+            account=source.account,
+            payer=payer,
+            tag=PAYMENT_TAG,
+            data=data,
+        )
     [transfer] = sent.transfers  # one payer: one transfer
     message_id = transfer.message_id.hex()
     typer.echo(f"paid {total} to {match.provider} from {payer} in message {message_id}")

@@ -153,9 +153,11 @@ def _with_e2e(
 
     def run(with_ledger: bool) -> dict[str, float]:
         return run_market_e2e(
-            threads=threads, pairs_per_thread=pairs, ledger=with_ledger,
+            threads=threads,
+            pairs_per_thread=pairs,
+            ledger=with_ledger,
             progress=lambda text: console.print(f"[dim]… {text}[/]"),
-        )  # fmt: skip
+        )
 
     plain = run(False)
     result = replace(

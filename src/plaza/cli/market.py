@@ -78,10 +78,17 @@ def run(
     ] = None,
 ) -> None:
     """Serve the marketplace API; a fresh data directory gets new marketplace keys."""
-    run_market({
-        "data_dir": data_dir, "host": host, "port": port, "node_url": node_url,
-        "policy": policy, "jobs": jobs, "periodic_interval_s": periodic_interval,
-    })  # fmt: skip
+    run_market(
+        {
+            "data_dir": data_dir,
+            "host": host,
+            "port": port,
+            "node_url": node_url,
+            "policy": policy,
+            "jobs": jobs,
+            "periodic_interval_s": periodic_interval,
+        }
+    )
 
 
 @market_app.command("register")

@@ -77,10 +77,16 @@ MARKET_REFUSAL_CODES = frozenset({"self_match", "not_matchable"})
 
 #: The marketplace's 422 codes for a reported payment, one per failed check (the
 #: settlement's ``Rejection``; a test keeps the two lists equal).
-MARKET_PAYMENT_CODES = frozenset({
-    "payment_unknown_message", "payment_not_a_transfer", "payment_wrong_payer",
-    "payment_wrong_payee", "payment_short_amount", "payment_wrong_contract",
-})  # fmt: skip
+MARKET_PAYMENT_CODES = frozenset(
+    {
+        "payment_unknown_message",
+        "payment_not_a_transfer",
+        "payment_wrong_payer",
+        "payment_wrong_payee",
+        "payment_short_amount",
+        "payment_wrong_contract",
+    }
+)
 
 
 class ClientError(Exception):

@@ -94,9 +94,16 @@ _BURY_EXPIRED = """UPDATE jobs SET state = 'dead', lease_token = NULL, finished_
 def _job(row: tuple[Any, ...]) -> Job:
     job_id, name, payload, key, state, run_at, attempts, max_attempts, error = row
     return Job(
-        job_id, name, decode_payload(payload), key, JobState(state), run_at, attempts,
-        max_attempts, error,
-    )  # fmt: skip
+        job_id,
+        name,
+        decode_payload(payload),
+        key,
+        JobState(state),
+        run_at,
+        attempts,
+        max_attempts,
+        error,
+    )
 
 
 class SqliteQueue:

@@ -113,8 +113,10 @@ def change_asset(asset: Asset, change: AssetChange, at_ms: int) -> Asset | None:
     _require(asset, {AssetStatus.ACTIVE, AssetStatus.DISABLED}, "update it")
     check_asset(NewAsset(asset.owner, asset.kind, change.name, change.location, change.attributes))
     if (asset.name, asset.location, asset.attributes) == (
-        change.name, change.location, change.attributes,
-    ):  # fmt: skip
+        change.name,
+        change.location,
+        change.attributes,
+    ):
         return None
     described = replace(
         asset, name=change.name, location=change.location, attributes=change.attributes

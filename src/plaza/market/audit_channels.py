@@ -48,14 +48,22 @@ class ChannelTrails:
         problems: list[str] = []
         try:
             for entry in reader.read(limit=self._limit):
-                entries.append(TrailEntry(entry.position, entry.message_id,
-                                          entry.published_at_ms, entry.content))  # fmt: skip
+                entries.append(
+                    TrailEntry(
+                        entry.position, entry.message_id, entry.published_at_ms, entry.content
+                    )
+                )
         except ChannelError as error:  # channel errors name positions only, never secrets
             problems.append(str(error))
         return TwinTrail(
-            kind, record_id, key.channel_id, self._owner(key), tuple(entries), tuple(problems),
+            kind,
+            record_id,
+            key.channel_id,
+            self._owner(key),
+            tuple(entries),
+            tuple(problems),
             reader.statistics()["foreign_skipped"],
-        )  # fmt: skip
+        )
 
     def _owner(self, key: ReaderKey) -> bytes | None:
         """The identity a valid announcement binds the channel to (both keys signed it)."""

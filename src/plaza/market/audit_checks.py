@@ -81,13 +81,31 @@ def check_trail(
             document = decode_document(entry.content)
         except InvalidTwinDocument as error:
             problems.append(f"position {entry.position}: {error}")
-            entries.append(AuditedEntry(entry.position, entry.message_id, None, None, None,
-                                        None, entry.signature_verified, confirmation))  # fmt: skip
+            entries.append(
+                AuditedEntry(
+                    entry.position,
+                    entry.message_id,
+                    None,
+                    None,
+                    None,
+                    None,
+                    entry.signature_verified,
+                    confirmation,
+                )
+            )
             continue
-        entries.append(AuditedEntry(
-            entry.position, entry.message_id, document.type.value, document.record,
-            document.step, _event(document), entry.signature_verified, confirmation,
-        ))  # fmt: skip
+        entries.append(
+            AuditedEntry(
+                entry.position,
+                entry.message_id,
+                document.type.value,
+                document.record,
+                document.step,
+                _event(document),
+                entry.signature_verified,
+                confirmation,
+            )
+        )
         problem = _sequence_problem(trail, documents, document, entry.position)
         if problem is not None:
             problems.append(problem)
@@ -139,10 +157,14 @@ def _json(value: Any) -> Any:
 def _base_report(checked: CheckedTrail, **extra: Any) -> AuditReport:
     trail = checked.trail
     return AuditReport(
-        kind=trail.kind, record_id=trail.record_id, channel_id=trail.channel_id,
-        bound_to_marketplace=checked.bound, entries=checked.entries,
-        foreign_skipped=trail.foreign_skipped, **extra,
-    )  # fmt: skip
+        kind=trail.kind,
+        record_id=trail.record_id,
+        channel_id=trail.channel_id,
+        bound_to_marketplace=checked.bound,
+        entries=checked.entries,
+        foreign_skipped=trail.foreign_skipped,
+        **extra,
+    )
 
 
 def _latest_differences(
@@ -180,10 +202,13 @@ def asset_report(checked: CheckedTrail, asset: Asset | None) -> AuditReport:
 
 def _contract_fields(contract: Contract) -> dict[str, Any]:
     return {
-        "contract_id": contract.id, "provider": contract.provider, "consumer": contract.consumer,
-        "quantity": contract.quantity, "unit_price": contract.unit_price,
+        "contract_id": contract.id,
+        "provider": contract.provider,
+        "consumer": contract.consumer,
+        "quantity": contract.quantity,
+        "unit_price": contract.unit_price,
         "matched_at_ms": contract.created_at_ms,
-    }  # fmt: skip
+    }
 
 
 def _signed_terms(
@@ -235,10 +260,14 @@ def contract_report(
         (party, _holds(trail, document)) for party, trail in sorted(party_trails.items())
     )
     return _base_report(
-        checked, differences=tuple(differences), problems=tuple(problems),
+        checked,
+        differences=tuple(differences),
+        problems=tuple(problems),
         contract_signature_valid=valid if document is not None else None,
-        contract_matches_database=matches, on_party_twins=parties, payment=payment,
-    )  # fmt: skip
+        contract_matches_database=matches,
+        on_party_twins=parties,
+        payment=payment,
+    )
 
 
 def _contract_differences(contract: Contract, signed: SignedContract) -> list[Difference]:

@@ -186,8 +186,9 @@ class OrderBook:
         elif isinstance(event, OrderMatched):
             match = event.match
             self._matched += 1
-            self.engine.fill(self._entries[match.offer_id], self._entries[match.request_id],
-                             match.quantity)  # fmt: skip
+            self.engine.fill(
+                self._entries[match.offer_id], self._entries[match.request_id], match.quantity
+            )
         else:
             if event.priority is not None:
                 self._priority = max(self._priority, event.priority)
@@ -247,10 +248,15 @@ class OrderBook:
         active = self.engine.live_entries()
         offers = sum(entry.is_offer for entry in active)
         return BookStatistics(
-            step=self.step, orders=len(self._entries), active_offers=offers,
-            active_requests=len(active) - offers, disabled=len(self._disabled),
-            matches=self._matched, kinds=len(self.engine.books), policy=self.policy.name,
-        )  # fmt: skip
+            step=self.step,
+            orders=len(self._entries),
+            active_offers=offers,
+            active_requests=len(active) - offers,
+            disabled=len(self._disabled),
+            matches=self._matched,
+            kinds=len(self.engine.books),
+            policy=self.policy.name,
+        )
 
     # -- internals --------------------------------------------------------------------
 
@@ -312,9 +318,18 @@ class OrderBook:
         if policy != MANUAL:  # the policy of the kind: a vertical may have chosen its own
             policy = policy_for(self.policy, offer.kind).name
         return Match(
-            f"mat-{self._matched}", offer.kind, offer.id, request.id, offer.owner,
-            request.owner, quantity, price, policy, now_ms, step,
-        )  # fmt: skip
+            f"mat-{self._matched}",
+            offer.kind,
+            offer.id,
+            request.id,
+            offer.owner,
+            request.owner,
+            quantity,
+            price,
+            policy,
+            now_ms,
+            step,
+        )
 
     def _finish_step(self, entry: JournalEntry) -> None:
         self.step = entry.step

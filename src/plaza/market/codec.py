@@ -76,12 +76,22 @@ def _event(event: BookEvent) -> dict[str, Any]:
         return {"type": "accepted", "order": order_fields(event.order)}
     if isinstance(event, OrderMatched):
         m = event.match
-        return {"type": "matched", "match": {
-            "id": m.id, "kind": m.kind, "offer_id": m.offer_id, "request_id": m.request_id,
-            "provider": m.provider, "consumer": m.consumer, "quantity": m.quantity,
-            "unit_price": m.unit_price, "policy": m.policy, "matched_at_ms": m.matched_at_ms,
-            "step": m.step,
-        }}  # fmt: skip
+        return {
+            "type": "matched",
+            "match": {
+                "id": m.id,
+                "kind": m.kind,
+                "offer_id": m.offer_id,
+                "request_id": m.request_id,
+                "provider": m.provider,
+                "consumer": m.consumer,
+                "quantity": m.quantity,
+                "unit_price": m.unit_price,
+                "policy": m.policy,
+                "matched_at_ms": m.matched_at_ms,
+                "step": m.step,
+            },
+        }
     return {
         "type": "status",
         "order_id": event.order_id,
@@ -105,19 +115,28 @@ def order_fields(order: Order) -> dict[str, Any]:
     """An order as JSON-ready values: journaled, shown on its twin, compared by audits."""
     req = order.requirements
     return {
-        "id": order.id, "side": order.side.value, "owner": order.owner, "kind": order.kind,
-        "quantity": order.quantity, "unit_price": order.unit_price,
-        "valid_from_ms": order.valid_from_ms, "valid_until_ms": order.valid_until_ms,
+        "id": order.id,
+        "side": order.side.value,
+        "owner": order.owner,
+        "kind": order.kind,
+        "quantity": order.quantity,
+        "unit_price": order.unit_price,
+        "valid_from_ms": order.valid_from_ms,
+        "valid_until_ms": order.valid_until_ms,
         "location": None if order.location is None else [order.location.lat, order.location.lon],
         "attributes": [list(pair) for pair in order.attributes],
         "requirements": {
             "attributes": [list(pair) for pair in req.attributes],
-            "min_quality": req.min_quality, "partners": list(req.partners),
+            "min_quality": req.min_quality,
+            "partners": list(req.partners),
             "max_distance_km": req.max_distance_km,
         },
-        "asset_id": order.asset_id, "accepted_at_ms": order.accepted_at_ms,
-        "priority": order.priority, "remaining": order.remaining, "status": order.status.value,
-    }  # fmt: skip
+        "asset_id": order.asset_id,
+        "accepted_at_ms": order.accepted_at_ms,
+        "priority": order.priority,
+        "remaining": order.remaining,
+        "status": order.status.value,
+    }
 
 
 def _decode_order(data: dict[str, Any]) -> Order:
@@ -156,12 +175,18 @@ def asset_fields(asset: Asset) -> dict[str, Any]:
     """An asset state as JSON-ready values: stored, shown on its twin, compared by audits."""
     location = asset.location
     return {
-        "id": asset.id, "owner": asset.owner, "kind": asset.kind, "name": asset.name,
+        "id": asset.id,
+        "owner": asset.owner,
+        "kind": asset.kind,
+        "name": asset.name,
         "location": None if location is None else [location.lat, location.lon],
         "attributes": [list(pair) for pair in asset.attributes],
-        "status": asset.status.value, "version": asset.version, "event": asset.event.value,
-        "registered_at_ms": asset.registered_at_ms, "updated_at_ms": asset.updated_at_ms,
-    }  # fmt: skip
+        "status": asset.status.value,
+        "version": asset.version,
+        "event": asset.event.value,
+        "registered_at_ms": asset.registered_at_ms,
+        "updated_at_ms": asset.updated_at_ms,
+    }
 
 
 def encode_asset(asset: Asset) -> str:
@@ -175,12 +200,17 @@ def decode_asset(text: str) -> Asset:
         data = json.loads(text)
         location = data["location"]
         return Asset(
-            id=data["id"], owner=data["owner"], kind=data["kind"], name=data["name"],
+            id=data["id"],
+            owner=data["owner"],
+            kind=data["kind"],
+            name=data["name"],
             location=None if location is None else Location(location[0], location[1]),
-            attributes=_attributes(data["attributes"]), status=AssetStatus(data["status"]),
-            version=int(data["version"]), event=AssetEvent(data["event"]),
+            attributes=_attributes(data["attributes"]),
+            status=AssetStatus(data["status"]),
+            version=int(data["version"]),
+            event=AssetEvent(data["event"]),
             registered_at_ms=int(data["registered_at_ms"]),
             updated_at_ms=int(data["updated_at_ms"]),
-        )  # fmt: skip
+        )
     except (KeyError, TypeError, IndexError) as error:
         raise ValueError(f"not an asset state: {type(error).__name__}") from None

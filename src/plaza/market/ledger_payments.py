@@ -146,11 +146,13 @@ class WalletFunder:
             payee, amount, account=self._account, tag=FUNDING_TAG, data=reference.encode()
         )
         return [
-            Funding(transfer.message_id,
-                    sum(o.amount for o in transfer.outputs if o.address == payee.raw),
-                    transfer.issued_at_ms)
+            Funding(
+                transfer.message_id,
+                sum(o.amount for o in transfer.outputs if o.address == payee.raw),
+                transfer.issued_at_ms,
+            )
             for transfer in sent.transfers
-        ]  # fmt: skip
+        ]
 
 
 def payment_data(contract_id: str, salt: bytes) -> bytes:
@@ -196,10 +198,12 @@ def check_ledger_payment(
         provider=_address_text(contract, contract.provider),
     )
     transfer = ReportedTransfer(
-        message.id, message.raw, str(Address.from_public_key(message.issuer)),
+        message.id,
+        message.raw,
+        str(Address.from_public_key(message.issuer)),
         tuple((str(Address(output.address)), output.amount) for output in payload.outputs),
         _named_contract(payload),
-    )  # fmt: skip
+    )
     return check_reported_payment(parties, transfer)
 
 
@@ -334,9 +338,12 @@ class LedgerPayments:
 
 
 def _in_flight(
-    milestone_index: int | None, conflict: Conflict, issued_at_ms: int,
-    balance_index: int | None, now_ms: int,
-) -> bool:  # fmt: skip
+    milestone_index: int | None,
+    conflict: Conflict,
+    issued_at_ms: int,
+    balance_index: int | None,
+    now_ms: int,
+) -> bool:
     """Whether a transfer still moves money a balance read at ``balance_index`` lacks.
 
     Unconfirmed: until its lifetime is over. Confirmed: only if applied after that

@@ -115,9 +115,12 @@ class Marketplace:
         owner = self._book.order(order_id).owner
         check_can_write(caller, owner)
         match = self._book.confirm_match(
-            order_id, counter_id, participant=owner, quantity=quantity,
+            order_id,
+            counter_id,
+            participant=owner,
+            quantity=quantity,
             idempotency_key=idempotency_key,
-        )  # fmt: skip
+        )
         [contract] = self._desk.open([match])
         return contract
 

@@ -171,10 +171,23 @@ class Order:
     def accept(cls, spec: NewOrder, *, order_id: str, priority: int, at_ms: int) -> Order:
         """The order as the book takes it: active, nothing filled yet."""
         return cls(
-            order_id, spec.side, spec.owner, spec.kind, spec.quantity, spec.unit_price,
-            spec.valid_from_ms, spec.valid_until_ms, spec.location, spec.attributes,
-            spec.requirements, spec.asset_id, at_ms, priority, spec.quantity, OrderStatus.ACTIVE,
-        )  # fmt: skip
+            order_id,
+            spec.side,
+            spec.owner,
+            spec.kind,
+            spec.quantity,
+            spec.unit_price,
+            spec.valid_from_ms,
+            spec.valid_until_ms,
+            spec.location,
+            spec.attributes,
+            spec.requirements,
+            spec.asset_id,
+            at_ms,
+            priority,
+            spec.quantity,
+            OrderStatus.ACTIVE,
+        )
 
     @property
     def filled(self) -> int:
@@ -184,10 +197,18 @@ class Order:
     def spec(self) -> NewOrder:
         """What was submitted: a retried submission is recognised by an equal spec."""
         return NewOrder(
-            self.side, self.owner, self.kind, self.quantity, self.unit_price,
-            self.valid_from_ms, self.valid_until_ms, self.location, self.attributes,
-            self.requirements, self.asset_id,
-        )  # fmt: skip
+            self.side,
+            self.owner,
+            self.kind,
+            self.quantity,
+            self.unit_price,
+            self.valid_from_ms,
+            self.valid_until_ms,
+            self.location,
+            self.attributes,
+            self.requirements,
+            self.asset_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +268,15 @@ class Asset:
     def register(cls, spec: NewAsset, *, asset_id: str, at_ms: int) -> Asset:
         """The first state of a registered asset: active, version 1."""
         return cls(
-            asset_id, spec.owner, spec.kind, spec.name, spec.location, spec.attributes,
-            registered_at_ms=at_ms, updated_at_ms=at_ms,
-        )  # fmt: skip
+            asset_id,
+            spec.owner,
+            spec.kind,
+            spec.name,
+            spec.location,
+            spec.attributes,
+            registered_at_ms=at_ms,
+            updated_at_ms=at_ms,
+        )
 
     @property
     def spec(self) -> NewAsset:

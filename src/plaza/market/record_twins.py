@@ -251,11 +251,15 @@ class TwinAudit:
             "ok": self.ok,
             "problems": list(self.problems),
             "entries": [
-                {"position": e.position, "messageId": e.message_id, "confirmed": e.confirmed,
-                 "state": e.state}
+                {
+                    "position": e.position,
+                    "messageId": e.message_id,
+                    "confirmed": e.confirmed,
+                    "state": e.state,
+                }
                 for e in self.entries
             ],
-        }  # fmt: skip
+        }
 
 
 def read_twin(
@@ -278,8 +282,11 @@ def read_twin(
                 why = getattr(error, "reason", error)  # the document's own words, not the family's
                 problems.append(f"position {entry.position}: {why}")
                 continue
-            entries.append(TwinEntry(entry.position, entry.message_id.hex(),
-                                     confirmed(entry.message_id), state))  # fmt: skip
+            entries.append(
+                TwinEntry(
+                    entry.position, entry.message_id.hex(), confirmed(entry.message_id), state
+                )
+            )
     except _UNWRITTEN as error:
         problems.append(f"twin unreadable: {error}")
     return entries, problems
@@ -307,8 +314,9 @@ def audit_twin(
             continue
         entry = entries[index]
         if entry.state != dict(wanted):
-            differing = sorted(k for k in set(entry.state) | set(wanted)
-                               if entry.state.get(k) != wanted.get(k))  # fmt: skip
+            differing = sorted(
+                k for k in set(entry.state) | set(wanted) if entry.state.get(k) != wanted.get(k)
+            )
             problems.append(f"state {index} differs from the database in {', '.join(differing)}")
         if not entry.confirmed:
             problems.append(f"state {index} (message {entry.message_id}) is not confirmed")

@@ -121,9 +121,14 @@ def decode_document(content: bytes) -> TwinDocument:
         if data["schema"] != SCHEMA:
             raise InvalidTwinDocument(f"unknown schema {data['schema']!r}")
         document = TwinDocument(
-            TwinKind(data["twin_kind"]), str(data["twin_id"]), DocumentType(data["type"]),
-            str(data["record"]), data["step"], data["at_ms"], data["body"],
-        )  # fmt: skip
+            TwinKind(data["twin_kind"]),
+            str(data["twin_id"]),
+            DocumentType(data["type"]),
+            str(data["record"]),
+            data["step"],
+            data["at_ms"],
+            data["body"],
+        )
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidTwinDocument(f"not a twin document: {type(error).__name__}") from None
     if not isinstance(document.step, int) or not isinstance(document.body, dict):
@@ -148,9 +153,14 @@ def asset_document(asset: Asset) -> TwinDocument:
     """The twin document of one asset state: the state and the event that made it."""
     body = {"asset": asset_fields(asset), "event": asset.event.value}
     return TwinDocument(
-        TwinKind.ASSET, asset.id, DocumentType.ASSET, asset.id, asset.version,
-        asset.updated_at_ms, body,
-    )  # fmt: skip
+        TwinKind.ASSET,
+        asset.id,
+        DocumentType.ASSET,
+        asset.id,
+        asset.version,
+        asset.updated_at_ms,
+        body,
+    )
 
 
 def contract_document(
@@ -175,14 +185,20 @@ def settlement_fields(settlement: Settlement) -> dict[str, Any]:
     """A settlement's state as JSON-ready values; the payment as its message id and amount."""
     contract, payment = settlement.contract, settlement.payment
     return {
-        "contract_id": contract.id, "provider": contract.provider, "consumer": contract.consumer,
-        "quantity": contract.quantity, "unit_price": contract.unit_price,
-        "created_at_ms": contract.created_at_ms, "phase": settlement.phase.value,
-        "deadline_ms": settlement.deadline_ms, "reminders": settlement.reminders,
-        "updated_at_ms": settlement.updated_at_ms, "version": settlement.version,
+        "contract_id": contract.id,
+        "provider": contract.provider,
+        "consumer": contract.consumer,
+        "quantity": contract.quantity,
+        "unit_price": contract.unit_price,
+        "created_at_ms": contract.created_at_ms,
+        "phase": settlement.phase.value,
+        "deadline_ms": settlement.deadline_ms,
+        "reminders": settlement.reminders,
+        "updated_at_ms": settlement.updated_at_ms,
+        "version": settlement.version,
         "payment_message_id": None if payment is None else payment.message_id.hex(),
         "payment_amount": None if payment is None else payment.amount,
-    }  # fmt: skip
+    }
 
 
 def settlement_step(settlement: Settlement) -> int:
@@ -193,6 +209,11 @@ def settlement_step(settlement: Settlement) -> int:
 def settlement_document(settlement: Settlement, event: str, at_ms: int) -> TwinDocument:
     body = {"event": event, "settlement": settlement_fields(settlement)}
     return TwinDocument(
-        TwinKind.CONTRACT, settlement.id, DocumentType.SETTLEMENT, settlement.id,
-        settlement_step(settlement), at_ms, body,
-    )  # fmt: skip
+        TwinKind.CONTRACT,
+        settlement.id,
+        DocumentType.SETTLEMENT,
+        settlement.id,
+        settlement_step(settlement),
+        at_ms,
+        body,
+    )

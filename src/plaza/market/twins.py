@@ -84,8 +84,15 @@ log = logging.getLogger(__name__)
 
 ANNOUNCE_PREFIX = b"plaza-twin:"
 _TRANSIENT = (ChannelError, LedgerAccessError, StoreFailed)
-_COUNTS = ("created", "published", "skipped", "caught_up", "deferred", "dropped",
-           "without_contract")  # fmt: skip
+_COUNTS = (
+    "created",
+    "published",
+    "skipped",
+    "caught_up",
+    "deferred",
+    "dropped",
+    "without_contract",
+)
 
 
 def announcement_tag(channel_id: bytes) -> bytes:
@@ -159,9 +166,10 @@ class ChannelTwins:
 
     def record_asset(self, state: Asset) -> None:
         """Queue one asset state for the asset's twin (its owner reads it), then flush."""
-        self._enqueue(f"asset {state.id} v{state.version}", lambda: self._write(
-            TwinKind.ASSET, state.id, [state.owner], asset_document(state)
-        ))  # fmt: skip
+        self._enqueue(
+            f"asset {state.id} v{state.version}",
+            lambda: self._write(TwinKind.ASSET, state.id, [state.owner], asset_document(state)),
+        )
 
     def asset_recorded_through(self, asset_id: str) -> int:
         record = self._directory.get(TwinKind.ASSET, asset_id)
@@ -228,14 +236,20 @@ class ChannelTwins:
         for party in (match.provider, match.consumer):
             party_twin, publisher = self._open(TwinKind.PARTICIPANT, party, [party])
             document = contract_document(
-                contract, twin_kind=TwinKind.PARTICIPANT, twin_id=party,
-                step=party_twin.last_step + 1, at_ms=at_ms,
-            )  # fmt: skip
+                contract,
+                twin_kind=TwinKind.PARTICIPANT,
+                twin_id=party,
+                step=party_twin.last_step + 1,
+                at_ms=at_ms,
+            )
             self._publish(party_twin, publisher, document)
         document = contract_document(
-            contract, twin_kind=TwinKind.CONTRACT, twin_id=match.id, step=CONTRACT_STEP,
+            contract,
+            twin_kind=TwinKind.CONTRACT,
+            twin_id=match.id,
+            step=CONTRACT_STEP,
             at_ms=at_ms,
-        )  # fmt: skip
+        )
         self._write(TwinKind.CONTRACT, match.id, [match.provider, match.consumer], document)
 
     def _record_settlement(self, settlement: Settlement, event: str) -> None:
@@ -243,14 +257,16 @@ class ChannelTwins:
         if record is None or record.last_step < CONTRACT_STEP:
             # Settlement states follow the signed contract on its twin; without it this state
             # is skipped, and catch_up() records the latest once reconcile() has re-recorded it.
-            log.warning("settlement of %s not recorded: its contract is not on its twin",
-                        settlement.id)  # fmt: skip
+            log.warning(
+                "settlement of %s not recorded: its contract is not on its twin", settlement.id
+            )
             self._counts["without_contract"] += 1
             return
         contract = settlement.contract
         document = settlement_document(settlement, event, settlement.updated_at_ms)
-        self._write(TwinKind.CONTRACT, settlement.id, [contract.provider, contract.consumer],
-                    document)  # fmt: skip
+        self._write(
+            TwinKind.CONTRACT, settlement.id, [contract.provider, contract.consumer], document
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -330,8 +346,14 @@ class ChannelTwins:
         """Announce the twin and hand out its keys; done again, harmlessly, if interrupted."""
         channel, clock = publisher.channel, self._clock
         descriptor = Descriptor.of(schema=SCHEMA, kind=record.kind.value)
-        announce(self._gateway, channel, self._identity, descriptor, clock=clock,
-                 directory=announcement_tag(channel.id))  # fmt: skip
+        announce(
+            self._gateway,
+            channel,
+            self._identity,
+            descriptor,
+            clock=clock,
+            directory=announcement_tag(channel.id),
+        )
         for party in parties:
             key = self._parties.encryption_key(party) if self._parties is not None else None
             if key is None:
@@ -341,9 +363,12 @@ class ChannelTwins:
         for auditor in self._auditors:
             deliver(self._gateway, self._identity, auditor, publisher.reader_key(0), clock=clock)
         return self._directory.advance(
-            record.kind, record.record_id, step=record.last_step, position=publisher.position,
+            record.kind,
+            record.record_id,
+            step=record.last_step,
+            position=publisher.position,
             ready=True,
-        )  # fmt: skip
+        )
 
     def _remember(self, publisher: Publisher) -> None:
         self._publishers[publisher.channel.id] = publisher

@@ -67,13 +67,18 @@ def change_body(change: AssetChange) -> dict[str, Any]:
 def parse_asset(body: dict[str, Any]) -> Asset:
     where = body["location"]
     return Asset(
-        id=str(body["id"]), owner=str(body["owner"]), kind=str(body["kind"]),
+        id=str(body["id"]),
+        owner=str(body["owner"]),
+        kind=str(body["kind"]),
         name=str(body["name"]),
         location=None if where is None else Location(float(where["lat"]), float(where["lon"])),
-        attributes=attributes(body["attributes"]), status=AssetStatus(body["status"]),
-        version=int(body["version"]), event=AssetEvent(body["event"]),
-        registered_at_ms=int(body["registered_at_ms"]), updated_at_ms=int(body["updated_at_ms"]),
-    )  # fmt: skip
+        attributes=attributes(body["attributes"]),
+        status=AssetStatus(body["status"]),
+        version=int(body["version"]),
+        event=AssetEvent(body["event"]),
+        registered_at_ms=int(body["registered_at_ms"]),
+        updated_at_ms=int(body["updated_at_ms"]),
+    )
 
 
 def parse_registered(body: dict[str, Any]) -> AssetRegistered:

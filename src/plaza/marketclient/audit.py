@@ -37,17 +37,22 @@ def _confirmation(body: Any) -> Confirmation:
 
 def _entry(body: Any) -> AuditedEntry:
     return AuditedEntry(
-        position=int(body["position"]), message_id=bytes.fromhex(body["message_id"]),
-        type=body["type"], record=body["record"], step=body["step"], event=body["event"],
+        position=int(body["position"]),
+        message_id=bytes.fromhex(body["message_id"]),
+        type=body["type"],
+        record=body["record"],
+        step=body["step"],
+        event=body["event"],
         signature_verified=bool(body["signature_verified"]),
         confirmation=_confirmation(body["confirmation"]),
-    )  # fmt: skip
+    )
 
 
 def parse_audit_report(body: Any) -> AuditReport:
     payment = body["payment"]
     return AuditReport(
-        kind=TwinKind(body["kind"]), record_id=str(body["record_id"]),
+        kind=TwinKind(body["kind"]),
+        record_id=str(body["record_id"]),
         channel_id=_hex(body["channel_id"]),
         bound_to_marketplace=bool(body["bound_to_marketplace"]),
         entries=tuple(_entry(entry) for entry in body["entries"]),
@@ -60,11 +65,10 @@ def parse_audit_report(body: Any) -> AuditReport:
         contract_signature_valid=body["contract_signature_valid"],
         contract_matches_database=body["contract_matches_database"],
         on_party_twins=tuple(
-            (str(item["participant"]), bool(item["holds_contract"]))
-            for item in body["party_twins"]
+            (str(item["participant"]), bool(item["holds_contract"])) for item in body["party_twins"]
         ),
         payment=None if payment is None else _confirmation(payment),
-    )  # fmt: skip
+    )
 
 
 def parse_sent_keys(body: Any) -> list[SentKey]:

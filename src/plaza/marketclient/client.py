@@ -103,9 +103,14 @@ class MarketClient:
     ) -> None:
         self._clock = clock or SystemClock()
         self._transport = Transport(
-            base_url, identity=identity, api_key=api_key, clock=self._clock, timeout=timeout,
-            seal_bodies=seal_bodies, http_transport=transport,
-        )  # fmt: skip
+            base_url,
+            identity=identity,
+            api_key=api_key,
+            clock=self._clock,
+            timeout=timeout,
+            seal_bodies=seal_bodies,
+            http_transport=transport,
+        )
 
     @property
     def identity(self) -> Identity | None:
@@ -167,9 +172,13 @@ class MarketClient:
         """Register this client's identity (providers and consumers register themselves)."""
         identity = self._require_identity()
         signed = sign_registration(
-            identity.signing, identity.encryption.public_key, display_name=display_name,
-            roles=roles, audience=self.info().audience, clock=self._clock,
-        )  # fmt: skip
+            identity.signing,
+            identity.encryption.public_key,
+            display_name=display_name,
+            roles=roles,
+            audience=self.info().audience,
+            clock=self._clock,
+        )
         body = _registration_body(signed)
         return self._call("POST", "/participants", parse_participant, body=body, auth=False)
 

@@ -161,15 +161,23 @@ def _requirements(body: Json) -> Requirements:
 
 def parse_order(body: Json) -> Order:
     return Order(
-        id=str(body["id"]), side=Side(body["side"]), owner=str(body["owner"]),
-        kind=str(body["kind"]), quantity=int(body["quantity"]),
-        unit_price=int(body["unit_price"]), valid_from_ms=int(body["valid_from_ms"]),
-        valid_until_ms=int(body["valid_until_ms"]), location=_location(body["location"]),
+        id=str(body["id"]),
+        side=Side(body["side"]),
+        owner=str(body["owner"]),
+        kind=str(body["kind"]),
+        quantity=int(body["quantity"]),
+        unit_price=int(body["unit_price"]),
+        valid_from_ms=int(body["valid_from_ms"]),
+        valid_until_ms=int(body["valid_until_ms"]),
+        location=_location(body["location"]),
         attributes=attributes(body["attributes"]),
-        requirements=_requirements(body["requirements"]), asset_id=body["asset_id"],
-        accepted_at_ms=int(body["accepted_at_ms"]), priority=int(body["priority"]),
-        remaining=int(body["remaining"]), status=OrderStatus(body["status"]),
-    )  # fmt: skip
+        requirements=_requirements(body["requirements"]),
+        asset_id=body["asset_id"],
+        accepted_at_ms=int(body["accepted_at_ms"]),
+        priority=int(body["priority"]),
+        remaining=int(body["remaining"]),
+        status=OrderStatus(body["status"]),
+    )
 
 
 def parse_suggestion(body: Json) -> Suggestion:
@@ -186,12 +194,15 @@ def _settlement(body: Json | None) -> SettlementState | None:
         return None
     payment = body["payment"]
     return SettlementState(
-        contract_id=str(body["contract_id"]), phase=Phase(body["phase"]),
-        updated_at_ms=int(body["updated_at_ms"]), deadline_ms=int(body["deadline_ms"]),
-        reminders=int(body["reminders"]), version=int(body["version"]),
+        contract_id=str(body["contract_id"]),
+        phase=Phase(body["phase"]),
+        updated_at_ms=int(body["updated_at_ms"]),
+        deadline_ms=int(body["deadline_ms"]),
+        reminders=int(body["reminders"]),
+        version=int(body["version"]),
         payment_message_id=None if payment is None else str(payment["message_id"]),
         payment_amount=None if payment is None else int(payment["amount"]),
-    )  # fmt: skip
+    )
 
 
 def parse_contract(body: Json) -> ContractRecord:

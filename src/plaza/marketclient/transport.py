@@ -151,9 +151,14 @@ class Transport:
     ) -> dict[str, str]:
         if self.identity is not None:
             return sign_request(
-                self.identity.signing, audience=self.info().audience, method=method,
-                path=path, query=query, body=digest, clock=self._clock,
-            )  # fmt: skip
+                self.identity.signing,
+                audience=self.info().audience,
+                method=method,
+                path=path,
+                query=query,
+                body=digest,
+                clock=self._clock,
+            )
         if self._api_key is not None:
             return {"authorization": f"Bearer {self._api_key}"}
         return {}

@@ -185,9 +185,15 @@ class SqlTangleStore(abc.ABC):
         for new in messages:
             message = new.message
             rows.append(
-                (message.id, message.raw, message.tag or None, message.issued_at_ms,
-                 int(message.payload.KIND), new.solid)
-            )  # fmt: skip
+                (
+                    message.id,
+                    message.raw,
+                    message.tag or None,
+                    message.issued_at_ms,
+                    int(message.payload.KIND),
+                    new.solid,
+                )
+            )
             edges.extend((parent, message.id) for parent in message.parents)
             entries.extend((e.address, message.id, e.delta) for e in new.entries)
         with self._transaction(write=True) as cur:
@@ -313,9 +319,15 @@ class SqlTangleStore(abc.ABC):
                 cur.executemany(self._q("DELETE FROM balances WHERE address = ?"), deletes)
             cur.execute(
                 self._q(_INSERT_MILESTONE),
-                (record.index, record.message_id, record.timestamp_ms, record.inclusion_root,
-                 record.state_root, record.confirmed_count),
-            )  # fmt: skip
+                (
+                    record.index,
+                    record.message_id,
+                    record.timestamp_ms,
+                    record.inclusion_root,
+                    record.state_root,
+                    record.confirmed_count,
+                ),
+            )
 
     def milestone(self, index: int) -> MilestoneRecord | None:
         with self._transaction(write=False) as cur:

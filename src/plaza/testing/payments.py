@@ -123,9 +123,12 @@ class FakePayments:
                 contract.id, Rejection.UNKNOWN_MESSAGE, "no such message was submitted"
             )
         reported = ReportedTransfer(
-            message_id, b"signed transfer " + message_id, transfer.payer,
-            ((transfer.payee, transfer.amount),), transfer.contract_id,
-        )  # fmt: skip
+            message_id,
+            b"signed transfer " + message_id,
+            transfer.payer,
+            ((transfer.payee, transfer.amount),),
+            transfer.contract_id,
+        )
         return check_reported_payment(contract, reported)
 
     def status(self, payment: PreparedPayment) -> PaymentStatus:

@@ -228,9 +228,14 @@ class Wallet:
     ) -> Payment:
         """Pay ``amount`` base units to ``to``; with ``wait``, until it is confirmed."""
         return self.send_many(
-            {to: amount}, account=account, wait=wait, timeout_s=timeout_s, tag=tag, data=data,
+            {to: amount},
+            account=account,
+            wait=wait,
+            timeout_s=timeout_s,
+            tag=tag,
+            data=data,
             payer=payer,
-        )  # fmt: skip
+        )
 
     def send_many(
         self,

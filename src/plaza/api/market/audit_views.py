@@ -110,11 +110,15 @@ def _confirmation(confirmation: Confirmation) -> ConfirmationView:
 
 def _entry(entry: AuditedEntry) -> AuditEntryView:
     return AuditEntryView(
-        position=entry.position, message_id=entry.message_id.hex(), type=entry.type,
-        record=entry.record, step=entry.step, event=entry.event,
+        position=entry.position,
+        message_id=entry.message_id.hex(),
+        type=entry.type,
+        record=entry.record,
+        step=entry.step,
+        event=entry.event,
         signature_verified=entry.signature_verified,
         confirmation=_confirmation(entry.confirmation),
-    )  # fmt: skip
+    )
 
 
 def _difference(difference: Difference) -> DifferenceView:
@@ -127,16 +131,22 @@ def _difference(difference: Difference) -> DifferenceView:
 
 def audit_report_view(report: AuditReport) -> AuditReportView:
     return AuditReportView(
-        kind=report.kind.value, record_id=report.record_id,
+        kind=report.kind.value,
+        record_id=report.record_id,
         channel_id=None if report.channel_id is None else report.channel_id.hex(),
-        clean=report.clean, signatures_verified=report.signatures_verified,
-        confirmed=report.confirmed, bound_to_marketplace=report.bound_to_marketplace,
+        clean=report.clean,
+        signatures_verified=report.signatures_verified,
+        confirmed=report.confirmed,
+        bound_to_marketplace=report.bound_to_marketplace,
         entries=[_entry(entry) for entry in report.entries],
         differences=[_difference(difference) for difference in report.differences],
-        problems=list(report.problems), foreign_skipped=report.foreign_skipped,
+        problems=list(report.problems),
+        foreign_skipped=report.foreign_skipped,
         contract_signature_valid=report.contract_signature_valid,
         contract_matches_database=report.contract_matches_database,
-        party_twins=[PartyTwinView(participant=party, holds_contract=found)
-                     for party, found in report.on_party_twins],
+        party_twins=[
+            PartyTwinView(participant=party, holds_contract=found)
+            for party, found in report.on_party_twins
+        ],
         payment=None if report.payment is None else _confirmation(report.payment),
-    )  # fmt: skip
+    )

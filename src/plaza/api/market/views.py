@@ -74,10 +74,18 @@ def _requirements(model: RequirementsModel | None) -> Requirements:
 def new_order(side: Side, owner: str, body: OrderIn) -> NewOrder:
     """The caller's order; the book checks its rules when it is submitted."""
     return NewOrder(
-        side, owner, body.kind, body.quantity, body.unit_price, body.valid_from_ms,
-        body.valid_until_ms, _location(body.location), attributes(body.attributes),
-        _requirements(body.requirements), body.asset_id,
-    )  # fmt: skip
+        side,
+        owner,
+        body.kind,
+        body.quantity,
+        body.unit_price,
+        body.valid_from_ms,
+        body.valid_until_ms,
+        _location(body.location),
+        attributes(body.attributes),
+        _requirements(body.requirements),
+        body.asset_id,
+    )
 
 
 def new_asset(owner: str, body: AssetIn) -> NewAsset:
@@ -117,27 +125,45 @@ def _location_view(location: Location | None) -> LocationModel | None:
 def order_view(order: Order) -> OrderView:
     requirements = order.requirements
     return OrderView(
-        id=order.id, side=order.side, owner=order.owner, kind=order.kind,
-        quantity=order.quantity, remaining=order.remaining, filled=order.filled,
-        unit_price=order.unit_price, status=order.status,
-        valid_from_ms=order.valid_from_ms, valid_until_ms=order.valid_until_ms,
-        accepted_at_ms=order.accepted_at_ms, priority=order.priority,
-        location=_location_view(order.location), attributes=dict(order.attributes),
+        id=order.id,
+        side=order.side,
+        owner=order.owner,
+        kind=order.kind,
+        quantity=order.quantity,
+        remaining=order.remaining,
+        filled=order.filled,
+        unit_price=order.unit_price,
+        status=order.status,
+        valid_from_ms=order.valid_from_ms,
+        valid_until_ms=order.valid_until_ms,
+        accepted_at_ms=order.accepted_at_ms,
+        priority=order.priority,
+        location=_location_view(order.location),
+        attributes=dict(order.attributes),
         requirements=RequirementsModel(
-            attributes=dict(requirements.attributes), min_quality=requirements.min_quality,
-            partners=list(requirements.partners), max_distance_km=requirements.max_distance_km,
+            attributes=dict(requirements.attributes),
+            min_quality=requirements.min_quality,
+            partners=list(requirements.partners),
+            max_distance_km=requirements.max_distance_km,
         ),
         asset_id=order.asset_id,
-    )  # fmt: skip
+    )
 
 
 def asset_view(asset: Asset) -> AssetView:
     return AssetView(
-        id=asset.id, owner=asset.owner, kind=asset.kind, name=asset.name, status=asset.status,
-        location=_location_view(asset.location), attributes=dict(asset.attributes),
-        version=asset.version, event=asset.event, registered_at_ms=asset.registered_at_ms,
+        id=asset.id,
+        owner=asset.owner,
+        kind=asset.kind,
+        name=asset.name,
+        status=asset.status,
+        location=_location_view(asset.location),
+        attributes=dict(asset.attributes),
+        version=asset.version,
+        event=asset.event,
+        registered_at_ms=asset.registered_at_ms,
         updated_at_ms=asset.updated_at_ms,
-    )  # fmt: skip
+    )
 
 
 def suggestion_view(suggestion: Suggestion) -> SuggestionView:
@@ -157,11 +183,11 @@ def settlement_view(settlement: Settlement) -> SettlementView:
         updated_at_ms=settlement.updated_at_ms,
         deadline_ms=settlement.deadline_ms,
         reminders=settlement.reminders,
-        payment=None if payment is None else PaymentView(
-            message_id=payment.message_id.hex(), amount=payment.amount
-        ),
+        payment=None
+        if payment is None
+        else PaymentView(message_id=payment.message_id.hex(), amount=payment.amount),
         version=settlement.version,
-    )  # fmt: skip
+    )
 
 
 def contract_view(contract: SignedContract, settlement: Settlement | None) -> ContractView:

@@ -138,9 +138,13 @@ class ApiKeyService:
         key_id = secrets.token_hex(_ID_BYTES)
         secret = ApiKeySecret(f"plz_{key_id}_{secrets.token_hex(_SECRET_BYTES)}")
         key = ApiKey(
-            id=key_id, owner_id=owner_id, name=name, scopes=wanted,
-            created_at_ms=self._clock.now_ms(), key_hash=self._pepper.hash(secret.reveal()),
-        )  # fmt: skip
+            id=key_id,
+            owner_id=owner_id,
+            name=name,
+            scopes=wanted,
+            created_at_ms=self._clock.now_ms(),
+            key_hash=self._pepper.hash(secret.reveal()),
+        )
         self._keys.add(key)
         return IssuedApiKey(key, secret)
 

@@ -53,10 +53,14 @@ class Registration:
         if not audience or not audience.isprintable():
             raise ValueError("an audience is a non-empty printable string")
         fields = (
-            REGISTRATION_DOMAIN, audience, self.signing_key.raw.hex(),
-            self.encryption_key.raw.hex(), str(self.issued_at_ms),
-            ",".join(sorted(self.roles)), self.display_name,
-        )  # fmt: skip
+            REGISTRATION_DOMAIN,
+            audience,
+            self.signing_key.raw.hex(),
+            self.encryption_key.raw.hex(),
+            str(self.issued_at_ms),
+            ",".join(sorted(self.roles)),
+            self.display_name,
+        )
         return "\n".join(fields).encode()
 
 

@@ -35,9 +35,21 @@ class Resting:
     """
 
     __slots__ = (
-        "constrained", "id", "is_offer", "key", "kind", "live", "order", "owner",
-        "price", "priority", "remaining", "status", "valid_from", "valid_until",
-    )  # fmt: skip
+        "constrained",
+        "id",
+        "is_offer",
+        "key",
+        "kind",
+        "live",
+        "order",
+        "owner",
+        "price",
+        "priority",
+        "remaining",
+        "status",
+        "valid_from",
+        "valid_until",
+    )
 
     def __init__(self, order: Order) -> None:
         self.order = order

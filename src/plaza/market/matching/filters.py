@@ -71,9 +71,10 @@ def unmet_requirement(own: Order, other: Order) -> str | None:
                 return f"{name}={value!r}"
         quality = has.get(QUALITY)
         if wants.min_quality is not None and not (
-            isinstance(quality, int) and not isinstance(quality, bool)
+            isinstance(quality, int)
+            and not isinstance(quality, bool)
             and quality >= wants.min_quality
-        ):  # fmt: skip
+        ):
             return f"quality of at least {wants.min_quality}"
     radius = wants.max_distance_km
     if radius is not None and (

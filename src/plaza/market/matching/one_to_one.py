@@ -65,8 +65,13 @@ class _Buckets:
     def compact(self) -> None:
         """Re-file every live entry once, under its current class: O(1) amortised, as it
         runs when the index has doubled since the last time."""
-        live = {e.id: e for classes in self.levels.values() for q in classes.values()
-                for e in q if e.live}  # fmt: skip
+        live = {
+            e.id: e
+            for classes in self.levels.values()
+            for q in classes.values()
+            for e in q
+            if e.live
+        }
         self.levels = {}
         for entry in sorted(live.values(), key=_priority):
             classes = self.levels.setdefault(entry.key, {})

@@ -51,15 +51,23 @@ class SqlAssetDirectory:
         state = encode_asset(asset)
         try:
             with translated("adding an asset"), writing(self._engine) as conn:
-                conn.execute(insert(assets).values(
-                    id=asset.id, owner=asset.owner, kind=asset.kind, status=asset.status.value,
-                    version=asset.version, registered_at_ms=asset.registered_at_ms,
-                    idempotency_key=idempotency_key, state=state,
-                ))  # fmt: skip
                 conn.execute(
-                    insert(asset_states).values(asset_id=asset.id, version=asset.version,
-                                                state=state)
-                )  # fmt: skip
+                    insert(assets).values(
+                        id=asset.id,
+                        owner=asset.owner,
+                        kind=asset.kind,
+                        status=asset.status.value,
+                        version=asset.version,
+                        registered_at_ms=asset.registered_at_ms,
+                        idempotency_key=idempotency_key,
+                        state=state,
+                    )
+                )
+                conn.execute(
+                    insert(asset_states).values(
+                        asset_id=asset.id, version=asset.version, state=state
+                    )
+                )
         except MarketStorageError as error:
             if isinstance(error.__cause__, IntegrityError):
                 raise AssetConflict(asset.id, "the id or idempotency key is taken") from None

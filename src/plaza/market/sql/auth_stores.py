@@ -148,12 +148,16 @@ class SqlApiKeyStore:
                 raise ValueError(f"API key id {key.id} exists already")
             conn.execute(
                 insert(api_keys).values(
-                    id=key.id, owner_id=key.owner_id, name=key.name,
-                    scopes=" ".join(sorted(key.scopes)), key_hash=key.key_hash,
-                    created_at_ms=key.created_at_ms, revoked_at_ms=key.revoked_at_ms,
+                    id=key.id,
+                    owner_id=key.owner_id,
+                    name=key.name,
+                    scopes=" ".join(sorted(key.scopes)),
+                    key_hash=key.key_hash,
+                    created_at_ms=key.created_at_ms,
+                    revoked_at_ms=key.revoked_at_ms,
                     last_used_at_ms=key.last_used_at_ms,
                 )
-            )  # fmt: skip
+            )
 
     def get(self, key_id: str) -> ApiKey | None:
         with translated("reading an API key"), reading(self._engine) as conn:

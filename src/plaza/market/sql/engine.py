@@ -80,9 +80,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         for pragma in (
-            "journal_mode = WAL", "foreign_keys = ON", "synchronous = NORMAL",
+            "journal_mode = WAL",
+            "foreign_keys = ON",
+            "synchronous = NORMAL",
             f"busy_timeout = {_BUSY_TIMEOUT_MS}",
-        ):  # fmt: skip
+        ):
             cursor.execute(f"PRAGMA {pragma}")
     finally:
         cursor.close()

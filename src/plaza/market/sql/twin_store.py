@@ -57,10 +57,15 @@ class SqlTwinDirectory:
 
     def add(self, record: TwinRecord) -> TwinRecord:
         statement = self._insert(twins).values(
-            kind=record.kind.value, record_id=record.record_id, channel_id=record.channel_id,
-            cursor_store=record.cursor_store, created_at_ms=record.created_at_ms,
-            last_step=record.last_step, position=record.position, ready=record.ready,
-        )  # fmt: skip
+            kind=record.kind.value,
+            record_id=record.record_id,
+            channel_id=record.channel_id,
+            cursor_store=record.cursor_store,
+            created_at_ms=record.created_at_ms,
+            last_step=record.last_step,
+            position=record.position,
+            ready=record.ready,
+        )
         query = select(twins).where(self._where(record.kind, record.record_id))
         with translated("adding a twin"), writing(self._engine) as conn:
             conn.execute(statement.on_conflict_do_nothing())

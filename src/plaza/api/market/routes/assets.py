@@ -79,9 +79,14 @@ def search_assets(
     """Registered assets, oldest first: active ones unless ``status`` says otherwise."""
     statuses = frozenset() if status is AssetStatusFilter.ANY else {AssetStatus(status.value)}
     query = AssetQuery(
-        kind=kind, owner=owner, statuses=frozenset(statuses),
-        near=near_point(lat, lon, radius_km), radius_km=radius_km, limit=limit, offset=offset,
-    )  # fmt: skip
+        kind=kind,
+        owner=owner,
+        statuses=frozenset(statuses),
+        near=near_point(lat, lon, radius_km),
+        radius_km=radius_km,
+        limit=limit,
+        offset=offset,
+    )
     found = services.marketplace.search_assets(query)
     return AssetList(items=[asset_view(asset) for asset in found])
 

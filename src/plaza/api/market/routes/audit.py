@@ -117,8 +117,11 @@ def send_audit_keys(body: AuditKeysIn, caller: CallerDep, services: ServicesDep)
     assert caller.participant_id is not None  # an auditor is always a participant
     recipient = services.registry.get(caller.participant_id).encryption_key
     keys = [
-        SentKeyView(kind=kind.value, record_id=record_id,
-                    sent=twins.send_reader_key(kind, record_id, recipient))
+        SentKeyView(
+            kind=kind.value,
+            record_id=record_id,
+            sent=twins.send_reader_key(kind, record_id, recipient),
+        )
         for kind, record_id in _wanted(services, caller, body)
-    ]  # fmt: skip
+    ]
     return AuditKeysView(recipient=recipient.raw.hex(), keys=keys)

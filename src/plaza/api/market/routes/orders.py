@@ -111,9 +111,13 @@ def submit_offer(
 ) -> OrderOutcomeView:
     """Offer something; it is matched at once by the policy. 201, or 200 for a replayed key."""
     return _submit(
-        Side.OFFER, body=body, caller=caller, services=services, response=response,
+        Side.OFFER,
+        body=body,
+        caller=caller,
+        services=services,
+        response=response,
         key=idempotency_key,
-    )  # fmt: skip
+    )
 
 
 @router.post("/requests", status_code=201, responses=_WRITE_ERRORS)
@@ -126,9 +130,13 @@ def submit_request(
 ) -> OrderOutcomeView:
     """Request something; it is matched at once by the policy. 201, or 200 for a replayed key."""
     return _submit(
-        Side.REQUEST, body=body, caller=caller, services=services, response=response,
+        Side.REQUEST,
+        body=body,
+        caller=caller,
+        services=services,
+        response=response,
         key=idempotency_key,
-    )  # fmt: skip
+    )
 
 
 @router.get("/orders", responses=error_responses(400))
@@ -147,10 +155,15 @@ def search_orders(
 ) -> OrderList:
     """The public marketplace page: active offers and requests, best price first."""
     query = OrderQuery(
-        kind=kind, side=side, min_price=min_price, max_price=max_price,
-        near=near_point(lat, lon, radius_km), radius_km=radius_km, min_quality=min_quality,
+        kind=kind,
+        side=side,
+        min_price=min_price,
+        max_price=max_price,
+        near=near_point(lat, lon, radius_km),
+        radius_km=radius_km,
+        min_quality=min_quality,
         limit=limit,
-    )  # fmt: skip
+    )
     return OrderList(items=[order_view(order) for order in services.marketplace.search(query)])
 
 
