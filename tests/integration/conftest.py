@@ -9,7 +9,7 @@ import pytest
 from market_server import MarketWorld, RunningMarket, market_world, serve_market
 from node_server import RunningNode, node_settings, serve_node
 
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import Address, SigningKey
 from plaza.encoding import Writer
 from plaza.ledger.codec import SIGNING_DOMAIN, assemble, encode_essence

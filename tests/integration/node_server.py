@@ -22,7 +22,7 @@ from node_helpers import DIFFICULTY
 
 from plaza.api import ApiConfig, create_app
 from plaza.bootstrap import build_node
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.node import DataDir, NodeRuntime
 from plaza.settings import NodeSettings

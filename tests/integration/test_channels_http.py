@@ -26,7 +26,7 @@ from plaza.channels import (
     open_inbox,
 )
 from plaza.channels.cursors import SqliteCursorStore
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import Identity
 
 CLOCK = SystemClock()

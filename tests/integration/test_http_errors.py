@@ -24,7 +24,7 @@ from node_helpers import (
 )
 from node_server import RunningNode
 
-from plaza.client import (
+from plaza.clients.node import (
     ApiError,
     InvalidRequestError,
     MessageRejectedError,

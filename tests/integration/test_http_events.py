@@ -7,7 +7,7 @@ import time
 from node_helpers import address_of, unique_tag
 from node_server import RunningNode
 
-from plaza.client import ClientEvent, EventStream, NodeClient
+from plaza.clients.node import ClientEvent, EventStream, NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.model import DataPayload, Output, TransferPayload
 

@@ -16,7 +16,7 @@ from node_helpers import address_of
 from node_server import RunningNode, node_settings, serve_node
 
 from plaza.api import create_app
-from plaza.client import RateLimitedError
+from plaza.clients.node import RateLimitedError
 from plaza.crypto import SigningKey
 from plaza.ledger.genesis import Genesis
 from plaza.ledger.model import Conflict

@@ -5,7 +5,7 @@ from __future__ import annotations
 from node_helpers import address_of, unique_tag
 from node_server import RunningNode
 
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.model import ConfirmationState, Conflict, Output, TransferPayload
 

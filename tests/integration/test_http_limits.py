@@ -16,7 +16,7 @@ from node_helpers import build, unique_tag, unsolved
 from node_server import RunningNode, node_settings, serve_node
 
 from plaza.api import ApiConfig
-from plaza.client import NodeBusyError, NodeClient, RateLimitedError
+from plaza.clients.node import NodeBusyError, NodeClient, RateLimitedError
 from plaza.ledger.model import DataPayload
 
 POW_BURST = 20  # NodeConfig's default burst; the settings do not expose it

@@ -7,7 +7,7 @@ import pytest
 from node_helpers import DIFFICULTY, address_of, build, data_message, unique_tag, unsolved
 from node_server import RunningNode
 
-from plaza.client import MessageRejectedError, NodeClient
+from plaza.clients.node import MessageRejectedError, NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.model import ConfirmationState, DataPayload
 from plaza.ledger.pow import pow_base, pow_score

@@ -12,7 +12,7 @@ from node_server import RunningNode, node_settings, serve_node
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.model import ConfirmationState, Conflict
 from plaza.wallet import (

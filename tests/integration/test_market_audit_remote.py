@@ -12,7 +12,7 @@ from node_server import RunningNode
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.channels import MemoryCursorStore
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import EncryptionKey, Identity, SigningKey
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.audit import Auditor, AuditReport, BookAndSettlements

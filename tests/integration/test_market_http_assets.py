@@ -12,10 +12,10 @@ from market_server import MarketWorld, RunningMarket
 from typer.testing import CliRunner
 
 from plaza.cli.main import app
-from plaza.client import ApiError, ConflictError, NotFoundError
+from plaza.clients.market import AssetTerms, MarketClient, OrderTerms
+from plaza.clients.node import ApiError, ConflictError, NotFoundError
 from plaza.market.assets import AssetChange
 from plaza.market.model import AssetEvent, AssetStatus, Location, attributes
-from plaza.marketclient import AssetTerms, MarketClient, OrderTerms
 
 PREFIX = "/api/v1/market"
 BERLIN = Location(52.52, 13.405)

@@ -18,10 +18,10 @@ import httpx
 import pytest
 from market_server import MarketWorld
 
-from plaza.client import ApiError
+from plaza.clients.market import AssetTerms, MarketClient
+from plaza.clients.node import ApiError
 from plaza.market.assets import AssetChange
 from plaza.market.auth import Scope
-from plaza.marketclient import AssetTerms, MarketClient
 
 OK = "ok"
 CALLERS = ("owner", "other", "auditor", "anonymous", "read_key")

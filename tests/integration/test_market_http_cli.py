@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.cli.main import app
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.wallet import KdfParams, Wallet
 
 

@@ -12,14 +12,14 @@ import pytest
 from market_server import HOUR_MS, MarketWorld, RunningMarket, serve_market
 
 from plaza.bootstrap import SystemClock
-from plaza.client import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
+from plaza.clients.market import OrderTerms
+from plaza.clients.node import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from plaza.crypto import Identity
 from plaza.market import BidManager
 from plaza.market.auth import Role, sign_registration
 from plaza.market.model import NewOrder, OrderStatus, Side
 from plaza.market.settlement import Phase
 from plaza.market.sqlite import SqliteBookStore
-from plaza.marketclient import OrderTerms
 
 PREFIX = "/api/v1/market"
 

@@ -11,11 +11,11 @@ import pytest
 from market_server import MarketWorld, serve_market
 from notify_support import Post, Receiver, receiver
 
-from plaza.client import ApiError
+from plaza.clients.market import AssetTerms
+from plaza.clients.node import ApiError
 from plaza.crypto import Identity
 from plaza.market.assets import AssetChange
 from plaza.market.auth import Role
-from plaza.marketclient import AssetTerms
 from plaza.notify import verify_signature
 
 DELIVERY_TIMEOUT_S = 10.0

@@ -26,13 +26,13 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.cli._market_home import MarketHome
 from plaza.cli.main import app
-from plaza.client import ForbiddenError, PaymentRejectedError
+from plaza.clients.market import ContractRecord, MarketClient, OrderTerms
+from plaza.clients.node import ForbiddenError, PaymentRejectedError
 from plaza.crypto import Address, Identity
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import Role
 from plaza.market.ledger_payments import PAYMENT_TAG, payment_data
 from plaza.market.settlement import Phase
-from plaza.marketclient import ContractRecord, MarketClient, OrderTerms
 from plaza.wallet import KdfParams, Wallet
 
 PASSWORD = "a long test passphrase"

@@ -17,9 +17,9 @@ from market_server import HOUR_MS, serve_market
 from psycopg import sql
 
 from plaza.bootstrap import SystemClock
+from plaza.clients.market import OrderTerms
 from plaza.crypto import Identity
 from plaza.market.auth import Role
-from plaza.marketclient import OrderTerms
 
 pytestmark = pytest.mark.postgres
 

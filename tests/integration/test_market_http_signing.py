@@ -11,7 +11,7 @@ import httpx
 import pytest
 from market_server import MarketWorld
 
-from plaza.client import AuthenticationError, ForbiddenError, InvalidRequestError
+from plaza.clients.node import AuthenticationError, ForbiddenError, InvalidRequestError
 from plaza.crypto import Identity
 from plaza.market.auth import Scope
 from plaza.testing import FakeClock

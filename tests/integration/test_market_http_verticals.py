@@ -27,12 +27,12 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.cli._market_home import MarketHome
 from plaza.cli.main import build_app
-from plaza.client import InvalidRequestError
+from plaza.clients.market import ContractRecord, MarketClient, OrderTerms
+from plaza.clients.node import InvalidRequestError
 from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.market.model import attributes
 from plaza.market.settlement import Phase
-from plaza.marketclient import ContractRecord, MarketClient, OrderTerms
 from plaza.verticals import registry
 from plaza.wallet import KdfParams, Wallet
 

@@ -34,7 +34,8 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api import create_app
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import MarketDataDir, SystemClock, build_node
-from plaza.client import ApiError, NodeClient
+from plaza.clients.market import AssetTerms
+from plaza.clients.node import ApiError, NodeClient
 from plaza.crypto import Identity
 from plaza.market.assets import AssetChange
 from plaza.market.audit import Auditor, AuditReport, Difference
@@ -43,7 +44,6 @@ from plaza.market.model import Asset, Order
 from plaza.market.settlement import Settlement
 from plaza.market.sql import SqlSettlementStore, make_engine
 from plaza.market.twin_documents import TwinKind
-from plaza.marketclient import AssetTerms
 from plaza.node import NodeRuntime
 from plaza.settings import NodeSettings
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import SystemClock
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Order, Side
 from plaza.market.service import BidManager

@@ -9,8 +9,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from plaza.client import NodeClient
-from plaza.client.errors import ClientError
+from plaza.clients.errors import ClientError
+from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.devnet import Devnet
 from plaza.ledger.compose import compose

@@ -16,7 +16,7 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.channels import Channel, ChannelMode, Publisher, Reader
 from plaza.channels.cursors import SqliteCursorStore
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import Identity
 
 TOTAL = 100
@@ -26,7 +26,7 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.channels import Publisher
 from plaza.channels.cursors import SqliteCursorStore
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 
 url, path, channel_id, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 store = SqliteCursorStore(path)

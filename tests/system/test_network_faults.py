@@ -16,8 +16,8 @@ import pytest
 from network_kit import CuttableLink, Traffic, assert_same_milestones, converged_state
 from node_processes import free_base_port
 
-from plaza.client import NodeClient
-from plaza.client.errors import NotFoundError
+from plaza.clients.errors import NotFoundError
+from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.devnet import Devnet
 from plaza.ledger.codec import message_id

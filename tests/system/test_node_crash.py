@@ -14,8 +14,8 @@ import time
 import pytest
 from node_processes import NodeProcess
 
-from plaza.client import NodeClient
-from plaza.client.errors import ClientError
+from plaza.clients.errors import ClientError
+from plaza.clients.node import NodeClient
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.compose import compose
 from plaza.ledger.model import DataPayload, MilestoneRecord, Output, Payload, TransferPayload

@@ -1,6 +1,6 @@
 """The node's HTTP API: a FastAPI app over a :class:`~plaza.node.NodeRuntime`.
 
-``create_app(runtime)`` builds it; ``plaza.client.NodeClient`` speaks to it.
+``create_app(runtime)`` builds it; ``plaza.clients.node.NodeClient`` speaks to it.
 Routes live in :mod:`plaza.api.routes`, wire shapes in :mod:`plaza.api.schemas`,
 and the single error-to-status table in :mod:`plaza.api.errors`.
 """

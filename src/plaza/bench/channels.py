@@ -48,7 +48,7 @@ from plaza.channels.envelope import (
     seal_record,
     sign_record,
 )
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import (
     EncryptionKey,
     Identity,

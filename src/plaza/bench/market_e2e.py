@@ -40,9 +40,9 @@ from plaza.api.market import MarketApiConfig
 from plaza.api.serving import ThreadedServer
 from plaza.bench._stats import percentile
 from plaza.bootstrap import build_market, build_node
+from plaza.clients.market import MarketClient, OrderTerms
 from plaza.crypto import Identity
 from plaza.market.auth import Role
-from plaza.marketclient import MarketClient, OrderTerms
 from plaza.settings import MarketSettings, NodeSettings
 
 __all__ = ["run_market_e2e"]

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plaza.bench._stats import percentile
-from plaza.client import NodeClient
-from plaza.client.errors import ClientError
+from plaza.clients.errors import ClientError
+from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.devnet import Devnet
 from plaza.ledger.model import DataPayload, Output, TransferPayload

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap.market_files import TWIN_CURSORS, MarketDataDir
 from plaza.channels.cursors import SqliteCursorStore
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import EncryptionPublicKey, Identity
 from plaza.ledger.model import MessageMetadata
 from plaza.market.audit import Auditor, MarketRecords, TwinTrail, TwinTrails

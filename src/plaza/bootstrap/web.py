@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from plaza.api.serving import ThreadedServer, bind_listener
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.energy.backend.model import Event
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
@@ -32,7 +32,11 @@ def _state(event: Event, prefix: str = "") -> TwinState:
     what = event.path.strip("/") or "state"
     label = f"{prefix}{what} {_DIRECTION.get(event.direction, event.direction)}"
     return TwinState(
-        label=label, party=event.party, position=event.twin_position, fields=event.state
+        label=label,
+        party=event.party,
+        position=event.twin_position,
+        on_twin=event.on_twin,
+        fields=event.state,
     )
 
 

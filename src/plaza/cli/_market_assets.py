@@ -18,8 +18,8 @@ from plaza.cli._market_common import (
     UrlOption,
     market_client,
 )
+from plaza.clients.market import AssetTerms
 from plaza.market.model import Asset, AttributeValue, Location, attributes
-from plaza.marketclient import AssetTerms
 
 __all__ = ["asset_app", "parse_attribute"]
 

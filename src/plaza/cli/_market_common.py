@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 
 from plaza.cli._market_home import MarketHome
-from plaza.client import ClientError
-from plaza.marketclient import MarketClient
+from plaza.clients.market import MarketClient
+from plaza.clients.node import ClientError
 
 __all__ = ["DEFAULT_HOME", "DEFAULT_URL", "HomeOption", "UrlOption", "err", "market_client"]
 

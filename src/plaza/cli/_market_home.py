@@ -18,8 +18,8 @@ import json
 from pathlib import Path
 
 from plaza.cli._channel_home import write_private
+from plaza.clients.market import MarketInfo
 from plaza.crypto import EncryptionKey, Identity, PublicKey, SigningKey
-from plaza.marketclient import MarketInfo
 
 __all__ = ["MarketHome"]
 

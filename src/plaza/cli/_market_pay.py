@@ -19,12 +19,12 @@ import typer
 from rich.markup import escape
 
 from plaza.cli._wallet_io import open_wallet, stderr
-from plaza.client import NodeClient
+from plaza.clients.market import ContractRecord
+from plaza.clients.node import NodeClient
 from plaza.crypto import Address
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict
 from plaza.market.ledger_payments import PAYMENT_TAG, check_ledger_payment, payment_data
 from plaza.market.settlement import PaymentFailed, Phase
-from plaza.marketclient import ContractRecord
 from plaza.wallet import Wallet, WalletAddress
 
 __all__ = ["check_payable", "earlier_payment", "send_payment"]

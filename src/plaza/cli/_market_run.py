@@ -9,7 +9,7 @@ from rich.console import Console
 
 from plaza.api.market import MARKET_PREFIX
 from plaza.bootstrap import MarketRuntime, build_market
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.settings import MarketSettings
 
 __all__ = ["run_market"]

@@ -23,7 +23,7 @@ from rich.markup import escape
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.settings import WalletSettings
 from plaza.wallet import (
     AccountBalance,

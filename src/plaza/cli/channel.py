@@ -38,7 +38,7 @@ from plaza.channels import (
 from plaza.channels.backup import export_backup, restore_backup
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.cli._channel_home import ChannelHome
-from plaza.client import ClientError, NodeClient
+from plaza.clients.node import ClientError, NodeClient
 from plaza.crypto import EncryptionPublicKey, InvalidKey
 
 __all__ = ["channel_app"]

@@ -31,12 +31,12 @@ from plaza.cli._market_home import MarketHome
 from plaza.cli._market_pay import check_payable, earlier_payment, send_payment
 from plaza.cli._market_run import run_market
 from plaza.cli._wallet_io import DEFAULT_NODE, DEFAULT_WALLET, WalletOption, open_wallet
-from plaza.client import ClientError
+from plaza.clients.market import ContractRecord, MarketClient, OrderTerms, Submission
+from plaza.clients.node import ClientError
 from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.market.contracts import ContractSignatureInvalid
 from plaza.market.model import Order, Side
-from plaza.marketclient import ContractRecord, MarketClient, OrderTerms, Submission
 
 __all__ = ["market_app"]
 

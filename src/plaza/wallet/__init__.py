@@ -3,7 +3,7 @@
 ::
 
     from plaza.adapters.ledger.remote import RemoteLedger
-    from plaza.client import NodeClient
+    from plaza.clients.node import NodeClient
     from plaza.wallet import Wallet
 
     with NodeClient("http://127.0.0.1:8650") as node:

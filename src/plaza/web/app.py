@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plaza.api.docs import front_end_packages
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.verticals import Units, Vertical, VerticalPages
 from plaza.web import explorer_pages, market_pages
 from plaza.web.display import UnitBook

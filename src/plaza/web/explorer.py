@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from plaza.client import NodeClient
-from plaza.client.errors import ClientError, InvalidRequestError, NotFoundError
-from plaza.client.models import Balance, HistoryItem
+from plaza.clients.errors import ClientError, InvalidRequestError, NotFoundError
+from plaza.clients.node import NodeClient
+from plaza.clients.node.models import Balance, HistoryItem
 from plaza.crypto import Address
 from plaza.crypto.errors import InvalidAddress
 from plaza.ledger.model import (

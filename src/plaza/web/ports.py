@@ -35,13 +35,15 @@ class TwinState:
     """One state a listing went through, as its twin records it.
 
     ``label`` says what happened (``offer received``, ``contract sent``), ``party`` who
-    sent or made it, ``position`` where it landed on the twin (None: not on it yet) and
+    sent or made it, ``position`` where it landed on the twin (None: not on it yet),
+    ``on_twin`` whether it belongs there at all (a letter passed on may not) and
     ``message_id`` the ledger message carrying it, when known (hex)."""
 
     label: str
     party: str
     at_ms: int | None = None
     position: int | None = None
+    on_twin: bool = True
     message_id: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
 

@@ -7,7 +7,7 @@ import pytest
 from plaza.api import STATUS_BY_ERROR, status_for
 from plaza.api.errors import code_for, retry_after_s
 from plaza.api.views import CONFLICT_NAMES, KIND_NAMES, STATE_NAMES
-from plaza.client.errors import (
+from plaza.clients.errors import (
     REJECTION_CODES,
     ApiError,
     InvalidRequestError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from plaza.api import status_for
 from plaza.api.errors import code_for, retry_after_s
-from plaza.client.errors import NodeBusyError, NotFoundError, RateLimitedError, api_error
+from plaza.clients.errors import NodeBusyError, NotFoundError, RateLimitedError, api_error
 from plaza.node import FaucetEmpty, FaucetRateLimited, FaucetUnavailable
 
 

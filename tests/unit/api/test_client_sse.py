@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plaza.client import ServerSentEvent, parse_sse
+from plaza.clients.node import ServerSentEvent, parse_sse
 
 _line = st.text(st.characters(exclude_characters="\r\n", exclude_categories=["Cs"]), max_size=20)
 

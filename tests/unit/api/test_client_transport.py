@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from plaza.client import (
+from plaza.clients.node import (
     ApiError,
     NodeClient,
     NodeUnreachableError,

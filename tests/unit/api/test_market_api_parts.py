@@ -11,7 +11,7 @@ import pytest
 from plaza.api.market.errors import MARKET_STATUS_BY_ERROR, market_code_for, market_status_for
 from plaza.api.market.notifications import pinned_query, subscriber_of
 from plaza.bootstrap import MarketDataDir, PaymentsByAgents
-from plaza.client.errors import MARKET_PAYMENT_CODES, PaymentRejectedError, api_error
+from plaza.clients.errors import MARKET_PAYMENT_CODES, PaymentRejectedError, api_error
 from plaza.market.auth.errors import AuthError
 from plaza.market.errors import MarketError
 from plaza.market.settlement import (

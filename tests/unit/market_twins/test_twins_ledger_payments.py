@@ -11,7 +11,7 @@ from twins_support import EV, SOLAR, Ledger, in_process_ledger, pay_from, pid
 
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.adapters.ledger.remote import RemoteLedger
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import Address
 from plaza.ledger.codec import assemble, decode_message
 from plaza.ledger.compose import choose_parents

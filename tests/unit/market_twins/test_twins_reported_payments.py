@@ -11,7 +11,7 @@ from twins_support import EV, SOLAR, STRANGER, Ledger, in_process_ledger, pay_fr
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import PaymentsByAgents
-from plaza.client import NodeClient
+from plaza.clients.node import NodeClient
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.model import DataPayload, Output, TransferPayload
 from plaza.market.ledger_payments import PAYMENT_TAG, LedgerPayments, payment_data

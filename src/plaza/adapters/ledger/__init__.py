@@ -4,7 +4,7 @@
   :class:`~plaza.node.NodeRuntime` in this process: agents that embed a node,
   the demo and tests;
 * :class:`~plaza.adapters.ledger.remote.RemoteLedger` talks to a node over HTTP
-  with a :class:`~plaza.client.NodeClient`, doing the proof of work itself.
+  with a :class:`~plaza.clients.node.NodeClient`, doing the proof of work itself.
 
 Each translates its own failures into
 :class:`~plaza.ledger.errors.LedgerAccessError`, so the wallet, channels and the

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from plaza.adapters.ledger.local import check_followed_tags
-from plaza.client import (
+from plaza.clients.node import (
     ApiError,
     ClientError,
     ConfirmationTimeoutError,

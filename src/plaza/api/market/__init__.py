@@ -1,7 +1,7 @@
 """The marketplace's HTTP API: a FastAPI app over a :class:`MarketServices` bundle.
 
 ``create_market_app(services)`` builds it (``plaza.bootstrap.build_market``
-builds the services); ``plaza.marketclient.MarketClient`` speaks to it. Routes
+builds the services); ``plaza.clients.market.MarketClient`` speaks to it. Routes
 live in :mod:`.routes`, wire shapes in :mod:`.schemas`, authentication in
 :mod:`.auth`, the error table in :mod:`.errors`, events in :mod:`.notifications`.
 """

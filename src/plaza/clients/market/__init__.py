@@ -6,17 +6,18 @@
         market.register("ev charger 12", roles=[Role.CONSUMER])
         bought = market.request(OrderTerms("energy", 20, 16, start, end))
 
-A separate package from :mod:`plaza.client` (the node's client) because it
-speaks the marketplace's protocol with the marketplace's own code
+Beside :mod:`plaza.clients.node` (the node's client) but a layer above it:
+it speaks the marketplace's protocol with the marketplace's own code
 (:func:`~plaza.market.auth.sign_request`, sealed bodies, signed contracts), so
 it sits above :mod:`plaza.market`, beside :mod:`plaza.api` and independent of
-it: a client never imports the server. Errors are :mod:`plaza.client`'s.
+it: a client never imports the server. Errors are :mod:`plaza.clients.errors`,
+shared with the node's client.
 """
 
-from plaza.marketclient.assets import AssetRegistered, AssetTerms
-from plaza.marketclient.audit import SentKey
-from plaza.marketclient.client import MarketClient
-from plaza.marketclient.models import (
+from plaza.clients.market.assets import AssetRegistered, AssetTerms
+from plaza.clients.market.audit import SentKey
+from plaza.clients.market.client import MarketClient
+from plaza.clients.market.models import (
     ApiKeyRecord,
     ContractRecord,
     HubSubscription,
@@ -25,8 +26,8 @@ from plaza.marketclient.models import (
     SettlementState,
     Submission,
 )
-from plaza.marketclient.orders import OrderTerms
-from plaza.marketclient.transport import MARKET_PREFIX, SystemClock
+from plaza.clients.market.orders import OrderTerms
+from plaza.clients.market.transport import MARKET_PREFIX, SystemClock
 
 __all__ = [
     "MARKET_PREFIX",

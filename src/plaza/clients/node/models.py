@@ -6,7 +6,7 @@ Where it has one (:class:`~plaza.ledger.model.Message`,
 the client returns that, so code written against a local tangle reads a remote
 one unchanged. The converters from the node's JSON live here too; they raise
 ``KeyError``/``TypeError``/``ValueError`` on a malformed answer, which the client
-turns into :class:`~plaza.client.errors.UnexpectedResponseError`.
+turns into :class:`~plaza.clients.errors.UnexpectedResponseError`.
 """
 
 from __future__ import annotations

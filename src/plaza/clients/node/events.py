@@ -15,8 +15,8 @@ from typing import Self
 
 import httpx
 
-from plaza.client.errors import NodeUnreachableError, UnexpectedResponseError
-from plaza.client.models import ClientEvent
+from plaza.clients.errors import NodeUnreachableError, UnexpectedResponseError
+from plaza.clients.node.models import ClientEvent
 
 __all__ = ["EventStream", "ServerSentEvent", "parse_sse"]
 

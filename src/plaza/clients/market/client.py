@@ -10,9 +10,9 @@
             record.signed.check_signature()
 
 Every call is signed by ``identity`` (or carries ``api_key``); errors are the
-``plaza.client`` exceptions, by status and code (``ForbiddenError``,
+``plaza.clients.node`` exceptions, by status and code (``ForbiddenError``,
 ``ConflictError``...). Answers are the market's values: ``Order``,
-``Participant``, and contracts as :class:`~plaza.marketclient.models.ContractRecord`.
+``Participant``, and contracts as :class:`~plaza.clients.market.models.ContractRecord`.
 """
 
 from __future__ import annotations
@@ -24,15 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from plaza.client import EventStream, UnexpectedResponseError
-from plaza.crypto import Identity
-from plaza.market.assets import AssetChange
-from plaza.market.audit import AuditReport
-from plaza.market.auth import Participant, Role, Scope, SignedRegistration, sign_registration
-from plaza.market.model import Asset, Order, Side
-from plaza.market.ports import Clock
-from plaza.market.views import Suggestion
-from plaza.marketclient.assets import (
+from plaza.clients.market.assets import (
     AssetRegistered,
     AssetTerms,
     asset_body,
@@ -40,8 +32,8 @@ from plaza.marketclient.assets import (
     parse_asset,
     parse_registered,
 )
-from plaza.marketclient.audit import SentKey, parse_audit_report, parse_sent_keys
-from plaza.marketclient.models import (
+from plaza.clients.market.audit import SentKey, parse_audit_report, parse_sent_keys
+from plaza.clients.market.models import (
     ApiKeyRecord,
     ContractRecord,
     HubSubscription,
@@ -55,8 +47,16 @@ from plaza.marketclient.models import (
     parse_submission,
     parse_suggestion,
 )
-from plaza.marketclient.orders import OrderTerms, order_body
-from plaza.marketclient.transport import Params, SystemClock, Transport
+from plaza.clients.market.orders import OrderTerms, order_body
+from plaza.clients.market.transport import Params, SystemClock, Transport
+from plaza.clients.node import EventStream, UnexpectedResponseError
+from plaza.crypto import Identity
+from plaza.market.assets import AssetChange
+from plaza.market.audit import AuditReport
+from plaza.market.auth import Participant, Role, Scope, SignedRegistration, sign_registration
+from plaza.market.model import Asset, Order, Side
+from plaza.market.ports import Clock
+from plaza.market.views import Suggestion
 
 __all__ = ["MarketClient"]
 
@@ -311,7 +311,7 @@ class MarketClient:
 
     def report_payment(self, contract_id: str, message_id: bytes | str) -> ContractRecord:
         """Tell the marketplace this consumer paid the contract on the ledger, in the transfer
-        ``message_id`` (bytes or hex); :class:`~plaza.client.PaymentRejectedError` if that
+        ``message_id`` (bytes or hex); :class:`~plaza.clients.node.PaymentRejectedError` if that
         transfer does not pay it. The contract is fulfilled once the ledger confirms it."""
         text = message_id.hex() if isinstance(message_id, bytes) else message_id
         path = f"/contracts/{_segment(contract_id)}/payment"

@@ -16,15 +16,15 @@ from urllib.parse import quote
 
 import httpx
 
-from plaza.client.errors import (
+from plaza.clients.errors import (
     ClientError,
     ConfirmationTimeoutError,
     NodeUnreachableError,
     UnexpectedResponseError,
     api_error,
 )
-from plaza.client.events import EventStream
-from plaza.client.models import (
+from plaza.clients.node.events import EventStream
+from plaza.clients.node.models import (
     Balance,
     FaucetGrant,
     HistoryItem,

@@ -18,16 +18,16 @@ from urllib.parse import urlencode
 
 import httpx
 
-from plaza.client.errors import (
+from plaza.clients.errors import (
     ClientError,
     NodeUnreachableError,
     UnexpectedResponseError,
     api_error,
 )
+from plaza.clients.market.models import MarketInfo, parse_info
 from plaza.clock import Clock, SystemClock
 from plaza.crypto import Identity
 from plaza.market.auth import BodyDigest, seal_body, sign_request
-from plaza.marketclient.models import MarketInfo, parse_info
 
 __all__ = ["MARKET_PREFIX", "Params", "SystemClock", "Transport"]
 
@@ -164,7 +164,7 @@ class Transport:
         return {}
 
     def send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
-        """Send; an error answer becomes its :class:`~plaza.client.ApiError`."""
+        """Send; an error answer becomes its :class:`~plaza.clients.node.ApiError`."""
         try:
             response = self._http.send(request, stream=stream)
         except httpx.TransportError as error:

@@ -6,10 +6,12 @@
         result = node.compose_and_submit(key, DataPayload(b"weather", b"21C"))
         node.wait_for_confirmation(result.id)
 
-Errors are :class:`ApiError` subclasses carrying the node's stable ``code``.
+Errors are :class:`ApiError` subclasses carrying the node's stable ``code``
+(:mod:`plaza.clients.errors`, shared with the market's client; exported here too,
+as the node client's callers catch them).
 """
 
-from plaza.client.errors import (
+from plaza.clients.errors import (
     MARKET_PAYMENT_CODES,
     MARKET_REFUSAL_CODES,
     REJECTION_CODES,
@@ -30,8 +32,9 @@ from plaza.client.errors import (
     RequestTooLargeError,
     UnexpectedResponseError,
 )
-from plaza.client.events import EventStream, ServerSentEvent, parse_sse
-from plaza.client.models import (
+from plaza.clients.node.client import MessageId, NodeClient
+from plaza.clients.node.events import EventStream, ServerSentEvent, parse_sse
+from plaza.clients.node.models import (
     Balance,
     ClientEvent,
     FaucetGrant,
@@ -39,7 +42,6 @@ from plaza.client.models import (
     NodeInfo,
     SubmitResult,
 )
-from plaza.client.node import MessageId, NodeClient
 
 __all__ = [
     "MARKET_PAYMENT_CODES",
