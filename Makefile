@@ -47,7 +47,7 @@ browser: $(STAMP) $(ASSETS) $(CHROMIUM)
 
 ## screenshots: a PNG of each main page of the web app, into docs/screenshots/
 screenshots: $(STAMP) $(ASSETS) $(CHROMIUM)
-	$(BIN)/python -m plaza.web.screenshots docs/screenshots
+	$(BIN)/python tests/browser/screenshots.py docs/screenshots
 
 ## unit: the fast tests alone (tests/unit), no lint, types or layering
 unit: $(STAMP) $(ASSETS)

@@ -117,6 +117,15 @@ def test_htmx_gets_the_results_table_alone(http: httpx.Client) -> None:
     assert "HX-Target" in reply.headers["vary"]
 
 
+def test_htmx_gets_a_bad_filter_as_the_tables_place_saying_why(http: httpx.Client) -> None:
+    headers = {"HX-Request": "true", "HX-Target": "results"}
+    reply = http.get("/market?min_price=9&max_price=1", headers=headers)
+    assert reply.status_code == 400
+    assert reply.text.lstrip().startswith('<section id="results"')
+    assert 'role="alert"' in reply.text
+    assert "max_price: must be at least min_price (9)" in reply.text
+
+
 def test_front_end_packages_are_served_from_node_modules(http: httpx.Client) -> None:
     for path in ["htmx.org/dist/htmx.min.js", "htmx-ext-sse/dist/sse.min.js"]:
         reply = http.get(f"/static/vendor/{path}")

@@ -57,6 +57,7 @@ def serve_docs(app: FastAPI, *, packages: Path | None = None) -> None:
             swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no call to the online validator
         )
 
     @app.get("/", include_in_schema=False)

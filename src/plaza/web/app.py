@@ -129,9 +129,12 @@ def create_web_app(
 
 def _install_error_pages(app: FastAPI) -> None:
     def page(request: Request, status: int, title: str, message: str) -> Response:
+        """The error page; to htmx swapping the results table, the table's place says it."""
         pages: Pages = request.app.state.pages
         context = {"title": title, "message": message, "status": status}
-        return pages.render(request, "error.html", context, status=status)
+        partial = request.headers.get("hx-target") == "results"
+        name = "market/_problem.html" if partial else "error.html"
+        return pages.render(request, name, context, status=status)
 
     @app.exception_handler(WebError)
     async def web_error(request: Request, error: WebError) -> Response:

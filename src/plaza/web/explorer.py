@@ -3,7 +3,7 @@ a tag. Each one checks its argument before asking (a bad id is :class:`BadInput`
 never a request) and turns the node's answers into the web's errors: missing is
 :class:`NotFound`, refused :class:`BadInput`, unreachable :class:`Unavailable`.
 
-It reads through :class:`plaza.client.NodeClient`, the node's public HTTP API,
+It reads through :class:`plaza.clients.node.NodeClient`, the node's public HTTP API,
 so the explorer shows exactly what anyone holding a node's address can check.
 """
 

@@ -4,7 +4,7 @@ The web app is an interface: it changes nothing. It reads the one market's book
 (:class:`OrderBook`, which :class:`plaza.market.service.BidManager` is, in the
 generic marketplace and in energy's bid manager alike), a listing's digital twin
 when someone can show it (:class:`TwinReader`), and the ledger through a node's
-HTTP API (:class:`plaza.client.NodeClient`).
+HTTP API (:class:`plaza.clients.node.NodeClient`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,75 @@
+"""Browser tests: pytest-playwright driving Debian's Chromium, headless, against the web app.
+
+Playwright cannot download its own browser here, so it launches the system's
+(``/usr/bin/chromium``, or ``$PLAZA_CHROMIUM``) with ``--no-sandbox`` (we run as
+root). Every test here is marked ``browser``. Where Chromium is missing they skip
+with the reason, except in CI (``CI=true``), where they must run: the launch then
+fails and says so. ``make test`` installs Chromium when it can (root).
+
+The site they browse is ``plaza demo``'s, for real: a node on SQLite issuing
+milestones, the energy marketplace backend, bid manager, user module and six
+simulated devices, and the web app, each a uvicorn server on loopback
+(:class:`plaza.bootstrap.energy_demo.EnergyDemo`, on a temporary data directory
+and free ports, devices ticking every 0.2 s).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser_launch import CHROMIUM, LAUNCH_ARGS
+
+from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark this directory's tests ``browser``; skip them without Chromium, but not in CI."""
+    missing = not CHROMIUM.exists() and os.environ.get("CI") != "true"
+    skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    for item in items:
+        if _HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+            if missing:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": LAUNCH_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+def _wait_for(url: str, text: str, within_s: float = 30.0) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if text in httpx.get(url, timeout=5).text:
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} never showed {text!r}")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnergyDemo]:
+    """The demo, running until its listings have twins with states on them."""
+    settings = DemoSettings(
+        data_dir=tmp_path_factory.mktemp("demo"), node_port=0, web_port=0, tick_s=0.2
+    )
+    running = EnergyDemo(settings)
+    running.start()
+    try:
+        _wait_for(running.web_url + "/market?side=offer", "coins per kWh")
+        yield running
+    finally:
+        running.stop()

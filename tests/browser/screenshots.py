@@ -1,0 +1,81 @@
+"""``make screenshots``: a PNG of each main page of the web app, as ``plaza demo`` serves it.
+
+Starts the demo on a temporary data directory and free ports (devices ticking
+every 0.2 s), waits until its listings have twins, and has headless Chromium
+(Debian's, as the browser tests use it) save each page into the directory given
+(``docs/screenshots`` by default), at desktop width and the marketplace also at
+phone width. Run: ``.venv/bin/python tests/browser/screenshots.py [DIRECTORY]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from browser_launch import CHROMIUM, LAUNCH_ARGS
+from playwright.sync_api import Page, sync_playwright
+
+from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 1600}
+
+
+def _contracted_listing(web: str, within_s: float = 60.0) -> str:
+    """The address of a listing whose twin reaches its contract (the demo makes one soon)."""
+    deadline = time.monotonic() + within_s
+    with httpx.Client(base_url=web, timeout=5) as http:
+        while time.monotonic() < deadline:
+            listings = re.findall(r'href="(/market/ord-\d+)"', http.get("/market?status=all").text)
+            for path in listings:
+                if "contract: " in http.get(path).text:
+                    return web + path
+            time.sleep(1)
+    raise TimeoutError(f"no listing of {web} reached a contract")
+
+
+def _shoot(page: Page, url: str, path: Path, *, full: bool = False) -> None:
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=path, full_page=full)
+    print(f"{path}  ({path.stat().st_size // 1024} KiB)  {url}")
+
+
+def main(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    logging.getLogger().addHandler(logging.NullHandler())  # the demo's log is not the point
+    with tempfile.TemporaryDirectory() as root:
+        settings = DemoSettings(data_dir=Path(root), node_port=0, web_port=0, tick_s=0.2)
+        demo = EnergyDemo(settings)
+        demo.start()
+        try:
+            web = demo.web_url
+            listing_url = _contracted_listing(web)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=LAUNCH_ARGS
+                )
+                page = browser.new_page(viewport=DESKTOP)
+                _shoot(page, web + "/", directory / "home.png")
+                _shoot(page, web + "/market", directory / "marketplace.png")
+                _shoot(page, listing_url, directory / "listing.png", full=True)
+                _shoot(page, web + "/explorer", directory / "explorer.png")
+                page.locator("table.milestones a").first.click()
+                page.wait_for_load_state("networkidle")
+                _shoot(page, page.url, directory / "message.png")
+                _shoot(page, web + "/energy", directory / "energy.png")
+                _shoot(page, demo.node_url + "/docs", directory / "node-docs.png")
+                phone = browser.new_page(viewport=PHONE)
+                _shoot(phone, web + "/market", directory / "marketplace-phone.png")
+                browser.close()
+        finally:
+            demo.stop()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/screenshots"))

@@ -1,0 +1,37 @@
+"""An energy listing's twin as the web shows it: the offer's states at the marketplace backend,
+then its contract's, each with its place on the twin once it is there
+(:class:`plaza.bootstrap.web.EnergyTwins`, over the real stores of the four modules)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from energy_stack import energy_flow
+
+from plaza.bootstrap.web import EnergyTwins
+
+
+def test_a_contracted_offer_shows_its_own_states_then_its_contracts(tmp_path: Path) -> None:
+    with energy_flow(tmp_path) as flow:
+        alice = flow.owner("alice", funds=1_000_000)
+        bob = flow.owner("bob", funds=1_000_000)
+        flow.device(alice, "solar", "provider", energyPrice=20)
+        flow.device(bob, "ev", "consumer", energyPrice=20, maxEnergyPrice=30)
+        flow.meter("solar", "/produce", 1_500)
+        flow.meter("ev", "/consume", 200)
+        flow.settle()
+        for _ in range(3):
+            flow.round()
+        bidmanager = flow.stack.bidmanager.service
+        twins = EnergyTwins(bidmanager.bids, flow.stack.marketplace.service.records)
+        orders = bidmanager.bidmanager.book.orders()
+        [offer] = [order for order in orders if order.side.value == "offer"]
+        states = twins.states(offer)
+        assert states is not None
+        labels = [state.label for state in states]
+        assert labels[:2] == ["offer received", "offer sent"]
+        assert "contract: match made" in labels
+        assert any(state.position is not None for state in states), "some are on the twin"
+        assert all(state.position is None for state in states if not state.on_twin)
+        assert twins.states(replace(offer, id="ord-999")) is None
