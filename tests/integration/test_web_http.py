@@ -12,9 +12,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from node_server import RunningNode
-from web_server import LISTINGS, RunningWeb, serve_web_app
+from web_server import LISTINGS, RunningWeb, serve_web_app, web_book
 
-from plaza.web import SECURITY_HEADERS
+from plaza.api.serving import ThreadedServer, bind_listener, listener_url
+from plaza.clients.node import NodeClient
+from plaza.web import SECURITY_HEADERS, WebSources, create_web_app
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +201,19 @@ def test_a_post_to_a_read_page_is_refused_with_a_page(http: httpx.Client) -> Non
     reply = http.post("/market", data={"x": "1"})
     assert reply.status_code == 405
     assert "Error 405" in reply.text
+
+
+def test_a_node_that_does_not_answer_is_a_503_page_and_ends_the_live_stream() -> None:
+    with bind_listener() as closed:
+        dead = listener_url(closed)  # bound, never served: connections are refused once closed
+    with NodeClient(dead, timeout=2) as node:
+        app = create_web_app(WebSources(book=web_book(), node=node), verticals=())
+        with ThreadedServer(app) as server, httpx.Client(base_url=server.url, timeout=10) as http:
+            for path in ["/explorer", "/explorer/milestones/1", "/explorer/messages/" + "a" * 64]:
+                reply = http.get(path)
+                assert reply.status_code == 503, path
+                assert "could not be asked" in reply.text
+            assert http.get("/market").status_code == 200, "the book needs no node"
+            live = http.get("/explorer/live")
+            assert live.status_code == 200
+            assert "event:" not in live.text

@@ -146,6 +146,11 @@ def _install_error_pages(app: FastAPI) -> None:
         message = "There is no such page." if error.status_code == 404 else str(error.detail)
         return page(request, error.status_code, f"Error {error.status_code}", message)
 
+    @app.exception_handler(Exception)
+    async def bug(request: Request, error: Exception) -> Response:
+        """A fault of ours, not of the request: said plainly (and logged by the server)."""
+        return page(request, 500, "Something went wrong", "This page failed on our side.")
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}

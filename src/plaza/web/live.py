@@ -35,7 +35,20 @@ async def relay_events(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[str]:
-    """SSE frames for the browser: ``render(kind, data)`` of each of the node's events."""
+    """SSE frames for the browser: ``render(kind, data)`` of each of the node's events. A node
+    that cannot be reached or drops the stream ends it; the browser's EventSource retries."""
+    try:
+        async for frame in _relay(node_url, render, transport):
+            yield frame
+    except (httpx.HTTPError, ValueError):
+        return
+
+
+async def _relay(
+    node_url: str,
+    render: Callable[[str, dict[str, Any]], str],
+    transport: httpx.AsyncBaseTransport | None,
+) -> AsyncIterator[str]:
     timeout = httpx.Timeout(10.0, read=60.0)  # the node sends a keepalive every 15 s
     async with (
         httpx.AsyncClient(base_url=node_url, timeout=timeout, transport=transport) as client,
