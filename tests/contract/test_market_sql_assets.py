@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from market_sql_backends import ALL_BACKENDS, fresh_engine
 
-from plaza.market.assets import AssetQuery, disable_asset, remove_asset
+from plaza.market.assets.memory import MemoryAssetDirectory
+from plaza.market.assets.model import AssetQuery, disable_asset, remove_asset
+from plaza.market.assets.ports import AssetDirectory
 from plaza.market.errors import AssetConflict
-from plaza.market.memory import MemoryAssetDirectory
 from plaza.market.model import Asset, AssetStatus, Location, NewAsset, attributes
-from plaza.market.ports import AssetDirectory
 from plaza.market.sql import SqlAssetDirectory
 
 BERLIN = Location(52.52, 13.405)

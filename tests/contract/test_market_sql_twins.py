@@ -10,9 +10,9 @@ import pytest
 from market_sql_backends import ALL_BACKENDS, fresh_engine
 
 from plaza.market.sql.twin_store import SqlTwinDirectory
-from plaza.market.twin_documents import TwinKind
-from plaza.market.twin_memory import MemoryTwinDirectory
-from plaza.market.twin_ports import TwinDirectory, TwinRecord
+from plaza.market.twins.documents import TwinKind
+from plaza.market.twins.memory import MemoryTwinDirectory
+from plaza.market.twins.ports import TwinDirectory, TwinRecord
 
 
 @pytest.fixture(params=ALL_BACKENDS)

@@ -23,10 +23,10 @@ from plaza.api.market import MarketApiConfig
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import MarketRuntime, SystemClock, build_market
 from plaza.clients.market import ContractRecord, MarketClient, OrderTerms
+from plaza.clock import Clock
 from plaza.crypto import Identity
 from plaza.market.auth import Role, Scope, sign_registration
 from plaza.market.model import Side
-from plaza.market.ports import Clock
 from plaza.settings import MarketSettings
 from plaza.verticals import VerticalRegistry, registry
 

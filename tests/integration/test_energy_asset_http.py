@@ -29,7 +29,7 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Contract, Side, Status, Transaction
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue
-from plaza.market.record_twins import MemoryTwinIndex
+from plaza.market.twins.records import MemoryTwinIndex
 from plaza.testing.builders import key_from_number
 from plaza.testing.nodes import InProcessNode, in_process_node
 

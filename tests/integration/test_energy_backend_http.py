@@ -35,7 +35,7 @@ from plaza.energy.model import Side, Status, Transaction
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
-from plaza.market.record_twins import MemoryTwinIndex
+from plaza.market.twins.records import MemoryTwinIndex
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 

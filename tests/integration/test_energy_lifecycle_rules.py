@@ -42,9 +42,9 @@ from plaza.energy.model import Contract, Side, Status, Transaction
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
-from plaza.market.ledger_payments import DeviceAccount, LedgerPayments
-from plaza.market.record_twins import MemoryTwinIndex
+from plaza.market.payments.service import DeviceAccount, LedgerPayments
 from plaza.market.settlement import Contract as SettlementContract
+from plaza.market.twins.records import MemoryTwinIndex
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 #: The marketplace's default payment wait (``MarketplaceSettings.payment_wait_ms``): reminders

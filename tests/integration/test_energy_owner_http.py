@@ -37,7 +37,7 @@ from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue
 from plaza.ledger.genesis import Genesis
 from plaza.market.auth import MemoryNonceStore
-from plaza.market.record_twins import MemoryTwinIndex
+from plaza.market.twins.records import MemoryTwinIndex
 from plaza.node import FaucetPolicy, NodeConfig, NodeRuntime
 from plaza.storage import MemoryTangleStore
 from plaza.testing import FakeClock

@@ -31,7 +31,7 @@ from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Transaction
 from plaza.energy.twins import Twins
-from plaza.market.record_twins import MemoryTwinIndex
+from plaza.market.twins.records import MemoryTwinIndex
 
 CONTRACT_VALUE = 20  # 1000 Wh at 20 base units per kWh
 

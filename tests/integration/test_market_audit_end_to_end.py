@@ -23,20 +23,21 @@ from sqlalchemy import Engine, text
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.crypto import EncryptionKey, Identity, SigningKey
-from plaza.market.audit import Auditor, AuditReport, BookAndSettlements, Difference
-from plaza.market.audit_channels import ChannelTrails, InboxTwinKeys
+from plaza.market.audit.channels import ChannelTrails, InboxTwinKeys
+from plaza.market.audit.service import Auditor, AuditReport, BookAndSettlements, Difference
 from plaza.market.auth import MemoryParticipantStore, Participant, Principal, Role
 from plaza.market.auth import participant_id_for as pid_of
+from plaza.market.book.service import BidManager
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.contracts import ContractDesk
-from plaza.market.ledger_payments import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.marketplace import Marketplace
 from plaza.market.model import NewOrder, Side
-from plaza.market.service import BidManager
+from plaza.market.payments.service import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.settlement import Phase, SettlementPolicy, SettlementService
 from plaza.market.sql import SqlSettlementStore, make_engine, sqlite_url, upgrade_schema
 from plaza.market.sql.twin_store import SqlTwinDirectory
-from plaza.market.sqlite import SqliteBookStore
-from plaza.market.twins import ChannelTwins, ParticipantKeys
+from plaza.market.twins.lookup import ParticipantKeys
+from plaza.market.twins.recorder import ChannelTwins
 from plaza.testing.builders import key_from_number
 from plaza.testing.nodes import InProcessNode, in_process_node
 

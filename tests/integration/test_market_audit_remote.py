@@ -15,17 +15,17 @@ from plaza.channels import MemoryCursorStore
 from plaza.clients.node import NodeClient
 from plaza.crypto import EncryptionKey, Identity, SigningKey
 from plaza.ledger.model import Output, TransferPayload
-from plaza.market.audit import Auditor, AuditReport, BookAndSettlements
-from plaza.market.audit_channels import ChannelTrails
+from plaza.market.audit.channels import ChannelTrails
+from plaza.market.audit.service import Auditor, AuditReport, BookAndSettlements
 from plaza.market.auth import participant_id_for
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.contracts import ContractDesk
-from plaza.market.ledger_payments import DeviceAccount, KeyFunder, LedgerPayments
-from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Side
-from plaza.market.service import BidManager
+from plaza.market.payments.service import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.settlement import MemorySettlementStore, Phase, SettlementService
-from plaza.market.twin_memory import MemoryTwinDirectory
-from plaza.market.twins import ChannelTwins
+from plaza.market.twins.memory import MemoryTwinDirectory
+from plaza.market.twins.recorder import ChannelTwins
 
 
 def identity() -> Identity:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from plaza.cli.main import app
 from plaza.clients.market import AssetTerms, MarketClient, OrderTerms
 from plaza.clients.node import ApiError, ConflictError, NotFoundError
-from plaza.market.assets import AssetChange
+from plaza.market.assets.model import AssetChange
 from plaza.market.model import AssetEvent, AssetStatus, Location, attributes
 
 PREFIX = "/api/v1/market"

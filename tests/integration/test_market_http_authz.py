@@ -20,7 +20,7 @@ from market_server import MarketWorld
 
 from plaza.clients.market import AssetTerms, MarketClient
 from plaza.clients.node import ApiError
-from plaza.market.assets import AssetChange
+from plaza.market.assets.model import AssetChange
 from plaza.market.auth import Scope
 
 OK = "ok"

@@ -17,9 +17,9 @@ from plaza.clients.node import ConflictError, ForbiddenError, InvalidRequestErro
 from plaza.crypto import Identity
 from plaza.market import BidManager
 from plaza.market.auth import Role, sign_registration
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.model import NewOrder, OrderStatus, Side
 from plaza.market.settlement import Phase
-from plaza.market.sqlite import SqliteBookStore
 
 PREFIX = "/api/v1/market"
 

@@ -14,7 +14,7 @@ from notify_support import Post, Receiver, receiver
 from plaza.clients.market import AssetTerms
 from plaza.clients.node import ApiError
 from plaza.crypto import Identity
-from plaza.market.assets import AssetChange
+from plaza.market.assets.model import AssetChange
 from plaza.market.auth import Role
 from plaza.notify import verify_signature
 

@@ -31,7 +31,7 @@ from plaza.clients.node import ForbiddenError, PaymentRejectedError
 from plaza.crypto import Address, Identity
 from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import Role
-from plaza.market.ledger_payments import PAYMENT_TAG, payment_data
+from plaza.market.payments.service import PAYMENT_TAG, payment_data
 from plaza.market.settlement import Phase
 from plaza.wallet import KdfParams, Wallet
 

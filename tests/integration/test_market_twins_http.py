@@ -37,13 +37,13 @@ from plaza.bootstrap import MarketDataDir, SystemClock, build_node
 from plaza.clients.market import AssetTerms
 from plaza.clients.node import ApiError, NodeClient
 from plaza.crypto import Identity
-from plaza.market.assets import AssetChange
-from plaza.market.audit import Auditor, AuditReport, Difference
-from plaza.market.audit_channels import ChannelTrails, InboxTwinKeys
+from plaza.market.assets.model import AssetChange
+from plaza.market.audit.channels import ChannelTrails, InboxTwinKeys
+from plaza.market.audit.service import Auditor, AuditReport, Difference
 from plaza.market.model import Asset, Order
 from plaza.market.settlement import Settlement
 from plaza.market.sql import SqlSettlementStore, make_engine
-from plaza.market.twin_documents import TwinKind
+from plaza.market.twins.documents import TwinKind
 from plaza.node import NodeRuntime
 from plaza.settings import NodeSettings
 

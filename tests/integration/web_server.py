@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import SystemClock
 from plaza.clients.node import NodeClient
-from plaza.market.memory import MemoryBookStore
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.model import NewOrder, Order, Side
-from plaza.market.service import BidManager
 from plaza.verticals import registry
 from plaza.web import TwinState, WebSources, create_web_app
 

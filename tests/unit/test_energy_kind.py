@@ -6,11 +6,11 @@ import pytest
 
 from plaza.energy.kind import ENERGY
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, contract_value
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.errors import InvalidOrder
 from plaza.market.kinds import Kinds
-from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Side, attributes
-from plaza.market.service import BidManager
 from plaza.testing import FakeClock
 
 HOUR_MS = 3_600_000

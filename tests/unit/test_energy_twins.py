@@ -16,7 +16,7 @@ from plaza.energy.envelope import verify_document
 from plaza.energy.errors import InvalidMessage, PeerFailed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.twins import Twins, audit_twin, parse_reader_key, read_twin
-from plaza.market.record_twins import MemoryTwinIndex
+from plaza.market.twins.records import MemoryTwinIndex
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 ASSET = Identity.generate()

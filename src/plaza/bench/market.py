@@ -43,8 +43,8 @@ from plaza.market import (
     OrderNotActive,
     Side,
 )
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.matching import POLICIES, MatchingEngine, Resting, policy_named
-from plaza.market.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 __all__ = ["MarketBenchmark", "ReferenceBook", "run_market_benchmark"]

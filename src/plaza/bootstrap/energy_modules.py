@@ -48,9 +48,9 @@ from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.jobs import JobQueue
 from plaza.market.auth.outbox import Link
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.errors import UnknownPolicy
 from plaza.market.matching import MatchingPolicy, policy_named
-from plaza.market.sqlite import SqliteBookStore
 
 __all__ = [
     "DEFAULT_VALIDITY_MS",

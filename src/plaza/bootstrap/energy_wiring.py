@@ -36,10 +36,10 @@ from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link, OnRefused, Refusal
-from plaza.market.ledger_payments import LedgerPayments
+from plaza.market.book.ports import BookStore
+from plaza.market.book.service import BidManager
 from plaza.market.matching import MatchingPolicy
-from plaza.market.ports import BookStore
-from plaza.market.service import BidManager
+from plaza.market.payments.service import LedgerPayments
 
 __all__ = [
     "DEFAULT_VALIDITY_MS",

@@ -22,12 +22,14 @@ from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.market_files import MarketDataDir
 from plaza.bootstrap.market_ledger import FanOutListener, LedgerSide, build_auditor, open_ledger
 from plaza.bootstrap.payments import PaymentsByAgents
+from plaza.clock import Clock
 from plaza.crypto import SigningKey
 from plaza.jobs import InlineQueue, JobQueue, Worker
 from plaza.jobs.ports import Handler
 from plaza.jobs.redis import RedisQueue
 from plaza.jobs.sqlite import SqliteQueue
-from plaza.market.audit import BookAndSettlements
+from plaza.market.assets.ports import AssetListener
+from plaza.market.audit.service import BookAndSettlements
 from plaza.market.auth import (
     ApiKeyService,
     Participant,
@@ -36,12 +38,13 @@ from plaza.market.auth import (
     RequestVerifier,
     SignedRegistration,
 )
+from plaza.market.book.ports import BookStore
+from plaza.market.book.service import BidManager
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.contracts import ContractDesk
 from plaza.market.kinds import Kinds
-from plaza.market.ledger_payments import LedgerPayments
 from plaza.market.marketplace import Marketplace
-from plaza.market.ports import AssetListener, BookStore, Clock
-from plaza.market.service import BidManager
+from plaza.market.payments.service import LedgerPayments
 from plaza.market.settlement import Payments, SettlementListener, SettlementService
 from plaza.market.sql import (
     SqlApiKeyStore,
@@ -54,8 +57,7 @@ from plaza.market.sql import (
     make_engine,
     upgrade_schema,
 )
-from plaza.market.sqlite import SqliteBookStore
-from plaza.market.twins import ChannelTwins
+from plaza.market.twins.recorder import ChannelTwins
 from plaza.notify import (
     MQTT_JOB,
     WEBHOOK_JOB,

@@ -1,9 +1,9 @@
 """The marketplace on the ledger: twins recorded over a node, and the auditor reading them back.
 
 With a node URL, every order step, signed contract and settlement state goes to a
-twin (:class:`~plaza.market.twins.ChannelTwins`) over the channels'
+twin (:class:`~plaza.market.twins.recorder.ChannelTwins`) over the channels'
 :class:`~plaza.adapters.ledger.remote.RemoteLedger`, and the server's
-:class:`~plaza.market.audit.Auditor` reads those twins with the owner's keys and
+:class:`~plaza.market.audit.service.Auditor` reads those twins with the owner's keys and
 asks the same node for confirmations. Without one (tests, benchmarks that opt
 out) nothing is recorded, and an audit says so instead of pretending to verify.
 
@@ -25,16 +25,17 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap.market_files import TWIN_CURSORS, MarketDataDir
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.clients.node import NodeClient
+from plaza.clock import Clock
 from plaza.crypto import EncryptionPublicKey, Identity
 from plaza.ledger.model import MessageMetadata
-from plaza.market.audit import Auditor, MarketRecords, TwinTrail, TwinTrails
-from plaza.market.audit_channels import ChannelTrails
+from plaza.market.audit.channels import ChannelTrails
+from plaza.market.audit.service import Auditor, MarketRecords, TwinTrail, TwinTrails
 from plaza.market.auth.ports import ParticipantStore
-from plaza.market.ports import Clock
 from plaza.market.settlement import Settlement, SettlementListener
 from plaza.market.sql.twin_store import SqlTwinDirectory
-from plaza.market.twin_documents import TwinKind
-from plaza.market.twins import ChannelTwins, ParticipantKeys
+from plaza.market.twins.documents import TwinKind
+from plaza.market.twins.lookup import ParticipantKeys
+from plaza.market.twins.recorder import ChannelTwins
 from plaza.settings import MarketSettings
 
 __all__ = ["FanOutListener", "LedgerSide", "NoTwins", "build_auditor", "open_ledger"]
@@ -72,7 +73,7 @@ class FanOutListener:
 
 
 class NoTwins:
-    """:class:`~plaza.market.audit.TwinTrails` when twins are off: every trail says why."""
+    """:class:`~plaza.market.audit.service.TwinTrails` when twins are off: every trail says why."""
 
     def trail(self, kind: TwinKind, record_id: str) -> TwinTrail:
         return TwinTrail(kind, record_id, None, None, problems=(NO_NODE,))
@@ -131,7 +132,7 @@ def build_auditor(
 
     It reads only (lookups by tag and id, never a submit). An independent auditor
     runs the same :class:`Auditor` on its own machine with
-    :class:`~plaza.market.audit_channels.InboxTwinKeys` instead of the owner's keys.
+    :class:`~plaza.market.audit.channels.InboxTwinKeys` instead of the owner's keys.
     """
     trails: TwinTrails = NoTwins()
     confirmations: RemoteLedger | _NoConfirmations = _NoConfirmations()

@@ -16,7 +16,7 @@ __all__ = ["PaymentsByAgents"]
 class PaymentsByAgents:
     """The settlement's payments port in this deployment: the marketplace pays nothing.
 
-    Consumers' agents pay from their own device keys (``plaza.market.ledger_payments``
+    Consumers' agents pay from their own device keys (``plaza.market.payments.service``
     runs on their side); the marketplace holds no participant's key, so every
     paying step refuses with :class:`~plaza.market.settlement.PaymentFailed`
     rather than being faked. An agent reports the ledger message it paid with;

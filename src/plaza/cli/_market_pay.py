@@ -23,7 +23,7 @@ from plaza.clients.market import ContractRecord
 from plaza.clients.node import NodeClient
 from plaza.crypto import Address
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict
-from plaza.market.ledger_payments import PAYMENT_TAG, check_ledger_payment, payment_data
+from plaza.market.payments.service import PAYMENT_TAG, check_ledger_payment, payment_data
 from plaza.market.settlement import PaymentFailed, Phase
 from plaza.wallet import Wallet, WalletAddress
 

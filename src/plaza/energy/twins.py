@@ -1,7 +1,7 @@
 """The energy modules' digital twins: the market's record twins, in the energy documents' domain.
 
 Each module (an asset, the marketplace) keeps one private channel per record
-(:mod:`plaza.market.record_twins`); each entry is a
+(:mod:`plaza.market.twins.records`); each entry is a
 :func:`~plaza.energy.envelope.sign_document` of the state (the domain
 ``plaza-energy-document-v1``), the seed's "signature of the initial transaction stored in
 the MAM channel". This module only names that domain and turns the market's refusals
@@ -20,10 +20,10 @@ from plaza.clock import Clock
 from plaza.crypto import Identity, PublicKey
 from plaza.energy.envelope import DOCUMENTS
 from plaza.energy.errors import InvalidMessage, PeerFailed
-from plaza.market import record_twins
 from plaza.market.auth import MalformedSignedRequest
 from plaza.market.errors import InvalidTwinKey, TwinUnavailable
-from plaza.market.record_twins import (
+from plaza.market.twins import records
+from plaza.market.twins.records import (
     Confirmed,
     RecordTwins,
     TwinAudit,
@@ -71,7 +71,7 @@ class Twins(RecordTwins):
 def parse_reader_key(text: object) -> ReaderKey:
     """A twin's reader key from its text; ``invalid_message`` if it is not one."""
     try:
-        return record_twins.parse_reader_key(text)
+        return records.parse_reader_key(text)
     except InvalidTwinKey as error:
         raise InvalidMessage(error.reason) from None
 
@@ -80,7 +80,7 @@ def read_twin(
     gateway: ChannelLedger, key: ReaderKey, signer: PublicKey, confirmed: Confirmed
 ) -> tuple[list[TwinEntry], list[str]]:
     """Every state on a twin signed by ``signer``; what could not be read goes to problems."""
-    return record_twins.read_twin(gateway, key, signer, confirmed, documents=DOCUMENTS)
+    return records.read_twin(gateway, key, signer, confirmed, documents=DOCUMENTS)
 
 
 def audit_twin(
@@ -92,7 +92,7 @@ def audit_twin(
     expected: Sequence[Mapping[str, Any]],
 ) -> TwinAudit:
     """A twin checked against the states a database recorded (see
-    :func:`plaza.market.record_twins.audit_twin`)."""
-    return record_twins.audit_twin(
+    :func:`plaza.market.twins.records.audit_twin`)."""
+    return records.audit_twin(
         gateway, key, signer=signer, confirmed=confirmed, expected=expected, documents=DOCUMENTS
     )

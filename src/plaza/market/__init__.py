@@ -1,10 +1,17 @@
 """The generic marketplace: assets, offers and requests, matching, contracts, settlement, audit.
 
-This package's core is the bid manager. Start at :mod:`plaza.market.service`
+This package's core is the bid manager. Start at :mod:`plaza.market.book.service`
 (:class:`BidManager`, the use cases), :mod:`plaza.market.model` (the values),
 :mod:`plaza.market.errors` (why a command is refused) and
-:mod:`plaza.market.ports` (what it needs: a :class:`BookStore`, twins, assets,
-a clock). Matching policies are in :mod:`plaza.market.matching`.
+:mod:`plaza.market.book.ports` (what it needs: a :class:`BookStore`, twins, and
+:mod:`plaza.market.assets.ports` for assets). Around the book, one sub-package per
+concept, each with the roles of :mod:`plaza.market.settlement` (``model``,
+``ports``, ``service``, ``memory`` as they apply): :mod:`~plaza.market.book`,
+:mod:`~plaza.market.assets`, :mod:`~plaza.market.twins`, :mod:`~plaza.market.audit`,
+:mod:`~plaza.market.payments`, :mod:`~plaza.market.settlement`,
+:mod:`~plaza.market.matching` (the policies) and :mod:`~plaza.market.auth`; the
+facade over them is :mod:`plaza.market.marketplace`. This face exports their
+ports, models and in-memory adapters.
 
 ::
 
@@ -15,10 +22,26 @@ a clock). Matching policies are in :mod:`plaza.market.matching`.
 """
 
 # The marketplace around the book: contracts, twins on the ledger, audit, payments.
-from plaza.market.assets import AssetChange, AssetQuery
-from plaza.market.audit import Auditor
-from plaza.market.audit_model import AuditReport
-from plaza.market.book import OrderBook
+from plaza.clock import Clock
+from plaza.market.assets.memory import MemoryAssetDirectory, MemoryAssetTwins
+from plaza.market.assets.model import AssetChange, AssetQuery
+from plaza.market.assets.ports import AssetDirectory, AssetListener, AssetTwins
+from plaza.market.audit.model import AuditReport
+from plaza.market.audit.service import Auditor
+from plaza.market.book.journal import (
+    BookEvent,
+    ChangeReason,
+    JournalEntry,
+    OrderAccepted,
+    OrderChange,
+    OrderMatched,
+    OrderStatusChanged,
+)
+from plaza.market.book.memory import MemoryBookStore, MemoryOrderTwins
+from plaza.market.book.order_book import OrderBook
+from plaza.market.book.ports import BookStore, OrderTwins
+from plaza.market.book.service import AssetRegistration, BidManager, Submission
+from plaza.market.book.views import BookStatistics, OrderQuery, Suggestion
 from plaza.market.contracts import ContractDesk, SignedContract
 from plaza.market.errors import (
     AssetConflict,
@@ -41,24 +64,8 @@ from plaza.market.errors import (
     TwinUnavailable,
     UnknownPolicy,
 )
-from plaza.market.journal import (
-    BookEvent,
-    ChangeReason,
-    JournalEntry,
-    OrderAccepted,
-    OrderChange,
-    OrderMatched,
-    OrderStatusChanged,
-)
-from plaza.market.ledger_payments import LedgerPayments
 from plaza.market.marketplace import Marketplace, OrderOutcome
 from plaza.market.matching import POLICIES, MatchingPolicy, policy_named
-from plaza.market.memory import (
-    MemoryAssetDirectory,
-    MemoryAssetTwins,
-    MemoryBookStore,
-    MemoryOrderTwins,
-)
 from plaza.market.model import (
     GREEN,
     NO_REQUIREMENTS,
@@ -77,17 +84,8 @@ from plaza.market.model import (
     Side,
     attributes,
 )
-from plaza.market.ports import (
-    AssetDirectory,
-    AssetListener,
-    AssetTwins,
-    BookStore,
-    Clock,
-    OrderTwins,
-)
-from plaza.market.service import AssetRegistration, BidManager, Submission
-from plaza.market.twins import ChannelTwins
-from plaza.market.views import BookStatistics, OrderQuery, Suggestion
+from plaza.market.payments.service import LedgerPayments
+from plaza.market.twins.recorder import ChannelTwins
 
 __all__ = [
     "GREEN",

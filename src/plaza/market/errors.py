@@ -226,7 +226,7 @@ class TwinUnavailable(MarketError):
 
 
 class InvalidTwinKey(MarketError):
-    """A reader key of a record's twin (:mod:`~plaza.market.record_twins`) that is not one."""
+    """A reader key of a record's twin (:mod:`~plaza.market.twins.records`) that is not one."""
 
     code = "invalid_twin_key"
 

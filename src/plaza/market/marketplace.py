@@ -14,15 +14,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from plaza.market.assets import AssetChange, AssetQuery
+from plaza.market.assets.model import AssetChange, AssetQuery
 from plaza.market.auth import Principal, Visibility
 from plaza.market.auth.policy import check_can_audit, check_can_read, check_can_write
+from plaza.market.book.ports import BookStore
+from plaza.market.book.service import AssetRegistration, BidManager
+from plaza.market.book.views import OrderQuery, Suggestion
 from plaza.market.contracts import ContractDesk, SignedContract
 from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
-from plaza.market.ports import BookStore
-from plaza.market.service import AssetRegistration, BidManager
 from plaza.market.settlement import Settlement, SettlementService, SweepReport
-from plaza.market.views import OrderQuery, Suggestion
 
 __all__ = ["Marketplace", "OrderOutcome"]
 

@@ -16,7 +16,7 @@ from plaza.bootstrap import MarketDataDir
 from plaza.bootstrap.market_ledger import FanOutListener, build_auditor, open_ledger
 from plaza.channels import LedgerUnavailable, MessageRefused
 from plaza.crypto import Identity
-from plaza.market.audit import MarketRecords
+from plaza.market.audit.service import MarketRecords
 from plaza.market.auth import MemoryParticipantStore
 from plaza.market.model import Order
 from plaza.market.settlement import Contract, Phase, Settlement

@@ -21,8 +21,8 @@ from plaza.market import (
     Side,
     attributes,
 )
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.model import NO_REQUIREMENTS, AttributeValue
-from plaza.market.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 START_MS = FakeClock().now_ms()

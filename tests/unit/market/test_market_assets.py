@@ -26,7 +26,7 @@ from plaza.market import (
     NotOwner,
     attributes,
 )
-from plaza.market.assets import change_asset, disable_asset, enable_asset, remove_asset
+from plaza.market.assets.model import change_asset, disable_asset, enable_asset, remove_asset
 from plaza.market.errors import AssetConflict
 
 BERLIN = Location(52.52, 13.40)

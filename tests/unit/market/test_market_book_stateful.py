@@ -53,7 +53,7 @@ from plaza.market import (
     Side,
     attributes,
 )
-from plaza.market.sqlite import SqliteBookStore
+from plaza.market.book.sqlite import SqliteBookStore
 
 T = TypeVar("T")
 OWNERS = ("ann", "ben", "cat")

@@ -20,7 +20,7 @@ from plaza.market import (
     Requirements,
     Side,
 )
-from plaza.market.codec import decode_entry, encode_entry
+from plaza.market.book.codec import decode_entry, encode_entry
 
 text = st.text(min_size=1, max_size=8)
 amounts = st.integers(0, 2**63 - 1)

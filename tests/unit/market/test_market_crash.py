@@ -21,7 +21,7 @@ import pytest
 from market_support import numbered_spec
 
 from plaza.market import BidManager, OrderStatus
-from plaza.market.sqlite import SqliteBookStore
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from market_support import numbered_spec
 from plaza.market import BidManager
-from plaza.market.sqlite import SqliteBookStore
+from plaza.market.book.sqlite import SqliteBookStore
 from plaza.testing import FakeClock
 
 manager = BidManager(SqliteBookStore({path!r}), clock=FakeClock(), policy="cda")

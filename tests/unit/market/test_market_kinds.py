@@ -14,13 +14,14 @@ from market_support import offer, request
 from parking import ParkingKind
 
 from plaza.crypto import SigningKey
-from plaza.market.assets import AssetChange
+from plaza.market.assets.memory import MemoryAssetDirectory
+from plaza.market.assets.model import AssetChange
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.contracts import ContractDesk, SignedContract
 from plaza.market.errors import DuplicateKind, InvalidAsset, InvalidOrder, UnknownPolicy
 from plaza.market.kinds import KindRules, Kinds
-from plaza.market.memory import MemoryAssetDirectory, MemoryBookStore
 from plaza.market.model import MAX_AMOUNT, NewAsset, Requirements, attributes
-from plaza.market.service import BidManager
 from plaza.market.settlement import MemorySettlementStore, Phase, SettlementService
 from plaza.testing import FakeClock
 from plaza.testing.payments import FakePayments

@@ -13,11 +13,11 @@ import pytest
 
 from plaza.crypto import EncryptionKey, SigningKey
 from plaza.market.auth import Forbidden, Participant, Principal, Role, participant_id_for
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.contracts import ContractDesk, ContractSignatureInvalid, SignedContract
 from plaza.market.marketplace import Marketplace
-from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Side
-from plaza.market.service import BidManager
 from plaza.market.settlement import MemorySettlementStore, Phase, Settlement, SettlementService
 from plaza.testing import FakeClock
 from plaza.testing.payments import FakePayments

@@ -22,16 +22,17 @@ from twins_support import (
 
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore, Reader, open_inbox
-from plaza.market.assets import AssetChange
-from plaza.market.audit import Auditor, AuditReport, BookAndSettlements, Difference
-from plaza.market.audit_channels import ChannelTrails, InboxTwinKeys
-from plaza.market.memory import MemoryAssetDirectory, MemoryBookStore
+from plaza.market.assets.memory import MemoryAssetDirectory
+from plaza.market.assets.model import AssetChange
+from plaza.market.audit.channels import ChannelTrails, InboxTwinKeys
+from plaza.market.audit.service import Auditor, AuditReport, BookAndSettlements, Difference
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.model import Location, NewAsset
-from plaza.market.service import BidManager
 from plaza.market.settlement import MemorySettlementStore
-from plaza.market.twin_documents import DocumentType, TwinKind, decode_document
-from plaza.market.twin_memory import MemoryTwinDirectory
-from plaza.market.twins import ChannelTwins
+from plaza.market.twins.documents import DocumentType, TwinKind, decode_document
+from plaza.market.twins.memory import MemoryTwinDirectory
+from plaza.market.twins.recorder import ChannelTwins
 
 PANEL = NewAsset(pid(SOLAR), "energy", "roof panel", Location(52.5, 13.4))
 

@@ -22,16 +22,16 @@ from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import SigningKey
 from plaza.ledger.model import DataPayload
-from plaza.market.audit import Auditor, BookAndSettlements
-from plaza.market.audit_channels import ChannelTrails
+from plaza.market.audit.channels import ChannelTrails
+from plaza.market.audit.service import Auditor, BookAndSettlements
 from plaza.market.auth import MemoryParticipantStore, Participant, Role
-from plaza.market.memory import MemoryBookStore
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.model import NewOrder, Side
-from plaza.market.service import BidManager
 from plaza.market.settlement import MemorySettlementStore
-from plaza.market.twin_documents import TwinKind
-from plaza.market.twin_memory import MemoryTwinDirectory
-from plaza.market.twins import ParticipantKeys
+from plaza.market.twins.documents import TwinKind
+from plaza.market.twins.lookup import ParticipantKeys
+from plaza.market.twins.memory import MemoryTwinDirectory
 
 
 @pytest.fixture

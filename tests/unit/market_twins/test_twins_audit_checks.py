@@ -7,13 +7,13 @@ from dataclasses import replace
 
 from twins_support import EV, MARKETPLACE, SOLAR, STRANGER, pid
 
-from plaza.market.audit_checks import check_trail, contract_report, diff_fields, order_report
-from plaza.market.audit_model import Confirmation, Difference, TrailEntry, TwinTrail
+from plaza.market.audit.checks import check_trail, contract_report, diff_fields, order_report
+from plaza.market.audit.model import Confirmation, Difference, TrailEntry, TwinTrail
+from plaza.market.book.journal import ChangeReason, OrderChange
 from plaza.market.contracts import SignedContract, sign_contract
-from plaza.market.journal import ChangeReason, OrderChange
 from plaza.market.model import NO_REQUIREMENTS, Match, Order, OrderStatus, Side
 from plaza.market.settlement import Contract, Phase, Settlement
-from plaza.market.twin_documents import (
+from plaza.market.twins.documents import (
     TwinDocument,
     TwinKind,
     contract_document,

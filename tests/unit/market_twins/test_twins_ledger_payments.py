@@ -16,7 +16,7 @@ from plaza.crypto import Address
 from plaza.ledger.codec import assemble, decode_message
 from plaza.ledger.compose import choose_parents
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, TransferPayload
-from plaza.market.ledger_payments import (
+from plaza.market.payments.service import (
     FUNDING_TAG,
     DeviceAccount,
     KeyFunder,

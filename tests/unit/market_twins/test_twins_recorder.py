@@ -24,17 +24,17 @@ from plaza.channels import MemoryCursorStore, Reader, open_inbox
 from plaza.crypto import Identity
 from plaza.ledger.codec import decode_message
 from plaza.ledger.model import DataPayload
-from plaza.market.audit_channels import InboxTwinKeys
+from plaza.market.audit.channels import InboxTwinKeys
+from plaza.market.book.journal import OrderChange
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
 from plaza.market.contracts import ContractDesk, sign_contract
 from plaza.market.errors import StoreFailed, TwinUnavailable
-from plaza.market.journal import OrderChange
-from plaza.market.memory import MemoryBookStore
 from plaza.market.model import NewOrder, Side
-from plaza.market.service import BidManager
 from plaza.market.settlement import Contract, MemorySettlementStore, SettlementService
-from plaza.market.twin_documents import DocumentType, TwinDocument, TwinKind, decode_document
-from plaza.market.twin_memory import MemoryTwinDirectory
-from plaza.market.twins import ChannelTwins
+from plaza.market.twins.documents import DocumentType, TwinDocument, TwinKind, decode_document
+from plaza.market.twins.memory import MemoryTwinDirectory
+from plaza.market.twins.recorder import ChannelTwins
 from plaza.testing.payments import FakePayments
 
 

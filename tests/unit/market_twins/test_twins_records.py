@@ -13,7 +13,7 @@ from plaza.channels import LedgerUnavailable, MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.market.auth import DocumentFormat, MalformedSignedRequest
 from plaza.market.errors import InvalidTwinKey, TwinUnavailable
-from plaza.market.record_twins import (
+from plaza.market.twins.records import (
     MemoryTwinIndex,
     RecordTwins,
     TwinAudit,

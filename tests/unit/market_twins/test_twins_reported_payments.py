@@ -14,7 +14,7 @@ from plaza.bootstrap import PaymentsByAgents
 from plaza.clients.node import NodeClient
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.model import DataPayload, Output, TransferPayload
-from plaza.market.ledger_payments import PAYMENT_TAG, LedgerPayments, payment_data
+from plaza.market.payments.service import PAYMENT_TAG, LedgerPayments, payment_data
 from plaza.market.settlement import (
     Contract,
     PaymentFailed,

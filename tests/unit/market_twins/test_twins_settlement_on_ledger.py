@@ -18,7 +18,7 @@ from twins_support import EV, SOLAR, Ledger, in_process_ledger, pay_from, pid
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import Address
 from plaza.ledger.model import Conflict
-from plaza.market.ledger_payments import (
+from plaza.market.payments.service import (
     DeviceAccount,
     KeyFunder,
     LedgerPayments,

@@ -11,8 +11,8 @@ from plaza.channels import ChannelLedger, LedgerUnavailable, MemoryCursorStore
 from plaza.crypto import Address, EncryptionKey, EncryptionPublicKey, Identity, SigningKey
 from plaza.ledger.model import DataPayload, Message, Output, TransferPayload
 from plaza.market.auth import participant_id_for
-from plaza.market.twin_memory import MemoryTwinDirectory
-from plaza.market.twins import ChannelTwins
+from plaza.market.twins.memory import MemoryTwinDirectory
+from plaza.market.twins.recorder import ChannelTwins
 from plaza.testing.ledgers import LedgerProxy
 from plaza.testing.nodes import InProcessNode, in_process_node
 

@@ -19,7 +19,7 @@ from plaza.energy.bidmanager.service import EnergyBidManager
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.link import Outbox
 from plaza.jobs import Handler
-from plaza.market.ports import BookStore
+from plaza.market.book.ports import BookStore
 
 __all__ = ["BidManagerService", "create_bidmanager_app"]
 

@@ -1,4 +1,4 @@
-"""The audit's wire shapes and their conversion from :class:`~plaza.market.audit.AuditReport`.
+"""The audit's wire shapes and their conversion from :class:`~plaza.market.audit.model.AuditReport`.
 
 Kept together and apart from :mod:`~plaza.api.market.schemas`: an audit report is
 read-only output of one use case, and its shape follows the report field by
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from plaza.api.market.schemas import ID_PATTERN
-from plaza.market.audit import AuditedEntry, AuditReport, Confirmation, Difference
+from plaza.market.audit.service import AuditedEntry, AuditReport, Confirmation, Difference
 
 __all__ = [
     "AUDIT_KEYS_MAX",

@@ -18,9 +18,9 @@ from __future__ import annotations
 import threading
 
 from plaza.crypto import SigningKey
+from plaza.market.book.ports import BookStore
 from plaza.market.contracts import SignedContract, sign_contract
 from plaza.market.kinds import NO_KINDS, Kinds
-from plaza.market.ports import BookStore
 
 __all__ = ["ContractIndex"]
 

@@ -27,7 +27,7 @@ Events, TM Forum style:
 Assets are public like orders, and like an order's, an asset's events go to
 its owner alone. They come from the bid manager, which calls
 :meth:`MarketNotifier.asset_changed` once per stored state (the notifier is its
-:class:`~plaza.market.ports.AssetListener`), whatever made the change.
+:class:`~plaza.market.assets.ports.AssetListener`), whatever made the change.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from plaza.clock import Clock
 from plaza.market.model import Asset, AssetEvent, Order
-from plaza.market.ports import Clock
 from plaza.market.settlement import Settlement
 from plaza.notify import Event, EventQuery, InvalidSubscription, NotificationHub, Subscription
 
@@ -156,7 +156,7 @@ class MarketNotifier:
     """Turns settlement steps, order and asset changes into hub events, one per recipient.
 
     It is the settlement service's :class:`~plaza.market.settlement.SettlementListener`
-    and the bid manager's :class:`~plaza.market.ports.AssetListener`; the API calls
+    and the bid manager's :class:`~plaza.market.assets.ports.AssetListener`; the API calls
     :meth:`orders_changed` after each order step it performed.
     Publishing never fails the step that caused it: errors are logged.
     """

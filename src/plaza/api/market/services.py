@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from plaza.api.market.contracts_index import ContractIndex
 from plaza.api.market.notifications import MarketNotifier
+from plaza.clock import Clock
 from plaza.crypto import Identity
 from plaza.jobs import Worker
-from plaza.market.audit import Auditor
+from plaza.market.audit.service import Auditor
 from plaza.market.auth import ApiKeyService, ParticipantRegistry, RequestVerifier
 from plaza.market.marketplace import Marketplace
-from plaza.market.ports import Clock
-from plaza.market.twins import ChannelTwins
+from plaza.market.twins.recorder import ChannelTwins
 from plaza.notify import EventStream, NotificationHub
 
 __all__ = ["MarketApiConfig", "MarketServices"]

@@ -23,8 +23,9 @@ from plaza.api.market.schemas import (
     SuggestionView,
 )
 from plaza.crypto import EncryptionPublicKey, PublicKey
-from plaza.market.assets import AssetChange
+from plaza.market.assets.model import AssetChange
 from plaza.market.auth import ApiKey, Participant, Registration, Role, SignedRegistration
+from plaza.market.book.views import Suggestion
 from plaza.market.contracts import SignedContract
 from plaza.market.model import (
     NO_REQUIREMENTS,
@@ -38,7 +39,6 @@ from plaza.market.model import (
     attributes,
 )
 from plaza.market.settlement import Settlement
-from plaza.market.views import Suggestion
 
 __all__ = [
     "api_key_view",

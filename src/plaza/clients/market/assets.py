@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plaza.market.assets import AssetChange
+from plaza.market.assets.model import AssetChange
 from plaza.market.model import (
     Asset,
     AssetEvent,

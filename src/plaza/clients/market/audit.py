@@ -1,4 +1,4 @@
-"""Audit answers as the market's own values: :class:`~plaza.market.audit.AuditReport`.
+"""Audit answers as the market's own values: :class:`~plaza.market.audit.service.AuditReport`.
 
 The report is rebuilt from its fields, so ``clean``, ``signatures_verified`` and
 ``confirmed`` are computed here by the same rules as on the server, not trusted
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plaza.market.audit import AuditedEntry, AuditReport, Confirmation, Difference
-from plaza.market.twin_documents import TwinKind
+from plaza.market.audit.service import AuditedEntry, AuditReport, Confirmation, Difference
+from plaza.market.twins.documents import TwinKind
 
 __all__ = ["SentKey", "parse_audit_report", "parse_sent_keys"]
 

@@ -50,13 +50,13 @@ from plaza.clients.market.models import (
 from plaza.clients.market.orders import OrderTerms, order_body
 from plaza.clients.market.transport import Params, SystemClock, Transport
 from plaza.clients.node import EventStream, UnexpectedResponseError
+from plaza.clock import Clock
 from plaza.crypto import Identity
-from plaza.market.assets import AssetChange
-from plaza.market.audit import AuditReport
+from plaza.market.assets.model import AssetChange
+from plaza.market.audit.service import AuditReport
 from plaza.market.auth import Participant, Role, Scope, SignedRegistration, sign_registration
+from plaza.market.book.views import Suggestion
 from plaza.market.model import Asset, Order, Side
-from plaza.market.ports import Clock
-from plaza.market.views import Suggestion
 
 __all__ = ["MarketClient"]
 
@@ -340,7 +340,7 @@ class MarketClient:
         assets: Iterable[str] = (),
     ) -> list[SentKey]:
         """Have the twins' read-only keys sealed to this auditor's inbox on the ledger, to
-        audit from here with :class:`~plaza.market.audit_channels.InboxTwinKeys`."""
+        audit from here with :class:`~plaza.market.audit.channels.InboxTwinKeys`."""
         body = {"orders": list(orders), "contracts": list(contracts), "assets": list(assets)}
         return self._call("POST", "/audit/keys", parse_sent_keys, body=body)
 

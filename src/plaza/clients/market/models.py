@@ -14,10 +14,10 @@ from typing import Any
 
 from plaza.crypto import EncryptionPublicKey, PublicKey
 from plaza.market.auth import Participant, Role, Scope
+from plaza.market.book.views import Suggestion
 from plaza.market.contracts import SignedContract
 from plaza.market.model import Location, Order, OrderStatus, Requirements, Side, attributes
 from plaza.market.settlement import Phase
-from plaza.market.views import Suggestion
 
 __all__ = [
     "ApiKeyRecord",

@@ -2,7 +2,7 @@
 
 :class:`LedgerPaymentPort` is the asset's
 :class:`~plaza.energy.asset.payments.PaymentPort` over Plaza's
-:class:`~plaza.market.ledger_payments.LedgerPayments`; when the device's wallet
+:class:`~plaza.market.payments.service.LedgerPayments`; when the device's wallet
 is short, :class:`OwnerFunder` asks the owner's user module for coins with a
 sealed ``/fund`` letter and believes the ledger, not the reply.
 """
@@ -20,7 +20,7 @@ from plaza.energy.envelope import seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.ledger.model import TransferPayload
 from plaza.market.auth.outbox import Link
-from plaza.market.ledger_payments import (
+from plaza.market.payments.service import (
     DeviceAccount,
     Funding,
     LedgerPayments,
@@ -32,7 +32,7 @@ __all__ = ["LedgerPaymentPort", "OwnerFunder"]
 
 
 class OwnerFunder:
-    """:class:`~plaza.market.ledger_payments.Funder` by a sealed ``/fund`` letter to the owner.
+    """:class:`~plaza.market.payments.service.Funder` by a sealed ``/fund`` letter to the owner.
 
     The owner's reply names the funding transfer; what counts is what that transfer
     credits this wallet on the ledger, not what the reply says. The letter carries the

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from plaza.energy.asset.config import Change, Pool, Record
 from plaza.energy.envelope import ModuleKey
 from plaza.ledger.ports import Clock
-from plaza.market.record_twins import TwinIndex, TwinStep
 from plaza.market.settlement import PreparedPayment
+from plaza.market.twins.records import TwinIndex, TwinStep
 
 __all__ = ["AssetStore", "Clock", "FirstTwinState", "LetterBox", "TwinRecorder"]
 

@@ -29,7 +29,7 @@ from plaza.energy.errors import InvalidMessage, PeerFailed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Side, Transaction
 from plaza.energy.twins import Twins, audit_twin, parse_reader_key, read_twin
-from plaza.market.record_twins import TwinAudit
+from plaza.market.twins.records import TwinAudit
 
 __all__ = ["TwinKeeper"]
 

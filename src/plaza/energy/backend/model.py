@@ -17,7 +17,7 @@ from plaza.crypto import Address, InvalidAddress
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import Forbidden, InvalidMessage
 from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
-from plaza.market.record_twins import TwinAudit, TwinEntry
+from plaza.market.twins.records import TwinAudit, TwinEntry
 
 __all__ = [
     "BIDMANAGER",

@@ -4,7 +4,7 @@ check of a reported payment, and a clock.
 Adapters: :class:`~plaza.energy.backend.store.SqliteMarketplaceStore` (the running module) and
 :class:`~plaza.energy.backend.memory.MemoryMarketplaceStore` (tests), both checked by one
 contract suite (``tests/contract/test_energy_marketplace_store.py``),
-:class:`plaza.energy.link.Outbox` and :class:`plaza.market.ledger_payments.LedgerPayments`.
+:class:`plaza.energy.link.Outbox` and :class:`plaza.market.payments.service.LedgerPayments`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, Trans
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.model import Side, Status
 from plaza.ledger.ports import Clock
-from plaza.market.record_twins import TwinIndex
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.market.settlement import PreparedPayment, SettlementStore
+from plaza.market.twins.records import TwinIndex
 
 __all__ = ["Clock", "LetterSender", "MarketplaceStore", "PaymentCheck"]
 

@@ -2,7 +2,7 @@
 
 The seed's bid manager is an unauthenticated in-memory list. Here bids are
 letters from the marketplace's key only, and they rest on Plaza's durable order
-book (:class:`plaza.market.service.BidManager` over its journal), so any market
+book (:class:`plaza.market.book.service.BidManager` over its journal), so any market
 policy can match them: the seed's one-to-one rule by default, a continuous
 double auction, or a periodic uniform-price clearing that :meth:`cycle` runs.
 
@@ -49,12 +49,12 @@ from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.model import Side
 from plaza.market.auth import MemoryNonceStore, NonceStore
+from plaza.market.book.journal import OrderStatusChanged
+from plaza.market.book.ports import BookStore
+from plaza.market.book.service import BidManager
 from plaza.market.errors import InvalidOrder
-from plaza.market.journal import OrderStatusChanged
 from plaza.market.model import Match, NewOrder, OrderStatus, check_new_order
 from plaza.market.model import Side as MarketSide
-from plaza.market.ports import BookStore
-from plaza.market.service import BidManager
 
 __all__ = ["BIDMANAGER", "ENERGY", "MARKETPLACE", "EnergyBidManager"]
 

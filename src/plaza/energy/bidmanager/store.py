@@ -5,7 +5,7 @@ bid has stood as, so a match on an older generation still finds its bid),
 ``removals`` (removals that overtook their bid), ``matches`` (pairs sent to the
 marketplace), ``refused_matches`` (pairs the marketplace refused: never sent again),
 ``progress`` (the last journal step handled) and ``log``. The
-book's journal (:class:`~plaza.market.sqlite.SqliteBookStore`) is the
+book's journal (:class:`~plaza.market.book.sqlite.SqliteBookStore`) is the
 ``market_journal`` table of the same file.
 """
 

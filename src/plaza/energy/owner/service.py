@@ -58,7 +58,7 @@ from plaza.energy.owner.wallets import WalletMoves
 from plaza.energy.twins import parse_reader_key, read_twin
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.auth.outbox import Link
-from plaza.market.record_twins import TwinAudit
+from plaza.market.twins.records import TwinAudit
 
 __all__ = ["OwnerModule"]
 

@@ -27,7 +27,7 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.owner.records import Transfer, TransferState
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
 from plaza.ledger.ports import Clock
-from plaza.market.ledger_payments import DeviceAccount, KeyFunder, LedgerPayments
+from plaza.market.payments.service import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.settlement import PaymentFailed
 from plaza.wallet import FaucetUnavailable, RateLimited, WalletError
 

@@ -3,7 +3,7 @@
 The engine is the part of the bid manager that the benchmark times against a
 minimal heap book: it takes entries, lets the policy trade them, rests what is
 left and keeps statuses straight. Journal events, ids and idempotency belong to
-:class:`~plaza.market.book.OrderBook` on top of it.
+:class:`~plaza.market.book.order_book.OrderBook` on top of it.
 """
 
 from __future__ import annotations

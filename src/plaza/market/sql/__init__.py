@@ -6,8 +6,9 @@
   this package, run from code;
 * :mod:`.metadata` / :mod:`.auth_tables` - the tables;
 * :mod:`.auth_stores` - the SQL adapters of :mod:`plaza.market.auth.ports`;
-* :mod:`.asset_store` - assets and their states (:class:`~plaza.market.ports.AssetDirectory`);
-* :mod:`.book_store` - the book's journal (:class:`~plaza.market.ports.BookStore`);
+* :mod:`.asset_store` - assets and their states
+  (:class:`~plaza.market.assets.ports.AssetDirectory`);
+* :mod:`.book_store` - the book's journal (:class:`~plaza.market.book.ports.BookStore`);
 * :mod:`.errors` - :class:`MarketStorageError` and its family.
 
 Typical wiring (the composition root)::

@@ -1,4 +1,4 @@
-"""The SQL adapter of :class:`~plaza.market.ports.AssetDirectory`.
+"""The SQL adapter of :class:`~plaza.market.assets.ports.AssetDirectory`.
 
 A new state is one ``UPDATE ... WHERE version = :previous`` of the current row and
 one ``INSERT`` into the history, in one transaction: the row count says whether
@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from plaza.market.assets import MAX_ASSETS, AssetQuery, select_assets
-from plaza.market.codec import decode_asset, encode_asset
+from plaza.market.assets.model import MAX_ASSETS, AssetQuery, select_assets
+from plaza.market.book.codec import decode_asset, encode_asset
 from plaza.market.errors import AssetConflict
 from plaza.market.model import Asset
 from plaza.market.sql.asset_tables import asset_states, assets

@@ -1,4 +1,4 @@
-"""The SQL adapter of :class:`~plaza.market.ports.BookStore`: the journal in the market's database.
+"""The SQL adapter of :class:`~plaza.market.book.ports.BookStore`: the market database's journal.
 
 The journal lives beside participants, settlements and twins (SQLite file or
 PostgreSQL), so a marketplace's state is in one database, not split across two
@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import Engine, Row, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from plaza.market.codec import decode_entry, encode_entry
+from plaza.market.book.codec import decode_entry, encode_entry
+from plaza.market.book.journal import JournalEntry
+from plaza.market.book.ports import BookStore
 from plaza.market.errors import BookStoreFailed, JournalConflict
-from plaza.market.journal import JournalEntry
-from plaza.market.ports import BookStore
 from plaza.market.sql.book_tables import market_journal
 from plaza.market.sql.engine import reading, writing
 

@@ -1,4 +1,4 @@
-"""The book's journal: one row per step, the entry as JSON (:mod:`plaza.market.codec`)."""
+"""The book's journal: one row per step, the entry as JSON (:mod:`plaza.market.book.codec`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SQL adapter of :class:`~plaza.market.twin_ports.TwinDirectory`.
+"""The SQL adapter of :class:`~plaza.market.twins.ports.TwinDirectory`.
 
 Progress only moves forward, and the database decides that: ``advance`` is one
 ``UPDATE`` whose new values are ``CASE`` expressions over the stored ones, and
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from plaza.market.sql.engine import reading, translated, writing
 from plaza.market.sql.twin_tables import twin_progress, twins
-from plaza.market.twin_documents import TwinKind
-from plaza.market.twin_ports import TwinRecord
+from plaza.market.twins.documents import TwinKind
+from plaza.market.twins.ports import TwinRecord
 
 __all__ = ["SqlTwinDirectory"]
 

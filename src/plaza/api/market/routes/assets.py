@@ -30,7 +30,7 @@ from plaza.api.market.schemas import (
     AssetView,
 )
 from plaza.api.market.views import asset_change, asset_view, near_point, new_asset
-from plaza.market.assets import MAX_ASSETS, AssetQuery
+from plaza.market.assets.model import MAX_ASSETS, AssetQuery
 from plaza.market.auth import Principal
 from plaza.market.model import AssetStatus
 

@@ -9,8 +9,8 @@ the node, selects on the database): an audit changes nothing anywhere.
 The server audits with the twins' read-only keys it owns. An auditor that wants
 not to trust this server asks ``POST /audit/keys``: the marketplace seals those
 read-only keys to the auditor's registered encryption key, on the ledger, and
-the auditor runs the same :class:`~plaza.market.audit.Auditor` on its own
-machine with :class:`~plaza.market.audit_channels.InboxTwinKeys` (``docs/api.md``).
+the auditor runs the same :class:`~plaza.market.audit.service.Auditor` on its own
+machine with :class:`~plaza.market.audit.channels.InboxTwinKeys` (``docs/api.md``).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from plaza.api.market.audit_views import (
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.api.market.schemas import ID_PATTERN
 from plaza.api.market.services import MarketServices
-from plaza.market.audit import Auditor
+from plaza.market.audit.service import Auditor
 from plaza.market.auth import Principal
 from plaza.market.auth.policy import check_can_audit
 from plaza.market.errors import TwinUnavailable
 from plaza.market.settlement import ContractNotFound
-from plaza.market.twin_documents import TwinKind
+from plaza.market.twins.documents import TwinKind
 
 __all__ = ["router"]
 

@@ -34,10 +34,10 @@ from plaza.api.market.views import (
     suggestion_view,
 )
 from plaza.market.auth import Principal
+from plaza.market.book.views import OrderQuery
 from plaza.market.contracts import SignedContract
 from plaza.market.marketplace import OrderOutcome
 from plaza.market.model import Order, Side
-from plaza.market.views import OrderQuery
 
 __all__ = ["router"]
 

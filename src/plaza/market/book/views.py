@@ -1,6 +1,6 @@
 """Read-side values of the book: statistics, searches, suggestions and per-order changes.
 
-None of these change the book. They live apart from :mod:`plaza.market.book` so
+None of these change the book. They live apart from :mod:`plaza.market.book.order_book` so
 that the state machine stays small and the questions asked of it stay together.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from plaza.market.journal import (
+from plaza.market.book.journal import (
     ChangeReason,
     JournalEntry,
     OrderAccepted,

@@ -2,7 +2,7 @@
 
 A *step* is one command that changed the book: a submission with the matches it
 made, a cancellation, a clearing. Its :class:`JournalEntry` is written to the
-:class:`~plaza.market.ports.BookStore` in one atomic write, so a crash leaves
+:class:`~plaza.market.book.ports.BookStore` in one atomic write, so a crash leaves
 either the whole step or none of it.
 
 The journal records outcomes, not commands: replaying it applies the recorded

@@ -1,15 +1,15 @@
 """The bid manager's asset commands: register, describe anew, disable, enable, remove.
 
-:class:`AssetRegistry` applies the lifecycle of :mod:`plaza.market.assets` to the
-states kept in the :class:`~plaza.market.ports.AssetDirectory`: each new state is
+:class:`AssetRegistry` applies the lifecycle of :mod:`plaza.market.assets.model` to the
+states kept in the :class:`~plaza.market.assets.ports.AssetDirectory`: each new state is
 stored first, then handed to the asset twins, which :meth:`AssetRegistry.sync_twins`
 catches up from the stored states after a restart, and then to the
-:class:`~plaza.market.ports.AssetListener` (the API's notifications), which hears
+:class:`~plaza.market.assets.ports.AssetListener` (the API's notifications), which hears
 of each new state exactly once: never of a replayed registration, an update that
 changed nothing, or a catch-up. It answers for the orders that name an asset too
 (:meth:`AssetRegistry.check_use`).
 
-It holds no lock of its own: :class:`~plaza.market.service.BidManager` calls it
+It holds no lock of its own: :class:`~plaza.market.book.service.BidManager` calls it
 under the book's lock, which is what keeps an asset from being removed while an
 order naming it is accepted. It lives apart from the order book's use cases
 because assets change by their own rules and storage, never through the journal.
@@ -21,7 +21,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from plaza.market.assets import (
+from plaza.clock import Clock
+from plaza.market.assets.model import (
     AssetChange,
     AssetQuery,
     change_asset,
@@ -29,6 +30,7 @@ from plaza.market.assets import (
     enable_asset,
     remove_asset,
 )
+from plaza.market.assets.ports import AssetDirectory, AssetListener, AssetTwins
 from plaza.market.errors import (
     AssetInUse,
     AssetNotActive,
@@ -39,7 +41,6 @@ from plaza.market.errors import (
     NotOwner,
 )
 from plaza.market.model import Asset, AssetStatus, NewAsset, NewOrder, Order, check_asset
-from plaza.market.ports import AssetDirectory, AssetListener, AssetTwins, Clock
 
 __all__ = ["AssetRegistration", "AssetRegistry"]
 

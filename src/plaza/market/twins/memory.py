@@ -1,4 +1,4 @@
-"""The in-memory :class:`~plaza.market.twin_ports.TwinDirectory`: tests and the embedded demo."""
+"""The in-memory :class:`~plaza.market.twins.ports.TwinDirectory`: tests and the embedded demo."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import threading
 from collections import Counter
 from dataclasses import replace
 
-from plaza.market.twin_documents import TwinKind
-from plaza.market.twin_ports import TwinRecord
+from plaza.market.twins.documents import TwinKind
+from plaza.market.twins.ports import TwinRecord
 
 __all__ = ["MemoryTwinDirectory"]
 

@@ -1,6 +1,6 @@
 """What a digital twin holds: one signed JSON document per state a record went through.
 
-A twin is a restricted channel the marketplace owns (see :mod:`plaza.market.twins`).
+A twin is a restricted channel the marketplace owns (see :mod:`plaza.market.twins.recorder`).
 Each data message on it is one document, the canonical JSON of::
 
     {"schema": "plaza-twin-v1", "twin_kind": "order", "twin_id": "ord-7",
@@ -34,9 +34,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from plaza.market.codec import asset_fields, order_fields
+from plaza.market.book.codec import asset_fields, order_fields
+from plaza.market.book.journal import OrderChange
 from plaza.market.contracts import SignedContract
-from plaza.market.journal import OrderChange
 from plaza.market.model import Asset
 from plaza.market.settlement import Settlement
 

@@ -1,7 +1,7 @@
 """The bid manager: the marketplace's order book as use cases. Load, act, journal, publish.
 
-:class:`BidManager` rebuilds its :class:`~plaza.market.book.OrderBook` from the
-:class:`~plaza.market.ports.BookStore` when it starts, then runs each command in
+:class:`BidManager` rebuilds its :class:`~plaza.market.book.order_book.OrderBook` from the
+:class:`~plaza.market.book.ports.BookStore` when it starts, then runs each command in
 three moves: the book checks and applies it (pure, in memory), the store writes
 the resulting journal entry in one atomic append, and the digital-twin recorder
 gets the orders' new states. If the append fails, the in-memory book is thrown
@@ -10,9 +10,9 @@ the caller retries with the same idempotency key and gets one order, not two.
 
 Commands carry the acting participant, already authenticated by the API layer,
 and refuse to touch someone else's order (:class:`~plaza.market.errors.NotOwner`).
-Assets (:mod:`plaza.market.assets`) are registered and changed here too, under the
+Assets (:mod:`plaza.market.assets.model`) are registered and changed here too, under the
 same lock, so an asset cannot be removed while an order naming it is accepted; the
-commands themselves are :class:`~plaza.market.asset_registry.AssetRegistry`'s, which
+commands themselves are :class:`~plaza.market.assets.service.AssetRegistry`'s, which
 stores each asset state, then hands it to the asset twins (caught up on start) and
 tells the asset listener (the API's notifications: once per new state, never caught up).
 Time comes from the injected clock only. Every public method holds one lock:
@@ -30,23 +30,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
-from plaza.market.asset_registry import AssetRegistration, AssetRegistry
-from plaza.market.assets import AssetChange, AssetQuery
-from plaza.market.book import OrderBook
+from plaza.clock import Clock
+from plaza.market.assets.model import AssetChange, AssetQuery
+from plaza.market.assets.ports import AssetDirectory, AssetListener, AssetTwins
+from plaza.market.assets.service import AssetRegistration, AssetRegistry
+from plaza.market.book.journal import JournalEntry, OrderChange
+from plaza.market.book.order_book import OrderBook
+from plaza.market.book.ports import BookStore, OrderTwins
+from plaza.market.book.views import BookStatistics, OrderQuery, Suggestion
 from plaza.market.errors import IdempotencyConflict, MarketError, NotOwner, TwinUnavailable
-from plaza.market.journal import JournalEntry, OrderChange
 from plaza.market.kinds import NO_KINDS, Kinds
 from plaza.market.matching import MatchingPolicy, policy_named
 from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
-from plaza.market.ports import (
-    AssetDirectory,
-    AssetListener,
-    AssetTwins,
-    BookStore,
-    Clock,
-    OrderTwins,
-)
-from plaza.market.views import BookStatistics, OrderQuery, Suggestion
 
 __all__ = ["AssetRegistration", "BidManager", "Submission"]
 

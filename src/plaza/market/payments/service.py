@@ -44,7 +44,7 @@ from plaza.crypto import Address, InvalidAddress, SigningKey
 from plaza.ledger.codec import decode_message
 from plaza.ledger.errors import LedgerAccessError, LedgerError
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Message, Output, TransferPayload
-from plaza.market.payment_ledgers import TransferLedger
+from plaza.market.payments.ports import TransferLedger
 from plaza.market.settlement import (
     Contract,
     PaymentFailed,

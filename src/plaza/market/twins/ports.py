@@ -1,6 +1,6 @@
 """What the digital-twin recorder needs besides channels: a directory of twins, parties' keys.
 
-Adapters: :class:`~plaza.market.twin_memory.MemoryTwinDirectory` (tests, the embedded
+Adapters: :class:`~plaza.market.twins.memory.MemoryTwinDirectory` (tests, the embedded
 demo) and :class:`~plaza.market.sql.twin_store.SqlTwinDirectory` (SQLite, PostgreSQL);
 ``tests/contract/test_market_sql_twins.py`` runs one suite against each.
 """
@@ -12,7 +12,7 @@ from typing import Protocol
 
 from plaza.channels import ReaderKey
 from plaza.crypto import EncryptionPublicKey
-from plaza.market.twin_documents import TwinKind
+from plaza.market.twins.documents import TwinKind
 
 __all__ = ["PartyKeys", "TwinDirectory", "TwinKeys", "TwinRecord"]
 

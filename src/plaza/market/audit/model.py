@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plaza.ledger.model import MessageMetadata
-from plaza.market.twin_documents import TwinKind
+from plaza.market.twins.documents import TwinKind
 
 __all__ = [
     "AuditReport",

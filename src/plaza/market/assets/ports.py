@@ -1,80 +1,18 @@
-"""What the bid manager needs from the outside world: a journal, twins, assets and a clock,
+"""What the asset registry needs: a directory of every asset state, the assets' twins,
 and whom to tell about each asset change (:class:`AssetListener`).
 
-Adapters: :mod:`plaza.market.memory` (every port, in memory) and
-:mod:`plaza.market.sqlite` (:class:`BookStore` on one SQLite file). The
-SQLAlchemy adapter for PostgreSQL implements the same :class:`BookStore`; the
-contract suite ``tests/unit/market/test_market_store_contract.py`` is written to
-run against each adapter.
+Adapters: :mod:`plaza.market.assets.memory` (in memory) and
+:mod:`plaza.market.sql.asset_store` (the market's database), under one contract suite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from plaza.clock import Clock
-from plaza.market.assets import AssetQuery
-from plaza.market.journal import JournalEntry, OrderChange
+from plaza.market.assets.model import AssetQuery
 from plaza.market.model import Asset
 
-__all__ = ["AssetDirectory", "AssetListener", "AssetTwins", "BookStore", "Clock", "OrderTwins"]
-
-
-class BookStore(Protocol):
-    """The book's durable journal: append-only, one entry per step, in step order.
-
-    The book is rebuilt by replaying every entry, so whatever this store returns
-    is the book. One bid manager writes to a store at a time; the step numbering
-    makes a second writer fail loudly instead of forking the book.
-    """
-
-    def append(self, entry: JournalEntry) -> None:
-        """Write one step atomically: after it returns the step survives a crash.
-
-        Raise :class:`~plaza.market.errors.JournalConflict`, writing nothing, unless
-        ``entry.step`` is :meth:`last_step` + 1 and its (participant, idempotency
-        key), when set, is not in the journal yet.
-        """
-        ...
-
-    def entries(self, *, after_step: int = 0) -> Iterator[JournalEntry]:
-        """Every entry with a step above ``after_step``, in step order."""
-        ...
-
-    def entry(self, step: int) -> JournalEntry | None:
-        """The entry of one step (a retried command's original outcome), or None."""
-        ...
-
-    def last_step(self) -> int:
-        """The highest step written, 0 for an empty journal."""
-        ...
-
-    def close(self) -> None:
-        """Release files and connections; the store is unusable afterwards."""
-        ...
-
-
-class OrderTwins(Protocol):
-    """Records each order's state changes on its digital twin (a channel on the ledger).
-
-    The bid manager calls :meth:`record` after a step is journaled, and on start
-    re-sends the changes of every step after :meth:`recorded_through`, so a crash
-    between journal and twin loses no change (at-least-once; adapters deduplicate).
-    """
-
-    def record(self, changes: Sequence[OrderChange]) -> None:
-        """Record the changes of whole steps, in step order.
-
-        Changes of a step already recorded are ignored. Raise
-        :class:`~plaza.market.errors.TwinUnavailable` when nothing can be recorded
-        now (the ledger is unreachable); the bid manager retries later.
-        """
-        ...
-
-    def recorded_through(self) -> int:
-        """The last step whose changes are all recorded, 0 for none."""
-        ...
+__all__ = ["AssetDirectory", "AssetListener", "AssetTwins"]
 
 
 class AssetTwins(Protocol):

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from plaza.market.errors import CorruptJournal
-from plaza.market.journal import (
+from plaza.market.book.journal import (
     BookEvent,
     JournalEntry,
     OrderAccepted,
     OrderMatched,
     OrderStatusChanged,
 )
+from plaza.market.errors import CorruptJournal
 from plaza.market.model import (
     Asset,
     AssetEvent,

@@ -1,6 +1,6 @@
-"""The :class:`~plaza.market.ports.BookStore` on one SQLite file (stdlib ``sqlite3``).
+"""The :class:`~plaza.market.book.ports.BookStore` on one SQLite file (stdlib ``sqlite3``).
 
-One row per step, the entry as JSON (:mod:`plaza.market.codec`), written in one
+One row per step, the entry as JSON (:mod:`plaza.market.book.codec`), written in one
 ``BEGIN IMMEDIATE`` transaction that first checks the step follows the last one:
 the new order and every match it made land together or not at all. A unique
 index on (participant, idempotency key) is the last line of defence against a
@@ -17,9 +17,9 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from plaza.market.codec import decode_entry, encode_entry
+from plaza.market.book.codec import decode_entry, encode_entry
+from plaza.market.book.journal import JournalEntry
 from plaza.market.errors import BookStoreFailed, JournalConflict
-from plaza.market.journal import JournalEntry
 from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteBookStore"]

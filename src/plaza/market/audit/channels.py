@@ -1,4 +1,4 @@
-"""Reading twins for an auditor: the channels adapter of :class:`~plaza.market.audit.TwinTrails`,
+"""Reading twins for an auditor: the channels adapter of :class:`~.service.TwinTrails`,
 and auditor keys as the marketplace seals them to an auditor's inbox.
 
 Everything here reads: lookups by tag and message id, never a submit, so an audit
@@ -19,10 +19,10 @@ from plaza.channels import (
     open_inbox,
 )
 from plaza.crypto import EncryptionKey
-from plaza.market.audit_model import TrailEntry, TwinTrail
-from plaza.market.twin_documents import InvalidTwinDocument, TwinKind, decode_document
-from plaza.market.twin_ports import TwinKeys
-from plaza.market.twins import announcement_tag
+from plaza.market.audit.model import TrailEntry, TwinTrail
+from plaza.market.twins.documents import InvalidTwinDocument, TwinKind, decode_document
+from plaza.market.twins.lookup import announcement_tag
+from plaza.market.twins.ports import TwinKeys
 
 __all__ = ["ChannelTrails", "InboxTwinKeys"]
 

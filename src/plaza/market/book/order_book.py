@@ -2,14 +2,14 @@
 
 :class:`OrderBook` holds every order it has accepted, the matching engine, and
 the counters that name orders and matches. Each command checks its rules, changes
-the book, and returns the :class:`~plaza.market.journal.JournalEntry` that
+the book, and returns the :class:`~plaza.market.book.journal.JournalEntry` that
 describes the change; :meth:`OrderBook.apply` makes the same change from an
 entry, which is how a book is rebuilt from its journal. Only submissions and
 re-enabled orders run the policy; every other change is applied through the same
 code in both directions, so the two paths cannot drift apart.
 
 The book does no I/O and reads no clock. Committing entries, and rebuilding
-when a commit fails, is :class:`~plaza.market.service.BidManager`'s job.
+when a commit fails, is :class:`~plaza.market.book.service.BidManager`'s job.
 """
 
 from __future__ import annotations
@@ -17,20 +17,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from plaza.market.errors import (
-    JournalConflict,
-    NotMatchable,
-    OrderNotActive,
-    OrderNotFound,
-    SelfMatch,
-)
-from plaza.market.journal import (
+from plaza.market.book.journal import (
     BookEvent,
     JournalEntry,
     OrderAccepted,
     OrderChange,
     OrderMatched,
     OrderStatusChanged,
+)
+from plaza.market.book.views import BookStatistics, OrderQuery, Suggestion, changes_of, search
+from plaza.market.errors import (
+    JournalConflict,
+    NotMatchable,
+    OrderNotActive,
+    OrderNotFound,
+    SelfMatch,
 )
 from plaza.market.matching import (
     Fill,
@@ -42,7 +43,6 @@ from plaza.market.matching import (
     rank_candidates,
 )
 from plaza.market.model import Match, NewOrder, Order, OrderStatus, Side, check_new_order
-from plaza.market.views import BookStatistics, OrderQuery, Suggestion, changes_of, search
 
 __all__ = ["MANUAL", "OrderBook"]
 

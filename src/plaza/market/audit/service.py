@@ -3,10 +3,10 @@
 The seeds' auditor "reads and verifies but changes nothing". :class:`Auditor` only
 reads, through three ports: :class:`TwinTrails` (a twin's entries, read and
 signature-checked by an auditor key; adapter
-:class:`~plaza.market.audit_channels.ChannelTrails`), :class:`Confirmations` (what
+:class:`~plaza.market.audit.channels.ChannelTrails`), :class:`Confirmations` (what
 the node says of a message id: the wallet gateways already answer it) and
 :class:`MarketRecords` (the marketplace database's view: :class:`BookAndSettlements`).
-The verdicts are pure functions (:mod:`plaza.market.audit_checks`)::
+The verdicts are pure functions (:mod:`plaza.market.audit.checks`)::
 
     auditor = Auditor(ChannelTrails(gateway, keys), wallet_gateway,
                       BookAndSettlements(book, settlements), marketplace_key=key)
@@ -20,14 +20,14 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from plaza.ledger.model import MessageMetadata
-from plaza.market.audit_checks import (
+from plaza.market.audit.checks import (
     CheckedTrail,
     asset_report,
     check_trail,
     contract_report,
     order_report,
 )
-from plaza.market.audit_model import (
+from plaza.market.audit.model import (
     AuditedEntry,
     AuditReport,
     Confirmation,
@@ -35,11 +35,11 @@ from plaza.market.audit_model import (
     TrailEntry,
     TwinTrail,
 )
+from plaza.market.book.service import BidManager
 from plaza.market.errors import AssetNotFound, InvalidAsset, OrderNotFound
 from plaza.market.model import Asset, Order
-from plaza.market.service import BidManager
 from plaza.market.settlement import Settlement, SettlementStore
-from plaza.market.twin_documents import DocumentType, TwinKind
+from plaza.market.twins.documents import DocumentType, TwinKind
 
 __all__ = [
     "AuditReport",

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from plaza.market.audit_model import (
+from plaza.market.audit.model import (
     AuditedEntry,
     AuditReport,
     Confirmation,
@@ -24,7 +24,7 @@ from plaza.market.audit_model import (
 from plaza.market.contracts import ContractSignatureInvalid, SignedContract
 from plaza.market.model import Asset, Order
 from plaza.market.settlement import Contract, Settlement
-from plaza.market.twin_documents import (
+from plaza.market.twins.documents import (
     DocumentType,
     InvalidTwinDocument,
     TwinDocument,

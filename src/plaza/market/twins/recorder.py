@@ -1,8 +1,8 @@
 """Digital twins on channels: every state of an order, asset or contract, signed, on the ledger.
 
 :class:`ChannelTwins` is the marketplace's twin recorder. It implements the bid
-manager's :class:`~plaza.market.ports.OrderTwins` and
-:class:`~plaza.market.ports.AssetTwins`, the contract desk's
+manager's :class:`~plaza.market.book.ports.OrderTwins` and
+:class:`~plaza.market.assets.ports.AssetTwins`, the contract desk's
 :class:`~plaza.market.contracts.ContractTwins` and settlement's
 :class:`~plaza.market.settlement.SettlementListener`, on :mod:`plaza.channels`:
 
@@ -13,10 +13,10 @@ manager's :class:`~plaza.market.ports.OrderTwins` and
 * each **party** gets a key epoch granted to its X25519 key, sealed to its inbox,
   so only the parties (and auditors) can read their records; each configured
   **auditor** gets the owner's read-only key (every epoch, no signing);
-* each state is one JSON document (:mod:`plaza.market.twin_documents`), signed by
+* each state is one JSON document (:mod:`plaza.market.twins.documents`), signed by
   the channel key like every channel message.
 
-Recording is idempotent. The :class:`~plaza.market.twin_ports.TwinDirectory` keeps
+Recording is idempotent. The :class:`~plaza.market.twins.ports.TwinDirectory` keeps
 each twin's last step, so a change already recorded is skipped; and it keeps the
 channel position after that step, so after a crash (or a failed submit whose bytes
 the publisher kept and resubmitted) the recorder reads the documents past that
@@ -53,16 +53,15 @@ from plaza.channels import (
     announce,
     deliver,
 )
+from plaza.clock import Clock
 from plaza.crypto import EncryptionPublicKey, Identity
 from plaza.ledger.errors import LedgerAccessError
-from plaza.market.auth.ports import ParticipantStore
+from plaza.market.book.journal import OrderChange
 from plaza.market.contracts import SignedContract
 from plaza.market.errors import StoreFailed, TwinUnavailable
-from plaza.market.journal import OrderChange
 from plaza.market.model import Asset
-from plaza.market.ports import Clock
 from plaza.market.settlement import Settlement
-from plaza.market.twin_documents import (
+from plaza.market.twins.documents import (
     CONTRACT_STEP,
     SCHEMA,
     InvalidTwinDocument,
@@ -76,13 +75,13 @@ from plaza.market.twin_documents import (
     settlement_document,
     settlement_step,
 )
-from plaza.market.twin_ports import PartyKeys, TwinDirectory, TwinRecord
+from plaza.market.twins.lookup import announcement_tag
+from plaza.market.twins.ports import PartyKeys, TwinDirectory, TwinRecord
 
-__all__ = ["ANNOUNCE_PREFIX", "ChannelTwins", "ParticipantKeys", "announcement_tag"]
+__all__ = ["ChannelTwins"]
 
 log = logging.getLogger(__name__)
 
-ANNOUNCE_PREFIX = b"plaza-twin:"
 _TRANSIENT = (ChannelError, LedgerAccessError, StoreFailed)
 _COUNTS = (
     "created",
@@ -93,22 +92,6 @@ _COUNTS = (
     "dropped",
     "without_contract",
 )
-
-
-def announcement_tag(channel_id: bytes) -> bytes:
-    """The tag a twin's announcement is filed under: one lookup finds it."""
-    return ANNOUNCE_PREFIX + channel_id
-
-
-class ParticipantKeys:
-    """:class:`PartyKeys` over the marketplace's participant registry."""
-
-    def __init__(self, participants: ParticipantStore) -> None:
-        self._participants = participants
-
-    def encryption_key(self, participant_id: str) -> EncryptionPublicKey | None:
-        participant = self._participants.get(participant_id)
-        return None if participant is None else participant.encryption_key
 
 
 class ChannelTwins:

@@ -1,6 +1,6 @@
 """Digital twins of records an agent keeps: every state, signed, on a private channel.
 
-The marketplace's own twins (:mod:`plaza.market.twins`) are restricted channels it
+The marketplace's own twins (:mod:`plaza.market.twins.recorder`) are restricted channels it
 owns, read by the parties and auditors. Here the writer is an **agent** (a device, a
 vertical's module) that keeps records of its own: it owns one **private** channel per
 record (a transaction, a contract), created on the record's first state. Each entry is
