@@ -60,6 +60,8 @@ def test_browse_the_marketplace_filter_and_open_a_listings_twin(
     rows = visit.locator("#results tbody tr")
     expect(rows.first).to_be_visible()
 
+    visit.get_by_label("Status").select_option("all")  # open offers come and go; these stay
+    expect(visit).to_have_url(re.compile(r"status=all"))
     visit.get_by_label("Side").select_option("offer")  # htmx swaps the table, and the URL
     expect(visit).to_have_url(re.compile(r"side=offer"))
     expect(visit.locator("#results .badge-request")).to_have_count(0)
