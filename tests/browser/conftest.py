@@ -16,18 +16,23 @@ and free ports, devices ticking every 0.2 s).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from browser_launch import CHROMIUM, LAUNCH_ARGS
+from playwright.sync_api import ConsoleMessage, Page, Request, Route
 
 from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
 
 _HERE = Path(__file__).parent
+# The integration tests' servers (node_server, web_server) serve the browser tests' other sites.
+sys.path.insert(0, str(_HERE.parent / "integration"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -60,9 +65,10 @@ def _wait_for(url: str, text: str, within_s: float = 30.0) -> None:
     raise TimeoutError(f"{url} never showed {text!r}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnergyDemo]:
-    """The demo, running until its listings have twins with states on them."""
+    """The demo, running until its listings have twins with states on them; for one module
+    (the other modules' servers count the errors logged while they run)."""
     settings = DemoSettings(
         data_dir=tmp_path_factory.mktemp("demo"), node_port=0, web_port=0, tick_s=0.2
     )
@@ -73,3 +79,33 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnergyDemo]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def problems() -> list[str]:
+    """The console's errors during a test (a test expecting a 4xx answer removes its own)."""
+    return []
+
+
+@pytest.fixture
+def visit(page: Page, problems: list[str]) -> Iterator[Page]:
+    """``page``, refusing every request off loopback and failing on console errors."""
+    foreign: list[str] = []
+
+    def only_loopback(route: Route, request: Request) -> None:
+        if urlsplit(request.url).hostname in {"127.0.0.1", "localhost"}:
+            route.continue_()
+        else:
+            foreign.append(request.url)
+            route.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.route("**/*", only_loopback)
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    assert foreign == [], "pages must need no network beyond loopback"
+    assert problems == [], "no CSP violation or script error"

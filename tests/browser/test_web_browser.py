@@ -9,46 +9,13 @@ Content-Security-Policy violation or a script error in the console.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from urllib.parse import urlsplit
 
-import pytest
-from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
+from playwright.sync_api import Page, expect
 
 from plaza.bootstrap.energy_demo import EnergyDemo
 from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.model import DataPayload
-
-
-@pytest.fixture
-def problems() -> list[str]:
-    """The console's errors during a test (a test expecting a 4xx answer removes its own)."""
-    return []
-
-
-@pytest.fixture
-def visit(page: Page, problems: list[str]) -> Iterator[Page]:
-    """``page``, refusing every request off loopback and failing on console errors."""
-    foreign: list[str] = []
-
-    def only_loopback(route: Route, request: Request) -> None:
-        if urlsplit(request.url).hostname in {"127.0.0.1", "localhost"}:
-            route.continue_()
-        else:
-            foreign.append(request.url)
-            route.abort()
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.route("**/*", only_loopback)
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield page
-    assert foreign == [], "pages must need no network beyond loopback"
-    assert problems == [], "no CSP violation or script error"
 
 
 def test_browse_the_marketplace_filter_and_open_a_listings_twin(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from node_server import RunningNode
-from web_server import LISTINGS, RunningWeb, serve_web_app, web_book
+from web_server import LISTINGS, PLACED, TRONDHEIM, RunningWeb, serve_web_app, web_book
 
 from plaza.api.serving import ThreadedServer, bind_listener, listener_url
 from plaza.clients.node import NodeClient
@@ -56,6 +56,8 @@ def _message_id(http: httpx.Client) -> str:
         ("/explorer/milestones/1", "milestone 1"),
         ("/docs", "node API"),
         ("/energy", "coins per kWh"),
+        ("/market/map", "8 listings with a place"),
+        ("/market/map?lat=63.43&lon=10.39&radius_km=50", "4 listings with a place"),
     ],
 )
 def test_every_page_answers_with_its_content_and_headers(
@@ -109,6 +111,17 @@ def test_search_goes_to_the_page_of_what_it_was_given(http: httpx.Client) -> Non
         reply = http.get("/explorer/search", params={"q": query})
         assert reply.status_code == 303
         assert reply.headers["location"].endswith(target)
+
+
+def test_the_map_gets_its_markers_with_units_and_the_radius_applied(http: httpx.Client) -> None:
+    everything = http.get("/market/map.json").json()["listings"]
+    assert len(everything) == len(PLACED)
+    near = http.get("/market/map.json?lat=63.43&lon=10.39&radius_km=50").json()["listings"]
+    assert {listing["id"] for listing in near} == {
+        f"ord-{n + 1}" for n, place in PLACED.items() if place == TRONDHEIM
+    }
+    assert all(listing["price"].endswith("coins per kWh") for listing in near)
+    assert {"id", "side", "kind", "lat", "lon", "quantity", "price"} == set(near[0])
 
 
 def test_htmx_gets_the_results_table_alone(http: httpx.Client) -> None:
@@ -165,6 +178,9 @@ BAD = [
     ("/market?q=%3Cscript%3E", 400, "q"),
     ("/market?kind=" + "x" * 300, 400, "kind"),
     ("/market?per_page=1000000", 400, "per_page"),
+    ("/market?lat=91&lon=0&radius_km=5", 400, "lat: must be from -90 to 90"),
+    ("/market/map?lat=1&lon=1", 400, "give all three or none"),
+    ("/market/map?radius_km=-1", 400, "radius_km"),
     ("/market/ord-999999", 404, "no listing"),
     ("/market/%E2%9C%93", 400, "listing id"),
     ("/market/" + "a" * 300, 400, "listing id"),

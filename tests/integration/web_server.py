@@ -18,13 +18,17 @@ from plaza.bootstrap import SystemClock
 from plaza.clients.node import NodeClient
 from plaza.market.book.memory import MemoryBookStore
 from plaza.market.book.service import BidManager
-from plaza.market.model import NewOrder, Order, Side
+from plaza.market.model import Location, NewOrder, Order, Side
 from plaza.verticals import registry
 from plaza.web import TwinState, WebSources, create_web_app
 
 HOUR_MS = 3_600_000
 #: How many listings :func:`web_book` makes: enough for three pages of ten.
 LISTINGS = 24
+TRONDHEIM = Location(63.4305, 10.3951)
+OSLO = Location(59.9139, 10.7522)
+#: Every third listing has a place: alternately near Trondheim and in Oslo (490 km apart).
+PLACED = {number: (TRONDHEIM if number % 2 else OSLO) for number in range(0, LISTINGS, 3)}
 
 
 class FixedTwins:
@@ -46,7 +50,8 @@ class FixedTwins:
 
 def web_book() -> BidManager:
     """A book with energy offers and requests at prices 10..33 and a few of another kind,
-    none of which match (every request's limit is under every offer's price)."""
+    none of which match (every request's limit is under every offer's price); the listings
+    of :data:`PLACED` have a place (``ord-<n+1>`` is number n)."""
     clock = SystemClock()
     book = BidManager(MemoryBookStore(), clock=clock, policy="cda", kinds=registry.kinds())
     now = clock.now_ms()
@@ -63,6 +68,7 @@ def web_book() -> BidManager:
                 unit_price=price,
                 valid_from_ms=now - HOUR_MS,
                 valid_until_ms=now + 2 * HOUR_MS,
+                location=PLACED.get(number),
             )
         )
     return book

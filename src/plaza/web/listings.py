@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from plaza.market.model import MAX_AMOUNT, Order, OrderStatus, Side
+from plaza.market.matching import haversine_km
+from plaza.market.model import MAX_AMOUNT, Location, Order, OrderStatus, Side
 from plaza.web.errors import BadInput, NotFound
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "PAGE_SIZES",
     "ListingPage",
     "ListingQuery",
+    "located",
+    "parse_place",
     "parse_query",
     "parse_time",
     "select",
@@ -44,7 +47,8 @@ class ListingQuery:
 
     ``kinds`` are the kinds of the chosen vertical (empty: any); ``status`` is ``open``
     (active and disabled), ``all``, or one order status; the time window keeps the
-    listings whose validity overlaps it."""
+    listings whose validity overlaps it; ``near`` and ``radius_km`` keep those placed
+    within that distance of a point."""
 
     vertical: str = ""
     kinds: tuple[str, ...] = ()
@@ -56,6 +60,8 @@ class ListingQuery:
     valid_from_ms: int | None = None
     valid_until_ms: int | None = None
     search: str = ""
+    near: Location | None = None
+    radius_km: float | None = None
     page: int = 1
     per_page: int = PAGE_SIZES[0]
     raw_from: str = ""
@@ -74,6 +80,9 @@ class ListingQuery:
             "from": query.raw_from,
             "until": query.raw_until,
             "q": query.search,
+            "lat": "" if query.near is None else f"{query.near.lat:g}",
+            "lon": "" if query.near is None else f"{query.near.lon:g}",
+            "radius_km": "" if query.radius_km is None else f"{query.radius_km:g}",
             "per_page": "" if query.per_page == PAGE_SIZES[0] else str(query.per_page),
             "page": "" if query.page == 1 else str(query.page),
         }
@@ -121,6 +130,30 @@ def parse_time(name: str, text: str) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
+def _number(params: Mapping[str, str], name: str, low: float, high: float) -> float | None:
+    text = params.get(name, "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,5}(\.[0-9]{1,12})?", text):
+        raise BadInput(name, f"must be a number from {low:g} to {high:g}, got {text[:40]!r}")
+    value = float(text)
+    if not low <= value <= high:
+        raise BadInput(name, f"must be from {low:g} to {high:g}, got {value:g}")
+    return value
+
+
+def parse_place(params: Mapping[str, str]) -> tuple[Location | None, float | None]:
+    """``lat``, ``lon`` and ``radius_km`` (all three, or none): a point and a distance."""
+    lat, lon = _number(params, "lat", -90, 90), _number(params, "lon", -180, 180)
+    radius = _number(params, "radius_km", 0.001, 20_040)
+    given = [value is not None for value in (lat, lon, radius)]
+    if any(given) and not all(given):
+        raise BadInput("radius_km", "lat, lon and radius_km go together: give all three or none")
+    if lat is None or lon is None:
+        return None, None
+    return Location(lat, lon), radius
+
+
 def _choice(params: Mapping[str, str], name: str, allowed: Sequence[str]) -> str:
     value = params.get(name, "").strip()
     if value and value not in allowed:
@@ -147,6 +180,7 @@ def parse_query(params: Mapping[str, str], verticals: Mapping[str, Sequence[str]
     if begins is not None and ends is not None and begins > ends:
         raise BadInput("until", "must not be before from")
     per_page = _choice(params, "per_page", [str(size) for size in PAGE_SIZES])
+    near, radius = parse_place(params)
     return ListingQuery(
         vertical=vertical,
         kinds=tuple(verticals.get(vertical, ())),
@@ -158,6 +192,8 @@ def parse_query(params: Mapping[str, str], verticals: Mapping[str, Sequence[str]
         valid_from_ms=begins,
         valid_until_ms=ends,
         search=search,
+        near=near,
+        radius_km=radius,
         page=_integer(params, "page", 1, MAX_PAGE) or 1,
         per_page=int(per_page) if per_page else PAGE_SIZES[0],
         raw_from=raw_from[:40],
@@ -171,6 +207,13 @@ def _status_fits(order: Order, status: str) -> bool:
     if status == "open":
         return order.status.is_open
     return order.status.value == status
+
+
+def _near(order: Order, query: ListingQuery) -> bool:
+    if query.near is None or query.radius_km is None:
+        return True
+    place = order.location
+    return place is not None and haversine_km(place, query.near) <= query.radius_km
 
 
 def _fits(order: Order, query: ListingQuery) -> bool:  # noqa: PLR0911 (one test per filter)
@@ -190,8 +233,16 @@ def _fits(order: Order, query: ListingQuery) -> bool:  # noqa: PLR0911 (one test
         return False
     if query.valid_until_ms is not None and order.valid_from_ms > query.valid_until_ms:
         return False
+    if not _near(order, query):
+        return False
     names = (order.id, order.owner, order.asset_id or "")
     return not query.search or any(name.startswith(query.search) for name in names)
+
+
+def located(orders: Sequence[Order], query: ListingQuery, *, limit: int = 1000) -> list[Order]:
+    """The newest ``limit`` of the query's listings that have a place, for the map."""
+    chosen = (o for o in reversed(orders) if o.location is not None and _fits(o, query))
+    return [order for _, order in zip(range(limit), chosen, strict=False)]
 
 
 def select(orders: Sequence[Order], query: ListingQuery) -> ListingPage:

@@ -13,12 +13,12 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from plaza.market.errors import OrderNotFound
 from plaza.market.model import Order
 from plaza.web.errors import BadInput, NotFound
-from plaza.web.listings import PAGE_SIZES, parse_query, select
+from plaza.web.listings import PAGE_SIZES, located, parse_query, select
 from plaza.web.pages import pages_of
 
 __all__ = ["router"]
@@ -69,6 +69,45 @@ def market(request: Request) -> HTMLResponse:
     partial = request.headers.get("hx-target") == "results"
     template = "market/_results.html" if partial else "market/list.html"
     return pages_of(request).render(request, template, context)
+
+
+@router.get("/market/map", response_class=HTMLResponse, include_in_schema=False)
+def market_map(request: Request) -> HTMLResponse:
+    """The listings that have a place, on a map with an offline base layer (with JavaScript)
+    and in a table (without)."""
+    query = parse_query(_params(request), request.app.state.verticals)
+    placed = located(request.app.state.sources.book.orders(), query)
+    context: dict[str, Any] = {
+        "title": "Marketplace map",
+        "query": query,
+        "placed": placed,
+        "verticals": request.app.state.verticals,
+        "sides": _SIDES,
+        "statuses": _STATUS_CHOICES,
+        "page_sizes": PAGE_SIZES,
+    }
+    return pages_of(request).render(request, "market/map.html", context)
+
+
+@router.get("/market/map.json", include_in_schema=False)
+def market_map_data(request: Request) -> JSONResponse:
+    """The map's markers: each placed listing's id, side, kind, place, quantity and price."""
+    query = parse_query(_params(request), request.app.state.verticals)
+    units = pages_of(request).units
+    listings = [
+        {
+            "id": order.id,
+            "side": order.side.value,
+            "kind": order.kind,
+            "lat": order.location.lat,
+            "lon": order.location.lon,
+            "quantity": units.quantity(order.kind, order.remaining),
+            "price": units.price(order.kind, order.unit_price),
+        }
+        for order in located(request.app.state.sources.book.orders(), query)
+        if order.location is not None
+    ]
+    return JSONResponse({"listings": listings})
 
 
 @router.get("/market/{listing_id}", response_class=HTMLResponse, include_in_schema=False)

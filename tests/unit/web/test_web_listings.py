@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from plaza.market.model import Order, OrderStatus, Side
+from plaza.market.model import Location, Order, OrderStatus, Side
 from plaza.verticals import Units
 from plaza.web.display import UnitBook, when
 from plaza.web.errors import BadInput, NotFound
-from plaza.web.listings import ListingQuery, parse_query, select
+from plaza.web.listings import ListingQuery, located, parse_query, select
 
 VERTICALS = {"energy": ("energy",), "parking": ("parking",)}
 HOUR = 3_600_000
@@ -59,6 +59,12 @@ BOOK = [_order(n) for n in range(1, 31)]
         ({"page": "1e9"}, "page"),
         ({"page": "99999999999"}, "page"),
         ({"per_page": "7"}, "per_page"),
+        ({"lat": "91", "lon": "0", "radius_km": "5"}, "lat"),
+        ({"lat": "north", "lon": "0", "radius_km": "5"}, "lat"),
+        ({"lat": "1", "lon": "-180.5", "radius_km": "5"}, "lon"),
+        ({"lat": "1", "lon": "1", "radius_km": "0"}, "radius_km"),
+        ({"lat": "1", "lon": "1"}, "radius_km"),
+        ({"radius_km": "10"}, "radius_km"),
     ],
 )
 def test_a_bad_filter_value_names_its_field(params: dict[str, str], field: str) -> None:
@@ -117,3 +123,21 @@ def test_quantities_and_prices_carry_their_kinds_units() -> None:
     assert units.price("widgets", 3) == "3 coins per unit"
     assert when(0) == "1970-01-01 00:00:00 UTC"
     assert when(None) == "-"
+
+
+def test_a_place_and_a_radius_keep_the_listings_within_it() -> None:
+    near = Location(63.43, 10.39)
+    placed = [
+        _order(1, location=near),
+        _order(2, location=Location(63.5, 10.5)),  # about 10 km away
+        _order(3, location=Location(59.91, 10.75)),  # Oslo: about 390 km
+        _order(4),  # no place
+    ]
+    query = parse_query({"lat": "63.43", "lon": "10.39", "radius_km": "50"}, VERTICALS)
+    assert sorted(o.id for o in select(placed, query).items) == ["ord-1", "ord-2"]
+    assert [o.id for o in located(placed, parse_query({}, VERTICALS))] == [
+        "ord-3",
+        "ord-2",
+        "ord-1",
+    ]
+    assert query.link() == "lat=63.43&lon=10.39&radius_km=50"
