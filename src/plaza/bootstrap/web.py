@@ -1,7 +1,7 @@
 """The web app, composed: over the energy stack for ``plaza demo``, or any book and node.
 
 The demo's public book is the energy bid manager's order book: the one market's
-:class:`~plaza.market.service.BidManager`, where every offer and request of the
+:class:`~plaza.market.book.service.BidManager`, where every offer and request of the
 demo's devices rests (with energy's kind and units); the demo runs no second,
 generic marketplace, and the energy backend's own records are the same bids with
 their seed states, which is what each listing's twin shows
@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 
 from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.clients.node import NodeClient
-from plaza.energy.backend.model import Event
+from plaza.energy.backend.model import RecordEvent as Event
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
-from plaza.energy.model import Side
+from plaza.energy.model import TransactionType as Side
 from plaza.market.model import Order
 from plaza.verticals import Vertical, registry
 from plaza.web import OrderBook, TwinReader, TwinState, WebSources, create_web_app

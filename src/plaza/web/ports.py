@@ -1,7 +1,7 @@
 """What the web app reads, and from whom: the order book, the twins, the node.
 
 The web app is an interface: it changes nothing. It reads the one market's book
-(:class:`OrderBook`, which :class:`plaza.market.service.BidManager` is, in the
+(:class:`OrderBook`, which :class:`plaza.market.book.service.BidManager` is, in the
 generic marketplace and in energy's bid manager alike), a listing's digital twin
 when someone can show it (:class:`TwinReader`), and the ledger through a node's
 HTTP API (:class:`plaza.clients.node.NodeClient`).
