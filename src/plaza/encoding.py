@@ -1,7 +1,7 @@
 """Canonical binary encoding: fixed-width little-endian integers and length-prefixed bytes.
 
 Every byte Plaza signs or hashes is produced by :class:`Writer` and read back by
-:class:`Reader`, so that one value has exactly one encoding. The reader refuses
+:class:`ByteReader`, so that one value has exactly one encoding. The reader refuses
 anything non-canonical (short input, trailing bytes, oversized lengths) with an
 :class:`EncodingError` that says where and what, because a permissive decoder is
 how two nodes come to disagree about the same bytes.
@@ -9,7 +9,7 @@ how two nodes come to disagree about the same bytes.
 
 from __future__ import annotations
 
-__all__ = ["EncodingError", "Reader", "Writer"]
+__all__ = ["ByteReader", "EncodingError", "Writer"]
 
 
 class EncodingError(ValueError):
@@ -62,7 +62,7 @@ class Writer:
         return b"".join(self._parts)
 
 
-class Reader:
+class ByteReader:
     """Reads a canonical encoding, refusing short, long or oversized input."""
 
     __slots__ = ("_data", "_offset")

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from plaza.energy.asset.config import Change, Pool, Record
+from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.asset.memory import MemoryAssetStore
 from plaza.energy.asset.ports import AssetStore
 from plaza.energy.asset.store import SqliteAssetStore
 from plaza.energy.errors import WrongState
-from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
 from plaza.market.settlement import PreparedPayment
 
 T0 = 1_700_000_000_000
@@ -40,9 +40,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AssetStore
     opened.close()
 
 
-def offer(number: int, status: Status = Status.INITIAL_OFFER, **changes: Any) -> Transaction:
+def offer(
+    number: int, status: TransactionStatus = TransactionStatus.INITIAL_OFFER, **changes: Any
+) -> Transaction:
     return Transaction(
-        Side.OFFER,
+        TransactionType.OFFER,
         status,
         500,
         150,
@@ -55,14 +57,14 @@ def offer(number: int, status: Status = Status.INITIAL_OFFER, **changes: Any) ->
 
 
 def change(state: Transaction, *, created: int = T0, now: int = T0, **moves: Any) -> Change:
-    record = Record(state.id, state, created_ms=created, idle_since_ms=now)
+    record = OwnTransaction(state.id, state, created_ms=created, idle_since_ms=now)
     return Change(record, "offer", f"msg-{state.status}", **moves)
 
 
-def contract_of(state: Transaction) -> Contract:
+def contract_of(state: Transaction) -> EnergyContract:
     request = Transaction(
-        Side.REQUEST,
-        Status.INITIAL_REQUEST,
+        TransactionType.REQUEST,
+        TransactionStatus.INITIAL_REQUEST,
         state.energyAmount,
         200,
         str(T0),
@@ -70,7 +72,7 @@ def contract_of(state: Transaction) -> Contract:
         requesterTransactionId="rq-1",
         requesterWalletAddress="wallet-2",
     )
-    return Contract.join("c-1", state, request, now_ms=T0 + 5)
+    return EnergyContract.join("c-1", state, request, now_ms=T0 + 5)
 
 
 def test_configuration_is_none_until_saved_then_replaced(store: AssetStore) -> None:
@@ -92,7 +94,7 @@ def test_the_pool_moves_by_what_is_added_and_says_what_it_holds(store: AssetStor
 def test_a_change_stores_the_record_its_event_and_moves_the_pool(store: AssetStore) -> None:
     first = offer(1)
     store.apply(change(first, reserved=500, energy=0))
-    contracted = offer(1, Status.CONTRACT_CREATED, contractId="c-1")
+    contracted = offer(1, TransactionStatus.CONTRACT_CREATED, contractId="c-1")
     later = replace(
         change(contracted, created=T0 + 99, now=T0 + 10).record, contract=contract_of(first)
     )
@@ -115,9 +117,9 @@ def test_a_change_stores_the_record_its_event_and_moves_the_pool(store: AssetSto
 def test_records_by_latest_status_oldest_first(store: AssetStore) -> None:
     store.apply(change(offer(3), created=T0 + 2))
     store.apply(change(offer(2), created=T0 + 1))
-    store.apply(change(offer(1, Status.CANCELLED), created=T0 + 1))
+    store.apply(change(offer(1, TransactionStatus.CANCELLED), created=T0 + 1))
     assert [r.id for r in store.records()] == ["tx-1", "tx-2", "tx-3"]
-    assert [r.id for r in store.records([Status.INITIAL_OFFER])] == ["tx-2", "tx-3"]
+    assert [r.id for r in store.records([TransactionStatus.INITIAL_OFFER])] == ["tx-2", "tx-3"]
     assert store.records([]) == []
     assert store.counts() == {"Initial offer": 2, "Cancelled": 1}
 
@@ -166,7 +168,7 @@ def test_a_prepared_payment_is_kept_once_until_confirmed_or_dropped(store: Asset
         store.save_prepared("tx-1", other, now_ms=T0 + 3)
     assert store.prepared("tx-1") == (PAYMENT, False)
     assert store.log_lines() == lines
-    store.apply(change(offer(1, Status.PAYMENT_CONFIRMED), paid=True))
+    store.apply(change(offer(1, TransactionStatus.PAYMENT_CONFIRMED), paid=True))
     assert store.prepared("tx-1") == (PAYMENT, True)
     store.drop_prepared("tx-1", now_ms=T0 + 4, reason="expired")  # confirmed: kept
     store.drop_prepared("tx-2", now_ms=T0 + 4, reason="conflicting")

@@ -19,7 +19,7 @@ from plaza.energy.bidmanager.memory import MemoryBidStore
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.bidmanager.store import SqliteBidStore
-from plaza.energy.model import Side
+from plaza.energy.model import TransactionType
 
 T0 = 1_700_000_000_000
 
@@ -33,10 +33,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BidStore]:
     opened.close()
 
 
-def bid(number: int, side: Side = Side.OFFER, energy: int = 500) -> Bid:
+def bid(number: int, side: TransactionType = TransactionType.OFFER, energy: int = 500) -> Bid:
     ids = (
         {"providerId": "solar-1", "providerTransactionId": f"tx-{number}", "walletAddress": "w"}
-        if side is Side.OFFER
+        if side is TransactionType.OFFER
         else {"requesterId": "ev-1", "requesterTransactionId": f"tx-{number}"}
     )
     body = {"type": str(side), "energyAmount": energy, "energyPrice": 150, "timestamp": str(T0)}
@@ -74,7 +74,7 @@ def test_every_order_a_bid_stood_as_finds_it(store: BidStore) -> None:
 def test_unbooked_bids_are_the_open_ones_without_an_order_oldest_first(store: BidStore) -> None:
     for number in (3, 1, 2):
         store.save_bid(BidRecord(bid(number)))
-    store.save_bid(BidRecord(bid(4, Side.REQUEST), order_id="order-4"))
+    store.save_bid(BidRecord(bid(4, TransactionType.REQUEST), order_id="order-4"))
     store.save_bid(BidRecord(bid(2), BidState.CLOSED, reason="expired"))
     store.save_bid(BidRecord(bid(3), reason="booked again"))  # an update keeps its place
     assert [r.bid.key for r in store.unbooked()] == ["offer:tx-3", "offer:tx-1"]
@@ -106,7 +106,7 @@ def test_the_journal_progress_starts_at_zero_and_moves(store: BidStore) -> None:
 def test_statistics_count_bids_per_state(store: BidStore) -> None:
     store.save_bid(BidRecord(bid(1)))
     store.save_bid(BidRecord(bid(2), BidState.CONTRACTED))
-    store.save_bid(BidRecord(bid(3, Side.REQUEST), BidState.CONTRACTED))
+    store.save_bid(BidRecord(bid(3, TransactionType.REQUEST), BidState.CONTRACTED))
     assert store.statistics() == {
         "bids": 3,
         "open": 1,

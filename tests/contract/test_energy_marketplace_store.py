@@ -20,12 +20,23 @@ import pytest
 
 from plaza.crypto import Identity
 from plaza.energy.backend.memory import MemoryMarketplaceStore
-from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, TransactionRecord
+from plaza.energy.backend.model import (
+    AssetRecord,
+    EnergyContractRecord,
+    RecordEvent,
+    TransactionRecord,
+)
 from plaza.energy.backend.onboarding import OWED, OnboardingStore, Standing
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.energy.envelope import ModuleKey
-from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
+from plaza.energy.model import (
+    AssetType,
+    EnergyContract,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+)
 from plaza.market.settlement import Contract as Terms
 from plaza.market.settlement import Phase, Settlement
 
@@ -57,9 +68,11 @@ def asset(asset_id: str = "solar-1", **changes: str) -> AssetRecord:
     return replace(record, **changes)
 
 
-def offer(number: int = 1, status: Status = Status.INITIAL_OFFER, **changes: str) -> Transaction:
+def offer(
+    number: int = 1, status: TransactionStatus = TransactionStatus.INITIAL_OFFER, **changes: str
+) -> Transaction:
     return Transaction(
-        Side.OFFER,
+        TransactionType.OFFER,
         status,
         500,
         150,
@@ -73,8 +86,8 @@ def offer(number: int = 1, status: Status = Status.INITIAL_OFFER, **changes: str
 
 def request_of(number: int = 1, consumer: str = "ev-1") -> Transaction:
     return Transaction(
-        Side.REQUEST,
-        Status.INITIAL_REQUEST,
+        TransactionType.REQUEST,
+        TransactionStatus.INITIAL_REQUEST,
         400,
         200,
         str(T0),
@@ -84,15 +97,17 @@ def request_of(number: int = 1, consumer: str = "ev-1") -> Transaction:
     )
 
 
-def contract(number: int = 1, consumer: str = "ev-1") -> ContractRecord:
-    joined = Contract.join(f"c-{number}", offer(number), request_of(number, consumer), now_ms=T0)
-    return ContractRecord(
+def contract(number: int = 1, consumer: str = "ev-1") -> EnergyContractRecord:
+    joined = EnergyContract.join(
+        f"c-{number}", offer(number), request_of(number, consumer), now_ms=T0
+    )
+    return EnergyContractRecord(
         joined, {"message": joined.to_json(), "signature": "sig"}, joined.transaction
     )
 
 
-def event(record_id: str = "c-1", path: str = "/provision", **changes: object) -> Event:
-    made = Event(record_id, "in", "solar-1", path, {"b": 2, "a": [1, {"c": 3}]}, on_twin=True)
+def event(record_id: str = "c-1", path: str = "/provision", **changes: object) -> RecordEvent:
+    made = RecordEvent(record_id, "in", "solar-1", path, {"b": 2, "a": [1, {"c": 3}]}, on_twin=True)
     return replace(made, **changes)  # type: ignore[arg-type]
 
 
@@ -111,24 +126,24 @@ def test_an_asset_is_registered_and_its_registration_updated(store: Store) -> No
 def test_an_offer_keeps_its_first_state_and_twin_while_it_moves(store: Store) -> None:
     first = TransactionRecord(offer(), offer(), READER_KEY)
     store.save_transaction(first, now_ms=T0)
-    assert store.transaction(Side.OFFER, "tx-1") == first
-    contracted = offer(status=Status.CONTRACT_CREATED, contractId="c-1")
+    assert store.transaction(TransactionType.OFFER, "tx-1") == first
+    contracted = offer(status=TransactionStatus.CONTRACT_CREATED, contractId="c-1")
     store.save_transaction(
         TransactionRecord(contracted, contracted, "another key", "c-1"), now_ms=T0 + 5
     )
-    assert store.transaction(Side.OFFER, "tx-1") == TransactionRecord(
+    assert store.transaction(TransactionType.OFFER, "tx-1") == TransactionRecord(
         offer(), contracted, READER_KEY, "c-1"
     )
-    assert store.transaction(Side.REQUEST, "tx-1") is None  # the side is part of the id
+    assert store.transaction(TransactionType.REQUEST, "tx-1") is None  # the side is part of the id
 
 
 def test_a_contract_keeps_its_terms_while_its_latest_state_moves(store: Store) -> None:
     made = contract()
-    store.save_contract(made, status=Status.CONTRACT_CREATED, now_ms=T0)
+    store.save_contract(made, status=TransactionStatus.CONTRACT_CREATED, now_ms=T0)
     assert store.contract("c-1") == made
-    paid = made.latest.with_status(Status.PAYMENT_CONFIRMED, timestamp_ms=T0 + 9)
+    paid = made.latest.with_status(TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=T0 + 9)
     other = replace(made, document={"forged": True}, latest=paid, claimed=True)
-    store.save_contract(other, status=Status.PAYMENT_CONFIRMED, now_ms=T0 + 9)
+    store.save_contract(other, status=TransactionStatus.PAYMENT_CONFIRMED, now_ms=T0 + 9)
     assert store.contract("c-1") == replace(made, latest=paid, claimed=True)
     assert store.contract("c-2") is None
 
@@ -136,7 +151,7 @@ def test_a_contract_keeps_its_terms_while_its_latest_state_moves(store: Store) -
 def test_claims_are_counted_per_consumer(store: Store) -> None:
     for number, consumer, claimed in [(1, "ev-1", True), (2, "ev-1", False), (3, "ev-2", True)]:
         record = replace(contract(number, consumer), claimed=claimed)
-        store.save_contract(record, status=Status.CLAIM_ISSUED, now_ms=T0)
+        store.save_contract(record, status=TransactionStatus.CLAIM_ISSUED, now_ms=T0)
     assert (store.claims_against("ev-1"), store.claims_against("ev-2")) == (1, 1)
     assert store.claims_against("nobody") == 0
 
@@ -175,9 +190,9 @@ def test_standings_contracts_owed_and_open_bids(store: Store) -> None:
     store.save_standing(replace(told, status="deleted"), now_ms=T0 + 1)
     assert store.standing("solar-1") == replace(told, status="deleted")
     for number, status in [
-        (2, Status.PAYMENT_REQUESTED),
-        (1, Status.CLAIM_ISSUED),
-        (3, Status.PAYMENT_CONFIRMED),
+        (2, TransactionStatus.PAYMENT_REQUESTED),
+        (1, TransactionStatus.CLAIM_ISSUED),
+        (3, TransactionStatus.PAYMENT_CONFIRMED),
     ]:
         store.save_contract(contract(number), status=status, now_ms=T0 + number)
     owed = store.owed_by("ev-1", OWED)
@@ -216,7 +231,7 @@ def test_the_log_is_read_newest_first(store: Store) -> None:
 def test_statistics_count_records_and_letters_received(store: Store) -> None:
     store.save_asset(asset(), now_ms=T0)
     store.save_transaction(TransactionRecord(offer(), offer(), READER_KEY), now_ms=T0)
-    store.save_contract(contract(), status=Status.CONTRACT_CREATED, now_ms=T0)
+    store.save_contract(contract(), status=TransactionStatus.CONTRACT_CREATED, now_ms=T0)
     for path in ("/provision", "/reminder", "/reminder"):
         store.add_event(event(path=path), now_ms=T0)
     store.add_event(event(path="/claim", direction="out"), now_ms=T0)
@@ -241,7 +256,7 @@ def write_a_step_then_fail(store: Store) -> None:
         stored = store.settlements.get("c-1")
         assert stored is not None
         store.settlements.save(replace(stored, phase=Phase.PROVISION_FINISHED))
-        store.save_contract(contract(2), status=Status.CONTRACT_CREATED, now_ms=T0)
+        store.save_contract(contract(2), status=TransactionStatus.CONTRACT_CREATED, now_ms=T0)
         store.save_transaction(TransactionRecord(offer(2), offer(2), READER_KEY), now_ms=T0)
         store.save_asset(asset("ev-1"), now_ms=T0)
         store.add_event(event("c-2"), now_ms=T0)
@@ -257,7 +272,7 @@ def test_a_failed_atomic_block_leaves_nothing_behind(store: Store) -> None:
     assert store.settlements.get("c-1") == created
     assert store.settlements.get("c-2") is None
     assert store.contract("c-2") is None
-    assert store.transaction(Side.OFFER, "tx-2") is None
+    assert store.transaction(TransactionType.OFFER, "tx-2") is None
     assert store.asset("ev-1") is None
     assert store.events("c-2") == []
     assert store.twin_channel("c-2") is None
@@ -269,7 +284,7 @@ def test_an_atomic_block_lands_whole_and_a_nested_one_joins_it(store: Store) -> 
     with store.atomic():
         store.settlements.create(settlement(1))
         with store.atomic():
-            store.save_contract(contract(), status=Status.CONTRACT_CREATED, now_ms=T0)
+            store.save_contract(contract(), status=TransactionStatus.CONTRACT_CREATED, now_ms=T0)
         store.add_event(event(), now_ms=T0)
     assert store.settlements.get("c-1") is not None
     assert store.contract("c-1") is not None
@@ -280,7 +295,7 @@ def test_no_secret_in_reprs(store: Store) -> None:
     state = offer()
     store.save_transaction(TransactionRecord(state, state, READER_KEY), now_ms=T0)
     store.remember_twin("c-1", CHANNEL)
-    shown = repr(store) + repr(store.transaction(Side.OFFER, "tx-1"))
+    shown = repr(store) + repr(store.transaction(TransactionType.OFFER, "tx-1"))
     assert READER_KEY not in shown
     assert CHANNEL.hex() not in shown
     assert repr(CHANNEL) not in shown
@@ -291,7 +306,7 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
     first = SqliteMarketplaceStore(path)
     first.save_asset(asset(), now_ms=T0)
     first.save_transaction(TransactionRecord(offer(), offer(), READER_KEY), now_ms=T0)
-    first.save_contract(contract(), status=Status.PAYMENT_REQUESTED, now_ms=T0)
+    first.save_contract(contract(), status=TransactionStatus.PAYMENT_REQUESTED, now_ms=T0)
     first.settlements.create(settlement(1))
     first.add_event(event(), now_ms=T0)
     first.remember_twin("c-1", CHANNEL)
@@ -299,7 +314,7 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
     first.log(now_ms=T0, operation="match", record_id="c-1", outcome="ok", detail="")
     before = (
         first.asset("solar-1"),
-        first.transaction(Side.OFFER, "tx-1"),
+        first.transaction(TransactionType.OFFER, "tx-1"),
         first.contract("c-1"),
         first.settlements.get("c-1"),
         first.events("c-1"),
@@ -313,7 +328,7 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
     try:
         assert (
             again.asset("solar-1"),
-            again.transaction(Side.OFFER, "tx-1"),
+            again.transaction(TransactionType.OFFER, "tx-1"),
             again.contract("c-1"),
             again.settlements.get("c-1"),
             again.events("c-1"),

@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 
 from plaza.energy.errors import WrongState
-from plaza.energy.model import Side, Status, Transaction
+from plaza.energy.model import Transaction, TransactionStatus, TransactionType
 from plaza.energy.owner.memory import MemoryOwnerStore
 from plaza.energy.owner.ports import OwnerStore
 from plaza.energy.owner.records import (
     Device,
+    DeviceEvent,
     DeviceSettings,
     DeviceStats,
-    Event,
-    Transfer,
     TransferState,
+    WalletTransfer,
     event_digest,
 )
 from plaza.energy.owner.store import SqliteOwnerStore
@@ -72,15 +72,15 @@ def device(
 
 def report(
     number: int,
-    status: Status = Status.INITIAL_OFFER,
+    status: TransactionStatus = TransactionStatus.INITIAL_OFFER,
     *,
     price: int = 100,
     at: int = T0,
     device_id: str = "solar-1",
     energy: int = 500,
-) -> Event:
+) -> DeviceEvent:
     state = Transaction(
-        Side.OFFER,
+        TransactionType.OFFER,
         status,
         energy,
         price,
@@ -89,7 +89,7 @@ def report(
         providerTransactionId=f"tx-{number}",
         walletAddress="wallet-1",
     )
-    return Event(device_id, f"tx-{number}", state, "reader key", at, event_digest(state))
+    return DeviceEvent(device_id, f"tx-{number}", state, "reader key", at, event_digest(state))
 
 
 def fund(
@@ -100,8 +100,10 @@ def fund(
     reference: str = "ref-1",
     state: TransferState = TransferState.PENDING,
     device_id: str = "solar-1",
-) -> Transfer:
-    return Transfer(message_id, "o1", "fund", "plz1x", amount, device_id, created, state, reference)
+) -> WalletTransfer:
+    return WalletTransfer(
+        message_id, "o1", "fund", "plz1x", amount, device_id, created, state, reference
+    )
 
 
 def with_owner(store: OwnerStore, owner_id: str = "o1") -> OwnerStore:
@@ -165,11 +167,11 @@ def test_an_owners_devices_oldest_first(store: OwnerStore) -> None:
 def test_a_reported_state_is_filed_once(store: OwnerStore) -> None:
     assert store.add_event(report(1))
     assert not store.add_event(replace(report(1), received_ms=T0 + 5))  # the same state again
-    assert store.add_event(report(1, Status.CONTRACT_CREATED))
+    assert store.add_event(report(1, TransactionStatus.CONTRACT_CREATED))
     assert store.add_event(report(1, device_id="wind-1"))  # another device's
     assert [e.transaction.status for e in store.events_of("solar-1", "tx-1")] == [
-        Status.INITIAL_OFFER,
-        Status.CONTRACT_CREATED,
+        TransactionStatus.INITIAL_OFFER,
+        TransactionStatus.CONTRACT_CREATED,
     ]
     assert store.events_of("solar-1", "tx-9") == []
 
@@ -178,13 +180,13 @@ def test_transactions_page_newest_first_by_their_latest_state(store: OwnerStore)
     store.add_event(report(1))
     store.add_event(report(2))
     store.add_event(report(3))
-    store.add_event(report(1, Status.CANCELLED))
+    store.add_event(report(1, TransactionStatus.CANCELLED))
     store.add_event(report(13, device_id="wind-1"))
     total, page = store.transactions("solar-1", status=None, search=None, limit=2, offset=0)
     assert total == 3
     assert [[e.transaction.status for e in events] for events in page] == [
-        [Status.INITIAL_OFFER],
-        [Status.INITIAL_OFFER],
+        [TransactionStatus.INITIAL_OFFER],
+        [TransactionStatus.INITIAL_OFFER],
     ]
     assert [events[0].transaction_id for events in page] == ["tx-3", "tx-2"]
     _, rest = store.transactions("solar-1", status=None, search=None, limit=2, offset=2)
@@ -200,8 +202,8 @@ def test_transactions_page_newest_first_by_their_latest_state(store: OwnerStore)
 def test_device_stats_count_latest_states_and_finished_provisions(store: OwnerStore) -> None:
     assert store.device_stats("solar-1") == DeviceStats(0, 0, 0, 0, 0)
     store.add_event(report(1, price=100))
-    store.add_event(report(1, Status.PROVISION_FINISHED, price=100, energy=400))
-    store.add_event(report(1, Status.PAYMENT_CONFIRMED, price=100, energy=400))
+    store.add_event(report(1, TransactionStatus.PROVISION_FINISHED, price=100, energy=400))
+    store.add_event(report(1, TransactionStatus.PAYMENT_CONFIRMED, price=100, energy=400))
     store.add_event(report(2, price=201))
     stats = store.device_stats("solar-1")
     assert (stats.energy_wh, stats.provisions, stats.transactions) == (400, 1, 2)
@@ -284,7 +286,7 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
     with_owner(first)
     first.add_device(device())
     first.add_event(report(1))
-    first.add_event(report(1, Status.PROVISION_FINISHED))
+    first.add_event(report(1, TransactionStatus.PROVISION_FINISHED))
     first.add_transfer(fund("m1", T0))
     first.log(T0, "owner.create", "-", "ok", "o1")
     before = (

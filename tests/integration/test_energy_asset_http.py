@@ -26,7 +26,7 @@ from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, seal_letter, sign_document
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue
 from plaza.market.twins.records import MemoryTwinIndex
@@ -237,8 +237,8 @@ def test_letters_refuse_what_is_not_a_good_letter_and_change_nothing(served: Ser
     refused(served, 401, "not_authenticated", "/cancel", content=forged, needle="marketplace")
     refused(served, 403, "forbidden", "/payment", content=served.letter({}), needle="consumer")
     unknown = Transaction(
-        Side.OFFER,
-        Status.CANCELLED,
+        TransactionType.OFFER,
+        TransactionStatus.CANCELLED,
         300,
         150,
         "1",
@@ -272,8 +272,8 @@ def test_a_contract_letter_over_http_and_the_event_views(served: Served) -> None
     ((offer_row,),) = [served.http.get("/transactions").json()["transactions"]]
     offer = Transaction.from_json(offer_row["transaction"])
     request = Transaction(
-        Side.REQUEST,
-        Status.INITIAL_REQUEST,
+        TransactionType.REQUEST,
+        TransactionStatus.INITIAL_REQUEST,
         250,
         200,
         "1",
@@ -281,7 +281,7 @@ def test_a_contract_letter_over_http_and_the_event_views(served: Served) -> None
         requesterTransactionId="ev-tx",
         requesterWalletAddress=str(key_from_number(5).public_key.address),
     )
-    contract = Contract.join("c-9", offer, request, now_ms=served.node.clock.now_ms())
+    contract = EnergyContract.join("c-9", offer, request, now_ms=served.node.clock.now_ms())
     twins = Twins(
         identity=MARKET,
         gateway=served.node.gateway,

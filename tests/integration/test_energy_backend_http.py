@@ -31,7 +31,7 @@ from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Side, Status, Transaction
+from plaza.energy.model import Transaction, TransactionStatus, TransactionType
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
@@ -93,17 +93,21 @@ class Asset:
         }
 
     def new(self, tx_id: str, energy: int, price: int) -> Transaction:
-        side = Side.OFFER if self.kind == "provider" else Side.REQUEST
+        side = TransactionType.OFFER if self.kind == "provider" else TransactionType.REQUEST
         ids: dict[str, Any] = (
             {
                 "providerId": self.asset_id,
                 "providerTransactionId": tx_id,
                 "walletAddress": self.wallet,
             }
-            if side is Side.OFFER
+            if side is TransactionType.OFFER
             else {"requesterId": self.asset_id, "requesterTransactionId": tx_id}
         )
-        status = Status.INITIAL_OFFER if side is Side.OFFER else Status.INITIAL_REQUEST
+        status = (
+            TransactionStatus.INITIAL_OFFER
+            if side is TransactionType.OFFER
+            else TransactionStatus.INITIAL_REQUEST
+        )
         transaction = Transaction(
             type=side,
             status=status,
@@ -306,7 +310,9 @@ def test_a_consumer_cannot_confirm_over_http(stack: Stack) -> None:
     stack.deliver()
     (contract,) = stack.opened(consumer, "/contract")
     terms = Transaction.from_json(contract["contract"]["message"]["transaction"])
-    confirmed = terms.with_status(Status.PAYMENT_CONFIRMED, timestamp_ms=stack.node.clock.now_ms())
+    confirmed = terms.with_status(
+        TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=stack.node.clock.now_ms()
+    )
     before = stack.market.statistics()
     reply = stack.post(
         "/payment_confirmation",

@@ -32,7 +32,7 @@ from plaza.agents.energy.profiles import SLOT_MS, ElectricVehicle, HeatPump, Sol
 from plaza.api.energy.link import HttpLink
 from plaza.api.energy.replies import install_replies, json_object, post_route
 from plaza.api.serving import ThreadedServer
-from plaza.energy.errors import Forbidden, PeerFailed
+from plaza.energy.errors import EnergyForbidden, PeerFailed
 from plaza.notify.mqtt import MqttPublisher
 
 NOON = 20_458 * 86_400_000 + 12 * 3_600_000  # Monday 2026-01-05, 12:00 UTC
@@ -50,7 +50,7 @@ class Asset:
         def handle(body: bytes) -> None:
             data = json_object(body)
             if data.get("uuid") not in self.uuids:
-                raise Forbidden("wrong device UUID")
+                raise EnergyForbidden("wrong device UUID")
             with self.lock:
                 self.accepted.append((path, data["energy"], data["uuid"]))
 

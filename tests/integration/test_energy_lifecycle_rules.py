@@ -38,7 +38,7 @@ from plaza.crypto import Address, Identity
 from plaza.energy.backend import contract_id_for
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
@@ -70,7 +70,7 @@ class Party:
     """An asset played by the test: its keys, wallet key, twins and letters."""
 
     asset_id: str
-    side: Side
+    side: TransactionType
     node: InProcessNode
     inbox: str
     identity: Identity = field(default_factory=Identity.generate)
@@ -101,7 +101,7 @@ class Party:
         )
 
     def registration(self) -> dict[str, Any]:
-        kind = "provider" if self.side is Side.OFFER else "consumer"
+        kind = "provider" if self.side is TransactionType.OFFER else "consumer"
         return {
             "asset": {
                 "assetId": self.asset_id,
@@ -117,10 +117,14 @@ class Party:
         tx_id = f"{self.asset_id}-t"
         ids = (
             {"providerId": self.asset_id, "providerTransactionId": tx_id}
-            if self.side is Side.OFFER
+            if self.side is TransactionType.OFFER
             else {"requesterId": self.asset_id, "requesterTransactionId": tx_id}
         )
-        status = Status.INITIAL_OFFER if self.side is Side.OFFER else Status.INITIAL_REQUEST
+        status = (
+            TransactionStatus.INITIAL_OFFER
+            if self.side is TransactionType.OFFER
+            else TransactionStatus.INITIAL_REQUEST
+        )
         transaction = Transaction(
             type=self.side,
             status=status,
@@ -163,8 +167,8 @@ class Stack:
             self.market_url + path, content=content, headers={"content-type": "application/json"}
         )
 
-    def party(self, side: Side) -> Party:
-        kind = "solar" if side is Side.OFFER else "ev"
+    def party(self, side: TransactionType) -> Party:
+        kind = "solar" if side is TransactionType.OFFER else "ev"
         party = Party(f"{kind}-{next(_NAMES)}", side, self.node, self.inbox_url)
         reply = self.post("/register", party.letter(party.registration(), self.market.key))
         assert reply.json() == {"success": True}, reply.text
@@ -228,7 +232,9 @@ class Deal:
     def contract_id(self) -> str:
         return self.terms.contractId
 
-    def send(self, party: Party, path: str, status: Status, **changes: Any) -> httpx.Response:
+    def send(
+        self, party: Party, path: str, status: TransactionStatus, **changes: Any
+    ) -> httpx.Response:
         """``party``'s letter on ``path`` with the contract transaction in ``status``."""
         stack = self.stack
         state = self.terms.with_status(status, timestamp_ms=stack.node.clock.now_ms(), **changes)
@@ -241,7 +247,10 @@ class Deal:
         return reply
 
     def provide(self) -> None:
-        assert self.send(self.provider, "/provision", Status.PROVISION_FINISHED).status_code == 200
+        assert (
+            self.send(self.provider, "/provision", TransactionStatus.PROVISION_FINISHED).status_code
+            == 200
+        )
 
     def pay(self) -> str:
         """The consumer pays the contract on the ledger and reports it: the message id."""
@@ -259,16 +268,21 @@ class Deal:
         node.milestone()
         message = payment.message_id.hex()
         reply = self.send(
-            self.consumer, "/payment_processing", Status.PAYMENT_PROCESSED, paymentMessageId=message
+            self.consumer,
+            "/payment_processing",
+            TransactionStatus.PAYMENT_PROCESSED,
+            paymentMessageId=message,
         )
         assert reply.status_code == 200, reply.text
         return message
 
     def remind(self, count: int) -> httpx.Response:
-        return self.send(self.provider, "/reminder", Status.REMINDER_ISSUED, reminders=count)
+        return self.send(
+            self.provider, "/reminder", TransactionStatus.REMINDER_ISSUED, reminders=count
+        )
 
     def claim(self) -> httpx.Response:
-        return self.send(self.provider, "/claim", Status.CLAIM_ISSUED, reminders=3)
+        return self.send(self.provider, "/claim", TransactionStatus.CLAIM_ISSUED, reminders=3)
 
     def views(self) -> tuple[list[str], list[str], int, dict[str, int]]:
         """What each party was told, the length of the contract's twin, the letter counts."""
@@ -287,14 +301,14 @@ class Deal:
 
 
 def contracted(stack: Stack, energy: int = 1_000, price: int = 20) -> Deal:
-    provider, consumer = stack.party(Side.OFFER), stack.party(Side.REQUEST)
+    provider, consumer = stack.party(TransactionType.OFFER), stack.party(TransactionType.REQUEST)
     offer, request = provider.new(energy, price), consumer.new(energy, price)
     assert stack.post("/offer", provider.intake(offer, stack.market.key)).status_code == 200
     assert stack.post("/request", consumer.intake(request, stack.market.key)).status_code == 200
     stack.deliver()
     assert stack.letters(provider) == stack.letters(consumer) == ["contract"]
     contract_id = contract_id_for(offer.id, request.id)
-    terms = Contract.join(contract_id, offer, request, now_ms=0).transaction
+    terms = EnergyContract.join(contract_id, offer, request, now_ms=0).transaction
     return Deal(stack, provider, consumer, terms)
 
 
@@ -313,7 +327,7 @@ def test_a_claim_after_a_checked_payment_is_refused(stack: Stack) -> None:
     refused(deal.claim(), 409, "wrong_state")
     assert deal.views() == before
     assert "claim" not in stack.letters(deal.consumer)
-    reply = deal.send(deal.provider, "/payment_confirmation", Status.PAYMENT_CONFIRMED)
+    reply = deal.send(deal.provider, "/payment_confirmation", TransactionStatus.PAYMENT_CONFIRMED)
     assert reply.status_code == 200, reply.text
     assert stack.letters(deal.consumer)[-1] == "payment_confirmed"
     assert deal.status() == "Payment confirmed"
@@ -337,7 +351,7 @@ def test_a_cancel_of_a_paid_contract_is_refused(stack: Stack) -> None:
     deal.provide()
     deal.pay()
     before = deal.views()
-    refused(deal.send(deal.provider, "/cancel", Status.CANCELLED), 409, "wrong_state")
+    refused(deal.send(deal.provider, "/cancel", TransactionStatus.CANCELLED), 409, "wrong_state")
     assert deal.views() == before
     assert "cancel" not in stack.letters(deal.consumer)
     assert deal.status() == "Payment processed"
@@ -346,9 +360,13 @@ def test_a_cancel_of_a_paid_contract_is_refused(stack: Stack) -> None:
 def test_a_cancel_after_delivery_is_refused_and_before_it_is_relayed(stack: Stack) -> None:
     delivered = contracted(stack)
     delivered.provide()
-    refused(delivered.send(delivered.consumer, "/cancel", Status.CANCELLED), 409, "wrong_state")
+    refused(
+        delivered.send(delivered.consumer, "/cancel", TransactionStatus.CANCELLED),
+        409,
+        "wrong_state",
+    )
     fresh = contracted(stack)
-    assert fresh.send(fresh.consumer, "/cancel", Status.CANCELLED).status_code == 200
+    assert fresh.send(fresh.consumer, "/cancel", TransactionStatus.CANCELLED).status_code == 200
     assert stack.letters(fresh.provider) == ["contract", "cancel"]
     assert fresh.status() == "Cancelled"
 
@@ -397,15 +415,17 @@ def test_a_claimed_contract_paid_late_still_settles(stack: Stack) -> None:
     assert deal.claim().status_code == 200
     deal.pay()
     assert stack.letters(deal.provider)[-1] == "payment_sent"
-    reply = deal.send(deal.provider, "/payment_confirmation", Status.PAYMENT_CONFIRMED)
+    reply = deal.send(deal.provider, "/payment_confirmation", TransactionStatus.PAYMENT_CONFIRMED)
     assert reply.status_code == 200, reply.text
     assert deal.status() == "Payment confirmed"
 
 
 def test_a_stranger_cannot_cancel_a_contract(stack: Stack) -> None:
     deal = contracted(stack)
-    stranger = stack.party(Side.REQUEST)
-    state = deal.terms.with_status(Status.CANCELLED, timestamp_ms=stack.node.clock.now_ms())
+    stranger = stack.party(TransactionType.REQUEST)
+    state = deal.terms.with_status(
+        TransactionStatus.CANCELLED, timestamp_ms=stack.node.clock.now_ms()
+    )
     before = deal.views()
     reply = stack.post(
         "/cancel", stranger.letter({"transaction": state.to_json()}, stack.market.key)
@@ -421,7 +441,10 @@ def test_a_payment_that_is_not_the_contracts_is_refused(stack: Stack) -> None:
     deal.provide()
     before = deal.views()
     reply = deal.send(
-        deal.consumer, "/payment_processing", Status.PAYMENT_PROCESSED, paymentMessageId="ab" * 32
+        deal.consumer,
+        "/payment_processing",
+        TransactionStatus.PAYMENT_PROCESSED,
+        paymentMessageId="ab" * 32,
     )
     refused(reply, 400, "invalid_message")
     assert deal.views() == before

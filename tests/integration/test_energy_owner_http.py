@@ -31,7 +31,7 @@ from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Side, Status, Transaction
+from plaza.energy.model import Transaction, TransactionStatus, TransactionType
 from plaza.energy.questions import answer
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue
@@ -349,8 +349,8 @@ def test_devices_letters_fill_the_history_and_fund_the_device(stack: Stack) -> N
     )
     for i in range(7):
         request = Transaction(
-            Side.REQUEST,
-            Status.INITIAL_REQUEST,
+            TransactionType.REQUEST,
+            TransactionStatus.INITIAL_REQUEST,
             300,
             2000,
             str(i),

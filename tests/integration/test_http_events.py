@@ -7,14 +7,14 @@ import time
 from node_helpers import address_of, unique_tag
 from node_server import RunningNode
 
-from plaza.clients.node import ClientEvent, EventStream, NodeClient
+from plaza.clients.node import ClientEvent, EventStreamReader, NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.model import DataPayload, Output, TransferPayload
 
 READ_TIMEOUT_S = 10.0
 
 
-def _next_events(stream: EventStream, count: int) -> list[ClientEvent]:
+def _next_events(stream: EventStreamReader, count: int) -> list[ClientEvent]:
     return [next(stream) for _ in range(count)]
 
 

@@ -23,7 +23,7 @@ from test_energy_asset_kit import (
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.energy.envelope import seal_letter
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Status
+from plaza.energy.model import TransactionStatus
 from plaza.energy.twins import audit_twin, parse_reader_key
 from plaza.jobs import Worker
 from plaza.wallet import NodeBusy
@@ -69,7 +69,7 @@ def test_a_provider_offers_provides_and_is_paid() -> None:
         assert d.records() == []  # under minOfferAmount: nothing to offer yet
         module.produce({"energy": 350, "uuid": UUID})
         d.deliver()
-        offer = d.only(Status.INITIAL_OFFER)
+        offer = d.only(TransactionStatus.INITIAL_OFFER)
         assert (offer.energyAmount, offer.energyPrice) == (500, 150)
         assert offer.walletAddress == d.service.wallet_address
         assert pool(d) == (500, 500)
@@ -82,26 +82,31 @@ def test_a_provider_offers_provides_and_is_paid() -> None:
 
         contract, body = contract_for(d, offer, amount=300)
         d.send("/contract", body)
-        assert d.only(Status.CONTRACT_CREATED).contractId == "c-1"
+        assert d.only(TransactionStatus.CONTRACT_CREATED).contractId == "c-1"
         assert pool(d) == (500, 300)  # the unmatched 200 Wh are free again
 
         d.cycle()  # provision (provisionMs 0), and the free 200 Wh offered anew
-        assert d.only(Status.PROVISION_FINISHED).energyAmount == 300
-        assert d.only(Status.INITIAL_OFFER).energyAmount == 200
+        assert d.only(TransactionStatus.PROVISION_FINISHED).energyAmount == 300
+        assert d.only(TransactionStatus.INITIAL_OFFER).energyAmount == 200
         assert pool(d) == (200, 200)
         (provision,) = d.link.letters("/provision")
-        assert provision.transaction.status is Status.PROVISION_FINISHED
+        assert provision.transaction.status is TransactionStatus.PROVISION_FINISHED
 
         message = peer_pays(d, contract)
-        d.send("/payment_sent", step(contract, Status.PAYMENT_SENT, paymentMessageId=message.hex()))
-        assert d.only(Status.PAYMENT_SENT).paymentMessageId == message.hex()
+        d.send(
+            "/payment_sent",
+            step(contract, TransactionStatus.PAYMENT_SENT, paymentMessageId=message.hex()),
+        )
+        assert d.only(TransactionStatus.PAYMENT_SENT).paymentMessageId == message.hex()
         d.cycle(advance_ms=1000)
-        assert d.records(Status.PAYMENT_CONFIRMED) == []  # on the ledger, not yet confirmed
+        assert (
+            d.records(TransactionStatus.PAYMENT_CONFIRMED) == []
+        )  # on the ledger, not yet confirmed
         d.node.milestone()
         d.cycle(advance_ms=1000)
-        assert d.only(Status.PAYMENT_CONFIRMED).paymentMessageId == message.hex()
+        assert d.only(TransactionStatus.PAYMENT_CONFIRMED).paymentMessageId == message.hex()
         (confirmation,) = d.link.letters("/payment_confirmation")
-        assert confirmation.transaction.status is Status.PAYMENT_CONFIRMED
+        assert confirmation.transaction.status is TransactionStatus.PAYMENT_CONFIRMED
         assert balance(d, d.service.wallet_address) == contract.value
 
         d.node.milestone()
@@ -119,15 +124,18 @@ def test_a_provider_offers_provides_and_is_paid() -> None:
 def test_a_payment_naming_another_contract_is_never_confirmed() -> None:
     with device("provider") as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
-        contract, body = contract_for(d, d.only(Status.INITIAL_OFFER))
+        contract, body = contract_for(d, d.only(TransactionStatus.INITIAL_OFFER))
         d.send("/contract", body)
         d.cycle()
         message = peer_pays(d, contract, contract_id="c-other")
-        d.send("/payment_sent", step(contract, Status.PAYMENT_SENT, paymentMessageId=message.hex()))
+        d.send(
+            "/payment_sent",
+            step(contract, TransactionStatus.PAYMENT_SENT, paymentMessageId=message.hex()),
+        )
         d.node.milestone()
         for _ in range(3):
             d.cycle(advance_ms=1000)
-        assert d.records(Status.PAYMENT_CONFIRMED) == []
+        assert d.records(TransactionStatus.PAYMENT_CONFIRMED) == []
         assert d.link.letters("/payment_confirmation") == []
         assert d.logged("check_payment", ok=False) == 1  # rejected once, not re-read every cycle
 
@@ -140,28 +148,28 @@ def consumer_with_request(d: Device) -> None:
 def test_a_consumer_requests_until_its_pool_and_open_requests_cover_the_minimum() -> None:
     with device("consumer") as d:
         consumer_with_request(d)
-        requests = d.records(Status.INITIAL_REQUEST)
+        requests = d.records(TransactionStatus.INITIAL_REQUEST)
         assert [r.energyAmount for r in requests] == [200, 200]  # -50 + 400 >= 200
         assert all(r.energyPrice == 200 for r in requests)  # the maxEnergyPrice
         assert requests[0].requesterWalletAddress == d.service.wallet_address
         assert pool(d) == (-50, 0)
         assert len(d.link.letters("/request")) == 2
         d.service.module.consume({"energy": 100, "uuid": UUID})
-        assert len(d.records(Status.INITIAL_REQUEST)) == 2  # 250 + 400 still covers 200
+        assert len(d.records(TransactionStatus.INITIAL_REQUEST)) == 2  # 250 + 400 still covers 200
 
 
 def test_a_consumer_verifies_is_funded_and_pays_once() -> None:
     with device("consumer") as d:
         consumer_with_request(d)
-        request = d.records(Status.INITIAL_REQUEST)[0]
+        request = d.records(TransactionStatus.INITIAL_REQUEST)[0]
         contract, body = contract_for(d, request)
         d.send("/contract", body)
         d.cycle()
-        assert d.only(Status.PROVISION_FINISHED).energyAmount == 200
+        assert d.only(TransactionStatus.PROVISION_FINISHED).energyAmount == 200
         assert pool(d) == (150, 0)
 
-        d.send("/payment", step(contract, Status.PAYMENT_REQUESTED))
-        assert d.only(Status.PAYMENT_REQUESTED).contractId == "c-1"
+        d.send("/payment", step(contract, TransactionStatus.PAYMENT_REQUESTED))
+        assert d.only(TransactionStatus.PAYMENT_REQUESTED).contractId == "c-1"
         d.cycle(advance_ms=1000)  # short of funds: the owner is asked, then the payment goes
         (fund,) = d.link.letters("/fund")
         assert fund.body == {
@@ -175,24 +183,31 @@ def test_a_consumer_verifies_is_funded_and_pays_once() -> None:
         messages = d.node.message_count()
         d.cycle(advance_ms=1000)  # pending: the same saved bytes again, no new payment
         assert d.node.message_count() == messages
-        assert d.records(Status.PAYMENT_PROCESSED) == []
+        assert d.records(TransactionStatus.PAYMENT_PROCESSED) == []
 
         d.node.milestone()
         d.cycle(advance_ms=1000)
-        processed = d.only(Status.PAYMENT_PROCESSED)
+        processed = d.only(TransactionStatus.PAYMENT_PROCESSED)
         (told,) = d.link.letters("/payment_processing")
         assert told.transaction.paymentMessageId == processed.paymentMessageId
         assert balance(d, PEER_WALLET) == contract.value == 24  # ceil(200 Wh * 120 / 1000)
 
-        d.send("/payment", step(contract, Status.PAYMENT_REQUESTED, reminders=1))
+        d.send("/payment", step(contract, TransactionStatus.PAYMENT_REQUESTED, reminders=1))
         assert len(d.link.letters("/payment_processing")) == 2  # a reminder: told again
-        assert d.records(Status.PAYMENT_REQUESTED) == []
+        assert d.records(TransactionStatus.PAYMENT_REQUESTED) == []
 
         d.send(
             "/payment_confirmed",
-            step(contract, Status.PAYMENT_CONFIRMED, paymentMessageId=processed.paymentMessageId),
+            step(
+                contract,
+                TransactionStatus.PAYMENT_CONFIRMED,
+                paymentMessageId=processed.paymentMessageId,
+            ),
         )
-        assert d.only(Status.PAYMENT_CONFIRMED).paymentMessageId == processed.paymentMessageId
+        assert (
+            d.only(TransactionStatus.PAYMENT_CONFIRMED).paymentMessageId
+            == processed.paymentMessageId
+        )
         for _ in range(3):
             d.node.milestone()
             d.cycle(advance_ms=20 * 60_000)
@@ -204,9 +219,9 @@ def test_a_saved_payment_survives_a_lost_submit_and_a_restart(
 ) -> None:
     with device("consumer") as d:
         consumer_with_request(d)
-        contract, body = contract_for(d, d.records(Status.INITIAL_REQUEST)[0])
+        contract, body = contract_for(d, d.records(TransactionStatus.INITIAL_REQUEST)[0])
         d.send("/contract", body)
-        d.send("/payment", step(contract, Status.PAYMENT_REQUESTED))
+        d.send("/payment", step(contract, TransactionStatus.PAYMENT_REQUESTED))
         real_submit = LocalLedger.submit
         calls: list[bytes] = []
 
@@ -227,7 +242,10 @@ def test_a_saved_payment_survives_a_lost_submit_and_a_restart(
         d.cycle(advance_ms=1000)  # the saved bytes are submitted, no payment is signed anew
         d.node.milestone()
         d.cycle(advance_ms=1000)
-        assert d.only(Status.PAYMENT_PROCESSED).paymentMessageId == saved[1].message_id.hex()
+        assert (
+            d.only(TransactionStatus.PAYMENT_PROCESSED).paymentMessageId
+            == saved[1].message_id.hex()
+        )
         assert balance(d, PEER_WALLET) == contract.value
         assert len(d.link.letters("/fund")) == 1
 
@@ -235,10 +253,10 @@ def test_a_saved_payment_survives_a_lost_submit_and_a_restart(
 def test_every_state_of_a_consumer_transaction_is_on_its_twin() -> None:
     with device("consumer") as d:
         consumer_with_request(d)
-        request = d.records(Status.INITIAL_REQUEST)[0]
+        request = d.records(TransactionStatus.INITIAL_REQUEST)[0]
         contract, body = contract_for(d, request)
         d.send("/contract", body)
-        d.send("/payment", step(contract, Status.PAYMENT_REQUESTED))  # provides first
+        d.send("/payment", step(contract, TransactionStatus.PAYMENT_REQUESTED))  # provides first
         d.cycle(advance_ms=1000)
         d.node.milestone()
         d.cycle(advance_ms=1000)
@@ -260,9 +278,9 @@ def test_every_state_of_a_consumer_transaction_is_on_its_twin() -> None:
 def test_a_consumer_its_owner_cannot_fund_waits_and_pays_on_a_later_cycle() -> None:
     with device("consumer") as d:
         consumer_with_request(d)
-        contract, body = contract_for(d, d.records(Status.INITIAL_REQUEST)[0])
+        contract, body = contract_for(d, d.records(TransactionStatus.INITIAL_REQUEST)[0])
         d.send("/contract", body)
-        d.send("/payment", step(contract, Status.PAYMENT_REQUESTED))
+        d.send("/payment", step(contract, TransactionStatus.PAYMENT_REQUESTED))
         d.link.fund_down = True
         d.cycle(advance_ms=1000)
         assert d.service.store.in_flight() == []
@@ -275,7 +293,10 @@ def test_a_consumer_its_owner_cannot_fund_waits_and_pays_on_a_later_cycle() -> N
         (in_flight,) = d.service.store.in_flight()
         d.node.milestone()
         d.cycle(advance_ms=1000)
-        assert d.only(Status.PAYMENT_PROCESSED).paymentMessageId == in_flight[1].message_id.hex()
+        assert (
+            d.only(TransactionStatus.PAYMENT_PROCESSED).paymentMessageId
+            == in_flight[1].message_id.hex()
+        )
         assert d.logged("fund", ok=False) == 1
 
 
@@ -307,4 +328,4 @@ def test_a_peer_answering_at_once_from_another_thread_finds_the_device_free() ->
         d.service.module.produce({"energy": 300, "uuid": UUID})
         assert answers
         assert not answers[0].is_alive()
-        assert d.only(Status.CONTRACT_CREATED).contractId == "c-1"
+        assert d.only(TransactionStatus.CONTRACT_CREATED).contractId == "c-1"

@@ -12,7 +12,7 @@ from test_energy_asset_kit import OWNER_URL, UUID, Device, contract_for, device,
 from plaza.crypto import Identity
 from plaza.energy.asset.funding import OwnerFunder
 from plaza.energy.errors import PeerFailed
-from plaza.energy.model import Status
+from plaza.energy.model import TransactionStatus
 from plaza.market.settlement import PaymentFailed
 
 
@@ -20,10 +20,10 @@ def consumer_owing(d: Device) -> str:
     """A consumer whose contract asks for a payment it cannot cover; the record's id."""
     d.service.module.consume({"energy": 50, "uuid": UUID})
     d.deliver()
-    request = d.records(Status.INITIAL_REQUEST)[0]
+    request = d.records(TransactionStatus.INITIAL_REQUEST)[0]
     contract, body = contract_for(d, request)
     d.send("/contract", body)
-    d.send("/payment", step(contract, Status.PAYMENT_REQUESTED))
+    d.send("/payment", step(contract, TransactionStatus.PAYMENT_REQUESTED))
     (record,) = d.service.store.queued(10)
     return record.id
 

@@ -42,7 +42,7 @@ from plaza.energy.envelope import (
 from plaza.energy.errors import PeerFailed
 from plaza.energy.keys import ModuleSecrets
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
@@ -235,10 +235,10 @@ class Device:
         self.service.module.receive(path, document)
         self.deliver()
 
-    def records(self, status: Status | None = None) -> list[Transaction]:
+    def records(self, status: TransactionStatus | None = None) -> list[Transaction]:
         return [r.state for r in self.service.store.records(None if status is None else [status])]
 
-    def only(self, status: Status) -> Transaction:
+    def only(self, status: TransactionStatus) -> Transaction:
         (found,) = self.records(status)
         return found
 
@@ -284,12 +284,12 @@ def device(
 
 def contract_for(
     device: Device, mine: Transaction, amount: int | None = None, *, contract_id: str = "c-1"
-) -> tuple[Contract, dict[str, Any]]:
+) -> tuple[EnergyContract, dict[str, Any]]:
     """The marketplace's contract of ``mine`` with the peer, and the /contract body."""
-    if mine.type is Side.OFFER:
+    if mine.type is TransactionType.OFFER:
         other = Transaction(
-            Side.REQUEST,
-            Status.INITIAL_REQUEST,
+            TransactionType.REQUEST,
+            TransactionStatus.INITIAL_REQUEST,
             amount or mine.energyAmount,
             500,
             str(device.clock.now_ms()),
@@ -300,8 +300,8 @@ def contract_for(
         offer, request = mine, other
     else:
         offer = Transaction(
-            Side.OFFER,
-            Status.INITIAL_OFFER,
+            TransactionType.OFFER,
+            TransactionStatus.INITIAL_OFFER,
             mine.energyAmount * 2,
             120,
             str(device.clock.now_ms()),
@@ -310,7 +310,7 @@ def contract_for(
             walletAddress=PEER_WALLET,
         )
         request = mine
-    contract = Contract.join(contract_id, offer, request, now_ms=device.clock.now_ms())
+    contract = EnergyContract.join(contract_id, offer, request, now_ms=device.clock.now_ms())
     twins = Twins(
         identity=MARKET,
         gateway=device.node.gateway,
@@ -326,14 +326,14 @@ def contract_for(
     return contract, body
 
 
-def step(contract: Contract, status: Status, **changes: Any) -> dict[str, Any]:
+def step(contract: EnergyContract, status: TransactionStatus, **changes: Any) -> dict[str, Any]:
     """A settlement letter's body: the contract transaction in ``status``."""
     return {
         "transaction": contract.transaction.with_status(status, timestamp_ms=1, **changes).to_json()
     }
 
 
-def peer_pays(device: Device, contract: Contract, *, contract_id: str | None = None) -> bytes:
+def peer_pays(device: Device, contract: EnergyContract, *, contract_id: str | None = None) -> bytes:
     """The consumer peer pays the provider under test, as its own asset would."""
     pay(device.node, device.node.treasury, PEER_WALLET, 1_000_000)
     device.node.milestone()

@@ -23,14 +23,14 @@ from plaza.crypto import Identity
 from plaza.energy.envelope import seal_letter
 from plaza.energy.errors import (
     EnergyError,
-    Forbidden,
+    EnergyForbidden,
     InvalidMessage,
     NotAuthenticated,
     NotConfigured,
     UnknownRecord,
     WrongState,
 )
-from plaza.energy.model import Status
+from plaza.energy.model import TransactionStatus
 
 
 def snapshot(d: Device) -> tuple[Any, ...]:
@@ -72,7 +72,7 @@ def test_init_refuses_a_wallet_seed_and_changes_nothing() -> None:
 def test_init_needs_the_device_uuid(uuid: object) -> None:
     with device("") as d:
         body = init_body(uuid=uuid)
-        refused(d, Forbidden, lambda: d.service.module.initialise(body))
+        refused(d, EnergyForbidden, lambda: d.service.module.initialise(body))
         assert d.service.store.load_config() is None
 
 
@@ -109,9 +109,13 @@ def test_init_answers_the_device_keys_and_a_second_init_updates() -> None:
         assert d.service.module.config.asset_owner == "owner-1"
         assert len(d.link.letters("/register")) == 2  # registered again
         refused(
-            d, Forbidden, lambda: d.service.module.initialise({"uuid": UUID, "type": "consumer"})
+            d,
+            EnergyForbidden,
+            lambda: d.service.module.initialise({"uuid": UUID, "type": "consumer"}),
         )
-        refused(d, Forbidden, lambda: d.service.module.initialise({"uuid": UUID, "assetId": "b"}))
+        refused(
+            d, EnergyForbidden, lambda: d.service.module.initialise({"uuid": UUID, "assetId": "b"})
+        )
 
 
 def test_nothing_happens_before_init() -> None:
@@ -129,12 +133,14 @@ def test_a_paused_device_offers_nothing_and_does_no_cycle_work() -> None:
         module.initialise({"uuid": UUID, "status": "paused"})
         module.produce({"energy": 300, "uuid": UUID})
         d.cycle(advance_ms=25 * HOUR_MS)  # the offer would have expired
-        assert len(d.records(Status.INITIAL_OFFER)) == 1
+        assert len(d.records(TransactionStatus.INITIAL_OFFER)) == 1
         assert d.service.store.pool().energy == 600
         module.initialise({"uuid": UUID, "status": "running"})
         d.cycle()
-        assert d.only(Status.CANCELLED).energyAmount == 300
-        assert d.only(Status.INITIAL_OFFER).energyAmount == 600  # everything free, offered
+        assert d.only(TransactionStatus.CANCELLED).energyAmount == 300
+        assert (
+            d.only(TransactionStatus.INITIAL_OFFER).energyAmount == 600
+        )  # everything free, offered
 
 
 def test_produce_and_consume_are_for_the_right_kind_and_whole_watt_hours() -> None:
@@ -143,7 +149,7 @@ def test_produce_and_consume_are_for_the_right_kind_and_whole_watt_hours() -> No
         refused(d, WrongState, lambda: module.consume({"energy": 300, "uuid": UUID}))
         for energy in (0, -5, 2.5, "300", True, None):
             refused(d, InvalidMessage, lambda e=energy: module.produce({"energy": e, "uuid": UUID}))
-        refused(d, Forbidden, lambda: module.produce({"energy": 300, "uuid": "guess"}))
+        refused(d, EnergyForbidden, lambda: module.produce({"energy": 300, "uuid": "guess"}))
 
 
 # reminders and the claim
@@ -151,10 +157,10 @@ def test_produce_and_consume_are_for_the_right_kind_and_whole_watt_hours() -> No
 
 def provided(d: Device) -> Any:
     d.service.module.produce({"energy": 300, "uuid": UUID})
-    contract, body = contract_for(d, d.only(Status.INITIAL_OFFER))
+    contract, body = contract_for(d, d.only(TransactionStatus.INITIAL_OFFER))
     d.send("/contract", body)
     d.cycle()
-    assert d.only(Status.PROVISION_FINISHED)
+    assert d.only(TransactionStatus.PROVISION_FINISHED)
     return contract
 
 
@@ -165,7 +171,7 @@ def test_three_reminders_then_exactly_one_claim() -> None:
         assert d.link.letters("/reminder") == []  # not yet waited maxWaitMs
         for count in (1, 2, 3):
             d.cycle(advance_ms=10 * MINUTE_MS)
-            reminder = d.only(Status.REMINDER_ISSUED)
+            reminder = d.only(TransactionStatus.REMINDER_ISSUED)
             assert reminder.reminders == count
             assert [p.transaction.reminders for p in d.link.letters("/reminder")] == list(
                 range(1, count + 1)
@@ -173,7 +179,7 @@ def test_three_reminders_then_exactly_one_claim() -> None:
         d.cycle(advance_ms=5 * MINUTE_MS)
         assert d.link.letters("/claim") == []  # the third reminder has not waited yet
         d.cycle(advance_ms=5 * MINUTE_MS)
-        claim = d.only(Status.CLAIM_ISSUED)
+        claim = d.only(TransactionStatus.CLAIM_ISSUED)
         assert claim.reminders == 3
         for _ in range(4):
             d.cycle(advance_ms=10 * MINUTE_MS)
@@ -188,12 +194,15 @@ def test_a_late_payment_after_the_claim_is_still_confirmed_and_never_claimed_aga
         contract = provided(d)
         for _ in range(4):
             d.cycle(advance_ms=10 * MINUTE_MS)
-        assert d.only(Status.CLAIM_ISSUED)
+        assert d.only(TransactionStatus.CLAIM_ISSUED)
         message = peer_pays(d, contract)
-        d.send("/payment_sent", step(contract, Status.PAYMENT_SENT, paymentMessageId=message.hex()))
+        d.send(
+            "/payment_sent",
+            step(contract, TransactionStatus.PAYMENT_SENT, paymentMessageId=message.hex()),
+        )
         d.node.milestone()
         d.cycle(advance_ms=1000)
-        assert d.only(Status.PAYMENT_CONFIRMED)
+        assert d.only(TransactionStatus.PAYMENT_CONFIRMED)
         d.cycle(advance_ms=HOUR_MS)
         assert len(d.link.letters("/claim")) == 1
 
@@ -204,14 +213,14 @@ def test_a_late_payment_after_the_claim_is_still_confirmed_and_never_claimed_aga
 def test_an_expired_offer_is_cancelled_and_its_energy_offered_anew() -> None:
     with device("provider", offerValidityMs=2 * HOUR_MS) as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
-        first = d.only(Status.INITIAL_OFFER)
+        first = d.only(TransactionStatus.INITIAL_OFFER)
         d.cycle(advance_ms=2 * HOUR_MS - 1)
         assert d.link.letters("/cancel") == []
         d.cycle(advance_ms=1)
-        assert d.only(Status.CANCELLED).id == first.id
+        assert d.only(TransactionStatus.CANCELLED).id == first.id
         (cancel,) = d.link.letters("/cancel")
         assert cancel.transaction.id == first.id
-        again = d.only(Status.INITIAL_OFFER)
+        again = d.only(TransactionStatus.INITIAL_OFFER)
         assert (again.id != first.id, again.energyAmount) == (True, 300)
         assert (d.service.store.pool().energy, d.service.store.pool().reserved) == (300, 300)
 
@@ -219,15 +228,15 @@ def test_an_expired_offer_is_cancelled_and_its_energy_offered_anew() -> None:
 def test_a_contract_not_provided_in_time_is_cancelled_and_unreserved() -> None:
     with device("provider", provisionMs=2 * HOUR_MS) as d:
         d.service.module.produce({"energy": 500, "uuid": UUID})
-        offer = d.only(Status.INITIAL_OFFER)
+        offer = d.only(TransactionStatus.INITIAL_OFFER)
         _, body = contract_for(d, offer, amount=300)
         d.send("/contract", body)
         d.cycle(advance_ms=10 * MINUTE_MS)
-        assert d.only(Status.CONTRACT_CREATED)
+        assert d.only(TransactionStatus.CONTRACT_CREATED)
         d.cycle(advance_ms=1)
-        assert d.only(Status.CANCELLED).contractId == "c-1"
+        assert d.only(TransactionStatus.CANCELLED).contractId == "c-1"
         assert d.link.letters("/cancel")[0].transaction.contractId == "c-1"
-        offers = [offer.energyAmount for offer in d.records(Status.INITIAL_OFFER)]
+        offers = [offer.energyAmount for offer in d.records(TransactionStatus.INITIAL_OFFER)]
         assert offers == [200, 300]  # the rest at the contract, the contract's at its end
         assert (d.service.store.pool().energy, d.service.store.pool().reserved) == (500, 500)
 
@@ -235,10 +244,10 @@ def test_a_contract_not_provided_in_time_is_cancelled_and_unreserved() -> None:
 def test_an_expired_request_is_cancelled_and_requested_anew() -> None:
     with device("consumer") as d:
         d.service.module.consume({"energy": 100, "uuid": UUID})  # -100 Wh: two requests
-        first = {r.id for r in d.records(Status.INITIAL_REQUEST)}
+        first = {r.id for r in d.records(TransactionStatus.INITIAL_REQUEST)}
         d.cycle(advance_ms=24 * HOUR_MS)
-        assert {r.id for r in d.records(Status.CANCELLED)} == first
-        again = {r.id for r in d.records(Status.INITIAL_REQUEST)}
+        assert {r.id for r in d.records(TransactionStatus.CANCELLED)} == first
+        again = {r.id for r in d.records(TransactionStatus.INITIAL_REQUEST)}
         assert len(again) == 2
         assert not again & first
 
@@ -246,14 +255,14 @@ def test_an_expired_request_is_cancelled_and_requested_anew() -> None:
 def test_the_marketplace_cancels_a_contract_and_the_provider_unreserves() -> None:
     with device("provider", provisionMs=HOUR_MS) as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
-        contract, body = contract_for(d, d.only(Status.INITIAL_OFFER))
+        contract, body = contract_for(d, d.only(TransactionStatus.INITIAL_OFFER))
         d.send("/contract", body)
-        d.send("/cancel", step(contract, Status.CANCELLED))
-        assert d.only(Status.CANCELLED).contractId == "c-1"
+        d.send("/cancel", step(contract, TransactionStatus.CANCELLED))
+        assert d.only(TransactionStatus.CANCELLED).contractId == "c-1"
         assert d.service.store.pool().reserved == 0
         assert d.link.letters("/cancel") == []  # the marketplace told us: nothing to tell back
-        d.send("/cancel", step(contract, Status.CANCELLED))  # again: changes nothing
-        assert len(d.service.store.events(d.only(Status.CANCELLED).id)) == 3
+        d.send("/cancel", step(contract, TransactionStatus.CANCELLED))  # again: changes nothing
+        assert len(d.service.store.events(d.only(TransactionStatus.CANCELLED).id)) == 3
 
 
 # payment requests the consumer refuses
@@ -261,7 +270,7 @@ def test_the_marketplace_cancels_a_contract_and_the_provider_unreserves() -> Non
 
 def consumer_under_contract(d: Device) -> Any:
     d.service.module.consume({"energy": 100, "uuid": UUID})
-    contract, body = contract_for(d, d.records(Status.INITIAL_REQUEST)[0])
+    contract, body = contract_for(d, d.records(TransactionStatus.INITIAL_REQUEST)[0])
     d.send("/contract", body)
     d.cycle()
     return contract
@@ -288,7 +297,7 @@ def sealed(d: Device, body: dict[str, Any], *, sender: Identity | None = None) -
         ({"walletAddress": "plz1someoneelse"}, InvalidMessage, "walletAddress"),
         ({"requesterWalletAddress": "plz1someoneelse"}, InvalidMessage, "requesterWalletAddress"),
         ({"requesterTransactionId": "not-ours"}, UnknownRecord, "not-ours"),
-        ({"requesterId": "consumer-2"}, Forbidden, "not this asset's"),
+        ({"requesterId": "consumer-2"}, EnergyForbidden, "not this asset's"),
         ({"status": "Payment sent"}, InvalidMessage, "Payment requested"),
     ],
 )
@@ -297,7 +306,7 @@ def test_a_payment_request_that_differs_is_refused_and_changes_nothing(
 ) -> None:
     with device("consumer") as d:
         contract = consumer_under_contract(d)
-        body = step(contract, Status.PAYMENT_REQUESTED)
+        body = step(contract, TransactionStatus.PAYMENT_REQUESTED)
         body["transaction"].update(changes)
         document = sealed(d, body)
         raised = refused(d, error, lambda: d.service.module.receive("/payment", document))
@@ -316,7 +325,7 @@ def test_a_payment_request_whose_twin_differs_from_the_database_is_refused(
                 "(SELECT MIN(seq) FROM events WHERE record_id = ?)",
                 (contract.request.requesterTransactionId,),
             )
-        document = sealed(d, step(contract, Status.PAYMENT_REQUESTED))
+        document = sealed(d, step(contract, TransactionStatus.PAYMENT_REQUESTED))
         raised = refused(d, InvalidMessage, lambda: d.service.module.receive("/payment", document))
         assert "twin" in raised.message
 
@@ -325,20 +334,24 @@ def test_letters_not_from_the_marketplace_or_replayed_are_refused() -> None:
     with device("consumer") as d:
         contract = consumer_under_contract(d)
         module = d.service.module
-        forged = sealed(d, step(contract, Status.PAYMENT_REQUESTED), sender=Identity.generate())
+        forged = sealed(
+            d, step(contract, TransactionStatus.PAYMENT_REQUESTED), sender=Identity.generate()
+        )
         refused(d, NotAuthenticated, lambda: module.receive("/payment", forged))
-        early = sealed(d, step(contract, Status.PAYMENT_REQUESTED))
+        early = sealed(d, step(contract, TransactionStatus.PAYMENT_REQUESTED))
         d.clock.advance(ms=6 * MINUTE_MS)
         refused(d, NotAuthenticated, lambda: module.receive("/payment", early))
-        document = sealed(d, step(contract, Status.PAYMENT_REQUESTED))
+        document = sealed(d, step(contract, TransactionStatus.PAYMENT_REQUESTED))
         module.receive("/payment", document)
         refused(d, NotAuthenticated, lambda: module.receive("/payment", document))
         refused(
             d,
-            Forbidden,
+            EnergyForbidden,
             lambda: module.receive(
                 "/payment_sent",
-                sealed(d, step(contract, Status.PAYMENT_SENT, paymentMessageId="ab" * 32)),
+                sealed(
+                    d, step(contract, TransactionStatus.PAYMENT_SENT, paymentMessageId="ab" * 32)
+                ),
             ),
         )
         refused(d, InvalidMessage, lambda: module.receive("/payment", b'{"encrypted": 5}'))
@@ -348,9 +361,11 @@ def test_letters_not_from_the_marketplace_or_replayed_are_refused() -> None:
 def test_a_payment_request_before_the_contract_is_refused() -> None:
     with device("consumer") as d:
         d.service.module.consume({"energy": 100, "uuid": UUID})
-        request = d.records(Status.INITIAL_REQUEST)[0]
+        request = d.records(TransactionStatus.INITIAL_REQUEST)[0]
         body = {
-            "transaction": request.with_status(Status.PAYMENT_REQUESTED, timestamp_ms=1).to_json()
+            "transaction": request.with_status(
+                TransactionStatus.PAYMENT_REQUESTED, timestamp_ms=1
+            ).to_json()
         }
         document = sealed(d, body)
         refused(d, WrongState, lambda: d.service.module.receive("/payment", document))
@@ -359,9 +374,9 @@ def test_a_payment_request_before_the_contract_is_refused() -> None:
 def test_a_contract_not_naming_this_asset_or_its_terms_is_refused() -> None:
     with device("provider") as d:
         d.service.module.produce({"energy": 300, "uuid": UUID})
-        offer = d.only(Status.INITIAL_OFFER)
+        offer = d.only(TransactionStatus.INITIAL_OFFER)
         _, cheaper = contract_for(
-            d, offer.with_status(Status.INITIAL_OFFER, timestamp_ms=1, energyPrice=100)
+            d, offer.with_status(TransactionStatus.INITIAL_OFFER, timestamp_ms=1, energyPrice=100)
         )
         document = sealed(d, cheaper)
         raised = refused(d, InvalidMessage, lambda: d.service.module.receive("/contract", document))
@@ -375,8 +390,8 @@ def test_a_contract_not_naming_this_asset_or_its_terms_is_refused() -> None:
 def test_a_claim_is_logged_and_the_consumer_still_pays() -> None:
     with device("consumer") as d:
         contract = consumer_under_contract(d)
-        d.send("/claim", step(contract, Status.CLAIM_ISSUED, reminders=3))
-        claim = d.only(Status.CLAIM_ISSUED)
+        d.send("/claim", step(contract, TransactionStatus.CLAIM_ISSUED, reminders=3))
+        claim = d.only(TransactionStatus.CLAIM_ISSUED)
         assert claim.reminders == 3
         assert [r.id for r in d.service.store.queued(10)] == [claim.requesterTransactionId]
         assert d.logged("claim") == 1

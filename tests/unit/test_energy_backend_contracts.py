@@ -12,7 +12,7 @@ from test_energy_backend_kit import World, build_world, contract_transaction, co
 from plaza.channels import LedgerUnavailable
 from plaza.energy.backend import contract_id_for
 from plaza.energy.errors import InvalidMessage, UnknownRecord, WrongState
-from plaza.energy.model import AssetType, Status, Transaction
+from plaza.energy.model import AssetType, Transaction, TransactionStatus
 from plaza.ledger.ports import Ledger
 from plaza.testing.ledgers import LedgerProxy
 from plaza.testing.nodes import InProcessNode, in_process_node
@@ -101,7 +101,7 @@ def test_a_match_of_a_cancelled_request_is_refused(world: World) -> None:
     market = world.market.marketplace
     market.offer(provider.intake(offer, world.key))
     market.request(consumer.intake(request, world.key))
-    cancelled = request.with_status(Status.CANCELLED, timestamp_ms=world.clock.now_ms())
+    cancelled = request.with_status(TransactionStatus.CANCELLED, timestamp_ms=world.clock.now_ms())
     market.settle("/cancel", consumer.step(request.id, cancelled, world.key))
     with pytest.raises(WrongState, match="cancelled"):
         market.match(world.match_letter(offer, request))
@@ -111,15 +111,17 @@ def test_a_cancel_that_crossed_its_contract_cancels_the_contract(world: World) -
     provider, consumer, contract_id = contracted(world)
     (body,) = world.letters_to(consumer, "/contract")
     request = Transaction.from_json(body["contract"]["message"]["request"])
-    assert request.status is Status.INITIAL_REQUEST
-    cancelled = request.with_status(Status.CANCELLED, timestamp_ms=world.clock.now_ms())
+    assert request.status is TransactionStatus.INITIAL_REQUEST
+    cancelled = request.with_status(TransactionStatus.CANCELLED, timestamp_ms=world.clock.now_ms())
     world.market.marketplace.settle("/cancel", consumer.step(request.id, cancelled, world.key))
     world.deliver()
     assert world.bids("/remove") == []
     (body,) = world.letters_to(provider, "/cancel")
     told = Transaction.from_json(body["transaction"])
-    assert (told.status, told.contractId) == (Status.CANCELLED, contract_id)
-    provided = told.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())
+    assert (told.status, told.contractId) == (TransactionStatus.CANCELLED, contract_id)
+    provided = told.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms()
+    )
     letter = provider.step(told.providerTransactionId, provided, world.key)
     with pytest.raises(WrongState, match="'Cancelled'"):
         world.market.marketplace.settle("/provision", letter)
@@ -128,7 +130,9 @@ def test_a_cancel_that_crossed_its_contract_cancels_the_contract(world: World) -
 def test_a_retried_settlement_letter_sends_the_same_letter(world: World) -> None:
     provider, consumer, _ = contracted(world)
     terms = contract_transaction(world, provider)
-    provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())
+    provided = terms.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms()
+    )
     market = world.market.marketplace
     market.settle("/provision", provider.step(terms.providerTransactionId, provided, world.key))
     world.clock.advance(seconds=1)
@@ -145,7 +149,9 @@ def test_twin_states_wait_for_the_ledger(node: InProcessNode) -> None:
         world.reopen(ledger=replace(world.ledger, ledger=flaky))
         provider, consumer, contract_id = contracted(world)
         terms = contract_transaction(world, provider)
-        provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())
+        provided = terms.with_status(
+            TransactionStatus.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms()
+        )
         letter = consumer.step(terms.requesterTransactionId, provided, world.key)
         flaky.down = True
         world.market.marketplace.settle("/provision", letter)  # accepted: the twin can wait

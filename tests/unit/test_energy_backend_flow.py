@@ -12,7 +12,7 @@ import pytest
 from test_energy_backend_kit import World, build_world, contract_transaction, contracted
 
 from plaza.energy.envelope import verify_document
-from plaza.energy.model import AssetType, Contract, Status, Transaction
+from plaza.energy.model import AssetType, EnergyContract, Transaction, TransactionStatus
 from plaza.energy.twins import parse_reader_key, read_twin
 from plaza.testing.nodes import InProcessNode, in_process_node
 
@@ -71,9 +71,9 @@ def test_a_match_sends_both_parties_the_signed_contract_and_its_twin(world: Worl
     for asset in (provider, consumer):
         (body,) = world.letters_to(asset, "/contract")
         message = verify_document(body["contract"], world.key.signing)
-        contract = Contract.from_json(message)
+        contract = EnergyContract.from_json(message)
         assert contract.contractId == contract_id
-        assert contract.transaction.status is Status.CONTRACT_CREATED
+        assert contract.transaction.status is TransactionStatus.CONTRACT_CREATED
         assert (contract.transaction.energyAmount, contract.transaction.energyPrice) == (400, 10)
         entries, problems = read_twin(
             world.ledger.channels,
@@ -91,17 +91,17 @@ def _settle_fully(world: World) -> tuple[str, Transaction]:
     market = world.market.marketplace
     terms = contract_transaction(world, provider)
     now = world.clock.now_ms
-    provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=now())
+    provided = terms.with_status(TransactionStatus.PROVISION_FINISHED, timestamp_ms=now())
     market.settle("/provision", consumer.step(terms.requesterTransactionId, provided, world.key))
     market.settle("/provision", provider.step(terms.providerTransactionId, provided, world.key))
     world.deliver()
     (payment,) = world.letters_to(consumer, "/payment")
     requested = Transaction.from_json(payment["transaction"])
-    assert requested.status is Status.PAYMENT_REQUESTED
+    assert requested.status is TransactionStatus.PAYMENT_REQUESTED
     assert requested.same_terms(terms) == []
     message = world.pay(consumer, terms)  # checked on the ledger by the marketplace
     paid = requested.with_status(
-        Status.PAYMENT_PROCESSED, timestamp_ms=now(), paymentMessageId=message
+        TransactionStatus.PAYMENT_PROCESSED, timestamp_ms=now(), paymentMessageId=message
     )
     market.settle(
         "/payment_processing", consumer.step(terms.requesterTransactionId, paid, world.key)
@@ -109,8 +109,8 @@ def _settle_fully(world: World) -> tuple[str, Transaction]:
     world.deliver()
     (sent,) = world.letters_to(provider, "/payment_sent")
     told = Transaction.from_json(sent["transaction"])
-    assert (told.status, told.paymentMessageId) == (Status.PAYMENT_SENT, message)
-    confirmed = told.with_status(Status.PAYMENT_CONFIRMED, timestamp_ms=now())
+    assert (told.status, told.paymentMessageId) == (TransactionStatus.PAYMENT_SENT, message)
+    confirmed = told.with_status(TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=now())
     market.settle(
         "/payment_confirmation", provider.step(terms.providerTransactionId, confirmed, world.key)
     )
@@ -154,7 +154,9 @@ def test_the_audit_finds_every_state_on_the_twins_once_confirmed(world: World) -
 def test_the_audit_reports_a_state_missing_from_a_party_twin(world: World) -> None:
     _, consumer, contract_id = contracted(world)
     terms = contract_transaction(world, consumer)
-    provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())
+    provided = terms.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms()
+    )
     letter = consumer.step(terms.requesterTransactionId, provided, world.key, on_twin=False)
     world.market.marketplace.settle("/provision", letter)
     world.node.milestone()
@@ -169,12 +171,14 @@ def test_reminders_ask_the_consumer_to_pay_again_with_the_count(world: World) ->
     provider, consumer, _ = contracted(world)
     market = world.market.marketplace
     terms = contract_transaction(world, provider)
-    provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())
+    provided = terms.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms()
+    )
     market.settle("/provision", provider.step(terms.providerTransactionId, provided, world.key))
     for count in (1, 2):
         world.clock.advance(seconds=60)
         reminder = provided.with_status(
-            Status.REMINDER_ISSUED, timestamp_ms=world.clock.now_ms(), reminders=count
+            TransactionStatus.REMINDER_ISSUED, timestamp_ms=world.clock.now_ms(), reminders=count
         )
         market.settle("/reminder", provider.step(terms.providerTransactionId, reminder, world.key))
     world.deliver()
@@ -182,9 +186,9 @@ def test_reminders_ask_the_consumer_to_pay_again_with_the_count(world: World) ->
         Transaction.from_json(b["transaction"]) for b in world.letters_to(consumer, "/payment")
     ]
     assert [(p.status, p.reminders) for p in payments] == [
-        (Status.PAYMENT_REQUESTED, 0),
-        (Status.PAYMENT_REQUESTED, 1),
-        (Status.PAYMENT_REQUESTED, 2),
+        (TransactionStatus.PAYMENT_REQUESTED, 0),
+        (TransactionStatus.PAYMENT_REQUESTED, 1),
+        (TransactionStatus.PAYMENT_REQUESTED, 2),
     ]
     assert world.market.statistics()["reminders"] == 2
 
@@ -193,7 +197,7 @@ def test_a_cancel_before_the_contract_removes_the_bid(world: World) -> None:
     provider = world.asset("solar", AssetType.PROVIDER)
     offer = provider.new(1000, 10)
     world.market.marketplace.offer(provider.intake(offer, world.key))
-    cancelled = offer.with_status(Status.CANCELLED, timestamp_ms=world.clock.now_ms())
+    cancelled = offer.with_status(TransactionStatus.CANCELLED, timestamp_ms=world.clock.now_ms())
     letter = provider.step(offer.id, cancelled, world.key)
     world.market.marketplace.settle("/cancel", letter)
     world.deliver()
@@ -204,14 +208,14 @@ def test_a_cancel_before_the_contract_removes_the_bid(world: World) -> None:
 def test_a_cancel_of_a_contract_tells_the_other_party(world: World) -> None:
     provider, consumer, contract_id = contracted(world)
     terms = contract_transaction(world, consumer)
-    cancelled = terms.with_status(Status.CANCELLED, timestamp_ms=world.clock.now_ms())
+    cancelled = terms.with_status(TransactionStatus.CANCELLED, timestamp_ms=world.clock.now_ms())
     world.market.marketplace.settle(
         "/cancel", consumer.step(terms.requesterTransactionId, cancelled, world.key)
     )
     world.deliver()
     (body,) = world.letters_to(provider, "/cancel")
     told = Transaction.from_json(body["transaction"])
-    assert (told.status, told.contractId) == (Status.CANCELLED, contract_id)
+    assert (told.status, told.contractId) == (TransactionStatus.CANCELLED, contract_id)
     assert world.bids("/remove") == []
 
 

@@ -27,7 +27,7 @@ from plaza.energy.backend.model import Peer
 from plaza.energy.bidmanager.memory import MemoryBidStore
 from plaza.energy.envelope import Letter, ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import AssetType, Side, Status, Transaction
+from plaza.energy.model import AssetType, Transaction, TransactionStatus, TransactionType
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
@@ -90,7 +90,7 @@ class FakeAsset:
         self._count = 0
 
     @property
-    def side(self) -> Side:
+    def side(self) -> TransactionType:
         return self.kind.side
 
     def registration(self, **changes: Any) -> dict[str, Any]:
@@ -125,7 +125,12 @@ class FakeAsset:
         )
 
     def new(
-        self, energy: int = 500, price: int = 10, *, side: Side | None = None, **changes: Any
+        self,
+        energy: int = 500,
+        price: int = 10,
+        *,
+        side: TransactionType | None = None,
+        **changes: Any,
     ) -> Transaction:
         """A fresh initial offer or request (``side`` overrides the asset's), on its own twin."""
         self._count += 1
@@ -137,14 +142,18 @@ class FakeAsset:
                 "providerTransactionId": tx_id,
                 "walletAddress": self.wallet,
             }
-            if side is Side.OFFER
+            if side is TransactionType.OFFER
             else {
                 "requesterId": self.asset_id,
                 "requesterTransactionId": tx_id,
                 "requesterWalletAddress": self.wallet,
             }
         )
-        status = Status.INITIAL_OFFER if side is Side.OFFER else Status.INITIAL_REQUEST
+        status = (
+            TransactionStatus.INITIAL_OFFER
+            if side is TransactionType.OFFER
+            else TransactionStatus.INITIAL_REQUEST
+        )
         transaction = Transaction(
             type=side,
             status=status,

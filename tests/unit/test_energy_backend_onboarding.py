@@ -35,14 +35,14 @@ from plaza.energy.envelope import (
 )
 from plaza.energy.errors import (
     AssetInactive,
+    EnergyUnavailable,
     InvalidMessage,
     NotAuthenticated,
     NotOnboarded,
     PeerFailed,
-    Unavailable,
 )
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import AssetType, Side, Status
+from plaza.energy.model import AssetType, TransactionStatus, TransactionType
 from plaza.energy.questions import answer
 from plaza.jobs import InlineQueue
 from plaza.market.auth import MemoryNonceStore
@@ -175,7 +175,7 @@ def test_an_asset_being_onboarded_is_asked_to_register_again(
 ) -> None:
     solar = world.asset("solar", AssetType.PROVIDER, register=False)
     users.onboarding.add("solar")
-    with pytest.raises(Unavailable) as later:
+    with pytest.raises(EnergyUnavailable) as later:
         world.market.marketplace.register(solar.letter(solar.registration(), world.key))
     assert later.value.status == 503
     users.onboarding.clear()
@@ -244,9 +244,9 @@ def test_a_deleted_assets_open_bids_leave_the_book(world: World, users: FakeUser
         {"type": "offer", "providerTransactionId": offer.providerTransactionId} for offer in offers
     ]
     for offer in offers:
-        record = world.market._store.transaction(Side.OFFER, offer.id)
+        record = world.market._store.transaction(TransactionType.OFFER, offer.id)
         assert record is not None
-        assert record.latest.status is Status.CANCELLED
+        assert record.latest.status is TransactionStatus.CANCELLED
 
 
 def test_an_asset_registered_before_the_rules_registers_again(
@@ -302,7 +302,9 @@ def test_unpaid_lists_the_consumers_contracts_waiting_for_its_payment(
 
     assert unpaid("ev") == []  # contracted, not yet asked to pay
     terms = contract_transaction(world, solar)
-    provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())
+    provided = terms.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms()
+    )
     market.settle("/provision", solar.step(terms.providerTransactionId, provided, world.key))
     assert unpaid("ev") == [{"contractId": contract_id, "value": 4}]  # 400 Wh at 10 per kWh
     assert unpaid("solar") == []

@@ -17,14 +17,14 @@ from plaza.energy.backend import MarketplaceSettings, seed_bid
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.errors import (
     EnergyError,
-    Forbidden,
+    EnergyForbidden,
     InvalidMessage,
     NotAuthenticated,
     PeerFailed,
     UnknownRecord,
     WrongState,
 )
-from plaza.energy.model import AssetType, Side, Status
+from plaza.energy.model import AssetType, TransactionStatus, TransactionType
 from plaza.testing.nodes import InProcessNode, in_process_node
 
 
@@ -61,10 +61,12 @@ def test_a_stranger_cannot_touch_a_contract(world: World) -> None:
     provider, _, _ = contracted(world)
     stranger = world.asset("mallory", AssetType.PROVIDER)
     terms = contract_transaction(world, provider)
-    provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms())
+    provided = terms.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=world.clock.now_ms()
+    )
     error = refused(
         world,
-        Forbidden,
+        EnergyForbidden,
         lambda: world.market.marketplace.settle(
             "/provision", stranger.letter({"transaction": provided.to_json()}, world.key)
         ),
@@ -75,10 +77,14 @@ def test_a_stranger_cannot_touch_a_contract(world: World) -> None:
 def test_a_consumer_cannot_confirm_a_payment(world: World) -> None:
     _, consumer, _ = contracted(world)
     terms = contract_transaction(world, consumer)
-    confirmed = terms.with_status(Status.PAYMENT_CONFIRMED, timestamp_ms=world.clock.now_ms())
+    confirmed = terms.with_status(
+        TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=world.clock.now_ms()
+    )
     letter = consumer.step(terms.requesterTransactionId, confirmed, world.key)
     error = refused(
-        world, Forbidden, lambda: world.market.marketplace.settle("/payment_confirmation", letter)
+        world,
+        EnergyForbidden,
+        lambda: world.market.marketplace.settle("/payment_confirmation", letter),
     )
     assert error.message == "the consumer of a contract cannot send /payment_confirmation"
 
@@ -87,15 +93,17 @@ def test_a_provider_cannot_report_the_consumers_payment_or_skip_provision(world:
     provider, _, _ = contracted(world)
     terms = contract_transaction(world, provider)
     now = world.clock.now_ms()
-    paid = terms.with_status(Status.PAYMENT_PROCESSED, timestamp_ms=now, paymentMessageId="00")
+    paid = terms.with_status(
+        TransactionStatus.PAYMENT_PROCESSED, timestamp_ms=now, paymentMessageId="00"
+    )
     refused(
         world,
-        Forbidden,
+        EnergyForbidden,
         lambda: world.market.marketplace.settle(
             "/payment_processing", provider.letter({"transaction": paid.to_json()}, world.key)
         ),
     )
-    confirmed = terms.with_status(Status.PAYMENT_CONFIRMED, timestamp_ms=now)
+    confirmed = terms.with_status(TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=now)
     refused(
         world,
         WrongState,
@@ -110,7 +118,9 @@ def test_a_letter_must_match_the_contract_and_its_path(world: World) -> None:
     provider, _, _ = contracted(world)
     terms = contract_transaction(world, provider)
     now = world.clock.now_ms()
-    cheaper = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=now, energyPrice=1)
+    cheaper = terms.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=now, energyPrice=1
+    )
     error = refused(
         world,
         InvalidMessage,
@@ -119,7 +129,7 @@ def test_a_letter_must_match_the_contract_and_its_path(world: World) -> None:
         ),
     )
     assert "energyPrice" in error.message
-    claimed = terms.with_status(Status.CLAIM_ISSUED, timestamp_ms=now)
+    claimed = terms.with_status(TransactionStatus.CLAIM_ISSUED, timestamp_ms=now)
     refused(
         world,
         InvalidMessage,
@@ -127,7 +137,9 @@ def test_a_letter_must_match_the_contract_and_its_path(world: World) -> None:
             "/provision", provider.letter({"transaction": claimed.to_json()}, world.key)
         ),
     )
-    unknown = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=now, contractId="c-nope")
+    unknown = terms.with_status(
+        TransactionStatus.PROVISION_FINISHED, timestamp_ms=now, contractId="c-nope"
+    )
     refused(
         world,
         UnknownRecord,
@@ -174,7 +186,7 @@ def test_a_refused_match_names_every_dead_bid_in_its_details(world: World) -> No
     offer, request = provider.new(1000, 10), consumer.new(400, 12)
     market.offer(provider.intake(offer, world.key))
     market.request(consumer.intake(request, world.key))
-    cancelled = offer.with_status(Status.CANCELLED, timestamp_ms=world.clock.now_ms())
+    cancelled = offer.with_status(TransactionStatus.CANCELLED, timestamp_ms=world.clock.now_ms())
     market.settle("/cancel", provider.step(offer.id, cancelled, world.key))
     unknown = consumer.new(300, 12)  # never sent to the marketplace
 
@@ -227,7 +239,7 @@ def test_registration_binds_the_asset_to_its_first_key(world: World) -> None:
         ({"type": "prosumer"}, InvalidMessage),
         ({"url": "ftp://solar"}, InvalidMessage),
         ({"assetId": "other"}, InvalidMessage),
-        ({"assetId": "bidmanager"}, Forbidden),
+        ({"assetId": "bidmanager"}, EnergyForbidden),
         ({"publicKey": "rsa:123"}, InvalidMessage),
     ],
 )
@@ -243,8 +255,8 @@ def test_an_offer_must_be_the_senders_own_and_fit_its_registration(world: World)
     provider = world.asset("solar", AssetType.PROVIDER)
     consumer = world.asset("ev", AssetType.CONSUMER)
     market = world.market.marketplace
-    as_consumer = consumer.new(400, 12, side=Side.OFFER)
-    refused(world, Forbidden, lambda: market.offer(consumer.intake(as_consumer, world.key)))
+    as_consumer = consumer.new(400, 12, side=TransactionType.OFFER)
+    refused(world, EnergyForbidden, lambda: market.offer(consumer.intake(as_consumer, world.key)))
     elsewhere = provider.new(500, 10, walletAddress=consumer.wallet)
     refused(world, InvalidMessage, lambda: market.offer(provider.intake(elsewhere, world.key)))
     stranger = world.asset("wind", AssetType.PROVIDER, register=False)
@@ -302,11 +314,11 @@ def test_a_consumer_is_excluded_after_its_claims(world: World) -> None:
     market.request(consumer.intake(request, world.key))
     terms = contract_transaction(world, provider)
     now = world.clock.now_ms()
-    provided = terms.with_status(Status.PROVISION_FINISHED, timestamp_ms=now)
+    provided = terms.with_status(TransactionStatus.PROVISION_FINISHED, timestamp_ms=now)
     market.settle("/provision", provider.step(terms.providerTransactionId, provided, world.key))
     for count in (1, 2, 3, 4):  # three reminders, each after the consumer's wait, then the claim
         world.clock.advance(ms=MarketplaceSettings().payment_wait_ms)
-        status = Status.REMINDER_ISSUED if count < 4 else Status.CLAIM_ISSUED
+        status = TransactionStatus.REMINDER_ISSUED if count < 4 else TransactionStatus.CLAIM_ISSUED
         state = provided.with_status(status, timestamp_ms=now + count, reminders=min(count, 3))
         path = "/reminder" if count < 4 else "/claim"
         market.settle(path, provider.step(terms.providerTransactionId, state, world.key))
@@ -314,9 +326,13 @@ def test_a_consumer_is_excluded_after_its_claims(world: World) -> None:
     assert len(world.letters_to(consumer, "/claim")) == 1
     assert world.market.statistics()["claims"] == 1
     error = refused(
-        world, Forbidden, lambda: market.request(consumer.intake(consumer.new(100, 20), world.key))
+        world,
+        EnergyForbidden,
+        lambda: market.request(consumer.intake(consumer.new(100, 20), world.key)),
     )
     assert "excluded" in error.message
-    excluded = refused(world, Forbidden, lambda: market.match(world.match_letter(offer, request)))
+    excluded = refused(
+        world, EnergyForbidden, lambda: market.match(world.match_letter(offer, request))
+    )
     assert excluded.message == "'ev' is excluded after 1 claims"
     assert excluded.details == {"dead": [f"request:{request.id}"]}, "the offer lives on"

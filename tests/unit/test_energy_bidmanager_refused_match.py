@@ -24,7 +24,7 @@ from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import EnergyError, PeerFailed
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import AssetType, Status
+from plaza.energy.model import AssetType, TransactionStatus
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
@@ -361,7 +361,9 @@ def test_the_real_marketplace_refusal_of_a_cancelled_request_frees_its_offer(
         market.marketplace.offer(solar.intake(offer, market.key))
         market.marketplace.request(ev.intake(request, market.key))
         deliver(market_queue, market)  # the bids reach the bid manager: /match is queued
-        cancelled = request.with_status(Status.CANCELLED, timestamp_ms=node.clock.now_ms())
+        cancelled = request.with_status(
+            TransactionStatus.CANCELLED, timestamp_ms=node.clock.now_ms()
+        )
         market.marketplace.settle("/cancel", ev.step(request.id, cancelled, market.key))
         deliver(bids_queue, bids)  # the /match arrives after the cancel: refused
         refusal = (

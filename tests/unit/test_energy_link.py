@@ -17,7 +17,7 @@ from plaza.api.serving import ThreadedServer
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import PeerFailed, WrongState
-from plaza.energy.link import DELIVER_JOB, Outbox
+from plaza.energy.link import DELIVER_JOB, EnergyOutbox
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import DeliveryFailed, MemoryNonceStore
 from plaza.market.auth.outbox import Refusal, post_json
@@ -44,7 +44,9 @@ def test_the_energy_outbox_seals_energy_letters_to_a_module_key() -> None:
     letters' domain, a recipient named by its ModuleKey."""
     clock, link = FakeClock(), FakeLink()
     queue = InlineQueue(clock)
-    outbox = Outbox(queue, link, sender=lambda: "asset-1", identity=lambda: ASSET, clock=clock)
+    outbox = EnergyOutbox(
+        queue, link, sender=lambda: "asset-1", identity=lambda: ASSET, clock=clock
+    )
     recipient = ModuleKey.of(MARKETPLACE)
     outbox.send(url=URL, path="/offer", recipient=recipient, audience="marketplace", body={"n": 1})
     assert outbox.handlers().keys() == {DELIVER_JOB} == {"energy.deliver"}
@@ -180,7 +182,7 @@ def test_details_that_are_not_strings_or_lists_of_strings_are_left_out(
 def test_the_outbox_hands_on_refused_the_details_of_a_real_refusal(peer: str) -> None:
     clock, http, refused = FakeClock(), HttpLink(timeout_s=5), list[Refusal]()
     queue = InlineQueue(clock)
-    outbox = Outbox(
+    outbox = EnergyOutbox(
         queue,
         http,
         sender=lambda: "asset-1",

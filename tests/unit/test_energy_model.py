@@ -13,10 +13,10 @@ from plaza.energy.model import (
     MAX_ENERGY_WH,
     MAX_PRICE,
     AssetType,
-    Contract,
-    Side,
-    Status,
+    EnergyContract,
     Transaction,
+    TransactionStatus,
+    TransactionType,
     contract_value,
 )
 
@@ -55,8 +55,8 @@ def test_a_contract_costs_energy_times_price_per_kwh_rounded_up(
 
 
 def test_a_transaction_round_trips_through_json() -> None:
-    assert OFFER.type is Side.OFFER
-    assert OFFER.status is Status.INITIAL_OFFER
+    assert OFFER.type is TransactionType.OFFER
+    assert OFFER.status is TransactionStatus.INITIAL_OFFER
     assert (OFFER.id, OFFER.owner) == ("tx-offer-1", "solar-1")
     assert (REQUEST.id, REQUEST.owner) == ("tx-request-1", "ev-1")
     assert OFFER.value == 1250
@@ -107,24 +107,28 @@ def test_a_request_needs_the_requesters_ids() -> None:
 
 
 def test_statuses_fall_into_initial_unpaid_and_final() -> None:
-    assert Status.INITIAL_OFFER.is_initial
-    assert Status.CONTRACT_CREATED.is_initial
-    assert not Status.PROVISION_FINISHED.is_initial
-    assert Status.CLAIM_ISSUED.is_unpaid
-    assert Status.REMINDER_ISSUED.is_unpaid
-    assert not Status.PAYMENT_CONFIRMED.is_unpaid
-    assert Status.PAYMENT_CONFIRMED.is_final
-    assert Status.CANCELLED.is_final
-    assert not Status.PAYMENT_SENT.is_final
-    assert AssetType.PROVIDER.side is Side.OFFER
-    assert AssetType.CONSUMER.side is Side.REQUEST
+    assert TransactionStatus.INITIAL_OFFER.is_initial
+    assert TransactionStatus.CONTRACT_CREATED.is_initial
+    assert not TransactionStatus.PROVISION_FINISHED.is_initial
+    assert TransactionStatus.CLAIM_ISSUED.is_unpaid
+    assert TransactionStatus.REMINDER_ISSUED.is_unpaid
+    assert not TransactionStatus.PAYMENT_CONFIRMED.is_unpaid
+    assert TransactionStatus.PAYMENT_CONFIRMED.is_final
+    assert TransactionStatus.CANCELLED.is_final
+    assert not TransactionStatus.PAYMENT_SENT.is_final
+    assert AssetType.PROVIDER.side is TransactionType.OFFER
+    assert AssetType.CONSUMER.side is TransactionType.REQUEST
 
 
 def test_with_status_moves_the_state_and_keeps_the_terms() -> None:
-    later = OFFER.with_status(Status.CANCELLED, timestamp_ms=NOW + 5, reminders=2)
-    assert (later.status, later.timestamp, later.reminders) == (Status.CANCELLED, str(NOW + 5), 2)
+    later = OFFER.with_status(TransactionStatus.CANCELLED, timestamp_ms=NOW + 5, reminders=2)
+    assert (later.status, later.timestamp, later.reminders) == (
+        TransactionStatus.CANCELLED,
+        str(NOW + 5),
+        2,
+    )
     assert later.same_terms(OFFER) == []
-    assert OFFER.status is Status.INITIAL_OFFER
+    assert OFFER.status is TransactionStatus.INITIAL_OFFER
 
 
 def test_same_terms_names_every_differing_term() -> None:
@@ -134,17 +138,17 @@ def test_same_terms_names_every_differing_term() -> None:
 
 
 def test_same_terms_compares_the_payers_wallet_too() -> None:
-    contract = Contract.join("c-1", OFFER, REQUEST, now_ms=NOW).transaction
+    contract = EnergyContract.join("c-1", OFFER, REQUEST, now_ms=NOW).transaction
     assert contract.same_terms(replace(contract, requesterWalletAddress="plz1thief")) == [
         "requesterWalletAddress"
     ]
 
 
 def test_a_contract_joins_the_offer_with_the_whole_request_at_the_offers_price() -> None:
-    contract = Contract.join("c-1", OFFER, REQUEST, now_ms=NOW + 10)
+    contract = EnergyContract.join("c-1", OFFER, REQUEST, now_ms=NOW + 10)
     joined = contract.transaction
-    assert joined.type is Side.OFFER
-    assert joined.status is Status.CONTRACT_CREATED
+    assert joined.type is TransactionType.OFFER
+    assert joined.status is TransactionStatus.CONTRACT_CREATED
     assert joined.timestamp == str(NOW + 10)
     assert (joined.providerId, joined.providerTransactionId) == ("solar-1", "tx-offer-1")
     assert (joined.requesterId, joined.requesterTransactionId) == ("ev-1", "tx-request-1")
@@ -153,17 +157,20 @@ def test_a_contract_joins_the_offer_with_the_whole_request_at_the_offers_price()
                                                                      "plz1consumer")  # fmt: skip
     assert joined.contractId == "c-1"
     assert contract.value == contract_value(3000, 250) == 750
-    assert contract.party("solar-1") is Side.OFFER
-    assert contract.party("ev-1") is Side.REQUEST
+    assert contract.party("solar-1") is TransactionType.OFFER
+    assert contract.party("ev-1") is TransactionType.REQUEST
     assert contract.party("heat-pump-1") is None
 
 
 def test_a_contract_round_trips_through_json() -> None:
-    contract = Contract.join("c-1", OFFER, REQUEST, now_ms=NOW)
-    assert Contract.from_json(contract.to_json()) == contract
+    contract = EnergyContract.join("c-1", OFFER, REQUEST, now_ms=NOW)
+    assert EnergyContract.from_json(contract.to_json()) == contract
     moved = replace(contract, transaction=contract.transaction.with_status(
-        Status.PAYMENT_SENT, timestamp_ms=NOW + 99))  # fmt: skip
-    assert Contract.from_json(moved.to_json()).transaction.status is Status.PAYMENT_SENT
+        TransactionStatus.PAYMENT_SENT, timestamp_ms=NOW + 99))  # fmt: skip
+    assert (
+        EnergyContract.from_json(moved.to_json()).transaction.status
+        is TransactionStatus.PAYMENT_SENT
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,11 +186,11 @@ def test_a_contract_that_breaks_the_rules_is_refused(
     offer: Transaction, wanted: Transaction, message: str
 ) -> None:
     with pytest.raises(InvalidMessage, match=message):
-        Contract.join("c-1", offer, wanted, now_ms=NOW)
+        EnergyContract.join("c-1", offer, wanted, now_ms=NOW)
 
 
 def test_a_request_for_exactly_the_offer_joins() -> None:
-    whole = Contract.join("c-2", OFFER, replace(REQUEST, energyAmount=5000), now_ms=NOW)
+    whole = EnergyContract.join("c-2", OFFER, replace(REQUEST, energyAmount=5000), now_ms=NOW)
     assert whole.transaction.energyAmount == 5000
 
 
@@ -204,6 +211,6 @@ def test_a_request_for_exactly_the_offer_joins() -> None:
     ],
 )  # fmt: skip
 def test_a_bad_contract_is_refused_by_what_is_wrong(change: Any, message: str) -> None:
-    wire = Contract.join("c-1", OFFER, REQUEST, now_ms=NOW).to_json()
+    wire = EnergyContract.join("c-1", OFFER, REQUEST, now_ms=NOW).to_json()
     with pytest.raises(InvalidMessage, match=message):
-        Contract.from_json(change(wire))
+        EnergyContract.from_json(change(wire))

@@ -17,7 +17,7 @@ import test_energy_owner_service as kit
 from test_energy_owner_service import GRANT, FakeDevice, World, form, fund_body, funded_owner
 
 from plaza.energy.errors import InvalidMessage
-from plaza.energy.owner.records import Device, Transfer, TransferState
+from plaza.energy.owner.records import Device, TransferState, WalletTransfer
 from plaza.energy.owner.store import SqliteOwnerStore
 
 world = kit.world  # the fixture, under its own name
@@ -121,7 +121,7 @@ def test_two_letters_at_once_with_the_same_reference_pay_once(
     store = world.owners.store
     looked_up = store.funding
 
-    def slow_lookup(device_id: str, reference: str) -> Transfer | None:
+    def slow_lookup(device_id: str, reference: str) -> WalletTransfer | None:
         found = looked_up(device_id, reference)
         time.sleep(0.2)  # both letters would find nothing here if the lock did not hold them
         return found
@@ -161,7 +161,7 @@ def test_a_file_made_before_references_gets_the_column_and_keeps_its_transfers(
         (old,) = store.transfers_of("o1", limit=10)
         assert (old.message_id, old.reference) == ("aa", "")
         assert store.funding("a1", "") is None
-        store.add_transfer(Transfer("bb", "o1", "fund", "plz1x", 6, "a1", 2,
+        store.add_transfer(WalletTransfer("bb", "o1", "fund", "plz1x", 6, "a1", 2,
                                     reference=REFERENCE))  # fmt: skip
     finally:
         store.close()

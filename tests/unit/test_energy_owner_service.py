@@ -35,7 +35,7 @@ from plaza.energy.errors import (
     WrongState,
 )
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Side, Status, Transaction
+from plaza.energy.model import Transaction, TransactionStatus, TransactionType
 from plaza.energy.owner.memory import MemoryOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.energy.questions import answer
@@ -532,14 +532,14 @@ def test_delete_stops_the_device_then_forgets_it_unless_it_cannot_be_told(world:
 def offer(
     device_id: str,
     transaction_id: str,
-    status: Status = Status.INITIAL_OFFER,
+    status: TransactionStatus = TransactionStatus.INITIAL_OFFER,
     *,
     amount: int = 500,
     price: int = 2000,
     at: int = 1,
 ) -> Transaction:
     return Transaction(
-        Side.OFFER,
+        TransactionType.OFFER,
         status,
         amount,
         price,
@@ -576,7 +576,7 @@ def event_letter(
     device_id: str,
     fake: FakeDevice,
     transaction_id: str,
-    status: Status = Status.INITIAL_OFFER,
+    status: TransactionStatus = TransactionStatus.INITIAL_OFFER,
     **terms: Any,
 ) -> bytes:
     return report(
@@ -674,11 +674,11 @@ def test_events_are_filed_per_transaction_with_aggregates_and_pages(world: World
         )
     for i in range(5):
         terms = {"amount": 100 * (i + 1), "price": 2000 + 10 * i, "at": 100 + i}
-        for status in (Status.CONTRACT_CREATED, Status.PROVISION_FINISHED):
+        for status in (TransactionStatus.CONTRACT_CREATED, TransactionStatus.PROVISION_FINISHED):
             letter = event_letter(world, owner_id, device.id, fake, f"tx{i:02}", status, **terms)
             world.owners.receive_event(letter)
     world.owners.receive_event(
-        event_letter(world, owner_id, device.id, fake, "tx05", Status.CANCELLED, at=200)
+        event_letter(world, owner_id, device.id, fake, "tx05", TransactionStatus.CANCELLED, at=200)
     )
 
     stats = world.owners.device_overview(owner_id, device.id)["stats"]
@@ -703,9 +703,9 @@ def test_events_are_filed_per_transaction_with_aggregates_and_pages(world: World
     ]
     (first,) = world.owners.device_transactions(owner_id, device.id, search="tx00").transactions
     assert [e.transaction.status for e in first] == [
-        Status.PROVISION_FINISHED,
-        Status.CONTRACT_CREATED,
-        Status.INITIAL_OFFER,
+        TransactionStatus.PROVISION_FINISHED,
+        TransactionStatus.CONTRACT_CREATED,
+        TransactionStatus.INITIAL_OFFER,
     ]
     finished = world.owners.device_transactions(
         owner_id, device.id, status="Energy provision finished"
@@ -745,8 +745,8 @@ def test_a_consumer_files_contract_transactions_under_its_request(world: World) 
     device = world.owners.add_device(owner_id, form(type="consumer"))
     fake = world.devices.at("http://device-1")
     contract = Transaction(
-        Side.OFFER,
-        Status.PROVISION_FINISHED,
+        TransactionType.OFFER,
+        TransactionStatus.PROVISION_FINISHED,
         400,
         2500,
         "5",
@@ -767,7 +767,7 @@ def test_the_twin_of_a_transaction_holds_each_reported_state(world: World) -> No
     owner_id = world.owners.create_owner("Ada").owner.id
     device = world.owners.add_device(owner_id, form())
     fake = world.devices.at("http://device-1")
-    for status in (Status.INITIAL_OFFER, Status.CONTRACT_CREATED):
+    for status in (TransactionStatus.INITIAL_OFFER, TransactionStatus.CONTRACT_CREATED):
         world.owners.receive_event(event_letter(world, owner_id, device.id, fake, "t1", status))
     world.milestone()
     twin = world.owners.transaction_twin(owner_id, device.id, "t1")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 
 from plaza.api.energy.replies import install_replies, json_object, post_route
 from plaza.api.serving import ThreadedServer
-from plaza.energy.errors import EnergyError, Forbidden, InvalidMessage, WrongState
+from plaza.energy.errors import EnergyError, EnergyForbidden, InvalidMessage, WrongState
 
 
 def refuse_with(error: EnergyError) -> Callable[[bytes], None]:
@@ -30,7 +30,9 @@ def module_app() -> FastAPI:
         "dead": ["offer:o1", "request:r1"], "hint": "ask again",
     })  # fmt: skip
     post_route(router, "/dead", refuse_with(dead), summary="dead", sealed=False)
-    post_route(router, "/plain", refuse_with(Forbidden("not yours")), summary="plain", sealed=False)
+    post_route(
+        router, "/plain", refuse_with(EnergyForbidden("not yours")), summary="plain", sealed=False
+    )
     app.include_router(router)
     return app
 

@@ -44,7 +44,8 @@ from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
 from plaza.bootstrap.web import EnergyTwins, serve_web
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import AssetType, Status
+from plaza.energy.model import AssetType
+from plaza.energy.model import TransactionStatus as Status
 from plaza.settings import NodeSettings
 
 __all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]

@@ -24,12 +24,12 @@ from plaza.energy.asset.ports import AssetStore
 from plaza.energy.backend.model import MARKETPLACE, MarketplaceSettings, Peer
 from plaza.energy.backend.onboarding import Onboarding, OnboardingStore
 from plaza.energy.backend.ports import MarketplaceStore
-from plaza.energy.backend.service import Marketplace
+from plaza.energy.backend.service import EnergyMarketplace
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.bidmanager.service import BIDMANAGER, EnergyBidManager
 from plaza.energy.keys import ModuleSecrets
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Outbox
+from plaza.energy.link import EnergyOutbox
 from plaza.energy.owner.ports import OwnerKeys, OwnerStore
 from plaza.energy.questions import USER_MODULE
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
@@ -146,10 +146,10 @@ def _outbox(
     *,
     sender: str | Callable[[], str],
     on_refused: OnRefused,
-) -> Outbox:
+) -> EnergyOutbox:
     """A module's outbox: its letters signed by ``identity`` as ``sender`` (or ``sender()``)."""
     named = (lambda: sender) if isinstance(sender, str) else sender
-    return Outbox(
+    return EnergyOutbox(
         queue, link, sender=named, identity=lambda: identity, clock=clock, on_refused=on_refused
     )
 
@@ -179,7 +179,7 @@ def build_marketplace(
     onboarding = _onboarding(
         user_module, identity, store=store, clock=clock, nonces=nonces, link=link
     )
-    marketplace = Marketplace(
+    marketplace = EnergyMarketplace(
         identity=identity,
         store=store,
         outbox=outbox,

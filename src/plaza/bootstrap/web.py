@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 
 from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.clients.node import NodeClient
-from plaza.energy.backend.model import Event
+from plaza.energy.backend.model import RecordEvent as Event
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
-from plaza.energy.model import Side
+from plaza.energy.model import TransactionType as Side
 from plaza.market.model import Order
 from plaza.verticals import Vertical, registry
 from plaza.web import OrderBook, TwinReader, TwinState, WebSources, create_web_app

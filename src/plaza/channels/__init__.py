@@ -47,8 +47,8 @@ from plaza.channels.errors import (
     PositionUnavailable,
     TooManyReaders,
     UnknownReader,
+    WrongBackupPassword,
     WrongKey,
-    WrongPassword,
 )
 from plaza.channels.inbox import deliver, open_delivery, open_inbox
 from plaza.channels.memory import MemoryCursorStore
@@ -107,8 +107,8 @@ __all__ = [
     "ReaderKey",
     "TooManyReaders",
     "UnknownReader",
+    "WrongBackupPassword",
     "WrongKey",
-    "WrongPassword",
     "announce",
     "decode_reader_key",
     "deliver",

@@ -21,7 +21,7 @@ from plaza.channels.errors import InvalidChannelData
 from plaza.channels.model import Announcement, Channel, ChannelMode, Descriptor
 from plaza.channels.ports import Clock, MessageWriter
 from plaza.crypto import Identity, PublicKey, verify_signature
-from plaza.encoding import EncodingError, Reader, Writer
+from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.ledger.model import DataPayload, Message
 from plaza.ledger.ports import LedgerReader
 
@@ -72,7 +72,7 @@ def parse_announcement(message: Message) -> Announcement:
     if not isinstance(payload, DataPayload) or len(payload.data) < _SIGNATURES:
         raise InvalidChannelData("announcement", "not a data message with two signatures")
     body, signatures = payload.data[:-_SIGNATURES], payload.data[-_SIGNATURES:]
-    reader = Reader(body)
+    reader = ByteReader(body)
     try:
         channel, owner = PublicKey(reader.raw(32, "channel")), PublicKey(reader.raw(32, "owner"))
         mode, announced_at_ms = reader.u8("mode"), reader.u64("time")

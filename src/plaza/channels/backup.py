@@ -15,7 +15,7 @@ import nacl.pwhash
 import nacl.utils
 
 from plaza.channels.codec import decode_state, encode_state
-from plaza.channels.errors import InvalidChannelData, WrongPassword
+from plaza.channels.errors import InvalidChannelData, WrongBackupPassword
 from plaza.channels.model import PublisherState
 from plaza.channels.ports import CursorStore
 from plaza.crypto import DecryptionFailed, aead_decrypt, aead_encrypt
@@ -55,7 +55,7 @@ def export_backup(
 
 
 def import_backup(blob: bytes, password: str) -> PublisherState:
-    """The state in a backup; :class:`WrongPassword` if it does not authenticate."""
+    """The state in a backup; :class:`WrongBackupPassword` if it does not authenticate."""
     size = len(BACKUP_MAGIC) + _SALT_SIZE + _PARAMS.size
     if len(blob) < size or not blob.startswith(BACKUP_MAGIC):
         raise InvalidChannelData("backup", "not a Plaza channel backup")
@@ -68,7 +68,7 @@ def import_backup(blob: bytes, password: str) -> PublisherState:
     try:
         return decode_state(aead_decrypt(key, blob[size:], header))
     except DecryptionFailed:
-        raise WrongPassword from None
+        raise WrongBackupPassword from None
 
 
 def restore_backup(store: CursorStore, blob: bytes, password: str) -> PublisherState:

@@ -32,7 +32,7 @@ from plaza.channels.model import (
     ReaderKey,
 )
 from plaza.crypto import EncryptionPublicKey, PublicKey
-from plaza.encoding import EncodingError, Reader, Writer
+from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.ledger.model import MAX_PAYLOAD_SIZE
 
 __all__ = [
@@ -53,9 +53,9 @@ _OWNER_FLAG = 8
 T = TypeVar("T")
 
 
-def _decoding(what: str, data: bytes, read: Callable[[Reader], T]) -> T:
+def _decoding(what: str, data: bytes, read: Callable[[ByteReader], T]) -> T:
     """Run a reader over all of ``data``, turning any flaw into :class:`InvalidChannelData`."""
-    reader = Reader(data)
+    reader = ByteReader(data)
     try:
         value = read(reader)
         reader.expect_end(what)
@@ -77,7 +77,7 @@ def write_descriptor(writer: Writer, descriptor: Descriptor) -> None:
         writer.bytes8(name.encode()).u16(len(encoded)).raw(encoded)
 
 
-def read_descriptor(reader: Reader) -> Descriptor:
+def read_descriptor(reader: ByteReader) -> Descriptor:
     count = reader.u8("field count")
     fields = []
     for _ in range(count):
@@ -111,7 +111,7 @@ def write_reader_key(writer: Writer, key: ReaderKey) -> None:
     writer.u64(key.expires_at_ms or 0).u32(key.max_messages or 0)
 
 
-def read_reader_key(reader: Reader) -> ReaderKey:
+def read_reader_key(reader: ByteReader) -> ReaderKey:
     if reader.u8("format version") != FORMAT_VERSION:
         raise ValueError("unknown reader key format")
     channel = PublicKey(reader.raw(32, "channel key"))
@@ -163,7 +163,7 @@ def encode_state(state: PublisherState) -> bytes:
     return writer.u8(1).raw(state.in_flight.chain).bytes32(state.in_flight.raw).getvalue()
 
 
-def _read_state(reader: Reader) -> PublisherState:
+def _read_state(reader: ByteReader) -> PublisherState:
     if reader.u8("format version") != FORMAT_VERSION:
         raise ValueError("unknown state format")
     mode, secret = _mode(reader.u8("mode")), reader.raw(32, "secret")

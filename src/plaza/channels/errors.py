@@ -12,7 +12,7 @@ programming errors, and react to a leaf when it matters::
     │   └── AccessRevoked                ... because the owner revoked it
     ├── PositionUnavailable(position)    a reader asked to walk back before what it was given
     ├── InvalidChannelData(what)         bytes that are not a valid record, key, delivery or backup
-    ├── WrongPassword                    a cursor backup does not open with this password
+    ├── WrongBackupPassword              a cursor backup does not open with this password
     ├── CursorConflict(channel_id)       another writer moved the channel's cursor meanwhile
     ├── ChannelNotFound(channel_id)      the cursor store holds no such channel
     ├── ModeMismatch(mode, operation)    the operation needs another channel mode
@@ -46,8 +46,8 @@ __all__ = [
     "PositionUnavailable",
     "TooManyReaders",
     "UnknownReader",
+    "WrongBackupPassword",
     "WrongKey",
-    "WrongPassword",
 ]
 
 
@@ -126,7 +126,7 @@ class InvalidChannelData(ChannelError):
         self.reason = reason
 
 
-class WrongPassword(ChannelError):
+class WrongBackupPassword(ChannelError):
     """A backup did not authenticate: wrong password, or the file was altered."""
 
     def __init__(self) -> None:

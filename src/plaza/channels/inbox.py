@@ -33,7 +33,7 @@ from plaza.crypto import (
     seal,
     verify_signature,
 )
-from plaza.encoding import EncodingError, Reader, Writer
+from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.ledger.model import DataPayload, Message
 from plaza.ledger.ports import LedgerReader
 
@@ -77,7 +77,7 @@ def open_delivery(recipient: EncryptionKey, message: Message) -> Delivery:
     except DecryptionFailed:
         raise InvalidChannelData("delivery", "not sealed to this key") from None
     body, signature = plain[:-_SIGNATURE_SIZE], plain[-_SIGNATURE_SIZE:]
-    reader = Reader(body)
+    reader = ByteReader(body)
     try:
         addressed, sender = reader.raw(32, "recipient"), PublicKey(reader.raw(32, "sender"))
         issued_at_ms, key = reader.u64("time"), read_reader_key(reader)

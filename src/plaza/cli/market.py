@@ -31,7 +31,7 @@ from plaza.cli._market_home import MarketHome
 from plaza.cli._market_pay import check_payable, earlier_payment, send_payment
 from plaza.cli._market_run import run_market
 from plaza.cli._wallet_io import DEFAULT_NODE, DEFAULT_WALLET, WalletOption, open_wallet
-from plaza.clients.market import ContractRecord, MarketClient, OrderTerms, Submission
+from plaza.clients.market import ContractRecord, MarketClient, OrderTerms, SubmissionRecord
 from plaza.clients.node import ClientError
 from plaza.crypto import Identity
 from plaza.market.auth import Role
@@ -134,7 +134,7 @@ def _submit(
     side: Side, terms: OrderTerms, home: Path, url: str, key: str | None, seal: bool
 ) -> None:
     with _client(home, url, seal=seal) as client:
-        outcome: Submission = client.submit(side, terms, idempotency_key=key)
+        outcome: SubmissionRecord = client.submit(side, terms, idempotency_key=key)
     typer.echo(_order_line(outcome.order) + ("  (replayed)" if outcome.replayed else ""))
     for record in outcome.contracts:
         typer.echo("contract  " + _contract_line(record))

@@ -10,7 +10,7 @@ message (the marketplace names the dead bids of a refused ``/match`` as
     EnergyError
     ├── InvalidMessage        the payload breaks a rule of the protocol (400)
     ├── NotAuthenticated      the envelope cannot be opened or its signature is wrong (401)
-    ├── Forbidden             the sender may not do this (403)
+    ├── EnergyForbidden       the sender may not do this (403)
     │   ├── FundingRefused    a /fund its owner's rules do not allow (funding_refused)
     │   ├── NotOnboarded      a registration its owner did not onboard (not_onboarded)
     │   └── AssetInactive     an order of a paused or deleted asset (asset_inactive)
@@ -18,7 +18,7 @@ message (the marketplace names the dead bids of a refused ``/match`` as
     ├── WrongState            the record's status forbids the step (409)
     ├── NotConfigured         the module has not been initialised yet (409)
     ├── PeerFailed            another module refused or could not be reached (502)
-    └── Unavailable           not yet: the sender should try again later (503)
+    └── EnergyUnavailable     not yet: the sender should try again later (503)
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ __all__ = [
     "AssetInactive",
     "Details",
     "EnergyError",
-    "Forbidden",
+    "EnergyForbidden",
+    "EnergyUnavailable",
     "FundingRefused",
     "InvalidMessage",
     "NotAuthenticated",
     "NotConfigured",
     "NotOnboarded",
     "PeerFailed",
-    "Unavailable",
     "UnknownRecord",
     "WrongState",
 ]
@@ -76,24 +76,24 @@ class NotAuthenticated(EnergyError):
     status = 401
 
 
-class Forbidden(EnergyError):
+class EnergyForbidden(EnergyError):
     code = "forbidden"
     status = 403
 
 
-class FundingRefused(Forbidden):
+class FundingRefused(EnergyForbidden):
     """A ``/fund`` the owner's rules do not allow; ``details["rule"]`` names the rule."""
 
     code = "funding_refused"
 
 
-class NotOnboarded(Forbidden):
+class NotOnboarded(EnergyForbidden):
     """A registration of an asset its owner did not onboard with that key."""
 
     code = "not_onboarded"
 
 
-class AssetInactive(Forbidden):
+class AssetInactive(EnergyForbidden):
     """An offer or request of an asset its owner paused or deleted."""
 
     code = "asset_inactive"
@@ -128,7 +128,7 @@ class PeerFailed(DeliveryFailed, EnergyError):
     status = 502
 
 
-class Unavailable(EnergyError):
+class EnergyUnavailable(EnergyError):
     """Not now: a fact the answer needs is on its way (a letter's sender retries it)."""
 
     code = "unavailable"

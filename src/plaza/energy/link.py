@@ -1,7 +1,7 @@
 """The energy modules' outbox: the market's letters outbox, in the energy seed's names.
 
 A module never calls another while answering a request: it stores its own change,
-then puts the letter in its :class:`Outbox`: the market's
+then puts the letter in its :class:`EnergyOutbox`: the market's
 (:mod:`plaza.market.auth.outbox`, which also has the ``Link`` port, the ``Refusal``
 and the delivery rules) with the energy letters' format
 (:data:`~plaza.energy.envelope.LETTERS`), their job name ``energy.deliver`` and a
@@ -13,7 +13,7 @@ replies' code. The ``Link`` over HTTP is :class:`~plaza.api.energy.link.HttpLink
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from plaza.clock import Clock
 from plaza.crypto import EncryptionPublicKey, Identity
@@ -22,17 +22,35 @@ from plaza.jobs import JobQueue
 from plaza.market.auth.outbox import Link, OnRefused
 from plaza.market.auth.outbox import Outbox as LetterOutbox
 
-__all__ = ["DELIVER_JOB", "Outbox"]
+__all__ = ["DELIVER_JOB", "EnergyOutbox", "LetterSender"]
 
 #: The job that delivers an energy letter (the name queued letters carry on disk).
 DELIVER_JOB = "energy.deliver"
+
+
+class LetterSender(Protocol):
+    """What a module's use cases send letters through (:class:`EnergyOutbox`): a letter
+    leaves after the change is stored, each ``key`` at most once."""
+
+    def send(
+        self,
+        *,
+        url: str,
+        path: str,
+        recipient: ModuleKey,
+        audience: str,
+        body: Mapping[str, Any],
+        key: str | None = None,
+    ) -> None:
+        """Queue a letter to ``audience`` at ``url + path``."""
+        ...
 
 
 def _encryption_key(text: str) -> EncryptionPublicKey:
     return ModuleKey.from_text(text).encryption
 
 
-class Outbox:
+class EnergyOutbox:
     """One module's outgoing letters, delivered by :data:`DELIVER_JOB` jobs on its queue."""
 
     def __init__(

@@ -11,7 +11,7 @@ money as integers, so the units are fixed here once:
 
 A transaction is one offer (provider) or one request (consumer). Once matched,
 both sides' copies carry the other's ids and the ``contractId``; the contract
-itself (:class:`Contract`) is the marketplace's signed joining of the two.
+itself (:class:`EnergyContract`) is the marketplace's signed joining of the two.
 Beyond the seed's fields a transaction records ``reminders`` (the seed's note of
 issued payment reminders), ``requesterWalletAddress`` (who pays, so the provider
 can check the ledger) and ``paymentMessageId`` (the ledger transfer that paid).
@@ -34,10 +34,10 @@ __all__ = [
     "MAX_PRICE",
     "STATUS_OF_PHASE",
     "AssetType",
-    "Contract",
-    "Side",
-    "Status",
+    "EnergyContract",
     "Transaction",
+    "TransactionStatus",
+    "TransactionType",
     "contract_value",
 ]
 
@@ -54,16 +54,16 @@ class AssetType(enum.StrEnum):
     CONSUMER = "consumer"  # consumes energy, buys it (EV, heat pump)
 
     @property
-    def side(self) -> Side:
-        return Side.OFFER if self is AssetType.PROVIDER else Side.REQUEST
+    def side(self) -> TransactionType:
+        return TransactionType.OFFER if self is AssetType.PROVIDER else TransactionType.REQUEST
 
 
-class Side(enum.StrEnum):
+class TransactionType(enum.StrEnum):
     OFFER = "offer"
     REQUEST = "request"
 
 
-class Status(enum.StrEnum):
+class TransactionStatus(enum.StrEnum):
     """The seed's statuses, spelled as its dashboards show them."""
 
     INITIAL_OFFER = "Initial offer"
@@ -90,29 +90,41 @@ class Status(enum.StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return self in (Status.PAYMENT_CONFIRMED, Status.CANCELLED)
+        return self in (TransactionStatus.PAYMENT_CONFIRMED, TransactionStatus.CANCELLED)
 
 
-_INITIAL = frozenset({Status.INITIAL_OFFER, Status.INITIAL_REQUEST, Status.CONTRACT_CREATED})
-_UNPAID = frozenset({
-    Status.PROVISION_FINISHED, Status.PAYMENT_REQUESTED, Status.PAYMENT_PROCESSED,
-    Status.PAYMENT_SENT, Status.REMINDER_ISSUED, Status.CLAIM_ISSUED,
-})  # fmt: skip
+_INITIAL = frozenset(
+    {
+        TransactionStatus.INITIAL_OFFER,
+        TransactionStatus.INITIAL_REQUEST,
+        TransactionStatus.CONTRACT_CREATED,
+    }
+)
+_UNPAID = frozenset(
+    {
+        TransactionStatus.PROVISION_FINISHED,
+        TransactionStatus.PAYMENT_REQUESTED,
+        TransactionStatus.PAYMENT_PROCESSED,
+        TransactionStatus.PAYMENT_SENT,
+        TransactionStatus.REMINDER_ISSUED,
+        TransactionStatus.CLAIM_ISSUED,
+    }
+)
 
 
 #: A contract's status is its settlement's phase in the market (plaza.market.settlement), in
 #: the seed's words. The seed's other statuses are not phases: the initial ones are an
 #: offer's or request's before any contract, "Payment sent" is the provider's copy of
 #: "Payment processed", "Payment reminder issued" is a reminder the settlement counts.
-STATUS_OF_PHASE: Mapping[Phase, Status] = {
-    Phase.CONTRACT_CREATED: Status.CONTRACT_CREATED,
-    Phase.PROVISION_FINISHED: Status.PROVISION_FINISHED,
-    Phase.PAYMENT_REQUESTED: Status.PAYMENT_REQUESTED,
-    Phase.PAYMENT_PROCESSED: Status.PAYMENT_PROCESSED,
-    Phase.PAYMENT_CONFIRMED: Status.PAYMENT_CONFIRMED,
-    Phase.FULFILLED: Status.PAYMENT_CONFIRMED,
-    Phase.CLAIM_ISSUED: Status.CLAIM_ISSUED,
-    Phase.CANCELLED: Status.CANCELLED,
+STATUS_OF_PHASE: Mapping[Phase, TransactionStatus] = {
+    Phase.CONTRACT_CREATED: TransactionStatus.CONTRACT_CREATED,
+    Phase.PROVISION_FINISHED: TransactionStatus.PROVISION_FINISHED,
+    Phase.PAYMENT_REQUESTED: TransactionStatus.PAYMENT_REQUESTED,
+    Phase.PAYMENT_PROCESSED: TransactionStatus.PAYMENT_PROCESSED,
+    Phase.PAYMENT_CONFIRMED: TransactionStatus.PAYMENT_CONFIRMED,
+    Phase.FULFILLED: TransactionStatus.PAYMENT_CONFIRMED,
+    Phase.CLAIM_ISSUED: TransactionStatus.CLAIM_ISSUED,
+    Phase.CANCELLED: TransactionStatus.CANCELLED,
 }
 
 
@@ -156,8 +168,8 @@ def _choice(data: Mapping[str, Any], name: str, kind: type[_E]) -> _E:
 class Transaction:
     """One offer or request, as the seed's transaction data model writes it."""
 
-    type: Side
-    status: Status
+    type: TransactionType
+    status: TransactionStatus
     energyAmount: int  # noqa: N815 - the seed's wire names
     energyPrice: int  # noqa: N815
     timestamp: str
@@ -177,13 +189,15 @@ class Transaction:
     def id(self) -> str:
         """The id of this side's own record: the provider's or the requester's."""
         return (
-            self.providerTransactionId if self.type is Side.OFFER else self.requesterTransactionId
+            self.providerTransactionId
+            if self.type is TransactionType.OFFER
+            else self.requesterTransactionId
         )
 
     @property
     def owner(self) -> str:
         """The asset that issued this side."""
-        return self.providerId if self.type is Side.OFFER else self.requesterId
+        return self.providerId if self.type is TransactionType.OFFER else self.requesterId
 
     @property
     def value(self) -> int:
@@ -197,10 +211,10 @@ class Transaction:
         """Parse and check a transaction; :class:`InvalidMessage` says what is wrong."""
         if not isinstance(data, Mapping):
             raise InvalidMessage("a transaction must be a JSON object")
-        side = _choice(data, "type", Side)
+        side = _choice(data, "type", TransactionType)
         transaction = cls(
             type=side,
-            status=_choice(data, "status", Status),
+            status=_choice(data, "status", TransactionStatus),
             energyAmount=_integer(data, "energyAmount", low=1, high=MAX_ENERGY_WH),
             energyPrice=_integer(data, "energyPrice", low=0, high=MAX_PRICE),
             timestamp=_timestamp(data),
@@ -219,13 +233,14 @@ class Transaction:
         if not transaction.id or not transaction.owner:
             who = (
                 "providerId and providerTransactionId"
-                if side is Side.OFFER
+                if side is TransactionType.OFFER
                 else ("requesterId and requesterTransactionId")
             )
-            raise InvalidMessage(f"{'an offer' if side is Side.OFFER else 'a request'} needs {who}")
+            what = "an offer" if side is TransactionType.OFFER else "a request"
+            raise InvalidMessage(f"{what} needs {who}")
         return transaction
 
-    def with_status(self, status: Status, *, timestamp_ms: int, **changes: Any) -> Self:
+    def with_status(self, status: TransactionStatus, *, timestamp_ms: int, **changes: Any) -> Self:
         return replace(self, status=status, timestamp=str(timestamp_ms), **changes)
 
     def same_terms(self, other: Transaction) -> list[str]:
@@ -247,7 +262,7 @@ def _timestamp(data: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Contract:
+class EnergyContract:
     """The marketplace's joining of an offer and a request (one-to-one: the whole request).
 
     ``transaction`` is the contract transaction both parties receive: the offer's
@@ -264,7 +279,7 @@ class Contract:
     def join(
         cls, contract_id: str, offer: Transaction, request: Transaction, *, now_ms: int
     ) -> Self:
-        if offer.type is not Side.OFFER or request.type is not Side.REQUEST:
+        if offer.type is not TransactionType.OFFER or request.type is not TransactionType.REQUEST:
             raise InvalidMessage("a contract joins one offer and one request")
         if request.energyAmount > offer.energyAmount:
             raise InvalidMessage("the request asks for more energy than the offer holds")
@@ -272,7 +287,7 @@ class Contract:
             raise InvalidMessage("an asset cannot contract with itself")
         joined = replace(
             offer,
-            status=Status.CONTRACT_CREATED,
+            status=TransactionStatus.CONTRACT_CREATED,
             timestamp=str(now_ms),
             requesterId=request.requesterId,
             requesterTransactionId=request.requesterTransactionId,
@@ -328,10 +343,10 @@ class Contract:
             raise InvalidMessage(f"the contract transaction differs in {', '.join(differing)}")
         return replace(contract, transaction=claimed)
 
-    def party(self, asset_id: str) -> Side | None:
+    def party(self, asset_id: str) -> TransactionType | None:
         """Which side ``asset_id`` is on, or None if it is not a party."""
         if asset_id == self.offer.providerId:
-            return Side.OFFER
+            return TransactionType.OFFER
         if asset_id == self.request.requesterId:
-            return Side.REQUEST
+            return TransactionType.REQUEST
         return None

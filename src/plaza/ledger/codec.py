@@ -18,7 +18,7 @@ import itertools
 import struct
 from collections.abc import Callable, Sequence
 
-from plaza.encoding import EncodingError, Reader, Writer
+from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.ledger.errors import (
     DuplicateParents,
     InvalidParentCount,
@@ -198,18 +198,18 @@ def _decode_payload(kind: int, body: bytes) -> Payload:
     decoder = _PAYLOAD_DECODERS.get(kind)
     if decoder is None:
         raise UnknownPayloadKind(kind)
-    reader = Reader(body)
+    reader = ByteReader(body)
     payload = decoder(reader)
     reader.expect_end("payload")
     return payload
 
 
-def _decode_data(reader: Reader) -> DataPayload:
+def _decode_data(reader: ByteReader) -> DataPayload:
     tag = reader.bytes8("tag", limit=MAX_TAG_SIZE)
     return DataPayload(tag=tag, data=reader.rest())
 
 
-def _decode_transfer(reader: Reader) -> TransferPayload:
+def _decode_transfer(reader: ByteReader) -> TransferPayload:
     count = reader.u8("output count")
     if not 1 <= count <= MAX_OUTPUTS:
         raise InvalidTransfer(f"{count} outputs given, 1 to {MAX_OUTPUTS} allowed")
@@ -233,7 +233,7 @@ def _check_outputs(outputs: tuple[Output, ...]) -> None:
         raise InvalidTransfer("total amount overflows")
 
 
-def _decode_milestone(reader: Reader) -> MilestonePayload:
+def _decode_milestone(reader: ByteReader) -> MilestonePayload:
     index = reader.u32("milestone index")
     previous = reader.raw(ID_SIZE, "previous milestone")
     inclusion_root = reader.raw(ID_SIZE, "inclusion root")
@@ -248,7 +248,7 @@ def _decode_milestone(reader: Reader) -> MilestonePayload:
     return MilestonePayload(index, previous, inclusion_root, state_root, signatures)
 
 
-_PAYLOAD_DECODERS: dict[int, Callable[[Reader], Payload]] = {
+_PAYLOAD_DECODERS: dict[int, Callable[[ByteReader], Payload]] = {
     PayloadKind.DATA: _decode_data,
     PayloadKind.TRANSFER: _decode_transfer,
     PayloadKind.MILESTONE: _decode_milestone,

@@ -28,7 +28,7 @@ changes state.
         │   ├── NodeBusy                the node asked to retry later; ``retry_after_s``
         │   └── RateLimited             too many requests (faucet, proof of work); ``retry_after_s``
         ├── ConfirmationTimeout         not confirmed before the deadline (it may still confirm)
-        ├── FaucetUnavailable           the node has no faucet
+        ├── NoFaucet                    the node has no faucet
         └── RequestRefused(code)        the node refused the request
             └── MessageRefused(code)    ... because the message itself is invalid: sign anew
 
@@ -226,7 +226,7 @@ class ConfirmationTimeout(LedgerAccessError):
         self.timeout_s = timeout_s
 
 
-class FaucetUnavailable(LedgerAccessError):
+class NoFaucet(LedgerAccessError):
     def __init__(self) -> None:
         super().__init__("this node has no faucet (only a devnet node holding the faucet key has)")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from plaza.encoding import EncodingError, Reader, Writer
+from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.ledger.model import ID_SIZE, KEY_SIZE, MAX_PAYLOAD_SIZE, SIGNATURE_SIZE
 from plaza.network.errors import BadFrame
 
@@ -129,12 +129,12 @@ def decode_frame(data: bytes) -> Frame:
     if len(data) > MAX_FRAME_SIZE:
         raise BadFrame(f"{len(data)} bytes exceed the {MAX_FRAME_SIZE}-byte limit")
     try:
-        return _decode(Reader(data))
+        return _decode(ByteReader(data))
     except EncodingError as error:
         raise BadFrame(str(error)) from None
 
 
-def _decode(reader: Reader) -> Frame:
+def _decode(reader: ByteReader) -> Frame:
     kind = reader.u8("frame type")
     frame: Frame
     if kind == FrameType.MESSAGE:
@@ -160,7 +160,7 @@ def _decode(reader: Reader) -> Frame:
     return frame
 
 
-def _ids(reader: Reader, limit: int) -> tuple[bytes, ...]:
+def _ids(reader: ByteReader, limit: int) -> tuple[bytes, ...]:
     count = reader.u8("id count")
     if count > limit:
         raise BadFrame(f"{count} ids, at most {limit}")

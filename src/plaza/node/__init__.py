@@ -6,7 +6,7 @@ Nothing here speaks HTTP; :mod:`plaza.api` serves a :class:`NodeRuntime`.
 from plaza.node.datadir import DataDir
 from plaza.node.errors import FaucetEmpty, FaucetRateLimited, FaucetUnavailable, NodeError
 from plaza.node.events import EventFilter, EventHub, Subscription
-from plaza.node.faucet import Faucet, FaucetGrant, FaucetPolicy
+from plaza.node.faucet import FaucetPolicy, NodeFaucet
 from plaza.node.ratelimit import TokenBucket
 from plaza.node.runtime import NodeConfig, NodeRuntime
 from plaza.node.verify import ThreadedVerifier
@@ -15,14 +15,13 @@ __all__ = [
     "DataDir",
     "EventFilter",
     "EventHub",
-    "Faucet",
     "FaucetEmpty",
-    "FaucetGrant",
     "FaucetPolicy",
     "FaucetRateLimited",
     "FaucetUnavailable",
     "NodeConfig",
     "NodeError",
+    "NodeFaucet",
     "NodeRuntime",
     "Subscription",
     "ThreadedVerifier",

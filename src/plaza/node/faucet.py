@@ -27,13 +27,13 @@ from plaza.crypto import Address, SigningKey
 from plaza.ledger.compose import compose
 from plaza.ledger.errors import NotFound
 from plaza.ledger.model import TRANSFER_TTL_MS, Output, TransferPayload
-from plaza.ledger.ports import Clock
+from plaza.ledger.ports import Clock, FaucetGrant
 from plaza.ledger.pow import ProofOfWork
 from plaza.ledger.service import Tangle
 from plaza.node.errors import FaucetEmpty, FaucetRateLimited
 from plaza.node.ratelimit import TokenBucket
 
-__all__ = ["FAUCET_TAG", "Faucet", "FaucetGrant", "FaucetPolicy"]
+__all__ = ["FAUCET_TAG", "FaucetPolicy", "NodeFaucet"]
 
 #: Every grant carries this tag, so explorers and tests can find faucet payments.
 FAUCET_TAG = b"plaza-faucet"
@@ -55,13 +55,6 @@ class FaucetPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class FaucetGrant:
-    message_id: bytes
-    address: Address
-    amount: int
-
-
-@dataclass(frozen=True, slots=True)
 class _InFlight:
     message_id: bytes
     amount: int
@@ -72,7 +65,7 @@ def _client_limited(retry_after_s: float) -> FaucetRateLimited:
     return FaucetRateLimited(retry_after_s, "client")
 
 
-class Faucet:
+class NodeFaucet:
     """Pays ``policy.amount`` from ``key``'s address to whoever asks, within the limits."""
 
     def __init__(

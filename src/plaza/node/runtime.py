@@ -12,13 +12,13 @@ from plaza.ledger.admission import IngestResult
 from plaza.ledger.compose import attach_work
 from plaza.ledger.coordinator import Coordinator
 from plaza.ledger.genesis import Genesis
-from plaza.ledger.ports import Clock, TangleStore
+from plaza.ledger.ports import Clock, FaucetGrant, TangleStore
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
 from plaza.ledger.service import Tangle
 from plaza.ledger.validation import MessageValidator, ValidationRules
 from plaza.node.errors import FaucetUnavailable
 from plaza.node.events import EventHub
-from plaza.node.faucet import Faucet, FaucetGrant, FaucetPolicy
+from plaza.node.faucet import FaucetPolicy, NodeFaucet
 from plaza.node.ratelimit import TokenBucket
 from plaza.node.verify import ThreadedVerifier
 
@@ -80,7 +80,7 @@ class NodeRuntime:
             rate=config.pow_requests_per_s, burst=config.pow_burst, clock=clock
         )
         self.faucet = (
-            Faucet(self.tangle, faucet_key, clock=clock, work=self.work, policy=config.faucet)
+            NodeFaucet(self.tangle, faucet_key, clock=clock, work=self.work, policy=config.faucet)
             if faucet_key is not None
             else None
         )

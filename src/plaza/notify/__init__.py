@@ -15,9 +15,9 @@ adapters over a driver are imported from their modules by the composition root:
 
 from plaza.notify.callbacks import CallbackPolicy, refused_because, system_resolver
 from plaza.notify.errors import (
-    DeliveryFailed,
     InvalidEvent,
     InvalidSubscription,
+    NotificationDeliveryFailed,
     NotifyError,
     PublishFailed,
     SignatureRejected,
@@ -27,7 +27,7 @@ from plaza.notify.errors import (
 from plaza.notify.hub import NotificationHub, delivery_id
 from plaza.notify.memory import MemorySubscriptionStore
 from plaza.notify.model import Event, EventQuery, Subscription
-from plaza.notify.ports import Clock, DeliveryQueue, Publisher, SubscriptionStore
+from plaza.notify.ports import Clock, DeliveryQueue, MqttConnection, SubscriptionStore
 from plaza.notify.signatures import WEBHOOK_JOB, check_signature, sign, verify_signature
 from plaza.notify.stream import EventStream, StreamSubscription
 from plaza.notify.topics import MQTT_JOB, MemoryPublisher, MqttRelay, topics_for
@@ -37,7 +37,6 @@ __all__ = [
     "WEBHOOK_JOB",
     "CallbackPolicy",
     "Clock",
-    "DeliveryFailed",
     "DeliveryQueue",
     "Event",
     "EventQuery",
@@ -46,11 +45,12 @@ __all__ = [
     "InvalidSubscription",
     "MemoryPublisher",
     "MemorySubscriptionStore",
+    "MqttConnection",
     "MqttRelay",
+    "NotificationDeliveryFailed",
     "NotificationHub",
     "NotifyError",
     "PublishFailed",
-    "Publisher",
     "SignatureRejected",
     "StoreError",
     "StreamSubscription",

@@ -6,7 +6,7 @@
     ├── SubscriptionNotFound    no subscription with that id
     ├── StoreError              the subscription store's database failed
     ├── SignatureRejected       a received webhook's signature is stale, malformed or wrong
-    ├── DeliveryFailed          the receiver did not answer 2xx; the delivery job retries
+    ├── NotificationDeliveryFailed the receiver did not answer 2xx; the delivery job retries
     └── PublishFailed           the MQTT broker did not acknowledge; the job retries
 
 Messages never contain a subscription's secret, nor its callback URL (whose
@@ -16,9 +16,9 @@ query string may carry the receiver's own token).
 from __future__ import annotations
 
 __all__ = [
-    "DeliveryFailed",
     "InvalidEvent",
     "InvalidSubscription",
+    "NotificationDeliveryFailed",
     "NotifyError",
     "PublishFailed",
     "SignatureRejected",
@@ -59,7 +59,7 @@ class SignatureRejected(NotifyError):
         self.reason = reason
 
 
-class DeliveryFailed(NotifyError):
+class NotificationDeliveryFailed(NotifyError):
     def __init__(self, delivery_id: str, reason: str, status: int | None = None) -> None:
         super().__init__(f"delivery {delivery_id} failed: {reason}")
         self.delivery_id = delivery_id

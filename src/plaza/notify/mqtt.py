@@ -1,4 +1,4 @@
-"""The MQTT adapter of :class:`~plaza.notify.ports.Publisher`: paho-mqtt on its own thread.
+"""The MQTT adapter of :class:`~plaza.notify.ports.MqttConnection`: paho-mqtt on its own thread.
 
 Topics, the relay job and the in-memory publisher are in :mod:`plaza.notify.topics`.
 """
@@ -19,7 +19,7 @@ __all__ = ["MqttPublisher"]
 
 
 class MqttPublisher:
-    """A :class:`~plaza.notify.ports.Publisher` over paho-mqtt, on its own network thread.
+    """A :class:`~plaza.notify.ports.MqttConnection` over paho-mqtt, on its own network thread.
 
     The constructor connects and waits for the broker's CONNACK; afterwards paho
     reconnects by itself. :meth:`publish` refuses at once while disconnected

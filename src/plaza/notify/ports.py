@@ -14,7 +14,7 @@ from typing import Protocol
 from plaza.clock import Clock
 from plaza.notify.model import Subscription
 
-__all__ = ["Clock", "DeliveryQueue", "Publisher", "SubscriptionStore"]
+__all__ = ["Clock", "DeliveryQueue", "MqttConnection", "SubscriptionStore"]
 
 
 class DeliveryQueue(Protocol):
@@ -51,7 +51,7 @@ class SubscriptionStore(Protocol):
         ...
 
 
-class Publisher(Protocol):
+class MqttConnection(Protocol):
     """An MQTT connection, or its in-memory fake."""
 
     def publish(self, topic: str, payload: bytes) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from plaza.notify.errors import InvalidEvent, PublishFailed
 from plaza.notify.model import Event
-from plaza.notify.ports import Publisher
+from plaza.notify.ports import MqttConnection
 
 __all__ = ["MQTT_JOB", "MemoryPublisher", "MqttRelay", "topics_for"]
 
@@ -39,7 +39,7 @@ def topics_for(event: Event, *, root: str = "plaza") -> list[str]:
 class MqttRelay:
     """The :data:`MQTT_JOB` handler: publish one event's body to its topics."""
 
-    def __init__(self, publisher: Publisher) -> None:
+    def __init__(self, publisher: MqttConnection) -> None:
         self._publisher = publisher
 
     def __call__(self, payload: Mapping[str, Any]) -> None:
@@ -49,7 +49,7 @@ class MqttRelay:
 
 
 class MemoryPublisher:
-    """The in-memory :class:`~plaza.notify.ports.Publisher`: records, or fails on request."""
+    """The in-memory :class:`~plaza.notify.ports.MqttConnection`: records, or fails on request."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, bytes]] = []

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from plaza.notify.callbacks import CallbackPolicy
-from plaza.notify.errors import DeliveryFailed, InvalidSubscription
+from plaza.notify.errors import InvalidSubscription, NotificationDeliveryFailed
 from plaza.notify.ports import Clock, SubscriptionStore
 from plaza.notify.signatures import sign
 
@@ -26,7 +26,7 @@ class WebhookDeliverer:
 
     The subscription (callback and secret) is looked up when the job runs, so
     secrets never sit in the job queue and an unregistered subscriber gets
-    nothing more. Raising :class:`DeliveryFailed` makes the job queue retry.
+    nothing more. Raising :class:`NotificationDeliveryFailed` makes the job queue retry.
     Redirects are not followed: a 3xx is a failure like a 5xx. The response body
     is never read, so a receiver cannot make the deliverer buffer megabytes.
     Before each attempt the callback passes ``callbacks`` again (its host may
@@ -59,7 +59,9 @@ class WebhookDeliverer:
         try:
             self._callbacks.check(subscription.callback)
         except InvalidSubscription as error:  # the reason names an address, never the URL
-            raise DeliveryFailed(delivery_id, f"callback refused: {error.reason}") from None
+            raise NotificationDeliveryFailed(
+                delivery_id, f"callback refused: {error.reason}"
+            ) from None
         body = str(payload["body"]).encode()
         timestamp = self._clock.now_ms() // 1000
         headers = {
@@ -76,6 +78,6 @@ class WebhookDeliverer:
             ) as response:
                 status = response.status_code
         except httpx.HTTPError as error:
-            raise DeliveryFailed(delivery_id, f"{type(error).__name__}") from error
+            raise NotificationDeliveryFailed(delivery_id, f"{type(error).__name__}") from error
         if not 200 <= status < 300:
-            raise DeliveryFailed(delivery_id, f"HTTP {status}", status)
+            raise NotificationDeliveryFailed(delivery_id, f"HTTP {status}", status)

@@ -20,10 +20,10 @@ leaves this face re-exports.
 
 from plaza.ledger.errors import (
     ConfirmationTimeout,
-    FaucetUnavailable,
     LedgerAccessError,
     NodeBusy,
     NodeUnreachable,
+    NoFaucet,
     RateLimited,
     RequestRefused,
 )
@@ -75,7 +75,6 @@ __all__ = [
     "ConfirmedBalance",
     "CorruptWallet",
     "FaucetGrant",
-    "FaucetUnavailable",
     "HistoryLine",
     "InsufficientBalance",
     "InvalidAccountName",
@@ -86,6 +85,7 @@ __all__ = [
     "Keystore",
     "LedgerAccessError",
     "Movement",
+    "NoFaucet",
     "NodeBusy",
     "NodeUnreachable",
     "Payment",

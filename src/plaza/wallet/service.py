@@ -56,7 +56,13 @@ from plaza.wallet.model import (
 )
 from plaza.wallet.ports import WalletLedger
 from plaza.wallet.recovery import discover_accounts
-from plaza.wallet.spending import InFlight, Outgoing, Recipients, check_outputs, plan_payment
+from plaza.wallet.spending import (
+    InFlightTransfers,
+    Outgoing,
+    Recipients,
+    check_outputs,
+    plan_payment,
+)
 
 __all__ = ["MIN_PASSWORD_LENGTH", "Wallet"]
 
@@ -94,7 +100,7 @@ class Wallet:
         self._gateway = gateway
         self._clock = clock
         self._signers: dict[tuple[int, int], SigningKey] = {}
-        self._in_flight = InFlight()
+        self._in_flight = InFlightTransfers()
         self._adopted: set[bytes] = set()
         self._last_issued_ms = 0
         self._lock = threading.RLock()

@@ -5,14 +5,14 @@ conflict with each other while the payer's balance covers all of them, in
 whatever order a milestone confirms them. So the one thing a wallet must get
 right to send many transfers per second is not to promise more than it has.
 
-:class:`InFlight` remembers every outgoing transfer the wallet attached until
+:class:`InFlightTransfers` remembers every outgoing transfer the wallet attached until
 a confirmed balance reflects it. What an address can still pay is its
 confirmed balance less those amounts. A transfer leaves the ledger only once
 it is confirmed (applied or conflicting) at a milestone no later than the one
 the balance was read at; before that it would be subtracted twice if dropped,
 and a newer milestone might not be in the balance yet. Forgetting too late
 merely under-states what is available; forgetting too early could overdraw,
-so :meth:`InFlight.settle` only forgets what the balance provably includes.
+so :meth:`InFlightTransfers.settle` only forgets what the balance provably includes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from plaza.wallet.errors import InsufficientBalance, InvalidAmount, InvalidRecip
 from plaza.wallet.model import WalletAddress
 
 __all__ = [
-    "InFlight",
+    "InFlightTransfers",
     "Outgoing",
     "Recipients",
     "check_outputs",
@@ -45,7 +45,7 @@ class Outgoing:
     issued_at_ms: int
 
 
-class InFlight:
+class InFlightTransfers:
     """Outgoing transfers not yet reflected in a confirmed balance, per payer address."""
 
     def __init__(self, *, ttl_ms: int = TRANSFER_TTL_MS) -> None:

@@ -19,7 +19,7 @@ from plaza.channels import (
     MessageRefused,
     Publisher,
     Reader,
-    WrongPassword,
+    WrongBackupPassword,
     export_backup,
     import_backup,
     restore_backup,
@@ -166,9 +166,9 @@ def test_a_backup_needs_its_password(node: Node) -> None:
     blob = _backup(publisher)
     assert publisher.channel.secret_bytes not in blob
     assert import_backup(blob, "pw").channel == publisher.channel
-    with pytest.raises(WrongPassword):
+    with pytest.raises(WrongBackupPassword):
         import_backup(blob, "not the password")
-    with pytest.raises(WrongPassword):
+    with pytest.raises(WrongBackupPassword):
         import_backup(blob[:-1] + bytes([blob[-1] ^ 1]), "pw")
 
 

@@ -11,12 +11,12 @@ from plaza.ledger.compose import compose
 from plaza.ledger.genesis import Genesis
 from plaza.ledger.model import Conflict, DataPayload, TransferPayload
 from plaza.node import (
-    Faucet,
     FaucetEmpty,
     FaucetPolicy,
     FaucetRateLimited,
     FaucetUnavailable,
     NodeConfig,
+    NodeFaucet,
     NodeRuntime,
 )
 from plaza.node.faucet import FAUCET_TAG
@@ -29,10 +29,10 @@ def address(number: int) -> Address:
     return Address.from_public_key(key_from_number(1000 + number).public_key.raw)
 
 
-def faucet_for(kit: TangleKit, **policy: float) -> Faucet:
+def faucet_for(kit: TangleKit, **policy: float) -> NodeFaucet:
     settings = {"amount": 100, "address_interval_s": 60.0, "requests_per_s": 1.0, "burst": 3}
     settings.update(policy)
-    return Faucet(
+    return NodeFaucet(
         kit.tangle, kit.faucet, clock=kit.clock, work=kit.work,
         policy=FaucetPolicy(**settings),  # type: ignore[arg-type]
     )  # fmt: skip
@@ -123,7 +123,7 @@ def test_many_requests_at_once_never_conflict() -> None:
 
 def test_remembered_addresses_are_bounded() -> None:
     kit = build_tangle()
-    faucet = Faucet(
+    faucet = NodeFaucet(
         kit.tangle, kit.faucet, clock=kit.clock, work=kit.work,
         policy=FaucetPolicy(amount=1, requests_per_s=1, burst=100, max_addresses=10),
     )  # fmt: skip

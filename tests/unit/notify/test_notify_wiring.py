@@ -27,7 +27,7 @@ from plaza.notify import (
     MemoryPublisher,
     MemorySubscriptionStore,
     MqttRelay,
-    Publisher,
+    MqttConnection,
     SubscriptionStore,
 )
 from plaza.testing import FakeClock
@@ -39,7 +39,7 @@ def wire(
 ) -> None:
     queues: list[DeliveryQueue] = [port, inline, sqlite, redis]
     stores: list[SubscriptionStore] = [MemorySubscriptionStore(), SqliteSubscriptionStore("x")]
-    publishers: list[Publisher] = [MemoryPublisher(), MqttPublisher()]
+    publishers: list[MqttConnection] = [MemoryPublisher(), MqttPublisher()]
     handlers: list[Handler] = [
         WebhookDeliverer(stores[0], client, FakeClock()),
         MqttRelay(publishers[0]),

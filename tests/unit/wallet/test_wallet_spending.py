@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from plaza.crypto import Address
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, MessageMetadata
 from plaza.wallet import InsufficientBalance, WalletAddress
-from plaza.wallet.spending import InFlight, Outgoing, plan_payment
+from plaza.wallet.spending import InFlightTransfers, Outgoing, plan_payment
 
 
 def wallet_address(index: int) -> WalletAddress:
@@ -70,7 +70,7 @@ def metadata(message_id: bytes, index: int | None) -> MessageMetadata:
 
 def test_settle_forgets_only_what_the_balance_includes() -> None:
     payer = b"p" * 32
-    in_flight = InFlight()
+    in_flight = InFlightTransfers()
     ledger = {
         b"a": metadata(b"a", 3),  # confirmed before the balance was read
         b"b": metadata(b"b", 5),  # confirmed at the balance's milestone
@@ -86,7 +86,7 @@ def test_settle_forgets_only_what_the_balance_includes() -> None:
 
 
 def test_settle_forgets_expired_transfers_and_other_payers_stay() -> None:
-    in_flight = InFlight()
+    in_flight = InFlightTransfers()
     in_flight.add(Outgoing(b"old", b"p" * 32, 10, issued_at_ms=0))
     in_flight.add(Outgoing(b"other", b"q" * 32, 7, issued_at_ms=0))
 

@@ -17,7 +17,6 @@ from plaza.crypto import Address, SigningKey
 from plaza.ledger.compose import choose_parents, compose
 from plaza.ledger.errors import (
     ConfirmationTimeout,
-    FaucetUnavailable,
     HeldLimitReached,
     LedgerAccessError,
     LedgerError,
@@ -25,6 +24,7 @@ from plaza.ledger.errors import (
     MessageRefused,
     MessageRejected,
     NodeBusy,
+    NoFaucet,
     NotFound,
     PowRateLimited,
     RateLimited,
@@ -78,7 +78,7 @@ def _runtime_errors() -> Iterator[None]:
     except MessageRejected as error:
         raise MessageRefused(error.code, str(error)) from error
     except NodeFaucetUnavailable as error:
-        raise FaucetUnavailable() from error
+        raise NoFaucet() from error
     except FaucetRateLimited as error:
         raise RateLimited(str(error), error.retry_after_s) from error
     except (LedgerError, FaucetEmpty, NodeError) as error:

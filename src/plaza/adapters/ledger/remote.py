@@ -16,7 +16,7 @@ from plaza.clients.node import (
     ApiError,
     ClientError,
     ConfirmationTimeoutError,
-    EventStream,
+    EventStreamReader,
     MessageRejectedError,
     NodeBusyError,
     NodeClient,
@@ -28,11 +28,11 @@ from plaza.crypto import Address, SigningKey
 from plaza.ledger.compose import choose_parents, compose
 from plaza.ledger.errors import (
     ConfirmationTimeout,
-    FaucetUnavailable,
     LedgerUnavailable,
     MessageRefused,
     NodeBusy,
     NodeUnreachable,
+    NoFaucet,
     RateLimited,
     RequestRefused,
 )
@@ -63,7 +63,7 @@ def client_errors(where: str) -> Iterator[None]:
         raise MessageRefused(error.code, error.message) from error
     except ApiError as error:
         if error.code == "faucet_unavailable":
-            raise FaucetUnavailable() from error
+            raise NoFaucet() from error
         raise RequestRefused(error.code, error.message) from error
     except ClientError as error:  # an answer this API never gives, a broken stream
         raise LedgerUnavailable(f"{where}: {error}") from error
@@ -208,7 +208,7 @@ class RemoteLedger:
 class _RemoteFeed:
     """Message ids from a node's SSE stream, read in the caller's thread."""
 
-    def __init__(self, stream: EventStream) -> None:
+    def __init__(self, stream: EventStreamReader) -> None:
         self._stream = stream
 
     def __iter__(self) -> _RemoteFeed:

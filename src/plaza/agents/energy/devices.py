@@ -41,7 +41,7 @@ from plaza.energy.errors import PeerFailed
 from plaza.energy.model import MAX_ENERGY_WH, AssetType
 from plaza.market.auth.outbox import Link, post_json
 from plaza.notify.errors import PublishFailed
-from plaza.notify.ports import Publisher
+from plaza.notify.ports import MqttConnection
 
 __all__ = [
     "METER_ROOT",
@@ -189,7 +189,7 @@ class MeterPublisher(_Stepper):
     def __init__(
         self,
         devices: Sequence[SimulatedDevice],
-        publisher: Publisher,
+        publisher: MqttConnection,
         *,
         root: str = METER_ROOT,
         start_ms: int | None = None,

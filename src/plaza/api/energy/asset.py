@@ -25,7 +25,7 @@ from plaza.energy.asset.module import AssetModule
 from plaza.energy.asset.ports import AssetStore
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import UnknownRecord
-from plaza.energy.link import Outbox
+from plaza.energy.link import EnergyOutbox
 from plaza.jobs import Handler
 
 __all__ = ["AssetService", "create_asset_app"]
@@ -144,7 +144,7 @@ class AssetService:
         module: AssetModule,
         store: AssetStore,
         cursors: CursorStore,
-        outbox: Outbox,
+        outbox: EnergyOutbox,
     ) -> None:
         self.module = module
         self.store = store

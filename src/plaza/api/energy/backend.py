@@ -1,7 +1,7 @@
 """The marketplace backend over HTTP: the seed's endpoints, and the running service.
 
 The app only reads bodies and maps refusals to the seed's replies; every decision
-is the pure :class:`~plaza.energy.backend.service.Marketplace`'s.
+is the pure :class:`~plaza.energy.backend.service.EnergyMarketplace`'s.
 :class:`MarketplaceService` is what :func:`plaza.bootstrap.energy_modules.open_marketplace`
 returns (it picks the adapters and keys).
 """
@@ -22,10 +22,10 @@ from plaza.api.energy.replies import install_replies, post_route
 from plaza.channels import CursorStore
 from plaza.energy.backend.model import ContractAudit
 from plaza.energy.backend.ports import MarketplaceStore
-from plaza.energy.backend.service import Marketplace
+from plaza.energy.backend.service import EnergyMarketplace
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage
-from plaza.energy.link import Outbox
+from plaza.energy.link import EnergyOutbox
 from plaza.jobs import Handler
 
 __all__ = ["MarketplaceService", "create_marketplace_app"]
@@ -47,10 +47,10 @@ class MarketplaceService:
     def __init__(
         self,
         *,
-        marketplace: Marketplace,
+        marketplace: EnergyMarketplace,
         store: MarketplaceStore,
         cursors: CursorStore,
-        outbox: Outbox,
+        outbox: EnergyOutbox,
     ) -> None:
         self.marketplace = marketplace
         self.key: ModuleKey = marketplace.key
@@ -87,7 +87,7 @@ class MarketplaceService:
         self._cursors.close()
 
 
-def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
+def create_marketplace_app(marketplace: EnergyMarketplace) -> FastAPI:
     """The seed's marketplace endpoints, ``GET /health`` and ``GET /audit/{contract_id}``."""
     app = FastAPI(
         docs_url=None,
@@ -134,7 +134,7 @@ def create_marketplace_app(marketplace: Marketplace) -> FastAPI:
     return app
 
 
-def _settlement(marketplace: Marketplace, path: str) -> Callable[[bytes], Mapping[str, Any]]:
+def _settlement(marketplace: EnergyMarketplace, path: str) -> Callable[[bytes], Mapping[str, Any]]:
     def handle(document: bytes) -> Mapping[str, Any]:
         return marketplace.settle(path, document)
 

@@ -17,7 +17,7 @@ from plaza.api.energy.replies import install_replies, post_route
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.bidmanager.service import EnergyBidManager
 from plaza.energy.envelope import ModuleKey
-from plaza.energy.link import Outbox
+from plaza.energy.link import EnergyOutbox
 from plaza.jobs import Handler
 from plaza.market.book.ports import BookStore
 
@@ -33,7 +33,7 @@ class BidManagerService:
         bidmanager: EnergyBidManager,
         store: BidStore,
         journal: BookStore,
-        outbox: Outbox,
+        outbox: EnergyOutbox,
     ) -> None:
         self.bidmanager = bidmanager
         self.key: ModuleKey = bidmanager.key

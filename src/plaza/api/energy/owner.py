@@ -26,7 +26,7 @@ from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotAuthenticated
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.link import Outbox
+from plaza.energy.link import EnergyOutbox
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.service import OwnerModule
 from plaza.jobs import JobQueue
@@ -212,7 +212,7 @@ class OwnerService(OwnerModule):
         marketplace_url: str,
         marketplace_key: ModuleKey,
         public_url: str,
-        outbox: Outbox,
+        outbox: EnergyOutbox,
         nonces: NonceStore | None = None,
     ) -> None:
         self._outbox = outbox

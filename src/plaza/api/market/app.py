@@ -22,7 +22,7 @@ from plaza.api.market.auth import BodyGate, ServicesDep
 from plaza.api.market.background import Background
 from plaza.api.market.errors import install_market_error_handlers
 from plaza.api.market.routes import assets, audit, contracts, hub, orders, participants
-from plaza.api.market.schemas import InfoView, MarketHealthView
+from plaza.api.market.schemas import MarketHealthView, MarketInfoView
 from plaza.api.market.services import MarketServices
 
 __all__ = ["MARKET_PREFIX", "create_market_app"]
@@ -39,10 +39,10 @@ async def health() -> MarketHealthView:
 
 
 @_service.get(f"{MARKET_PREFIX}/info")
-async def info(services: ServicesDep) -> InfoView:
+async def info(services: ServicesDep) -> MarketInfoView:
     """The audience to sign for, the keys that verify contracts and seal bodies, the clock."""
     identity = services.identity
-    return InfoView(
+    return MarketInfoView(
         audience=services.audience,
         marketplace_id=str(identity.address),
         signing_key=identity.public_key.raw.hex(),

@@ -37,10 +37,10 @@ __all__ = [
     "HubCreatedView",
     "HubIn",
     "HubView",
-    "InfoView",
     "IssuedApiKeyView",
     "LocationModel",
     "MarketHealthView",
+    "MarketInfoView",
     "OrderIn",
     "OrderList",
     "OrderOutcomeView",
@@ -175,7 +175,7 @@ class MarketHealthView(_View):
     status: Literal["ok"] = "ok"
 
 
-class InfoView(_View):
+class MarketInfoView(_View):
     """What a client needs before its first signed request."""
 
     audience: str = Field(description="the name signed requests and registrations address")

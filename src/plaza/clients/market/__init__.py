@@ -21,10 +21,10 @@ from plaza.clients.market.models import (
     ApiKeyRecord,
     ContractRecord,
     HubSubscription,
-    IssuedApiKey,
+    IssuedApiKeyRecord,
     MarketInfo,
     SettlementState,
-    Submission,
+    SubmissionRecord,
 )
 from plaza.clients.market.orders import OrderTerms
 from plaza.clients.market.transport import MARKET_PREFIX, SystemClock
@@ -36,12 +36,12 @@ __all__ = [
     "AssetTerms",
     "ContractRecord",
     "HubSubscription",
-    "IssuedApiKey",
+    "IssuedApiKeyRecord",
     "MarketClient",
     "MarketInfo",
     "OrderTerms",
     "SentKey",
     "SettlementState",
-    "Submission",
+    "SubmissionRecord",
     "SystemClock",
 ]

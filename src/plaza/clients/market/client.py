@@ -37,9 +37,9 @@ from plaza.clients.market.models import (
     ApiKeyRecord,
     ContractRecord,
     HubSubscription,
-    IssuedApiKey,
+    IssuedApiKeyRecord,
     MarketInfo,
-    Submission,
+    SubmissionRecord,
     parse_api_key,
     parse_contract,
     parse_order,
@@ -49,7 +49,7 @@ from plaza.clients.market.models import (
 )
 from plaza.clients.market.orders import OrderTerms, order_body
 from plaza.clients.market.transport import Params, SystemClock, Transport
-from plaza.clients.node import EventStream, UnexpectedResponseError
+from plaza.clients.node import EventStreamReader, UnexpectedResponseError
 from plaza.clock import Clock
 from plaza.crypto import Identity
 from plaza.market.assets.model import AssetChange
@@ -194,11 +194,11 @@ class MarketClient:
         """Every participant (auditors and operators only)."""
         return self._items("/participants", parse_participant, {"limit": limit, "offset": offset})
 
-    def create_api_key(self, name: str, scopes: Iterable[Scope]) -> IssuedApiKey:
+    def create_api_key(self, name: str, scopes: Iterable[Scope]) -> IssuedApiKeyRecord:
         body = {"name": name, "scopes": sorted(scopes)}
 
-        def parse(answer: Any) -> IssuedApiKey:
-            return IssuedApiKey(parse_api_key(answer["key"]), str(answer["secret"]))
+        def parse(answer: Any) -> IssuedApiKeyRecord:
+            return IssuedApiKeyRecord(parse_api_key(answer["key"]), str(answer["secret"]))
 
         return self._call("POST", "/api-keys", parse, body=body)
 
@@ -212,16 +212,16 @@ class MarketClient:
 
     def submit(
         self, side: Side, terms: OrderTerms, *, idempotency_key: str | None = None
-    ) -> Submission:
+    ) -> SubmissionRecord:
         """Submit an offer or request owned by this client's participant."""
         path = "/offers" if side is Side.OFFER else "/requests"
         headers = {} if idempotency_key is None else {"Idempotency-Key": idempotency_key}
         return self._call("POST", path, parse_submission, body=order_body(terms), headers=headers)
 
-    def offer(self, terms: OrderTerms, *, idempotency_key: str | None = None) -> Submission:
+    def offer(self, terms: OrderTerms, *, idempotency_key: str | None = None) -> SubmissionRecord:
         return self.submit(Side.OFFER, terms, idempotency_key=idempotency_key)
 
-    def request(self, terms: OrderTerms, *, idempotency_key: str | None = None) -> Submission:
+    def request(self, terms: OrderTerms, *, idempotency_key: str | None = None) -> SubmissionRecord:
         return self.submit(Side.REQUEST, terms, idempotency_key=idempotency_key)
 
     def order(self, order_id: str) -> Order:
@@ -238,7 +238,7 @@ class MarketClient:
     def disable(self, order_id: str) -> Order:
         return self._call("POST", f"/orders/{_segment(order_id)}/disable", parse_order)
 
-    def enable(self, order_id: str) -> Submission:
+    def enable(self, order_id: str) -> SubmissionRecord:
         return self._call("POST", f"/orders/{_segment(order_id)}/enable", parse_submission)
 
     def suggestions(self, order_id: str) -> list[Suggestion]:
@@ -359,10 +359,10 @@ class MarketClient:
     def unsubscribe(self, subscription_id: str) -> None:
         self._transport.call("DELETE", f"/hub/{_segment(subscription_id)}")
 
-    def events(self, *, query: str = "") -> EventStream:
+    def events(self, *, query: str = "") -> EventStreamReader:
         """This participant's live events (``ClientEvent(kind=eventType, data=TMF body)``)."""
         request = self._transport.build("GET", "/events", params={"query": query or None})
-        return EventStream(self._transport.send(request, stream=True))
+        return EventStreamReader(self._transport.send(request, stream=True))
 
     def _require_identity(self) -> Identity:
         identity = self.identity

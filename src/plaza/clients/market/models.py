@@ -23,10 +23,10 @@ __all__ = [
     "ApiKeyRecord",
     "ContractRecord",
     "HubSubscription",
-    "IssuedApiKey",
+    "IssuedApiKeyRecord",
     "MarketInfo",
     "SettlementState",
-    "Submission",
+    "SubmissionRecord",
     "parse_api_key",
     "parse_contract",
     "parse_info",
@@ -75,7 +75,7 @@ class ContractRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Submission:
+class SubmissionRecord:
     """An order after its step, the contracts it made, and whether it was a replayed retry."""
 
     order: Order
@@ -95,7 +95,7 @@ class ApiKeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class IssuedApiKey:
+class IssuedApiKeyRecord:
     """A new key and its secret, which the marketplace never shows again."""
 
     key: ApiKeyRecord
@@ -212,8 +212,8 @@ def parse_contract(body: Json) -> ContractRecord:
     return ContractRecord(signed, _settlement(body["settlement"]))
 
 
-def parse_submission(body: Json) -> Submission:
-    return Submission(
+def parse_submission(body: Json) -> SubmissionRecord:
+    return SubmissionRecord(
         order=parse_order(body["order"]),
         contracts=tuple(parse_contract(contract) for contract in body["contracts"]),
         replayed=bool(body["replayed"]),

@@ -33,7 +33,7 @@ from plaza.clients.errors import (
     UnexpectedResponseError,
 )
 from plaza.clients.node.client import MessageId, NodeClient
-from plaza.clients.node.events import EventStream, ServerSentEvent, parse_sse
+from plaza.clients.node.events import EventStreamReader, ServerSentEvent, parse_sse
 from plaza.clients.node.models import (
     Balance,
     ClientEvent,
@@ -54,7 +54,7 @@ __all__ = [
     "ClientEvent",
     "ConfirmationTimeoutError",
     "ConflictError",
-    "EventStream",
+    "EventStreamReader",
     "FaucetGrant",
     "ForbiddenError",
     "HistoryItem",

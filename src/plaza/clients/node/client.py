@@ -23,7 +23,7 @@ from plaza.clients.errors import (
     UnexpectedResponseError,
     api_error,
 )
-from plaza.clients.node.events import EventStream
+from plaza.clients.node.events import EventStreamReader
 from plaza.clients.node.models import (
     Balance,
     FaucetGrant,
@@ -303,7 +303,7 @@ class NodeClient:
         tags: Iterable[bytes] | None = None,
         address: Address | str | None = None,
         read_timeout: float | None = 60.0,
-    ) -> EventStream:
+    ) -> EventStreamReader:
         """Open the live event stream; the node is subscribed when this returns.
 
         ``kinds`` is any of message, confirmed, milestone (all by default);
@@ -330,7 +330,7 @@ class NodeClient:
             headers={"accept": "text/event-stream"},
             timeout=httpx.Timeout(self._timeout, read=read_timeout),
         )
-        return EventStream(self._send(request, stream=True))
+        return EventStreamReader(self._send(request, stream=True))
 
 
 def _page_params(key: Mapping[str, str], limit: int, cursor: int | None) -> dict[str, str | int]:

@@ -18,7 +18,7 @@ import httpx
 from plaza.clients.errors import NodeUnreachableError, UnexpectedResponseError
 from plaza.clients.node.models import ClientEvent
 
-__all__ = ["EventStream", "ServerSentEvent", "parse_sse"]
+__all__ = ["EventStreamReader", "ServerSentEvent", "parse_sse"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
             last_id = value
 
 
-class EventStream(Iterator[ClientEvent]):
+class EventStreamReader(Iterator[ClientEvent]):
     """An open event stream: iterate it for events, close it (or use ``with``) when done.
 
     The node subscribed before answering, so every event after

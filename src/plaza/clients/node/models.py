@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from plaza.crypto import Address
 from plaza.ledger.model import ConfirmationState, Conflict, MessageMetadata, MilestoneRecord
-from plaza.ledger.ports import Page
+from plaza.ledger.ports import FaucetGrant, Page
 
 __all__ = [
     "Balance",
@@ -65,15 +65,6 @@ class Balance:
     address: Address
     balance: int
     milestone_index: int
-
-
-@dataclass(frozen=True, slots=True)
-class FaucetGrant:
-    """A devnet faucet's transfer to ``address``; pending until a milestone confirms it."""
-
-    message_id: bytes
-    address: Address
-    amount: int
 
 
 @dataclass(frozen=True, slots=True)

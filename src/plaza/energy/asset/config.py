@@ -7,7 +7,7 @@ are whole watt-hours and prices whole base units per kWh. A second ``/init``
 is an update: its fields are laid over the stored configuration and the whole
 is checked again, so a dashboard may send just ``{"status": "paused", "uuid"}``.
 
-:class:`Record` is one of the asset's transactions as the domain sees it (its
+:class:`OwnTransaction` is one of the asset's transactions as the domain sees it (its
 latest state, its contract once matched, when it last moved), :class:`Change`
 one state change, applied by the store in one database transaction together
 with its event, the pool and the payment queue. What the module needs of the world
@@ -24,15 +24,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Self, TypeVar
 
 from plaza.energy.envelope import ModuleKey
-from plaza.energy.errors import Forbidden, InvalidMessage
-from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, Contract, Transaction
+from plaza.energy.errors import EnergyForbidden, InvalidMessage
+from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, EnergyContract, Transaction
 
 __all__ = [
     "AssetConfig",
     "AssetSettings",
     "Change",
+    "OwnTransaction",
     "Pool",
-    "Record",
     "RunStatus",
 ]
 
@@ -109,7 +109,7 @@ class AssetConfig:
         if previous is not None:
             for name in ("asset_id", "type"):
                 if getattr(config, name) != getattr(previous, name):
-                    raise Forbidden(f"{_WIRE[name]} cannot change after the first /init")
+                    raise EnergyForbidden(f"{_WIRE[name]} cannot change after the first /init")
         return config
 
     @classmethod
@@ -276,14 +276,14 @@ class Pool:
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
+class OwnTransaction:
     """One of the asset's own transactions: ``id`` is its side's transaction id."""
 
     id: str
     state: Transaction
     created_ms: int
     idle_since_ms: int  # last state change, or last time the cycle acted on it
-    contract: Contract | None = None
+    contract: EnergyContract | None = None
     claimed: bool = False
 
 
@@ -291,7 +291,7 @@ class Record:
 class Change:
     """One state change of a record, and what moves with it in the same transaction."""
 
-    record: Record  # as it is after the change
+    record: OwnTransaction  # as it is after the change
     operation: str  # for the log
     twin_message: str  # the ledger message the state landed in on the twin
     energy: int = 0  # added to the pool

@@ -17,10 +17,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from plaza.energy.asset.config import Change, Pool, Record
+from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.errors import WrongState
 from plaza.energy.memory import MemoryTables, check_int64
-from plaza.energy.model import Contract, Transaction
+from plaza.energy.model import EnergyContract, Transaction
 from plaza.market.settlement import PreparedPayment
 
 __all__ = ["MemoryAssetStore"]
@@ -95,12 +95,12 @@ class MemoryAssetStore:
 
     # transactions and events
 
-    def record(self, record_id: str) -> Record | None:
+    def record(self, record_id: str) -> OwnTransaction | None:
         with self._tables.read() as t:
             row = t.transactions.get(record_id)
         return None if row is None else _record(record_id, row)
 
-    def records(self, statuses: Collection[str] | None = None) -> list[Record]:
+    def records(self, statuses: Collection[str] | None = None) -> list[OwnTransaction]:
         wanted = None if statuses is None else {str(status) for status in statuses}
         with self._tables.read() as t:
             rows = [
@@ -162,7 +162,7 @@ class MemoryAssetStore:
 
     # the payment queue and prepared payments
 
-    def queued(self, limit: int) -> list[Record]:
+    def queued(self, limit: int) -> list[OwnTransaction]:
         with self._tables.read() as t:
             order = sorted(t.queue, key=t.queue.__getitem__)
             rows = [
@@ -222,13 +222,15 @@ class MemoryAssetStore:
         return [dict(line) for line in newest]
 
 
-def _record(record_id: str, row: _Row) -> Record:
-    return Record(
+def _record(record_id: str, row: _Row) -> OwnTransaction:
+    return OwnTransaction(
         id=record_id,
         state=Transaction.from_json(json.loads(row.state)),
         created_ms=row.created_ms,
         idle_since_ms=row.idle_since_ms,
-        contract=None if row.contract is None else Contract.from_json(json.loads(row.contract)),
+        contract=None
+        if row.contract is None
+        else EnergyContract.from_json(json.loads(row.contract)),
         claimed=row.claimed,
     )
 

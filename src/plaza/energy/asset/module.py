@@ -32,20 +32,26 @@ from dataclasses import replace
 from typing import Any
 
 from plaza.crypto import Identity
-from plaza.energy.asset.config import AssetConfig, AssetSettings, Change, Record
+from plaza.energy.asset.config import AssetConfig, AssetSettings, Change, OwnTransaction
 from plaza.energy.asset.payments import Cashier, PaymentPort
 from plaza.energy.asset.ports import AssetStore, Clock, FirstTwinState, LetterBox, TwinRecorder
 from plaza.energy.asset.trading import INITIAL, Trader, record_of
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import (
     EnergyError,
-    Forbidden,
+    EnergyForbidden,
     InvalidMessage,
     NotConfigured,
     UnknownRecord,
     WrongState,
 )
-from plaza.energy.model import MAX_ENERGY_WH, AssetType, Contract, Status, Transaction
+from plaza.energy.model import (
+    MAX_ENERGY_WH,
+    AssetType,
+    EnergyContract,
+    Transaction,
+    TransactionStatus,
+)
 from plaza.market.auth import MemoryNonceStore, NonceStore
 
 __all__ = ["MARKETPLACE", "AssetModule"]
@@ -54,13 +60,16 @@ log = logging.getLogger(__name__)
 
 MARKETPLACE = "marketplace"
 _LETTER_STATUS = {
-    "/contract": Status.CONTRACT_CREATED, "/payment": Status.PAYMENT_REQUESTED,
-    "/payment_sent": Status.PAYMENT_SENT, "/payment_confirmed": Status.PAYMENT_CONFIRMED,
-    "/cancel": Status.CANCELLED, "/claim": Status.CLAIM_ISSUED,
-}  # fmt: skip
+    "/contract": TransactionStatus.CONTRACT_CREATED,
+    "/payment": TransactionStatus.PAYMENT_REQUESTED,
+    "/payment_sent": TransactionStatus.PAYMENT_SENT,
+    "/payment_confirmed": TransactionStatus.PAYMENT_CONFIRMED,
+    "/cancel": TransactionStatus.CANCELLED,
+    "/claim": TransactionStatus.CLAIM_ISSUED,
+}
 _ONLY_FOR = {"/payment": AssetType.CONSUMER, "/payment_confirmed": AssetType.CONSUMER,
              "/claim": AssetType.CONSUMER, "/payment_sent": AssetType.PROVIDER}  # fmt: skip
-_UNPAID = tuple(status for status in Status if status.is_unpaid)
+_UNPAID = tuple(status for status in TransactionStatus if status.is_unpaid)
 
 
 class AssetModule:
@@ -93,7 +102,7 @@ class AssetModule:
                                 settings=self.settings)  # fmt: skip
         self._trader = Trader(self.commit, store, wallet=wallet_address, settings=self.settings,
                               clock=clock)  # fmt: skip
-        self._money: dict[str, Callable[[AssetConfig, Record, Transaction], None]] = {
+        self._money: dict[str, Callable[[AssetConfig, OwnTransaction, Transaction], None]] = {
             "/payment": self._cashier.on_payment, "/payment_sent": self._cashier.on_payment_sent,
             "/payment_confirmed": self._cashier.on_confirmed, "/claim": self._cashier.on_claim,
         }  # fmt: skip
@@ -153,7 +162,7 @@ class AssetModule:
     def _check_uuid(self, body: Mapping[str, Any]) -> None:
         given = body.get("uuid")
         if not isinstance(given, str) or not hmac.compare_digest(given.encode(), self._uuid):
-            raise Forbidden("the uuid is not this device's")
+            raise EnergyForbidden("the uuid is not this device's")
 
     # letters from the marketplace
 
@@ -171,7 +180,7 @@ class AssetModule:
                                           if sender == MARKETPLACE else None),
             )  # fmt: skip
             if only is not None and config.type is not only:
-                raise Forbidden(f"{path} is for a {only}; this asset is a {config.type}")
+                raise EnergyForbidden(f"{path} is for a {only}; this asset is a {config.type}")
             if path == "/contract":
                 self._trader.on_contract(config, letter.body)
             elif path == "/cancel":
@@ -183,18 +192,20 @@ class AssetModule:
 
     def _on_cancel(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
         record = self._own(config, _received(body, "/cancel"), contract=False)
-        if record.state.status is Status.CANCELLED:
+        if record.state.status is TransactionStatus.CANCELLED:
             return
-        if record.state.status is Status.PAYMENT_CONFIRMED or self._store.prepared(record.id):
+        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or self._store.prepared(
+            record.id
+        ):
             raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
         self._trader.cancel(config, record, letter=None)
 
-    def _own(self, config: AssetConfig, received: Transaction, *, contract: bool) -> Record:
+    def _own(self, config: AssetConfig, received: Transaction, *, contract: bool) -> OwnTransaction:
         """This asset's record of ``received``, whose terms must be the record's."""
         provider = config.type is AssetType.PROVIDER
         owner = received.providerId if provider else received.requesterId
         if owner != config.asset_id:
-            raise Forbidden("the transaction is not this asset's")
+            raise EnergyForbidden("the transaction is not this asset's")
         record = record_of(self._store, received.providerTransactionId if provider
                            else received.requesterTransactionId)  # fmt: skip
         if received.type is not record.state.type:
@@ -216,7 +227,7 @@ class AssetModule:
             if config is None or not config.running:
                 return
             now = self._now()
-            for record in self._store.records([Status.CONTRACT_CREATED]):
+            for record in self._store.records([TransactionStatus.CONTRACT_CREATED]):
                 if now - record.idle_since_ms >= config.provision_ms:
                     self._guarded("provision", record, lambda r: self.provide(config, r))
                 elif now - record.idle_since_ms > config.max_wait_ms:
@@ -230,7 +241,9 @@ class AssetModule:
                     self._guarded("unpaid", record, lambda r: self._cashier.chase(config, r))
             self._safely("top_up", lambda: self._trader.top_up(config))
 
-    def _guarded(self, operation: str, record: Record, action: Callable[[Record], object]) -> None:
+    def _guarded(
+        self, operation: str, record: OwnTransaction, action: Callable[[OwnTransaction], object]
+    ) -> None:
         """Run one record's step on its fresh state; a failure is logged and retried later."""
         fresh = self._store.record(record.id)
         if fresh is not None and fresh.state.status is record.state.status:
@@ -244,11 +257,13 @@ class AssetModule:
             self._store.log(operation, f"failed, retried next cycle: {error}",
                             now_ms=self._now(), record_id=record_id, ok=False)  # fmt: skip
 
-    def provide(self, config: AssetConfig, record: Record) -> Record:
+    def provide(self, config: AssetConfig, record: OwnTransaction) -> OwnTransaction:
         """Energy provision finished: the pool moves, the marketplace hears."""
         amount = record.state.energyAmount
         provider = config.type is AssetType.PROVIDER
-        state = record.state.with_status(Status.PROVISION_FINISHED, timestamp_ms=self._now())
+        state = record.state.with_status(
+            TransactionStatus.PROVISION_FINISHED, timestamp_ms=self._now()
+        )
         return self.commit(record, state, operation="provision", letter="/provision",
                            energy=-amount if provider else amount,
                            reserved=-amount if provider else 0)  # fmt: skip
@@ -256,10 +271,19 @@ class AssetModule:
     # the one way a record changes, and its letters
 
     def commit(
-        self, record: Record, state: Transaction, *, operation: str, letter: str | None = None,
-        queue: bool | None = None, paid: bool = False, energy: int = 0, reserved: int = 0,
-        contract: Contract | None = None, claimed: bool = False,
-    ) -> Record:  # fmt: skip
+        self,
+        record: OwnTransaction,
+        state: Transaction,
+        *,
+        operation: str,
+        letter: str | None = None,
+        queue: bool | None = None,
+        paid: bool = False,
+        energy: int = 0,
+        reserved: int = 0,
+        contract: EnergyContract | None = None,
+        claimed: bool = False,
+    ) -> OwnTransaction:
         """Twin first, then the database, then the letters (see the module docstring)."""
         with self._changing():
             updated = replace(record, state=state, idle_since_ms=self._now(),
@@ -282,7 +306,7 @@ class AssetModule:
                              "twin": twin})  # fmt: skip
             return updated
 
-    def resend(self, record: Record, letter: str) -> None:
+    def resend(self, record: OwnTransaction, letter: str) -> None:
         """Tell the marketplace the record's latest state again (no state change)."""
         with self._changing():
             self._to_marketplace(letter, {"transaction": record.state.to_json()})

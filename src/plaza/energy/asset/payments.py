@@ -29,10 +29,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from plaza.crypto import Address, InvalidAddress
-from plaza.energy.asset.config import AssetConfig, AssetSettings, Record
+from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
 from plaza.energy.asset.ports import AssetStore, Clock
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed, UnknownRecord, WrongState
-from plaza.energy.model import AssetType, Status, Transaction
+from plaza.energy.model import AssetType, Transaction, TransactionStatus
 from plaza.market.settlement import (
     Contract,
     PaymentFailed,
@@ -88,27 +88,36 @@ class Committer(Protocol):
     """The asset module's one way to change a record (twin, database, letters)."""
 
     def commit(
-        self, record: Record, state: Transaction, *, operation: str, letter: str | None = None,
-        queue: bool | None = None, paid: bool = False, claimed: bool = False,
-    ) -> Record: ...  # fmt: skip
+        self,
+        record: OwnTransaction,
+        state: Transaction,
+        *,
+        operation: str,
+        letter: str | None = None,
+        queue: bool | None = None,
+        paid: bool = False,
+        claimed: bool = False,
+    ) -> OwnTransaction: ...
 
-    def resend(self, record: Record, letter: str) -> None:
+    def resend(self, record: OwnTransaction, letter: str) -> None:
         """Send the record's latest state to the marketplace again, at ``letter``."""
         ...
 
-    def provide(self, config: AssetConfig, record: Record) -> Record:
+    def provide(self, config: AssetConfig, record: OwnTransaction) -> OwnTransaction:
         """Finish the record's provision (``Energy provision finished``)."""
         ...
 
 
-def settlement_contract(record: Record) -> Contract:
+def settlement_contract(record: OwnTransaction) -> Contract:
     """The record's contract as Plaza's settlement pays it: its value in base units."""
     if record.contract is None:
         raise PaymentFailed(record.id, "the transaction has no contract")
     return record.contract.to_settlement()
 
 
-def check_deal(config: AssetConfig, record: Record, deal: Transaction, *, wallet: str) -> None:
+def check_deal(
+    config: AssetConfig, record: OwnTransaction, deal: Transaction, *, wallet: str
+) -> None:
     """A contract this asset can keep: real wallets (its own among them), a price it takes."""
     for address in (deal.walletAddress, deal.requesterWalletAddress):
         try:
@@ -124,9 +133,13 @@ def check_deal(config: AssetConfig, record: Record, deal: Transaction, *, wallet
 
 
 def verify_payment_request(
-    record: Record, received: Transaction, *, wallet: str, first_state: Mapping[str, Any] | None,
+    record: OwnTransaction,
+    received: Transaction,
+    *,
+    wallet: str,
+    first_state: Mapping[str, Any] | None,
     twin_state: Callable[[], Mapping[str, Any] | None],
-) -> None:  # fmt: skip
+) -> None:
     """The seed's "Payment request verification", with the list ``docs/energy.md`` fixes."""
     assert record.contract is not None
     if differing := received.same_terms(record.contract.transaction):
@@ -169,64 +182,82 @@ class Cashier:
 
     # letters
 
-    def on_payment(self, config: AssetConfig, record: Record, received: Transaction) -> None:
+    def on_payment(
+        self, config: AssetConfig, record: OwnTransaction, received: Transaction
+    ) -> None:
         """Consumer: a verified request joins the queue; a reminder of a paid one is answered."""
         verify_payment_request(record, received, wallet=self._wallet,
                                first_state=self._store.first_state(record.id),
                                twin_state=lambda: self._twin_state(record.id))  # fmt: skip
         status, prepared = record.state.status, self._store.prepared(record.id)
-        if status is Status.PAYMENT_CONFIRMED:
+        if status is TransactionStatus.PAYMENT_CONFIRMED:
             return
-        if status is Status.PAYMENT_PROCESSED or (prepared is not None and prepared[1]):
+        if status is TransactionStatus.PAYMENT_PROCESSED or (prepared is not None and prepared[1]):
             self._module.resend(record, "/payment_processing")
             return
-        if status is Status.PAYMENT_REQUESTED and received.reminders <= record.state.reminders:
+        if (
+            status is TransactionStatus.PAYMENT_REQUESTED
+            and received.reminders <= record.state.reminders
+        ):
             return  # delivered before
-        if status is Status.CONTRACT_CREATED:  # the provider finished first: so do we
+        if status is TransactionStatus.CONTRACT_CREATED:  # the provider finished first: so do we
             record = self._module.provide(config, record)
-        elif status not in (Status.PROVISION_FINISHED, Status.PAYMENT_REQUESTED,
-                            Status.CLAIM_ISSUED):  # fmt: skip
+        elif status not in (
+            TransactionStatus.PROVISION_FINISHED,
+            TransactionStatus.PAYMENT_REQUESTED,
+            TransactionStatus.CLAIM_ISSUED,
+        ):
             raise WrongState(f"{record.id} is {status}: no payment can be requested")
         state = record.state.with_status(
-            Status.PAYMENT_REQUESTED, timestamp_ms=self._now(),
+            TransactionStatus.PAYMENT_REQUESTED, timestamp_ms=self._now(),
             reminders=max(record.state.reminders, received.reminders),
         )  # fmt: skip
         self._module.commit(record, state, operation="payment_requested", queue=True)
 
-    def on_payment_sent(self, config: AssetConfig, record: Record, received: Transaction) -> None:
+    def on_payment_sent(
+        self, config: AssetConfig, record: OwnTransaction, received: Transaction
+    ) -> None:
         """Provider: the consumer says it paid; the cycle checks the ledger."""
         message, status = received.paymentMessageId, record.state.status
         if not MESSAGE_ID.fullmatch(message):
             raise InvalidMessage("paymentMessageId must be a ledger message id (64 hex)")
-        if status is Status.PAYMENT_CONFIRMED or record.state.paymentMessageId == message:
+        if (
+            status is TransactionStatus.PAYMENT_CONFIRMED
+            or record.state.paymentMessageId == message
+        ):
             return  # delivered before, or paid already
         if not status.is_unpaid:
             raise WrongState(f"{record.id} is {status}: nothing is due yet")
-        state = record.state.with_status(Status.PAYMENT_SENT, timestamp_ms=self._now(),
+        state = record.state.with_status(TransactionStatus.PAYMENT_SENT, timestamp_ms=self._now(),
                                          paymentMessageId=message)  # fmt: skip
         self._module.commit(record, state, operation="payment_sent")
 
-    def on_confirmed(self, config: AssetConfig, record: Record, received: Transaction) -> None:
+    def on_confirmed(
+        self, config: AssetConfig, record: OwnTransaction, received: Transaction
+    ) -> None:
         """Consumer: the provider found our payment on the ledger."""
-        if record.state.status is Status.PAYMENT_CONFIRMED:
+        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED:
             return
         prepared = self._store.prepared(record.id)
         if prepared is None or prepared[0].message_id.hex() != received.paymentMessageId:
             raise InvalidMessage("the confirmation names a payment this asset did not make")
-        state = record.state.with_status(Status.PAYMENT_CONFIRMED, timestamp_ms=self._now(),
-                                         paymentMessageId=received.paymentMessageId)  # fmt: skip
+        state = record.state.with_status(
+            TransactionStatus.PAYMENT_CONFIRMED,
+            timestamp_ms=self._now(),
+            paymentMessageId=received.paymentMessageId,
+        )
         self._module.commit(record, state, operation="payment_confirmed", queue=False, paid=True)
 
-    def on_claim(self, config: AssetConfig, record: Record, received: Transaction) -> None:
+    def on_claim(self, config: AssetConfig, record: OwnTransaction, received: Transaction) -> None:
         """Consumer: the provider claims; logged, and still paid if it is not yet."""
-        if record.state.status is Status.CLAIM_ISSUED:
+        if record.state.status is TransactionStatus.CLAIM_ISSUED:
             return
         if record.state.status.is_final:
             raise WrongState(f"{record.id} is {record.state.status}: nothing to claim")
         self._store.log("claim", f"the provider {received.providerId} claims {record.id}",
                         now_ms=self._now(), record_id=record.id, ok=False)  # fmt: skip
         state = record.state.with_status(
-            Status.CLAIM_ISSUED,
+            TransactionStatus.CLAIM_ISSUED,
             timestamp_ms=self._now(),
             reminders=max(record.state.reminders, received.reminders),
         )
@@ -237,7 +268,7 @@ class Cashier:
 
     # the cycle
 
-    def chase(self, config: AssetConfig, record: Record) -> None:
+    def chase(self, config: AssetConfig, record: OwnTransaction) -> None:
         """An unpaid record idle for ``maxWaitMs``."""
         if config.type is AssetType.PROVIDER:
             self._remind(record)
@@ -248,14 +279,19 @@ class Cashier:
         else:  # pay it (again); a payment in flight keeps it from being paid twice
             self._store.touch(record.id, now_ms=self._now(), queue=True)
 
-    def _remind(self, record: Record) -> None:
+    def _remind(self, record: OwnTransaction) -> None:
         """The provider's reminders, then exactly one claim."""
         if record.state.reminders < self._settings.max_reminders:
-            state = record.state.with_status(Status.REMINDER_ISSUED, timestamp_ms=self._now(),
-                                             reminders=record.state.reminders + 1)  # fmt: skip
+            state = record.state.with_status(
+                TransactionStatus.REMINDER_ISSUED,
+                timestamp_ms=self._now(),
+                reminders=record.state.reminders + 1,
+            )
             self._module.commit(record, state, operation="reminder", letter="/reminder")
         elif not record.claimed:
-            state = record.state.with_status(Status.CLAIM_ISSUED, timestamp_ms=self._now())
+            state = record.state.with_status(
+                TransactionStatus.CLAIM_ISSUED, timestamp_ms=self._now()
+            )
             self._module.commit(record, state, operation="claim", letter="/claim", claimed=True)
 
     def run(self, config: AssetConfig) -> None:
@@ -283,7 +319,7 @@ class Cashier:
             self._port.submit(payment)  # the same bytes again: harmless, heals a lost submit
         elif (record := self._store.record(record_id)) is not None:
             state = record.state.with_status(
-                Status.PAYMENT_PROCESSED,
+                TransactionStatus.PAYMENT_PROCESSED,
                 timestamp_ms=self._now(),
                 paymentMessageId=payment.message_id.hex(),
             )
@@ -308,7 +344,7 @@ class Cashier:
             except RETRYABLE as error:
                 self._log("pay", record.id, str(error))
 
-    def _pay(self, record: Record, available: int) -> int:
+    def _pay(self, record: OwnTransaction, available: int) -> int:
         """Pay the record's contract if ``available`` covers it; what it spent."""
         contract = settlement_contract(record)
         if contract.total > available:
@@ -323,7 +359,11 @@ class Cashier:
         return payment.amount
 
     def _check_received(self) -> None:
-        waiting = (Status.PAYMENT_SENT, Status.REMINDER_ISSUED, Status.CLAIM_ISSUED)
+        waiting = (
+            TransactionStatus.PAYMENT_SENT,
+            TransactionStatus.REMINDER_ISSUED,
+            TransactionStatus.CLAIM_ISSUED,
+        )
         for record in self._store.records(waiting):
             message = record.state.paymentMessageId
             if not MESSAGE_ID.fullmatch(message) or message in self._rejected:
@@ -338,7 +378,7 @@ class Cashier:
                 self._log("check_payment", record.id, str(error))
                 continue
             if paid:
-                state = record.state.with_status(Status.PAYMENT_CONFIRMED,
+                state = record.state.with_status(TransactionStatus.PAYMENT_CONFIRMED,
                                                  timestamp_ms=self._now())  # fmt: skip
                 self._module.commit(record, state, operation="payment_confirmed",
                                     letter="/payment_confirmation")  # fmt: skip

@@ -4,9 +4,10 @@ Adapters: :class:`~plaza.energy.asset.store.SqliteAssetStore` (the running devic
 :class:`~plaza.energy.asset.memory.MemoryAssetStore` (tests) for :class:`AssetStore`,
 both checked by one contract suite (``tests/contract/test_energy_asset_store.py``);
 :class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`; the outbox
-(:class:`~plaza.energy.link.Outbox`) for :class:`LetterBox`. The records the store
-keeps (:class:`~plaza.energy.asset.config.Record`, :class:`~plaza.energy.asset.config.Change`,
-:class:`~plaza.energy.asset.config.Pool`) are the domain's, in :mod:`plaza.energy.asset.config`.
+(:class:`~plaza.energy.link.EnergyOutbox`) for :class:`LetterBox`. The records the store
+keeps (:class:`~plaza.energy.asset.config.OwnTransaction`,
+:class:`~plaza.energy.asset.config.Change`, :class:`~plaza.energy.asset.config.Pool`)
+are the domain's, in :mod:`plaza.energy.asset.config`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
-from plaza.energy.asset.config import Change, Pool, Record
+from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.envelope import ModuleKey
 from plaza.ledger.ports import Clock
 from plaza.market.settlement import PreparedPayment
@@ -43,11 +44,11 @@ class AssetStore(TwinIndex, Protocol):
         """Add ``energy`` (negative: consumed) to the pool, logged; the pool after."""
         ...
 
-    def record(self, record_id: str) -> Record | None:
+    def record(self, record_id: str) -> OwnTransaction | None:
         """One of the device's transactions by its id, or None."""
         ...
 
-    def records(self, statuses: Collection[str] | None = None) -> list[Record]:
+    def records(self, statuses: Collection[str] | None = None) -> list[OwnTransaction]:
         """Records whose latest status is one of ``statuses`` (None: all), oldest first."""
         ...
 
@@ -67,7 +68,7 @@ class AssetStore(TwinIndex, Protocol):
         """Restart the record's idle time without a state change; maybe (de)queue it."""
         ...
 
-    def queued(self, limit: int) -> list[Record]:
+    def queued(self, limit: int) -> list[OwnTransaction]:
         """Queued records with no payment prepared yet, in queue order."""
         ...
 

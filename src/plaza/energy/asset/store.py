@@ -23,9 +23,9 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from plaza.energy.asset.config import Change, Pool, Record
+from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.errors import WrongState
-from plaza.energy.model import Contract, Transaction
+from plaza.energy.model import EnergyContract, Transaction
 from plaza.market.settlement import PreparedPayment
 from plaza.sqlite import SqliteFile
 
@@ -106,11 +106,11 @@ class SqliteAssetStore:
 
     # transactions and events
 
-    def record(self, record_id: str) -> Record | None:
+    def record(self, record_id: str) -> OwnTransaction | None:
         rows = self._db.rows(_RECORD + " WHERE id = ?", (record_id,))
         return _record(rows[0]) if rows else None
 
-    def records(self, statuses: Collection[str] | None = None) -> list[Record]:
+    def records(self, statuses: Collection[str] | None = None) -> list[OwnTransaction]:
         if statuses is None:
             rows = self._db.rows(_RECORD + " ORDER BY created_ms, id")
         else:
@@ -179,7 +179,7 @@ class SqliteAssetStore:
 
     # the payment queue and prepared payments
 
-    def queued(self, limit: int) -> list[Record]:
+    def queued(self, limit: int) -> list[OwnTransaction]:
         rows = self._db.rows(
             _QUEUED,
             (limit,),
@@ -247,14 +247,14 @@ class SqliteAssetStore:
                 for at, op, rid, ok, detail in rows]  # fmt: skip
 
 
-def _record(row: tuple[Any, ...]) -> Record:
+def _record(row: tuple[Any, ...]) -> OwnTransaction:
     record_id, state, contract, created, idle_since, claimed = row
-    return Record(
+    return OwnTransaction(
         id=record_id,
         state=Transaction.from_json(json.loads(state)),
         created_ms=created,
         idle_since_ms=idle_since,
-        contract=None if contract is None else Contract.from_json(json.loads(contract)),
+        contract=None if contract is None else EnergyContract.from_json(json.loads(contract)),
         claimed=bool(claimed),
     )
 

@@ -19,18 +19,25 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from plaza.energy.asset.config import AssetConfig, AssetSettings, Record
+from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
 from plaza.energy.asset.payments import check_deal
 from plaza.energy.asset.ports import AssetStore, Clock
 from plaza.energy.envelope import verify_document
-from plaza.energy.errors import Forbidden, InvalidMessage, UnknownRecord, WrongState
-from plaza.energy.model import MAX_ENERGY_WH, AssetType, Contract, Side, Status, Transaction
+from plaza.energy.errors import EnergyForbidden, InvalidMessage, UnknownRecord, WrongState
+from plaza.energy.model import (
+    MAX_ENERGY_WH,
+    AssetType,
+    EnergyContract,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+)
 from plaza.energy.twins import parse_reader_key
 
 __all__ = ["INITIAL", "Commit", "Trader", "record_of"]
 
 #: The statuses of an offer or request no contract has taken yet.
-INITIAL = (Status.INITIAL_OFFER, Status.INITIAL_REQUEST)
+INITIAL = (TransactionStatus.INITIAL_OFFER, TransactionStatus.INITIAL_REQUEST)
 
 
 class Commit(Protocol):
@@ -38,12 +45,19 @@ class Commit(Protocol):
     (:meth:`~plaza.energy.asset.module.AssetModule.commit`)."""
 
     def __call__(
-        self, record: Record, state: Transaction, *, operation: str, letter: str | None = None,
-        queue: bool | None = None, reserved: int = 0, contract: Contract | None = None,
-    ) -> Record: ...  # fmt: skip
+        self,
+        record: OwnTransaction,
+        state: Transaction,
+        *,
+        operation: str,
+        letter: str | None = None,
+        queue: bool | None = None,
+        reserved: int = 0,
+        contract: EnergyContract | None = None,
+    ) -> OwnTransaction: ...
 
 
-def record_of(store: AssetStore, record_id: str) -> Record:
+def record_of(store: AssetStore, record_id: str) -> OwnTransaction:
     """The asset's record ``record_id``; :class:`UnknownRecord` if it has none."""
     record = store.record(record_id)
     if record is None:
@@ -72,20 +86,24 @@ class Trader:
                 self._open(config, min(available, MAX_ENERGY_WH))
             return
         for _ in range(self._settings.max_new_requests):
-            pending = sum(r.state.energyAmount for r in self._store.records(
-                (Status.INITIAL_REQUEST, Status.CONTRACT_CREATED)))  # fmt: skip
+            pending = sum(
+                r.state.energyAmount
+                for r in self._store.records(
+                    (TransactionStatus.INITIAL_REQUEST, TransactionStatus.CONTRACT_CREATED)
+                )
+            )
             if self._store.pool().energy + pending >= config.min_offer_amount:
                 return
             self._open(config, config.min_offer_amount)
 
     def on_contract(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
         """``/contract``: the marketplace's signed contract takes this asset's offer or request."""
-        contract = Contract.from_json(verify_document(body.get("contract"),
+        contract = EnergyContract.from_json(verify_document(body.get("contract"),
                                                       config.marketplace_key.signing))  # fmt: skip
         parse_reader_key(body.get("twin"))
         mine = contract.offer if config.type is AssetType.PROVIDER else contract.request
         if mine.owner != config.asset_id:
-            raise Forbidden(f"the contract does not name this asset as the {mine.type}")
+            raise EnergyForbidden(f"the contract does not name this asset as the {mine.type}")
         record = record_of(self._store, mine.id)
         if record.contract is not None:
             if record.contract.contractId == contract.contractId:
@@ -98,16 +116,25 @@ class Trader:
         deal = contract.transaction
         check_deal(config, record, deal, wallet=self._wallet)
         release = record.state.energyAmount - deal.energyAmount
-        state = deal.with_status(Status.CONTRACT_CREATED, timestamp_ms=self._clock.now_ms())
+        state = deal.with_status(
+            TransactionStatus.CONTRACT_CREATED, timestamp_ms=self._clock.now_ms()
+        )
         self._commit(record, state, operation="contract", contract=contract,
                      reserved=-release if config.type is AssetType.PROVIDER else 0)  # fmt: skip
 
-    def cancel(self, config: AssetConfig, record: Record, letter: str | None = "/cancel") -> None:
+    def cancel(
+        self, config: AssetConfig, record: OwnTransaction, letter: str | None = "/cancel"
+    ) -> None:
         """End the record, releasing an offer's reserve; ``letter`` None: the marketplace
         asked (``/cancel``), so it is not told again."""
         status = record.state.status
-        held = config.type is AssetType.PROVIDER and status in (*INITIAL, Status.CONTRACT_CREATED)
-        state = record.state.with_status(Status.CANCELLED, timestamp_ms=self._clock.now_ms())
+        held = config.type is AssetType.PROVIDER and status in (
+            *INITIAL,
+            TransactionStatus.CONTRACT_CREATED,
+        )
+        state = record.state.with_status(
+            TransactionStatus.CANCELLED, timestamp_ms=self._clock.now_ms()
+        )
         self._commit(record, state, operation="cancel", letter=letter,
                      reserved=-record.state.energyAmount if held else 0, queue=False)  # fmt: skip
 
@@ -116,17 +143,29 @@ class Trader:
         own_id, now = secrets.token_hex(12), self._clock.now_ms()
         if config.type is AssetType.PROVIDER:
             transaction = Transaction(
-                Side.OFFER, Status.INITIAL_OFFER, amount, config.energy_price, str(now),
-                providerId=config.asset_id, providerTransactionId=own_id,
-                walletAddress=self._wallet, location=config.location,
-            )  # fmt: skip
+                TransactionType.OFFER,
+                TransactionStatus.INITIAL_OFFER,
+                amount,
+                config.energy_price,
+                str(now),
+                providerId=config.asset_id,
+                providerTransactionId=own_id,
+                walletAddress=self._wallet,
+                location=config.location,
+            )
         else:
             transaction = Transaction(
-                Side.REQUEST, Status.INITIAL_REQUEST, amount, config.max_energy_price, str(now),
-                requesterId=config.asset_id, requesterTransactionId=own_id,
-                requesterWalletAddress=self._wallet, location=config.location,
-            )  # fmt: skip
+                TransactionType.REQUEST,
+                TransactionStatus.INITIAL_REQUEST,
+                amount,
+                config.max_energy_price,
+                str(now),
+                requesterId=config.asset_id,
+                requesterTransactionId=own_id,
+                requesterWalletAddress=self._wallet,
+                location=config.location,
+            )
         provider = config.type is AssetType.PROVIDER
-        self._commit(Record(own_id, transaction, now, now), transaction,
+        self._commit(OwnTransaction(own_id, transaction, now, now), transaction,
                      operation=f"{transaction.type}", letter=f"/{transaction.type}",
                      reserved=amount if provider else 0)  # fmt: skip

@@ -2,7 +2,7 @@
 manager's matches become signed contracts on their digital twins; each contract's
 settlement is relayed between its provider and its consumer.
 
-The domain is :class:`Marketplace`; its HTTP face is :mod:`plaza.api.energy.backend`,
+The domain is :class:`EnergyMarketplace`; its HTTP face is :mod:`plaza.api.energy.backend`,
 and :func:`plaza.bootstrap.energy_modules.open_marketplace` opens it from its data
 directory.
 """
@@ -15,13 +15,13 @@ from plaza.energy.backend.model import (
     contract_id_for,
     seed_bid,
 )
-from plaza.energy.backend.service import Marketplace
+from plaza.energy.backend.service import EnergyMarketplace
 
 __all__ = [
     "BIDMANAGER",
     "MARKETPLACE",
     "ContractAudit",
-    "Marketplace",
+    "EnergyMarketplace",
     "MarketplaceSettings",
     "contract_id_for",
     "seed_bid",

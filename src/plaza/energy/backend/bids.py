@@ -12,12 +12,12 @@ from typing import Any
 
 from plaza.energy.backend.model import TransactionRecord, id_field, seed_bid
 from plaza.energy.errors import EnergyError, InvalidMessage, UnknownRecord, WrongState
-from plaza.energy.model import Side, Status
+from plaza.energy.model import TransactionStatus, TransactionType
 
 __all__ = ["DeadBid", "bid_of", "refuse_dead_bids", "why_dead"]
 
 
-def bid_of(body: Mapping[str, Any], side: Side) -> Mapping[str, Any]:
+def bid_of(body: Mapping[str, Any], side: TransactionType) -> Mapping[str, Any]:
     """The ``side`` bid of a ``/match`` body, with its transaction id."""
     bid, name = body.get(str(side)), id_field(side)
     if not isinstance(bid, Mapping) or not isinstance(bid.get(name), str):
@@ -30,7 +30,7 @@ DeadBid = tuple[type[EnergyError], str, str]
 
 
 def why_dead(
-    side: Side, bid: Mapping[str, Any], record: TransactionRecord | None
+    side: TransactionType, bid: Mapping[str, Any], record: TransactionRecord | None
 ) -> DeadBid | None:
     """Why the ``side`` bid of a ``/match`` can never be contracted, or None."""
     name = f"{side}:{bid[id_field(side)]}"
@@ -38,7 +38,7 @@ def why_dead(
         return UnknownRecord, f"no {side} {bid[id_field(side)]!r}", name
     if dict(bid) != seed_bid(record.first):
         return InvalidMessage, f"the {side} bid differs from the {side} received", name
-    if record.contract_id or record.latest.status is Status.CANCELLED:
+    if record.contract_id or record.latest.status is TransactionStatus.CANCELLED:
         state = record.contract_id or "cancelled"
         return WrongState, f"{record.record_id} is no longer open ({state})", name
     return None

@@ -17,7 +17,7 @@ from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.model import (
     BIDMANAGER,
     MARKETPLACE,
-    ContractRecord,
+    EnergyContractRecord,
     MarketplaceSettings,
     Peer,
     TransactionRecord,
@@ -27,15 +27,15 @@ from plaza.energy.backend.model import (
 )
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.envelope import open_letter, sign_document
-from plaza.energy.errors import Forbidden
-from plaza.energy.model import Contract, Side, Status
+from plaza.energy.errors import EnergyForbidden
+from plaza.energy.model import EnergyContract, TransactionStatus, TransactionType
 from plaza.market.auth import NonceStore
 from plaza.market.settlement import SettlementPolicy, lifecycle
 
-__all__ = ["ContractDesk"]
+__all__ = ["EnergyContractDesk"]
 
 
-class ContractDesk:
+class EnergyContractDesk:
     """Matches in, contracts out; and who may not contract any more."""
 
     def __init__(
@@ -80,14 +80,17 @@ class ContractDesk:
             nonces=self._nonces,
             known_key=lambda sender: bidmanager if sender == BIDMANAGER else None,
         )
-        bids = {side: bid_of(letter.body, side) for side in (Side.OFFER, Side.REQUEST)}
+        bids = {
+            side: bid_of(letter.body, side)
+            for side in (TransactionType.OFFER, TransactionType.REQUEST)
+        }
         found = {
             side: self._store.transaction(side, bid[id_field(side)]) for side, bid in bids.items()
         }
-        offer, request = found[Side.OFFER], found[Side.REQUEST]
+        offer, request = found[TransactionType.OFFER], found[TransactionType.REQUEST]
         if offer is not None and request is not None:
             contract_id = contract_id_for(offer.first.id, request.first.id)
-            pair = ((Side.OFFER, offer), (Side.REQUEST, request))
+            pair = ((TransactionType.OFFER, offer), (TransactionType.REQUEST, request))
             received = all(dict(bids[side]) == seed_bid(record.first) for side, record in pair)
             if received and self._store.contract(contract_id) is not None:
                 self._journal.resend(contract_id, MARKETPLACE, "/match", None)
@@ -96,7 +99,7 @@ class ContractDesk:
             why for side, record in found.items() if (why := why_dead(side, bids[side], record))
         ]
         if request is not None and (exclusion := self.exclusion(request.first.requesterId)):
-            dead.append((Forbidden, exclusion, request.record_id))
+            dead.append((EnergyForbidden, exclusion, request.record_id))
         if dead:
             raise refuse_dead_bids(dead)
         assert offer is not None  # else it would be dead
@@ -108,13 +111,13 @@ class ContractDesk:
         change together, then the contract goes to both parties."""
         now = self._journal.now()
         contract_id = contract_id_for(offer.first.id, request.first.id)
-        contract = Contract.join(contract_id, offer.first, request.first, now_ms=now)
+        contract = EnergyContract.join(contract_id, offer.first, request.first, now_ms=now)
         signed = sign_document(contract.to_json(), self._identity)
         opened = lifecycle.open_settlement(contract.to_settlement(), now, self._policy)
-        record = ContractRecord(contract, signed, contract.transaction)
+        record = EnergyContractRecord(contract, signed, contract.transaction)
         with self._store.atomic():
             self._store.settlements.create(opened)
-            self._store.save_contract(record, status=Status.CONTRACT_CREATED, now_ms=now)
+            self._store.save_contract(record, status=TransactionStatus.CONTRACT_CREATED, now_ms=now)
             for bid in (offer, request):
                 joined = replace(bid, latest=contract.transaction, contract_id=contract_id)
                 self._store.save_transaction(joined, now_ms=now)

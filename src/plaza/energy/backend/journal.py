@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from plaza.energy.backend.keeper import TwinKeeper
-from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, Event, Peer
-from plaza.energy.backend.ports import Clock, LetterSender, MarketplaceStore
+from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, Peer, RecordEvent
+from plaza.energy.backend.ports import Clock, MarketplaceStore
+from plaza.energy.link import LetterSender
 
 __all__ = ["Journal"]
 
@@ -49,9 +50,9 @@ class Journal:
         *,
         on_twin: bool = False,
         cause: int | None = None,
-    ) -> Event:
+    ) -> RecordEvent:
         """Store one event (inside the step's transaction); the copy returned has its id."""
-        event = Event(record_id, direction, party, path, dict(state), on_twin, cause)
+        event = RecordEvent(record_id, direction, party, path, dict(state), on_twin, cause)
         return self._store.add_event(event, now_ms=self.now())
 
     def resend(
@@ -71,7 +72,7 @@ class Journal:
             self.send(event)
         return True
 
-    def send(self, event: Event) -> None:
+    def send(self, event: RecordEvent) -> None:
         """Queue the letter of an ``out`` event, after its transaction committed."""
         if event.party == BIDMANAGER:
             peer, body = self._bidmanager, event.state

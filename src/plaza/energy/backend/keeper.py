@@ -20,14 +20,14 @@ from plaza.crypto import Identity
 from plaza.energy.backend.model import (
     AssetRecord,
     ContractAudit,
-    ContractRecord,
-    Event,
+    EnergyContractRecord,
+    RecordEvent,
     find_in_order,
 )
 from plaza.energy.backend.ports import Clock, MarketplaceStore
 from plaza.energy.errors import InvalidMessage, PeerFailed
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Side, Transaction
+from plaza.energy.model import Transaction, TransactionType
 from plaza.energy.twins import Twins, audit_twin, parse_reader_key, read_twin
 from plaza.market.twins.records import TwinAudit
 
@@ -95,7 +95,7 @@ class TwinKeeper:
             raise InvalidMessage(f"the twin's first state is not the asset's: {problems[0]}")
         raise PeerFailed("ledger", "", "the transaction's twin cannot be read yet", refused=False)
 
-    def audit(self, record: ContractRecord) -> ContractAudit:
+    def audit(self, record: EnergyContractRecord) -> ContractAudit:
         """The contract's twin, and each party's transaction twin, against the database."""
         events = self._store.events(record.contract_id)
         own = audit_twin(
@@ -109,11 +109,13 @@ class TwinKeeper:
         return ContractAudit(
             record.contract_id,
             own,
-            self._audit_party(Side.OFFER, offer.id, events),
-            self._audit_party(Side.REQUEST, request.id, events),
+            self._audit_party(TransactionType.OFFER, offer.id, events),
+            self._audit_party(TransactionType.REQUEST, request.id, events),
         )
 
-    def _audit_party(self, side: Side, transaction_id: str, events: list[Event]) -> TwinAudit:
+    def _audit_party(
+        self, side: TransactionType, transaction_id: str, events: list[RecordEvent]
+    ) -> TwinAudit:
         """Every state the party sent here must be on its twin, in order, signed, confirmed."""
         record = self._store.transaction(side, transaction_id)
         assert record is not None

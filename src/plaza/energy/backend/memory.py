@@ -20,11 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, TransactionRecord
+from plaza.energy.backend.model import (
+    AssetRecord,
+    EnergyContractRecord,
+    RecordEvent,
+    TransactionRecord,
+)
 from plaza.energy.backend.onboarding import Standing
 from plaza.energy.envelope import canonical_json
 from plaza.energy.memory import MemoryTables
-from plaza.energy.model import Contract, Side, Status, Transaction
+from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
 from plaza.market.settlement import ConcurrentUpdate, Phase, Settlement
 
 __all__ = ["MemoryMarketplaceStore"]
@@ -70,7 +75,7 @@ class _Contract:
 
 @dataclass(frozen=True, slots=True)
 class _Event:
-    event: Event  # its state as the text below, parsed again on every read
+    event: RecordEvent  # its state as the text below, parsed again on every read
     state: str
 
 
@@ -110,7 +115,7 @@ class MemoryMarketplaceStore:
 
     # -- transactions and contracts ---------------------------------------------------
 
-    def transaction(self, side: Side, transaction_id: str) -> TransactionRecord | None:
+    def transaction(self, side: TransactionType, transaction_id: str) -> TransactionRecord | None:
         with self._tables.read() as t:
             row = t.offers.get((str(side), transaction_id))
         if row is None:
@@ -137,19 +142,21 @@ class MemoryMarketplaceStore:
                 else replace(known, status=status, contract_id=record.contract_id, latest=state)
             )
 
-    def contract(self, contract_id: str) -> ContractRecord | None:
+    def contract(self, contract_id: str) -> EnergyContractRecord | None:
         with self._tables.read() as t:
             row = t.contracts.get(contract_id)
         if row is None:
             return None
-        return ContractRecord(
-            Contract.from_json(json.loads(row.contract)),
+        return EnergyContractRecord(
+            EnergyContract.from_json(json.loads(row.contract)),
             json.loads(row.document),
             _state(row.latest),
             row.claimed,
         )
 
-    def save_contract(self, record: ContractRecord, *, status: Status, now_ms: int) -> None:
+    def save_contract(
+        self, record: EnergyContractRecord, *, status: TransactionStatus, now_ms: int
+    ) -> None:
         contract = record.contract
         latest = _text(record.latest.to_json())
         with self._tables.write() as t:
@@ -174,7 +181,7 @@ class MemoryMarketplaceStore:
 
     # -- events -----------------------------------------------------------------------
 
-    def add_event(self, event: Event, *, now_ms: int) -> Event:
+    def add_event(self, event: RecordEvent, *, now_ms: int) -> RecordEvent:
         with self._tables.write() as t:
             text = _text(event.state)
             stored = replace(event, state={}, id=len(t.events) + 1, twin_position=None)
@@ -183,7 +190,7 @@ class MemoryMarketplaceStore:
 
     def find_event(
         self, record_id: str, party: str, path: str, state: Mapping[str, Any]
-    ) -> Event | None:
+    ) -> RecordEvent | None:
         text = _text(state)
         with self._tables.read() as t:
             for row in t.events:
@@ -198,13 +205,13 @@ class MemoryMarketplaceStore:
                     return _event(row)
         return None
 
-    def events(self, record_id: str) -> list[Event]:
+    def events(self, record_id: str) -> list[RecordEvent]:
         return self._events(lambda e: e.record_id == record_id)
 
-    def caused_by(self, event_id: int) -> list[Event]:
+    def caused_by(self, event_id: int) -> list[RecordEvent]:
         return self._events(lambda e: e.cause == event_id)
 
-    def pending_twin_events(self) -> list[Event]:
+    def pending_twin_events(self) -> list[RecordEvent]:
         return self._events(lambda e: e.on_twin and e.twin_position is None)
 
     def mark_on_twin(self, event_id: int, position: int, message_id: str) -> None:
@@ -215,7 +222,7 @@ class MemoryMarketplaceStore:
                     replace(row.event, twin_position=position), row.state
                 )
 
-    def _events(self, wanted: Callable[[Event], bool]) -> list[Event]:
+    def _events(self, wanted: Callable[[RecordEvent], bool]) -> list[RecordEvent]:
         with self._tables.read() as t:
             return [_event(row) for row in t.events if wanted(row.event)]
 
@@ -229,7 +236,9 @@ class MemoryMarketplaceStore:
         with self._tables.write() as t:
             t.standing[standing.asset_id] = standing
 
-    def owed_by(self, consumer: str, statuses: Sequence[Status]) -> list[ContractRecord]:
+    def owed_by(
+        self, consumer: str, statuses: Sequence[TransactionStatus]
+    ) -> list[EnergyContractRecord]:
         wanted = {str(status) for status in statuses}
         with self._tables.read() as t:
             rows = [
@@ -242,7 +251,7 @@ class MemoryMarketplaceStore:
 
     def open_bids(self, asset_id: str) -> list[TransactionRecord]:
         """The asset's offers and requests still on the book: initial, not contracted."""
-        initial = {str(Status.INITIAL_OFFER), str(Status.INITIAL_REQUEST)}
+        initial = {str(TransactionStatus.INITIAL_OFFER), str(TransactionStatus.INITIAL_REQUEST)}
         with self._tables.read() as t:
             keys = [
                 (row.received_ms, key)
@@ -250,7 +259,7 @@ class MemoryMarketplaceStore:
                 if row.asset_id == asset_id and not row.contract_id and row.status in initial
             ]
         keys.sort(key=lambda pair: pair[0])
-        found = (self.transaction(Side(side), tx_id) for _, (side, tx_id) in keys)
+        found = (self.transaction(TransactionType(side), tx_id) for _, (side, tx_id) in keys)
         return [record for record in found if record is not None]
 
     # -- twins, log, statistics -------------------------------------------------------
@@ -347,5 +356,5 @@ def _state(text: str) -> Transaction:
     return Transaction.from_json(json.loads(text))
 
 
-def _event(row: _Event) -> Event:
+def _event(row: _Event) -> RecordEvent:
     return replace(row.event, state=json.loads(row.state))

@@ -15,8 +15,14 @@ from typing import Any
 
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.envelope import ModuleKey
-from plaza.energy.errors import Forbidden, InvalidMessage
-from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
+from plaza.energy.errors import EnergyForbidden, InvalidMessage
+from plaza.energy.model import (
+    AssetType,
+    EnergyContract,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+)
 from plaza.market.twins.records import TwinAudit, TwinEntry
 
 __all__ = [
@@ -24,10 +30,10 @@ __all__ = [
     "MARKETPLACE",
     "AssetRecord",
     "ContractAudit",
-    "ContractRecord",
-    "Event",
+    "EnergyContractRecord",
     "MarketplaceSettings",
     "Peer",
+    "RecordEvent",
     "TransactionRecord",
     "check_new_transaction",
     "contract_id_for",
@@ -95,13 +101,13 @@ class TransactionRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ContractRecord:
+class EnergyContractRecord:
     """A contract as both parties got it. Where it stands is its settlement's (the market's
     :class:`~plaza.market.settlement.Settlement`); ``latest`` is the last state relayed,
     ``claimed`` whether it was ever claimed (a claim paid late still counts against the
     consumer)."""
 
-    contract: Contract
+    contract: EnergyContract
     document: dict[str, Any]  # the contract signed by the marketplace, as both parties got it
     latest: Transaction  # the contract transaction as last relayed
     claimed: bool = False
@@ -112,7 +118,7 @@ class ContractRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class RecordEvent:
     """One state a record went through here: received (``in``), sent (``out``) or made
     (``own``); ``on_twin`` says whether it belongs on the contract's twin."""
 
@@ -127,7 +133,7 @@ class Event:
     twin_position: int | None = None
 
 
-def other_party(contract: Contract, party: str) -> str:
+def other_party(contract: EnergyContract, party: str) -> str:
     return (
         contract.request.requesterId
         if party == contract.offer.providerId
@@ -143,7 +149,7 @@ def contract_id_for(offer_id: str, request_id: str) -> str:
 
 def seed_bid(transaction: Transaction) -> dict[str, Any]:
     """The seed's bid fields of an offer or request: what the bid manager is told."""
-    if transaction.type is Side.OFFER:
+    if transaction.type is TransactionType.OFFER:
         ids = {
             "providerId": transaction.providerId,
             "providerTransactionId": transaction.providerTransactionId,
@@ -164,9 +170,9 @@ def seed_bid(transaction: Transaction) -> dict[str, Any]:
     }
 
 
-def id_field(side: Side) -> str:
+def id_field(side: TransactionType) -> str:
     """The field naming a side's own transaction."""
-    return "providerTransactionId" if side is Side.OFFER else "requesterTransactionId"
+    return "providerTransactionId" if side is TransactionType.OFFER else "requesterTransactionId"
 
 
 def parse_asset(data: object) -> AssetRecord:
@@ -186,7 +192,7 @@ def parse_asset(data: object) -> AssetRecord:
         raise InvalidMessage("url must be an http(s) URL")
     asset_id = _text(data, "assetId", pattern=_ID)
     if asset_id in (MARKETPLACE, BIDMANAGER):
-        raise Forbidden(f"{asset_id!r} is reserved")
+        raise EnergyForbidden(f"{asset_id!r} is reserved")
     return AssetRecord(
         asset_id=asset_id,
         name=_text(data, "assetName", optional=True),
@@ -204,13 +210,17 @@ def check_new_transaction(transaction: Transaction, asset: AssetRecord) -> None:
     """A new offer or request: the sender's own, of its type, initial, paid to its wallet."""
     side = transaction.type
     if transaction.owner != asset.asset_id:
-        raise Forbidden(f"{asset.asset_id!r} cannot send another asset's {side}")
+        raise EnergyForbidden(f"{asset.asset_id!r} cannot send another asset's {side}")
     if asset.type.side is not side:
-        raise Forbidden(f"{asset.asset_id!r} is registered as a {asset.type}: no {side}s")
-    initial = Status.INITIAL_OFFER if side is Side.OFFER else Status.INITIAL_REQUEST
+        raise EnergyForbidden(f"{asset.asset_id!r} is registered as a {asset.type}: no {side}s")
+    initial = (
+        TransactionStatus.INITIAL_OFFER
+        if side is TransactionType.OFFER
+        else TransactionStatus.INITIAL_REQUEST
+    )
     if transaction.status is not initial or transaction.contractId:
         raise InvalidMessage(f"a new {side} has status {initial.value!r} and no contractId")
-    if side is Side.OFFER:
+    if side is TransactionType.OFFER:
         counterpart = (transaction.requesterId, transaction.requesterTransactionId)
         wallets = [transaction.walletAddress]
     else:

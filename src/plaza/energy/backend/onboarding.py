@@ -9,7 +9,7 @@ orders and contracts. Each asks the other for the facts it does not own
   refused (:class:`~plaza.energy.errors.NotOnboarded`) unless the user module onboarded
   it for the ``assetOwner`` it names, with the key that signed the letter, the same
   wallet and the same type. An asset still being onboarded (its ``/init`` answered, its
-  record not yet stored) gets :class:`~plaza.energy.errors.Unavailable` (503): its
+  record not yet stored) gets :class:`~plaza.energy.errors.EnergyUnavailable` (503): its
   outbox sends the registration again.
 * **Paused or deleted assets do not trade.** The user module tells the marketplace each
   device's status (``/asset_status``: ``running``, ``paused``, ``deleted``, with the
@@ -34,14 +34,14 @@ from plaza.crypto import Address, Identity, InvalidAddress
 from plaza.energy.backend.model import (
     MARKETPLACE,
     AssetRecord,
-    ContractRecord,
+    EnergyContractRecord,
     Peer,
     TransactionRecord,
 )
 from plaza.energy.backend.ports import Clock
 from plaza.energy.envelope import Letter, open_letter
-from plaza.energy.errors import AssetInactive, InvalidMessage, NotOnboarded, Unavailable
-from plaza.energy.model import Status
+from plaza.energy.errors import AssetInactive, EnergyUnavailable, InvalidMessage, NotOnboarded
+from plaza.energy.model import TransactionStatus
 from plaza.energy.questions import USER_MODULE, answer, ask
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
@@ -51,7 +51,11 @@ __all__ = ["OWED", "STATUSES", "Onboarding", "OnboardingStore", "Standing"]
 #: What the user module says of a device: it trades, it is paused, it is gone.
 STATUSES = ("running", "paused", "deleted")
 #: The contract statuses in which the consumer has been asked to pay and has not.
-OWED = (Status.PAYMENT_REQUESTED, Status.REMINDER_ISSUED, Status.CLAIM_ISSUED)
+OWED = (
+    TransactionStatus.PAYMENT_REQUESTED,
+    TransactionStatus.REMINDER_ISSUED,
+    TransactionStatus.CLAIM_ISSUED,
+)
 _MAX_ID = 64
 
 
@@ -75,7 +79,9 @@ class OnboardingStore(Protocol):
 
     def save_standing(self, standing: Standing, *, now_ms: int) -> None: ...
 
-    def owed_by(self, consumer: str, statuses: Sequence[Status]) -> list[ContractRecord]:
+    def owed_by(
+        self, consumer: str, statuses: Sequence[TransactionStatus]
+    ) -> list[EnergyContractRecord]:
         """The consumer's contracts in one of ``statuses``, oldest first."""
         ...
 
@@ -119,7 +125,9 @@ class Onboarding:
         )
         standing = facts.get("standing")
         if standing == "onboarding":
-            raise Unavailable(f"{asset.asset_id!r} is being onboarded: register again shortly")
+            raise EnergyUnavailable(
+                f"{asset.asset_id!r} is being onboarded: register again shortly"
+            )
         if facts.get("assetId") != asset.asset_id or standing not in STATUSES:
             raise NotOnboarded(
                 f"{asset.asset_id!r} was not onboarded by {asset.owner!r} at the user module"

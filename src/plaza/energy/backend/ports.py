@@ -4,7 +4,8 @@ check of a reported payment, and a clock.
 Adapters: :class:`~plaza.energy.backend.store.SqliteMarketplaceStore` (the running module) and
 :class:`~plaza.energy.backend.memory.MemoryMarketplaceStore` (tests), both checked by one
 contract suite (``tests/contract/test_energy_marketplace_store.py``),
-:class:`plaza.energy.link.Outbox` and :class:`plaza.market.payments.service.LedgerPayments`.
+:class:`plaza.energy.link.EnergyOutbox` (a :class:`~plaza.energy.link.LetterSender`) and
+:class:`plaza.market.payments.service.LedgerPayments`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from plaza.energy.backend.model import AssetRecord, ContractRecord, Event, TransactionRecord
-from plaza.energy.envelope import ModuleKey
-from plaza.energy.model import Side, Status
+from plaza.energy.backend.model import (
+    AssetRecord,
+    EnergyContractRecord,
+    RecordEvent,
+    TransactionRecord,
+)
+from plaza.energy.model import TransactionStatus, TransactionType
 from plaza.ledger.ports import Clock
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.market.settlement import PreparedPayment, SettlementStore
 from plaza.market.twins.records import TwinIndex
 
-__all__ = ["Clock", "LetterSender", "MarketplaceStore", "PaymentCheck"]
+__all__ = ["Clock", "MarketplaceStore", "PaymentCheck"]
 
 
 class MarketplaceStore(TwinIndex, Protocol):
@@ -44,7 +49,7 @@ class MarketplaceStore(TwinIndex, Protocol):
         """Register an asset, or update its registration."""
         ...
 
-    def transaction(self, side: Side, transaction_id: str) -> TransactionRecord | None:
+    def transaction(self, side: TransactionType, transaction_id: str) -> TransactionRecord | None:
         """An offer or request by its own id, or None."""
         ...
 
@@ -52,33 +57,35 @@ class MarketplaceStore(TwinIndex, Protocol):
         """Store a new offer or request, or its new latest state and contract."""
         ...
 
-    def contract(self, contract_id: str) -> ContractRecord | None:
+    def contract(self, contract_id: str) -> EnergyContractRecord | None:
         """A contract by id, or None."""
         ...
 
-    def save_contract(self, record: ContractRecord, *, status: Status, now_ms: int) -> None:
+    def save_contract(
+        self, record: EnergyContractRecord, *, status: TransactionStatus, now_ms: int
+    ) -> None:
         """Store a new contract, or its latest state; ``status`` is its settlement's."""
         ...
 
-    def add_event(self, event: Event, *, now_ms: int) -> Event:
+    def add_event(self, event: RecordEvent, *, now_ms: int) -> RecordEvent:
         """Store an event; the returned copy carries its id."""
         ...
 
     def find_event(
         self, record_id: str, party: str, path: str, state: Mapping[str, Any]
-    ) -> Event | None:
+    ) -> RecordEvent | None:
         """The event in which ``party`` sent this very state to ``path`` before (a retry)."""
         ...
 
-    def events(self, record_id: str) -> list[Event]:
+    def events(self, record_id: str) -> list[RecordEvent]:
         """Every event of a record, oldest first."""
         ...
 
-    def caused_by(self, event_id: int) -> list[Event]:
+    def caused_by(self, event_id: int) -> list[RecordEvent]:
         """The letters sent because of one event, oldest first."""
         ...
 
-    def pending_twin_events(self) -> list[Event]:
+    def pending_twin_events(self) -> list[RecordEvent]:
         """Events that belong on a twin and are not there yet, oldest first."""
         ...
 
@@ -117,21 +124,4 @@ class PaymentCheck(Protocol):
         :meth:`plaza.market.settlement.Payments.verify`); raises
         :class:`~plaza.market.settlement.PaymentRejected` if it is none, or
         :class:`~plaza.market.settlement.PaymentFailed` if the ledger cannot be asked."""
-        ...
-
-
-class LetterSender(Protocol):
-    """The outbox: letters leave after the step is stored, each key at most once."""
-
-    def send(
-        self,
-        *,
-        url: str,
-        path: str,
-        recipient: ModuleKey,
-        audience: str,
-        body: Mapping[str, Any],
-        key: str | None = None,
-    ) -> None:
-        """Queue a letter to ``audience`` at ``url + path``."""
         ...

@@ -25,20 +25,20 @@ from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.model import (
     BIDMANAGER,
     AssetRecord,
-    ContractRecord,
-    Event,
+    EnergyContractRecord,
+    RecordEvent,
     id_field,
     other_party,
 )
 from plaza.energy.backend.ports import MarketplaceStore, PaymentCheck
 from plaza.energy.errors import (
-    Forbidden,
+    EnergyForbidden,
     InvalidMessage,
     PeerFailed,
     UnknownRecord,
     WrongState,
 )
-from plaza.energy.model import STATUS_OF_PHASE, Side, Status, Transaction
+from plaza.energy.model import STATUS_OF_PHASE, Transaction, TransactionStatus, TransactionType
 from plaza.market.settlement import (
     InvalidTransition,
     PaymentFailed,
@@ -103,43 +103,53 @@ def _cancelled(s: Settlement, received: Transaction, at: Moment) -> Settlement:
 class Wire:
     """One settlement letter of one side: what it carries, asks and passes on."""
 
-    carries: Status  # the status the sender's transaction must carry
+    carries: TransactionStatus  # the status the sender's transaction must carry
     step: Step  # the market's step it asks for
     forward: str | None = None  # the path the other party is told on
-    restamp: Status | None = None  # the status of the other party's copy (None: as received)
+    restamp: TransactionStatus | None = (
+        None  # the status of the other party's copy (None: as received)
+    )
 
 
 #: (path, sender's side) to the letter's step. The provider's provision asks the consumer
 #: to pay, a reminder asks again; the rest are passed on as received.
-WIRE: dict[tuple[str, Side], Wire] = {
-    ("/provision", Side.OFFER): Wire(
-        Status.PROVISION_FINISHED, _provider_provided, "/payment", Status.PAYMENT_REQUESTED
+WIRE: dict[tuple[str, TransactionType], Wire] = {
+    ("/provision", TransactionType.OFFER): Wire(
+        TransactionStatus.PROVISION_FINISHED,
+        _provider_provided,
+        "/payment",
+        TransactionStatus.PAYMENT_REQUESTED,
     ),
-    ("/provision", Side.REQUEST): Wire(Status.PROVISION_FINISHED, _consumer_provided),
-    ("/payment_processing", Side.REQUEST): Wire(
-        Status.PAYMENT_PROCESSED, _paid, "/payment_sent", Status.PAYMENT_SENT
+    ("/provision", TransactionType.REQUEST): Wire(
+        TransactionStatus.PROVISION_FINISHED, _consumer_provided
     ),
-    ("/payment_confirmation", Side.OFFER): Wire(
-        Status.PAYMENT_CONFIRMED, _confirmed, "/payment_confirmed"
+    ("/payment_processing", TransactionType.REQUEST): Wire(
+        TransactionStatus.PAYMENT_PROCESSED, _paid, "/payment_sent", TransactionStatus.PAYMENT_SENT
     ),
-    ("/reminder", Side.OFFER): Wire(
-        Status.REMINDER_ISSUED, _reminded, "/payment", Status.PAYMENT_REQUESTED
+    ("/payment_confirmation", TransactionType.OFFER): Wire(
+        TransactionStatus.PAYMENT_CONFIRMED, _confirmed, "/payment_confirmed"
     ),
-    ("/claim", Side.OFFER): Wire(Status.CLAIM_ISSUED, _claimed, "/claim"),
-    ("/cancel", Side.OFFER): Wire(Status.CANCELLED, _cancelled, "/cancel"),
-    ("/cancel", Side.REQUEST): Wire(Status.CANCELLED, _cancelled, "/cancel"),
+    ("/reminder", TransactionType.OFFER): Wire(
+        TransactionStatus.REMINDER_ISSUED,
+        _reminded,
+        "/payment",
+        TransactionStatus.PAYMENT_REQUESTED,
+    ),
+    ("/claim", TransactionType.OFFER): Wire(TransactionStatus.CLAIM_ISSUED, _claimed, "/claim"),
+    ("/cancel", TransactionType.OFFER): Wire(TransactionStatus.CANCELLED, _cancelled, "/cancel"),
+    ("/cancel", TransactionType.REQUEST): Wire(TransactionStatus.CANCELLED, _cancelled, "/cancel"),
 }
 
 
-def _wire_for(path: str, record: ContractRecord, party: str, received: Transaction) -> Wire:
+def _wire_for(path: str, record: EnergyContractRecord, party: str, received: Transaction) -> Wire:
     """The wire of ``party``'s letter on a contract; refused for strangers and wrong shapes."""
     side = record.contract.party(party)
     if side is None:
-        raise Forbidden(f"{party!r} is not a party to contract {record.contract_id}")
+        raise EnergyForbidden(f"{party!r} is not a party to contract {record.contract_id}")
     wire = WIRE.get((path, side))
     if wire is None:
-        role = "provider" if side is Side.OFFER else "consumer"
-        raise Forbidden(f"the {role} of a contract cannot send {path}")
+        role = "provider" if side is TransactionType.OFFER else "consumer"
+        raise EnergyForbidden(f"the {role} of a contract cannot send {path}")
     if received.status is not wire.carries:
         raise InvalidMessage(f"{path} carries status {wire.carries.value!r}")
     if path == "/payment_processing" and not _MESSAGE_ID.fullmatch(received.paymentMessageId):
@@ -208,7 +218,7 @@ class SettlementRelay:
             )
         return self._step(path, asset.asset_id, record, received, received)
 
-    def settlement(self, record: ContractRecord) -> Settlement:
+    def settlement(self, record: EnergyContractRecord) -> Settlement:
         """The contract's settlement; a contract stored before settlements were kept here
         gets one now, as the match made it."""
         found = self._store.settlements.get(record.contract_id)
@@ -222,7 +232,7 @@ class SettlementRelay:
         self,
         path: str,
         party: str,
-        record: ContractRecord,
+        record: EnergyContractRecord,
         received: Transaction,
         relayed: Transaction,
     ) -> str:
@@ -251,13 +261,13 @@ class SettlementRelay:
     def _commit(
         self,
         letter: _Letter,
-        record: ContractRecord,
+        record: EnergyContractRecord,
         *,
         relayed: Transaction,
         before: Settlement,
         after: Settlement,
         forward: str | None,
-    ) -> Event | None:
+    ) -> RecordEvent | None:
         """The step's settlement, contract and events in one transaction; the letter to send."""
         changed = after is not before
         updated = replace(
@@ -306,7 +316,9 @@ class SettlementRelay:
         if record is None:
             raise UnknownRecord(f"no {received.type} {received.id!r}")
         if record.first.owner != asset.asset_id:
-            raise Forbidden(f"{asset.asset_id!r} cannot cancel another asset's {received.type}")
+            raise EnergyForbidden(
+                f"{asset.asset_id!r} cannot cancel another asset's {received.type}"
+            )
         if differing := received.same_terms(record.first):
             raise InvalidMessage(
                 f"the transaction differs from the one received in {', '.join(differing)}"
@@ -315,13 +327,13 @@ class SettlementRelay:
             contract = self._store.contract(record.contract_id)
             assert contract is not None
             now = self._journal.now()
-            relayed = contract.latest.with_status(Status.CANCELLED, timestamp_ms=now)
+            relayed = contract.latest.with_status(TransactionStatus.CANCELLED, timestamp_ms=now)
             return self._step("/cancel", asset.asset_id, contract, received, relayed)
-        if received.status is not Status.CANCELLED:
+        if received.status is not TransactionStatus.CANCELLED:
             raise InvalidMessage("/cancel carries status 'Cancelled'")
         if self._journal.resend(record.record_id, asset.asset_id, "/cancel", received.to_json()):
             return record.record_id
-        if record.latest.status is Status.CANCELLED:
+        if record.latest.status is TransactionStatus.CANCELLED:
             raise WrongState(f"{record.record_id} is cancelled already")
         removal = {"type": str(received.type), id_field(received.type): received.id}
         now = self._journal.now()

@@ -6,7 +6,7 @@ The seed's marketplace is a trusted middleman nobody can check afterwards. Here
 every letter it takes is from a key it knows, every offer or request is compared
 with the asset's own digital twin before it is believed, and every state of a
 contract it accepts or sends goes on the contract's twin, signed by the
-marketplace, so :meth:`Marketplace.audit` (or anyone with the reader keys) can
+marketplace, so :meth:`EnergyMarketplace.audit` (or anyone with the reader keys) can
 hold the database against the ledger.
 
 A step runs as *load, check, store, then send*: records and events (every state
@@ -14,7 +14,7 @@ received or sent, per record) change in one store transaction; letters leave
 through the outbox afterwards under keys derived from the stored events, so a
 sender retrying a letter it got no answer to gets the same letters sent again,
 not new ones; twin entries are written after the commit, and
-:meth:`Marketplace.flush_twins` retries those the ledger could not take.
+:meth:`EnergyMarketplace.flush_twins` retries those the ledger could not take.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from plaza.channels import CursorStore
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.backend.contracts import ContractDesk
+from plaza.energy.backend.contracts import EnergyContractDesk
 from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.keeper import TwinKeeper
 from plaza.energy.backend.model import (
@@ -34,9 +34,9 @@ from plaza.energy.backend.model import (
     MARKETPLACE,
     AssetRecord,
     ContractAudit,
-    Event,
     MarketplaceSettings,
     Peer,
+    RecordEvent,
     TransactionRecord,
     check_new_transaction,
     id_field,
@@ -44,7 +44,7 @@ from plaza.energy.backend.model import (
     seed_bid,
 )
 from plaza.energy.backend.onboarding import Onboarding
-from plaza.energy.backend.ports import Clock, LetterSender, MarketplaceStore, PaymentCheck
+from plaza.energy.backend.ports import Clock, MarketplaceStore, PaymentCheck
 from plaza.energy.backend.relay import SettlementRelay
 from plaza.energy.envelope import (
     Letter,
@@ -53,23 +53,24 @@ from plaza.energy.envelope import (
 )
 from plaza.energy.errors import (
     EnergyError,
-    Forbidden,
+    EnergyForbidden,
     InvalidMessage,
     NotAuthenticated,
     UnknownRecord,
     WrongState,
 )
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import STATUS_OF_PHASE, Side, Status, Transaction
+from plaza.energy.link import LetterSender
+from plaza.energy.model import STATUS_OF_PHASE, Transaction, TransactionStatus, TransactionType
 from plaza.energy.questions import USER_MODULE
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.settlement import SettlementPolicy
 
-__all__ = ["Marketplace"]
+__all__ = ["EnergyMarketplace"]
 
 
-class Marketplace:
+class EnergyMarketplace:
     """The marketplace backend: letters in, checked, stored, put on twins, letters out."""
 
     def __init__(
@@ -100,7 +101,7 @@ class Marketplace:
             store=store, outbox=outbox, twins=self._twins, bidmanager=bidmanager, clock=clock
         )
         policy = SettlementPolicy(max_wait_ms=self._settings.payment_wait_ms)
-        self._contracts = ContractDesk(
+        self._contracts = EnergyContractDesk(
             identity=identity,
             store=store,
             journal=self._journal,
@@ -126,11 +127,11 @@ class Marketplace:
         return {}
 
     def offer(self, document: bytes) -> dict[str, Any]:
-        self._run("offer", lambda: self._intake(document, Side.OFFER))
+        self._run("offer", lambda: self._intake(document, TransactionType.OFFER))
         return {}
 
     def request(self, document: bytes) -> dict[str, Any]:
-        self._run("request", lambda: self._intake(document, Side.REQUEST))
+        self._run("request", lambda: self._intake(document, TransactionType.REQUEST))
         return {}
 
     def match(self, document: bytes) -> dict[str, Any]:
@@ -143,7 +144,7 @@ class Marketplace:
         self._run(path.strip("/"), lambda: self._settle(path, document))
         return {}
 
-    def contract_status(self, contract_id: str) -> Status:
+    def contract_status(self, contract_id: str) -> TransactionStatus:
         """Where a contract stands: its settlement's phase, in the seed's words."""
         record = self._store.contract(contract_id)
         if record is None:
@@ -177,7 +178,7 @@ class Marketplace:
     def _withdraw(self, record: TransactionRecord) -> None:
         """Cancel an open bid of a deleted asset and remove it from the bid manager."""
         side, now = record.first.type, self._now()
-        cancelled = record.latest.with_status(Status.CANCELLED, timestamp_ms=now)
+        cancelled = record.latest.with_status(TransactionStatus.CANCELLED, timestamp_ms=now)
         removal = {"type": str(side), id_field(side): record.first.id}
         with self._store.atomic():
             self._store.save_transaction(replace(record, latest=cancelled), now_ms=now)
@@ -190,7 +191,7 @@ class Marketplace:
 
     def _owner_rules(self) -> Onboarding:
         if self._onboarding is None:
-            raise Forbidden("this marketplace knows no user module")
+            raise EnergyForbidden("this marketplace knows no user module")
         return self._onboarding
 
     # -- periodic work and reads ----------------------------------------------------
@@ -233,7 +234,7 @@ class Marketplace:
         self._store.save_asset(asset, now_ms=self._now())
         return asset.asset_id
 
-    def _intake(self, document: bytes, side: Side) -> str:
+    def _intake(self, document: bytes, side: TransactionType) -> str:
         letter, asset = self._from_asset(document)
         if self._onboarding is not None:
             self._onboarding.check_trading(asset.asset_id)
@@ -243,7 +244,7 @@ class Marketplace:
         if transaction.type is not side:
             raise InvalidMessage(f"/{side} takes transactions of type {str(side)!r}")
         check_new_transaction(transaction, asset)
-        if side is Side.REQUEST:
+        if side is TransactionType.REQUEST:
             self._check_not_excluded(asset.asset_id)
         record = TransactionRecord(transaction, transaction, str(twin))
         known = self._store.transaction(side, transaction.id)
@@ -271,7 +272,7 @@ class Marketplace:
 
     def _check_not_excluded(self, consumer: str) -> None:
         if (exclusion := self._contracts.exclusion(consumer)) is not None:
-            raise Forbidden(exclusion)
+            raise EnergyForbidden(exclusion)
 
     # -- internals ------------------------------------------------------------------
 
@@ -314,7 +315,7 @@ class Marketplace:
         *,
         on_twin: bool = False,
         cause: int | None = None,
-    ) -> Event:
+    ) -> RecordEvent:
         return self._journal.event(
             record_id, direction, party, path, state, on_twin=on_twin, cause=cause
         )
@@ -324,7 +325,7 @@ class Marketplace:
     ) -> bool:
         return self._journal.resend(record_id, party, path, state)
 
-    def _send(self, event: Event) -> None:
+    def _send(self, event: RecordEvent) -> None:
         self._journal.send(event)
 
     def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:

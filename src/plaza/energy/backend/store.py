@@ -21,14 +21,20 @@ from typing import Any
 
 from plaza.energy.backend.model import (
     AssetRecord,
-    ContractRecord,
-    Event,
+    EnergyContractRecord,
+    RecordEvent,
     TransactionRecord,
 )
 from plaza.energy.backend.onboarding import Standing
 from plaza.energy.backend.settlements import SETTLEMENT_SCHEMA, SqliteSettlementStore
 from plaza.energy.envelope import ModuleKey, canonical_json
-from plaza.energy.model import AssetType, Contract, Side, Status, Transaction
+from plaza.energy.model import (
+    AssetType,
+    EnergyContract,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+)
 from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteMarketplaceStore"]
@@ -156,7 +162,7 @@ class SqliteMarketplaceStore:
 
     # -- transactions and contracts ---------------------------------------------------
 
-    def transaction(self, side: Side, transaction_id: str) -> TransactionRecord | None:
+    def transaction(self, side: TransactionType, transaction_id: str) -> TransactionRecord | None:
         row = self._db.row(
             "SELECT first_state, latest_state, twin, contract_id FROM transactions "
             "WHERE side = ? AND transaction_id = ?",
@@ -187,21 +193,23 @@ class SqliteMarketplaceStore:
             ),
         )
 
-    def contract(self, contract_id: str) -> ContractRecord | None:
+    def contract(self, contract_id: str) -> EnergyContractRecord | None:
         row = self._db.row(
             "SELECT contract, document, latest_state, claimed FROM contracts WHERE contract_id = ?",
             (contract_id,),
         )
         if row is None:
             return None
-        return ContractRecord(
-            Contract.from_json(json.loads(row[0])),
+        return EnergyContractRecord(
+            EnergyContract.from_json(json.loads(row[0])),
             json.loads(row[1]),
             _transaction(row[2]),
             bool(row[3]),
         )
 
-    def save_contract(self, record: ContractRecord, *, status: Status, now_ms: int) -> None:
+    def save_contract(
+        self, record: EnergyContractRecord, *, status: TransactionStatus, now_ms: int
+    ) -> None:
         contract = record.contract
         self._db.execute(
             "INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -229,7 +237,7 @@ class SqliteMarketplaceStore:
 
     # -- events -----------------------------------------------------------------------
 
-    def add_event(self, event: Event, *, now_ms: int) -> Event:
+    def add_event(self, event: RecordEvent, *, now_ms: int) -> RecordEvent:
         cursor = self._db.execute(
             "INSERT INTO events (record_id, direction, party, path, state, cause, on_twin, at_ms) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -245,7 +253,7 @@ class SqliteMarketplaceStore:
             ),
         )
         assert cursor.lastrowid is not None
-        return Event(
+        return RecordEvent(
             event.record_id,
             event.direction,
             event.party,
@@ -258,22 +266,22 @@ class SqliteMarketplaceStore:
 
     def find_event(
         self, record_id: str, party: str, path: str, state: Mapping[str, Any]
-    ) -> Event | None:
+    ) -> RecordEvent | None:
         rows = self._db.rows(
             _FIND_EVENT,
             (record_id, party, path, dumps(state)),
         )
         return _event(rows[0]) if rows else None
 
-    def events(self, record_id: str) -> list[Event]:
+    def events(self, record_id: str) -> list[RecordEvent]:
         rows = self._db.rows(_RECORD_EVENTS, (record_id,))
         return [_event(row) for row in rows]
 
-    def caused_by(self, event_id: int) -> list[Event]:
+    def caused_by(self, event_id: int) -> list[RecordEvent]:
         rows = self._db.rows(_CAUSED_EVENTS, (event_id,))
         return [_event(row) for row in rows]
 
-    def pending_twin_events(self) -> list[Event]:
+    def pending_twin_events(self) -> list[RecordEvent]:
         rows = self._db.rows(_PENDING_EVENTS)
         return [_event(row) for row in rows]
 
@@ -300,7 +308,9 @@ class SqliteMarketplaceStore:
             (standing.asset_id, standing.owner, standing.status, standing.updated_ms, now_ms),
         )
 
-    def owed_by(self, consumer: str, statuses: Sequence[Status]) -> list[ContractRecord]:
+    def owed_by(
+        self, consumer: str, statuses: Sequence[TransactionStatus]
+    ) -> list[EnergyContractRecord]:
         marks = ", ".join("?" for _ in statuses)
         rows = self._db.rows(
             "SELECT contract_id FROM contracts"  # noqa: S608 - placeholders only
@@ -315,9 +325,13 @@ class SqliteMarketplaceStore:
         rows = self._db.rows(
             "SELECT side, transaction_id FROM transactions WHERE asset_id = ?"
             " AND contract_id = '' AND status IN (?, ?) ORDER BY received_at",
-            (asset_id, str(Status.INITIAL_OFFER), str(Status.INITIAL_REQUEST)),
+            (
+                asset_id,
+                str(TransactionStatus.INITIAL_OFFER),
+                str(TransactionStatus.INITIAL_REQUEST),
+            ),
         )
-        found = (self.transaction(Side(row[0]), row[1]) for row in rows)
+        found = (self.transaction(TransactionType(row[0]), row[1]) for row in rows)
         return [record for record in found if record is not None]
 
     # -- twins, log, statistics -------------------------------------------------------
@@ -367,7 +381,7 @@ def _transaction(text: str) -> Transaction:
     return Transaction.from_json(json.loads(text))
 
 
-def _event(row: tuple[Any, ...]) -> Event:
-    return Event(
+def _event(row: tuple[Any, ...]) -> RecordEvent:
+    return RecordEvent(
         row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]), row[6], row[7], row[8]
     )

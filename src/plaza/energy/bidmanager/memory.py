@@ -21,14 +21,14 @@ from typing import Any
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.envelope import canonical_json
 from plaza.energy.memory import MemoryTables
-from plaza.energy.model import Side
+from plaza.energy.model import TransactionType
 
 __all__ = ["MemoryBidStore"]
 
 
 @dataclass(frozen=True, slots=True)
 class _Row:
-    side: Side
+    side: TransactionType
     fields: str  # the seed's fields as JSON text
     state: BidState
     generation: int

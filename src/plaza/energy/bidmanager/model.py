@@ -16,17 +16,32 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from plaza.energy.errors import InvalidMessage
-from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, Side
+from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, TransactionType
 
 __all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "bid_key"]
 
 #: The seed's bid fields per side, in its order: all the bid manager keeps and passes on.
 SEED_FIELDS = {
-    Side.OFFER: ("providerId", "providerTransactionId", "energyAmount", "energyPrice", "type",
-                 "walletAddress", "timestamp", "additionalDetails"),
-    Side.REQUEST: ("requesterId", "requesterTransactionId", "energyAmount", "energyPrice",
-                   "type", "timestamp", "additionalDetails"),
-}  # fmt: skip
+    TransactionType.OFFER: (
+        "providerId",
+        "providerTransactionId",
+        "energyAmount",
+        "energyPrice",
+        "type",
+        "walletAddress",
+        "timestamp",
+        "additionalDetails",
+    ),
+    TransactionType.REQUEST: (
+        "requesterId",
+        "requesterTransactionId",
+        "energyAmount",
+        "energyPrice",
+        "type",
+        "timestamp",
+        "additionalDetails",
+    ),
+}
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _MAX_TEXT = 256
 
@@ -38,13 +53,13 @@ class BidState(enum.StrEnum):
     CLOSED = "closed"  # expired, or split by a policy: it cannot become a seed contract
 
 
-def bid_key(side: Side, transaction_id: str) -> str:
+def bid_key(side: TransactionType, transaction_id: str) -> str:
     return f"{side}:{transaction_id}"
 
 
 @dataclass(frozen=True, slots=True)
 class Bid:
-    side: Side
+    side: TransactionType
     asset_id: str
     transaction_id: str
     energy: int  # Wh
@@ -57,7 +72,7 @@ class Bid:
         return bid_key(self.side, self.transaction_id)
 
     @classmethod
-    def parse(cls, body: Mapping[str, Any], side: Side) -> Self:
+    def parse(cls, body: Mapping[str, Any], side: TransactionType) -> Self:
         """A bid sent to ``/offer`` or ``/request``; :class:`InvalidMessage` says what is wrong."""
         if body.get("type") != str(side):
             raise InvalidMessage(f"/{side} takes bids of type {str(side)!r}")

@@ -4,7 +4,7 @@ Adapters of :class:`BidStore`: :class:`~plaza.energy.bidmanager.store.SqliteBidS
 running module, beside the book's journal) and
 :class:`~plaza.energy.bidmanager.memory.MemoryBidStore` (tests), both checked by one contract
 suite (``tests/contract/test_energy_bid_store.py``). Its outbox is the marketplace's
-:class:`~plaza.energy.backend.ports.LetterSender`.
+:class:`~plaza.energy.link.LetterSender`.
 """
 
 from __future__ import annotations

@@ -42,12 +42,12 @@ from dataclasses import replace
 from typing import Any
 
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.backend.ports import LetterSender
 from plaza.energy.bidmanager.model import SEED_FIELDS, Bid, BidRecord, BidState, bid_key
 from plaza.energy.bidmanager.ports import BidStore, Clock
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
-from plaza.energy.model import Side
+from plaza.energy.link import LetterSender
+from plaza.energy.model import TransactionType
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.book.journal import OrderStatusChanged
 from plaza.market.book.ports import BookStore
@@ -107,11 +107,13 @@ class EnergyBidManager:
 
     def offer(self, document: bytes) -> dict[str, Any]:
         """A new offer: on the book, matched by the policy."""
-        return self._run("offer", lambda body: self._intake(body, Side.OFFER), document)
+        return self._run("offer", lambda body: self._intake(body, TransactionType.OFFER), document)
 
     def request(self, document: bytes) -> dict[str, Any]:
         """A new request: on the book, matched by the policy."""
-        return self._run("request", lambda body: self._intake(body, Side.REQUEST), document)
+        return self._run(
+            "request", lambda body: self._intake(body, TransactionType.REQUEST), document
+        )
 
     def remove(self, document: bytes) -> dict[str, Any]:
         """A cancelled offer or request leaves the book (or will never join it)."""
@@ -128,7 +130,10 @@ class EnergyBidManager:
         it was removed meanwhile. ``reason`` is only logged. A second call changes nothing.
         """
         with self._lock:
-            offer, request = self._bid_in(body, Side.OFFER), self._bid_in(body, Side.REQUEST)
+            offer, request = (
+                self._bid_in(body, TransactionType.OFFER),
+                self._bid_in(body, TransactionType.REQUEST),
+            )
             if offer is None or request is None:
                 self._log("match_refused", "", "skipped", f"not a pair of known bids: {reason}")
                 return
@@ -189,7 +194,7 @@ class EnergyBidManager:
     def _known(self, sender: str) -> PublicKey | None:
         return self._marketplace_key.signing if sender == MARKETPLACE else None
 
-    def _intake(self, body: Mapping[str, Any], side: Side) -> str:
+    def _intake(self, body: Mapping[str, Any], side: TransactionType) -> str:
         bid = Bid.parse(body, side)
         if self._store.removed(bid.key):
             self._log(str(side), bid.key, "ignored", "removed before it arrived")
@@ -212,10 +217,12 @@ class EnergyBidManager:
 
     def _remove(self, body: Mapping[str, Any]) -> str:
         kind = body.get("type")
-        if kind not in tuple(Side):
+        if kind not in tuple(TransactionType):
             raise InvalidMessage("type must be 'offer' or 'request'")
-        side = Side(kind)
-        name = "providerTransactionId" if side is Side.OFFER else "requesterTransactionId"
+        side = TransactionType(kind)
+        name = (
+            "providerTransactionId" if side is TransactionType.OFFER else "requesterTransactionId"
+        )
         transaction_id = body.get(name)
         if not isinstance(transaction_id, str) or not transaction_id:
             raise InvalidMessage(f"a removal of an {side} names its {name}")
@@ -232,7 +239,7 @@ class EnergyBidManager:
             self._close(record, BidState.REMOVED, "removed by the marketplace before its match")
         return key
 
-    def _bid_in(self, body: Mapping[str, Any], side: Side) -> BidRecord | None:
+    def _bid_in(self, body: Mapping[str, Any], side: TransactionType) -> BidRecord | None:
         """The bid of ``side`` in a ``/match`` body, or None."""
         fields = body.get(str(side))
         transaction_id = fields.get(SEED_FIELDS[side][1]) if isinstance(fields, Mapping) else None

@@ -19,7 +19,7 @@ from typing import Any
 
 from plaza.energy.backend.store import dumps
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
-from plaza.energy.model import Side
+from plaza.energy.model import TransactionType
 from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteBidStore"]
@@ -154,6 +154,6 @@ class SqliteBidStore:
 
 
 def _record(row: tuple[Any, ...]) -> BidRecord:
-    side = Side(row[0])
+    side = TransactionType(row[0])
     bid = Bid.parse(json.loads(row[1]), side)
     return BidRecord(bid, BidState(row[2]), row[3], row[4], row[5])

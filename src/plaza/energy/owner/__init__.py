@@ -9,28 +9,28 @@ the demo.
 
 from plaza.energy.owner.records import (
     Device,
+    DeviceEvent,
     DeviceSettings,
     DeviceStats,
-    Event,
     NewOwner,
     Owner,
     TransactionPage,
-    Transfer,
     TransferState,
+    WalletTransfer,
 )
 from plaza.energy.owner.service import OwnerModule
 from plaza.energy.owner.wallets import OwnerWallets
 
 __all__ = [
     "Device",
+    "DeviceEvent",
     "DeviceSettings",
     "DeviceStats",
-    "Event",
     "NewOwner",
     "Owner",
     "OwnerModule",
     "OwnerWallets",
     "TransactionPage",
-    "Transfer",
     "TransferState",
+    "WalletTransfer",
 ]

@@ -24,7 +24,7 @@ from plaza.energy.envelope import Letter, ModuleKey, open_letter
 from plaza.energy.errors import InvalidMessage
 from plaza.energy.model import Transaction
 from plaza.energy.owner.ports import Clock, OwnerStore
-from plaza.energy.owner.records import Device, Event, check_amount, event_digest
+from plaza.energy.owner.records import Device, DeviceEvent, check_amount, event_digest
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.auth.envelope import open_body
@@ -96,7 +96,7 @@ class DeviceLetters:
             )
         return reference
 
-    def event(self, letter: Letter, device: Device) -> Event:
+    def event(self, letter: Letter, device: Device) -> DeviceEvent:
         """The state a ``/notify_event`` letter reports, filed under the device's own side
         of the transaction (a contract transaction names both sides)."""
         transaction = Transaction.from_json(letter.body.get("transaction"))
@@ -109,7 +109,7 @@ class DeviceLetters:
             party, transaction_id = transaction.requesterId, transaction.requesterTransactionId
         if party != device.id or not transaction_id:
             raise InvalidMessage(f"the transaction is not {device.id}'s")
-        return Event(device.id, transaction_id, transaction, twin, self._clock.now_ms(),
+        return DeviceEvent(device.id, transaction_id, transaction, twin, self._clock.now_ms(),
                      event_digest(transaction))  # fmt: skip
 
 

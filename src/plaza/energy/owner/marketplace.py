@@ -25,7 +25,8 @@ from typing import Any
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import InvalidMessage, PeerFailed
-from plaza.energy.owner.ports import Clock, LetterSender, OwnerStore
+from plaza.energy.link import LetterSender
+from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device
 from plaza.energy.questions import USER_MODULE, answer, ask
 from plaza.market.auth import NonceStore

@@ -19,15 +19,15 @@ from typing import Any
 
 from plaza.energy.errors import WrongState
 from plaza.energy.memory import MemoryTables
-from plaza.energy.model import Status
+from plaza.energy.model import TransactionStatus
 from plaza.energy.owner.records import (
     Device,
+    DeviceEvent,
     DeviceSettings,
     DeviceStats,
-    Event,
     Owner,
-    Transfer,
     TransferState,
+    WalletTransfer,
 )
 
 __all__ = ["MemoryOwnerStore"]
@@ -51,8 +51,8 @@ class _Tables:
     owners: dict[str, Owner] = field(default_factory=dict)
     accounts: int = 0  # the last account number given
     devices: dict[str, _Device] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)  # in the order filed
-    transfers: dict[str, Transfer] = field(default_factory=dict)  # in the order stored
+    events: list[DeviceEvent] = field(default_factory=list)  # in the order filed
+    transfers: dict[str, WalletTransfer] = field(default_factory=dict)  # in the order stored
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -130,7 +130,7 @@ class MemoryOwnerStore:
 
     # -- events ----------------------------------------------------------------------------
 
-    def add_event(self, event: Event) -> bool:
+    def add_event(self, event: DeviceEvent) -> bool:
         with self._tables.write() as t:
             if any(e.device_id == event.device_id and e.digest == event.digest for e in t.events):
                 return False
@@ -150,10 +150,10 @@ class MemoryOwnerStore:
 
     def transactions(
         self, device_id: str, *, status: str | None, search: str | None, limit: int, offset: int
-    ) -> tuple[int, list[list[Event]]]:
+    ) -> tuple[int, list[list[DeviceEvent]]]:
         with self._tables.read() as t:
             mine = [e for e in t.events if e.device_id == device_id]
-        latest: dict[str, Event] = {}
+        latest: dict[str, DeviceEvent] = {}
         for event in mine:  # the first seen first: newest first is this order reversed
             latest[event.transaction_id] = event
         matching = [
@@ -165,7 +165,7 @@ class MemoryOwnerStore:
         page = matching[max(offset, 0) :][: max(limit, 0)]
         return len(matching), [self.events_of(device_id, tid)[::-1] for tid in page]
 
-    def events_of(self, device_id: str, transaction_id: str) -> list[Event]:
+    def events_of(self, device_id: str, transaction_id: str) -> list[DeviceEvent]:
         with self._tables.read() as t:
             return [
                 e
@@ -173,9 +173,9 @@ class MemoryOwnerStore:
                 if e.device_id == device_id and e.transaction_id == transaction_id
             ]
 
-    def _latest(self, device_id: str, wanted: Callable[[Event], bool]) -> list[Event]:
+    def _latest(self, device_id: str, wanted: Callable[[DeviceEvent], bool]) -> list[DeviceEvent]:
         """Each of the device's transactions' latest event among the ``wanted`` ones."""
-        found: dict[str, Event] = {}
+        found: dict[str, DeviceEvent] = {}
         with self._tables.read() as t:
             for event in t.events:
                 if event.device_id == device_id and wanted(event):
@@ -184,11 +184,11 @@ class MemoryOwnerStore:
 
     # -- transfers and log -----------------------------------------------------------------
 
-    def add_transfer(self, transfer: Transfer) -> None:
+    def add_transfer(self, transfer: WalletTransfer) -> None:
         with self._tables.write() as t:
             t.transfers.setdefault(transfer.message_id, transfer)
 
-    def funding(self, device_id: str, reference: str) -> Transfer | None:
+    def funding(self, device_id: str, reference: str) -> WalletTransfer | None:
         fundings = self._transfers(
             lambda f: f.device_id == device_id and f.kind == "fund" and f.reference == reference
         )
@@ -211,18 +211,18 @@ class MemoryOwnerStore:
             )
         )
 
-    def pending_fundings(self, device_id: str) -> list[Transfer]:
+    def pending_fundings(self, device_id: str) -> list[WalletTransfer]:
         """The device's fundings (by letter or by hand) the ledger has not decided yet."""
         return self._oldest_first(
             lambda f: f.device_id == device_id and f.kind == "fund" and f.state is _PENDING
         )
 
-    def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
+    def transfers_of(self, owner_id: str, *, limit: int) -> list[WalletTransfer]:
         mine = list(enumerate(self._transfers(lambda f: f.owner_id == owner_id)))
         mine.sort(key=lambda pair: (pair[1].created_ms, pair[0]), reverse=True)
         return [transfer for _, transfer in mine[: max(limit, 0)]]
 
-    def pending_transfers(self) -> list[Transfer]:
+    def pending_transfers(self) -> list[WalletTransfer]:
         return self._oldest_first(lambda f: f.state is _PENDING)
 
     def settle_transfer(self, message_id: str, state: TransferState) -> None:
@@ -231,11 +231,11 @@ class MemoryOwnerStore:
             if known is not None:
                 t.transfers[message_id] = replace(known, state=state)
 
-    def _transfers(self, wanted: Callable[[Transfer], bool]) -> list[Transfer]:
+    def _transfers(self, wanted: Callable[[WalletTransfer], bool]) -> list[WalletTransfer]:
         with self._tables.read() as t:
             return [f for f in t.transfers.values() if wanted(f)]
 
-    def _oldest_first(self, wanted: Callable[[Transfer], bool]) -> list[Transfer]:
+    def _oldest_first(self, wanted: Callable[[WalletTransfer], bool]) -> list[WalletTransfer]:
         return sorted(self._transfers(wanted), key=lambda f: f.created_ms)
 
     def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:
@@ -258,7 +258,7 @@ class MemoryOwnerStore:
         """Nothing to release."""
 
 
-_FINISHED = Status.PROVISION_FINISHED
+_FINISHED = TransactionStatus.PROVISION_FINISHED
 _PENDING = TransferState.PENDING
 
 

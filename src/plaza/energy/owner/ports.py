@@ -4,29 +4,28 @@ Adapters: :class:`~plaza.energy.owner.store.SqliteOwnerStore` (the running modul
 :class:`~plaza.energy.owner.memory.MemoryOwnerStore` (tests) for :class:`OwnerStore`, both
 checked by one contract suite (``tests/contract/test_energy_owner_store.py``),
 :class:`~plaza.energy.owner.wallets.OwnerWallets` for :class:`OwnerKeys`,
-:class:`~plaza.energy.link.Outbox` for :class:`LetterSender`. The ledger
-is :class:`~plaza.energy.ledger.LedgerAccess` and devices are reached through
+:class:`~plaza.energy.link.EnergyOutbox` for the letters
+(:class:`~plaza.energy.link.LetterSender`). The ledger is
+:class:`~plaza.energy.ledger.LedgerAccess` and devices are reached through
 :class:`~plaza.market.auth.outbox.Link`, both shared by every energy module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 from plaza.crypto import SigningKey
-from plaza.energy.envelope import ModuleKey
 from plaza.energy.owner.records import (
     Device,
+    DeviceEvent,
     DeviceStats,
-    Event,
     Owner,
-    Transfer,
     TransferState,
+    WalletTransfer,
 )
 from plaza.ledger.ports import Clock
 
-__all__ = ["Clock", "LetterSender", "OwnerKeys", "OwnerStore"]
+__all__ = ["Clock", "OwnerKeys", "OwnerStore"]
 
 
 class OwnerKeys(Protocol):
@@ -78,7 +77,7 @@ class OwnerStore(Protocol):
         """An owner's devices, oldest first."""
         ...
 
-    def add_event(self, event: Event) -> bool:
+    def add_event(self, event: DeviceEvent) -> bool:
         """File a reported state; False if the very same state was filed before."""
         ...
 
@@ -88,20 +87,20 @@ class OwnerStore(Protocol):
 
     def transactions(
         self, device_id: str, *, status: str | None, search: str | None, limit: int, offset: int
-    ) -> tuple[int, list[list[Event]]]:
+    ) -> tuple[int, list[list[DeviceEvent]]]:
         """Matching transactions (by latest status, id containing ``search``), newest first:
         how many match in all, and the page's, each its events newest first."""
         ...
 
-    def events_of(self, device_id: str, transaction_id: str) -> list[Event]:
+    def events_of(self, device_id: str, transaction_id: str) -> list[DeviceEvent]:
         """One transaction's events, oldest first."""
         ...
 
-    def add_transfer(self, transfer: Transfer) -> None:
+    def add_transfer(self, transfer: WalletTransfer) -> None:
         """Store a wallet transfer; one already stored (same message id) stays as it is."""
         ...
 
-    def funding(self, device_id: str, reference: str) -> Transfer | None:
+    def funding(self, device_id: str, reference: str) -> WalletTransfer | None:
         """The latest funding of the device made for this ``/fund`` reference, if any."""
         ...
 
@@ -109,15 +108,15 @@ class OwnerStore(Protocol):
         """What ``/fund`` letters moved to the device since ``since_ms``, refused moves aside."""
         ...
 
-    def pending_fundings(self, device_id: str) -> list[Transfer]:
+    def pending_fundings(self, device_id: str) -> list[WalletTransfer]:
         """The device's fundings the ledger has not decided yet."""
         ...
 
-    def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
+    def transfers_of(self, owner_id: str, *, limit: int) -> list[WalletTransfer]:
         """An owner's wallet transfers, newest first."""
         ...
 
-    def pending_transfers(self) -> list[Transfer]:
+    def pending_transfers(self) -> list[WalletTransfer]:
         """Every transfer the ledger has not decided yet, oldest first."""
         ...
 
@@ -136,19 +135,3 @@ class OwnerStore(Protocol):
     def close(self) -> None:
         """Release the database; the store is not used after."""
         ...
-
-
-class LetterSender(Protocol):
-    """The outbox (:class:`plaza.energy.link.Outbox`): letters to the marketplace leave
-    after the change is stored, each ``key`` at most once."""
-
-    def send(
-        self,
-        *,
-        url: str,
-        path: str,
-        recipient: ModuleKey,
-        audience: str,
-        body: Mapping[str, Any],
-        key: str | None = None,
-    ) -> None: ...

@@ -26,14 +26,14 @@ __all__ = [
     "DEFAULT_FUNDING_CAP",
     "FUNDING_WINDOW_MS",
     "Device",
+    "DeviceEvent",
     "DeviceSettings",
     "DeviceStats",
-    "Event",
     "NewOwner",
     "Owner",
     "TransactionPage",
-    "Transfer",
     "TransferState",
+    "WalletTransfer",
     "check_amount",
     "event_digest",
 ]
@@ -272,7 +272,7 @@ def event_digest(transaction: Transaction) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class DeviceEvent:
     """One state of one of a device's transactions, as the device reported it."""
 
     device_id: str
@@ -316,7 +316,7 @@ class TransferState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Transfer:
+class WalletTransfer:
     """A move of an owner's wallet: a faucet grant in, a funding or a withdrawal out."""
 
     message_id: str
@@ -344,7 +344,7 @@ class TransactionPage:
     total: int
     page: int
     per_page: int
-    transactions: list[list[Event]]
+    transactions: list[list[DeviceEvent]]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -355,7 +355,7 @@ class TransactionPage:
         }
 
 
-def _history_json(events: list[Event]) -> dict[str, Any]:
+def _history_json(events: list[DeviceEvent]) -> dict[str, Any]:
     latest = events[0].transaction
     return {
         "transactionId": events[0].transaction_id,

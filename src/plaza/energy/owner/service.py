@@ -38,20 +38,21 @@ from plaza.energy.errors import (
     UnknownRecord,
 )
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import Status
+from plaza.energy.link import LetterSender
+from plaza.energy.model import TransactionStatus
 from plaza.energy.owner.devices import DeviceManager, KeyedLocks
 from plaza.energy.owner.funding import FundingRules
 from plaza.energy.owner.letters import DeviceLetters
 from plaza.energy.owner.marketplace import MarketplaceTalk
-from plaza.energy.owner.ports import Clock, LetterSender, OwnerKeys, OwnerStore
+from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.records import (
     Device,
     DeviceSettings,
     NewOwner,
     Owner,
     TransactionPage,
-    Transfer,
     TransferState,
+    WalletTransfer,
     check_amount,
 )
 from plaza.energy.owner.wallets import WalletMoves
@@ -151,7 +152,7 @@ class OwnerModule:
             "transfers": [transfer.to_json() for transfer in transfers],
         }
 
-    def add_funds(self, owner_id: str) -> Transfer:
+    def add_funds(self, owner_id: str) -> WalletTransfer:
         """Devnet "Add funds": the node's faucet pays the owner's wallet (pending until a
         milestone confirms it)."""
         with self._logged("owner.faucet", owner_id) as notes:
@@ -161,7 +162,7 @@ class OwnerModule:
             notes.append(f"{transfer.amount} in {transfer.message_id}")
             return transfer
 
-    def withdraw(self, owner_id: str, address: object, amount: object) -> Transfer:
+    def withdraw(self, owner_id: str, address: object, amount: object) -> WalletTransfer:
         """Send ``amount`` from the owner's wallet to ``address`` (back to an exchange)."""
         with self._logged("owner.withdraw", owner_id) as notes:
             owner = self._owner(owner_id)
@@ -248,8 +249,8 @@ class OwnerModule:
         """The seed's transactions tab: filtered by latest status and by a piece of the
         transaction id, newest first, each with every state the device reported."""
         device = self._device(owner_id, device_id)
-        if status is not None and status not in set(Status):
-            raise InvalidMessage(f"status must be one of {', '.join(map(repr, Status))}")
+        if status is not None and status not in set(TransactionStatus):
+            raise InvalidMessage(f"status must be one of {', '.join(map(repr, TransactionStatus))}")
         if page < 1 or not 1 <= per_page <= _MAX_PER_PAGE:
             raise InvalidMessage(f"page starts at 1 and per_page is 1 to {_MAX_PER_PAGE}")
         total, found = self._store.transactions(
@@ -280,7 +281,7 @@ class OwnerModule:
             ],
         }
 
-    def fund_device(self, owner_id: str, device_id: str, amount: object) -> Transfer:
+    def fund_device(self, owner_id: str, device_id: str, amount: object) -> WalletTransfer:
         """Manual funding: move ``amount`` from the owner's wallet to the device's."""
         with self._logged("device.fund", device_id) as notes:
             device = self._device(owner_id, device_id)
@@ -361,12 +362,14 @@ class OwnerModule:
     def _address(self, owner: Owner) -> Address:
         return self._wallet_key(owner).public_key.address
 
-    def _fund(self, device: Device, amount: int) -> Transfer:
+    def _fund(self, device: Device, amount: int) -> WalletTransfer:
         owner = self._owner(device.owner_id)
         with self._locks.hold(owner.id):
             return self._pay_device(owner, device, amount, "")
 
-    def _fund_once(self, device: Device, amount: int, reference: str) -> tuple[Transfer, bool]:
+    def _fund_once(
+        self, device: Device, amount: int, reference: str
+    ) -> tuple[WalletTransfer, bool]:
         """The funding for ``reference``: the one made before (True) if it may still move
         coins, else a new one (False) if the owner's rules allow it (:class:`FundingRules`).
         Under the owner's lock, so two letters never both pay the same need or room."""
@@ -389,7 +392,9 @@ class OwnerModule:
         self._marketplace.tell_status(updated, updated.settings.status, updated.updated_ms)
         return updated
 
-    def _pay_device(self, owner: Owner, device: Device, amount: int, reference: str) -> Transfer:
+    def _pay_device(
+        self, owner: Owner, device: Device, amount: int, reference: str
+    ) -> WalletTransfer:
         """Pay the device and record it; callers hold the owner's lock."""
         payee = Address.parse(device.wallet_address)
         transfer = self._moves.pay(owner.id, self._wallet_key(owner), payee, amount,

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from plaza.energy.errors import WrongState
-from plaza.energy.model import Status, Transaction
+from plaza.energy.model import Transaction, TransactionStatus
 from plaza.energy.owner.records import (
     Device,
+    DeviceEvent,
     DeviceSettings,
     DeviceStats,
-    Event,
     Owner,
-    Transfer,
     TransferState,
+    WalletTransfer,
 )
 from plaza.sqlite import SqliteFile
 
@@ -114,15 +114,15 @@ def _device(row: Sequence[Any]) -> Device:
                   public_key, wallet, created, updated)  # fmt: skip
 
 
-def _event(row: Sequence[Any]) -> Event:
+def _event(row: Sequence[Any]) -> DeviceEvent:
     device_id, transaction_id, body, twin, received_ms, digest = row
-    return Event(device_id, transaction_id, Transaction.from_json(json.loads(body)), twin,
+    return DeviceEvent(device_id, transaction_id, Transaction.from_json(json.loads(body)), twin,
                  received_ms, digest)  # fmt: skip
 
 
-def _transfer(row: Sequence[Any]) -> Transfer:
+def _transfer(row: Sequence[Any]) -> WalletTransfer:
     message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state, ref = row
-    return Transfer(message_id, owner_id, kind, counterpart, amount, device_id, created_ms,
+    return WalletTransfer(message_id, owner_id, kind, counterpart, amount, device_id, created_ms,
                     TransferState(state), ref or "")  # fmt: skip
 
 
@@ -209,7 +209,7 @@ class SqliteOwnerStore:
 
     # -- events ----------------------------------------------------------------------------
 
-    def add_event(self, event: Event) -> bool:
+    def add_event(self, event: DeviceEvent) -> bool:
         t = event.transaction
         with self._db.atomic() as conn:
             cursor = conn.execute(
@@ -229,7 +229,7 @@ class SqliteOwnerStore:
             "SELECT COALESCE(SUM(energy_wh), 0), COALESCE(SUM(value), 0), COUNT(*) FROM events"
             " WHERE seq IN (SELECT MAX(seq) FROM events WHERE device_id = ? AND status = ?"
             " GROUP BY transaction_id)",
-            (device_id, str(Status.PROVISION_FINISHED)),
+            (device_id, str(TransactionStatus.PROVISION_FINISHED)),
         )  # fmt: skip
         (count, prices), = self._db.rows(
             _LATEST + "SELECT COUNT(*), COALESCE(SUM(e.price), 0)"  # noqa: S608 - constants only
@@ -241,7 +241,7 @@ class SqliteOwnerStore:
 
     def transactions(
         self, device_id: str, *, status: str | None, search: str | None, limit: int, offset: int
-    ) -> tuple[int, list[list[Event]]]:
+    ) -> tuple[int, list[list[DeviceEvent]]]:
         where = (
             " FROM latest JOIN events e ON e.seq = latest.last"
             " WHERE (? IS NULL OR e.status = ?) AND (? IS NULL OR instr(e.transaction_id, ?) > 0)"
@@ -255,7 +255,7 @@ class SqliteOwnerStore:
         )
         return total, [self.events_of(device_id, row[0])[::-1] for row in page]
 
-    def events_of(self, device_id: str, transaction_id: str) -> list[Event]:
+    def events_of(self, device_id: str, transaction_id: str) -> list[DeviceEvent]:
         rows = self._db.rows(
             _EVENT + " WHERE device_id = ? AND transaction_id = ? ORDER BY seq",
             (device_id, transaction_id),
@@ -264,7 +264,7 @@ class SqliteOwnerStore:
 
     # -- transfers and log -----------------------------------------------------------------
 
-    def add_transfer(self, transfer: Transfer) -> None:
+    def add_transfer(self, transfer: WalletTransfer) -> None:
         with self._db.atomic() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO transfers (message_id, owner_id, kind, counterpart,"
@@ -275,7 +275,7 @@ class SqliteOwnerStore:
                  transfer.reference or None),
             )  # fmt: skip
 
-    def funding(self, device_id: str, reference: str) -> Transfer | None:
+    def funding(self, device_id: str, reference: str) -> WalletTransfer | None:
         rows = self._db.rows(
             _TRANSFER + " WHERE device_id = ? AND reference = ? AND kind = 'fund'"
             " ORDER BY created_ms DESC, rowid DESC LIMIT 1",
@@ -292,7 +292,7 @@ class SqliteOwnerStore:
             (device_id, since_ms, str(TransferState.PENDING), str(TransferState.CONFIRMED)),
         )
 
-    def pending_fundings(self, device_id: str) -> list[Transfer]:
+    def pending_fundings(self, device_id: str) -> list[WalletTransfer]:
         """The device's fundings (by letter or by hand) the ledger has not decided yet."""
         rows = self._db.rows(
             _TRANSFER + " WHERE device_id = ? AND kind = 'fund' AND state = ? ORDER BY created_ms",
@@ -300,14 +300,14 @@ class SqliteOwnerStore:
         )
         return [_transfer(row) for row in rows]
 
-    def transfers_of(self, owner_id: str, *, limit: int) -> list[Transfer]:
+    def transfers_of(self, owner_id: str, *, limit: int) -> list[WalletTransfer]:
         rows = self._db.rows(
             _TRANSFER + " WHERE owner_id = ? ORDER BY created_ms DESC, rowid DESC LIMIT ?",
             (owner_id, limit),
         )
         return [_transfer(row) for row in rows]
 
-    def pending_transfers(self) -> list[Transfer]:
+    def pending_transfers(self) -> list[WalletTransfer]:
         rows = self._db.rows(_TRANSFER + " WHERE state = ? ORDER BY created_ms",
                           (str(TransferState.PENDING),))  # fmt: skip
         return [_transfer(row) for row in rows]

@@ -24,12 +24,12 @@ from plaza.crypto import Address, Identity, InvalidAddress, Seed, SigningKey, bl
 from plaza.energy.errors import NotConfigured, PeerFailed, WrongState
 from plaza.energy.keys import load_or_create_seed
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.owner.records import Transfer, TransferState
+from plaza.energy.owner.records import TransferState, WalletTransfer
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
 from plaza.ledger.ports import Clock
 from plaza.market.payments.service import DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.settlement import PaymentFailed
-from plaza.wallet import FaucetUnavailable, RateLimited, WalletError
+from plaza.wallet import NoFaucet, RateLimited, WalletError
 
 __all__ = ["WITHDRAWAL_TAG", "OwnerWallets", "WalletMoves"]
 
@@ -65,7 +65,7 @@ def _ledger_errors(where: str) -> Iterator[None]:
     too often is the caller's to wait for (409); anything else is the ledger failing (502)."""
     try:
         yield
-    except FaucetUnavailable:
+    except NoFaucet:
         raise NotConfigured("this network has no faucet; fund the wallet by a transfer") from None
     except RateLimited as error:
         raise WrongState(f"the faucet was asked too often: {error}") from None
@@ -99,16 +99,23 @@ class WalletMoves:
             payments = LedgerPayments(self._ledger.transfers, [account])
             return payments.available(account.participant_id)
 
-    def faucet(self, owner_id: str, address: Address) -> Transfer:
+    def faucet(self, owner_id: str, address: Address) -> WalletTransfer:
         with _ledger_errors("faucet"):
             grant = self._ledger.wallet.request_faucet(address)
-        return Transfer(grant.message_id.hex(), owner_id, "faucet", str(address), grant.amount,
-                        "", self._clock.now_ms())  # fmt: skip
+        return WalletTransfer(
+            grant.message_id.hex(),
+            owner_id,
+            "faucet",
+            str(address),
+            grant.amount,
+            "",
+            self._clock.now_ms(),
+        )
 
     def pay(
         self, owner_id: str, key: SigningKey, payee: Address, amount: int, *, kind: str,
         device: str = "", reference: str = "",
-    ) -> Transfer:  # fmt: skip
+    ) -> WalletTransfer:  # fmt: skip
         """Pay ``amount`` to ``payee`` if the wallet can (callers hold the owner's lock, so
         two payments never both count the same coins)."""
         available = self.available(key)
@@ -127,10 +134,10 @@ class WalletMoves:
                 message = transfers.compose(key, payload)
                 transfers.submit(message.raw)
                 message_id = message.id
-        return Transfer(message_id.hex(), owner_id, kind, str(payee), amount, device,
+        return WalletTransfer(message_id.hex(), owner_id, kind, str(payee), amount, device,
                         self._clock.now_ms(), reference=reference)  # fmt: skip
 
-    def state(self, transfer: Transfer) -> TransferState:
+    def state(self, transfer: WalletTransfer) -> TransferState:
         """Whether the ledger has decided ``transfer``: applied, conflicting, or expired."""
         try:
             with _ledger_errors("metadata"):
