@@ -33,6 +33,8 @@ from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
 _HERE = Path(__file__).parent
 # The integration tests' servers (node_server, web_server) serve the browser tests' other sites.
 sys.path.insert(0, str(_HERE.parent / "integration"))
+from node_server import node_settings, serve_node  # noqa: E402
+from web_server import RunningWeb, serve_web_app  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -109,3 +111,13 @@ def visit(page: Page, problems: list[str]) -> Iterator[Page]:
     yield page
     assert foreign == [], "pages must need no network beyond loopback"
     assert problems == [], "no CSP violation or script error"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
+    """A node and the web app over the 24 listings of ``web_server.py`` (8 of them placed)."""
+    with serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node:
+        with node.client() as client:
+            genesis = client.milestone(1).message_id.hex()
+        with serve_web_app(node.url, genesis) as web:
+            yield web

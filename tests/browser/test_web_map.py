@@ -8,21 +8,8 @@ The site here is a node and the web app over the 24-listing book of ``web_server
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from node_server import node_settings, serve_node
 from playwright.sync_api import Browser, Page, expect
-from web_server import PLACED, TRONDHEIM, RunningWeb, serve_web_app
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
-    with serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node:
-        with node.client() as client:
-            genesis = client.milestone(1).message_id.hex()
-        with serve_web_app(node.url, genesis) as web:
-            yield web
+from web_server import PLACED, TRONDHEIM, RunningWeb
 
 
 def test_the_map_draws_its_outlines_and_a_marker_per_placed_listing(

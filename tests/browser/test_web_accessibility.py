@@ -1,0 +1,49 @@
+"""Every main page passes axe-core's WCAG 2 A and AA rules in a real browser: contrast,
+labels, landmarks, headings, names of links and buttons, the document's language.
+
+axe-core (npm, a dev dependency in package.json) is read from ``node_modules`` and
+evaluated in the page by Playwright, which the page's Content-Security-Policy does
+not govern; the site is the tests' book of 24 listings behind a real node.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+from web_server import RunningWeb
+
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+PAGES = [
+    "/",
+    "/market",
+    "/market?side=offer&per_page=10&page=2",
+    "/market/ord-1",
+    "/market/map",
+    "/explorer",
+    "/explorer/milestones/1",
+    "/docs",
+    "/energy",
+    "/market?min_price=cheap",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_page_breaks_no_wcag_a_or_aa_rule(
+    visit: Page, site: RunningWeb, problems: list[str], path: str
+) -> None:
+    visit.goto(site.url + path)
+    visit.wait_for_load_state("networkidle")
+    visit.evaluate(AXE.read_text())
+    results: dict[str, Any] = visit.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
+    )
+    broken = [
+        (violation["id"], violation["help"], [node["target"] for node in violation["nodes"]][:3])
+        for violation in results["violations"]
+    ]
+    problems[:] = [p for p in problems if "status of 400" not in p]  # the error page's own
+    assert broken == []
+    assert results["passes"], "axe ran its rules"
