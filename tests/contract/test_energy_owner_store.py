@@ -7,7 +7,8 @@ page newest first by their latest state; a transfer is kept once and its funding
 found by reference and summed as the owner's cap counts them; removing a device takes its
 events along; secrets (API key hashes, device UUIDs) stay out of reprs; and, on SQLite,
 all of it survives a restart. (A file made before transfer references is migrated: that
-is the SQLite adapter's own test, in ``tests/unit/test_energy_owner_fund_reference.py``.)
+is the SQLite adapter's own test, in
+``tests/unit/energy/owner/test_energy_owner_fund_reference.py``.)
 """
 
 from __future__ import annotations

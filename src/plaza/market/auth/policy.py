@@ -2,7 +2,7 @@
 
 Every guard raises :class:`~plaza.market.auth.errors.Forbidden` (with the action
 and the reason) or returns ``None``; use cases call one before they act. The
-rules, which ``tests/unit/market_auth/test_auth_policy.py`` checks as a matrix:
+rules, which ``tests/unit/market/auth/test_auth_policy.py`` checks as a matrix:
 
 * **Public** records: anyone, even anonymous callers.
 * **Private** records: their owner and parties (a contract's counterparty)

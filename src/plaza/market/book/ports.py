@@ -5,7 +5,7 @@ The assets' ports are :mod:`plaza.market.assets.ports`; time is a
 :mod:`plaza.market.sql.book_store` (the market's database) and
 :mod:`plaza.market.book.sqlite` (:class:`BookStore` on one SQLite file). The
 SQLAlchemy adapter for PostgreSQL implements the same :class:`BookStore`; the
-contract suite ``tests/unit/market/test_market_store_contract.py`` is written to
+contract suite ``tests/contract/test_market_book_store.py`` is written to
 run against each adapter.
 """
 

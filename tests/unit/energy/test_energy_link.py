@@ -1,5 +1,5 @@
 """Energy's letters on their way: its outbox's names, and the HTTP link against a real server
-(the outbox's delivery rules are tested in market_auth)."""
+(the outbox's delivery rules are tested in unit/market/auth)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class FakeLink:
 
 
 def test_the_energy_outbox_seals_energy_letters_to_a_module_key() -> None:
-    """The market's outbox (tested in market_auth) under the energy names: its job, its
+    """The market's outbox (tests in unit/market/auth) under the energy names: its job, its
     letters' domain, a recipient named by its ModuleKey."""
     clock, link = FakeClock(), FakeLink()
     queue = InlineQueue(clock)

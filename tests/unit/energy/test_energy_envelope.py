@@ -247,7 +247,7 @@ def test_bad_module_key_text_is_refused(text: object) -> None:
 
 
 def test_a_document_refusal_is_in_the_energy_codes() -> None:
-    """The market's signed documents (tested in market_auth), refused as the energy replies do."""
+    """The market's signed documents (tests in market/auth), refused as the energy replies do."""
     message = {"status": "Contract created", "energyAmount": 310}
     document = sign_document(message, ASSET)
     assert verify_document(document, ASSET.public_key) == message

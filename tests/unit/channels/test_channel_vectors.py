@@ -28,7 +28,7 @@ from plaza.crypto import EncryptionKey, PublicKey
 from plaza.ledger.codec import decode_message
 from plaza.testing.channel_vectors import channel_vectors
 
-DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
+DOC = Path(__file__).parents[3] / "docs" / "protocol.md"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Energy's twins are the market's record twins (tests in market_twins) in the energy documents'
+"""Energy's twins are the market's record twins (tests in market/twins) in the energy documents'
 domain, refusing in the energy replies' codes."""
 
 from __future__ import annotations

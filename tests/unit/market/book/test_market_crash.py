@@ -45,7 +45,7 @@ while True:
 
 def test_a_killed_bid_manager_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "book.db"
-    code = CHILD.format(tests=str(Path(__file__).parent), path=str(path))
+    code = CHILD.format(tests=str(Path(__file__).parents[1]), path=str(path))  # market_support
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     deadline = time.monotonic() + 60

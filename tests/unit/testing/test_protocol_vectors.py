@@ -19,7 +19,7 @@ import pytest
 
 from plaza.testing.vectors import protocol_vectors
 
-DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
+DOC = Path(__file__).parents[3] / "docs" / "protocol.md"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Keys, participants and a wired set of auth services for the market_auth tests."""
+"""Keys, participants and a wired set of auth services for the market auth tests."""
 
 from __future__ import annotations
 
