@@ -24,6 +24,7 @@ def test_browse_the_marketplace_filter_and_open_a_listings_twin(
     visit.goto(demo.web_url)
     visit.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
     expect(visit.get_by_role("heading", level=1)).to_have_text("Marketplace")
+    visit.wait_for_load_state()  # htmx (a deferred script) has taken the form over
     rows = visit.locator("#results tbody tr")
     expect(rows.first).to_be_visible()
 
