@@ -16,6 +16,8 @@ from web_server import LISTINGS, PLACED, TRONDHEIM, RunningWeb, serve_web_app, w
 
 from plaza.api.serving import ThreadedServer, bind_listener, listener_url
 from plaza.clients.node import NodeClient
+from plaza.crypto import SigningKey
+from plaza.ledger.model import DataPayload
 from plaza.web import SECURITY_HEADERS, WebSources, create_web_app
 
 
@@ -99,6 +101,21 @@ def test_an_address_and_a_tag_have_their_pages(http: httpx.Client, node: Running
     tag = http.get("/explorer/tags", params={"tag": "no-such-tag"})
     assert tag.status_code == 200
     assert "No message carries this tag" in tag.text
+
+
+def test_a_data_message_shows_its_text_and_its_tag_lists_it(
+    http: httpx.Client, node: RunningNode
+) -> None:
+    with node.client() as client:
+        payload = DataPayload(b"web-page-tag", b"hello from the web test <b>")
+        sent = client.compose_and_submit(SigningKey.generate(), payload, pow=True)
+        client.wait_for_confirmation(sent.id, timeout=10)
+    page = http.get(f"/explorer/messages/{sent.id.hex()}").text
+    assert "hello from the web test &lt;b&gt;" in page, "shown, and escaped"
+    assert "confirmed by milestone" in page
+    assert 'href="/explorer/tags?tag=web-page-tag"' in page
+    tag = http.get("/explorer/tags", params={"tag": "web-page-tag"}).text
+    assert sent.id.hex() in tag
 
 
 def test_search_goes_to_the_page_of_what_it_was_given(http: httpx.Client) -> None:

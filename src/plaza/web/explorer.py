@@ -67,7 +67,24 @@ def describe_payload(message: Message) -> dict[str, object]:
     if isinstance(payload, TransferPayload):
         outputs = [(str(Address(o.address)), o.amount) for o in payload.outputs]
         return {"kind": "transfer", "outputs": outputs, "tag": _text(payload.tag)}
-    return {"kind": "data", "tag": _text(payload.tag), "size": len(payload.data)}
+    return {
+        "kind": "data",
+        "tag": _text(payload.tag),
+        "size": len(payload.data),
+        "preview": _preview(payload.data),
+    }
+
+
+def _preview(data: bytes, limit: int = 400) -> str:
+    """The data as text when it is short printable UTF-8, else its first bytes in hex."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if text and len(text) <= limit and all(c.isprintable() or c in "\n\t" for c in text):
+        return text
+    head = data[:64].hex()
+    return f"{head}… (hex)" if len(data) > 64 else f"{head} (hex)"
 
 
 def _text(raw: bytes) -> str:
