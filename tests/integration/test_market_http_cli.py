@@ -42,7 +42,9 @@ def test_provider_and_consumer_trade_at_the_command_line(
     assert f"provider {provider_id}" in bought
 
     assert contract_id in _run(market, solar, "contracts")
-    assert "remaining 30" in _run(market, None, "orders", "--kind", "cli")
+    listed = _run(market, None, "orders", "--kind", "cli")
+    assert "50 units @ 9 coins per unit  remaining 30 units" in listed, "numbers with units"
+    assert re.search(r"20 units @ \d+ coins per unit = \d+ coins", bought), bought
     assert _run(market, ev, "verify", contract_id).startswith("OK")
     assert "Energy provision finished" in _run(market, ev, "deliver", contract_id)
     assert "Payment requested" in _run(market, solar, "request-payment", contract_id)

@@ -37,6 +37,7 @@ from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.market.contracts import ContractSignatureInvalid
 from plaza.market.model import Order, Side
+from plaza.verticals import Units, registry
 
 __all__ = ["market_app"]
 
@@ -49,18 +50,27 @@ _err = err
 _client = market_client
 
 
+def _units(kind: str) -> Units:
+    """How the kind's vertical says its numbers read (plain units for a kind none declares)."""
+    return registry.units().get(kind, Units())
+
+
 def _order_line(order: Order) -> str:
+    units = _units(order.kind)
     return (
-        f"{order.id}  {order.side.value:<7}  {order.kind}  {order.quantity} @ {order.unit_price}"
-        f"  remaining {order.remaining}  {order.status.value}  {order.owner}"
+        f"{order.id}  {order.side.value:<7}  {order.kind}  {units.show_quantity(order.quantity)}"
+        f" @ {units.show_price(order.unit_price)}"
+        f"  remaining {units.show_quantity(order.remaining)}  {order.status.value}  {order.owner}"
     )
 
 
 def _contract_line(record: ContractRecord) -> str:
     match = record.signed.match
+    units = _units(match.kind)
     phase = record.settlement.phase.value if record.settlement else "-"
     return (
-        f"{match.id}  {match.kind}  {match.quantity} @ {match.unit_price} = {record.signed.total}"
+        f"{match.id}  {match.kind}  {units.show_quantity(match.quantity)}"
+        f" @ {units.show_price(match.unit_price)} = {record.signed.total:,} coins"
         f"  provider {match.provider}  consumer {match.consumer}  {phase}"
     )
 

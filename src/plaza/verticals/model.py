@@ -39,6 +39,19 @@ class Units:
     price: str = "coins per unit"
     larger: tuple[str, int] | None = None
 
+    def show_quantity(self, amount: int) -> str:
+        """``12,500 Wh (12.5 kWh)``: the unit, and the larger one beside it when it fits."""
+        text = f"{amount:,} {self.quantity}"
+        if self.larger is not None and amount >= self.larger[1]:
+            name, size = self.larger
+            larger = f"{amount / size:,.3f}".rstrip("0").rstrip(".")
+            text += f" ({larger} {name})"
+        return text
+
+    def show_price(self, unit_price: int) -> str:
+        """``20 coins per kWh``."""
+        return f"{unit_price:,} {self.price}"
+
 
 @dataclass(frozen=True, slots=True)
 class VerticalPages:

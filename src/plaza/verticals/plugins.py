@@ -26,7 +26,7 @@ from fastapi import APIRouter
 
 from plaza.market.kinds import Kinds
 from plaza.verticals.errors import InvalidVertical, VerticalConflict
-from plaza.verticals.model import Agent, Vertical, VerticalPages, check_vertical
+from plaza.verticals.model import Agent, Units, Vertical, VerticalPages, check_vertical
 
 __all__ = ["ENTRY_POINT_GROUP", "VerticalRegistry", "registry"]
 
@@ -111,6 +111,10 @@ class VerticalRegistry:
     def kinds(self) -> Kinds:
         """The kinds of every vertical, as the marketplace consults them."""
         return Kinds(spec for vertical in self.verticals() for spec in vertical.kinds)
+
+    def units(self) -> dict[str, Units]:
+        """How each kind's quantities and prices read, by kind (a kind absent: plain units)."""
+        return {kind: units for v in self.verticals() for kind, units in v.units.items()}
 
     def routers(self) -> dict[str, tuple[APIRouter, ...]]:
         """Each vertical's routers by its name, which the API mounts them under."""

@@ -24,17 +24,11 @@ class UnitBook:
 
     def quantity(self, kind: str, amount: int) -> str:
         """``12,500 Wh (12.5 kWh)``: the kind's unit, and its larger one when it fits."""
-        units = self.of(kind)
-        text = f"{amount:,} {units.quantity}"
-        if units.larger is not None and amount >= units.larger[1]:
-            name, size = units.larger
-            larger = f"{amount / size:,.3f}".rstrip("0").rstrip(".")
-            text += f" ({larger} {name})"
-        return text
+        return self.of(kind).show_quantity(amount)
 
     def price(self, kind: str, unit_price: int) -> str:
         """``20 coins per kWh``."""
-        return f"{unit_price:,} {self.of(kind).price}"
+        return self.of(kind).show_price(unit_price)
 
 
 def when(ms: int | None) -> str:
