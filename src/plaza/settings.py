@@ -29,7 +29,12 @@ class NodeSettings(BaseSettings):
     allow_peers: tuple[str, ...] = ()  # public keys (hex) that may dial in besides ``peers``
     pow_difficulty: int = Field(default=11, ge=0, le=32)
     milestone_interval_s: float = Field(default=1.0, gt=0, le=3600)
-    held_limit: int = Field(default=10_000, ge=1)
+    held_limit: int = Field(default=10_000, ge=1, description="messages waiting for parents")
+    held_per_client: int = Field(default=1_000, ge=1, description="held, per client host")
+    held_per_peer: int = Field(default=5_000, ge=1, description="held, per peer")
+    held_ttl_s: float = Field(default=120.0, gt=0, description="a held message then expires")
+    subscribers_per_client: int = Field(default=8, ge=1, description="event streams per host")
+    subscribers_total: int = Field(default=256, ge=1, description="event streams in all")
     pow_requests_per_s: float = Field(default=5.0, gt=0)
     pow_burst: int = Field(default=20, ge=1)
     verify_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)

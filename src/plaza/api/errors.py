@@ -42,7 +42,13 @@ from plaza.ledger.errors import (
     UnsupportedVersion,
     WrongNetwork,
 )
-from plaza.node.errors import FaucetEmpty, FaucetRateLimited, FaucetUnavailable, NodeError
+from plaza.node.errors import (
+    FaucetEmpty,
+    FaucetRateLimited,
+    FaucetUnavailable,
+    NodeError,
+    SubscriberLimitReached,
+)
 from plaza.storage import StorageError
 
 __all__ = [
@@ -94,6 +100,7 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     FaucetUnavailable: 404,
     FaucetRateLimited: 429,
     FaucetEmpty: 503,
+    SubscriberLimitReached: 429,
     NodeError: 500,
     LedgerError: 500,
 }
@@ -155,7 +162,7 @@ def retry_after_s(error: Exception) -> int | None:
     """Whole seconds for ``Retry-After`` (HTTP allows no fractions), at least 1."""
     if isinstance(error, PowRateLimited | FaucetRateLimited):
         return max(1, math.ceil(error.retry_after_s))
-    if isinstance(error, HeldLimitReached | StorageError | FaucetEmpty):
+    if isinstance(error, HeldLimitReached | StorageError | FaucetEmpty | SubscriberLimitReached):
         return HELD_RETRY_AFTER_S
     return None
 

@@ -20,6 +20,7 @@ from plaza.fanout import FanOutSubscription
 __all__ = ["sse_response"]
 
 T = TypeVar("T")
+_BATCH = 255
 
 
 async def _records(
@@ -37,7 +38,9 @@ async def _records(
                 if subscription.overflowed:
                     yield ": fell behind; reconnect and catch up from the queries\n\n"
                 return
-            yield render(item)
+            # Whatever else is queued goes in the same write: one send per wake-up, not
+            # one per event, keeps many streams cheap for the node.
+            yield "".join(render(each) for each in (item, *subscription.ready(_BATCH)))
     finally:
         subscription.close()
 

@@ -6,6 +6,7 @@ client sees one spelling of each value whichever endpoint or event it reads.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from plaza.api.schemas import (
@@ -67,7 +68,10 @@ def tag_text(tag: bytes) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def address_text(raw: bytes) -> str:
+    """The bech32m text of an address; cached, since the same addresses recur in every
+    event and page a node serves."""
     return str(Address(raw))
 
 

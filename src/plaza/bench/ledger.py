@@ -6,6 +6,8 @@ The baseline is single-core Ed25519 verification with the same library, timed in
 the same run over the same messages, so the ratio survives a noisy machine. A
 node verifies a batch's signatures on several threads (PyNaCl releases the GIL),
 so ingest is also measured with one verification thread, for comparison.
+The two starvation attacks (idle event streams, an orphan flood) are measured in
+the same run by :mod:`plaza.bench.starvation`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plaza.bench._stats import percentile
+from plaza.bench.starvation import measure_idle_subscribers, measure_orphan_flood
 from plaza.bootstrap import SystemClock
 from plaza.crypto import Address, SigningKey, verify_signature
 from plaza.ledger.codec import SIGNING_DOMAIN
@@ -51,6 +54,16 @@ class LedgerBenchmark:
     confirmed_samples: int
     confirm_latency_p50_s: float
     confirm_latency_p99_s: float
+    idle_subscribers: int
+    idle_subscribers_connected: int
+    served_ingest_per_s: float
+    idle_subscribers_ingest_per_s: float
+    idle_subscribers_ingest_ratio: float
+    idle_subscribers_cpu_ratio: float
+    orphan_flood_orphans: int
+    orphan_flood_held: int
+    orphan_flood_legit_pairs: int
+    orphan_flood_legit_accepted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +213,9 @@ def run_ledger_benchmark(
     latency_duration_s: float = 8.0,
     latency_rate_per_s: float = 40.0,
     verify_workers: int | None = None,
+    idle_subscribers: int = 1000,
+    orphans: int = 12_000,
+    legit_pairs: int = 20,
     progress: Progress = lambda _: None,
 ) -> LedgerBenchmark:
     """Signatures are verified on ``verify_workers`` threads (default: as a node would)."""
@@ -223,6 +239,18 @@ def run_ledger_benchmark(
             network, milestone_interval_s, latency_duration_s, latency_rate_per_s, folder
         )
         latencies = asyncio.run(confirm)
+        progress(f"measuring served ingest without and with {idle_subscribers} idle streams")
+        config = NodeConfig(
+            pow_difficulty=pow_difficulty, coordinator=False, verify_workers=workers
+        )
+        raws = [message.raw for message in workload]
+        idle = measure_idle_subscribers(
+            network.genesis, raws, folder, config=config, batch=batch_size, idle=idle_subscribers
+        )
+        progress(f"flooding {orphans} orphans while {legit_pairs} clients send out of order")
+        flood = measure_orphan_flood(
+            network.genesis, network.faucet, folder, orphans=orphans, legit_pairs=legit_pairs
+        )
     return LedgerBenchmark(
         messages=messages,
         batch_size=batch_size,
@@ -236,4 +264,16 @@ def run_ledger_benchmark(
         confirmed_samples=len(latencies),
         confirm_latency_p50_s=round(percentile(latencies, 0.5), 4),
         confirm_latency_p99_s=round(percentile(latencies, 0.99), 4),
+        idle_subscribers=idle_subscribers,
+        idle_subscribers_connected=idle.connected,
+        served_ingest_per_s=round(idle.served_ingest_per_s, 1),
+        idle_subscribers_ingest_per_s=round(idle.idle_ingest_per_s, 1),
+        idle_subscribers_ingest_ratio=round(idle.idle_ingest_per_s / idle.served_ingest_per_s, 3),
+        idle_subscribers_cpu_ratio=round(
+            idle.idle_ingest_per_cpu_s / idle.served_ingest_per_cpu_s, 3
+        ),
+        orphan_flood_orphans=flood.orphans,
+        orphan_flood_held=flood.orphans_held,
+        orphan_flood_legit_pairs=flood.legit_pairs,
+        orphan_flood_legit_accepted=flood.legit_accepted,
     )

@@ -9,16 +9,17 @@ message, because per-message queries would dominate ingest time.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from plaza.crypto import Address
 from plaza.ledger.codec import decode_message
 from plaza.ledger.confirmation import PendingEntry
-from plaza.ledger.errors import HeldLimitReached, LedgerError, MessageRejected
+from plaza.ledger.errors import LedgerError, MessageRejected
 from plaza.ledger.model import Message, TransferPayload
 from plaza.ledger.ports import AddressEntry, NewMessage, TangleStore
-from plaza.ledger.solidifier import Solidifier
+from plaza.ledger.solidifier import Solidifier, Submitter
 from plaza.ledger.validation import MessageValidator, check_parent_times
 
 __all__ = [
@@ -63,6 +64,8 @@ class Admitted:
     new: list[NewMessage] = field(default_factory=list)
     held: list[Message] = field(default_factory=list)
     missing: dict[bytes, set[bytes]] = field(default_factory=dict)
+    submitters: dict[bytes, Submitter] = field(default_factory=dict)
+    held_by: Counter[Submitter] = field(default_factory=Counter)
 
 
 def address_entries(message: Message) -> tuple[AddressEntry, ...]:
@@ -76,19 +79,26 @@ def address_entries(message: Message) -> tuple[AddressEntry, ...]:
     return tuple(AddressEntry(address, delta) for address, delta in deltas.items())
 
 
-def admit(raws: Sequence[bytes], context: AdmissionContext, now_ms: int) -> Admitted:
+def admit(
+    raws: Sequence[bytes],
+    context: AdmissionContext,
+    now_ms: int,
+    submitters: Sequence[Submitter],
+) -> Admitted:
+    """Decide each of ``raws``; ``submitters[i]`` sent ``raws[i]`` (held messages count
+    against its share of the held set)."""
     admitted = Admitted()
     decoded = _decode_all(raws)
     known = _known_ids([m for m in decoded if isinstance(m, Message)], context)
     decoded = _validate_unknown(decoded, known, context, now_ms)
     times = _stored_parent_times([m for m in decoded if isinstance(m, Message)], context)
-    for item in decoded:
+    for item, submitter in zip(decoded, submitters, strict=True):
         if isinstance(item, LedgerError):
             admitted.results.append(IngestResult(None, IngestStatus.REJECTED, item))
         elif item.id in known:
             admitted.results.append(IngestResult(item.id, IngestStatus.KNOWN))
         else:
-            result = _admit_one(item, times, admitted, context)
+            result = _admit_one(item, submitter, times, admitted, context)
             if result.status is not IngestStatus.REJECTED:  # a refused copy is not "known"
                 known.add(item.id)
             admitted.results.append(result)
@@ -96,15 +106,20 @@ def admit(raws: Sequence[bytes], context: AdmissionContext, now_ms: int) -> Admi
 
 
 def _admit_one(
-    message: Message, times: dict[bytes, int], admitted: Admitted, context: AdmissionContext
+    message: Message,
+    submitter: Submitter,
+    times: dict[bytes, int],
+    admitted: Admitted,
+    context: AdmissionContext,
 ) -> IngestResult:
     missing = {p for p in message.parents if p not in times}
     try:
         if missing:
-            if len(context.held) + len(admitted.held) >= context.held.limit:
-                raise HeldLimitReached(context.held.limit)
+            context.held.check_room(submitter, admitted.held_by[submitter], len(admitted.held))
             admitted.held.append(message)
             admitted.missing[message.id] = missing
+            admitted.submitters[message.id] = submitter
+            admitted.held_by[submitter] += 1
         else:
             check_parent_times(message, times)
             times[message.id] = message.issued_at_ms

@@ -166,9 +166,11 @@ class InvalidMilestone(MessageRejected):
 class HeldLimitReached(LedgerError):
     code = "held_limit_reached"
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"{limit} messages already wait for missing parents; retry later")
+    def __init__(self, limit: int, submitter: str | None = None) -> None:
+        whose = "" if submitter is None else f" from {submitter}"
+        super().__init__(f"{limit} messages{whose} already wait for missing parents; retry later")
         self.limit = limit
+        self.submitter = submitter
 
 
 class PowRateLimited(LedgerError):

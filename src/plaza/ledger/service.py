@@ -35,7 +35,7 @@ from plaza.ledger.model import (
     MilestoneRecord,
 )
 from plaza.ledger.ports import Clock, ParentInfo, TangleStore
-from plaza.ledger.solidifier import Solidifier
+from plaza.ledger.solidifier import LOCAL, RESTORED, HeldPolicy, Solidifier, Submitter
 from plaza.ledger.state import LedgerState, MilestoneOutcome
 from plaza.ledger.tips import TipPool
 from plaza.ledger.validation import MessageValidator, check_parent_times
@@ -71,7 +71,7 @@ class Tangle(StoredLookups):
         validator: MessageValidator,
         clock: Clock,
         tips: TipPool | None = None,
-        held_limit: int = 10_000,
+        held: HeldPolicy | None = None,
         events: EventSink | None = None,
     ) -> None:
         self._store = store
@@ -80,7 +80,7 @@ class Tangle(StoredLookups):
         self._clock = clock
         self._tips = tips or TipPool()
         self._events: EventSink = events or _NullSink()
-        self._held = Solidifier(held_limit)
+        self._held = Solidifier(held)
         self._pending: dict[bytes, PendingEntry] = {}
         self._waiting_milestones: dict[int, list[Message]] = {}
         self._lock = threading.RLock()
@@ -130,28 +130,45 @@ class Tangle(StoredLookups):
 
     # -- ingest -------------------------------------------------------------------------
 
-    def submit(self, raw: bytes) -> IngestResult:
+    def submit(self, raw: bytes, submitter: Submitter = LOCAL) -> IngestResult:
         """Admit one message, raising its specific :class:`LedgerError` if refused."""
-        result = self.ingest([raw])[0]
+        result = self.ingest([raw], submitter)[0]
         if result.error is not None:
             raise result.error
         return result
 
-    def ingest(self, raws: Sequence[bytes]) -> list[IngestResult]:
+    def ingest(
+        self, raws: Sequence[bytes], submitter: Submitter | Sequence[Submitter] = LOCAL
+    ) -> list[IngestResult]:
         """Admit a batch; each message gets its own result, a bad one never spoils the rest.
 
-        A message reported ``stored`` or ``held`` is durable when this returns.
+        ``submitter`` sent them all, or ``submitter[i]`` sent ``raws[i]``: a held message
+        counts against its sender's share of the held set. A message reported ``stored``
+        or ``held`` is durable when this returns.
         """
+        senders = [submitter] * len(raws) if isinstance(submitter, Submitter) else submitter
         with self._lock:
-            admitted = admit(raws, self._admission_context(), self._clock.now_ms())
+            now_ms = self._clock.now_ms()
+            self._forget_held(self._held.expire(now_ms))
+            admitted = admit(raws, self._admission_context(), now_ms, senders)
             if admitted.new:
                 self._store.add_messages(admitted.new)
                 self._message_count += len(admitted.new)
+            evicted: list[Message] = []
             for message in admitted.held:
-                self._held.hold(message, admitted.missing[message.id])
+                missing, sender = admitted.missing[message.id], admitted.submitters[message.id]
+                evicted.extend(self._held.hold(message, missing, sender, now_ms))
+            self._forget_held(evicted)
             self._attach_cascade([record.message for record in admitted.new if record.solid])
             self._apply_waiting_milestones()
             return admitted.results
+
+    def _forget_held(self, dropped: list[Message]) -> None:
+        """Delete held messages the held set let go (expired or evicted) from the store."""
+        if dropped:
+            log.info("dropped %d held messages (expired or evicted)", len(dropped))
+            self._store.discard([message.id for message in dropped])
+            self._message_count -= len(dropped)
 
     def _admission_context(self) -> AdmissionContext:
         return AdmissionContext(
@@ -325,7 +342,7 @@ class Tangle(StoredLookups):
     def _recover_unconfirmed(self) -> None:
         """Rebuild memory from the store after a restart (or a crash) in causal order."""
         stored = [(decode_message(raw), solid) for raw, solid in self._store.unconfirmed()]
-        waiting = Solidifier(limit=2**62)
+        waiting = Solidifier.unbounded()
         for message in (m for m, solid in stored if solid):
             missing = self._missing_parents(message)
             if missing:
@@ -336,17 +353,30 @@ class Tangle(StoredLookups):
                 current = queue.pop()
                 self._attach(current, announce=False)
                 queue.extend(waiting.release(current.id))
-        late_solid: list[Message] = []
-        for message in (m for m, solid in stored if not solid):
-            missing = self._missing_parents(message)
-            if missing:
-                self._held.hold(message, missing)
-            else:  # the crash fell between storing its last parent and marking it solid
-                late_solid.append(message)
+        late_solid, beyond_share = self._restore_held([m for m, solid in stored if not solid])
+        self._forget_held(beyond_share)
         self._attach_cascade(self._check_released(late_solid))
         self._apply_waiting_milestones()
         if self._state.root() != self._latest.state_root:
             raise LedgerError("stored balances do not match the latest milestone's state root")
+
+    def _restore_held(self, stored: list[Message]) -> tuple[list[Message], list[Message]]:
+        """Hold stored held messages again, within one client's share (who sent them is not
+        stored, so a flood before a restart cannot fill the set after it); they age from now.
+
+        Returns the messages that turned out solid and those beyond the share."""
+        now_ms = self._clock.now_ms()
+        late_solid: list[Message] = []
+        beyond_share: list[Message] = []
+        for message in stored:
+            missing = self._missing_parents(message)
+            if not missing:  # the crash fell between storing its last parent and marking it
+                late_solid.append(message)
+            elif self._held.held_by(RESTORED) >= self._held.policy.quota(RESTORED):
+                beyond_share.append(message)
+            else:
+                self._held.hold(message, missing, RESTORED, now_ms)
+        return late_solid, beyond_share
 
     def _missing_parents(self, message: Message) -> set[bytes]:
         """Parents not attached yet: neither genesis, nor in memory, nor confirmed in the store.

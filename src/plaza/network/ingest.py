@@ -15,6 +15,7 @@ from plaza.ledger.admission import IngestStatus
 from plaza.ledger.codec import message_id
 from plaza.ledger.errors import HeldLimitReached
 from plaza.ledger.service import Tangle
+from plaza.ledger.solidifier import Submitter
 from plaza.network.model import GossipConfig
 from plaza.network.session import PeerSession, RecentIds
 
@@ -70,7 +71,9 @@ class IngestQueue:
                 self._seen.add(message)
                 self._remember_source(message, session.public_key)
                 fresh.append((session, raw, message))
-        results = await asyncio.to_thread(self._tangle.ingest, [raw for _, raw, _ in fresh])
+        raws = [raw for _, raw, _ in fresh]
+        senders = [Submitter.peer(session.public_key) for session, _, _ in fresh]
+        results = await asyncio.to_thread(self._tangle.ingest, raws, senders)
         self._ingested += len(fresh)
         for (session, _, message), result in zip(fresh, results, strict=True):
             if result.status in (IngestStatus.STORED, IngestStatus.HELD):

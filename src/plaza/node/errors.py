@@ -7,14 +7,21 @@ the node's own services, so they live with the node. Each carries a stable
     NodeError
     ├── FaucetUnavailable    this node holds no faucet key
     ├── FaucetRateLimited    too soon for this address, or too many requests from this client
-    └── FaucetEmpty          the faucet's balance, less its grants in flight, cannot cover one more
+    ├── FaucetEmpty          the faucet's balance, less its grants in flight, cannot cover one more
+    └── SubscriberLimitReached  too many event-stream subscribers, from this client or in all
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["FaucetEmpty", "FaucetRateLimited", "FaucetUnavailable", "NodeError"]
+__all__ = [
+    "FaucetEmpty",
+    "FaucetRateLimited",
+    "FaucetUnavailable",
+    "NodeError",
+    "SubscriberLimitReached",
+]
 
 
 class NodeError(Exception):
@@ -49,3 +56,14 @@ class FaucetEmpty(NodeError):
         super().__init__(f"faucet has {available} available, a grant is {amount}")
         self.available = available
         self.amount = amount
+
+
+class SubscriberLimitReached(NodeError):
+    """The event stream's cap: ``scope`` is "from this client" or "in all"."""
+
+    code = "subscriber_limit_reached"
+
+    def __init__(self, limit: int, scope: str) -> None:
+        super().__init__(f"{limit} event-stream subscribers {scope} already; close one first")
+        self.limit = limit
+        self.scope = scope

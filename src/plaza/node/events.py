@@ -3,15 +3,18 @@
 The tangle publishes from whatever thread holds its lock; each subscriber reads
 in its own asyncio loop. A subscriber that falls ``capacity`` events behind is
 closed rather than allowed to grow memory without bound: it reconnects and
-catches up from the lookups.
+catches up from the lookups. Remote subscribers are capped per client host and
+in total, so one client cannot open enough idle streams to slow ingest or
+exhaust the node's connections.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plaza.fanout import FanOut, FanOutSubscription
+from plaza.fanout import FanOut, FanOutFull, FanOutSubscription
 from plaza.ledger.events import LedgerEvent, MessageAttached, MessageConfirmed, MilestoneApplied
+from plaza.node.errors import SubscriberLimitReached
 
 __all__ = ["EventFilter", "EventHub", "Subscription"]
 
@@ -51,12 +54,25 @@ Subscription = FanOutSubscription[LedgerEvent]
 class EventHub:
     """The tangle's :class:`EventSink`: ledger events fanned out to filtered subscribers."""
 
-    def __init__(self, *, capacity: int = 10_000) -> None:
-        self._fanout: FanOut[LedgerEvent] = FanOut(capacity=capacity)
+    def __init__(
+        self, *, capacity: int = 10_000, per_client: int | None = None, total: int | None = None
+    ) -> None:
+        self._fanout: FanOut[LedgerEvent] = FanOut(
+            capacity=capacity, per_client=per_client, total=total
+        )
 
-    def subscribe(self, event_filter: EventFilter | None = None) -> Subscription:
-        """Subscribe from inside a running event loop."""
-        return self._fanout.subscribe((event_filter or EventFilter()).matches)
+    def subscribe(
+        self, event_filter: EventFilter | None = None, *, client: str | None = None
+    ) -> Subscription:
+        """Subscribe from inside a running event loop; a remote ``client`` (its host) counts
+        against the caps, the node's own readers (``None``) against none.
+
+        Raises :class:`SubscriberLimitReached` when the client's or the node's cap is full.
+        """
+        try:
+            return self._fanout.subscribe((event_filter or EventFilter()).matches, client)
+        except FanOutFull as full:
+            raise SubscriberLimitReached(full.limit, full.scope) from None
 
     def publish(self, event: LedgerEvent) -> None:
         self._fanout.publish(event)

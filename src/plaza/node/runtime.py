@@ -15,6 +15,7 @@ from plaza.ledger.genesis import Genesis
 from plaza.ledger.ports import Clock, FaucetGrant, TangleStore
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
 from plaza.ledger.service import Tangle
+from plaza.ledger.solidifier import LOCAL, HeldPolicy, Submitter
 from plaza.ledger.validation import MessageValidator, ValidationRules
 from plaza.node.errors import FaucetUnavailable
 from plaza.node.events import EventHub
@@ -35,6 +36,11 @@ class NodeConfig:
     milestone_interval_s: float = 1.0
     coordinator: bool = True
     held_limit: int = 10_000
+    held_per_client: int = 1_000
+    held_per_peer: int = 5_000
+    held_ttl_s: float = 120.0
+    subscribers_per_client: int = 8
+    subscribers_total: int = 256
     max_future_ms: int = 30_000
     pow_requests_per_s: float = 5.0
     pow_burst: int = 20
@@ -60,7 +66,9 @@ class NodeRuntime:
         self.work: ProofOfWork = (
             Blake2bWork(config.pow_difficulty) if config.pow_difficulty else NoWork()
         )
-        self.events = EventHub()
+        self.events = EventHub(
+            per_client=config.subscribers_per_client, total=config.subscribers_total
+        )
         self._verifier = ThreadedVerifier(config.verify_workers)
         self.store = store
         self.tangle = Tangle(
@@ -68,7 +76,7 @@ class NodeRuntime:
             genesis=genesis,
             validator=MessageValidator(self._rules(genesis), self._verifier),
             clock=clock,
-            held_limit=config.held_limit,
+            held=self._held_policy(),
             events=self.events,
         )
         self.coordinator = (
@@ -94,12 +102,23 @@ class NodeRuntime:
             max_future_ms=self.config.max_future_ms,
         )
 
+    def _held_policy(self) -> HeldPolicy:
+        return HeldPolicy(
+            limit=self.config.held_limit,
+            per_client=self.config.held_per_client,
+            per_peer=self.config.held_per_peer,
+            ttl_ms=round(self.config.held_ttl_s * 1000),
+        )
+
     def submit(self, raw: bytes, *, do_work: bool = False, client: str = "local") -> IngestResult:
-        """Admit a message; with ``do_work`` the node does its proof of work (rate limited)."""
+        """Admit a message; with ``do_work`` the node does its proof of work (rate limited).
+
+        ``client`` is the submitting host ("local" for the node's own callers): a held
+        message counts against that host's share of the held set."""
         if do_work:
             self._pow_limiter.take(client)
             raw = attach_work(raw, self.work).raw
-        return self.tangle.submit(raw)
+        return self.tangle.submit(raw, LOCAL if client == "local" else Submitter.client(client))
 
     def grant_faucet(self, address: Address, *, client: str = "local") -> FaucetGrant:
         """Pay the faucet's grant to ``address``; :class:`FaucetUnavailable` without a faucet."""

@@ -14,6 +14,7 @@ from plaza.ledger.model import DataPayload, Message, Output, Payload, TransferPa
 from plaza.ledger.ports import Clock, TangleStore
 from plaza.ledger.pow import NoWork, ProofOfWork
 from plaza.ledger.service import Tangle
+from plaza.ledger.solidifier import HeldPolicy
 from plaza.ledger.tips import TipPool
 from plaza.ledger.validation import MessageValidator, ValidationRules
 from plaza.storage import MemoryTangleStore
@@ -86,6 +87,7 @@ def build_tangle(
     extra_allocations: Mapping[bytes, int] | None = None,
     seed: int = 7,
     held_limit: int = 1000,
+    held: HeldPolicy | None = None,
 ) -> TangleKit:
     """A single-node tangle whose faucet holds ``supply``, with deterministic keys and tips."""
     clock = clock or FakeClock()
@@ -111,7 +113,7 @@ def build_tangle(
         validator=MessageValidator(rules),
         clock=clock,
         tips=TipPool(rng=random.Random(seed)),
-        held_limit=held_limit,
+        held=held or HeldPolicy(limit=held_limit),
     )
     coordinator = Coordinator(tangle, [coordinator_key], clock=clock, work=work)
     return TangleKit(tangle, coordinator, clock, faucet, work)

@@ -9,7 +9,7 @@ from plaza.ledger.admission import IngestStatus
 from plaza.ledger.codec import decode_message
 from plaza.ledger.compose import compose
 from plaza.ledger.model import ConfirmationState, DataPayload, Message
-from plaza.ledger.solidifier import Solidifier
+from plaza.ledger.solidifier import HeldPolicy, Solidifier
 from plaza.testing import TangleKit, build_tangle
 
 
@@ -132,7 +132,7 @@ def test_dropping_forgets_the_other_parents_a_dropped_message_waited_for(
 
 
 def test_solidifier_drop_is_recursive_and_leaves_nothing_behind() -> None:
-    solidifier = Solidifier(limit=10)
+    solidifier = Solidifier(HeldPolicy(limit=10))
     parent = b"p" * 32
     other = b"o" * 32
     kit = build_tangle()

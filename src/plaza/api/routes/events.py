@@ -12,13 +12,22 @@ catches up from the lookups.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 
-from plaza.api.deps import MAX_ADDRESS_TEXT, ConfigDep, RuntimeDep, parse_address, parse_tag
+from plaza.api.deps import (
+    MAX_ADDRESS_TEXT,
+    ConfigDep,
+    RuntimeDep,
+    client_host,
+    parse_address,
+    parse_tag,
+)
 from plaza.api.errors import RequestProblem, error_responses
 from plaza.api.sse import sse_response
 from plaza.api.views import confirmed_event_view, message_event_view, milestone_view
@@ -30,6 +39,9 @@ __all__ = ["EVENT_KINDS", "format_event", "router"]
 router = APIRouter(tags=["events"])
 
 EVENT_KINDS = ("message", "confirmed", "milestone")
+_RENDERED_KEPT = 4096
+_rendered: OrderedDict[int, tuple[LedgerEvent, str]] = OrderedDict()
+_rendered_lock = threading.Lock()
 MAX_FOLLOWED_TAGS = 64
 
 _STREAM_RESPONSE: dict[int | str, dict[str, object]] = {
@@ -52,8 +64,17 @@ def event_view(event: LedgerEvent) -> tuple[str, BaseModel]:
 
 
 def format_event(event: LedgerEvent) -> str:
+    """The SSE record of ``event``, rendered once however many subscribers stream it."""
+    cached = _rendered.get(id(event))  # a read needs no lock; writes take it
+    if cached is not None and cached[0] is event:
+        return cached[1]
     kind, view = event_view(event)
-    return f"event: {kind}\ndata: {view.model_dump_json()}\n\n"
+    text = f"event: {kind}\ndata: {view.model_dump_json()}\n\n"
+    with _rendered_lock:
+        _rendered[id(event)] = (event, text)  # holding the event keeps its id from reuse
+        if len(_rendered) > _RENDERED_KEPT:
+            _rendered.popitem(last=False)
+    return text
 
 
 def _parse_kinds(kinds: str | None) -> frozenset[str]:
@@ -85,10 +106,11 @@ def _parse_tags(tag: str | None, tag_hex: str | None, tags_hex: str | None) -> f
 @router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={**_STREAM_RESPONSE, **error_responses(400)},
+    responses={**_STREAM_RESPONSE, **error_responses(400, 429)},
 )
 async def stream_events(
     *,
+    request: Request,
     runtime: RuntimeDep,
     config: ConfigDep,
     kinds: Annotated[
@@ -105,11 +127,13 @@ async def stream_events(
         str | None, Query(max_length=MAX_ADDRESS_TEXT, description="only events touching it")
     ] = None,
 ) -> StreamingResponse:
-    """Subscribe to ledger events; milestones pass only when no tag or address is given."""
+    """Subscribe to ledger events; milestones pass only when no tag or address is given.
+
+    Streams are capped per client host and in all: 429 ``subscriber_limit_reached``."""
     event_filter = EventFilter(
         kinds=_parse_kinds(kinds),
         tags=_parse_tags(tag, tag_hex, tags_hex),
         address=parse_address(address).raw if address is not None else None,
     )
-    subscription = runtime.events.subscribe(event_filter)
+    subscription = runtime.events.subscribe(event_filter, client=client_host(request))
     return sse_response(subscription, format_event, keepalive_s=config.keepalive_s)
