@@ -23,9 +23,13 @@ import httpx
 
 from plaza.node import DataDir
 
-__all__ = ["Devnet", "DevnetNode"]
+__all__ = ["Devnet", "DevnetError", "DevnetNode"]
 
 Route = Callable[[int, int], tuple[str, int]]  # (dialer, dialed) -> host, port to dial
+
+
+class DevnetError(RuntimeError):
+    """A node of the devnet did not start: the message names its port and its log."""
 
 
 @dataclass
@@ -104,10 +108,16 @@ class Devnet:
         return command
 
     def start(self, timeout: float = 30.0) -> None:
-        for node in self.nodes:
-            self.start_node(node.index, wait=False)
-        for node in self.nodes:
-            self.wait_healthy(node, timeout)
+        """Start every node and wait until each answers as itself; on failure stop them all
+        and raise :class:`DevnetError` naming the node's port."""
+        try:
+            for node in self.nodes:
+                self.start_node(node.index, wait=False)
+            for node in self.nodes:
+                self.wait_healthy(node, timeout)
+        except DevnetError:
+            self.stop()
+            raise
         self._write_state()
 
     def start_node(self, index: int, *, wait: bool = True, timeout: float = 30.0) -> None:
@@ -119,19 +129,44 @@ class Devnet:
             self.wait_healthy(node, timeout)
 
     def wait_healthy(self, node: DevnetNode, timeout: float) -> None:
+        """Wait until ``node``'s own process answers on its port: whatever else may hold the
+        port (another node, another program) does not answer with this node's id."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if node.process is not None and node.process.poll() is not None:
-                raise RuntimeError(
-                    f"node {node.index} exited; see {self.home}/node-{node.index}.log"
+                raise DevnetError(
+                    f"node {node.index} (port {node.port}) exited with code "
+                    f"{node.process.returncode}: {self._last_line(node)}"
                 )
-            try:
-                if httpx.get(f"{node.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
+            if self._answers_as_itself(node):
+                return
             time.sleep(0.1)
-        raise TimeoutError(f"node {node.index} did not answer within {timeout} s")
+        raise DevnetError(
+            f"node {node.index} did not answer on port {node.port} within {timeout} s "
+            f"(see {self._log(node)})"
+        )
+
+    @staticmethod
+    def _answers_as_itself(node: DevnetNode) -> bool:
+        try:
+            answer = httpx.get(f"{node.url}/api/v1/peers", timeout=1)
+            return answer.status_code == 200 and answer.json().get("node_id") == (
+                node.public_key.hex()
+            )
+        except (httpx.TransportError, ValueError, AttributeError):
+            return False
+
+    def _log(self, node: DevnetNode) -> Path:
+        return self.home / f"node-{node.index}.log"
+
+    def _last_line(self, node: DevnetNode) -> str:
+        """The node's last log line (its own reason, such as a port already in use)."""
+        try:
+            lines = self._log(node).read_text(errors="replace").split("\n")
+        except OSError:
+            return f"see {self._log(node)}"
+        last = " ".join(line.strip() for line in lines[-4:] if line.strip())
+        return f"{last} (see {self._log(node)})"
 
     def kill_node(self, index: int) -> None:
         """SIGKILL: nothing is flushed or closed, as in a crash."""

@@ -9,7 +9,8 @@ __all__ = ["percentile"]
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile; NaN for no values, so a missing figure is visible."""
+    """Nearest-rank percentile; NaN for no values, which ``plaza bench`` prints as null
+    and fails on."""
     if not values:
         return math.nan
     ordered = sorted(values)

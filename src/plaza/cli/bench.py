@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, replace
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from plaza.bench.ledger import run_ledger_benchmark
 from plaza.bench.market import MarketBenchmark, run_market_benchmark
 from plaza.bench.market_e2e import run_market_e2e
 from plaza.bench.network import run_network_benchmark
+from plaza.devnet import DevnetError
 
 bench_app = typer.Typer(help="Measure Plaza on this machine.", no_args_is_help=True)
 
@@ -26,29 +28,49 @@ def ledger(
     pow_difficulty: Annotated[int, typer.Option(min=0, max=20)] = 11,
     milestone_interval: Annotated[float, typer.Option(min=0.05)] = 1.0,
     latency_seconds: Annotated[float, typer.Option(min=1.0)] = 8.0,
+    idle_subscribers: Annotated[
+        int, typer.Option(min=1, max=5000, help="Idle event streams one client opens.")
+    ] = 1000,
+    orphans: Annotated[
+        int, typer.Option(min=100, max=100_000, help="Orphans in the flood (1,000 a host).")
+    ] = 12_000,
 ) -> None:
-    """Ingest rate on SQLite vs Ed25519 verification, and confirmation latency."""
+    """Ingest rate on SQLite vs Ed25519 verification, confirmation latency, and ingest under
+    the two starvation attacks (idle event streams, an orphan flood)."""
     console = Console(stderr=True)
     result = run_ledger_benchmark(
         messages=messages,
         pow_difficulty=pow_difficulty,
         milestone_interval_s=milestone_interval,
         latency_duration_s=latency_seconds,
+        idle_subscribers=idle_subscribers,
+        orphans=orphans,
         progress=lambda text: console.print(f"[dim]… {text}[/]"),
     )
     _report("plaza bench ledger", asdict(result), as_json=as_json)
 
 
 def _report(title: str, figures: dict[str, object], *, as_json: bool) -> None:
+    """Print the figures; a figure without samples (NaN) is printed as null and the
+    command fails naming it, so no script takes a missing measurement for a result."""
+    missing = [key for key, value in figures.items() if _no_samples(value)]
+    figures = {key: None if key in missing else value for key, value in figures.items()}
     if as_json:
-        typer.echo(json.dumps(figures))
-        return
-    table = Table(title=title)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    Console().print(table)
+        typer.echo(json.dumps(figures, allow_nan=False))
+    else:
+        table = Table(title=title)
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in figures.items():
+            table.add_row(key, str(value))
+        Console().print(table)
+    if missing:
+        Console(stderr=True).print(f"[red]{title}: no samples for {', '.join(missing)}[/]")
+        raise typer.Exit(1)
+
+
+def _no_samples(value: object) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 @bench_app.command("network")
@@ -64,16 +86,20 @@ def network(
 ) -> None:
     """Propagation, transfer confirmation and throughput on a devnet of node processes."""
     console = Console(stderr=True)
-    result = run_network_benchmark(
-        nodes=nodes,
-        milestone_interval_s=milestone_interval,
-        pow_difficulty=pow_difficulty,
-        throughput_seconds=throughput_seconds,
-        latency_seconds=latency_seconds,
-        propagation_samples=propagation_samples,
-        base_port=base_port,
-        progress=lambda text: console.print(f"[dim]… {text}[/]"),
-    )
+    try:
+        result = run_network_benchmark(
+            nodes=nodes,
+            milestone_interval_s=milestone_interval,
+            pow_difficulty=pow_difficulty,
+            throughput_seconds=throughput_seconds,
+            latency_seconds=latency_seconds,
+            propagation_samples=propagation_samples,
+            base_port=base_port,
+            progress=lambda text: console.print(f"[dim]… {text}[/]"),
+        )
+    except DevnetError as error:
+        console.print(f"[red]plaza bench network: {error}[/]")
+        raise typer.Exit(1) from None
     _report("plaza bench network", asdict(result), as_json=as_json)
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from plaza.devnet import Devnet
+from plaza.devnet import Devnet, DevnetError
 
 devnet_app = typer.Typer(help="Run a local network of nodes on loopback.", no_args_is_help=True)
 
@@ -38,8 +38,12 @@ def up(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with console.status(f"starting {nodes} nodes…"):
-        devnet.start()
+    try:
+        with console.status(f"starting {nodes} nodes…"):
+            devnet.start()
+    except DevnetError as error:
+        Console(stderr=True).print(f"[red]plaza devnet up: {error}[/]")
+        raise typer.Exit(1) from None
     table = Table(title=f"Plaza devnet ({home})")
     for column in ("node", "API", "role", "node id"):
         table.add_column(column)

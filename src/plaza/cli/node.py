@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -55,24 +56,40 @@ def run(
         peers=tuple(peer or ()),
         allow_peers=tuple(allow_peer or ()),
     )
+    listener = _listen(settings.host, settings.port)
     runtime = build_node(settings)
     try:
         gossip = build_gossip(settings, runtime)
     except (InvalidPeerAddress, ValueError) as error:
         runtime.close()
+        listener.close()
         raise typer.BadParameter(str(error)) from None
-    _print_banner(settings, runtime, gossip)
+    config = uvicorn.Config(
+        create_app(runtime, gossip=gossip),
+        log_level="warning",
+        ws_max_size=MAX_FRAME_SIZE,
+        timeout_graceful_shutdown=2,  # open event streams must not hold shutdown forever
+    )
+    _print_banner(settings, runtime, gossip)  # the socket listens: clients may connect now
     try:
-        uvicorn.run(
-            create_app(runtime, gossip=gossip),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            ws_max_size=MAX_FRAME_SIZE,
-            timeout_graceful_shutdown=2,  # open event streams must not hold shutdown forever
-        )
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
         runtime.close()
+        listener.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen before anything else, so a taken port fails fast, naming the port,
+    before the banner and before the data directory is opened."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        Console(stderr=True).print(
+            f"[red]plaza node run: cannot listen on {host}:{port}: {error.strerror or error}[/]"
+            f" (is another node or program using port {port}?)"
+        )
+        raise typer.Exit(1) from None
 
 
 def _print_banner(settings: NodeSettings, runtime: NodeRuntime, gossip: Gossip) -> None:
