@@ -26,7 +26,12 @@ def bind_listener(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     that must know each other's URLs bind all their sockets first)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        reason = error.strerror or str(error)
+        raise OSError(error.errno, f"cannot listen on {host}:{port}: {reason}") from None
     return listener
 
 
