@@ -89,5 +89,6 @@ def auth_stores(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         yield AuthStores(kind, participants, MemoryApiKeyStore(participants), MemoryNonceStore())
         return
     with fresh_engine(kind, request, tmp_path) as engine:
-        yield AuthStores(kind, SqlParticipantStore(engine), SqlApiKeyStore(engine),
-                         SqlNonceStore(engine), engine)  # fmt: skip
+        yield AuthStores(
+            kind, SqlParticipantStore(engine), SqlApiKeyStore(engine), SqlNonceStore(engine), engine
+        )

@@ -29,11 +29,10 @@ from plaza.energy.owner.records import (
     DeviceEvent,
     DeviceSettings,
     DeviceStats,
-    TransferState,
-    WalletTransfer,
     event_digest,
 )
 from plaza.energy.owner.store import SqliteOwnerStore
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 
 T0 = 1_700_000_000_000
 KEY_HASH = b"\x5a" * 32  # a keyed hash of an owner's API key secret

@@ -81,13 +81,16 @@ def request(owner: str) -> NewOrder:
 
 def entry(step: int, *, key: str | None = None, participant: str = "ann") -> JournalEntry:
     spec = offer(
-        "ann", location=Location(52.520008, 13.404954), attrs={"green": True, "q": 2},
+        "ann",
+        location=Location(52.520008, 13.404954),
+        attrs={"green": True, "q": 2},
         requires=Requirements((("quality", 3),), 1, ("bob", "cat"), 12.5),
-    )  # fmt: skip
+    )
     order = Order.accept(spec, order_id=f"ord-{step}", priority=step, at_ms=START_MS)
     buyer = Order.accept(request("bob"), order_id=f"req-{step}", priority=step, at_ms=START_MS)
-    match = Match(f"mat-{step}", "energy", order.id, buyer.id, "ann", "bob", 3, 100, "cda",
-                  START_MS, step)  # fmt: skip
+    match = Match(
+        f"mat-{step}", "energy", order.id, buyer.id, "ann", "bob", 3, 100, "cda", START_MS, step
+    )
     events = (
         OrderAccepted(order),
         OrderAccepted(buyer),

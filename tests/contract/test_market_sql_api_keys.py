@@ -25,10 +25,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ApiKeyStor
 
 def key(n: int, owner: str = ALICE.id, *, at_ms: int = 1_000) -> ApiKey:
     return ApiKey(
-        id=f"{n:016x}", owner_id=owner, name=f"Schlüssel {n}",
-        scopes=frozenset({Scope.MARKET_READ, Scope.AUDIT_READ}), created_at_ms=at_ms,
+        id=f"{n:016x}",
+        owner_id=owner,
+        name=f"Schlüssel {n}",
+        scopes=frozenset({Scope.MARKET_READ, Scope.AUDIT_READ}),
+        created_at_ms=at_ms,
         key_hash=bytes([n]) * 32,
-    )  # fmt: skip
+    )
 
 
 def test_add_then_get(store: ApiKeyStore) -> None:

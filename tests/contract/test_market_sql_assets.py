@@ -30,8 +30,13 @@ def directory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AssetD
 
 
 def asset(number: int, owner: str = "ann", kind: str = "energy", **kw: object) -> Asset:
-    spec = NewAsset(owner, kind, f"asset {number}", kw.pop("location", None),  # type: ignore[arg-type]
-                    attributes({"green": True, "kw": number, "note": "ünïcode"}))  # fmt: skip
+    spec = NewAsset(
+        owner,
+        kind,
+        f"asset {number}",
+        kw.pop("location", None),  # type: ignore[arg-type]
+        attributes({"green": True, "kw": number, "note": "ünïcode"}),
+    )
     return Asset.register(spec, asset_id=f"ast-{number}", at_ms=1_000 + number)
 
 

@@ -35,10 +35,18 @@ from plaza.market.sql import (
 from plaza.market.sql.migrate import MIGRATIONS, autogenerate_revision
 
 TABLES = {
-    "participants", "participant_roles", "api_keys", "request_nonces",
-    "settlements", "twins", "twin_progress", "assets", "asset_states", "market_journal",
+    "participants",
+    "participant_roles",
+    "api_keys",
+    "request_nonces",
+    "settlements",
+    "twins",
+    "twin_progress",
+    "assets",
+    "asset_states",
+    "market_journal",
     "alembic_version",
-}  # fmt: skip
+}
 
 
 @pytest.fixture(params=SQL_BACKENDS)
@@ -129,8 +137,10 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
     try:
         with reading(engine) as conn:
-            pragmas = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in
-                       ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")]  # fmt: skip
+            pragmas = [
+                conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                for p in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+            ]
         assert pragmas == ["wal", 1, 1, 5000]
     finally:
         engine.dispose()

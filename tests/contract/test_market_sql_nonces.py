@@ -98,13 +98,20 @@ def test_one_of_many_concurrent_callers_wins(store: NonceStore) -> None:
 def test_signed_requests_over_each_backend(stores: AuthStores) -> None:
     clock, key = FakeClock(), SigningKey(b"\x01" * 32)
     registry = ParticipantRegistry(stores.participants, clock, audience="m")
-    registry.register(sign_registration(
-        key, EncryptionKey(b"\x02" * 32).public_key, display_name="meter", roles=[Role.CONSUMER],
-        audience="m", clock=clock,
-    ))  # fmt: skip
+    registry.register(
+        sign_registration(
+            key,
+            EncryptionKey(b"\x02" * 32).public_key,
+            display_name="meter",
+            roles=[Role.CONSUMER],
+            audience="m",
+            clock=clock,
+        )
+    )
     verifier = RequestVerifier(stores.participants, stores.nonces, clock, audience="m")
-    headers = sign_request(key, audience="m", method="GET", path="/orders", query="page=2",
-                           clock=clock)  # fmt: skip
+    headers = sign_request(
+        key, audience="m", method="GET", path="/orders", query="page=2", clock=clock
+    )
 
     def verify() -> str:
         return verifier.verify_request(

@@ -34,11 +34,13 @@ def store(stores: AuthStores) -> ParticipantStore:
 def participant(n: int, *roles: Role, at_ms: int = 1_000, name: str = "") -> Participant:
     key = SigningKey(bytes([n]) * 32).public_key
     return Participant(
-        id=participant_id_for(key), signing_key=key,
+        id=participant_id_for(key),
+        signing_key=key,
         encryption_key=EncryptionKey(bytes([n + 100]) * 32).public_key,
-        display_name=name or f"Ladesäule {n}", roles=frozenset(roles or {Role.PROVIDER}),
+        display_name=name or f"Ladesäule {n}",
+        roles=frozenset(roles or {Role.PROVIDER}),
         registered_at_ms=at_ms,
-    )  # fmt: skip
+    )
 
 
 def test_add_then_get(store: ParticipantStore) -> None:
@@ -60,9 +62,12 @@ def test_update_replaces_everything_but_the_id(store: ParticipantStore) -> None:
     alice = participant(1, Role.PROVIDER, Role.CONSUMER)
     store.add(alice)
     changed = dataclasses.replace(
-        alice, encryption_key=EncryptionKey(b"\x55" * 32).public_key, display_name="renamed",
-        roles=frozenset({Role.OPERATOR}), excluded=True,
-    )  # fmt: skip
+        alice,
+        encryption_key=EncryptionKey(b"\x55" * 32).public_key,
+        display_name="renamed",
+        roles=frozenset({Role.OPERATOR}),
+        excluded=True,
+    )
     store.update(changed)
     assert store.get(alice.id) == changed
     store.update(alice)

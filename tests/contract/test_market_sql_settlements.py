@@ -43,8 +43,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settlement
         yield SqlSettlementStore(engine)
 
 
-def settlement(number: int, *, consumer: str = "ev", phase: Phase = Phase.CONTRACT_CREATED,
-               deadline: int = 5_000) -> Settlement:  # fmt: skip
+def settlement(
+    number: int,
+    *,
+    consumer: str = "ev",
+    phase: Phase = Phase.CONTRACT_CREATED,
+    deadline: int = 5_000,
+) -> Settlement:
     contract = Contract(f"contract-{number:03}", "solar", consumer, 10 + number, 7, 1_000 + number)
     return Settlement(contract, phase, 1_000, deadline)
 
@@ -90,18 +95,21 @@ def test_a_stale_save_is_refused_and_changes_nothing(store: SettlementStore) -> 
 
 
 def test_find_by_phase_consumer_and_deadline(store: SettlementStore) -> None:
-    for number, (consumer, phase, deadline) in enumerate([
-        ("ev", Phase.PAYMENT_REQUESTED, 100),
-        ("ev", Phase.PAYMENT_REQUESTED, 900),
-        ("heat-pump", Phase.PAYMENT_REQUESTED, 100),
-        ("ev", Phase.FULFILLED, 100),
-    ]):  # fmt: skip
+    for number, (consumer, phase, deadline) in enumerate(
+        [
+            ("ev", Phase.PAYMENT_REQUESTED, 100),
+            ("ev", Phase.PAYMENT_REQUESTED, 900),
+            ("heat-pump", Phase.PAYMENT_REQUESTED, 100),
+            ("ev", Phase.FULFILLED, 100),
+        ]
+    ):
         store.create(settlement(number, consumer=consumer, phase=phase, deadline=deadline))
     requested = store.find({Phase.PAYMENT_REQUESTED})
     assert [s.id for s in requested] == ["contract-000", "contract-001", "contract-002"]
     assert [s.id for s in store.find({Phase.PAYMENT_REQUESTED}, consumer="ev")] == [
-        "contract-000", "contract-001"
-    ]  # fmt: skip
+        "contract-000",
+        "contract-001",
+    ]
     due = store.find({Phase.PAYMENT_REQUESTED, Phase.FULFILLED}, due_before_ms=500)
     assert [s.id for s in due] == ["contract-000", "contract-002", "contract-003"]
     assert len(store.find(set(Phase), limit=2)) == 2

@@ -61,9 +61,12 @@ def test_statistics_count_twins_per_kind(directory: TwinDirectory) -> None:
     directory.add(twin(3, TwinKind.CONTRACT))
     directory.set_recorded_through(4)
     assert directory.statistics() == {
-        "order_twins": 2, "contract_twins": 1, "participant_twins": 0, "asset_twins": 0,
+        "order_twins": 2,
+        "contract_twins": 1,
+        "participant_twins": 0,
+        "asset_twins": 0,
         "through": 4,
-    }  # fmt: skip
+    }
 
 
 def test_racing_advances_keep_the_largest(directory: TwinDirectory) -> None:

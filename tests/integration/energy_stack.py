@@ -72,10 +72,17 @@ class Flow:
         hosted = self.stack.add_asset(name, uuid)
         hosted.start(threads=False)
         fields = {
-            "type": kind, "name": name, "uuid": uuid, "url": hosted.url, "energyPrice": 20,
-            "minOfferAmount": 1_000, "location": "Trondheim", "maxWaitMs": MAX_WAIT_MS,
-            "paymentQueueProcessingSpeed": 1_000, **form,
-        }  # fmt: skip
+            "type": kind,
+            "name": name,
+            "uuid": uuid,
+            "url": hosted.url,
+            "energyPrice": 20,
+            "minOfferAmount": 1_000,
+            "location": "Trondheim",
+            "maxWaitMs": MAX_WAIT_MS,
+            "paymentQueueProcessingSpeed": 1_000,
+            **form,
+        }
         device = self.stack.owner.service.add_device(owner_id, fields)
         self.settle()
         return device.id
@@ -97,9 +104,11 @@ class Flow:
 def energy_flow(root: Path) -> Iterator[Flow]:
     with in_process_node() as node:
         stack = EnergyStack(
-            root, ledger=LedgerAccess(LocalLedger(node.runtime)), clock=node.clock,
+            root,
+            ledger=LedgerAccess(LocalLedger(node.runtime)),
+            clock=node.clock,
             queues=lambda _path: InlineQueue(node.clock),
-        )  # fmt: skip
+        )
         stack.start(threads=False)
         try:
             with httpx.Client(timeout=10) as http:

@@ -138,20 +138,26 @@ def market_world(market: RunningMarket) -> MarketWorld:
     operator_identity = Identity.generate()
     market.runtime.admit_operator(
         sign_registration(
-            operator_identity.signing, operator_identity.encryption.public_key,
-            display_name="operator", roles=[Role.OPERATOR], audience=services.audience,
+            operator_identity.signing,
+            operator_identity.encryption.public_key,
+            display_name="operator",
+            roles=[Role.OPERATOR],
+            audience=services.audience,
             clock=SystemClock(),
         )
-    )  # fmt: skip
+    )
     operator = stack.enter_context(market.client(operator_identity))
     auditor_identity = Identity.generate()
     operator.sponsor(
         sign_registration(
-            auditor_identity.signing, auditor_identity.encryption.public_key,
-            display_name="auditor", roles=[Role.AUDITOR], audience=services.audience,
+            auditor_identity.signing,
+            auditor_identity.encryption.public_key,
+            display_name="auditor",
+            roles=[Role.AUDITOR],
+            audience=services.audience,
             clock=SystemClock(),
         )
-    )  # fmt: skip
+    )
     provider = _register(market, stack, "solar roof", Role.PROVIDER)
     key = provider.create_api_key("dashboard", [Scope.MARKET_READ])
     return MarketWorld(

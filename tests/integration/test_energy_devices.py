@@ -108,9 +108,12 @@ def test_each_device_posts_its_energy_to_its_asset(
 
     assert (report.sent, report.failed) == (2, 0)
     assert (report.produced_wh, report.consumed_wh) == (solar, pump)
-    assert sorted(state.accepted) == sorted([
-        ("/produce", solar, "uuid-solar"), ("/consume", pump, "uuid-pump"),
-    ])  # fmt: skip
+    assert sorted(state.accepted) == sorted(
+        [
+            ("/produce", solar, "uuid-solar"),
+            ("/consume", pump, "uuid-pump"),
+        ]
+    )
 
 
 def test_refusals_and_dead_assets_are_counted_not_fatal(
@@ -211,12 +214,21 @@ def test_meter_readings_reach_the_asset_through_the_broker(
     finally:
         mqtt.close()
         bridge.close()
-    assert sorted(accepted) == sorted([
-        ("/produce", solar, "uuid-solar"), ("/consume", pump, "uuid-pump"),
-        ("/consume", 7, "uuid-pump"),
-    ])  # fmt: skip
-    assert counts == {"received": 6, "forwarded": 3, "failed": 0, "unknown": 1, "invalid": 1,
-                      "duplicates": 1}  # fmt: skip
+    assert sorted(accepted) == sorted(
+        [
+            ("/produce", solar, "uuid-solar"),
+            ("/consume", pump, "uuid-pump"),
+            ("/consume", 7, "uuid-pump"),
+        ]
+    )
+    assert counts == {
+        "received": 6,
+        "forwarded": 3,
+        "failed": 0,
+        "unknown": 1,
+        "invalid": 1,
+        "duplicates": 1,
+    }
 
 
 def test_no_uuid_travels_on_the_broker(broker: tuple[str, int], asset: tuple[Asset, str]) -> None:

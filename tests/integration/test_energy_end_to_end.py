@@ -61,9 +61,11 @@ def test_an_unpaid_contract_gets_three_reminders_then_one_claim(tmp_path: Path) 
             [offer] = [t for t in flow.transactions("solar") if t["contractId"]]
             reminders.append((offer["reminders"], offer["status"]))
         assert reminders[:4] == [
-            (1, "Payment reminder issued"), (2, "Payment reminder issued"),
-            (3, "Payment reminder issued"), (3, "Claim issued"),
-        ]  # fmt: skip
+            (1, "Payment reminder issued"),
+            (2, "Payment reminder issued"),
+            (3, "Payment reminder issued"),
+            (3, "Claim issued"),
+        ]
         assert reminders[4:] == [(3, "Claim issued")] * 2  # claimed once, then left alone
         stats = flow.stack.marketplace.service.statistics()
         assert stats["reminders"] == 3

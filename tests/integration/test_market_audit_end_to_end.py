@@ -54,9 +54,13 @@ OWNER = key_from_number(40)  # EV's owner: funds the charger's device address
 
 def participant(who: Identity, role: Role) -> Participant:
     return Participant(
-        pid_of(who.public_key), who.public_key, who.encryption.public_key,
-        f"participant {role.value}", frozenset({role}), 0,
-    )  # fmt: skip
+        pid_of(who.public_key),
+        who.public_key,
+        who.encryption.public_key,
+        f"participant {role.value}",
+        frozenset({role}),
+        0,
+    )
 
 
 @dataclass
@@ -83,10 +87,11 @@ class World:
         gateway = self.node.gateway
         keys = InboxTwinKeys(gateway, AUDITOR.encryption, MARKETPLACE.public_key.raw)
         return Auditor(
-            ChannelTrails(gateway, keys), LocalLedger(self.node.runtime),
+            ChannelTrails(gateway, keys),
+            LocalLedger(self.node.runtime),
             BookAndSettlements(book or self.book, self.settlements),
             marketplace_key=MARKETPLACE.public_key.raw,
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture
@@ -103,21 +108,39 @@ def world(tmp_path: Path) -> Iterator[World]:
         cursors, journal = SqliteCursorStore(paths["cursors"]), SqliteBookStore(paths["journal"])
         directory = SqlTwinDirectory(engine)
         twins = ChannelTwins(
-            identity=MARKETPLACE, gateway=node.gateway, cursors=cursors, directory=directory,
-            clock=node.clock, parties=ParticipantKeys(participants),
-            auditors=[AUDITOR.encryption.public_key], cursor_store=str(paths["cursors"]),
-        )  # fmt: skip
+            identity=MARKETPLACE,
+            gateway=node.gateway,
+            cursors=cursors,
+            directory=directory,
+            clock=node.clock,
+            parties=ParticipantKeys(participants),
+            auditors=[AUDITOR.encryption.public_key],
+            cursor_store=str(paths["cursors"]),
+        )
         port = LocalLedger(node.runtime)
         payments = LedgerPayments(port, [DeviceAccount(EV.signing, KeyFunder(OWNER, port))])
         settlements = SqlSettlementStore(engine)
-        settlement = SettlementService(settlements, payments, node.clock, listener=twins,
-                                       policy=SettlementPolicy(batch_size=5))  # fmt: skip
+        settlement = SettlementService(
+            settlements, payments, node.clock, listener=twins, policy=SettlementPolicy(batch_size=5)
+        )
         book = BidManager(journal, clock=node.clock, policy="one_to_one", twins=twins)
         desk = ContractDesk(MARKETPLACE.signing, settlement, twins=twins)
         market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement)
         try:
-            yield World(node, engine, paths, book, journal, cursors, twins, directory,
-                        settlements, settlement, market, participants)  # fmt: skip
+            yield World(
+                node,
+                engine,
+                paths,
+                book,
+                journal,
+                cursors,
+                twins,
+                directory,
+                settlements,
+                settlement,
+                market,
+                participants,
+            )
         finally:
             journal.close()
             cursors.close()
@@ -135,10 +158,12 @@ def trade(w: World) -> tuple[str, str, str]:
     """Offer, request, contract, delivery, payment request, payment queue, confirmation."""
     now = w.node.clock.now_ms()
     solar, ev = w.principal(SOLAR), w.principal(EV)
-    offer = w.market.submit_order(solar, NewOrder(
-        Side.OFFER, pid_of(SOLAR.public_key), "energy", 50, 9, now, now + HOUR_MS))  # fmt: skip
-    outcome = w.market.submit_order(ev, NewOrder(
-        Side.REQUEST, pid_of(EV.public_key), "energy", 20, 10, now, now + HOUR_MS))  # fmt: skip
+    offer = w.market.submit_order(
+        solar, NewOrder(Side.OFFER, pid_of(SOLAR.public_key), "energy", 50, 9, now, now + HOUR_MS)
+    )
+    outcome = w.market.submit_order(
+        ev, NewOrder(Side.REQUEST, pid_of(EV.public_key), "energy", 20, 10, now, now + HOUR_MS)
+    )
     [contract] = outcome.contracts
     contract_id = contract.match.id
     w.node.clock.advance(seconds=30)
@@ -162,8 +187,10 @@ def assert_verified(report: AuditReport) -> None:
 def snapshot(w: World) -> dict[str, Any]:
     """Everything an audit could conceivably change: ledger, stores, recorder."""
     with w.engine.connect() as conn:
-        rows = {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
-                for table in ("settlements", "twins", "twin_progress")}  # fmt: skip
+        rows = {
+            table: conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
+            for table in ("settlements", "twins", "twin_progress")
+        }
     cursors = {cid: w.cursors.load(cid) for cid in w.cursors.channel_ids()}
     return {
         "ledger": w.node.statistics(),
@@ -190,14 +217,22 @@ def test_every_step_is_on_the_ledger_and_the_audit_finds_no_difference(world: Wo
     assert_verified(report)
     assert report.contract_signature_valid
     assert report.contract_matches_database
-    assert dict(report.on_party_twins) == {pid_of(SOLAR.public_key): True,
-                                           pid_of(EV.public_key): True}  # fmt: skip
+    assert dict(report.on_party_twins) == {
+        pid_of(SOLAR.public_key): True,
+        pid_of(EV.public_key): True,
+    }
     assert report.payment is not None
     assert report.payment.confirmed
     assert [(entry.step, entry.event) for entry in report.entries] == [
-        (1, "signed"), (2, "open"), (3, "deliver"), (4, "request payment"),
-        (5, "prepare payment"), (6, "pay"), (7, "confirm payment"), (8, "fulfil"),
-    ]  # fmt: skip
+        (1, "signed"),
+        (2, "open"),
+        (3, "deliver"),
+        (4, "request payment"),
+        (5, "prepare payment"),
+        (6, "pay"),
+        (7, "confirm payment"),
+        (8, "fulfil"),
+    ]
     offer_report = auditor.audit_order(offer_id)
     assert [entry.event for entry in offer_report.entries] == ["accepted", "matched"]
 
@@ -217,8 +252,10 @@ def test_a_tampered_database_shows_in_the_audit(world: World) -> None:
     w = world
     offer_id, _request, contract_id = trade(w)
     with w.engine.begin() as conn:
-        conn.execute(text("UPDATE settlements SET reminders = 2, unit_price = 8 "
-                          "WHERE contract_id = :id"), {"id": contract_id})  # fmt: skip
+        conn.execute(
+            text("UPDATE settlements SET reminders = 2, unit_price = 8 WHERE contract_id = :id"),
+            {"id": contract_id},
+        )
     report = w.auditor().audit_contract(contract_id)
     assert not report.clean
     assert report.signatures_verified  # the ledger side is intact: the database is not
@@ -231,8 +268,10 @@ def test_a_tampered_database_shows_in_the_audit(world: World) -> None:
 
     journal = sqlite3.connect(w.paths["journal"])
     with journal:
-        journal.execute("UPDATE market_journal SET entry = replace(entry, "
-                        "'\"unit_price\":9', '\"unit_price\":7') WHERE step = 1")  # fmt: skip
+        journal.execute(
+            "UPDATE market_journal SET entry = replace(entry, "
+            "'\"unit_price\":9', '\"unit_price\":7') WHERE step = 1"
+        )
     journal.close()
     store = SqliteBookStore(w.paths["journal"])
     try:

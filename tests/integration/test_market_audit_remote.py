@@ -58,8 +58,13 @@ def test_a_trade_over_http_is_on_twins_paid_once_and_audits_clean(
         node.faucet, TransferPayload((Output(owner.public_key.address.raw, 100_000),))
     )
     ledger.submit(funding.raw)
-    twins = ChannelTwins(identity=marketplace, gateway=gateway, cursors=MemoryCursorStore(),
-                         directory=MemoryTwinDirectory(), clock=clock)  # fmt: skip
+    twins = ChannelTwins(
+        identity=marketplace,
+        gateway=gateway,
+        cursors=MemoryCursorStore(),
+        directory=MemoryTwinDirectory(),
+        clock=clock,
+    )
     payments = LedgerPayments(ledger, [DeviceAccount(ev.signing, KeyFunder(owner, ledger))])
     settlements = MemorySettlementStore()
     settlement = SettlementService(settlements, payments, clock, listener=twins)
@@ -87,9 +92,12 @@ def test_a_trade_over_http_is_on_twins_paid_once_and_audits_clean(
     eventually(fulfilled)
     assert ledger.balance(solar.public_key.address).amount == 70
 
-    auditor = Auditor(ChannelTrails(gateway, twins), RemoteLedger(client, clock=clock),
-                      BookAndSettlements(book, settlements),
-                      marketplace_key=marketplace.public_key.raw)  # fmt: skip
+    auditor = Auditor(
+        ChannelTrails(gateway, twins),
+        RemoteLedger(client, clock=clock),
+        BookAndSettlements(book, settlements),
+        marketplace_key=marketplace.public_key.raw,
+    )
     reports: list[AuditReport] = []
 
     def confirmed() -> bool:

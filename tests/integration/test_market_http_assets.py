@@ -45,16 +45,22 @@ def test_an_asset_goes_through_its_states_and_each_is_kept(world: MarketWorld) -
     asset = registered.asset
     assert not registered.replayed
     assert (asset.owner, asset.kind, asset.status, asset.version) == (
-        world.provider.me().id, kind, AssetStatus.ACTIVE, 1,
-    )  # fmt: skip
+        world.provider.me().id,
+        kind,
+        AssetStatus.ACTIVE,
+        1,
+    )
     assert (asset.location, dict(asset.attributes)) == (BERLIN, {"green": True, "kw": 9})
     assert world.anonymous.asset(asset.id) == asset  # public
 
     change = AssetChange("south roof", None, attributes({"green": True}))
     updated = world.provider.update_asset(asset.id, change)
     assert (updated.name, updated.location, updated.version, updated.event) == (
-        "south roof", None, 2, AssetEvent.UPDATED,
-    )  # fmt: skip
+        "south roof",
+        None,
+        2,
+        AssetEvent.UPDATED,
+    )
     assert world.provider.update_asset(asset.id, change).version == 2  # the same: no new state
     assert world.provider.disable_asset(asset.id).status is AssetStatus.DISABLED
     assert world.provider.enable_asset(asset.id).status is AssetStatus.ACTIVE
@@ -102,8 +108,7 @@ def test_orders_name_only_their_owners_active_assets_of_their_kind(world: Market
 
     def offer(asset: str, order_kind: str = kind) -> Any:
         now = world.terms(kind, 5, 5)
-        terms = OrderTerms(order_kind, 5, 5, now.valid_from_ms, now.valid_until_ms,
-                           asset_id=asset)  # fmt: skip
+        terms = OrderTerms(order_kind, 5, 5, now.valid_from_ms, now.valid_until_ms, asset_id=asset)
         return lambda: world.provider.offer(terms)
 
     assert _refused(offer("ast-999999")) == (404, "asset_not_found")
@@ -153,14 +158,22 @@ def test_bad_reads_and_changes_are_4xx_never_500(world: MarketWorld, market: Run
     asset_id = _register(world, world.fresh_kind())
     before = world.anonymous.asset(asset_id)
     paths = (
-        "/assets?lat=1", "/assets?limit=0", "/assets?limit=501", "/assets?status=lost",
-        "/assets?offset=-1", "/assets/bad%20id", "/assets?radius_km=0&lat=1&lon=1",
-    )  # fmt: skip
+        "/assets?lat=1",
+        "/assets?limit=0",
+        "/assets?limit=501",
+        "/assets?status=lost",
+        "/assets?offset=-1",
+        "/assets/bad%20id",
+        "/assets?radius_km=0&lat=1&lon=1",
+    )
     for path in paths:
         answer = httpx.get(market.url + PREFIX + path)
         assert answer.status_code == 400, (path, answer.text)
-    raw = httpx.post(market.url + PREFIX + "/assets", content=b"{not json",
-                     headers={"content-type": "application/json"})  # fmt: skip
+    raw = httpx.post(
+        market.url + PREFIX + "/assets",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
     assert raw.status_code in {400, 401}
     for body in ({"name": ""}, {"name": "x", "kind": "data"}, {"name": "x", "location": {}}):
         answer = _send(world.provider, "PUT", f"/assets/{asset_id}", body)
@@ -182,15 +195,49 @@ def _cli(market: RunningMarket, home: Path | None, *args: str, code: int = 0) ->
 def test_assets_at_the_command_line(market: RunningMarket, tmp_path: Path) -> None:
     solar = tmp_path / "solar"
     _cli(market, solar, "register", "--name", "solar", "--role", "provider")
-    registered = _cli(market, solar, "asset", "register", "--kind", "cli-asset", "--name",
-                      "roof panel", "--lat", "52.5", "--lon", "13.4", "--attr", "green=true",
-                      "--attr", "kw=9", "--idempotency-key", "roof")  # fmt: skip
+    registered = _cli(
+        market,
+        solar,
+        "asset",
+        "register",
+        "--kind",
+        "cli-asset",
+        "--name",
+        "roof panel",
+        "--lat",
+        "52.5",
+        "--lon",
+        "13.4",
+        "--attr",
+        "green=true",
+        "--attr",
+        "kw=9",
+        "--idempotency-key",
+        "roof",
+    )
     asset_id = registered.split()[0]
     assert "'roof panel'  active  v1  at 52.5,13.4" in registered
     assert "green=True kw=9" in registered
-    again = _cli(market, solar, "asset", "register", "--kind", "cli-asset", "--name",
-                 "roof panel", "--lat", "52.5", "--lon", "13.4", "--attr", "green=true",
-                 "--attr", "kw=9", "--idempotency-key", "roof")  # fmt: skip
+    again = _cli(
+        market,
+        solar,
+        "asset",
+        "register",
+        "--kind",
+        "cli-asset",
+        "--name",
+        "roof panel",
+        "--lat",
+        "52.5",
+        "--lon",
+        "13.4",
+        "--attr",
+        "green=true",
+        "--attr",
+        "kw=9",
+        "--idempotency-key",
+        "roof",
+    )
     assert again.startswith(asset_id)
     assert "(replayed)" in again
     assert asset_id in _cli(market, None, "asset", "list", "--kind", "cli-asset")

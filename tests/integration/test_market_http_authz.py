@@ -106,71 +106,188 @@ def _events(c: MarketClient, w: MarketWorld, _: object) -> None:
 
 ROWS = [
     # endpoint                       owner other auditor anonymous read_key
-    Row("POST /offers", (OK, OK, 403, 401, 403), lambda w: w.fresh_kind(),
-        lambda c, w, kind: c.offer(w.terms(kind, 5, 5)), _book),
-    Row("POST /requests", (OK, OK, 403, 401, 403), lambda w: w.fresh_kind(),
-        lambda c, w, kind: c.request(w.terms(kind, 5, 5)), _book),
-    Row("GET /orders", (OK, OK, OK, OK, OK), lambda w: w.fresh_kind(),
-        lambda c, w, kind: c.orders(kind=kind)),
+    Row(
+        "POST /offers",
+        (OK, OK, 403, 401, 403),
+        lambda w: w.fresh_kind(),
+        lambda c, w, kind: c.offer(w.terms(kind, 5, 5)),
+        _book,
+    ),
+    Row(
+        "POST /requests",
+        (OK, OK, 403, 401, 403),
+        lambda w: w.fresh_kind(),
+        lambda c, w, kind: c.request(w.terms(kind, 5, 5)),
+        _book,
+    ),
+    Row(
+        "GET /orders",
+        (OK, OK, OK, OK, OK),
+        lambda w: w.fresh_kind(),
+        lambda c, w, kind: c.orders(kind=kind),
+    ),
     Row("GET /orders/{id}", (OK, OK, OK, OK, OK), _offer, lambda c, w, i: c.order(i)),
-    Row("POST /orders/{id}/cancel", (OK, 403, 403, 401, 403), _offer,
-        lambda c, w, i: c.cancel(i), _order_state),
-    Row("POST /orders/{id}/disable", (OK, 403, 403, 401, 403), _offer,
-        lambda c, w, i: c.disable(i), _order_state),
-    Row("POST /orders/{id}/enable", (OK, 403, 403, 401, 403), _disabled,
-        lambda c, w, i: c.enable(i), _order_state),
-    Row("GET /orders/{id}/suggestions", (OK, 403, 403, 401, 403), _offer,
-        lambda c, w, i: c.suggestions(i)),
-    Row("POST /orders/{id}/confirm", (OK, 403, 403, 401, 403), _unmatched_pair,
+    Row(
+        "POST /orders/{id}/cancel",
+        (OK, 403, 403, 401, 403),
+        _offer,
+        lambda c, w, i: c.cancel(i),
+        _order_state,
+    ),
+    Row(
+        "POST /orders/{id}/disable",
+        (OK, 403, 403, 401, 403),
+        _offer,
+        lambda c, w, i: c.disable(i),
+        _order_state,
+    ),
+    Row(
+        "POST /orders/{id}/enable",
+        (OK, 403, 403, 401, 403),
+        _disabled,
+        lambda c, w, i: c.enable(i),
+        _order_state,
+    ),
+    Row(
+        "GET /orders/{id}/suggestions",
+        (OK, 403, 403, 401, 403),
+        _offer,
+        lambda c, w, i: c.suggestions(i),
+    ),
+    Row(
+        "POST /orders/{id}/confirm",
+        (OK, 403, 403, 401, 403),
+        _unmatched_pair,
         lambda c, w, pair: c.confirm(*pair),
-        lambda w, pair: [_order_state(w, order_id) for order_id in pair]),
-    Row("POST /assets", (OK, OK, 403, 401, 403), lambda w: w.fresh_kind(),
-        lambda c, w, kind: c.register_asset(AssetTerms(kind, "panel")), _assets),
-    Row("GET /assets", (OK, OK, OK, OK, OK), lambda w: w.fresh_kind(),
-        lambda c, w, kind: c.assets(kind=kind)),
+        lambda w, pair: [_order_state(w, order_id) for order_id in pair],
+    ),
+    Row(
+        "POST /assets",
+        (OK, OK, 403, 401, 403),
+        lambda w: w.fresh_kind(),
+        lambda c, w, kind: c.register_asset(AssetTerms(kind, "panel")),
+        _assets,
+    ),
+    Row(
+        "GET /assets",
+        (OK, OK, OK, OK, OK),
+        lambda w: w.fresh_kind(),
+        lambda c, w, kind: c.assets(kind=kind),
+    ),
     Row("GET /assets/{id}", (OK, OK, OK, OK, OK), _asset, lambda c, w, i: c.asset(i)),
-    Row("PUT /assets/{id}", (OK, 403, 403, 401, 403), _asset,
-        lambda c, w, i: c.update_asset(i, AssetChange("renamed")), _asset_state),
-    Row("POST /assets/{id}/disable", (OK, 403, 403, 401, 403), _asset,
-        lambda c, w, i: c.disable_asset(i), _asset_state),
-    Row("POST /assets/{id}/enable", (OK, 403, 403, 401, 403), _disabled_asset,
-        lambda c, w, i: c.enable_asset(i), _asset_state),
-    Row("DELETE /assets/{id}", (OK, 403, 403, 401, 403), _asset,
-        lambda c, w, i: c.remove_asset(i), _asset_state),
+    Row(
+        "PUT /assets/{id}",
+        (OK, 403, 403, 401, 403),
+        _asset,
+        lambda c, w, i: c.update_asset(i, AssetChange("renamed")),
+        _asset_state,
+    ),
+    Row(
+        "POST /assets/{id}/disable",
+        (OK, 403, 403, 401, 403),
+        _asset,
+        lambda c, w, i: c.disable_asset(i),
+        _asset_state,
+    ),
+    Row(
+        "POST /assets/{id}/enable",
+        (OK, 403, 403, 401, 403),
+        _disabled_asset,
+        lambda c, w, i: c.enable_asset(i),
+        _asset_state,
+    ),
+    Row(
+        "DELETE /assets/{id}",
+        (OK, 403, 403, 401, 403),
+        _asset,
+        lambda c, w, i: c.remove_asset(i),
+        _asset_state,
+    ),
     Row("GET /contracts", (OK, OK, OK, 401, OK), lambda w: None, lambda c, w, _: c.contracts()),
-    Row("GET /contracts/{id}", (OK, 403, OK, 401, OK), lambda w: w.contract().id,
-        lambda c, w, i: c.contract(i)),
-    Row("POST /contracts/{id}/delivery", (OK, 403, 403, 401, 403),
-        lambda w: w.contract().id, lambda c, w, i: c.report_delivery(i), _settlement),
-    Row("POST /contracts/{id}/payment-request", (OK, 403, 403, 401, 403), _delivered,
-        lambda c, w, i: c.request_payment(i), _settlement),
-    Row("POST /contracts/{id}/payment", (403, 403, 403, 401, 403), _delivered,
-        lambda c, w, i: c.report_payment(i, "00" * 32), _settlement),  # the consumer's alone
-    Row("GET /audit/contracts/{id}", (403, 403, OK, 401, 403), lambda w: w.contract().id,
-        lambda c, w, i: c.audit_contract(i)),
-    Row("GET /audit/orders/{id}", (403, 403, OK, 401, 403), _offer,
-        lambda c, w, i: c.audit_order(i)),
-    Row("GET /audit/assets/{id}", (403, 403, OK, 401, 403), _asset,
-        lambda c, w, i: c.audit_asset(i)),
+    Row(
+        "GET /contracts/{id}",
+        (OK, 403, OK, 401, OK),
+        lambda w: w.contract().id,
+        lambda c, w, i: c.contract(i),
+    ),
+    Row(
+        "POST /contracts/{id}/delivery",
+        (OK, 403, 403, 401, 403),
+        lambda w: w.contract().id,
+        lambda c, w, i: c.report_delivery(i),
+        _settlement,
+    ),
+    Row(
+        "POST /contracts/{id}/payment-request",
+        (OK, 403, 403, 401, 403),
+        _delivered,
+        lambda c, w, i: c.request_payment(i),
+        _settlement,
+    ),
+    Row(
+        "POST /contracts/{id}/payment",
+        (403, 403, 403, 401, 403),
+        _delivered,
+        lambda c, w, i: c.report_payment(i, "00" * 32),
+        _settlement,
+    ),  # the consumer's alone
+    Row(
+        "GET /audit/contracts/{id}",
+        (403, 403, OK, 401, 403),
+        lambda w: w.contract().id,
+        lambda c, w, i: c.audit_contract(i),
+    ),
+    Row(
+        "GET /audit/orders/{id}", (403, 403, OK, 401, 403), _offer, lambda c, w, i: c.audit_order(i)
+    ),
+    Row(
+        "GET /audit/assets/{id}", (403, 403, OK, 401, 403), _asset, lambda c, w, i: c.audit_asset(i)
+    ),
     # This world has no node: twins are off, so there is no key to send (503, not 200).
-    Row("POST /audit/keys", (403, 403, 503, 401, 403), lambda w: w.contract().id,
-        lambda c, w, i: c.request_audit_keys(contracts=[i])),
-    Row("GET /participants", (403, 403, OK, 401, 403), lambda w: None,
-        lambda c, w, _: c.participants()),
+    Row(
+        "POST /audit/keys",
+        (403, 403, 503, 401, 403),
+        lambda w: w.contract().id,
+        lambda c, w, i: c.request_audit_keys(contracts=[i]),
+    ),
+    Row(
+        "GET /participants",
+        (403, 403, OK, 401, 403),
+        lambda w: None,
+        lambda c, w, _: c.participants(),
+    ),
     Row("GET /participants/me", (OK, OK, OK, 401, OK), lambda w: None, lambda c, w, _: c.me()),
-    Row("POST /api-keys", (OK, OK, OK, 401, 403), lambda w: None,
-        lambda c, w, _: c.create_api_key("new", [Scope.MARKET_READ]), _keys),
+    Row(
+        "POST /api-keys",
+        (OK, OK, OK, 401, 403),
+        lambda w: None,
+        lambda c, w, _: c.create_api_key("new", [Scope.MARKET_READ]),
+        _keys,
+    ),
     Row("GET /api-keys", (OK, OK, OK, 401, 403), lambda w: None, lambda c, w, _: c.api_keys()),
-    Row("DELETE /api-keys/{id}", (OK, 403, 403, 401, 403),
+    Row(
+        "DELETE /api-keys/{id}",
+        (OK, 403, 403, 401, 403),
         lambda w: w.provider.create_api_key("doomed", [Scope.MARKET_READ]).key.id,
-        lambda c, w, i: c.revoke_api_key(i), _keys),
-    Row("POST /hub", (OK, OK, 403, 401, 403), lambda w: None,
-        lambda c, w, _: c.subscribe("http://127.0.0.1:9/hook", query=NEVER), _hub),
-    Row("DELETE /hub/{id}", (OK, 403, 403, 401, 403),
+        lambda c, w, i: c.revoke_api_key(i),
+        _keys,
+    ),
+    Row(
+        "POST /hub",
+        (OK, OK, 403, 401, 403),
+        lambda w: None,
+        lambda c, w, _: c.subscribe("http://127.0.0.1:9/hook", query=NEVER),
+        _hub,
+    ),
+    Row(
+        "DELETE /hub/{id}",
+        (OK, 403, 403, 401, 403),
         lambda w: w.provider.subscribe("http://127.0.0.1:9/hook", query=NEVER).id,
-        lambda c, w, i: c.unsubscribe(i), _hub),
+        lambda c, w, i: c.unsubscribe(i),
+        _hub,
+    ),
     Row("GET /events", (OK, OK, OK, 401, OK), lambda w: None, _events),
-]  # fmt: skip
+]
 
 CASES = [
     pytest.param(row, caller, expected, id=f"{row.endpoint} as {caller}")
@@ -205,10 +322,13 @@ def test_the_matrix_covers_every_endpoint(world: MarketWorld) -> None:
     prefix = "/api/v1/market"
     served = {
         f"{method.upper()} {path.removeprefix(prefix)}".replace("{order_id}", "{id}")
-        .replace("{contract_id}", "{id}").replace("{key_id}", "{id}")
-        .replace("{subscription_id}", "{id}").replace("{asset_id}", "{id}")
-        for path, methods in paths.items() for method in methods
-    }  # fmt: skip
+        .replace("{contract_id}", "{id}")
+        .replace("{key_id}", "{id}")
+        .replace("{subscription_id}", "{id}")
+        .replace("{asset_id}", "{id}")
+        for path, methods in paths.items()
+        for method in methods
+    }
     public = {"GET /health", "GET /info", "POST /participants"}  # covered in the flow tests
     assert served - public == {row.endpoint for row in ROWS}
 

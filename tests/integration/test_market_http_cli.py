@@ -83,13 +83,24 @@ def test_a_home_is_never_switched_to_a_wallets_identity(
     with NodeClient("http://127.0.0.1:9") as unused:  # creating a wallet asks no node
         gateway = RemoteLedger(unused, clock=SystemClock())
         wallet, _ = Wallet.create(
-            wallet_path, "a long test passphrase", gateway=gateway, clock=SystemClock(),
+            wallet_path,
+            "a long test passphrase",
+            gateway=gateway,
+            clock=SystemClock(),
             kdf=KdfParams.MINIMUM,
-        )  # fmt: skip
+        )
     address = str(wallet.receive_address().address)
     joined = _run(market, tmp_path / "ev", "register", "--name", "ev", "--wallet", str(wallet_path))
     assert joined.split()[1] == address
     _run(market, tmp_path / "solar", "register", "--name", "solar")
-    refused = _run(market, tmp_path / "solar", "register", "--name", "solar", "--wallet",
-                   str(wallet_path), code=1)  # fmt: skip
+    refused = _run(
+        market,
+        tmp_path / "solar",
+        "register",
+        "--name",
+        "solar",
+        "--wallet",
+        str(wallet_path),
+        code=1,
+    )
     assert "holds another identity" in refused

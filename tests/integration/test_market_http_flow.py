@@ -120,8 +120,12 @@ def test_bad_input_is_a_400_never_a_500(world: MarketWorld, market: RunningMarke
         ("POST", "/hub", b'{"callback": "ftp://x", "query": ""}'),
     ]
     for method, path, body in cases:
-        answer = httpx.request(method, market.url + PREFIX + path, content=body,
-                               headers={"content-type": "application/json"})  # fmt: skip
+        answer = httpx.request(
+            method,
+            market.url + PREFIX + path,
+            content=body,
+            headers={"content-type": "application/json"},
+        )
         assert answer.status_code in {400, 401}, (path, answer.text)
         assert "code" in answer.json()["error"]
     with pytest.raises(NotFoundError):
@@ -143,9 +147,13 @@ def test_privileged_roles_need_an_operator_sponsor(world: MarketWorld) -> None:
             client.register("self-made auditor", roles=[Role.AUDITOR])
         assert refused.value.code == "privileged_role_requested"
         signed = sign_registration(
-            candidate.signing, candidate.encryption.public_key, display_name="auditor 2",
-            roles=[Role.AUDITOR], audience=client.info().audience, clock=SystemClock(),
-        )  # fmt: skip
+            candidate.signing,
+            candidate.encryption.public_key,
+            display_name="auditor 2",
+            roles=[Role.AUDITOR],
+            audience=client.info().audience,
+            clock=SystemClock(),
+        )
     with pytest.raises(ForbiddenError):
         world.provider.sponsor(signed)  # a provider is no operator
     assert world.operator.sponsor(signed).roles == {Role.AUDITOR}

@@ -40,9 +40,12 @@ def test_the_hub_posts_a_signed_contract_create_event_to_its_parties(world: Mark
         [post] = _wait_for_posts(consumer_hook)
         headers = {name.lower(): value for name, value in post.headers.items()}
         assert verify_signature(
-            subscription.secret, headers["x-plaza-timestamp"], post.body,
-            headers["x-plaza-signature"], now=time.time(),
-        )  # fmt: skip
+            subscription.secret,
+            headers["x-plaza-timestamp"],
+            post.body,
+            headers["x-plaza-signature"],
+            now=time.time(),
+        )
         body = json.loads(post.body)
         assert body["eventType"] == "ContractCreateEvent"
         contract = body["event"]["contract"]
@@ -87,9 +90,14 @@ def test_a_marketplace_refuses_private_callbacks_unless_allowed(tmp_path: Path) 
     """No SSRF: by default a webhook may not point into the marketplace's own network."""
     with serve_market(tmp_path) as market, market.client(Identity.generate()) as participant:
         participant.register("hooks", roles=[Role.CONSUMER])
-        for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]/hook",
-                    "http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/hook",
-                    "ftp://hooks.example/"):  # fmt: skip
+        for url in (
+            "http://127.0.0.1:9/hook",
+            "http://localhost:9/hook",
+            "http://[::1]/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.7/hook",
+            "ftp://hooks.example/",
+        ):
             with pytest.raises(ApiError) as refused:
                 participant.subscribe(url)
             assert (refused.value.status, refused.value.code) == (400, "invalid_subscription")
@@ -133,6 +141,9 @@ def test_the_live_stream_carries_the_owners_asset_events(world: MarketWorld) -> 
     finally:
         stream.close()
     assert [e.kind for e in events] == [
-        "AssetCreateEvent", "AssetStateChangeEvent", "AssetStateChangeEvent", "AssetDeleteEvent",
-    ]  # fmt: skip
+        "AssetCreateEvent",
+        "AssetStateChangeEvent",
+        "AssetStateChangeEvent",
+        "AssetDeleteEvent",
+    ]
     assert [e.data["event"]["asset"]["version"] for e in events] == [1, 2, 3, 4]

@@ -88,8 +88,17 @@ def cast(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             wallet_path, PASSWORD, gateway=gateway, clock=clock, kdf=KdfParams.MINIMUM
         )
         wallet.request_faucet(wait=True)
-        output = cli(market, home, "register", "--name", "ev", "--role", "consumer",
-                     "--wallet", str(wallet_path))  # fmt: skip
+        output = cli(
+            market,
+            home,
+            "register",
+            "--name",
+            "ev",
+            "--role",
+            "consumer",
+            "--wallet",
+            str(wallet_path),
+        )
         assert f"participant  {wallet.receive_address().address}" in output
         provider = stack.enter_context(market.client(Identity.generate()))
         provider.register("solar roof", roles=[Role.PROVIDER])
@@ -113,16 +122,26 @@ def _wait_for(cast: Cast, contract_id: str, phase: Phase) -> ContractRecord:
 def test_the_consumer_pays_from_its_wallet_and_the_contract_is_fulfilled(cast: Cast) -> None:
     record = cast.contract()
     provider = record.signed.match.provider
-    output = cli(cast.market, cast.home, "pay", record.id, "--wallet", str(cast.wallet_path),
-                 "--node", cast.node.url)  # fmt: skip
-    [message_id] = re.findall(rf"^paid 180 to {provider} from {cast.payer} in message (\w+)$",
-                              output, re.M)  # fmt: skip
+    output = cli(
+        cast.market,
+        cast.home,
+        "pay",
+        record.id,
+        "--wallet",
+        str(cast.wallet_path),
+        "--node",
+        cast.node.url,
+    )
+    [message_id] = re.findall(
+        rf"^paid 180 to {provider} from {cast.payer} in message (\w+)$", output, re.M
+    )
     assert "Payment processed" in output
     fulfilled = _wait_for(cast, record.id, Phase.FULFILLED)
     assert fulfilled.settlement is not None
     assert (fulfilled.settlement.payment_message_id, fulfilled.settlement.payment_amount) == (
-        message_id, 180,
-    )  # fmt: skip
+        message_id,
+        180,
+    )
     with cast.node.client() as client:
         assert client.balance(provider).balance == 180
     again = cli(cast.market, cast.home, "pay", record.id, "--wallet", str(cast.wallet_path))
@@ -136,9 +155,10 @@ def _faucet_pays(cast: Cast, payee: str, amount: int, contract_id: str) -> bytes
     with cast.node.client() as client:
         ledger = RemoteLedger(client, clock=SystemClock())
         payload = TransferPayload(
-            (Output(Address.parse(payee).raw, amount),), PAYMENT_TAG,
+            (Output(Address.parse(payee).raw, amount),),
+            PAYMENT_TAG,
             payment_data(contract_id, b"someone"),
-        )  # fmt: skip
+        )
         message = ledger.compose(cast.node.faucet, payload)
         ledger.submit(message.raw)
         return message.id
@@ -161,8 +181,13 @@ def test_a_wrong_payment_is_refused_with_its_code_and_changes_nothing(cast: Cast
         assert (refused.value.status, refused.value.code) == (422, code)
         assert cast.consumer.contract(match.id).settlement == record.settlement
     other_wallet = cast.wallet_path.with_name("other-wallet.json")
-    Wallet.create(other_wallet, PASSWORD, gateway=cast.wallet_gateway, clock=SystemClock(),
-                  kdf=KdfParams.MINIMUM)  # fmt: skip
+    Wallet.create(
+        other_wallet,
+        PASSWORD,
+        gateway=cast.wallet_gateway,
+        clock=SystemClock(),
+        kdf=KdfParams.MINIMUM,
+    )
     refused = cli(cast.market, cast.home, "pay", match.id, "--wallet", str(other_wallet), code=1)
     assert "holds no key" in refused
     assert cast.consumer.contract(match.id).settlement == record.settlement

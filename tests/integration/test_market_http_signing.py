@@ -51,13 +51,19 @@ def test_a_stale_signed_request_is_refused(world: MarketWorld) -> None:
 def test_a_signature_covers_path_query_and_body(world: MarketWorld) -> None:
     request = world.provider.prepare("POST", "/offers", body={"kind": "energy"}, params={"a": "1"})
     for tamper in (
-        lambda r: httpx.Request("POST", str(r.url).replace("/offers", "/requests"),
-                                content=r.content, headers=r.headers),
-        lambda r: httpx.Request("POST", str(r.url).replace("a=1", "a=2"),
-                                content=r.content, headers=r.headers),
-        lambda r: httpx.Request("POST", r.url, content=b'{"kind":"gas"}', headers={
-            k: v for k, v in r.headers.items() if k.lower() != "content-length"}),
-    ):  # fmt: skip
+        lambda r: httpx.Request(
+            "POST", str(r.url).replace("/offers", "/requests"), content=r.content, headers=r.headers
+        ),
+        lambda r: httpx.Request(
+            "POST", str(r.url).replace("a=1", "a=2"), content=r.content, headers=r.headers
+        ),
+        lambda r: httpx.Request(
+            "POST",
+            r.url,
+            content=b'{"kind":"gas"}',
+            headers={k: v for k, v in r.headers.items() if k.lower() != "content-length"},
+        ),
+    ):
         answer = _send(world, tamper(request))
         assert answer.status_code == 401
         assert answer.json()["error"]["code"] == "bad_request_signature"

@@ -69,8 +69,9 @@ class ManualNode:
 
 @contextmanager
 def manual_node(data_dir: Path, *, port: int = 0) -> Iterator[ManualNode]:
-    settings = NodeSettings(data_dir=data_dir, store="sqlite", pow_difficulty=DIFFICULTY,
-                            milestone_interval_s=3600)  # fmt: skip
+    settings = NodeSettings(
+        data_dir=data_dir, store="sqlite", pow_difficulty=DIFFICULTY, milestone_interval_s=3600
+    )
     runtime = build_node(settings)
     try:
         with ThreadedServer(create_app(runtime), port=port) as server:
@@ -133,8 +134,9 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManualNode]:
 @pytest.fixture(scope="module")
 def market(node: ManualNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMarket]:
     standing = STANDING_AUDITOR.encryption.public_key.raw.hex()
-    with serve_market(tmp_path_factory.mktemp("market"), node_url=node.url,
-                      auditor_keys=(standing,)) as running:  # fmt: skip
+    with serve_market(
+        tmp_path_factory.mktemp("market"), node_url=node.url, auditor_keys=(standing,)
+    ) as running:
         yield running
 
 
@@ -170,8 +172,11 @@ def test_a_trade_over_http_is_on_its_twins_and_audits_clean(
     assert report.contract_matches_database
     assert report.payment is None  # requested, not paid
     assert [(entry.step, entry.event) for entry in report.entries] == [
-        (1, "signed"), (2, "open"), (3, "deliver"), (4, "request payment"),
-    ]  # fmt: skip
+        (1, "signed"),
+        (2, "open"),
+        (3, "deliver"),
+        (4, "request payment"),
+    ]
     parties = {world.provider.me().id, world.consumer.me().id}
     assert dict(report.on_party_twins) == dict.fromkeys(parties, True)
     for order_id in (done.offer_id, done.request_id):
@@ -200,8 +205,12 @@ def _snapshot(market: RunningMarket, node: ManualNode, engine: Engine) -> dict[s
         files["twin-cursors.sqlite3"] = db.execute(query).fetchall()
     twins = market.runtime.services.twins
     assert twins is not None
-    return {"rows": rows, "files": files, "messages": node.message_count(),
-            "twins": twins.statistics()}  # fmt: skip
+    return {
+        "rows": rows,
+        "files": files,
+        "messages": node.message_count(),
+        "twins": twins.statistics(),
+    }
 
 
 def test_an_audit_over_http_changes_nothing(
@@ -223,8 +232,10 @@ def test_a_tampered_database_shows_in_the_audit_over_http(
     done = trade(world)
     assert_verified(confirmed_audit(node, lambda: world.auditor.audit_contract(done.contract_id)))
     with engine.begin() as conn:
-        conn.execute(text("UPDATE settlements SET reminders = 2, unit_price = 8 "
-                          "WHERE contract_id = :id"), {"id": done.contract_id})  # fmt: skip
+        conn.execute(
+            text("UPDATE settlements SET reminders = 2, unit_price = 8 WHERE contract_id = :id"),
+            {"id": done.contract_id},
+        )
     report = world.auditor.audit_contract(done.contract_id)
     assert not report.clean
     assert report.signatures_verified  # the ledger side is intact: the database is not
@@ -263,9 +274,12 @@ def _audit_on_my_own(
     with NodeClient(node.url, timeout=30.0) as client:
         gateway = RemoteLedger(client, clock=clock)
         keys = InboxTwinKeys(gateway, me.encryption, marketplace_key)
-        auditor = Auditor(ChannelTrails(gateway, keys), RemoteLedger(client, clock=clock),
-                          _SettlementsAndPublicOrders(world, engine),
-                          marketplace_key=marketplace_key)  # fmt: skip
+        auditor = Auditor(
+            ChannelTrails(gateway, keys),
+            RemoteLedger(client, clock=clock),
+            _SettlementsAndPublicOrders(world, engine),
+            marketplace_key=marketplace_key,
+        )
         report = confirmed_audit(node, lambda: auditor.audit_contract(done.contract_id))
         assert_verified(report)
         assert_verified(auditor.audit_order(done.offer_id))
@@ -278,8 +292,10 @@ def test_an_independent_auditor_audits_with_keys_sealed_to_its_inbox(
     done = trade(world)
     sent = world.auditor.request_audit_keys(orders=[done.offer_id], contracts=[done.contract_id])
     assert {(key.kind, key.sent) for key in sent} == {
-        (TwinKind.ORDER, True), (TwinKind.CONTRACT, True), (TwinKind.PARTICIPANT, True),
-    }  # fmt: skip
+        (TwinKind.ORDER, True),
+        (TwinKind.CONTRACT, True),
+        (TwinKind.PARTICIPANT, True),
+    }
     assert len(sent) == 4  # the order, the contract, both parties
     assert world.auditor.identity is not None
     mine = _audit_on_my_own(node, world, engine, world.auditor.identity, done)
@@ -351,14 +367,18 @@ def test_every_asset_state_is_on_its_twin_and_audits_clean_over_http(
     report = confirmed_audit(node, lambda: world.auditor.audit_asset(asset_id))
     assert_verified(report)
     assert [(entry.step, entry.event, entry.type) for entry in report.entries] == [
-        (1, "registered", "asset"), (2, "updated", "asset"), (3, "disabled", "asset"),
+        (1, "registered", "asset"),
+        (2, "updated", "asset"),
+        (3, "disabled", "asset"),
         (4, "enabled", "asset"),
-    ]  # fmt: skip
+    ]
     with engine.begin() as conn:  # the database says something the twin never recorded
         state = conn.execute(text("SELECT state FROM assets WHERE id = :id"), {"id": asset_id})
         tampered = state.scalar_one().replace('"south roof"', '"north roof"')
-        conn.execute(text("UPDATE assets SET state = :state WHERE id = :id"),
-                     {"state": tampered, "id": asset_id})  # fmt: skip
+        conn.execute(
+            text("UPDATE assets SET state = :state WHERE id = :id"),
+            {"state": tampered, "id": asset_id},
+        )
     report = world.auditor.audit_asset(asset_id)
     assert not report.clean
     assert report.signatures_verified
@@ -369,5 +389,6 @@ def test_an_independent_auditor_gets_asset_twin_keys(node: ManualNode, world: Ma
     asset_id = _asset_lifecycle(world)
     sent = world.auditor.request_audit_keys(assets=[asset_id, "ast-404404"])
     assert [(key.kind, key.record_id, key.sent) for key in sent] == [
-        (TwinKind.ASSET, asset_id, True), (TwinKind.ASSET, "ast-404404", False),
-    ]  # fmt: skip
+        (TwinKind.ASSET, asset_id, True),
+        (TwinKind.ASSET, "ast-404404", False),
+    ]

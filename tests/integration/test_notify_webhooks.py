@@ -188,9 +188,11 @@ def _guarded_wiring(dns: Dns, clock: FakeClock) -> tuple[NotificationHub, Worker
     store = MemorySubscriptionStore()
     queue = InlineQueue(clock, policy=POLICY)
     deliverer = WebhookDeliverer(store, client, clock, timeout_s=5, callbacks=policy)
-    return NotificationHub(store, queue, clock, callbacks=policy), Worker(queue, {
-        WEBHOOK_JOB: deliverer
-    }), queue  # fmt: skip
+    return (
+        NotificationHub(store, queue, clock, callbacks=policy),
+        Worker(queue, {WEBHOOK_JOB: deliverer}),
+        queue,
+    )
 
 
 def _hooks_example(url: str) -> str:

@@ -33,10 +33,20 @@ class NodeProcess:
 
     def start(self, timeout: float = 20.0) -> None:
         command = [
-            sys.executable, "-m", "plaza.cli.main", "node", "run",
-            "--data-dir", str(self.data_dir), "--port", str(self.port),
-            "--pow-difficulty", "0", "--milestone-interval", str(self._milestone_interval),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "plaza.cli.main",
+            "node",
+            "run",
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.port),
+            "--pow-difficulty",
+            "0",
+            "--milestone-interval",
+            str(self._milestone_interval),
+        ]
         log = (self.data_dir.parent / f"node-{self.port}.log").open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=log, env=os.environ.copy())
         log.close()

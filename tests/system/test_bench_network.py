@@ -26,11 +26,25 @@ REQUIRED = {
 
 def test_bench_network_prints_the_required_figures() -> None:
     command = [
-        sys.executable, "-m", "plaza.cli.main", "bench", "network", "--json",
-        "--pow-difficulty", "0", "--milestone-interval", "0.25",
-        "--throughput-seconds", "1", "--latency-seconds", "1", "--propagation-samples", "5",
-        "--base-port", str(free_base_port(3)),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "plaza.cli.main",
+        "bench",
+        "network",
+        "--json",
+        "--pow-difficulty",
+        "0",
+        "--milestone-interval",
+        "0.25",
+        "--throughput-seconds",
+        "1",
+        "--latency-seconds",
+        "1",
+        "--propagation-samples",
+        "5",
+        "--base-port",
+        str(free_base_port(3)),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=180)
     figures = json.loads(result.stdout)
     assert figures.keys() >= REQUIRED

@@ -23,10 +23,26 @@ KEYS = {"offers", "requests", "contracts", "contracts_paid", "claims", "ledger_m
 
 def _demo(data_dir: Path, seconds: int) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "plaza.cli.main", "demo", "--data-dir", str(data_dir),
-         "--duration", str(seconds), "--json", "--port", "0", "--web-port", "0"],
-        capture_output=True, text=True, timeout=seconds + 90, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "plaza.cli.main",
+            "demo",
+            "--data-dir",
+            str(data_dir),
+            "--duration",
+            str(seconds),
+            "--json",
+            "--port",
+            "0",
+            "--web-port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 90,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("\n") == 1, "with --json, stdout is the summary alone"
     summary: dict[str, Any] = json.loads(done.stdout)

@@ -73,9 +73,11 @@ class EnergyStack:
         self.assets: dict[str, Hosted[AssetService]] = {}
         host = self.settings.host
         self.marketplace: Hosted[MarketplaceService] = Hosted(
-            "marketplace", self._queue("marketplace"), host=host)  # fmt: skip
+            "marketplace", self._queue("marketplace"), host=host
+        )
         self.bidmanager: Hosted[BidManagerService] = Hosted(
-            "bidmanager", self._queue("bidmanager"), host=host)  # fmt: skip
+            "bidmanager", self._queue("bidmanager"), host=host
+        )
         self.owner: Hosted[OwnerService] = Hosted("owner", self._queue("owner"), host=host)
         self._build_core()
 
@@ -85,43 +87,80 @@ class EnergyStack:
         return self._queues(directory)
 
     def _build_core(self) -> None:
+        self._build_marketplace()
+        bid_dir = self.root / "bidmanager"
+        self.bidmanager.build(
+            open_bidmanager(
+                bid_dir,
+                link=self._link,
+                queue=self.bidmanager.queue,
+                clock=self._clock,
+                marketplace_url=self.marketplace.url,
+                marketplace_key=self.marketplace_key,
+                policy=self.settings.policy,
+            )
+        )
+        self.owner.build(
+            open_owner(
+                self.root / "owner",
+                ledger=self._ledger,
+                link=self._link,
+                queue=self.owner.queue,
+                clock=self._clock,
+                marketplace_url=self.marketplace.url,
+                marketplace_key=self.marketplace_key,
+                public_url=self.owner.url,
+            )
+        )
+
+    def _build_marketplace(self) -> None:
+        """The marketplace module, which knows the bid manager's and the user module's keys."""
         market_dir, bid_dir = self.root / "marketplace", self.root / "bidmanager"
         self.marketplace_key = marketplace_key(market_dir)
         user_module = Peer(self.owner.url, owner_key(self.root / "owner"))
-        self.marketplace.build(open_marketplace(
-            market_dir, ledger=self._ledger, link=self._link, queue=self.marketplace.queue,
-            clock=self._clock, bidmanager_url=self.bidmanager.url,
-            bidmanager_key=bidmanager_key(bid_dir),
-            settings=MarketplaceSettings(
-                exclude_after_claims=self.settings.exclude_after_claims,
-                payment_wait_ms=self.settings.payment_wait_ms,
-            ),
-            user_module=user_module,
-        ))  # fmt: skip
-        self.bidmanager.build(open_bidmanager(
-            bid_dir, link=self._link, queue=self.bidmanager.queue, clock=self._clock,
-            marketplace_url=self.marketplace.url, marketplace_key=self.marketplace_key,
-            policy=self.settings.policy,
-        ))  # fmt: skip
-        self.owner.build(open_owner(
-            self.root / "owner", ledger=self._ledger, link=self._link, queue=self.owner.queue,
-            clock=self._clock, marketplace_url=self.marketplace.url,
-            marketplace_key=self.marketplace_key, public_url=self.owner.url,
-        ))  # fmt: skip
+        self.marketplace.build(
+            open_marketplace(
+                market_dir,
+                ledger=self._ledger,
+                link=self._link,
+                queue=self.marketplace.queue,
+                clock=self._clock,
+                bidmanager_url=self.bidmanager.url,
+                bidmanager_key=bidmanager_key(bid_dir),
+                settings=MarketplaceSettings(
+                    exclude_after_claims=self.settings.exclude_after_claims,
+                    payment_wait_ms=self.settings.payment_wait_ms,
+                ),
+                user_module=user_module,
+            )
+        )
 
     def add_asset(self, name: str, uuid: str) -> Hosted[AssetService]:
         """Open (or reopen) the device ``name`` with its ``uuid``; serve it on :meth:`start`."""
         hosted: Hosted[AssetService] = Hosted(
-            f"asset-{name}", self._queue(f"assets/{name}"), host=self.settings.host)  # fmt: skip
-        hosted.build(open_asset(
-            self.root / "assets" / name, uuid=uuid, ledger=self._ledger, link=self._link,
-            queue=hosted.queue, clock=self._clock,
-        ))  # fmt: skip
+            f"asset-{name}", self._queue(f"assets/{name}"), host=self.settings.host
+        )
+        hosted.build(
+            open_asset(
+                self.root / "assets" / name,
+                uuid=uuid,
+                ledger=self._ledger,
+                link=self._link,
+                queue=hosted.queue,
+                clock=self._clock,
+            )
+        )
         self.assets[name] = hosted
         return hosted
 
-    def modules(self) -> Iterator[Hosted[AssetService] | Hosted[MarketplaceService]
-                                  | Hosted[BidManagerService] | Hosted[OwnerService]]:  # fmt: skip
+    def modules(
+        self,
+    ) -> Iterator[
+        Hosted[AssetService]
+        | Hosted[MarketplaceService]
+        | Hosted[BidManagerService]
+        | Hosted[OwnerService]
+    ]:
         yield self.marketplace
         yield self.bidmanager
         yield self.owner

@@ -249,9 +249,17 @@ class Transaction:
 
 
 _TERMS = (
-    "type", "providerId", "providerTransactionId", "requesterId", "requesterTransactionId",
-    "energyAmount", "energyPrice", "walletAddress", "requesterWalletAddress", "contractId",
-)  # fmt: skip
+    "type",
+    "providerId",
+    "providerTransactionId",
+    "requesterId",
+    "requesterTransactionId",
+    "energyAmount",
+    "energyPrice",
+    "walletAddress",
+    "requesterWalletAddress",
+    "contractId",
+)
 
 
 def _timestamp(data: Mapping[str, Any]) -> str:

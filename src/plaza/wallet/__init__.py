@@ -45,7 +45,7 @@ from plaza.wallet.errors import (
     WeakPassword,
     WrongPassword,
 )
-from plaza.wallet.keystore import KdfParams, Keystore
+from plaza.wallet.keystore import MIN_PASSWORD_LENGTH, KdfParams, Keystore
 from plaza.wallet.model import (
     DEFAULT_ACCOUNT,
     Account,
@@ -62,7 +62,7 @@ from plaza.wallet.model import (
 )
 from plaza.wallet.ports import WalletLedger
 from plaza.wallet.recovery import discover_accounts
-from plaza.wallet.service import MIN_PASSWORD_LENGTH, Wallet
+from plaza.wallet.service import Wallet
 
 __all__ = [
     "DEFAULT_ACCOUNT",

@@ -47,11 +47,12 @@ from plaza.wallet.errors import (
     WalletExists,
     WalletNotFound,
     WalletUnreadable,
+    WeakPassword,
     WrongPassword,
 )
 from plaza.wallet.model import Account, WalletContents
 
-__all__ = ["FORMAT", "FileKey", "KdfParams", "Keystore"]
+__all__ = ["FORMAT", "MIN_PASSWORD_LENGTH", "FileKey", "KdfParams", "Keystore", "check_password"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,14 @@ _KDF = "argon2id"
 _SALT_SIZE: int = nacl.pwhash.argon2id.SALTBYTES
 _MAX_MEMLIMIT = 4 * 1024**3  # refuse files that would make opening them exhaust memory
 _MAX_OPSLIMIT = 64
+#: The shortest password a new wallet file is encrypted with.
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_password(password: str) -> None:
+    """Refuse (:class:`WeakPassword`) a new file's password shorter than the minimum."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(MIN_PASSWORD_LENGTH)
 
 
 @dataclass(frozen=True, slots=True)

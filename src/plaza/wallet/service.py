@@ -24,7 +24,6 @@ from pathlib import Path
 from plaza.crypto import Address, Identity, InvalidMnemonic, Seed, SigningKey
 from plaza.ledger.errors import LedgerAccessError
 from plaza.ledger.model import (
-    ConfirmationState,
     Conflict,
     Output,
     TransferPayload,
@@ -38,9 +37,8 @@ from plaza.wallet.errors import (
     UnknownAccount,
     UnknownAddress,
     WalletExists,
-    WeakPassword,
 )
-from plaza.wallet.keystore import FileKey, KdfParams, Keystore
+from plaza.wallet.keystore import FileKey, KdfParams, Keystore, check_password
 from plaza.wallet.model import (
     DEFAULT_ACCOUNT,
     Account,
@@ -64,22 +62,15 @@ from plaza.wallet.spending import (
     plan_payment,
 )
 
-__all__ = ["MIN_PASSWORD_LENGTH", "Wallet"]
+__all__ = ["Wallet"]
 
 log = logging.getLogger(__name__)
 
-MIN_PASSWORD_LENGTH = 8
 #: Transfers from one address in flight before a send checks which have confirmed,
 #: so memory stays bounded however long nothing forces a check.
 _SETTLE_AFTER = 256
 #: How far back the node's history is read for transfers in flight from an earlier session.
 _ADOPT_LIMIT = 100
-_UNCONFIRMED = (ConfirmationState.PENDING, ConfirmationState.HELD)
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(MIN_PASSWORD_LENGTH)
 
 
 class Wallet:
@@ -118,7 +109,7 @@ class Wallet:
         kdf: KdfParams = KdfParams.MODERATE,
     ) -> tuple[Wallet, RecoveryPhrase]:
         """A new wallet file with a fresh seed; its recovery phrase is returned this once."""
-        _check_password(password)
+        check_password(password)
         seed = Seed.generate()
         keystore = Keystore(path)
         key = keystore.create(WalletContents.fresh(seed), password, kdf)
@@ -138,7 +129,7 @@ class Wallet:
         scan: bool = True,
     ) -> Wallet:
         """A new wallet file for the seed of ``phrase``; ``scan`` finds its used addresses."""
-        _check_password(password)
+        check_password(password)
         try:
             seed = Seed.from_mnemonic(phrase)
         except InvalidMnemonic as error:
@@ -359,12 +350,7 @@ class Wallet:
         so that an earlier process's sends are not spent again."""
         if address.raw in self._adopted:
             return
-        for movement in self._gateway.history(address, limit=_ADOPT_LIMIT):
-            if movement.delta < 0 and movement.state in _UNCONFIRMED:
-                outgoing = Outgoing(
-                    movement.message_id, address.raw, -movement.delta, movement.issued_at_ms
-                )
-                self._in_flight.add(outgoing)
+        self._in_flight.adopt(address.raw, self._gateway.history(address, limit=_ADOPT_LIMIT))
         self._adopted.add(address.raw)
 
     def _plan(

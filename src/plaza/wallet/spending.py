@@ -17,11 +17,18 @@ so :meth:`InFlightTransfers.settle` only forgets what the balance provably inclu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from plaza.crypto import Address, InvalidAddress
-from plaza.ledger.model import MAX_AMOUNT, MAX_OUTPUTS, TRANSFER_TTL_MS, MessageMetadata
+from plaza.ledger.model import (
+    MAX_AMOUNT,
+    MAX_OUTPUTS,
+    TRANSFER_TTL_MS,
+    ConfirmationState,
+    MessageMetadata,
+)
+from plaza.ledger.ports import Movement
 from plaza.wallet.errors import InsufficientBalance, InvalidAmount, InvalidRecipient
 from plaza.wallet.model import WalletAddress
 
@@ -45,6 +52,9 @@ class Outgoing:
     issued_at_ms: int
 
 
+_UNCONFIRMED = (ConfirmationState.PENDING, ConfirmationState.HELD)
+
+
 class InFlightTransfers:
     """Outgoing transfers not yet reflected in a confirmed balance, per payer address."""
 
@@ -54,6 +64,14 @@ class InFlightTransfers:
 
     def add(self, outgoing: Outgoing) -> None:
         self._by_payer.setdefault(outgoing.payer, {})[outgoing.message_id] = outgoing
+
+    def adopt(self, payer: bytes, movements: Iterable[Movement]) -> None:
+        """Count ``payer``'s transfers still unconfirmed on the ledger (an earlier
+        process's sends), so that they are not spent again."""
+        for movement in movements:
+            if movement.delta < 0 and movement.state in _UNCONFIRMED:
+                amount = -movement.delta
+                self.add(Outgoing(movement.message_id, payer, amount, movement.issued_at_ms))
 
     def total(self, payer: bytes) -> int:
         return sum(entry.amount for entry in self._by_payer.get(payer, {}).values())

@@ -16,9 +16,14 @@ from plaza.cli.main import app
 from plaza.market import POLICIES
 
 REQUIRED = {
-    "cda_ops_per_s", "baseline_ops_per_s", "cda_to_baseline_ratio", "clear_10k_s",
-    "clear_100k_s", "e2e_contracts_per_s", "e2e_p99_s",
-} | {f"{name}_ops_per_s" for name in POLICIES}  # fmt: skip
+    "cda_ops_per_s",
+    "baseline_ops_per_s",
+    "cda_to_baseline_ratio",
+    "clear_10k_s",
+    "clear_100k_s",
+    "e2e_contracts_per_s",
+    "e2e_p99_s",
+} | {f"{name}_ops_per_s" for name in POLICIES}
 
 
 def test_the_reference_book_keeps_price_time_priority() -> None:
@@ -54,9 +59,25 @@ def test_the_benchmark_reports_every_figure() -> None:
 
 
 def test_the_command_prints_one_json_object() -> None:
-    args = ["bench", "market", "--json", "--operations", "500", "--rounds", "1", "--clear-small",
-            "20", "--clear-large", "40", "--service-operations", "100",
-            "--e2e-threads", "2", "--e2e-pairs", "3"]  # fmt: skip
+    args = [
+        "bench",
+        "market",
+        "--json",
+        "--operations",
+        "500",
+        "--rounds",
+        "1",
+        "--clear-small",
+        "20",
+        "--clear-large",
+        "40",
+        "--service-operations",
+        "100",
+        "--e2e-threads",
+        "2",
+        "--e2e-pairs",
+        "3",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])

@@ -69,10 +69,14 @@ def test_without_a_node_nothing_is_recorded_and_an_audit_says_why(tmp_path: Path
     closers: list[Callable[[], object]] = []
     try:
         ledger = open_ledger(
-            MarketSettings(data_dir=tmp_path, node_url=""), data, engine,
-            participants=MemoryParticipantStore(), identity=Identity.generate(),
-            clock=FakeClock(), closers=closers,
-        )  # fmt: skip
+            MarketSettings(data_dir=tmp_path, node_url=""),
+            data,
+            engine,
+            participants=MemoryParticipantStore(),
+            identity=Identity.generate(),
+            clock=FakeClock(),
+            closers=closers,
+        )
     finally:
         engine.dispose()
     assert (ledger.node, ledger.twins, closers) == (None, None, [])

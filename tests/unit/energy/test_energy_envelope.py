@@ -46,9 +46,13 @@ def letter(
     at: int = NOW,
 ) -> bytes:
     return seal_letter(
-        body, sender=sender, identity=identity, recipient=ModuleKey.of(to), audience=audience,
+        body,
+        sender=sender,
+        identity=identity,
+        recipient=ModuleKey.of(to),
+        audience=audience,
         now_ms=at,
-    )  # fmt: skip
+    )
 
 
 def open_at_marketplace(
@@ -60,10 +64,14 @@ def open_at_marketplace(
     introduce: bool = False,
 ) -> Any:
     return open_letter(
-        document, identity=MARKETPLACE, audience="marketplace", now_ms=now,
-        nonces=nonces or MemoryNonceStore(), known_key=keys or known(("asset-1", ASSET)),
+        document,
+        identity=MARKETPLACE,
+        audience="marketplace",
+        now_ms=now,
+        nonces=nonces or MemoryNonceStore(),
+        known_key=keys or known(("asset-1", ASSET)),
         introduce=introduce,
-    )  # fmt: skip
+    )
 
 
 def resealed(fields: dict[str, Any], to: Identity = MARKETPLACE) -> bytes:

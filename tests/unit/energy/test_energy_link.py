@@ -77,8 +77,13 @@ def peer_app() -> FastAPI:
 
     @app.post("/ok")
     async def ok(request: Request) -> JSONResponse:
-        return JSONResponse({"success": True, "echo": (await request.body()).decode(),
-                             "type": request.headers["content-type"]})  # fmt: skip
+        return JSONResponse(
+            {
+                "success": True,
+                "echo": (await request.body()).decode(),
+                "type": request.headers["content-type"],
+            }
+        )
 
     @app.post("/refuse")
     async def refuse() -> JSONResponse:
@@ -114,8 +119,9 @@ def peer_app() -> FastAPI:
     router = APIRouter()
 
     def dead(body: bytes) -> None:
-        raise WrongState("request:r1 is no longer open (cancelled)",
-                         details={"dead": ["request:r1"]})  # fmt: skip
+        raise WrongState(
+            "request:r1 is no longer open (cancelled)", details={"dead": ["request:r1"]}
+        )
 
     post_route(router, "/match", dead, summary="refuses with details", sealed=False)
     app.include_router(router)

@@ -25,18 +25,31 @@ NOW = 1_767_225_600_000
 
 def offer_json(**changes: Any) -> dict[str, Any]:
     return {
-        "type": "offer", "status": "Initial offer", "energyAmount": 5000, "energyPrice": 250,
-        "timestamp": str(NOW), "providerId": "solar-1", "providerTransactionId": "tx-offer-1",
-        "walletAddress": "plz1provider", "location": "Berlin", **changes,
-    }  # fmt: skip
+        "type": "offer",
+        "status": "Initial offer",
+        "energyAmount": 5000,
+        "energyPrice": 250,
+        "timestamp": str(NOW),
+        "providerId": "solar-1",
+        "providerTransactionId": "tx-offer-1",
+        "walletAddress": "plz1provider",
+        "location": "Berlin",
+        **changes,
+    }
 
 
 def request_json(**changes: Any) -> dict[str, Any]:
     return {
-        "type": "request", "status": "Initial request", "energyAmount": 3000,
-        "energyPrice": 300, "timestamp": str(NOW), "requesterId": "ev-1",
-        "requesterTransactionId": "tx-request-1", "walletAddress": "plz1consumer", **changes,
-    }  # fmt: skip
+        "type": "request",
+        "status": "Initial request",
+        "energyAmount": 3000,
+        "energyPrice": 300,
+        "timestamp": str(NOW),
+        "requesterId": "ev-1",
+        "requesterTransactionId": "tx-request-1",
+        "walletAddress": "plz1consumer",
+        **changes,
+    }
 
 
 OFFER = Transaction.from_json(offer_json())
@@ -45,9 +58,17 @@ REQUEST = Transaction.from_json(request_json())
 
 @pytest.mark.parametrize(
     ("energy", "price", "value"),
-    [(1000, 250, 250), (310, 250, 78), (1, 1, 1), (999, 1, 1), (1001, 1, 2), (0, 500, 0),
-     (5, 0, 0), (MAX_ENERGY_WH, MAX_PRICE, MAX_ENERGY_WH * MAX_PRICE // 1000)],
-)  # fmt: skip
+    [
+        (1000, 250, 250),
+        (310, 250, 78),
+        (1, 1, 1),
+        (999, 1, 1),
+        (1001, 1, 2),
+        (0, 500, 0),
+        (5, 0, 0),
+        (MAX_ENERGY_WH, MAX_PRICE, MAX_ENERGY_WH * MAX_PRICE // 1000),
+    ],
+)
 def test_a_contract_costs_energy_times_price_per_kwh_rounded_up(
     energy: int, price: int, value: int
 ) -> None:
@@ -153,8 +174,7 @@ def test_a_contract_joins_the_offer_with_the_whole_request_at_the_offers_price()
     assert (joined.providerId, joined.providerTransactionId) == ("solar-1", "tx-offer-1")
     assert (joined.requesterId, joined.requesterTransactionId) == ("ev-1", "tx-request-1")
     assert (joined.energyAmount, joined.energyPrice) == (3000, 250)
-    assert (joined.walletAddress, joined.requesterWalletAddress) == ("plz1provider",
-                                                                     "plz1consumer")  # fmt: skip
+    assert (joined.walletAddress, joined.requesterWalletAddress) == ("plz1provider", "plz1consumer")
     assert joined.contractId == "c-1"
     assert contract.value == contract_value(3000, 250) == 750
     assert contract.party("solar-1") is TransactionType.OFFER
@@ -165,8 +185,12 @@ def test_a_contract_joins_the_offer_with_the_whole_request_at_the_offers_price()
 def test_a_contract_round_trips_through_json() -> None:
     contract = EnergyContract.join("c-1", OFFER, REQUEST, now_ms=NOW)
     assert EnergyContract.from_json(contract.to_json()) == contract
-    moved = replace(contract, transaction=contract.transaction.with_status(
-        TransactionStatus.PAYMENT_SENT, timestamp_ms=NOW + 99))  # fmt: skip
+    moved = replace(
+        contract,
+        transaction=contract.transaction.with_status(
+            TransactionStatus.PAYMENT_SENT, timestamp_ms=NOW + 99
+        ),
+    )
     assert (
         EnergyContract.from_json(moved.to_json()).transaction.status
         is TransactionStatus.PAYMENT_SENT
@@ -197,19 +221,27 @@ def test_a_request_for_exactly_the_offer_joins() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda c: {**c, "transaction": {**c["transaction"], "energyPrice": 1}},
-         "contract transaction differs in energyPrice"),
-        (lambda c: {**c, "transaction": {**c["transaction"], "energyAmount": 5000,
-                                         "requesterId": "ev-2"}},
-         "differs in requesterId, energyAmount"),
+        (
+            lambda c: {**c, "transaction": {**c["transaction"], "energyPrice": 1}},
+            "contract transaction differs in energyPrice",
+        ),
+        (
+            lambda c: {
+                **c,
+                "transaction": {**c["transaction"], "energyAmount": 5000, "requesterId": "ev-2"},
+            },
+            "differs in requesterId, energyAmount",
+        ),
         (lambda c: {**c, "contractId": "c/1"}, "contractId 'c/1' is not a valid identifier"),
         (lambda c: {**c, "createdAt": -1}, "createdAt must be between"),
         (lambda c: {**c, "offer": c["request"]}, "joins one offer and one request"),
-        (lambda c: {k: v for k, v in c.items() if k != "transaction"},
-         "a transaction must be a JSON object"),
+        (
+            lambda c: {k: v for k, v in c.items() if k != "transaction"},
+            "a transaction must be a JSON object",
+        ),
         (lambda c: [c], "a contract must be a JSON object"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_contract_is_refused_by_what_is_wrong(change: Any, message: str) -> None:
     wire = EnergyContract.join("c-1", OFFER, REQUEST, now_ms=NOW).to_json()
     with pytest.raises(InvalidMessage, match=message):

@@ -16,14 +16,25 @@ SENDER, RECIPIENT = Identity.generate(), Identity.generate()
 
 
 def _letter() -> bytes:
-    return seal_letter({"n": 1}, sender="solar", identity=SENDER,
-                       recipient=ModuleKey.of(RECIPIENT), audience="marketplace",
-                       now_ms=NOW)  # fmt: skip
+    return seal_letter(
+        {"n": 1},
+        sender="solar",
+        identity=SENDER,
+        recipient=ModuleKey.of(RECIPIENT),
+        audience="marketplace",
+        now_ms=NOW,
+    )
 
 
 def _open(document: bytes, nonces: SqliteNonces) -> None:
-    open_letter(document, identity=RECIPIENT, audience="marketplace", now_ms=NOW + 1,
-                nonces=nonces, known_key=lambda _: SENDER.public_key)  # fmt: skip
+    open_letter(
+        document,
+        identity=RECIPIENT,
+        audience="marketplace",
+        now_ms=NOW + 1,
+        nonces=nonces,
+        known_key=lambda _: SENDER.public_key,
+    )
 
 
 def test_a_nonce_is_remembered_once_across_restarts(tmp_path: Path) -> None:

@@ -87,18 +87,22 @@ def one_to_one(book: Iterable[Order], taker: Order, now_ms: int) -> list[Fill]:
     orders = list(book)
     if taker.side is Side.REQUEST:
         fitting = [
-            o for o in _active(orders, Side.OFFER)
+            o
+            for o in _active(orders, Side.OFFER)
             if crosses(o, taker) and o.remaining >= taker.remaining and may_trade(o, taker, now_ms)
-        ]  # fmt: skip
+        ]
         best = min(fitting, key=lambda o: o.priority, default=None)
         return [] if best is None else [(best.id, taker.id, taker.remaining, best.unit_price)]
     left, fills, used = taker.remaining, [], set()
     while True:
         fitting = [
-            o for o in _active(orders, Side.REQUEST)
-            if o.id not in used and crosses(taker, o) and o.remaining <= left
+            o
+            for o in _active(orders, Side.REQUEST)
+            if o.id not in used
+            and crosses(taker, o)
+            and o.remaining <= left
             and may_trade(o, taker, now_ms)
-        ]  # fmt: skip
+        ]
         best = min(fitting, key=lambda o: o.priority, default=None)
         if best is None:
             return fills

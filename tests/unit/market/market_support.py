@@ -45,9 +45,18 @@ def spec(
 ) -> NewOrder:
     """An offer or request valid for ``hours`` from ``start_ms``."""
     return NewOrder(
-        Side(side), owner, kind, quantity, price, start_ms, start_ms + hours * HOUR_MS,
-        location, attributes(attrs), requires, asset_id,
-    )  # fmt: skip
+        Side(side),
+        owner,
+        kind,
+        quantity,
+        price,
+        start_ms,
+        start_ms + hours * HOUR_MS,
+        location,
+        attributes(attrs),
+        requires,
+        asset_id,
+    )
 
 
 def offer(owner: str = "alice", quantity: int = 10, price: int = 100, **kw: Any) -> NewOrder:
@@ -73,9 +82,13 @@ class Market:
     def restart(self) -> BidManager:
         """A new bid manager over the same store, twins and assets: what a process restart is."""
         self.manager = BidManager(
-            self.store, clock=self.clock, policy=self.policy, twins=self.twins, assets=self.assets,
+            self.store,
+            clock=self.clock,
+            policy=self.policy,
+            twins=self.twins,
+            assets=self.assets,
             asset_twins=self.asset_twins,
-        )  # fmt: skip
+        )
         return self.manager
 
 

@@ -14,9 +14,21 @@ import plaza.market
 MARKET = Path(plaza.market.__file__).parent
 ADAPTERS = {"sqlite.py", "__init__.py"}
 FORBIDDEN = {
-    "sqlite3", "psycopg", "sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "httpx",
-    "websockets", "redis", "time", "datetime", "random", "socket",
-}  # fmt: skip
+    "sqlite3",
+    "psycopg",
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "websockets",
+    "redis",
+    "time",
+    "datetime",
+    "random",
+    "socket",
+}
 
 
 def imported(path: Path) -> set[str]:

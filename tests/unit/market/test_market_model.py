@@ -31,8 +31,11 @@ def test_a_valid_order_passes_and_is_accepted_active_and_unfilled() -> None:
     check_new_order(spec, START_MS)
     order = Order.accept(spec, order_id="ord-1", priority=7, at_ms=START_MS)
     assert (order.status, order.remaining, order.filled, order.priority) == (
-        OrderStatus.ACTIVE, spec.quantity, 0, 7,
-    )  # fmt: skip
+        OrderStatus.ACTIVE,
+        spec.quantity,
+        0,
+        7,
+    )
     assert order.spec == spec
 
 

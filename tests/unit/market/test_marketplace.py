@@ -28,10 +28,13 @@ HOUR_MS = 3_600_000
 def principal(number: int, *roles: Role) -> Principal:
     key = SigningKey(bytes([number]) * 32).public_key
     participant = Participant(
-        id=participant_id_for(key), signing_key=key,
+        id=participant_id_for(key),
+        signing_key=key,
         encryption_key=EncryptionKey(bytes([number + 50]) * 32).public_key,
-        display_name=f"participant {number}", roles=frozenset(roles), registered_at_ms=0,
-    )  # fmt: skip
+        display_name=f"participant {number}",
+        roles=frozenset(roles),
+        registered_at_ms=0,
+    )
     return Principal.of_participant(participant)
 
 
@@ -160,8 +163,9 @@ def test_only_the_consumer_reports_its_own_payment() -> None:
     assert w.settlements.get(match.id) == before
     paid = w.market.report_payment(EV, match.id, message)
     assert (paid.phase, paid.payment and paid.payment.message_id) == (
-        Phase.PAYMENT_PROCESSED, message,
-    )  # fmt: skip
+        Phase.PAYMENT_PROCESSED,
+        message,
+    )
     w.payments.balances[match.consumer] = match.total
     w.payments.confirm()
     w.market.run_periodic()

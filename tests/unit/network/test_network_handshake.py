@@ -48,9 +48,14 @@ def allow(*keys: SigningKey) -> KeyCheck:
 
 
 async def _handshake(
-    dialer: SigningKey, accepter: SigningKey, *, dial_check: KeyCheck, accept_check: KeyCheck,
-    dial_network: int = NETWORK, expected: bytes | None = None,
-) -> tuple[bytes, bytes]:  # fmt: skip
+    dialer: SigningKey,
+    accepter: SigningKey,
+    *,
+    dial_check: KeyCheck,
+    accept_check: KeyCheck,
+    dial_network: int = NETWORK,
+    expected: bytes | None = None,
+) -> tuple[bytes, bytes]:
     dial_end, accept_end = pipes()
 
     async def closing_on_failure(end: Pipe, handshake: Awaitable[bytes]) -> bytes:

@@ -33,9 +33,12 @@ def faucet_for(kit: TangleKit, **policy: float) -> NodeFaucet:
     settings = {"amount": 100, "address_interval_s": 60.0, "requests_per_s": 1.0, "burst": 3}
     settings.update(policy)
     return NodeFaucet(
-        kit.tangle, kit.faucet, clock=kit.clock, work=kit.work,
+        kit.tangle,
+        kit.faucet,
+        clock=kit.clock,
+        work=kit.work,
         policy=FaucetPolicy(**settings),  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
 
 
 def advance(kit: TangleKit, seconds: float) -> None:
@@ -124,9 +127,12 @@ def test_many_requests_at_once_never_conflict() -> None:
 def test_remembered_addresses_are_bounded() -> None:
     kit = build_tangle()
     faucet = NodeFaucet(
-        kit.tangle, kit.faucet, clock=kit.clock, work=kit.work,
+        kit.tangle,
+        kit.faucet,
+        clock=kit.clock,
+        work=kit.work,
         policy=FaucetPolicy(amount=1, requests_per_s=1, burst=100, max_addresses=10),
-    )  # fmt: skip
+    )
 
     for n in range(30):
         faucet.grant(address(n), client="c")

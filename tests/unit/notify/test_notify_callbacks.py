@@ -35,15 +35,26 @@ def resolving(table: dict[str, Sequence[str]]) -> CallbackPolicy:
 @pytest.mark.parametrize(
     ("address", "reason"),
     [
-        ("127.0.0.1", "loopback"), ("::1", "loopback"), ("0.0.0.0", "unspecified"),
-        ("::", "unspecified"), ("10.1.2.3", "private"), ("172.16.0.9", "private"),
-        ("192.168.1.1", "private"), ("fc00::1", "private"), ("169.254.169.254", "link-local"),
-        ("fe80::1", "link-local"), ("224.0.0.1", "multicast"), ("ff02::1", "multicast"),
-        ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"),
-        ("100.64.0.1", "*"), ("240.0.0.1", "*"),  # shared, reserved: refused, named by Python
-        (PUBLIC, None), ("2606:2800:220:1:248:1893:25c8:1946", None),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.9", "private"),
+        ("192.168.1.1", "private"),
+        ("fc00::1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("100.64.0.1", "*"),
+        ("240.0.0.1", "*"),  # shared, reserved: refused, named by Python
+        (PUBLIC, None),
+        ("2606:2800:220:1:248:1893:25c8:1946", None),
     ],
-)  # fmt: skip
+)
 def test_addresses_are_judged(address: str, reason: str | None) -> None:
     found = refused_because(ipaddress.ip_address(address))
     assert found == reason or (reason == "*" and found is not None)
@@ -52,18 +63,29 @@ def test_addresses_are_judged(address: str, reason: str | None) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1:8080/cb", "http://[::1]/cb", "http://localhost/cb",
-        "http://169.254.169.254/latest/meta-data/", "https://10.0.0.5/hook",
-        "http://0.0.0.0:80/", "http://[::ffff:192.168.0.1]/", "http://intranet.example/",
-        "http://mixed.example/", "http://nowhere.example/", "ftp://hooks.example/",
-        "file:///etc/passwd", "gopher://hooks.example/",
+        "http://127.0.0.1:8080/cb",
+        "http://[::1]/cb",
+        "http://localhost/cb",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.5/hook",
+        "http://0.0.0.0:80/",
+        "http://[::ffff:192.168.0.1]/",
+        "http://intranet.example/",
+        "http://mixed.example/",
+        "http://nowhere.example/",
+        "ftp://hooks.example/",
+        "file:///etc/passwd",
+        "gopher://hooks.example/",
     ],
-)  # fmt: skip
+)
 def test_private_and_unresolvable_callbacks_are_refused(url: str) -> None:
-    policy = resolving({
-        "localhost": ["127.0.0.1", "::1"], "intranet.example": ["10.0.0.8"],
-        "mixed.example": [PUBLIC, "192.168.1.7"],  # one private address is enough to refuse
-    })  # fmt: skip
+    policy = resolving(
+        {
+            "localhost": ["127.0.0.1", "::1"],
+            "intranet.example": ["10.0.0.8"],
+            "mixed.example": [PUBLIC, "192.168.1.7"],  # one private address is enough to refuse
+        }
+    )
     with pytest.raises(InvalidSubscription):
         policy.check(url)
 

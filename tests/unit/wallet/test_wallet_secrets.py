@@ -19,19 +19,23 @@ def test_a_whole_session_logs_and_shows_no_secret(
     shown: list[str] = []
     with in_process_node() as node:
         wallet, phrase = Wallet.create(
-            tmp_path / "w.json", PASSWORD, gateway=node.gateway(), clock=node.clock,
+            tmp_path / "w.json",
+            PASSWORD,
+            gateway=node.gateway(),
+            clock=node.clock,
             kdf=KdfParams.MINIMUM,
-        )  # fmt: skip
+        )
         wallet.request_faucet(wait=True)
         payment = wallet.send(wallet.receive_address(new=True).address, 5, wait=True)
         shown += [repr(wallet), repr(phrase), str(phrase), repr(payment), repr(wallet.balance())]
         shown += [repr(wallet._contents), repr(wallet._key), repr(wallet.history(None))]
         for attempt in (
-            lambda: Wallet.open(wallet.path, "wrong password", gateway=node.gateway(),
-                                clock=node.clock),
+            lambda: Wallet.open(
+                wallet.path, "wrong password", gateway=node.gateway(), clock=node.clock
+            ),
             lambda: wallet.send("plz1" + phrase.reveal().split()[0], 1),
             lambda: wallet.send(wallet.receive_address().address, 10**12),
-        ):  # fmt: skip
+        ):
             with pytest.raises(WalletError) as raised:
                 attempt()
             shown.append(str(raised.value))

@@ -56,15 +56,23 @@ def test_create_shows_the_phrase_once_and_restore_recovers_the_addresses(
     node: InProcessNode, tmp_path: Path
 ) -> None:
     wallet, phrase = Wallet.create(
-        tmp_path / "a.json", PASSWORD, gateway=node.gateway(), clock=node.clock,
+        tmp_path / "a.json",
+        PASSWORD,
+        gateway=node.gateway(),
+        clock=node.clock,
         kdf=KdfParams.MINIMUM,
-    )  # fmt: skip
+    )
     second = wallet.receive_address(new=True)
 
     restored = Wallet.restore(
-        tmp_path / "b.json", "another password", phrase.reveal(), gateway=node.gateway(),
-        clock=node.clock, kdf=KdfParams.MINIMUM, scan=False,
-    )  # fmt: skip
+        tmp_path / "b.json",
+        "another password",
+        phrase.reveal(),
+        gateway=node.gateway(),
+        clock=node.clock,
+        kdf=KdfParams.MINIMUM,
+        scan=False,
+    )
 
     assert phrase.reveal() not in repr(phrase) + str(phrase)
     assert restored.receive_address() == wallet.addresses()[0]
@@ -78,9 +86,13 @@ def test_restore_scans_for_used_accounts_and_addresses(node: InProcessNode, tmp_
         node.fund(identity.address, 10)
 
     restored = Wallet.restore(
-        tmp_path / "r.json", PASSWORD, seed.to_mnemonic(), gateway=node.gateway(),
-        clock=node.clock, kdf=KdfParams.MINIMUM,
-    )  # fmt: skip
+        tmp_path / "r.json",
+        PASSWORD,
+        seed.to_mnemonic(),
+        gateway=node.gateway(),
+        clock=node.clock,
+        kdf=KdfParams.MINIMUM,
+    )
 
     assert [(a.name, a.index, a.address_count) for a in restored.accounts()] == [
         ("main", 0, 4),
@@ -96,9 +108,13 @@ def test_restore_refusals(node: InProcessNode, tmp_path: Path) -> None:
 
     def restore(password: str, text: str) -> Wallet:
         return Wallet.restore(
-            target, password, text, gateway=node.gateway(), clock=node.clock,
+            target,
+            password,
+            text,
+            gateway=node.gateway(),
+            clock=node.clock,
             kdf=KdfParams.MINIMUM,
-        )  # fmt: skip
+        )
 
     with pytest.raises(InvalidRecoveryPhrase) as bad:
         restore(PASSWORD, " ".join([*words[:-1], "zzz"]))
@@ -226,9 +242,11 @@ def test_invalid_recipients_and_too_many(alice: Wallet) -> None:
 
 def test_wait_times_out_without_milestones(alice: Wallet, node: InProcessNode) -> None:
     stalled = Wallet.open(
-        alice.path, PASSWORD, gateway=LocalLedger(node.runtime, pause=lambda _s: None),
+        alice.path,
+        PASSWORD,
+        gateway=LocalLedger(node.runtime, pause=lambda _s: None),
         clock=node.clock,
-    )  # fmt: skip
+    )
 
     with pytest.raises(ConfirmationTimeout):
         stalled.send(STRANGER, 1, wait=True, timeout_s=0.2)

@@ -156,8 +156,13 @@ class _Stepper(ABC):
     def statistics(self) -> dict[str, int]:
         with self._lock:
             total = self._total
-        return {"devices": len(self.devices), "sent": total.sent, "failed": total.failed,
-                "produced_wh": total.produced_wh, "consumed_wh": total.consumed_wh}  # fmt: skip
+        return {
+            "devices": len(self.devices),
+            "sent": total.sent,
+            "failed": total.failed,
+            "produced_wh": total.produced_wh,
+            "consumed_wh": total.consumed_wh,
+        }
 
     @abstractmethod
     def _send(self, device: SimulatedDevice, energy: int, start_ms: int) -> StepReport:
@@ -177,8 +182,9 @@ class DeviceSimulator(_Stepper):
         try:
             post_json(self._link, device.url, device.path, {"energy": energy, "uuid": device.uuid})
         except PeerFailed as error:
-            log.warning("device %s: %s%s failed: %s", device.name, device.url, device.path,
-                        error.reason)  # fmt: skip
+            log.warning(
+                "device %s: %s%s failed: %s", device.name, device.url, device.path, error.reason
+            )
             return StepReport(failed=1)
         return _delivered(device, energy)
 

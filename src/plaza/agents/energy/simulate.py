@@ -211,22 +211,44 @@ class EnergySimulation:
         elapsed = time.perf_counter() - began
         producers = sum(agent.type is AssetType.PROVIDER for agent in self.agents)
         return SimulationReport(
-            agents=len(self.agents), producers=producers,
-            consumers=len(self.agents) - producers, slots=slots, policy=self.policy,
-            seed=self.seed, reference_price=self.reference_price, offered_energy=offered,
-            requested_energy=requested, trades=trades, cleared_energy=cleared,
-            traded_value=value, average_price=round(weighted / cleared, 3) if cleared else 0.0,
-            elapsed_s=round(elapsed, 3), slots_per_s=round(slots / elapsed, 3),
-        )  # fmt: skip
+            agents=len(self.agents),
+            producers=producers,
+            consumers=len(self.agents) - producers,
+            slots=slots,
+            policy=self.policy,
+            seed=self.seed,
+            reference_price=self.reference_price,
+            offered_energy=offered,
+            requested_energy=requested,
+            trades=trades,
+            cleared_energy=cleared,
+            traded_value=value,
+            average_price=round(weighted / cleared, 3) if cleared else 0.0,
+            elapsed_s=round(elapsed, 3),
+            slots_per_s=round(slots / elapsed, 3),
+        )
 
 
 def _order(agent: Agent, energy: int, is_offer: bool, priority: int, begins: int) -> Order:
     """The agent's order for one slot, built directly: the book's checks are the caller's."""
     return Order(
-        agent.name, Side.OFFER if is_offer else Side.REQUEST, agent.name, _KIND, energy,
-        agent.price, begins, begins + SLOT_MS, None, (), NO_REQUIREMENTS, None, begins,
-        priority, energy, _ACTIVE,
-    )  # fmt: skip
+        agent.name,
+        Side.OFFER if is_offer else Side.REQUEST,
+        agent.name,
+        _KIND,
+        energy,
+        agent.price,
+        begins,
+        begins + SLOT_MS,
+        None,
+        (),
+        NO_REQUIREMENTS,
+        None,
+        begins,
+        priority,
+        energy,
+        _ACTIVE,
+    )
 
 
 def simulate_energy(

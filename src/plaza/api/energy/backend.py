@@ -100,6 +100,25 @@ def create_marketplace_app(marketplace: EnergyMarketplace) -> FastAPI:
     serve_docs(app)
     install_replies(app)
     router = APIRouter()
+    _letter_routes(router, marketplace)
+
+    @router.get("/health", summary="Liveness")
+    async def health() -> dict[str, bool]:
+        return {"success": True}
+
+    @router.get("/audit/{contract_id}", summary="A contract's twins against the database")
+    async def audit(contract_id: str) -> JSONResponse:
+        if not _CONTRACT_ID.fullmatch(contract_id):
+            raise InvalidMessage("contract_id is not a valid identifier")
+        found = await run_in_threadpool(marketplace.audit, contract_id)
+        return JSONResponse({"success": True, **found.to_json()})
+
+    app.include_router(router)
+    return app
+
+
+def _letter_routes(router: APIRouter, marketplace: EnergyMarketplace) -> None:
+    """The letters the marketplace takes: from assets, the bid manager and the user module."""
     post_route(router, "/register", marketplace.register, summary="Register an asset")
     post_route(router, "/offer", marketplace.offer, summary="An asset offers energy")
     post_route(router, "/request", marketplace.request, summary="An asset requests energy")
@@ -118,20 +137,6 @@ def create_marketplace_app(marketplace: EnergyMarketplace) -> FastAPI:
     )
     for path, summary in _SETTLEMENT.items():
         post_route(router, path, _settlement(marketplace, path), summary=summary)
-
-    @router.get("/health", summary="Liveness")
-    async def health() -> dict[str, bool]:
-        return {"success": True}
-
-    @router.get("/audit/{contract_id}", summary="A contract's twins against the database")
-    async def audit(contract_id: str) -> JSONResponse:
-        if not _CONTRACT_ID.fullmatch(contract_id):
-            raise InvalidMessage("contract_id is not a valid identifier")
-        found = await run_in_threadpool(marketplace.audit, contract_id)
-        return JSONResponse({"success": True, **found.to_json()})
-
-    app.include_router(router)
-    return app
 
 
 def _settlement(marketplace: EnergyMarketplace, path: str) -> Callable[[bytes], Mapping[str, Any]]:

@@ -36,10 +36,17 @@ from plaza.market.auth.outbox import Link
 __all__ = ["OwnerService", "create_owner_app"]
 
 _DEVICE_EXAMPLE = {
-    "type": "provider", "name": "solar-roof-7", "uuid": "ba4a33f0-ee20-41e4-9fcd-9f91ecf77d0f",
-    "energyPrice": 2000, "running": True, "dashboard": False, "url": "http://device:7001",
-    "location": "Trondheim", "description": "12 kWp roof array", "minOfferAmount": 200,
-}  # fmt: skip
+    "type": "provider",
+    "name": "solar-roof-7",
+    "uuid": "ba4a33f0-ee20-41e4-9fcd-9f91ecf77d0f",
+    "energyPrice": 2000,
+    "running": True,
+    "dashboard": False,
+    "url": "http://device:7001",
+    "location": "Trondheim",
+    "description": "12 kWp roof array",
+    "minOfferAmount": 200,
+}
 
 
 def _example(example: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,10 +94,18 @@ def create_owner_app(module: OwnerModule) -> FastAPI:
         return _ok()
 
     letters = APIRouter(tags=["letters from devices"])
-    post_route(letters, "/fund", module.receive_fund,
-               summary="A device asks its owner for coins (sealed letter)")  # fmt: skip
-    post_route(letters, "/notify_event", module.receive_event,
-               summary="A device reports a transaction state (sealed letter)")  # fmt: skip
+    post_route(
+        letters,
+        "/fund",
+        module.receive_fund,
+        summary="A device asks its owner for coins (sealed letter)",
+    )
+    post_route(
+        letters,
+        "/notify_event",
+        module.receive_event,
+        summary="A device reports a transaction state (sealed letter)",
+    )
     post_route(
         letters,
         "/onboarded",
@@ -106,8 +121,9 @@ def create_owner_app(module: OwnerModule) -> FastAPI:
 def _owner_routes(module: OwnerModule) -> APIRouter:
     router = APIRouter(prefix="/api/owners", tags=["owners"])
 
-    @router.post("", summary="Sign up: the API key is shown once",
-                 openapi_extra=_example({"name": "Ada"}))  # fmt: skip
+    @router.post(
+        "", summary="Sign up: the API key is shown once", openapi_extra=_example({"name": "Ada"})
+    )
     def sign_up(body: JsonBody) -> JSONResponse:
         return _ok(**module.create_owner(body.get("name")).to_json())
 
@@ -119,8 +135,11 @@ def _owner_routes(module: OwnerModule) -> APIRouter:
     def add_funds(owner_id: CurrentOwner) -> JSONResponse:
         return _ok(transfer=module.add_funds(owner_id).to_json())
 
-    @router.post("/me/withdraw", summary="Send coins from the owner's wallet to an address",
-                 openapi_extra=_example({"address": "plz1…", "amount": 1000}))  # fmt: skip
+    @router.post(
+        "/me/withdraw",
+        summary="Send coins from the owner's wallet to an address",
+        openapi_extra=_example({"address": "plz1…", "amount": 1000}),
+    )
     def withdraw(owner_id: CurrentOwner, body: JsonBody) -> JSONResponse:
         transfer = module.withdraw(owner_id, body.get("address"), body.get("amount"))
         return _ok(transfer=transfer.to_json())
@@ -131,8 +150,11 @@ def _owner_routes(module: OwnerModule) -> APIRouter:
 def _device_routes(module: OwnerModule) -> APIRouter:
     router = APIRouter(prefix="/api/devices", tags=["devices"])
 
-    @router.post("", summary="Onboard a device (its /init must succeed)",
-                 openapi_extra=_example(_DEVICE_EXAMPLE))  # fmt: skip
+    @router.post(
+        "",
+        summary="Onboard a device (its /init must succeed)",
+        openapi_extra=_example(_DEVICE_EXAMPLE),
+    )
     def add(owner_id: CurrentOwner, body: JsonBody) -> JSONResponse:
         return _ok(device=module.add_device(owner_id, body).to_json())
 
@@ -144,10 +166,21 @@ def _device_routes(module: OwnerModule) -> APIRouter:
     def overview(owner_id: CurrentOwner, device_id: str) -> JSONResponse:
         return _ok(device=module.device_overview(owner_id, device_id))
 
-    @router.patch("/{device_id}", summary="Update settings (pushed to the device)",
-                  openapi_extra=_example({"energyPrice": 2500}))  # fmt: skip
+    @router.patch(
+        "/{device_id}",
+        summary="Update settings (pushed to the device)",
+        openapi_extra=_example({"energyPrice": 2500}),
+    )
     def update(owner_id: CurrentOwner, device_id: str, body: JsonBody) -> JSONResponse:
         return _ok(device=module.update_device(owner_id, device_id, body).to_json())
+
+    _device_state_routes(router, module)
+    _device_history_routes(router, module)
+    return router
+
+
+def _device_state_routes(router: APIRouter, module: OwnerModule) -> None:
+    """A device's running state: paused, continued, or stopped and forgotten."""
 
     @router.post("/{device_id}/pause", summary="Pause operation")
     def pause(owner_id: CurrentOwner, device_id: str) -> JSONResponse:
@@ -161,9 +194,6 @@ def _device_routes(module: OwnerModule) -> APIRouter:
     def delete(owner_id: CurrentOwner, device_id: str, force: bool = False) -> JSONResponse:
         module.delete_device(owner_id, device_id, force=force)
         return _ok()
-
-    _device_history_routes(router, module)
-    return router
 
 
 def _device_history_routes(router: APIRouter, module: OwnerModule) -> None:
@@ -179,17 +209,23 @@ def _device_history_routes(router: APIRouter, module: OwnerModule) -> None:
         page: int = 1,
         per_page: Annotated[int, Query(alias="per_page")] = 10,
     ) -> JSONResponse:
-        found = module.device_transactions(owner_id, device_id, status=status, search=search,
-                                           page=page, per_page=per_page)  # fmt: skip
+        found = module.device_transactions(
+            owner_id, device_id, status=status, search=search, page=page, per_page=per_page
+        )
         return _ok(**found.to_json())
 
-    @router.get("/{device_id}/transactions/{transaction_id}/twin",
-                summary="The transaction's digital twin, read from the ledger")  # fmt: skip
+    @router.get(
+        "/{device_id}/transactions/{transaction_id}/twin",
+        summary="The transaction's digital twin, read from the ledger",
+    )
     def twin(owner_id: CurrentOwner, device_id: str, transaction_id: str) -> JSONResponse:
         return _ok(**module.transaction_twin(owner_id, device_id, transaction_id))
 
-    @router.post("/{device_id}/fund", summary="Fund the device from the owner's wallet",
-                 openapi_extra=_example({"amount": 1000}))  # fmt: skip
+    @router.post(
+        "/{device_id}/fund",
+        summary="Fund the device from the owner's wallet",
+        openapi_extra=_example({"amount": 1000}),
+    )
     def fund(owner_id: CurrentOwner, device_id: str, body: JsonBody) -> JSONResponse:
         transfer = module.fund_device(owner_id, device_id, body.get("amount"))
         return _ok(transfer=transfer.to_json())

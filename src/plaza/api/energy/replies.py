@@ -122,8 +122,14 @@ def post_route(
 
     extra: dict[str, Any] = SEALED_BODY if sealed else {}
     if example is not None:
-        extra = {"requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"type": "object"}, "example": dict(example)}}}}  # fmt: skip
+        extra = {
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"type": "object"}, "example": dict(example)}
+                },
+            }
+        }
     router.add_api_route(
         path,
         endpoint,

@@ -153,16 +153,29 @@ class AssetConfig:
 
 
 _WIRE = {
-    "asset_id": "assetId", "type": "type", "asset_owner": "assetOwner",
-    "marketplace_api": "marketplaceAPI", "owner_api": "assetOwnerAPI",
-    "marketplace_key": "marketplacePublicKey", "owner_key": "assetOwnerPublicKey",
-    "min_offer_amount": "minOfferAmount", "energy_price": "energyPrice",
-    "max_energy_price": "maxEnergyPrice", "status": "status", "asset_name": "assetName",
-    "asset_description": "assetDescription", "location": "location", "url": "url",
-    "network": "network", "dashboard": "dashboard", "exchange_rate": "exchangeRate",
-    "offer_validity_ms": "offerValidityMs", "max_wait_ms": "maxWaitMs",
-    "payment_speed_ms": "paymentQueueProcessingSpeed", "provision_ms": "provisionMs",
-}  # fmt: skip
+    "asset_id": "assetId",
+    "type": "type",
+    "asset_owner": "assetOwner",
+    "marketplace_api": "marketplaceAPI",
+    "owner_api": "assetOwnerAPI",
+    "marketplace_key": "marketplacePublicKey",
+    "owner_key": "assetOwnerPublicKey",
+    "min_offer_amount": "minOfferAmount",
+    "energy_price": "energyPrice",
+    "max_energy_price": "maxEnergyPrice",
+    "status": "status",
+    "asset_name": "assetName",
+    "asset_description": "assetDescription",
+    "location": "location",
+    "url": "url",
+    "network": "network",
+    "dashboard": "dashboard",
+    "exchange_rate": "exchangeRate",
+    "offer_validity_ms": "offerValidityMs",
+    "max_wait_ms": "maxWaitMs",
+    "payment_speed_ms": "paymentQueueProcessingSpeed",
+    "provision_ms": "provisionMs",
+}
 
 
 def _wire_value(value: object) -> object:
@@ -190,9 +203,12 @@ def refuse_secrets(body: object, path: str = "") -> None:
 
 
 def _text(
-    data: Mapping[str, Any], name: str, *, required: bool = False,
+    data: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool = False,
     pattern: re.Pattern[str] | None = None,
-) -> str:  # fmt: skip
+) -> str:
     value = data.get(name, "")
     if not isinstance(value, str):
         raise InvalidMessage(f"{name} must be a string")
@@ -206,9 +222,14 @@ def _text(
 
 
 def _integer(
-    data: Mapping[str, Any], name: str, *, low: int, high: int, required: bool = False,
+    data: Mapping[str, Any],
+    name: str,
+    *,
+    low: int,
+    high: int,
+    required: bool = False,
     default: int | None = None,
-) -> int:  # fmt: skip
+) -> int:
     if name not in data or data[name] is None:
         if required:
             raise InvalidMessage(f"{name} is required")

@@ -1,7 +1,7 @@
 """How a device pays on the ledger: its wallet, funded by its owner on demand.
 
 :class:`LedgerPaymentPort` is the asset's
-:class:`~plaza.energy.asset.payments.PaymentPort` over Plaza's
+:class:`~plaza.energy.asset.ports.PaymentPort` over Plaza's
 :class:`~plaza.market.payments.service.LedgerPayments`; when the device's wallet
 is short, :class:`OwnerFunder` asks the owner's user module for coins with a
 sealed ``/fund`` letter and believes the ledger, not the reply.
@@ -98,7 +98,7 @@ class OwnerFunder:
 
 
 class LedgerPaymentPort:
-    """The asset's :class:`~plaza.energy.asset.payments.PaymentPort` on the real ledger."""
+    """The asset's :class:`~plaza.energy.asset.ports.PaymentPort` on the real ledger."""
 
     def __init__(self, ledger: LedgerAccess, wallet_key: SigningKey, funder: OwnerFunder) -> None:
         self._ledger = ledger

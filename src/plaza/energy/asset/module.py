@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -33,9 +32,24 @@ from typing import Any
 
 from plaza.crypto import Identity
 from plaza.energy.asset.config import AssetConfig, AssetSettings, Change, OwnTransaction
-from plaza.energy.asset.payments import Cashier, PaymentPort
-from plaza.energy.asset.ports import AssetStore, Clock, FirstTwinState, LetterBox, TwinRecorder
-from plaza.energy.asset.trading import INITIAL, Trader, record_of
+from plaza.energy.asset.letters import (
+    LETTER_STATUS,
+    ONLY_FOR,
+    HeldLetters,
+    own_record,
+    received_transaction,
+    registration,
+)
+from plaza.energy.asset.payments import Cashier
+from plaza.energy.asset.ports import (
+    AssetStore,
+    Clock,
+    FirstTwinState,
+    LetterBox,
+    PaymentPort,
+    TwinRecorder,
+)
+from plaza.energy.asset.trading import INITIAL, Trader
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import (
     EnergyError,
@@ -59,16 +73,13 @@ __all__ = ["MARKETPLACE", "AssetModule"]
 log = logging.getLogger(__name__)
 
 MARKETPLACE = "marketplace"
-_LETTER_STATUS = {
-    "/contract": TransactionStatus.CONTRACT_CREATED,
-    "/payment": TransactionStatus.PAYMENT_REQUESTED,
-    "/payment_sent": TransactionStatus.PAYMENT_SENT,
-    "/payment_confirmed": TransactionStatus.PAYMENT_CONFIRMED,
-    "/cancel": TransactionStatus.CANCELLED,
-    "/claim": TransactionStatus.CLAIM_ISSUED,
+#: The money letters, each a step of the asset's :class:`Cashier`.
+_MONEY: dict[str, Callable[[Cashier, AssetConfig, OwnTransaction, Transaction], None]] = {
+    "/payment": Cashier.on_payment,
+    "/payment_sent": Cashier.on_payment_sent,
+    "/payment_confirmed": Cashier.on_confirmed,
+    "/claim": Cashier.on_claim,
 }
-_ONLY_FOR = {"/payment": AssetType.CONSUMER, "/payment_confirmed": AssetType.CONSUMER,
-             "/claim": AssetType.CONSUMER, "/payment_sent": AssetType.PROVIDER}  # fmt: skip
 _UNPAID = tuple(status for status in TransactionStatus if status.is_unpaid)
 
 
@@ -76,11 +87,20 @@ class AssetModule:
     """The asset's use cases; every public method is safe to call from any thread."""
 
     def __init__(
-        self, *, uuid: str, identity: Identity, wallet_address: str, store: AssetStore,
-        twins: TwinRecorder, first_twin_state: FirstTwinState, letters: LetterBox,
-        payments: PaymentPort, clock: Clock, settings: AssetSettings | None = None,
+        self,
+        *,
+        uuid: str,
+        identity: Identity,
+        wallet_address: str,
+        store: AssetStore,
+        twins: TwinRecorder,
+        first_twin_state: FirstTwinState,
+        letters: LetterBox,
+        payments: PaymentPort,
+        clock: Clock,
+        settings: AssetSettings | None = None,
         nonces: NonceStore | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if not uuid:
             raise ValueError("the device needs a uuid")
         self._uuid = uuid.encode()
@@ -89,23 +109,28 @@ class AssetModule:
         self._store = store
         self._twins = twins
         self._first_twin_state = first_twin_state
-        self._letters = letters
+        self._held = HeldLetters(letters)
         self._clock = clock
         self.settings = settings or AssetSettings()
-        self._lock = threading.RLock()
-        self._outgoing: list[dict[str, Any]] | None = None
         self._nonces = nonces or MemoryNonceStore()
         stored = store.load_config()
         self._config = None if stored is None else AssetConfig.from_init(stored)
-        self._cashier = Cashier(self, store, payments, wallet=wallet_address,
-                                twin_state=first_twin_state, clock=clock,
-                                settings=self.settings)  # fmt: skip
-        self._trader = Trader(self.commit, store, wallet=wallet_address, settings=self.settings,
-                              clock=clock)  # fmt: skip
-        self._money: dict[str, Callable[[AssetConfig, OwnTransaction, Transaction], None]] = {
-            "/payment": self._cashier.on_payment, "/payment_sent": self._cashier.on_payment_sent,
-            "/payment_confirmed": self._cashier.on_confirmed, "/claim": self._cashier.on_claim,
-        }  # fmt: skip
+        self._cashier = self._cashier_over(payments)
+        self._trader = Trader(
+            self.commit, store, wallet=wallet_address, settings=self.settings, clock=clock
+        )
+
+    def _cashier_over(self, payments: PaymentPort) -> Cashier:
+        """The asset's money, over its store, twins and the ledger's ``payments``."""
+        return Cashier(
+            self,
+            self._store,
+            payments,
+            wallet=self.wallet_address,
+            twin_state=self._first_twin_state,
+            clock=self._clock,
+            settings=self.settings,
+        )
 
     @property
     def config(self) -> AssetConfig:
@@ -127,7 +152,7 @@ class AssetModule:
         """``/init``: configure (or reconfigure) and register with the marketplace."""
         with self._refusals("init"):
             self._check_uuid(body)
-            with self._changing():
+            with self._held.changing():
                 config = AssetConfig.from_init(body, self._config)
                 self._store.save_config(config.to_json(), now_ms=self._now())
                 self._config = config
@@ -150,7 +175,7 @@ class AssetModule:
                 raise InvalidMessage("energy must be an integer number of Wh")
             if not 0 < energy <= MAX_ENERGY_WH:
                 raise InvalidMessage(f"energy must be between 1 and {MAX_ENERGY_WH} Wh")
-            with self._changing():
+            with self._held.changing():
                 config = self.config
                 if config.type is not kind:
                     raise WrongState(f"/{operation} is for a {kind}; this asset is a {config.type}")
@@ -168,17 +193,21 @@ class AssetModule:
 
     def receive(self, path: str, document: bytes) -> None:
         """Open a letter from the marketplace and act on it; a refusal changes nothing."""
-        if path not in _LETTER_STATUS:
+        if path not in LETTER_STATUS:
             raise UnknownRecord(f"the asset receives no letters at {path}")
-        with self._refusals(path.lstrip("/")), self._changing():
+        with self._refusals(path.lstrip("/")), self._held.changing():
             config = self.config
-            only = _ONLY_FOR.get(path)
+            only = ONLY_FOR.get(path)
             letter = open_letter(
-                document, identity=self._identity, audience=config.asset_id, now_ms=self._now(),
+                document,
+                identity=self._identity,
+                audience=config.asset_id,
+                now_ms=self._now(),
                 nonces=self._nonces,
-                known_key=lambda sender: (config.marketplace_key.signing
-                                          if sender == MARKETPLACE else None),
-            )  # fmt: skip
+                known_key=lambda sender: (
+                    config.marketplace_key.signing if sender == MARKETPLACE else None
+                ),
+            )
             if only is not None and config.type is not only:
                 raise EnergyForbidden(f"{path} is for a {only}; this asset is a {config.type}")
             if path == "/contract":
@@ -186,12 +215,13 @@ class AssetModule:
             elif path == "/cancel":
                 self._on_cancel(config, letter.body)
             else:
-                received = _received(letter.body, path)
-                record = self._own(config, received, contract=True)
-                self._money[path](config, record, received)
+                received = received_transaction(letter.body, path)
+                record = own_record(self._store, config, received, contract=True)
+                _MONEY[path](self._cashier, config, record, received)
 
     def _on_cancel(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
-        record = self._own(config, _received(body, "/cancel"), contract=False)
+        received = received_transaction(body, "/cancel")
+        record = own_record(self._store, config, received, contract=False)
         if record.state.status is TransactionStatus.CANCELLED:
             return
         if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or self._store.prepared(
@@ -200,28 +230,11 @@ class AssetModule:
             raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
         self._trader.cancel(config, record, letter=None)
 
-    def _own(self, config: AssetConfig, received: Transaction, *, contract: bool) -> OwnTransaction:
-        """This asset's record of ``received``, whose terms must be the record's."""
-        provider = config.type is AssetType.PROVIDER
-        owner = received.providerId if provider else received.requesterId
-        if owner != config.asset_id:
-            raise EnergyForbidden("the transaction is not this asset's")
-        record = record_of(self._store, received.providerTransactionId if provider
-                           else received.requesterTransactionId)  # fmt: skip
-        if received.type is not record.state.type:
-            raise InvalidMessage(f"{record.id} is an {record.state.type}, not an {received.type}")
-        if differing := received.same_terms(record.state):
-            raise InvalidMessage(f"the transaction differs from {record.id} in "
-                                 f"{', '.join(differing)}")  # fmt: skip
-        if contract and record.contract is None:
-            raise WrongState(f"{record.id} has no contract yet")
-        return record
-
     # the periodic work
 
     def cycle(self) -> None:
         """Everything due now; idempotent, and a no-op before /init or while paused."""
-        with self._changing():
+        with self._held.changing():
             self._twins.flush()  # states saved while the ledger was away go first
             config = self._config
             if config is None or not config.running:
@@ -254,8 +267,13 @@ class AssetModule:
             action()
         except Exception as error:  # one step must not stop the others; retried next cycle
             log.warning("%s %s failed: %s", operation, record_id, error)
-            self._store.log(operation, f"failed, retried next cycle: {error}",
-                            now_ms=self._now(), record_id=record_id, ok=False)  # fmt: skip
+            self._store.log(
+                operation,
+                f"failed, retried next cycle: {error}",
+                now_ms=self._now(),
+                record_id=record_id,
+                ok=False,
+            )
 
     def provide(self, config: AssetConfig, record: OwnTransaction) -> OwnTransaction:
         """Energy provision finished: the pool moves, the marketplace hears."""
@@ -264,9 +282,14 @@ class AssetModule:
         state = record.state.with_status(
             TransactionStatus.PROVISION_FINISHED, timestamp_ms=self._now()
         )
-        return self.commit(record, state, operation="provision", letter="/provision",
-                           energy=-amount if provider else amount,
-                           reserved=-amount if provider else 0)  # fmt: skip
+        return self.commit(
+            record,
+            state,
+            operation="provision",
+            letter="/provision",
+            energy=-amount if provider else amount,
+            reserved=-amount if provider else 0,
+        )
 
     # the one way a record changes, and its letters
 
@@ -285,73 +308,71 @@ class AssetModule:
         claimed: bool = False,
     ) -> OwnTransaction:
         """Twin first, then the database, then the letters (see the module docstring)."""
-        with self._changing():
-            updated = replace(record, state=state, idle_since_ms=self._now(),
-                              contract=contract or record.contract,
-                              claimed=record.claimed or claimed)  # fmt: skip
+        with self._held.changing():
+            updated = replace(
+                record,
+                state=state,
+                idle_since_ms=self._now(),
+                contract=contract or record.contract,
+                claimed=record.claimed or claimed,
+            )
             step = self._twins.record(record.id, state.to_json())
-            self._store.apply(Change(updated, operation, step.message_id, energy=energy,
-                                     reserved=reserved, queue=queue, paid=paid))  # fmt: skip
-            twin = self._twins.reader_key(record.id)
-            key = f"asset:{self.config.asset_id}:{record.id}:{step.position}"
-            if letter is not None:
-                body: dict[str, Any] = {"transaction": state.to_json()}
-                if letter in ("/offer", "/request"):
-                    body["twin"] = twin
-                self._to_marketplace(letter, body, key=f"{key}:{letter}")
-            config = self.config
-            self._send(url=config.owner_api, path="/notify_event", recipient=config.owner_key,
-                       audience=config.asset_owner, key=f"{key}:notify",
-                       body={"assetId": config.asset_id, "transaction": state.to_json(),
-                             "twin": twin})  # fmt: skip
+            self._store.apply(
+                Change(
+                    updated,
+                    operation,
+                    step.message_id,
+                    energy=energy,
+                    reserved=reserved,
+                    queue=queue,
+                    paid=paid,
+                )
+            )
+            self._announce(record.id, state, step.position, letter)
             return updated
+
+    def _announce(self, record_id: str, state: Transaction, at: int, letter: str | None) -> None:
+        """A change's letters: ``letter`` to the marketplace, and always the owner's
+        ``/notify_event``; keyed by the twin's position ``at``, so a retried change sends
+        none twice."""
+        twin = self._twins.reader_key(record_id)
+        key = f"asset:{self.config.asset_id}:{record_id}:{at}"
+        if letter is not None:
+            body: dict[str, Any] = {"transaction": state.to_json()}
+            if letter in ("/offer", "/request"):
+                body["twin"] = twin
+            self._to_marketplace(letter, body, key=f"{key}:{letter}")
+        config = self.config
+        self._held.send(
+            url=config.owner_api,
+            path="/notify_event",
+            recipient=config.owner_key,
+            audience=config.asset_owner,
+            key=f"{key}:notify",
+            body={"assetId": config.asset_id, "transaction": state.to_json(), "twin": twin},
+        )
 
     def resend(self, record: OwnTransaction, letter: str) -> None:
         """Tell the marketplace the record's latest state again (no state change)."""
-        with self._changing():
+        with self._held.changing():
             self._to_marketplace(letter, {"transaction": record.state.to_json()})
             self._store.touch(record.id, now_ms=self._now())
             self._store.log("resend", letter, now_ms=self._now(), record_id=record.id)
 
     def _to_marketplace(self, path: str, body: Mapping[str, Any], key: str | None = None) -> None:
         config = self.config
-        self._send(url=config.marketplace_api, path=path, recipient=config.marketplace_key,
-                   audience=MARKETPLACE, body=body, key=key)  # fmt: skip
+        self._held.send(
+            url=config.marketplace_api,
+            path=path,
+            recipient=config.marketplace_key,
+            audience=MARKETPLACE,
+            body=body,
+            key=key,
+        )
 
     def _register(self, config: AssetConfig) -> None:
-        asset = {"assetId": config.asset_id, "assetName": config.asset_name,
-                 "assetDescription": config.asset_description, "type": str(config.type),
-                 "location": config.location, "url": config.url,
-                 "publicKey": self.public_key.to_text(), "walletAddress": self.wallet_address,
-                 "assetOwner": config.asset_owner}  # fmt: skip
+        asset = registration(config, self.public_key.to_text(), self.wallet_address)
         self._to_marketplace("/register", {"asset": asset})
-
-    def _send(self, **letter: Any) -> None:
-        assert self._outgoing is not None, "letters are sent from inside _changing()"
-        self._outgoing.append(letter)
-
-    @contextmanager
-    def _changing(self) -> Iterator[None]:
-        """Hold the device's lock; queue the letters of the changes only once it is released.
-
-        A peer that answers a letter by writing back (an inline queue delivers at once)
-        must find the lock free, so the outermost block queues what the changes wrote.
-        """
-        outgoing: list[dict[str, Any]] = []
-        outer = False
-        try:
-            with self._lock:
-                outer = self._outgoing is None
-                if outer:
-                    self._outgoing = outgoing
-                try:
-                    yield
-                finally:
-                    if outer:
-                        self._outgoing = None
-        finally:
-            for letter in outgoing:
-                self._letters.send(**letter)
 
     def _now(self) -> int:
         return self._clock.now_ms()
@@ -364,11 +385,3 @@ class AssetModule:
         except EnergyError as error:
             self._store.log(operation, f"refused: {error.message}", now_ms=self._now(), ok=False)
             raise
-
-
-def _received(body: Mapping[str, Any], path: str) -> Transaction:
-    received = Transaction.from_json(body.get("transaction"))
-    if received.status is not _LETTER_STATUS[path]:
-        raise InvalidMessage(f"{path} carries a transaction in status {_LETTER_STATUS[path]!r}, "
-                             f"not {received.status!r}")  # fmt: skip
-    return received

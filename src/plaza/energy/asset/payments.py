@@ -17,8 +17,9 @@ least the contract's value, naming the contract) and, once confirmed, moves
 to ``Payment confirmed``. Unpaid for ``maxWaitMs``: a reminder, then another,
 three in all, then exactly one claim (:meth:`Cashier.chase`).
 
-Pure: the ledger is a :class:`PaymentPort`, state changes go through the
-asset module (:class:`Committer`). The adapters live in :mod:`plaza.energy.asset.funding`.
+Pure: the ledger is a :class:`~plaza.energy.asset.ports.PaymentPort`, state changes
+go through the asset module (:class:`~plaza.energy.asset.ports.Committer`). The adapters
+live in :mod:`plaza.energy.asset.funding`.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
-from plaza.energy.asset.ports import AssetStore, Clock
+from plaza.energy.asset.ports import AssetStore, Clock, Committer, PaymentPort
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Transaction, TransactionStatus
 from plaza.market.settlement import (
@@ -56,56 +57,6 @@ log = logging.getLogger(__name__)
 MESSAGE_ID = re.compile(r"[0-9a-f]{64}")
 #: Failures of a payment step that leave the record as it was, to be tried next cycle.
 RETRYABLE = (EnergyError, SettlementError, WalletError)
-
-
-class PaymentPort(Protocol):
-    """What the asset does on the ledger with its wallet."""
-
-    def available(self) -> int:
-        """What the wallet can pay now (confirmed balance, less payments in flight)."""
-        ...
-
-    def fund(self, amount: int, *, reference: str) -> None:
-        """Ask the owner for ``amount``; it counts in :meth:`available` once attached."""
-        ...
-
-    def prepare(self, contract: Contract) -> PreparedPayment: ...
-
-    def submit(self, payment: PreparedPayment) -> None: ...
-
-    def status(self, payment: PreparedPayment) -> PaymentStatus: ...
-
-    def received(self, contract: Contract, message_id: bytes) -> bool:
-        """Whether ``message_id`` is the contract's payment, confirmed (False: not yet).
-
-        Raises :class:`~plaza.market.settlement.PaymentRejected` if it does not pay the
-        contract at all.
-        """
-        ...
-
-
-class Committer(Protocol):
-    """The asset module's one way to change a record (twin, database, letters)."""
-
-    def commit(
-        self,
-        record: OwnTransaction,
-        state: Transaction,
-        *,
-        operation: str,
-        letter: str | None = None,
-        queue: bool | None = None,
-        paid: bool = False,
-        claimed: bool = False,
-    ) -> OwnTransaction: ...
-
-    def resend(self, record: OwnTransaction, letter: str) -> None:
-        """Send the record's latest state to the marketplace again, at ``letter``."""
-        ...
-
-    def provide(self, config: AssetConfig, record: OwnTransaction) -> OwnTransaction:
-        """Finish the record's provision (``Energy provision finished``)."""
-        ...
 
 
 def settlement_contract(record: OwnTransaction) -> Contract:
@@ -143,8 +94,9 @@ def verify_payment_request(
     """The seed's "Payment request verification", with the list ``docs/energy.md`` fixes."""
     assert record.contract is not None
     if differing := received.same_terms(record.contract.transaction):
-        raise InvalidMessage(f"the payment request differs from the contract in "
-                             f"{', '.join(differing)}")  # fmt: skip
+        raise InvalidMessage(
+            f"the payment request differs from the contract in {', '.join(differing)}"
+        )
     if received.requesterWalletAddress != wallet:
         raise InvalidMessage("the payment request names another wallet as the payer")
     if first_state is None:
@@ -156,8 +108,12 @@ def verify_payment_request(
         raise InvalidMessage("the payment request differs from the initial request's terms")
     on_twin = twin_state()
     if on_twin is None:
-        raise PeerFailed("ledger", "", f"the twin of {record.id} cannot be read or holds a "
-                         "state not signed by this device", refused=False)  # fmt: skip
+        raise PeerFailed(
+            "ledger",
+            "",
+            f"the twin of {record.id} cannot be read or holds a state not signed by this device",
+            refused=False,
+        )
     if dict(on_twin) != dict(first_state):
         raise InvalidMessage("the twin's first state differs from the stored one")
 
@@ -166,10 +122,16 @@ class Cashier:
     """The asset's money: letters about payments, the payment cycle, reminders."""
 
     def __init__(
-        self, module: Committer, store: AssetStore, port: PaymentPort, *, wallet: str,
-        twin_state: Callable[[str], Mapping[str, Any] | None], clock: Clock,
+        self,
+        module: Committer,
+        store: AssetStore,
+        port: PaymentPort,
+        *,
+        wallet: str,
+        twin_state: Callable[[str], Mapping[str, Any] | None],
+        clock: Clock,
         settings: AssetSettings,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._module = module
         self._store = store
         self._port = port
@@ -186,9 +148,13 @@ class Cashier:
         self, config: AssetConfig, record: OwnTransaction, received: Transaction
     ) -> None:
         """Consumer: a verified request joins the queue; a reminder of a paid one is answered."""
-        verify_payment_request(record, received, wallet=self._wallet,
-                               first_state=self._store.first_state(record.id),
-                               twin_state=lambda: self._twin_state(record.id))  # fmt: skip
+        verify_payment_request(
+            record,
+            received,
+            wallet=self._wallet,
+            first_state=self._store.first_state(record.id),
+            twin_state=lambda: self._twin_state(record.id),
+        )
         status, prepared = record.state.status, self._store.prepared(record.id)
         if status is TransactionStatus.PAYMENT_CONFIRMED:
             return
@@ -209,9 +175,10 @@ class Cashier:
         ):
             raise WrongState(f"{record.id} is {status}: no payment can be requested")
         state = record.state.with_status(
-            TransactionStatus.PAYMENT_REQUESTED, timestamp_ms=self._now(),
+            TransactionStatus.PAYMENT_REQUESTED,
+            timestamp_ms=self._now(),
             reminders=max(record.state.reminders, received.reminders),
-        )  # fmt: skip
+        )
         self._module.commit(record, state, operation="payment_requested", queue=True)
 
     def on_payment_sent(
@@ -228,8 +195,9 @@ class Cashier:
             return  # delivered before, or paid already
         if not status.is_unpaid:
             raise WrongState(f"{record.id} is {status}: nothing is due yet")
-        state = record.state.with_status(TransactionStatus.PAYMENT_SENT, timestamp_ms=self._now(),
-                                         paymentMessageId=message)  # fmt: skip
+        state = record.state.with_status(
+            TransactionStatus.PAYMENT_SENT, timestamp_ms=self._now(), paymentMessageId=message
+        )
         self._module.commit(record, state, operation="payment_sent")
 
     def on_confirmed(
@@ -254,8 +222,13 @@ class Cashier:
             return
         if record.state.status.is_final:
             raise WrongState(f"{record.id} is {record.state.status}: nothing to claim")
-        self._store.log("claim", f"the provider {received.providerId} claims {record.id}",
-                        now_ms=self._now(), record_id=record.id, ok=False)  # fmt: skip
+        self._store.log(
+            "claim",
+            f"the provider {received.providerId} claims {record.id}",
+            now_ms=self._now(),
+            record_id=record.id,
+            ok=False,
+        )
         state = record.state.with_status(
             TransactionStatus.CLAIM_ISSUED,
             timestamp_ms=self._now(),
@@ -263,8 +236,9 @@ class Cashier:
         )
         prepared = self._store.prepared(record.id)
         paid = prepared is not None and prepared[1]
-        self._module.commit(record, state, operation="claim_received", claimed=True,
-                            queue=None if paid else True)  # fmt: skip
+        self._module.commit(
+            record, state, operation="claim_received", claimed=True, queue=None if paid else True
+        )
 
     # the cycle
 
@@ -313,8 +287,9 @@ class Cashier:
     def _settle(self, record_id: str, payment: PreparedPayment) -> None:
         status = self._port.status(payment)
         if status is PaymentStatus.FAILED:
-            self._store.drop_prepared(record_id, now_ms=self._now(),
-                                      reason="the ledger will never apply it")  # fmt: skip
+            self._store.drop_prepared(
+                record_id, now_ms=self._now(), reason="the ledger will never apply it"
+            )
         elif status is PaymentStatus.PENDING:
             self._port.submit(payment)  # the same bytes again: harmless, heals a lost submit
         elif (record := self._store.record(record_id)) is not None:
@@ -323,8 +298,14 @@ class Cashier:
                 timestamp_ms=self._now(),
                 paymentMessageId=payment.message_id.hex(),
             )
-            self._module.commit(record, state, operation="payment_processed",
-                                letter="/payment_processing", queue=False, paid=True)  # fmt: skip
+            self._module.commit(
+                record,
+                state,
+                operation="payment_processed",
+                letter="/payment_processing",
+                queue=False,
+                paid=True,
+            )
 
     def _pay_batch(self, config: AssetConfig) -> None:
         batch = self._store.queued(self._settings.payment_batch)
@@ -378,15 +359,16 @@ class Cashier:
                 self._log("check_payment", record.id, str(error))
                 continue
             if paid:
-                state = record.state.with_status(TransactionStatus.PAYMENT_CONFIRMED,
-                                                 timestamp_ms=self._now())  # fmt: skip
-                self._module.commit(record, state, operation="payment_confirmed",
-                                    letter="/payment_confirmation")  # fmt: skip
+                state = record.state.with_status(
+                    TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=self._now()
+                )
+                self._module.commit(
+                    record, state, operation="payment_confirmed", letter="/payment_confirmation"
+                )
 
     def _now(self) -> int:
         return self._clock.now_ms()
 
     def _log(self, operation: str, record_id: str, detail: str) -> None:
         log.warning("%s %s: %s", operation, record_id, detail)
-        self._store.log(operation, detail, now_ms=self._now(), record_id=record_id,
-                        ok=False)  # fmt: skip
+        self._store.log(operation, detail, now_ms=self._now(), record_id=record_id, ok=False)

@@ -1,11 +1,14 @@
-"""What the asset module needs of the world: its database, its twins, its outbox, a clock.
+"""What the asset module needs of the world: its database, its twins, its outbox, its
+wallet on the ledger (:class:`PaymentPort`), a clock; and what its cashier needs of the
+module (:class:`Committer`).
 
 Adapters: :class:`~plaza.energy.asset.store.SqliteAssetStore` (the running device) and
 :class:`~plaza.energy.asset.memory.MemoryAssetStore` (tests) for :class:`AssetStore`,
 both checked by one contract suite (``tests/contract/test_energy_asset_store.py``);
 :class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`; the outbox
-(:class:`~plaza.energy.link.EnergyOutbox`) for :class:`LetterBox`. The records the store
-keeps (:class:`~plaza.energy.asset.config.OwnTransaction`,
+(:class:`~plaza.energy.link.EnergyOutbox`) for :class:`LetterBox`;
+:class:`~plaza.energy.asset.funding.LedgerPaymentPort` for :class:`PaymentPort`. The records
+the store keeps (:class:`~plaza.energy.asset.config.OwnTransaction`,
 :class:`~plaza.energy.asset.config.Change`, :class:`~plaza.energy.asset.config.Pool`)
 are the domain's, in :mod:`plaza.energy.asset.config`.
 """
@@ -15,13 +18,22 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
-from plaza.energy.asset.config import Change, OwnTransaction, Pool
+from plaza.energy.asset.config import AssetConfig, Change, OwnTransaction, Pool
 from plaza.energy.envelope import ModuleKey
+from plaza.energy.model import Transaction
 from plaza.ledger.ports import Clock
-from plaza.market.settlement import PreparedPayment
+from plaza.market.settlement import Contract, PaymentStatus, PreparedPayment
 from plaza.market.twins.records import TwinIndex, TwinStep
 
-__all__ = ["AssetStore", "Clock", "FirstTwinState", "LetterBox", "TwinRecorder"]
+__all__ = [
+    "AssetStore",
+    "Clock",
+    "Committer",
+    "FirstTwinState",
+    "LetterBox",
+    "PaymentPort",
+    "TwinRecorder",
+]
 
 
 class AssetStore(TwinIndex, Protocol):
@@ -144,4 +156,54 @@ class LetterBox(Protocol):
         key: str | None = None,
     ) -> None:
         """Queue a letter to ``audience`` at ``url + path``."""
+        ...
+
+
+class PaymentPort(Protocol):
+    """What the asset does on the ledger with its wallet."""
+
+    def available(self) -> int:
+        """What the wallet can pay now (confirmed balance, less payments in flight)."""
+        ...
+
+    def fund(self, amount: int, *, reference: str) -> None:
+        """Ask the owner for ``amount``; it counts in :meth:`available` once attached."""
+        ...
+
+    def prepare(self, contract: Contract) -> PreparedPayment: ...
+
+    def submit(self, payment: PreparedPayment) -> None: ...
+
+    def status(self, payment: PreparedPayment) -> PaymentStatus: ...
+
+    def received(self, contract: Contract, message_id: bytes) -> bool:
+        """Whether ``message_id`` is the contract's payment, confirmed (False: not yet).
+
+        Raises :class:`~plaza.market.settlement.PaymentRejected` if it does not pay the
+        contract at all.
+        """
+        ...
+
+
+class Committer(Protocol):
+    """The asset module's one way to change a record (twin, database, letters)."""
+
+    def commit(
+        self,
+        record: OwnTransaction,
+        state: Transaction,
+        *,
+        operation: str,
+        letter: str | None = None,
+        queue: bool | None = None,
+        paid: bool = False,
+        claimed: bool = False,
+    ) -> OwnTransaction: ...
+
+    def resend(self, record: OwnTransaction, letter: str) -> None:
+        """Send the record's latest state to the marketplace again, at ``letter``."""
+        ...
+
+    def provide(self, config: AssetConfig, record: OwnTransaction) -> OwnTransaction:
+        """Finish the record's provision (``Energy provision finished``)."""
         ...

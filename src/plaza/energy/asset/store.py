@@ -132,8 +132,10 @@ class SqliteAssetStore:
             "SELECT at_ms, state, twin_message FROM events WHERE record_id = ? ORDER BY seq",
             (record_id,),
         )
-        return [{"at": at, "state": json.loads(state), "twinMessage": message}
-                for at, state, message in rows]  # fmt: skip
+        return [
+            {"at": at, "state": json.loads(state), "twinMessage": message}
+            for at, state, message in rows
+        ]
 
     def apply(self, change: Change) -> None:
         record, state = change.record, change.record.state
@@ -146,9 +148,17 @@ class SqliteAssetStore:
                 "UPDATE SET status = excluded.status, state = excluded.state, "
                 "contract = excluded.contract, idle_since_ms = excluded.idle_since_ms, "
                 "claimed = excluded.claimed",
-                (record.id, str(state.type), str(state.status), text, contract,
-                 record.created_ms, now, int(record.claimed)),
-            )  # fmt: skip
+                (
+                    record.id,
+                    str(state.type),
+                    str(state.status),
+                    text,
+                    contract,
+                    record.created_ms,
+                    now,
+                    int(record.claimed),
+                ),
+            )
             db.execute(
                 "INSERT INTO events (record_id, at_ms, status, state, twin_message) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -201,8 +211,9 @@ class SqliteAssetStore:
             "SELECT record_id, message_id, raw, amount FROM prepared_payments "
             "WHERE confirmed = 0 ORDER BY saved_ms, record_id"
         )
-        return [(rid, PreparedPayment(bytes(mid), bytes(raw), amount))
-                for rid, mid, raw, amount in rows]  # fmt: skip
+        return [
+            (rid, PreparedPayment(bytes(mid), bytes(raw), amount)) for rid, mid, raw, amount in rows
+        ]
 
     def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
         record = self.record(record_id)
@@ -233,8 +244,9 @@ class SqliteAssetStore:
         with self._db.atomic() as db:
             db.execute("INSERT OR IGNORE INTO twins VALUES (?, ?)", (record_id, channel_id))
 
-    def log(self, operation: str, detail: str, *, now_ms: int, record_id: str = "",
-            ok: bool = True) -> None:  # fmt: skip
+    def log(
+        self, operation: str, detail: str, *, now_ms: int, record_id: str = "", ok: bool = True
+    ) -> None:
         with self._db.atomic() as db:
             _log(db, now_ms, operation, record_id, ok=ok, detail=detail)
 
@@ -243,8 +255,10 @@ class SqliteAssetStore:
             "SELECT at_ms, operation, record_id, ok, detail FROM log ORDER BY id DESC LIMIT ?",
             (limit,),
         )
-        return [{"at": at, "operation": op, "recordId": rid, "ok": bool(ok), "detail": detail}
-                for at, op, rid, ok, detail in rows]  # fmt: skip
+        return [
+            {"at": at, "operation": op, "recordId": rid, "ok": bool(ok), "detail": detail}
+            for at, op, rid, ok, detail in rows
+        ]
 
 
 def _record(row: tuple[Any, ...]) -> OwnTransaction:

@@ -69,9 +69,14 @@ class Trader:
     """Opens, contracts and cancels the asset's offers or requests."""
 
     def __init__(
-        self, commit: Commit, store: AssetStore, *, wallet: str, settings: AssetSettings,
+        self,
+        commit: Commit,
+        store: AssetStore,
+        *,
+        wallet: str,
+        settings: AssetSettings,
         clock: Clock,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._commit = commit
         self._store = store
         self._wallet = wallet
@@ -98,8 +103,9 @@ class Trader:
 
     def on_contract(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
         """``/contract``: the marketplace's signed contract takes this asset's offer or request."""
-        contract = EnergyContract.from_json(verify_document(body.get("contract"),
-                                                      config.marketplace_key.signing))  # fmt: skip
+        contract = EnergyContract.from_json(
+            verify_document(body.get("contract"), config.marketplace_key.signing)
+        )
         parse_reader_key(body.get("twin"))
         mine = contract.offer if config.type is AssetType.PROVIDER else contract.request
         if mine.owner != config.asset_id:
@@ -119,8 +125,13 @@ class Trader:
         state = deal.with_status(
             TransactionStatus.CONTRACT_CREATED, timestamp_ms=self._clock.now_ms()
         )
-        self._commit(record, state, operation="contract", contract=contract,
-                     reserved=-release if config.type is AssetType.PROVIDER else 0)  # fmt: skip
+        self._commit(
+            record,
+            state,
+            operation="contract",
+            contract=contract,
+            reserved=-release if config.type is AssetType.PROVIDER else 0,
+        )
 
     def cancel(
         self, config: AssetConfig, record: OwnTransaction, letter: str | None = "/cancel"
@@ -135,8 +146,14 @@ class Trader:
         state = record.state.with_status(
             TransactionStatus.CANCELLED, timestamp_ms=self._clock.now_ms()
         )
-        self._commit(record, state, operation="cancel", letter=letter,
-                     reserved=-record.state.energyAmount if held else 0, queue=False)  # fmt: skip
+        self._commit(
+            record,
+            state,
+            operation="cancel",
+            letter=letter,
+            reserved=-record.state.energyAmount if held else 0,
+            queue=False,
+        )
 
     def _open(self, config: AssetConfig, amount: int) -> None:
         """A new offer (all that is free) or request (``minOfferAmount``), and its twin."""
@@ -166,6 +183,10 @@ class Trader:
                 location=config.location,
             )
         provider = config.type is AssetType.PROVIDER
-        self._commit(OwnTransaction(own_id, transaction, now, now), transaction,
-                     operation=f"{transaction.type}", letter=f"/{transaction.type}",
-                     reserved=amount if provider else 0)  # fmt: skip
+        self._commit(
+            OwnTransaction(own_id, transaction, now, now),
+            transaction,
+            operation=f"{transaction.type}",
+            letter=f"/{transaction.type}",
+            reserved=amount if provider else 0,
+        )

@@ -9,7 +9,9 @@ manager drops them without reading the message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from plaza.crypto import Identity
 from plaza.energy.backend.bids import bid_of, refuse_dead_bids, why_dead
@@ -71,19 +73,7 @@ class EnergyContractDesk:
         request of an excluded consumer, can never be contracted: the refusal names
         each such bid in ``details={"dead": ["offer:<id>", "request:<id>"]}``.
         """
-        bidmanager = self._bidmanager.key.signing
-        letter = open_letter(
-            document,
-            identity=self._identity,
-            audience=MARKETPLACE,
-            now_ms=self._journal.now(),
-            nonces=self._nonces,
-            known_key=lambda sender: bidmanager if sender == BIDMANAGER else None,
-        )
-        bids = {
-            side: bid_of(letter.body, side)
-            for side in (TransactionType.OFFER, TransactionType.REQUEST)
-        }
+        bids = self._bids_in(document)
         found = {
             side: self._store.transaction(side, bid[id_field(side)]) for side, bid in bids.items()
         }
@@ -105,6 +95,22 @@ class EnergyContractDesk:
         assert offer is not None  # else it would be dead
         assert request is not None
         return self._contract(offer, request)
+
+    def _bids_in(self, document: bytes) -> dict[TransactionType, Mapping[str, Any]]:
+        """The pair of bids the bid manager's ``/match`` letter names."""
+        bidmanager = self._bidmanager.key.signing
+        letter = open_letter(
+            document,
+            identity=self._identity,
+            audience=MARKETPLACE,
+            now_ms=self._journal.now(),
+            nonces=self._nonces,
+            known_key=lambda sender: bidmanager if sender == BIDMANAGER else None,
+        )
+        return {
+            side: bid_of(letter.body, side)
+            for side in (TransactionType.OFFER, TransactionType.REQUEST)
+        }
 
     def _contract(self, offer: TransactionRecord, request: TransactionRecord) -> str:
         """Join two open bids: the signed contract, its settlement and both transactions

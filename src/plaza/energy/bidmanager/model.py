@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from plaza.energy.errors import InvalidMessage
+from plaza.energy.errors import Details, InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, TransactionType
 
-__all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "bid_key"]
+__all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "bid_key", "dead_bids"]
 
 #: The seed's bid fields per side, in its order: all the bid manager keeps and passes on.
 SEED_FIELDS = {
@@ -120,3 +120,13 @@ def _integer(data: Mapping[str, Any], name: str, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidMessage(f"{name} must be an integer from {low} to {high}")
     return value
+
+
+def dead_bids(details: Details) -> set[str]:
+    """The keys of the bids a marketplace refusal of their ``/match`` names as dead.
+
+    The marketplace's details: ``{"dead": ["offer:<providerTransactionId>",
+    "request:<requesterTransactionId>"]}``, either or both; none without details.
+    """
+    named = details.get("dead", [])
+    return {named} if isinstance(named, str) else set(named)

@@ -42,7 +42,7 @@ from dataclasses import replace
 from typing import Any
 
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.bidmanager.model import SEED_FIELDS, Bid, BidRecord, BidState, bid_key
+from plaza.energy.bidmanager.model import SEED_FIELDS, Bid, BidRecord, BidState, bid_key, dead_bids
 from plaza.energy.bidmanager.ports import BidStore, Clock
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
@@ -139,18 +139,18 @@ class EnergyBidManager:
                 return
             pair = f"{offer.bid.key}|{request.bid.key}"
             now = self._clock.now_ms()
-            self._store.add_refused_match(offer.bid.key, request.bid.key, reason=reason,
-                                          now_ms=now)  # fmt: skip
+            self._store.add_refused_match(offer.bid.key, request.bid.key, reason=reason, now_ms=now)
             self._log("match_refused", pair, "refused", reason)
-            dead = _dead_in(details)
+            dead = dead_bids(details)
             for record, other in ((offer, request), (request, offer)):
                 if record.state is not BidState.CONTRACTED or record.reason != other.bid.key:
                     continue  # removed meanwhile, or this refusal was handled already
                 if record.bid.key in dead:
                     self._close(record, BidState.CLOSED, f"match refused: {reason}")
                 else:
-                    self._requeue(record, f"back on the book: its match with {other.bid.key} "
-                                          "was refused")  # fmt: skip
+                    self._requeue(
+                        record, f"back on the book: its match with {other.bid.key} was refused"
+                    )
             self._drain()
 
     # -- periodic work and reads ----------------------------------------------------
@@ -181,9 +181,13 @@ class EnergyBidManager:
         with self._lock:
             try:
                 letter = open_letter(
-                    document, identity=self._identity, audience=BIDMANAGER,
-                    now_ms=self._clock.now_ms(), nonces=self._nonces, known_key=self._known,
-                )  # fmt: skip
+                    document,
+                    identity=self._identity,
+                    audience=BIDMANAGER,
+                    now_ms=self._clock.now_ms(),
+                    nonces=self._nonces,
+                    known_key=self._known,
+                )
                 record_id = action(letter.body)
             except EnergyError as error:
                 self._log(operation, "", "refused", f"{error.code}: {error.message}")
@@ -251,10 +255,14 @@ class EnergyBidManager:
 
     def _spec(self, bid: Bid) -> NewOrder:
         return NewOrder(
-            side=MarketSide(str(bid.side)), owner=bid.asset_id, kind=ENERGY,
-            quantity=bid.energy, unit_price=bid.price, valid_from_ms=bid.timestamp_ms,
+            side=MarketSide(str(bid.side)),
+            owner=bid.asset_id,
+            kind=ENERGY,
+            quantity=bid.energy,
+            unit_price=bid.price,
+            valid_from_ms=bid.timestamp_ms,
             valid_until_ms=bid.timestamp_ms + self._validity_ms,
-        )  # fmt: skip
+        )
 
     def _submit(self, record: BidRecord) -> None:
         """Book the bid's current generation; a retry of the same generation books it once."""
@@ -283,8 +291,13 @@ class EnergyBidManager:
     def _requeue(self, record: BidRecord, reason: str = "") -> None:
         """The bid goes back on the book (open again) as a fresh order, its next generation."""
         self._withdraw(record)
-        fresh = replace(record, state=BidState.OPEN, generation=record.generation + 1,
-                        order_id=None, reason=reason)  # fmt: skip
+        fresh = replace(
+            record,
+            state=BidState.OPEN,
+            generation=record.generation + 1,
+            order_id=None,
+            reason=reason,
+        )
         self._store.save_bid(fresh)
         if reason:
             self._log("requeue", record.bid.key, "ok", reason)
@@ -354,10 +367,13 @@ class EnergyBidManager:
             self._withdraw(record)
         pair = f"{offer.bid.key}|{request.bid.key}"
         self._outbox.send(
-            url=self._marketplace_url, path="/match", recipient=self._marketplace_key,
-            audience=MARKETPLACE, body={"offer": offer.bid.fields, "request": request.bid.fields},
+            url=self._marketplace_url,
+            path="/match",
+            recipient=self._marketplace_key,
+            audience=MARKETPLACE,
+            body={"offer": offer.bid.fields, "request": request.bid.fields},
             key=f"{BIDMANAGER}:match:{pair}",
-        )  # fmt: skip
+        )
         now = self._clock.now_ms()
         with self._store.atomic():
             self._store.save_bid(replace(offer, state=BidState.CONTRACTED, reason=request.bid.key))
@@ -366,15 +382,10 @@ class EnergyBidManager:
         self._log("match", pair, "ok", "")
 
     def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:
-        self._store.log(now_ms=self._clock.now_ms(), operation=operation, record_id=record_id,
-                        outcome=outcome, detail=detail)  # fmt: skip
-
-
-def _dead_in(details: Details) -> set[str]:
-    """The keys of the bids a marketplace refusal of their ``/match`` names as dead.
-
-    The marketplace's details: ``{"dead": ["offer:<providerTransactionId>",
-    "request:<requesterTransactionId>"]}``, either or both; none without details.
-    """
-    named = details.get("dead", [])
-    return {named} if isinstance(named, str) else set(named)
+        self._store.log(
+            now_ms=self._clock.now_ms(),
+            operation=operation,
+            record_id=record_id,
+            outcome=outcome,
+            detail=detail,
+        )

@@ -76,9 +76,17 @@ class SqliteBidStore:
                 "INSERT INTO bids VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
                 "state = excluded.state, generation = excluded.generation, "
                 "order_id = excluded.order_id, reason = excluded.reason",
-                (bid.key, str(bid.side), bid.asset_id, dumps(bid.fields), str(record.state),
-                 record.generation, record.order_id, record.reason),
-            )  # fmt: skip
+                (
+                    bid.key,
+                    str(bid.side),
+                    bid.asset_id,
+                    dumps(bid.fields),
+                    str(record.state),
+                    record.generation,
+                    record.order_id,
+                    record.reason,
+                ),
+            )
             if record.order_id is not None:
                 self._db.execute(
                     "INSERT OR IGNORE INTO bid_orders VALUES (?, ?)", (record.order_id, bid.key)

@@ -15,10 +15,9 @@ from plaza.energy.owner.records import (
     NewOwner,
     Owner,
     TransactionPage,
-    TransferState,
-    WalletTransfer,
 )
 from plaza.energy.owner.service import OwnerModule
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 from plaza.energy.owner.wallets import OwnerWallets
 
 __all__ = [

@@ -12,6 +12,10 @@ A device's letter asks its owner for coins; the owner pays only
    already holds for them: its confirmed balance and the owner's fundings on their way
    to it.
 
+:class:`DeviceFunder` pays: by hand (the owner's ``fund_device``) or once per
+``/fund`` reference under these rules, under the owner's lock, recorded with the
+transfer it made.
+
 The cheap local rules go first, so a refused letter costs no round trip. Every refusal is
 :class:`~plaza.energy.errors.FundingRefused` with ``details["rule"]`` (``consumer_only``,
 ``funding_cap``, ``unpaid_contracts``) and moves nothing.
@@ -21,12 +25,14 @@ from __future__ import annotations
 
 from plaza.crypto import Address
 from plaza.energy.errors import FundingRefused
+from plaza.energy.owner.devices import KeyedLocks
 from plaza.energy.owner.marketplace import MarketplaceTalk
-from plaza.energy.owner.ports import Clock, OwnerStore
-from plaza.energy.owner.records import FUNDING_WINDOW_MS, Device, TransferState
+from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
+from plaza.energy.owner.records import FUNDING_WINDOW_MS, Device, Owner
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 from plaza.energy.owner.wallets import WalletMoves
 
-__all__ = ["FundingRules"]
+__all__ = ["DeviceFunder", "FundingRules"]
 
 
 class FundingRules:
@@ -74,3 +80,59 @@ class FundingRules:
             if self._moves.state(transfer) is TransferState.PENDING
         )
         return max(0, owed - held - on_the_way)
+
+
+class DeviceFunder:
+    """Pays a device from its owner's wallet, under the owner's lock, and records it."""
+
+    def __init__(
+        self,
+        *,
+        store: OwnerStore,
+        moves: WalletMoves,
+        keys: OwnerKeys,
+        locks: KeyedLocks,
+        rules: FundingRules,
+    ) -> None:
+        self._store = store
+        self._moves = moves
+        self._keys = keys
+        self._locks = locks
+        self._rules = rules
+
+    def fund(self, owner: Owner, device: Device, amount: int) -> WalletTransfer:
+        """The owner's own funding of its device: no ``/fund`` rule applies."""
+        with self._locks.hold(owner.id):
+            return self._pay(owner, device, amount, "")
+
+    def fund_once(
+        self, owner: Owner, device: Device, amount: int, reference: str
+    ) -> tuple[WalletTransfer, bool]:
+        """The funding for ``reference``: the one made before (True) if it may still move
+        coins, else a new one (False) if the owner's rules allow it (:class:`FundingRules`).
+        Under the owner's lock, so two letters never both pay the same need or room."""
+        with self._locks.hold(owner.id):
+            earlier = self._store.funding(device.id, reference)
+            if earlier is not None:
+                state = earlier.state
+                if state is TransferState.PENDING:
+                    state = self._moves.state(earlier)  # PENDING when the ledger cannot say
+                if state in (TransferState.PENDING, TransferState.CONFIRMED):
+                    return earlier, True
+                self._store.settle_transfer(earlier.message_id, state)  # it moved nothing
+            self._rules.check(device, amount)
+            return self._pay(owner, device, amount, reference), False
+
+    def _pay(self, owner: Owner, device: Device, amount: int, reference: str) -> WalletTransfer:
+        """Pay the device and record it; callers hold the owner's lock."""
+        transfer = self._moves.pay(
+            owner.id,
+            self._keys.signing_key(owner.account),
+            Address.parse(device.wallet_address),
+            amount,
+            kind="fund",
+            device=device.id,
+            reference=reference,
+        )
+        self._store.add_transfer(transfer)
+        return transfer

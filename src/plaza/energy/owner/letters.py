@@ -24,7 +24,8 @@ from plaza.energy.envelope import Letter, ModuleKey, open_letter
 from plaza.energy.errors import InvalidMessage
 from plaza.energy.model import Transaction
 from plaza.energy.owner.ports import Clock, OwnerStore
-from plaza.energy.owner.records import Device, DeviceEvent, check_amount, event_digest
+from plaza.energy.owner.records import Device, DeviceEvent, event_digest
+from plaza.energy.owner.transfers import check_amount
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.auth.envelope import open_body
@@ -109,8 +110,14 @@ class DeviceLetters:
             party, transaction_id = transaction.requesterId, transaction.requesterTransactionId
         if party != device.id or not transaction_id:
             raise InvalidMessage(f"the transaction is not {device.id}'s")
-        return DeviceEvent(device.id, transaction_id, transaction, twin, self._clock.now_ms(),
-                     event_digest(transaction))  # fmt: skip
+        return DeviceEvent(
+            device.id,
+            transaction_id,
+            transaction,
+            twin,
+            self._clock.now_ms(),
+            event_digest(transaction),
+        )
 
 
 def _peek_sender(document: bytes, identity: Identity) -> str | None:

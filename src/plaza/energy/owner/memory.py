@@ -20,15 +20,8 @@ from typing import Any
 from plaza.energy.errors import WrongState
 from plaza.energy.memory import MemoryTables
 from plaza.energy.model import TransactionStatus
-from plaza.energy.owner.records import (
-    Device,
-    DeviceEvent,
-    DeviceSettings,
-    DeviceStats,
-    Owner,
-    TransferState,
-    WalletTransfer,
-)
+from plaza.energy.owner.records import Device, DeviceEvent, DeviceSettings, DeviceStats, Owner
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 
 __all__ = ["MemoryOwnerStore"]
 

@@ -15,14 +15,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from plaza.crypto import SigningKey
-from plaza.energy.owner.records import (
-    Device,
-    DeviceEvent,
-    DeviceStats,
-    Owner,
-    TransferState,
-    WalletTransfer,
-)
+from plaza.energy.owner.records import Device, DeviceEvent, DeviceStats, Owner
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 from plaza.ledger.ports import Clock
 
 __all__ = ["Clock", "OwnerKeys", "OwnerStore"]

@@ -1,4 +1,6 @@
-"""What the user module keeps: owners, devices and their settings, reported events, transfers.
+"""What the user module keeps: owners, devices and their settings, reported events.
+
+The wallets' transfers are :mod:`plaza.energy.owner.transfers`.
 
 The onboarding form is the seed's "Add a new device" dialog with Plaza's units
 (``energyPrice`` in base units per kWh, ``minOfferAmount`` in Wh, both integers).
@@ -9,7 +11,6 @@ dropped (a typo must not onboard a device with a default price).
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -32,9 +33,6 @@ __all__ = [
     "NewOwner",
     "Owner",
     "TransactionPage",
-    "TransferState",
-    "WalletTransfer",
-    "check_amount",
     "event_digest",
 ]
 
@@ -42,16 +40,31 @@ _HOUR_MS = 3600 * 1000
 #: Optional timings passed through to the device (milliseconds) with the least each may be:
 #: offers live at least an hour (the seed), payers are reminded at most every second.
 PASSED_THROUGH = {
-    "maxWaitMs": 1000, "offerValidityMs": _HOUR_MS, "provisionMs": 0,
+    "maxWaitMs": 1000,
+    "offerValidityMs": _HOUR_MS,
+    "provisionMs": 0,
     "paymentQueueProcessingSpeed": 0,
-}  # fmt: skip
+}
 _MAX_MS = 366 * 24 * _HOUR_MS
 _MAX_TEXT = 256
 _MAX_NAME = 100
-_FORM = frozenset({
-    "type", "name", "uuid", "energyPrice", "maxEnergyPrice", "running", "dashboard", "url",
-    "location", "description", "minOfferAmount", "fundingCap", *PASSED_THROUGH,
-})  # fmt: skip
+_FORM = frozenset(
+    {
+        "type",
+        "name",
+        "uuid",
+        "energyPrice",
+        "maxEnergyPrice",
+        "running",
+        "dashboard",
+        "url",
+        "location",
+        "description",
+        "minOfferAmount",
+        "fundingCap",
+        *PASSED_THROUGH,
+    }
+)
 #: The most ``/fund`` letters may move to a device in any 24 hours unless its owner sets
 #: ``fundingCap``: a tenth of a devnet faucet grant, days of a household's energy.
 DEFAULT_FUNDING_CAP = 100_000
@@ -82,12 +95,6 @@ class NewOwner:
 
     def to_json(self) -> dict[str, Any]:
         return {"ownerId": self.owner.id, "apiKey": self.api_key}
-
-
-def check_amount(value: object, name: str = "amount") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
-        raise InvalidMessage(f"{name} must be a positive integer of base units")
-    return value
 
 
 def _int(form: Mapping[str, Any], name: str, *, low: int, high: int) -> int:
@@ -211,12 +218,19 @@ class DeviceSettings:
     def to_form(self) -> dict[str, Any]:
         """The settings as the onboarding form spells them, UUID included (for storage)."""
         form: dict[str, Any] = {
-            "type": str(self.type), "name": self.name, "uuid": self.uuid,
-            "energyPrice": self.energy_price, "minOfferAmount": self.min_offer_amount,
-            "running": self.running, "dashboard": self.dashboard, "url": self.url,
-            "location": self.location, "description": self.description, **self.timings,
+            "type": str(self.type),
+            "name": self.name,
+            "uuid": self.uuid,
+            "energyPrice": self.energy_price,
+            "minOfferAmount": self.min_offer_amount,
+            "running": self.running,
+            "dashboard": self.dashboard,
+            "url": self.url,
+            "location": self.location,
+            "description": self.description,
+            **self.timings,
             "fundingCap": self.funding_cap,
-        }  # fmt: skip
+        }
         if self.type is AssetType.CONSUMER:
             form["maxEnergyPrice"] = self.max_energy_price
         return form
@@ -240,27 +254,45 @@ class Device:
         """What the owner sees: everything but the UUID, which only travels in /init."""
         public = {k: v for k, v in self.settings.to_form().items() if k != "uuid"}
         return {
-            "assetId": self.id, **public, "status": self.settings.status,
-            "publicKey": self.public_key, "walletAddress": self.wallet_address,
-            "createdAt": self.created_ms, "updatedAt": self.updated_ms,
-        }  # fmt: skip
+            "assetId": self.id,
+            **public,
+            "status": self.settings.status,
+            "publicKey": self.public_key,
+            "walletAddress": self.wallet_address,
+            "createdAt": self.created_ms,
+            "updatedAt": self.updated_ms,
+        }
 
     def init_body(
-        self, status: str, *, marketplace_url: str, marketplace_key: str, owner_url: str,
+        self,
+        status: str,
+        *,
+        marketplace_url: str,
+        marketplace_key: str,
+        owner_url: str,
         owner_key: str,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """The seed's ``/init`` body: no wallet seed, the device makes its own keys."""
         settings = self.settings
         body: dict[str, Any] = {
-            "assetId": self.id, "assetName": settings.name,
-            "assetDescription": settings.description, "type": str(settings.type),
-            "assetOwner": self.owner_id, "location": settings.location, "url": settings.url,
-            "uuid": settings.uuid, "energyPrice": settings.energy_price,
+            "assetId": self.id,
+            "assetName": settings.name,
+            "assetDescription": settings.description,
+            "type": str(settings.type),
+            "assetOwner": self.owner_id,
+            "location": settings.location,
+            "url": settings.url,
+            "uuid": settings.uuid,
+            "energyPrice": settings.energy_price,
             "minOfferAmount": settings.min_offer_amount,
-            "marketplaceAPI": marketplace_url, "marketplacePublicKey": marketplace_key,
-            "assetOwnerAPI": owner_url, "assetOwnerPublicKey": owner_key, "status": status,
-            "dashboard": "enabled" if settings.dashboard else "disabled", **settings.timings,
-        }  # fmt: skip
+            "marketplaceAPI": marketplace_url,
+            "marketplacePublicKey": marketplace_key,
+            "assetOwnerAPI": owner_url,
+            "assetOwnerPublicKey": owner_key,
+            "status": status,
+            "dashboard": "enabled" if settings.dashboard else "disabled",
+            **settings.timings,
+        }
         if settings.type is AssetType.CONSUMER:
             body["maxEnergyPrice"] = settings.max_energy_price
         return body
@@ -285,10 +317,15 @@ class DeviceEvent:
     def to_json(self) -> dict[str, Any]:
         t = self.transaction
         return {
-            "status": str(t.status), "timestamp": t.timestamp, "energyAmount": t.energyAmount,
-            "energyPrice": t.energyPrice, "value": t.value, "receivedAt": self.received_ms,
-            "twin": self.twin, "transaction": t.to_json(),
-        }  # fmt: skip
+            "status": str(t.status),
+            "timestamp": t.timestamp,
+            "energyAmount": t.energyAmount,
+            "energyPrice": t.energyPrice,
+            "value": t.value,
+            "receivedAt": self.received_ms,
+            "twin": self.twin,
+            "transaction": t.to_json(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,38 +340,12 @@ class DeviceStats:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "energyWh": self.energy_wh, "value": self.value, "provisions": self.provisions,
-            "transactions": self.transactions, "averagePrice": self.average_price,
-        }  # fmt: skip
-
-
-class TransferState(enum.StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    CONFLICTING = "conflicting"  # confirmed, but it moved nothing
-    EXPIRED = "expired"  # never confirmed within the ledger's transfer lifetime
-
-
-@dataclass(frozen=True, slots=True)
-class WalletTransfer:
-    """A move of an owner's wallet: a faucet grant in, a funding or a withdrawal out."""
-
-    message_id: str
-    owner_id: str
-    kind: str  # faucet | fund | withdraw
-    counterpart: str  # the address paid (or the faucet's grant address)
-    amount: int
-    device_id: str
-    created_ms: int
-    state: TransferState = TransferState.PENDING
-    reference: str = ""  # a funding's reference from the device's /fund letter, if any
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "messageId": self.message_id, "kind": self.kind, "address": self.counterpart,
-            "amount": self.amount, "assetId": self.device_id or None,
-            "createdAt": self.created_ms, "state": str(self.state),
-        }  # fmt: skip
+            "energyWh": self.energy_wh,
+            "value": self.value,
+            "provisions": self.provisions,
+            "transactions": self.transactions,
+            "averagePrice": self.average_price,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,32 +39,21 @@ from plaza.energy.errors import (
 )
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import LetterSender
-from plaza.energy.model import TransactionStatus
 from plaza.energy.owner.devices import DeviceManager, KeyedLocks
-from plaza.energy.owner.funding import FundingRules
+from plaza.energy.owner.funding import DeviceFunder, FundingRules
+from plaza.energy.owner.history import TransactionQuery, transactions_page, twin_report
 from plaza.energy.owner.letters import DeviceLetters
 from plaza.energy.owner.marketplace import MarketplaceTalk
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
-from plaza.energy.owner.records import (
-    Device,
-    DeviceSettings,
-    NewOwner,
-    Owner,
-    TransactionPage,
-    TransferState,
-    WalletTransfer,
-    check_amount,
-)
+from plaza.energy.owner.records import Device, DeviceSettings, NewOwner, Owner, TransactionPage
+from plaza.energy.owner.transfers import TransferState, WalletTransfer, check_amount
 from plaza.energy.owner.wallets import WalletMoves
-from plaza.energy.twins import parse_reader_key, read_twin
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.auth.outbox import Link
-from plaza.market.twins.records import TwinAudit
 
 __all__ = ["OwnerModule"]
 
 _MAX_NAME = 100
-_MAX_PER_PAGE = 100
 _HISTORY_SHOWN = 20
 
 
@@ -95,25 +84,49 @@ class OwnerModule:
         self._letters = DeviceLetters(store=store, identity=identity, clock=clock, nonces=nonces)
         self._locks = KeyedLocks()  # owners' wallets here, devices' UUIDs in _devices
         self.key = ModuleKey.of(identity)
-        self._devices = DeviceManager(
-            store=store, link=link, clock=clock, locks=self._locks,
-            marketplace_url=marketplace_url, marketplace_key=marketplace_key,
-            owner_url=public_url, owner_key=self.key,
-        )  # fmt: skip
-        self._marketplace = MarketplaceTalk(
-            store=store,
+        self._devices, self._marketplace = self._peers(
+            identity, link, outbox, nonces, (marketplace_url, marketplace_key, public_url)
+        )
+        rules = FundingRules(
+            store=store, moves=self._moves, marketplace=self._marketplace, clock=clock
+        )
+        self._funder = DeviceFunder(
+            store=store, moves=self._moves, keys=keys, locks=self._locks, rules=rules
+        )
+
+    def _peers(
+        self,
+        identity: Identity,
+        link: Link,
+        outbox: LetterSender | None,
+        nonces: NonceStore,
+        urls: tuple[str, ModuleKey, str],
+    ) -> tuple[DeviceManager, MarketplaceTalk]:
+        """Who this module talks to: its devices (``/init``) and the marketplace (letters);
+        ``urls`` is the marketplace's URL and key, and this module's public URL."""
+        marketplace_url, marketplace_key, public_url = urls
+        devices = DeviceManager(
+            store=self._store,
+            link=link,
+            clock=self._clock,
+            locks=self._locks,
+            marketplace_url=marketplace_url,
+            marketplace_key=marketplace_key,
+            owner_url=public_url,
+            owner_key=self.key,
+        )
+        marketplace = MarketplaceTalk(
+            store=self._store,
             identity=identity,
             link=link,
             outbox=outbox,
-            clock=clock,
+            clock=self._clock,
             nonces=nonces,
             marketplace_url=marketplace_url,
             marketplace_key=marketplace_key,
-            onboarding=self._devices.onboarding,
+            onboarding=devices.onboarding,
         )
-        self._funding = FundingRules(
-            store=store, moves=self._moves, marketplace=self._marketplace, clock=clock
-        )
+        return devices, marketplace
 
     # -- owners and their wallets ------------------------------------------------------------
 
@@ -249,15 +262,8 @@ class OwnerModule:
         """The seed's transactions tab: filtered by latest status and by a piece of the
         transaction id, newest first, each with every state the device reported."""
         device = self._device(owner_id, device_id)
-        if status is not None and status not in set(TransactionStatus):
-            raise InvalidMessage(f"status must be one of {', '.join(map(repr, TransactionStatus))}")
-        if page < 1 or not 1 <= per_page <= _MAX_PER_PAGE:
-            raise InvalidMessage(f"page starts at 1 and per_page is 1 to {_MAX_PER_PAGE}")
-        total, found = self._store.transactions(
-            device.id, status=status, search=search or None,
-            limit=per_page, offset=(page - 1) * per_page,
-        )  # fmt: skip
-        return TransactionPage(total, page, per_page, found)
+        query = TransactionQuery(status, search or None, page, per_page)
+        return transactions_page(self._store, device.id, query)
 
     def transaction_twin(
         self, owner_id: str, device_id: str, transaction_id: str
@@ -266,26 +272,14 @@ class OwnerModule:
         device reported is on it (the seed's "verify the event against the Tangle")."""
         device = self._device(owner_id, device_id)
         events = self._store.events_of(device.id, transaction_id)
-        if not events:
-            raise UnknownRecord(f"no transaction {transaction_id!r} on this device")
-        signer = ModuleKey.from_text(device.public_key).signing
-        key = parse_reader_key(events[-1].twin)
-        entries, problems = read_twin(self._ledger.channels, key, signer, self._ledger.confirmed)
-        on_twin = [entry.state for entry in entries]
-        return {
-            "transactionId": transaction_id,
-            **TwinAudit(tuple(entries), tuple(problems)).to_json(),
-            "events": [
-                {**event.to_json(), "onTwin": event.transaction.to_json() in on_twin}
-                for event in events
-            ],
-        }
+        return twin_report(self._ledger, device, transaction_id, events)
 
     def fund_device(self, owner_id: str, device_id: str, amount: object) -> WalletTransfer:
         """Manual funding: move ``amount`` from the owner's wallet to the device's."""
         with self._logged("device.fund", device_id) as notes:
             device = self._device(owner_id, device_id)
-            transfer = self._fund(device, check_amount(amount))
+            owner = self._owner(device.owner_id)
+            transfer = self._funder.fund(owner, device, check_amount(amount))
             notes.append(f"{transfer.amount} in {transfer.message_id}")
             return transfer
 
@@ -302,9 +296,12 @@ class OwnerModule:
             letter, device = self._letters.open(document)
             amount = self._letters.funding_amount(letter, device)
             reference = self._letters.funding_reference(letter)
-            transfer, again = self._fund_once(device, amount, reference)
-            notes.append(f"{device.id}: {transfer.amount} in {transfer.message_id}"
-                         f" for {reference}{' (again)' if again else ''}")  # fmt: skip
+            owner = self._owner(device.owner_id)
+            transfer, again = self._funder.fund_once(owner, device, amount, reference)
+            notes.append(
+                f"{device.id}: {transfer.amount} in {transfer.message_id}"
+                f" for {reference}{' (again)' if again else ''}"
+            )
             return {"messageId": transfer.message_id, "amount": transfer.amount}
 
     def receive_onboarded(self, document: bytes) -> dict[str, Any]:
@@ -318,8 +315,9 @@ class OwnerModule:
             event = self._letters.event(*self._letters.open(document))
             filed = self._store.add_event(event)
             again = "" if filed else " (again)"
-            notes.append(f"{event.device_id}/{event.transaction_id}: "
-                         f"{event.transaction.status}{again}")  # fmt: skip
+            notes.append(
+                f"{event.device_id}/{event.transaction_id}: {event.transaction.status}{again}"
+            )
 
     # -- the periodic work -------------------------------------------------------------------
 
@@ -331,8 +329,13 @@ class OwnerModule:
             if state is TransferState.PENDING:
                 continue
             self._store.settle_transfer(transfer.message_id, state)
-            self._store.log(self._clock.now_ms(), "transfer.settled", transfer.owner_id,
-                            "ok", f"{transfer.kind} {transfer.message_id}: {state}")  # fmt: skip
+            self._store.log(
+                self._clock.now_ms(),
+                "transfer.settled",
+                transfer.owner_id,
+                "ok",
+                f"{transfer.kind} {transfer.message_id}: {state}",
+            )
             settled += 1
         return settled
 
@@ -362,45 +365,11 @@ class OwnerModule:
     def _address(self, owner: Owner) -> Address:
         return self._wallet_key(owner).public_key.address
 
-    def _fund(self, device: Device, amount: int) -> WalletTransfer:
-        owner = self._owner(device.owner_id)
-        with self._locks.hold(owner.id):
-            return self._pay_device(owner, device, amount, "")
-
-    def _fund_once(
-        self, device: Device, amount: int, reference: str
-    ) -> tuple[WalletTransfer, bool]:
-        """The funding for ``reference``: the one made before (True) if it may still move
-        coins, else a new one (False) if the owner's rules allow it (:class:`FundingRules`).
-        Under the owner's lock, so two letters never both pay the same need or room."""
-        owner = self._owner(device.owner_id)
-        with self._locks.hold(owner.id):
-            earlier = self._store.funding(device.id, reference)
-            if earlier is not None:
-                state = earlier.state
-                if state is TransferState.PENDING:
-                    state = self._moves.state(earlier)  # PENDING when the ledger cannot say
-                if state in (TransferState.PENDING, TransferState.CONFIRMED):
-                    return earlier, True
-                self._store.settle_transfer(earlier.message_id, state)  # it moved nothing
-            self._funding.check(device, amount)
-            return self._pay_device(owner, device, amount, reference), False
-
     def _told(self, device: Device, settings: DeviceSettings) -> Device:
         """Reconfigure the device, then tell the marketplace whether it runs."""
         updated = self._devices.reconfigure(device, settings)
         self._marketplace.tell_status(updated, updated.settings.status, updated.updated_ms)
         return updated
-
-    def _pay_device(
-        self, owner: Owner, device: Device, amount: int, reference: str
-    ) -> WalletTransfer:
-        """Pay the device and record it; callers hold the owner's lock."""
-        payee = Address.parse(device.wallet_address)
-        transfer = self._moves.pay(owner.id, self._wallet_key(owner), payee, amount,
-                                   kind="fund", device=device.id, reference=reference)  # fmt: skip
-        self._store.add_transfer(transfer)
-        return transfer
 
     @contextmanager
     def _logged(self, operation: str, subject: str) -> Iterator[list[str]]:
@@ -410,7 +379,8 @@ class OwnerModule:
         try:
             yield notes
         except EnergyError as error:
-            self._store.log(self._clock.now_ms(), operation, subject, "error",
-                            f"{error.code}: {error.message}")  # fmt: skip
+            self._store.log(
+                self._clock.now_ms(), operation, subject, "error", f"{error.code}: {error.message}"
+            )
             raise
         self._store.log(self._clock.now_ms(), operation, subject, "ok", "; ".join(notes))

@@ -17,15 +17,8 @@ from typing import Any
 
 from plaza.energy.errors import WrongState
 from plaza.energy.model import Transaction, TransactionStatus
-from plaza.energy.owner.records import (
-    Device,
-    DeviceEvent,
-    DeviceSettings,
-    DeviceStats,
-    Owner,
-    TransferState,
-    WalletTransfer,
-)
+from plaza.energy.owner.records import Device, DeviceEvent, DeviceSettings, DeviceStats, Owner
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteOwnerStore"]
@@ -110,20 +103,42 @@ WITH latest AS (
 
 def _device(row: Sequence[Any]) -> Device:
     device_id, owner_id, settings, public_key, wallet, created, updated = row
-    return Device(device_id, owner_id, DeviceSettings.from_form(json.loads(settings)),
-                  public_key, wallet, created, updated)  # fmt: skip
+    return Device(
+        device_id,
+        owner_id,
+        DeviceSettings.from_form(json.loads(settings)),
+        public_key,
+        wallet,
+        created,
+        updated,
+    )
 
 
 def _event(row: Sequence[Any]) -> DeviceEvent:
     device_id, transaction_id, body, twin, received_ms, digest = row
-    return DeviceEvent(device_id, transaction_id, Transaction.from_json(json.loads(body)), twin,
-                 received_ms, digest)  # fmt: skip
+    return DeviceEvent(
+        device_id,
+        transaction_id,
+        Transaction.from_json(json.loads(body)),
+        twin,
+        received_ms,
+        digest,
+    )
 
 
 def _transfer(row: Sequence[Any]) -> WalletTransfer:
     message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state, ref = row
-    return WalletTransfer(message_id, owner_id, kind, counterpart, amount, device_id, created_ms,
-                    TransferState(state), ref or "")  # fmt: skip
+    return WalletTransfer(
+        message_id,
+        owner_id,
+        kind,
+        counterpart,
+        amount,
+        device_id,
+        created_ms,
+        TransferState(state),
+        ref or "",
+    )
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -142,8 +157,14 @@ class SqliteOwnerStore:
     """:class:`~plaza.energy.owner.ports.OwnerStore` in the SQLite file at ``path``."""
 
     def __init__(self, path: Path) -> None:
-        self._db = SqliteFile(path, _SCHEMA, migrate=_migrate, foreign_keys=True,
-                              busy_timeout_ms=10_000, synchronous=None)  # fmt: skip
+        self._db = SqliteFile(
+            path,
+            _SCHEMA,
+            migrate=_migrate,
+            foreign_keys=True,
+            busy_timeout_ms=10_000,
+            synchronous=None,
+        )
 
     # -- owners ----------------------------------------------------------------------------
 
@@ -174,10 +195,17 @@ class SqliteOwnerStore:
                 conn.execute(
                     "INSERT INTO devices (id, owner_id, uuid, settings, public_key,"
                     " wallet_address, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (device.id, device.owner_id, device.settings.uuid,
-                     json.dumps(device.settings.to_form()), device.public_key,
-                     device.wallet_address, device.created_ms, device.updated_ms),
-                )  # fmt: skip
+                    (
+                        device.id,
+                        device.owner_id,
+                        device.settings.uuid,
+                        json.dumps(device.settings.to_form()),
+                        device.public_key,
+                        device.wallet_address,
+                        device.created_ms,
+                        device.updated_ms,
+                    ),
+                )
         except sqlite3.IntegrityError:
             raise WrongState("a device with this UUID is onboarded already") from None
 
@@ -216,26 +244,35 @@ class SqliteOwnerStore:
                 "INSERT OR IGNORE INTO events (device_id, transaction_id, status, energy_wh,"
                 " price, value, body, twin, received_ms, digest)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event.device_id, event.transaction_id, str(t.status), t.energyAmount,
-                 t.energyPrice, t.value, json.dumps(t.to_json()), event.twin,
-                 event.received_ms, event.digest),
-            )  # fmt: skip
+                (
+                    event.device_id,
+                    event.transaction_id,
+                    str(t.status),
+                    t.energyAmount,
+                    t.energyPrice,
+                    t.value,
+                    json.dumps(t.to_json()),
+                    event.twin,
+                    event.received_ms,
+                    event.digest,
+                ),
+            )
             return cursor.rowcount == 1
 
     def device_stats(self, device_id: str) -> DeviceStats:
         """Energy and value over each transaction's latest finished provision; the count and
         mean price over each transaction's latest state."""
-        (energy, value, provisions), = self._db.rows(
+        ((energy, value, provisions),) = self._db.rows(
             "SELECT COALESCE(SUM(energy_wh), 0), COALESCE(SUM(value), 0), COUNT(*) FROM events"
             " WHERE seq IN (SELECT MAX(seq) FROM events WHERE device_id = ? AND status = ?"
             " GROUP BY transaction_id)",
             (device_id, str(TransactionStatus.PROVISION_FINISHED)),
-        )  # fmt: skip
-        (count, prices), = self._db.rows(
+        )
+        ((count, prices),) = self._db.rows(
             _LATEST + "SELECT COUNT(*), COALESCE(SUM(e.price), 0)"  # noqa: S608 - constants only
             " FROM latest JOIN events e ON e.seq = latest.last",
             (device_id,),
-        )  # fmt: skip
+        )
         average = (2 * prices + count) // (2 * count) if count else 0
         return DeviceStats(energy, value, provisions, count, average)
 
@@ -247,7 +284,7 @@ class SqliteOwnerStore:
             " WHERE (? IS NULL OR e.status = ?) AND (? IS NULL OR instr(e.transaction_id, ?) > 0)"
         )
         filters = (device_id, status, status, search, search)
-        (total,), = self._db.rows(_LATEST + "SELECT COUNT(*)" + where, filters)  # fmt: skip
+        ((total,),) = self._db.rows(_LATEST + "SELECT COUNT(*)" + where, filters)
         page = self._db.rows(
             _LATEST + "SELECT e.transaction_id" + where + " ORDER BY latest.first DESC"
             " LIMIT ? OFFSET ?",
@@ -270,10 +307,18 @@ class SqliteOwnerStore:
                 "INSERT OR IGNORE INTO transfers (message_id, owner_id, kind, counterpart,"
                 " amount, device_id, created_ms, state, reference)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (transfer.message_id, transfer.owner_id, transfer.kind, transfer.counterpart,
-                 transfer.amount, transfer.device_id, transfer.created_ms, str(transfer.state),
-                 transfer.reference or None),
-            )  # fmt: skip
+                (
+                    transfer.message_id,
+                    transfer.owner_id,
+                    transfer.kind,
+                    transfer.counterpart,
+                    transfer.amount,
+                    transfer.device_id,
+                    transfer.created_ms,
+                    str(transfer.state),
+                    transfer.reference or None,
+                ),
+            )
 
     def funding(self, device_id: str, reference: str) -> WalletTransfer | None:
         rows = self._db.rows(
@@ -308,8 +353,9 @@ class SqliteOwnerStore:
         return [_transfer(row) for row in rows]
 
     def pending_transfers(self) -> list[WalletTransfer]:
-        rows = self._db.rows(_TRANSFER + " WHERE state = ? ORDER BY created_ms",
-                          (str(TransferState.PENDING),))  # fmt: skip
+        rows = self._db.rows(
+            _TRANSFER + " WHERE state = ? ORDER BY created_ms", (str(TransferState.PENDING),)
+        )
         return [_transfer(row) for row in rows]
 
     def settle_transfer(self, message_id: str, state: TransferState) -> None:

@@ -24,7 +24,7 @@ from plaza.crypto import Address, Identity, InvalidAddress, Seed, SigningKey, bl
 from plaza.energy.errors import NotConfigured, PeerFailed, WrongState
 from plaza.energy.keys import load_or_create_seed
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.owner.records import TransferState, WalletTransfer
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
 from plaza.ledger.ports import Clock
 from plaza.market.payments.service import DeviceAccount, KeyFunder, LedgerPayments
@@ -113,9 +113,16 @@ class WalletMoves:
         )
 
     def pay(
-        self, owner_id: str, key: SigningKey, payee: Address, amount: int, *, kind: str,
-        device: str = "", reference: str = "",
-    ) -> WalletTransfer:  # fmt: skip
+        self,
+        owner_id: str,
+        key: SigningKey,
+        payee: Address,
+        amount: int,
+        *,
+        kind: str,
+        device: str = "",
+        reference: str = "",
+    ) -> WalletTransfer:
         """Pay ``amount`` to ``payee`` if the wallet can (callers hold the owner's lock, so
         two payments never both count the same coins)."""
         available = self.available(key)
@@ -134,8 +141,16 @@ class WalletMoves:
                 message = transfers.compose(key, payload)
                 transfers.submit(message.raw)
                 message_id = message.id
-        return WalletTransfer(message_id.hex(), owner_id, kind, str(payee), amount, device,
-                        self._clock.now_ms(), reference=reference)  # fmt: skip
+        return WalletTransfer(
+            message_id.hex(),
+            owner_id,
+            kind,
+            str(payee),
+            amount,
+            device,
+            self._clock.now_ms(),
+            reference=reference,
+        )
 
     def state(self, transfer: WalletTransfer) -> TransferState:
         """Whether the ledger has decided ``transfer``: applied, conflicting, or expired."""

@@ -19,6 +19,7 @@ from plaza.market.audit.model import (
     AuditReport,
     Confirmation,
     Difference,
+    TrailEntry,
     TwinTrail,
 )
 from plaza.market.contracts import ContractSignatureInvalid, SignedContract
@@ -81,37 +82,42 @@ def check_trail(
             document = decode_document(entry.content)
         except InvalidTwinDocument as error:
             problems.append(f"position {entry.position}: {error}")
-            entries.append(
-                AuditedEntry(
-                    entry.position,
-                    entry.message_id,
-                    None,
-                    None,
-                    None,
-                    None,
-                    entry.signature_verified,
-                    confirmation,
-                )
-            )
+            entries.append(_audited(entry, None, confirmation))
             continue
-        entries.append(
-            AuditedEntry(
-                entry.position,
-                entry.message_id,
-                document.type.value,
-                document.record,
-                document.step,
-                _event(document),
-                entry.signature_verified,
-                confirmation,
-            )
-        )
+        entries.append(_audited(entry, document, confirmation))
         problem = _sequence_problem(trail, documents, document, entry.position)
         if problem is not None:
             problems.append(problem)
         elif not documents or document != documents[-1]:
             documents.append(document)
     return CheckedTrail(trail, bound, tuple(entries), tuple(documents), tuple(problems))
+
+
+def _audited(
+    entry: TrailEntry, document: TwinDocument | None, confirmation: Confirmation
+) -> AuditedEntry:
+    """One entry as the report shows it; an undecodable one says only where it is."""
+    if document is None:
+        return AuditedEntry(
+            entry.position,
+            entry.message_id,
+            None,
+            None,
+            None,
+            None,
+            entry.signature_verified,
+            confirmation,
+        )
+    return AuditedEntry(
+        entry.position,
+        entry.message_id,
+        document.type.value,
+        document.record,
+        document.step,
+        _event(document),
+        entry.signature_verified,
+        confirmation,
+    )
 
 
 def _event(document: TwinDocument) -> str | None:

@@ -106,8 +106,10 @@ def test_half_a_slot_is_half_its_energy_rounded_down() -> None:
     noon = DAY * DAY_MS + 12 * 3_600_000
     whole = panel.energy_wh(noon, SLOT_MS)
     assert panel.energy_wh(noon, SLOT_MS // 2) == whole // 2
-    assert panel.energy_wh(noon, SLOT_MS // 2) + panel.energy_wh(noon + SLOT_MS // 2,
-                                                                 SLOT_MS // 2) == whole  # fmt: skip
+    assert (
+        panel.energy_wh(noon, SLOT_MS // 2) + panel.energy_wh(noon + SLOT_MS // 2, SLOT_MS // 2)
+        == whole
+    )
 
 
 @pytest.mark.parametrize("interval", [0, -SLOT_MS])

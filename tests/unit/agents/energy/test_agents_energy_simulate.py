@@ -89,8 +89,7 @@ def test_the_report_adds_up_the_slots() -> None:
 def test_the_same_seed_gives_the_same_market() -> None:
     def figures(seed: int) -> dict[str, object]:
         report = simulate_energy(50, 8, seed=seed).to_json()
-        return {k: v for k, v in report.items() if k not in {"elapsed_s", "slots_per_s",
-                                                             "setup_s"}}  # fmt: skip
+        return {k: v for k, v in report.items() if k not in {"elapsed_s", "slots_per_s", "setup_s"}}
 
     assert figures(21) == figures(21)
     assert figures(21) != figures(22)
@@ -131,8 +130,15 @@ def test_the_cli_prints_one_json_object_with_the_figures() -> None:
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    for key in ("agents", "slots", "elapsed_s", "slots_per_s", "trades", "cleared_energy",
-                "average_price"):  # fmt: skip
+    for key in (
+        "agents",
+        "slots",
+        "elapsed_s",
+        "slots_per_s",
+        "trades",
+        "cleared_energy",
+        "average_price",
+    ):
         assert key in report
     assert (report["agents"], report["slots"], report["policy"]) == (50, 8, "uniform")
     timings = {k: report[k] for k in ("elapsed_s", "slots_per_s", "setup_s")}

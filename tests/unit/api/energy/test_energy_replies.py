@@ -26,9 +26,13 @@ def module_app() -> FastAPI:
     install_replies(app)
     router = APIRouter()
     post_route(router, "/ok", lambda body: {"echo": json_object(body)}, summary="ok", sealed=False)
-    dead = WrongState("offer:o1 is no longer open (cancelled)", details={
-        "dead": ["offer:o1", "request:r1"], "hint": "ask again",
-    })  # fmt: skip
+    dead = WrongState(
+        "offer:o1 is no longer open (cancelled)",
+        details={
+            "dead": ["offer:o1", "request:r1"],
+            "hint": "ask again",
+        },
+    )
     post_route(router, "/dead", refuse_with(dead), summary="dead", sealed=False)
     post_route(
         router, "/plain", refuse_with(EnergyForbidden("not yours")), summary="plain", sealed=False

@@ -94,9 +94,12 @@ class World:
         self.clock = FakeClock()
         self.queue = RecordingQueue()
         self.hub = NotificationHub(
-            MemorySubscriptionStore(), self.queue, self.clock, mqtt_root="plaza",
+            MemorySubscriptionStore(),
+            self.queue,
+            self.clock,
+            mqtt_root="plaza",
             callbacks=CallbackPolicy(allow_private=True),
-        )  # fmt: skip
+        )
         self.store = MemoryBookStore()
         self.directory = MemoryAssetDirectory()
         self.twins = MemoryAssetTwins()
@@ -105,9 +108,12 @@ class World:
     def restart(self) -> BidManager:
         """A new bid manager over the same stores: what a process restart is."""
         self.manager = BidManager(
-            self.store, clock=self.clock, assets=self.directory, asset_twins=self.twins,
+            self.store,
+            clock=self.clock,
+            assets=self.directory,
+            asset_twins=self.twins,
             asset_listener=MarketNotifier(self.hub, self.clock),
-        )  # fmt: skip
+        )
         return self.manager
 
 
@@ -135,11 +141,19 @@ def test_each_asset_change_is_announced_once_by_its_event_type(world: World) -> 
     assert created["event"]["recipient"] == "ann"
     assert created["event"]["changedFields"] == []
     assert created["event"]["asset"] == {
-        "id": asset.id, "owner": "ann", "kind": "energy", "name": "roof panel",
-        "location": {"lat": 52.52, "lon": 13.40}, "attributes": {"green": True},
-        "state": "active", "previousState": None, "event": "registered", "version": 1,
-        "registeredAtMs": asset.registered_at_ms, "updatedAtMs": asset.updated_at_ms,
-    }  # fmt: skip
+        "id": asset.id,
+        "owner": "ann",
+        "kind": "energy",
+        "name": "roof panel",
+        "location": {"lat": 52.52, "lon": 13.40},
+        "attributes": {"green": True},
+        "state": "active",
+        "previousState": None,
+        "event": "registered",
+        "version": 1,
+        "registeredAtMs": asset.registered_at_ms,
+        "updatedAtMs": asset.updated_at_ms,
+    }
 
     change = AssetChange("south roof", None, attributes({"green": True, "kw": 9}))
     world.clock.advance(ms=1_000)
@@ -149,8 +163,10 @@ def test_each_asset_change_is_announced_once_by_its_event_type(world: World) -> 
     assert updated["event"]["changedFields"] == ["name", "location", "attributes"]
     asset_view = updated["event"]["asset"]
     assert (asset_view["name"], asset_view["location"], asset_view["version"]) == (
-        "south roof", None, 2,
-    )  # fmt: skip
+        "south roof",
+        None,
+        2,
+    )
     assert asset_view["attributes"] == {"green": True, "kw": 9}
     assert asset_view["updatedAtMs"] == asset.updated_at_ms + 1_000
 
@@ -163,16 +179,18 @@ def test_each_asset_change_is_announced_once_by_its_event_type(world: World) -> 
         event = _one(world)
         assert event["eventType"] == ASSET_STATE_CHANGED
         assert (event["event"]["asset"]["state"], event["event"]["asset"]["previousState"]) == (
-            state, previous,
-        )  # fmt: skip
+            state,
+            previous,
+        )
         assert event["event"]["changedFields"] == ["state"]
 
     manager.remove_asset(asset.id, participant="ann")
     deleted = _one(world)
     assert deleted["eventType"] == ASSET_DELETED
     assert (deleted["event"]["asset"]["state"], deleted["event"]["asset"]["version"]) == (
-        "removed", 5,
-    )  # fmt: skip
+        "removed",
+        5,
+    )
     assert len({e["eventId"] for e in (created, updated, deleted)}) == 3
 
 
@@ -213,11 +231,14 @@ def test_asset_events_go_to_the_owner_and_are_filtered_like_the_others(world: Wo
 
     [disabled] = world.queue.webhooks(ann.id)
     assert (disabled["eventType"], disabled["event"]["asset"]["state"]) == (
-        ASSET_STATE_CHANGED, "disabled",
-    )  # fmt: skip
+        ASSET_STATE_CHANGED,
+        "disabled",
+    )
     assert [e["eventType"] for e in world.queue.webhooks(ann_all.id)] == [
-        ASSET_CREATED, ASSET_STATE_CHANGED, ASSET_STATE_CHANGED,
-    ]  # fmt: skip
+        ASSET_CREATED,
+        ASSET_STATE_CHANGED,
+        ASSET_STATE_CHANGED,
+    ]
     assert world.queue.webhooks(bob.id) == []  # not the owner: public asset, private events
     topics = [topics for topics, _ in world.queue.published()]
     assert topics == [

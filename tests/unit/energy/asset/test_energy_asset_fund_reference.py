@@ -35,8 +35,13 @@ def test_the_fund_letter_carries_the_payments_reference() -> None:
         (fund,) = d.link.letters("/fund")
         assert fund.body["reference"] == f"{d.asset_id}:{record_id}"
         assert set(fund.body) == {
-            "assetId", "type", "walletAddress", "balance", "amount", "reference",
-        }  # fmt: skip
+            "assetId",
+            "type",
+            "walletAddress",
+            "balance",
+            "amount",
+            "reference",
+        }
 
 
 def test_a_fund_retried_after_a_lost_reply_names_the_same_reference(
@@ -72,10 +77,13 @@ def test_a_reference_the_owner_would_refuse_is_not_sent() -> None:
     with device("consumer") as d:
         link = _NoLink()
         funder = OwnerFunder(
-            link=link, ledger=None,  # type: ignore[arg-type]  # never reached
-            identity=Identity.generate(), config=lambda: d.service.module.config,
-            clock=d.clock, balance=lambda: 0,
-        )  # fmt: skip
+            link=link,
+            ledger=None,  # type: ignore[arg-type]  # never reached
+            identity=Identity.generate(),
+            config=lambda: d.service.module.config,
+            clock=d.clock,
+            balance=lambda: 0,
+        )
         payee = Identity.generate().address
         for bad in ("", "x" * 129, "has space", "a\nb"):
             with pytest.raises(PaymentFailed, match="reference"):

@@ -206,10 +206,13 @@ def test_a_refused_match_names_every_dead_bid_in_its_details(world: World) -> No
     assert live.details == {"dead": [f"request:{unknown.id}"]}, "the live offer is not named"
 
     malformed = seal_letter(
-        {"offer": seed_bid(other), "request": {"energyAmount": 1}}, sender="bidmanager",
-        identity=world.bidmanager, recipient=world.key, audience="marketplace",
+        {"offer": seed_bid(other), "request": {"energyAmount": 1}},
+        sender="bidmanager",
+        identity=world.bidmanager,
+        recipient=world.key,
+        audience="marketplace",
         now_ms=world.clock.now_ms(),
-    )  # fmt: skip
+    )
     shapeless = refused(world, InvalidMessage, lambda: market.match(malformed))
     assert shapeless.details == {}, "a bid without its id cannot be named"
 

@@ -69,9 +69,13 @@ class StandInMarketplace:
         assert self.bidmanager is not None
         signing = self.bidmanager.signing
         body = open_letter(
-            document, identity=self.identity, audience="marketplace", now_ms=self.clock.now_ms(),
-            nonces=self.nonces, known_key=lambda sender: signing,
-        ).body  # fmt: skip
+            document,
+            identity=self.identity,
+            audience="marketplace",
+            now_ms=self.clock.now_ms(),
+            nonces=self.nonces,
+            known_key=lambda sender: signing,
+        ).body
         pair = (body["offer"]["providerTransactionId"], body["request"]["requesterTransactionId"])
         self.matches.append(pair)
         if pair in self.refuse:
@@ -99,28 +103,45 @@ class Desk:
 
     def letter(self, body: dict[str, Any]) -> bytes:
         return seal_letter(
-            body, sender="marketplace", identity=self.marketplace.identity,
-            recipient=self.service.key, audience="bidmanager", now_ms=self.clock.now_ms(),
-        )  # fmt: skip
+            body,
+            sender="marketplace",
+            identity=self.marketplace.identity,
+            recipient=self.service.key,
+            audience="bidmanager",
+            now_ms=self.clock.now_ms(),
+        )
 
     def offer(self, asset: str, tx_id: str, energy: int, price: int) -> None:
         self.service.bidmanager.offer(
-            self.letter({
-                "providerId": asset, "providerTransactionId": tx_id, "energyAmount": energy,
-                "energyPrice": price, "type": "offer", "walletAddress": f"wallet-{asset}",
-                "timestamp": str(self.clock.now_ms()), "additionalDetails": "",
-            })
-        )  # fmt: skip
+            self.letter(
+                {
+                    "providerId": asset,
+                    "providerTransactionId": tx_id,
+                    "energyAmount": energy,
+                    "energyPrice": price,
+                    "type": "offer",
+                    "walletAddress": f"wallet-{asset}",
+                    "timestamp": str(self.clock.now_ms()),
+                    "additionalDetails": "",
+                }
+            )
+        )
         self.clock.advance(ms=10)
 
     def request(self, asset: str, tx_id: str, energy: int, price: int) -> None:
         self.service.bidmanager.request(
-            self.letter({
-                "requesterId": asset, "requesterTransactionId": tx_id, "energyAmount": energy,
-                "energyPrice": price, "type": "request", "timestamp": str(self.clock.now_ms()),
-                "additionalDetails": "",
-            })
-        )  # fmt: skip
+            self.letter(
+                {
+                    "requesterId": asset,
+                    "requesterTransactionId": tx_id,
+                    "energyAmount": energy,
+                    "energyPrice": price,
+                    "type": "request",
+                    "timestamp": str(self.clock.now_ms()),
+                    "additionalDetails": "",
+                }
+            )
+        )
         self.clock.advance(ms=10)
 
     def remove(self, body: dict[str, Any]) -> None:
@@ -158,8 +179,12 @@ def test_the_live_offer_of_a_refused_match_meets_a_new_request(desk: Desk) -> No
     desk.request("ev", "r1", 400, 12)
     assert desk.deliver() == [("o1", "r1")]
     assert desk.stats("open", "closed", "contracted", "book_offers", "book_requests") == (
-        1, 1, 0, 1, 0,
-    )  # fmt: skip
+        1,
+        1,
+        0,
+        1,
+        0,
+    )
     assert desk.stats("refused_matches") == (1,)
     assert desk.logged("match_refused") == [("offer:o1|request:r1", "refused", reason)]
     assert desk.logged("deliver") == [(MARKETPLACE_URL + "/match", "refused", reason)]
@@ -350,8 +375,11 @@ def test_the_real_marketplace_refusal_of_a_cancelled_request_frees_its_offer(
 
     try:
         assets = {}
-        for name, kind in (("solar", AssetType.PROVIDER), ("ev", AssetType.CONSUMER),
-                           ("ev2", AssetType.CONSUMER)):  # fmt: skip
+        for name, kind in (
+            ("solar", AssetType.PROVIDER),
+            ("ev", AssetType.CONSUMER),
+            ("ev2", AssetType.CONSUMER),
+        ):
             assets[name] = FakeAsset(name, kind, ledger=ledger, clock=node.clock)
             market.marketplace.register(
                 assets[name].letter(assets[name].registration(), market.key)

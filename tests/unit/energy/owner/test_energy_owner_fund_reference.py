@@ -17,8 +17,9 @@ import test_energy_owner_service as kit
 from test_energy_owner_service import GRANT, FakeDevice, World, form, fund_body, funded_owner
 
 from plaza.energy.errors import InvalidMessage
-from plaza.energy.owner.records import Device, TransferState, WalletTransfer
+from plaza.energy.owner.records import Device
 from plaza.energy.owner.store import SqliteOwnerStore
+from plaza.energy.owner.transfers import TransferState, WalletTransfer
 
 world = kit.world  # the fixture, under its own name
 
@@ -31,8 +32,9 @@ def onboarded(world: World) -> tuple[str, Device, FakeDevice]:
     return owner_id, device, world.devices.at("http://device-1")
 
 
-def fund_letter(world: World, owner_id: str, device: Device, fake: FakeDevice,
-                **changes: Any) -> bytes:  # fmt: skip
+def fund_letter(
+    world: World, owner_id: str, device: Device, fake: FakeDevice, **changes: Any
+) -> bytes:
     body = fund_body(device.id, fake, **{"reference": REFERENCE, **changes})
     return world.letter(device.id, body, audience=owner_id, signer=fake)
 
@@ -161,8 +163,9 @@ def test_a_file_made_before_references_gets_the_column_and_keeps_its_transfers(
         (old,) = store.transfers_of("o1", limit=10)
         assert (old.message_id, old.reference) == ("aa", "")
         assert store.funding("a1", "") is None
-        store.add_transfer(WalletTransfer("bb", "o1", "fund", "plz1x", 6, "a1", 2,
-                                    reference=REFERENCE))  # fmt: skip
+        store.add_transfer(
+            WalletTransfer("bb", "o1", "fund", "plz1x", 6, "a1", 2, reference=REFERENCE)
+        )
     finally:
         store.close()
     store = SqliteOwnerStore(path)  # migrated already: opens as it is

@@ -24,7 +24,8 @@ from test_energy_owner_service import (
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, seal_letter, sign_document, verify_document
 from plaza.energy.errors import FundingRefused, NotAuthenticated, PeerFailed, WrongState
-from plaza.energy.owner.records import DEFAULT_FUNDING_CAP, Device, TransferState
+from plaza.energy.owner.records import DEFAULT_FUNDING_CAP, Device
+from plaza.energy.owner.transfers import TransferState
 from plaza.jobs import Worker
 
 world = kit.world  # the fixture, under its own name

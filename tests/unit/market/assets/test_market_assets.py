@@ -55,8 +55,11 @@ def test_each_transition_is_the_next_version_made_by_its_event() -> None:
     assert (disabled.version, disabled.event, disabled.status) == (2, "disabled", "disabled")
     enabled = enable_asset(disabled, 30)
     assert (enabled.version, enabled.event, enabled.status, enabled.updated_at_ms) == (
-        3, AssetEvent.ENABLED, AssetStatus.ACTIVE, 30,
-    )  # fmt: skip
+        3,
+        AssetEvent.ENABLED,
+        AssetStatus.ACTIVE,
+        30,
+    )
     removed = remove_asset(enabled, 40)
     assert (removed.version, removed.status, removed.registered_at_ms) == (4, "removed", 10)
 
@@ -81,11 +84,17 @@ def test_an_update_describes_anew_but_never_changes_kind_or_owner() -> None:
     change = AssetChange("south roof", MUNICH, attributes({"green": True}))
     updated = change_asset(asset, change, 5)
     assert updated is not None
-    assert (updated.name, updated.location, updated.attributes) == ("south roof", MUNICH,
-                                                                    (("green", True),))  # fmt: skip
+    assert (updated.name, updated.location, updated.attributes) == (
+        "south roof",
+        MUNICH,
+        (("green", True),),
+    )
     assert (updated.kind, updated.owner, updated.version, updated.event) == (
-        "energy", "ann", 2, AssetEvent.UPDATED,
-    )  # fmt: skip
+        "energy",
+        "ann",
+        2,
+        AssetEvent.UPDATED,
+    )
     assert change_asset(updated, change, 6) is None  # the same description: no new state
     with pytest.raises(InvalidAsset, match="name"):
         change_asset(asset, AssetChange(""), 5)
@@ -120,8 +129,12 @@ def test_a_retried_registration_is_answered_from_the_directory() -> None:
 
 def test_a_refused_registration_stores_nothing() -> None:
     mk = market()
-    for bad in (panel(kind="Solar Panel"), panel(name=""), panel(location=Location(0.0, 181.0)),
-                panel(attributes=(("b", 1), ("a", 2)))):  # fmt: skip
+    for bad in (
+        panel(kind="Solar Panel"),
+        panel(name=""),
+        panel(location=Location(0.0, 181.0)),
+        panel(attributes=(("b", 1), ("a", 2))),
+    ):
         with pytest.raises(InvalidAsset):
             mk.manager.register_asset(bad)
     assert mk.assets.count() == 0
@@ -139,9 +152,12 @@ def test_every_state_is_stored_and_handed_to_the_twin() -> None:
     removed = m.remove_asset(asset_id, participant="ann")
     assert removed.status is AssetStatus.REMOVED
     assert _states(mk, asset_id) == [
-        (1, "registered", "active"), (2, "updated", "active"), (3, "disabled", "disabled"),
-        (4, "enabled", "active"), (5, "removed", "removed"),
-    ]  # fmt: skip
+        (1, "registered", "active"),
+        (2, "updated", "active"),
+        (3, "disabled", "disabled"),
+        (4, "enabled", "active"),
+        (5, "removed", "removed"),
+    ]
     assert mk.asset_twins.history(asset_id) == mk.assets.history(asset_id)
 
 
@@ -197,8 +213,10 @@ def test_a_restart_hands_the_twin_every_state_it_lacks_in_order() -> None:
     mk.asset_twins.record_asset(mk.assets.history(asset_id)[0])  # ... but the first state
     mk.restart()
     assert [(s.id, s.version) for s in mk.asset_twins.states] == [
-        (asset_id, 1), (asset_id, 2), (other_id, 1),
-    ]  # fmt: skip  # each twin's states in order
+        (asset_id, 1),
+        (asset_id, 2),
+        (other_id, 1),
+    ]  # each twin's states in order
     assert mk.manager.sync_asset_twins() == 0  # nothing lacks any more
 
 

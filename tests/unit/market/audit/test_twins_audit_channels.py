@@ -58,10 +58,11 @@ def test_spam_at_a_twin_address_is_skipped_and_the_audit_stays_clean(ledger: Led
     book.disable_order(order.id, participant=pid(SOLAR))
     ledger.milestone()
     auditor = Auditor(
-        ChannelTrails(ledger.gateway, twins), LocalLedger(ledger.runtime),
+        ChannelTrails(ledger.gateway, twins),
+        LocalLedger(ledger.runtime),
         BookAndSettlements(book, MemorySettlementStore()),
         marketplace_key=MARKETPLACE.public_key.raw,
-    )  # fmt: skip
+    )
     report = auditor.audit_order(order.id)
     assert report.clean, report.problems
     assert report.confirmed
@@ -74,10 +75,11 @@ def test_a_record_without_a_twin_is_reported_not_clean(ledger: Ledger) -> None:
     book = BidManager(MemoryBookStore(), clock=ledger.clock)  # records no twins
     order = book.submit_order(offer(ledger)).order
     auditor = Auditor(
-        ChannelTrails(ledger.gateway, twins), LocalLedger(ledger.runtime),
+        ChannelTrails(ledger.gateway, twins),
+        LocalLedger(ledger.runtime),
         BookAndSettlements(book, MemorySettlementStore()),
         marketplace_key=MARKETPLACE.public_key.raw,
-    )  # fmt: skip
+    )
     report = auditor.audit_order(order.id)
     assert not report.clean
     assert report.channel_id is None
@@ -102,8 +104,11 @@ def test_a_restarted_recorder_hands_out_keys_from_its_stored_cursors(ledger: Led
 
 def test_participant_keys_come_from_the_registry() -> None:
     participants = MemoryParticipantStore()
-    participants.add(Participant(pid(EV), EV.public_key, EV.encryption.public_key, "ev",
-                                 frozenset({Role.CONSUMER}), 0))  # fmt: skip
+    participants.add(
+        Participant(
+            pid(EV), EV.public_key, EV.encryption.public_key, "ev", frozenset({Role.CONSUMER}), 0
+        )
+    )
     keys = ParticipantKeys(participants)
     assert keys.encryption_key(pid(EV)) == EV.encryption.public_key
     assert keys.encryption_key(pid(identity(99))) is None

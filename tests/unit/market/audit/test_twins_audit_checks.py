@@ -25,9 +25,23 @@ from plaza.market.twins.documents import (
 KEY = MARKETPLACE.public_key.raw
 CHANNEL = b"\x07" * 32
 ORDER = Order(
-    "ord-1", Side.OFFER, pid(SOLAR), "energy", 10, 5, 0, 10_000, None, (), NO_REQUIREMENTS,
-    None, 100, 1, 10, OrderStatus.ACTIVE,
-)  # fmt: skip
+    "ord-1",
+    Side.OFFER,
+    pid(SOLAR),
+    "energy",
+    10,
+    5,
+    0,
+    10_000,
+    None,
+    (),
+    NO_REQUIREMENTS,
+    None,
+    100,
+    1,
+    10,
+    OrderStatus.ACTIVE,
+)
 MATCH = Match("mat-1", "energy", "ord-1", "ord-2", pid(SOLAR), pid(EV), 4, 5, "cda", 200, 2)
 SIGNED = sign_contract(MATCH, MARKETPLACE.signing)
 SETTLEMENT = Settlement(
@@ -136,8 +150,13 @@ def test_a_forged_contract_or_a_tampered_settlement_is_caught() -> None:
     forged = replace(SIGNED, match=replace(MATCH, unit_price=1))
     twin = contract_twin(settlement_document(SETTLEMENT, "open", 200), signed=forged)
     tampered = replace(SETTLEMENT, reminders=2)
-    report = contract_report(check_trail(twin, KEY, {}), tampered, KEY, party_trails={
-        pid(SOLAR): check_trail(party_twin(pid(SOLAR)), KEY, {})}, payment=None)  # fmt: skip
+    report = contract_report(
+        check_trail(twin, KEY, {}),
+        tampered,
+        KEY,
+        party_trails={pid(SOLAR): check_trail(party_twin(pid(SOLAR)), KEY, {})},
+        payment=None,
+    )
     assert report.contract_signature_valid is False
     assert not report.contract_matches_database
     assert Difference("contract.unit_price", 5, 1) in report.differences
@@ -153,12 +172,14 @@ def test_a_contract_missing_from_its_twin_or_the_database_is_a_difference() -> N
     )
     assert "not on its twin" in report.problems[0]
     assert Difference("contract", "present", None) in report.differences
-    lost = contract_report(check_trail(contract_twin(), KEY, {}), None, KEY, party_trails={},
-                           payment=None)  # fmt: skip
+    lost = contract_report(
+        check_trail(contract_twin(), KEY, {}), None, KEY, party_trails={}, payment=None
+    )
     assert Difference("contract", None, "present") in lost.differences
 
 
 def test_diff_fields_names_every_differing_field() -> None:
     assert diff_fields({"a": 1, "b": 2}, {"a": 1, "c": 3}, "x.") == [
-        Difference("x.b", 2, None), Difference("x.c", None, 3),
-    ]  # fmt: skip
+        Difference("x.b", 2, None),
+        Difference("x.c", None, 3),
+    ]

@@ -56,9 +56,13 @@ class Market:
         """Register participant ``n`` (privileged roles sponsored by the system)."""
         wanted: Iterable[Role] = roles or (Role.PROVIDER,)
         signed = sign_registration(
-            signing_key(n), encryption_key(n).public_key, display_name=name or f"participant {n}",
-            roles=wanted, audience=AUDIENCE, clock=self.clock,
-        )  # fmt: skip
+            signing_key(n),
+            encryption_key(n).public_key,
+            display_name=name or f"participant {n}",
+            roles=wanted,
+            audience=AUDIENCE,
+            clock=self.clock,
+        )
         return self.registry.register(signed, sponsor=Principal.system())
 
     def operator(self, n: int = 90) -> Principal:

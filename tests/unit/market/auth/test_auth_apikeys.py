@@ -40,8 +40,9 @@ def _owner(market: Market, n: int = 1, *roles: Role) -> Principal:
 
 def test_a_new_key_authenticates_as_its_owner_with_its_scopes(market: Market) -> None:
     alice = _owner(market)
-    issued = market.api_keys.create(alice, owner_id=str(alice.participant_id), name="grafana",
-                                    scopes=READ)  # fmt: skip
+    issued = market.api_keys.create(
+        alice, owner_id=str(alice.participant_id), name="grafana", scopes=READ
+    )
     assert re.fullmatch(r"plz_[0-9a-f]{16}_[0-9a-f]{64}", issued.secret.reveal())
     assert issued.secret.key_id == issued.key.id
     assert issued.key.created_at_ms == market.clock.now_ms()
@@ -56,18 +57,21 @@ def test_a_new_key_authenticates_as_its_owner_with_its_scopes(market: Market) ->
 
 def test_keys_are_stored_as_keyed_hashes(market: Market) -> None:
     alice = _owner(market)
-    issued = market.api_keys.create(alice, owner_id=str(alice.participant_id), name="k",
-                                    scopes=READ)  # fmt: skip
-    other_server = ApiKeyService(market.keys, market.participants, Pepper(b"\x08" * 32),
-                                 market.clock)  # fmt: skip
+    issued = market.api_keys.create(
+        alice, owner_id=str(alice.participant_id), name="k", scopes=READ
+    )
+    other_server = ApiKeyService(
+        market.keys, market.participants, Pepper(b"\x08" * 32), market.clock
+    )
     with pytest.raises(UnknownApiKey):
         other_server.authenticate(issued.secret.reveal())
 
 
 def test_a_wrong_secret_is_the_same_error_as_an_unknown_key(market: Market) -> None:
     alice = _owner(market)
-    issued = market.api_keys.create(alice, owner_id=str(alice.participant_id), name="k",
-                                    scopes=READ)  # fmt: skip
+    issued = market.api_keys.create(
+        alice, owner_id=str(alice.participant_id), name="k", scopes=READ
+    )
     text = issued.secret.reveal()
     forged = text[:-1] + ("0" if text[-1] != "0" else "1")
     for attempt in (forged, f"plz_{'0' * 16}_{'0' * 64}"):
@@ -77,9 +81,17 @@ def test_a_wrong_secret_is_the_same_error_as_an_unknown_key(market: Market) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["", "plz_", "plz_abc_def", f"plz_{'A' * 16}_{'0' * 64}", f"plz_{'0' * 16}_{'0' * 63}",
-     f"pl_{'0' * 16}_{'0' * 64}", f"plz_{'0' * 16}_{'0' * 64} ", f"Bearer plz_{'0' * 64}"],
-)  # fmt: skip
+    [
+        "",
+        "plz_",
+        "plz_abc_def",
+        f"plz_{'A' * 16}_{'0' * 64}",
+        f"plz_{'0' * 16}_{'0' * 63}",
+        f"pl_{'0' * 16}_{'0' * 64}",
+        f"plz_{'0' * 16}_{'0' * 64} ",
+        f"Bearer plz_{'0' * 64}",
+    ],
+)
 def test_malformed_keys_are_refused_without_echoing_them(market: Market, text: str) -> None:
     with pytest.raises(MalformedApiKey) as refused:
         market.api_keys.authenticate(text)
@@ -88,8 +100,9 @@ def test_malformed_keys_are_refused_without_echoing_them(market: Market, text: s
 
 def test_a_revoked_key_stops_at_once_and_keeps_its_revocation_time(market: Market) -> None:
     alice = _owner(market)
-    issued = market.api_keys.create(alice, owner_id=str(alice.participant_id), name="k",
-                                    scopes=READ)  # fmt: skip
+    issued = market.api_keys.create(
+        alice, owner_id=str(alice.participant_id), name="k", scopes=READ
+    )
     revoked = market.api_keys.revoke(alice, issued.key.id)
     first = market.clock.now_ms()
     market.clock.advance(seconds=10)
@@ -134,16 +147,18 @@ def test_a_key_gets_no_scope_its_owner_lacks(market: Market) -> None:
     assert refused.value.scopes == ("market:write",)
     with pytest.raises(ScopeNotAllowed):
         market.api_keys.create(auditor, owner_id=owner_id, name="k", scopes=[])
-    audit = market.api_keys.create(auditor, owner_id=owner_id, name="compliance",
-                                   scopes=[Scope.AUDIT_READ])  # fmt: skip
+    audit = market.api_keys.create(
+        auditor, owner_id=owner_id, name="compliance", scopes=[Scope.AUDIT_READ]
+    )
     assert market.api_keys.authenticate(audit.secret).scopes == {Scope.AUDIT_READ}
 
 
 def test_a_keys_scopes_shrink_with_its_owners_roles(market: Market) -> None:
     alice = _owner(market)
     owner_id = str(alice.participant_id)
-    issued = market.api_keys.create(alice, owner_id=owner_id, name="k",
-                                    scopes=[Scope.MARKET_READ, Scope.MARKET_WRITE])  # fmt: skip
+    issued = market.api_keys.create(
+        alice, owner_id=owner_id, name="k", scopes=[Scope.MARKET_READ, Scope.MARKET_WRITE]
+    )
     market.registry.set_roles(market.operator(), owner_id, [Role.AUDITOR])
     assert market.api_keys.authenticate(issued.secret).scopes == READ
 
@@ -162,8 +177,9 @@ def test_an_excluded_owners_keys_stop_working(market: Market) -> None:
 
 def test_last_use_is_recorded_to_the_minute(market: Market) -> None:
     alice = _owner(market)
-    issued = market.api_keys.create(alice, owner_id=str(alice.participant_id), name="k",
-                                    scopes=READ)  # fmt: skip
+    issued = market.api_keys.create(
+        alice, owner_id=str(alice.participant_id), name="k", scopes=READ
+    )
     start = market.clock.now_ms()
     market.api_keys.authenticate(issued.secret)
     market.clock.advance(seconds=59)

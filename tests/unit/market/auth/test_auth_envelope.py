@@ -29,9 +29,13 @@ def test_a_sealed_request_verifies_after_opening() -> None:
     participant = market.join(1)
     sealed = seal_body(OFFER, MARKETPLACE.public_key)
     headers = sign_request(
-        signing_key(1), audience=AUDIENCE, method="POST", path="/offer", body=sealed.digest,
+        signing_key(1),
+        audience=AUDIENCE,
+        method="POST",
+        path="/offer",
+        body=sealed.digest,
         clock=market.clock,
-    )  # fmt: skip
+    )
 
     assert is_sealed(sealed.document)
     assert json.loads(sealed.document).keys() == {"encrypted"}
@@ -49,9 +53,13 @@ def test_the_signed_digest_does_not_confirm_a_guessed_plaintext() -> None:
     market.join(1)
     sealed = seal_body(OFFER, MARKETPLACE.public_key)
     headers = sign_request(
-        signing_key(1), audience=AUDIENCE, method="POST", path="/offer", body=sealed.digest,
+        signing_key(1),
+        audience=AUDIENCE,
+        method="POST",
+        path="/offer",
+        body=sealed.digest,
         clock=market.clock,
-    )  # fmt: skip
+    )
     assert sealed.digest != BodyDigest.of(OFFER)
     with pytest.raises(BadRequestSignature):
         market.verifier.verify_request(
@@ -92,9 +100,17 @@ def test_a_tampered_envelope_does_not_open() -> None:
 
 @pytest.mark.parametrize(
     "document",
-    [b"not json", b"\xff\xfe", b"[]", b"{}", b'{"encrypted": 5}', b'{"encrypted": "***"}',
-     b'{"encrypted": "QQ==", "extra": 1}', OFFER],
-)  # fmt: skip
+    [
+        b"not json",
+        b"\xff\xfe",
+        b"[]",
+        b"{}",
+        b'{"encrypted": 5}',
+        b'{"encrypted": "***"}',
+        b'{"encrypted": "QQ==", "extra": 1}',
+        OFFER,
+    ],
+)
 def test_malformed_envelopes_are_refused(document: bytes) -> None:
     assert not is_sealed(document)
     with pytest.raises(MalformedEnvelope):

@@ -7,8 +7,17 @@ from pathlib import Path
 
 import plaza.market.auth
 
-FORBIDDEN = ("sqlalchemy", "alembic", "psycopg", "sqlite3", "fastapi", "starlette", "httpx",
-             "plaza.market.sql", "plaza.api")  # fmt: skip
+FORBIDDEN = (
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "sqlite3",
+    "fastapi",
+    "starlette",
+    "httpx",
+    "plaza.market.sql",
+    "plaza.api",
+)
 
 
 def _imports(path: Path) -> set[str]:

@@ -22,10 +22,13 @@ from plaza.market.auth import (
 def _participant(**changes: object) -> Participant:
     key = signing_key(1).public_key
     values: dict[str, object] = {
-        "id": participant_id_for(key), "signing_key": key,
-        "encryption_key": encryption_key(1).public_key, "display_name": "Solar roof 7",
-        "roles": frozenset({Role.PROVIDER}), "registered_at_ms": 1,
-    }  # fmt: skip
+        "id": participant_id_for(key),
+        "signing_key": key,
+        "encryption_key": encryption_key(1).public_key,
+        "display_name": "Solar roof 7",
+        "roles": frozenset({Role.PROVIDER}),
+        "registered_at_ms": 1,
+    }
     values.update(changes)
     return Participant(**values)  # type: ignore[arg-type]
 

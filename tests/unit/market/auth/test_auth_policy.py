@@ -64,13 +64,28 @@ RECORDS: dict[str, tuple[str, Visibility, tuple[str, ...]]] = {
 # Who may read each record ("*" = everyone); everyone else must be refused.
 READERS = {
     "alice offer": "*",
-    "alice order": {"alice", "auditor", "operator", "system", "alice key rw", "alice key ro",
-                    "auditor key all"},
+    "alice order": {
+        "alice",
+        "auditor",
+        "operator",
+        "system",
+        "alice key rw",
+        "alice key ro",
+        "auditor key all",
+    },
     "alice keys": {"alice", "alice key rw", "alice key ro"},
-    "contract a-b": {"alice", "bob", "auditor", "operator", "system", "alice key rw",
-                     "alice key ro", "auditor key all"},
+    "contract a-b": {
+        "alice",
+        "bob",
+        "auditor",
+        "operator",
+        "system",
+        "alice key rw",
+        "alice key ro",
+        "auditor key all",
+    },
     "personal a-b": {"alice", "alice key rw", "alice key ro"},
-}  # fmt: skip
+}
 
 # Who may change each record: owners and parties holding market:write, nobody else.
 WRITERS = {
@@ -111,18 +126,25 @@ def test_write_matrix(who: str, record: str, allowed: bool) -> None:
 
 
 def test_an_auditor_changes_nothing_even_with_a_forged_write_scope() -> None:
-    forged = Principal(PrincipalKind.PARTICIPANT, "plz1audit", frozenset({Role.AUDITOR}),
-                       frozenset(Scope))  # fmt: skip
+    forged = Principal(
+        PrincipalKind.PARTICIPANT, "plz1audit", frozenset({Role.AUDITOR}), frozenset(Scope)
+    )
     with pytest.raises(Forbidden, match="auditors change nothing"):
         check_can_write(forged, "plz1audit")
 
 
 @pytest.mark.parametrize(
     ("who", "audit", "operate"),
-    [("anonymous", False, False), ("alice", False, False), ("auditor", True, False),
-     ("operator", True, True), ("system", True, True), ("alice key audit", False, False),
-     ("auditor key all", True, False)],
-)  # fmt: skip
+    [
+        ("anonymous", False, False),
+        ("alice", False, False),
+        ("auditor", True, False),
+        ("operator", True, True),
+        ("system", True, True),
+        ("alice key audit", False, False),
+        ("auditor key all", True, False),
+    ],
+)
 def test_audit_and_operate(who: str, audit: bool, operate: bool) -> None:
     for check, allowed in ((check_can_audit, audit), (check_can_operate, operate)):
         if allowed:
@@ -134,9 +156,15 @@ def test_audit_and_operate(who: str, audit: bool, operate: bool) -> None:
 
 @pytest.mark.parametrize(
     ("who", "allowed"),
-    [("alice", True), ("alice key rw", False), ("bob", False), ("operator", False),
-     ("system", False), ("anonymous", False)],
-)  # fmt: skip
+    [
+        ("alice", True),
+        ("alice key rw", False),
+        ("bob", False),
+        ("operator", False),
+        ("system", False),
+        ("anonymous", False),
+    ],
+)
 def test_only_a_participants_own_signed_request_changes_its_keys(who: str, allowed: bool) -> None:
     if allowed:
         check_is_self(PRINCIPALS[who], ALICE)

@@ -28,12 +28,17 @@ def market() -> Market:
     return Market()
 
 
-def _registration(market: Market, n: int = 1, *roles: Role, audience: str = AUDIENCE,
-                  name: str = "EV charger 12") -> SignedRegistration:  # fmt: skip
+def _registration(
+    market: Market, n: int = 1, *roles: Role, audience: str = AUDIENCE, name: str = "EV charger 12"
+) -> SignedRegistration:
     return sign_registration(
-        signing_key(n), encryption_key(n).public_key, display_name=name,
-        roles=roles or [Role.PROVIDER], audience=audience, clock=market.clock,
-    )  # fmt: skip
+        signing_key(n),
+        encryption_key(n).public_key,
+        display_name=name,
+        roles=roles or [Role.PROVIDER],
+        audience=audience,
+        clock=market.clock,
+    )
 
 
 def test_a_participant_registers_itself(market: Market) -> None:

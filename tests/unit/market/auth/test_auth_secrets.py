@@ -26,8 +26,15 @@ def test_a_whole_session_shows_no_secret(caplog: pytest.LogCaptureFixture) -> No
     secret_part = issued.secret.reveal().rsplit("_", 1)[1]
     sealed = seal_body(b'{"meterSecret":"s3cr3t"}', encryption_key(1).public_key)
     opened = open_body(sealed.document, encryption_key(1))
-    shown = [repr(issued), repr(issued.key), str(issued.secret), repr(market.pepper),
-             repr(opened), repr(signing_key(1)), repr(encryption_key(1))]  # fmt: skip
+    shown = [
+        repr(issued),
+        repr(issued.key),
+        str(issued.secret),
+        repr(market.pepper),
+        repr(opened),
+        repr(signing_key(1)),
+        repr(encryption_key(1)),
+    ]
 
     market.api_keys.revoke(alice, issued.key.id)
     forged = issued.secret.reveal()[:-4] + "0000"
@@ -37,8 +44,14 @@ def test_a_whole_session_shows_no_secret(caplog: pytest.LogCaptureFixture) -> No
         shown.append(str(refused.value))
     shown.append(caplog.text)
 
-    secrets = [secret_part, forged.rsplit("_", 1)[1], (b"\x07" * 32).hex(), "s3cr3t",
-               signing_key(1).seed_bytes.hex(), encryption_key(1).seed_bytes.hex()]  # fmt: skip
+    secrets = [
+        secret_part,
+        forged.rsplit("_", 1)[1],
+        (b"\x07" * 32).hex(),
+        "s3cr3t",
+        signing_key(1).seed_bytes.hex(),
+        encryption_key(1).seed_bytes.hex(),
+    ]
     for text in shown:
         for secret in secrets:
             assert secret not in text, text

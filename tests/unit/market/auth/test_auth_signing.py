@@ -64,9 +64,15 @@ def _verify(market: Market, headers: dict[str, str], **overrides: object) -> str
 def test_the_published_vector() -> None:
     """Another implementation checks itself against these bytes (Ed25519 is deterministic)."""
     headers = sign_request(
-        signing_key(1), audience=AUDIENCE, method="post", path="/offers/new%20one",
-        query="b=2&a=x+y&a=1", body=BODY, clock=FakeClock(), nonce="00" * 16,
-    )  # fmt: skip
+        signing_key(1),
+        audience=AUDIENCE,
+        method="post",
+        path="/offers/new%20one",
+        query="b=2&a=x+y&a=1",
+        body=BODY,
+        clock=FakeClock(),
+        nonce="00" * 16,
+    )
     assert headers == {
         HEADER_PARTICIPANT: VECTOR_ID,
         HEADER_TIMESTAMP: "1767225600000",
@@ -74,10 +80,15 @@ def test_the_published_vector() -> None:
         HEADER_SIGNATURE: VECTOR_SIGNATURE,
     }
     canonical = canonical_request(
-        audience=AUDIENCE, method="POST", path="/offers/new one", query=[("b", "2"), ("a", "x y"),
-        ("a", "1")], participant_id=VECTOR_ID, timestamp_ms=1767225600000, nonce="00" * 16,
+        audience=AUDIENCE,
+        method="POST",
+        path="/offers/new one",
+        query=[("b", "2"), ("a", "x y"), ("a", "1")],
+        participant_id=VECTOR_ID,
+        timestamp_ms=1767225600000,
+        nonce="00" * 16,
         body=BODY,
-    )  # fmt: skip
+    )
     assert canonical.decode() == VECTOR_CANONICAL
 
 
@@ -97,9 +108,15 @@ def test_equivalent_spellings_of_path_and_query_verify(market: Market) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("method", "PUT"), ("path", "/offers/2"), ("query", "x=2"), ("query", "x=1&y=1"),
-     ("body", BODY + b" "), ("body", b"")],
-)  # fmt: skip
+    [
+        ("method", "PUT"),
+        ("path", "/offers/2"),
+        ("query", "x=2"),
+        ("query", "x=1&y=1"),
+        ("body", BODY + b" "),
+        ("body", b""),
+    ],
+)
 def test_changing_any_part_breaks_the_signature(market: Market, field: str, value: object) -> None:
     with pytest.raises(BadRequestSignature) as refused:
         _verify(market, _signed(market), **{field: value})
@@ -108,9 +125,14 @@ def test_changing_any_part_breaks_the_signature(market: Market, field: str, valu
 
 def test_a_request_for_another_marketplace_is_refused(market: Market) -> None:
     headers = sign_request(
-        signing_key(1), audience="other-market", method="POST", path="/offers", query="x=1",
-        body=BODY, clock=market.clock,
-    )  # fmt: skip
+        signing_key(1),
+        audience="other-market",
+        method="POST",
+        path="/offers",
+        query="x=1",
+        body=BODY,
+        clock=market.clock,
+    )
     with pytest.raises(BadRequestSignature):
         _verify(market, headers)
 
@@ -141,14 +163,23 @@ def test_an_unknown_participant_is_refused(market: Market) -> None:
 @pytest.mark.parametrize(
     ("header", "value"),
     [
-        (HEADER_PARTICIPANT, None), (HEADER_TIMESTAMP, None), (HEADER_NONCE, None),
-        (HEADER_SIGNATURE, None), (HEADER_PARTICIPANT, "plz1notanaddress"),
-        (HEADER_PARTICIPANT, "0xabc"), (HEADER_TIMESTAMP, "-5"), (HEADER_TIMESTAMP, "1.5e12"),
-        (HEADER_TIMESTAMP, "9" * 17), (HEADER_NONCE, "ab" * 15), (HEADER_NONCE, "AB" * 16),
-        (HEADER_NONCE, "ab" * 65), (HEADER_NONCE, "abc" * 11), (HEADER_SIGNATURE, "00" * 63),
+        (HEADER_PARTICIPANT, None),
+        (HEADER_TIMESTAMP, None),
+        (HEADER_NONCE, None),
+        (HEADER_SIGNATURE, None),
+        (HEADER_PARTICIPANT, "plz1notanaddress"),
+        (HEADER_PARTICIPANT, "0xabc"),
+        (HEADER_TIMESTAMP, "-5"),
+        (HEADER_TIMESTAMP, "1.5e12"),
+        (HEADER_TIMESTAMP, "9" * 17),
+        (HEADER_NONCE, "ab" * 15),
+        (HEADER_NONCE, "AB" * 16),
+        (HEADER_NONCE, "ab" * 65),
+        (HEADER_NONCE, "abc" * 11),
+        (HEADER_SIGNATURE, "00" * 63),
         (HEADER_SIGNATURE, "zz" * 64),
     ],
-)  # fmt: skip
+)
 def test_malformed_headers_are_refused(market: Market, header: str, value: str | None) -> None:
     headers = _signed(market)
     if value is None:

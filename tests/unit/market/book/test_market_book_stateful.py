@@ -243,9 +243,10 @@ class BookMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def confirm(self, data: st.DataObject) -> None:
         active = [
-            o for o in self.live.orders()
+            o
+            for o in self.live.orders()
             if o.status is OrderStatus.ACTIVE and o.valid_until_ms > self.now
-        ]  # fmt: skip
+        ]
         if not active:
             return  # suggestions need an active order still in its window
         order = data.draw(st.sampled_from(active), label="order")

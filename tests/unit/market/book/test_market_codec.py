@@ -31,14 +31,29 @@ locations = st.builds(Location, st.floats(-90, 90), st.floats(-180, 180))
 orders = st.builds(
     Order.accept,
     st.builds(
-        NewOrder, st.sampled_from(Side), text, st.just("energy"), amounts, amounts, amounts,
-        amounts, st.none() | locations, pairs,
-        st.builds(Requirements, pairs, st.none() | st.integers(0, 9), st.lists(text).map(tuple),
-                  st.none() | st.floats(0.1, 1000)),
+        NewOrder,
+        st.sampled_from(Side),
+        text,
+        st.just("energy"),
+        amounts,
+        amounts,
+        amounts,
+        amounts,
+        st.none() | locations,
+        pairs,
+        st.builds(
+            Requirements,
+            pairs,
+            st.none() | st.integers(0, 9),
+            st.lists(text).map(tuple),
+            st.none() | st.floats(0.1, 1000),
+        ),
         st.none() | text,
     ),
-    order_id=text, priority=amounts, at_ms=amounts,
-)  # fmt: skip
+    order_id=text,
+    priority=amounts,
+    at_ms=amounts,
+)
 matches = st.builds(
     Match, text, text, text, text, text, text, amounts, amounts, text, amounts, amounts
 )
@@ -48,9 +63,13 @@ events = st.one_of(
     st.builds(OrderStatusChanged, text, st.sampled_from(OrderStatus), st.none() | amounts),
 )
 entries = st.builds(
-    JournalEntry, st.integers(1, 10**9), amounts, st.lists(events, max_size=4).map(tuple),
-    st.none() | text, st.none() | text,
-)  # fmt: skip
+    JournalEntry,
+    st.integers(1, 10**9),
+    amounts,
+    st.lists(events, max_size=4).map(tuple),
+    st.none() | text,
+    st.none() | text,
+)
 
 
 @given(entries)
@@ -60,9 +79,13 @@ def test_encoding_round_trips(entry: JournalEntry) -> None:
 
 @pytest.mark.parametrize(
     "broken",
-    ["not json", "{}", '{"step": 1, "at_ms": 2, "participant": null, "idempotency_key": null,'
-     ' "events": [{"type": "teleported"}]}'],
-)  # fmt: skip
+    [
+        "not json",
+        "{}",
+        '{"step": 1, "at_ms": 2, "participant": null, "idempotency_key": null,'
+        ' "events": [{"type": "teleported"}]}',
+    ],
+)
 def test_broken_text_is_a_corrupt_journal(broken: str) -> None:
     with pytest.raises(CorruptJournal):
         decode_entry(broken, step=7)

@@ -45,8 +45,12 @@ def test_confirming_a_suggestion_makes_a_match_at_the_offers_price() -> None:
     (suggestion,) = m.suggest_matches("ord-2", participant="bob")
     match = m.confirm_match("ord-2", suggestion.order.id, participant="bob")
     assert (match.offer_id, match.request_id, match.quantity, match.unit_price, match.policy) == (
-        "ord-1", "ord-2", 4, 90, "manual",
-    )  # fmt: skip
+        "ord-1",
+        "ord-2",
+        4,
+        90,
+        "manual",
+    )
     assert m.order("ord-2").status is OrderStatus.FILLED
     assert m.order("ord-1").remaining == 6
 

@@ -77,8 +77,9 @@ def test_orders_expire_when_their_window_ends() -> None:
     assert m.expire_orders() == []
     mk.clock.advance(ms=HOUR_MS)
     assert [(o.id, o.status) for o in m.expire_orders()] == [
-        ("ord-1", OrderStatus.EXPIRED), ("ord-3", OrderStatus.EXPIRED),
-    ]  # fmt: skip
+        ("ord-1", OrderStatus.EXPIRED),
+        ("ord-3", OrderStatus.EXPIRED),
+    ]
     assert m.order("ord-2").status is OrderStatus.ACTIVE
     with pytest.raises(InvalidOrder, match="ended"):
         m.submit_order(offer("ann", 5, 100, hours=1))

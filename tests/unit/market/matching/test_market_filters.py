@@ -36,17 +36,23 @@ def test_plain_orders_of_two_owners_in_overlapping_windows_are_compatible() -> N
         (offer(kind="data"), request(), "kinds differ"),
         (offer(), request(start_ms=START_MS + HOUR_MS), "windows do not overlap"),
         (offer(), request(requires=Requirements(attributes=(("green", True),))), "green=True"),
-        (offer(attrs={"green": 1}), request(requires=Requirements(attributes=(("green", True),))),
-         "green=True"),
+        (
+            offer(attrs={"green": 1}),
+            request(requires=Requirements(attributes=(("green", True),))),
+            "green=True",
+        ),
         (offer(attrs={"quality": 2}), request(requires=Requirements(min_quality=3)), "quality"),
         (offer(attrs={"quality": True}), request(requires=Requirements(min_quality=1)), "quality"),
         (offer("ann"), request(requires=Requirements(partners=("cat",))), "preferred partner"),
         (offer(location=MUNICH), request(location=BERLIN, requires=NEAR), "within 100 km"),
         (offer(), request(location=BERLIN, requires=NEAR), "within"),
-        (offer(location=BERLIN, requires=Requirements(max_distance_km=10)),
-         request(location=POTSDAM), "within 10 km"),
+        (
+            offer(location=BERLIN, requires=Requirements(max_distance_km=10)),
+            request(location=POTSDAM),
+            "within 10 km",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_filter_says_why_it_refuses(a: NewOrder, b: NewOrder, reason: str) -> None:
     first, second = entry(a), entry(b, 2)
     assert not compatible(first, second)

@@ -171,9 +171,12 @@ def test_a_funding_the_owner_cannot_cover_stops_counting_once_confirmed(ledger: 
 def test_an_owner_wallet_funds_the_device(ledger: Ledger, tmp_path: Path) -> None:
     gateway = LocalLedger(ledger.runtime, pause=lambda _s: ledger.milestone())
     wallet, _phrase = Wallet.create(
-        tmp_path / "owner.wallet", "correct horse battery", gateway=gateway, clock=ledger.clock,
+        tmp_path / "owner.wallet",
+        "correct horse battery",
+        gateway=gateway,
+        clock=ledger.clock,
         kdf=KdfParams.MINIMUM,
-    )  # fmt: skip
+    )
     pay_from(ledger, ledger.treasury, str(wallet.receive_address()), 5_000)
     ledger.milestone()
     port = LocalLedger(ledger.runtime)

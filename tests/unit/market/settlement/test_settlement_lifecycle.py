@@ -21,8 +21,14 @@ def test_a_contract_is_paid_and_fulfilled() -> None:
     assert h.service.get("c1").phase is Phase.FULFILLED
     assert h.payments.paid["c1"] == contract.total
     assert [step for _, step, _ in h.recorder.steps] == [
-        "open", "deliver", "request payment", "prepare payment", "pay", "confirm payment", "fulfil"
-    ]  # fmt: skip
+        "open",
+        "deliver",
+        "request payment",
+        "prepare payment",
+        "pay",
+        "confirm payment",
+        "fulfil",
+    ]
 
 
 def test_steps_are_idempotent() -> None:

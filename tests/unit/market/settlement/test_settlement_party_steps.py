@@ -173,9 +173,12 @@ class PartyStepsMachine(RuleBasedStateMachine):
         self.payments = FakePayments({CONSUMER: 10_000}, {CONSUMER: 0})
         self.changes = Changes()
         self.service = SettlementService(
-            MemorySettlementStore(), self.payments, self.clock, policy=POLICY,
+            MemorySettlementStore(),
+            self.payments,
+            self.clock,
+            policy=POLICY,
             listener=self.changes,
-        )  # fmt: skip
+        )
         self.ids = ["c0", "c1"]  # few contracts, so that runs go deep into each
         for number, contract_id in enumerate(self.ids):
             quantity = 5 + number

@@ -59,8 +59,10 @@ def test_recording_moves_a_delivered_contract_to_processed_and_is_idempotent(
 ) -> None:
     recorded = record_payment(settlement_in(phase), PAYMENT, 5)
     assert (recorded.phase, recorded.payment, recorded.updated_at_ms) == (
-        Phase.PAYMENT_PROCESSED, PAYMENT, 5,
-    )  # fmt: skip
+        Phase.PAYMENT_PROCESSED,
+        PAYMENT,
+        5,
+    )
     assert record_payment(recorded, PAYMENT, 9) is recorded
 
 

@@ -54,16 +54,18 @@ class Books:
 
     def auditor(self) -> Auditor:
         return Auditor(
-            ChannelTrails(self.ledger.gateway, self.twins), LocalLedger(self.ledger.runtime),
+            ChannelTrails(self.ledger.gateway, self.twins),
+            LocalLedger(self.ledger.runtime),
             BookAndSettlements(self.book, MemorySettlementStore()),
             marketplace_key=MARKETPLACE.public_key.raw,
-        )  # fmt: skip
+        )
 
 
 def books(ledger: Ledger, twins: ChannelTwins, assets: MemoryAssetDirectory | None = None) -> Books:
     directory = assets or MemoryAssetDirectory()
-    book = BidManager(MemoryBookStore(), clock=ledger.clock, twins=twins, assets=directory,
-                      asset_twins=twins)  # fmt: skip
+    book = BidManager(
+        MemoryBookStore(), clock=ledger.clock, twins=twins, assets=directory, asset_twins=twins
+    )
     return Books(ledger, twins, directory, book)
 
 
@@ -88,9 +90,12 @@ def test_every_state_of_an_asset_is_on_its_own_twin(ledger: Ledger) -> None:
     assert key is not None
     documents = [decode_document(e.content) for e in Reader(ledger.gateway, key).read()]
     assert [(d.step, d.body["event"], d.body["asset"]["status"]) for d in documents] == [
-        (1, "registered", "active"), (2, "updated", "active"), (3, "disabled", "disabled"),
-        (4, "enabled", "active"), (5, "removed", "removed"),
-    ]  # fmt: skip
+        (1, "registered", "active"),
+        (2, "updated", "active"),
+        (3, "disabled", "disabled"),
+        (4, "enabled", "active"),
+        (5, "removed", "removed"),
+    ]
     assert {(d.twin_kind, d.twin_id, d.type) for d in documents} == {
         (TwinKind.ASSET, asset_id, DocumentType.ASSET)
     }
@@ -133,8 +138,9 @@ def test_an_asset_audits_clean_and_a_tampered_directory_shows(ledger: Ledger) ->
     assert not tampered.clean
     assert tampered.signatures_verified  # the ledger side is intact
     assert set(tampered.differences) >= {
-        Difference("name", "not what happened", "south roof"), Difference("version", 6, 5),
-    }  # fmt: skip
+        Difference("name", "not what happened", "south roof"),
+        Difference("version", 6, 5),
+    }
 
 
 def test_an_asset_without_a_twin_or_record_is_reported(ledger: Ledger) -> None:
@@ -150,8 +156,9 @@ def test_states_missed_in_a_crash_are_recorded_after_the_restart(ledger: Ledger)
     in the recorder's queue: the restarted bid manager hands the twin every state it lacks."""
     directory, cursors = MemoryTwinDirectory(), MemoryCursorStore()
     flaky = FlakyGateway(ledger.gateway)
-    first = books(ledger, channel_twins(ledger, directory=directory, cursors=cursors,
-                                        gateway=flaky))  # fmt: skip
+    first = books(
+        ledger, channel_twins(ledger, directory=directory, cursors=cursors, gateway=flaky)
+    )
     asset_id = first.book.register_asset(PANEL).asset.id
     flaky.compose_down = True
     first.book.disable_asset(asset_id, participant=pid(SOLAR))

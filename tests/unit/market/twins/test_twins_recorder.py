@@ -67,9 +67,11 @@ def test_every_state_of_an_order_is_on_its_twin(ledger: Ledger) -> None:
     book.cancel_order(order.id, participant=pid(SOLAR))
     trail = documents(ledger, twins, TwinKind.ORDER, order.id)
     assert [(d.step, d.body["reason"], d.body["order"]["status"]) for d in trail] == [
-        (1, "accepted", "active"), (2, "disabled", "disabled"),
-        (3, "enabled", "active"), (4, "removed", "removed"),
-    ]  # fmt: skip
+        (1, "accepted", "active"),
+        (2, "disabled", "disabled"),
+        (3, "enabled", "active"),
+        (4, "removed", "removed"),
+    ]
     assert {(d.twin_kind, d.twin_id, d.type) for d in trail} == {
         (TwinKind.ORDER, order.id, DocumentType.ORDER)
     }
@@ -165,8 +167,9 @@ class CrashingDirectory(MemoryTwinDirectory):
 
     crash_next = False
 
-    def advance(self, kind: TwinKind, record_id: str, *, step: int, position: int,
-                ready: bool = False) -> object:  # fmt: skip
+    def advance(
+        self, kind: TwinKind, record_id: str, *, step: int, position: int, ready: bool = False
+    ) -> object:
         if self.crash_next and step > 0 and not ready:
             self.crash_next = False
             raise StoreFailed("the process died here")
@@ -228,8 +231,10 @@ def test_a_contract_is_on_its_twin_and_both_parties_twins_with_its_settlement(
     assert ledger.message_count() == count
     trail = documents(ledger, twins, TwinKind.CONTRACT, match.id)
     assert [(d.type, d.step) for d in trail] == [
-        (DocumentType.CONTRACT, 1), (DocumentType.SETTLEMENT, 2), (DocumentType.SETTLEMENT, 3),
-    ]  # fmt: skip
+        (DocumentType.CONTRACT, 1),
+        (DocumentType.SETTLEMENT, 2),
+        (DocumentType.SETTLEMENT, 3),
+    ]
     assert trail[0].body["signature"] == contract.signature.hex()
     assert [d.body["event"] for d in trail[1:]] == ["open", "deliver"]
     for party in (SOLAR, EV):
@@ -297,8 +302,9 @@ def test_catch_up_records_the_latest_state_of_lagging_settlements(ledger: Ledger
 
 def test_a_settlement_without_its_contract_on_the_twin_is_skipped(ledger: Ledger) -> None:
     twins = channel_twins(ledger)
-    service = SettlementService(MemorySettlementStore(), FakePayments({}, {}), ledger.clock,
-                                listener=twins)  # fmt: skip
+    service = SettlementService(
+        MemorySettlementStore(), FakePayments({}, {}), ledger.clock, listener=twins
+    )
     service.open(Contract("mat-9", pid(SOLAR), pid(EV), 1, 1, 0))
     assert twins.statistics()["without_contract"] == 1
     assert twins.reader_key(TwinKind.CONTRACT, "mat-9") is None
@@ -310,9 +316,14 @@ class BrokenKeys:
 
 
 def test_a_job_failing_for_a_bug_is_dropped_so_later_ones_still_go(ledger: Ledger) -> None:
-    twins = ChannelTwins(identity=MARKETPLACE, gateway=ledger.gateway, cursors=MemoryCursorStore(),
-                         directory=MemoryTwinDirectory(), clock=ledger.clock,
-                         parties=BrokenKeys())  # fmt: skip
+    twins = ChannelTwins(
+        identity=MARKETPLACE,
+        gateway=ledger.gateway,
+        cursors=MemoryCursorStore(),
+        directory=MemoryTwinDirectory(),
+        clock=ledger.clock,
+        parties=BrokenKeys(),
+    )
     book = BidManager(MemoryBookStore(), clock=ledger.clock, policy="one_to_one")
     book.submit_order(spec(ledger, Side.OFFER, SOLAR, 50, 9))
     [match] = book.submit_order(spec(ledger, Side.REQUEST, EV, 20, 10)).matches

@@ -30,12 +30,22 @@ DOCUMENTS = DocumentFormat("plaza-test-record-v1")
 
 
 def state(status: str, **changes: Any) -> dict[str, Any]:
-    return {"type": "offer", "status": status, "energyAmount": 310, "energyPrice": 250,
-            "providerId": "solar-1", "providerTransactionId": "tx-1", **changes}  # fmt: skip
+    return {
+        "type": "offer",
+        "status": status,
+        "energyAmount": 310,
+        "energyPrice": 250,
+        "providerId": "solar-1",
+        "providerTransactionId": "tx-1",
+        **changes,
+    }
 
 
-STATES = [state("Initial offer"), state("Contract created", contractId="c-1"),
-          state("Energy provision finished", contractId="c-1")]  # fmt: skip
+STATES = [
+    state("Initial offer"),
+    state("Contract created", contractId="c-1"),
+    state("Energy provision finished", contractId="c-1"),
+]
 
 
 @pytest.fixture

@@ -115,9 +115,15 @@ def ledger() -> Iterator[Ledger]:
 
 @pytest.mark.parametrize(
     ("call", "when"),
-    [("submit", "before"), ("submit", "after"), ("prepare", "after"), ("fund", "after"),
-     ("status", "before"), ("available", "before")],
-)  # fmt: skip
+    [
+        ("submit", "before"),
+        ("submit", "after"),
+        ("prepare", "after"),
+        ("fund", "after"),
+        ("status", "before"),
+        ("available", "before"),
+    ],
+)
 def test_a_crash_anywhere_in_paying_still_pays_exactly_once(
     ledger: Ledger, call: str, when: str
 ) -> None:

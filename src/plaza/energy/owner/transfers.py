@@ -1,0 +1,56 @@
+"""What the user module keeps of its owners' wallets: each transfer and where it stands.
+
+An owner's wallet moves coins three ways (a faucet grant in, a device's funding or
+a withdrawal out); each move is kept with its ledger message until the ledger
+decides it (confirmed, conflicting, or expired), and amounts are checked here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from plaza.energy.errors import InvalidMessage
+from plaza.ledger.model import MAX_AMOUNT
+
+__all__ = ["TransferState", "WalletTransfer", "check_amount"]
+
+
+def check_amount(value: object, name: str = "amount") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
+        raise InvalidMessage(f"{name} must be a positive integer of base units")
+    return value
+
+
+class TransferState(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CONFLICTING = "conflicting"  # confirmed, but it moved nothing
+    EXPIRED = "expired"  # never confirmed within the ledger's transfer lifetime
+
+
+@dataclass(frozen=True, slots=True)
+class WalletTransfer:
+    """A move of an owner's wallet: a faucet grant in, a funding or a withdrawal out."""
+
+    message_id: str
+    owner_id: str
+    kind: str  # faucet | fund | withdraw
+    counterpart: str  # the address paid (or the faucet's grant address)
+    amount: int
+    device_id: str
+    created_ms: int
+    state: TransferState = TransferState.PENDING
+    reference: str = ""  # a funding's reference from the device's /fund letter, if any
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "messageId": self.message_id,
+            "kind": self.kind,
+            "address": self.counterpart,
+            "amount": self.amount,
+            "assetId": self.device_id or None,
+            "createdAt": self.created_ms,
+            "state": str(self.state),
+        }
