@@ -60,15 +60,31 @@ def _milestone(
     )
 
 
-def protocol_vectors() -> dict[str, Any]:
-    issuer, coordinator = key_from_number(1), key_from_number(2)
-    payee = Address.from_public_key(key_from_number(3).public_key.raw)
-    genesis = Genesis.create(
+def _genesis(issuer: SigningKey, coordinator: SigningKey) -> Genesis:
+    """The vectors' network: the issuer holds every coin, one coordinator key."""
+    return Genesis.create(
         _NETWORK,
         timestamp_ms=_TIME_MS,
         allocations={issuer.public_key.address.raw: 1_000_000},
         coordinator_keys=(coordinator.public_key.raw,),
     )
+
+
+def _keys_vector(issuer: SigningKey, payee: Address) -> dict[str, str]:
+    return {
+        "issuer_seed": (1).to_bytes(32, "big").hex(),
+        "issuer_public_key": issuer.public_key.raw.hex(),
+        "issuer_address": str(issuer.public_key.address),
+        "payee_address": str(payee),
+        "payee_address_raw": payee.raw.hex(),
+    }
+
+
+def protocol_vectors() -> dict[str, Any]:
+    """Every vector of docs/protocol.md's block, computed from the code."""
+    issuer, coordinator = key_from_number(1), key_from_number(2)
+    payee = Address.from_public_key(key_from_number(3).public_key.raw)
+    genesis = _genesis(issuer, coordinator)
     common = {"network_id": genesis.network_id, "work": Blake2bWork(8)}
     data = compose(
         issuer,
@@ -87,13 +103,7 @@ def protocol_vectors() -> dict[str, Any]:
     balances = [(issuer.public_key.address.raw, 999_750), (payee.raw, 250)]
     milestone = _milestone(coordinator, genesis, [data.id, transfer.id], state_root(1, balances))
     return {
-        "keys": {
-            "issuer_seed": (1).to_bytes(32, "big").hex(),
-            "issuer_public_key": issuer.public_key.raw.hex(),
-            "issuer_address": str(issuer.public_key.address),
-            "payee_address": str(payee),
-            "payee_address_raw": payee.raw.hex(),
-        },
+        "keys": _keys_vector(issuer, payee),
         "genesis": {
             "json": genesis.to_json(),
             "network_id": genesis.network_id,
