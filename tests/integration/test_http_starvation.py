@@ -107,6 +107,7 @@ def test_event_streams_are_capped_per_client_and_in_total(node: RunningNode) -> 
         refused.read()
         assert refused.json()["error"]["code"] == "subscriber_limit_reached"
         assert "from this client" in refused.json()["error"]["message"]
+        assert refused.headers["connection"] == "close"  # a refused stream holds no socket
 
         others = [open_stream(stack, other, tag) for _ in range(STREAMS_TOTAL - STREAMS_PER_CLIENT)]
         assert [stream.status_code for stream in others] == [200] * len(others)

@@ -28,11 +28,12 @@ from plaza.api.deps import (
     parse_address,
     parse_tag,
 )
-from plaza.api.errors import RequestProblem, error_responses
+from plaza.api.errors import HELD_RETRY_AFTER_S, RequestProblem, error_responses
 from plaza.api.sse import sse_response
 from plaza.api.views import confirmed_event_view, message_event_view, milestone_view
 from plaza.ledger.events import LedgerEvent, MessageAttached, MessageConfirmed, MilestoneApplied
 from plaza.node import EventFilter
+from plaza.node.errors import SubscriberLimitReached
 
 __all__ = ["EVENT_KINDS", "format_event", "router"]
 
@@ -135,5 +136,11 @@ async def stream_events(
         tags=_parse_tags(tag, tag_hex, tags_hex),
         address=parse_address(address).raw if address is not None else None,
     )
-    subscription = runtime.events.subscribe(event_filter, client=client_host(request))
+    try:
+        subscription = runtime.events.subscribe(event_filter, client=client_host(request))
+    except SubscriberLimitReached as full:
+        # The refused connection is closed too: a client opening streams by the thousand
+        # holds no more than its cap of the node's sockets.
+        headers = {"Retry-After": str(HELD_RETRY_AFTER_S), "Connection": "close"}
+        raise RequestProblem(429, full.code, str(full), headers=headers) from None
     return sse_response(subscription, format_event, keepalive_s=config.keepalive_s)
