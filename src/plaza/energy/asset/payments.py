@@ -245,13 +245,25 @@ class Cashier:
     def chase(self, config: AssetConfig, record: OwnTransaction) -> None:
         """An unpaid record idle for ``maxWaitMs``."""
         if config.type is AssetType.PROVIDER:
-            self._remind(record)
+            if not self._payment_pending(record):
+                self._remind(record)
             return
         prepared = self._store.prepared(record.id)
         if prepared is not None and prepared[1]:  # paid: say so again
             self._module.resend(record, "/payment_processing")
         else:  # pay it (again); a payment in flight keeps it from being paid twice
             self._store.touch(record.id, now_ms=self._now(), queue=True)
+
+    def _payment_pending(self, record: OwnTransaction) -> bool:
+        """The consumer named a payment the marketplace checked on the ledger before it
+        relayed it: the provider waits for its confirmation (each cycle reads it) instead of
+        reminding, which the marketplace would refuse, unless this module found it wanting."""
+        message = record.state.paymentMessageId
+        return (
+            record.state.status is TransactionStatus.PAYMENT_SENT
+            and bool(MESSAGE_ID.fullmatch(message))
+            and message not in self._rejected
+        )
 
     def _remind(self, record: OwnTransaction) -> None:
         """The provider's reminders, then exactly one claim."""

@@ -187,6 +187,27 @@ def test_three_reminders_then_exactly_one_claim() -> None:
         assert len(d.link.letters("/reminder")) == 3
 
 
+def test_a_payment_sent_but_not_yet_confirmed_is_awaited_not_reminded() -> None:
+    """The marketplace relays /payment_sent only for a payment it checked on the ledger, and
+    refuses a reminder after it: the provider waits for the confirmation instead."""
+    from test_energy_asset_kit import peer_pays
+
+    with device("provider") as d:
+        contract = provided(d)
+        message = peer_pays(d, contract)
+        d.send(
+            "/payment_sent",
+            step(contract, TransactionStatus.PAYMENT_SENT, paymentMessageId=message.hex()),
+        )
+        for _ in range(4):
+            d.cycle(advance_ms=10 * MINUTE_MS)  # no milestone: the payment stays unconfirmed
+        assert d.link.letters("/reminder") == []
+        assert d.link.letters("/claim") == []
+        d.node.milestone()
+        d.cycle(advance_ms=1000)
+        assert d.only(TransactionStatus.PAYMENT_CONFIRMED)
+
+
 def test_a_late_payment_after_the_claim_is_still_confirmed_and_never_claimed_again() -> None:
     from test_energy_asset_kit import peer_pays
 
