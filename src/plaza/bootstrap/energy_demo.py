@@ -44,8 +44,7 @@ from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
 from plaza.bootstrap.web import EnergyTwins, serve_web
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.model import AssetType
-from plaza.energy.model import TransactionStatus as Status
+from plaza.energy.model import AssetType, TransactionStatus
 from plaza.settings import NodeSettings
 
 __all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]
@@ -84,6 +83,20 @@ class DemoSettings:
     pow_difficulty: int = 8
 
 
+def _node_settings(settings: DemoSettings, root: Path) -> NodeSettings:
+    """The demo's node: SQLite, its own coordinator every second, a faucet for the owners."""
+    return NodeSettings(
+        data_dir=root / "node",
+        store="sqlite",
+        host=settings.host,
+        port=settings.node_port,
+        pow_difficulty=settings.pow_difficulty,
+        milestone_interval_s=1.0,
+        faucet_interval_s=0,
+        faucet_requests_per_s=100.0,
+    )
+
+
 class EnergyDemo:
     """Start with :meth:`start`, read :meth:`summary` any time, end with :meth:`stop`."""
 
@@ -95,20 +108,17 @@ class EnergyDemo:
         self._state_file = self.root / "demo.json"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        node_settings = NodeSettings(
-            data_dir=self.root / "node", store="sqlite", host=settings.host,
-            port=settings.node_port, pow_difficulty=settings.pow_difficulty,
-            milestone_interval_s=1.0, faucet_interval_s=0, faucet_requests_per_s=100.0,
-        )  # fmt: skip
-        self.runtime = build_node(node_settings, clock=self._clock)
+        self.runtime = build_node(_node_settings(settings, self.root), clock=self._clock)
         self._node_server = ThreadedServer(
             create_app(self.runtime), listener=bind_listener(settings.host, settings.node_port)
         )
         self.node_url = self._node_server.url
         self.stack = EnergyStack(
-            self.root / "energy", ledger=LedgerAccess(LocalLedger(self.runtime)), clock=self._clock,
+            self.root / "energy",
+            ledger=LedgerAccess(LocalLedger(self.runtime)),
+            clock=self._clock,
             settings=StackSettings(host=settings.host),
-        )  # fmt: skip
+        )
         self._link = HttpLink()
         self._simulator: DeviceSimulator | None = None
         bidmanager, marketplace = self.stack.bidmanager.service, self.stack.marketplace.service
@@ -137,10 +147,11 @@ class EnergyDemo:
         self._onboard(state)
         self._save_state(state)
         devices = [
-            SimulatedDevice(d.name, self.stack.assets[d.name].url, state["uuids"][d.name],
-                            d.profile)
+            SimulatedDevice(
+                d.name, self.stack.assets[d.name].url, state["uuids"][d.name], d.profile
+            )
             for d in DEMO_DEVICES
-        ]  # fmt: skip
+        ]
         self._simulator = DeviceSimulator(devices, self._link)
         self._spawn(self._drive_devices)
 
@@ -177,13 +188,21 @@ class EnergyDemo:
         consumer = device.profile.type is AssetType.CONSUMER
         limit = {"maxEnergyPrice": device.price} if consumer else {}
         return {
-            "type": str(device.profile.type), "name": device.name,
-            "uuid": state["uuids"][device.name], "url": url, "location": "Trondheim",
-            "description": f"simulated {device.profile.kind}", "energyPrice": device.price,
-            **limit, "minOfferAmount": device.min_amount_wh,
-            "running": True, "dashboard": False, "maxWaitMs": self.settings.max_wait_ms,
-            "paymentQueueProcessingSpeed": 500, "provisionMs": 0,
-        }  # fmt: skip
+            "type": str(device.profile.type),
+            "name": device.name,
+            "uuid": state["uuids"][device.name],
+            "url": url,
+            "location": "Trondheim",
+            "description": f"simulated {device.profile.kind}",
+            "energyPrice": device.price,
+            **limit,
+            "minOfferAmount": device.min_amount_wh,
+            "running": True,
+            "dashboard": False,
+            "maxWaitMs": self.settings.max_wait_ms,
+            "paymentQueueProcessingSpeed": 500,
+            "provisionMs": 0,
+        }
 
     def _spawn(self, target: Any) -> None:
         thread = threading.Thread(target=target, name="plaza-demo", daemon=True)
@@ -218,13 +237,16 @@ class EnergyDemo:
         market = self.stack.marketplace.service.statistics()
         devices = self._simulator.statistics() if self._simulator else {}
         return {
-            "offers": market["offers"], "requests": market["requests"],
-            "contracts": market["contracts"], "contracts_paid": market["payments_confirmed"],
-            "reminders": market["reminders"], "claims": market["claims"],
+            "offers": market["offers"],
+            "requests": market["requests"],
+            "contracts": market["contracts"],
+            "contracts_paid": market["payments_confirmed"],
+            "reminders": market["reminders"],
+            "claims": market["claims"],
             "cancellations": market["cancellations"],
             "ledger_messages": self.runtime.store.message_count(),
             "meter_readings": devices.get("sent", 0),
-        }  # fmt: skip
+        }
 
     def audit_paid(self, *, limit: int = 3, within_s: float = 10.0) -> dict[str, int]:
         """Stop the devices, then audit the most recently paid contracts (the contract's twin
@@ -232,11 +254,13 @@ class EnergyDemo:
         ledger, checked. The last states of a twin are confirmed once a milestone reaches
         them, so the audit is repeated until it passes or ``within_s`` runs out."""
         self._stop.set()
-        paid = sorted({
-            (record.idle_since_ms, record.state.contractId)
-            for hosted in self.stack.assets.values()
-            for record in hosted.service.store.records([Status.PAYMENT_CONFIRMED])
-        })[-limit:]  # fmt: skip
+        paid = sorted(
+            {
+                (record.idle_since_ms, record.state.contractId)
+                for hosted in self.stack.assets.values()
+                for record in hosted.service.store.records([TransactionStatus.PAYMENT_CONFIRMED])
+            }
+        )[-limit:]
         market = self.stack.marketplace.service
         deadline = time.monotonic() + within_s
         while True:

@@ -15,20 +15,20 @@ from collections.abc import Mapping, Sequence
 
 from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.clients.node import NodeClient
-from plaza.energy.backend.model import RecordEvent as Event
+from plaza.energy.backend.model import RecordEvent
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
-from plaza.energy.model import TransactionType as Side
+from plaza.energy.model import TransactionType
 from plaza.market.model import Order
 from plaza.verticals import Vertical, registry
-from plaza.web import OrderBook, TwinReader, TwinState, WebSources, create_web_app
+from plaza.web import PublicBook, TwinReader, TwinState, WebSources, create_web_app
 
 __all__ = ["EnergyTwins", "serve_web"]
 
 _DIRECTION = {"in": "received", "out": "sent", "own": "made"}
 
 
-def _state(event: Event, prefix: str = "") -> TwinState:
+def _state(event: RecordEvent, prefix: str = "") -> TwinState:
     what = event.path.strip("/") or "state"
     label = f"{prefix}{what} {_DIRECTION.get(event.direction, event.direction)}"
     return TwinState(
@@ -52,7 +52,7 @@ class EnergyTwins:
         bid = self._bids.bid_for_order(order.id)
         if bid is None:
             return None
-        side = Side(str(bid.bid.side))
+        side = TransactionType(str(bid.bid.side))
         record = self._records.transaction(side, bid.bid.transaction_id)
         if record is None:
             return None
@@ -64,7 +64,7 @@ class EnergyTwins:
 
 
 def serve_web(
-    book: OrderBook,
+    book: PublicBook,
     node_url: str,
     *,
     host: str = "127.0.0.1",

@@ -21,8 +21,16 @@ from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
 
 __all__ = ["demo"]
 
-_COLUMNS = ("offers", "requests", "contracts", "contracts_paid", "reminders", "claims",
-            "cancellations", "ledger_messages")  # fmt: skip
+_COLUMNS = (
+    "offers",
+    "requests",
+    "contracts",
+    "contracts_paid",
+    "reminders",
+    "claims",
+    "cancellations",
+    "ledger_messages",
+)
 _AUDIT = ("audited", "audits_ok")
 
 

@@ -6,15 +6,15 @@ node, and changes nothing; only ``plaza.bootstrap`` and ``plaza.cli`` import it.
 """
 
 from plaza.web.app import SECURITY_HEADERS, Pages, WebSources, create_web_app
-from plaza.web.errors import BadInput, NotFound, Unavailable, WebError
-from plaza.web.ports import OrderBook, TwinReader, TwinState
+from plaza.web.errors import BadInput, PageNotFound, Unavailable, WebError
+from plaza.web.ports import PublicBook, TwinReader, TwinState
 
 __all__ = [
     "SECURITY_HEADERS",
     "BadInput",
-    "NotFound",
-    "OrderBook",
+    "PageNotFound",
     "Pages",
+    "PublicBook",
     "TwinReader",
     "TwinState",
     "Unavailable",

@@ -36,7 +36,7 @@ from plaza.web.display import UnitBook
 from plaza.web.errors import WebError
 from plaza.web.explorer import Explorer
 from plaza.web.pages import Pages
-from plaza.web.ports import OrderBook, TwinReader
+from plaza.web.ports import PublicBook, TwinReader
 
 __all__ = ["SECURITY_HEADERS", "Pages", "WebSources", "create_web_app"]
 
@@ -62,7 +62,7 @@ class WebSources:
     """What the pages read: the one market's book, the twins, a node, and where each API's
     documentation is (label to base URL, for the Docs page)."""
 
-    book: OrderBook
+    book: PublicBook
     node: NodeClient
     twins: TwinReader | None = None
     apis: Mapping[str, str] = field(default_factory=dict)

@@ -1,14 +1,14 @@
 """The web app's one error family: what a page answers when a request cannot be served.
 
 Every route turns bad input into :class:`BadInput` (400) and a missing thing into
-:class:`NotFound` (404) before it reads anything, so a browser never gets a 500
+:class:`PageNotFound` (404) before it reads anything, so a browser never gets a 500
 for what it can send; the app renders both as an HTML page that says what was
 wrong (:mod:`plaza.web.app`).
 """
 
 from __future__ import annotations
 
-__all__ = ["BadInput", "NotFound", "Unavailable", "WebError"]
+__all__ = ["BadInput", "PageNotFound", "Unavailable", "WebError"]
 
 
 class WebError(Exception):
@@ -29,7 +29,7 @@ class BadInput(WebError):
         self.field = field
 
 
-class NotFound(WebError):
+class PageNotFound(WebError):
     """The listing, message, milestone or page asked for does not exist (yet)."""
 
     status = 404

@@ -1,7 +1,7 @@
 """The explorer's reads from a node: milestones, a message and its neighbours, an address,
 a tag. Each one checks its argument before asking (a bad id is :class:`BadInput`,
 never a request) and turns the node's answers into the web's errors: missing is
-:class:`NotFound`, refused :class:`BadInput`, unreachable :class:`Unavailable`.
+:class:`PageNotFound`, refused :class:`BadInput`, unreachable :class:`Unavailable`.
 
 It reads through :class:`plaza.clients.node.NodeClient`, the node's public HTTP API,
 so the explorer shows exactly what anyone holding a node's address can check.
@@ -27,12 +27,12 @@ from plaza.ledger.model import (
     MilestoneRecord,
     TransferPayload,
 )
-from plaza.web.errors import BadInput, NotFound, Unavailable
+from plaza.web.errors import BadInput, PageNotFound, Unavailable
 
 __all__ = [
     "AddressView",
     "Explorer",
-    "MessageView",
+    "MessagePage",
     "TagView",
     "describe_payload",
     "parse_message_id",
@@ -96,7 +96,7 @@ def _text(raw: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class MessageView:
+class MessagePage:
     message: Message
     metadata: MessageMetadata
     children: tuple[str, ...]
@@ -140,13 +140,13 @@ class Explorer:
         with _answers(f"milestone {index_text}"):
             return self._node.milestone(int(index_text))
 
-    def message(self, id_text: str) -> MessageView:
+    def message(self, id_text: str) -> MessagePage:
         message_id = parse_message_id(id_text)
         with _answers(f"message {message_id}"):
             message = self._node.get_message(message_id)
             metadata = self._node.metadata(message_id)
             children = self._node.children(message_id, limit=50)
-        return MessageView(
+        return MessagePage(
             message=message,
             metadata=metadata,
             children=tuple(child.hex() for child in children),
@@ -183,7 +183,7 @@ def _answers(what: str) -> Iterator[None]:
     try:
         yield
     except NotFoundError:
-        raise NotFound(f"the node knows no {what}") from None
+        raise PageNotFound(f"the node knows no {what}") from None
     except InvalidRequestError as error:
         raise BadInput(what, str(error)) from None
     except ClientError as error:

@@ -5,7 +5,7 @@ A :class:`ListingQuery` is parsed from a page's query string by
 :class:`~plaza.web.errors.BadInput` naming the field (a filter form sends
 strings, and a hand-typed link anything). :func:`select` then filters the book's
 orders and cuts one page; a page past the last is
-:class:`~plaza.web.errors.NotFound`. Nothing here reads or writes anything else.
+:class:`~plaza.web.errors.PageNotFound`. Nothing here reads or writes anything else.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from plaza.market.matching import haversine_km
 from plaza.market.model import MAX_AMOUNT, Location, Order, OrderStatus, Side
-from plaza.web.errors import BadInput, NotFound
+from plaza.web.errors import BadInput, PageNotFound
 
 __all__ = [
     "MAX_PAGE",
@@ -246,11 +246,11 @@ def located(orders: Sequence[Order], query: ListingQuery, *, limit: int = 1000) 
 
 
 def select(orders: Sequence[Order], query: ListingQuery) -> ListingPage:
-    """The query's page of ``orders``, newest first; a page past the last is NotFound."""
+    """The query's page of ``orders``, newest first; a page past the last is PageNotFound."""
     chosen = [order for order in reversed(orders) if _fits(order, query)]
     pages = max(1, -(-len(chosen) // query.per_page))
     if query.page > pages:
-        raise NotFound(f"page {query.page} is past the last page ({pages}) of these listings")
+        raise PageNotFound(f"page {query.page} is past the last page ({pages}) of these listings")
     start = (query.page - 1) * query.per_page
     items = tuple(chosen[start : start + query.per_page])
     return ListingPage(items=items, page=query.page, pages=pages, total=len(chosen), query=query)

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from plaza.market.errors import OrderNotFound
 from plaza.market.model import Order
-from plaza.web.errors import BadInput, NotFound
+from plaza.web.errors import BadInput, PageNotFound
 from plaza.web.listings import PAGE_SIZES, located, parse_query, select
 from plaza.web.pages import pages_of
 
@@ -118,7 +118,7 @@ def listing(request: Request, listing_id: str) -> HTMLResponse:
     try:
         order: Order = request.app.state.sources.book.order(listing_id)
     except OrderNotFound:
-        raise NotFound(f"there is no listing {listing_id}") from None
+        raise PageNotFound(f"there is no listing {listing_id}") from None
     twins = request.app.state.sources.twins
     context = {
         "title": f"{order.side.value.capitalize()} {order.id}",

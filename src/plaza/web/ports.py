@@ -1,7 +1,7 @@
 """What the web app reads, and from whom: the order book, the twins, the node.
 
 The web app is an interface: it changes nothing. It reads the one market's book
-(:class:`OrderBook`, which :class:`plaza.market.book.service.BidManager` is, in the
+(:class:`PublicBook`, which :class:`plaza.market.book.service.BidManager` is, in the
 generic marketplace and in energy's bid manager alike), a listing's digital twin
 when someone can show it (:class:`TwinReader`), and the ledger through a node's
 HTTP API (:class:`plaza.clients.node.NodeClient`).
@@ -15,10 +15,10 @@ from typing import Any, Protocol
 
 from plaza.market.model import Order
 
-__all__ = ["OrderBook", "TwinReader", "TwinState"]
+__all__ = ["PublicBook", "TwinReader", "TwinState"]
 
 
-class OrderBook(Protocol):
+class PublicBook(Protocol):
     """The book's read side."""
 
     def orders(self) -> list[Order]:

@@ -8,7 +8,7 @@ import pytest
 from plaza.market.model import Location, Order, OrderStatus, Side
 from plaza.verticals import Units
 from plaza.web.display import UnitBook, when
-from plaza.web.errors import BadInput, NotFound
+from plaza.web.errors import BadInput, PageNotFound
 from plaza.web.listings import ListingQuery, located, parse_query, select
 
 VERTICALS = {"energy": ("energy",), "parking": ("parking",)}
@@ -91,7 +91,7 @@ def test_filters_narrow_and_pages_cut_newest_first() -> None:
 
 
 def test_a_page_past_the_last_is_not_found_and_says_how_many_there_are() -> None:
-    with pytest.raises(NotFound, match=r"page 4 is past the last page \(3\)"):
+    with pytest.raises(PageNotFound, match=r"page 4 is past the last page \(3\)"):
         select(BOOK, parse_query({"per_page": "10", "page": "4"}, VERTICALS))
 
 
