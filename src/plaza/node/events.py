@@ -28,6 +28,8 @@ class EventFilter:
     address: bytes | None = None
 
     def matches(self, event: LedgerEvent) -> bool:
+        if not self.kinds and not self.tags and self.address is None:
+            return True  # the common stream: everything, checked per event per subscriber
         if self.kinds and event_kind(event) not in self.kinds:
             return False
         if isinstance(event, MilestoneApplied):
