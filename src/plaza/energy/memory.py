@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-__all__ = ["INT64", "MemoryTables", "check_int64"]
+__all__ = ["INT64", "MemoryOperationLog", "MemoryTables", "check_int64"]
 
 _T = TypeVar("_T")
 
@@ -68,6 +68,31 @@ class MemoryTables(Generic[_T]):
         """The tables under the lock: a group of lookups sees one state."""
         with self._lock:
             yield self._tables
+
+
+class MemoryOperationLog:
+    """The seed's ``log`` table of a marketplace or bid manager, for adapters whose tables
+    hold it as a ``log`` list (so a failed block takes its lines back too)."""
+
+    _tables: MemoryTables[Any]
+
+    def log(
+        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
+    ) -> None:
+        line = {
+            "at_ms": now_ms,
+            "operation": operation,
+            "record_id": record_id,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        with self._tables.write() as t:
+            t.log.append(line)
+
+    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest log lines first (for operators and tests)."""
+        with self._tables.read() as t:
+            return [dict(line) for line in t.log[::-1][: max(limit, 0)]]
 
 
 def check_int64(*values: int) -> None:

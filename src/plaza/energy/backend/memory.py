@@ -28,7 +28,7 @@ from plaza.energy.backend.model import (
 )
 from plaza.energy.backend.onboarding import Standing
 from plaza.energy.envelope import canonical_json
-from plaza.energy.memory import MemoryTables
+from plaza.energy.memory import MemoryOperationLog, MemoryTables
 from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
 from plaza.market.settlement import ConcurrentUpdate, Phase, Settlement
 
@@ -91,11 +91,11 @@ class _Tables:
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-class MemoryMarketplaceStore:
+class MemoryMarketplaceStore(MemoryOperationLog):
     """:class:`~plaza.energy.backend.ports.MarketplaceStore` in dicts and lists."""
 
     def __init__(self) -> None:
-        self._tables = MemoryTables(_Tables())
+        self._tables: MemoryTables[_Tables] = MemoryTables(_Tables())
         self.settlements = _Settlements(self._tables)
 
     @contextmanager
@@ -271,24 +271,6 @@ class MemoryMarketplaceStore:
     def remember_twin(self, record_id: str, channel_id: bytes) -> None:
         with self._tables.write() as t:
             t.twins.setdefault(record_id, bytes(channel_id))
-
-    def log(
-        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
-    ) -> None:
-        line = {
-            "at_ms": now_ms,
-            "operation": operation,
-            "record_id": record_id,
-            "outcome": outcome,
-            "detail": detail,
-        }
-        with self._tables.write() as t:
-            t.log.append(line)
-
-    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
-        """The newest log lines first (for operators and tests)."""
-        with self._tables.read() as t:
-            return [dict(line) for line in t.log[::-1][: max(limit, 0)]]
 
     def statistics(self) -> dict[str, int]:
         with self._tables.read() as t:

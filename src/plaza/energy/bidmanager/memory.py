@@ -20,7 +20,7 @@ from typing import Any
 
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.envelope import canonical_json
-from plaza.energy.memory import MemoryTables
+from plaza.energy.memory import MemoryOperationLog, MemoryTables
 from plaza.energy.model import TransactionType
 
 __all__ = ["MemoryBidStore"]
@@ -47,11 +47,11 @@ class _Tables:
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-class MemoryBidStore:
+class MemoryBidStore(MemoryOperationLog):
     """:class:`~plaza.energy.bidmanager.ports.BidStore` in dicts."""
 
     def __init__(self) -> None:
-        self._tables = MemoryTables(_Tables())
+        self._tables: MemoryTables[_Tables] = MemoryTables(_Tables())
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -118,24 +118,6 @@ class MemoryBidStore:
     def refused_match(self, offer_key: str, request_key: str) -> bool:
         with self._tables.read() as t:
             return (offer_key, request_key) in t.refused
-
-    def log(
-        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
-    ) -> None:
-        line = {
-            "at_ms": now_ms,
-            "operation": operation,
-            "record_id": record_id,
-            "outcome": outcome,
-            "detail": detail,
-        }
-        with self._tables.write() as t:
-            t.log.append(line)
-
-    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
-        """The newest log lines first."""
-        with self._tables.read() as t:
-            return [dict(line) for line in t.log[::-1][: max(limit, 0)]]
 
     def statistics(self) -> dict[str, int]:
         counts = dict.fromkeys(("bids", *(str(state) for state in BidState)), 0)
