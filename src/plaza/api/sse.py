@@ -9,8 +9,10 @@ is closed however the response ends, cancelled before its first chunk included.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
@@ -20,7 +22,26 @@ from plaza.fanout import FanOutSubscription
 __all__ = ["sse_response"]
 
 T = TypeVar("T")
-_BATCH = 255
+_BATCH = 1023
+_CHUNKS_KEPT = 64
+
+#: Streams with the same filter get the same batches: the text of a batch is made once
+#: and shared. An entry holds its items (and its renderer), so their ids stay theirs.
+_chunks: OrderedDict[tuple[int, ...], tuple[object, list[Any], str]] = OrderedDict()
+_chunks_lock = threading.Lock()
+
+
+def _chunk(items: list[T], render: Callable[[T], str]) -> str:
+    key = (id(render), *map(id, items))
+    cached = _chunks.get(key)  # a read needs no lock; writes take it
+    if cached is not None and cached[0] is render:
+        return cached[2]
+    text = "".join(map(render, items))
+    with _chunks_lock:
+        _chunks[key] = (render, items, text)
+        while len(_chunks) > _CHUNKS_KEPT:
+            _chunks.popitem(last=False)
+    return text
 
 
 async def _records(
@@ -40,7 +61,7 @@ async def _records(
                 return
             # Whatever else is queued goes in the same write: one send per wake-up, not
             # one per event, keeps many streams cheap for the node.
-            yield "".join(render(each) for each in (item, *subscription.ready(_BATCH)))
+            yield _chunk([item, *subscription.ready(_BATCH)], render)
     finally:
         subscription.close()
 
