@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plaza.api.schemas import ErrorBody, ErrorDetail
 from plaza.crypto import InvalidAddress
+from plaza.http.guard import UnexpectedErrors
 from plaza.ledger.errors import (
     DuplicateParents,
     HeldLimitReached,
@@ -212,8 +213,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, code, str(error.detail), error.headers)
 
 
-async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.error("unhandled error on %s", request.url.path, exc_info=error)
+def _internal_error() -> JSONResponse:
     return error_response(500, "internal_error", "the node failed to answer; see its log")
 
 
@@ -229,4 +229,4 @@ def install_error_handlers(app: FastAPI) -> None:
     install_request_handlers(app)
     for cls in (LedgerError, NodeError, InvalidAddress, StorageError):
         app.add_exception_handler(cls, _domain_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(UnexpectedErrors, answer=_internal_error, name="node API")

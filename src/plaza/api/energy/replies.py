@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage
 from plaza.http.bodies import read_limited
+from plaza.http.guard import UnexpectedErrors
 
 __all__ = [
     "MAX_BODY",
@@ -87,13 +88,18 @@ def install_replies(app: FastAPI) -> None:
 
     app.add_exception_handler(EnergyError, energy_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_middleware(UnexpectedErrors, answer=_internal_error, name=app.title)
+
+
+def _internal_error() -> JSONResponse:
+    return refusal(500, "internal_error", "the module failed to answer; see its log")
 
 
 def json_object(body: bytes) -> dict[str, Any]:
     """A request body that must be one JSON object."""
     try:
         parsed = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, too deep, a huge number
         raise InvalidMessage("the body is not JSON") from None
     if not isinstance(parsed, dict):
         raise InvalidMessage("the body must be a JSON object")

@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from plaza.api.docs import serve_docs
 from plaza.api.market.auth import BodyGate, ServicesDep
 from plaza.api.market.background import Background
-from plaza.api.market.errors import install_market_error_handlers
+from plaza.api.market.errors import install_market_error_guard, install_market_error_handlers
 from plaza.api.market.routes import assets, audit, contracts, hub, orders, participants
 from plaza.api.market.schemas import MarketHealthView, MarketInfoView
 from plaza.api.market.services import MarketServices
@@ -122,4 +122,5 @@ def create_market_app(
         key=services.identity.encryption,
         max_body_bytes=services.config.max_body_bytes,
     )
+    install_market_error_guard(app)
     return app

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from plaza.api.errors import error_response, install_request_handlers, lookup
 from plaza.crypto import CryptoError
+from plaza.http.guard import UnexpectedErrors
 from plaza.ledger.errors import LedgerAccessError
 from plaza.market.auth import (
     ApiKeyNotFound,
@@ -70,7 +71,12 @@ from plaza.market.settlement import (
 from plaza.notify import InvalidEvent, InvalidSubscription, NotifyError, SubscriptionNotFound
 from plaza.storage import StorageError
 
-__all__ = ["MARKET_STATUS_BY_ERROR", "RETRY_AFTER_S", "install_market_error_handlers"]
+__all__ = [
+    "MARKET_STATUS_BY_ERROR",
+    "RETRY_AFTER_S",
+    "install_market_error_guard",
+    "install_market_error_handlers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +186,7 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(status, market_code_for(error), _message(error), headers)
 
 
-async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.error("unhandled error on %s", request.url.path, exc_info=error)
+def _internal_error() -> JSONResponse:
     return error_response(500, "internal_error", "the marketplace failed to answer; see its log")
 
 
@@ -190,4 +195,9 @@ def install_market_error_handlers(app: FastAPI) -> None:
     install_request_handlers(app)
     for cls in _DOMAIN_ERRORS:
         app.add_exception_handler(cls, _domain_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def install_market_error_guard(app: FastAPI) -> None:
+    """Any other error, raised by a route or by a middleware: one log line and a generic 500.
+    Install it last, so it wraps every middleware."""
+    app.add_middleware(UnexpectedErrors, answer=_internal_error, name="marketplace API")

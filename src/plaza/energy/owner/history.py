@@ -20,9 +20,11 @@ from plaza.energy.owner.records import Device, DeviceEvent, TransactionPage
 from plaza.energy.twins import parse_reader_key, read_twin
 from plaza.market.twins.records import TwinAudit
 
-__all__ = ["MAX_PER_PAGE", "TransactionQuery", "transactions_page", "twin_report"]
+__all__ = ["MAX_PAGE", "MAX_PER_PAGE", "TransactionQuery", "transactions_page", "twin_report"]
 
 MAX_PER_PAGE = 100
+#: The last page asked for: its offset stays far inside SQLite's 64-bit integers.
+MAX_PAGE = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +43,10 @@ def transactions_page(
     """One page of the device's transactions; a bad status or page is refused."""
     if query.status is not None and query.status not in set(TransactionStatus):
         raise InvalidMessage(f"status must be one of {', '.join(map(repr, TransactionStatus))}")
-    if query.page < 1 or not 1 <= query.per_page <= MAX_PER_PAGE:
-        raise InvalidMessage(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}")
+    if not 1 <= query.page <= MAX_PAGE or not 1 <= query.per_page <= MAX_PER_PAGE:
+        raise InvalidMessage(
+            f"page is 1 to {MAX_PAGE:_} and per_page is 1 to {MAX_PER_PAGE}".replace("_", ",")
+        )
     total, found = store.transactions(
         device_id,
         status=query.status,

@@ -22,7 +22,6 @@ confirm a guessed plaintext (``{"energyAmount": 250}`` is easily guessed).
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -86,7 +85,7 @@ def is_sealed(document: bytes) -> bool:
 def _ciphertext(document: bytes) -> bytes:
     try:
         parsed = json.loads(document)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, too deep, a huge number
         raise MalformedEnvelope("not JSON") from None
     if not isinstance(parsed, dict) or set(parsed) != {ENVELOPE_FIELD}:
         raise MalformedEnvelope(f'expected exactly {{"{ENVELOPE_FIELD}": "<base64>"}}')
@@ -95,7 +94,7 @@ def _ciphertext(document: bytes) -> bytes:
         raise MalformedEnvelope(f"{ENVELOPE_FIELD} is not a string")
     try:
         return base64.b64decode(text, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and a text that is not ASCII
         raise MalformedEnvelope(f"{ENVELOPE_FIELD} is not base64") from None
 
 

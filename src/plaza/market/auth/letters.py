@@ -171,7 +171,7 @@ class LetterFormat:
 def _parse(plaintext: bytes) -> dict[str, Any]:
     try:
         fields = json.loads(plaintext)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, too deep, a huge number
         raise MalformedSignedRequest("the sealed letter is not JSON") from None
     if not isinstance(fields, dict) or set(fields) != _FIELDS:
         raise MalformedSignedRequest(f"a letter has exactly the fields {sorted(_FIELDS)}")
