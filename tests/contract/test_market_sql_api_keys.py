@@ -41,6 +41,15 @@ def test_add_then_get(store: ApiKeyStore) -> None:
     assert store.get(key(2).id) is None
 
 
+def test_an_expiry_is_kept(store: ApiKeyStore) -> None:
+    expiring = dataclasses.replace(key(1), expires_at_ms=2**53)
+    store.add(expiring)
+    store.add(key(2))
+    assert store.get(expiring.id) == expiring
+    assert [k.expires_at_ms for k in store.list_for_owner(ALICE.id)] == [2**53, None]
+    assert store.revoke(expiring.id, 50) == dataclasses.replace(expiring, revoked_at_ms=50)
+
+
 def test_a_key_needs_an_owner(store: ApiKeyStore) -> None:
     with pytest.raises(ParticipantNotFound):
         store.add(key(1, owner=participant(9).id))

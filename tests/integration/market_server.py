@@ -67,14 +67,19 @@ class RunningMarket:
 
 @contextmanager
 def serve_market(
-    data_dir: Path, *, verticals: VerticalRegistry = registry, **settings: object
+    data_dir: Path,
+    *,
+    verticals: VerticalRegistry = registry,
+    clock: Clock | None = None,
+    **settings: object,
 ) -> Iterator[RunningMarket]:
     """Build, serve, and tear down a marketplace in ``data_dir``; without a ``node_url`` it
     runs with no node (twins off), rather than trying the default local one. It has the
     installation's verticals (energy's), and those a test registers, unless ``verticals``
-    says otherwise."""
+    says otherwise; ``clock`` is the server's (the system's unless a test moves time)."""
     runtime = build_market(
         MarketSettings(data_dir=data_dir, **{"node_url": "", **settings}),  # type: ignore[arg-type]
+        clock=clock,
         config=CONFIG,
         verticals=verticals,
     )

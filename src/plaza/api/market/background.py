@@ -64,3 +64,7 @@ class Background:
                 self._services.marketplace.run_periodic()
             except Exception:
                 log.exception("the marketplace's periodic round failed")
+            try:
+                self._services.end_stale_streams()
+            except Exception:
+                log.exception("ending the streams of expired credentials failed")

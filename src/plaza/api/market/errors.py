@@ -31,6 +31,7 @@ from plaza.market.auth import (
     DeliveryFailed,
     EnvelopeError,
     Forbidden,
+    InvalidApiKeyExpiry,
     InvalidApiKeyName,
     InvalidParticipant,
     ParticipantExists,
@@ -108,6 +109,7 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     # Participants, signatures, API keys, sealed bodies.
     InvalidParticipant: 400,
     InvalidApiKeyName: 400,
+    InvalidApiKeyExpiry: 400,
     EnvelopeError: 400,
     RegistrationRejected: 400,
     AuthenticationFailed: 401,

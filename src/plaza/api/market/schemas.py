@@ -156,8 +156,16 @@ class RegistrationIn(_In):
 
 
 class ApiKeyIn(_In):
+    """A new key; ``expires_in_s`` or ``expires_at_ms`` (not both) ends it unrevoked."""
+
     name: str = Field(min_length=1, max_length=100, description="a label for its owner")
     scopes: list[Scope] = Field(min_length=1, max_length=4)
+    expires_in_s: int | None = Field(
+        default=None, ge=1, le=10 * 365 * 24 * 3600, description="lifetime in seconds from now"
+    )
+    expires_at_ms: int | None = Field(
+        default=None, ge=0, le=2**62, description="expiry, Unix milliseconds (after now)"
+    )
 
 
 class HubIn(_In):
@@ -209,6 +217,7 @@ class ApiKeyView(_View):
     created_at_ms: int
     revoked_at_ms: int | None
     last_used_at_ms: int | None
+    expires_at_ms: int | None
 
 
 class IssuedApiKeyView(_View):

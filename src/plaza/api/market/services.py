@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from plaza.api.market.contracts_index import ContractIndex
 from plaza.api.market.notifications import MarketNotifier
+from plaza.api.market.stream_guard import StreamGuard
 from plaza.clock import Clock
 from plaza.crypto import Identity
 from plaza.jobs import Worker
@@ -69,3 +70,9 @@ class MarketServices:
     config: MarketApiConfig = field(default_factory=MarketApiConfig)
     auditor: Auditor | None = None
     twins: ChannelTwins | None = None
+    streams: StreamGuard = field(default_factory=StreamGuard)
+
+    def end_stale_streams(self) -> int:
+        """End the live streams whose key was revoked or expired, or whose participant
+        was excluded; how many ended."""
+        return self.streams.sweep(self.api_keys, self.registry)

@@ -220,6 +220,7 @@ def api_key_view(key: ApiKey) -> ApiKeyView:
         created_at_ms=key.created_at_ms,
         revoked_at_ms=key.revoked_at_ms,
         last_used_at_ms=key.last_used_at_ms,
+        expires_at_ms=key.expires_at_ms,
     )
 
 

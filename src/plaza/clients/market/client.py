@@ -194,8 +194,20 @@ class MarketClient:
         """Every participant (auditors and operators only)."""
         return self._items("/participants", parse_participant, {"limit": limit, "offset": offset})
 
-    def create_api_key(self, name: str, scopes: Iterable[Scope]) -> IssuedApiKeyRecord:
-        body = {"name": name, "scopes": sorted(scopes)}
+    def create_api_key(
+        self,
+        name: str,
+        scopes: Iterable[Scope],
+        *,
+        expires_in_s: int | None = None,
+        expires_at_ms: int | None = None,
+    ) -> IssuedApiKeyRecord:
+        """A new key for this participant; with an expiry it stops by itself then."""
+        body: dict[str, object] = {"name": name, "scopes": sorted(scopes)}
+        if expires_in_s is not None:
+            body["expires_in_s"] = expires_in_s
+        if expires_at_ms is not None:
+            body["expires_at_ms"] = expires_at_ms
 
         def parse(answer: Any) -> IssuedApiKeyRecord:
             return IssuedApiKeyRecord(parse_api_key(answer["key"]), str(answer["secret"]))

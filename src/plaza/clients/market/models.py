@@ -92,6 +92,7 @@ class ApiKeyRecord:
     created_at_ms: int
     revoked_at_ms: int | None
     last_used_at_ms: int | None
+    expires_at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,7 @@ def parse_api_key(body: Json) -> ApiKeyRecord:
         created_at_ms=int(body["created_at_ms"]),
         revoked_at_ms=body["revoked_at_ms"],
         last_used_at_ms=body["last_used_at_ms"],
+        expires_at_ms=body.get("expires_at_ms"),
     )
 
 

@@ -13,7 +13,9 @@ cannot even confirm a leaked key. Keys are found by their id, never by hash, so
 lookup time says nothing about the secret.
 
 A key acts for its owner with the key's scopes, capped by the owner's roles at
-the time of each call; revoking it, or excluding its owner, stops it at once.
+the time of each call; revoking it, its expiry (set at creation, if any), or
+excluding its owner stops it at once: every call, and every live stream it
+opened (:meth:`ApiKeyService.is_active` is what the API's stream guard asks).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from typing import Final
 from plaza.crypto import blake2b
 from plaza.market.auth.errors import (
     ApiKeyNotFound,
+    ExpiredApiKey,
     Forbidden,
+    InvalidApiKeyExpiry,
     InvalidApiKeyName,
     MalformedApiKey,
     ParticipantExcluded,
@@ -41,7 +45,14 @@ from plaza.market.auth.model import ApiKey, Principal, Scope
 from plaza.market.auth.policy import check_can_operate, check_is_self
 from plaza.market.auth.ports import ApiKeyStore, Clock, ParticipantStore
 
-__all__ = ["MAX_KEY_NAME", "ApiKeySecret", "ApiKeyService", "IssuedApiKey", "Pepper"]
+__all__ = [
+    "MAX_KEY_LIFETIME_MS",
+    "MAX_KEY_NAME",
+    "ApiKeySecret",
+    "ApiKeyService",
+    "IssuedApiKey",
+    "Pepper",
+]
 
 MAX_KEY_NAME: Final = 100
 _ID_BYTES = 8
@@ -50,6 +61,8 @@ _FORMAT = re.compile(rf"plz_([0-9a-f]{{{2 * _ID_BYTES}}})_[0-9a-f]{{{2 * _SECRET
 _PERSON = b"plaza-api-key"
 #: ``last_used`` is kept to the minute: one write per key per minute, not per call.
 _LAST_USED_RESOLUTION_MS = 60_000
+#: The furthest expiry a key may be given: ten years.
+MAX_KEY_LIFETIME_MS: Final = 10 * 365 * 24 * 3600 * 1000
 
 
 class Pepper:
@@ -123,12 +136,22 @@ class ApiKeyService:
         self._clock = clock
 
     def create(
-        self, actor: Principal, *, owner_id: str, name: str, scopes: Iterable[Scope]
+        self,
+        actor: Principal,
+        *,
+        owner_id: str,
+        name: str,
+        scopes: Iterable[Scope],
+        expires_at_ms: int | None = None,
     ) -> IssuedApiKey:
-        """A new key for ``owner_id``, by the owner's own signed request or an operator."""
+        """A new key for ``owner_id``, by the owner's own signed request or an operator;
+        with ``expires_at_ms`` it stops at that instant, without anyone revoking it."""
         _check_owner_or_operator(actor, owner_id)
         if not 1 <= len(name) <= MAX_KEY_NAME or not name.isprintable():
             raise InvalidApiKeyName(MAX_KEY_NAME)
+        now_ms = self._clock.now_ms()
+        if expires_at_ms is not None and not now_ms < expires_at_ms <= now_ms + MAX_KEY_LIFETIME_MS:
+            raise InvalidApiKeyExpiry("is after now and at most ten years ahead")
         owner = self._participants.get(owner_id)
         if owner is None:
             raise ParticipantNotFound(owner_id)
@@ -142,8 +165,9 @@ class ApiKeyService:
             owner_id=owner_id,
             name=name,
             scopes=wanted,
-            created_at_ms=self._clock.now_ms(),
+            created_at_ms=now_ms,
             key_hash=self._pepper.hash(secret.reveal()),
+            expires_at_ms=expires_at_ms,
         )
         self._keys.add(key)
         return IssuedApiKey(key, secret)
@@ -171,12 +195,23 @@ class ApiKeyService:
             raise UnknownApiKey(parsed.key_id)
         if key.revoked_at_ms is not None:
             raise RevokedApiKey(key.id, key.revoked_at_ms)
+        now_ms = self._clock.now_ms()
+        if key.expires_at_ms is not None and key.expired(now_ms):
+            raise ExpiredApiKey(key.id, key.expires_at_ms)
         owner = self._participants.get(key.owner_id)
         if owner is None:
             raise UnknownApiKey(key.id)
         if owner.excluded:
             raise ParticipantExcluded(owner.id)
-        now_ms = self._clock.now_ms()
         if key.last_used_at_ms is None or now_ms - key.last_used_at_ms >= _LAST_USED_RESOLUTION_MS:
             self._keys.touch(key.id, now_ms)
         return Principal.of_api_key(key, owner)
+
+    def is_active(self, key_id: str) -> bool:
+        """Whether the key would still authenticate now: not revoked, not expired, owner
+        admitted. What decides, for a stream opened with the key, that it ends."""
+        key = self._keys.get(key_id)
+        if key is None or key.revoked or key.expired(self._clock.now_ms()):
+            return False
+        owner = self._participants.get(key.owner_id)
+        return owner is not None and not owner.excluded

@@ -16,7 +16,8 @@ secret, signature, key seed or body, only ids, times and reasons::
     │   ├── BadDocumentSignature      a signed document its expected signer did not sign
     │   ├── MalformedApiKey           not an API key of the ``plz_<id>_<secret>`` form
     │   ├── UnknownApiKey             no such key, or the secret does not match it
-    │   └── RevokedApiKey             the key was revoked
+    │   ├── RevokedApiKey             the key was revoked
+    │   └── ExpiredApiKey             the key's expiry has passed
     ├── Forbidden                     the caller is known but may not do this (403)
     │   ├── ParticipantExcluded       excluded (after a claim); may not act
     │   └── ScopeNotAllowed           an API key asked for scopes its owner lacks
@@ -52,7 +53,9 @@ __all__ = [
     "Details",
     "EnvelopeError",
     "EnvelopeNotOpened",
+    "ExpiredApiKey",
     "Forbidden",
+    "InvalidApiKeyExpiry",
     "InvalidApiKeyName",
     "InvalidParticipant",
     "InvalidProofOfPossession",
@@ -291,6 +294,22 @@ class ApiKeyNotFound(AuthError):
     def __init__(self, key_id: str) -> None:
         super().__init__(f"no API key {key_id}")
         self.key_id = key_id
+
+
+class ExpiredApiKey(AuthenticationFailed):
+    code = "expired_api_key"
+
+    def __init__(self, key_id: str, expired_at_ms: int) -> None:
+        super().__init__(f"API key {key_id} expired at {expired_at_ms}")
+        self.key_id = key_id
+        self.expired_at_ms = expired_at_ms
+
+
+class InvalidApiKeyExpiry(AuthError):
+    code = "invalid_api_key_expiry"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"an API key's expiry {reason}")
 
 
 class InvalidApiKeyName(AuthError):

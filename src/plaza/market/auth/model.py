@@ -158,10 +158,15 @@ class ApiKey:
     key_hash: bytes = field(repr=False)
     revoked_at_ms: int | None = None
     last_used_at_ms: int | None = None
+    expires_at_ms: int | None = None
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at_ms is not None
+
+    def expired(self, now_ms: int) -> bool:
+        """Whether the key's expiry (if it has one) has come: it stops at that instant."""
+        return self.expires_at_ms is not None and now_ms >= self.expires_at_ms
 
 
 @dataclass(frozen=True, slots=True)

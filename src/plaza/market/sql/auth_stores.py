@@ -132,6 +132,7 @@ def _api_key(row: Row[Any]) -> ApiKey:
         key_hash=bytes(row.key_hash),
         revoked_at_ms=row.revoked_at_ms,
         last_used_at_ms=row.last_used_at_ms,
+        expires_at_ms=row.expires_at_ms,
     )
 
 
@@ -156,6 +157,7 @@ class SqlApiKeyStore:
                     created_at_ms=key.created_at_ms,
                     revoked_at_ms=key.revoked_at_ms,
                     last_used_at_ms=key.last_used_at_ms,
+                    expires_at_ms=key.expires_at_ms,
                 )
             )
 

@@ -61,6 +61,7 @@ api_keys = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     Column("revoked_at_ms", BigInteger, nullable=True),
     Column("last_used_at_ms", BigInteger, nullable=True),
+    Column("expires_at_ms", BigInteger, nullable=True),
 )
 
 #: No foreign key to participants: rows churn with every request, and the

@@ -10,7 +10,9 @@ from auth_support import Market
 from plaza.market.auth import (
     ApiKeyNotFound,
     ApiKeySecret,
+    ExpiredApiKey,
     Forbidden,
+    InvalidApiKeyExpiry,
     InvalidApiKeyName,
     MalformedApiKey,
     ParticipantExcluded,
@@ -24,7 +26,7 @@ from plaza.market.auth import (
     ScopeNotAllowed,
     UnknownApiKey,
 )
-from plaza.market.auth.apikeys import ApiKeyService
+from plaza.market.auth.apikeys import MAX_KEY_LIFETIME_MS, ApiKeyService
 
 READ = frozenset({Scope.MARKET_READ})
 
@@ -112,6 +114,51 @@ def test_a_revoked_key_stops_at_once_and_keeps_its_revocation_time(market: Marke
     with pytest.raises(RevokedApiKey) as refused:
         market.api_keys.authenticate(issued.secret)
     assert refused.value.revoked_at_ms == first
+
+
+def test_a_key_with_an_expiry_stops_at_that_instant(market: Market) -> None:
+    alice = _owner(market)
+    expiry = market.clock.now_ms() + 60_000
+    issued = market.api_keys.create(
+        alice, owner_id=str(alice.participant_id), name="k", scopes=READ, expires_at_ms=expiry
+    )
+    assert issued.key.expires_at_ms == expiry
+    assert market.keys.get(issued.key.id) == issued.key
+    market.clock.advance(ms=59_999)
+    market.api_keys.authenticate(issued.secret)
+    assert market.api_keys.is_active(issued.key.id)
+    market.clock.advance(ms=1)
+    with pytest.raises(ExpiredApiKey) as refused:
+        market.api_keys.authenticate(issued.secret)
+    assert refused.value.expired_at_ms == expiry
+    assert not market.api_keys.is_active(issued.key.id)
+
+
+def test_a_key_is_inactive_once_revoked_or_its_owner_excluded(market: Market) -> None:
+    alice = _owner(market)
+    keys = [
+        market.api_keys.create(alice, owner_id=str(alice.participant_id), name=n, scopes=READ)
+        for n in ("a", "b")
+    ]
+    market.api_keys.revoke(alice, keys[0].key.id)
+    assert [market.api_keys.is_active(k.key.id) for k in keys] == [False, True]
+    market.registry.exclude(Principal.system(), str(alice.participant_id))
+    assert not market.api_keys.is_active(keys[1].key.id)
+    assert not market.api_keys.is_active("0" * 16)
+
+
+@pytest.mark.parametrize("offset_ms", [0, -1, MAX_KEY_LIFETIME_MS + 1])
+def test_an_expiry_is_ahead_and_within_ten_years(market: Market, offset_ms: int) -> None:
+    alice = _owner(market)
+    with pytest.raises(InvalidApiKeyExpiry):
+        market.api_keys.create(
+            alice,
+            owner_id=str(alice.participant_id),
+            name="k",
+            scopes=READ,
+            expires_at_ms=market.clock.now_ms() + offset_ms,
+        )
+    assert market.keys.list_for_owner(str(alice.participant_id)) == []
 
 
 def test_only_the_owner_or_an_operator_manages_keys(market: Market) -> None:

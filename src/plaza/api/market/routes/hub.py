@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from starlette.background import BackgroundTask, BackgroundTasks
 from starlette.responses import StreamingResponse
 
 from plaza.api.errors import error_responses
@@ -101,7 +102,14 @@ async def stream_events(
     services: ServicesDep,
     query: Annotated[str, Query(max_length=2048, description="a TMF query, as for /hub")] = "",
 ) -> StreamingResponse:
-    """The caller's events as they happen (nothing is replayed: read the records to catch up)."""
+    """The caller's events as they happen (nothing is replayed: read the records to catch up).
+    The stream ends when the credential that opened it ends: its API key revoked or
+    expired, its participant excluded."""
     pinned = pinned_query(query, _reader(caller))
     subscription = services.stream.subscribe(pinned)
-    return sse_response(subscription, _record, keepalive_s=services.config.keepalive_s)
+    services.streams.watch(caller, subscription)
+    response = sse_response(subscription, _record, keepalive_s=services.config.keepalive_s)
+    ending = [response.background] if response.background is not None else []
+    forget = BackgroundTask(services.streams.forget, subscription)
+    response.background = BackgroundTasks([*ending, forget])
+    return response

@@ -32,6 +32,7 @@ from plaza.api.market.views import (
     participant_views,
     signed_registration,
 )
+from plaza.market.auth import InvalidApiKeyExpiry
 
 __all__ = ["router"]
 
@@ -73,6 +74,15 @@ def list_participants(
     return ParticipantList(items=participant_views(found))
 
 
+def _expiry(body: ApiKeyIn, now_ms: int) -> int | None:
+    """The key's expiry instant from either form; both at once is ambiguous."""
+    if body.expires_in_s is not None and body.expires_at_ms is not None:
+        raise InvalidApiKeyExpiry("is given once: expires_in_s or expires_at_ms")
+    if body.expires_in_s is not None:
+        return now_ms + body.expires_in_s * 1000
+    return body.expires_at_ms
+
+
 @router.post("/api-keys", status_code=201, responses=error_responses(400, 401, 403))
 def create_api_key(
     body: ApiKeyIn, caller: CallerDep, services: ServicesDep, response: Response
@@ -80,7 +90,11 @@ def create_api_key(
     """A new key for the caller, holding some of the caller's scopes; its secret is
     shown in this answer only."""
     issued = services.api_keys.create(
-        caller, owner_id=_me(caller.participant_id), name=body.name, scopes=body.scopes
+        caller,
+        owner_id=_me(caller.participant_id),
+        name=body.name,
+        scopes=body.scopes,
+        expires_at_ms=_expiry(body, services.clock.now_ms()),
     )
     response.headers.update(_NO_STORE)
     return IssuedApiKeyView(key=api_key_view(issued.key), secret=issued.secret.reveal())
@@ -97,5 +111,7 @@ def list_api_keys(caller: CallerDep, services: ServicesDep) -> ApiKeyList:
 def revoke_api_key(
     key_id: Annotated[str, Path(pattern=ID_PATTERN)], caller: CallerDep, services: ServicesDep
 ) -> ApiKeyView:
-    """Revoke one of the caller's keys at once and for good."""
-    return api_key_view(services.api_keys.revoke(caller, key_id))
+    """Revoke one of the caller's keys at once and for good; the streams it opened end."""
+    revoked = services.api_keys.revoke(caller, key_id)
+    services.end_stale_streams()
+    return api_key_view(revoked)
