@@ -5,11 +5,13 @@ which database or clock it runs on. One package, one module per concern:
 :mod:`~plaza.bootstrap.node` (node and gossip), :mod:`~plaza.bootstrap.market`
 (the marketplace), :mod:`~plaza.bootstrap.market_ledger` (its twins and auditor
 on a node), :mod:`~plaza.bootstrap.market_files` (its keys on disk),
+:mod:`~plaza.bootstrap.market_admin` (its first operator, from its machine),
 :mod:`~plaza.bootstrap.payments` (its payments port), :mod:`~plaza.bootstrap.clock`.
 """
 
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.market import MarketRuntime, build_market
+from plaza.bootstrap.market_admin import admit_operator
 from plaza.bootstrap.market_files import MarketDataDir
 from plaza.bootstrap.node import build_gossip, build_node, open_store
 from plaza.bootstrap.payments import PaymentsByAgents
@@ -19,6 +21,7 @@ __all__ = [
     "MarketRuntime",
     "PaymentsByAgents",
     "SystemClock",
+    "admit_operator",
     "build_gossip",
     "build_market",
     "build_node",

@@ -29,6 +29,7 @@ from plaza.cli._market_common import (
 )
 from plaza.cli._market_home import MarketHome
 from plaza.cli._market_pay import check_payable, earlier_payment, send_payment
+from plaza.cli._market_roles import audit_app, auditor_app, operator_app
 from plaza.cli._market_run import run_market
 from plaza.cli._wallet_io import DEFAULT_NODE, DEFAULT_WALLET, WalletOption, open_wallet
 from plaza.clients.market import ContractRecord, MarketClient, OrderTerms, SubmissionRecord
@@ -46,6 +47,9 @@ market_app = typer.Typer(
     no_args_is_help=True,
 )
 market_app.add_typer(asset_app, name="asset")
+market_app.add_typer(operator_app, name="operator")
+market_app.add_typer(auditor_app, name="auditor")
+market_app.add_typer(audit_app, name="audit")
 _err = err
 _client = market_client
 
