@@ -50,7 +50,9 @@ class StreamGuard:
         """End every stream whose key or participant no longer holds; how many ended."""
         with self._lock:
             watched = list(self._open.items())
-        stale = [sub for sub, caller in watched if not _holds(caller, api_keys, registry)]
+        # One check per credential, however many streams it opened.
+        holds = {caller: _holds(caller, api_keys, registry) for caller in {c for _, c in watched}}
+        stale = [sub for sub, caller in watched if not holds[caller]]
         for subscription in stale:
             subscription.close()
             self.forget(subscription)
