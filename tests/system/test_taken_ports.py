@@ -1,6 +1,7 @@
 """Processes that say they run, run (issue 16, item 6).
 
-``plaza node run``, ``plaza devnet up`` and ``plaza bench network`` are started while
+``plaza node run``, ``plaza devnet up``, ``plaza bench network`` and ``plaza demo`` are
+started while
 one of their ports is held by another program, here a stand-in that answers every
 GET with 200, as a stale node's /health would. Each must exit non-zero with a
 message naming the port, and print no banner, table or figures first.
@@ -127,3 +128,23 @@ def test_bench_network_with_a_taken_port_exits_naming_it(tmp_path: Path) -> None
     assert result.returncode != 0
     assert f"port {base + 1}" in " ".join(result.stderr.split())
     assert result.stdout == ""  # no figures, and no NaN
+
+
+def test_demo_with_its_web_port_taken_exits_naming_it(taken: int, tmp_path: Path) -> None:
+    result = run(
+        [
+            *PLAZA,
+            "demo",
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "--port",
+            "0",
+            "--web-port",
+            str(taken),
+            "--duration",
+            "1",
+        ],
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"127.0.0.1:{taken}" in " ".join((result.stdout + result.stderr).split())
