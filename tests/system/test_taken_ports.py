@@ -1,10 +1,9 @@
 """Processes that say they run, run (issue 16, item 6).
 
 ``plaza node run``, ``plaza devnet up``, ``plaza bench network`` and ``plaza demo`` are
-started while
-one of their ports is held by another program, here a stand-in that answers every
-GET with 200, as a stale node's /health would. Each must exit non-zero with a
-message naming the port, and print no banner, table or figures first.
+started while one of their ports is held by another program, here a stand-in that
+answers every GET with 200, as a stale node's /health would. Each must exit non-zero
+with a message naming the port, and print no banner, table or figures first.
 """
 
 from __future__ import annotations
