@@ -23,8 +23,10 @@ import httpx
 
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.bootstrap.energy import EnergyStack
-from plaza.crypto import Address
+from plaza.crypto import Address, Identity
+from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
+from plaza.energy.reads import read_credentials
 from plaza.jobs import InlineQueue
 from plaza.ledger.model import Output, TransferPayload
 from plaza.testing import FakeClock
@@ -93,8 +95,39 @@ class Flow:
         assert reply.json() == {"success": True}, reply.text
 
     def transactions(self, name: str) -> list[dict[str, Any]]:
-        reply = self.http.get(self.stack.assets[name].url + "/transactions")
+        reply = self.read_as_owner(name, "/transactions")
+        assert reply.status_code == 200, reply.text
         return [row["transaction"] for row in reply.json()["transactions"]]
+
+    def read_as_owner(self, name: str, path: str) -> httpx.Response:
+        """``GET path`` of the device ``name`` with its owner's read letter (the user
+        module's key, the owner's id as sender)."""
+        hosted = self.stack.assets[name]
+        config = hosted.service.module.config
+        headers = read_credentials(
+            path,
+            sender=config.asset_owner,
+            identity=load_or_create(self.stack.root / "owner" / "owner.key").identity,
+            recipient=hosted.service.key,
+            audience=config.asset_id,
+            now_ms=self.clock.now_ms(),
+        )
+        return self.http.get(hosted.url + path, headers=headers)
+
+    def audit(self, contract_id: str, *, identity: Identity | None = None) -> httpx.Response:
+        """``GET /audit/{contract_id}`` of the marketplace as its operator (a letter signed
+        with its own key), or as the auditor ``identity`` listed as ``auditor``."""
+        path = f"/audit/{contract_id}"
+        operator = load_or_create(self.stack.root / "marketplace" / "marketplace.key").identity
+        headers = read_credentials(
+            path,
+            sender="marketplace" if identity is None else "auditor",
+            identity=identity or operator,
+            recipient=self.stack.marketplace_key,
+            audience="marketplace",
+            now_ms=self.clock.now_ms(),
+        )
+        return self.http.get(self.stack.marketplace.url + path, headers=headers)
 
     def statuses(self, name: str) -> list[str]:
         return [t["status"] for t in self.transactions(name)]

@@ -27,6 +27,7 @@ from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, seal_letter, sign_document
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
+from plaza.energy.reads import READ_HEADER, read_credentials
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue
 from plaza.market.twins.records import MemoryTwinIndex
@@ -82,7 +83,21 @@ class Served:
 
     def shown(self) -> tuple[Any, Any]:
         """What the device shows: its status and its transactions."""
-        return self.http.get("/status").json(), self.http.get("/transactions").json()
+        return self.read("/status").json(), self.read("/transactions").json()
+
+    def read(
+        self, path: str, *, reader: Identity = OWNER, sender: str = "owner-7"
+    ) -> httpx.Response:
+        """``GET path`` with a read letter from ``reader`` (the owner, by default)."""
+        headers = read_credentials(
+            path,
+            sender=sender,
+            identity=reader,
+            recipient=self.service.key,
+            audience="solar-7",
+            now_ms=self.node.clock.now_ms(),
+        )
+        return self.http.get(path, headers=headers)
 
     def letter(self, body: dict[str, Any], *, sender: Identity = MARKET) -> bytes:
         return seal_letter(
@@ -269,7 +284,7 @@ def test_letters_refuse_what_is_not_a_good_letter_and_change_nothing(served: Ser
 def test_a_contract_letter_over_http_and_the_event_views(served: Served) -> None:
     initialised(served)
     served.post("/produce", {"energy": 300, "uuid": UUID})
-    ((offer_row,),) = [served.http.get("/transactions").json()["transactions"]]
+    ((offer_row,),) = [served.read("/transactions").json()["transactions"]]
     offer = Transaction.from_json(offer_row["transaction"])
     request = Transaction(
         TransactionType.REQUEST,
@@ -293,9 +308,29 @@ def test_a_contract_letter_over_http_and_the_event_views(served: Served) -> None
     body = {"contract": sign_document(contract.to_json(), MARKET), "twin": twins.reader_key("c-9")}
     reply = served.post("/contract", content=served.letter(body))
     assert reply.json() == {"success": True}, reply.text
-    status = served.http.get("/status").json()
+    status = served.read("/status").json()
     assert (status["reserved"], status["transactions"]) == (250, {"Contract created": 1})
-    events = served.http.get(f"/transactions/{offer.id}/events").json()["events"]
+    events = served.read(f"/transactions/{offer.id}/events").json()["events"]
     assert [e["state"]["status"] for e in events] == ["Initial offer", "Contract created"]
-    missing = served.http.get("/transactions/nope/events")
+    missing = served.read("/transactions/nope/events")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+
+
+def test_the_devices_reads_are_its_owners_alone(served: Served) -> None:
+    """Read access is granted, never assumed (issue 16, item 5): the device's status and
+    transactions go to the owner its /init names, with a fresh read letter for that path."""
+    initialised(served)
+    served.post("/produce", {"energy": 300, "uuid": UUID})
+    for path in ("/status", "/transactions", "/transactions/nope/events"):
+        anonymous = served.http.get(path)
+        assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
+        assert served.read(path, reader=MARKET).status_code == 401  # not the owner's key
+        assert served.read(path, sender="marketplace", reader=MARKET).status_code == 401
+    granted = served.read("/transactions")
+    assert granted.status_code == 200
+    assert len(granted.json()["transactions"]) == 1
+    letter = {READ_HEADER: granted.request.headers[READ_HEADER]}
+    assert served.http.get("/transactions", headers=letter).status_code == 401  # replayed
+    other = served.read("/transactions").request.headers[READ_HEADER]
+    assert served.http.get("/status", headers={READ_HEADER: other}).status_code == 401
+    assert served.read("/status").json()["pool"] == 300

@@ -29,9 +29,12 @@ from plaza.bootstrap.energy_modules import (
 )
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
+from plaza.energy.backend.model import MarketplaceSettings
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
+from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Transaction, TransactionStatus, TransactionType
+from plaza.energy.reads import READ_HEADER, read_credentials
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
@@ -126,6 +129,10 @@ class Asset:
         )
 
 
+#: The auditor the marketplace lists (MarketplaceSettings.auditors, as "auditor").
+AUDITOR = Identity.generate()
+
+
 @dataclass
 class Stack:
     node: InProcessNode
@@ -137,6 +144,22 @@ class Stack:
     received: list[tuple[str, bytes]]
     queues: tuple[InlineQueue, InlineQueue]
     client: httpx.Client
+    operator: Identity  # holds the marketplace's key
+
+    def audit(
+        self, contract_id: str, *, reader: Identity | None = None, sender: str = "marketplace"
+    ) -> httpx.Response:
+        """``GET /audit/{contract_id}`` with a read letter from ``reader`` (the operator)."""
+        path = f"/audit/{contract_id}"
+        headers = read_credentials(
+            path,
+            sender=sender,
+            identity=reader or self.operator,
+            recipient=self.market.key,
+            audience="marketplace",
+            now_ms=self.node.clock.now_ms(),
+        )
+        return self.client.get(self.market_url + path, headers=headers)
 
     def deliver(self) -> None:
         """Run both services' outboxes until no letter is left to send."""
@@ -192,6 +215,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             clock=node.clock,
             bidmanager_url=listener_url(bids_socket),
             bidmanager_key=bidmanager_key(root / "bidmanager"),
+            settings=MarketplaceSettings(auditors={"auditor": ModuleKey.of(AUDITOR)}),
         )
         bids = open_bidmanager(
             root / "bidmanager",
@@ -217,6 +241,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 received,
                 queues,
                 client,
+                load_or_create(root / "marketplace" / "marketplace.key").identity,
             )
         market.close()
         bids.close()
@@ -243,9 +268,10 @@ def test_an_offer_and_a_request_become_a_contract_for_both_assets(stack: Stack) 
     contract_id = message["contractId"]
     assert stack.bids.statistics()["matches"] >= 1
     stack.node.milestone()
-    audit = stack.client.get(f"{stack.market_url}/audit/{contract_id}").json()
+    audit = stack.audit(contract_id).json()
     assert audit["success"] is True
     assert audit["ok"] is True, audit
+    assert stack.audit(contract_id, reader=AUDITOR, sender="auditor").json() == audit
     assert "twin" not in str(audit["contract"]["entries"][0]["state"].keys())
 
 
@@ -323,7 +349,28 @@ def test_a_consumer_cannot_confirm_over_http(stack: Stack) -> None:
 
 
 def test_audit_refusals(stack: Stack) -> None:
-    reply = stack.client.get(f"{stack.market_url}/audit/c-unknown")
+    reply = stack.audit("c-unknown")
     assert (reply.status_code, reply.json()["code"]) == (404, "not_found")
     reply = stack.client.get(f"{stack.market_url}/audit/bad%20id")
     assert (reply.status_code, reply.json()["code"]) == (400, "invalid_message")
+
+
+def test_the_audit_is_read_by_the_operator_and_listed_auditors_alone(stack: Stack) -> None:
+    """Read access is granted, never assumed (issue 16, item 5): a contract's twins,
+    decrypted, go to the marketplace's operator and its listed auditors."""
+    path = "/audit/c-unknown"
+    anonymous = stack.client.get(stack.market_url + path)
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
+    stranger = stack.audit("c-unknown", reader=Identity.generate(), sender="auditor")
+    assert (stranger.status_code, stranger.json()["code"]) == (401, "not_authenticated")
+    unlisted = stack.audit("c-unknown", reader=AUDITOR, sender="someone")
+    assert unlisted.status_code == 401
+    elsewhere = stack.audit("c-other")  # a letter for another contract's audit
+    letter = elsewhere.request.headers[READ_HEADER]
+    moved = stack.client.get(stack.market_url + path, headers={READ_HEADER: letter})
+    assert (moved.status_code, moved.json()["code"]) == (401, "not_authenticated")
+    assert stack.audit("c-unknown", reader=AUDITOR, sender="auditor").status_code == 404
+    granted = stack.audit("c-unknown")
+    assert (granted.status_code, granted.json()["code"]) == (404, "not_found")
+    replayed = stack.client.get(stack.market_url + path, headers=dict(granted.request.headers))
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "not_authenticated")

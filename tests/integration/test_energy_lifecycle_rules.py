@@ -37,8 +37,10 @@ from plaza.channels import MemoryCursorStore
 from plaza.crypto import Address, Identity
 from plaza.energy.backend import contract_id_for
 from plaza.energy.envelope import ModuleKey, seal_letter
+from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
+from plaza.energy.reads import read_credentials
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload
@@ -152,6 +154,20 @@ class Stack:
     received: list[tuple[str, bytes]]
     queues: tuple[InlineQueue, InlineQueue]
     client: httpx.Client
+    operator: Identity  # holds the marketplace's key: its audit's reader
+
+    def audit(self, contract_id: str) -> dict[str, Any]:
+        path = f"/audit/{contract_id}"
+        headers = read_credentials(
+            path,
+            sender="marketplace",
+            identity=self.operator,
+            recipient=self.market.key,
+            audience="marketplace",
+            now_ms=self.node.clock.now_ms(),
+        )
+        reply: dict[str, Any] = self.client.get(self.market_url + path, headers=headers).json()
+        return reply
 
     def deliver(self) -> None:
         """Run both services' outboxes until no letter is left to send."""
@@ -213,7 +229,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             ThreadedServer(inbox_app(received)) as inbox,
             httpx.Client(timeout=10.0) as client,
         ):
-            yield Stack(node, market, bids, market_server.url, inbox.url, received, queues, client)
+            operator = load_or_create(root / "marketplace" / "marketplace.key").identity
+            yield Stack(
+                node, market, bids, market_server.url, inbox.url, received, queues, client, operator
+            )
         market.close()
         bids.close()
         link.close()
@@ -287,7 +306,7 @@ class Deal:
     def views(self) -> tuple[list[str], list[str], int, dict[str, int]]:
         """What each party was told, the length of the contract's twin, the letter counts."""
         stack = self.stack
-        audit = stack.client.get(f"{stack.market_url}/audit/{self.contract_id}").json()
+        audit = stack.audit(self.contract_id)
         return (
             stack.letters(self.provider),
             stack.letters(self.consumer),

@@ -12,8 +12,8 @@ the end-to-end tests run one on a fake clock and drive every step by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from plaza.api.energy import AssetService, BidManagerService, MarketplaceService, OwnerService
@@ -29,6 +29,7 @@ from plaza.bootstrap.energy_modules import (
     owner_key,
 )
 from plaza.energy.backend.model import MarketplaceSettings, Peer
+from plaza.energy.envelope import ModuleKey
 from plaza.energy.ledger import LedgerAccess
 from plaza.jobs import JobQueue
 from plaza.jobs.sqlite import SqliteQueue
@@ -49,6 +50,7 @@ class StackSettings:
     exclude_after_claims: int = 0
     payment_wait_ms: int = 1000  # the marketplace's least spacing of reminders and the claim
     host: str = "127.0.0.1"
+    auditors: Mapping[str, ModuleKey] = field(default_factory=dict)  # GET /audit/{id} readers
 
 
 class EnergyStack:
@@ -130,6 +132,7 @@ class EnergyStack:
                 settings=MarketplaceSettings(
                     exclude_after_claims=self.settings.exclude_after_claims,
                     payment_wait_ms=self.settings.payment_wait_ms,
+                    auditors=self.settings.auditors,
                 ),
                 user_module=user_module,
             )

@@ -16,10 +16,16 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from plaza.api.docs import serve_docs
-from plaza.api.energy.replies import install_replies, json_object, post_route
+from plaza.api.energy.replies import (
+    READ_REFUSALS,
+    ReadLetter,
+    install_replies,
+    json_object,
+    post_route,
+)
 from plaza.channels import CursorStore
 from plaza.energy.asset.module import AssetModule
 from plaza.energy.asset.ports import AssetStore
@@ -96,22 +102,30 @@ def create_asset_app(module: AssetModule, store: AssetStore) -> FastAPI:
 
 
 def _read_routes(router: APIRouter, module: AssetModule, store: AssetStore) -> None:
-    """The GET views: the device's state for dashboards and tests, never a secret."""
+    """The GET views: the device's state, for its owner alone (a read letter from the owner in
+    ``X-Energy-Letter``, :mod:`plaza.energy.reads`); never a secret. Before ``/init`` names
+    an owner, ``/status`` says only that the device is not configured."""
+
+    def owner_only(request: Request, letter: str | None) -> None:
+        module.authorise_read(letter, request.url.path)
 
     @router.get("/health")
     def health() -> dict[str, Any]:
         return {"success": True}
 
-    @router.get("/status")
-    def status() -> dict[str, Any]:
+    @router.get("/status", responses=READ_REFUSALS)
+    def status(request: Request, letter: ReadLetter = None) -> dict[str, Any]:
+        if not module.configured:
+            return {"success": True, "configured": False}
+        owner_only(request, letter)
         pool = store.pool()
-        config = module.config if module.configured else None
+        config = module.config
         return {
             "success": True,
-            "configured": config is not None,
-            "assetId": config.asset_id if config else "",
-            "type": str(config.type) if config else "",
-            "status": str(config.status) if config else "",
+            "configured": True,
+            "assetId": config.asset_id,
+            "type": str(config.type),
+            "status": str(config.status),
             "pool": pool.energy,
             "reserved": pool.reserved,
             "available": pool.available,
@@ -120,16 +134,18 @@ def _read_routes(router: APIRouter, module: AssetModule, store: AssetStore) -> N
             "transactions": store.counts(),
         }
 
-    @router.get("/transactions")
-    def transactions() -> dict[str, Any]:
+    @router.get("/transactions", responses=READ_REFUSALS)
+    def transactions(request: Request, letter: ReadLetter = None) -> dict[str, Any]:
+        owner_only(request, letter)
         records = [
             {"id": r.id, "createdAt": r.created_ms, "transaction": r.state.to_json()}
             for r in store.records()
         ]
         return {"success": True, "transactions": records}
 
-    @router.get("/transactions/{record_id}/events")
-    def events(record_id: str) -> dict[str, Any]:
+    @router.get("/transactions/{record_id}/events", responses=READ_REFUSALS)
+    def events(request: Request, record_id: str, letter: ReadLetter = None) -> dict[str, Any]:
+        owner_only(request, letter)
         if store.record(record_id) is None:
             raise UnknownRecord(f"no transaction {record_id!r} on this asset")
         return {"success": True, "events": store.events(record_id)}

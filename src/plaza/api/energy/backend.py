@@ -12,13 +12,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 import plaza
 from plaza.api.docs import serve_docs
-from plaza.api.energy.replies import install_replies, post_route
+from plaza.api.energy.replies import READ_REFUSALS, ReadLetter, install_replies, post_route
 from plaza.channels import CursorStore
 from plaza.energy.backend.model import ContractAudit
 from plaza.energy.backend.ports import MarketplaceStore
@@ -106,10 +106,15 @@ def create_marketplace_app(marketplace: EnergyMarketplace) -> FastAPI:
     async def health() -> dict[str, bool]:
         return {"success": True}
 
-    @router.get("/audit/{contract_id}", summary="A contract's twins against the database")
-    async def audit(contract_id: str) -> JSONResponse:
+    @router.get(
+        "/audit/{contract_id}",
+        summary="A contract's twins against the database: the operator's or an auditor's read",
+        responses=READ_REFUSALS,
+    )
+    async def audit(request: Request, contract_id: str, letter: ReadLetter = None) -> JSONResponse:
         if not _CONTRACT_ID.fullmatch(contract_id):
             raise InvalidMessage("contract_id is not a valid identifier")
+        await run_in_threadpool(marketplace.authorise_audit, letter, request.url.path)
         found = await run_in_threadpool(marketplace.audit, contract_id)
         return JSONResponse({"success": True, **found.to_json()})
 

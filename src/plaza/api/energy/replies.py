@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage
+from plaza.energy.reads import READ_HEADER
 from plaza.http.bodies import read_limited
 from plaza.http.guard import UnexpectedErrors
 
 __all__ = [
     "MAX_BODY",
+    "READ_REFUSALS",
+    "ReadLetter",
     "Reply",
     "install_replies",
     "json_object",
@@ -60,6 +63,18 @@ class Reply(BaseModel):
     error: str | None = None
     code: str | None = None
     details: dict[str, str | list[str]] | None = None
+
+
+#: A read's credential: the reader's letter in ``X-Energy-Letter`` (:mod:`plaza.energy.reads`).
+ReadLetter = Annotated[
+    str | None,
+    Header(alias=READ_HEADER, description='The reader\'s letter: {"encrypted": …}'),
+]
+
+#: The refusals a read that takes credentials documents (``X-Energy-Letter``).
+READ_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Reply} for status in (400, 401, 404, 409)
+}
 
 
 def refusal(status: int, code: str, message: str, details: Details = NO_DETAILS) -> JSONResponse:

@@ -66,6 +66,7 @@ from plaza.energy.model import (
     Transaction,
     TransactionStatus,
 )
+from plaza.energy.reads import open_read
 from plaza.market.auth import MemoryNonceStore, NonceStore
 
 __all__ = ["MARKETPLACE", "AssetModule"]
@@ -188,6 +189,22 @@ class AssetModule:
         given = body.get("uuid")
         if not isinstance(given, str) or not hmac.compare_digest(given.encode(), self._uuid):
             raise EnergyForbidden("the uuid is not this device's")
+
+    def authorise_read(self, document: str | None, path: str) -> None:
+        """Let the device's owner read ``path`` (:mod:`plaza.energy.reads`); anyone else is
+        refused, as is everyone before ``/init`` names the owner."""
+        config = self.config
+        open_read(
+            document,
+            path,
+            identity=self._identity,
+            audience=config.asset_id,
+            now_ms=self._now(),
+            nonces=self._nonces,
+            known_key=lambda sender: (
+                config.owner_key.signing if sender == config.asset_owner else None
+            ),
+        )
 
     # letters from the marketplace
 

@@ -59,10 +59,13 @@ class MarketplaceSettings:
     ``payment_wait_ms``: the consumer's time to pay, on the marketplace's clock, that must pass
     after the payment request before reminder 1, after each reminder before the next, and
     after the third before the claim; at most the providers' ``maxWaitMs`` (the least an
-    asset takes is 1 s)."""
+    asset takes is 1 s).
+    ``auditors``: who may read ``GET /audit/{id}`` besides the operator (the marketplace's
+    own key), by the sender name their read letters carry (:mod:`plaza.energy.reads`)."""
 
     exclude_after_claims: int = 0
     payment_wait_ms: int = 1000
+    auditors: Mapping[str, ModuleKey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

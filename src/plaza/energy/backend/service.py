@@ -63,6 +63,7 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import LetterSender
 from plaza.energy.model import STATUS_OF_PHASE, Transaction, TransactionStatus, TransactionType
 from plaza.energy.questions import USER_MODULE
+from plaza.energy.reads import open_read
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.settlement import SettlementPolicy
@@ -200,6 +201,20 @@ class EnergyMarketplace:
         """Write the states still missing from their twins, in order; how many went."""
         with self._lock:
             return self._twins.flush(lambda record, why: self._log("twin", record, "retry", why))
+
+    def authorise_audit(self, document: str | None, path: str) -> None:
+        """Let the operator (a letter signed with this marketplace's key) or a listed auditor
+        read ``path`` (:mod:`plaza.energy.reads`); anyone else is refused."""
+        readers = {MARKETPLACE: self.key, **self._settings.auditors}
+        open_read(
+            document,
+            path,
+            identity=self._identity,
+            audience=MARKETPLACE,
+            now_ms=self._clock.now_ms(),
+            nonces=self._nonces,
+            known_key=lambda sender: readers[sender].signing if sender in readers else None,
+        )
 
     def audit(self, contract_id: str) -> ContractAudit:
         """The contract's twin, and each party's transaction twin, against this database."""
