@@ -38,14 +38,22 @@ from web_server import RunningWeb, serve_web_app  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark this directory's tests ``browser``; skip them without Chromium, but not in CI."""
+    """Mark this directory's tests ``browser``; skip them without Chromium, but not in CI;
+    and run them after every other test of the session.
+
+    Playwright's sync API keeps an event loop running in the main thread from its first
+    test to the end of the session, and ``asyncio.run`` refuses to start under it: any
+    test after the first browser test that runs a loop of its own would fail.
+    """
     missing = not CHROMIUM.exists() and os.environ.get("CI") != "true"
     skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}: apt-get install chromium")
-    for item in items:
-        if _HERE in item.path.parents:
-            item.add_marker(pytest.mark.browser)
-            if missing:
-                item.add_marker(skip)
+    browser = [item for item in items if _HERE in item.path.parents]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+        if missing:
+            item.add_marker(skip)
+    chosen = set(browser)
+    items[:] = [item for item in items if item not in chosen] + browser
 
 
 @pytest.fixture(scope="session")
