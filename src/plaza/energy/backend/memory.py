@@ -15,7 +15,7 @@ letter is found by the very same text. ``close`` releases nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,7 +30,8 @@ from plaza.energy.backend.onboarding import Standing
 from plaza.energy.envelope import canonical_json
 from plaza.energy.memory import MemoryOperationLog, MemoryTables
 from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
-from plaza.market.settlement import ConcurrentUpdate, Phase, Settlement
+from plaza.market.settlement import Settlement
+from plaza.market.settlement.memory import MemorySettlementStore
 
 __all__ = ["MemoryMarketplaceStore"]
 
@@ -290,48 +291,22 @@ class MemoryMarketplaceStore(MemoryOperationLog):
         """Nothing to release."""
 
 
-class _Settlements:
+class _Settlements(MemorySettlementStore):
     """:class:`~plaza.market.settlement.SettlementStore` in the marketplace's tables: its
     writes join :meth:`MemoryMarketplaceStore.atomic`, as they join the SQLite transaction."""
 
     def __init__(self, tables: MemoryTables[_Tables]) -> None:
         self._tables = tables
 
-    def get(self, contract_id: str) -> Settlement | None:
+    @contextmanager
+    def _reading(self) -> Iterator[dict[str, Settlement]]:
         with self._tables.read() as t:
-            return t.settlements.get(contract_id)
+            yield t.settlements
 
-    def create(self, settlement: Settlement) -> Settlement:
+    @contextmanager
+    def _writing(self) -> Iterator[dict[str, Settlement]]:
         with self._tables.write() as t:
-            return t.settlements.setdefault(settlement.id, settlement)
-
-    def save(self, settlement: Settlement) -> Settlement:
-        with self._tables.write() as t:
-            stored = t.settlements.get(settlement.id)
-            if stored is None or stored.version != settlement.version:
-                raise ConcurrentUpdate(settlement.id, settlement.version)
-            saved = replace(settlement, version=settlement.version + 1)
-            t.settlements[settlement.id] = saved
-            return saved
-
-    def find(
-        self,
-        phases: Collection[Phase],
-        *,
-        consumer: str | None = None,
-        due_before_ms: int | None = None,
-        limit: int = 100,
-    ) -> list[Settlement]:
-        with self._tables.read() as t:
-            found = [
-                s
-                for s in t.settlements.values()
-                if s.phase in phases
-                and (consumer is None or s.contract.consumer == consumer)
-                and (due_before_ms is None or s.deadline_ms <= due_before_ms)
-            ]
-        found.sort(key=lambda s: (s.contract.created_at_ms, s.id))
-        return found[: max(limit, 0)]
+            yield t.settlements
 
 
 def _state(text: str) -> Transaction:
