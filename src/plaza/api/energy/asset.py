@@ -106,9 +106,6 @@ def _read_routes(router: APIRouter, module: AssetModule, store: AssetStore) -> N
     ``X-Energy-Letter``, :mod:`plaza.energy.reads`); never a secret. Before ``/init`` names
     an owner, ``/status`` says only that the device is not configured."""
 
-    def owner_only(request: Request, letter: str | None) -> None:
-        module.authorise_read(letter, request.url.path)
-
     @router.get("/health")
     def health() -> dict[str, Any]:
         return {"success": True}
@@ -117,26 +114,12 @@ def _read_routes(router: APIRouter, module: AssetModule, store: AssetStore) -> N
     def status(request: Request, letter: ReadLetter = None) -> dict[str, Any]:
         if not module.configured:
             return {"success": True, "configured": False}
-        owner_only(request, letter)
-        pool = store.pool()
-        config = module.config
-        return {
-            "success": True,
-            "configured": True,
-            "assetId": config.asset_id,
-            "type": str(config.type),
-            "status": str(config.status),
-            "pool": pool.energy,
-            "reserved": pool.reserved,
-            "available": pool.available,
-            "walletAddress": module.wallet_address,
-            "publicKey": module.public_key.to_text(),
-            "transactions": store.counts(),
-        }
+        module.authorise_read(letter, request.url.path)
+        return _status(module, store)
 
     @router.get("/transactions", responses=READ_REFUSALS)
     def transactions(request: Request, letter: ReadLetter = None) -> dict[str, Any]:
-        owner_only(request, letter)
+        module.authorise_read(letter, request.url.path)
         records = [
             {"id": r.id, "createdAt": r.created_ms, "transaction": r.state.to_json()}
             for r in store.records()
@@ -145,10 +128,29 @@ def _read_routes(router: APIRouter, module: AssetModule, store: AssetStore) -> N
 
     @router.get("/transactions/{record_id}/events", responses=READ_REFUSALS)
     def events(request: Request, record_id: str, letter: ReadLetter = None) -> dict[str, Any]:
-        owner_only(request, letter)
+        module.authorise_read(letter, request.url.path)
         if store.record(record_id) is None:
             raise UnknownRecord(f"no transaction {record_id!r} on this asset")
         return {"success": True, "events": store.events(record_id)}
+
+
+def _status(module: AssetModule, store: AssetStore) -> dict[str, Any]:
+    """A configured device's ``/status``: its pool, keys, wallet and transactions by status."""
+    pool = store.pool()
+    config = module.config
+    return {
+        "success": True,
+        "configured": True,
+        "assetId": config.asset_id,
+        "type": str(config.type),
+        "status": str(config.status),
+        "pool": pool.energy,
+        "reserved": pool.reserved,
+        "available": pool.available,
+        "walletAddress": module.wallet_address,
+        "publicKey": module.public_key.to_text(),
+        "transactions": store.counts(),
+    }
 
 
 class AssetService:
