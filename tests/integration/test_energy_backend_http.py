@@ -66,7 +66,7 @@ class Asset:
     def __post_init__(self) -> None:
         self.twins = Twins(
             identity=self.identity,
-            gateway=self.ledger.channels,
+            gateway=self.ledger.ledger,
             cursors=MemoryCursorStore(),
             index=MemoryTwinIndex(),
             clock=self.node.clock,

@@ -82,7 +82,7 @@ class Party:
         ledger = LedgerAccess(LocalLedger(self.node.runtime))
         self.twins = Twins(
             identity=self.identity,
-            gateway=ledger.channels,
+            gateway=ledger.ledger,
             cursors=MemoryCursorStore(),
             index=MemoryTwinIndex(),
             clock=self.node.clock,

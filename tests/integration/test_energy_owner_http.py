@@ -342,7 +342,7 @@ def test_devices_letters_fill_the_history_and_fund_the_device(stack: Stack) -> N
     asset_id = device["assetId"]
     twins = Twins(
         identity=stack.device.identity,
-        gateway=stack.ledger.channels,
+        gateway=stack.ledger.ledger,
         cursors=MemoryCursorStore(),
         index=MemoryTwinIndex(),
         clock=stack.clock,

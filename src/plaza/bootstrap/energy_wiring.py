@@ -69,7 +69,7 @@ def build_asset(
     """The device with these keys over the adapters given (:func:`open_asset`'s files, or
     memory in tests)."""
     twins = Twins(
-        identity=keys.identity, gateway=ledger.channels, cursors=cursors, index=store, clock=clock
+        identity=keys.identity, gateway=ledger.ledger, cursors=cursors, index=store, clock=clock
     )
     refused = _asset_refusals(store, clock)
     outbox = _outbox(
@@ -132,7 +132,7 @@ def _first_twin_state(
 
     def first(record_id: str) -> Mapping[str, Any] | None:
         key = parse_reader_key(twins.reader_key(record_id))
-        entries, problems = read_twin(ledger.channels, key, identity.public_key, ledger.confirmed)
+        entries, problems = read_twin(ledger.ledger, key, identity.public_key, ledger.confirmed)
         return entries[0].state if entries and not problems else None
 
     return first
@@ -185,7 +185,7 @@ def build_marketplace(
         outbox=outbox,
         cursors=cursors,
         ledger=ledger,
-        payments=LedgerPayments(ledger.transfers, ()),  # checks reported payments, pays none
+        payments=LedgerPayments(ledger.ledger, ()),  # checks reported payments, pays none
         clock=clock,
         bidmanager=bidmanager,
         settings=settings,

@@ -4,11 +4,8 @@ Every module reaches the tangle through the same node, in this process (the
 embedded demo: :class:`~plaza.adapters.ledger.local.LocalLedger`) or over HTTP
 (modules running as separate services:
 :class:`~plaza.adapters.ledger.remote.RemoteLedger`); the composition root
-picks the adapter. The three views name what a module uses it for:
-
-* ``transfers``: compose, submit and read back transfers (payments, funding);
-* ``channels``: the ledger digital twins are written to and read from;
-* ``wallet``: balances, histories and the devnet faucet (the owner's "Add funds").
+picks the adapter. Beside it, :meth:`LedgerAccess.confirmed`: the one question every
+module asks of a twin entry or a payment.
 """
 
 from __future__ import annotations
@@ -23,18 +20,6 @@ __all__ = ["LedgerAccess"]
 @dataclass(frozen=True, slots=True)
 class LedgerAccess:
     ledger: Ledger
-
-    @property
-    def transfers(self) -> Ledger:
-        return self.ledger
-
-    @property
-    def channels(self) -> Ledger:
-        return self.ledger
-
-    @property
-    def wallet(self) -> Ledger:
-        return self.ledger
 
     def confirmed(self, message_id: bytes) -> bool:
         """Whether a milestone references the message (a twin entry, a payment)."""

@@ -88,7 +88,7 @@ class OwnerFunder:
         """What the transfer the owner's reply names credits ``payee``, read on the ledger."""
         if not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id):
             raise PaymentFailed(reference, "the owner's /fund reply names no messageId")
-        message = self._ledger.transfers.message(bytes.fromhex(message_id))
+        message = self._ledger.ledger.message(bytes.fromhex(message_id))
         if message is None or not isinstance(message.payload, TransferPayload):
             raise PaymentFailed(reference, f"the funding {message_id} is not on the ledger")
         credited = sum(o.amount for o in message.payload.outputs if o.address == payee.raw)
@@ -103,10 +103,10 @@ class LedgerPaymentPort:
     def __init__(self, ledger: LedgerAccess, wallet_key: SigningKey, funder: OwnerFunder) -> None:
         self._ledger = ledger
         self._device = DeviceAccount(wallet_key, funder)
-        self._payments = LedgerPayments(ledger.transfers, [self._device])
+        self._payments = LedgerPayments(ledger.ledger, [self._device])
 
     def balance(self) -> int:
-        return self._ledger.transfers.balance(self._device.address).amount
+        return self._ledger.ledger.balance(self._device.address).amount
 
     def available(self) -> int:
         return self._payments.available(self._device.participant_id)
@@ -124,7 +124,7 @@ class LedgerPaymentPort:
         return self._payments.status(payment)
 
     def received(self, contract: Contract, message_id: bytes) -> bool:
-        message = self._ledger.transfers.message(message_id)
+        message = self._ledger.ledger.message(message_id)
         if message is None:
             return False  # not (yet) on this node: look again next cycle
         check_ledger_payment(contract, message_id, message)

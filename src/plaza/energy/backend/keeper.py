@@ -52,7 +52,7 @@ class TwinKeeper:
         self._ledger = ledger
         self._clock = clock
         self._twins = Twins(
-            identity=identity, gateway=ledger.channels, cursors=cursors, index=store, clock=clock
+            identity=identity, gateway=ledger.ledger, cursors=cursors, index=store, clock=clock
         )
 
     def reader_key(self, record_id: str) -> str:
@@ -81,7 +81,7 @@ class TwinKeeper:
         :class:`PeerFailed`, so the asset's outbox tries again later.
         """
         entries, problems = read_twin(
-            self._ledger.channels, reader, asset.key.signing, self._ledger.confirmed
+            self._ledger.ledger, reader, asset.key.signing, self._ledger.confirmed
         )
         if entries and entries[0].position == 0:
             try:
@@ -99,7 +99,7 @@ class TwinKeeper:
         """The contract's twin, and each party's transaction twin, against the database."""
         events = self._store.events(record.contract_id)
         own = audit_twin(
-            self._ledger.channels,
+            self._ledger.ledger,
             parse_reader_key(self._twins.reader_key(record.contract_id)),
             signer=self._identity.public_key,
             confirmed=self._ledger.confirmed,
@@ -125,7 +125,7 @@ class TwinKeeper:
             e.state for e in events if e.direction == "in" and e.party == asset.asset_id
         ]
         entries, problems = read_twin(
-            self._ledger.channels,
+            self._ledger.ledger,
             parse_reader_key(record.twin),
             asset.key.signing,
             self._ledger.confirmed,

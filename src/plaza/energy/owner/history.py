@@ -65,7 +65,7 @@ def twin_report(
         raise UnknownRecord(f"no transaction {transaction_id!r} on this device")
     signer = ModuleKey.from_text(device.public_key).signing
     key = parse_reader_key(events[-1].twin)
-    entries, problems = read_twin(ledger.channels, key, signer, ledger.confirmed)
+    entries, problems = read_twin(ledger.ledger, key, signer, ledger.confirmed)
     on_twin = [entry.state for entry in entries]
     return {
         "transactionId": transaction_id,

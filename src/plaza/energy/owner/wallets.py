@@ -83,7 +83,7 @@ class WalletMoves:
     def balance(self, address: Address) -> int:
         """The confirmed balance."""
         with _ledger_errors("balance"):
-            return self._ledger.wallet.balance(address).amount
+            return self._ledger.ledger.balance(address).amount
 
     def balance_or_none(self, address: str) -> int | None:
         """A device's confirmed balance for a listing, None if the ledger cannot say now."""
@@ -96,12 +96,12 @@ class WalletMoves:
         """What the wallet can spend now: confirmed, less its payments still in flight."""
         account = DeviceAccount(key)
         with _ledger_errors("balance"):
-            payments = LedgerPayments(self._ledger.transfers, [account])
+            payments = LedgerPayments(self._ledger.ledger, [account])
             return payments.available(account.participant_id)
 
     def faucet(self, owner_id: str, address: Address) -> WalletTransfer:
         with _ledger_errors("faucet"):
-            grant = self._ledger.wallet.request_faucet(address)
+            grant = self._ledger.ledger.request_faucet(address)
         return WalletTransfer(
             grant.message_id.hex(),
             owner_id,
@@ -130,7 +130,7 @@ class WalletMoves:
             raise WrongState(
                 f"the owner's wallet has {available} base units available, {amount} are needed"
             )
-        transfers = self._ledger.transfers
+        transfers = self._ledger.ledger
         with _ledger_errors(kind):
             if kind == "fund":
                 (funding,) = KeyFunder(key, transfers).fund(payee, amount, reference=device)
@@ -156,8 +156,8 @@ class WalletMoves:
         """Whether the ledger has decided ``transfer``: applied, conflicting, or expired."""
         try:
             with _ledger_errors("metadata"):
-                metadata = self._ledger.transfers.metadata(bytes.fromhex(transfer.message_id))
-                ledger_time = self._ledger.transfers.ledger_time_ms()
+                metadata = self._ledger.ledger.metadata(bytes.fromhex(transfer.message_id))
+                ledger_time = self._ledger.ledger.ledger_time_ms()
         except PeerFailed:
             return TransferState.PENDING  # asked again next cycle
         if metadata is not None and metadata.milestone_index is not None:

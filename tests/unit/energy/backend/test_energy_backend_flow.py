@@ -76,7 +76,7 @@ def test_a_match_sends_both_parties_the_signed_contract_and_its_twin(world: Worl
         assert contract.transaction.status is TransactionStatus.CONTRACT_CREATED
         assert (contract.transaction.energyAmount, contract.transaction.energyPrice) == (400, 10)
         entries, problems = read_twin(
-            world.ledger.channels,
+            world.ledger.ledger,
             parse_reader_key(body["twin"]),
             world.key.signing,
             world.ledger.confirmed,

@@ -81,7 +81,7 @@ class FakeAsset:
         self.clock = clock
         self.twins = Twins(
             identity=self.identity,
-            gateway=ledger.channels,
+            gateway=ledger.ledger,
             cursors=MemoryCursorStore(),
             index=MemoryTwinIndex(),
             clock=clock,
@@ -317,7 +317,7 @@ class World:
     def pay(self, consumer: FakeAsset, terms: Transaction) -> str:
         """The consumer pays the contract of ``terms`` on the ledger (funded by the treasury,
         confirmed by a milestone), as its asset module would: the payment's message id."""
-        ledger = self.ledger.transfers
+        ledger = self.ledger.ledger
         payload = TransferPayload((Output(consumer.wallet_key.address.raw, 10 * terms.value),))
         ledger.submit(ledger.compose(self.node.treasury, payload).raw)
         self.node.milestone()
@@ -411,7 +411,7 @@ def test_a_fake_asset_twin_holds_its_transaction(world: World) -> None:
     provider = world.asset("solar", AssetType.PROVIDER, register=False)
     offer = provider.new(300, 7)
     entries, problems = read_twin(
-        world.ledger.channels,
+        world.ledger.ledger,
         parse_reader_key(provider.twins.reader_key(offer.id)),
         provider.identity.public_key,
         world.ledger.confirmed,

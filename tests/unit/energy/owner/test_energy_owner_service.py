@@ -143,7 +143,7 @@ class World:
 
     def balance(self, address: Address | str) -> int:
         parsed = address if isinstance(address, Address) else Address.parse(address)
-        return self.ledger.wallet.balance(parsed).amount
+        return self.ledger.ledger.balance(parsed).amount
 
     def letter(
         self, device_id: str, path_body: Mapping[str, Any], *, audience: str, signer: FakeDevice
@@ -555,7 +555,7 @@ def report(
     """What the device does with each state: record it on its twin, tell its owner."""
     twins = fake.twins or Twins(
         identity=fake.identity,
-        gateway=world.ledger.channels,
+        gateway=world.ledger.ledger,
         cursors=MemoryCursorStore(),
         index=MemoryTwinIndex(),
         clock=world.clock,
@@ -603,7 +603,7 @@ def test_a_fund_letter_pays_the_device_from_its_owners_wallet(world: World) -> N
     letter = world.letter(device.id, fund_body(device.id, fake), audience=owner_id, signer=fake)
     reply = world.owners.receive_fund(letter)
     assert reply["amount"] == 4000
-    assert world.ledger.transfers.message(bytes.fromhex(reply["messageId"])) is not None
+    assert world.ledger.ledger.message(bytes.fromhex(reply["messageId"])) is not None
     world.milestone()
     assert world.balance(fake.address) == 4000
     wallet = world.owners.owner_wallet(owner_id)
