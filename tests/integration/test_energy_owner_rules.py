@@ -28,7 +28,6 @@ from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.envelope import ModuleKey, seal_letter
 from plaza.energy.keys import load_or_create
-from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Transaction
 from plaza.energy.twins import Twins
 from plaza.market.twins.records import MemoryTwinIndex
@@ -72,7 +71,7 @@ def on_own_twin(flow: Flow, name: str, transaction: dict[str, Any]) -> dict[str,
     state = Transaction.from_json(transaction)
     twins = Twins(
         identity=asset_identity(flow, name),
-        gateway=LedgerAccess(LocalLedger(flow.node.runtime)).channels,
+        gateway=LocalLedger(flow.node.runtime),
         cursors=MemoryCursorStore(),
         index=MemoryTwinIndex(),
         clock=flow.clock,
