@@ -14,6 +14,7 @@ from plaza.cli.bench import bench_app
 from plaza.cli.channel import channel_app
 from plaza.cli.demo import demo
 from plaza.cli.devnet import devnet_app
+from plaza.cli.energy import energy_app
 from plaza.cli.market import market_app
 from plaza.cli.node import node_app
 from plaza.cli.simulate import simulate_app
@@ -48,10 +49,14 @@ def build_app(verticals: VerticalRegistry = registry) -> typer.Typer:
     app.add_typer(simulate_app, name="simulate")
     app.command()(version)
     taken = {*names, "demo", "simulate", "version"}
-    for name, commands in verticals.commands():
+    mounted = dict(verticals.commands())
+    for name, commands in mounted.items():
         if name in taken:
             raise VerticalConflict(name, "a command of that name", "plaza itself")
         app.add_typer(commands, name=name)
+    if verticals.get("energy") is not None and "energy" not in mounted:
+        # the built-in vertical's commands need plaza.bootstrap, which a vertical cannot import
+        app.add_typer(energy_app, name="energy")
     return app
 
 
