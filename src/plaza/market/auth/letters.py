@@ -115,17 +115,37 @@ class LetterFormat:
         now_ms: int,
     ) -> bytes:
         """The JSON document to POST: ``{"encrypted": …}`` only ``recipient`` can open."""
+        nonce = secrets.token_hex(NONCE_BYTES)
+        signed = self.sign(
+            body, sender=sender, key=key, audience=audience, now_ms=now_ms, nonce=nonce
+        )
+        return seal_body(signed, recipient).document
+
+    def sign(
+        self,
+        body: Mapping[str, Any],
+        *,
+        sender: str,
+        key: SigningKey,
+        audience: str,
+        now_ms: int,
+        nonce: str,
+    ) -> bytes:
+        """The signed letter, in its one encoding: what :meth:`seal` seals.
+
+        Public so that the published test vectors (``docs/energy.md``) are this very
+        code's bytes for a chosen ``nonce``; letters that travel take a random one.
+        """
         letter = {
             "sender": sender,
             "key": key.public_key.raw.hex(),
             "audience": audience,
             "issuedAt": now_ms,
-            "nonce": secrets.token_hex(NONCE_BYTES),
+            "nonce": nonce,
             "body": dict(body),
         }
         signature = key.sign(self._domain + canonical_json(letter))
-        signed = canonical_json({**letter, "signature": signature.hex()})
-        return seal_body(signed, recipient).document
+        return canonical_json({**letter, "signature": signature.hex()})
 
     def open(
         self,
