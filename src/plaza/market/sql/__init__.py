@@ -6,6 +6,8 @@
   this package, run from code;
 * :mod:`.metadata` / :mod:`.auth_tables` - the tables;
 * :mod:`.auth_stores` - the SQL adapters of :mod:`plaza.market.auth.ports`;
+* :mod:`.account_store` - people's accounts and web sessions
+  (:mod:`plaza.market.accounts.ports`);
 * :mod:`.asset_store` - assets and their states
   (:class:`~plaza.market.assets.ports.AssetDirectory`);
 * :mod:`.book_store` - the book's journal (:class:`~plaza.market.book.ports.BookStore`);
@@ -20,6 +22,7 @@ Typical wiring (the composition root)::
     engine.dispose()                  # at shutdown
 """
 
+from plaza.market.sql.account_store import SqlAccountStore, SqlSessionStore
 from plaza.market.sql.asset_store import SqlAssetDirectory
 from plaza.market.sql.auth_stores import SqlApiKeyStore, SqlNonceStore, SqlParticipantStore
 from plaza.market.sql.book_store import SqlBookStore, import_journal
@@ -45,11 +48,13 @@ __all__ = [
     "MarketStorageError",
     "SchemaDrift",
     "SchemaNotCurrent",
+    "SqlAccountStore",
     "SqlApiKeyStore",
     "SqlAssetDirectory",
     "SqlBookStore",
     "SqlNonceStore",
     "SqlParticipantStore",
+    "SqlSessionStore",
     "SqlSettlementStore",
     "SqlTwinDirectory",
     "UnsupportedDatabase",

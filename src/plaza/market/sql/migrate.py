@@ -46,6 +46,7 @@ _UPGRADE_LOCK = 0x706C617A614D  # "plazaM": serialises concurrent upgrades on Po
 def target_metadata() -> MetaData:
     """The metadata with every marketplace table declared (importing their modules)."""
     from plaza.market.sql import (  # noqa: F401, PLC0415 - declares the tables
+        account_tables,
         asset_tables,
         auth_tables,
         book_tables,
