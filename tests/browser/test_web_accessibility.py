@@ -21,6 +21,7 @@ PAGES = [
     "/market",
     "/market?side=offer&per_page=10&page=2",
     "/market/ord-1",
+    "/market/ord-1/verify",
     "/market/map",
     "/explorer",
     "/explorer/milestones/1",

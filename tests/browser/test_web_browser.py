@@ -47,6 +47,13 @@ def test_browse_the_marketplace_filter_and_open_a_listings_twin(
         visit.reload()
     expect(twin.first).to_contain_text("offer received")
 
+    visit.get_by_role("button", name="Verify against the ledger").click()  # htmx: in place
+    verdict = visit.locator("#verification")
+    expect(verdict.get_by_role("heading")).to_have_text(re.compile(r"^(Not v|V)erified"))
+    expect(verdict).to_contain_text("The offer's twin")
+    expect(verdict).to_contain_text("confirmed by a milestone")
+    expect(visit.get_by_role("heading", level=1)).to_contain_text("Offer ord-")
+
 
 def test_a_bad_filter_value_says_what_is_wrong(
     visit: Page, demo: EnergyDemo, problems: list[str]

@@ -24,7 +24,8 @@ def test_a_contracted_offer_shows_its_own_states_then_its_contracts(tmp_path: Pa
         for _ in range(3):
             flow.round()
         bidmanager = flow.stack.bidmanager.service
-        twins = EnergyTwins(bidmanager.bids, flow.stack.marketplace.service.records)
+        service = flow.stack.marketplace.service
+        twins = EnergyTwins(bidmanager.bids, service.records, service.marketplace)
         orders = bidmanager.bidmanager.book.orders()
         [offer] = [order for order in orders if order.side.value == "offer"]
         states = twins.states(offer)
@@ -35,3 +36,44 @@ def test_a_contracted_offer_shows_its_own_states_then_its_contracts(tmp_path: Pa
         assert any(state.position is not None for state in states), "some are on the twin"
         assert all(state.position is None for state in states if not state.on_twin)
         assert twins.states(replace(offer, id="ord-999")) is None
+
+
+def test_verify_reads_every_twin_behind_a_listing_back_from_the_ledger(tmp_path: Path) -> None:
+    """Unmatched, a request has its own twin to check; contracted, an offer has three (the
+    contract's and both parties'), each read, signed and confirmed, as recorded."""
+    with energy_flow(tmp_path) as flow:
+        alice = flow.owner("alice", funds=1_000_000)
+        bob = flow.owner("bob", funds=1_000_000)
+        flow.device(alice, "solar", "provider", energyPrice=20)
+        flow.device(bob, "ev", "consumer", energyPrice=20, maxEnergyPrice=30)
+        flow.device(bob, "heater", "consumer", energyPrice=5, maxEnergyPrice=5)
+        flow.meter("solar", "/produce", 1_500)
+        flow.meter("ev", "/consume", 200)
+        flow.meter("heater", "/consume", 200)
+        flow.settle()
+        for _ in range(3):
+            flow.round()
+        bidmanager = flow.stack.bidmanager.service
+        service = flow.stack.marketplace.service
+        twins = EnergyTwins(bidmanager.bids, service.records, service.marketplace)
+        orders = bidmanager.bidmanager.book.orders()
+        [offer] = [order for order in orders if order.side.value == "offer"]
+        contracted = twins.verify(offer)
+        assert contracted is not None
+        assert [check.twin for check in contracted.checks] == [
+            "the contract's twin",
+            "the offer's twin",
+            "the request's twin",
+        ]
+        assert contracted.ok, contracted
+        assert all(check.states >= 1 for check in contracted.checks)
+        assert all(check.confirmed == check.states for check in contracted.checks)
+        unmatched = [o for o in orders if o.side.value == "request" and o.unit_price == 5]
+        assert unmatched, "the heater's request is under every offer's price"
+        alone = twins.verify(unmatched[0])
+        assert alone is not None
+        [check] = alone.checks
+        assert check.twin == "the request's twin"
+        assert check.ok, check
+        assert check.states >= 1
+        assert twins.verify(replace(offer, id="ord-999")) is None

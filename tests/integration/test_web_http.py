@@ -158,6 +158,27 @@ def test_htmx_gets_a_bad_filter_as_the_tables_place_saying_why(http: httpx.Clien
     assert "max_price: must be at least min_price (9)" in reply.text
 
 
+def test_verify_says_what_it_checked_and_what_did_not_hold(http: httpx.Client) -> None:
+    """Without JavaScript, a page of its own; to htmx, the verdict alone for the listing's
+    page. The fixed twin's contract state is unconfirmed, so the verdict is "not verified"."""
+    page = http.get("/market/ord-1")
+    assert 'action="/market/ord-1/verify"' in page.text
+    full = http.get("/market/ord-1/verify")
+    assert full.status_code == 200
+    assert "<html" in full.text
+    assert "Not verified: the ledger disagrees" in full.text
+    assert "signed by <code>solar-roof</code>" in full.text
+    assert "1 state read, 1 confirmed by a milestone" in full.text
+    assert "state 1 (message 00ff) is unconfirmed" in full.text
+    partial = http.get("/market/ord-1/verify", headers={"HX-Request": "true"})
+    assert partial.text.lstrip().startswith('<section id="verification"')
+    assert "<html" not in partial.text
+    none = http.get("/market/ord-2/verify")
+    assert none.status_code == 200
+    assert "This listing has no twin this marketplace can check." in none.text
+    assert 'action="/market/ord-2/verify"' not in http.get("/market/ord-2").text
+
+
 def test_front_end_packages_are_served_from_node_modules(http: httpx.Client) -> None:
     for path in ["htmx.org/dist/htmx.min.js", "htmx-ext-sse/dist/sse.min.js"]:
         reply = http.get(f"/static/vendor/{path}")
@@ -215,6 +236,8 @@ BAD = [
     ("/explorer/search?q=", 400, "give a message id"),
     ("/explorer/search?q=" + "q" * 200, 400, "at most 128"),
     ("/no/such/page", 404, "no such page"),
+    ("/market/ord-999/verify", 404, "there is no listing ord-999"),
+    ("/market/" + "x" * 200 + "/verify", 400, "up to 128 letters"),
     ("/static/plaza/../../app.py", 404, "no such page"),
 ]
 

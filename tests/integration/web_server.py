@@ -20,7 +20,7 @@ from plaza.market.book.memory import MemoryBookStore
 from plaza.market.book.service import BidManager
 from plaza.market.model import Location, NewOrder, Order, Side
 from plaza.verticals import registry
-from plaza.web import TwinState, WebSources, create_web_app
+from plaza.web import TwinCheck, TwinState, Verification, WebSources, create_web_app
 
 HOUR_MS = 3_600_000
 #: How many listings :func:`web_book` makes: enough for three pages of ten.
@@ -45,6 +45,18 @@ class FixedTwins:
         return (
             TwinState("offer received", "solar-roof", position=0, message_id=self.message_id),
             TwinState("contract: match made", "marketplace", position=1),
+        )
+
+    def verify(self, order: Order) -> Verification | None:
+        """The first listing's twin holds; its second state is not confirmed yet."""
+        if order.id != self.order_id:
+            return None
+        unconfirmed = ("state 1 (message 00ff) is unconfirmed",)
+        return Verification(
+            (
+                TwinCheck("the offer's twin", "solar-roof", 1, 1),
+                TwinCheck("the contract's twin", "the marketplace", 1, 0, unconfirmed),
+            )
         )
 
 

@@ -127,7 +127,7 @@ class EnergyDemo:
             self.node_url,
             host=settings.host,
             port=settings.web_port,
-            twins=EnergyTwins(bidmanager.bids, marketplace.records),
+            twins=EnergyTwins(bidmanager.bids, marketplace.records, marketplace.marketplace),
             apis={f"{name} API": url for name, url in self._api_urls().items()},
         )
         self.web_url = self._web_server.url

@@ -12,18 +12,29 @@ their seed states, which is what each listing's twin shows
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.clients.node import NodeClient
-from plaza.energy.backend.model import RecordEvent
+from plaza.energy.backend.model import ContractAudit, RecordEvent, TransactionRecord
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
+from plaza.energy.errors import EnergyError
 from plaza.energy.model import TransactionType
 from plaza.market.model import Order
+from plaza.market.twins.records import TwinAudit
 from plaza.verticals import Vertical, registry
-from plaza.web import PublicBook, TwinReader, TwinState, WebSources, create_web_app
+from plaza.web import (
+    PublicBook,
+    TwinCheck,
+    TwinReader,
+    TwinState,
+    Verification,
+    WebSources,
+    create_web_app,
+)
 
-__all__ = ["EnergyTwins", "serve_web"]
+__all__ = ["EnergyAudits", "EnergyTwins", "serve_web"]
 
 _DIRECTION = {"in": "received", "out": "sent", "own": "made"}
 
@@ -40,20 +51,38 @@ def _state(event: RecordEvent, prefix: str = "") -> TwinState:
     )
 
 
+def _check(twin: str, signer: str, audit: TwinAudit) -> TwinCheck:
+    confirmed = sum(1 for entry in audit.entries if entry.confirmed)
+    return TwinCheck(twin, signer, len(audit.entries), confirmed, audit.problems)
+
+
+class EnergyAudits(Protocol):
+    """The marketplace backend's audits (:class:`plaza.energy.backend.EnergyMarketplace`)."""
+
+    def audit(self, contract_id: str) -> ContractAudit: ...
+
+    def audit_transaction(self, side: TransactionType, transaction_id: str) -> TwinAudit: ...
+
+
 class EnergyTwins:
     """An energy listing's twin: the states its offer or request, and then its contract,
-    went through at the marketplace backend, with where each landed on the twin."""
+    went through at the marketplace backend, with where each landed on the twin; and the
+    marketplace's audit of those twins, for the listing's "verify"."""
 
-    def __init__(self, bids: BidStore, records: MarketplaceStore) -> None:
+    def __init__(self, bids: BidStore, records: MarketplaceStore, audits: EnergyAudits) -> None:
         self._bids = bids
         self._records = records
+        self._audits = audits
 
-    def states(self, order: Order) -> Sequence[TwinState] | None:
+    def _record(self, order: Order) -> TransactionRecord | None:
         bid = self._bids.bid_for_order(order.id)
         if bid is None:
             return None
         side = TransactionType(str(bid.bid.side))
-        record = self._records.transaction(side, bid.bid.transaction_id)
+        return self._records.transaction(side, bid.bid.transaction_id)
+
+    def states(self, order: Order) -> Sequence[TwinState] | None:
+        record = self._record(order)
         if record is None:
             return None
         states = [_state(event) for event in self._records.events(record.record_id)]
@@ -61,6 +90,28 @@ class EnergyTwins:
             contract = self._records.events(record.contract_id)
             states += [_state(event, "contract: ") for event in contract]
         return states
+
+    def verify(self, order: Order) -> Verification | None:
+        """Its own twin alone while unmatched; once contracted, the contract's twin and both
+        parties' (the provider's offer, the consumer's request)."""
+        record = self._record(order)
+        if record is None:
+            return None
+        side = record.first.type
+        try:
+            if not record.contract_id:
+                audit = self._audits.audit_transaction(side, record.first.id)
+                return Verification((_check(f"the {side}'s twin", record.first.owner, audit),))
+            contract = self._audits.audit(record.contract_id)
+        except EnergyError as error:
+            return Verification((TwinCheck(f"the {side}'s twin", "", 0, 0, (error.message,)),))
+        return Verification(
+            (
+                _check("the contract's twin", "the marketplace", contract.contract),
+                _check("the offer's twin", "the providing asset", contract.provider),
+                _check("the request's twin", "the consuming asset", contract.consumer),
+            )
+        )
 
 
 def serve_web(

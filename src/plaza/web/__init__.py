@@ -7,7 +7,7 @@ node, and changes nothing; only ``plaza.bootstrap`` and ``plaza.cli`` import it.
 
 from plaza.web.app import SECURITY_HEADERS, Pages, WebSources, create_web_app
 from plaza.web.errors import BadInput, PageNotFound, Unavailable, WebError
-from plaza.web.ports import PublicBook, TwinReader, TwinState
+from plaza.web.ports import PublicBook, TwinCheck, TwinReader, TwinState, Verification
 
 __all__ = [
     "SECURITY_HEADERS",
@@ -15,9 +15,11 @@ __all__ = [
     "PageNotFound",
     "Pages",
     "PublicBook",
+    "TwinCheck",
     "TwinReader",
     "TwinState",
     "Unavailable",
+    "Verification",
     "WebError",
     "WebSources",
     "create_web_app",

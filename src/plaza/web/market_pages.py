@@ -3,7 +3,8 @@
 ``GET /market`` lists them, filtered and paged (:mod:`plaza.web.listings`); with
 htmx (``HX-Target: results``) it answers the results table alone, so a change of
 filter swaps the table, not the page. ``GET /market/{id}`` is one listing with its
-digital twin's states. ``GET /`` is the front page, ``GET /docs`` the page of every
+digital twin's states; ``GET /market/{id}/verify`` reads those twins back from the
+ledger and says what it checked. ``GET /`` is the front page, ``GET /docs`` the page of every
 API's documentation.
 """
 
@@ -110,15 +111,20 @@ def market_map_data(request: Request) -> JSONResponse:
     return JSONResponse({"listings": listings})
 
 
-@router.get("/market/{listing_id}", response_class=HTMLResponse, include_in_schema=False)
-def listing(request: Request, listing_id: str) -> HTMLResponse:
-    """One listing, and every state its digital twin went through."""
+def _order(request: Request, listing_id: str) -> Order:
     if not _LISTING_ID.fullmatch(listing_id):
         raise BadInput("listing id", "up to 128 letters, digits and :._-")
     try:
         order: Order = request.app.state.sources.book.order(listing_id)
     except OrderNotFound:
         raise PageNotFound(f"there is no listing {listing_id}") from None
+    return order
+
+
+@router.get("/market/{listing_id}", response_class=HTMLResponse, include_in_schema=False)
+def listing(request: Request, listing_id: str) -> HTMLResponse:
+    """One listing, and every state its digital twin went through."""
+    order = _order(request, listing_id)
     twins = request.app.state.sources.twins
     context = {
         "title": f"{order.side.value.capitalize()} {order.id}",
@@ -127,6 +133,23 @@ def listing(request: Request, listing_id: str) -> HTMLResponse:
         "twin": None if twins is None else twins.states(order),
     }
     return pages_of(request).render(request, "market/listing.html", context)
+
+
+@router.get("/market/{listing_id}/verify", response_class=HTMLResponse, include_in_schema=False)
+def verify(request: Request, listing_id: str) -> HTMLResponse:
+    """The listing's twins read back from the ledger now and held against the record: the
+    verdict and what was checked. htmx swaps the verdict into the listing's page; without
+    JavaScript it is a page of its own."""
+    order = _order(request, listing_id)
+    twins = request.app.state.sources.twins
+    context = {
+        "title": f"Verify {order.id}",
+        "order": order,
+        "verification": None if twins is None else twins.verify(order),
+    }
+    partial = request.headers.get("hx-request") == "true"
+    name = "market/_verification.html" if partial else "market/verify.html"
+    return pages_of(request).render(request, name, context)
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)

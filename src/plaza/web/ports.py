@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from plaza.market.model import Order
 
-__all__ = ["PublicBook", "TwinReader", "TwinState"]
+__all__ = ["PublicBook", "TwinCheck", "TwinReader", "TwinState", "Verification"]
 
 
 class PublicBook(Protocol):
@@ -48,9 +48,44 @@ class TwinState:
     fields: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class TwinCheck:
+    """One twin read back from the ledger and held against what the marketplace recorded.
+
+    ``twin`` names it for a person (``the offer's twin``), ``signer`` says whose signature
+    every state on it must carry, ``states`` how many were read and checked, ``confirmed``
+    how many of those a milestone confirms, ``problems`` what did not hold, in words."""
+
+    twin: str
+    signer: str
+    states: int
+    confirmed: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Every twin behind a listing, checked against the ledger: ok only if each one is."""
+
+    checks: tuple[TwinCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
 class TwinReader(Protocol):
     """A listing's digital twin, as far as this marketplace can show it to anyone."""
 
     def states(self, order: Order) -> Sequence[TwinState] | None:
         """Every state the order's twin holds, oldest first; None: it has no twin here."""
+        ...
+
+    def verify(self, order: Order) -> Verification | None:
+        """Read the order's twins back from the ledger now and hold them against the record;
+        None: it has no twin here. A ledger that cannot be read is a problem, not an error."""
         ...

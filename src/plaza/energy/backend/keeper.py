@@ -22,6 +22,7 @@ from plaza.energy.backend.model import (
     ContractAudit,
     EnergyContractRecord,
     RecordEvent,
+    TransactionRecord,
     find_in_order,
 )
 from plaza.energy.backend.ports import Clock, MarketplaceStore
@@ -109,16 +110,24 @@ class TwinKeeper:
         return ContractAudit(
             record.contract_id,
             own,
-            self._audit_party(TransactionType.OFFER, offer.id, events),
-            self._audit_party(TransactionType.REQUEST, request.id, events),
+            self._audit_party(self._transaction(TransactionType.OFFER, offer.id), events),
+            self._audit_party(self._transaction(TransactionType.REQUEST, request.id), events),
         )
 
-    def _audit_party(
-        self, side: TransactionType, transaction_id: str, events: list[RecordEvent]
-    ) -> TwinAudit:
-        """Every state the party sent here must be on its twin, in order, signed, confirmed."""
+    def audit_transaction(self, record: TransactionRecord) -> TwinAudit:
+        """An offer's or request's own twin against the states its asset sent here about it
+        (its intake is the twin's first state, not a second one)."""
+        intake = f"/{record.first.type}"
+        events = [e for e in self._store.events(record.record_id) if e.path != intake]
+        return self._audit_party(record, events)
+
+    def _transaction(self, side: TransactionType, transaction_id: str) -> TransactionRecord:
         record = self._store.transaction(side, transaction_id)
-        assert record is not None
+        assert record is not None  # a contract is made of two stored transactions
+        return record
+
+    def _audit_party(self, record: TransactionRecord, events: list[RecordEvent]) -> TwinAudit:
+        """Every state the party sent here must be on its twin, in order, signed, confirmed."""
         asset = self._store.asset(record.first.owner)
         assert asset is not None
         expected = [record.first.to_json()] + [

@@ -67,6 +67,7 @@ from plaza.energy.reads import open_read
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.settlement import SettlementPolicy
+from plaza.market.twins.records import TwinAudit
 
 __all__ = ["EnergyMarketplace"]
 
@@ -223,6 +224,14 @@ class EnergyMarketplace:
         if record is None:
             raise UnknownRecord(f"no contract {contract_id!r}")
         return self._twins.audit(record)
+
+    def audit_transaction(self, side: TransactionType, transaction_id: str) -> TwinAudit:
+        """An offer's or request's own twin against this database (before any contract)."""
+        self.flush_twins()
+        record = self._store.transaction(side, transaction_id)
+        if record is None:
+            raise UnknownRecord(f"no {side} {transaction_id!r}")
+        return self._twins.audit_transaction(record)
 
     def statistics(self) -> dict[str, int]:
         return self._store.statistics()
