@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,11 +22,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from plaza.bootstrap.energy_device import CONFIG_FIELDS, DeviceConfig
 from plaza.cli.main import app
 from plaza.crypto import EncryptionKey, Identity, SigningKey
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.reads import read_credentials
 
+DOC = Path(__file__).parents[2] / "docs" / "energy.md"
 UUID = "ba4a33f0-ee20-41e4-9fcd-9f91ecf77d0f"
 OWNER = Identity(SigningKey(bytes([7]) * 32), EncryptionKey(bytes([8]) * 32))
 MARKETPLACE = Identity(SigningKey(bytes([9]) * 32), EncryptionKey(bytes([10]) * 32))
@@ -147,3 +150,13 @@ def test_a_bad_config_file_exits_without_a_traceback_in_a_real_process(tmp_path:
     assert done.returncode == 2
     assert "uuid must be a non-empty string" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_documented_config_file_is_one_the_command_reads(tmp_path: Path) -> None:
+    section = DOC.read_text().split("## Running an asset module", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```json\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "docs/energy.md shows no config file"
+    config = DeviceConfig.from_json(json.loads(block.group(1)), base=tmp_path)
+    assert (config.data_dir, config.port) == (tmp_path / "solar-roof-7", 7001)
+    rows = re.findall(r"^\| (`[^|]+) \|", section, re.MULTILINE)
+    assert set(re.findall(r"`(\w+)`", " ".join(rows))) == CONFIG_FIELDS

@@ -35,9 +35,16 @@ from plaza.energy.errors import EnergyError
 from plaza.energy.ledger import LedgerAccess
 from plaza.jobs.sqlite import SqliteQueue
 
-__all__ = ["DeviceConfig", "DeviceConfigError", "RunningAsset", "load_device_config"]
+__all__ = [
+    "CONFIG_FIELDS",
+    "DeviceConfig",
+    "DeviceConfigError",
+    "RunningAsset",
+    "load_device_config",
+]
 
-_FIELDS = frozenset({"dataDir", "uuid", "nodeUrl", "host", "port", "cycleSeconds", "init"})
+#: The fields a device config file may have (docs/energy.md, "Running an asset module").
+CONFIG_FIELDS = frozenset({"dataDir", "uuid", "nodeUrl", "host", "port", "cycleSeconds", "init"})
 _URL = re.compile(r"https?://[^\s/]+(/[^\s]*)?")
 _MAX_UUID = 128
 
@@ -63,7 +70,7 @@ class DeviceConfig:
         """The config in ``data``; a relative ``dataDir`` is relative to ``base``."""
         if not isinstance(data, dict):
             raise DeviceConfigError("the config must be a JSON object")
-        unknown = sorted(set(data) - _FIELDS)
+        unknown = sorted(set(data) - CONFIG_FIELDS)
         if unknown:
             raise DeviceConfigError(f"unknown field(s): {', '.join(unknown)}")
         init = data.get("init")

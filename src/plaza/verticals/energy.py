@@ -4,7 +4,9 @@ Its kind (:mod:`plaza.energy.kind`: watt-hours at a price per kWh, one-to-one
 matching) is what the marketplace applies to ``energy`` orders. Its seed-wire
 services keep their own apps and ``plaza demo`` its own wiring
 (:mod:`plaza.bootstrap.energy_demo`) while the energy backend moves onto the
-market; its commands stay ``plaza simulate energy``. The device simulators are
+market; its commands are ``plaza simulate energy`` and ``plaza energy asset run``,
+which ``plaza`` mounts itself (:mod:`plaza.cli.energy`: they run modules, so they need
+the composition root, which a vertical may not import). The device simulators are
 declared as its demo agents.
 """
 
