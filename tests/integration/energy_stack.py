@@ -148,3 +148,31 @@ def energy_flow(root: Path) -> Iterator[Flow]:
                 yield Flow(node, stack, http)
         finally:
             stack.stop()
+
+
+def sqlite_stack(node: InProcessNode, root: Path) -> EnergyStack:
+    """The stack on ``root``'s files, its job queues too (``jobs.sqlite3``), on fresh
+    ports: a second one on the same ``root`` is the first restarted."""
+    return EnergyStack(root, ledger=LedgerAccess(LocalLedger(node.runtime)), clock=node.clock)
+
+
+def onboard(stack: EnergyStack, name: str, uuid: str) -> tuple[str, str]:
+    """A new owner and their solar panel ``name``, onboarded; their ids."""
+    owners = stack.owner.service
+    owner_id = owners.create_owner("Alice").owner.id
+    hosted = stack.add_asset(name, uuid)
+    hosted.start(threads=False)
+    form = {
+        "type": "provider",
+        "name": name,
+        "uuid": uuid,
+        "url": hosted.url,
+        "energyPrice": 20,
+        "minOfferAmount": 1_000,
+        "location": "Trondheim",
+        "maxWaitMs": 3_600_000,
+        "paymentQueueProcessingSpeed": 1_000,
+    }
+    device = owners.add_device(owner_id, form)
+    stack.settle()
+    return owner_id, device.id

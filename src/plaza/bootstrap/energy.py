@@ -31,7 +31,7 @@ from plaza.bootstrap.energy_modules import (
 from plaza.energy.backend.model import MarketplaceSettings, Peer
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.ledger import LedgerAccess
-from plaza.jobs import JobQueue
+from plaza.jobs import JobQueue, RetryPolicy
 from plaza.jobs.sqlite import SqliteQueue
 from plaza.ledger.ports import Clock
 from plaza.market.auth.outbox import Link
@@ -40,6 +40,11 @@ __all__ = ["EnergyStack", "StackSettings"]
 
 
 QueueFactory = Callable[[Path], JobQueue]
+
+#: A module's letters are retried for as long as their recipient is known (see
+#: :mod:`plaza.market.auth.outbox`), at most a minute apart: a peer back from an outage
+#: or a restart hears from its senders within a minute.
+LETTER_RETRIES = RetryPolicy(max_delay_ms=60_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,9 @@ class EnergyStack:
         self._ledger = ledger
         self._clock = clock
         self._link = link or HttpLink()
-        self._queues = queues or (lambda path: SqliteQueue(path / "jobs.sqlite3", clock))
+        self._queues = queues or (
+            lambda path: SqliteQueue(path / "jobs.sqlite3", clock, policy=LETTER_RETRIES)
+        )
         self.assets: dict[str, Hosted[AssetService]] = {}
         host = self.settings.host
         self.marketplace: Hosted[MarketplaceService] = Hosted(

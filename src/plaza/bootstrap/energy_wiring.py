@@ -2,8 +2,10 @@
 
 A ``build_*`` takes a module's keys and adapters and hands the pure domain class its
 ports: its outbox on the job queue it is given (letters a peer refuses are logged, and
-a refused ``/match`` goes back to the bid manager), its twins, its owner rules. The
-running modules get their SQLite files and key files from
+a refused ``/match`` goes back to the bid manager), its twins, its owner rules. Each
+outbox is given the module's address book (:mod:`plaza.bootstrap.energy_addresses`),
+read when a letter leaves, so letters queued before a restart on new ports go to the
+new ones. The running modules get their SQLite files and key files from
 :mod:`plaza.bootstrap.energy_modules`; the unit tests build the same modules over memory
 adapters and in-memory keys, so what a module does is tested apart from its files.
 """
@@ -14,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from plaza.api.energy import AssetService, BidManagerService, MarketplaceService, OwnerService
+from plaza.bootstrap.energy_addresses import asset_address, marketplace_address, only
 from plaza.channels import CursorStore
 from plaza.clock import Clock
 from plaza.crypto import Identity
@@ -21,12 +24,12 @@ from plaza.energy.asset.config import AssetConfig, AssetSettings
 from plaza.energy.asset.funding import LedgerPaymentPort, OwnerFunder
 from plaza.energy.asset.module import AssetModule
 from plaza.energy.asset.ports import AssetStore
-from plaza.energy.backend.model import MARKETPLACE, MarketplaceSettings, Peer
+from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, MarketplaceSettings, Peer
 from plaza.energy.backend.onboarding import Onboarding, OnboardingStore
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.backend.service import EnergyMarketplace
 from plaza.energy.bidmanager.ports import BidStore
-from plaza.energy.bidmanager.service import BIDMANAGER, EnergyBidManager
+from plaza.energy.bidmanager.service import EnergyBidManager
 from plaza.energy.keys import ModuleSecrets
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import EnergyOutbox
@@ -35,7 +38,7 @@ from plaza.energy.questions import USER_MODULE
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
-from plaza.market.auth.outbox import Link, OnRefused, Refusal
+from plaza.market.auth.outbox import AddressOf, Link, OnRefused, Refusal
 from plaza.market.book.ports import BookStore
 from plaza.market.book.service import BidManager
 from plaza.market.matching import MatchingPolicy
@@ -71,9 +74,14 @@ def build_asset(
     twins = Twins(
         identity=keys.identity, gateway=ledger.ledger, cursors=cursors, index=store, clock=clock
     )
-    refused = _asset_refusals(store, clock)
     outbox = _outbox(
-        queue, link, keys.identity, clock, sender=lambda: module.config.asset_id, on_refused=refused
+        queue,
+        link,
+        keys.identity,
+        clock,
+        sender=lambda: module.config.asset_id,
+        address=asset_address(lambda: module.config),
+        on_refused=_asset_refusals(store, clock),
     )
     module = AssetModule(
         uuid=uuid,
@@ -145,12 +153,20 @@ def _outbox(
     clock: Clock,
     *,
     sender: str | Callable[[], str],
+    address: AddressOf,
     on_refused: OnRefused,
 ) -> EnergyOutbox:
-    """A module's outbox: its letters signed by ``identity`` as ``sender`` (or ``sender()``)."""
+    """A module's outbox: its letters signed by ``identity`` as ``sender`` (or ``sender()``),
+    each sent to where ``address`` says its recipient is when it leaves."""
     named = (lambda: sender) if isinstance(sender, str) else sender
     return EnergyOutbox(
-        queue, link, sender=named, identity=lambda: identity, clock=clock, on_refused=on_refused
+        queue,
+        link,
+        sender=named,
+        identity=lambda: identity,
+        clock=clock,
+        address=address,
+        on_refused=on_refused,
     )
 
 
@@ -175,7 +191,10 @@ def build_marketplace(
     """The marketplace with this identity over the adapters given (:func:`open_marketplace`'s
     file, or memory in tests)."""
     refused = _refusal_logger(store, clock)
-    outbox = _outbox(queue, link, identity, clock, sender=MARKETPLACE, on_refused=refused)
+    address = marketplace_address(store, bidmanager)
+    outbox = _outbox(
+        queue, link, identity, clock, sender=MARKETPLACE, address=address, on_refused=refused
+    )
     onboarding = _onboarding(
         user_module, identity, store=store, clock=clock, nonces=nonces, link=link
     )
@@ -250,7 +269,15 @@ def build_bidmanager(
     closed if it cannot start."""
     try:
         refusals = _Refusals(store, clock)
-        outbox = _outbox(queue, link, identity, clock, sender=BIDMANAGER, on_refused=refusals)
+        outbox = _outbox(
+            queue,
+            link,
+            identity,
+            clock,
+            sender=BIDMANAGER,
+            address=only(MARKETPLACE, marketplace.url),
+            on_refused=refusals,
+        )
         bidmanager = EnergyBidManager(
             identity=identity,
             book=BidManager(journal, clock=clock, policy=policy),
@@ -330,6 +357,14 @@ def build_owner(
         marketplace_url=marketplace.url,
         marketplace_key=marketplace.key,
         public_url=public_url,
-        outbox=_outbox(queue, link, identity, clock, sender=USER_MODULE, on_refused=refused),
+        outbox=_outbox(
+            queue,
+            link,
+            identity,
+            clock,
+            sender=USER_MODULE,
+            address=only(MARKETPLACE, marketplace.url),
+            on_refused=refused,
+        ),
         nonces=nonces,
     )

@@ -39,6 +39,9 @@ JsonObject = dict[str, Any]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
 
+#: 2**62 ms is longer than any cap: past it the delay grows no more.
+_MAX_EXPONENT = 62
+
 #: Error texts are kept for operators; a stack dump of megabytes is not.
 _ERROR_LIMIT = 1000
 
@@ -104,8 +107,12 @@ class RetryPolicy:
         check_interval(self.factor, "factor")
 
     def delay_ms(self, attempts: int) -> int:
-        """How long to wait after the ``attempts``-th attempt failed."""
-        growth: int = self.factor ** max(attempts - 1, 0)
+        """How long to wait after the ``attempts``-th attempt failed.
+
+        The exponent stops growing once the delay is capped anyway, so a job retried
+        without end (a letter to a peer that is still there) costs no huge integers.
+        """
+        growth: int = self.factor ** min(max(attempts - 1, 0), _MAX_EXPONENT)
         return min(self.max_delay_ms, self.base_delay_ms * growth)
 
     def admit(

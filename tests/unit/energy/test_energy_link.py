@@ -45,10 +45,15 @@ def test_the_energy_outbox_seals_energy_letters_to_a_module_key() -> None:
     clock, link = FakeClock(), FakeLink()
     queue = InlineQueue(clock)
     outbox = EnergyOutbox(
-        queue, link, sender=lambda: "asset-1", identity=lambda: ASSET, clock=clock
+        queue,
+        link,
+        sender=lambda: "asset-1",
+        identity=lambda: ASSET,
+        clock=clock,
+        address={"marketplace": URL}.get,
     )
     recipient = ModuleKey.of(MARKETPLACE)
-    outbox.send(url=URL, path="/offer", recipient=recipient, audience="marketplace", body={"n": 1})
+    outbox.send(path="/offer", recipient=recipient, audience="marketplace", body={"n": 1})
     assert outbox.handlers().keys() == {DELIVER_JOB} == {"energy.deliver"}
     assert Worker(queue, outbox.handlers()).run_until_idle() == 1
     letter = open_letter(
@@ -60,6 +65,7 @@ def test_the_energy_outbox_seals_energy_letters_to_a_module_key() -> None:
         known_key={"asset-1": ASSET.public_key}.get,
     )
     assert letter.body == {"n": 1}
+    assert link.posts[0][:2] == (URL, "/offer"), "posted where the address book says"
     queue.close()
 
 
@@ -194,12 +200,13 @@ def test_the_outbox_hands_on_refused_the_details_of_a_real_refusal(peer: str) ->
         sender=lambda: "asset-1",
         identity=lambda: ASSET,
         clock=clock,
+        address={"m": peer}.get,
         on_refused=refused.append,
     )
     try:
         recipient = ModuleKey.of(MARKETPLACE)
         body = {"offer": {}, "request": {}}
-        outbox.send(url=peer, path="/match", recipient=recipient, audience="m", body=body)
+        outbox.send(path="/match", recipient=recipient, audience="m", body=body)
         assert Worker(queue, outbox.handlers()).run_until_idle() == 1
     finally:
         queue.close()

@@ -361,7 +361,6 @@ class AssetModule:
             self._to_marketplace(letter, body, key=f"{key}:{letter}")
         config = self.config
         self._held.send(
-            url=config.owner_api,
             path="/notify_event",
             recipient=config.owner_key,
             audience=config.asset_owner,
@@ -379,7 +378,6 @@ class AssetModule:
     def _to_marketplace(self, path: str, body: Mapping[str, Any], key: str | None = None) -> None:
         config = self.config
         self._held.send(
-            url=config.marketplace_api,
             path=path,
             recipient=config.marketplace_key,
             audience=MARKETPLACE,

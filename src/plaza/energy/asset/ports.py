@@ -148,14 +148,13 @@ class LetterBox(Protocol):
     def send(
         self,
         *,
-        url: str,
         path: str,
         recipient: ModuleKey,
         audience: str,
         body: Mapping[str, Any],
         key: str | None = None,
     ) -> None:
-        """Queue a letter to ``audience`` at ``url + path``."""
+        """Queue a letter to ``audience`` (at ``path`` of wherever it is when it leaves)."""
         ...
 
 

@@ -75,20 +75,19 @@ class Journal:
     def send(self, event: RecordEvent) -> None:
         """Queue the letter of an ``out`` event, after its transaction committed."""
         if event.party == BIDMANAGER:
-            peer, body = self._bidmanager, event.state
+            recipient, body = self._bidmanager.key, event.state
         else:
             asset = self._store.asset(event.party)
             assert asset is not None
-            peer = Peer(asset.url, asset.key)
+            recipient = asset.key
             body = (
                 {"contract": event.state, "twin": self._twins.reader_key(event.record_id)}
                 if event.path == "/contract"
                 else {"transaction": event.state}
             )
         self._outbox.send(
-            url=peer.url,
             path=event.path,
-            recipient=peer.key,
+            recipient=recipient,
             audience=event.party,
             body=body,
             key=f"{MARKETPLACE}:event:{event.id}",

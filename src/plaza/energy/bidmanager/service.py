@@ -367,7 +367,6 @@ class EnergyBidManager:
             self._withdraw(record)
         pair = f"{offer.bid.key}|{request.bid.key}"
         self._outbox.send(
-            url=self._marketplace_url,
             path="/match",
             recipient=self._marketplace_key,
             audience=MARKETPLACE,

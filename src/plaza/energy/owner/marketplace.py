@@ -142,7 +142,6 @@ class MarketplaceTalk:
             "updatedAt": updated_ms,
         }
         self._outbox.send(
-            url=self._url,
             path="/asset_status",
             recipient=self._key,
             audience=MARKETPLACE,

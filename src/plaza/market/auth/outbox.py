@@ -9,6 +9,19 @@ that *refuses* will refuse again, so that letter goes to the dead letters at onc
 the refused letter's body, as queued, and the peer's ``details``: the facts of its
 refusal an agent acts on rather than the wording of its reason.
 
+A letter is addressed to a participant (its ``audience``), not to a place. An outbox
+given ``address`` (the sender's address book: who is where *now*) looks the recipient's
+URL up when the letter leaves, so a peer that moved (restarted on another port) is
+reached at its new address, even by letters queued before it moved; and it never gives
+up on a letter while ``address`` still knows the recipient: the job is retried, with the
+queue's capped backoff, for as long as it takes. A recipient ``address`` no longer knows
+(``None``: unregistered, deleted) is gone; its letter is dropped to the dead letters with
+a log line. A refusal from an address the recipient has since left is no refusal of the
+recipient's: that letter is retried too. An outbox without ``address`` posts to the
+``url`` given to :meth:`Outbox.send` and gives up after the queue's attempts; payloads
+queued with a ``url`` by older releases are still delivered, to the recipient's current
+address when the outbox has ``address``.
+
 A :class:`Link` posts a document and returns the peer's ``success: true`` reply, or
 raises :class:`~plaza.market.auth.errors.DeliveryFailed` (``refused`` or not). The
 letters' recipient travels in the job as the text of its key, which the outbox's
@@ -32,6 +45,8 @@ from plaza.market.auth.letters import LetterFormat
 
 __all__ = [
     "DELIVER_JOB",
+    "LETTER_ATTEMPTS",
+    "AddressOf",
     "Link",
     "OnRefused",
     "Outbox",
@@ -63,6 +78,15 @@ class Refusal:
 
 #: ``on_refused(refusal)``: a peer refused a letter, and would refuse it again.
 OnRefused = Callable[[Refusal], None]
+
+#: ``address(participant)``: the URL the participant is served at now, ``None`` if it is
+#: gone (no longer registered with the sender).
+AddressOf = Callable[[str], str | None]
+
+#: The attempts of a letter whose recipient the outbox can look up: without end in
+#: practice, as it is given up only when its recipient is gone (the backoff is capped
+#: by the queue's :class:`~plaza.jobs.RetryPolicy`).
+LETTER_ATTEMPTS = 2**31 - 1
 
 
 class Link(Protocol):
@@ -116,8 +140,10 @@ class Outbox:
         on_refused: OnRefused | None = None,
         job: str = DELIVER_JOB,
         recipient_key: Callable[[str], EncryptionPublicKey] = _hex_key,
+        address: AddressOf | None = None,
     ) -> None:
         self._queue = queue
+        self._address = address
         self._link = link
         self._letters = letters
         self._sender = sender
@@ -130,29 +156,38 @@ class Outbox:
     def send(
         self,
         *,
-        url: str,
         path: str,
         recipient: str,
         audience: str,
         body: Mapping[str, Any],
+        url: str | None = None,
         key: str | None = None,
     ) -> None:
-        """Queue a letter to the peer whose key text is ``recipient``; with ``key``, a second
-        send under the same key is the same letter."""
-        payload = {
-            "url": url,
+        """Queue a letter to the participant ``audience``, whose key text is ``recipient``;
+        with ``key``, a second send under the same key is the same letter.
+
+        ``url`` is where to post it, for an outbox without ``address`` only (one with it
+        looks the recipient up when the letter leaves).
+        """
+        payload: dict[str, Any] = {
             "path": path,
             "recipient": recipient,
             "audience": audience,
             "body": dict(body),
         }
-        self._queue.enqueue(self._job, payload, key=key)
+        if self._address is None:
+            if url is None:
+                raise ValueError("an outbox without an address book is told each letter's url")
+            payload["url"] = url
+        attempts = None if self._address is None else LETTER_ATTEMPTS
+        self._queue.enqueue(self._job, payload, key=key, max_attempts=attempts)
 
     def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], None]]:
         return {self._job: self.deliver}
 
     def deliver(self, payload: Mapping[str, Any]) -> None:
-        """The job: seal the letter now and post it."""
+        """The job: find the recipient, seal the letter now and post it."""
+        url = self._destination(payload)
         document = self._letters.seal(
             payload["body"],
             sender=self._sender(),
@@ -162,18 +197,46 @@ class Outbox:
             now_ms=self._clock.now_ms(),
         )
         try:
-            self._link.post(payload["url"], payload["path"], document)
+            self._link.post(url, payload["path"], document)
         except DeliveryFailed as error:
             if not error.refused:
                 raise
-            log.warning("%s refused a letter: %s", payload["url"] + payload["path"], error.reason)
-            if self._on_refused is not None:
-                refusal = Refusal(
-                    url=payload["url"],
-                    path=payload["path"],
-                    reason=error.reason,
-                    body=payload["body"],
-                    details=error.peer_details,
-                )
-                self._on_refused(refusal)
-            raise PermanentFailure(str(error)) from None
+            if self._moved(payload["audience"], url):
+                raise DeliveryFailed(
+                    url,
+                    payload["path"],
+                    f"refused where the recipient no longer is: {error}",
+                    refused=False,
+                ) from None
+            self._refused(url, payload, error)
+
+    def _destination(self, payload: Mapping[str, Any]) -> str:
+        """Where the recipient is now (the queued ``url`` without an address book)."""
+        if self._address is None:
+            url: str = payload["url"]
+            return url
+        audience, path = payload["audience"], payload["path"]
+        found = self._address(audience)
+        if found is None:
+            log.warning("a letter to %s (%s) is dropped: %s is gone", audience, path, audience)
+            raise PermanentFailure(f"{audience} is no longer registered")
+        return found
+
+    def _moved(self, audience: str, url: str) -> bool:
+        """Whether the recipient is at another address than ``url`` now: whoever refused
+        the letter there was not the recipient."""
+        return self._address is not None and self._address(audience) not in (url, None)
+
+    def _refused(self, url: str, payload: Mapping[str, Any], error: DeliveryFailed) -> None:
+        """The recipient refused the letter, and would again: reported, then dead."""
+        log.warning("%s refused a letter: %s", url + payload["path"], error.reason)
+        if self._on_refused is not None:
+            refusal = Refusal(
+                url=url,
+                path=payload["path"],
+                reason=error.reason,
+                body=payload["body"],
+                details=error.peer_details,
+            )
+            self._on_refused(refusal)
+        raise PermanentFailure(str(error)) from None

@@ -3,7 +3,8 @@ signed answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,9 +35,11 @@ class FakeLink:
     def __init__(self) -> None:
         self.posts: list[tuple[str, str, bytes]] = []
         self.failure: DeliveryFailed | None = None
+        self.meanwhile: Callable[[], None] = lambda: None  # what happens as it is posted
 
     def post(self, url: str, path: str, document: bytes) -> dict[str, Any]:
         self.posts.append((url, path, document))
+        self.meanwhile()
         if self.failure is not None:
             raise self.failure
         return {"success": True}
@@ -246,3 +249,124 @@ def test_a_question_without_a_valid_ask_is_refused(question: object) -> None:
     letter = Letter("asset-1", ASSET.public_key, "marketplace", 0, {"ask": question})
     with pytest.raises(MalformedSignedRequest, match="ask"):
         QUESTIONS.answer(letter, {}, MARKETPLACE)
+
+
+# --- letters addressed to a participant, looked up when they leave ------------------
+
+MOVED = "http://marketplace.moved.test"
+
+
+class Addressed(Harness):
+    """An outbox with an address book: the letter names its recipient, not a URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.book = {"marketplace": URL}
+        self.outbox = Outbox(
+            self.queue,
+            self.link,
+            letters=LETTERS,
+            sender=lambda: "asset-1",
+            identity=lambda: ASSET,
+            clock=self.clock,
+            on_refused=self.refused.append,
+            address=self.book.get,
+        )
+        self.worker = Worker(self.queue, self.outbox.handlers())
+
+    def send_to_marketplace(self, body: dict[str, Any]) -> None:
+        recipient = MARKETPLACE.encryption.public_key.raw.hex()
+        self.outbox.send(path="/offer", recipient=recipient, audience="marketplace", body=body)
+
+
+@pytest.fixture
+def addressed() -> Iterator[Addressed]:
+    running = Addressed()
+    yield running
+    running.queue.close()
+
+
+def test_a_letter_goes_where_its_recipient_is_when_it_leaves(addressed: Addressed) -> None:
+    addressed.send_to_marketplace({"n": 1})
+    addressed.book["marketplace"] = MOVED  # the peer restarted elsewhere meanwhile
+    assert addressed.worker.run_until_idle() == 1
+    assert [(url, path) for url, path, _ in addressed.link.posts] == [(MOVED, "/offer")]
+    assert addressed.opened().body == {"n": 1}
+
+
+def test_a_letter_to_a_registered_recipient_is_never_given_up(addressed: Addressed) -> None:
+    """The queue's policy allows 3 attempts; the letter is tried 60 times over days, each
+    retry at most the policy's cap (an hour) after the last, and arrives in the end."""
+    addressed.link.failure = DeliveryFailed(URL, "/offer", "unreachable", refused=False)
+    addressed.send_to_marketplace({"n": 1})
+    for _ in range(60):
+        addressed.clock.advance(ms=RetryPolicy().max_delay_ms)
+        assert addressed.worker.run_until_idle() == 1, "retried within the capped backoff"
+    assert addressed.queue.dead_letters() == []
+    addressed.link.failure = None
+    addressed.book["marketplace"] = MOVED
+    addressed.clock.advance(ms=RetryPolicy().max_delay_ms)
+    assert addressed.worker.run_until_idle() == 1
+    assert addressed.queue.statistics()["done"] == 1
+    assert len(addressed.link.posts) == 61
+    assert addressed.link.posts[-1][0] == MOVED
+
+
+def test_a_letter_whose_recipient_is_gone_is_dropped_with_a_log_line(
+    addressed: Addressed, caplog: pytest.LogCaptureFixture
+) -> None:
+    addressed.send_to_marketplace({"n": 1})
+    del addressed.book["marketplace"]  # unregistered: no address for it any more
+    with caplog.at_level(logging.WARNING, logger="plaza.market.auth.outbox"):
+        assert addressed.worker.run_until_idle() == 1
+    assert addressed.link.posts == [], "nothing is posted to where it used to be"
+    (dead,) = addressed.queue.dead_letters()
+    assert "marketplace is no longer registered" in (dead.last_error or "")
+    assert any(
+        "dropped" in r.getMessage() and "marketplace" in r.getMessage() for r in caplog.records
+    )
+    assert addressed.refused == [], "no refusal: nobody refused it"
+
+
+def test_a_refusal_where_the_recipient_no_longer_is_is_retried(addressed: Addressed) -> None:
+    """Another service listens at the old port now and refuses: the recipient had moved."""
+    addressed.link.failure = DeliveryFailed(URL, "/offer", "not sealed to me", refused=True)
+    addressed.link.meanwhile = lambda: addressed.book.update(marketplace=MOVED)
+    addressed.send_to_marketplace({"n": 1})
+    assert addressed.worker.run_until_idle() == 1
+    assert addressed.refused == []
+    assert addressed.queue.dead_letters() == []
+    addressed.link.failure = None
+    addressed.clock.advance(seconds=10)
+    assert addressed.worker.run_until_idle() == 1
+    assert [url for url, _, _ in addressed.link.posts] == [URL, MOVED]
+
+
+def test_the_recipient_refusing_at_its_address_is_final(addressed: Addressed) -> None:
+    addressed.link.failure = DeliveryFailed(URL, "/offer", "unknown asset", refused=True)
+    addressed.send_to_marketplace({"n": 1})
+    assert addressed.worker.run_until_idle() == 1
+    assert [r.url for r in addressed.refused] == [URL]
+    assert len(addressed.queue.dead_letters()) == 1
+
+
+def test_a_payload_queued_with_a_url_by_an_older_release_still_delivers(
+    addressed: Addressed,
+) -> None:
+    recipient = MARKETPLACE.encryption.public_key.raw.hex()
+    old = {"url": URL, "path": "/offer", "recipient": recipient, "audience": "marketplace"}
+    addressed.queue.enqueue(DELIVER_JOB, {**old, "body": {"n": 1}})
+    addressed.book["marketplace"] = MOVED
+    assert addressed.worker.run_until_idle() == 1
+    assert addressed.link.posts[-1][:2] == (MOVED, "/offer"), "to where its recipient is now"
+    plain = Harness()
+    plain.queue.enqueue(DELIVER_JOB, {**old, "body": {"n": 2}})
+    assert plain.worker.run_until_idle() == 1
+    assert plain.link.posts[-1][:2] == (URL, "/offer"), "no address book: the queued url"
+    plain.queue.close()
+
+
+def test_an_outbox_without_an_address_book_needs_each_letters_url(harness: Harness) -> None:
+    with pytest.raises(ValueError, match="url"):
+        harness.outbox.send(path="/x", recipient="00", audience="m", body={})
+    assert harness.queue.statistics()["pending"] == 0
