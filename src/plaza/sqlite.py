@@ -5,9 +5,11 @@ subscriptions, the channel cursors, the seen letter nonces and the four energy
 stores each used to open SQLite themselves and repeat the same dozen lines. They
 now hold a :class:`SqliteFile`:
 
-- **open**: parent folders made and the file created mode 0600 before SQLite
-  opens it (SQLite gives its WAL files the same mode), unless the store keeps no
-  secrets and says ``private=False`` (then SQLite creates it as usual), then
+- **open**: missing parent folders made mode 0700 and the file created mode 0600
+  before SQLite opens it (SQLite gives the WAL files it makes the same mode); a file,
+  ``-wal``, ``-shm`` or ``-journal`` an older release left readable by others is made
+  0600 again. Only a store that keeps neither secrets nor anyone's messages says
+  ``private=False`` (then SQLite creates it as usual). Then
   ``busy_timeout``, ``journal_mode = WAL``, ``synchronous`` and the store's own
   pragmas, then its schema statements and ``migrate`` in one transaction;
 - **one writer**: one connection (``isolation_level=None``: the stdlib never opens
@@ -39,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DRIVER_ERRORS", "ErrorFactory", "SqliteFile"]
+__all__ = ["DRIVER_ERRORS", "ErrorFactory", "SqliteFile", "private_folder"]
 
 #: What the driver raises: Python's sqlite3 raises OverflowError, not sqlite3.Error,
 #: for an integer over 64 bits.
@@ -50,6 +52,8 @@ ErrorFactory = Callable[[str], Exception]
 
 _BUSY_TIMEOUT_MS = 5000
 _MEMORY = ":memory:"
+#: The files SQLite keeps beside a database, which hold its pages too.
+_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class SqliteFile:
@@ -197,11 +201,36 @@ class SqliteFile:
         return sqlite3.ProgrammingError(message) if self._error is None else self._error(message)
 
 
-def _connect(path: str | Path, private: bool, fail: ErrorFactory) -> sqlite3.Connection:
-    """Open ``path``; a private file is created mode 0600 (folders made) before SQLite opens it."""
-    if private and str(path) != _MEMORY:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+def private_folder(path: str | Path) -> Path:
+    """``path`` as a folder, it and every missing parent made 0700 (owner only).
+
+    A folder that exists is left as it is: it may be shared (``/tmp``) on purpose.
+    """
+    folder = Path(path)
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+        each.chmod(0o700)  # the mode given to mkdir is cut by the umask
+    return folder
+
+
+def _make_private(path: Path, fail: ErrorFactory) -> None:
+    """Create ``path`` 0600 (its folders 0700) before SQLite opens it, and make it and the
+    WAL files an older release left readable by others 0600 again."""
+    private_folder(path.parent)
+    try:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for file in (path, *(path.with_name(path.name + side) for side in _SIDE_FILES)):
+            if file.exists() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+    except OSError as error:
+        raise fail(f"cannot make SQLite file {path} private: {error}") from error
+
+
+def _connect(path: str | Path, private: bool, fail: ErrorFactory) -> sqlite3.Connection:
+    """Open ``path``; a private file is made owner-only first (:func:`_make_private`)."""
+    if private and str(path) != _MEMORY:
+        _make_private(Path(path), fail)
     try:
         return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as error:

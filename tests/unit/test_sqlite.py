@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from plaza.jobs.sqlite import SqliteQueue
 from plaza.sqlite import SqliteFile
+from plaza.testing import FakeClock
 
 SCHEMA = ["CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY, n INTEGER NOT NULL)"]
 
@@ -97,10 +99,45 @@ def test_threads_write_one_at_a_time(tmp_path: Path) -> None:
     db.close()
 
 
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
 def test_a_private_file_is_created_owner_only_with_its_folders(tmp_path: Path) -> None:
     path = tmp_path / "secrets" / "deep" / "a.db"
-    _open(path).close()
-    assert path.stat().st_mode & 0o777 == 0o600
+    tmp_path.chmod(0o755)
+    db = _open(path)
+    with db.write() as conn:
+        conn.execute("INSERT INTO items VALUES ('a', 1)")
+    wal, shm = path.with_name("a.db-wal"), path.with_name("a.db-shm")
+    assert [_mode(p) for p in (path, wal, shm)] == [0o600] * 3
+    db.close()
+    assert [_mode(p) for p in (path.parent, path.parent.parent)] == [0o700, 0o700]
+    assert _mode(tmp_path) == 0o755, "a folder that was there is left as it was"
+
+
+def test_a_private_file_an_older_release_left_readable_is_made_owner_only(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    _open(path, private=False).close()
+    side = path.with_name("jobs.sqlite3-wal")
+    side.write_bytes(b"")
+    for each in (path, side):
+        each.chmod(0o644)
+    db = _open(path)
+    assert [_mode(path), _mode(side)] == [0o600, 0o600]
+    db.close()
+
+
+def test_the_job_queue_keeps_its_letters_owner_only(tmp_path: Path) -> None:
+    queue = SqliteQueue(tmp_path / "queue" / "jobs.sqlite3", FakeClock())
+    queue.enqueue("letters.deliver", {"body": {"secret": 1}})
+    files = sorted((tmp_path / "queue").iterdir())
+    assert [p.name for p in files] == ["jobs.sqlite3", "jobs.sqlite3-shm", "jobs.sqlite3-wal"]
+    assert {_mode(p) for p in files} == {0o600}
+    assert _mode(tmp_path / "queue") == 0o700
+    queue.close()
 
 
 def test_a_plain_file_needs_its_folder_and_says_so_in_the_stores_error(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from plaza.jobs import JobQueue, RetryPolicy
 from plaza.jobs.sqlite import SqliteQueue
 from plaza.ledger.ports import Clock
 from plaza.market.auth.outbox import Link
+from plaza.sqlite import private_folder
 
 __all__ = ["EnergyStack", "StackSettings"]
 
@@ -91,9 +92,7 @@ class EnergyStack:
         self._build_core()
 
     def _queue(self, name: str) -> JobQueue:
-        directory = self.root / name
-        directory.mkdir(parents=True, exist_ok=True)
-        return self._queues(directory)
+        return self._queues(private_folder(self.root / name))
 
     def _build_core(self) -> None:
         self._build_marketplace()

@@ -46,6 +46,7 @@ from plaza.bootstrap.web import EnergyTwins, serve_web
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
 from plaza.settings import NodeSettings
+from plaza.sqlite import private_folder
 
 __all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]
 
@@ -103,7 +104,7 @@ class EnergyDemo:
     def __init__(self, settings: DemoSettings) -> None:
         self.settings = settings
         self.root = settings.data_dir
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_folder(self.root)  # its modules' keys, letters and devices' UUIDs
         self._clock = SystemClock()
         self._state_file = self.root / "demo.json"
         self._stop = threading.Event()

@@ -51,6 +51,7 @@ from plaza.market.auth.outbox import Link
 from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.errors import UnknownPolicy
 from plaza.market.matching import MatchingPolicy, policy_named
+from plaza.sqlite import private_folder
 
 __all__ = [
     "DEFAULT_VALIDITY_MS",
@@ -191,7 +192,7 @@ def open_owner(
 ) -> OwnerService:
     """The user module on ``data_dir``: ``owner.key`` (its identity, letters are sealed to
     it), ``owner-wallets.key`` (the owners' wallet seed) and ``owner.sqlite3``."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)
     return build_owner(
         load_or_create(data_dir / "owner.key").identity,
         keys=OwnerWallets.load_or_create(data_dir / "owner-wallets.key"),

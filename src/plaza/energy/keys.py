@@ -34,7 +34,7 @@ class ModuleSecrets:
 
 def load_or_create_seed(path: Path) -> Seed:
     """The seed in ``path``, drawn and written (``0600``, exclusively) on first use."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -7,7 +7,8 @@ one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's write lock up front,
 so two claimers - threads or processes - serialise and never lease the same
 row. A commit is in the WAL before ``COMMIT`` returns, so a killed process loses
 nothing it had enqueued, and a job it had claimed comes back when its lease
-expires.
+expires. Payloads are stored as they were given (a queued letter's body, in the
+clear), so the file and its WAL files are 0600 in folders made 0700.
 """
 
 from __future__ import annotations
@@ -119,7 +120,6 @@ class SqliteQueue:
             _SCHEMA,
             error=QueueError,
             label="queue",
-            private=False,
             busy_timeout_ms=_BUSY_TIMEOUT_MS,
         )
 
