@@ -34,6 +34,7 @@ __all__ = [
     "ApiConfig",
     "ConfigDep",
     "CursorQuery",
+    "HoldIdPath",
     "LimitQuery",
     "MessageIdPath",
     "MilestoneIndexPath",
@@ -89,6 +90,12 @@ async def message_id_path(
     return bytes.fromhex(message_id)
 
 
+async def hold_id_path(
+    hold_id: Annotated[str, Path(pattern=ID_PATTERN, description="hold id, 64 hex digits")],
+) -> bytes:
+    return bytes.fromhex(hold_id)
+
+
 async def address_path(
     address: Annotated[str, Path(max_length=MAX_ADDRESS_TEXT, description="bech32m, plz1…")],
 ) -> Address:
@@ -126,6 +133,7 @@ def client_host(request: Request) -> str:
 RuntimeDep = Annotated[NodeRuntime, Depends(get_runtime)]
 ConfigDep = Annotated[ApiConfig, Depends(get_config)]
 MessageIdPath = Annotated[bytes, Depends(message_id_path)]
+HoldIdPath = Annotated[bytes, Depends(hold_id_path)]
 AddressPath = Annotated[Address, Depends(address_path)]
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="at most this many results")]
 CursorQuery = Annotated[

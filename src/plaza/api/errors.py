@@ -27,6 +27,7 @@ from plaza.ledger.errors import (
     DuplicateParents,
     HeldLimitReached,
     InsufficientProofOfWork,
+    InvalidHold,
     InvalidMilestone,
     InvalidParentCount,
     InvalidSignature,
@@ -83,6 +84,7 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     DuplicateParents: 400,
     PayloadTooLarge: 400,
     InvalidTransfer: 400,
+    InvalidHold: 400,
     # A well-formed message this network refuses.
     WrongNetwork: 422,
     InvalidSignature: 422,

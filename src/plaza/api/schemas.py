@@ -29,6 +29,9 @@ __all__ = [
     "HealthView",
     "HistoryEntryView",
     "HistoryView",
+    "HoldPayloadView",
+    "HoldStatusName",
+    "HoldView",
     "IdList",
     "IdPage",
     "InfoView",
@@ -40,6 +43,8 @@ __all__ = [
     "MilestoneView",
     "OutputView",
     "PayloadView",
+    "ReleasePayloadView",
+    "SettlePayloadView",
     "StateName",
     "SubmitRequest",
     "SubmitResponse",
@@ -51,8 +56,17 @@ HEX_PATTERN = r"^(?:[0-9a-fA-F]{2})*$"
 ID_PATTERN = r"^[0-9a-fA-F]{64}$"
 
 StateName = Literal["held", "pending", "confirmed", "conflicting"]
-ConflictName = Literal["none", "insufficient_funds", "replayed", "expired"]
-KindName = Literal["data", "transfer", "milestone"]
+ConflictName = Literal[
+    "none",
+    "insufficient_funds",
+    "replayed",
+    "expired",
+    "hold_not_open",
+    "wrong_secret",
+    "not_allowed",
+]
+KindName = Literal["data", "transfer", "milestone", "hold", "release", "settle"]
+HoldStatusName = Literal["open", "released", "settled", "expired"]
 Hex = Annotated[str, Field(description="lower-case hex")]
 Bech32 = Annotated[str, Field(description="bech32m address, plz1…")]
 
@@ -119,9 +133,66 @@ class MilestonePayloadView(_View):
     signatures: list[CoSignatureView]
 
 
+class HoldPayloadView(_View):
+    kind: Literal["hold"] = "hold"
+    hold_id: Hex = Field(description="the hold's id: H(essence), the same on every re-attachment")
+    payer: Bech32
+    payee: Bech32
+    amount: int
+    expires_at_ms: int
+    hashlock: Hex = Field(description="BLAKE2b-256 of the secret that releases it; empty if none")
+    arbiter: Bech32 | None
+    tag: Hex
+    tag_text: str | None
+    data: Hex
+
+
+class ReleasePayloadView(_View):
+    kind: Literal["release"] = "release"
+    hold_id: Hex
+    secret: Hex
+    tag: Hex
+    tag_text: str | None
+
+
+class SettlePayloadView(_View):
+    kind: Literal["settle"] = "settle"
+    hold_id: Hex
+    to_payee: int = Field(description="paid to the payee; the rest goes back to the payer")
+    tag: Hex
+    tag_text: str | None
+    data: Hex
+
+
 PayloadView = Annotated[
-    DataPayloadView | TransferPayloadView | MilestonePayloadView, Field(discriminator="kind")
+    DataPayloadView
+    | TransferPayloadView
+    | MilestonePayloadView
+    | HoldPayloadView
+    | ReleasePayloadView
+    | SettlePayloadView,
+    Field(discriminator="kind"),
 ]
+
+
+class HoldView(_View):
+    """A held payment and what became of it, as of the latest milestone."""
+
+    id: Hex
+    status: HoldStatusName
+    payer: Bech32
+    payee: Bech32
+    amount: int
+    expires_at_ms: int
+    hashlock: Hex
+    arbiter: Bech32 | None
+    to_payee: int = Field(description="what the payee received when it closed; 0 while open")
+    refunded: int = Field(description="what went back to the payer when it closed")
+    opened_in: int = Field(description="the milestone that opened it")
+    closed_in: int | None = Field(description="the milestone that closed it, if closed")
+    closed_by: Hex | None = Field(
+        description="the releasing or settling message (its release carries the secret)"
+    )
 
 
 class MetadataView(_View):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
+from plaza.api.hold_views import hold_payload_view
 from plaza.api.schemas import (
     ConfirmedEventView,
     ConflictName,
@@ -27,17 +28,21 @@ from plaza.api.schemas import (
     TransferPayloadView,
 )
 from plaza.crypto import Address
+from plaza.ledger.actions import transfer_key
 from plaza.ledger.events import MessageAttached, MessageConfirmed
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
     DataPayload,
+    HoldPayload,
     Message,
     MessageMetadata,
     MilestonePayload,
     MilestoneRecord,
     Payload,
     PayloadKind,
+    ReleasePayload,
+    SettlePayload,
     TransferPayload,
 )
 from plaza.ledger.ports import HistoryEntry
@@ -82,6 +87,9 @@ CONFLICT_NAMES: Mapping[Conflict, ConflictName] = {
     Conflict.INSUFFICIENT_FUNDS: "insufficient_funds",
     Conflict.REPLAYED: "replayed",
     Conflict.EXPIRED: "expired",
+    Conflict.HOLD_NOT_OPEN: "hold_not_open",
+    Conflict.WRONG_SECRET: "wrong_secret",
+    Conflict.NOT_ALLOWED: "not_allowed",
 }
 STATE_NAMES: Mapping[ConfirmationState, StateName] = {
     ConfirmationState.HELD: "held",
@@ -93,6 +101,9 @@ KIND_NAMES: Mapping[PayloadKind, KindName] = {
     PayloadKind.DATA: "data",
     PayloadKind.TRANSFER: "transfer",
     PayloadKind.MILESTONE: "milestone",
+    PayloadKind.HOLD: "hold",
+    PayloadKind.RELEASE: "release",
+    PayloadKind.SETTLE: "settle",
 }
 
 
@@ -104,7 +115,8 @@ def payload_kind(payload: Payload) -> KindName:
     return KIND_NAMES[payload.KIND]
 
 
-def payload_view(payload: Payload, issuer: bytes) -> PayloadView:
+def payload_view(payload: Payload, issuer: bytes, key: bytes = b"") -> PayloadView:
+    """``key`` is the message's transfer key: a hold's id."""
     match payload:
         case DataPayload(tag=tag, data=data):
             return DataPayloadView(tag=tag.hex(), tag_text=tag_text(tag), data=data.hex())
@@ -130,6 +142,8 @@ def payload_view(payload: Payload, issuer: bytes) -> PayloadView:
                     for s in payload.signatures
                 ],
             )
+        case HoldPayload() | ReleasePayload() | SettlePayload():
+            return hold_payload_view(payload, issuer, key)
 
 
 def metadata_view(metadata: MessageMetadata) -> MetadataView:
@@ -153,7 +167,7 @@ def message_view(message: Message, metadata: MessageMetadata) -> MessageView:
         issued_at_ms=message.issued_at_ms,
         nonce=message.nonce,
         signature=message.signature.hex(),
-        payload=payload_view(message.payload, message.issuer),
+        payload=payload_view(message.payload, message.issuer, transfer_key(message)),
         metadata=metadata_view(metadata),
     )
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.ledger.errors import (
     DuplicateParents,
+    InvalidHold,
     InvalidParentCount,
     InvalidTransfer,
     MalformedMessage,
@@ -32,20 +33,25 @@ from plaza.ledger.model import (
     ID_SIZE,
     KEY_SIZE,
     MAX_AMOUNT,
+    MAX_HOLD_MS,
     MAX_OUTPUTS,
     MAX_PARENTS,
     MAX_PAYLOAD_SIZE,
     MAX_TAG_SIZE,
     NONCE_SIZE,
     PROTOCOL_VERSION,
+    SECRET_SIZE,
     SIGNATURE_SIZE,
     CoSignature,
     DataPayload,
+    HoldPayload,
     Message,
     MilestonePayload,
     Output,
     Payload,
     PayloadKind,
+    ReleasePayload,
+    SettlePayload,
     TransferPayload,
 )
 
@@ -83,6 +89,14 @@ def encode_payload(payload: Payload) -> bytes:
             writer.raw(_milestone_body(payload)).u8(len(payload.signatures))
             for cosignature in payload.signatures:
                 writer.raw(cosignature.public_key).raw(cosignature.signature)
+        case HoldPayload():
+            writer.raw(payload.payee).u64(payload.amount).u64(payload.expires_at_ms)
+            writer.bytes8(payload.hashlock).bytes8(payload.arbiter)
+            writer.bytes8(payload.tag).raw(payload.data)
+        case ReleasePayload(hold_id=hold_id, secret=secret, tag=tag):
+            writer.raw(hold_id).raw(secret).bytes8(tag)
+        case SettlePayload(hold_id=hold_id, to_payee=to_payee, tag=tag, data=data):
+            writer.raw(hold_id).u64(to_payee).bytes8(tag).raw(data)
     return writer.getvalue()
 
 
@@ -167,6 +181,8 @@ def _decode(raw: bytes) -> Message:
         expected = offset + size + _TAIL_SIZE
         raise MalformedMessage(f"{len(raw)} bytes, the header announces {expected}")
     payload = _decode_payload(kind, raw[offset : offset + size])
+    if isinstance(payload, HoldPayload):
+        _check_deadline(payload, issued_at_ms)
     offset += size
     return Message(
         version=version,
@@ -248,8 +264,58 @@ def _decode_milestone(reader: ByteReader) -> MilestonePayload:
     return MilestonePayload(index, previous, inclusion_root, state_root, signatures)
 
 
+def _optional_key(reader: ByteReader, what: str) -> bytes:
+    """A 32-byte field that may be absent: length 0 or 32, nothing else."""
+    value = reader.bytes8(what)
+    if len(value) not in (0, ID_SIZE):
+        raise InvalidHold(f"{what} is {len(value)} bytes, 0 or {ID_SIZE} allowed")
+    return value
+
+
+def _amount(reader: ByteReader, what: str, *, minimum: int) -> int:
+    value = reader.u64(what)
+    if not minimum <= value <= MAX_AMOUNT:
+        raise InvalidHold(f"{what} {value} is outside {minimum} to {MAX_AMOUNT}")
+    return value
+
+
+def _decode_hold(reader: ByteReader) -> HoldPayload:
+    payee = reader.raw(ID_SIZE, "payee")
+    amount = _amount(reader, "amount", minimum=1)
+    expires_at_ms = reader.u64("deadline")
+    hashlock = _optional_key(reader, "hashlock")
+    arbiter = _optional_key(reader, "arbiter")
+    tag = reader.bytes8("tag", limit=MAX_TAG_SIZE)
+    return HoldPayload(payee, amount, expires_at_ms, hashlock, arbiter, tag, reader.rest())
+
+
+def _check_deadline(payload: HoldPayload, issued_at_ms: int) -> None:
+    """A hold runs out after it is issued, and within :data:`MAX_HOLD_MS`."""
+    if not issued_at_ms < payload.expires_at_ms <= issued_at_ms + MAX_HOLD_MS:
+        raise InvalidHold(
+            f"deadline {payload.expires_at_ms} is not after the issue time {issued_at_ms}"
+            f" and within {MAX_HOLD_MS} ms of it"
+        )
+
+
+def _decode_release(reader: ByteReader) -> ReleasePayload:
+    hold_id = reader.raw(ID_SIZE, "hold id")
+    secret = reader.raw(SECRET_SIZE, "secret")
+    return ReleasePayload(hold_id, secret, reader.bytes8("tag", limit=MAX_TAG_SIZE))
+
+
+def _decode_settle(reader: ByteReader) -> SettlePayload:
+    hold_id = reader.raw(ID_SIZE, "hold id")
+    to_payee = _amount(reader, "amount to the payee", minimum=0)
+    tag = reader.bytes8("tag", limit=MAX_TAG_SIZE)
+    return SettlePayload(hold_id, to_payee, tag, reader.rest())
+
+
 _PAYLOAD_DECODERS: dict[int, Callable[[ByteReader], Payload]] = {
     PayloadKind.DATA: _decode_data,
     PayloadKind.TRANSFER: _decode_transfer,
     PayloadKind.MILESTONE: _decode_milestone,
+    PayloadKind.HOLD: _decode_hold,
+    PayloadKind.RELEASE: _decode_release,
+    PayloadKind.SETTLE: _decode_settle,
 }

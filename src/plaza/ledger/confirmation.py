@@ -8,20 +8,13 @@ applying it yields the same balances everywhere, with no voting on conflicts.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from plaza.crypto import Address
-from plaza.ledger.model import Message, TransferPayload
-from plaza.ledger.state import Transfer
+from plaza.ledger.actions import Action, action_of, transfer_key
+from plaza.ledger.model import Message
 
 __all__ = ["PendingEntry", "transfer_key", "white_flag_order"]
-
-
-def transfer_key(message: Message) -> bytes:
-    """What identifies a transfer across re-attachments: the hash of what its payer signed."""
-    return hashlib.blake2b(message.essence, digest_size=32).digest()
 
 
 @dataclass(slots=True)
@@ -31,24 +24,18 @@ class PendingEntry:
     parents: tuple[bytes, ...]
     issued_at_ms: int
     root_index: int  # oldest milestone its cone reaches (URTS laziness)
-    transfer: Transfer | None
+    action: Action | None  # what it does to the ledger state once confirmed, if anything
     tag: bytes
 
     @classmethod
     def of(cls, message: Message, root_index: int) -> PendingEntry:
-        payload = message.payload
-        transfer = None
-        if isinstance(payload, TransferPayload):
-            payer = Address.from_public_key(message.issuer).raw
-            transfer = Transfer(payer, payload.outputs, transfer_key(message), message.issued_at_ms)
-        return cls(message.parents, message.issued_at_ms, root_index, transfer, message.tag)
+        action = action_of(message)
+        return cls(message.parents, message.issued_at_ms, root_index, action, message.tag)
 
     @property
     def addresses(self) -> tuple[bytes, ...]:
-        """Addresses a transfer touches, so streams can filter on them."""
-        if self.transfer is None:
-            return ()
-        return (self.transfer.payer, *(output.address for output in self.transfer.outputs))
+        """Addresses a transfer or hold touches, so streams can filter on them."""
+        return () if self.action is None else self.action.addresses
 
 
 def white_flag_order(

@@ -18,6 +18,7 @@ changes state.
     │   ├── TimestampInFuture           issued too far ahead of the node clock
     │   ├── TimestampBeforeParent       issued before one of its parents
     │   ├── InvalidTransfer             transfer payload breaks a rule
+    │   ├── InvalidHold                 hold, release or settle payload breaks a rule
     │   └── InvalidMilestone            milestone not signed by the coordinator
     ├── HeldLimitReached                too many messages wait for parents; retry later
     ├── PowRateLimited                  this client asked the node for too much work
@@ -152,6 +153,14 @@ class InvalidTransfer(MessageRejected):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"invalid transfer: {reason}")
+        self.reason = reason
+
+
+class InvalidHold(MessageRejected):
+    code = "invalid_hold"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid hold: {reason}")
         self.reason = reason
 
 

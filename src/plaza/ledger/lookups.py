@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from plaza.ledger.codec import decode_message
 from plaza.ledger.errors import NotFound
+from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import Message, MessageMetadata, MilestoneRecord
 from plaza.ledger.ports import HistoryEntry, Page, TangleStore
 
@@ -57,4 +58,11 @@ class StoredLookups:
         record = self._store.milestone(index)
         if record is None:
             raise NotFound(f"milestone {index}")
+        return record
+
+    def hold(self, hold_id: bytes) -> HoldRecord:
+        """A hold, open or closed, as of the latest milestone."""
+        record = self._store.hold(hold_id)
+        if record is None:
+            raise NotFound(f"hold {hold_id.hex()}")
         return record

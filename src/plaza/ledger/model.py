@@ -15,16 +15,19 @@ from typing import ClassVar
 
 __all__ = [
     "ID_SIZE",
+    "MAX_HOLD_MS",
     "MAX_OUTPUTS",
     "MAX_PARENTS",
     "MAX_PAYLOAD_SIZE",
     "MAX_TAG_SIZE",
     "PROTOCOL_VERSION",
+    "SECRET_SIZE",
     "SIGNATURE_SIZE",
     "CoSignature",
     "ConfirmationState",
     "Conflict",
     "DataPayload",
+    "HoldPayload",
     "Message",
     "MessageMetadata",
     "MilestonePayload",
@@ -32,6 +35,8 @@ __all__ = [
     "Output",
     "Payload",
     "PayloadKind",
+    "ReleasePayload",
+    "SettlePayload",
     "TransferPayload",
 ]
 
@@ -48,12 +53,20 @@ MAX_AMOUNT = 2**63 - 1
 #: A transfer must be confirmed within this long of its issue time. The bound lets
 #: the ledger remember every applied transfer for replay protection in bounded memory.
 TRANSFER_TTL_MS = 60 * 60 * 1000
+#: A hold's deadline is at most this long after its issue time, so no hold lingers in
+#: the state for ever (and a hold confirmed late still has at most this long to run).
+MAX_HOLD_MS = 90 * 24 * 60 * 60 * 1000
+#: A hashlock is BLAKE2b-256 of a secret of exactly this many bytes.
+SECRET_SIZE = 32
 
 
 class PayloadKind(enum.IntEnum):
     DATA = 1
     TRANSFER = 2
     MILESTONE = 3
+    HOLD = 4
+    RELEASE = 5
+    SETTLE = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +125,55 @@ class MilestonePayload:
     signatures: tuple[CoSignature, ...] = ()
 
 
-Payload = DataPayload | TransferPayload | MilestonePayload
+@dataclass(frozen=True, slots=True)
+class HoldPayload:
+    """The issuer's ``amount`` held for ``payee`` until ``expires_at_ms`` (``docs/protocol.md``).
+
+    It is released to the payee by the secret whose BLAKE2b-256 is ``hashlock``
+    (when set) or by a settlement; at the first milestone at or after the deadline
+    whatever is still held returns to the issuer, with no one's cooperation.
+    ``hashlock`` and ``arbiter`` are 32 bytes or empty.
+    """
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.HOLD
+    payee: bytes
+    amount: int
+    expires_at_ms: int
+    hashlock: bytes = b""
+    arbiter: bytes = b""
+    tag: bytes = b""
+    data: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasePayload:
+    """Pays a hold in full to its payee by revealing the secret of its hashlock; anyone may."""
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.RELEASE
+    hold_id: bytes
+    secret: bytes
+    tag: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class SettlePayload:
+    """Closes a hold: ``to_payee`` to the payee, the rest back to the payer.
+
+    Who may settle how is a ledger rule (:mod:`plaza.ledger.holds`): the arbiter
+    any split, the payee a full refund, the payer a full payment. ``data`` carries
+    the reason (a failed job's, say).
+    """
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.SETTLE
+    hold_id: bytes
+    to_payee: int
+    tag: bytes = b""
+    data: bytes = b""
+
+
+Payload = (
+    DataPayload | TransferPayload | MilestonePayload | HoldPayload | ReleasePayload | SettlePayload
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +208,10 @@ class Conflict(enum.IntEnum):
     NONE = 0
     INSUFFICIENT_FUNDS = 1
     REPLAYED = 2  # the same signed transfer was already applied (attached again, new nonce)
-    EXPIRED = 3  # confirmed more than TRANSFER_TTL_MS after it was issued
+    EXPIRED = 3  # confirmed over TRANSFER_TTL_MS after its issue, or a hold past its deadline
+    HOLD_NOT_OPEN = 4  # a release or settlement of a hold that is not open (unknown or closed)
+    WRONG_SECRET = 5  # a release whose secret does not open the hold's hashlock (or it has none)
+    NOT_ALLOWED = 6  # a settlement its issuer may not make
 
 
 class ConfirmationState(enum.StrEnum):

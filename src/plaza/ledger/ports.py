@@ -21,6 +21,7 @@ from typing import Protocol
 
 from plaza.clock import Clock
 from plaza.crypto import Address, SigningKey
+from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
@@ -152,8 +153,10 @@ class TangleStore(Protocol):
         record: MilestoneRecord,
         confirmed: Sequence[tuple[bytes, Conflict]],
         balances: Mapping[bytes, int],
+        holds: Sequence[HoldRecord] = (),
     ) -> None:
-        """Confirm messages, set changed balances and record the milestone, all at once."""
+        """Confirm messages, set changed balances, store the holds opened or closed
+        (a record replaces the stored one of its id) and record the milestone, all at once."""
         ...
 
     def milestone(self, index: int) -> MilestoneRecord | None:
@@ -169,7 +172,16 @@ class TangleStore(Protocol):
         ...
 
     def applied_transfers(self, since_issued_at_ms: int) -> list[bytes]:
-        """Raw bytes of confirmed, non-conflicting transfers issued at or after the time."""
+        """Raw bytes of confirmed, non-conflicting transfers and holds issued at or after
+        the time."""
+        ...
+
+    def open_holds(self) -> list[HoldRecord]:
+        """Every hold open at the latest milestone, by id."""
+        ...
+
+    def hold(self, hold_id: bytes) -> HoldRecord | None:
+        """The hold with this id, open or closed."""
         ...
 
     def unconfirmed(self) -> list[tuple[bytes, bool]]:

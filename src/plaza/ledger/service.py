@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from plaza.ledger.admission import AdmissionContext, IngestResult, admit
 from plaza.ledger.codec import decode_message
-from plaza.ledger.confirmation import PendingEntry, transfer_key, white_flag_order
+from plaza.ledger.confirmation import PendingEntry, white_flag_order
 from plaza.ledger.errors import InvalidMilestone, LedgerError, MessageRejected
 from plaza.ledger.events import (
     EventSink,
@@ -26,9 +26,7 @@ from plaza.ledger.events import (
 )
 from plaza.ledger.genesis import Genesis
 from plaza.ledger.lookups import StoredLookups
-from plaza.ledger.merkle import EMPTY_ROOT
 from plaza.ledger.model import (
-    TRANSFER_TTL_MS,
     Conflict,
     Message,
     MilestonePayload,
@@ -36,23 +34,14 @@ from plaza.ledger.model import (
 )
 from plaza.ledger.ports import Clock, ParentInfo, TangleStore
 from plaza.ledger.solidifier import LOCAL, RESTORED, HeldPolicy, Solidifier, Submitter
-from plaza.ledger.state import LedgerState, MilestoneOutcome
+from plaza.ledger.startup import GenesisMismatch, load_state, open_genesis
+from plaza.ledger.state import MilestoneOutcome
 from plaza.ledger.tips import TipPool
 from plaza.ledger.validation import MessageValidator, check_parent_times
 
 __all__ = ["GenesisMismatch", "Tangle"]
 
 log = logging.getLogger(__name__)
-
-
-class GenesisMismatch(LedgerError):
-    code = "genesis_mismatch"
-
-    def __init__(self, stored: bytes, expected: bytes) -> None:
-        super().__init__(
-            f"the store was created for genesis {stored.hex()[:16]}…, "
-            f"this node runs genesis {expected.hex()[:16]}…"
-        )
 
 
 class _NullSink:
@@ -85,11 +74,9 @@ class Tangle(StoredLookups):
         self._waiting_milestones: dict[int, list[Message]] = {}
         self._lock = threading.RLock()
         self._invalid_milestones = 0
-        self._latest = self._open_genesis()
+        self._latest = open_genesis(store, genesis)
         self._message_count = store.message_count()  # counted once; kept up to date after
-        self._state = LedgerState(
-            store.balances(), genesis.supply, self._latest.index, applied=self._recent_applied()
-        )
+        self._state = load_state(store, genesis, self._latest)
         self._recover_unconfirmed()
 
     # -- properties ---------------------------------------------------------------------
@@ -127,6 +114,11 @@ class Tangle(StoredLookups):
     def balances(self) -> dict[bytes, int]:
         with self._lock:
             return self._state.balances()
+
+    def held(self) -> int:
+        """The total of the open holds: with the balances, always the supply."""
+        with self._lock:
+            return self._state.held()
 
     # -- ingest -------------------------------------------------------------------------
 
@@ -262,8 +254,8 @@ class Tangle(StoredLookups):
             return self._evaluate(self._latest.index + 1, order, issued_at_ms), issued_at_ms
 
     def _evaluate(self, index: int, order: list[bytes], timestamp_ms: int) -> MilestoneOutcome:
-        transfers = {i: t for i in order if (t := self._pending[i].transfer) is not None}
-        return self._state.evaluate(index, order, transfers, timestamp_ms)
+        actions = {i: a for i in order if (a := self._pending[i].action) is not None}
+        return self._state.evaluate(index, order, actions, timestamp_ms)
 
     def _apply_waiting_milestones(self) -> None:
         waiting = self._waiting_milestones
@@ -299,7 +291,8 @@ class Tangle(StoredLookups):
             confirmed_count=len(order),
         )
         confirmed = (*outcome.confirmed, (message.id, Conflict.NONE))
-        self._store.apply_milestone(record, confirmed, outcome.changed_balances)
+        holds = list(outcome.holds.values())
+        self._store.apply_milestone(record, confirmed, outcome.changed_balances, holds)
         self._state.commit(outcome)
         self._latest = record
         self._finish_confirmation(record, confirmed)
@@ -316,28 +309,6 @@ class Tangle(StoredLookups):
         self._events.publish(MilestoneApplied(record))
 
     # -- startup --------------------------------------------------------------------------
-
-    def _recent_applied(self) -> dict[bytes, int]:
-        """Keys of the transfers applied recently enough that a replay could still apply."""
-        since = self._latest.timestamp_ms - TRANSFER_TTL_MS
-        recent = (decode_message(raw) for raw in self._store.applied_transfers(since))
-        return {transfer_key(message): message.issued_at_ms for message in recent}
-
-    def _open_genesis(self) -> MilestoneRecord:
-        first = self._store.milestone(0)
-        if first is None:
-            allocations = dict(self._genesis.allocations)
-            state = LedgerState(allocations, self._genesis.supply, 0)
-            record = MilestoneRecord(
-                0, self._genesis.id, self._genesis.timestamp_ms, EMPTY_ROOT, state.root(), 0
-            )
-            self._store.apply_milestone(record, (), allocations)
-            return record
-        if first.message_id != self._genesis.id:
-            raise GenesisMismatch(first.message_id, self._genesis.id)
-        latest = self._store.latest_milestone()
-        assert latest is not None
-        return latest
 
     def _recover_unconfirmed(self) -> None:
         """Rebuild memory from the store after a restart (or a crash) in causal order."""

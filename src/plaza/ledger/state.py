@@ -1,45 +1,40 @@
-"""Ledger state: balances per address, changed only by milestones (account model).
+"""Ledger state: balances and open holds, changed only by milestones (account model).
 
 A transfer debits its issuer's address and credits its outputs. Applied in
 white-flag order, a transfer the payer cannot cover is *conflicting*: it stays in
 the tangle, confirmed, and changes nothing. There are no per-account nonces, so
 a wallet's transfers never conflict with each other while its balance covers
 them, whatever order the milestone puts them in; a replayed message has the same
-id as the original and is stored, and so applied, at most once.
+id as the original and is stored, and so applied, at most once. Holds (held
+payments) follow the rules of :mod:`plaza.ledger.holds`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plaza.encoding import Writer
+from plaza.ledger.actions import Action, OpenHold, ReleaseHold, SettleHold, Transfer
+from plaza.ledger.holds import (
+    Hold,
+    HoldRecord,
+    HoldStatus,
+    Scratch,
+    encode_holds,
+    open_hold,
+    release_hold,
+    settle_hold,
+)
 from plaza.ledger.merkle import merkle_root
-from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output
+from plaza.ledger.model import TRANSFER_TTL_MS, Conflict
 
-__all__ = ["LedgerState", "MilestoneOutcome", "Transfer", "state_root"]
+__all__ = ["LedgerState", "MilestoneOutcome", "Transfer", "canonical_state", "state_root"]
 
 STATE_DOMAIN = b"plaza-state-v1"
-
-
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """What a confirmed transfer would do to balances.
-
-    ``key`` identifies what the payer signed (the hash of the essence): the same
-    signed transfer attached again with another nonce is another message with the
-    same key, and must not pay twice.
-    """
-
-    payer: bytes
-    outputs: tuple[Output, ...]
-    key: bytes
-    issued_at_ms: int
-
-    @property
-    def total(self) -> int:
-        return sum(output.amount for output in self.outputs)
+#: The state with open holds: a domain of its own, so it can never equal a v1 encoding.
+HOLDS_STATE_DOMAIN = b"plaza-state-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,28 +45,44 @@ class MilestoneOutcome:
     timestamp_ms: int
     confirmed: tuple[tuple[bytes, Conflict], ...]
     changed_balances: dict[bytes, int]
-    applied: dict[bytes, int]  # keys of newly applied transfers -> their issue time
+    applied: dict[bytes, int]  # keys of newly applied transfers and holds -> their issue time
     inclusion_root: bytes
     state_root: bytes
+    holds: dict[bytes, HoldRecord] = field(default_factory=dict)  # opened or closed here
 
 
-def canonical_state(index: int, balances: Iterable[tuple[bytes, int]]) -> bytes:
-    """The ledger state as bytes: two nodes agree exactly when these agree."""
-    writer = Writer().raw(STATE_DOMAIN).u32(index)
-    for address, amount in sorted(balances):
-        if amount:
-            writer.raw(address).u64(amount)
+def canonical_state(
+    index: int, balances: Iterable[tuple[bytes, int]], holds: Iterable[Hold] = ()
+) -> bytes:
+    """The ledger state as bytes: two nodes agree exactly when these agree.
+
+    Without open holds it is the version 1 encoding, byte for byte, so states that
+    never held anything keep their roots; with open holds the balances are counted
+    and the holds follow (``docs/protocol.md``).
+    """
+    held = list(holds)
+    nonzero = [(address, amount) for address, amount in sorted(balances) if amount]
+    if not held:
+        writer = Writer().raw(STATE_DOMAIN).u32(index)
+    else:
+        writer = Writer().raw(HOLDS_STATE_DOMAIN).u32(index).u32(len(nonzero))
+    for address, amount in nonzero:
+        writer.raw(address).u64(amount)
+    if held:
+        encode_holds(writer, held)
     return writer.getvalue()
 
 
-def state_root(index: int, balances: Iterable[tuple[bytes, int]]) -> bytes:
-    return hashlib.blake2b(canonical_state(index, balances), digest_size=32).digest()
+def state_root(
+    index: int, balances: Iterable[tuple[bytes, int]], holds: Iterable[Hold] = ()
+) -> bytes:
+    return hashlib.blake2b(canonical_state(index, balances, holds), digest_size=32).digest()
 
 
 class LedgerState:
-    """Balances at the latest applied milestone, held in memory and kept equal to storage.
+    """Balances and open holds at the latest applied milestone, kept equal to storage.
 
-    It also remembers the keys of the transfers applied within the last
+    It also remembers the keys of the transfers and holds applied within the last
     ``ttl_ms``: older ones cannot apply again anyway, they have expired.
     """
 
@@ -83,8 +94,10 @@ class LedgerState:
         *,
         applied: Mapping[bytes, int] | None = None,
         ttl_ms: int = TRANSFER_TTL_MS,
+        holds: Iterable[Hold] = (),
     ) -> None:
         self._balances = {address: amount for address, amount in balances.items() if amount}
+        self._holds = {hold.id: hold for hold in holds}
         self._supply = supply
         self._index = index
         self._applied = dict(applied or {})
@@ -104,57 +117,81 @@ class LedgerState:
     def balances(self) -> dict[bytes, int]:
         return dict(self._balances)
 
+    def holds(self) -> dict[bytes, Hold]:
+        """The open holds by id."""
+        return dict(self._holds)
+
+    def held(self) -> int:
+        """The total of the open holds: with the balances, always the supply."""
+        return sum(hold.amount for hold in self._holds.values())
+
     def root(self) -> bytes:
-        return state_root(self._index, self._balances.items())
+        return state_root(self._index, self._balances.items(), self._holds.values())
 
     def canonical_bytes(self) -> bytes:
-        return canonical_state(self._index, self._balances.items())
+        return canonical_state(self._index, self._balances.items(), self._holds.values())
 
     def evaluate(
         self,
         index: int,
         order: Sequence[bytes],
-        transfers: Mapping[bytes, Transfer],
+        actions: Mapping[bytes, Action],
         timestamp_ms: int,
     ) -> MilestoneOutcome:
-        """Apply ``order`` to a scratch copy; the state itself changes only in :meth:`commit`."""
-        changed: dict[bytes, int] = {}
+        """Apply ``order`` to a scratch copy; the state itself changes only in :meth:`commit`.
+
+        Holds whose deadline the milestone's timestamp reaches are refunded first.
+        """
+        scratch = Scratch(self._balances, self._holds, index)
+        scratch.expire(timestamp_ms)
         applied: dict[bytes, int] = {}
         confirmed: list[tuple[bytes, Conflict]] = []
         for message_id in order:
-            transfer = transfers.get(message_id)
+            action = actions.get(message_id)
             conflict = Conflict.NONE
-            if transfer is not None:
-                conflict = self._apply(transfer, changed, applied, timestamp_ms)
+            if action is not None:
+                conflict = self._apply(action, message_id, scratch, applied, timestamp_ms)
             confirmed.append((message_id, conflict))
-        merged = {**self._balances, **changed}
+        merged = {**self._balances, **scratch.changed}
         return MilestoneOutcome(
             index=index,
             timestamp_ms=timestamp_ms,
             confirmed=tuple(confirmed),
-            changed_balances=changed,
+            changed_balances=scratch.changed,
             applied=applied,
             inclusion_root=merkle_root(order),
-            state_root=state_root(index, merged.items()),
+            state_root=state_root(index, merged.items(), self._open_after(scratch.records)),
+            holds=scratch.records,
         )
 
+    def _open_after(self, records: Mapping[bytes, HoldRecord]) -> list[Hold]:
+        holds = {**self._holds, **{i: r.hold for i, r in records.items()}}
+        closed = {i for i, r in records.items() if r.status is not HoldStatus.OPEN}
+        return [hold for hold_id, hold in holds.items() if hold_id not in closed]
+
     def _apply(
-        self, transfer: Transfer, changed: dict[bytes, int], applied: dict[bytes, int], now_ms: int
+        self,
+        action: Action,
+        message_id: bytes,
+        scratch: Scratch,
+        applied: dict[bytes, int],
+        now_ms: int,
     ) -> Conflict:
-        if transfer.issued_at_ms < now_ms - self._ttl_ms:
+        if isinstance(action, ReleaseHold):
+            return release_hold(action, scratch, message_id)
+        if isinstance(action, SettleHold):
+            return settle_hold(action, scratch, message_id)
+        if action.issued_at_ms < now_ms - self._ttl_ms:
             return Conflict.EXPIRED
-        if transfer.key in self._applied or transfer.key in applied:
+        if action.key in self._applied or action.key in applied:
             return Conflict.REPLAYED
-        available = changed.get(transfer.payer, self._balances.get(transfer.payer, 0))
-        total = transfer.total
-        if total > available:
-            return Conflict.INSUFFICIENT_FUNDS
-        changed[transfer.payer] = available - total
-        for output in transfer.outputs:
-            current = changed.get(output.address, self._balances.get(output.address, 0))
-            changed[output.address] = current + output.amount
-        applied[transfer.key] = transfer.issued_at_ms
-        return Conflict.NONE
+        if isinstance(action, OpenHold):
+            conflict = open_hold(action, scratch, now_ms)
+        else:
+            conflict = _transfer(action, scratch)
+        if conflict is Conflict.NONE:
+            applied[action.key] = action.issued_at_ms
+        return conflict
 
     def commit(self, outcome: MilestoneOutcome) -> None:
         for address, amount in outcome.changed_balances.items():
@@ -162,6 +199,11 @@ class LedgerState:
                 self._balances[address] = amount
             else:
                 self._balances.pop(address, None)
+        for hold_id, record in outcome.holds.items():
+            if record.status is HoldStatus.OPEN:
+                self._holds[hold_id] = record.hold
+            else:
+                self._holds.pop(hold_id, None)
         self._index = outcome.index
         self._applied.update(outcome.applied)
         horizon = outcome.timestamp_ms - self._ttl_ms
@@ -174,4 +216,16 @@ class LedgerState:
             "supply": self._supply,
             "index": self._index,
             "remembered_transfers": len(self._applied),
+            "open_holds": len(self._holds),
         }
+
+
+def _transfer(transfer: Transfer, scratch: Scratch) -> Conflict:
+    available = scratch.balance(transfer.payer)
+    total = transfer.total
+    if total > available:
+        return Conflict.INSUFFICIENT_FUNDS
+    scratch.changed[transfer.payer] = available - total
+    for output in transfer.outputs:
+        scratch.credit(output.address, output.amount)
+    return Conflict.NONE

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from plaza.ledger.model import PayloadKind
 from plaza.storage.errors import StorageError
 
-__all__ = ["INT64_MAX", "NO_CURSOR", "check_int64", "check_window", "closed_error", "page_cursor"]
+__all__ = [
+    "INT64_MAX",
+    "NO_CURSOR",
+    "PAYMENT_KINDS",
+    "check_int64",
+    "check_window",
+    "closed_error",
+    "page_cursor",
+]
+
+#: Payloads applied once per key (``applied_transfers``): a transfer and a hold.
+PAYMENT_KINDS = (PayloadKind.TRANSFER, PayloadKind.HOLD)
 
 #: Integers are stored as signed 64-bit columns; anything larger must fail the same everywhere.
 INT64_MAX = 2**63 - 1

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from plaza.ledger.codec import decode_message
-from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord, PayloadKind
+from plaza.ledger.holds import HoldRecord
+from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord
 from plaza.ledger.ports import HistoryEntry, NewMessage, Page, ParentInfo
-from plaza.storage._common import NO_CURSOR, check_window, page_cursor
+from plaza.storage._common import NO_CURSOR, PAYMENT_KINDS, check_window, page_cursor
+from plaza.storage._holds import OPEN_HOLDS, SELECT_HOLD, UPSERT_HOLD, hold_ddl, hold_row, record_of
 from plaza.storage.errors import SchemaVersionError
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "Dialect", "SqlTangleStore"]
@@ -80,6 +82,7 @@ class Dialect:
                 confirmed_count BIGINT NOT NULL)""",
             f"""CREATE TABLE IF NOT EXISTS balances (address {b} PRIMARY KEY,
                 amount BIGINT NOT NULL){clustered}""",
+            *hold_ddl(b, clustered),
         ]
 
 
@@ -306,8 +309,9 @@ class SqlTangleStore(abc.ABC):
         record: MilestoneRecord,
         confirmed: Sequence[tuple[bytes, Conflict]],
         balances: Mapping[bytes, int],
+        holds: Sequence[HoldRecord] = (),
     ) -> None:
-        """Confirm, set balances and record the milestone in one transaction."""
+        """Confirm, set balances and holds and record the milestone in one transaction."""
         confirm = "UPDATE messages SET milestone_index = ?, conflict = ? WHERE id = ?"
         upserts = [(address, amount) for address, amount in balances.items() if amount]
         deletes = [(address,) for address, amount in balances.items() if not amount]
@@ -317,6 +321,8 @@ class SqlTangleStore(abc.ABC):
                 cur.executemany(self._q(_UPSERT_BALANCE), upserts)
             if deletes:
                 cur.executemany(self._q("DELETE FROM balances WHERE address = ?"), deletes)
+            if holds:
+                cur.executemany(self._q(UPSERT_HOLD), [hold_row(record) for record in holds])
             cur.execute(
                 self._q(_INSERT_MILESTONE),
                 (
@@ -345,13 +351,25 @@ class SqlTangleStore(abc.ABC):
             return {bytes(address): amount for address, amount in cur.fetchall()}
 
     def applied_transfers(self, since_issued_at_ms: int) -> list[bytes]:
+        """Applied transfers and holds: both are replay-protected by their key."""
         query = self._q(
-            "SELECT raw FROM messages WHERE kind = ? AND conflict = 0"
+            "SELECT raw FROM messages WHERE kind IN (?, ?) AND conflict = 0"
             " AND milestone_index IS NOT NULL AND issued_at >= ? ORDER BY seq"
         )
         with self._transaction(write=False) as cur:
-            cur.execute(query, (int(PayloadKind.TRANSFER), since_issued_at_ms))
+            cur.execute(query, (*(int(kind) for kind in PAYMENT_KINDS), since_issued_at_ms))
             return [bytes(raw) for (raw,) in cur.fetchall()]
+
+    def open_holds(self) -> list[HoldRecord]:
+        with self._transaction(write=False) as cur:
+            cur.execute(OPEN_HOLDS)
+            return [record_of(row) for row in cur.fetchall()]
+
+    def hold(self, hold_id: bytes) -> HoldRecord | None:
+        with self._transaction(write=False) as cur:
+            cur.execute(self._q(SELECT_HOLD), (hold_id,))
+            row = cur.fetchone()
+        return None if row is None else record_of(row)
 
     def unconfirmed(self) -> list[tuple[bytes, bool]]:
         query = "SELECT raw, solid FROM messages WHERE milestone_index IS NULL ORDER BY seq"

@@ -15,10 +15,12 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord, PayloadKind
+from plaza.ledger.holds import HoldRecord, HoldStatus
+from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord
 from plaza.ledger.ports import HistoryEntry, NewMessage, Page, ParentInfo
 from plaza.storage._common import (
     NO_CURSOR,
+    PAYMENT_KINDS,
     check_int64,
     check_window,
     closed_error,
@@ -57,6 +59,7 @@ class MemoryTangleStore:
         self._entries_of: dict[bytes, list[bytes]] = {}
         self._milestones: dict[int, MilestoneRecord] = {}
         self._balances: dict[bytes, int] = {}
+        self._holds: dict[bytes, HoldRecord] = {}
 
     def _open(self) -> None:
         if self._closed:
@@ -203,6 +206,7 @@ class MemoryTangleStore:
         record: MilestoneRecord,
         confirmed: Sequence[tuple[bytes, Conflict]],
         balances: Mapping[bytes, int],
+        holds: Sequence[HoldRecord] = (),
     ) -> None:
         """Check everything first, then change: a refused milestone changes nothing."""
         with self._lock:
@@ -211,6 +215,8 @@ class MemoryTangleStore:
                 raise StorageError(f"milestone {record.index} is already applied")
             check_int64([record.index, record.timestamp_ms, record.confirmed_count], "milestone")
             check_int64(balances.values(), "balance")
+            check_int64((v for h in holds for v in (h.hold.amount, h.hold.expires_at_ms)), "hold")
+            self._holds.update((h.hold.id, h) for h in holds)
             for message_id, conflict in confirmed:
                 stored = self._messages.get(message_id)
                 if stored is not None:
@@ -244,11 +250,25 @@ class MemoryTangleStore:
             return [
                 s.raw
                 for s in stored
-                if s.kind == PayloadKind.TRANSFER
+                if s.kind in PAYMENT_KINDS
                 and s.milestone_index is not None
                 and s.conflict == Conflict.NONE
                 and s.issued_at_ms >= since_issued_at_ms
             ]
+
+    def open_holds(self) -> list[HoldRecord]:
+        with self._lock:
+            self._open()
+            return [
+                self._holds[i]
+                for i in sorted(self._holds)
+                if self._holds[i].status is HoldStatus.OPEN
+            ]
+
+    def hold(self, hold_id: bytes) -> HoldRecord | None:
+        with self._lock:
+            self._open()
+            return self._holds.get(hold_id)
 
     def unconfirmed(self) -> list[tuple[bytes, bool]]:
         with self._lock:

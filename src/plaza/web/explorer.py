@@ -21,6 +21,7 @@ from plaza.clients.node.models import Balance, HistoryItem
 from plaza.crypto import Address
 from plaza.crypto.errors import InvalidAddress
 from plaza.ledger.model import (
+    DataPayload,
     Message,
     MessageMetadata,
     MilestonePayload,
@@ -67,6 +68,8 @@ def describe_payload(message: Message) -> dict[str, object]:
     if isinstance(payload, TransferPayload):
         outputs = [(str(Address(o.address)), o.amount) for o in payload.outputs]
         return {"kind": "transfer", "outputs": outputs, "tag": _text(payload.tag)}
+    if not isinstance(payload, DataPayload):  # a hold, release or settlement
+        return {"kind": payload.KIND.name.lower(), "tag": _text(payload.tag)}
     return {
         "kind": "data",
         "tag": _text(payload.tag),

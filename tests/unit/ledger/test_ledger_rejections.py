@@ -151,7 +151,7 @@ def test_unsupported_version(kit: TangleKit, version: int) -> None:
     refuse(kit.tangle, data_raw(kit, version=version), UnsupportedVersion)
 
 
-@pytest.mark.parametrize("kind", [0, 4, 200])
+@pytest.mark.parametrize("kind", [0, 7, 200])
 def test_unknown_payload_kind(kit: TangleKit, kind: int) -> None:
     refuse(kit.tangle, hand_raw(kit, [kit.tangle.genesis.id], kind=kind), UnknownPayloadKind)
 

@@ -6,9 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from plaza.api.deps import AddressPath, LimitQuery, MilestoneIndexPath, OffsetQuery, RuntimeDep
+from plaza.api.deps import (
+    AddressPath,
+    HoldIdPath,
+    LimitQuery,
+    MilestoneIndexPath,
+    OffsetQuery,
+    RuntimeDep,
+)
 from plaza.api.errors import error_responses
-from plaza.api.schemas import BalanceView, HistoryView, InfoView, MilestoneView, TipsView
+from plaza.api.hold_views import hold_view
+from plaza.api.schemas import BalanceView, HistoryView, HoldView, InfoView, MilestoneView, TipsView
 from plaza.api.views import history_entry_view, milestone_view
 from plaza.ledger.errors import NotFound
 from plaza.ledger.model import MAX_PARENTS, ConfirmationState, Conflict
@@ -74,6 +82,17 @@ def _entry_state(tangle: Tangle, entry: HistoryEntry) -> ConfirmationState:
         return tangle.metadata(entry.message_id).state
     except NotFound:
         return ConfirmationState.HELD
+
+
+@router.get("/holds/{hold_id}", responses=error_responses(400, 404))
+def get_hold(hold_id: HoldIdPath, runtime: RuntimeDep) -> HoldView:
+    """A held payment, open or closed, as of the latest milestone.
+
+    The id is the hold message's transfer key (``H(essence)``, the ``hold_id`` of its
+    payload view), the same however often the signed hold is attached. A hold is found
+    once a milestone confirmed it; a closed one says how it closed and by which message.
+    """
+    return hold_view(runtime.tangle.hold(hold_id))
 
 
 @router.get("/info")

@@ -33,6 +33,7 @@ from plaza.clients.node.models import (
     parse_balance,
     parse_faucet_grant,
     parse_history,
+    parse_hold,
     parse_ids,
     parse_info,
     parse_metadata,
@@ -45,6 +46,7 @@ from plaza.crypto import Address, SigningKey
 from plaza.ledger.codec import decode_message
 from plaza.ledger.compose import compose
 from plaza.ledger.errors import MessageRejected
+from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import Message, MessageMetadata, MilestoneRecord, Payload
 from plaza.ledger.ports import Page
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
@@ -284,6 +286,10 @@ class NodeClient:
         return self._get(path, parse_history, params={"limit": limit, "offset": offset})
 
     # -- node ----------------------------------------------------------------------------
+
+    def hold(self, hold_id: bytes | str) -> HoldRecord:
+        """A held payment, open or closed (``GET /holds/{id}``); NotFoundError if unknown."""
+        return self._get(f"/holds/{_id_segment(hold_id)}", parse_hold)
 
     def info(self) -> NodeInfo:
         return self._get("/info", parse_info)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from plaza.crypto import Address
+from plaza.ledger.holds import Hold, HoldRecord, HoldStatus
 from plaza.ledger.model import ConfirmationState, Conflict, MessageMetadata, MilestoneRecord
 from plaza.ledger.ports import FaucetGrant, Page
 
@@ -29,6 +30,7 @@ __all__ = [
     "parse_balance",
     "parse_faucet_grant",
     "parse_history",
+    "parse_hold",
     "parse_ids",
     "parse_info",
     "parse_metadata",
@@ -44,6 +46,9 @@ _CONFLICTS: Mapping[str, Conflict] = {
     "insufficient_funds": Conflict.INSUFFICIENT_FUNDS,
     "replayed": Conflict.REPLAYED,
     "expired": Conflict.EXPIRED,
+    "hold_not_open": Conflict.HOLD_NOT_OPEN,
+    "wrong_secret": Conflict.WRONG_SECRET,
+    "not_allowed": Conflict.NOT_ALLOWED,
 }
 _SUBMIT_STATUSES: tuple[SubmitStatus, ...] = ("stored", "held", "known")
 
@@ -193,4 +198,27 @@ def parse_info(body: Mapping[str, Any]) -> NodeInfo:
         state_root=bytes.fromhex(body["state_root"]),
         supply=int(body["supply"]),
         statistics={str(key): int(value) for key, value in statistics.items()},
+    )
+
+
+def parse_hold(body: Mapping[str, Any]) -> HoldRecord:
+    """A ``HoldView`` back into the ledger's record, so a remote hold reads like a local one."""
+    arbiter = body["arbiter"]
+    hold = Hold(
+        id=bytes.fromhex(body["id"]),
+        payer=Address.parse(body["payer"]).raw,
+        payee=Address.parse(body["payee"]).raw,
+        amount=int(body["amount"]),
+        expires_at_ms=int(body["expires_at_ms"]),
+        hashlock=bytes.fromhex(body["hashlock"]),
+        arbiter=b"" if arbiter is None else Address.parse(arbiter).raw,
+    )
+    closed_by = body["closed_by"]
+    return HoldRecord(
+        hold,
+        HoldStatus(body["status"]),
+        int(body["opened_in"]),
+        int(body["to_payee"]),
+        _optional_int(body["closed_in"]),
+        None if closed_by is None else bytes.fromhex(closed_by),
     )
