@@ -18,6 +18,7 @@ from rich.live import Live
 from rich.table import Table
 
 from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+from plaza.sqlite import private_folder
 
 __all__ = ["demo"]
 
@@ -109,7 +110,7 @@ def demo(
     summary on stdout also has it, as ``web``)."""
     console = Console(stderr=as_json)
     settings = DemoSettings(data_dir=data_dir, node_port=port, web_port=web_port, tick_s=tick)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)  # made 0700: it holds the modules' keys and letters
     _log_to(data_dir / "demo.log")
     try:
         energy = EnergyDemo(settings)
