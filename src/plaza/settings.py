@@ -6,10 +6,16 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["MarketSettings", "NodeSettings", "WalletSettings"]
+__all__ = [
+    "MarketSettings",
+    "NodeSettings",
+    "OidcProviderSettings",
+    "WalletSettings",
+    "WebSettings",
+]
 
 
 class NodeSettings(BaseSettings):
@@ -103,3 +109,28 @@ class MarketSettings(BaseSettings):
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_root: str = "plaza"
     allow_private_callbacks: bool = False
+
+
+class OidcProviderSettings(BaseModel):
+    """One OpenID Connect provider people may log in with: ``name`` is its slug in the
+    login address (``/login/oidc/<name>``), ``label`` its button's text, ``issuer`` its
+    URL exactly as its ``/.well-known/openid-configuration`` names it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    issuer: Annotated[str, Field(pattern=r"^https?://")]
+    client_id: Annotated[str, Field(min_length=1)]
+    client_secret: SecretStr
+
+
+class WebSettings(BaseSettings):
+    """The web app's accounts: ``oidc_providers`` as JSON in ``PLAZA_WEB_OIDC_PROVIDERS``
+    (``[{"name": "example", "label": "Example", "issuer": "https://id.example.org",
+    "client_id": "…", "client_secret": "…"}]``); the redirect address to register with a
+    provider is ``<web address>/login/oidc/<name>/callback``."""
+
+    model_config = SettingsConfigDict(env_prefix="PLAZA_WEB_", frozen=True)
+
+    oidc_providers: tuple[OidcProviderSettings, ...] = ()

@@ -16,11 +16,23 @@ from dataclasses import dataclass
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import SystemClock
 from plaza.clients.node import NodeClient
+from plaza.clock import Clock
+from plaza.crypto.passwords import FAST_FOR_TESTS
+from plaza.market.accounts import (
+    AccountKeys,
+    AccountService,
+    LoginPolicy,
+    MemoryAccountStore,
+    MemorySessionStore,
+)
+from plaza.market.auth import ApiKeyService, MemoryApiKeyStore, MemoryParticipantStore, Pepper
 from plaza.market.book.memory import MemoryBookStore
 from plaza.market.book.service import BidManager
 from plaza.market.model import Location, NewOrder, Order, Side
 from plaza.verticals import registry
 from plaza.web import TwinCheck, TwinState, Verification, WebSources, create_web_app
+from plaza.web.oidc import OidcClient, OidcProvider
+from plaza.web.sessions import WebAccounts
 
 HOUR_MS = 3_600_000
 #: How many listings :func:`web_book` makes: enough for three pages of ten.
@@ -93,14 +105,38 @@ class RunningWeb:
     twins: FixedTwins
 
 
+def memory_accounts(
+    clock: Clock,
+    *,
+    providers: Sequence[OidcProvider] = (),
+    policy: LoginPolicy | None = None,
+) -> WebAccounts:
+    """Accounts in memory (passwords hashed at the least cost), with an OIDC client for
+    ``providers``; close ``.oidc`` afterwards."""
+    participants = MemoryParticipantStore()
+    service = AccountService(
+        MemoryAccountStore(),
+        MemorySessionStore(),
+        participants,
+        clock,
+        policy=policy,
+        hasher=FAST_FOR_TESTS,
+    )
+    keys = ApiKeyService(MemoryApiKeyStore(participants), participants, Pepper.generate(), clock)
+    oidc = OidcClient(providers, clock) if providers else None
+    return WebAccounts(service, AccountKeys(keys, participants), oidc=oidc)
+
+
 @contextmanager
-def serve_web_app(node_url: str, message_id: str) -> Iterator[RunningWeb]:
+def serve_web_app(
+    node_url: str, message_id: str, *, accounts: WebAccounts | None = None
+) -> Iterator[RunningWeb]:
     """Serve the web app over a fresh :func:`web_book` and the node at ``node_url``; the first
-    listing's twin names ``message_id``."""
+    listing's twin names ``message_id``; with ``accounts``, the account pages too."""
     book = web_book()
     twins = FixedTwins(book.orders()[0].id, message_id)
     with NodeClient(node_url) as node:
         sources = WebSources(book=book, node=node, twins=twins, apis={"node API": node_url})
-        app = create_web_app(sources, verticals=registry.verticals())
+        app = create_web_app(sources, verticals=registry.verticals(), accounts=accounts)
         with ThreadedServer(app) as server:
             yield RunningWeb(server.url, book, twins)

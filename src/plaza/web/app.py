@@ -31,12 +31,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from plaza.api.docs import front_end_packages
 from plaza.clients.node import NodeClient
 from plaza.verticals import Units, Vertical, VerticalPages
-from plaza.web import explorer_pages, market_pages
+from plaza.web import account_pages, explorer_pages, market_pages, oidc_pages
 from plaza.web.display import UnitBook
 from plaza.web.errors import WebError
 from plaza.web.explorer import Explorer
 from plaza.web.pages import Pages
 from plaza.web.ports import PublicBook, TwinReader
+from plaza.web.sessions import WebAccounts
 
 __all__ = ["SECURITY_HEADERS", "Pages", "WebSources", "create_web_app"]
 
@@ -99,8 +100,10 @@ def create_web_app(
     *,
     verticals: Sequence[Vertical] = (),
     packages: Path | None = None,
+    accounts: WebAccounts | None = None,
 ) -> FastAPI:
-    """The web app over ``sources``, with ``verticals``' pages and units."""
+    """The web app over ``sources``, with ``verticals``' pages and units; with ``accounts``,
+    sign-up, login (password and OpenID Connect) and the account pages too."""
     app = FastAPI(title="Plaza", docs_url=None, redoc_url=None, openapi_url=None)
     pages_of = _vertical_pages(verticals)
     nav = [("Marketplace", "/market"), ("Explorer", "/explorer")]
@@ -110,6 +113,7 @@ def create_web_app(
     templates = [_HERE / "templates", *(path for _, p in pages_of for path in p.templates)]
     app.state.pages = Pages(templates, nav, UnitBook(units))
     app.state.sources = sources
+    app.state.accounts = accounts
     app.state.explorer = Explorer(sources.node)
     app.state.verticals = {v.name: tuple(spec.kind for spec in v.kinds) for v in verticals}
     app.mount("/static/plaza", StaticFiles(directory=_HERE / "static"), name="static")
@@ -122,6 +126,8 @@ def create_web_app(
             app.include_router(router)
     app.include_router(market_pages.router)
     app.include_router(explorer_pages.router)
+    app.include_router(account_pages.router)
+    app.include_router(oidc_pages.router)
     _install_error_pages(app)
     app.add_middleware(SecurityHeaders)
     return app
@@ -138,7 +144,7 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(WebError)
     async def web_error(request: Request, error: WebError) -> Response:
-        titles = {400: "Bad request", 404: "Not found", 503: "Unavailable"}
+        titles = {400: "Bad request", 403: "Refused", 404: "Not found", 503: "Unavailable"}
         return page(request, error.status, titles.get(error.status, "Error"), error.message)
 
     @app.exception_handler(HTTPException)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from plaza.web.display import UnitBook, short_id, when
+from plaza.web.sessions import remember_viewer, viewer_of
 
 __all__ = ["Pages", "pages_of"]
 
@@ -37,8 +38,12 @@ class Pages:
     def render(
         self, request: Request, name: str, context: Mapping[str, Any], *, status: int = 200
     ) -> HTMLResponse:
-        response = self.templates.TemplateResponse(request, name, dict(context), status_code=status)
-        response.headers["vary"] = "HX-Request, HX-Target"
+        """The page, with who is browsing (``viewer``: the navigation's account links and the
+        forms' CSRF token) and the cookies that needs."""
+        full = {"viewer": viewer_of(request), **context}
+        response = self.templates.TemplateResponse(request, name, full, status_code=status)
+        response.headers["vary"] = "HX-Request, HX-Target, Cookie"
+        remember_viewer(request, response)
         return response
 
     def fragment(self, name: str, context: Mapping[str, Any]) -> str:
