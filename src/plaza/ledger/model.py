@@ -28,6 +28,7 @@ __all__ = [
     "Conflict",
     "DataPayload",
     "HoldPayload",
+    "IssuedPayload",
     "Message",
     "MessageMetadata",
     "MilestonePayload",
@@ -174,6 +175,8 @@ class SettlePayload:
 Payload = (
     DataPayload | TransferPayload | MilestonePayload | HoldPayload | ReleasePayload | SettlePayload
 )
+#: What anyone may issue: every payload but a milestone (the coordinator's alone).
+IssuedPayload = DataPayload | TransferPayload | HoldPayload | ReleasePayload | SettlePayload
 
 
 @dataclass(frozen=True, slots=True)

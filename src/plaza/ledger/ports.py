@@ -25,11 +25,10 @@ from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
-    DataPayload,
+    IssuedPayload,
     Message,
     MessageMetadata,
     MilestoneRecord,
-    TransferPayload,
 )
 
 __all__ = [
@@ -275,7 +274,7 @@ class Composer(Protocol):
     def compose(
         self,
         signer: SigningKey,
-        payload: DataPayload | TransferPayload,
+        payload: IssuedPayload,
         *,
         first_parents: Sequence[bytes] = (),
         not_before_ms: int = 0,

@@ -28,7 +28,7 @@ from plaza.channels.inbox import encode_delivery
 from plaza.crypto import EncryptionKey, EncryptionPublicKey, Identity, SigningKey
 from plaza.ledger.compose import compose
 from plaza.ledger.genesis import network_id_for
-from plaza.ledger.model import DataPayload, Message, TransferPayload
+from plaza.ledger.model import DataPayload, IssuedPayload, Message
 from plaza.ledger.pow import Blake2bWork
 
 __all__ = ["channel_vectors"]
@@ -74,7 +74,7 @@ class _Capture:
     def compose(
         self,
         signer: SigningKey,
-        payload: DataPayload | TransferPayload,
+        payload: IssuedPayload,
         *,
         first_parents: Sequence[bytes] = (),
         not_before_ms: int = 0,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from plaza.crypto import Address, SigningKey
-from plaza.ledger.model import DataPayload, Message, MessageMetadata, TransferPayload
+from plaza.ledger.model import IssuedPayload, Message, MessageMetadata
 from plaza.ledger.ports import ConfirmedBalance, FaucetGrant, Feed, Ledger, Movement
 
 __all__ = ["LedgerProxy"]
@@ -46,7 +46,7 @@ class LedgerProxy:
     def compose(
         self,
         signer: SigningKey,
-        payload: DataPayload | TransferPayload,
+        payload: IssuedPayload,
         *,
         first_parents: Sequence[bytes] = (),
         not_before_ms: int = 0,

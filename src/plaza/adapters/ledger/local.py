@@ -34,10 +34,9 @@ from plaza.ledger.events import MessageAttached
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
-    DataPayload,
+    IssuedPayload,
     Message,
     MessageMetadata,
-    TransferPayload,
 )
 from plaza.ledger.ports import ConfirmedBalance, FaucetGrant, HistoryEntry, Movement
 from plaza.node import (
@@ -180,7 +179,7 @@ class LocalLedger:
     def compose(
         self,
         signer: SigningKey,
-        payload: DataPayload | TransferPayload,
+        payload: IssuedPayload,
         *,
         first_parents: Sequence[bytes] = (),
         not_before_ms: int = 0,

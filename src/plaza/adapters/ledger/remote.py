@@ -36,7 +36,7 @@ from plaza.ledger.errors import (
     RateLimited,
     RequestRefused,
 )
-from plaza.ledger.model import DataPayload, Message, MessageMetadata, TransferPayload
+from plaza.ledger.model import IssuedPayload, Message, MessageMetadata
 from plaza.ledger.ports import Clock, ConfirmedBalance, FaucetGrant, Movement
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
 
@@ -142,7 +142,7 @@ class RemoteLedger:
     def compose(
         self,
         signer: SigningKey,
-        payload: DataPayload | TransferPayload,
+        payload: IssuedPayload,
         *,
         first_parents: Sequence[bytes] = (),
         not_before_ms: int = 0,
