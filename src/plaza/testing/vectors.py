@@ -27,10 +27,11 @@ from plaza.ledger.pow import Blake2bWork, pow_base, pow_score
 from plaza.ledger.state import state_root
 from plaza.testing.builders import key_from_number
 
-__all__ = ["protocol_vectors"]
+__all__ = ["VECTOR_TIME_MS", "protocol_vectors", "vector_network"]
 
 _TIME_MS = 1_767_225_600_000
 _NETWORK = "plaza-vectors"
+VECTOR_TIME_MS = _TIME_MS
 
 
 def _message_vector(message: Message) -> dict[str, Any]:
@@ -68,6 +69,13 @@ def _genesis(issuer: SigningKey, coordinator: SigningKey) -> Genesis:
         allocations={issuer.public_key.address.raw: 1_000_000},
         coordinator_keys=(coordinator.public_key.raw,),
     )
+
+
+def vector_network() -> tuple[SigningKey, SigningKey, SigningKey, Genesis]:
+    """The vectors' issuer, coordinator and payee keys (seeds 1, 2, 3) and their genesis,
+    for the other vector blocks of ``docs/protocol.md``."""
+    issuer, coordinator, payee = key_from_number(1), key_from_number(2), key_from_number(3)
+    return issuer, coordinator, payee, _genesis(issuer, coordinator)
 
 
 def _keys_vector(issuer: SigningKey, payee: Address) -> dict[str, str]:
