@@ -1,0 +1,206 @@
+"""The sensor agent: announce, publish a reading every interval, serve payments; repeat.
+
+:meth:`SensorAgent.open` brings up a sensor from its data directory
+(:class:`~plaza.streams.sensor.home.SensorHome`): its identity and wallet, its
+restricted channel (created once, then reopened from its saved cursor, so a
+restart continues the chain where it stopped) and its book. :meth:`run` then
+announces if the announcement changed since the last one, finishes what a crash
+left half-done, and loops: serve confirmed payments (every ``poll_s``), publish
+a reading (every ``interval_s``; the publisher first leaves ended subscriptions
+out of a new key epoch). A node that stops answering is logged and retried; the
+loop keeps its rhythm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from plaza.channels import (
+    Channel,
+    ChannelLedger,
+    ChannelMode,
+    LedgerAccessError,
+    Published,
+    Publisher,
+    announce,
+)
+from plaza.channels.cursors import SqliteCursorStore
+from plaza.clock import Clock
+from plaza.crypto import Identity
+from plaza.streams.announcement import STREAMS_TAG, SensorAnnouncement
+from plaza.streams.readings import PROFILES, SimulatedProfile
+from plaza.streams.sensor.book import SensorBook
+from plaza.streams.sensor.home import SensorHome
+from plaza.streams.sensor.payments import PaymentDesk
+from plaza.streams.terms import Terms
+from plaza.wallet import Wallet, WalletLedger
+
+__all__ = ["SensorAgent", "SensorConfig", "SensorLedger"]
+
+log = logging.getLogger(__name__)
+
+
+class SensorLedger(ChannelLedger, WalletLedger, Protocol):
+    """The ledger as a sensor uses it: channels' reading and writing, and its wallet's."""
+
+
+@dataclass(frozen=True, slots=True)
+class SensorConfig:
+    """What a sensor announces and how often it publishes and looks for payments."""
+
+    name: str
+    latitude: float
+    longitude: float
+    terms: Terms
+    description: str = ""
+    profile: str = "air"
+    seed: int = 0
+    interval_s: float = 20.0
+    poll_s: float = 0.5
+    directory: bytes = field(default=STREAMS_TAG)
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}: one of {', '.join(PROFILES)}")
+        if not (self.interval_s > 0 and self.poll_s > 0):
+            raise ValueError("the publishing interval and the payment poll must be positive")
+
+
+class SensorAgent:
+    """One running sensor. Build it with :meth:`open`; stop :meth:`run` with its event."""
+
+    def __init__(
+        self,
+        config: SensorConfig,
+        gateway: SensorLedger,
+        parts: _Parts,
+        *,
+        clock: Clock,
+    ) -> None:
+        self.config, self._gateway, self._clock = config, gateway, clock
+        self.identity, self.wallet, self.publisher = parts.identity, parts.wallet, parts.publisher
+        self._store, self.book = parts.store, parts.book
+        self.profile: SimulatedProfile = PROFILES[config.profile](config.seed)
+        self.desk = PaymentDesk(
+            gateway,
+            self.wallet,
+            self.book,
+            self.publisher,
+            self.identity,
+            terms=config.terms,
+            clock=clock,
+        )
+        self._next_reading_ms = 0
+
+    @classmethod
+    def open(
+        cls, home: SensorHome, gateway: SensorLedger, config: SensorConfig, *, clock: Clock
+    ) -> SensorAgent:
+        """The sensor of ``home``: its channel created on first run, reopened afterwards."""
+        identity = home.identity()
+        store, book = home.cursors(), home.book()
+        try:
+            wallet = home.wallet(gateway, clock=clock)
+            publisher = _channel(gateway, store, identity, clock)
+        except BaseException:
+            store.close()
+            book.close()
+            raise
+        return cls(config, gateway, _Parts(identity, wallet, publisher, store, book), clock=clock)
+
+    def close(self) -> None:
+        self._store.close()
+        self.book.close()
+
+    # -- announcing ------------------------------------------------------------------------
+
+    def announcement(self) -> SensorAnnouncement:
+        config = self.config
+        return SensorAnnouncement(
+            name=config.name,
+            latitude=config.latitude,
+            longitude=config.longitude,
+            description=config.description,
+            data_types=self.profile.data_types,
+            terms=config.terms,
+            pay_to=self.desk.address,
+            encryption_key=self.identity.encryption.public_key,
+        )
+
+    def announce_if_changed(self) -> bool:
+        """Announce unless the same announcement is on the ledger already; say if it did."""
+        announcement = self.announcement()
+        digest = hashlib.blake2b(
+            self.config.directory + b"\0" + announcement.canonical_bytes(), digest_size=32
+        ).hexdigest()
+        if self.book.fact("announced") == digest:
+            return False
+        channel = self.publisher.channel
+        descriptor = announcement.descriptor()
+        announce(
+            self._gateway,
+            channel,
+            self.identity,
+            descriptor,
+            clock=self._clock,
+            directory=self.config.directory,
+        )
+        self.book.set_fact("announced", digest)
+        log.info("sensor %s announced its channel %s", self.config.name, channel.id.hex())
+        return True
+
+    # -- running ---------------------------------------------------------------------------
+
+    def publish_reading(self) -> Published:
+        reading = self.profile.reading(self._clock.now_ms())
+        return self.publisher.publish(reading.encode())
+
+    def step(self) -> None:
+        """Serve the payments confirmed since the last step, then publish if a reading is due."""
+        self.desk.scan()
+        now = self._clock.now_ms()
+        if now >= self._next_reading_ms:
+            self.publish_reading()
+            self._next_reading_ms = now + round(self.config.interval_s * 1000)
+
+    def start(self) -> None:
+        """What a (re)start does once: announce if needed, finish a crash's leftovers."""
+        self.announce_if_changed()
+        self.desk.finish_unfinished()
+
+    def run(self, stop: threading.Event) -> None:
+        """Start, then step every ``poll_s`` until ``stop`` is set; ledger errors are retried."""
+        started = False
+        while not stop.is_set():
+            try:
+                if not started:
+                    self.start()
+                    started = True
+                self.step()
+            except LedgerAccessError as error:
+                log.warning("sensor %s: the node failed (%s); retrying", self.config.name, error)
+            stop.wait(self.config.poll_s)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    identity: Identity
+    wallet: Wallet
+    publisher: Publisher
+    store: SqliteCursorStore
+    book: SensorBook
+
+
+def _channel(
+    gateway: ChannelLedger, store: SqliteCursorStore, identity: Identity, clock: Clock
+) -> Publisher:
+    """The sensor's publisher: its one saved channel reopened, or a new restricted channel."""
+    saved = store.channel_ids()
+    if saved:
+        return Publisher.open(gateway, store, saved[0], clock=clock)
+    channel = Channel.create(ChannelMode.RESTRICTED, identity)
+    return Publisher.create(gateway, store, channel, clock=clock)
