@@ -1,5 +1,8 @@
 """People's accounts for the web app, composed over a market database.
 
+:func:`open_accounts` opens (and migrates) a market database of its own in a folder, as
+``plaza demo`` does, and :func:`ensure_demo_accounts` makes the demo's accounts there
+(its owners and an auditor holding the market's auditor role) with generated passwords.
 :func:`web_accounts` puts :class:`~plaza.market.accounts.AccountService` and the
 account's API keys on the market's own tables (participants, API keys, and the
 accounts' tables of migration 0008), keyed with the market's API key pepper, so a
@@ -9,20 +12,37 @@ providers come from :class:`~plaza.settings.WebSettings`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
+from plaza.bootstrap.market_files import MarketDataDir
 from plaza.clock import Clock
 from plaza.crypto.passwords import INTERACTIVE, PasswordHasher
 from plaza.market.accounts import AccountKeys, AccountService, LoginPolicy
-from plaza.market.auth import ApiKeyService, Pepper
-from plaza.market.sql import SqlAccountStore, SqlApiKeyStore, SqlParticipantStore, SqlSessionStore
+from plaza.market.auth import ApiKeyService, Pepper, Role
+from plaza.market.sql import (
+    SqlAccountStore,
+    SqlApiKeyStore,
+    SqlParticipantStore,
+    SqlSessionStore,
+    make_engine,
+    upgrade_schema,
+)
 from plaza.settings import OidcProviderSettings
 from plaza.web.oidc import OidcClient, OidcProvider
 from plaza.web.sessions import WebAccounts
 
-__all__ = ["oidc_providers", "web_accounts"]
+__all__ = [
+    "DemoLogin",
+    "ensure_demo_accounts",
+    "oidc_providers",
+    "open_accounts",
+    "web_accounts",
+]
 
 
 def oidc_providers(settings: Sequence[OidcProviderSettings]) -> list[OidcProvider]:
@@ -62,3 +82,50 @@ def web_accounts(
     keys = ApiKeyService(SqlApiKeyStore(engine), participants, pepper, clock)
     oidc = OidcClient(providers, clock) if providers else None
     return WebAccounts(service, AccountKeys(keys, participants), oidc=oidc, market_api=market_api)
+
+
+def open_accounts(
+    folder: Path, clock: Clock, *, providers: Sequence[OidcProvider] = ()
+) -> tuple[WebAccounts, Callable[[], None]]:
+    """Accounts in a market database of their own in ``folder`` (``market.sqlite3`` and the
+    API key pepper, made on first use), and what closes them."""
+    data = MarketDataDir(folder)
+    engine = make_engine(data.database_url)
+    try:
+        upgrade_schema(engine)
+        accounts = web_accounts(engine, data.pepper(), clock, providers=providers)
+    except BaseException:
+        engine.dispose()
+        raise
+
+    def close() -> None:
+        if accounts.oidc is not None:
+            accounts.oidc.close()
+        engine.dispose()
+
+    return accounts, close
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    """A demo account; ``password`` only on the run that made it (it is printed once)."""
+
+    email: str
+    who: str
+    password: str | None
+
+
+def ensure_demo_accounts(service: AccountService, owners: Iterable[str]) -> list[DemoLogin]:
+    """An account for each owner (``<name>@example.org``, a new provider and consumer) and
+    ``auditor@example.org`` (the market's auditor role), each made once."""
+    trader: tuple[Role, ...] = (Role.PROVIDER, Role.CONSUMER)
+    wanted = [(f"{name}@example.org", f"owner {name}", trader) for name in owners]
+    wanted.append(("auditor@example.org", "auditor", (Role.AUDITOR,)))
+    logins = []
+    for email, who, roles in wanted:
+        password = None
+        if service.accounts.by_email(email) is None:
+            password = secrets.token_urlsafe(12)
+            service.create(email, password, roles=roles)
+        logins.append(DemoLogin(email, who, password))
+    return logins

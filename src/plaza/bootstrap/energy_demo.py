@@ -7,7 +7,9 @@ HTTP service on loopback (see :mod:`plaza.bootstrap.energy`), and the web app
 the explorer over the node, every API's docs) on ``web_port``. Two owners:
 Alice, funded from the faucet, owns two solar panels, a charging station, an
 electric vehicle and a heat pump; Mallory owns a heat pump and never funds it,
-so her unpaid energy shows the reminders and the claim.
+so her unpaid energy shows the reminders and the claim. Both, and an auditor, have
+accounts on the web app (``<name>@example.org``, ``auditor@example.org``: the market's
+auditor role) whose generated passwords the first run prints (:attr:`EnergyDemo.logins`).
 
 Simulated time runs fast: every ``tick_s`` of wall time the devices report one
 15-minute slot of their profiles, from 07:00 on. Waits are short (``max_wait_ms``)
@@ -39,13 +41,14 @@ from plaza.agents.energy.profiles import (
 from plaza.api import create_app
 from plaza.api.energy.link import HttpLink
 from plaza.api.serving import ThreadedServer, bind_listener
+from plaza.bootstrap.accounts import DemoLogin, ensure_demo_accounts, oidc_providers, open_accounts
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
 from plaza.bootstrap.web import EnergyTwins, serve_web
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
-from plaza.settings import NodeSettings
+from plaza.settings import NodeSettings, WebSettings
 from plaza.sqlite import private_folder
 
 __all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]
@@ -122,15 +125,32 @@ class EnergyDemo:
         )
         self._link = HttpLink()
         self._simulator: DeviceSimulator | None = None
-        bidmanager, marketplace = self.stack.bidmanager.service, self.stack.marketplace.service
-        self._web_server, self._web_node = serve_web(
-            bidmanager.bidmanager.book,
-            self.node_url,
-            host=settings.host,
-            port=settings.web_port,
-            twins=EnergyTwins(bidmanager.bids, marketplace.records, marketplace.marketplace),
-            apis={f"{name} API": url for name, url in self._api_urls().items()},
+        self._serve_web(settings)
+
+    def _serve_web(self, settings: DemoSettings) -> None:
+        """The web app over the bid manager's book, with the demo's accounts (in a market
+        database of their own: ``accounts/``) and the OpenID Connect providers of
+        ``PLAZA_WEB_OIDC_PROVIDERS``."""
+        self._accounts, self._close_accounts = open_accounts(
+            self.root / "accounts",
+            self._clock,
+            providers=oidc_providers(WebSettings().oidc_providers),
         )
+        self.logins: list[DemoLogin] = []  # the accounts' logins, after start()
+        bidmanager, marketplace = self.stack.bidmanager.service, self.stack.marketplace.service
+        try:
+            self._web_server, self._web_node = serve_web(
+                bidmanager.bidmanager.book,
+                self.node_url,
+                host=settings.host,
+                port=settings.web_port,
+                twins=EnergyTwins(bidmanager.bids, marketplace.records, marketplace.marketplace),
+                apis={f"{name} API": url for name, url in self._api_urls().items()},
+                accounts=self._accounts,
+            )
+        except OSError:
+            self._close_accounts()
+            raise
         self.web_url = self._web_server.url
 
     # -- starting ------------------------------------------------------------------------
@@ -147,6 +167,8 @@ class EnergyDemo:
         self.stack.start(threads=True, cycle_s=0.5)
         self._onboard(state)
         self._save_state(state)
+        owners = sorted({device.owner for device in DEMO_DEVICES})
+        self.logins = ensure_demo_accounts(self._accounts.service, owners)
         devices = [
             SimulatedDevice(
                 d.name, self.stack.assets[d.name].url, state["uuids"][d.name], d.profile
@@ -276,6 +298,7 @@ class EnergyDemo:
             thread.join(timeout=10)
         self._web_server.stop()
         self._web_node.close()
+        self._close_accounts()
         self.stack.stop()
         self._link.close()
         self._node_server.stop()

@@ -33,6 +33,7 @@ from plaza.web import (
     WebSources,
     create_web_app,
 )
+from plaza.web.sessions import WebAccounts
 
 __all__ = ["EnergyAudits", "EnergyTwins", "serve_web"]
 
@@ -123,13 +124,15 @@ def serve_web(
     twins: TwinReader | None = None,
     apis: Mapping[str, str] | None = None,
     verticals: Sequence[Vertical] | None = None,
+    accounts: WebAccounts | None = None,
 ) -> tuple[ThreadedServer, NodeClient]:
     """The web app over ``book`` and the node at ``node_url``, ready to enter (``with``) on
-    ``host:port`` (0: any free port; an ``OSError`` when taken). Close the client after."""
+    ``host:port`` (0: any free port; an ``OSError`` when taken), with the account pages
+    over ``accounts`` if given. Close the client after."""
     node = NodeClient(node_url)
     sources = WebSources(book=book, node=node, twins=twins, apis=dict(apis or {}))
     chosen = registry.verticals() if verticals is None else tuple(verticals)
-    app = create_web_app(sources, verticals=chosen)
+    app = create_web_app(sources, verticals=chosen, accounts=accounts)
     try:
         server = ThreadedServer(app, listener=bind_listener(host, port))
     except OSError:

@@ -59,6 +59,10 @@ def _banner(console: Console, demo: EnergyDemo) -> None:
     """The web address first: it is what a person opens; then where each API is."""
     urls = demo.urls()
     console.print(f"[bold]Plaza[/] {urls['web']}  (marketplace, explorer, docs)", soft_wrap=True)
+    for login in demo.logins:
+        password = login.password or "(printed at its first run)"
+        line = f"  {'log in as ' + login.who:<18} {login.email}  password {password}"
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
     console.print(f"  data directory {demo.root.resolve()}", soft_wrap=True)
     console.print(f"  {'node API':<18} {urls['node']}/api/v1/info")
     for name in ("node", "marketplace", "bid manager", "user module"):
