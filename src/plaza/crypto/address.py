@@ -63,7 +63,7 @@ class Address:
         return cls(raw)
 
     def __str__(self) -> str:
-        return _bech32.encode(ADDRESS_PREFIX, _bech32.convertbits(self.raw, 8, 5, pad=True))
+        return _bech32.encode_bytes(ADDRESS_PREFIX, self.raw)
 
     def __repr__(self) -> str:
         return f"Address('{self}')"

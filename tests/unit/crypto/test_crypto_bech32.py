@@ -95,3 +95,21 @@ def test_convertbits_rejects_out_of_range_values() -> None:
 def test_encode_rejects_unrepresentable_input(hrp: str, data: list[int]) -> None:
     with pytest.raises(ValueError, match=r"human-readable|5-bit|limit"):
         _bech32.encode(hrp, data)
+
+
+@given(hrp=hrps, payload=st.binary(max_size=60))
+def test_encode_bytes_is_encode_of_the_bytes_five_bits_at_a_time(hrp: str, payload: bytes) -> None:
+    try:
+        expected = _bech32.encode(hrp, _bech32.convertbits(payload, 8, 5, pad=True))
+    except ValueError:
+        with pytest.raises(ValueError, match="limit"):
+            _bech32.encode_bytes(hrp, payload)
+        return
+    assert _bech32.encode_bytes(hrp, payload) == expected
+    assert _bech32.encode_bytes(hrp.upper(), payload) == expected
+
+
+@pytest.mark.parametrize("hrp", ["", "a b", "\x7f"])
+def test_encode_bytes_rejects_a_prefix_no_string_could_carry(hrp: str) -> None:
+    with pytest.raises(ValueError, match="human-readable"):
+        _bech32.encode_bytes(hrp, b"\x01\x02")
