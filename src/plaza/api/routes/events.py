@@ -17,7 +17,6 @@ from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 
 from plaza.api.deps import (
@@ -29,9 +28,9 @@ from plaza.api.deps import (
     parse_tag,
 )
 from plaza.api.errors import HELD_RETRY_AFTER_S, RequestProblem, error_responses
+from plaza.api.event_text import event_record
 from plaza.api.sse import sse_response
-from plaza.api.views import confirmed_event_view, message_event_view, milestone_view
-from plaza.ledger.events import LedgerEvent, MessageAttached, MessageConfirmed, MilestoneApplied
+from plaza.ledger.events import LedgerEvent
 from plaza.node import EventFilter
 from plaza.node.errors import SubscriberLimitReached
 
@@ -53,24 +52,12 @@ _STREAM_RESPONSE: dict[int | str, dict[str, object]] = {
 }
 
 
-def event_view(event: LedgerEvent) -> tuple[str, BaseModel]:
-    """The SSE event name and JSON body of a ledger event."""
-    match event:
-        case MessageAttached():
-            return "message", message_event_view(event)
-        case MessageConfirmed():
-            return "confirmed", confirmed_event_view(event)
-        case MilestoneApplied(record=record):
-            return "milestone", milestone_view(record)
-
-
 def format_event(event: LedgerEvent) -> str:
     """The SSE record of ``event``, rendered once however many subscribers stream it."""
     cached = _rendered.get(id(event))  # a read needs no lock; writes take it
     if cached is not None and cached[0] is event:
         return cached[1]
-    kind, view = event_view(event)
-    text = f"event: {kind}\ndata: {view.model_dump_json()}\n\n"
+    text = event_record(event)
     with _rendered_lock:
         _rendered[id(event)] = (event, text)  # holding the event keeps its id from reuse
         if len(_rendered) > _RENDERED_KEPT:
