@@ -19,8 +19,10 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.crypto import SigningKey
 from plaza.ledger.errors import ConfirmationTimeout, MessageRefused
-from plaza.ledger.model import ConfirmationState, DataPayload, Output, TransferPayload
+from plaza.ledger.holds import HoldStatus
+from plaza.ledger.model import ConfirmationState, Conflict, DataPayload, Output, TransferPayload
 from plaza.ledger.ports import Ledger
+from plaza.wallet.holds import compose_hold
 
 
 @pytest.fixture(params=["local", "remote"])
@@ -111,3 +113,27 @@ def test_waiting_past_the_deadline_is_a_confirmation_timeout(ledger: Ledger) -> 
     ledger.submit(held.raw)
     with pytest.raises(ConfirmationTimeout):
         ledger.wait_for_confirmation(held.id, timeout_s=0.3)
+
+
+def test_a_hold_reads_back_alike_and_an_unknown_one_is_none(
+    ledger: Ledger, node: RunningNode
+) -> None:
+    payee, judge = SigningKey.generate(), SigningKey.generate()
+    held = compose_hold(
+        ledger,
+        node.faucet,
+        address_of(payee),
+        77,
+        expires_at_ms=now_ms() + 60_000,
+        arbiter=address_of(judge),
+    )
+    ledger.submit(held.message.raw)
+    assert ledger.wait_for_confirmation(held.message.id, timeout_s=10.0).conflict is Conflict.NONE
+    record = ledger.hold(held.hold_id)
+    assert record is not None
+    assert (record.status, record.hold.amount, record.hold.arbiter) == (
+        HoldStatus.OPEN,
+        77,
+        address_of(judge).raw,
+    )
+    assert ledger.hold(b"\x07" * 32) is None

@@ -17,7 +17,7 @@ from plaza.crypto import Address
 from plaza.ledger.codec import decode_message
 from plaza.ledger.confirmation import PendingEntry
 from plaza.ledger.errors import LedgerError, MessageRejected
-from plaza.ledger.model import Message, TransferPayload
+from plaza.ledger.model import HoldPayload, Message, TransferPayload
 from plaza.ledger.ports import AddressEntry, NewMessage, TangleStore
 from plaza.ledger.solidifier import Solidifier, Submitter
 from plaza.ledger.validation import MessageValidator, check_parent_times
@@ -69,8 +69,14 @@ class Admitted:
 
 
 def address_entries(message: Message) -> tuple[AddressEntry, ...]:
-    """Net effect per address of a transfer; a payer that pays itself nets out once."""
+    """Net effect per address of a transfer; a payer that pays itself nets out once.
+
+    A hold is the payer's alone (what leaves its balance): where the amount goes
+    is decided later, by a release, a settlement or the deadline.
+    """
     payload = message.payload
+    if isinstance(payload, HoldPayload):
+        return (AddressEntry(Address.from_public_key(message.issuer).raw, -payload.amount),)
     if not isinstance(payload, TransferPayload):
         return ()
     deltas = {Address.from_public_key(message.issuer).raw: -payload.total}

@@ -254,6 +254,11 @@ class LedgerReader(Protocol):
         """What the ledger knows of a message's confirmation; None if it has no such message."""
         ...
 
+    def hold(self, hold_id: bytes) -> HoldRecord | None:
+        """A held payment, open or closed, as of the latest milestone; None until a
+        milestone opened it (``docs/protocol.md``, Held payments)."""
+        ...
+
     def wait_for_confirmation(self, message_id: bytes, *, timeout_s: float) -> MessageMetadata:
         """Block until a milestone confirms the message (applied or conflicting), or raise
         :class:`~plaza.ledger.errors.ConfirmationTimeout` at the deadline."""

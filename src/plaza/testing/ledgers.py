@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from plaza.crypto import Address, SigningKey
+from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import IssuedPayload, Message, MessageMetadata
 from plaza.ledger.ports import ConfirmedBalance, FaucetGrant, Feed, Ledger, Movement
 
@@ -36,6 +37,9 @@ class LedgerProxy:
 
     def metadata(self, message_id: bytes) -> MessageMetadata | None:
         return self.inner.metadata(message_id)
+
+    def hold(self, hold_id: bytes) -> HoldRecord | None:
+        return self.inner.hold(hold_id)
 
     def wait_for_confirmation(self, message_id: bytes, *, timeout_s: float) -> MessageMetadata:
         return self.inner.wait_for_confirmation(message_id, timeout_s=timeout_s)

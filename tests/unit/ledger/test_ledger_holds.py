@@ -108,6 +108,8 @@ def test_a_confirmed_hold_takes_the_amount_out_of_the_payers_balance() -> None:
     assert (record.hold.amount, record.hold.payee, record.opened_in) == (200, address_of(BOB), 2)
     assert balances(kit.tangle) == (300, 0, 0)
     check_supply(kit.tangle)
+    [entry, _funding] = kit.tangle.history(address_of(ALICE))
+    assert (entry.message_id, entry.delta, entry.conflict) == (held.id, -200, Conflict.NONE)
 
 
 def test_the_secret_releases_the_whole_hold_to_the_payee_whoever_sends_it() -> None:

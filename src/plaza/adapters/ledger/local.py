@@ -31,6 +31,7 @@ from plaza.ledger.errors import (
     RequestRefused,
 )
 from plaza.ledger.events import MessageAttached
+from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
@@ -156,6 +157,13 @@ class LocalLedger:
         with _runtime_errors():
             try:
                 return self._runtime.tangle.metadata(message_id)
+            except NotFound:
+                return None
+
+    def hold(self, hold_id: bytes) -> HoldRecord | None:
+        with _runtime_errors():
+            try:
+                return self._runtime.tangle.hold(hold_id)
             except NotFound:
                 return None
 

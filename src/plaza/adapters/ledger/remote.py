@@ -36,6 +36,7 @@ from plaza.ledger.errors import (
     RateLimited,
     RequestRefused,
 )
+from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import IssuedPayload, Message, MessageMetadata
 from plaza.ledger.ports import Clock, ConfirmedBalance, FaucetGrant, Movement
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
@@ -123,6 +124,13 @@ class RemoteLedger:
         with client_errors(self._where):
             try:
                 return self._client.metadata(message_id)
+            except NotFoundError:
+                return None
+
+    def hold(self, hold_id: bytes) -> HoldRecord | None:
+        with client_errors(self._where):
+            try:
+                return self._client.hold(hold_id)
             except NotFoundError:
                 return None
 
