@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter, deque
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 __all__ = ["FanOut", "FanOutFull", "FanOutSubscription"]
 
@@ -148,11 +148,45 @@ class _Mailbox(Generic[T]):
         with self._lock:
             items, self._items = self._items, []
             self._scheduled = False
+        if not items:
+            return
+        first = min(number for number, _ in items)  # threads may post out of turn
+        batches: dict[Hashable, list[T]] = {}
         for subscription in self._fanout.subscriptions_on(self.route):
-            since, matches = subscription.since, subscription.matches
-            batch = [item for number, item in items if number > since and matches(item)]
+            batch = _batch_for(subscription, items, first, batches)
             if batch:
                 subscription._put_many(batch)
+
+
+def _batch_for(
+    subscription: FanOutSubscription[T],
+    items: list[tuple[int, T]],
+    first: int,
+    batches: dict[Hashable, list[T]],
+) -> list[T]:
+    """What ``subscription`` takes of ``items``: each filter is run once over a drain, not
+    once per subscriber, so many streams of the same events cost the loop one pass. A
+    subscriber newer than some of the items, or whose filter is no key, gets its own."""
+    since, matches = subscription.since, subscription.matches
+    key = _filter_key(matches) if since < first else None
+    if key is None:
+        return [item for number, item in items if number > since and matches(item)]
+    batch = batches.get(key)
+    if batch is None:
+        batch = batches[key] = [item for _, item in items if matches(item)]
+    return batch
+
+
+def _filter_key(matches: Callable[[Any], bool]) -> Hashable | None:
+    """One key for equal filters' bound ``matches`` (every stream parses a filter of its
+    own, and bound methods compare their objects by identity); None if it cannot be one."""
+    owner = getattr(matches, "__self__", None)
+    key = matches if owner is None else (getattr(matches, "__func__", matches), owner)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 class FanOut(Generic[T]):

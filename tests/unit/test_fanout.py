@@ -8,6 +8,7 @@ idle event streams cut a node's ingest from about 800 to 28 messages a second.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import pytest
 
@@ -84,3 +85,31 @@ def test_a_subscriber_that_does_not_read_is_ended_and_the_others_go_on() -> None
     overflowed, received = asyncio.run(scenario())
     assert overflowed
     assert received == list(range(12))
+
+
+def test_a_filter_runs_once_per_item_however_many_subscribers_share_it() -> None:
+    """Equal filters (each stream parses its own) are one pass over a drain, not one a
+    subscriber; a subscriber newer than some of the items still gets only the later ones."""
+    calls: list[int] = []
+
+    @dataclass(frozen=True)
+    class Even:
+        def matches(self, item: int) -> bool:
+            calls.append(item)
+            return item % 2 == 0
+
+    async def scenario() -> tuple[list[list[int]], list[int]]:
+        fanout: FanOut[int] = FanOut(capacity=100)
+        readers = [fanout.subscribe(Even().matches, client=f"10.0.1.{n}") for n in range(50)]
+        for item in range(10):
+            fanout.publish(item)
+        late = fanout.subscribe(Even().matches, client="10.0.2.1")
+        for item in range(10, 20):
+            fanout.publish(item)
+        await asyncio.sleep(GATHER_S * 3)
+        return [reader.ready(100) for reader in readers], late.ready(100)
+
+    received, late = asyncio.run(scenario())
+    assert received == [list(range(0, 20, 2))] * 50
+    assert late == list(range(10, 20, 2))
+    assert len(calls) == 20 + 10  # every item once, and the late subscriber's own pass
