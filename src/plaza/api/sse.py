@@ -25,28 +25,29 @@ T = TypeVar("T")
 _BATCH = 1023
 _CHUNKS_KEPT = 64
 
-#: Streams with the same filter get the same batches: the text of a batch is made once
-#: and shared. An entry holds its items (and its renderer), so their ids stay theirs.
-_chunks: OrderedDict[tuple[int, ...], tuple[object, list[Any], str]] = OrderedDict()
+#: Streams with the same filter get the same batches: the bytes of a batch are made once
+#: and shared (each stream would otherwise encode its own copy of the text). An entry
+#: holds its items (and its renderer), so their ids stay theirs.
+_chunks: OrderedDict[tuple[int, ...], tuple[object, list[Any], bytes]] = OrderedDict()
 _chunks_lock = threading.Lock()
 
 
-def _chunk(items: list[T], render: Callable[[T], str]) -> str:
+def _chunk(items: list[T], render: Callable[[T], str]) -> bytes:
     key = (id(render), *map(id, items))
     cached = _chunks.get(key)  # a read needs no lock; writes take it
     if cached is not None and cached[0] is render:
         return cached[2]
-    text = "".join(map(render, items))
+    data = "".join(map(render, items)).encode()
     with _chunks_lock:
-        _chunks[key] = (render, items, text)
+        _chunks[key] = (render, items, data)
         while len(_chunks) > _CHUNKS_KEPT:
             _chunks.popitem(last=False)
-    return text
+    return data
 
 
 async def _records(
     subscription: FanOutSubscription[T], render: Callable[[T], str], keepalive_s: float
-) -> AsyncIterator[str]:
+) -> AsyncIterator[str | bytes]:
     try:
         yield ": subscribed\n\n"
         while True:
