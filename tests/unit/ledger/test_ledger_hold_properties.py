@@ -23,7 +23,9 @@ START_MS = 1_767_225_600_000
 SECRET = b"s" * 32
 
 who = st.integers(0, len(ADDRESSES) - 1)
-pick = st.integers(0, 50)  # an earlier hold by index; beyond the list, an unknown id
+pick = st.integers(0, 3)  # 0: an unknown id; else an earlier hold, counting back from the latest
+split = st.one_of(st.integers(0, 700), st.sampled_from(["all", "none"]))
+party = st.one_of(who, st.sampled_from(["payer", "payee", "arbiter"]))  # a settlement's issuer
 operations = st.one_of(
     st.tuples(
         st.just("hold"),
@@ -35,7 +37,9 @@ operations = st.one_of(
         st.one_of(st.none(), who),
     ),
     st.tuples(st.just("release"), pick, st.booleans()),
-    st.tuples(st.just("settle"), pick, who, st.integers(0, 700)),
+    st.tuples(st.just("release"), pick, st.just(True)),  # listed twice: closing is the point
+    st.tuples(st.just("settle"), pick, party, split),
+    st.tuples(st.just("settle"), pick, party, split),
     st.tuples(st.just("pay"), who, who, st.integers(1, 600)),
     st.tuples(st.just("milestone"), st.integers(0, 3_000)),
 )
@@ -45,10 +49,11 @@ class History:
     """A ledger state driven by generated operations, checking invariants at each milestone."""
 
     def __init__(self) -> None:
-        self.state = LedgerState({ADDRESSES[0]: SUPPLY}, SUPPLY, 0)
+        self.state = LedgerState(dict(zip(ADDRESSES, (400, 300, 300), strict=True)), SUPPLY, 0)
         self.now_ms = START_MS
         self.batch: dict[bytes, Action] = {}
         self.hold_ids: list[bytes] = []
+        self.holds: dict[bytes, OpenHold] = {}
         self.closed: dict[bytes, int] = {}  # hold id -> the milestone that closed it
         self.counter = 0
 
@@ -57,7 +62,9 @@ class History:
         return self.counter.to_bytes(32, "big")
 
     def hold_ref(self, index: int) -> bytes:
-        return self.hold_ids[index] if index < len(self.hold_ids) else bytes([0xEE]) * 32
+        if index == 0 or not self.hold_ids:
+            return bytes([0xEE]) * 32
+        return self.hold_ids[-1 - (index - 1) % len(self.hold_ids)]
 
     def add(self, operation: tuple[Any, ...]) -> None:
         kind, *args = operation
@@ -67,7 +74,7 @@ class History:
             payer, payee, amount, lifetime, locked, arbiter = args
             key = self.next_id()
             self.hold_ids.append(key)
-            self.batch[self.next_id()] = OpenHold(
+            self.batch[self.next_id()] = self.holds[key] = OpenHold(
                 ADDRESSES[payer],
                 ADDRESSES[payee],
                 amount,
@@ -81,14 +88,25 @@ class History:
             secret = SECRET if args[1] else bytes(32)
             self.batch[self.next_id()] = ReleaseHold(self.hold_ref(args[0]), secret)
         elif kind == "settle":
-            hold_id, issuer, to_payee = self.hold_ref(args[0]), ADDRESSES[args[1]], args[2]
-            self.batch[self.next_id()] = SettleHold(hold_id, to_payee, issuer)
+            self.settle(self.hold_ref(args[0]), args[1], args[2])
         else:
             payer, payee, amount = args
             output = (Output(ADDRESSES[payee], amount),)
             self.batch[self.next_id()] = Transfer(
                 ADDRESSES[payer], output, self.next_id(), self.now_ms
             )
+
+    def settle(self, hold_id: bytes, issuer: int | str, to_payee: int | str) -> None:
+        """A settlement by an address or by one of the hold's parties, for a split or for
+        all or none of the amount."""
+        hold = self.holds.get(hold_id)
+        if isinstance(issuer, int) or hold is None:
+            by = ADDRESSES[issuer] if isinstance(issuer, int) else ADDRESSES[0]
+        else:
+            by = {"payer": hold.payer, "payee": hold.payee, "arbiter": hold.arbiter}[issuer]
+        if isinstance(to_payee, str):
+            to_payee = hold.amount if hold is not None and to_payee == "all" else 0
+        self.batch[self.next_id()] = SettleHold(hold_id, to_payee, by)
 
     def milestone(self, advance_ms: int) -> None:
         self.now_ms += advance_ms
@@ -117,7 +135,7 @@ class History:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(operations, max_size=60))
+@given(st.lists(operations, min_size=5, max_size=80))
 def test_supply_is_conserved_and_no_hold_pays_twice(steps: list[tuple[Any, ...]]) -> None:
     history = History()
     for step in steps:
