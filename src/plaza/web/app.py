@@ -26,15 +26,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plaza.api.docs import front_end_packages
 from plaza.clients.node import NodeClient
 from plaza.verticals import Units, Vertical, VerticalPages
-from plaza.web import account_pages, explorer_pages, market_pages, oidc_pages
+from plaza.web import account_pages, explorer_pages, market_pages, oidc_pages, wallet_pages
 from plaza.web.display import UnitBook
 from plaza.web.errors import WebError
 from plaza.web.explorer import Explorer
+from plaza.web.headers import SECURITY_HEADERS, SecurityHeaders
 from plaza.web.pages import Pages
 from plaza.web.ports import PublicBook, TwinReader
 from plaza.web.sessions import WebAccounts
@@ -42,20 +42,6 @@ from plaza.web.sessions import WebAccounts
 __all__ = ["SECURITY_HEADERS", "Pages", "WebSources", "create_web_app"]
 
 _HERE = Path(__file__).parent
-#: Sent with every answer. ``style-src 'self'``: no inline style either (htmx's indicator
-#: styles are turned off in base.html's htmx-config for that reason).
-SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    "cross-origin-opener-policy": "same-origin",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,28 +53,6 @@ class WebSources:
     node: NodeClient
     twins: TwinReader | None = None
     apis: Mapping[str, str] = field(default_factory=dict)
-
-
-class SecurityHeaders:
-    """Adds :data:`SECURITY_HEADERS` to every response, streams included (pure ASGI, so an
-    open event stream is not buffered)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def _vertical_pages(verticals: Sequence[Vertical]) -> list[tuple[str, VerticalPages]]:
@@ -106,7 +70,7 @@ def create_web_app(
     sign-up, login (password and OpenID Connect) and the account pages too."""
     app = FastAPI(title="Plaza", docs_url=None, redoc_url=None, openapi_url=None)
     pages_of = _vertical_pages(verticals)
-    nav = [("Marketplace", "/market"), ("Explorer", "/explorer")]
+    nav = [("Marketplace", "/market"), ("Explorer", "/explorer"), ("Wallet", "/wallet")]
     nav += [link for _, pages in pages_of for link in pages.nav]
     nav.append(("Docs", "/docs"))
     units: dict[str, Units] = {kind: u for v in verticals for kind, u in v.units.items()}
@@ -126,6 +90,7 @@ def create_web_app(
             app.include_router(router)
     app.include_router(market_pages.router)
     app.include_router(explorer_pages.router)
+    app.include_router(wallet_pages.router)
     app.include_router(account_pages.router)
     app.include_router(oidc_pages.router)
     _install_error_pages(app)
