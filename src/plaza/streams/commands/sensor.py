@@ -1,0 +1,122 @@
+"""``plaza sensor``: run a city sensor that sells its readings (issue 12).
+
+``plaza sensor run`` keeps the sensor's keys, wallet, channel cursor and book in
+``--data`` (0700; secrets 0600) and runs until interrupted (Ctrl-C or SIGTERM);
+run it again with the same ``--data`` and it continues its channel where it
+stopped and serves what was paid meanwhile. ``plaza sensor status`` prints what
+the book says without touching the node.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from plaza.streams.announcement import STREAMS_TAG
+from plaza.streams.commands.common import (
+    CLOCK,
+    NodeOption,
+    TagOption,
+    parse_duration,
+    quiet_http_logs,
+    remote,
+)
+from plaza.streams.readings import PROFILES
+from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.streams.terms import Terms
+
+__all__ = ["sensor_app"]
+
+sensor_app = typer.Typer(help="Run a sensor that sells its data stream.", no_args_is_help=True)
+DataOption = Annotated[
+    Path, typer.Option("--data", help="The sensor's data directory (keys, wallet, cursor).")
+]
+DEFAULT_DATA = Path(".plaza/sensor")
+DEFAULT_TAG = STREAMS_TAG.decode()
+
+
+@sensor_app.command("run")
+def run(
+    name: Annotated[str, typer.Option(help="What the sensor is called.")],
+    lat: Annotated[float, typer.Option(help="Latitude, decimal degrees.")],
+    lon: Annotated[float, typer.Option(help="Longitude, decimal degrees.")],
+    price: Annotated[int, typer.Option(help="Base units per period.")],
+    period: Annotated[str, typer.Option(help="The period the price buys: 1h, 30m, 1d.")] = "1h",
+    minimum: Annotated[str, typer.Option(help="The least a buyer may buy at once.")] = "10m",
+    description: Annotated[str, typer.Option(help="What it measures, and where.")] = "",
+    profile: Annotated[str, typer.Option(help=f"Simulated meter: {', '.join(PROFILES)}.")] = "air",
+    seed: Annotated[int, typer.Option(help="The simulation's seed.")] = 0,
+    interval: Annotated[float, typer.Option(help="Seconds between readings.")] = 20.0,
+    poll: Annotated[float, typer.Option(help="Seconds between looks for payments.")] = 0.5,
+    data: DataOption = DEFAULT_DATA,
+    node: NodeOption = "http://127.0.0.1:8650",
+    tag: TagOption = DEFAULT_TAG,
+) -> None:
+    """Announce the sensor, publish its readings and sell access to them, until stopped."""
+    try:
+        terms = Terms(price, parse_duration(period), parse_duration(minimum))
+        config = SensorConfig(
+            name,
+            lat,
+            lon,
+            terms,
+            description=description,
+            profile=profile,
+            seed=seed,
+            interval_s=interval,
+            poll_s=poll,
+            directory=tag.encode(),
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    quiet_http_logs()
+    with remote(node) as gateway:
+        agent = SensorAgent.open(SensorHome(data), gateway, config, clock=CLOCK)
+        try:
+            _announce_self(agent)
+            agent.run(_stop_on_signals())
+        finally:
+            agent.close()
+
+
+def _announce_self(agent: SensorAgent) -> None:
+    typer.echo(f"sensor   {agent.publisher.channel.id.hex()}")
+    typer.echo(f"name     {agent.config.name}")
+    typer.echo(f"pay to   {agent.desk.address}")
+    typer.echo(f"position {agent.publisher.position}, epoch {agent.publisher.epoch}")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+@sensor_app.command("status")
+def status(data: DataOption = DEFAULT_DATA) -> None:
+    """Subscribers, their ends, payments handled and revenue, from the sensor's book."""
+    if not (data / "sensor.sqlite3").exists():
+        raise typer.BadParameter(f"{data} holds no sensor yet", param_hint="--data")
+    book = SensorHome(data).book()
+    try:
+        now = CLOCK.now_ms()
+        for sub in book.subscriptions():
+            left = max(0, sub.ends_at_ms - now) // 1000
+            typer.echo(f"subscriber {sub.reader.hex()[:16]}  {left} s left")
+        for payment in book.payments():
+            line = f"{payment.amount:>10}  {payment.state:<9}  {payment.detail}"
+            typer.echo(f"payment {payment.message_id.hex()[:16]}  {line}")
+        typer.echo(f"revenue {book.revenue()}")
+    finally:
+        book.close()

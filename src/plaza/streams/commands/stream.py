@@ -1,0 +1,226 @@
+"""``plaza stream``: find sensors, buy their streams, read and download them (issue 12).
+
+The buyer's X25519 key lives in ``--home`` (``identity.key``, 0600) and never
+leaves it: only its public half goes in the payment, and grants come back
+sealed to it. Payments come from ``--wallet`` (``PLAZA_WALLET``; its password
+from ``PLAZA_WALLET_PASSWORD`` or a hidden prompt).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.channels import AccessEnded
+from plaza.crypto import EncryptionKey
+from plaza.sqlite import private_folder
+from plaza.streams.announcement import STREAMS_TAG, Sensor
+from plaza.streams.buyer import (
+    buy,
+    discover,
+    find_sensor,
+    follow,
+    grants,
+    history,
+    refunds,
+    wait_for_grant,
+)
+from plaza.streams.commands.common import (
+    CLOCK,
+    NodeOption,
+    TagOption,
+    fail,
+    parse_duration,
+    remote,
+    reported,
+)
+from plaza.streams.files import identity_at
+from plaza.streams.readings import Reading, to_csv, to_json
+from plaza.wallet import Wallet
+
+__all__ = ["stream_app"]
+
+stream_app = typer.Typer(help="Sensor data streams: find, buy, follow.", no_args_is_help=True)
+HomeOption = Annotated[Path, typer.Option("--home", help="Where the buyer's key is kept.")]
+WalletOption = Annotated[
+    Path, typer.Option("--wallet", envvar="PLAZA_WALLET", help="The wallet that pays.")
+]
+SensorArgument = Annotated[str, typer.Argument(help="The sensor's name or id (a prefix will do).")]
+DEFAULT_HOME = Path(".plaza/streams")
+DEFAULT_TAG = STREAMS_TAG.decode()
+DEFAULT_NODE = "http://127.0.0.1:8650"
+
+
+class Format(enum.StrEnum):
+    text = "text"
+    csv = "csv"
+    json = "json"
+
+
+def _reader(home: Path) -> EncryptionKey:
+    return identity_at(private_folder(home) / "identity.key").encryption
+
+
+def _sensor(gateway: RemoteLedger, text: str, tag: str) -> Sensor:
+    return find_sensor(discover(gateway, directory=tag.encode()), text)
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _wallet(path: Path, gateway: RemoteLedger) -> Iterator[Wallet]:
+    password = os.environ.get("PLAZA_WALLET_PASSWORD")
+    if password is None:
+        password = typer.prompt("Wallet password", hide_input=True)
+    with reported():
+        yield Wallet.open(path, password, gateway=gateway, clock=CLOCK)
+
+
+@stream_app.command("sensors")
+def sensors(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    node: NodeOption = DEFAULT_NODE,
+    tag: TagOption = DEFAULT_TAG,
+) -> None:
+    """Every sensor announced under the tag, verified, the latest announcement of each."""
+    with remote(node) as gateway:
+        for sensor in discover(gateway, directory=tag.encode()):
+            said, terms = sensor.announcement, sensor.announcement.terms
+            types = ", ".join(f"{t.name} ({t.unit})" for t in said.data_types)
+            if as_json:
+                typer.echo(json.dumps(_sensor_json(sensor), ensure_ascii=False))
+                continue
+            typer.echo(
+                f"{sensor.id[:16]}  {said.name:<24} {said.latitude:.4f},{said.longitude:.4f}  "
+                f"{terms.price} per {terms.period_ms // 1000} s  {types}"
+            )
+
+
+def _sensor_json(sensor: Sensor) -> dict[str, object]:
+    said, terms = sensor.announcement, sensor.announcement.terms
+    return {
+        "id": sensor.id,
+        "name": said.name,
+        "lat": said.latitude,
+        "lon": said.longitude,
+        "description": said.description,
+        "price": terms.price,
+        "period_ms": terms.period_ms,
+        "minimum_ms": terms.minimum_ms,
+        "types": [[t.name, t.unit] for t in said.data_types],
+        "pay_to": str(said.pay_to),
+    }
+
+
+@stream_app.command("buy")
+def buy_command(
+    sensor: SensorArgument,
+    period: Annotated[str | None, typer.Option(help="How long: 10m, 1h, 1d.")] = None,
+    amount: Annotated[int | None, typer.Option(help="Or how much to pay, in base units.")] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the grant.")] = 60.0,
+    home: HomeOption = DEFAULT_HOME,
+    wallet: WalletOption = Path(".plaza/wallet.json"),
+    node: NodeOption = DEFAULT_NODE,
+    tag: TagOption = DEFAULT_TAG,
+) -> None:
+    """Pay for a sensor's stream (a renewal extends a running one) and wait for the grant."""
+    if (period is None) == (amount is None):
+        raise typer.BadParameter("give --period or --amount (one of them)")
+    reader = _reader(home)
+    with remote(node) as gateway, _wallet(wallet, gateway) as paying:
+        found = _sensor(gateway, sensor, tag)
+        terms = found.announcement.terms
+        pay = amount if amount is not None else terms.price_of(parse_duration(period or ""))
+        known = len(grants(gateway, reader, found))
+        payment = buy(paying, found, reader, pay)
+        typer.echo(f"paid {pay} to {found.announcement.pay_to} ({payment.message_ids[0].hex()})")
+        if pay < terms.minimum_price:
+            raise fail(f"below the minimum ({terms.minimum_price}): the sensor will refund it")
+        try:
+            grant = wait_for_grant(gateway, reader, found, known=known, timeout_s=wait)
+        except TimeoutError as error:
+            raise fail(f"{error}; the sensor serves it when it is back") from None
+        key = grant.reader_key
+        ends = _when(key.expires_at_ms) if key.expires_at_ms else "never"
+        typer.echo(f"granted until {ends}, from position {key.position}")
+
+
+def _show(position: int, reading: Reading, output: Format) -> None:
+    if output is Format.json:
+        body = {"position": position, "at_ms": reading.at_ms, **dict(reading.values)}
+        typer.echo(json.dumps(body))
+        return
+    values = "  ".join(f"{name}={value}" for name, value in sorted(reading.values.items()))
+    typer.echo(f"#{position}  {_when(reading.at_ms)}  {values}")
+
+
+@stream_app.command("follow")
+def follow_command(
+    sensor: SensorArgument,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    home: HomeOption = DEFAULT_HOME,
+    node: NodeOption = DEFAULT_NODE,
+    tag: TagOption = DEFAULT_TAG,
+) -> None:
+    """Print a bought stream's readings as they arrive, from the latest grant's position."""
+    reader = _reader(home)
+    with remote(node) as gateway:
+        found = _sensor(gateway, sensor, tag)
+        delivered = grants(gateway, reader, found)
+        if not delivered:
+            raise fail(f"no grant from {found.announcement.name}: buy its stream first")
+        try:
+            for position, reading in follow(gateway, reader, delivered[-1]):
+                _show(position, reading, Format.json if as_json else Format.text)
+        except AccessEnded as ended:
+            raise fail(f"{ended}: renew with plaza stream buy") from None
+
+
+@stream_app.command("history")
+def history_command(
+    sensor: SensorArgument,
+    output_format: Annotated[Format, typer.Option("--format", help="text, csv or json")] = (
+        Format.text
+    ),
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    home: HomeOption = DEFAULT_HOME,
+    node: NodeOption = DEFAULT_NODE,
+    tag: TagOption = DEFAULT_TAG,
+) -> None:
+    """Every reading the buyer's grants open, from the first granted position; download it."""
+    reader = _reader(home)
+    with remote(node) as gateway:
+        found = _sensor(gateway, sensor, tag)
+        readings = history(gateway, reader, grants(gateway, reader, found))
+    if output_format is Format.text:
+        for position, reading in readings:
+            _show(position, reading, Format.text)
+        return
+    text = to_csv(readings) if output_format is Format.csv else to_json(readings)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        typer.echo(f"{len(readings)} readings written to {output}")
+
+
+@stream_app.command("refunds")
+def refunds_command(
+    wallet: WalletOption = Path(".plaza/wallet.json"),
+    node: NodeOption = DEFAULT_NODE,
+) -> None:
+    """Refunds sensors sent back to this wallet, and why."""
+    with remote(node) as gateway, _wallet(wallet, gateway) as paying:
+        for refund in refunds(gateway, paying):
+            typer.echo(f"{refund.amount:>10}  for {refund.payment_id.hex()[:16]}  {refund.reason}")

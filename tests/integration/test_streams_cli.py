@@ -1,0 +1,167 @@
+"""``plaza sensor run`` as a real process and ``plaza stream`` against it, over a real node.
+
+The sensor runs as ``python -m plaza.cli.main sensor run`` with a short interval;
+the buyer's commands run in this process (Typer's runner), with the wallet's
+password in the environment. Stopping the sensor (SIGTERM) exits 0; started again
+on the same data directory it continues its channel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from node_server import RunningNode
+from typer.testing import CliRunner, Result
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.cli.main import app
+from plaza.clock import SystemClock
+from plaza.wallet import KdfParams, Wallet
+
+PASSWORD = "streams test password"
+
+
+class Sensor:
+    """The sensor process of one data directory, started and stopped by the test."""
+
+    def __init__(self, node: RunningNode, data: Path, tag: str) -> None:
+        self.data, self.log = data, data.parent / "sensor.log"
+        options = {
+            "--name": "noise-via-roma",
+            "--lat": "45.0677",
+            "--lon": "7.6825",
+            "--price": "100",
+            "--period": "2s",
+            "--minimum": "1s",
+            "--profile": "noise",
+            "--interval": "0.3",
+            "--poll": "0.1",
+            "--data": str(data),
+            "--node": node.url,
+            "--tag": tag,
+        }
+        flags = [part for pair in options.items() for part in pair]
+        self.command = [sys.executable, "-m", "plaza.cli.main", "sensor", "run", *flags]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.command, stdout=log, stderr=log)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.terminate()
+        return self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def tag() -> str:
+    return f"streams-cli-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def sensor(node: RunningNode, tmp_path: Path, tag: str) -> Iterator[Sensor]:
+    running = Sensor(node, tmp_path / "sensor", tag)
+    running.start()
+    try:
+        yield running
+    finally:
+        if running.process is not None and running.process.poll() is None:
+            running.stop()
+
+
+@pytest.fixture
+def wallet(node: RunningNode, tmp_path: Path) -> Path:
+    path = tmp_path / "buyer.json"
+    with node.client() as client:
+        gateway = RemoteLedger(client, clock=SystemClock())
+        created, _ = Wallet.create(
+            path, PASSWORD, gateway=gateway, clock=SystemClock(), kdf=KdfParams.MINIMUM
+        )
+        created.request_faucet(wait=True)
+    return path
+
+
+def _stream(node: RunningNode, tag: str, home: Path, wallet: Path, *args: str) -> Result:
+    env = {"PLAZA_WALLET_PASSWORD": PASSWORD}
+    common = ["--node", node.url, "--tag", tag]
+    if args[0] in {"buy", "follow", "history"}:
+        common += ["--home", str(home)]
+    if args[0] == "buy":
+        common += ["--wallet", str(wallet)]
+    return CliRunner().invoke(app, ["stream", *args, *common], env=env)
+
+
+def _announced(node: RunningNode, tag: str, home: Path, wallet: Path) -> dict[str, object]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        listed = _stream(node, tag, home, wallet, "sensors", "--json")
+        assert listed.exit_code == 0, listed.output
+        if listed.output.strip():
+            found: dict[str, object] = json.loads(listed.output.splitlines()[0])
+            return found
+        time.sleep(0.1)
+    raise AssertionError("the sensor never announced")
+
+
+def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
+    node: RunningNode, sensor: Sensor, wallet: Path, tmp_path: Path, tag: str
+) -> None:
+    home = tmp_path / "buyer"
+    found = _announced(node, tag, home, wallet)
+    assert found["name"] == "noise-via-roma"
+    assert found["types"] == [["laeq", "dB(A)"]]
+
+    bought = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--period", "3s")
+    assert bought.exit_code == 0, bought.output
+    assert "paid 150" in bought.output
+    assert "granted until" in bought.output
+    time.sleep(1.0)  # a few readings
+    download = tmp_path / "readings.csv"
+    history = ["history", str(found["id"])[:12], "--format", "csv", "--output", str(download)]
+    saved = _stream(node, tag, home, wallet, *history)
+    assert saved.exit_code == 0, saved.output
+    rows = download.read_text().splitlines()
+    assert rows[0] == "position,at_ms,laeq"
+    assert len(rows) >= 3
+
+    short = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "10")
+    assert short.exit_code == 1
+    assert "below the minimum (50): the sensor will refund it" in short.output
+
+    assert sensor.stop() == 0
+    assert stat.S_IMODE(os.stat(sensor.data).st_mode) == 0o700
+    for secret in ("identity.key", "wallet.password", "cursors.sqlite3", "sensor.sqlite3"):
+        assert stat.S_IMODE(os.stat(sensor.data / secret).st_mode) == 0o600, secret
+    status = CliRunner().invoke(app, ["sensor", "status", "--data", str(sensor.data)])
+    assert status.exit_code == 0, status.output
+    assert "delivered" in status.output
+    assert "refunded" in status.output
+    assert "revenue 150" in status.output
+
+    sensor.start()  # the same data directory: the same sensor, selling on
+    again = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "100")
+    assert again.exit_code == 0, again.output
+    assert "granted until" in again.output
+
+
+def test_a_bad_duration_or_an_unknown_sensor_is_one_clear_line(
+    node: RunningNode, tmp_path: Path, tag: str, wallet: Path
+) -> None:
+    home = tmp_path / "buyer"
+    unknown = _stream(node, tag, home, wallet, "history", "nowhere")
+    assert unknown.exit_code == 1
+    assert "sensor 'nowhere': no sensor has that name or id" in unknown.output
+    run = ["sensor", "run", "--name", "x", "--lat", "1", "--lon", "1", "--price", "1"]
+    bad = CliRunner().invoke(app, [*run, "--period", "an hour"])
+    assert bad.exit_code == 2
+    assert "a duration like 90s" in bad.output
