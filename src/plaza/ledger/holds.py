@@ -33,6 +33,7 @@ __all__ = [
     "HoldRecord",
     "HoldStatus",
     "Scratch",
+    "closing_parties",
     "encode_holds",
     "hashlock_of",
     "open_hold",
@@ -84,6 +85,19 @@ class HoldRecord:
     @property
     def refunded(self) -> int:
         return 0 if self.status is HoldStatus.OPEN else self.hold.amount - self.to_payee
+
+
+def closing_parties(records: Iterable[HoldRecord]) -> dict[bytes, tuple[bytes, ...]]:
+    """The payer and payee of each hold a message closed, by that message's id.
+
+    A release or settlement names only a hold id; its confirmation event names the
+    parties, so a payer following its address sees the release (and its secret).
+    """
+    return {
+        record.closed_by: (record.hold.payer, record.hold.payee)
+        for record in records
+        if record.closed_by is not None
+    }
 
 
 def encode_holds(writer: Writer, holds: Iterable[Hold]) -> None:

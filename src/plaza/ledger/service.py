@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from plaza.ledger.admission import AdmissionContext, IngestResult, admit
 from plaza.ledger.codec import decode_message
@@ -25,6 +25,7 @@ from plaza.ledger.events import (
     MilestoneApplied,
 )
 from plaza.ledger.genesis import Genesis
+from plaza.ledger.holds import closing_parties
 from plaza.ledger.lookups import StoredLookups
 from plaza.ledger.model import (
     Conflict,
@@ -295,14 +296,18 @@ class Tangle(StoredLookups):
         self._store.apply_milestone(record, confirmed, outcome.changed_balances, holds)
         self._state.commit(outcome)
         self._latest = record
-        self._finish_confirmation(record, confirmed)
+        self._finish_confirmation(record, confirmed, closing_parties(holds))
 
     def _finish_confirmation(
-        self, record: MilestoneRecord, confirmed: Sequence[tuple[bytes, Conflict]]
+        self,
+        record: MilestoneRecord,
+        confirmed: Sequence[tuple[bytes, Conflict]],
+        parties: Mapping[bytes, tuple[bytes, ...]],
     ) -> None:
         for message_id, conflict in confirmed:
             entry = self._pending.pop(message_id)
-            event = MessageConfirmed(message_id, record.index, conflict, entry.tag, entry.addresses)
+            addresses = parties.get(message_id, entry.addresses)
+            event = MessageConfirmed(message_id, record.index, conflict, entry.tag, addresses)
             self._events.publish(event)
         self._tips.confirm((message_id for message_id, _ in confirmed), record.index)
         self._tips.prune(record.index)

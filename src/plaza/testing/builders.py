@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.compose import compose
 from plaza.ledger.coordinator import Coordinator
+from plaza.ledger.events import EventSink
 from plaza.ledger.genesis import Genesis
 from plaza.ledger.model import DataPayload, Message, Output, Payload, TransferPayload
 from plaza.ledger.ports import Clock, TangleStore
@@ -88,6 +89,7 @@ def build_tangle(
     seed: int = 7,
     held_limit: int = 1000,
     held: HeldPolicy | None = None,
+    events: EventSink | None = None,
 ) -> TangleKit:
     """A single-node tangle whose faucet holds ``supply``, with deterministic keys and tips."""
     clock = clock or FakeClock()
@@ -114,6 +116,7 @@ def build_tangle(
         clock=clock,
         tips=TipPool(rng=random.Random(seed)),
         held=held or HeldPolicy(limit=held_limit),
+        events=events,
     )
     coordinator = Coordinator(tangle, [coordinator_key], clock=clock, work=work)
     return TangleKit(tangle, coordinator, clock, faucet, work)

@@ -6,6 +6,7 @@ its specific conflict; the hold and the balances are checked unchanged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from ledger_support import KEYS, START_MS, SUPPLY, address_of, advance, advance_
 from plaza.crypto import SigningKey
 from plaza.ledger.actions import transfer_key
 from plaza.ledger.errors import NotFound
+from plaza.ledger.events import LedgerEvent, MessageConfirmed
 from plaza.ledger.holds import HoldStatus, hashlock_of
 from plaza.ledger.model import (
     Conflict,
@@ -29,6 +31,14 @@ from plaza.testing import FakeClock, TangleKit, build_tangle
 ALICE, BOB, CAROL = KEYS  # payer, payee, arbiter
 SECRET = bytes(range(32))
 MINUTE = 60_000
+
+
+@dataclass
+class Recorder:
+    events: list[LedgerEvent]
+
+    def publish(self, event: LedgerEvent) -> None:
+        self.events.append(event)
 
 
 def funded(store: SqliteTangleStore | None = None) -> TangleKit:
@@ -123,6 +133,20 @@ def test_the_secret_releases_the_whole_hold_to_the_payee_whoever_sends_it() -> N
     assert (record.status, record.to_payee, record.refunded) == (HoldStatus.RELEASED, 200, 0)
     assert (record.closed_in, record.closed_by) == (3, released.id)
     check_supply(kit.tangle)
+
+
+def test_the_confirmation_of_a_release_names_the_holds_payer_and_payee() -> None:
+    events: list[LedgerEvent] = []
+    kit = build_tangle(supply=SUPPLY, clock=FakeClock(START_MS), events=Recorder(events))
+    kit.submit(kit.transfer(kit.faucet, {address_of(ALICE): 500}))
+    kit.milestone()
+    held = opened(kit)
+    released = release(kit, held)  # signed by Carol, naming only the hold id
+    kit.milestone()
+    [confirmed] = [
+        e for e in events if isinstance(e, MessageConfirmed) and e.message_id == released.id
+    ]
+    assert confirmed.addresses == (address_of(ALICE), address_of(BOB))
 
 
 def test_a_hold_and_its_release_in_one_milestone() -> None:
