@@ -28,13 +28,17 @@ import pytest
 from browser_launch import CHROMIUM, LAUNCH_ARGS
 from playwright.sync_api import ConsoleMessage, Page, Request, Route
 
+from plaza.bootstrap import SystemClock
 from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+from plaza.testing import FakeClock
+from plaza.web.oidc import OidcProvider
 
 _HERE = Path(__file__).parent
 # The integration tests' servers (node_server, web_server) serve the browser tests' other sites.
 sys.path.insert(0, str(_HERE.parent / "integration"))
 from node_server import node_settings, serve_node  # noqa: E402
-from web_server import RunningWeb, serve_web_app  # noqa: E402
+from oidc_provider import CLIENT_ID, CLIENT_SECRET, LoopbackProvider, serve_provider  # noqa: E402
+from web_server import RunningWeb, memory_accounts, serve_web_app  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -122,10 +126,30 @@ def visit(page: Page, problems: list[str]) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
-    """A node and the web app over the 24 listings of ``web_server.py`` (8 of them placed)."""
+def site_clock() -> FakeClock:
+    """The clock of ``site``'s accounts (a test moves it to expire a session)."""
+    return FakeClock(SystemClock().now_ms())
+
+
+@pytest.fixture(scope="module")
+def oidc_provider() -> Iterator[LoopbackProvider]:
+    """The tests' OpenID Connect provider (``tests/support``), on loopback."""
+    with serve_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory, site_clock: FakeClock, oidc_provider: LoopbackProvider
+) -> Iterator[RunningWeb]:
+    """A node and the web app over the 24 listings of ``web_server.py`` (8 of them placed),
+    with accounts in memory and ``oidc_provider`` as "Test ID"."""
+    test_id = OidcProvider("test", "Test ID", oidc_provider.issuer, CLIENT_ID, CLIENT_SECRET)
+    accounts = memory_accounts(site_clock, providers=[test_id], oidc_clock=SystemClock())
     with serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node:
         with node.client() as client:
             genesis = client.milestone(1).message_id.hex()
-        with serve_web_app(node.url, genesis) as web:
+        with serve_web_app(node.url, genesis, accounts=accounts) as web:
             yield web
+    assert accounts.oidc is not None
+    accounts.oidc.close()

@@ -28,7 +28,23 @@ PAGES = [
     "/docs",
     "/energy",
     "/market?min_price=cheap",
+    "/signup",
+    "/login",
+    "/login?expired=1",
 ]
+
+
+def _axe_violations(visit: Page) -> list[tuple[Any, Any, Any]]:
+    visit.wait_for_load_state("networkidle")
+    visit.evaluate(AXE.read_text())
+    results: dict[str, Any] = visit.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
+    )
+    assert results["passes"], "axe ran its rules"
+    return [
+        (violation["id"], violation["help"], [node["target"] for node in violation["nodes"]][:3])
+        for violation in results["violations"]
+    ]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -36,15 +52,22 @@ def test_the_page_breaks_no_wcag_a_or_aa_rule(
     visit: Page, site: RunningWeb, problems: list[str], path: str
 ) -> None:
     visit.goto(site.url + path)
-    visit.wait_for_load_state("networkidle")
-    visit.evaluate(AXE.read_text())
-    results: dict[str, Any] = visit.evaluate(
-        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
-    )
-    broken = [
-        (violation["id"], violation["help"], [node["target"] for node in violation["nodes"]][:3])
-        for violation in results["violations"]
-    ]
+    broken = _axe_violations(visit)
     problems[:] = [p for p in problems if "status of 400" not in p]  # the error page's own
     assert broken == []
-    assert results["passes"], "axe ran its rules"
+
+
+def test_the_account_pages_break_no_rule_with_problems_a_key_and_a_login(
+    visit: Page, site: RunningWeb, problems: list[str]
+) -> None:
+    visit.goto(site.url + "/signup")
+    visit.get_by_role("button", name="Sign up").click()  # every field empty: each says so
+    assert _axe_violations(visit) == []
+    visit.get_by_label("Email").fill("accessible@example.org")
+    visit.get_by_label("Password", exact=True).fill("a password long enough")
+    visit.get_by_label("Password again").fill("a password long enough")
+    visit.get_by_role("button", name="Sign up").click()
+    visit.get_by_label("Key name").fill("a key")
+    visit.get_by_role("button", name="Create key").click()
+    assert _axe_violations(visit) == []  # the account page, a key and its secret shown
+    problems[:] = [p for p in problems if "status of 400" not in p]

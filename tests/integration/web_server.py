@@ -103,6 +103,7 @@ class RunningWeb:
     url: str
     book: BidManager
     twins: FixedTwins
+    accounts: WebAccounts | None = None
 
 
 def memory_accounts(
@@ -110,9 +111,11 @@ def memory_accounts(
     *,
     providers: Sequence[OidcProvider] = (),
     policy: LoginPolicy | None = None,
+    oidc_clock: Clock | None = None,
 ) -> WebAccounts:
     """Accounts in memory (passwords hashed at the least cost), with an OIDC client for
-    ``providers``; close ``.oidc`` afterwards."""
+    ``providers`` (on ``oidc_clock``, else ``clock``: ID tokens carry real times, so a test
+    that moves ``clock`` gives it the system's); close ``.oidc`` afterwards."""
     participants = MemoryParticipantStore()
     service = AccountService(
         MemoryAccountStore(),
@@ -123,7 +126,7 @@ def memory_accounts(
         hasher=FAST_FOR_TESTS,
     )
     keys = ApiKeyService(MemoryApiKeyStore(participants), participants, Pepper.generate(), clock)
-    oidc = OidcClient(providers, clock) if providers else None
+    oidc = OidcClient(providers, oidc_clock or clock) if providers else None
     return WebAccounts(service, AccountKeys(keys, participants), oidc=oidc)
 
 
@@ -139,4 +142,4 @@ def serve_web_app(
         sources = WebSources(book=book, node=node, twins=twins, apis={"node API": node_url})
         app = create_web_app(sources, verticals=registry.verticals(), accounts=accounts)
         with ThreadedServer(app) as server:
-            yield RunningWeb(server.url, book, twins)
+            yield RunningWeb(server.url, book, twins, accounts)
