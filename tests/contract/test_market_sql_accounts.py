@@ -105,13 +105,24 @@ def test_failures_are_counted_per_account_and_cleared(stores: Stores) -> None:
     store = stores.accounts
     store.add(account(1))
     store.add(account(2))
-    assert [store.record_failure(account(1).user_id, at) for at in (10, 20, 30)] == [1, 2, 3]
-    store.record_failure(account(2).user_id, 20)
-    assert store.failures_since(account(1).user_id, 20) == 2
-    assert store.failures_since(account(1).user_id, 31) == 0
-    store.clear_failures(account(1).user_id)
-    assert store.failures_since(account(1).user_id, 0) == 0
+    mine = account(1).user_id
+    assert [store.record_failure(mine, at, since_ms=0) for at in (10, 20, 30)] == [1, 2, 3]
+    store.record_failure(account(2).user_id, 20, since_ms=0)
+    assert store.failures_since(mine, 20) == 2
+    assert store.failures_since(mine, 31) == 0
+    store.clear_failures(mine)
+    assert store.failures_since(mine, 0) == 0
     assert store.failures_since(account(2).user_id, 0) == 1
+
+
+def test_failures_before_the_window_are_forgotten(stores: Stores) -> None:
+    store = stores.accounts
+    store.add(account(1))
+    mine = account(1).user_id
+    for at in (10, 20, 30):
+        store.record_failure(mine, at, since_ms=0)
+    assert store.record_failure(mine, 40, since_ms=25) == 2  # 30 and 40
+    assert store.failures_since(mine, 0) == 2  # 10 and 20 are gone for good
 
 
 def test_sessions_add_get_delete(stores: Stores) -> None:

@@ -2,7 +2,9 @@
 and each vertical's pages (:func:`create_web_app`; see :mod:`plaza.web.app`).
 
 An interface, like :mod:`plaza.api`: it reads the market's book, the twins and a
-node, and changes nothing; only ``plaza.bootstrap`` and ``plaza.cli`` import it.
+node; what it changes is people's accounts, sessions and API keys, through
+:mod:`plaza.market.accounts` (:mod:`plaza.web.account_pages`, :mod:`plaza.web.oidc`).
+Only ``plaza.bootstrap`` and ``plaza.cli`` import it.
 """
 
 from plaza.web.app import SECURITY_HEADERS, Pages, WebSources, create_web_app

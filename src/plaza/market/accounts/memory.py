@@ -60,11 +60,12 @@ class MemoryAccountStore:
             user_id = self._identities.get((issuer, subject))
             return None if user_id is None else self._accounts[user_id]
 
-    def record_failure(self, user_id: str, at_ms: int) -> int:
+    def record_failure(self, user_id: str, at_ms: int, *, since_ms: int) -> int:
         with self._lock:
-            failures = self._failures.setdefault(user_id, [])
-            failures.append(at_ms)
-            return len(failures)
+            kept = [t for t in self._failures.get(user_id, ()) if t >= since_ms]
+            kept += [at_ms] if at_ms >= since_ms else []
+            self._failures[user_id] = kept
+            return len(kept)
 
     def failures_since(self, user_id: str, since_ms: int) -> int:
         with self._lock:

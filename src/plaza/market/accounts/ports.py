@@ -47,8 +47,10 @@ class AccountStore(Protocol):
 
     def by_identity(self, issuer: str, subject: str) -> Account | None: ...
 
-    def record_failure(self, user_id: str, at_ms: int) -> int:
-        """Remember a wrong password at ``at_ms``; return how many are remembered now."""
+    def record_failure(self, user_id: str, at_ms: int, *, since_ms: int) -> int:
+        """Remember a wrong password at ``at_ms`` and forget those before ``since_ms`` (they
+        no longer count, so an account keeps at most one window of them); return how many
+        are remembered now, from ``since_ms`` on, in one transaction."""
         ...
 
     def failures_since(self, user_id: str, since_ms: int) -> int:

@@ -43,6 +43,7 @@ from plaza.market.auth import Participant, ParticipantStore, Role, participant_i
 __all__ = ["AccountService", "LoggedIn"]
 
 _SESSION_PERSON = b"plaza-session"
+_PURGE_INTERVAL_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class AccountService:
         self._clock = clock
         self.policy = policy or LoginPolicy()
         self._hasher = hasher
+        self._next_purge_ms = 0
         self._addresses = AddressLimiter(
             clock, limit=self.policy.attempts_per_address, window_ms=self.policy.address_window_ms
         )
@@ -161,9 +163,9 @@ class AccountService:
 
     def _failed(self, account: Account, now_ms: int) -> None:
         """Count a wrong password; the last one allowed locks the account (and says so)."""
-        self.accounts.record_failure(account.user_id, now_ms)
         policy = self.policy
-        if self.accounts.failures_since(account.user_id, now_ms - policy.window_ms) < (
+        since_ms = now_ms - policy.window_ms
+        if self.accounts.record_failure(account.user_id, now_ms, since_ms=since_ms) < (
             policy.max_failures
         ):
             return
@@ -173,9 +175,13 @@ class AccountService:
         raise AccountLocked(until_ms)
 
     def open_session(self, account: Account) -> LoggedIn:
-        """A new session for ``account`` (after a password or an OpenID Connect login)."""
+        """A new session for ``account`` (after a password or an OpenID Connect login); at
+        most once a minute, the expired sessions nobody came back to are deleted first."""
         token = secrets.token_urlsafe(32)
         now_ms = self._clock.now_ms()
+        if now_ms >= self._next_purge_ms:
+            self._next_purge_ms = now_ms + _PURGE_INTERVAL_MS
+            self._sessions.purge_expired(now_ms)
         session = Session(
             id_hash=session_hash(token),
             user_id=account.user_id,

@@ -112,10 +112,13 @@ class SqlAccountStore:
             user_id = conn.execute(query).scalar()
             return None if user_id is None else _one(conn, accounts.c.user_id == user_id)
 
-    def record_failure(self, user_id: str, at_ms: int) -> int:
+    def record_failure(self, user_id: str, at_ms: int, *, since_ms: int) -> int:
+        old = (login_failures.c.user_id == user_id, login_failures.c.at_ms < since_ms)
         with translated("recording a wrong password"), writing(self._engine) as conn:
-            conn.execute(insert(login_failures).values(user_id=user_id, at_ms=at_ms))
-            return self._count(conn, user_id, None)
+            conn.execute(delete(login_failures).where(*old))
+            if at_ms >= since_ms:
+                conn.execute(insert(login_failures).values(user_id=user_id, at_ms=at_ms))
+            return self._count(conn, user_id, since_ms)
 
     def failures_since(self, user_id: str, since_ms: int) -> int:
         with translated("counting wrong passwords"), reading(self._engine) as conn:
@@ -126,10 +129,10 @@ class SqlAccountStore:
             conn.execute(delete(login_failures).where(login_failures.c.user_id == user_id))
 
     @staticmethod
-    def _count(conn: Connection, user_id: str, since_ms: int | None) -> int:
-        query = select(func.count()).where(login_failures.c.user_id == user_id)
-        if since_ms is not None:
-            query = query.where(login_failures.c.at_ms >= since_ms)
+    def _count(conn: Connection, user_id: str, since_ms: int) -> int:
+        query = select(func.count()).where(
+            login_failures.c.user_id == user_id, login_failures.c.at_ms >= since_ms
+        )
         return int(conn.execute(query).scalar_one())
 
 

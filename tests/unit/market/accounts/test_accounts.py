@@ -226,3 +226,17 @@ def test_an_account_for_an_existing_participant(
     assert second.participant_id == owner.id
     with pytest.raises(InvalidInput, match="no participant"):
         service.create("x@example.org", PASSWORD, participant_id="plz1nobody")
+
+
+def test_expired_sessions_nobody_came_back_to_are_deleted_at_a_later_login(
+    clock: FakeClock, participants: MemoryParticipantStore
+) -> None:
+    sessions = MemorySessionStore()
+    service = AccountService(
+        MemoryAccountStore(), sessions, participants, clock, hasher=FAST_FOR_TESTS
+    )
+    service.sign_up("me@example.org", PASSWORD, PASSWORD, address=HERE)
+    abandoned = service.log_in("me@example.org", PASSWORD, address=HERE)
+    clock.advance(ms=service.policy.session_ms)
+    service.log_in("me@example.org", PASSWORD, address=HERE)
+    assert sessions.get(abandoned.session.id_hash) is None
