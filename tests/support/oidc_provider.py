@@ -86,7 +86,12 @@ def _client_ok(request: Request) -> bool:
 
 def provider_app(provider: LoopbackProvider) -> FastAPI:
     app = FastAPI()
+    _discovery(app, provider)
+    _authorization(app, provider)
+    return app
 
+
+def _discovery(app: FastAPI, provider: LoopbackProvider) -> None:
     @app.get("/.well-known/openid-configuration")
     def configuration() -> dict[str, Any]:
         return {
@@ -104,6 +109,8 @@ def provider_app(provider: LoopbackProvider) -> FastAPI:
     def jwks() -> dict[str, Any]:
         return KeySet([provider.key]).as_dict(private=False)
 
+
+def _authorization(app: FastAPI, provider: LoopbackProvider) -> None:
     @app.get("/authorize")
     def authorize(request: Request) -> RedirectResponse:
         asked = request.query_params
@@ -136,8 +143,6 @@ def provider_app(provider: LoopbackProvider) -> FastAPI:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
         body = {"access_token": "at", "token_type": "Bearer", "id_token": provider.id_token(grant)}
         return JSONResponse(body)
-
-    return app
 
 
 @contextmanager
