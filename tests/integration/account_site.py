@@ -26,6 +26,7 @@ from plaza.bootstrap.accounts import web_accounts
 from plaza.bootstrap.market_files import MarketDataDir
 from plaza.clients.node import NodeClient
 from plaza.crypto.passwords import FAST_FOR_TESTS
+from plaza.market.accounts import LoginPolicy
 from plaza.market.sql import make_engine
 from plaza.testing import FakeClock
 from plaza.web import WebSources, create_web_app
@@ -45,7 +46,9 @@ class AccountSite:
 
 
 @contextmanager
-def serve_account_site(market: RunningMarket, provider: LoopbackProvider) -> Iterator[AccountSite]:
+def serve_account_site(
+    market: RunningMarket, provider: LoopbackProvider, policy: LoginPolicy | None = None
+) -> Iterator[AccountSite]:
     clock = FakeClock(SystemClock().now_ms())
     data = MarketDataDir(market.data_dir)
     engine = make_engine(data.database_url)
@@ -56,6 +59,7 @@ def serve_account_site(market: RunningMarket, provider: LoopbackProvider) -> Ite
         clock,
         providers=[test_id],
         market_api=market.url,
+        policy=policy,
         hasher=FAST_FOR_TESTS,
     )
     node = NodeClient("http://127.0.0.1:9")  # no node: these pages read none

@@ -24,7 +24,7 @@ from account_site import (
 from market_server import RunningMarket, serve_market
 from oidc_provider import LoopbackProvider, serve_provider
 
-from plaza.market.accounts import session_hash
+from plaza.market.accounts import LoginPolicy, session_hash
 from plaza.market.sql import SqlSessionStore
 
 MINUTE_MS = 60_000
@@ -243,3 +243,22 @@ def test_a_bad_key_name_and_another_accounts_key(
         key_id = made.text.split('<code id="new-key">plz_')[1].split("_")[0]
     answer = http.post(f"/account/keys/{key_id}/revoke", data={"csrf": token})
     assert answer.status_code == 404
+
+
+def test_one_address_gets_a_few_attempts_then_429(
+    market: RunningMarket, provider: LoopbackProvider, request: pytest.FixtureRequest
+) -> None:
+    policy = LoginPolicy(attempts_per_address=3, address_window_ms=MINUTE_MS)
+    with (
+        serve_account_site(market, provider, policy) as site,
+        httpx.Client(base_url=site.url, timeout=10) as http,
+    ):
+        sign_up(http, _email(request))  # one attempt
+        http.cookies.clear()
+        for n in range(2):
+            assert log_in(http, f"nobody{n}@example.org").status_code == 401
+        refused = log_in(http, _email(request))  # the right password, but a fourth attempt
+        assert refused.status_code == 429
+        assert "Too many attempts from your address. Try again after" in refused.text
+        site.clock.advance(ms=MINUTE_MS)
+        assert log_in(http, _email(request)).status_code == 303
