@@ -50,6 +50,19 @@ def _shoot(page: Page, url: str, path: Path, *, full: bool = False) -> None:
     print(f"{path}  ({path.stat().st_size // 1024} KiB)  {url}")
 
 
+def _shoot_wallet(page: Page, web: str, path: Path) -> None:
+    """A wallet made in the browser, funded from the devnet faucet."""
+    page.goto(web + "/wallet")
+    page.get_by_label("Passphrase (at least 10 characters)", exact=True).fill("screenshots!")
+    page.get_by_label("The passphrase again").fill("screenshots!")
+    page.get_by_role("button", name="Create a wallet").click()
+    page.get_by_role("button", name="I have written them down").click()
+    page.get_by_role("button", name="Get coins from the devnet faucet").click()
+    page.locator("#wallet-history tr").first.wait_for(timeout=20_000)
+    page.screenshot(path=path, full_page=True)
+    print(f"{path}  ({path.stat().st_size // 1024} KiB)  {web}/wallet")
+
+
 def main(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     logging.getLogger().addHandler(logging.NullHandler())  # the demo's log is not the point
@@ -68,6 +81,11 @@ def main(directory: Path) -> None:
                 _shoot(page, web + "/", directory / "home.png")
                 _shoot(page, web + "/market", directory / "marketplace.png")
                 _shoot(page, listing_url, directory / "listing.png", full=True)
+                page.get_by_role("button", name="Verify against the ledger").click()
+                page.locator("#verification h3").wait_for()
+                page.screenshot(path=directory / "verify.png", full_page=True)
+                _shoot_wallet(page, web, directory / "wallet.png")
+                _shoot(page, web + "/login", directory / "login.png")
                 _shoot(page, web + "/explorer", directory / "explorer.png")
                 page.locator("table.milestones a").first.click()
                 page.wait_for_load_state("networkidle")

@@ -163,6 +163,10 @@ def test_create_a_wallet_fund_it_from_the_faucet_send_coins_then_lock_and_unlock
     address = page.locator("#wallet-address")
     expect(address).to_have_text(re.compile(r"^plz1[0-9a-z]{58}$"))
     mine = address.inner_text()
+    qr = page.locator("#wallet-qr")
+    expect(qr).to_have_attribute("src", f"/wallet/qr/{mine}.svg")
+    page.wait_for_load_state("networkidle")
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0"), "the QR code shows"
 
     page.get_by_role("button", name="Get coins from the devnet faucet").click()
     expect(page.locator("#wallet-status")).to_contain_text("The faucet sent")

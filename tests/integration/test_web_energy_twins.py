@@ -66,6 +66,7 @@ def test_verify_reads_every_twin_behind_a_listing_back_from_the_ledger(tmp_path:
             "the request's twin",
         ]
         assert contracted.ok, contracted
+        assert contracted.checks[1].signer == f"asset {offer.owner}"
         assert all(check.states >= 1 for check in contracted.checks)
         assert all(check.confirmed == check.states for check in contracted.checks)
         unmatched = [o for o in orders if o.side.value == "request" and o.unit_price == 5]

@@ -108,6 +108,15 @@ def test_bad_requests_get_a_reason_and_change_nothing(
     assert says in reply.json()["error"]
 
 
+def test_an_address_is_a_qr_code_any_browser_can_show(http: httpx.Client) -> None:
+    address = SigningKey.generate().public_key.address
+    image = http.get(f"/wallet/qr/{address}.svg")
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/svg+xml"
+    assert b'<svg xmlns="http://www.w3.org/2000/svg"' in image.content
+    assert str(address).encode() in image.content  # its title
+
+
 def test_the_recovery_words_are_bip39s_english_list(http: httpx.Client) -> None:
     words = http.get("/wallet/words.txt").text.split()
     assert len(words) == 2048

@@ -102,15 +102,19 @@ class EnergyTwins:
         try:
             if not record.contract_id:
                 audit = self._audits.audit_transaction(side, record.first.id)
-                return Verification((_check(f"the {side}'s twin", record.first.owner, audit),))
+                owner = f"asset {record.first.owner}"
+                return Verification((_check(f"the {side}'s twin", owner, audit),))
             contract = self._audits.audit(record.contract_id)
         except EnergyError as error:
             return Verification((TwinCheck(f"the {side}'s twin", "", 0, 0, (error.message,)),))
+        made = self._records.contract(record.contract_id)
+        assert made is not None  # the audit found it
+        provider, consumer = made.contract.offer.providerId, made.contract.request.requesterId
         return Verification(
             (
                 _check("the contract's twin", "the marketplace", contract.contract),
-                _check("the offer's twin", "the providing asset", contract.provider),
-                _check("the request's twin", "the consuming asset", contract.consumer),
+                _check("the offer's twin", f"asset {provider}", contract.provider),
+                _check("the request's twin", f"asset {consumer}", contract.consumer),
             )
         )
 

@@ -12,6 +12,7 @@ passphrase ever does.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from functools import cache
@@ -108,8 +109,9 @@ def qr(address: str) -> Response:
         parsed = _address(address)
     except _Refused as refused:
         return JSONResponse({"error": refused.message}, status_code=refused.status)
-    svg = segno.make(str(parsed).upper(), error="m").svg_inline(scale=4, title=str(parsed))
-    return Response(svg, media_type="image/svg+xml")
+    image = io.BytesIO()
+    segno.make(str(parsed).upper(), error="m").save(image, kind="svg", scale=4, title=str(parsed))
+    return Response(image.getvalue(), media_type="image/svg+xml")
 
 
 @router.get("/wallet/api/network")
