@@ -119,3 +119,15 @@ def test_the_keyboard_reaches_the_content_first(visit: Page, demo: EnergyDemo) -
     expect(skip).to_be_focused()
     visit.keyboard.press("Enter")
     expect(visit).to_have_url(re.compile(r"#main$"))
+
+
+def test_the_demos_auditor_logs_in_with_the_printed_password(visit: Page, demo: EnergyDemo) -> None:
+    """The demo made its accounts on start and holds their passwords for the banner."""
+    auditor = next(login for login in demo.logins if login.who == "auditor")
+    assert auditor.password is not None
+    visit.goto(demo.web_url + "/login")
+    visit.get_by_label("Email").fill(auditor.email)
+    visit.get_by_label("Password").fill(auditor.password)
+    visit.get_by_role("button", name="Log in").click()
+    expect(visit.get_by_role("heading", level=1)).to_have_text("Your account")
+    expect(visit.get_by_role("banner")).to_contain_text("Logged in as auditor@example.org")
