@@ -131,3 +131,4 @@ def test_the_demos_auditor_logs_in_with_the_printed_password(visit: Page, demo: 
     visit.get_by_role("button", name="Log in").click()
     expect(visit.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(visit.get_by_role("banner")).to_contain_text("Logged in as auditor@example.org")
+    expect(visit.locator("#roles")).to_have_text("auditor")

@@ -81,6 +81,7 @@ def test_sign_up_logs_in_with_a_hashed_session(
     assert account is not None
     assert account.user_id in page.text
     assert account.participant_id in page.text
+    assert '<dd id="roles">consumer, provider</dd>' in page.text
     assert page.headers["cache-control"] == "no-store"
     sessions = SqlSessionStore(site.accounts.service.accounts._engine)  # type: ignore[attr-defined]
     assert sessions.get(token.encode()) is None  # the token is not what is stored
@@ -262,3 +263,16 @@ def test_one_address_gets_a_few_attempts_then_429(
         assert "Too many attempts from your address. Try again after" in refused.text
         site.clock.advance(ms=MINUTE_MS)
         assert log_in(http, _email(request)).status_code == 303
+
+
+def test_a_login_ends_the_session_the_browser_had(
+    site: AccountSite, http: httpx.Client, request: pytest.FixtureRequest
+) -> None:
+    sign_up(http, _email(request))
+    earlier = http.cookies["plaza_session"]
+    token = csrf_of(http.get("/account").text)
+    form = {"csrf": token, "email": _email(request), "password": PASSWORD}
+    assert http.post("/login", data=form).status_code == 303
+    assert http.cookies["plaza_session"] != earlier
+    assert site.accounts.service.session(earlier) is None
+    assert site.accounts.service.session(http.cookies["plaza_session"]) is not None

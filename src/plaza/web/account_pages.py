@@ -64,7 +64,11 @@ def _page(
 
 
 def logged_in(request: Request, login: LoggedIn, to: str = "/account") -> Response:
-    """Where a login lands: the account page, with the session cookie set."""
+    """Where a login lands: the account page, with the new session's cookie set; a session
+    the browser had before ends (a token someone planted or saw dies with the login)."""
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        _accounts(request).service.log_out(earlier)
     response = RedirectResponse(to, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, login.token)
     return response
@@ -152,7 +156,13 @@ def _account_page(request: Request, status: int = 200, **context: Any) -> Respon
             end_session_cookie(request, response)
         return response
     keys = accounts.keys.list(viewer.account)
-    context = {"account": viewer.account, "keys": keys, "market_api": accounts.market_api} | context
+    roles = sorted(accounts.keys.acting_as(viewer.account).roles)
+    context = {
+        "account": viewer.account,
+        "roles": roles,
+        "keys": keys,
+        "market_api": accounts.market_api,
+    } | context
     return _page(request, "account/account.html", "Your account", status, **context)
 
 

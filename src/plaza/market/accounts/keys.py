@@ -16,6 +16,7 @@ from plaza.market.auth import (
     ApiKeyNotFound,
     ApiKeyService,
     IssuedApiKey,
+    Participant,
     ParticipantNotFound,
     ParticipantStore,
     Principal,
@@ -29,11 +30,15 @@ class AccountKeys:
         self._keys = keys
         self._participants = participants
 
-    def _acting(self, account: Account) -> Principal:
+    def acting_as(self, account: Account) -> Participant:
+        """The participant the account acts as (its roles say what its keys may do)."""
         participant = self._participants.get(account.participant_id)
         if participant is None:
             raise ParticipantNotFound(account.participant_id)
-        return Principal.of_participant(participant)
+        return participant
+
+    def _acting(self, account: Account) -> Principal:
+        return Principal.of_participant(self.acting_as(account))
 
     def create(self, account: Account, name: str) -> IssuedApiKey:
         """A new key named ``name`` (``InvalidApiKeyName`` if it is not a usable label)."""
