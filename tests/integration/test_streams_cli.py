@@ -113,6 +113,22 @@ def _announced(node: RunningNode, tag: str, home: Path, wallet: Path) -> dict[st
     raise AssertionError("the sensor never announced")
 
 
+def _refunds(node: RunningNode, wallet: Path) -> str:
+    """``plaza stream refunds`` once it lists one."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        listed = CliRunner().invoke(
+            app,
+            ["stream", "refunds", "--wallet", str(wallet), "--node", node.url],
+            env={"PLAZA_WALLET_PASSWORD": PASSWORD},
+        )
+        assert listed.exit_code == 0, listed.output
+        if listed.output.strip():
+            return listed.output
+        time.sleep(0.1)
+    raise AssertionError("no refund came back")
+
+
 def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     node: RunningNode, sensor: Sensor, wallet: Path, tmp_path: Path, tag: str
 ) -> None:
@@ -137,10 +153,13 @@ def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     short = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "10")
     assert short.exit_code == 1
     assert "below the minimum (50): the sensor will refund it" in short.output
+    refunded = _refunds(node, wallet)
+    assert "        10  for " in refunded
+    assert "below the minimum of 1000 ms (which costs 50)" in refunded
 
     assert sensor.stop() == 0
     assert stat.S_IMODE(os.stat(sensor.data).st_mode) == 0o700
-    for secret in ("identity.key", "wallet.password", "cursors.sqlite3", "sensor.sqlite3"):
+    for secret in ("wallet.json", "wallet.password", "cursors.sqlite3", "sensor.sqlite3"):
         assert stat.S_IMODE(os.stat(sensor.data / secret).st_mode) == 0o600, secret
     status = CliRunner().invoke(app, ["sensor", "status", "--data", str(sensor.data)])
     assert status.exit_code == 0, status.output

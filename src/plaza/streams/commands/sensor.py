@@ -55,6 +55,10 @@ def run(
     poll: Annotated[float, typer.Option(help="Seconds between looks for payments.")] = 0.5,
     data: DataOption = DEFAULT_DATA,
     node: NodeOption = "http://127.0.0.1:8650",
+    market: Annotated[
+        str | None,
+        typer.Option("--market", envvar="PLAZA_MARKET", help="Sell through this marketplace too."),
+    ] = None,
     tag: TagOption = DEFAULT_TAG,
 ) -> None:
     """Announce the sensor, publish its readings and sell access to them, until stopped."""
@@ -77,7 +81,8 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     quiet_http_logs()
     with remote(node) as gateway:
-        agent = SensorAgent.open(SensorHome(data), gateway, config, clock=CLOCK)
+        home = SensorHome(data)
+        agent = SensorAgent.open(home, gateway, config, clock=CLOCK, market_url=market)
         try:
             _announce_self(agent)
             agent.run(_stop_on_signals())

@@ -21,7 +21,9 @@ import typer
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.channels import AccessEnded
+from plaza.clients.market import MarketClient
 from plaza.crypto import EncryptionKey
+from plaza.market.auth import Role
 from plaza.sqlite import private_folder
 from plaza.streams.announcement import STREAMS_TAG, Sensor
 from plaza.streams.buyer import (
@@ -44,6 +46,7 @@ from plaza.streams.commands.common import (
     reported,
 )
 from plaza.streams.files import identity_at
+from plaza.streams.market import ensure_participant, pay_contract, request_stream
 from plaza.streams.readings import Reading, to_csv, to_json
 from plaza.wallet import Wallet
 
@@ -55,6 +58,10 @@ WalletOption = Annotated[
     Path, typer.Option("--wallet", envvar="PLAZA_WALLET", help="The wallet that pays.")
 ]
 SensorArgument = Annotated[str, typer.Argument(help="The sensor's name or id (a prefix will do).")]
+MarketOption = Annotated[
+    str | None,
+    typer.Option("--market", envvar="PLAZA_MARKET", help="Buy through this marketplace."),
+]
 DEFAULT_HOME = Path(".plaza/streams")
 DEFAULT_TAG = STREAMS_TAG.decode()
 DEFAULT_NODE = "http://127.0.0.1:8650"
@@ -128,32 +135,61 @@ def buy_command(
     sensor: SensorArgument,
     period: Annotated[str | None, typer.Option(help="How long: 10m, 1h, 1d.")] = None,
     amount: Annotated[int | None, typer.Option(help="Or how much to pay, in base units.")] = None,
+    market: MarketOption = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the grant.")] = 60.0,
     home: HomeOption = DEFAULT_HOME,
     wallet: WalletOption = Path(".plaza/wallet.json"),
     node: NodeOption = DEFAULT_NODE,
     tag: TagOption = DEFAULT_TAG,
 ) -> None:
-    """Pay for a sensor's stream (a renewal extends a running one) and wait for the grant."""
+    """Pay for a sensor's stream (a renewal extends a running one) and wait for the grant.
+
+    With ``--market`` the purchase is a request and a contract in that marketplace, paid
+    from the wallet's first address (the buyer's identity there) and reported once granted.
+    """
     if (period is None) == (amount is None):
         raise typer.BadParameter("give --period or --amount (one of them)")
+    if market is not None and period is None:
+        raise typer.BadParameter("a marketplace contract is for a time: give --period")
     reader = _reader(home)
     with remote(node) as gateway, _wallet(wallet, gateway) as paying:
         found = _sensor(gateway, sensor, tag)
-        terms = found.announcement.terms
-        pay = amount if amount is not None else terms.price_of(parse_duration(period or ""))
         known = len(grants(gateway, reader, found))
-        payment = buy(paying, found, reader, pay)
-        typer.echo(f"paid {pay} to {found.announcement.pay_to} ({payment.message_ids[0].hex()})")
-        if pay < terms.minimum_price:
-            raise fail(f"below the minimum ({terms.minimum_price}): the sensor will refund it")
-        try:
-            grant = wait_for_grant(gateway, reader, found, known=known, timeout_s=wait)
-        except TimeoutError as error:
-            raise fail(f"{error}; the sensor serves it when it is back") from None
-        key = grant.reader_key
-        ends = _when(key.expires_at_ms) if key.expires_at_ms else "never"
-        typer.echo(f"granted until {ends}, from position {key.position}")
+        if market is None:
+            _pay_direct(paying, found, reader, period, amount)
+            _granted(gateway, reader, found, known, wait)
+            return
+        seconds = -(-parse_duration(period or "") // 1000)
+        with reported(), MarketClient(market, identity=paying.export_identity()) as client:
+            ensure_participant(client, "stream buyer", Role.CONSUMER)
+            record = request_stream(client, found, seconds, CLOCK.now_ms())
+            payment = pay_contract(client, paying, found, record, reader)
+            typer.echo(f"contract {record.id}: paid {record.signed.total} for {seconds} s")
+            _granted(gateway, reader, found, known, wait)
+            client.report_payment(record.id, payment.message_ids[0])
+
+
+def _pay_direct(
+    wallet: Wallet, sensor: Sensor, reader: EncryptionKey, period: str | None, amount: int | None
+) -> None:
+    terms = sensor.announcement.terms
+    pay = amount if amount is not None else terms.price_of(parse_duration(period or ""))
+    payment = buy(wallet, sensor, reader, pay)
+    typer.echo(f"paid {pay} to {sensor.announcement.pay_to} ({payment.message_ids[0].hex()})")
+    if pay < terms.minimum_price:
+        raise fail(f"below the minimum ({terms.minimum_price}): the sensor will refund it")
+
+
+def _granted(
+    gateway: RemoteLedger, reader: EncryptionKey, sensor: Sensor, known: int, wait: float
+) -> None:
+    try:
+        grant = wait_for_grant(gateway, reader, sensor, known=known, timeout_s=wait)
+    except TimeoutError as error:
+        raise fail(f"{error}; the sensor serves it when it is back") from None
+    key = grant.reader_key
+    ends = _when(key.expires_at_ms) if key.expires_at_ms else "never"
+    typer.echo(f"granted until {ends}, from position {key.position}")
 
 
 def _show(position: int, reading: Reading, output: Format) -> None:

@@ -29,9 +29,13 @@ from plaza.channels import (
     announce,
 )
 from plaza.channels.cursors import SqliteCursorStore
+from plaza.clients.errors import ClientError
+from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Identity
+from plaza.market.auth import Role
 from plaza.streams.announcement import STREAMS_TAG, SensorAnnouncement
+from plaza.streams.market import ensure_participant, standing_offer
 from plaza.streams.readings import PROFILES, SimulatedProfile
 from plaza.streams.sensor.book import SensorBook
 from plaza.streams.sensor.home import SensorHome
@@ -80,6 +84,7 @@ class SensorAgent:
         parts: _Parts,
         *,
         clock: Clock,
+        market: MarketClient | None = None,
     ) -> None:
         self.config, self._gateway, self._clock = config, gateway, clock
         self.identity, self.wallet, self.publisher = parts.identity, parts.wallet, parts.publisher
@@ -93,26 +98,39 @@ class SensorAgent:
             self.identity,
             terms=config.terms,
             clock=clock,
+            market=market,
         )
         self._next_reading_ms = 0
+        self.market = market
 
     @classmethod
     def open(
-        cls, home: SensorHome, gateway: SensorLedger, config: SensorConfig, *, clock: Clock
+        cls,
+        home: SensorHome,
+        gateway: SensorLedger,
+        config: SensorConfig,
+        *,
+        clock: Clock,
+        market_url: str | None = None,
     ) -> SensorAgent:
-        """The sensor of ``home``: its channel created on first run, reopened afterwards."""
-        identity = home.identity()
+        """The sensor of ``home``: its channel created on first run, reopened afterwards.
+        With ``market_url`` it sells through that marketplace too, signing as its identity."""
         store, book = home.cursors(), home.book()
         try:
             wallet = home.wallet(gateway, clock=clock)
+            identity = wallet.export_identity()
             publisher = _channel(gateway, store, identity, clock)
         except BaseException:
             store.close()
             book.close()
             raise
-        return cls(config, gateway, _Parts(identity, wallet, publisher, store, book), clock=clock)
+        parts = _Parts(identity, wallet, publisher, store, book)
+        market = None if market_url is None else MarketClient(market_url, identity=identity)
+        return cls(config, gateway, parts, clock=clock, market=market)
 
     def close(self) -> None:
+        if self.market is not None:
+            self.market.close()
         self._store.close()
         self.book.close()
 
@@ -168,9 +186,23 @@ class SensorAgent:
             self._next_reading_ms = now + round(self.config.interval_s * 1000)
 
     def start(self) -> None:
-        """What a (re)start does once: announce if needed, finish a crash's leftovers."""
+        """What a (re)start does once: announce if needed, keep an offer in the marketplace,
+        finish a crash's leftovers."""
         self.announce_if_changed()
+        if self.market is not None:
+            self.keep_offer(self.market)
         self.desk.finish_unfinished()
+
+    def keep_offer(self, market: MarketClient) -> str:
+        """Register as a provider if needed and keep a standing offer open; its order id."""
+        ensure_participant(market, self.config.name, Role.PROVIDER)
+        channel_id = self.publisher.channel.id.hex()
+        now, known = self._clock.now_ms(), self.book.fact("offer")
+        offer = standing_offer(market, channel_id, self.announcement(), now, known)
+        if offer != known:
+            self.book.set_fact("offer", offer)
+            log.info("sensor %s offers its stream in the marketplace: %s", self.config.name, offer)
+        return offer
 
     def run(self, stop: threading.Event) -> None:
         """Start, then step every ``poll_s`` until ``stop`` is set; ledger errors are retried."""
@@ -181,8 +213,8 @@ class SensorAgent:
                     self.start()
                     started = True
                 self.step()
-            except LedgerAccessError as error:
-                log.warning("sensor %s: the node failed (%s); retrying", self.config.name, error)
+            except (LedgerAccessError, ClientError) as error:
+                log.warning("sensor %s: %s; retrying", self.config.name, error)
             stop.wait(self.config.poll_s)
 
 

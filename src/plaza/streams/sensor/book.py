@@ -28,7 +28,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS payments (
         message_id BLOB PRIMARY KEY, payer TEXT NOT NULL, amount INTEGER NOT NULL,
         reader BLOB, state TEXT NOT NULL, detail TEXT NOT NULL, ends_at_ms INTEGER,
-        refund_id BLOB, handled_at_ms INTEGER NOT NULL)""",
+        refund_id BLOB, handled_at_ms INTEGER NOT NULL, contract TEXT)""",
     """CREATE TABLE IF NOT EXISTS subscriptions (
         reader BLOB PRIMARY KEY, ends_at_ms INTEGER NOT NULL, payments INTEGER NOT NULL,
         paid INTEGER NOT NULL)""",
@@ -36,9 +36,9 @@ _SCHEMA = (
 )
 _SELECT = (
     "SELECT message_id, payer, amount, reader, state, detail, ends_at_ms, refund_id, "
-    "handled_at_ms FROM payments"
+    "handled_at_ms, contract FROM payments"
 )
-_INSERT = "INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT = "INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,8 @@ class HandledPayment:
     ends_at_ms: int | None
     refund_id: bytes | None
     handled_at_ms: int
+    #: The marketplace contract it pays, when it pays one.
+    contract: str | None = None
 
 
 class SensorBook:
@@ -91,6 +93,14 @@ class SensorBook:
     def payments(self) -> list[HandledPayment]:
         rows = self._db.rows(_SELECT + " ORDER BY handled_at_ms")
         return [_payment(row) for row in rows]
+
+    def contract_paid(self, contract: str) -> bool:
+        """Whether a payment of marketplace ``contract`` was accepted already."""
+        found = self._db.row(
+            "SELECT 1 FROM payments WHERE contract = ? AND state IN ('accepted', 'delivered')",
+            (contract,),
+        )
+        return found is not None
 
     def accept(self, payment: HandledPayment, duration_ms: int) -> Subscription:
         """Record ``payment`` as accepted and extend its reader's subscription, atomically."""
@@ -147,6 +157,7 @@ def _row(payment: HandledPayment) -> tuple[object, ...]:
         payment.ends_at_ms,
         payment.refund_id,
         payment.handled_at_ms,
+        payment.contract,
     )
 
 
@@ -157,7 +168,7 @@ def _with(payment: HandledPayment, *, state: str, ends_at_ms: int) -> tuple[obje
 
 
 def _payment(row: tuple[Any, ...]) -> HandledPayment:
-    message_id, payer, amount, reader, state, detail, ends, refund, handled = row
+    message_id, payer, amount, reader, state, detail, ends, refund, handled, contract = row
     return HandledPayment(
         bytes(message_id),
         str(payer),
@@ -168,4 +179,5 @@ def _payment(row: tuple[Any, ...]) -> HandledPayment:
         None if ends is None else int(ends),
         None if refund is None else bytes(refund),
         int(handled),
+        None if contract is None else str(contract),
     )

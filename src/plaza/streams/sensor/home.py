@@ -2,8 +2,9 @@
 
 ::
 
-    <data>/identity.key       the sensor's signing and encryption seeds (0600)
-    <data>/wallet.json        its wallet (plaza.wallet), where buyers pay
+    <data>/wallet.json        its wallet (plaza.wallet): its seed gives the sensor's
+                              identity too (the keys of address #0, where buyers pay, so
+                              the sensor's marketplace id is the address it is paid at)
     <data>/wallet.password    that wallet's password: 32 random bytes, hex (0600)
     <data>/cursors.sqlite3    its channel's cursor, with the channel secret (0600)
     <data>/sensor.sqlite3     payments handled, subscriptions, facts (0600)
@@ -20,9 +21,8 @@ from pathlib import Path
 
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.clock import Clock
-from plaza.crypto import Identity
 from plaza.sqlite import private_folder
-from plaza.streams.files import identity_at, write_private
+from plaza.streams.files import write_private
 from plaza.streams.sensor.book import SensorBook
 from plaza.wallet import KdfParams, Wallet, WalletLedger
 
@@ -35,10 +35,6 @@ class SensorHome:
     def __init__(self, path: Path) -> None:
         self.path = private_folder(path)
         self.path.chmod(0o700)
-
-    def identity(self) -> Identity:
-        """The sensor's identity, made (and saved) on first use."""
-        return identity_at(self.path / "identity.key")
 
     def wallet(self, gateway: WalletLedger, *, clock: Clock) -> Wallet:
         """The sensor's wallet, created with a random password on first use."""

@@ -19,11 +19,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from plaza.channels import ChannelLedger, Publisher, deliver
+from plaza.clients.errors import NotFoundError
+from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Address, EncryptionPublicKey, Identity
 from plaza.ledger.model import ConfirmationState, Conflict, TransferPayload
 from plaza.ledger.ports import LedgerReader, Movement
 from plaza.streams.errors import InvalidMemo
+from plaza.streams.market import MARKET_PAYMENT_TAG, MarketPayment, contract_duration_ms
 from plaza.streams.memo import PAYMENT_TAG, REFUND_TAG, PaymentMemo, RefundMemo
 from plaza.streams.sensor.book import HandledPayment, SensorBook
 from plaza.streams.terms import Bought, Terms, purchase
@@ -51,11 +54,13 @@ class PaymentDesk:
         *,
         terms: Terms,
         clock: Clock,
+        market: MarketClient | None = None,
     ) -> None:
         self._gateway, self._wallet, self._book = gateway, wallet, book
         self._publisher, self._identity = publisher, identity
-        self.terms, self._clock = terms, clock
-        self.address: Address = wallet.receive_address().address
+        self.terms, self._clock, self._market = terms, clock, market
+        #: Where buyers pay: the identity's own address, the sensor's id in the market.
+        self.address = Address.from_public_key(identity.public_key.raw)
         self._channel_id = publisher.channel.id
 
     def finish_unfinished(self) -> None:
@@ -67,7 +72,9 @@ class PaymentDesk:
                 self._refund(payment, check_ledger=True)
 
     def scan(self) -> list[HandledPayment]:
-        """Handle every confirmed payment not handled yet; return them as recorded."""
+        """Handle every confirmed payment not handled yet; return them as recorded. What a
+        failure left half-done (the node or the market not answering) is retried first."""
+        self.finish_unfinished()
         movements = self._gateway.history(self.address, limit=_PAGE)
         if len(movements) == _PAGE and self._unseen(movements[-1]):
             movements = self._gateway.history(self.address, limit=_DEEP)
@@ -100,11 +107,15 @@ class PaymentDesk:
             None,
             self._clock.now_ms(),
         )
-        if tag != PAYMENT_TAG or payer == str(self.address):
+        if payer == str(self.address) or tag not in {PAYMENT_TAG, MARKET_PAYMENT_TAG}:
             self._book.record(base)
             return base
         assert isinstance(payload, TransferPayload)
-        return self._buy(base, payload.data)
+        if tag == PAYMENT_TAG:
+            return self._buy(base, payload.data)
+        if self._market is None:
+            return self._refund_new(base, "this sensor sells outside the marketplace")
+        return self._buy_contract(base, payload.data, self._market)
 
     def _buy(self, base: HandledPayment, data: bytes) -> HandledPayment:
         try:
@@ -120,12 +131,39 @@ class PaymentDesk:
         ends = self._book.accept(payment, outcome.duration_ms).ends_at_ms
         return self._serve(replace(payment, state="accepted", ends_at_ms=ends))
 
+    def _buy_contract(
+        self, base: HandledPayment, data: bytes, market: MarketClient
+    ) -> HandledPayment:
+        """A payment of a marketplace contract: checked against the contract, then served."""
+        try:
+            memo = MarketPayment.decode(data)
+        except InvalidMemo as error:
+            return self._refund_new(base, error.reason)
+        base = replace(base, contract=memo.contract_id)
+        if self._book.contract_paid(memo.contract_id):
+            return self._refund_new(base, f"contract {memo.contract_id} is paid already")
+        try:  # any other market failure leaves the payment unseen: the next scan retries it
+            record = market.contract(memo.contract_id)
+        except NotFoundError:
+            return self._refund_new(base, f"the marketplace has no contract {memo.contract_id}")
+        outcome = contract_duration_ms(
+            record.signed, provider=self.address, payer=base.payer, paid=base.amount
+        )
+        if isinstance(outcome, str):
+            return self._refund_new(base, outcome)
+        payment = replace(base, reader=memo.reader.raw, detail=f"{outcome} ms")
+        ends = self._book.accept(payment, outcome).ends_at_ms
+        return self._serve(replace(payment, state="accepted", ends_at_ms=ends))
+
     def _serve(self, payment: HandledPayment) -> HandledPayment:
         """Start an epoch wrapped for the buyer until its subscription ends; deliver its key."""
         assert payment.reader is not None
         reader = EncryptionPublicKey(payment.reader)
         ends = max(s.ends_at_ms for s in self._book.subscriptions() if s.reader == payment.reader)
         if ends > self._clock.now_ms():
+            if payment.contract is not None and self._market is not None:
+                self._market.report_delivery(payment.contract)  # before the buyer can report
+                self._market.request_payment(payment.contract)  # its payment
             key = self._publisher.grant(reader, expires_at_ms=ends)
             deliver(self._gateway, self._identity, reader, key, clock=self._clock)
             log.info("granted %s until %d from position %d", reader, ends, key.position)
@@ -141,7 +179,9 @@ class PaymentDesk:
         refund_id = self._refund_on_ledger(payment.message_id) if check_ledger else None
         if refund_id is None:
             memo = RefundMemo(payment.message_id, payment.detail).encode()
-            sent = self._wallet.send(payment.payer, payment.amount, tag=REFUND_TAG, data=memo)
+            sent = self._wallet.send(
+                payment.payer, payment.amount, tag=REFUND_TAG, data=memo, payer=self.address
+            )
             refund_id = sent.message_ids[0]
             log.info("refunded %d to %s: %s", payment.amount, payment.payer, payment.detail)
         self._book.finish(payment.message_id, "refunded", refund_id)
