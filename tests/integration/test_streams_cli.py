@@ -157,6 +157,16 @@ def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     assert "        10  for " in refunded
     assert "below the minimum of 1000 ms (which costs 50)" in refunded
 
+    _stopped_cleanly(sensor)
+
+    sensor.start()  # the same data directory: the same sensor, selling on
+    again = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "100")
+    assert again.exit_code == 0, again.output
+    assert "granted until" in again.output
+
+
+def _stopped_cleanly(sensor: Sensor) -> None:
+    """SIGTERM exits 0; its secrets are 0600 in a 0700 folder; its book says what it did."""
     assert sensor.stop() == 0
     assert stat.S_IMODE(os.stat(sensor.data).st_mode) == 0o700
     for secret in ("wallet.json", "wallet.password", "cursors.sqlite3", "sensor.sqlite3"):
@@ -166,11 +176,6 @@ def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     assert "delivered" in status.output
     assert "refunded" in status.output
     assert "revenue 150" in status.output
-
-    sensor.start()  # the same data directory: the same sensor, selling on
-    again = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "100")
-    assert again.exit_code == 0, again.output
-    assert "granted until" in again.output
 
 
 def test_a_bad_duration_or_an_unknown_sensor_is_one_clear_line(

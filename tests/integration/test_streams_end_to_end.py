@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,7 +25,7 @@ from node_server import RunningNode
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.channels import AccessExpired, Delivery, Reader
 from plaza.clock import SystemClock
-from plaza.crypto import Identity
+from plaza.crypto import EncryptionKey, Identity
 from plaza.streams import Reading, Sensor, Terms
 from plaza.streams.buyer import (
     Refunded,
@@ -89,11 +90,18 @@ def wallet(gateway: RemoteLedger, tmp_path: Path) -> Wallet:
     return created
 
 
-def test_a_buyer_subscribes_lapses_renews_and_is_refunded_and_served_after_a_restart(
-    node: RunningNode, gateway: RemoteLedger, wallet: Wallet, tmp_path: Path
-) -> None:
-    directory = f"streams-{secrets.token_hex(4)}".encode()
-    config = SensorConfig(
+@dataclass
+class Scene:
+    """The buyer's side of the test: the node, its wallet, its key, and the sensor found."""
+
+    gateway: RemoteLedger
+    wallet: Wallet
+    reader: EncryptionKey
+    sensor: Sensor
+
+
+def _config(directory: bytes) -> SensorConfig:
+    return SensorConfig(
         "air-porta-nuova",
         45.0703,
         7.6869,
@@ -103,55 +111,78 @@ def test_a_buyer_subscribes_lapses_renews_and_is_refunded_and_served_after_a_res
         poll_s=0.05,
         directory=directory,
     )
-    home, buyer = SensorHome(tmp_path / "sensor"), Identity.generate().encryption
+
+
+def test_a_buyer_subscribes_lapses_renews_and_is_refunded_and_served_after_a_restart(
+    node: RunningNode, gateway: RemoteLedger, wallet: Wallet, tmp_path: Path
+) -> None:
+    config = _config(f"streams-{secrets.token_hex(4)}".encode())
+    home, reader = SensorHome(tmp_path / "sensor"), Identity.generate().encryption
     with _running(node, home, config) as agent:
-        sensor = _eventually(lambda: _found(gateway, directory))
+        sensor = _eventually(lambda: _found(gateway, config.directory))
         assert sensor.announcement == agent.announcement()
         assert sensor.owner == agent.identity.public_key
-
-        # Pay 150 (3 s): the grant arrives sealed to the buyer's key, and readings open.
-        paid = buy(wallet, sensor, buyer, 150)
-        confirmed = time.monotonic()
-        first = wait_for_grant(gateway, buyer, sensor)
-        grant_s = time.monotonic() - confirmed
-        assert first.reader_key.expires_at_ms is not None
-        readings = _eventually(lambda: history(gateway, buyer, [first]) or None)
-        assert set(readings[0][1].values) == {"pm25", "no2", "temperature"}
-
-        # The period ends: the next epoch is not wrapped for the buyer.
-        cursor = Reader(gateway, first.reader_key, encryption_key=buyer)
-        ended = _eventually(lambda: _read_until_ended(cursor), timeout_s=10)
-        assert ended.position > first.reader_key.position
-        _eventually(lambda: agent.publisher.position > ended.position + 2 or None)
-        with pytest.raises(AccessExpired):
-            list(Reader(gateway, first.reader_key, encryption_key=buyer).read())
-
-        # A renewal after the lapse starts from now, at a later position, and reads again.
-        buy(wallet, sensor, buyer, 100)
-        second = wait_for_grant(gateway, buyer, sensor, known=1)
-        assert second.reader_key.position > ended.position
-        renewed = _eventually(lambda: _after(history(gateway, buyer, [first, second]), second))
-        closed = range(ended.position, second.reader_key.position + 1)
-        assert not [position for position, _ in renewed if position in closed]
-
-        # Too little is refunded, with the reason.
-        short = buy(wallet, sensor, buyer, 10)
-        refund = _eventually(lambda: _refund_of(gateway, wallet, short.message_ids[0]))
-        assert refund.amount == 10
-        assert "below the minimum of 1000 ms" in refund.reason
+        scene = Scene(gateway, wallet, reader, sensor)
+        paid, first = _subscribe(scene)
+        ended = _lapse(scene, agent, first)
+        _renew(scene, first, ended)
+        short = _underpay(scene)
         position_before = agent.publisher.position
 
     # The sensor is down; a payment made meanwhile is honoured when it is back.
-    buy(wallet, sensor, buyer, 200)
+    buy(wallet, sensor, reader, 200)
     with _running(node, home, config) as agent:
-        third = wait_for_grant(gateway, buyer, sensor, known=2)
+        third = wait_for_grant(gateway, reader, sensor, known=2)
         assert third.reader_key.position >= position_before  # the chain went on
-        assert _eventually(lambda: _after(history(gateway, buyer, [third]), third))
+        assert _eventually(lambda: _after(history(gateway, reader, [third]), third))
         book = {p.message_id: p.state for p in agent.book.payments()}
-        assert book[paid.message_ids[0]] == "delivered"
-        assert book[short.message_ids[0]] == "refunded"
-    assert len(grants(gateway, buyer, sensor)) == 3
-    print(f"grant after payment confirmed: {grant_s:.3f} s")
+        assert book[paid] == "delivered"
+        assert book[short] == "refunded"
+    assert len(grants(gateway, reader, sensor)) == 3
+
+
+def _subscribe(scene: Scene) -> tuple[bytes, Delivery]:
+    """Pay 150 (3 s): the grant arrives sealed to the buyer's key, and readings open."""
+    paid = buy(scene.wallet, scene.sensor, scene.reader, 150)
+    confirmed = time.monotonic()
+    first = wait_for_grant(scene.gateway, scene.reader, scene.sensor)
+    print(f"grant after payment confirmed: {time.monotonic() - confirmed:.3f} s")
+    assert first.reader_key.expires_at_ms is not None
+    readings = _eventually(lambda: history(scene.gateway, scene.reader, [first]) or None)
+    assert set(readings[0][1].values) == {"pm25", "no2", "temperature"}
+    return paid.message_ids[0], first
+
+
+def _lapse(scene: Scene, agent: SensorAgent, first: Delivery) -> AccessExpired:
+    """The period ends: the next epoch is not wrapped for the buyer."""
+    cursor = Reader(scene.gateway, first.reader_key, encryption_key=scene.reader)
+    ended = _eventually(lambda: _read_until_ended(cursor), timeout_s=10)
+    assert ended.position > first.reader_key.position
+    _eventually(lambda: agent.publisher.position > ended.position + 2 or None)
+    with pytest.raises(AccessExpired):
+        list(Reader(scene.gateway, first.reader_key, encryption_key=scene.reader).read())
+    return ended
+
+
+def _renew(scene: Scene, first: Delivery, ended: AccessExpired) -> None:
+    """A renewal after the lapse starts from now, at a later position, and reads again;
+    what was published while it had lapsed stays closed."""
+    buy(scene.wallet, scene.sensor, scene.reader, 100)
+    second = wait_for_grant(scene.gateway, scene.reader, scene.sensor, known=1)
+    assert second.reader_key.position > ended.position
+    both = [first, second]
+    renewed = _eventually(lambda: _after(history(scene.gateway, scene.reader, both), second))
+    closed = range(ended.position, second.reader_key.position + 1)
+    assert not [position for position, _ in renewed if position in closed]
+
+
+def _underpay(scene: Scene) -> bytes:
+    """Too little is refunded, with the reason."""
+    short = buy(scene.wallet, scene.sensor, scene.reader, 10)
+    refund = _eventually(lambda: _refund_of(scene.gateway, scene.wallet, short.message_ids[0]))
+    assert refund.amount == 10
+    assert "below the minimum of 1000 ms" in refund.reason
+    return short.message_ids[0]
 
 
 def _found(gateway: RemoteLedger, directory: bytes) -> Sensor | None:

@@ -36,6 +36,10 @@ sensor_app = typer.Typer(help="Run a sensor that sells its data stream.", no_arg
 DataOption = Annotated[
     Path, typer.Option("--data", help="The sensor's data directory (keys, wallet, cursor).")
 ]
+MarketOption = Annotated[
+    str | None,
+    typer.Option("--market", envvar="PLAZA_MARKET", help="Sell through this marketplace too."),
+]
 DEFAULT_DATA = Path(".plaza/sensor")
 DEFAULT_TAG = STREAMS_TAG.decode()
 
@@ -55,10 +59,7 @@ def run(
     poll: Annotated[float, typer.Option(help="Seconds between looks for payments.")] = 0.5,
     data: DataOption = DEFAULT_DATA,
     node: NodeOption = "http://127.0.0.1:8650",
-    market: Annotated[
-        str | None,
-        typer.Option("--market", envvar="PLAZA_MARKET", help="Sell through this marketplace too."),
-    ] = None,
+    market: MarketOption = None,
     tag: TagOption = DEFAULT_TAG,
 ) -> None:
     """Announce the sensor, publish its readings and sell access to them, until stopped."""
@@ -78,6 +79,10 @@ def run(
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    _serve(config, data, node, market)
+
+
+def _serve(config: SensorConfig, data: Path, node: str, market: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     quiet_http_logs()
     with remote(node) as gateway:
