@@ -89,7 +89,14 @@ def deadline_for(now_ms: int, time_to_result_ms: int) -> int:
     return now_ms + time_to_result_ms + CONFIRMATION_ALLOWANCE_MS
 
 
-def may_start(now_ms: int, deadline_ms: int, time_limit_ms: int) -> bool:
-    """Whether a job started now can finish and be released before the deadline; a provider
-    refunds (rather than runs) a call that would be paid too late to matter."""
-    return now_ms + time_limit_ms + CONFIRMATION_ALLOWANCE_MS // 2 <= deadline_ms
+def may_start(
+    now_ms: int,
+    deadline_ms: int,
+    time_limit_ms: int,
+    *,
+    margin_ms: int = CONFIRMATION_ALLOWANCE_MS // 2,
+) -> bool:
+    """Whether a job started now can finish, and its result and release confirm (within
+    ``margin_ms``), before the deadline; a provider refunds (rather than runs) a call that
+    would be paid too late."""
+    return now_ms + time_limit_ms + margin_ms <= deadline_ms

@@ -21,9 +21,17 @@ from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.services.errors import InvalidCallData
 from plaza.services.sealing import CALL_ID_SIZE, KEY_SIZE
 
-__all__ = ["CallRequest", "decode_input", "encode_input"]
+__all__ = ["HOLD_TAG_PREFIX", "CallRequest", "decode_input", "encode_input", "hold_tag"]
 
 _VERSION = 1
+HOLD_TAG_PREFIX = b"plaza-call"
+
+
+def hold_tag(payee: bytes) -> bytes:
+    """The tag of a call's hold: the prefix and the payee's address, which the hold shows
+    anyway. It is how a provider finds the holds to it (``find_by_tag``): the ledger
+    indexes messages by tag, and an address's history lists only what moved its balance."""
+    return HOLD_TAG_PREFIX + payee
 
 
 def encode_input(value: Any) -> bytes:

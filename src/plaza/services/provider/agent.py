@@ -1,0 +1,192 @@
+"""The provider agent: describe the service, answer quotes, run paid calls; repeat.
+
+:meth:`ProviderAgent.open` brings a provider up from its data directory
+(:class:`~plaza.services.provider.home.ProviderHome`): its identity, its public
+channel (created once, reopened from its cursor afterwards) and its book.
+:meth:`start` appends the description to the channel and announces it under
+:data:`SERVICES_TAG` when it changed since the last time; :meth:`run` then steps
+the desk (:class:`~plaza.services.provider.desk.CallDesk`) every ``poll_s`` until
+told to stop; a node that stops answering is logged and retried. :meth:`quote`
+is what the HTTP API (:mod:`plaza.services.provider.http`) answers with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+
+from plaza.channels import (
+    Channel,
+    ChannelLedger,
+    ChannelMode,
+    Descriptor,
+    LedgerAccessError,
+    Publisher,
+    announce,
+)
+from plaza.channels.cursors import SqliteCursorStore
+from plaza.clients.errors import ClientError
+from plaza.clock import Clock
+from plaza.crypto import Address, Identity
+from plaza.services.calls import CONFIRMATION_ALLOWANCE_MS
+from plaza.services.description import SERVICES_TAG, ServiceDescription
+from plaza.services.errors import CallRefused
+from plaza.services.provider.book import StoredQuote
+from plaza.services.provider.desk import CallDesk
+from plaza.services.provider.home import ProviderHome
+from plaza.services.provider.sdk import Service
+from plaza.services.quote import Quote
+from plaza.services.sealing import CALL_ID_SIZE
+from plaza.wallet.holds import new_lock
+
+__all__ = ["SERVICES_TAG", "ProviderAgent"]
+
+log = logging.getLogger(__name__)
+
+
+class ProviderAgent:
+    """One provider selling one service. Build it with :meth:`open`; stop :meth:`run` with
+    its event; :meth:`close` it after."""
+
+    def __init__(
+        self,
+        home: ProviderHome,
+        gateway: ChannelLedger,
+        service: Service,
+        *,
+        endpoint: str,
+        clock: Clock,
+        poll_s: float = 0.2,
+        allowance_ms: int = CONFIRMATION_ALLOWANCE_MS,
+    ) -> None:
+        self.service, self._gateway, self._clock = service, gateway, clock
+        self.poll_s, self.allowance_ms = poll_s, allowance_ms
+        self.identity = home.identity()
+        self.book = home.book()
+        self._store = home.cursors()
+        try:
+            self.publisher = _channel(gateway, self._store, self.identity, clock)
+        except BaseException:
+            self.close()
+            raise
+        self.address = Address.from_public_key(self.identity.public_key.raw)
+        self.description = service.describe(
+            pay_to=str(self.address),
+            encryption_key=self.identity.encryption.public_key.raw.hex(),
+            endpoint=endpoint,
+        )
+        self.desk = CallDesk.of(
+            gateway,
+            self.identity,
+            self.book,
+            self.publisher,
+            service,
+            clock=clock,
+            margin_ms=allowance_ms // 2,
+        )
+
+    def close(self) -> None:
+        if hasattr(self, "desk"):
+            self.desk.jobs.close()
+        self._store.close()
+        self.book.close()
+
+    # -- describing ----------------------------------------------------------------------
+
+    def describe(self, description: ServiceDescription | None = None) -> bool:
+        """Append ``description`` (the current one by default) to the channel and announce
+        it, unless that exact one was the last; say whether it did."""
+        description = description or self.description
+        content = description.encode()
+        digest = hashlib.blake2b(content, digest_size=32).hexdigest()
+        if self.book.fact("described") == digest:
+            return False
+        self.publisher.publish(content)
+        channel = self.publisher.channel
+        descriptor = Descriptor.of(description.descriptor_fields())
+        announce(
+            self._gateway,
+            channel,
+            self.identity,
+            descriptor,
+            clock=self._clock,
+            directory=SERVICES_TAG,
+        )
+        self.book.set_fact("described", digest)
+        self.description = description
+        log.info("service %s described on channel %s", description.name, channel.id.hex())
+        return True
+
+    def retire(self) -> None:
+        """Say on the channel that the service is no longer sold; quotes are refused."""
+        self.describe(self.description.retire())
+
+    # -- quoting -------------------------------------------------------------------------
+
+    def quote(self, call_id: bytes) -> Quote:
+        """The quote for ``call_id``: the one given before, or a new one with a fresh secret,
+        saved before it is answered. :class:`CallRefused` for a retired service."""
+        if len(call_id) != CALL_ID_SIZE:
+            raise CallRefused(call_id, f"a call id is {CALL_ID_SIZE} bytes")
+        stored = self.book.quote(call_id)
+        if stored is None:
+            if self.description.retired:
+                raise CallRefused(call_id, f"the service {self.service.name} is retired")
+            lock, now = new_lock(), self._clock.now_ms()
+            deadline = now + self.description.time_to_result_ms + self.allowance_ms
+            fresh = StoredQuote(
+                call_id,
+                self.service.name,
+                self.service.price,
+                lock.secret,
+                lock.hashlock,
+                deadline,
+                now,
+            )
+            stored = self.book.save_quote(fresh)
+        return Quote.make(
+            self.identity.signing,
+            stored.call_id,
+            service=stored.service,
+            price=stored.price,
+            hashlock=stored.hashlock,
+            deadline_ms=stored.deadline_ms,
+        )
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Describe (once), then step every ``poll_s`` until ``stop``; ledger errors retried."""
+        described = False
+        while not stop.is_set():
+            try:
+                if not described:
+                    self.describe()
+                    described = True
+                self.desk.step()
+            except (LedgerAccessError, ClientError) as error:
+                log.warning("service %s: %s; retrying", self.service.name, error)
+            stop.wait(self.poll_s)
+
+    def status(self) -> dict[str, object]:
+        return {
+            "service": self.service.name,
+            "address": str(self.address),
+            "channel": self.publisher.channel.id.hex(),
+            "calls": self.book.counts(),
+            "revenue": self.book.revenue(),
+            "running": len(self.desk.jobs),
+        }
+
+
+def _channel(
+    gateway: ChannelLedger, store: SqliteCursorStore, identity: Identity, clock: Clock
+) -> Publisher:
+    """The provider's publisher: its one saved channel reopened, or a new public channel."""
+    saved = store.channel_ids()
+    if saved:
+        return Publisher.open(gateway, store, saved[0], clock=clock)
+    return Publisher.create(
+        gateway, store, Channel.create(ChannelMode.PUBLIC, identity), clock=clock
+    )

@@ -1,0 +1,303 @@
+"""The provider's desk: holds to its address in, results out and releases, or refunds.
+
+:meth:`CallDesk.scan` takes every confirmed hold to the provider's address it has
+not seen: it opens the sealed request and checks it against the quote of its call
+id (hashlock, price, deadline, service, no arbiter, the first hold of that call,
+the input within the limit). A match is saved as ``accepted`` *before* its job
+starts; anything else is saved as ``refunding`` with its reason. :meth:`advance`
+then moves every open call one step (:mod:`plaza.services.calls`): start its job
+when a worker is free and the deadline leaves time for it, publish a finished
+job's sealed result, release once that result is confirmed, settle a refund,
+and note how each hold closed. Each step is saved before the next, so a restart
+picks up where a kill left off.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from plaza.channels import ChannelLedger, Publisher
+from plaza.clock import Clock
+from plaza.crypto import Address, Identity
+from plaza.ledger.holds import HoldStatus
+from plaza.ledger.model import ConfirmationState, HoldPayload, Message
+from plaza.services.calls import ProviderState, may_start
+from plaza.services.errors import InvalidCallData
+from plaza.services.provider.book import Call, ProviderBook, StoredQuote
+from plaza.services.provider.jobs import Jobs, Outcome
+from plaza.services.provider.sdk import Service
+from plaza.services.request import CallRequest, decode_input, hold_tag
+from plaza.services.sealing import locator, result_key, seal_reason, seal_result, wrap_result_record
+from plaza.wallet.holds import compose_release, compose_settle, hold_id_of
+
+__all__ = ["CallDesk"]
+
+log = logging.getLogger(__name__)
+
+_PAGE = 100
+_DEEP = 1000
+_CLOSED = {HoldStatus.RELEASED, HoldStatus.SETTLED, HoldStatus.EXPIRED}
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    gateway: ChannelLedger
+    identity: Identity
+    book: ProviderBook
+    publisher: Publisher
+
+
+class CallDesk:
+    """One service's calls; :meth:`step` as often as wanted, from one thread."""
+
+    def __init__(
+        self, parts: _Parts, service: Service, *, clock: Clock, margin_ms: int = 1000
+    ) -> None:
+        self._gateway, self._identity = parts.gateway, parts.identity
+        self.book, self._publisher = parts.book, parts.publisher
+        self.service, self._clock = service, clock
+        self.jobs = Jobs(service)
+        self.address = Address.from_public_key(parts.identity.public_key.raw)
+        self._seen: set[bytes] = set()
+        #: What a job's result and release need after it, to confirm before the deadline.
+        self.margin_ms = margin_ms
+
+    @classmethod
+    def of(
+        cls,
+        gateway: ChannelLedger,
+        identity: Identity,
+        book: ProviderBook,
+        publisher: Publisher,
+        service: Service,
+        *,
+        clock: Clock,
+        margin_ms: int,
+    ) -> CallDesk:
+        parts = _Parts(gateway, identity, book, publisher)
+        return cls(parts, service, clock=clock, margin_ms=margin_ms)
+
+    def step(self) -> None:
+        """Take the holds confirmed since the last step, then move every open call."""
+        self.scan()
+        self.advance()
+
+    # -- taking holds --------------------------------------------------------------------
+
+    def scan(self) -> list[Call]:
+        """Take the confirmed holds to this provider not taken yet, oldest first."""
+        tag = hold_tag(self.address.raw)
+        found = self._gateway.find_by_tag(tag, limit=_PAGE)
+        if len(found) == _PAGE and found[-1] not in self._seen:
+            found = self._gateway.find_by_tag(tag, limit=_DEEP)
+        taken = []
+        for message_id in reversed(found):
+            if message_id not in self._seen:
+                call = self._consider(message_id)
+                if call is not None:
+                    taken.append(call)
+        return taken
+
+    def _consider(self, message_id: bytes) -> Call | None:
+        """Take the hold of ``message_id`` once it is open on the ledger; remember it as seen
+        once there is nothing more to do with it (taken, closed or never applied)."""
+        message = self._gateway.message(message_id)
+        payload = None if message is None else message.payload
+        if message is None or not isinstance(payload, HoldPayload):
+            self._seen.add(message_id)
+            return None
+        record = self._gateway.hold(hold_id_of(message))
+        if record is None:
+            metadata = self._gateway.metadata(message_id)
+            if metadata is not None and metadata.state is ConfirmationState.CONFIRMED:
+                self._seen.add(message_id)  # confirmed as conflicting: it never held anything
+            return None
+        self._seen.add(message_id)
+        return self._take(message) if record.status is HoldStatus.OPEN else None
+
+    def _take(self, message: Message) -> Call | None:
+        payload = message.payload
+        if not isinstance(payload, HoldPayload) or payload.payee != self.address.raw:
+            return None
+        hold_id = hold_id_of(message)
+        if self.book.call(hold_id) is not None:
+            return None
+        now = self._clock.now_ms()
+        call = Call(
+            hold_id,
+            None,
+            ProviderState.ACCEPTED,
+            payload.amount,
+            payload.expires_at_ms,
+            None,
+            None,
+            "",
+            None,
+            None,
+            now,
+        )
+        try:
+            request = CallRequest.open(self._identity.encryption, payload.data)
+        except InvalidCallData as error:
+            return self._refuse(call, error.reason)
+        call = Call(
+            hold_id,
+            request.call_id,
+            ProviderState.ACCEPTED,
+            payload.amount,
+            payload.expires_at_ms,
+            request.side_key,
+            request.input,
+            "",
+            None,
+            None,
+            now,
+        )
+        problem = self._mismatch(payload, request)
+        if problem:
+            return self._refuse(call, problem)
+        self.book.take(call)
+        log.info("accepted call %s (hold %s)", request.call_id.hex(), hold_id.hex())
+        return call
+
+    def _mismatch(self, hold: HoldPayload, request: CallRequest) -> str:
+        """Why the hold does not pay for a call this provider quoted, or ''."""
+        quote = self.book.quote(request.call_id)
+        if quote is None or quote.service != request.service:
+            return f"no quote for call {request.call_id.hex()} of {request.service!r}"
+        if self.book.calls_for(request.call_id):
+            return "this call is paid by an earlier hold already"
+        if (hold.hashlock, hold.amount, hold.expires_at_ms) != (
+            quote.hashlock,
+            quote.price,
+            quote.deadline_ms,
+        ) or hold.arbiter:
+            return "the hold does not match the quote (hashlock, price, deadline, no arbiter)"
+        if len(request.input) > self.service.max_input_bytes:
+            return f"the input is over {self.service.max_input_bytes} bytes"
+        return ""
+
+    def _refuse(self, call: Call, reason: str) -> Call:
+        refusing = Call(
+            call.hold_id,
+            call.call_id,
+            ProviderState.REFUNDING,
+            call.amount,
+            call.deadline_ms,
+            call.side_key,
+            None,
+            reason,
+            None,
+            None,
+            call.updated_at_ms,
+        )
+        if self.book.take(refusing):
+            log.info("refunding hold %s: %s", call.hold_id.hex(), reason)
+        return refusing
+
+    # -- moving calls on ------------------------------------------------------------------
+
+    def advance(self) -> None:
+        for hold_id, outcome in self.jobs.done():
+            call = self.book.call(hold_id)
+            if call is not None and call.state is ProviderState.ACCEPTED:
+                self._finish_job(call, outcome)
+        for call in self.book.unfinished():
+            self._advance(call)
+
+    def _advance(self, call: Call) -> None:
+        match call.state:
+            case ProviderState.ACCEPTED:
+                self._maybe_start(call)
+            case ProviderState.PUBLISHED:
+                self._release_when_confirmed(call)
+            case ProviderState.REFUNDING:
+                self._settle(call)
+            case ProviderState.RELEASED:
+                self._note_closing(call)
+            case _:
+                pass
+
+    def _maybe_start(self, call: Call) -> None:
+        if self.jobs.running(call.hold_id) or self.jobs.full:
+            return
+        limit_ms = round(self.service.limit_s * 1000)
+        if not may_start(
+            self._clock.now_ms(), call.deadline_ms, limit_ms, margin_ms=self.margin_ms
+        ):
+            self._fail(call, "the provider could not start the job in time")
+            return
+        assert call.input is not None
+        try:
+            job = decode_input(call.input)
+        except InvalidCallData as error:
+            self._fail(call, error.reason)
+            return
+        self.jobs.start(call.hold_id, job)
+
+    def _finish_job(self, call: Call, outcome: Outcome) -> None:
+        if outcome.result is None:
+            self._fail(call, outcome.failure)
+            return
+        quote = self._quote(call)
+        assert call.side_key is not None
+        assert call.call_id is not None
+        key = result_key(quote.secret, call.side_key, call.call_id)
+        sealed = seal_result(key, call.call_id, outcome.result)
+        content = wrap_result_record(locator(call.side_key, call.call_id), sealed)
+        published = self._publisher.publish(content)
+        self.book.move(call, "result", self._clock.now_ms(), result_id=published.message_id)
+
+    def _fail(self, call: Call, reason: str) -> None:
+        log.info("call %s failed: %s", call.hold_id.hex(), reason)
+        self._settle(self.book.move(call, "failure", self._clock.now_ms(), detail=reason))
+
+    def _release_when_confirmed(self, call: Call) -> None:
+        assert call.result_id is not None
+        metadata = self._gateway.metadata(call.result_id)
+        if metadata is None or metadata.state is not ConfirmationState.CONFIRMED:
+            return
+        if self._closed(call):
+            return
+        quote = self._quote(call)
+        release = compose_release(
+            self._gateway, self._identity.signing, call.hold_id, quote.secret, tag=call.result_id
+        )
+        self._gateway.submit(release.raw)
+        self.book.move(call, "release", self._clock.now_ms(), closing_id=release.id)
+
+    def _settle(self, call: Call) -> None:
+        if self._closed(call):
+            return
+        reason = b""
+        if call.side_key is not None and call.call_id is not None:
+            reason = seal_reason(call.side_key, call.call_id, call.detail)
+        settle = compose_settle(
+            self._gateway, self._identity.signing, call.hold_id, 0, reason=reason
+        )
+        self._gateway.submit(settle.raw)
+        self.book.move(call, "settle", self._clock.now_ms(), closing_id=settle.id)
+
+    def _note_closing(self, call: Call) -> None:
+        record = self._gateway.hold(call.hold_id)
+        if record is None:
+            return
+        if record.status is HoldStatus.RELEASED:
+            self.book.move(call, "confirmed", self._clock.now_ms())
+        elif record.status in _CLOSED:
+            self.book.move(call, "deadline", self._clock.now_ms())
+
+    def _closed(self, call: Call) -> bool:
+        """Whether the hold closed already (expired, say): the call ends as expired."""
+        record = self._gateway.hold(call.hold_id)
+        if record is None or record.status is HoldStatus.OPEN:
+            return False
+        self.book.move(call, "deadline", self._clock.now_ms())
+        return True
+
+    def _quote(self, call: Call) -> StoredQuote:
+        assert call.call_id is not None
+        quote = self.book.quote(call.call_id)
+        assert quote is not None  # a call is accepted only against its quote
+        return quote

@@ -1,0 +1,172 @@
+"""Pay-per-call services end to end over a real node's HTTP API and the provider's own.
+
+The provider agent runs in this process (its loop in a thread, its quote API on a
+real uvicorn server); the customer pays with :func:`plaza.services.customer.call`
+through the remote ledger adapter. The node issues a milestone every 0.2 s.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from node_helpers import address_of, build
+from node_server import RunningNode
+from services_examples import forecast
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.api.serving import ThreadedServer, bind_listener, listener_url
+from plaza.clients.node import NodeClient
+from plaza.clock import SystemClock
+from plaza.crypto import SigningKey
+from plaza.ledger.model import Conflict, HoldPayload, Output, TransferPayload
+from plaza.services import CallRefunded, CallRefused, CallTimedOut
+from plaza.services.calls import ProviderState
+from plaza.services.customer import call, find_service
+from plaza.services.customer_book import CustomerBook
+from plaza.services.provider import ProviderAgent, ProviderHome, Service, create_provider_app
+
+FUNDS = 1_000
+CLOCK = SystemClock()
+
+
+def eventually(check: Callable[[], bool], *, timeout_s: float = 10.0) -> None:
+    """Wait for ``check`` to hold: the provider notes a hold closed on its next step."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "still not so after the timeout"
+        time.sleep(0.05)
+
+
+def funded_key(node: RunningNode, client: NodeClient) -> SigningKey:
+    key = SigningKey.generate()
+    grant = build(client, node.faucet, TransferPayload((Output(address_of(key).raw, FUNDS),)))
+    client.submit(grant)
+    assert client.wait_for_confirmation(grant.id, timeout=10).conflict is Conflict.NONE
+    return key
+
+
+@dataclass
+class Provider:
+    agent: ProviderAgent
+    ledger: RemoteLedger
+    stop: threading.Event
+
+
+@contextmanager
+def providing(
+    node: RunningNode, data: Path, service: Service, *, run: bool = True, allowance_ms: int = 2000
+) -> Iterator[Provider]:
+    """A provider of ``service`` answering quotes; its loop runs unless ``run`` is False."""
+    listener = bind_listener()
+    with NodeClient(node.url) as client:
+        ledger = RemoteLedger(client, clock=CLOCK)
+        agent = ProviderAgent(
+            ProviderHome(data),
+            ledger,
+            service,
+            endpoint=listener_url(listener),
+            clock=CLOCK,
+            poll_s=0.05,
+            allowance_ms=allowance_ms,
+        )
+        agent.describe()
+        stop = threading.Event()
+        loop = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+        try:
+            with ThreadedServer(create_provider_app(agent), listener=listener):
+                if run:
+                    loop.start()
+                yield Provider(agent, ledger, stop)
+        finally:
+            stop.set()
+            if run:
+                loop.join(timeout=10)
+            agent.close()
+
+
+@pytest.fixture
+def customer(node: RunningNode, client: NodeClient) -> SigningKey:
+    return funded_key(node, client)
+
+
+def test_a_paid_call_returns_its_result_and_pays_the_provider_once(
+    node: RunningNode, client: NodeClient, customer: SigningKey, tmp_path: Path
+) -> None:
+    with providing(node, tmp_path / "provider", forecast) as provider:
+        described = find_service(provider.ledger, "forecast")
+        assert described.pay_to == str(provider.agent.address)
+        book = CustomerBook(tmp_path / "calls.sqlite3")
+        call_id = bytes(range(16))
+        result = call(
+            provider.ledger,
+            customer,
+            described,
+            {"place": "Torino"},
+            clock=CLOCK,
+            book=book,
+            call_id=call_id,
+        )
+        assert result == {"place": "Torino", "forecast": "sun", "max_c": 21}
+        again = call(
+            provider.ledger,
+            customer,
+            described,
+            {"place": "Torino"},
+            clock=CLOCK,
+            book=book,
+            call_id=call_id,
+        )
+        assert again == result
+        paid = book.require(call_id)
+        assert client.balance(address_of(customer)).balance == FUNDS - 25
+        assert client.balance(provider.agent.address).balance == 25
+        eventually(lambda: provider.agent.book.counts() == {ProviderState.PAID.value: 1})
+        assert provider.agent.book.revenue() == 25
+        # What the ledger shows of the call: no call id, no input, no service name.
+        hold = client.get_message(paid.hold_message_id).payload
+        assert isinstance(hold, HoldPayload)
+        for secret in (call_id, b"Torino", b"forecast", paid.side_key):
+            assert secret not in hold.data
+        assert hold.tag == b"plaza-call" + provider.agent.address.raw
+
+
+def test_a_failing_job_refunds_the_customer_with_the_providers_reason(
+    node: RunningNode, client: NodeClient, customer: SigningKey, tmp_path: Path
+) -> None:
+    with providing(node, tmp_path / "provider", forecast) as provider:
+        described = find_service(provider.ledger, "forecast")
+        with pytest.raises(CallRefunded, match="no forecast for Atlantis"):
+            call(provider.ledger, customer, described, {"place": "Atlantis"}, clock=CLOCK)
+        assert client.balance(address_of(customer)).balance == FUNDS
+        eventually(lambda: provider.agent.book.counts() == {ProviderState.REFUNDED.value: 1})
+
+
+def test_a_provider_that_never_answers_leaves_the_customer_refunded_at_the_deadline(
+    node: RunningNode, client: NodeClient, customer: SigningKey, tmp_path: Path
+) -> None:
+    with providing(node, tmp_path / "provider", forecast, run=False, allowance_ms=500) as provider:
+        described = provider.agent.description
+        with pytest.raises(CallTimedOut, match="no result came by the deadline"):
+            call(provider.ledger, customer, described, {"place": "Torino"}, clock=CLOCK)
+        assert client.balance(address_of(customer)).balance == FUNDS
+
+
+def test_a_retired_service_and_oversized_input_are_refused_before_paying(
+    node: RunningNode, client: NodeClient, customer: SigningKey, tmp_path: Path
+) -> None:
+    with providing(node, tmp_path / "provider", forecast, run=False) as provider:
+        described = provider.agent.description
+        with pytest.raises(CallRefused, match="over 4096 bytes"):
+            call(provider.ledger, customer, described, {"place": "x" * 5000}, clock=CLOCK)
+        provider.agent.retire()
+        with pytest.raises(CallRefused, match="is retired"):
+            call(provider.ledger, customer, described, {"place": "Torino"}, clock=CLOCK)
+        with pytest.raises(CallRefused, match="is retired"):
+            find_service(provider.ledger, "forecast")
+        assert client.balance(address_of(customer)).balance == FUNDS
