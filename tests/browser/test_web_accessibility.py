@@ -22,6 +22,7 @@ PAGES = [
     "/market?side=offer&per_page=10&page=2",
     "/market/ord-1",
     "/market/ord-1/verify",
+    "/wallet",
     "/market/map",
     "/explorer",
     "/explorer/milestones/1",
