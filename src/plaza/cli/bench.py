@@ -16,6 +16,7 @@ from plaza.bench.ledger import run_ledger_benchmark
 from plaza.bench.market import MarketBenchmark, run_market_benchmark
 from plaza.bench.market_e2e import run_market_e2e
 from plaza.bench.network import run_network_benchmark
+from plaza.bench.streams import StreamsPlan, run_streams_benchmark
 from plaza.devnet import DevnetError
 
 bench_app = typer.Typer(help="Measure Plaza on this machine.", no_args_is_help=True)
@@ -121,6 +122,23 @@ def channels(
         progress=lambda text: console.print(f"[dim]… {text}[/]"),
     )
     _report("plaza bench channels", asdict(result), as_json=as_json)
+
+
+@bench_app.command("streams")
+def streams(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    sensors: Annotated[int, typer.Option(min=1, help="Sensor agents.")] = 20,
+    buyers: Annotated[int, typer.Option(min=2, help="Buyers per sensor.")] = 3,
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between readings.")] = 1.0,
+    seconds: Annotated[float, typer.Option(min=1.0, help="How long the sensors run.")] = 20.0,
+    followers: Annotated[int, typer.Option(min=0, help="Buyers following live.")] = 10,
+    workers: Annotated[int, typer.Option(min=1, help="Threads stepping the sensors.")] = 4,
+) -> None:
+    """Sensors selling streams through a live node: readings/s, delivery, grants, revocation."""
+    console = Console(stderr=True)
+    plan = StreamsPlan(sensors, buyers, interval, seconds, followers, workers)
+    result = run_streams_benchmark(plan, progress=lambda text: console.print(f"[dim]… {text}[/]"))
+    _report("plaza bench streams", asdict(result), as_json=as_json)
 
 
 @bench_app.command("market")

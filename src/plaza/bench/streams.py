@@ -1,0 +1,310 @@
+"""``plaza bench streams``: sensors selling streams to buyers, through a live node over HTTP.
+
+Every sensor is a :class:`~plaza.streams.sensor.SensorAgent` with its own data
+directory, stepped by a small pool of worker threads (each owns a slice of the
+sensors: serve payments, publish when due). Buyers are funded from one faucet
+grant in a few batched transfers, each buys a stream the PEGASUS way (a direct
+payment carrying its key), and the figures are:
+
+* ``readings_per_s``: readings published per second over the run, counted only as
+  far as a sample of them is confirmed by a milestone at the end;
+* ``delivery_p50_s``/``delivery_p99_s``: from a reading's time to a live follower
+  holding it, decrypted (``followers`` buyers follow; the others hold grants that every
+  key epoch wraps, so the keys records cost what the goal's buyers cost);
+* ``grant_after_payment_p50_s``/``_p99_s``: from the buyer seeing its payment
+  confirmed to its grant being in its inbox and open;
+* ``revoked_reads``: readings published after a subscription ended that its buyer
+  could decrypt (one buyer per sensor buys the minimum, so it lapses during the run).
+  Must be 0.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.bench._stats import percentile
+from plaza.bench.channels import _live_node
+from plaza.channels import LedgerAccessError
+from plaza.clients.node import NodeClient
+from plaza.clock import SystemClock
+from plaza.crypto import EncryptionKey
+from plaza.streams import Sensor, Terms
+from plaza.streams.buyer import buy, discover, follow, grants, history, wait_for_grant
+from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.wallet import KdfParams, Wallet
+
+__all__ = ["StreamsBenchmark", "StreamsPlan", "run_streams_benchmark"]
+
+Progress = Callable[[str], None]
+CLOCK = SystemClock()
+#: 10 base units a second, two seconds at least: the lapsing buyer's whole subscription.
+TERMS = Terms(price=10, period_ms=1_000, minimum_ms=2_000)
+_TAG = b"plaza-bench-streams"
+_PASSWORD = "plaza bench streams"  # noqa: S105 - throwaway wallets in a temporary folder
+_KDF = KdfParams.MINIMUM  # throwaway wallets: the file format, not the stretching
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsBenchmark:
+    sensors: int
+    buyers_per_sensor: int
+    interval_s: float
+    duration_s: float
+    readings: int
+    confirmed_sampled: float
+    readings_per_s: float
+    delivery_samples: int
+    delivery_p50_s: float
+    delivery_p99_s: float
+    grants: int
+    grant_after_payment_p50_s: float
+    grant_after_payment_p99_s: float
+    revoked_reads: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsPlan:
+    """How big a run: sensors, buyers each, seconds between readings, how long, followers,
+    worker threads stepping the sensors, and the proof of work's difficulty."""
+
+    sensors: int = 20
+    buyers_per_sensor: int = 3
+    interval_s: float = 1.0
+    seconds: float = 20.0
+    followers: int = 10
+    workers: int = 4
+    pow_difficulty: int = 11
+
+    def __post_init__(self) -> None:
+        if self.buyers_per_sensor < 2:
+            raise ValueError("at least two buyers a sensor: one lapses, one stays")
+        if min(self.sensors, self.workers) < 1 or min(self.interval_s, self.seconds) <= 0:
+            raise ValueError("at least one sensor and one worker, for a positive time")
+
+
+@dataclass
+class _Buyer:
+    wallet: Wallet
+    reader: EncryptionKey
+    sensor: Sensor
+    amount: int
+    grant_s: float = 0.0
+
+
+@dataclass
+class _Run:
+    """What the workers and followers record while the benchmark runs."""
+
+    published: list[bytes]
+    delivered: list[float]
+    stop: threading.Event
+    lock: threading.Lock
+
+    @classmethod
+    def fresh(cls) -> _Run:
+        return cls([], [], threading.Event(), threading.Lock())
+
+
+def _open_sensors(
+    folder: Path, clients: list[NodeClient], plan: StreamsPlan, stack: ExitStack
+) -> list[SensorAgent]:
+    """The plan's sensors around Turin, announced, each in its own data directory."""
+    agents = []
+    for index in range(plan.sensors):
+        config = SensorConfig(
+            f"bench-{index:03d}",
+            45.07 + (index % 20) * 0.002,
+            7.68 + (index // 20) * 0.002,
+            TERMS,
+            profile=("air", "noise", "parking", "traffic")[index % 4],
+            seed=index,
+            interval_s=plan.interval_s,
+            directory=_TAG,
+        )
+        gateway = RemoteLedger(clients[index % len(clients)], clock=CLOCK)
+        home = SensorHome(folder / f"sensor-{index:03d}")
+        agent = SensorAgent.open(home, gateway, config, clock=CLOCK)
+        stack.callback(agent.close)
+        agent.announce_if_changed()
+        agents.append(agent)
+    return agents
+
+
+def _work(agents: list[SensorAgent], run: _Run, interval_s: float) -> None:
+    """One worker's sensors: serve payments, publish each when due, until told to stop."""
+    due = [0] * len(agents)
+    while not run.stop.is_set():
+        for index, agent in enumerate(agents):
+            agent.desk.scan()
+            now = CLOCK.now_ms()
+            if now >= due[index]:
+                message_id = agent.publish_reading().message_id
+                due[index] = now + round(interval_s * 1000)
+                with run.lock:
+                    run.published.append(message_id)
+        run.stop.wait(0.02)
+
+
+def _buyers(
+    folder: Path, gateway: RemoteLedger, sensors: list[Sensor], plan: StreamsPlan
+) -> list[_Buyer]:
+    """``per_sensor`` buyers of each sensor, funded in batched transfers from one faucet
+    grant; the first of each buys the minimum (it lapses), the others the whole run."""
+    per_sensor, whole = plan.buyers_per_sensor, TERMS.price_of(round((plan.seconds + 120) * 1000))
+    buyers = []
+    for number, sensor in enumerate(s for s in sensors for _ in range(per_sensor)):
+        path = folder / f"buyer-{number}.json"
+        wallet, _ = Wallet.create(path, _PASSWORD, gateway=gateway, clock=CLOCK, kdf=_KDF)
+        amount = TERMS.minimum_price if number % per_sensor == 0 else whole
+        buyers.append(_Buyer(wallet, EncryptionKey.generate(), sensor, amount))
+    path = folder / "funder.json"
+    funder, _ = Wallet.create(path, _PASSWORD, gateway=gateway, clock=CLOCK, kdf=_KDF)
+    funder.request_faucet(wait=True)
+    payments = [
+        funder.send_many({b.wallet.receive_address().address: b.amount for b in batch})
+        for batch in (buyers[i : i + 32] for i in range(0, len(buyers), 32))
+    ]
+    for payment in payments:
+        funder.wait(payment, timeout_s=60)
+    return buyers
+
+
+def _purchase(buyer: _Buyer, client: NodeClient) -> None:
+    """Pay, then time the grant from the milestone that confirmed the payment to the grant
+    being in the buyer's inbox and open."""
+    paid = buy(buyer.wallet, buyer.sensor, buyer.reader, buyer.amount, timeout_s=60)
+    index = paid.transfers[0].metadata.milestone_index if paid.transfers[0].metadata else None
+    assert index is not None  # buy() returns once confirmed
+    confirmed_ms = client.milestone(index).timestamp_ms
+    gateway = RemoteLedger(client, clock=CLOCK)
+    wait_for_grant(gateway, buyer.reader, buyer.sensor, timeout_s=60, poll_s=0.02)
+    buyer.grant_s = (CLOCK.now_ms() - confirmed_ms) / 1000
+
+
+def _follow(url: str, buyer: _Buyer, run: _Run) -> None:
+    """Record, for each reading, the seconds from its time to holding it decrypted."""
+    with NodeClient(url) as client:
+        gateway = RemoteLedger(client, clock=CLOCK, follow_timeout=5.0)
+        grant = grants(gateway, buyer.reader, buyer.sensor)[-1]
+        try:
+            for _, reading in follow(gateway, buyer.reader, grant):
+                with run.lock:
+                    run.delivered.append((CLOCK.now_ms() - reading.at_ms) / 1000)
+                if run.stop.is_set():
+                    return
+        except LedgerAccessError:
+            return  # the stream went quiet after the sensors stopped
+
+
+def _revoked_reads(gateway: RemoteLedger, lapsing: list[_Buyer]) -> int:
+    """Readings from after a subscription's end that its buyer can still decrypt."""
+    count = 0
+    for buyer in lapsing:
+        delivered = grants(gateway, buyer.reader, buyer.sensor)
+        ends = max(g.reader_key.expires_at_ms or 0 for g in delivered)
+        readable = history(gateway, buyer.reader, delivered)
+        count += sum(1 for _, reading in readable if reading.at_ms >= ends)
+    return count
+
+
+def _confirmed_fraction(gateway: RemoteLedger, published: list[bytes], sample: int) -> float:
+    """The share of a random sample of the readings that a milestone confirmed."""
+    chosen = random.sample(published, min(sample, len(published)))
+    confirmed = 0
+    for message_id in chosen:
+        metadata = gateway.metadata(message_id)
+        confirmed += metadata is not None and metadata.milestone_index is not None
+    return confirmed / len(chosen) if chosen else 0.0
+
+
+def run_streams_benchmark(
+    plan: StreamsPlan | None = None, *, progress: Progress = lambda _: None
+) -> StreamsBenchmark:
+    """Run ``plan``'s sensors for its ``seconds``, each publishing every ``interval_s`` and
+    sold to ``buyers_per_sensor`` buyers, ``followers`` of them following live."""
+    plan = plan or StreamsPlan()
+    with tempfile.TemporaryDirectory(prefix="plaza-bench-streams-") as name, ExitStack() as stack:
+        folder = Path(name)
+        url = stack.enter_context(_live_node(folder, plan.pow_difficulty))
+        clients = [stack.enter_context(NodeClient(url)) for _ in range(plan.workers + 1)]
+        gateway = RemoteLedger(clients[-1], clock=CLOCK)
+        progress(f"{plan.sensors} sensors announcing on a live node")
+        agents = _open_sensors(folder, clients[: plan.workers], plan, stack)
+        progress(f"{plan.sensors * plan.buyers_per_sensor} buyers funded")
+        buyers = _buyers(folder, gateway, discover(gateway, directory=_TAG), plan)
+        progress(f"running {plan.seconds} s: publishing, buying, following")
+        run = _Run.fresh()
+        duration = _drive(
+            plan=plan, url=url, client=clients[-1], agents=agents, buyers=buyers, run=run
+        )
+        progress("checking confirmations and revoked reads")
+        time.sleep(2.5)  # two milestones past the last reading
+        fraction = _confirmed_fraction(gateway, run.published, 200)
+        revoked = _revoked_reads(gateway, [b for b in buyers if b.amount == TERMS.minimum_price])
+    return _figures(plan, run, buyers, duration, (fraction, revoked))
+
+
+def _drive(
+    *,
+    plan: StreamsPlan,
+    url: str,
+    client: NodeClient,
+    agents: list[SensorAgent],
+    buyers: list[_Buyer],
+    run: _Run,
+) -> float:
+    """Start the sensors, make every purchase, follow, stop after ``seconds``; the run's length."""
+    workers, interval_s = plan.workers, plan.interval_s
+    threads = [
+        threading.Thread(target=_work, args=(agents[i::workers], run, interval_s))
+        for i in range(workers)
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda buyer: _purchase(buyer, client), buyers))
+    staying = [b for b in buyers if b.amount != TERMS.minimum_price][: plan.followers]
+    watching = [threading.Thread(target=_follow, args=(url, b, run), daemon=True) for b in staying]
+    for thread in watching:
+        thread.start()
+    run.stop.wait(max(0.0, started + plan.seconds - time.monotonic()))
+    run.stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    duration = time.monotonic() - started
+    for thread in watching:
+        thread.join(timeout=10)
+    return duration
+
+
+def _figures(
+    plan: StreamsPlan, run: _Run, buyers: list[_Buyer], duration: float, checks: tuple[float, int]
+) -> StreamsBenchmark:
+    fraction, revoked = checks
+    grant_times = [b.grant_s for b in buyers]
+    return StreamsBenchmark(
+        sensors=plan.sensors,
+        buyers_per_sensor=plan.buyers_per_sensor,
+        interval_s=plan.interval_s,
+        duration_s=round(duration, 2),
+        readings=len(run.published),
+        confirmed_sampled=round(fraction, 3),
+        readings_per_s=round(len(run.published) * fraction / duration, 1),
+        delivery_samples=len(run.delivered),
+        delivery_p50_s=round(percentile(run.delivered, 0.5), 4),
+        delivery_p99_s=round(percentile(run.delivered, 0.99), 4),
+        grants=len(grant_times),
+        grant_after_payment_p50_s=round(percentile(grant_times, 0.5), 4),
+        grant_after_payment_p99_s=round(percentile(grant_times, 0.99), 4),
+        revoked_reads=revoked,
+    )
