@@ -140,18 +140,21 @@ def _open_sensors(
 
 
 def _work(agents: list[SensorAgent], run: _Run, interval_s: float) -> None:
-    """One worker's sensors: serve payments, publish each when due, until told to stop."""
-    due = [0] * len(agents)
+    """One worker's sensors: each looks for payments every ``poll_s`` and publishes every
+    ``interval_s`` (as its own loop would), until told to stop."""
+    due, polled = [0] * len(agents), [0] * len(agents)
     while not run.stop.is_set():
         for index, agent in enumerate(agents):
-            agent.desk.scan()
             now = CLOCK.now_ms()
+            if now >= polled[index]:
+                agent.desk.scan()
+                polled[index] = now + round(agent.config.poll_s * 1000)
             if now >= due[index]:
                 message_id = agent.publish_reading().message_id
                 due[index] = now + round(interval_s * 1000)
                 with run.lock:
                     run.published.append(message_id)
-        run.stop.wait(0.02)
+        run.stop.wait(0.01)
 
 
 def _buyers(
@@ -191,12 +194,16 @@ def _purchase(buyer: _Buyer, client: NodeClient) -> None:
 
 
 def _follow(url: str, buyer: _Buyer, run: _Run) -> None:
-    """Record, for each reading, the seconds from its time to holding it decrypted."""
+    """Record, for each reading published since it started following, the seconds from its
+    time to holding it decrypted (the catch-up before that is history, not delivery)."""
     with NodeClient(url) as client:
         gateway = RemoteLedger(client, clock=CLOCK, follow_timeout=5.0)
         grant = grants(gateway, buyer.reader, buyer.sensor)[-1]
+        started_ms = CLOCK.now_ms()
         try:
             for _, reading in follow(gateway, buyer.reader, grant):
+                if reading.at_ms < started_ms:
+                    continue
                 with run.lock:
                     run.delivered.append((CLOCK.now_ms() - reading.at_ms) / 1000)
                 if run.stop.is_set():
