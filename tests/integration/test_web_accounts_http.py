@@ -25,6 +25,7 @@ from market_server import RunningMarket, serve_market
 from oidc_provider import LoopbackProvider, serve_provider
 
 from plaza.market.accounts import LoginPolicy, session_hash
+from plaza.market.auth import Role
 from plaza.market.sql import SqlSessionStore
 
 MINUTE_MS = 60_000
@@ -276,3 +277,40 @@ def test_a_login_ends_the_session_the_browser_had(
     assert http.cookies["plaza_session"] != earlier
     assert site.accounts.service.session(earlier) is None
     assert site.accounts.service.session(http.cookies["plaza_session"]) is not None
+
+
+def test_an_operator_makes_an_auditor_on_the_web_and_the_market_api_sees_one(
+    site: AccountSite, http: httpx.Client, request: pytest.FixtureRequest
+) -> None:
+    """Issue 16 item 8 from the web app: the operator names an account, which becomes an
+    auditor at the market itself; a trader's try is a 403 that changes nothing."""
+    auditor_email, operator_email = _email(request, "-auditor"), _email(request, "-operator")
+    sign_up(http, auditor_email)
+    token = csrf_of(http.get("/account").text)
+    made = http.post("/account/keys", data={"csrf": token, "name": "audit script"})
+    secret = made.text.split('<code id="new-key">')[1].split("<")[0]
+    refused = http.post("/account/auditors", data={"csrf": token, "email": auditor_email})
+    assert refused.status_code == 403
+    assert "Only an operator may make auditors. Nothing was changed." in refused.text
+    me = f"{site.market.url}/api/v1/market/participants/me"
+    bearer = {"authorization": f"Bearer {secret}"}
+    assert httpx.get(me, headers=bearer).json()["roles"] == ["consumer", "provider"]
+
+    site.accounts.service.create(operator_email, PASSWORD, roles=(Role.OPERATOR,))
+    with httpx.Client(base_url=site.url, timeout=10) as operator:
+        log_in(operator, operator_email)
+        page = operator.get("/account").text
+        assert "Make an auditor" in page
+        token = csrf_of(page)
+        unknown = operator.post("/account/auditors", data={"csrf": token, "email": "x@y.org"})
+        assert unknown.status_code == 400
+        assert problem_beside(unknown.text, "email") == (
+            "Email of their account: no account has this email: they sign up first"
+        )
+        forged = operator.post("/account/auditors", data={"email": auditor_email})
+        assert forged.status_code == 403
+        done = operator.post("/account/auditors", data={"csrf": token, "email": auditor_email})
+        assert done.status_code == 200
+        assert f"{auditor_email} is now an auditor." in done.text
+    assert httpx.get(me, headers=bearer).json()["roles"] == ["auditor"]
+    assert "Make an auditor" not in http.get("/account").text

@@ -18,7 +18,7 @@ from plaza.market.auth import Role
 from plaza.market.sql import SqlAccountStore, SqlParticipantStore, make_engine
 
 pytestmark = pytest.mark.slow
-_LOGIN = re.compile(r"log in as (owner \w+|auditor)\s+(\S+@example\.org)\s+password (\S+)")
+_LOGIN = re.compile(r"log in as (owner \w+|auditor|operator)\s+(\S+@example\.org)\s+password (\S+)")
 
 
 def _run_demo(data_dir: Path) -> tuple[str, list[tuple[str, str, str]], subprocess.Popen[str]]:
@@ -30,7 +30,7 @@ def _run_demo(data_dir: Path) -> tuple[str, list[tuple[str, str, str]], subproce
     found = re.match(r"Plaza (http://127\.0\.0\.1:\d+) ", first)
     assert found, first
     logins = []
-    for _ in range(3):
+    for _ in range(4):
         line = demo.stdout.readline()
         login = _LOGIN.search(line)
         assert login, line
@@ -57,7 +57,12 @@ def _logs_in(web: str, email: str, password: str) -> bool:
 def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
     web, logins, demo = _run_demo(tmp_path)
     try:
-        assert [who for who, _, _ in logins] == ["owner alice", "owner mallory", "auditor"]
+        assert [who for who, _, _ in logins] == [
+            "owner alice",
+            "owner mallory",
+            "auditor",
+            "operator",
+        ]
         for _, email, password in logins:
             assert _logs_in(web, email, password)
         assert not _logs_in(web, logins[0][1], logins[1][2])
@@ -74,7 +79,7 @@ def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
         engine.dispose()
     web, again, demo = _run_demo(tmp_path)
     try:
-        assert [password for _, _, password in again] == ["(printed"] * 3
+        assert [password for _, _, password in again] == ["(printed"] * 4
         assert _logs_in(web, logins[2][1], logins[2][2])
     finally:
         _stop(demo)

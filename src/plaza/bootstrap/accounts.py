@@ -116,11 +116,13 @@ class DemoLogin:
 
 
 def ensure_demo_accounts(service: AccountService, owners: Iterable[str]) -> list[DemoLogin]:
-    """An account for each owner (``<name>@example.org``, a new provider and consumer) and
-    ``auditor@example.org`` (the market's auditor role), each made once."""
+    """An account for each owner (``<name>@example.org``, a new provider and consumer),
+    ``auditor@example.org`` (the market's auditor role) and ``operator@example.org`` (the
+    operator's: it makes more auditors from its account page), each made once."""
     trader: tuple[Role, ...] = (Role.PROVIDER, Role.CONSUMER)
     wanted = [(f"{name}@example.org", f"owner {name}", trader) for name in owners]
     wanted.append(("auditor@example.org", "auditor", (Role.AUDITOR,)))
+    wanted.append(("operator@example.org", "operator", (Role.OPERATOR,)))
     logins = []
     for email, who, roles in wanted:
         password = None

@@ -22,8 +22,14 @@ from plaza.market.accounts import (
     TooManyAttempts,
     WrongCredentials,
 )
-from plaza.market.auth import ApiKeyNotFound, AuthError, InvalidApiKeyName, IssuedApiKey
-from plaza.web.errors import PageNotFound
+from plaza.market.auth import (
+    ApiKeyNotFound,
+    AuthError,
+    Forbidden,
+    InvalidApiKeyName,
+    IssuedApiKey,
+)
+from plaza.web.errors import NotAllowed, PageNotFound
 from plaza.web.forms import form_of
 from plaza.web.pages import pages_of
 from plaza.web.sessions import (
@@ -203,3 +209,20 @@ def revoke_key(request: Request, key_id: str, form: Form) -> Response:
     except ApiKeyNotFound:
         raise PageNotFound(f"You have no API key {key_id}.") from None
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/auditors", include_in_schema=False)
+def make_auditor(request: Request, form: Form) -> Response:
+    """An operator makes another account an auditor; the account service checks the role."""
+    accounts = _accounts(request)
+    viewer = check_csrf(request, form)
+    if viewer.account is None:
+        return _account_page(request)
+    email = form.get("email", "")
+    try:
+        made = accounts.service.make_auditor(viewer.account, email)
+    except Forbidden:
+        raise NotAllowed("Only an operator may make auditors. Nothing was changed.") from None
+    except InvalidInput as bad:
+        return _account_page(request, 400, problems=bad.problems, auditor_email=email)
+    return _account_page(request, made_auditor=made.email)

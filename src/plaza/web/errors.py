@@ -8,7 +8,7 @@ wrong (:mod:`plaza.web.app`).
 
 from __future__ import annotations
 
-__all__ = ["BadInput", "PageNotFound", "Unavailable", "WebError"]
+__all__ = ["BadInput", "NotAllowed", "PageNotFound", "Unavailable", "WebError"]
 
 
 class WebError(Exception):
@@ -27,6 +27,12 @@ class BadInput(WebError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class NotAllowed(WebError):
+    """The person is known but may not do this (the service that owns the rule said so)."""
+
+    status = 403
 
 
 class PageNotFound(WebError):

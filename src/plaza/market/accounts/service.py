@@ -38,7 +38,14 @@ from plaza.market.accounts.model import (
     password_problem,
 )
 from plaza.market.accounts.ports import AccountStore, SessionStore
-from plaza.market.auth import Participant, ParticipantStore, Role, participant_id_for
+from plaza.market.auth import (
+    Participant,
+    ParticipantStore,
+    Principal,
+    Role,
+    check_can_operate,
+    participant_id_for,
+)
 
 __all__ = ["AccountService", "LoggedIn"]
 
@@ -234,3 +241,24 @@ class AccountService:
         if account is None:
             raise AccountNotFound(user_id)
         return account
+
+    # -- roles -----------------------------------------------------------------------------
+
+    def make_auditor(self, operator: Account, email: str) -> Account:
+        """Make the account with ``email`` an auditor (its participant's only role: the market
+        keeps auditors apart from traders), on an operator's authority, checked here
+        (:class:`~plaza.market.auth.Forbidden` for anyone else); the same again changes
+        nothing."""
+        acting = self._participants.get(operator.participant_id)
+        check_can_operate(None if acting is None else Principal.of_participant(acting))
+        target = self.accounts.by_email(normalise_email(email))
+        if target is None:
+            raise InvalidInput({"email": "no account has this email: they sign up first"})
+        participant = self._participants.get(target.participant_id)
+        if participant is None:
+            raise InvalidInput({"email": "this account acts as no participant of this market"})
+        if participant.roles != {Role.AUDITOR}:
+            self._participants.update(
+                dataclasses.replace(participant, roles=frozenset({Role.AUDITOR}))
+            )
+        return target

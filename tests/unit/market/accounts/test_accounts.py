@@ -9,6 +9,7 @@ import pytest
 
 from plaza.crypto.passwords import FAST_FOR_TESTS
 from plaza.market.accounts import (
+    Account,
     AccountKeys,
     AccountLocked,
     AccountService,
@@ -24,6 +25,7 @@ from plaza.market.accounts.model import email_problem, password_problem
 from plaza.market.auth import (
     ApiKeyNotFound,
     ApiKeyService,
+    Forbidden,
     InvalidApiKeyName,
     MemoryApiKeyStore,
     MemoryParticipantStore,
@@ -240,3 +242,31 @@ def test_expired_sessions_nobody_came_back_to_are_deleted_at_a_later_login(
     clock.advance(ms=service.policy.session_ms)
     service.log_in("me@example.org", PASSWORD, address=HERE)
     assert sessions.get(abandoned.session.id_hash) is None
+
+
+def test_only_an_operator_makes_an_auditor_and_an_auditor_only_audits(
+    service: AccountService, participants: MemoryParticipantStore
+) -> None:
+    operator = service.create("operator@example.org", PASSWORD, roles=(Role.OPERATOR,))
+    trader = service.sign_up("trader@example.org", PASSWORD, PASSWORD, address=HERE)
+    other = service.sign_up("other@example.org", PASSWORD, PASSWORD, address=HERE)
+
+    with pytest.raises(Forbidden):
+        service.make_auditor(trader, "other@example.org")
+
+    def roles_of(account: Account) -> frozenset[Role]:
+        participant = participants.get(account.participant_id)
+        assert participant is not None
+        return participant.roles
+
+    assert roles_of(other) == {Role.PROVIDER, Role.CONSUMER}, "a refusal changes nothing"
+
+    with pytest.raises(InvalidInput) as unknown:
+        service.make_auditor(operator, "nobody@example.org")
+    assert unknown.value.problems == {"email": "no account has this email: they sign up first"}
+
+    made = service.make_auditor(operator, " Other@Example.org ")
+    assert made == other
+    assert roles_of(other) == {Role.AUDITOR}
+    assert service.make_auditor(operator, "other@example.org") == other  # again: no change
+    assert roles_of(operator) == {Role.OPERATOR}
