@@ -36,22 +36,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 
 from plaza.channels import (
-    Channel,
     ChannelError,
     ChannelLedger,
-    ChannelMode,
     CursorStore,
-    Descriptor,
     Publisher,
     Reader,
     ReaderKey,
-    announce,
-    deliver,
 )
 from plaza.clock import Clock
 from plaza.crypto import EncryptionPublicKey, Identity
@@ -61,9 +56,9 @@ from plaza.market.contracts import SignedContract
 from plaza.market.errors import StoreFailed, TwinUnavailable
 from plaza.market.model import Asset
 from plaza.market.settlement import Settlement
+from plaza.market.twins.channels import TwinChannels
 from plaza.market.twins.documents import (
     CONTRACT_STEP,
-    SCHEMA,
     InvalidTwinDocument,
     TwinDocument,
     TwinKind,
@@ -75,7 +70,6 @@ from plaza.market.twins.documents import (
     settlement_document,
     settlement_step,
 )
-from plaza.market.twins.lookup import announcement_tag
 from plaza.market.twins.ports import PartyKeys, TwinDirectory, TwinRecord
 
 __all__ = ["ChannelTwins"]
@@ -84,7 +78,6 @@ log = logging.getLogger(__name__)
 
 _TRANSIENT = (ChannelError, LedgerAccessError, StoreFailed)
 _COUNTS = (
-    "created",
     "published",
     "skipped",
     "caught_up",
@@ -110,16 +103,19 @@ class ChannelTwins:
         cursor_store: str = "default",
         cache_size: int = 256,
     ) -> None:
-        self._identity = identity
+        self._channels = TwinChannels(
+            identity=identity,
+            gateway=gateway,
+            cursors=cursors,
+            directory=directory,
+            clock=clock,
+            parties=parties,
+            auditors=auditors,
+            cursor_store=cursor_store,
+            cache_size=cache_size,
+        )
         self._gateway = gateway
-        self._cursors = cursors
         self._directory = directory
-        self._clock = clock
-        self._parties = parties
-        self._auditors = tuple(auditors)
-        self._store_name = cursor_store
-        self._cache_size = cache_size
-        self._publishers: OrderedDict[bytes, Publisher] = OrderedDict()
         self._queue: deque[tuple[str, Callable[[], None]]] = deque()
         self._lock = threading.RLock()
         self._counts: Counter[str] = Counter(dict.fromkeys(_COUNTS, 0))
@@ -269,44 +265,14 @@ class ChannelTwins:
         except BaseException:
             # Sent or not, the directory may lag the channel now: reopening the publisher
             # catches up from the ledger before anything is written again.
-            self._publishers.pop(record.channel_id, None)
+            self._channels.forget(record.channel_id)
             raise
         self._counts["published"] += 1
 
     def _open(
         self, kind: TwinKind, record_id: str, parties: list[str]
     ) -> tuple[TwinRecord, Publisher]:
-        record = self._directory.get(kind, record_id)
-        if record is None:
-            record, publisher = self._create(kind, record_id)
-        else:
-            record, publisher = self._publisher(record)
-        if not record.ready:
-            record = self._set_up(record, publisher, parties)
-        return record, publisher
-
-    def _create(self, kind: TwinKind, record_id: str) -> tuple[TwinRecord, Publisher]:
-        channel = Channel.create(ChannelMode.RESTRICTED, self._identity)
-        publisher = Publisher.create(self._gateway, self._cursors, channel, clock=self._clock)
-        fresh = TwinRecord(kind, record_id, channel.id, self._store_name, self._clock.now_ms())
-        record = self._directory.add(fresh)
-        if record.channel_id != channel.id:  # another recorder registered one first; ours is unused
-            return self._publisher(record)
-        self._counts["created"] += 1
-        self._remember(publisher)
-        return record, publisher
-
-    def _publisher(self, record: TwinRecord) -> tuple[TwinRecord, Publisher]:
-        cached = self._publishers.get(record.channel_id)
-        if cached is not None:
-            self._publishers.move_to_end(record.channel_id)
-            return record, cached
-        publisher = Publisher.open(
-            self._gateway, self._cursors, record.channel_id, clock=self._clock
-        )
-        record = self._catch_up(record, publisher)
-        self._remember(publisher)
-        return record, publisher
+        return self._channels.open(kind, record_id, parties, self._catch_up)
 
     def _catch_up(self, record: TwinRecord, publisher: Publisher) -> TwinRecord:
         """Learn from the ledger which documents went out after the directory last moved."""
@@ -325,71 +291,24 @@ class ChannelTwins:
             record.kind, record.record_id, step=last, position=publisher.position
         )
 
-    def _set_up(self, record: TwinRecord, publisher: Publisher, parties: list[str]) -> TwinRecord:
-        """Announce the twin and hand out its keys; done again, harmlessly, if interrupted."""
-        channel, clock = publisher.channel, self._clock
-        descriptor = Descriptor.of(schema=SCHEMA, kind=record.kind.value)
-        announce(
-            self._gateway,
-            channel,
-            self._identity,
-            descriptor,
-            clock=clock,
-            directory=announcement_tag(channel.id),
-        )
-        for party in parties:
-            key = self._parties.encryption_key(party) if self._parties is not None else None
-            if key is None:
-                log.info("no encryption key for party %s: its twin access is not granted", party)
-                continue
-            deliver(self._gateway, self._identity, key, publisher.grant(key), clock=clock)
-        for auditor in self._auditors:
-            deliver(self._gateway, self._identity, auditor, publisher.reader_key(0), clock=clock)
-        return self._directory.advance(
-            record.kind,
-            record.record_id,
-            step=record.last_step,
-            position=publisher.position,
-            ready=True,
-        )
-
-    def _remember(self, publisher: Publisher) -> None:
-        self._publishers[publisher.channel.id] = publisher
-        while len(self._publishers) > self._cache_size:
-            self._publishers.popitem(last=False)
-
     # -- keys for auditors ---------------------------------------------------------------
 
     def reader_key(self, kind: TwinKind, record_id: str) -> ReaderKey | None:
-        """The read-only key of a twin for an auditor (the API checks the caller may audit).
-
-        Built from the stored cursor without opening a publisher, so it sends nothing.
-        """
+        """The read-only key of a twin for an auditor; it sends nothing."""
         with self._lock:
-            record = self._directory.get(kind, record_id)
-            if record is None:
-                return None
-            publisher = self._publishers.get(record.channel_id)
-            if publisher is None:
-                state = self._cursors.load(record.channel_id)
-                if state is None:
-                    return None
-                publisher = Publisher(self._gateway, self._cursors, state, clock=self._clock)
-            return publisher.reader_key(0)
+            return self._channels.reader_key(kind, record_id)
 
     def send_reader_key(self, kind: TwinKind, record_id: str, auditor: EncryptionPublicKey) -> bool:
         """Seal a twin's read-only key to an auditor's inbox; False if there is no such twin."""
-        key = self.reader_key(kind, record_id)
-        if key is None:
-            return False
-        deliver(self._gateway, self._identity, auditor, key, clock=self._clock)
-        return True
+        with self._lock:
+            return self._channels.send_reader_key(kind, record_id, auditor)
 
     def statistics(self) -> dict[str, int]:
         with self._lock:
             return {
-                "cached_publishers": len(self._publishers),
+                "cached_publishers": self._channels.cached,
                 "queued": len(self._queue),
                 **self._counts,
+                "created": self._channels.created,
                 **self._directory.statistics(),
             }
