@@ -22,7 +22,7 @@ from plaza.channels import find_announcements
 from plaza.clock import Clock
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.holds import HoldRecord, HoldStatus
-from plaza.ledger.model import ConfirmationState, Conflict
+from plaza.ledger.model import ConfirmationState
 from plaza.ledger.ports import Composer, LedgerReader, Submitter
 from plaza.services.calls import CustomerState
 from plaza.services.customer_book import CustomerBook, PaidCall
@@ -200,9 +200,8 @@ def _wait(
 
 def _check_hold_applied(ledger: LedgerReader, paid: PaidCall, message_id: bytes) -> None:
     metadata = ledger.metadata(message_id)
-    confirmed = metadata is not None and metadata.state is ConfirmationState.CONFIRMED
-    if confirmed and metadata is not None and metadata.conflict is not Conflict.NONE:
-        raise CallRefused(paid.call_id, f"the hold did not apply: {metadata.conflict.value}")
+    if metadata is not None and metadata.state is ConfirmationState.CONFLICTING:
+        raise CallRefused(paid.call_id, f"the hold did not apply: {metadata.conflict.name.lower()}")
 
 
 def _closed(ledger: LedgerReader, book: CustomerBook, paid: PaidCall, record: HoldRecord) -> Any:

@@ -110,8 +110,8 @@ class CallDesk:
         record = self._gateway.hold(hold_id_of(message))
         if record is None:
             metadata = self._gateway.metadata(message_id)
-            if metadata is not None and metadata.state is ConfirmationState.CONFIRMED:
-                self._seen.add(message_id)  # confirmed as conflicting: it never held anything
+            if metadata is not None and metadata.state is ConfirmationState.CONFLICTING:
+                self._seen.add(message_id)  # it never held anything
             return None
         self._seen.add(message_id)
         return self._take(message) if record.status is HoldStatus.OPEN else None
