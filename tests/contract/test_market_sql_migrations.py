@@ -49,6 +49,7 @@ TABLES = {
     "account_identities",
     "login_failures",
     "web_sessions",
+    "twin_outbox",
     "alembic_version",
 }
 
@@ -71,7 +72,7 @@ def test_an_empty_database_upgrades_to_head_without_drift(empty: Engine) -> None
     assert (refused.value.found, refused.value.head) == (None, head_revision())
 
     upgrade_schema(empty)
-    assert current_revision(empty) == head_revision() == "0008"
+    assert current_revision(empty) == head_revision() == "0009"
     assert _tables(empty) == TABLES
     check_schema_current(empty)
     check_no_drift(empty)
@@ -196,5 +197,5 @@ def test_autogenerate_writes_an_empty_revision_at_head(tmp_path: Path) -> None:
         engine.dispose()
     written = path.read_text()
     assert path.parent == scripts / "versions"
-    assert 'down_revision: str | Sequence[str] | None = "0008"' in written.replace("'", '"')
+    assert 'down_revision: str | Sequence[str] | None = "0009"' in written.replace("'", '"')
     assert "op." not in written

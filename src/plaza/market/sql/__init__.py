@@ -11,6 +11,8 @@
 * :mod:`.asset_store` - assets and their states
   (:class:`~plaza.market.assets.ports.AssetDirectory`);
 * :mod:`.book_store` - the book's journal (:class:`~plaza.market.book.ports.BookStore`);
+* :mod:`.twin_store` / :mod:`.outbox_store` - the twin directory and the twin outbox
+  (:mod:`plaza.market.twins.outbox`);
 * :mod:`.errors` - :class:`MarketStorageError` and its family.
 
 Typical wiring (the composition root)::
@@ -41,6 +43,7 @@ from plaza.market.sql.migrate import (
     head_revision,
     upgrade_schema,
 )
+from plaza.market.sql.outbox_store import SqlTwinOutbox
 from plaza.market.sql.settlement_store import SqlSettlementStore
 from plaza.market.sql.twin_store import SqlTwinDirectory
 
@@ -57,6 +60,7 @@ __all__ = [
     "SqlSessionStore",
     "SqlSettlementStore",
     "SqlTwinDirectory",
+    "SqlTwinOutbox",
     "UnsupportedDatabase",
     "check_no_drift",
     "check_schema_current",

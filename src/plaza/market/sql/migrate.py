@@ -50,6 +50,7 @@ def target_metadata() -> MetaData:
         asset_tables,
         auth_tables,
         book_tables,
+        outbox_tables,
         settlement_tables,
         twin_tables,
     )
