@@ -121,8 +121,9 @@ def test_the_keyboard_reaches_the_content_first(visit: Page, demo: EnergyDemo) -
     expect(visit).to_have_url(re.compile(r"#main$"))
 
 
-def test_the_demos_auditor_logs_in_with_the_printed_password(visit: Page, demo: EnergyDemo) -> None:
-    """The demo made its accounts on start and holds their passwords for the banner."""
+def test_the_demos_auditor_logs_in_and_audits_a_contract(visit: Page, demo: EnergyDemo) -> None:
+    """The demo made its accounts on start and holds their passwords for the banner; its
+    auditor opens a contract and reads its twins back from the ledger."""
     auditor = next(login for login in demo.logins if login.who == "auditor")
     assert auditor.password is not None
     visit.goto(demo.web_url + "/login")
@@ -132,3 +133,16 @@ def test_the_demos_auditor_logs_in_with_the_printed_password(visit: Page, demo: 
     expect(visit.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(visit.get_by_role("banner")).to_contain_text("Logged in as auditor@example.org")
     expect(visit.locator("#roles")).to_have_text("auditor")
+
+    visit.get_by_role("link", name="Open the audit").click()
+    expect(visit.get_by_role("heading", level=1)).to_have_text("Audit")
+    contracts = visit.locator("table.audit tbody tr")
+    for _ in range(40):  # the demo's first contract comes a few ticks after its start
+        if contracts.count():
+            break
+        visit.wait_for_timeout(250)
+        visit.reload()
+    contracts.first.get_by_role("link").click()
+    expect(visit.locator("#verification h3")).to_have_text(re.compile(r"^(Not v|V)erified"))
+    expect(visit.get_by_role("heading", name="The contract's twin")).to_be_visible()
+    expect(visit.locator("table.twin-states tbody tr").first).to_contain_text("contractId")

@@ -341,3 +341,23 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
         assert again.add_event(event(), now_ms=T0).id == 2
     finally:
         again.close()
+
+
+def test_contracts_are_listed_newest_first(store: Store) -> None:
+    for number, at in [(1, T0), (2, T0 + 5), (3, T0 + 5)]:
+        made = contract(number, f"ev-{number}")
+        store.save_contract(made, status=TransactionStatus.CONTRACT_CREATED, now_ms=at)
+    later = contract(1).latest.with_status(TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=T0 + 9)
+    store.save_contract(  # a later state does not make a contract newer
+        replace(contract(1, "ev-1"), latest=later),
+        status=TransactionStatus.PAYMENT_CONFIRMED,
+        now_ms=T0 + 9,
+    )
+    listed = store.contracts(limit=10)
+    assert [(c.contract_id, c.consumer, c.created_ms) for c in listed] == [
+        ("c-2", "ev-2", T0 + 5),
+        ("c-3", "ev-3", T0 + 5),
+        ("c-1", "ev-1", T0),
+    ]
+    assert {c.provider for c in listed} == {contract(1).contract.offer.providerId}
+    assert [c.contract_id for c in store.contracts(limit=1)] == ["c-2"]

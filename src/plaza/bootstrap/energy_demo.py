@@ -45,7 +45,7 @@ from plaza.bootstrap.accounts import DemoLogin, ensure_demo_accounts, oidc_provi
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
-from plaza.bootstrap.web import EnergyTwins, serve_web
+from plaza.bootstrap.web import EnergyAuditor, EnergyTwins, serve_web
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
 from plaza.settings import NodeSettings, WebSettings
@@ -145,6 +145,7 @@ class EnergyDemo:
                 host=settings.host,
                 port=settings.web_port,
                 twins=EnergyTwins(bidmanager.bids, marketplace.records, marketplace.marketplace),
+                audits=EnergyAuditor(marketplace.records, marketplace.marketplace),
                 apis={f"{name} API": url for name, url in self._api_urls().items()},
                 accounts=self._accounts,
             )

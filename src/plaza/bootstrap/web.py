@@ -20,11 +20,14 @@ from plaza.energy.backend.model import ContractAudit, RecordEvent, TransactionRe
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.errors import EnergyError
-from plaza.energy.model import TransactionType
+from plaza.energy.model import TransactionStatus, TransactionType
 from plaza.market.model import Order
 from plaza.market.twins.records import TwinAudit
 from plaza.verticals import Vertical, registry
 from plaza.web import (
+    AuditedContract,
+    AuditReader,
+    CheckedState,
     PublicBook,
     TwinCheck,
     TwinReader,
@@ -35,7 +38,7 @@ from plaza.web import (
 )
 from plaza.web.sessions import WebAccounts
 
-__all__ = ["EnergyAudits", "EnergyTwins", "serve_web"]
+__all__ = ["EnergyAuditor", "EnergyAudits", "EnergyTwins", "serve_web"]
 
 _DIRECTION = {"in": "received", "out": "sent", "own": "made"}
 
@@ -52,9 +55,27 @@ def _state(event: RecordEvent, prefix: str = "") -> TwinState:
     )
 
 
-def _check(twin: str, signer: str, audit: TwinAudit) -> TwinCheck:
+def _check(twin: str, signer: str, audit: TwinAudit, *, read: bool = False) -> TwinCheck:
+    """The audit of one twin for a page; with ``read``, its states too (auditors only)."""
     confirmed = sum(1 for entry in audit.entries if entry.confirmed)
-    return TwinCheck(twin, signer, len(audit.entries), confirmed, audit.problems)
+    states = tuple(
+        CheckedState(e.position, e.message_id, e.confirmed, e.state) for e in audit.entries
+    )
+    return TwinCheck(
+        twin, signer, len(audit.entries), confirmed, audit.problems, states if read else ()
+    )
+
+
+def _contract_checks(
+    audit: ContractAudit, provider: str, consumer: str, *, read: bool = False
+) -> Verification:
+    return Verification(
+        (
+            _check("the contract's twin", "the marketplace", audit.contract, read=read),
+            _check("the offer's twin", f"asset {provider}", audit.provider, read=read),
+            _check("the request's twin", f"asset {consumer}", audit.consumer, read=read),
+        )
+    )
 
 
 class EnergyAudits(Protocol):
@@ -63,6 +84,8 @@ class EnergyAudits(Protocol):
     def audit(self, contract_id: str) -> ContractAudit: ...
 
     def audit_transaction(self, side: TransactionType, transaction_id: str) -> TwinAudit: ...
+
+    def contract_status(self, contract_id: str) -> TransactionStatus: ...
 
 
 class EnergyTwins:
@@ -109,14 +132,40 @@ class EnergyTwins:
             return Verification((TwinCheck(f"the {side}'s twin", "", 0, 0, (error.message,)),))
         made = self._records.contract(record.contract_id)
         assert made is not None  # the audit found it
-        provider, consumer = made.contract.offer.providerId, made.contract.request.requesterId
-        return Verification(
-            (
-                _check("the contract's twin", "the marketplace", contract.contract),
-                _check("the offer's twin", f"asset {provider}", contract.provider),
-                _check("the request's twin", f"asset {consumer}", contract.consumer),
+        terms = made.contract
+        return _contract_checks(contract, terms.offer.providerId, terms.request.requesterId)
+
+
+class EnergyAuditor:
+    """The demo's contracts as auditors read them: the marketplace backend's records, each
+    contract's twins audited by the backend and shown with their decrypted states."""
+
+    def __init__(self, records: MarketplaceStore, audits: EnergyAudits) -> None:
+        self._records = records
+        self._audits = audits
+
+    def contracts(self, *, limit: int) -> Sequence[AuditedContract]:
+        return [
+            AuditedContract(
+                c.contract_id,
+                c.provider,
+                c.consumer,
+                c.created_ms,
+                str(self._audits.contract_status(c.contract_id)),
             )
-        )
+            for c in self._records.contracts(limit=limit)
+        ]
+
+    def audit(self, contract_id: str) -> Verification | None:
+        made = self._records.contract(contract_id)
+        if made is None:
+            return None
+        try:
+            audit = self._audits.audit(contract_id)
+        except EnergyError as error:
+            return Verification((TwinCheck("the contract's twin", "", 0, 0, (error.message,)),))
+        terms = made.contract
+        return _contract_checks(audit, terms.offer.providerId, terms.request.requesterId, read=True)
 
 
 def serve_web(
@@ -126,6 +175,7 @@ def serve_web(
     host: str = "127.0.0.1",
     port: int = 0,
     twins: TwinReader | None = None,
+    audits: AuditReader | None = None,
     apis: Mapping[str, str] | None = None,
     verticals: Sequence[Vertical] | None = None,
     accounts: WebAccounts | None = None,
@@ -134,7 +184,7 @@ def serve_web(
     ``host:port`` (0: any free port; an ``OSError`` when taken), with the account pages
     over ``accounts`` if given. Close the client after."""
     node = NodeClient(node_url)
-    sources = WebSources(book=book, node=node, twins=twins, apis=dict(apis or {}))
+    sources = WebSources(book=book, node=node, twins=twins, apis=dict(apis or {}), audits=audits)
     chosen = registry.verticals() if verticals is None else tuple(verticals)
     app = create_web_app(sources, verticals=chosen, accounts=accounts)
     try:

@@ -9,11 +9,23 @@ Only ``plaza.bootstrap`` and ``plaza.cli`` import it.
 
 from plaza.web.app import SECURITY_HEADERS, Pages, WebSources, create_web_app
 from plaza.web.errors import BadInput, PageNotFound, Unavailable, WebError
-from plaza.web.ports import PublicBook, TwinCheck, TwinReader, TwinState, Verification
+from plaza.web.ports import (
+    AuditedContract,
+    AuditReader,
+    CheckedState,
+    PublicBook,
+    TwinCheck,
+    TwinReader,
+    TwinState,
+    Verification,
+)
 
 __all__ = [
     "SECURITY_HEADERS",
+    "AuditReader",
+    "AuditedContract",
     "BadInput",
+    "CheckedState",
     "PageNotFound",
     "Pages",
     "PublicBook",

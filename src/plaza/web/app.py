@@ -30,13 +30,20 @@ from starlette.exceptions import HTTPException
 from plaza.api.docs import front_end_packages
 from plaza.clients.node import NodeClient
 from plaza.verticals import Units, Vertical, VerticalPages
-from plaza.web import account_pages, explorer_pages, market_pages, oidc_pages, wallet_pages
+from plaza.web import (
+    account_pages,
+    audit_pages,
+    explorer_pages,
+    market_pages,
+    oidc_pages,
+    wallet_pages,
+)
 from plaza.web.display import UnitBook
 from plaza.web.errors import WebError
 from plaza.web.explorer import Explorer
 from plaza.web.headers import SECURITY_HEADERS, SecurityHeaders
 from plaza.web.pages import Pages
-from plaza.web.ports import PublicBook, TwinReader
+from plaza.web.ports import AuditReader, PublicBook, TwinReader
 from plaza.web.sessions import WebAccounts
 
 __all__ = ["SECURITY_HEADERS", "Pages", "WebSources", "create_web_app"]
@@ -47,12 +54,14 @@ _HERE = Path(__file__).parent
 @dataclass(frozen=True, slots=True)
 class WebSources:
     """What the pages read: the one market's book, the twins, a node, and where each API's
-    documentation is (label to base URL, for the Docs page)."""
+    documentation is (label to base URL, for the Docs page); with ``audits``, the
+    auditors' pages."""
 
     book: PublicBook
     node: NodeClient
     twins: TwinReader | None = None
     apis: Mapping[str, str] = field(default_factory=dict)
+    audits: AuditReader | None = None
 
 
 def _vertical_pages(verticals: Sequence[Vertical]) -> list[tuple[str, VerticalPages]]:
@@ -91,6 +100,7 @@ def create_web_app(
     app.include_router(market_pages.router)
     app.include_router(explorer_pages.router)
     app.include_router(wallet_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(account_pages.router)
     app.include_router(oidc_pages.router)
     _install_error_pages(app)

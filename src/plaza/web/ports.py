@@ -15,7 +15,16 @@ from typing import Any, Protocol
 
 from plaza.market.model import Order
 
-__all__ = ["PublicBook", "TwinCheck", "TwinReader", "TwinState", "Verification"]
+__all__ = [
+    "AuditReader",
+    "AuditedContract",
+    "CheckedState",
+    "PublicBook",
+    "TwinCheck",
+    "TwinReader",
+    "TwinState",
+    "Verification",
+]
 
 
 class PublicBook(Protocol):
@@ -49,6 +58,17 @@ class TwinState:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckedState:
+    """One state read back from a twin: where it is, the message carrying it, whether a
+    milestone confirms it, and what it says (decrypted: for auditors' eyes only)."""
+
+    position: int
+    message_id: str
+    confirmed: bool
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class TwinCheck:
     """One twin read back from the ledger and held against what the marketplace recorded.
 
@@ -61,6 +81,7 @@ class TwinCheck:
     states: int
     confirmed: int
     problems: tuple[str, ...] = ()
+    read: tuple[CheckedState, ...] = ()  # the states themselves, in an auditor's view only
 
     @property
     def ok(self) -> bool:
@@ -88,4 +109,28 @@ class TwinReader(Protocol):
     def verify(self, order: Order) -> Verification | None:
         """Read the order's twins back from the ledger now and hold them against the record;
         None: it has no twin here. A ledger that cannot be read is a problem, not an error."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedContract:
+    """A contract in an auditor's list: who, when, and where it stands (in words)."""
+
+    contract_id: str
+    provider: str
+    consumer: str
+    created_ms: int
+    status: str
+
+
+class AuditReader(Protocol):
+    """What auditors and operators read: every contract, and each one's twins, decrypted."""
+
+    def contracts(self, *, limit: int) -> Sequence[AuditedContract]:
+        """The newest contracts first."""
+        ...
+
+    def audit(self, contract_id: str) -> Verification | None:
+        """The contract's twins read back from the ledger with their states; None: no such
+        contract."""
         ...

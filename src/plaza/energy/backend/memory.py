@@ -22,6 +22,7 @@ from typing import Any
 
 from plaza.energy.backend.model import (
     AssetRecord,
+    ContractSummary,
     EnergyContractRecord,
     RecordEvent,
     TransactionRecord,
@@ -175,6 +176,20 @@ class MemoryMarketplaceStore(MemoryOperationLog):
                 if known is None  # else the terms, the document and the time made stay
                 else replace(known, status=str(status), claimed=record.claimed, latest=latest)
             )
+
+    def contracts(self, *, limit: int) -> list[ContractSummary]:
+        with self._tables.read() as t:
+            made = [
+                ContractSummary(
+                    contract_id,
+                    EnergyContract.from_json(json.loads(row.contract)).offer.providerId,
+                    row.consumer,
+                    row.created_ms,
+                )
+                for contract_id, row in t.contracts.items()
+            ]
+        made.sort(key=lambda c: (-c.created_ms, c.contract_id))
+        return made[:limit]
 
     def claims_against(self, consumer: str) -> int:
         with self._tables.read() as t:

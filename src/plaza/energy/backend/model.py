@@ -30,6 +30,7 @@ __all__ = [
     "MARKETPLACE",
     "AssetRecord",
     "ContractAudit",
+    "ContractSummary",
     "EnergyContractRecord",
     "MarketplaceSettings",
     "Peer",
@@ -134,6 +135,16 @@ class RecordEvent:
     cause: int | None = None
     id: int = 0
     twin_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSummary:
+    """A contract as a list of them shows it (an auditor's: which to open)."""
+
+    contract_id: str
+    provider: str
+    consumer: str
+    created_ms: int
 
 
 def other_party(contract: EnergyContract, party: str) -> str:

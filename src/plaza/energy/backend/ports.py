@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from plaza.energy.backend.model import (
     AssetRecord,
+    ContractSummary,
     EnergyContractRecord,
     RecordEvent,
     TransactionRecord,
@@ -105,6 +106,10 @@ class MarketplaceStore(TwinIndex, Protocol):
 
     def statistics(self) -> dict[str, int]:
         """Counts of assets, offers, requests, contracts and letters per kind."""
+        ...
+
+    def contracts(self, *, limit: int) -> list[ContractSummary]:
+        """The newest ``limit`` contracts first (ties by id), for auditors to pick from."""
         ...
 
     def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from plaza.energy.backend.model import (
     AssetRecord,
+    ContractSummary,
     EnergyContractRecord,
     RecordEvent,
     TransactionRecord,
@@ -229,6 +230,14 @@ class SqliteMarketplaceStore:
                 now_ms,
             ),
         )
+
+    def contracts(self, *, limit: int) -> list[ContractSummary]:
+        rows = self._db.rows(
+            "SELECT contract_id, provider, consumer, created_at FROM contracts "
+            "ORDER BY created_at DESC, contract_id LIMIT ?",
+            (limit,),
+        )
+        return [ContractSummary(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     def claims_against(self, consumer: str) -> int:
         return self._db.count(
