@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from node_helpers import address_of
 from node_server import RunningNode
 from services_examples import forecast
 from services_support import CLOCK, FUNDS, eventually, funded_key, providing
+from typer.testing import CliRunner
 
+from plaza.cli.main import app
 from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.model import HoldPayload
@@ -104,3 +107,42 @@ def test_a_retired_service_and_oversized_input_are_refused_before_paying(
         with pytest.raises(CallRefused, match="is retired"):
             find_service(provider.ledger, "forecast")
         assert client.balance(address_of(customer)).balance == FUNDS
+
+
+def test_the_quote_api_answers_one_quote_per_call_and_says_what_is_wrong(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    with providing(node, tmp_path / "provider", forecast, run=False) as provider:
+        url = provider.agent.description.endpoint
+        call_id = "ab" * 16
+        first = httpx.post(f"{url}/quotes", json={"call_id": call_id}).json()
+        assert httpx.post(f"{url}/quotes", json={"call_id": call_id}).json() == first
+        assert httpx.get(f"{url}/service").json() == provider.agent.description.to_json()
+        assert httpx.get(f"{url}/calls/{call_id}").json() == {"call_id": call_id, "calls": []}
+        for body, says in [
+            (b"nope", 'the body must be JSON: {"call_id": "..."}'),
+            (b'{"call_id": "zz"}', "call_id must be 32 hex digits"),
+            (b"x" * 2000, "the body is too large"),
+        ]:
+            refused = httpx.post(f"{url}/quotes", content=body)
+            assert refused.status_code == 400
+            assert refused.json()["error"] == {"code": "invalid_request", "message": says}
+        missing = httpx.get(f"{url}/calls/{'cd' * 16}")
+        assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
+        provider.agent.retire()
+        retired = httpx.post(f"{url}/quotes", json={"call_id": "ef" * 16})
+        assert (retired.status_code, retired.json()["error"]["code"]) == (410, "retired")
+        # A call quoted before the service retired keeps its quote.
+        assert httpx.post(f"{url}/quotes", json={"call_id": call_id}).json() == first
+
+
+def test_the_call_command_refuses_bad_input_before_touching_anything(tmp_path: Path) -> None:
+    runner = CliRunner()
+    common = ["--node", "http://127.0.0.1:9", "--calls", str(tmp_path / "calls")]
+    bad_json = runner.invoke(app, ["service", "call", "forecast", "{nope", *common])
+    assert bad_json.exit_code == 2
+    assert "the input is not JSON" in bad_json.output
+    bad_id = runner.invoke(app, ["service", "call", "forecast", "{}", "--call-id", "zz", *common])
+    assert bad_id.exit_code == 2
+    assert "a call id is 32 hex digits" in bad_id.output
+    assert not (tmp_path / "calls").exists()
