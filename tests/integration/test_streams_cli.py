@@ -141,7 +141,8 @@ def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     assert bought.exit_code == 0, bought.output
     assert "paid 150" in bought.output
     assert "granted until" in bought.output
-    time.sleep(1.0)  # a few readings
+    followed = _followed(node, tag, home, lines=2)
+    assert [set(line) for line in followed] == [{"position", "at_ms", "laeq"}] * 2
     download = tmp_path / "readings.csv"
     history = ["history", str(found["id"])[:12], "--format", "csv", "--output", str(download)]
     saved = _stream(node, tag, home, wallet, *history)
@@ -163,6 +164,18 @@ def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     again = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "100")
     assert again.exit_code == 0, again.output
     assert "granted until" in again.output
+
+
+def _followed(node: RunningNode, tag: str, home: Path, *, lines: int) -> list[dict[str, object]]:
+    """The first ``lines`` of ``plaza stream follow --json``, run as a process and stopped."""
+    command = [sys.executable, "-m", "plaza.cli.main", "stream", "follow", "noise-via-roma"]
+    options = ["--json", "--node", node.url, "--tag", tag, "--home", str(home)]
+    with subprocess.Popen([*command, *options], stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            return [json.loads(process.stdout.readline()) for _ in range(lines)]
+        finally:
+            process.terminate()
 
 
 def _stopped_cleanly(sensor: Sensor) -> None:
