@@ -11,8 +11,11 @@ from plaza.channels import ChannelLedger, LedgerUnavailable, MemoryCursorStore
 from plaza.crypto import Address, EncryptionKey, EncryptionPublicKey, Identity, SigningKey
 from plaza.ledger.model import DataPayload, Message, Output, TransferPayload
 from plaza.market.auth import participant_id_for
-from plaza.market.twins.memory import MemoryTwinDirectory
+from plaza.market.twins.channels import TwinChannels
+from plaza.market.twins.memory import MemoryTwinDirectory, MemoryTwinOutbox
+from plaza.market.twins.publisher import OutboxPublisher
 from plaza.market.twins.recorder import ChannelTwins
+from plaza.market.twins.staging import StagedTwins
 from plaza.testing.ledgers import LedgerProxy
 from plaza.testing.nodes import InProcessNode, in_process_node
 
@@ -115,3 +118,41 @@ def pay_from(ledger: Ledger, signer: SigningKey, payee: str, amount: int) -> byt
     message = ledger_port.compose(signer, payload)
     ledger_port.submit(message.raw)
     return message.id
+
+
+@dataclass
+class OutboxStores:
+    """What survives a restart of the outbox publisher: the directory, outbox and cursors."""
+
+    directory: MemoryTwinDirectory = field(default_factory=MemoryTwinDirectory)
+    cursors: MemoryCursorStore = field(default_factory=MemoryCursorStore)
+    outbox: MemoryTwinOutbox | None = None
+
+    def __post_init__(self) -> None:
+        if self.outbox is None:
+            self.outbox = MemoryTwinOutbox(self.directory)
+
+
+def staged_twins(
+    ledger: Ledger,
+    stores: OutboxStores,
+    *,
+    gateway: ChannelLedger | None = None,
+    auditors: tuple[Identity, ...] = (),
+    batch_size: int = 64,
+) -> StagedTwins:
+    """A twin recorder with an outbox, as a freshly started process builds it on ``stores``."""
+    assert stores.outbox is not None
+    channels = TwinChannels(
+        identity=MARKETPLACE,
+        gateway=gateway or ledger.gateway,
+        cursors=stores.cursors,
+        directory=stores.directory,
+        clock=ledger.clock,
+        parties=Keys(),
+        auditors=[who.encryption.public_key for who in auditors],
+    )
+    publisher = OutboxPublisher(channels, stores.outbox, batch_size=batch_size)
+    return StagedTwins(
+        outbox=stores.outbox, channels=channels, publisher=publisher, clock=ledger.clock
+    )

@@ -1,0 +1,128 @@
+"""The outbox publisher killed mid-batch, at every message it sends: after the node accepted a
+message and before the outbox marked anything. After a restart every twin is complete, no
+state is on the ledger twice, and the market's audit finds every record clean."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from twins_support import (
+    EV,
+    HOUR_MS,
+    MARKETPLACE,
+    SOLAR,
+    Ledger,
+    OutboxStores,
+    in_process_ledger,
+    pid,
+    staged_twins,
+)
+
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.channels import Reader
+from plaza.market.audit.channels import ChannelTrails
+from plaza.market.audit.service import Auditor, BookAndSettlements
+from plaza.market.book.memory import MemoryBookStore
+from plaza.market.book.service import BidManager
+from plaza.market.contracts import ContractDesk
+from plaza.market.model import NewOrder, Side
+from plaza.market.settlement import MemorySettlementStore, SettlementService
+from plaza.market.twins.documents import TwinKind, decode_document
+from plaza.market.twins.staging import StagedTwins
+from plaza.testing.ledgers import LedgerProxy
+from plaza.testing.payments import FakePayments
+
+
+class Killed(BaseException):
+    """The process dying: nothing catches it, nothing after it runs."""
+
+
+class KillingGateway(LedgerProxy):
+    """Lets the node accept the ``kill_at``-th submitted message, then kills the caller."""
+
+    def __init__(self, inner: LocalLedger, kill_at: int) -> None:
+        super().__init__(inner)
+        self.kill_at = kill_at
+        self.submits = 0
+
+    def submit(self, raw: bytes) -> bytes:
+        message_id = self.inner.submit(raw)
+        self.submits += 1
+        if self.submits == self.kill_at:
+            raise Killed(f"after submit {self.submits}")
+        return message_id
+
+
+def trade(ledger: Ledger, twins: StagedTwins) -> tuple[BidManager, MemorySettlementStore, str]:
+    """Two offers, a request matching both, both contracts delivered: all staged, none sent."""
+    book = BidManager(MemoryBookStore(), clock=ledger.clock, policy="one_to_one", twins=twins)
+    store = MemorySettlementStore()
+    settlement = SettlementService(store, FakePayments({}, {}), ledger.clock, listener=twins)
+    desk = ContractDesk(MARKETPLACE.signing, settlement, twins=twins)
+    now = ledger.clock.now_ms()
+    for price in (8, 9):
+        book.submit_order(NewOrder(Side.OFFER, pid(SOLAR), "energy", 10, price, now, now + HOUR_MS))
+    request = NewOrder(Side.REQUEST, pid(EV), "energy", 10, 10, now, now + HOUR_MS)
+    [match] = book.submit_order(request).matches
+    desk.open([match])
+    settlement.report_delivery(match.id, pid(SOLAR))
+    return book, store, match.id
+
+
+def written_states(ledger: Ledger, twins: StagedTwins, twin: tuple[TwinKind, str]) -> list[str]:
+    key = twins.reader_key(*twin)
+    assert key is not None
+    found = []
+    for entry in Reader(ledger.gateway, key).read():
+        document = decode_document(entry.content)
+        found.append(f"{document.type.value} {document.record} {document.step}")
+    return found
+
+
+def sends_of_a_clean_run() -> int:
+    with in_process_ledger() as ledger:
+        counting = KillingGateway(ledger.gateway, kill_at=0)
+        twins = staged_twins(ledger, OutboxStores(), gateway=counting, batch_size=4)
+        trade(ledger, twins)
+        twins.flush()
+        return counting.submits
+
+
+SENDS = sends_of_a_clean_run()
+
+
+@pytest.mark.parametrize("kill_at", range(1, SENDS + 1))
+def test_a_publisher_killed_after_any_send_completes_every_twin_once(kill_at: int) -> None:
+    with in_process_ledger() as ledger:
+        stores = OutboxStores()
+        killing = KillingGateway(ledger.gateway, kill_at)
+        twins = staged_twins(ledger, stores, gateway=killing, batch_size=4)
+        book, settlements, contract_id = trade(ledger, twins)
+        with pytest.raises(Killed):
+            twins.flush()
+        restarted = staged_twins(ledger, stores, batch_size=4)  # a new process, same stores
+        restarted.flush()
+        assert restarted.statistics()["queued"] == 0
+        ledger.milestone()
+        orders = [order.id for order in book.orders()]
+        twins_written = [(TwinKind.ORDER, order) for order in orders] + [
+            (TwinKind.CONTRACT, contract_id),
+            (TwinKind.PARTICIPANT, pid(SOLAR)),
+            (TwinKind.PARTICIPANT, pid(EV)),
+        ]
+        for twin in twins_written:
+            states = written_states(ledger, restarted, twin)
+            assert states, twin
+            assert Counter(states).most_common(1)[0][1] == 1, (twin, states)
+        assert len(written_states(ledger, restarted, twins_written[-1])) == 1  # the one contract
+        assert written_states(ledger, restarted, twins_written[-3])[-1].endswith(" 3")
+        auditor = Auditor(
+            ChannelTrails(ledger.gateway, restarted),
+            LocalLedger(ledger.runtime),
+            BookAndSettlements(book, settlements),
+            marketplace_key=MARKETPLACE.public_key.raw,
+        )
+        for report in [*auditor.audit_orders(orders), auditor.audit_contract(contract_id)]:
+            assert report.clean, report.problems
+            assert report.confirmed
