@@ -21,6 +21,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ from plaza.services.customer_book import CustomerBook
 from plaza.services.description import SERVICES_TAG
 from plaza.services.errors import ServiceError
 from plaza.services.provider import ProviderAgent, ProviderHome, create_provider_app
-from plaza.services.provider.sdk import load_service
+from plaza.services.provider.sdk import Service, load_service
 from plaza.wallet import Wallet, WalletError
 
 __all__ = ["service_app"]
@@ -94,6 +95,27 @@ def run(
         listener = bind_listener(host, port)
     except (ValueError, OSError) as error:
         raise typer.BadParameter(str(error)) from None
+    _serve(
+        chosen,
+        listener,
+        data=data,
+        node=node,
+        public_url=public_url,
+        poll=poll,
+        allowance=allowance,
+    )
+
+
+def _serve(
+    chosen: Service,
+    listener: socket.socket,
+    *,
+    data: Path,
+    node: str,
+    public_url: str | None,
+    poll: float,
+    allowance: float,
+) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with _remote(node) as ledger:

@@ -51,15 +51,7 @@ def call_vectors() -> dict[str, Any]:
         deadline_ms=1_767_225_630_000,
     )
     return {
-        "inputs": {
-            "secret": SECRET.hex(),
-            "side_key": SIDE_KEY.hex(),
-            "call_id": CALL_ID.hex(),
-            "result_nonce": RESULT_NONCE.hex(),
-            "reason_nonce": REASON_NONCE.hex(),
-            "result": RESULT.decode(),
-            "reason": REASON,
-        },
+        "inputs": _inputs(),
         "hashlock": hashlock_of(SECRET).hex(),
         "result_key": key.hex(),
         "locator": label.hex(),
@@ -77,4 +69,16 @@ def call_vectors() -> dict[str, Any]:
             "json": quote.to_json(),
             "signed": quote.signed_bytes().hex(),
         },
+    }
+
+
+def _inputs() -> dict[str, str]:
+    return {
+        "secret": SECRET.hex(),
+        "side_key": SIDE_KEY.hex(),
+        "call_id": CALL_ID.hex(),
+        "result_nonce": RESULT_NONCE.hex(),
+        "reason_nonce": REASON_NONCE.hex(),
+        "result": RESULT.decode(),
+        "reason": REASON,
     }

@@ -124,36 +124,11 @@ class CallDesk:
         if self.book.call(hold_id) is not None:
             return None
         now = self._clock.now_ms()
-        call = Call(
-            hold_id,
-            None,
-            ProviderState.ACCEPTED,
-            payload.amount,
-            payload.expires_at_ms,
-            None,
-            None,
-            "",
-            None,
-            None,
-            now,
-        )
         try:
             request = CallRequest.open(self._identity.encryption, payload.data)
         except InvalidCallData as error:
-            return self._refuse(call, error.reason)
-        call = Call(
-            hold_id,
-            request.call_id,
-            ProviderState.ACCEPTED,
-            payload.amount,
-            payload.expires_at_ms,
-            request.side_key,
-            request.input,
-            "",
-            None,
-            None,
-            now,
-        )
+            return self._refuse(_call_of(hold_id, payload, None, now), error.reason)
+        call = _call_of(hold_id, payload, request, now)
         problem = self._mismatch(payload, request)
         if problem:
             return self._refuse(call, problem)
@@ -301,3 +276,20 @@ class CallDesk:
         quote = self.book.quote(call.call_id)
         assert quote is not None  # a call is accepted only against its quote
         return quote
+
+
+def _call_of(hold_id: bytes, hold: HoldPayload, request: CallRequest | None, now_ms: int) -> Call:
+    """A newly taken call; without its request (it did not open) it knows no call or key."""
+    return Call(
+        hold_id=hold_id,
+        call_id=None if request is None else request.call_id,
+        state=ProviderState.ACCEPTED,
+        amount=hold.amount,
+        deadline_ms=hold.expires_at_ms,
+        side_key=None if request is None else request.side_key,
+        input=None if request is None else request.input,
+        detail="",
+        result_id=None,
+        closing_id=None,
+        updated_at_ms=now_ms,
+    )
