@@ -14,6 +14,7 @@ from energy_stack import Flow, energy_flow
 from fuzzing import fuzz_api
 from market_server import MarketWorld, RunningMarket
 from node_server import RunningNode
+from web_server import serve_web_app
 
 from plaza.market.auth import Scope, seal_body
 
@@ -59,3 +60,12 @@ def test_the_energy_modules_answer_every_generated_request_as_documented(flow: F
         *fuzz_api(device.url),
     ]
     assert failures == []
+
+
+def test_the_web_apps_wallet_api_answers_every_generated_request_as_documented(
+    node: RunningNode,
+) -> None:
+    with node.client() as client:
+        genesis = client.milestone(1).message_id.hex()
+    with serve_web_app(node.url, genesis) as web:
+        assert fuzz_api(web.url) == []

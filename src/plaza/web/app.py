@@ -23,7 +23,8 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -36,6 +37,7 @@ from plaza.web import (
     explorer_pages,
     market_pages,
     oidc_pages,
+    wallet_api,
     wallet_pages,
 )
 from plaza.web.display import UnitBook
@@ -100,12 +102,29 @@ def create_web_app(
     app.include_router(market_pages.router)
     app.include_router(explorer_pages.router)
     app.include_router(wallet_pages.router)
+    app.include_router(wallet_api.router)
+    _serve_api_document(app)
     app.include_router(audit_pages.router)
     app.include_router(account_pages.router)
     app.include_router(oidc_pages.router)
     _install_error_pages(app)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _serve_api_document(app: FastAPI) -> None:
+    """``/openapi.json`` documents the app's one JSON API, the wallet's (the pages are
+    HTML, for people), so clients and the fuzz tests know every answer it may give."""
+    document = get_openapi(
+        title="Plaza web app: the wallet's API",
+        version="1",
+        description="Public reads and the relay of messages signed in the browser.",
+        routes=wallet_api.router.routes,
+    )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi() -> JSONResponse:
+        return JSONResponse(document)
 
 
 def _install_error_pages(app: FastAPI) -> None:
