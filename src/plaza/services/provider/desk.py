@@ -36,6 +36,8 @@ __all__ = ["CallDesk"]
 log = logging.getLogger(__name__)
 
 _PAGE = 100
+#: A refund's reason is cut to this many characters (it rides sealed on the settlement).
+_REASON_CHARS = 500
 _DEEP = 1000
 _CLOSED = {HoldStatus.RELEASED, HoldStatus.SETTLED, HoldStatus.EXPIRED}
 
@@ -225,8 +227,10 @@ class CallDesk:
         self.book.move(call, "result", self._clock.now_ms(), result_id=published.message_id)
 
     def _fail(self, call: Call, reason: str) -> None:
+        """Refund ``call``, its reason cut to what a settlement should carry."""
         log.info("call %s failed: %s", call.hold_id.hex(), reason)
-        self._settle(self.book.move(call, "failure", self._clock.now_ms(), detail=reason))
+        detail = reason[:_REASON_CHARS]
+        self._settle(self.book.move(call, "failure", self._clock.now_ms(), detail=detail))
 
     def _release_when_confirmed(self, call: Call) -> None:
         assert call.result_id is not None
