@@ -94,7 +94,14 @@ class Trade:
     contract_id: str
 
 
-def trade(world: MarketWorld) -> Trade:
+def written(world: MarketWorld) -> None:
+    """Wait for the outbox publisher: requests answer once their twin states are staged."""
+    twins = world.market.runtime.services.twins
+    assert twins is not None
+    eventually(lambda: twins.statistics()["queued"] == 0)
+
+
+def trade(world: MarketWorld, *, wait: bool = True) -> Trade:
     """An offer, a request crossing it, delivery and the payment request, all over HTTP."""
     kind = world.fresh_kind()
     offer = world.provider.offer(world.terms(kind, 50, 9))
@@ -102,6 +109,8 @@ def trade(world: MarketWorld) -> Trade:
     [contract] = request.contracts
     world.consumer.report_delivery(contract.id)
     world.provider.request_payment(contract.id)
+    if wait:
+        written(world)
     return Trade(offer.order.id, request.order.id, contract.id)
 
 
@@ -218,6 +227,7 @@ def test_an_audit_over_http_changes_nothing(
 ) -> None:
     done = trade(world)
     asset_id = world.provider.register_asset(AssetTerms(world.fresh_kind(), "meter")).asset.id
+    written(world)
     node.milestone()
     before = _snapshot(market, node, engine)
     world.auditor.audit_contract(done.contract_id)
@@ -323,12 +333,12 @@ def test_a_node_down_at_startup_delays_twins_not_trading(tmp_path: Path) -> None
     with serve_market(tmp_path / "market", node_url=f"http://127.0.0.1:{port}") as market:
         world = market_world(market)
         try:
-            done = trade(world)  # the node is down: trading goes on
+            done = trade(world, wait=False)  # the node is down: trading goes on
             twins = market.runtime.services.twins
             assert twins is not None
             assert twins.statistics()["queued"] >= 1  # the contract waits for the node
             with manual_node(tmp_path / "node", port=port) as node:
-                eventually(lambda: twins.statistics()["queued"] == 0)  # the periodic round
+                written(world)  # the publisher retries until the node answers
                 assert_verified(
                     confirmed_audit(node, lambda: world.auditor.audit_contract(done.contract_id))
                 )
@@ -357,6 +367,7 @@ def _asset_lifecycle(world: MarketWorld) -> str:
     world.provider.update_asset(asset_id, AssetChange("south roof"))
     world.provider.disable_asset(asset_id)
     world.provider.enable_asset(asset_id)
+    written(world)
     return asset_id
 
 

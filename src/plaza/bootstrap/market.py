@@ -57,7 +57,7 @@ from plaza.market.sql import (
     make_engine,
     upgrade_schema,
 )
-from plaza.market.twins.recorder import ChannelTwins
+from plaza.market.twins.staging import StagedTwins
 from plaza.notify import (
     MQTT_JOB,
     WEBHOOK_JOB,
@@ -171,7 +171,7 @@ def _marketplace(
     payments: Payments,
     listener: SettlementListener,
     asset_listener: AssetListener,
-    twins: ChannelTwins | None,
+    twins: StagedTwins | None,
     kinds: Kinds,
     clock: Clock,
 ) -> tuple[Marketplace, BookAndSettlements]:

@@ -1,16 +1,16 @@
 """The marketplace on the ledger: twins recorded over a node, and the auditor reading them back.
 
-With a node URL, every order step, signed contract and settlement state goes to a
-twin (:class:`~plaza.market.twins.recorder.ChannelTwins`) over the channels'
+With a node URL, every order step, signed contract and settlement state is staged in the
+twin outbox of the market's database (:class:`~plaza.market.twins.staging.StagedTwins`)
+and written to its twin by the :class:`~plaza.market.twins.publisher.OutboxPublisher`
+(a background thread of the served API) over the channels'
 :class:`~plaza.adapters.ledger.remote.RemoteLedger`, and the server's
 :class:`~plaza.market.audit.service.Auditor` reads those twins with the owner's keys and
 asks the same node for confirmations. Without one (tests, benchmarks that opt
 out) nothing is recorded, and an audit says so instead of pretending to verify.
 
-A node that is unreachable at startup does not stop the marketplace: order
-changes wait in the bid manager (it retries on each step and each periodic
-round), contracts and settlement states wait in the recorder's queue (flushed
-by the periodic round), so twins catch up once the node answers.
+A node that is unreachable does not stop the marketplace: states wait in the outbox,
+and the publisher retries until the node answers.
 """
 
 from __future__ import annotations
@@ -32,10 +32,13 @@ from plaza.market.audit.channels import ChannelTrails
 from plaza.market.audit.service import Auditor, MarketRecords, TwinTrail, TwinTrails
 from plaza.market.auth.ports import ParticipantStore
 from plaza.market.settlement import Settlement, SettlementListener
+from plaza.market.sql.outbox_store import SqlTwinOutbox
 from plaza.market.sql.twin_store import SqlTwinDirectory
+from plaza.market.twins.channels import TwinChannels
 from plaza.market.twins.documents import TwinKind
 from plaza.market.twins.lookup import ParticipantKeys
-from plaza.market.twins.recorder import ChannelTwins
+from plaza.market.twins.publisher import OutboxPublisher
+from plaza.market.twins.staging import StagedTwins
 from plaza.settings import MarketSettings
 
 __all__ = ["FanOutListener", "LedgerSide", "NoTwins", "build_auditor", "open_ledger"]
@@ -51,7 +54,7 @@ class LedgerSide:
 
     node: NodeClient | None = None
     gateway: RemoteLedger | None = None
-    twins: ChannelTwins | None = None
+    twins: StagedTwins | None = None
 
 
 class FanOutListener:
@@ -112,7 +115,7 @@ def open_ledger(
     gateway = RemoteLedger(node, clock=clock)
     cursors = SqliteCursorStore(data.twin_cursors)
     closers.append(cursors.close)
-    twins = ChannelTwins(
+    channels = TwinChannels(
         identity=identity,
         gateway=gateway,
         cursors=cursors,
@@ -122,6 +125,9 @@ def open_ledger(
         auditors=_auditor_keys(settings),
         cursor_store=TWIN_CURSORS,
     )
+    outbox = SqlTwinOutbox(engine)
+    publisher = OutboxPublisher(channels, outbox)
+    twins = StagedTwins(outbox=outbox, channels=channels, publisher=publisher, clock=clock)
     return LedgerSide(node, gateway, twins)
 
 

@@ -28,7 +28,8 @@ __all__ = ["Marketplace", "OrderOutcome"]
 
 
 class TwinQueue(Protocol):
-    """The part of the twin recorder the marketplace drives (see :class:`ChannelTwins`)."""
+    """The part of the twin recorder the marketplace drives (:class:`ChannelTwins`, or
+    :class:`StagedTwins` whose flush wakes its outbox publisher)."""
 
     def flush(self) -> int:
         """Send queued contract and settlement states to their twins; how many went."""

@@ -1,6 +1,7 @@
-"""The marketplace's own work while its API serves: periodic jobs and notification delivery.
+"""The marketplace's own work while its API serves: periodic jobs, notification delivery and
+the twin outbox's publisher.
 
-Two threads rather than event-loop tasks, because both call blocking code (the
+Threads rather than event-loop tasks, because both call blocking code (the
 book's lock, the databases, HTTP posts to webhooks) and must be stopped and
 joined before the composition root closes what they use; a thread stopped by
 an event finishes its current round and returns.
@@ -21,8 +22,9 @@ _JOIN_TIMEOUT_S = 10.0
 
 
 class Background:
-    """``run_periodic`` every interval (expiry, clearing, payments, deadlines), and the
-    jobs worker that delivers webhooks and MQTT messages."""
+    """``run_periodic`` every interval (expiry, clearing, payments, deadlines), the
+    jobs worker that delivers webhooks and MQTT messages, and the twin publisher that
+    writes the states requests staged (woken by each, so a twin lags by one batch)."""
 
     def __init__(self, services: MarketServices) -> None:
         self._services = services
@@ -45,11 +47,23 @@ class Background:
                     daemon=True,
                 )
             )
+        twins = self._services.twins
+        if twins is not None:
+            self._threads.append(
+                threading.Thread(
+                    target=twins.publisher.run,
+                    args=(self._stop,),
+                    name="plaza-market-twins",
+                    daemon=True,
+                )
+            )
         for thread in self._threads:
             thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        if self._services.twins is not None:
+            self._services.twins.publisher.wake()  # not waiting out its idle poll
         for thread in self._threads:
             thread.join(_JOIN_TIMEOUT_S)
             if thread.is_alive():

@@ -19,7 +19,7 @@ from plaza.jobs import Worker
 from plaza.market.audit.service import Auditor
 from plaza.market.auth import ApiKeyService, ParticipantRegistry, RequestVerifier
 from plaza.market.marketplace import Marketplace
-from plaza.market.twins.recorder import ChannelTwins
+from plaza.market.twins.staging import StagedTwins
 from plaza.notify import EventStream, NotificationHub
 
 __all__ = ["MarketApiConfig", "MarketServices"]
@@ -49,8 +49,9 @@ class MarketServices:
     delivers the hub's webhooks and MQTT messages; ``None`` leaves delivery to
     someone else (a separate worker process, or a test driving it by hand).
     ``auditor`` answers the audit routes (``None``: they answer 503) and
-    ``twins`` is the twin recorder whose read-only keys auditors may ask for
-    (``None``: twins are off, no node is configured).
+    ``twins`` is the twin recorder whose read-only keys auditors may ask for, and
+    whose outbox publisher the background runs (``None``: twins are off, no node
+    is configured).
     """
 
     marketplace: Marketplace
@@ -69,7 +70,7 @@ class MarketServices:
     worker: Worker | None = None
     config: MarketApiConfig = field(default_factory=MarketApiConfig)
     auditor: Auditor | None = None
-    twins: ChannelTwins | None = None
+    twins: StagedTwins | None = None
     streams: StreamGuard = field(default_factory=StreamGuard)
 
     def end_stale_streams(self) -> int:

@@ -122,9 +122,10 @@ class OutboxPublisher:
             for row in self._outbox.pending(self._batch_size):
                 if not self._write_or_hold(row, batch):
                     break
-            self._outbox.mark_written(
-                batch.written, batch.progress(), at_ms=self._channels.clock.now_ms()
-            )
+            if batch.written:
+                self._outbox.mark_written(
+                    batch.written, batch.progress(), at_ms=self._channels.clock.now_ms()
+                )
         except BaseException:
             # Whatever went out is on the channels but marked nowhere: every twin catches up
             # from the ledger before it is written again.
