@@ -7,6 +7,11 @@ book of calls live in ``--data`` (0700; secrets 0600), its quote API listens on
 address), and it runs until interrupted (Ctrl-C or SIGTERM). Run it again on the
 same ``--data`` and it finishes or refunds the calls it had accepted.
 
+``plaza service gateway --upstream URL --price N`` sells an existing HTTP API per
+request (:mod:`plaza.services.gateway`): 402 with a signed offer, the request
+forwarded once its proof of payment passes, the hold released or refunded by the
+upstream's status.
+
 ``plaza service call NAME INPUT`` pays for one call from the first address of
 ``--wallet`` (``PLAZA_WALLET``; its password from ``PLAZA_WALLET_PASSWORD`` or a
 prompt) and prints the result as JSON; it exits 1 with one line saying why when
@@ -29,7 +34,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
+import uvicorn
 from rich.console import Console
 from rich.markup import escape
 
@@ -42,6 +49,7 @@ from plaza.services.customer import call, find_service
 from plaza.services.customer_book import CustomerBook
 from plaza.services.description import SERVICES_TAG
 from plaza.services.errors import ServiceError
+from plaza.services.gateway import GatewayBook, GatewayDesk, create_gateway_app
 from plaza.services.provider import ProviderAgent, ProviderHome, create_provider_app
 from plaza.services.provider.sdk import Service, load_service
 from plaza.wallet import Wallet, WalletError
@@ -232,5 +240,31 @@ def status(
         for state, count in sorted(book.counts().items()):
             typer.echo(f"{state:<10}{count}")
         typer.echo(f"revenue   {book.revenue()}")
+    finally:
+        book.close()
+
+
+@service_app.command("gateway")
+def gateway(
+    upstream: Annotated[str, typer.Option(help="The HTTP API to sell, as a base URL.")],
+    price: Annotated[int, typer.Option(help="Base units per request.", min=1)],
+    data: Annotated[Path, typer.Option(help="The gateway's data directory.")] = Path(
+        ".plaza/gateway"
+    ),
+    node: NodeOption = "http://127.0.0.1:8650",
+    host: Annotated[str, typer.Option(help="Where the gateway listens.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Its port.")] = 8402,
+) -> None:
+    """Sell UPSTREAM per request: 402 with a signed offer, forward what is paid, once."""
+    home = ProviderHome(data)
+    book = GatewayBook(home.path / "gateway.sqlite3")
+    try:
+        with _remote(node) as ledger, httpx.Client(timeout=30) as http:
+            desk = GatewayDesk(home.identity(), book, ledger, price=price, clock=CLOCK)
+            typer.echo(f"pay to   {desk.address}")
+            typer.echo(f"upstream {upstream}")
+            uvicorn.run(
+                create_gateway_app(desk, upstream, http), host=host, port=port, log_level="warning"
+            )
     finally:
         book.close()

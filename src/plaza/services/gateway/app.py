@@ -1,0 +1,98 @@
+"""``plaza service gateway``'s HTTP face: 402 with an offer, or the upstream's answer, paid.
+
+Every path but ``/.plaza/usage`` is the upstream's. A request without
+``Payment-Proof`` gets ``402`` with the offer in the ``Payment-Required`` header
+(base64 JSON) and in the body; one with a proof that passes is forwarded (method,
+path, query, body and content type) and answered with the upstream's status and
+body, and a ``Payment-Receipt`` header saying whether the hold was released
+(status below 400) or refunded. A proof that does not pass is 400
+``invalid_proof``, 402 ``payment_pending`` or 409 ``proof_used``; an upstream that
+cannot be reached is 502, refunded. ``GET /.plaza/usage`` counts offers by how
+they ended, and the revenue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from plaza.crypto import blake2b
+from plaza.http.bodies import read_limited
+from plaza.services.gateway.desk import GatewayDesk, ProofRefused
+from plaza.services.offers import request_digest
+
+__all__ = ["create_gateway_app"]
+
+_BODY_LIMIT = 1 << 20
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_FORWARDED = ("content-type", "accept")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}, **extra}, status_code=status)
+
+
+def _target(request: Request) -> bytes:
+    query = request.scope.get("query_string", b"")
+    path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    return path + (b"?" + query if query else b"")
+
+
+def create_gateway_app(desk: GatewayDesk, upstream: str, http: httpx.Client) -> FastAPI:
+    app = FastAPI(title="plaza service gateway", openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/.plaza/usage")
+    def usage() -> dict[str, int]:
+        return desk.book.usage()
+
+    @app.api_route("/{path:path}", methods=_METHODS, response_model=None)
+    async def proxy(request: Request, path: str) -> Response:
+        try:
+            body = await read_limited(request, _BODY_LIMIT, _TooLarge)
+        except _TooLarge:
+            return _error(413, "too_large", f"the body is over {_BODY_LIMIT} bytes")
+        target = _target(request)
+        digest = request_digest(request.method, target, body)
+        proof = request.headers.get("payment-proof")
+        if proof is None:
+            offer = await run_in_threadpool(desk.offer, digest)
+            headers = {"Payment-Required": offer.header()}
+            refusal = _error(
+                402, "payment_required", "pay the offer, then send the proof", offer=offer.to_json()
+            )
+            refusal.headers.update(headers)
+            return refusal
+        try:
+            claimed = await run_in_threadpool(desk.check, proof, digest)
+        except ProofRefused as refused:
+            return _error(refused.status, refused.code, refused.message)
+        status, content, kind = await run_in_threadpool(
+            _forward, http, upstream, request, target, body
+        )
+        receipt = await run_in_threadpool(desk.close, claimed, status, blake2b(content))
+        headers = {"Payment-Receipt": receipt.header()}
+        return Response(content, status_code=status, headers=headers, media_type=kind)
+
+    return app
+
+
+def _forward(
+    http: httpx.Client, upstream: str, request: Request, target: bytes, body: bytes
+) -> tuple[int, bytes, str | None]:
+    """The upstream's status, body and content type; 502 if it cannot be reached."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
+    try:
+        answer = http.request(
+            request.method, upstream.rstrip("/") + target.decode(), content=body, headers=headers
+        )
+    except httpx.HTTPError as error:
+        return 502, f"the upstream could not be reached: {error}".encode(), "text/plain"
+    return answer.status_code, answer.content, answer.headers.get("content-type")
