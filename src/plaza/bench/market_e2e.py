@@ -18,11 +18,19 @@ locks and databases, as independent agents would.
 With ``ledger`` (the default of ``plaza bench market``) a node is served in this
 process too (SQLite, real proof of work, its own milestones) and the marketplace
 records twins on it as ``plaza market run`` does: every order step, signed
-contract and settlement state is a channel message with its proof of work,
-written before the request that caused it answers, so the figures include
-ledger recording. ``e2e_ledger_messages`` counts what reached the node (twins,
-their announcements and sealed keys, and milestones); ``e2e_twins_waiting``
-must be 0 (nothing deferred past the measurement).
+contract and settlement state is staged in the twin outbox by the request that
+causes it and written to the ledger, one channel message with its proof of work
+each, by the outbox publisher's thread. After the submission phase the
+benchmark waits for the outbox to empty (``e2e_twin_drain_s``: how long that
+took after the last request answered), then reads from the outbox
+
+* ``e2e_twin_lag_p99_s`` = the 99th percentile, over every twin state, of the
+  time from the state's commit to the node accepting its channel message (a
+  milestone confirms it within ``milestone_interval_s`` after that).
+
+``e2e_ledger_messages`` counts what reached the node (twins, their
+announcements and sealed keys, and milestones); ``e2e_twins_waiting`` must be 0
+(nothing left unwritten when the outbox stopped being waited for).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from plaza.bootstrap import build_market, build_node
 from plaza.clients.market import MarketClient, OrderTerms
 from plaza.crypto import Identity
 from plaza.market.auth import Role
+from plaza.market.twins.staging import StagedTwins
 from plaza.settings import MarketSettings, NodeSettings
 
 __all__ = ["run_market_e2e"]
@@ -50,6 +59,7 @@ __all__ = ["run_market_e2e"]
 Progress = Callable[[str], None]
 
 _HOUR_MS = 3_600_000
+_DRAIN_TIMEOUT_S = 600.0
 
 
 class _Trader:
@@ -118,6 +128,21 @@ def _measure(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, floa
     }
 
 
+def _drain(twins: StagedTwins) -> dict[str, float]:
+    """Wait (while the server's publisher thread writes) until no twin state is pending."""
+    began = time.perf_counter()
+    deadline = began + _DRAIN_TIMEOUT_S
+    while twins.statistics()["queued"] and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    drained = time.perf_counter() - began
+    lags = [lag / 1000 for lag in twins.lags_ms()]
+    return {
+        "e2e_twin_lag_p99_s": round(percentile(lags, 0.99), 3) if lags else 0.0,
+        "e2e_twin_drain_s": round(drained, 2),
+        "e2e_twins_waiting": float(twins.statistics()["queued"]),
+    }
+
+
 @contextmanager
 def _node(scratch: Path, *, pow_difficulty: int, milestone_interval_s: float) -> Iterator[_Node]:
     """A node served on loopback in this process."""
@@ -153,10 +178,12 @@ def _trade_through(
                 f", {twins}"
             )
             figures = _measure(server.url, threads=threads, pairs_per_thread=pairs_per_thread)
+            recorder = runtime.services.twins
+            if node is not None and recorder is not None:
+                say("waiting for the twin outbox to empty")
+                figures.update(_drain(recorder))
         if node is not None:
-            twins_stats = runtime.services.twins.statistics() if runtime.services.twins else {}
             figures["e2e_ledger_messages"] = float(node.message_count() - before)
-            figures["e2e_twins_waiting"] = float(twins_stats.get("queued", 0))
         return figures
     finally:
         runtime.close()
