@@ -7,6 +7,7 @@ adapter. The node issues a milestone every 0.2 s.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import httpx
@@ -78,10 +79,13 @@ def test_a_failing_job_refunds_the_customer_with_the_providers_reason(
 ) -> None:
     with providing(node, tmp_path / "provider", forecast) as provider:
         described = find_service(provider.ledger, "forecast")
-        with pytest.raises(CallRefunded, match="no forecast for Atlantis"):
-            call(provider.ledger, customer, described, {"place": "Atlantis"}, clock=CLOCK)
+        call_id, job = secrets.token_bytes(16), {"place": "Atlantis"}
+        for _ in range(2):  # the second is the first's outcome again, with no new hold
+            with pytest.raises(CallRefunded, match="no forecast for Atlantis"):
+                call(provider.ledger, customer, described, job, clock=CLOCK, call_id=call_id)
         assert client.balance(address_of(customer)).balance == FUNDS
         eventually(lambda: provider.agent.book.counts() == {ProviderState.REFUNDED.value: 1})
+        assert len(provider.agent.book.calls_for(call_id)) == 1
 
 
 def test_a_provider_that_never_answers_leaves_the_customer_refunded_at_the_deadline(

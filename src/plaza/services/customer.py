@@ -13,6 +13,7 @@ same id waits for that hold instead of paying twice.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from typing import Any, Protocol
 
@@ -49,6 +50,19 @@ MAX_ALLOWANCE_MS = 60_000
 
 class CustomerLedger(LedgerReader, Composer, Submitter, Protocol):
     """The ledger as a customer uses it: read holds and messages, compose and submit."""
+
+
+_BOOK_LOCK = threading.Lock()
+_BOOK: list[CustomerBook] = []
+
+
+def _process_book() -> CustomerBook:
+    """The book of calls made without one: in memory, shared by the process's calls, so a
+    call id is idempotent at least for as long as the process lives."""
+    with _BOOK_LOCK:
+        if not _BOOK:
+            _BOOK.append(CustomerBook(None))
+        return _BOOK[0]
 
 
 def find_service(ledger: LedgerReader, name: str, *, limit: int = 500) -> ServiceDescription:
@@ -116,7 +130,7 @@ def call(
     """Pay ``service`` for one call on ``job`` from ``payer``'s address and return its
     result; see the module for the errors. ``grace_s`` is how long past the deadline to
     wait for the ledger to show the hold closed."""
-    book = book if book is not None else CustomerBook(None)
+    book = book if book is not None else _process_book()
     call_id = call_id if call_id is not None else secrets.token_bytes(CALL_ID_SIZE)
     paid = book.get(call_id)
     if paid is None:
