@@ -61,6 +61,10 @@ def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) ->
     assert first["ledger_messages"] > 0
     assert first["audited"] >= 1
     assert first["audits_ok"] == first["audited"], "every audited contract's twins verify"
+    assert first["energy_contracted_wh"] > 0, "the trade in its units: Wh, coins, coins per kWh"
+    assert first["value_contracted_coins"] > 0
+    price = first["value_contracted_coins"] * 1000 / first["energy_contracted_wh"]
+    assert first["mean_price_coins_per_kwh"] == round(price, 1)
     state = json.loads((data_dir / "demo.json").read_text())
     second = _demo(data_dir, 8)
     assert json.loads((data_dir / "demo.json").read_text()) == state, "same owners and devices"

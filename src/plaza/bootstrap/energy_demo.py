@@ -272,6 +272,24 @@ class EnergyDemo:
             "meter_readings": devices.get("sent", 0),
         }
 
+    def trade(self) -> dict[str, int | float | None]:
+        """What the contracts so far come to: energy (Wh), value (coins) and the mean price
+        (coins per kWh; None before any). It reads every contract, so the final summary
+        has it and the live table does not."""
+        records = self.stack.marketplace.service.records
+        energy = value = 0
+        for listed in records.contracts(limit=2**31):
+            made = records.contract(listed.contract_id)
+            if made is not None:
+                energy += made.contract.transaction.energyAmount
+                value += made.contract.value
+        mean = round(value * 1000 / energy, 1) if energy else None
+        return {
+            "energy_contracted_wh": energy,
+            "value_contracted_coins": value,
+            "mean_price_coins_per_kwh": mean,
+        }
+
     def audit_paid(self, *, limit: int = 3, within_s: float = 10.0) -> dict[str, int]:
         """Stop the devices, then audit the most recently paid contracts (the contract's twin
         and both parties' against the marketplace's database): the demo's trail on the

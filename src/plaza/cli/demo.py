@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -18,7 +19,9 @@ from rich.live import Live
 from rich.table import Table
 
 from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+from plaza.energy.kind import ENERGY
 from plaza.sqlite import private_folder
+from plaza.verticals import registry
 
 __all__ = ["demo"]
 
@@ -35,13 +38,29 @@ _COLUMNS = (
 _AUDIT = ("audited", "audits_ok")
 
 
+def _energy(wh: int) -> str:
+    return registry.units()[ENERGY.kind].show_quantity(wh)
+
+
+#: The trade's figures as a person reads them, in their units.
+_TRADE: dict[str, Callable[[Any], str]] = {
+    "energy_contracted_wh": _energy,
+    "value_contracted_coins": lambda coins: f"{coins:,} coins",
+    "mean_price_coins_per_kwh": lambda p: "none yet" if p is None else f"{p} coins per kWh",
+}
+
+
 def _table(figures: dict[str, Any], elapsed_s: float) -> Table:
     table = Table(caption=f"this run: {elapsed_s:.0f} s; totals of the data directory")
     table.add_column("energy market")
     table.add_column("total", justify="right")
     for column in (*_COLUMNS, *_AUDIT):
         if column in figures:
-            table.add_row(column.replace("_", " "), str(figures[column]))
+            table.add_row(column.replace("_", " "), f"{figures[column]:,}")
+    for column, show in _TRADE.items():
+        if column in figures:
+            label = column.split("_")[:2]
+            table.add_row(" ".join(label), show(figures[column]))
     return table
 
 
@@ -132,6 +151,7 @@ def demo(
         summary = {
             "web": energy.web_url,
             **energy.summary(),
+            **energy.trade(),
             **audits,
             "elapsed_s": round(elapsed, 1),
         }
