@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from node_server import RunningNode
+from notify_support import free_port
 from typer.testing import CliRunner, Result
 
 from plaza.adapters.ledger.remote import RemoteLedger
@@ -202,3 +203,17 @@ def test_a_bad_duration_or_an_unknown_sensor_is_one_clear_line(
     bad = CliRunner().invoke(app, [*run, "--period", "an hour"])
     assert bad.exit_code == 2
     assert "a duration like 90s" in bad.output
+    data = ["--data", str(tmp_path / "sensor"), "--node", node.url]
+    for extra, says in (
+        (["--command", "true"], "declare what it reports"),
+        (["--command", "true", "--mqtt", "h:1/t", "--types", "a:b"], "not both"),
+        (["--mqtt", "localhost/topic", "--types", "a:b"], "host:port/topic"),
+        (["--command", "true", "--types", "pm25"], "name:unit pairs"),
+    ):
+        refused = CliRunner().invoke(app, [*run, *data, *extra])
+        assert refused.exit_code == 2, refused.output
+        assert says in refused.output
+    unreachable = ["--mqtt", f"127.0.0.1:{free_port()}/meters", "--types", "a:b"]
+    down = CliRunner().invoke(app, [*run, *data, *unreachable])
+    assert down.exit_code == 1
+    assert "cannot reach the MQTT broker" in down.output

@@ -150,10 +150,10 @@ def _work(agents: list[SensorAgent], run: _Run, interval_s: float) -> None:
                 agent.desk.scan()
                 polled[index] = now + round(agent.config.poll_s * 1000)
             if now >= due[index]:
-                message_id = agent.publish_reading().message_id
+                published = agent.publish_reading()
                 due[index] = now + round(interval_s * 1000)
                 with run.lock:
-                    run.published.append(message_id)
+                    run.published += [] if published is None else [published.message_id]
         run.stop.wait(0.01)
 
 

@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from plaza.streams.announcement import DataType
 from plaza.streams.errors import StreamError
 
-__all__ = ["PROFILES", "Reading", "SimulatedProfile", "to_csv", "to_json"]
+__all__ = [
+    "PROFILES",
+    "InvalidReading",
+    "Reading",
+    "SimulatedProfile",
+    "parse_data_types",
+    "to_csv",
+    "to_json",
+    "values_for",
+]
 
 _DAY_MS = 86_400_000
 
@@ -49,6 +58,32 @@ class Reading:
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidReading("a reading is JSON {at: ms, values: {name: number}}") from None
         return cls(at_ms, parsed)
+
+
+def parse_data_types(text: str) -> tuple[DataType, ...]:
+    """``pm25:µg/m³,no2:µg/m³`` as data types (a command's or a meter's, declared)."""
+    pairs = [part.split(":", 1) for part in text.split(",") if part.strip()]
+    if not pairs or any(len(pair) != 2 for pair in pairs):
+        raise InvalidReading(f"{text!r}: data types are name:unit pairs, comma-separated")
+    return tuple(DataType(name.strip(), unit.strip()) for name, unit in pairs)
+
+
+def values_for(data: bytes | str, data_types: tuple[DataType, ...]) -> dict[str, float]:
+    """The declared types' values from a JSON object (``{"pm25": 12.5, ...}``); others are
+    ignored, a missing or non-numeric one refuses the whole reading."""
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise InvalidReading("a reading is a JSON object of numbers") from None
+    if not isinstance(body, dict):
+        raise InvalidReading("a reading is a JSON object of numbers")
+    values = {}
+    for data_type in data_types:
+        value = body.get(data_type.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidReading(f"{data_type.name} is missing or not a number")
+        values[data_type.name] = float(value)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +118,9 @@ class SimulatedProfile:
 
     def reading(self, at_ms: int) -> Reading:
         return Reading(at_ms, {s.data_type.name: s.value(at_ms, self._rng) for s in self._signals})
+
+    def close(self) -> None:
+        """Nothing to release: a simulation holds no connection."""
 
 
 def _air(seed: int) -> SimulatedProfile:

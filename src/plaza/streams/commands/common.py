@@ -19,7 +19,17 @@ from plaza.clock import SystemClock
 from plaza.streams.errors import StreamError
 from plaza.wallet import WalletError
 
-__all__ = ["CLOCK", "NodeOption", "TagOption", "fail", "parse_duration", "remote", "reported"]
+__all__ = [
+    "CLOCK",
+    "NodeOption",
+    "TagOption",
+    "fail",
+    "parse_duration",
+    "quiet_http_logs",
+    "remote",
+    "reported",
+    "reported_connection",
+]
 
 CLOCK = SystemClock()
 NodeOption = Annotated[
@@ -59,6 +69,15 @@ def remote(node: str) -> Iterator[RemoteLedger]:
     """The node at ``node`` as the ledger ports, errors reported."""
     with reported(), NodeClient(node) as client:
         yield RemoteLedger(client, clock=CLOCK, follow_timeout=60.0)
+
+
+@contextmanager
+def reported_connection(what: str) -> Iterator[None]:
+    """A connection that could not be made as one clear line and exit 1."""
+    try:
+        yield
+    except OSError as error:  # ConnectionError included
+        raise fail(f"cannot reach the {what}: {error}") from None
 
 
 def quiet_http_logs() -> None:

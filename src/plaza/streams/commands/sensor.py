@@ -10,6 +10,7 @@ the book says without touching the node.
 from __future__ import annotations
 
 import logging
+import shlex
 import signal
 import threading
 from pathlib import Path
@@ -25,9 +26,12 @@ from plaza.streams.commands.common import (
     parse_duration,
     quiet_http_logs,
     remote,
+    reported_connection,
 )
-from plaza.streams.readings import PROFILES
+from plaza.streams.errors import StreamError
+from plaza.streams.readings import PROFILES, parse_data_types
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.streams.sources import CommandSource, MqttSource, ReadingSource
 from plaza.streams.terms import Terms
 
 __all__ = ["sensor_app"]
@@ -40,6 +44,17 @@ MarketOption = Annotated[
     str | None,
     typer.Option("--market", envvar="PLAZA_MARKET", help="Sell through this marketplace too."),
 ]
+CommandOption = Annotated[
+    str | None, typer.Option("--command", help="Run this for each reading (JSON on stdout).")
+]
+MqttOption = Annotated[
+    str | None, typer.Option("--mqtt", help="Take readings from host:port/topic.")
+]
+TypesOption = Annotated[
+    str | None, typer.Option("--types", help="What the command or meter reports: name:unit,…")
+]
+#: The reading options: --command, --mqtt, --types.
+_Reading = tuple[str | None, str | None, str | None]
 DEFAULT_DATA = Path(".plaza/sensor")
 DEFAULT_TAG = STREAMS_TAG.decode()
 
@@ -60,9 +75,13 @@ def run(
     data: DataOption = DEFAULT_DATA,
     node: NodeOption = "http://127.0.0.1:8650",
     market: MarketOption = None,
+    command: CommandOption = None,
+    mqtt: MqttOption = None,
+    types: TypesOption = None,
     tag: TagOption = DEFAULT_TAG,
 ) -> None:
-    """Announce the sensor, publish its readings and sell access to them, until stopped."""
+    """Announce the sensor, publish its readings and sell access to them, until stopped.
+    Readings are simulated (--profile), or from --command or --mqtt, with --types."""
     try:
         terms = Terms(price, parse_duration(period), parse_duration(minimum))
         config = SensorConfig(
@@ -79,15 +98,46 @@ def run(
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    _serve(config, data, node, market)
+    _serve(config, data, node, market, (command, mqtt, types))
 
 
-def _serve(config: SensorConfig, data: Path, node: str, market: str | None) -> None:
+def _source(command: str | None, mqtt: str | None, types: str | None) -> ReadingSource | None:
+    """The reading source the options name; None for the simulated profile."""
+    if command is None and mqtt is None:
+        return None
+    if command is not None and mqtt is not None:
+        raise typer.BadParameter("readings come from --command or --mqtt, not both")
+    if types is None:
+        raise typer.BadParameter("declare what it reports: --types pm25:µg/m³,no2:µg/m³")
+    try:
+        data_types = parse_data_types(types)
+    except StreamError as error:
+        raise typer.BadParameter(str(error), param_hint="--types") from None
+    if command is not None:
+        return CommandSource(shlex.split(command), data_types)
+    address, _, topic = (mqtt or "").partition("/")
+    host, _, port = address.rpartition(":")
+    if not (host and port.isdigit() and topic):
+        raise typer.BadParameter("--mqtt is host:port/topic", param_hint="--mqtt")
+    with reported_connection(f"MQTT broker {address}"):
+        return MqttSource(host, int(port), topic, data_types)
+
+
+def _serve(
+    config: SensorConfig, data: Path, node: str, market: str | None, reading: _Reading
+) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     quiet_http_logs()
     with remote(node) as gateway:
-        home = SensorHome(data)
-        agent = SensorAgent.open(home, gateway, config, clock=CLOCK, market_url=market)
+        home, source = SensorHome(data), _source(*reading)
+        try:
+            agent = SensorAgent.open(
+                home, gateway, config, clock=CLOCK, market_url=market, source=source
+            )
+        except BaseException:
+            if source is not None:
+                source.close()
+            raise
         try:
             _announce_self(agent)
             agent.run(_stop_on_signals())

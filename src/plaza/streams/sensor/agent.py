@@ -36,10 +36,11 @@ from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.streams.announcement import STREAMS_TAG, SensorAnnouncement
 from plaza.streams.market import ensure_participant, standing_offer
-from plaza.streams.readings import PROFILES, SimulatedProfile
+from plaza.streams.readings import PROFILES
 from plaza.streams.sensor.book import SensorBook
 from plaza.streams.sensor.home import SensorHome
 from plaza.streams.sensor.payments import PaymentDesk
+from plaza.streams.sources import ReadingSource
 from plaza.streams.terms import Terms
 from plaza.wallet import Wallet, WalletLedger
 
@@ -85,11 +86,12 @@ class SensorAgent:
         *,
         clock: Clock,
         market: MarketClient | None = None,
+        source: ReadingSource | None = None,
     ) -> None:
         self.config, self._gateway, self._clock = config, gateway, clock
         self.identity, self.wallet, self.publisher = parts.identity, parts.wallet, parts.publisher
         self._store, self.book = parts.store, parts.book
-        self.profile: SimulatedProfile = PROFILES[config.profile](config.seed)
+        self.source: ReadingSource = source or PROFILES[config.profile](config.seed)
         self.desk = PaymentDesk(
             gateway,
             self.wallet,
@@ -112,9 +114,11 @@ class SensorAgent:
         *,
         clock: Clock,
         market_url: str | None = None,
+        source: ReadingSource | None = None,
     ) -> SensorAgent:
         """The sensor of ``home``: its channel created on first run, reopened afterwards.
-        With ``market_url`` it sells through that marketplace too, signing as its identity."""
+        With ``market_url`` it sells through that marketplace too, signing as its identity;
+        its readings come from ``source`` (by default the config's simulated profile)."""
         store, book = home.cursors(), home.book()
         try:
             wallet = home.wallet(gateway, clock=clock)
@@ -126,9 +130,10 @@ class SensorAgent:
             raise
         parts = _Parts(identity, wallet, publisher, store, book)
         market = None if market_url is None else MarketClient(market_url, identity=identity)
-        return cls(config, gateway, parts, clock=clock, market=market)
+        return cls(config, gateway, parts, clock=clock, market=market, source=source)
 
     def close(self) -> None:
+        self.source.close()
         if self.market is not None:
             self.market.close()
         self._store.close()
@@ -143,7 +148,7 @@ class SensorAgent:
             latitude=config.latitude,
             longitude=config.longitude,
             description=config.description,
-            data_types=self.profile.data_types,
+            data_types=self.source.data_types,
             terms=config.terms,
             pay_to=self.desk.address,
             encryption_key=self.identity.encryption.public_key,
@@ -173,9 +178,10 @@ class SensorAgent:
 
     # -- running ---------------------------------------------------------------------------
 
-    def publish_reading(self) -> Published:
-        reading = self.profile.reading(self._clock.now_ms())
-        return self.publisher.publish(reading.encode())
+    def publish_reading(self) -> Published | None:
+        """Publish the source's reading for now; None when it had nothing new."""
+        reading = self.source.reading(self._clock.now_ms())
+        return None if reading is None else self.publisher.publish(reading.encode())
 
     def step(self) -> None:
         """Serve the payments confirmed since the last step, then publish if a reading is due."""
