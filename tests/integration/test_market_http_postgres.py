@@ -7,6 +7,7 @@ defaults); in CI, where the server exists, an unreachable one fails the test.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from market_server import HOUR_MS, serve_market
+from node_server import RunningNode
 from psycopg import sql
 
 from plaza.bootstrap import SystemClock
@@ -73,3 +75,44 @@ def test_a_contract_through_a_marketplace_on_postgresql(
         row = conn.execute(query).fetchone()
     assert row is not None
     assert row[0] == 2
+
+
+def test_twins_of_a_marketplace_on_postgresql_reach_the_ledger_once(
+    schema: tuple[str, str], tmp_path: Path, node: RunningNode
+) -> None:
+    """The twin outbox on PostgreSQL: a trade's states staged there, all written, each once."""
+    dsn, name = schema
+    now = SystemClock().now_ms()
+    terms = OrderTerms("energy", 10, 3, now, now + HOUR_MS)
+    with serve_market(
+        tmp_path, database_url=dsn, database_schema=name, node_url=node.url
+    ) as market:
+        with (
+            market.client(Identity.generate()) as seller,
+            market.client(Identity.generate()) as buyer,
+        ):
+            seller.register("solar", roles=[Role.PROVIDER])
+            buyer.register("ev", roles=[Role.CONSUMER])
+            seller.offer(terms)
+            [record] = buyer.request(terms).contracts
+            buyer.report_delivery(record.id)
+        twins = market.runtime.services.twins
+        assert twins is not None
+        deadline = time.monotonic() + 30
+        while twins.statistics()["queued"]:
+            assert time.monotonic() < deadline, "the twin outbox never emptied"
+            time.sleep(0.1)
+        auditor = market.runtime.services.auditor
+        assert auditor is not None
+        report = auditor.audit_contract(record.id)
+        assert report.clean, report.problems
+        assert [entry.step for entry in report.entries] == [1, 2, 3]
+    with psycopg.connect(dsn) as conn:
+        query = sql.SQL(
+            "SELECT count(*), count(DISTINCT message_id), count(written_at_ms) FROM {}.twin_outbox"
+        ).format(sql.Identifier(name))
+        row = conn.execute(query).fetchone()
+    assert row is not None
+    total, distinct, written = row
+    assert total == written == distinct  # every state written, each its own message
+    assert total >= 8  # two orders' states, the contract on three twins, two settlement states
