@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from plaza.agents.energy.simulate import SimulationReport, simulate_energy
+from plaza.energy.kind import ENERGY
+from plaza.verticals import registry
 
 simulate_app = typer.Typer(help="Simulate Plaza's markets in this process.", no_args_is_help=True)
 
@@ -64,10 +67,33 @@ def energy(
     _print_table(report)
 
 
+def _energy(wh: Any) -> str:
+    return registry.units()[ENERGY.kind].show_quantity(int(wh))
+
+
+#: Each figure with its unit, as a person reads it (the JSON keeps bare numbers).
+_SHOWN: dict[str, Callable[[Any], str]] = {
+    "reference_price": lambda price: f"{price:,} coins per kWh",
+    "offered_energy": _energy,
+    "requested_energy": _energy,
+    "cleared_energy": _energy,
+    "traded_value": lambda coins: f"{coins:,} coins",
+    "average_price": lambda price: f"{price:,.1f} coins per kWh",
+    "elapsed_s": lambda s: f"{s} s",
+    "setup_s": lambda s: f"{s} s",
+    "slots_per_s": lambda rate: f"{rate:,.1f} slots/s",
+}
+
+
+_LABELS = {"elapsed_s": "elapsed", "setup_s": "setup", "slots_per_s": "speed"}
+
+
 def _print_table(report: SimulationReport) -> None:
     table = Table(title="plaza simulate energy")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in report.to_json().items():
-        table.add_row(key, str(value))
+        shown = _SHOWN.get(key)
+        label = _LABELS.get(key, key.replace("_", " "))
+        table.add_row(label, str(value) if shown is None else shown(value))
     Console().print(table)
