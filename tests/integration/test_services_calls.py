@@ -103,6 +103,8 @@ def test_a_retired_service_and_oversized_input_are_refused_before_paying(
 ) -> None:
     with providing(node, tmp_path / "provider", forecast, run=False) as provider:
         described = provider.agent.description
+        with pytest.raises(CallRefused, match="does not fit the service's schema: input lacks"):
+            call(provider.ledger, customer, described, {"town": "Torino"}, clock=CLOCK)
         with pytest.raises(CallRefused, match="over 4096 bytes"):
             call(provider.ledger, customer, described, {"place": "x" * 5000}, clock=CLOCK)
         provider.agent.retire()

@@ -101,6 +101,21 @@ def test_a_hold_that_does_not_match_its_quote_is_refunded(
         assert client.balance(provider.agent.address).balance == 0
 
 
+def test_an_input_that_does_not_fit_the_schema_is_refunded_not_run(
+    node: RunningNode, client: NodeClient, tmp_path: Path
+) -> None:
+    payer = funded_key(node, client)
+    with providing(node, tmp_path / "provider", forecast) as provider:
+        call_id, side_key = secrets.token_bytes(16), secrets.token_bytes(32)
+        request = CallRequest(call_id, side_key, "forecast", b'{"town":"Torino"}')
+        sealed = request.seal(provider.agent.identity.encryption.public_key)
+        held = hold_for(provider, payer, call_id, side_key, {"data": sealed})
+        confirmed(client, held)
+        reason = refund_reason(client, held, call_id, side_key)
+        assert reason == "the input does not fit the service's schema: input lacks 'place'"
+        assert client.balance(address_of(payer)).balance == FUNDS
+
+
 def test_a_second_hold_for_one_call_is_refunded_and_the_call_paid_once(
     node: RunningNode, client: NodeClient, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Protocol
 
 import httpx
@@ -39,6 +40,7 @@ from plaza.services.errors import (
 from plaza.services.quote import Quote
 from plaza.services.request import CallRequest, encode_input, hold_tag
 from plaza.services.results import read_reason, read_result
+from plaza.services.schema import schema_problem
 from plaza.services.sealing import CALL_ID_SIZE, KEY_SIZE
 from plaza.wallet.holds import compose_hold
 
@@ -107,6 +109,19 @@ def request_quote(
     return quote
 
 
+def _with_schemas(http: httpx.Client, service: ServiceDescription) -> ServiceDescription:
+    """``service`` with its schemas: an announcement carries none, so they are asked of the
+    provider, and used only if the rest of what it answers is what was announced."""
+    if service.input_schema:
+        return service
+    try:
+        full = ServiceDescription.from_json(http.get(f"{service.endpoint}/service").json())
+    except (httpx.HTTPError, ValueError, InvalidDescription):
+        return service
+    announced = replace(full, description="", input_schema={}, output_schema={})
+    return full if announced == service else service
+
+
 def _message(response: httpx.Response) -> str:
     try:
         return str(response.json()["error"]["message"])
@@ -166,6 +181,9 @@ def _pay(
     data = encode_input(job)
     if len(data) > service.max_input_bytes:
         raise CallRefused(call_id, f"the input is over {service.max_input_bytes} bytes")
+    problem = schema_problem(job, _with_schemas(http, service).input_schema)
+    if problem:
+        raise CallRefused(call_id, f"the input does not fit the service's schema: {problem}")
     quote = request_quote(http, service, call_id, now_ms=clock.now_ms())
     side_key = secrets.token_bytes(KEY_SIZE)
     request = CallRequest(call_id, side_key, service.name, data)

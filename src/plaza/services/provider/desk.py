@@ -28,6 +28,7 @@ from plaza.services.provider.book import Call, ProviderBook, StoredQuote
 from plaza.services.provider.jobs import Jobs, Outcome
 from plaza.services.provider.sdk import Service
 from plaza.services.request import CallRequest, decode_input, hold_tag
+from plaza.services.schema import schema_problem
 from plaza.services.sealing import locator, result_key, seal_reason, seal_result, wrap_result_record
 from plaza.wallet.holds import compose_release, compose_settle, hold_id_of
 
@@ -210,6 +211,10 @@ class CallDesk:
             job = decode_input(call.input)
         except InvalidCallData as error:
             self._fail(call, error.reason)
+            return
+        problem = schema_problem(job, self.service.input_schema)
+        if problem:
+            self._fail(call, f"the input does not fit the service's schema: {problem}")
             return
         self.jobs.start(call.hold_id, job)
 
