@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from plaza.cli.main import app
 from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
-from plaza.ledger.model import HoldPayload
+from plaza.ledger.model import DataPayload, HoldPayload, ReleasePayload
 from plaza.services import CallRefunded, CallRefused, CallTimedOut
 from plaza.services.calls import ProviderState
 from plaza.services.customer import call, find_service
@@ -72,6 +72,16 @@ def test_a_paid_call_returns_its_result_and_pays_the_provider_once(
         for secret in (call_id, b"Torino", b"forecast", paid.side_key):
             assert secret not in hold.data
         assert hold.tag == b"plaza-call" + provider.agent.address.raw
+        # The release shows the secret and the result record; neither opens the result.
+        record = client.hold(paid.hold_id)
+        assert record.closed_by is not None
+        release = client.get_message(record.closed_by).payload
+        assert isinstance(release, ReleasePayload)
+        result = client.get_message(release.tag).payload
+        assert isinstance(result, DataPayload)
+        for secret in (call_id, b"Torino", b"sun", paid.side_key):
+            assert secret not in result.data
+            assert secret not in release.secret + release.tag
 
 
 def test_a_failing_job_refunds_the_customer_with_the_providers_reason(
