@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from energy_stack import energy_flow
 
-from plaza.bootstrap.web import EnergyTwins
+from plaza.bootstrap.web import EnergyTwins, PlacedBook, place_of
+from plaza.market.model import Location
 
 
 def test_a_contracted_offer_shows_its_own_states_then_its_contracts(tmp_path: Path) -> None:
@@ -78,3 +80,43 @@ def test_verify_reads_every_twin_behind_a_listing_back_from_the_ledger(tmp_path:
         assert check.ok, check
         assert check.states >= 1
         assert twins.verify(replace(offer, id="ord-999")) is None
+
+
+def test_listings_are_placed_where_their_assets_registered(tmp_path: Path) -> None:
+    """The seed's bids carry no place; the book the web shows puts each listing where its
+    asset's registration says, when that names a point."""
+    with energy_flow(tmp_path) as flow:
+        alice = flow.owner("alice", funds=1_000_000)
+        flow.device(alice, "solar", "provider", location="Trondheim (63.4305, 10.3951)")
+        flow.device(alice, "ev", "consumer", energyPrice=5, maxEnergyPrice=5, location="Trondheim")
+        flow.meter("solar", "/produce", 1_500)
+        flow.meter("ev", "/consume", 200)
+        flow.settle()
+        flow.round()
+        book = flow.stack.bidmanager.service.bidmanager.book
+        placed = PlacedBook(book, flow.stack.marketplace.service.records)
+        offers = [o for o in placed.orders() if o.side.value == "offer"]
+        requests = [o for o in placed.orders() if o.side.value == "request"]
+        assert offers, "the solar panel offered"
+        assert requests, "the car asked"
+        assert {o.location for o in offers} == {Location(63.4305, 10.3951)}
+        assert {o.location for o in requests} == {None}, "a town's name alone names no point"
+        assert placed.order(offers[0].id).location == offers[0].location
+        assert all(o.location is None for o in book.orders()), "the book itself is unchanged"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Trondheim (63.4305, 10.3951)", Location(63.4305, 10.3951)),
+        ("(-33.9,18.42)", Location(-33.9, 18.42)),
+        ("Trondheim", None),
+        ("(91, 0)", None),
+        ("(0, 181)", None),
+        ("(63.4, 10.3) north", None),
+    ],
+)
+def test_a_location_text_names_a_point_only_when_it_ends_with_one(
+    text: str, place: Location | None
+) -> None:
+    assert place_of(text) == place

@@ -45,7 +45,7 @@ from plaza.bootstrap.accounts import DemoLogin, ensure_demo_accounts, oidc_provi
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.node import build_node
-from plaza.bootstrap.web import EnergyAuditor, EnergyTwins, serve_web
+from plaza.bootstrap.web import EnergyAuditor, EnergyTwins, PlacedBook, serve_web
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
 from plaza.settings import NodeSettings, WebSettings
@@ -63,16 +63,23 @@ class DemoDevice:
     profile: Profile
     price: int  # base units per kWh: the provider's offer price, the consumer's limit
     min_amount_wh: int
+    place: tuple[float, float]  # latitude, longitude: in Trondheim, for the map
 
 
 DEMO_DEVICES = (
-    DemoDevice("solar-roof", "alice", SolarPanel(1, peak_w=9_000), 20, 1_000),
-    DemoDevice("solar-barn", "alice", SolarPanel(2, peak_w=6_000), 18, 1_000),
-    DemoDevice("charger", "alice", ChargingStation(3, capacity_w=11_000), 22, 1_000),
-    DemoDevice("ev", "alice", ElectricVehicle(4, daily_wh=14_000), 30, 1_000),
-    DemoDevice("heat-pump", "alice", HeatPump(5, rated_w=5_000), 28, 1_000),
-    DemoDevice("heat-pump-mallory", "mallory", HeatPump(6, rated_w=4_000), 28, 1_000),
+    DemoDevice("solar-roof", "alice", SolarPanel(1, peak_w=9_000), 20, 1_000, (63.4305, 10.3951)),
+    DemoDevice("solar-barn", "alice", SolarPanel(2, peak_w=6_000), 18, 1_000, (63.3650, 10.3550)),
+    DemoDevice(
+        "charger", "alice", ChargingStation(3, capacity_w=11_000), 22, 1_000, (63.4400, 10.4450)
+    ),
+    DemoDevice("ev", "alice", ElectricVehicle(4, daily_wh=14_000), 30, 1_000, (63.4200, 10.4020)),
+    DemoDevice("heat-pump", "alice", HeatPump(5, rated_w=5_000), 28, 1_000, (63.4150, 10.3800)),
+    DemoDevice(
+        "heat-pump-mallory", "mallory", HeatPump(6, rated_w=4_000), 28, 1_000, (63.4020, 10.4300)
+    ),
 )
+
+
 _FUNDED = frozenset({"alice"})
 
 
@@ -140,7 +147,7 @@ class EnergyDemo:
         bidmanager, marketplace = self.stack.bidmanager.service, self.stack.marketplace.service
         try:
             self._web_server, self._web_node = serve_web(
-                bidmanager.bidmanager.book,
+                PlacedBook(bidmanager.bidmanager.book, marketplace.records),
                 self.node_url,
                 host=settings.host,
                 port=settings.web_port,
@@ -216,7 +223,7 @@ class EnergyDemo:
             "name": device.name,
             "uuid": state["uuids"][device.name],
             "url": url,
-            "location": "Trondheim",
+            "location": "Trondheim ({:.4f}, {:.4f})".format(*device.place),
             "description": f"simulated {device.profile.kind}",
             "energyPrice": device.price,
             **limit,

@@ -11,7 +11,9 @@ their seed states, which is what each listing's twin shows
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from plaza.api.serving import ThreadedServer, bind_listener
@@ -21,7 +23,7 @@ from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.errors import EnergyError
 from plaza.energy.model import TransactionStatus, TransactionType
-from plaza.market.model import Order
+from plaza.market.model import Location, Order
 from plaza.market.twins.records import TwinAudit
 from plaza.verticals import Vertical, registry
 from plaza.web import (
@@ -38,7 +40,7 @@ from plaza.web import (
 )
 from plaza.web.sessions import WebAccounts
 
-__all__ = ["EnergyAuditor", "EnergyAudits", "EnergyTwins", "serve_web"]
+__all__ = ["EnergyAuditor", "EnergyAudits", "EnergyTwins", "PlacedBook", "place_of", "serve_web"]
 
 _DIRECTION = {"in": "received", "out": "sent", "own": "made"}
 
@@ -166,6 +168,41 @@ class EnergyAuditor:
             return Verification((TwinCheck("the contract's twin", "", 0, 0, (error.message,)),))
         terms = made.contract
         return _contract_checks(audit, terms.offer.providerId, terms.request.requesterId, read=True)
+
+
+_PLACE = re.compile(r"\((-?\d{1,2}(?:\.\d+)?),\s*(-?\d{1,3}(?:\.\d+)?)\)\s*$")
+
+
+def place_of(location: str) -> Location | None:
+    """Where a seed location text says, when it ends with ``(lat, lon)``: ``Trondheim
+    (63.4305, 10.3951)``. A town's name alone names no point."""
+    found = _PLACE.search(location)
+    if found is None:
+        return None
+    lat, lon = float(found.group(1)), float(found.group(2))
+    return Location(lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+
+class PlacedBook:
+    """The energy bid manager's book with each listing placed where its asset said it is
+    (its registration's ``location``): the seed's bids carry no place of their own."""
+
+    def __init__(self, book: PublicBook, records: MarketplaceStore) -> None:
+        self._book = book
+        self._records = records
+
+    def _placed(self, order: Order) -> Order:
+        if order.location is not None:
+            return order
+        asset = self._records.asset(order.owner)
+        place = None if asset is None else place_of(asset.location)
+        return order if place is None else replace(order, location=place)
+
+    def orders(self) -> list[Order]:
+        return [self._placed(order) for order in self._book.orders()]
+
+    def order(self, order_id: str) -> Order:
+        return self._placed(self._book.order(order_id))
 
 
 def serve_web(
