@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from plaza.services import InvalidDescription, ProviderState
 from plaza.services.provider import JobFailed, ProviderHome, Service, load_service, service
-from plaza.services.provider.book import Call
+from plaza.services.provider.book import Call, StoredQuote
 from plaza.services.provider.jobs import Jobs, Outcome
 
 
@@ -110,6 +111,18 @@ def test_the_book_keeps_quotes_and_calls_across_a_reopen(tmp_path: Path) -> None
         assert reopened.unfinished() == [moved]
         with pytest.raises(ValueError, match="cannot take 'failure'"):
             reopened.move(moved, "failure", 3)
+    finally:
+        reopened.close()
+    stale = StoredQuote(b"q" * 16, "double", 3, b"s" * 32, b"l" * 32, 50, 0)
+    paid = StoredQuote(b"c" * 16, "double", 3, b"s" * 32, b"l" * 32, 50, 0)
+    fresh = StoredQuote(b"f" * 16, "double", 3, b"s" * 32, b"l" * 32, 500, 0)
+    reopened = home.book()
+    try:
+        for quote in (stale, paid, fresh):
+            assert reopened.save_quote(quote) == quote
+        assert reopened.save_quote(replace(fresh, deadline_ms=9)) == fresh  # one per call id
+        assert reopened.forget_quotes(100) == 1  # the paid one stays: its call needs it
+        assert (reopened.quote(stale.call_id), reopened.quote(paid.call_id)) == (None, paid)
     finally:
         reopened.close()
     identity = home.identity()

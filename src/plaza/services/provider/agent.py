@@ -44,6 +44,9 @@ __all__ = ["SERVICES_TAG", "ProviderAgent"]
 
 log = logging.getLogger(__name__)
 
+#: Quotes nobody paid are forgotten this long after their deadline, checked as often.
+_STALE_QUOTE_MS = 60_000
+
 
 class ProviderAgent:
     """One provider selling one service. Build it with :meth:`open`; stop :meth:`run` with
@@ -62,6 +65,7 @@ class ProviderAgent:
     ) -> None:
         self.service, self._gateway, self._clock = service, gateway, clock
         self.poll_s, self.allowance_ms = poll_s, allowance_ms
+        self._next_prune_ms = 0
         self.identity = home.identity()
         self.book = home.book()
         self._store = home.cursors()
@@ -165,9 +169,17 @@ class ProviderAgent:
                     self.describe()
                     described = True
                 self.desk.step()
+                self._forget_stale_quotes()
             except (LedgerAccessError, ClientError) as error:
                 log.warning("service %s: %s; retrying", self.service.name, error)
             stop.wait(self.poll_s)
+
+    def _forget_stale_quotes(self) -> None:
+        """Once a minute, forget the quotes nobody paid whose deadline is a minute past."""
+        now = self._clock.now_ms()
+        if now >= self._next_prune_ms:
+            self.book.forget_quotes(now - _STALE_QUOTE_MS)
+            self._next_prune_ms = now + _STALE_QUOTE_MS
 
     def status(self) -> dict[str, object]:
         return {

@@ -140,6 +140,18 @@ class ProviderBook:
             return None
         return StoredQuote(bytes(row[0]), row[1], row[2], bytes(row[3]), bytes(row[4]), *row[5:])
 
+    def forget_quotes(self, deadline_before_ms: int) -> int:
+        """Forget the quotes whose deadline is before ``deadline_before_ms`` and that no hold
+        paid: no hold can pay them any more (a hold's deadline is its quote's, and the
+        ledger refuses a hold past it), and anyone may ask for quotes. How many went."""
+        with self._db.write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM quotes WHERE deadline_ms < ? AND call_id NOT IN "
+                "(SELECT call_id FROM calls WHERE call_id IS NOT NULL)",
+                (deadline_before_ms,),
+            )
+        return cursor.rowcount
+
     # -- calls -----------------------------------------------------------------------------
 
     def call(self, hold_id: bytes) -> Call | None:

@@ -100,6 +100,7 @@ class CallDesk:
                 call = self._consider(message_id)
                 if call is not None:
                     taken.append(call)
+        self._seen &= set(found)  # what left the window is never listed again
         return taken
 
     def _consider(self, message_id: bytes) -> Call | None:
