@@ -32,9 +32,9 @@ from plaza.market.contracts import SignedContract
 from plaza.market.model import Location, OrderStatus, Requirements, attributes
 from plaza.market.payments.service import PAYMENT_TAG as MARKET_PAYMENT_TAG
 from plaza.streams.announcement import Sensor, SensorAnnouncement
+from plaza.streams.catalog import hourly_price
 from plaza.streams.errors import InvalidMemo, StreamError
 from plaza.streams.kind import CHANNEL, STREAM
-from plaza.streams.terms import Terms
 from plaza.wallet import Payment, Wallet
 
 __all__ = [
@@ -54,16 +54,10 @@ OFFER_SECONDS = 10**8
 OFFER_VALIDITY_MS = 365 * 86_400_000
 #: How long a buyer's request may wait on the book for an offer.
 REQUEST_VALIDITY_MS = 3_600_000
-_HOUR_MS = 3_600_000
 
 
 class NoOffer(StreamError):
     code = "no_offer"
-
-
-def hourly_price(terms: Terms) -> int:
-    """The sensor's price per hour of access, rounded up: the ``stream`` kind's unit price."""
-    return -(-terms.price * _HOUR_MS // terms.period_ms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ per hour, one buyer to one sensor), is what the marketplace applies to
 ``stream`` orders. A vertical mounts one command group under its name, and this
 one has two audiences, so it is declared as two entry points:
 
-* ``stream`` - the kind, its units, and ``plaza stream`` (sensors, buy, follow,
-  history, refunds) for buyers;
+* ``stream`` - the kind, its units, ``plaza stream`` (sensors, buy, follow,
+  history, refunds) for buyers, and the pages (:mod:`plaza.verticals.streams_pages`:
+  the sensors on a map and each sensor's page);
 * ``sensor`` - ``plaza sensor run`` and ``status``, the seller's agent, which is
   also its demo agent.
 """
@@ -17,6 +18,7 @@ from plaza.streams.commands import sensor_app, stream_app
 from plaza.streams.kind import STREAM
 from plaza.streams.sensor import SensorAgent
 from plaza.verticals.model import Units, Vertical
+from plaza.verticals.streams_pages import pages
 
 __all__ = ["sensor_vertical", "vertical"]
 
@@ -25,6 +27,7 @@ vertical = Vertical(
     summary="Sensor data streams: readings sold by the period, on restricted channels.",
     kinds=(STREAM,),
     commands=stream_app,
+    pages=pages,
     units={STREAM.kind: Units(quantity="s", price="coins per hour", larger=("h", 3600))},
 )
 

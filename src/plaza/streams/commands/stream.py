@@ -36,6 +36,7 @@ from plaza.streams.buyer import (
     refunds,
     wait_for_grant,
 )
+from plaza.streams.catalog import summary
 from plaza.streams.commands.common import (
     CLOCK,
     NodeOption,
@@ -106,28 +107,12 @@ def sensors(
             said, terms = sensor.announcement, sensor.announcement.terms
             types = ", ".join(f"{t.name} ({t.unit})" for t in said.data_types)
             if as_json:
-                typer.echo(json.dumps(_sensor_json(sensor), ensure_ascii=False))
+                typer.echo(json.dumps(summary(sensor), ensure_ascii=False))
                 continue
             typer.echo(
                 f"{sensor.id[:16]}  {said.name:<24} {said.latitude:.4f},{said.longitude:.4f}  "
                 f"{terms.price} per {terms.period_ms // 1000} s  {types}"
             )
-
-
-def _sensor_json(sensor: Sensor) -> dict[str, object]:
-    said, terms = sensor.announcement, sensor.announcement.terms
-    return {
-        "id": sensor.id,
-        "name": said.name,
-        "lat": said.latitude,
-        "lon": said.longitude,
-        "description": said.description,
-        "price": terms.price,
-        "period_ms": terms.period_ms,
-        "minimum_ms": terms.minimum_ms,
-        "types": [[t.name, t.unit] for t in said.data_types],
-        "pay_to": str(said.pay_to),
-    }
 
 
 @stream_app.command("buy")

@@ -1,0 +1,100 @@
+"""The sensor data streams' web pages: the sensors on a map and in a table, and each
+sensor's page (issue 12).
+
+Mounted by the web app through ``Vertical.pages`` (docs/verticals.md). The sensors are
+read from the ledger through the web app's node (``request.app.state.sources.node``):
+every announcement under the streams tag, verified, the latest of each sensor, so the
+pages show exactly what a buyer's ``plaza stream sensors`` finds. Filters: data type,
+price per hour, and a place with a radius. Buying happens in a buyer's agent
+(``plaza stream buy``), whose keys never reach this server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.channels import LedgerAccessError
+from plaza.clock import SystemClock
+from plaza.streams import Sensor
+from plaza.streams.buyer import discover
+from plaza.streams.catalog import InvalidFilter, SensorFilter, hourly_price, parse_filter, summary
+from plaza.verticals.model import VerticalPages
+
+__all__ = ["pages"]
+
+_HERE = Path(__file__).parent
+_CLOCK = SystemClock()
+router = APIRouter()
+
+
+def _sensors(request: Request) -> list[Sensor]:
+    return discover(RemoteLedger(request.app.state.sources.node, clock=_CLOCK))
+
+
+def _listing(request: Request) -> tuple[list[Sensor], SensorFilter | None, str | None, int]:
+    """The sensors the query asks for, the filter, what went wrong (if anything), a status."""
+    try:
+        wanted = parse_filter(request.query_params)
+    except InvalidFilter as error:
+        return [], None, str(error), 400
+    try:
+        return wanted.apply(_sensors(request)), wanted, None, 200
+    except LedgerAccessError as error:
+        return [], wanted, f"the node is not answering: {error}", 503
+
+
+@router.get("/streams", response_class=HTMLResponse, include_in_schema=False)
+def streams_home(request: Request) -> Any:
+    """Every sensor found by tag on the ledger, on a map (with JavaScript) and in a table."""
+    sensors, wanted, problem, status = _listing(request)
+    context: dict[str, Any] = {
+        "title": "Sensor data streams",
+        "sensors": sensors,
+        "wanted": wanted or SensorFilter(),
+        "problem": problem,
+        "query": request.url.query,
+        "hourly_price": hourly_price,
+    }
+    return request.app.state.pages.render(request, "stream/index.html", context, status=status)
+
+
+@router.get("/streams/sensors.json", include_in_schema=False)
+def streams_data(request: Request) -> JSONResponse:
+    """The map's markers: each listed sensor's summary."""
+    sensors, _, problem, status = _listing(request)
+    if problem is not None:
+        return JSONResponse({"detail": problem}, status_code=status)
+    return JSONResponse({"sensors": [summary(sensor) for sensor in sensors]})
+
+
+@router.get("/streams/{sensor_id}", response_class=HTMLResponse, include_in_schema=False)
+def sensor_page(request: Request, sensor_id: str) -> Any:
+    """One sensor: what it measures, where, at what price, and how to buy its stream."""
+    context: dict[str, Any] = {"title": "Sensor", "sensor": None, "problem": None}
+    status = 200
+    try:
+        found = [s for s in _sensors(request) if s.id == sensor_id.lower()]
+    except LedgerAccessError as error:
+        found, status = [], 503
+        context["problem"] = f"the node is not answering: {error}"
+    if found:
+        context |= {"sensor": found[0], "title": found[0].announcement.name}
+        context["hourly_price"] = hourly_price(found[0].announcement.terms)
+    elif status == 200:
+        status, context["problem"] = 404, f"no sensor {sensor_id[:80]!r} is announced"
+    return request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
+
+
+def pages() -> VerticalPages:
+    """The streams pages, their templates, their map script, and a link in the navigation."""
+    return VerticalPages(
+        routers=(router,),
+        templates=(_HERE / "templates",),
+        static=(_HERE / "static" / "stream",),
+        nav=(("Streams", "/streams"),),
+    )

@@ -1,0 +1,125 @@
+"""The sensor data streams' pages over real HTTP: sensors announced on a real node, listed
+with their map data, filtered, and each on its own page; bad filters are a 400 saying why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from node_server import RunningNode
+from web_server import RunningWeb, serve_web_app
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.clock import SystemClock
+from plaza.streams import Terms
+from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+
+CLOCK = SystemClock()
+#: Two sensors in Turin 2.5 km apart, one in Milan.
+SENSORS = {
+    "air-porta-nuova": (45.0703, 7.6869, "air", Terms(600, 3_600_000, 600_000)),
+    "noise-via-roma": (45.0677, 7.6825, "noise", Terms(100, 60_000, 60_000)),
+    "traffic-milano": (45.4642, 9.1900, "traffic", Terms(50, 3_600_000, 600_000)),
+}
+
+
+@pytest.fixture(scope="module")
+def sensors(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The three sensors announced under the streams tag; their ids by name."""
+    ids = {}
+    with node.client() as client:
+        gateway = RemoteLedger(client, clock=CLOCK)
+        for name, (lat, lon, profile, terms) in SENSORS.items():
+            home = SensorHome(tmp_path_factory.mktemp("sensor") / name)
+            config = SensorConfig(name, lat, lon, terms, profile=profile, description=f"{name}!")
+            agent = SensorAgent.open(home, gateway, config, clock=CLOCK)
+            agent.announce_if_changed()
+            ids[name] = agent.publisher.channel.id.hex()
+            agent.close()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def web(node: RunningNode, sensors: dict[str, str]) -> Iterator[RunningWeb]:
+    with node.client() as client:
+        genesis = client.milestone(1).message_id.hex()
+    with serve_web_app(node.url, genesis) as running:
+        yield running
+
+
+@pytest.fixture
+def http(web: RunningWeb) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=web.url, timeout=10) as client:
+        yield client
+
+
+def _names(http: httpx.Client, query: str = "") -> list[str]:
+    reply = http.get(f"/streams/sensors.json?{query}")
+    assert reply.status_code == 200, reply.text
+    return [sensor["name"] for sensor in reply.json()["sensors"]]
+
+
+def test_every_announced_sensor_is_listed_on_the_page_and_the_map(
+    http: httpx.Client, sensors: dict[str, str]
+) -> None:
+    page = http.get("/streams")
+    assert page.status_code == 200
+    for name, sensor_id in sensors.items():
+        assert f'href="/streams/{sensor_id}">{name}</a>' in page.text
+    assert "3 sensors" in page.text
+    assert 'href="/streams" aria-current="page"' in page.text  # in the navigation
+    assert 'src="/static/stream/streams-map.js"' in page.text
+    assert http.get("/static/stream/streams-map.js").status_code == 200
+    [air] = [
+        s
+        for s in http.get("/streams/sensors.json").json()["sensors"]
+        if s["id"] == sensors["air-porta-nuova"]
+    ]
+    assert (air["lat"], air["lon"], air["hourly_price"]) == (45.0703, 7.6869, 600)
+    assert air["types"] == [["pm25", "µg/m³"], ["no2", "µg/m³"], ["temperature", "°C"]]
+
+
+def test_filters_by_data_type_price_and_place(http: httpx.Client) -> None:
+    assert _names(http, "type=laeq") == ["noise-via-roma"]
+    assert _names(http, "max_price=600") == ["air-porta-nuova", "traffic-milano"]  # noise: 6,000/h
+    assert _names(http, "lat=45.07&lon=7.68&radius_km=5") == ["air-porta-nuova", "noise-via-roma"]
+    assert "1 sensor<" in http.get("/streams?type=vehicles").text
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("max_price=cheap", "max_price must be a number"),
+        ("lat=45&lon=7", "go together"),
+        ("lat=95&lon=7&radius_km=1", "lat must be from -90 to 90"),
+        ("type=pm2.5", "a data type&#39;s name"),
+    ],
+)
+def test_a_bad_filter_is_a_400_that_says_why(http: httpx.Client, query: str, says: str) -> None:
+    page = http.get(f"/streams?{query}")
+    assert page.status_code == 400
+    assert says in page.text
+    assert http.get(f"/streams/sensors.json?{query}").status_code == 400
+
+
+def test_a_sensors_page_says_what_where_how_much_and_how_to_buy(
+    http: httpx.Client, sensors: dict[str, str]
+) -> None:
+    page = http.get(f"/streams/{sensors['noise-via-roma']}")
+    assert page.status_code == 200
+    assert "<h1>noise-via-roma</h1>" in page.text
+    assert "laeq in dB(A)" in page.text
+    assert "100 coins per 60 s (6,000 coins per hour)" in page.text
+    assert "plaza stream buy noise-via-roma --period 1h" in page.text
+    missing = http.get(f"/streams/{'0' * 64}")
+    assert missing.status_code == 404
+    assert "is announced" in missing.text
+
+
+def test_without_a_node_the_pages_say_so(tmp_path: Path) -> None:
+    with serve_web_app("http://127.0.0.1:9", "00" * 32) as running:
+        page = httpx.get(f"{running.url}/streams", timeout=10)
+    assert page.status_code == 503
+    assert "the node is not answering" in page.text
