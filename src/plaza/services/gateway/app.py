@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from plaza.crypto import blake2b
@@ -77,9 +78,12 @@ def create_gateway_app(desk: GatewayDesk, upstream: str, http: httpx.Client) -> 
         status, content, kind = await run_in_threadpool(
             _forward, http, upstream, request, target, body
         )
-        receipt = await run_in_threadpool(desk.close, claimed, status, blake2b(content))
+        receipt = desk.receipt(claimed, status, blake2b(content))
         headers = {"Payment-Receipt": receipt.header()}
-        return Response(content, status_code=status, headers=headers, media_type=kind)
+        closing = BackgroundTask(desk.close, claimed, status)  # after the answer is sent
+        return Response(
+            content, status_code=status, headers=headers, media_type=kind, background=closing
+        )
 
     return app
 

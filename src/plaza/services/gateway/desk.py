@@ -116,10 +116,19 @@ class GatewayDesk:
             raise ProofRefused(402, "payment_pending", "the hold is not open on the ledger (yet)")
         return hold_id
 
-    def close(self, claimed: Claimed, status: int, response_digest: bytes) -> Receipt:
-        """Release the hold if the upstream answered below 400, else refund it; the receipt."""
-        paid = status < 400
-        signer = self._identity.signing
+    def receipt(self, claimed: Claimed, status: int, response_digest: bytes) -> Receipt:
+        """The signed receipt of a forwarded request: paid if the upstream answered below 400."""
+        offer = claimed.offer
+        receipt = Receipt(
+            offer.offer_id, claimed.hold_id, offer.digest, status, response_digest, status < 400
+        )
+        return receipt.signed_by(self._identity.signing)
+
+    def close(self, claimed: Claimed, status: int) -> None:
+        """Release the hold if the upstream answered below 400, else refund it. It runs after
+        the answer is sent (composing a message costs its proof of work and the node's
+        tips); a gateway that dies in between leaves the hold to expire, refunding the client."""
+        signer, paid = self._identity.signing, status < 400
         if paid:
             message = compose_release(self._ledger, signer, claimed.hold_id, claimed.offer.secret)
         else:
@@ -127,15 +136,6 @@ class GatewayDesk:
             message = compose_settle(self._ledger, signer, claimed.hold_id, 0, reason=reason)
         self._ledger.submit(message.raw)
         self.book.finish(claimed.offer.offer_id, "paid" if paid else "refunded", status)
-        receipt = Receipt(
-            claimed.offer.offer_id,
-            claimed.hold_id,
-            claimed.offer.digest,
-            status,
-            response_digest,
-            paid,
-        )
-        return receipt.signed_by(signer)
 
 
 def _parse_proof(proof: str) -> tuple[bytes, bytes]:
