@@ -23,8 +23,6 @@ from playwright.sync_api import Page, sync_playwright
 from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
-from node_server import node_settings, serve_node
-from web_server import serve_web_app
 
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 1600}
@@ -92,28 +90,16 @@ def main(directory: Path) -> None:
                 _shoot(page, page.url, directory / "message.png")
                 _shoot(page, web + "/energy", directory / "energy.png")
                 _shoot(page, demo.node_url + "/docs", directory / "node-docs.png")
+                page.goto(web + "/market/map?status=all")
+                page.wait_for_selector("#map[data-outlines_ready][data-markers]")
+                page.wait_for_timeout(500)  # Leaflet's last redraw
+                page.screenshot(path=directory / "map.png")
+                print(f"{directory / 'map.png'}  {web}/market/map?status=all")
                 phone = browser.new_page(viewport=PHONE)
                 _shoot(phone, web + "/market", directory / "marketplace-phone.png")
                 browser.close()
         finally:
             demo.stop()
-        _shoot_map(directory / "map.png", Path(root))  # after: the demo's errors are its own
-
-
-def _shoot_map(path: Path, root: Path) -> None:
-    """The map over the tests' book (the demo's devices have no coordinates)."""
-    with serve_node(node_settings(root / "map-node")) as node:
-        with node.client() as client:
-            genesis = client.milestone(1).message_id.hex()
-        with serve_web_app(node.url, genesis) as web, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-            page = browser.new_page(viewport=DESKTOP)
-            page.goto(web.url + "/market/map")
-            page.wait_for_selector("#map[data-outlines_ready][data-markers]")
-            page.wait_for_timeout(500)  # Leaflet's last redraw
-            page.screenshot(path=path, full_page=True)
-            print(f"{path}  ({path.stat().st_size // 1024} KiB)  {web.url}/market/map")
-            browser.close()
 
 
 if __name__ == "__main__":
