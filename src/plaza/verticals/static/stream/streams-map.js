@@ -18,6 +18,12 @@
     return box;
   }
 
+  function together(sensors) {
+    var box = document.createElement("div");
+    sensors.forEach(function (sensor) { box.appendChild(popup(sensor)); });
+    return box;
+  }
+
   /* Sensors closer than about 40 px at the current zoom share one marker. */
   function clusters(map, sensors) {
     var groups = [];
@@ -47,10 +53,16 @@
       var icon = window.L.divIcon({
         className: "sensor-cluster", html: String(group.sensors.length), iconSize: [30, 30]
       });
-      window.L.marker([first.lat, first.lon], { icon: icon, keyboard: true,
-        title: group.sensors.length + " sensors" })
-        .on("click", function () { map.setView([first.lat, first.lon], map.getZoom() + 3); })
-        .addTo(layer);
+      var bounds = window.L.latLngBounds(group.sensors.map(function (s) { return [s.lat, s.lon]; }));
+      var marker = window.L.marker([first.lat, first.lon], { icon: icon, keyboard: true,
+        title: group.sensors.length + " sensors" }).addTo(layer);
+      if (bounds.getNorthEast().equals(bounds.getSouthWest())) {
+        marker.bindPopup(together(group.sensors));  // one place: zooming cannot part them
+      } else {
+        marker.on("click", function () {
+          map.fitBounds(bounds, { maxZoom: 18, padding: [60, 60], animate: false });
+        });
+      }
     });
   }
 
