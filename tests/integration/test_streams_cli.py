@@ -95,7 +95,7 @@ def wallet(node: RunningNode, tmp_path: Path) -> Path:
 def _stream(node: RunningNode, tag: str, home: Path, wallet: Path, *args: str) -> Result:
     env = {"PLAZA_WALLET_PASSWORD": PASSWORD}
     common = ["--node", node.url, "--tag", tag]
-    if args[0] in {"buy", "follow", "history"}:
+    if args[0] in {"buy", "follow", "history", "subscriptions"}:
         common += ["--home", str(home)]
     if args[0] == "buy":
         common += ["--wallet", str(wallet)]
@@ -142,6 +142,10 @@ def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     assert bought.exit_code == 0, bought.output
     assert "paid 150" in bought.output
     assert "granted until" in bought.output
+    held = _stream(node, tag, home, wallet, "subscriptions")
+    assert held.exit_code == 0, held.output
+    assert "noise-via-roma" in held.output
+    assert " s left" in held.output
     followed = _followed(node, tag, home, lines=2)
     assert [set(line) for line in followed] == [{"position", "at_ms", "laeq"}] * 2
     download = tmp_path / "readings.csv"

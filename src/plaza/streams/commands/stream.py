@@ -236,6 +236,25 @@ def history_command(
         typer.echo(f"{len(readings)} readings written to {output}")
 
 
+@stream_app.command("subscriptions")
+def subscriptions_command(
+    home: HomeOption = DEFAULT_HOME,
+    node: NodeOption = DEFAULT_NODE,
+    tag: TagOption = DEFAULT_TAG,
+) -> None:
+    """The streams this buyer holds grants for, when each ends and the time left."""
+    reader, now = _reader(home), CLOCK.now_ms()
+    with remote(node) as gateway:
+        for sensor in discover(gateway, directory=tag.encode()):
+            delivered = grants(gateway, reader, sensor)
+            if not delivered:
+                continue
+            ends = max(d.reader_key.expires_at_ms or 0 for d in delivered)
+            left = f"{(ends - now) // 1000} s left" if ends > now else "ended"
+            name = sensor.announcement.name
+            typer.echo(f"{sensor.id[:16]}  {name:<24} until {_when(ends)}  {left}")
+
+
 @stream_app.command("refunds")
 def refunds_command(
     wallet: WalletOption = Path(".plaza/wallet.json"),
