@@ -24,15 +24,18 @@ from pathlib import Path
 import httpx
 import pytest
 from node_server import RunningNode
+from test_services_gateway import upstream_app
 from typer.testing import CliRunner
 
 from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.api.serving import ThreadedServer
 from plaza.cli.main import app
 from plaza.clients.node import NodeClient
 from plaza.clock import SystemClock
 from plaza.crypto import Address
 from plaza.services import CallFailed, CallRefunded
 from plaza.services.customer import call, find_service
+from plaza.services.gateway import paid_request
 from plaza.wallet import KdfParams, Wallet
 
 PASSWORD = "services test password"
@@ -191,3 +194,59 @@ def test_a_provider_killed_mid_call_finishes_or_refunds_it_after_a_restart(
         assert isinstance(outcome["error"], CallRefunded), outcome
         assert (after, earned) == (before, 0)
     assert provider.stop() == 0
+
+
+def test_the_gateway_command_sells_an_upstream_per_request(
+    node: RunningNode, wallet: Path, tmp_path: Path
+) -> None:
+    calls: list[str] = []
+    log = tmp_path / "gateway.log"
+    with ThreadedServer(upstream_app(calls)) as upstream, log.open("wb") as output:
+        command = [
+            sys.executable,
+            "-m",
+            "plaza.cli.main",
+            "service",
+            "gateway",
+            "--upstream",
+            upstream.url,
+            "--price",
+            "7",
+            "--port",
+            "0",
+            "--data",
+            str(tmp_path / "gateway"),
+            "--node",
+            node.url,
+        ]
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            url = _printed_url(log, "gateway")
+            with NodeClient(node.url) as client, httpx.Client(timeout=10) as http:
+                ledger = RemoteLedger(client, clock=CLOCK)
+                payer = Wallet.open(wallet, PASSWORD, gateway=ledger, clock=CLOCK)
+                paid = paid_request(
+                    ledger,
+                    payer.export_identity().signing,
+                    http,
+                    "GET",
+                    f"{url}/forecast?place=Lecce",
+                    max_price=7,
+                )
+            assert paid.response.json() == {"place": "Lecce", "forecast": "sun"}
+            assert paid.receipt is not None
+            assert paid.receipt.paid
+            assert calls == ["Lecce"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+
+
+def _printed_url(log: Path, label: str) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for line in log.read_text().splitlines():
+            if line.startswith(label):
+                return line.split()[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no {label} URL in {log.read_text()!r}")

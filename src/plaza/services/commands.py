@@ -253,18 +253,26 @@ def gateway(
     ),
     node: NodeOption = "http://127.0.0.1:8650",
     host: Annotated[str, typer.Option(help="Where the gateway listens.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Its port.")] = 8402,
+    port: Annotated[int, typer.Option(help="Its port (0: any free one).")] = 8402,
 ) -> None:
     """Sell UPSTREAM per request: 402 with a signed offer, forward what is paid, once."""
+    try:
+        listener = bind_listener(host, port)
+    except OSError as error:
+        raise typer.BadParameter(str(error), param_hint="--port") from None
     home = ProviderHome(data)
     book = GatewayBook(home.path / "gateway.sqlite3")
     try:
         with _remote(node) as ledger, httpx.Client(timeout=30) as http:
             desk = GatewayDesk(home.identity(), book, ledger, price=price, clock=CLOCK)
+            app = create_gateway_app(desk, upstream, http)
+            config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
             typer.echo(f"pay to   {desk.address}")
             typer.echo(f"upstream {upstream}")
-            uvicorn.run(
-                create_gateway_app(desk, upstream, http), host=host, port=port, log_level="warning"
-            )
+            typer.echo(f"gateway  {listener_url(listener)}", nl=True)
+            sys.stdout.flush()
+            _stop_on_signals()  # uvicorn raises the signal again once stopped: exit 0 instead
+            uvicorn.Server(config).run(sockets=[listener])
     finally:
         book.close()
+        listener.close()
