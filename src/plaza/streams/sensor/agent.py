@@ -42,7 +42,7 @@ from plaza.streams.sensor.home import SensorHome
 from plaza.streams.sensor.payments import PaymentDesk
 from plaza.streams.sources import ReadingSource
 from plaza.streams.terms import Terms
-from plaza.wallet import Wallet, WalletLedger
+from plaza.wallet import Wallet, WalletError, WalletLedger
 
 __all__ = ["SensorAgent", "SensorConfig", "SensorLedger"]
 
@@ -211,7 +211,9 @@ class SensorAgent:
         return offer
 
     def run(self, stop: threading.Event) -> None:
-        """Start, then step every ``poll_s`` until ``stop`` is set; ledger errors are retried."""
+        """Start, then step every ``poll_s`` until ``stop`` is set. What the node, the market or
+        the wallet could not do is logged and retried on the next step (a payment half-served
+        stays in the book until it is finished)."""
         started = False
         while not stop.is_set():
             try:
@@ -219,7 +221,7 @@ class SensorAgent:
                     self.start()
                     started = True
                 self.step()
-            except (LedgerAccessError, ClientError) as error:
+            except (LedgerAccessError, ClientError, WalletError) as error:
                 log.warning("sensor %s: %s; retrying", self.config.name, error)
             stop.wait(self.config.poll_s)
 

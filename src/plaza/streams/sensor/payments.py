@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from plaza.channels import ChannelLedger, Publisher, deliver
-from plaza.clients.errors import NotFoundError
+from plaza.clients.errors import ConflictError, NotFoundError
 from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Address, EncryptionPublicKey, Identity
@@ -162,13 +162,22 @@ class PaymentDesk:
         ends = max(s.ends_at_ms for s in self._book.subscriptions() if s.reader == payment.reader)
         if ends > self._clock.now_ms():
             if payment.contract is not None and self._market is not None:
-                self._market.report_delivery(payment.contract)  # before the buyer can report
-                self._market.request_payment(payment.contract)  # its payment
+                self._report_delivery(self._market, payment.contract)
             key = self._publisher.grant(reader, expires_at_ms=ends)
             deliver(self._gateway, self._identity, reader, key, clock=self._clock)
             log.info("granted %s until %d from position %d", reader, ends, key.position)
         self._book.finish(payment.message_id, "delivered")
         return replace(payment, state="delivered", ends_at_ms=ends)
+
+    def _report_delivery(self, market: MarketClient, contract: str) -> None:
+        """Delivery reported and payment asked for, before the grant goes out (so the buyer,
+        once granted, can report its payment). A contract whose state refuses it (cancelled
+        meanwhile) does not withhold what was paid for; a market that is down is retried."""
+        try:
+            market.report_delivery(contract)
+            market.request_payment(contract)
+        except ConflictError as error:
+            log.warning("contract %s refused the delivery report: %s", contract, error)
 
     def _refund_new(self, base: HandledPayment, reason: str) -> HandledPayment:
         payment = replace(base, state="refunding", detail=reason)
