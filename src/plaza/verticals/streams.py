@@ -8,12 +8,13 @@ one has two audiences, so it is declared as two entry points:
 * ``stream`` - the kind, its units, ``plaza stream`` (sensors, buy, follow,
   history, refunds) for buyers, and the pages (:mod:`plaza.verticals.streams_pages`:
   the sensors on a map and each sensor's page);
-* ``sensor`` - ``plaza sensor run`` and ``status``, the seller's agent, which is
-  also its demo agent.
+* ``sensor`` - ``plaza sensor run``, ``city`` and ``status``: the seller's agent, and a
+  city of simulated sensors, which are its demo agents.
 """
 
 from __future__ import annotations
 
+from plaza.streams.city import City
 from plaza.streams.commands import sensor_app, stream_app
 from plaza.streams.kind import STREAM
 from plaza.streams.sensor import SensorAgent
@@ -35,5 +36,5 @@ sensor_vertical = Vertical(
     name="sensor",
     summary="A city sensor selling its readings: announce, publish, grant, refund.",
     commands=sensor_app,
-    agents={"sensor": SensorAgent.open},
+    agents={"sensor": SensorAgent.open, "city": City.start},
 )

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from plaza.streams.announcement import STREAMS_TAG
+from plaza.streams.city import City, city_configs
 from plaza.streams.commands.common import (
     CLOCK,
     NodeOption,
@@ -161,6 +162,36 @@ def _stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
     return stop
+
+
+@sensor_app.command("city")
+def city(
+    count: Annotated[int, typer.Option(min=1, max=200, help="How many sensors.")] = 12,
+    lat: Annotated[float, typer.Option(help="The city centre's latitude.")] = 45.0703,
+    lon: Annotated[float, typer.Option(help="The city centre's longitude.")] = 7.6869,
+    interval: Annotated[float, typer.Option(help="Seconds between readings.")] = 20.0,
+    data: Annotated[Path, typer.Option("--data", help="One folder for all of them.")] = Path(
+        ".plaza/city"
+    ),
+    node: NodeOption = "http://127.0.0.1:8650",
+    market: MarketOption = None,
+    tag: TagOption = DEFAULT_TAG,
+) -> None:
+    """Run a city of simulated sensors (air, noise, parking, traffic) around a centre."""
+    try:
+        configs = city_configs(count, lat, lon, interval_s=interval, directory=tag.encode())
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    quiet_http_logs()
+    with remote(node) as gateway:
+        running = City.start(data, gateway, configs, clock=CLOCK, market_url=market)
+        try:
+            for agent in running.agents:
+                typer.echo(f"{agent.publisher.channel.id.hex()[:16]}  {agent.config.name}")
+            _stop_on_signals().wait()
+        finally:
+            running.close()
 
 
 @sensor_app.command("status")
