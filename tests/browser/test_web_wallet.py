@@ -246,3 +246,46 @@ def test_no_secret_of_the_wallet_reaches_the_server(
         if path.is_file():
             content = path.read_bytes()
             assert not [s for s in raw_secrets if s in content or s.hex().encode() in content]
+
+
+def test_a_backup_kept_with_the_account_restores_the_wallet_in_a_new_browser(
+    wallet_page: Page, site: RunningWeb
+) -> None:
+    """Signed up, a person keeps their wallet's locked seed with their account; a browser
+    that has forgotten the wallet gets it back and unlocks it with the same passphrase."""
+    page = wallet_page
+    page.goto(site.url + "/signup")
+    page.get_by_label("Email").fill("keeps-a-backup@example.org")
+    page.get_by_label("Password", exact=True).fill("a password long enough")
+    page.get_by_label("Password again").fill("a password long enough")
+    page.get_by_role("button", name="Sign up").click()
+    page.goto(site.url + "/wallet")
+    page.get_by_label("Passphrase (at least 10 characters)", exact=True).fill("my passphrase!")
+    page.get_by_label("The passphrase again").fill("my passphrase!")
+    page.get_by_role("button", name="Create a wallet").click()
+    page.get_by_role("button", name="I have written them down").click()
+    address = page.locator("#wallet-address")
+    expect(address).to_have_text(re.compile(r"^plz1"))
+    mine = address.inner_text()
+    page.get_by_role("button", name="Keep an encrypted backup with your account").click()
+    expect(page.locator("#wallet-status")).to_contain_text("Kept with your account, locked")
+
+    page.evaluate("localStorage.clear()")  # the new browser: it knows the account, no wallet
+    page.reload()
+    expect(page.locator("#wallet-status")).to_have_text("There is no wallet in this browser yet.")
+    page.get_by_role("button", name="Restore the backup kept with your account").click()
+    page.get_by_label("Passphrase", exact=True).fill("not my passphrase")
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#unlock-passphrase-error")).to_have_text("wrong passphrase")
+    page.get_by_label("Passphrase", exact=True).fill("my passphrase!")
+    page.get_by_role("button", name="Unlock").click()
+    expect(address).to_have_text(mine)
+
+
+def test_without_an_account_the_wallet_offers_to_log_in_for_a_backup(wallet_page: Page) -> None:
+    wallet_page.get_by_label("Passphrase (at least 10 characters)", exact=True).fill("0123456789")
+    wallet_page.get_by_label("The passphrase again").fill("0123456789")
+    wallet_page.get_by_role("button", name="Create a wallet").click()
+    wallet_page.get_by_role("button", name="I have written them down").click()
+    expect(wallet_page.get_by_role("link", name="Log in").last).to_be_visible()
+    expect(wallet_page.locator("#backup-keep")).to_be_hidden()

@@ -19,10 +19,13 @@ from plaza.market.accounts import (
     IdentityTaken,
     MemoryAccountStore,
     MemorySessionStore,
+    MemoryWalletBackupStore,
     Session,
     SessionStore,
+    WalletBackup,
+    WalletBackupStore,
 )
-from plaza.market.sql import SqlAccountStore, SqlSessionStore
+from plaza.market.sql import SqlAccountStore, SqlSessionStore, SqlWalletBackupStore
 
 ALICE, BOB = participant(1), participant(2)
 
@@ -31,6 +34,7 @@ ALICE, BOB = participant(1), participant(2)
 class Stores:
     accounts: AccountStore
     sessions: SessionStore
+    backups: WalletBackupStore
 
 
 @pytest.fixture(params=ALL_BACKENDS)
@@ -39,9 +43,11 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
         auth.participants.add(ALICE)
         auth.participants.add(BOB)
         if auth.engine is None:
-            yield Stores(MemoryAccountStore(), MemorySessionStore())
+            yield Stores(MemoryAccountStore(), MemorySessionStore(), MemoryWalletBackupStore())
         else:
-            yield Stores(SqlAccountStore(auth.engine), SqlSessionStore(auth.engine))
+            engine = auth.engine
+            sql = (SqlAccountStore(engine), SqlSessionStore(engine), SqlWalletBackupStore(engine))
+            yield Stores(*sql)
 
 
 def account(n: int, email: str = "", *, password_hash: str | None = "$argon2id$x") -> Account:
@@ -145,3 +151,17 @@ def test_expired_sessions_are_purged(stores: Stores) -> None:
         sessions.add(session(n, account(1), expires_at_ms=expires))
     assert sessions.purge_expired(200) == 2
     assert [sessions.get(bytes([n]) * 32) is not None for n in (1, 2, 3)] == [False, False, True]
+
+
+def test_an_account_keeps_one_wallet_backup_the_latest(stores: Stores) -> None:
+    alice, bob = account(1), account(2)
+    stores.accounts.add(alice)
+    stores.accounts.add(bob)
+    assert stores.backups.get(alice.user_id) is None
+    first = WalletBackup(alice.user_id, '{"box":"01"}', 10)
+    stores.backups.put(first)
+    assert stores.backups.get(alice.user_id) == first
+    later = WalletBackup(alice.user_id, '{"box":"02"}', 20)
+    stores.backups.put(later)
+    assert stores.backups.get(alice.user_id) == later
+    assert stores.backups.get(bob.user_id) is None

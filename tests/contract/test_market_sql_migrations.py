@@ -50,6 +50,7 @@ TABLES = {
     "login_failures",
     "web_sessions",
     "twin_outbox",
+    "wallet_backups",
     "alembic_version",
 }
 
@@ -72,7 +73,7 @@ def test_an_empty_database_upgrades_to_head_without_drift(empty: Engine) -> None
     assert (refused.value.found, refused.value.head) == (None, head_revision())
 
     upgrade_schema(empty)
-    assert current_revision(empty) == head_revision() == "0009"
+    assert current_revision(empty) == head_revision() == "0010"
     assert _tables(empty) == TABLES
     check_schema_current(empty)
     check_no_drift(empty)
@@ -197,5 +198,5 @@ def test_autogenerate_writes_an_empty_revision_at_head(tmp_path: Path) -> None:
         engine.dispose()
     written = path.read_text()
     assert path.parent == scripts / "versions"
-    assert 'down_revision: str | Sequence[str] | None = "0009"' in written.replace("'", '"')
+    assert 'down_revision: str | Sequence[str] | None = "0010"' in written.replace("'", '"')
     assert "op." not in written

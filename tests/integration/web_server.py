@@ -24,6 +24,8 @@ from plaza.market.accounts import (
     LoginPolicy,
     MemoryAccountStore,
     MemorySessionStore,
+    MemoryWalletBackupStore,
+    WalletBackups,
 )
 from plaza.market.auth import ApiKeyService, MemoryApiKeyStore, MemoryParticipantStore, Pepper
 from plaza.market.book.memory import MemoryBookStore
@@ -127,7 +129,8 @@ def memory_accounts(
     )
     keys = ApiKeyService(MemoryApiKeyStore(participants), participants, Pepper.generate(), clock)
     oidc = OidcClient(providers, oidc_clock or clock) if providers else None
-    return WebAccounts(service, AccountKeys(keys, participants), oidc=oidc)
+    backups = WalletBackups(MemoryWalletBackupStore(), clock)
+    return WebAccounts(service, AccountKeys(keys, participants), backups=backups, oidc=oidc)
 
 
 @contextmanager

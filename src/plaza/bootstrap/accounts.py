@@ -22,13 +22,14 @@ from sqlalchemy import Engine
 from plaza.bootstrap.market_files import MarketDataDir
 from plaza.clock import Clock
 from plaza.crypto.passwords import INTERACTIVE, PasswordHasher
-from plaza.market.accounts import AccountKeys, AccountService, LoginPolicy
+from plaza.market.accounts import AccountKeys, AccountService, LoginPolicy, WalletBackups
 from plaza.market.auth import ApiKeyService, Pepper, Role
 from plaza.market.sql import (
     SqlAccountStore,
     SqlApiKeyStore,
     SqlParticipantStore,
     SqlSessionStore,
+    SqlWalletBackupStore,
     make_engine,
     upgrade_schema,
 )
@@ -81,7 +82,14 @@ def web_accounts(
     )
     keys = ApiKeyService(SqlApiKeyStore(engine), participants, pepper, clock)
     oidc = OidcClient(providers, clock) if providers else None
-    return WebAccounts(service, AccountKeys(keys, participants), oidc=oidc, market_api=market_api)
+    backups = WalletBackups(SqlWalletBackupStore(engine), clock)
+    return WebAccounts(
+        service,
+        AccountKeys(keys, participants),
+        backups=backups,
+        oidc=oidc,
+        market_api=market_api,
+    )
 
 
 def open_accounts(

@@ -38,6 +38,7 @@ from plaza.web import (
     market_pages,
     oidc_pages,
     wallet_api,
+    wallet_backup,
     wallet_pages,
 )
 from plaza.web.display import UnitBook
@@ -103,6 +104,7 @@ def create_web_app(
     app.include_router(explorer_pages.router)
     app.include_router(wallet_pages.router)
     app.include_router(wallet_api.router)
+    app.include_router(wallet_backup.router)
     _serve_api_document(app)
     app.include_router(audit_pages.router)
     app.include_router(account_pages.router)

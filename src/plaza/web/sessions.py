@@ -23,7 +23,13 @@ from hashlib import sha256
 
 from fastapi import Request, Response
 
-from plaza.market.accounts import Account, AccountKeys, AccountService, SessionExpired
+from plaza.market.accounts import (
+    Account,
+    AccountKeys,
+    AccountService,
+    SessionExpired,
+    WalletBackups,
+)
 from plaza.web.errors import WebError
 from plaza.web.oidc import OidcClient, OidcProvider
 
@@ -46,12 +52,14 @@ CSRF_COOKIE = "plaza_csrf"
 
 @dataclass(frozen=True)
 class WebAccounts:
-    """What the account pages need: the market's accounts and keys, the key CSRF tokens are
-    made with, the OpenID Connect providers' client (``None``: none configured; whoever
-    made it closes it), and where the market API is (shown to people who make a key)."""
+    """What the account pages need: the market's accounts and keys, the wallet backups they
+    keep (``None``: none), the key CSRF tokens are made with, the OpenID Connect providers'
+    client (``None``: none configured; whoever made it closes it), and where the market
+    API is (shown to people who make a key)."""
 
     service: AccountService
     keys: AccountKeys
+    backups: WalletBackups | None = None
     csrf_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     oidc: OidcClient | None = None
     market_api: str | None = None

@@ -5,11 +5,19 @@ lockout and rate limits, server-side sessions, and the account's API keys.
 * :mod:`.service` - :class:`AccountService` (sign up, log in, sessions, identities);
 * :mod:`.keys` - :class:`AccountKeys` (the market's API keys, of the account's participant);
 * :mod:`.guard` - the lockout figures and the per-address rate limit;
+* :mod:`.backups` - :class:`WalletBackups` (the browser's locked seed, kept unopened);
 * :mod:`.ports` / :mod:`.memory` - the stores and their in-memory adapters
   (SQL adapters: :mod:`plaza.market.sql.account_store`);
 * :mod:`.errors` - the :class:`AccountError` family.
 """
 
+from plaza.market.accounts.backups import (
+    MemoryWalletBackupStore,
+    WalletBackup,
+    WalletBackups,
+    WalletBackupStore,
+    check_backup,
+)
 from plaza.market.accounts.errors import (
     AccountError,
     AccountLocked,
@@ -42,10 +50,15 @@ __all__ = [
     "LoginPolicy",
     "MemoryAccountStore",
     "MemorySessionStore",
+    "MemoryWalletBackupStore",
     "Session",
     "SessionExpired",
     "SessionStore",
     "TooManyAttempts",
+    "WalletBackup",
+    "WalletBackupStore",
+    "WalletBackups",
     "WrongCredentials",
+    "check_backup",
     "session_hash",
 ]

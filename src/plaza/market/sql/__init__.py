@@ -24,7 +24,11 @@ Typical wiring (the composition root)::
     engine.dispose()                  # at shutdown
 """
 
-from plaza.market.sql.account_store import SqlAccountStore, SqlSessionStore
+from plaza.market.sql.account_store import (
+    SqlAccountStore,
+    SqlSessionStore,
+    SqlWalletBackupStore,
+)
 from plaza.market.sql.asset_store import SqlAssetDirectory
 from plaza.market.sql.auth_stores import SqlApiKeyStore, SqlNonceStore, SqlParticipantStore
 from plaza.market.sql.book_store import SqlBookStore, import_journal
@@ -61,6 +65,7 @@ __all__ = [
     "SqlSettlementStore",
     "SqlTwinDirectory",
     "SqlTwinOutbox",
+    "SqlWalletBackupStore",
     "UnsupportedDatabase",
     "check_no_drift",
     "check_schema_current",

@@ -10,18 +10,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from plaza.market.accounts.backups import WalletBackup
 from plaza.market.accounts.errors import AccountNotFound, IdentityTaken
 from plaza.market.accounts.model import Account, Session
 from plaza.market.sql.account_tables import (
     account_identities,
     accounts,
     login_failures,
+    wallet_backups,
     web_sessions,
 )
 from plaza.market.sql.engine import reading, translated, writing
 from plaza.market.sql.errors import MarketStorageError
 
-__all__ = ["SqlAccountStore", "SqlSessionStore"]
+__all__ = ["SqlAccountStore", "SqlSessionStore", "SqlWalletBackupStore"]
 
 
 def _account(row: Row[Any]) -> Account:
@@ -180,3 +182,28 @@ class SqlSessionStore:
     def _get(conn: Connection, id_hash: bytes) -> Session | None:
         row = conn.execute(select(web_sessions).where(web_sessions.c.id_hash == id_hash)).first()
         return None if row is None else _session(row)
+
+
+class SqlWalletBackupStore:
+    """Each account's one wallet backup (``wallet_backups``), replaced by the next."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get(self, user_id: str) -> WalletBackup | None:
+        with translated("reading a wallet backup"), reading(self._engine) as conn:
+            row = conn.execute(
+                select(wallet_backups).where(wallet_backups.c.user_id == user_id)
+            ).first()
+        return None if row is None else WalletBackup(row.user_id, row.locked, row.saved_at_ms)
+
+    def put(self, backup: WalletBackup) -> None:
+        values = {"locked": backup.locked, "saved_at_ms": backup.saved_at_ms}
+        with translated("keeping a wallet backup"), writing(self._engine) as conn:
+            changed = conn.execute(
+                update(wallet_backups)
+                .where(wallet_backups.c.user_id == backup.user_id)
+                .values(**values)
+            )
+            if not changed.rowcount:
+                conn.execute(insert(wallet_backups).values(user_id=backup.user_id, **values))

@@ -7,11 +7,21 @@ the browser's token.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, Table, Unicode
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Unicode,
+)
 
 from plaza.market.sql.metadata import METADATA
 
-__all__ = ["account_identities", "accounts", "login_failures", "web_sessions"]
+__all__ = ["account_identities", "accounts", "login_failures", "wallet_backups", "web_sessions"]
 
 _USER_ID = 20  # usr_ and 16 hex digits
 
@@ -49,4 +59,13 @@ web_sessions = Table(
     Column("user_id", String(_USER_ID), ForeignKey("accounts.user_id"), nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("expires_at_ms", BigInteger, nullable=False, index=True),
+)
+
+#: The browser's locked seed (``plaza.market.accounts.backups``): kept, never opened here.
+wallet_backups = Table(
+    "wallet_backups",
+    METADATA,
+    Column("user_id", String(_USER_ID), ForeignKey("accounts.user_id"), primary_key=True),
+    Column("locked", Text, nullable=False),
+    Column("saved_at_ms", BigInteger, nullable=False),
 )

@@ -247,6 +247,39 @@ async function send(event) {
   }
 }
 
+function account() {
+  const marker = $("wallet-account");
+  return {
+    loggedIn: marker.dataset.loggedIn === "yes",
+    accounts: marker.dataset.accounts === "yes",
+    csrf: marker.dataset.csrf,
+  };
+}
+
+async function keepBackup() {
+  try {
+    await api("/account/wallet-backup", {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-csrf-token": account().csrf },
+      body: JSON.stringify({ locked: JSON.parse(localStorage.getItem(STORAGE)) }),
+    });
+    status("Kept with your account, locked: this site cannot open it; your passphrase does.");
+  } catch (error) {
+    status(`The backup was not kept: ${error.message}`, true);
+  }
+}
+
+async function restoreBackup() {
+  try {
+    const kept = await api("/account/wallet-backup");
+    localStorage.setItem(STORAGE, JSON.stringify(kept.locked));
+    show("wallet-locked");
+    status("Your account's backup is in this browser: unlock it with the passphrase it was locked with.");
+  } catch (error) {
+    status(`No backup restored: ${error.message}`, true);
+  }
+}
+
 async function start() {
   sodium = window.sodium;
   await sodium.ready;
@@ -257,6 +290,11 @@ async function start() {
   $("send-form").addEventListener("submit", send);
   $("faucet").addEventListener("click", faucet);
   $("lock").addEventListener("click", lock);
+  $("backup-keep").addEventListener("click", keepBackup);
+  $("backup-restore").addEventListener("click", restoreBackup);
+  const { loggedIn, accounts } = account();
+  for (const part of document.querySelectorAll(".with-account")) part.hidden = !loggedIn;
+  for (const part of document.querySelectorAll(".without-account")) part.hidden = loggedIn || !accounts;
   if (localStorage.getItem(STORAGE)) {
     show("wallet-locked");
     status("Your wallet is locked.");
