@@ -137,3 +137,30 @@ def test_a_hold_reads_back_alike_and_an_unknown_one_is_none(
         address_of(judge).raw,
     )
     assert ledger.hold(b"\x07" * 32) is None
+
+
+def test_a_writer_reusing_tips_chains_its_messages_and_they_all_confirm(
+    node: RunningNode,
+) -> None:
+    """With ``tips_max_age_ms``, each message approves the one submitted before it (the tips
+    asked once), a composed message never sent is approved by nobody, and the milestone
+    that confirms the last has confirmed every one."""
+    with node.client() as client:
+        ledger = RemoteLedger(client, clock=SystemClock(), tips_max_age_ms=60_000)
+        sent = []
+        for number in range(4):
+            message = ledger.compose(SigningKey.generate(), DataPayload(_tag(), bytes([number])))
+            if sent:
+                assert sent[-1] in message.parents
+            ledger.submit(message.raw)
+            sent.append(message.id)
+        unsent = ledger.compose(SigningKey.generate(), DataPayload(_tag(), b"never sent"))
+        last = ledger.compose(SigningKey.generate(), DataPayload(_tag(), b"last"))
+        assert unsent.id not in last.parents
+        assert sent[-1] in last.parents
+        ledger.submit(last.raw)
+        ledger.wait_for_confirmation(last.id, timeout_s=10.0)
+        for message_id in sent:
+            metadata = ledger.metadata(message_id)
+            assert metadata is not None
+            assert metadata.state is ConfirmationState.CONFIRMED

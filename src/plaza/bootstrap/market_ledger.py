@@ -45,6 +45,9 @@ __all__ = ["FanOutListener", "LedgerSide", "NoTwins", "build_auditor", "open_led
 
 log = logging.getLogger(__name__)
 
+#: The twin publisher sends message after message: tips this fresh are asked again of nobody.
+_TIPS_MAX_AGE_MS = 250
+
 NO_NODE = "this marketplace records no twins: no ledger node is configured"
 
 
@@ -112,7 +115,7 @@ def open_ledger(
         return LedgerSide()
     node = NodeClient(settings.node_url)
     closers.append(node.close)
-    gateway = RemoteLedger(node, clock=clock)
+    gateway = RemoteLedger(node, clock=clock, tips_max_age_ms=_TIPS_MAX_AGE_MS)
     cursors = SqliteCursorStore(data.twin_cursors)
     closers.append(cursors.close)
     channels = TwinChannels(
