@@ -8,12 +8,15 @@ as a client seals them, and malformed ones)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from energy_stack import Flow, energy_flow
 from fuzzing import fuzz_api
 from market_server import MarketWorld, RunningMarket
 from node_server import RunningNode
+from services_examples import forecast
+from services_support import providing
 from web_server import serve_web_app
 
 from plaza.market.auth import Scope, seal_body
@@ -69,3 +72,10 @@ def test_the_web_apps_wallet_api_answers_every_generated_request_as_documented(
         genesis = client.milestone(1).message_id.hex()
     with serve_web_app(node.url, genesis) as web:
         assert fuzz_api(web.url) == []
+
+
+def test_a_service_providers_api_answers_every_generated_request_as_documented(
+    node: RunningNode, tmp_path: Path
+) -> None:
+    with providing(node, tmp_path / "provider", forecast, run=False) as provider:
+        assert fuzz_api(provider.agent.description.endpoint) == []

@@ -18,7 +18,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from plaza.api.docs import serve_docs
 from plaza.http.bodies import read_limited
 from plaza.services.errors import CallRefused
 from plaza.services.provider.agent import ProviderAgent
@@ -31,6 +33,43 @@ _BODY_LIMIT = 1024
 
 class _BadRequest(Exception):
     pass
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class CallState(BaseModel):
+    hold_id: str
+    state: str
+
+
+class CallsView(BaseModel):
+    call_id: str
+    calls: list[CallState]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+_QUOTE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"call_id": {"type": "string", "description": "32 hex digits"}},
+                "required": ["call_id"],
+            }
+        }
+    },
+}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -57,13 +96,19 @@ async def _quote_request(request: Request) -> bytes:
 
 
 def create_provider_app(agent: ProviderAgent) -> FastAPI:
-    app = FastAPI(title=f"plaza service {agent.service.name}", openapi_url=None)
+    app = FastAPI(title=f"plaza service {agent.service.name}", docs_url=None, redoc_url=None)
+    serve_docs(app)
 
     @app.get("/service")
     def description() -> dict[str, Any]:
         return agent.description.to_json()
 
-    @app.post("/quotes", response_model=None)
+    @app.post(
+        "/quotes",
+        response_model=dict[str, Any],
+        responses=_errors(400, 410),
+        openapi_extra={"requestBody": _QUOTE_BODY},
+    )
     async def quote(request: Request) -> dict[str, Any] | JSONResponse:
         try:
             call_id = await _quote_request(request)
@@ -74,7 +119,7 @@ def create_provider_app(agent: ProviderAgent) -> FastAPI:
         except CallRefused as error:
             return _error(410, "retired", error.reason)
 
-    @app.get("/calls/{call_id}", response_model=None)
+    @app.get("/calls/{call_id}", response_model=CallsView, responses=_errors(400, 404))
     def calls(call_id: str) -> dict[str, Any] | JSONResponse:
         try:
             raw = _call_id(call_id)
