@@ -145,12 +145,12 @@ class StagedTwins:
         return staged
 
     def flush(self) -> int:
-        """Wake the running publisher; without one (tests, tools), write every pending state
-        now. How many were written here."""
+        """Wake the running publisher; without one (tests, tools, a marketplace starting up),
+        write one batch now, so a backlog never holds up a start. How many were written."""
         if self._publisher.running:
             self._publisher.wake()
             return 0
-        return self._publisher.drain()
+        return self._publisher.publish_pending()
 
     def _stage_settlement(self, settlement: Settlement, event: str) -> int:
         if self._staged_step(TwinKind.CONTRACT, settlement.id) < CONTRACT_STEP:

@@ -117,7 +117,8 @@ def test_a_participant_twin_numbers_its_contracts_as_they_are_written(ledger: Le
         book.submit_order(spec(ledger, Side.OFFER, SOLAR, 10, 9))
         matches += book.submit_order(spec(ledger, Side.REQUEST, EV, 10, 10)).matches
     desk.open(matches)
-    twins.flush()
+    assert twins.flush() == 2  # one batch
+    assert twins.publisher.drain() == 3 * 7 - 2  # each: 3 order states, 3 contract, 1 settlement
     for party in (SOLAR, EV):
         trail = documents(ledger, twins, TwinKind.PARTICIPANT, pid(party))
         assert [(d.step, d.record) for d in trail] == [(n + 1, m.id) for n, m in enumerate(matches)]

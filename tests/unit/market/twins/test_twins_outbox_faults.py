@@ -85,7 +85,7 @@ def sends_of_a_clean_run() -> int:
         counting = KillingGateway(ledger.gateway, kill_at=0)
         twins = staged_twins(ledger, OutboxStores(), gateway=counting, batch_size=4)
         trade(ledger, twins)
-        twins.flush()
+        twins.publisher.drain()
         return counting.submits
 
 
@@ -100,9 +100,9 @@ def test_a_publisher_killed_after_any_send_completes_every_twin_once(kill_at: in
         twins = staged_twins(ledger, stores, gateway=killing, batch_size=4)
         book, settlements, contract_id = trade(ledger, twins)
         with pytest.raises(Killed):
-            twins.flush()
+            twins.publisher.drain()
         restarted = staged_twins(ledger, stores, batch_size=4)  # a new process, same stores
-        restarted.flush()
+        restarted.publisher.drain()
         assert restarted.statistics()["queued"] == 0
         ledger.milestone()
         orders = [order.id for order in book.orders()]
