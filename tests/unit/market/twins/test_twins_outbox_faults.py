@@ -1,10 +1,13 @@
 """The outbox publisher killed mid-batch, at every message it sends: after the node accepted a
 message and before the outbox marked anything. After a restart every twin is complete, no
-state is on the ledger twice, and the market's audit finds every record clean."""
+state is on the ledger twice, and the market's audit finds every record clean; with the
+stores in memory and as ``plaza market run`` keeps them (SQLite database, cursor file)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from twins_support import (
@@ -21,6 +24,7 @@ from twins_support import (
 
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import Reader
+from plaza.channels.cursors import SqliteCursorStore
 from plaza.market.audit.channels import ChannelTrails
 from plaza.market.audit.service import Auditor, BookAndSettlements
 from plaza.market.book.memory import MemoryBookStore
@@ -28,6 +32,13 @@ from plaza.market.book.service import BidManager
 from plaza.market.contracts import ContractDesk
 from plaza.market.model import NewOrder, Side
 from plaza.market.settlement import MemorySettlementStore, SettlementService
+from plaza.market.sql import (
+    SqlTwinDirectory,
+    SqlTwinOutbox,
+    make_engine,
+    sqlite_url,
+    upgrade_schema,
+)
 from plaza.market.twins.documents import TwinKind, decode_document
 from plaza.market.twins.staging import StagedTwins
 from plaza.testing.ledgers import LedgerProxy
@@ -92,10 +103,28 @@ def sends_of_a_clean_run() -> int:
 SENDS = sends_of_a_clean_run()
 
 
+@pytest.fixture(params=["memory", "sqlite"])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OutboxStores]:
+    """The publisher's stores: in memory, or as ``plaza market run`` keeps them (the market's
+    SQLite database for directory and outbox, the cursors in a SQLite file of their own)."""
+    if request.param == "memory":
+        yield OutboxStores()
+        return
+    engine = make_engine(sqlite_url(tmp_path / "market.sqlite3"))
+    upgrade_schema(engine)
+    cursors = SqliteCursorStore(tmp_path / "twin-cursors.sqlite3")
+    try:
+        yield OutboxStores(SqlTwinDirectory(engine), cursors, SqlTwinOutbox(engine))
+    finally:
+        cursors.close()
+        engine.dispose()
+
+
 @pytest.mark.parametrize("kill_at", range(1, SENDS + 1))
-def test_a_publisher_killed_after_any_send_completes_every_twin_once(kill_at: int) -> None:
+def test_a_publisher_killed_after_any_send_completes_every_twin_once(
+    kill_at: int, stores: OutboxStores
+) -> None:
     with in_process_ledger() as ledger:
-        stores = OutboxStores()
         killing = KillingGateway(ledger.gateway, kill_at)
         twins = staged_twins(ledger, stores, gateway=killing, batch_size=4)
         book, settlements, contract_id = trade(ledger, twins)

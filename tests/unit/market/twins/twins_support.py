@@ -7,12 +7,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from plaza.adapters.ledger.local import LocalLedger
-from plaza.channels import ChannelLedger, LedgerUnavailable, MemoryCursorStore
+from plaza.channels import ChannelLedger, CursorStore, LedgerUnavailable, MemoryCursorStore
 from plaza.crypto import Address, EncryptionKey, EncryptionPublicKey, Identity, SigningKey
 from plaza.ledger.model import DataPayload, Message, Output, TransferPayload
 from plaza.market.auth import participant_id_for
 from plaza.market.twins.channels import TwinChannels
 from plaza.market.twins.memory import MemoryTwinDirectory, MemoryTwinOutbox
+from plaza.market.twins.outbox import TwinOutbox
+from plaza.market.twins.ports import TwinDirectory
 from plaza.market.twins.publisher import OutboxPublisher
 from plaza.market.twins.recorder import ChannelTwins
 from plaza.market.twins.staging import StagedTwins
@@ -122,14 +124,16 @@ def pay_from(ledger: Ledger, signer: SigningKey, payee: str, amount: int) -> byt
 
 @dataclass
 class OutboxStores:
-    """What survives a restart of the outbox publisher: the directory, outbox and cursors."""
+    """What survives a restart of the outbox publisher: the directory, outbox and cursors
+    (in memory unless given: the SQL ones share a database)."""
 
-    directory: MemoryTwinDirectory = field(default_factory=MemoryTwinDirectory)
-    cursors: MemoryCursorStore = field(default_factory=MemoryCursorStore)
-    outbox: MemoryTwinOutbox | None = None
+    directory: TwinDirectory = field(default_factory=MemoryTwinDirectory)
+    cursors: CursorStore = field(default_factory=MemoryCursorStore)
+    outbox: TwinOutbox | None = None
 
     def __post_init__(self) -> None:
         if self.outbox is None:
+            assert isinstance(self.directory, MemoryTwinDirectory)
             self.outbox = MemoryTwinOutbox(self.directory)
 
 
