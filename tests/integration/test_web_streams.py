@@ -3,6 +3,7 @@ with their map data, filtered, and each on its own page; bad filters are a 400 s
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +14,12 @@ from web_server import RunningWeb, serve_web_app
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.clock import SystemClock
+from plaza.crypto import SigningKey
+from plaza.ledger.model import DataPayload
 from plaza.streams import Terms
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.verticals.streams_pages import BUYING_POLICY
+from plaza.web import SECURITY_HEADERS
 
 CLOCK = SystemClock()
 #: Two sensors in Turin 2.5 km apart, one in Milan.
@@ -123,3 +128,34 @@ def test_without_a_node_the_pages_say_so(tmp_path: Path) -> None:
         page = httpx.get(f"{running.url}/streams", timeout=10)
     assert page.status_code == 503
     assert "the node is not answering" in page.text
+
+
+def test_the_sensor_page_lets_libsodium_compile_and_nothing_else(
+    http: httpx.Client, sensors: dict[str, str]
+) -> None:
+    site = SECURITY_HEADERS["content-security-policy"]
+    wasm = site.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+    assert wasm == BUYING_POLICY
+    page = http.get(f"/streams/{sensors['air-porta-nuova']}")
+    assert page.headers["content-security-policy"] == BUYING_POLICY
+    assert http.get("/streams").headers["content-security-policy"] == site
+    assert 'id="buy-form" class="buy" hidden' in page.text  # shown by its script
+
+
+def test_the_ledger_lookup_the_page_uses_lists_data_messages_by_tag(
+    http: httpx.Client, node: RunningNode
+) -> None:
+    tag, writer = secrets.token_bytes(32), SigningKey.generate()
+    with node.client() as client:
+        gateway = RemoteLedger(client, clock=CLOCK)
+        sent = gateway.submit(gateway.compose(writer, DataPayload(tag, b"sealed bytes")).raw)
+    found = http.get(f"/streams/api/tags/{tag.hex()}")
+    assert found.status_code == 200
+    assert found.json() == {
+        "messages": [
+            {"id": sent.hex(), "issuer": writer.public_key.raw.hex(), "data": b"sealed bytes".hex()}
+        ]
+    }
+    assert http.get(f"/streams/api/tags/{secrets.token_hex(32)}").json() == {"messages": []}
+    for bad in ("nothex", "AB" * 32, "ab" * 31):
+        assert http.get(f"/streams/api/tags/{bad}").status_code == 400

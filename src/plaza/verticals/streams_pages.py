@@ -11,6 +11,7 @@ price per hour, and a place with a radius. Buying happens in a buyer's agent
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.channels import LedgerAccessError
+from plaza.clients.node import ClientError
 from plaza.clock import SystemClock
+from plaza.ledger.model import DataPayload
 from plaza.streams import Sensor
 from plaza.streams.buyer import discover
 from plaza.streams.catalog import InvalidFilter, SensorFilter, hourly_price, parse_filter, summary
@@ -28,6 +31,17 @@ from plaza.verticals.model import VerticalPages
 __all__ = ["pages"]
 
 _HERE = Path(__file__).parent
+_TAG = re.compile(r"[0-9a-f]{64}")
+#: Messages a tag lists: a channel position holds one, an inbox one per purchase.
+_PER_TAG = 50
+#: The web app's Content-Security-Policy (``plaza.web.headers``, which a vertical may not
+#: import; a test holds the two together) with ``'wasm-unsafe-eval'``, as the wallet page
+#: has it: the sensor page's purchase runs libsodium, which compiles WebAssembly.
+BUYING_POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 _CLOCK = SystemClock()
 router = APIRouter()
 
@@ -87,7 +101,33 @@ def sensor_page(request: Request, sensor_id: str) -> Any:
         context["hourly_price"] = hourly_price(found[0].announcement.terms)
     elif status == 200:
         status, context["problem"] = 404, f"no sensor {sensor_id[:80]!r} is announced"
-    return request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
+    page = request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
+    if found:
+        page.headers["content-security-policy"] = BUYING_POLICY
+    return page
+
+
+@router.get("/streams/api/tags/{tag}", include_in_schema=False)
+def messages_at(request: Request, tag: str) -> JSONResponse:
+    """The data messages filed under a 32-byte ledger tag (hex): their ids, issuers and data.
+
+    Public ledger data, so the sensor page's script (which holds the buyer's keys) can find
+    its inbox and walk the channel it was granted without any secret reaching this server.
+    """
+    if not _TAG.fullmatch(tag):
+        return JSONResponse({"detail": "a tag is 64 hex digits"}, status_code=400)
+    node = request.app.state.sources.node
+    try:
+        ids = node.find_by_tag(bytes.fromhex(tag), limit=_PER_TAG).ids
+        found = [node.get_message(message_id) for message_id in ids]
+    except ClientError as error:
+        return JSONResponse({"detail": f"the node is not answering: {error}"}, status_code=503)
+    messages = [
+        {"id": m.id.hex(), "issuer": m.issuer.hex(), "data": m.payload.data.hex()}
+        for m in found
+        if isinstance(m.payload, DataPayload)
+    ]
+    return JSONResponse({"messages": messages})
 
 
 def pages() -> VerticalPages:

@@ -1,0 +1,149 @@
+// The sensor page's purchase, in the browser: unlock this browser's wallet, pay the sensor
+// with a transfer carrying this browser's X25519 key for the stream, wait for the grant the
+// sensor seals to that key, then follow the stream, a row per reading.
+//
+// Everything secret stays here: the wallet's seed (locked in this browser's storage, as the
+// wallet page keeps it), and the stream key (kept per sensor in this browser's storage).
+// The server is asked for public things only: the network, the messages under a tag, and to
+// relay the signed transfer.
+
+import * as protocol from "/static/plaza/wallet/protocol.js";
+import { AccessEnded, cursor, inboxTag, openDelivery, positionTag, step } from "./channel.js";
+
+const WALLET = "plaza.wallet.v1";
+const KEYS = "plaza.streams.v1";
+const PAYMENT_TAG = "plaza-streams-pay";
+const $ = (id) => document.getElementById(id);
+
+let sodium = null;
+let following = null;
+
+function status(text, problem = false) {
+  const line = $("buy-status");
+  line.textContent = text;
+  line.classList.toggle("problem", problem);
+}
+
+async function api(path, options = {}) {
+  const reply = await fetch(path, options);
+  const body = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(body.error || body.detail || `the site answered ${reply.status}`);
+  return body;
+}
+
+// This browser's X25519 key for the sensor's stream: made once, kept per sensor.
+function streamKey(sensorId) {
+  const kept = JSON.parse(localStorage.getItem(KEYS) || "{}");
+  if (!kept[sensorId]) {
+    const pair = sodium.crypto_box_keypair();
+    kept[sensorId] = { publicKey: protocol.toHex(pair.publicKey), privateKey: protocol.toHex(pair.privateKey) };
+    localStorage.setItem(KEYS, JSON.stringify(kept));
+  }
+  return { publicKey: protocol.fromHex(kept[sensorId].publicKey), privateKey: protocol.fromHex(kept[sensorId].privateKey) };
+}
+
+function amountFor(sensor, minutes) {
+  const price = BigInt(sensor.price);
+  const period = BigInt(sensor.periodMs);
+  return (BigInt(minutes) * 60000n * price + period - 1n) / period;  // rounded up
+}
+
+async function pay(sensor, minutes, passphrase, reader) {
+  const locked = localStorage.getItem(WALLET);
+  if (!locked) throw new Error("there is no wallet in this browser: make one on the Wallet page");
+  const seed = protocol.unlockSeed(sodium, JSON.parse(locked), passphrase);
+  const keys = protocol.signingKeys(sodium, seed);
+  seed.fill(0);
+  const amount = amountFor(sensor, minutes);
+  const data = protocol.concat(Uint8Array.of(1), protocol.fromHex(sensor.id), reader.publicKey);
+  const network = await api("/wallet/api/network");
+  const raw = protocol.signTransfer(sodium, keys, {
+    networkId: network.networkId, parents: network.tips, issuedAtMs: network.nowMs,
+    outputs: [{ address: protocol.decodeAddress(sensor.payTo), amount }], tag: PAYMENT_TAG, data,
+  });
+  await api("/wallet/api/messages", {
+    method: "POST", headers: { "content-type": "application/octet-stream" }, body: raw,
+  });
+  return amount;
+}
+
+async function grants(sensor, reader) {
+  const inbox = await api(`/streams/api/tags/${protocol.toHex(inboxTag(reader.publicKey))}`);
+  return inbox.messages
+    .map((message) => openDelivery(sodium, reader, protocol.fromHex(message.data)))
+    .filter((found) => found && found.sender === sensor.owner && protocol.toHex(found.key.channel) === sensor.channelKey)
+    .sort((a, b) => a.issuedAtMs - b.issuedAtMs);
+}
+
+function addRow(reading) {
+  const body = JSON.parse(reading.content);
+  const row = document.createElement("tr");
+  const cells = [String(reading.position), new Date(body.at).toISOString().slice(11, 19)];
+  for (const name of $("readings").dataset.types.split(",")) cells.push(String(body.values[name]));
+  for (const value of cells) {
+    const cell = document.createElement("td");
+    cell.textContent = value;
+    row.appendChild(cell);
+  }
+  $("readings-body").prepend(row);
+  $("readings").hidden = false;
+}
+
+async function follow(walk, reader) {
+  try {
+    for (;;) {
+      const found = await api(`/streams/api/tags/${positionTag(walk)}`);
+      const reading = step(sodium, walk, found.messages, reader);
+      if (reading === undefined) {
+        await new Promise((resolve) => { following = setTimeout(resolve, 500); });
+      } else if (reading !== null) {
+        addRow(reading);
+      }
+    }
+  } catch (error) {
+    status(error instanceof AccessEnded ? `${error.message}: renew to read on` : `Stopped: ${error.message}`, true);
+  }
+}
+
+async function waitForGrant(sensor, reader, known) {
+  for (let tries = 0; tries < 120; tries += 1) {
+    const found = await grants(sensor, reader);
+    if (found.length > known) return found[found.length - 1];
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error("no grant came within a minute; the sensor serves it when it is back");
+}
+
+async function buy(event) {
+  event.preventDefault();
+  const sensor = $("buy-form").dataset;
+  const minutes = $("buy-minutes").value.trim();
+  if (!/^[0-9]{1,6}$/.test(minutes) || Number(minutes) < 1) {
+    status("Minutes: a whole number from 1", true);
+    return;
+  }
+  try {
+    const reader = streamKey(sensor.id);
+    const known = (await grants(sensor, reader)).length;
+    status("Unlocking the wallet and signing…");
+    const amount = await pay(sensor, minutes, $("buy-passphrase").value, reader);
+    $("buy-passphrase").value = "";
+    status(`Paid ${amount} coins; waiting for the sensor's grant…`);
+    const grant = await waitForGrant(sensor, reader, known);
+    const until = grant.key.expiresAtMs ? new Date(grant.key.expiresAtMs).toISOString() : "no end";
+    status(`Granted until ${until}, from position ${grant.key.position}.`);
+    clearTimeout(following);
+    follow(cursor(grant.key), reader);
+  } catch (error) {
+    status(`Not bought: ${error.message}`, true);
+  }
+}
+
+async function start() {
+  sodium = window.sodium;
+  await sodium.ready;
+  $("buy-form").addEventListener("submit", buy);
+  $("buy-form").hidden = false;
+}
+
+start().catch((error) => status(`Buying here could not start: ${error.message}`, true));

@@ -1,0 +1,95 @@
+"""Buying a sensor's stream in a real browser (issue 12's browser test): find the sensor on
+the map, buy its stream with the browser's own wallet, and see readings arrive in the table.
+
+The wallet is made on the wallet page and funded by the devnet faucet; the payment carries
+an X25519 key made in the page; the sensor agent (running against the same node) seals its
+grant to that key, and the page walks the channel and opens each reading itself.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from node_server import node_settings, serve_node
+from playwright.sync_api import Page, expect
+from web_server import RunningWeb, serve_web_app
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.clock import SystemClock
+from plaza.streams import Terms
+from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+
+CLOCK = SystemClock()
+PASSPHRASE = "a long passphrase"
+#: 60 coins a minute, a minute at least; a reading every half second.
+CONFIG = SensorConfig(
+    "air-porta-nuova",
+    45.0703,
+    7.6869,
+    Terms(60, 60_000, 60_000),
+    description="PM2.5, NO2 and temperature at Porta Nuova",
+    interval_s=0.5,
+    poll_s=0.1,
+)
+
+
+@pytest.fixture(scope="module")
+def selling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
+    """A node, a sensor agent selling on it, and the web app over both."""
+    with (
+        serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node,
+        node.client() as client,
+    ):
+        gateway = RemoteLedger(client, clock=CLOCK)
+        home = SensorHome(tmp_path_factory.mktemp("sensor"))
+        agent = SensorAgent.open(home, gateway, CONFIG, clock=CLOCK)
+        stop = threading.Event()
+        thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            genesis = client.milestone(1).message_id.hex()
+            with serve_web_app(node.url, genesis) as running:
+                yield running
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+            agent.close()
+
+
+def _wallet(visit: Page, url: str) -> None:
+    visit.goto(url + "/wallet")
+    visit.get_by_label("Passphrase (at least 10 characters)", exact=True).fill(PASSPHRASE)
+    visit.get_by_label("The passphrase again").fill(PASSPHRASE)
+    visit.get_by_role("button", name="Create a wallet").click()
+    visit.get_by_role("button", name="I have written them down").click()
+    visit.get_by_role("button", name="Get coins from the devnet faucet").click()
+    balance = visit.locator("#wallet-balance")
+    expect(balance).to_have_text(re.compile(r"^[1-9][0-9,]* coins$"), timeout=15_000)
+
+
+def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
+    visit: Page, selling: RunningWeb
+) -> None:
+    _wallet(visit, selling.url)
+    visit.get_by_role("navigation", name="Main").get_by_role("link", name="Streams").click()
+    expect(visit.locator("#map")).to_have_attribute("data-markers", "1", timeout=15_000)
+    visit.locator("#map path.sensor-marker").click(force=True)
+    visit.locator(".leaflet-popup-content a").click()
+    expect(visit.get_by_role("heading", level=1)).to_have_text("air-porta-nuova")
+
+    visit.get_by_label("Minutes").fill("2")
+    visit.get_by_label("Wallet passphrase").fill("not the passphrase")
+    visit.get_by_role("button", name="Buy the stream").click()
+    expect(visit.locator("#buy-status")).to_have_text("Not bought: wrong passphrase")
+
+    visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
+    visit.get_by_role("button", name="Buy the stream").click()
+    expect(visit.locator("#buy-status")).to_contain_text("Granted until", timeout=30_000)
+    rows = visit.locator("#readings-body tr")
+    expect(rows.nth(2)).to_be_visible(timeout=20_000)  # three readings, opened in the page
+    cells = rows.first.locator("td")
+    expect(cells).to_have_count(5)  # position, time, pm25, no2, temperature
+    assert float(cells.nth(2).inner_text()) > 0
