@@ -1,0 +1,145 @@
+"""A product order's life (TMF622 states) and what its held payment pays at each end.
+
+An order is placed by the service provider from a match, with the window's price
+already held on the ledger for the asset provider, the marketplace as arbiter
+(``acknowledged``). Then exactly one of:
+
+* the orchestrator reports access configured, or the window starts without a
+  report: the hold is settled in full to the asset provider (``inProgress``;
+  ``completed`` once the window has ended);
+* the service provider cancels before the window starts: the hold is settled
+  with nothing to the asset provider, a refund (``cancelled``);
+* the orchestrator reports the asset failed during the window while the hold is
+  still open: the asset provider gets the share of the window before the
+  failure, the rest goes back (``failed``).
+
+Who may do what is checked here, so the API and any other caller share it; a
+refusal is :class:`OrderRefused` and changes nothing. Every accepted step is a
+:class:`Step` on the order, the trail the orders channel and auditors read.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from plaza.telco.terms import Window
+
+__all__ = ["OrderRefused", "OrderState", "ProductOrder", "Step", "pro_rata"]
+
+
+class OrderState(enum.StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "inProgress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class OrderRefused(Exception):
+    """A step the order's state or the caller's part does not allow; ``status`` is the HTTP
+    answer it deserves (403: not the caller's to do; 409: not in this state or time)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One accepted step: what, when, by whom, the state it made, and what the hold paid
+    the asset provider when the step closed it (None: the hold stays as it was)."""
+
+    event: str
+    at_ms: int
+    by: str
+    state: OrderState
+    to_payee: int | None = None
+
+
+def pro_rata(price: int, window: Window, at_ms: int) -> int:
+    """The asset provider's share of ``price`` for the window up to ``at_ms`` (floored)."""
+    length = window.end_ms - window.start_ms
+    served = min(max(at_ms - window.start_ms, 0), length)
+    return price * served // length
+
+
+@dataclass(frozen=True, slots=True)
+class ProductOrder:
+    """An order for one asset's window, between its two parties, paid by one hold."""
+
+    id: str
+    offer_id: str
+    request_id: str
+    contract_id: str
+    asset_id: str
+    customer: str  # the service provider, who pays
+    seller: str  # the asset provider, who is paid
+    orchestrator: str  # who reports access configured or the asset failed
+    window: Window
+    price: int
+    hold_id: str
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def state(self) -> OrderState:
+        return self.steps[-1].state if self.steps else OrderState.ACKNOWLEDGED
+
+    @property
+    def paid_out(self) -> bool:
+        """Whether a step has closed the hold."""
+        return any(step.to_payee is not None for step in self.steps)
+
+    def placed(self, at_ms: int) -> ProductOrder:
+        return self._step("placed", at_ms, self.customer, OrderState.ACKNOWLEDGED)
+
+    def cancel(self, by: str, at_ms: int) -> ProductOrder:
+        """The service provider's cancellation, before the window starts: a full refund."""
+        if by != self.customer:
+            raise OrderRefused(403, "not_customer", "only the service provider may cancel")
+        self._require(OrderState.ACKNOWLEDGED, "cancelled")
+        if at_ms >= self.window.start_ms:
+            raise OrderRefused(409, "window_started", "the window has started: too late to cancel")
+        return self._step("cancelled", at_ms, by, OrderState.CANCELLED, 0)
+
+    def access_configured(self, by: str, at_ms: int) -> ProductOrder:
+        """The orchestrator's report: the asset is usable, the asset provider is paid."""
+        self._orchestrator(by)
+        self._require(OrderState.ACKNOWLEDGED, "configured")
+        if at_ms >= self.window.end_ms:
+            raise OrderRefused(409, "window_ended", "the window has ended")
+        return self._step("accessConfigured", at_ms, by, OrderState.IN_PROGRESS, self.price)
+
+    def asset_failed(self, by: str, at_ms: int) -> ProductOrder:
+        """The orchestrator's report of a failure during the window, while the hold is open."""
+        self._orchestrator(by)
+        self._require(OrderState.ACKNOWLEDGED, "failed")
+        if not self.window.start_ms <= at_ms < self.window.end_ms:
+            raise OrderRefused(409, "outside_window", "a failure is reported during the window")
+        share = pro_rata(self.price, self.window, at_ms)
+        return self._step("assetFailed", at_ms, by, OrderState.FAILED, share)
+
+    def due(self, now_ms: int) -> ProductOrder | None:
+        """The step time makes by itself, if any: the window started unreported (pay in
+        full), or an order in progress whose window ended (completed)."""
+        if self.state is OrderState.ACKNOWLEDGED and now_ms >= self.window.start_ms:
+            return self._step("windowStarted", now_ms, "", OrderState.IN_PROGRESS, self.price)
+        if self.state is OrderState.IN_PROGRESS and now_ms >= self.window.end_ms:
+            return self._step("windowEnded", now_ms, "", OrderState.COMPLETED)
+        return None
+
+    def _orchestrator(self, by: str) -> None:
+        if by != self.orchestrator:
+            raise OrderRefused(403, "not_orchestrator", "only the order's orchestrator reports")
+
+    def _require(self, state: OrderState, becoming: str) -> None:
+        if self.state is not state:
+            message = f"the order is {self.state.value}: it cannot be {becoming} now"
+            raise OrderRefused(409, "wrong_state", message)
+
+    def _step(
+        self, event: str, at_ms: int, by: str, state: OrderState, to_payee: int | None = None
+    ) -> ProductOrder:
+        return replace(self, steps=(*self.steps, Step(event, at_ms, by, state, to_payee)))
