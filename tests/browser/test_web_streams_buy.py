@@ -24,12 +24,12 @@ from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
 
 CLOCK = SystemClock()
 PASSPHRASE = "a long passphrase"
-#: 60 coins a minute, a minute at least; a reading every half second.
+#: A coin a second, two seconds at least; a reading every half second.
 CONFIG = SensorConfig(
     "air-porta-nuova",
     45.0703,
     7.6869,
-    Terms(60, 60_000, 60_000),
+    Terms(1, 1_000, 2_000),
     description="PM2.5, NO2 and temperature at Porta Nuova",
     interval_s=0.5,
     poll_s=0.1,
@@ -80,7 +80,17 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     visit.locator(".leaflet-popup-content a").click()
     expect(visit.get_by_role("heading", level=1)).to_have_text("air-porta-nuova")
 
-    visit.get_by_label("Minutes").fill("2")
+    duration = visit.get_by_label("How long")
+    expect(duration).to_have_value("2s")  # the sensor's minimum
+    duration.fill("an hour")
+    visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
+    visit.get_by_role("button", name="Buy the stream").click()
+    expect(visit.locator("#buy-status")).to_contain_text("a duration like 10m, 1h or 90s")
+    duration.fill("1s")
+    visit.get_by_role("button", name="Buy the stream").click()
+    expect(visit.locator("#buy-status")).to_contain_text("at least 2 s")
+
+    duration.fill("5s")
     visit.get_by_label("Wallet passphrase").fill("not the passphrase")
     visit.get_by_role("button", name="Buy the stream").click()
     expect(visit.locator("#buy-status")).to_have_text("Not bought: wrong passphrase")
@@ -93,3 +103,8 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     cells = rows.first.locator("td")
     expect(cells).to_have_count(5)  # position, time, pm25, no2, temperature
     assert float(cells.nth(2).inner_text()) > 0
+
+    # five seconds later the next key epoch leaves this browser out, and the page says so
+    status = visit.locator("#buy-status")
+    expect(status).to_contain_text("access ended at position", timeout=20_000)
+    expect(status).to_contain_text("renew to read on")

@@ -98,7 +98,8 @@ def sensor_page(request: Request, sensor_id: str) -> Any:
         context["problem"] = f"the node is not answering: {error}"
     if found:
         context |= {"sensor": found[0], "title": found[0].announcement.name}
-        context["hourly_price"] = hourly_price(found[0].announcement.terms)
+        terms = found[0].announcement.terms
+        context |= {"hourly_price": hourly_price(terms), "minimum_text": _seconds(terms.minimum_ms)}
     elif status == 200:
         status, context["problem"] = 404, f"no sensor {sensor_id[:80]!r} is announced"
     page = request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
@@ -128,6 +129,12 @@ def messages_at(request: Request, tag: str) -> JSONResponse:
         if isinstance(m.payload, DataPayload)
     ]
     return JSONResponse({"messages": messages})
+
+
+def _seconds(ms: int) -> str:
+    """A duration the buy form reads back: whole minutes as ``10m``, else seconds."""
+    seconds = -(-ms // 1000)
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
 
 
 def pages() -> VerticalPages:

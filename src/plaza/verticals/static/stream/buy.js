@@ -42,19 +42,28 @@ function streamKey(sensorId) {
   return { publicKey: protocol.fromHex(kept[sensorId].publicKey), privateKey: protocol.fromHex(kept[sensorId].privateKey) };
 }
 
-function amountFor(sensor, minutes) {
-  const price = BigInt(sensor.price);
-  const period = BigInt(sensor.periodMs);
-  return (BigInt(minutes) * 60000n * price + period - 1n) / period;  // rounded up
+const UNITS = { s: 1000n, m: 60000n, h: 3600000n, d: 86400000n };
+
+// "90s", "10m", "1h", "2d" or "1h30m" in milliseconds; null if it is not one.
+export function duration(text) {
+  const parts = [...text.trim().matchAll(/(\d{1,6})([smhd])/g)];
+  if (!parts.length || parts.map((part) => part[0]).join("") !== text.trim()) return null;
+  return parts.reduce((total, part) => total + BigInt(part[1]) * UNITS[part[2]], 0n);
 }
 
-async function pay(sensor, minutes, passphrase, reader) {
+function amountFor(sensor, durationMs) {
+  const price = BigInt(sensor.price);
+  const period = BigInt(sensor.periodMs);
+  return (durationMs * price + period - 1n) / period;  // the least that buys it, as the CLI
+}
+
+async function pay(sensor, durationMs, passphrase, reader) {
   const locked = localStorage.getItem(WALLET);
   if (!locked) throw new Error("there is no wallet in this browser: make one on the Wallet page");
   const seed = protocol.unlockSeed(sodium, JSON.parse(locked), passphrase);
   const keys = protocol.signingKeys(sodium, seed);
   seed.fill(0);
-  const amount = amountFor(sensor, minutes);
+  const amount = amountFor(sensor, durationMs);
   const data = protocol.concat(Uint8Array.of(1), protocol.fromHex(sensor.id), reader.publicKey);
   const network = await api("/wallet/api/network");
   const raw = protocol.signTransfer(sodium, keys, {
@@ -117,16 +126,16 @@ async function waitForGrant(sensor, reader, known) {
 async function buy(event) {
   event.preventDefault();
   const sensor = $("buy-form").dataset;
-  const minutes = $("buy-minutes").value.trim();
-  if (!/^[0-9]{1,6}$/.test(minutes) || Number(minutes) < 1) {
-    status("Minutes: a whole number from 1", true);
+  const durationMs = duration($("buy-duration").value);
+  if (durationMs === null || durationMs < BigInt(sensor.minimumMs)) {
+    status(`How long: a duration like 10m, 1h or 90s, at least ${Number(sensor.minimumMs) / 1000} s`, true);
     return;
   }
   try {
     const reader = streamKey(sensor.id);
     const known = (await grants(sensor, reader)).length;
     status("Unlocking the wallet and signing…");
-    const amount = await pay(sensor, minutes, $("buy-passphrase").value, reader);
+    const amount = await pay(sensor, durationMs, $("buy-passphrase").value, reader);
     $("buy-passphrase").value = "";
     status(`Paid ${amount} coins; waiting for the sensor's grant…`);
     const grant = await waitForGrant(sensor, reader, known);
