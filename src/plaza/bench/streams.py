@@ -21,12 +21,13 @@ payment carrying its key), and the figures are:
 from __future__ import annotations
 
 import random
+import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from plaza.channels import LedgerAccessError
 from plaza.clients.node import NodeClient
 from plaza.clock import SystemClock
 from plaza.crypto import EncryptionKey
+from plaza.devnet import Devnet
 from plaza.streams import Sensor, Terms
 from plaza.streams.buyer import buy, discover, follow, grants, history, wait_for_grant
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
@@ -83,6 +85,9 @@ class StreamsPlan:
     followers: int = 10
     workers: int = 4
     pow_difficulty: int = 11
+    poll_s: float = 0.5
+    #: The node in a process of its own (as in production) rather than in this one's threads.
+    node_process: bool = True
 
     def __post_init__(self) -> None:
         if self.buyers_per_sensor < 2:
@@ -128,6 +133,7 @@ def _open_sensors(
             profile=("air", "noise", "parking", "traffic")[index % 4],
             seed=index,
             interval_s=plan.interval_s,
+            poll_s=plan.poll_s,
             directory=_TAG,
         )
         gateway = RemoteLedger(clients[index % len(clients)], clock=CLOCK)
@@ -233,6 +239,25 @@ def _confirmed_fraction(gateway: RemoteLedger, published: list[bytes], sample: i
     return confirmed / len(chosen) if chosen else 0.0
 
 
+@contextmanager
+def _node(folder: Path, plan: StreamsPlan) -> Iterator[str]:
+    """A live node's URL: a ``plaza node run`` process of its own, or one served in this
+    process (sharing its interpreter with the sensors and buyers)."""
+    if not plan.node_process:
+        with _live_node(folder, plan.pow_difficulty) as url:
+            yield url
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    devnet = Devnet(folder / "devnet", nodes=1, base_port=port, pow_difficulty=plan.pow_difficulty)
+    devnet.start()
+    try:
+        yield devnet.nodes[0].url
+    finally:
+        devnet.stop()
+
+
 def run_streams_benchmark(
     plan: StreamsPlan | None = None, *, progress: Progress = lambda _: None
 ) -> StreamsBenchmark:
@@ -241,7 +266,7 @@ def run_streams_benchmark(
     plan = plan or StreamsPlan()
     with tempfile.TemporaryDirectory(prefix="plaza-bench-streams-") as name, ExitStack() as stack:
         folder = Path(name)
-        url = stack.enter_context(_live_node(folder, plan.pow_difficulty))
+        url = stack.enter_context(_node(folder, plan))
         clients = [stack.enter_context(NodeClient(url)) for _ in range(plan.workers + 1)]
         gateway = RemoteLedger(clients[-1], clock=CLOCK)
         progress(f"{plan.sensors} sensors announcing on a live node")
