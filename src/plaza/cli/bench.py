@@ -133,6 +133,7 @@ def streams(
     seconds: Annotated[float, typer.Option(min=1.0, help="How long the sensors run.")] = 20.0,
     followers: Annotated[int, typer.Option(min=0, help="Buyers following live.")] = 10,
     workers: Annotated[int, typer.Option(min=1, help="Threads stepping the sensors.")] = 4,
+    poll: Annotated[float, typer.Option(min=0.05, help="Seconds between payment looks.")] = 0.5,
     node_process: Annotated[
         bool, typer.Option(help="Run the node as a process of its own, or in this one.")
     ] = True,
@@ -140,7 +141,14 @@ def streams(
     """Sensors selling streams through a live node: readings/s, delivery, grants, revocation."""
     console = Console(stderr=True)
     plan = StreamsPlan(
-        sensors, buyers, interval, seconds, followers, workers, node_process=node_process
+        sensors,
+        buyers,
+        interval,
+        seconds,
+        followers,
+        workers,
+        poll_s=poll,
+        node_process=node_process,
     )
     result = run_streams_benchmark(plan, progress=lambda text: console.print(f"[dim]… {text}[/]"))
     _report("plaza bench streams", asdict(result), as_json=as_json)
