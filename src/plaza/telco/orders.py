@@ -57,6 +57,7 @@ class Step:
     by: str
     state: OrderState
     to_payee: int | None = None
+    message_id: str = ""  # the ledger settlement that closed the hold, once sent
 
 
 def pro_rata(price: int, window: Window, at_ms: int) -> int:
@@ -90,7 +91,20 @@ class ProductOrder:
     @property
     def paid_out(self) -> bool:
         """Whether a step has closed the hold."""
-        return any(step.to_payee is not None for step in self.steps)
+        return self.closing is not None
+
+    @property
+    def closing(self) -> Step | None:
+        """The step that closed the hold, if one did."""
+        return next((step for step in self.steps if step.to_payee is not None), None)
+
+    def settled_by(self, message_id: str) -> ProductOrder:
+        """The order with the closing step naming the settlement sent on the ledger."""
+        steps = tuple(
+            replace(step, message_id=message_id) if step.to_payee is not None else step
+            for step in self.steps
+        )
+        return replace(self, steps=steps)
 
     def placed(self, at_ms: int) -> ProductOrder:
         return self._step("placed", at_ms, self.customer, OrderState.ACKNOWLEDGED)

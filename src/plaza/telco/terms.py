@@ -42,7 +42,8 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """An asset's window for rent at ``price`` (base units for the whole window)."""
+    """An asset's window for rent at ``price`` (base units for the whole window);
+    ``attributes`` are the asset's, which a request may require values of."""
 
     owner: str
     asset_id: str
@@ -50,6 +51,7 @@ class Offer:
     place: Location
     window: Window
     price: int
+    attributes: Attributes = ()
 
     def order(self) -> NewOrder:
         return NewOrder(
@@ -61,6 +63,7 @@ class Offer:
             self.window.start_ms,
             self.window.end_ms,
             self.place,
+            self.attributes,
             asset_id=self.asset_id,
         )
 

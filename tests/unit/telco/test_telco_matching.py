@@ -73,7 +73,7 @@ def _offer(book: BidManager, owner: str, t: Terms, now: int) -> str:
     place = Location(t.lat, t.lon)
     asset = NewAsset(owner, kind_of(t.asset_type), "site", place, attributes(CELL))
     asset_id = book.register_asset(asset).asset.id
-    offer = Offer(owner, asset_id, t.asset_type, place, t.window(now), t.price)
+    offer = Offer(owner, asset_id, t.asset_type, place, t.window(now), t.price, attributes(CELL))
     return book.submit_order(offer.order()).order.id
 
 
@@ -145,3 +145,15 @@ def test_only_the_assets_owner_may_offer_it() -> None:
     with pytest.raises(MarketError):
         book.submit_order(fibre.order())
     assert book.orders() == []
+
+
+def test_a_request_requiring_a_value_is_suggested_only_the_assets_having_it() -> None:
+    book, now = _book()
+    t = Terms(AssetType.CELL_SITE, 45.07, 7.69, 1, 2, 100)
+    offer_id = _offer(book, "op", t, now)
+    for technology, expected in (("5G", [offer_id]), ("4G", [])):
+        wanted = attributes({"technology": technology})
+        request = Request(f"sp-{technology}", t.asset_type, CENTRE, 5.0, t.window(now), 200, wanted)
+        request_id = book.submit_order(request.order()).order.id
+        found = book.suggest_matches(request_id, participant=f"sp-{technology}")
+        assert [s.order.id for s in found] == expected

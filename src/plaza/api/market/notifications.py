@@ -183,6 +183,13 @@ class MarketNotifier:
         }
         self._publish(ASSET_EVENT_TYPES[after.event], payload, (after.owner,))
 
+    def announce(
+        self, event_type: str, payload: Mapping[str, Any], recipients: Iterable[str]
+    ) -> None:
+        """A vertical's own event (a telco ``ProductOrderCreateEvent``, say), published once
+        per recipient like the market's, so pinned subscriptions see only their owner's."""
+        self._publish(event_type, payload, recipients)
+
     def _publish(
         self, event_type: str, payload: Mapping[str, Any], recipients: Iterable[str]
     ) -> None:

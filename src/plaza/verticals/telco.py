@@ -1,0 +1,27 @@
+"""The telco assets vertical (issue 14), registered like any other.
+
+Its kinds (:mod:`plaza.telco.kind`: one per asset type, ``telco:cell_site`` and
+so on, under the manual policy) are what the market applies to telco assets and
+orders; its API is TM Forum shaped, under ``/api/v1/market/telco/tmf-api/...``:
+TMF639 resources (:mod:`plaza.verticals.telco_catalog`), TMF620 product
+offerings with the service providers' requests beside them, and TMF622 product
+ordering with its hub (:mod:`plaza.verticals.telco_ordering`). ``docs/telco.md``
+says how it fits together.
+"""
+
+from __future__ import annotations
+
+from plaza.telco.kind import KINDS
+from plaza.verticals.model import Units, Vertical
+from plaza.verticals.telco_catalog import router as catalog
+from plaza.verticals.telco_ordering import router as ordering
+
+__all__ = ["vertical"]
+
+vertical = Vertical(
+    name="telco",
+    summary="Telco assets by the window, paid for delivery through held payments.",
+    kinds=KINDS,
+    routers=(catalog, ordering),
+    units={spec.kind: Units(quantity="windows", price="coins per window") for spec in KINDS},
+)

@@ -1,0 +1,228 @@
+"""TMF622 product ordering over the telco desk: orders, their cancellation, and the hub.
+
+* ``POST productOrder``: the service provider orders the offering of one item
+  from its request, naming the orchestrator (an operator) and the hold paying
+  it; 201 (200 when the same hold's order is placed again);
+* ``GET productOrder``, ``GET productOrder/{id}``: the caller's orders (its
+  own as customer, seller or orchestrator; an auditor's, any, and
+  ``relatedParty.id`` narrows them to one participant's), with their trail;
+* ``PATCH productOrder/{id}`` (merge-patch of ``state``): the customer's
+  ``cancelled``, the orchestrator's ``inProgress`` (access configured) or
+  ``failed`` (the asset failed);
+* ``POST cancelProductOrder``: the TMF way to cancel, answered ``done``;
+* ``GET productOrder/{id}/hold``: the order's hold as the ledger has it, what
+  an auditor checks the trail against;
+* ``POST hub``, ``DELETE hub/{id}``: webhooks of the caller's order events
+  (``ProductOrderCreateEvent``, ``ProductOrderStateChangeEvent``), pinned to
+  the caller like every hub subscription of the market.
+
+Time's own steps (a window started unreported, ended) are applied before each
+answer. A refusal is the market's error body with the status it deserves and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from plaza.api.errors import RequestProblem, error_responses
+from plaza.api.market.auth import CallerDep, ServicesDep
+from plaza.api.market.notifications import pinned_query, subscriber_of
+from plaza.market.auth import Forbidden, Principal, Role, Scope
+from plaza.telco.desk import CREATED, STATE_CHANGED, OrderDesk, Placement
+from plaza.telco.orders import OrderRefused, ProductOrder
+from plaza.verticals.telco_runtime import DeskDep
+from plaza.verticals.telco_schemas import CancelIn, HubIn, HubView, OrderIn, OrderPatchIn, View
+from plaza.verticals.telco_views import ORDERS, iso, order_view, select
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+ORDERING = "/tmf-api/productOrderingManagement/v4"
+IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+Fields = Annotated[str | None, Query(max_length=512, description="attributes to return")]
+_EVENTS = f"eventType={CREATED},{STATE_CHANGED}"
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """The desk's refusals as the API's error answers."""
+    try:
+        yield
+    except OrderRefused as refused:
+        raise RequestProblem(refused.status, refused.code, refused.message) from None
+
+
+def _acting(caller: Principal) -> str:
+    """The caller, once it is clear it may act (write, or orchestrate as an operator)."""
+    assert caller.participant_id is not None  # principals from requests are participants
+    if Scope.MARKET_WRITE not in caller.scopes and Role.OPERATOR not in caller.roles:
+        raise Forbidden("act on a product order", "the caller holds no write scope")
+    return caller.participant_id
+
+
+def _placement(body: OrderIn) -> Placement:
+    orchestrators = [party.id for party in body.related_party if party.role == "orchestrator"]
+    if len(orchestrators) != 1:
+        raise RequestProblem(400, "invalid_order", "relatedParty names one orchestrator")
+    offer = body.product_order_item[0].product_offering.id
+    hold = bytes.fromhex(body.payment[0].id)
+    return Placement(body.product_request.id, offer, hold, orchestrators[0])
+
+
+def _swept(desk: OrderDesk) -> None:
+    with refusals():
+        desk.sweep()
+
+
+@router.post(
+    f"{ORDERING}/productOrder",
+    status_code=201,
+    responses=error_responses(400, 401, 403, 404, 409, 422, 503),
+    response_model=View,
+)
+def create_order(body: OrderIn, caller: CallerDep, desk: DeskDep, response: Response) -> Any:
+    """Order an offering from the caller's request, paid by the hold named in ``payment``."""
+    _acting(caller)
+    with refusals():
+        order, new = desk.place(caller, _placement(body))
+    if not new:
+        response.status_code = 200
+    return order_view(order)
+
+
+@router.get(
+    f"{ORDERING}/productOrder",
+    responses=error_responses(400, 401, 503),
+    response_model=list[View],
+)
+def list_orders(
+    *,
+    caller: CallerDep,
+    desk: DeskDep,
+    response: Response,
+    party: Annotated[str | None, Query(alias="relatedParty.id", max_length=256)] = None,
+    state: Annotated[str | None, Query(max_length=32)] = None,
+    fields: Fields = None,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """The orders the caller may read, oldest first; ``state`` and ``relatedParty.id``
+    filter them."""
+    _swept(desk)
+    found = [o for o in desk.orders(caller, party) if state is None or o.state.value == state]
+    response.headers["X-Total-Count"] = str(len(found))
+    page = found[offset : offset + limit]
+    response.headers["X-Result-Count"] = str(len(page))
+    return [select(order_view(order), fields) for order in page]
+
+
+def _read(desk: OrderDesk, caller: Principal, order_id: str) -> ProductOrder:
+    _swept(desk)
+    with refusals():
+        return desk.order(caller, order_id)
+
+
+@router.get(
+    f"{ORDERING}/productOrder/{{order_id}}",
+    responses=error_responses(401, 404, 503),
+    response_model=View,
+)
+def get_order(order_id: IdPath, caller: CallerDep, desk: DeskDep, fields: Fields = None) -> Any:
+    return select(order_view(_read(desk, caller, order_id)), fields)
+
+
+@router.patch(
+    f"{ORDERING}/productOrder/{{order_id}}",
+    responses=error_responses(400, 401, 403, 404, 409, 503),
+    response_model=View,
+)
+def patch_order(order_id: IdPath, body: OrderPatchIn, caller: CallerDep, desk: DeskDep) -> Any:
+    """Merge-patch ``state``: ``cancelled`` (the customer, before the window),
+    ``inProgress`` (the orchestrator: access configured, the hold is paid to the asset
+    provider) or ``failed`` (the orchestrator: the asset failed, paid pro rata)."""
+    _acting(caller)
+    _read(desk, caller, order_id)
+    steps = {
+        "cancelled": desk.cancel,
+        "inProgress": desk.access_configured,
+        "failed": desk.asset_failed,
+    }
+    with refusals():
+        return order_view(steps[body.state](caller, order_id))
+
+
+@router.post(
+    f"{ORDERING}/cancelProductOrder",
+    status_code=201,
+    responses=error_responses(400, 401, 403, 404, 409, 503),
+    response_model=View,
+)
+def cancel_order(body: CancelIn, caller: CallerDep, desk: DeskDep) -> Any:
+    """Cancel an order before its window starts: its hold is refunded to the customer."""
+    _acting(caller)
+    order_id = body.product_order.id
+    _read(desk, caller, order_id)
+    with refusals():
+        order = desk.cancel(caller, order_id)
+    return {
+        "id": f"cancel-{order.id}",
+        "href": f"{ORDERING}/cancelProductOrder/cancel-{order.id}",
+        "state": "done",
+        "effectiveCancellationDate": iso(order.steps[-1].at_ms),
+        "cancellationReason": body.cancellation_reason,
+        "productOrder": {"id": order.id, "href": f"{ORDERS}/{order.id}"},
+        "@type": "CancelProductOrder",
+    }
+
+
+@router.get(
+    f"{ORDERING}/productOrder/{{order_id}}/hold",
+    responses=error_responses(401, 404, 503),
+    response_model=dict[str, Any],
+)
+async def order_hold(order_id: IdPath, caller: CallerDep, desk: DeskDep) -> Any:
+    """The order's hold on the ledger now: open, or closed with what the payee got and the
+    settlement that closed it, to compare with the order's trail."""
+
+    def read() -> Any:
+        with refusals():
+            return desk.hold(caller, order_id)
+
+    record = await run_in_threadpool(read)
+    if record is None:
+        return {"id": desk.order(caller, order_id).hold_id, "status": "unconfirmed"}
+    return {
+        "id": record.hold.id.hex(),
+        "status": record.status.value,
+        "amount": record.hold.amount,
+        "toPayee": record.to_payee,
+        "closedBy": None if record.closed_by is None else record.closed_by.hex(),
+    }
+
+
+@router.post(f"{ORDERING}/hub", status_code=201, responses=error_responses(400, 401, 403))
+def subscribe(body: HubIn, caller: CallerDep, services: ServicesDep) -> HubView:
+    """Register a webhook for the caller's product order events (TMF ``query`` optional)."""
+    query = pinned_query(body.query or _EVENTS, _acting(caller))
+    subscription = services.hub.register(body.callback, query=query)
+    return HubView(id=subscription.id, callback=subscription.callback, query=query.render())
+
+
+@router.delete(
+    f"{ORDERING}/hub/{{subscription_id}}",
+    status_code=204,
+    responses=error_responses(401, 403, 404),
+)
+def unsubscribe(subscription_id: IdPath, caller: CallerDep, services: ServicesDep) -> Response:
+    subscription = services.hub.subscription(subscription_id)
+    if subscriber_of(subscription) != _acting(caller):
+        raise Forbidden("remove a subscription", "it is not the caller's")
+    services.hub.unregister(subscription_id)
+    return Response(status_code=204)

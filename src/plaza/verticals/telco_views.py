@@ -1,0 +1,236 @@
+"""Telco records as TM Forum shapes, and TM Forum requests as telco terms.
+
+Resources are the market's assets of telco kinds (TMF639: their administrative,
+operational, usage and resource status from the asset's state and its orders);
+offerings and requests are the market's orders (TMF620 ``productOffering``, and
+Plaza's ``productRequest`` beside it); product orders are the telco desk's
+(TMF622). ``fields=`` selects first-level attributes; ``id``, ``href`` and
+``@type`` always stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from plaza.api.errors import RequestProblem
+from plaza.market.book.views import Suggestion
+from plaza.market.model import Asset, AssetStatus, Location, Order, attributes
+from plaza.telco.assets import AssetType, asset_type_of
+from plaza.telco.orders import OrderState, ProductOrder
+from plaza.telco.terms import Window
+from plaza.verticals.telco_schemas import CharacteristicIn, PlaceRef, TimePeriod
+
+__all__ = [
+    "BASE",
+    "iso",
+    "offering_view",
+    "order_view",
+    "place_of",
+    "request_view",
+    "resource_view",
+    "select",
+    "suggestion_view",
+    "window_of",
+]
+
+BASE = "/api/v1/market/telco/tmf-api"
+RESOURCES = f"{BASE}/resourceInventoryManagement/v4/resource"
+OFFERINGS = f"{BASE}/productCatalogManagement/v4/productOffering"
+REQUESTS = f"{BASE}/productCatalogManagement/v4/productRequest"
+ORDERS = f"{BASE}/productOrderingManagement/v4/productOrder"
+_ALWAYS = ("id", "href", "@type")
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def window_of(period: TimePeriod) -> Window:
+    start, end = (int(moment.timestamp() * 1000) for moment in (period.start, period.end))
+    if start >= end:
+        raise RequestProblem(400, "invalid_period", "validFor must start before it ends")
+    return Window(start, end)
+
+
+def place_of(place: PlaceRef) -> Location:
+    lat, lon = (float(part) for part in place.id.removeprefix("geo:").split(","))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise RequestProblem(
+            400, "invalid_place", "a geo URI is latitude -90..90, longitude -180..180"
+        )
+    return Location(lat, lon)
+
+
+def geo(location: Location | None) -> dict[str, Any] | None:
+    if location is None:
+        return None
+    return {"id": f"geo:{location.lat},{location.lon}", "@referredType": "GeographicLocation"}
+
+
+def characteristics_of(values: Iterable[CharacteristicIn]) -> Any:
+    named = {item.name: item.value for item in values}
+    if len(named) != len(list(values)):
+        raise RequestProblem(400, "invalid_characteristic", "each characteristic is named once")
+    return attributes(named)
+
+
+def select(view: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """``view`` narrowed to the first-level attributes ``fields`` names (TMF630)."""
+    if not fields:
+        return view
+    wanted = {name.strip() for name in fields.split(",")} | set(_ALWAYS)
+    return {name: value for name, value in view.items() if name in wanted}
+
+
+def _characteristics(pairs: Iterable[tuple[str, object]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "value": value,
+            "valueType": "integer" if isinstance(value, int) else "string",
+        }
+        for name, value in pairs
+    ]
+
+
+def resource_view(asset: Asset, orders: Iterable[ProductOrder] = ()) -> dict[str, Any]:
+    """A TMF639 resource; reserved while an order waits, busy while one runs."""
+    states = {order.state for order in orders if order.asset_id == asset.id}
+    active = asset.status is AssetStatus.ACTIVE
+    asset_type = asset_type_of(asset.kind)
+    return {
+        "id": asset.id,
+        "href": f"{RESOURCES}/{asset.id}",
+        "name": asset.name,
+        "category": None if asset_type is None else asset_type.value,
+        "resourceSpecification": {"id": asset.kind, "name": asset.kind},
+        "resourceCharacteristic": _characteristics(asset.attributes),
+        "place": geo(asset.location),
+        "administrativeState": "unlocked" if active else "locked",
+        "operationalState": "enable" if active else "disable",
+        "usageState": "busy" if OrderState.IN_PROGRESS in states else "idle",
+        "resourceStatus": "reserved" if OrderState.ACKNOWLEDGED in states else "available",
+        "relatedParty": [{"id": asset.owner, "role": "owner"}],
+        "@type": "Resource",
+    }
+
+
+def _period(order: Order) -> dict[str, str]:
+    return {"startDateTime": iso(order.valid_from_ms), "endDateTime": iso(order.valid_until_ms)}
+
+
+def _price(value: int) -> dict[str, Any]:
+    return {"unit": "coin", "value": value}
+
+
+def offering_view(order: Order, matches: list[Suggestion] | None = None) -> dict[str, Any]:
+    """A TMF620 product offering: the offer's window of its asset at its price."""
+    view = {
+        "id": order.id,
+        "href": f"{OFFERINGS}/{order.id}",
+        "name": f"{order.kind} {order.asset_id}",
+        "isSellable": order.status.is_open,
+        "lifecycleStatus": order.status.value,
+        "category": [{"id": order.kind.removeprefix("telco:")}],
+        "validFor": _period(order),
+        "place": [geo(order.location)],
+        "resource": {"id": order.asset_id, "href": f"{RESOURCES}/{order.asset_id}"},
+        "productOfferingPrice": [{"priceType": "oneTime", "price": _price(order.unit_price)}],
+        "relatedParty": [{"id": order.owner, "role": "seller"}],
+        "@type": "ProductOffering",
+    }
+    if matches is not None:
+        view["match"] = [suggestion_view(found) for found in matches]
+    return view
+
+
+def request_view(order: Order, matches: list[Suggestion] | None = None) -> dict[str, Any]:
+    """A service provider's request (Plaza's extension beside TMF620)."""
+    view = {
+        "id": order.id,
+        "href": f"{REQUESTS}/{order.id}",
+        "lifecycleStatus": order.status.value,
+        "category": order.kind.removeprefix("telco:"),
+        "validFor": _period(order),
+        "place": geo(order.location),
+        "radiusKm": order.requirements.max_distance_km,
+        "maxPrice": _price(order.unit_price),
+        "requiredCharacteristic": _characteristics(order.requirements.attributes),
+        "relatedParty": [{"id": order.owner, "role": "customer"}],
+        "@type": "ProductRequest",
+    }
+    if matches is not None:
+        view["match"] = [suggestion_view(found) for found in matches]
+    return view
+
+
+def suggestion_view(found: Suggestion) -> dict[str, Any]:
+    """One match found: the counterpart, the price an order would pay, how far."""
+    order = found.order
+    href = f"{OFFERINGS if order.side.value == 'offer' else REQUESTS}/{order.id}"
+    return {
+        "id": order.id,
+        "href": href,
+        "price": _price(found.unit_price),
+        "distanceKm": found.distance_km,
+        "validFor": _period(order),
+    }
+
+
+def _trail(order: ProductOrder) -> list[dict[str, Any]]:
+    return [
+        {
+            "event": step.event,
+            "date": iso(step.at_ms),
+            "by": step.by or None,
+            "state": step.state.value,
+            "toPayee": step.to_payee,
+            "ledgerMessage": step.message_id or None,
+        }
+        for step in order.steps
+    ]
+
+
+def order_view(order: ProductOrder) -> dict[str, Any]:
+    """A TMF622 product order, with its trail of steps (an extension)."""
+    final = order.state in (OrderState.COMPLETED, OrderState.CANCELLED, OrderState.FAILED)
+    item = {
+        "id": "1",
+        "action": "add",
+        "quantity": 1,
+        "state": order.state.value,
+        "productOffering": {"id": order.offer_id, "href": f"{OFFERINGS}/{order.offer_id}"},
+        "itemTotalPrice": [
+            {"priceType": "oneTime", "price": {"taxIncludedAmount": _price(order.price)}}
+        ],
+    }
+    return {
+        "id": order.id,
+        "href": f"{ORDERS}/{order.id}",
+        "state": order.state.value,
+        "orderDate": iso(order.steps[0].at_ms),
+        "completionDate": iso(order.steps[-1].at_ms) if final else None,
+        "requestedStartDate": iso(order.window.start_ms),
+        "requestedCompletionDate": iso(order.window.end_ms),
+        "productOrderItem": [item],
+        "productRequest": {"id": order.request_id, "href": f"{REQUESTS}/{order.request_id}"},
+        "relatedParty": [
+            {"id": order.customer, "role": "customer"},
+            {"id": order.seller, "role": "seller"},
+            {"id": order.orchestrator, "role": "orchestrator"},
+        ],
+        "payment": [{"id": order.hold_id, "@referredType": "HeldPayment"}],
+        "agreement": [{"id": order.contract_id, "@referredType": "Contract"}],
+        "resource": {"id": order.asset_id, "href": f"{RESOURCES}/{order.asset_id}"},
+        "trail": _trail(order),
+        "@type": "ProductOrder",
+    }
+
+
+def asset_type_named(kind: str) -> AssetType:
+    found = asset_type_of(kind)
+    if found is None:
+        raise RequestProblem(404, "not_telco", f"{kind} is not a telco kind")
+    return found

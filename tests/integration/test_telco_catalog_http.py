@@ -1,0 +1,150 @@
+"""The telco vertical's catalog over real HTTP (no node): assets as TMF639 resources,
+offers and requests matched on creation, the manual search, and refusals that change
+nothing."""
+
+from __future__ import annotations
+
+import httpx
+from market_server import HOUR_MS, MarketWorld
+from telco_support import (
+    OFFERING,
+    ORDER,
+    REQUEST,
+    RESOURCE,
+    cell_site,
+    offering,
+    period,
+    request,
+    tmf,
+)
+
+from plaza.bootstrap import SystemClock
+
+
+def _now() -> int:
+    return SystemClock().now_ms()
+
+
+def test_an_asset_is_a_tmf_resource_with_its_type_place_and_states(world: MarketWorld) -> None:
+    resource = cell_site(world.provider)
+    assert resource["category"] == "cell_site"
+    assert resource["place"]["id"] == "geo:45.07,7.69"
+    assert (resource["administrativeState"], resource["usageState"]) == ("unlocked", "idle")
+    assert {"name": "technology", "value": "5G", "valueType": "string"} in resource[
+        "resourceCharacteristic"
+    ]
+    read = tmf(world.anonymous, "GET", f"{RESOURCE}/{resource['id']}", params={"fields": "name"})
+    assert read.json() == {
+        "id": resource["id"],
+        "href": resource["href"],
+        "name": resource["name"],
+        "@type": "Resource",
+    }
+    listed = tmf(world.anonymous, "GET", RESOURCE, params={"category": "cell_site", "limit": 1})
+    assert listed.status_code == 200
+    assert int(listed.headers["X-Total-Count"]) >= 1
+    assert listed.headers["X-Result-Count"] == "1"
+
+
+def test_a_bad_asset_is_refused_and_nothing_is_registered(world: MarketWorld) -> None:
+    before = tmf(world.anonymous, "GET", RESOURCE).headers["X-Total-Count"]
+    for body, code in [
+        ({"name": "x", "category": "cell_site", "place": {"id": "geo:45,7"}}, "invalid_asset"),
+        ({"name": "x", "category": "moon_base", "place": {"id": "geo:45,7"}}, "invalid_request"),
+        ({"name": "x", "category": "fibre", "place": {"id": "geo:91,7"}}, "invalid_place"),
+    ]:
+        answer = tmf(world.provider, "POST", RESOURCE, body)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["code"] == code
+    assert tmf(world.anonymous, "GET", RESOURCE).headers["X-Total-Count"] == before
+
+
+def test_an_offer_and_a_request_are_matched_on_creation(world: MarketWorld) -> None:
+    start = _now() + 2 * HOUR_MS
+    asset = cell_site(world.provider, 40.0, 9.0)
+    offered = offering(world.provider, asset["id"], start, start + 3 * HOUR_MS, 400)
+    assert offered["match"] == []
+    wanted = request(world.consumer, start + HOUR_MS, start + 2 * HOUR_MS, 500, lat=40.01, lon=9.0)
+    assert [found["id"] for found in wanted["match"]] == [offered["id"]]
+    assert wanted["match"][0]["price"] == {"unit": "coin", "value": 400}
+    again = tmf(world.provider, "GET", f"{OFFERING}/{offered['id']}/match")
+    assert [found["id"] for found in again.json()["match"]] == [wanted["id"]]
+    too_far = request(world.consumer, start, start + HOUR_MS, 500, lat=41.0, lon=9.0)
+    too_cheap = request(world.consumer, start, start + HOUR_MS, 300, lat=40.0, lon=9.0)
+    too_late = request(
+        world.consumer, start + 4 * HOUR_MS, start + 5 * HOUR_MS, 900, lat=40.0, lon=9.0
+    )
+    assert too_far["match"] == too_cheap["match"] == too_late["match"] == []
+
+
+def test_the_manual_search_uses_the_same_filters(world: MarketWorld) -> None:
+    start = _now() + 2 * HOUR_MS
+    asset = cell_site(world.provider, -33.9, 18.4)
+    offered = offering(world.provider, asset["id"], start, start + HOUR_MS, 250)
+    near = {"lat": -33.91, "lon": 18.41, "radiusKm": 3}
+    window = {"from": start, "until": start + HOUR_MS}
+
+    def found(**params: object) -> list[str]:
+        answer = tmf(world.anonymous, "GET", OFFERING, params={"category": "cell_site", **params})
+        assert answer.status_code == 200, answer.text
+        return [item["id"] for item in answer.json()]
+
+    assert offered["id"] in found(**near, **window, maxPrice=250)
+    assert offered["id"] not in found(**near, **window, maxPrice=249)
+    assert offered["id"] not in found(
+        **near, **{"from": start + HOUR_MS, "until": start + 2 * HOUR_MS}
+    )
+    assert offered["id"] not in found(lat=-34.5, lon=18.41, radiusKm=3)
+    assert tmf(world.anonymous, "GET", OFFERING, params={"lat": 1}).status_code == 400
+
+
+def test_only_the_assets_owner_offers_it_and_bad_input_changes_nothing(world: MarketWorld) -> None:
+    start = _now() + HOUR_MS
+    asset = cell_site(world.provider, 10.0, 10.0)
+    body = {
+        "resource": {"id": asset["id"]},
+        "validFor": period(start, start + HOUR_MS),
+        "productOfferingPrice": [{"price": {"value": 5}}],
+    }
+    before = tmf(world.anonymous, "GET", OFFERING, params={"lat": 10, "lon": 10, "radiusKm": 1})
+    assert tmf(world.other, "POST", OFFERING, body).status_code == 403
+    backwards = {**body, "validFor": period(start + HOUR_MS, start)}
+    assert tmf(world.provider, "POST", OFFERING, backwards).status_code == 400
+    float_price = {**body, "productOfferingPrice": [{"price": {"value": 5.5}}]}
+    assert tmf(world.provider, "POST", OFFERING, float_price).status_code == 400
+    assert tmf(world.auditor, "POST", OFFERING, body).status_code == 403
+    assert tmf(world.anonymous, "POST", OFFERING, body).status_code == 401
+    after = tmf(world.anonymous, "GET", OFFERING, params={"lat": 10, "lon": 10, "radiusKm": 1})
+    assert after.json() == before.json() == []
+
+
+def test_without_a_node_no_order_can_be_paid(world: MarketWorld) -> None:
+    start = _now() + HOUR_MS
+    asset = cell_site(world.provider, 20.0, 20.0)
+    offered = offering(world.provider, asset["id"], start, start + HOUR_MS, 5)
+    wanted = request(world.consumer, start, start + HOUR_MS, 5, lat=20.0, lon=20.0)
+    body = {
+        "productOrderItem": [
+            {"id": "1", "action": "add", "productOffering": {"id": offered["id"]}}
+        ],
+        "productRequest": {"id": wanted["id"]},
+        "relatedParty": [{"id": world.operator.me().id, "role": "orchestrator"}],
+        "payment": [{"id": "ab" * 32}],
+    }
+    answer = tmf(world.consumer, "POST", ORDER, body)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "no_ledger"
+    assert tmf(world.consumer, "GET", ORDER).json() == []
+    assert (
+        tmf(world.anonymous, "GET", f"{REQUEST}/{wanted['id']}").json()["lifecycleStatus"]
+        == "active"
+    )
+
+
+def test_the_telco_routes_are_in_the_markets_openapi_document(world: MarketWorld) -> None:
+    with httpx.Client() as http:
+        document = http.get(f"{world.market.url}/openapi.json").json()
+    paths = [path for path in document["paths"] if "/telco/tmf-api/" in path]
+    for wanted in (RESOURCE, OFFERING, REQUEST, ORDER, f"{ORDER}/{{order_id}}"):
+        assert f"/api/v1/market{wanted}" in paths
+    assert "/api/v1/market/telco/tmf-api/productOrderingManagement/v4/hub" in paths
