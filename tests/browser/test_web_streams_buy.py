@@ -108,3 +108,17 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     status = visit.locator("#buy-status")
     expect(status).to_contain_text("access ended at position", timeout=20_000)
     expect(status).to_contain_text("renew to read on")
+
+    # the sensors page lists this browser's subscriptions; a renewal opens the stream again
+    visit.get_by_role("link", name="All sensors").click()
+    subscriptions = visit.locator("#subscriptions-list li")
+    expect(subscriptions).to_have_count(1)
+    expect(subscriptions).to_contain_text("air-porta-nuova: ended")
+    visit.get_by_role("link", name="air-porta-nuova").first.click()
+    visit.get_by_label("How long").fill("1m")
+    visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
+    visit.get_by_role("button", name="Buy the stream").click()
+    expect(visit.locator("#buy-status")).to_contain_text("Granted until", timeout=30_000)
+    expect(visit.locator("#readings-body tr").first).to_be_visible(timeout=20_000)
+    visit.get_by_role("link", name="All sensors").click()
+    expect(subscriptions).to_contain_text(re.compile(r"air-porta-nuova: until .* UTC, \d+ s left"))

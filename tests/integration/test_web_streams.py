@@ -138,7 +138,8 @@ def test_the_sensor_page_lets_libsodium_compile_and_nothing_else(
     assert wasm == BUYING_POLICY
     page = http.get(f"/streams/{sensors['air-porta-nuova']}")
     assert page.headers["content-security-policy"] == BUYING_POLICY
-    assert http.get("/streams").headers["content-security-policy"] == site
+    assert http.get("/streams").headers["content-security-policy"] == BUYING_POLICY
+    assert http.get("/").headers["content-security-policy"] == site
     assert 'id="buy-form" class="buy" hidden' in page.text  # shown by its script
 
 

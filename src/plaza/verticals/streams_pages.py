@@ -36,7 +36,8 @@ _TAG = re.compile(r"[0-9a-f]{64}")
 _PER_TAG = 50
 #: The web app's Content-Security-Policy (``plaza.web.headers``, which a vertical may not
 #: import; a test holds the two together) with ``'wasm-unsafe-eval'``, as the wallet page
-#: has it: the sensor page's purchase runs libsodium, which compiles WebAssembly.
+#: has it: the sensor page's purchase and the listing's subscriptions run libsodium, which
+#: compiles WebAssembly.
 BUYING_POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
@@ -74,7 +75,9 @@ def streams_home(request: Request) -> Any:
         "query": request.url.query,
         "hourly_price": hourly_price,
     }
-    return request.app.state.pages.render(request, "stream/index.html", context, status=status)
+    page = request.app.state.pages.render(request, "stream/index.html", context, status=status)
+    page.headers["content-security-policy"] = BUYING_POLICY  # the subscriptions open grants
+    return page
 
 
 @router.get("/streams/sensors.json", include_in_schema=False)
