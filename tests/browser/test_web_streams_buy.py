@@ -103,6 +103,13 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     cells = rows.first.locator("td")
     expect(cells).to_have_count(5)  # position, time, pm25, no2, temperature
     assert float(cells.nth(2).inner_text()) > 0
+    expect(visit.locator("#readings-chart")).to_be_visible()
+    plotted = visit.evaluate(
+        "() => { const c = Chart.getChart('readings-chart');"
+        " return [c.data.labels.length, c.data.datasets.map((d) => d.label)]; }"
+    )
+    assert plotted[0] >= 3
+    assert plotted[1] == ["pm25", "no2", "temperature"]
 
     # five seconds later the next key epoch leaves this browser out, and the page says so
     status = visit.locator("#buy-status")

@@ -84,8 +84,33 @@ async function grants(sensor, reader) {
     .sort((a, b) => a.issuedAtMs - b.issuedAtMs);
 }
 
+const SHOWN = 60;  // the chart's last readings
+const COLOURS = ["#1d4f91", "#b3541e", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#455a64"];
+let chart = null;
+
+// A line per data type over the last readings; made at the first reading (Chart.js).
+function plot(body, names) {
+  if (!window.Chart) return;
+  if (!chart) {
+    $("readings-chart").hidden = false;
+    chart = new window.Chart($("readings-chart"), {
+      type: "line",
+      data: { labels: [], datasets: names.map((name, at) => ({ label: name, data: [], borderColor: COLOURS[at % COLOURS.length], pointRadius: 0 })) },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { ticks: { maxTicksLimit: 8 } } } },
+    });
+  }
+  chart.data.labels.push(new Date(body.at).toISOString().slice(11, 19));
+  names.forEach((name, at) => chart.data.datasets[at].data.push(body.values[name]));
+  if (chart.data.labels.length > SHOWN) {
+    chart.data.labels.shift();
+    for (const dataset of chart.data.datasets) dataset.data.shift();
+  }
+  chart.update();
+}
+
 function addRow(reading) {
   const body = JSON.parse(reading.content);
+  plot(body, $("readings").dataset.types.split(","));
   const row = document.createElement("tr");
   const cells = [String(reading.position), new Date(body.at).toISOString().slice(11, 19)];
   for (const name of $("readings").dataset.types.split(",")) cells.push(String(body.values[name]));
