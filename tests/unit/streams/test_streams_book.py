@@ -45,6 +45,7 @@ def test_accepting_extends_the_subscription_and_survives_a_reopen(
     again = SensorBook(tmp_path / "sensor" / "sensor.sqlite3")
     try:
         assert again.subscriptions()[0].ends_at_ms == 10_000
+        assert again.handled == {bytes([n]) * 32 for n in (1, 2, 3)}  # read back at open
         assert again.payment(bytes([1]) * 32) == replace(
             _payment(1), state="delivered", ends_at_ms=6_000
         )
@@ -57,6 +58,7 @@ def test_refunds_and_contracts_are_recorded_and_the_file_is_private(
 ) -> None:
     owed = replace(_payment(4), reader=None, state="refunding", detail="too little")
     book.record(owed)
+    assert owed.message_id in book.handled
     assert book.unfinished() == [owed]
     book.finish(owed.message_id, "refunded", b"f" * 32)
     assert book.payment(owed.message_id) == replace(owed, state="refunded", refund_id=b"f" * 32)

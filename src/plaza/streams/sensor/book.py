@@ -63,6 +63,11 @@ class SensorBook:
 
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, list(_SCHEMA))
+        #: Ids of every payment recorded, in memory: a scan asks about each movement it
+        #: reads, many times a second for a busy sensor, and the answer only ever grows.
+        self.handled: set[bytes] = {
+            bytes(row[0]) for row in self._db.rows("SELECT message_id FROM payments")
+        }
 
     def close(self) -> None:
         self._db.close()
@@ -120,12 +125,14 @@ class SensorBook:
             )
             accepted = _with(payment, state="accepted", ends_at_ms=renewed.ends_at_ms)
             conn.execute(_INSERT, accepted)
+        self.handled.add(payment.message_id)
         return renewed
 
     def record(self, payment: HandledPayment) -> None:
         """Record a payment that extends nothing (``refunding`` or ``ignored``)."""
         with self._db.write() as conn:
             conn.execute(_INSERT, _row(payment))
+        self.handled.add(payment.message_id)
 
     def finish(self, message_id: bytes, state: str, refund_id: bytes | None = None) -> None:
         with self._db.write() as conn:

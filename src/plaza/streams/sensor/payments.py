@@ -88,7 +88,7 @@ class PaymentDesk:
         confirmed = movement.state is ConfirmationState.CONFIRMED
         applied = movement.conflict is Conflict.NONE
         incoming = movement.delta > 0 and confirmed and applied
-        return incoming and self._book.payment(movement.message_id) is None
+        return incoming and movement.message_id not in self._book.handled
 
     def _handle(self, movement: Movement) -> HandledPayment:
         message = self._gateway.message(movement.message_id)
