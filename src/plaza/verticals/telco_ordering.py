@@ -17,8 +17,9 @@
   the caller like every hub subscription of the market.
 
 Time's own steps (a window started unreported, ended) are applied before each
-answer. A refusal is the market's error body with the status it deserves and
-changes nothing.
+read; a report (access configured, the asset failed) is judged as it comes.
+A refusal is the market's error body with the status it deserves and changes
+nothing.
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ def patch_order(order_id: IdPath, body: OrderPatchIn, caller: CallerDep, desk: D
     ``inProgress`` (the orchestrator: access configured, the hold is paid to the asset
     provider) or ``failed`` (the orchestrator: the asset failed, paid pro rata)."""
     _acting(caller)
-    _read(desk, caller, order_id)
+    with refusals():
+        desk.order(caller, order_id)  # others' orders are unknown to the caller: 404
     steps = {
         "cancelled": desk.cancel,
         "inProgress": desk.access_configured,
@@ -168,8 +170,8 @@ def cancel_order(body: CancelIn, caller: CallerDep, desk: DeskDep) -> Any:
     """Cancel an order before its window starts: its hold is refunded to the customer."""
     _acting(caller)
     order_id = body.product_order.id
-    _read(desk, caller, order_id)
     with refusals():
+        desk.order(caller, order_id)
         order = desk.cancel(caller, order_id)
     return {
         "id": f"cancel-{order.id}",
