@@ -213,6 +213,7 @@ def test_a_bad_duration_or_an_unknown_sensor_is_one_clear_line(
         (["--command", "true", "--mqtt", "h:1/t", "--types", "a:b"], "not both"),
         (["--mqtt", "localhost/topic", "--types", "a:b"], "host:port/topic"),
         (["--command", "true", "--types", "pm25"], "name:unit pairs"),
+        (["--market-only"], "--market-only needs --market"),
     ):
         refused = CliRunner().invoke(app, [*run, *data, *extra])
         assert refused.exit_code == 2, refused.output

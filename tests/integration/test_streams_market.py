@@ -27,7 +27,7 @@ from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.market.settlement import Phase
 from plaza.streams import Sensor, Terms
-from plaza.streams.buyer import discover, history, wait_for_grant
+from plaza.streams.buyer import buy, discover, history, wait_for_grant
 from plaza.streams.market import (
     MARKET_PAYMENT_TAG,
     MarketPayment,
@@ -35,7 +35,7 @@ from plaza.streams.market import (
     pay_contract,
     request_stream,
 )
-from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.streams.sensor import HandledPayment, SensorAgent, SensorConfig, SensorHome
 from plaza.wallet import KdfParams, Wallet
 
 CLOCK = SystemClock()
@@ -186,3 +186,39 @@ def test_plaza_stream_buy_with_a_market_makes_the_contract_and_reports_the_payme
     contract_id = bought.output.split()[1].rstrip(":")
     with MarketClient(market.url, identity=wallet.export_identity()) as buyer:
         assert _eventually(lambda: _phase(buyer, contract_id, Phase.FULFILLED))
+
+
+def test_a_market_only_sensor_refunds_a_direct_payment(
+    node: RunningNode, gateway: RemoteLedger, market: RunningMarket, tmp_path: Path
+) -> None:
+    tag = f"streams-market-only-{secrets.token_hex(4)}".encode()
+    config = SensorConfig("air-lingotto", 45.03, 7.66, TERMS, directory=tag, market_only=True)
+    with pytest.raises(ValueError, match="needs one"):
+        SensorAgent.open(SensorHome(tmp_path / "none"), gateway, config, clock=CLOCK)
+    agent = SensorAgent.open(
+        SensorHome(tmp_path / "sensor"), gateway, config, clock=CLOCK, market_url=market.url
+    )
+    try:
+        agent.start()
+        wallet, _ = Wallet.create(
+            tmp_path / "b.json", "a password", gateway=gateway, clock=CLOCK, kdf=KdfParams.MINIMUM
+        )
+        wallet.request_faucet(wait=True)
+        [sensor] = discover(gateway, directory=tag)
+        paid = buy(wallet, sensor, Identity.generate().encryption, 150)
+        [handled] = _until_scanned(agent)
+        assert handled.message_id == paid.message_ids[0]
+        assert handled.state == "refunded"
+        assert "sells through its marketplace only" in handled.detail
+    finally:
+        agent.close()
+
+
+def _until_scanned(agent: SensorAgent) -> list[HandledPayment]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        handled = agent.desk.scan()
+        if handled:
+            return handled
+        time.sleep(0.1)
+    raise AssertionError("the sensor never saw the payment")

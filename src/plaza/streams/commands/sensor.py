@@ -45,6 +45,9 @@ MarketOption = Annotated[
     str | None,
     typer.Option("--market", envvar="PLAZA_MARKET", help="Sell through this marketplace too."),
 ]
+MarketOnlyOption = Annotated[
+    bool, typer.Option(help="Refund direct payments: sell as market contracts only.")
+]
 CommandOption = Annotated[
     str | None, typer.Option("--command", help="Run this for each reading (JSON on stdout).")
 ]
@@ -76,26 +79,26 @@ def run(
     data: DataOption = DEFAULT_DATA,
     node: NodeOption = "http://127.0.0.1:8650",
     market: MarketOption = None,
+    market_only: MarketOnlyOption = False,
     command: CommandOption = None,
     mqtt: MqttOption = None,
     types: TypesOption = None,
     tag: TagOption = DEFAULT_TAG,
 ) -> None:
-    """Announce the sensor, publish its readings and sell access to them, until stopped.
-    Readings are simulated (--profile), or from --command or --mqtt, with --types."""
+    """Sell a sensor's readings (simulated, or from --command or --mqtt with --types)."""
     try:
-        terms = Terms(price, parse_duration(period), parse_duration(minimum))
         config = SensorConfig(
             name,
             lat,
             lon,
-            terms,
+            Terms(price, parse_duration(period), parse_duration(minimum)),
             description=description,
             profile=profile,
             seed=seed,
             interval_s=interval,
             poll_s=poll,
             directory=tag.encode(),
+            market_only=market_only,
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
@@ -127,6 +130,8 @@ def _source(command: str | None, mqtt: str | None, types: str | None) -> Reading
 def _serve(
     config: SensorConfig, data: Path, node: str, market: str | None, reading: _Reading
 ) -> None:
+    if config.market_only and market is None:
+        raise typer.BadParameter("--market-only needs --market")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     quiet_http_logs()
     with remote(node) as gateway:

@@ -67,6 +67,8 @@ class SensorConfig:
     interval_s: float = 20.0
     poll_s: float = 0.5
     directory: bytes = field(default=STREAMS_TAG)
+    #: Refund direct payments: every purchase must be an order and a contract in the market.
+    market_only: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -101,6 +103,7 @@ class SensorAgent:
             terms=config.terms,
             clock=clock,
             market=market,
+            market_only=config.market_only,
         )
         self._next_reading_ms = 0
         self.market = market
@@ -119,6 +122,8 @@ class SensorAgent:
         """The sensor of ``home``: its channel created on first run, reopened afterwards.
         With ``market_url`` it sells through that marketplace too, signing as its identity;
         its readings come from ``source`` (by default the config's simulated profile)."""
+        if config.market_only and market_url is None:
+            raise ValueError("a sensor that sells through its marketplace only needs one")
         store, book = home.cursors(), home.book()
         try:
             wallet = home.wallet(gateway, clock=clock)

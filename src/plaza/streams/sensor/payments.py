@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 #: Movements read per scan; a full page of unseen payments reads :data:`_DEEP` instead.
 _PAGE = 50
 _DEEP = 1000
+_MARKET_ONLY = "this sensor sells through its marketplace only: buy with plaza stream buy --market"
 
 
 class PaymentDesk:
@@ -55,10 +56,12 @@ class PaymentDesk:
         terms: Terms,
         clock: Clock,
         market: MarketClient | None = None,
+        market_only: bool = False,
     ) -> None:
         self._gateway, self._wallet, self._book = gateway, wallet, book
         self._publisher, self._identity = publisher, identity
         self.terms, self._clock, self._market = terms, clock, market
+        self._market_only = market_only and market is not None
         #: Where buyers pay: the identity's own address, the sensor's id in the market.
         self.address = Address.from_public_key(identity.public_key.raw)
         self._channel_id = publisher.channel.id
@@ -111,6 +114,8 @@ class PaymentDesk:
             self._book.record(base)
             return base
         assert isinstance(payload, TransferPayload)
+        if tag == PAYMENT_TAG and self._market_only:
+            return self._refund_new(base, _MARKET_ONLY)
         if tag == PAYMENT_TAG:
             return self._buy(base, payload.data)
         if self._market is None:
