@@ -58,15 +58,19 @@ def stage(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         world = market_world(market)
         stack.callback(world.close)
         ledger = RemoteLedger(stack.enter_context(node.client()), clock=SystemClock())
-        consumer = world.consumer.identity
-        assert consumer is not None
-        grant = ledger.request_faucet(consumer.address)
-        ledger.wait_for_confirmation(grant.message_id, timeout_s=WAIT_S)
+        _fund(ledger, world.consumer)
         hooks = stack.enter_context(receiver())
         subscribed = tmf(world.operator, "POST", f"{ORDERING}/hub", {"callback": hooks.url})
         assert subscribed.status_code == 201, subscribed.text
         arbiter = world.consumer.info().signing_key.address
         yield Stage(world, ledger, hooks, arbiter, world.operator.me().id, iter(range(99)))
+
+
+def _fund(ledger: RemoteLedger, client: MarketClient) -> None:
+    """The faucet's grant to the participant's own address, confirmed."""
+    assert client.identity is not None
+    grant = ledger.request_faucet(client.identity.address)
+    ledger.wait_for_confirmation(grant.message_id, timeout_s=WAIT_S)
 
 
 def _now() -> int:
@@ -271,3 +275,34 @@ def test_placing_the_same_order_again_answers_it_and_a_hold_pays_one_order(stage
     reused = _order_body(stage, other.offer["id"], other.request["id"], hold_id)
     answer = tmf(stage.world.consumer, "POST", ORDER, reused)
     assert (answer.status_code, answer.json()["error"]["code"]) == (409, "hold_used")
+
+
+def test_a_restarted_marketplace_keeps_its_orders_and_settles_their_holds(
+    node: RunningNode, tmp_path: Path, stage: Stage
+) -> None:
+    with ExitStack() as stack:
+        market = stack.enter_context(serve_market(tmp_path, node_url=node.url))
+        world = market_world(market)
+        stack.callback(world.close)
+        first = Stage(
+            world,
+            stage.ledger,
+            stage.hooks,
+            world.consumer.info().signing_key.address,
+            world.operator.me().id,
+            iter(range(99)),
+        )
+        _fund(stage.ledger, world.consumer)
+        start = _now() + HOUR_MS
+        order = _ordered(first, _deal(first, start, start + HOUR_MS))
+        identities = (world.consumer.identity, world.operator.identity)
+    with ExitStack() as stack:
+        market = stack.enter_context(serve_market(tmp_path, node_url=node.url))
+        consumer, operator = (stack.enter_context(market.client(i)) for i in identities)
+        kept = tmf(consumer, "GET", f"{ORDER}/{order['id']}")
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["trail"] == order["trail"]
+        configured = tmf(operator, "PATCH", f"{ORDER}/{order['id']}", {"state": "inProgress"})
+        assert configured.status_code == 200, configured.text
+        hold = _settled_hold(consumer, order["id"])
+        assert (hold["status"], hold["toPayee"]) == ("settled", 300)

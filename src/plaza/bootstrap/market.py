@@ -275,6 +275,7 @@ def _services(
         config=MarketApiConfig(periodic_interval_s=settings.periodic_interval_s),
         auditor=build_auditor(ledger, records, identity=identity, clock=clock),
         twins=ledger.twins,
+        data_dir=settings.data_dir,
     )
 
 

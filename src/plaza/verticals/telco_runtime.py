@@ -2,8 +2,10 @@
 
 A vertical's routers are mounted in the market's app and see its services
 (:data:`~plaza.api.market.auth.ServicesDep`); the desk they share is kept on
-the app's state. Its holds are read and settled through the market's node
-(none configured: orders answer 503) and signed with the marketplace's own key,
+the app's state, its orders in the marketplace's data directory
+(:data:`ORDERS_FILE`; in memory for a market built without one). Its holds are
+read and settled through the market's node (none configured: orders answer 503)
+and signed with the marketplace's own key,
 the arbiter every telco hold names. Its events go through the market's hub,
 once per party (the service provider, the asset provider, the orchestrator),
 as the market's own events do, so a hub subscription sees only its owner's.
@@ -23,12 +25,15 @@ from plaza.clients.node import NodeClient
 from plaza.market.payments.holds import ArbiterHolds
 from plaza.telco.desk import Announce, OrderDesk
 from plaza.telco.orders import ProductOrder
-from plaza.telco.store import MemoryOrderStore
+from plaza.telco.sqlite_store import SqliteOrderStore
+from plaza.telco.store import MemoryOrderStore, OrderStore
 from plaza.verticals.telco_views import order_view
 
 __all__ = ["DeskDep", "desk_of"]
 
 _MAKING = threading.Lock()
+#: The orders' file in the marketplace's data directory.
+ORDERS_FILE = "telco-orders.sqlite"
 
 
 def _announcer(services: MarketServices) -> Announce:
@@ -50,6 +55,12 @@ def _holds(services: MarketServices) -> ArbiterHolds | None:
     return ArbiterHolds(ledger, services.identity.signing)
 
 
+def _store(services: MarketServices) -> OrderStore:
+    if services.data_dir is None:
+        return MemoryOrderStore()
+    return SqliteOrderStore(services.data_dir / ORDERS_FILE)
+
+
 def desk_of(services: MarketServices, state: object) -> OrderDesk:
     """The desk kept on ``state`` (the app's), made the first time."""
     desk = getattr(state, "telco_desk", None)
@@ -63,7 +74,7 @@ def desk_of(services: MarketServices, state: object) -> OrderDesk:
                 registry=services.registry,
                 holds=_holds(services),
                 clock=services.clock,
-                store=MemoryOrderStore(),
+                store=_store(services),
                 announce=_announcer(services),
             )
             setattr(state, "telco_desk", desk)  # noqa: B010  # Starlette's State is dynamic

@@ -9,6 +9,7 @@ own bundle around in-memory adapters the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from plaza.api.market.contracts_index import ContractIndex
 from plaza.api.market.notifications import MarketNotifier
@@ -51,7 +52,8 @@ class MarketServices:
     ``auditor`` answers the audit routes (``None``: they answer 503) and
     ``twins`` is the twin recorder whose read-only keys auditors may ask for, and
     whose outbox publisher the background runs (``None``: twins are off, no node
-    is configured).
+    is configured). ``data_dir`` is where verticals may keep their own files (the
+    telco vertical's orders); ``None``: they keep them in memory.
     """
 
     marketplace: Marketplace
@@ -72,6 +74,7 @@ class MarketServices:
     auditor: Auditor | None = None
     twins: StagedTwins | None = None
     streams: StreamGuard = field(default_factory=StreamGuard)
+    data_dir: Path | None = None
 
     def end_stale_streams(self) -> int:
         """End the live streams whose key was revoked or expired, or whose participant
