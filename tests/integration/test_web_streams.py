@@ -14,8 +14,8 @@ from web_server import RunningWeb, serve_web_app
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.clock import SystemClock
-from plaza.crypto import SigningKey
-from plaza.ledger.model import DataPayload
+from plaza.crypto import Address, SigningKey
+from plaza.ledger.model import DataPayload, Output, TransferPayload
 from plaza.streams import Terms
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
 from plaza.verticals.streams_pages import BUYING_POLICY
@@ -160,3 +160,20 @@ def test_the_ledger_lookup_the_page_uses_lists_data_messages_by_tag(
     assert http.get(f"/streams/api/tags/{secrets.token_hex(32)}").json() == {"messages": []}
     for bad in ("nothex", "AB" * 32, "ab" * 31):
         assert http.get(f"/streams/api/tags/{bad}").status_code == 400
+
+
+def test_a_sensors_page_shows_its_sales_as_the_ledger_does(
+    http: httpx.Client, node: RunningNode, sensors: dict[str, str]
+) -> None:
+    sensor_id = sensors["traffic-milano"]
+    [sensor] = [
+        s for s in http.get("/streams/sensors.json").json()["sensors"] if s["id"] == sensor_id
+    ]
+    pay_to = Address.parse(sensor["pay_to"])
+    with node.client() as client:
+        gateway = RemoteLedger(client, clock=CLOCK)
+        transfer = TransferPayload((Output(pay_to.raw, 70),))
+        sent = gateway.submit(gateway.compose(node.faucet, transfer).raw)
+        gateway.wait_for_confirmation(sent, timeout_s=20)
+    page = http.get(f"/streams/{sensor_id}")
+    assert "1 payment received on the ledger, 70 coins; 0 refunded; 70 kept" in page.text

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from plaza.ledger.model import ConfirmationState, Conflict
+from plaza.ledger.ports import Movement
 from plaza.market.matching.filters import haversine_km
 from plaza.market.model import Location
 from plaza.streams.announcement import Sensor
 from plaza.streams.errors import StreamError
 from plaza.streams.terms import MAX_AMOUNT, Terms
 
-__all__ = ["InvalidFilter", "SensorFilter", "hourly_price", "parse_filter", "summary"]
+__all__ = ["InvalidFilter", "Sales", "SensorFilter", "hourly_price", "parse_filter", "summary"]
 
 _HOUR_MS = 3_600_000
 
@@ -101,3 +103,28 @@ def parse_filter(params: Mapping[str, str]) -> SensorFilter:
         raise InvalidFilter("lat, lon and radius_km go together: give all three or none")
     near = None if lat is None or lon is None else Location(lat, lon)
     return SensorFilter(data_type, None if price is None else int(price), near, radius)
+
+
+@dataclass(frozen=True, slots=True)
+class Sales:
+    """What a sensor's payment address shows anyone on the ledger: confirmed payments in,
+    what went back out (refunds), and what it kept."""
+
+    payments: int
+    received: int
+    refunded: int
+
+    @property
+    def revenue(self) -> int:
+        return self.received - self.refunded
+
+    @classmethod
+    def of(cls, movements: Iterable[Movement]) -> Sales:
+        applied = [
+            m
+            for m in movements
+            if m.state is ConfirmationState.CONFIRMED and m.conflict is Conflict.NONE
+        ]
+        incoming = [m.delta for m in applied if m.delta > 0]
+        outgoing = [-m.delta for m in applied if m.delta < 0]
+        return cls(len(incoming), sum(incoming), sum(outgoing))

@@ -25,7 +25,14 @@ from plaza.clock import SystemClock
 from plaza.ledger.model import DataPayload
 from plaza.streams import Sensor
 from plaza.streams.buyer import discover
-from plaza.streams.catalog import InvalidFilter, SensorFilter, hourly_price, parse_filter, summary
+from plaza.streams.catalog import (
+    InvalidFilter,
+    Sales,
+    SensorFilter,
+    hourly_price,
+    parse_filter,
+    summary,
+)
 from plaza.verticals.model import VerticalPages
 
 __all__ = ["pages"]
@@ -103,6 +110,7 @@ def sensor_page(request: Request, sensor_id: str) -> Any:
         context |= {"sensor": found[0], "title": found[0].announcement.name}
         terms = found[0].announcement.terms
         context |= {"hourly_price": hourly_price(terms), "minimum_text": _seconds(terms.minimum_ms)}
+        context["sales"] = _sales(request, found[0])
     elif status == 200:
         status, context["problem"] = 404, f"no sensor {sensor_id[:80]!r} is announced"
     page = request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
@@ -132,6 +140,15 @@ def messages_at(request: Request, tag: str) -> JSONResponse:
         if isinstance(m.payload, DataPayload)
     ]
     return JSONResponse({"messages": messages})
+
+
+def _sales(request: Request, sensor: Sensor) -> Sales | None:
+    """The sensor's sales as its payment address's last 1,000 movements show them."""
+    gateway = RemoteLedger(request.app.state.sources.node, clock=_CLOCK)
+    try:
+        return Sales.of(gateway.history(sensor.announcement.pay_to, limit=1000))
+    except LedgerAccessError:
+        return None
 
 
 def _seconds(ms: int) -> str:

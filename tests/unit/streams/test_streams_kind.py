@@ -1,11 +1,15 @@
-"""The ``stream`` kind's rules and price, as the market applies them."""
+"""The ``stream`` kind's rules and price, as the market applies them, and a sensor's sales."""
 
 from __future__ import annotations
 
 import pytest
 
+from plaza.crypto import Address
+from plaza.ledger.model import ConfirmationState, Conflict
+from plaza.ledger.ports import Movement
 from plaza.market.errors import InvalidOrder
 from plaza.market.model import NewOrder, Requirements, Side, attributes
+from plaza.streams.catalog import Sales
 from plaza.streams.kind import CHANNEL, STREAM
 
 CHANNEL_ID = "ab" * 32
@@ -41,3 +45,21 @@ def test_a_contract_costs_the_hours_bought_rounded_up() -> None:
     assert STREAM.contract_value(5400, 600) == 900
     assert STREAM.contract_value(1, 600) == 1
     assert STREAM.policy == "one_to_one"
+
+
+def test_sales_count_what_the_ledger_confirmed_and_applied() -> None:
+    address = Address(b"\x01" * 32)
+
+    def move(delta: int, state: ConfirmationState, conflict: Conflict = Conflict.NONE) -> Movement:
+        return Movement(b"m" * 32, address, delta, 0, 1, state, conflict)
+
+    sales = Sales.of(
+        [
+            move(150, ConfirmationState.CONFIRMED),
+            move(10, ConfirmationState.CONFIRMED),
+            move(-10, ConfirmationState.CONFIRMED),  # a refund
+            move(500, ConfirmationState.PENDING),
+            move(70, ConfirmationState.CONFLICTING, Conflict.INSUFFICIENT_FUNDS),
+        ]
+    )
+    assert (sales.payments, sales.received, sales.refunded, sales.revenue) == (2, 160, 10, 150)
