@@ -306,3 +306,25 @@ def test_a_restarted_marketplace_keeps_its_orders_and_settles_their_holds(
         assert configured.status_code == 200, configured.text
         hold = _settled_hold(consumer, order["id"])
         assert (hold["status"], hold["toPayee"]) == ("settled", 300)
+
+
+def test_an_unreported_window_pays_when_it_has_started_and_completes_when_it_ends(
+    stage: Stage,
+) -> None:
+    now = _now()
+    end = now + 8_000
+    order = _ordered(stage, _deal(stage, now - HOUR_MS, end))
+    started = tmf(stage.world.consumer, "GET", f"{ORDER}/{order['id']}").json()
+    assert started["state"] == "inProgress"
+    assert (started["trail"][-1]["event"], started["trail"][-1]["toPayee"]) == (
+        "windowStarted",
+        300,
+    )
+    hold = _settled_hold(stage.world.consumer, order["id"])
+    assert (hold["status"], hold["toPayee"]) == ("settled", 300)
+    time.sleep(max(0.0, (end - _now()) / 1000) + 0.1)
+    ended = tmf(stage.world.consumer, "GET", ORDER, params={"state": "completed"}).json()
+    assert order["id"] in [item["id"] for item in ended]
+    [completed] = [item for item in ended if item["id"] == order["id"]]
+    assert completed["completionDate"] is not None
+    assert completed["trail"][-1]["event"] == "windowEnded"
