@@ -57,6 +57,7 @@ from plaza.market.sql import (
     make_engine,
     upgrade_schema,
 )
+from plaza.market.sql.engine import SqlUnitOfWork
 from plaza.market.twins.staging import StagedTwins
 from plaza.notify import (
     MQTT_JOB,
@@ -181,13 +182,21 @@ def _marketplace(
     state (both: the notifier).
 
     With twins, the one recorder is the book's order and asset twins, the desk's
-    contract twins, a second settlement listener after the notifier, and the queue
-    the periodic round flushes. The verticals' ``kinds`` check their orders and
+    contract twins, the settlement's staging (in the unit of work that saves each
+    state: a journal step or settlement state commits with its twin states), and
+    the queue the periodic round flushes. The verticals' ``kinds`` check their orders and
     assets, price and match them, and hear their contracts' steps last.
     """
     settlements = SqlSettlementStore(engine)
-    listener = FanOutListener(listener, *([] if twins is None else [twins]), kinds)
-    settlement = SettlementService(settlements, payments, clock, listener=listener)
+    unit = SqlUnitOfWork(engine)
+    settlement = SettlementService(
+        settlements,
+        payments,
+        clock,
+        listener=FanOutListener(listener, kinds),
+        staging=twins,
+        unit=unit,
+    )
     book = BidManager(
         journal,
         clock=clock,
@@ -197,6 +206,7 @@ def _marketplace(
         asset_twins=twins,
         asset_listener=asset_listener,
         kinds=kinds,
+        unit=unit,
     )
     desk = ContractDesk(key, settlement, twins=twins, kinds=kinds)
     market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement, twins=twins)

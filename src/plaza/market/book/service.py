@@ -42,6 +42,7 @@ from plaza.market.errors import IdempotencyConflict, MarketError, NotOwner, Twin
 from plaza.market.kinds import NO_KINDS, Kinds
 from plaza.market.matching import MatchingPolicy, policy_named
 from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
+from plaza.market.units import UnitOfWork, no_unit
 
 __all__ = ["AssetRegistration", "BidManager", "Submission"]
 
@@ -87,8 +88,10 @@ class BidManager:
         asset_twins: AssetTwins | None = None,
         asset_listener: AssetListener | None = None,
         kinds: Kinds = NO_KINDS,
+        unit: UnitOfWork = no_unit,
     ) -> None:
         self._lock = threading.RLock()
+        self._unit = unit
         self._store = store
         self._clock = clock
         self._kinds = kinds
@@ -302,12 +305,13 @@ class BidManager:
     # -- internals --------------------------------------------------------------------
 
     def _commit(self, command: Command) -> JournalEntry | None:
-        """Apply a command to the book, journal its entry, publish the changes.
+        """Apply a command to the book, journal its entry, hand the changes to the twins.
 
         A refused command (a :class:`MarketError` from the book's checks, which run
         before any change) changed nothing. Any other failure, in the book or the
         store, may have left memory ahead of the journal: the book is rebuilt from
-        the store before the error goes on.
+        the store before the error goes on. With a unit of work, the journal entry
+        and the twins' staged states are one transaction.
         """
         try:
             entry = command(self._book, self._clock.now_ms())
@@ -319,13 +323,14 @@ class BidManager:
             self._reload()
             raise
         try:
-            self._store.append(entry)
+            with self._unit():  # the step and its order twins' states commit together
+                self._store.append(entry)
+                if self._twins is not None:
+                    self._pending.extend(self._book.changes(entry))
+                    self.sync_twins()
         except BaseException:
             self._reload()
             raise
-        if self._twins is not None:
-            self._pending.extend(self._book.changes(entry))
-            self.sync_twins()
         return entry
 
     def _reload(self) -> None:

@@ -27,6 +27,7 @@ from plaza.market.settlement.ports import (
     SettlementListener,
     SettlementStore,
 )
+from plaza.market.units import UnitOfWork, no_unit
 
 __all__ = ["SettlementService", "SweepReport"]
 
@@ -54,18 +55,29 @@ class SettlementService:
         *,
         policy: SettlementPolicy | None = None,
         listener: SettlementListener | None = None,
+        staging: SettlementListener | None = None,
+        unit: UnitOfWork = no_unit,
     ) -> None:
+        """``staging`` hears each change inside the unit of work that saves it (the twin
+        outbox: it only writes to the same database, and may raise to undo the change);
+        ``listener`` hears it once it is committed."""
         self._store = store
         self._payments = payments
         self._clock = clock
         self._policy = policy or SettlementPolicy()
         self._listener: SettlementListener = listener or _Silent()
+        self._staging: SettlementListener = staging or _Silent()
+        self._unit = unit
 
     def open(self, contract: Contract) -> Settlement:
         """Start settling a contract; opening it again returns the existing settlement."""
         fresh = lifecycle.open_settlement(contract, self._clock.now_ms(), self._policy)
-        stored = self._store.create(fresh)
-        if stored.version == fresh.version and stored == fresh:
+        with self._unit():
+            stored = self._store.create(fresh)
+            opened = stored.version == fresh.version and stored == fresh
+            if opened:
+                self._staging.changed(stored, stored, "open")
+        if opened:
             self._listener.changed(stored, stored, "open")
         return stored
 
@@ -217,6 +229,8 @@ class SettlementService:
     def _save(self, before: Settlement, after: Settlement, step: str) -> Settlement:
         if after is before:
             return before
-        saved = self._store.save(after)
+        with self._unit():
+            saved = self._store.save(after)
+            self._staging.changed(before, saved, step)
         self._listener.changed(before, saved, step)
         return saved

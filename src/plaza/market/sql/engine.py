@@ -13,14 +13,17 @@ One factory, so every engine is configured the same way:
   the search path (how tests, and several marketplaces, share one database).
 
 Use :func:`writing` and :func:`reading` for transactions: both commit or roll
-back on exit, and on SQLite pick the right kind of ``BEGIN``.
+back on exit, and on SQLite pick the right kind of ``BEGIN``. :func:`unit_of_work`
+makes every one of them on the engine, in this thread, one transaction (a state
+change and the twin states it causes, :mod:`plaza.market.units`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,15 @@ from sqlalchemy.pool import StaticPool
 
 from plaza.market.sql.errors import MarketStorageError, UnsupportedDatabase
 
-__all__ = ["make_engine", "reading", "sqlite_url", "translated", "writing"]
+__all__ = [
+    "SqlUnitOfWork",
+    "make_engine",
+    "reading",
+    "sqlite_url",
+    "translated",
+    "unit_of_work",
+    "writing",
+]
 
 _BUSY_TIMEOUT_MS = 5000
 _READ_ONLY = "plaza_read_only"  # our execution option: which BEGIN a SQLite transaction gets
@@ -104,20 +115,65 @@ def _postgres_engine(url: URL, schema: str | None, *, echo: bool) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
 
+#: The transaction of the unit of work open in this thread (or task), and its engine.
+_UNIT: ContextVar[tuple[Engine, Connection] | None] = ContextVar("plaza_market_unit", default=None)
+
+
+def _joined(engine: Engine) -> Connection | None:
+    unit = _UNIT.get()
+    return unit[1] if unit is not None and unit[0] is engine else None
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: committed on exit, rolled back on an exception."""
+    """One write transaction: committed on exit, rolled back on an exception. Inside a
+    :func:`unit_of_work` on the same engine, the unit's transaction instead."""
+    joined = _joined(engine)
+    if joined is not None:
+        yield joined
+        return
     with engine.begin() as connection:
         yield connection
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """One read transaction: a consistent view, without the SQLite write lock."""
+    """One read transaction: a consistent view, without the SQLite write lock. Inside a
+    :func:`unit_of_work` on the same engine, the unit's transaction (it sees its writes)."""
+    joined = _joined(engine)
+    if joined is not None:
+        yield joined
+        return
     with engine.connect() as connection:
         connection.execution_options(**{_READ_ONLY: True})
         with connection.begin():
             yield connection
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[None]:
+    """Every :func:`writing` and :func:`reading` on ``engine`` in this thread, until exit, in
+    one write transaction: committed at the end, rolled back on an exception. A unit
+    opened inside another on the same engine joins it."""
+    if _joined(engine) is not None:
+        yield
+        return
+    with engine.begin() as connection:
+        token = _UNIT.set((engine, connection))
+        try:
+            yield
+        finally:
+            _UNIT.reset(token)
+
+
+class SqlUnitOfWork:
+    """:class:`~plaza.market.units.UnitOfWork` on one engine: the stores on it commit together."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __call__(self) -> AbstractContextManager[None]:
+        return unit_of_work(self._engine)
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from plaza.clock import Clock
 from plaza.crypto import EncryptionPublicKey
 from plaza.market.book.journal import OrderChange
 from plaza.market.contracts import SignedContract
-from plaza.market.errors import StoreFailed, TwinUnavailable
+from plaza.market.errors import StoreFailed
 from plaza.market.model import Asset
 from plaza.market.settlement import Settlement
 from plaza.market.twins.channels import TwinChannels
@@ -73,16 +73,17 @@ class StagedTwins:
     # -- orders: the bid manager's OrderTwins ----------------------------------------------
 
     def record(self, changes: Sequence[OrderChange]) -> None:
-        """Stage the order changes past the journal mark, and move the mark with them."""
+        """Stage the order changes past the journal mark, and move the mark with them.
+
+        A database failure raises :class:`~plaza.market.errors.StoreFailed` rather than
+        :class:`~plaza.market.errors.TwinUnavailable`: the bid manager stages in the unit
+        of work that journals the step, so the step fails with its twin states.
+        """
         through = self._directory.recorded_through()
         fresh = [change for change in changes if change.step > through]
-        if not fresh:
-            return
-        states = [TwinState.of(order_document(c), [c.order.owner]) for c in fresh]
-        try:
+        if fresh:
+            states = [TwinState.of(order_document(c), [c.order.owner]) for c in fresh]
             self._stage(states, orders_through=max(change.step for change in fresh))
-        except StoreFailed as error:
-            raise TwinUnavailable(str(error)) from error
 
     def recorded_through(self) -> int:
         return self._directory.recorded_through()
@@ -132,8 +133,9 @@ class StagedTwins:
         self._stage_quietly(f"contract {match.id}", states)
 
     def changed(self, before: Settlement, after: Settlement, step: str) -> None:
-        """Stage the settlement's new state for the contract's twin."""
-        self._stage_settlement(after, step)
+        """Stage the settlement's new state for the contract's twin, in the settlement's unit
+        of work: a failure raises, so the change and its twin state are undone together."""
+        self._stage_settlement(after, step, quietly=False)
 
     def catch_up(self, settlements: Iterable[Settlement]) -> int:
         """Stage the current state of each settlement whose twin lags it (after a restart);
@@ -152,7 +154,7 @@ class StagedTwins:
             return 0
         return self._publisher.publish_pending()
 
-    def _stage_settlement(self, settlement: Settlement, event: str) -> int:
+    def _stage_settlement(self, settlement: Settlement, event: str, *, quietly: bool = True) -> int:
         if self._staged_step(TwinKind.CONTRACT, settlement.id) < CONTRACT_STEP:
             # Settlement states follow the signed contract on its twin; without it this state
             # is skipped, and catch_up() stages the latest once reconcile() staged the contract.
@@ -161,8 +163,10 @@ class StagedTwins:
             return 0
         contract = settlement.contract
         document = settlement_document(settlement, event, settlement.updated_at_ms)
-        parties = [contract.provider, contract.consumer]
-        return self._stage_quietly(f"settlement {settlement.id}", [TwinState.of(document, parties)])
+        states = [TwinState.of(document, [contract.provider, contract.consumer])]
+        if quietly:
+            return self._stage_quietly(f"settlement {settlement.id}", states)
+        return self._stage(states)
 
     # -- staging ---------------------------------------------------------------------------
 
