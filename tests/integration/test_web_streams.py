@@ -38,9 +38,14 @@ def sensors(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> dict
         gateway = RemoteLedger(client, clock=CLOCK)
         for name, (lat, lon, profile, terms) in SENSORS.items():
             home = SensorHome(tmp_path_factory.mktemp("sensor") / name)
-            config = SensorConfig(name, lat, lon, terms, profile=profile, description=f"{name}!")
+            config = SensorConfig(
+                name, lat, lon, terms, profile=profile, description=f"{name}!", preview_every=3
+            )
             agent = SensorAgent.open(home, gateway, config, clock=CLOCK)
             agent.announce_if_changed()
+            if name == "air-porta-nuova":
+                for _ in range(4):  # a preview after the third
+                    agent.publish_reading()
             ids[name] = agent.publisher.channel.id.hex()
             agent.close()
     return ids
@@ -177,3 +182,14 @@ def test_a_sensors_page_shows_its_sales_as_the_ledger_does(
         gateway.wait_for_confirmation(sent, timeout_s=20)
     page = http.get(f"/streams/{sensor_id}")
     assert "1 payment received on the ledger, 70 coins; 0 refunded; 70 kept" in page.text
+
+
+def test_a_sensors_page_previews_its_last_readings_times_not_their_values(
+    http: httpx.Client, sensors: dict[str, str]
+) -> None:
+    page = http.get(f"/streams/{sensors['air-porta-nuova']}").text
+    preview = page.split('id="preview">', 1)[1].split("</dd>", 1)[0]
+    assert preview.count("<time datetime=") == 3
+    assert "their values are for buyers" in preview
+    quiet = http.get(f"/streams/{sensors['noise-via-roma']}").text
+    assert 'id="preview">none announced yet</dd>' in quiet

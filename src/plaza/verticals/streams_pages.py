@@ -12,6 +12,7 @@ price per hour, and a place with a radius. Buying happens in a buyer's agent
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from plaza.streams.catalog import (
     parse_filter,
     summary,
 )
+from plaza.streams.errors import InvalidMemo
+from plaza.streams.preview import decode_preview, preview_tag
 from plaza.verticals.model import VerticalPages
 
 __all__ = ["pages"]
@@ -110,7 +113,7 @@ def sensor_page(request: Request, sensor_id: str) -> Any:
         context |= {"sensor": found[0], "title": found[0].announcement.name}
         terms = found[0].announcement.terms
         context |= {"hourly_price": hourly_price(terms), "minimum_text": _seconds(terms.minimum_ms)}
-        context["sales"] = _sales(request, found[0])
+        context |= {"sales": _sales(request, found[0]), "preview": _preview(request, found[0])}
     elif status == 200:
         status, context["problem"] = 404, f"no sensor {sensor_id[:80]!r} is announced"
     page = request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
@@ -149,6 +152,20 @@ def _sales(request: Request, sensor: Sensor) -> Sales | None:
         return Sales.of(gateway.history(sensor.announcement.pay_to, limit=1000))
     except LedgerAccessError:
         return None
+
+
+def _preview(request: Request, sensor: Sensor) -> list[datetime]:
+    """The times of the sensor's last readings from its newest valid preview (none: [])."""
+    node = request.app.state.sources.node
+    try:
+        for message_id in node.find_by_tag(preview_tag(sensor.channel_id), limit=5).ids:
+            message = node.get_message(message_id)
+            if message.issuer == sensor.channel.raw and isinstance(message.payload, DataPayload):
+                times = decode_preview(message.payload.data)
+                return [datetime.fromtimestamp(ms / 1000, UTC) for ms in reversed(times)]
+    except (ClientError, InvalidMemo):
+        pass  # no preview is shown rather than a wrong one
+    return []
 
 
 def _seconds(ms: int) -> str:

@@ -1,4 +1,4 @@
-"""Payment and refund memos, readings and their downloads."""
+"""Payment and refund memos, readings and their downloads, and the public preview."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from plaza.crypto import Identity
 from plaza.streams import PROFILES, InvalidMemo, PaymentMemo, Reading, RefundMemo, to_csv, to_json
+from plaza.streams.preview import decode_preview, encode_preview, preview_tag
 from plaza.streams.readings import InvalidReading
 
 
@@ -56,3 +57,17 @@ def test_downloads_in_csv_and_json() -> None:
     assert table[0] == {"position": "4", "at_ms": "1000", "no2": "", "pm25": "1.5"}
     assert table[1]["no2"] == "3.0"
     assert json.loads(to_json(rows))[1] == {"position": 5, "at_ms": 21000, "pm25": 2.0, "no2": 3.0}
+
+
+def test_a_preview_shows_the_last_readings_times_and_nothing_else() -> None:
+    times = [1_000 + 20_000 * n for n in range(40)]
+    encoded = encode_preview(times)
+    assert decode_preview(encoded) == times[-32:]  # the newest 32
+    assert len(encoded) == 2 + 32 * 8
+    assert len(preview_tag(b"\x07" * 32)) == 32
+    assert preview_tag(b"\x07" * 32) != preview_tag(b"\x08" * 32)
+    with pytest.raises(ValueError, match="at least one"):
+        encode_preview([])
+    for bad in (b"", b"\x02\x01" + bytes(8), b"\x01\x00", b"\x01\x02" + bytes(8)):
+        with pytest.raises(InvalidMemo):
+            decode_preview(bad)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,9 +34,11 @@ from plaza.clients.errors import ClientError
 from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Identity
+from plaza.ledger.model import DataPayload
 from plaza.market.auth import Role
 from plaza.streams.announcement import STREAMS_TAG, SensorAnnouncement
 from plaza.streams.market import ensure_participant, standing_offer
+from plaza.streams.preview import encode_preview, preview_tag
 from plaza.streams.readings import PROFILES
 from plaza.streams.sensor.book import SensorBook
 from plaza.streams.sensor.home import SensorHome
@@ -47,6 +50,9 @@ from plaza.wallet import Wallet, WalletError, WalletLedger
 __all__ = ["SensorAgent", "SensorConfig", "SensorLedger"]
 
 log = logging.getLogger(__name__)
+
+#: Readings whose times a preview shows.
+_PREVIEWED = 10
 
 
 class SensorLedger(ChannelLedger, WalletLedger, Protocol):
@@ -69,6 +75,8 @@ class SensorConfig:
     directory: bytes = field(default=STREAMS_TAG)
     #: Refund direct payments: every purchase must be an order and a contract in the market.
     market_only: bool = False
+    #: Readings between two public previews of their times (0: none).
+    preview_every: int = 10
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -106,6 +114,7 @@ class SensorAgent:
             market_only=config.market_only,
         )
         self._next_reading_ms = 0
+        self._recent: deque[int] = deque(maxlen=_PREVIEWED)
         self.market = market
 
     @classmethod
@@ -184,9 +193,23 @@ class SensorAgent:
     # -- running ---------------------------------------------------------------------------
 
     def publish_reading(self) -> Published | None:
-        """Publish the source's reading for now; None when it had nothing new."""
+        """Publish the source's reading for now (None when it had nothing new), and every
+        ``preview_every`` readings the public preview of the last ones' times."""
         reading = self.source.reading(self._clock.now_ms())
-        return None if reading is None else self.publisher.publish(reading.encode())
+        if reading is None:
+            return None
+        published = self.publisher.publish(reading.encode())
+        self._recent.append(reading.at_ms)
+        every = self.config.preview_every
+        if every and self.publisher.state.data_count % every == 0:
+            self.publish_preview()
+        return published
+
+    def publish_preview(self) -> bytes:
+        """File the times of the last readings under the preview tag; the message id."""
+        channel = self.publisher.channel
+        payload = DataPayload(preview_tag(channel.id), encode_preview(list(self._recent)))
+        return self._gateway.submit(self._gateway.compose(channel.signing, payload).raw)
 
     def step(self) -> None:
         """Serve the payments confirmed since the last step, then publish if a reading is due."""
