@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema_rs
 
 from plaza.clients.market import MarketClient
 
@@ -19,6 +23,28 @@ CELL = [
     {"name": "bands", "value": "n78"},
     {"name": "capacity_mbps", "value": 900},
 ]
+
+
+#: The official schemas (tmforum-apis, Apache-2.0), cut to what each resource references.
+SCHEMAS = Path(__file__).parents[1] / "contract" / "tmf"
+
+
+@cache
+def _validator(api: str, resource: str) -> jsonschema_rs.Draft4Validator:
+    definitions = json.loads((SCHEMAS / f"{api}.json").read_text())["definitions"]
+    return jsonschema_rs.Draft4Validator(
+        {"$ref": f"#/definitions/{resource}", "definitions": definitions}
+    )
+
+
+def conforms(api: str, resource: str, body: Any) -> Any:
+    """``body`` once it is checked against the official schema of ``resource``."""
+    errors = [
+        f"{'/'.join(map(str, error.instance_path))}: {error.message}"
+        for error in _validator(api, resource).iter_errors(body)
+    ]
+    assert errors == [], f"{resource} breaks {api}: {errors}"
+    return body
 
 
 def tmf(
@@ -49,7 +75,7 @@ def cell_site(client: MarketClient, lat: float = 45.07, lon: float = 7.69) -> di
     }
     answer = tmf(client, "POST", RESOURCE, body)
     assert answer.status_code == 201, answer.text
-    return dict(answer.json())
+    return dict(conforms("tmf639_v4.0.0", "Resource", answer.json()))
 
 
 def offering(client: MarketClient, asset_id: str, start: int, end: int, price: int) -> Any:
@@ -60,7 +86,7 @@ def offering(client: MarketClient, asset_id: str, start: int, end: int, price: i
     }
     answer = tmf(client, "POST", OFFERING, body)
     assert answer.status_code == 201, answer.text
-    return answer.json()
+    return conforms("tmf620_v4.1.0", "ProductOffering", answer.json())
 
 
 def request(

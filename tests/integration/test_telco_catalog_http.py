@@ -12,6 +12,7 @@ from telco_support import (
     REQUEST,
     RESOURCE,
     cell_site,
+    conforms,
     offering,
     period,
     request,
@@ -44,6 +45,8 @@ def test_an_asset_is_a_tmf_resource_with_its_type_place_and_states(world: Market
     assert listed.status_code == 200
     assert int(listed.headers["X-Total-Count"]) >= 1
     assert listed.headers["X-Result-Count"] == "1"
+    for item in listed.json():
+        conforms("tmf639_v4.0.0", "Resource", item)
 
 
 def test_a_bad_asset_is_refused_and_nothing_is_registered(world: MarketWorld) -> None:
@@ -90,6 +93,9 @@ def test_the_manual_search_uses_the_same_filters(world: MarketWorld) -> None:
         return [item["id"] for item in answer.json()]
 
     assert offered["id"] in found(**near, **window, maxPrice=250)
+    listed = tmf(world.anonymous, "GET", OFFERING, params={**near, "category": "cell_site"})
+    for item in listed.json():
+        conforms("tmf620_v4.1.0", "ProductOffering", item)
     assert offered["id"] not in found(**near, **window, maxPrice=249)
     assert offered["id"] not in found(
         **near, **{"from": start + HOUR_MS, "until": start + 2 * HOUR_MS}

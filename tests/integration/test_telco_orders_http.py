@@ -23,7 +23,16 @@ import pytest
 from market_server import HOUR_MS, MarketWorld, market_world, serve_market
 from node_server import RunningNode
 from notify_support import Receiver, receiver
-from telco_support import OFFERING, ORDER, ORDERING, cell_site, offering, request, tmf
+from telco_support import (
+    OFFERING,
+    ORDER,
+    ORDERING,
+    cell_site,
+    conforms,
+    offering,
+    request,
+    tmf,
+)
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
@@ -32,6 +41,7 @@ from plaza.crypto import Address
 from plaza.wallet.holds import compose_hold
 
 WAIT_S = 30.0
+API = "tmf622_v4.0.0"
 
 
 @dataclass
@@ -62,6 +72,7 @@ def stage(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         hooks = stack.enter_context(receiver())
         subscribed = tmf(world.operator, "POST", f"{ORDERING}/hub", {"callback": hooks.url})
         assert subscribed.status_code == 201, subscribed.text
+        conforms(API, "EventSubscription", subscribed.json())
         arbiter = world.consumer.info().signing_key.address
         yield Stage(world, ledger, hooks, arbiter, world.operator.me().id, iter(range(99)))
 
@@ -127,7 +138,7 @@ def _ordered(stage: Stage, deal: Deal, price: int = 300) -> dict[str, Any]:
     body = _order_body(stage, deal.offer["id"], deal.request["id"], hold_id)
     answer = tmf(stage.world.consumer, "POST", ORDER, body)
     assert answer.status_code == 201, answer.text
-    return dict(answer.json())
+    return dict(conforms(API, "ProductOrder", answer.json()))
 
 
 def _settled_hold(client: MarketClient, order_id: str) -> dict[str, Any]:
@@ -157,6 +168,7 @@ def test_an_order_is_paid_to_the_asset_provider_once_access_is_configured(stage:
     assert order["productOrderItem"][0]["productOffering"]["id"] == deal.offer["id"]
     [created] = _events(stage.hooks, order["id"], 1)
     assert created["eventType"] == "ProductOrderCreateEvent"
+    conforms(API, "ProductOrderCreateEvent", created)
     assert created["event"]["recipient"] == stage.orchestrator
     offered = tmf(stage.world.anonymous, "GET", f"{OFFERING}/{deal.offer['id']}").json()
     assert offered["lifecycleStatus"] == "filled"
@@ -165,7 +177,7 @@ def test_an_order_is_paid_to_the_asset_provider_once_access_is_configured(stage:
         stage.world.operator, "PATCH", f"{ORDER}/{order['id']}", {"state": "inProgress"}
     )
     assert configured.status_code == 200, configured.text
-    closing = configured.json()["trail"][-1]
+    closing = conforms(API, "ProductOrder", configured.json())["trail"][-1]
     assert (closing["event"], closing["toPayee"]) == ("accessConfigured", 300)
     hold = _settled_hold(stage.world.auditor, order["id"])
     assert (hold["status"], hold["toPayee"]) == ("settled", 300)
@@ -173,6 +185,7 @@ def test_an_order_is_paid_to_the_asset_provider_once_access_is_configured(stage:
     assert stage.ledger.balance(Address.parse(deal.provider)).amount >= 300
     events = _events(stage.hooks, order["id"], 2)
     assert events[-1]["eventType"] == "ProductOrderStateChangeEvent"
+    conforms(API, "ProductOrderStateChangeEvent", events[-1])
     assert events[-1]["event"]["productOrder"]["state"] == "inProgress"
 
 
@@ -193,7 +206,7 @@ def test_a_cancelled_order_is_refunded_and_only_its_customer_cancels_it(stage: S
     )
     done = tmf(stage.world.consumer, "POST", f"{ORDERING}/cancelProductOrder", cancel)
     assert done.status_code == 201, done.text
-    assert done.json()["state"] == "done"
+    assert conforms(API, "CancelProductOrder", done.json())["state"] == "done"
     again = tmf(stage.world.consumer, "POST", f"{ORDERING}/cancelProductOrder", cancel)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "wrong_state")
     hold = _settled_hold(stage.world.consumer, order["id"])
@@ -253,7 +266,8 @@ def test_an_auditor_reads_every_order_of_a_participant_and_checks_its_holds(stag
     assert int(listed.headers["X-Total-Count"]) >= 1
     for item in listed.json():
         hold = tmf(stage.world.auditor, "GET", f"{ORDER}/{item['id']}/hold").json()
-        closing = [step for step in item["trail"] if step["toPayee"] is not None]
+        conforms(API, "ProductOrder", item)
+        closing = [step for step in item["trail"] if "toPayee" in step]
         if closing:
             assert hold["toPayee"] == closing[0]["toPayee"] or hold["status"] == "open"
         else:
@@ -326,5 +340,5 @@ def test_an_unreported_window_pays_when_it_has_started_and_completes_when_it_end
     ended = tmf(stage.world.consumer, "GET", ORDER, params={"state": "completed"}).json()
     assert order["id"] in [item["id"] for item in ended]
     [completed] = [item for item in ended if item["id"] == order["id"]]
-    assert completed["completionDate"] is not None
+    assert "completionDate" in conforms(API, "ProductOrder", completed)
     assert completed["trail"][-1]["event"] == "windowEnded"

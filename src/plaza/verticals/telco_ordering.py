@@ -39,7 +39,7 @@ from plaza.telco.desk import CREATED, STATE_CHANGED, OrderDesk, Placement
 from plaza.telco.orders import OrderRefused, ProductOrder
 from plaza.verticals.telco_runtime import DeskDep
 from plaza.verticals.telco_schemas import CancelIn, HubIn, HubView, OrderIn, OrderPatchIn, View
-from plaza.verticals.telco_views import ORDERS, iso, order_view, select
+from plaza.verticals.telco_views import ORDERS, compact, iso, order_view, select
 
 __all__ = ["router"]
 
@@ -173,15 +173,17 @@ def cancel_order(body: CancelIn, caller: CallerDep, desk: DeskDep) -> Any:
     with refusals():
         desk.order(caller, order_id)
         order = desk.cancel(caller, order_id)
-    return {
-        "id": f"cancel-{order.id}",
-        "href": f"{ORDERING}/cancelProductOrder/cancel-{order.id}",
-        "state": "done",
-        "effectiveCancellationDate": iso(order.steps[-1].at_ms),
-        "cancellationReason": body.cancellation_reason,
-        "productOrder": {"id": order.id, "href": f"{ORDERS}/{order.id}"},
-        "@type": "CancelProductOrder",
-    }
+    return compact(
+        {
+            "id": f"cancel-{order.id}",
+            "href": f"{ORDERING}/cancelProductOrder/cancel-{order.id}",
+            "state": "done",
+            "effectiveCancellationDate": iso(order.steps[-1].at_ms),
+            "cancellationReason": body.cancellation_reason,
+            "productOrder": {"id": order.id, "href": f"{ORDERS}/{order.id}"},
+            "@type": "CancelProductOrder",
+        }
+    )
 
 
 @router.get(

@@ -43,6 +43,10 @@ ORDERS = f"{BASE}/productOrderingManagement/v4/productOrder"
 _ALWAYS = ("id", "href", "@type")
 
 
+def _party(participant: str, role: str) -> dict[str, str]:
+    return {"id": participant, "role": role, "@referredType": "Organization"}
+
+
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
@@ -63,10 +67,12 @@ def place_of(place: PlaceRef) -> Location:
     return Location(lat, lon)
 
 
-def geo(location: Location | None) -> dict[str, Any] | None:
+def geo(location: Location | None, role: str = "location") -> dict[str, Any] | None:
+    """A place as a TMF related place: its ``geo:`` URI is both its id and its reference."""
     if location is None:
         return None
-    return {"id": f"geo:{location.lat},{location.lon}", "@referredType": "GeographicLocation"}
+    uri = f"geo:{location.lat},{location.lon}"
+    return {"id": uri, "href": uri, "role": role, "@referredType": "GeographicLocation"}
 
 
 def characteristics_of(values: Iterable[CharacteristicIn]) -> Any:
@@ -100,21 +106,27 @@ def resource_view(asset: Asset, orders: Iterable[ProductOrder] = ()) -> dict[str
     states = {order.state for order in orders if order.asset_id == asset.id}
     active = asset.status is AssetStatus.ACTIVE
     asset_type = asset_type_of(asset.kind)
-    return {
-        "id": asset.id,
-        "href": f"{RESOURCES}/{asset.id}",
-        "name": asset.name,
-        "category": None if asset_type is None else asset_type.value,
-        "resourceSpecification": {"id": asset.kind, "name": asset.kind},
-        "resourceCharacteristic": _characteristics(asset.attributes),
-        "place": geo(asset.location),
-        "administrativeState": "unlocked" if active else "locked",
-        "operationalState": "enable" if active else "disable",
-        "usageState": "busy" if OrderState.IN_PROGRESS in states else "idle",
-        "resourceStatus": "reserved" if OrderState.ACKNOWLEDGED in states else "available",
-        "relatedParty": [{"id": asset.owner, "role": "owner"}],
-        "@type": "Resource",
-    }
+    return compact(
+        {
+            "id": asset.id,
+            "href": f"{RESOURCES}/{asset.id}",
+            "name": asset.name,
+            "category": None if asset_type is None else asset_type.value,
+            "resourceSpecification": {
+                "id": asset.kind,
+                "href": f"{RESOURCES}?category={asset.kind.removeprefix('telco:')}",
+                "name": asset.kind,
+            },
+            "resourceCharacteristic": _characteristics(asset.attributes),
+            "place": geo(asset.location),
+            "administrativeState": "unlocked" if active else "locked",
+            "operationalState": "enable" if active else "disable",
+            "usageState": "busy" if OrderState.IN_PROGRESS in states else "idle",
+            "resourceStatus": "reserved" if OrderState.ACKNOWLEDGED in states else "available",
+            "relatedParty": [_party(asset.owner, "owner")],
+            "@type": "Resource",
+        }
+    )
 
 
 def _period(order: Order) -> dict[str, str]:
@@ -138,7 +150,7 @@ def offering_view(order: Order, matches: list[Suggestion] | None = None) -> dict
         "place": [geo(order.location)],
         "resource": {"id": order.asset_id, "href": f"{RESOURCES}/{order.asset_id}"},
         "productOfferingPrice": [{"priceType": "oneTime", "price": _price(order.unit_price)}],
-        "relatedParty": [{"id": order.owner, "role": "seller"}],
+        "relatedParty": [_party(order.owner, "seller")],
         "@type": "ProductOffering",
     }
     if matches is not None:
@@ -158,7 +170,7 @@ def request_view(order: Order, matches: list[Suggestion] | None = None) -> dict[
         "radiusKm": order.requirements.max_distance_km,
         "maxPrice": _price(order.unit_price),
         "requiredCharacteristic": _characteristics(order.requirements.attributes),
-        "relatedParty": [{"id": order.owner, "role": "customer"}],
+        "relatedParty": [_party(order.owner, "customer")],
         "@type": "ProductRequest",
     }
     if matches is not None:
@@ -179,16 +191,23 @@ def suggestion_view(found: Suggestion) -> dict[str, Any]:
     }
 
 
+def compact(view: dict[str, Any]) -> dict[str, Any]:
+    """``view`` without its empty attributes: TMF schemas type them, and none is nullable."""
+    return {name: value for name, value in view.items() if value is not None}
+
+
 def _trail(order: ProductOrder) -> list[dict[str, Any]]:
     return [
-        {
-            "event": step.event,
-            "date": iso(step.at_ms),
-            "by": step.by or None,
-            "state": step.state.value,
-            "toPayee": step.to_payee,
-            "ledgerMessage": step.message_id or None,
-        }
+        compact(
+            {
+                "event": step.event,
+                "date": iso(step.at_ms),
+                "by": step.by or None,
+                "state": step.state.value,
+                "toPayee": step.to_payee,
+                "ledgerMessage": step.message_id or None,
+            }
+        )
         for step in order.steps
     ]
 
@@ -206,27 +225,29 @@ def order_view(order: ProductOrder) -> dict[str, Any]:
             {"priceType": "oneTime", "price": {"taxIncludedAmount": _price(order.price)}}
         ],
     }
-    return {
-        "id": order.id,
-        "href": f"{ORDERS}/{order.id}",
-        "state": order.state.value,
-        "orderDate": iso(order.steps[0].at_ms),
-        "completionDate": iso(order.steps[-1].at_ms) if final else None,
-        "requestedStartDate": iso(order.window.start_ms),
-        "requestedCompletionDate": iso(order.window.end_ms),
-        "productOrderItem": [item],
-        "productRequest": {"id": order.request_id, "href": f"{REQUESTS}/{order.request_id}"},
-        "relatedParty": [
-            {"id": order.customer, "role": "customer"},
-            {"id": order.seller, "role": "seller"},
-            {"id": order.orchestrator, "role": "orchestrator"},
-        ],
-        "payment": [{"id": order.hold_id, "@referredType": "HeldPayment"}],
-        "agreement": [{"id": order.contract_id, "@referredType": "Contract"}],
-        "resource": {"id": order.asset_id, "href": f"{RESOURCES}/{order.asset_id}"},
-        "trail": _trail(order),
-        "@type": "ProductOrder",
-    }
+    return compact(
+        {
+            "id": order.id,
+            "href": f"{ORDERS}/{order.id}",
+            "state": order.state.value,
+            "orderDate": iso(order.steps[0].at_ms),
+            "completionDate": iso(order.steps[-1].at_ms) if final else None,
+            "requestedStartDate": iso(order.window.start_ms),
+            "requestedCompletionDate": iso(order.window.end_ms),
+            "productOrderItem": [item],
+            "productRequest": {"id": order.request_id, "href": f"{REQUESTS}/{order.request_id}"},
+            "relatedParty": [
+                _party(order.customer, "customer"),
+                _party(order.seller, "seller"),
+                _party(order.orchestrator, "orchestrator"),
+            ],
+            "payment": [{"id": order.hold_id, "@referredType": "HeldPayment"}],
+            "agreement": [{"id": order.contract_id, "@referredType": "Contract"}],
+            "resource": {"id": order.asset_id, "href": f"{RESOURCES}/{order.asset_id}"},
+            "trail": _trail(order),
+            "@type": "ProductOrder",
+        }
+    )
 
 
 def asset_type_named(kind: str) -> AssetType:
