@@ -150,7 +150,7 @@ def test_the_cli_shows_a_table_and_takes_a_policy() -> None:
         app, ["simulate", "energy", "--agents", "20", "--slots", "2", "--policy", "cda"]
     )
     assert result.exit_code == 0, result.output
-    assert "cleared_energy" in result.stdout
+    assert "cleared energy" in result.stdout
     assert "cda" in result.stdout
     refused = CliRunner().invoke(app, ["simulate", "energy", "--policy", "manual"])
     assert refused.exit_code != 0
