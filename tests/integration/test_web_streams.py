@@ -17,6 +17,7 @@ from plaza.clock import SystemClock
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.model import DataPayload, Output, TransferPayload
 from plaza.streams import Terms
+from plaza.streams.preview import encode_preview, preview_tag
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
 from plaza.verticals.streams_pages import BUYING_POLICY
 from plaza.web import SECURITY_HEADERS
@@ -193,3 +194,15 @@ def test_a_sensors_page_previews_its_last_readings_times_not_their_values(
     assert "their values are for buyers" in preview
     quiet = http.get(f"/streams/{sensors['noise-via-roma']}").text
     assert 'id="preview">none announced yet</dd>' in quiet
+
+
+def test_a_preview_filed_by_another_key_is_ignored(
+    http: httpx.Client, node: RunningNode, sensors: dict[str, str]
+) -> None:
+    sensor_id = sensors["air-porta-nuova"]
+    forged = DataPayload(preview_tag(bytes.fromhex(sensor_id)), encode_preview([1_000] * 7))
+    with node.client() as client:
+        gateway = RemoteLedger(client, clock=CLOCK)
+        gateway.submit(gateway.compose(SigningKey.generate(), forged).raw)  # the newest now
+    preview = http.get(f"/streams/{sensor_id}").text.split('id="preview">', 1)[1]
+    assert preview.split("</dd>", 1)[0].count("<time datetime=") == 3  # still the sensor's
