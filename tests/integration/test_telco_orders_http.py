@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from market_server import HOUR_MS, MarketWorld, market_world, serve_market
 from node_server import RunningNode
@@ -38,6 +39,7 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.clients.market import MarketClient
 from plaza.crypto import Address
+from plaza.ledger.model import SettlePayload
 from plaza.wallet.holds import compose_hold
 
 WAIT_S = 30.0
@@ -182,6 +184,15 @@ def test_an_order_is_paid_to_the_asset_provider_once_access_is_configured(stage:
     hold = _settled_hold(stage.world.auditor, order["id"])
     assert (hold["status"], hold["toPayee"]) == ("settled", 300)
     assert hold["closedBy"] == closing["ledgerMessage"]
+    settlement = stage.ledger.message(bytes.fromhex(hold["closedBy"]))
+    assert settlement is not None
+    assert isinstance(settlement.payload, SettlePayload)
+    assert settlement.payload.tag == b"plaza-telco"
+    assert json.loads(settlement.payload.data) == {
+        "event": "accessConfigured",
+        "order": order["id"],
+        "toPayee": 300,
+    }
     assert stage.ledger.balance(Address.parse(deal.provider)).amount >= 300
     events = _events(stage.hooks, order["id"], 2)
     assert events[-1]["eventType"] == "ProductOrderStateChangeEvent"
@@ -220,7 +231,12 @@ def test_a_failure_during_the_window_pays_the_share_served(stage: Stage) -> None
     now = _now()
     deal = _deal(stage, now - HOUR_MS, now + HOUR_MS, price=1000)
     order = _ordered(stage, deal, price=1000)
-    failed = tmf(stage.world.operator, "PATCH", f"{ORDER}/{order['id']}", {"state": "failed"})
+    patch = stage.world.operator.prepare(
+        "PATCH", f"{ORDER}/{order['id']}", body={"state": "failed"}
+    )
+    patch.headers["Content-Type"] = "application/merge-patch+json"
+    with httpx.Client() as http:
+        failed = http.send(patch)
     assert failed.status_code == 200, failed.text
     share = failed.json()["trail"][-1]["toPayee"]
     assert 490 <= share <= 520  # half the window had passed, give or take the test's seconds
