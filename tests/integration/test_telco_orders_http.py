@@ -40,6 +40,7 @@ from plaza.bootstrap import SystemClock
 from plaza.clients.market import MarketClient
 from plaza.crypto import Address
 from plaza.ledger.model import SettlePayload
+from plaza.market.auth import Scope
 from plaza.wallet.holds import compose_hold
 
 WAIT_S = 30.0
@@ -358,3 +359,39 @@ def test_an_unreported_window_pays_when_it_has_started_and_completes_when_it_end
     [completed] = [item for item in ended if item["id"] == order["id"]]
     assert "completionDate" in conforms(API, "ProductOrder", completed)
     assert completed["trail"][-1]["event"] == "windowEnded"
+
+
+def test_the_order_hub_is_each_subscribers_own(stage: Stage) -> None:
+    hub = f"{ORDERING}/hub"
+    key = stage.world.consumer.create_api_key("reader", [Scope.MARKET_READ])
+    with stage.world.market.client(api_key=key.secret) as reader:
+        assert tmf(reader, "POST", hub, {"callback": stage.hooks.url}).status_code == 403
+    assert tmf(stage.world.anonymous, "POST", hub, {"callback": stage.hooks.url}).status_code == 401
+    mine = tmf(stage.world.consumer, "POST", hub, {"callback": stage.hooks.url})
+    assert mine.status_code == 201, mine.text
+    subscription = conforms(API, "EventSubscription", mine.json())
+    assert f"event.recipient={stage.world.consumer.me().id}" in subscription["query"]
+    theirs = tmf(stage.world.provider, "DELETE", f"{hub}/{subscription['id']}")
+    assert theirs.status_code == 403
+    assert tmf(stage.world.consumer, "DELETE", f"{hub}/{subscription['id']}").status_code == 204
+    assert tmf(stage.world.consumer, "DELETE", f"{hub}/{subscription['id']}").status_code == 404
+
+
+def test_each_party_reads_the_order_and_lists_filter_by_state(stage: Stage) -> None:
+    start = _now() + HOUR_MS
+    order = _ordered(stage, _deal(stage, start, start + HOUR_MS))
+    for party in (stage.world.consumer, stage.world.provider, stage.world.operator):
+        read = tmf(party, "GET", f"{ORDER}/{order['id']}", params={"fields": "state"})
+        assert read.json() == {
+            "id": order["id"],
+            "href": order["href"],
+            "state": "acknowledged",
+            "@type": "ProductOrder",
+        }
+    waiting = tmf(stage.world.consumer, "GET", ORDER, params={"state": "acknowledged,failed"})
+    assert order["id"] in [item["id"] for item in waiting.json()]
+    done = tmf(stage.world.consumer, "GET", ORDER, params={"state": "completed"})
+    assert order["id"] not in [item["id"] for item in done.json()]
+    page = tmf(stage.world.consumer, "GET", ORDER, params={"limit": 1, "offset": 0})
+    assert page.headers["X-Result-Count"] == "1"
+    assert int(page.headers["X-Total-Count"]) >= 2
