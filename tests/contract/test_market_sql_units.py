@@ -1,6 +1,6 @@
 """A state change and the twin states it causes commit together, on SQLite and PostgreSQL:
-a journal step with its order twins' states, a settlement state with its twin's; when the
-twin states cannot be staged, the change is not made either."""
+a journal step with its order twins' states, a settlement state or an asset state with its
+twin's; when the twin states cannot be staged, the change is not made either."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from plaza.crypto import EncryptionKey, Identity, SigningKey
 from plaza.market.book.service import BidManager
 from plaza.market.contracts import ContractDesk
 from plaza.market.errors import StoreFailed
-from plaza.market.model import NewOrder, Side
+from plaza.market.model import NewAsset, NewOrder, Side
 from plaza.market.settlement import SettlementService
 from plaza.market.sql import (
+    SqlAssetDirectory,
     SqlBookStore,
     SqlSettlementStore,
     SqlTwinDirectory,
@@ -48,6 +49,15 @@ class Market:
             SqlBookStore(self.engine),
             clock=self.node.clock,
             twins=self.twins,
+            unit=SqlUnitOfWork(self.engine),
+        )
+
+    def book_with_assets(self) -> BidManager:
+        return BidManager(
+            SqlBookStore(self.engine),
+            clock=self.node.clock,
+            assets=SqlAssetDirectory(self.engine),
+            asset_twins=self.twins,
             unit=SqlUnitOfWork(self.engine),
         )
 
@@ -120,3 +130,16 @@ def test_a_settlement_state_commits_with_its_twin_state_or_not_at_all(market: Ma
     with pytest.raises(StoreFailed):
         settlement.report_delivery(match.id, "plz1solar")
     assert settlement.get(match.id) == opened
+
+
+def test_an_asset_state_commits_with_its_twin_state_or_not_at_all(market: Market) -> None:
+    book = market.book_with_assets()
+    asset = book.register_asset(NewAsset("plz1solar", "energy", "roof")).asset
+    assert market.count("twin_outbox") == 1
+    market.break_the_outbox()
+    with pytest.raises(StoreFailed):
+        book.disable_asset(asset.id, participant="plz1solar")
+    assert book.asset(asset.id) == asset
+    with pytest.raises(StoreFailed):
+        book.register_asset(NewAsset("plz1solar", "energy", "another roof"))
+    assert market.count("assets") == 1

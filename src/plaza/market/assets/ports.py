@@ -18,14 +18,16 @@ __all__ = ["AssetDirectory", "AssetListener", "AssetTwins"]
 class AssetTwins(Protocol):
     """Records each asset state on the asset's digital twin (a channel on the ledger).
 
-    The bid manager calls :meth:`record_asset` after a state is stored, and on start
+    The bid manager calls :meth:`record_asset` after a state is stored (in the same
+    unit of work, :mod:`plaza.market.units`), and on start
     records again every state past :meth:`asset_recorded_through`, so a crash
     between the store and the twin loses no state (at-least-once; adapters deduplicate
     by version).
     """
 
     def record_asset(self, state: Asset) -> None:
-        """Record (or queue, to record later) one state; never raises."""
+        """Record (or queue, to record later) one state. Only a recorder staging in the
+        registry's unit of work raises (a database failure, undoing the state with it)."""
         ...
 
     def asset_recorded_through(self, asset_id: str) -> int:

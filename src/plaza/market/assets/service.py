@@ -41,6 +41,7 @@ from plaza.market.errors import (
     NotOwner,
 )
 from plaza.market.model import Asset, AssetStatus, NewAsset, NewOrder, Order, check_asset
+from plaza.market.units import UnitOfWork, no_unit
 
 __all__ = ["AssetRegistration", "AssetRegistry"]
 
@@ -66,11 +67,13 @@ class AssetRegistry:
         twins: AssetTwins | None,
         clock: Clock,
         listener: AssetListener | None = None,
+        unit: UnitOfWork = no_unit,
     ) -> None:
         self._directory = directory
         self._twins = twins
         self._clock = clock
         self._listener = listener
+        self._unit = unit
 
     def register(self, spec: NewAsset, *, idempotency_key: str | None) -> AssetRegistration:
         """A new asset of ``spec.owner`` with a new id, or the one a retry registered."""
@@ -84,8 +87,10 @@ class AssetRegistry:
         check_asset(spec)
         asset_id = f"ast-{directory.count() + 1}"
         asset = Asset.register(spec, asset_id=asset_id, at_ms=self._clock.now_ms())
-        directory.add(asset, idempotency_key=idempotency_key)
-        self._record(None, asset)
+        with self._unit():  # the state and its twin's state commit together
+            directory.add(asset, idempotency_key=idempotency_key)
+            self._stage(asset)
+        self._tell(None, asset)
         return AssetRegistration(asset)
 
     def update(self, asset_id: str, change: AssetChange, *, participant: str) -> Asset:
@@ -163,14 +168,19 @@ class AssetRegistry:
         return asset
 
     def _save(self, before: Asset, after: Asset) -> Asset:
-        self._require(InvalidAsset).save(after)
-        self._record(before, after)
+        with self._unit():
+            self._require(InvalidAsset).save(after)
+            self._stage(after)
+        self._tell(before, after)
         return after
 
-    def _record(self, before: Asset | None, after: Asset) -> None:
-        """Hand a stored state to the twins, then tell the listener (once: only here)."""
+    def _stage(self, after: Asset) -> None:
+        """Hand a state being stored to the twins (in its unit of work)."""
         if self._twins is not None:
             self._twins.record_asset(after)
+
+    def _tell(self, before: Asset | None, after: Asset) -> None:
+        """Tell the listener of a stored state (once: only here)."""
         if self._listener is not None:
             try:
                 self._listener.asset_changed(before, after)

@@ -100,7 +100,7 @@ class BidManager:
         )
         self._twins = twins
         self._assets = AssetRegistry(
-            assets, twins=asset_twins, clock=clock, listener=asset_listener
+            assets, twins=asset_twins, clock=clock, listener=asset_listener, unit=unit
         )
         self._pending: list[OrderChange] = []
         self._book = self._load()

@@ -91,10 +91,8 @@ class StagedTwins:
     # -- assets ----------------------------------------------------------------------------
 
     def record_asset(self, state: Asset) -> None:
-        document = asset_document(state)
-        self._stage_quietly(
-            f"asset {state.id} v{state.version}", [TwinState.of(document, [state.owner])]
-        )
+        """Stage an asset state in the registry's unit of work (a failure undoes both)."""
+        self._stage([TwinState.of(asset_document(state), [state.owner])])
 
     def asset_recorded_through(self, asset_id: str) -> int:
         return self._staged_step(TwinKind.ASSET, asset_id)
