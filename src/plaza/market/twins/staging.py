@@ -9,11 +9,14 @@ proof of work and HTTP calls. The documents are the same bytes (they are determi
 except that a contract's document on a participant's twin gets the twin's next step when
 it is written, not when it is staged.
 
-What survives a crash between a state's own commit and its staging is what did before:
-order changes past the journal mark (which moves in the staging transaction) are staged
-again when the bid manager starts, asset states past the staged version likewise,
-``Marketplace.reconcile`` stages journaled contracts again, and :meth:`catch_up` stages
-each settlement's latest state. Staging again what is staged adds nothing.
+With the SQL stores a journal step, a settlement state or an asset state is staged in
+the unit of work that stores it (:mod:`plaza.market.units`): both commit or neither does.
+Where they are apart (in memory; a contract, staged just after the step that made its
+match) a crash between them is recovered as before: order changes past the journal mark
+(which moves in the staging transaction) are staged again when the bid manager starts,
+asset states past the staged version likewise, ``Marketplace.reconcile`` stages journaled
+contracts again and :meth:`catch_up` each settlement's latest state. Staging again what
+is staged adds nothing.
 """
 
 from __future__ import annotations
