@@ -12,8 +12,6 @@ an atomic rename, so a crash never leaves half a key.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 from plaza.channels import (
@@ -23,7 +21,8 @@ from plaza.channels import (
     encode_reader_key,
 )
 from plaza.channels.cursors import SqliteCursorStore
-from plaza.crypto import EncryptionKey, Identity, PublicKey, SigningKey
+from plaza.crypto import Identity, PublicKey
+from plaza.keyfiles import identity_at, write_private
 
 __all__ = ["ChannelHome", "UnknownChannel"]
 
@@ -35,18 +34,6 @@ class UnknownChannel(ChannelError):
         super().__init__(f"channel {text!r}: {why}")
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` readable by this user only, replacing ``path`` atomically."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.unlink(missing_ok=True)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    temporary.replace(path)
-
-
 class ChannelHome:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -55,20 +42,7 @@ class ChannelHome:
 
     def identity(self) -> Identity:
         """This home's identity, created (and saved, 0600) on first use."""
-        path = self.path / "identity.key"
-        if path.exists():
-            seeds = json.loads(path.read_text())
-            return Identity(
-                SigningKey(bytes.fromhex(seeds["signing_seed"])),
-                EncryptionKey(bytes.fromhex(seeds["encryption_seed"])),
-            )
-        identity = Identity.generate()
-        seeds = {
-            "signing_seed": identity.signing.seed_bytes.hex(),
-            "encryption_seed": identity.encryption.seed_bytes.hex(),
-        }
-        write_private(path, json.dumps(seeds).encode())
-        return identity
+        return identity_at(self.path / "identity.key")
 
     def open_store(self) -> SqliteCursorStore:
         return SqliteCursorStore(self.path / "cursors.sqlite3")

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from plaza.cli._channel_home import write_private
 from plaza.clients.market import MarketInfo
 from plaza.crypto import EncryptionKey, Identity, PublicKey, SigningKey
+from plaza.keyfiles import write_private
 
 __all__ = ["MarketHome"]
 

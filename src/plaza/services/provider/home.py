@@ -13,28 +13,15 @@ before the quote is answered, so a restart can still release what it sold.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 from plaza.channels.cursors import SqliteCursorStore
-from plaza.crypto import EncryptionKey, Identity, SigningKey
+from plaza.crypto import Identity
+from plaza.keyfiles import identity_at
 from plaza.services.provider.book import ProviderBook
 from plaza.sqlite import private_folder
 
-__all__ = ["ProviderHome", "write_private"]
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` readable by this user only, replacing ``path`` atomically."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.unlink(missing_ok=True)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    temporary.replace(path)
+__all__ = ["ProviderHome"]
 
 
 class ProviderHome:
@@ -46,20 +33,7 @@ class ProviderHome:
 
     def identity(self) -> Identity:
         """The provider's identity, made and saved the first time."""
-        path = self.path / "identity.json"
-        if path.exists():
-            seeds = json.loads(path.read_text())
-            return Identity(
-                SigningKey(bytes.fromhex(seeds["signing_seed"])),
-                EncryptionKey(bytes.fromhex(seeds["encryption_seed"])),
-            )
-        identity = Identity.generate()
-        seeds = {
-            "signing_seed": identity.signing.seed_bytes.hex(),
-            "encryption_seed": identity.encryption.seed_bytes.hex(),
-        }
-        write_private(path, json.dumps(seeds).encode())
-        return identity
+        return identity_at(self.path / "identity.json")
 
     def cursors(self) -> SqliteCursorStore:
         return SqliteCursorStore(self.path / "cursors.sqlite3")
