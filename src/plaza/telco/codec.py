@@ -25,7 +25,8 @@ def encode_order(order: ProductOrder) -> str:
         "price": order.price,
         "hold": order.hold_id,
         "steps": [
-            [s.event, s.at_ms, s.by, s.state.value, s.to_payee, s.message_id] for s in order.steps
+            [s.event, s.at_ms, s.by, s.state.value, s.to_payee, s.message_id, s.settlement, s.sent]
+            for s in order.steps
         ],
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
@@ -34,8 +35,8 @@ def encode_order(order: ProductOrder) -> str:
 def decode_order(text: str) -> ProductOrder:
     body = json.loads(text)
     steps = tuple(
-        Step(event, at_ms, by, OrderState(state), to_payee, message_id)
-        for event, at_ms, by, state, to_payee, message_id in body["steps"]
+        Step(event, at_ms, by, OrderState(state), to_payee, message_id, settlement, sent)
+        for event, at_ms, by, state, to_payee, message_id, settlement, sent in body["steps"]
     )
     return ProductOrder(
         body["id"],

@@ -179,9 +179,16 @@ class OrderDesk:
         return self._apply(order_id, lambda order: order.asset_failed(_who(caller), self._now()))
 
     def sweep(self) -> int:
-        """The steps time made: windows started unreported (paid), ended (completed)."""
+        """The steps time made (windows started unreported: paid; ended: completed), and the
+        settlements kept but not sent yet (the node was down), sent; how many orders moved."""
         moved = 0
         for order in self._store.all():
+            if order.unsent:
+                with self._lock:
+                    current = self._found(order.id)
+                    if current.unsent:
+                        self._settle(current)
+                        moved += 1
             if order.due(self._now()) is not None:
                 self._apply(order.id, lambda current: current.due(self._now()) or current)
                 moved += 1
@@ -196,24 +203,33 @@ class OrderDesk:
             after = step(before)
             if after is before:
                 return before
-            self._store.save(after)
+            self._store.save(after)  # the step stands even if its settlement cannot go yet
             if after.paid_out and not before.paid_out:
                 after = self._settle(after)
         self._announce(STATE_CHANGED, after)
         return after
 
     def _settle(self, order: ProductOrder) -> ProductOrder:
+        """Compose the closing step's settlement and keep it, then send it: a failure to
+        send leaves it kept and unsent, for the next sweep to send the very same bytes."""
         closing = order.closing
         assert closing is not None  # only a closing step is settled
         assert closing.to_payee is not None
-        reason = {"order": order.id, "event": closing.event, "toPayee": closing.to_payee}
-        data = json.dumps(reason, sort_keys=True, separators=(",", ":")).encode()
-        message_id = self._ledger().settle(
-            bytes.fromhex(order.hold_id), closing.to_payee, reason=data, tag=TAG
-        )
-        settled = order.settled_by(message_id.hex())
-        self._store.save(settled)
-        return settled
+        holds = self._ledger()
+        if not closing.settlement:
+            reason = {"order": order.id, "event": closing.event, "toPayee": closing.to_payee}
+            data = json.dumps(reason, sort_keys=True, separators=(",", ":")).encode()
+            message = holds.compose_settlement(
+                bytes.fromhex(order.hold_id), closing.to_payee, reason=data, tag=TAG
+            )
+            order = order.settled_by(message.id.hex(), message.raw.hex())
+            self._store.save(order)
+            closing = order.closing
+            assert closing is not None
+        holds.submit(bytes.fromhex(closing.settlement))
+        sent = order.settlement_sent()
+        self._store.save(sent)
+        return sent
 
     # -- reading ---------------------------------------------------------------------
 

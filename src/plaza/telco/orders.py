@@ -21,6 +21,7 @@ refusal is :class:`OrderRefused` and changes nothing. Every accepted step is a
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from plaza.telco.terms import Window
@@ -57,7 +58,9 @@ class Step:
     by: str
     state: OrderState
     to_payee: int | None = None
-    message_id: str = ""  # the ledger settlement that closed the hold, once sent
+    message_id: str = ""  # the ledger settlement closing the hold, once composed
+    settlement: str = ""  # its exact signed bytes (hex), kept before they are sent
+    sent: bool = False  # whether a node has taken them
 
 
 def pro_rata(price: int, window: Window, at_ms: int) -> int:
@@ -98,12 +101,24 @@ class ProductOrder:
         """The step that closed the hold, if one did."""
         return next((step for step in self.steps if step.to_payee is not None), None)
 
-    def settled_by(self, message_id: str) -> ProductOrder:
-        """The order with the closing step naming the settlement sent on the ledger."""
-        steps = tuple(
-            replace(step, message_id=message_id) if step.to_payee is not None else step
-            for step in self.steps
+    @property
+    def unsent(self) -> bool:
+        """Whether a step closed the hold and its settlement has not reached a node yet."""
+        closing = self.closing
+        return closing is not None and not closing.sent
+
+    def settled_by(self, message_id: str, settlement: str = "") -> ProductOrder:
+        """The order with the closing step naming its settlement (composed, not sent)."""
+        return self._closing(
+            lambda step: replace(step, message_id=message_id, settlement=settlement)
         )
+
+    def settlement_sent(self) -> ProductOrder:
+        """The order once its settlement reached a node."""
+        return self._closing(lambda step: replace(step, sent=True))
+
+    def _closing(self, change: Callable[[Step], Step]) -> ProductOrder:
+        steps = tuple(change(step) if step.to_payee is not None else step for step in self.steps)
         return replace(self, steps=steps)
 
     def placed(self, at_ms: int) -> ProductOrder:

@@ -6,7 +6,8 @@ and reports the hold's id. :meth:`ArbiterHolds.check_open` reads the hold back
 from the ledger and accepts it only if it is open and pays exactly as agreed
 (payer, payee, amount, this marketplace as arbiter, a deadline late enough);
 then only the marketplace can split it, and the payer gets everything back if
-the marketplace never acts before the deadline. :meth:`ArbiterHolds.settle`
+the marketplace never acts before the deadline. :meth:`ArbiterHolds.compose_settlement`
+(kept, then :meth:`ArbiterHolds.submit`, so a retry sends the very same message)
 closes it, the whole amount, nothing or a share to the payee, with the reason in
 the settlement's data, so the ledger itself records why each hold closed as it
 did. The ledger rules are ``docs/protocol.md``'s "Held payments".
@@ -19,7 +20,7 @@ from typing import Protocol
 
 from plaza.crypto import Address, InvalidAddress, SigningKey
 from plaza.ledger.holds import HoldRecord, HoldStatus
-from plaza.ledger.model import ID_SIZE, SettlePayload
+from plaza.ledger.model import ID_SIZE, Message, SettlePayload
 from plaza.ledger.ports import Composer, Submitter
 from plaza.market.errors import MarketError
 
@@ -105,10 +106,20 @@ class ArbiterHolds:
         """The hold as the ledger has it now (None: not confirmed)."""
         return self._ledger.hold(hold_id)
 
+    def compose_settlement(
+        self, hold_id: bytes, to_payee: int, *, reason: bytes, tag: bytes = b""
+    ) -> Message:
+        """The signed settlement closing the hold with ``to_payee`` to the payee and the
+        rest to the payer, NOT sent: keep its bytes first, then :meth:`submit` them (again
+        after a failure: the same bytes are the same message)."""
+        return self._ledger.compose(self._arbiter, SettlePayload(hold_id, to_payee, tag, reason))
+
+    def submit(self, raw: bytes) -> bytes:
+        """Send a composed settlement; its id. Sending it again is harmless."""
+        return self._ledger.submit(raw)
+
     def settle(self, hold_id: bytes, to_payee: int, *, reason: bytes, tag: bytes = b"") -> bytes:
-        """Close the hold with ``to_payee`` to the payee and the rest to the payer; the id of
-        the settlement sent. Sending the same settlement twice is harmless (the second
-        conflicts as ``hold_not_open`` and changes nothing)."""
-        payload = SettlePayload(hold_id, to_payee, tag, reason)
-        message = self._ledger.compose(self._arbiter, payload)
-        return self._ledger.submit(message.raw)
+        """Compose and send at once (for a caller with nothing to keep); the id. A second,
+        different settlement of the same hold conflicts as ``hold_not_open``, harmlessly."""
+        message = self.compose_settlement(hold_id, to_payee, reason=reason, tag=tag)
+        return self.submit(message.raw)
