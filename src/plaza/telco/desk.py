@@ -204,9 +204,11 @@ class OrderDesk:
             if after is before:
                 return before
             self._store.save(after)  # the step stands even if its settlement cannot go yet
-            if after.paid_out and not before.paid_out:
-                after = self._settle(after)
-        self._announce(STATE_CHANGED, after)
+            try:
+                if after.paid_out and not before.paid_out:
+                    after = self._settle(after)
+            finally:
+                self._announce(STATE_CHANGED, after)  # the state changed, sent or not
         return after
 
     def _settle(self, order: ProductOrder) -> ProductOrder:

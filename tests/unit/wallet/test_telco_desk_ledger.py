@@ -164,6 +164,7 @@ def test_a_settlement_the_node_did_not_take_is_kept_and_sent_unchanged(w: Desk) 
     closing = kept.closing
     assert closing is not None
     assert (kept.state, closing.to_payee, closing.sent) == (OrderState.CANCELLED, 0, False)
+    assert w.events[-1] == ("ProductOrderStateChangeEvent", order.id)
     assert closing.message_id
     hold_id = bytes.fromhex(order.hold_id)
     still = w.node.runtime.tangle.hold(hold_id)
