@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from plaza.streams import extend
 from plaza.streams.sensor.book import HandledPayment, SensorBook
 
 READER = b"r" * 32
@@ -71,3 +75,34 @@ def test_refunds_and_contracts_are_recorded_and_the_file_is_private(
     assert book.fact("nothing") is None
     assert stat.S_IMODE(os.stat(tmp_path / "sensor" / "sensor.sqlite3").st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path / "sensor").st_mode) == 0o700
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 10_000), st.integers(1, 5_000)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_books_subscriptions_follow_the_renewal_rule(
+    purchases: list[tuple[int, int, int]],
+) -> None:
+    """Whatever order readers pay in, each one's end in the book is the rule's fold of its
+    own payments: extended from the end while it runs, from the payment after it lapsed."""
+    expected: dict[bytes, int] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        book = SensorBook(Path(folder) / "sensor.sqlite3")
+        try:
+            now = 0
+            for number, (who, wait, duration) in enumerate(purchases):
+                now += wait
+                reader = bytes([who]) * 32
+                payment = replace(_payment(number % 256, at_ms=now), reader=reader)
+                payment = replace(payment, message_id=number.to_bytes(32, "big"))
+                book.accept(payment, duration)
+                expected[reader] = extend(expected.get(reader), now, duration)
+            assert {s.reader: s.ends_at_ms for s in book.subscriptions()} == expected
+            assert book.revenue() == 100 * len(purchases)
+        finally:
+            book.close()
