@@ -96,6 +96,7 @@ def test_marking_written_moves_the_twin_with_the_rows(stores: Stores) -> None:
     assert (record.last_step, record.position) == (1, 3)
     outbox.mark_written(marks, [], at_ms=9_999)  # marking again keeps the first time
     assert outbox.lags_ms() == [250]
+    assert outbox.written_messages() == [(1_000, b"\xaa" * 32)]
     assert outbox.counts() == {"pending": 1, "written": 1}
 
 
@@ -106,6 +107,7 @@ def test_a_found_state_is_marked_without_a_position(stores: Stores) -> None:
     outbox.mark_written([Written(pending.seq, 1, None, None)], [], at_ms=20)
     assert outbox.pending(1) == []
     assert outbox.lags_ms() == [10]
+    assert outbox.written_messages() == []
 
 
 def test_concurrent_staging_of_one_state_adds_it_once(stores: Stores) -> None:

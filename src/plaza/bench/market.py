@@ -73,7 +73,8 @@ class MarketBenchmark:
     e2e_no_twins_contracts_per_s: float | None = None
     e2e_no_twins_p99_s: float | None = None
     e2e_ledger_messages: int | None = None
-    e2e_twin_lag_p99_s: float | None = None  # twin state committed -> its message on the node
+    e2e_twin_lag_p99_s: float | None = None  # twin state committed -> its message confirmed
+    e2e_twin_written_lag_p99_s: float | None = None  # ... -> its message accepted by the node
     e2e_twin_drain_s: float | None = None  # after the last request, until no twin was pending
 
     def figures(self) -> dict[str, object]:
@@ -98,6 +99,7 @@ class MarketBenchmark:
             e2e_no_twins_p99_s=self.e2e_no_twins_p99_s,
             e2e_ledger_messages=self.e2e_ledger_messages,
             e2e_twin_lag_p99_s=self.e2e_twin_lag_p99_s,
+            e2e_twin_written_lag_p99_s=self.e2e_twin_written_lag_p99_s,
             e2e_twin_drain_s=self.e2e_twin_drain_s,
         )
         return figures

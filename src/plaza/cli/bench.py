@@ -188,8 +188,8 @@ def market(
     With --e2e-ledger (the default) the end-to-end figures include staging every
     order, contract and settlement twin state, which the twin outbox's publisher
     writes to a node (proof of work 11); e2e_twin_lag_p99_s is how long a state
-    waited to reach the node. The same trading without twins is reported beside
-    them as e2e_no_twins_*.
+    waited to be confirmed there. The same trading without twins is reported
+    beside them as e2e_no_twins_*.
     """
     console = Console(stderr=True)
     result = run_market_benchmark(
@@ -228,8 +228,8 @@ def _with_e2e(
     if not ledger:
         return result
     twins = run(True)
-    if twins["e2e_twins_waiting"]:
-        raise RuntimeError("twin states were left unwritten: the figures would flatter")
+    if twins["e2e_twins_waiting"] or twins["e2e_twins_unconfirmed"]:
+        raise RuntimeError("twin states were left unwritten or unconfirmed: figures would flatter")
     return replace(
         result,
         e2e_contracts_per_s=twins["e2e_contracts_per_s"],
@@ -239,5 +239,6 @@ def _with_e2e(
         e2e_no_twins_p99_s=plain["e2e_p99_s"],
         e2e_ledger_messages=int(twins["e2e_ledger_messages"]),
         e2e_twin_lag_p99_s=twins["e2e_twin_lag_p99_s"],
+        e2e_twin_written_lag_p99_s=twins["e2e_twin_written_lag_p99_s"],
         e2e_twin_drain_s=twins["e2e_twin_drain_s"],
     )

@@ -116,6 +116,11 @@ class SqlTwinOutbox:
         with translated("reading twin lags"), reading(self._engine) as conn:
             return [int(value) for value in conn.execute(query).scalars()]
 
+    def written_messages(self) -> list[tuple[int, bytes]]:
+        query = select(_OUT.committed_at_ms, _OUT.message_id).where(_OUT.message_id.is_not(None))
+        with translated("reading twin messages"), reading(self._engine) as conn:
+            return [(int(at), bytes(message)) for at, message in conn.execute(query)]
+
     def counts(self) -> dict[str, int]:
         query = select(func.count(), func.count(_OUT.written_at_ms))
         with translated("counting twin states"), reading(self._engine) as conn:

@@ -66,6 +66,7 @@ class MemoryTwinOutbox:
         self._rows: dict[int, tuple[TwinState, int]] = {}
         self._keys: set[tuple[TwinKind, str, str, str, int]] = set()
         self._written: dict[int, int] = {}  # seq -> written at
+        self._messages: dict[int, bytes] = {}  # seq -> message id, where it was seen
         self._lock = threading.Lock()
 
     def stage(self, states: Sequence[TwinState], *, at_ms: int, orders_through: int = 0) -> int:
@@ -109,11 +110,17 @@ class MemoryTwinOutbox:
                     twin.kind, twin.twin_id, step=twin.last_step, position=twin.position
                 )
             for mark in written:
+                if mark.seq not in self._written and mark.message_id is not None:
+                    self._messages[mark.seq] = mark.message_id
                 self._written.setdefault(mark.seq, at_ms)
 
     def lags_ms(self) -> list[int]:
         with self._lock:
             return [at - self._rows[seq][1] for seq, at in self._written.items()]
+
+    def written_messages(self) -> list[tuple[int, bytes]]:
+        with self._lock:
+            return [(self._rows[seq][1], message) for seq, message in self._messages.items()]
 
     def counts(self) -> dict[str, int]:
         with self._lock:

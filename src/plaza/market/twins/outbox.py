@@ -132,6 +132,10 @@ class TwinOutbox(Protocol):
         """For every state written: milliseconds from staged to written, in no order."""
         ...
 
+    def written_messages(self) -> list[tuple[int, bytes]]:
+        """For every state written where it was seen: when it was staged, and its message."""
+        ...
+
     def counts(self) -> dict[str, int]:
         """States ``pending`` and ``written``."""
         ...

@@ -208,6 +208,11 @@ class StagedTwins:
         """Milliseconds from staged to written, one per state written."""
         return self._outbox.lags_ms()
 
+    def written_messages(self) -> list[tuple[int, bytes]]:
+        """When each written state was staged, and its message (to ask the ledger when it
+        was confirmed)."""
+        return self._outbox.written_messages()
+
     def statistics(self) -> dict[str, int]:
         publisher = self._publisher.statistics()
         return {
