@@ -22,7 +22,12 @@ from plaza.market.book.service import AssetRegistration, BidManager
 from plaza.market.book.views import OrderQuery, Suggestion
 from plaza.market.contracts import ContractDesk, SignedContract
 from plaza.market.model import Asset, Match, NewAsset, NewOrder, Order
-from plaza.market.settlement import Settlement, SettlementService, SweepReport
+from plaza.market.settlement import (
+    PreparedPayment,
+    Settlement,
+    SettlementService,
+    SweepReport,
+)
 
 __all__ = ["Marketplace", "OrderOutcome"]
 
@@ -189,6 +194,17 @@ class Marketplace:
         return self._settlement.record_payment(contract_id, message_id)
 
     # -- the marketplace's own jobs ----------------------------------------------------
+
+    # -- held payments (the marketplace's own arbiter, never a participant's request) ------
+
+    def hold_payment(self, contract_id: str, until_ms: int) -> Settlement:
+        """The contract's payment is held for delivery with the marketplace as arbiter."""
+        return self._settlement.hold_payment(contract_id, until_ms)
+
+    def settle_held(self, contract_id: str, payment: PreparedPayment | None) -> Settlement:
+        """The marketplace, as arbiter, settled the contract's held payment: ``payment`` is
+        its settlement (what the provider got), None a refund."""
+        return self._settlement.settle_held(contract_id, payment)
 
     def run_periodic(self) -> SweepReport:
         """Expire orders, clear periodic auctions, confirm payments, apply deadlines; send the

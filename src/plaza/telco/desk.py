@@ -5,17 +5,22 @@ the hold that pays the offer's price already confirmed on the ledger (payer the
 provider of the request, payee the asset's owner, the marketplace as arbiter,
 open at least until the window ends). The desk checks the hold, makes the match
 on the market's book (so the offer and the request are filled, the match is on
-their twins and a contract is signed) and keeps the order. Every later step is
-the domain's (:mod:`plaza.telco.orders`); a step that closes the hold is saved
-first, then settled on the ledger by the marketplace as arbiter (the reason in
-the settlement's data), then saved again with the settlement's id. Each step is
-announced to the order's parties and orchestrator (``ProductOrderCreateEvent``,
-``ProductOrderStateChangeEvent``).
+their twins and a contract is signed, whose settlement waits for the window to
+end rather than the market's provision timeout) and keeps the order.
+
+Every later step is the domain's (:mod:`plaza.telco.orders`). A step that closes
+the hold is saved first; then the marketplace, as arbiter, composes the hold's
+settlement (the reason in its data), keeps its bytes on the order, sends them,
+and records them on the contract's settlement as its payment (a refund: as its
+cancellation), which the market confirms on the ledger and fulfils like any
+payment. Each step is announced to the order's parties and orchestrator
+(``ProductOrderCreateEvent``, ``ProductOrderStateChangeEvent``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ from plaza.market.auth.service import ParticipantRegistry
 from plaza.market.marketplace import Marketplace
 from plaza.market.model import Order, Side
 from plaza.market.payments.holds import ArbiterHolds, HoldNotOpen, HoldRefused, HoldTerms
+from plaza.market.settlement import PreparedPayment, SettlementError
 from plaza.telco.assets import asset_type_of
 from plaza.telco.orders import OrderRefused, ProductOrder
 from plaza.telco.store import OrderStore
@@ -38,6 +44,8 @@ CREATED = "ProductOrderCreateEvent"
 STATE_CHANGED = "ProductOrderStateChangeEvent"
 #: The tag of the marketplace's settlements of telco holds.
 TAG = b"plaza-telco"
+
+log = logging.getLogger(__name__)
 
 #: Publishes one event about an order to the participants it names.
 Announce = Callable[[str, ProductOrder], None]
@@ -109,6 +117,7 @@ class OrderDesk:
             contract = self._market.confirm_match(
                 caller, request.id, offer.id, idempotency_key=f"telco-{placement.hold_id.hex()}"
             )
+            self._market.hold_payment(contract.match.id, window.end_ms)
             order = ProductOrder(
                 contract.match.id,
                 offer.id,
@@ -229,9 +238,31 @@ class OrderDesk:
             closing = order.closing
             assert closing is not None
         holds.submit(bytes.fromhex(closing.settlement))
+        self._on_contract(order)
         sent = order.settlement_sent()
         self._store.save(sent)
         return sent
+
+    def _on_contract(self, order: ProductOrder) -> None:
+        """The hold's settlement as the contract's payment (a refund: its cancellation), so
+        the market's settlement of the contract, and its twin, say what the order became.
+        A contract that cannot take it is logged: the hold is settled all the same."""
+        closing = order.closing
+        assert closing is not None  # only a closing step is settled
+        assert closing.to_payee is not None
+        payment = None
+        if closing.to_payee > 0:
+            raw = bytes.fromhex(closing.settlement)
+            payment = PreparedPayment(bytes.fromhex(closing.message_id), raw, closing.to_payee)
+        try:
+            self._market.settle_held(order.contract_id, payment)
+        except SettlementError as error:
+            log.warning(
+                "contract %s did not take order %s's settlement: %s",
+                order.contract_id,
+                order.id,
+                error,
+            )
 
     # -- reading ---------------------------------------------------------------------
 

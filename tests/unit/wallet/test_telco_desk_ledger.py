@@ -26,7 +26,12 @@ from plaza.market.kinds import Kinds
 from plaza.market.marketplace import Marketplace
 from plaza.market.model import Location, NewAsset, attributes
 from plaza.market.payments.holds import ArbiterHolds
-from plaza.market.settlement import MemorySettlementStore, SettlementService
+from plaza.market.settlement import (
+    MemorySettlementStore,
+    Phase,
+    PreparedPayment,
+    SettlementService,
+)
 from plaza.telco.assets import AssetType, kind_of
 from plaza.telco.desk import OrderDesk, Placement
 from plaza.telco.kind import KINDS
@@ -153,6 +158,17 @@ def test_an_order_is_placed_from_a_match_and_paid_when_access_is_configured(w: D
         bytes.fromhex(closing.message_id),
     )
     assert w.events[-1] == ("ProductOrderStateChangeEvent", order.id)
+    contract = w.market.settlement(w.people["sp"], order.contract_id)
+    assert (contract.phase, contract.payment) == (
+        Phase.PAYMENT_PROCESSED,
+        PreparedPayment(hold.closed_by, bytes.fromhex(closing.settlement), 600),
+    )
+
+
+def test_a_held_contract_waits_for_its_window_not_the_provision_timeout(w: Desk) -> None:
+    order = _placed(w)
+    contract = w.market.settlement(w.people["sp"], order.contract_id)
+    assert (contract.phase, contract.deadline_ms) == (Phase.CONTRACT_CREATED, order.window.end_ms)
 
 
 def test_a_settlement_the_node_did_not_take_is_kept_and_sent_unchanged(w: Desk) -> None:
@@ -183,3 +199,4 @@ def test_a_settlement_the_node_did_not_take_is_kept_and_sent_unchanged(w: Desk) 
     assert sent is not None
     assert sent.sent
     assert w.desk.sweep() == 0
+    assert w.market.settlement(w.people["sp"], order.contract_id).phase is Phase.CANCELLED

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from plaza.market.settlement import lifecycle
+from plaza.market.settlement import held, lifecycle
 from plaza.market.settlement.errors import ContractNotFound, NotAParty, WrongParty
 from plaza.market.settlement.model import (
     TERMINAL,
     Contract,
     Phase,
+    PreparedPayment,
     Settlement,
     SettlementPolicy,
 )
@@ -127,6 +128,23 @@ class SettlementService:
             raise NotAParty(contract_id, party)
         now = self._clock.now_ms()
         return self._step(contract_id, "cancel", lambda s: lifecycle.cancel(s, now))
+
+    def hold_payment(self, contract_id: str, until_ms: int) -> Settlement:
+        """Its payment is held for delivery (:mod:`~plaza.market.settlement.held`): the
+        contract waits for delivery until ``until_ms``."""
+        now = self._clock.now_ms()
+        return self._step(
+            contract_id, "hold payment", lambda s: held.hold_payment(s, until_ms, now)
+        )
+
+    def settle_held(self, contract_id: str, payment: PreparedPayment | None) -> Settlement:
+        """The arbiter settled its held payment: ``payment`` pays it (confirmed by
+        :meth:`confirm_payments` like any payment), None refunded it (cancelled)."""
+        now = self._clock.now_ms()
+        name = "cancel" if payment is None else "settle held payment"
+        return self._step(
+            contract_id, name, lambda s: held.settle_held(s, payment, now, self._policy)
+        )
 
     def _check_provider(self, contract_id: str, participant: str, step: str) -> None:
         contract = self.get(contract_id).contract

@@ -1,0 +1,159 @@
+"""Telco orders over real HTTP with a real node: the stage (a marketplace, its cast, a
+funded service provider, the orchestrator's hub subscription) and the steps the tests
+share (a deal matched on creation, its hold, its order)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from market_server import HOUR_MS, MarketWorld, market_world, serve_market
+from node_server import RunningNode
+from notify_support import Receiver, receiver
+from telco_support import ORDER, ORDERING, cell_site, conforms, offering, request, tmf
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.bootstrap import SystemClock
+from plaza.clients.market import MarketClient
+from plaza.crypto import Address
+from plaza.market.settlement import Phase
+from plaza.wallet.holds import compose_hold
+
+WAIT_S = 30.0
+API = "tmf622_v4.0.0"
+
+
+@dataclass
+class Stage:
+    world: MarketWorld
+    ledger: RemoteLedger
+    hooks: Receiver
+    arbiter: Address
+    orchestrator: str
+    places: Iterator[int]
+
+    def place(self) -> float:
+        """A fresh place (far from the others) so each test's offers meet only its requests."""
+        return -60.0 + 5 * next(self.places)
+
+
+@contextmanager
+def open_stage(node: RunningNode, folder: Path) -> Iterator[Stage]:
+    """A marketplace on ``node`` with the market world's cast, the service provider funded
+    and the orchestrator (the operator) subscribed to the order hub."""
+    with ExitStack() as stack:
+        market = stack.enter_context(
+            serve_market(folder, node_url=node.url, allow_private_callbacks=True)
+        )
+        world = market_world(market)
+        stack.callback(world.close)
+        ledger = RemoteLedger(stack.enter_context(node.client()), clock=SystemClock())
+        fund(ledger, world.consumer)
+        hooks = stack.enter_context(receiver())
+        subscribed = tmf(world.operator, "POST", f"{ORDERING}/hub", {"callback": hooks.url})
+        assert subscribed.status_code == 201, subscribed.text
+        conforms(API, "EventSubscription", subscribed.json())
+        arbiter = world.consumer.info().signing_key.address
+        yield Stage(world, ledger, hooks, arbiter, world.operator.me().id, iter(range(99)))
+
+
+def fund(ledger: RemoteLedger, client: MarketClient) -> None:
+    """The faucet's grant to the participant's own address, confirmed."""
+    assert client.identity is not None
+    grant = ledger.request_faucet(client.identity.address)
+    ledger.wait_for_confirmation(grant.message_id, timeout_s=WAIT_S)
+
+
+def now() -> int:
+    return SystemClock().now_ms()
+
+
+def hold(stage: Stage, payee: str, amount: int, expires_at_ms: int) -> str:
+    """The service provider's hold, confirmed on the ledger; its id in hex."""
+    identity = stage.world.consumer.identity
+    assert identity is not None
+    held = compose_hold(
+        stage.ledger,
+        identity.signing,
+        payee,
+        amount,
+        expires_at_ms=expires_at_ms,
+        arbiter=stage.arbiter,
+    )
+    stage.ledger.submit(held.message.raw)
+    stage.ledger.wait_for_confirmation(held.message.id, timeout_s=WAIT_S)
+    return held.hold_id.hex()
+
+
+def order_body(stage: Stage, offer_id: str, request_id: str, hold_id: str) -> dict[str, Any]:
+    return {
+        "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offer_id}}],
+        "productRequest": {"id": request_id},
+        "relatedParty": [{"id": stage.orchestrator, "role": "orchestrator"}],
+        "payment": [{"id": hold_id, "@referredType": "HeldPayment"}],
+        "@type": "ProductOrder",
+    }
+
+
+@dataclass
+class Deal:
+    offer: dict[str, Any]
+    request: dict[str, Any]
+    provider: str
+    start: int
+    end: int
+
+
+def deal(stage: Stage, start: int, end: int, price: int = 300) -> Deal:
+    lat = stage.place()
+    asset = cell_site(stage.world.provider, lat, 7.69)
+    offered = offering(stage.world.provider, asset["id"], start, end, price)
+    wanted = request(stage.world.consumer, start, end, price + 50, lat=lat + 0.01, lon=7.69)
+    assert [found["id"] for found in wanted["match"]] == [offered["id"]]
+    return Deal(offered, wanted, stage.world.provider.me().id, start, end)
+
+
+def ordered(stage: Stage, deal: Deal, price: int = 300) -> dict[str, Any]:
+    hold_id = hold(stage, deal.provider, price, deal.end + HOUR_MS)
+    body = order_body(stage, deal.offer["id"], deal.request["id"], hold_id)
+    answer = tmf(stage.world.consumer, "POST", ORDER, body)
+    assert answer.status_code == 201, answer.text
+    return dict(conforms(API, "ProductOrder", answer.json()))
+
+
+def settled_hold(client: MarketClient, order_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        hold = tmf(client, "GET", f"{ORDER}/{order_id}/hold").json()
+        if hold["status"] != "open" or time.monotonic() > deadline:
+            return dict(hold)
+        time.sleep(0.2)
+
+
+def contract_reaches(client: MarketClient, order: dict[str, Any], phase: Phase) -> None:
+    """The market's settlement of the order's contract reaches ``phase`` (it confirms the
+    arbiter's settlement on the ledger in its periodic round)."""
+    contract_id = order["agreement"][0]["id"]
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        settlement = client.contract(contract_id).settlement
+        assert settlement is not None
+        if settlement.phase is phase or time.monotonic() > deadline:
+            assert settlement.phase is phase
+            return
+        time.sleep(0.2)
+
+
+def events(hooks: Receiver, order_id: str, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        bodies = [json.loads(post.body) for post in hooks.posts]
+        found = [b for b in bodies if b["event"]["productOrder"]["id"] == order_id]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
