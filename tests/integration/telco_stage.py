@@ -21,6 +21,7 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.clients.market import MarketClient
 from plaza.crypto import Address
+from plaza.market.audit.service import AuditReport
 from plaza.market.settlement import Phase
 from plaza.wallet.holds import compose_hold
 
@@ -157,3 +158,15 @@ def events(hooks: Receiver, order_id: str, count: int) -> list[dict[str, Any]]:
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
+
+
+def audited(auditor: MarketClient, contract_id: str) -> AuditReport:
+    """The auditor's audit of a contract once its twin is written and confirmed."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        report = auditor.audit_contract(contract_id)
+        if (report.confirmed and report.entries[-1].event == "fulfil") or (
+            time.monotonic() > deadline
+        ):
+            return report
+        time.sleep(0.2)

@@ -71,6 +71,14 @@ def test_an_order_is_paid_to_the_asset_provider_once_access_is_configured(stage:
     }
     assert stage.ledger.balance(Address.parse(deal.provider)).amount >= 300
     ts.contract_reaches(stage.world.provider, order, Phase.FULFILLED)
+    report = ts.audited(stage.world.auditor, order["agreement"][0]["id"])
+    assert report.clean, (report.differences, report.problems)
+    assert [entry.event for entry in report.entries][-3:] == [
+        "settle held payment",
+        "confirm payment",
+        "fulfil",
+    ]
+    assert report.payment is not None
     events = ts.events(stage.hooks, order["id"], 2)
     assert events[-1]["eventType"] == "ProductOrderStateChangeEvent"
     conforms(API, "ProductOrderStateChangeEvent", events[-1])
