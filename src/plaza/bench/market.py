@@ -74,7 +74,7 @@ class MarketBenchmark:
     e2e_no_twins_p99_s: float | None = None
     e2e_ledger_messages: int | None = None
     e2e_twin_lag_p99_s: float | None = None  # twin state committed -> its message confirmed
-    e2e_twin_written_lag_p99_s: float | None = None  # ... -> its message accepted by the node
+    e2e_twin_written_lag_p99_s: float | None = None  # ... -> marked written (its batch's end)
     e2e_twin_drain_s: float | None = None  # after the last request, until no twin was pending
 
     def figures(self) -> dict[str, object]:

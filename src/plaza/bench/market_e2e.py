@@ -28,7 +28,9 @@ took after the last request answered), then reads from the outbox
   time from the state's commit to the milestone confirming its channel message
   (the milestone's own time; the benchmark waits for milestones after the
   outbox empties);
-* ``e2e_twin_written_lag_p99_s`` = the same to the node accepting the message.
+* ``e2e_twin_written_lag_p99_s`` = the same to the outbox marking it written
+  (the end of its batch, after the node accepted it: a milestone may confirm
+  a message before its batch ends).
 
 ``e2e_ledger_messages`` counts what reached the node (twins, their
 announcements and sealed keys, and milestones); ``e2e_twins_waiting`` and
