@@ -2,58 +2,87 @@
 
 The first run must show the whole lifecycle (at least one contract paid and
 confirmed on the ledger), verify the twins of the last paid contracts with the
-marketplace's audit, and print the summary the issue names; the second run
-reopens the same data directory: same owners and devices, figures carried on.
+marketplace's audit, and print the summary the issue names; the other verticals
+run beside it: a dozen city sensors announced (on the web app's /streams map while
+it runs) and publishing, two streams bought and read, services called, paid and
+(every fourth call) refunded. The second run reopens the same data directory: same
+owners, devices and sensors, figures carried on.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
+from plaza.streams.city import city_configs
 
 pytestmark = pytest.mark.slow
 
 KEYS = {"offers", "requests", "contracts", "contracts_paid", "claims", "ledger_messages"}
 
 
-def _demo(data_dir: Path, seconds: int) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "plaza.cli.main",
-            "demo",
-            "--data-dir",
-            str(data_dir),
-            "--duration",
-            str(seconds),
-            "--json",
-            "--port",
-            "0",
-            "--web-port",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 90,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.count("\n") == 1, "with --json, stdout is the summary alone"
-    summary: dict[str, Any] = json.loads(done.stdout)
-    web = summary["web"]
-    assert done.stderr.splitlines()[0].startswith(f"Plaza {web} "), "the web address first"
+TRONDHEIM = (63.4305, 10.3951)
+
+
+def _demo(
+    data_dir: Path, seconds: int, while_running: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Run ``plaza demo`` for ``seconds``; ``while_running`` is given the web address as
+    soon as it is printed, and runs while the demo does."""
+    command = [sys.executable, "-m", "plaza.cli.main", "demo", "--data-dir", str(data_dir)]
+    options = ["--duration", str(seconds), "--json", "--port", "0", "--web-port", "0"]
+    with subprocess.Popen(
+        [*command, *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        if while_running is not None and first.startswith("Plaza "):
+            while_running(first.split()[1])
+        stdout, stderr = process.communicate(timeout=seconds + 90)
+    assert process.returncode == 0, (first + stderr)[-3000:]
+    assert stdout.count("\n") == 1, "with --json, stdout is the summary alone"
+    summary: dict[str, Any] = json.loads(stdout)
+    assert first.startswith(f"Plaza {summary['web']} "), "the web address first"
     return summary
+
+
+def _sensors_on_the_map(web: str) -> None:
+    """The web app's /streams map lists the demo's twelve sensors, around Trondheim."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = httpx.get(f"{web}/streams/sensors.json", timeout=10).json()["sensors"]
+        if len(found) == 12 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert sorted(s["name"] for s in found) == sorted(c.name for c in city_configs(12, *TRONDHEIM))
+    for sensor in found:
+        assert math.dist((sensor["lat"], sensor["lon"]), TRONDHEIM) < 0.05
+    assert "traffic-04" in httpx.get(f"{web}/streams", timeout=10).text
+
+
+def _the_verticals_ran(summary: dict[str, Any]) -> None:
+    assert summary["streams_sensors"] == 12
+    assert summary["streams_readings"] >= 12, "every sensor published"
+    assert summary["streams_bought"] >= 2, "two streams bought"
+    assert summary["streams_readings_read"] >= 1, "and read"
+    assert summary["services_providers"] == 3
+    assert summary["services_calls_paid"] >= 1, summary
+    assert summary["services_calls_refunded"] >= 1, "the fourth call has no road: refunded"
+    assert summary["services_coins_paid"] > 0
 
 
 def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
-    first = _demo(data_dir, 40)
+    first = _demo(data_dir, 40, _sensors_on_the_map)
     assert first.keys() >= KEYS
     assert first["contracts_paid"] >= 1, first
     assert first["contracts"] >= first["contracts_paid"]
@@ -71,3 +100,7 @@ def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) ->
     for key in KEYS:
         assert second[key] >= first[key], key
     assert second["ledger_messages"] > first["ledger_messages"]
+    _the_verticals_ran(first)
+    assert second["streams_sensors"] == 12, "the same sensors, not twelve more"
+    assert second["streams_readings"] > first["streams_readings"]
+    assert second["services_calls_paid"] >= first["services_calls_paid"]

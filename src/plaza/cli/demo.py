@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+from plaza.bootstrap.demo import Demo, ServicesSettings, StreamsSettings
+from plaza.bootstrap.energy_demo import DemoSettings
 from plaza.energy.kind import ENERGY
 from plaza.sqlite import private_folder
 from plaza.verticals import registry
@@ -50,6 +51,29 @@ _TRADE: dict[str, Callable[[Any], str]] = {
 }
 
 
+def _count(unit: str) -> Callable[[Any], str]:
+    return lambda n: f"{n:,} {unit}"
+
+
+#: The other verticals' figures, each in its unit, under the vertical's heading.
+_VERTICALS: dict[str, dict[str, Callable[[Any], str]]] = {
+    "city sensors (streams)": {
+        "streams_sensors": _count("sensors"),
+        "streams_readings": _count("readings published"),
+        "streams_bought": _count("streams bought"),
+        "streams_readings_read": _count("readings read"),
+        "streams_revenue_coins": _count("coins"),
+    },
+    "services (pay per call)": {
+        "services_providers": _count("providers"),
+        "services_calls_paid": _count("calls paid"),
+        "services_calls_refunded": _count("calls refunded"),
+        "services_calls_timed_out": _count("calls timed out"),
+        "services_coins_paid": _count("coins"),
+    },
+}
+
+
 def _table(figures: dict[str, Any], elapsed_s: float) -> Table:
     table = Table(caption=f"this run: {elapsed_s:.0f} s; totals of the data directory")
     table.add_column("energy market")
@@ -61,6 +85,13 @@ def _table(figures: dict[str, Any], elapsed_s: float) -> Table:
         if column in figures:
             label = column.split("_")[:2]
             table.add_row(" ".join(label), show(figures[column]))
+    for heading, shown in _VERTICALS.items():
+        rows = [(key, show) for key, show in shown.items() if key in figures]
+        if rows:
+            table.add_section()
+            table.add_row(f"[bold]{heading}[/]", "")
+        for key, show in rows:
+            table.add_row(key.split("_", 1)[1].replace("_", " "), show(figures[key]))
     return table
 
 
@@ -74,8 +105,9 @@ def _log_to(path: Path) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the rest
 
 
-def _banner(console: Console, demo: EnergyDemo) -> None:
+def _banner(console: Console, running: Demo) -> None:
     """The web address first: it is what a person opens; then where each API is."""
+    demo = running.energy
     urls = demo.urls()
     console.print(f"[bold]Plaza[/] {urls['web']}  (marketplace, explorer, docs)", soft_wrap=True)
     for login in demo.logins:
@@ -88,11 +120,13 @@ def _banner(console: Console, demo: EnergyDemo) -> None:
         console.print(f"  {name + ' docs':<18} {urls[name]}/docs")
     for name, hosted in demo.stack.assets.items():
         console.print(f"  {name:<18} {hosted.url}/status")
+    for name, url in running.urls().items():
+        console.print(f"  {name:<18} {url}", soft_wrap=True)
     console.print(f"  {'log':<18} {demo.root.resolve() / 'demo.log'}")
     console.print("  Ctrl-C stops it; a second run reuses the data directory.\n")
 
 
-def _wait(demo: EnergyDemo, console: Console, duration: float | None, quiet: bool) -> float:
+def _wait(demo: Demo, console: Console, duration: float | None, quiet: bool) -> float:
     """Until ``duration`` has passed or Ctrl-C; the seconds it ran."""
     stop = threading.Event()
 
@@ -127,16 +161,26 @@ def demo(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Node API port (0: any).")] = 8650,
     web_port: Annotated[int, typer.Option(min=0, max=65535, help="Web app port (0: any).")] = 8000,
     tick: Annotated[float, typer.Option(min=0.05, help="Seconds per simulated 15 minutes.")] = 1.0,
+    streams: Annotated[bool, typer.Option(help="Run the city sensors and a buyer.")] = True,
+    services: Annotated[bool, typer.Option(help="Run three services and a customer.")] = True,
+    sensor_interval: Annotated[
+        float, typer.Option(min=0.5, help="Seconds between a city sensor's readings.")
+    ] = StreamsSettings().interval_s,
 ) -> None:
-    """Run a node, the marketplace, bid manager, user module, simulated devices and the web
-    app. The first line printed is the web app's address (on stderr with ``--json``, whose
-    summary on stdout also has it, as ``web``)."""
+    """Run a node, every vertical on it (the energy marketplace, bid manager, user module and
+    simulated devices; a dozen city sensors and a stream buyer; three pay-per-call services
+    and a customer) and the web app. The first line printed is the web app's address (on
+    stderr with ``--json``, whose summary on stdout also has it, as ``web``)."""
     console = Console(stderr=as_json)
     settings = DemoSettings(data_dir=data_dir, node_port=port, web_port=web_port, tick_s=tick)
     private_folder(data_dir)  # made 0700: it holds the modules' keys and letters
     _log_to(data_dir / "demo.log")
     try:
-        energy = EnergyDemo(settings)
+        running = Demo(
+            settings,
+            streams=StreamsSettings(interval_s=sensor_interval) if streams else None,
+            services=ServicesSettings() if services else None,
+        )
     except OSError as error:
         console.print(
             f"[red]cannot start: {error}[/] "
@@ -144,20 +188,26 @@ def demo(
         )
         raise typer.Exit(1) from None
     try:
-        energy.start()
-        _banner(console, energy)
-        elapsed = _wait(energy, console, duration, quiet=as_json)
-        audits = energy.audit_paid()
-        summary = {
-            "web": energy.web_url,
-            **energy.summary(),
-            **energy.trade(),
-            **audits,
-            "elapsed_s": round(elapsed, 1),
-        }
+        running.start()
+        _banner(console, running)
+        elapsed = _wait(running, console, duration, quiet=as_json)
+        summary = _summary(running, elapsed)
     finally:
-        energy.stop()
+        running.stop()
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         console.print(_table(summary, summary["elapsed_s"]))
+
+
+def _summary(running: Demo, elapsed: float) -> dict[str, Any]:
+    """The figures at the end: the live ones, the trade's and the audit of the last paid
+    contracts (which stops the devices first)."""
+    audits = running.energy.audit_paid()
+    return {
+        "web": running.energy.web_url,
+        **running.summary(),
+        **running.energy.trade(),
+        **audits,
+        "elapsed_s": round(elapsed, 1),
+    }

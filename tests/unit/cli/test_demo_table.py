@@ -32,3 +32,28 @@ def test_the_trade_is_shown_in_its_units() -> None:
 
 def test_before_any_contract_the_mean_price_says_so() -> None:
     assert "none yet" in _text({"energy_contracted_wh": 0, "mean_price_coins_per_kwh": None})
+
+
+def test_the_other_verticals_figures_show_under_their_headings_in_their_units() -> None:
+    text = _text(
+        {
+            "contracts": 3,
+            "streams_sensors": 12,
+            "streams_readings": 1_440,
+            "streams_bought": 2,
+            "services_calls_paid": 9,
+            "services_calls_refunded": 3,
+            "services_coins_paid": 195,
+        }
+    )
+    assert "city sensors (streams)" in text
+    assert "1,440 readings published" in text
+    assert "2 streams bought" in text
+    assert "services (pay per call)" in text
+    assert "9 calls paid" in text
+    assert "3 calls refunded" in text
+    assert "195 coins" in text
+
+
+def test_a_vertical_left_out_has_no_heading() -> None:
+    assert "services" not in _text({"contracts": 3, "streams_sensors": 12})

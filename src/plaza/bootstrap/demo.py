@@ -1,0 +1,81 @@
+"""``plaza demo``: every vertical on one node, in one process.
+
+:class:`~plaza.bootstrap.energy_demo.EnergyDemo` owns the node (SQLite, its own
+coordinator, a faucet), the energy stack and the web app; the other verticals' demos
+(:mod:`plaza.bootstrap.streams_demo`: a dozen city sensors and a buyer;
+:mod:`plaza.bootstrap.services_demo`: three services and a customer) run their agents on
+that same node, in process, funded from its faucet, each in a folder of its own under the
+data directory. Each contributes its figures to :meth:`Demo.summary`. A vertical's
+settings set to None leaves it out (the browser tests run the energy demo alone).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.bootstrap.clock import SystemClock
+from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
+from plaza.bootstrap.services_demo import ServicesDemo, ServicesSettings
+from plaza.bootstrap.streams_demo import StreamsDemo, StreamsSettings
+
+__all__ = ["Demo", "ServicesSettings", "StreamsSettings", "VerticalDemo"]
+
+
+class VerticalDemo(Protocol):
+    """A vertical's part of the demo: started after the node, stopped before it."""
+
+    def start(self) -> None: ...
+
+    def summary(self) -> dict[str, int]: ...
+
+    def urls(self) -> dict[str, str]: ...
+
+    def stop(self) -> None: ...
+
+
+class Demo:
+    """Start with :meth:`start`, read :meth:`summary` any time, end with :meth:`stop`."""
+
+    def __init__(
+        self,
+        settings: DemoSettings,
+        *,
+        streams: StreamsSettings | None = None,
+        services: ServicesSettings | None = None,
+    ) -> None:
+        self.energy = EnergyDemo(settings)
+        ledger, clock, root = LocalLedger(self.energy.runtime), SystemClock(), settings.data_dir
+        self.verticals: dict[str, VerticalDemo] = {}
+        if streams is not None:
+            self.verticals["streams"] = StreamsDemo(root / "streams", ledger, clock, streams)
+        if services is not None:
+            self.verticals["services"] = ServicesDemo(root / "services", ledger, clock, services)
+
+    def start(self) -> None:
+        """The energy demo (the node and the web app with it), then the other verticals."""
+        self.energy.start()
+        for vertical in self.verticals.values():
+            vertical.start()
+
+    def urls(self) -> dict[str, str]:
+        """Where the other verticals' agents answer, by what a person would look at."""
+        return {
+            name: url
+            for vertical in self.verticals.values()
+            for name, url in vertical.urls().items()
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Every vertical's figures so far (every run on this data directory together)."""
+        figures = self.energy.summary()
+        for vertical in self.verticals.values():
+            figures.update(vertical.summary())
+        return figures
+
+    def stop(self) -> None:
+        """The other verticals first (their agents use the node), then the energy demo; a
+        vertical that did not start closes what it opened."""
+        for vertical in reversed(self.verticals.values()):
+            vertical.stop()
+        self.energy.stop()

@@ -1,0 +1,168 @@
+"""The services vertical in ``plaza demo``: three providers and a customer on the demo's node.
+
+Each service of :mod:`plaza.bootstrap.services_catalog` is sold by its own
+:class:`~plaza.services.provider.ProviderAgent` (``plaza service run``'s agent: its
+identity, channel and book under ``<data_dir>/services/<name>``); their quote APIs are
+mounted on one loopback server, each under its name. The customer is ``plaza service
+call`` in a loop: funded from the node's faucet, it calls the services in turn every
+``call_s``, and every fourth call asks for a route to Svalbard, which has no road, so the
+demo shows a refund beside the paid calls. Its calls are kept in a call book, so a second
+run carries on the counts and the turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.api.serving import ThreadedServer, bind_listener, listener_url
+from plaza.bootstrap.services_catalog import SERVICES
+from plaza.channels import LedgerAccessError
+from plaza.clock import Clock
+from plaza.crypto import Address
+from plaza.services.calls import CustomerState
+from plaza.services.customer import call, find_service
+from plaza.services.customer_book import CustomerBook
+from plaza.services.errors import CallFailed
+from plaza.services.provider import ProviderAgent, ProviderHome, create_provider_app
+from plaza.sqlite import private_folder
+from plaza.streams.files import identity_at
+from plaza.wallet import WalletError
+
+__all__ = ["SCHEDULE", "ServicesDemo", "ServicesSettings"]
+
+log = logging.getLogger(__name__)
+
+_IMAGE = [[(row * 16 + column) % 256 for column in range(16)] for row in range(16)]
+#: The customer's calls, in turn: the fourth has no road, and is refunded.
+SCHEDULE: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("forecast", {"place": "Trondheim", "day": 1}),
+    ("route", {"from": "Trondheim", "to": "Oslo"}),
+    ("thumbnail", {"pixels": _IMAGE, "factor": 4}),
+    ("route", {"from": "Trondheim", "to": "Longyearbyen"}),
+)
+#: Below this many base units the customer asks the faucet again.
+_LOW_FUNDS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ServicesSettings:
+    host: str = "127.0.0.1"
+    call_s: float = 2.0  # the customer's pause between two calls
+    poll_s: float = 0.25  # a provider's look for holds
+
+
+class ServicesDemo:
+    """Start with :meth:`start`, read :meth:`summary` any time, end with :meth:`stop`."""
+
+    def __init__(
+        self, root: Path, ledger: LocalLedger, clock: Clock, settings: ServicesSettings
+    ) -> None:
+        self.root = private_folder(root)
+        self.settings = settings
+        self._ledger, self._clock = ledger, clock
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        listener = bind_listener(settings.host, 0)
+        self.url = listener_url(listener)
+        self.providers: list[ProviderAgent] = []
+        app = FastAPI(title="plaza demo services", docs_url=None, redoc_url=None)
+        try:
+            for sold in SERVICES:
+                agent = ProviderAgent(
+                    ProviderHome(self.root / sold.name),
+                    ledger,
+                    sold,
+                    endpoint=f"{self.url}/{sold.name}",
+                    clock=clock,
+                    poll_s=settings.poll_s,
+                )
+                self.providers.append(agent)
+                app.mount(f"/{sold.name}", create_provider_app(agent))
+        except BaseException:
+            self._close_providers()
+            listener.close()
+            raise
+        self._server = ThreadedServer(app, listener=listener)
+        self._book = CustomerBook(self.root / "calls.sqlite3")
+        self._payer = identity_at(self.root / "customer.key").signing
+        self._serving = False
+
+    def start(self) -> None:
+        """Describe each service (announced if new or changed), serve the quote APIs, run
+        the providers' loops and the customer's."""
+        for agent in self.providers:
+            agent.describe()
+        self._server.__enter__()
+        self._serving = True
+        for agent in self.providers:
+            self._spawn(agent.run, agent.service.name)
+        self._spawn(self._customer, "demo-customer")
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _customer(self, stop: threading.Event) -> None:
+        """Call the services in :data:`SCHEDULE`'s turn, one at a time, every ``call_s``."""
+        with httpx.Client(timeout=10.0) as http:
+            while not stop.wait(self.settings.call_s):
+                turn = len(self._book.calls()) % len(SCHEDULE)
+                name, job = SCHEDULE[turn]
+                try:
+                    self._fund()
+                    wanted = find_service(self._ledger, name)
+                    call(self._ledger, self._payer, wanted, job, **self._call_options(http))
+                except CallFailed as failed:
+                    log.info("demo call to %s: %s", name, failed)
+                except (LedgerAccessError, WalletError) as error:
+                    log.warning("demo customer: %s; retrying", error)
+
+    def _call_options(self, http: httpx.Client) -> dict[str, Any]:
+        return {"clock": self._clock, "book": self._book, "http": http, "poll_s": 0.1}
+
+    def _fund(self) -> None:
+        """Top the customer's address up from the node's faucet when it runs low."""
+        address = Address.from_public_key(self._payer.public_key.raw)
+        if self._ledger.balance(address).amount < _LOW_FUNDS:
+            grant = self._ledger.request_faucet(address)
+            self._ledger.wait_for_confirmation(grant.message_id, timeout_s=30.0)
+
+    def urls(self) -> dict[str, str]:
+        return {
+            f"{agent.service.name} service": agent.description.endpoint + "/service"
+            for agent in self.providers
+        }
+
+    def summary(self) -> dict[str, int]:
+        """The customer's calls by how they ended, and the coins the providers were paid
+        (every run on this data directory)."""
+        ended = [paid.state for paid in self._book.calls()]
+        return {
+            "services_providers": len(self.providers),
+            "services_calls_paid": ended.count(CustomerState.DONE),
+            "services_calls_refunded": ended.count(CustomerState.REFUNDED),
+            "services_calls_timed_out": ended.count(CustomerState.EXPIRED),
+            "services_coins_paid": sum(agent.book.revenue() for agent in self.providers),
+        }
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self._serving:
+            self._server.stop()
+        self._close_providers()
+        self._book.close()
+
+    def _close_providers(self) -> None:
+        for agent in self.providers:
+            agent.close()

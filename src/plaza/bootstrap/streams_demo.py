@@ -1,0 +1,175 @@
+"""The streams vertical in ``plaza demo``: a dozen city sensors and a buyer, on the demo's node.
+
+The sensors are ``plaza sensor city``'s (:class:`plaza.streams.city.City`): air quality,
+noise, parking and traffic on a spiral around the demo's city, announced under the streams
+tag, so the web app's ``/streams`` pages and map list them. The buyer is ``plaza stream
+buy`` and ``history`` in a loop: it funds its wallet from the node's faucet, buys the
+minimum period of two streams (a renewal when a grant has ended) and reads what its grants
+open. Everything lives under ``<data_dir>/streams``: a second run reopens the same sensors,
+channels, wallet and key, and carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from plaza.adapters.ledger.local import LocalLedger
+from plaza.channels import ChannelError, Delivery, LedgerAccessError
+from plaza.clock import Clock
+from plaza.crypto import EncryptionKey
+from plaza.sqlite import private_folder
+from plaza.streams.announcement import Sensor
+from plaza.streams.buyer import buy, discover, grants, history, wait_for_grant
+from plaza.streams.city import City, city_configs
+from plaza.streams.errors import StreamError
+from plaza.streams.files import identity_at, write_private
+from plaza.wallet import KdfParams, Wallet, WalletError
+
+__all__ = ["BOUGHT", "StreamsDemo", "StreamsSettings"]
+
+log = logging.getLogger(__name__)
+
+#: The streams the buyer buys: one air quality sensor, one traffic counter.
+BOUGHT = ("air-01", "traffic-04")
+#: Below this many base units the buyer asks the faucet again.
+_LOW_FUNDS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsSettings:
+    """How many sensors, where, and how often they publish and the buyer reads."""
+
+    sensors: int = 12
+    latitude: float = 63.4305  # Trondheim, where the energy devices are too
+    longitude: float = 10.3951
+    interval_s: float = 5.0  # a reading per sensor: activity within the first minute
+    poll_s: float = 1.0  # a sensor's look for payments
+    read_s: float = 5.0  # the buyer's reads and renewals
+
+
+class StreamsDemo:
+    """Start with :meth:`start`, read :meth:`summary` any time, end with :meth:`stop`."""
+
+    def __init__(
+        self, root: Path, ledger: LocalLedger, clock: Clock, settings: StreamsSettings
+    ) -> None:
+        self.root = private_folder(root)
+        self.settings = settings
+        self._ledger, self._clock = ledger, clock
+        self._city: City | None = None
+        self._buyer: StreamBuyer | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._buy_and_read, name="demo-buyer", daemon=True)
+
+    def start(self) -> None:
+        """Open the sensors (announced if new or changed) and run them; start the buyer."""
+        configs = [
+            replace(config, poll_s=self.settings.poll_s)
+            for config in city_configs(
+                self.settings.sensors,
+                self.settings.latitude,
+                self.settings.longitude,
+                interval_s=self.settings.interval_s,
+            )
+        ]
+        self._city = City.start(self.root / "city", self._ledger, configs, clock=self._clock)
+        self._buyer = StreamBuyer.open(self.root / "buyer", self._ledger, self._clock)
+        self._thread.start()
+
+    def _buy_and_read(self) -> None:
+        """Buy what has no running grant, read what the grants open; every ``read_s``."""
+        assert self._buyer is not None
+        while not self._stop.is_set():
+            try:
+                self._buyer.step(self._stop)
+            except (StreamError, ChannelError, LedgerAccessError, WalletError, TimeoutError) as e:
+                log.warning("stream buyer: %s; retrying", e)
+            self._stop.wait(self.settings.read_s)
+
+    def urls(self) -> dict[str, str]:
+        return {}  # the sensors have no API: the ledger and the web app's /streams show them
+
+    def summary(self) -> dict[str, int]:
+        """Sensors running, readings they published and payments they served (every run on
+        this data directory), streams bought and readings read by the buyer."""
+        agents = self._city.agents if self._city else []
+        buyer = self._buyer
+        return {
+            "streams_sensors": len(agents),
+            "streams_readings": sum(agent.publisher.position for agent in agents),
+            "streams_bought": buyer.bought if buyer else 0,
+            "streams_readings_read": buyer.read if buyer else 0,
+            "streams_revenue_coins": sum(agent.book.revenue() for agent in agents),
+        }
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        if self._city is not None:
+            self._city.close()
+
+
+class StreamBuyer:
+    """``plaza stream buy`` and ``history`` as an agent: its wallet and X25519 key kept in
+    its folder (the wallet's password beside it, 0600: a demo's, not a person's)."""
+
+    def __init__(
+        self, wallet: Wallet, reader: EncryptionKey, ledger: LocalLedger, clock: Clock
+    ) -> None:
+        self.wallet, self.reader = wallet, reader
+        self._ledger, self._clock = ledger, clock
+        self.bought = 0  # grants received for the streams it buys, every run
+        self.read = 0  # readings read, this run
+        self._seen: dict[str, int] = {}  # the next unread position of each stream
+
+    @classmethod
+    def open(cls, folder: Path, ledger: LocalLedger, clock: Clock) -> StreamBuyer:
+        private_folder(folder)
+        secret, path = folder / "wallet.password", folder / "wallet.json"
+        if not secret.exists():
+            write_private(secret, secrets.token_urlsafe(24).encode())
+        password = secret.read_text()
+        if path.exists():
+            wallet = Wallet.open(path, password, gateway=ledger, clock=clock)
+        else:
+            wallet, _phrase = Wallet.create(
+                path, password, gateway=ledger, clock=clock, kdf=KdfParams.INTERACTIVE
+            )
+        return cls(wallet, identity_at(folder / "identity.key").encryption, ledger, clock)
+
+    def step(self, stop: threading.Event) -> None:
+        """Fund, then for each stream it buys: renew an ended grant, read what is new."""
+        if self.wallet.balance().available < _LOW_FUNDS:
+            self.wallet.request_faucet(wait=True)
+        sensors = {sensor.announcement.name: sensor for sensor in discover(self._ledger)}
+        bought = 0
+        for name in BOUGHT:
+            if stop.is_set() or name not in sensors:
+                continue
+            delivered = self._granted(sensors[name])
+            bought += len(delivered)
+            self._read(name, delivered[-1])
+        self.bought = bought
+
+    def _granted(self, sensor: Sensor) -> list[Delivery]:
+        """The sensor's grants to this buyer, with a new one bought if none is running."""
+        delivered = grants(self._ledger, self.reader, sensor)
+        ends = max((d.reader_key.expires_at_ms or 0 for d in delivered), default=0)
+        if ends > self._clock.now_ms():
+            return delivered
+        buy(self.wallet, sensor, self.reader, sensor.announcement.terms.minimum_price)
+        wait_for_grant(self._ledger, self.reader, sensor, known=len(delivered), timeout_s=30.0)
+        return grants(self._ledger, self.reader, sensor)
+
+    def _read(self, name: str, latest: Delivery) -> None:
+        """Count the readings the latest grant opens that were not read before."""
+        readings = history(self._ledger, self.reader, [latest])
+        start = self._seen.get(name, 0)
+        self.read += sum(1 for position, _ in readings if position >= start)
+        if readings:
+            self._seen[name] = readings[-1][0] + 1
