@@ -94,8 +94,9 @@ class StreamsDemo:
         return {}  # the sensors have no API: the ledger and the web app's /streams show them
 
     def summary(self) -> dict[str, int]:
-        """Sensors running, readings they published and payments they served (every run on
-        this data directory), streams bought and readings read by the buyer."""
+        """Sensors running, the readings they published, the coins they were paid and the
+        streams the buyer bought (renewals too), every run on this data directory; the
+        readings the buyer read, this run."""
         agents = self._city.agents if self._city else []
         buyer = self._buyer
         return {

@@ -119,3 +119,9 @@ class CustomerBook:
     def calls(self) -> list[PaidCall]:
         rows = self._db.rows(_SELECT + " ORDER BY rowid")
         return [self.require(bytes(row[0])) for row in rows]
+
+    def counts(self) -> dict[CustomerState, int]:
+        """How many calls are in each state: what a running customer reports, without
+        reading every call."""
+        rows = self._db.rows("SELECT state, COUNT(*) FROM calls GROUP BY state")
+        return {CustomerState(state): int(count) for state, count in rows}
