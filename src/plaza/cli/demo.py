@@ -51,26 +51,30 @@ _TRADE: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _count(unit: str) -> Callable[[Any], str]:
-    return lambda n: f"{n:,} {unit}"
+def _count(n: int) -> str:
+    return f"{n:,}"
 
 
-#: The other verticals' figures, each in its unit, under the vertical's heading.
-_VERTICALS: dict[str, dict[str, Callable[[Any], str]]] = {
-    "city sensors (streams)": {
-        "streams_sensors": _count("sensors"),
-        "streams_readings": _count("readings published"),
-        "streams_bought": _count("streams bought"),
-        "streams_readings_read": _count("readings read"),
-        "streams_revenue_coins": _count("coins"),
-    },
-    "services (pay per call)": {
-        "services_providers": _count("providers"),
-        "services_calls_paid": _count("calls paid"),
-        "services_calls_refunded": _count("calls refunded"),
-        "services_calls_timed_out": _count("calls timed out"),
-        "services_coins_paid": _count("coins"),
-    },
+def _coins(n: int) -> str:
+    return f"{n:,} coins"
+
+
+#: The other verticals' figures under each one's heading: key, label, shown in its unit.
+_VERTICALS: dict[str, tuple[tuple[str, str, Callable[[int], str]], ...]] = {
+    "city sensors (streams)": (
+        ("streams_sensors", "sensors", _count),
+        ("streams_readings", "readings published", _count),
+        ("streams_bought", "streams bought", _count),
+        ("streams_readings_read", "readings read (this run)", _count),
+        ("streams_revenue_coins", "sensors' revenue", _coins),
+    ),
+    "services (pay per call)": (
+        ("services_providers", "providers", _count),
+        ("services_calls_paid", "calls paid", _count),
+        ("services_calls_refunded", "calls refunded", _count),
+        ("services_calls_timed_out", "calls timed out", _count),
+        ("services_coins_paid", "paid to providers", _coins),
+    ),
 }
 
 
@@ -86,12 +90,12 @@ def _table(figures: dict[str, Any], elapsed_s: float) -> Table:
             label = column.split("_")[:2]
             table.add_row(" ".join(label), show(figures[column]))
     for heading, shown in _VERTICALS.items():
-        rows = [(key, show) for key, show in shown.items() if key in figures]
+        rows = [(label, show(figures[key])) for key, label, show in shown if key in figures]
         if rows:
             table.add_section()
             table.add_row(f"[bold]{heading}[/]", "")
-        for key, show in rows:
-            table.add_row(key.split("_", 1)[1].replace("_", " "), show(figures[key]))
+        for row in rows:
+            table.add_row(*row)
     return table
 
 
