@@ -4,7 +4,11 @@ nothing."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import httpx
+import pytest
 from market_server import HOUR_MS, MarketWorld
 from telco_support import (
     OFFERING,
@@ -19,7 +23,10 @@ from telco_support import (
     tmf,
 )
 
-from plaza.bootstrap import SystemClock
+from plaza.api.serving import ThreadedServer
+from plaza.bootstrap import SystemClock, build_market
+from plaza.settings import MarketSettings
+from plaza.verticals.telco_runtime import ORDERS_FILE
 
 
 def _now() -> int:
@@ -154,3 +161,19 @@ def test_the_telco_routes_are_in_the_markets_openapi_document(world: MarketWorld
     for wanted in (RESOURCE, OFFERING, REQUEST, ORDER, f"{ORDER}/{{order_id}}"):
         assert f"/api/v1/market{wanted}" in paths
     assert "/api/v1/market/telco/tmf-api/productOrderingManagement/v4/hub" in paths
+
+
+def test_the_desk_is_made_as_the_app_starts_and_its_order_file_closed_as_it_stops(
+    tmp_path: Path,
+) -> None:
+    runtime = build_market(MarketSettings(data_dir=tmp_path, node_url=""))
+    try:
+        app = runtime.app()
+        with ThreadedServer(app):
+            desk = app.state.telco_desk
+            assert desk.all_orders() == []
+            assert (tmp_path / ORDERS_FILE).exists()
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            desk.all_orders()
+    finally:
+        runtime.close()

@@ -15,6 +15,7 @@ from plaza.telco.kind import KINDS
 from plaza.verticals.model import Units, Vertical
 from plaza.verticals.telco_catalog import router as catalog
 from plaza.verticals.telco_ordering import router as ordering
+from plaza.verticals.telco_runtime import lifecycle
 
 __all__ = ["vertical"]
 
@@ -22,6 +23,6 @@ vertical = Vertical(
     name="telco",
     summary="Telco assets by the window, paid for delivery through held payments.",
     kinds=KINDS,
-    routers=(catalog, ordering),
+    routers=(catalog, ordering, lifecycle),
     units={spec.kind: Units(quantity="windows", price="coins per window") for spec in KINDS},
 )

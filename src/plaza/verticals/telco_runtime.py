@@ -1,22 +1,26 @@
-"""The telco desk of one served marketplace, made on first use from the market's services.
+"""The telco desk of one served marketplace, made as the market's app starts.
 
 A vertical's routers are mounted in the market's app and see its services
-(:data:`~plaza.api.market.auth.ServicesDep`); the desk they share is kept on
-the app's state, its orders in the marketplace's data directory
+(:data:`~plaza.api.market.auth.ServicesDep`). The desk they share is made by
+the vertical's :data:`lifecycle` router (a lifespan, which FastAPI merges into
+the app's) and kept on the app's state; its node client and order file are
+closed when the app stops. Its orders are in the marketplace's data directory
 (:data:`ORDERS_FILE`; in memory for a market built without one). Its holds are
 read and settled through the market's node (none configured: orders answer 503)
-and signed with the marketplace's own key,
-the arbiter every telco hold names. Its events go through the market's hub,
-once per party (the service provider, the asset provider, the orchestrator),
-as the market's own events do, so a hub subscription sees only its owner's.
+and signed with the marketplace's own key, the arbiter every telco hold names.
+Its events go through the market's hub, once per party (the service provider,
+the asset provider, the orchestrator), as the market's own events do, so a hub
+subscription sees only its owner's.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api.market.auth import ServicesDep
@@ -29,7 +33,7 @@ from plaza.telco.sqlite_store import SqliteOrderStore
 from plaza.telco.store import MemoryOrderStore, OrderStore
 from plaza.verticals.telco_views import order_view
 
-__all__ = ["DeskDep", "desk_of"]
+__all__ = ["ORDERS_FILE", "DeskDep", "desk_of", "lifecycle", "make_desk"]
 
 _MAKING = threading.Lock()
 #: The orders' file in the marketplace's data directory.
@@ -48,35 +52,61 @@ def _announcer(services: MarketServices) -> Announce:
     return announce
 
 
-def _holds(services: MarketServices) -> ArbiterHolds | None:
-    if not services.node_url:
-        return None
-    ledger = RemoteLedger(NodeClient(services.node_url), clock=services.clock)
-    return ArbiterHolds(ledger, services.identity.signing)
+Closer = Callable[[], object]
 
 
-def _store(services: MarketServices) -> OrderStore:
-    if services.data_dir is None:
-        return MemoryOrderStore()
-    return SqliteOrderStore(services.data_dir / ORDERS_FILE)
+def make_desk(services: MarketServices) -> tuple[OrderDesk, list[Closer]]:
+    """A desk over ``services``, and what to close once the app has stopped (its node
+    client, its order file)."""
+    closers: list[Closer] = []
+    holds = None
+    if services.node_url:
+        client = NodeClient(services.node_url)
+        closers.append(client.close)
+        holds = ArbiterHolds(RemoteLedger(client, clock=services.clock), services.identity.signing)
+    store: OrderStore = MemoryOrderStore()
+    if services.data_dir is not None:
+        sqlite = SqliteOrderStore(services.data_dir / ORDERS_FILE)
+        closers.append(sqlite.close)
+        store = sqlite
+    desk = OrderDesk(
+        services.marketplace,
+        registry=services.registry,
+        holds=holds,
+        clock=services.clock,
+        store=store,
+        announce=_announcer(services),
+    )
+    return desk, closers
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The desk made as the market's app starts, and closed after it stops serving."""
+    desk, closers = make_desk(app.state.services)
+    app.state.telco_desk = desk
+    try:
+        yield
+    finally:
+        for close in reversed(closers):
+            close()
+
+
+#: Mounted with the vertical's routers for its lifespan alone (FastAPI merges it into the
+#: app's): it has no routes.
+lifecycle = APIRouter(lifespan=lifespan)
 
 
 def desk_of(services: MarketServices, state: object) -> OrderDesk:
-    """The desk kept on ``state`` (the app's), made the first time."""
+    """The desk kept on ``state`` (the app's); made here, and never closed, only for an app
+    whose lifespan did not run (one mounted inside another)."""
     desk = getattr(state, "telco_desk", None)
     if isinstance(desk, OrderDesk):
         return desk
     with _MAKING:
         desk = getattr(state, "telco_desk", None)
         if not isinstance(desk, OrderDesk):
-            desk = OrderDesk(
-                services.marketplace,
-                registry=services.registry,
-                holds=_holds(services),
-                clock=services.clock,
-                store=_store(services),
-                announce=_announcer(services),
-            )
+            desk, _closers = make_desk(services)
             setattr(state, "telco_desk", desk)  # noqa: B010  # Starlette's State is dynamic
         return desk
 
