@@ -65,7 +65,8 @@ def test_a_bad_asset_is_refused_and_nothing_is_registered(world: MarketWorld) ->
     ]:
         answer = tmf(world.provider, "POST", RESOURCE, body)
         assert answer.status_code == 400, answer.text
-        assert answer.json()["error"]["code"] == code
+        error = conforms("tmf622_v4.0.0", "Error", answer.json())
+        assert (error["code"], error["status"], error["reason"]) == (code, "400", "Bad Request")
     assert tmf(world.anonymous, "GET", RESOURCE).headers["X-Total-Count"] == before
 
 
@@ -146,7 +147,7 @@ def test_without_a_node_no_order_can_be_paid(world: MarketWorld) -> None:
     }
     answer = tmf(world.consumer, "POST", ORDER, body)
     assert answer.status_code == 503, answer.text
-    assert answer.json()["error"]["code"] == "no_ledger"
+    assert answer.json()["code"] == "no_ledger"
     assert tmf(world.consumer, "GET", ORDER).json() == []
     assert (
         tmf(world.anonymous, "GET", f"{REQUEST}/{wanted['id']}").json()["lifecycleStatus"]

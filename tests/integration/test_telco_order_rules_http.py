@@ -29,11 +29,12 @@ def test_an_order_the_hold_does_not_pay_is_refused_and_changes_nothing(stage: St
     short = ts.hold(stage, deal.provider, 299, deal.end + HOUR_MS)
     body = ts.order_body(stage, deal.offer["id"], deal.request["id"], short)
     refused = tmf(stage.world.consumer, "POST", ORDER, body)
-    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "hold_refused")
-    assert "amount" in refused.json()["error"]["message"]
+    assert (refused.status_code, refused.json()["code"]) == (422, "hold_refused")
+    conforms(API, "Error", refused.json())
+    assert "amount" in refused.json()["message"]
     unknown = ts.order_body(stage, deal.offer["id"], deal.request["id"], "cd" * 32)
     answer = tmf(stage.world.consumer, "POST", ORDER, unknown)
-    assert (answer.status_code, answer.json()["error"]["code"]) == (409, "hold_not_open")
+    assert (answer.status_code, answer.json()["code"]) == (409, "hold_not_open")
     not_operator = {**body, "relatedParty": [{"id": deal.provider, "role": "orchestrator"}]}
     assert tmf(stage.world.consumer, "POST", ORDER, not_operator).status_code == 422
     stolen = ts.hold(stage, deal.provider, 300, deal.end + HOUR_MS)
@@ -77,7 +78,7 @@ def test_placing_the_same_order_again_answers_it_and_a_hold_pays_one_order(stage
     other = ts.deal(stage, start, start + HOUR_MS)
     reused = ts.order_body(stage, other.offer["id"], other.request["id"], hold_id)
     answer = tmf(stage.world.consumer, "POST", ORDER, reused)
-    assert (answer.status_code, answer.json()["error"]["code"]) == (409, "hold_used")
+    assert (answer.status_code, answer.json()["code"]) == (409, "hold_used")
 
 
 def test_the_order_hub_is_each_subscribers_own(stage: Stage) -> None:

@@ -16,13 +16,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from plaza.api.errors import RequestProblem, error_responses
+from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.market.assets.model import MAX_ASSETS, AssetQuery
 from plaza.market.book.views import OrderQuery
 from plaza.market.model import Location, NewAsset, Order, Side
 from plaza.telco.assets import AssetType, asset_type_of, kind_of
 from plaza.telco.terms import Offer, Request, Search, Window
+from plaza.verticals.telco_errors import TmfRoute, tmf_errors
 from plaza.verticals.telco_runtime import DeskDep
 from plaza.verticals.telco_schemas import OfferingIn, RequestIn, ResourceIn, View
 from plaza.verticals.telco_views import (
@@ -37,7 +38,7 @@ from plaza.verticals.telco_views import (
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TmfRoute)
 
 RESOURCE = "/tmf-api/resourceInventoryManagement/v4/resource"
 OFFERING = "/tmf-api/productCatalogManagement/v4/productOffering"
@@ -46,7 +47,7 @@ IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 Fields = Annotated[str | None, Query(max_length=512, description="attributes to return")]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-_WRITE = error_responses(400, 401, 403, 404, 409, 422)
+_WRITE = tmf_errors(400, 401, 403, 404, 409, 422)
 _MAX_ORDERS = 10_000
 
 
@@ -79,7 +80,7 @@ def create_resource(body: ResourceIn, caller: CallerDep, services: ServicesDep) 
     return resource_view(outcome.asset)
 
 
-@router.get(RESOURCE, responses=error_responses(400), response_model=list[View])
+@router.get(RESOURCE, responses=tmf_errors(400), response_model=list[View])
 def list_resources(
     *,
     services: ServicesDep,
@@ -104,7 +105,7 @@ def list_resources(
     return _page(response, views, offset, limit)
 
 
-@router.get(f"{RESOURCE}/{{resource_id}}", responses=error_responses(404), response_model=View)
+@router.get(f"{RESOURCE}/{{resource_id}}", responses=tmf_errors(404), response_model=View)
 def get_resource(
     resource_id: IdPath, services: ServicesDep, desk: DeskDep, fields: Fields = None
 ) -> Any:
@@ -200,7 +201,7 @@ def criteria(
 CriteriaDep = Annotated[Search, Depends(criteria)]
 
 
-@router.get(OFFERING, responses=error_responses(400), response_model=list[View])
+@router.get(OFFERING, responses=tmf_errors(400), response_model=list[View])
 def list_offerings(
     *,
     search: CriteriaDep,
@@ -216,7 +217,7 @@ def list_offerings(
     return _page(response, views, offset, limit)
 
 
-@router.get(REQUEST, responses=error_responses(400), response_model=list[View])
+@router.get(REQUEST, responses=tmf_errors(400), response_model=list[View])
 def list_requests(
     *,
     search: CriteriaDep,
@@ -239,17 +240,17 @@ def _telco(services: ServicesDep, order_id: str, side: Side) -> Order:
     return order
 
 
-@router.get(f"{OFFERING}/{{offering_id}}", responses=error_responses(404), response_model=View)
+@router.get(f"{OFFERING}/{{offering_id}}", responses=tmf_errors(404), response_model=View)
 def get_offering(offering_id: IdPath, services: ServicesDep, fields: Fields = None) -> Any:
     return select(offering_view(_telco(services, offering_id, Side.OFFER)), fields)
 
 
-@router.get(f"{REQUEST}/{{request_id}}", responses=error_responses(404), response_model=View)
+@router.get(f"{REQUEST}/{{request_id}}", responses=tmf_errors(404), response_model=View)
 def get_request(request_id: IdPath, services: ServicesDep, fields: Fields = None) -> Any:
     return select(request_view(_telco(services, request_id, Side.REQUEST)), fields)
 
 
-_MATCH = error_responses(401, 403, 404)
+_MATCH = tmf_errors(401, 403, 404)
 
 
 @router.get(f"{OFFERING}/{{offering_id}}/match", responses=_MATCH, response_model=View)

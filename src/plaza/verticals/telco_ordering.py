@@ -31,19 +31,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from plaza.api.errors import RequestProblem, error_responses
+from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.api.market.notifications import pinned_query, subscriber_of
 from plaza.market.auth import Forbidden, Principal, Role, Scope
 from plaza.telco.desk import CREATED, STATE_CHANGED, OrderDesk, Placement
 from plaza.telco.orders import OrderRefused, ProductOrder
+from plaza.verticals.telco_errors import TmfRoute, tmf_errors
 from plaza.verticals.telco_runtime import DeskDep
 from plaza.verticals.telco_schemas import CancelIn, HubIn, HubView, OrderIn, OrderPatchIn, View
 from plaza.verticals.telco_views import ORDERS, compact, iso, order_view, select
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TmfRoute)
 
 ORDERING = "/tmf-api/productOrderingManagement/v4"
 IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
@@ -85,7 +86,7 @@ def _swept(desk: OrderDesk) -> None:
 @router.post(
     f"{ORDERING}/productOrder",
     status_code=201,
-    responses=error_responses(400, 401, 403, 404, 409, 422, 503),
+    responses=tmf_errors(400, 401, 403, 404, 409, 422, 503),
     response_model=View,
 )
 def create_order(body: OrderIn, caller: CallerDep, desk: DeskDep, response: Response) -> Any:
@@ -100,7 +101,7 @@ def create_order(body: OrderIn, caller: CallerDep, desk: DeskDep, response: Resp
 
 @router.get(
     f"{ORDERING}/productOrder",
-    responses=error_responses(400, 401, 503),
+    responses=tmf_errors(400, 401, 503),
     response_model=list[View],
 )
 def list_orders(
@@ -133,7 +134,7 @@ def _read(desk: OrderDesk, caller: Principal, order_id: str) -> ProductOrder:
 
 @router.get(
     f"{ORDERING}/productOrder/{{order_id}}",
-    responses=error_responses(401, 404, 503),
+    responses=tmf_errors(401, 404, 503),
     response_model=View,
 )
 def get_order(order_id: IdPath, caller: CallerDep, desk: DeskDep, fields: Fields = None) -> Any:
@@ -142,7 +143,7 @@ def get_order(order_id: IdPath, caller: CallerDep, desk: DeskDep, fields: Fields
 
 @router.patch(
     f"{ORDERING}/productOrder/{{order_id}}",
-    responses=error_responses(400, 401, 403, 404, 409, 503),
+    responses=tmf_errors(400, 401, 403, 404, 409, 503),
     response_model=View,
 )
 def patch_order(order_id: IdPath, body: OrderPatchIn, caller: CallerDep, desk: DeskDep) -> Any:
@@ -164,7 +165,7 @@ def patch_order(order_id: IdPath, body: OrderPatchIn, caller: CallerDep, desk: D
 @router.post(
     f"{ORDERING}/cancelProductOrder",
     status_code=201,
-    responses=error_responses(400, 401, 403, 404, 409, 503),
+    responses=tmf_errors(400, 401, 403, 404, 409, 503),
     response_model=View,
 )
 def cancel_order(body: CancelIn, caller: CallerDep, desk: DeskDep) -> Any:
@@ -189,7 +190,7 @@ def cancel_order(body: CancelIn, caller: CallerDep, desk: DeskDep) -> Any:
 
 @router.get(
     f"{ORDERING}/productOrder/{{order_id}}/hold",
-    responses=error_responses(401, 404, 503),
+    responses=tmf_errors(401, 404, 503),
     response_model=dict[str, Any],
 )
 async def order_hold(order_id: IdPath, caller: CallerDep, desk: DeskDep) -> Any:
@@ -212,7 +213,7 @@ async def order_hold(order_id: IdPath, caller: CallerDep, desk: DeskDep) -> Any:
     }
 
 
-@router.post(f"{ORDERING}/hub", status_code=201, responses=error_responses(400, 401, 403))
+@router.post(f"{ORDERING}/hub", status_code=201, responses=tmf_errors(400, 401, 403))
 def subscribe(body: HubIn, caller: CallerDep, services: ServicesDep) -> HubView:
     """Register a webhook for the caller's product order events (TMF ``query`` optional)."""
     query = pinned_query(body.query or _EVENTS, _acting(caller))
@@ -223,7 +224,7 @@ def subscribe(body: HubIn, caller: CallerDep, services: ServicesDep) -> HubView:
 @router.delete(
     f"{ORDERING}/hub/{{subscription_id}}",
     status_code=204,
-    responses=error_responses(401, 403, 404),
+    responses=tmf_errors(401, 403, 404),
 )
 def unsubscribe(subscription_id: IdPath, caller: CallerDep, services: ServicesDep) -> Response:
     subscription = services.hub.subscription(subscription_id)
