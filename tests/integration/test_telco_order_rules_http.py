@@ -91,6 +91,9 @@ def test_the_order_hub_is_each_subscribers_own(stage: Stage) -> None:
     assert mine.status_code == 201, mine.text
     subscription = conforms(API, "EventSubscription", mine.json())
     assert f"event.recipient={stage.world.consumer.me().id}" in subscription["query"]
+    assert len(subscription["id"].split(".")) == 2  # one listener per event type
+    wrong = {"callback": stage.hooks.url, "query": "eventType=ContractCreateEvent"}
+    assert tmf(stage.world.consumer, "POST", hub, wrong).status_code == 400
     theirs = tmf(stage.world.provider, "DELETE", f"{hub}/{subscription['id']}")
     assert theirs.status_code == 403
     assert tmf(stage.world.consumer, "DELETE", f"{hub}/{subscription['id']}").status_code == 204

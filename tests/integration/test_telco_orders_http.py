@@ -48,6 +48,8 @@ def test_an_order_is_paid_to_the_asset_provider_once_access_is_configured(stage:
     assert created["eventType"] == "ProductOrderCreateEvent"
     conforms(API, "ProductOrderCreateEvent", created)
     assert created["event"]["recipient"] == stage.orchestrator
+    paths = {post.path.split("?")[0] for post in stage.hooks.posts}
+    assert "/hooks/plaza/listener/productOrderCreateEvent" in paths
     offered = tmf(stage.world.anonymous, "GET", f"{OFFERING}/{deal.offer['id']}").json()
     assert offered["lifecycleStatus"] == "filled"
 

@@ -12,9 +12,10 @@
 * ``POST cancelProductOrder``: the TMF way to cancel, answered ``done``;
 * ``GET productOrder/{id}/hold``: the order's hold as the ledger has it, what
   an auditor checks the trail against;
-* ``POST hub``, ``DELETE hub/{id}``: webhooks of the caller's order events
-  (``ProductOrderCreateEvent``, ``ProductOrderStateChangeEvent``), pinned to
-  the caller like every hub subscription of the market.
+* ``POST hub``, ``DELETE hub/{id}``: listeners of the caller's order events
+  (``ProductOrderCreateEvent``, ``ProductOrderStateChangeEvent``) posted to
+  ``{callback}/listener/{eventName}``, pinned to the caller like every hub
+  subscription of the market.
 
 Time's own steps (a window started unreported, ended) are applied before each
 read; a report (access configured, the asset failed) is judged as it comes.
@@ -27,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +37,7 @@ from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.api.market.notifications import pinned_query, subscriber_of
 from plaza.market.auth import Forbidden, Principal, Role, Scope
+from plaza.notify import EventQuery
 from plaza.telco.desk import CREATED, STATE_CHANGED, OrderDesk, Placement
 from plaza.telco.orders import OrderRefused, ProductOrder
 from plaza.verticals.telco_errors import TmfRoute, tmf_errors
@@ -49,7 +52,7 @@ router = APIRouter(route_class=TmfRoute)
 ORDERING = "/tmf-api/productOrderingManagement/v4"
 IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 Fields = Annotated[str | None, Query(max_length=512, description="attributes to return")]
-_EVENTS = f"eventType={CREATED},{STATE_CHANGED}"
+_EVENT_TYPES = (CREATED, STATE_CHANGED)
 
 
 @contextmanager
@@ -213,12 +216,31 @@ async def order_hold(order_id: IdPath, caller: CallerDep, desk: DeskDep) -> Any:
     }
 
 
+def _listener(callback: str, event_type: str) -> str:
+    """TMF's ``{callback}/listener/{eventName}``: ``.../listener/productOrderCreateEvent``."""
+    parts = urlsplit(callback)
+    name = event_type[0].lower() + event_type[1:]
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/listener/{name}"))
+
+
 @router.post(f"{ORDERING}/hub", status_code=201, responses=tmf_errors(400, 401, 403))
 def subscribe(body: HubIn, caller: CallerDep, services: ServicesDep) -> HubView:
-    """Register a webhook for the caller's product order events (TMF ``query`` optional)."""
-    query = pinned_query(body.query or _EVENTS, _acting(caller))
-    subscription = services.hub.register(body.callback, query=query)
-    return HubView(id=subscription.id, callback=subscription.callback, query=query.render())
+    """Register a listener for the caller's product order events (TMF ``query`` optional):
+    each event is posted to ``{callback}/listener/{eventName}``. The hub's id names one
+    market subscription per event type, joined by dots."""
+    query = pinned_query(body.query, _acting(caller))
+    wanted = sorted(query.event_types or _EVENT_TYPES)
+    if not set(wanted) <= set(_EVENT_TYPES):
+        raise RequestProblem(400, "invalid_query", f"eventType is one of {', '.join(_EVENT_TYPES)}")
+    ids = [
+        services.hub.register(
+            _listener(body.callback, event_type),
+            query=EventQuery(frozenset({event_type}), query.fields),
+        ).id
+        for event_type in wanted
+    ]
+    shown = EventQuery(frozenset(wanted), query.fields).render()
+    return HubView(id=".".join(ids), callback=body.callback, query=shown)
 
 
 @router.delete(
@@ -227,8 +249,11 @@ def subscribe(body: HubIn, caller: CallerDep, services: ServicesDep) -> HubView:
     responses=tmf_errors(401, 403, 404),
 )
 def unsubscribe(subscription_id: IdPath, caller: CallerDep, services: ServicesDep) -> Response:
-    subscription = services.hub.subscription(subscription_id)
-    if subscriber_of(subscription) != _acting(caller):
-        raise Forbidden("remove a subscription", "it is not the caller's")
-    services.hub.unregister(subscription_id)
+    """Remove a listener of the caller's (every market subscription its id names)."""
+    ids = subscription_id.split(".")
+    for part in ids:
+        if subscriber_of(services.hub.subscription(part)) != _acting(caller):
+            raise Forbidden("remove a subscription", "it is not the caller's")
+    for part in ids:
+        services.hub.unregister(part)
     return Response(status_code=204)
