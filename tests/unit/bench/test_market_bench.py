@@ -89,5 +89,5 @@ def test_the_command_prints_one_json_object() -> None:
     assert figures["e2e_no_twins_contracts_per_s"] > 0
     assert figures["e2e_ledger_messages"] > 6 * 4  # each contract: its twin, orders, parties
     assert 0 < figures["e2e_twin_written_lag_p99_s"] < 60  # every state waited, and got there
-    assert figures["e2e_twin_written_lag_p99_s"] < figures["e2e_twin_lag_p99_s"] < 120
+    assert 0 < figures["e2e_twin_lag_p99_s"] < 120  # confirmed by a milestone, each one
     assert figures["e2e_twin_drain_s"] >= 0
