@@ -60,6 +60,7 @@ from plaza.market.errors import (
     StoreFailed,
     TwinUnavailable,
 )
+from plaza.market.payments.holds import HoldNotOpen, HoldRefused
 from plaza.market.settlement import (
     ConcurrentUpdate,
     ContractNotFound,
@@ -100,6 +101,8 @@ MARKET_STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     IdempotencyConflict: 409,
     SelfMatch: 422,
     NotMatchable: 422,
+    HoldRefused: 422,  # a held payment that does not pay as agreed
+    HoldNotOpen: 409,  # not confirmed yet, or closed already
     JournalConflict: 503,
     BookStoreFailed: 503,
     StoreFailed: 503,
