@@ -18,7 +18,7 @@ MARKET_HEADING = "\n# Marketplace API\n"
 
 
 def _documented(text: str) -> set[tuple[str, str]]:
-    return set(re.findall(r"^\| (GET|POST|PUT|DELETE) \| `([^`]+)` \|", text, re.M))
+    return set(re.findall(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \|", text, re.M))
 
 
 def _served(url: str) -> set[tuple[str, str]]:
