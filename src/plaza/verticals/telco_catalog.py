@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.market.assets.model import MAX_ASSETS, AssetQuery
+from plaza.market.auth import Principal
 from plaza.market.book.views import OrderQuery
 from plaza.market.model import Location, NewAsset, Order, Side
 from plaza.telco.assets import AssetType, asset_type_of, kind_of
@@ -58,9 +59,9 @@ def _page(response: Response, views: list[dict[str, Any]], offset: int, limit: i
     return page
 
 
-def _owner(caller: Any) -> str:
+def _owner(caller: Principal) -> str:
     assert caller.participant_id is not None  # principals from requests are participants
-    return str(caller.participant_id)
+    return caller.participant_id
 
 
 # -- resources -------------------------------------------------------------------------

@@ -16,14 +16,25 @@ from typing import Any
 
 from plaza.api.errors import RequestProblem
 from plaza.market.book.views import Suggestion
-from plaza.market.model import Asset, AssetStatus, Location, Order, attributes
-from plaza.telco.assets import AssetType, asset_type_of
+from plaza.market.model import (
+    Asset,
+    AssetStatus,
+    Attributes,
+    AttributeValue,
+    Location,
+    Order,
+    attributes,
+)
+from plaza.telco.assets import asset_type_of
 from plaza.telco.orders import OrderState, ProductOrder
 from plaza.telco.terms import Window
 from plaza.verticals.telco_schemas import CharacteristicIn, PlaceRef, TimePeriod
 
 __all__ = [
     "BASE",
+    "ORDERS",
+    "characteristics_of",
+    "compact",
     "iso",
     "offering_view",
     "order_view",
@@ -75,9 +86,10 @@ def geo(location: Location | None, role: str = "location") -> dict[str, Any] | N
     return {"id": uri, "href": uri, "role": role, "@referredType": "GeographicLocation"}
 
 
-def characteristics_of(values: Iterable[CharacteristicIn]) -> Any:
-    named = {item.name: item.value for item in values}
-    if len(named) != len(list(values)):
+def characteristics_of(values: list[CharacteristicIn]) -> Attributes:
+    """TMF characteristics as the market's attributes; a name given twice is refused."""
+    named: dict[str, AttributeValue] = {item.name: item.value for item in values}
+    if len(named) != len(values):
         raise RequestProblem(400, "invalid_characteristic", "each characteristic is named once")
     return attributes(named)
 
@@ -248,10 +260,3 @@ def order_view(order: ProductOrder) -> dict[str, Any]:
             "@type": "ProductOrder",
         }
     )
-
-
-def asset_type_named(kind: str) -> AssetType:
-    found = asset_type_of(kind)
-    if found is None:
-        raise RequestProblem(404, "not_telco", f"{kind} is not a telco kind")
-    return found
