@@ -56,7 +56,8 @@ def _demo(
 
 
 def _sensors_on_the_map(web: str) -> None:
-    """The web app's /streams map lists the demo's twelve sensors, around Trondheim."""
+    """The web app's /streams map lists the demo's twelve sensors, around Trondheim, and each
+    has its page."""
     deadline = time.monotonic() + 30
     while True:
         found = httpx.get(f"{web}/streams/sensors.json", timeout=10).json()["sensors"]
@@ -67,6 +68,9 @@ def _sensors_on_the_map(web: str) -> None:
     for sensor in found:
         assert math.dist((sensor["lat"], sensor["lon"]), TRONDHEIM) < 0.05
     assert "traffic-04" in httpx.get(f"{web}/streams", timeout=10).text
+    page = httpx.get(f"{web}/streams/{found[0]['id']}", timeout=10)
+    assert page.status_code == 200
+    assert found[0]["name"] in page.text
 
 
 def _the_verticals_ran(summary: dict[str, Any]) -> None:

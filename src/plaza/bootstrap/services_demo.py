@@ -68,8 +68,10 @@ class ServicesDemo:
         self.root = private_folder(root)
         self.settings = settings
         self._ledger, self._clock = ledger, clock
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        # The customer stops first: its call in flight ends while the providers still run.
+        self._stop, self._stop_customer = threading.Event(), threading.Event()
+        self._threads: list[threading.Thread] = []  # the providers'
+        self._customer_thread: threading.Thread | None = None
         listener = bind_listener(settings.host, 0)
         self.url = listener_url(listener)
         self.providers: list[ProviderAgent] = []
@@ -103,13 +105,8 @@ class ServicesDemo:
         self._server.__enter__()
         self._serving = True
         for agent in self.providers:
-            self._spawn(agent.run, agent.service.name)
-        self._spawn(self._customer, "demo-customer")
-
-    def _spawn(self, target: Any, name: str) -> None:
-        thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
+            self._threads.append(_started(agent.run, agent.service.name, self._stop))
+        self._customer_thread = _started(self._customer, "demo-customer", self._stop_customer)
 
     def _customer(self, stop: threading.Event) -> None:
         """Call the services in :data:`SCHEDULE`'s turn, one at a time, every ``call_s``."""
@@ -155,6 +152,9 @@ class ServicesDemo:
         }
 
     def stop(self) -> None:
+        self._stop_customer.set()
+        if self._customer_thread is not None:
+            self._customer_thread.join(timeout=30)
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=30)
@@ -166,3 +166,9 @@ class ServicesDemo:
     def _close_providers(self) -> None:
         for agent in self.providers:
             agent.close()
+
+
+def _started(target: Any, name: str, stop: threading.Event) -> threading.Thread:
+    thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+    thread.start()
+    return thread
