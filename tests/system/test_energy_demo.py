@@ -52,6 +52,7 @@ def _demo(
     assert stdout.count("\n") == 1, "with --json, stdout is the summary alone"
     summary: dict[str, Any] = json.loads(stdout)
     assert first.startswith(f"Plaza {summary['web']} "), "the web address first"
+    assert f"city sensors       {summary['web']}/streams" in stderr, "where the sensors show"
     return summary
 
 

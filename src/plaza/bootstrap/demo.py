@@ -29,7 +29,7 @@ class VerticalDemo(Protocol):
 
     def summary(self) -> dict[str, int]: ...
 
-    def urls(self) -> dict[str, str]: ...
+    def urls(self, web: str) -> dict[str, str]: ...
 
     def stop(self) -> None: ...
 
@@ -59,11 +59,13 @@ class Demo:
             vertical.start()
 
     def urls(self) -> dict[str, str]:
-        """Where the other verticals' agents answer, by what a person would look at."""
+        """Where to look at the other verticals: their pages on the web app, their agents'
+        APIs; by what a person would look at."""
+        web = self.energy.web_url
         return {
             name: url
             for vertical in self.verticals.values()
-            for name, url in vertical.urls().items()
+            for name, url in vertical.urls(web).items()
         }
 
     def summary(self) -> dict[str, Any]:

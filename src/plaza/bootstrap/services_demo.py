@@ -133,7 +133,8 @@ class ServicesDemo:
             grant = self._ledger.request_faucet(address)
             self._ledger.wait_for_confirmation(grant.message_id, timeout_s=30.0)
 
-    def urls(self) -> dict[str, str]:
+    def urls(self, web: str) -> dict[str, str]:
+        """Each provider's description (services have no pages on the web app yet)."""
         return {
             f"{agent.service.name} service": agent.description.endpoint + "/service"
             for agent in self.providers

@@ -90,8 +90,9 @@ class StreamsDemo:
                 log.warning("stream buyer: %s; retrying", e)
             self._stop.wait(self.settings.read_s)
 
-    def urls(self) -> dict[str, str]:
-        return {}  # the sensors have no API: the ledger and the web app's /streams show them
+    def urls(self, web: str) -> dict[str, str]:
+        """The sensors have no API: the web app's ``/streams`` pages show them, and a map."""
+        return {"city sensors": f"{web}/streams"}
 
     def summary(self) -> dict[str, int]:
         """Sensors running, the readings they published, the coins they were paid and the
