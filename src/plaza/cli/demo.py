@@ -179,18 +179,12 @@ def demo(
     settings = DemoSettings(data_dir=data_dir, node_port=port, web_port=web_port, tick_s=tick)
     private_folder(data_dir)  # made 0700: it holds the modules' keys and letters
     _log_to(data_dir / "demo.log")
-    try:
-        running = Demo(
-            settings,
-            streams=StreamsSettings(interval_s=sensor_interval) if streams else None,
-            services=ServicesSettings() if services else None,
-        )
-    except OSError as error:
-        console.print(
-            f"[red]cannot start: {error}[/] "
-            f"(is another demo, node or web app on port {port} or {web_port}?)"
-        )
-        raise typer.Exit(1) from None
+    running = _open(
+        console,
+        settings,
+        streams=StreamsSettings(interval_s=sensor_interval) if streams else None,
+        services=ServicesSettings() if services else None,
+    )
     try:
         running.start()
         _banner(console, running)
@@ -198,10 +192,33 @@ def demo(
         summary = _summary(running, elapsed)
     finally:
         running.stop()
+    _print(console, summary, as_json=as_json)
+
+
+def _print(console: Console, summary: dict[str, Any], *, as_json: bool) -> None:
+    """The summary on stdout as one JSON line, or as the table."""
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         console.print(_table(summary, summary["elapsed_s"]))
+
+
+def _open(
+    console: Console,
+    settings: DemoSettings,
+    *,
+    streams: StreamsSettings | None,
+    services: ServicesSettings | None,
+) -> Demo:
+    """The demo, its ports bound; a port taken is one clear line and exit 1."""
+    try:
+        return Demo(settings, streams=streams, services=services)
+    except OSError as error:
+        ports = f"port {settings.node_port} or {settings.web_port}"
+        console.print(
+            f"[red]cannot start: {error}[/] (is another demo, node or web app on {ports}?)"
+        )
+        raise typer.Exit(1) from None
 
 
 def _summary(running: Demo, elapsed: float) -> dict[str, Any]:
