@@ -75,7 +75,7 @@ class ServicesDemo:
         listener = bind_listener(settings.host, 0)
         self.url = listener_url(listener)
         self.providers: list[ProviderAgent] = []
-        app = FastAPI(title="plaza demo services", docs_url=None, redoc_url=None)
+        app = FastAPI(title="plaza demo services", openapi_url=None, docs_url=None, redoc_url=None)
         try:
             for sold in SERVICES:
                 agent = ProviderAgent(
