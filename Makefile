@@ -37,10 +37,12 @@ demo: $(STAMP) $(ASSETS)
 run: $(STAMP) $(ASSETS)
 	$(BIN)/plaza node run --data-dir .plaza/node
 
-## test: lint, types, layering, then the whole test suite (the browser tests in a process of
-## their own: Playwright's sync API keeps an event loop running in it to the end)
+## test: lint, types, layering, then the whole test suite in three processes: the tests that
+## serve (contract, integration, system), the unit tests apart from their servers' leftovers,
+## and the browser tests (Playwright's sync API keeps an event loop running to the end)
 test: lint typecheck layers $(ASSETS) $(CHROMIUM)
-	$(BIN)/pytest --ignore=tests/browser
+	$(BIN)/pytest --ignore=tests/browser --ignore=tests/unit
+	$(BIN)/pytest tests/unit
 	$(BIN)/pytest tests/browser
 
 ## browser: the browser tests alone (tests/browser, headless Chromium)
