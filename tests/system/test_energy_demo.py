@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,21 @@ def _demo(
     with subprocess.Popen(
         [*command, *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
+        assert process.stdout is not None
         assert process.stderr is not None
         first = process.stderr.readline()
-        if while_running is not None and first.startswith("Plaza "):
-            while_running(first.split()[1])
-        stdout, stderr = process.communicate(timeout=seconds + 90)
+        # The rest is read through the same buffered streams: communicate() would read the
+        # file descriptors beneath them and lose whatever readline() had already buffered.
+        with ThreadPoolExecutor(2) as readers:
+            out, err = readers.submit(process.stdout.read), readers.submit(process.stderr.read)
+            if while_running is not None and first.startswith("Plaza "):
+                while_running(first.split()[1])
+            try:
+                process.wait(timeout=seconds + 90)
+            except subprocess.TimeoutExpired:
+                process.kill()  # so that the readers reach the end of the pipes
+                raise
+            stdout, stderr = out.result(), err.result()
     assert process.returncode == 0, (first + stderr)[-3000:]
     assert stdout.count("\n") == 1, "with --json, stdout is the summary alone"
     summary: dict[str, Any] = json.loads(stdout)
