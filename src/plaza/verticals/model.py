@@ -58,12 +58,19 @@ class VerticalPages:
     """A vertical's web pages, mounted by the web app (:mod:`plaza.web`): routes that render
     them, the directories of their templates (Jinja2, beside the app's own, so they may
     extend ``base.html``) and static files (served under ``/static/<vertical>/``), and
-    ``nav``, the (label, path) links the app's navigation shows for them."""
+    ``nav``, the (label, path) links the app's navigation shows for them.
+
+    On the logged-in dashboard (``/dashboard``), ``order_forms`` gives, by kind, the
+    template of the fields a person fills in to offer or request that kind (the page
+    wraps them in its form and signs the order in the browser), and ``dashboard`` the
+    templates of the vertical's own sections, shown below the market's."""
 
     routers: tuple[APIRouter, ...] = ()
     templates: tuple[Path, ...] = ()
     static: tuple[Path, ...] = ()
     nav: tuple[tuple[str, str], ...] = ()
+    order_forms: tuple[tuple[str, str], ...] = ()
+    dashboard: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
