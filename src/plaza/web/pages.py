@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from plaza.web.display import UnitBook, short_id, when
-from plaza.web.sessions import remember_viewer, viewer_of
+from plaza.web.sessions import Viewer, remember_viewer, viewer_of
 
 __all__ = ["Pages", "pages_of"]
 
@@ -45,6 +45,11 @@ class Pages:
         response.headers["vary"] = "HX-Request, HX-Target, Cookie"
         remember_viewer(request, response)
         return response
+
+    def viewer(self, request: Request) -> Viewer:
+        """Who is browsing, for a vertical's page that shows a logged-in person their own
+        things (a vertical reaches it here, as it may not import :mod:`plaza.web`)."""
+        return viewer_of(request)
 
     def fragment(self, name: str, context: Mapping[str, Any]) -> str:
         """A template rendered to a string (an SSE event's HTML)."""
