@@ -170,7 +170,7 @@ def parse_query(params: Mapping[str, str], verticals: Mapping[str, Sequence[str]
         raise BadInput("kind", "must be a kind name: lower-case letters, digits and :._-")
     search = params.get("q", "").strip()
     if search and not _SEARCH.fullmatch(search):
-        raise BadInput("q", "searches by id: up to 128 letters, digits and :._-")
+        raise BadInput("q", "searches ids and names: up to 128 letters, digits and :._-")
     low = _integer(params, "min_price", 0, MAX_AMOUNT)
     high = _integer(params, "max_price", 0, MAX_AMOUNT)
     if low is not None and high is not None and low > high:
@@ -235,8 +235,14 @@ def _fits(order: Order, query: ListingQuery) -> bool:  # noqa: PLR0911 (one test
         return False
     if not _near(order, query):
         return False
-    names = (order.id, order.owner, order.asset_id or "")
-    return not query.search or any(name.startswith(query.search) for name in names)
+    return not query.search or any(name.startswith(query.search) for name in _names(order))
+
+
+def _names(order: Order) -> tuple[str, ...]:
+    """What a search matches the start of: the listing's, its owner's and its asset's ids,
+    and its text attributes (a service's name, a stream's channel)."""
+    named = tuple(value for _, value in order.attributes if isinstance(value, str))
+    return (order.id, order.owner, order.asset_id or "", *named)
 
 
 def located(orders: Sequence[Order], query: ListingQuery, *, limit: int = 1000) -> list[Order]:

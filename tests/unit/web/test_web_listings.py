@@ -108,6 +108,17 @@ def test_search_finds_an_id_or_its_start_and_vertical_its_kinds() -> None:
     assert select(closed, parse_query({"status": "filled"}, VERTICALS)).total == 1
 
 
+def test_search_finds_a_listing_by_the_start_of_a_text_attribute() -> None:
+    named = [
+        _order(1, attributes=(("channel", "ab12"), ("service", "forecast"), ("slots", 3))),
+        _order(2, attributes=(("service", "route"),)),
+    ]
+    assert [o.id for o in select(named, parse_query({"q": "fore"}, VERTICALS)).items] == ["ord-1"]
+    assert [o.id for o in select(named, parse_query({"q": "ab1"}, VERTICALS)).items] == ["ord-1"]
+    assert select(named, parse_query({"q": "3"}, VERTICALS)).total == 0  # numbers are no names
+    assert select(named, parse_query({"q": "cast"}, VERTICALS)).total == 0  # starts only
+
+
 def test_links_keep_the_filters_and_drop_the_defaults() -> None:
     query = parse_query({"vertical": "energy", "min_price": "5", "page": "2"}, VERTICALS)
     assert query.link(page=3) == "vertical=energy&min_price=5&page=3"
