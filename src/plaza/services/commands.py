@@ -5,7 +5,9 @@
 book of calls live in ``--data`` (0700; secrets 0600), its quote API listens on
 ``--host``/``--port`` (``--public-url`` if customers reach it by another
 address), and it runs until interrupted (Ctrl-C or SIGTERM). Run it again on the
-same ``--data`` and it finishes or refunds the calls it had accepted.
+same ``--data`` and it finishes or refunds the calls it had accepted. With
+``--market URL`` it keeps the service listed in that marketplace as a standing offer
+(:mod:`plaza.services.listing`).
 
 ``plaza service gateway --upstream URL --price N`` sells an existing HTTP API per
 request (:mod:`plaza.services.gateway`): 402 with a signed offer, the request
@@ -43,6 +45,7 @@ from rich.markup import escape
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api.serving import ThreadedServer, bind_listener, listener_url
 from plaza.channels import ChannelError, LedgerAccessError, find_announcements
+from plaza.clients.market import MarketClient
 from plaza.clients.node import ClientError, NodeClient
 from plaza.clock import SystemClock
 from plaza.services.customer import call, find_service
@@ -95,6 +98,10 @@ def run(
     allowance: Annotated[
         float, typer.Option(help="Seconds a quote adds to the time to result for confirmations.")
     ] = 10.0,
+    market: Annotated[
+        str | None,
+        typer.Option(envvar="PLAZA_MARKET", help="A marketplace's URL to list the service in."),
+    ] = None,
 ) -> None:
     """Sell the function per call until stopped: describe it, quote, run, publish, release."""
     sys.path.insert(0, os.getcwd())  # module:function names a module where the command runs
@@ -111,6 +118,7 @@ def run(
         public_url=public_url,
         poll=poll,
         allowance=allowance,
+        market=market,
     )
 
 
@@ -123,18 +131,21 @@ def _serve(
     public_url: str | None,
     poll: float,
     allowance: float,
+    market: str | None,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    with _remote(node) as ledger:
+    home = ProviderHome(data)
+    with _remote(node) as ledger, _market(market, home) as listed_in:
         agent = ProviderAgent(
-            ProviderHome(data),
+            home,
             ledger,
             chosen,
             endpoint=public_url or listener_url(listener),
             clock=CLOCK,
             poll_s=poll,
             allowance_ms=round(allowance * 1000),
+            market=listed_in,
         )
         try:
             with ThreadedServer(create_provider_app(agent), listener=listener):
@@ -144,6 +155,16 @@ def _serve(
                 agent.run(_stop_on_signals())
         finally:
             agent.close()
+
+
+@contextmanager
+def _market(url: str | None, home: ProviderHome) -> Iterator[MarketClient | None]:
+    """A client of the marketplace the service is listed in, signing as the provider."""
+    if url is None:
+        yield None
+        return
+    with MarketClient(url, identity=home.identity()) as client:
+        yield client
 
 
 def _stop_on_signals() -> threading.Event:

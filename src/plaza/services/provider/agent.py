@@ -7,7 +7,9 @@ channel (created once, reopened from its cursor afterwards) and its book.
 :data:`SERVICES_TAG` when it changed since the last time; :meth:`run` then steps
 the desk (:class:`~plaza.services.provider.desk.CallDesk`) every ``poll_s`` until
 told to stop; a node that stops answering is logged and retried. :meth:`quote`
-is what the HTTP API (:mod:`plaza.services.provider.http`) answers with.
+is what the HTTP API (:mod:`plaza.services.provider.http`) answers with. Given a
+``market``, it keeps the service listed there as a standing offer
+(:mod:`plaza.services.listing`), so it shows on the marketplace's pages and in search.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from plaza.channels import (
 )
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.clients.errors import ClientError
+from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Address, Identity
 from plaza.services.calls import CONFIRMATION_ALLOWANCE_MS
 from plaza.services.description import SERVICES_TAG, ServiceDescription
 from plaza.services.errors import CallRefused
+from plaza.services.listing import keep_listed
 from plaza.services.provider.book import StoredQuote
 from plaza.services.provider.desk import CallDesk
 from plaza.services.provider.home import ProviderHome
@@ -62,8 +66,10 @@ class ProviderAgent:
         clock: Clock,
         poll_s: float = 0.2,
         allowance_ms: int = CONFIRMATION_ALLOWANCE_MS,
+        market: MarketClient | None = None,
     ) -> None:
         self.service, self._gateway, self._clock = service, gateway, clock
+        self.market = market
         self.poll_s, self.allowance_ms = poll_s, allowance_ms
         self._next_prune_ms = 0
         self.identity = home.identity()
@@ -123,8 +129,19 @@ class ProviderAgent:
         return True
 
     def retire(self) -> None:
-        """Say on the channel that the service is no longer sold; quotes are refused."""
+        """Say on the channel that the service is no longer sold; quotes are refused, and
+        its listing in the marketplace is cancelled."""
         self.describe(self.description.retire())
+        self.keep_listed()
+
+    def keep_listed(self) -> str | None:
+        """With a marketplace, keep the service listed there as a standing offer
+        (:mod:`plaza.services.listing`); the offer's id, or None (no market, or retired)."""
+        if self.market is None:
+            return None
+        channel = self.publisher.channel.id.hex()
+        now = self._clock.now_ms()
+        return keep_listed(self.market, self.book, self.description, channel, now)
 
     # -- quoting -------------------------------------------------------------------------
 
@@ -167,6 +184,7 @@ class ProviderAgent:
             try:
                 if not described:
                     self.describe()
+                    self.keep_listed()
                     described = True
                 self.desk.step()
                 self._forget_stale_quotes()
