@@ -8,8 +8,12 @@ bytes are canonical (``encode_descriptor``) and the same announcement always
 signs the same bytes::
 
     description, encryption_key (hex X25519), lat, lon (decimal degrees, 6 places),
-    minimum_ms, name, pay_to (plz1…), period_ms, price, types (JSON [[name, unit], …]),
-    v ("1")
+    minimum_ms, name, owner (optional), pay_to (plz1…), period_ms, price,
+    types (JSON [[name, unit], …]), v ("1")
+
+``owner`` is the user id of the web account whose dashboard lists the sensor
+(``usr_`` and 16 hex digits); it is left out when there is none, so a sensor
+without one signs the same bytes as before the field existed.
 
 :func:`sensor_from` turns a verified channel announcement into a :class:`Sensor`,
 refusing (:class:`InvalidAnnouncement`) anything that is not a restricted channel
@@ -19,6 +23,7 @@ with a well-formed sensor descriptor.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from plaza.channels.codec import encode_descriptor
@@ -27,7 +32,7 @@ from plaza.crypto import Address, CryptoError, EncryptionPublicKey, PublicKey
 from plaza.streams.errors import InvalidAnnouncement
 from plaza.streams.terms import Terms
 
-__all__ = ["STREAMS_TAG", "DataType", "Sensor", "SensorAnnouncement", "sensor_from"]
+__all__ = ["OWNER", "STREAMS_TAG", "DataType", "Sensor", "SensorAnnouncement", "sensor_from"]
 
 #: The ledger tag sensors announce under and buyers search (PEGASUS used "pegasus").
 STREAMS_TAG = b"plaza-streams"
@@ -35,6 +40,8 @@ _VERSION = "1"
 _NAME_LIMIT = 80
 _DESCRIPTION_LIMIT = 400
 _MAX_TYPES = 8
+#: A web account's user id (plaza.market.accounts), which a vertical's domain may not import.
+OWNER = re.compile(r"usr_[0-9a-f]{16}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +70,12 @@ class SensorAnnouncement:
     terms: Terms
     pay_to: Address
     encryption_key: EncryptionPublicKey
+    #: The web account whose dashboard lists this sensor ("": none).
+    owner: str = ""
 
     def __post_init__(self) -> None:
+        if self.owner and not OWNER.fullmatch(self.owner):
+            raise InvalidAnnouncement("the owner is a web account's user id: usr_, 16 hex digits")
         if not 0 < len(self.name) <= _NAME_LIMIT:
             raise InvalidAnnouncement(f"the name must be 1 to {_NAME_LIMIT} characters")
         if len(self.description) > _DESCRIPTION_LIMIT:
@@ -85,6 +96,7 @@ class SensorAnnouncement:
             lon=f"{self.longitude:.6f}",
             minimum_ms=str(self.terms.minimum_ms),
             name=self.name,
+            owner=self.owner,  # left out when "" (Descriptor.of drops empty values)
             pay_to=str(self.pay_to),
             period_ms=str(self.terms.period_ms),
             price=str(self.terms.price),
@@ -116,6 +128,7 @@ class SensorAnnouncement:
                 ),
                 pay_to=Address.parse(_field(fields, "pay_to")),
                 encryption_key=EncryptionPublicKey(bytes.fromhex(_field(fields, "encryption_key"))),
+                owner=fields.get("owner", ""),
             )
         except InvalidAnnouncement:
             raise

@@ -39,6 +39,7 @@ def city_configs(
     *,
     interval_s: float = 20.0,
     directory: bytes = STREAMS_TAG,
+    owner: str = "",
 ) -> list[SensorConfig]:
     """``count`` sensors on a spiral around (``latitude``, ``longitude``), profiles in turn."""
     configs = []
@@ -60,6 +61,7 @@ def city_configs(
                 seed=index,
                 interval_s=interval_s,
                 directory=directory,
+                owner=owner,
             )
         )
     return configs

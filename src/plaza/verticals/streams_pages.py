@@ -5,8 +5,9 @@ Mounted by the web app through ``Vertical.pages`` (docs/verticals.md). The senso
 read from the ledger through the web app's node (``request.app.state.sources.node``):
 every announcement under the streams tag, verified, the latest of each sensor, so the
 pages show exactly what a buyer's ``plaza stream sensors`` finds. Filters: data type,
-price per hour, and a place with a radius. Buying happens in a buyer's agent
-(``plaza stream buy``), whose keys never reach this server.
+price per hour, and a place with a radius. Buying happens in the browser or in a buyer's agent
+(``plaza stream buy``), whose keys never reach this server; a sensor owner's dashboard
+is :mod:`plaza.verticals.streams_owner`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from plaza.streams.catalog import (
 from plaza.streams.errors import InvalidMemo
 from plaza.streams.preview import decode_preview, preview_tag
 from plaza.verticals.model import VerticalPages
+from plaza.verticals.streams_owner import router as owner_router
 
 __all__ = ["pages"]
 
@@ -177,7 +179,7 @@ def _seconds(ms: int) -> str:
 def pages() -> VerticalPages:
     """The streams pages, their templates, their map script, and a link in the navigation."""
     return VerticalPages(
-        routers=(router,),
+        routers=(owner_router, router),  # /streams/mine before /streams/{sensor_id}
         templates=(_HERE / "templates",),
         static=(_HERE / "static" / "stream",),
         nav=(("Streams", "/streams"),),

@@ -57,6 +57,14 @@ MqttOption = Annotated[
 TypesOption = Annotated[
     str | None, typer.Option("--types", help="What the command or meter reports: name:unit,…")
 ]
+OwnerOption = Annotated[
+    str,
+    typer.Option(
+        "--owner",
+        envvar="PLAZA_SENSOR_OWNER",
+        help="The user id of the web account whose dashboard lists it (usr_…).",
+    ),
+]
 #: The reading options: --command, --mqtt, --types.
 _Reading = tuple[str | None, str | None, str | None]
 DEFAULT_DATA = Path(".plaza/sensor")
@@ -84,6 +92,7 @@ def run(
     mqtt: MqttOption = None,
     types: TypesOption = None,
     tag: TagOption = DEFAULT_TAG,
+    owner: OwnerOption = "",
 ) -> None:
     """Sell a sensor's readings (simulated, or from --command or --mqtt with --types)."""
     try:
@@ -99,6 +108,7 @@ def run(
             poll_s=poll,
             directory=tag.encode(),
             market_only=market_only,
+            owner=owner,
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
@@ -181,10 +191,13 @@ def city(
     node: NodeOption = "http://127.0.0.1:8650",
     market: MarketOption = None,
     tag: TagOption = DEFAULT_TAG,
+    owner: OwnerOption = "",
 ) -> None:
     """Run a city of simulated sensors (air, noise, parking, traffic) around a centre."""
     try:
-        configs = city_configs(count, lat, lon, interval_s=interval, directory=tag.encode())
+        configs = city_configs(
+            count, lat, lon, interval_s=interval, directory=tag.encode(), owner=owner
+        )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -36,10 +36,11 @@ from plaza.clock import Clock
 from plaza.crypto import Identity
 from plaza.ledger.model import DataPayload
 from plaza.market.auth import Role
-from plaza.streams.announcement import STREAMS_TAG, SensorAnnouncement
+from plaza.streams.announcement import OWNER, STREAMS_TAG, SensorAnnouncement
 from plaza.streams.market import ensure_participant, standing_offer
 from plaza.streams.preview import encode_preview, preview_tag
 from plaza.streams.readings import PROFILES
+from plaza.streams.report import SalesReport, encode_report, report_tag
 from plaza.streams.sensor.book import SensorBook
 from plaza.streams.sensor.home import SensorHome
 from plaza.streams.sensor.payments import PaymentDesk
@@ -77,12 +78,20 @@ class SensorConfig:
     market_only: bool = False
     #: Readings between two public previews of their times (0: none).
     preview_every: int = 10
+    #: The web account whose dashboard lists the sensor (its user id; "": none).
+    owner: str = ""
+    #: The least seconds between two sales reports for the owner's dashboard (0: none).
+    report_every_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}: one of {', '.join(PROFILES)}")
         if not (self.interval_s > 0 and self.poll_s > 0):
             raise ValueError("the publishing interval and the payment poll must be positive")
+        if self.owner and not OWNER.fullmatch(self.owner):
+            raise ValueError(f"the owner {self.owner[:40]!r} is not a user id (usr_…)")
+        if self.report_every_s < 0:
+            raise ValueError("the sales report's interval is 0 (none) or positive")
 
 
 class SensorAgent:
@@ -114,6 +123,7 @@ class SensorAgent:
             market_only=config.market_only,
         )
         self._next_reading_ms = 0
+        self._report_due, self._next_report_ms = True, 0
         self._recent: deque[int] = deque(maxlen=_PREVIEWED)
         self.market = market
 
@@ -166,6 +176,7 @@ class SensorAgent:
             terms=config.terms,
             pay_to=self.desk.address,
             encryption_key=self.identity.encryption.public_key,
+            owner=config.owner,
         )
 
     def announce_if_changed(self) -> bool:
@@ -211,13 +222,39 @@ class SensorAgent:
         payload = DataPayload(preview_tag(channel.id), encode_preview(list(self._recent)))
         return self._gateway.submit(self._gateway.compose(channel.signing, payload).raw)
 
+    def sales_report(self) -> SalesReport:
+        """What the owner's dashboard shows, from the book: revenue, refunds, subscribers."""
+        book = self.book
+        return SalesReport.of(
+            self._clock.now_ms(), book.revenue(), book.refunded(), book.subscribers()
+        )
+
+    def report_if_changed(self) -> bytes | None:
+        """File the sales report if it changed since the last one filed; its message id."""
+        report = self.sales_report()
+        body = encode_report(report)[9:]  # all but the version and the time
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        if self.book.fact("reported") == digest:
+            return None
+        channel = self.publisher.channel
+        payload = DataPayload(report_tag(channel.id), encode_report(report))
+        filed = self._gateway.submit(self._gateway.compose(channel.signing, payload).raw)
+        self.book.set_fact("reported", digest)
+        return filed
+
     def step(self) -> None:
-        """Serve the payments confirmed since the last step, then publish if a reading is due."""
-        self.desk.scan()
+        """Serve the payments confirmed since the last step, then publish if a reading is due,
+        and a sales report if one is due and the sales changed."""
+        self._report_due |= any(p.state != "ignored" for p in self.desk.scan())
         now = self._clock.now_ms()
         if now >= self._next_reading_ms:
             self.publish_reading()
             self._next_reading_ms = now + round(self.config.interval_s * 1000)
+        every = self.config.report_every_s
+        if every and self._report_due and now >= self._next_report_ms:
+            self._next_report_ms = now + round(every * 1000)
+            self.report_if_changed()  # a node that fails it: filed again after ``every``
+            self._report_due = False
 
     def start(self) -> None:
         """What a (re)start does once: announce if needed, keep an offer in the marketplace,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from plaza.sqlite import SqliteFile
+from plaza.streams.report import Subscriber
 from plaza.streams.terms import Subscription
 
 __all__ = ["HandledPayment", "SensorBook"]
@@ -150,6 +151,18 @@ class SensorBook:
 
     def revenue(self) -> int:
         row = self._db.row("SELECT COALESCE(SUM(paid), 0) FROM subscriptions")
+        return 0 if row is None else int(row[0])
+
+    def subscribers(self) -> list[Subscriber]:
+        """Every reader ever granted: its key, its end, how many payments, what it paid."""
+        rows = self._db.rows("SELECT reader, ends_at_ms, payments, paid FROM subscriptions")
+        return [Subscriber(bytes(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def refunded(self) -> int:
+        """The coins owed or sent back for payments that bought nothing."""
+        row = self._db.row(
+            "SELECT COALESCE(SUM(amount), 0) FROM payments WHERE state IN ('refunding', 'refunded')"
+        )
         return 0 if row is None else int(row[0])
 
 
