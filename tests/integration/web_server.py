@@ -135,14 +135,20 @@ def memory_accounts(
 
 @contextmanager
 def serve_web_app(
-    node_url: str, message_id: str, *, accounts: WebAccounts | None = None
+    node_url: str,
+    message_id: str,
+    *,
+    accounts: WebAccounts | None = None,
+    market_url: str | None = None,
 ) -> Iterator[RunningWeb]:
     """Serve the web app over a fresh :func:`web_book` and the node at ``node_url``; the first
-    listing's twin names ``message_id``; with ``accounts``, the account pages too."""
+    listing's twin names ``message_id``; with ``accounts``, the account pages too; with
+    ``market_url``, the dashboard relays its signed requests to that marketplace."""
     book = web_book()
     twins = FixedTwins(book.orders()[0].id, message_id)
     with NodeClient(node_url) as node:
-        sources = WebSources(book=book, node=node, twins=twins, apis={"node API": node_url})
+        apis = {"node API": node_url}
+        sources = WebSources(book=book, node=node, twins=twins, apis=apis, market_url=market_url)
         app = create_web_app(sources, verticals=registry.verticals(), accounts=accounts)
         with ThreadedServer(app) as server:
             yield RunningWeb(server.url, book, twins, accounts)

@@ -36,5 +36,11 @@ def energy_home(request: Request) -> Any:
 
 
 def pages() -> VerticalPages:
-    """The energy page, its template directory and its link in the navigation."""
-    return VerticalPages(routers=(router,), templates=(_TEMPLATES,), nav=(("Energy", "/energy"),))
+    """The energy page, its template directory, its link in the navigation, and the fields
+    of an energy offer or request on the dashboard."""
+    return VerticalPages(
+        routers=(router,),
+        templates=(_TEMPLATES,),
+        nav=(("Energy", "/energy"),),
+        order_forms=((ENERGY.kind, "energy/_order_fields.html"),),
+    )

@@ -34,13 +34,16 @@ from plaza.verticals import Units, Vertical, VerticalPages
 from plaza.web import (
     account_pages,
     audit_pages,
+    dashboard_pages,
     explorer_pages,
     market_pages,
+    market_relay,
     oidc_pages,
     wallet_api,
     wallet_backup,
     wallet_pages,
 )
+from plaza.web.dashboard_pages import DashboardParts, OrderForm
 from plaza.web.display import UnitBook
 from plaza.web.errors import WebError
 from plaza.web.explorer import Explorer
@@ -58,17 +61,23 @@ _HERE = Path(__file__).parent
 class WebSources:
     """What the pages read: the one market's book, the twins, a node, and where each API's
     documentation is (label to base URL, for the Docs page); with ``audits``, the
-    auditors' pages."""
+    auditors' pages; with ``market_url``, the dashboard's orders and contracts."""
 
     book: PublicBook
     node: NodeClient
     twins: TwinReader | None = None
     apis: Mapping[str, str] = field(default_factory=dict)
     audits: AuditReader | None = None
+    market_url: str | None = None  # the marketplace API the dashboard's signed requests reach
 
 
 def _vertical_pages(verticals: Sequence[Vertical]) -> list[tuple[str, VerticalPages]]:
     return [(v.name, v.pages()) for v in verticals if v.pages is not None]
+
+
+def _dashboard_parts(pages_of: Sequence[tuple[str, VerticalPages]]) -> DashboardParts:
+    forms = [OrderForm(name, kind, t) for name, p in pages_of for kind, t in p.order_forms]
+    return DashboardParts(forms, [section for _, p in pages_of for section in p.dashboard])
 
 
 def create_web_app(
@@ -83,6 +92,8 @@ def create_web_app(
     app = FastAPI(title="Plaza", docs_url=None, redoc_url=None, openapi_url=None)
     pages_of = _vertical_pages(verticals)
     nav = [("Marketplace", "/market"), ("Explorer", "/explorer"), ("Wallet", "/wallet")]
+    if accounts is not None:
+        nav.append(("Dashboard", "/dashboard"))
     nav += [link for _, pages in pages_of for link in pages.nav]
     nav.append(("Docs", "/docs"))
     units: dict[str, Units] = {kind: u for v in verticals for kind, u in v.units.items()}
@@ -92,6 +103,7 @@ def create_web_app(
     app.state.accounts = accounts
     app.state.explorer = Explorer(sources.node)
     app.state.verticals = {v.name: tuple(spec.kind for spec in v.kinds) for v in verticals}
+    app.state.dashboard = _dashboard_parts(pages_of)
     app.mount("/static/plaza", StaticFiles(directory=_HERE / "static"), name="static")
     vendor = packages or front_end_packages()
     app.mount("/static/vendor", StaticFiles(directory=vendor, check_dir=False), name="vendor")
@@ -109,6 +121,8 @@ def create_web_app(
     app.include_router(audit_pages.router)
     app.include_router(account_pages.router)
     app.include_router(oidc_pages.router)
+    app.include_router(dashboard_pages.router)
+    app.include_router(market_relay.router)
     _install_error_pages(app)
     app.add_middleware(SecurityHeaders)
     return app

@@ -1,0 +1,218 @@
+"""The dashboard in a real browser (issue 11, item 6): two people, each with a wallet made in
+their browser, register its key with a real marketplace, one offers energy, the other
+requests it, sees the match, places the order from it, and both watch the contract settle
+live (the marketplace's event stream, relayed), the consumer paying from the browser.
+
+Every marketplace call is signed in the page (``static/dashboard/signing.js``); the
+browser's canonical request and registration are held here against Python's
+:func:`~plaza.market.auth.sign_request` and :func:`~plaza.market.auth.sign_registration`
+byte for byte, the published vector of ``tests/unit/market/auth`` among them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from market_server import serve_market
+from node_server import node_settings, serve_node
+from playwright.sync_api import Browser, Page, expect
+from web_server import RunningWeb, memory_accounts, serve_web_app
+
+from plaza.bootstrap import SystemClock
+from plaza.crypto import EncryptionPublicKey, PublicKey, SigningKey
+from plaza.market.auth import Role, sign_registration, sign_request
+from plaza.market.auth.registration import Registration
+from plaza.testing import FakeClock
+
+PASSWORD = "a dashboard's long password"
+PASSPHRASE = "a long wallet passphrase"
+SEED = bytes(range(32))
+
+
+@pytest.fixture(scope="module")
+def trading(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
+    """A node, a marketplace recording on it, and the web app relaying to the marketplace."""
+    accounts = memory_accounts(SystemClock())
+    with (
+        serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node,
+        serve_market(tmp_path_factory.mktemp("market"), node_url=node.url) as market,
+    ):
+        with node.client() as client:
+            genesis = client.milestone(1).message_id.hex()
+        with serve_web_app(node.url, genesis, accounts=accounts, market_url=market.url) as web:
+            yield web
+
+
+def _in_browser(page: Page, script: str, arg: object) -> Any:
+    """``script`` with ``g`` (signing.js), ``p`` (protocol.js), ``s`` (libsodium) and ``arg``."""
+    return page.evaluate(
+        "async (arg) => { const g = await import('/static/plaza/dashboard/signing.js');"
+        " const p = await import('/static/plaza/wallet/protocol.js');"
+        " const s = window.sodium; await s.ready; " + script + " }",
+        arg,
+    )
+
+
+def test_the_browser_signs_requests_and_registrations_as_the_market_checks_them(
+    visit: Page, trading: RunningWeb
+) -> None:
+    visit.goto(trading.url + "/wallet")  # a page with libsodium loaded
+    keys = "const k = s.crypto_sign_seed_keypair(Uint8Array.from(arg.seed));"
+    # the published vector: key 0x01 * 32, nonce 0 * 16, a query to sort and a path to encode
+    vector = _in_browser(
+        visit,
+        keys + "return g.signRequest(s, k, {audience: 'plaza-test-market', method: 'post',"
+        " path: '/offers/new%20one', query: 'b=2&a=x+y&a=1',"
+        " body: new TextEncoder().encode('{\"energyAmount\":250}'),"
+        " timestampMs: 1767225600000, nonce: '00'.repeat(16)});",
+        {"seed": [1] * 32},
+    )
+    expected = sign_request(
+        SigningKey(bytes([1]) * 32),
+        audience="plaza-test-market",
+        method="post",
+        path="/offers/new%20one",
+        query="b=2&a=x+y&a=1",
+        body=b'{"energyAmount":250}',
+        clock=FakeClock(1_767_225_600_000),
+        nonce="00" * 16,
+    )
+    assert vector == expected
+    assert vector["X-Plaza-Signature"].startswith("2facc4e89f0a26bd")  # the unit test's vector
+    # a path and a query with what needs escaping, signed by another key
+    awkward = {"path": "/api/v1/market/orders/ord-1/é x", "query": "z=é&y=a+b&y=&x"}
+    browser = _in_browser(
+        visit,
+        keys + "return g.signRequest(s, k, {audience: 'plz1market', method: 'GET',"
+        " path: arg.path, query: arg.query, timestampMs: 5, nonce: 'ab'.repeat(16)});",
+        {"seed": list(SEED), **awkward},
+    )
+    python = sign_request(
+        SigningKey(SEED), audience="plz1market", method="GET", clock=FakeClock(5),
+        nonce="ab" * 16, path=awkward["path"], query=awkward["query"],
+    )  # fmt: skip
+    assert browser == python
+    registration = _in_browser(
+        visit,
+        keys + "return g.signRegistration(s, k, {audience: 'plz1market', displayName: 'Ada',"
+        " roles: ['provider', 'consumer'], issuedAtMs: 7});",
+        {"seed": list(SEED)},
+    )
+    key = SigningKey(SEED)
+    made = Registration(
+        key.public_key,
+        EncryptionPublicKey(bytes.fromhex(registration["encryption_key"])),
+        "Ada",
+        frozenset({Role.PROVIDER, Role.CONSUMER}),
+        7,
+    )
+    assert registration["signing_key"] == key.public_key.raw.hex()
+    assert registration["roles"] == ["consumer", "provider"]
+    assert bytes.fromhex(registration["signature"]) == key.sign(made.canonical("plz1market"))
+    signed = sign_registration(
+        key, made.encryption_key, display_name="Ada", roles=made.roles, audience="plz1market",
+        clock=FakeClock(7),
+    )  # fmt: skip
+    assert signed.signature.hex() == registration["signature"]
+    assert PublicKey(bytes.fromhex(registration["signing_key"])) == key.public_key
+
+
+def _person(page: Page, url: str, email: str, *, funded: bool = False) -> None:
+    """Sign up, make a wallet in the browser (funded from the faucet), open the dashboard,
+    unlock the wallet there and register its key with the marketplace."""
+    page.goto(url + "/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    page.goto(url + "/wallet")
+    page.get_by_label("Passphrase (at least 10 characters)", exact=True).fill(PASSPHRASE)
+    page.get_by_label("The passphrase again").fill(PASSPHRASE)
+    page.get_by_role("button", name="Create a wallet").click()
+    page.get_by_role("button", name="I have written them down").click()
+    if funded:
+        page.get_by_role("button", name="Get coins from the devnet faucet").click()
+        balance = page.locator("#wallet-balance")
+        expect(balance).to_have_text(re.compile(r"^[1-9][0-9,]* coins$"), timeout=15_000)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    page.get_by_label("Wallet passphrase").fill("not the passphrase")
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#unlock-passphrase-error")).to_have_text("wrong passphrase")
+    page.get_by_label("Wallet passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Unlock").click()
+    name = page.get_by_label("Name shown to the marketplace")
+    expect(name).to_have_value(email.split("@", maxsplit=1)[0])
+    page.get_by_role("button", name="Register with the marketplace").click()
+    expect(page.locator("#participant-id")).to_have_text(re.compile(r"^plz1"))
+    expect(page.locator("#live")).to_have_text("(live updates: on)")
+
+
+def _place(page: Page, side: str, quantity: str, price: str) -> str:
+    page.get_by_label("I want to").select_option(side)
+    page.get_by_label("Energy (Wh)").fill(quantity)
+    page.get_by_label("Price (coins per kWh)").fill(price)
+    page.get_by_role("button", name="Sign and place").click()
+    status = page.locator("#dash-status")
+    expect(status).to_contain_text("is on the market")
+    found = re.search(r"(ord-\d+)", status.inner_text())
+    assert found is not None
+    return found.group(1)
+
+
+def _phase(page: Page, contract: str) -> Any:
+    return page.locator(f"#contract-{contract} td.phase")
+
+
+def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_live(
+    visit: Page, browser: Browser, trading: RunningWeb, problems: list[str]
+) -> None:
+    alice = visit
+    _person(alice, trading.url, "alice@example.org")
+    offer = _place(alice, "offer", "2000", "20")
+    expect(alice.locator(f"#order-{offer}")).to_contain_text("2,000 of 2,000 Wh")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    bob = context.new_page()
+    bob.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    try:
+        _person(bob, trading.url, "bob@example.org", funded=True)
+        bob.get_by_label("I want to").select_option("request")
+        bob.get_by_label("Energy (Wh)").fill("lots")
+        bob.get_by_role("button", name="Sign and place").click()
+        expect(bob.locator("#order-energy-quantity-error")).to_have_text(
+            "a whole number, at least 1"
+        )
+        request = _place(bob, "request", "3000", "25")  # more than the offer: no match at once
+        bob.get_by_role("button", name=f"Find matches for {request}").click()
+        expect(bob.locator("#matches-summary")).to_have_text(
+            f"Match found: 1 counterpart for {request}, best first."
+        )
+        expect(bob.locator("#matches-body")).to_contain_text("2,000 Wh")
+        bob.get_by_role("button", name=f"Place the order with {offer}").click()
+        status = bob.locator("#dash-status")
+        expect(status).to_contain_text("Order placed: contract")
+        found = re.search(r"contract (\S+) with", status.inner_text())
+        assert found is not None
+        contract = found.group(1)
+        expect(_phase(bob, contract)).to_have_text("Contract created")
+        # Alice's page learns of it without being reloaded: the event stream
+        expect(_phase(alice, contract)).to_have_text("Contract created", timeout=10_000)
+        alice.get_by_role("button", name=f"Report delivery of {contract}").click()
+        expect(_phase(bob, contract)).to_have_text("Energy provision finished", timeout=10_000)
+        alice.get_by_role("button", name=f"Ask for payment of {contract}").click()
+        expect(_phase(bob, contract)).to_have_text("Payment requested", timeout=10_000)
+        bob.get_by_role("button", name=f"Pay 40 coins for {contract}").click()
+        expect(status).to_contain_text(f"Paid 40 coins for {contract}, signed here")
+        expect(_phase(alice, contract)).to_have_text("Fulfilled", timeout=20_000)
+        expect(_phase(bob, contract)).to_have_text("Fulfilled", timeout=10_000)
+        expect(alice.locator("#wallet-balance")).to_have_text("40 coins", timeout=10_000)
+        expect(bob.locator(f"#contract-{contract}")).to_contain_text("the payment on the ledger")
+    finally:
+        context.close()
+    # each page asked the marketplace who it is before registering: 401, unknown participant
+    assert [p for p in problems if "status of 401" in p] == [problems[0]] * 2
+    problems.clear()
