@@ -8,9 +8,11 @@ grant to that key, and the page walks the channel and opens each reading itself.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from node_server import node_settings, serve_node
@@ -70,6 +72,26 @@ def _wallet(visit: Page, url: str) -> None:
     expect(balance).to_have_text(re.compile(r"^[1-9][0-9,]* coins$"), timeout=15_000)
 
 
+def _downloads(visit: Page) -> None:
+    """What the page opened downloads as the CLI writes it: CSV and JSON, made in the page."""
+    shown = visit.locator("#readings-body tr").count()
+    with visit.expect_download() as made:
+        visit.get_by_role("button", name="Download CSV").click()
+    assert made.value.suggested_filename == "air-porta-nuova-readings.csv"
+    lines = Path(made.value.path()).read_text().splitlines()
+    assert lines[0] == "position,at_ms,no2,pm25,temperature"
+    assert len(lines) - 1 >= shown
+    first = dict(zip(lines[0].split(","), lines[1].split(","), strict=True))
+    assert float(first["pm25"]) > 0
+    with visit.expect_download() as made:
+        visit.get_by_role("button", name="Download JSON").click()
+    rows = json.loads(Path(made.value.path()).read_text())
+    assert {"position", "at_ms", "pm25", "no2", "temperature"} == set(rows[0])
+    positions = [row["position"] for row in rows]
+    assert positions == sorted(positions)  # oldest first, from the granted position
+    assert len(rows) >= shown
+
+
 def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     visit: Page, selling: RunningWeb
 ) -> None:
@@ -110,6 +132,7 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     )
     assert plotted[0] >= 3
     assert plotted[1] == ["pm25", "no2", "temperature"]
+    _downloads(visit)
 
     # five seconds later the next key epoch leaves this browser out, and the page says so
     status = visit.locator("#buy-status")

@@ -85,6 +85,9 @@ async function grants(sensor, reader) {
 }
 
 const SHOWN = 60;  // the chart's last readings
+// Every reading opened in this page, oldest first, from the granted position on: what the
+// downloads hold (as `plaza stream history --format csv|json` writes them).
+const opened = [];
 const COLOURS = ["#1d4f91", "#b3541e", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#455a64"];
 let chart = null;
 
@@ -108,8 +111,40 @@ function plot(body, names) {
   chart.update();
 }
 
+function rows() {
+  return opened.map(({ position, body }) => ({ position, at_ms: body.at, ...body.values }));
+}
+
+// CSV as the CLI writes it: position, at_ms, then the values by name in sorted order.
+export function toCsv(table) {
+  const names = [...new Set(table.flatMap((row) => Object.keys(row)))]
+    .filter((name) => name !== "position" && name !== "at_ms").sort();
+  const cell = (value) => {
+    const text = value === undefined || value === null ? "" : String(value);
+    return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const header = ["position", "at_ms", ...names];
+  return [header.join(","), ...table.map((row) => header.map((name) => cell(row[name])).join(","))]
+    .join("\n") + "\n";
+}
+
+function download(kind) {
+  const table = rows();
+  const text = kind === "csv" ? toCsv(table) : `${JSON.stringify(table, null, 1)}\n`;
+  const type = kind === "csv" ? "text/csv" : "application/json";
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type }));
+  link.download = `${$("buy-form").dataset.name}-readings.${kind}`;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
 function addRow(reading) {
   const body = JSON.parse(reading.content);
+  opened.push({ position: reading.position, body });
+  $("downloads").hidden = false;
   plot(body, $("readings").dataset.types.split(","));
   const row = document.createElement("tr");
   const cells = [String(reading.position), new Date(body.at).toISOString().slice(11, 19)];
@@ -177,6 +212,8 @@ async function start() {
   sodium = window.sodium;
   await sodium.ready;
   $("buy-form").addEventListener("submit", buy);
+  $("download-csv").addEventListener("click", () => download("csv"));
+  $("download-json").addEventListener("click", () => download("json"));
   $("buy-form").hidden = false;
 }
 
