@@ -5,7 +5,8 @@ A sensor agent runs in a thread against the node; a buyer finds it by tag, pays 
 its X25519 key in the transfer, gets its grant sealed to that key and reads. The
 subscription lapses and the next epoch is closed to it; a renewal opens it again; an
 underpayment comes back with its reason; a payment made while the sensor is down is
-honoured when it restarts. Periods are seconds long so the test runs in seconds.
+honoured when it restarts. The buyer reads its history and follows live. Periods are
+seconds long so the test runs in seconds.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from plaza.streams.buyer import (
     buy,
     discover,
     find_sensor,
+    follow,
     grants,
     history,
     refunds,
@@ -150,6 +152,11 @@ def _subscribe(scene: Scene) -> tuple[bytes, Delivery]:
     assert first.reader_key.expires_at_ms is not None
     readings = _eventually(lambda: history(scene.gateway, scene.reader, [first]) or None)
     assert set(readings[0][1].values) == {"pm25", "no2", "temperature"}
+    # live: a reading published after the follower started arrives as it is confirmed
+    started_ms = CLOCK.now_ms()
+    followed = follow(scene.gateway, scene.reader, first)
+    live = next(reading for _, reading in followed if reading.at_ms >= started_ms)
+    assert CLOCK.now_ms() - live.at_ms < 2_000
     return paid.message_ids[0], first
 
 
