@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from plaza.agents.energy.simulate import SimulationReport, simulate_energy
+from plaza.agents.energy.runner import default_workers, simulate_energy
+from plaza.agents.energy.simulate import SimulationReport
 from plaza.energy.kind import ENERGY
 from plaza.verticals import registry
 
@@ -36,6 +38,10 @@ def energy(
     reference_price: Annotated[
         int, typer.Option(min=1, help="Base units per kWh that limit prices gather around.")
     ] = 250,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes running the days (default: one per core)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Trade energy among N devices over S slots, and report trades, energy and speed.
@@ -45,25 +51,24 @@ def energy(
     cleared_energy is in Wh, average_price in base units per kWh (weighted by
     energy).
     """
+    run = partial(
+        simulate_energy,
+        agents,
+        slots,
+        seed=seed,
+        policy=policy.value,
+        reference_price=reference_price,
+        workers=workers or default_workers(),
+    )
     if as_json:
-        report = simulate_energy(
-            agents, slots, seed=seed, policy=policy.value, reference_price=reference_price
-        )
-        typer.echo(json.dumps(report.to_json()))
+        typer.echo(json.dumps(run().to_json()))
         return
     console = Console(stderr=True)
     columns = (TextColumn("[bold]slots"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     console.print(f"[dim]… {agents} agents, {slots} slots of 15 minutes, {policy.value}[/]")
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("slots", total=slots)
-        report = simulate_energy(
-            agents,
-            slots,
-            seed=seed,
-            policy=policy.value,
-            reference_price=reference_price,
-            progress=lambda done: progress.update(task, completed=done),
-        )
+        report = run(progress=lambda done: progress.update(task, completed=done))
     _print_table(report)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from plaza.agents.energy.profiles import SLOT_MS, SLOTS_PER_DAY, DeviceKind, Profile
@@ -41,8 +41,8 @@ __all__ = [
     "EnergySimulation",
     "SimulationReport",
     "SlotOutcome",
+    "Tally",
     "Trade",
-    "simulate_energy",
 ]
 
 #: The matching policies a simulation may use (``manual`` would never trade).
@@ -69,6 +69,10 @@ class Agent:
     kind: DeviceKind
     price: int  # base units per kWh
     profile: Profile
+    sells: bool = field(init=False)  # a producer: asked in every slot, so kept, not derived
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sells", self.kind.type is AssetType.PROVIDER)
 
     @property
     def type(self) -> AssetType:
@@ -95,6 +99,35 @@ class SlotOutcome:
     trades: tuple[Trade, ...]
 
 
+@dataclass(slots=True)
+class Tally:
+    """Sums over slots, in any order: slots run apart (in other processes) add up the same."""
+
+    offered: int = 0  # Wh
+    requested: int = 0  # Wh
+    trades: int = 0
+    cleared: int = 0  # Wh
+    value: int = 0  # base units, each trade rounded up as a contract is
+    weighted: int = 0  # Wh times price, for the energy-weighted mean price
+
+    def add(self, outcome: SlotOutcome) -> None:
+        self.offered += sum(energy for _, energy, _ in outcome.offers)
+        self.requested += sum(energy for _, energy, _ in outcome.requests)
+        self.trades += len(outcome.trades)
+        for trade in outcome.trades:
+            self.cleared += trade.energy_wh
+            self.weighted += trade.energy_wh * trade.price
+            self.value += contract_value(trade.energy_wh, trade.price)
+
+    def merge(self, other: Tally) -> None:
+        self.offered += other.offered
+        self.requested += other.requested
+        self.trades += other.trades
+        self.cleared += other.cleared
+        self.value += other.value
+        self.weighted += other.weighted
+
+
 @dataclass(frozen=True, slots=True)
 class SimulationReport:
     agents: int
@@ -113,6 +146,7 @@ class SimulationReport:
     elapsed_s: float  # running the slots
     slots_per_s: float
     setup_s: float = 0.0  # building the agents, before the first slot
+    workers: int = 1  # processes that ran the slots
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,6 +194,7 @@ class EnergySimulation:
         self.start_ms = start_ms
         self._rotation = random.Random(seed + 1)  # noqa: S311 - reproducible, not secret
         self._offsets: list[int] = []
+        self._index_of = {agent.name: agent.index for agent in self.agents}
 
     def slot(self, number: int) -> SlotOutcome:
         """Run slot ``number`` (0 is :attr:`start_ms`): collect the orders, clear, report."""
@@ -173,13 +208,13 @@ class EnergySimulation:
             energy = agent.profile.day(day)[index]
             if energy <= 0:
                 continue
-            is_offer = agent.kind.type is AssetType.PROVIDER
-            (offers if is_offer else requests).append((agent.index, energy, agent.price))
-            order = _order(agent, energy, is_offer, priority, begins)
-            fills += submit(Resting(order), begins)
+            sells = agent.sells
+            (offers if sells else requests).append((agent.index, energy, agent.price))
+            fills += submit(Resting(_order(agent, energy, sells, priority, begins)), begins)
         fills += engine.clear(begins)
+        index_of = self._index_of
         trades = tuple(
-            Trade(int(offer.id[1:]), int(request.id[1:]), quantity, price)
+            Trade(index_of[offer.id], index_of[request.id], quantity, price)
             for offer, request, quantity, price in fills
         )
         return SlotOutcome(number, tuple(offers), tuple(requests), trades)
@@ -191,25 +226,29 @@ class EnergySimulation:
         offset = self._offsets[number]
         return self.agents[offset:] + self.agents[:offset]
 
+    def tally(self, first: int, stop: int) -> Tally:
+        """Run slots ``first .. stop - 1`` and add up what they offered, asked and traded."""
+        tally = Tally()
+        for number in range(first, stop):
+            tally.add(self.slot(number))
+        return tally
+
     def run(self, slots: int, *, progress: Callable[[int], None] | None = None) -> SimulationReport:
         """Run slots ``0 .. slots - 1``; ``progress`` is called with the slots done so far."""
         if slots < 1:
             raise ValueError("simulate at least one slot")
-        offered = requested = trades = cleared = value = weighted = 0
-        began = time.perf_counter()
+        began, tally = time.perf_counter(), Tally()
         for number in range(slots):
-            outcome = self.slot(number)
-            offered += sum(energy for _, energy, _ in outcome.offers)
-            requested += sum(energy for _, energy, _ in outcome.requests)
-            trades += len(outcome.trades)
-            for trade in outcome.trades:
-                cleared += trade.energy_wh
-                weighted += trade.energy_wh * trade.price
-                value += contract_value(trade.energy_wh, trade.price)
+            tally.merge(self.tally(number, number + 1))
             if progress is not None:
                 progress(number + 1)
-        elapsed = time.perf_counter() - began
-        producers = sum(agent.type is AssetType.PROVIDER for agent in self.agents)
+        return self.report(slots, tally, time.perf_counter() - began)
+
+    def report(
+        self, slots: int, tally: Tally, elapsed: float, workers: int = 1
+    ) -> SimulationReport:
+        """The figures of ``slots`` slots that added up to ``tally`` in ``elapsed`` seconds."""
+        producers = sum(agent.sells for agent in self.agents)
         return SimulationReport(
             agents=len(self.agents),
             producers=producers,
@@ -218,14 +257,15 @@ class EnergySimulation:
             policy=self.policy,
             seed=self.seed,
             reference_price=self.reference_price,
-            offered_energy=offered,
-            requested_energy=requested,
-            trades=trades,
-            cleared_energy=cleared,
-            traded_value=value,
-            average_price=round(weighted / cleared, 3) if cleared else 0.0,
+            offered_energy=tally.offered,
+            requested_energy=tally.requested,
+            trades=tally.trades,
+            cleared_energy=tally.cleared,
+            traded_value=tally.value,
+            average_price=round(tally.weighted / tally.cleared, 3) if tally.cleared else 0.0,
             elapsed_s=round(elapsed, 3),
             slots_per_s=round(slots / elapsed, 3),
+            workers=workers,
         )
 
 
@@ -249,19 +289,3 @@ def _order(agent: Agent, energy: int, is_offer: bool, priority: int, begins: int
         energy,
         _ACTIVE,
     )
-
-
-def simulate_energy(
-    agents: int,
-    slots: int,
-    *,
-    seed: int = 42,
-    policy: str = "uniform",
-    reference_price: int = 250,
-    progress: Callable[[int], None] | None = None,
-) -> SimulationReport:
-    """Build the agents and run ``slots`` slots: what ``plaza simulate energy`` reports."""
-    began = time.perf_counter()
-    simulation = EnergySimulation(agents, seed=seed, policy=policy, reference_price=reference_price)
-    setup = time.perf_counter() - began
-    return replace(simulation.run(slots, progress=progress), setup_s=round(setup, 3))

@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from plaza.agents.energy.profiles import SLOT_MS
+from plaza.agents.energy.runner import simulate_energy
 from plaza.agents.energy.simulate import (
     POLICIES,
     START_MS,
     EnergySimulation,
     SlotOutcome,
-    simulate_energy,
 )
 from plaza.cli.main import app
 from plaza.energy.model import AssetType, contract_value
