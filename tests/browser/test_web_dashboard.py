@@ -19,6 +19,7 @@ import pytest
 from market_server import serve_market
 from node_server import node_settings, serve_node
 from playwright.sync_api import Browser, Page, expect
+from test_web_accessibility import _axe_violations
 from web_server import RunningWeb, memory_accounts, serve_web_app
 
 from plaza.bootstrap import SystemClock
@@ -186,12 +187,14 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
         expect(bob.locator("#order-energy-quantity-error")).to_have_text(
             "a whole number, at least 1"
         )
+        assert _axe_violations(bob) == []  # the problem beside its field, named by it
         request = _place(bob, "request", "3000", "25")  # more than the offer: no match at once
         bob.get_by_role("button", name=f"Find matches for {request}").click()
         expect(bob.locator("#matches-summary")).to_have_text(
             f"Match found: 1 counterpart for {request}, best first."
         )
         expect(bob.locator("#matches-body")).to_contain_text("2,000 Wh")
+        assert _axe_violations(bob) == []  # orders, their buttons and the matches
         bob.get_by_role("button", name=f"Place the order with {offer}").click()
         status = bob.locator("#dash-status")
         expect(status).to_contain_text("Order placed: contract")
@@ -211,6 +214,7 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
         expect(_phase(bob, contract)).to_have_text("Fulfilled", timeout=10_000)
         expect(alice.locator("#wallet-balance")).to_have_text("40 coins", timeout=10_000)
         expect(bob.locator(f"#contract-{contract}")).to_contain_text("the payment on the ledger")
+        assert _axe_violations(alice) == []  # the contracts' table
     finally:
         context.close()
     # each page asked the marketplace who it is before registering: 401, unknown participant
