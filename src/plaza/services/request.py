@@ -4,10 +4,12 @@
 
     request = version u8 (1) || call_id 16 || side_key 32 || service_len u8 || service
               || input (UTF-8 JSON, the rest)
-    data    = crypto_box_seal(request, provider's X25519 key)
+    data    = crypto_box_seal(padded(request), provider's X25519 key)
 
 A sealed box is anonymous and randomised, so the hold's data shows an observer
-neither the job, nor the call id, nor the side key, nor which service was called.
+neither the job, nor the call id, nor the side key, nor which service was called;
+the padding (spaces after the JSON, :func:`~plaza.services.sealing.padded`, dropped
+on decoding) hides the input's length but for its size class.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from typing import Any
 from plaza.crypto import DecryptionFailed, EncryptionKey, EncryptionPublicKey, open_sealed, seal
 from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.services.errors import InvalidCallData
-from plaza.services.sealing import CALL_ID_SIZE, KEY_SIZE
+from plaza.services.sealing import CALL_ID_SIZE, KEY_SIZE, padded
 
 __all__ = ["HOLD_TAG_PREFIX", "CallRequest", "decode_input", "encode_input", "hold_tag"]
 
 _VERSION = 1
 HOLD_TAG_PREFIX = b"plaza-call"
+#: The most a padded request grows to: a hold's data is at most about 32 KiB, and the
+#: largest request (16 KiB of input) fits 17 KiB.
+_REQUEST_LIMIT = 17 * 1024
 
 
 def hold_tag(payee: bytes) -> bytes:
@@ -76,12 +81,12 @@ class CallRequest:
                 raise InvalidCallData(f"unknown request version {version}")
             call_id, side_key = reader.raw(CALL_ID_SIZE, "call id"), reader.raw(KEY_SIZE, "key")
             service = reader.bytes8("service").decode()
-            return cls(call_id, side_key, service, reader.rest())
+            return cls(call_id, side_key, service, reader.rest().rstrip(b" "))
         except (EncodingError, UnicodeDecodeError) as error:
             raise InvalidCallData(f"the request does not decode: {error}") from None
 
     def seal(self, provider: EncryptionPublicKey) -> bytes:
-        return seal(provider, self.encode())
+        return seal(provider, padded(self.encode(), limit=_REQUEST_LIMIT))
 
     @classmethod
     def open(cls, key: EncryptionKey, sealed: bytes) -> CallRequest:

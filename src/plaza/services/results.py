@@ -45,7 +45,8 @@ def read_result(ledger: LedgerReader, record: HoldRecord, call_id: bytes, side_k
         raise InvalidCallData(f"the result record does not decode: {error}") from None
     if label != locator(side_key, call_id):
         raise InvalidCallData("the result record is another call's")
-    return open_result(result_key(payload.secret, side_key, call_id), call_id, sealed)
+    opened = open_result(result_key(payload.secret, side_key, call_id), call_id, sealed)
+    return opened.rstrip(b" ")  # the padding after the JSON
 
 
 def read_reason(ledger: LedgerReader, record: HoldRecord, call_id: bytes, side_key: bytes) -> str:

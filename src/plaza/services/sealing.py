@@ -19,6 +19,11 @@ a failed job's reason (so a refund's reason is no more public than the job)::
     sealed     = nonce 24 || XChaCha20-Poly1305(key, plaintext, AD, nonce)
     AD         = "plaza-call-result-v1" || call_id     (the result)
                = "plaza-call-reason-v1" || call_id     (a refund's reason)
+
+A ciphertext's length is its plaintext's, so the request and the result are
+:func:`padded` with spaces (insignificant after JSON) to a size class before they
+are sealed: an observer learns a call's size class, not its input's or its
+result's length.
 """
 
 from __future__ import annotations
@@ -35,10 +40,12 @@ __all__ = [
     "CALL_ID_SIZE",
     "KEY_SIZE",
     "NONCE_SIZE",
+    "RESULT_OVERHEAD",
     "RESULT_PREFIX",
     "locator",
     "open_reason",
     "open_result",
+    "padded",
     "reason_key",
     "result_key",
     "seal_reason",
@@ -54,6 +61,8 @@ _TAG_SIZE = 16
 #: What a result record on the provider's channel starts with, before its locator.
 RESULT_PREFIX = b"plaza-call-result"
 _RESULT_AD = b"plaza-call-result-v1"
+#: What a result record adds to its result: the prefix, the locator, a nonce and a tag.
+RESULT_OVERHEAD = len(RESULT_PREFIX) + KEY_SIZE + NONCE_SIZE + _TAG_SIZE
 _REASON_AD = b"plaza-call-reason-v1"
 
 
@@ -81,6 +90,19 @@ def locator(side_key: bytes, call_id: bytes) -> bytes:
 def reason_key(side_key: bytes, call_id: bytes) -> bytes:
     _check(call_id, side_key)
     return blake2b(call_id, key=side_key, person=b"plaza-call-why")
+
+
+#: The smallest size class; the others double it.
+PAD_FLOOR = 256
+
+
+def padded(data: bytes, *, limit: int) -> bytes:
+    """``data`` with ASCII spaces appended up to its size class: the least of 256, 512,
+    1024, ... bytes that holds it, but never past ``limit`` (what the carrier can take),
+    and never shorter than ``data``. JSON ignores trailing spaces, and the encodings
+    padded here end in JSON, so the receiver strips them or parses through them."""
+    size = max(PAD_FLOOR, 1 << max(len(data) - 1, 0).bit_length())
+    return data + b" " * (max(min(size, limit), len(data)) - len(data))
 
 
 def _seal(key: bytes, plaintext: bytes, ad: bytes, nonce: bytes | None) -> bytes:

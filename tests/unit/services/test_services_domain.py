@@ -18,6 +18,7 @@ from plaza.services import (
     ProviderState,
     Quote,
     ServiceDescription,
+    encode_input,
     may_start,
     next_state,
 )
@@ -26,6 +27,7 @@ from plaza.services.sealing import (
     locator,
     open_reason,
     open_result,
+    padded,
     result_key,
     seal_reason,
     seal_result,
@@ -122,7 +124,7 @@ def test_a_request_opens_for_its_provider_only(
     if len(service.encode()) > 255:
         return
     provider, stranger = EncryptionKey.generate(), EncryptionKey.generate()
-    request = CallRequest(call_id, side_key, service, data)
+    request = CallRequest(call_id, side_key, service, data.rstrip(b" "))  # JSON: no space last
     sealed = request.seal(provider.public_key)
     assert CallRequest.open(provider, sealed) == request
     assert call_id not in sealed
@@ -137,7 +139,28 @@ def test_any_bytes_decode_to_the_request_they_encode_or_say_why_not(data: bytes)
         request = CallRequest.decode(data)
     except InvalidCallData:
         return
-    assert request.encode() == data
+    encoded = request.encode()  # the input's trailing spaces are padding
+    assert data == encoded + b" " * (len(data) - len(encoded))
+
+
+def test_padding_fills_a_size_class_within_the_limit_and_never_cuts() -> None:
+    assert len(padded(b"{}", limit=10_000)) == 256
+    assert len(padded(b"x" * 256, limit=10_000)) == 256
+    assert len(padded(b"x" * 257, limit=10_000)) == 512
+    assert len(padded(b"x" * 5000, limit=10_000)) == 8192
+    assert len(padded(b"x" * 9000, limit=10_000)) == 10_000  # 16384 would not fit
+    assert padded(b"x" * 12_000, limit=10_000) == b"x" * 12_000
+    assert padded(b'{"a":1}', limit=10_000).rstrip(b" ") == b'{"a":1}'
+
+
+def test_requests_of_one_size_class_seal_to_one_length() -> None:
+    """What a hold's data tells of the input is its size class, not its length."""
+    provider = EncryptionKey.generate().public_key
+    lengths = {
+        len(CallRequest(bytes(16), bytes(32), "weather", encode_input(job)).seal(provider))
+        for job in ({"place": "Oslo"}, {"place": "Llanfairpwllgwyngyll, Wales"}, [1] * 40)
+    }
+    assert len(lengths) == 1
 
 
 @given(keys32, keys32, call_ids, st.binary(max_size=500))

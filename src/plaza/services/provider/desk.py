@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from plaza.channels import ChannelLedger, Publisher
+from plaza.channels.envelope import MAX_CONTENT_SIZE
 from plaza.clock import Clock
 from plaza.crypto import Address, Identity
 from plaza.ledger.holds import HoldStatus
@@ -29,7 +30,15 @@ from plaza.services.provider.jobs import Jobs, Outcome
 from plaza.services.provider.sdk import Service
 from plaza.services.request import CallRequest, decode_input, hold_tag
 from plaza.services.schema import schema_problem
-from plaza.services.sealing import locator, result_key, seal_reason, seal_result, wrap_result_record
+from plaza.services.sealing import (
+    RESULT_OVERHEAD,
+    locator,
+    padded,
+    result_key,
+    seal_reason,
+    seal_result,
+    wrap_result_record,
+)
 from plaza.wallet.holds import compose_release, compose_settle, hold_id_of
 
 __all__ = ["CallDesk"]
@@ -39,6 +48,8 @@ log = logging.getLogger(__name__)
 _PAGE = 100
 #: A refund's reason is cut to this many characters (it rides sealed on the settlement).
 _REASON_CHARS = 500
+#: The most result (padding included) a record on the provider's public channel carries.
+_RESULT_ROOM = MAX_CONTENT_SIZE - RESULT_OVERHEAD
 _DEEP = 1000
 _CLOSED = {HoldStatus.RELEASED, HoldStatus.SETTLED, HoldStatus.EXPIRED}
 
@@ -227,7 +238,7 @@ class CallDesk:
         assert call.side_key is not None
         assert call.call_id is not None
         key = result_key(quote.secret, call.side_key, call.call_id)
-        sealed = seal_result(key, call.call_id, outcome.result)
+        sealed = seal_result(key, call.call_id, padded(outcome.result, limit=_RESULT_ROOM))
         content = wrap_result_record(locator(call.side_key, call.call_id), sealed)
         published = self._publisher.publish(content)
         self.book.move(call, "result", self._clock.now_ms(), result_id=published.message_id)
