@@ -51,7 +51,13 @@ def _logs_in(web: str, email: str, password: str) -> bool:
         assert token
         form = {"csrf": token.group(1), "email": email, "password": password}
         answer = browser.post("/login", data=form)
-        return answer.status_code == 303 and email in browser.get("/account").text
+        if answer.status_code != 303 or email not in browser.get("/account").text:
+            return False
+        # the dashboard reaches the demo's marketplace, which says whom to sign requests for
+        info = browser.get("/dashboard/market/api/v1/market/info")
+        assert info.status_code == 200, info.text
+        assert info.json()["audience"].startswith("plz1")
+        return True
 
 
 def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ One node (SQLite, its own coordinator, a faucet), the marketplace backend, the
 bid manager, the user module and six simulated devices, each module its own
 HTTP service on loopback (see :mod:`plaza.bootstrap.energy`), and the web app
 (:mod:`plaza.bootstrap.web`: the public marketplace over the bid manager's book,
-the explorer over the node, every API's docs) on ``web_port``. Two owners:
+the explorer over the node, every API's docs, and the dashboard, whose people trade
+at the one market's HTTP API, :mod:`plaza.bootstrap.market`, recording its twins on
+the node, on a free port) on ``web_port``. Two owners:
 Alice, funded from the faucet, owns two solar panels, a charging station, an
 electric vehicle and a heat pump; Mallory owns a heat pump and never funds it,
 so her unpaid energy shows the reminders and the claim. Both, and an auditor, have
@@ -44,11 +46,12 @@ from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.bootstrap.accounts import DemoLogin, ensure_demo_accounts, oidc_providers, open_accounts
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
+from plaza.bootstrap.market import MarketRuntime, build_market
 from plaza.bootstrap.node import build_node
 from plaza.bootstrap.web import EnergyAuditor, EnergyTwins, PlacedBook, serve_web
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
-from plaza.settings import NodeSettings, WebSettings
+from plaza.settings import MarketSettings, NodeSettings, WebSettings
 from plaza.sqlite import private_folder
 
 __all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]
@@ -132,7 +135,26 @@ class EnergyDemo:
         )
         self._link = HttpLink()
         self._simulator: DeviceSimulator | None = None
-        self._serve_web(settings)
+        self._serve_market(settings)
+        try:
+            self._serve_web(settings)
+        except BaseException:
+            self.market.close()
+            raise
+
+    def _serve_market(self, settings: DemoSettings) -> None:
+        """The one market's HTTP API, where the dashboard's people trade (each order signed
+        in their browser), its data in ``market/`` and its twins on the demo's node."""
+        market = MarketSettings(
+            data_dir=self.root / "market", host=settings.host, port=0, node_url=self.node_url
+        )
+        self.market: MarketRuntime = build_market(market, clock=self._clock)
+        try:
+            listener = bind_listener(settings.host, 0)
+        except OSError:
+            self.market.close()
+            raise
+        self._market_server = ThreadedServer(self.market.app(), listener=listener)
 
     def _serve_web(self, settings: DemoSettings) -> None:
         """The web app over the bid manager's book, with the demo's accounts (in a market
@@ -155,6 +177,7 @@ class EnergyDemo:
                 audits=EnergyAuditor(marketplace.records, marketplace.marketplace),
                 apis={f"{name} API": url for name, url in self._api_urls().items()},
                 accounts=self._accounts,
+                market_url=self._market_server.url,
             )
         except OSError:
             self._close_accounts()
@@ -166,6 +189,7 @@ class EnergyDemo:
     def start(self) -> None:
         """Serve the node and every module, onboard what is new, then run the devices."""
         self._node_server.__enter__()
+        self._market_server.__enter__()
         self._web_server.__enter__()
         state = self._load_state()
         for device in DEMO_DEVICES:
@@ -257,6 +281,7 @@ class EnergyDemo:
             "marketplace": self.stack.marketplace.url,
             "bid manager": self.stack.bidmanager.url,
             "user module": self.stack.owner.url,
+            "market": self._market_server.url,
         }
 
     def urls(self) -> dict[str, str]:
@@ -325,6 +350,8 @@ class EnergyDemo:
         self._web_server.stop()
         self._web_node.close()
         self._close_accounts()
+        self._market_server.stop()
+        self.market.close()
         self.stack.stop()
         self._link.close()
         self._node_server.stop()

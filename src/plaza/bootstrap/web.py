@@ -216,12 +216,21 @@ def serve_web(
     apis: Mapping[str, str] | None = None,
     verticals: Sequence[Vertical] | None = None,
     accounts: WebAccounts | None = None,
+    market_url: str | None = None,
 ) -> tuple[ThreadedServer, NodeClient]:
     """The web app over ``book`` and the node at ``node_url``, ready to enter (``with``) on
     ``host:port`` (0: any free port; an ``OSError`` when taken), with the account pages
-    over ``accounts`` if given. Close the client after."""
+    over ``accounts`` if given, and the dashboard trading at the marketplace API at
+    ``market_url``. Close the client after."""
     node = NodeClient(node_url)
-    sources = WebSources(book=book, node=node, twins=twins, apis=dict(apis or {}), audits=audits)
+    sources = WebSources(
+        book=book,
+        node=node,
+        twins=twins,
+        apis=dict(apis or {}),
+        audits=audits,
+        market_url=market_url,
+    )
     chosen = registry.verticals() if verticals is None else tuple(verticals)
     app = create_web_app(sources, verticals=chosen, accounts=accounts)
     try:
