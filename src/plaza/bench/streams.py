@@ -88,6 +88,8 @@ class StreamsPlan:
     poll_s: float = 0.5
     #: The node in a process of its own (as in production) rather than in this one's threads.
     node_process: bool = True
+    #: How long a worker's sensors use the tips they asked for (0: ask for each message).
+    tips_max_age_ms: int = 500
 
     def __post_init__(self) -> None:
         if self.buyers_per_sensor < 2:
@@ -122,7 +124,17 @@ class _Run:
 def _open_sensors(
     folder: Path, clients: list[NodeClient], plan: StreamsPlan, stack: ExitStack
 ) -> list[SensorAgent]:
-    """The plan's sensors around Turin, announced, each in its own data directory."""
+    """The plan's sensors around Turin, announced, each in its own data directory.
+
+    The sensors a worker steps share its node client and one ledger gateway, as the
+    sensors of one ``plaza sensor city`` process do: the tips it asked for serve them all
+    for ``tips_max_age_ms`` and the parents' issue times are looked up once, not for every
+    reading (a profile found those lookups 40 % of a worker's time).
+    """
+    gateways = [
+        RemoteLedger(client, clock=CLOCK, tips_max_age_ms=plan.tips_max_age_ms)
+        for client in clients
+    ]
     agents = []
     for index in range(plan.sensors):
         config = SensorConfig(
@@ -136,7 +148,7 @@ def _open_sensors(
             poll_s=plan.poll_s,
             directory=_TAG,
         )
-        gateway = RemoteLedger(clients[index % len(clients)], clock=CLOCK)
+        gateway = gateways[index % len(gateways)]  # the worker that steps it (_drive)
         home = SensorHome(folder / f"sensor-{index:03d}")
         agent = SensorAgent.open(home, gateway, config, clock=CLOCK)
         stack.callback(agent.close)
