@@ -137,6 +137,9 @@ def streams(
     node_process: Annotated[
         bool, typer.Option(help="Run the node as a process of its own, or in this one.")
     ] = True,
+    tips_max_age: Annotated[
+        int, typer.Option("--tips-max-age-ms", min=0, help="A worker's tips reused (ms; 0: not).")
+    ] = 500,
 ) -> None:
     """Sensors selling streams through a live node: readings/s, delivery, grants, revocation."""
     console = Console(stderr=True)
@@ -149,6 +152,7 @@ def streams(
         workers,
         poll_s=poll,
         node_process=node_process,
+        tips_max_age_ms=tips_max_age,
     )
     result = run_streams_benchmark(plan, progress=lambda text: console.print(f"[dim]… {text}[/]"))
     _report("plaza bench streams", asdict(result), as_json=as_json)
