@@ -113,8 +113,7 @@ class Devnet:
         try:
             for node in self.nodes:
                 self.start_node(node.index, wait=False)
-            for node in self.nodes:
-                self.wait_healthy(node, timeout)
+            self.wait_healthy(*self.nodes, timeout=timeout)
         except DevnetError:
             self.stop()
             raise
@@ -126,25 +125,34 @@ class Devnet:
             command = self.command(node)  # built from our own settings, never from input
             node.process = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603
         if wait:
-            self.wait_healthy(node, timeout)
+            self.wait_healthy(node, timeout=timeout)
 
-    def wait_healthy(self, node: DevnetNode, timeout: float) -> None:
-        """Wait until ``node``'s own process answers on its port: whatever else may hold the
-        port (another node, another program) does not answer with this node's id."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if node.process is not None and node.process.poll() is not None:
-                raise DevnetError(
-                    f"node {node.index} (port {node.port}) exited with code "
-                    f"{node.process.returncode}: {self._last_line(node)}"
-                )
-            if self._answers_as_itself(node):
+    def wait_healthy(self, *nodes: DevnetNode, timeout: float) -> None:
+        """Wait until each node's own process answers on its port: whatever else may hold the
+        port (another node, another program) does not answer with this node's id.
+
+        The nodes are watched together, so a node that exits (its port taken) is reported
+        at once, however long the others take to start on a loaded machine.
+        """
+        deadline, waiting = time.monotonic() + timeout, list(nodes)
+        while True:
+            for node in list(waiting):
+                if node.process is not None and node.process.poll() is not None:
+                    raise DevnetError(
+                        f"node {node.index} (port {node.port}) exited with code "
+                        f"{node.process.returncode}: {self._last_line(node)}"
+                    )
+                if self._answers_as_itself(node):
+                    waiting.remove(node)
+            if not waiting:
                 return
+            if time.monotonic() >= deadline:
+                late = waiting[0]
+                raise DevnetError(
+                    f"node {late.index} did not answer on port {late.port} within {timeout} s "
+                    f"(see {self._log(late)})"
+                )
             time.sleep(0.1)
-        raise DevnetError(
-            f"node {node.index} did not answer on port {node.port} within {timeout} s "
-            f"(see {self._log(node)})"
-        )
 
     @staticmethod
     def _answers_as_itself(node: DevnetNode) -> bool:
