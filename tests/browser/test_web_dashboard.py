@@ -168,6 +168,63 @@ def _phase(page: Page, contract: str) -> Any:
     return page.locator(f"#contract-{contract} td.phase")
 
 
+def _find_and_verify(page: Page, contract: str) -> None:
+    """The contracts' filter, search and pages; a contract checked against the ledger in the
+    page; the chart of it."""
+    page.get_by_label("Settlement").select_option("Fulfilled")
+    expect(page.locator("#contracts-page")).to_have_text("Page 1 of 1 (1 contract)")
+    page.get_by_label("Settlement").select_option("Payment requested")
+    expect(page.locator("#contracts-empty")).to_have_text("No contract matches the filter.")
+    page.get_by_label("Settlement").select_option("")
+    page.get_by_label("Contract id").fill("mat-none")
+    expect(page.locator("#contracts-page")).to_have_text("Page 1 of 1 (0 contracts)")
+    page.get_by_label("Contract id").fill(contract)
+    page.get_by_label("Matched since (UTC)").fill("2000-01-01")
+    expect(page.locator(f"#contract-{contract}")).to_be_visible()
+    page.get_by_role("button", name=f"Details of {contract}").click()
+    page.get_by_role("button", name=f"Verify {contract} against the ledger").click()
+    checks = page.locator(f"#details-{contract} .checks li.check-ok")
+    expect(checks).to_have_count(2)
+    expect(checks.first).to_have_text(
+        "The marketplace's signature over the terms holds (its published key)."
+    )
+    expect(checks.nth(1)).to_contain_text("confirmed at milestone")
+    expect(checks.nth(1)).to_contain_text("paying 40 coins of the 40 due")
+    plotted = page.evaluate(
+        "() => Chart.getChart('contracts-chart').data.datasets.map((d) => [d.label, d.data])"
+    )
+    assert plotted == [
+        ["sold (Wh)", [0]],
+        ["bought (Wh)", [2000]],
+        ["revenue (coins, running)", [0]],
+        ["price (coins per kWh)", [20]],
+    ]
+
+
+def _change_and_remove(page: Page, request: str) -> None:
+    """What is left of the request changed (a new order replacing it), then disabled,
+    enabled and removed."""
+    row = page.locator(f"#order-{request}")
+    expect(row).to_contain_text("1,000 of 3,000 Wh")
+    page.get_by_role("button", name=f"Change {request}").click()
+    expect(page.get_by_label("Energy (Wh)")).to_have_value("1000")
+    page.get_by_label("Price (coins per kWh)").fill("30")
+    page.get_by_role("button", name=f"Sign and replace {request}").click()
+    status = page.locator("#dash-status")
+    expect(status).to_contain_text(f"It replaces {request}, removed.")
+    expect(row).to_contain_text("removed")
+    found = re.search(r"request (ord-\d+) is on the market", status.inner_text())
+    assert found is not None
+    changed = found.group(1)
+    expect(page.locator(f"#order-{changed}")).to_contain_text("30 coins per kWh")
+    page.get_by_role("button", name=f"Disable {changed}").click()
+    expect(page.locator(f"#order-{changed}")).to_contain_text("disabled")
+    page.get_by_role("button", name=f"Enable {changed}").click()
+    expect(page.locator(f"#order-{changed}")).to_contain_text("active")
+    page.get_by_role("button", name=f"Remove {changed}").click()
+    expect(page.locator(f"#order-{changed}")).to_contain_text("removed")
+
+
 def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_live(
     visit: Page, browser: Browser, trading: RunningWeb, problems: list[str]
 ) -> None:
@@ -215,6 +272,8 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
         expect(alice.locator("#wallet-balance")).to_have_text("40 coins", timeout=10_000)
         expect(bob.locator(f"#contract-{contract}")).to_contain_text("the payment on the ledger")
         assert _axe_violations(alice) == []  # the contracts' table
+        _find_and_verify(bob, contract)
+        _change_and_remove(bob, request)
     finally:
         context.close()
     # each page asked the marketplace who it is before registering: 401, unknown participant

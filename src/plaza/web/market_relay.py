@@ -39,6 +39,9 @@ _PATH = re.compile(r"[A-Za-z0-9._~/-]{1,512}")
 _PASSED = ("x-plaza-participant", "x-plaza-timestamp", "x-plaza-nonce", "x-plaza-signature")
 _MAX_BODY = 64 * 1024
 _TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+#: An event stream is quiet between events (the marketplace sends a keepalive now and then):
+#: no read timeout; it ends when the marketplace ends it or the browser leaves.
+_STREAMING = httpx.Timeout(15.0, connect=5.0, read=None)
 _NO_STORE = {"cache-control": "no-store"}
 
 
@@ -90,6 +93,7 @@ async def relay(request: Request, path: str) -> Response:
         params=list(request.query_params.multi_items()),
         headers=_headers(request),
         content=body,
+        timeout=_STREAMING if target.endswith("/events") else _TIMEOUT,
     )
     try:
         answer = await client.send(outgoing, stream=True)
@@ -111,8 +115,11 @@ def _stream(client: httpx.AsyncClient, answer: httpx.Response) -> StreamingRespo
     """The marketplace's event stream, passed through as each event comes."""
 
     async def chunks() -> AsyncIterator[bytes]:
-        async for chunk in answer.aiter_raw():
-            yield chunk
+        try:
+            async for chunk in answer.aiter_raw():
+                yield chunk
+        except httpx.HTTPError:
+            return  # the marketplace went away: the stream ends, and the page reconnects
 
     async def close() -> None:
         await answer.aclose()

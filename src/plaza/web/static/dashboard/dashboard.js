@@ -4,6 +4,7 @@
 // Every marketplace call is signed here (market.js); the keys stay in this page's memory.
 
 import * as protocol from "../wallet/protocol.js";
+import { ContractTable } from "./contracts.js";
 import { Market, MarketError } from "./market.js";
 import { participantId } from "./signing.js";
 
@@ -17,6 +18,8 @@ let keys = null;
 let market = null;
 let me = "";
 let refreshTimer = null;
+let contracts = null;
+let replacing = null; // the order the form changes, if it does
 
 function status(text, problem = false) {
   const line = $("dash-status");
@@ -154,7 +157,8 @@ async function transfer(payee, amount, data) {
 async function connectMarket() {
   market = new Market(sodium, keys, account().csrf);
   try {
-    await market.connect();
+    const info = await market.connect();
+    contracts = new ContractTable({ me, sodium, marketKey: info.signing_key, unitsOf, nextStep });
     await market.call("GET", "/participants/me");
   } catch (error) {
     if (error instanceof MarketError && error.code === "unknown_participant") {
@@ -298,9 +302,44 @@ async function submitOrder(event) {
   }
   remember(outcome.order.id);
   const made = outcome.contracts.map((c) => c.contract_id);
-  status(made.length ? `Your ${side} ${outcome.order.id} matched at once: contract ${made.join(", ")}.`
-    : `Your ${side} ${outcome.order.id} is on the market. Find its matches below.`);
+  let said = made.length ? `Your ${side} ${outcome.order.id} matched at once: contract ${made.join(", ")}.`
+    : `Your ${side} ${outcome.order.id} is on the market. Find its matches below.`;
+  if (replacing) {
+    const old = replacing;
+    stopChanging();
+    try {
+      await market.call("POST", `/orders/${encodeURIComponent(old.id)}/cancel`);
+      said = `${said} It replaces ${old.id}, removed.`;
+    } catch (error) {
+      said = `${said} ${old.id} stays: ${error.message}.`;
+    }
+  }
+  status(said);
   await refreshAll();
+}
+
+// "Change": the form takes the order's terms; placing it replaces the order (the
+// marketplace amends no order: a changed one is a new order, with its own twin).
+function startChanging(order) {
+  replacing = order;
+  $("order-side").value = order.side;
+  $("order-kind").value = order.kind;
+  chooseKind();
+  const fields = document.querySelector(`fieldset[data-kind="${CSS.escape(order.kind)}"]`);
+  fields.querySelector('[name="quantity"]').value = String(order.remaining);
+  fields.querySelector('[name="unit_price"]').value = String(order.unit_price);
+  $("order-submit").textContent = `Sign and replace ${order.id}`;
+  $("order-stop").hidden = false;
+  $("new-heading").textContent = `Change ${order.id}`;
+  $("order-form").scrollIntoView({ block: "start" });
+  fields.querySelector('[name="quantity"]').focus();
+}
+
+function stopChanging() {
+  replacing = null;
+  $("order-submit").textContent = "Sign and place";
+  $("order-stop").hidden = true;
+  $("new-heading").textContent = "Offer or request";
 }
 
 function orderRow(order) {
@@ -320,6 +359,7 @@ function orderRow(order) {
   }
   if (order.status === "disabled") actions.append(button(`Enable ${order.id}`, () => change(order, "enable")));
   if (order.status === "active" || order.status === "disabled") {
+    actions.append(button(`Change ${order.id}`, async () => startChanging(order)));
     actions.append(button(`Remove ${order.id}`, () => change(order, "cancel")));
   }
   return row;
@@ -405,27 +445,9 @@ async function pay(contract) {
   status(`Paid ${coins(contract.terms.total)} for ${contract.contract_id}, signed here: message ${messageId.slice(0, 12)}…`);
 }
 
-function contractRow(contract) {
-  const terms = contract.terms;
-  const units = unitsOf(terms.kind);
-  const provider = terms.provider === me;
-  const row = document.createElement("tr");
-  row.id = `contract-${contract.contract_id}`;
-  cell(row, contract.contract_id);
-  cell(row, provider ? "provider" : "consumer");
-  cell(row, `${terms.quantity.toLocaleString("en")} ${units.quantity}`, true);
-  cell(row, `${terms.unit_price.toLocaleString("en")} ${units.price}`, true);
-  cell(row, coins(terms.total), true);
-  const phase = cell(row, contract.settlement ? contract.settlement.phase : "being opened");
-  phase.className = "phase";
-  cell(row, nextStep(contract, provider));
-  return row;
-}
-
 async function refreshContracts() {
-  const found = await market.call("GET", "/contracts");
-  $("contracts-body").replaceChildren(...found.items.map(contractRow));
-  $("contracts-empty").hidden = found.items.length > 0;
+  const found = await market.call("GET", "/contracts", { query: "limit=500" });
+  contracts.show(found.items);
 }
 
 // -- the page ---------------------------------------------------------------------------
@@ -446,6 +468,7 @@ async function start() {
   $("register-form").addEventListener("submit", register);
   $("order-form").addEventListener("submit", submitOrder);
   $("order-kind").addEventListener("change", chooseKind);
+  $("order-stop").addEventListener("click", stopChanging);
   $("faucet").addEventListener("click", () => faucet().catch((error) => status(`The faucet said no: ${error.message}`, true)));
   if (localStorage.getItem(STORAGE)) {
     $("unlock-form").hidden = false;
