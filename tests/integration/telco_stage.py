@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from plaza.market.audit.service import AuditReport
 from plaza.market.settlement import Phase
 from plaza.wallet.holds import compose_hold
 
-WAIT_S = 30.0
+WAIT_S = 60.0  # a settlement now and then waits tens of seconds for a milestone
 API = "tmf622_v4.0.0"
 
 
@@ -72,6 +73,11 @@ def fund(ledger: RemoteLedger, client: MarketClient) -> None:
 
 def now() -> int:
     return SystemClock().now_ms()
+
+
+def millis(date: str) -> int:
+    """A trail step's ISO date in ms since the epoch."""
+    return int(datetime.fromisoformat(date).timestamp() * 1000)
 
 
 def hold(stage: Stage, payee: str, amount: int, expires_at_ms: int) -> str:

@@ -38,12 +38,15 @@ from plaza.telco.orders import OrderRefused, ProductOrder
 from plaza.telco.store import OrderStore
 from plaza.telco.terms import Window
 
-__all__ = ["CREATED", "STATE_CHANGED", "TAG", "Announce", "OrderDesk", "Placement"]
+__all__ = ["CREATED", "GRACE_MS", "STATE_CHANGED", "TAG", "Announce", "OrderDesk", "Placement"]
 
 CREATED = "ProductOrderCreateEvent"
 STATE_CHANGED = "ProductOrderStateChangeEvent"
 #: The tag of the marketplace's settlements of telco holds.
 TAG = b"plaza-telco"
+#: How long after delivery starts the desk waits for the orchestrator's report before time
+#: releases the hold: a failure reported within it is still paid pro rata.
+GRACE_MS = 5_000
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +89,10 @@ class OrderDesk:
         clock: Clock,
         store: OrderStore,
         announce: Announce,
+        grace_ms: int = GRACE_MS,
     ) -> None:
         self._market = marketplace
+        self._grace_ms = grace_ms
         self._registry = registry
         self._holds = holds
         self._clock = clock
@@ -198,13 +203,16 @@ class OrderDesk:
                     if current.unsent:
                         self._settle(current)
                         moved += 1
-            if order.due(self._now()) is not None:
-                self._apply(order.id, lambda current: current.due(self._now()) or current)
+            if order.due(self._now(), self._grace_ms) is not None:
+                self._apply(order.id, self._due)
                 moved += 1
         return moved
 
     def _now(self) -> int:
         return self._clock.now_ms()
+
+    def _due(self, order: ProductOrder) -> ProductOrder:
+        return order.due(self._now(), self._grace_ms) or order
 
     def _apply(self, order_id: str, step: Callable[[ProductOrder], ProductOrder]) -> ProductOrder:
         with self._lock:

@@ -4,14 +4,22 @@ An order is placed by the service provider from a match, with the window's price
 already held on the ledger for the asset provider, the marketplace as arbiter
 (``acknowledged``). Then exactly one of:
 
-* the orchestrator reports access configured, or the window starts without a
-  report: the hold is settled in full to the asset provider (``inProgress``;
-  ``completed`` once the window has ended);
+* the orchestrator reports access configured, or delivery starts without a
+  report (the window's start, or the order's placing in a window already
+  running, and a short grace for the orchestrator's report): the hold is
+  settled in full to the asset provider (``inProgress``; ``completed`` once the
+  window has ended);
 * the service provider cancels before the window starts: the hold is settled
   with nothing to the asset provider, a refund (``cancelled``);
-* the orchestrator reports the asset failed during the window while the hold is
-  still open: the asset provider gets the share of the window before the
-  failure, the rest goes back (``failed``).
+* the orchestrator reports the asset failed while the hold is still open
+  (before the window: a full refund; in it, before the release): the asset
+  provider gets the share of the window before the failure, the rest goes back
+  (``failed``).
+
+A hold closes once, so a failure reported after the release is recorded
+(``failed``) and moves nothing: the unserved share is not the hold's to refund.
+An orchestrator's report of access configured after a timed release is recorded
+too, paying nothing more.
 
 Who may do what is checked here, so the API and any other caller share it; a
 refusal is :class:`OrderRefused` and changes nothing. Every accepted step is a
@@ -133,27 +141,45 @@ class ProductOrder:
             raise OrderRefused(409, "window_started", "the window has started: too late to cancel")
         return self._step("cancelled", at_ms, by, OrderState.CANCELLED, 0)
 
+    @property
+    def configured(self) -> bool:
+        """Whether the orchestrator has reported access configured."""
+        return any(step.event == "accessConfigured" for step in self.steps)
+
     def access_configured(self, by: str, at_ms: int) -> ProductOrder:
-        """The orchestrator's report: the asset is usable, the asset provider is paid."""
+        """The orchestrator's report: the asset is usable, the asset provider is paid (after
+        a timed release, the report is recorded and pays nothing more)."""
         self._orchestrator(by)
-        self._require(OrderState.ACKNOWLEDGED, "configured")
         if at_ms >= self.window.end_ms:
             raise OrderRefused(409, "window_ended", "the window has ended")
+        if self.state is OrderState.IN_PROGRESS and not self.configured:
+            return self._step("accessConfigured", at_ms, by, OrderState.IN_PROGRESS)
+        self._require(OrderState.ACKNOWLEDGED, "configured")
         return self._step("accessConfigured", at_ms, by, OrderState.IN_PROGRESS, self.price)
 
     def asset_failed(self, by: str, at_ms: int) -> ProductOrder:
-        """The orchestrator's report of a failure during the window, while the hold is open."""
+        """The orchestrator's report of a failure before the window ends: while the hold is
+        open it pays the share served (none before the window); after the release it is
+        recorded and moves nothing, since a hold closes once."""
         self._orchestrator(by)
+        if at_ms >= self.window.end_ms:
+            raise OrderRefused(409, "window_ended", "a failure is reported before the window ends")
+        if self.state is OrderState.IN_PROGRESS:
+            return self._step("assetFailed", at_ms, by, OrderState.FAILED)
         self._require(OrderState.ACKNOWLEDGED, "failed")
-        if not self.window.start_ms <= at_ms < self.window.end_ms:
-            raise OrderRefused(409, "outside_window", "a failure is reported during the window")
         share = pro_rata(self.price, self.window, at_ms)
         return self._step("assetFailed", at_ms, by, OrderState.FAILED, share)
 
-    def due(self, now_ms: int) -> ProductOrder | None:
-        """The step time makes by itself, if any: the window started unreported (pay in
-        full), or an order in progress whose window ended (completed)."""
-        if self.state is OrderState.ACKNOWLEDGED and now_ms >= self.window.start_ms:
+    def release_at(self, grace_ms: int = 0) -> int:
+        """When time releases an unreported hold: delivery's start (the window's, or the
+        order's placing in a window already running) and ``grace_ms`` for the report."""
+        placed = self.steps[0].at_ms if self.steps else self.window.start_ms
+        return max(self.window.start_ms, placed) + grace_ms
+
+    def due(self, now_ms: int, grace_ms: int = 0) -> ProductOrder | None:
+        """The step time makes by itself, if any: delivery started unreported (pay in full,
+        :meth:`release_at`), or an order in progress whose window ended (completed)."""
+        if self.state is OrderState.ACKNOWLEDGED and now_ms >= self.release_at(grace_ms):
             return self._step("windowStarted", now_ms, "", OrderState.IN_PROGRESS, self.price)
         if self.state is OrderState.IN_PROGRESS and now_ms >= self.window.end_ms:
             return self._step("windowEnded", now_ms, "", OrderState.COMPLETED)

@@ -4,7 +4,10 @@ A vertical's routers are mounted in the market's app and see its services
 (:data:`~plaza.api.market.auth.ServicesDep`). The desk they share is made by
 the vertical's :data:`lifecycle` router (a lifespan, which FastAPI merges into
 the app's) and kept on the app's state; its node client and order file are
-closed when the app stops. Its orders are in the marketplace's data directory
+closed when the app stops; while it serves, a timer sweeps it every
+:data:`SWEEP_S` (time's steps: a hold released once delivery starts unreported,
+an order completed once its window ends; settlements kept while a node was
+down, sent). Its orders are in the marketplace's data directory
 (:data:`ORDERS_FILE`; in memory for a market built without one). Its holds are
 read and settled through the market's node (none configured: orders answer 503)
 and signed with the marketplace's own key, the arbiter every telco hold names.
@@ -15,6 +18,7 @@ subscription sees only its owner's.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,11 +37,39 @@ from plaza.telco.sqlite_store import SqliteOrderStore
 from plaza.telco.store import MemoryOrderStore, OrderStore
 from plaza.verticals.telco_views import order_view
 
-__all__ = ["ORDERS_FILE", "DeskDep", "desk_of", "lifecycle", "make_desk"]
+__all__ = ["ORDERS_FILE", "SWEEP_S", "DeskDep", "Sweeper", "desk_of", "lifecycle", "make_desk"]
 
+log = logging.getLogger(__name__)
 _MAKING = threading.Lock()
 #: The orders' file in the marketplace's data directory.
 ORDERS_FILE = "telco-orders.sqlite"
+#: How often the desk's timer applies time's steps.
+SWEEP_S = 1.0
+
+
+class Sweeper:
+    """A thread sweeping ``desk`` every ``every_s`` until :meth:`stop`: a sweep that fails
+    (the node down) is logged and tried again at the next tick, never ends the timer."""
+
+    def __init__(self, desk: OrderDesk, every_s: float = SWEEP_S) -> None:
+        self._desk, self._every_s = desk, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="telco-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every_s):
+            try:
+                self._desk.sweep()
+            except Exception:  # the timer outlives any one sweep's failure
+                log.warning("telco sweep failed; trying again", exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
 
 
 def _announcer(services: MarketServices) -> Announce:
@@ -82,12 +114,16 @@ def make_desk(services: MarketServices) -> tuple[OrderDesk, list[Closer]]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The desk made as the market's app starts, and closed after it stops serving."""
+    """The desk made as the market's app starts, swept while it serves, and closed after
+    it stops serving."""
     desk, closers = make_desk(app.state.services)
     app.state.telco_desk = desk
+    sweeper = Sweeper(desk)
+    sweeper.start()
     try:
         yield
     finally:
+        sweeper.stop()
         for close in reversed(closers):
             close()
 

@@ -165,11 +165,41 @@ def test_an_unreported_window_pays_in_full_when_it_starts() -> None:
     assert (started.state, started.steps[-1].to_payee) == (OrderState.IN_PROGRESS, 1000)
 
 
-def test_a_failure_during_the_window_pays_the_share_before_it() -> None:
+def test_time_waits_the_grace_for_a_report_from_delivery_start() -> None:
+    assert _order().due(10 * HOUR + 4_999, grace_ms=5_000) is None
+    assert _order().due(10 * HOUR + 5_000, grace_ms=5_000) is not None
+    running = ProductOrder(
+        "o2", "off", "req", "c2", "a1", "sp", "op", "orch", Window(0, 4 * HOUR), 1000, "cd" * 32
+    ).placed(HOUR)  # placed in a window already running: delivery starts at the placing
+    assert running.release_at(5_000) == HOUR + 5_000
+    assert running.due(HOUR + 4_999, grace_ms=5_000) is None
+    failed = running.asset_failed("orch", HOUR + 1_000)  # within the grace: the hold is open
+    assert failed.steps[-1].to_payee == pro_rata(1000, running.window, HOUR + 1_000)
+
+
+def test_a_report_after_a_timed_release_is_recorded_and_pays_nothing_more() -> None:
+    started = _order().due(10 * HOUR)
+    assert started is not None
+    configured = started.access_configured("orch", 10 * HOUR + 1)
+    assert configured.steps[-1].event == "accessConfigured"
+    assert configured.steps[-1].to_payee is None
+    assert configured.closing == started.closing
+    with pytest.raises(OrderRefused, match="inProgress: it cannot be configured"):
+        configured.access_configured("orch", 10 * HOUR + 2)
+    failed = configured.asset_failed("orch", 11 * HOUR)
+    assert (failed.state, failed.steps[-1].to_payee) == (OrderState.FAILED, None)
+    assert [step.to_payee for step in failed.steps if step.to_payee is not None] == [1000]
+
+
+def test_a_failure_while_the_hold_is_open_pays_the_share_before_it() -> None:
     failed = _order().asset_failed("orch", 10 * HOUR + HOUR // 2)
     assert (failed.state, failed.steps[-1].to_payee) == (OrderState.FAILED, 250)
-    with pytest.raises(OrderRefused, match="during the window"):
-        _order().asset_failed("orch", 9 * HOUR)
+    early = _order().asset_failed("orch", 9 * HOUR)  # before the window: a full refund
+    assert (early.state, early.steps[-1].to_payee) == (OrderState.FAILED, 0)
+    with pytest.raises(OrderRefused, match="before the window ends"):
+        _order().asset_failed("orch", 12 * HOUR)
+    with pytest.raises(OrderRefused, match="orchestrator"):
+        _order().asset_failed("sp", 11 * HOUR)
     assert failed.due(13 * HOUR) is None
 
 
