@@ -27,13 +27,13 @@ from plaza.bootstrap.services_catalog import SERVICES
 from plaza.channels import LedgerAccessError
 from plaza.clock import Clock
 from plaza.crypto import Address
+from plaza.keyfiles import identity_at
 from plaza.services.calls import CustomerState
 from plaza.services.customer import call, find_service
 from plaza.services.customer_book import CustomerBook
 from plaza.services.errors import CallFailed
 from plaza.services.provider import ProviderAgent, ProviderHome, create_provider_app
 from plaza.sqlite import private_folder
-from plaza.streams.files import identity_at
 from plaza.wallet import WalletError
 
 __all__ = ["SCHEDULE", "ServicesDemo", "ServicesSettings"]

@@ -21,12 +21,12 @@ from plaza.adapters.ledger.local import LocalLedger
 from plaza.channels import ChannelError, Delivery, LedgerAccessError
 from plaza.clock import Clock
 from plaza.crypto import EncryptionKey
+from plaza.keyfiles import identity_at, write_private
 from plaza.sqlite import private_folder
 from plaza.streams.announcement import Sensor
 from plaza.streams.buyer import buy, discover, grants, history, wait_for_grant
 from plaza.streams.city import City, city_configs
 from plaza.streams.errors import StreamError
-from plaza.streams.files import identity_at, write_private
 from plaza.wallet import KdfParams, Wallet, WalletError
 
 __all__ = ["BOUGHT", "StreamsDemo", "StreamsSettings"]

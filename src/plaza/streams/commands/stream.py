@@ -23,6 +23,7 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.channels import AccessEnded
 from plaza.clients.market import MarketClient
 from plaza.crypto import EncryptionKey
+from plaza.keyfiles import identity_at
 from plaza.market.auth import Role
 from plaza.sqlite import private_folder
 from plaza.streams.announcement import STREAMS_TAG, Sensor
@@ -46,7 +47,6 @@ from plaza.streams.commands.common import (
     remote,
     reported,
 )
-from plaza.streams.files import identity_at
 from plaza.streams.market import ensure_participant, pay_contract, request_stream
 from plaza.streams.readings import Reading, to_csv, to_json
 from plaza.wallet import Wallet

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.clock import Clock
+from plaza.keyfiles import write_private
 from plaza.sqlite import private_folder
-from plaza.streams.files import write_private
 from plaza.streams.sensor.book import SensorBook
 from plaza.wallet import KdfParams, Wallet, WalletLedger
 
