@@ -63,13 +63,20 @@ def energy(
     if as_json:
         typer.echo(json.dumps(run().to_json()))
         return
+    title = f"{agents} agents, {slots} slots of 15 minutes, {policy.value}"
+    _print_table(_with_progress(run, slots, title))
+
+
+def _with_progress(
+    run: Callable[..., SimulationReport], slots: int, title: str
+) -> SimulationReport:
+    """Run with a bar of the slots done, on standard error so the table stays alone."""
     console = Console(stderr=True)
     columns = (TextColumn("[bold]slots"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    console.print(f"[dim]… {agents} agents, {slots} slots of 15 minutes, {policy.value}[/]")
+    console.print(f"[dim]… {title}[/]")
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("slots", total=slots)
-        report = run(progress=lambda done: progress.update(task, completed=done))
-    _print_table(report)
+        return run(progress=lambda done: progress.update(task, completed=done))
 
 
 def _energy(wh: Any) -> str:
