@@ -17,6 +17,7 @@ asset fails during the window, or not at all when the order is cancelled.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plaza.crypto import Address, SigningKey
@@ -122,12 +123,21 @@ def compose_hold(
 
 
 def compose_release(
-    composer: Composer, signer: SigningKey, hold_id: bytes, secret: bytes, *, tag: bytes = b""
+    composer: Composer,
+    signer: SigningKey,
+    hold_id: bytes,
+    secret: bytes,
+    *,
+    tag: bytes = b"",
+    first_parents: Sequence[bytes] = (),
 ) -> Message:
-    """Reveal ``secret`` to pay the hold in full to its payee; any key may sign it."""
+    """Reveal ``secret`` to pay the hold in full to its payee; any key may sign it.
+    ``first_parents`` are messages the release must follow: no milestone confirms it
+    without them (a result it pays for, say)."""
     if len(secret) != SECRET_SIZE:
         raise ValueError(f"a secret is {SECRET_SIZE} bytes, got {len(secret)}")
-    return composer.compose(signer, ReleasePayload(_checked_id(hold_id), secret, tag))
+    payload = ReleasePayload(_checked_id(hold_id), secret, tag)
+    return composer.compose(signer, payload, first_parents=first_parents)
 
 
 def compose_settle(

@@ -7,7 +7,7 @@ the input within the limit). A match is saved as ``accepted`` *before* its job
 starts; anything else is saved as ``refunding`` with its reason. :meth:`advance`
 then moves every open call one step (:mod:`plaza.services.calls`): start its job
 when a worker is free and the deadline leaves time for it, publish a finished
-job's sealed result, release once that result is confirmed, settle a refund,
+job's sealed result, release the hold in a message that follows it, settle a refund,
 and note how each hold closed. Each step is saved before the next, so a restart
 picks up where a kill left off.
 """
@@ -74,6 +74,10 @@ class CallDesk:
         self.jobs = Jobs(service)
         self.address = Address.from_public_key(parts.identity.public_key.raw)
         self._seen: set[bytes] = set()
+        #: Holds listed but not open yet, kept so each is fetched once.
+        self._pending: dict[bytes, Message] = {}
+        #: The latest milestone's time at the last step: holds change only at milestones.
+        self._milestone_ms = -1
         #: What a job's result and release need after it, to confirm before the deadline.
         self.margin_ms = margin_ms
 
@@ -93,42 +97,57 @@ class CallDesk:
         return cls(parts, service, clock=clock, margin_ms=margin_ms)
 
     def step(self) -> None:
-        """Take the holds confirmed since the last step, then move every open call."""
-        self.scan()
-        self.advance()
+        """Take the holds confirmed since the last step, then move every open call.
+
+        A hold opens, closes or expires only when a milestone confirms something, so
+        what the ledger says of holds already asked about is asked again only once a
+        new milestone has come: between milestones a step costs the node two requests
+        (the milestone, the holds' tag) and whatever new holds and results need."""
+        milestone_ms = self._gateway.ledger_time_ms()
+        fresh = milestone_ms != self._milestone_ms
+        self._milestone_ms = milestone_ms
+        self.scan(recheck=fresh)
+        self.advance(recheck=fresh)
 
     # -- taking holds --------------------------------------------------------------------
 
-    def scan(self) -> list[Call]:
-        """Take the confirmed holds to this provider not taken yet, oldest first."""
+    def scan(self, *, recheck: bool = True) -> list[Call]:
+        """Take the confirmed holds to this provider not taken yet, oldest first; holds
+        known not to be open yet are asked about again only when ``recheck``."""
         tag = hold_tag(self.address.raw)
         found = self._gateway.find_by_tag(tag, limit=_PAGE)
         if len(found) == _PAGE and found[-1] not in self._seen:
             found = self._gateway.find_by_tag(tag, limit=_DEEP)
         taken = []
         for message_id in reversed(found):
-            if message_id not in self._seen:
-                call = self._consider(message_id)
-                if call is not None:
-                    taken.append(call)
-        self._seen &= set(found)  # what left the window is never listed again
+            if message_id in self._seen or (message_id in self._pending and not recheck):
+                continue
+            call = self._consider(message_id)
+            if call is not None:
+                taken.append(call)
+        listed = set(found)  # what left the window is never listed again
+        self._seen &= listed
+        self._pending = {key: m for key, m in self._pending.items() if key in listed}
         return taken
 
     def _consider(self, message_id: bytes) -> Call | None:
         """Take the hold of ``message_id`` once it is open on the ledger; remember it as seen
         once there is nothing more to do with it (taken, closed or never applied)."""
-        message = self._gateway.message(message_id)
+        message = self._pending.get(message_id) or self._gateway.message(message_id)
         payload = None if message is None else message.payload
         if message is None or not isinstance(payload, HoldPayload):
             self._seen.add(message_id)
             return None
+        self._pending[message_id] = message
         record = self._gateway.hold(hold_id_of(message))
         if record is None:
             metadata = self._gateway.metadata(message_id)
             if metadata is not None and metadata.state is ConfirmationState.CONFLICTING:
                 self._seen.add(message_id)  # it never held anything
+                del self._pending[message_id]
             return None
         self._seen.add(message_id)
+        del self._pending[message_id]
         return self._take(message) if record.status is HoldStatus.OPEN else None
 
     def _take(self, message: Message) -> Call | None:
@@ -188,23 +207,25 @@ class CallDesk:
 
     # -- moving calls on ------------------------------------------------------------------
 
-    def advance(self) -> None:
+    def advance(self, *, recheck: bool = True) -> None:
+        """Move every open call one step; how released holds ended is asked only when
+        ``recheck`` (a new milestone came)."""
         for hold_id, outcome in self.jobs.done():
             call = self.book.call(hold_id)
             if call is not None and call.state is ProviderState.ACCEPTED:
                 self._finish_job(call, outcome)
         for call in self.book.unfinished():
-            self._advance(call)
+            self._advance(call, recheck=recheck)
 
-    def _advance(self, call: Call) -> None:
+    def _advance(self, call: Call, *, recheck: bool) -> None:
         match call.state:
             case ProviderState.ACCEPTED:
                 self._maybe_start(call)
             case ProviderState.PUBLISHED:
-                self._release_when_confirmed(call)
+                self._release(call)
             case ProviderState.REFUNDING:
                 self._settle(call)
-            case ProviderState.RELEASED:
+            case ProviderState.RELEASED if recheck:
                 self._note_closing(call)
             case _:
                 pass
@@ -249,16 +270,25 @@ class CallDesk:
         detail = reason[:_REASON_CHARS]
         self._settle(self.book.move(call, "failure", self._clock.now_ms(), detail=detail))
 
-    def _release_when_confirmed(self, call: Call) -> None:
+    def _release(self, call: Call) -> None:
+        """Release the hold in a message that follows the result record: a milestone that
+        confirms the release confirms the record with it (or before), so the customer
+        never sees the secret without the ciphertext, and no milestone is waited for
+        between the two. Before its deadline only the provider (or the payer, paying in
+        full) closes a hold it took open, so the ledger is asked whether it closed only
+        once the deadline is near."""
         assert call.result_id is not None
-        metadata = self._gateway.metadata(call.result_id)
-        if metadata is None or metadata.state is not ConfirmationState.CONFIRMED:
-            return
-        if self._closed(call):
+        near = self._clock.now_ms() >= call.deadline_ms - self.margin_ms
+        if near and self._closed(call):
             return
         quote = self._quote(call)
         release = compose_release(
-            self._gateway, self._identity.signing, call.hold_id, quote.secret, tag=call.result_id
+            self._gateway,
+            self._identity.signing,
+            call.hold_id,
+            quote.secret,
+            tag=call.result_id,
+            first_parents=(call.result_id,),
         )
         self._gateway.submit(release.raw)
         self.book.move(call, "release", self._clock.now_ms(), closing_id=release.id)
