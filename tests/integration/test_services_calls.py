@@ -75,8 +75,10 @@ def test_a_paid_call_returns_its_result_and_pays_the_provider_once(
         # The release shows the secret and the result record; neither opens the result.
         record = client.hold(paid.hold_id)
         assert record.closed_by is not None
-        release = client.get_message(record.closed_by).payload
+        closing = client.get_message(record.closed_by)
+        release = closing.payload
         assert isinstance(release, ReleasePayload)
+        assert closing.parents[0] == release.tag  # no milestone confirms it without the result
         result = client.get_message(release.tag).payload
         assert isinstance(result, DataPayload)
         for secret in (call_id, b"Torino", b"sun", paid.side_key):
