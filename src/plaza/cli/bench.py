@@ -16,6 +16,7 @@ from plaza.bench.ledger import run_ledger_benchmark
 from plaza.bench.market import MarketBenchmark, run_market_benchmark
 from plaza.bench.market_e2e import run_market_e2e
 from plaza.bench.network import run_network_benchmark
+from plaza.bench.services import ServicesPlan, run_services_benchmark
 from plaza.bench.streams import StreamsPlan, run_streams_benchmark
 from plaza.devnet import DevnetError
 
@@ -246,3 +247,28 @@ def _with_e2e(
         e2e_twin_written_lag_p99_s=twins["e2e_twin_written_lag_p99_s"],
         e2e_twin_drain_s=twins["e2e_twin_drain_s"],
     )
+
+
+@bench_app.command("services")
+def services(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    customers: Annotated[int, typer.Option(min=1, help="Customers, a thread each.")] = 32,
+    seconds: Annotated[float, typer.Option(min=1.0, help="Seconds of steady load.")] = 20.0,
+    kill_seconds: Annotated[
+        float, typer.Option(min=3.0, help="Seconds of load around the provider's SIGKILL.")
+    ] = 15.0,
+    gateway_samples: Annotated[int, typer.Option(min=10, help="Paid gateway requests.")] = 200,
+    milestone_interval: Annotated[float, typer.Option(min=0.05)] = 1.0,
+) -> None:
+    """Pay-per-call services through a live node: calls/s and latency, the 402 gateway's
+    overhead, and the coins lost to a provider killed mid-load (must be 0)."""
+    console = Console(stderr=True)
+    plan = ServicesPlan(
+        customers=customers,
+        seconds=seconds,
+        kill_seconds=kill_seconds,
+        gateway_samples=gateway_samples,
+        milestone_interval_s=milestone_interval,
+    )
+    result = run_services_benchmark(plan, progress=lambda text: console.print(f"[dim]… {text}[/]"))
+    _report("plaza bench services", asdict(result), as_json=as_json)
