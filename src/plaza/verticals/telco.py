@@ -5,12 +5,14 @@ so on, under the manual policy) are what the market applies to telco assets and
 orders; its API is TM Forum shaped, under ``/api/v1/market/telco/tmf-api/...``:
 TMF639 resources (:mod:`plaza.verticals.telco_catalog`), TMF620 product
 offerings with the service providers' requests beside them, and TMF622 product
-ordering with its hub (:mod:`plaza.verticals.telco_ordering`). ``docs/telco.md``
+ordering with its hub (:mod:`plaza.verticals.telco_ordering`); ``plaza telco
+orchestrator`` (:mod:`plaza.telco.commands`) configures access for its orders. ``docs/telco.md``
 says how it fits together.
 """
 
 from __future__ import annotations
 
+from plaza.telco.commands import telco_app
 from plaza.telco.kind import KINDS
 from plaza.verticals.model import Units, Vertical
 from plaza.verticals.telco_catalog import router as catalog
@@ -24,5 +26,6 @@ vertical = Vertical(
     summary="Telco assets by the window, paid for delivery through held payments.",
     kinds=KINDS,
     routers=(catalog, ordering, lifecycle),
+    commands=telco_app,
     units={spec.kind: Units(quantity="windows", price="coins per window") for spec in KINDS},
 )
