@@ -61,6 +61,31 @@ def _shoot_wallet(page: Page, web: str, path: Path) -> None:
     print(f"{path}  ({path.stat().st_size // 1024} KiB)  {web}/wallet")
 
 
+def _shoot_dashboard(page: Page, demo: EnergyDemo, path: Path) -> None:
+    """Alice's dashboard, with the wallet made by :func:`_shoot_wallet` in this browser
+    registered with the marketplace, an offer and a request placed."""
+    alice = next(login for login in demo.logins if login.email.startswith("alice"))
+    assert alice.password is not None
+    page.goto(demo.web_url + "/login")
+    page.get_by_label("Email").fill(alice.email)
+    page.get_by_label("Password").fill(alice.password)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(demo.web_url + "/dashboard")
+    page.get_by_label("Wallet passphrase").fill("screenshots!")
+    page.get_by_role("button", name="Unlock").click()
+    page.get_by_role("button", name="Register with the marketplace").click()
+    page.locator("#live").get_by_text("(live updates: on)").wait_for()
+    for side, quantity, price in (("offer", "5000", "18"), ("request", "2000", "15")):
+        page.get_by_label("I want to").select_option(side)
+        page.get_by_label("Energy (Wh)").fill(quantity)
+        page.get_by_label("Price (coins per kWh)").fill(price)
+        page.get_by_role("button", name="Sign and place").click()
+        page.locator("#dash-status").get_by_text("is on the market").wait_for()
+    page.wait_for_timeout(500)
+    page.screenshot(path=path, full_page=True)
+    print(f"{path}  ({path.stat().st_size // 1024} KiB)  {demo.web_url}/dashboard")
+
+
 def main(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     logging.getLogger().addHandler(logging.NullHandler())  # the demo's log is not the point
@@ -83,6 +108,7 @@ def main(directory: Path) -> None:
                 page.locator("#verification h3").wait_for()
                 page.screenshot(path=directory / "verify.png", full_page=True)
                 _shoot_wallet(page, web, directory / "wallet.png")
+                _shoot_dashboard(page, demo, directory / "dashboard.png")
                 _shoot(page, web + "/login", directory / "login.png")
                 _shoot(page, web + "/explorer", directory / "explorer.png")
                 page.locator("table.milestones a").first.click()

@@ -2,11 +2,12 @@
 
 The demo's public book is the energy bid manager's order book: the one market's
 :class:`~plaza.market.book.service.BidManager`, where every offer and request of the
-demo's devices rests (with energy's kind and units); the demo runs no second,
-generic marketplace, and the energy backend's own records are the same bids with
-their seed states, which is what each listing's twin shows
-(:class:`EnergyTwins`). Another deployment hands :func:`serve_web` its own book
-(``MarketRuntime.services.marketplace``'s) the same way.
+demo's devices rests (with energy's kind and units); the energy backend's own
+records are the same bids with their seed states, which is what each listing's twin
+shows (:class:`EnergyTwins`). The one market's HTTP API the demo also serves is the
+dashboard's (``market_url``): people trade there from their browsers. Another
+deployment hands :func:`serve_web` its own book (``MarketRuntime.services.marketplace``'s)
+the same way.
 """
 
 from __future__ import annotations

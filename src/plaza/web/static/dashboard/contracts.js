@@ -190,7 +190,7 @@ export class ContractTable {
         { label: "price (coins per kWh)", data: ordered.map((c) => c.terms.unit_price), yAxisID: "coins" },
       ],
     };
-    $("contracts-chart").hidden = false;
+    $("over-time").hidden = false;
     if (this.chart) {
       this.chart.data = data;
       this.chart.update();

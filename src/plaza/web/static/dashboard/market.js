@@ -75,10 +75,12 @@ export class Market {
   }
 
   // Calls `onEvent(type)` for each event of the marketplace's stream of this participant's
-  // events, until `signal` aborts or the stream ends (then it resolves).
+  // events, until `signal` aborts or the stream ends (then it resolves); `onEvent(null)`
+  // once it is open: nothing is replayed, so that is when to read the records to catch up.
   async follow(onEvent, signal) {
     const reply = await this.signedFetch("GET", "/events", { signal });
     if (!reply.ok) await answer(reply);
+    onEvent(null);
     const reader = reply.body.pipeThrough(new TextDecoderStream()).getReader();
     let pending = "";
     for (;;) {
