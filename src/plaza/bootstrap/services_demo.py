@@ -134,9 +134,10 @@ class ServicesDemo:
             self._ledger.wait_for_confirmation(grant.message_id, timeout_s=30.0)
 
     def urls(self, web: str) -> dict[str, str]:
-        """Each provider's description (services have no pages on the web app yet)."""
-        return {
-            f"{agent.service.name} service": agent.description.endpoint + "/service"
+        """The services' catalogue on the web app, and each service's page there."""
+        pages = {"services": f"{web}/services"}
+        return pages | {
+            f"{agent.service.name} service": f"{web}/services/{agent.service.name}"
             for agent in self.providers
         }
 

@@ -26,12 +26,16 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_TIME_TO_RESULT_MS",
     "NAME",
+    "RECORD_FIELD",
     "SERVICES_TAG",
     "ServiceDescription",
 ]
 
 #: The directory tag services are announced under (``plaza.channels.announce``).
 SERVICES_TAG = b"plaza-services"
+#: The announcement's field giving the position of the full description (schemas and
+#: all) on the provider's public channel.
+RECORD_FIELD = "record"
 #: A service's name: how ``plaza service call NAME`` finds it.
 NAME = re.compile(r"[a-z][a-z0-9-]{0,47}")
 #: The most input a call may carry: it travels sealed inside the hold (32 KiB payload).

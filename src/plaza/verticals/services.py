@@ -13,6 +13,7 @@ from plaza.services.commands import service_app
 from plaza.services.kind import SERVICE
 from plaza.services.provider import ProviderAgent
 from plaza.verticals.model import Units, Vertical
+from plaza.verticals.services_pages import pages
 
 __all__ = ["vertical"]
 
@@ -21,6 +22,7 @@ vertical = Vertical(
     summary="Pay-per-call services: paid by a hold, only for results delivered.",
     kinds=(SERVICE,),
     commands=service_app,
+    pages=pages,
     agents={"provider": ProviderAgent},
     units={SERVICE.kind: Units(quantity="calls", price="coins per call")},
 )

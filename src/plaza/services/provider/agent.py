@@ -33,7 +33,7 @@ from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Address, Identity
 from plaza.services.calls import CONFIRMATION_ALLOWANCE_MS
-from plaza.services.description import SERVICES_TAG, ServiceDescription
+from plaza.services.description import RECORD_FIELD, SERVICES_TAG, ServiceDescription
 from plaza.services.errors import CallRefused
 from plaza.services.listing import keep_listed
 from plaza.services.provider.book import StoredQuote
@@ -112,9 +112,10 @@ class ProviderAgent:
         digest = hashlib.blake2b(content, digest_size=32).hexdigest()
         if self.book.fact("described") == digest:
             return False
-        self.publisher.publish(content)
+        published = self.publisher.publish(content)
         channel = self.publisher.channel
-        descriptor = Descriptor.of(description.descriptor_fields())
+        where = {RECORD_FIELD: str(published.position)}  # so the full one is found at once
+        descriptor = Descriptor.of({**description.descriptor_fields(), **where})
         announce(
             self._gateway,
             channel,

@@ -1,0 +1,96 @@
+"""The pay-per-call services' web pages (issue 13, item 6): the catalogue and each service.
+
+Mounted by the web app through ``Vertical.pages`` (docs/verticals.md). Everything is
+read from the ledger through the web app's node, as a customer's ``find_service``
+reads it (:mod:`plaza.services.catalog`): ``/services`` lists every announced service
+with its price and limits; ``/services/{name}`` shows one with its schemas (from the
+provider's public channel), how to call it, and its provider's figures: calls paid,
+refunded or expired, still open, and revenue, as its holds show them. A call is paid
+from the customer's own keys (``plaza service call``, ``plaza.services.customer.call``),
+which never reach this server.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.channels import LedgerAccessError
+from plaza.clock import SystemClock
+from plaza.services.catalog import Listed, full_description, listed_services, usage
+from plaza.services.description import NAME
+from plaza.verticals.model import VerticalPages
+
+__all__ = ["pages"]
+
+_HERE = Path(__file__).parent
+_CLOCK = SystemClock()
+router = APIRouter()
+
+
+def _ledger(request: Request) -> RemoteLedger:
+    return RemoteLedger(request.app.state.sources.node, clock=_CLOCK)
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int) -> Any:
+    return request.app.state.pages.render(request, name, context, status=status)
+
+
+@router.get("/services", response_class=HTMLResponse, include_in_schema=False)
+def services_home(request: Request) -> Any:
+    """Every service announced on the ledger, by name, with its price and limits."""
+    context: dict[str, Any] = {"title": "Pay-per-call services", "services": [], "problem": None}
+    status = 200
+    try:
+        context["services"] = listed_services(_ledger(request))
+    except LedgerAccessError as error:
+        context["problem"], status = f"the node is not answering: {error}", 503
+    return _render(request, "services/index.html", context, status)
+
+
+@router.get("/services/{name}", response_class=HTMLResponse, include_in_schema=False)
+def service_page(request: Request, name: str) -> Any:
+    """One service: what it does, its price, limits and schemas, how to call it, and
+    its provider's calls and revenue as the ledger shows them."""
+    context: dict[str, Any] = {"title": "Service", "listed": None, "problem": None}
+    if not NAME.fullmatch(name):
+        context["problem"] = f"a service's name matches {NAME.pattern}"
+        return _render(request, "services/service.html", context, 400)
+    ledger = _ledger(request)
+    try:
+        found = [s for s in listed_services(ledger) if s.description.name == name]
+        if found:
+            context |= _service_context(ledger, found[0])
+    except LedgerAccessError as error:
+        context["problem"] = f"the node is not answering: {error}"
+        return _render(request, "services/service.html", context, 503)
+    if not found:
+        context["problem"] = f"no service called {name!r} is announced"
+        return _render(request, "services/service.html", context, 404)
+    return _render(request, "services/service.html", context, 200)
+
+
+def _service_context(ledger: RemoteLedger, listed: Listed) -> dict[str, Any]:
+    full = full_description(ledger, listed)
+    return {
+        "title": full.title,
+        "listed": listed,
+        "service": full,
+        "usage": usage(ledger, full.pay_to),
+        "input_schema": json.dumps(full.input_schema, indent=2, sort_keys=True),
+        "output_schema": json.dumps(full.output_schema, indent=2, sort_keys=True),
+    }
+
+
+def pages() -> VerticalPages:
+    """The services pages, their templates, and a link in the navigation."""
+    return VerticalPages(
+        routers=(router,),
+        templates=(_HERE / "templates",),
+        nav=(("Services", "/services"),),
+    )
