@@ -311,21 +311,32 @@ def _drive(
     buyers: list[_Buyer],
     run: _Run,
 ) -> float:
-    """Start the sensors, make every purchase, follow, stop after ``seconds``; the run's length."""
+    """Start the sensors, make every purchase, follow, stop after ``seconds``; the run's length.
+
+    A follower starts as soon as its own purchase is granted (the first sensors' buyers are
+    bought first), so delivery is measured while the other purchases load the node, not
+    only after the last of them.
+    """
     workers, interval_s = plan.workers, plan.interval_s
     threads = [
         threading.Thread(target=_work, args=(agents[i::workers], run, interval_s))
         for i in range(workers)
     ]
+    staying = [b for b in buyers if b.amount != TERMS.minimum_price][: plan.followers]
+    following, watching = {id(b) for b in staying}, list[threading.Thread]()
+
+    def purchase(buyer: _Buyer) -> None:
+        _purchase(buyer, client)
+        if id(buyer) in following:
+            thread = threading.Thread(target=_follow, args=(url, buyer, run), daemon=True)
+            thread.start()
+            watching.append(thread)
+
     started = time.monotonic()
     for thread in threads:
         thread.start()
     with ThreadPoolExecutor(max_workers=_BUYING_AT_ONCE) as pool:
-        list(pool.map(lambda buyer: _purchase(buyer, client), buyers))
-    staying = [b for b in buyers if b.amount != TERMS.minimum_price][: plan.followers]
-    watching = [threading.Thread(target=_follow, args=(url, b, run), daemon=True) for b in staying]
-    for thread in watching:
-        thread.start()
+        list(pool.map(purchase, buyers))
     run.stop.wait(max(0.0, started + plan.seconds - time.monotonic()))
     run.stop.set()
     for thread in threads:
