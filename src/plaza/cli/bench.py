@@ -18,6 +18,7 @@ from plaza.bench.market_e2e import run_market_e2e
 from plaza.bench.network import run_network_benchmark
 from plaza.bench.services import ServicesPlan, run_services_benchmark
 from plaza.bench.streams import StreamsPlan, run_streams_benchmark
+from plaza.bench.telco import TelcoPlan, run_telco_benchmark
 from plaza.devnet import DevnetError
 
 bench_app = typer.Typer(help="Measure Plaza on this machine.", no_args_is_help=True)
@@ -272,3 +273,19 @@ def services(
     )
     result = run_services_benchmark(plan, progress=lambda text: console.print(f"[dim]… {text}[/]"))
     _report("plaza bench services", asdict(result), as_json=as_json)
+
+
+@bench_app.command("telco")
+def telco(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    book: Annotated[int, typer.Option(min=2, help="Open offerings and requests.")] = 10_000,
+    samples: Annotated[int, typer.Option(min=2, help="Timed creations, book open.")] = 300,
+    orders: Annotated[int, typer.Option(min=1, help="Product orders placed, timed.")] = 400,
+    threads: Annotated[int, typer.Option(min=1, help="Service providers at once.")] = 8,
+) -> None:
+    """Telco assets through the TM Forum API: matching on creation with a full book of mixed
+    types and places, and product orders per second (payment held, twins on a node)."""
+    console = Console(stderr=True)
+    plan = TelcoPlan(book=book, samples=samples, orders=orders, threads=threads)
+    figures = run_telco_benchmark(plan, progress=lambda text: console.print(f"[dim]… {text}[/]"))
+    _report("plaza bench telco", figures, as_json=as_json)

@@ -1,0 +1,526 @@
+"""``plaza bench telco``: matching on creation with a full book, and orders through TMF622.
+
+Marketplaces (the production wiring of :func:`plaza.bootstrap.build_market`,
+SQLite) are served on loopback in this process; every timed call is a signed
+request to the TMF API.
+
+* **The book**: ``book`` open offerings and requests (half each) of the six asset
+  types, around twenty European cities (within ~30 km of each), in windows over
+  the next month, at prices from 50 to 500, each offering on an asset of its
+  provider's; put on the marketplace's book in process (not timed, and without
+  a node: the figure is matching, not the channels, which the orders measure).
+* ``match_on_create_p99_ms``: creating an offering or a request (alternately, of
+  a random type and place) through the TMF API with that book open, to its
+  answer carrying the suggestions; ``samples`` of them, one at a time.
+* ``orders_per_s``: on a second marketplace recording twins on a node (run as
+  its own process, with proof of work and its own milestones), ``orders`` product orders through
+  TMF622, each from a request matched with its offering on creation and paid by
+  a hold confirmed on the node beforehand (the marketplace checks the hold on the
+  node, makes the match, signs the contract, stages its twins for the channels
+  and keeps the order), placed by ``threads`` service providers at once: orders
+  over the wall time of the placing, the twin outbox emptied of the deals'
+  states first. ``order_p99_ms`` is the latency of one; ``order_twins_drain_s``
+  how long after the last order the outbox took to write every state the
+  orders staged to the node (``twins_waiting`` what it had left when the wait
+  ended: 0).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.api.market import MarketApiConfig
+from plaza.api.serving import ThreadedServer
+from plaza.bench._stats import percentile
+from plaza.bootstrap import MarketRuntime, SystemClock, build_market
+from plaza.clients.market import MarketClient
+from plaza.clients.node import NodeClient
+from plaza.crypto import Identity
+from plaza.market.auth import Principal, Role, sign_registration
+from plaza.market.auth.model import PrincipalKind, scopes_of
+from plaza.market.model import Location, NewAsset, attributes
+from plaza.settings import MarketSettings
+from plaza.telco.assets import AssetType, kind_of
+from plaza.telco.terms import Offer, Request, Window
+from plaza.wallet.holds import compose_hold
+
+__all__ = ["TelcoPlan", "run_telco_benchmark"]
+
+Progress = Callable[[str], None]
+
+_TMF = "/telco/tmf-api"
+_RESOURCE = f"{_TMF}/resourceInventoryManagement/v4/resource"
+_OFFERING = f"{_TMF}/productCatalogManagement/v4/productOffering"
+_REQUEST = f"{_TMF}/productCatalogManagement/v4/productRequest"
+_ORDER = f"{_TMF}/productOrderingManagement/v4/productOrder"
+_HOUR_MS = 3_600_000
+_DAY_MS = 24 * _HOUR_MS
+_CONFIRM_TIMEOUT_S = 120.0
+_CITIES = (
+    (45.07, 7.69), (41.90, 12.50), (48.86, 2.35), (52.52, 13.40), (40.42, -3.70),
+    (51.51, -0.13), (59.33, 18.07), (63.43, 10.40), (60.17, 24.94), (52.37, 4.90),
+    (50.85, 4.35), (48.21, 16.37), (47.50, 19.04), (50.08, 14.44), (52.23, 21.01),
+    (38.72, -9.14), (53.35, -6.26), (55.68, 12.57), (37.98, 23.73), (44.43, 26.10),
+)  # fmt: skip
+#: Each type's characteristics: what an asset of it says, what a request may require.
+_TYPES: dict[str, list[dict[str, Any]]] = {
+    "cell_site": [{"name": "technology", "value": "5G"}, {"name": "bands", "value": "n78"},
+                  {"name": "capacity_mbps", "value": 900}],
+    "small_cell": [{"name": "technology", "value": "5G"}, {"name": "bands", "value": "n78"},
+                   {"name": "capacity_mbps", "value": 300}],
+    "drone_cell": [{"name": "technology", "value": "4G"}, {"name": "capacity_mbps", "value": 150},
+                   {"name": "flight_minutes", "value": 45}],
+    "fibre": [{"name": "bandwidth_mbps", "value": 10_000}, {"name": "endpoint_a", "value": "A"},
+              {"name": "endpoint_b", "value": "B"}],
+    "spectrum": [{"name": "band", "value": "n78"}, {"name": "frequency_mhz", "value": 3500},
+                 {"name": "width_mhz", "value": 100}],
+    "edge_compute": [{"name": "vcpus", "value": 64}, {"name": "memory_gb", "value": 256}],
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TelcoPlan:
+    book: int = 10_000  # open offerings and requests before matching is timed
+    samples: int = 300  # offerings and requests created, timed, with the book open
+    orders: int = 400  # product orders placed, timed
+    threads: int = 8
+    assets: int = 500  # the book's offerings are on these, in turn
+    pow_difficulty: int = 11
+    milestone_interval_s: float = 1.0
+    seed: int = 14
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _period(start_ms: int, end_ms: int) -> dict[str, str]:
+    return {"startDateTime": _iso(start_ms), "endDateTime": _iso(end_ms)}
+
+
+class _Party:
+    """A participant with a signing client and a connection of its own."""
+
+    def __init__(self, url: str, name: str, role: Role) -> None:
+        self.identity = Identity.generate()
+        self.roles = (role,)
+        self.client = MarketClient(url, identity=self.identity, timeout=60.0)
+        self.client.register(name, roles=[role])
+        self.id = str(self.identity.address)
+        self.http = httpx.Client(timeout=60.0)
+
+    def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        answer = self.http.send(self.client.prepare(method, path, body=body))
+        if answer.status_code not in (200, 201):
+            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text}")
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def close(self) -> None:
+        self.http.close()
+        self.client.close()
+
+
+class _Book:
+    """Random offerings and requests around the cities, of every type."""
+
+    def __init__(self, seed: int, now_ms: int) -> None:
+        self._random = random.Random(seed)  # a workload, not a secret
+        self._now = now_ms
+
+    def place(self) -> str:
+        lat, lon = self._random.choice(_CITIES)
+        spread = self._random.uniform
+        return f"geo:{lat + spread(-0.25, 0.25):.5f},{lon + spread(-0.25, 0.25):.5f}"
+
+    def window(self) -> dict[str, str]:
+        start = self._now + self._random.randrange(1, 30) * _DAY_MS
+        start += self._random.randrange(24) * _HOUR_MS
+        return _period(start, start + self._random.randrange(2, 48) * _HOUR_MS)
+
+    def asset_type(self) -> str:
+        return self._random.choice(list(_TYPES))
+
+    def offering(self, asset_id: str) -> dict[str, Any]:
+        price = self._random.randrange(50, 500)
+        return {
+            "resource": {"id": asset_id},
+            "validFor": self.window(),
+            "productOfferingPrice": [{"price": {"value": price, "unit": "coin"}}],
+        }
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "category": self.asset_type(),
+            "place": {"id": self.place()},
+            "radiusKm": self._random.choice((5.0, 10.0, 25.0)),
+            "validFor": self.window(),
+            "maxPrice": {"value": self._random.randrange(50, 500)},
+        }
+
+    def asset(self, name: str) -> dict[str, Any]:
+        asset_type = self.asset_type()
+        return {
+            "name": name,
+            "category": asset_type,
+            "place": {"id": self.place()},
+            "resourceCharacteristic": _TYPES[asset_type],
+        }
+
+
+def _in_threads(count: int, work: Callable[[int], None]) -> float:
+    """Run ``work(0..count-1)`` in threads at once; the wall time, or the first failure."""
+    errors: list[BaseException] = []
+
+    def run(number: int) -> None:
+        try:
+            work(number)
+        except BaseException as error:  # reported below, in the caller's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(count)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError("a benchmark thread failed") from errors[0]
+    return time.perf_counter() - began
+
+
+def _fill(market: MarketRuntime, parties: tuple[_Party, _Party], plan: TelcoPlan,
+          book: _Book) -> None:  # fmt: skip
+    """The book's offerings (on their provider's assets) and requests, in process."""
+    provider, consumer = (_principal(party) for party in parties)
+    marketplace = market.services.marketplace
+    assets = []
+    for number in range(plan.assets):
+        body = book.asset(f"asset {number}")
+        asset_type = AssetType(body["category"])
+        place = _location(body["place"]["id"])
+        values = attributes(
+            {item["name"]: item["value"] for item in body["resourceCharacteristic"]}
+        )
+        spec = NewAsset(provider.participant_id or "", kind_of(asset_type), body["name"], place,
+                        values)  # fmt: skip
+        assets.append((asset_type, marketplace.register_asset(provider, spec).asset))
+    for number in range(plan.book // 2):
+        asset_type, asset = assets[number % len(assets)]
+        assert asset.location is not None
+        offered = book.offering(asset.id)
+        window = _window(offered["validFor"])
+        price = offered["productOfferingPrice"][0]["price"]["value"]
+        offer = Offer(asset.owner, asset.id, asset_type, asset.location, window, price,
+                      asset.attributes)  # fmt: skip
+        marketplace.submit_order(provider, offer.order())
+        wanted = book.request()
+        request = Request(
+            consumer.participant_id or "",
+            AssetType(wanted["category"]),
+            _location(wanted["place"]["id"]),
+            wanted["radiusKm"],
+            _window(wanted["validFor"]),
+            wanted["maxPrice"]["value"],
+        )
+        marketplace.submit_order(consumer, request.order())
+
+
+def _principal(party: _Party) -> Principal:
+    roles = frozenset(party.roles)
+    return Principal(PrincipalKind.PARTICIPANT, party.id, roles, scopes_of(roles))
+
+
+def _location(geo: str) -> Location:
+    lat, lon = (float(part) for part in geo.removeprefix("geo:").split(","))
+    return Location(lat, lon)
+
+
+def _window(period: dict[str, str]) -> Window:
+    start, end = (datetime.fromisoformat(period[edge]) for edge in ("startDateTime", "endDateTime"))
+    return Window(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+
+
+def _match_on_create(providers: list[_Party], consumers: list[_Party], plan: TelcoPlan,
+                     book: _Book) -> list[float]:  # fmt: skip
+    """Latencies (ms) of creating an offering or a request with the book open."""
+    provider, consumer = providers[0], consumers[0]
+    asset_ids = [
+        provider.call("POST", _RESOURCE, book.asset(f"sample {i}"))["id"] for i in range(8)
+    ]
+    latencies = []
+    for i in range(plan.samples):
+        if i % 2:
+            path, party, body = _REQUEST, consumer, book.request()
+        else:
+            path, party, body = _OFFERING, provider, book.offering(asset_ids[i % len(asset_ids)])
+        began = time.perf_counter()
+        created = party.call("POST", path, body)
+        latencies.append((time.perf_counter() - began) * 1000)
+        if "match" not in created:
+            raise RuntimeError(f"{path} answered no suggestions")
+    return latencies
+
+
+@dataclass
+class _Deal:
+    consumer: _Party
+    seller: str
+    offer_id: str
+    request_id: str
+    hold_id: str = ""
+
+
+def _deals(providers: list[_Party], consumers: list[_Party], plan: TelcoPlan,
+           now_ms: int) -> list[_Deal]:  # fmt: skip
+    """An offering and a request matching it on creation, far from the book and each other."""
+    deals: list[list[_Deal]] = [[] for _ in range(plan.threads)]
+    per_thread = plan.orders // plan.threads
+    start = now_ms + _DAY_MS
+    window = _period(start, start + 2 * _HOUR_MS)
+
+    def make(number: int) -> None:
+        provider, consumer = providers[number], consumers[number]
+        for i in range(per_thread):
+            lat = -50.0 - (number * per_thread + i) // 100 * 0.5
+            lon = -170.0 + (number * per_thread + i) % 100 * 1.0
+            place = {"id": f"geo:{lat:.4f},{lon:.4f}"}
+            asset = {"name": "deal", "category": "cell_site", "place": place,
+                     "resourceCharacteristic": _TYPES["cell_site"]}  # fmt: skip
+            asset_id = provider.call("POST", _RESOURCE, asset)["id"]
+            offered = provider.call(
+                "POST",
+                _OFFERING,
+                {"resource": {"id": asset_id}, "validFor": window,
+                 "productOfferingPrice": [{"price": {"value": 100, "unit": "coin"}}]},
+            )  # fmt: skip
+            wanted = consumer.call(
+                "POST",
+                _REQUEST,
+                {"category": "cell_site", "place": place, "radiusKm": 1.0, "validFor": window,
+                 "maxPrice": {"value": 150}},
+            )  # fmt: skip
+            if [found["id"] for found in wanted["match"]] != [offered["id"]]:
+                raise RuntimeError("a deal's request did not match its offering alone")
+            deals[number].append(_Deal(consumer, provider.id, offered["id"], wanted["id"]))
+
+    _in_threads(plan.threads, make)
+    return [deal for thread in deals for deal in thread]
+
+
+def _hold_all(node_url: str, deals: list[_Deal], arbiter: str, expires_at_ms: int) -> None:
+    """Fund each service provider, then hold each deal's price for its provider, confirmed."""
+    with NodeClient(node_url) as client:
+        ledger = RemoteLedger(client, clock=SystemClock())
+        grants = {deal.consumer.id: deal.consumer for deal in deals}
+        for party in grants.values():
+            grant = ledger.request_faucet(party.identity.address)
+            ledger.wait_for_confirmation(grant.message_id, timeout_s=_CONFIRM_TIMEOUT_S)
+        held = []
+        for deal in deals:
+            hold = compose_hold(
+                ledger,
+                deal.consumer.identity.signing,
+                deal.seller,
+                100,
+                expires_at_ms=expires_at_ms,
+                arbiter=arbiter,
+            )
+            ledger.submit(hold.message.raw)
+            deal.hold_id = hold.hold_id.hex()
+            held.append(hold.message.id)
+        for message_id in held:
+            ledger.wait_for_confirmation(message_id, timeout_s=_CONFIRM_TIMEOUT_S)
+
+
+def _place(deals: list[_Deal], threads: int, orchestrator: str) -> tuple[float, list[float]]:
+    """Place every deal's order, ``threads`` at once; the wall time and each latency (ms)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def place(number: int) -> None:
+        for deal in deals[number::threads]:
+            body = {
+                "productOrderItem": [
+                    {"id": "1", "action": "add", "productOffering": {"id": deal.offer_id}}
+                ],
+                "productRequest": {"id": deal.request_id},
+                "relatedParty": [{"id": orchestrator, "role": "orchestrator"}],
+                "payment": [{"id": deal.hold_id, "@referredType": "HeldPayment"}],
+            }
+            began = time.perf_counter()
+            order = deal.consumer.call("POST", _ORDER, body)
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+            if order["state"] != "acknowledged":
+                raise RuntimeError(f"an order was placed {order['state']}")
+
+    return _in_threads(threads, place), latencies
+
+
+@contextmanager
+def _market(data_dir: Path, node_url: str = "") -> Iterator[tuple[str, MarketRuntime]]:
+    """A marketplace served here (recording twins on ``node_url``, if given): its URL."""
+    settings = MarketSettings(data_dir=data_dir, node_url=node_url)
+    market = build_market(settings, config=MarketApiConfig(periodic_interval_s=1.0))
+    try:
+        with ThreadedServer(market.app()) as server:
+            yield server.url, market
+    finally:
+        market.close()
+
+
+@contextmanager
+def _node(data_dir: Path, plan: TelcoPlan) -> Iterator[str]:
+    """A node in a process of its own, as it would run beside a marketplace (and off this
+    process's interpreter lock), its faucet open to the benchmark's many parties: its URL."""
+    port = _free_port()
+    command = [sys.executable, "-m", "plaza.cli.main", "node", "run", "--data-dir", str(data_dir)]
+    options = ["--port", str(port), "--pow-difficulty", str(plan.pow_difficulty),
+               "--milestone-interval", str(plan.milestone_interval_s)]  # fmt: skip
+    env = {**os.environ, "PLAZA_FAUCET_REQUESTS_PER_S": "1000", "PLAZA_FAUCET_BURST": "1000"}
+    log = (data_dir.parent / "node.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, our command
+        [*command, *options], stdout=log, stderr=log, env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the node did not start; see {log.name}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _operator(market: MarketRuntime) -> str:
+    """An operator admitted by the marketplace, to name as the orders' orchestrator."""
+    identity = Identity.generate()
+    services = market.services
+    market.admit_operator(
+        sign_registration(
+            identity.signing,
+            identity.encryption.public_key,
+            display_name="orchestrator",
+            roles=[Role.OPERATOR],
+            audience=services.audience,
+            clock=SystemClock(),
+        )
+    )
+    return str(identity.address)
+
+
+def _ms(values: list[float], fraction: float) -> float:
+    return round(percentile(values, fraction), 2)
+
+
+def _matching(scratch: Path, plan: TelcoPlan, say: Progress) -> dict[str, object]:
+    with _market(scratch / "book") as (url, market):
+        provider = _Party(url, "operator", Role.PROVIDER)
+        consumer = _Party(url, "service provider", Role.CONSUMER)
+        try:
+            book = _Book(plan.seed, SystemClock().now_ms())
+            say(f"putting {plan.book} offerings and requests of six types on the book")
+            began = time.perf_counter()
+            _fill(market, (provider, consumer), plan, book)
+            fill_s = time.perf_counter() - began
+            say(f"creating {plan.samples} offerings and requests through TMF620, book open")
+            matching = _match_on_create([provider], [consumer], plan, book)
+        finally:
+            provider.close()
+            consumer.close()
+    return {
+        "offers": plan.book // 2 + plan.samples // 2,
+        "requests": plan.book // 2 + plan.samples - plan.samples // 2,
+        "book_fill_s": round(fill_s, 1),
+        "match_on_create_p50_ms": _ms(matching, 0.5),
+        "match_on_create_p99_ms": _ms(matching, 0.99),
+    }
+
+
+def _drain(market: MarketRuntime) -> tuple[float, int]:
+    """Wait for the twin outbox to write every state; how long, and what was left."""
+    twins = market.services.twins
+    began = time.perf_counter()
+    while twins is not None and twins.statistics()["queued"]:
+        if time.perf_counter() - began > _CONFIRM_TIMEOUT_S:
+            break
+        time.sleep(0.05)
+    left = twins.statistics()["queued"] if twins is not None else 0
+    return time.perf_counter() - began, left
+
+
+def _ordering(scratch: Path, plan: TelcoPlan, say: Progress) -> dict[str, object]:
+    clock = SystemClock()
+    with (
+        _node(scratch / "node", plan) as node_url,
+        _market(scratch / "orders", node_url) as (
+            url,
+            market,
+        ),
+    ):
+        providers = [_Party(url, f"operator {n}", Role.PROVIDER) for n in range(plan.threads)]
+        consumers = [_Party(url, f"provider {n}", Role.CONSUMER) for n in range(plan.threads)]
+        try:
+            say(f"{plan.orders} deals matched on creation, their holds confirmed on the node")
+            deals = _deals(providers, consumers, plan, clock.now_ms())
+            arbiter = str(market.services.identity.signing.public_key.address)
+            _hold_all(node_url, deals, arbiter, clock.now_ms() + 3 * _DAY_MS)
+            _drain(market)
+            say(f"placing {len(deals)} orders through TMF622, {plan.threads} at once")
+            elapsed, latencies = _place(deals, plan.threads, _operator(market))
+            drained, waiting = _drain(market)
+        finally:
+            for party in (*providers, *consumers):
+                party.close()
+    return {
+        "orders": len(latencies),
+        "orders_per_s": round(len(latencies) / elapsed, 1),
+        "order_p99_ms": _ms(latencies, 0.99),
+        "order_twins_drain_s": round(drained, 1),
+        "twins_waiting": waiting,
+        "threads": plan.threads,
+    }
+
+
+def run_telco_benchmark(plan: TelcoPlan, progress: Progress | None = None) -> dict[str, object]:
+    """Matching on creation with the book full, then orders through TMF622."""
+    say = progress or (lambda _text: None)
+    with tempfile.TemporaryDirectory(prefix="plaza-bench-telco-") as scratch:
+        figures = _matching(Path(scratch), plan, say)
+        figures.update(_ordering(Path(scratch), plan, say))
+    return figures
