@@ -335,12 +335,14 @@ def _drive(
     started = time.monotonic()
     for thread in threads:
         thread.start()
-    with ThreadPoolExecutor(max_workers=_BUYING_AT_ONCE) as pool:
-        list(pool.map(purchase, buyers))
-    run.stop.wait(max(0.0, started + plan.seconds - time.monotonic()))
-    run.stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    try:
+        with ThreadPoolExecutor(max_workers=_BUYING_AT_ONCE) as pool:
+            list(pool.map(purchase, buyers))
+        run.stop.wait(max(0.0, started + plan.seconds - time.monotonic()))
+    finally:  # a purchase that failed stops the sensors before their files are closed
+        run.stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
     duration = time.monotonic() - started
     for thread in watching:
         thread.join(timeout=10)
