@@ -5,6 +5,7 @@ channel, and its provider's calls and revenue as the ledger shows them.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ from plaza.market.errors import OrderNotFound
 from plaza.market.model import Order
 from plaza.services import CallRefunded
 from plaza.services.customer import call, find_service
+from plaza.services.customer_book import CustomerBook
+from plaza.services.quote import Quote
+from plaza.services.sealing import open_result, result_key
 from plaza.verticals import registry
 from plaza.web import WebSources, create_web_app
 
@@ -89,3 +93,44 @@ def test_an_unknown_or_malformed_name_is_a_clear_4xx(web: httpx.Client) -> None:
     malformed = web.get("/services/Not_A_Name")
     assert malformed.status_code == 400
     assert "matches" in malformed.text
+
+
+def test_the_call_forms_relays_refuse_bad_input_with_a_clear_4xx(web: httpx.Client) -> None:
+    bad_json = web.post(
+        "/services/forecast/quote", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert bad_json.status_code == 400
+    assert web.post("/services/forecast/quote", json={"call_id": "zz"}).status_code == 400
+    assert web.post("/services/forecast/quote", json=["x"]).status_code == 400
+    assert web.post("/services/Bad_Name/quote", json={"call_id": "00" * 16}).status_code == 400
+    unknown = web.post(f"/services/none-{secrets.token_hex(3)}/quote", json={"call_id": "00" * 16})
+    assert unknown.status_code == 404
+    assert "is sold" in unknown.json()["detail"]
+    assert web.get("/services/api/holds/xyz").status_code == 400
+    assert web.get(f"/services/api/holds/{'00' * 32}").json() == {"status": "pending"}
+
+
+def test_the_quote_is_the_providers_relayed_and_the_hold_what_the_ledger_says(
+    node: RunningNode, client: NodeClient, web: httpx.Client, tmp_path: Path
+) -> None:
+    customer = funded_key(node, client)
+    with providing(node, tmp_path / "provider", forecast) as provider:
+        call_id = secrets.token_bytes(16)
+        relayed = web.post("/services/forecast/quote", json={"call_id": call_id.hex()})
+        assert relayed.status_code == 200
+        quote = Quote.from_json(relayed.json()["quote"])
+        assert quote == provider.agent.quote(call_id)  # the same quote, asked again
+        book = CustomerBook(None)
+        described = find_service(provider.ledger, "forecast")
+        call(provider.ledger, customer, described, {"place": "Oslo"}, clock=CLOCK, book=book)
+        paid = book.calls()[0]
+        state = web.get(f"/services/api/holds/{paid.hold_id.hex()}").json()
+        assert state["status"] == "released"
+        assert state["amount"] == 25
+        record = bytes.fromhex(state["record"])
+        assert record.startswith(b"plaza-call-result")
+        secret = bytes.fromhex(state["secret"])
+        key = result_key(secret, paid.side_key, paid.call_id)
+        sealed = record[len(b"plaza-call-result") + 32 :]
+        opened = open_result(key, paid.call_id, sealed).rstrip(b" ")
+        assert json.loads(opened)["place"] == "Oslo"

@@ -5,9 +5,10 @@ read from the ledger through the web app's node, as a customer's ``find_service`
 reads it (:mod:`plaza.services.catalog`): ``/services`` lists every announced service
 with its price and limits; ``/services/{name}`` shows one with its schemas (from the
 provider's public channel), how to call it, and its provider's figures: calls paid,
-refunded or expired, still open, and revenue, as its holds show them. A call is paid
-from the customer's own keys (``plaza service call``, ``plaza.services.customer.call``),
-which never reach this server.
+refunded or expired, still open, and revenue, as its holds show them, and a form that
+calls it from the browser with the browser's own wallet (``static/service/call.js``,
+with what it asks of the server in :mod:`plaza.verticals.services_api`); no key of
+the customer's reaches this server.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from plaza.clock import SystemClock
 from plaza.services.catalog import Listed, full_description, listed_services, usage
 from plaza.services.description import NAME
 from plaza.verticals.model import VerticalPages
+from plaza.verticals.services_api import router as api_router
+from plaza.verticals.streams_pages import BUYING_POLICY
 
 __all__ = ["pages"]
 
@@ -57,7 +60,7 @@ def services_home(request: Request) -> Any:
 def service_page(request: Request, name: str) -> Any:
     """One service: what it does, its price, limits and schemas, how to call it, and
     its provider's calls and revenue as the ledger shows them."""
-    context: dict[str, Any] = {"title": "Service", "listed": None, "problem": None}
+    context: dict[str, Any] = {"title": "Service", "listed": None, "service": None, "problem": None}
     if not NAME.fullmatch(name):
         context["problem"] = f"a service's name matches {NAME.pattern}"
         return _render(request, "services/service.html", context, 400)
@@ -72,7 +75,9 @@ def service_page(request: Request, name: str) -> Any:
     if not found:
         context["problem"] = f"no service called {name!r} is announced"
         return _render(request, "services/service.html", context, 404)
-    return _render(request, "services/service.html", context, 200)
+    page = _render(request, "services/service.html", context, 200)
+    page.headers["content-security-policy"] = BUYING_POLICY  # the call form runs libsodium
+    return page
 
 
 def _service_context(ledger: RemoteLedger, listed: Listed) -> dict[str, Any]:
@@ -88,9 +93,11 @@ def _service_context(ledger: RemoteLedger, listed: Listed) -> dict[str, Any]:
 
 
 def pages() -> VerticalPages:
-    """The services pages, their templates, and a link in the navigation."""
+    """The services pages, what their call form asks of the server, their templates and
+    script, and a link in the navigation."""
     return VerticalPages(
-        routers=(router,),
+        routers=(api_router, router),
         templates=(_HERE / "templates",),
+        static=(_HERE / "static" / "service",),
         nav=(("Services", "/services"),),
     )
