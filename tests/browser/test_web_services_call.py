@@ -1,7 +1,8 @@
 """Calling a service from its page in a real browser (issue 13's browser test): the page
 gets the provider's quote, holds the price with the browser's own wallet (the job and
 its side key sealed in the page), and opens the result when the provider is paid; a
-failing job is refunded with the provider's reason, which only the page can read.
+failing job is refunded with the provider's reason, which only the page can read; the
+history page lists both from this browser's book.
 
 A node, a provider agent of the forecast service on it (its quote API on loopback), and
 the web app over the node; the wallet is made on the wallet page and funded by the faucet.
@@ -62,7 +63,7 @@ def _axe_violations(visit: Page) -> list[Any]:
 
 
 def test_the_services_pages_break_no_wcag_a_or_aa_rule(visit: Page, selling: RunningWeb) -> None:
-    for path in ("/services", "/services/forecast"):
+    for path in ("/services", "/services/forecast", "/services/my/calls"):
         visit.goto(selling.url + path)
         assert _axe_violations(visit) == [], path
 
@@ -93,6 +94,16 @@ def test_call_a_service_from_its_page_and_see_the_result_and_the_receipt(
     expect(visit.locator("#call-result")).to_be_hidden()
     expect(receipt).to_contain_text("Refunded by")
 
+    visit.goto(selling.url + "/services")
+    visit.get_by_role("link", name="Your calls").click()
+    rows = visit.locator("#calls-body tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("refunded: no forecast for Atlantis")  # newest first
+    expect(rows.nth(1)).to_contain_text("paid 25 coins")
+    expect(rows.nth(1).locator("td.result")).to_have_text(
+        '{"place":"Torino","forecast":"sun","max_c":21}'
+    )
+    visit.goto(selling.url + "/services/forecast")
     visit.get_by_label("Input (JSON)").fill("not json")
     visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
     visit.get_by_role("button", name="Call for 25 coins per call").click()

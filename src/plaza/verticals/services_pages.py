@@ -56,6 +56,15 @@ def services_home(request: Request) -> Any:
     return _render(request, "services/index.html", context, status)
 
 
+@router.get("/services/my/calls", response_class=HTMLResponse, include_in_schema=False)
+def my_calls(request: Request) -> Any:
+    """The calls made from this browser: the page reads them from the browser's own book
+    (``static/service/history.js``), where their keys are; this server sends the page alone."""
+    page = _render(request, "services/calls.html", {"title": "Your calls"}, 200)
+    page.headers["content-security-policy"] = BUYING_POLICY  # the page opens results
+    return page
+
+
 @router.get("/services/{name}", response_class=HTMLResponse, include_in_schema=False)
 def service_page(request: Request, name: str) -> Any:
     """One service: what it does, its price, limits and schemas, how to call it, and

@@ -9,14 +9,12 @@
 // public ledger data the page opens the result with.
 
 import * as protocol from "/static/plaza/wallet/protocol.js";
-import { blake2b } from "/static/plaza/wallet/blake2b.js";
+import { api, closed, forget, openReason, openResult, remember, settled } from "./calls.js";
 
 const WALLET = "plaza.wallet.v1";
 const HOLD_KIND = 4;
 const QUOTE_DOMAIN = "plaza-call-quote-v1";
-const RESULT_PREFIX = "plaza-call-result";
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const $ = (id) => document.getElementById(id);
 
 let sodium = null;
@@ -25,13 +23,6 @@ function status(text, problem = false) {
   const line = $("call-status");
   line.textContent = text;
   line.classList.toggle("problem", problem);
-}
-
-async function api(path, options = {}) {
-  const reply = await fetch(path, options);
-  const body = await reply.json().catch(() => ({}));
-  if (!reply.ok) throw new Error(body.detail || body.error || `the site answered ${reply.status}`);
-  return body;
 }
 
 function u32(value) {
@@ -104,38 +95,6 @@ function sealedRequest(service, callId, sideKey, input) {
   return sodium.crypto_box_seal(padded, protocol.fromHex(service.encryptionKey));
 }
 
-function personal(text) {
-  return encoder.encode(text);
-}
-
-function openResult(closing, callId, sideKey) {
-  if (!closing.record) throw new Error("the provider was paid but names no result record");
-  const content = protocol.fromHex(closing.record);
-  const prefix = encoder.encode(RESULT_PREFIX);
-  if (protocol.toHex(content.slice(0, prefix.length)) !== protocol.toHex(prefix)) throw new Error("not a result record");
-  const label = content.slice(prefix.length, prefix.length + 32);
-  const locator = blake2b(callId, { key: sideKey, person: personal("plaza-call-loc") });
-  if (protocol.toHex(label) !== protocol.toHex(locator)) throw new Error("the result record is another call's");
-  const secret = protocol.fromHex(closing.secret);
-  const key = blake2b(protocol.concat(secret, callId), { key: sideKey, person: personal("plaza-call-key") });
-  const sealed = content.slice(prefix.length + 32);
-  const ad = protocol.concat(encoder.encode("plaza-call-result-v1"), callId);
-  const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed.slice(24), ad, sealed.slice(0, 24), key);
-  return JSON.parse(decoder.decode(plain));
-}
-
-function openReason(closing, callId, sideKey) {
-  if (!closing.reason) return "the provider refunded the call without a reason";
-  const sealed = protocol.fromHex(closing.reason);
-  const key = blake2b(callId, { key: sideKey, person: personal("plaza-call-why") });
-  const ad = protocol.concat(encoder.encode("plaza-call-reason-v1"), callId);
-  try {
-    return decoder.decode(sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed.slice(24), ad, sealed.slice(0, 24), key));
-  } catch {
-    return "the provider refunded the call with a reason this browser cannot read";
-  }
-}
-
 async function hold(service, quote, callId, sideKey, input, passphrase) {
   const locked = localStorage.getItem(WALLET);
   if (!locked) throw new Error("there is no wallet in this browser: make one on the Wallet page");
@@ -149,19 +108,21 @@ async function hold(service, quote, callId, sideKey, input, passphrase) {
     amount: quote.price, expiresAtMs: quote.deadline_ms, hashlock: protocol.fromHex(quote.hashlock),
     tag: protocol.concat(encoder.encode("plaza-call"), payee), data: sealedRequest(service, callId, sideKey, input),
   });
-  const relayed = await api("/wallet/api/messages", {
-    method: "POST", headers: { "content-type": "application/octet-stream" }, body: signed.raw,
-  });
-  return { holdId: protocol.toHex(signed.holdId), messageId: relayed.messageId };
-}
-
-async function closed(holdId, deadlineMs) {
-  while (Date.now() < deadlineMs + 30000) {
-    const state = await api(`/services/api/holds/${holdId}`);
-    if (state.status !== "pending" && state.status !== "open") return state;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+  const entry = {
+    service: service.name, callId: protocol.toHex(callId), sideKey: protocol.toHex(sideKey),
+    holdId: protocol.toHex(signed.holdId), price: quote.price, deadlineMs: Number(quote.deadline_ms),
+    at: Date.now(), state: "held",
+  };
+  remember(entry);  // before the hold is relayed: a page left mid-call is finished later
+  try {
+    await api("/wallet/api/messages", {
+      method: "POST", headers: { "content-type": "application/octet-stream" }, body: signed.raw,
+    });
+  } catch (error) {
+    forget(entry.callId);  // the node refused the hold: nothing is held
+    throw error;
   }
-  throw new Error("the ledger shows no end to the hold yet; look again later");
+  return entry;
 }
 
 function receipt(rows) {
@@ -204,7 +165,8 @@ async function call(event) {
     const held = await hold(service, quote, callId, sideKey, input, $("call-passphrase").value);
     $("call-passphrase").value = "";
     status(`Held ${quote.price} coins; waiting for the result…`);
-    const closing = await closed(held.holdId, Number(quote.deadline_ms));
+    const closing = await closed(held.holdId, held.deadlineMs);
+    remember(settled(held, closing));
     const rows = [["Call", protocol.toHex(callId)], ["Hold", held.holdId]];
     if (closing.status === "released") {
       const result = openResult(closing, callId, sideKey);
