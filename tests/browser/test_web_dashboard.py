@@ -23,7 +23,7 @@ from test_web_accessibility import AXE
 from web_server import RunningWeb, memory_accounts, serve_web_app
 
 from plaza.bootstrap import SystemClock
-from plaza.crypto import EncryptionPublicKey, PublicKey, SigningKey
+from plaza.crypto import EncryptionPublicKey, Identity, PublicKey, Seed, SigningKey
 from plaza.market.auth import Role, sign_registration, sign_request
 from plaza.market.auth.registration import Registration
 from plaza.testing import FakeClock
@@ -31,6 +31,7 @@ from plaza.testing import FakeClock
 PASSWORD = "a dashboard's long password"
 PASSPHRASE = "a long wallet passphrase"
 SEED = bytes(range(32))
+BOB = Seed(bytes(range(140, 172)))  # Bob's wallet, restored from its words
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +133,10 @@ def test_the_browser_signs_requests_and_registrations_as_the_market_checks_them(
     assert PublicKey(bytes.fromhex(registration["signing_key"])) == key.public_key
 
 
-def _person(page: Page, url: str, email: str, *, funded: bool = False) -> None:
-    """Sign up, make a wallet in the browser (funded from the faucet), open the dashboard,
-    unlock the wallet there and register its key with the marketplace."""
+def _person(page: Page, url: str, email: str, *, words: str = "", funded: bool = False) -> None:
+    """Sign up, make a wallet in the browser (from ``words`` if given; funded from the
+    faucet), open the dashboard, unlock the wallet there and register its key with the
+    marketplace."""
     page.goto(url + "/signup")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -142,10 +144,15 @@ def _person(page: Page, url: str, email: str, *, funded: bool = False) -> None:
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     page.goto(url + "/wallet")
-    page.get_by_label("Passphrase (at least 10 characters)", exact=True).fill(PASSPHRASE)
-    page.get_by_label("The passphrase again").fill(PASSPHRASE)
-    page.get_by_role("button", name="Create a wallet").click()
-    page.get_by_role("button", name="I have written them down").click()
+    if words:
+        page.get_by_label("Recovery words").fill(words)
+        page.get_by_label("New passphrase (at least 10 characters)").fill(PASSPHRASE)
+        page.get_by_role("button", name="Restore", exact=True).click()
+    else:
+        page.get_by_label("Passphrase (at least 10 characters)", exact=True).fill(PASSPHRASE)
+        page.get_by_label("The passphrase again").fill(PASSPHRASE)
+        page.get_by_role("button", name="Create a wallet").click()
+        page.get_by_role("button", name="I have written them down").click()
     if funded:
         page.get_by_role("button", name="Get coins from the devnet faucet").click()
         balance = page.locator("#wallet-balance")
@@ -173,6 +180,22 @@ def _place(page: Page, side: str, quantity: str, price: str) -> str:
     found = re.search(r"(ord-\d+)", status.inner_text())
     assert found is not None
     return found.group(1)
+
+
+def _no_secret_left(sent: list[str], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Bob registered, ordered, confirmed and paid, all signed by his wallet's key: no request
+    his browser made carried his seed, his key or his passphrase, and no file the servers
+    wrote (the node's and the marketplace's databases among them) holds the seed or the key."""
+    key = Identity.from_seed(BOB).signing
+    assert any("/dashboard/market/api/v1/market/contracts/" in line for line in sent)
+    for secret in (BOB.to_bytes().hex(), key.seed_bytes.hex(), PASSPHRASE):
+        assert not [line for line in sent if secret in line], "a secret left the browser"
+    raw = [BOB.to_bytes(), key.seed_bytes]
+    files = [path for path in tmp_path_factory.getbasetemp().rglob("*") if path.is_file()]
+    assert any(path.suffix == ".sqlite3" for path in files)
+    for path in files:
+        content = path.read_bytes()
+        assert not [s for s in raw if s in content or s.hex().encode() in content], path
 
 
 def _phase(page: Page, contract: str) -> Any:
@@ -237,7 +260,11 @@ def _change_and_remove(page: Page, request: str) -> None:
 
 
 def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_live(
-    visit: Page, browser: Browser, trading: RunningWeb, problems: list[str]
+    visit: Page,
+    browser: Browser,
+    trading: RunningWeb,
+    problems: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     alice = visit
     _person(alice, trading.url, "alice@example.org")
@@ -247,8 +274,15 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     bob = context.new_page()
     bob.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    sent: list[str] = []
+
+    def record(request: Any) -> None:
+        body = request.post_data_buffer or b""
+        sent.append(f"{request.url} {request.headers} {body.hex()} {body!r}")
+
+    bob.on("request", record)
     try:
-        _person(bob, trading.url, "bob@example.org", funded=True)
+        _person(bob, trading.url, "bob@example.org", words=BOB.to_mnemonic(), funded=True)
         bob.get_by_label("I want to").select_option("request")
         bob.get_by_label("Energy (Wh)").fill("lots")
         bob.get_by_role("button", name="Sign and place").click()
@@ -289,6 +323,7 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
         _change_and_remove(bob, request)
     finally:
         context.close()
+    _no_secret_left(sent, tmp_path_factory)
     # each page asked the marketplace who it is before registering: 401, unknown participant
     assert [p for p in problems if "status of 401" in p] == [problems[0]] * 2
     problems.clear()

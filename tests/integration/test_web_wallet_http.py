@@ -16,7 +16,7 @@ from web_server import RunningWeb, serve_web_app
 from plaza.clients.node import NodeClient
 from plaza.crypto import SigningKey
 from plaza.ledger.compose import compose
-from plaza.ledger.model import Output, TransferPayload
+from plaza.ledger.model import MilestonePayload, Output, TransferPayload
 from plaza.ledger.pow import NoWork
 
 
@@ -53,7 +53,11 @@ def test_a_signed_transfer_is_relayed_and_the_node_does_its_work(
     with NodeClient(node.url) as client:
         grant = client.faucet(payer.public_key.address)
         client.wait_for_confirmation(grant.message_id, timeout=10)
+        before = client.latest_milestone().index
         network = http.get("/wallet/api/network").json()
+        milestone = client.get_message(bytes.fromhex(network["milestone"])).payload
+        assert isinstance(milestone, MilestonePayload)  # a parent a payment may take alone
+        assert milestone.index >= before
         message = compose(
             payer,
             network_id=network["networkId"],

@@ -38,6 +38,7 @@ class Refusal(BaseModel):
 class Network(BaseModel):
     networkId: int  # noqa: N815 - the wire's camelCase
     tips: list[str]
+    milestone: str  # the latest milestone's message: a parent whose cone is confirmed
     nowMs: int  # noqa: N815
 
 
@@ -129,14 +130,23 @@ def _address(text: str) -> Address:
 
 @router.get("/network", response_model=Network, responses=_refusals())
 def network(request: Request) -> JSONResponse:
-    """What a transfer is built on: the network's id, the node's tips, the time now."""
+    """What a transfer is built on: the network's id, the node's tips, the latest milestone,
+    the time now. A payment that must confirm soon approves the milestone alone: a tip may
+    hang from a cone of unconfirmed messages that is about to fall too far behind the
+    milestones to be confirmed (lazy), and a message approving it with it."""
     node = _node(request)
 
     def read() -> dict[str, Any]:
         info = _answer(node.info)
         tips = _answer(lambda: node.tips(4))
+        milestone = _answer(node.latest_milestone).message_id.hex()
         now_ms = int(time.time() * 1000)
-        return {"networkId": info.network_id, "tips": [t.hex() for t in tips], "nowMs": now_ms}
+        return {
+            "networkId": info.network_id,
+            "tips": [t.hex() for t in tips],
+            "milestone": milestone,
+            "nowMs": now_ms,
+        }
 
     return _json(read)
 

@@ -139,8 +139,10 @@ async function faucet() {
 async function transfer(payee, amount, data) {
   const reply = await fetch("/wallet/api/network");
   const network = await reply.json();
+  // The latest milestone as its one parent: a tip's unconfirmed cone may be about to turn
+  // lazy, and the payment with it (see /wallet/api/network).
   const raw = protocol.signTransfer(sodium, keys, {
-    networkId: network.networkId, parents: network.tips, issuedAtMs: network.nowMs,
+    networkId: network.networkId, parents: [network.milestone], issuedAtMs: network.nowMs,
     outputs: [{ address: protocol.decodeAddress(payee), amount: BigInt(amount) }],
     tag: PAYMENT_TAG, data,
   });
