@@ -20,6 +20,7 @@ import httpx
 from fastapi import FastAPI
 
 from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.api.docs import serve_docs
 from plaza.api.serving import ThreadedServer
 from plaza.bench._stats import percentile
 from plaza.clock import SystemClock
@@ -47,12 +48,14 @@ class GatewayFigures:
 
 
 def _upstream() -> FastAPI:
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    """The existing HTTP API the gateway sells, with its docs offline as every Plaza app."""
+    app = FastAPI(title="plaza bench upstream", docs_url=None, redoc_url=None)
 
     @app.get("/v1/echo")
     def echo(n: int) -> dict[str, int]:
         return {"n": n, "square": n * n}
 
+    serve_docs(app)
     return app
 
 
