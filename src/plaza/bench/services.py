@@ -93,6 +93,7 @@ class ServicesBenchmark:
     direct_p99_ms: float
     gateway_p50_ms: float
     gateway_p99_ms: float
+    gateway_overhead_p50_ms: float
     gateway_overhead_p99_ms: float
     kill_phase_calls: int
     kill_phase_failed: int
@@ -317,6 +318,7 @@ def run_services_benchmark(
         direct_p99_ms=gateway.direct_p99_ms,
         gateway_p50_ms=gateway.gateway_p50_ms,
         gateway_p99_ms=gateway.gateway_p99_ms,
+        gateway_overhead_p50_ms=gateway.overhead_p50_ms,
         gateway_overhead_p99_ms=gateway.overhead_p99_ms,
         kill_phase_calls=len(killed.latencies),
         kill_phase_failed=killed.failed + len(killed.errors),
