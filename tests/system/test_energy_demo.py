@@ -5,8 +5,9 @@ confirmed on the ledger), verify the twins of the last paid contracts with the
 marketplace's audit, and print the summary the issue names; the other verticals
 run beside it: a dozen city sensors announced (on the web app's /streams map while
 it runs) and publishing, two streams bought and read, services called, paid and
-(every fourth call) refunded. The second run reopens the same data directory: same
-owners, devices and sensors, figures carried on.
+(every fourth call) refunded, a festival's coverage ordered from two operators'
+assets and paid once the orchestrator configured access. The second run reopens the
+same data directory: same owners, devices, sensors and assets, figures carried on.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def _the_verticals_ran(summary: dict[str, Any]) -> None:
     assert summary["services_calls_paid"] >= 1, summary
     assert summary["services_calls_refunded"] >= 1, "the fourth call has no road: refunded"
     assert summary["services_coins_paid"] > 0
+    assert summary["telco_assets"] == 4, "two operators' assets around Trondheim"
+    assert summary["telco_orders"] >= 1, "the festival ordered coverage"
+    assert summary["telco_coins_paid"] > 0, "the orchestrator configured access: paid"
 
 
 def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) -> None:
@@ -120,3 +124,5 @@ def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) ->
     assert second["streams_sensors"] == 12, "the same sensors, not twelve more"
     assert second["streams_readings"] > first["streams_readings"]
     assert second["services_calls_paid"] >= first["services_calls_paid"]
+    assert second["telco_assets"] == 4, "the same assets, not four more"
+    assert second["telco_orders"] > first["telco_orders"]

@@ -3,7 +3,9 @@
 :class:`~plaza.bootstrap.energy_demo.EnergyDemo` owns the node (SQLite, its own
 coordinator, a faucet), the energy stack and the web app; the other verticals' demos
 (:mod:`plaza.bootstrap.streams_demo`: a dozen city sensors and a buyer;
-:mod:`plaza.bootstrap.services_demo`: three services and a customer) run their agents on
+:mod:`plaza.bootstrap.services_demo`: three services and a customer;
+:mod:`plaza.bootstrap.telco_demo`: two operators' assets, a festival's coverage and the
+orchestrator, on a marketplace of their own) run their agents on
 that same node, in process, funded from its faucet, each in a folder of its own under the
 data directory. Each contributes its figures to :meth:`Demo.summary`. A vertical's
 settings set to None leaves it out (the browser tests run the energy demo alone).
@@ -18,8 +20,9 @@ from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
 from plaza.bootstrap.services_demo import ServicesDemo, ServicesSettings
 from plaza.bootstrap.streams_demo import StreamsDemo, StreamsSettings
+from plaza.bootstrap.telco_demo import TelcoDemo, TelcoSettings
 
-__all__ = ["Demo", "ServicesSettings", "StreamsSettings", "VerticalDemo"]
+__all__ = ["Demo", "ServicesSettings", "StreamsSettings", "TelcoSettings", "VerticalDemo"]
 
 
 class VerticalDemo(Protocol):
@@ -43,6 +46,7 @@ class Demo:
         *,
         streams: StreamsSettings | None = None,
         services: ServicesSettings | None = None,
+        telco: TelcoSettings | None = None,
     ) -> None:
         self.energy = EnergyDemo(settings)
         ledger, clock, root = LocalLedger(self.energy.runtime), SystemClock(), settings.data_dir
@@ -51,6 +55,9 @@ class Demo:
             self.verticals["streams"] = StreamsDemo(root / "streams", ledger, clock, streams)
         if services is not None:
             self.verticals["services"] = ServicesDemo(root / "services", ledger, clock, services)
+        if telco is not None:
+            node = self.energy.node_url
+            self.verticals["telco"] = TelcoDemo(root / "telco", ledger, clock, node, telco)
 
     def start(self) -> None:
         """The energy demo (the node and the web app with it), then the other verticals."""

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from plaza.bootstrap.demo import Demo, ServicesSettings, StreamsSettings
+from plaza.bootstrap.demo import Demo, ServicesSettings, StreamsSettings, TelcoSettings
 from plaza.bootstrap.energy_demo import DemoSettings
 from plaza.energy.kind import ENERGY
 from plaza.sqlite import private_folder
@@ -74,6 +74,13 @@ _VERTICALS: dict[str, tuple[tuple[str, str, Callable[[int], str]], ...]] = {
         ("services_calls_refunded", "calls refunded", _count),
         ("services_calls_timed_out", "calls timed out", _count),
         ("services_coins_paid", "paid to providers", _coins),
+    ),
+    "telco assets": (
+        ("telco_assets", "assets", _count),
+        ("telco_orders", "orders", _count),
+        ("telco_orders_completed", "orders completed", _count),
+        ("telco_access_active", "access granted now", _count),
+        ("telco_coins_paid", "paid to operators", _coins),
     ),
 }
 
@@ -167,6 +174,9 @@ def demo(
     tick: Annotated[float, typer.Option(min=0.05, help="Seconds per simulated 15 minutes.")] = 1.0,
     streams: Annotated[bool, typer.Option(help="Run the city sensors and a buyer.")] = True,
     services: Annotated[bool, typer.Option(help="Run three services and a customer.")] = True,
+    telco: Annotated[
+        bool, typer.Option(help="Run two operators, a festival's coverage, an orchestrator.")
+    ] = True,
     sensor_interval: Annotated[
         float, typer.Option(min=0.5, help="Seconds between a city sensor's readings.")
     ] = StreamsSettings().interval_s,
@@ -184,6 +194,7 @@ def demo(
         settings,
         streams=StreamsSettings(interval_s=sensor_interval) if streams else None,
         services=ServicesSettings() if services else None,
+        telco=TelcoSettings() if telco else None,
     )
     try:
         running.start()
@@ -209,10 +220,11 @@ def _open(
     *,
     streams: StreamsSettings | None,
     services: ServicesSettings | None,
+    telco: TelcoSettings | None,
 ) -> Demo:
     """The demo, its ports bound; a port taken is one clear line and exit 1."""
     try:
-        return Demo(settings, streams=streams, services=services)
+        return Demo(settings, streams=streams, services=services, telco=telco)
     except OSError as error:
         ports = f"port {settings.node_port} or {settings.web_port}"
         console.print(

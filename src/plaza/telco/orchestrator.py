@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request, Response
 
+from plaza.api.docs import serve_docs
 from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.telco.access import AccessList, Seen, Step, plan
@@ -208,7 +209,8 @@ class Orchestrator:
 
 def create_listener_app(orchestrator: Orchestrator) -> FastAPI:
     """The hub's listener (``POST /listener/{eventName}``) and the access list it serves."""
-    app = FastAPI(title="plaza telco orchestrator", openapi_url=None, docs_url=None)
+    app = FastAPI(title="plaza telco orchestrator", docs_url=None, redoc_url=None)
+    serve_docs(app)
 
     @app.post("/listener/{event_name}", status_code=204)
     async def listener(event_name: str, request: Request) -> Response:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from plaza.telco.commands import telco_app
 from plaza.telco.kind import KINDS
+from plaza.telco.orchestrator import Orchestrator
 from plaza.verticals.model import Units, Vertical
 from plaza.verticals.telco_catalog import router as catalog
 from plaza.verticals.telco_ordering import router as ordering
@@ -27,5 +28,6 @@ vertical = Vertical(
     kinds=KINDS,
     routers=(catalog, ordering, lifecycle),
     commands=telco_app,
+    agents={"orchestrator": Orchestrator},
     units={spec.kind: Units(quantity="windows", price="coins per window") for spec in KINDS},
 )
