@@ -42,6 +42,7 @@ from plaza.devnet import Devnet
 from plaza.streams import Sensor, Terms
 from plaza.streams.buyer import buy, discover, follow, grants, history, wait_for_grant
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.streams.sensor.watch import PaymentWatch
 from plaza.wallet import KdfParams, Wallet
 
 __all__ = ["StreamsBenchmark", "StreamsPlan", "run_streams_benchmark"]
@@ -95,6 +96,11 @@ class StreamsPlan:
     node_process: bool = True
     #: How long a worker's sensors use the tips they asked for (0: ask for each message).
     tips_max_age_ms: int = 500
+    #: A worker looks for all its sensors' payments under the payment tags at each poll and
+    #: scans a sensor's history only when one pays it, or every ``full_scan_s`` (False: every
+    #: sensor scans at every poll).
+    watch: bool = True
+    full_scan_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.buyers_per_sensor < 2:
@@ -127,7 +133,7 @@ class _Run:
 
 
 def _open_sensors(
-    folder: Path, clients: list[NodeClient], plan: StreamsPlan, stack: ExitStack
+    folder: Path, gateways: list[RemoteLedger], plan: StreamsPlan, stack: ExitStack
 ) -> list[SensorAgent]:
     """The plan's sensors around Turin, announced, each in its own data directory.
 
@@ -136,10 +142,6 @@ def _open_sensors(
     for ``tips_max_age_ms`` and the parents' issue times are looked up once, not for every
     reading (a profile found those lookups 40 % of a worker's time).
     """
-    gateways = [
-        RemoteLedger(client, clock=CLOCK, tips_max_age_ms=plan.tips_max_age_ms)
-        for client in clients
-    ]
     agents = []
     for index in range(plan.sensors):
         config = SensorConfig(
@@ -162,19 +164,31 @@ def _open_sensors(
     return agents
 
 
-def _work(agents: list[SensorAgent], run: _Run, interval_s: float) -> None:
-    """One worker's sensors: each looks for payments every ``poll_s`` and publishes every
-    ``interval_s`` (as its own loop would), until told to stop."""
-    due, polled = [0] * len(agents), [0] * len(agents)
+def _work(agents: list[SensorAgent], gateway: RemoteLedger, run: _Run, plan: StreamsPlan) -> None:
+    """One worker's sensors: each looks for payments every ``poll_s`` (with the watch, only
+    when one pays it, or every ``full_scan_s``) and publishes every ``interval_s`` (as its own
+    loop would), until told to stop."""
+    addresses = [agent.desk.address.raw for agent in agents]
+    watch = PaymentWatch(gateway, addresses, clock=CLOCK) if plan.watch else None
+    due, polled, full = [0] * len(agents), [0] * len(agents), [0] * len(agents)
+    looked = 0
     while not run.stop.is_set():
+        if watch is not None and CLOCK.now_ms() >= looked:
+            watch.look()
+            looked = CLOCK.now_ms() + round(plan.poll_s * 1000)
         for index, agent in enumerate(agents):
             now = CLOCK.now_ms()
-            if now >= polled[index]:
+            if now >= polled[index] and (
+                watch is None or now >= full[index] or watch.due(addresses[index])
+            ):
                 agent.desk.scan()
                 polled[index] = now + round(agent.config.poll_s * 1000)
+                full[index] = now + round(plan.full_scan_s * 1000)  # a scan reads it all
+                if watch is not None:
+                    watch.handled(addresses[index], agent.book.handled)
             if now >= due[index]:
                 published = agent.publish_reading()
-                due[index] = now + round(interval_s * 1000)
+                due[index] = now + round(plan.interval_s * 1000)
                 with run.lock:
                     run.published += [] if published is None else [published.message_id]
         run.stop.wait(0.01)
@@ -287,13 +301,23 @@ def run_streams_benchmark(
         clients = [stack.enter_context(NodeClient(url)) for _ in range(plan.workers + 1)]
         gateway = RemoteLedger(clients[-1], clock=CLOCK)
         progress(f"{plan.sensors} sensors announcing on a live node")
-        agents = _open_sensors(folder, clients[: plan.workers], plan, stack)
+        gateways = [
+            RemoteLedger(client, clock=CLOCK, tips_max_age_ms=plan.tips_max_age_ms)
+            for client in clients[: plan.workers]
+        ]
+        agents = _open_sensors(folder, gateways, plan, stack)
         progress(f"{plan.sensors * plan.buyers_per_sensor} buyers funded")
         buyers = _buyers(folder, gateway, discover(gateway, directory=_TAG), plan)
         progress(f"running {plan.seconds} s: publishing, buying, following")
         run = _Run.fresh()
         duration = _drive(
-            plan=plan, url=url, client=clients[-1], agents=agents, buyers=buyers, run=run
+            plan=plan,
+            url=url,
+            client=clients[-1],
+            agents=agents,
+            buyers=buyers,
+            run=run,
+            gateways=gateways,
         )
         progress("checking confirmations and revoked reads")
         time.sleep(2.5)  # two milestones past the last reading
@@ -310,6 +334,7 @@ def _drive(
     agents: list[SensorAgent],
     buyers: list[_Buyer],
     run: _Run,
+    gateways: list[RemoteLedger],
 ) -> float:
     """Start the sensors, make every purchase, follow, stop after ``seconds``; the run's length.
 
@@ -317,9 +342,9 @@ def _drive(
     bought first), so delivery is measured while the other purchases load the node, not
     only after the last of them.
     """
-    workers, interval_s = plan.workers, plan.interval_s
+    workers = plan.workers
     threads = [
-        threading.Thread(target=_work, args=(agents[i::workers], run, interval_s))
+        threading.Thread(target=_work, args=(agents[i::workers], gateways[i], run, plan))
         for i in range(workers)
     ]
     staying = [b for b in buyers if b.amount != TERMS.minimum_price][: plan.followers]
