@@ -201,11 +201,26 @@ async function buy(event) {
     const grant = await waitForGrant(sensor, reader, known);
     const until = grant.key.expiresAtMs ? new Date(grant.key.expiresAtMs).toISOString() : "no end";
     status(`Granted until ${until}, from position ${grant.key.position}.`);
+    $("buy-submit").textContent = "Renew the stream";
     clearTimeout(following);
     follow(cursor(grant.key), reader);
   } catch (error) {
     status(`Not bought: ${error.message}`, true);
   }
+}
+
+// A browser that holds a grant for this sensor renews rather than buys: the button says so,
+// and the status says until when the last grant runs (or that it ended).
+async function offerRenewal() {
+  const sensor = $("buy-form").dataset;
+  if (!JSON.parse(localStorage.getItem(KEYS) || "{}")[sensor.id]) return;
+  const held = await grants(sensor, streamKey(sensor.id));
+  if (!held.length) return;
+  $("buy-submit").textContent = "Renew the stream";
+  const ends = Math.max(...held.map((grant) => grant.key.expiresAtMs || 0));
+  const when = new Date(ends).toISOString();
+  status(ends > Date.now() ? `Your access runs until ${when}; a renewal extends it from then.`
+    : `Your access ended at ${when}; a renewal starts from now.`);
 }
 
 async function start() {
@@ -215,6 +230,7 @@ async function start() {
   $("download-csv").addEventListener("click", () => download("csv"));
   $("download-json").addEventListener("click", () => download("json"));
   $("buy-form").hidden = false;
+  await offerRenewal();
 }
 
 start().catch((error) => status(`Buying here could not start: ${error.message}`, true));
