@@ -16,7 +16,16 @@ from typing import Any
 from market_server import HOUR_MS, MarketWorld, market_world, serve_market
 from node_server import RunningNode
 from notify_support import Receiver, receiver
-from telco_support import ORDER, ORDERING, cell_site, conforms, offering, request, tmf
+from telco_support import (
+    ORDER,
+    ORDERING,
+    USAGE,
+    cell_site,
+    conforms,
+    offering,
+    request,
+    tmf,
+)
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
@@ -139,6 +148,19 @@ def settled_hold(client: MarketClient, order_id: str) -> dict[str, Any]:
         hold = tmf(client, "GET", f"{ORDER}/{order_id}/hold").json()
         if hold["status"] != "open" or time.monotonic() > deadline:
             return dict(hold)
+        time.sleep(0.2)
+
+
+def usage(client: MarketClient, order_id: str) -> dict[str, Any]:
+    """The order's TMF635 usage once it is billed (its settlement on the ledger), checked
+    against the official schema."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        answer = tmf(client, "GET", f"{USAGE}/usage-{order_id}")
+        assert answer.status_code == 200, answer.text
+        found = dict(conforms("tmf635_v4.0.0", "Usage", answer.json()))
+        if found["status"] == "billed" or time.monotonic() > deadline:
+            return found
         time.sleep(0.2)
 
 

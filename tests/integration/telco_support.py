@@ -18,6 +18,7 @@ OFFERING = f"{TMF}/productCatalogManagement/v4/productOffering"
 REQUEST = f"{TMF}/productCatalogManagement/v4/productRequest"
 ORDERING = f"{TMF}/productOrderingManagement/v4"
 ORDER = f"{ORDERING}/productOrder"
+USAGE = f"{TMF}/usageManagement/v4/usage"
 CELL = [
     {"name": "technology", "value": "5G"},
     {"name": "bands", "value": "n78"},

@@ -25,7 +25,7 @@ import telco_stage as ts
 from market_server import HOUR_MS, market_world, serve_market
 from node_server import RunningNode
 from telco_stage import API, Stage, open_stage
-from telco_support import OFFERING, ORDER, ORDERING, conforms, tmf
+from telco_support import OFFERING, ORDER, ORDERING, USAGE, conforms, tmf
 
 from plaza.crypto import Address
 from plaza.ledger.model import SettlePayload
@@ -82,6 +82,20 @@ def test_an_order_is_paid_to_the_asset_provider_once_access_is_configured(stage:
         "fulfil",
     ]
     assert report.payment is not None
+    usage = ts.usage(stage.world.provider, order["id"])
+    assert usage["status"] == "billed"
+    [rated] = usage["ratedProductUsage"]
+    assert rated["taxIncludedRatingAmount"] == {"unit": "coin", "value": 300}
+    used = {item["name"]: item["value"] for item in usage["usageCharacteristic"]}
+    assert used["resourceId"] == order["resource"]["id"]
+    assert used["servedMinutes"] == 120
+    assert used["ledgerMessage"] == closing["ledgerMessage"]
+    mine = tmf(stage.world.consumer, "GET", USAGE, params={"fields": "status", "limit": 1})
+    assert (mine.headers["X-Result-Count"], mine.json()[0].keys()) == (
+        "1",
+        {"id", "href", "@type", "status"},
+    )
+    assert tmf(stage.world.other, "GET", f"{USAGE}/{usage['id']}").status_code == 404
     events = ts.events(stage.hooks, order["id"], 2)
     assert events[-1]["eventType"] == "ProductOrderStateChangeEvent"
     conforms(API, "ProductOrderStateChangeEvent", events[-1])
@@ -114,6 +128,9 @@ def test_a_cancelled_order_is_refunded_and_only_its_customer_cancels_it(stage: S
     assert read["state"] == "cancelled"
     assert [step["event"] for step in read["trail"]] == ["placed", "cancelled"]
     ts.contract_reaches(stage.world.consumer, order, Phase.CANCELLED)
+    unused = tmf(stage.world.consumer, "GET", f"{USAGE}/usage-{order['id']}")
+    assert unused.status_code == 404  # refunded in full: never used
+    assert conforms("tmf635_v4.0.0", "Error", unused.json())["code"] == "usage_not_found"
 
 
 def test_a_failure_during_the_window_pays_the_share_served(stage: Stage) -> None:
@@ -131,6 +148,10 @@ def test_a_failure_during_the_window_pays_the_share_served(stage: Stage) -> None
     assert 490 <= share <= 520  # half the window had passed, give or take the test's seconds
     hold = ts.settled_hold(stage.world.auditor, order["id"])
     assert (hold["status"], hold["toPayee"]) == ("settled", share)
+    usage = ts.usage(stage.world.auditor, order["id"])
+    assert usage["ratedProductUsage"][0]["taxIncludedRatingAmount"]["value"] == share
+    used = {item["name"]: item["value"] for item in usage["usageCharacteristic"]}
+    assert 59 <= used["servedMinutes"] <= 61  # up to the failure, not the window's end
     ts.contract_reaches(stage.world.provider, order, Phase.FULFILLED)
     assert (
         tmf(

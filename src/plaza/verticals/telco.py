@@ -5,7 +5,8 @@ so on, under the manual policy) are what the market applies to telco assets and
 orders; its API is TM Forum shaped, under ``/api/v1/market/telco/tmf-api/...``:
 TMF639 resources (:mod:`plaza.verticals.telco_catalog`), TMF620 product
 offerings with the service providers' requests beside them, and TMF622 product
-ordering with its hub (:mod:`plaza.verticals.telco_ordering`); ``plaza telco
+ordering with its hub (:mod:`plaza.verticals.telco_ordering`), TMF635 usage of the
+assets (:mod:`plaza.verticals.telco_usage`); ``plaza telco
 orchestrator`` (:mod:`plaza.telco.commands`) configures access for its orders. ``docs/telco.md``
 says how it fits together.
 """
@@ -19,6 +20,7 @@ from plaza.verticals.model import Units, Vertical
 from plaza.verticals.telco_catalog import router as catalog
 from plaza.verticals.telco_ordering import router as ordering
 from plaza.verticals.telco_runtime import lifecycle
+from plaza.verticals.telco_usage import router as usage
 
 __all__ = ["vertical"]
 
@@ -26,7 +28,7 @@ vertical = Vertical(
     name="telco",
     summary="Telco assets by the window, paid for delivery through held payments.",
     kinds=KINDS,
-    routers=(catalog, ordering, lifecycle),
+    routers=(catalog, ordering, usage, lifecycle),
     commands=telco_app,
     agents={"orchestrator": Orchestrator},
     units={spec.kind: Units(quantity="windows", price="coins per window") for spec in KINDS},
