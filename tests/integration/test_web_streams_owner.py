@@ -99,6 +99,9 @@ def site(
             [sensor] = [s for s in discover(gateway) if s.channel_id == channel]
             reader = EncryptionKey.generate()
             _sold(mine, sensor, wallet, reader)
+            assert mine.report_if_changed() is None  # the same sales are not filed again
+            theirs.step()
+            assert theirs.report_if_changed() is None  # nothing sold: no report at all
             ids = {"mine": sensor.id, "theirs": theirs.publisher.channel.id.hex()}
             _forge_a_report(gateway, sensor)
         finally:

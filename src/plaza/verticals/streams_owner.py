@@ -76,9 +76,9 @@ def my_sensors(request: Request) -> Response:
     except LedgerAccessError as error:
         status, context["problem"] = 503, f"the node is not answering: {error}"
     context |= {"owned": owned, "now_ms": _CLOCK.now_ms()}
-    page = pages.render(request, "stream/mine.html", context, status=status)
+    page: Response = pages.render(request, "stream/mine.html", context, status=status)
     page.headers.update(_NO_STORE)
-    return page  # type: ignore[no-any-return]
+    return page
 
 
 def _sensors(request: Request) -> list[Sensor]:

@@ -230,11 +230,13 @@ class SensorAgent:
         )
 
     def report_if_changed(self) -> bytes | None:
-        """File the sales report if it changed since the last one filed; its message id."""
+        """File the sales report if it changed since the last one filed; its message id.
+        A sensor that never sold nor refunded anything files none."""
         report = self.sales_report()
         body = encode_report(report)[9:]  # all but the version and the time
         digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-        if self.book.fact("reported") == digest:
+        last = self.book.fact("reported")
+        if last == digest or (last is None and not (report.subscribers or report.refunded)):
             return None
         channel = self.publisher.channel
         payload = DataPayload(report_tag(channel.id), encode_report(report))
