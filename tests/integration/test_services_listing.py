@@ -22,11 +22,13 @@ from services_examples import forecast
 from services_support import CLOCK, providing
 
 from plaza.api.serving import ThreadedServer
-from plaza.clients.market import MarketClient
+from plaza.clients.market import MarketClient, OrderTerms
 from plaza.clients.node import NodeClient
+from plaza.crypto import Identity
+from plaza.market.auth import Role
 from plaza.market.book.views import OrderQuery
 from plaza.market.marketplace import Marketplace
-from plaza.market.model import Order, OrderStatus, Side
+from plaza.market.model import Order, OrderStatus, Requirements, Side, attributes
 from plaza.services.kind import CHANNEL, SERVICE_NAME
 from plaza.services.listing import keep_listed
 from plaza.services.provider import ProviderHome
@@ -108,6 +110,31 @@ def test_a_provider_lists_its_service_found_by_vertical_and_by_name(
         assert client.order(repriced).status is OrderStatus.REMOVED
         assert provider.agent.keep_listed() is None
         assert _listed(web, "q=forec") == []
+
+
+def test_a_request_for_a_service_waits_on_the_book_and_makes_no_contract(
+    node: RunningNode, market: RunningMarket, tmp_path: Path
+) -> None:
+    """A call is paid by its hold: the service kind matches nothing by itself, so a
+    request is a wanted notice beside the offer, and no contract is made that no hold
+    would pay."""
+    home = tmp_path / "provider"
+    with (
+        MarketClient(market.url, identity=ProviderHome(home).identity()) as client,
+        MarketClient(market.url, identity=Identity.generate()) as customer,
+        providing(node, home, forecast, run=False) as provider,
+    ):
+        provider.agent.market = client
+        offer_id = provider.agent.keep_listed()
+        assert offer_id is not None
+        customer.register("a customer", roles=(Role.CONSUMER,))
+        now = CLOCK.now_ms()
+        wanted = Requirements(attributes=attributes({SERVICE_NAME: "forecast"}))
+        terms = OrderTerms("service", 10, 25, now, now + 3_600_000, requirements=wanted)
+        outcome = customer.request(terms)
+        assert not outcome.contracts
+        assert customer.order(outcome.order.id).status is OrderStatus.ACTIVE
+        assert client.order(offer_id).remaining == client.order(offer_id).quantity
 
 
 def test_a_listing_gone_from_the_book_is_placed_again(

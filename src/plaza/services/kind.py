@@ -7,7 +7,9 @@ finds it) and may name the provider's channel (``channel``, 64 hex digits) so
 the listing points at the description; a request may require either. A call is
 paid per call by a hold (docs/protocol.md, "Calls"), not by a contract's
 settlement: the listing is how services are found on the marketplace's pages and
-by search.
+by search. So the kind matches nothing by itself (``manual``): a request is a
+wanted notice, which a provider may answer; no contract is made behind anyone's
+back that no hold would pay.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class ServiceKind(KindRules):
     """Calls at a price per call; an offer names its service."""
 
     kind = "service"
+    policy = "manual"  # calls are paid by holds: no automatic contract
 
     def check_order(self, spec: NewOrder) -> None:
         if spec.quantity > _MAX_CALLS:

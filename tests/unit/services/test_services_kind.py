@@ -40,4 +40,5 @@ def test_the_service_vertical_is_installed_with_its_kind_and_commands() -> None:
     assert vertical is not None
     assert [spec.kind for spec in vertical.kinds] == ["service"]
     assert registry.units()["service"].show_price(25) == "25 coins per call"
+    assert SERVICE.policy == "manual"  # calls are paid by holds, not by contracts
     assert dict(registry.commands())["service"] is vertical.commands
