@@ -112,6 +112,35 @@ def test_the_manual_search_uses_the_same_filters(world: MarketWorld) -> None:
     assert tmf(world.anonymous, "GET", OFFERING, params={"lat": 1}).status_code == 400
 
 
+def test_lists_take_tmf630_attribute_filters_with_operators(world: MarketWorld) -> None:
+    start = _now() + 3 * HOUR_MS
+    asset = cell_site(world.provider, -35.3, 149.1)
+    cheap = offering(world.provider, asset["id"], start, start + HOUR_MS, 100)
+    dear = offering(world.provider, asset["id"], start + HOUR_MS, start + 2 * HOUR_MS, 400)
+    near = {"lat": -35.3, "lon": 149.1, "radiusKm": 1}
+
+    def found(**params: object) -> list[str]:
+        answer = tmf(world.anonymous, "GET", OFFERING, params={**near, **params})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["X-Total-Count"] == str(len(answer.json()))
+        return [item["id"] for item in answer.json()]
+
+    price = "productOfferingPrice.price.value"
+    assert found(**{f"{price}.gt": 100}) == [dear["id"]]
+    assert found(**{f"{price}.lte": 100}) == [cheap["id"]]
+    assert found(**{f"{price}.gte": 100, f"{price}.lt": 401}) == [cheap["id"], dear["id"]]
+    later = dear["validFor"]["startDateTime"]
+    assert found(**{"validFor.startDateTime.gte": later}) == [dear["id"]]
+    assert found(**{"validFor.startDateTime.lt": later, "lifecycleStatus": "active"}) == [
+        cheap["id"]
+    ]
+    refused = tmf(world.anonymous, "GET", OFFERING, params={f"{price}.gt": "cheap"})
+    assert refused.status_code == 400
+    assert conforms("tmf622_v4.0.0", "Error", refused.json())["code"] == "invalid_filter"
+    resources = tmf(world.anonymous, "GET", RESOURCE, params={"name.ne": asset["name"]})
+    assert asset["id"] not in [item["id"] for item in resources.json()]
+
+
 def test_only_the_assets_owner_offers_it_and_bad_input_changes_nothing(world: MarketWorld) -> None:
     start = _now() + HOUR_MS
     asset = cell_site(world.provider, 10.0, 10.0)

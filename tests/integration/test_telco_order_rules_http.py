@@ -118,3 +118,8 @@ def test_each_party_reads_the_order_and_lists_filter_by_state(stage: Stage) -> N
     page = tmf(stage.world.consumer, "GET", ORDER, params={"limit": 1, "offset": 0})
     assert page.headers["X-Result-Count"] == "1"
     assert int(page.headers["X-Total-Count"]) >= 2
+    since = {"orderDate.gte": order["orderDate"]}
+    newest = tmf(stage.world.consumer, "GET", ORDER, params=since).json()
+    assert [item["id"] for item in newest] == [order["id"]]  # the others were placed before
+    other = {"resource.id.ne": order["resource"]["id"], **since}
+    assert tmf(stage.world.consumer, "GET", ORDER, params=other).json() == []

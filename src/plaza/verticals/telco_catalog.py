@@ -6,7 +6,8 @@ the market suggests for it right away (the same type, overlapping windows,
 within the request's radius, the price crossing), best first. ``GET
 .../{id}/match`` asks again (the owner only). Lists are public like the
 market's book and page with ``offset``/``limit``, counting in ``X-Total-Count``
-and ``X-Result-Count``; ``fields`` selects attributes.
+and ``X-Result-Count``; ``fields`` selects attributes; any other parameter is a
+TMF630 attribute filter (:mod:`plaza.verticals.telco_filters`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Request as HttpRequest
 
 from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep, ServicesDep
@@ -25,6 +27,7 @@ from plaza.market.model import Location, NewAsset, Order, Side
 from plaza.telco.assets import AssetType, asset_type_of, kind_of
 from plaza.telco.terms import Offer, Request, Search, Window
 from plaza.verticals.telco_errors import TmfRoute, tmf_errors
+from plaza.verticals.telco_filters import attribute_filters, matching
 from plaza.verticals.telco_runtime import DeskDep
 from plaza.verticals.telco_schemas import OfferingIn, RequestIn, ResourceIn, View
 from plaza.verticals.telco_views import (
@@ -59,6 +62,17 @@ def _page(response: Response, views: list[dict[str, Any]], offset: int, limit: i
     return page
 
 
+def _filtered(
+    request: HttpRequest, views: list[dict[str, Any]], declared: set[str]
+) -> list[dict[str, Any]]:
+    """``views`` narrowed by the request's TMF630 attribute filters (``name.op=value``)."""
+    return matching(views, attribute_filters(request.query_params, declared))
+
+
+#: The manual search's own parameters: the rest of a list's query are attribute filters.
+_CRITERIA = {"category", "lat", "lon", "radiusKm", "from", "until", "maxPrice", "minPrice"}
+
+
 def _owner(caller: Principal) -> str:
     assert caller.participant_id is not None  # principals from requests are participants
     return caller.participant_id
@@ -84,6 +98,7 @@ def create_resource(body: ResourceIn, caller: CallerDep, services: ServicesDep) 
 @router.get(RESOURCE, responses=tmf_errors(400), response_model=list[View])
 def list_resources(
     *,
+    request: HttpRequest,
     services: ServicesDep,
     desk: DeskDep,
     response: Response,
@@ -102,8 +117,8 @@ def list_resources(
         )
     ]
     orders = desk.all_orders()
-    views = [select(resource_view(asset, orders), fields) for asset in assets]
-    return _page(response, views, offset, limit)
+    views = _filtered(request, [resource_view(asset, orders) for asset in assets], {"category"})
+    return [select(view, fields) for view in _page(response, views, offset, limit)]
 
 
 @router.get(f"{RESOURCE}/{{resource_id}}", responses=tmf_errors(404), response_model=View)
@@ -205,6 +220,7 @@ CriteriaDep = Annotated[Search, Depends(criteria)]
 @router.get(OFFERING, responses=tmf_errors(400), response_model=list[View])
 def list_offerings(
     *,
+    request: HttpRequest,
     search: CriteriaDep,
     services: ServicesDep,
     response: Response,
@@ -214,13 +230,14 @@ def list_offerings(
 ) -> Any:
     """Active offerings: the manual search (type, place and radius, window, price)."""
     found = _search(services, replace(search, side=Side.OFFER))
-    views = [select(offering_view(order), fields) for order in found]
-    return _page(response, views, offset, limit)
+    views = _filtered(request, [offering_view(order) for order in found], _CRITERIA)
+    return [select(view, fields) for view in _page(response, views, offset, limit)]
 
 
 @router.get(REQUEST, responses=tmf_errors(400), response_model=list[View])
 def list_requests(
     *,
+    request: HttpRequest,
     search: CriteriaDep,
     services: ServicesDep,
     response: Response,
@@ -230,8 +247,8 @@ def list_requests(
 ) -> Any:
     """Active requests, searched with the same filters as offerings."""
     found = _search(services, replace(search, side=Side.REQUEST))
-    views = [select(request_view(order), fields) for order in found]
-    return _page(response, views, offset, limit)
+    views = _filtered(request, [request_view(order) for order in found], _CRITERIA)
+    return [select(view, fields) for view in _page(response, views, offset, limit)]
 
 
 def _telco(services: ServicesDep, order_id: str, side: Side) -> Order:

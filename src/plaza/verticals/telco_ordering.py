@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from plaza.api.errors import RequestProblem
@@ -41,6 +41,7 @@ from plaza.notify import EventQuery
 from plaza.telco.desk import CREATED, STATE_CHANGED, OrderDesk, Placement
 from plaza.telco.orders import OrderRefused, ProductOrder
 from plaza.verticals.telco_errors import TmfRoute, tmf_errors
+from plaza.verticals.telco_filters import attribute_filters, matching
 from plaza.verticals.telco_runtime import DeskDep
 from plaza.verticals.telco_schemas import CancelIn, HubIn, HubView, OrderIn, OrderPatchIn, View
 from plaza.verticals.telco_views import ORDERS, compact, iso, order_view, select
@@ -109,6 +110,7 @@ def create_order(body: OrderIn, caller: CallerDep, desk: DeskDep, response: Resp
 )
 def list_orders(
     *,
+    request: Request,
     caller: CallerDep,
     desk: DeskDep,
     response: Response,
@@ -119,14 +121,16 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """The orders the caller may read, oldest first; ``state`` (one, or several
-    comma-separated) and ``relatedParty.id`` filter them."""
+    comma-separated), ``relatedParty.id`` and TMF630 attribute filters narrow them."""
     _swept(desk)
     states = None if state is None else set(state.split(","))  # TMF630: a list is an OR
     found = [o for o in desk.orders(caller, party) if states is None or o.state.value in states]
-    response.headers["X-Total-Count"] = str(len(found))
-    page = found[offset : offset + limit]
+    filters = attribute_filters(request.query_params, {"relatedParty.id", "state"})
+    views = matching([order_view(order) for order in found], filters)
+    response.headers["X-Total-Count"] = str(len(views))
+    page = views[offset : offset + limit]
     response.headers["X-Result-Count"] = str(len(page))
-    return [select(order_view(order), fields) for order in page]
+    return [select(view, fields) for view in page]
 
 
 def _read(desk: OrderDesk, caller: Principal, order_id: str) -> ProductOrder:

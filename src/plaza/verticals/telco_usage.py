@@ -19,6 +19,7 @@ from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep
 from plaza.telco.orders import OrderRefused, OrderState, ProductOrder
 from plaza.verticals.telco_errors import TmfRoute, tmf_errors
+from plaza.verticals.telco_filters import attribute_filters, matching
 from plaza.verticals.telco_ordering import refusals
 from plaza.verticals.telco_runtime import DeskDep
 from plaza.verticals.telco_schemas import View
@@ -118,11 +119,13 @@ def list_usage(
     used = [o for o in desk.orders(caller, party) if _used(o)]
     if resource is not None:
         used = [o for o in used if o.asset_id == resource]
-    response.headers["X-Total-Count"] = str(len(used))
-    page = used[offset : offset + limit]
-    response.headers["X-Result-Count"] = str(len(page))
     origin = str(request.base_url).rstrip("/")
-    return [select(usage_view(order, origin), fields) for order in page]
+    filters = attribute_filters(request.query_params, {"relatedParty.id", "resourceId"})
+    views = matching([usage_view(order, origin) for order in used], filters)
+    response.headers["X-Total-Count"] = str(len(views))
+    page = views[offset : offset + limit]
+    response.headers["X-Result-Count"] = str(len(page))
+    return [select(view, fields) for view in page]
 
 
 @router.get(f"{USAGE}/{{usage_id}}", responses=tmf_errors(401, 404), response_model=View)
