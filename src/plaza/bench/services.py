@@ -38,7 +38,7 @@ import httpx
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bench._stats import percentile
-from plaza.bench.services_gateway import measure_gateway
+from plaza.bench.services_gateway import GatewayFigures, measure_gateway
 from plaza.clients.node import NodeClient
 from plaza.clock import SystemClock
 from plaza.crypto import Address, SigningKey
@@ -296,7 +296,6 @@ def run_services_benchmark(
         steady, duration = _load(url, keys, service, plan, lambda stop: stop.wait(plan.seconds))
         progress(f"load for {plan.kill_seconds} s, the provider killed and restarted in it")
         killed, _ = _load(url, keys, service, plan, lambda stop: _kill(provider, stop, plan))
-        delivered = len(steady.latencies) + len(killed.latencies)
         revenue = ledger.balance(service.payment_address()).amount
         spent = _spent(ledger, keys)
         progress(f"{plan.gateway_samples} paid requests through the gateway")
@@ -304,15 +303,32 @@ def run_services_benchmark(
     errors = steady.errors + killed.errors
     if errors:
         progress(f"{len(errors)} calls ended in errors, the first: {errors[0]}")
+    delivered = len(steady.latencies) + len(killed.latencies)
+    money = {
+        "customers_spent": spent,
+        "provider_revenue": revenue,
+        "lost_coins": spent - delivered * service.price,
+    }
+    return _figures(plan, (steady, duration), killed, gateway, money)
+
+
+def _figures(
+    plan: ServicesPlan,
+    steady: tuple[_Tally, float],
+    killed: _Tally,
+    gateway: GatewayFigures,
+    money: dict[str, int],
+) -> ServicesBenchmark:
+    tally, duration = steady
     return ServicesBenchmark(
         customers=plan.customers,
         duration_s=round(duration, 2),
-        calls=len(steady.latencies),
-        calls_per_s=round(len(steady.latencies) / duration, 2),
-        call_p50_s=round(percentile(steady.latencies, 0.5), 3),
-        call_p99_s=round(percentile(steady.latencies, 0.99), 3),
-        refused=steady.refused,
-        failed=steady.failed + len(steady.errors),
+        calls=len(tally.latencies),
+        calls_per_s=round(len(tally.latencies) / duration, 2),
+        call_p50_s=round(percentile(tally.latencies, 0.5), 3),
+        call_p99_s=round(percentile(tally.latencies, 0.99), 3),
+        refused=tally.refused,
+        failed=tally.failed + len(tally.errors),
         gateway_samples=gateway.samples,
         direct_p50_ms=gateway.direct_p50_ms,
         direct_p99_ms=gateway.direct_p99_ms,
@@ -322,9 +338,7 @@ def run_services_benchmark(
         gateway_overhead_p99_ms=gateway.overhead_p99_ms,
         kill_phase_calls=len(killed.latencies),
         kill_phase_failed=killed.failed + len(killed.errors),
-        customers_spent=spent,
-        provider_revenue=revenue,
-        lost_coins=spent - delivered * service.price,
+        **money,
     )
 
 

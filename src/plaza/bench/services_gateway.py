@@ -92,9 +92,6 @@ def measure_gateway(
     """Time ``samples`` paid requests through the gateway and as many direct ones."""
     home = ProviderHome(folder / "gateway")
     book = GatewayBook(home.path / "gateway.sqlite3")
-    direct: list[float] = []
-    through: list[float] = []
-    paid = 0
     try:
         with (
             ThreadedServer(_upstream()) as upstream,
@@ -105,19 +102,25 @@ def measure_gateway(
             app = create_gateway_app(desk, upstream.url, forwarding)
             with ThreadedServer(app) as gateway:
                 proofs = _prepared(ledger, payer, http, gateway.url, samples)
-                for number, proof in enumerate(proofs):
-                    params = {"n": number}
-                    started = time.perf_counter()
-                    http.get(f"{upstream.url}/v1/echo", params=params).raise_for_status()
-                    direct.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    answer = http.get(
-                        f"{gateway.url}/v1/echo", params=params, headers={"Payment-Proof": proof}
-                    )
-                    through.append(time.perf_counter() - started)
-                    paid += answer.status_code == 200 and "payment-receipt" in answer.headers
+                return _timed(http, upstream.url, gateway.url, proofs)
     finally:
         book.close()
+
+
+def _timed(http: httpx.Client, upstream: str, gateway: str, proofs: list[str]) -> GatewayFigures:
+    """Each paid request timed right after a direct call of the same path and query."""
+    direct: list[float] = []
+    through: list[float] = []
+    paid = 0
+    for number, proof in enumerate(proofs):
+        params = {"n": number}
+        started = time.perf_counter()
+        http.get(f"{upstream}/v1/echo", params=params).raise_for_status()
+        direct.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        answer = http.get(f"{gateway}/v1/echo", params=params, headers={"Payment-Proof": proof})
+        through.append(time.perf_counter() - started)
+        paid += answer.status_code == 200 and "payment-receipt" in answer.headers
     direct_p50, through_p50 = percentile(direct, 0.5), percentile(through, 0.5)
     direct_p99, through_p99 = percentile(direct, 0.99), percentile(through, 0.99)
     return GatewayFigures(
