@@ -142,6 +142,9 @@ def test_an_owner_sees_their_sensors_revenue_and_subscribers_with_time_left(
         assert 3_500 < int(left[0].replace(",", "")) <= 3_600  # an hour bought
         assert "received in 2 payments, 5 sent back" in page.text
         assert 'href="/streams/mine"' in http.get("/streams").text
+        dashboard = http.get("/dashboard")
+        assert dashboard.status_code == 200
+        assert 'href="/streams/mine"' in dashboard.text  # the vertical's dashboard section
 
 
 def test_another_account_sees_none_of_them(site: tuple[str, dict[str, str], str]) -> None:

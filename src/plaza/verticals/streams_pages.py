@@ -183,4 +183,5 @@ def pages() -> VerticalPages:
         templates=(_HERE / "templates",),
         static=(_HERE / "static" / "stream",),
         nav=(("Streams", "/streams"),),
+        dashboard=("stream/_dashboard.html",),  # links to the owner's and buyer's lists
     )
