@@ -47,6 +47,7 @@ TAG = b"plaza-telco"
 #: How long after delivery starts the desk waits for the orchestrator's report before time
 #: releases the hold: a failure reported within it is still paid pro rata.
 GRACE_MS = 5_000
+_STRIPES = 64
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ class OrderDesk:
         self._clock = clock
         self._store = store
         self._announce = announce
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # an order's steps, one at a time
+        # Placing is serialised per hold only (a stripe of locks by its id): one hold pays
+        # one order, while orders paid by different holds are placed side by side.
+        self._placing = tuple(threading.Lock() for _ in range(_STRIPES))
 
     @property
     def arbiter(self) -> str | None:
@@ -113,7 +117,8 @@ class OrderDesk:
         request, offer = self._orders(caller, placement)
         self._check_orchestrator(placement.orchestrator)
         window = _overlap(offer, request)
-        with self._lock:
+        stripe = self._placing[int.from_bytes(placement.hold_id[:4], "big") % _STRIPES]
+        with stripe:
             known = self._store.by_hold(placement.hold_id.hex())
             if known is not None:
                 return self._replayed(known, placement), False

@@ -5,7 +5,9 @@ hold tests for their in-process node."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -115,6 +117,13 @@ def _id(w: Desk, name: str) -> str:
 
 
 def _placed(w: Desk, price: int = 600) -> ProductOrder:
+    order, new = w.desk.place(w.people["sp"], _placement(w, price))
+    assert new
+    return order
+
+
+def _placement(w: Desk, price: int = 600) -> Placement:
+    """A request matched with an offer, and the confirmed hold paying it, not placed yet."""
     now = w.node.clock.now_ms()
     window = Window(now + HOUR, now + 3 * HOUR)
     cell = attributes({"technology": "5G", "bands": "n78", "capacity_mbps": 9})
@@ -135,10 +144,25 @@ def _placed(w: Desk, price: int = 600) -> ProductOrder:
     )
     w.node.runtime.submit(held.message.raw)
     w.node.milestone()
-    placement = Placement(request_id, offer_id, held.hold_id, _id(w, "orch"))
-    order, new = w.desk.place(w.people["sp"], placement)
-    assert new
-    return order
+    return Placement(request_id, offer_id, held.hold_id, _id(w, "orch"))
+
+
+def test_one_hold_placed_from_many_threads_at_once_pays_one_order(w: Desk) -> None:
+    placement = _placement(w)
+    start = threading.Barrier(4)
+
+    def place() -> tuple[str, bool]:
+        start.wait()
+        order, new = w.desk.place(w.people["sp"], placement)
+        return order.id, new
+
+    with ThreadPoolExecutor(4) as pool:
+        placed = [future.result() for future in [pool.submit(place) for _ in range(4)]]
+    assert len({order_id for order_id, _ in placed}) == 1
+    assert sorted(new for _, new in placed) == [False, False, False, True]
+    assert [event for event in w.events if event[0] == "ProductOrderCreateEvent"] == [
+        ("ProductOrderCreateEvent", placed[0][0])
+    ]
 
 
 def test_an_order_is_placed_from_a_match_and_paid_when_access_is_configured(w: Desk) -> None:
@@ -161,7 +185,7 @@ def test_an_order_is_placed_from_a_match_and_paid_when_access_is_configured(w: D
     contract = w.market.settlement(w.people["sp"], order.contract_id)
     assert (contract.phase, contract.payment) == (
         Phase.PAYMENT_PROCESSED,
-        PreparedPayment(hold.closed_by, bytes.fromhex(closing.settlement), 600),
+        PreparedPayment(bytes.fromhex(closing.message_id), bytes.fromhex(closing.settlement), 600),
     )
 
 
