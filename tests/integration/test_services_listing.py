@@ -10,6 +10,7 @@ identity, and the web app over the marketplace's book, all over loopback HTTP.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from market_server import RunningMarket, serve_market
 from node_server import RunningNode
 from services_examples import forecast
-from services_support import CLOCK, providing
+from services_support import CLOCK, funded_key, providing
 
 from plaza.api.serving import ThreadedServer
 from plaza.clients.market import MarketClient, OrderTerms
@@ -29,6 +30,7 @@ from plaza.market.auth import Role
 from plaza.market.book.views import OrderQuery
 from plaza.market.marketplace import Marketplace
 from plaza.market.model import Order, OrderStatus, Requirements, Side, attributes
+from plaza.services.customer import call, find_service
 from plaza.services.kind import CHANNEL, SERVICE_NAME
 from plaza.services.listing import keep_listed
 from plaza.services.provider import ProviderHome
@@ -153,3 +155,24 @@ def test_a_listing_gone_from_the_book_is_placed_again(
         again = keep_listed(client, agent.book, agent.description, channel, CLOCK.now_ms())
         assert again not in (None, first)
         assert client.order(again).status is OrderStatus.ACTIVE
+
+
+def test_a_marketplace_that_does_not_answer_keeps_no_call_waiting(
+    node: RunningNode, client: NodeClient, tmp_path: Path
+) -> None:
+    customer = funded_key(node, client)
+    home = tmp_path / "provider"
+    with (
+        MarketClient("http://127.0.0.1:9", identity=ProviderHome(home).identity()) as down,
+        providing(node, home, forecast, run=False) as provider,
+    ):
+        provider.agent.market = down
+        loop = threading.Thread(target=provider.agent.run, args=(provider.stop,), daemon=True)
+        loop.start()
+        try:
+            described = find_service(provider.ledger, "forecast")
+            result = call(provider.ledger, customer, described, {"place": "Oslo"}, clock=CLOCK)
+            assert result["place"] == "Oslo"
+        finally:
+            provider.stop.set()
+            loop.join(timeout=10)

@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 
 #: Quotes nobody paid are forgotten this long after their deadline, checked as often.
 _STALE_QUOTE_MS = 60_000
+#: How often the marketplace listing is checked (renewed if it ran low or left the book),
+#: and how soon again after the marketplace did not answer.
+_LISTING_CHECK_MS = 600_000
+_LISTING_RETRY_MS = 10_000
 
 
 class ProviderAgent:
@@ -71,7 +75,7 @@ class ProviderAgent:
         self.service, self._gateway, self._clock = service, gateway, clock
         self.market = market
         self.poll_s, self.allowance_ms = poll_s, allowance_ms
-        self._next_prune_ms = 0
+        self._next_prune_ms = self._next_listing_ms = 0
         self.identity = home.identity()
         self.book = home.book()
         self._store = home.cursors()
@@ -179,19 +183,33 @@ class ProviderAgent:
     # -- running -------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Describe (once), then step every ``poll_s`` until ``stop``; ledger errors retried."""
+        """Describe (once), then step every ``poll_s`` until ``stop``; ledger errors retried.
+        The marketplace listing is kept apart: a marketplace that does not answer is
+        retried later and never keeps the calls waiting."""
         described = False
         while not stop.is_set():
             try:
                 if not described:
                     self.describe()
-                    self.keep_listed()
                     described = True
+                self._keep_listed_now_and_then()
                 self.desk.step()
                 self._forget_stale_quotes()
             except (LedgerAccessError, ClientError) as error:
                 log.warning("service %s: %s; retrying", self.service.name, error)
             stop.wait(self.poll_s)
+
+    def _keep_listed_now_and_then(self) -> None:
+        """Check the listing every :data:`_LISTING_CHECK_MS` (at once on start)."""
+        now = self._clock.now_ms()
+        if self.market is None or now < self._next_listing_ms:
+            return
+        self._next_listing_ms = now + _LISTING_CHECK_MS
+        try:
+            self.keep_listed()
+        except ClientError as error:
+            self._next_listing_ms = now + _LISTING_RETRY_MS
+            log.warning("service %s: not listed: %s; retrying", self.service.name, error)
 
     def _forget_stale_quotes(self) -> None:
         """Once a minute, forget the quotes nobody paid whose deadline is a minute past."""
