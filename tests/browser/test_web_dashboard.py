@@ -318,6 +318,9 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
         expect(_phase(bob, contract)).to_have_text("Fulfilled", timeout=10_000)
         expect(alice.locator("#wallet-balance")).to_have_text("40 coins", timeout=10_000)
         expect(bob.locator(f"#contract-{contract}")).to_contain_text("the payment on the ledger")
+        history = bob.locator("#wallet-history tr")  # the faucet's grant and the payment
+        expect(history.first).to_contain_text(re.compile(r"-40 coins.*confirmed \(milestone \d+\)"))
+        expect(history).to_have_count(2)
         assert _axe_violations(alice) == []  # the contracts' table
         _find_and_verify(bob, contract)
         _change_and_remove(bob, request)

@@ -214,7 +214,7 @@ class Tangle(StoredLookups):
         root_index = self._root_index(message.parents)
         entry = PendingEntry.of(message, root_index)
         self._pending[message.id] = entry
-        self._tips.add(message.id, message.parents, root_index)
+        self._tips.add(message.id, message.parents, root_index, self._latest.index)
         if isinstance(message.payload, MilestonePayload):
             # A list: another message claiming the same index (a bad one, say) must not
             # push the valid milestone out.

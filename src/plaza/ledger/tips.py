@@ -4,6 +4,12 @@ A tip is a solid message nobody approves yet. It is *lazy* when the oldest
 milestone its past cone reaches is more than ``max_depth`` milestones behind the
 latest: approving it would drag old, unconfirmable history along. Parents are
 drawn uniformly from the non-lazy tips; lazy ones are pruned.
+
+A message born lazy (it approves a lazy message too) does not take the tips it
+approves out of the pool: no milestone will reference it, so they would never be
+confirmed either. A client that chains its messages on its own last one, once that
+one went lazy, would otherwise swallow every fresh tip it approved with it (a
+person's payment among them).
 """
 
 from __future__ import annotations
@@ -31,10 +37,18 @@ class TipPool:
     def __contains__(self, message_id: object) -> bool:
         return message_id in self._root_index
 
-    def add(self, message_id: bytes, parents: Iterable[bytes], root_index: int) -> None:
-        """A new solid message becomes a tip; the tips it approves stop being tips."""
-        for parent in parents:
-            self._root_index.pop(parent, None)
+    def add(
+        self,
+        message_id: bytes,
+        parents: Iterable[bytes],
+        root_index: int,
+        latest_index: int | None = None,
+    ) -> None:
+        """A new solid message becomes a tip; the tips it approves stop being tips, unless
+        it is lazy already at ``latest_index`` (then they stay: see the module's doc)."""
+        if latest_index is None or root_index >= latest_index - self._max_depth:
+            for parent in parents:
+                self._root_index.pop(parent, None)
         self._root_index[message_id] = root_index
         if len(self._root_index) > self._max_tips:
             oldest = min(self._root_index, key=self._root_index.__getitem__)

@@ -48,6 +48,17 @@ def test_a_new_message_replaces_the_tips_it_approves() -> None:
     assert pool.statistics() == {"tips": 1}
 
 
+def test_a_lazy_message_leaves_the_tips_it_approves_in_the_pool() -> None:
+    """A chain gone lazy approving a fresh tip: the fresh tip stays selectable (a milestone
+    will confirm it), the lazy child is pruned."""
+    pool = TipPool(rng=random.Random(1), max_depth=3)
+    pool.add(tip(1), [], 9, 10)  # a fresh tip: a payment on the latest milestone
+    pool.add(tip(2), [tip(1)], 2, 10)  # a message of a chain whose cone roots at 2: lazy
+    assert sorted(pool.select(8, 10)) == [tip(1)]
+    pool.add(tip(3), [tip(1)], 9, 10)  # a fresh child takes its place, as always
+    assert sorted(pool.select(8, 10)) == [tip(3)]
+
+
 def test_lazy_tips_are_pruned() -> None:
     pool = TipPool(rng=random.Random(1), max_depth=3)
     pool.add(tip(1), [], 0)  # root index 0

@@ -88,6 +88,17 @@ function unitsOf(kind) {
 
 // -- the wallet -------------------------------------------------------------------------
 
+// One transfer of the wallet's, and where the ledger stands on it (pending, confirmed at a
+// milestone, conflicting).
+function historyRow(item) {
+  const row = document.createElement("tr");
+  cell(row, link(`/explorer/messages/${item.messageId}`, `${item.messageId.slice(0, 12)}…`));
+  cell(row, `${item.delta > 0 ? "+" : ""}${coins(item.delta)}`, true);
+  cell(row, `${new Date(item.issuedAtMs).toISOString().replace("T", " ").slice(0, 19)} UTC`);
+  cell(row, item.milestone === null ? item.state : `${item.state} (milestone ${item.milestone})`);
+  return row;
+}
+
 async function refreshBalance() {
   try {
     const reply = await fetch(`/wallet/api/addresses/${me}`);
@@ -95,6 +106,7 @@ async function refreshBalance() {
     if (!reply.ok) throw new Error(view.error);
     $("wallet-balance").textContent = coins(view.balance);
     $("wallet-milestone").textContent = `(confirmed at milestone ${view.milestone})`;
+    $("wallet-history").replaceChildren(...view.history.map(historyRow));
   } catch (error) {
     $("wallet-balance").textContent = `unknown (${error.message})`;
   }
@@ -119,6 +131,7 @@ async function unlock(event) {
   me = participantId(keys);
   form.hidden = true;
   $("wallet-address").textContent = me;
+  $("wallet-qr").src = `/wallet/qr/${me}.svg`;
   $("wallet-open").hidden = false;
   refreshBalance();
   setInterval(refreshBalance, 3000);
