@@ -116,6 +116,7 @@ def sensor_page(request: Request, sensor_id: str) -> Any:
         terms = found[0].announcement.terms
         context |= {"hourly_price": hourly_price(terms), "minimum_text": _seconds(terms.minimum_ms)}
         context |= {"sales": _sales(request, found[0]), "preview": _preview(request, found[0])}
+        context["market"] = _can_buy_in_market(request)
     elif status == 200:
         status, context["problem"] = 404, f"no sensor {sensor_id[:80]!r} is announced"
     page = request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
@@ -168,6 +169,13 @@ def _preview(request: Request, sensor: Sensor) -> list[datetime]:
     except (ClientError, InvalidMemo):
         pass  # no preview is shown rather than a wrong one
     return []
+
+
+def _can_buy_in_market(request: Request) -> bool:
+    """Whether the page may buy through the marketplace: the site relays to one (the
+    dashboard's relay, which needs a login and the page's CSRF token)."""
+    relays = getattr(request.app.state.sources, "market_url", None) is not None
+    return relays and request.app.state.pages.viewer(request).account is not None
 
 
 def _seconds(ms: int) -> str:

@@ -7,12 +7,15 @@
 // The server is asked for public things only: the network, the messages under a tag, and to
 // relay the signed transfer.
 
+import { Market, MarketError } from "/static/plaza/dashboard/market.js";
 import * as protocol from "/static/plaza/wallet/protocol.js";
 import { AccessEnded, cursor, inboxTag, openDelivery, positionTag, step } from "./channel.js";
 
 const WALLET = "plaza.wallet.v1";
 const KEYS = "plaza.streams.v1";
 const PAYMENT_TAG = "plaza-streams-pay";
+const MARKET_PAYMENT_TAG = "plaza-payment";
+const HOUR_MS = 3600000;
 const $ = (id) => document.getElementById(id);
 
 let sodium = null;
@@ -57,23 +60,68 @@ function amountFor(sensor, durationMs) {
   return (durationMs * price + period - 1n) / period;  // the least that buys it, as the CLI
 }
 
-async function pay(sensor, durationMs, passphrase, reader) {
+function walletKeys(passphrase) {
   const locked = localStorage.getItem(WALLET);
   if (!locked) throw new Error("there is no wallet in this browser: make one on the Wallet page");
   const seed = protocol.unlockSeed(sodium, JSON.parse(locked), passphrase);
   const keys = protocol.signingKeys(sodium, seed);
   seed.fill(0);
-  const amount = amountFor(sensor, durationMs);
-  const data = protocol.concat(Uint8Array.of(1), protocol.fromHex(sensor.id), reader.publicKey);
+  return keys;
+}
+
+// A transfer signed here and relayed; it approves the latest milestone alone, so it
+// confirms at the next one (a tip's cone may be about to turn lazy: /wallet/api/network).
+async function transfer(keys, payTo, amount, tag, data) {
   const network = await api("/wallet/api/network");
   const raw = protocol.signTransfer(sodium, keys, {
-    networkId: network.networkId, parents: network.tips, issuedAtMs: network.nowMs,
-    outputs: [{ address: protocol.decodeAddress(sensor.payTo), amount }], tag: PAYMENT_TAG, data,
+    networkId: network.networkId, parents: [network.milestone], issuedAtMs: network.nowMs,
+    outputs: [{ address: protocol.decodeAddress(payTo), amount }], tag, data,
   });
-  await api("/wallet/api/messages", {
+  const sent = await api("/wallet/api/messages", {
     method: "POST", headers: { "content-type": "application/octet-stream" }, body: raw,
   });
-  return amount;
+  return sent.messageId;
+}
+
+// PEGASUS's way: a payment to the sensor carrying the stream key.
+async function pay(sensor, durationMs, passphrase, reader) {
+  const keys = walletKeys(passphrase);
+  const amount = amountFor(sensor, durationMs);
+  const data = protocol.concat(Uint8Array.of(1), protocol.fromHex(sensor.id), reader.publicKey);
+  await transfer(keys, sensor.payTo, amount, PAYMENT_TAG, data);
+  return { amount, said: `Paid ${amount} coins` };
+}
+
+// Through the marketplace: a request for the seconds wanted, requiring this sensor's channel,
+// signed here by the wallet's key and relayed (login needed); it meets the sensor's standing
+// offer, and the contract's total is paid from the same key with the stream key beside it.
+async function payThroughMarket(sensor, durationMs, passphrase, reader) {
+  const keys = walletKeys(passphrase);
+  const market = new Market(sodium, keys, sensor.csrf);
+  await market.connect();
+  try {
+    await market.register("stream buyer");
+  } catch (error) {
+    if (!(error instanceof MarketError && error.code === "participant_exists")) throw error;
+  }
+  const now = market.now();
+  const outcome = await market.call("POST", "/requests", { json: {
+    kind: "stream", quantity: Number((durationMs + 999n) / 1000n), unit_price: Number(sensor.hourlyPrice),
+    valid_from_ms: now, valid_until_ms: now + HOUR_MS, requirements: { attributes: { channel: sensor.id } },
+  } });
+  if (!outcome.contracts.length) {
+    await market.call("POST", `/orders/${encodeURIComponent(outcome.order.id)}/cancel`);
+    throw new Error("the sensor has no open offer in the marketplace");
+  }
+  const contract = outcome.contracts[0];
+  const salt = protocol.toHex(sodium.randombytes_buf(8));
+  const memo = { contract: contract.contract_id, reader: protocol.toHex(reader.publicKey), salt };
+  const data = new TextEncoder().encode(JSON.stringify(memo));
+  const messageId = await transfer(keys, sensor.payTo, BigInt(contract.terms.total), MARKET_PAYMENT_TAG, data);
+  // Told once the grant came (the payment confirmed): the marketplace reads it back and fulfils.
+  const report = () => market.call("POST", `/contracts/${encodeURIComponent(contract.contract_id)}/payment`,
+    { json: { message_id: messageId } });
+  return { amount: contract.terms.total, said: `Contract ${contract.contract_id}: paid ${contract.terms.total} coins`, report };
 }
 
 async function grants(sensor, reader) {
@@ -195,12 +243,18 @@ async function buy(event) {
     const reader = streamKey(sensor.id);
     const known = (await grants(sensor, reader)).length;
     status("Unlocking the wallet and signing…");
-    const amount = await pay(sensor, durationMs, $("buy-passphrase").value, reader);
+    const viaMarket = $("buy-market") && $("buy-market").checked;
+    const paid = await (viaMarket ? payThroughMarket : pay)(sensor, durationMs, $("buy-passphrase").value, reader);
     $("buy-passphrase").value = "";
-    status(`Paid ${amount} coins; waiting for the sensor's grant…`);
+    status(`${paid.said}; waiting for the sensor's grant…`);
     const grant = await waitForGrant(sensor, reader, known);
     const until = grant.key.expiresAtMs ? new Date(grant.key.expiresAtMs).toISOString() : "no end";
-    status(`Granted until ${until}, from position ${grant.key.position}.`);
+    let reported = "";
+    if (paid.report) {
+      reported = await paid.report().then(() => " The marketplace has the payment.",
+        (error) => ` The marketplace did not take the payment's report: ${error.message}.`);
+    }
+    status(`${paid.said}. Granted until ${until}, from position ${grant.key.position}.${reported}`);
     $("buy-submit").textContent = "Renew the stream";
     clearTimeout(following);
     follow(cursor(grant.key), reader);
