@@ -20,4 +20,5 @@ def test_the_telco_benchmark_prints_its_figures_and_places_every_order() -> None
     assert figures["orders"] == 8
     assert figures["twins_waiting"] == 0
     for name in ("match_on_create_p99_ms", "orders_per_s", "order_p99_ms"):
-        assert math.isfinite(figures[name]) and figures[name] > 0, name
+        assert math.isfinite(figures[name]), name
+        assert figures[name] > 0, name
