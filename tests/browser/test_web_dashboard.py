@@ -170,6 +170,20 @@ def _person(page: Page, url: str, email: str, *, words: str = "", funded: bool =
     expect(page.locator("#live")).to_have_text("(live updates: on)")
 
 
+def _register_asset(page: Page) -> str:
+    """A solar roof registered with the marketplace (a name first forgotten)."""
+    register = page.get_by_role("button", name="Sign and register the asset")
+    register.click()
+    expect(page.locator("#asset-name-error")).to_have_text("a name of 1 to 256 characters")
+    page.get_by_label("Name (a solar panel, a charger…)").fill("solar roof")
+    register.click()
+    status = page.locator("#dash-status")
+    expect(status).to_contain_text("registered: name it in your offers")
+    found = re.search(r"Asset (ast-\d+)", status.inner_text())
+    assert found is not None
+    return found.group(1)
+
+
 def _place(page: Page, side: str, quantity: str, price: str) -> str:
     page.get_by_label("I want to").select_option(side)
     page.get_by_label("Energy (Wh)").fill(quantity)
@@ -268,6 +282,8 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
 ) -> None:
     alice = visit
     _person(alice, trading.url, "alice@example.org")
+    asset = _register_asset(alice)
+    alice.get_by_label("Asset it comes from or goes to (optional)").select_option(asset)
     offer = _place(alice, "offer", "2000", "20")
     expect(alice.locator(f"#order-{offer}")).to_contain_text("2,000 of 2,000 Wh")
 
@@ -321,7 +337,12 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
         history = bob.locator("#wallet-history tr")  # the faucet's grant and the payment
         expect(history.first).to_contain_text(re.compile(r"-40 coins.*confirmed \(milestone \d+\)"))
         expect(history).to_have_count(2)
-        assert _axe_violations(alice) == []  # the contracts' table
+        expect(alice.locator(f"#asset-{asset}")).to_contain_text("40 coins")
+        alice.get_by_role("button", name=f"History of {asset}").click()
+        history = alice.locator("#asset-history-list")
+        expect(history).to_contain_text(f"contract {contract} ({offer}): 40 coins, Fulfilled")
+        expect(history).to_contain_text("Revenue from its orders' contracts: 40 coins.")
+        assert _axe_violations(alice) == []  # the contracts' table, the asset's history
         _find_and_verify(bob, contract)
         _change_and_remove(bob, request)
     finally:

@@ -4,6 +4,7 @@
 // Every marketplace call is signed here (market.js); the keys stay in this page's memory.
 
 import * as protocol from "../wallet/protocol.js";
+import { Assets } from "./assets.js";
 import { ContractTable } from "./contracts.js";
 import { Market, MarketError } from "./market.js";
 import { participantId } from "./signing.js";
@@ -19,6 +20,7 @@ let market = null;
 let me = "";
 let refreshTimer = null;
 let contracts = null;
+let assets = null;
 let replacing = null; // the order the form changes, if it does
 
 function status(text, problem = false) {
@@ -209,6 +211,7 @@ async function register(event) {
 }
 
 function registered() {
+  assets = new Assets({ market, me, status, onChange: refreshAll, button });
   $("participant-id").textContent = me;
   $("participant").hidden = false;
   $("dash-orders").hidden = false;
@@ -233,8 +236,13 @@ function scheduleRefresh() {
   refreshTimer = setTimeout(refreshAll, 150);
 }
 
-function refreshAll() {
-  return Promise.all([refreshOrders(), refreshContracts()]).catch((error) => status(error.message, true));
+async function refreshAll() {
+  try {
+    const [orders, items] = await Promise.all([refreshOrders(), refreshContracts()]);
+    await assets.refresh(orders, items);
+  } catch (error) {
+    status(error.message, true);
+  }
 }
 
 // -- orders -----------------------------------------------------------------------------
@@ -283,6 +291,7 @@ function orderFrom(fields, kind) {
   const now = market.now();
   const order = { kind, quantity, unit_price: price, valid_from_ms: now, valid_until_ms: now + hours * HOUR_MS, attributes };
   if (location) order.location = location;
+  if ($("order-asset").value) order.asset_id = $("order-asset").value;
   return order;
 }
 
@@ -390,6 +399,7 @@ async function refreshOrders() {
   const orders = [...found.values()].sort((a, b) => b.accepted_at_ms - a.accepted_at_ms);
   $("orders-body").replaceChildren(...orders.map(orderRow));
   $("orders-empty").hidden = orders.length > 0;
+  return orders;
 }
 
 async function change(order, action) {
@@ -463,6 +473,7 @@ async function pay(contract) {
 async function refreshContracts() {
   const found = await market.call("GET", "/contracts", { query: "limit=500" });
   contracts.show(found.items);
+  return found.items;
 }
 
 // -- the page ---------------------------------------------------------------------------
@@ -474,6 +485,7 @@ function chooseKind() {
     fields.hidden = !chosen;
     fields.disabled = !chosen;
   }
+  if (assets) assets.fillChoices();
 }
 
 async function start() {
