@@ -19,6 +19,7 @@ import pytest
 from market_server import serve_market
 from node_server import node_settings, serve_node
 from playwright.sync_api import Page, expect
+from test_web_accessibility import AXE
 from web_server import memory_accounts, serve_web_app
 
 from plaza.adapters.ledger.remote import RemoteLedger
@@ -114,6 +115,19 @@ def test_a_logged_in_buyer_buys_a_stream_as_a_marketplace_contract(
     assert found, status.inner_text()
     expect(visit.locator("#readings-body tr").first).to_be_visible(timeout=20_000)
     _paid_as_contracted(selling, found.group(1))
+    assert _axe_violations(visit) == []  # the sensor page, bought, with its table and chart
+    visit.goto(f"{selling.web}/streams/mine")
+    expect(visit.get_by_role("heading", level=1)).to_have_text("Your sensors")
+    assert _axe_violations(visit) == []
+
+
+def _axe_violations(page: Page) -> list[tuple[object, object]]:
+    page.evaluate(AXE.read_text())
+    results = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
+    )
+    assert results["passes"], "axe ran its rules"
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
 
 
 def _paid_as_contracted(selling: Selling, contract_id: str) -> None:
