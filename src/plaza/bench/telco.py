@@ -28,7 +28,6 @@ request to the TMF API.
 from __future__ import annotations
 
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -38,9 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -48,50 +45,32 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api.market import MarketApiConfig
 from plaza.api.serving import ThreadedServer
 from plaza.bench._stats import percentile
+from plaza.bench.telco_book import (
+    DAY_MS,
+    HOUR_MS,
+    OFFERING,
+    ORDER,
+    REQUEST,
+    RESOURCE,
+    TYPES,
+    Book,
+    Party,
+    fill,
+    in_threads,
+    period,
+)
 from plaza.bootstrap import MarketRuntime, SystemClock, build_market
-from plaza.clients.market import MarketClient
 from plaza.clients.node import NodeClient
 from plaza.crypto import Identity
-from plaza.market.auth import Principal, Role, sign_registration
-from plaza.market.auth.model import PrincipalKind, scopes_of
-from plaza.market.model import Location, NewAsset, attributes
+from plaza.market.auth import Role, sign_registration
 from plaza.settings import MarketSettings
-from plaza.telco.assets import AssetType, kind_of
-from plaza.telco.terms import Offer, Request, Window
 from plaza.wallet.holds import compose_hold
 
 __all__ = ["TelcoPlan", "run_telco_benchmark"]
 
-Progress = Callable[[str], None]
-
-_TMF = "/telco/tmf-api"
-_RESOURCE = f"{_TMF}/resourceInventoryManagement/v4/resource"
-_OFFERING = f"{_TMF}/productCatalogManagement/v4/productOffering"
-_REQUEST = f"{_TMF}/productCatalogManagement/v4/productRequest"
-_ORDER = f"{_TMF}/productOrderingManagement/v4/productOrder"
-_HOUR_MS = 3_600_000
-_DAY_MS = 24 * _HOUR_MS
 _CONFIRM_TIMEOUT_S = 120.0
-_CITIES = (
-    (45.07, 7.69), (41.90, 12.50), (48.86, 2.35), (52.52, 13.40), (40.42, -3.70),
-    (51.51, -0.13), (59.33, 18.07), (63.43, 10.40), (60.17, 24.94), (52.37, 4.90),
-    (50.85, 4.35), (48.21, 16.37), (47.50, 19.04), (50.08, 14.44), (52.23, 21.01),
-    (38.72, -9.14), (53.35, -6.26), (55.68, 12.57), (37.98, 23.73), (44.43, 26.10),
-)  # fmt: skip
-#: Each type's characteristics: what an asset of it says, what a request may require.
-_TYPES: dict[str, list[dict[str, Any]]] = {
-    "cell_site": [{"name": "technology", "value": "5G"}, {"name": "bands", "value": "n78"},
-                  {"name": "capacity_mbps", "value": 900}],
-    "small_cell": [{"name": "technology", "value": "5G"}, {"name": "bands", "value": "n78"},
-                   {"name": "capacity_mbps", "value": 300}],
-    "drone_cell": [{"name": "technology", "value": "4G"}, {"name": "capacity_mbps", "value": 150},
-                   {"name": "flight_minutes", "value": 45}],
-    "fibre": [{"name": "bandwidth_mbps", "value": 10_000}, {"name": "endpoint_a", "value": "A"},
-              {"name": "endpoint_b", "value": "B"}],
-    "spectrum": [{"name": "band", "value": "n78"}, {"name": "frequency_mhz", "value": 3500},
-                 {"name": "width_mhz", "value": 100}],
-    "edge_compute": [{"name": "vcpus", "value": 64}, {"name": "memory_gb", "value": 256}],
-}  # fmt: skip
+
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,170 +85,17 @@ class TelcoPlan:
     seed: int = 14
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
-
-
-def _period(start_ms: int, end_ms: int) -> dict[str, str]:
-    return {"startDateTime": _iso(start_ms), "endDateTime": _iso(end_ms)}
-
-
-class _Party:
-    """A participant with a signing client and a connection of its own."""
-
-    def __init__(self, url: str, name: str, role: Role) -> None:
-        self.identity = Identity.generate()
-        self.roles = (role,)
-        self.client = MarketClient(url, identity=self.identity, timeout=60.0)
-        self.client.register(name, roles=[role])
-        self.id = str(self.identity.address)
-        self.http = httpx.Client(timeout=60.0)
-
-    def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        answer = self.http.send(self.client.prepare(method, path, body=body))
-        if answer.status_code not in (200, 201):
-            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text}")
-        result: dict[str, Any] = answer.json()
-        return result
-
-    def close(self) -> None:
-        self.http.close()
-        self.client.close()
-
-
-class _Book:
-    """Random offerings and requests around the cities, of every type."""
-
-    def __init__(self, seed: int, now_ms: int) -> None:
-        self._random = random.Random(seed)  # a workload, not a secret
-        self._now = now_ms
-
-    def place(self) -> str:
-        lat, lon = self._random.choice(_CITIES)
-        spread = self._random.uniform
-        return f"geo:{lat + spread(-0.25, 0.25):.5f},{lon + spread(-0.25, 0.25):.5f}"
-
-    def window(self) -> dict[str, str]:
-        start = self._now + self._random.randrange(1, 30) * _DAY_MS
-        start += self._random.randrange(24) * _HOUR_MS
-        return _period(start, start + self._random.randrange(2, 48) * _HOUR_MS)
-
-    def asset_type(self) -> str:
-        return self._random.choice(list(_TYPES))
-
-    def offering(self, asset_id: str) -> dict[str, Any]:
-        price = self._random.randrange(50, 500)
-        return {
-            "resource": {"id": asset_id},
-            "validFor": self.window(),
-            "productOfferingPrice": [{"price": {"value": price, "unit": "coin"}}],
-        }
-
-    def request(self) -> dict[str, Any]:
-        return {
-            "category": self.asset_type(),
-            "place": {"id": self.place()},
-            "radiusKm": self._random.choice((5.0, 10.0, 25.0)),
-            "validFor": self.window(),
-            "maxPrice": {"value": self._random.randrange(50, 500)},
-        }
-
-    def asset(self, name: str) -> dict[str, Any]:
-        asset_type = self.asset_type()
-        return {
-            "name": name,
-            "category": asset_type,
-            "place": {"id": self.place()},
-            "resourceCharacteristic": _TYPES[asset_type],
-        }
-
-
-def _in_threads(count: int, work: Callable[[int], None]) -> float:
-    """Run ``work(0..count-1)`` in threads at once; the wall time, or the first failure."""
-    errors: list[BaseException] = []
-
-    def run(number: int) -> None:
-        try:
-            work(number)
-        except BaseException as error:  # reported below, in the caller's thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(number,)) for number in range(count)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise RuntimeError("a benchmark thread failed") from errors[0]
-    return time.perf_counter() - began
-
-
-def _fill(market: MarketRuntime, parties: tuple[_Party, _Party], plan: TelcoPlan,
-          book: _Book) -> None:  # fmt: skip
-    """The book's offerings (on their provider's assets) and requests, in process."""
-    provider, consumer = (_principal(party) for party in parties)
-    marketplace = market.services.marketplace
-    assets = []
-    for number in range(plan.assets):
-        body = book.asset(f"asset {number}")
-        asset_type = AssetType(body["category"])
-        place = _location(body["place"]["id"])
-        values = attributes(
-            {item["name"]: item["value"] for item in body["resourceCharacteristic"]}
-        )
-        spec = NewAsset(provider.participant_id or "", kind_of(asset_type), body["name"], place,
-                        values)  # fmt: skip
-        assets.append((asset_type, marketplace.register_asset(provider, spec).asset))
-    for number in range(plan.book // 2):
-        asset_type, asset = assets[number % len(assets)]
-        assert asset.location is not None
-        offered = book.offering(asset.id)
-        window = _window(offered["validFor"])
-        price = offered["productOfferingPrice"][0]["price"]["value"]
-        offer = Offer(asset.owner, asset.id, asset_type, asset.location, window, price,
-                      asset.attributes)  # fmt: skip
-        marketplace.submit_order(provider, offer.order())
-        wanted = book.request()
-        request = Request(
-            consumer.participant_id or "",
-            AssetType(wanted["category"]),
-            _location(wanted["place"]["id"]),
-            wanted["radiusKm"],
-            _window(wanted["validFor"]),
-            wanted["maxPrice"]["value"],
-        )
-        marketplace.submit_order(consumer, request.order())
-
-
-def _principal(party: _Party) -> Principal:
-    roles = frozenset(party.roles)
-    return Principal(PrincipalKind.PARTICIPANT, party.id, roles, scopes_of(roles))
-
-
-def _location(geo: str) -> Location:
-    lat, lon = (float(part) for part in geo.removeprefix("geo:").split(","))
-    return Location(lat, lon)
-
-
-def _window(period: dict[str, str]) -> Window:
-    start, end = (datetime.fromisoformat(period[edge]) for edge in ("startDateTime", "endDateTime"))
-    return Window(int(start.timestamp() * 1000), int(end.timestamp() * 1000))
-
-
-def _match_on_create(providers: list[_Party], consumers: list[_Party], plan: TelcoPlan,
-                     book: _Book) -> list[float]:  # fmt: skip
+def _match_on_create(providers: list[Party], consumers: list[Party], plan: TelcoPlan,
+                     book: Book) -> list[float]:  # fmt: skip
     """Latencies (ms) of creating an offering or a request with the book open."""
     provider, consumer = providers[0], consumers[0]
-    asset_ids = [
-        provider.call("POST", _RESOURCE, book.asset(f"sample {i}"))["id"] for i in range(8)
-    ]
+    asset_ids = [provider.call("POST", RESOURCE, book.asset(f"sample {i}"))["id"] for i in range(8)]
     latencies = []
     for i in range(plan.samples):
         if i % 2:
-            path, party, body = _REQUEST, consumer, book.request()
+            path, party, body = REQUEST, consumer, book.request()
         else:
-            path, party, body = _OFFERING, provider, book.offering(asset_ids[i % len(asset_ids)])
+            path, party, body = OFFERING, provider, book.offering(asset_ids[i % len(asset_ids)])
         began = time.perf_counter()
         created = party.call("POST", path, body)
         latencies.append((time.perf_counter() - began) * 1000)
@@ -280,20 +106,20 @@ def _match_on_create(providers: list[_Party], consumers: list[_Party], plan: Tel
 
 @dataclass
 class _Deal:
-    consumer: _Party
+    consumer: Party
     seller: str
     offer_id: str
     request_id: str
     hold_id: str = ""
 
 
-def _deals(providers: list[_Party], consumers: list[_Party], plan: TelcoPlan,
+def _deals(providers: list[Party], consumers: list[Party], plan: TelcoPlan,
            now_ms: int) -> list[_Deal]:  # fmt: skip
     """An offering and a request matching it on creation, far from the book and each other."""
     deals: list[list[_Deal]] = [[] for _ in range(plan.threads)]
     per_thread = plan.orders // plan.threads
-    start = now_ms + _DAY_MS
-    window = _period(start, start + 2 * _HOUR_MS)
+    start = now_ms + DAY_MS
+    window = period(start, start + 2 * HOUR_MS)
 
     def make(number: int) -> None:
         provider, consumer = providers[number], consumers[number]
@@ -302,17 +128,17 @@ def _deals(providers: list[_Party], consumers: list[_Party], plan: TelcoPlan,
             lon = -170.0 + (number * per_thread + i) % 100 * 1.0
             place = {"id": f"geo:{lat:.4f},{lon:.4f}"}
             asset = {"name": "deal", "category": "cell_site", "place": place,
-                     "resourceCharacteristic": _TYPES["cell_site"]}  # fmt: skip
-            asset_id = provider.call("POST", _RESOURCE, asset)["id"]
+                     "resourceCharacteristic": TYPES["cell_site"]}  # fmt: skip
+            asset_id = provider.call("POST", RESOURCE, asset)["id"]
             offered = provider.call(
                 "POST",
-                _OFFERING,
+                OFFERING,
                 {"resource": {"id": asset_id}, "validFor": window,
                  "productOfferingPrice": [{"price": {"value": 100, "unit": "coin"}}]},
             )  # fmt: skip
             wanted = consumer.call(
                 "POST",
-                _REQUEST,
+                REQUEST,
                 {"category": "cell_site", "place": place, "radiusKm": 1.0, "validFor": window,
                  "maxPrice": {"value": 150}},
             )  # fmt: skip
@@ -320,7 +146,7 @@ def _deals(providers: list[_Party], consumers: list[_Party], plan: TelcoPlan,
                 raise RuntimeError("a deal's request did not match its offering alone")
             deals[number].append(_Deal(consumer, provider.id, offered["id"], wanted["id"]))
 
-    _in_threads(plan.threads, make)
+    in_threads(plan.threads, make)
     return [deal for thread in deals for deal in thread]
 
 
@@ -365,13 +191,13 @@ def _place(deals: list[_Deal], threads: int, orchestrator: str) -> tuple[float, 
                 "payment": [{"id": deal.hold_id, "@referredType": "HeldPayment"}],
             }
             began = time.perf_counter()
-            order = deal.consumer.call("POST", _ORDER, body)
+            order = deal.consumer.call("POST", ORDER, body)
             with lock:
                 latencies.append((time.perf_counter() - began) * 1000)
             if order["state"] != "acknowledged":
                 raise RuntimeError(f"an order was placed {order['state']}")
 
-    return _in_threads(threads, place), latencies
+    return in_threads(threads, place), latencies
 
 
 @contextmanager
@@ -450,13 +276,13 @@ def _ms(values: list[float], fraction: float) -> float:
 
 def _matching(scratch: Path, plan: TelcoPlan, say: Progress) -> dict[str, object]:
     with _market(scratch / "book") as (url, market):
-        provider = _Party(url, "operator", Role.PROVIDER)
-        consumer = _Party(url, "service provider", Role.CONSUMER)
+        provider = Party(url, "operator", Role.PROVIDER)
+        consumer = Party(url, "service provider", Role.CONSUMER)
         try:
-            book = _Book(plan.seed, SystemClock().now_ms())
+            book = Book(plan.seed, SystemClock().now_ms())
             say(f"putting {plan.book} offerings and requests of six types on the book")
             began = time.perf_counter()
-            _fill(market, (provider, consumer), plan, book)
+            fill(market, (provider, consumer), book, size=plan.book, assets=plan.assets)
             fill_s = time.perf_counter() - began
             say(f"creating {plan.samples} offerings and requests through TMF620, book open")
             matching = _match_on_create([provider], [consumer], plan, book)
@@ -493,13 +319,13 @@ def _ordering(scratch: Path, plan: TelcoPlan, say: Progress) -> dict[str, object
             market,
         ),
     ):
-        providers = [_Party(url, f"operator {n}", Role.PROVIDER) for n in range(plan.threads)]
-        consumers = [_Party(url, f"provider {n}", Role.CONSUMER) for n in range(plan.threads)]
+        providers = [Party(url, f"operator {n}", Role.PROVIDER) for n in range(plan.threads)]
+        consumers = [Party(url, f"provider {n}", Role.CONSUMER) for n in range(plan.threads)]
         try:
             say(f"{plan.orders} deals matched on creation, their holds confirmed on the node")
             deals = _deals(providers, consumers, plan, clock.now_ms())
             arbiter = str(market.services.identity.signing.public_key.address)
-            _hold_all(node_url, deals, arbiter, clock.now_ms() + 3 * _DAY_MS)
+            _hold_all(node_url, deals, arbiter, clock.now_ms() + 3 * DAY_MS)
             _drain(market)
             say(f"placing {len(deals)} orders through TMF622, {plan.threads} at once")
             elapsed, latencies = _place(deals, plan.threads, _operator(market))

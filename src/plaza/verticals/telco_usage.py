@@ -17,7 +17,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep
-from plaza.telco.orders import OrderRefused, OrderState, ProductOrder
+from plaza.telco.orders import OrderRefused, OrderState, ProductOrder, Step
 from plaza.verticals.telco_errors import TmfRoute, tmf_errors
 from plaza.verticals.telco_filters import attribute_filters, matching
 from plaza.verticals.telco_ordering import refusals
@@ -48,17 +48,36 @@ def _served_until(order: ProductOrder) -> int:
     return order.window.end_ms
 
 
+def _characteristics(order: ProductOrder, closing: Step) -> list[dict[str, Any]]:
+    """What was used: the resource, the order, the window served, its settlement."""
+    start, end = order.window.start_ms, _served_until(order)
+    found = [
+        ("resourceId", order.asset_id, "string"),
+        ("productOrderId", order.id, "string"),
+        ("startDateTime", iso(start), "dateTime"),
+        ("endDateTime", iso(end), "dateTime"),
+        ("servedMinutes", max(end - start, 0) // 60_000, "integer"),
+    ]
+    if closing.message_id:
+        found.append(("ledgerMessage", closing.message_id, "string"))
+    return [{"name": name, "value": value, "valueType": kind} for name, value, kind in found]
+
+
 def usage_view(order: ProductOrder, origin: str) -> dict[str, Any]:
     """The TMF635 usage of a used order; its links are absolute URIs under ``origin``
     (``http://host:port``), as TMF635's schema wants them."""
     closing = order.closing
     assert closing is not None  # only used orders have usage
     assert closing.to_payee is not None
-    start, end = order.window.start_ms, _served_until(order)
-
-    def characteristic(name: str, value: Any, value_type: str) -> dict[str, Any]:
-        return {"name": name, "value": value, "valueType": value_type}
-
+    rated = {
+        "ratingDate": iso(closing.at_ms),
+        "ratingAmountType": "total",
+        "usageRatingTag": "usage",
+        "isBilled": closing.sent,
+        "taxIncludedRatingAmount": {"unit": "coin", "value": closing.to_payee},
+        "productRef": {"id": order.id, "href": f"{origin}{ORDERS}/{order.id}"},
+        "@type": "RatedProductUsage",
+    }
     return compact(
         {
             "id": f"{_PREFIX}{order.id}",
@@ -67,29 +86,8 @@ def usage_view(order: ProductOrder, origin: str) -> dict[str, Any]:
             "usageDate": iso(closing.at_ms),
             "usageType": "assetWindow",
             "status": "billed" if closing.sent else "rated",
-            "usageCharacteristic": [
-                characteristic("resourceId", order.asset_id, "string"),
-                characteristic("productOrderId", order.id, "string"),
-                characteristic("startDateTime", iso(start), "dateTime"),
-                characteristic("endDateTime", iso(end), "dateTime"),
-                characteristic("servedMinutes", max(end - start, 0) // 60_000, "integer"),
-                *(
-                    [characteristic("ledgerMessage", closing.message_id, "string")]
-                    if closing.message_id
-                    else []
-                ),
-            ],
-            "ratedProductUsage": [
-                {
-                    "ratingDate": iso(closing.at_ms),
-                    "ratingAmountType": "total",
-                    "usageRatingTag": "usage",
-                    "isBilled": closing.sent,
-                    "taxIncludedRatingAmount": {"unit": "coin", "value": closing.to_payee},
-                    "productRef": {"id": order.id, "href": f"{origin}{ORDERS}/{order.id}"},
-                    "@type": "RatedProductUsage",
-                }
-            ],
+            "usageCharacteristic": _characteristics(order, closing),
+            "ratedProductUsage": [rated],
             "relatedParty": [
                 {"id": order.customer, "role": "customer", "@referredType": "Organization"},
                 {"id": order.seller, "role": "seller", "@referredType": "Organization"},
