@@ -125,6 +125,12 @@ class OidcProviderSettings(BaseModel):
     client_secret: SecretStr
 
 
+#: A Leaflet tile URL: ``http(s)://host[:port]/…{z}…{x}…{y}…``.
+TILE_URL_PATTERN = (
+    r"^https?://[A-Za-z0-9.:\[\]-]+/[^\s\"'<>]*\{z\}[^\s\"'<>]*\{x\}[^\s\"'<>]*\{y\}[^\s\"'<>]*$"
+)
+
+
 class WebSettings(BaseSettings):
     """The web app's accounts: ``oidc_providers`` as JSON in ``PLAZA_WEB_OIDC_PROVIDERS``
     (``[{"name": "example", "label": "Example", "issuer": "https://id.example.org",
@@ -134,3 +140,7 @@ class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLAZA_WEB_", frozen=True)
 
     oidc_providers: tuple[OidcProviderSettings, ...] = ()
+    #: The maps' tile server (``PLAZA_WEB_TILE_URL``, ``…/{z}/{x}/{y}.png``); none: the
+    #: offline base layer alone.
+    tile_url: Annotated[str, Field(pattern=TILE_URL_PATTERN)] | None = None
+    tile_attribution: str = Field(default="", max_length=200)

@@ -35,6 +35,7 @@ from plaza.verticals import registry
 from plaza.web import TwinCheck, TwinState, Verification, WebSources, create_web_app
 from plaza.web.oidc import OidcClient, OidcProvider
 from plaza.web.sessions import WebAccounts
+from plaza.web.tiles import TileServer
 
 HOUR_MS = 3_600_000
 #: How many listings :func:`web_book` makes: enough for three pages of ten.
@@ -140,15 +141,18 @@ def serve_web_app(
     *,
     accounts: WebAccounts | None = None,
     market_url: str | None = None,
+    tiles: TileServer | None = None,
 ) -> Iterator[RunningWeb]:
     """Serve the web app over a fresh :func:`web_book` and the node at ``node_url``; the first
     listing's twin names ``message_id``; with ``accounts``, the account pages too; with
-    ``market_url``, the dashboard relays its signed requests to that marketplace."""
+    ``market_url``, the dashboard relays its signed requests to that marketplace; with
+    ``tiles``, the maps load their tiles from that server."""
     book = web_book()
     twins = FixedTwins(book.orders()[0].id, message_id)
     with NodeClient(node_url) as node:
         apis = {"node API": node_url}
         sources = WebSources(book=book, node=node, twins=twins, apis=apis, market_url=market_url)
-        app = create_web_app(sources, verticals=registry.verticals(), accounts=accounts)
+        chosen = registry.verticals()
+        app = create_web_app(sources, verticals=chosen, accounts=accounts, tiles=tiles)
         with ThreadedServer(app) as server:
             yield RunningWeb(server.url, book, twins, accounts)

@@ -53,6 +53,7 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
 from plaza.settings import MarketSettings, NodeSettings, WebSettings
 from plaza.sqlite import private_folder
+from plaza.web.tiles import TileServer
 
 __all__ = ["DEMO_DEVICES", "DemoDevice", "DemoSettings", "EnergyDemo"]
 
@@ -160,11 +161,11 @@ class EnergyDemo:
         """The web app over the bid manager's book, with the demo's accounts (in a market
         database of their own: ``accounts/``) and the OpenID Connect providers of
         ``PLAZA_WEB_OIDC_PROVIDERS``."""
+        web = WebSettings()
         self._accounts, self._close_accounts = open_accounts(
-            self.root / "accounts",
-            self._clock,
-            providers=oidc_providers(WebSettings().oidc_providers),
+            self.root / "accounts", self._clock, providers=oidc_providers(web.oidc_providers)
         )
+        tiles = None if web.tile_url is None else TileServer(web.tile_url, web.tile_attribution)
         self.logins: list[DemoLogin] = []  # the accounts' logins, after start()
         bidmanager, marketplace = self.stack.bidmanager.service, self.stack.marketplace.service
         try:
@@ -178,6 +179,7 @@ class EnergyDemo:
                 apis={f"{name} API": url for name, url in self._api_urls().items()},
                 accounts=self._accounts,
                 market_url=self._market_server.url,
+                tiles=tiles,
             )
         except OSError:
             self._close_accounts()

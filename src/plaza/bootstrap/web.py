@@ -40,6 +40,7 @@ from plaza.web import (
     create_web_app,
 )
 from plaza.web.sessions import WebAccounts
+from plaza.web.tiles import TileServer
 
 __all__ = ["EnergyAuditor", "EnergyAudits", "EnergyTwins", "PlacedBook", "place_of", "serve_web"]
 
@@ -218,11 +219,12 @@ def serve_web(
     verticals: Sequence[Vertical] | None = None,
     accounts: WebAccounts | None = None,
     market_url: str | None = None,
+    tiles: TileServer | None = None,
 ) -> tuple[ThreadedServer, NodeClient]:
     """The web app over ``book`` and the node at ``node_url``, ready to enter (``with``) on
     ``host:port`` (0: any free port; an ``OSError`` when taken), with the account pages
-    over ``accounts`` if given, and the dashboard trading at the marketplace API at
-    ``market_url``. Close the client after."""
+    over ``accounts`` if given, the dashboard trading at the marketplace API at
+    ``market_url``, and the maps' tiles from ``tiles``. Close the client after."""
     node = NodeClient(node_url)
     sources = WebSources(
         book=book,
@@ -233,7 +235,7 @@ def serve_web(
         market_url=market_url,
     )
     chosen = registry.verticals() if verticals is None else tuple(verticals)
-    app = create_web_app(sources, verticals=chosen, accounts=accounts)
+    app = create_web_app(sources, verticals=chosen, accounts=accounts, tiles=tiles)
     try:
         server = ThreadedServer(app, listener=bind_listener(host, port))
     except OSError:

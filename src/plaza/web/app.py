@@ -51,6 +51,7 @@ from plaza.web.headers import SECURITY_HEADERS, SecurityHeaders
 from plaza.web.pages import Pages
 from plaza.web.ports import AuditReader, PublicBook, TwinReader
 from plaza.web.sessions import WebAccounts
+from plaza.web.tiles import TileServer
 
 __all__ = ["SECURITY_HEADERS", "Pages", "WebSources", "create_web_app"]
 
@@ -86,9 +87,11 @@ def create_web_app(
     verticals: Sequence[Vertical] = (),
     packages: Path | None = None,
     accounts: WebAccounts | None = None,
+    tiles: TileServer | None = None,
 ) -> FastAPI:
     """The web app over ``sources``, with ``verticals``' pages and units; with ``accounts``,
-    sign-up, login (password and OpenID Connect) and the account pages too."""
+    sign-up, login (password and OpenID Connect) and the account pages too; with ``tiles``,
+    the maps' tiles from that server (:mod:`plaza.web.tiles`)."""
     app = FastAPI(title="Plaza", docs_url=None, redoc_url=None, openapi_url=None)
     pages_of = _vertical_pages(verticals)
     nav = [("Marketplace", "/market"), ("Explorer", "/explorer"), ("Wallet", "/wallet")]
@@ -98,7 +101,7 @@ def create_web_app(
     nav.append(("Docs", "/docs"))
     units: dict[str, Units] = {kind: u for v in verticals for kind, u in v.units.items()}
     templates = [_HERE / "templates", *(path for _, p in pages_of for path in p.templates)]
-    app.state.pages = Pages(templates, nav, UnitBook(units))
+    app.state.pages = Pages(templates, nav, UnitBook(units), tiles=tiles)
     app.state.sources = sources
     app.state.accounts = accounts
     app.state.explorer = Explorer(sources.node)
@@ -124,7 +127,7 @@ def create_web_app(
     app.include_router(dashboard_pages.router)
     app.include_router(market_relay.router)
     _install_error_pages(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, images_from=None if tiles is None else tiles.origin)
     return app
 
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from plaza.web.display import UnitBook, short_id, when
 from plaza.web.sessions import Viewer, remember_viewer, viewer_of
+from plaza.web.tiles import TileServer
 
 __all__ = ["Pages", "pages_of"]
 
@@ -24,14 +25,21 @@ class Pages:
     which may extend ``base.html``: ``request.app.state.pages.render(request, name, ctx)``.
     """
 
-    def __init__(self, loaders: Sequence[Path], nav: Sequence[tuple[str, str]], units: UnitBook):
+    def __init__(
+        self,
+        loaders: Sequence[Path],
+        nav: Sequence[tuple[str, str]],
+        units: UnitBook,
+        *,
+        tiles: TileServer | None = None,
+    ):
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(path) for path in loaders]),
             autoescape=jinja2.select_autoescape(default=True),
             undefined=jinja2.StrictUndefined,
         )
         environment.filters.update(when=when, short=short_id)
-        environment.globals.update(nav=tuple(nav), units=units)
+        environment.globals.update(nav=tuple(nav), units=units, tiles=tiles)
         self.templates = Jinja2Templates(env=environment)
         self.units = units
 

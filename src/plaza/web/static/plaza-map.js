@@ -1,6 +1,7 @@
 /* The marketplace map: Leaflet over an offline base layer (Natural Earth country outlines
-   from the npm package world-atlas), one circle per placed listing, no tile server and no
-   request off this site. Everything it needs is in #map's data attributes; no inline script.
+   from the npm package world-atlas), one circle per placed listing, and no request off
+   this site unless the settings name a tile server (data-tiles), whose tiles then lie
+   beneath the outlines. Everything it needs is in #map's data attributes; no inline script.
    A click on the map fills the filter form's latitude and longitude. */
 (function () {
   "use strict";
@@ -26,13 +27,18 @@
     var map = window.L.map(box, { worldCopyJump: true }).setView([30, 10], 2);
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Outlines: Natural Earth, via world-atlas");
+    var tiles = box.dataset.tiles;  // a tile server from the settings, if any
+    if (tiles) {
+      window.L.tileLayer(tiles, { attribution: box.dataset.tilesCredit || "", className: "tiles" })
+        .addTo(map);
+    }
 
     fetch(box.dataset.outlines).then(function (reply) { return reply.json(); })
       .then(function (world) {
         var countries = window.topojson.feature(world, world.objects.countries);
         window.L.geoJSON(countries, {
           interactive: false,
-          style: { color: "#7b8a99", weight: 0.8, fillColor: "#eef2f5", fillOpacity: 1,
+          style: { color: "#7b8a99", weight: 0.8, fillColor: "#eef2f5", fillOpacity: tiles ? 0 : 1,
                    className: "outline" }
         }).addTo(map).bringToBack();
         box.dataset.outlines_ready = "yes";
