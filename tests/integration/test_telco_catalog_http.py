@@ -4,6 +4,8 @@ nothing."""
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from telco_support import (
     ORDER,
     REQUEST,
     RESOURCE,
+    TMF,
     cell_site,
     conforms,
     offering,
@@ -207,3 +210,27 @@ def test_the_desk_is_made_as_the_app_starts_and_its_order_file_closed_as_it_stop
             desk.all_orders()
     finally:
         runtime.close()
+
+
+def test_each_tmf_api_has_its_own_openapi_document(world: MarketWorld) -> None:
+    expected = {
+        "resourceInventoryManagement": ("TMF639", "/resource"),
+        "productCatalogManagement": ("TMF620", "/productOffering"),
+        "productOrderingManagement": ("TMF622", "/productOrder"),
+        "usageManagement": ("TMF635", "/usage"),
+    }
+    for api, (number, resource) in expected.items():
+        answer = tmf(world.anonymous, "GET", f"{TMF}/{api}/v4/openapi.json")
+        assert answer.status_code == 200, answer.text
+        document = answer.json()
+        assert document["info"]["title"].startswith(number)
+        prefix = f"/api/v1/market{TMF}/{api}/v4/"
+        assert f"{prefix.rstrip('/')}{resource}" in document["paths"]
+        assert all(path.startswith(prefix) for path in document["paths"])
+        schemas = document["components"]["schemas"]
+        refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(document))
+        assert refs, api
+        assert set(refs) <= set(schemas), f"{api} references schemas it lacks"
+    unknown = tmf(world.anonymous, "GET", f"{TMF}/serviceInventory/v4/openapi.json")
+    assert unknown.status_code == 404
+    assert conforms("tmf622_v4.0.0", "Error", unknown.json())["code"] == "api_not_found"
