@@ -102,7 +102,7 @@ class ProviderAgent:
 
     def close(self) -> None:
         if hasattr(self, "desk"):
-            self.desk.jobs.close()
+            self.desk.close()
         self._store.close()
         self.book.close()
 

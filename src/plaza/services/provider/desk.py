@@ -21,12 +21,13 @@ from plaza.channels import ChannelLedger, Publisher
 from plaza.channels.envelope import MAX_CONTENT_SIZE
 from plaza.clock import Clock
 from plaza.crypto import Address, Identity
-from plaza.ledger.holds import HoldStatus
-from plaza.ledger.model import ConfirmationState, HoldPayload, Message
+from plaza.ledger.holds import HoldRecord, HoldStatus
+from plaza.ledger.model import ConfirmationState, HoldPayload, Message, MessageMetadata
 from plaza.services.calls import ProviderState, may_start
 from plaza.services.errors import InvalidCallData
 from plaza.services.provider.book import Call, ProviderBook, StoredQuote
 from plaza.services.provider.jobs import Jobs, Outcome
+from plaza.services.provider.reads import LedgerReads
 from plaza.services.provider.sdk import Service
 from plaza.services.request import CallRequest, decode_input, hold_tag
 from plaza.services.schema import schema_problem
@@ -72,6 +73,7 @@ class CallDesk:
         self.book, self._publisher = parts.book, parts.publisher
         self.service, self._clock = service, clock
         self.jobs = Jobs(service)
+        self.reads = LedgerReads(parts.gateway)
         self.address = Address.from_public_key(parts.identity.public_key.raw)
         self._seen: set[bytes] = set()
         #: Holds listed but not open yet, kept so each is fetched once.
@@ -96,6 +98,10 @@ class CallDesk:
         parts = _Parts(gateway, identity, book, publisher)
         return cls(parts, service, clock=clock, margin_ms=margin_ms)
 
+    def close(self) -> None:
+        self.jobs.close()
+        self.reads.close()
+
     def step(self) -> None:
         """Take the holds confirmed since the last step, then move every open call.
 
@@ -113,16 +119,25 @@ class CallDesk:
 
     def scan(self, *, recheck: bool = True) -> list[Call]:
         """Take the confirmed holds to this provider not taken yet, oldest first; holds
-        known not to be open yet are asked about again only when ``recheck``."""
+        known not to be open yet are asked about again only when ``recheck``. The node
+        is asked about them all side by side, then each is dealt with in order."""
         tag = hold_tag(self.address.raw)
         found = self._gateway.find_by_tag(tag, limit=_PAGE)
         if len(found) == _PAGE and found[-1] not in self._seen:
             found = self._gateway.find_by_tag(tag, limit=_DEEP)
+        wanted = [
+            message_id
+            for message_id in reversed(found)
+            if message_id not in self._seen and (recheck or message_id not in self._pending)
+        ]
+        messages = self._messages(wanted)
+        holds = [m for m in messages.values() if m and isinstance(m.payload, HoldPayload)]
+        records = self.reads.holds([hold_id_of(m) for m in holds])
+        unapplied = [m.id for m in holds if records[hold_id_of(m)] is None]
+        states = self.reads.metadata(unapplied)
         taken = []
-        for message_id in reversed(found):
-            if message_id in self._seen or (message_id in self._pending and not recheck):
-                continue
-            call = self._consider(message_id)
+        for message_id in wanted:
+            call = self._consider(message_id, messages[message_id], records, states)
             if call is not None:
                 taken.append(call)
         listed = set(found)  # what left the window is never listed again
@@ -130,18 +145,29 @@ class CallDesk:
         self._pending = {key: m for key, m in self._pending.items() if key in listed}
         return taken
 
-    def _consider(self, message_id: bytes) -> Call | None:
+    def _messages(self, ids: list[bytes]) -> dict[bytes, Message | None]:
+        """The messages of ``ids``: those known from an earlier scan, the others asked."""
+        fetched = self.reads.messages([i for i in ids if i not in self._pending])
+        return {i: self._pending.get(i) or fetched.get(i) for i in ids}
+
+    def _consider(
+        self,
+        message_id: bytes,
+        message: Message | None,
+        records: dict[bytes, HoldRecord | None],
+        states: dict[bytes, MessageMetadata | None],
+    ) -> Call | None:
         """Take the hold of ``message_id`` once it is open on the ledger; remember it as seen
         once there is nothing more to do with it (taken, closed or never applied)."""
-        message = self._pending.get(message_id) or self._gateway.message(message_id)
         payload = None if message is None else message.payload
         if message is None or not isinstance(payload, HoldPayload):
             self._seen.add(message_id)
+            self._pending.pop(message_id, None)
             return None
         self._pending[message_id] = message
-        record = self._gateway.hold(hold_id_of(message))
+        record = records.get(hold_id_of(message))
         if record is None:
-            metadata = self._gateway.metadata(message_id)
+            metadata = states.get(message_id)
             if metadata is not None and metadata.state is ConfirmationState.CONFLICTING:
                 self._seen.add(message_id)  # it never held anything
                 del self._pending[message_id]
@@ -214,10 +240,13 @@ class CallDesk:
             call = self.book.call(hold_id)
             if call is not None and call.state is ProviderState.ACCEPTED:
                 self._finish_job(call, outcome)
-        for call in self.book.unfinished():
-            self._advance(call, recheck=recheck)
+        unfinished = self.book.unfinished()
+        released = [c.hold_id for c in unfinished if c.state is ProviderState.RELEASED]
+        closings = self.reads.holds(released) if recheck else {}
+        for call in unfinished:
+            self._advance(call, closings)
 
-    def _advance(self, call: Call, *, recheck: bool) -> None:
+    def _advance(self, call: Call, closings: dict[bytes, HoldRecord | None]) -> None:
         match call.state:
             case ProviderState.ACCEPTED:
                 self._maybe_start(call)
@@ -225,8 +254,8 @@ class CallDesk:
                 self._release(call)
             case ProviderState.REFUNDING:
                 self._settle(call)
-            case ProviderState.RELEASED if recheck:
-                self._note_closing(call)
+            case ProviderState.RELEASED if call.hold_id in closings:
+                self._note_closing(call, closings[call.hold_id])
             case _:
                 pass
 
@@ -305,8 +334,7 @@ class CallDesk:
         self._gateway.submit(settle.raw)
         self.book.move(call, "settle", self._clock.now_ms(), closing_id=settle.id)
 
-    def _note_closing(self, call: Call) -> None:
-        record = self._gateway.hold(call.hold_id)
+    def _note_closing(self, call: Call, record: HoldRecord | None) -> None:
         if record is None:
             return
         if record.status is HoldStatus.RELEASED:
