@@ -142,6 +142,37 @@ def test_log_in_wrong_password_and_log_out(
     assert "Log in" in http.get("/").text
 
 
+@pytest.mark.parametrize(
+    ("wanted", "lands"),
+    [
+        ("/streams/" + "ab" * 32, "/streams/" + "ab" * 32),
+        ("/market?kind=stream", "/market?kind=stream"),
+        ("//elsewhere.example/x", "/account"),
+        ("/\\elsewhere.example", "/account"),
+        ("https://elsewhere.example/", "/account"),
+        ("/a page", "/account"),
+    ],
+)
+def test_a_login_goes_on_to_the_page_that_asked_for_it_on_this_site_only(
+    http: httpx.Client, request: pytest.FixtureRequest, wanted: str, lands: str
+) -> None:
+    email = _email(request, str(request.node.callspec.indices["wanted"]))
+    sign_up(http, email)
+    http.cookies.clear()
+    page = http.get("/login", params={"next": wanted})
+    kept = 'name="next" value="' in page.text
+    assert kept == (lands != "/account")  # the form carries a local page only
+    form = {"csrf": csrf_of(page.text), "email": email, "password": PASSWORD, "next": wanted}
+    wrong = http.post("/login", data={**form, "password": PASSWORD + "?"})
+    assert wrong.status_code == 401
+    assert ('name="next" value="' in wrong.text) == kept  # a second try goes there too
+    answer = http.post("/login", data=form)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == lands
+    again = http.get("/login", params={"next": wanted})  # logged in already: straight there
+    assert again.headers["location"] == lands
+
+
 def test_five_wrong_passwords_lock_the_account_for_15_minutes(
     site: AccountSite, http: httpx.Client, request: pytest.FixtureRequest
 ) -> None:

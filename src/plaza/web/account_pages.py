@@ -9,6 +9,7 @@ on the answer itself, once, and is in no address or log.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -49,6 +50,9 @@ router = APIRouter()
 Form = Annotated[dict[str, str], Depends(form_of)]
 _EXPIRED = "Your session has expired: please log in again."
 _NO_STORE = {"cache-control": "no-store"}
+#: Where a login may go on to: a path on this site (never ``//host`` or a backslash, which
+#: browsers read as another site), so ``?next=`` cannot send a person elsewhere.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&+-]{0,300}")
 
 
 def _accounts(request: Request) -> WebAccounts:
@@ -113,29 +117,35 @@ def signup(request: Request, form: Form) -> Response:
     return logged_in(request, accounts.service.open_session(account))
 
 
+def _next(wanted: str) -> str:
+    """The page a login goes on to: ``wanted`` if it is a path on this site, else the
+    account page (a page that needs a login links to ``/login?next=<itself>``)."""
+    return wanted if _LOCAL_PATH.fullmatch(wanted) else "/account"
+
+
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
-def login_page(request: Request, expired: str = "") -> Response:
+def login_page(request: Request, expired: str = "", next: str = "") -> Response:
     viewer = viewer_of(request)
     if viewer.account is not None:
-        return RedirectResponse("/account", status_code=303)
+        return RedirectResponse(_next(next), status_code=303)
     message = _EXPIRED if expired or viewer.expired else ""
-    return _login(request, message=message)
+    return _login(request, message=message, next=_next(next))
 
 
 @router.post("/login", include_in_schema=False)
 def login(request: Request, form: Form) -> Response:
     accounts = _accounts(request)
     check_csrf(request, form)
-    email = form.get("email", "")
+    email, to = form.get("email", ""), _next(form.get("next", ""))
     try:
         login = accounts.service.log_in(
             email, form.get("password", ""), address=client_address(request)
         )
     except WrongCredentials as wrong:
-        return _login(request, 401, message=wrong.message, email=email)
+        return _login(request, 401, message=wrong.message, email=email, next=to)
     except (AccountLocked, TooManyAttempts) as later:
-        return _login(request, 429, message=later.message, email=email)
-    return logged_in(request, login)
+        return _login(request, 429, message=later.message, email=email, next=to)
+    return logged_in(request, login, to)
 
 
 @router.post("/logout", include_in_schema=False)
