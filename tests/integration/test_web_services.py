@@ -134,3 +134,25 @@ def test_the_quote_is_the_providers_relayed_and_the_hold_what_the_ledger_says(
         sealed = record[len(b"plaza-call-result") + 32 :]
         opened = open_result(key, paid.call_id, sealed).rstrip(b" ")
         assert json.loads(opened)["place"] == "Oslo"
+
+
+HOSTILE = [
+    "/services/" + "x" * 5_000,
+    "/services/%C3%9C%00",
+    "/services/-",
+    "/services/api/holds/" + "0" * 5_000,
+    "/services/api/holds/%C3%9C",
+    "/services/api/holds/" + "F" * 64,
+    "/services/my/calls?x=%00",
+]
+
+
+def test_hostile_paths_and_bodies_are_4xx_never_500(web: httpx.Client) -> None:
+    for probe in HOSTILE:
+        reply = web.get(probe)
+        assert reply.status_code < 500, (probe[:60], reply.status_code)
+    for body in (b"", b"null", b'{"call_id": 1}', b'{"call_id": "' + b"a" * 5_000 + b'"}', b"\xff"):
+        reply = web.post(
+            "/services/forecast/quote", content=body, headers={"content-type": "application/json"}
+        )
+        assert 400 <= reply.status_code < 500, (body[:40], reply.status_code)
