@@ -1,9 +1,12 @@
 """Buying a sensor's stream in a real browser (issue 12's browser test): find the sensor on
-the map, buy its stream with the browser's own wallet, and see readings arrive in the table.
+the map, log in to buy (a visitor is offered no form that pays), buy its stream with the
+browser's own wallet through the marketplace, and see readings arrive in the table.
 
-The wallet is made on the wallet page and funded by the devnet faucet; the payment carries
-an X25519 key made in the page; the sensor agent (running against the same node) seals its
-grant to that key, and the page walks the channel and opens each reading itself.
+The wallet is made on the wallet page and funded by the devnet faucet; the purchase is a
+request meeting the sensor's standing offer, and the contract's payment carries an X25519
+key derived in the page from the wallet's seed; the sensor agent (running against the same
+node, selling through the marketplace only) seals its grant to that key, and the page walks
+the channel and opens each reading itself. This browser's storage holds no unlocked secret.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from market_server import serve_market
 from node_server import node_settings, serve_node
 from playwright.sync_api import Page, expect
-from web_server import RunningWeb, serve_web_app
+from web_server import RunningWeb, memory_accounts, serve_web_app
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.clock import SystemClock
@@ -26,6 +30,8 @@ from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
 
 CLOCK = SystemClock()
 PASSPHRASE = "a long passphrase"
+PASSWORD = "a stream buyer's password"
+EMAIL = "reader@example.org"
 #: A coin a second, two seconds at least; a reading every half second.
 CONFIG = SensorConfig(
     "air-porta-nuova",
@@ -35,25 +41,30 @@ CONFIG = SensorConfig(
     description="PM2.5, NO2 and temperature at Porta Nuova",
     interval_s=0.5,
     poll_s=0.1,
+    market_only=True,
 )
 
 
 @pytest.fixture(scope="module")
 def selling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
-    """A node, a sensor agent selling on it, and the web app over both."""
+    """A node, a marketplace on it, a sensor agent selling there only, and the web app."""
     with (
         serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node,
+        serve_market(tmp_path_factory.mktemp("market"), node_url=node.url) as market,
         node.client() as client,
     ):
         gateway = RemoteLedger(client, clock=CLOCK)
         home = SensorHome(tmp_path_factory.mktemp("sensor"))
-        agent = SensorAgent.open(home, gateway, CONFIG, clock=CLOCK)
+        agent = SensorAgent.open(home, gateway, CONFIG, clock=CLOCK, market_url=market.url)
         stop = threading.Event()
         thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
         thread.start()
         try:
             genesis = client.milestone(1).message_id.hex()
-            with serve_web_app(node.url, genesis) as running:
+            accounts = memory_accounts(CLOCK)
+            with serve_web_app(
+                node.url, genesis, accounts=accounts, market_url=market.url
+            ) as running:
                 yield running
         finally:
             stop.set()
@@ -62,7 +73,18 @@ def selling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
 
 
 def _wallet(visit: Page, url: str) -> None:
+    """An account, then a wallet made and funded in the browser; then logged out (the
+    browser's storage keeps the wallet, locked)."""
+    visit.goto(url + "/signup")
+    visit.get_by_label("Email").fill(EMAIL)
+    visit.get_by_label("Password", exact=True).fill(PASSWORD)
+    visit.get_by_label("Password again").fill(PASSWORD)
+    visit.get_by_role("button", name="Sign up").click()
+    expect(visit.get_by_role("heading", level=1)).to_have_text("Your account")
     visit.goto(url + "/wallet")
+    # what the page kept before the stream keys were derived: an unlocked key, which goes
+    legacy = '{"x": {"privateKey": "ab"}}'
+    visit.evaluate(f"() => localStorage.setItem('plaza.streams.v1', '{legacy}')")
     visit.get_by_label("Passphrase (at least 10 characters)", exact=True).fill(PASSPHRASE)
     visit.get_by_label("The passphrase again").fill(PASSPHRASE)
     visit.get_by_role("button", name="Create a wallet").click()
@@ -70,6 +92,40 @@ def _wallet(visit: Page, url: str) -> None:
     visit.get_by_role("button", name="Get coins from the devnet faucet").click()
     balance = visit.locator("#wallet-balance")
     expect(balance).to_have_text(re.compile(r"^[1-9][0-9,]* coins$"), timeout=15_000)
+    visit.context.clear_cookies()
+
+
+def _log_in_to_buy(visit: Page) -> None:
+    """A visitor is offered a login, not a form that pays; the login leads back."""
+    expect(visit.get_by_role("button", name="Buy the stream")).to_have_count(0)
+    visit.get_by_role("link", name="Log in to buy").click()
+    expect(visit.get_by_role("heading", level=1)).to_have_text("Log in")
+    visit.get_by_label("Email").fill(EMAIL)
+    visit.get_by_label("Password").fill(PASSWORD)
+    visit.get_by_role("button", name="Log in").click()
+    expect(visit.get_by_role("heading", level=1)).to_have_text("air-porta-nuova")
+
+
+def _nothing_unlocked_is_stored(visit: Page, sensor: str) -> None:
+    """This browser's storage: the wallet locked under its passphrase, the sensors it
+    bought from (public ids) and the key it registered in the marketplace (public); no
+    stream key, no seed."""
+    stored = visit.evaluate("() => Object.fromEntries(Object.entries(localStorage))")
+    assert set(stored) == {"plaza.wallet.v1", "plaza.streams.v2", "plaza.streams.participants"}
+    assert json.loads(stored["plaza.streams.v2"]) == [sensor]
+    [registered] = json.loads(stored["plaza.streams.participants"])  # a public key
+    assert re.fullmatch("[0-9a-f]{64}", registered)
+    locked = json.loads(stored["plaza.wallet.v1"])
+    assert set(locked) == {"version", "kdf", "opslimit", "memlimit", "salt", "nonce", "box"}
+    assert locked["kdf"] == "argon2id13"
+    assert len(locked["box"]) == 2 * (32 + 16)  # the seed, sealed (XSalsa20-Poly1305)
+
+
+def _subscriptions(visit: Page) -> None:
+    """The sensors page lists this browser's subscriptions once its passphrase opens them."""
+    visit.get_by_role("link", name="All sensors").click()
+    visit.locator("#subscriptions-passphrase").fill(PASSPHRASE)
+    visit.get_by_role("button", name="Show my subscriptions").click()
 
 
 def _downloads(visit: Page) -> None:
@@ -101,6 +157,7 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     visit.locator("#map path.sensor-marker").click(force=True)
     visit.locator(".leaflet-popup-content a").click()
     expect(visit.get_by_role("heading", level=1)).to_have_text("air-porta-nuova")
+    _log_in_to_buy(visit)
 
     duration = visit.get_by_label("How long")
     expect(duration).to_have_value("2s")  # the sensor's minimum
@@ -120,6 +177,7 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
     visit.get_by_role("button", name="Buy the stream").click()
     expect(visit.locator("#buy-status")).to_contain_text("Granted until", timeout=30_000)
+    expect(visit.locator("#buy-status")).to_contain_text("The marketplace has the payment.")
     rows = visit.locator("#readings-body tr")
     expect(rows.nth(2)).to_be_visible(timeout=20_000)  # three readings, opened in the page
     cells = rows.first.locator("td")
@@ -133,6 +191,7 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     assert plotted[0] >= 3
     assert plotted[1] == ["pm25", "no2", "temperature"]
     _downloads(visit)
+    _nothing_unlocked_is_stored(visit, visit.url.rsplit("/", 1)[1])
 
     # five seconds later the next key epoch leaves this browser out, and the page says so
     status = visit.locator("#buy-status")
@@ -140,16 +199,19 @@ def test_find_a_sensor_on_the_map_buy_its_stream_and_see_readings_arrive(
     expect(status).to_contain_text("renew to read on")
 
     # the sensors page lists this browser's subscriptions; a renewal opens the stream again
-    visit.get_by_role("link", name="All sensors").click()
+    _subscriptions(visit)
     subscriptions = visit.locator("#subscriptions-list li")
     expect(subscriptions).to_have_count(1)
     expect(subscriptions).to_contain_text("air-porta-nuova: ended")
     visit.get_by_role("link", name="air-porta-nuova").first.click()
+    expect(visit.locator("#buy-status")).to_contain_text("You bought this stream in this browser")
+    visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
+    visit.get_by_role("button", name="Open what I bought").click()
     expect(visit.locator("#buy-status")).to_contain_text("Your access ended at")
     visit.get_by_label("How long").fill("1m")
     visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
     visit.get_by_role("button", name="Renew the stream").click()
     expect(visit.locator("#buy-status")).to_contain_text("Granted until", timeout=30_000)
     expect(visit.locator("#readings-body tr").first).to_be_visible(timeout=20_000)
-    visit.get_by_role("link", name="All sensors").click()
+    _subscriptions(visit)
     expect(subscriptions).to_contain_text(re.compile(r"air-porta-nuova: until .* UTC, \d+ s left"))

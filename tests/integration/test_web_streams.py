@@ -9,8 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from account_site import PASSWORD, csrf_of, sign_up
 from node_server import RunningNode
-from web_server import RunningWeb, serve_web_app
+from web_server import RunningWeb, memory_accounts, serve_web_app
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.clock import SystemClock
@@ -146,7 +147,48 @@ def test_the_sensor_page_lets_libsodium_compile_and_nothing_else(
     assert page.headers["content-security-policy"] == BUYING_POLICY
     assert http.get("/streams").headers["content-security-policy"] == BUYING_POLICY
     assert http.get("/").headers["content-security-policy"] == site
-    assert 'id="buy-form" class="buy" hidden' in page.text  # shown by its script
+
+
+def test_without_a_marketplace_the_sensor_page_sells_nothing_directly(
+    http: httpx.Client, sensors: dict[str, str]
+) -> None:
+    """Every purchase is an order and a contract: a site relaying to no marketplace has no
+    buy form (a direct payment) and says how an agent buys through one."""
+    page = http.get(f"/streams/{sensors['air-porta-nuova']}").text
+    assert 'id="buy-form"' not in page
+    assert "/static/stream/buy.js" not in page
+    assert "relays to no marketplace" in page
+    assert "<code>plaza stream buy --market URL</code>" in page
+
+
+def test_buying_on_the_sensor_page_needs_a_login(
+    node: RunningNode, sensors: dict[str, str]
+) -> None:
+    """With a marketplace, a visitor sees "Log in to buy" leading back to the sensor page
+    after the login; a logged-in person gets the form that buys through the marketplace."""
+    with node.client() as client:
+        genesis = client.milestone(1).message_id.hex()
+    accounts = memory_accounts(CLOCK)
+    market = "http://127.0.0.1:9"  # the page only needs to know there is one to relay to
+    path = f"/streams/{sensors['air-porta-nuova']}"
+    with (
+        serve_web_app(node.url, genesis, accounts=accounts, market_url=market) as running,
+        httpx.Client(base_url=running.url, timeout=10) as browser,
+    ):
+        anonymous = browser.get(path).text
+        assert f'href="/login?next={path}">Log in to buy</a>' in anonymous
+        assert 'id="buy-form"' not in anonymous
+        assert "/static/stream/buy.js" not in anonymous
+        assert sign_up(browser, "streams-buyer@example.org").status_code == 303
+        browser.cookies.clear()
+        login = browser.get(f"/login?next={path}")
+        form = {"csrf": csrf_of(login.text), "email": "streams-buyer@example.org"}
+        answer = browser.post("/login", data={**form, "password": PASSWORD, "next": path})
+        assert answer.headers["location"] == path
+        page = browser.get(path).text
+        assert 'id="buy-form" class="buy" hidden' in page  # shown by its script
+        assert "/static/stream/buy.js" in page
+        assert "Log in to buy" not in page
 
 
 def test_the_ledger_lookup_the_page_uses_lists_data_messages_by_tag(

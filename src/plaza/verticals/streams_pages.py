@@ -5,9 +5,9 @@ Mounted by the web app through ``Vertical.pages`` (docs/verticals.md). The senso
 read from the ledger through the web app's node (``request.app.state.sources.node``):
 every announcement under the streams tag, verified, the latest of each sensor, so the
 pages show exactly what a buyer's ``plaza stream sensors`` finds. Filters: data type,
-price per hour, and a place with a radius. Buying happens in the browser or in a buyer's agent
-(``plaza stream buy``), whose keys never reach this server; a sensor owner's dashboard
-is :mod:`plaza.verticals.streams_owner`.
+price per hour, and a place with a radius. Buying happens in a logged-in person's browser,
+through the marketplace, or in a buyer's agent (``plaza stream buy``), whose keys never
+reach this server; a sensor owner's dashboard is :mod:`plaza.verticals.streams_owner`.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def sensor_page(request: Request, sensor_id: str) -> Any:
         terms = found[0].announcement.terms
         context |= {"hourly_price": hourly_price(terms), "minimum_text": _seconds(terms.minimum_ms)}
         context |= {"sales": _sales(request, found[0]), "preview": _preview(request, found[0])}
-        context["market"] = _can_buy_in_market(request)
+        context["buying"] = _buying(request)
     elif status == 200:
         status, context["problem"] = 404, f"no sensor {sensor_id[:80]!r} is announced"
     page = request.app.state.pages.render(request, "stream/sensor.html", context, status=status)
@@ -171,11 +171,14 @@ def _preview(request: Request, sensor: Sensor) -> list[datetime]:
     return []
 
 
-def _can_buy_in_market(request: Request) -> bool:
-    """Whether the page may buy through the marketplace: the site relays to one (the
-    dashboard's relay, which needs a login and the page's CSRF token)."""
-    relays = getattr(request.app.state.sources, "market_url", None) is not None
-    return relays and request.app.state.pages.viewer(request).account is not None
+def _buying(request: Request) -> str:
+    """How the page sells: ``buy`` (a logged-in person, on a site that relays to a
+    marketplace: the dashboard's relay, which needs a login and the page's CSRF token),
+    ``login`` (a marketplace, nobody logged in) or ``agent`` (no marketplace here). Never
+    a direct payment: every purchase is an order and a contract in the marketplace."""
+    if getattr(request.app.state.sources, "market_url", None) is None:
+        return "agent"
+    return "login" if request.app.state.pages.viewer(request).account is None else "buy"
 
 
 def _seconds(ms: int) -> str:

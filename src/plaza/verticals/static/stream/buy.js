@@ -1,19 +1,18 @@
-// The sensor page's purchase, in the browser: unlock this browser's wallet, pay the sensor
-// with a transfer carrying this browser's X25519 key for the stream, wait for the grant the
-// sensor seals to that key, then follow the stream, a row per reading.
+// The sensor page's purchase, in a logged-in person's browser and always through the
+// marketplace: unlock this browser's wallet, sign a request that meets the sensor's standing
+// offer, pay the contract with a transfer carrying this browser's X25519 key for the stream,
+// wait for the grant the sensor seals to that key, then follow the stream, a row per reading.
 //
 // Everything secret stays here: the wallet's seed (locked in this browser's storage, as the
-// wallet page keeps it), and the stream key (kept per sensor in this browser's storage).
-// The server is asked for public things only: the network, the messages under a tag, and to
-// relay the signed transfer.
+// wallet page keeps it), and the stream key (derived from the seed: keys.js, nothing stored).
+// The server is asked for public things only: the network, the messages under a tag, to
+// relay the signed transfer, and to relay the signed market calls.
 
 import { Market, MarketError } from "/static/plaza/dashboard/market.js";
 import * as protocol from "/static/plaza/wallet/protocol.js";
 import { AccessEnded, cursor, inboxTag, openDelivery, positionTag, step } from "./channel.js";
+import { bought, registered, remember, streamKey, walletSeed } from "./keys.js";
 
-const WALLET = "plaza.wallet.v1";
-const KEYS = "plaza.streams.v1";
-const PAYMENT_TAG = "plaza-streams-pay";
 const MARKET_PAYMENT_TAG = "plaza-payment";
 const HOUR_MS = 3600000;
 const $ = (id) => document.getElementById(id);
@@ -34,17 +33,6 @@ async function api(path, options = {}) {
   return body;
 }
 
-// This browser's X25519 key for the sensor's stream: made once, kept per sensor.
-function streamKey(sensorId) {
-  const kept = JSON.parse(localStorage.getItem(KEYS) || "{}");
-  if (!kept[sensorId]) {
-    const pair = sodium.crypto_box_keypair();
-    kept[sensorId] = { publicKey: protocol.toHex(pair.publicKey), privateKey: protocol.toHex(pair.privateKey) };
-    localStorage.setItem(KEYS, JSON.stringify(kept));
-  }
-  return { publicKey: protocol.fromHex(kept[sensorId].publicKey), privateKey: protocol.fromHex(kept[sensorId].privateKey) };
-}
-
 const UNITS = { s: 1000n, m: 60000n, h: 3600000n, d: 86400000n };
 
 // "90s", "10m", "1h", "2d" or "1h30m" in milliseconds; null if it is not one.
@@ -54,19 +42,14 @@ export function duration(text) {
   return parts.reduce((total, part) => total + BigInt(part[1]) * UNITS[part[2]], 0n);
 }
 
-function amountFor(sensor, durationMs) {
-  const price = BigInt(sensor.price);
-  const period = BigInt(sensor.periodMs);
-  return (durationMs * price + period - 1n) / period;  // the least that buys it, as the CLI
-}
-
-function walletKeys(passphrase) {
-  const locked = localStorage.getItem(WALLET);
-  if (!locked) throw new Error("there is no wallet in this browser: make one on the Wallet page");
-  const seed = protocol.unlockSeed(sodium, JSON.parse(locked), passphrase);
-  const keys = protocol.signingKeys(sodium, seed);
-  seed.fill(0);
-  return keys;
+// The wallet's signing keys and the sensor's stream key, from the seed unlocked once.
+function unlock(sensorId, passphrase) {
+  const seed = walletSeed(sodium, passphrase);
+  try {
+    return { keys: protocol.signingKeys(sodium, seed), reader: streamKey(sodium, seed, sensorId) };
+  } finally {
+    seed.fill(0);
+  }
 }
 
 // A transfer signed here and relayed; it approves the latest milestone alone, so it
@@ -83,26 +66,21 @@ async function transfer(keys, payTo, amount, tag, data) {
   return sent.messageId;
 }
 
-// PEGASUS's way: a payment to the sensor carrying the stream key.
-async function pay(sensor, durationMs, passphrase, reader) {
-  const keys = walletKeys(passphrase);
-  const amount = amountFor(sensor, durationMs);
-  const data = protocol.concat(Uint8Array.of(1), protocol.fromHex(sensor.id), reader.publicKey);
-  await transfer(keys, sensor.payTo, amount, PAYMENT_TAG, data);
-  return { amount, said: `Paid ${amount} coins` };
-}
-
-// Through the marketplace: a request for the seconds wanted, requiring this sensor's channel,
+// Through the marketplace (never a bare payment, so every purchase is an order and a
+// contract with its twins): a request for the seconds wanted, requiring this sensor's channel,
 // signed here by the wallet's key and relayed (login needed); it meets the sensor's standing
 // offer, and the contract's total is paid from the same key with the stream key beside it.
-async function payThroughMarket(sensor, durationMs, passphrase, reader) {
-  const keys = walletKeys(passphrase);
+async function payThroughMarket(sensor, durationMs, keys, reader) {
   const market = new Market(sodium, keys, sensor.csrf);
   await market.connect();
-  try {
-    await market.register("stream buyer");
-  } catch (error) {
-    if (!(error instanceof MarketError && error.code === "participant_exists")) throw error;
+  const me = protocol.toHex(keys.publicKey);
+  if (!registered(me)) {  // asked once per key, not at every purchase
+    try {
+      await market.register("stream buyer");
+    } catch (error) {
+      if (!(error instanceof MarketError && error.code === "participant_exists")) throw error;
+    }
+    registered(me, true);
   }
   const now = market.now();
   const outcome = await market.call("POST", "/requests", { json: {
@@ -239,52 +217,79 @@ async function buy(event) {
     status(`How long: a duration like 10m, 1h or 90s, at least ${Number(sensor.minimumMs) / 1000} s`, true);
     return;
   }
+  let keys = null;
   try {
-    const reader = streamKey(sensor.id);
-    const known = (await grants(sensor, reader)).length;
     status("Unlocking the wallet and signing…");
-    const viaMarket = $("buy-market") && $("buy-market").checked;
-    const paid = await (viaMarket ? payThroughMarket : pay)(sensor, durationMs, $("buy-passphrase").value, reader);
+    const unlocked = unlock(sensor.id, $("buy-passphrase").value);
+    keys = unlocked.keys;
+    const reader = unlocked.reader;
     $("buy-passphrase").value = "";
+    const known = (await grants(sensor, reader)).length;
+    remember(sensor.id);
+    const paid = await payThroughMarket(sensor, durationMs, keys, reader);
     status(`${paid.said}; waiting for the sensor's grant…`);
     const grant = await waitForGrant(sensor, reader, known);
     const until = grant.key.expiresAtMs ? new Date(grant.key.expiresAtMs).toISOString() : "no end";
-    let reported = "";
-    if (paid.report) {
-      reported = await paid.report().then(() => " The marketplace has the payment.",
-        (error) => ` The marketplace did not take the payment's report: ${error.message}.`);
-    }
+    const reported = await paid.report().then(() => " The marketplace has the payment.",
+      (error) => ` The marketplace did not take the payment's report: ${error.message}.`);
     status(`${paid.said}. Granted until ${until}, from position ${grant.key.position}.${reported}`);
     $("buy-submit").textContent = "Renew the stream";
+    $("buy-open").hidden = false;
     clearTimeout(following);
     follow(cursor(grant.key), reader);
   } catch (error) {
     status(`Not bought: ${error.message}`, true);
+  } finally {
+    if (keys) keys.privateKey.fill(0);  // the report was the last thing it signed
   }
 }
 
-// A browser that holds a grant for this sensor renews rather than buys: the button says so,
-// and the status says until when the last grant runs (or that it ended).
-async function offerRenewal() {
-  const sensor = $("buy-form").dataset;
-  if (!JSON.parse(localStorage.getItem(KEYS) || "{}")[sensor.id]) return;
-  const held = await grants(sensor, streamKey(sensor.id));
-  if (!held.length) return;
+// A browser that bought from this sensor renews rather than buys, and may open what it
+// holds: the wallet's passphrase unlocks the stream key, the status says until when the last
+// grant runs (or that it ended), and a running grant is followed.
+function offerRenewal() {
+  if (!bought().includes($("buy-form").dataset.id)) return;
   $("buy-submit").textContent = "Renew the stream";
-  const ends = Math.max(...held.map((grant) => grant.key.expiresAtMs || 0));
-  const when = new Date(ends).toISOString();
-  status(ends > Date.now() ? `Your access runs until ${when}; a renewal extends it from then.`
-    : `Your access ended at ${when}; a renewal starts from now.`);
+  $("buy-open").hidden = false;
+  status("You bought this stream in this browser: your wallet passphrase opens what you hold.");
+}
+
+async function openHeld() {
+  const sensor = $("buy-form").dataset;
+  try {
+    status("Unlocking the wallet…");
+    const { keys, reader } = unlock(sensor.id, $("buy-passphrase").value);
+    keys.privateKey.fill(0);
+    $("buy-passphrase").value = "";
+    const held = await grants(sensor, reader);
+    if (!held.length) {
+      status("No grant from this sensor yet: it serves a payment when it is back.");
+      return;
+    }
+    const latest = held[held.length - 1];
+    const ends = Math.max(...held.map((grant) => grant.key.expiresAtMs || 0));
+    const when = new Date(ends).toISOString();
+    if (ends <= Date.now()) {
+      status(`Your access ended at ${when}; a renewal starts from now.`);
+      return;
+    }
+    status(`Your access runs until ${when}; a renewal extends it from then.`);
+    clearTimeout(following);
+    follow(cursor(latest.key), reader);
+  } catch (error) {
+    status(`Not opened: ${error.message}`, true);
+  }
 }
 
 async function start() {
   sodium = window.sodium;
   await sodium.ready;
   $("buy-form").addEventListener("submit", buy);
+  $("buy-open").addEventListener("click", openHeld);
   $("download-csv").addEventListener("click", () => download("csv"));
   $("download-json").addEventListener("click", () => download("json"));
   $("buy-form").hidden = false;
-  await offerRenewal();
+  offerRenewal();
 }
 
 start().catch((error) => status(`Buying here could not start: ${error.message}`, true));

@@ -1,11 +1,12 @@
-// The sensors page's "your subscriptions": the streams this browser holds a key for, each
-// with the grants its sensor sealed to that key and when the last one ends. The keys stay
-// in this browser's storage; the page reads the inboxes' public messages and opens them here.
+// The sensors page's "your subscriptions": the streams this browser bought, each with the
+// grants its sensor sealed to this browser's key for it and when the last one ends. The keys
+// come from the wallet's seed (keys.js), unlocked here with its passphrase; the page reads the
+// inboxes' public messages and opens them here.
 
 import * as protocol from "/static/plaza/wallet/protocol.js";
 import { inboxTag, openDelivery } from "./channel.js";
+import { bought, streamKey, walletSeed } from "./keys.js";
 
-const KEYS = "plaza.streams.v1";
 const $ = (id) => document.getElementById(id);
 
 async function lastEnd(sodium, row, key) {
@@ -25,27 +26,47 @@ function item(name, link, ends) {
   anchor.href = link;
   anchor.textContent = name;
   entry.appendChild(anchor);
+  if (ends === null) {
+    entry.append(": paid, no grant yet");
+    return entry;
+  }
   const left = Math.floor((ends - Date.now()) / 1000);
   const when = new Date(ends).toISOString().slice(0, 19).replace("T", " ");
   entry.append(left > 0 ? `: until ${when} UTC, ${left} s left` : `: ended ${when} UTC`);
   return entry;
 }
 
+async function show(sodium, rows, event) {
+  event.preventDefault();
+  const said = $("subscriptions-status");
+  let seed;
+  try {
+    seed = walletSeed(sodium, $("subscriptions-passphrase").value);
+  } catch (error) {
+    said.textContent = `Not opened: ${error.message}`;
+    return;
+  }
+  $("subscriptions-passphrase").value = "";
+  const keys = rows.map((row) => streamKey(sodium, seed, row.dataset.id));
+  seed.fill(0);
+  const list = $("subscriptions-list");
+  list.replaceChildren();
+  for (const [at, row] of rows.entries()) {
+    const link = row.querySelector("a");
+    list.appendChild(item(link.textContent, link.href, await lastEnd(sodium, row, keys[at])));
+    keys[at].privateKey.fill(0);
+  }
+  said.textContent = "";
+}
+
 async function start() {
-  const kept = JSON.parse(localStorage.getItem(KEYS) || "{}");
-  const rows = [...document.querySelectorAll("table.sensors tbody tr")].filter((row) => kept[row.dataset.id]);
+  const kept = bought();
+  const rows = [...document.querySelectorAll("table.sensors tbody tr")].filter((row) => kept.includes(row.dataset.id));
   if (!rows.length) return;
   const sodium = window.sodium;
   await sodium.ready;
-  const list = $("subscriptions-list");
-  for (const row of rows) {
-    const stored = kept[row.dataset.id];
-    const key = { publicKey: protocol.fromHex(stored.publicKey), privateKey: protocol.fromHex(stored.privateKey) };
-    const ends = await lastEnd(sodium, row, key);
-    const link = row.querySelector("a");
-    if (ends !== null) list.appendChild(item(link.textContent, link.href, ends));
-  }
-  $("subscriptions").hidden = list.children.length === 0;
+  $("subscriptions-open").addEventListener("submit", (event) => show(sodium, rows, event));
+  $("subscriptions").hidden = false;
 }
 
 start().catch(() => {});
