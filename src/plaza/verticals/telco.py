@@ -21,6 +21,7 @@ from plaza.verticals.model import Units, Vertical
 from plaza.verticals.telco_catalog import router as catalog
 from plaza.verticals.telco_openapi import router as documents
 from plaza.verticals.telco_ordering import router as ordering
+from plaza.verticals.telco_pages import pages
 from plaza.verticals.telco_runtime import lifecycle
 from plaza.verticals.telco_usage import router as usage
 
@@ -32,6 +33,7 @@ vertical = Vertical(
     kinds=KINDS,
     routers=(catalog, ordering, usage, documents, lifecycle),
     commands=telco_app,
+    pages=pages,
     agents={"orchestrator": Orchestrator},
     units={spec.kind: Units(quantity="windows", price="coins per window") for spec in KINDS},
 )

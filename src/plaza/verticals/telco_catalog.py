@@ -32,6 +32,7 @@ from plaza.verticals.telco_runtime import DeskDep
 from plaza.verticals.telco_schemas import OfferingIn, RequestIn, ResourceIn, View
 from plaza.verticals.telco_views import (
     characteristics_of,
+    history_view,
     offering_view,
     place_of,
     request_view,
@@ -129,6 +130,21 @@ def get_resource(
     if asset_type_of(asset.kind) is None:
         raise RequestProblem(404, "asset_not_found", f"no telco resource {resource_id}")
     return select(resource_view(asset, desk.all_orders()), fields)
+
+
+@router.get(
+    f"{RESOURCE}/{{resource_id}}/history", responses=tmf_errors(404), response_model=list[View]
+)
+def resource_history(resource_id: IdPath, services: ServicesDep, desk: DeskDep) -> Any:
+    """The orders that used an asset, oldest first, and what each paid its provider (Plaza's
+    extension beside TMF639): the public record the asset's channel keeps, so an asset's
+    page shows its history and revenue; who bought it stays between the parties."""
+    get_resource(resource_id, services, desk)  # 404 for what is not a telco asset
+    used = [order for order in desk.all_orders() if order.asset_id == resource_id]
+    return [
+        history_view(order)
+        for order in sorted(used, key=lambda o: o.steps[0].at_ms if o.steps else 0)
+    ]
 
 
 # -- offerings and requests ------------------------------------------------------------

@@ -35,6 +35,7 @@ __all__ = [
     "ORDERS",
     "characteristics_of",
     "compact",
+    "history_view",
     "iso",
     "offering_view",
     "order_view",
@@ -260,3 +261,24 @@ def order_view(order: ProductOrder) -> dict[str, Any]:
             "@type": "ProductOrder",
         }
     )
+
+
+def history_view(order: ProductOrder) -> dict[str, Any]:
+    """One order in its asset's history: its window, state, price and what it paid the
+    asset's provider so far (nothing until the hold is released); no party is named."""
+    paid = sum(step.to_payee or 0 for step in order.steps)
+    return {
+        "id": order.id,
+        "href": f"{ORDERS}/{order.id}",
+        "state": order.state.value,
+        "orderDate": iso(_placed_at(order)),
+        "validFor": {"startDateTime": iso(order.window.start_ms),
+                     "endDateTime": iso(order.window.end_ms)},
+        "price": _price(order.price),
+        "revenue": _price(paid),
+        "@type": "ProductOrderSummary",
+    }  # fmt: skip
+
+
+def _placed_at(order: ProductOrder) -> int:
+    return order.steps[0].at_ms if order.steps else order.window.start_ms
