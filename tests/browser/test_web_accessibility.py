@@ -26,6 +26,7 @@ PAGES = [
     "/market/map",
     "/explorer",
     "/explorer/milestones/1",
+    "/explorer/channels",
     "/docs",
     "/energy",
     "/market?min_price=cheap",

@@ -34,6 +34,7 @@ from plaza.verticals import Units, Vertical, VerticalPages
 from plaza.web import (
     account_pages,
     audit_pages,
+    channel_pages,
     dashboard_pages,
     explorer_pages,
     market_pages,
@@ -116,6 +117,7 @@ def create_web_app(
         for router in pages.routers:
             app.include_router(router)
     app.include_router(market_pages.router)
+    app.include_router(channel_pages.router)
     app.include_router(explorer_pages.router)
     app.include_router(wallet_pages.router)
     app.include_router(wallet_api.router)
