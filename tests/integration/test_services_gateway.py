@@ -107,6 +107,17 @@ def test_a_paid_request_is_answered_once_with_a_receipt_and_a_replay_is_refused(
     eventually(lambda: client.hold(paid.receipt.hold_id).status is HoldStatus.RELEASED)  # type: ignore[union-attr]  # asserted above
     assert client.balance(gateway.desk.address).balance == PRICE
     assert httpx.get(f"{gateway.url}/.plaza/usage").json() == {"paid": 1, "revenue": PRICE}
+    assert paid.offer is not None
+    mine = httpx.get(f"{gateway.url}/.plaza/usage/{paid.offer.offer_id.hex()}").json()
+    assert mine == {
+        "offer_id": paid.offer.offer_id.hex(),
+        "state": "paid",
+        "price": PRICE,
+        "status": 200,
+        "hold_id": paid.receipt.hold_id.hex(),
+    }
+    for unknown in ("00" * 16, "zz", "00"):
+        assert httpx.get(f"{gateway.url}/.plaza/usage/{unknown}").status_code == 404
 
 
 def test_a_proof_for_another_request_is_refused_and_not_used_up(

@@ -8,7 +8,9 @@ body, and a ``Payment-Receipt`` header saying whether the hold was released
 (status below 400) or refunded. A proof that does not pass is 400
 ``invalid_proof``, 402 ``payment_pending`` or 409 ``proof_used``; an upstream that
 cannot be reached is 502, refunded. ``GET /.plaza/usage`` counts offers by how
-they ended, and the revenue.
+they ended, and the revenue, for the provider; ``GET /.plaza/usage/{offer id}`` is one
+call's record (how it ended, the upstream's status, the hold that paid it) for the
+client, who alone knows its offer's id besides the gateway.
 """
 
 from __future__ import annotations
@@ -53,6 +55,25 @@ def create_gateway_app(desk: GatewayDesk, upstream: str, http: httpx.Client) -> 
     @app.get("/.plaza/usage")
     def usage() -> dict[str, int]:
         return desk.book.usage()
+
+    @app.get("/.plaza/usage/{offer_id}", response_model=None)
+    def one_call(offer_id: str) -> JSONResponse | dict[str, Any]:
+        """One call's record, for the client who holds its offer id (16 random bytes,
+        given to the one who asked): how it ended, its status, the hold that paid it."""
+        try:
+            raw = bytes.fromhex(offer_id)
+        except ValueError:
+            raw = b""
+        stored = desk.book.get(raw) if len(raw) == 16 else None
+        if stored is None:
+            return _error(404, "not_found", "this gateway made no such offer")
+        return {
+            "offer_id": offer_id,
+            "state": stored.state,
+            "price": stored.price,
+            "status": stored.status,
+            "hold_id": None if stored.hold_id is None else stored.hold_id.hex(),
+        }
 
     @app.api_route("/{path:path}", methods=_METHODS, response_model=None)
     async def proxy(request: Request, path: str) -> Response:
