@@ -33,6 +33,8 @@ __all__ = ["pages"]
 
 _HERE = Path(__file__).parent
 _CLOCK = SystemClock()
+#: The provider's latest calls a page reads (two node requests each).
+_USAGE_CALLS = 100
 router = APIRouter()
 
 
@@ -95,7 +97,8 @@ def _service_context(ledger: RemoteLedger, listed: Listed) -> dict[str, Any]:
         "title": full.title,
         "listed": listed,
         "service": full,
-        "usage": usage(ledger, full.pay_to),
+        "usage": usage(ledger, full.pay_to, limit=_USAGE_CALLS),
+        "usage_calls": _USAGE_CALLS,
         "input_schema": json.dumps(full.input_schema, indent=2, sort_keys=True),
         "output_schema": json.dumps(full.output_schema, indent=2, sort_keys=True),
     }
