@@ -116,11 +116,14 @@ def open_accounts(
 
 @dataclass(frozen=True, slots=True)
 class DemoLogin:
-    """A demo account; ``password`` only on the run that made it (it is printed once)."""
+    """A demo account; ``password`` only on the run that made it (it is printed once).
+    ``user_id`` is what another vertical names to show something on its pages (a sensor's
+    ``--owner``)."""
 
     email: str
     who: str
     password: str | None
+    user_id: str = ""
 
 
 def ensure_demo_accounts(service: AccountService, owners: Iterable[str]) -> list[DemoLogin]:
@@ -133,9 +136,9 @@ def ensure_demo_accounts(service: AccountService, owners: Iterable[str]) -> list
     wanted.append(("operator@example.org", "operator", (Role.OPERATOR,)))
     logins = []
     for email, who, roles in wanted:
-        password = None
-        if service.accounts.by_email(email) is None:
+        password, account = None, service.accounts.by_email(email)
+        if account is None:
             password = secrets.token_urlsafe(12)
-            service.create(email, password, roles=roles)
-        logins.append(DemoLogin(email, who, password))
+            account = service.create(email, password, roles=roles)
+        logins.append(DemoLogin(email, who, password, account.user_id))
     return logins
