@@ -1,6 +1,7 @@
 """``plaza demo`` makes accounts for its owners and an auditor and prints their generated
 passwords once, after the web address; each logs in on the web app with them, the
-auditor's account holds the market's auditor role, and a second run prints no password."""
+auditor's account holds the market's auditor role, and a second run prints no password.
+The city sensors name alice's account as their owner: her /streams/mine lists them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -60,6 +62,25 @@ def _logs_in(web: str, email: str, password: str) -> bool:
         return True
 
 
+def _owned_sensors(web: str, email: str, password: str) -> list[str]:
+    """The sensors /streams/mine lists to ``email``, once the demo's have announced."""
+    with httpx.Client(base_url=web, timeout=10) as browser:
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', browser.get("/login").text)
+        assert token
+        form = {"csrf": token.group(1), "email": email, "password": password}
+        assert browser.post("/login", data=form).status_code == 303
+        deadline = time.monotonic() + 30
+        while True:
+            page = browser.get("/streams/mine")
+            assert page.status_code == 200
+            names = re.findall(
+                r'<h2 id="sensor-[0-9a-f]+"><a href="/streams/[0-9a-f]+">([^<]+)</a>', page.text
+            )
+            if len(names) == 12 or time.monotonic() > deadline:
+                return sorted(names)
+            time.sleep(0.5)
+
+
 def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
     web, logins, demo = _run_demo(tmp_path)
     try:
@@ -72,6 +93,8 @@ def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
         for _, email, password in logins:
             assert _logs_in(web, email, password)
         assert not _logs_in(web, logins[0][1], logins[1][2])
+        assert len(_owned_sensors(web, logins[0][1], logins[0][2])) == 12, "alice's sensors"
+        assert _owned_sensors(web, logins[1][1], logins[1][2]) == [], "none of mallory's"
     finally:
         _stop(demo)
     engine = make_engine(MarketDataDir(tmp_path / "accounts").database_url)

@@ -91,6 +91,7 @@ def _the_verticals_ran(summary: dict[str, Any]) -> None:
     assert summary["streams_readings"] >= 12, "every sensor published"
     assert summary["streams_bought"] >= 2, "two streams bought"
     assert summary["streams_readings_read"] >= 1, "and read"
+    assert summary["streams_contracts_paid"] >= 2, "bought as marketplace contracts"
     assert summary["services_providers"] == 3
     assert summary["services_calls_paid"] >= 1, summary
     assert summary["services_calls_refunded"] >= 1, "the fourth call has no road: refunded"

@@ -52,12 +52,20 @@ class Demo:
         ledger, clock, root = LocalLedger(self.energy.runtime), SystemClock(), settings.data_dir
         self.verticals: dict[str, VerticalDemo] = {}
         if streams is not None:
-            self.verticals["streams"] = StreamsDemo(root / "streams", ledger, clock, streams)
+            market = self.energy.urls()["market"]
+            self.verticals["streams"] = StreamsDemo(
+                root / "streams", ledger, clock, streams, market_url=market, owner=self._owner
+            )
         if services is not None:
             self.verticals["services"] = ServicesDemo(root / "services", ledger, clock, services)
         if telco is not None:
             node = self.energy.node_url
             self.verticals["telco"] = TelcoDemo(root / "telco", ledger, clock, node, telco)
+
+    def _owner(self) -> str:
+        """The user id of the demo's first owner's web account (alice's, made when the
+        energy demo starts): the city sensors name it, so its ``/streams/mine`` lists them."""
+        return self.energy.logins[0].user_id
 
     def start(self) -> None:
         """The energy demo (the node and the web app with it), then the other verticals."""
