@@ -7,7 +7,9 @@ anyone may read them: ``/telco`` shows the open offerings and the service provid
 requests as cards (asset type, city, window, price); ``/telco/assets/{id}`` shows one
 asset, its open offerings, and its history: the orders that used it and what each paid
 its provider. No page needs JavaScript, and none sends a credential: the web server
-reads what is public.
+reads what is public. The dashboard's telco section (``templates/telco/_dashboard.html``,
+``static/telco/telco.js``) adds an asset, offers it, requests one, shows "match found"
+and orders a match, each signed in the browser and sent through the dashboard's relay.
 """
 
 from __future__ import annotations
@@ -164,9 +166,12 @@ def asset_page(request: Request, asset_id: str) -> Any:
 
 
 def pages() -> VerticalPages:
-    """The telco pages, their templates, and a link in the navigation."""
+    """The telco pages, their templates, the dashboard's telco section and its script
+    (served under ``/static/telco/``), and a link in the navigation."""
     return VerticalPages(
         routers=(router,),
         templates=(_HERE / "templates",),
+        static=(_HERE / "static" / "telco",),
         nav=(("Telco", "/telco"),),
+        dashboard=("telco/_dashboard.html",),
     )
