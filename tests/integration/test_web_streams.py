@@ -150,15 +150,23 @@ def test_the_sensor_page_lets_libsodium_compile_and_nothing_else(
 
 
 def test_without_a_marketplace_the_sensor_page_sells_nothing_directly(
-    http: httpx.Client, sensors: dict[str, str]
+    http: httpx.Client, node: RunningNode, sensors: dict[str, str]
 ) -> None:
-    """Every purchase is an order and a contract: a site relaying to no marketplace has no
-    buy form (a direct payment) and says how an agent buys through one."""
-    page = http.get(f"/streams/{sensors['air-porta-nuova']}").text
-    assert 'id="buy-form"' not in page
-    assert "/static/stream/buy.js" not in page
-    assert "relays to no marketplace" in page
-    assert "<code>plaza stream buy --market URL</code>" in page
+    """Every purchase is an order and a contract: a site relaying to no marketplace (or with
+    no accounts to log in with) has no buy form (a direct payment) and says how an agent
+    buys through one."""
+    path = f"/streams/{sensors['air-porta-nuova']}"
+    with node.client() as client:
+        genesis = client.milestone(1).message_id.hex()
+    market = "http://127.0.0.1:9"
+    with serve_web_app(node.url, genesis, market_url=market) as no_accounts:
+        relaying = httpx.get(no_accounts.url + path, timeout=10).text
+    for page in (http.get(path).text, relaying):  # no marketplace; one, but nobody to log in
+        assert 'id="buy-form"' not in page
+        assert "/static/stream/buy.js" not in page
+        assert "Log in to buy" not in page
+        assert "this site has none" in page
+        assert "<code>plaza stream buy --market URL</code>" in page
 
 
 def test_buying_on_the_sensor_page_needs_a_login(

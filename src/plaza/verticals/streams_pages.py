@@ -174,11 +174,13 @@ def _preview(request: Request, sensor: Sensor) -> list[datetime]:
 def _buying(request: Request) -> str:
     """How the page sells: ``buy`` (a logged-in person, on a site that relays to a
     marketplace: the dashboard's relay, which needs a login and the page's CSRF token),
-    ``login`` (a marketplace, nobody logged in) or ``agent`` (no marketplace here). Never
-    a direct payment: every purchase is an order and a contract in the marketplace."""
-    if getattr(request.app.state.sources, "market_url", None) is None:
+    ``login`` (a marketplace, nobody logged in) or ``agent`` (no marketplace here, or no
+    accounts to log in with). Never a direct payment: every purchase is an order and a
+    contract in the marketplace."""
+    viewer = request.app.state.pages.viewer(request)
+    if getattr(request.app.state.sources, "market_url", None) is None or not viewer.csrf:
         return "agent"
-    return "login" if request.app.state.pages.viewer(request).account is None else "buy"
+    return "login" if viewer.account is None else "buy"
 
 
 def _seconds(ms: int) -> str:
