@@ -48,7 +48,7 @@ from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.market import MarketRuntime, build_market
 from plaza.bootstrap.node import build_node
-from plaza.bootstrap.web import EnergyAuditor, EnergyTwins, PlacedBook, serve_web
+from plaza.bootstrap.web import EnergyAuditor, EnergyTwins, OwnerDesk, PlacedBook, serve_web
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
 from plaza.settings import MarketSettings, NodeSettings, WebSettings
@@ -168,6 +168,7 @@ class EnergyDemo:
         tiles = None if web.tile_url is None else TileServer(web.tile_url, web.tile_attribution)
         self.logins: list[DemoLogin] = []  # the accounts' logins, after start()
         bidmanager, marketplace = self.stack.bidmanager.service, self.stack.marketplace.service
+        self._owner_desk = OwnerDesk(self.stack.owner.service)
         try:
             self._web_server, self._web_node = serve_web(
                 PlacedBook(bidmanager.bidmanager.book, marketplace.records),
@@ -180,6 +181,7 @@ class EnergyDemo:
                 accounts=self._accounts,
                 market_url=self._market_server.url,
                 tiles=tiles,
+                vertical_services={"energy": self._owner_desk},
             )
         except OSError:
             self._close_accounts()
@@ -201,6 +203,8 @@ class EnergyDemo:
         self.stack.start(threads=True, cycle_s=0.5)
         self._onboard(state)
         self._save_state(state)
+        for name, owner_id in state["owners"].items():  # their accounts see their devices
+            self._owner_desk.ids[f"{name}@example.org"] = owner_id
         owners = sorted({device.owner for device in DEMO_DEVICES})
         self.logins = ensure_demo_accounts(self._accounts.service, owners)
         devices = [

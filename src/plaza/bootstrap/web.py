@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.clients.node import NodeClient
@@ -24,6 +24,7 @@ from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.errors import EnergyError
 from plaza.energy.model import TransactionStatus, TransactionType
+from plaza.energy.owner.service import OwnerModule
 from plaza.market.model import Location, Order
 from plaza.market.twins.records import TwinAudit
 from plaza.verticals import Vertical, registry
@@ -42,7 +43,15 @@ from plaza.web import (
 from plaza.web.sessions import WebAccounts
 from plaza.web.tiles import TileServer
 
-__all__ = ["EnergyAuditor", "EnergyAudits", "EnergyTwins", "PlacedBook", "place_of", "serve_web"]
+__all__ = [
+    "EnergyAuditor",
+    "EnergyAudits",
+    "EnergyTwins",
+    "OwnerDesk",
+    "PlacedBook",
+    "place_of",
+    "serve_web",
+]
 
 _DIRECTION = {"in": "received", "out": "sent", "own": "made"}
 
@@ -172,6 +181,37 @@ class EnergyAuditor:
         return _contract_checks(audit, terms.offer.providerId, terms.request.requesterId, read=True)
 
 
+class OwnerDesk:
+    """The energy user module as the web dashboard uses it (``EnergyOwners`` of
+    :mod:`plaza.verticals.energy_dashboard`), with which owner each account is: ``ids``,
+    account email to owner id, filled in by whoever onboards the owners (``plaza demo``)."""
+
+    def __init__(self, module: OwnerModule) -> None:
+        self._module = module
+        self.ids: dict[str, str] = {}
+
+    def owner_id_of(self, email: str) -> str | None:
+        return self.ids.get(email)
+
+    def owner_wallet(self, owner_id: str) -> dict[str, Any]:
+        return self._module.owner_wallet(owner_id)
+
+    def devices(self, owner_id: str) -> list[dict[str, Any]]:
+        return self._module.devices(owner_id)
+
+    def device_overview(self, owner_id: str, device_id: str) -> dict[str, Any]:
+        return self._module.device_overview(owner_id, device_id)
+
+    def pause_device(self, owner_id: str, device_id: str) -> object:
+        return self._module.pause_device(owner_id, device_id)
+
+    def continue_device(self, owner_id: str, device_id: str) -> object:
+        return self._module.continue_device(owner_id, device_id)
+
+    def withdraw(self, owner_id: str, address: object, amount: object) -> object:
+        return self._module.withdraw(owner_id, address, amount)
+
+
 _PLACE = re.compile(r"\((-?\d{1,2}(?:\.\d+)?),\s*(-?\d{1,3}(?:\.\d+)?)\)\s*$")
 
 
@@ -220,6 +260,7 @@ def serve_web(
     accounts: WebAccounts | None = None,
     market_url: str | None = None,
     tiles: TileServer | None = None,
+    vertical_services: Mapping[str, object] | None = None,
 ) -> tuple[ThreadedServer, NodeClient]:
     """The web app over ``book`` and the node at ``node_url``, ready to enter (``with``) on
     ``host:port`` (0: any free port; an ``OSError`` when taken), with the account pages
@@ -233,6 +274,7 @@ def serve_web(
         apis=dict(apis or {}),
         audits=audits,
         market_url=market_url,
+        vertical_services=dict(vertical_services or {}),
     )
     chosen = registry.verticals() if verticals is None else tuple(verticals)
     app = create_web_app(sources, verticals=chosen, accounts=accounts, tiles=tiles)

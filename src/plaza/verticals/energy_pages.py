@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from plaza.energy.kind import ENERGY
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE
+from plaza.verticals import energy_dashboard
 from plaza.verticals.model import VerticalPages
 
 __all__ = ["pages"]
@@ -36,11 +37,12 @@ def energy_home(request: Request) -> Any:
 
 
 def pages() -> VerticalPages:
-    """The energy page, its template directory, its link in the navigation, and the fields
-    of an energy offer or request on the dashboard."""
+    """The energy page, its template directory, its link in the navigation, the fields of an
+    energy offer or request on the dashboard, and its devices' page and section there."""
     return VerticalPages(
-        routers=(router,),
+        routers=(router, energy_dashboard.router),
         templates=(_TEMPLATES,),
         nav=(("Energy", "/energy"),),
         order_forms=((ENERGY.kind, "energy/_order_fields.html"),),
+        dashboard=("energy/_dashboard.html",),
     )

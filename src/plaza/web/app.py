@@ -71,6 +71,8 @@ class WebSources:
     apis: Mapping[str, str] = field(default_factory=dict)
     audits: AuditReader | None = None
     market_url: str | None = None  # the marketplace API the dashboard's signed requests reach
+    #: what verticals' pages use at run time, by vertical (energy's user module, say)
+    vertical_services: Mapping[str, object] = field(default_factory=dict)
 
 
 def _vertical_pages(verticals: Sequence[Vertical]) -> list[tuple[str, VerticalPages]]:

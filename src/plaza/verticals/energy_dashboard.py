@@ -1,0 +1,157 @@
+"""Energy's part of the logged-in dashboard: the person's devices at the energy user module.
+
+``/dashboard/energy`` shows what the seed's user module showed its owner, read on the
+server (no JavaScript needed): the owner's wallet, the one account the module spends
+from to fund the devices (its key is the module's; the person moves coins into it from
+their browser wallet and takes the rest back with "Withdraw"), and each device with its
+settings, its daily funding cap, its aggregates (energy, transactions, average price,
+value) and Pause or Continue. Every change is a form with the page's CSRF token.
+
+The web app reaches the user module through ``sources.vertical_services["energy"]``, an
+:class:`EnergyOwners` the composition root gives it (``plaza demo``'s, over the demo's
+owners); a person sees the owner their account is, or a page that says there is none.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from plaza.energy.errors import EnergyError
+
+__all__ = ["EnergyOwners", "router"]
+
+router = APIRouter(include_in_schema=False)
+_MAX_FORM = 4096
+_MAX_FIELDS = 8
+
+
+class EnergyOwners(Protocol):
+    """The energy user module, as the dashboard uses it (``OwnerService``'s methods), and
+    which owner a logged-in person is."""
+
+    def owner_id_of(self, email: str) -> str | None:
+        """The owner the account with ``email`` is; None: none."""
+        ...
+
+    def owner_wallet(self, owner_id: str) -> dict[str, Any]: ...
+
+    def devices(self, owner_id: str) -> list[dict[str, Any]]: ...
+
+    def device_overview(self, owner_id: str, device_id: str) -> dict[str, Any]: ...
+
+    def pause_device(self, owner_id: str, device_id: str) -> object: ...
+
+    def continue_device(self, owner_id: str, device_id: str) -> object: ...
+
+    def withdraw(self, owner_id: str, address: object, amount: object) -> object: ...
+
+
+def _who(request: Request) -> tuple[EnergyOwners | None, str | None, Any]:
+    """The user module, the person's owner id, and the viewer."""
+    viewer = request.app.state.pages.viewer(request)
+    services = getattr(request.app.state.sources, "vertical_services", {})
+    owners: EnergyOwners | None = services.get("energy")
+    if owners is None or viewer.account is None:
+        return owners, None, viewer
+    return owners, owners.owner_id_of(viewer.account.email), viewer
+
+
+def _page(request: Request, status: int = 200, **context: Any) -> Response:
+    owners, owner_id, viewer = _who(request)
+    if viewer.account is None:
+        return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
+    full: dict[str, Any] = {
+        "title": "Your energy devices",
+        "owner": None,
+        "problems": {},
+        "notice": "",
+    }
+    if owners is not None and owner_id is not None:
+        wallet = owners.owner_wallet(owner_id)
+        devices = [owners.device_overview(owner_id, d["assetId"]) for d in owners.devices(owner_id)]
+        full.update(owner=wallet, devices=devices)
+    full.update(context)
+    page: Response = request.app.state.pages.render(
+        request, "energy/dashboard.html", full, status=status
+    )
+    page.headers["cache-control"] = "no-store"
+    return page
+
+
+@router.get("/dashboard/energy")
+def energy_dashboard(request: Request) -> Response:
+    return _page(request)
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The posted form's fields (the first of each name); None: not a short UTF-8 form."""
+    body = await request.body()
+    if len(body) > _MAX_FORM:
+        return None
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        fields.setdefault(name, value)
+    return fields
+
+
+async def _checked(request: Request) -> tuple[EnergyOwners, str, dict[str, str]] | Response:
+    """The user module, the owner and the form, once the form carries the page's token."""
+    owners, owner_id, viewer = _who(request)
+    if viewer.account is None:
+        return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
+    form = await _form(request)
+    if form is None:
+        return _page(request, 400, notice="Send the form as the page does: a short form.")
+    sent = form.get("csrf", "").encode()
+    if not viewer.csrf or not hmac.compare_digest(sent, viewer.csrf.encode()):
+        message = "This form did not carry this page's security token: nothing was changed."
+        return _page(request, 403, notice=message)
+    if owners is None or owner_id is None:
+        return _page(request, 404, notice="Your account owns no energy devices here.")
+    return owners, owner_id, form
+
+
+@router.post("/dashboard/energy/devices/{device_id}/{action}")
+async def device_action(request: Request, device_id: str, action: str) -> Response:
+    """Pause or continue one of the person's devices (the seed's operations)."""
+    checked = await _checked(request)
+    if isinstance(checked, Response):
+        return checked
+    owners, owner_id, _ = checked
+    if action not in ("pause", "continue"):
+        return _page(request, 404, notice=f"A device cannot {action[:40]!r}.")
+    change = owners.pause_device if action == "pause" else owners.continue_device
+    try:
+        change(owner_id, device_id[:100])
+    except EnergyError as error:
+        return _page(request, error.status, notice=error.message)
+    done = "paused" if action == "pause" else "running again"
+    return _page(request, notice=f"Device {device_id} {done}.")
+
+
+@router.post("/dashboard/energy/withdraw")
+async def withdraw(request: Request) -> Response:
+    """Take coins back from the owner's wallet (what the module may spend) to an address."""
+    checked = await _checked(request)
+    if isinstance(checked, Response):
+        return checked
+    owners, owner_id, form = checked
+    address, amount = form.get("address", "").strip(), form.get("amount", "").strip()
+    if not amount.isdigit() or int(amount) <= 0:
+        return _page(request, 400, problems={"amount": "a whole number of coins above 0"})
+    try:
+        sent = owners.withdraw(owner_id, address, int(amount))
+    except EnergyError as error:
+        field = "address" if "address" in error.message else "amount"
+        return _page(request, error.status, problems={field: error.message})
+    message_id = getattr(sent, "message_id", "")
+    return _page(request, notice=f"Sent {amount} coins to {address} (message {message_id}).")

@@ -1,0 +1,72 @@
+"""Energy's part of the dashboard in a real browser, on ``plaza demo``: the demo's Alice logs
+in and sees her five devices at the energy user module with their figures, pauses one and
+lets it continue, and takes coins back from what the module may spend for her; a bad amount
+is said beside its field and changes nothing."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from test_web_dashboard import _axe_violations
+
+from plaza.bootstrap.energy_demo import EnergyDemo
+from plaza.crypto import SigningKey
+
+
+def _log_in_as_alice(page: Page, demo: EnergyDemo) -> None:
+    alice = next(login for login in demo.logins if login.email == "alice@example.org")
+    assert alice.password is not None
+    page.goto(demo.web_url + "/dashboard/energy")  # nobody logged in: the login page first
+    expect(page).to_have_url(re.compile(r"/login\?next=/dashboard/energy$"))
+    page.get_by_label("Email").fill(alice.email)
+    page.get_by_label("Password").fill(alice.password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_alice_sees_pauses_and_continues_her_devices_and_withdraws(
+    visit: Page, demo: EnergyDemo, problems: list[str]
+) -> None:
+    _log_in_as_alice(visit, demo)
+    visit.goto(demo.web_url + "/dashboard")
+    visit.get_by_role("link", name="Your energy devices").click()
+    expect(visit.get_by_role("heading", level=1)).to_have_text("Your energy devices")
+    rows = visit.locator("tbody tr")
+    expect(rows).to_have_count(5)  # solar-roof, solar-barn, charger, ev, heat-pump
+    roof = visit.locator("#device-solar-roof")
+    expect(roof).to_contain_text("20 coins per kWh")
+    expect(roof.locator(".device-status")).to_have_text("running")
+    assert _axe_violations(visit) == []
+
+    device = roof.locator("form").get_attribute("action")
+    assert device is not None
+    assert device.endswith("/pause")
+    forged = visit.request.post(demo.web_url + device, form={"csrf": "0" * 64})
+    assert forged.status == 403  # not this page's token: nothing changes
+    assert "nothing was changed" in forged.text()
+    visit.reload()
+    expect(roof.locator(".device-status")).to_have_text("running")
+
+    visit.get_by_role("button", name="Pause solar-roof").click()
+    expect(visit.get_by_role("status")).to_contain_text("paused")
+    expect(roof.locator(".device-status")).to_have_text("paused")
+    visit.get_by_role("button", name="Continue solar-roof").click()
+    expect(roof.locator(".device-status")).to_have_text("running")
+
+    visit.get_by_label("To (a plz1… address)").fill(str(SigningKey.generate().public_key.address))
+    visit.get_by_label("Amount (coins)").fill("lots")
+    visit.get_by_role("button", name="Withdraw").click()
+    expect(visit.locator("#w-amount-problem")).to_have_text(
+        "Amount (coins): a whole number of coins above 0"
+    )
+    visit.get_by_label("To (a plz1… address)").fill("plz1nothing")
+    visit.get_by_label("Amount (coins)").fill("1")
+    visit.get_by_role("button", name="Withdraw").click()
+    expect(visit.locator("#w-address-problem")).to_contain_text("address is not a valid address")
+    payee = str(SigningKey.generate().public_key.address)
+    visit.get_by_label("To (a plz1… address)").fill(payee)
+    visit.get_by_label("Amount (coins)").fill("1")
+    visit.get_by_role("button", name="Withdraw").click()
+    expect(visit.get_by_role("status")).to_contain_text(f"Sent 1 coins to {payee}")
+    assert _axe_violations(visit) == []
+    problems[:] = [p for p in problems if "status of 400" not in p]  # the refused forms
