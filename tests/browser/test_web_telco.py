@@ -49,6 +49,16 @@ def telco(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningWeb
             world.close()
 
 
+def _axe_violations(page: Page, within: str = "document") -> list[object]:
+    """axe-core's WCAG 2 A and AA violations on the page, or the part ``within`` selects."""
+    page.evaluate(AXE.read_text())
+    results = page.evaluate(
+        f"async () => await axe.run({within}, {{runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
+    )
+    assert results["passes"], "axe ran its rules"
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
+
+
 def _open_telco(page: Page) -> None:
     page.get_by_label("Passphrase to sign telco orders").fill(PASSPHRASE)
     page.get_by_role("button", name="Open the wallet for telco").click()
@@ -122,11 +132,7 @@ def test_an_operator_adds_an_asset_a_service_provider_orders_the_match_and_it_co
         crew.get_by_role("button", name="Sign and request the telco asset").click()
         summary = crew.locator("#telco-matches-summary")
         expect(summary).to_contain_text("Match found: 1 offer(s)")
-        crew.evaluate(AXE.read_text())
-        results = crew.evaluate(
-            "async () => await axe.run('#telco-dashboard', {runOnly: ['wcag2a', 'wcag2aa']})"
-        )
-        assert [v["id"] for v in results["violations"]] == []
+        assert _axe_violations(crew, "'#telco-dashboard'") == []  # the forms, the match
         crew.get_by_role("button", name=f"Order {offer.group(1)} for 250 coins").click()
         status = crew.locator("#telco-status")
         expect(status).to_contain_text("placed: 250 coins held", timeout=45_000)
@@ -140,6 +146,10 @@ def test_an_operator_adds_an_asset_a_service_provider_orders_the_match_and_it_co
         expect(operator.locator("#telco-revenue")).to_have_text("250 coins")
         expect(operator.locator("#telco-history")).to_contain_text(order.group(1))
         expect(operator.locator("#telco-history")).to_contain_text("completed")
+        assert _axe_violations(operator) == []
+        operator.goto(f"{web.url}/telco")
+        expect(operator.locator("#telco-assets")).to_contain_text("Torget small cell")
+        assert _axe_violations(operator) == []
     finally:
         context.close()
     # expected refusals: each page asked who it is before registering (401), the asset's

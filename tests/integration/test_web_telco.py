@@ -99,6 +99,7 @@ def test_the_marketplace_cards_and_an_assets_history_with_its_revenue(
     page = httpx.get(web.url + f"/telco/assets/{asset['id']}")
     assert page.status_code == 200
     assert "No order has used this asset yet." in _text(page)
+    assert re.search(r"Open offers \d{4}-\d\d-\d\d [0-9:]+ to .+? UTC: 250 coins", _text(page))
     assert "Revenue 0 coins" in _text(page)
 
     deal = ts.Deal(offer, request, stage.world.provider.me().id, start, end)
