@@ -69,4 +69,36 @@ def test_alice_sees_pauses_and_continues_her_devices_and_withdraws(
     visit.get_by_role("button", name="Withdraw").click()
     expect(visit.get_by_role("status")).to_contain_text(f"Sent 1 coins to {payee}")
     assert _axe_violations(visit) == []
+    _transactions(visit, demo)
     problems[:] = [p for p in problems if "status of 400" not in p]  # the refused forms
+
+
+def _transactions(page: Page, demo: EnergyDemo) -> None:
+    """A device's transactions: filtered, searched, paged, each with its events, one checked
+    against its twin on the ledger."""
+    page.get_by_role("link", name="solar-roof").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("solar-roof")
+    rows = page.locator("tr.transaction")
+    expect(rows.first).to_be_visible(timeout=20_000)
+    pager = page.get_by_role("navigation", name="Pages of transactions")
+    expect(pager).to_contain_text(re.compile(r"Page 1 of \d+ \(\d+ transactions?\)"))
+    page.get_by_label("Status").select_option("Initial offer")
+    page.get_by_role("button", name="Filter").click()
+    for status in rows.locator("td:nth-child(2)").all_inner_texts():
+        assert status == "Initial offer"
+    page.get_by_label("Status").select_option("")
+    page.get_by_label("Transaction id (or a piece of it)").fill("no-such-transaction")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator(".empty")).to_have_text("No transaction matches.")
+    page.goto(page.url.split("?")[0] + "?page=0")
+    expect(page.locator("#t-problem")).to_contain_text("page")
+    page.goto(page.url.split("?")[0])
+    first = rows.first
+    first.locator("summary").click()
+    expect(first.locator("details li").first).to_be_visible()
+    first.get_by_role("link", name=re.compile(r"^Verify .* against the ledger$")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("verified against the ledger")
+    expect(page.locator("#verdict")).to_have_text(
+        "Every state on its twin holds: signed by the device and read back from the ledger."
+    )
+    assert _axe_violations(page) == []

@@ -211,6 +211,19 @@ class OwnerDesk:
     def withdraw(self, owner_id: str, address: object, amount: object) -> object:
         return self._module.withdraw(owner_id, address, amount)
 
+    def device_transactions(
+        self, owner_id: str, device_id: str, *, status: str | None, search: str | None, page: int
+    ) -> dict[str, Any]:
+        found = self._module.device_transactions(
+            owner_id, device_id, status=status, search=search, page=page
+        )
+        return found.to_json()
+
+    def transaction_twin(
+        self, owner_id: str, device_id: str, transaction_id: str
+    ) -> dict[str, Any]:
+        return self._module.transaction_twin(owner_id, device_id, transaction_id)
+
 
 _PLACE = re.compile(r"\((-?\d{1,2}(?:\.\d+)?),\s*(-?\d{1,3}(?:\.\d+)?)\)\s*$")
 

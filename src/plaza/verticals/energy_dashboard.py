@@ -22,12 +22,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from plaza.energy.errors import EnergyError
+from plaza.energy.model import TransactionStatus
 
 __all__ = ["EnergyOwners", "router"]
 
 router = APIRouter(include_in_schema=False)
 _MAX_FORM = 4096
 _MAX_FIELDS = 8
+STATUSES = tuple(str(status) for status in TransactionStatus)
 
 
 class EnergyOwners(Protocol):
@@ -49,6 +51,16 @@ class EnergyOwners(Protocol):
     def continue_device(self, owner_id: str, device_id: str) -> object: ...
 
     def withdraw(self, owner_id: str, address: object, amount: object) -> object: ...
+
+    def device_transactions(
+        self, owner_id: str, device_id: str, *, status: str | None, search: str | None, page: int
+    ) -> dict[str, Any]:
+        """``TransactionPage.to_json()``: ten of the device's transactions, newest first."""
+        ...
+
+    def transaction_twin(
+        self, owner_id: str, device_id: str, transaction_id: str
+    ) -> dict[str, Any]: ...
 
 
 def _who(request: Request) -> tuple[EnergyOwners | None, str | None, Any]:
@@ -155,3 +167,56 @@ async def withdraw(request: Request) -> Response:
         return _page(request, error.status, problems={field: error.message})
     message_id = getattr(sent, "message_id", "")
     return _page(request, notice=f"Sent {amount} coins to {address} (message {message_id}).")
+
+
+@router.get("/dashboard/energy/devices/{device_id}")
+def device_page(
+    request: Request, device_id: str, status: str = "", search: str = "", page: str = "1"
+) -> Response:
+    """One device: its figures and its transactions (the seed's transactions tab), filtered
+    by latest status, searched by a piece of the id, ten a page, each with its events."""
+    owners, owner_id, viewer = _who(request)
+    if viewer.account is None:
+        return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
+    if owners is None or owner_id is None:
+        return _page(request, 404, notice="Your account owns no energy devices here.")
+    number = int(page) if page.isdigit() and 0 < len(page) < 7 else 0
+    context: dict[str, Any] = {"status": status, "search": search[:64], "problem": ""}
+    try:
+        device = owners.device_overview(owner_id, device_id[:100])
+        found = owners.device_transactions(
+            owner_id, device_id, status=status or None, search=search[:64] or None, page=number
+        )
+    except EnergyError as error:
+        if "device" in error.message.lower() and "status" not in error.message:
+            return _page(request, 404, notice=error.message)
+        device = owners.device_overview(owner_id, device_id[:100])
+        found = {"total": 0, "page": 1, "perPage": 10, "transactions": []}
+        context["problem"] = error.message
+    pages = max(1, -(-found["total"] // found["perPage"]))
+    context.update(
+        title=f"Device {device['name']}", device=device, found=found, pages=pages, statuses=STATUSES
+    )
+    answer: Response = request.app.state.pages.render(
+        request, "energy/device.html", context, status=400 if context["problem"] else 200
+    )
+    answer.headers["cache-control"] = "no-store"
+    return answer
+
+
+@router.get("/dashboard/energy/devices/{device_id}/transactions/{transaction_id}/verify")
+def verify_transaction(request: Request, device_id: str, transaction_id: str) -> Response:
+    """The transaction's twin read back from the ledger now, and each reported state on it."""
+    owners, owner_id, viewer = _who(request)
+    if viewer.account is None:
+        return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
+    if owners is None or owner_id is None:
+        return _page(request, 404, notice="Your account owns no energy devices here.")
+    try:
+        report = owners.transaction_twin(owner_id, device_id[:100], transaction_id[:100])
+    except EnergyError as error:
+        return _page(request, 404, notice=error.message)
+    context = {"title": "Verified against the ledger", "report": report, "device_id": device_id}
+    answer: Response = request.app.state.pages.render(request, "energy/verify.html", context)
+    answer.headers["cache-control"] = "no-store"
+    return answer
