@@ -133,9 +133,11 @@ def request_stream(
 
 
 def contract_duration_ms(
-    contract: SignedContract, *, provider: Address, payer: str, paid: int
+    contract: SignedContract, *, provider: Address, payer: str, paid: int, minimum_ms: int = 0
 ) -> int | str:
-    """The access a payment of ``paid`` from ``payer`` buys under ``contract``, or why none."""
+    """The access a payment of ``paid`` from ``payer`` buys under ``contract``, or why none.
+    The marketplace matches a request for any seconds; the sensor's minimum (``minimum_ms``)
+    is the sensor's to enforce, as it is for a payment of too little."""
     match = contract.match
     try:
         parties = Address.parse(match.provider), Address.parse(match.consumer)
@@ -147,6 +149,8 @@ def contract_duration_ms(
         return "the payment does not come from the contract's consumer"
     if paid < contract.total:
         return f"it pays {paid}, the contract's total is {contract.total}"
+    if match.quantity * 1000 < minimum_ms:
+        return f"the contract buys {match.quantity} s, below the minimum of {minimum_ms} ms"
     return match.quantity * 1000
 
 

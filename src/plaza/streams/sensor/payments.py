@@ -152,7 +152,11 @@ class PaymentDesk:
         except NotFoundError:
             return self._refund_new(base, f"the marketplace has no contract {memo.contract_id}")
         outcome = contract_duration_ms(
-            record.signed, provider=self.address, payer=base.payer, paid=base.amount
+            record.signed,
+            provider=self.address,
+            payer=base.payer,
+            paid=base.amount,
+            minimum_ms=self.terms.minimum_ms,
         )
         if isinstance(outcome, str):
             return self._refund_new(base, outcome)
