@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import time
@@ -86,6 +87,29 @@ def _sensors_on_the_map(web: str) -> None:
     assert found[0]["name"] in page.text
 
 
+def _telco_on_its_pages(web: str) -> None:
+    """The web app's /telco shows the telco demo's four assets (they trade on the marketplace
+    the web app is connected to) with their offers as cards, and each asset has its page."""
+    deadline = time.monotonic() + 30
+    while True:
+        page = httpx.get(f"{web}/telco", timeout=10).text
+        if "Offers (0)" not in page or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    names = ("Solsiden rooftop", "Torget small cell", "Munkholmen drone cell", "Brattøra fibre")
+    for name in names:
+        assert name in page, name
+    assert "Offers (0)" not in page, "the operators offered their assets"
+    asset = re.search(r'href="/telco/assets/([^"]+)"', page)
+    assert asset is not None
+    assert httpx.get(f"{web}/telco/assets/{asset.group(1)}", timeout=10).status_code == 200
+
+
+def _while_running(web: str) -> None:
+    _sensors_on_the_map(web)
+    _telco_on_its_pages(web)
+
+
 def _the_verticals_ran(summary: dict[str, Any]) -> None:
     assert summary["streams_sensors"] == 12
     assert summary["streams_readings"] >= 12, "every sensor published"
@@ -103,7 +127,7 @@ def _the_verticals_ran(summary: dict[str, Any]) -> None:
 
 def test_the_demo_pays_a_contract_and_a_second_run_carries_on(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
-    first = _demo(data_dir, 40, _sensors_on_the_map)
+    first = _demo(data_dir, 40, _while_running)
     assert first.keys() >= KEYS
     assert first["contracts_paid"] >= 1, first
     assert first["contracts"] >= first["contracts_paid"]

@@ -5,8 +5,8 @@ coordinator, a faucet), the energy stack and the web app; the other verticals' d
 (:mod:`plaza.bootstrap.streams_demo`: a dozen city sensors and a buyer;
 :mod:`plaza.bootstrap.services_demo`: three services and a customer;
 :mod:`plaza.bootstrap.telco_demo`: two operators' assets, a festival's coverage and the
-orchestrator, on a marketplace of their own) run their agents on
-that same node, in process, funded from its faucet, each in a folder of its own under the
+orchestrator, on the demo's marketplace, which the web app's telco pages show) run their
+agents on that same node, in process, funded from its faucet, each in a folder of its own under the
 data directory. Each contributes its figures to :meth:`Demo.summary`. A vertical's
 settings set to None leaves it out (the browser tests run the energy demo alone).
 """
@@ -59,8 +59,10 @@ class Demo:
         if services is not None:
             self.verticals["services"] = ServicesDemo(root / "services", ledger, clock, services)
         if telco is not None:
-            node = self.energy.node_url
-            self.verticals["telco"] = TelcoDemo(root / "telco", ledger, clock, node, telco)
+            node, shared = self.energy.node_url, (self.energy.market, self.energy.urls()["market"])
+            self.verticals["telco"] = TelcoDemo(
+                root / "telco", ledger, clock, node, telco, market=shared
+            )
 
     def _owner(self) -> str:
         """The user id of the demo's first owner's web account (alice's, made when the

@@ -1,7 +1,8 @@
 """The telco vertical in ``plaza demo``: two operators, a festival's coverage, an orchestrator.
 
-A marketplace with the telco vertical (the one market's production wiring, SQLite,
-twins on the demo's node) is served on loopback. Two operators register a few
+The cast trades on the demo's marketplace (the one its web app's dashboard trades at and
+its telco pages read), or on a marketplace of its own served on loopback (the one
+market's production wiring, SQLite, twins on the demo's node). Two operators register a few
 assets around Trondheim (a rooftop cell site and a small cell; a drone cell and a
 fibre link); every ``cycle_s`` they offer them for the next event's window, and a
 service provider (a festival's media crew) requests 5G coverage near the square,
@@ -92,22 +93,29 @@ class TelcoDemo:
 
     def __init__(
         self, root: Path, ledger: LocalLedger, clock: Clock, node_url: str,
-        settings: TelcoSettings,
+        settings: TelcoSettings, *, market: tuple[MarketRuntime, str] | None = None,
     ) -> None:  # fmt: skip
+        """With ``market`` (a marketplace served at a URL: the demo's, where its web app's
+        dashboard trades and its telco pages read), the cast trades there; without, on a
+        marketplace of its own in ``<root>/market``."""
         self.root = private_folder(root)
         self.settings = settings
         self._ledger, self._clock = ledger, clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._opened: list[Any] = []
-        self.market: MarketRuntime = build_market(
-            MarketSettings(
-                data_dir=self.root / "market", node_url=node_url, allow_private_callbacks=True
-            ),
-            config=MarketApiConfig(periodic_interval_s=1.0),
-        )
-        self._market_server = ThreadedServer(self.market.app(), host=settings.host)
-        self.url = self._market_server.url
+        self._market_server: ThreadedServer | None = None
+        if market is None:
+            self.market: MarketRuntime = build_market(
+                MarketSettings(
+                    data_dir=self.root / "market", node_url=node_url, allow_private_callbacks=True
+                ),
+                config=MarketApiConfig(periodic_interval_s=1.0),
+            )
+            self._market_server = ThreadedServer(self.market.app(), host=settings.host)
+            self.url = self._market_server.url
+        else:
+            self.market, self.url = market
         self._listener = bind_listener(settings.host, 0)
         self.orchestrator_url = listener_url(self._listener)
         self.orchestrator: Orchestrator | None = None
@@ -179,14 +187,20 @@ class TelcoDemo:
     def start(self) -> None:
         """Serve the marketplace, register the cast and their assets, run the orchestrator
         and the events' loop."""
-        self._market_server.__enter__()
-        self._opened.append(self._market_server)
+        if self._market_server is not None:
+            self._market_server.__enter__()
+            self._opened.append(self._market_server)
         orchestrator_client = self._admit_orchestrator()
-        self.orchestrator = Orchestrator(orchestrator_client, clock=self._clock, poll_s=10.0)
+        # On a shared marketplace, which posts to no loopback callback, the orchestrator
+        # learns of its orders by reading them every second instead of from the order hub.
+        shared = self._market_server is None
+        poll_s = 1.0 if shared else 10.0
+        self.orchestrator = Orchestrator(orchestrator_client, clock=self._clock, poll_s=poll_s)
         server = ThreadedServer(create_listener_app(self.orchestrator), listener=self._listener)
         server.__enter__()
         self._orchestrator_server = server
-        self.orchestrator.subscribe(self.orchestrator_url)
+        if not shared:
+            self.orchestrator.subscribe(self.orchestrator_url)
         threading.Thread(
             target=self.orchestrator.run, name="demo-orchestrator", daemon=True
         ).start()
@@ -260,6 +274,7 @@ class TelcoDemo:
 
     def urls(self, web: str) -> dict[str, str]:
         return {
+            "telco marketplace": f"{web}/telco",
             "telco offerings (TMF620)": f"{self.url}/api/v1/market{_OFFERING}",
             "telco orchestrator's access list": f"{self.orchestrator_url}/access",
         }
@@ -314,7 +329,8 @@ class TelcoDemo:
         for client in self._clients.values():
             client.close()
         self._http.close()
-        self.market.close()
+        if self._market_server is not None:  # a shared marketplace is its owner's to close
+            self.market.close()
 
 
 def _registration(identity: Identity, market: MarketRuntime) -> SignedRegistration:
