@@ -211,6 +211,9 @@ class OwnerDesk:
     def withdraw(self, owner_id: str, address: object, amount: object) -> object:
         return self._module.withdraw(owner_id, address, amount)
 
+    def update_device(self, owner_id: str, device_id: str, changes: dict[str, Any]) -> object:
+        return self._module.update_device(owner_id, device_id, changes)
+
     def device_transactions(
         self, owner_id: str, device_id: str, *, status: str | None, search: str | None, page: int
     ) -> dict[str, Any]:

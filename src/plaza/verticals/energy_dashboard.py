@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -51,6 +51,10 @@ class EnergyOwners(Protocol):
     def continue_device(self, owner_id: str, device_id: str) -> object: ...
 
     def withdraw(self, owner_id: str, address: object, amount: object) -> object: ...
+
+    def update_device(self, owner_id: str, device_id: str, changes: dict[str, Any]) -> object:
+        """New settings, pushed to the device first (the module's ``update_device``)."""
+        ...
 
     def device_transactions(
         self, owner_id: str, device_id: str, *, status: str | None, search: str | None, page: int
@@ -132,21 +136,29 @@ async def _checked(request: Request) -> tuple[EnergyOwners, str, dict[str, str]]
     return owners, owner_id, form
 
 
-@router.post("/dashboard/energy/devices/{device_id}/{action}")
-async def device_action(request: Request, device_id: str, action: str) -> Response:
-    """Pause or continue one of the person's devices (the seed's operations)."""
+@router.post("/dashboard/energy/devices/{device_id}/pause")
+async def pause(request: Request, device_id: str) -> Response:
+    """The seed's "Pause operation": the device stops trading, its records stay."""
+    return await _operate(request, device_id, pause=True)
+
+
+@router.post("/dashboard/energy/devices/{device_id}/continue")
+async def resume(request: Request, device_id: str) -> Response:
+    """The seed's "Continue operation"."""
+    return await _operate(request, device_id, pause=False)
+
+
+async def _operate(request: Request, device_id: str, *, pause: bool) -> Response:
     checked = await _checked(request)
     if isinstance(checked, Response):
         return checked
     owners, owner_id, _ = checked
-    if action not in ("pause", "continue"):
-        return _page(request, 404, notice=f"A device cannot {action[:40]!r}.")
-    change = owners.pause_device if action == "pause" else owners.continue_device
+    change = owners.pause_device if pause else owners.continue_device
     try:
         change(owner_id, device_id[:100])
     except EnergyError as error:
         return _page(request, error.status, notice=error.message)
-    done = "paused" if action == "pause" else "running again"
+    done = "paused" if pause else "running again"
     return _page(request, notice=f"Device {device_id} {done}.")
 
 
@@ -171,7 +183,13 @@ async def withdraw(request: Request) -> Response:
 
 @router.get("/dashboard/energy/devices/{device_id}")
 def device_page(
-    request: Request, device_id: str, status: str = "", search: str = "", page: str = "1"
+    request: Request,
+    device_id: str,
+    *,
+    status: str = "",
+    search: str = "",
+    page: str = "1",
+    saved: str = "",
 ) -> Response:
     """One device: its figures and its transactions (the seed's transactions tab), filtered
     by latest status, searched by a piece of the id, ten a page, each with its events."""
@@ -197,6 +215,8 @@ def device_page(
     context.update(
         title=f"Device {device['name']}", device=device, found=found, pages=pages, statuses=STATUSES
     )
+    notice = "Settings saved on the device." if saved else ""
+    context.update(problems={}, notice=notice, settings=SETTINGS)
     answer: Response = request.app.state.pages.render(
         request, "energy/device.html", context, status=400 if context["problem"] else 200
     )
@@ -218,5 +238,71 @@ def verify_transaction(request: Request, device_id: str, transaction_id: str) ->
         return _page(request, 404, notice=error.message)
     context = {"title": "Verified against the ledger", "report": report, "device_id": device_id}
     answer: Response = request.app.state.pages.render(request, "energy/verify.html", context)
+    answer.headers["cache-control"] = "no-store"
+    return answer
+
+
+#: The settings a person changes on the device's page: (form name, label, unit).
+SETTINGS = (
+    ("energyPrice", "Price", "coins per kWh"),
+    ("minOfferAmount", "Least energy per offer", "Wh"),
+    ("fundingCap", "Daily funding cap", "coins"),
+)
+
+
+@router.post("/dashboard/energy/devices/{device_id}/settings")
+async def change_settings(request: Request, device_id: str) -> Response:
+    """New settings for the device (it is told first, and kept only if it accepted them)."""
+    checked = await _checked(request)
+    if isinstance(checked, Response):
+        return checked
+    owners, owner_id, form = checked
+    changes: dict[str, Any] = {}
+    for name, _, _ in SETTINGS:
+        text = form.get(name, "").strip()
+        if not text.isdigit() or len(text) > 15:
+            problem = {name: "a whole number, 0 or more"}
+            return _device(request, owners, owner_id, device_id, problems=problem)
+        changes[name] = int(text)
+    try:
+        owners.update_device(owner_id, device_id[:100], changes)
+    except EnergyError as error:
+        field = next((n for n, _, _ in SETTINGS if n in error.message), "energyPrice")
+        return _device(request, owners, owner_id, device_id, problems={field: error.message})
+    to = f"/dashboard/energy/devices/{quote(device_id[:100], safe='')}?saved=1"
+    return RedirectResponse(to, status_code=303)  # a reload does not post the form again
+
+
+def _device(
+    request: Request,
+    owners: EnergyOwners,
+    owner_id: str,
+    device_id: str,
+    *,
+    problems: dict[str, str] | None = None,
+    notice: str = "",
+) -> Response:
+    """The device's page after a refused settings form: its problems beside their fields."""
+    try:
+        device = owners.device_overview(owner_id, device_id[:100])
+        found = owners.device_transactions(owner_id, device_id, status=None, search=None, page=1)
+    except EnergyError as error:
+        return _page(request, 404, notice=error.message)
+    context = {
+        "title": f"Device {device['name']}",
+        "device": device,
+        "found": found,
+        "pages": max(1, -(-found["total"] // found["perPage"])),
+        "statuses": STATUSES,
+        "status": "",
+        "search": "",
+        "problem": "",
+        "problems": problems or {},
+        "notice": notice,
+        "settings": SETTINGS,
+    }
+    answer: Response = request.app.state.pages.render(
+        request, "energy/device.html", context, status=400 if problems else 200
+    )
     answer.headers["cache-control"] = "no-store"
     return answer
