@@ -41,7 +41,6 @@ CONFIG = SensorConfig(
     description="PM2.5, NO2 and temperature at Porta Nuova",
     interval_s=0.5,
     poll_s=0.1,
-    market_only=True,
 )
 
 

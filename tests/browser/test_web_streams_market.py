@@ -40,7 +40,6 @@ CONFIG = SensorConfig(
     profile="noise",
     interval_s=0.5,
     poll_s=0.1,
-    market_only=True,
 )
 
 

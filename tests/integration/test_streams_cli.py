@@ -1,9 +1,11 @@
-"""``plaza sensor run`` as a real process and ``plaza stream`` against it, over a real node.
+"""``plaza sensor run`` as a real process and ``plaza stream`` against it, over a real node
+and a real marketplace.
 
-The sensor runs as ``python -m plaza.cli.main sensor run`` with a short interval;
-the buyer's commands run in this process (Typer's runner), with the wallet's
-password in the environment. Stopping the sensor (SIGTERM) exits 0; started again
-on the same data directory it continues its channel.
+The sensor runs as ``python -m plaza.cli.main sensor run --market`` with a short
+interval; the buyer's commands run in this process (Typer's runner), with the wallet's
+password in the environment, buying through the marketplace. A direct payment (the
+PEGASUS way) comes back with its reason. Stopping the sensor (SIGTERM) exits 0; started
+again on the same data directory it continues its channel.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from market_server import RunningMarket, serve_market
 from node_server import RunningNode
 from notify_support import free_port
 from typer.testing import CliRunner, Result
@@ -26,6 +29,8 @@ from typer.testing import CliRunner, Result
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.cli.main import app
 from plaza.clock import SystemClock
+from plaza.crypto import Identity
+from plaza.streams.buyer import buy, discover
 from plaza.wallet import KdfParams, Wallet
 
 PASSWORD = "streams test password"
@@ -34,7 +39,7 @@ PASSWORD = "streams test password"
 class Sensor:
     """The sensor process of one data directory, started and stopped by the test."""
 
-    def __init__(self, node: RunningNode, data: Path, tag: str) -> None:
+    def __init__(self, node: RunningNode, market: RunningMarket, data: Path, tag: str) -> None:
         self.data, self.log = data, data.parent / "sensor.log"
         options = {
             "--name": "noise-via-roma",
@@ -42,12 +47,13 @@ class Sensor:
             "--lon": "7.6825",
             "--price": "100",
             "--period": "2s",
-            "--minimum": "1s",
+            "--minimum": "2s",
             "--profile": "noise",
             "--interval": "0.3",
             "--poll": "0.1",
             "--data": str(data),
             "--node": node.url,
+            "--market": market.url,
             "--tag": tag,
         }
         flags = [part for pair in options.items() for part in pair]
@@ -69,9 +75,15 @@ def tag() -> str:
     return f"streams-cli-{secrets.token_hex(4)}"
 
 
+@pytest.fixture(scope="module")
+def market(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMarket]:
+    with serve_market(tmp_path_factory.mktemp("market"), node_url=node.url) as running:
+        yield running
+
+
 @pytest.fixture
-def sensor(node: RunningNode, tmp_path: Path, tag: str) -> Iterator[Sensor]:
-    running = Sensor(node, tmp_path / "sensor", tag)
+def sensor(node: RunningNode, market: RunningMarket, tmp_path: Path, tag: str) -> Iterator[Sensor]:
+    running = Sensor(node, market, tmp_path / "sensor", tag)
     running.start()
     try:
         yield running
@@ -92,8 +104,10 @@ def wallet(node: RunningNode, tmp_path: Path) -> Path:
     return path
 
 
-def _stream(node: RunningNode, tag: str, home: Path, wallet: Path, *args: str) -> Result:
-    env = {"PLAZA_WALLET_PASSWORD": PASSWORD}
+def _stream(
+    node: RunningNode, tag: str, home: Path, wallet: Path, *args: str, market: str = ""
+) -> Result:
+    env = {"PLAZA_WALLET_PASSWORD": PASSWORD, "PLAZA_MARKET": market}
     common = ["--node", node.url, "--tag", tag]
     if args[0] in {"buy", "follow", "history", "subscriptions"}:
         common += ["--home", str(home)]
@@ -131,16 +145,21 @@ def _refunds(node: RunningNode, wallet: Path) -> str:
 
 
 def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
-    node: RunningNode, sensor: Sensor, wallet: Path, tmp_path: Path, tag: str
+    node: RunningNode,
+    market: RunningMarket,
+    sensor: Sensor,
+    wallet: Path,
+    tmp_path: Path,
+    tag: str,
 ) -> None:
     home = tmp_path / "buyer"
     found = _announced(node, tag, home, wallet)
     assert found["name"] == "noise-via-roma"
     assert found["types"] == [["laeq", "dB(A)"]]
 
-    bought = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--period", "3s")
-    assert bought.exit_code == 0, bought.output
-    assert "paid 150" in bought.output
+    buying = ("buy", "noise-via-roma", "--period")
+    bought = _buy_when_offered(node, tag, home, wallet, market.url)
+    assert "paid 150 for 3 s" in bought.output
     assert "granted until" in bought.output
     held = _stream(node, tag, home, wallet, "subscriptions")
     assert held.exit_code == 0, held.output
@@ -156,19 +175,46 @@ def test_a_sensor_process_sells_its_stream_to_the_buyers_commands(
     assert rows[0] == "position,at_ms,laeq"
     assert len(rows) >= 3
 
-    short = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "10")
+    short = _stream(node, tag, home, wallet, *buying, "1s", market=market.url)
     assert short.exit_code == 1
-    assert "below the minimum (50): the sensor will refund it" in short.output
+    assert "1s is below the sensor's minimum of 2000 ms" in short.output
+    _pay_directly(node, tag, wallet, 100)
     refunded = _refunds(node, wallet)
-    assert "        10  for " in refunded
-    assert "below the minimum of 1000 ms (which costs 50)" in refunded
+    assert "       100  for " in refunded
+    assert "sells through its marketplace only: buy with plaza stream buy --market" in refunded
 
     _stopped_cleanly(sensor)
 
     sensor.start()  # the same data directory: the same sensor, selling on
-    again = _stream(node, tag, home, wallet, "buy", "noise-via-roma", "--amount", "100")
+    again = _stream(node, tag, home, wallet, *buying, "2s", market=market.url)
     assert again.exit_code == 0, again.output
+    assert "paid 100 for 2 s" in again.output
     assert "granted until" in again.output
+
+
+def _buy_when_offered(node: RunningNode, tag: str, home: Path, wallet: Path, market: str) -> Result:
+    """``plaza stream buy --period 3s`` once the sensor's standing offer is in the market
+    (until then its request meets no offer)."""
+    deadline = time.monotonic() + 20
+    while True:
+        bought = _stream(
+            node, tag, home, wallet, "buy", "noise-via-roma", "--period", "3s", market=market
+        )
+        if bought.exit_code == 0 or "has no open offer" not in bought.output:
+            break
+        assert time.monotonic() < deadline, bought.output
+        time.sleep(0.2)
+    assert bought.exit_code == 0, bought.output
+    return bought
+
+
+def _pay_directly(node: RunningNode, tag: str, wallet: Path, amount: int) -> None:
+    """A payment to the sensor the PEGASUS way (its key in the transfer), with no order."""
+    with node.client() as client:
+        gateway = RemoteLedger(client, clock=SystemClock())
+        paying = Wallet.open(wallet, PASSWORD, gateway=gateway, clock=SystemClock())
+        [found] = discover(gateway, directory=tag.encode())
+        buy(paying, found, Identity.generate().encryption, amount)
 
 
 def _followed(node: RunningNode, tag: str, home: Path, *, lines: int) -> list[dict[str, object]]:
@@ -193,7 +239,7 @@ def _stopped_cleanly(sensor: Sensor) -> None:
     assert status.exit_code == 0, status.output
     assert "delivered" in status.output
     assert "refunded" in status.output
-    assert "revenue 150" in status.output
+    assert "revenue 150" in status.output  # the contract's; the direct payment went back
 
 
 def test_a_bad_duration_or_an_unknown_sensor_is_one_clear_line(
@@ -203,6 +249,11 @@ def test_a_bad_duration_or_an_unknown_sensor_is_one_clear_line(
     unknown = _stream(node, tag, home, wallet, "history", "nowhere")
     assert unknown.exit_code == 1
     assert "sensor 'nowhere': no sensor has that name or id" in unknown.output
+    nowhere = _stream(node, tag, home, wallet, "buy", "nowhere", "--period", "1h")
+    assert nowhere.exit_code == 1
+    assert nowhere.output.strip() == (
+        "error: a stream is bought through a marketplace: give --market URL or PLAZA_MARKET"
+    )
     run = ["sensor", "run", "--name", "x", "--lat", "1", "--lon", "1", "--price", "1"]
     bad = CliRunner().invoke(app, [*run, "--period", "an hour"])
     assert bad.exit_code == 2
@@ -213,7 +264,6 @@ def test_a_bad_duration_or_an_unknown_sensor_is_one_clear_line(
         (["--command", "true", "--mqtt", "h:1/t", "--types", "a:b"], "not both"),
         (["--mqtt", "localhost/topic", "--types", "a:b"], "host:port/topic"),
         (["--command", "true", "--types", "pm25"], "name:unit pairs"),
-        (["--market-only"], "--market-only needs --market"),
     ):
         refused = CliRunner().invoke(app, [*run, *data, *extra])
         assert refused.exit_code == 2, refused.output

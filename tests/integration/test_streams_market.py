@@ -188,30 +188,34 @@ def test_plaza_stream_buy_with_a_market_makes_the_contract_and_reports_the_payme
         assert _eventually(lambda: _phase(buyer, contract_id, Phase.FULFILLED))
 
 
-def test_a_market_only_sensor_refunds_a_direct_payment(
+def test_a_sensor_refunds_a_direct_payment_which_makes_no_order(
     node: RunningNode, gateway: RemoteLedger, market: RunningMarket, tmp_path: Path
 ) -> None:
-    tag = f"streams-market-only-{secrets.token_hex(4)}".encode()
-    config = SensorConfig("air-lingotto", 45.03, 7.66, TERMS, directory=tag, market_only=True)
-    with pytest.raises(ValueError, match="needs one"):
-        SensorAgent.open(SensorHome(tmp_path / "none"), gateway, config, clock=CLOCK)
-    agent = SensorAgent.open(
-        SensorHome(tmp_path / "sensor"), gateway, config, clock=CLOCK, market_url=market.url
+    """A payment the PEGASUS way (the buyer's key in the transfer, no contract) comes back
+    with the reason, from a sensor with a marketplace and from one with none."""
+    wallet, _ = Wallet.create(
+        tmp_path / "b.json", "a password", gateway=gateway, clock=CLOCK, kdf=KdfParams.MINIMUM
     )
-    try:
-        agent.start()
-        wallet, _ = Wallet.create(
-            tmp_path / "b.json", "a password", gateway=gateway, clock=CLOCK, kdf=KdfParams.MINIMUM
-        )
-        wallet.request_faucet(wait=True)
-        [sensor] = discover(gateway, directory=tag)
-        paid = buy(wallet, sensor, Identity.generate().encryption, 150)
-        [handled] = _until_scanned(agent)
-        assert handled.message_id == paid.message_ids[0]
-        assert handled.state == "refunded"
-        assert "sells through its marketplace only" in handled.detail
-    finally:
-        agent.close()
+    wallet.request_faucet(wait=True)
+    for name, url, reason in (
+        ("air-lingotto", market.url, "sells through its marketplace only: buy with plaza "),
+        ("air-mirafiori", None, "sells through a marketplace only, and it has none yet"),
+    ):
+        tag = f"streams-direct-{secrets.token_hex(4)}".encode()
+        config = SensorConfig(name, 45.03, 7.66, TERMS, directory=tag)
+        home = SensorHome(tmp_path / name)
+        agent = SensorAgent.open(home, gateway, config, clock=CLOCK, market_url=url)
+        try:
+            agent.start()
+            [sensor] = discover(gateway, directory=tag)
+            paid = buy(wallet, sensor, Identity.generate().encryption, 150)
+            [handled] = _until_scanned(agent)
+            assert handled.message_id == paid.message_ids[0]
+            assert (handled.state, handled.contract) == ("refunded", None)
+            assert reason in handled.detail
+            assert agent.book.subscriptions() == []
+        finally:
+            agent.close()
 
 
 def _until_scanned(agent: SensorAgent) -> list[HandledPayment]:

@@ -4,6 +4,8 @@ follower gets each reading.
 
 The agent is driven by hand (``start``, ``desk.scan``, ``publish_reading``) instead of its
 loop, so each test decides when a step happens; crashes are a ledger proxy failing one submit.
+The sensor sells through a real marketplace; every purchase is a contract paid with the
+buyer's key beside it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from market_server import RunningMarket, serve_market
 from node_server import RunningNode
+from stream_market_buyer import MarketBuyer, market_buyer
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bench._stats import percentile
@@ -26,7 +30,7 @@ from plaza.clock import SystemClock
 from plaza.crypto import EncryptionKey, Identity
 from plaza.ledger.codec import decode_message
 from plaza.streams import REFUND_TAG, Sensor, Terms
-from plaza.streams.buyer import Refunded, buy, discover, follow, refunds, wait_for_grant
+from plaza.streams.buyer import Refunded, discover, follow, refunds, wait_for_grant
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome, SensorLedger
 from plaza.testing.ledgers import LedgerProxy
 from plaza.wallet import KdfParams, Wallet
@@ -51,6 +55,12 @@ class CrashOn(LedgerProxy):
         return self.inner.submit(raw)
 
 
+@pytest.fixture(scope="module")
+def market(node: RunningNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMarket]:
+    with serve_market(tmp_path_factory.mktemp("market"), node_url=node.url) as running:
+        yield running
+
+
 @pytest.fixture
 def gateway(node: RunningNode) -> Iterator[RemoteLedger]:
     with node.client() as client:
@@ -64,6 +74,12 @@ def wallet(gateway: RemoteLedger, tmp_path: Path) -> Wallet:
     )
     created.request_faucet(wait=True)
     return created
+
+
+@pytest.fixture
+def buyer(market: RunningMarket, wallet: Wallet) -> Iterator[MarketBuyer]:
+    with market_buyer(market.url, wallet, Identity.generate().encryption) as made:
+        yield made
 
 
 @pytest.fixture
@@ -81,8 +97,16 @@ def config() -> SensorConfig:
     )
 
 
-def _agent(home: SensorHome, gateway: SensorLedger, config: SensorConfig) -> SensorAgent:
-    agent = SensorAgent.open(home, gateway, config, clock=CLOCK)
+@pytest.fixture
+def market_url(market: RunningMarket) -> str:
+    return market.url
+
+
+def _agent(
+    home: SensorHome, gateway: SensorLedger, config: SensorConfig, market_url: str
+) -> SensorAgent:
+    """The sensor of ``home``, started: announced, its standing offer in the market."""
+    agent = SensorAgent.open(home, gateway, config, clock=CLOCK, market_url=market_url)
     agent.start()
     return agent
 
@@ -93,21 +117,26 @@ def _sensor(gateway: RemoteLedger, config: SensorConfig) -> Sensor:
 
 
 def test_a_crash_before_the_grant_is_delivered_delivers_it_once_on_restart(
-    gateway: RemoteLedger, wallet: Wallet, config: SensorConfig, tmp_path: Path
+    gateway: RemoteLedger,
+    buyer: MarketBuyer,
+    config: SensorConfig,
+    market_url: str,
+    tmp_path: Path,
 ) -> None:
-    home, reader = SensorHome(tmp_path / "sensor"), Identity.generate().encryption
+    home, reader = SensorHome(tmp_path / "sensor"), buyer.reader
     crashing = CrashOn(gateway, inbox_tag(reader.public_key))
-    agent = _agent(home, crashing, config)
+    agent = _agent(home, crashing, config, market_url)
     sensor = _sensor(gateway, config)
-    paid = buy(wallet, sensor, reader, 150)
+    record, paid = buyer.buy(sensor, 3)
     with pytest.raises(LedgerUnavailable):
         agent.desk.scan()
     [accepted] = agent.book.payments()
-    assert (accepted.message_id, accepted.state) == (paid.message_ids[0], "accepted")
+    assert (accepted.message_id, accepted.state) == (paid, "accepted")
+    assert accepted.contract == record.id
     [before] = agent.book.subscriptions()
     agent.close()
 
-    agent = _agent(home, gateway, config)  # the restart finishes it
+    agent = _agent(home, gateway, config, market_url)  # the restart finishes it
     try:
         assert [p.state for p in agent.book.payments()] == ["delivered"]
         assert agent.book.subscriptions() == [before]  # extended once, not twice
@@ -120,41 +149,44 @@ def test_a_crash_before_the_grant_is_delivered_delivers_it_once_on_restart(
 
 
 def test_a_crash_after_a_refund_was_sent_does_not_send_it_again(
-    gateway: RemoteLedger, wallet: Wallet, config: SensorConfig, tmp_path: Path
+    gateway: RemoteLedger,
+    buyer: MarketBuyer,
+    config: SensorConfig,
+    market_url: str,
+    tmp_path: Path,
 ) -> None:
-    home, reader = SensorHome(tmp_path / "sensor"), Identity.generate().encryption
-    agent = _agent(home, CrashOn(gateway, REFUND_TAG, after=True), config)
+    home = SensorHome(tmp_path / "sensor")
+    agent = _agent(home, CrashOn(gateway, REFUND_TAG, after=True), config, market_url)
     sensor = _sensor(gateway, config)
-    short = buy(wallet, sensor, reader, 20)
+    _, short = buyer.buy(sensor, 3, pay=20)  # the contract's total is 150
     with pytest.raises(LedgerUnavailable):
         agent.desk.scan()
     assert [p.state for p in agent.book.payments()] == ["refunding"]
     agent.close()
 
-    agent = _agent(home, gateway, config)
+    agent = _agent(home, gateway, config, market_url)
     try:
         [refunded] = agent.book.payments()
         assert refunded.state == "refunded"
-        back = _until(
-            lambda: [r for r in refunds(gateway, wallet) if r.payment_id == short.message_ids[0]]
-        )
+        assert refunded.detail == "it pays 20, the contract's total is 150"
+        back = _until(lambda: [r for r in refunds(gateway, buyer.wallet) if r.payment_id == short])
         assert [r.message_id for r in back] == [refunded.refund_id]  # one refund, the first
     finally:
         agent.close()
 
 
 def test_the_sensor_re_announces_only_what_changed(
-    gateway: RemoteLedger, config: SensorConfig, tmp_path: Path
+    gateway: RemoteLedger, config: SensorConfig, market_url: str, tmp_path: Path
 ) -> None:
     home = SensorHome(tmp_path / "sensor")
-    agent = _agent(home, gateway, config)  # start() announced
+    agent = _agent(home, gateway, config, market_url)  # start() announced
     assert not agent.announce_if_changed()
     agent.close()
-    agent = _agent(home, gateway, config)
+    agent = _agent(home, gateway, config, market_url)
     assert not agent.announce_if_changed()
     agent.close()
     dearer = replace(config, terms=Terms(price=120, period_ms=2_000, minimum_ms=1_000))
-    agent = _agent(home, gateway, dearer)
+    agent = _agent(home, gateway, dearer, market_url)
     agent.close()
     found = _sensor(gateway, config)
     assert found.announcement.terms.price == 120
@@ -162,18 +194,22 @@ def test_the_sensor_re_announces_only_what_changed(
 
 
 def test_a_renewal_while_running_extends_from_the_current_end_and_follow_is_live(
-    gateway: RemoteLedger, wallet: Wallet, config: SensorConfig, tmp_path: Path
+    gateway: RemoteLedger,
+    buyer: MarketBuyer,
+    config: SensorConfig,
+    market_url: str,
+    tmp_path: Path,
 ) -> None:
-    home, reader = SensorHome(tmp_path / "sensor"), Identity.generate().encryption
-    agent = _agent(home, gateway, config)
+    home, reader = SensorHome(tmp_path / "sensor"), buyer.reader
+    agent = _agent(home, gateway, config, market_url)
     stop = threading.Event()
     thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     thread.start()
     try:
         sensor = _sensor(gateway, config)
-        buy(wallet, sensor, reader, 500)  # 10 s
+        buyer.buy(sensor, 10)  # 500
         first = wait_for_grant(gateway, reader, sensor)
-        buy(wallet, sensor, reader, 100)  # 2 s more, from the first's end
+        buyer.buy(sensor, 2)  # 100: 2 s more, from the first's end
         second = wait_for_grant(gateway, reader, sensor, known=1)
         assert first.reader_key.expires_at_ms is not None
         assert second.reader_key.expires_at_ms == first.reader_key.expires_at_ms + 2_000

@@ -1,7 +1,8 @@
 """The sensor owner's dashboard over real HTTP and a real node (issue 12, item 5): a logged-in
 person sees the sensors whose announcement names their account, each with its revenue and
 its subscribers' time left, as the sensor reported them on the ledger; nobody else's, and
-no report filed by another key. Nobody logged in is sent to log in."""
+no report filed by another key. Nobody logged in is sent to log in. The sensors sell
+through a real marketplace: the sale and the refund are contracts paid in full and short."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from typing import TypeVar
 import httpx
 import pytest
 from account_site import log_in
+from market_server import serve_market
 from node_server import RunningNode
+from stream_market_buyer import MarketBuyer, market_buyer
 from web_server import memory_accounts, serve_web_app
 
 from plaza.adapters.ledger.remote import RemoteLedger
@@ -22,7 +25,7 @@ from plaza.clock import SystemClock
 from plaza.crypto import EncryptionKey, Identity
 from plaza.ledger.model import DataPayload
 from plaza.streams import STREAMS_TAG, Sensor, Terms
-from plaza.streams.buyer import buy, discover
+from plaza.streams.buyer import discover
 from plaza.streams.report import SalesReport, Subscriber, encode_report, report_tag
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
 from plaza.wallet import KdfParams, Wallet
@@ -44,9 +47,7 @@ def _eventually(probe: Callable[[], T | None], *, timeout_s: float = 20.0) -> T:
     raise AssertionError(f"nothing within {timeout_s} s")
 
 
-def _agent(
-    gateway: RemoteLedger, folder: Path, name: str, owner: str, directory: bytes
-) -> SensorAgent:
+def _agent(gateway: RemoteLedger, folder: Path, name: str, owner: str, market: str) -> SensorAgent:
     config = SensorConfig(
         name,
         45.07,
@@ -55,17 +56,19 @@ def _agent(
         owner=owner,
         interval_s=60,
         report_every_s=0.01,
-        directory=directory,
+        directory=STREAMS_TAG,  # where the pages look
     )
-    agent = SensorAgent.open(SensorHome(folder / name), gateway, config, clock=CLOCK)
+    home = SensorHome(folder / name)
+    agent = SensorAgent.open(home, gateway, config, clock=CLOCK, market_url=market)
     agent.start()
     return agent
 
 
-def _sold(agent: SensorAgent, sensor: Sensor, wallet: Wallet, reader: EncryptionKey) -> None:
-    """A buyer pays an hour and, separately, too little; the sensor serves both and reports."""
-    buy(wallet, sensor, reader, 100)
-    buy(wallet, sensor, reader, 5)
+def _sold(agent: SensorAgent, sensor: Sensor, buyer: MarketBuyer) -> None:
+    """A buyer pays a contract for an hour (100) and another too little (5 of 100); the
+    sensor serves the first, refunds the second, and reports."""
+    buyer.buy(sensor, 3600)
+    buyer.buy(sensor, 3600, pay=5)
 
     def served() -> bool | None:
         agent.step()
@@ -85,20 +88,24 @@ def site(
     accounts = memory_accounts(CLOCK)
     owner = accounts.service.create("owner@example.org", PASSWORD).user_id
     stranger = accounts.service.create("stranger@example.org", PASSWORD).user_id
-    directory, tmp_path = STREAMS_TAG, tmp_path_factory.mktemp("owner")  # where pages look
-    with node.client() as client:
+    tmp_path = tmp_path_factory.mktemp("owner")
+    with (
+        node.client() as client,
+        serve_market(tmp_path / "market", node_url=node.url) as market,
+    ):
         gateway = RemoteLedger(client, clock=CLOCK, follow_timeout=20.0)
         wallet, _ = Wallet.create(
             tmp_path / "buyer.json", PASSWORD, gateway=gateway, clock=CLOCK, kdf=KdfParams.MINIMUM
         )
         wallet.request_faucet(wait=True)
-        mine = _agent(gateway, tmp_path, "air-mine", owner, directory)
-        theirs = _agent(gateway, tmp_path, "noise-theirs", stranger, directory)
+        mine = _agent(gateway, tmp_path, "air-mine", owner, market.url)
+        theirs = _agent(gateway, tmp_path, "noise-theirs", stranger, market.url)
+        reader = EncryptionKey.generate()
         try:
             channel = mine.publisher.channel.id
             [sensor] = [s for s in discover(gateway) if s.channel_id == channel]
-            reader = EncryptionKey.generate()
-            _sold(mine, sensor, wallet, reader)
+            with market_buyer(market.url, wallet, reader) as buyer:
+                _sold(mine, sensor, buyer)
             assert mine.report_if_changed() is None  # the same sales are not filed again
             theirs.step()
             assert theirs.report_if_changed() is None  # nothing sold: no report at all

@@ -85,7 +85,7 @@ class StreamsDemo:
     def start(self) -> None:
         """Open the sensors (announced if new or changed) and run them; start the buyer."""
         configs = [
-            replace(config, poll_s=self.settings.poll_s, market_only=True)
+            replace(config, poll_s=self.settings.poll_s)
             for config in city_configs(
                 self.settings.sensors,
                 self.settings.latitude,

@@ -2,8 +2,10 @@
 
 A sensor announces itself under :data:`STREAMS_TAG` (name, place, data types,
 terms, where to pay), publishes readings to a restricted channel, and answers a
-confirmed payment carrying the buyer's X25519 key with a grant for the current
-key epoch sealed to that key, until the period paid for ends. The domain here is
+confirmed payment of a marketplace contract for its stream (:mod:`.market`: every
+purchase is an order and a contract there), which carries the buyer's X25519 key,
+with a grant for the current key epoch sealed to that key, until the period paid
+for ends. The domain here is
 pure: the announcement (:mod:`.announcement`), the subscription rule
 (:mod:`.terms`), transfer memos (:mod:`.memo`) and readings (:mod:`.readings`).
 The sensor agent and the buyer's side are :mod:`.sensor` and :mod:`.buyer`;

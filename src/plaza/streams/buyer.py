@@ -2,9 +2,12 @@
 
 Discovery reads every announcement under the streams tag, keeps those whose
 signatures verify and whose descriptor is a sensor's, the latest per sensor
-(:func:`discover`). A purchase is one transfer to the sensor's address whose
-data names the stream and the buyer's X25519 key (:func:`buy`); the sensor
-answers with a grant sealed to that key in the buyer's inbox
+(:func:`discover`). A purchase is a marketplace contract
+(:func:`plaza.streams.market.request_stream`), paid to the sensor's address with
+the buyer's X25519 key beside it (:func:`plaza.streams.market.pay_contract`); a
+direct payment naming the stream and the key (:func:`buy`, the PEGASUS way, which
+makes no order) is refunded, except by the sensors of ``plaza bench streams``. The
+sensor answers with a grant sealed to that key in the buyer's inbox
 (:func:`grants`, :func:`wait_for_grant`). A buyer with several grants (a renewal
 after a lapse) reads each from its position: :func:`history` reads what is on
 the ledger, skipping epochs it was not granted, and :func:`follow` follows live.
@@ -78,8 +81,9 @@ def find_sensor(sensors: list[Sensor], text: str) -> Sensor:
 def buy(
     wallet: Wallet, sensor: Sensor, reader: EncryptionKey, amount: int, *, timeout_s: float = 30.0
 ) -> Payment:
-    """Pay ``amount`` for ``sensor``'s stream, asking for the grant to be sealed to ``reader``;
-    returns once the payment is confirmed."""
+    """Pay ``amount`` for ``sensor``'s stream directly, asking for the grant to be sealed to
+    ``reader``; returns once the payment is confirmed. It makes no order, so only a sensor
+    of ``plaza bench streams`` (the channel layer's benchmark) serves it; any other refunds it."""
     memo = PaymentMemo(sensor.channel_id, reader.public_key).encode()
     pay_to = sensor.announcement.pay_to
     return wallet.send(pay_to, amount, tag=PAYMENT_TAG, data=memo, wait=True, timeout_s=timeout_s)

@@ -1,13 +1,16 @@
 """What a buyer's payment and a sensor's refund carry in their transfer's tag and data.
 
-A payment is an ordinary transfer to the sensor's address; its data says which
-stream it buys and the X25519 key the grant is to be sealed to (PEGASUS: "the
-buyer sends a public key")::
+A direct payment (PEGASUS's way) is an ordinary transfer to the sensor's address;
+its data says which stream it buys and the X25519 key the grant is to be sealed to
+(PEGASUS: "the buyer sends a public key")::
 
     tag  = "plaza-streams-pay"
     data = 0x01 || channel_id 32 || reader_x25519 32
 
-A refund goes back to the paying address with the payment it answers and why::
+It makes no order in the marketplace, so a sensor refunds it; only ``plaza bench
+streams``, which measures the channel layer, has it served. Every other purchase
+pays a marketplace contract (:mod:`plaza.streams.market`). A refund (of either)
+goes back to the paying address with the payment it answers and why::
 
     tag  = "plaza-streams-refund"
     data = 0x01 || payment_id 32 || reason (UTF-8)

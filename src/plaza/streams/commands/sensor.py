@@ -3,7 +3,9 @@
 ``plaza sensor run`` keeps the sensor's keys, wallet, channel cursor and book in
 ``--data`` (0700; secrets 0600) and runs until interrupted (Ctrl-C or SIGTERM);
 run it again with the same ``--data`` and it continues its channel where it
-stopped and serves what was paid meanwhile. ``plaza sensor status`` prints what
+stopped and serves what was paid meanwhile. It sells through ``--market`` only
+(every purchase an order and a contract there); without one it publishes and
+refunds what it is paid. ``plaza sensor status`` prints what
 the book says without touching the node.
 """
 
@@ -37,16 +39,18 @@ from plaza.streams.terms import Terms
 
 __all__ = ["sensor_app"]
 
+log = logging.getLogger(__name__)
 sensor_app = typer.Typer(help="Run a sensor that sells its data stream.", no_args_is_help=True)
 DataOption = Annotated[
     Path, typer.Option("--data", help="The sensor's data directory (keys, wallet, cursor).")
 ]
 MarketOption = Annotated[
     str | None,
-    typer.Option("--market", envvar="PLAZA_MARKET", help="Sell through this marketplace too."),
-]
-MarketOnlyOption = Annotated[
-    bool, typer.Option(help="Refund direct payments: sell as market contracts only.")
+    typer.Option(
+        "--market",
+        envvar="PLAZA_MARKET",
+        help="Sell through this marketplace (without one the sensor sells nothing).",
+    ),
 ]
 CommandOption = Annotated[
     str | None, typer.Option("--command", help="Run this for each reading (JSON on stdout).")
@@ -87,7 +91,6 @@ def run(
     data: DataOption = DEFAULT_DATA,
     node: NodeOption = "http://127.0.0.1:8650",
     market: MarketOption = None,
-    market_only: MarketOnlyOption = False,
     command: CommandOption = None,
     mqtt: MqttOption = None,
     types: TypesOption = None,
@@ -107,7 +110,6 @@ def run(
             interval_s=interval,
             poll_s=poll,
             directory=tag.encode(),
-            market_only=market_only,
             owner=owner,
         )
     except ValueError as error:
@@ -140,10 +142,10 @@ def _source(command: str | None, mqtt: str | None, types: str | None) -> Reading
 def _serve(
     config: SensorConfig, data: Path, node: str, market: str | None, reading: _Reading
 ) -> None:
-    if config.market_only and market is None:
-        raise typer.BadParameter("--market-only needs --market")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     quiet_http_logs()
+    if market is None:
+        log.warning("no --market: the sensor publishes, but sells nothing and refunds payments")
     with remote(node) as gateway:
         home, source = SensorHome(data), _source(*reading)
         try:

@@ -3,7 +3,9 @@
 The buyer's X25519 key lives in ``--home`` (``identity.key``, 0600) and never
 leaves it: only its public half goes in the payment, and grants come back
 sealed to it. Payments come from ``--wallet`` (``PLAZA_WALLET``; its password
-from ``PLAZA_WALLET_PASSWORD`` or a hidden prompt).
+from ``PLAZA_WALLET_PASSWORD`` or a hidden prompt). A stream is bought only through
+a marketplace (``--market``, ``PLAZA_MARKET``), so every purchase is an order and a
+contract there with its twins.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from plaza.market.auth import Role
 from plaza.sqlite import private_folder
 from plaza.streams.announcement import STREAMS_TAG, Sensor
 from plaza.streams.buyer import (
-    buy,
     discover,
     find_sensor,
     follow,
@@ -61,7 +62,7 @@ WalletOption = Annotated[
 SensorArgument = Annotated[str, typer.Argument(help="The sensor's name or id (a prefix will do).")]
 MarketOption = Annotated[
     str | None,
-    typer.Option("--market", envvar="PLAZA_MARKET", help="Buy through this marketplace."),
+    typer.Option("--market", envvar="PLAZA_MARKET", help="The marketplace to buy through."),
 ]
 DEFAULT_HOME = Path(".plaza/streams")
 DEFAULT_TAG = STREAMS_TAG.decode()
@@ -118,8 +119,7 @@ def sensors(
 @stream_app.command("buy")
 def buy_command(
     sensor: SensorArgument,
-    period: Annotated[str | None, typer.Option(help="How long: 10m, 1h, 1d.")] = None,
-    amount: Annotated[int | None, typer.Option(help="Or how much to pay, in base units.")] = None,
+    period: Annotated[str, typer.Option(help="How long: 10m, 1h, 1d.")],
     market: MarketOption = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the grant.")] = 60.0,
     home: HomeOption = DEFAULT_HOME,
@@ -127,24 +127,19 @@ def buy_command(
     node: NodeOption = DEFAULT_NODE,
     tag: TagOption = DEFAULT_TAG,
 ) -> None:
-    """Pay for a sensor's stream (a renewal extends a running one) and wait for the grant.
-
-    With ``--market`` the purchase is a request and a contract in that marketplace, paid
-    from the wallet's first address (the buyer's identity there) and reported once granted.
-    """
-    if (period is None) == (amount is None):
-        raise typer.BadParameter("give --period or --amount (one of them)")
-    if market is not None and period is None:
-        raise typer.BadParameter("a marketplace contract is for a time: give --period")
+    """Buy a sensor's stream for a period (a renewal extends a running one) and wait for
+    the grant: a request and a contract in the marketplace, paid from the wallet's first
+    address (the buyer's identity there) and reported once granted."""
+    if not market:
+        raise fail("a stream is bought through a marketplace: give --market URL or PLAZA_MARKET")
+    seconds = -(-parse_duration(period) // 1000)
     reader = _reader(home)
     with remote(node) as gateway, _wallet(wallet, gateway) as paying:
         found = _sensor(gateway, sensor, tag)
+        least = found.announcement.terms.minimum_ms
+        if seconds * 1000 < least:
+            raise fail(f"{period} is below the sensor's minimum of {least} ms")
         known = len(grants(gateway, reader, found))
-        if market is None:
-            _pay_direct(paying, found, reader, period, amount)
-            _granted(gateway, reader, found, known, wait)
-            return
-        seconds = -(-parse_duration(period or "") // 1000)
         with reported(), MarketClient(market, identity=paying.export_identity()) as client:
             ensure_participant(client, "stream buyer", Role.CONSUMER)
             record = request_stream(client, found, seconds, CLOCK.now_ms())
@@ -152,17 +147,6 @@ def buy_command(
             typer.echo(f"contract {record.id}: paid {record.signed.total} for {seconds} s")
             _granted(gateway, reader, found, known, wait)
             client.report_payment(record.id, payment.message_ids[0])
-
-
-def _pay_direct(
-    wallet: Wallet, sensor: Sensor, reader: EncryptionKey, period: str | None, amount: int | None
-) -> None:
-    terms = sensor.announcement.terms
-    pay = amount if amount is not None else terms.price_of(parse_duration(period or ""))
-    payment = buy(wallet, sensor, reader, pay)
-    typer.echo(f"paid {pay} to {sensor.announcement.pay_to} ({payment.message_ids[0].hex()})")
-    if pay < terms.minimum_price:
-        raise fail(f"below the minimum ({terms.minimum_price}): the sensor will refund it")
 
 
 def _granted(

@@ -74,8 +74,10 @@ class SensorConfig:
     interval_s: float = 20.0
     poll_s: float = 0.5
     directory: bytes = field(default=STREAMS_TAG)
-    #: Refund direct payments: every purchase must be an order and a contract in the market.
-    market_only: bool = False
+    #: Serve direct payments (PEGASUS's, which make no order in the marketplace) rather than
+    #: refund them: only ``plaza bench streams`` sets it, to measure the channel layer
+    #: (publishing, key epochs, sealed grants) with no marketplace in the loop.
+    channel_bench: bool = False
     #: Readings between two public previews of their times (0: none).
     preview_every: int = 10
     #: The web account whose dashboard lists the sensor (its user id; "": none).
@@ -120,7 +122,7 @@ class SensorAgent:
             terms=config.terms,
             clock=clock,
             market=market,
-            market_only=config.market_only,
+            channel_bench=config.channel_bench,
         )
         self._next_reading_ms = 0
         self._report_due, self._next_report_ms = True, 0
@@ -139,10 +141,9 @@ class SensorAgent:
         source: ReadingSource | None = None,
     ) -> SensorAgent:
         """The sensor of ``home``: its channel created on first run, reopened afterwards.
-        With ``market_url`` it sells through that marketplace too, signing as its identity;
-        its readings come from ``source`` (by default the config's simulated profile)."""
-        if config.market_only and market_url is None:
-            raise ValueError("a sensor that sells through its marketplace only needs one")
+        It sells through the marketplace at ``market_url``, signing as its identity (without
+        one it publishes and refunds what it is paid); its readings come from ``source``
+        (by default the config's simulated profile)."""
         store, book = home.cursors(), home.book()
         try:
             wallet = home.wallet(gateway, clock=clock)

@@ -2,14 +2,18 @@
 
 Each scan reads the payment address's history from the node and handles every
 confirmed incoming transfer the book has not seen, oldest first, so payments
-made while the sensor was down are honoured when it returns. A stream payment
-(:data:`~plaza.streams.memo.PAYMENT_TAG`, its memo naming this channel and the
-buyer's X25519 key) buys time by the subscription rule: the subscription is
-extended in the book, then the publisher starts a key epoch wrapped for the
-buyer until its new end and the reader key is delivered sealed to that key
-(:func:`plaza.channels.deliver`). Too little, another stream's memo or none:
-the amount goes back to the payer with the reason. Anything else (the faucet,
-a gift) is recorded and left alone.
+made while the sensor was down are honoured when it returns. A stream is sold
+only as a marketplace contract: a payment in the marketplace's format
+(:data:`~plaza.streams.market.MARKET_PAYMENT_TAG`, naming the contract and the
+buyer's X25519 key) is checked against the contract, then buys its seconds by
+the subscription rule: the subscription is extended in the book, the publisher
+starts a key epoch wrapped for the buyer until its new end, and the reader key
+is delivered sealed to that key (:func:`plaza.channels.deliver`). Too little,
+another's contract, a direct payment (the PEGASUS way, which makes no order: only
+its consumer can sign one) or none: the amount goes back to the payer with the
+reason. Anything else (the faucet, a gift) is recorded and left alone. Only
+``plaza bench streams``, which measures the channel layer, has direct payments
+served (``channel_bench``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 _PAGE = 50
 _DEEP = 1000
 _MARKET_ONLY = "this sensor sells through its marketplace only: buy with plaza stream buy --market"
+_NO_MARKET = "this sensor sells through a marketplace only, and it has none yet"
 
 
 class PaymentDesk:
@@ -56,12 +61,13 @@ class PaymentDesk:
         terms: Terms,
         clock: Clock,
         market: MarketClient | None = None,
-        market_only: bool = False,
+        channel_bench: bool = False,
     ) -> None:
         self._gateway, self._wallet, self._book = gateway, wallet, book
         self._publisher, self._identity = publisher, identity
         self.terms, self._clock, self._market = terms, clock, market
-        self._market_only = market_only and market is not None
+        #: Serve direct payments, which make no order: for ``plaza bench streams`` only.
+        self._direct = channel_bench
         #: Where buyers pay: the identity's own address, the sensor's id in the market.
         self.address = Address.from_public_key(identity.public_key.raw)
         self._channel_id = publisher.channel.id
@@ -114,12 +120,12 @@ class PaymentDesk:
             self._book.record(base)
             return base
         assert isinstance(payload, TransferPayload)
-        if tag == PAYMENT_TAG and self._market_only:
-            return self._refund_new(base, _MARKET_ONLY)
-        if tag == PAYMENT_TAG:
+        if tag == PAYMENT_TAG and self._direct:
             return self._buy(base, payload.data)
         if self._market is None:
-            return self._refund_new(base, "this sensor sells outside the marketplace")
+            return self._refund_new(base, _NO_MARKET)
+        if tag == PAYMENT_TAG:
+            return self._refund_new(base, _MARKET_ONLY)
         return self._buy_contract(base, payload.data, self._market)
 
     def _buy(self, base: HandledPayment, data: bytes) -> HandledPayment:
