@@ -139,7 +139,8 @@ def test_an_operator_adds_an_asset_a_service_provider_orders_the_match_and_it_co
         order = re.search(r"Order (\S+) placed", status.inner_text())
         assert order is not None
         state = crew.locator(f"#telco-order-{order.group(1)} td.state")
-        expect(state).to_have_text("inProgress", timeout=20_000)  # released: delivery started
+        # released as delivery starts (a slow machine may see the window's end first)
+        expect(state).to_have_text(re.compile("^(inProgress|completed)$"), timeout=20_000)
         expect(state).to_have_text("completed", timeout=DONE_S * 1000)
 
         operator.goto(f"{web.url}/telco/assets/{asset}")
