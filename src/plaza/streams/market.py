@@ -137,7 +137,8 @@ def contract_duration_ms(
 ) -> int | str:
     """The access a payment of ``paid`` from ``payer`` buys under ``contract``, or why none.
     The marketplace matches a request for any seconds; the sensor's minimum (``minimum_ms``)
-    is the sensor's to enforce, as it is for a payment of too little."""
+    is the sensor's to enforce, as it is for a payment of too little. Paying more than the
+    total buys proportionally more (rounded down), as a direct payment's surplus did."""
     match = contract.match
     try:
         parties = Address.parse(match.provider), Address.parse(match.consumer)
@@ -151,7 +152,8 @@ def contract_duration_ms(
         return f"it pays {paid}, the contract's total is {contract.total}"
     if match.quantity * 1000 < minimum_ms:
         return f"the contract buys {match.quantity} s, below the minimum of {minimum_ms} ms"
-    return match.quantity * 1000
+    bought_ms = match.quantity * 1000
+    return bought_ms * paid // contract.total if contract.total else bought_ms
 
 
 def pay_contract(
