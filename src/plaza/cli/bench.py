@@ -143,7 +143,8 @@ def streams(
         int, typer.Option("--tips-max-age-ms", min=0, help="A worker's tips reused (ms; 0: not).")
     ] = 500,
 ) -> None:
-    """Sensors selling streams through a live node: readings/s, delivery, grants, revocation."""
+    """Streams' channel layer on a live node (direct payments, no marketplace): readings/s,
+    delivery, grants, revocation."""
     console = Console(stderr=True)
     plan = StreamsPlan(
         sensors,
