@@ -124,7 +124,7 @@ def test_a_sensors_page_says_what_where_how_much_and_how_to_buy(
     assert "<h1>noise-via-roma</h1>" in page.text
     assert "laeq in dB(A)" in page.text
     assert "100 coins per 60 s (6,000 coins per hour)" in page.text
-    assert "plaza stream buy noise-via-roma --period 1h" in page.text
+    assert "plaza stream buy noise-via-roma --period 1h --market URL" in page.text
     missing = http.get(f"/streams/{'0' * 64}")
     assert missing.status_code == 404
     assert "is announced" in missing.text
