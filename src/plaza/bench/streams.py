@@ -1,17 +1,12 @@
 """``plaza bench streams``: sensors selling streams to buyers, through a live node over HTTP.
 
-A benchmark of the channel layer (publishing, key epochs, payments served, sealed
-grants, revocation), with no marketplace in the loop: its sensors are the only ones
-that serve a direct payment (the PEGASUS way, carrying the buyer's key;
-``SensorConfig.channel_bench``), which makes no order. Sensors outside a benchmark sell
-only as marketplace contracts, whose cost beside this is the marketplace's
-(``plaza bench market``).
-
-Every sensor is a :class:`~plaza.streams.sensor.SensorAgent` with its own data
-directory, stepped by a small pool of worker threads (each owns a slice of the
-sensors: serve payments, publish when due). Buyers are funded from one faucet
-grant in a few batched transfers, each buys a stream with a direct payment, and the
-figures are:
+The channel layer (publishing, key epochs, sealed grants, revocation) with no
+marketplace: only these sensors serve a direct payment (PEGASUS's, which makes no
+order; ``SensorConfig.channel_bench``); all others sell as contracts only. Every sensor
+is a :class:`~plaza.streams.sensor.SensorAgent` with its own data directory, stepped by
+a small pool of worker threads (each owns a slice of the sensors: serve payments,
+publish when due). Buyers are funded from one faucet grant in a few batched
+transfers, each buys a stream with a direct payment, and the figures are:
 
 * ``readings_per_s``: readings published per second over the run, counted only as
   far as a sample of them is confirmed by a milestone at the end;
