@@ -111,3 +111,17 @@ def _transactions(page: Page, demo: EnergyDemo) -> None:
         "Every state on its twin holds: signed by the device and read back from the ledger."
     )
     assert _axe_violations(page) == []
+    _delete(page, demo)
+
+
+def _delete(page: Page, demo: EnergyDemo) -> None:
+    """The heat pump deleted, once the box saying so is ticked."""
+    page.goto(demo.web_url + "/dashboard/energy")
+    page.get_by_role("link", name="heat-pump").click()
+    page.get_by_role("button", name="Delete heat-pump").click()
+    expect(page.locator("#d-sure-problem")).to_have_text("tick this to delete the device")
+    page.get_by_label("Yes, stop heat-pump and forget its settings and events").check()
+    page.get_by_role("button", name="Delete heat-pump").click()
+    expect(page.get_by_role("status")).to_contain_text("deleted.")
+    expect(page.locator("tbody tr")).to_have_count(4)
+    expect(page.locator("#device-heat-pump")).to_have_count(0)

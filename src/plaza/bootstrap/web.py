@@ -211,6 +211,9 @@ class OwnerDesk:
     def withdraw(self, owner_id: str, address: object, amount: object) -> object:
         return self._module.withdraw(owner_id, address, amount)
 
+    def delete_device(self, owner_id: str, device_id: str) -> None:
+        self._module.delete_device(owner_id, device_id)
+
     def update_device(self, owner_id: str, device_id: str, changes: dict[str, Any]) -> object:
         return self._module.update_device(owner_id, device_id, changes)
 

@@ -52,6 +52,10 @@ class EnergyOwners(Protocol):
 
     def withdraw(self, owner_id: str, address: object, amount: object) -> object: ...
 
+    def delete_device(self, owner_id: str, device_id: str) -> None:
+        """Tell the device to stop, then forget it (the module's ``delete_device``)."""
+        ...
+
     def update_device(self, owner_id: str, device_id: str, changes: dict[str, Any]) -> object:
         """New settings, pushed to the device first (the module's ``update_device``)."""
         ...
@@ -146,6 +150,24 @@ async def pause(request: Request, device_id: str) -> Response:
 async def resume(request: Request, device_id: str) -> Response:
     """The seed's "Continue operation"."""
     return await _operate(request, device_id, pause=False)
+
+
+@router.post("/dashboard/energy/devices/{device_id}/delete")
+async def delete(request: Request, device_id: str) -> Response:
+    """Delete the device once the person ticked that they mean it: it is told to stop, and
+    its settings and events are forgotten (its twins stay on the ledger)."""
+    checked = await _checked(request)
+    if isinstance(checked, Response):
+        return checked
+    owners, owner_id, form = checked
+    if form.get("sure") != "yes":
+        problem = {"sure": "tick this to delete the device"}
+        return _device(request, owners, owner_id, device_id, problems=problem)
+    try:
+        owners.delete_device(owner_id, device_id[:100])
+    except EnergyError as error:
+        return _page(request, error.status, notice=error.message)
+    return _page(request, notice=f"Device {device_id} deleted.")
 
 
 async def _operate(request: Request, device_id: str, *, pause: bool) -> Response:
