@@ -90,6 +90,8 @@ def login_problem(request: Request, message: str, status: int) -> Response:
 
 
 def _login(request: Request, status: int = 200, **context: Any) -> Response:
+    """The login page; where it goes on to is given by the caller, or nowhere special."""
+    context.setdefault("next", "")
     return _page(request, "account/login.html", "Log in", status, **context)
 
 
