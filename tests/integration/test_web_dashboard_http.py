@@ -9,6 +9,7 @@ A real marketplace (SQLite, no node) and the web app over it, on uvicorn.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 
 import httpx
@@ -43,7 +44,9 @@ def web(node: RunningNode, market: RunningMarket) -> Iterator[RunningWeb]:
 def person(web: RunningWeb) -> Iterator[tuple[httpx.Client, str]]:
     """A logged-in browser and its page's CSRF token."""
     with httpx.Client(base_url=web.url, timeout=10) as http:
-        sign_up(http, f"trader-{id(http)}@example.org")
+        # A fresh address each time: id(http) may come back once a client is freed, and a
+        # taken address would leave this browser logged out.
+        sign_up(http, f"trader-{secrets.token_hex(6)}@example.org")
         yield http, csrf_of(http.get("/dashboard").text)
 
 
