@@ -39,7 +39,8 @@ class Coordinator:
     def issue_milestone(self) -> Message:
         """Build, sign and submit the next milestone; returns it once applied."""
         tangle = self._tangle
-        parents = sorted(tangle.select_parents(MAX_PARENTS))
+        # Half the oldest tips, so that none waits unpicked until it is too old to confirm.
+        parents = sorted(tangle.select_parents(MAX_PARENTS, oldest=MAX_PARENTS // 2))
         outcome, issued_at_ms = tangle.prepare_milestone(parents, self._clock.now_ms())
         payload = MilestonePayload(
             index=outcome.index,

@@ -238,10 +238,12 @@ class Tangle(StoredLookups):
 
     # -- confirmation -------------------------------------------------------------------
 
-    def select_parents(self, count: int = 4) -> list[bytes]:
-        """Parents for a new message: non-lazy tips, or the latest milestone if none."""
+    def select_parents(self, count: int = 4, *, oldest: int = 0) -> list[bytes]:
+        """Parents for a new message: non-lazy tips (``oldest`` of them the nearest to going
+        lazy, see :meth:`TipPool.select`), or the latest milestone if none."""
         with self._lock:
-            return self._tips.select(count, self._latest.index) or [self._latest.message_id]
+            tips = self._tips.select(count, self._latest.index, oldest=oldest)
+            return tips or [self._latest.message_id]
 
     def prepare_milestone(
         self, parents: Sequence[bytes], now_ms: int

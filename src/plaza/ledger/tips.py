@@ -65,11 +65,19 @@ class TipPool:
         for message_id in [tip for tip, root in self._root_index.items() if root < floor]:
             del self._root_index[message_id]
 
-    def select(self, count: int, latest_index: int) -> list[bytes]:
-        """Up to ``count`` distinct non-lazy tips, chosen uniformly at random."""
+    def select(self, count: int, latest_index: int, *, oldest: int = 0) -> list[bytes]:
+        """Up to ``count`` distinct non-lazy tips: the ``oldest`` whose cones root furthest
+        back, the rest chosen uniformly at random.
+
+        The coordinator asks for its oldest tips first: drawn at random alone, a tip that
+        nobody else approves (the head of a writer's chain) could wait out ``max_depth``
+        milestones unpicked, go lazy, and never be confirmed.
+        """
         self.prune(latest_index)
         tips = sorted(self._root_index)  # sorted: the same seed gives the same choice
-        return self._rng.sample(tips, min(count, len(tips)))
+        first = sorted(tips, key=self._root_index.__getitem__)[: min(oldest, count)]
+        rest = sorted(set(tips) - set(first))
+        return first + self._rng.sample(rest, min(count - len(first), len(rest)))
 
     def statistics(self) -> dict[str, int]:
         return {"tips": len(self._root_index)}

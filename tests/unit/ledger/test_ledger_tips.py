@@ -116,3 +116,32 @@ def test_tips_no_milestone_confirms_go_lazy_and_are_never_selected() -> None:
     assert tangle.latest_milestone.index == 18
     assert stale.id not in tangle.select_parents(8)
     assert tangle.select_parents(8) == [tangle.latest_milestone.message_id]
+
+
+def test_select_takes_the_oldest_tips_first_when_asked() -> None:
+    pool = TipPool(rng=random.Random(3))
+    for n in range(100):
+        pool.add(tip(n), [], 10)
+    pool.add(tip(500), [], 4)  # nearest to going lazy
+    pool.add(tip(501), [], 6)
+    chosen = pool.select(8, 10, oldest=2)
+    assert chosen[:2] == [tip(500), tip(501)]
+    assert len(set(chosen)) == 8
+    assert pool.select(3, 10, oldest=5) == [tip(500), tip(501), tip(0)]  # ties by id
+
+
+def test_a_tip_nobody_else_approves_is_confirmed_before_it_goes_lazy() -> None:
+    """The head of a writer's chain, among many fresh tips each milestone: drawn at random
+    alone it would wait out the depth limit unpicked and never be confirmed."""
+    kit = build_tangle()
+    tangle = kit.tangle
+    kit.milestone()
+    head = kit.submit(kit.data(b"the chain's head"))
+    for round_ in range(20):
+        latest = tangle.latest_milestone.message_id
+        for n in range(40):
+            payload = DataPayload(b"crowd", f"{round_}:{n}".encode())
+            kit.submit(kit.compose(kit.faucet, payload, parents=[latest]))
+        kit.milestone()
+    assert tangle.latest_milestone.index == 21  # past the depth limit of 15
+    assert tangle.metadata(head.id).milestone_index is not None, "confirmed, not left lazy"
