@@ -3,7 +3,9 @@
 A tip is a solid message nobody approves yet. It is *lazy* when the oldest
 milestone its past cone reaches is more than ``max_depth`` milestones behind the
 latest: approving it would drag old, unconfirmable history along. Parents are
-drawn uniformly from the non-lazy tips; lazy ones are pruned.
+drawn uniformly from the non-lazy tips; lazy ones are pruned. The coordinator takes
+half of a milestone's parents from the oldest non-lazy tips instead, so a tip that
+no one else approves is confirmed before it goes lazy.
 
 A message born lazy (it approves a lazy message too) does not take the tips it
 approves out of the pool: no milestone will reference it, so they would never be
