@@ -105,9 +105,25 @@ def _telco_on_its_pages(web: str) -> None:
     assert httpx.get(f"{web}/telco/assets/{asset.group(1)}", timeout=10).status_code == 200
 
 
+def _listed(web: str, vertical: str) -> list[str]:
+    page = httpx.get(f"{web}/market", params={"vertical": vertical}, timeout=10)
+    assert page.status_code == 200, page.text
+    return [id for id in re.findall(r'<a href="/market/([^"?/]+)">', page.text) if id != "map"]
+
+
+def _every_vertical_on_the_market(web: str) -> None:
+    """The public marketplace lists the one market's listings beside energy's book: the
+    sensors' standing offers and the operators' telco offers, each with its page."""
+    for vertical in ("energy", "stream", "telco"):
+        listed = _listed(web, vertical)
+        assert listed, f"no {vertical} listing on /market"
+        assert httpx.get(f"{web}/market/{listed[0]}", timeout=10).status_code == 200
+
+
 def _while_running(web: str) -> None:
     _sensors_on_the_map(web)
     _telco_on_its_pages(web)
+    _every_vertical_on_the_market(web)
 
 
 def _the_verticals_ran(summary: dict[str, Any]) -> None:

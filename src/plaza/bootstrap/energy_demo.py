@@ -48,7 +48,15 @@ from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.energy import EnergyStack, StackSettings
 from plaza.bootstrap.market import MarketRuntime, build_market
 from plaza.bootstrap.node import build_node
-from plaza.bootstrap.web import EnergyAuditor, EnergyTwins, OwnerDesk, PlacedBook, serve_web
+from plaza.bootstrap.web import (
+    EnergyAuditor,
+    EnergyTwins,
+    JoinedBook,
+    MarketListings,
+    OwnerDesk,
+    PlacedBook,
+    serve_web,
+)
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
 from plaza.settings import MarketSettings, NodeSettings, WebSettings
@@ -158,7 +166,8 @@ class EnergyDemo:
         self._market_server = ThreadedServer(self.market.app(), listener=listener)
 
     def _serve_web(self, settings: DemoSettings) -> None:
-        """The web app over the bid manager's book, with the demo's accounts (in a market
+        """The web app over the bid manager's book and the one market's listings (the other
+        verticals' offers and requests), with the demo's accounts (in a market
         database of their own: ``accounts/``) and the OpenID Connect providers of
         ``PLAZA_WEB_OIDC_PROVIDERS``."""
         web = WebSettings()
@@ -171,7 +180,10 @@ class EnergyDemo:
         self._owner_desk = OwnerDesk(self.stack.owner.service)
         try:
             self._web_server, self._web_node = serve_web(
-                PlacedBook(bidmanager.bidmanager.book, marketplace.records),
+                JoinedBook(
+                    PlacedBook(bidmanager.bidmanager.book, marketplace.records),
+                    MarketListings(self.market.services.marketplace),
+                ),
                 self.node_url,
                 host=settings.host,
                 port=settings.web_port,

@@ -5,7 +5,9 @@ The demo's public book is the energy bid manager's order book: the one market's
 demo's devices rests (with energy's kind and units); the energy backend's own
 records are the same bids with their seed states, which is what each listing's twin
 shows (:class:`EnergyTwins`). The one market's HTTP API the demo also serves is the
-dashboard's (``market_url``): people trade there from their browsers. Another
+dashboard's (``market_url``): people trade there from their browsers, and the other
+verticals list there (services, the sensors' standing offers, telco), so the demo's
+public book joins the two (:class:`JoinedBook`, :class:`MarketListings`). Another
 deployment hands :func:`serve_web` its own book (``MarketRuntime.services.marketplace``'s)
 the same way.
 """
@@ -25,6 +27,9 @@ from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.errors import EnergyError
 from plaza.energy.model import TransactionStatus, TransactionType
 from plaza.energy.owner.service import OwnerModule
+from plaza.market.book.views import OrderQuery
+from plaza.market.errors import OrderNotFound
+from plaza.market.marketplace import Marketplace
 from plaza.market.model import Location, Order
 from plaza.market.twins.records import TwinAudit
 from plaza.verticals import Vertical, registry
@@ -47,6 +52,8 @@ __all__ = [
     "EnergyAuditor",
     "EnergyAudits",
     "EnergyTwins",
+    "JoinedBook",
+    "MarketListings",
     "OwnerDesk",
     "PlacedBook",
     "place_of",
@@ -264,6 +271,40 @@ class PlacedBook:
 
     def order(self, order_id: str) -> Order:
         return self._placed(self._book.order(order_id))
+
+
+class MarketListings:
+    """The one market's open listings (every vertical's) as the web app reads a book."""
+
+    def __init__(self, marketplace: Marketplace, *, limit: int = 10_000) -> None:
+        self._marketplace = marketplace
+        self._limit = limit
+
+    def orders(self) -> list[Order]:
+        return self._marketplace.search(OrderQuery(limit=self._limit))
+
+    def order(self, order_id: str) -> Order:
+        return self._marketplace.order(None, order_id)
+
+
+class JoinedBook:
+    """Several books read as one public marketplace, oldest listing first: the demo's energy
+    bid manager's and the one market's, where the other verticals list."""
+
+    def __init__(self, *books: PublicBook) -> None:
+        self._books = books
+
+    def orders(self) -> list[Order]:
+        listed = [order for book in self._books for order in book.orders()]
+        return sorted(listed, key=lambda order: order.accepted_at_ms)
+
+    def order(self, order_id: str) -> Order:
+        for book in self._books:
+            try:
+                return book.order(order_id)
+            except OrderNotFound:
+                continue
+        raise OrderNotFound(order_id)
 
 
 def serve_web(
