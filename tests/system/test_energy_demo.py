@@ -113,8 +113,8 @@ def _listed(web: str, vertical: str) -> list[str]:
 
 def _every_vertical_on_the_market(web: str) -> None:
     """The public marketplace lists the one market's listings beside energy's book: the
-    sensors' standing offers and the operators' telco offers, each with its page."""
-    for vertical in ("energy", "stream", "telco"):
+    sensors' standing offers, the services and the operators' telco offers, each with its page."""
+    for vertical in ("energy", "stream", "service", "telco"):
         listed = _listed(web, vertical)
         assert listed, f"no {vertical} listing on /market"
         assert httpx.get(f"{web}/market/{listed[0]}", timeout=10).status_code == 200

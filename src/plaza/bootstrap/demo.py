@@ -57,7 +57,10 @@ class Demo:
                 root / "streams", ledger, clock, streams, market_url=market, owner=self._owner
             )
         if services is not None:
-            self.verticals["services"] = ServicesDemo(root / "services", ledger, clock, services)
+            market = self.energy.urls()["market"]
+            self.verticals["services"] = ServicesDemo(
+                root / "services", ledger, clock, services, market_url=market
+            )
         if telco is not None:
             node, shared = self.energy.node_url, (self.energy.market, self.energy.urls()["market"])
             self.verticals["telco"] = TelcoDemo(

@@ -3,7 +3,9 @@
 Each service of :mod:`plaza.bootstrap.services_catalog` is sold by its own
 :class:`~plaza.services.provider.ProviderAgent` (``plaza service run``'s agent: its
 identity, channel and book under ``<data_dir>/services/<name>``); their quote APIs are
-mounted on one loopback server, each under its name. The customer is ``plaza service
+mounted on one loopback server, each under its name; given the demo's marketplace, each
+keeps its service listed there (``plaza service run --market``), so the services are on
+the public marketplace page with the other verticals. The customer is ``plaza service
 call`` in a loop: funded from the node's faucet, it calls the services in turn every
 ``call_s``, and every fourth call asks for a route to Svalbard, which has no road, so the
 demo shows a refund beside the paid calls. Its calls are kept in a call book, so a second
@@ -25,6 +27,7 @@ from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.serving import ThreadedServer, bind_listener, listener_url
 from plaza.bootstrap.services_catalog import SERVICES
 from plaza.channels import LedgerAccessError
+from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Address
 from plaza.keyfiles import identity_at
@@ -63,7 +66,13 @@ class ServicesDemo:
     """Start with :meth:`start`, read :meth:`summary` any time, end with :meth:`stop`."""
 
     def __init__(
-        self, root: Path, ledger: LocalLedger, clock: Clock, settings: ServicesSettings
+        self,
+        root: Path,
+        ledger: LocalLedger,
+        clock: Clock,
+        settings: ServicesSettings,
+        *,
+        market_url: str | None = None,
     ) -> None:
         self.root = private_folder(root)
         self.settings = settings
@@ -75,16 +84,19 @@ class ServicesDemo:
         listener = bind_listener(settings.host, 0)
         self.url = listener_url(listener)
         self.providers: list[ProviderAgent] = []
+        self._markets: list[MarketClient] = []  # each provider's, listing its service
         app = FastAPI(title="plaza demo services", openapi_url=None, docs_url=None, redoc_url=None)
         try:
             for sold in SERVICES:
+                home = ProviderHome(self.root / sold.name)
                 agent = ProviderAgent(
-                    ProviderHome(self.root / sold.name),
+                    home,
                     ledger,
                     sold,
                     endpoint=f"{self.url}/{sold.name}",
                     clock=clock,
                     poll_s=settings.poll_s,
+                    market=self._market(market_url, home),
                 )
                 self.providers.append(agent)
                 app.mount(f"/{sold.name}", create_provider_app(agent))
@@ -165,9 +177,18 @@ class ServicesDemo:
         self._close_providers()
         self._book.close()
 
+    def _market(self, url: str | None, home: ProviderHome) -> MarketClient | None:
+        """The provider's client of the demo's marketplace, where its service is listed."""
+        if url is None:
+            return None
+        self._markets.append(MarketClient(url, identity=home.identity()))
+        return self._markets[-1]
+
     def _close_providers(self) -> None:
         for agent in self.providers:
             agent.close()
+        for market in self._markets:
+            market.close()
 
 
 def _started(target: Any, name: str, stop: threading.Event) -> threading.Thread:
