@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from plaza.node import DataDir
+from plaza.processes import alive
 
 __all__ = ["Devnet", "DevnetError", "DevnetNode"]
 
@@ -222,15 +223,7 @@ class Devnet:
             except ProcessLookupError:
                 continue
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        while time.monotonic() < deadline and any(alive(pid) for pid in pids):
             time.sleep(0.1)
         state_file.unlink(missing_ok=True)
         return max(0, stopped - 1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

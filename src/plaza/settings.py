@@ -85,6 +85,8 @@ class MarketSettings(BaseSettings):
     benchmarks). ``auditor_keys`` are auditors' X25519 public keys (hex): each
     new twin's read-only key is sealed to each of them on the ledger, so they
     can audit from their own machines; other auditors ask ``POST /audit/keys``.
+    ``twin_carriers`` (on by default) sends twin states in carriers, many to one
+    ledger message and its proof of work; off, each state is a message of its own.
 
     Webhook callbacks must resolve to public addresses, at registration and at
     each delivery (no SSRF into the marketplace's own network);
@@ -98,6 +100,7 @@ class MarketSettings(BaseSettings):
     port: int = Field(default=8660, ge=0, le=65535)
     node_url: str = "http://127.0.0.1:8650"
     auditor_keys: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = ()
+    twin_carriers: bool = True
     database_url: SecretStr | None = None
     database_schema: str | None = None
     jobs: Literal["inline", "sqlite", "redis"] = "sqlite"
@@ -132,10 +135,11 @@ TILE_URL_PATTERN = (
 
 
 class WebSettings(BaseSettings):
-    """The web app's accounts: ``oidc_providers`` as JSON in ``PLAZA_WEB_OIDC_PROVIDERS``
-    (``[{"name": "example", "label": "Example", "issuer": "https://id.example.org",
-    "client_id": "…", "client_secret": "…"}]``); the redirect address to register with a
-    provider is ``<web address>/login/oidc/<name>/callback``."""
+    """The web app's accounts, where they are kept and how people log in:
+    ``oidc_providers`` as JSON in ``PLAZA_WEB_OIDC_PROVIDERS`` (``[{"name": "example",
+    "label": "Example", "issuer": "https://id.example.org", "client_id": "…",
+    "client_secret": "…"}]``); the redirect address to register with a provider is
+    ``<web address>/login/oidc/<name>/callback``."""
 
     model_config = SettingsConfigDict(env_prefix="PLAZA_WEB_", frozen=True)
 
@@ -144,3 +148,8 @@ class WebSettings(BaseSettings):
     #: offline base layer alone.
     tile_url: Annotated[str, Field(pattern=TILE_URL_PATTERN)] | None = None
     tile_attribution: str = Field(default="", max_length=200)
+    #: Where ``plaza web run`` keeps its people's accounts (``PLAZA_WEB_ACCOUNTS_URL``,
+    #: ``postgresql://…``, in ``PLAZA_WEB_ACCOUNTS_SCHEMA`` if set); none: SQLite in its
+    #: data directory. Web processes sharing one database share their accounts.
+    accounts_url: SecretStr | None = None
+    accounts_schema: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] | None = None

@@ -20,6 +20,7 @@ import httpx
 from browser_launch import CHROMIUM, LAUNCH_ARGS
 from playwright.sync_api import Page, sync_playwright
 
+from plaza.bootstrap.demo import Demo, ServicesSettings, StreamsSettings, TelcoSettings
 from plaza.bootstrap.energy_demo import DemoSettings, EnergyDemo
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
@@ -86,13 +87,50 @@ def _shoot_dashboard(page: Page, demo: EnergyDemo, path: Path) -> None:
     print(f"{path}  ({path.stat().st_size // 1024} KiB)  {demo.web_url}/dashboard")
 
 
+def _first_link(web: str, page: str, pattern: str, within_s: float = 60.0) -> str:
+    """The first link matching ``pattern`` on ``page`` once it shows one (the verticals'
+    agents announce themselves within seconds of the demo's start)."""
+    deadline = time.monotonic() + within_s
+    with httpx.Client(base_url=web, timeout=5) as http:
+        while time.monotonic() < deadline:
+            found = re.search(pattern, http.get(page).text)
+            if found:
+                return web + found.group(1)
+            time.sleep(1)
+    raise TimeoutError(f"{web}{page} showed no link like {pattern}")
+
+
+def _shoot_verticals(page: Page, web: str, directory: Path) -> None:
+    """Each vertical's own page and one of its listings' pages."""
+    for name, path, link in (
+        ("streams", "/streams", r'href="(/streams/[0-9a-f]{64})"'),
+        ("services", "/services", r'href="(/services/(?!my/)[a-z][a-z0-9-]*)"'),
+        ("telco", "/telco", r'href="(/telco/assets/[^"]+)"'),
+    ):
+        listing = _first_link(web, path, link)
+        if name == "streams":  # the map's markers come from its script
+            page.goto(web + path)
+            page.wait_for_selector(".leaflet-marker-icon, .leaflet-interactive")
+            page.screenshot(path=directory / f"{name}.png", full_page=True)
+            print(f"{directory / f'{name}.png'}  {web}{path}")
+        else:
+            _shoot(page, web + path, directory / f"{name}.png", full=True)
+        _shoot(page, listing, directory / f"{name}-listing.png", full=True)
+
+
 def main(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     logging.getLogger().addHandler(logging.NullHandler())  # the demo's log is not the point
     with tempfile.TemporaryDirectory() as root:
         settings = DemoSettings(data_dir=Path(root), node_port=0, web_port=0, tick_s=0.2)
-        demo = EnergyDemo(settings)
-        demo.start()
+        whole = Demo(
+            settings,
+            streams=StreamsSettings(interval_s=2.0),
+            services=ServicesSettings(),
+            telco=TelcoSettings(),
+        )
+        demo = whole.energy
+        whole.start()
         try:
             web = demo.web_url
             listing_url = _contracted_listing(web)
@@ -115,6 +153,7 @@ def main(directory: Path) -> None:
                 page.wait_for_load_state("networkidle")
                 _shoot(page, page.url, directory / "message.png")
                 _shoot(page, web + "/energy", directory / "energy.png")
+                _shoot_verticals(page, web, directory)
                 _shoot(page, demo.node_url + "/docs", directory / "node-docs.png")
                 page.goto(web + "/market/map?status=all")
                 page.wait_for_selector("#map[data-outlines_ready][data-markers]")
@@ -125,7 +164,7 @@ def main(directory: Path) -> None:
                 _shoot(phone, web + "/market", directory / "marketplace-phone.png")
                 browser.close()
         finally:
-            demo.stop()
+            whole.stop()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """A channel's states decoded in the browser for a reader holding its key (issue 11, item 8):
 channels published by Python's publisher on a real node, their reader keys pasted into the
 explorer's channel page, which walks each chain, opens every state and checks the channel
-key's signature, with no key sent to the site."""
+key's signature, with no key sent to the site. A restricted channel opens epoch by epoch:
+an auditor's key every epoch, a reader's the epoch it was handed, saying where it stops."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from web_server import RunningWeb, serve_web_app
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap import SystemClock
 from plaza.channels import Channel, ChannelMode, MemoryCursorStore, Publisher, encode_reader_key
-from plaza.crypto import Identity
+from plaza.crypto import EncryptionKey, Identity
 
 STATES = [{"state": "offer received", "step": 1}, {"state": "contract sent", "step": 2}]
 
@@ -45,9 +46,28 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
                 publisher.publish(json.dumps(state).encode())
             keys[mode.label] = encode_reader_key(publisher.reader_key(0)).hex()
             keys[f"{mode.label}-1"] = encode_reader_key(publisher.reader_key(1)).hex()
+        keys.update(_restricted(gateway, clock))
         genesis = client.milestone(1).message_id.hex()
         with serve_web_app(node.url, genesis) as web:
             yield Published(web, keys)
+
+
+def _restricted(gateway: RemoteLedger, clock: SystemClock) -> dict[str, str]:
+    """A restricted channel: two states in epoch 0, a reader granted (epoch 1), a third
+    state, a rotation (epoch 2) and a fourth. The auditor's key (the epoch master) and
+    the reader's key (epoch 1's key only)."""
+    channel = Channel.create(ChannelMode.RESTRICTED, Identity.generate())
+    publisher = Publisher.create(gateway, MemoryCursorStore(), channel, clock=clock)
+    for state in STATES:
+        publisher.publish(json.dumps(state).encode())
+    reader = publisher.grant(EncryptionKey.generate().public_key)
+    publisher.publish(json.dumps({"state": "paid", "step": 3}).encode())
+    publisher.rotate()
+    publisher.publish(json.dumps({"state": "fulfilled", "step": 4}).encode())
+    return {
+        "restricted": encode_reader_key(publisher.reader_key(0)).hex(),
+        "restricted-reader": encode_reader_key(reader).hex(),
+    }
 
 
 def _read(page: Page, key: str) -> None:
@@ -55,7 +75,7 @@ def _read(page: Page, key: str) -> None:
     page.get_by_role("button", name="Read the channel").click()
 
 
-def test_a_reader_reads_a_private_and_a_public_channel_in_the_browser(
+def test_a_reader_reads_private_public_and_restricted_channels_in_the_browser(
     visit: Page, published: Published
 ) -> None:
     sent: list[str] = []
@@ -84,5 +104,26 @@ def test_a_reader_reads_a_private_and_a_public_channel_in_the_browser(
     _read(visit, published.keys["private-1"])  # from position 1: the first state is out of reach
     expect(summary).to_contain_text("1 state read from position 1")
     expect(visit.locator("#channel-states li")).to_have_count(1)
+    _restricted_read(visit, published)
     for key in published.keys.values():
         assert not [line for line in sent if key[2:66] in line or key[-120:] in line]
+
+
+def _restricted_read(page: Page, published: Published) -> None:
+    """The auditor's key opens every epoch; the reader's opens the epoch it was handed and
+    says why it stops at the next (its wrap is sealed to an X25519 key the page lacks)."""
+    summary, states = page.locator("#channel-summary"), page.locator("#channel-states li")
+    _read(page, published.keys["restricted"])
+    expect(summary).to_contain_text("restricted channel")
+    expect(summary).to_contain_text("6 states read from position 0, each signed")
+    expect(states).to_have_count(6)
+    expect(states.nth(2)).to_contain_text("Position 2, keys (epoch 1)")
+    expect(states.nth(3)).to_contain_text('"state": "paid"')
+    expect(states.nth(4)).to_contain_text("Position 4, keys (epoch 2)")
+    expect(states.nth(5)).to_contain_text('"state": "fulfilled"')
+    _read(page, published.keys["restricted-reader"])
+    expect(summary).to_contain_text("3 states read from position 2")
+    expect(summary).to_contain_text("Reading stops: epoch 2 starts at position 4")
+    expect(states).to_have_count(3)  # its keys record, the state, the next keys record
+    expect(states.nth(1)).to_contain_text('"state": "paid"')
+    expect(states.nth(2)).to_contain_text("Position 4, keys (epoch 2)")

@@ -340,6 +340,9 @@ def test_offer_and_request_see_the_match_place_the_order_and_watch_it_settle_liv
         expect(alice.locator(f"#asset-{asset}")).to_contain_text("40 coins")
         alice.get_by_role("button", name=f"History of {asset}").click()
         history = alice.locator("#asset-history-list")
+        expect(history.locator("li").first).to_contain_text(
+            re.compile(r"^Version 1: registered .* UTC, .*, active\.$")
+        )  # every state the marketplace recorded, from its registration on
         expect(history).to_contain_text(f"contract {contract} ({offer}): 40 coins, Fulfilled")
         expect(history).to_contain_text("Revenue from its orders' contracts: 40 coins.")
         assert _axe_violations(alice) == []  # the contracts' table, the asset's history

@@ -1,7 +1,8 @@
 """Energy's part of the dashboard in a real browser, on ``plaza demo``: the demo's Alice logs
 in and sees her five devices at the energy user module with their figures, pauses one and
-lets it continue, and takes coins back from what the module may spend for her; a bad amount
-is said beside its field and changes nothing."""
+lets it continue, and takes coins back from what the module may spend for her; a bad amount,
+or a bad price in the form that adds a device, is said beside its field and changes
+nothing."""
 
 from __future__ import annotations
 
@@ -69,8 +70,26 @@ def test_alice_sees_pauses_and_continues_her_devices_and_withdraws(
     visit.get_by_role("button", name="Withdraw").click()
     expect(visit.get_by_role("status")).to_contain_text(f"Sent 1 coins to {payee}")
     assert _axe_violations(visit) == []
+    _onboard_refused(visit)
     _transactions(visit, demo)
     problems[:] = [p for p in problems if "status of 400" not in p]  # the refused forms
+
+
+def _onboard_refused(page: Page) -> None:
+    """The seed's "Add a new device" form: a bad price is said beside its field, what was
+    typed stays, and no device is added."""
+    page.get_by_label("Name", exact=True).fill("meter")
+    page.get_by_label("Device UUID (the one in the device's configuration)").fill("a-uuid")
+    page.get_by_label("URL (the device's API, http:// or https://)").fill("http://127.0.0.1:9")
+    page.get_by_label("Energy price (coins per kWh)").fill("cheap")
+    page.get_by_label("Least energy per offer or request (Wh)").fill("500")
+    page.get_by_role("button", name="Add device").click()
+    expect(page.locator("#o-energyPrice-problem")).to_have_text(
+        "Energy price (coins per kWh): a whole number, 0 or more"
+    )
+    expect(page.get_by_label("Name", exact=True)).to_have_value("meter")
+    expect(page.locator("tbody tr")).to_have_count(5)
+    assert _axe_violations(page) == []
 
 
 def _transactions(page: Page, demo: EnergyDemo) -> None:
@@ -105,7 +124,13 @@ def _transactions(page: Page, demo: EnergyDemo) -> None:
     first = rows.first
     first.locator("summary").click()
     expect(first.locator("details li").first).to_be_visible()
-    first.get_by_role("link", name=re.compile(r"^Verify .* against the ledger$")).click()
+    first.get_by_role("link", name="Verify event 1 against the ledger").click()  # the oldest
+    expect(page.locator("#event-heading")).to_contain_text("Event 1: ")
+    expect(page.locator("#event-result")).to_contain_text(
+        re.compile(r"^On the twin at position \d+, in message \w+…?, signed by the device")
+    )
+    page.go_back()
+    first.get_by_role("link", name=re.compile(r"^Verify (?!event ).+ against the ledger$")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("verified against the ledger")
     expect(page.locator("#verdict")).to_have_text(
         "Every state on its twin holds: signed by the device and read back from the ledger."

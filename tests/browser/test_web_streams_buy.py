@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from market_server import serve_market
-from node_server import node_settings, serve_node
 from playwright.sync_api import Page, expect
-from web_server import RunningWeb, memory_accounts, serve_web_app
+from streams_selling import selling_sensor
+from web_server import RunningWeb
 
-from plaza.adapters.ledger.remote import RemoteLedger
-from plaza.clock import SystemClock
 from plaza.streams import Terms
-from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.streams.sensor import SensorConfig
 
-CLOCK = SystemClock()
 PASSPHRASE = "a long passphrase"
 PASSWORD = "a stream buyer's password"
 EMAIL = "reader@example.org"
@@ -47,28 +42,8 @@ CONFIG = SensorConfig(
 @pytest.fixture(scope="module")
 def selling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
     """A node, a marketplace on it, a sensor agent selling there only, and the web app."""
-    with (
-        serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node,
-        serve_market(tmp_path_factory.mktemp("market"), node_url=node.url) as market,
-        node.client() as client,
-    ):
-        gateway = RemoteLedger(client, clock=CLOCK)
-        home = SensorHome(tmp_path_factory.mktemp("sensor"))
-        agent = SensorAgent.open(home, gateway, CONFIG, clock=CLOCK, market_url=market.url)
-        stop = threading.Event()
-        thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-        thread.start()
-        try:
-            genesis = client.milestone(1).message_id.hex()
-            accounts = memory_accounts(CLOCK)
-            with serve_web_app(
-                node.url, genesis, accounts=accounts, market_url=market.url
-            ) as running:
-                yield running
-        finally:
-            stop.set()
-            thread.join(timeout=10)
-            agent.close()
+    with selling_sensor(tmp_path_factory.mktemp("selling"), CONFIG) as running:
+        yield running.web
 
 
 def _wallet(visit: Page, url: str) -> None:

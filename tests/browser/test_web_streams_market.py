@@ -10,25 +10,18 @@ readings arriving prove the contract path; the marketplace then holds the contra
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from market_server import serve_market
-from node_server import node_settings, serve_node
 from playwright.sync_api import Page, expect
+from streams_selling import Selling, selling_sensor
 from test_web_accessibility import AXE
-from web_server import memory_accounts, serve_web_app
 
-from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.clients.market import MarketClient
-from plaza.clock import SystemClock
 from plaza.streams import Terms
-from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
+from plaza.streams.sensor import SensorConfig
 
-CLOCK = SystemClock()
 PASSWORD = "a streams buyer's long password"
 PASSPHRASE = "a long wallet passphrase"
 #: 3,600 coins an hour (one a second), ten seconds at least; a reading every half second.
@@ -43,36 +36,11 @@ CONFIG = SensorConfig(
 )
 
 
-@dataclass
-class Selling:
-    web: str
-    market: str
-    agent: SensorAgent
-
-
 @pytest.fixture(scope="module")
 def selling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Selling]:
     """A node, a marketplace on it, a sensor selling there only, and the web app relaying."""
-    with (
-        serve_node(node_settings(tmp_path_factory.mktemp("node"))) as node,
-        serve_market(tmp_path_factory.mktemp("market"), node_url=node.url) as market,
-        node.client() as client,
-    ):
-        gateway = RemoteLedger(client, clock=CLOCK)
-        home = SensorHome(tmp_path_factory.mktemp("sensor"))
-        agent = SensorAgent.open(home, gateway, CONFIG, clock=CLOCK, market_url=market.url)
-        stop = threading.Event()
-        thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-        thread.start()
-        try:
-            genesis = client.milestone(1).message_id.hex()
-            accounts = memory_accounts(CLOCK)
-            with serve_web_app(node.url, genesis, accounts=accounts, market_url=market.url) as web:
-                yield Selling(web.url, market.url, agent)
-        finally:
-            stop.set()
-            thread.join(timeout=10)
-            agent.close()
+    with selling_sensor(tmp_path_factory.mktemp("selling"), CONFIG) as running:
+        yield running
 
 
 def _buyer(visit: Page, url: str) -> None:
@@ -97,13 +65,13 @@ def test_a_logged_in_buyer_buys_a_stream_as_a_marketplace_contract(
     visit: Page, selling: Selling
 ) -> None:
     sensor = selling.agent.publisher.channel.id.hex()
-    visit.goto(f"{selling.web}/streams/{sensor}")
+    visit.goto(f"{selling.web.url}/streams/{sensor}")
     expect(visit.get_by_role("heading", level=1)).to_have_text("noise-via-roma")
     expect(visit.get_by_role("link", name="Log in to buy")).to_be_visible()  # nobody logged in
     expect(visit.get_by_role("button", name="Buy the stream")).to_have_count(0)
 
-    _buyer(visit, selling.web)
-    visit.goto(f"{selling.web}/streams/{sensor}")
+    _buyer(visit, selling.web.url)
+    visit.goto(f"{selling.web.url}/streams/{sensor}")
     expect(visit.get_by_role("link", name="Log in to buy")).to_have_count(0)
     visit.get_by_label("How long").fill("30s")
     visit.get_by_label("Wallet passphrase").fill(PASSPHRASE)
@@ -116,7 +84,7 @@ def test_a_logged_in_buyer_buys_a_stream_as_a_marketplace_contract(
     expect(visit.locator("#readings-body tr").first).to_be_visible(timeout=20_000)
     _paid_as_contracted(selling, found.group(1))
     assert _axe_violations(visit) == []  # the sensor page, bought, with its table and chart
-    visit.goto(f"{selling.web}/streams/mine")
+    visit.goto(f"{selling.web.url}/streams/mine")
     expect(visit.get_by_role("heading", level=1)).to_have_text("Your sensors")
     assert _axe_violations(visit) == []
 

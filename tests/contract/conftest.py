@@ -7,7 +7,6 @@ skipped database suite would silently pass.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from postgres_support import postgres_dsn as reachable_postgres
 from psycopg import sql
 from tangle_backends import Backend
 
@@ -23,45 +23,28 @@ from plaza.storage import MemoryTangleStore
 from plaza.storage.postgres import PostgresTangleStore
 from plaza.storage.sqlite import SqliteTangleStore
 
-_DSN_CANDIDATES = (
-    "postgresql://postgres@localhost:5432/test",
-    "postgresql://root@localhost:5432/test",
-)
-
-
-def _reachable(dsn: str) -> bool:
-    try:
-        with psycopg.connect(dsn, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error:
-        return False
-    return True
-
 
 @pytest.fixture(scope="session")
 def postgres_dsn() -> str:
     """A DSN that works: ``PLAZA_TEST_POSTGRES_DSN`` if set, else the local defaults."""
-    override = os.environ.get("PLAZA_TEST_POSTGRES_DSN")
-    candidates = (override,) if override else _DSN_CANDIDATES
-    for dsn in candidates:
-        if _reachable(dsn):
-            return dsn
-    reason = f"PostgreSQL not reachable at any of {candidates}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; in CI the PostgreSQL contract tests must run")
-    pytest.skip(reason)
+    return reachable_postgres()
 
 
 def _sqlite_backend(path: Path) -> Backend:
-    def set_version(version: int) -> None:
+    def execute(statement: str, params: tuple[object, ...] = ()) -> None:
         conn = sqlite3.connect(path)
         try:
             with conn:
-                conn.execute("UPDATE schema_version SET version = ?", (version,))
+                conn.execute(statement, params)
         finally:
             conn.close()
 
-    return Backend("sqlite", lambda: SqliteTangleStore(path), set_version=set_version)
+    def set_version(version: int) -> None:
+        execute("UPDATE schema_version SET version = ?", (version,))
+
+    return Backend(
+        "sqlite", lambda: SqliteTangleStore(path), set_version=set_version, execute=execute
+    )
 
 
 def _postgres_backend(dsn: str, schema: str) -> Backend:
@@ -70,8 +53,16 @@ def _postgres_backend(dsn: str, schema: str) -> Backend:
         with psycopg.connect(dsn) as conn:
             conn.execute(query, (version,))
 
+    def execute(statement: str) -> None:
+        with psycopg.connect(dsn) as conn:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+            conn.execute(statement.encode())
+
     return Backend(
-        "postgres", lambda: PostgresTangleStore(dsn, schema=schema), set_version=set_version
+        "postgres",
+        lambda: PostgresTangleStore(dsn, schema=schema),
+        set_version=set_version,
+        execute=execute,
     )
 
 

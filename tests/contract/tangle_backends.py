@@ -21,10 +21,12 @@ class Backend:
         factory: Callable[[], TangleStore],
         *,
         set_version: Callable[[int], None] | None = None,
+        execute: Callable[[str], None] | None = None,
     ) -> None:
         self.name = name
         self._factory = factory
         self._set_version = set_version
+        self._execute = execute
         self._opened: list[TangleStore] = []
 
     @property
@@ -41,6 +43,11 @@ class Backend:
         """Write a schema version straight into the database, behind the store's back."""
         assert self._set_version is not None, f"{self.name} has no schema"
         self._set_version(version)
+
+    def execute(self, statement: str) -> None:
+        """Run one SQL statement on the database, behind the store's back (a migration test)."""
+        assert self._execute is not None, f"{self.name} has no SQL"
+        self._execute(statement)
 
     def close_all(self) -> None:
         for store in self._opened:

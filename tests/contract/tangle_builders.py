@@ -10,6 +10,8 @@ import itertools
 
 from plaza.ledger.codec import assemble, encode_essence
 from plaza.ledger.model import (
+    CARRIED_PARENT,
+    CarrierPayload,
     DataPayload,
     Message,
     MilestoneRecord,
@@ -24,6 +26,8 @@ __all__ = [
     "CAROL",
     "ROOT",
     "all_pages",
+    "carried",
+    "carrier",
     "message",
     "paying",
     "record",
@@ -44,6 +48,19 @@ def message(
     return _assemble(parents, issued_at, payload)
 
 
+def carried(tag: bytes, *, issued_at: int = 1_000) -> Message:
+    """A message for a carrier: one zero parent, nonce 0, unique by a counter."""
+    payload = DataPayload(tag=tag, data=next(_counter).to_bytes(8, "little"))
+    return _assemble((CARRIED_PARENT,), issued_at, payload)
+
+
+def carrier(*messages: Message, issued_at: int = 1_000) -> Message:
+    """A carrier of ``messages`` (storage files what it is told; it checks nothing).
+
+    Its parent is not ROOT, which is 32 zero bytes like a carried message's parent."""
+    return _assemble((bytes([4]) * 32,), issued_at, CarrierPayload(messages))
+
+
 def transfer(payee: bytes, amount: int, *, issued_at: int = 1_000) -> Message:
     payload = TransferPayload(
         outputs=(Output(payee, amount),), data=next(_counter).to_bytes(8, "little")
@@ -52,7 +69,9 @@ def transfer(payee: bytes, amount: int, *, issued_at: int = 1_000) -> Message:
 
 
 def _assemble(
-    parents: tuple[bytes, ...], issued_at: int, payload: DataPayload | TransferPayload
+    parents: tuple[bytes, ...],
+    issued_at: int,
+    payload: DataPayload | TransferPayload | CarrierPayload,
 ) -> Message:
     essence = encode_essence(
         network_id=7, parents=parents, issuer=bytes(32), issued_at_ms=issued_at, payload=payload

@@ -26,7 +26,7 @@ from plaza.energy.backend.model import (
     RecordEvent,
     TransactionRecord,
 )
-from plaza.energy.backend.onboarding import OWED, OnboardingStore, Standing
+from plaza.energy.backend.onboarding import OnboardingStore, Standing
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.energy.envelope import ModuleKey
@@ -183,20 +183,12 @@ def test_events_wait_for_their_twin_until_marked(store: Store) -> None:
     assert store.events("c-1")[0].twin_position == 4
 
 
-def test_standings_contracts_owed_and_open_bids(store: Store) -> None:
+def test_standings_and_open_bids(store: Store) -> None:
     assert store.standing("solar-1") is None
     told = Standing("solar-1", "o1", "paused", T0)
     store.save_standing(told, now_ms=T0)
     store.save_standing(replace(told, status="deleted"), now_ms=T0 + 1)
     assert store.standing("solar-1") == replace(told, status="deleted")
-    for number, status in [
-        (2, TransactionStatus.PAYMENT_REQUESTED),
-        (1, TransactionStatus.CLAIM_ISSUED),
-        (3, TransactionStatus.PAYMENT_CONFIRMED),
-    ]:
-        store.save_contract(contract(number), status=status, now_ms=T0 + number)
-    owed = store.owed_by("ev-1", OWED)
-    assert [record.contract_id for record in owed] == ["c-1", "c-2"]  # oldest first
     for number, contract_id in [(2, ""), (1, ""), (3, "c-3")]:
         state = offer(number)
         store.save_transaction(
@@ -321,7 +313,6 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
         first.standing("solar-1"),
         first.log_entries(),
         first.statistics(),
-        first.owed_by("ev-1", OWED),
     )
     first.close()
     again = SqliteMarketplaceStore(path)
@@ -335,7 +326,6 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
             again.standing("solar-1"),
             again.log_entries(),
             again.statistics(),
-            again.owed_by("ev-1", OWED),
         ) == before
         assert again.twin_channel("c-1") == CHANNEL
         assert again.add_event(event(), now_ms=T0).id == 2

@@ -5,9 +5,10 @@ the order owners come; a device's id and UUID are unique and its owner must exis
 refused device changes nothing; a reported state is filed once; a device's transactions
 page newest first by their latest state; a transfer is kept once and its fundings are
 found by reference and summed as the owner's cap counts them; removing a device takes its
-events along; secrets (API key hashes, device UUIDs) stay out of reprs; and, on SQLite,
-all of it survives a restart. (A file made before transfer references is migrated: that
-is the SQLite adapter's own test, in
+events and its picture along; allowances are numbered in order, revoked once, and what each paid is
+summed from the transfers made from it; secrets (API key hashes, device UUIDs) stay out
+of reprs; and, on SQLite, all of it survives a restart. (A file made before transfer
+references is migrated: that is the SQLite adapter's own test, in
 ``tests/unit/energy/owner/test_energy_owner_fund_reference.py``.)
 """
 
@@ -22,6 +23,7 @@ import pytest
 
 from plaza.energy.errors import WrongState
 from plaza.energy.model import Transaction, TransactionStatus, TransactionType
+from plaza.energy.owner.images import DeviceImage
 from plaza.energy.owner.memory import MemoryOwnerStore
 from plaza.energy.owner.ports import OwnerStore
 from plaza.energy.owner.records import (
@@ -224,6 +226,26 @@ def test_removing_a_device_removes_its_events(store: OwnerStore) -> None:
     store.add_device(device())  # its UUID is free again
 
 
+def test_a_devices_picture_is_kept_replaced_and_removed_with_it(store: OwnerStore) -> None:
+    with_owner(store)
+    store.add_device(device())
+    assert store.device_image("solar-1") is None
+    png = DeviceImage("image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 10)
+    store.set_device_image("solar-1", png)
+    assert store.device_image("solar-1") == png
+    jpeg = DeviceImage("image/jpeg", b"\xff\xd8\xff" + b"\x01" * 10)
+    store.set_device_image("solar-1", jpeg)
+    assert store.device_image("solar-1") == jpeg
+    store.set_device_image("solar-1", None)
+    assert store.device_image("solar-1") is None
+    store.set_device_image("solar-1", png)
+    store.remove_device("solar-1")
+    store.add_device(device())  # the same id again: it starts without a picture
+    assert store.device_image("solar-1") is None
+    store.set_device_image("nowhere", png)  # no device, no picture
+    assert store.device_image("nowhere") is None
+
+
 def test_a_transfer_is_kept_once_and_settled(store: OwnerStore) -> None:
     store.add_transfer(fund("m1", T0, amount=10))
     store.add_transfer(fund("m1", T0, amount=99))  # the same message again: the first stays
@@ -312,3 +334,39 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
         assert again.add_owner("o2", "Bo", KEY_HASH, T0).account == 2
     finally:
         again.close()
+
+
+def test_allowances_numbered_newest_first_revoked_once_and_their_payments_summed(
+    store: OwnerStore,
+) -> None:
+    with_owner(store)
+    with pytest.raises(WrongState):
+        store.add_allowance("nobody", "al-0", 10, "plz1back", T0)
+    first = store.add_allowance("o1", "al-1", 1_000, "plz1back", T0)
+    second = store.add_allowance("o1", "al-2", 2_000, "plz1back", T0 + 1)
+    assert (first.number, second.number, first.active) == (1, 2, True)
+    with pytest.raises(WrongState):
+        store.add_allowance("o1", "al-1", 5, "plz1back", T0)
+    store.revoke_allowance("al-1", T0 + 5)
+    store.revoke_allowance("al-1", T0 + 9)  # revoked once: its time stays
+    assert [(a.id, a.revoked_ms) for a in store.allowances_of("o1")] == [
+        ("al-2", None),
+        ("al-1", T0 + 5),
+    ]
+    paid = [
+        WalletTransfer("m1", "o1", "fund", "plz1dev", 300, "d1", T0, allowance="al-2"),
+        WalletTransfer("m2", "o1", "fund", "plz1dev", 200, "d1", T0, allowance="al-2"),
+        WalletTransfer("m3", "o1", "fund", "plz1dev", 999, "d1", T0),  # the owner's wallet
+        WalletTransfer("m4", "o1", "return", "plz1back", 50, "", T0, allowance="al-2"),
+    ]
+    for transfer in paid:
+        store.add_transfer(transfer)
+    store.settle_transfer("m2", TransferState.CONFLICTING)  # moved nothing
+    assert store.allowance_paid("al-2") == 300
+    assert store.allowance_paid("al-1") == 0
+    assert {t.message_id: t.allowance for t in store.transfers_of("o1", limit=9)} == {
+        "m1": "al-2",
+        "m2": "al-2",
+        "m3": "",
+        "m4": "al-2",
+    }

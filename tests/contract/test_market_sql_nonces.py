@@ -1,5 +1,5 @@
-"""The NonceStore contract (memory, SQLite, PostgreSQL, and the energy modules' letter file),
-and signed requests over each."""
+"""The NonceStore contract (memory, SQLite, PostgreSQL, and the energy modules' letter file,
+the SQL store on ``nonces.sqlite3``), and signed requests over each."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from market_sql_backends import ALL_BACKENDS, AuthStores, auth_stores
 
+from plaza.bootstrap.energy_modules import open_nonces
 from plaza.crypto import EncryptionKey, SigningKey
-from plaza.energy.nonces import SqliteNonces
 from plaza.market.auth import (
     NonceStore,
     ParticipantRegistry,
@@ -36,7 +36,7 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuthStore
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NonceStore]:
     """Each of the market's stores, and the stdlib file an energy module keeps its letters' in."""
     if request.param == "letter-file":
-        yield SqliteNonces(tmp_path / "nonces.sqlite3")
+        yield open_nonces(tmp_path)
         return
     with auth_stores(request.param, request, tmp_path) as chosen:
         yield chosen.nonces

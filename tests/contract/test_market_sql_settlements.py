@@ -1,6 +1,6 @@
 """The SettlementStore contract: one suite, run against memory, SQLite and PostgreSQL, and the
-energy marketplace's stdlib SQLite file and in-memory tables (its settlements commit with its
-events)."""
+energy marketplace's file (the SQL store on its engine) and in-memory tables (its settlements
+commit with its events)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settlement
     if request.param == "memory":
         yield MemorySettlementStore()
         return
-    if request.param == "energy-sqlite":  # the energy marketplace's file (stdlib sqlite3)
+    if request.param == "energy-sqlite":  # the energy marketplace's file, in its unit of work
         marketplace = SqliteMarketplaceStore(tmp_path / "marketplace.sqlite3")
         yield marketplace.settlements
         marketplace.close()

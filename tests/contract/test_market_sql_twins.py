@@ -65,6 +65,7 @@ def test_statistics_count_twins_per_kind(directory: TwinDirectory) -> None:
         "contract_twins": 1,
         "participant_twins": 0,
         "asset_twins": 0,
+        "orders_twins": 0,
         "through": 4,
     }
 

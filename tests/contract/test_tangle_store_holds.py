@@ -7,13 +7,15 @@ readable with how it closed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from tangle_backends import Backend
 from tangle_builders import ALICE, BOB, CAROL, ROOT, record, solid, transfer
 
 from plaza.ledger.codec import assemble, encode_essence
 from plaza.ledger.holds import Hold, HoldRecord, HoldStatus
-from plaza.ledger.model import Conflict, HoldPayload, Message
+from plaza.ledger.model import Conflict, HoldPayload, Message, PayPayload
 from plaza.ledger.ports import TangleStore
 from plaza.storage import StorageError
 
@@ -53,7 +55,7 @@ def test_a_closed_hold_leaves_the_open_list_and_says_how(
     store: TangleStore, status: HoldStatus, to_payee: int, by: bytes | None
 ) -> None:
     store.apply_milestone(record(1), [], {ALICE: 60}, [opened(LOCKED), opened(ARBITRATED)])
-    closed = HoldRecord(LOCKED, status, 1, to_payee, 2, by)
+    closed = HoldRecord(replace(LOCKED, paid=to_payee), status, 1, 2, by)
     store.apply_milestone(record(2), [], {ALICE: 60 + 40 - to_payee, BOB: to_payee}, [closed])
     assert store.open_holds() == [opened(ARBITRATED)]
     found = store.hold(LOCKED.id)
@@ -62,7 +64,7 @@ def test_a_closed_hold_leaves_the_open_list_and_says_how(
 
 
 def test_a_hold_opened_and_closed_in_one_milestone(store: TangleStore) -> None:
-    closed = HoldRecord(LOCKED, HoldStatus.RELEASED, 1, 40, 1, b"r" * 32)
+    closed = HoldRecord(replace(LOCKED, paid=40), HoldStatus.RELEASED, 1, 1, b"r" * 32)
     store.apply_milestone(record(1), [], {BOB: 40}, [closed])
     assert store.open_holds() == []
     assert store.hold(LOCKED.id) == closed
@@ -98,9 +100,49 @@ def test_holds_survive_reopening(backend: Backend) -> None:
     if not backend.persistent:
         pytest.skip(f"{backend.name} keeps nothing across close")
     store = backend.open()
-    closed = HoldRecord(ARBITRATED, HoldStatus.SETTLED, 1, 2, 1, b"s" * 32)
+    closed = HoldRecord(replace(ARBITRATED, paid=2), HoldStatus.SETTLED, 1, 1, b"s" * 32)
     store.apply_milestone(record(1), [], {ALICE: 5}, [opened(LOCKED), closed])
     store.close()
     reopened = backend.open()
     assert reopened.open_holds() == [opened(LOCKED)]
     assert reopened.hold(ARBITRATED.id) == closed
+
+
+def test_a_part_paid_hold_stays_open_with_what_it_paid(store: TangleStore) -> None:
+    store.apply_milestone(record(1), [], {ALICE: 60}, [opened(ARBITRATED)])
+    part_paid = opened(replace(ARBITRATED, paid=3))
+    store.apply_milestone(record(2), [], {CAROL: 3}, [part_paid])
+    assert store.open_holds() == [part_paid]
+    found = store.hold(ARBITRATED.id)
+    assert found == part_paid
+    assert (found.to_payee, found.remaining, found.refunded) == (3, 4, 0)
+    closed = HoldRecord(replace(ARBITRATED, paid=5), HoldStatus.SETTLED, 1, 3, b"s" * 32)
+    store.apply_milestone(record(3), [], {CAROL: 5, ALICE: 62}, [closed])
+    assert store.open_holds() == []
+    found = store.hold(ARBITRATED.id)
+    assert found == closed
+    assert (found.to_payee, found.remaining, found.refunded) == (5, 0, 2)
+
+
+def test_a_part_paid_hold_survives_reopening(backend: Backend) -> None:
+    if not backend.persistent:
+        pytest.skip(f"{backend.name} keeps nothing across close")
+    store = backend.open()
+    store.apply_milestone(record(1), [], {ALICE: 5}, [opened(ARBITRATED)])
+    part_paid = opened(replace(ARBITRATED, paid=6))
+    store.apply_milestone(record(2), [], {CAROL: 6}, [part_paid])
+    store.close()
+    reopened = backend.open()
+    assert reopened.open_holds() == [part_paid]
+    assert reopened.open_holds()[0].hold.remaining == 1
+
+
+def test_applied_part_payments_are_reloaded_for_replay_protection(store: TangleStore) -> None:
+    payload = PayPayload(ARBITRATED.id, 2, data=b"slice 1")
+    essence = encode_essence(
+        network_id=7, parents=[ROOT], issuer=bytes(32), issued_at_ms=4_000, payload=payload
+    )
+    paid = assemble(essence, signature=bytes(64), nonce=0)
+    store.add_messages(solid(paid))
+    store.apply_milestone(record(1), [(paid.id, Conflict.NONE)], {})
+    assert store.applied_transfers(0) == [paid.raw]

@@ -54,9 +54,17 @@ class Provider:
 
 @contextmanager
 def providing(
-    node: RunningNode, data: Path, service: Service, *, run: bool = True, allowance_ms: int = 5000
+    node: RunningNode,
+    data: Path,
+    service: Service,
+    *,
+    run: bool = True,
+    allowance_ms: int = 5000,
+    owner: str = "",
 ) -> Iterator[Provider]:
-    """A provider of ``service`` answering quotes; its loop runs unless ``run`` is False."""
+    """A provider of ``service`` answering quotes; its loop runs unless ``run`` is False;
+    ``owner`` names the web account owning it (its loop then files no failure report
+    after its first look: a test files one with ``report_if_changed``)."""
     listener = bind_listener()
     with NodeClient(node.url) as client:
         ledger = RemoteLedger(client, clock=CLOCK)
@@ -68,6 +76,8 @@ def providing(
             clock=CLOCK,
             poll_s=0.05,
             allowance_ms=allowance_ms,
+            owner=owner,
+            report_every_s=3600,
         )
         agent.describe()
         stop = threading.Event()

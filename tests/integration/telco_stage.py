@@ -107,11 +107,12 @@ def hold(stage: Stage, payee: str, amount: int, expires_at_ms: int) -> str:
 
 
 def order_body(stage: Stage, offer_id: str, request_id: str, hold_id: str) -> dict[str, Any]:
+    """A TMF622 order of the offer for the request, paid by the hold (``""``: none); it
+    names no orchestrator, the asset does."""
     return {
         "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offer_id}}],
         "productRequest": {"id": request_id},
-        "relatedParty": [{"id": stage.orchestrator, "role": "orchestrator"}],
-        "payment": [{"id": hold_id, "@referredType": "HeldPayment"}],
+        "payment": [{"id": hold_id, "@referredType": "HeldPayment"}] if hold_id else [],
         "@type": "ProductOrder",
     }
 
@@ -127,19 +128,32 @@ class Deal:
 
 def deal(stage: Stage, start: int, end: int, price: int = 300) -> Deal:
     lat = stage.place()
-    asset = cell_site(stage.world.provider, lat, 7.69)
+    asset = cell_site(stage.world.provider, lat, 7.69, orchestrator=stage.orchestrator)
     offered = offering(stage.world.provider, asset["id"], start, end, price)
     wanted = request(stage.world.consumer, start, end, price + 50, lat=lat + 0.01, lon=7.69)
     assert [found["id"] for found in wanted["match"]] == [offered["id"]]
     return Deal(offered, wanted, stage.world.provider.me().id, start, end)
 
 
-def ordered(stage: Stage, deal: Deal, price: int = 300) -> dict[str, Any]:
+def ordered(
+    stage: Stage, deal: Deal, price: int = 300, *, confirmed: bool = True
+) -> dict[str, Any]:
+    """The service provider's order of the deal with its hold, ``acknowledged``; once the
+    asset provider confirms it (``confirmed``), ``inProgress``."""
     hold_id = hold(stage, deal.provider, price, deal.end + HOUR_MS)
     body = order_body(stage, deal.offer["id"], deal.request["id"], hold_id)
     answer = tmf(stage.world.consumer, "POST", ORDER, body)
     assert answer.status_code == 201, answer.text
-    return dict(conforms(API, "ProductOrder", answer.json()))
+    placed = dict(conforms(API, "ProductOrder", answer.json()))
+    assert (placed["state"], placed["awaitingConfirmationBy"]) == ("acknowledged", deal.provider)
+    if not confirmed:
+        return placed
+    path = f"{ORDER}/{placed['id']}"
+    answer = tmf(stage.world.provider, "PATCH", path, {"state": "inProgress"})
+    assert answer.status_code == 200, answer.text
+    order = dict(conforms(API, "ProductOrder", answer.json()))
+    assert order["state"] == "inProgress"
+    return order
 
 
 def settled_hold(client: MarketClient, order_id: str) -> dict[str, Any]:
@@ -147,6 +161,17 @@ def settled_hold(client: MarketClient, order_id: str) -> dict[str, Any]:
     while True:
         hold = tmf(client, "GET", f"{ORDER}/{order_id}/hold").json()
         if hold["status"] != "open" or time.monotonic() > deadline:
+            return dict(hold)
+        time.sleep(0.2)
+
+
+def hold_paying(client: MarketClient, order_id: str, at_least: int) -> dict[str, Any]:
+    """The order's hold once the ledger has paid the asset provider ``at_least`` from it
+    (its part payments confirmed), or as it is at the deadline."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        hold = tmf(client, "GET", f"{ORDER}/{order_id}/hold").json()
+        if hold["toPayee"] >= at_least or time.monotonic() > deadline:
             return dict(hold)
         time.sleep(0.2)
 
@@ -186,6 +211,19 @@ def events(hooks: Receiver, order_id: str, count: int) -> list[dict[str, Any]]:
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
+
+
+def on_channel(client: MarketClient, order_id: str) -> dict[str, Any]:
+    """The order checked against the orders channel once every step of its trail is there
+    and confirmed (the outbox writes them, a milestone confirms them), or at the deadline."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        answer = tmf(client, "GET", f"{ORDER}/{order_id}/channel")
+        assert answer.status_code == 200, answer.text
+        checked = dict(answer.json())
+        if checked["verified"] or time.monotonic() > deadline:
+            return checked
+        time.sleep(0.2)
 
 
 def audited(auditor: MarketClient, contract_id: str) -> AuditReport:

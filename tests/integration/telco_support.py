@@ -67,12 +67,21 @@ def period(start_ms: int, end_ms: int) -> dict[str, str]:
     return {"startDateTime": iso(start_ms), "endDateTime": iso(end_ms)}
 
 
-def cell_site(client: MarketClient, lat: float = 45.07, lon: float = 7.69) -> dict[str, Any]:
+def cell_site(
+    client: MarketClient,
+    lat: float = 45.07,
+    lon: float = 7.69,
+    *,
+    orchestrator: str | None = None,
+) -> dict[str, Any]:
+    """A cell site of ``client``'s; its orders' orchestrator is ``orchestrator`` if given,
+    else the provider itself."""
+    named = [] if orchestrator is None else [{"name": "orchestrator", "value": orchestrator}]
     body = {
         "name": "Turin Lingotto rooftop",
         "category": "cell_site",
         "place": {"id": f"geo:{lat},{lon}"},
-        "resourceCharacteristic": CELL,
+        "resourceCharacteristic": [*CELL, *named],
     }
     answer = tmf(client, "POST", RESOURCE, body)
     assert answer.status_code == 201, answer.text

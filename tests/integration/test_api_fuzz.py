@@ -3,7 +3,8 @@ no generated request, valid or not, gets a 5xx or an answer its schema does not 
 See ``fuzzing.py`` for the bounds; event streams are left out (they never end by
 themselves). The marketplace is fuzzed anonymously, with a provider's API key (its reads
 and writes get past authentication) and with sealed bodies (``{"encrypted": ...}``
-as a client seals them, and malformed ones)."""
+as a client seals them, and malformed ones); it runs with a ledger node, as it is deployed,
+so the routes that hold payments (telco's orders) answer as served."""
 
 from __future__ import annotations
 
@@ -13,13 +14,22 @@ from pathlib import Path
 import pytest
 from energy_stack import Flow, energy_flow
 from fuzzing import fuzz_api
-from market_server import MarketWorld, RunningMarket
+from market_server import MarketWorld, RunningMarket, serve_market
 from node_server import RunningNode
 from services_examples import forecast
 from services_support import providing
 from web_server import serve_web_app
 
 from plaza.market.auth import Scope, seal_body
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory, node: RunningNode) -> Iterator[RunningMarket]:
+    """The marketplace on the module's node (a marketplace without one refuses orders that
+    need a held payment with 503 ``no_ledger``: how it is configured, not what was sent)."""
+    folder = tmp_path_factory.mktemp("market")
+    with serve_market(folder, node_url=node.url, allow_private_callbacks=True) as running:
+        yield running
 
 
 def test_the_node_api_answers_every_generated_request_as_documented(node: RunningNode) -> None:

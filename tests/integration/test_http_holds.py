@@ -1,4 +1,4 @@
-"""Held payments over a real node's HTTP API: hold, release by the secret, and expiry.
+"""Held payments over a real node's HTTP API: hold, release by the secret, part payment, expiry.
 
 The node issues a milestone every 0.2 s; the wallet's compose functions build
 the messages through the remote ledger adapter, as a customer's or provider's
@@ -20,7 +20,7 @@ from plaza.clock import SystemClock
 from plaza.crypto import SigningKey
 from plaza.ledger.holds import HoldRecord, HoldStatus, hashlock_of
 from plaza.ledger.model import Conflict, Output, TransferPayload
-from plaza.wallet.holds import compose_hold, compose_release, new_lock
+from plaza.wallet.holds import compose_hold, compose_pay, compose_release, compose_settle, new_lock
 
 FUNDS = 1_000
 PRICE = 300
@@ -111,6 +111,42 @@ def test_a_hold_nobody_releases_refunds_the_customer_at_its_deadline(
     assert (expired.to_payee, expired.refunded, expired.closed_by) == (0, PRICE, None)
     assert client.balance(address_of(customer)).balance == FUNDS
     assert client.balance(address_of(provider)).balance == 0
+
+
+def test_a_part_paid_hold_shows_what_it_paid_and_what_remains(
+    node: RunningNode, client: NodeClient
+) -> None:
+    customer, provider, arbiter = funded_key(node, client), *(SigningKey.generate() for _ in "ab")
+    ledger = RemoteLedger(client, clock=SystemClock())
+    held = compose_hold(
+        ledger,
+        customer,
+        address_of(provider),
+        PRICE,
+        expires_at_ms=SystemClock().now_ms() + 60_000,
+        arbiter=address_of(arbiter),
+    )
+    confirm(client, held.message.raw)
+    part = compose_pay(ledger, arbiter, held.hold_id, 120, reason=b"slice 1")
+    confirm(client, part.raw)
+
+    view = httpx.get(f"{node.url}/api/v1/holds/{held.hold_id.hex()}").json()
+    assert (view["status"], view["amount"], view["to_payee"]) == ("open", PRICE, 120)
+    assert (view["remaining"], view["refunded"]) == (PRICE - 120, 0)
+    paid = httpx.get(f"{node.url}/api/v1/messages/{part.id.hex()}").json()["payload"]
+    assert (paid["kind"], paid["amount"], paid["hold_id"]) == ("pay", 120, held.hold_id.hex())
+    assert client.hold(held.hold_id).hold.remaining == PRICE - 120
+    assert client.balance(address_of(provider)).balance == 120
+
+    over = client.submit(compose_pay(ledger, arbiter, held.hold_id, PRICE - 119).raw)
+    assert client.wait_for_confirmation(over.id, timeout=10).conflict is Conflict.NOT_ALLOWED
+    confirm(client, compose_settle(ledger, arbiter, held.hold_id, 30).raw)
+
+    view = httpx.get(f"{node.url}/api/v1/holds/{held.hold_id.hex()}").json()
+    assert (view["status"], view["to_payee"], view["remaining"]) == ("settled", 150, 0)
+    assert view["refunded"] == PRICE - 150
+    assert client.balance(address_of(provider)).balance == 150
+    assert client.balance(address_of(customer)).balance == FUNDS - 150
 
 
 def test_unknown_and_malformed_hold_ids(node: RunningNode, client: NodeClient) -> None:

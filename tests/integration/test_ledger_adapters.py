@@ -8,6 +8,7 @@ family, the live feed by tag) must not depend on which one runs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -164,3 +165,25 @@ def test_a_writer_reusing_tips_chains_its_messages_and_they_all_confirm(
             metadata = ledger.metadata(message_id)
             assert metadata is not None
             assert metadata.state is ConfirmationState.CONFIRMED
+
+
+def test_a_writer_after_a_quiet_spell_does_not_chain_on_its_old_message(
+    node: RunningNode,
+) -> None:
+    """The message a writer sent long ago (more milestones back than a tip may reach) is
+    not named again: approving it, the next message would be lazy and never confirmed."""
+    with node.client() as client:
+        ledger = RemoteLedger(client, clock=SystemClock(), tips_max_age_ms=250)
+        first = ledger.compose(SigningKey.generate(), DataPayload(_tag(), b"first"))
+        ledger.submit(first.raw)
+        ledger.wait_for_confirmation(first.id, timeout_s=10.0)
+        confirmed_at = ledger.metadata(first.id)
+        assert confirmed_at is not None
+        assert confirmed_at.milestone_index is not None
+        deadline = time.monotonic() + 30.0
+        while client.latest_milestone().index <= confirmed_at.milestone_index + 20:
+            assert time.monotonic() < deadline, "the node issues no milestones"
+            time.sleep(0.1)  # wait for milestones to pass, not for an outcome
+        later = ledger.compose(SigningKey.generate(), DataPayload(_tag(), b"after a while"))
+        ledger.submit(later.raw)
+        ledger.wait_for_confirmation(later.id, timeout_s=10.0)

@@ -248,3 +248,27 @@ def test_assets_at_the_command_line(market: RunningMarket, tmp_path: Path) -> No
     assert "error" in _cli(market, solar, "asset", "remove", asset_id, code=1)
     assert "error" in _cli(market, None, "asset", "show", "ast-999999", code=1)
     _cli(market, solar, "asset", "register", "--kind", "x", "--name", "y", "--lat", "1", code=2)
+
+
+def test_an_assets_history_lists_every_state_oldest_first(
+    world: MarketWorld, market: RunningMarket
+) -> None:
+    asset_id = _register(world, world.fresh_kind(), name="barn roof")
+    world.provider.update_asset(asset_id, AssetChange("barn roof, south", None, attributes({})))
+    world.provider.disable_asset(asset_id)
+    world.provider.enable_asset(asset_id)
+    answer = httpx.get(f"{market.url}{PREFIX}/assets/{asset_id}/history")  # public
+    assert answer.status_code == 200
+    states = answer.json()["items"]
+    assert [(s["version"], s["event"], s["status"]) for s in states] == [
+        (1, "registered", "active"),
+        (2, "updated", "active"),
+        (3, "disabled", "disabled"),
+        (4, "enabled", "active"),
+    ]
+    assert [s["name"] for s in states] == ["barn roof"] + ["barn roof, south"] * 3
+    current = httpx.get(f"{market.url}{PREFIX}/assets/{asset_id}").json()
+    assert states[-1] == current  # the last state is the asset as it stands
+    for path, status in (("ast-999999", 404), ("bad%20id", 400)):
+        missing = httpx.get(f"{market.url}{PREFIX}/assets/{path}/history")
+        assert missing.status_code == status, missing.text

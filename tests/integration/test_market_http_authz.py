@@ -177,6 +177,12 @@ ROWS = [
     ),
     Row("GET /assets/{id}", (OK, OK, OK, OK, OK), _asset, lambda c, w, i: c.asset(i)),
     Row(
+        "GET /assets/{id}/history",
+        (OK, OK, OK, OK, OK),
+        _asset,
+        lambda c, w, i: c.asset_history(i),
+    ),
+    Row(
         "PUT /assets/{id}",
         (OK, 403, 403, 401, 403),
         _asset,

@@ -6,9 +6,7 @@ defaults); in CI, where the server exists, an unreachable one fails the test.
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import psycopg
 import pytest
 from market_server import HOUR_MS, serve_market
 from node_server import RunningNode
+from postgres_support import fresh_schema
 from psycopg import sql
 
 from plaza.bootstrap import SystemClock
@@ -25,33 +24,11 @@ from plaza.market.auth import Role
 
 pytestmark = pytest.mark.postgres
 
-_CANDIDATES = ("postgresql://postgres@localhost:5432/test", "postgresql://root@localhost:5432/test")
-
-
-def _dsn() -> str:
-    override = os.environ.get("PLAZA_TEST_POSTGRES_DSN")
-    for dsn in (override,) if override else _CANDIDATES:
-        try:
-            with psycopg.connect(dsn, connect_timeout=3) as conn:
-                conn.execute("SELECT 1")
-        except psycopg.Error:
-            continue
-        return dsn
-    if os.environ.get("CI") == "true":
-        pytest.fail("PostgreSQL not reachable; in CI the PostgreSQL tests must run")
-    pytest.skip("PostgreSQL not reachable")
-
 
 @pytest.fixture
 def schema() -> Iterator[tuple[str, str]]:
-    dsn, name = _dsn(), f"plaza_market_http_{uuid.uuid4().hex}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
-    try:
-        yield dsn, name
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+    with fresh_schema("plaza_market_http") as made:
+        yield made
 
 
 def test_a_contract_through_a_marketplace_on_postgresql(

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from market_server import HOUR_MS, MarketWorld
 from telco_support import (
+    CELL,
     OFFERING,
     ORDER,
     REQUEST,
@@ -71,6 +72,34 @@ def test_a_bad_asset_is_refused_and_nothing_is_registered(world: MarketWorld) ->
         error = conforms("tmf622_v4.0.0", "Error", answer.json())
         assert (error["code"], error["status"], error["reason"]) == (code, "400", "Bad Request")
     assert tmf(world.anonymous, "GET", RESOURCE).headers["X-Total-Count"] == before
+
+
+def test_an_asset_names_its_orchestrator_the_provider_itself_or_an_operator(
+    world: MarketWorld,
+) -> None:
+    before = tmf(world.anonymous, "GET", RESOURCE).headers["X-Total-Count"]
+    stranger = world.other.me().id  # a participant, but not an operator
+    for named in (stranger, "plz1notaparticipantatallnotaparticipantatall"):
+        body = {
+            "name": "x",
+            "category": "cell_site",
+            "place": {"id": "geo:45,7"},
+            "resourceCharacteristic": [
+                *CELL,
+                {"name": "orchestrator", "value": named},
+            ],
+        }
+        answer = tmf(world.provider, "POST", RESOURCE, body)
+        assert answer.status_code == 422, answer.text
+        error = conforms("tmf622_v4.0.0", "Error", answer.json())  # TMF630's, as 639 has none
+        assert error["code"] == "not_orchestrator"
+    assert tmf(world.anonymous, "GET", RESOURCE).headers["X-Total-Count"] == before
+    operator = world.operator.me().id
+    named = cell_site(world.provider, 44.0, 8.0, orchestrator=operator)
+    values = {c["name"]: c["value"] for c in named["resourceCharacteristic"]}
+    assert values["orchestrator"] == operator
+    itself = cell_site(world.provider, 44.0, 8.1, orchestrator=world.provider.me().id)
+    assert itself["relatedParty"][0]["id"] == world.provider.me().id
 
 
 def test_an_offer_and_a_request_are_matched_on_creation(world: MarketWorld) -> None:

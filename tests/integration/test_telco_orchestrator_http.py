@@ -3,8 +3,9 @@
 The orchestrator runs as its own process, an operator of the marketplace. It
 subscribes to the order hub and reads nothing else until told (``--poll 60``, more
 than a test lasts), so what it does, it learned through the hub: an order placed
-in a running window gets its access configured and reported, which releases the
-payment to the asset provider, then its access removed as the window ends; an
+in a running window gets its access configured and reported, which starts paying
+the asset provider in part (the rest paid before the window ends), then its
+access removed as the window ends; an
 order cancelled before its window is refunded and its scheduled access dropped. An
 auditor then checks the order trail against the ledger and the contract's audit.
 Leaving, the orchestrator leaves the hub.
@@ -95,7 +96,7 @@ def orchestrator(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert left == [], "the orchestrator left its hub subscription behind"
 
 
-def test_the_orchestrator_configures_access_through_the_hub_and_the_payment_is_released(
+def test_the_orchestrator_configures_access_through_the_hub_and_the_payment_follows(
     stage: Stage, orchestrator: Orchestrator
 ) -> None:
     now = ts.now()
@@ -107,15 +108,22 @@ def test_the_orchestrator_configures_access_through_the_hub_and_the_payment_is_r
         order["relatedParty"][0]["id"],
     )
     assert orchestrator.access()["events"] >= 1  # it heard of the order through the hub
-    hold = ts.settled_hold(stage.world.auditor, order["id"])
-    assert (hold["status"], hold["toPayee"]) == ("settled", 300)
     read = tmf(stage.world.auditor, "GET", f"{ORDER}/{order['id']}").json()
     steps = [(step["event"], step.get("by"), step.get("toPayee")) for step in read["trail"]]
-    assert steps[1] == ("accessConfigured", stage.orchestrator, 300)  # before the timer
+    assert steps[1] == ("confirmed", deal.provider, None)  # held: nothing paid yet
+    event, by, part = steps[2]  # before the timer: what was served (nearly all) paid in part
+    assert (event, by, read["trail"][2]["partPayment"]) == (
+        "accessConfigured",
+        stage.orchestrator,
+        True,
+    )
+    assert 290 <= part < 300
     [entry] = [e for e in orchestrator.access()["access"] if e["order"] == order["id"]]
-    assert entry["reported"] is True  # the order took the report, which closed the hold
+    assert entry["reported"] is True  # the order took the report, which started delivery
     removed = orchestrator.entry(order["id"], "removed")
     assert removed["removedAt"] >= ts.millis(read["requestedCompletionDate"])
+    hold = ts.settled_hold(stage.world.auditor, order["id"])
+    assert (hold["status"], hold["toPayee"]) == ("settled", 300)  # the rest before the end
     ended = tmf(stage.world.auditor, "GET", f"{ORDER}/{order['id']}").json()
     assert ended["state"] == "completed"
     _audit_trail(stage, ended, hold)
@@ -142,24 +150,49 @@ def test_a_cancelled_order_is_refunded_and_its_scheduled_access_dropped(
 
 def _audit_trail(stage: Stage, order: dict[str, Any], hold: dict[str, Any]) -> None:
     """The auditor's check: the step that closed the hold is the settlement on the ledger,
-    which says why in its data, and the order's contract audits clean."""
+    which says why in its data, what the steps paid is what the hold paid, and the order's
+    contract audits clean."""
     auditor = stage.world.auditor
     listed = tmf(auditor, "GET", ORDER, params={"relatedParty.id": order["relatedParty"][0]["id"]})
     assert order["id"] in [item["id"] for item in listed.json()]
-    [closing] = [step for step in order["trail"] if "toPayee" in step]
+    [closing] = [s for s in order["trail"] if "toPayee" in s and "partPayment" not in s]
     assert hold["closedBy"] == closing["ledgerMessage"]
+    assert sum(step.get("toPayee", 0) for step in order["trail"]) == hold["toPayee"]
     settlement = stage.ledger.message(bytes.fromhex(closing["ledgerMessage"]))
     assert settlement is not None
     assert isinstance(settlement.payload, SettlePayload)
     assert settlement.payload.hold_id.hex() == order["payment"][0]["id"]
-    assert settlement.payload.to_payee == closing["toPayee"] == hold["toPayee"]
+    assert settlement.payload.to_payee == closing["toPayee"]
     reason = json.loads(settlement.payload.data)
-    assert reason == {"event": closing["event"], "order": order["id"], "toPayee": hold["toPayee"]}
+    assert reason == {
+        "event": closing["event"],
+        "order": order["id"],
+        "toPayee": closing["toPayee"],
+    }
     report = ts.audited(auditor, order["agreement"][0]["id"]) if hold["toPayee"] else None
     if report is not None:
         assert report.clean, (report.differences, report.problems)
         assert report.payment is not None
     before = tmf(auditor, "GET", f"{ORDER}/{order['id']}").json()
+    _on_the_orders_channel(stage, before)
     refused = tmf(auditor, "PATCH", f"{ORDER}/{order['id']}", {"state": "cancelled"})
     assert refused.status_code == 403  # an auditor reads, and changes nothing
     assert tmf(auditor, "GET", f"{ORDER}/{order['id']}").json() == before
+
+
+def _on_the_orders_channel(stage: Stage, order: dict[str, Any]) -> None:
+    """Every step of the order's trail is on the orders channel, signed and confirmed, each
+    linking the order to its offer and request; the auditor verifies it."""
+    checked = ts.on_channel(stage.world.auditor, order["id"])
+    assert checked["verified"], checked["problems"]
+    steps = [entry["step"] for entry in checked["entries"]]
+    assert [step["event"] for step in steps] == [step["event"] for step in order["trail"]]
+    assert {step["offer"] for step in steps} == {
+        order["productOrderItem"][0]["productOffering"]["id"]
+    }
+    assert {step["request"] for step in steps} == {order["productRequest"]["id"]}
+    assert [step["to_payee"] for step in steps] == [s.get("toPayee") for s in order["trail"]]
+    assert all(entry["confirmed"] for entry in checked["entries"])
+    assert checked["channel"]["channelId"]
+    stranger = tmf(stage.world.other, "GET", f"{ORDER}/{order['id']}/channel")
+    assert stranger.status_code == 404  # read as the order is

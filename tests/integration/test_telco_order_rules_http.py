@@ -1,7 +1,7 @@
-"""Telco order rules over real HTTP with a real node: an order the hold does not pay, a
-hold placed twice or for another order, who reads and lists orders (an auditor
-checking each trail against its hold), and the order hub's subscriptions. Each
-refusal changes nothing."""
+"""Telco order rules over real HTTP with a real node: an order placed by either side and
+confirmed (or declined) by the other, an order the hold does not pay, a hold placed twice
+or for another order, who reads and lists orders (an auditor checking each trail against
+its hold), and the order hub's subscriptions. Each refusal changes nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from telco_stage import API, Stage, open_stage
 from telco_support import OFFERING, ORDER, ORDERING, conforms, tmf
 
 from plaza.market.auth import Scope
+from plaza.market.settlement import Phase
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +36,21 @@ def test_an_order_the_hold_does_not_pay_is_refused_and_changes_nothing(stage: St
     unknown = ts.order_body(stage, deal.offer["id"], deal.request["id"], "cd" * 32)
     answer = tmf(stage.world.consumer, "POST", ORDER, unknown)
     assert (answer.status_code, answer.json()["code"]) == (409, "hold_not_open")
-    not_operator = {**body, "relatedParty": [{"id": deal.provider, "role": "orchestrator"}]}
-    assert tmf(stage.world.consumer, "POST", ORDER, not_operator).status_code == 422
+    named = {**unknown, "relatedParty": [{"id": stage.orchestrator, "role": "orchestrator"}]}
+    answer = tmf(stage.world.consumer, "POST", ORDER, named)  # the asset's: refused for the hold
+    assert (answer.status_code, answer.json()["code"]) == (409, "hold_not_open")
+    not_the_assets = {**body, "relatedParty": [{"id": deal.provider, "role": "orchestrator"}]}
+    answer = tmf(stage.world.consumer, "POST", ORDER, not_the_assets)
+    assert (answer.status_code, answer.json()["code"]) == (422, "wrong_orchestrator")
     stolen = ts.hold(stage, deal.provider, 300, deal.end + HOUR_MS)
     by_provider = ts.order_body(stage, deal.offer["id"], deal.request["id"], stolen)
-    assert tmf(stage.world.provider, "POST", ORDER, by_provider).status_code == 403
+    answer = tmf(stage.world.provider, "POST", ORDER, by_provider)  # the seller pays nothing
+    assert (answer.status_code, answer.json()["code"]) == (422, "wrong_payment")
+    unpaid = {**body, "payment": []}
+    answer = tmf(stage.world.consumer, "POST", ORDER, unpaid)  # the customer's comes paid
+    assert (answer.status_code, answer.json()["code"]) == (422, "wrong_payment")
+    answer = tmf(stage.world.other, "POST", ORDER, unpaid)  # a stranger to both orders
+    assert (answer.status_code, answer.json()["code"]) == (403, "not_party")
     offered = tmf(stage.world.anonymous, "GET", f"{OFFERING}/{deal.offer['id']}").json()
     assert offered["lifecycleStatus"] == "active"
     mine = tmf(stage.world.consumer, "GET", ORDER).json()
@@ -102,7 +113,7 @@ def test_the_order_hub_is_each_subscribers_own(stage: Stage) -> None:
 
 def test_each_party_reads_the_order_and_lists_filter_by_state(stage: Stage) -> None:
     start = ts.now() + HOUR_MS
-    order = ts.ordered(stage, ts.deal(stage, start, start + HOUR_MS))
+    order = ts.ordered(stage, ts.deal(stage, start, start + HOUR_MS), confirmed=False)
     for party in (stage.world.consumer, stage.world.provider, stage.world.operator):
         read = tmf(party, "GET", f"{ORDER}/{order['id']}", params={"fields": "state"})
         assert read.json() == {
@@ -123,3 +134,66 @@ def test_each_party_reads_the_order_and_lists_filter_by_state(stage: Stage) -> N
     assert [item["id"] for item in newest] == [order["id"]]  # the others were placed before
     other = {"resource.id.ne": order["resource"]["id"], **since}
     assert tmf(stage.world.consumer, "GET", ORDER, params=other).json() == []
+
+
+def test_the_asset_provider_places_an_order_and_only_the_customer_confirms_it_once(
+    stage: Stage,
+) -> None:
+    start = ts.now() + HOUR_MS
+    deal = ts.deal(stage, start, start + HOUR_MS)
+    body = ts.order_body(stage, deal.offer["id"], deal.request["id"], "")  # no payment
+    placed = tmf(stage.world.provider, "POST", ORDER, body)
+    assert placed.status_code == 201, placed.text
+    order = conforms(API, "ProductOrder", placed.json())
+    customer = stage.world.consumer.me().id
+    assert (order["state"], order["awaitingConfirmationBy"]) == ("acknowledged", customer)
+    assert "payment" not in order
+    assert "agreement" not in order
+    parties = {party["role"]: party["id"] for party in order["relatedParty"]}
+    assert parties["orchestrator"] == stage.orchestrator
+    path = f"{ORDER}/{order['id']}"
+    mine = tmf(stage.world.provider, "PATCH", path, {"state": "inProgress"})
+    assert (mine.status_code, mine.json()["code"]) == (403, "not_other_side")
+    conforms(API, "Error", mine.json())
+    unpaid = tmf(stage.world.consumer, "PATCH", path, {"state": "inProgress"})
+    assert (unpaid.status_code, unpaid.json()["code"]) == (422, "no_payment")
+    short = ts.hold(stage, deal.provider, 299, deal.end + HOUR_MS)
+    paid = {"state": "inProgress", "payment": [{"id": short, "@referredType": "HeldPayment"}]}
+    answer = tmf(stage.world.consumer, "PATCH", path, paid)
+    assert (answer.status_code, answer.json()["code"]) == (422, "hold_refused")
+    assert tmf(stage.world.consumer, "GET", path).json() == order  # refusals changed nothing
+    hold_id = ts.hold(stage, deal.provider, 300, deal.end + HOUR_MS)
+    paid["payment"][0]["id"] = hold_id
+    confirmed = tmf(stage.world.consumer, "PATCH", path, paid)
+    assert confirmed.status_code == 200, confirmed.text
+    done = conforms(API, "ProductOrder", confirmed.json())
+    assert (done["state"], done["payment"][0]["id"]) == ("inProgress", hold_id)
+    assert [step["event"] for step in done["trail"]] == ["placed", "confirmed"]
+    assert [step["by"] for step in done["trail"]] == [deal.provider, customer]
+    assert "awaitingConfirmationBy" not in done
+    again = tmf(stage.world.consumer, "PATCH", path, paid)
+    assert (again.status_code, again.json()["code"]) == (409, "wrong_state")
+    offered = tmf(stage.world.anonymous, "GET", f"{OFFERING}/{deal.offer['id']}").json()
+    assert offered["lifecycleStatus"] == "filled"
+    ts.contract_reaches(stage.world.consumer, done, Phase.CONTRACT_CREATED)
+
+
+def test_an_unconfirmed_order_is_declined_or_withdrawn_and_a_hold_refunded(stage: Stage) -> None:
+    start = ts.now() + HOUR_MS
+    deal = ts.deal(stage, start, start + HOUR_MS)
+    order = ts.ordered(stage, deal, confirmed=False)
+    path = f"{ORDER}/{order['id']}"
+    assert tmf(stage.world.consumer, "PATCH", path, {"state": "rejected"}).status_code == 403
+    declined = tmf(stage.world.provider, "PATCH", path, {"state": "rejected"})
+    assert declined.status_code == 200, declined.text
+    assert conforms(API, "ProductOrder", declined.json())["state"] == "rejected"
+    hold = ts.settled_hold(stage.world.consumer, order["id"])
+    assert (hold["status"], hold["toPayee"]) == ("settled", 0)
+    offered = tmf(stage.world.anonymous, "GET", f"{OFFERING}/{deal.offer['id']}").json()
+    assert offered["lifecycleStatus"] == "active"  # never matched: still on the market
+    body = ts.order_body(stage, deal.offer["id"], deal.request["id"], "")
+    proposed = tmf(stage.world.provider, "POST", ORDER, body).json()
+    mine = f"{ORDER}/{proposed['id']}"
+    assert tmf(stage.world.consumer, "PATCH", mine, {"state": "cancelled"}).status_code == 403
+    withdrawn = tmf(stage.world.provider, "PATCH", mine, {"state": "cancelled"})
+    assert (withdrawn.status_code, withdrawn.json()["state"]) == (200, "cancelled")

@@ -75,6 +75,25 @@ def test_every_page_answers_with_its_content_and_headers(
     assert 'style="' not in reply.text, "no inline style either"
 
 
+def test_the_front_page_shows_each_vertical_that_trades_with_its_open_listings(
+    http: httpx.Client,
+) -> None:
+    page = http.get("/").text
+    cards = dict(re.findall(r'<h3 id="vertical-(\w+)"><a href="([^"]+)"', page))
+    assert cards == {
+        "energy": "/energy",
+        "service": "/services",
+        "stream": "/streams",
+        "telco": "/telco",
+    }, "the sensor agent's vertical trades no kind of its own, so it has no card"
+    assert "in 4 verticals" in page
+    energy_open = re.search(r'href="/market\?vertical=energy"><strong>(\d+)</strong>', page)
+    assert energy_open
+    assert int(energy_open.group(1)) > 0
+    listed = http.get("/market?vertical=sensor")
+    assert listed.status_code == 400, "no vertical named sensor is on the marketplace"
+
+
 def test_energy_quantities_show_watt_hours_and_kilowatt_hours(http: httpx.Client) -> None:
     page = http.get("/market/ord-3").text
     assert "1,700 Wh (1.7 kWh)" in page

@@ -81,6 +81,7 @@ def test_every_announced_sensor_is_listed_on_the_page_and_the_map(
     for name, sensor_id in sensors.items():
         assert f'href="/streams/{sensor_id}">{name}</a>' in page.text
     assert "3 sensors" in page.text
+    assert "coins per 60 s</td>" in page.text, "every price says its unit"
     assert 'href="/streams" aria-current="page"' in page.text  # in the navigation
     assert 'src="/static/stream/streams-map.js"' in page.text
     assert http.get("/static/stream/streams-map.js").status_code == 200
@@ -199,23 +200,25 @@ def test_buying_on_the_sensor_page_needs_a_login(
         assert "Log in to buy" not in page
 
 
-def test_the_ledger_lookup_the_page_uses_lists_data_messages_by_tag(
+def test_the_ledger_lookup_the_pages_use_lists_data_messages_by_tag(
     http: httpx.Client, node: RunningNode
 ) -> None:
     tag, writer = secrets.token_bytes(32), SigningKey.generate()
     with node.client() as client:
         gateway = RemoteLedger(client, clock=CLOCK)
         sent = gateway.submit(gateway.compose(writer, DataPayload(tag, b"sealed bytes")).raw)
-    found = http.get(f"/streams/api/tags/{tag.hex()}")
+    found = http.get(f"/explorer/api/tags/{tag.hex()}?limit=50")  # the pages' inbox reads
     assert found.status_code == 200
     assert found.json() == {
         "messages": [
             {"id": sent.hex(), "issuer": writer.public_key.raw.hex(), "data": b"sealed bytes".hex()}
         ]
     }
-    assert http.get(f"/streams/api/tags/{secrets.token_hex(32)}").json() == {"messages": []}
+    assert http.get(f"/explorer/api/tags/{secrets.token_hex(32)}").json() == {"messages": []}
     for bad in ("nothex", "AB" * 32, "ab" * 31):
-        assert http.get(f"/streams/api/tags/{bad}").status_code == 400
+        assert http.get(f"/explorer/api/tags/{bad}").status_code == 400
+    for limit in ("0", "51", "x", "-1"):
+        assert http.get(f"/explorer/api/tags/{tag.hex()}?limit={limit}").status_code == 400
 
 
 def test_a_sensors_page_shows_its_sales_as_the_ledger_does(

@@ -1,7 +1,8 @@
 """``plaza demo`` makes accounts for its owners and an auditor and prints their generated
 passwords once, after the web address; each logs in on the web app with them, the
 auditor's account holds the market's auditor role, and a second run prints no password.
-The city sensors name alice's account as their owner: her /streams/mine lists them."""
+The city sensors name alice's account as their owner: her /streams/mine lists them; so do
+the service providers: her /services/my/services lists their services."""
 
 from __future__ import annotations
 
@@ -81,6 +82,24 @@ def _owned_sensors(web: str, email: str, password: str) -> list[str]:
             time.sleep(0.5)
 
 
+def _owned_services(web: str, email: str, password: str, wanted: int) -> list[str]:
+    """The services /services/my/services lists to ``email``, once it lists ``wanted`` (or
+    after 30 s): asked after alice's three are listed, mallory's need no wait."""
+    with httpx.Client(base_url=web, timeout=10) as browser:
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', browser.get("/login").text)
+        assert token
+        form = {"csrf": token.group(1), "email": email, "password": password}
+        assert browser.post("/login", data=form).status_code == 303
+        deadline = time.monotonic() + 30
+        while True:
+            page = browser.get("/services/my/services")
+            assert page.status_code == 200
+            names = re.findall(r'<section class="owned-service"[^>]*data-name="([^"]+)"', page.text)
+            if len(names) == wanted or time.monotonic() > deadline:
+                return sorted(names)
+            time.sleep(0.5)
+
+
 def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
     web, logins, demo = _run_demo(tmp_path)
     try:
@@ -95,6 +114,9 @@ def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
         assert not _logs_in(web, logins[0][1], logins[1][2])
         assert len(_owned_sensors(web, logins[0][1], logins[0][2])) == 12, "alice's sensors"
         assert _owned_sensors(web, logins[1][1], logins[1][2]) == [], "none of mallory's"
+        owned = _owned_services(web, logins[0][1], logins[0][2], 3)
+        assert owned == ["forecast", "route", "thumbnail"], "alice's services"
+        assert _owned_services(web, logins[1][1], logins[1][2], 0) == [], "none of mallory's"
     finally:
         _stop(demo)
     engine = make_engine(MarketDataDir(tmp_path / "accounts").database_url)

@@ -16,8 +16,11 @@ import pytest
 from network_kit import CuttableLink, Traffic, assert_same_milestones, converged_state
 from node_processes import free_base_port
 
+from plaza.adapters.ledger.remote import RemoteLedger
+from plaza.channels import CarrierWriter
 from plaza.clients.errors import NotFoundError
 from plaza.clients.node import NodeClient
+from plaza.clock import SystemClock
 from plaza.crypto import SigningKey
 from plaza.devnet import Devnet
 from plaza.ledger.codec import message_id
@@ -72,12 +75,39 @@ def _start(started: list[Devnet], home: Path, **options: object) -> Devnet:
     return devnet
 
 
+def _send_carried(devnet: Devnet, tag: bytes) -> bytes:
+    """One data message in a carrier through node 0, as the marketplace sends its twins."""
+    with NodeClient(devnet.nodes[0].url) as client:
+        writer = CarrierWriter(RemoteLedger(client, clock=SystemClock()))
+        carried = writer.compose(SigningKey.generate(), DataPayload(tag, b"21.5 C"))
+        writer.submit(carried.raw)
+        assert writer.flush() == 1
+        return carried.id
+
+
+def _has_carried(devnet: Devnet, index: int, tag: bytes, carried_id: bytes) -> bool:
+    with NodeClient(devnet.nodes[index].url) as client:
+        if client.find_by_tag(tag).ids != (carried_id,):
+            return False
+        return client.get_message(carried_id).id == carried_id
+
+
+def _wait_for_carried(devnet: Devnet, index: int, tag: bytes, carried_id: bytes) -> None:
+    deadline = time.monotonic() + 30
+    while not _has_carried(devnet, index, tag, carried_id):
+        assert time.monotonic() < deadline, f"node {index} never filed the carried message"
+        time.sleep(0.1)
+
+
 def test_killed_node_restarts_and_catches_up(tmp_path: Path, devnet_factory: list[Devnet]) -> None:
     devnet = _start(devnet_factory, tmp_path / "devnet", base_port=free_base_port(3))
     traffic = Traffic(devnet, _faucet(devnet))
     traffic.start()
     _wait_for_milestone(devnet, 2, 4)
+    gossiped = _send_carried(devnet, b"carried-gossip")
+    _wait_for_carried(devnet, 2, b"carried-gossip", gossiped)  # peers file it from its carrier
     devnet.kill_node(2)
+    missed = _send_carried(devnet, b"carried-missed")
     _wait_for_milestone(devnet, 0, _latest(devnet, 0) + 8)  # the network moves on without it
     devnet.start_node(2)
     _wait_for_milestone(devnet, 2, _latest(devnet, 0))
@@ -86,6 +116,7 @@ def test_killed_node_restarts_and_catches_up(tmp_path: Path, devnet_factory: lis
     latest, _ = converged_state(devnet)
     assert_same_milestones(devnet, latest)
     assert traffic.accepted > 50
+    _wait_for_carried(devnet, 2, b"carried-missed", missed)  # and from a carrier it synced
 
 
 def test_partitioned_node_converges_after_healing(

@@ -45,13 +45,10 @@ DOMAIN_PACKAGES = {
     "notify",
     "market",
 }
-#: Energy modules that are adapters, not domain: stores (by file name), SQLite files and the
-#: seen-nonce store. The energy apps are ``plaza.api.energy``, their wiring ``plaza.bootstrap``.
-ENERGY_ADAPTER_FILES = {"store.py"}
-ENERGY_ADAPTER_MODULES = {
-    "plaza.energy.nonces",
-    "plaza.energy.backend.settlements",
-}
+#: Energy modules that are adapters, not domain: stores (by file name) and SQLite files.
+#: The energy apps are ``plaza.api.energy``, their wiring ``plaza.bootstrap``.
+ENERGY_ADAPTER_FILES = {"store.py", "store_allowances.py", "store_images.py"}
+ENERGY_ADAPTER_MODULES: set[str] = set()
 
 
 def _contracts() -> list[dict[str, Any]]:

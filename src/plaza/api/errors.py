@@ -24,9 +24,11 @@ from plaza.api.schemas import ErrorBody, ErrorDetail
 from plaza.crypto import InvalidAddress
 from plaza.http.guard import UnexpectedErrors
 from plaza.ledger.errors import (
+    CarriedAlone,
     DuplicateParents,
     HeldLimitReached,
     InsufficientProofOfWork,
+    InvalidCarrier,
     InvalidHold,
     InvalidMilestone,
     InvalidParentCount,
@@ -85,6 +87,8 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     PayloadTooLarge: 400,
     InvalidTransfer: 400,
     InvalidHold: 400,
+    # Every carrier rule is checked on its bytes alone, the carried signatures too.
+    InvalidCarrier: 400,
     # A well-formed message this network refuses.
     WrongNetwork: 422,
     InvalidSignature: 422,
@@ -92,6 +96,7 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     TimestampInFuture: 422,
     TimestampBeforeParent: 422,
     InvalidMilestone: 422,
+    CarriedAlone: 422,
     MessageRejected: 422,
     # Not the message's fault: try again later.
     HeldLimitReached: 503,

@@ -1,4 +1,4 @@
-"""Held payments on the wire: the hold, release and settle payloads, and a hold's state.
+"""Held payments on the wire: the hold, release, settle and pay payloads, and a hold's state.
 
 Kept apart from :mod:`plaza.api.views` so each file stays one concept; the
 spelling rules are the same (hex bytes, bech32m addresses).
@@ -12,12 +12,13 @@ from plaza.api.schemas import (
     HoldPayloadView,
     HoldStatusName,
     HoldView,
+    PayPayloadView,
     ReleasePayloadView,
     SettlePayloadView,
 )
 from plaza.crypto import Address
 from plaza.ledger.holds import HoldRecord, HoldStatus
-from plaza.ledger.model import HoldPayload, ReleasePayload, SettlePayload
+from plaza.ledger.model import HoldPayload, PayPayload, ReleasePayload, SettlePayload
 
 __all__ = ["HOLD_STATUS_NAMES", "hold_payload_view", "hold_view"]
 
@@ -42,8 +43,10 @@ def _arbiter(raw: bytes) -> str | None:
 
 
 def hold_payload_view(
-    payload: HoldPayload | ReleasePayload | SettlePayload, issuer: bytes, hold_id: bytes
-) -> HoldPayloadView | ReleasePayloadView | SettlePayloadView:
+    payload: HoldPayload | ReleasePayload | SettlePayload | PayPayload,
+    issuer: bytes,
+    hold_id: bytes,
+) -> HoldPayloadView | ReleasePayloadView | SettlePayloadView | PayPayloadView:
     """``hold_id`` is the message's transfer key (meaningful for a hold alone)."""
     tag, tag_text = payload.tag.hex(), _text(payload.tag)
     match payload:
@@ -75,6 +78,14 @@ def hold_payload_view(
                 tag_text=tag_text,
                 data=payload.data.hex(),
             )
+        case PayPayload():
+            return PayPayloadView(
+                hold_id=payload.hold_id.hex(),
+                amount=payload.amount,
+                tag=tag,
+                tag_text=tag_text,
+                data=payload.data.hex(),
+            )
 
 
 def hold_view(record: HoldRecord) -> HoldView:
@@ -89,6 +100,7 @@ def hold_view(record: HoldRecord) -> HoldView:
         hashlock=hold.hashlock.hex(),
         arbiter=_arbiter(hold.arbiter),
         to_payee=record.to_payee,
+        remaining=record.remaining,
         refunded=record.refunded,
         opened_in=record.opened_in,
         closed_in=record.closed_in,

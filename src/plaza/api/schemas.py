@@ -18,6 +18,8 @@ __all__ = [
     "HEX_PATTERN",
     "ID_PATTERN",
     "BalanceView",
+    "CarriedMessageView",
+    "CarrierPayloadView",
     "CoSignatureView",
     "ConfirmedEventView",
     "ConflictName",
@@ -42,6 +44,7 @@ __all__ = [
     "MilestonePayloadView",
     "MilestoneView",
     "OutputView",
+    "PayPayloadView",
     "PayloadView",
     "ReleasePayloadView",
     "SettlePayloadView",
@@ -65,7 +68,7 @@ ConflictName = Literal[
     "wrong_secret",
     "not_allowed",
 ]
-KindName = Literal["data", "transfer", "milestone", "hold", "release", "settle"]
+KindName = Literal["data", "transfer", "milestone", "hold", "release", "settle", "pay", "carrier"]
 HoldStatusName = Literal["open", "released", "settled", "expired"]
 Hex = Annotated[str, Field(description="lower-case hex")]
 Bech32 = Annotated[str, Field(description="bech32m address, plz1…")]
@@ -164,13 +167,41 @@ class SettlePayloadView(_View):
     data: Hex
 
 
+class PayPayloadView(_View):
+    kind: Literal["pay"] = "pay"
+    hold_id: Hex
+    amount: int = Field(description="paid to the payee now; the rest stays held")
+    tag: Hex
+    tag_text: str | None
+    data: Hex
+
+
+class CarriedMessageView(_View):
+    """One message a carrier carries; GET /messages/{id} shows the whole of it."""
+
+    id: Hex
+    issuer: Hex
+    issued_at_ms: int
+    tag: Hex
+    tag_text: str | None
+
+
+class CarrierPayloadView(_View):
+    kind: Literal["carrier"] = "carrier"
+    messages: list[CarriedMessageView] = Field(
+        description="the data messages it carries, each filed under its tag and served by its id"
+    )
+
+
 PayloadView = Annotated[
     DataPayloadView
     | TransferPayloadView
     | MilestonePayloadView
     | HoldPayloadView
     | ReleasePayloadView
-    | SettlePayloadView,
+    | SettlePayloadView
+    | PayPayloadView
+    | CarrierPayloadView,
     Field(discriminator="kind"),
 ]
 
@@ -186,7 +217,10 @@ class HoldView(_View):
     expires_at_ms: int
     hashlock: Hex
     arbiter: Bech32 | None
-    to_payee: int = Field(description="what the payee received when it closed; 0 while open")
+    to_payee: int = Field(
+        description="what the payee received so far: its part payments while open, all once closed"
+    )
+    remaining: int = Field(description="what is still held: amount less to_payee; 0 once closed")
     refunded: int = Field(description="what went back to the payer when it closed")
     opened_in: int = Field(description="the milestone that opened it")
     closed_in: int | None = Field(description="the milestone that closed it, if closed")
@@ -201,6 +235,10 @@ class MetadataView(_View):
     solid: bool
     milestone_index: int | None
     conflict: ConflictName
+    carrier: Hex | None = Field(
+        default=None,
+        description="for a carried message, the carrier whose solidity and confirmation it has",
+    )
 
 
 class MessageView(_View):

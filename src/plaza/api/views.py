@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 from plaza.api.hold_views import hold_payload_view
 from plaza.api.schemas import (
+    CarriedMessageView,
+    CarrierPayloadView,
     ConfirmedEventView,
     ConflictName,
     CoSignatureView,
@@ -31,6 +33,7 @@ from plaza.crypto import Address
 from plaza.ledger.actions import transfer_key
 from plaza.ledger.events import MessageAttached, MessageConfirmed
 from plaza.ledger.model import (
+    CarrierPayload,
     ConfirmationState,
     Conflict,
     DataPayload,
@@ -41,6 +44,7 @@ from plaza.ledger.model import (
     MilestoneRecord,
     Payload,
     PayloadKind,
+    PayPayload,
     ReleasePayload,
     SettlePayload,
     TransferPayload,
@@ -104,6 +108,8 @@ KIND_NAMES: Mapping[PayloadKind, KindName] = {
     PayloadKind.HOLD: "hold",
     PayloadKind.RELEASE: "release",
     PayloadKind.SETTLE: "settle",
+    PayloadKind.PAY: "pay",
+    PayloadKind.CARRIER: "carrier",
 }
 
 
@@ -142,8 +148,20 @@ def payload_view(payload: Payload, issuer: bytes, key: bytes = b"") -> PayloadVi
                     for s in payload.signatures
                 ],
             )
-        case HoldPayload() | ReleasePayload() | SettlePayload():
+        case HoldPayload() | ReleasePayload() | SettlePayload() | PayPayload():
             return hold_payload_view(payload, issuer, key)
+        case CarrierPayload(messages=messages):
+            return CarrierPayloadView(messages=[_carried_view(m) for m in messages])
+
+
+def _carried_view(message: Message) -> CarriedMessageView:
+    return CarriedMessageView(
+        id=message.id.hex(),
+        issuer=message.issuer.hex(),
+        issued_at_ms=message.issued_at_ms,
+        tag=message.tag.hex(),
+        tag_text=tag_text(message.tag),
+    )
 
 
 def metadata_view(metadata: MessageMetadata) -> MetadataView:
@@ -153,6 +171,7 @@ def metadata_view(metadata: MessageMetadata) -> MetadataView:
         solid=metadata.solid,
         milestone_index=metadata.milestone_index,
         conflict=conflict_name(metadata.conflict),
+        carrier=None if metadata.carrier is None else metadata.carrier.hex(),
     )
 
 

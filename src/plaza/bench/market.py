@@ -31,7 +31,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from plaza.market import (
@@ -76,6 +76,8 @@ class MarketBenchmark:
     e2e_twin_lag_p99_s: float | None = None  # twin state committed -> its message confirmed
     e2e_twin_written_lag_p99_s: float | None = None  # ... -> marked written (its batch's end)
     e2e_twin_drain_s: float | None = None  # after the last request, until no twin was pending
+    e2e_postgres: dict[str, float] = field(default_factory=dict)  # e2e_pg_*, with --postgres
+    e2e_single: dict[str, float] = field(default_factory=dict)  # e2e_single_*: no carriers
 
     def figures(self) -> dict[str, object]:
         """Flat figures: one ``<policy>_ops_per_s`` per policy (``cda_ops_per_s`` among them)."""
@@ -102,6 +104,8 @@ class MarketBenchmark:
             e2e_twin_written_lag_p99_s=self.e2e_twin_written_lag_p99_s,
             e2e_twin_drain_s=self.e2e_twin_drain_s,
         )
+        figures.update(self.e2e_single)
+        figures.update(self.e2e_postgres)
         return figures
 
 

@@ -19,8 +19,9 @@ With ``ledger`` (the default of ``plaza bench market``) a node is served in this
 process too (SQLite, real proof of work, its own milestones) and the marketplace
 records twins on it as ``plaza market run`` does: every order step, signed
 contract and settlement state is staged in the twin outbox by the request that
-causes it and written to the ledger, one channel message with its proof of work
-each, by the outbox publisher's thread. After the submission phase the
+causes it and written to the ledger by the outbox publisher's thread, many channel
+messages to one carrier and its proof of work (``carriers=False``: one message each, as
+before carriers; ``plaza bench market`` measures both in one run). After the submission phase the
 benchmark waits for the outbox to empty (``e2e_twin_drain_s``: how long that
 took after the last request answered), then reads from the outbox
 
@@ -30,12 +31,18 @@ took after the last request answered), then reads from the outbox
   outbox empties);
 * ``e2e_twin_written_lag_p99_s`` = the same to the outbox marking it written
   (the end of its batch, after the node accepted it: a milestone may confirm
-  a message before its batch ends).
+  a message before its batch ends);
+* ``e2e_twins_written_contracts_per_s`` = contracts / (wall time of the
+  submission phase + ``e2e_twin_drain_s``): the rate counted until the last
+  twin state was written, which a publisher that falls behind cannot flatter.
 
 ``e2e_ledger_messages`` counts what reached the node (twins, their
 announcements and sealed keys, and milestones); ``e2e_twins_waiting`` and
 ``e2e_twins_unconfirmed`` must be 0 (nothing left unwritten, or unconfirmed,
 when the benchmark stopped waiting).
+
+The same trading against ``plaza market run --workers N`` on PostgreSQL is
+:mod:`plaza.bench.market_workers`, which reuses the pieces here.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from plaza.api import create_app
 from plaza.api.market import MarketApiConfig
@@ -56,10 +64,17 @@ from plaza.bootstrap import build_market, build_node
 from plaza.clients.market import MarketClient, OrderTerms
 from plaza.crypto import Identity
 from plaza.market.auth import Role
-from plaza.market.twins.staging import StagedTwins
 from plaza.settings import MarketSettings, NodeSettings
 
-__all__ = ["run_market_e2e"]
+__all__ = [
+    "BenchNode",
+    "TwinOutbox",
+    "confirmed_twins",
+    "drain_twins",
+    "run_market_e2e",
+    "served_node",
+    "trade_pairs",
+]
 
 Progress = Callable[[str], None]
 
@@ -101,13 +116,18 @@ class _Trader:
 
 
 @dataclass(frozen=True, slots=True)
-class _Node:
+class BenchNode:
+    """A node served here for the marketplace to record twins on, and what the benchmark
+    asks it."""
+
     url: str
     message_count: Callable[[], int]
     confirmed_at_ms: Callable[[bytes], int | None]  # the confirming milestone's time
 
 
-def _measure(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, float]:
+def trade_pairs(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, float]:
+    """``threads`` traders each make ``pairs_per_thread`` contracts through the marketplace
+    at ``url``; contracts per second and the p99 of the requests that made them."""
     traders = [_Trader(url, number) for number in range(threads)]
     try:
         start = threading.Barrier(threads + 1)
@@ -132,28 +152,40 @@ def _measure(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, floa
     return {
         "e2e_contracts_per_s": round(len(latencies) / elapsed, 1),
         "e2e_p99_s": round(percentile(latencies, 0.99), 4),
+        "e2e_contracts": float(len(latencies)),
+        "e2e_trading_s": round(elapsed, 3),
     }
 
 
-def _drain(twins: StagedTwins) -> dict[str, float]:
-    """Wait (while the server's publisher thread writes) until no twin state is pending."""
+class TwinOutbox(Protocol):
+    """What the benchmark reads of the twin outbox: the marketplace's own
+    (:class:`~plaza.market.twins.staging.StagedTwins`) when it is served here, the database's
+    (:class:`~plaza.market.sql.SqlTwinOutbox`) when worker processes serve it."""
+
+    def lags_ms(self) -> list[int]: ...
+
+    def written_messages(self) -> list[tuple[int, bytes]]: ...
+
+
+def drain_twins(outbox: TwinOutbox, pending: Callable[[], int]) -> dict[str, float]:
+    """Wait (while the marketplace's publisher writes) until no twin state is ``pending``."""
     began = time.perf_counter()
     deadline = began + _DRAIN_TIMEOUT_S
-    while twins.statistics()["queued"] and time.perf_counter() < deadline:
+    while pending() and time.perf_counter() < deadline:
         time.sleep(0.05)
     drained = time.perf_counter() - began
-    lags = [lag / 1000 for lag in twins.lags_ms()]
+    lags = [lag / 1000 for lag in outbox.lags_ms()]
     return {
         "e2e_twin_written_lag_p99_s": _p99(lags),
         "e2e_twin_drain_s": round(drained, 2),
-        "e2e_twins_waiting": float(twins.statistics()["queued"]),
+        "e2e_twins_waiting": float(pending()),
     }
 
 
-def _confirmed(twins: StagedTwins, node: _Node) -> dict[str, float]:
+def confirmed_twins(outbox: TwinOutbox, node: BenchNode) -> dict[str, float]:
     """Wait for milestones to confirm every twin message; each state's lag to its confirming
     milestone, and how many were still unconfirmed when the wait ended."""
-    waiting = twins.written_messages()
+    waiting = outbox.written_messages()
     lags: list[float] = []
     deadline = time.perf_counter() + _CONFIRM_TIMEOUT_S
     while waiting and time.perf_counter() < deadline:
@@ -170,12 +202,22 @@ def _confirmed(twins: StagedTwins, node: _Node) -> dict[str, float]:
     return {"e2e_twin_lag_p99_s": _p99(lags), "e2e_twins_unconfirmed": float(len(waiting))}
 
 
+def _written_rate(figures: dict[str, float]) -> float:
+    """Contracts a second counted until their last twin state was written, not only until
+    the last request answered: what the marketplace sustains with its twins kept up."""
+    spent = figures["e2e_trading_s"] + figures["e2e_twin_drain_s"]
+    return round(figures["e2e_contracts"] / spent, 1)
+
+
 def _p99(values: list[float]) -> float:
-    return round(percentile(values, 0.99), 3) if values else 0.0
+    """NaN without values (no state written or confirmed), which fails the report."""
+    return round(percentile(values, 0.99), 3)
 
 
 @contextmanager
-def _node(scratch: Path, *, pow_difficulty: int, milestone_interval_s: float) -> Iterator[_Node]:
+def served_node(
+    scratch: Path, *, pow_difficulty: int, milestone_interval_s: float
+) -> Iterator[BenchNode]:
     """A node served on loopback in this process."""
     settings = NodeSettings(
         data_dir=scratch / "node",
@@ -195,14 +237,14 @@ def _node(scratch: Path, *, pow_difficulty: int, milestone_interval_s: float) ->
 
     try:
         with ThreadedServer(create_app(runtime)) as server:
-            yield _Node(server.url, store.message_count, confirmed_at_ms)
+            yield BenchNode(server.url, store.message_count, confirmed_at_ms)
     finally:
         runtime.close()
 
 
 def _trade_through(
     settings: MarketSettings,
-    node: _Node | None,
+    node: BenchNode | None,
     *,
     threads: int,
     pairs_per_thread: int,
@@ -217,12 +259,13 @@ def _trade_through(
                 f"{threads} threads x {pairs_per_thread} matched pairs through {server.url}"
                 f", {twins}"
             )
-            figures = _measure(server.url, threads=threads, pairs_per_thread=pairs_per_thread)
+            figures = trade_pairs(server.url, threads=threads, pairs_per_thread=pairs_per_thread)
             recorder = runtime.services.twins
             if node is not None and recorder is not None:
                 say("waiting for the twin outbox to empty, then for milestones")
-                figures.update(_drain(recorder))
-                figures.update(_confirmed(recorder, node))
+                figures.update(drain_twins(recorder, lambda: recorder.statistics()["queued"]))
+                figures.update(confirmed_twins(recorder, node))
+                figures["e2e_twins_written_contracts_per_s"] = _written_rate(figures)
         if node is not None:
             figures["e2e_ledger_messages"] = float(node.message_count() - before)
         return figures
@@ -238,10 +281,12 @@ def run_market_e2e(
     ledger: bool = False,
     pow_difficulty: int = 11,
     milestone_interval_s: float = 1.0,
+    carriers: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, float]:
     """Serve a fresh marketplace (in ``data_dir``, else a temporary one) and trade through it;
-    with ``ledger``, against a node served here too, recording twins."""
+    with ``ledger``, against a node served here too, recording twins (in carriers, unless
+    ``carriers`` is off: then one ledger message each)."""
     say = progress or (lambda _text: None)
     with tempfile.TemporaryDirectory(prefix="plaza-bench-market-") as scratch:
         market_dir = data_dir or Path(scratch) / "market"
@@ -250,10 +295,12 @@ def run_market_e2e(
             return _trade_through(
                 settings, None, threads=threads, pairs_per_thread=pairs_per_thread, say=say
             )
-        with _node(
+        with served_node(
             Path(scratch), pow_difficulty=pow_difficulty, milestone_interval_s=milestone_interval_s
         ) as node:
-            settings = MarketSettings(data_dir=market_dir, node_url=node.url)
+            settings = MarketSettings(
+                data_dir=market_dir, node_url=node.url, twin_carriers=carriers
+            )
             return _trade_through(
                 settings, node, threads=threads, pairs_per_thread=pairs_per_thread, say=say
             )

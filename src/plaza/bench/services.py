@@ -36,6 +36,7 @@ from pathlib import Path
 
 import httpx
 
+from plaza.adapters.ledger.milestones import MilestoneWatch
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bench._stats import percentile
 from plaza.bench.services_gateway import GatewayFigures, measure_gateway
@@ -199,18 +200,18 @@ class _Load:
     url: str
     service: ServiceDescription
     poll_s: float
+    milestones: MilestoneWatch
     stop: threading.Event
     tally: _Tally
 
 
-def _customer(load: _Load, key: SigningKey) -> None:
+def _customer(load: _Load, key: SigningKey, client: NodeClient, http: httpx.Client) -> None:
     """Call the service again and again until told to stop; each call's outcome tallied."""
-    with NodeClient(load.url) as client, httpx.Client(timeout=10) as http:
-        ledger = RemoteLedger(client, clock=CLOCK)
-        book, number = CustomerBook(None), 0
-        while not load.stop.is_set():
-            number += 1
-            _one_call(load, ledger, key=key, book=book, http=http, number=number)
+    ledger = RemoteLedger(client, clock=CLOCK)
+    book, number = CustomerBook(None), 0
+    while not load.stop.is_set():
+        number += 1
+        _one_call(load, ledger, key=key, book=book, http=http, number=number)
 
 
 def _one_call(
@@ -226,7 +227,15 @@ def _one_call(
     job = {"n": number}
     try:
         result = call(
-            ledger, key, load.service, job, clock=CLOCK, book=book, http=http, poll_s=load.poll_s
+            ledger,
+            key,
+            load.service,
+            job,
+            clock=CLOCK,
+            book=book,
+            http=http,
+            poll_s=load.poll_s,
+            milestones=load.milestones,
         )
     except CallRefused:
         with tally.lock:
@@ -255,19 +264,35 @@ def _load(
     service: ServiceDescription,
     plan: ServicesPlan,
     during: Callable[[threading.Event], object],
+    *,
+    milestones: MilestoneWatch,
 ) -> tuple[_Tally, float]:
     """Every customer calling until ``during`` returns; the tally and the phase's seconds
-    (to the last call's end: every call ends, paid or refunded, before this returns)."""
-    load = _Load(url, service, plan.customer_poll_s, threading.Event(), _Tally())
-    threads = [threading.Thread(target=_customer, args=(load, key), daemon=True) for key in keys]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    during(load.stop)
-    load.stop.set()
-    for thread in threads:
-        thread.join(timeout=120)
-    return load.tally, time.monotonic() - started
+    (to the last call's end: every call ends, paid or refunded, before this returns).
+    The customers share one milestone stream to wait on (a node lets a host open few)."""
+    load = _Load(url, service, plan.customer_poll_s, milestones, threading.Event(), _Tally())
+    with ExitStack() as clients:  # opened before the clock starts: loading TLS roots is slow
+        threads = [
+            threading.Thread(
+                target=_customer,
+                args=(
+                    load,
+                    key,
+                    clients.enter_context(NodeClient(url)),
+                    clients.enter_context(httpx.Client(timeout=10)),
+                ),
+                daemon=True,
+            )
+            for key in keys
+        ]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        during(load.stop)
+        load.stop.set()
+        for thread in threads:
+            thread.join(timeout=120)
+        return load.tally, time.monotonic() - started
 
 
 def _spent(ledger: RemoteLedger, keys: list[SigningKey]) -> int:
@@ -289,13 +314,19 @@ def run_services_benchmark(
         provider.start()
         stack.callback(provider.stop, signal.SIGKILL)
         service = _announced(ledger)
+        watch = MilestoneWatch(NodeClient(url), fallback_s=plan.customer_poll_s)
+        stack.enter_context(watch)
         progress(f"{plan.customers} customers funded")
         keys = _customers(folder, ledger, plan.customers + 1)
         payer, keys = keys[-1], keys[:-1]
         progress(f"steady load for {plan.seconds} s")
-        steady, duration = _load(url, keys, service, plan, lambda stop: stop.wait(plan.seconds))
+        steady, duration = _load(
+            url, keys, service, plan, lambda stop: stop.wait(plan.seconds), milestones=watch
+        )
         progress(f"load for {plan.kill_seconds} s, the provider killed and restarted in it")
-        killed, _ = _load(url, keys, service, plan, lambda stop: _kill(provider, stop, plan))
+        killed, _ = _load(
+            url, keys, service, plan, lambda stop: _kill(provider, stop, plan), milestones=watch
+        )
         revenue = ledger.balance(service.payment_address()).amount
         spent = _spent(ledger, keys)
         progress(f"{plan.gateway_samples} paid requests through the gateway")

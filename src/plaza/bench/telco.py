@@ -15,11 +15,12 @@ request to the TMF API.
 * ``orders_per_s``: on a second marketplace recording twins on a node (run as
   its own process, with proof of work and its own milestones), ``orders`` product orders through
   TMF622, each from a request matched with its offering on creation and paid by
-  a hold confirmed on the node beforehand (the marketplace checks the hold on the
-  node, makes the match, signs the contract, stages its twins for the channels
-  and keeps the order), placed by ``threads`` service providers at once: orders
-  over the wall time of the placing, the twin outbox emptied of the deals'
-  states first. ``order_p99_ms`` is the latency of one; ``order_twins_drain_s``
+  a hold confirmed on the node beforehand, placed by its service provider (the
+  marketplace checks the hold on the node and keeps the order) and confirmed by
+  its asset provider (the marketplace makes the match, signs the contract,
+  stages its twins for the channels), ``threads`` pairs at once: orders over the
+  wall time of placing and confirming, the twin outbox emptied of the deals'
+  states first. ``order_p99_ms`` is the latency of one (both calls); ``order_twins_drain_s``
   how long after the last order the outbox took to write every state the
   orders staged to the node (``twins_waiting`` what it had left when the wait
   ended: 0).
@@ -61,8 +62,7 @@ from plaza.bench.telco_book import (
 )
 from plaza.bootstrap import MarketRuntime, SystemClock, build_market
 from plaza.clients.node import NodeClient
-from plaza.crypto import Identity
-from plaza.market.auth import Role, sign_registration
+from plaza.market.auth import Role
 from plaza.settings import MarketSettings
 from plaza.wallet.holds import compose_hold
 
@@ -85,8 +85,9 @@ class TelcoPlan:
     seed: int = 14
 
 
-def _match_on_create(providers: list[Party], consumers: list[Party], plan: TelcoPlan,
-                     book: Book) -> list[float]:  # fmt: skip
+def _match_on_create(
+    providers: list[Party], consumers: list[Party], plan: TelcoPlan, book: Book
+) -> list[float]:
     """Latencies (ms) of creating an offering or a request with the book open."""
     provider, consumer = providers[0], consumers[0]
     asset_ids = [provider.call("POST", RESOURCE, book.asset(f"sample {i}"))["id"] for i in range(8)]
@@ -107,14 +108,41 @@ def _match_on_create(providers: list[Party], consumers: list[Party], plan: Telco
 @dataclass
 class _Deal:
     consumer: Party
+    provider: Party
     seller: str
     offer_id: str
     request_id: str
     hold_id: str = ""
 
 
-def _deals(providers: list[Party], consumers: list[Party], plan: TelcoPlan,
-           now_ms: int) -> list[_Deal]:  # fmt: skip
+def _deal(provider: Party, consumer: Party, place: dict[str, str], window: dict[str, str]) -> _Deal:
+    """One asset offered in ``window`` at ``place`` and a request there that matches it alone."""
+    asset = {
+        "name": "deal",
+        "category": "cell_site",
+        "place": place,
+        "resourceCharacteristic": TYPES["cell_site"],
+    }
+    asset_id = provider.call("POST", RESOURCE, asset)["id"]
+    price = [{"price": {"value": 100, "unit": "coin"}}]
+    offering = {"resource": {"id": asset_id}, "validFor": window, "productOfferingPrice": price}
+    offered = provider.call("POST", OFFERING, offering)
+    request = {
+        "category": "cell_site",
+        "place": place,
+        "radiusKm": 1.0,
+        "validFor": window,
+        "maxPrice": {"value": 150},
+    }
+    wanted = consumer.call("POST", REQUEST, request)
+    if [found["id"] for found in wanted["match"]] != [offered["id"]]:
+        raise RuntimeError("a deal's request did not match its offering alone")
+    return _Deal(consumer, provider, provider.id, offered["id"], wanted["id"])
+
+
+def _deals(
+    providers: list[Party], consumers: list[Party], plan: TelcoPlan, now_ms: int
+) -> list[_Deal]:
     """An offering and a request matching it on creation, far from the book and each other."""
     deals: list[list[_Deal]] = [[] for _ in range(plan.threads)]
     per_thread = plan.orders // plan.threads
@@ -122,29 +150,11 @@ def _deals(providers: list[Party], consumers: list[Party], plan: TelcoPlan,
     window = period(start, start + 2 * HOUR_MS)
 
     def make(number: int) -> None:
-        provider, consumer = providers[number], consumers[number]
         for i in range(per_thread):
             lat = -50.0 - (number * per_thread + i) // 100 * 0.5
             lon = -170.0 + (number * per_thread + i) % 100 * 1.0
             place = {"id": f"geo:{lat:.4f},{lon:.4f}"}
-            asset = {"name": "deal", "category": "cell_site", "place": place,
-                     "resourceCharacteristic": TYPES["cell_site"]}  # fmt: skip
-            asset_id = provider.call("POST", RESOURCE, asset)["id"]
-            offered = provider.call(
-                "POST",
-                OFFERING,
-                {"resource": {"id": asset_id}, "validFor": window,
-                 "productOfferingPrice": [{"price": {"value": 100, "unit": "coin"}}]},
-            )  # fmt: skip
-            wanted = consumer.call(
-                "POST",
-                REQUEST,
-                {"category": "cell_site", "place": place, "radiusKm": 1.0, "validFor": window,
-                 "maxPrice": {"value": 150}},
-            )  # fmt: skip
-            if [found["id"] for found in wanted["match"]] != [offered["id"]]:
-                raise RuntimeError("a deal's request did not match its offering alone")
-            deals[number].append(_Deal(consumer, provider.id, offered["id"], wanted["id"]))
+            deals[number].append(_deal(providers[number], consumers[number], place, window))
 
     in_threads(plan.threads, make)
     return [deal for thread in deals for deal in thread]
@@ -175,8 +185,9 @@ def _hold_all(node_url: str, deals: list[_Deal], arbiter: str, expires_at_ms: in
             ledger.wait_for_confirmation(message_id, timeout_s=_CONFIRM_TIMEOUT_S)
 
 
-def _place(deals: list[_Deal], threads: int, orchestrator: str) -> tuple[float, list[float]]:
-    """Place every deal's order, ``threads`` at once; the wall time and each latency (ms)."""
+def _place(deals: list[_Deal], threads: int) -> tuple[float, list[float]]:
+    """Place every deal's order and have its asset provider confirm it, ``threads`` at once;
+    the wall time and each order's latency (ms), placing and confirmation."""
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -187,15 +198,17 @@ def _place(deals: list[_Deal], threads: int, orchestrator: str) -> tuple[float, 
                     {"id": "1", "action": "add", "productOffering": {"id": deal.offer_id}}
                 ],
                 "productRequest": {"id": deal.request_id},
-                "relatedParty": [{"id": orchestrator, "role": "orchestrator"}],
                 "payment": [{"id": deal.hold_id, "@referredType": "HeldPayment"}],
             }
             began = time.perf_counter()
             order = deal.consumer.call("POST", ORDER, body)
+            confirmed = deal.provider.call(
+                "PATCH", f"{ORDER}/{order['id']}", {"state": "inProgress"}
+            )
             with lock:
                 latencies.append((time.perf_counter() - began) * 1000)
-            if order["state"] != "acknowledged":
-                raise RuntimeError(f"an order was placed {order['state']}")
+            if confirmed["state"] != "inProgress":
+                raise RuntimeError(f"an order was confirmed {confirmed['state']}")
 
     return in_threads(threads, place), latencies
 
@@ -218,8 +231,14 @@ def _node(data_dir: Path, plan: TelcoPlan) -> Iterator[str]:
     process's interpreter lock), its faucet open to the benchmark's many parties: its URL."""
     port = _free_port()
     command = [sys.executable, "-m", "plaza.cli.main", "node", "run", "--data-dir", str(data_dir)]
-    options = ["--port", str(port), "--pow-difficulty", str(plan.pow_difficulty),
-               "--milestone-interval", str(plan.milestone_interval_s)]  # fmt: skip
+    options = [
+        "--port",
+        str(port),
+        "--pow-difficulty",
+        str(plan.pow_difficulty),
+        "--milestone-interval",
+        str(plan.milestone_interval_s),
+    ]
     env = {**os.environ, "PLAZA_FAUCET_REQUESTS_PER_S": "1000", "PLAZA_FAUCET_BURST": "1000"}
     log = (data_dir.parent / "node.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - this interpreter, our command
@@ -251,23 +270,6 @@ def _healthy(url: str) -> bool:
         return httpx.get(f"{url}/health", timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def _operator(market: MarketRuntime) -> str:
-    """An operator admitted by the marketplace, to name as the orders' orchestrator."""
-    identity = Identity.generate()
-    services = market.services
-    market.admit_operator(
-        sign_registration(
-            identity.signing,
-            identity.encryption.public_key,
-            display_name="orchestrator",
-            roles=[Role.OPERATOR],
-            audience=services.audience,
-            clock=SystemClock(),
-        )
-    )
-    return str(identity.address)
 
 
 def _ms(values: list[float], fraction: float) -> float:
@@ -328,7 +330,7 @@ def _ordering(scratch: Path, plan: TelcoPlan, say: Progress) -> dict[str, object
             _hold_all(node_url, deals, arbiter, clock.now_ms() + 3 * DAY_MS)
             _drain(market)
             say(f"placing {len(deals)} orders through TMF622, {plan.threads} at once")
-            elapsed, latencies = _place(deals, plan.threads, _operator(market))
+            elapsed, latencies = _place(deals, plan.threads)
             drained, waiting = _drain(market)
         finally:
             for party in (*providers, *consumers):

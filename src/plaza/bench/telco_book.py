@@ -170,8 +170,9 @@ def in_threads(count: int, work: Callable[[int], None]) -> float:
     return time.perf_counter() - began
 
 
-def fill(market: MarketRuntime, parties: tuple[Party, Party], book: Book, *, size: int,
-         assets: int) -> None:  # fmt: skip
+def fill(
+    market: MarketRuntime, parties: tuple[Party, Party], book: Book, *, size: int, assets: int
+) -> None:
     """The book's offerings (on their provider's assets) and requests, in process."""
     provider, consumer = (principal(party) for party in parties)
     marketplace = market.services.marketplace
@@ -183,8 +184,9 @@ def fill(market: MarketRuntime, parties: tuple[Party, Party], book: Book, *, siz
         values = attributes(
             {item["name"]: item["value"] for item in body["resourceCharacteristic"]}
         )
-        spec = NewAsset(provider.participant_id or "", kind_of(asset_type), body["name"], place,
-                        values)  # fmt: skip
+        spec = NewAsset(
+            provider.participant_id or "", kind_of(asset_type), body["name"], place, values
+        )
         made.append((asset_type, marketplace.register_asset(provider, spec).asset))
     for number in range(size // 2):
         asset_type, asset = made[number % len(made)]
@@ -192,8 +194,9 @@ def fill(market: MarketRuntime, parties: tuple[Party, Party], book: Book, *, siz
         offered = book.offering(asset.id)
         window = window_of(offered["validFor"])
         price = offered["productOfferingPrice"][0]["price"]["value"]
-        offer = Offer(asset.owner, asset.id, asset_type, asset.location, window, price,
-                      asset.attributes)  # fmt: skip
+        offer = Offer(
+            asset.owner, asset.id, asset_type, asset.location, window, price, asset.attributes
+        )
         marketplace.submit_order(provider, offer.order())
         wanted = book.request()
         request = Request(

@@ -93,12 +93,18 @@ def web_accounts(
 
 
 def open_accounts(
-    folder: Path, clock: Clock, *, providers: Sequence[OidcProvider] = ()
+    folder: Path,
+    clock: Clock,
+    *,
+    providers: Sequence[OidcProvider] = (),
+    database_url: str | None = None,
+    schema: str | None = None,
 ) -> tuple[WebAccounts, Callable[[], None]]:
     """Accounts in a market database of their own in ``folder`` (``market.sqlite3`` and the
-    API key pepper, made on first use), and what closes them."""
+    API key pepper, made on first use), or at ``database_url`` (in ``schema``) keyed with
+    ``folder``'s pepper; and what closes them."""
     data = MarketDataDir(folder)
-    engine = make_engine(data.database_url)
+    engine = make_engine(database_url or data.database_url, schema=schema if database_url else None)
     try:
         upgrade_schema(engine)
         accounts = web_accounts(engine, data.pepper(), clock, providers=providers)

@@ -59,7 +59,7 @@ class Demo:
         if services is not None:
             market = self.energy.urls()["market"]
             self.verticals["services"] = ServicesDemo(
-                root / "services", ledger, clock, services, market_url=market
+                root / "services", ledger, clock, services, market_url=market, owner=self._owner
             )
         if telco is not None:
             node, shared = self.energy.node_url, (self.energy.market, self.energy.urls()["market"])
@@ -69,7 +69,8 @@ class Demo:
 
     def _owner(self) -> str:
         """The user id of the demo's first owner's web account (alice's, made when the
-        energy demo starts): the city sensors name it, so its ``/streams/mine`` lists them."""
+        energy demo starts): the city sensors and the service providers name it, so its
+        ``/streams/mine`` and ``/services/my/services`` list them."""
         return self.energy.logins[0].user_id
 
     def start(self) -> None:

@@ -17,7 +17,8 @@ bid manager    ``bidmanager.key``, ``bidmanager.sqlite3`` (also the book's journ
 user module    ``owner.key``, ``owner-wallets.key``, ``owner.sqlite3``
 =============  ================================================================
 
-Each also keeps its seen letter nonces (:data:`~plaza.energy.nonces.NONCES_FILE`).
+Each also keeps its seen letter nonces in ``nonces.sqlite3`` (:func:`open_nonces`): the
+market's nonce store, so a replay is refused across restarts too.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotConfigured
 from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
-from plaza.energy.nonces import NONCES_FILE, SqliteNonces
 from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
 from plaza.jobs import JobQueue
@@ -51,22 +51,38 @@ from plaza.market.auth.outbox import Link
 from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.errors import UnknownPolicy
 from plaza.market.matching import MatchingPolicy, policy_named
-from plaza.sqlite import private_folder
+from plaza.market.sql import SqlNonceStore, make_engine, sqlite_url
+from plaza.market.sql.auth_tables import request_nonces
+from plaza.sqlite import SqliteFile, private_folder
 
 __all__ = [
     "DEFAULT_VALIDITY_MS",
     "KEY_FILE",
+    "NONCES_FILE",
     "bidmanager_key",
     "marketplace_key",
     "open_asset",
     "open_bidmanager",
     "open_marketplace",
+    "open_nonces",
     "open_owner",
     "owner_key",
 ]
 
 #: The asset's keys (identity and wallet) in its data directory.
 KEY_FILE = "asset.key"
+#: The seen letter nonces in a module's data directory.
+NONCES_FILE = "nonces.sqlite3"
+
+
+def open_nonces(data_dir: Path) -> SqlNonceStore:
+    """The market's nonce store on ``nonces.sqlite3`` in ``data_dir``, made private on first
+    use; it outlives the process, so a letter opened before a restart is a replay after it."""
+    path = data_dir / NONCES_FILE
+    SqliteFile(path).close()  # creates the file (and so its WAL files) readable by its owner only
+    engine = make_engine(sqlite_url(path))
+    request_nonces.create(engine, checkfirst=True)
+    return SqlNonceStore(engine)
 
 
 def open_asset(
@@ -84,7 +100,7 @@ def open_asset(
         load_or_create(data_dir / KEY_FILE),
         store=SqliteAssetStore(data_dir / DB_NAME),
         cursors=SqliteCursorStore(data_dir / DB_NAME),
-        nonces=SqliteNonces(data_dir / NONCES_FILE),
+        nonces=open_nonces(data_dir),
         uuid=uuid,
         ledger=ledger,
         link=link,
@@ -121,7 +137,7 @@ def open_marketplace(
         identity,
         store=SqliteMarketplaceStore(database),
         cursors=cursors,
-        nonces=SqliteNonces(data_dir / NONCES_FILE),
+        nonces=open_nonces(data_dir),
         ledger=ledger,
         link=link,
         queue=queue,
@@ -157,7 +173,7 @@ def open_bidmanager(
         identity,
         store=SqliteBidStore(database),
         journal=SqliteBookStore(database),
-        nonces=SqliteNonces(data_dir / NONCES_FILE),
+        nonces=open_nonces(data_dir),
         link=link,
         queue=queue,
         clock=clock,
@@ -197,7 +213,7 @@ def open_owner(
         load_or_create(data_dir / "owner.key").identity,
         keys=OwnerWallets.load_or_create(data_dir / "owner-wallets.key"),
         store=SqliteOwnerStore(data_dir / "owner.sqlite3"),
-        nonces=SqliteNonces(data_dir / NONCES_FILE),
+        nonces=open_nonces(data_dir),
         ledger=ledger,
         link=link,
         queue=queue,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from plaza.api.market import (
     ContractIndex,
@@ -58,6 +58,7 @@ from plaza.market.sql import (
     upgrade_schema,
 )
 from plaza.market.sql.engine import SqlUnitOfWork
+from plaza.market.sql.lease import lease_for
 from plaza.market.twins.staging import StagedTwins
 from plaza.notify import (
     MQTT_JOB,
@@ -68,6 +69,7 @@ from plaza.notify import (
     NotificationHub,
 )
 from plaza.notify.mqtt import MqttPublisher
+from plaza.notify.postgres import SharedEventStream, channel_for
 from plaza.notify.stores import SqliteSubscriptionStore
 from plaza.notify.transport import guarded_transport
 from plaza.notify.webhook import WebhookDeliverer
@@ -149,11 +151,24 @@ def _open_hub(
         closers.append(publisher.close)
         handlers[MQTT_JOB] = MqttRelay(publisher)
         mqtt_root = settings.mqtt_root
-    stream = EventStream()
+    stream = _event_stream(settings, closers)
     hub = NotificationHub(
         subscriptions, queue, clock, stream=stream, mqtt_root=mqtt_root, callbacks=callbacks
     )
     return hub, stream, Worker(queue, handlers)
+
+
+def _event_stream(settings: MarketSettings, closers: list[Callable[[], object]]) -> EventStream:
+    """The live events of this process; on PostgreSQL, shared with the marketplace's other
+    worker processes (each worker's ``/events`` hears what any of them published)."""
+    url = settings.database_url
+    parsed = None if url is None else make_url(url.get_secret_value())
+    if parsed is None or parsed.get_backend_name() != "postgresql":
+        return EventStream()
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    stream = SharedEventStream(dsn, channel_for(settings.database_schema))
+    closers.append(stream.close)
+    return stream
 
 
 def _payments(ledger: LedgerSide, clock: Clock) -> PaymentsByAgents:
@@ -241,6 +256,8 @@ def _services(
     engine = _open_engine(settings, data)
     closers.append(engine.dispose)
     upgrade_schema(engine)
+    lease = lease_for(engine)
+    closers.append(lease.close)
     journal = _open_journal(engine, data)
     closers.append(journal.close)
     hub, stream, worker = _open_hub(settings, data, clock, closers)
@@ -254,6 +271,7 @@ def _services(
         identity=identity,
         clock=clock,
         closers=closers,
+        lease=lease,
     )
     marketplace, records = _marketplace(
         settings,
@@ -286,6 +304,7 @@ def _services(
         auditor=build_auditor(ledger, records, identity=identity, clock=clock),
         twins=ledger.twins,
         data_dir=settings.data_dir,
+        lease=lease,
     )
 
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from plaza.crypto import EncryptionKey, Identity, SigningKey
@@ -21,14 +22,21 @@ TWIN_CURSORS = "twin-cursors.sqlite3"
 def _create_secret(path: Path, text: str) -> None:
     """Write a new secret file readable by this user only; an existing one is kept.
 
-    ``O_EXCL`` makes two first runs racing each other agree on one secret.
+    The secret is written whole to a file of this process's own (``mkstemp``: 0600),
+    then linked into place. ``link`` fails when the name exists, so two first runs
+    racing each other (processes sharing the directory) agree on one secret, and
+    neither reads the other's file before it is complete.
     """
-    with contextlib.suppress(FileExistsError):
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
         with os.fdopen(descriptor, "w") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 class MarketDataDir:

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bootstrap.market_files import TWIN_CURSORS, MarketDataDir
+from plaza.channels.carriers import CarrierWriter
 from plaza.channels.cursors import SqliteCursorStore
 from plaza.clients.node import NodeClient
 from plaza.clock import Clock
@@ -31,6 +32,7 @@ from plaza.ledger.model import MessageMetadata
 from plaza.market.audit.channels import ChannelTrails
 from plaza.market.audit.service import Auditor, MarketRecords, TwinTrail, TwinTrails
 from plaza.market.auth.ports import ParticipantStore
+from plaza.market.leases import Lease
 from plaza.market.settlement import Settlement, SettlementListener
 from plaza.market.sql.outbox_store import SqlTwinOutbox
 from plaza.market.sql.twin_store import SqlTwinDirectory
@@ -105,11 +107,13 @@ def open_ledger(
     identity: Identity,
     clock: Clock,
     closers: list[Callable[[], object]],
+    lease: Lease,
 ) -> LedgerSide:
     """The node client and twin recorder when ``node_url`` is set; nothing otherwise.
 
-    Opening sends nothing: the gateway asks the node for its parameters on first
-    use, so an unreachable node costs startup nothing but a later retry.
+    The publisher writes only while this process holds ``lease``. Opening sends nothing:
+    the gateway asks the node for its parameters on first use, so an unreachable node
+    costs startup nothing but a later retry.
     """
     if not settings.node_url:
         return LedgerSide()
@@ -121,6 +125,7 @@ def open_ledger(
     channels = TwinChannels(
         identity=identity,
         gateway=gateway,
+        carriers=CarrierWriter(gateway) if settings.twin_carriers else None,
         cursors=cursors,
         directory=SqlTwinDirectory(engine),
         clock=clock,
@@ -129,7 +134,7 @@ def open_ledger(
         cursor_store=TWIN_CURSORS,
     )
     outbox = SqlTwinOutbox(engine)
-    publisher = OutboxPublisher(channels, outbox)
+    publisher = OutboxPublisher(channels, outbox, lease=lease)
     twins = StagedTwins(outbox=outbox, channels=channels, publisher=publisher, clock=clock)
     return LedgerSide(node, gateway, twins)
 

@@ -9,13 +9,16 @@ the public marketplace page with the other verticals. The customer is ``plaza se
 call`` in a loop: funded from the node's faucet, it calls the services in turn every
 ``call_s``, and every fourth call asks for a route to Svalbard, which has no road, so the
 demo shows a refund beside the paid calls. Its calls are kept in a call book, so a second
-run carries on the counts and the turn.
+run carries on the counts and the turn. The providers name the demo's first owner's web
+account (alice's) as theirs, so its ``/services/my/services`` shows their calls, failures
+and revenue.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,7 @@ class ServicesSettings:
     host: str = "127.0.0.1"
     call_s: float = 2.0  # the customer's pause between two calls
     poll_s: float = 0.25  # a provider's look for holds
+    report_s: float = 10.0  # a provider's look at its refunds' reasons, for alice's page
 
 
 class ServicesDemo:
@@ -73,8 +77,12 @@ class ServicesDemo:
         settings: ServicesSettings,
         *,
         market_url: str | None = None,
+        owner: Callable[[], str] = lambda: "",
     ) -> None:
+        """``owner`` gives the user id of the web account whose dashboard lists the
+        services; it is asked on :meth:`start`, once the demo's accounts exist."""
         self.root = private_folder(root)
+        self._owner = owner
         self.settings = settings
         self._ledger, self._clock = ledger, clock
         # The customer stops first: its call in flight ends while the providers still run.
@@ -97,6 +105,7 @@ class ServicesDemo:
                     clock=clock,
                     poll_s=settings.poll_s,
                     market=self._market(market_url, home),
+                    report_every_s=settings.report_s,
                 )
                 self.providers.append(agent)
                 app.mount(f"/{sold.name}", create_provider_app(agent))
@@ -112,7 +121,9 @@ class ServicesDemo:
     def start(self) -> None:
         """Describe each service (announced if new or changed), serve the quote APIs, run
         the providers' loops and the customer's."""
+        owner = self._owner()
         for agent in self.providers:
+            agent.name_owner(owner)
             agent.describe()
         self._server.__enter__()
         self._serving = True

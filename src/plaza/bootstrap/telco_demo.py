@@ -7,9 +7,10 @@ assets around Trondheim (a rooftop cell site and a small cell; a drone cell and 
 fibre link); every ``cycle_s`` they offer them for the next event's window, and a
 service provider (a festival's media crew) requests 5G coverage near the square,
 finds the match on creation, holds the price on the node for the operator (the
-marketplace as arbiter) and orders it through TMF622, naming the orchestrator.
+marketplace as arbiter) and orders it through TMF622; the operator confirms it.
 The orchestrator (``plaza telco orchestrator``'s agent, an operator the
-marketplace admits) hears of it through the order hub, configures access as the
+marketplace admits, which every demo asset names as its ``orchestrator``) hears
+of it through the order hub, configures access as the
 window starts (which releases the payment), and removes it as the window ends; its
 access list is served at ``/access``. Keys are kept under ``<data_dir>/telco``, so
 a second run is the same cast.
@@ -88,13 +89,31 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
+def _coverage(window: dict[str, str]) -> dict[str, object]:
+    """The festival's request: a 5G cell site within 5 km of the square for ``window``."""
+    return {
+        "category": "cell_site",
+        "place": {"id": f"geo:{_SQUARE[0]},{_SQUARE[1]}"},
+        "radiusKm": 5.0,
+        "validFor": window,
+        "maxPrice": {"value": 500},
+        "requiredCharacteristic": _FIVE_G,
+    }
+
+
 class TelcoDemo:
     """Start with :meth:`start`, read :meth:`summary` any time, end with :meth:`stop`."""
 
     def __init__(
-        self, root: Path, ledger: LocalLedger, clock: Clock, node_url: str,
-        settings: TelcoSettings, *, market: tuple[MarketRuntime, str] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        root: Path,
+        ledger: LocalLedger,
+        clock: Clock,
+        node_url: str,
+        settings: TelcoSettings,
+        *,
+        market: tuple[MarketRuntime, str] | None = None,
+    ) -> None:
         """With ``market`` (a marketplace served at a URL: the demo's, where its web app's
         dashboard trades and its telco pages read), the cast trades there; without, on a
         marketplace of its own in ``<root>/market``."""
@@ -153,10 +172,12 @@ class TelcoDemo:
             raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text}")
         return answer.json()
 
-    def _register_assets(self) -> None:
+    def _register_assets(self, orchestrator: str) -> None:
+        """Each operator's assets, named as orchestrated by ``orchestrator`` (an asset of an
+        earlier run naming none is left alone and registered again)."""
         for operator, assets in _ASSETS.items():
             client = self._client(operator, Role.PROVIDER)
-            known = {asset["name"]: asset["id"] for asset in self._mine(client)}
+            known = {asset["name"]: asset["id"] for asset in self._mine(client, orchestrator)}
             self._assets[operator] = []
             for name, kind, (lat, lon), characteristics, price in assets:
                 asset_id = known.get(name)
@@ -168,18 +189,24 @@ class TelcoDemo:
                         "resourceCharacteristic": [
                             *characteristics,
                             {"name": "city", "value": "Trondheim"},
+                            {"name": "orchestrator", "value": orchestrator},
                         ],
                     }
                     asset_id = self._call(client, "POST", _RESOURCE, body)["id"]
                 self._assets[operator].append((asset_id, price))
 
-    def _mine(self, client: MarketClient) -> list[dict[str, Any]]:
+    def _mine(self, client: MarketClient, orchestrator: str) -> list[dict[str, Any]]:
         me = str(client.identity.address) if client.identity is not None else ""
         listed = self._call(client, "GET", _RESOURCE)
+        named = {"name": "orchestrator", "value": orchestrator}
         return [
             asset
             for asset in listed
             if any(party.get("id") == me for party in asset.get("relatedParty", []))
+            and any(
+                {"name": c.get("name"), "value": c.get("value")} == named
+                for c in asset.get("resourceCharacteristic", [])
+            )
         ]
 
     # -- running -----------------------------------------------------------------------
@@ -204,7 +231,7 @@ class TelcoDemo:
         threading.Thread(
             target=self.orchestrator.run, name="demo-orchestrator", daemon=True
         ).start()
-        self._register_assets()
+        self._register_assets(self.orchestrator.participant)
         self._client("Festival Media", Role.CONSUMER)
         self._thread = threading.Thread(target=self._events, name="demo-telco", daemon=True)
         self._thread.start()
@@ -220,9 +247,11 @@ class TelcoDemo:
                 return
 
     def _event(self) -> None:
+        """The operators offer their assets for the next window; the festival asks for
+        coverage, orders the best match and pays by a hold; the seller confirms."""
         start = self._clock.now_ms() + int(self.settings.lead_s * 1000)
-        window = {"startDateTime": _iso(start),
-                  "endDateTime": _iso(start + int(self.settings.window_s * 1000))}  # fmt: skip
+        end = start + int(self.settings.window_s * 1000)
+        window = {"startDateTime": _iso(start), "endDateTime": _iso(end)}
         for operator, assets in self._assets.items():
             for asset_id, price in assets:
                 body = {
@@ -232,11 +261,7 @@ class TelcoDemo:
                 }
                 self._call(self._clients[operator], "POST", _OFFERING, body)
         media = self._clients["Festival Media"]
-        wanted = self._call(media, "POST", _REQUEST, {
-            "category": "cell_site", "place": {"id": f"geo:{_SQUARE[0]},{_SQUARE[1]}"},
-            "radiusKm": 5.0, "validFor": window, "maxPrice": {"value": 500},
-            "requiredCharacteristic": _FIVE_G,
-        })  # fmt: skip
+        wanted = self._call(media, "POST", _REQUEST, _coverage(window))
         if not wanted["match"]:
             log.info("telco demo: no coverage matched the festival's request")
             return
@@ -244,15 +269,23 @@ class TelcoDemo:
         offer = self._call(media, "GET", f"{_OFFERING}/{best['id']}")
         seller = next(p["id"] for p in offer["relatedParty"] if p["role"] == "seller")
         price = offer["productOfferingPrice"][0]["price"]["value"]
-        hold_id = self._hold(media, seller, price, start + int(self.settings.window_s * 1000))
-        assert self.orchestrator is not None
+        hold_id = self._hold(media, seller, price, end)
         item = {"id": "1", "action": "add", "productOffering": {"id": best["id"]}}
-        self._call(media, "POST", _ORDER, {
+        body = {
             "productOrderItem": [item],
             "productRequest": {"id": wanted["id"]},
-            "relatedParty": [{"id": self.orchestrator.participant, "role": "orchestrator"}],
             "payment": [{"id": hold_id, "@referredType": "HeldPayment"}],
-        })  # fmt: skip
+        }
+        order = self._call(media, "POST", _ORDER, body)
+        self._call(self._of(seller), "PATCH", f"{_ORDER}/{order['id']}", {"state": "inProgress"})
+
+    def _of(self, participant: str) -> MarketClient:
+        """The cast's client signing as ``participant`` (the seller confirming its order)."""
+        return next(
+            client
+            for client in self._clients.values()
+            if client.identity is not None and str(client.identity.address) == participant
+        )
 
     def _hold(self, media: MarketClient, seller: str, price: int, end_ms: int) -> str:
         """The festival's hold of the price for the operator, the marketplace as arbiter."""
@@ -263,9 +296,13 @@ class TelcoDemo:
             self._ledger.wait_for_confirmation(grant.message_id, timeout_s=30.0)
         arbiter = Address.from_public_key(self.market.services.identity.signing.public_key.raw)
         held = compose_hold(
-            self._ledger, identity.signing, seller, price, expires_at_ms=end_ms + 3_600_000,
+            self._ledger,
+            identity.signing,
+            seller,
+            price,
+            expires_at_ms=end_ms + 3_600_000,
             arbiter=arbiter,
-        )  # fmt: skip
+        )
         self._ledger.submit(held.message.raw)
         self._ledger.wait_for_confirmation(held.message.id, timeout_s=30.0)
         return held.hold_id.hex()

@@ -26,6 +26,7 @@ from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.bidmanager.ports import BidStore
 from plaza.energy.errors import EnergyError
 from plaza.energy.model import TransactionStatus, TransactionType
+from plaza.energy.owner.images import DeviceImage
 from plaza.energy.owner.service import OwnerModule
 from plaza.market.book.views import OrderQuery
 from plaza.market.errors import OrderNotFound
@@ -207,7 +208,8 @@ class OwnerDesk:
         return self._module.devices(owner_id)
 
     def device_overview(self, owner_id: str, device_id: str) -> dict[str, Any]:
-        return self._module.device_overview(owner_id, device_id)
+        overview = self._module.device_overview(owner_id, device_id)
+        return {**overview, "hasImage": self._module.images.get(owner_id, device_id) is not None}
 
     def pause_device(self, owner_id: str, device_id: str) -> object:
         return self._module.pause_device(owner_id, device_id)
@@ -236,6 +238,30 @@ class OwnerDesk:
         self, owner_id: str, device_id: str, transaction_id: str
     ) -> dict[str, Any]:
         return self._module.transaction_twin(owner_id, device_id, transaction_id)
+
+    def add_device(self, owner_id: str, form: dict[str, Any], image: bytes | None) -> object:
+        picture = None if image is None else DeviceImage.of(image)  # refused before /init
+        device = self._module.add_device(owner_id, form)
+        if picture is not None:
+            self._module.images.put(owner_id, device.id, picture)
+        return device
+
+    def device_image(self, owner_id: str, device_id: str) -> tuple[str, bytes] | None:
+        found = self._module.images.get(owner_id, device_id)
+        return None if found is None else (found.media_type, found.data)
+
+    def set_device_image(self, owner_id: str, device_id: str, image: bytes | None) -> None:
+        picture = None if image is None else DeviceImage.of(image)
+        self._module.images.put(owner_id, device_id, picture)
+
+    def allowances(self, owner_id: str) -> list[dict[str, Any]]:
+        return self._module.allowances.allowances(owner_id)
+
+    def grant_allowance(self, owner_id: str, cap: object, address: object) -> object:
+        return self._module.allowances.grant(owner_id, cap, address)
+
+    def revoke_allowance(self, owner_id: str, allowance_id: str) -> object:
+        return self._module.allowances.revoke(owner_id, allowance_id)
 
 
 _PLACE = re.compile(r"\((-?\d{1,2}(?:\.\d+)?),\s*(-?\d{1,3}(?:\.\d+)?)\)\s*$")

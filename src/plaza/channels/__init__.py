@@ -29,6 +29,7 @@ from plaza.channels.announce import (
     parse_announcement,
 )
 from plaza.channels.backup import export_backup, import_backup, restore_backup
+from plaza.channels.carriers import CarrierWriter
 from plaza.channels.codec import decode_reader_key, encode_reader_key
 from plaza.channels.envelope import MAX_CONTENT_SIZE
 from plaza.channels.epochs import MAX_READERS
@@ -77,6 +78,7 @@ __all__ = [
     "AccessExpired",
     "AccessRevoked",
     "Announcement",
+    "CarrierWriter",
     "Channel",
     "ChannelEntry",
     "ChannelError",

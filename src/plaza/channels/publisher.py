@@ -17,6 +17,7 @@ grant or a revocation starts one too.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -261,6 +262,20 @@ class Publisher:
                 return self._key_at(self._state.point, owner_view=False)
             return self._grant_epoch(reader, expires_at_ms, max_messages)
 
+    def grant_all(self, readers: Sequence[EncryptionPublicKey]) -> list[ReaderKey]:
+        """Entitle every one of ``readers``, for good, from the next position on: on a
+        restricted channel one new epoch (one keys record) wraps for them all, where a
+        :meth:`grant` each would write a keys record each."""
+        with self._lock:
+            if self._state.channel.mode is not ChannelMode.RESTRICTED:
+                return [self.grant(reader) for reader in readers]
+            self._settle()
+            new = list(dict.fromkeys(readers))
+            others = [g for g in self._live_grants() if g.reader not in new]
+            point = self._state.point
+            published = self._rotate([*others, *(Grant(r, None, None) for r in new)])
+            return [self._entitled(reader, point, published.epoch) for reader in readers]
+
     def _grant_epoch(
         self, reader: EncryptionPublicKey, expires_at_ms: int | None, max_messages: int | None
     ) -> ReaderKey:
@@ -269,15 +284,27 @@ class Publisher:
         self._settle()
         until = None if max_messages is None else self._state.data_count + max_messages
         others = [g for g in self._live_grants() if g.reader != reader]
-        point, channel = self._state.point, self._state.channel
+        point = self._state.point
         published = self._rotate([*others, Grant(reader, expires_at_ms, until)])
+        return self._entitled(reader, point, published.epoch, expires_at_ms, max_messages)
+
+    def _entitled(
+        self,
+        reader: EncryptionPublicKey,
+        point: ChainPoint,
+        epoch: int,
+        expires_at_ms: int | None = None,
+        max_messages: int | None = None,
+    ) -> ReaderKey:
+        """The key a reader granted at ``point`` (whose keys record starts ``epoch``) holds."""
+        channel = self._state.channel
         return ReaderKey(
             channel.public_key,
             channel.mode,
             point.position,
             point.state,
-            published.epoch,
-            epoch_key=channel.epoch_key(published.epoch),
+            epoch,
+            epoch_key=channel.epoch_key(epoch),
             hint_key=hint_key(channel.hint_master, reader),
             owner=channel.owner,
             expires_at_ms=expires_at_ms,

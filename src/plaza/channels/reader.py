@@ -112,13 +112,17 @@ class Reader:
     def _step(self) -> ChannelEntry | _End | None:
         point = self._point
         found = self._attempts_at(point)
+        if _empty(found) and self._continues_after(point):
+            # The publisher may have sent this position, and later ones, while we looked
+            # further: only if it is still empty now is it missing.
+            found = self._attempts_at(point)
+            if _empty(found):
+                raise MessageMissing(point.position)
         self._counts["foreign_skipped"] += len(found.refused)
         if found.opened is not None:
             return self._accept(point, found.opened)
         if found.locked:
             raise WrongKey(point.position)
-        if self._continues_after(point):
-            raise MessageMissing(point.position)
         return _END
 
     def _continues_after(self, point: ChainPoint) -> bool:
@@ -252,3 +256,8 @@ class Reader:
         if entry is not None:
             yield entry
         yield from self._advance(arrived)
+
+
+def _empty(found: Found) -> bool:
+    """Nothing of the owner's at a position: no message opens, none is locked to us."""
+    return found.opened is None and not found.locked

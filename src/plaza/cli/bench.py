@@ -15,6 +15,12 @@ from plaza.bench.channels import run_channel_benchmark
 from plaza.bench.ledger import run_ledger_benchmark
 from plaza.bench.market import MarketBenchmark, run_market_benchmark
 from plaza.bench.market_e2e import run_market_e2e
+from plaza.bench.market_workers import (
+    PostgresPlan,
+    WorkersBenchError,
+    check_database,
+    run_market_workers,
+)
 from plaza.bench.network import run_network_benchmark
 from plaza.bench.services import ServicesPlan, run_services_benchmark
 from plaza.bench.streams import StreamsPlan, run_streams_benchmark
@@ -188,6 +194,18 @@ def market(
     e2e_ledger: Annotated[
         bool, typer.Option(help="Record twins on a node served here (as `market run` does).")
     ] = True,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            help="Also trade through `plaza market run` on this PostgreSQL database "
+            "(postgresql://…; a fresh schema per run, dropped after).",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --postgres: worker processes (2 if not given), vs 1."),
+    ] = None,
 ) -> None:
     """In-process matching per policy vs a minimal heap book, uniform clearing, bid manager,
     and contracts per second through the marketplace's HTTP API with persistence.
@@ -196,9 +214,15 @@ def market(
     order, contract and settlement twin state, which the twin outbox's publisher
     writes to a node (proof of work 11); e2e_twin_lag_p99_s is how long a state
     waited to be confirmed there. The same trading without twins is reported
-    beside them as e2e_no_twins_*.
+    beside them as e2e_no_twins_*, and with twins written one ledger message each
+    (no carriers, the baseline) as e2e_single_* (e2e_carriers_vs_single: the ratio).
+
+    With --postgres the same trading goes through `plaza market run` as a process on
+    that database, once with one worker and once with --workers: the e2e_pg_* figures
+    (e2e_pg_workers_vs_1 their ratio).
     """
     console = Console(stderr=True)
+    plan = _postgres_plan(postgres, workers, e2e_threads, e2e_pairs, ledger=e2e_ledger)
     result = run_market_benchmark(
         operations=operations,
         rounds=rounds,
@@ -209,7 +233,40 @@ def market(
     )
     if e2e:
         result = _with_e2e(result, e2e_threads, e2e_pairs, ledger=e2e_ledger, console=console)
+    if plan is not None:
+        result = _with_postgres(result, plan, console)
     _report("plaza bench market", result.figures(), as_json=as_json)
+
+
+def _postgres_plan(
+    url: str | None, workers: int | None, threads: int, pairs: int, *, ledger: bool
+) -> PostgresPlan | None:
+    """The PostgreSQL run the options ask for, if any, its database checked before
+    anything is measured; --workers alone is a usage error."""
+    if url is None:
+        if workers is not None:
+            raise typer.BadParameter(
+                "needs --postgres (the workers share one database)", param_hint="--workers"
+            )
+        return None
+    try:
+        check_database(url)
+    except WorkersBenchError as error:
+        Console(stderr=True).print(f"[red]plaza bench market: {error}[/]")
+        raise typer.Exit(1) from None
+    return PostgresPlan(url, workers or 2, threads, pairs, ledger=ledger)
+
+
+def _with_postgres(
+    result: MarketBenchmark, plan: PostgresPlan, console: Console
+) -> MarketBenchmark:
+    """The e2e_pg_* figures: one worker of `plaza market run`, then ``plan.workers``."""
+    try:
+        figures = run_market_workers(plan, lambda text: console.print(f"[dim]… {text}[/]"))
+    except WorkersBenchError as error:
+        console.print(f"[red]plaza bench market: {error}[/]")
+        raise typer.Exit(1) from None
+    return replace(result, e2e_postgres=figures)
 
 
 def _with_e2e(
@@ -217,13 +274,17 @@ def _with_e2e(
 ) -> MarketBenchmark:
     """The served marketplace's figures: without twins, then (``ledger``) with them."""
 
-    def run(with_ledger: bool) -> dict[str, float]:
-        return run_market_e2e(
+    def run(with_ledger: bool, *, carriers: bool = True) -> dict[str, float]:
+        figures = run_market_e2e(
             threads=threads,
             pairs_per_thread=pairs,
             ledger=with_ledger,
+            carriers=carriers,
             progress=lambda text: console.print(f"[dim]… {text}[/]"),
         )
+        if with_ledger and (figures["e2e_twins_waiting"] or figures["e2e_twins_unconfirmed"]):
+            raise RuntimeError("twin states were left unwritten or unconfirmed: figures flatter")
+        return figures
 
     plain = run(False)
     result = replace(
@@ -234,9 +295,8 @@ def _with_e2e(
     )
     if not ledger:
         return result
-    twins = run(True)
-    if twins["e2e_twins_waiting"] or twins["e2e_twins_unconfirmed"]:
-        raise RuntimeError("twin states were left unwritten or unconfirmed: figures would flatter")
+    single, twins = run(True, carriers=False), run(True)
+    result = replace(result, e2e_single=_single_figures(single, twins))
     return replace(
         result,
         e2e_contracts_per_s=twins["e2e_contracts_per_s"],
@@ -249,6 +309,26 @@ def _with_e2e(
         e2e_twin_written_lag_p99_s=twins["e2e_twin_written_lag_p99_s"],
         e2e_twin_drain_s=twins["e2e_twin_drain_s"],
     )
+
+
+def _single_figures(single: dict[str, float], carried: dict[str, float]) -> dict[str, float]:
+    """The baseline of the same run: twins written one ledger message each, no carriers."""
+    return {
+        "e2e_single_contracts_per_s": single["e2e_contracts_per_s"],
+        "e2e_single_ledger_messages": single["e2e_ledger_messages"],
+        "e2e_single_twin_lag_p99_s": single["e2e_twin_lag_p99_s"],
+        "e2e_single_twin_drain_s": single["e2e_twin_drain_s"],
+        "e2e_single_twins_written_contracts_per_s": single["e2e_twins_written_contracts_per_s"],
+        "e2e_twins_written_contracts_per_s": carried["e2e_twins_written_contracts_per_s"],
+        "e2e_carriers_vs_single": round(
+            carried["e2e_contracts_per_s"] / single["e2e_contracts_per_s"], 3
+        ),
+        "e2e_carriers_vs_single_twins_written": round(
+            carried["e2e_twins_written_contracts_per_s"]
+            / single["e2e_twins_written_contracts_per_s"],
+            3,
+        ),
+    }
 
 
 @bench_app.command("services")

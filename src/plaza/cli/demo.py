@@ -181,9 +181,10 @@ def demo(
         float, typer.Option(min=0.5, help="Seconds between a city sensor's readings.")
     ] = StreamsSettings().interval_s,
 ) -> None:
-    """Run a node, every vertical on it (the energy marketplace, bid manager, user module and
-    simulated devices; a dozen city sensors and a stream buyer; three pay-per-call services
-    and a customer) and the web app. The first line printed is the web app's address (on
+    """Run a node, every vertical on it (energy: the marketplace, bid manager, user module
+    and simulated devices; a dozen city sensors and a stream buyer; three pay-per-call
+    services and a customer; two telco operators, a festival's coverage requests and the
+    orchestrator) and the web app. The first line printed is the web app's address (on
     stderr with ``--json``, whose summary on stdout also has it, as ``web``)."""
     console = Console(stderr=as_json)
     settings = DemoSettings(data_dir=data_dir, node_port=port, web_port=web_port, tick_s=tick)

@@ -18,7 +18,9 @@ from plaza.cli.energy import energy_app
 from plaza.cli.market import market_app
 from plaza.cli.node import node_app
 from plaza.cli.simulate import simulate_app
+from plaza.cli.stack import stack_app
 from plaza.cli.wallet import wallet_app
+from plaza.cli.web import web_app
 from plaza.verticals import VerticalConflict, VerticalRegistry, registry
 
 __all__ = ["app", "build_app"]
@@ -42,7 +44,8 @@ def build_app(verticals: VerticalRegistry = registry) -> typer.Typer:
         add_completion=False,
     )
     groups = [node_app, bench_app, channel_app, devnet_app, wallet_app, market_app]
-    names = ["node", "bench", "channel", "devnet", "wallet", "market"]
+    groups += [web_app, stack_app]
+    names = ["node", "bench", "channel", "devnet", "wallet", "market", "web", "stack"]
     for name, group in zip(names, groups, strict=True):
         app.add_typer(group, name=name)
     app.command()(demo)

@@ -90,6 +90,20 @@ def run(
     periodic_interval: Annotated[
         float | None, typer.Option(help="Seconds between periodic rounds.")
     ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="postgresql://… (default: SQLite in the data directory); "
+            "PLAZA_MARKET_DATABASE_URL keeps a password out of the process list.",
+            show_default=False,
+        ),
+    ] = None,
+    database_schema: Annotated[
+        str | None, typer.Option(help="PostgreSQL schema, which must exist.")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes serving one PostgreSQL database.")
+    ] = 1,
 ) -> None:
     """Serve the marketplace API; a fresh data directory gets new marketplace keys."""
     run_market(
@@ -101,7 +115,10 @@ def run(
             "policy": policy,
             "jobs": jobs,
             "periodic_interval_s": periodic_interval,
-        }
+            "database_url": database_url,
+            "database_schema": database_schema,
+        },
+        workers=workers,
     )
 
 

@@ -1,7 +1,7 @@
 """What a confirmed message asks of the ledger state, read off its payload once.
 
 A node keeps one action per pending value-moving message (a transfer, or a hold
-opened, released or settled), so applying a milestone never decodes a message
+opened, released, settled or paid in part), so applying a milestone never decodes a message
 again. Data and milestone messages ask nothing and have no action.
 """
 
@@ -15,6 +15,7 @@ from plaza.ledger.model import (
     HoldPayload,
     Message,
     Output,
+    PayPayload,
     ReleasePayload,
     SettlePayload,
     TransferPayload,
@@ -23,6 +24,7 @@ from plaza.ledger.model import (
 __all__ = [
     "Action",
     "OpenHold",
+    "PayHold",
     "ReleaseHold",
     "SettleHold",
     "Transfer",
@@ -106,7 +108,26 @@ class SettleHold:
         return (self.issuer,)
 
 
-Action = Transfer | OpenHold | ReleaseHold | SettleHold
+@dataclass(frozen=True, slots=True)
+class PayHold:
+    """Part of a hold to pay to its payee, by ``issuer`` (an address); the rest stays held.
+
+    It does not close the hold, so the same signed part payment attached again must
+    not pay twice: ``key`` and ``issued_at_ms`` protect it like a transfer's.
+    """
+
+    hold_id: bytes
+    amount: int
+    issuer: bytes
+    key: bytes
+    issued_at_ms: int
+
+    @property
+    def addresses(self) -> tuple[bytes, ...]:
+        return (self.issuer,)
+
+
+Action = Transfer | OpenHold | ReleaseHold | SettleHold | PayHold
 
 
 def action_of(message: Message) -> Action | None:
@@ -131,4 +152,7 @@ def action_of(message: Message) -> Action | None:
             return ReleaseHold(hold_id, secret)
         case SettlePayload(hold_id=hold_id, to_payee=to_payee):
             return SettleHold(hold_id, to_payee, Address.from_public_key(message.issuer).raw)
+        case PayPayload(hold_id=hold_id, amount=amount):
+            issuer = Address.from_public_key(message.issuer).raw
+            return PayHold(hold_id, amount, issuer, transfer_key(message), message.issued_at_ms)
     return None

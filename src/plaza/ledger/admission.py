@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from plaza.crypto import Address
+from plaza.ledger.carriers import check_not_carried
 from plaza.ledger.codec import decode_message
 from plaza.ledger.confirmation import PendingEntry
 from plaza.ledger.errors import LedgerError, MessageRejected
@@ -136,10 +137,14 @@ def _admit_one(
 
 
 def _decode_all(raws: Sequence[bytes]) -> list[Message | LedgerError]:
+    """Decoded, or why not; a carried message is refused here, before the store is asked
+    whether it knows the id (a filed carried message is known, yet never travels alone)."""
     decoded: list[Message | LedgerError] = []
     for raw in raws:
         try:
-            decoded.append(decode_message(raw))
+            message = decode_message(raw)
+            check_not_carried(message)
+            decoded.append(message)
         except MessageRejected as error:
             decoded.append(error)
     return decoded

@@ -21,18 +21,22 @@ from collections.abc import Callable, Sequence
 from plaza.encoding import ByteReader, EncodingError, Writer
 from plaza.ledger.errors import (
     DuplicateParents,
+    InvalidCarrier,
     InvalidHold,
     InvalidParentCount,
     InvalidTransfer,
     MalformedMessage,
+    MessageRejected,
     PayloadTooLarge,
     UnknownPayloadKind,
     UnsupportedVersion,
 )
 from plaza.ledger.model import (
+    CARRIED_PARENT,
     ID_SIZE,
     KEY_SIZE,
     MAX_AMOUNT,
+    MAX_CARRIED,
     MAX_HOLD_MS,
     MAX_OUTPUTS,
     MAX_PARENTS,
@@ -42,6 +46,7 @@ from plaza.ledger.model import (
     PROTOCOL_VERSION,
     SECRET_SIZE,
     SIGNATURE_SIZE,
+    CarrierPayload,
     CoSignature,
     DataPayload,
     HoldPayload,
@@ -50,6 +55,7 @@ from plaza.ledger.model import (
     Output,
     Payload,
     PayloadKind,
+    PayPayload,
     ReleasePayload,
     SettlePayload,
     TransferPayload,
@@ -59,6 +65,7 @@ __all__ = [
     "MILESTONE_DOMAIN",
     "SIGNING_DOMAIN",
     "assemble",
+    "carrier_room",
     "decode_message",
     "encode_essence",
     "encode_payload",
@@ -97,7 +104,20 @@ def encode_payload(payload: Payload) -> bytes:
             writer.raw(hold_id).raw(secret).bytes8(tag)
         case SettlePayload(hold_id=hold_id, to_payee=to_payee, tag=tag, data=data):
             writer.raw(hold_id).u64(to_payee).bytes8(tag).raw(data)
+        case PayPayload(hold_id=hold_id, amount=amount, tag=tag, data=data):
+            writer.raw(hold_id).u64(amount).bytes8(tag).raw(data)
+        case CarrierPayload(messages=messages):
+            writer.u8(len(messages))
+            for message in messages:
+                writer.u16(len(message.raw)).raw(message.raw)
     return writer.getvalue()
+
+
+def carrier_room(messages: Sequence[bytes]) -> int:
+    """Payload bytes a carrier of ``messages`` has left (0 when full): n more bytes fit if n + 2."""
+    if len(messages) >= MAX_CARRIED:
+        return 0
+    return max(0, MAX_PAYLOAD_SIZE - 1 - sum(_CARRIED_LENGTH + len(raw) for raw in messages))
 
 
 def _milestone_body(payload: MilestonePayload) -> bytes:
@@ -183,6 +203,8 @@ def _decode(raw: bytes) -> Message:
     payload = _decode_payload(kind, raw[offset : offset + size])
     if isinstance(payload, HoldPayload):
         _check_deadline(payload, issued_at_ms)
+    elif isinstance(payload, CarrierPayload):
+        _check_carried_context(payload, network_id, issued_at_ms)
     offset += size
     return Message(
         version=version,
@@ -311,6 +333,60 @@ def _decode_settle(reader: ByteReader) -> SettlePayload:
     return SettlePayload(hold_id, to_payee, tag, reader.rest())
 
 
+def _decode_pay(reader: ByteReader) -> PayPayload:
+    hold_id = reader.raw(ID_SIZE, "hold id")
+    amount = _amount(reader, "amount", minimum=1)
+    tag = reader.bytes8("tag", limit=MAX_TAG_SIZE)
+    return PayPayload(hold_id, amount, tag, reader.rest())
+
+
+_CARRIED_LENGTH = 2  # each carried message's u16 length prefix
+
+
+def _decode_carrier(reader: ByteReader) -> CarrierPayload:
+    count = reader.u8("carried message count")
+    if not 1 <= count <= MAX_CARRIED:
+        raise InvalidCarrier(f"{count} carried messages, 1 to {MAX_CARRIED} allowed")
+    messages: list[Message] = []
+    seen: set[bytes] = set()
+    for index in range(count):
+        message = _decode_carried(reader.raw(reader.u16("carried length"), "carried"), index)
+        if message.id in seen:
+            raise InvalidCarrier(f"carried message {index} repeats {message.id.hex()}")
+        seen.add(message.id)
+        messages.append(message)
+    return CarrierPayload(tuple(messages))
+
+
+def _decode_carried(raw: bytes, index: int) -> Message:
+    """One carried message: an ordinary message that does no work and joins no tangle."""
+    try:
+        message = decode_message(raw)
+    except MessageRejected as error:
+        raise InvalidCarrier(f"carried message {index}: {error}") from None
+    if message.parents != (CARRIED_PARENT,):
+        raise InvalidCarrier(f"carried message {index} must have the one parent 32 zero bytes")
+    if not isinstance(message.payload, DataPayload):
+        kind = int(message.payload.KIND)
+        raise InvalidCarrier(f"carried message {index} has payload kind {kind}, only data (1)")
+    if not message.payload.tag:
+        raise InvalidCarrier(f"carried message {index} has no tag (1 to {MAX_TAG_SIZE} bytes)")
+    if message.nonce != 0:
+        raise InvalidCarrier(f"carried message {index} has nonce {message.nonce}, 0 required")
+    return message
+
+
+def _check_carried_context(payload: CarrierPayload, network_id: int, issued_at_ms: int) -> None:
+    """Carried messages are of the carrier's network and not issued after it."""
+    for index, message in enumerate(payload.messages):
+        if message.network_id != network_id:
+            got = f"{message.network_id:#010x}"
+            raise InvalidCarrier(f"carried message {index} is for network {got}, not the carrier's")
+        if message.issued_at_ms > issued_at_ms:
+            when = message.issued_at_ms
+            raise InvalidCarrier(f"carried message {index} issued at {when} ms, after its carrier")
+
+
 _PAYLOAD_DECODERS: dict[int, Callable[[ByteReader], Payload]] = {
     PayloadKind.DATA: _decode_data,
     PayloadKind.TRANSFER: _decode_transfer,
@@ -318,4 +394,6 @@ _PAYLOAD_DECODERS: dict[int, Callable[[ByteReader], Payload]] = {
     PayloadKind.HOLD: _decode_hold,
     PayloadKind.RELEASE: _decode_release,
     PayloadKind.SETTLE: _decode_settle,
+    PayloadKind.PAY: _decode_pay,
+    PayloadKind.CARRIER: _decode_carrier,
 }

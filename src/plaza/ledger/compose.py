@@ -10,10 +10,17 @@ from collections.abc import Sequence
 
 from plaza.crypto import SigningKey
 from plaza.ledger.codec import SIGNING_DOMAIN, assemble, decode_message, encode_essence
-from plaza.ledger.model import MAX_PARENTS, NONCE_SIZE, Message, Payload
+from plaza.ledger.model import (
+    CARRIED_PARENT,
+    MAX_PARENTS,
+    NONCE_SIZE,
+    DataPayload,
+    Message,
+    Payload,
+)
 from plaza.ledger.pow import ProofOfWork, pow_base
 
-__all__ = ["attach_work", "choose_parents", "compose"]
+__all__ = ["attach_work", "choose_parents", "compose", "compose_carried"]
 
 
 def compose(
@@ -34,6 +41,24 @@ def compose(
     )
     signature = signer.sign(SIGNING_DOMAIN + essence)
     return assemble(essence, signature, work.solve(pow_base(essence + signature)))
+
+
+def compose_carried(
+    signer: SigningKey, *, network_id: int, payload: DataPayload, issued_at_ms: int
+) -> Message:
+    """A message to put in a carrier: signed, parent :data:`CARRIED_PARENT`, nonce 0.
+
+    No work: the carrier's proof of work covers every message it carries, which is
+    the point of carrying. Its ``issued_at_ms`` must not be after its carrier's.
+    """
+    essence = encode_essence(
+        network_id=network_id,
+        parents=[CARRIED_PARENT],
+        issuer=signer.public_key.raw,
+        issued_at_ms=issued_at_ms,
+        payload=payload,
+    )
+    return assemble(essence, signer.sign(SIGNING_DOMAIN + essence), 0)
 
 
 def attach_work(raw: bytes, work: ProofOfWork) -> Message:

@@ -26,11 +26,16 @@ class PendingEntry:
     root_index: int  # oldest milestone its cone reaches (URTS laziness)
     action: Action | None  # what it does to the ledger state once confirmed, if anything
     tag: bytes
+    #: A carrier's carried messages filed under it, (id, tag): confirmed along with it.
+    carried: tuple[tuple[bytes, bytes], ...] = ()
 
     @classmethod
-    def of(cls, message: Message, root_index: int) -> PendingEntry:
+    def of(
+        cls, message: Message, root_index: int, carried: tuple[Message, ...] = ()
+    ) -> PendingEntry:
         action = action_of(message)
-        return cls(message.parents, message.issued_at_ms, root_index, action, message.tag)
+        filed = tuple((m.id, m.tag) for m in carried)
+        return cls(message.parents, message.issued_at_ms, root_index, action, message.tag, filed)
 
     @property
     def addresses(self) -> tuple[bytes, ...]:

@@ -19,6 +19,8 @@ changes state.
     │   ├── TimestampBeforeParent       issued before one of its parents
     │   ├── InvalidTransfer             transfer payload breaks a rule
     │   ├── InvalidHold                 hold, release or settle payload breaks a rule
+    │   ├── InvalidCarrier              carrier payload or one of its carried messages breaks a rule
+    │   ├── CarriedAlone                a carried message submitted outside a carrier
     │   └── InvalidMilestone            milestone not signed by the coordinator
     ├── HeldLimitReached                too many messages wait for parents; retry later
     ├── PowRateLimited                  this client asked the node for too much work
@@ -162,6 +164,31 @@ class InvalidHold(MessageRejected):
     def __init__(self, reason: str) -> None:
         super().__init__(f"invalid hold: {reason}")
         self.reason = reason
+
+
+class InvalidCarrier(MessageRejected):
+    code = "invalid_carrier"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid carrier: {reason}")
+        self.reason = reason
+
+
+class CarriedAlone(MessageRejected):
+    """A carried message (parent all zeros) reached the ledger on its own.
+
+    Its zero parent is no message, so it would wait for ever; it does no work, so
+    only its carrier's work may stand for it.
+    """
+
+    code = "carried_alone"
+
+    def __init__(self, message_id: bytes) -> None:
+        super().__init__(
+            f"message {message_id.hex()} is a carried message (its parent is 32 zero bytes, "
+            "no message): carried messages travel only inside a carrier"
+        )
+        self.message_id = message_id
 
 
 class InvalidMilestone(MessageRejected):

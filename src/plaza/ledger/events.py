@@ -12,10 +12,16 @@ __all__ = ["EventSink", "LedgerEvent", "MessageAttached", "MessageConfirmed", "M
 
 @dataclass(frozen=True, slots=True)
 class MessageAttached:
-    """A message became solid: it is in the tangle and may be approved."""
+    """A message became solid: it is in the tangle and may be approved.
+
+    Or, with ``carrier`` set, a carried message was filed because its carrier became
+    solid: tag followers want it, but it is no tangle message (peers are sent the
+    carrier, never this).
+    """
 
     message: Message
     addresses: tuple[bytes, ...]
+    carrier: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
 """Held payments: the rules that open, release, settle and expire a hold.
 
 A hold moves ``amount`` out of the payer's balance into the hold; it leaves the
-hold exactly once, to the payee, back to the payer, or split between them, so
-``sum(balances) + sum(open holds) == supply`` after every milestone and no hold
-pays twice. Who may close it how:
+hold to the payee, back to the payer, or split between them, so
+``sum(balances) + sum(what open holds still hold) == supply`` after every
+milestone and no hold pays more than it held. Part of it may go to the payee
+while it stays open (a part payment, by the arbiter or the payer: what a
+delivery paid as it is served needs); closing it then pays or refunds only what
+remains. Who may close it how:
 
 * anyone, with the secret whose BLAKE2b-256 is the hashlock: all to the payee;
 * the arbiter: any split;
@@ -25,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from plaza.encoding import Writer
-from plaza.ledger.actions import OpenHold, ReleaseHold, SettleHold
+from plaza.ledger.actions import OpenHold, PayHold, ReleaseHold, SettleHold
 from plaza.ledger.model import Conflict
 
 __all__ = [
@@ -33,10 +36,10 @@ __all__ = [
     "HoldRecord",
     "HoldStatus",
     "Scratch",
-    "closing_parties",
     "encode_holds",
     "hashlock_of",
     "open_hold",
+    "pay_hold",
     "release_hold",
     "settle_hold",
 ]
@@ -49,7 +52,11 @@ def hashlock_of(secret: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """An open hold, as the ledger state keeps it and the state root covers it."""
+    """A hold, as the ledger state keeps it while open and the state root covers it.
+
+    ``amount`` is what was held at the start; ``paid`` what the payee has received
+    from it so far (its part payments while open, everything once closed).
+    """
 
     id: bytes
     payer: bytes
@@ -58,6 +65,12 @@ class Hold:
     expires_at_ms: int
     hashlock: bytes = b""
     arbiter: bytes = b""
+    paid: int = 0
+
+    @property
+    def remaining(self) -> int:
+        """What an open hold still holds: the most a part payment or a settlement moves."""
+        return self.amount - self.paid
 
 
 class HoldStatus(enum.StrEnum):
@@ -71,42 +84,43 @@ class HoldStatus(enum.StrEnum):
 class HoldRecord:
     """A hold as stored, open or closed: what ``GET /holds/{id}`` answers.
 
-    ``to_payee`` is what the payee received when it closed (the payer got the rest);
     ``closed_by`` is the releasing or settling message (None while open or expired).
+    What the payee received is the hold's ``paid``, kept once, so a record cannot
+    say two things about it.
     """
 
     hold: Hold
     status: HoldStatus
     opened_in: int
-    to_payee: int = 0
     closed_in: int | None = None
     closed_by: bytes | None = None
+
+    @property
+    def to_payee(self) -> int:
+        """What the payee received so far: its part payments while open, all it got once
+        closed (the payer got the rest)."""
+        return self.hold.paid
 
     @property
     def refunded(self) -> int:
         return 0 if self.status is HoldStatus.OPEN else self.hold.amount - self.to_payee
 
-
-def closing_parties(records: Iterable[HoldRecord]) -> dict[bytes, tuple[bytes, ...]]:
-    """The payer and payee of each hold a message closed, by that message's id.
-
-    A release or settlement names only a hold id; its confirmation event names the
-    parties, so a payer following its address sees the release (and its secret).
-    """
-    return {
-        record.closed_by: (record.hold.payer, record.hold.payee)
-        for record in records
-        if record.closed_by is not None
-    }
+    @property
+    def remaining(self) -> int:
+        return self.hold.remaining if self.status is HoldStatus.OPEN else 0
 
 
 def encode_holds(writer: Writer, holds: Iterable[Hold]) -> None:
-    """The open holds' part of the canonical state, sorted by id (``docs/protocol.md``)."""
+    """The open holds' part of the canonical state, sorted by id (``docs/protocol.md``).
+
+    A hold's amount there is what it still holds: a hold never part-paid encodes as
+    before, and what was paid is already in the payee's balance.
+    """
     ordered = sorted(holds, key=lambda hold: hold.id)
     writer.u32(len(ordered))
     for hold in ordered:
         writer.raw(hold.id).raw(hold.payer).raw(hold.payee)
-        writer.u64(hold.amount).u64(hold.expires_at_ms)
+        writer.u64(hold.remaining).u64(hold.expires_at_ms)
         writer.bytes8(hold.hashlock).bytes8(hold.arbiter)
 
 
@@ -119,6 +133,11 @@ class Scratch:
     index: int
     changed: dict[bytes, int] = field(default_factory=dict)
     records: dict[bytes, HoldRecord] = field(default_factory=dict)
+    #: The payer and payee of the hold each applied release, settlement or part payment
+    #: moved, by that message's id: it names only a hold id, so its confirmation event
+    #: names the parties (a payer following its address sees the release and its secret,
+    #: a payee its part payments).
+    parties: dict[bytes, tuple[bytes, ...]] = field(default_factory=dict)
 
     def balance(self, address: bytes) -> int:
         return self.changed.get(address, self.balances.get(address, 0))
@@ -135,12 +154,28 @@ class Scratch:
         return self.holds.get(hold_id)
 
     def close(self, hold: Hold, status: HoldStatus, to_payee: int, by: bytes | None) -> None:
-        record = self.records.get(hold.id) or HoldRecord(hold, HoldStatus.OPEN, self.index)
+        """Pay ``to_payee`` of what ``hold`` still holds to the payee, the rest to the payer."""
+        paid = hold.paid + to_payee
+        record = self._record(hold)
         self.records[hold.id] = replace(
-            record, status=status, to_payee=to_payee, closed_in=self.index, closed_by=by
+            record, hold=replace(hold, paid=paid), status=status, closed_in=self.index, closed_by=by
         )
         self.credit(hold.payee, to_payee)
-        self.credit(hold.payer, hold.amount - to_payee)
+        self.credit(hold.payer, hold.remaining - to_payee)
+        if by is not None:
+            self.parties[by] = (hold.payer, hold.payee)
+
+    def pay(self, hold: Hold, amount: int, by: bytes) -> None:
+        """Pay ``amount`` of ``hold`` to the payee; the hold stays open with the rest."""
+        paid = hold.paid + amount
+        self.records[hold.id] = replace(self._record(hold), hold=replace(hold, paid=paid))
+        self.credit(hold.payee, amount)
+        self.parties[by] = (hold.payer, hold.payee)
+
+    def _record(self, hold: Hold) -> HoldRecord:
+        """The hold's record in this milestone; a committed hold's ``opened_in`` is the
+        stores' to keep (they update a stored hold's payments and closing only)."""
+        return self.records.get(hold.id) or HoldRecord(hold, HoldStatus.OPEN, self.index)
 
     def expire(self, now_ms: int) -> None:
         """Refund every committed hold whose deadline ``now_ms`` reaches, in id order."""
@@ -175,7 +210,7 @@ def release_hold(action: ReleaseHold, scratch: Scratch, message_id: bytes) -> Co
         return Conflict.HOLD_NOT_OPEN
     if not hold.hashlock or hashlock_of(action.secret) != hold.hashlock:
         return Conflict.WRONG_SECRET
-    scratch.close(hold, HoldStatus.RELEASED, hold.amount, message_id)
+    scratch.close(hold, HoldStatus.RELEASED, hold.remaining, message_id)
     return Conflict.NONE
 
 
@@ -189,11 +224,32 @@ def settle_hold(action: SettleHold, scratch: Scratch, message_id: bytes) -> Conf
     return Conflict.NONE
 
 
+def pay_hold(action: PayHold, scratch: Scratch, message_id: bytes) -> Conflict:
+    """Pay part of an open hold: by its arbiter or its payer, at most what remains.
+
+    Those two may already send the payee money through a settlement (the arbiter
+    any split, the payer all of it); the payee may not pay itself, nor may anyone
+    else. The hold keeps its deadline, which refunds only what is left then.
+    """
+    hold = scratch.open_hold(action.hold_id)
+    if hold is None:
+        return Conflict.HOLD_NOT_OPEN
+    if action.amount > hold.remaining or not _may_pay(hold, action.issuer):
+        return Conflict.NOT_ALLOWED
+    scratch.pay(hold, action.amount, message_id)
+    return Conflict.NONE
+
+
+def _may_pay(hold: Hold, issuer: bytes) -> bool:
+    return issuer == hold.payer or (bool(hold.arbiter) and issuer == hold.arbiter)
+
+
 def _may_settle(hold: Hold, issuer: bytes, to_payee: int) -> bool:
-    if to_payee > hold.amount:
+    """``to_payee`` is of what the hold still holds (its part payments are the payee's)."""
+    if to_payee > hold.remaining:
         return False
     if hold.arbiter and issuer == hold.arbiter:
         return True
     if issuer == hold.payee and to_payee == 0:
         return True
-    return issuer == hold.payer and to_payee == hold.amount
+    return issuer == hold.payer and to_payee == hold.remaining

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
+    "CARRIED_PARENT",
     "ID_SIZE",
+    "MAX_CARRIED",
     "MAX_HOLD_MS",
     "MAX_OUTPUTS",
     "MAX_PARENTS",
@@ -23,6 +25,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "SECRET_SIZE",
     "SIGNATURE_SIZE",
+    "CarrierPayload",
     "CoSignature",
     "ConfirmationState",
     "Conflict",
@@ -34,6 +37,7 @@ __all__ = [
     "MilestonePayload",
     "MilestoneRecord",
     "Output",
+    "PayPayload",
     "Payload",
     "PayloadKind",
     "ReleasePayload",
@@ -59,6 +63,11 @@ TRANSFER_TTL_MS = 60 * 60 * 1000
 MAX_HOLD_MS = 90 * 24 * 60 * 60 * 1000
 #: A hashlock is BLAKE2b-256 of a secret of exactly this many bytes.
 SECRET_SIZE = 32
+#: The one parent of a carried message: no message, since a carried message is no
+#: tangle vertex; its carrier's parents and work stand for it.
+CARRIED_PARENT = bytes(ID_SIZE)
+#: At most this many messages in one carrier (its count is a u8).
+MAX_CARRIED = 255
 
 
 class PayloadKind(enum.IntEnum):
@@ -68,6 +77,8 @@ class PayloadKind(enum.IntEnum):
     HOLD = 4
     RELEASE = 5
     SETTLE = 6
+    PAY = 7
+    CARRIER = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +183,63 @@ class SettlePayload:
     data: bytes = b""
 
 
+@dataclass(frozen=True, slots=True)
+class PayPayload:
+    """Pays ``amount`` of an open hold to its payee and keeps the rest held.
+
+    A part payment: the hold stays open with what remains and its deadline, which
+    a later release, settlement or the deadline closes as usual. Who may pay is a
+    ledger rule (:mod:`plaza.ledger.holds`): the arbiter or the payer. Unlike a
+    settlement it does not close the hold, so it is replay-protected like a
+    transfer (its key is the hash of what the issuer signed).
+    """
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.PAY
+    hold_id: bytes
+    amount: int
+    tag: bytes = b""
+    data: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierPayload:
+    """Several data messages sharing one ledger message, so they share one proof of work.
+
+    Each carried message is complete and signed by its own issuer, with the one
+    parent :data:`CARRIED_PARENT` and nonce 0: the carrier's parents and work stand
+    for all of them. The node files each under its tag and serves it by its id,
+    confirmed when its carrier is (``docs/protocol.md``, "Carried messages").
+    """
+
+    KIND: ClassVar[PayloadKind] = PayloadKind.CARRIER
+    messages: tuple[Message, ...]
+
+    @property
+    def tag(self) -> bytes:
+        """A carrier is filed under no tag of its own; its carried messages are."""
+        return b""
+
+
 Payload = (
-    DataPayload | TransferPayload | MilestonePayload | HoldPayload | ReleasePayload | SettlePayload
+    DataPayload
+    | TransferPayload
+    | MilestonePayload
+    | HoldPayload
+    | ReleasePayload
+    | SettlePayload
+    | PayPayload
+    | CarrierPayload
 )
 #: What anyone may issue: every payload but a milestone (the coordinator's alone).
-IssuedPayload = DataPayload | TransferPayload | HoldPayload | ReleasePayload | SettlePayload
+IssuedPayload = (
+    DataPayload
+    | TransferPayload
+    | HoldPayload
+    | ReleasePayload
+    | SettlePayload
+    | PayPayload
+    | CarrierPayload
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +277,7 @@ class Conflict(enum.IntEnum):
     EXPIRED = 3  # confirmed over TRANSFER_TTL_MS after its issue, or a hold past its deadline
     HOLD_NOT_OPEN = 4  # a release or settlement of a hold that is not open (unknown or closed)
     WRONG_SECRET = 5  # a release whose secret does not open the hold's hashlock (or it has none)
-    NOT_ALLOWED = 6  # a settlement its issuer may not make
+    NOT_ALLOWED = 6  # a settlement or part payment its issuer may not make (or over the hold)
 
 
 class ConfirmationState(enum.StrEnum):
@@ -226,12 +289,17 @@ class ConfirmationState(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MessageMetadata:
-    """What the node knows about a message beyond its bytes."""
+    """What the node knows about a message beyond its bytes.
+
+    A carried message has its carrier's solidity, milestone and conflict, and
+    ``carrier`` names that carrier; for any other message it is ``None``.
+    """
 
     id: bytes
     solid: bool
     milestone_index: int | None
     conflict: Conflict
+    carrier: bytes | None = None
 
     @property
     def state(self) -> ConfirmationState:

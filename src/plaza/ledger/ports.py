@@ -11,6 +11,8 @@
   of them. Two adapters implement it: :mod:`plaza.adapters.ledger.local` over an
   in-process node and :mod:`plaza.adapters.ledger.remote` over a node's HTTP API.
   Both raise only :class:`~plaza.ledger.errors.LedgerAccessError` subclasses.
+  :class:`MilestoneWaiter` (woken at each milestone) stands apart: one
+  (:mod:`plaza.adapters.ledger.milestones`) follows a node for many callers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
+    DataPayload,
     IssuedPayload,
     Message,
     MessageMetadata,
@@ -33,6 +36,7 @@ from plaza.ledger.model import (
 
 __all__ = [
     "AddressEntry",
+    "CarriedComposer",
     "Clock",
     "Composer",
     "ConfirmedBalance",
@@ -43,6 +47,7 @@ __all__ = [
     "HistoryEntry",
     "Ledger",
     "LedgerReader",
+    "MilestoneWaiter",
     "Movement",
     "NewMessage",
     "Page",
@@ -99,6 +104,12 @@ class TangleStore(Protocol):
 
     Every method that writes is atomic: after it returns the change survives a
     crash, and if it raises nothing of it is visible.
+
+    Carried messages (``docs/protocol.md``, "Carried messages") are filed apart
+    from the tangle's messages: :meth:`get_raw`, :meth:`metadata` and
+    :meth:`find_by_tag` answer for them too, with their carrier's confirmation,
+    and :meth:`existing` knows them; every other method (``parent_info``,
+    ``children``, ``unconfirmed``, ``message_count``) counts tangle messages only.
     """
 
     def add_messages(self, messages: Sequence[NewMessage]) -> None:
@@ -113,16 +124,29 @@ class TangleStore(Protocol):
         """Delete held messages found invalid once their parents arrived."""
         ...
 
+    def file_carried(self, filings: Sequence[tuple[bytes, Message]]) -> None:
+        """File carried messages, each ``(carrier id, carried message)``, under their tags.
+
+        A carried id already filed keeps its first carrier (the same bytes may come
+        again in another carrier); the carrier must be stored and solid.
+        """
+        ...
+
+    def carriers_of(self, ids: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The carrier each of those ``ids`` that are filed carried messages is filed under."""
+        ...
+
     def existing(self, ids: Iterable[bytes]) -> set[bytes]:
-        """Which of ``ids`` are stored, solid or held."""
+        """Which of ``ids`` are stored, solid or held, or filed as carried messages (so the
+        lookup stays on the id index: a carried message never reaches admission's check)."""
         ...
 
     def get_raw(self, message_id: bytes) -> bytes | None:
-        """The message's canonical bytes."""
+        """The message's canonical bytes (a carried message's own)."""
         ...
 
     def metadata(self, message_id: bytes) -> MessageMetadata | None:
-        """Solidity and confirmation of a stored message."""
+        """Solidity and confirmation of a stored message; a carried one has its carrier's."""
         ...
 
     def parent_info(self, ids: Iterable[bytes]) -> dict[bytes, ParentInfo]:
@@ -134,7 +158,7 @@ class TangleStore(Protocol):
         ...
 
     def find_by_tag(self, tag: bytes, *, limit: int = 100, cursor: int | None = None) -> Page:
-        """Messages carrying ``tag``, newest first."""
+        """Messages carrying ``tag``, carried ones included, newest stored or filed first."""
         ...
 
     def find_by_address(
@@ -184,11 +208,12 @@ class TangleStore(Protocol):
         ...
 
     def unconfirmed(self) -> list[tuple[bytes, bool]]:
-        """Raw bytes and solidity of every stored message not yet confirmed, oldest first."""
+        """Raw bytes and solidity of every stored tangle message not yet confirmed, oldest
+        first (never a carried message: its carrier stands for it)."""
         ...
 
     def message_count(self) -> int:
-        """How many messages are stored."""
+        """How many tangle messages are stored (a carrier counts once, its carried none)."""
         ...
 
     def close(self) -> None:
@@ -293,6 +318,16 @@ class Composer(Protocol):
         ...
 
 
+class CarriedComposer(Protocol):
+    """Composing carried messages: many travel in one carrier, which does the work for all
+    (``docs/protocol.md``, "Carried messages")."""
+
+    def compose_carried(self, signer: SigningKey, payload: DataPayload) -> Message:
+        """A carried message of ``payload`` signed by ``signer`` for the node's network,
+        issued now, with no parents and no work: valid only inside a carrier."""
+        ...
+
+
 class Submitter(Protocol):
     """Sending composed messages to the ledger."""
 
@@ -321,6 +356,22 @@ class Follower(Protocol):
         ...
 
 
+class MilestoneWaiter(Protocol):
+    """Waking when a milestone is applied: what a hold, a balance or a confirmation
+    waits for, so a waiter asks the node once per milestone instead of polling."""
+
+    @property
+    def latest(self) -> int | None:
+        """The latest milestone index known (None before the first); note it *before* a
+        read, then :meth:`wait_past` it, and no milestone after the read is missed."""
+        ...
+
+    def wait_past(self, seen: int | None, *, timeout_s: float) -> int | None:
+        """Block until a milestone later than ``seen`` is known or ``timeout_s`` passed
+        (less if the waiter cannot follow milestones now); the latest index then."""
+        ...
+
+
 class Faucet(Protocol):
     """A devnet's faucet."""
 
@@ -329,5 +380,5 @@ class Faucet(Protocol):
         ...
 
 
-class Ledger(LedgerReader, Composer, Submitter, Follower, Faucet, Protocol):
+class Ledger(LedgerReader, Composer, CarriedComposer, Submitter, Follower, Faucet, Protocol):
     """Every role at once: what the in-process and the remote adapter each implement."""

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from plaza.ledger.admission import AdmissionContext, IngestResult, admit
+from plaza.ledger.carriers import attached_events, confirmed_events, file_carried
 from plaza.ledger.codec import decode_message
 from plaza.ledger.confirmation import PendingEntry, white_flag_order
 from plaza.ledger.errors import InvalidMilestone, LedgerError, MessageRejected
@@ -25,7 +26,6 @@ from plaza.ledger.events import (
     MilestoneApplied,
 )
 from plaza.ledger.genesis import Genesis
-from plaza.ledger.holds import closing_parties
 from plaza.ledger.lookups import StoredLookups
 from plaza.ledger.model import (
     Conflict,
@@ -174,11 +174,13 @@ class Tangle(StoredLookups):
         )
 
     def _attach_cascade(self, solid: list[Message]) -> None:
-        """Attach newly solid messages, then release and check what waited on them."""
+        """Attach newly solid messages (filing what carriers carry), then release and check
+        what waited on them."""
         while solid:
             released: list[Message] = []
+            filed = file_carried(self._store, solid)
             for message in solid:
-                self._attach(message)
+                self._attach(message, filed.get(message.id, ()))
                 released.extend(self._held.release(message.id))
             solid = self._check_released(released)
 
@@ -210,9 +212,12 @@ class Tangle(StoredLookups):
             infos[self._genesis.id] = ParentInfo(self._genesis.timestamp_ms, 0)
         return infos
 
-    def _attach(self, message: Message, *, announce: bool = True) -> None:
+    def _attach(
+        self, message: Message, carried: tuple[Message, ...] = (), *, announce: bool = True
+    ) -> None:
+        """``carried``: the messages filed under ``message``, a carrier, as it attached."""
         root_index = self._root_index(message.parents)
-        entry = PendingEntry.of(message, root_index)
+        entry = PendingEntry.of(message, root_index, carried)
         self._pending[message.id] = entry
         self._tips.add(message.id, message.parents, root_index, self._latest.index)
         if isinstance(message.payload, MilestonePayload):
@@ -221,6 +226,8 @@ class Tangle(StoredLookups):
             self._waiting_milestones.setdefault(message.payload.index, []).append(message)
         if announce:
             self._events.publish(MessageAttached(message, entry.addresses))
+            for event in attached_events(message.id, carried):
+                self._events.publish(event)
 
     def _root_index(self, parents: Sequence[bytes]) -> int:
         roots: list[int] = []
@@ -298,7 +305,7 @@ class Tangle(StoredLookups):
         self._store.apply_milestone(record, confirmed, outcome.changed_balances, holds)
         self._state.commit(outcome)
         self._latest = record
-        self._finish_confirmation(record, confirmed, closing_parties(holds))
+        self._finish_confirmation(record, confirmed, outcome.parties)
 
     def _finish_confirmation(
         self,
@@ -311,6 +318,8 @@ class Tangle(StoredLookups):
             addresses = parties.get(message_id, entry.addresses)
             event = MessageConfirmed(message_id, record.index, conflict, entry.tag, addresses)
             self._events.publish(event)
+            for carried_event in confirmed_events(entry, record.index):
+                self._events.publish(carried_event)
         self._tips.confirm((message_id for message_id, _ in confirmed), record.index)
         self._tips.prune(record.index)
         self._events.publish(MilestoneApplied(record))
@@ -320,6 +329,7 @@ class Tangle(StoredLookups):
     def _recover_unconfirmed(self) -> None:
         """Rebuild memory from the store after a restart (or a crash) in causal order."""
         stored = [(decode_message(raw), solid) for raw, solid in self._store.unconfirmed()]
+        filed = file_carried(self._store, [m for m, solid in stored if solid])  # idempotent
         waiting = Solidifier.unbounded()
         for message in (m for m, solid in stored if solid):
             missing = self._missing_parents(message)
@@ -329,7 +339,7 @@ class Tangle(StoredLookups):
             queue = [message]
             while queue:
                 current = queue.pop()
-                self._attach(current, announce=False)
+                self._attach(current, filed.get(current.id, ()), announce=False)
                 queue.extend(waiting.release(current.id))
         late_solid, beyond_share = self._restore_held([m for m, solid in stored if not solid])
         self._forget_held(beyond_share)

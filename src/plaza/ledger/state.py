@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from plaza.encoding import Writer
-from plaza.ledger.actions import Action, OpenHold, ReleaseHold, SettleHold, Transfer
+from plaza.ledger.actions import Action, OpenHold, PayHold, ReleaseHold, SettleHold, Transfer
 from plaza.ledger.holds import (
     Hold,
     HoldRecord,
@@ -24,6 +24,7 @@ from plaza.ledger.holds import (
     Scratch,
     encode_holds,
     open_hold,
+    pay_hold,
     release_hold,
     settle_hold,
 )
@@ -48,7 +49,9 @@ class MilestoneOutcome:
     applied: dict[bytes, int]  # keys of newly applied transfers and holds -> their issue time
     inclusion_root: bytes
     state_root: bytes
-    holds: dict[bytes, HoldRecord] = field(default_factory=dict)  # opened or closed here
+    holds: dict[bytes, HoldRecord] = field(default_factory=dict)  # opened or changed here
+    #: The hold's payer and payee by the id of each message that moved a hold's coins.
+    parties: dict[bytes, tuple[bytes, ...]] = field(default_factory=dict)
 
 
 def canonical_state(
@@ -122,8 +125,8 @@ class LedgerState:
         return dict(self._holds)
 
     def held(self) -> int:
-        """The total of the open holds: with the balances, always the supply."""
-        return sum(hold.amount for hold in self._holds.values())
+        """What the open holds still hold: with the balances, always the supply."""
+        return sum(hold.remaining for hold in self._holds.values())
 
     def root(self) -> bytes:
         return state_root(self._index, self._balances.items(), self._holds.values())
@@ -162,6 +165,7 @@ class LedgerState:
             inclusion_root=merkle_root(order),
             state_root=state_root(index, merged.items(), self._open_after(scratch.records)),
             holds=scratch.records,
+            parties=scratch.parties,
         )
 
     def _open_after(self, records: Mapping[bytes, HoldRecord]) -> list[Hold]:
@@ -187,6 +191,8 @@ class LedgerState:
             return Conflict.REPLAYED
         if isinstance(action, OpenHold):
             conflict = open_hold(action, scratch, now_ms)
+        elif isinstance(action, PayHold):
+            conflict = pay_hold(action, scratch, message_id)
         else:
             conflict = _transfer(action, scratch)
         if conflict is Conflict.NONE:

@@ -143,6 +143,12 @@ class Marketplace:
         check_can_read(caller, asset.owner, Visibility.PUBLIC)
         return asset
 
+    def asset_history(self, caller: Principal | None, asset_id: str) -> list[Asset]:
+        """Every state the asset went through, oldest first: public like the asset."""
+        states = self._book.asset_history(asset_id)
+        check_can_read(caller, states[-1].owner, Visibility.PUBLIC)
+        return states
+
     def search_assets(self, query: AssetQuery) -> list[Asset]:
         """The assets offers are made from, public like the offers."""
         return self._book.search_assets(query)

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable
 
 from plaza.crypto import SigningKey
+from plaza.ledger.carriers import is_carried_raw
 from plaza.ledger.codec import message_id
 from plaza.ledger.errors import HeldLimitReached, NotFound
 from plaza.ledger.events import MessageAttached
@@ -157,7 +158,7 @@ class Gossip:
     async def _answer(self, session: PeerSession, ids: Iterable[bytes]) -> None:
         raws = await asyncio.to_thread(lambda: [self._tangle.get_raw(i) for i in ids])
         for raw in raws:
-            if raw is not None:
+            if raw is not None and not is_carried_raw(raw):  # no peer may take one alone
                 session.known.add(message_id(raw))
                 session.send(MessageFrame(raw))
 
@@ -238,7 +239,8 @@ class Gossip:
             subscription = self._runtime.events.subscribe(EventFilter(kinds=frozenset({"message"})))
             try:
                 async for event in subscription:
-                    if isinstance(event, MessageAttached):
+                    # A carried message reaches peers inside its carrier, never alone.
+                    if isinstance(event, MessageAttached) and event.carrier is None:
                         self._forward(event.message.id, event.message.raw)
             finally:
                 subscription.close()

@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.admission import IngestResult
+from plaza.ledger.carriers import is_carried_raw
+from plaza.ledger.codec import message_id
 from plaza.ledger.compose import attach_work
 from plaza.ledger.coordinator import Coordinator
+from plaza.ledger.errors import CarriedAlone
 from plaza.ledger.genesis import Genesis
 from plaza.ledger.ports import Clock, FaucetGrant, TangleStore
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
@@ -116,6 +119,8 @@ class NodeRuntime:
         ``client`` is the submitting host ("local" for the node's own callers): a held
         message counts against that host's share of the held set."""
         if do_work:
+            if is_carried_raw(raw):  # refused anyway: not worth the work, nor the rate
+                raise CarriedAlone(message_id(raw))
             self._pow_limiter.take(client)
             raw = attach_work(raw, self.work).raw
         return self.tangle.submit(raw, LOCAL if client == "local" else Submitter.client(client))

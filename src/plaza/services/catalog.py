@@ -5,16 +5,22 @@ ledger data alone, as a customer's ``find_service`` reads it:
 
 * :func:`listed_services`: every service announced under :data:`SERVICES_TAG`, the
   latest announcement of each name signed by the key its payments go to;
+* :func:`owned_services`: the services a web account owns, for its provider's
+  dashboard: the latest announcement of each name by each provider key, kept when it
+  names that account (another key announcing the same name neither hides nor claims
+  one);
 * :func:`full_description`: the description with its schemas, read from the
   provider's public channel at the position the announcement gives
   (:data:`RECORD_FIELD`), used only if it says what the announcement says;
 * :func:`usage`: the provider's calls as its holds show them (by the tag every
-  call's hold carries): how many were paid, refunded, expired or are still open, and
-  the revenue. Nothing in it says who called what (``docs/protocol.md``, "Calls").
+  call's hold carries): how many were paid, refunded, expired or are still open, the
+  revenue and the coins given back. Nothing in it says who called what
+  (``docs/protocol.md``, "Calls").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from plaza.channels import (
@@ -34,7 +40,7 @@ from plaza.services.errors import InvalidDescription
 from plaza.services.request import hold_tag
 from plaza.wallet.holds import hold_id_of
 
-__all__ = ["Listed", "Usage", "full_description", "listed_services", "usage"]
+__all__ = ["Listed", "Usage", "full_description", "listed_services", "owned_services", "usage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,10 @@ class Listed:
     def channel_id(self) -> str:
         return self.announcement.channel_id.hex()
 
+    @property
+    def announced_at_ms(self) -> int:
+        return self.announcement.announced_at_ms
+
 
 @dataclass(frozen=True, slots=True)
 class Usage:
@@ -61,6 +71,7 @@ class Usage:
     expired: int = 0
     open: int = 0
     revenue: int = 0
+    returned: int = 0
 
     @property
     def failed(self) -> int:
@@ -72,6 +83,28 @@ def listed_services(ledger: LedgerReader, *, limit: int = 500) -> list[Listed]:
     """Every service announced, the latest of each name, by name; retired ones included
     (they say so)."""
     latest: dict[str, Listed] = {}
+    for listed in _announced(ledger, limit):
+        known = latest.get(listed.description.name)
+        if known is None or known.announcement.announced_at_ms < listed.announced_at_ms:
+            latest[listed.description.name] = listed
+    return [latest[name] for name in sorted(latest)]
+
+
+def owned_services(ledger: LedgerReader, owner: str, *, limit: int = 500) -> list[Listed]:
+    """The services whose provider's latest announcement of them names ``owner``, by
+    name; retired ones included."""
+    latest: dict[tuple[bytes, str], Listed] = {}
+    for listed in _announced(ledger, limit):
+        key = (listed.announcement.owner.raw, listed.description.name)
+        known = latest.get(key)
+        if known is None or known.announced_at_ms < listed.announced_at_ms:
+            latest[key] = listed
+    mine = [listed for listed in latest.values() if listed.description.owner == owner]
+    return sorted(mine, key=lambda listed: (listed.description.name, listed.channel_id))
+
+
+def _announced(ledger: LedgerReader, limit: int) -> Iterator[Listed]:
+    """Every service announcement signed by the key its payments go to."""
     for announcement in find_announcements(ledger, directory=SERVICES_TAG, limit=limit):
         fields = dict(announcement.descriptor.fields)
         try:
@@ -80,12 +113,8 @@ def listed_services(ledger: LedgerReader, *, limit: int = 500) -> list[Listed]:
             continue
         if found.pay_to != str(Address.from_public_key(announcement.owner.raw)):
             continue  # announced by someone who is not paid by it
-        known = latest.get(found.name)
-        if known is None or known.announcement.announced_at_ms < announcement.announced_at_ms:
-            record = fields.get(RECORD_FIELD, "")
-            position = int(record) if record.isdigit() else None
-            latest[found.name] = Listed(found, announcement, position)
-    return [latest[name] for name in sorted(latest)]
+        record = fields.get(RECORD_FIELD, "")
+        yield Listed(found, announcement, int(record) if record.isdigit() else None)
 
 
 def full_description(ledger: ChannelLedger, listed: Listed) -> ServiceDescription:
@@ -109,7 +138,7 @@ def usage(ledger: LedgerReader, pay_to: str, *, limit: int = 500) -> Usage:
     """The last ``limit`` calls paid to ``pay_to``, by how their holds stand."""
     address = Address.parse(pay_to)
     counts = {"paid": 0, "refunded": 0, "expired": 0, "open": 0}
-    revenue = 0
+    revenue = returned = 0
     for message_id in ledger.find_by_tag(hold_tag(address.raw), limit=limit):
         message = ledger.message(message_id)
         if message is None or not isinstance(message.payload, HoldPayload):
@@ -119,7 +148,8 @@ def usage(ledger: LedgerReader, pay_to: str, *, limit: int = 500) -> Usage:
             continue  # not confirmed (yet), or not a hold to this provider
         counts[_outcome(record.status, record.to_payee)] += 1
         revenue += record.to_payee
-    return Usage(calls=sum(counts.values()), revenue=revenue, **counts)
+        returned += record.refunded
+    return Usage(calls=sum(counts.values()), revenue=revenue, returned=returned, **counts)
 
 
 def _outcome(status: HoldStatus, to_payee: int) -> str:

@@ -7,7 +7,9 @@ book of calls live in ``--data`` (0700; secrets 0600), its quote API listens on
 address), and it runs until interrupted (Ctrl-C or SIGTERM). Run it again on the
 same ``--data`` and it finishes or refunds the calls it had accepted. With
 ``--market URL`` it keeps the service listed in that marketplace as a standing offer
-(:mod:`plaza.services.listing`).
+(:mod:`plaza.services.listing`). With ``--owner usr_…`` (the user id a web account's
+page shows) its signed description names that account, whose ``/services/my/services``
+page lists the service with its calls, failures and revenue.
 
 ``plaza service gateway --upstream URL --price N`` sells an existing HTTP API per
 request (:mod:`plaza.services.gateway`): 402 with a signed offer, the request
@@ -50,7 +52,7 @@ from plaza.clients.node import ClientError, NodeClient
 from plaza.clock import SystemClock
 from plaza.services.customer import call, find_service
 from plaza.services.customer_book import CustomerBook
-from plaza.services.description import SERVICES_TAG
+from plaza.services.description import OWNER, SERVICES_TAG
 from plaza.services.errors import ServiceError
 from plaza.services.gateway import GatewayBook, GatewayDesk, create_gateway_app
 from plaza.services.provider import ProviderAgent, ProviderHome, create_provider_app
@@ -102,9 +104,18 @@ def run(
         str | None,
         typer.Option(envvar="PLAZA_MARKET", help="A marketplace's URL to list the service in."),
     ] = None,
+    owner: Annotated[
+        str,
+        typer.Option(
+            envvar="PLAZA_SERVICE_OWNER",
+            help="The user id of the web account whose dashboard lists it (usr_…).",
+        ),
+    ] = "",
 ) -> None:
     """Sell the function per call until stopped: describe it, quote, run, publish, release."""
     sys.path.insert(0, os.getcwd())  # module:function names a module where the command runs
+    if owner and not OWNER.fullmatch(owner):
+        raise typer.BadParameter(f"{owner[:40]!r} is not a user id (usr_ and 16 hex digits)")
     try:
         chosen = load_service(reference)
         listener = bind_listener(host, port)
@@ -119,6 +130,7 @@ def run(
         poll=poll,
         allowance=allowance,
         market=market,
+        owner=owner,
     )
 
 
@@ -132,6 +144,7 @@ def _serve(
     poll: float,
     allowance: float,
     market: str | None,
+    owner: str,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -146,6 +159,7 @@ def _serve(
             poll_s=poll,
             allowance_ms=round(allowance * 1000),
             market=listed_in,
+            owner=owner,
         )
         try:
             with ThreadedServer(create_provider_app(agent), listener=listener):

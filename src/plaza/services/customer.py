@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import httpx
@@ -25,7 +25,7 @@ from plaza.clock import Clock
 from plaza.crypto import Address, SigningKey
 from plaza.ledger.holds import HoldRecord, HoldStatus
 from plaza.ledger.model import ConfirmationState
-from plaza.ledger.ports import Composer, LedgerReader, Submitter
+from plaza.ledger.ports import Composer, LedgerReader, MilestoneWaiter, Submitter
 from plaza.services.calls import CustomerState
 from plaza.services.customer_book import CustomerBook, PaidCall
 from plaza.services.description import SERVICES_TAG, ServiceDescription
@@ -48,6 +48,9 @@ __all__ = ["MAX_ALLOWANCE_MS", "CustomerLedger", "call", "find_service", "reques
 
 #: The longest a quote's deadline may exceed the service's time to result.
 MAX_ALLOWANCE_MS = 60_000
+
+#: Following milestones, the longest a customer waits before asking for its hold anyway.
+_RECHECK_S = 2.0
 
 
 class CustomerLedger(LedgerReader, Composer, Submitter, Protocol):
@@ -141,10 +144,14 @@ def call(
     http: httpx.Client | None = None,
     poll_s: float = 0.1,
     grace_s: float = 30.0,
+    milestones: MilestoneWaiter | None = None,
 ) -> Any:
     """Pay ``service`` for one call on ``job`` from ``payer``'s address and return its
     result; see the module for the errors. ``grace_s`` is how long past the deadline to
-    wait for the ledger to show the hold closed."""
+    wait for the ledger to show the hold closed.
+
+    A hold closes only at a milestone: with ``milestones`` the customer asks for its
+    hold once after each (at least every few seconds), else every ``poll_s``."""
     book = book if book is not None else _process_book()
     call_id = call_id if call_id is not None else secrets.token_bytes(CALL_ID_SIZE)
     paid = book.get(call_id)
@@ -164,7 +171,8 @@ def call(
     if paid.state is CustomerState.EXPIRED:
         raise CallTimedOut(call_id, paid.detail)
     ledger.submit(paid.hold_raw)  # the same bytes: "known" if the node has them
-    return _wait(ledger, book, paid, poll_s=poll_s, grace_s=grace_s, clock=clock)
+    waiting = _Waiting(poll_s, grace_s, milestones)
+    return _wait(ledger, book, paid, waiting, clock=clock)
 
 
 def _pay(
@@ -209,25 +217,39 @@ def _pay(
     return book.save(paid)
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """How a call waits for its hold to close: polled, or woken by milestones."""
+
+    poll_s: float
+    grace_s: float
+    milestones: MilestoneWaiter | None
+
+    def seen(self) -> int | None:
+        return None if self.milestones is None else self.milestones.latest
+
+    def pause(self, seen: int | None) -> int | None:
+        """Until the next milestone after ``seen`` (or ``poll_s``); the milestone seen then."""
+        if self.milestones is None:
+            time.sleep(self.poll_s)
+            return None
+        return self.milestones.wait_past(seen, timeout_s=_RECHECK_S)
+
+
 def _wait(
-    ledger: CustomerLedger,
-    book: CustomerBook,
-    paid: PaidCall,
-    *,
-    poll_s: float,
-    grace_s: float,
-    clock: Clock,
+    ledger: CustomerLedger, book: CustomerBook, paid: PaidCall, waiting: _Waiting, *, clock: Clock
 ) -> Any:
     hold_message_id = paid.hold_message_id
+    seen = waiting.seen()  # noted before the read: a milestone after it wakes the pause
     while True:
         record = ledger.hold(paid.hold_id)
         if record is not None and record.status is not HoldStatus.OPEN:
             return _closed(ledger, book, paid, record)
         if record is None:
             _check_hold_applied(ledger, paid, hold_message_id)
-        if clock.now_ms() > paid.deadline_ms + grace_s * 1000:
+        if clock.now_ms() > paid.deadline_ms + waiting.grace_s * 1000:
             raise CallTimedOut(paid.call_id, "the ledger shows no end to the hold yet")
-        time.sleep(poll_s)
+        seen = waiting.pause(seen)
 
 
 def _check_hold_applied(ledger: LedgerReader, paid: PaidCall, message_id: bytes) -> None:

@@ -9,6 +9,11 @@ address the hold pays (``pay_to``) and the X25519 key the job is sealed to.
 The schemas are JSON Schema documents the provider promises its input and output
 follow; the full description (schemas included) is the channel record, the
 announcement's descriptor carries the fields a call needs (:meth:`descriptor_fields`).
+
+``owner``, when set, is the user id of the web account whose provider's dashboard
+lists the service (``plaza service run --owner usr_…``): it is in the signed
+announcement, so only the holder of the provider's key names it, and one key's
+service is on one dashboard at most.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_TIME_TO_RESULT_MS",
     "NAME",
+    "OWNER",
     "RECORD_FIELD",
     "SERVICES_TAG",
     "ServiceDescription",
@@ -38,6 +44,8 @@ SERVICES_TAG = b"plaza-services"
 RECORD_FIELD = "record"
 #: A service's name: how ``plaza service call NAME`` finds it.
 NAME = re.compile(r"[a-z][a-z0-9-]{0,47}")
+#: A web account's user id, as its account page shows it: who owns a provider.
+OWNER = re.compile(r"usr_[0-9a-f]{16}")
 #: The most input a call may carry: it travels sealed inside the hold (32 KiB payload).
 MAX_INPUT_BYTES = 16 * 1024
 #: A call's time to result is at most an hour: the customer's coins are held that long.
@@ -61,6 +69,7 @@ class ServiceDescription:
     max_input_bytes: int = 4096
     time_to_result_ms: int = 10_000
     retired: bool = False
+    owner: str = ""
 
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name):
@@ -80,6 +89,8 @@ class ServiceDescription:
         for name in ("input_schema", "output_schema"):
             if not isinstance(getattr(self, name), Mapping):
                 raise InvalidDescription(f"{name} must be a JSON object")
+        if self.owner and not (isinstance(self.owner, str) and OWNER.fullmatch(self.owner)):
+            raise InvalidDescription("the owner is a web account's user id: usr_, 16 hex digits")
 
     def payment_address(self) -> Address:
         try:
@@ -99,7 +110,11 @@ class ServiceDescription:
     # -- encoding --------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        """Every field; ``owner`` only when set, so an unowned service encodes as before."""
+        values = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        if not self.owner:
+            del values["owner"]
+        return values
 
     def encode(self) -> bytes:
         """Canonical JSON (sorted keys, no spaces): the channel record's content."""
@@ -140,6 +155,7 @@ class ServiceDescription:
             "max_input_bytes": str(self.max_input_bytes),
             "time_to_result_ms": str(self.time_to_result_ms),
             "retired": "yes" if self.retired else "",
+            "owner": self.owner,  # left out when "" (Descriptor.of drops empty values)
         }
 
     @classmethod
@@ -156,6 +172,7 @@ class ServiceDescription:
                 max_input_bytes=int(values["max_input_bytes"]),
                 time_to_result_ms=int(values["time_to_result_ms"]),
                 retired=values.get("retired") == "yes",
+                owner=values.get("owner", ""),
             )
         except KeyError as missing:
             raise InvalidDescription(f"the announcement lacks {missing}") from None
@@ -169,7 +186,7 @@ def _check_range(name: str, value: object, low: int, high: int) -> None:
 
 
 def _check_types(description: ServiceDescription) -> None:
-    for name in ("name", "title", "description", "pay_to", "encryption_key", "endpoint"):
+    for name in ("name", "title", "description", "pay_to", "encryption_key", "endpoint", "owner"):
         if not isinstance(getattr(description, name), str):
             raise InvalidDescription(f"{name} must be text")
     if not isinstance(description.retired, bool):

@@ -17,8 +17,9 @@ __all__ = [
     "page_cursor",
 ]
 
-#: Payloads applied once per key (``applied_transfers``): a transfer and a hold.
-PAYMENT_KINDS = (PayloadKind.TRANSFER, PayloadKind.HOLD)
+#: Payloads applied once per key (``applied_transfers``): a transfer, a hold and a
+#: hold's part payment.
+PAYMENT_KINDS = (PayloadKind.TRANSFER, PayloadKind.HOLD, PayloadKind.PAY)
 
 #: Integers are stored as signed 64-bit columns; anything larger must fail the same everywhere.
 INT64_MAX = 2**63 - 1

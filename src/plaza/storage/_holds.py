@@ -1,7 +1,9 @@
-"""Holds in the SQL stores: one row per hold ever opened, updated once when it closes.
+"""Holds in the SQL stores: one row per hold ever opened, updated as it is paid and closed.
 
 Kept apart from :mod:`plaza.storage._sql` so each file stays one concept. The
-row keeps a closed hold (how it closed, what the payee got, by which message),
+row keeps a closed hold (how it closed, what the payee got, by which message);
+``to_payee`` is what the payee received so far, so an open hold's part payments
+need no column of their own (what remains is ``amount - to_payee``),
 which is what lets a node answer for a hold after it left the ledger state; the
 partial index keeps loading the open ones at startup cheap however many closed.
 """
@@ -84,6 +86,7 @@ def record_of(row: Sequence[Any]) -> HoldRecord:
         expires_at,
         bytes(hashlock),
         bytes(arbiter),
+        to_payee,
     )
     by = None if closed_by is None else bytes(closed_by)
-    return HoldRecord(hold, _STATUSES[status], opened_in, to_payee, closed_in, by)
+    return HoldRecord(hold, _STATUSES[status], opened_in, closed_in, by)

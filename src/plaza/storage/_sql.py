@@ -1,8 +1,9 @@
 """The SQL both database adapters share, written once with ``?`` placeholders.
 
 SQLite and PostgreSQL differ here only in column types, in how a transaction is
-opened and in the driver's exceptions. The :class:`Dialect` carries the type
-differences; subclasses of :class:`SqlTangleStore` supply ``_transaction`` (lock,
+opened and in the driver's exceptions. The :class:`Dialect` (in
+:mod:`plaza.storage._schema`, with the tables) carries the type differences;
+subclasses of :class:`SqlTangleStore` supply ``_transaction`` (lock,
 begin/commit/rollback, error translation). Everything else, and therefore every
 semantic detail the contract tests check, lives in this one file.
 """
@@ -12,79 +13,21 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from plaza.ledger.codec import decode_message
 from plaza.ledger.holds import HoldRecord
-from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord
+from plaza.ledger.model import Conflict, Message, MessageMetadata, MilestoneRecord
 from plaza.ledger.ports import HistoryEntry, NewMessage, Page, ParentInfo
+from plaza.storage._carried import CARRIERS_OF, FILE_CARRIED, METADATA, carried_rows
 from plaza.storage._common import NO_CURSOR, PAYMENT_KINDS, check_window, page_cursor
-from plaza.storage._holds import OPEN_HOLDS, SELECT_HOLD, UPSERT_HOLD, hold_ddl, hold_row, record_of
-from plaza.storage.errors import SchemaVersionError
+from plaza.storage._holds import OPEN_HOLDS, SELECT_HOLD, UPSERT_HOLD, hold_row, record_of
+from plaza.storage._schema import SCHEMA_VERSION, Cursor, Dialect, init_schema
 
 __all__ = ["SCHEMA_VERSION", "Cursor", "Dialect", "SqlTangleStore"]
 
-#: Bump with a migration whenever the tables below change.
-SCHEMA_VERSION = 1
-
 #: Ids per ``IN (...)`` list: far below SQLite's variable limit, and plans stay cheap.
 _CHUNK = 500
-
-
-class Cursor(Protocol):
-    """The part of a DB-API cursor used here; ``sqlite3`` and ``psycopg`` both fit."""
-
-    def execute(self, query: Any, params: Any = ..., /) -> Any: ...
-
-    def executemany(self, query: Any, params_seq: Any, /) -> Any: ...
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    """What differs between the engines' DDL and parameter syntax."""
-
-    blob: str
-    seq_column: str
-    placeholder: str
-    #: Appended to tables keyed by their primary key alone (SQLite: ``WITHOUT ROWID``).
-    clustered: str = ""
-
-    def sql(self, text: str) -> str:
-        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
-
-    def ddl(self) -> list[str]:
-        """The schema, ``IF NOT EXISTS`` throughout so opening an existing database is a no-op."""
-        b, clustered = self.blob, self.clustered
-        return [
-            f"""CREATE TABLE IF NOT EXISTS messages (
-                seq {self.seq_column}, id {b} NOT NULL UNIQUE, raw {b} NOT NULL, tag {b},
-                issued_at BIGINT NOT NULL, kind SMALLINT NOT NULL, solid BOOLEAN NOT NULL,
-                milestone_index BIGINT, conflict SMALLINT NOT NULL DEFAULT 0)""",
-            """CREATE INDEX IF NOT EXISTS messages_by_tag ON messages (tag, seq)
-                WHERE tag IS NOT NULL""",
-            """CREATE INDEX IF NOT EXISTS messages_unconfirmed ON messages (seq)
-                WHERE milestone_index IS NULL""",
-            f"""CREATE TABLE IF NOT EXISTS edges (parent {b} NOT NULL, child {b} NOT NULL,
-                PRIMARY KEY (parent, child)){clustered}""",
-            f"""CREATE TABLE IF NOT EXISTS address_entries (address {b} NOT NULL,
-                message_id {b} NOT NULL, delta BIGINT NOT NULL,
-                PRIMARY KEY (address, message_id)){clustered}""",
-            """CREATE INDEX IF NOT EXISTS address_entries_by_message
-                ON address_entries (message_id)""",
-            f"""CREATE TABLE IF NOT EXISTS milestones (milestone_index BIGINT PRIMARY KEY,
-                message_id {b} NOT NULL, timestamp_ms BIGINT NOT NULL,
-                inclusion_root {b} NOT NULL, state_root {b} NOT NULL,
-                confirmed_count BIGINT NOT NULL)""",
-            f"""CREATE TABLE IF NOT EXISTS balances (address {b} PRIMARY KEY,
-                amount BIGINT NOT NULL){clustered}""",
-            *hold_ddl(b, clustered),
-        ]
-
 
 _INSERT_MESSAGE = """INSERT INTO messages (id, raw, tag, issued_at, kind, solid)
     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"""
@@ -158,23 +101,10 @@ class SqlTangleStore(abc.ABC):
         return self._q(text.replace("(?*)", "(" + ", ".join("?" * count) + ")"))
 
     def _init_schema(self, *setup: Any) -> None:
-        """Create the tables on first open; refuse a database of another schema version.
-
-        ``setup`` statements run first in the same transaction (PostgreSQL: take a
-        lock against concurrent first opens, create and enter the schema).
-        """
+        """Create or migrate the tables on open (:func:`plaza.storage._schema.init_schema`);
+        ``setup`` statements run first in the same transaction."""
         with self._transaction(write=True) as cur:
-            for statement in setup:
-                cur.execute(statement)
-            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            cur.execute("SELECT MAX(version) FROM schema_version")
-            found = cur.fetchone()[0]
-            if found is not None and found != SCHEMA_VERSION:
-                raise SchemaVersionError(found, SCHEMA_VERSION)
-            for statement in self._dialect.ddl():
-                cur.execute(statement)
-            if found is None:
-                cur.execute(self._q("INSERT INTO schema_version VALUES (?)"), (SCHEMA_VERSION,))
+            init_schema(cur, self._dialect, setup)
 
     def add_messages(self, messages: Sequence[NewMessage]) -> None:
         """The ingest hot path: three ``executemany`` calls in one transaction.
@@ -204,6 +134,19 @@ class SqlTangleStore(abc.ABC):
             cur.executemany(self._q(_INSERT_EDGE), edges)
             if entries:
                 cur.executemany(self._q(_INSERT_ENTRY), entries)
+
+    def file_carried(self, filings: Sequence[tuple[bytes, Message]]) -> None:
+        """``ON CONFLICT DO NOTHING``: a carried id already filed keeps its first carrier."""
+        with self._transaction(write=True) as cur:
+            cur.executemany(self._q(FILE_CARRIED), carried_rows(filings))
+
+    def carriers_of(self, ids: Iterable[bytes]) -> dict[bytes, bytes]:
+        found: dict[bytes, bytes] = {}
+        with self._transaction(write=False) as cur:
+            for batch in _chunks(ids):
+                cur.execute(self._in(CARRIERS_OF, len(batch)), batch)
+                found.update((bytes(i), bytes(carrier)) for i, carrier in cur.fetchall())
+        return found
 
     def mark_solid(self, ids: Sequence[bytes]) -> None:
         with self._transaction(write=True) as cur:
@@ -247,16 +190,18 @@ class SqlTangleStore(abc.ABC):
         return None if row is None else bytes(row[0])
 
     def metadata(self, message_id: bytes) -> MessageMetadata | None:
-        query = "SELECT solid, milestone_index, conflict FROM messages WHERE id = ?"
+        """A carried message's is its carrier's (one join), naming the carrier."""
         with self._transaction(write=False) as cur:
-            cur.execute(self._q(query), (message_id,))
+            cur.execute(self._q(METADATA), (message_id,))
             row = cur.fetchone()
         if row is None:
             return None
-        return MessageMetadata(message_id, bool(row[0]), row[1], Conflict(row[2]))
+        carrier = None if row[3] is None else bytes(row[3])
+        return MessageMetadata(message_id, bool(row[0]), row[1], Conflict(row[2]), carrier)
 
     def parent_info(self, ids: Iterable[bytes]) -> dict[bytes, ParentInfo]:
-        query = "SELECT id, issued_at, milestone_index FROM messages WHERE solid AND id IN (?*)"
+        query = """SELECT id, issued_at, milestone_index FROM messages
+            WHERE solid AND carrier IS NULL AND id IN (?*)"""
         found: dict[bytes, ParentInfo] = {}
         with self._transaction(write=False) as cur:
             for batch in _chunks(ids):
@@ -351,9 +296,9 @@ class SqlTangleStore(abc.ABC):
             return {bytes(address): amount for address, amount in cur.fetchall()}
 
     def applied_transfers(self, since_issued_at_ms: int) -> list[bytes]:
-        """Applied transfers and holds: both are replay-protected by their key."""
+        """Applied transfers, holds and part payments: all are replay-protected by their key."""
         query = self._q(
-            "SELECT raw FROM messages WHERE kind IN (?, ?) AND conflict = 0"
+            "SELECT raw FROM messages WHERE kind IN (?, ?, ?) AND conflict = 0"
             " AND milestone_index IS NOT NULL AND issued_at >= ? ORDER BY seq"
         )
         with self._transaction(write=False) as cur:
@@ -372,12 +317,13 @@ class SqlTangleStore(abc.ABC):
         return None if row is None else record_of(row)
 
     def unconfirmed(self) -> list[tuple[bytes, bool]]:
-        query = "SELECT raw, solid FROM messages WHERE milestone_index IS NULL ORDER BY seq"
+        query = """SELECT raw, solid FROM messages WHERE milestone_index IS NULL
+            AND carrier IS NULL ORDER BY seq"""
         with self._transaction(write=False) as cur:
             cur.execute(query)
             return [(bytes(raw), bool(solid)) for raw, solid in cur.fetchall()]
 
     def message_count(self) -> int:
         with self._transaction(write=False) as cur:
-            cur.execute("SELECT COUNT(*) FROM messages")
+            cur.execute("SELECT COUNT(*) FROM messages WHERE carrier IS NULL")
             return int(cur.fetchone()[0])

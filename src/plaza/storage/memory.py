@@ -13,10 +13,10 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from plaza.ledger.holds import HoldRecord, HoldStatus
-from plaza.ledger.model import Conflict, MessageMetadata, MilestoneRecord
+from plaza.ledger.model import Conflict, Message, MessageMetadata, MilestoneRecord
 from plaza.ledger.ports import HistoryEntry, NewMessage, Page, ParentInfo
 from plaza.storage._common import (
     NO_CURSOR,
@@ -44,6 +44,15 @@ class _Stored:
     conflict: Conflict = Conflict.NONE
 
 
+@dataclass(frozen=True, slots=True)
+class _Carried:
+    """A filed carried message: its own bytes and tag, everything else its carrier's."""
+
+    seq: int
+    raw: bytes
+    carrier: bytes
+
+
 class MemoryTangleStore:
     """Everything in process memory; lost on exit, which is the point for tests."""
 
@@ -52,6 +61,7 @@ class MemoryTangleStore:
         self._closed = False
         self._next_seq = 1
         self._messages: dict[bytes, _Stored] = {}
+        self._carried: dict[bytes, _Carried] = {}  # apart, so tangle lookups never see them
         self._by_seq: dict[int, bytes] = {}
         self._children: dict[bytes, dict[bytes, None]] = {}
         self._tags: dict[bytes, list[int]] = {}
@@ -98,6 +108,23 @@ class MemoryTangleStore:
                 entries[message.id] = entry.delta
                 self._entries_of.setdefault(message.id, []).append(entry.address)
 
+    def file_carried(self, filings: Sequence[tuple[bytes, Message]]) -> None:
+        """File each carried message once, under the first carrier that brings it."""
+        with self._lock:
+            self._open()
+            check_int64((message.issued_at_ms for _, message in filings), "issue time")
+            for carrier, message in filings:
+                if message.id not in self._carried:
+                    seq, self._next_seq = self._next_seq, self._next_seq + 1
+                    self._carried[message.id] = _Carried(seq, message.raw, carrier)
+                    self._by_seq[seq] = message.id
+                    self._tags.setdefault(message.tag, []).append(seq)
+
+    def carriers_of(self, ids: Iterable[bytes]) -> dict[bytes, bytes]:
+        with self._lock:
+            self._open()
+            return {i: found.carrier for i in ids if (found := self._carried.get(i)) is not None}
+
     def mark_solid(self, ids: Sequence[bytes]) -> None:
         with self._lock:
             self._open()
@@ -127,22 +154,26 @@ class MemoryTangleStore:
     def existing(self, ids: Iterable[bytes]) -> set[bytes]:
         with self._lock:
             self._open()
-            return {message_id for message_id in ids if message_id in self._messages}
+            found = self._messages.keys() | self._carried.keys()
+            return {message_id for message_id in ids if message_id in found}
 
     def get_raw(self, message_id: bytes) -> bytes | None:
         with self._lock:
             self._open()
-            stored = self._messages.get(message_id)
+            stored = self._messages.get(message_id) or self._carried.get(message_id)
             return None if stored is None else stored.raw
 
     def metadata(self, message_id: bytes) -> MessageMetadata | None:
+        """A carried message's is its carrier's, naming the carrier."""
         with self._lock:
             self._open()
-            stored = self._messages.get(message_id)
+            carried = self._carried.get(message_id)
+            carrier = None if carried is None else carried.carrier
+            stored = self._messages.get(message_id if carrier is None else carrier)
             if stored is None:
                 return None
             return MessageMetadata(
-                message_id, stored.solid, stored.milestone_index, stored.conflict
+                message_id, stored.solid, stored.milestone_index, stored.conflict, carrier
             )
 
     def parent_info(self, ids: Iterable[bytes]) -> dict[bytes, ParentInfo]:
@@ -216,7 +247,11 @@ class MemoryTangleStore:
             check_int64([record.index, record.timestamp_ms, record.confirmed_count], "milestone")
             check_int64(balances.values(), "balance")
             check_int64((v for h in holds for v in (h.hold.amount, h.hold.expires_at_ms)), "hold")
-            self._holds.update((h.hold.id, h) for h in holds)
+            for h in holds:  # like the SQL upsert: a stored hold keeps its opened_in
+                known = self._holds.get(h.hold.id)
+                self._holds[h.hold.id] = (
+                    h if known is None else replace(h, opened_in=known.opened_in)
+                )
             for message_id, conflict in confirmed:
                 stored = self._messages.get(message_id)
                 if stored is not None:

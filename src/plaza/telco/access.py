@@ -2,8 +2,8 @@
 
 For each product order it orchestrates, the orchestrator keeps one :class:`Access`:
 *scheduled* while the window has not started, *active* from the window's start (it
-configures the access then, not before, and reports it to the order, which releases
-the payment), *removed* once the window has ended or the order failed, *cancelled* if
+configures the access then, not before, and reports it to the order, which starts
+paying the asset provider), *removed* once the window has ended or the order failed, *cancelled* if
 the order was cancelled before it became active. :func:`plan` decides the step for
 one order as the marketplace shows it now; the list only records what was done, so a
 step is never done twice however often an order is seen.
@@ -40,7 +40,7 @@ class Seen:
     """An order as the marketplace shows it: its state, parties and window."""
 
     order_id: str
-    state: str  # TMF622: acknowledged, inProgress, completed, cancelled, failed
+    state: str  # TMF622: acknowledged, inProgress, completed, cancelled, failed, rejected
     asset_id: str
     customer: str
     start_ms: int
@@ -76,7 +76,7 @@ class Access:
 
 
 _OPEN = (AccessState.SCHEDULED, AccessState.ACTIVE)
-_ENDED = ("completed", "cancelled", "failed")
+_ENDED = ("completed", "cancelled", "failed", "rejected")
 
 
 def plan(seen: Seen, known: Access | None, now_ms: int) -> Step:
@@ -88,6 +88,8 @@ def plan(seen: Seen, known: Access | None, now_ms: int) -> Step:
         if state is AccessState.ACTIVE:
             return Step.REMOVE
         return Step.CANCEL if state is AccessState.SCHEDULED else Step.NOTHING
+    if seen.state == "acknowledged":
+        return Step.NOTHING  # not confirmed yet by both sides: nothing to grant
     if now_ms >= seen.start_ms:
         return Step.CONFIGURE if state is not AccessState.ACTIVE else Step.NOTHING
     return Step.SCHEDULE if state is None else Step.NOTHING

@@ -6,7 +6,9 @@ fibre offer from naming a cell site. Each type declares its fields: whether a
 field is required, an integer range or a set of allowed words, so a request may
 only require values an asset of the type could have. Shared fields (``city``,
 ``country``) are optional free text for pages and filters; the point that
-matching measures from is the asset's location (latitude, longitude).
+matching measures from is the asset's location (latitude, longitude). The
+optional ``orchestrator`` names the participant that configures access to the
+asset for its orders (the provider itself when left out).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from plaza.market.model import AttributeValue
 __all__ = [
     "FIELDS",
     "KIND_PREFIX",
+    "ORCHESTRATOR",
     "AssetType",
     "Field",
     "InvalidTelcoAsset",
@@ -78,9 +81,13 @@ class Field:
 _TECHNOLOGY = Field("technology", words=("2G", "3G", "4G", "5G"))
 _BANDS_FIELD = Field("bands", pattern=_BANDS)
 _CAPACITY = Field("capacity_mbps", low=1, high=1_000_000)
+#: The attribute naming who orchestrates access to the asset (a participant id); without
+#: it, the asset's provider does.
+ORCHESTRATOR = "orchestrator"
 _SHARED = (
     Field("city", required=False, pattern=_TEXT),
     Field("country", required=False, pattern=_TEXT),
+    Field(ORCHESTRATOR, required=False, pattern=re.compile(r"plz1[0-9a-z]{20,100}")),
 )
 
 #: Each type's fields, shared ones included.

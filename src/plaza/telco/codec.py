@@ -1,4 +1,8 @@
-"""A product order as JSON and back, for durable stores (every field, every step)."""
+"""A product order as JSON and back, for durable stores (every field, every step).
+
+A step is a list; ``part`` came last and later, so a step stored before it
+(eight fields) reads as a closing or no payment, as it was.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,17 @@ def encode_order(order: ProductOrder) -> str:
         "price": order.price,
         "hold": order.hold_id,
         "steps": [
-            [s.event, s.at_ms, s.by, s.state.value, s.to_payee, s.message_id, s.settlement, s.sent]
+            [
+                s.event,
+                s.at_ms,
+                s.by,
+                s.state.value,
+                s.to_payee,
+                s.message_id,
+                s.settlement,
+                s.sent,
+                s.part,
+            ]
             for s in order.steps
         ],
     }
@@ -34,10 +48,7 @@ def encode_order(order: ProductOrder) -> str:
 
 def decode_order(text: str) -> ProductOrder:
     body = json.loads(text)
-    steps = tuple(
-        Step(event, at_ms, by, OrderState(state), to_payee, message_id, settlement, sent)
-        for event, at_ms, by, state, to_payee, message_id, settlement, sent in body["steps"]
-    )
+    steps = tuple(_step(*fields) for fields in body["steps"])
     return ProductOrder(
         body["id"],
         body["offer"],
@@ -52,3 +63,17 @@ def decode_order(text: str) -> ProductOrder:
         body["hold"],
         steps,
     )
+
+
+def _step(  # noqa: PLR0917  # one stored list's fields, in order
+    event: str,
+    at_ms: int,
+    by: str,
+    state: str,
+    to_payee: int | None,
+    message_id: str,
+    settlement: str,
+    sent: bool,
+    part: bool = False,
+) -> Step:
+    return Step(event, at_ms, by, OrderState(state), to_payee, message_id, settlement, sent, part)

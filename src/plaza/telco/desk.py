@@ -1,81 +1,74 @@
-"""The telco order desk: product orders placed from matches, paid by holds the market settles.
+"""The telco order desk: product orders placed from matches by either side, confirmed by the
+other, paid by holds the market settles.
 
-A service provider places an order from one of its request's suggestions, with
-the hold that pays the offer's price already confirmed on the ledger (payer the
-provider of the request, payee the asset's owner, the marketplace as arbiter,
-open at least until the window ends). The desk checks the hold, makes the match
-on the market's book (so the offer and the request are filled, the match is on
-their twins and a contract is signed, whose settlement waits for the window to
-end rather than the market's provision timeout) and keeps the order.
+A service provider places an order from its request and one of its matching
+offers, with the hold that pays the offer's price already confirmed on the
+ledger (payer the provider of the request, payee the asset's owner, the
+marketplace as arbiter, open at least until the window ends): its hold is its
+confirmation, and the asset provider confirms the order. An asset provider
+places one from its offer and a matching request, carrying no payment: the
+service provider confirms it with such a hold. The desk checks the hold where
+one comes; on confirmation it makes the match on the market's book (so the
+offer and the request are filled, the match is on their twins and a contract
+is signed, whose settlement waits for the window to end rather than the
+market's provision timeout). The orchestrator is the one the asset names (its
+``orchestrator`` attribute), else the asset provider itself.
 
-Every later step is the domain's (:mod:`plaza.telco.orders`). A step that closes
-the hold is saved first; then the marketplace, as arbiter, composes the hold's
-settlement (the reason in its data), keeps its bytes on the order, sends them,
-and records them on the contract's settlement as its payment (a refund: as its
-cancellation), which the market confirms on the ledger and fulfils like any
-payment. Each step is announced to the order's parties and orchestrator
-(``ProductOrderCreateEvent``, ``ProductOrderStateChangeEvent``).
+Every later step is the domain's (:mod:`plaza.telco.orders`). A step that pays
+from the hold (a part payment as delivery runs, or the settlement closing it) is
+saved first; then the marketplace, as arbiter, composes, keeps and sends its
+message, and the closing one is recorded on the contract's settlement as its
+payment (a refund: as its cancellation), which the market confirms on the
+ledger and fulfils like any payment (:mod:`plaza.telco.paying`). Each step is
+announced to the order's parties and orchestrator (``ProductOrderCreateEvent``,
+``ProductOrderStateChangeEvent``) and recorded, signed, on the marketplace's
+orders channel.
 """
 
 from __future__ import annotations
 
-import json
-import logging
+import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 
 from plaza.clock import Clock
 from plaza.ledger.holds import HoldRecord
 from plaza.market.auth import Principal, Role, Scope
+from plaza.market.auth.errors import ParticipantNotFound
 from plaza.market.auth.service import ParticipantRegistry
 from plaza.market.marketplace import Marketplace
-from plaza.market.model import Order, Side
+from plaza.market.model import Order
 from plaza.market.payments.holds import ArbiterHolds, HoldNotOpen, HoldRefused, HoldTerms
-from plaza.market.settlement import PreparedPayment, SettlementError
-from plaza.telco.assets import asset_type_of
-from plaza.telco.orders import OrderRefused, ProductOrder
+from plaza.telco.assets import ORCHESTRATOR
+from plaza.telco.orders import OrderRefused, OrderState, ProductOrder
+from plaza.telco.paying import TAG, OrderPayments
+from plaza.telco.placing import Placement, check_match, overlap, who
 from plaza.telco.store import OrderStore
-from plaza.telco.terms import Window
 
-__all__ = ["CREATED", "GRACE_MS", "STATE_CHANGED", "TAG", "Announce", "OrderDesk", "Placement"]
+__all__ = [
+    "CREATED",
+    "GRACE_MS",
+    "STATE_CHANGED",
+    "TAG",
+    "Announce",
+    "OrderDesk",
+    "Placement",
+    "Record",
+]
 
 CREATED = "ProductOrderCreateEvent"
 STATE_CHANGED = "ProductOrderStateChangeEvent"
-#: The tag of the marketplace's settlements of telco holds.
-TAG = b"plaza-telco"
-#: How long after delivery starts the desk waits for the orchestrator's report before time
-#: releases the hold: a failure reported within it is still paid pro rata.
+#: How long after delivery can start the desk waits for the orchestrator's report before
+#: time starts it (and its payments).
 GRACE_MS = 5_000
 _STRIPES = 64
 
-log = logging.getLogger(__name__)
 
 #: Publishes one event about an order to the participants it names.
 Announce = Callable[[str, ProductOrder], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """A service provider's order: its request, the offer chosen, the hold paying it, and
-    the operator who orchestrates access."""
-
-    request_id: str
-    offer_id: str
-    hold_id: bytes
-    orchestrator: str
-
-
-def _who(caller: Principal) -> str:
-    assert caller.participant_id is not None  # principals from requests are participants
-    return caller.participant_id
-
-
-def _overlap(a: Order, b: Order) -> Window:
-    window = Window(max(a.valid_from_ms, b.valid_from_ms), min(a.valid_until_ms, b.valid_until_ms))
-    if window.start_ms >= window.end_ms:
-        raise OrderRefused(422, "no_overlap", "the offer's and the request's windows do not meet")
-    return window
+#: Records an order's steps on the orders channel (again: adds nothing); never raises.
+Record = Callable[[ProductOrder], None]
 
 
 class OrderDesk:
@@ -90,7 +83,9 @@ class OrderDesk:
         clock: Clock,
         store: OrderStore,
         announce: Announce,
+        record: Record = lambda _order: None,
         grace_ms: int = GRACE_MS,
+        lock: AbstractContextManager[object] | None = None,
     ) -> None:
         self._market = marketplace
         self._grace_ms = grace_ms
@@ -99,10 +94,14 @@ class OrderDesk:
         self._clock = clock
         self._store = store
         self._announce = announce
-        self._lock = threading.RLock()  # an order's steps, one at a time
+        self._record = record
+        # An order's steps, one at a time (reentrant); across processes too when the store
+        # is shared by several workers (a FileLock beside it).
+        self._lock = lock or threading.RLock()
         # Placing is serialised per hold only (a stripe of locks by its id): one hold pays
         # one order, while orders paid by different holds are placed side by side.
         self._placing = tuple(threading.Lock() for _ in range(_STRIPES))
+        self._payments = OrderPayments(marketplace, self._ledger, store)
 
     @property
     def arbiter(self) -> str | None:
@@ -114,34 +113,38 @@ class OrderDesk:
     def place(self, caller: Principal, placement: Placement) -> tuple[ProductOrder, bool]:
         """The order (and whether it is new: False for a hold already placed, replayed)."""
         holds = self._ledger()
-        request, offer = self._orders(caller, placement)
-        self._check_orchestrator(placement.orchestrator)
-        window = _overlap(offer, request)
-        stripe = self._placing[int.from_bytes(placement.hold_id[:4], "big") % _STRIPES]
-        with stripe:
-            known = self._store.by_hold(placement.hold_id.hex())
-            if known is not None:
-                return self._replayed(known, placement), False
-            terms = HoldTerms(request.owner, offer.owner, offer.unit_price, window.end_ms)
-            self._check_hold(holds, placement.hold_id, terms)
-            contract = self._market.confirm_match(
-                caller, request.id, offer.id, idempotency_key=f"telco-{placement.hold_id.hex()}"
-            )
-            self._market.hold_payment(contract.match.id, window.end_ms)
-            order = ProductOrder(
-                contract.match.id,
-                offer.id,
-                request.id,
-                contract.match.id,
-                offer.asset_id or "",
-                request.owner,
-                offer.owner,
-                placement.orchestrator,
-                window,
-                offer.unit_price,
-                placement.hold_id.hex(),
-            ).placed(self._clock.now_ms())
-            order = self._store.add(order)
+        request = self._market.order(caller, placement.request_id)
+        offer = self._market.order(caller, placement.offer_id)
+        check_match(request, offer)
+        by = who(caller)
+        if by not in (request.owner, offer.owner):
+            why = "an order is placed by the request's or the offer's owner"
+            raise OrderRefused(403, "not_party", why)
+        window = overlap(offer, request)
+        order = ProductOrder(
+            f"po-{secrets.token_hex(10)}",
+            offer.id,
+            request.id,
+            "",
+            offer.asset_id or "",
+            request.owner,
+            offer.owner,
+            self._orchestrator(caller, offer, placement.orchestrator),
+            window,
+            offer.unit_price,
+            "" if placement.hold_id is None else placement.hold_id.hex(),
+        )
+        if placement.hold_id is None or by != order.customer:
+            order = self._store.add(order.placed(self._clock.now_ms(), by))
+        else:
+            stripe = self._placing[int.from_bytes(placement.hold_id[:4], "big") % _STRIPES]
+            with stripe:
+                known = self._store.by_hold(order.hold_id)
+                if known is not None:
+                    return self._replayed(known, placement), False
+                self._check_hold(holds, placement.hold_id, self._terms(order))
+                order = self._store.add(order.placed(self._clock.now_ms(), by))
+        self._record(order)
         self._announce(CREATED, order)
         return order, True
 
@@ -152,21 +155,27 @@ class OrderDesk:
             )
         return self._holds
 
-    def _orders(self, caller: Principal, placement: Placement) -> tuple[Order, Order]:
-        request = self._market.order(caller, placement.request_id)
-        offer = self._market.order(caller, placement.offer_id)
-        if request.side is not Side.REQUEST or offer.side is not Side.OFFER:
-            raise OrderRefused(400, "wrong_side", "an order names a request and an offer")
-        if asset_type_of(request.kind) is None or request.kind != offer.kind:
-            raise OrderRefused(422, "wrong_kind", "the request and offer are not of one telco type")
-        if request.owner != _who(caller):
-            raise OrderRefused(403, "not_customer", "only the request's owner orders from it")
-        return request, offer
+    @staticmethod
+    def _terms(order: ProductOrder) -> HoldTerms:
+        return HoldTerms(order.customer, order.seller, order.price, order.window.end_ms)
 
-    def _check_orchestrator(self, participant_id: str) -> None:
-        participant = self._registry.get(participant_id)
-        if Role.OPERATOR not in participant.roles:
-            raise OrderRefused(422, "not_orchestrator", "the orchestrator is one of the operators")
+    def _orchestrator(self, caller: Principal, offer: Order, named: str | None) -> str:
+        """The asset's orchestrator (its ``orchestrator`` attribute, else its provider), which
+        an order naming one must name; it is the provider or one of the operators."""
+        asset = self._market.asset(caller, offer.asset_id or "")
+        chosen = str(dict(asset.attributes).get(ORCHESTRATOR) or asset.owner)
+        if named is not None and named != chosen:
+            raise OrderRefused(422, "wrong_orchestrator", f"the asset's orchestrator is {chosen}")
+        if chosen != asset.owner and not self._operator(chosen):
+            why = "the orchestrator is the asset's provider or one of the operators"
+            raise OrderRefused(422, "not_orchestrator", why)
+        return chosen
+
+    def _operator(self, participant_id: str) -> bool:
+        try:
+            return Role.OPERATOR in self._registry.get(participant_id).roles
+        except ParticipantNotFound:
+            return False
 
     @staticmethod
     def _check_hold(holds: ArbiterHolds, hold_id: bytes, terms: HoldTerms) -> HoldRecord:
@@ -183,30 +192,76 @@ class OrderDesk:
             raise OrderRefused(409, "hold_used", "this hold pays another order already")
         return known
 
+    # -- confirming ------------------------------------------------------------------
+
+    def progress(self, caller: Principal, order_id: str, hold_id: bytes | None) -> ProductOrder:
+        """TMF622's ``inProgress``: the other side's confirmation of an ``acknowledged``
+        order (the customer's with its hold), else the orchestrator's access configured."""
+        with self._lock:  # a payment is a confirmation's, refused once confirmed
+            if hold_id is not None or self._found(order_id).state is OrderState.ACKNOWLEDGED:
+                return self._confirm(caller, order_id, hold_id)
+        return self.access_configured(caller, order_id)
+
+    def _confirm(self, caller: Principal, order_id: str, hold_id: bytes | None) -> ProductOrder:
+        before, by, now = self._found(order_id), who(caller), self._now()
+        hold = "" if hold_id is None else hold_id.hex()
+        before.check_confirm(by, now, hold)
+        if hold_id is not None:
+            known = self._store.by_hold(hold)
+            if known is not None and known.id != before.id:
+                raise OrderRefused(409, "hold_used", "this hold pays another order already")
+            self._check_hold(self._ledger(), hold_id, self._terms(before))
+        own, counter = before.offer_id, before.request_id
+        if by == before.customer:
+            own, counter = counter, own
+        contract = self._market.confirm_match(
+            caller, own, counter, idempotency_key=f"telco-{before.id}"
+        )
+        self._market.hold_payment(contract.match.id, before.window.end_ms)
+        after = before.confirm(by, now, contract.match.id, hold)
+        self._store.save(after)
+        self._record(after)
+        self._announce(STATE_CHANGED, after)
+        return after
+
     # -- steps -----------------------------------------------------------------------
 
-    def cancel(self, caller: Principal, order_id: str) -> ProductOrder:
-        """The service provider cancels before the window: the hold is refunded."""
-        return self._apply(order_id, lambda order: order.cancel(_who(caller), self._now()))
+    def cancel(self, caller: Principal, order_id: str, *, in_flight: bool = False) -> ProductOrder:
+        """The placer withdraws its unconfirmed order, or (``in_flight``) the customer cancels
+        a confirmed one before its window: a customer's hold is refunded."""
+        return self._apply(
+            order_id, lambda order: order.cancel(who(caller), self._now(), in_flight=in_flight)
+        )
+
+    def reject(self, caller: Principal, order_id: str) -> ProductOrder:
+        """The other side declines an unconfirmed order: a customer's hold is refunded."""
+        return self._apply(order_id, lambda order: order.reject(who(caller), self._now()))
 
     def access_configured(self, caller: Principal, order_id: str) -> ProductOrder:
         return self._apply(
-            order_id, lambda order: order.access_configured(_who(caller), self._now())
+            order_id, lambda order: order.access_configured(who(caller), self._now())
         )
 
     def asset_failed(self, caller: Principal, order_id: str) -> ProductOrder:
-        return self._apply(order_id, lambda order: order.asset_failed(_who(caller), self._now()))
+        return self._apply(order_id, lambda order: order.asset_failed(who(caller), self._now()))
+
+    def record_all(self) -> None:
+        """Every order's steps on the orders channel (after a restart: what a crash kept
+        from it goes now; what is there adds nothing)."""
+        for order in self._store.all():
+            self._record(order)
 
     def sweep(self) -> int:
-        """The steps time made (windows started unreported: paid; ended: completed), and the
-        settlements kept but not sent yet (the node was down), sent; how many orders moved."""
+        """The steps time made (delivery started unreported, a slice served, the rest before
+        the window's end: paid; ended: completed), and the payments kept but not sent yet
+        (the node was down), sent; how many orders moved."""
         moved = 0
         for order in self._store.all():
             if order.unsent:
                 with self._lock:
                     current = self._found(order.id)
                     if current.unsent:
-                        self._settle(current)
+                        self._payments.send(current)
                         moved += 1
             if order.due(self._now(), self._grace_ms) is not None:
                 self._apply(order.id, self._due)
@@ -226,56 +281,13 @@ class OrderDesk:
             if after is before:
                 return before
             self._store.save(after)  # the step stands even if its settlement cannot go yet
+            self._record(after)
             try:
-                if after.paid_out and not before.paid_out:
-                    after = self._settle(after)
+                if after.unsent:
+                    after = self._payments.send(after)
             finally:
                 self._announce(STATE_CHANGED, after)  # the state changed, sent or not
         return after
-
-    def _settle(self, order: ProductOrder) -> ProductOrder:
-        """Compose the closing step's settlement and keep it, then send it: a failure to
-        send leaves it kept and unsent, for the next sweep to send the very same bytes."""
-        closing = order.closing
-        assert closing is not None  # only a closing step is settled
-        assert closing.to_payee is not None
-        holds = self._ledger()
-        if not closing.settlement:
-            reason = {"order": order.id, "event": closing.event, "toPayee": closing.to_payee}
-            data = json.dumps(reason, sort_keys=True, separators=(",", ":")).encode()
-            message = holds.compose_settlement(
-                bytes.fromhex(order.hold_id), closing.to_payee, reason=data, tag=TAG
-            )
-            order = order.settled_by(message.id.hex(), message.raw.hex())
-            self._store.save(order)
-            closing = order.closing
-            assert closing is not None
-        holds.submit(bytes.fromhex(closing.settlement))
-        self._on_contract(order)
-        sent = order.settlement_sent()
-        self._store.save(sent)
-        return sent
-
-    def _on_contract(self, order: ProductOrder) -> None:
-        """The hold's settlement as the contract's payment (a refund: its cancellation), so
-        the market's settlement of the contract, and its twin, say what the order became.
-        A contract that cannot take it is logged: the hold is settled all the same."""
-        closing = order.closing
-        assert closing is not None  # only a closing step is settled
-        assert closing.to_payee is not None
-        payment = None
-        if closing.to_payee > 0:
-            raw = bytes.fromhex(closing.settlement)
-            payment = PreparedPayment(bytes.fromhex(closing.message_id), raw, closing.to_payee)
-        try:
-            self._market.settle_held(order.contract_id, payment)
-        except SettlementError as error:
-            log.warning(
-                "contract %s did not take order %s's settlement: %s",
-                order.contract_id,
-                order.id,
-                error,
-            )
 
     # -- reading ---------------------------------------------------------------------
 

@@ -11,10 +11,12 @@ what the marketplace says, so a forged post can make it read, never grant. It al
 reads every ``poll_s`` (a post lost while it was down is caught up) and whenever a
 window it follows starts or ends.
 
-For each order (:mod:`plaza.telco.access`): at the window's start it configures the
+For each confirmed order (``inProgress``: one still waiting for a side's confirmation
+gets nothing) (:mod:`plaza.telco.access`): at the window's start it configures the
 access (in this simulation, an entry in its access list, logged and served at
 ``GET /access``) and reports it (``PATCH productOrder/{id}`` to ``inProgress``),
-which releases the held payment to the asset provider; at the window's end, or when
+which starts paying the asset provider from the hold as the window is served; at
+the window's end, or when
 the order fails, it removes the access; an order cancelled before its window only
 has its scheduled access dropped.
 """
@@ -85,6 +87,7 @@ class Orchestrator:
         self._http = http or httpx.Client(timeout=30.0)
         self._wake, self._stop = threading.Event(), threading.Event()
         self._subscription: str | None = None
+        self._early: set[str] = set()  # reports the market found before the window
 
     # -- talking to the marketplace ----------------------------------------------------
 
@@ -147,6 +150,8 @@ class Orchestrator:
             if step is not Step.NOTHING:
                 self._take(step, seen)
                 taken += 1
+            elif seen.order_id in self._early and seen.state == "inProgress":
+                self._report(seen.order_id)  # its first report reached the market too early
         return taken
 
     def _take(self, step: Step, seen: Seen) -> None:
@@ -164,12 +169,15 @@ class Orchestrator:
             self._report(seen.order_id)
 
     def _report(self, order_id: str) -> None:
-        """Tell the order its access is configured (which releases its payment)."""
+        """Tell the order its access is configured (which starts its payments)."""
         answer = self._send("PATCH", f"{_ORDERS}/{order_id}", body={"state": "inProgress"})
+        self._early.discard(order_id)
         if answer.status_code == 200:
             self.access.reported(order_id)
-        else:
-            log.warning("order %s refused the report: %s", order_id, answer.text)
+            return
+        log.warning("order %s refused the report: %s", order_id, answer.text)
+        if answer.status_code == 409 and answer.json().get("code") == "window_not_started":
+            self._early.add(order_id)  # the market's clock behind this one's: again next round
 
     def _next_wait(self) -> float:
         """Until the next window it follows starts or ends, at most ``poll_s``."""

@@ -1,5 +1,9 @@
 """Product orders in a SQLite file of the marketplace's data directory, so a restart keeps
-every order and its trail (and the marketplace still settles the holds it arbitrates)."""
+every order and its trail (and the marketplace still settles the holds it arbitrates).
+
+An order without a hold yet (the asset provider's, until the service provider confirms
+it) keeps ``none:<order id>`` in the unique ``hold_id`` column, which no hold id (hex)
+can equal."""
 
 from __future__ import annotations
 
@@ -21,6 +25,10 @@ _SCHEMA = (
 )
 
 
+def _hold_key(order: ProductOrder) -> str:
+    return order.hold_id or f"none:{order.id}"
+
+
 class SqliteOrderStore:
     def __init__(self, path: str | Path) -> None:
         self._db = SqliteFile(path, _SCHEMA, label="telco order store")
@@ -35,19 +43,20 @@ class SqliteOrderStore:
                 " VALUES (?, ?, ?, ?)",
                 (
                     order.id,
-                    order.hold_id,
+                    _hold_key(order),
                     order.steps[0].at_ms if order.steps else 0,
                     encode_order(order),
                 ),
             )
             row = conn.execute(
-                "SELECT body FROM product_orders WHERE hold_id = ?", (order.hold_id,)
+                "SELECT body FROM product_orders WHERE hold_id = ?", (_hold_key(order),)
             ).fetchone()
         return decode_order(row[0])
 
     def save(self, order: ProductOrder) -> None:
         self._db.execute(
-            "UPDATE product_orders SET body = ? WHERE id = ?", (encode_order(order), order.id)
+            "UPDATE product_orders SET body = ?, hold_id = ? WHERE id = ?",
+            (encode_order(order), _hold_key(order), order.id),
         )
 
     def get(self, order_id: str) -> ProductOrder | None:

@@ -20,7 +20,9 @@ class OrderStore(Protocol):
         """Keep a new order; the one already paid by its hold if there is one."""
         ...
 
-    def save(self, order: ProductOrder) -> None: ...
+    def save(self, order: ProductOrder) -> None:
+        """Keep an order's new state, and its hold once it has one (a confirmation's)."""
+        ...
 
     def get(self, order_id: str) -> ProductOrder | None: ...
 
@@ -33,20 +35,21 @@ class MemoryOrderStore:
     def __init__(self) -> None:
         self._orders: dict[str, ProductOrder] = {}
         self._holds: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def add(self, order: ProductOrder) -> ProductOrder:
         with self._lock:
-            known = self._holds.get(order.hold_id)
+            known = self._holds.get(order.hold_id) if order.hold_id else None
             if known is not None:
                 return self._orders[known]
-            self._orders[order.id] = order
-            self._holds[order.hold_id] = order.id
+            self.save(order)
             return order
 
     def save(self, order: ProductOrder) -> None:
         with self._lock:
             self._orders[order.id] = order
+            if order.hold_id:
+                self._holds.setdefault(order.hold_id, order.id)
 
     def get(self, order_id: str) -> ProductOrder | None:
         return self._orders.get(order_id)

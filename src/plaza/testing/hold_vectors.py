@@ -15,7 +15,14 @@ from plaza.ledger.actions import action_of, transfer_key
 from plaza.ledger.compose import compose
 from plaza.ledger.genesis import Genesis
 from plaza.ledger.holds import hashlock_of
-from plaza.ledger.model import HoldPayload, IssuedPayload, Message, ReleasePayload, SettlePayload
+from plaza.ledger.model import (
+    HoldPayload,
+    IssuedPayload,
+    Message,
+    PayPayload,
+    ReleasePayload,
+    SettlePayload,
+)
 from plaza.ledger.pow import Blake2bWork, pow_base, pow_score
 from plaza.ledger.state import LedgerState, MilestoneOutcome
 from plaza.testing.vectors import VECTOR_TIME_MS, vector_network
@@ -24,6 +31,7 @@ __all__ = ["hold_vectors"]
 
 SECRET = bytes(range(32))
 AMOUNT = 250
+PART = 100
 DEADLINE_MS = VECTOR_TIME_MS + 600_000
 
 
@@ -70,6 +78,10 @@ def hold_vectors() -> dict[str, Any]:
     opened = _apply(state, 1, held, VECTOR_TIME_MS + 3000)
     with_hold = state.canonical_bytes()
     released = _apply(state, 2, release, VECTOR_TIME_MS + 4000)
+    pay = _message(issuer, genesis, held.id, 2000, PayPayload(hold_id, PART, data=b"slice 1"))
+    part_paid = LedgerState(dict(genesis.allocations), genesis.supply, 0)
+    _apply(part_paid, 1, held, VECTOR_TIME_MS + 3000)
+    paid = _apply(part_paid, 2, pay, VECTOR_TIME_MS + 4000)
     return {
         "secret": SECRET.hex(),
         "hashlock": hashlock_of(SECRET).hex(),
@@ -78,6 +90,12 @@ def hold_vectors() -> dict[str, Any]:
         "settle_message": _vector(settle),
         "state_with_hold": {"index": 1, "bytes": with_hold.hex(), "root": opened.state_root.hex()},
         "state_after_release": {"index": 2, "root": released.state_root.hex()},
+        "pay_message": _vector(pay),
+        "state_after_part_payment": {
+            "index": 2,
+            "bytes": part_paid.canonical_bytes().hex(),
+            "root": paid.state_root.hex(),
+        },
     }
 
 

@@ -16,20 +16,38 @@ from __future__ import annotations
 
 import hmac
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from plaza.energy.errors import EnergyError
 from plaza.energy.model import TransactionStatus
+from plaza.energy.owner.images import MAX_IMAGE_BYTES
+from plaza.verticals.posted_forms import PostedForm, read_form
 
-__all__ = ["EnergyOwners", "router"]
+__all__ = [
+    "PAGE_POLICY",
+    "EnergyOwners",
+    "checked_form",
+    "dashboard_page",
+    "device_with_problems",
+    "router",
+    "viewer_owner",
+]
 
 router = APIRouter(include_in_schema=False)
 _MAX_FORM = 4096
-_MAX_FIELDS = 8
+_MAX_FIELDS = 16  # the onboarding form's fields and the token
 STATUSES = tuple(str(status) for status in TransactionStatus)
+#: The site's policy with WebAssembly allowed: the page signs the allowance's funding in the
+#: browser with libsodium (as the wallet page does); still no eval, inline script or origin
+#: but this one.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class EnergyOwners(Protocol):
@@ -70,8 +88,33 @@ class EnergyOwners(Protocol):
         self, owner_id: str, device_id: str, transaction_id: str
     ) -> dict[str, Any]: ...
 
+    def add_device(self, owner_id: str, form: dict[str, Any], image: bytes | None) -> object:
+        """Onboard a device with the seed's form (``/init`` first; stored once it answered),
+        its picture with it; a picture that is not one is refused before anything is done."""
+        ...
 
-def _who(request: Request) -> tuple[EnergyOwners | None, str | None, Any]:
+    def device_image(self, owner_id: str, device_id: str) -> tuple[str, bytes] | None:
+        """The device's picture (its media type and bytes), if it has one."""
+        ...
+
+    def set_device_image(self, owner_id: str, device_id: str, image: bytes | None) -> None:
+        """A new picture for the device (checked as onboarding checks it); None: none."""
+        ...
+
+    def allowances(self, owner_id: str) -> list[dict[str, Any]]:
+        """The owner's allowances, newest first (``AllowanceDesk.allowances``)."""
+        ...
+
+    def grant_allowance(self, owner_id: str, cap: object, address: object) -> object:
+        """A new allowance of ``cap`` whose rest goes back to ``address``."""
+        ...
+
+    def revoke_allowance(self, owner_id: str, allowance_id: str) -> object:
+        """Stop it paying; what it holds goes back (a transfer, or None)."""
+        ...
+
+
+def viewer_owner(request: Request) -> tuple[EnergyOwners | None, str | None, Any]:
     """The user module, the person's owner id, and the viewer."""
     viewer = request.app.state.pages.viewer(request)
     services = getattr(request.app.state.sources, "vertical_services", {})
@@ -81,8 +124,8 @@ def _who(request: Request) -> tuple[EnergyOwners | None, str | None, Any]:
     return owners, owners.owner_id_of(viewer.account.email), viewer
 
 
-def _page(request: Request, status: int = 200, **context: Any) -> Response:
-    owners, owner_id, viewer = _who(request)
+def dashboard_page(request: Request, status: int = 200, **context: Any) -> Response:
+    owners, owner_id, viewer = viewer_owner(request)
     if viewer.account is None:
         return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
     full: dict[str, Any] = {
@@ -90,53 +133,53 @@ def _page(request: Request, status: int = 200, **context: Any) -> Response:
         "owner": None,
         "problems": {},
         "notice": "",
+        "onboarding": {},
+        "allowances": [],
     }
     if owners is not None and owner_id is not None:
         wallet = owners.owner_wallet(owner_id)
         devices = [owners.device_overview(owner_id, d["assetId"]) for d in owners.devices(owner_id)]
-        full.update(owner=wallet, devices=devices)
+        full.update(owner=wallet, devices=devices, allowances=owners.allowances(owner_id))
     full.update(context)
     page: Response = request.app.state.pages.render(
         request, "energy/dashboard.html", full, status=status
     )
     page.headers["cache-control"] = "no-store"
+    page.headers["content-security-policy"] = PAGE_POLICY
     return page
 
 
+#: What the page says after a form that redirects here (``?done=``).
+NOTICES = {
+    "onboarded": "Device onboarded: it answered with its own keys and is listed below.",
+    "granted": "Allowance granted: move its cap into it from your wallet; the module spends"
+    " from it only, never more than that.",
+    "revoked": "Allowance revoked: it pays nothing more; what it held is sent back to your"
+    " wallet (its payments below).",
+}
+
+
 @router.get("/dashboard/energy")
-def energy_dashboard(request: Request) -> Response:
-    return _page(request)
+def energy_dashboard(request: Request, done: str = "") -> Response:
+    return dashboard_page(request, notice=NOTICES.get(done, ""))
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    """The posted form's fields (the first of each name); None: not a short UTF-8 form."""
-    body = await request.body()
-    if len(body) > _MAX_FORM:
-        return None
-    try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        fields.setdefault(name, value)
-    return fields
-
-
-async def _checked(request: Request) -> tuple[EnergyOwners, str, dict[str, str]] | Response:
+async def checked_form(request: Request) -> tuple[EnergyOwners, str, PostedForm] | Response:
     """The user module, the owner and the form, once the form carries the page's token."""
-    owners, owner_id, viewer = _who(request)
+    owners, owner_id, viewer = viewer_owner(request)
     if viewer.account is None:
         return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
-    form = await _form(request)
+    form = await read_form(
+        request, max_bytes=_MAX_FORM, max_fields=_MAX_FIELDS, max_file_bytes=MAX_IMAGE_BYTES
+    )
     if form is None:
-        return _page(request, 400, notice="Send the form as the page does: a short form.")
+        return dashboard_page(request, 400, notice="Send the form as the page does: a short form.")
     sent = form.get("csrf", "").encode()
     if not viewer.csrf or not hmac.compare_digest(sent, viewer.csrf.encode()):
         message = "This form did not carry this page's security token: nothing was changed."
-        return _page(request, 403, notice=message)
+        return dashboard_page(request, 403, notice=message)
     if owners is None or owner_id is None:
-        return _page(request, 404, notice="Your account owns no energy devices here.")
+        return dashboard_page(request, 404, notice="Your account owns no energy devices here.")
     return owners, owner_id, form
 
 
@@ -156,22 +199,22 @@ async def resume(request: Request, device_id: str) -> Response:
 async def delete(request: Request, device_id: str) -> Response:
     """Delete the device once the person ticked that they mean it: it is told to stop, and
     its settings and events are forgotten (its twins stay on the ledger)."""
-    checked = await _checked(request)
+    checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
     owners, owner_id, form = checked
     if form.get("sure") != "yes":
         problem = {"sure": "tick this to delete the device"}
-        return _device(request, owners, owner_id, device_id, problems=problem)
+        return device_with_problems(request, owners, owner_id, device_id, problems=problem)
     try:
         owners.delete_device(owner_id, device_id[:100])
     except EnergyError as error:
-        return _page(request, error.status, notice=error.message)
-    return _page(request, notice=f"Device {device_id} deleted.")
+        return dashboard_page(request, error.status, notice=error.message)
+    return dashboard_page(request, notice=f"Device {device_id} deleted.")
 
 
 async def _operate(request: Request, device_id: str, *, pause: bool) -> Response:
-    checked = await _checked(request)
+    checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
     owners, owner_id, _ = checked
@@ -179,28 +222,30 @@ async def _operate(request: Request, device_id: str, *, pause: bool) -> Response
     try:
         change(owner_id, device_id[:100])
     except EnergyError as error:
-        return _page(request, error.status, notice=error.message)
+        return dashboard_page(request, error.status, notice=error.message)
     done = "paused" if pause else "running again"
-    return _page(request, notice=f"Device {device_id} {done}.")
+    return dashboard_page(request, notice=f"Device {device_id} {done}.")
 
 
 @router.post("/dashboard/energy/withdraw")
 async def withdraw(request: Request) -> Response:
     """Take coins back from the owner's wallet (what the module may spend) to an address."""
-    checked = await _checked(request)
+    checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
     owners, owner_id, form = checked
     address, amount = form.get("address", "").strip(), form.get("amount", "").strip()
     if not amount.isdigit() or int(amount) <= 0:
-        return _page(request, 400, problems={"amount": "a whole number of coins above 0"})
+        return dashboard_page(request, 400, problems={"amount": "a whole number of coins above 0"})
     try:
         sent = owners.withdraw(owner_id, address, int(amount))
     except EnergyError as error:
         field = "address" if "address" in error.message else "amount"
-        return _page(request, error.status, problems={field: error.message})
+        return dashboard_page(request, error.status, problems={field: error.message})
     message_id = getattr(sent, "message_id", "")
-    return _page(request, notice=f"Sent {amount} coins to {address} (message {message_id}).")
+    return dashboard_page(
+        request, notice=f"Sent {amount} coins to {address} (message {message_id})."
+    )
 
 
 @router.get("/dashboard/energy/devices/{device_id}")
@@ -215,11 +260,11 @@ def device_page(
 ) -> Response:
     """One device: its figures and its transactions (the seed's transactions tab), filtered
     by latest status, searched by a piece of the id, ten a page, each with its events."""
-    owners, owner_id, viewer = _who(request)
+    owners, owner_id, viewer = viewer_owner(request)
     if viewer.account is None:
         return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
     if owners is None or owner_id is None:
-        return _page(request, 404, notice="Your account owns no energy devices here.")
+        return dashboard_page(request, 404, notice="Your account owns no energy devices here.")
     number = int(page) if page.isdigit() and 0 < len(page) < 7 else 0
     context: dict[str, Any] = {"status": status, "search": search[:64], "problem": ""}
     try:
@@ -229,7 +274,7 @@ def device_page(
         )
     except EnergyError as error:
         if "device" in error.message.lower() and "status" not in error.message:
-            return _page(request, 404, notice=error.message)
+            return dashboard_page(request, 404, notice=error.message)
         device = owners.device_overview(owner_id, device_id[:100])
         found = {"total": 0, "page": 1, "perPage": 10, "transactions": []}
         context["problem"] = error.message
@@ -247,18 +292,29 @@ def device_page(
 
 
 @router.get("/dashboard/energy/devices/{device_id}/transactions/{transaction_id}/verify")
-def verify_transaction(request: Request, device_id: str, transaction_id: str) -> Response:
-    """The transaction's twin read back from the ledger now, and each reported state on it."""
-    owners, owner_id, viewer = _who(request)
+def verify_transaction(
+    request: Request, device_id: str, transaction_id: str, event: str = ""
+) -> Response:
+    """The transaction's twin read back from the ledger now, and each reported state on it;
+    with ``event`` (its number, oldest first) that event's verdict first."""
+    owners, owner_id, viewer = viewer_owner(request)
     if viewer.account is None:
         return RedirectResponse("/login?next=/dashboard/energy", status_code=303)
     if owners is None or owner_id is None:
-        return _page(request, 404, notice="Your account owns no energy devices here.")
+        return dashboard_page(request, 404, notice="Your account owns no energy devices here.")
     try:
         report = owners.transaction_twin(owner_id, device_id[:100], transaction_id[:100])
     except EnergyError as error:
-        return _page(request, 404, notice=error.message)
-    context = {"title": "Verified against the ledger", "report": report, "device_id": device_id}
+        return dashboard_page(request, 404, notice=error.message)
+    asked = [e for e in report["events"] if event and str(e["number"]) == event[:6]]
+    if event and not asked:
+        return dashboard_page(request, 404, notice=f"No event {event[:6]} in this transaction.")
+    context = {
+        "title": "Verified against the ledger",
+        "report": report,
+        "device_id": device_id,
+        "asked": asked[0] if asked else None,
+    }
     answer: Response = request.app.state.pages.render(request, "energy/verify.html", context)
     answer.headers["cache-control"] = "no-store"
     return answer
@@ -275,7 +331,7 @@ SETTINGS = (
 @router.post("/dashboard/energy/devices/{device_id}/settings")
 async def change_settings(request: Request, device_id: str) -> Response:
     """New settings for the device (it is told first, and kept only if it accepted them)."""
-    checked = await _checked(request)
+    checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
     owners, owner_id, form = checked
@@ -284,18 +340,20 @@ async def change_settings(request: Request, device_id: str) -> Response:
         text = form.get(name, "").strip()
         if not text.isdigit() or len(text) > 15:
             problem = {name: "a whole number, 0 or more"}
-            return _device(request, owners, owner_id, device_id, problems=problem)
+            return device_with_problems(request, owners, owner_id, device_id, problems=problem)
         changes[name] = int(text)
     try:
         owners.update_device(owner_id, device_id[:100], changes)
     except EnergyError as error:
         field = next((n for n, _, _ in SETTINGS if n in error.message), "energyPrice")
-        return _device(request, owners, owner_id, device_id, problems={field: error.message})
+        return device_with_problems(
+            request, owners, owner_id, device_id, problems={field: error.message}
+        )
     to = f"/dashboard/energy/devices/{quote(device_id[:100], safe='')}?saved=1"
     return RedirectResponse(to, status_code=303)  # a reload does not post the form again
 
 
-def _device(
+def device_with_problems(
     request: Request,
     owners: EnergyOwners,
     owner_id: str,
@@ -309,7 +367,7 @@ def _device(
         device = owners.device_overview(owner_id, device_id[:100])
         found = owners.device_transactions(owner_id, device_id, status=None, search=None, page=1)
     except EnergyError as error:
-        return _page(request, 404, notice=error.message)
+        return dashboard_page(request, 404, notice=error.message)
     context = {
         "title": f"Device {device['name']}",
         "device": device,

@@ -15,7 +15,12 @@ from fastapi.responses import HTMLResponse
 
 from plaza.energy.kind import ENERGY
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE
-from plaza.verticals import energy_dashboard
+from plaza.verticals import (
+    energy_allowance,
+    energy_dashboard,
+    energy_images,
+    energy_onboarding,
+)
 from plaza.verticals.model import VerticalPages
 
 __all__ = ["pages"]
@@ -40,8 +45,15 @@ def pages() -> VerticalPages:
     """The energy page, its template directory, its link in the navigation, the fields of an
     energy offer or request on the dashboard, and its devices' page and section there."""
     return VerticalPages(
-        routers=(router, energy_dashboard.router),
+        routers=(
+            router,
+            energy_dashboard.router,
+            energy_allowance.router,
+            energy_onboarding.router,
+            energy_images.router,
+        ),
         templates=(_TEMPLATES,),
+        static=(Path(__file__).parent / "static" / "energy",),
         nav=(("Energy", "/energy"),),
         order_forms=((ENERGY.kind, "energy/_order_fields.html"),),
         dashboard=("energy/_dashboard.html",),

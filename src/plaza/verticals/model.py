@@ -33,15 +33,19 @@ Agent = Callable[..., object]
 class Units:
     """How a person reads a kind's numbers: what ``quantity`` counts and what ``unit_price``
     is the price of. ``larger`` is a bigger unit and how many of ``quantity`` make one
-    (``("kWh", 1000)`` for watt-hours), shown beside quantities of at least one of it."""
+    (``("kWh", 1000)`` for watt-hours), shown beside quantities of at least one of it.
+    ``one`` is the quantity's name for a single one where it differs ("1 window", not
+    "1 windows"); symbols such as Wh have none."""
 
     quantity: str = "units"
     price: str = "coins per unit"
     larger: tuple[str, int] | None = None
+    one: str | None = None
 
     def show_quantity(self, amount: int) -> str:
         """``12,500 Wh (12.5 kWh)``: the unit, and the larger one beside it when it fits."""
-        text = f"{amount:,} {self.quantity}"
+        name = self.one if amount == 1 and self.one is not None else self.quantity
+        text = f"{amount:,} {name}"
         if self.larger is not None and amount >= self.larger[1]:
             name, size = self.larger
             larger = f"{amount / size:,.3f}".rstrip("0").rstrip(".")

@@ -24,5 +24,5 @@ vertical = Vertical(
     commands=service_app,
     pages=pages,
     agents={"provider": ProviderAgent},
-    units={SERVICE.kind: Units(quantity="calls", price="coins per call")},
+    units={SERVICE.kind: Units(quantity="calls", price="coins per call", one="call")},
 )

@@ -8,7 +8,8 @@ provider's public channel), how to call it, and its provider's figures: calls pa
 refunded or expired, still open, and revenue, as its holds show them, and a form that
 calls it from the browser with the browser's own wallet (``static/service/call.js``,
 with what it asks of the server in :mod:`plaza.verticals.services_api`); no key of
-the customer's reaches this server.
+the customer's reaches this server. A provider's own dashboard, behind login, is
+:mod:`plaza.verticals.services_owner` (``/services/my/services``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from plaza.services.catalog import Listed, full_description, listed_services, us
 from plaza.services.description import NAME
 from plaza.verticals.model import VerticalPages
 from plaza.verticals.services_api import router as api_router
+from plaza.verticals.services_owner import router as owner_router
 from plaza.verticals.streams_pages import BUYING_POLICY
 
 __all__ = ["pages"]
@@ -106,10 +108,12 @@ def _service_context(ledger: RemoteLedger, listed: Listed) -> dict[str, Any]:
 
 def pages() -> VerticalPages:
     """The services pages, what their call form asks of the server, their templates and
-    script, and a link in the navigation."""
+    script, a link in the navigation, and the dashboard's section linking the provider's
+    and the customer's own pages."""
     return VerticalPages(
-        routers=(api_router, router),
+        routers=(api_router, owner_router, router),
         templates=(_HERE / "templates",),
         static=(_HERE / "static" / "service",),
         nav=(("Services", "/services"),),
+        dashboard=("services/_dashboard.html",),
     )

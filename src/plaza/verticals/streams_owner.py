@@ -14,10 +14,10 @@ private to its viewer, so it is never cached.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.channels import LedgerAccessError
@@ -29,27 +29,12 @@ from plaza.streams.buyer import discover
 from plaza.streams.catalog import Sales
 from plaza.streams.errors import InvalidMemo
 from plaza.streams.report import SalesReport, decode_report, report_tag
+from plaza.verticals.viewers import NO_STORE, user_or_login
 
 __all__ = ["OwnedSensor", "router"]
 
 _CLOCK = SystemClock()
-_NO_STORE = {"cache-control": "no-store"}
 router = APIRouter()
-
-
-class _Account(Protocol):
-    @property
-    def user_id(self) -> str: ...
-
-
-class _Viewer(Protocol):
-    """Who is browsing, as ``app.state.pages.viewer`` gives it (plaza.web's Viewer)."""
-
-    @property
-    def account(self) -> _Account | None: ...
-
-    @property
-    def expired(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +49,10 @@ class OwnedSensor:
 @router.get("/streams/mine", include_in_schema=False)
 def my_sensors(request: Request) -> Response:
     """The logged-in person's sensors with revenue and subscribers; else the login page."""
+    owner = user_or_login(request)
+    if isinstance(owner, Response):
+        return owner
     pages = request.app.state.pages
-    viewer: _Viewer = pages.viewer(request)
-    if viewer.account is None:
-        return RedirectResponse("/login?expired=1" if viewer.expired else "/login", 303)
-    owner = viewer.account.user_id
     context: dict[str, Any] = {"title": "Your sensors", "owner": owner, "problem": None}
     status, owned = 200, []
     try:
@@ -77,7 +61,7 @@ def my_sensors(request: Request) -> Response:
         status, context["problem"] = 503, f"the node is not answering: {error}"
     context |= {"owned": owned, "now_ms": _CLOCK.now_ms()}
     page: Response = pages.render(request, "stream/mine.html", context, status=status)
-    page.headers.update(_NO_STORE)
+    page.headers.update(NO_STORE)
     return page
 
 

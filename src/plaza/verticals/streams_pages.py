@@ -12,7 +12,6 @@ reach this server; a sensor owner's dashboard is :mod:`plaza.verticals.streams_o
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,9 +42,7 @@ from plaza.verticals.streams_owner import router as owner_router
 __all__ = ["pages"]
 
 _HERE = Path(__file__).parent
-_TAG = re.compile(r"[0-9a-f]{64}")
 #: Messages a tag lists: a channel position holds one, an inbox one per purchase.
-_PER_TAG = 50
 #: The web app's Content-Security-Policy (``plaza.web.headers``, which a vertical may not
 #: import; a test holds the two together) with ``'wasm-unsafe-eval'``, as the wallet page
 #: has it: the sensor page's purchase and the listing's subscriptions run libsodium, which
@@ -123,29 +120,6 @@ def sensor_page(request: Request, sensor_id: str) -> Any:
     if found:
         page.headers["content-security-policy"] = BUYING_POLICY
     return page
-
-
-@router.get("/streams/api/tags/{tag}", include_in_schema=False)
-def messages_at(request: Request, tag: str) -> JSONResponse:
-    """The data messages filed under a 32-byte ledger tag (hex): their ids, issuers and data.
-
-    Public ledger data, so the sensor page's script (which holds the buyer's keys) can find
-    its inbox and walk the channel it was granted without any secret reaching this server.
-    """
-    if not _TAG.fullmatch(tag):
-        return JSONResponse({"detail": "a tag is 64 hex digits"}, status_code=400)
-    node = request.app.state.sources.node
-    try:
-        ids = node.find_by_tag(bytes.fromhex(tag), limit=_PER_TAG).ids
-        found = [node.get_message(message_id) for message_id in ids]
-    except ClientError as error:
-        return JSONResponse({"detail": f"the node is not answering: {error}"}, status_code=503)
-    messages = [
-        {"id": m.id.hex(), "issuer": m.issuer.hex(), "data": m.payload.data.hex()}
-        for m in found
-        if isinstance(m.payload, DataPayload)
-    ]
-    return JSONResponse({"messages": messages})
 
 
 def _sales(request: Request, sensor: Sensor) -> Sales | None:

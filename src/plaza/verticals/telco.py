@@ -5,7 +5,8 @@ so on, under the manual policy) are what the market applies to telco assets and
 orders; its API is TM Forum shaped, under ``/api/v1/market/telco/tmf-api/...``:
 TMF639 resources (:mod:`plaza.verticals.telco_catalog`), TMF620 product
 offerings with the service providers' requests beside them, and TMF622 product
-ordering with its hub (:mod:`plaza.verticals.telco_ordering`), TMF635 usage of the
+ordering with its hub (:mod:`plaza.verticals.telco_ordering`), an order checked
+against the orders channel (:mod:`plaza.verticals.telco_channel`), TMF635 usage of the
 assets (:mod:`plaza.verticals.telco_usage`), each API with its own OpenAPI document
 (:mod:`plaza.verticals.telco_openapi`); ``plaza telco
 orchestrator`` (:mod:`plaza.telco.commands`) configures access for its orders. ``docs/telco.md``
@@ -19,6 +20,7 @@ from plaza.telco.kind import KINDS
 from plaza.telco.orchestrator import Orchestrator
 from plaza.verticals.model import Units, Vertical
 from plaza.verticals.telco_catalog import router as catalog
+from plaza.verticals.telco_channel import router as channel
 from plaza.verticals.telco_openapi import router as documents
 from plaza.verticals.telco_ordering import router as ordering
 from plaza.verticals.telco_pages import pages
@@ -31,9 +33,12 @@ vertical = Vertical(
     name="telco",
     summary="Telco assets by the window, paid for delivery through held payments.",
     kinds=KINDS,
-    routers=(catalog, ordering, usage, documents, lifecycle),
+    routers=(catalog, ordering, channel, usage, documents, lifecycle),
     commands=telco_app,
     pages=pages,
     agents={"orchestrator": Orchestrator},
-    units={spec.kind: Units(quantity="windows", price="coins per window") for spec in KINDS},
+    units={
+        spec.kind: Units(quantity="windows", price="coins per window", one="window")
+        for spec in KINDS
+    },
 )

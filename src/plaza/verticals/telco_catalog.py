@@ -21,10 +21,11 @@ from fastapi import Request as HttpRequest
 from plaza.api.errors import RequestProblem
 from plaza.api.market.auth import CallerDep, ServicesDep
 from plaza.market.assets.model import MAX_ASSETS, AssetQuery
-from plaza.market.auth import Principal
+from plaza.market.auth import Principal, Role
+from plaza.market.auth.errors import ParticipantNotFound
 from plaza.market.book.views import OrderQuery
 from plaza.market.model import Location, NewAsset, Order, Side
-from plaza.telco.assets import AssetType, asset_type_of, kind_of
+from plaza.telco.assets import ORCHESTRATOR, AssetType, asset_type_of, kind_of
 from plaza.telco.terms import Offer, Request, Search, Window
 from plaza.verticals.telco_errors import TmfRoute, tmf_errors
 from plaza.verticals.telco_filters import attribute_filters, matching
@@ -84,7 +85,9 @@ def _owner(caller: Principal) -> str:
 
 @router.post(RESOURCE, status_code=201, responses=_WRITE, response_model=View)
 def create_resource(body: ResourceIn, caller: CallerDep, services: ServicesDep) -> Any:
-    """Register a telco asset of the caller's: its type, place and characteristics."""
+    """Register a telco asset of the caller's: its type, place and characteristics (an
+    ``orchestrator`` among them names who configures access for its orders: the caller
+    itself or one of the operators; left out, the caller)."""
     spec = NewAsset(
         _owner(caller),
         kind_of(body.category),
@@ -92,6 +95,15 @@ def create_resource(body: ResourceIn, caller: CallerDep, services: ServicesDep) 
         place_of(body.place),
         characteristics_of(body.resource_characteristic),
     )
+    named = dict(spec.attributes).get(ORCHESTRATOR)
+    if isinstance(named, str) and named != spec.owner:
+        try:
+            roles = services.registry.get(named).roles
+        except ParticipantNotFound:
+            roles = frozenset()
+        if Role.OPERATOR not in roles:
+            why = "orchestrator must be the asset's provider or one of the operators"
+            raise RequestProblem(422, "not_orchestrator", why)
     outcome = services.marketplace.register_asset(caller, spec)
     return resource_view(outcome.asset)
 

@@ -1,15 +1,21 @@
 """TMF622 product ordering over the telco desk: orders, their cancellation, and the hub.
 
-* ``POST productOrder``: the service provider orders the offering of one item
-  from its request, naming the orchestrator (an operator) and the hold paying
-  it; 201 (200 when the same hold's order is placed again);
+* ``POST productOrder``: an order of one item from a match, placed by either
+  side: the service provider from its request, with the hold paying it in
+  ``payment`` (201; 200 when the same hold's order is placed again), or the
+  asset provider from its offering, with no payment; ``acknowledged`` until the
+  other side confirms it. The orchestrator is the asset's (an order naming
+  another in ``relatedParty`` is refused);
 * ``GET productOrder``, ``GET productOrder/{id}``: the caller's orders (its
   own as customer, seller or orchestrator; an auditor's, any, and
   ``relatedParty.id`` narrows them to one participant's), with their trail;
-* ``PATCH productOrder/{id}`` (merge-patch of ``state``): the customer's
-  ``cancelled``, the orchestrator's ``inProgress`` (access configured) or
-  ``failed`` (the asset failed);
-* ``POST cancelProductOrder``: the TMF way to cancel, answered ``done``;
+* ``PATCH productOrder/{id}`` (merge-patch of ``state``): of an
+  ``acknowledged`` order, the other side's ``inProgress`` (its confirmation;
+  the service provider's carries its hold in ``payment``) or ``rejected``, the
+  placer's ``cancelled``; of a confirmed one, the orchestrator's ``inProgress``
+  (access configured) or ``failed`` (the asset failed);
+* ``POST cancelProductOrder``: the TMF way to cancel, answered ``done``: also
+  the customer's cancellation of a confirmed order before its window;
 * ``GET productOrder/{id}/hold``: the order's hold as the ledger has it, what
   an auditor checks the trail against;
 * ``POST hub``, ``DELETE hub/{id}``: listeners of the caller's order events
@@ -75,11 +81,12 @@ def _acting(caller: Principal) -> str:
 
 def _placement(body: OrderIn) -> Placement:
     orchestrators = [party.id for party in body.related_party if party.role == "orchestrator"]
-    if len(orchestrators) != 1:
-        raise RequestProblem(400, "invalid_order", "relatedParty names one orchestrator")
+    if len(orchestrators) > 1:
+        raise RequestProblem(400, "invalid_order", "relatedParty names one orchestrator at most")
     offer = body.product_order_item[0].product_offering.id
-    hold = bytes.fromhex(body.payment[0].id)
-    return Placement(body.product_request.id, offer, hold, orchestrators[0])
+    hold = bytes.fromhex(body.payment[0].id) if body.payment else None
+    named = orchestrators[0] if orchestrators else None
+    return Placement(body.product_request.id, offer, hold, named)
 
 
 def _swept(desk: OrderDesk) -> None:
@@ -94,7 +101,8 @@ def _swept(desk: OrderDesk) -> None:
     response_model=View,
 )
 def create_order(body: OrderIn, caller: CallerDep, desk: DeskDep, response: Response) -> Any:
-    """Order an offering from the caller's request, paid by the hold named in ``payment``."""
+    """Order an offering for a request from a match: the request's owner with the hold
+    named in ``payment``, or the offering's owner with none."""
     _acting(caller)
     with refusals():
         order, new = desk.place(caller, _placement(body))
@@ -154,15 +162,21 @@ def get_order(order_id: IdPath, caller: CallerDep, desk: DeskDep, fields: Fields
     response_model=View,
 )
 def patch_order(order_id: IdPath, body: OrderPatchIn, caller: CallerDep, desk: DeskDep) -> Any:
-    """Merge-patch ``state``: ``cancelled`` (the customer, before the window),
-    ``inProgress`` (the orchestrator: access configured, the hold is paid to the asset
-    provider) or ``failed`` (the orchestrator: the asset failed, paid pro rata)."""
+    """Merge-patch ``state``. While ``acknowledged``: ``inProgress`` (the other side
+    confirms; the service provider with its hold in ``payment``), ``rejected`` (the other
+    side declines) or ``cancelled`` (the placer withdraws). Once confirmed: ``inProgress``
+    (the orchestrator: access configured, the hold is paid to the asset provider) or
+    ``failed`` (the orchestrator: the asset failed, paid pro rata while the hold is open)."""
     _acting(caller)
     with refusals():
         desk.order(caller, order_id)  # others' orders are unknown to the caller: 404
+    hold = bytes.fromhex(body.payment[0].id) if body.payment else None
+    if hold is not None and body.state != "inProgress":
+        raise RequestProblem(400, "invalid_patch", "a payment comes with a confirmation only")
     steps = {
         "cancelled": desk.cancel,
-        "inProgress": desk.access_configured,
+        "rejected": desk.reject,
+        "inProgress": lambda caller, order_id: desk.progress(caller, order_id, hold),
         "failed": desk.asset_failed,
     }
     with refusals():
@@ -176,12 +190,13 @@ def patch_order(order_id: IdPath, body: OrderPatchIn, caller: CallerDep, desk: D
     response_model=View,
 )
 def cancel_order(body: CancelIn, caller: CallerDep, desk: DeskDep) -> Any:
-    """Cancel an order before its window starts: its hold is refunded to the customer."""
+    """Cancel an order: the placer's unconfirmed one, or the customer's confirmed one before
+    its window starts; a customer's hold is refunded."""
     _acting(caller)
     order_id = body.product_order.id
     with refusals():
         desk.order(caller, order_id)
-        order = desk.cancel(caller, order_id)
+        order = desk.cancel(caller, order_id, in_flight=True)
     return compact(
         {
             "id": f"cancel-{order.id}",
@@ -201,8 +216,9 @@ def cancel_order(body: CancelIn, caller: CallerDep, desk: DeskDep) -> Any:
     response_model=dict[str, Any],
 )
 async def order_hold(order_id: IdPath, caller: CallerDep, desk: DeskDep) -> Any:
-    """The order's hold on the ledger now: open, or closed with what the payee got and the
-    settlement that closed it, to compare with the order's trail."""
+    """The order's hold on the ledger now: open (with what its part payments paid so far
+    and what remains), or closed with what the payee got in all and the settlement that
+    closed it, to compare with the order's trail."""
 
     def read() -> Any:
         with refusals():
@@ -216,6 +232,7 @@ async def order_hold(order_id: IdPath, caller: CallerDep, desk: DeskDep) -> Any:
         "status": record.status.value,
         "amount": record.hold.amount,
         "toPayee": record.to_payee,
+        "remaining": record.remaining,
         "closedBy": None if record.closed_by is None else record.closed_by.hex(),
     }
 

@@ -5,15 +5,18 @@ A vertical's routers are mounted in the market's app and see its services
 the vertical's :data:`lifecycle` router (a lifespan, which FastAPI merges into
 the app's) and kept on the app's state; its node client and order file are
 closed when the app stops; while it serves, a timer sweeps it every
-:data:`SWEEP_S` (time's steps: a hold released once delivery starts unreported,
-an order completed once its window ends; settlements kept while a node was
-down, sent). Its orders are in the marketplace's data directory
-(:data:`ORDERS_FILE`; in memory for a market built without one). Its holds are
+:data:`SWEEP_S` (time's steps: delivery started unreported, each slice of a
+window served paid in part and the rest before its end, an order completed once
+its window ends; payments kept while a node was down, sent). Its orders are in
+the marketplace's data directory (:data:`ORDERS_FILE`; in memory for a market
+built without one). Its holds are
 read and settled through the market's node (none configured: orders answer 503)
 and signed with the marketplace's own key, the arbiter every telco hold names.
 Its events go through the market's hub, once per party (the service provider,
 the asset provider, the orchestrator), as the market's own events do, so a hub
-subscription sees only its owner's.
+subscription sees only its owner's. Each step of an order is staged in the market's
+twin outbox for the orders channel (:mod:`plaza.telco.channel`), every order's
+steps again as the app starts.
 """
 
 from __future__ import annotations
@@ -30,8 +33,12 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api.market.auth import ServicesDep
 from plaza.api.market.services import MarketServices
 from plaza.clients.node import NodeClient
+from plaza.locks import FileLock
+from plaza.market.errors import StoreFailed
+from plaza.market.leases import Lease
 from plaza.market.payments.holds import ArbiterHolds
-from plaza.telco.desk import Announce, OrderDesk
+from plaza.telco.channel import step_documents
+from plaza.telco.desk import Announce, OrderDesk, Record
 from plaza.telco.orders import ProductOrder
 from plaza.telco.sqlite_store import SqliteOrderStore
 from plaza.telco.store import MemoryOrderStore, OrderStore
@@ -43,16 +50,19 @@ log = logging.getLogger(__name__)
 _MAKING = threading.Lock()
 #: The orders' file in the marketplace's data directory.
 ORDERS_FILE = "telco-orders.sqlite"
+#: Beside it: the lock an order's step holds in whichever worker process takes it.
+ORDERS_LOCK = "telco-orders.lock"
 #: How often the desk's timer applies time's steps.
 SWEEP_S = 1.0
 
 
 class Sweeper:
     """A thread sweeping ``desk`` every ``every_s`` until :meth:`stop`: a sweep that fails
-    (the node down) is logged and tried again at the next tick, never ends the timer."""
+    (the node down) is logged and tried again at the next tick, never ends the timer. Of a
+    marketplace's worker processes, the one holding its ``lease`` sweeps."""
 
-    def __init__(self, desk: OrderDesk, every_s: float = SWEEP_S) -> None:
-        self._desk, self._every_s = desk, every_s
+    def __init__(self, desk: OrderDesk, every_s: float = SWEEP_S, *, lease: Lease) -> None:
+        self._desk, self._every_s, self._lease = desk, every_s, lease
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="telco-sweeper", daemon=True)
 
@@ -62,7 +72,8 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stop.wait(self._every_s):
             try:
-                self._desk.sweep()
+                if self._lease.held():
+                    self._desk.sweep()
             except Exception:  # the timer outlives any one sweep's failure
                 log.warning("telco sweep failed; trying again", exc_info=True)
 
@@ -84,6 +95,23 @@ def _announcer(services: MarketServices) -> Announce:
     return announce
 
 
+def _recorder(services: MarketServices) -> Record:
+    """The orders channel's writer: each step staged in the market's twin outbox (none
+    without a node). A failure to stage is logged: the desk stages every order's steps
+    again as it starts, and what is staged already adds nothing."""
+    twins = services.twins
+
+    def record(order: ProductOrder) -> None:
+        if twins is None:
+            return
+        try:
+            twins.record_documents(step_documents(order))
+        except StoreFailed as error:
+            log.warning("order %s not on the orders channel yet: %s", order.id, error)
+
+    return record
+
+
 Closer = Callable[[], object]
 
 
@@ -97,10 +125,11 @@ def make_desk(services: MarketServices) -> tuple[OrderDesk, list[Closer]]:
         closers.append(client.close)
         holds = ArbiterHolds(RemoteLedger(client, clock=services.clock), services.identity.signing)
     store: OrderStore = MemoryOrderStore()
-    if services.data_dir is not None:
+    lock = None
+    if services.data_dir is not None:  # shared by the marketplace's workers on this machine
         sqlite = SqliteOrderStore(services.data_dir / ORDERS_FILE)
         closers.append(sqlite.close)
-        store = sqlite
+        store, lock = sqlite, FileLock(services.data_dir / ORDERS_LOCK)
     desk = OrderDesk(
         services.marketplace,
         registry=services.registry,
@@ -108,6 +137,8 @@ def make_desk(services: MarketServices) -> tuple[OrderDesk, list[Closer]]:
         clock=services.clock,
         store=store,
         announce=_announcer(services),
+        record=_recorder(services),
+        lock=lock,
     )
     return desk, closers
 
@@ -117,8 +148,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The desk made as the market's app starts, swept while it serves, and closed after
     it stops serving."""
     desk, closers = make_desk(app.state.services)
+    desk.record_all()
     app.state.telco_desk = desk
-    sweeper = Sweeper(desk)
+    sweeper = Sweeper(desk, lease=app.state.services.lease)
     sweeper.start()
     try:
         yield

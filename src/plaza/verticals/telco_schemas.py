@@ -137,24 +137,29 @@ class PaymentRef(_In):
 
 
 class OrderIn(_In):
-    """A TMF622 product order create: one item, the offering chosen; the request it comes
-    from; the orchestrator among the related parties; the hold paying it."""
+    """A TMF622 product order create: one item, the offering chosen, and the request it
+    comes from, placed by either's owner; the hold paying it (the service provider's order
+    only); the orchestrator among the related parties if named (it must be the asset's)."""
 
     product_order_item: list[OrderItemIn] = Field(
         alias="productOrderItem", min_length=1, max_length=1
     )
     product_request: Ref = Field(alias="productRequest")
-    related_party: list[PartyIn] = Field(alias="relatedParty", min_length=1, max_length=8)
-    payment: list[PaymentRef] = Field(min_length=1, max_length=1)
+    related_party: list[PartyIn] = Field(default_factory=list, alias="relatedParty", max_length=8)
+    payment: list[PaymentRef] = Field(default_factory=list, max_length=1)
     description: str | None = Field(default=None, max_length=1024)
     type_: Literal["ProductOrder"] | None = Field(default=None, alias="@type")
 
 
 class OrderPatchIn(_In):
-    """A merge-patch of an order's state: the customer cancels, the orchestrator reports
-    access configured (``inProgress``) or the asset failed (``failed``)."""
+    """A merge-patch of an order's state: the other side confirms (``inProgress``, the
+    service provider with its hold in ``payment``) or declines (``rejected``) an
+    acknowledged order, the side that placed it withdraws it (``cancelled``), the
+    orchestrator reports access configured (``inProgress``) or the asset failed
+    (``failed``)."""
 
-    state: Literal["cancelled", "inProgress", "failed"]
+    state: Literal["cancelled", "inProgress", "failed", "rejected"]
+    payment: list[PaymentRef] = Field(default_factory=list, max_length=1)
 
 
 class CancelIn(_In):

@@ -1,10 +1,11 @@
 """TMF635 usage records: each product order whose asset was used, and what the use cost.
 
-An order's usage exists once its hold paid the asset provider something: access
-configured or delivery started (the whole window), or a failure during it (the
-share served). It says which asset was used by whom, from when until when (the
-window, or up to the failure), and its rated amount, ``billed`` once the hold's
-settlement reached the ledger (``rated`` before). A cancelled order, refunded in
+An order's usage exists once its hold closed having paid the asset provider
+something: the rest paid before the window's end (the whole window), or a
+failure during it (the share served). It says which asset was used by whom,
+from when until when (the window, or up to the failure), and its rated amount
+(the hold's part payments and closing together), ``billed`` once every one of
+those reached the ledger (``rated`` before). A cancelled order, refunded in
 full, was never used. Usage is derived from the orders, so it reads as they do:
 their parties, their orchestrator and auditors; others' usage is unknown (404).
 """
@@ -36,8 +37,9 @@ Fields = Annotated[str | None, Query(max_length=512, description="attributes to 
 
 
 def _used(order: ProductOrder) -> bool:
-    closing = order.closing
-    return closing is not None and (closing.to_payee or 0) > 0
+    """Whether the hold closed having paid the asset provider something (with its part
+    payments): a refunded order was never used."""
+    return order.paid_out and order.paid > 0
 
 
 def _served_until(order: ProductOrder) -> int:
@@ -68,13 +70,13 @@ def usage_view(order: ProductOrder, origin: str) -> dict[str, Any]:
     (``http://host:port``), as TMF635's schema wants them."""
     closing = order.closing
     assert closing is not None  # only used orders have usage
-    assert closing.to_payee is not None
+    billed = not order.unsent  # every payment from the hold reached the ledger
     rated = {
         "ratingDate": iso(closing.at_ms),
         "ratingAmountType": "total",
         "usageRatingTag": "usage",
-        "isBilled": closing.sent,
-        "taxIncludedRatingAmount": {"unit": "coin", "value": closing.to_payee},
+        "isBilled": billed,
+        "taxIncludedRatingAmount": {"unit": "coin", "value": order.paid},
         "productRef": {"id": order.id, "href": f"{origin}{ORDERS}/{order.id}"},
         "@type": "RatedProductUsage",
     }
@@ -85,7 +87,7 @@ def usage_view(order: ProductOrder, origin: str) -> dict[str, Any]:
             "description": f"resource {order.asset_id} for product order {order.id}",
             "usageDate": iso(closing.at_ms),
             "usageType": "assetWindow",
-            "status": "billed" if closing.sent else "rated",
+            "status": "billed" if billed else "rated",
             "usageCharacteristic": _characteristics(order, closing),
             "ratedProductUsage": [rated],
             "relatedParty": [

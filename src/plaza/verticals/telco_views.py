@@ -26,7 +26,7 @@ from plaza.market.model import (
     attributes,
 )
 from plaza.telco.assets import asset_type_of
-from plaza.telco.orders import OrderState, ProductOrder
+from plaza.telco.orders import FINAL, OrderState, ProductOrder
 from plaza.telco.terms import Window
 from plaza.verticals.telco_schemas import CharacteristicIn, PlaceRef, TimePeriod
 
@@ -114,9 +114,15 @@ def _characteristics(pairs: Iterable[tuple[str, object]]) -> list[dict[str, Any]
     ]
 
 
+def _waits(order: ProductOrder) -> bool:
+    """Whether an order waits for its confirmation or its delivery to start."""
+    open_states = (OrderState.ACKNOWLEDGED, OrderState.IN_PROGRESS)
+    return order.state in open_states and not order.delivering
+
+
 def resource_view(asset: Asset, orders: Iterable[ProductOrder] = ()) -> dict[str, Any]:
     """A TMF639 resource; reserved while an order waits, busy while one runs."""
-    states = {order.state for order in orders if order.asset_id == asset.id}
+    mine = [order for order in orders if order.asset_id == asset.id]
     active = asset.status is AssetStatus.ACTIVE
     asset_type = asset_type_of(asset.kind)
     return compact(
@@ -134,8 +140,8 @@ def resource_view(asset: Asset, orders: Iterable[ProductOrder] = ()) -> dict[str
             "place": geo(asset.location),
             "administrativeState": "unlocked" if active else "locked",
             "operationalState": "enable" if active else "disable",
-            "usageState": "busy" if OrderState.IN_PROGRESS in states else "idle",
-            "resourceStatus": "reserved" if OrderState.ACKNOWLEDGED in states else "available",
+            "usageState": "busy" if any(o.delivering for o in mine) else "idle",
+            "resourceStatus": "reserved" if any(_waits(o) for o in mine) else "available",
             "relatedParty": [_party(asset.owner, "owner")],
             "@type": "Resource",
         }
@@ -218,6 +224,7 @@ def _trail(order: ProductOrder) -> list[dict[str, Any]]:
                 "by": step.by or None,
                 "state": step.state.value,
                 "toPayee": step.to_payee,
+                "partPayment": step.part or None,
                 "ledgerMessage": step.message_id or None,
             }
         )
@@ -227,7 +234,7 @@ def _trail(order: ProductOrder) -> list[dict[str, Any]]:
 
 def order_view(order: ProductOrder) -> dict[str, Any]:
     """A TMF622 product order, with its trail of steps (an extension)."""
-    final = order.state in (OrderState.COMPLETED, OrderState.CANCELLED, OrderState.FAILED)
+    final = order.state in FINAL
     item = {
         "id": "1",
         "action": "add",
@@ -254,8 +261,13 @@ def order_view(order: ProductOrder) -> dict[str, Any]:
                 _party(order.seller, "seller"),
                 _party(order.orchestrator, "orchestrator"),
             ],
-            "payment": [{"id": order.hold_id, "@referredType": "HeldPayment"}],
-            "agreement": [{"id": order.contract_id, "@referredType": "Contract"}],
+            "payment": [{"id": order.hold_id, "@referredType": "HeldPayment"}]
+            if order.hold_id
+            else None,
+            "agreement": [{"id": order.contract_id, "@referredType": "Contract"}]
+            if order.contract_id
+            else None,
+            "awaitingConfirmationBy": order.awaiting or None,
             "resource": {"id": order.asset_id, "href": f"{RESOURCES}/{order.asset_id}"},
             "trail": _trail(order),
             "@type": "ProductOrder",
@@ -265,19 +277,22 @@ def order_view(order: ProductOrder) -> dict[str, Any]:
 
 def history_view(order: ProductOrder) -> dict[str, Any]:
     """One order in its asset's history: its window, state, price and what it paid the
-    asset's provider so far (nothing until the hold is released); no party is named."""
+    asset's provider so far (its part payments as the window is served, then the rest);
+    no party is named."""
     paid = sum(step.to_payee or 0 for step in order.steps)
     return {
         "id": order.id,
         "href": f"{ORDERS}/{order.id}",
         "state": order.state.value,
         "orderDate": iso(_placed_at(order)),
-        "validFor": {"startDateTime": iso(order.window.start_ms),
-                     "endDateTime": iso(order.window.end_ms)},
+        "validFor": {
+            "startDateTime": iso(order.window.start_ms),
+            "endDateTime": iso(order.window.end_ms),
+        },
         "price": _price(order.price),
         "revenue": _price(paid),
         "@type": "ProductOrderSummary",
-    }  # fmt: skip
+    }
 
 
 def _placed_at(order: ProductOrder) -> int:

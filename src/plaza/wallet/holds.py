@@ -1,4 +1,4 @@
-"""Held payments from a wallet's keys: compose a hold, its release and its settlement.
+"""Held payments from a wallet's keys: compose a hold, its release, settlement and part payment.
 
 Each function returns a signed message with its proof of work, *not* submitted:
 a caller stores the bytes (and, for a hold, its secret) before any node sees
@@ -29,6 +29,7 @@ from plaza.ledger.model import (
     SECRET_SIZE,
     HoldPayload,
     Message,
+    PayPayload,
     ReleasePayload,
     SettlePayload,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "HeldPayment",
     "Lock",
     "compose_hold",
+    "compose_pay",
     "compose_release",
     "compose_settle",
     "hold_id_of",
@@ -156,4 +158,22 @@ def compose_settle(
     in full. Any other settlement confirms as conflicting ``not_allowed``.
     """
     payload = SettlePayload(_checked_id(hold_id), _amount(to_payee, minimum=0), tag, reason)
+    return composer.compose(signer, payload)
+
+
+def compose_pay(
+    composer: Composer,
+    signer: SigningKey,
+    hold_id: bytes,
+    amount: int,
+    *,
+    reason: bytes = b"",
+    tag: bytes = b"",
+) -> Message:
+    """Pay ``amount`` of the hold to the payee and keep the rest held (a part payment).
+
+    Only the arbiter or the payer may, at most what the hold still holds; any other
+    part payment confirms as conflicting ``not_allowed``.
+    """
+    payload = PayPayload(_checked_id(hold_id), _amount(amount, minimum=1), tag, reason)
     return composer.compose(signer, payload)

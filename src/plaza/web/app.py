@@ -49,6 +49,7 @@ from plaza.web.display import UnitBook
 from plaza.web.errors import WebError
 from plaza.web.explorer import Explorer
 from plaza.web.headers import SECURITY_HEADERS, SecurityHeaders
+from plaza.web.market_pages import VerticalCard
 from plaza.web.pages import Pages
 from plaza.web.ports import AuditReader, PublicBook, TwinReader
 from plaza.web.sessions import WebAccounts
@@ -84,6 +85,19 @@ def _dashboard_parts(pages_of: Sequence[tuple[str, VerticalPages]]) -> Dashboard
     return DashboardParts(forms, [section for _, p in pages_of for section in p.dashboard])
 
 
+def _home_cards(
+    verticals: Sequence[Vertical], pages: Mapping[str, VerticalPages]
+) -> tuple[VerticalCard, ...]:
+    """The front page's card per vertical that trades, linked to its first page if it has one."""
+    cards = []
+    for vertical in verticals:
+        nav = pages[vertical.name].nav if vertical.name in pages else ()
+        label, href = nav[0] if nav else (vertical.name.capitalize(), None)
+        kinds = tuple(spec.kind for spec in vertical.kinds)
+        cards.append(VerticalCard(vertical.name, label, vertical.summary, href, kinds))
+    return tuple(cards)
+
+
 def create_web_app(
     sources: WebSources,
     *,
@@ -97,27 +111,53 @@ def create_web_app(
     the maps' tiles from that server (:mod:`plaza.web.tiles`)."""
     app = FastAPI(title="Plaza", docs_url=None, redoc_url=None, openapi_url=None)
     pages_of = _vertical_pages(verticals)
-    nav = [("Marketplace", "/market"), ("Explorer", "/explorer"), ("Wallet", "/wallet")]
-    if accounts is not None:
-        nav.append(("Dashboard", "/dashboard"))
-    nav += [link for _, pages in pages_of for link in pages.nav]
-    nav.append(("Docs", "/docs"))
+    nav = _navigation(pages_of, logged_in=accounts is not None)
     units: dict[str, Units] = {kind: u for v in verticals for kind, u in v.units.items()}
     templates = [_HERE / "templates", *(path for _, p in pages_of for path in p.templates)]
     app.state.pages = Pages(templates, nav, UnitBook(units), tiles=tiles)
     app.state.sources = sources
     app.state.accounts = accounts
     app.state.explorer = Explorer(sources.node)
-    app.state.verticals = {v.name: tuple(spec.kind for spec in v.kinds) for v in verticals}
+    trading = [v for v in verticals if v.kinds]  # the sensor agent's vertical sells no kind
+    app.state.verticals = {v.name: tuple(spec.kind for spec in v.kinds) for v in trading}
+    app.state.home_cards = _home_cards(trading, dict(pages_of))
     app.state.dashboard = _dashboard_parts(pages_of)
+    _mount_static(app, pages_of, packages)
+    for _, pages in pages_of:  # before the app's own pages: a vertical's paths are its own
+        for router in pages.routers:
+            app.include_router(router)
+    _include_pages(app)
+    _install_error_pages(app)
+    app.add_middleware(SecurityHeaders, images_from=None if tiles is None else tiles.origin)
+    return app
+
+
+def _navigation(
+    pages_of: Sequence[tuple[str, VerticalPages]], *, logged_in: bool
+) -> list[tuple[str, str]]:
+    """The shared pages, the dashboard where people log in, each vertical's, then Docs."""
+    nav = [("Marketplace", "/market"), ("Explorer", "/explorer"), ("Wallet", "/wallet")]
+    if logged_in:
+        nav.append(("Dashboard", "/dashboard"))
+    nav += [link for _, pages in pages_of for link in pages.nav]
+    nav.append(("Docs", "/docs"))
+    return nav
+
+
+def _mount_static(
+    app: FastAPI, pages_of: Sequence[tuple[str, VerticalPages]], packages: Path | None
+) -> None:
+    """The app's own files, the front-end packages from npm, and each vertical's files."""
     app.mount("/static/plaza", StaticFiles(directory=_HERE / "static"), name="static")
     vendor = packages or front_end_packages()
     app.mount("/static/vendor", StaticFiles(directory=vendor, check_dir=False), name="vendor")
     for name, pages in pages_of:
         for directory in pages.static:
             app.mount(f"/static/{name}", StaticFiles(directory=directory), name=f"static-{name}")
-        for router in pages.routers:
-            app.include_router(router)
+
+
+def _include_pages(app: FastAPI) -> None:
+    """The app's own pages and ``/openapi.json`` (the wallet's API, its one JSON API)."""
     app.include_router(market_pages.router)
     app.include_router(channel_pages.router)
     app.include_router(explorer_pages.router)
@@ -130,9 +170,6 @@ def create_web_app(
     app.include_router(oidc_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(market_relay.router)
-    _install_error_pages(app)
-    app.add_middleware(SecurityHeaders, images_from=None if tiles is None else tiles.origin)
-    return app
 
 
 def _serve_api_document(app: FastAPI) -> None:

@@ -21,6 +21,7 @@ from plaza.clients.node.models import Balance, HistoryItem
 from plaza.crypto import Address
 from plaza.crypto.errors import InvalidAddress
 from plaza.ledger.model import (
+    CarrierPayload,
     DataPayload,
     Message,
     MessageMetadata,
@@ -68,6 +69,9 @@ def describe_payload(message: Message) -> dict[str, object]:
     if isinstance(payload, TransferPayload):
         outputs = [(str(Address(o.address)), o.amount) for o in payload.outputs]
         return {"kind": "transfer", "outputs": outputs, "tag": _text(payload.tag)}
+    if isinstance(payload, CarrierPayload):  # each carried message has a page of its own
+        carried = [(m.id.hex(), _text(m.tag)) for m in payload.messages]
+        return {"kind": "carrier", "carried": carried, "tag": ""}
     if not isinstance(payload, DataPayload):  # a hold, release or settlement
         return {"kind": payload.KIND.name.lower(), "tag": _text(payload.tag)}
     return {

@@ -6,10 +6,9 @@ is not UTF-8 or not a form is a 400 that says so, never a 500.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from fastapi import Request
 
+from plaza.http.forms import form_fields
 from plaza.web.errors import BadInput
 
 __all__ = ["MAX_FORM_BYTES", "form_of"]
@@ -29,13 +28,7 @@ async def form_of(request: Request) -> dict[str, str]:
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise BadInput("form", f"at most {MAX_FORM_BYTES} bytes")
-    try:
-        pairs = parse_qsl(
-            body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=_MAX_FIELDS
-        )
-    except (UnicodeDecodeError, ValueError):
-        raise BadInput("form", f"a UTF-8 form of at most {_MAX_FIELDS} fields") from None
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        fields.setdefault(name, value)
+    fields = form_fields(body, _MAX_FIELDS)
+    if fields is None:
+        raise BadInput("form", f"a UTF-8 form of at most {_MAX_FIELDS} fields")
     return fields

@@ -11,6 +11,7 @@ API's documentation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,12 +23,23 @@ from plaza.web.errors import BadInput, PageNotFound
 from plaza.web.listings import PAGE_SIZES, located, parse_query, select
 from plaza.web.pages import pages_of
 
-__all__ = ["router"]
+__all__ = ["VerticalCard", "router"]
 
 router = APIRouter()
 _LISTING_ID = re.compile(r"[A-Za-z0-9:._-]{1,128}")
 _SIDES = ("offer", "request")
 _STATUS_CHOICES = ("open", "all", "active", "disabled", "filled", "removed", "expired")
+
+
+@dataclass(frozen=True, slots=True)
+class VerticalCard:
+    """A vertical on the front page: a newcomer sees what each one trades and where to go."""
+
+    name: str
+    label: str
+    summary: str
+    href: str | None
+    kinds: tuple[str, ...]
 
 
 def _vertical_of(request: Request, kind: str) -> str:
@@ -48,7 +60,9 @@ def home(request: Request) -> HTMLResponse:
         "requests": sum(order.side.value == "request" for order in open_orders),
         "listings": len(orders),
     }
-    context = {"title": "Plaza", "figures": figures, "verticals": request.app.state.verticals}
+    cards: tuple[VerticalCard, ...] = request.app.state.home_cards
+    open_by_card = {card.name: sum(o.kind in card.kinds for o in open_orders) for card in cards}
+    context = {"title": "Plaza", "figures": figures, "cards": cards, "open_by_card": open_by_card}
     return pages_of(request).render(request, "home.html", context)
 
 

@@ -77,7 +77,9 @@ def _headers(request: Request) -> dict[str, str]:
     return headers
 
 
-@router.api_route("/dashboard/market/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+@router.api_route(
+    "/dashboard/market/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
+)
 async def relay(request: Request, path: str) -> Response:
     """The marketplace's answer to the signed request, status and body as they came."""
     target = _check(request, path)

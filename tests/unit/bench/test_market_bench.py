@@ -87,7 +87,14 @@ def test_the_command_prints_one_json_object() -> None:
     assert figures["e2e_p99_s"] > 0
     assert figures["e2e_twins"] is True  # by default, twins recorded on a node served there
     assert figures["e2e_no_twins_contracts_per_s"] > 0
-    assert figures["e2e_ledger_messages"] > 6 * 4  # each contract: its twin, orders, parties
+    assert figures["e2e_single_ledger_messages"] > 6 * 4  # its twin, orders, parties: each
+    assert figures["e2e_single_contracts_per_s"] > 0  # the baseline: no carriers
+    assert figures["e2e_single_twin_lag_p99_s"] > 0
+    assert figures["e2e_carriers_vs_single"] > 0
+    assert 0 < figures["e2e_twins_written_contracts_per_s"] <= figures["e2e_contracts_per_s"]
+    assert figures["e2e_carriers_vs_single_twins_written"] > 0
+    # in carriers, many twin states share a ledger message
+    assert 0 < figures["e2e_ledger_messages"] < figures["e2e_single_ledger_messages"] / 2
     assert 0 < figures["e2e_twin_written_lag_p99_s"] < 60  # every state waited, and got there
     assert 0 < figures["e2e_twin_lag_p99_s"] < 120  # confirmed by a milestone, each one
     assert figures["e2e_twin_drain_s"] >= 0

@@ -18,6 +18,7 @@ from plaza.channels import LedgerUnavailable, MessageRefused
 from plaza.crypto import Identity
 from plaza.market.audit.service import MarketRecords
 from plaza.market.auth import MemoryParticipantStore
+from plaza.market.leases import SoleLease
 from plaza.market.model import Order
 from plaza.market.settlement import Contract, Phase, Settlement
 from plaza.market.sql import make_engine
@@ -76,6 +77,7 @@ def test_without_a_node_nothing_is_recorded_and_an_audit_says_why(tmp_path: Path
             identity=Identity.generate(),
             clock=FakeClock(),
             closers=closers,
+            lease=SoleLease(),
         )
     finally:
         engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import cast
 
@@ -12,6 +12,7 @@ from channels_support import Node, local_node, new_publisher
 
 from plaza.channels import ChannelEntry, ChannelMode, MessageMissing, Publisher, Reader
 from plaza.crypto import Identity
+from plaza.testing.ledgers import LedgerProxy
 
 
 @pytest.fixture
@@ -84,6 +85,31 @@ def test_follow_reports_a_gap_once_a_later_position_arrives(node: Node) -> None:
         next(follower)
     assert raised.value.position == 1
     follower.close()
+
+
+class _PublishingWhileLooking(LedgerProxy):
+    """The ledger as a reader sees it while the publisher sends: right after the reader
+    found its position empty, the publisher sends that position and the next."""
+
+    def __init__(self, node: Node, publisher: Publisher) -> None:
+        super().__init__(node.gateway)
+        self._publisher: Publisher | None = publisher
+
+    def find_by_tag(self, tag: bytes, *, limit: int = 100) -> Sequence[bytes]:
+        found = self.inner.find_by_tag(tag, limit=limit)
+        if not found and self._publisher is not None:
+            publisher, self._publisher = self._publisher, None
+            publisher.publish(b"first")
+            publisher.publish(b"second")
+        return found
+
+
+def test_a_position_sent_while_the_reader_looked_further_is_read_not_missing(
+    node: Node,
+) -> None:
+    publisher, _, _ = new_publisher(node, ChannelMode.PRIVATE)
+    reader = Reader(_PublishingWhileLooking(node, publisher), publisher.reader_key())
+    assert [entry.content for entry in reader.read()] == [b"first", b"second"]
 
 
 def test_follow_resubscribes_when_the_catch_up_outruns_its_window(node: Node) -> None:

@@ -252,7 +252,7 @@ def test_version_and_kind() -> None:
         decode_message(_raw_by_hand(version=2, parents=[bytes(32)]))
     with pytest.raises(UnsupportedVersion):
         decode_message(_raw_by_hand(version=0, parents=[bytes(32)]))
-    for kind in (0, 7, 255):  # 4 to 6 are the hold kinds
+    for kind in (0, 9, 255):  # 4 to 7 are the hold kinds, 8 the carrier
         with pytest.raises(UnknownPayloadKind):
             decode_message(_raw_by_hand(parents=[bytes(32)], kind=kind))
 

@@ -1,8 +1,9 @@
-"""Random histories of holds, releases, settlements, transfers and deadlines.
+"""Random histories of holds, part payments, releases, settlements, transfers and deadlines.
 
-Whatever happens, after every milestone the balances plus the open holds are the
-supply, and no hold pays out twice: each closes once, and what it pays the payee
-plus what it refunds is exactly its amount.
+Whatever happens, after every milestone the balances plus what the open holds
+still hold are the supply, and no hold pays out more than it held: each closes
+once, what it paid the payee only grows, and what it paid the payee (its part
+payments and its closing) plus what it refunds is exactly its amount.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plaza.ledger.actions import Action, OpenHold, ReleaseHold, SettleHold, Transfer
+from plaza.ledger.actions import Action, OpenHold, PayHold, ReleaseHold, SettleHold, Transfer
 from plaza.ledger.holds import HoldStatus, hashlock_of
 from plaza.ledger.model import Output
 from plaza.ledger.state import LedgerState
@@ -40,6 +41,8 @@ operations = st.one_of(
     st.tuples(st.just("release"), pick, st.just(True)),  # listed twice: closing is the point
     st.tuples(st.just("settle"), pick, party, split),
     st.tuples(st.just("settle"), pick, party, split),
+    st.tuples(st.just("part"), pick, party, st.integers(1, 400)),
+    st.tuples(st.just("part"), pick, st.just("arbiter"), st.integers(1, 150)),
     st.tuples(st.just("pay"), who, who, st.integers(1, 600)),
     st.tuples(st.just("milestone"), st.integers(0, 3_000)),
 )
@@ -55,6 +58,7 @@ class History:
         self.hold_ids: list[bytes] = []
         self.holds: dict[bytes, OpenHold] = {}
         self.closed: dict[bytes, int] = {}  # hold id -> the milestone that closed it
+        self.paid: dict[bytes, int] = {}  # hold id -> what the payee had received so far
         self.counter = 0
 
     def next_id(self) -> bytes:
@@ -89,6 +93,10 @@ class History:
             self.batch[self.next_id()] = ReleaseHold(self.hold_ref(args[0]), secret)
         elif kind == "settle":
             self.settle(self.hold_ref(args[0]), args[1], args[2])
+        elif kind == "part":
+            hold_id = self.hold_ref(args[0])
+            by = self.issuer(hold_id, args[1])
+            self.batch[self.next_id()] = PayHold(hold_id, args[2], by, self.next_id(), self.now_ms)
         else:
             payer, payee, amount = args
             output = (Output(ADDRESSES[payee], amount),)
@@ -99,14 +107,17 @@ class History:
     def settle(self, hold_id: bytes, issuer: int | str, to_payee: int | str) -> None:
         """A settlement by an address or by one of the hold's parties, for a split or for
         all or none of the amount."""
+        if isinstance(to_payee, str):
+            left = self.state.holds().get(hold_id)
+            to_payee = left.remaining if left is not None and to_payee == "all" else 0
+        self.batch[self.next_id()] = SettleHold(hold_id, to_payee, self.issuer(hold_id, issuer))
+
+    def issuer(self, hold_id: bytes, issuer: int | str) -> bytes:
+        """An address, or one of the hold's parties (an unknown hold's: the first address)."""
         hold = self.holds.get(hold_id)
         if isinstance(issuer, int) or hold is None:
-            by = ADDRESSES[issuer] if isinstance(issuer, int) else ADDRESSES[0]
-        else:
-            by = {"payer": hold.payer, "payee": hold.payee, "arbiter": hold.arbiter}[issuer]
-        if isinstance(to_payee, str):
-            to_payee = hold.amount if hold is not None and to_payee == "all" else 0
-        self.batch[self.next_id()] = SettleHold(hold_id, to_payee, by)
+            return ADDRESSES[issuer] if isinstance(issuer, int) else ADDRESSES[0]
+        return {"payer": hold.payer, "payee": hold.payee, "arbiter": hold.arbiter}[issuer]
 
     def milestone(self, advance_ms: int) -> None:
         self.now_ms += advance_ms
@@ -116,12 +127,15 @@ class History:
         assert again == outcome  # deterministic
         for hold_id, record in outcome.holds.items():
             assert hold_id not in self.closed, "a closed hold changed again"
+            assert self.paid.get(hold_id, 0) <= record.to_payee <= record.hold.amount
+            self.paid[hold_id] = record.to_payee
             if record.status is not HoldStatus.OPEN:
                 assert record.to_payee + record.refunded == record.hold.amount
                 assert 0 <= record.to_payee <= record.hold.amount
                 self.closed[hold_id] = index
             else:
                 assert record.hold.expires_at_ms > self.now_ms
+                assert record.remaining == record.hold.amount - record.to_payee >= 0
         self.state.commit(outcome)
         self.batch = {}
         self.check()

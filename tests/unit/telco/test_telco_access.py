@@ -9,18 +9,20 @@ from plaza.telco.access import AccessList, AccessState, Seen, Step, plan
 START, END = 10_000, 20_000
 
 
-def _seen(state: str = "acknowledged") -> Seen:
+def _seen(state: str = "inProgress") -> Seen:
     return Seen("o1", state, "cell-1", "sp", START, END)
 
 
 @pytest.mark.parametrize(
     ("state", "known", "now", "step"),
     [
-        ("acknowledged", None, 5_000, Step.SCHEDULE),
-        ("acknowledged", AccessState.SCHEDULED, 5_000, Step.NOTHING),
-        ("acknowledged", AccessState.SCHEDULED, START, Step.CONFIGURE),
-        ("acknowledged", None, 15_000, Step.CONFIGURE),  # placed in a running window
-        ("inProgress", None, 15_000, Step.CONFIGURE),  # released by time, still to grant
+        ("acknowledged", None, 5_000, Step.NOTHING),  # not confirmed by both sides yet
+        ("acknowledged", None, 15_000, Step.NOTHING),
+        ("rejected", None, 15_000, Step.NOTHING),
+        ("inProgress", None, 5_000, Step.SCHEDULE),  # confirmed, before its window
+        ("inProgress", AccessState.SCHEDULED, 5_000, Step.NOTHING),
+        ("inProgress", AccessState.SCHEDULED, START, Step.CONFIGURE),
+        ("inProgress", None, 15_000, Step.CONFIGURE),  # confirmed in a running window
         ("inProgress", AccessState.ACTIVE, 15_000, Step.NOTHING),
         ("inProgress", AccessState.ACTIVE, END, Step.REMOVE),
         ("completed", AccessState.ACTIVE, END, Step.REMOVE),

@@ -6,28 +6,16 @@ the layouts and rules the document states, as an independent implementation woul
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import struct
-from pathlib import Path
 from typing import Any
 
 import nacl.signing
 import pytest
+from protocol_doc import block, h
 
 from plaza.ledger.codec import decode_message
-from plaza.ledger.model import HoldPayload, ReleasePayload, SettlePayload
+from plaza.ledger.model import HoldPayload, PayPayload, ReleasePayload, SettlePayload
 from plaza.testing.hold_vectors import hold_vectors
-
-DOC = Path(__file__).parents[3] / "docs" / "protocol.md"
-
-
-def block(heading: str) -> dict[str, Any]:
-    found = re.search(heading + r".*?```json\n(.*?)```", DOC.read_text(), re.DOTALL)
-    assert found is not None, f"docs/protocol.md has no {heading} block"
-    vectors: dict[str, Any] = json.loads(found.group(1))
-    return vectors
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +26,6 @@ def documented() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def network() -> dict[str, Any]:
     return block("## Test vectors")
-
-
-def h(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=32).digest()
 
 
 def split(raw: bytes) -> tuple[bytes, bytes, int, bytes]:
@@ -67,9 +51,14 @@ def test_the_code_decodes_what_the_document_says(documented: dict[str, Any]) -> 
     assert release.secret.hex() == documented["secret"]
     assert isinstance(settle, SettlePayload)
     assert (settle.to_payee, settle.data) == (0, b"job failed: timeout")
+    pay = decode_message(bytes.fromhex(documented["pay_message"]["raw"])).payload
+    assert isinstance(pay, PayPayload)
+    assert (pay.amount, pay.data) == (100, b"slice 1")
 
 
-@pytest.mark.parametrize("name", ["hold_message", "release_message", "settle_message"])
+@pytest.mark.parametrize(
+    "name", ["hold_message", "release_message", "settle_message", "pay_message"]
+)
 def test_messages_follow_the_text(documented: dict[str, Any], name: str) -> None:
     raw = bytes.fromhex(documented[name]["raw"])
     assert h(raw).hex() == documented[name]["id"]
@@ -121,3 +110,23 @@ def test_state_roots_follow_the_text(documented: dict[str, Any], network: dict[s
     after = b"plaza-state-v1" + struct.pack("<I", 2)
     after += b"".join(address + struct.pack("<Q", amount) for address, amount in balances)
     assert h(after).hex() == documented["state_after_release"]["root"]
+
+
+def test_part_payment_follows_the_text(documented: dict[str, Any], network: dict[str, Any]) -> None:
+    hold_id = bytes.fromhex(documented["hold_message"]["hold_id"])
+    issuer_key, _, kind, payload = split(bytes.fromhex(documented["pay_message"]["raw"]))
+    assert kind == 7
+    assert issuer_key.hex() == network["keys"]["issuer_public_key"]  # the hold's payer
+    assert payload == hold_id + struct.pack("<Q", 100) + b"\x00" + b"slice 1"
+    issuer = bytes.fromhex(next(iter(network["genesis"]["json"]["allocations"])))
+    payee = bytes.fromhex(network["keys"]["payee_address_raw"])
+    deadline = network["genesis"]["json"]["timestamp_ms"] + 600_000
+    held = hold_id + issuer + payee + struct.pack("<QQ", 150, deadline)  # what remains
+    held += b"\x20" + bytes.fromhex(documented["hashlock"]) + b"\x00"
+    balances = sorted([(issuer, 999_750), (payee, 100)])
+    body = b"plaza-state-v2" + struct.pack("<II", 2, 2)
+    body += b"".join(address + struct.pack("<Q", amount) for address, amount in balances)
+    body += struct.pack("<I", 1) + held
+    vector = documented["state_after_part_payment"]
+    assert (vector["index"], body.hex()) == (2, vector["bytes"])
+    assert h(body).hex() == vector["root"]

@@ -1,22 +1,23 @@
-"""The telco order desk on an in-process node: an order placed from a match, paid by a hold
-the marketplace arbitrates, and a settlement that a node outage delays but never changes
-(kept before it is sent, the very same bytes sent by the next sweep). Beside the wallet's
-hold tests for their in-process node."""
+"""The telco order desk on an in-process node: an order placed from a match by either side and
+confirmed by the other, paid by a hold the marketplace arbitrates, and a settlement that a
+node outage delays but never changes (kept before it is sent, the very same bytes sent by
+the next sweep). Beside the wallet's hold tests for their in-process node."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from wallet_support import InProcessNode, in_process_node
 
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import EncryptionKey, SigningKey
+from plaza.ledger.codec import decode_message
 from plaza.ledger.errors import NodeUnreachable
-from plaza.ledger.holds import HoldStatus
+from plaza.ledger.holds import HoldRecord, HoldStatus
 from plaza.market.assets.memory import MemoryAssetDirectory
 from plaza.market.auth import Participant, Principal, Role, participant_id_for
 from plaza.market.auth.memory import MemoryParticipantStore
@@ -37,7 +38,8 @@ from plaza.market.settlement import (
 from plaza.telco.assets import AssetType, kind_of
 from plaza.telco.desk import OrderDesk, Placement
 from plaza.telco.kind import KINDS
-from plaza.telco.orders import OrderState, ProductOrder
+from plaza.telco.orders import OrderRefused, OrderState, ProductOrder
+from plaza.telco.slices import SETTLE_LEAD_MS
 from plaza.telco.store import MemoryOrderStore
 from plaza.telco.terms import Offer, Request, Window
 from plaza.testing.payments import FakePayments
@@ -122,17 +124,12 @@ def _placed(w: Desk, price: int = 600) -> ProductOrder:
     return order
 
 
-def _placement(w: Desk, price: int = 600) -> Placement:
-    """A request matched with an offer, and the confirmed hold paying it, not placed yet."""
-    now = w.node.clock.now_ms()
-    window = Window(now + HOUR, now + 3 * HOUR)
-    cell = attributes({"technology": "5G", "bands": "n78", "capacity_mbps": 9})
-    asset = NewAsset(_id(w, "op"), kind_of(AssetType.CELL_SITE), "roof", TURIN, cell)
-    asset_id = w.market.register_asset(w.people["op"], asset).asset.id
-    offer = Offer(_id(w, "op"), asset_id, AssetType.CELL_SITE, TURIN, window, price, cell)
-    request = Request(_id(w, "sp"), AssetType.CELL_SITE, TURIN, 5.0, window, price)
-    offer_id = w.market.submit_order(w.people["op"], offer.order()).order.id
-    request_id = w.market.submit_order(w.people["sp"], request.order()).order.id
+def _confirmed(w: Desk, price: int = 600) -> ProductOrder:
+    """The service provider's order, confirmed by the asset provider."""
+    return w.desk.progress(w.people["op"], _placed(w, price).id, None)
+
+
+def _hold(w: Desk, price: int, window: Window) -> bytes:
     w.node.fund(w.keys["sp"].public_key.address, 10_000)
     held = compose_hold(
         w.ledger,
@@ -144,7 +141,25 @@ def _placement(w: Desk, price: int = 600) -> Placement:
     )
     w.node.runtime.submit(held.message.raw)
     w.node.milestone()
-    return Placement(request_id, offer_id, held.hold_id, _id(w, "orch"))
+    return held.hold_id
+
+
+def _placement(w: Desk, price: int = 600, *, held: bool = True) -> Placement:
+    """A request matched with an offer of an asset ``orch`` orchestrates, and the confirmed
+    hold paying it (``held``), not placed yet."""
+    now = w.node.clock.now_ms()
+    window = Window(now + HOUR, now + 3 * HOUR)
+    cell = attributes(
+        {"technology": "5G", "bands": "n78", "capacity_mbps": 9, "orchestrator": _id(w, "orch")}
+    )
+    asset = NewAsset(_id(w, "op"), kind_of(AssetType.CELL_SITE), "roof", TURIN, cell)
+    asset_id = w.market.register_asset(w.people["op"], asset).asset.id
+    offer = Offer(_id(w, "op"), asset_id, AssetType.CELL_SITE, TURIN, window, price, cell)
+    request = Request(_id(w, "sp"), AssetType.CELL_SITE, TURIN, 5.0, window, price)
+    offer_id = w.market.submit_order(w.people["op"], offer.order()).order.id
+    request_id = w.market.submit_order(w.people["sp"], request.order()).order.id
+    hold = _hold(w, price, window) if held else None
+    return Placement(request_id, offer_id, hold, _id(w, "orch"))
 
 
 def test_one_hold_placed_from_many_threads_at_once_pays_one_order(w: Desk) -> None:
@@ -165,41 +180,148 @@ def test_one_hold_placed_from_many_threads_at_once_pays_one_order(w: Desk) -> No
     ]
 
 
-def test_an_order_is_placed_from_a_match_and_paid_when_access_is_configured(w: Desk) -> None:
-    order = _placed(w)
-    assert order.state is OrderState.ACKNOWLEDGED
-    assert w.events == [("ProductOrderCreateEvent", order.id)]
-    configured = w.desk.access_configured(w.people["orch"], order.id)
+def _hold_of(w: Desk, order: ProductOrder) -> HoldRecord:
     w.node.milestone()
     hold = w.node.runtime.tangle.hold(bytes.fromhex(order.hold_id))
-    closing = configured.closing
     assert hold is not None
+    return hold
+
+
+def test_an_order_is_placed_from_a_match_and_paid_in_part_once_access_is_configured(
+    w: Desk,
+) -> None:
+    placed = _placed(w)
+    assert (placed.state, placed.contract_id, placed.orchestrator) == (
+        OrderState.ACKNOWLEDGED,
+        "",
+        _id(w, "orch"),
+    )
+    assert w.events == [("ProductOrderCreateEvent", placed.id)]
+    with pytest.raises(OrderRefused, match="only the other side") as refused:
+        w.desk.progress(w.people["sp"], placed.id, None)
+    assert refused.value.status == 403
+    assert w.desk.order(w.people["sp"], placed.id) == placed  # the refusal changed nothing
+    order = w.desk.progress(w.people["op"], placed.id, None)
+    assert (order.state, order.closing) == (OrderState.IN_PROGRESS, None)
+    assert order.contract_id
+    with pytest.raises(OrderRefused, match="in the window"):
+        w.desk.progress(w.people["orch"], order.id, None)  # not before the window starts
+    w.node.clock.advance(ms=HOUR + HOUR // 2)  # a quarter of the two-hour window served
+    configured = w.desk.progress(w.people["orch"], order.id, None)
+    part = configured.steps[-1]
+    assert (part.event, part.to_payee, part.part, part.sent) == (
+        "accessConfigured",
+        150,
+        True,
+        True,
+    )
+    hold = _hold_of(w, order)
+    assert (hold.status, hold.to_payee, hold.remaining) == (HoldStatus.OPEN, 150, 450)
+    assert w.events[-1] == ("ProductOrderStateChangeEvent", order.id)
+    contract = w.market.settlement(w.people["sp"], order.contract_id)
+    assert contract.phase is Phase.CONTRACT_CREATED  # paid once the hold closes
+
+
+def test_a_failure_after_part_payments_pays_pro_rata_and_refunds_the_rest(w: Desk) -> None:
+    order = _confirmed(w)
+    w.node.clock.advance(ms=HOUR)
+    w.desk.progress(w.people["orch"], order.id, None)  # at the window's start: nothing served
+    w.node.clock.advance(ms=HOUR // 2)
+    assert w.desk.sweep() == 1  # slices of the window served: paid in arrears
+    paid = w.desk.order(w.people["sp"], order.id)
+    assert (paid.steps[-1].event, paid.paid) == ("slicePaid", 150)
+    w.node.clock.advance(ms=HOUR // 4)  # 45 of 120 minutes served when the asset fails
+    failed = w.desk.asset_failed(w.people["orch"], order.id)
+    waiting = failed.closing  # the part payment is not on the ledger yet: the settlement waits
+    assert waiting is not None
+    assert (failed.state, waiting.to_payee, failed.paid) == (OrderState.FAILED, 75, 225)
+    assert (waiting.message_id, waiting.sent) == ("", False)
+    assert _hold_of(w, order).to_payee == 150  # the milestone confirms the part payment
+    assert w.desk.sweep() == 1
+    closing = w.desk.order(w.people["sp"], order.id).closing
     assert closing is not None
     assert closing.sent
-    assert (hold.status, hold.to_payee, hold.closed_by) == (
-        HoldStatus.SETTLED,
-        600,
-        bytes.fromhex(closing.message_id),
-    )
-    assert w.events[-1] == ("ProductOrderStateChangeEvent", order.id)
+    hold = _hold_of(w, order)
+    assert (hold.status, hold.to_payee, hold.refunded) == (HoldStatus.SETTLED, 225, 375)
+    assert hold.closed_by == bytes.fromhex(closing.message_id)
     contract = w.market.settlement(w.people["sp"], order.contract_id)
     assert (contract.phase, contract.payment) == (
         Phase.PAYMENT_PROCESSED,
-        PreparedPayment(bytes.fromhex(closing.message_id), bytes.fromhex(closing.settlement), 600),
+        PreparedPayment(bytes.fromhex(closing.message_id), bytes.fromhex(closing.settlement), 225),
     )
 
 
+def test_the_rest_is_paid_before_the_window_ends_and_the_order_completes(w: Desk) -> None:
+    order = _confirmed(w)
+    w.node.clock.advance(ms=HOUR)
+    w.desk.progress(w.people["orch"], order.id, None)
+    w.node.clock.advance(ms=2 * HOUR - SETTLE_LEAD_MS)  # a hold may end with the window
+    assert w.desk.sweep() == 1
+    rest = w.desk.order(w.people["sp"], order.id)
+    closing = rest.closing
+    assert closing is not None
+    assert (closing.event, closing.to_payee, rest.state) == (
+        "restPaid",
+        600,
+        OrderState.IN_PROGRESS,
+    )
+    hold = _hold_of(w, order)
+    assert (hold.status, hold.to_payee, hold.refunded) == (HoldStatus.SETTLED, 600, 0)
+    w.node.clock.advance(ms=SETTLE_LEAD_MS)
+    assert w.desk.sweep() == 1
+    assert w.desk.order(w.people["sp"], order.id).state is OrderState.COMPLETED
+    assert w.market.settlement(w.people["sp"], order.contract_id).payment == PreparedPayment(
+        bytes.fromhex(closing.message_id), bytes.fromhex(closing.settlement), 600
+    )
+
+
+def test_the_asset_provider_places_an_order_and_the_customer_confirms_it_with_its_hold(
+    w: Desk,
+) -> None:
+    bare = _placement(w, held=False)
+    order, new = w.desk.place(w.people["op"], bare)
+    assert new
+    assert (order.placed_by, order.awaiting, order.hold_id) == (_id(w, "op"), _id(w, "sp"), "")
+    with pytest.raises(OrderRefused, match="confirms with its hold"):
+        w.desk.progress(w.people["sp"], order.id, None)
+    hold = _hold(w, 600, order.window)
+    with pytest.raises(OrderRefused, match="only the other side"):
+        w.desk.progress(w.people["op"], order.id, hold)
+    confirmed = w.desk.progress(w.people["sp"], order.id, hold)
+    assert (confirmed.state, confirmed.hold_id) == (OrderState.IN_PROGRESS, hold.hex())
+    assert w.market.settlement(w.people["sp"], confirmed.contract_id).deadline_ms == (
+        order.window.end_ms
+    )
+    with pytest.raises(OrderRefused, match="cannot be confirmed"):
+        w.desk.progress(w.people["sp"], order.id, hold)  # once
+
+
+def test_an_order_names_the_assets_orchestrator_and_is_placed_by_a_party(w: Desk) -> None:
+    placement = _placement(w)
+    with pytest.raises(OrderRefused, match="the asset's orchestrator is") as wrong:
+        w.desk.place(w.people["sp"], replace(placement, orchestrator=_id(w, "op")))
+    assert wrong.value.status == 422
+    with pytest.raises(OrderRefused, match="owner") as stranger:
+        w.desk.place(w.people["orch"], placement)
+    assert stranger.value.status == 403
+    with pytest.raises(OrderRefused, match="carries none"):
+        w.desk.place(w.people["op"], placement)  # the seller's order carries no hold
+    assert w.desk.orders(w.people["sp"]) == []
+    order, _new = w.desk.place(w.people["sp"], replace(placement, orchestrator=None))
+    assert order.orchestrator == _id(w, "orch")
+
+
 def test_a_held_contract_waits_for_its_window_not_the_provision_timeout(w: Desk) -> None:
-    order = _placed(w)
+    order = _confirmed(w)
     contract = w.market.settlement(w.people["sp"], order.contract_id)
     assert (contract.phase, contract.deadline_ms) == (Phase.CONTRACT_CREATED, order.window.end_ms)
 
 
 def test_a_settlement_the_node_did_not_take_is_kept_and_sent_unchanged(w: Desk) -> None:
-    order = _placed(w)
+    order = _confirmed(w)
     w.ledger.failures = 1
     with pytest.raises(NodeUnreachable):
-        w.desk.cancel(w.people["sp"], order.id)
+        w.desk.cancel(w.people["sp"], order.id, in_flight=True)
     kept = w.desk.order(w.people["sp"], order.id)
     closing = kept.closing
     assert closing is not None
@@ -224,3 +346,22 @@ def test_a_settlement_the_node_did_not_take_is_kept_and_sent_unchanged(w: Desk) 
     assert sent.sent
     assert w.desk.sweep() == 0
     assert w.market.settlement(w.people["sp"], order.contract_id).phase is Phase.CANCELLED
+
+
+def test_a_part_payment_sent_with_the_settlement_is_approved_by_it(w: Desk) -> None:
+    order = _confirmed(w)
+    w.node.clock.advance(ms=HOUR)
+    w.desk.progress(w.people["orch"], order.id, None)
+    w.node.clock.advance(ms=HOUR // 2)
+    w.ledger.failures = 1
+    with pytest.raises(NodeUnreachable):
+        w.desk.sweep()  # the slice's part payment is kept, not sent
+    w.node.clock.advance(ms=HOUR // 4)
+    failed = w.desk.asset_failed(w.people["orch"], order.id)  # both go now, in that order
+    part, closing = failed.steps[-2], failed.closing
+    assert closing is not None
+    assert (part.event, part.sent, closing.sent) == ("slicePaid", True, True)
+    settlement = decode_message(bytes.fromhex(closing.settlement))
+    assert bytes.fromhex(part.message_id) in settlement.parents  # the ledger applies it first
+    hold = _hold_of(w, order)
+    assert (hold.status, hold.to_payee, hold.refunded) == (HoldStatus.SETTLED, 225, 375)

@@ -132,6 +132,9 @@ def test_quantities_and_prices_carry_their_kinds_units() -> None:
     assert units.price("energy", 20) == "20 coins per kWh"
     assert units.quantity("widgets", 3) == "3 units"
     assert units.price("widgets", 3) == "3 coins per unit"
+    windows = UnitBook({"fibre": Units("windows", "coins per window", one="window")})
+    assert windows.quantity("fibre", 1) == "1 window"
+    assert windows.quantity("fibre", 2) == "2 windows"
     assert when(0) == "1970-01-01 00:00:00 UTC"
     assert when(None) == "-"
 

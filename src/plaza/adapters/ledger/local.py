@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from plaza.crypto import Address, SigningKey
-from plaza.ledger.compose import choose_parents, compose
+from plaza.ledger.compose import choose_parents, compose, compose_carried
 from plaza.ledger.errors import (
     ConfirmationTimeout,
     HeldLimitReached,
@@ -35,6 +35,7 @@ from plaza.ledger.holds import HoldRecord
 from plaza.ledger.model import (
     ConfirmationState,
     Conflict,
+    DataPayload,
     IssuedPayload,
     Message,
     MessageMetadata,
@@ -204,6 +205,16 @@ class LocalLedger:
                 issued_at_ms=max(runtime.clock.now_ms(), not_before_ms, *times),
                 work=runtime.work,
             )
+
+    def compose_carried(self, signer: SigningKey, payload: DataPayload) -> Message:
+        """A carried message, to travel in a carrier: signed, issued now, no work."""
+        runtime = self._runtime
+        return compose_carried(
+            signer,
+            network_id=runtime.tangle.genesis.network_id,
+            payload=payload,
+            issued_at_ms=runtime.clock.now_ms(),
+        )
 
     def _issued_at(self, message_id: bytes) -> int:
         tangle = self._runtime.tangle

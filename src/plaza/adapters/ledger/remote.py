@@ -25,7 +25,7 @@ from plaza.clients.node import (
     RateLimitedError,
 )
 from plaza.crypto import Address, SigningKey
-from plaza.ledger.compose import choose_parents, compose
+from plaza.ledger.compose import choose_parents, compose, compose_carried
 from plaza.ledger.errors import (
     ConfirmationTimeout,
     LedgerUnavailable,
@@ -37,7 +37,7 @@ from plaza.ledger.errors import (
     RequestRefused,
 )
 from plaza.ledger.holds import HoldRecord
-from plaza.ledger.model import IssuedPayload, Message, MessageMetadata
+from plaza.ledger.model import DataPayload, IssuedPayload, Message, MessageMetadata
 from plaza.ledger.ports import Clock, ConfirmedBalance, FaucetGrant, Movement
 from plaza.ledger.pow import Blake2bWork, NoWork, ProofOfWork
 
@@ -83,7 +83,9 @@ class RemoteLedger:
     again, with the last message this ledger submitted put first among the
     parents, so each new message approves the one before and a milestone
     reaching the latest confirms them all. Only a submitted message is named,
-    never one the node might not have.
+    never one the node might not have, and only one submitted within that age: after
+    a quiet spell the last one may be far behind the latest milestone, and a message
+    approving it would be born lazy, never to be confirmed.
     """
 
     def __init__(
@@ -102,7 +104,7 @@ class RemoteLedger:
         self._issued: dict[bytes, int] = {}
         self._tips_max_age_ms = tips_max_age_ms
         self._tips: tuple[int, list[bytes]] | None = None
-        self._last_submitted: bytes | None = None
+        self._last_submitted: tuple[bytes, int] | None = None  # its id, when it was sent
 
     # -- read --------------------------------------------------------------------------------
 
@@ -188,6 +190,14 @@ class RemoteLedger:
         self._remember(message.id, message.issued_at_ms)
         return message
 
+    def compose_carried(self, signer: SigningKey, payload: DataPayload) -> Message:
+        """A carried message, to travel in a carrier: signed, issued now, no work."""
+        with client_errors(self._where):
+            network_id, _ = self._network_parameters()
+        return compose_carried(
+            signer, network_id=network_id, payload=payload, issued_at_ms=self._clock.now_ms()
+        )
+
     def _current_tips(self) -> list[bytes]:
         if self._tips_max_age_ms <= 0:
             return self._client.tips()
@@ -195,7 +205,9 @@ class RemoteLedger:
         if cached is None or now - cached[0] > self._tips_max_age_ms:
             cached = self._tips = (now, self._client.tips())
         last = self._last_submitted
-        return cached[1] if last is None else [last, *cached[1]]
+        if last is None or now - last[1] > self._tips_max_age_ms:
+            return cached[1]
+        return [last[0], *cached[1]]
 
     def _network_parameters(self) -> tuple[int, ProofOfWork]:
         """Network id and proof of work, asked once: a running node never changes them."""
@@ -224,7 +236,7 @@ class RemoteLedger:
         with client_errors(self._where):
             message_id = self._client.submit(raw).id
         if self._tips_max_age_ms > 0:
-            self._last_submitted = message_id
+            self._last_submitted = (message_id, self._clock.now_ms())
         return message_id
 
     # -- follow and the faucet ---------------------------------------------------------------

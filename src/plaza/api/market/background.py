@@ -75,7 +75,8 @@ class Background:
         interval = self._services.config.periodic_interval_s
         while not self._stop.wait(interval):
             try:
-                self._services.marketplace.run_periodic()
+                if self._services.lease.held():  # one worker of the marketplace does it
+                    self._services.marketplace.run_periodic()
             except Exception:
                 log.exception("the marketplace's periodic round failed")
             try:

@@ -19,6 +19,7 @@ from plaza.crypto import Identity
 from plaza.jobs import Worker
 from plaza.market.audit.service import Auditor
 from plaza.market.auth import ApiKeyService, ParticipantRegistry, RequestVerifier
+from plaza.market.leases import Lease, SoleLease
 from plaza.market.marketplace import Marketplace
 from plaza.market.twins.staging import StagedTwins
 from plaza.notify import EventStream, NotificationHub
@@ -53,7 +54,9 @@ class MarketServices:
     ``twins`` is the twin recorder whose read-only keys auditors may ask for, and
     whose outbox publisher the background runs (``None``: twins are off, no node
     is configured). ``data_dir`` is where verticals may keep their own files (the
-    telco vertical's orders); ``None``: they keep them in memory.
+    telco vertical's orders); ``None``: they keep them in memory. ``lease`` says
+    whether this process runs the periodic round (and, through its publisher, the
+    twins' writes): one worker of a marketplace at a time (:mod:`plaza.market.leases`).
     """
 
     marketplace: Marketplace
@@ -75,6 +78,7 @@ class MarketServices:
     twins: StagedTwins | None = None
     streams: StreamGuard = field(default_factory=StreamGuard)
     data_dir: Path | None = None
+    lease: Lease = field(default_factory=SoleLease)
 
     def end_stale_streams(self) -> int:
         """End the live streams whose key was revoked or expired, or whose participant

@@ -285,6 +285,10 @@ class MarketClient:
     def asset(self, asset_id: str) -> Asset:
         return self._call("GET", f"/assets/{_segment(asset_id)}", parse_asset, auth=False)
 
+    def asset_history(self, asset_id: str) -> list[Asset]:
+        """Every state the asset went through, oldest first (public, as the asset is)."""
+        return self._items(f"/assets/{_segment(asset_id)}/history", parse_asset, auth=False)
+
     def assets(self, **query: object) -> list[Asset]:
         """Registered assets (public); ``kind``, ``owner``, ``status`` (``active`` by default,
         ``any``), ``lat``/``lon``/``radius_km``, ``limit`` and ``offset`` narrow it."""

@@ -129,7 +129,12 @@ def parse_metadata(body: Mapping[str, Any]) -> MessageMetadata:
         solid=bool(body["solid"]),
         milestone_index=_optional_int(body["milestone_index"]),
         conflict=_CONFLICTS[body["conflict"]],
+        carrier=_optional_id(body.get("carrier")),  # absent from nodes before carriers
     )
+
+
+def _optional_id(value: Any) -> bytes | None:
+    return None if value is None else bytes.fromhex(value)
 
 
 def parse_milestone(body: Mapping[str, Any]) -> MilestoneRecord:
@@ -212,13 +217,13 @@ def parse_hold(body: Mapping[str, Any]) -> HoldRecord:
         expires_at_ms=int(body["expires_at_ms"]),
         hashlock=bytes.fromhex(body["hashlock"]),
         arbiter=b"" if arbiter is None else Address.parse(arbiter).raw,
+        paid=int(body["to_payee"]),
     )
     closed_by = body["closed_by"]
     return HoldRecord(
         hold,
         HoldStatus(body["status"]),
         int(body["opened_in"]),
-        int(body["to_payee"]),
         _optional_int(body["closed_in"]),
         None if closed_by is None else bytes.fromhex(closed_by),
     )

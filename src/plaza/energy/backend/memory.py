@@ -15,12 +15,13 @@ letter is found by the very same text. ``close`` releases nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from plaza.energy.backend.model import (
+    COUNTED_LETTERS,
     AssetRecord,
     ContractSummary,
     EnergyContractRecord,
@@ -35,16 +36,6 @@ from plaza.market.settlement import Settlement
 from plaza.market.settlement.memory import MemorySettlementStore
 
 __all__ = ["MemoryMarketplaceStore"]
-
-#: Letters counted by :meth:`MemoryMarketplaceStore.statistics`, by the path they came on.
-_COUNTED = {
-    "provisions": "/provision",
-    "payments_processed": "/payment_processing",
-    "payments_confirmed": "/payment_confirmation",
-    "reminders": "/reminder",
-    "claims": "/claim",
-    "cancellations": "/cancel",
-}
 
 
 def _text(value: Mapping[str, Any]) -> str:
@@ -252,19 +243,6 @@ class MemoryMarketplaceStore(MemoryOperationLog):
         with self._tables.write() as t:
             t.standing[standing.asset_id] = standing
 
-    def owed_by(
-        self, consumer: str, statuses: Sequence[TransactionStatus]
-    ) -> list[EnergyContractRecord]:
-        wanted = {str(status) for status in statuses}
-        with self._tables.read() as t:
-            rows = [
-                (row.created_ms, cid)
-                for cid, row in t.contracts.items()
-                if row.consumer == consumer and row.status in wanted
-            ]
-        found = (self.contract(cid) for _, cid in sorted(rows))
-        return [record for record in found if record is not None]
-
     def open_bids(self, asset_id: str) -> list[TransactionRecord]:
         """The asset's offers and requests still on the book: initial, not contracted."""
         initial = {str(TransactionStatus.INITIAL_OFFER), str(TransactionStatus.INITIAL_REQUEST)}
@@ -298,7 +276,7 @@ class MemoryMarketplaceStore(MemoryOperationLog):
                 "requests": sides.count("request"),
                 "contracts": len(t.contracts),
             }
-        for name, path in _COUNTED.items():
+        for name, path in COUNTED_LETTERS.items():
             counts[name] = arrived.count(path)
         return counts
 

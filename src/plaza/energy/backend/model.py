@@ -27,6 +27,7 @@ from plaza.market.twins.records import TwinAudit, TwinEntry
 
 __all__ = [
     "BIDMANAGER",
+    "COUNTED_LETTERS",
     "MARKETPLACE",
     "AssetRecord",
     "ContractAudit",
@@ -48,6 +49,15 @@ __all__ = [
 #: The marketplace's audience and sender name; the bid manager's.
 MARKETPLACE = "marketplace"
 BIDMANAGER = "bidmanager"
+#: The letters a marketplace store's ``statistics`` counts, by the path they came on.
+COUNTED_LETTERS = {
+    "provisions": "/provision",
+    "payments_processed": "/payment_processing",
+    "payments_confirmed": "/payment_confirmation",
+    "reminders": "/reminder",
+    "claims": "/claim",
+    "cancellations": "/cancel",
+}
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _URL = re.compile(r"https?://\S{1,240}")
 _MAX_TEXT = 256

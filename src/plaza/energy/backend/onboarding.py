@@ -18,7 +18,8 @@ orders and contracts. Each asks the other for the facts it does not own
   asset that is not running are refused (:class:`~plaza.energy.errors.AssetInactive`), and
   so are those of an asset registered before its onboarding was checked.
 * **What a consumer owes.** ``/unpaid`` answers the user module with the asset's contracts
-  that wait for its payment and their values, which bound what its owner funds.
+  that wait for its payment and their values, which bound what its owner funds: the
+  market's settlements of its wallet in an owed phase.
 
 A marketplace opened without a user module (the backend's own tests) has no
 :class:`Onboarding` and checks none of this.
@@ -26,7 +27,6 @@ A marketplace opened without a user module (the backend's own tests) has no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,28 +34,26 @@ from plaza.crypto import Address, Identity, InvalidAddress
 from plaza.energy.backend.model import (
     MARKETPLACE,
     AssetRecord,
-    EnergyContractRecord,
     Peer,
     TransactionRecord,
 )
 from plaza.energy.backend.ports import Clock
 from plaza.energy.envelope import Letter, open_letter
 from plaza.energy.errors import AssetInactive, EnergyUnavailable, InvalidMessage, NotOnboarded
-from plaza.energy.model import TransactionStatus
 from plaza.energy.questions import USER_MODULE, answer, ask
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
+from plaza.market.settlement import Phase, SettlementStore
 
-__all__ = ["OWED", "STATUSES", "Onboarding", "OnboardingStore", "Standing"]
+__all__ = ["MAX_OWED", "OWED", "STATUSES", "Onboarding", "OnboardingStore", "Standing"]
 
 #: What the user module says of a device: it trades, it is paused, it is gone.
 STATUSES = ("running", "paused", "deleted")
-#: The contract statuses in which the consumer has been asked to pay and has not.
-OWED = (
-    TransactionStatus.PAYMENT_REQUESTED,
-    TransactionStatus.REMINDER_ISSUED,
-    TransactionStatus.CLAIM_ISSUED,
-)
+#: The phases in which the consumer has been asked to pay and has not (reminded contracts
+#: stay requested; a claimed one may still be paid).
+OWED = frozenset({Phase.PAYMENT_REQUESTED, Phase.CLAIM_ISSUED})
+#: The most contracts ``/unpaid`` lists: more owed is funded as they are paid.
+MAX_OWED = 1000
 _MAX_ID = 64
 
 
@@ -79,10 +77,13 @@ class OnboardingStore(Protocol):
 
     def save_standing(self, standing: Standing, *, now_ms: int) -> None: ...
 
-    def owed_by(
-        self, consumer: str, statuses: Sequence[TransactionStatus]
-    ) -> list[EnergyContractRecord]:
-        """The consumer's contracts in one of ``statuses``, oldest first."""
+    @property
+    def settlements(self) -> SettlementStore:
+        """Each contract's settlement: what a consumer's wallet owes."""
+        ...
+
+    def asset(self, asset_id: str) -> AssetRecord | None:
+        """The registered asset, or None."""
         ...
 
     def open_bids(self, asset_id: str) -> list[TransactionRecord]:
@@ -170,10 +171,10 @@ class Onboarding:
         module that asked."""
         letter = self._from_user_module(document)
         asset_id = _id(letter.body, "assetId")
-        contracts = [
-            {"contractId": record.contract_id, "value": record.contract.value}
-            for record in self._store.owed_by(asset_id, OWED)
-        ]
+        asset = self._store.asset(asset_id)  # its wallet pays its contracts (checked on intake)
+        wallet = "" if asset is None else asset.wallet
+        owed = self._store.settlements.find(OWED, consumer=wallet, limit=MAX_OWED) if wallet else []
+        contracts = [{"contractId": s.id, "value": s.contract.total} for s in owed]
         return answer(letter, {"assetId": asset_id, "contracts": contracts}, self._identity)
 
     def _remember(self, told: Standing) -> Standing:

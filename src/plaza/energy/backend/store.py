@@ -4,9 +4,12 @@ Tables: ``assets``, ``transactions`` (offers and requests as first received and
 their latest state), ``contracts``, ``events`` (every state received or sent,
 per record, and where it landed on the twin), ``log`` (the seed's audit log),
 ``twins`` (record to twin channel), ``asset_standing`` (what the user module last said of
-each asset: :mod:`plaza.energy.backend.onboarding`), ``settlements`` (each contract's
-settlement in the market's lifecycle: :mod:`plaza.energy.backend.settlements`). The channel
-cursors
+each asset: :mod:`plaza.energy.backend.onboarding`), and the market's ``settlements``
+(each contract's settlement in the market's lifecycle, kept by the market's
+:class:`~plaza.market.sql.SqlSettlementStore`). The file is opened with the market's
+engine (:func:`~plaza.market.sql.make_engine`): :meth:`SqliteMarketplaceStore.atomic` is
+the market's unit of work on it, so a step's settlement commits with its records, events
+and letters, or not at all. The channel cursors
 (:class:`~plaza.channels.SqliteCursorStore`) live in the same file, which is why
 it is created readable by its owner only (:class:`~plaza.sqlite.SqliteFile`).
 """
@@ -14,12 +17,13 @@ it is created readable by its owner only (:class:`~plaza.sqlite.SqliteFile`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from plaza.energy.backend.model import (
+    COUNTED_LETTERS,
     AssetRecord,
     ContractSummary,
     EnergyContractRecord,
@@ -27,8 +31,7 @@ from plaza.energy.backend.model import (
     TransactionRecord,
 )
 from plaza.energy.backend.onboarding import Standing
-from plaza.energy.backend.settlements import SETTLEMENT_SCHEMA, SqliteSettlementStore
-from plaza.energy.envelope import ModuleKey, canonical_json
+from plaza.energy.envelope import ModuleKey
 from plaza.energy.model import (
     AssetType,
     EnergyContract,
@@ -36,14 +39,11 @@ from plaza.energy.model import (
     TransactionStatus,
     TransactionType,
 )
-from plaza.sqlite import SqliteFile
+from plaza.energy.store import LOG_SCHEMA, SqlFile, SqlOperationLog, dumps
+from plaza.market.sql import SqlSettlementStore
+from plaza.market.sql.settlement_tables import settlements
 
 __all__ = ["SqliteMarketplaceStore"]
-
-
-def dumps(value: Mapping[str, Any]) -> str:
-    """The one text of a JSON state, so equal states compare equal in SQL."""
-    return canonical_json(value).decode()
 
 
 _SCHEMA = (
@@ -73,15 +73,12 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS events_cause ON events (cause)",
     """CREATE INDEX IF NOT EXISTS events_pending ON events (id)
         WHERE on_twin = 1 AND twin_position IS NULL""",
-    """CREATE TABLE IF NOT EXISTS log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL,
-        record_id TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)""",
+    LOG_SCHEMA,
     """CREATE TABLE IF NOT EXISTS twins (
         record_id TEXT PRIMARY KEY, channel_id BLOB NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS asset_standing (
         asset_id TEXT PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL,
         updated_ms INTEGER NOT NULL, told_at INTEGER NOT NULL)""",
-    *SETTLEMENT_SCHEMA,
 )
 _EVENTS = (
     "SELECT record_id, direction, party, path, state, on_twin, cause, id, twin_position "
@@ -94,23 +91,16 @@ _FIND_EVENT = _EVENTS + (
 _RECORD_EVENTS = _EVENTS + "WHERE record_id = ? ORDER BY id"
 _CAUSED_EVENTS = _EVENTS + "WHERE cause = ? ORDER BY id"
 _PENDING_EVENTS = _EVENTS + "WHERE on_twin = 1 AND twin_position IS NULL ORDER BY id"
-#: Letters counted by :meth:`SqliteMarketplaceStore.statistics`, by the path they came on.
-_COUNTED = {
-    "provisions": "/provision",
-    "payments_processed": "/payment_processing",
-    "payments_confirmed": "/payment_confirmation",
-    "reminders": "/reminder",
-    "claims": "/claim",
-    "cancellations": "/cancel",
-}
 
 
-class SqliteMarketplaceStore:
+class SqliteMarketplaceStore(SqlOperationLog):
     """:class:`~plaza.energy.backend.service.MarketplaceStore` on one SQLite file."""
 
+    _db: SqlFile
+
     def __init__(self, path: Path) -> None:
-        self._db = SqliteFile(path, _SCHEMA)
-        self.settlements = SqliteSettlementStore(self._db)
+        self._db = SqlFile(path, _SCHEMA, tables=(settlements,))
+        self.settlements = SqlSettlementStore(self._db.engine)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -317,18 +307,6 @@ class SqliteMarketplaceStore:
             (standing.asset_id, standing.owner, standing.status, standing.updated_ms, now_ms),
         )
 
-    def owed_by(
-        self, consumer: str, statuses: Sequence[TransactionStatus]
-    ) -> list[EnergyContractRecord]:
-        marks = ", ".join("?" for _ in statuses)
-        rows = self._db.rows(
-            "SELECT contract_id FROM contracts"  # noqa: S608 - placeholders only
-            f" WHERE consumer = ? AND status IN ({marks}) ORDER BY created_at, contract_id",
-            (consumer, *map(str, statuses)),
-        )
-        found = (self.contract(row[0]) for row in rows)
-        return [record for record in found if record is not None]
-
     def open_bids(self, asset_id: str) -> list[TransactionRecord]:
         """The asset's offers and requests still on the book: initial, not contracted."""
         rows = self._db.rows(
@@ -352,23 +330,6 @@ class SqliteMarketplaceStore:
     def remember_twin(self, record_id: str, channel_id: bytes) -> None:
         self._db.execute("INSERT OR IGNORE INTO twins VALUES (?, ?)", (record_id, channel_id))
 
-    def log(
-        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
-    ) -> None:
-        self._db.execute(
-            "INSERT INTO log (at_ms, operation, record_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
-            (now_ms, operation, record_id, outcome, detail),
-        )
-
-    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
-        """The newest log lines first (for operators and tests)."""
-        rows = self._db.rows(
-            "SELECT at_ms, operation, record_id, outcome, detail FROM log ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
-        names = ("at_ms", "operation", "record_id", "outcome", "detail")
-        return [dict(zip(names, row, strict=True)) for row in rows]
-
     def statistics(self) -> dict[str, int]:
         counts = {
             "assets": self._db.count("SELECT COUNT(*) FROM assets"),
@@ -376,7 +337,7 @@ class SqliteMarketplaceStore:
             "requests": self._db.count("SELECT COUNT(*) FROM transactions WHERE side = 'request'"),
             "contracts": self._db.count("SELECT COUNT(*) FROM contracts"),
         }
-        for name, path in _COUNTED.items():
+        for name, path in COUNTED_LETTERS.items():
             counts[name] = self._db.count(
                 "SELECT COUNT(*) FROM events WHERE direction = 'in' AND path = ?", (path,)
             )

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from plaza.energy.backend.store import dumps
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.model import TransactionType
+from plaza.energy.store import LOG_SCHEMA, SqlOperationLog, dumps
 from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteBidStore"]
@@ -41,17 +41,17 @@ _SCHEMA = (
         reason TEXT NOT NULL, PRIMARY KEY (offer_key, request_key))""",
     """CREATE TABLE IF NOT EXISTS progress (
         name TEXT PRIMARY KEY, step INTEGER NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL,
-        record_id TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)""",
+    LOG_SCHEMA,
 )
 _BIDS = "SELECT side, fields, state, generation, order_id, reason FROM bids "
 _BY_KEY = _BIDS + "WHERE key = ?"
 _UNBOOKED = _BIDS + "WHERE order_id IS NULL AND state = 'open' ORDER BY rowid"
 
 
-class SqliteBidStore:
+class SqliteBidStore(SqlOperationLog):
     """:class:`~plaza.energy.bidmanager.ports.BidStore` on one SQLite file."""
+
+    _db: SqliteFile
 
     def __init__(self, path: Path) -> None:
         self._db = SqliteFile(path, _SCHEMA)
@@ -130,23 +130,6 @@ class SqliteBidStore:
             (offer_key, request_key),
         )
         return row is not None
-
-    def log(
-        self, *, now_ms: int, operation: str, record_id: str, outcome: str, detail: str
-    ) -> None:
-        self._db.execute(
-            "INSERT INTO log (at_ms, operation, record_id, outcome, detail) VALUES (?, ?, ?, ?, ?)",
-            (now_ms, operation, record_id, outcome, detail),
-        )
-
-    def log_entries(self, *, limit: int = 1000) -> list[dict[str, Any]]:
-        """The newest log lines first."""
-        rows = self._db.rows(
-            "SELECT at_ms, operation, record_id, outcome, detail FROM log ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
-        names = ("at_ms", "operation", "record_id", "outcome", "detail")
-        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def statistics(self) -> dict[str, int]:
         counts = dict.fromkeys(("bids", *(str(state) for state in BidState)), 0)

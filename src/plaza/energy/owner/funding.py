@@ -18,13 +18,18 @@ transfer it made.
 
 The cheap local rules go first, so a refused letter costs no round trip. Every refusal is
 :class:`~plaza.energy.errors.FundingRefused` with ``details["rule"]`` (``consumer_only``,
-``funding_cap``, ``unpaid_contracts``) and moves nothing.
+``funding_cap``, ``unpaid_contracts``, and the allowance's: ``allowance_revoked``,
+``allowance_cap``) and moves nothing.
+
+The coins come from the owner's active **allowance** once they granted one
+(:mod:`~plaza.energy.owner.allowances`), from the owner's wallet otherwise.
 """
 
 from __future__ import annotations
 
 from plaza.crypto import Address
 from plaza.energy.errors import FundingRefused
+from plaza.energy.owner.allowances import AllowanceDesk
 from plaza.energy.owner.devices import KeyedLocks
 from plaza.energy.owner.marketplace import MarketplaceTalk
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
@@ -93,12 +98,14 @@ class DeviceFunder:
         keys: OwnerKeys,
         locks: KeyedLocks,
         rules: FundingRules,
+        allowances: AllowanceDesk | None = None,
     ) -> None:
         self._store = store
         self._moves = moves
         self._keys = keys
         self._locks = locks
         self._rules = rules
+        self._allowances = allowances
 
     def fund(self, owner: Owner, device: Device, amount: int) -> WalletTransfer:
         """The owner's own funding of its device: no ``/fund`` rule applies."""
@@ -124,15 +131,19 @@ class DeviceFunder:
             return self._pay(owner, device, amount, reference), False
 
     def _pay(self, owner: Owner, device: Device, amount: int, reference: str) -> WalletTransfer:
-        """Pay the device and record it; callers hold the owner's lock."""
+        """Pay the device and record it, from the owner's active allowance if they granted
+        any (within its cap; never once revoked), else from the owner's wallet; callers
+        hold the owner's lock."""
+        source = None if self._allowances is None else self._allowances.source(owner, amount)
+        key, allowance = source or (self._keys.signing_key(owner.account), "")
         transfer = self._moves.pay(
             owner.id,
-            self._keys.signing_key(owner.account),
+            key,
             Address.parse(device.wallet_address),
             amount,
             kind="fund",
             device=device.id,
             reference=reference,
-        )
+        ).from_allowance(allowance)
         self._store.add_transfer(transfer)
         return transfer

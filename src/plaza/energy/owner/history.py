@@ -18,7 +18,7 @@ from plaza.energy.model import TransactionStatus
 from plaza.energy.owner.ports import OwnerStore
 from plaza.energy.owner.records import Device, DeviceEvent, TransactionPage
 from plaza.energy.twins import parse_reader_key, read_twin
-from plaza.market.twins.records import TwinAudit
+from plaza.market.twins.records import TwinAudit, TwinEntry
 
 __all__ = ["MAX_PAGE", "MAX_PER_PAGE", "TransactionQuery", "transactions_page", "twin_report"]
 
@@ -66,12 +66,26 @@ def twin_report(
     signer = ModuleKey.from_text(device.public_key).signing
     key = parse_reader_key(events[-1].twin)
     entries, problems = read_twin(ledger.ledger, key, signer, ledger.confirmed)
-    on_twin = [entry.state for entry in entries]
     return {
         "transactionId": transaction_id,
         **TwinAudit(tuple(entries), tuple(problems)).to_json(),
         "events": [
-            {**event.to_json(), "onTwin": event.transaction.to_json() in on_twin}
-            for event in events
+            {**event.to_json(), "number": number, **_on_twin(event, entries)}
+            for number, event in enumerate(events, start=1)
         ],
+    }
+
+
+def _on_twin(event: DeviceEvent, entries: list[TwinEntry]) -> dict[str, Any]:
+    """Where the reported state is on the twin read back: its position, message and whether
+    a milestone confirmed it (the seed's per-event "verify against the Tangle")."""
+    state = event.transaction.to_json()
+    found = next((entry for entry in entries if entry.state == state), None)
+    if found is None:
+        return {"onTwin": False, "position": None, "messageId": None, "confirmed": False}
+    return {
+        "onTwin": True,
+        "position": found.position,
+        "messageId": found.message_id,
+        "confirmed": found.confirmed,
     }

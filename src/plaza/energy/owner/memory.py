@@ -20,8 +20,9 @@ from typing import Any
 from plaza.energy.errors import WrongState
 from plaza.energy.memory import MemoryTables
 from plaza.energy.model import TransactionStatus
+from plaza.energy.owner.images import DeviceImage
 from plaza.energy.owner.records import Device, DeviceEvent, DeviceSettings, DeviceStats, Owner
-from plaza.energy.owner.transfers import TransferState, WalletTransfer
+from plaza.energy.owner.transfers import Allowance, TransferState, WalletTransfer
 
 __all__ = ["MemoryOwnerStore"]
 
@@ -47,6 +48,8 @@ class _Tables:
     events: list[DeviceEvent] = field(default_factory=list)  # in the order filed
     transfers: dict[str, WalletTransfer] = field(default_factory=dict)  # in the order stored
     log: list[dict[str, Any]] = field(default_factory=list)
+    allowances: list[Allowance] = field(default_factory=list)  # numbered 1, 2, ... in order
+    images: dict[str, DeviceImage] = field(default_factory=dict)  # by device id
 
 
 class MemoryOwnerStore:
@@ -100,6 +103,7 @@ class MemoryOwnerStore:
     def remove_device(self, device_id: str) -> None:
         with self._tables.write() as t:
             t.events = [event for event in t.events if event.device_id != device_id]
+            t.images.pop(device_id, None)
             t.devices.pop(device_id, None)
 
     def device(self, device_id: str) -> Device | None:
@@ -230,6 +234,52 @@ class MemoryOwnerStore:
 
     def _oldest_first(self, wanted: Callable[[WalletTransfer], bool]) -> list[WalletTransfer]:
         return sorted(self._transfers(wanted), key=lambda f: f.created_ms)
+
+    # -- pictures --------------------------------------------------------------------------
+
+    def set_device_image(self, device_id: str, image: DeviceImage | None) -> None:
+        with self._tables.write() as t:
+            if image is None:
+                t.images.pop(device_id, None)
+            elif device_id in t.devices:
+                t.images[device_id] = image
+
+    def device_image(self, device_id: str) -> DeviceImage | None:
+        with self._tables.read() as t:
+            return t.images.get(device_id)
+
+    # -- allowances ------------------------------------------------------------------------
+
+    def add_allowance(
+        self, owner_id: str, allowance_id: str, cap: int, return_address: str, created_ms: int
+    ) -> Allowance:
+        with self._tables.write() as t:
+            taken = any(a.id == allowance_id for a in t.allowances)
+            if taken or owner_id not in t.owners:
+                raise WrongState(f"no allowance {allowance_id!r} for {owner_id!r}")
+            number = len(t.allowances) + 1
+            allowance = Allowance(allowance_id, owner_id, number, cap, return_address, created_ms)
+            t.allowances.append(allowance)
+        return allowance
+
+    def allowances_of(self, owner_id: str) -> list[Allowance]:
+        with self._tables.read() as t:
+            return [a for a in t.allowances[::-1] if a.owner_id == owner_id]
+
+    def revoke_allowance(self, allowance_id: str, at_ms: int) -> None:
+        with self._tables.write() as t:
+            t.allowances = [
+                replace(a, revoked_ms=at_ms) if a.id == allowance_id and a.active else a
+                for a in t.allowances
+            ]
+
+    def allowance_paid(self, allowance_id: str) -> int:
+        return sum(
+            f.amount
+            for f in self._transfers(
+                lambda f: f.allowance == allowance_id and f.kind == "fund" and f.state in _FUNDED
+            )
+        )
 
     def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:
         line = {

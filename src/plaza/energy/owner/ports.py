@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from plaza.crypto import SigningKey
+from plaza.energy.owner.images import DeviceImage
 from plaza.energy.owner.records import Device, DeviceEvent, DeviceStats, Owner
-from plaza.energy.owner.transfers import TransferState, WalletTransfer
+from plaza.energy.owner.transfers import Allowance, TransferState, WalletTransfer
 from plaza.ledger.ports import Clock
 
 __all__ = ["Clock", "OwnerKeys", "OwnerStore"]
@@ -27,6 +28,11 @@ class OwnerKeys(Protocol):
 
     def signing_key(self, account: int) -> SigningKey:
         """The wallet key of the owner with this account number; the same every time."""
+        ...
+
+    def allowance_key(self, number: int) -> SigningKey:
+        """The key of allowance ``number``: apart from every owner's wallet key, the same
+        every time."""
         ...
 
     def hash_api_secret(self, secret: str) -> bytes:
@@ -61,6 +67,14 @@ class OwnerStore(Protocol):
 
     def device(self, device_id: str) -> Device | None:
         """A device by its asset id, or None."""
+        ...
+
+    def set_device_image(self, device_id: str, image: DeviceImage | None) -> None:
+        """Keep ``image`` as the device's picture (None: remove it); removed with the device."""
+        ...
+
+    def device_image(self, device_id: str) -> DeviceImage | None:
+        """The device's picture, or None."""
         ...
 
     def device_by_uuid(self, uuid: str) -> Device | None:
@@ -116,6 +130,25 @@ class OwnerStore(Protocol):
 
     def settle_transfer(self, message_id: str, state: TransferState) -> None:
         """What the ledger decided of a transfer."""
+        ...
+
+    def add_allowance(
+        self, owner_id: str, allowance_id: str, cap: int, return_address: str, created_ms: int
+    ) -> Allowance:
+        """Store a new active allowance; the store assigns its key number (1, 2, ...);
+        :class:`WrongState` if its owner is unknown or the id taken."""
+        ...
+
+    def allowances_of(self, owner_id: str) -> list[Allowance]:
+        """An owner's allowances, newest first."""
+        ...
+
+    def revoke_allowance(self, allowance_id: str, at_ms: int) -> None:
+        """Mark the allowance revoked at ``at_ms`` (once: a revoked one keeps its time)."""
+        ...
+
+    def allowance_paid(self, allowance_id: str) -> int:
+        """What the allowance paid to devices, moves the ledger refused aside."""
         ...
 
     def log(self, at_ms: int, operation: str, subject: str, outcome: str, detail: str) -> None:

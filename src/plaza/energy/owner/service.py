@@ -9,7 +9,8 @@ refuses leaves the record as it was. The marketplace is told each device's new s
 (``/asset_status``) and may ask whether an asset was onboarded (``/onboarded``).
 
 Devices write to their owner in letters (``docs/energy.md``): ``/fund`` moves coins from
-the owner's wallet to the device's, once per (device, ``reference``), so a letter retried
+the owner's allowance (:mod:`~plaza.energy.owner.allowances`) or else wallet to the
+device's, once per (device, ``reference``), so a letter retried
 after a lost reply is answered with the transfer already made, and only as the owner's
 rules allow (:mod:`~plaza.energy.owner.funding`); ``/notify_event`` files a
 transaction state for the owner's history. All owners' letters are sealed to this
@@ -39,9 +40,11 @@ from plaza.energy.errors import (
 )
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import LetterSender
+from plaza.energy.owner.allowances import AllowanceDesk
 from plaza.energy.owner.devices import DeviceManager, KeyedLocks
 from plaza.energy.owner.funding import DeviceFunder, FundingRules
 from plaza.energy.owner.history import TransactionQuery, transactions_page, twin_report
+from plaza.energy.owner.images import DeviceImages
 from plaza.energy.owner.letters import DeviceLetters
 from plaza.energy.owner.marketplace import MarketplaceTalk
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
@@ -90,8 +93,19 @@ class OwnerModule:
         rules = FundingRules(
             store=store, moves=self._moves, marketplace=self._marketplace, clock=clock
         )
+        #: What people let the module spend for them (granted, read, revoked from the web).
+        self.allowances = AllowanceDesk(
+            store=store, keys=keys, moves=self._moves, locks=self._locks, clock=clock
+        )
+        #: Devices' pictures (the seed's "Device image"), each for its owner only.
+        self.images = DeviceImages(store)
         self._funder = DeviceFunder(
-            store=store, moves=self._moves, keys=keys, locks=self._locks, rules=rules
+            store=store,
+            moves=self._moves,
+            keys=keys,
+            locks=self._locks,
+            rules=rules,
+            allowances=self.allowances,
         )
 
     def _peers(

@@ -18,6 +18,10 @@ from typing import Any
 from plaza.energy.errors import WrongState
 from plaza.energy.model import Transaction, TransactionStatus
 from plaza.energy.owner.records import Device, DeviceEvent, DeviceSettings, DeviceStats, Owner
+from plaza.energy.owner.store_allowances import SCHEMA as ALLOWANCES_SCHEMA
+from plaza.energy.owner.store_allowances import AllowanceRows
+from plaza.energy.owner.store_images import SCHEMA as IMAGES_SCHEMA
+from plaza.energy.owner.store_images import ImageRows
 from plaza.energy.owner.transfers import TransferState, WalletTransfer
 from plaza.sqlite import SqliteFile
 
@@ -78,19 +82,22 @@ _SCHEMA = (
     outcome TEXT NOT NULL,
     detail TEXT NOT NULL
 )""",
+    *ALLOWANCES_SCHEMA,
+    *IMAGES_SCHEMA,
 )
 
 #: Added after the first release: files made before it get the column (and the index) here.
-_MIGRATIONS = {"transfers": {"reference": "TEXT"}}
+_MIGRATIONS = {"transfers": {"reference": "TEXT", "allowance": "TEXT"}}
 _INDEXES = (
     """CREATE INDEX IF NOT EXISTS transfers_by_reference ON transfers (device_id, reference)""",
+    "CREATE INDEX IF NOT EXISTS transfers_by_allowance ON transfers (allowance)",
 )
 
 _DEVICE = "SELECT id, owner_id, settings, public_key, wallet_address, created_ms, updated_ms"
 _EVENT = "SELECT device_id, transaction_id, body, twin, received_ms, digest FROM events"
 _TRANSFER = (
     "SELECT message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state,"
-    " reference FROM transfers"
+    " reference, allowance FROM transfers"
 )
 #: Each transaction of a device with its latest event, first and last sequence numbers.
 _LATEST = """
@@ -127,7 +134,7 @@ def _event(row: Sequence[Any]) -> DeviceEvent:
 
 
 def _transfer(row: Sequence[Any]) -> WalletTransfer:
-    message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state, ref = row
+    message_id, owner_id, kind, counterpart, amount, device_id, created_ms, state, ref, al = row
     return WalletTransfer(
         message_id,
         owner_id,
@@ -138,6 +145,7 @@ def _transfer(row: Sequence[Any]) -> WalletTransfer:
         created_ms,
         TransferState(state),
         ref or "",
+        al or "",
     )
 
 
@@ -153,7 +161,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-class SqliteOwnerStore:
+class SqliteOwnerStore(AllowanceRows, ImageRows):
     """:class:`~plaza.energy.owner.ports.OwnerStore` in the SQLite file at ``path``."""
 
     def __init__(self, path: Path) -> None:
@@ -219,6 +227,7 @@ class SqliteOwnerStore:
     def remove_device(self, device_id: str) -> None:
         with self._db.atomic() as conn:
             conn.execute("DELETE FROM events WHERE device_id = ?", (device_id,))
+            conn.execute("DELETE FROM device_images WHERE device_id = ?", (device_id,))
             conn.execute("DELETE FROM devices WHERE id = ?", (device_id,))
 
     def device(self, device_id: str) -> Device | None:
@@ -305,8 +314,8 @@ class SqliteOwnerStore:
         with self._db.atomic() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO transfers (message_id, owner_id, kind, counterpart,"
-                " amount, device_id, created_ms, state, reference)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " amount, device_id, created_ms, state, reference, allowance)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     transfer.message_id,
                     transfer.owner_id,
@@ -317,6 +326,7 @@ class SqliteOwnerStore:
                     transfer.created_ms,
                     str(transfer.state),
                     transfer.reference or None,
+                    transfer.allowance or None,
                 ),
             )
 

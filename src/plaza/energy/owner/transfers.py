@@ -1,20 +1,22 @@
 """What the user module keeps of its owners' wallets: each transfer and where it stands.
 
 An owner's wallet moves coins three ways (a faucet grant in, a device's funding or
-a withdrawal out); each move is kept with its ledger message until the ledger
-decides it (confirmed, conflicting, or expired), and amounts are checked here.
+a withdrawal out), an allowance (:mod:`~plaza.energy.owner.allowances`) two (a device's
+funding, or what is left returned to its person); each move is kept with its ledger
+message until the ledger decides it (confirmed, conflicting, or expired), and amounts are
+checked here.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from plaza.energy.errors import InvalidMessage
 from plaza.ledger.model import MAX_AMOUNT
 
-__all__ = ["TransferState", "WalletTransfer", "check_amount"]
+__all__ = ["Allowance", "TransferState", "WalletTransfer", "check_amount"]
 
 
 def check_amount(value: object, name: str = "amount") -> int:
@@ -36,13 +38,18 @@ class WalletTransfer:
 
     message_id: str
     owner_id: str
-    kind: str  # faucet | fund | withdraw
+    kind: str  # faucet | fund | withdraw | return (an allowance's rest, back to its person)
     counterpart: str  # the address paid (or the faucet's grant address)
     amount: int
     device_id: str
     created_ms: int
     state: TransferState = TransferState.PENDING
     reference: str = ""  # a funding's reference from the device's /fund letter, if any
+    allowance: str = ""  # the allowance it was paid from or returned, if any
+
+    def from_allowance(self, allowance_id: str) -> WalletTransfer:
+        """This move, marked as made from (or back from) the allowance ``allowance_id``."""
+        return replace(self, allowance=allowance_id)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,4 +60,22 @@ class WalletTransfer:
             "assetId": self.device_id or None,
             "createdAt": self.created_ms,
             "state": str(self.state),
+            "allowanceId": self.allowance or None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """A bounded account the module may spend from for its owner, until revoked."""
+
+    id: str
+    owner_id: str
+    number: int  # which allowance key of the module's wallet secret is this one's
+    cap: int  # the most it ever pays out, in base units
+    return_address: str  # the person's own address: where what is left goes back
+    created_ms: int
+    revoked_ms: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_ms is None

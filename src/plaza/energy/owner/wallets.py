@@ -3,8 +3,9 @@
 The seed keeps a wallet seed per asset in the owner's database and sends it to the
 device. Here the devices make their own keys; owners' keys are derived, one account
 per owner, from a single seed the module draws once and keeps in its data
-directory (``0600``, created exclusively). Nothing derived from it ever leaves the
-module: replies carry addresses and message ids only. The same seed keys the hash
+directory (``0600``, created exclusively); allowances' keys derive from a second seed
+hashed from it (:mod:`~plaza.energy.owner.allowances`). Nothing derived from it ever
+leaves the module: replies carry addresses and message ids only. The same seed keys the hash
 of the owners' API keys (a pepper), so a copied database alone cannot check a key.
 
 :class:`WalletMoves` is what the use cases do on the ledger with those keys:
@@ -35,6 +36,7 @@ __all__ = ["WITHDRAWAL_TAG", "OwnerWallets", "WalletMoves"]
 
 WITHDRAWAL_TAG = b"plaza-withdrawal"
 _PEPPER_PERSON = b"plaza-owner-api"
+_ALLOWANCE_PERSON = b"plaza-allowance"
 
 
 class OwnerWallets:
@@ -43,6 +45,7 @@ class OwnerWallets:
     def __init__(self, seed: Seed) -> None:
         self._seed = seed
         self._pepper = blake2b(seed.to_bytes(), person=_PEPPER_PERSON)
+        self._allowances = Seed(blake2b(seed.to_bytes(), person=_ALLOWANCE_PERSON))
 
     @classmethod
     def load_or_create(cls, path: Path) -> OwnerWallets:
@@ -51,6 +54,11 @@ class OwnerWallets:
 
     def signing_key(self, account: int) -> SigningKey:
         return Identity.from_seed(self._seed, account=account).signing
+
+    def allowance_key(self, number: int) -> SigningKey:
+        """An allowance's key: from a seed of its own under the module's, so no allowance
+        shares a key with an owner's wallet."""
+        return Identity.from_seed(self._allowances, account=number).signing
 
     def hash_api_secret(self, secret: str) -> bytes:
         return blake2b(secret.encode(), key=self._pepper, person=_PEPPER_PERSON)
@@ -128,7 +136,8 @@ class WalletMoves:
         available = self.available(key)
         if amount > available:
             raise WrongState(
-                f"the owner's wallet has {available} base units available, {amount} are needed"
+                f"the paying account (the owner's wallet or allowance) has {available} base"
+                f" units available, {amount} are needed"
             )
         transfers = self._ledger.ledger
         with _ledger_errors(kind):

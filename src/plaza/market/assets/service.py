@@ -125,6 +125,14 @@ class AssetRegistry:
             raise AssetNotFound(asset_id)
         return asset
 
+    def history(self, asset_id: str) -> list[Asset]:
+        """Every state the asset went through, oldest (version 1) first: its history as the
+        directory kept it (the same states its twin holds); :class:`AssetNotFound` if none."""
+        states = self._require(InvalidAsset).history(asset_id)
+        if not states:
+            raise AssetNotFound(asset_id)
+        return states
+
     def search(self, query: AssetQuery) -> list[Asset]:
         return self._require(InvalidAsset).search(query)
 

@@ -157,6 +157,12 @@ class Auditor:
         checked = self._check(TwinKind.ASSET, asset_id)
         return asset_report(checked, self._records.asset(asset_id))
 
+    def audit_trail(self, kind: TwinKind, record_id: str) -> CheckedTrail:
+        """A twin read and checked (the channel's owner, signatures, sequence, each entry's
+        confirmation), for a vertical comparing its own records with it (its orders
+        channel)."""
+        return self._check(kind, record_id)
+
     def audit_orders(self, order_ids: Iterable[str]) -> list[AuditReport]:
         return [self.audit_order(order_id) for order_id in order_ids]
 

@@ -23,6 +23,9 @@ class MemoryBookStore:
         self._keys: set[tuple[str, str]] = set()
         self.closed = False
 
+    def hold(self) -> None:
+        """Nothing to do: one bid manager owns this journal, and its own lock serialises."""
+
     def append(self, entry: JournalEntry) -> None:
         if entry.step != len(self._entries) + 1:
             raise JournalConflict(entry.step, f"the journal is at step {len(self._entries)}")

@@ -23,9 +23,21 @@ class BookStore(Protocol):
     """The book's durable journal: append-only, one entry per step, in step order.
 
     The book is rebuilt by replaying every entry, so whatever this store returns
-    is the book. One bid manager writes to a store at a time; the step numbering
-    makes a second writer fail loudly instead of forking the book.
+    is the book. Several bid managers (the worker processes of one marketplace) may
+    share a store: each runs a step as one unit of work that first holds the
+    journal (:meth:`hold`), reads the steps the others appended, then appends its own. The step
+    numbering makes a writer that skipped the hold fail loudly instead of forking
+    the book.
     """
+
+    def hold(self) -> None:
+        """Make the caller's unit of work the journal's only writer until the unit ends.
+
+        The hold ends with the unit's transaction, and a holder that dies takes it
+        with its connection, so no writer ever waits on a dead one. Adapters that
+        serve one bid manager (memory, a file of its own) need do nothing.
+        """
+        ...
 
     def append(self, entry: JournalEntry) -> None:
         """Write one step atomically: after it returns the step survives a crash.

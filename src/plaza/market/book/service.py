@@ -17,6 +17,13 @@ stores each asset state, then hands it to the asset twins (caught up on start) a
 tells the asset listener (the API's notifications: once per new state, never caught up).
 Time comes from the injected clock only. Every public method holds one lock:
 matching is sequential by nature, and the API may call from a thread pool.
+
+Several bid managers may share one journal (the worker processes of one marketplace
+on PostgreSQL). Every command is one *step*: a unit of work that holds the journal
+(:meth:`~plaza.market.book.ports.BookStore.hold`), applies the steps the others
+appended since this book last looked, then runs; so at any moment one process
+matches, on a book that is the journal's, and a killed one leaves its step undone
+and the hold to the next. Queries catch up with the journal first, without the hold.
 Orders and assets of a kind a vertical registered (:mod:`plaza.market.kinds`)
 keep that kind's rules too, checked before the book sees them, and its book
 matches by the kind's policy.
@@ -24,19 +31,20 @@ matches by the kind's policy.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TypeVar
 
 from plaza.clock import Clock
 from plaza.market.assets.model import AssetChange, AssetQuery
 from plaza.market.assets.ports import AssetDirectory, AssetListener, AssetTwins
 from plaza.market.assets.service import AssetRegistration, AssetRegistry
+from plaza.market.book.deferred import AfterCommit
 from plaza.market.book.journal import JournalEntry, OrderChange
 from plaza.market.book.order_book import OrderBook
 from plaza.market.book.ports import BookStore, OrderTwins
+from plaza.market.book.steps import reading, serialised, stepping
 from plaza.market.book.views import BookStatistics, OrderQuery, Suggestion
 from plaza.market.errors import IdempotencyConflict, MarketError, NotOwner, TwinUnavailable
 from plaza.market.kinds import NO_KINDS, Kinds
@@ -47,21 +55,7 @@ from plaza.market.units import UnitOfWork, no_unit
 __all__ = ["AssetRegistration", "BidManager", "Submission"]
 
 Command = Callable[[OrderBook, int], JournalEntry | None]
-P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _serialised(
-    method: Callable[Concatenate[BidManager, P], R],
-) -> Callable[Concatenate[BidManager, P], R]:
-    """Run ``method`` under the bid manager's lock."""
-
-    def locked(self: BidManager, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    functools.update_wrapper(locked, method)
-    return locked
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +93,9 @@ class BidManager:
             policy_named(policy) if isinstance(policy, str) else policy
         )
         self._twins = twins
+        self._told = AfterCommit(asset_listener)
         self._assets = AssetRegistry(
-            assets, twins=asset_twins, clock=clock, listener=asset_listener, unit=unit
+            assets, twins=asset_twins, clock=clock, listener=self._told, unit=unit
         )
         self._pending: list[OrderChange] = []
         self._book = self._load()
@@ -109,7 +104,7 @@ class BidManager:
 
     # -- orders -----------------------------------------------------------------------
 
-    @_serialised
+    @stepping
     def submit_order(self, spec: NewOrder, *, idempotency_key: str | None = None) -> Submission:
         """Accept an offer or request from ``spec.owner`` and match it by the policy.
 
@@ -129,21 +124,21 @@ class BidManager:
         order_id = entry.accepted()[0].id
         return Submission(self._book.order(order_id), entry.matches())
 
-    @_serialised
+    @stepping
     def cancel_order(self, order_id: str, *, participant: str) -> Order:
         """Remove an open order of ``participant`` from the book for good."""
         self.check_owner(order_id, participant)
         self._commit(lambda book, now: book.remove(order_id, now))
         return self._book.order(order_id)
 
-    @_serialised
+    @stepping
     def disable_order(self, order_id: str, *, participant: str) -> Order:
         """Keep an active order but stop it matching until it is enabled."""
         self.check_owner(order_id, participant)
         self._commit(lambda book, now: book.disable(order_id, now))
         return self._book.order(order_id)
 
-    @_serialised
+    @stepping
     def enable_order(self, order_id: str, *, participant: str) -> Submission:
         """Make a disabled order active again (at the back of its price level) and match it."""
         self.check_owner(order_id, participant)
@@ -151,7 +146,7 @@ class BidManager:
         assert entry is not None
         return Submission(self._book.order(order_id), entry.matches())
 
-    @_serialised
+    @stepping
     def expire_orders(self) -> list[Order]:
         """Expire every open order whose window has ended; for a periodic job."""
         entry = self._commit(lambda book, now: book.expire(now))
@@ -159,7 +154,7 @@ class BidManager:
             return []
         return [change.order for change in self._book.changes(entry)]
 
-    @_serialised
+    @stepping
     def clear(self, kind: str | None = None) -> list[Match]:
         """Run the policy's periodic clearing (uniform price) on one kind or all of them."""
         entry = self._commit(lambda book, now: book.clear(now, None if kind is None else [kind]))
@@ -167,13 +162,13 @@ class BidManager:
 
     # -- manual matching --------------------------------------------------------------
 
-    @_serialised
+    @reading
     def search(self, query: OrderQuery) -> list[Order]:
         """Active orders that fit a manual search (the telco seed's "search of assets and
         offers"), best price first."""
         return self._book.search(query)
 
-    @_serialised
+    @reading
     def suggest_matches(
         self, order_id: str, *, participant: str, limit: int = 10
     ) -> list[Suggestion]:
@@ -181,7 +176,7 @@ class BidManager:
         self.check_owner(order_id, participant)
         return self._book.suggest(order_id, self._clock.now_ms(), limit=limit)
 
-    @_serialised
+    @stepping
     def confirm_match(
         self,
         order_id: str,
@@ -213,7 +208,7 @@ class BidManager:
 
     # -- assets -----------------------------------------------------------------------
 
-    @_serialised
+    @stepping
     def register_asset(
         self, spec: NewAsset, *, idempotency_key: str | None = None
     ) -> AssetRegistration:
@@ -225,7 +220,7 @@ class BidManager:
         self._kinds.check_asset(spec)
         return self._assets.register(spec, idempotency_key=idempotency_key)
 
-    @_serialised
+    @stepping
     def update_asset(self, asset_id: str, change: AssetChange, *, participant: str) -> Asset:
         """Describe one of ``participant``'s assets anew; an unchanged description is no step."""
         asset = self._assets.get(asset_id)
@@ -236,31 +231,36 @@ class BidManager:
             self._kinds.check_asset(described)
         return self._assets.update(asset_id, change, participant=participant)
 
-    @_serialised
+    @stepping
     def disable_asset(self, asset_id: str, *, participant: str) -> Asset:
         """Stop new orders naming an active asset; open ones run their course."""
         return self._assets.disable(asset_id, participant=participant)
 
-    @_serialised
+    @stepping
     def enable_asset(self, asset_id: str, *, participant: str) -> Asset:
         """Let orders name a disabled asset again."""
         return self._assets.enable(asset_id, participant=participant)
 
-    @_serialised
+    @stepping
     def remove_asset(self, asset_id: str, *, participant: str) -> Asset:
         """Retire an asset for good; refused while open orders name it."""
         return self._assets.remove(asset_id, participant=participant, orders=self._book.orders())
 
-    @_serialised
+    @serialised
     def asset(self, asset_id: str) -> Asset:
         """An asset's current state; :class:`~plaza.market.errors.AssetNotFound` if none."""
         return self._assets.get(asset_id)
 
-    @_serialised
+    @serialised
+    def asset_history(self, asset_id: str) -> list[Asset]:
+        """Every state of the asset, oldest first."""
+        return self._assets.history(asset_id)
+
+    @serialised
     def search_assets(self, query: AssetQuery) -> list[Asset]:
         return self._assets.search(query)
 
-    @_serialised
+    @serialised
     def sync_asset_twins(self) -> int:
         """Hand the asset twins every stored state they lack (after a restart); how many."""
         return self._assets.sync_twins()
@@ -276,20 +276,20 @@ class BidManager:
         """An order naming an asset must be its owner's, of the asset's kind, and active."""
         self._assets.check_use(spec)
 
-    @_serialised
+    @reading
     def order(self, order_id: str) -> Order:
         return self._book.order(order_id)
 
-    @_serialised
+    @reading
     def orders(self) -> list[Order]:
         """Every order ever accepted, oldest first."""
         return list(self._book.orders())
 
-    @_serialised
+    @reading
     def statistics(self) -> BookStatistics:
         return self._book.statistics()
 
-    @_serialised
+    @serialised
     def sync_twins(self) -> int:
         """Send pending order changes to the twin recorder; how many went. Safe to call often."""
         if self._twins is None or not self._pending:
@@ -304,33 +304,49 @@ class BidManager:
 
     # -- internals --------------------------------------------------------------------
 
-    def _commit(self, command: Command) -> JournalEntry | None:
-        """Apply a command to the book, journal its entry, hand the changes to the twins.
+    def _step(self, action: Callable[[], R]) -> R:
+        """Run ``action`` in one unit of work that holds the journal, on a caught-up book.
 
         A refused command (a :class:`MarketError` from the book's checks, which run
-        before any change) changed nothing. Any other failure, in the book or the
-        store, may have left memory ahead of the journal: the book is rebuilt from
-        the store before the error goes on. With a unit of work, the journal entry
-        and the twins' staged states are one transaction.
+        before any change) changed nothing. Any other failure, or one after the book
+        took the step (the append, the commit), may have left memory ahead of the
+        journal: the book is rebuilt from the store, once the unit is over, before
+        the error goes on. Asset notifications go out only once the unit committed.
         """
+        caught_up = self._book.step
         try:
-            entry = command(self._book, self._clock.now_ms())
-            if entry is None:
-                return None
-        except MarketError:
+            with self._unit():
+                self._store.hold()
+                self._catch_up()
+                caught_up = self._book.step
+                result = action()
+        except BaseException as error:
+            self._told.drop()
+            if not isinstance(error, MarketError) or self._book.step != caught_up:
+                self._reload()
             raise
-        except BaseException:
-            self._reload()
-            raise
-        try:
-            with self._unit():  # the step and its order twins' states commit together
-                self._store.append(entry)
-                if self._twins is not None:
-                    self._pending.extend(self._book.changes(entry))
-                    self.sync_twins()
-        except BaseException:
-            self._reload()
-            raise
+        self._told.release()
+        return result
+
+    def _catch_up(self) -> None:
+        """Apply the steps other bid managers on the journal appended since this book's last.
+
+        Their writers staged those steps' twin states in the same units of work, so
+        nothing is queued for the twins here.
+        """
+        for entry in self._store.entries(after_step=self._book.step):
+            self._book.apply(entry)
+
+    def _commit(self, command: Command) -> JournalEntry | None:
+        """Apply a command to the book, journal its entry, hand the changes to the twins
+        (inside the step's unit: the entry and its order twins' states commit together)."""
+        entry = command(self._book, self._clock.now_ms())
+        if entry is None:
+            return None
+        self._store.append(entry)
+        if self._twins is not None:
+            self._pending.extend(self._book.changes(entry))
+            self.sync_twins()
         return entry
 
     def _reload(self) -> None:

@@ -45,6 +45,9 @@ class SqliteBookStore:
     def __init__(self, path: str | Path) -> None:
         self._db = SqliteFile(path, _SCHEMA, error=BookStoreFailed, label="store", private=False)
 
+    def hold(self) -> None:
+        """Nothing to do: one bid manager owns this journal, and its own lock serialises."""
+
     def append(self, entry: JournalEntry) -> None:
         text = encode_entry(entry)
         with self._db.write() as conn:

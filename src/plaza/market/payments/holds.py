@@ -20,7 +20,7 @@ from typing import Protocol
 
 from plaza.crypto import Address, InvalidAddress, SigningKey
 from plaza.ledger.holds import HoldRecord, HoldStatus
-from plaza.ledger.model import ID_SIZE, Message, SettlePayload
+from plaza.ledger.model import ID_SIZE, Message, PayPayload, SettlePayload
 from plaza.ledger.ports import Composer, Submitter
 from plaza.market.errors import MarketError
 
@@ -107,15 +107,38 @@ class ArbiterHolds:
         return self._ledger.hold(hold_id)
 
     def compose_settlement(
-        self, hold_id: bytes, to_payee: int, *, reason: bytes, tag: bytes = b""
+        self,
+        hold_id: bytes,
+        to_payee: int,
+        *,
+        reason: bytes,
+        tag: bytes = b"",
+        after: bytes | None = None,
     ) -> Message:
         """The signed settlement closing the hold with ``to_payee`` to the payee and the
         rest to the payer, NOT sent: keep its bytes first, then :meth:`submit` them (again
-        after a failure: the same bytes are the same message)."""
-        return self._ledger.compose(self._arbiter, SettlePayload(hold_id, to_payee, tag, reason))
+        after a failure: the same bytes are the same message). ``after``: a message it
+        approves, so the ledger applies that one first (an earlier part payment)."""
+        payload = SettlePayload(hold_id, to_payee, tag, reason)
+        return self._ledger.compose(self._arbiter, payload, first_parents=_after(after))
+
+    def compose_part_payment(
+        self,
+        hold_id: bytes,
+        amount: int,
+        *,
+        reason: bytes,
+        tag: bytes = b"",
+        after: bytes | None = None,
+    ) -> Message:
+        """The signed part payment of ``amount`` to the payee, the rest staying held, NOT
+        sent: kept first and sent like a settlement (the ledger pays the same signed
+        part payment once, however often it is attached); ``after`` as for a settlement."""
+        payload = PayPayload(hold_id, amount, tag, reason)
+        return self._ledger.compose(self._arbiter, payload, first_parents=_after(after))
 
     def submit(self, raw: bytes) -> bytes:
-        """Send a composed settlement; its id. Sending it again is harmless."""
+        """Send a composed settlement or part payment; its id. Sending it again is harmless."""
         return self._ledger.submit(raw)
 
     def settle(self, hold_id: bytes, to_payee: int, *, reason: bytes, tag: bytes = b"") -> bytes:
@@ -123,3 +146,7 @@ class ArbiterHolds:
         different settlement of the same hold conflicts as ``hold_not_open``, harmlessly."""
         message = self.compose_settlement(hold_id, to_payee, reason=reason, tag=tag)
         return self.submit(message.raw)
+
+
+def _after(message_id: bytes | None) -> tuple[bytes, ...]:
+    return () if message_id is None else (message_id,)

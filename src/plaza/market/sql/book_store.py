@@ -8,6 +8,12 @@ a second writer fail on either engine (two appends of the same step: one wins,
 the other is a :class:`~plaza.market.errors.JournalConflict`), and the unique
 (participant, idempotency key) constraint stops a retried submission becoming a
 second order, behind the book's own index.
+
+Worker processes sharing the database take turns through :meth:`SqlBookStore.hold`,
+called at the start of each step's unit of work: on PostgreSQL a transaction-scoped
+advisory lock keyed by the schema (so marketplaces in other schemas never wait on
+it), released at commit, at rollback, or when a killed worker's connection drops; on
+SQLite the unit's ``BEGIN IMMEDIATE`` already holds the database's one write lock.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, func, insert, select
+from sqlalchemy import Engine, Row, Select, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from plaza.market.book.codec import decode_entry, encode_entry
@@ -29,6 +35,9 @@ __all__ = ["SqlBookStore", "import_journal"]
 
 _PAGE = 1000
 _LAST_STEP = select(func.coalesce(func.max(market_journal.c.step), 0))
+#: The first key of the journal's advisory lock ("plz" in ASCII); the second is the schema's.
+_LOCK_SPACE = 0x706C7A
+_HOLD = text("SELECT pg_advisory_xact_lock(:space, hashtext(current_schema()))")
 
 
 class SqlBookStore:
@@ -40,6 +49,17 @@ class SqlBookStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine: Engine | None = engine
+
+    def hold(self) -> None:
+        """Wait for the journal's lock, then keep it until the caller's unit of work ends."""
+        engine = self._open()
+        if engine.dialect.name != "postgresql":
+            return  # SQLite: the unit's BEGIN IMMEDIATE is the hold
+        try:
+            with writing(engine) as conn:
+                conn.execute(_HOLD, {"space": _LOCK_SPACE})
+        except SQLAlchemyError as error:
+            raise BookStoreFailed(f"holding the journal: {_reason(error)}") from error
 
     def append(self, entry: JournalEntry) -> None:
         row = {

@@ -20,6 +20,7 @@ change and the twin states it causes, :mod:`plaza.market.units`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -107,7 +108,9 @@ def _begin_sqlite(connection: Connection) -> None:
 
 
 def _postgres_engine(url: URL, schema: str | None, *, echo: bool) -> Engine:
-    connect_args: dict[str, Any] = {}
+    # Which process a session belongs to, in pg_stat_activity: with several workers on
+    # one database, an operator (or a fault test) can tell who holds which lock.
+    connect_args: dict[str, Any] = {"application_name": f"plaza pid {os.getpid()}"}
     if schema is not None:
         if not _SCHEMA_NAME.fullmatch(schema):
             raise ValueError("a schema name is lower-case letters, digits and underscores")

@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from plaza.channels import (
+    CarrierWriter,
     Channel,
     ChannelLedger,
     ChannelMode,
@@ -59,9 +61,14 @@ class TwinChannels:
         auditors: Sequence[EncryptionPublicKey] = (),
         cursor_store: str = "default",
         cache_size: int = 256,
+        carriers: CarrierWriter | None = None,
     ) -> None:
         self.identity = identity
-        self.gateway = gateway
+        self.gateway: ChannelLedger = carriers if carriers is not None else gateway
+        self._direct = gateway  # for what goes out at once, from any thread
+        self._carriers = carriers
+        self._queued: set[bytes] = set()  # channels with a position in the carriers' queue
+        self._setups: list[TwinRecord] = []  # set up, ready once the carriers' queue went
         self.cursors = cursors
         self.directory = directory
         self.clock = clock
@@ -116,6 +123,7 @@ class TwinChannels:
             self._publishers.move_to_end(record.channel_id)
             return record, cached
         publisher = Publisher.open(self.gateway, self.cursors, record.channel_id, clock=self.clock)
+        self.flush()  # the last message it sent again: on the ledger before catching up
         record = catch_up(record, publisher)
         self._remember(publisher)
         return record, publisher
@@ -134,21 +142,60 @@ class TwinChannels:
             clock=clock,
             directory=announcement_tag(channel.id),
         )
+        readers = self._reader_keys(parties)
+        self.before_publishing(channel.id)
+        for key, reader_key in zip(readers, publisher.grant_all(readers), strict=True):
+            deliver(self.gateway, self.identity, key, reader_key, clock=clock)
+        for auditor in self._auditors:
+            deliver(self.gateway, self.identity, auditor, publisher.reader_key(0), clock=clock)
+        ready = replace(record, position=publisher.position, ready=True)  # a cursor never lags
+        if self._carriers is None:
+            return self._mark_ready(ready)
+        # Ready once its carrier went (the next flush, before any state of the twin is sent:
+        # the key record holds the channel's queued position); if that never happens, the
+        # twin is set up again, harmlessly.
+        self._setups.append(ready)
+        return ready
+
+    def _mark_ready(self, record: TwinRecord) -> TwinRecord:
+        return self.directory.advance(
+            record.kind,
+            record.record_id,
+            step=record.last_step,
+            position=record.position,
+            ready=True,
+        )
+
+    def _reader_keys(self, parties: Sequence[str]) -> list[EncryptionPublicKey]:
+        keys = []
         for party in parties:
             key = self._parties.encryption_key(party) if self._parties is not None else None
             if key is None:
                 log.info("no encryption key for party %s: its twin access is not granted", party)
                 continue
-            deliver(self.gateway, self.identity, key, publisher.grant(key), clock=clock)
-        for auditor in self._auditors:
-            deliver(self.gateway, self.identity, auditor, publisher.reader_key(0), clock=clock)
-        return self.directory.advance(
-            record.kind,
-            record.record_id,
-            step=record.last_step,
-            position=publisher.position,
-            ready=True,
-        )
+            keys.append(key)
+        return keys
+
+    # -- carriers --------------------------------------------------------------------------
+
+    def before_publishing(self, channel_id: bytes) -> None:
+        """With carriers, send what is queued if it holds a position of this channel: a
+        carrier holds at most one position per channel, the one the channel's cursor keeps
+        as its last message and sends again when it is reopened, so a crash loses none."""
+        if channel_id in self._queued:
+            self.flush()
+        if self._carriers is not None:
+            self._queued.add(channel_id)
+
+    def flush(self) -> None:
+        """Send every queued message (nothing without carriers); raises what the ledger
+        raised. Only after this returned is anything written through it on the ledger."""
+        if self._carriers is not None:
+            self._carriers.flush()
+        self._queued.clear()
+        setups, self._setups = self._setups, []
+        for record in setups:
+            self._mark_ready(record)
 
     def _remember(self, publisher: Publisher) -> None:
         self._publishers[publisher.channel.id] = publisher
@@ -174,9 +221,11 @@ class TwinChannels:
         return publisher.reader_key(0)
 
     def send_reader_key(self, kind: TwinKind, record_id: str, auditor: EncryptionPublicKey) -> bool:
-        """Seal a twin's read-only key to an auditor's inbox; False if there is no such twin."""
+        """Seal a twin's read-only key to an auditor's inbox, on the ledger when this returns
+        (never queued for a carrier: the auditor asked now, from a request's thread); False
+        if there is no such twin."""
         key = self.reader_key(kind, record_id)
         if key is None:
             return False
-        deliver(self.gateway, self.identity, auditor, key, clock=self.clock)
+        deliver(self._direct, self.identity, auditor, key, clock=self.clock)
         return True

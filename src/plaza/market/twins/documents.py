@@ -19,7 +19,11 @@ twin is caught by an auditor. ``step`` increases along a twin:
 * asset twin: the asset's version (1 when registered, one more per change);
 * contract twin: 1 for the signed contract, then ``version + 2`` for the
   settlement state saved at that version (``open`` is version 0);
-* participant twin: 1, 2, 3... one per contract recorded on it.
+* participant twin: 1, 2, 3... one per contract recorded on it;
+* orders twin: a vertical's orders channel, one per marketplace and vertical
+  (``twin_id`` the vertical's name), holding each state of each of its orders
+  (``type`` ``product_order``, ``record`` ``<order id>/<n>`` for the order's
+  n-th step); 1, 2, 3... in the order they reach the channel.
 
 The channel signs every message with the channel key and the channel is
 announced under the marketplace's identity, so the documents carry no signature
@@ -66,12 +70,14 @@ CONTRACT_STEP = 1
 
 
 class TwinKind(enum.StrEnum):
-    """Whose twin a channel is: one per order, per asset, per contract and per participant."""
+    """Whose twin a channel is: one per order, per asset, per contract and per participant;
+    and a vertical's orders channel (``orders``), one per vertical."""
 
     ORDER = "order"
     CONTRACT = "contract"
     PARTICIPANT = "participant"
     ASSET = "asset"
+    ORDERS = "orders"
 
 
 class DocumentType(enum.StrEnum):
@@ -79,6 +85,7 @@ class DocumentType(enum.StrEnum):
     CONTRACT = "contract"  # the marketplace-signed contract
     SETTLEMENT = "settlement"  # a contract's settlement state after a save
     ASSET = "asset"  # an asset's state, one per version
+    PRODUCT_ORDER = "product_order"  # a vertical's order after one of its steps
 
 
 class InvalidTwinDocument(ValueError):

@@ -1,9 +1,10 @@
 """The outbox publisher: staged twin states to the ledger, in batches, each exactly once.
 
 One batch takes the oldest pending states of the :mod:`outbox <plaza.market.twins.outbox>`,
-writes each to its twin in order (one channel message each: several channel messages
-never share a ledger message), then marks them all written, with their positions and
-message ids, in one transaction that also moves their twins' progress. So the outbox and
+writes each to its twin in order (one channel message each; with carriers, many channel
+messages share one ledger message, and the batch's last carrier goes before anything is
+marked), then marks them all written, with their positions and message ids, in one
+transaction that also moves their twins' progress. So the outbox and
 the twin directory always agree; only the channel cursor can be ahead of them (it is
 saved with each message's bytes before the submit), and only after a crash or a failed
 step. Then the twin's cached publisher is dropped, and reopening it catches up: the
@@ -22,11 +23,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from plaza.channels import ChannelError, Publisher, Reader
 from plaza.ledger.errors import LedgerAccessError
 from plaza.market.errors import StoreFailed
+from plaza.market.leases import Lease, SoleLease
 from plaza.market.twins.channels import TwinChannels
 from plaza.market.twins.documents import (
     InvalidTwinDocument,
@@ -52,6 +55,7 @@ class _Batch:
 
     written: list[Written] = field(default_factory=list)
     twins: dict[Twin, tuple[TwinRecord, Publisher]] = field(default_factory=dict)
+    opened: dict[Twin, tuple[TwinRecord, Publisher]] = field(default_factory=dict)
     held: set[Twin] = field(default_factory=set)
 
     def add(self, mark: Written, record: TwinRecord, publisher: Publisher) -> None:
@@ -68,10 +72,19 @@ class _Batch:
 class OutboxPublisher:
     """The one writer of the outbox's states; call :meth:`publish_pending` or :meth:`run`."""
 
-    def __init__(self, channels: TwinChannels, outbox: TwinOutbox, *, batch_size: int = 64):
+    def __init__(
+        self,
+        channels: TwinChannels,
+        outbox: TwinOutbox,
+        *,
+        batch_size: int = 64,
+        lease: Lease | None = None,
+    ) -> None:
         self._channels = channels
         self._outbox = outbox
         self._batch_size = batch_size
+        self._lease: Lease = lease or SoleLease()
+        self._generation = 0  # of the lease, when this process last published
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._found: set[int] = set()  # states a catch-up found on the ledger this batch
@@ -83,8 +96,15 @@ class OutboxPublisher:
         self._wake.set()
 
     def publish_pending(self) -> int:
-        """Write one batch of pending states; how many were marked written."""
+        """Write one batch of pending states; how many were marked written. Nothing while
+        another worker of the marketplace holds its lease (and publishes)."""
         with self._lock:
+            if not self._lease.held():
+                return 0
+            if self._lease.generation != self._generation:
+                # Another worker may have written our cached twins while we did not hold it.
+                self._channels.forget_all()
+                self._generation = self._lease.generation
             return self._publish_batch()
 
     def drain(self) -> int:
@@ -119,9 +139,13 @@ class OutboxPublisher:
     def _publish_batch(self) -> int:
         batch, self._found = _Batch(), set()
         try:
-            for row in self._outbox.pending(self._batch_size):
-                if not self._write_or_hold(row, batch):
-                    break
+            rows = self._outbox.pending(self._batch_size)
+            # Every twin of the batch first, so new twins' set-ups share carriers; then states.
+            if all(self._try(row, batch, self._open_twin) for row in rows):
+                for row in rows:
+                    if not self._try(row, batch, self._write):
+                        break
+            self._channels.flush()  # with carriers, nothing is written before this returns
             if batch.written:
                 self._outbox.mark_written(
                     batch.written, batch.progress(), at_ms=self._channels.clock.now_ms()
@@ -133,13 +157,16 @@ class OutboxPublisher:
             raise
         return len(batch.written) + len(self._found)
 
-    def _write_or_hold(self, row: PendingState, batch: _Batch) -> bool:
-        """Write one state unless its twin is held; False when the whole batch must stop."""
+    def _try(
+        self, row: PendingState, batch: _Batch, step: Callable[[PendingState, _Batch], None]
+    ) -> bool:
+        """Open a state's twin or write the state, unless its twin is held; False when the
+        whole batch must stop."""
         twin = (row.state.kind, row.state.twin_id)
         if twin in batch.held or row.seq in self._found:
             return True
         try:
-            self._write(row, batch)
+            step(row, batch)
         except _TRANSIENT as error:
             log.warning("twin states wait: %s", error)
             self._counts["deferred"] += 1
@@ -169,6 +196,7 @@ class OutboxPublisher:
             return
         step = state.step or record.last_step + 1
         content = state.document if state.step else _with_step(state.document, step)
+        self._channels.before_publishing(publisher.channel.id)
         published = publisher.publish(content)
         record = replace(record, last_step=step, position=publisher.position)
         batch.add(
@@ -176,9 +204,15 @@ class OutboxPublisher:
         )
         self._counts["published"] += 1
 
+    def _open_twin(self, row: PendingState, batch: _Batch) -> None:
+        twin = (row.state.kind, row.state.twin_id)
+        if twin not in batch.opened:
+            batch.opened[twin] = self._open(row, batch)
+
     def _open(self, row: PendingState, batch: _Batch) -> tuple[TwinRecord, Publisher]:
         state = row.state
-        opened = batch.twins.get((state.kind, state.twin_id))
+        twin = (state.kind, state.twin_id)
+        opened = batch.twins.get(twin) or batch.opened.get(twin)
         if opened is not None:
             return opened
         return self._channels.open(state.kind, state.twin_id, state.parties, self._catch_up)

@@ -36,6 +36,7 @@ from plaza.market.settlement import Settlement
 from plaza.market.twins.channels import TwinChannels
 from plaza.market.twins.documents import (
     CONTRACT_STEP,
+    TwinDocument,
     TwinKind,
     asset_document,
     contract_document,
@@ -99,6 +100,15 @@ class StagedTwins:
 
     def asset_recorded_through(self, asset_id: str) -> int:
         return self._staged_step(TwinKind.ASSET, asset_id)
+
+    # -- a vertical's own channels --------------------------------------------------------
+
+    def record_documents(self, documents: Sequence[TwinDocument]) -> int:
+        """Stage documents a vertical writes to a twin of its own (its orders channel), each
+        taking the twin's next step when written, read by the marketplace and its auditors;
+        how many were new. A document staged before (same twin, type and record) adds
+        nothing, so a vertical may stage its records' states again after a restart."""
+        return self._stage([TwinState.of(document, (), next_step=True) for document in documents])
 
     # -- contracts and settlements ---------------------------------------------------------
 

@@ -10,6 +10,10 @@ told to stop; a node that stops answering is logged and retried. :meth:`quote`
 is what the HTTP API (:mod:`plaza.services.provider.http`) answers with. Given a
 ``market``, it keeps the service listed there as a standing offer
 (:mod:`plaza.services.listing`), so it shows on the marketplace's pages and in search.
+Given an ``owner`` (a web account's user id), its description names that account, whose
+provider's dashboard then lists the service, and every ``report_every_s`` it files the
+reasons of its refunded calls, if they changed, for that dashboard
+(:mod:`plaza.services.report`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from dataclasses import replace
 
 from plaza.channels import (
     Channel,
@@ -32,6 +37,7 @@ from plaza.clients.errors import ClientError
 from plaza.clients.market import MarketClient
 from plaza.clock import Clock
 from plaza.crypto import Address, Identity
+from plaza.ledger.model import DataPayload
 from plaza.services.calls import CONFIRMATION_ALLOWANCE_MS
 from plaza.services.description import RECORD_FIELD, SERVICES_TAG, ServiceDescription
 from plaza.services.errors import CallRefused
@@ -41,6 +47,7 @@ from plaza.services.provider.desk import CallDesk
 from plaza.services.provider.home import ProviderHome
 from plaza.services.provider.sdk import Service
 from plaza.services.quote import Quote
+from plaza.services.report import FailureReport, encode_report, report_tag
 from plaza.services.sealing import CALL_ID_SIZE
 from plaza.wallet.holds import new_lock
 
@@ -71,11 +78,14 @@ class ProviderAgent:
         poll_s: float = 0.2,
         allowance_ms: int = CONFIRMATION_ALLOWANCE_MS,
         market: MarketClient | None = None,
+        owner: str = "",
+        report_every_s: float = 30.0,
     ) -> None:
         self.service, self._gateway, self._clock = service, gateway, clock
         self.market = market
         self.poll_s, self.allowance_ms = poll_s, allowance_ms
-        self._next_prune_ms = self._next_listing_ms = 0
+        self.report_every_s = report_every_s
+        self._next_prune_ms = self._next_listing_ms = self._next_report_ms = 0
         self.identity = home.identity()
         self.book = home.book()
         self._store = home.cursors()
@@ -89,6 +99,7 @@ class ProviderAgent:
             pay_to=str(self.address),
             encryption_key=self.identity.encryption.public_key.raw.hex(),
             endpoint=endpoint,
+            owner=owner,
         )
         self.desk = CallDesk.of(
             gateway,
@@ -132,6 +143,11 @@ class ProviderAgent:
         self.description = description
         log.info("service %s described on channel %s", description.name, channel.id.hex())
         return True
+
+    def name_owner(self, owner: str) -> None:
+        """Name the web account whose dashboard lists the service (``""``: none); the
+        next :meth:`describe` announces it."""
+        self.description = replace(self.description, owner=owner)
 
     def retire(self) -> None:
         """Say on the channel that the service is no longer sold; quotes are refused, and
@@ -195,6 +211,7 @@ class ProviderAgent:
                 self._keep_listed_now_and_then()
                 self.desk.step()
                 self._forget_stale_quotes()
+                self._report_now_and_then()
             except (LedgerAccessError, ClientError) as error:
                 log.warning("service %s: %s; retrying", self.service.name, error)
             stop.wait(self.poll_s)
@@ -217,6 +234,35 @@ class ProviderAgent:
         if now >= self._next_prune_ms:
             self.book.forget_quotes(now - _STALE_QUOTE_MS)
             self._next_prune_ms = now + _STALE_QUOTE_MS
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def failure_report(self) -> FailureReport:
+        """Why its calls were refunded, from its book: what its owner's dashboard shows."""
+        return FailureReport.of(self._clock.now_ms(), self.book.failure_reasons())
+
+    def report_if_changed(self) -> bytes | None:
+        """With an owner, file the failure report if it changed since the last one filed;
+        its message id. A provider that never refunded a call files none; one without an
+        owner files none at all (the reasons stay sealed to its customers)."""
+        if not self.description.owner:
+            return None
+        report = self.failure_report()
+        timeless = encode_report(replace(report, at_ms=0))
+        digest = hashlib.blake2b(timeless, digest_size=16).hexdigest()
+        last = self.book.fact("reported")
+        if last == digest or (last is None and not report.reasons):
+            return None
+        payload = DataPayload(report_tag(self.publisher.channel.id), encode_report(report))
+        filed = self._gateway.submit(self._gateway.compose(self.identity.signing, payload).raw)
+        self.book.set_fact("reported", digest)
+        return filed
+
+    def _report_now_and_then(self) -> None:
+        now = self._clock.now_ms()
+        if now >= self._next_report_ms:
+            self._next_report_ms = now + round(self.report_every_s * 1000)
+            self.report_if_changed()  # a node that fails it: filed again next time
 
     def status(self) -> dict[str, object]:
         return {

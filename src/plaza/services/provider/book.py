@@ -199,6 +199,13 @@ class ProviderBook:
     def revenue(self) -> int:
         return self._db.count("SELECT COALESCE(SUM(amount), 0) FROM calls WHERE state = 'paid'")
 
+    def failure_reasons(self) -> list[tuple[str, int]]:
+        """The refunded calls by the reason given (what the owner's report tallies)."""
+        rows = self._db.rows(
+            "SELECT detail, COUNT(*) FROM calls WHERE state = 'refunded' GROUP BY detail"
+        )
+        return [(str(detail), int(count)) for detail, count in rows]
+
     # -- facts -----------------------------------------------------------------------------
 
     def fact(self, name: str) -> str | None:

@@ -70,8 +70,11 @@ class Service:
     def limit_s(self) -> float:
         return self.time_to_result_s if self.time_limit_s is None else self.time_limit_s
 
-    def describe(self, *, pay_to: str, encryption_key: str, endpoint: str) -> ServiceDescription:
-        """The description a provider with these keys, at ``endpoint``, publishes."""
+    def describe(
+        self, *, pay_to: str, encryption_key: str, endpoint: str, owner: str = ""
+    ) -> ServiceDescription:
+        """The description a provider with these keys, at ``endpoint``, owned by the web
+        account ``owner`` (if any), publishes."""
         return ServiceDescription(
             name=self.name,
             title=self.title,
@@ -84,6 +87,7 @@ class Service:
             output_schema=dict(self.output_schema),
             max_input_bytes=self.max_input_bytes,
             time_to_result_ms=round(self.time_to_result_s * 1000),
+            owner=owner,
         )
 
 

@@ -308,6 +308,7 @@ def test_unpaid_lists_the_consumers_contracts_waiting_for_its_payment(
     market.settle("/provision", solar.step(terms.providerTransactionId, provided, world.key))
     assert unpaid("ev") == [{"contractId": contract_id, "value": 4}]  # 400 Wh at 10 per kWh
     assert unpaid("solar") == []
+    assert unpaid("never-registered") == []
     with pytest.raises(InvalidMessage, match="ask"):
         market.unpaid(users.letter({"assetId": "ev"}, world))
     with pytest.raises(NotAuthenticated):

@@ -774,5 +774,10 @@ def test_the_twin_of_a_transaction_holds_each_reported_state(world: World) -> No
     assert twin["problems"] == []
     assert [e["confirmed"] for e in twin["entries"]] == [True, True]
     assert [e["onTwin"] for e in twin["events"]] == [True, True]
+    # each event names where it is on the twin: the per-event verify
+    entries = {e["position"]: e["messageId"] for e in twin["entries"]}
+    events = [(e["number"], e["position"], e["messageId"]) for e in twin["events"]]
+    assert events == [(n, p, entries[p]) for n, p in ((1, 0), (2, 1))]
+    assert all(e["confirmed"] for e in twin["events"])
     with pytest.raises(UnknownRecord):
         world.owners.transaction_twin(owner_id, device.id, "t2")

@@ -101,6 +101,9 @@ class FlakyStore:
         self.inner = inner
         self.fail: str | None = None
 
+    def hold(self) -> None:
+        self.inner.hold()
+
     def append(self, entry: JournalEntry) -> None:
         mode, self.fail = self.fail, None
         if mode == "after":

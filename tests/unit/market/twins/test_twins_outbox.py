@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from twins_support import (
+    AUDITOR,
     EV,
     HOUR_MS,
     MARKETPLACE,
@@ -19,7 +20,7 @@ from twins_support import (
     staged_twins,
 )
 
-from plaza.channels import Reader
+from plaza.channels import Reader, open_inbox
 from plaza.crypto import Identity
 from plaza.market.book.memory import MemoryBookStore
 from plaza.market.book.service import BidManager
@@ -82,6 +83,20 @@ def test_requests_only_stage_and_the_publisher_writes_in_order(ledger: Ledger) -
     assert twins.recorded_through() == 3
     assert twins.lags_ms() == [250, 250, 250]
     assert twins.statistics()["queued"] == 0
+
+
+def test_a_twin_key_sent_to_an_auditor_is_on_the_ledger_at_once_with_carriers(
+    ledger: Ledger,
+) -> None:
+    twins = staged_twins(ledger, OutboxStores(), carriers=True)
+    book, _, _ = world(ledger, twins)
+    order = book.submit_order(spec(ledger, Side.OFFER, SOLAR)).order
+    twins.publisher.drain()
+    assert twins.send_reader_key(TwinKind.ORDER, order.id, AUDITOR.encryption.public_key)
+    [delivery] = open_inbox(ledger.gateway, AUDITOR.encryption)
+    key = twins.reader_key(TwinKind.ORDER, order.id)
+    assert key is not None
+    assert delivery.reader_key.channel == key.channel
 
 
 def test_staging_again_writes_nothing_again(ledger: Ledger) -> None:

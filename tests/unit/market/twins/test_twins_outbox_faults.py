@@ -1,7 +1,8 @@
-"""The outbox publisher killed mid-batch, at every message it sends: after the node accepted a
-message and before the outbox marked anything. After a restart every twin is complete, no
-state is on the ledger twice, and the market's audit finds every record clean; with the
-stores in memory and as ``plaza market run`` keeps them (SQLite database, cursor file)."""
+"""The outbox publisher killed mid-batch, at every message it sends (one twin state each, or
+a carrier of many): after the node accepted it and before the outbox marked anything. After
+a restart every twin is complete, no state is on the ledger twice, and the market's audit
+finds every record clean; with the stores in memory and as ``plaza market run`` keeps them
+(SQLite database, cursor file)."""
 
 from __future__ import annotations
 
@@ -50,14 +51,18 @@ class Killed(BaseException):
 
 
 class KillingGateway(LedgerProxy):
-    """Lets the node accept the ``kill_at``-th submitted message, then kills the caller."""
+    """Lets the node accept the ``kill_at``-th submitted message, then kills the caller; or,
+    ``before``, kills it as it is about to send that message (what is queued is lost)."""
 
-    def __init__(self, inner: LocalLedger, kill_at: int) -> None:
+    def __init__(self, inner: LocalLedger, kill_at: int, *, before: bool = False) -> None:
         super().__init__(inner)
         self.kill_at = kill_at
+        self.before = before
         self.submits = 0
 
     def submit(self, raw: bytes) -> bytes:
+        if self.before and self.submits + 1 == self.kill_at:
+            raise Killed(f"before submit {self.kill_at}")
         message_id = self.inner.submit(raw)
         self.submits += 1
         if self.submits == self.kill_at:
@@ -91,16 +96,28 @@ def written_states(ledger: Ledger, twins: StagedTwins, twin: tuple[TwinKind, str
     return found
 
 
-def sends_of_a_clean_run() -> int:
+def sends_of_a_clean_run(*, carriers: bool) -> int:
     with in_process_ledger() as ledger:
         counting = KillingGateway(ledger.gateway, kill_at=0)
-        twins = staged_twins(ledger, OutboxStores(), gateway=counting, batch_size=4)
+        twins = staged_twins(
+            ledger, OutboxStores(), gateway=counting, batch_size=4, carriers=carriers
+        )
         trade(ledger, twins)
         twins.publisher.drain()
         return counting.submits
 
 
-SENDS = sends_of_a_clean_run()
+#: Every send of a clean run, one message each and with carriers (many messages a send), and
+#: with carriers also just before each send: whatever waited in the carriers' queue is lost.
+KILLS = [
+    pytest.param(carriers, kill_at, before, id=f"{mode}-{kill_at}")
+    for carriers, before, mode in (
+        (False, False, "single"),
+        (True, False, "carriers"),
+        (True, True, "carriers-before"),
+    )
+    for kill_at in range(1, sends_of_a_clean_run(carriers=carriers) + 1)
+]
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -120,17 +137,18 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OutboxSto
         engine.dispose()
 
 
-@pytest.mark.parametrize("kill_at", range(1, SENDS + 1))
-def test_a_publisher_killed_after_any_send_completes_every_twin_once(
-    kill_at: int, stores: OutboxStores
+@pytest.mark.parametrize(("carriers", "kill_at", "before"), KILLS)
+def test_a_publisher_killed_at_any_send_completes_every_twin_once(
+    carriers: bool, kill_at: int, before: bool, stores: OutboxStores
 ) -> None:
     with in_process_ledger() as ledger:
-        killing = KillingGateway(ledger.gateway, kill_at)
-        twins = staged_twins(ledger, stores, gateway=killing, batch_size=4)
+        killing = KillingGateway(ledger.gateway, kill_at, before=before)
+        twins = staged_twins(ledger, stores, gateway=killing, batch_size=4, carriers=carriers)
         book, settlements, contract_id = trade(ledger, twins)
         with pytest.raises(Killed):
             twins.publisher.drain()
-        restarted = staged_twins(ledger, stores, batch_size=4)  # a new process, same stores
+        # a new process, same stores
+        restarted = staged_twins(ledger, stores, batch_size=4, carriers=carriers)
         restarted.publisher.drain()
         assert restarted.statistics()["queued"] == 0
         ledger.milestone()

@@ -7,10 +7,18 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from plaza.adapters.ledger.local import LocalLedger
-from plaza.channels import ChannelLedger, CursorStore, LedgerUnavailable, MemoryCursorStore
+from plaza.channels import (
+    CarrierWriter,
+    ChannelLedger,
+    CursorStore,
+    LedgerUnavailable,
+    MemoryCursorStore,
+)
 from plaza.crypto import Address, EncryptionKey, EncryptionPublicKey, Identity, SigningKey
 from plaza.ledger.model import DataPayload, Message, Output, TransferPayload
+from plaza.ledger.ports import Ledger as LedgerPort
 from plaza.market.auth import participant_id_for
+from plaza.market.leases import Lease
 from plaza.market.twins.channels import TwinChannels
 from plaza.market.twins.memory import MemoryTwinDirectory, MemoryTwinOutbox
 from plaza.market.twins.outbox import TwinOutbox
@@ -141,22 +149,27 @@ def staged_twins(
     ledger: Ledger,
     stores: OutboxStores,
     *,
-    gateway: ChannelLedger | None = None,
+    gateway: LedgerPort | None = None,
     auditors: tuple[Identity, ...] = (),
     batch_size: int = 64,
+    lease: Lease | None = None,
+    carriers: bool = False,
 ) -> StagedTwins:
-    """A twin recorder with an outbox, as a freshly started process builds it on ``stores``."""
+    """A twin recorder with an outbox, as a freshly started process builds it on ``stores``
+    (with ``carriers``, its twin states go many to a ledger message, as served)."""
     assert stores.outbox is not None
+    gateway = gateway or ledger.gateway
     channels = TwinChannels(
         identity=MARKETPLACE,
-        gateway=gateway or ledger.gateway,
+        gateway=gateway,
+        carriers=CarrierWriter(gateway) if carriers else None,
         cursors=stores.cursors,
         directory=stores.directory,
         clock=ledger.clock,
         parties=Keys(),
         auditors=[who.encryption.public_key for who in auditors],
     )
-    publisher = OutboxPublisher(channels, stores.outbox, batch_size=batch_size)
+    publisher = OutboxPublisher(channels, stores.outbox, batch_size=batch_size, lease=lease)
     return StagedTwins(
         outbox=stores.outbox, channels=channels, publisher=publisher, clock=ledger.clock
     )

@@ -97,6 +97,14 @@ def get_asset(asset_id: AssetIdPath, services: ServicesDep) -> AssetView:
     return asset_view(services.marketplace.asset(None, asset_id))
 
 
+@router.get("/assets/{asset_id}/history", responses=error_responses(400, 404))
+def asset_history(asset_id: AssetIdPath, services: ServicesDep) -> AssetList:
+    """Every state the asset went through, oldest (version 1) first, each with the event
+    that made it and when: the states its twin holds, public like the asset."""
+    states = services.marketplace.asset_history(None, asset_id)
+    return AssetList(items=[asset_view(state) for state in states])
+
+
 @router.put("/assets/{asset_id}", responses=_WRITE_ERRORS)
 def update_asset(
     asset_id: AssetIdPath, body: AssetUpdateIn, caller: CallerDep, services: ServicesDep

@@ -103,7 +103,7 @@ async function payThroughMarket(sensor, durationMs, keys, reader) {
 }
 
 async function grants(sensor, reader) {
-  const inbox = await api(`/streams/api/tags/${protocol.toHex(inboxTag(reader.publicKey))}`);
+  const inbox = await api(`/explorer/api/tags/${protocol.toHex(inboxTag(reader.publicKey))}?limit=50`);
   return inbox.messages
     .map((message) => openDelivery(sodium, reader, protocol.fromHex(message.data)))
     .filter((found) => found && found.sender === sensor.owner && protocol.toHex(found.key.channel) === sensor.channelKey)
@@ -187,7 +187,7 @@ function addRow(reading) {
 async function follow(walk, reader) {
   try {
     for (;;) {
-      const found = await api(`/streams/api/tags/${positionTag(walk)}`);
+      const found = await api(`/explorer/api/tags/${positionTag(walk)}?limit=50`);
       const reading = step(sodium, walk, found.messages, reader);
       if (reading === undefined) {
         await new Promise((resolve) => { following = setTimeout(resolve, 500); });

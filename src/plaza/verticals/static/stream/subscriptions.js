@@ -10,7 +10,7 @@ import { bought, streamKey, walletSeed } from "./keys.js";
 const $ = (id) => document.getElementById(id);
 
 async function lastEnd(sodium, row, key) {
-  const reply = await fetch(`/streams/api/tags/${protocol.toHex(inboxTag(key.publicKey))}`);
+  const reply = await fetch(`/explorer/api/tags/${protocol.toHex(inboxTag(key.publicKey))}?limit=50`);
   if (!reply.ok) return null;
   const ends = (await reply.json()).messages
     .map((message) => openDelivery(sodium, key, protocol.fromHex(message.data)))

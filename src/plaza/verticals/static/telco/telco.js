@@ -1,5 +1,7 @@
 // The dashboard's telco section: add an asset, offer it, request one, see "match found",
-// order a match, and follow one's orders. Every call to the marketplace is signed here by
+// order a match from either side (the service provider from its request, paying with a
+// hold; the asset provider from its offer), confirm or decline what the other side ordered,
+// and follow one's orders. Every call to the marketplace is signed here by
 // the browser wallet's key (the dashboard's signing.js) and sent through this site's relay;
 // an order's payment is a hold signed here, naming the marketplace as its arbiter, which
 // the wallet API relays to the node. The seed is unlocked in this page and never leaves it.
@@ -26,6 +28,7 @@ let keys = null;
 let me = null;
 let market = null; // {audience, offsetMs, arbiter}
 let refresh = null;
+const busy = new Set(); // orders being confirmed or declined here
 
 class Refused extends Error {
   constructor(status, message) {
@@ -117,7 +120,7 @@ async function addAsset(event) {
   const lon = number(form, "telco-asset-lon");
   if (!name || lat === null || lon === null) return;
   const characteristics = [];
-  for (const input of form.querySelectorAll(".telco-attribute input:not(:disabled), #telco-asset-city, #telco-asset-country")) {
+  for (const input of form.querySelectorAll(".telco-attribute input:not(:disabled), #telco-asset-city, #telco-asset-country, #telco-asset-orchestrator")) {
     const text = input.value.trim();
     if (text) characteristics.push({ name: input.name, value: NUMBERS.has(input.name) && /^\d+$/.test(text) ? Number(text) : text });
   }
@@ -167,6 +170,7 @@ async function offer(event) {
       resource: { id: $("telco-offer-asset").value }, validFor: { startDateTime: start, endDateTime: end },
       productOfferingPrice: [{ price: { value: price, unit: "coin" } }],
     });
+    showMatches(made, "offer");
     status(`Offer ${made.id} is on the market${made.match.length ? `: match found with ${made.match.length} request(s)` : ""}.`);
   } catch (error) {
     refusal(form, error, [["validFor", "telco-offer-start"], ["price", "telco-offer-price"]]);
@@ -185,9 +189,7 @@ async function request(event) {
   const start = moment(form, "telco-request-start");
   const end = moment(form, "telco-request-end");
   const price = number(form, "telco-request-price", { integer: true, min: 1 });
-  const orchestrator = $("telco-request-orchestrator").value.trim();
-  if (!/^plz1[0-9a-z]{20,}$/.test(orchestrator)) fieldError(form, "telco-request-orchestrator", "an operator's participant id (plz1…)");
-  if ([lat, lon, radius, start, end, price].includes(null) || !/^plz1[0-9a-z]{20,}$/.test(orchestrator)) return;
+  if ([lat, lon, radius, start, end, price].includes(null)) return;
   const technology = $("telco-request-technology").value.trim();
   try {
     const made = await call("POST", REQUEST, {
@@ -195,26 +197,34 @@ async function request(event) {
       validFor: { startDateTime: start, endDateTime: end }, maxPrice: { value: price },
       requiredCharacteristic: technology ? [{ name: "technology", value: technology }] : [],
     });
-    showMatches(made, orchestrator);
+    showMatches(made, "request");
     status(`Request ${made.id} is on the market.`);
   } catch (error) {
     refusal(form, error, [["place", "telco-request-lat"], ["radiusKm", "telco-request-radius"], ["validFor", "telco-request-start"], ["maxPrice", "telco-request-price"], ["technology", "telco-request-technology"]]);
   }
 }
 
-function showMatches(made, orchestrator) {
+// The suggestions for one's new request (offers, ordered with a hold) or offer (requests,
+// ordered for the service provider to confirm with its hold).
+function showMatches(made, side) {
   const list = $("telco-matches-list");
   list.replaceChildren();
   $("telco-matches").hidden = false;
+  const counterparts = side === "request" ? "offer(s)" : "request(s)";
   $("telco-matches-summary").textContent = made.match.length
-    ? `Match found: ${made.match.length} offer(s) for ${made.id}, best first.`
+    ? `Match found: ${made.match.length} ${counterparts} for ${made.id}, best first.`
     : `No match for ${made.id} yet.`;
   for (const found of made.match) {
     const item = document.createElement("li");
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = `Order ${found.id} for ${found.price.value} coins`;
-    button.addEventListener("click", () => order(made.id, found.id, orchestrator, button));
+    if (side === "request") {
+      button.textContent = `Order ${found.id} for ${found.price.value} coins`;
+      button.addEventListener("click", () => order(made.id, found.id, button));
+    } else {
+      button.textContent = `Order for ${found.id} at your price`;
+      button.addEventListener("click", () => propose(made.id, found.id, button));
+    }
     const distance = found.distanceKm == null ? "" : `, ${Number(found.distanceKm).toFixed(2)} km away`;
     item.append(`${found.id}: ${found.price.value} coins${distance} `, button);
     list.append(item);
@@ -265,36 +275,100 @@ async function hold(seller, amount, endMs) {
   return signed.holdId;
 }
 
-async function order(requestId, offerId, orchestrator, button) {
+// The offer's price held on the ledger for its seller, signed here: the hold's id.
+async function holdFor(offerId) {
+  const offered = await call("GET", `${OFFERING}/${offerId}`);
+  const seller = offered.relatedParty.find((party) => party.role === "seller").id;
+  const price = offered.productOfferingPrice[0].price.value;
+  status(`Holding ${price} coins for ${offerId} on the ledger, signed here…`);
+  return { price, holdId: await hold(seller, price, Date.parse(offered.validFor.endDateTime)) };
+}
+
+// Send what the hold pays once the ledger has confirmed it (409 until then).
+async function once(send, price) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {  // 409: the hold is not confirmed on the ledger yet
+      if (error.status !== 409 || Date.now() > deadline) throw error;
+      status(`Waiting for the ledger to confirm the hold of ${price} coins…`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+async function order(requestId, offerId, button) {
   button.disabled = true;
   try {
-    const offered = await call("GET", `${OFFERING}/${offerId}`);
-    const seller = offered.relatedParty.find((party) => party.role === "seller").id;
-    const price = offered.productOfferingPrice[0].price.value;
-    status(`Holding ${price} coins for ${offerId} on the ledger, signed here…`);
-    const holdId = await hold(seller, price, Date.parse(offered.validFor.endDateTime));
+    const { price, holdId } = await holdFor(offerId);
     const body = {
       productOrderItem: [{ id: "1", action: "add", productOffering: { id: offerId } }],
-      productRequest: { id: requestId }, relatedParty: [{ id: orchestrator, role: "orchestrator" }],
-      payment: [{ id: holdId, "@referredType": "HeldPayment" }],
+      productRequest: { id: requestId }, payment: [{ id: holdId, "@referredType": "HeldPayment" }],
     };
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const placed = await call("POST", ORDER, body);
-        status(`Order ${placed.id} placed: ${price} coins held until delivery starts.`);
-        break;
-      } catch (error) {  // 409: the hold is not confirmed on the ledger yet
-        if (error.status !== 409 || Date.now() > deadline) throw error;
-        status(`Waiting for the ledger to confirm the hold of ${price} coins…`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
+    const placed = await once(() => call("POST", ORDER, body), price);
+    status(`Order ${placed.id} placed: ${price} coins held; the asset provider confirms it.`);
     await listOrders();
   } catch (error) {
     button.disabled = false;
     status(`Not ordered: ${error.message}`, true);
   }
+}
+
+async function propose(offerId, requestId, button) {
+  button.disabled = true;
+  try {
+    const placed = await call("POST", ORDER, {
+      productOrderItem: [{ id: "1", action: "add", productOffering: { id: offerId } }], productRequest: { id: requestId },
+    });
+    status(`Order ${placed.id} placed for ${requestId}: the service provider confirms it with its payment.`);
+    await listOrders();
+  } catch (error) {
+    button.disabled = false;
+    status(`Not ordered: ${error.message}`, true);
+  }
+}
+
+// The other side's answer to an order waiting for it: confirmed (the service provider's with
+// its hold of the price) or declined.
+async function answerOrder(found, state, button) {
+  busy.add(found.id);
+  button.disabled = true;
+  try {
+    const path = `${ORDER}/${found.id}`;
+    const customer = found.relatedParty.find((party) => party.role === "customer").id;
+    let body = { state };
+    let price = 0;
+    if (state === "inProgress" && customer === me) {
+      const held = await holdFor(found.productOrderItem[0].productOffering.id);
+      price = held.price;
+      body = { state, payment: [{ id: held.holdId, "@referredType": "HeldPayment" }] };
+    }
+    const done = await once(() => call("PATCH", path, body), price);
+    status(state === "inProgress" ? `Order ${done.id} confirmed.` : `Order ${done.id} declined.`);
+  } catch (error) {
+    status(`Not answered: ${error.message}`, true);
+  } finally {
+    busy.delete(found.id);
+    await listOrders();
+  }
+}
+
+function answers(found) {
+  const cell = document.createElement("td");
+  if (found.awaitingConfirmationBy !== me) {
+    cell.textContent = found.awaitingConfirmationBy ? "waiting for the other side" : "";
+    return cell;
+  }
+  for (const [state, label] of [["inProgress", "Confirm"], ["rejected", "Decline"]]) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `${label} ${found.id}`;
+    button.disabled = busy.has(found.id);
+    button.addEventListener("click", () => answerOrder(found, state, button));
+    cell.append(button, " ");
+  }
+  return cell;
 }
 
 async function listOrders() {
@@ -313,6 +387,7 @@ async function listOrders() {
     }
     row.children[3].className = "num";
     row.children[4].className = "state";
+    row.append(answers(found));
     body.append(row);
   }
 }

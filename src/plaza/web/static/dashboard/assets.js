@@ -1,6 +1,7 @@
 // The dashboard's assets: register one (signed here), disable, enable or retire it, name it in
-// an order, and read its history: the states the marketplace recorded (version, event, when),
-// the orders that named it and the revenue their contracts made.
+// an order, and read its history: every state the marketplace recorded (version, event, when,
+// name, status: GET /assets/{id}/history), the orders that named it and the revenue their
+// contracts made.
 
 const $ = (id) => document.getElementById(id);
 
@@ -105,12 +106,18 @@ export class Assets {
     await this.onChange();
   }
 
-  history(asset, used, earned) {
+  async history(asset, used, earned) {
     this.shown = asset.id;
     $("asset-history").hidden = false;
     $("asset-history-for").textContent = `${asset.name} (${asset.id})`;
+    let states = [asset];
+    try {
+      states = (await this.market.publicGet(`/assets/${encodeURIComponent(asset.id)}/history`, "")).items;
+    } catch (error) {
+      this.status(`The asset's earlier states could not be read: ${error.message}`);
+    }
     const lines = [
-      `Registered ${when(asset.registered_at_ms)}; now version ${asset.version}, ${asset.event} ${when(asset.updated_at_ms)}, ${asset.status}.`,
+      ...states.map((state) => `Version ${state.version}: ${state.event} ${when(state.updated_at_ms)}, "${state.name}", ${state.status}.`),
       ...used.map((order) => `${order.side} ${order.id}: ${order.quantity.toLocaleString("en")} at ${order.unit_price}, ${order.status}`),
       ...earned.map((c) => `contract ${c.contract_id} (${c.terms.offer_id}): ${c.terms.total.toLocaleString("en")} coins, ${c.settlement ? c.settlement.phase : "being opened"}`),
     ];

@@ -2,8 +2,9 @@
 // "Channels"): the reader key (as `plaza channel` keeps it, hex) parsed here, the forward chain
 // walked from its position, each message at the position's tag checked (its issuer, the
 // envelope opened with the chain key, the record's signature by the channel key) and shown.
-// Public and private channels; the key never leaves the page: the site is asked only for
-// the data messages filed under each tag, which are public.
+// Public, private and restricted channels (each epoch opened with the key's epoch key, or
+// every epoch with an auditor's epoch master); the key never leaves the page: the site is
+// asked only for the data messages filed under each tag, which are public.
 
 import { blake2b } from "../wallet/blake2b.js";
 import { concat, fromHex, toHex } from "../wallet/protocol.js";
@@ -71,55 +72,103 @@ export function parseReaderKey(hex) {
   return key;
 }
 
-function openRecord(sodium, key, walk, envelope) {
-  const id = blake2b(key.channel, { person: text.encode("plaza-chan-id") });
+const DATA = 1;
+const KEYS = 2;
+
+// The record in `envelope` at the walker's position, opened with `aead` (null: in clear) under
+// epoch `epoch`, of `kind`, signed by the channel key; null when it is not that.
+function openRecord(sodium, key, walk, envelope, aead, epoch, kind) {
   let record = envelope;
-  if (key.mode !== 1) {
-    const ad = concat(AD_DOMAIN, id, le(walk.position, 8), le(key.epoch, 4));
+  if (aead) {
+    const ad = concat(AD_DOMAIN, walk.id, le(walk.position, 8), le(epoch, 4));
     try {
-      record = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, envelope.slice(24), ad, envelope.slice(0, 24), kdf(walk.state, "key"));
+      record = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, envelope.slice(24), ad, envelope.slice(0, 24), aead);
     } catch {
       return null;
     }
   }
   const input = new Bytes(record);
   try {
-    const kind = input.number(1);
+    const found = input.number(1);
     const publishedAtMs = input.number(8);
     const content = input.take(input.number(4));
     const signature = input.take(64);
-    const signed = concat(RECORD_DOMAIN, id, le(walk.position, 8), le(key.epoch, 4), Uint8Array.of(kind),
+    const signed = concat(RECORD_DOMAIN, walk.id, le(walk.position, 8), le(epoch, 4), Uint8Array.of(found),
       le(publishedAtMs, 8), blake2b(content));
-    if (!sodium.crypto_sign_verify_detached(signature, signed, key.channel)) return null;
-    return { kind, publishedAtMs, content };
+    if (found !== kind || !sodium.crypto_sign_verify_detached(signature, signed, key.channel)) return null;
+    return { kind: found, publishedAtMs, content, epoch };
   } catch {
     return null;
   }
 }
 
-// Every state from the key's position on, until a position holds nothing yet.
+// What one message at the walker's position is: a data or keys record, or null (foreign).
+// A restricted channel's data opens under the epoch key, its keys records under the chain
+// key with the next epoch or the one the reader was handed (docs/protocol.md).
+function openAt(sodium, key, walk, envelope) {
+  const chainKey = kdf(walk.state, "key");
+  if (key.mode === 1) return openRecord(sodium, key, walk, envelope, null, 0, DATA);
+  if (key.mode === 2) return openRecord(sodium, key, walk, envelope, chainKey, 0, DATA);
+  return (walk.epochKey && openRecord(sodium, key, walk, envelope, walk.epochKey, walk.epoch, DATA))
+    || openRecord(sodium, key, walk, envelope, chainKey, walk.epoch + 1, KEYS)
+    || openRecord(sodium, key, walk, envelope, chainKey, walk.epoch, KEYS);
+}
+
+// E_e = KDF(epoch_master, "epoch" || e u32)
+function epochKey(master, epoch) {
+  return blake2b(concat(text.encode("epoch"), le(epoch, 4)), { key: master, person: CHAIN });
+}
+
+// A keys record moves the walker into its epoch: with the epoch master (an auditor's key)
+// any epoch opens; a reader's own wrap is sealed to its X25519 key, which this page does
+// not take, so its reading stops there and says why.
+function enterEpoch(key, walk, record) {
+  const epoch = new Bytes(record.content).number(4);
+  if (epoch === walk.epoch && walk.epochKey) return null;  // the epoch this key was handed
+  if (key.epochMaster) {
+    walk.epoch = epoch;
+    walk.epochKey = epochKey(key.epochMaster, epoch);
+    return null;
+  }
+  return `epoch ${epoch} starts at position ${walk.position}: its key is sealed to each reader's own `
+    + "X25519 key, which this page does not take (a stream's buyer reads on its stream's page; an auditor's key opens every epoch)";
+}
+
+// Every state from the key's position on, until a position holds nothing yet or the key
+// opens no further; `stop` says why it stopped when it is not the chain's end.
 export async function readChannel(sodium, key, fetchTag) {
   const states = [];
-  const walk = { position: key.position, state: key.chain };
-  for (let steps = 0; steps < MAX_STEPS; steps += 1) {
+  const walk = {
+    id: blake2b(key.channel, { person: text.encode("plaza-chan-id") }),
+    position: key.position,
+    state: key.chain,
+    epoch: key.epoch,
+    epochKey: key.epochKey,
+  };
+  let stop = null;
+  for (let steps = 0; steps < MAX_STEPS && !stop; steps += 1) {
     const issuer = key.mode === 1 ? key.channel : sodium.crypto_sign_seed_keypair(kdf(walk.state, "issuer")).publicKey;
     const messages = await fetchTag(toHex(kdf(walk.state, "addr")));
     let found = null;
     let skipped = 0;
     for (const message of messages) {
-      const record = message.issuer === toHex(issuer) ? openRecord(sodium, key, walk, fromHex(message.data)) : null;
+      const record = message.issuer === toHex(issuer) ? openAt(sodium, key, walk, fromHex(message.data)) : null;
       if (record) {
         found = { ...record, messageId: message.id };
         break;
       }
       skipped += 1;
     }
-    if (!found) break;
+    if (!found) {
+      if (skipped) stop = `position ${walk.position} holds the channel's message, which this key does not open`;
+      break;
+    }
     states.push({ position: walk.position, skipped, ...found });
+    if (found.kind === KEYS) stop = enterEpoch(key, walk, found);
     walk.state = kdf(walk.state, "next");
     walk.position += 1;
   }
-  return states;
+  return { states, stop };
 }
 
 async function fetchTag(tag) {
@@ -129,7 +178,7 @@ async function fetchTag(tag) {
   return body.messages;
 }
 
-function show(states, key) {
+function show({ states, stop }, key) {
   const items = states.map((state) => {
     const item = document.createElement("li");
     const head = document.createElement("p");
@@ -137,14 +186,15 @@ function show(states, key) {
     link.href = `/explorer/messages/${state.messageId}`;
     link.textContent = `message ${state.messageId.slice(0, 12)}…`;
     const when = new Date(state.publishedAtMs).toISOString().replace("T", " ").slice(0, 19);
-    const kind = state.kind === 1 ? "data" : "keys";
+    const kind = state.kind === DATA ? "data" : `keys (epoch ${new Bytes(state.content).number(4)})`;
     head.append(`Position ${state.position}, ${kind}, published ${when} UTC, signed by the channel key (checked), in `, link);
     if (state.skipped) head.append(` (${state.skipped} foreign message${state.skipped > 1 ? "s" : ""} at that tag skipped)`);
     const body = document.createElement("pre");
     body.className = "data";
     const decoded = new TextDecoder().decode(state.content);
     try {
-      body.textContent = JSON.stringify(JSON.parse(decoded), null, 2);
+      body.textContent = state.kind === KEYS ? `${state.content.length} bytes: the epoch's key wrapped for each reader`
+        : JSON.stringify(JSON.parse(decoded), null, 2);
     } catch {
       body.textContent = decoded;
     }
@@ -153,7 +203,8 @@ function show(states, key) {
   });
   $("channel-states").replaceChildren(...items);
   $("channel-summary").textContent = `${MODES[key.mode]} channel ${toHex(key.channel).slice(0, 16)}…: `
-    + `${states.length} state${states.length === 1 ? "" : "s"} read from position ${key.position}, each signed by the channel key.`;
+    + `${states.length} state${states.length === 1 ? "" : "s"} read from position ${key.position}, each signed by the channel key.`
+    + (stop ? ` Reading stops: ${stop}.` : "");
 }
 
 async function read(event) {
@@ -164,7 +215,6 @@ async function read(event) {
   let key;
   try {
     key = parseReaderKey(field.value);
-    if (key.mode === 3) throw new Error("a restricted channel's readings are read on its stream's page; this page reads public and private channels");
   } catch (error) {
     $("channel-key-error").textContent = error.message;
     field.setAttribute("aria-invalid", "true");
