@@ -9,12 +9,13 @@ ASSETS := node_modules/.installed
 # The browser the browser tests drive (Debian's; Playwright cannot download its own here).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo run test lint typecheck layers unit bench browser screenshots clean
+.PHONY: constraints demo run test lint typecheck layers unit bench browser screenshots clean
 
-$(STAMP): pyproject.toml
+# Every package at the version constraints.txt pins (the set make test last passed with).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 $(ASSETS): package.json package-lock.json
@@ -70,6 +71,14 @@ layers: $(STAMP)
 ## bench: the ledger benchmark, as JSON
 bench: $(STAMP)
 	$(BIN)/plaza bench ledger --json
+
+## constraints: every dependency at its newest release within pyproject.toml, pinned anew
+## into constraints.txt (run make test on it before committing)
+constraints:
+	rm -rf .venv-resolve && $(PYTHON) -m venv .venv-resolve
+	.venv-resolve/bin/pip install --quiet -e '.[dev]'
+	{ head -2 constraints.txt; .venv-resolve/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .venv-resolve
 
 clean:
 	rm -rf $(VENV) node_modules .plaza .mypy_cache .pytest_cache .ruff_cache
