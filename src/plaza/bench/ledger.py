@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plaza.bench._stats import percentile
-from plaza.bench.starvation import measure_idle_subscribers, measure_orphan_flood
+from plaza.bench.starvation import (
+    FloodOutcome,
+    IdleOutcome,
+    measure_idle_subscribers,
+    measure_orphan_flood,
+)
 from plaza.bootstrap import SystemClock
 from plaza.crypto import Address, SigningKey, verify_signature
 from plaza.ledger.codec import SIGNING_DOMAIN
@@ -204,6 +209,31 @@ async def _trickle(
         await asyncio.sleep(1 / rate)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The run's settings, resolved once, so each phase and the figures read the same."""
+
+    messages: int
+    batch_size: int
+    pow_difficulty: int
+    milestone_interval_s: float
+    latency_duration_s: float
+    latency_rate_per_s: float
+    verify_workers: int
+    idle_subscribers: int
+    orphans: int
+    legit_pairs: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rates:
+    """Raw verification and ingest with ``verify_workers`` threads, then one, per second."""
+
+    verify: float
+    ingest: float
+    ingest_one: float
+
+
 def run_ledger_benchmark(
     *,
     messages: int = 5000,
@@ -219,52 +249,101 @@ def run_ledger_benchmark(
     progress: Progress = lambda _: None,
 ) -> LedgerBenchmark:
     """Signatures are verified on ``verify_workers`` threads (default: as a node would)."""
-    workers = verify_workers or NodeSettings().verify_workers
-    now_ms = time.time_ns() // 1_000_000
-    network = _network(now_ms - 60_000)
-    progress(f"preparing {messages} messages with {pow_difficulty}-bit proof of work")
-    workload = _workload(network, messages, pow_difficulty, now_ms - 50_000)
-    with tempfile.TemporaryDirectory(prefix="plaza-bench-") as name:
-        folder = Path(name)
-        progress("measuring Ed25519 verification (baseline)")
-        verify_rate = _measure_verify(workload)
-        progress(f"measuring ingest into SQLite, {workers} verification threads, then 1")
-        ingest = functools.partial(
-            _measure_ingest, network, workload, difficulty=pow_difficulty, batch=batch_size
-        )
-        ingest_rate = ingest(workers=workers, path=folder / "ingest.sqlite3")
-        ingest_one_rate = ingest(workers=1, path=folder / "ingest-1.sqlite3")
-        progress(f"measuring confirmation latency for {latency_duration_s:.0f} s")
-        confirm = _measure_confirmation(
-            network, milestone_interval_s, latency_duration_s, latency_rate_per_s, folder
-        )
-        latencies = asyncio.run(confirm)
-        progress(f"measuring served ingest without and with {idle_subscribers} idle streams")
-        config = NodeConfig(
-            pow_difficulty=pow_difficulty, coordinator=False, verify_workers=workers
-        )
-        raws = [message.raw for message in workload]
-        idle = measure_idle_subscribers(
-            network.genesis, raws, folder, config=config, batch=batch_size, idle=idle_subscribers
-        )
-        progress(f"flooding {orphans} orphans while {legit_pairs} clients send out of order")
-        flood = measure_orphan_flood(
-            network.genesis, network.faucet, folder, orphans=orphans, legit_pairs=legit_pairs
-        )
-    return LedgerBenchmark(
+    plan = _Plan(
         messages=messages,
         batch_size=batch_size,
         pow_difficulty=pow_difficulty,
-        verify_workers=workers,
-        ingest_per_s=round(ingest_rate, 1),
-        ingest_one_worker_per_s=round(ingest_one_rate, 1),
-        ed25519_verify_per_s=round(verify_rate, 1),
-        ingest_to_verify_ratio=round(ingest_rate / verify_rate, 3),
         milestone_interval_s=milestone_interval_s,
+        latency_duration_s=latency_duration_s,
+        latency_rate_per_s=latency_rate_per_s,
+        verify_workers=verify_workers or NodeSettings().verify_workers,
+        idle_subscribers=idle_subscribers,
+        orphans=orphans,
+        legit_pairs=legit_pairs,
+    )
+    return _run(plan, progress)
+
+
+def _run(plan: _Plan, progress: Progress) -> LedgerBenchmark:
+    """Every phase on one network and workload, in a folder removed afterwards."""
+    now_ms = time.time_ns() // 1_000_000
+    network = _network(now_ms - 60_000)
+    progress(f"preparing {plan.messages} messages with {plan.pow_difficulty}-bit proof of work")
+    workload = _workload(network, plan.messages, plan.pow_difficulty, now_ms - 50_000)
+    with tempfile.TemporaryDirectory(prefix="plaza-bench-") as name:
+        folder = Path(name)
+        rates = _measure_rates(plan, network, workload, folder, progress)
+        progress(f"measuring confirmation latency for {plan.latency_duration_s:.0f} s")
+        confirm = _measure_confirmation(
+            network,
+            plan.milestone_interval_s,
+            plan.latency_duration_s,
+            plan.latency_rate_per_s,
+            folder,
+        )
+        latencies = asyncio.run(confirm)
+        idle, flood = _measure_starvation(plan, network, workload, folder, progress)
+    return _figures(plan, rates, latencies, idle, flood)
+
+
+def _measure_rates(
+    plan: _Plan, network: _Network, workload: list[Message], folder: Path, progress: Progress
+) -> _Rates:
+    """The baseline first, then ingest on the same messages, so the ratio shares a machine state."""
+    progress("measuring Ed25519 verification (baseline)")
+    verify_rate = _measure_verify(workload)
+    workers = plan.verify_workers
+    progress(f"measuring ingest into SQLite, {workers} verification threads, then 1")
+    ingest = functools.partial(
+        _measure_ingest, network, workload, difficulty=plan.pow_difficulty, batch=plan.batch_size
+    )
+    ingest_rate = ingest(workers=workers, path=folder / "ingest.sqlite3")
+    ingest_one_rate = ingest(workers=1, path=folder / "ingest-1.sqlite3")
+    return _Rates(verify=verify_rate, ingest=ingest_rate, ingest_one=ingest_one_rate)
+
+
+def _measure_starvation(
+    plan: _Plan, network: _Network, workload: list[Message], folder: Path, progress: Progress
+) -> tuple[IdleOutcome, FloodOutcome]:
+    """The two attacks, the idle streams on the same workload and node settings as ingest."""
+    progress(f"measuring served ingest without and with {plan.idle_subscribers} idle streams")
+    config = NodeConfig(
+        pow_difficulty=plan.pow_difficulty, coordinator=False, verify_workers=plan.verify_workers
+    )
+    raws = [message.raw for message in workload]
+    idle = measure_idle_subscribers(
+        network.genesis,
+        raws,
+        folder,
+        config=config,
+        batch=plan.batch_size,
+        idle=plan.idle_subscribers,
+    )
+    progress(f"flooding {plan.orphans} orphans while {plan.legit_pairs} clients send out of order")
+    flood = measure_orphan_flood(
+        network.genesis, network.faucet, folder, orphans=plan.orphans, legit_pairs=plan.legit_pairs
+    )
+    return idle, flood
+
+
+def _figures(
+    plan: _Plan, rates: _Rates, latencies: list[float], idle: IdleOutcome, flood: FloodOutcome
+) -> LedgerBenchmark:
+    """The measurements as reported: rates rounded, latencies as percentiles, ratios computed."""
+    return LedgerBenchmark(
+        messages=plan.messages,
+        batch_size=plan.batch_size,
+        pow_difficulty=plan.pow_difficulty,
+        verify_workers=plan.verify_workers,
+        ingest_per_s=round(rates.ingest, 1),
+        ingest_one_worker_per_s=round(rates.ingest_one, 1),
+        ed25519_verify_per_s=round(rates.verify, 1),
+        ingest_to_verify_ratio=round(rates.ingest / rates.verify, 3),
+        milestone_interval_s=plan.milestone_interval_s,
         confirmed_samples=len(latencies),
         confirm_latency_p50_s=round(percentile(latencies, 0.5), 4),
         confirm_latency_p99_s=round(percentile(latencies, 0.99), 4),
-        idle_subscribers=idle_subscribers,
+        idle_subscribers=plan.idle_subscribers,
         idle_subscribers_connected=idle.connected,
         served_ingest_per_s=round(idle.served_ingest_per_s, 1),
         idle_subscribers_ingest_per_s=round(idle.idle_ingest_per_s, 1),

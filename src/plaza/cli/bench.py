@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Annotated
 
 import typer
@@ -167,45 +167,70 @@ def streams(
     _report("plaza bench streams", asdict(result), as_json=as_json)
 
 
+# ``plaza bench market``'s options, declared apart (as services' NodeOption is) so the
+# command holds only the run: options, in-process figures, served figures, report.
+_Operations = Annotated[int, typer.Option(min=100, help="Operations per matching round.")]
+_Rounds = Annotated[int, typer.Option(min=1, help="Rounds per contender; best kept.")]
+_ClearEvery = Annotated[int, typer.Option(min=1, help="Uniform policy: ops between clearings.")]
+_ClearSmall = Annotated[int, typer.Option(min=10, help="Orders a side for clear_10k_s.")]
+_ClearLarge = Annotated[int, typer.Option(min=10, help="Orders a side for clear_100k_s.")]
+_ServiceOperations = Annotated[int, typer.Option(min=10, help="Bid manager operations.")]
+_E2e = Annotated[bool, typer.Option(help="Also trade through a served marketplace API (SQLite).")]
+_E2eThreads = Annotated[int, typer.Option(min=1)]
+_E2ePairs = Annotated[int, typer.Option(min=1, help="Matched pairs per thread.")]
+_E2eLedger = Annotated[
+    bool, typer.Option(help="Record twins on a node served here (as `market run` does).")
+]
+_Postgres = Annotated[
+    str | None,
+    typer.Option(
+        help="Also trade through `plaza market run` on this PostgreSQL database "
+        "(postgresql://…; a fresh schema per run, dropped after).",
+        show_default=False,
+    ),
+]
+_Workers = Annotated[
+    int | None,
+    typer.Option(min=1, help="With --postgres: worker processes (2 if not given), vs 1."),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _InProcess:
+    """The in-process part of ``plaza bench market``: matching, clearing, bid manager."""
+
+    operations: int
+    rounds: int
+    clear_every: int
+    clear_sizes: tuple[int, int]
+    service_operations: int
+
+    def measure(self, console: Console) -> MarketBenchmark:
+        return run_market_benchmark(
+            operations=self.operations,
+            rounds=self.rounds,
+            clear_every=self.clear_every,
+            clear_sizes=self.clear_sizes,
+            service_operations=self.service_operations,
+            progress=lambda text: console.print(f"[dim]… {text}[/]"),
+        )
+
+
 @bench_app.command("market")
 def market(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    operations: Annotated[
-        int, typer.Option(min=100, help="Operations per matching round.")
-    ] = 200_000,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds per contender; best kept.")] = 3,
-    clear_every: Annotated[
-        int, typer.Option(min=1, help="Uniform policy: ops between clearings.")
-    ] = 1000,
-    clear_small: Annotated[
-        int, typer.Option(min=10, help="Orders a side for clear_10k_s.")
-    ] = 10_000,
-    clear_large: Annotated[
-        int, typer.Option(min=10, help="Orders a side for clear_100k_s.")
-    ] = 100_000,
-    service_operations: Annotated[
-        int, typer.Option(min=10, help="Bid manager operations.")
-    ] = 20_000,
-    e2e: Annotated[
-        bool, typer.Option(help="Also trade through a served marketplace API (SQLite).")
-    ] = True,
-    e2e_threads: Annotated[int, typer.Option(min=1)] = 8,
-    e2e_pairs: Annotated[int, typer.Option(min=1, help="Matched pairs per thread.")] = 50,
-    e2e_ledger: Annotated[
-        bool, typer.Option(help="Record twins on a node served here (as `market run` does).")
-    ] = True,
-    postgres: Annotated[
-        str | None,
-        typer.Option(
-            help="Also trade through `plaza market run` on this PostgreSQL database "
-            "(postgresql://…; a fresh schema per run, dropped after).",
-            show_default=False,
-        ),
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="With --postgres: worker processes (2 if not given), vs 1."),
-    ] = None,
+    operations: _Operations = 200_000,
+    rounds: _Rounds = 3,
+    clear_every: _ClearEvery = 1000,
+    clear_small: _ClearSmall = 10_000,
+    clear_large: _ClearLarge = 100_000,
+    service_operations: _ServiceOperations = 20_000,
+    e2e: _E2e = True,
+    e2e_threads: _E2eThreads = 8,
+    e2e_pairs: _E2ePairs = 50,
+    e2e_ledger: _E2eLedger = True,
+    postgres: _Postgres = None,
+    workers: _Workers = None,
 ) -> None:
     """In-process matching per policy vs a minimal heap book, uniform clearing, bid manager,
     and contracts per second through the marketplace's HTTP API with persistence.
@@ -223,14 +248,9 @@ def market(
     """
     console = Console(stderr=True)
     plan = _postgres_plan(postgres, workers, e2e_threads, e2e_pairs, ledger=e2e_ledger)
-    result = run_market_benchmark(
-        operations=operations,
-        rounds=rounds,
-        clear_every=clear_every,
-        clear_sizes=(clear_small, clear_large),
-        service_operations=service_operations,
-        progress=lambda text: console.print(f"[dim]… {text}[/]"),
-    )
+    result = _InProcess(
+        operations, rounds, clear_every, (clear_small, clear_large), service_operations
+    ).measure(console)
     if e2e:
         result = _with_e2e(result, e2e_threads, e2e_pairs, ledger=e2e_ledger, console=console)
     if plan is not None:
