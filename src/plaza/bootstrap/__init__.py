@@ -4,7 +4,8 @@ Adapters are chosen here and nowhere else, so the rest of the code never asks
 which database or clock it runs on. One package, one module per concern:
 :mod:`~plaza.bootstrap.node` (node and gossip), :mod:`~plaza.bootstrap.market`
 (the marketplace), :mod:`~plaza.bootstrap.market_ledger` (its twins and auditor
-on a node), :mod:`~plaza.bootstrap.market_files` (its keys on disk),
+on a node), :mod:`~plaza.bootstrap.market_notify` (where its events go),
+:mod:`~plaza.bootstrap.market_files` (its keys on disk),
 :mod:`~plaza.bootstrap.market_admin` (its first operator, from its machine),
 :mod:`~plaza.bootstrap.payments` (its payments port), :mod:`~plaza.bootstrap.clock`.
 """

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 
 from plaza.api.market import (
     ContractIndex,
@@ -21,15 +20,12 @@ from plaza.api.market import (
 from plaza.bootstrap.clock import SystemClock
 from plaza.bootstrap.market_files import MarketDataDir
 from plaza.bootstrap.market_ledger import FanOutListener, LedgerSide, build_auditor, open_ledger
+from plaza.bootstrap.market_notify import open_hub
 from plaza.bootstrap.payments import PaymentsByAgents
 from plaza.clock import Clock
-from plaza.crypto import SigningKey
-from plaza.jobs import InlineQueue, JobQueue, Worker
-from plaza.jobs.ports import Handler
-from plaza.jobs.redis import RedisQueue
-from plaza.jobs.sqlite import SqliteQueue
+from plaza.crypto import Identity, SigningKey
 from plaza.market.assets.ports import AssetListener
-from plaza.market.audit.service import BookAndSettlements
+from plaza.market.audit.service import Auditor, BookAndSettlements
 from plaza.market.auth import (
     ApiKeyService,
     Participant,
@@ -38,11 +34,11 @@ from plaza.market.auth import (
     RequestVerifier,
     SignedRegistration,
 )
-from plaza.market.book.ports import BookStore
 from plaza.market.book.service import BidManager
 from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.contracts import ContractDesk
 from plaza.market.kinds import Kinds
+from plaza.market.leases import Lease
 from plaza.market.marketplace import Marketplace
 from plaza.market.payments.service import LedgerPayments
 from plaza.market.settlement import Payments, SettlementListener, SettlementService
@@ -60,19 +56,6 @@ from plaza.market.sql import (
 from plaza.market.sql.engine import SqlUnitOfWork
 from plaza.market.sql.lease import lease_for
 from plaza.market.twins.staging import StagedTwins
-from plaza.notify import (
-    MQTT_JOB,
-    WEBHOOK_JOB,
-    CallbackPolicy,
-    EventStream,
-    MqttRelay,
-    NotificationHub,
-)
-from plaza.notify.mqtt import MqttPublisher
-from plaza.notify.postgres import SharedEventStream, channel_for
-from plaza.notify.stores import SqliteSubscriptionStore
-from plaza.notify.transport import guarded_transport
-from plaza.notify.webhook import WebhookDeliverer
 from plaza.settings import MarketSettings
 from plaza.verticals import VerticalRegistry, registry
 
@@ -114,61 +97,10 @@ class MarketRuntime:
         _close_all(self.closers)
 
 
-def _open_queue(settings: MarketSettings, data: MarketDataDir, clock: Clock) -> JobQueue:
-    match settings.jobs:
-        case "inline":
-            return InlineQueue(clock)
-        case "sqlite":
-            return SqliteQueue(data.path / "jobs.sqlite3", clock)
-        case "redis":
-            url = settings.redis_url.get_secret_value()
-            return RedisQueue(url, clock, prefix="plaza:market:jobs")
-
-
 def _open_engine(settings: MarketSettings, data: MarketDataDir) -> Engine:
     url = settings.database_url
     text = data.database_url if url is None else url.get_secret_value()
     return make_engine(text, schema=settings.database_schema)
-
-
-def _open_hub(
-    settings: MarketSettings, data: MarketDataDir, clock: Clock, closers: list[Callable[[], object]]
-) -> tuple[NotificationHub, EventStream, Worker]:
-    """The hub over a durable queue, and the worker that delivers its webhooks (and MQTT
-    messages when a broker is configured)."""
-    queue = _open_queue(settings, data, clock)
-    closers.append(queue.close)
-    subscriptions = SqliteSubscriptionStore(data.hub)
-    closers.append(subscriptions.close)
-    callbacks = CallbackPolicy(allow_private=settings.allow_private_callbacks)
-    client = httpx.Client(transport=guarded_transport(callbacks), trust_env=False)
-    closers.append(client.close)
-    deliverer = WebhookDeliverer(subscriptions, client, clock, callbacks=callbacks)
-    handlers: dict[str, Handler] = {WEBHOOK_JOB: deliverer}
-    mqtt_root = None
-    if settings.mqtt_host is not None:
-        publisher = MqttPublisher(settings.mqtt_host, settings.mqtt_port)
-        closers.append(publisher.close)
-        handlers[MQTT_JOB] = MqttRelay(publisher)
-        mqtt_root = settings.mqtt_root
-    stream = _event_stream(settings, closers)
-    hub = NotificationHub(
-        subscriptions, queue, clock, stream=stream, mqtt_root=mqtt_root, callbacks=callbacks
-    )
-    return hub, stream, Worker(queue, handlers)
-
-
-def _event_stream(settings: MarketSettings, closers: list[Callable[[], object]]) -> EventStream:
-    """The live events of this process; on PostgreSQL, shared with the marketplace's other
-    worker processes (each worker's ``/events`` hears what any of them published)."""
-    url = settings.database_url
-    parsed = None if url is None else make_url(url.get_secret_value())
-    if parsed is None or parsed.get_backend_name() != "postgresql":
-        return EventStream()
-    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    stream = SharedEventStream(dsn, channel_for(settings.database_schema))
-    closers.append(stream.close)
-    return stream
 
 
 def _payments(ledger: LedgerSide, clock: Clock) -> PaymentsByAgents:
@@ -178,54 +110,30 @@ def _payments(ledger: LedgerSide, clock: Clock) -> PaymentsByAgents:
     return PaymentsByAgents(LedgerPayments(ledger.gateway, ()))
 
 
-def _marketplace(
-    settings: MarketSettings,
-    engine: Engine,
-    journal: BookStore,
-    key: SigningKey,
-    *,
-    payments: Payments,
-    listener: SettlementListener,
-    asset_listener: AssetListener,
-    twins: StagedTwins | None,
-    kinds: Kinds,
-    clock: Clock,
-) -> tuple[Marketplace, BookAndSettlements]:
-    """The marketplace, and the read-only view of its book and settlements an audit needs.
+@dataclass(frozen=True, slots=True)
+class _Database:
+    """The market's database, migrated, and what the other parts share on it: the lease
+    that elects the one worker running the periodic round, the book's journal, the
+    participants."""
 
-    ``listener`` hears every settlement step and ``asset_listener`` every new asset
-    state (both: the notifier).
+    engine: Engine
+    lease: Lease
+    journal: SqlBookStore
+    participants: SqlParticipantStore
 
-    With twins, the one recorder is the book's order and asset twins, the desk's
-    contract twins, the settlement's staging (in the unit of work that saves each
-    state: a journal step or settlement state commits with its twin states), and
-    the queue the periodic round flushes. The verticals' ``kinds`` check their orders and
-    assets, price and match them, and hear their contracts' steps last.
-    """
-    settlements = SqlSettlementStore(engine)
-    unit = SqlUnitOfWork(engine)
-    settlement = SettlementService(
-        settlements,
-        payments,
-        clock,
-        listener=FanOutListener(listener, kinds),
-        staging=twins,
-        unit=unit,
-    )
-    book = BidManager(
-        journal,
-        clock=clock,
-        policy=settings.policy,
-        twins=twins,
-        assets=SqlAssetDirectory(engine),
-        asset_twins=twins,
-        asset_listener=asset_listener,
-        kinds=kinds,
-        unit=unit,
-    )
-    desk = ContractDesk(key, settlement, twins=twins, kinds=kinds)
-    market = Marketplace(book=book, journal=journal, desk=desk, settlement=settlement, twins=twins)
-    return market, BookAndSettlements(book, settlements)
+
+def _open_database(
+    settings: MarketSettings, data: MarketDataDir, closers: list[Callable[[], object]]
+) -> _Database:
+    """The database with its schema upgraded and an older version's journal moved in."""
+    engine = _open_engine(settings, data)
+    closers.append(engine.dispose)
+    upgrade_schema(engine)
+    lease = lease_for(engine)
+    closers.append(lease.close)
+    journal = _open_journal(engine, data)
+    closers.append(journal.close)
+    return _Database(engine, lease, journal, SqlParticipantStore(engine))
 
 
 def _open_journal(engine: Engine, data: MarketDataDir) -> SqlBookStore:
@@ -243,6 +151,120 @@ def _open_journal(engine: Engine, data: MarketDataDir) -> SqlBookStore:
     return journal
 
 
+def _book(
+    settings: MarketSettings,
+    db: _Database,
+    unit: SqlUnitOfWork,
+    *,
+    listener: AssetListener,
+    twins: StagedTwins | None,
+    kinds: Kinds,
+    clock: Clock,
+) -> BidManager:
+    """The order book over the journal and the asset directory: ``listener`` hears every
+    new asset state, the verticals' ``kinds`` check orders and assets, price and match
+    them. With twins, a journal step commits with its order and asset twin states in
+    ``unit``."""
+    return BidManager(
+        db.journal,
+        clock=clock,
+        policy=settings.policy,
+        twins=twins,
+        assets=SqlAssetDirectory(db.engine),
+        asset_twins=twins,
+        asset_listener=listener,
+        kinds=kinds,
+        unit=unit,
+    )
+
+
+def _marketplace(
+    settings: MarketSettings,
+    db: _Database,
+    key: SigningKey,
+    *,
+    payments: Payments,
+    listener: SettlementListener,
+    asset_listener: AssetListener,
+    twins: StagedTwins | None,
+    kinds: Kinds,
+    clock: Clock,
+) -> tuple[Marketplace, BookAndSettlements]:
+    """The marketplace, and the read-only view of its book and settlements an audit needs.
+
+    ``listener`` hears every settlement step and ``asset_listener`` every new asset
+    state (both: the notifier); the verticals' ``kinds`` hear their contracts' steps last.
+
+    With twins, the one recorder is the book's order and asset twins, the desk's
+    contract twins, the settlement's staging (in the unit of work that saves each
+    state: a settlement state commits with its twin states), and the queue the
+    periodic round flushes.
+    """
+    settlements = SqlSettlementStore(db.engine)
+    unit = SqlUnitOfWork(db.engine)
+    settlement = SettlementService(
+        settlements,
+        payments,
+        clock,
+        listener=FanOutListener(listener, kinds),
+        staging=twins,
+        unit=unit,
+    )
+    book = _book(settings, db, unit, listener=asset_listener, twins=twins, kinds=kinds, clock=clock)
+    desk = ContractDesk(key, settlement, twins=twins, kinds=kinds)
+    market = Marketplace(
+        book=book, journal=db.journal, desk=desk, settlement=settlement, twins=twins
+    )
+    return market, BookAndSettlements(book, settlements)
+
+
+@dataclass(frozen=True, slots=True)
+class _Market:
+    """The marketplace, its auditor, and its twin recorder (``None``: twins are off)."""
+
+    marketplace: Marketplace
+    auditor: Auditor
+    twins: StagedTwins | None
+
+
+def _open_market(
+    settings: MarketSettings,
+    data: MarketDataDir,
+    db: _Database,
+    identity: Identity,
+    notifier: MarketNotifier,
+    *,
+    kinds: Kinds,
+    clock: Clock,
+    closers: list[Callable[[], object]],
+) -> _Market:
+    """The marketplace on the ledger when a node is configured (twins, payments read from
+    the node, the auditor's trails), on the database alone otherwise."""
+    ledger = open_ledger(
+        settings,
+        data,
+        db.engine,
+        participants=db.participants,
+        identity=identity,
+        clock=clock,
+        closers=closers,
+        lease=db.lease,
+    )
+    marketplace, records = _marketplace(
+        settings,
+        db,
+        identity.signing,
+        listener=notifier,
+        asset_listener=notifier,
+        twins=ledger.twins,
+        payments=_payments(ledger, clock),
+        kinds=kinds,
+        clock=clock,
+    )
+    auditor = build_auditor(ledger, records, identity=identity, clock=clock)
+    return _Market(marketplace, auditor, ledger.twins)
+
+
 def _services(
     settings: MarketSettings,
     data: MarketDataDir,
@@ -253,47 +275,22 @@ def _services(
     """Every adapter the settings choose; each one that holds a resource joins ``closers``."""
     identity = data.identity()
     audience = settings.audience or str(identity.address)
-    engine = _open_engine(settings, data)
-    closers.append(engine.dispose)
-    upgrade_schema(engine)
-    lease = lease_for(engine)
-    closers.append(lease.close)
-    journal = _open_journal(engine, data)
-    closers.append(journal.close)
-    hub, stream, worker = _open_hub(settings, data, clock, closers)
+    db = _open_database(settings, data, closers)
+    hub, stream, worker = open_hub(settings, data, clock, closers)
     notifier = MarketNotifier(hub, clock)
-    participants = SqlParticipantStore(engine)
-    ledger = open_ledger(
-        settings,
-        data,
-        engine,
-        participants=participants,
-        identity=identity,
-        clock=clock,
-        closers=closers,
-        lease=lease,
+    market = _open_market(
+        settings, data, db, identity, notifier, kinds=kinds, clock=clock, closers=closers
     )
-    marketplace, records = _marketplace(
-        settings,
-        engine,
-        journal,
-        identity.signing,
-        listener=notifier,
-        asset_listener=notifier,
-        twins=ledger.twins,
-        payments=_payments(ledger, clock),
-        kinds=kinds,
-        clock=clock,
-    )
+    participants = db.participants
     return MarketServices(
-        marketplace=marketplace,
+        marketplace=market.marketplace,
         registry=ParticipantRegistry(participants, clock, audience=audience),
-        api_keys=ApiKeyService(SqlApiKeyStore(engine), participants, data.pepper(), clock),
-        verifier=RequestVerifier(participants, SqlNonceStore(engine), clock, audience=audience),
+        api_keys=ApiKeyService(SqlApiKeyStore(db.engine), participants, data.pepper(), clock),
+        verifier=RequestVerifier(participants, SqlNonceStore(db.engine), clock, audience=audience),
         hub=hub,
         stream=stream,
         notifier=notifier,
-        contracts=ContractIndex(journal, identity.signing, kinds=kinds),
+        contracts=ContractIndex(db.journal, identity.signing, kinds=kinds),
         identity=identity,
         audience=audience,
         policy=settings.policy,
@@ -301,10 +298,10 @@ def _services(
         node_url=settings.node_url or None,
         worker=worker,
         config=MarketApiConfig(periodic_interval_s=settings.periodic_interval_s),
-        auditor=build_auditor(ledger, records, identity=identity, clock=clock),
-        twins=ledger.twins,
+        auditor=market.auditor,
+        twins=market.twins,
         data_dir=settings.data_dir,
-        lease=lease,
+        lease=db.lease,
     )
 
 

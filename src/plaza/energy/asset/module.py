@@ -10,7 +10,7 @@ The seed's asset module, as use cases over ports (no web, no SQL here):
 * the periodic work (:meth:`~AssetModule.cycle`): provision, payments
   (:class:`~plaza.energy.asset.payments.Cashier`), reminders and the claim,
   cancellations, and new offers or requests for what the pool holds or lacks
-  (:class:`~plaza.energy.asset.trading.Trader`, which takes contracts too).
+  (:class:`~plaza.energy.asset.trading.Trader`, which takes contracts and cancellations too).
 
 Every state change goes through :meth:`AssetModule.commit`: the state is
 signed onto the transaction's twin first (a ledger failure changes nothing and
@@ -229,23 +229,14 @@ class AssetModule:
                 raise EnergyForbidden(f"{path} is for a {only}; this asset is a {config.type}")
             if path == "/contract":
                 self._trader.on_contract(config, letter.body)
-            elif path == "/cancel":
-                self._on_cancel(config, letter.body)
+                return
+            received = received_transaction(letter.body, path)
+            cancel = path == "/cancel"  # a record may be cancelled before its contract
+            record = own_record(self._store, config, received, contract=not cancel)
+            if cancel:
+                self._trader.on_cancel(config, record)
             else:
-                received = received_transaction(letter.body, path)
-                record = own_record(self._store, config, received, contract=True)
                 _MONEY[path](self._cashier, config, record, received)
-
-    def _on_cancel(self, config: AssetConfig, body: Mapping[str, Any]) -> None:
-        received = received_transaction(body, "/cancel")
-        record = own_record(self._store, config, received, contract=False)
-        if record.state.status is TransactionStatus.CANCELLED:
-            return
-        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or self._store.prepared(
-            record.id
-        ):
-            raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
-        self._trader.cancel(config, record, letter=None)
 
     # the periodic work
 

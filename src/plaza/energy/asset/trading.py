@@ -5,8 +5,8 @@ requests ``minOfferAmount`` at a time while its pool and pending requests fall s
 (:meth:`Trader.top_up`); an offer reserves its energy until it is provided or
 cancelled. The marketplace's ``/contract`` binds an initial offer or request to the
 terms it was opened with (:meth:`Trader.on_contract`), releasing what the contract
-does not take; a record that waits too long, or a ``/cancel``, ends it
-(:meth:`Trader.cancel`).
+does not take; a record that waits too long, or a ``/cancel``
+(:meth:`Trader.on_cancel`), ends it (:meth:`Trader.cancel`).
 
 What comes after the contract is money (:class:`~plaza.energy.asset.payments.Cashier`).
 Like the cashier, the trader changes records only through the asset module's
@@ -132,6 +132,17 @@ class Trader:
             contract=contract,
             reserved=-release if config.type is AssetType.PROVIDER else 0,
         )
+
+    def on_cancel(self, config: AssetConfig, record: OwnTransaction) -> None:
+        """``/cancel``: the marketplace ends the record, unless it is paid or being paid
+        (a payment prepared may reach the ledger yet); cancelled already, nothing to do."""
+        if record.state.status is TransactionStatus.CANCELLED:
+            return
+        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or self._store.prepared(
+            record.id
+        ):
+            raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
+        self.cancel(config, record, letter=None)
 
     def cancel(
         self, config: AssetConfig, record: OwnTransaction, letter: str | None = "/cancel"

@@ -50,6 +50,7 @@ def _target(request: Request) -> bytes:
 
 
 def create_gateway_app(desk: GatewayDesk, upstream: str, http: httpx.Client) -> FastAPI:
+    """The usage routes, and every other path the upstream's, paid (see the module docstring)."""
     app = FastAPI(title="plaza service gateway", openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.get("/.plaza/usage")
@@ -58,55 +59,70 @@ def create_gateway_app(desk: GatewayDesk, upstream: str, http: httpx.Client) -> 
 
     @app.get("/.plaza/usage/{offer_id}", response_model=None)
     def one_call(offer_id: str) -> JSONResponse | dict[str, Any]:
-        """One call's record, for the client who holds its offer id (16 random bytes,
-        given to the one who asked): how it ended, its status, the hold that paid it."""
-        try:
-            raw = bytes.fromhex(offer_id)
-        except ValueError:
-            raw = b""
-        stored = desk.book.get(raw) if len(raw) == 16 else None
-        if stored is None:
-            return _error(404, "not_found", "this gateway made no such offer")
-        return {
-            "offer_id": offer_id,
-            "state": stored.state,
-            "price": stored.price,
-            "status": stored.status,
-            "hold_id": None if stored.hold_id is None else stored.hold_id.hex(),
-        }
+        return _call_record(desk, offer_id)
 
     @app.api_route("/{path:path}", methods=_METHODS, response_model=None)
     async def proxy(request: Request, path: str) -> Response:
-        try:
-            body = await read_limited(request, _BODY_LIMIT, _TooLarge)
-        except _TooLarge:
-            return _error(413, "too_large", f"the body is over {_BODY_LIMIT} bytes")
-        target = _target(request)
-        digest = request_digest(request.method, target, body)
-        proof = request.headers.get("payment-proof")
-        if proof is None:
-            offer = await run_in_threadpool(desk.offer, digest)
-            headers = {"Payment-Required": offer.header()}
-            refusal = _error(
-                402, "payment_required", "pay the offer, then send the proof", offer=offer.to_json()
-            )
-            refusal.headers.update(headers)
-            return refusal
-        try:
-            claimed = await run_in_threadpool(desk.check, proof, digest)
-        except ProofRefused as refused:
-            return _error(refused.status, refused.code, refused.message)
-        status, content, kind = await run_in_threadpool(
-            _forward, http, upstream, request, target, body
-        )
-        receipt = desk.receipt(claimed, status, blake2b(content))
-        headers = {"Payment-Receipt": receipt.header()}
-        closing = BackgroundTask(desk.close, claimed, status)  # after the answer is sent
-        return Response(
-            content, status_code=status, headers=headers, media_type=kind, background=closing
-        )
+        return await _proxy(desk, upstream, http, request)
 
     return app
+
+
+def _call_record(desk: GatewayDesk, offer_id: str) -> JSONResponse | dict[str, Any]:
+    """One call's record, for the client who holds its offer id (16 random bytes,
+    given to the one who asked): how it ended, its status, the hold that paid it."""
+    try:
+        raw = bytes.fromhex(offer_id)
+    except ValueError:
+        raw = b""
+    stored = desk.book.get(raw) if len(raw) == 16 else None
+    if stored is None:
+        return _error(404, "not_found", "this gateway made no such offer")
+    return {
+        "offer_id": offer_id,
+        "state": stored.state,
+        "price": stored.price,
+        "status": stored.status,
+        "hold_id": None if stored.hold_id is None else stored.hold_id.hex(),
+    }
+
+
+async def _proxy(
+    desk: GatewayDesk, upstream: str, http: httpx.Client, request: Request
+) -> Response:
+    """A 402 with an offer for a request without a proof; the upstream's answer, with its
+    receipt, for one whose proof passes."""
+    try:
+        body = await read_limited(request, _BODY_LIMIT, _TooLarge)
+    except _TooLarge:
+        return _error(413, "too_large", f"the body is over {_BODY_LIMIT} bytes")
+    target = _target(request)
+    digest = request_digest(request.method, target, body)
+    proof = request.headers.get("payment-proof")
+    if proof is None:
+        return await _payment_required(desk, digest)
+    try:
+        claimed = await run_in_threadpool(desk.check, proof, digest)
+    except ProofRefused as refused:
+        return _error(refused.status, refused.code, refused.message)
+    status, content, kind = await run_in_threadpool(_forward, http, upstream, request, target, body)
+    receipt = desk.receipt(claimed, status, blake2b(content))
+    headers = {"Payment-Receipt": receipt.header()}
+    closing = BackgroundTask(desk.close, claimed, status)  # after the answer is sent
+    return Response(
+        content, status_code=status, headers=headers, media_type=kind, background=closing
+    )
+
+
+async def _payment_required(desk: GatewayDesk, digest: bytes) -> JSONResponse:
+    """402: a new offer for the request ``digest`` names, in the header and the body."""
+    offer = await run_in_threadpool(desk.offer, digest)
+    headers = {"Payment-Required": offer.header()}
+    refusal = _error(
+        402, "payment_required", "pay the offer, then send the proof", offer=offer.to_json()
+    )
+    refusal.headers.update(headers)
+    return refusal
 
 
 def _forward(
