@@ -38,12 +38,15 @@ demo: $(STAMP) $(ASSETS)
 run: $(STAMP) $(ASSETS)
 	$(BIN)/plaza node run --data-dir .plaza/node
 
-## test: lint, types, layering, then the whole test suite in three processes: the tests that
-## serve (contract, integration, system), the unit tests apart from their servers' leftovers,
-## and the browser tests (Playwright's sync API keeps an event loop running to the end)
+## test: lint, types, layering, then the whole test suite in three runs: the tests that serve
+## (contract, integration, system), the unit tests apart from their servers' leftovers, and
+## the browser tests (Playwright's sync API keeps an event loop running to the end). The first
+## two run on two workers each (pytest-xdist; a serving test mostly waits on its servers, so
+## one worker left a core idle); the browser tests stay on one, where a page's Argon2id and
+## Chromium need the cores to themselves and two workers gained nothing.
 test: lint typecheck layers $(ASSETS) $(CHROMIUM)
-	$(BIN)/pytest --ignore=tests/browser --ignore=tests/unit
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15 --ignore=tests/browser --ignore=tests/unit
+	$(BIN)/pytest -n 2 tests/unit
 	$(BIN)/pytest tests/browser
 
 ## browser: the browser tests alone (tests/browser, headless Chromium)
