@@ -87,6 +87,9 @@ class MarketSettings(BaseSettings):
     can audit from their own machines; other auditors ask ``POST /audit/keys``.
     ``twin_carriers`` (on by default) sends twin states in carriers, many to one
     ledger message and its proof of work; off, each state is a message of its own.
+    ``twin_lag_limit_s`` bounds the twin lag: while the oldest twin state not on the
+    ledger yet is older, new orders, assets and matches get 503 ``twins_behind`` with
+    ``Retry-After`` (contracts already made go on); 0 turns the limit off.
 
     Webhook callbacks must resolve to public addresses, at registration and at
     each delivery (no SSRF into the marketplace's own network);
@@ -101,6 +104,7 @@ class MarketSettings(BaseSettings):
     node_url: str = "http://127.0.0.1:8650"
     auditor_keys: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = ()
     twin_carriers: bool = True
+    twin_lag_limit_s: float = Field(default=30.0, ge=0, le=86_400)
     database_url: SecretStr | None = None
     database_schema: str | None = None
     jobs: Literal["inline", "sqlite", "redis"] = "sqlite"

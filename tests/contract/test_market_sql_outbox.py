@@ -125,3 +125,16 @@ def test_concurrent_staging_of_one_state_adds_it_once(stores: Stores) -> None:
         thread.join()
     assert sorted(added) == [0, 0, 0, 1]
     assert len(stores.outbox.pending(10)) == 1
+
+
+def test_the_oldest_pending_state_is_the_one_written_next(stores: Stores) -> None:
+    outbox = stores.outbox
+    assert outbox.oldest_pending_ms() is None
+    outbox.stage([order_state("ord-1", 1)], at_ms=1_000)
+    outbox.stage([order_state("ord-2", 1)], at_ms=2_000)
+    assert outbox.oldest_pending_ms() == 1_000
+    first, second = outbox.pending(10)
+    outbox.mark_written([Written(first.seq, 1, 0, None)], [], at_ms=3_000)
+    assert outbox.oldest_pending_ms() == 2_000
+    outbox.mark_written([Written(second.seq, 1, 0, None)], [], at_ms=3_000)
+    assert outbox.oldest_pending_ms() is None

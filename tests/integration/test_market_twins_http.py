@@ -34,12 +34,14 @@ from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.api import create_app
 from plaza.api.serving import ThreadedServer
 from plaza.bootstrap import MarketDataDir, SystemClock, build_node
+from plaza.clients.errors import NodeBusyError
 from plaza.clients.market import AssetTerms
 from plaza.clients.node import ApiError, NodeClient
 from plaza.crypto import Identity
 from plaza.market.assets.model import AssetChange
 from plaza.market.audit.channels import ChannelTrails, InboxTwinKeys
 from plaza.market.audit.service import Auditor, AuditReport, Difference
+from plaza.market.book.views import OrderQuery
 from plaza.market.model import Asset, Order
 from plaza.market.settlement import Settlement
 from plaza.market.sql import SqlSettlementStore, make_engine
@@ -345,6 +347,32 @@ def test_a_node_down_at_startup_delays_twins_not_trading(tmp_path: Path) -> None
                 assert_verified(
                     confirmed_audit(node, lambda: world.auditor.audit_order(done.offer_id))
                 )
+        finally:
+            world.close()
+
+
+def test_twins_behind_their_limit_hold_new_orders_back_not_contracts_made(tmp_path: Path) -> None:
+    port = _free_port()
+    node_url = f"http://127.0.0.1:{port}"
+    with serve_market(tmp_path / "market", node_url=node_url, twin_lag_limit_s=1) as market:
+        world = market_world(market)
+        try:
+            done = trade(world, wait=False)  # staged; the node is down: nothing written
+            time.sleep(1.5)
+            marketplace = market.runtime.services.marketplace
+            kind = world.fresh_kind()
+            with pytest.raises(NodeBusyError) as refused:
+                world.provider.offer(world.terms(kind, 5, 9))
+            assert refused.value.status == 503
+            assert refused.value.code == "twins_behind"
+            assert refused.value.retry_after is not None
+            assert refused.value.retry_after >= 1
+            assert marketplace.search(OrderQuery(kind=kind)) == [], "refused: nothing changed"
+            world.provider.cancel(done.offer_id)  # a step of work already made goes on
+            with manual_node(tmp_path / "node", port=port):
+                written(world)  # the publisher catches up: new work is welcome again
+                time.sleep(0.3)  # past the backlog's refresh
+                assert world.provider.offer(world.terms(kind, 5, 9)).order.quantity == 5
         finally:
             world.close()
 

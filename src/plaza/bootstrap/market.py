@@ -55,6 +55,7 @@ from plaza.market.sql import (
 )
 from plaza.market.sql.engine import SqlUnitOfWork
 from plaza.market.sql.lease import lease_for
+from plaza.market.twins.backlog import TwinBacklog
 from plaza.market.twins.staging import StagedTwins
 from plaza.settings import MarketSettings
 from plaza.verticals import VerticalRegistry, registry
@@ -213,9 +214,23 @@ def _marketplace(
     book = _book(settings, db, unit, listener=asset_listener, twins=twins, kinds=kinds, clock=clock)
     desk = ContractDesk(key, settlement, twins=twins, kinds=kinds)
     market = Marketplace(
-        book=book, journal=db.journal, desk=desk, settlement=settlement, twins=twins
+        book=book,
+        journal=db.journal,
+        desk=desk,
+        settlement=settlement,
+        twins=twins,
+        admission=_admission(settings, twins, clock),
     )
     return market, BookAndSettlements(book, settlements)
+
+
+def _admission(
+    settings: MarketSettings, twins: StagedTwins | None, clock: Clock
+) -> TwinBacklog | None:
+    """New work waits while the twins lag more than ``twin_lag_limit_s`` (0: no limit)."""
+    if twins is None or settings.twin_lag_limit_s <= 0:
+        return None
+    return TwinBacklog(twins.outbox, clock, limit_ms=round(settings.twin_lag_limit_s * 1000))
 
 
 @dataclass(frozen=True, slots=True)

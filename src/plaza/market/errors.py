@@ -24,6 +24,7 @@ command changes nothing: no order, no match, no journal entry.
     ├── StoreFailed             a marketplace store could not read or write; a retry may work
     │   └── BookStoreFailed     the book store could not read or write (disk, lock, closed)
     ├── TwinUnavailable         the digital-twin recorder cannot record now; retried later
+    │   └── TwinsBehind         new work waits: the twins lag more than the marketplace allows
     └── InvalidTwinKey          a twin's reader key that is not one (an agent's record twins)
 """
 
@@ -50,6 +51,7 @@ __all__ = [
     "SelfMatch",
     "StoreFailed",
     "TwinUnavailable",
+    "TwinsBehind",
     "UnknownPolicy",
 ]
 
@@ -223,6 +225,24 @@ class TwinUnavailable(MarketError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"digital twin not recorded: {reason}")
         self.reason = reason
+
+
+class TwinsBehind(TwinUnavailable):
+    """New work (an order, an asset, a manual match) refused while the twins lag: the oldest
+    twin state not on the ledger yet was committed more than the marketplace's limit ago.
+    Work in flight (delivery, payment, claim) goes on, so the backlog drains."""
+
+    code = "twins_behind"
+
+    def __init__(self, *, lag_ms: int, limit_ms: int, retry_after_s: int) -> None:
+        super().__init__(
+            f"the twins are {lag_ms / 1000:.1f} s behind, over the marketplace's limit of "
+            f"{limit_ms / 1000:g} s: no new orders, assets or matches until they catch up; "
+            f"retry in {retry_after_s} s"
+        )
+        self.lag_ms = lag_ms
+        self.limit_ms = limit_ms
+        self.retry_after_s = retry_after_s
 
 
 class InvalidTwinKey(MarketError):

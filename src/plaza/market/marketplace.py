@@ -29,7 +29,7 @@ from plaza.market.settlement import (
     SweepReport,
 )
 
-__all__ = ["Marketplace", "OrderOutcome"]
+__all__ = ["Admission", "Marketplace", "OrderOutcome"]
 
 
 class TwinQueue(Protocol):
@@ -42,6 +42,14 @@ class TwinQueue(Protocol):
 
     def catch_up(self, settlements: Iterable[Settlement]) -> int:
         """Queue the current state of each settlement whose twin lags it."""
+        ...
+
+
+class Admission(Protocol):
+    """Whether new work may go on (:class:`~plaza.market.twins.backlog.TwinBacklog`)."""
+
+    def admit(self) -> None:
+        """Return if it may; raise a :class:`~plaza.market.errors.MarketError` if not."""
         ...
 
 
@@ -61,12 +69,20 @@ class Marketplace:
         desk: ContractDesk,
         settlement: SettlementService,
         twins: TwinQueue | None = None,
+        admission: Admission | None = None,
     ) -> None:
+        """``admission`` is asked before each command that makes new work (an order, an
+        order enabled again, a manual match, an asset); steps of contracts never are."""
         self._book = book
         self._journal = journal
         self._desk = desk
         self._settlement = settlement
         self._twins = twins
+        self._admission = admission
+
+    def _admit(self) -> None:
+        if self._admission is not None:
+            self._admission.admit()
 
     # -- orders ------------------------------------------------------------------------
 
@@ -74,6 +90,7 @@ class Marketplace:
         self, caller: Principal, spec: NewOrder, *, idempotency_key: str | None = None
     ) -> OrderOutcome:
         check_can_write(caller, spec.owner)
+        self._admit()
         submission = self._book.submit_order(spec, idempotency_key=idempotency_key)
         contracts = self._desk.open(submission.matches)
         return OrderOutcome(submission.order, tuple(contracts), submission.replayed)
@@ -91,6 +108,7 @@ class Marketplace:
     def enable_order(self, caller: Principal, order_id: str) -> OrderOutcome:
         owner = self._book.order(order_id).owner
         check_can_write(caller, owner)
+        self._admit()
         submission = self._book.enable_order(order_id, participant=owner)
         return OrderOutcome(submission.order, tuple(self._desk.open(submission.matches)))
 
@@ -120,6 +138,7 @@ class Marketplace:
         """A participant confirms one of the suggested matches (manual matching)."""
         owner = self._book.order(order_id).owner
         check_can_write(caller, owner)
+        self._admit()
         match = self._book.confirm_match(
             order_id,
             counter_id,
@@ -136,6 +155,7 @@ class Marketplace:
         self, caller: Principal, spec: NewAsset, *, idempotency_key: str | None = None
     ) -> AssetRegistration:
         check_can_write(caller, spec.owner)
+        self._admit()
         return self._book.register_asset(spec, idempotency_key=idempotency_key)
 
     def asset(self, caller: Principal | None, asset_id: str) -> Asset:

@@ -16,6 +16,7 @@ from plaza.market.auth import Forbidden, Participant, Principal, Role, participa
 from plaza.market.book.memory import MemoryBookStore
 from plaza.market.book.service import BidManager
 from plaza.market.contracts import ContractDesk, ContractSignatureInvalid, SignedContract
+from plaza.market.errors import TwinsBehind
 from plaza.market.marketplace import Marketplace
 from plaza.market.model import NewOrder, Side
 from plaza.market.settlement import MemorySettlementStore, Phase, Settlement, SettlementService
@@ -55,7 +56,18 @@ class World:
     payments: FakePayments
 
 
-def world(policy: str = "one_to_one") -> World:
+class Gate:
+    """An admission that refuses new work while ``closed`` (as the twin backlog does)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def admit(self) -> None:
+        if self.closed:
+            raise TwinsBehind(lag_ms=40_000, limit_ms=30_000, retry_after_s=10)
+
+
+def world(policy: str = "one_to_one", admission: Gate | None = None) -> World:
     clock = FakeClock()
     journal = MemoryBookStore()
     book = BidManager(journal, clock=clock, policy=policy)
@@ -64,7 +76,11 @@ def world(policy: str = "one_to_one") -> World:
     settlement = SettlementService(settlements, payments, clock)
     key = SigningKey.generate()
     market = Marketplace(
-        book=book, journal=journal, desk=ContractDesk(key, settlement), settlement=settlement
+        book=book,
+        journal=journal,
+        desk=ContractDesk(key, settlement),
+        settlement=settlement,
+        admission=admission,
     )
     return World(clock, journal, book, settlements, market, key, payments)
 
@@ -217,3 +233,26 @@ def test_periodic_work_and_reconcile_drive_the_twins() -> None:
     market.reconcile()
     assert twins.caught_up == [contract_id]
     assert twins.flushed == 2
+
+
+def test_while_admission_refuses_new_work_contracts_made_go_on_and_nothing_changes() -> None:
+    gate = Gate()
+    w = world(admission=gate)
+    contract_id = matched(w).match.id
+    offer = w.market.submit_order(SOLAR, order(w, Side.OFFER, SOLAR, 5, 5)).order
+    w.market.disable_order(SOLAR, offer.id)
+    gate.closed = True
+    before = list(w.journal.entries())
+    refused = [
+        lambda: w.market.submit_order(EV, order(w, Side.REQUEST, EV, 5, 9)),
+        lambda: w.market.enable_order(SOLAR, offer.id),
+    ]
+    for attempt in refused:
+        with pytest.raises(TwinsBehind):
+            attempt()
+    assert list(w.journal.entries()) == before
+    w.market.report_delivery(EV, contract_id)  # the work in flight goes on
+    assert w.market.request_payment(SOLAR, contract_id).phase is Phase.PAYMENT_REQUESTED
+    w.market.cancel_order(SOLAR, offer.id)
+    gate.closed = False
+    assert w.market.submit_order(EV, order(w, Side.REQUEST, EV, 5, 9)).order.quantity == 5

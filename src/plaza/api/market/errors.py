@@ -187,7 +187,8 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     status = market_status_for(error)
     if status == 500:
         log.error("marketplace error on %s", request.url.path, exc_info=error)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    retry = getattr(error, "retry_after_s", RETRY_AFTER_S)
+    headers = {"Retry-After": str(retry)} if status == 503 else None
     return error_response(status, market_code_for(error), _message(error), headers)
 
 

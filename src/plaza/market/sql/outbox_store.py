@@ -101,6 +101,13 @@ class SqlTwinOutbox:
         with translated("reading a twin's pending states"), reading(self._engine) as conn:
             return [_pending(row) for row in conn.execute(query)]
 
+    def oldest_pending_ms(self) -> int | None:
+        query = select(_OUT.committed_at_ms).where(_OUT.written_at_ms.is_(None))
+        query = query.order_by(_OUT.seq).limit(1)  # the index on (written_at_ms, seq)
+        with translated("reading the oldest pending twin state"), reading(self._engine) as conn:
+            at = conn.execute(query).scalar()
+        return None if at is None else int(at)
+
     def mark_written(
         self, written: Sequence[Written], progress: Sequence[Progress], *, at_ms: int
     ) -> None:

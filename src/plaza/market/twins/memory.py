@@ -101,6 +101,11 @@ class MemoryTwinOutbox:
                 if seq not in self._written and (state.kind, state.twin_id) == (kind, twin_id)
             ]
 
+    def oldest_pending_ms(self) -> int | None:
+        with self._lock:
+            first = next((seq for seq in self._rows if seq not in self._written), None)
+            return None if first is None else self._rows[first][1]
+
     def mark_written(
         self, written: Sequence[Written], progress: Sequence[Progress], *, at_ms: int
     ) -> None:

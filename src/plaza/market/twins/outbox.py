@@ -121,6 +121,11 @@ class TwinOutbox(Protocol):
         """Every state of one twin not yet written, oldest first."""
         ...
 
+    def oldest_pending_ms(self) -> int | None:
+        """When the first state the publisher will write next was committed (``None``:
+        nothing pending): how far behind the twins are."""
+        ...
+
     def mark_written(
         self, written: Sequence[Written], progress: Sequence[Progress], *, at_ms: int
     ) -> None:

@@ -74,6 +74,10 @@ class StagedTwins:
     def publisher(self) -> OutboxPublisher:
         return self._publisher
 
+    @property
+    def outbox(self) -> TwinOutbox:
+        return self._outbox
+
     # -- orders: the bid manager's OrderTwins ----------------------------------------------
 
     def record(self, changes: Sequence[OrderChange]) -> None:
