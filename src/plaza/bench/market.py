@@ -78,6 +78,7 @@ class MarketBenchmark:
     e2e_twin_drain_s: float | None = None  # after the last request, until no twin was pending
     e2e_postgres: dict[str, float] = field(default_factory=dict)  # e2e_pg_*, with --postgres
     e2e_single: dict[str, float] = field(default_factory=dict)  # e2e_single_*: no carriers
+    e2e_limited: dict[str, float] = field(default_factory=dict)  # e2e_limited_*: lag limit on
 
     def figures(self) -> dict[str, object]:
         """Flat figures: one ``<policy>_ops_per_s`` per policy (``cda_ops_per_s`` among them)."""
@@ -105,6 +106,7 @@ class MarketBenchmark:
             e2e_twin_drain_s=self.e2e_twin_drain_s,
         )
         figures.update(self.e2e_single)
+        figures.update(self.e2e_limited)
         figures.update(self.e2e_postgres)
         return figures
 

@@ -36,9 +36,11 @@ took after the last request answered), then reads from the outbox
   submission phase + ``e2e_twin_drain_s``): the rate counted until the last
   twin state was written, which a publisher that falls behind cannot flatter.
 
-The marketplace's twin lag limit (``twin_lag_limit_s``) is off here: the benchmark
-measures how far behind a burst leaves the twins, which a marketplace in service
-bounds by refusing new orders past its limit (``503 twins_behind``).
+The marketplace's twin lag limit (``twin_lag_limit_s``) is off unless ``lag_limit_s``
+sets it: off, the benchmark measures how far behind a burst leaves the twins; on, the
+marketplace refuses new orders past the limit (``503 twins_behind``), the traders wait
+out each refusal and send the order again, as agents do (``e2e_refused`` counts them),
+and ``e2e_twin_lag_max_s`` shows what the limit left of the lag.
 
 ``e2e_ledger_messages`` counts what reached the node (twins, their
 announcements and sealed keys, and milestones); ``e2e_twins_waiting`` and
@@ -51,9 +53,11 @@ The same trading against ``plaza market run --workers N`` on PostgreSQL is
 
 from __future__ import annotations
 
+import math
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,7 +69,8 @@ from plaza.api.market import MarketApiConfig
 from plaza.api.serving import ThreadedServer
 from plaza.bench._stats import percentile
 from plaza.bootstrap import build_market, build_node
-from plaza.clients.market import MarketClient, OrderTerms
+from plaza.clients.errors import NodeBusyError
+from plaza.clients.market import MarketClient, OrderTerms, SubmissionRecord
 from plaza.crypto import Identity
 from plaza.market.auth import Role
 from plaza.settings import MarketSettings, NodeSettings
@@ -77,6 +82,7 @@ __all__ = [
     "drain_twins",
     "run_market_e2e",
     "served_node",
+    "submit_patiently",
     "trade_pairs",
 ]
 
@@ -85,6 +91,32 @@ Progress = Callable[[str], None]
 _HOUR_MS = 3_600_000
 _DRAIN_TIMEOUT_S = 600.0
 _CONFIRM_TIMEOUT_S = 60.0
+
+
+class Submit(Protocol):
+    """A client's ``offer`` or ``request``."""
+
+    def __call__(
+        self, terms: OrderTerms, *, idempotency_key: str | None = None
+    ) -> SubmissionRecord: ...
+
+
+def submit_patiently(
+    submit: Submit, terms: OrderTerms, *, sleep: Callable[[float], None] = time.sleep
+) -> tuple[SubmissionRecord, int]:
+    """Submit as an agent does under the marketplace's twin lag limit: a ``twins_behind``
+    refusal is waited out (its ``Retry-After``) and the order sent again with the same key;
+    the record, and how many refusals it took."""
+    key = uuid.uuid4().hex
+    refused = 0
+    while True:
+        try:
+            return submit(terms, idempotency_key=key), refused
+        except NodeBusyError as busy:
+            if busy.code != "twins_behind":
+                raise
+            refused += 1
+            sleep(busy.retry_after or 1.0)
 
 
 class _Trader:
@@ -97,6 +129,7 @@ class _Trader:
         self.provider.register(f"provider {number}", roles=[Role.PROVIDER])
         self.consumer.register(f"consumer {number}", roles=[Role.CONSUMER])
         self.latencies: list[float] = []
+        self.refused = 0
         self.error: BaseException | None = None
 
     def trade(self, pairs: int, start: threading.Barrier) -> None:
@@ -105,14 +138,19 @@ class _Trader:
             for _ in range(pairs):
                 now = time.time_ns() // 1_000_000
                 terms = OrderTerms(self.kind, 10, 5, now, now + _HOUR_MS)
-                self.provider.offer(terms)
+                self._patiently(self.provider.offer, terms)
                 began = time.perf_counter()
-                outcome = self.consumer.request(terms)
+                outcome = self._patiently(self.consumer.request, terms)
                 self.latencies.append(time.perf_counter() - began)
                 if len(outcome.contracts) != 1:
                     raise RuntimeError(f"a matched pair made {len(outcome.contracts)} contracts")
         except BaseException as error:
             self.error = error
+
+    def _patiently(self, submit: Submit, terms: OrderTerms) -> SubmissionRecord:
+        record, refused = submit_patiently(submit, terms)
+        self.refused += refused
+        return record
 
     def close(self) -> None:
         self.provider.close()
@@ -150,6 +188,7 @@ def trade_pairs(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, f
             if trader.error is not None:
                 raise RuntimeError("a trader failed") from trader.error
         latencies = [latency for trader in traders for latency in trader.latencies]
+        refused = sum(trader.refused for trader in traders)
     finally:
         for trader in traders:
             trader.close()
@@ -158,6 +197,7 @@ def trade_pairs(url: str, *, threads: int, pairs_per_thread: int) -> dict[str, f
         "e2e_p99_s": round(percentile(latencies, 0.99), 4),
         "e2e_contracts": float(len(latencies)),
         "e2e_trading_s": round(elapsed, 3),
+        "e2e_refused": float(refused),  # orders refused for twins behind, then sent again
     }
 
 
@@ -203,7 +243,11 @@ def confirmed_twins(outbox: TwinOutbox, node: BenchNode) -> dict[str, float]:
         waiting = still
         if waiting:
             time.sleep(0.2)
-    return {"e2e_twin_lag_p99_s": _p99(lags), "e2e_twins_unconfirmed": float(len(waiting))}
+    return {
+        "e2e_twin_lag_p99_s": _p99(lags),
+        "e2e_twin_lag_max_s": round(max(lags, default=math.nan), 3),
+        "e2e_twins_unconfirmed": float(len(waiting)),
+    }
 
 
 def _written_rate(figures: dict[str, float]) -> float:
@@ -286,11 +330,13 @@ def run_market_e2e(
     pow_difficulty: int = 11,
     milestone_interval_s: float = 1.0,
     carriers: bool = True,
+    lag_limit_s: float = 0,
     progress: Progress | None = None,
 ) -> dict[str, float]:
     """Serve a fresh marketplace (in ``data_dir``, else a temporary one) and trade through it;
     with ``ledger``, against a node served here too, recording twins (in carriers, unless
-    ``carriers`` is off: then one ledger message each)."""
+    ``carriers`` is off: then one ledger message each), the marketplace's twin lag limit at
+    ``lag_limit_s`` (0: off, the capacity measured)."""
     say = progress or (lambda _text: None)
     with tempfile.TemporaryDirectory(prefix="plaza-bench-market-") as scratch:
         market_dir = data_dir or Path(scratch) / "market"
@@ -303,7 +349,10 @@ def run_market_e2e(
             Path(scratch), pow_difficulty=pow_difficulty, milestone_interval_s=milestone_interval_s
         ) as node:
             settings = MarketSettings(
-                data_dir=market_dir, node_url=node.url, twin_carriers=carriers, twin_lag_limit_s=0
+                data_dir=market_dir,
+                node_url=node.url,
+                twin_carriers=carriers,
+                twin_lag_limit_s=lag_limit_s,
             )
             return _trade_through(
                 settings, node, threads=threads, pairs_per_thread=pairs_per_thread, say=say

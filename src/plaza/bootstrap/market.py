@@ -203,14 +203,8 @@ def _marketplace(
     """
     settlements = SqlSettlementStore(db.engine)
     unit = SqlUnitOfWork(db.engine)
-    settlement = SettlementService(
-        settlements,
-        payments,
-        clock,
-        listener=FanOutListener(listener, kinds),
-        staging=twins,
-        unit=unit,
-    )
+    listeners = FanOutListener(listener, kinds)
+    settlement = _settlement(settlements, payments, listeners, twins=twins, unit=unit, clock=clock)
     book = _book(settings, db, unit, listener=asset_listener, twins=twins, kinds=kinds, clock=clock)
     desk = ContractDesk(key, settlement, twins=twins, kinds=kinds)
     market = Marketplace(
@@ -222,6 +216,21 @@ def _marketplace(
         admission=_admission(settings, twins, clock),
     )
     return market, BookAndSettlements(book, settlements)
+
+
+def _settlement(
+    settlements: SqlSettlementStore,
+    payments: Payments,
+    listener: SettlementListener,
+    *,
+    twins: StagedTwins | None,
+    unit: SqlUnitOfWork,
+    clock: Clock,
+) -> SettlementService:
+    """Settlement over the SQL store: each state saved in ``unit`` with its twin states."""
+    return SettlementService(
+        settlements, payments, clock, listener=listener, staging=twins, unit=unit
+    )
 
 
 def _admission(

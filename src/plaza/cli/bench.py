@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -13,18 +13,11 @@ from rich.table import Table
 
 from plaza.bench.channels import run_channel_benchmark
 from plaza.bench.ledger import run_ledger_benchmark
-from plaza.bench.market import MarketBenchmark, run_market_benchmark
-from plaza.bench.market_e2e import run_market_e2e
-from plaza.bench.market_workers import (
-    PostgresPlan,
-    WorkersBenchError,
-    check_database,
-    run_market_workers,
-)
 from plaza.bench.network import run_network_benchmark
 from plaza.bench.services import ServicesPlan, run_services_benchmark
 from plaza.bench.streams import StreamsPlan, run_streams_benchmark
 from plaza.bench.telco import TelcoPlan, run_telco_benchmark
+from plaza.cli._bench_market import E2eRuns, InProcess, MarketRun, postgres_plan
 from plaza.devnet import DevnetError
 
 bench_app = typer.Typer(help="Measure Plaza on this machine.", no_args_is_help=True)
@@ -181,6 +174,14 @@ _E2ePairs = Annotated[int, typer.Option(min=1, help="Matched pairs per thread.")
 _E2eLedger = Annotated[
     bool, typer.Option(help="Record twins on a node served here (as `market run` does).")
 ]
+_TwinLagLimit = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="With --e2e-ledger: also trade with the marketplace's twin lag limit at this many "
+        "seconds, the traders waiting out its refusals (the e2e_limited_* figures; 0: not run).",
+    ),
+]
 _Postgres = Annotated[
     str | None,
     typer.Option(
@@ -193,27 +194,6 @@ _Workers = Annotated[
     int | None,
     typer.Option(min=1, help="With --postgres: worker processes (2 if not given), vs 1."),
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class _InProcess:
-    """The in-process part of ``plaza bench market``: matching, clearing, bid manager."""
-
-    operations: int
-    rounds: int
-    clear_every: int
-    clear_sizes: tuple[int, int]
-    service_operations: int
-
-    def measure(self, console: Console) -> MarketBenchmark:
-        return run_market_benchmark(
-            operations=self.operations,
-            rounds=self.rounds,
-            clear_every=self.clear_every,
-            clear_sizes=self.clear_sizes,
-            service_operations=self.service_operations,
-            progress=lambda text: console.print(f"[dim]… {text}[/]"),
-        )
 
 
 @bench_app.command("market")
@@ -229,6 +209,7 @@ def market(
     e2e_threads: _E2eThreads = 8,
     e2e_pairs: _E2ePairs = 50,
     e2e_ledger: _E2eLedger = True,
+    twin_lag_limit: _TwinLagLimit = 0,
     postgres: _Postgres = None,
     workers: _Workers = None,
 ) -> None:
@@ -240,115 +221,20 @@ def market(
     writes to a node (proof of work 11); e2e_twin_lag_p99_s is how long a state
     waited to be confirmed there. The same trading without twins is reported
     beside them as e2e_no_twins_*, and with twins written one ledger message each
-    (no carriers, the baseline) as e2e_single_* (e2e_carriers_vs_single: the ratio).
+    (no carriers, the baseline) as e2e_single_* (e2e_carriers_vs_single: the ratio);
+    with --twin-lag-limit S, once more under that limit as e2e_limited_*.
 
     With --postgres the same trading goes through `plaza market run` as a process on
     that database, once with one worker and once with --workers: the e2e_pg_* figures
     (e2e_pg_workers_vs_1 their ratio).
     """
     console = Console(stderr=True)
-    plan = _postgres_plan(postgres, workers, e2e_threads, e2e_pairs, ledger=e2e_ledger)
-    result = _InProcess(
-        operations, rounds, clear_every, (clear_small, clear_large), service_operations
-    ).measure(console)
-    if e2e:
-        result = _with_e2e(result, e2e_threads, e2e_pairs, ledger=e2e_ledger, console=console)
-    if plan is not None:
-        result = _with_postgres(result, plan, console)
+    plan = postgres_plan(postgres, workers, e2e_threads, e2e_pairs, ledger=e2e_ledger)
+    sizes = (clear_small, clear_large)
+    in_process = InProcess(operations, rounds, clear_every, sizes, service_operations)
+    runs = E2eRuns(e2e_threads, e2e_pairs, twin_lag_limit, console) if e2e else None
+    result = MarketRun(in_process, runs, e2e_ledger, plan).measure(console)
     _report("plaza bench market", result.figures(), as_json=as_json)
-
-
-def _postgres_plan(
-    url: str | None, workers: int | None, threads: int, pairs: int, *, ledger: bool
-) -> PostgresPlan | None:
-    """The PostgreSQL run the options ask for, if any, its database checked before
-    anything is measured; --workers alone is a usage error."""
-    if url is None:
-        if workers is not None:
-            raise typer.BadParameter(
-                "needs --postgres (the workers share one database)", param_hint="--workers"
-            )
-        return None
-    try:
-        check_database(url)
-    except WorkersBenchError as error:
-        Console(stderr=True).print(f"[red]plaza bench market: {error}[/]")
-        raise typer.Exit(1) from None
-    return PostgresPlan(url, workers or 2, threads, pairs, ledger=ledger)
-
-
-def _with_postgres(
-    result: MarketBenchmark, plan: PostgresPlan, console: Console
-) -> MarketBenchmark:
-    """The e2e_pg_* figures: one worker of `plaza market run`, then ``plan.workers``."""
-    try:
-        figures = run_market_workers(plan, lambda text: console.print(f"[dim]… {text}[/]"))
-    except WorkersBenchError as error:
-        console.print(f"[red]plaza bench market: {error}[/]")
-        raise typer.Exit(1) from None
-    return replace(result, e2e_postgres=figures)
-
-
-def _with_e2e(
-    result: MarketBenchmark, threads: int, pairs: int, *, ledger: bool, console: Console
-) -> MarketBenchmark:
-    """The served marketplace's figures: without twins, then (``ledger``) with them."""
-
-    def run(with_ledger: bool, *, carriers: bool = True) -> dict[str, float]:
-        figures = run_market_e2e(
-            threads=threads,
-            pairs_per_thread=pairs,
-            ledger=with_ledger,
-            carriers=carriers,
-            progress=lambda text: console.print(f"[dim]… {text}[/]"),
-        )
-        if with_ledger and (figures["e2e_twins_waiting"] or figures["e2e_twins_unconfirmed"]):
-            raise RuntimeError("twin states were left unwritten or unconfirmed: figures flatter")
-        return figures
-
-    plain = run(False)
-    result = replace(
-        result,
-        e2e_contracts_per_s=plain["e2e_contracts_per_s"],
-        e2e_p99_s=plain["e2e_p99_s"],
-        e2e_twins=False,
-    )
-    if not ledger:
-        return result
-    single, twins = run(True, carriers=False), run(True)
-    result = replace(result, e2e_single=_single_figures(single, twins))
-    return replace(
-        result,
-        e2e_contracts_per_s=twins["e2e_contracts_per_s"],
-        e2e_p99_s=twins["e2e_p99_s"],
-        e2e_twins=True,
-        e2e_no_twins_contracts_per_s=plain["e2e_contracts_per_s"],
-        e2e_no_twins_p99_s=plain["e2e_p99_s"],
-        e2e_ledger_messages=int(twins["e2e_ledger_messages"]),
-        e2e_twin_lag_p99_s=twins["e2e_twin_lag_p99_s"],
-        e2e_twin_written_lag_p99_s=twins["e2e_twin_written_lag_p99_s"],
-        e2e_twin_drain_s=twins["e2e_twin_drain_s"],
-    )
-
-
-def _single_figures(single: dict[str, float], carried: dict[str, float]) -> dict[str, float]:
-    """The baseline of the same run: twins written one ledger message each, no carriers."""
-    return {
-        "e2e_single_contracts_per_s": single["e2e_contracts_per_s"],
-        "e2e_single_ledger_messages": single["e2e_ledger_messages"],
-        "e2e_single_twin_lag_p99_s": single["e2e_twin_lag_p99_s"],
-        "e2e_single_twin_drain_s": single["e2e_twin_drain_s"],
-        "e2e_single_twins_written_contracts_per_s": single["e2e_twins_written_contracts_per_s"],
-        "e2e_twins_written_contracts_per_s": carried["e2e_twins_written_contracts_per_s"],
-        "e2e_carriers_vs_single": round(
-            carried["e2e_contracts_per_s"] / single["e2e_contracts_per_s"], 3
-        ),
-        "e2e_carriers_vs_single_twins_written": round(
-            carried["e2e_twins_written_contracts_per_s"]
-            / single["e2e_twins_written_contracts_per_s"],
-            3,
-        ),
-    }
 
 
 @bench_app.command("services")

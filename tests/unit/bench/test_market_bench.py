@@ -7,13 +7,19 @@ goals are read off the benchmark's own output, never asserted in a test.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from plaza.bench.market import ReferenceBook, run_market_benchmark
+from plaza.bench.market_e2e import submit_patiently
 from plaza.cli.main import app
+from plaza.clients.errors import NodeBusyError
+from plaza.clients.market import OrderTerms
 from plaza.market import POLICIES
+
+TERMS = OrderTerms("bench-0", 10, 5, 0, 3_600_000)
 
 REQUIRED = {
     "cda_ops_per_s",
@@ -77,6 +83,8 @@ def test_the_command_prints_one_json_object() -> None:
         "2",
         "--e2e-pairs",
         "3",
+        "--twin-lag-limit",
+        "30",
     ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -98,3 +106,41 @@ def test_the_command_prints_one_json_object() -> None:
     assert 0 < figures["e2e_twin_written_lag_p99_s"] < 60  # every state waited, and got there
     assert 0 < figures["e2e_twin_lag_p99_s"] < 120  # confirmed by a milestone, each one
     assert figures["e2e_twin_drain_s"] >= 0
+    # once more under the twin lag limit: nothing that small reaches it
+    assert figures["e2e_limited_twin_lag_limit_s"] == 30
+    assert figures["e2e_limited_contracts_per_s"] > 0
+    assert figures["e2e_limited_refused"] == 0
+    assert 0 < figures["e2e_limited_twin_lag_p99_s"] <= figures["e2e_limited_twin_lag_max_s"]
+
+
+def test_a_trader_waits_out_twins_behind_and_sends_the_same_order_again() -> None:
+    sent: list[str | None] = []
+    slept: list[float] = []
+    accepted: Any = object()
+    answers: list[object] = [
+        NodeBusyError(503, "twins_behind", "behind", retry_after=2.0),
+        NodeBusyError(503, "twins_behind", "behind", retry_after=None),
+        accepted,
+    ]
+
+    def submit(terms: OrderTerms, *, idempotency_key: str | None = None) -> Any:
+        sent.append(idempotency_key)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    record, refused = submit_patiently(submit, TERMS, sleep=slept.append)
+    assert record is accepted
+    assert refused == 2
+    assert slept == [2.0, 1.0]
+    assert len(set(sent)) == 1  # one order, one key: the retry cannot make a second
+    assert sent[0] is not None
+
+
+def test_other_refusals_are_not_waited_out() -> None:
+    def submit(terms: OrderTerms, *, idempotency_key: str | None = None) -> Any:
+        raise NodeBusyError(503, "storage_unavailable", "disk", retry_after=5.0)
+
+    with pytest.raises(NodeBusyError, match="storage_unavailable"):
+        submit_patiently(submit, TERMS, sleep=lambda _s: pytest.fail("waited"))
