@@ -42,10 +42,11 @@ run: $(STAMP) $(ASSETS)
 ## (contract, integration, system), the unit tests apart from their servers' leftovers, and
 ## the browser tests (Playwright's sync API keeps an event loop running to the end). The first
 ## two run on two workers each (pytest-xdist; a serving test mostly waits on its servers, so
-## one worker left a core idle); the browser tests stay on one, where a page's Argon2id and
+## one worker left a core idle), the slowest folder first so that no worker is left alone
+## with a long test at the end; the browser tests stay on one, where a page's Argon2id and
 ## Chromium need the cores to themselves and two workers gained nothing.
 test: lint typecheck layers $(ASSETS) $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadfile --durations=15 --ignore=tests/browser --ignore=tests/unit
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15 tests/system tests/integration tests/contract
 	$(BIN)/pytest -n 2 tests/unit
 	$(BIN)/pytest tests/browser
 
