@@ -373,6 +373,7 @@ def test_twins_behind_their_limit_hold_new_orders_back_not_contracts_made(tmp_pa
                 written(world)  # the publisher catches up: new work is welcome again
                 time.sleep(0.3)  # past the backlog's refresh
                 assert world.provider.offer(world.terms(kind, 5, 9)).order.quantity == 5
+                written(world)
         finally:
             world.close()
 

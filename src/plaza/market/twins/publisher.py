@@ -150,6 +150,13 @@ class OutboxPublisher:
                 self._outbox.mark_written(
                     batch.written, batch.progress(), at_ms=self._channels.clock.now_ms()
                 )
+        except _TRANSIENT as error:
+            # The node went away under the carriers' flush (or the database under the
+            # marking): the batch waits, as a twin that cannot be opened does.
+            self._channels.forget_all()
+            log.warning("twin states wait: %s", error)
+            self._counts["deferred"] += 1
+            return 0
         except BaseException:
             # Whatever went out is on the channels but marked nowhere: every twin catches up
             # from the ledger before it is written again.

@@ -152,3 +152,22 @@ def test_a_twin_waits_in_order_while_the_ledger_is_down(ledger: Ledger) -> None:
     assert twins.statistics()["queued"] == 2
     assert twins.flush() == 2
     assert [d.step for d in documents(ledger, twins, TwinKind.ORDER, order.id)] == [1, 2, 3]
+
+
+def test_a_carrier_the_node_cannot_take_leaves_the_batch_waiting_not_failing(
+    ledger: Ledger, caplog: pytest.LogCaptureFixture
+) -> None:
+    flaky = FlakyGateway(ledger.gateway)
+    twins = staged_twins(ledger, OutboxStores(), gateway=flaky, carriers=True)
+    book, _, _ = world(ledger, twins)
+    order = book.submit_order(spec(ledger, Side.OFFER, SOLAR)).order
+    assert twins.flush() == 1
+    flaky.submit_down = True  # the carrier's submit fails, after its states were composed
+    book.disable_order(order.id, participant=pid(SOLAR))
+    with caplog.at_level("WARNING"):
+        assert twins.publisher.publish_pending() == 0  # no exception: the batch waits
+    assert "twin states wait" in caplog.text
+    assert twins.statistics()["queued"] == 1
+    flaky.submit_down = False
+    assert twins.flush() == 1
+    assert [d.step for d in documents(ledger, twins, TwinKind.ORDER, order.id)] == [1, 2]
