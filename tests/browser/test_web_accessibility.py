@@ -73,3 +73,26 @@ def test_the_account_pages_break_no_rule_with_problems_a_key_and_a_login(
     visit.get_by_role("button", name="Create key").click()
     assert _axe_violations(visit) == []  # the account page, a key and its secret shown
     problems[:] = [p for p in problems if "status of 400" not in p]
+
+
+_SHOWN_THOUGH_HIDDEN = """() => {
+  for (const [tag, cls] of [["form", "filters"], ["dl", "facts"], ["table", "listings"]]) {
+    const probe = document.createElement(tag);
+    probe.className = cls;
+    probe.hidden = true;
+    document.querySelector("main").append(probe);
+  }
+  return [...document.querySelectorAll("[hidden]")]
+    .filter((element) => getComputedStyle(element).display !== "none")
+    .map((element) => element.outerHTML.slice(0, 80));
+}"""
+
+
+@pytest.mark.parametrize("path", ["/market", "/wallet"])
+def test_an_element_marked_hidden_is_not_shown_whatever_its_class(
+    visit: Page, site: RunningWeb, path: str
+) -> None:
+    """A form the page's script reveals once its handler is attached must not be shown (and
+    clicked) before: a class's display (``form.filters`` is a grid) cannot undo ``hidden``."""
+    visit.goto(site.url + path)
+    assert visit.evaluate(_SHOWN_THOUGH_HIDDEN) == []
