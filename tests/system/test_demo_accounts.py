@@ -63,8 +63,11 @@ def _logs_in(web: str, email: str, password: str) -> bool:
         return True
 
 
-def _owned_sensors(web: str, email: str, password: str) -> list[str]:
-    """The sensors /streams/mine lists to ``email``, once the demo's have announced."""
+def _listed_to(
+    web: str, email: str, password: str, path: str, pattern: str, wanted: int
+) -> list[str]:
+    """The names ``pattern`` finds on ``path`` for ``email``, logged in, once there are
+    ``wanted`` of them (or after 30 s: the demo's sensors and services announce themselves)."""
     with httpx.Client(base_url=web, timeout=10) as browser:
         token = re.search(r'name="csrf" value="([0-9a-f]+)"', browser.get("/login").text)
         assert token
@@ -72,32 +75,24 @@ def _owned_sensors(web: str, email: str, password: str) -> list[str]:
         assert browser.post("/login", data=form).status_code == 303
         deadline = time.monotonic() + 30
         while True:
-            page = browser.get("/streams/mine")
+            page = browser.get(path)
             assert page.status_code == 200
-            names = re.findall(
-                r'<h2 id="sensor-[0-9a-f]+"><a href="/streams/[0-9a-f]+">([^<]+)</a>', page.text
-            )
-            if len(names) == 12 or time.monotonic() > deadline:
-                return sorted(names)
-            time.sleep(0.5)
-
-
-def _owned_services(web: str, email: str, password: str, wanted: int) -> list[str]:
-    """The services /services/my/services lists to ``email``, once it lists ``wanted`` (or
-    after 30 s): asked after alice's three are listed, mallory's need no wait."""
-    with httpx.Client(base_url=web, timeout=10) as browser:
-        token = re.search(r'name="csrf" value="([0-9a-f]+)"', browser.get("/login").text)
-        assert token
-        form = {"csrf": token.group(1), "email": email, "password": password}
-        assert browser.post("/login", data=form).status_code == 303
-        deadline = time.monotonic() + 30
-        while True:
-            page = browser.get("/services/my/services")
-            assert page.status_code == 200
-            names = re.findall(r'<section class="owned-service"[^>]*data-name="([^"]+)"', page.text)
+            names = re.findall(pattern, page.text)
             if len(names) == wanted or time.monotonic() > deadline:
                 return sorted(names)
             time.sleep(0.5)
+
+
+def _owned_sensors(web: str, email: str, password: str, wanted: int) -> list[str]:
+    """The sensors /streams/mine lists to ``email``."""
+    sensor = r'<h2 id="sensor-[0-9a-f]+"><a href="/streams/[0-9a-f]+">([^<]+)</a>'
+    return _listed_to(web, email, password, "/streams/mine", sensor, wanted)
+
+
+def _owned_services(web: str, email: str, password: str, wanted: int) -> list[str]:
+    """The services /services/my/services lists to ``email``."""
+    service = r'<section class="owned-service"[^>]*data-name="([^"]+)"'
+    return _listed_to(web, email, password, "/services/my/services", service, wanted)
 
 
 def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
@@ -112,8 +107,8 @@ def test_the_demo_prints_logins_that_work_once(tmp_path: Path) -> None:
         for _, email, password in logins:
             assert _logs_in(web, email, password)
         assert not _logs_in(web, logins[0][1], logins[1][2])
-        assert len(_owned_sensors(web, logins[0][1], logins[0][2])) == 12, "alice's sensors"
-        assert _owned_sensors(web, logins[1][1], logins[1][2]) == [], "none of mallory's"
+        assert len(_owned_sensors(web, logins[0][1], logins[0][2], 12)) == 12, "alice's sensors"
+        assert _owned_sensors(web, logins[1][1], logins[1][2], 0) == [], "none of mallory's"
         owned = _owned_services(web, logins[0][1], logins[0][2], 3)
         assert owned == ["forecast", "route", "thumbnail"], "alice's services"
         assert _owned_services(web, logins[1][1], logins[1][2], 0) == [], "none of mallory's"
