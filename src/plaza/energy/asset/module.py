@@ -46,7 +46,6 @@ from plaza.energy.asset.ports import (
     Clock,
     FirstTwinState,
     LetterBox,
-    PaymentPort,
     TwinRecorder,
 )
 from plaza.energy.asset.trading import INITIAL, Trader
@@ -68,6 +67,7 @@ from plaza.energy.model import (
 )
 from plaza.energy.reads import open_read
 from plaza.market.auth import MemoryNonceStore, NonceStore
+from plaza.market.settlement import Payments
 
 __all__ = ["MARKETPLACE", "AssetModule"]
 
@@ -97,7 +97,7 @@ class AssetModule:
         twins: TwinRecorder,
         first_twin_state: FirstTwinState,
         letters: LetterBox,
-        payments: PaymentPort,
+        payments: Payments,
         clock: Clock,
         settings: AssetSettings | None = None,
         nonces: NonceStore | None = None,
@@ -109,28 +109,23 @@ class AssetModule:
         self.wallet_address = wallet_address
         self._store = store
         self._twins = twins
-        self._first_twin_state = first_twin_state
         self._held = HeldLetters(letters)
         self._clock = clock
         self.settings = settings or AssetSettings()
         self._nonces = nonces or MemoryNonceStore()
         stored = store.load_config()
         self._config = None if stored is None else AssetConfig.from_init(stored)
-        self._cashier = self._cashier_over(payments)
+        self._cashier = Cashier(
+            self,
+            store,
+            payments,
+            wallet=wallet_address,
+            twin_state=first_twin_state,
+            clock=clock,
+            settings=self.settings,
+        )
         self._trader = Trader(
             self.commit, store, wallet=wallet_address, settings=self.settings, clock=clock
-        )
-
-    def _cashier_over(self, payments: PaymentPort) -> Cashier:
-        """The asset's money, over its store, twins and the ledger's ``payments``."""
-        return Cashier(
-            self,
-            self._store,
-            payments,
-            wallet=self.wallet_address,
-            twin_state=self._first_twin_state,
-            clock=self._clock,
-            settings=self.settings,
         )
 
     @property

@@ -17,9 +17,11 @@ least the contract's value, naming the contract) and, once confirmed, moves
 to ``Payment confirmed``. Unpaid for ``maxWaitMs``: a reminder, then another,
 three in all, then exactly one claim (:meth:`Cashier.chase`).
 
-Pure: the ledger is a :class:`~plaza.energy.asset.ports.PaymentPort`, state changes
-go through the asset module (:class:`~plaza.energy.asset.ports.Committer`). The adapters
-live in :mod:`plaza.energy.asset.funding`.
+Pure: the ledger is the market's :class:`~plaza.market.settlement.Payments` (the device
+is the one participant it pays for, its wallet's address), so a payment is prepared,
+submitted, followed and a reported one verified as the market does it; state changes go
+through the asset module (:class:`~plaza.energy.asset.ports.Committer`). The owner's
+funding is :mod:`plaza.energy.asset.funding`.
 """
 
 from __future__ import annotations
@@ -31,15 +33,17 @@ from typing import Any
 
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
-from plaza.energy.asset.ports import AssetStore, Clock, Committer, PaymentPort
+from plaza.energy.asset.ports import AssetStore, Clock, Committer
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Transaction, TransactionStatus
 from plaza.market.settlement import (
     Contract,
     PaymentFailed,
     PaymentRejected,
+    Payments,
     PaymentStatus,
     PreparedPayment,
+    Rejection,
     SettlementError,
 )
 from plaza.wallet import WalletError
@@ -47,7 +51,6 @@ from plaza.wallet import WalletError
 __all__ = [
     "Cashier",
     "Committer",
-    "PaymentPort",
     "check_deal",
     "settlement_contract",
     "verify_payment_request",
@@ -125,7 +128,7 @@ class Cashier:
         self,
         module: Committer,
         store: AssetStore,
-        port: PaymentPort,
+        payments: Payments,
         *,
         wallet: str,
         twin_state: Callable[[str], Mapping[str, Any] | None],
@@ -134,7 +137,7 @@ class Cashier:
     ) -> None:
         self._module = module
         self._store = store
-        self._port = port
+        self._payments = payments
         self._wallet = wallet
         self._twin_state = twin_state
         self._clock = clock
@@ -297,13 +300,13 @@ class Cashier:
             self._check_received()
 
     def _settle(self, record_id: str, payment: PreparedPayment) -> None:
-        status = self._port.status(payment)
+        status = self._payments.status(payment)
         if status is PaymentStatus.FAILED:
             self._store.drop_prepared(
                 record_id, now_ms=self._now(), reason="the ledger will never apply it"
             )
         elif status is PaymentStatus.PENDING:
-            self._port.submit(payment)  # the same bytes again: harmless, heals a lost submit
+            self._payments.submit(payment)  # the same bytes again: harmless, heals a lost submit
         elif (record := self._store.record(record_id)) is not None:
             state = record.state.with_status(
                 TransactionStatus.PAYMENT_PROCESSED,
@@ -324,13 +327,14 @@ class Cashier:
         if not batch:
             return
         total = sum(record.contract.value for record in batch if record.contract is not None)
-        available = self._port.available()
+        available = self._payments.available(self._wallet)
         if available < total:
+            reference = f"{config.asset_id}:{batch[0].id}"
             try:
-                self._port.fund(total - available, reference=f"{config.asset_id}:{batch[0].id}")
+                self._payments.fund(self._wallet, total - available, reference=reference)
             except RETRYABLE as error:
                 self._log("fund", "", f"funding {total - available} failed: {error}")
-            available = self._port.available()
+            available = self._payments.available(self._wallet)
         for record in batch:
             try:
                 available -= self._pay(record, available)
@@ -343,10 +347,10 @@ class Cashier:
         if contract.total > available:
             self._log("pay", record.id, f"waits for funds: {contract.total} > {available}")
             return 0
-        payment = self._port.prepare(contract)
+        payment = self._payments.prepare(contract)
         self._store.save_prepared(record.id, payment, now_ms=self._now())
         try:
-            self._port.submit(payment)
+            self._payments.submit(payment)
         except RETRYABLE as error:  # healed by the next cycle's resubmit of the saved bytes
             self._log("pay", record.id, f"submit failed, will resubmit: {error}")
         return payment.amount
@@ -362,21 +366,39 @@ class Cashier:
             if not MESSAGE_ID.fullmatch(message) or message in self._rejected:
                 continue
             try:
-                paid = self._port.received(settlement_contract(record), bytes.fromhex(message))
+                status = self._received(settlement_contract(record), bytes.fromhex(message))
             except PaymentRejected as error:
-                self._rejected.add(message)
-                self._log("check_payment", record.id, f"payment {message} rejected: {error}")
+                self._reject(record, message, str(error))
                 continue
             except RETRYABLE as error:
                 self._log("check_payment", record.id, str(error))
                 continue
-            if paid:
+            if status is PaymentStatus.FAILED:
+                self._reject(record, message, "the ledger will never apply it")
+            elif status is PaymentStatus.CONFIRMED:
                 state = record.state.with_status(
                     TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=self._now()
                 )
                 self._module.commit(
                     record, state, operation="payment_confirmed", letter="/payment_confirmation"
                 )
+
+    def _received(self, contract: Contract, message_id: bytes) -> PaymentStatus:
+        """The fate of the payment the consumer reported, checked as the market checks one
+        (:meth:`~plaza.market.settlement.Payments.verify`); PENDING while this node does not
+        have the message yet."""
+        try:
+            payment = self._payments.verify(contract, message_id)
+        except PaymentRejected as error:
+            if error.rejection is Rejection.UNKNOWN_MESSAGE:
+                return PaymentStatus.PENDING  # not (yet) on this node: look again next cycle
+            raise
+        return self._payments.status(payment)
+
+    def _reject(self, record: OwnTransaction, message: str, reason: str) -> None:
+        """The reported payment will never pay the record: it is not read again."""
+        self._rejected.add(message)
+        self._log("check_payment", record.id, f"payment {message} rejected: {reason}")
 
     def _now(self) -> int:
         return self._clock.now_ms()

@@ -1,13 +1,12 @@
-"""What the asset module needs of the world: its database, its twins, its outbox, its
-wallet on the ledger (:class:`PaymentPort`), a clock; and what its cashier needs of the
-module (:class:`Committer`).
+"""What the asset module needs of the world: its database, its twins, its outbox, a clock
+(its wallet on the ledger is the market's :class:`~plaza.market.settlement.Payments`); and
+what its cashier needs of the module (:class:`Committer`).
 
 Adapters: :class:`~plaza.energy.asset.store.SqliteAssetStore` (the running device) and
 :class:`~plaza.energy.asset.memory.MemoryAssetStore` (tests) for :class:`AssetStore`,
 both checked by one contract suite (``tests/contract/test_energy_asset_store.py``);
 :class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`; the outbox
-(:class:`~plaza.energy.link.EnergyOutbox`) for :class:`LetterBox`;
-:class:`~plaza.energy.asset.funding.LedgerPaymentPort` for :class:`PaymentPort`. The records
+(:class:`~plaza.energy.link.EnergyOutbox`) for :class:`LetterBox`. The records
 the store keeps (:class:`~plaza.energy.asset.config.OwnTransaction`,
 :class:`~plaza.energy.asset.config.Change`, :class:`~plaza.energy.asset.config.Pool`)
 are the domain's, in :mod:`plaza.energy.asset.config`.
@@ -22,7 +21,7 @@ from plaza.energy.asset.config import AssetConfig, Change, OwnTransaction, Pool
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.model import Transaction
 from plaza.ledger.ports import Clock
-from plaza.market.settlement import Contract, PaymentStatus, PreparedPayment
+from plaza.market.settlement import PreparedPayment
 from plaza.market.twins.records import TwinIndex, TwinStep
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
     "Committer",
     "FirstTwinState",
     "LetterBox",
-    "PaymentPort",
     "TwinRecorder",
 ]
 
@@ -155,32 +153,6 @@ class LetterBox(Protocol):
         key: str | None = None,
     ) -> None:
         """Queue a letter to ``audience`` (at ``path`` of wherever it is when it leaves)."""
-        ...
-
-
-class PaymentPort(Protocol):
-    """What the asset does on the ledger with its wallet."""
-
-    def available(self) -> int:
-        """What the wallet can pay now (confirmed balance, less payments in flight)."""
-        ...
-
-    def fund(self, amount: int, *, reference: str) -> None:
-        """Ask the owner for ``amount``; it counts in :meth:`available` once attached."""
-        ...
-
-    def prepare(self, contract: Contract) -> PreparedPayment: ...
-
-    def submit(self, payment: PreparedPayment) -> None: ...
-
-    def status(self, payment: PreparedPayment) -> PaymentStatus: ...
-
-    def received(self, contract: Contract, message_id: bytes) -> bool:
-        """Whether ``message_id`` is the contract's payment, confirmed (False: not yet).
-
-        Raises :class:`~plaza.market.settlement.PaymentRejected` if it does not pay the
-        contract at all.
-        """
         ...
 
 
