@@ -125,7 +125,7 @@ class AssetModule:
             settings=self.settings,
         )
         self._trader = Trader(
-            self.commit, store, wallet=wallet_address, settings=self.settings, clock=clock
+            self, store, wallet=wallet_address, settings=self.settings, clock=clock
         )
 
     @property

@@ -20,7 +20,7 @@ three in all, then exactly one claim (:meth:`Cashier.chase`).
 Pure: the ledger is the market's :class:`~plaza.market.settlement.Payments` (the device
 is the one participant it pays for, its wallet's address), so a payment is prepared,
 submitted, followed and a reported one verified as the market does it; state changes go
-through the asset module (:class:`~plaza.energy.asset.ports.Committer`). The owner's
+through the asset module (:meth:`~plaza.energy.asset.module.AssetModule.commit`). The owner's
 funding is :mod:`plaza.energy.asset.funding`.
 """
 
@@ -29,11 +29,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
-from plaza.energy.asset.ports import AssetStore, Clock, Committer
+from plaza.energy.asset.ports import AssetStore, Clock
 from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Transaction, TransactionStatus
 from plaza.market.settlement import (
@@ -42,15 +42,21 @@ from plaza.market.settlement import (
     PaymentRejected,
     Payments,
     PaymentStatus,
+    Phase,
     PreparedPayment,
     Rejection,
+    Settlement,
     SettlementError,
+    SettlementPolicy,
+    lifecycle,
 )
 from plaza.wallet import WalletError
 
+if TYPE_CHECKING:  # the module owns its cashier
+    from plaza.energy.asset.module import AssetModule
+
 __all__ = [
     "Cashier",
-    "Committer",
     "check_deal",
     "settlement_contract",
     "verify_payment_request",
@@ -126,7 +132,7 @@ class Cashier:
 
     def __init__(
         self,
-        module: Committer,
+        module: AssetModule,
         store: AssetStore,
         payments: Payments,
         *,
@@ -249,7 +255,7 @@ class Cashier:
         """An unpaid record idle for ``maxWaitMs``."""
         if config.type is AssetType.PROVIDER:
             if not self._payment_pending(record):
-                self._remind(record)
+                self._remind(config, record)
             return
         prepared = self._store.prepared(record.id)
         if prepared is not None and prepared[1]:  # paid: say so again
@@ -268,19 +274,26 @@ class Cashier:
             and message not in self._rejected
         )
 
-    def _remind(self, record: OwnTransaction) -> None:
-        """The provider's reminders, then exactly one claim."""
-        if record.state.reminders < self._settings.max_reminders:
+    def _remind(self, config: AssetConfig, record: OwnTransaction) -> None:
+        """The provider's reminders, then exactly one claim, as the market decides for an
+        overdue contract (:func:`~plaza.market.settlement.lifecycle.on_overdue`)."""
+        now = self._now()
+        phase = Phase.CLAIM_ISSUED if record.claimed else Phase.PAYMENT_REQUESTED
+        due = record.idle_since_ms + config.max_wait_ms
+        owed = Settlement(
+            settlement_contract(record), phase, record.idle_since_ms, due, record.state.reminders
+        )
+        policy = SettlementPolicy(
+            max_wait_ms=config.max_wait_ms, max_reminders=self._settings.max_reminders
+        )
+        after = lifecycle.on_overdue(owed, now, policy)
+        if after.reminders > owed.reminders:
             state = record.state.with_status(
-                TransactionStatus.REMINDER_ISSUED,
-                timestamp_ms=self._now(),
-                reminders=record.state.reminders + 1,
+                TransactionStatus.REMINDER_ISSUED, timestamp_ms=now, reminders=after.reminders
             )
             self._module.commit(record, state, operation="reminder", letter="/reminder")
-        elif not record.claimed:
-            state = record.state.with_status(
-                TransactionStatus.CLAIM_ISSUED, timestamp_ms=self._now()
-            )
+        elif after is not owed:
+            state = record.state.with_status(TransactionStatus.CLAIM_ISSUED, timestamp_ms=now)
             self._module.commit(record, state, operation="claim", letter="/claim", claimed=True)
 
     def run(self, config: AssetConfig) -> None:

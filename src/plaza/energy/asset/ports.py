@@ -1,6 +1,5 @@
 """What the asset module needs of the world: its database, its twins, its outbox, a clock
-(its wallet on the ledger is the market's :class:`~plaza.market.settlement.Payments`); and
-what its cashier needs of the module (:class:`Committer`).
+(its wallet on the ledger is the market's :class:`~plaza.market.settlement.Payments`).
 
 Adapters: :class:`~plaza.energy.asset.store.SqliteAssetStore` (the running device) and
 :class:`~plaza.energy.asset.memory.MemoryAssetStore` (tests) for :class:`AssetStore`,
@@ -17,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
-from plaza.energy.asset.config import AssetConfig, Change, OwnTransaction, Pool
+from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.envelope import ModuleKey
-from plaza.energy.model import Transaction
 from plaza.ledger.ports import Clock
 from plaza.market.settlement import PreparedPayment
 from plaza.market.twins.records import TwinIndex, TwinStep
@@ -27,7 +25,6 @@ from plaza.market.twins.records import TwinIndex, TwinStep
 __all__ = [
     "AssetStore",
     "Clock",
-    "Committer",
     "FirstTwinState",
     "LetterBox",
     "TwinRecorder",
@@ -153,28 +150,4 @@ class LetterBox(Protocol):
         key: str | None = None,
     ) -> None:
         """Queue a letter to ``audience`` (at ``path`` of wherever it is when it leaves)."""
-        ...
-
-
-class Committer(Protocol):
-    """The asset module's one way to change a record (twin, database, letters)."""
-
-    def commit(
-        self,
-        record: OwnTransaction,
-        state: Transaction,
-        *,
-        operation: str,
-        letter: str | None = None,
-        queue: bool | None = None,
-        paid: bool = False,
-        claimed: bool = False,
-    ) -> OwnTransaction: ...
-
-    def resend(self, record: OwnTransaction, letter: str) -> None:
-        """Send the record's latest state to the marketplace again, at ``letter``."""
-        ...
-
-    def provide(self, config: AssetConfig, record: OwnTransaction) -> OwnTransaction:
-        """Finish the record's provision (``Energy provision finished``)."""
         ...

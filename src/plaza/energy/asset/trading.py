@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
 from plaza.energy.asset.payments import check_deal
@@ -34,27 +34,13 @@ from plaza.energy.model import (
 )
 from plaza.energy.twins import parse_reader_key
 
-__all__ = ["INITIAL", "Commit", "Trader", "record_of"]
+if TYPE_CHECKING:  # the module owns its trader
+    from plaza.energy.asset.module import AssetModule
+
+__all__ = ["INITIAL", "Trader", "record_of"]
 
 #: The statuses of an offer or request no contract has taken yet.
 INITIAL = (TransactionStatus.INITIAL_OFFER, TransactionStatus.INITIAL_REQUEST)
-
-
-class Commit(Protocol):
-    """The asset module's one way to change a record
-    (:meth:`~plaza.energy.asset.module.AssetModule.commit`)."""
-
-    def __call__(
-        self,
-        record: OwnTransaction,
-        state: Transaction,
-        *,
-        operation: str,
-        letter: str | None = None,
-        queue: bool | None = None,
-        reserved: int = 0,
-        contract: EnergyContract | None = None,
-    ) -> OwnTransaction: ...
 
 
 def record_of(store: AssetStore, record_id: str) -> OwnTransaction:
@@ -70,14 +56,14 @@ class Trader:
 
     def __init__(
         self,
-        commit: Commit,
+        module: AssetModule,
         store: AssetStore,
         *,
         wallet: str,
         settings: AssetSettings,
         clock: Clock,
     ) -> None:
-        self._commit = commit
+        self._module = module
         self._store = store
         self._wallet = wallet
         self._settings = settings
@@ -125,7 +111,7 @@ class Trader:
         state = deal.with_status(
             TransactionStatus.CONTRACT_CREATED, timestamp_ms=self._clock.now_ms()
         )
-        self._commit(
+        self._module.commit(
             record,
             state,
             operation="contract",
@@ -157,7 +143,7 @@ class Trader:
         state = record.state.with_status(
             TransactionStatus.CANCELLED, timestamp_ms=self._clock.now_ms()
         )
-        self._commit(
+        self._module.commit(
             record,
             state,
             operation="cancel",
@@ -194,7 +180,7 @@ class Trader:
                 location=config.location,
             )
         provider = config.type is AssetType.PROVIDER
-        self._commit(
+        self._module.commit(
             OwnTransaction(own_id, transaction, now, now),
             transaction,
             operation=f"{transaction.type}",
