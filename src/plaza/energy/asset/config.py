@@ -318,4 +318,3 @@ class Change:
     energy: int = 0  # added to the pool
     reserved: int = 0  # added to the reserved energy
     queue: bool | None = None  # into (True) or out of (False) the payment queue
-    paid: bool = False  # the record's prepared payment is confirmed

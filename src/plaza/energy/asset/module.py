@@ -40,6 +40,7 @@ from plaza.energy.asset.letters import (
     received_transaction,
     registration,
 )
+from plaza.energy.asset.paying import UNPAID
 from plaza.energy.asset.payments import Cashier
 from plaza.energy.asset.ports import (
     AssetStore,
@@ -81,7 +82,6 @@ _MONEY: dict[str, Callable[[Cashier, AssetConfig, OwnTransaction, Transaction], 
     "/payment_confirmed": Cashier.on_confirmed,
     "/claim": Cashier.on_claim,
 }
-_UNPAID = tuple(status for status in TransactionStatus if status.is_unpaid)
 
 
 class AssetModule:
@@ -252,7 +252,7 @@ class AssetModule:
                 if now - record.created_ms >= config.offer_validity_ms:
                     self._guarded("cancel", record, lambda r: self._trader.cancel(config, r))
             self._safely("payments", lambda: self._cashier.run(config))  # confirm before chasing
-            for record in self._store.records(_UNPAID):
+            for record in self._store.records(UNPAID):
                 if now - record.idle_since_ms >= config.max_wait_ms:
                     self._guarded("unpaid", record, lambda r: self._cashier.chase(config, r))
             self._safely("top_up", lambda: self._trader.top_up(config))
@@ -304,7 +304,6 @@ class AssetModule:
         operation: str,
         letter: str | None = None,
         queue: bool | None = None,
-        paid: bool = False,
         energy: int = 0,
         reserved: int = 0,
         contract: EnergyContract | None = None,
@@ -328,7 +327,6 @@ class AssetModule:
                     energy=energy,
                     reserved=reserved,
                     queue=queue,
-                    paid=paid,
                 )
             )
             self._announce(record.id, state, step.position, letter)

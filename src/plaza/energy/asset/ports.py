@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.envelope import ModuleKey
 from plaza.ledger.ports import Clock
-from plaza.market.settlement import PreparedPayment
+from plaza.market.settlement import SettlementStore
 from plaza.market.twins.records import TwinIndex, TwinStep
 
 __all__ = [
@@ -32,8 +32,14 @@ __all__ = [
 
 
 class AssetStore(TwinIndex, Protocol):
-    """The device's database: configuration, pool, transactions, events, payments, log, and
-    the index of its twins (record id to channel)."""
+    """The device's database: configuration, pool, transactions, events, payment queue, log,
+    its payments and the index of its twins (record id to channel)."""
+
+    @property
+    def settlements(self) -> SettlementStore:
+        """The device's own payments, each its contract's settlement as the market keeps one:
+        the signed payment saved before it is submitted, then followed to its fate."""
+        ...
 
     def load_config(self) -> dict[str, Any] | None:
         """The stored configuration (wire names), or None before the first /init."""
@@ -76,26 +82,7 @@ class AssetStore(TwinIndex, Protocol):
         ...
 
     def queued(self, limit: int) -> list[OwnTransaction]:
-        """Queued records with no payment prepared yet, in queue order."""
-        ...
-
-    def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
-        """The payment prepared for the record and whether it is confirmed."""
-        ...
-
-    def in_flight(self) -> list[tuple[str, PreparedPayment]]:
-        """Prepared payments not yet confirmed: record id and payment."""
-        ...
-
-    def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
-        """Keep the signed payment BEFORE it is submitted: a retry sends these bytes.
-
-        A record has one prepared payment at a time: a second is refused
-        (:class:`~plaza.energy.errors.WrongState`) and changes nothing."""
-        ...
-
-    def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
-        """Forget a payment the ledger will never apply, so the record is paid afresh."""
+        """Queued records (waiting to be paid), in the order they were first queued."""
         ...
 
     def log(

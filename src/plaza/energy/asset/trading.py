@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
+from plaza.energy.asset.paying import own_payment
 from plaza.energy.asset.payments import check_deal
 from plaza.energy.asset.ports import AssetStore, Clock
 from plaza.energy.envelope import verify_document
@@ -124,8 +125,9 @@ class Trader:
         (a payment prepared may reach the ledger yet); cancelled already, nothing to do."""
         if record.state.status is TransactionStatus.CANCELLED:
             return
-        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or self._store.prepared(
-            record.id
+        payment = own_payment(self._store, record)
+        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or (
+            payment is not None and payment.payment is not None
         ):
             raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
         self.cancel(config, record, letter=None)
