@@ -46,7 +46,6 @@ from plaza.energy.asset.ports import (
     AssetStore,
     Clock,
     FirstTwinState,
-    LetterBox,
     TwinRecorder,
 )
 from plaza.energy.asset.trading import INITIAL, Trader
@@ -59,6 +58,7 @@ from plaza.energy.errors import (
     UnknownRecord,
     WrongState,
 )
+from plaza.energy.link import LetterSender
 from plaza.energy.model import (
     MAX_ENERGY_WH,
     AssetType,
@@ -96,7 +96,7 @@ class AssetModule:
         store: AssetStore,
         twins: TwinRecorder,
         first_twin_state: FirstTwinState,
-        letters: LetterBox,
+        letters: LetterSender,
         payments: Payments,
         clock: Clock,
         settings: AssetSettings | None = None,

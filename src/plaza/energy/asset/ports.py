@@ -1,11 +1,11 @@
-"""What the asset module needs of the world: its database, its twins, its outbox, a clock
-(its wallet on the ledger is the market's :class:`~plaza.market.settlement.Payments`).
+"""What the asset module needs of the world: its database, its twins, a clock (its outbox
+is the energy modules' :class:`~plaza.energy.link.LetterSender`, its wallet on the ledger
+the market's :class:`~plaza.market.settlement.Payments`).
 
 Adapters: :class:`~plaza.energy.asset.store.SqliteAssetStore` (the running device) and
 :class:`~plaza.energy.asset.memory.MemoryAssetStore` (tests) for :class:`AssetStore`,
 both checked by one contract suite (``tests/contract/test_energy_asset_store.py``);
-:class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`; the outbox
-(:class:`~plaza.energy.link.EnergyOutbox`) for :class:`LetterBox`. The records
+:class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`. The records
 the store keeps (:class:`~plaza.energy.asset.config.OwnTransaction`,
 :class:`~plaza.energy.asset.config.Change`, :class:`~plaza.energy.asset.config.Pool`)
 are the domain's, in :mod:`plaza.energy.asset.config`.
@@ -17,7 +17,6 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
 from plaza.energy.asset.config import Change, OwnTransaction, Pool
-from plaza.energy.envelope import ModuleKey
 from plaza.ledger.ports import Clock
 from plaza.market.settlement import SettlementStore
 from plaza.market.twins.records import TwinIndex, TwinStep
@@ -26,7 +25,6 @@ __all__ = [
     "AssetStore",
     "Clock",
     "FirstTwinState",
-    "LetterBox",
     "TwinRecorder",
 ]
 
@@ -121,20 +119,4 @@ class TwinRecorder(Protocol):
 
     def flush(self) -> int:
         """Send the states the ledger did not take yet; how many twins are still behind."""
-        ...
-
-
-class LetterBox(Protocol):
-    """The outbox: letters leave after the change is stored, each ``key`` at most once."""
-
-    def send(
-        self,
-        *,
-        path: str,
-        recipient: ModuleKey,
-        audience: str,
-        body: Mapping[str, Any],
-        key: str | None = None,
-    ) -> None:
-        """Queue a letter to ``audience`` (at ``path`` of wherever it is when it leaves)."""
         ...
