@@ -21,6 +21,7 @@ from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.memory import MemoryTables, check_int64
 from plaza.energy.model import EnergyContract, Transaction
 from plaza.market.settlement import MemorySettlementStore
+from plaza.market.twins.records import MemoryTwinIndex
 
 __all__ = ["MemoryAssetStore"]
 
@@ -48,14 +49,15 @@ class _Tables:
     events: list[tuple[str, int, str, str]] = field(default_factory=list)  # id, at, state, msg
     queue: dict[str, int] = field(default_factory=dict)  # record id to its place, in order
     queued_so_far: int = 0
-    twins: dict[str, bytes] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-class MemoryAssetStore:
-    """:class:`~plaza.energy.asset.ports.AssetStore` in dicts and lists."""
+class MemoryAssetStore(MemoryTwinIndex):
+    """:class:`~plaza.energy.asset.ports.AssetStore` in dicts and lists; its twin index is
+    the market's :class:`~plaza.market.twins.records.MemoryTwinIndex`."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._tables = MemoryTables(_Tables())
         self.settlements = MemorySettlementStore()
 
@@ -157,15 +159,7 @@ class MemoryAssetStore:
             rows = [(rid, t.transactions[rid]) for rid in order if rid in t.transactions]
         return [_record(rid, row) for rid, row in rows[: max(limit, 0)]]
 
-    # twins and the log
-
-    def twin_channel(self, record_id: str) -> bytes | None:
-        with self._tables.read() as t:
-            return t.twins.get(record_id)
-
-    def remember_twin(self, record_id: str, channel_id: bytes) -> None:
-        with self._tables.write() as t:
-            t.twins.setdefault(record_id, bytes(channel_id))
+    # the log
 
     def log(
         self, operation: str, detail: str, *, now_ms: int, record_id: str = "", ok: bool = True
