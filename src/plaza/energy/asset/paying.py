@@ -1,6 +1,6 @@
 """The consumer's payments: each payment cycle pays the queue, and follows what it paid.
 
-A cycle takes up to ``payment_batch`` queued records, compares their total with what
+A cycle takes up to ``batch_size`` queued records, compares their total with what
 the wallet can pay, asks the owner for the shortfall (``/fund``, with the reference
 ``assetId:recordId`` of the batch's first record), then **prepares, saves, submits**
 each payment as the market's settlement does: the device keeps it as its contract's
@@ -161,7 +161,7 @@ class Payer:
             self._store.settlements.save(done)
 
     def _pay_batch(self, config: AssetConfig) -> None:
-        batch = self._store.queued(self._settings.payment_batch)
+        batch = self._store.queued(self._settings.settlement.batch_size)
         if not batch:
             return
         total = sum(record.contract.value for record in batch if record.contract is not None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from plaza.crypto import Address, InvalidAddress
@@ -44,7 +45,6 @@ from plaza.market.settlement import (
     Phase,
     Rejection,
     Settlement,
-    SettlementPolicy,
     lifecycle,
 )
 
@@ -270,9 +270,7 @@ class Cashier:
         owed = Settlement(
             settlement_contract(record), phase, record.idle_since_ms, due, record.state.reminders
         )
-        policy = SettlementPolicy(
-            max_wait_ms=config.max_wait_ms, max_reminders=self._settings.max_reminders
-        )
+        policy = replace(self._settings.settlement, max_wait_ms=config.max_wait_ms)
         after = lifecycle.on_overdue(owed, now, policy)
         if after.reminders > owed.reminders:
             state = record.state.with_status(
