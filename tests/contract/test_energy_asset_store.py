@@ -10,6 +10,7 @@ SQLite, all of it survives a restart. The device's payments are the market's set
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -61,7 +62,7 @@ def change(state: Transaction, *, created: int = T0, now: int = T0, **moves: Any
     return Change(record, "offer", f"msg-{state.status}", **moves)
 
 
-def contract_of(state: Transaction) -> EnergyContract:
+def contract_of(state: Transaction, number: int = 1) -> EnergyContract:
     request = Transaction(
         TransactionType.REQUEST,
         TransactionStatus.INITIAL_REQUEST,
@@ -72,7 +73,7 @@ def contract_of(state: Transaction) -> EnergyContract:
         requesterTransactionId="rq-1",
         requesterWalletAddress="wallet-2",
     )
-    return EnergyContract.join("c-1", state, request, now_ms=T0 + 5)
+    return EnergyContract.join(f"c-{number}", state, request, now_ms=T0 + 5)
 
 
 def test_configuration_is_none_until_saved_then_replaced(store: AssetStore) -> None:
@@ -208,3 +209,45 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
         assert again.twin_channel("tx-1") == CHANNEL
     finally:
         again.close()
+
+
+def test_payments_a_device_prepared_in_its_old_table_become_its_settlements(
+    tmp_path: Path,
+) -> None:
+    """A device's file from before its payments were the market's settlements: each payment
+    in its ``prepared_payments`` table is kept (in flight, or confirmed), never prepared again."""
+    path = tmp_path / "energy_broker.sqlite3"
+    first = SqliteAssetStore(path)
+    for number in (1, 2):
+        contracted = offer(number, TransactionStatus.PAYMENT_REQUESTED, contractId=f"c-{number}")
+        record = replace(change(contracted).record, contract=contract_of(contracted, number))
+        first.apply(Change(record, "payment_requested", "msg", queue=True))
+    first.close()
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE prepared_payments (record_id TEXT PRIMARY KEY, contract_id TEXT, "
+            "message_id BLOB, raw BLOB, amount INTEGER, saved_ms INTEGER, confirmed INTEGER)"
+        )
+        db.execute(
+            "INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("tx-1", "c-1", PAYMENT.message_id, PAYMENT.raw, PAYMENT.amount, T0, 0),
+        )
+        db.execute(
+            "INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("tx-2", "c-2", b"\x08" * 32, b"paid", 9, T0, 1),
+        )
+    db.close()
+    again = SqliteAssetStore(path)
+    try:
+        in_flight, paid = again.settlements.get("c-1"), again.settlements.get("c-2")
+        assert in_flight is not None
+        assert paid is not None
+        assert (in_flight.phase, in_flight.payment) == (Phase.PAYMENT_PROCESSED, PAYMENT)
+        assert (paid.phase, paid.payment) == (
+            Phase.FULFILLED,
+            PreparedPayment(b"\x08" * 32, b"paid", 9),
+        )
+        assert in_flight.contract == contract_of(offer(1), 1).to_settlement()
+    finally:
+        again.close()
+    SqliteAssetStore(path).close()  # opened again: adopted once, nothing left to adopt

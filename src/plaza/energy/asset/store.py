@@ -24,6 +24,7 @@ from typing import Any
 from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.model import EnergyContract, Transaction
 from plaza.energy.store import SqlFile
+from plaza.market.settlement import Phase, PreparedPayment, Settlement
 from plaza.market.sql import SqlSettlementStore
 from plaza.market.sql.settlement_tables import settlements
 
@@ -67,6 +68,7 @@ class SqliteAssetStore:
         self.path = path
         self._db = SqlFile(path, _SCHEMA, tables=(settlements,))  # private: names twin channels
         self.settlements = SqlSettlementStore(self._db.engine)
+        _adopt_prepared_payments(self._db, self.settlements)
 
     def close(self) -> None:
         self._db.close()
@@ -223,6 +225,24 @@ def _record(row: tuple[Any, ...]) -> OwnTransaction:
         contract=None if contract is None else EnergyContract.from_json(json.loads(contract)),
         claimed=bool(claimed),
     )
+
+
+def _adopt_prepared_payments(db: SqlFile, settlements: SqlSettlementStore) -> None:
+    """Payments a device prepared before it kept them as the market's settlements (its old
+    ``prepared_payments`` table) become settlements, so none is ever prepared twice."""
+    if not db.rows("SELECT name FROM sqlite_master WHERE name = 'prepared_payments'"):
+        return
+    with db.atomic():
+        rows = db.rows(
+            "SELECT p.message_id, p.raw, p.amount, p.confirmed, p.saved_ms, t.contract "
+            "FROM prepared_payments p JOIN transactions t ON t.id = p.record_id"
+        )
+        for message_id, raw, amount, confirmed, saved_ms, contract in rows:
+            deal = EnergyContract.from_json(json.loads(contract)).to_settlement()
+            phase = Phase.FULFILLED if confirmed else Phase.PAYMENT_PROCESSED
+            payment = PreparedPayment(bytes(message_id), bytes(raw), amount)
+            settlements.create(Settlement(deal, phase, saved_ms, saved_ms, payment=payment))
+        db.execute("DROP TABLE prepared_payments")
 
 
 def _queue(db: SqlFile, record_id: str, queue: bool | None, now_ms: int) -> None:
