@@ -2,13 +2,15 @@
 
 It asserts what the asset module relies on: a state change moves its record, event,
 pool, queue and log together or not at all; a record keeps the time it was first stored;
-the payment queue keeps first-queued order and skips what is prepared; a prepared payment
-is kept before it is submitted, once, and a confirmed one is never dropped; a twin channel
-once remembered stays; and, on SQLite, all of it survives a restart.
+the payment queue keeps first-queued order; a twin channel once remembered stays; and, on
+SQLite, all of it survives a restart. The device's payments are the market's settlements
+(``store.settlements``), checked by the market's SettlementStore contract
+(``test_market_sql_settlements.py``, which runs on these stores too).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,9 +22,8 @@ from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.energy.asset.memory import MemoryAssetStore
 from plaza.energy.asset.ports import AssetStore
 from plaza.energy.asset.store import SqliteAssetStore
-from plaza.energy.errors import WrongState
 from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
-from plaza.market.settlement import PreparedPayment
+from plaza.market.settlement import Phase, PreparedPayment, Settlement
 
 T0 = 1_700_000_000_000
 CHANNEL = bytes(range(32))  # a twin's channel id: what opens the twin to its writer
@@ -61,7 +62,7 @@ def change(state: Transaction, *, created: int = T0, now: int = T0, **moves: Any
     return Change(record, "offer", f"msg-{state.status}", **moves)
 
 
-def contract_of(state: Transaction) -> EnergyContract:
+def contract_of(state: Transaction, number: int = 1) -> EnergyContract:
     request = Transaction(
         TransactionType.REQUEST,
         TransactionStatus.INITIAL_REQUEST,
@@ -72,7 +73,7 @@ def contract_of(state: Transaction) -> EnergyContract:
         requesterTransactionId="rq-1",
         requesterWalletAddress="wallet-2",
     )
-    return EnergyContract.join("c-1", state, request, now_ms=T0 + 5)
+    return EnergyContract.join(f"c-{number}", state, request, now_ms=T0 + 5)
 
 
 def test_configuration_is_none_until_saved_then_replaced(store: AssetStore) -> None:
@@ -138,9 +139,15 @@ def test_a_failed_change_leaves_nothing_behind(store: AssetStore) -> None:
     assert store.log_lines() == lines
 
 
-def test_the_queue_keeps_first_queued_order_and_skips_prepared_payments(
-    store: AssetStore,
-) -> None:
+def paying(store: AssetStore, state: Transaction) -> Settlement:
+    """The device's payment of ``state``'s contract, prepared and kept."""
+    contract = contract_of(state).to_settlement()
+    return store.settlements.create(
+        Settlement(contract, Phase.PAYMENT_PROCESSED, T0, T0, payment=PAYMENT)
+    )
+
+
+def test_the_queue_keeps_first_queued_order(store: AssetStore) -> None:
     for number in (1, 2, 3):
         store.apply(change(offer(number), queue=True))
     store.touch("tx-1", now_ms=T0 + 50, queue=True)  # queued already: keeps its place
@@ -148,40 +155,11 @@ def test_the_queue_keeps_first_queued_order_and_skips_prepared_payments(
     assert store.record("tx-1").idle_since_ms == T0 + 50  # type: ignore[union-attr]
     store.touch("tx-1", now_ms=T0 + 60, queue=False)
     store.touch("tx-1", now_ms=T0 + 70, queue=True)  # back at the end
-    store.save_prepared("tx-2", PAYMENT, now_ms=T0 + 80)
+    store.touch("tx-2", now_ms=T0 + 80, queue=False)  # paid: out of the queue
     assert [r.id for r in store.queued(10)] == ["tx-3", "tx-1"]
     assert [r.id for r in store.queued(1)] == ["tx-3"]
     store.touch("never-stored", now_ms=T0, queue=True)
     assert "never-stored" not in [r.id for r in store.queued(10)]
-
-
-def test_a_prepared_payment_is_kept_once_until_confirmed_or_dropped(store: AssetStore) -> None:
-    store.apply(change(offer(1)))
-    store.apply(change(offer(2)))
-    store.save_prepared("tx-1", PAYMENT, now_ms=T0 + 2)
-    other = PreparedPayment(b"\x08" * 32, b"other bytes", 9)
-    store.save_prepared("tx-2", other, now_ms=T0 + 1)
-    assert store.prepared("tx-1") == (PAYMENT, False)
-    assert store.in_flight() == [("tx-2", other), ("tx-1", PAYMENT)]  # oldest first
-    lines = store.log_lines()
-    with pytest.raises(WrongState):
-        store.save_prepared("tx-1", other, now_ms=T0 + 3)
-    assert store.prepared("tx-1") == (PAYMENT, False)
-    assert store.log_lines() == lines
-    store.apply(change(offer(1, TransactionStatus.PAYMENT_CONFIRMED), paid=True))
-    assert store.prepared("tx-1") == (PAYMENT, True)
-    store.drop_prepared("tx-1", now_ms=T0 + 4, reason="expired")  # confirmed: kept
-    store.drop_prepared("tx-2", now_ms=T0 + 4, reason="conflicting")
-    assert store.prepared("tx-1") == (PAYMENT, True)
-    assert store.prepared("tx-2") is None
-    assert store.in_flight() == []
-    assert store.log_lines(limit=1)[0] == {
-        "at": T0 + 4,
-        "operation": "payment_failed",
-        "recordId": "tx-2",
-        "ok": False,
-        "detail": "conflicting",
-    }
 
 
 def test_a_twin_channel_once_remembered_stays(store: AssetStore) -> None:
@@ -203,7 +181,7 @@ def test_the_log_is_read_newest_first_and_long_details_are_cut(store: AssetStore
 def test_no_secret_in_the_stores_repr(store: AssetStore) -> None:
     store.remember_twin("tx-1", CHANNEL)
     store.apply(change(offer(1)))
-    store.save_prepared("tx-1", PAYMENT, now_ms=T0)
+    paying(store, offer(1))
     shown = repr(store)
     assert CHANNEL.hex() not in shown
     assert repr(CHANNEL) not in shown
@@ -216,7 +194,8 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
     first.save_config({"assetId": "solar-1"}, now_ms=T0)
     first.apply(change(offer(1), energy=300, reserved=100, queue=True))
     first.apply(change(offer(2), queue=True))
-    first.save_prepared("tx-2", PAYMENT, now_ms=T0)
+    kept = paying(first, offer(2))
+    first.touch("tx-2", now_ms=T0, queue=False)  # paying: out of the queue
     first.remember_twin("tx-1", CHANNEL)
     before = (first.records(), first.events("tx-1"), first.log_lines(), first.counts())
     first.close()
@@ -226,7 +205,49 @@ def test_the_sqlite_file_keeps_everything_across_a_restart(tmp_path: Path) -> No
         assert again.pool() == Pool(300, 100)
         assert (again.records(), again.events("tx-1"), again.log_lines(), again.counts()) == before
         assert [r.id for r in again.queued(10)] == ["tx-1"]
-        assert again.in_flight() == [("tx-2", PAYMENT)]
+        assert again.settlements.get(kept.id) == kept
         assert again.twin_channel("tx-1") == CHANNEL
     finally:
         again.close()
+
+
+def test_payments_a_device_prepared_in_its_old_table_become_its_settlements(
+    tmp_path: Path,
+) -> None:
+    """A device's file from before its payments were the market's settlements: each payment
+    in its ``prepared_payments`` table is kept (in flight, or confirmed), never prepared again."""
+    path = tmp_path / "energy_broker.sqlite3"
+    first = SqliteAssetStore(path)
+    for number in (1, 2):
+        contracted = offer(number, TransactionStatus.PAYMENT_REQUESTED, contractId=f"c-{number}")
+        record = replace(change(contracted).record, contract=contract_of(contracted, number))
+        first.apply(Change(record, "payment_requested", "msg", queue=True))
+    first.close()
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE prepared_payments (record_id TEXT PRIMARY KEY, contract_id TEXT, "
+            "message_id BLOB, raw BLOB, amount INTEGER, saved_ms INTEGER, confirmed INTEGER)"
+        )
+        db.execute(
+            "INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("tx-1", "c-1", PAYMENT.message_id, PAYMENT.raw, PAYMENT.amount, T0, 0),
+        )
+        db.execute(
+            "INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("tx-2", "c-2", b"\x08" * 32, b"paid", 9, T0, 1),
+        )
+    db.close()
+    again = SqliteAssetStore(path)
+    try:
+        in_flight, paid = again.settlements.get("c-1"), again.settlements.get("c-2")
+        assert in_flight is not None
+        assert paid is not None
+        assert (in_flight.phase, in_flight.payment) == (Phase.PAYMENT_PROCESSED, PAYMENT)
+        assert (paid.phase, paid.payment) == (
+            Phase.FULFILLED,
+            PreparedPayment(b"\x08" * 32, b"paid", 9),
+        )
+        assert in_flight.contract == contract_of(offer(1), 1).to_settlement()
+    finally:
+        again.close()
+    SqliteAssetStore(path).close()  # opened again: adopted once, nothing left to adopt

@@ -1,6 +1,6 @@
-"""The SettlementStore contract: one suite, run against memory, SQLite and PostgreSQL, and the
+"""The SettlementStore contract: one suite, run against memory, SQLite and PostgreSQL, the
 energy marketplace's file (the SQL store on its engine) and in-memory tables (its settlements
-commit with its events)."""
+commit with its events), and an energy device's file and memory store (its own payments)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from market_sql_backends import ALL_BACKENDS, fresh_engine
 
+from plaza.energy.asset.memory import MemoryAssetStore
+from plaza.energy.asset.store import SqliteAssetStore
 from plaza.energy.backend.memory import MemoryMarketplaceStore
 from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.market.settlement import (
@@ -26,7 +28,9 @@ from plaza.market.settlement import (
 from plaza.market.sql import SqlSettlementStore
 
 
-@pytest.fixture(params=[*ALL_BACKENDS, "energy-sqlite", "energy-memory"])
+@pytest.fixture(
+    params=[*ALL_BACKENDS, "energy-sqlite", "energy-memory", "asset-sqlite", "asset-memory"]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SettlementStore]:
     if request.param == "memory":
         yield MemorySettlementStore()
@@ -38,6 +42,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settlement
         return
     if request.param == "energy-memory":  # the energy marketplace's tables in memory
         yield MemoryMarketplaceStore().settlements
+        return
+    if request.param == "asset-sqlite":  # an energy device's file: its own payments
+        device = SqliteAssetStore(tmp_path / "energy_broker.sqlite3")
+        yield device.settlements
+        device.close()
+        return
+    if request.param == "asset-memory":
+        yield MemoryAssetStore().settlements
         return
     with fresh_engine(request.param, request, tmp_path) as engine:
         yield SqlSettlementStore(engine)

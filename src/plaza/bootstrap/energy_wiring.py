@@ -21,7 +21,7 @@ from plaza.channels import CursorStore
 from plaza.clock import Clock
 from plaza.crypto import Identity
 from plaza.energy.asset.config import AssetConfig, AssetSettings
-from plaza.energy.asset.funding import LedgerPaymentPort, OwnerFunder
+from plaza.energy.asset.funding import OwnerFunder
 from plaza.energy.asset.module import AssetModule
 from plaza.energy.asset.ports import AssetStore
 from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, MarketplaceSettings, Peer
@@ -42,7 +42,7 @@ from plaza.market.auth.outbox import AddressOf, Link, OnRefused, Refusal
 from plaza.market.book.ports import BookStore
 from plaza.market.book.service import BidManager
 from plaza.market.matching import MatchingPolicy
-from plaza.market.payments.service import LedgerPayments
+from plaza.market.payments.service import DeviceAccount, LedgerPayments
 
 __all__ = [
     "DEFAULT_VALIDITY_MS",
@@ -74,14 +74,8 @@ def build_asset(
     twins = Twins(
         identity=keys.identity, gateway=ledger.ledger, cursors=cursors, index=store, clock=clock
     )
-    outbox = _outbox(
-        queue,
-        link,
-        keys.identity,
-        clock,
-        sender=lambda: module.config.asset_id,
-        address=asset_address(lambda: module.config),
-        on_refused=_asset_refusals(store, clock),
+    outbox = _asset_outbox(
+        queue, link, keys.identity, clock, store=store, config=lambda: module.config
     )
     module = AssetModule(
         uuid=uuid,
@@ -91,7 +85,7 @@ def build_asset(
         twins=twins,
         first_twin_state=_first_twin_state(twins, ledger, keys.identity),
         letters=outbox,
-        payments=_payment_port(ledger, link, keys, clock, lambda: module.config),
+        payments=_device_payments(ledger, link, keys, clock, lambda: module.config),
         clock=clock,
         settings=settings,
         nonces=nonces,
@@ -99,28 +93,41 @@ def build_asset(
     return AssetService(module=module, store=store, cursors=cursors, outbox=outbox)
 
 
-def _payment_port(
+def _asset_outbox(
+    queue: JobQueue,
+    link: Link,
+    identity: Identity,
+    clock: Clock,
+    *,
+    store: AssetStore,
+    config: Callable[[], AssetConfig],
+) -> EnergyOutbox:
+    """The device's letters, signed as its asset id, to wherever its configuration says its
+    marketplace and owner are when each leaves; a refusal is logged in its store."""
+    return _outbox(
+        queue,
+        link,
+        identity,
+        clock,
+        sender=lambda: config().asset_id,
+        address=asset_address(config),
+        on_refused=_asset_refusals(store, clock),
+    )
+
+
+def _device_payments(
     ledger: LedgerAccess,
     link: Link,
     keys: ModuleSecrets,
     clock: Clock,
     config: Callable[[], AssetConfig],
-) -> LedgerPaymentPort:
-    """The device's wallet on the ledger, funded by its owner (``/fund``) when short."""
-
-    def balance() -> int:
-        return port.balance()
-
+) -> LedgerPayments:
+    """The device's wallet as the market pays from it, funded by its owner (``/fund``) when
+    short."""
     funder = OwnerFunder(
-        link=link,
-        ledger=ledger,
-        identity=keys.identity,
-        config=config,
-        clock=clock,
-        balance=balance,
+        link=link, ledger=ledger, identity=keys.identity, config=config, clock=clock
     )
-    port = LedgerPaymentPort(ledger, keys.wallet_key, funder)
-    return port
+    return LedgerPayments(ledger.ledger, [DeviceAccount(keys.wallet_key, funder)])
 
 
 def _asset_refusals(store: AssetStore, clock: Clock) -> OnRefused:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Self, TypeVar
 
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import EnergyForbidden, InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, EnergyContract, Transaction
+from plaza.market.settlement import SettlementPolicy
 
 __all__ = [
     "AssetConfig",
@@ -59,10 +60,11 @@ class RunStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AssetSettings:
-    """How the device runs, beyond what its owner configures with ``/init``."""
+    """How the device runs, beyond what its owner configures with ``/init``: the market's
+    settlement policy gives its payment batch (``batch_size``) and the reminders before the
+    claim (``max_reminders``); its waits are the owner's (``maxWaitMs``)."""
 
-    payment_batch: int = 10  # the seed's "up to 10 requests" per payment cycle
-    max_reminders: int = 3  # reminders before the claim
+    settlement: SettlementPolicy = field(default_factory=SettlementPolicy)
     max_new_requests: int = 10  # requests one /consume or cycle may open at most
 
 
@@ -318,4 +320,3 @@ class Change:
     energy: int = 0  # added to the pool
     reserved: int = 0  # added to the reserved energy
     queue: bool | None = None  # into (True) or out of (False) the payment queue
-    paid: bool = False  # the record's prepared payment is confirmed

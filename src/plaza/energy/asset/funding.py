@@ -1,10 +1,9 @@
-"""How a device pays on the ledger: its wallet, funded by its owner on demand.
+"""How a device's wallet is funded by its owner on demand.
 
-:class:`LedgerPaymentPort` is the asset's
-:class:`~plaza.energy.asset.ports.PaymentPort` over Plaza's
-:class:`~plaza.market.payments.service.LedgerPayments`; when the device's wallet
-is short, :class:`OwnerFunder` asks the owner's user module for coins with a
-sealed ``/fund`` letter and believes the ledger, not the reply.
+The device pays with the market's :class:`~plaza.market.payments.service.LedgerPayments`;
+when its wallet is short, :class:`OwnerFunder` (that account's
+:class:`~plaza.market.payments.service.Funder`) asks the owner's user module for coins
+with a sealed ``/fund`` letter and believes the ledger, not the reply.
 """
 
 from __future__ import annotations
@@ -13,22 +12,17 @@ import re
 from collections.abc import Callable
 
 from plaza.clock import Clock
-from plaza.crypto import Address, Identity, SigningKey
+from plaza.crypto import Address, Identity
 from plaza.energy.asset.config import AssetConfig
 from plaza.energy.asset.payments import MESSAGE_ID
 from plaza.energy.envelope import seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.ledger.model import TransferPayload
 from plaza.market.auth.outbox import Link
-from plaza.market.payments.service import (
-    DeviceAccount,
-    Funding,
-    LedgerPayments,
-    check_ledger_payment,
-)
-from plaza.market.settlement import Contract, PaymentFailed, PaymentStatus, PreparedPayment
+from plaza.market.payments.service import Funding
+from plaza.market.settlement import PaymentFailed
 
-__all__ = ["LedgerPaymentPort", "OwnerFunder"]
+__all__ = ["OwnerFunder"]
 
 
 class OwnerFunder:
@@ -52,14 +46,12 @@ class OwnerFunder:
         identity: Identity,
         config: Callable[[], AssetConfig],
         clock: Clock,
-        balance: Callable[[], int],
     ) -> None:
         self._link = link
         self._ledger = ledger
         self._identity = identity
         self._config = config
         self._clock = clock
-        self._balance = balance
 
     def fund(self, payee: Address, amount: int, *, reference: str) -> list[Funding]:
         if not self.REFERENCE.fullmatch(reference):
@@ -70,7 +62,7 @@ class OwnerFunder:
             "type": str(config.type),
             "amount": amount,
             "walletAddress": str(payee),
-            "balance": self._balance(),
+            "balance": self._ledger.ledger.balance(payee).amount,
             "reference": reference,
         }
         document = seal_letter(
@@ -95,37 +87,3 @@ class OwnerFunder:
         if credited <= 0:
             raise PaymentFailed(reference, f"the funding {message_id} pays this wallet nothing")
         return Funding(message.id, credited, message.issued_at_ms)
-
-
-class LedgerPaymentPort:
-    """The asset's :class:`~plaza.energy.asset.ports.PaymentPort` on the real ledger."""
-
-    def __init__(self, ledger: LedgerAccess, wallet_key: SigningKey, funder: OwnerFunder) -> None:
-        self._ledger = ledger
-        self._device = DeviceAccount(wallet_key, funder)
-        self._payments = LedgerPayments(ledger.ledger, [self._device])
-
-    def balance(self) -> int:
-        return self._ledger.ledger.balance(self._device.address).amount
-
-    def available(self) -> int:
-        return self._payments.available(self._device.participant_id)
-
-    def fund(self, amount: int, *, reference: str) -> None:
-        self._payments.fund(self._device.participant_id, amount, reference=reference)
-
-    def prepare(self, contract: Contract) -> PreparedPayment:
-        return self._payments.prepare(contract)
-
-    def submit(self, payment: PreparedPayment) -> None:
-        self._payments.submit(payment)
-
-    def status(self, payment: PreparedPayment) -> PaymentStatus:
-        return self._payments.status(payment)
-
-    def received(self, contract: Contract, message_id: bytes) -> bool:
-        message = self._ledger.ledger.message(message_id)
-        if message is None:
-            return False  # not (yet) on this node: look again next cycle
-        check_ledger_payment(contract, message_id, message)
-        return self._ledger.confirmed(message_id)

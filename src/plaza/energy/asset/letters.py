@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from plaza.energy.asset.config import AssetConfig, OwnTransaction
-from plaza.energy.asset.ports import AssetStore, LetterBox
+from plaza.energy.asset.ports import AssetStore
 from plaza.energy.asset.trading import record_of
 from plaza.energy.errors import EnergyForbidden, InvalidMessage, WrongState
+from plaza.energy.link import LetterSender
 from plaza.energy.model import AssetType, Transaction, TransactionStatus
 
 __all__ = [
@@ -102,7 +103,7 @@ class HeldLetters:
     the changes wrote only once it lets go of the lock.
     """
 
-    def __init__(self, letters: LetterBox) -> None:
+    def __init__(self, letters: LetterSender) -> None:
         self._letters = letters
         self._lock = threading.RLock()
         self._outgoing: list[dict[str, Any]] | None = None

@@ -3,11 +3,11 @@
 It keeps the SQLite adapter's promises within one process (one contract suite checks
 both, ``tests/contract/test_energy_asset_store.py``): a change and its event, the pool,
 the queue and the log move together or not at all; a transaction keeps the time it was
-first stored; a record is queued once, in the order it was first queued; a record has
-one prepared payment, and a confirmed one is never dropped; a twin channel, once
-remembered, stays. States are kept as the JSON text SQLite keeps, so what comes back
-is what the SQLite adapter would give. ``close`` releases nothing: a "restart" in a
-test is a new module over the same store.
+first stored; a record is queued once, in the order it was first queued; a twin
+channel, once remembered, stays. The device's payments are the market's
+:class:`~plaza.market.settlement.MemorySettlementStore`. States are kept as the JSON
+text SQLite keeps, so what comes back is what the SQLite adapter would give. ``close``
+releases nothing: a "restart" in a test is a new module over the same store.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plaza.energy.asset.config import Change, OwnTransaction, Pool
-from plaza.energy.errors import WrongState
 from plaza.energy.memory import MemoryTables, check_int64
 from plaza.energy.model import EnergyContract, Transaction
-from plaza.market.settlement import PreparedPayment
+from plaza.market.settlement import MemorySettlementStore
+from plaza.market.twins.records import MemoryTwinIndex
 
 __all__ = ["MemoryAssetStore"]
 
@@ -40,13 +40,6 @@ class _Row:
     claimed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    payment: PreparedPayment
-    saved_ms: int
-    confirmed: bool = False
-
-
 @dataclass
 class _Tables:
     config: str | None = None
@@ -54,18 +47,19 @@ class _Tables:
     reserved: int = 0
     transactions: dict[str, _Row] = field(default_factory=dict)
     events: list[tuple[str, int, str, str]] = field(default_factory=list)  # id, at, state, msg
-    prepared: dict[str, _Prepared] = field(default_factory=dict)
     queue: dict[str, int] = field(default_factory=dict)  # record id to its place, in order
     queued_so_far: int = 0
-    twins: dict[str, bytes] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-class MemoryAssetStore:
-    """:class:`~plaza.energy.asset.ports.AssetStore` in dicts and lists."""
+class MemoryAssetStore(MemoryTwinIndex):
+    """:class:`~plaza.energy.asset.ports.AssetStore` in dicts and lists; its twin index is
+    the market's :class:`~plaza.market.twins.records.MemoryTwinIndex`."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._tables = MemoryTables(_Tables())
+        self.settlements = MemorySettlementStore()
 
     def close(self) -> None:
         """Nothing to release."""
@@ -139,9 +133,6 @@ class MemoryAssetStore:
             t.energy += change.energy
             t.reserved += change.reserved
             _queue(t, record.id, change.queue)
-            prepared = t.prepared.get(record.id)
-            if change.paid and prepared is not None:
-                t.prepared[record.id] = _Prepared(prepared.payment, prepared.saved_ms, True)
             _log(t, now, change.operation, record.id, ok=True, detail=str(state.status))
 
     def touch(self, record_id: str, *, now_ms: int, queue: bool | None = None) -> None:
@@ -160,55 +151,15 @@ class MemoryAssetStore:
                 counted[row.status] = counted.get(row.status, 0) + 1
         return counted
 
-    # the payment queue and prepared payments
+    # the payment queue
 
     def queued(self, limit: int) -> list[OwnTransaction]:
         with self._tables.read() as t:
             order = sorted(t.queue, key=t.queue.__getitem__)
-            rows = [
-                (rid, t.transactions[rid])
-                for rid in order
-                if rid in t.transactions and rid not in t.prepared
-            ]
+            rows = [(rid, t.transactions[rid]) for rid in order if rid in t.transactions]
         return [_record(rid, row) for rid, row in rows[: max(limit, 0)]]
 
-    def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
-        with self._tables.read() as t:
-            found = t.prepared.get(record_id)
-        return None if found is None else (found.payment, found.confirmed)
-
-    def in_flight(self) -> list[tuple[str, PreparedPayment]]:
-        with self._tables.read() as t:
-            waiting = [
-                (p.saved_ms, rid, p.payment) for rid, p in t.prepared.items() if not p.confirmed
-            ]
-        return [(rid, payment) for _, rid, payment in sorted(waiting, key=lambda w: w[:2])]
-
-    def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
-        check_int64(payment.amount)
-        with self._tables.write() as t:
-            if record_id in t.prepared:
-                raise WrongState(f"a payment is prepared for {record_id} already")
-            t.prepared[record_id] = _Prepared(payment, now_ms)
-            detail = f"payment {payment.message_id.hex()} of {payment.amount} prepared"
-            _log(t, now_ms, "prepare_payment", record_id, ok=True, detail=detail)
-
-    def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
-        with self._tables.write() as t:
-            found = t.prepared.get(record_id)
-            if found is not None and not found.confirmed:
-                del t.prepared[record_id]
-            _log(t, now_ms, "payment_failed", record_id, ok=False, detail=reason)
-
-    # twins and the log
-
-    def twin_channel(self, record_id: str) -> bytes | None:
-        with self._tables.read() as t:
-            return t.twins.get(record_id)
-
-    def remember_twin(self, record_id: str, channel_id: bytes) -> None:
-        with self._tables.write() as t:
-            t.twins.setdefault(record_id, bytes(channel_id))
+    # the log
 
     def log(
         self, operation: str, detail: str, *, now_ms: int, record_id: str = "", ok: bool = True

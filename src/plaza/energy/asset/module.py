@@ -40,13 +40,12 @@ from plaza.energy.asset.letters import (
     received_transaction,
     registration,
 )
+from plaza.energy.asset.paying import UNPAID
 from plaza.energy.asset.payments import Cashier
 from plaza.energy.asset.ports import (
     AssetStore,
     Clock,
     FirstTwinState,
-    LetterBox,
-    PaymentPort,
     TwinRecorder,
 )
 from plaza.energy.asset.trading import INITIAL, Trader
@@ -59,6 +58,7 @@ from plaza.energy.errors import (
     UnknownRecord,
     WrongState,
 )
+from plaza.energy.link import LetterSender
 from plaza.energy.model import (
     MAX_ENERGY_WH,
     AssetType,
@@ -68,6 +68,7 @@ from plaza.energy.model import (
 )
 from plaza.energy.reads import open_read
 from plaza.market.auth import MemoryNonceStore, NonceStore
+from plaza.market.settlement import Payments
 
 __all__ = ["MARKETPLACE", "AssetModule"]
 
@@ -81,7 +82,6 @@ _MONEY: dict[str, Callable[[Cashier, AssetConfig, OwnTransaction, Transaction], 
     "/payment_confirmed": Cashier.on_confirmed,
     "/claim": Cashier.on_claim,
 }
-_UNPAID = tuple(status for status in TransactionStatus if status.is_unpaid)
 
 
 class AssetModule:
@@ -96,8 +96,8 @@ class AssetModule:
         store: AssetStore,
         twins: TwinRecorder,
         first_twin_state: FirstTwinState,
-        letters: LetterBox,
-        payments: PaymentPort,
+        letters: LetterSender,
+        payments: Payments,
         clock: Clock,
         settings: AssetSettings | None = None,
         nonces: NonceStore | None = None,
@@ -109,28 +109,23 @@ class AssetModule:
         self.wallet_address = wallet_address
         self._store = store
         self._twins = twins
-        self._first_twin_state = first_twin_state
         self._held = HeldLetters(letters)
         self._clock = clock
         self.settings = settings or AssetSettings()
         self._nonces = nonces or MemoryNonceStore()
         stored = store.load_config()
         self._config = None if stored is None else AssetConfig.from_init(stored)
-        self._cashier = self._cashier_over(payments)
-        self._trader = Trader(
-            self.commit, store, wallet=wallet_address, settings=self.settings, clock=clock
-        )
-
-    def _cashier_over(self, payments: PaymentPort) -> Cashier:
-        """The asset's money, over its store, twins and the ledger's ``payments``."""
-        return Cashier(
+        self._cashier = Cashier(
             self,
-            self._store,
+            store,
             payments,
-            wallet=self.wallet_address,
-            twin_state=self._first_twin_state,
-            clock=self._clock,
+            wallet=wallet_address,
+            twin_state=first_twin_state,
+            clock=clock,
             settings=self.settings,
+        )
+        self._trader = Trader(
+            self, store, wallet=wallet_address, settings=self.settings, clock=clock
         )
 
     @property
@@ -257,7 +252,7 @@ class AssetModule:
                 if now - record.created_ms >= config.offer_validity_ms:
                     self._guarded("cancel", record, lambda r: self._trader.cancel(config, r))
             self._safely("payments", lambda: self._cashier.run(config))  # confirm before chasing
-            for record in self._store.records(_UNPAID):
+            for record in self._store.records(UNPAID):
                 if now - record.idle_since_ms >= config.max_wait_ms:
                     self._guarded("unpaid", record, lambda r: self._cashier.chase(config, r))
             self._safely("top_up", lambda: self._trader.top_up(config))
@@ -309,7 +304,6 @@ class AssetModule:
         operation: str,
         letter: str | None = None,
         queue: bool | None = None,
-        paid: bool = False,
         energy: int = 0,
         reserved: int = 0,
         contract: EnergyContract | None = None,
@@ -333,7 +327,6 @@ class AssetModule:
                     energy=energy,
                     reserved=reserved,
                     queue=queue,
-                    paid=paid,
                 )
             )
             self._announce(record.id, state, step.position, letter)

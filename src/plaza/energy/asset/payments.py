@@ -1,15 +1,9 @@
 """Money after the contract: payment requests, paying, being paid, reminders and the claim.
 
-The consumer (the seed's "Payment request verification" and "Payment
-processing"): a ``/payment`` is verified against the database, the contract and
-the transaction's twin before it joins the payment queue. Each payment cycle
-takes up to ``payment_batch`` queued requests, compares their total with what
-the wallet can pay, asks the owner for the shortfall (``/fund``), then
-**prepares, saves, submits** each payment: the signed bytes are in the database
-before they reach a node, so a crash and retry submits the same transfer and a
-contract is paid once. A later cycle reads the payment's fate: confirmed →
-``Payment processed`` and ``/payment_processing``; failed for good → forgotten,
-paid afresh.
+The consumer (the seed's "Payment request verification"): a ``/payment`` is
+verified against the database, the contract and the transaction's twin before it
+joins the payment queue, which each payment cycle pays
+(:class:`~plaza.energy.asset.paying.Payer`, the seed's "Payment processing").
 
 The provider: a ``/payment_sent`` names a ledger message; each cycle reads it
 back and checks it (signed by the consumer's wallet, paying this provider's at
@@ -17,53 +11,53 @@ least the contract's value, naming the contract) and, once confirmed, moves
 to ``Payment confirmed``. Unpaid for ``maxWaitMs``: a reminder, then another,
 three in all, then exactly one claim (:meth:`Cashier.chase`).
 
-Pure: the ledger is a :class:`~plaza.energy.asset.ports.PaymentPort`, state changes
-go through the asset module (:class:`~plaza.energy.asset.ports.Committer`). The adapters
-live in :mod:`plaza.energy.asset.funding`.
+Pure: the ledger is the market's :class:`~plaza.market.settlement.Payments`, so a
+reported payment is verified as the market verifies one, and the reminders and claim
+are the market's rule (:func:`~plaza.market.settlement.lifecycle.on_overdue`); state
+changes go through the asset module
+(:meth:`~plaza.energy.asset.module.AssetModule.commit`).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
-from plaza.energy.asset.ports import AssetStore, Clock, Committer, PaymentPort
-from plaza.energy.errors import EnergyError, InvalidMessage, PeerFailed, UnknownRecord, WrongState
+from plaza.energy.asset.paying import (
+    RETRYABLE,
+    Payer,
+    log_failure,
+    own_payment,
+    settlement_contract,
+)
+from plaza.energy.asset.ports import AssetStore, Clock
+from plaza.energy.errors import InvalidMessage, PeerFailed, UnknownRecord, WrongState
 from plaza.energy.model import AssetType, Transaction, TransactionStatus
 from plaza.market.settlement import (
     Contract,
-    PaymentFailed,
     PaymentRejected,
+    Payments,
     PaymentStatus,
-    PreparedPayment,
-    SettlementError,
+    Phase,
+    Rejection,
+    Settlement,
+    lifecycle,
 )
-from plaza.wallet import WalletError
+
+if TYPE_CHECKING:  # the module owns its cashier
+    from plaza.energy.asset.module import AssetModule
 
 __all__ = [
     "Cashier",
-    "Committer",
-    "PaymentPort",
     "check_deal",
-    "settlement_contract",
     "verify_payment_request",
 ]
 
-log = logging.getLogger(__name__)
 MESSAGE_ID = re.compile(r"[0-9a-f]{64}")
-#: Failures of a payment step that leave the record as it was, to be tried next cycle.
-RETRYABLE = (EnergyError, SettlementError, WalletError)
-
-
-def settlement_contract(record: OwnTransaction) -> Contract:
-    """The record's contract as Plaza's settlement pays it: its value in base units."""
-    if record.contract is None:
-        raise PaymentFailed(record.id, "the transaction has no contract")
-    return record.contract.to_settlement()
 
 
 def check_deal(
@@ -123,9 +117,9 @@ class Cashier:
 
     def __init__(
         self,
-        module: Committer,
+        module: AssetModule,
         store: AssetStore,
-        port: PaymentPort,
+        payments: Payments,
         *,
         wallet: str,
         twin_state: Callable[[str], Mapping[str, Any] | None],
@@ -134,7 +128,8 @@ class Cashier:
     ) -> None:
         self._module = module
         self._store = store
-        self._port = port
+        self._payments = payments
+        self._payer = Payer(module, store, payments, wallet=wallet, clock=clock, settings=settings)
         self._wallet = wallet
         self._twin_state = twin_state
         self._clock = clock
@@ -155,10 +150,10 @@ class Cashier:
             first_state=self._store.first_state(record.id),
             twin_state=lambda: self._twin_state(record.id),
         )
-        status, prepared = record.state.status, self._store.prepared(record.id)
+        status = record.state.status
         if status is TransactionStatus.PAYMENT_CONFIRMED:
             return
-        if status is TransactionStatus.PAYMENT_PROCESSED or (prepared is not None and prepared[1]):
+        if status is TransactionStatus.PAYMENT_PROCESSED or self._payer.paid(record):
             self._module.resend(record, "/payment_processing")
             return
         if (
@@ -179,7 +174,8 @@ class Cashier:
             timestamp_ms=self._now(),
             reminders=max(record.state.reminders, received.reminders),
         )
-        self._module.commit(record, state, operation="payment_requested", queue=True)
+        queue = None if self._payer.paying(record) else True
+        self._module.commit(record, state, operation="payment_requested", queue=queue)
 
     def on_payment_sent(
         self, config: AssetConfig, record: OwnTransaction, received: Transaction
@@ -206,15 +202,18 @@ class Cashier:
         """Consumer: the provider found our payment on the ledger."""
         if record.state.status is TransactionStatus.PAYMENT_CONFIRMED:
             return
-        prepared = self._store.prepared(record.id)
-        if prepared is None or prepared[0].message_id.hex() != received.paymentMessageId:
+        settlement = own_payment(self._store, record)
+        payment = None if settlement is None else settlement.payment
+        if payment is None or payment.message_id.hex() != received.paymentMessageId:
             raise InvalidMessage("the confirmation names a payment this asset did not make")
         state = record.state.with_status(
             TransactionStatus.PAYMENT_CONFIRMED,
             timestamp_ms=self._now(),
             paymentMessageId=received.paymentMessageId,
         )
-        self._module.commit(record, state, operation="payment_confirmed", queue=False, paid=True)
+        self._module.commit(record, state, operation="payment_confirmed", queue=False)
+        assert settlement is not None
+        self._payer.fulfil(settlement)
 
     def on_claim(self, config: AssetConfig, record: OwnTransaction, received: Transaction) -> None:
         """Consumer: the provider claims; logged, and still paid if it is not yet."""
@@ -234,11 +233,8 @@ class Cashier:
             timestamp_ms=self._now(),
             reminders=max(record.state.reminders, received.reminders),
         )
-        prepared = self._store.prepared(record.id)
-        paid = prepared is not None and prepared[1]
-        self._module.commit(
-            record, state, operation="claim_received", claimed=True, queue=None if paid else True
-        )
+        queue = None if self._payer.paying(record) else True
+        self._module.commit(record, state, operation="claim_received", claimed=True, queue=queue)
 
     # the cycle
 
@@ -246,13 +242,13 @@ class Cashier:
         """An unpaid record idle for ``maxWaitMs``."""
         if config.type is AssetType.PROVIDER:
             if not self._payment_pending(record):
-                self._remind(record)
+                self._remind(config, record)
             return
-        prepared = self._store.prepared(record.id)
-        if prepared is not None and prepared[1]:  # paid: say so again
+        if self._payer.paid(record):  # say so again
             self._module.resend(record, "/payment_processing")
-        else:  # pay it (again); a payment in flight keeps it from being paid twice
-            self._store.touch(record.id, now_ms=self._now(), queue=True)
+        else:  # pay it, unless a payment is in flight
+            queue = None if self._payer.paying(record) else True
+            self._store.touch(record.id, now_ms=self._now(), queue=queue)
 
     def _payment_pending(self, record: OwnTransaction) -> bool:
         """The consumer named a payment the marketplace checked on the ledger before it
@@ -265,19 +261,24 @@ class Cashier:
             and message not in self._rejected
         )
 
-    def _remind(self, record: OwnTransaction) -> None:
-        """The provider's reminders, then exactly one claim."""
-        if record.state.reminders < self._settings.max_reminders:
+    def _remind(self, config: AssetConfig, record: OwnTransaction) -> None:
+        """The provider's reminders, then exactly one claim, as the market decides for an
+        overdue contract (:func:`~plaza.market.settlement.lifecycle.on_overdue`)."""
+        now = self._now()
+        phase = Phase.CLAIM_ISSUED if record.claimed else Phase.PAYMENT_REQUESTED
+        due = record.idle_since_ms + config.max_wait_ms
+        owed = Settlement(
+            settlement_contract(record), phase, record.idle_since_ms, due, record.state.reminders
+        )
+        policy = replace(self._settings.settlement, max_wait_ms=config.max_wait_ms)
+        after = lifecycle.on_overdue(owed, now, policy)
+        if after.reminders > owed.reminders:
             state = record.state.with_status(
-                TransactionStatus.REMINDER_ISSUED,
-                timestamp_ms=self._now(),
-                reminders=record.state.reminders + 1,
+                TransactionStatus.REMINDER_ISSUED, timestamp_ms=now, reminders=after.reminders
             )
             self._module.commit(record, state, operation="reminder", letter="/reminder")
-        elif not record.claimed:
-            state = record.state.with_status(
-                TransactionStatus.CLAIM_ISSUED, timestamp_ms=self._now()
-            )
+        elif after is not owed:
+            state = record.state.with_status(TransactionStatus.CLAIM_ISSUED, timestamp_ms=now)
             self._module.commit(record, state, operation="claim", letter="/claim", claimed=True)
 
     def run(self, config: AssetConfig) -> None:
@@ -287,69 +288,9 @@ class Cashier:
             return
         self._last_run_ms = now
         if config.type is AssetType.CONSUMER:
-            for record_id, payment in self._store.in_flight():
-                try:
-                    self._settle(record_id, payment)
-                except RETRYABLE as error:
-                    self._log("payment_status", record_id, str(error))
-            self._pay_batch(config)
+            self._payer.run(config)
         else:
             self._check_received()
-
-    def _settle(self, record_id: str, payment: PreparedPayment) -> None:
-        status = self._port.status(payment)
-        if status is PaymentStatus.FAILED:
-            self._store.drop_prepared(
-                record_id, now_ms=self._now(), reason="the ledger will never apply it"
-            )
-        elif status is PaymentStatus.PENDING:
-            self._port.submit(payment)  # the same bytes again: harmless, heals a lost submit
-        elif (record := self._store.record(record_id)) is not None:
-            state = record.state.with_status(
-                TransactionStatus.PAYMENT_PROCESSED,
-                timestamp_ms=self._now(),
-                paymentMessageId=payment.message_id.hex(),
-            )
-            self._module.commit(
-                record,
-                state,
-                operation="payment_processed",
-                letter="/payment_processing",
-                queue=False,
-                paid=True,
-            )
-
-    def _pay_batch(self, config: AssetConfig) -> None:
-        batch = self._store.queued(self._settings.payment_batch)
-        if not batch:
-            return
-        total = sum(record.contract.value for record in batch if record.contract is not None)
-        available = self._port.available()
-        if available < total:
-            try:
-                self._port.fund(total - available, reference=f"{config.asset_id}:{batch[0].id}")
-            except RETRYABLE as error:
-                self._log("fund", "", f"funding {total - available} failed: {error}")
-            available = self._port.available()
-        for record in batch:
-            try:
-                available -= self._pay(record, available)
-            except RETRYABLE as error:
-                self._log("pay", record.id, str(error))
-
-    def _pay(self, record: OwnTransaction, available: int) -> int:
-        """Pay the record's contract if ``available`` covers it; what it spent."""
-        contract = settlement_contract(record)
-        if contract.total > available:
-            self._log("pay", record.id, f"waits for funds: {contract.total} > {available}")
-            return 0
-        payment = self._port.prepare(contract)
-        self._store.save_prepared(record.id, payment, now_ms=self._now())
-        try:
-            self._port.submit(payment)
-        except RETRYABLE as error:  # healed by the next cycle's resubmit of the saved bytes
-            self._log("pay", record.id, f"submit failed, will resubmit: {error}")
-        return payment.amount
 
     def _check_received(self) -> None:
         waiting = (
@@ -362,15 +303,16 @@ class Cashier:
             if not MESSAGE_ID.fullmatch(message) or message in self._rejected:
                 continue
             try:
-                paid = self._port.received(settlement_contract(record), bytes.fromhex(message))
+                status = self._received(settlement_contract(record), bytes.fromhex(message))
             except PaymentRejected as error:
-                self._rejected.add(message)
-                self._log("check_payment", record.id, f"payment {message} rejected: {error}")
+                self._reject(record, message, str(error))
                 continue
             except RETRYABLE as error:
                 self._log("check_payment", record.id, str(error))
                 continue
-            if paid:
+            if status is PaymentStatus.FAILED:
+                self._reject(record, message, "the ledger will never apply it")
+            elif status is PaymentStatus.CONFIRMED:
                 state = record.state.with_status(
                     TransactionStatus.PAYMENT_CONFIRMED, timestamp_ms=self._now()
                 )
@@ -378,9 +320,25 @@ class Cashier:
                     record, state, operation="payment_confirmed", letter="/payment_confirmation"
                 )
 
+    def _received(self, contract: Contract, message_id: bytes) -> PaymentStatus:
+        """The fate of the payment the consumer reported, checked as the market checks one
+        (:meth:`~plaza.market.settlement.Payments.verify`); PENDING while this node does not
+        have the message yet."""
+        try:
+            payment = self._payments.verify(contract, message_id)
+        except PaymentRejected as error:
+            if error.rejection is Rejection.UNKNOWN_MESSAGE:
+                return PaymentStatus.PENDING  # not (yet) on this node: look again next cycle
+            raise
+        return self._payments.status(payment)
+
+    def _reject(self, record: OwnTransaction, message: str, reason: str) -> None:
+        """The reported payment will never pay the record: it is not read again."""
+        self._rejected.add(message)
+        self._log("check_payment", record.id, f"payment {message} rejected: {reason}")
+
     def _now(self) -> int:
         return self._clock.now_ms()
 
     def _log(self, operation: str, record_id: str, detail: str) -> None:
-        log.warning("%s %s: %s", operation, record_id, detail)
-        self._store.log(operation, detail, now_ms=self._now(), record_id=record_id, ok=False)
+        log_failure(self._store, self._now(), operation, record_id, detail)

@@ -1,13 +1,11 @@
-"""What the asset module needs of the world: its database, its twins, its outbox, its
-wallet on the ledger (:class:`PaymentPort`), a clock; and what its cashier needs of the
-module (:class:`Committer`).
+"""What the asset module needs of the world: its database, its twins, a clock (its outbox
+is the energy modules' :class:`~plaza.energy.link.LetterSender`, its wallet on the ledger
+the market's :class:`~plaza.market.settlement.Payments`).
 
 Adapters: :class:`~plaza.energy.asset.store.SqliteAssetStore` (the running device) and
 :class:`~plaza.energy.asset.memory.MemoryAssetStore` (tests) for :class:`AssetStore`,
 both checked by one contract suite (``tests/contract/test_energy_asset_store.py``);
-:class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`; the outbox
-(:class:`~plaza.energy.link.EnergyOutbox`) for :class:`LetterBox`;
-:class:`~plaza.energy.asset.funding.LedgerPaymentPort` for :class:`PaymentPort`. The records
+:class:`~plaza.energy.twins.Twins` for :class:`TwinRecorder`. The records
 the store keeps (:class:`~plaza.energy.asset.config.OwnTransaction`,
 :class:`~plaza.energy.asset.config.Change`, :class:`~plaza.energy.asset.config.Pool`)
 are the domain's, in :mod:`plaza.energy.asset.config`.
@@ -18,27 +16,28 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
-from plaza.energy.asset.config import AssetConfig, Change, OwnTransaction, Pool
-from plaza.energy.envelope import ModuleKey
-from plaza.energy.model import Transaction
+from plaza.energy.asset.config import Change, OwnTransaction, Pool
 from plaza.ledger.ports import Clock
-from plaza.market.settlement import Contract, PaymentStatus, PreparedPayment
+from plaza.market.settlement import SettlementStore
 from plaza.market.twins.records import TwinIndex, TwinStep
 
 __all__ = [
     "AssetStore",
     "Clock",
-    "Committer",
     "FirstTwinState",
-    "LetterBox",
-    "PaymentPort",
     "TwinRecorder",
 ]
 
 
 class AssetStore(TwinIndex, Protocol):
-    """The device's database: configuration, pool, transactions, events, payments, log, and
-    the index of its twins (record id to channel)."""
+    """The device's database: configuration, pool, transactions, events, payment queue, log,
+    its payments and the index of its twins (record id to channel)."""
+
+    @property
+    def settlements(self) -> SettlementStore:
+        """The device's own payments, each its contract's settlement as the market keeps one:
+        the signed payment saved before it is submitted, then followed to its fate."""
+        ...
 
     def load_config(self) -> dict[str, Any] | None:
         """The stored configuration (wire names), or None before the first /init."""
@@ -81,26 +80,7 @@ class AssetStore(TwinIndex, Protocol):
         ...
 
     def queued(self, limit: int) -> list[OwnTransaction]:
-        """Queued records with no payment prepared yet, in queue order."""
-        ...
-
-    def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
-        """The payment prepared for the record and whether it is confirmed."""
-        ...
-
-    def in_flight(self) -> list[tuple[str, PreparedPayment]]:
-        """Prepared payments not yet confirmed: record id and payment."""
-        ...
-
-    def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
-        """Keep the signed payment BEFORE it is submitted: a retry sends these bytes.
-
-        A record has one prepared payment at a time: a second is refused
-        (:class:`~plaza.energy.errors.WrongState`) and changes nothing."""
-        ...
-
-    def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
-        """Forget a payment the ledger will never apply, so the record is paid afresh."""
+        """Queued records (waiting to be paid), in the order they were first queued."""
         ...
 
     def log(
@@ -139,70 +119,4 @@ class TwinRecorder(Protocol):
 
     def flush(self) -> int:
         """Send the states the ledger did not take yet; how many twins are still behind."""
-        ...
-
-
-class LetterBox(Protocol):
-    """The outbox: letters leave after the change is stored, each ``key`` at most once."""
-
-    def send(
-        self,
-        *,
-        path: str,
-        recipient: ModuleKey,
-        audience: str,
-        body: Mapping[str, Any],
-        key: str | None = None,
-    ) -> None:
-        """Queue a letter to ``audience`` (at ``path`` of wherever it is when it leaves)."""
-        ...
-
-
-class PaymentPort(Protocol):
-    """What the asset does on the ledger with its wallet."""
-
-    def available(self) -> int:
-        """What the wallet can pay now (confirmed balance, less payments in flight)."""
-        ...
-
-    def fund(self, amount: int, *, reference: str) -> None:
-        """Ask the owner for ``amount``; it counts in :meth:`available` once attached."""
-        ...
-
-    def prepare(self, contract: Contract) -> PreparedPayment: ...
-
-    def submit(self, payment: PreparedPayment) -> None: ...
-
-    def status(self, payment: PreparedPayment) -> PaymentStatus: ...
-
-    def received(self, contract: Contract, message_id: bytes) -> bool:
-        """Whether ``message_id`` is the contract's payment, confirmed (False: not yet).
-
-        Raises :class:`~plaza.market.settlement.PaymentRejected` if it does not pay the
-        contract at all.
-        """
-        ...
-
-
-class Committer(Protocol):
-    """The asset module's one way to change a record (twin, database, letters)."""
-
-    def commit(
-        self,
-        record: OwnTransaction,
-        state: Transaction,
-        *,
-        operation: str,
-        letter: str | None = None,
-        queue: bool | None = None,
-        paid: bool = False,
-        claimed: bool = False,
-    ) -> OwnTransaction: ...
-
-    def resend(self, record: OwnTransaction, letter: str) -> None:
-        """Send the record's latest state to the marketplace again, at ``letter``."""
-        ...
-
-    def provide(self, config: AssetConfig, record: OwnTransaction) -> OwnTransaction:
-        """Finish the record's provision (``Energy provision finished``)."""
         ...

@@ -1,33 +1,32 @@
-"""The asset's database: the seed's ``energy_broker.sqlite3``, on stdlib ``sqlite3``.
+"""The asset's database: the seed's ``energy_broker.sqlite3``, on the market's engine.
 
 Tables: ``config`` (the last ``/init``), ``energy`` (the pool and what is
 reserved of it), ``transactions`` (each own transaction's latest state and
 contract), ``events`` (every state of every transaction, in order: what an
-audit compares with the twin), ``prepared_payments`` (signed payments, kept
-before they are submitted, so a retry sends the same bytes and a contract is
-paid once), ``payment_queue``, ``twins`` (record id to twin channel) and the
-seed's ``log``.
+audit compares with the twin), ``payment_queue``, ``twins`` (record id to twin
+channel), the seed's ``log``, and the market's ``settlements``: the device's own
+payments, each kept by the market's :class:`~plaza.market.sql.SqlSettlementStore`
+(signed before it is submitted, so a retry sends the same bytes and a contract is
+paid once).
 
-One connection behind one lock serves every thread
-(:class:`~plaza.sqlite.SqliteFile`); each change is one ``BEGIN IMMEDIATE``
-transaction, so a state, its event, the pool and the queue move together or not at
-all. WAL with ``synchronous=NORMAL`` survives the process being killed. Values always
-travel as parameters, never inside SQL.
+The file is opened with the market's engine (:class:`~plaza.energy.store.SqlFile`);
+each change is one write transaction, so a state, its event, the pool and the queue
+move together or not at all. Values always travel as parameters, never inside SQL.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from plaza.energy.asset.config import Change, OwnTransaction, Pool
-from plaza.energy.errors import WrongState
 from plaza.energy.model import EnergyContract, Transaction
-from plaza.market.settlement import PreparedPayment
-from plaza.sqlite import SqliteFile
+from plaza.energy.store import SqlFile
+from plaza.market.settlement import Phase, PreparedPayment, Settlement
+from plaza.market.sql import SqlSettlementStore
+from plaza.market.sql.settlement_tables import settlements
 
 __all__ = ["DB_NAME", "SqliteAssetStore"]
 
@@ -47,10 +46,6 @@ _SCHEMA = (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
         status TEXT NOT NULL, state TEXT NOT NULL, twin_message TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS events_record ON events (record_id, seq)",
-    """CREATE TABLE IF NOT EXISTS prepared_payments (
-        record_id TEXT PRIMARY KEY, contract_id TEXT NOT NULL, message_id BLOB NOT NULL,
-        raw BLOB NOT NULL, amount INTEGER NOT NULL, saved_ms INTEGER NOT NULL,
-        confirmed INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS payment_queue (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL UNIQUE,
         queued_ms INTEGER NOT NULL)""",
@@ -62,8 +57,7 @@ _SCHEMA = (
 _RECORD = "SELECT id, state, contract, created_ms, idle_since_ms, claimed FROM transactions"
 _QUEUED = (
     "SELECT id, state, contract, created_ms, idle_since_ms, claimed FROM transactions "
-    "JOIN payment_queue q ON q.record_id = id WHERE id NOT IN "
-    "(SELECT record_id FROM prepared_payments) ORDER BY q.seq LIMIT ?"
+    "JOIN payment_queue q ON q.record_id = id ORDER BY q.seq LIMIT ?"
 )
 
 
@@ -72,7 +66,9 @@ class SqliteAssetStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = SqliteFile(path, _SCHEMA)  # created private: it names twin channels
+        self._db = SqlFile(path, _SCHEMA, tables=(settlements,))  # private: names twin channels
+        self.settlements = SqlSettlementStore(self._db.engine)
+        _adopt_prepared_payments(self._db, self.settlements)
 
     def close(self) -> None:
         self._db.close()
@@ -84,24 +80,24 @@ class SqliteAssetStore:
         return json.loads(rows[0][0]) if rows else None
 
     def save_config(self, config: Mapping[str, Any], *, now_ms: int) -> None:
-        with self._db.atomic() as db:
-            db.execute(
+        with self._db.atomic():
+            self._db.execute(
                 "INSERT OR REPLACE INTO config VALUES (1, ?, ?)", (json.dumps(dict(config)), now_ms)
             )
             detail = f"configured: status {config.get('status')}"
-            _log(db, now_ms, "init", "", ok=True, detail=detail)
+            _log(self._db, now_ms, "init", "", ok=True, detail=detail)
 
     def pool(self) -> Pool:
         ((energy, reserved),) = self._db.rows("SELECT pool, reserved FROM energy WHERE id = 1")
         return Pool(energy, reserved)
 
     def add_energy(self, energy: int, *, now_ms: int, operation: str) -> Pool:
-        with self._db.atomic() as db:
-            db.execute(
+        with self._db.atomic():
+            self._db.execute(
                 "UPDATE energy SET pool = pool + ?, updated_ms = ? WHERE id = 1", (energy, now_ms)
             )
-            _log(db, now_ms, operation, "", ok=True, detail=f"{energy:+d} Wh")
-            ((pool, reserved),) = db.execute("SELECT pool, reserved FROM energy").fetchall()
+            _log(self._db, now_ms, operation, "", ok=True, detail=f"{energy:+d} Wh")
+            ((pool, reserved),) = self._db.rows("SELECT pool, reserved FROM energy")
         return Pool(pool, reserved)
 
     # transactions and events
@@ -142,8 +138,8 @@ class SqliteAssetStore:
         text = json.dumps(state.to_json(), sort_keys=True)
         contract = None if record.contract is None else json.dumps(record.contract.to_json())
         now = record.idle_since_ms
-        with self._db.atomic() as db:
-            db.execute(
+        with self._db.atomic():
+            self._db.execute(
                 "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
                 "UPDATE SET status = excluded.status, state = excluded.state, "
                 "contract = excluded.contract, idle_since_ms = excluded.idle_since_ms, "
@@ -159,35 +155,31 @@ class SqliteAssetStore:
                     int(record.claimed),
                 ),
             )
-            db.execute(
+            self._db.execute(
                 "INSERT INTO events (record_id, at_ms, status, state, twin_message) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (record.id, now, str(state.status), text, change.twin_message),
             )
-            db.execute(
+            self._db.execute(
                 "UPDATE energy SET pool = pool + ?, reserved = reserved + ?, updated_ms = ? "
                 "WHERE id = 1",
                 (change.energy, change.reserved, now),
             )
-            _queue(db, record.id, change.queue, now)
-            if change.paid:
-                db.execute(
-                    "UPDATE prepared_payments SET confirmed = 1 WHERE record_id = ?", (record.id,)
-                )
-            _log(db, now, change.operation, record.id, ok=True, detail=str(state.status))
+            _queue(self._db, record.id, change.queue, now)
+            _log(self._db, now, change.operation, record.id, ok=True, detail=str(state.status))
 
     def touch(self, record_id: str, *, now_ms: int, queue: bool | None = None) -> None:
-        with self._db.atomic() as db:
-            db.execute(
+        with self._db.atomic():
+            self._db.execute(
                 "UPDATE transactions SET idle_since_ms = ? WHERE id = ?", (now_ms, record_id)
             )
-            _queue(db, record_id, queue, now_ms)
+            _queue(self._db, record_id, queue, now_ms)
 
     def counts(self) -> dict[str, int]:
         rows = self._db.rows("SELECT status, COUNT(*) FROM transactions GROUP BY status")
         return {str(status): int(count) for status, count in rows}
 
-    # the payment queue and prepared payments
+    # the payment queue
 
     def queued(self, limit: int) -> list[OwnTransaction]:
         rows = self._db.rows(
@@ -196,44 +188,6 @@ class SqliteAssetStore:
         )
         return [_record(row) for row in rows]
 
-    def prepared(self, record_id: str) -> tuple[PreparedPayment, bool] | None:
-        rows = self._db.rows(
-            "SELECT message_id, raw, amount, confirmed FROM prepared_payments WHERE record_id = ?",
-            (record_id,),
-        )
-        if not rows:
-            return None
-        message_id, raw, amount, confirmed = rows[0]
-        return PreparedPayment(bytes(message_id), bytes(raw), amount), bool(confirmed)
-
-    def in_flight(self) -> list[tuple[str, PreparedPayment]]:
-        rows = self._db.rows(
-            "SELECT record_id, message_id, raw, amount FROM prepared_payments "
-            "WHERE confirmed = 0 ORDER BY saved_ms, record_id"
-        )
-        return [
-            (rid, PreparedPayment(bytes(mid), bytes(raw), amount)) for rid, mid, raw, amount in rows
-        ]
-
-    def save_prepared(self, record_id: str, payment: PreparedPayment, *, now_ms: int) -> None:
-        record = self.record(record_id)
-        contract_id = record.state.contractId if record is not None else ""
-        row = (record_id, contract_id, payment.message_id, payment.raw, payment.amount, now_ms)
-        try:
-            with self._db.atomic() as db:
-                db.execute("INSERT INTO prepared_payments VALUES (?, ?, ?, ?, ?, ?, 0)", row)
-                detail = f"payment {payment.message_id.hex()} of {payment.amount} prepared"
-                _log(db, now_ms, "prepare_payment", record_id, ok=True, detail=detail)
-        except sqlite3.IntegrityError:
-            raise WrongState(f"a payment is prepared for {record_id} already") from None
-
-    def drop_prepared(self, record_id: str, *, now_ms: int, reason: str) -> None:
-        with self._db.atomic() as db:
-            db.execute(
-                "DELETE FROM prepared_payments WHERE record_id = ? AND confirmed = 0", (record_id,)
-            )
-            _log(db, now_ms, "payment_failed", record_id, ok=False, detail=reason)
-
     # twins and the log
 
     def twin_channel(self, record_id: str) -> bytes | None:
@@ -241,14 +195,14 @@ class SqliteAssetStore:
         return bytes(rows[0][0]) if rows else None
 
     def remember_twin(self, record_id: str, channel_id: bytes) -> None:
-        with self._db.atomic() as db:
-            db.execute("INSERT OR IGNORE INTO twins VALUES (?, ?)", (record_id, channel_id))
+        with self._db.atomic():
+            self._db.execute("INSERT OR IGNORE INTO twins VALUES (?, ?)", (record_id, channel_id))
 
     def log(
         self, operation: str, detail: str, *, now_ms: int, record_id: str = "", ok: bool = True
     ) -> None:
-        with self._db.atomic() as db:
-            _log(db, now_ms, operation, record_id, ok=ok, detail=detail)
+        with self._db.atomic():
+            _log(self._db, now_ms, operation, record_id, ok=ok, detail=detail)
 
     def log_lines(self, *, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._db.rows(
@@ -273,7 +227,25 @@ def _record(row: tuple[Any, ...]) -> OwnTransaction:
     )
 
 
-def _queue(db: sqlite3.Connection, record_id: str, queue: bool | None, now_ms: int) -> None:
+def _adopt_prepared_payments(db: SqlFile, settlements: SqlSettlementStore) -> None:
+    """Payments a device prepared before it kept them as the market's settlements (its old
+    ``prepared_payments`` table) become settlements, so none is ever prepared twice."""
+    if not db.rows("SELECT name FROM sqlite_master WHERE name = 'prepared_payments'"):
+        return
+    with db.atomic():
+        rows = db.rows(
+            "SELECT p.message_id, p.raw, p.amount, p.confirmed, p.saved_ms, t.contract "
+            "FROM prepared_payments p JOIN transactions t ON t.id = p.record_id"
+        )
+        for message_id, raw, amount, confirmed, saved_ms, contract in rows:
+            deal = EnergyContract.from_json(json.loads(contract)).to_settlement()
+            phase = Phase.FULFILLED if confirmed else Phase.PAYMENT_PROCESSED
+            payment = PreparedPayment(bytes(message_id), bytes(raw), amount)
+            settlements.create(Settlement(deal, phase, saved_ms, saved_ms, payment=payment))
+        db.execute("DROP TABLE prepared_payments")
+
+
+def _queue(db: SqlFile, record_id: str, queue: bool | None, now_ms: int) -> None:
     if queue is True:
         db.execute(
             "INSERT OR IGNORE INTO payment_queue (record_id, queued_ms) VALUES (?, ?)",
@@ -284,7 +256,7 @@ def _queue(db: sqlite3.Connection, record_id: str, queue: bool | None, now_ms: i
 
 
 def _log(
-    db: sqlite3.Connection, now_ms: int, operation: str, record_id: str, *, ok: bool, detail: str
+    db: SqlFile, now_ms: int, operation: str, record_id: str, *, ok: bool, detail: str
 ) -> None:
     db.execute(
         "INSERT INTO log (at_ms, operation, record_id, ok, detail) VALUES (?, ?, ?, ?, ?)",

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from plaza.energy.asset.config import AssetConfig, AssetSettings, OwnTransaction
+from plaza.energy.asset.paying import own_payment
 from plaza.energy.asset.payments import check_deal
 from plaza.energy.asset.ports import AssetStore, Clock
 from plaza.energy.envelope import verify_document
@@ -34,27 +35,13 @@ from plaza.energy.model import (
 )
 from plaza.energy.twins import parse_reader_key
 
-__all__ = ["INITIAL", "Commit", "Trader", "record_of"]
+if TYPE_CHECKING:  # the module owns its trader
+    from plaza.energy.asset.module import AssetModule
+
+__all__ = ["INITIAL", "Trader", "record_of"]
 
 #: The statuses of an offer or request no contract has taken yet.
 INITIAL = (TransactionStatus.INITIAL_OFFER, TransactionStatus.INITIAL_REQUEST)
-
-
-class Commit(Protocol):
-    """The asset module's one way to change a record
-    (:meth:`~plaza.energy.asset.module.AssetModule.commit`)."""
-
-    def __call__(
-        self,
-        record: OwnTransaction,
-        state: Transaction,
-        *,
-        operation: str,
-        letter: str | None = None,
-        queue: bool | None = None,
-        reserved: int = 0,
-        contract: EnergyContract | None = None,
-    ) -> OwnTransaction: ...
 
 
 def record_of(store: AssetStore, record_id: str) -> OwnTransaction:
@@ -70,14 +57,14 @@ class Trader:
 
     def __init__(
         self,
-        commit: Commit,
+        module: AssetModule,
         store: AssetStore,
         *,
         wallet: str,
         settings: AssetSettings,
         clock: Clock,
     ) -> None:
-        self._commit = commit
+        self._module = module
         self._store = store
         self._wallet = wallet
         self._settings = settings
@@ -125,7 +112,7 @@ class Trader:
         state = deal.with_status(
             TransactionStatus.CONTRACT_CREATED, timestamp_ms=self._clock.now_ms()
         )
-        self._commit(
+        self._module.commit(
             record,
             state,
             operation="contract",
@@ -138,8 +125,9 @@ class Trader:
         (a payment prepared may reach the ledger yet); cancelled already, nothing to do."""
         if record.state.status is TransactionStatus.CANCELLED:
             return
-        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or self._store.prepared(
-            record.id
+        payment = own_payment(self._store, record)
+        if record.state.status is TransactionStatus.PAYMENT_CONFIRMED or (
+            payment is not None and payment.payment is not None
         ):
             raise WrongState(f"{record.id} is paid or being paid: it cannot be cancelled")
         self.cancel(config, record, letter=None)
@@ -157,7 +145,7 @@ class Trader:
         state = record.state.with_status(
             TransactionStatus.CANCELLED, timestamp_ms=self._clock.now_ms()
         )
-        self._commit(
+        self._module.commit(
             record,
             state,
             operation="cancel",
@@ -194,7 +182,7 @@ class Trader:
                 location=config.location,
             )
         provider = config.type is AssetType.PROVIDER
-        self._commit(
+        self._module.commit(
             OwnTransaction(own_id, transaction, now, now),
             transaction,
             operation=f"{transaction.type}",

@@ -235,16 +235,15 @@ def test_a_saved_payment_survives_a_lost_submit_and_a_restart(
         monkeypatch.setattr(LocalLedger, "submit", lose_payments)
         d.cycle(advance_ms=1000)
         monkeypatch.setattr(LocalLedger, "submit", real_submit)
-        (saved,) = d.service.store.in_flight()
-        assert d.node.runtime.store.metadata(saved[1].message_id) is None  # never sent
+        (saved,) = d.in_flight()
+        assert d.node.runtime.store.metadata(saved.message_id) is None  # never sent
 
         d.reopen()
         d.cycle(advance_ms=1000)  # the saved bytes are submitted, no payment is signed anew
         d.node.milestone()
         d.cycle(advance_ms=1000)
         assert (
-            d.only(TransactionStatus.PAYMENT_PROCESSED).paymentMessageId
-            == saved[1].message_id.hex()
+            d.only(TransactionStatus.PAYMENT_PROCESSED).paymentMessageId == saved.message_id.hex()
         )
         assert balance(d, PEER_WALLET) == contract.value
         assert len(d.link.letters("/fund")) == 1
@@ -283,19 +282,19 @@ def test_a_consumer_its_owner_cannot_fund_waits_and_pays_on_a_later_cycle() -> N
         d.send("/payment", step(contract, TransactionStatus.PAYMENT_REQUESTED))
         d.link.fund_down = True
         d.cycle(advance_ms=1000)
-        assert d.service.store.in_flight() == []
+        assert d.in_flight() == []
         assert len(d.service.store.queued(10)) == 1
         d.link.fund_down = False
         d.cycle(advance_ms=500)  # sooner than paymentQueueProcessingSpeed: no payment cycle
         assert len(d.link.letters("/fund")) == 1
         d.cycle(advance_ms=500)
         assert len(d.link.letters("/fund")) == 2
-        (in_flight,) = d.service.store.in_flight()
+        (in_flight,) = d.in_flight()
         d.node.milestone()
         d.cycle(advance_ms=1000)
         assert (
             d.only(TransactionStatus.PAYMENT_PROCESSED).paymentMessageId
-            == in_flight[1].message_id.hex()
+            == in_flight.message_id.hex()
         )
         assert d.logged("fund", ok=False) == 1
 

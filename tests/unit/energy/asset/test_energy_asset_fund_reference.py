@@ -82,7 +82,6 @@ def test_a_reference_the_owner_would_refuse_is_not_sent() -> None:
             identity=Identity.generate(),
             config=lambda: d.service.module.config,
             clock=d.clock,
-            balance=lambda: 0,
         )
         payee = Identity.generate().address
         for bad in ("", "x" * 129, "has space", "a\nb"):

@@ -49,6 +49,7 @@ from plaza.ledger.model import Output, TransferPayload
 from plaza.market.auth import MemoryNonceStore
 from plaza.market.payments.service import DeviceAccount, LedgerPayments
 from plaza.market.settlement import Contract as SettlementContract
+from plaza.market.settlement import Phase, PreparedPayment
 from plaza.market.twins.records import MemoryTwinIndex
 from plaza.testing.builders import key_from_number
 from plaza.testing.nodes import InProcessNode, in_process_node
@@ -253,6 +254,11 @@ class Device:
         return sum(
             1 for line in lines if line["operation"] == operation and ok in (None, line["ok"])
         )
+
+    def in_flight(self) -> list[PreparedPayment]:
+        """The device's payments submitted and not yet confirmed."""
+        submitted = self.service.store.settlements.find({Phase.PAYMENT_PROCESSED})
+        return [s.payment for s in submitted if s.payment is not None]
 
     def db(self) -> sqlite3.Connection:
         """The device's SQLite file (``on_disk`` devices only)."""

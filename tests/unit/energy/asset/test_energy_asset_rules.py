@@ -31,12 +31,13 @@ from plaza.energy.errors import (
     WrongState,
 )
 from plaza.energy.model import TransactionStatus
+from plaza.market.settlement import Phase
 
 
 def snapshot(d: Device) -> tuple[Any, ...]:
     """Everything a refused message must leave as it was."""
     store = d.service.store
-    queued = ([r.id for r in store.queued(10_000)], store.in_flight())
+    queued = ([r.id for r in store.queued(10_000)], store.settlements.find(set(Phase)))
     events = sum(len(store.events(r.id)) for r in store.records())
     return (store.load_config(), store.pool(), store.records(), queued, events, len(d.link.posted))
 
