@@ -285,7 +285,6 @@ def build_bidmanager(
             store=store,
             outbox=outbox,
             clock=clock,
-            marketplace_url=marketplace.url,
             marketplace_key=marketplace.key,
             validity_ms=validity_ms,
             nonces=nonces,

@@ -1,9 +1,13 @@
 """The bid manager's bids: the seed's bid fields, checked, and what became of each.
 
 A bid is one offer or request as the marketplace forwards it. It lives on the
-order book as one *order* at a time: when a policy consumes an order without
-making a seed contract of it (the offer was already contracted, say), the bid
-goes back on the book as a fresh order, its next *generation*. Where bids are kept is
+order book as one *order* at a time, which carries the seed's fields as its
+attributes: when a policy consumes an order without making a seed contract of it
+(the offer was already contracted, say), the bid goes back on the book as a fresh
+order, its next *generation*. Each generation's order is submitted under the
+idempotency key ``<bid key>#<generation>``, so the book finds a bid's orders and an
+order names its bid. What the book cannot say (the bid was contracted, removed or
+closed, and why) is a :class:`BidRecord` in
 :class:`~plaza.energy.bidmanager.ports.BidStore`.
 """
 
@@ -17,8 +21,18 @@ from typing import Any, Self
 
 from plaza.energy.errors import Details, InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, TransactionType
+from plaza.market.model import Attributes, Order, attributes
 
-__all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "bid_key", "dead_bids"]
+__all__ = [
+    "SEED_FIELDS",
+    "Bid",
+    "BidRecord",
+    "BidState",
+    "bid_key",
+    "dead_bids",
+    "order_key",
+    "transaction_of",
+]
 
 #: The seed's bid fields per side, in its order: all the bid manager keeps and passes on.
 SEED_FIELDS = {
@@ -57,6 +71,18 @@ def bid_key(side: TransactionType, transaction_id: str) -> str:
     return f"{side}:{transaction_id}"
 
 
+def order_key(key: str, generation: int) -> str:
+    """The idempotency key a bid's order of this generation is submitted with."""
+    return f"{key}#{generation}"
+
+
+def transaction_of(order: Order) -> tuple[TransactionType, str] | None:
+    """The side and transaction id of the bid an order stands for; None if it is no bid."""
+    side = TransactionType(str(order.side))
+    transaction_id = dict(order.attributes).get(SEED_FIELDS[side][1])
+    return (side, transaction_id) if isinstance(transaction_id, str) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Bid:
     side: TransactionType
@@ -70,6 +96,11 @@ class Bid:
     @property
     def key(self) -> str:
         return bid_key(self.side, self.transaction_id)
+
+    @property
+    def attributes(self) -> Attributes:
+        """The seed's fields as its orders carry them (each a string or an integer)."""
+        return attributes(self.fields)
 
     @classmethod
     def parse(cls, body: Mapping[str, Any], side: TransactionType) -> Self:
@@ -97,12 +128,16 @@ class Bid:
 
 @dataclass(frozen=True, slots=True)
 class BidRecord:
-    """A bid, its state, and the order that stands for it on the book now."""
+    """What became of a bid: its state (and why), and the generation of its order.
 
-    bid: Bid
+    ``owner`` is its asset, under whom its orders are keyed on the book; its fields are
+    those orders' attributes.
+    """
+
+    key: str
+    owner: str
     state: BidState = BidState.OPEN
     generation: int = 0
-    order_id: str | None = None
     reason: str = ""
 
 
