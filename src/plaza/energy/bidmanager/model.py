@@ -21,18 +21,24 @@ from typing import Any, Self
 
 from plaza.energy.errors import Details, InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, TransactionType
-from plaza.market.model import Attributes, Order, attributes
+from plaza.market.model import Attributes, NewOrder, Order, Side, attributes
 
 __all__ = [
+    "ENERGY",
     "SEED_FIELDS",
     "Bid",
     "BidRecord",
     "BidState",
     "bid_key",
     "dead_bids",
+    "match_key",
     "order_key",
+    "removal_key",
     "transaction_of",
 ]
+
+#: The kind of good every energy bid is on the book.
+ENERGY = "energy"
 
 #: The seed's bid fields per side, in its order: all the bid manager keeps and passes on.
 SEED_FIELDS = {
@@ -79,8 +85,33 @@ def order_key(key: str, generation: int) -> str:
 def transaction_of(order: Order) -> tuple[TransactionType, str] | None:
     """The side and transaction id of the bid an order stands for; None if it is no bid."""
     side = TransactionType(str(order.side))
-    transaction_id = dict(order.attributes).get(SEED_FIELDS[side][1])
-    return (side, transaction_id) if isinstance(transaction_id, str) else None
+    transaction_id = _transaction_id(dict(order.attributes), side)
+    return None if transaction_id is None else (side, transaction_id)
+
+
+def match_key(body: Mapping[str, Any], side: TransactionType) -> str | None:
+    """The key of the bid of ``side`` in a ``/match`` body, or None."""
+    fields = body.get(str(side))
+    transaction_id = _transaction_id(fields, side) if isinstance(fields, Mapping) else None
+    return None if transaction_id is None else bid_key(side, transaction_id)
+
+
+def removal_key(body: Mapping[str, Any]) -> str:
+    """The key of the bid a ``/remove`` names; :class:`InvalidMessage` says what is wrong."""
+    kind = body.get("type")
+    if kind not in tuple(TransactionType):
+        raise InvalidMessage("type must be 'offer' or 'request'")
+    side = TransactionType(kind)
+    name = SEED_FIELDS[side][1]
+    transaction_id = body.get(name)
+    if not isinstance(transaction_id, str) or not transaction_id:
+        raise InvalidMessage(f"a removal of an {side} names its {name}")
+    return bid_key(side, transaction_id)
+
+
+def _transaction_id(fields: Mapping[str, Any], side: TransactionType) -> str | None:
+    value = fields.get(SEED_FIELDS[side][1])
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +132,19 @@ class Bid:
     def attributes(self) -> Attributes:
         """The seed's fields as its orders carry them (each a string or an integer)."""
         return attributes(self.fields)
+
+    def new_order(self, validity_ms: int) -> NewOrder:
+        """The bid as an order on the book, valid for ``validity_ms`` from its timestamp."""
+        return NewOrder(
+            side=Side(str(self.side)),
+            owner=self.asset_id,
+            kind=ENERGY,
+            quantity=self.energy,
+            unit_price=self.price,
+            valid_from_ms=self.timestamp_ms,
+            valid_until_ms=self.timestamp_ms + validity_ms,
+            attributes=self.attributes,
+        )
 
     @classmethod
     def parse(cls, body: Mapping[str, Any], side: TransactionType) -> Self:

@@ -51,13 +51,15 @@ from typing import Any
 
 from plaza.crypto import Identity, PublicKey
 from plaza.energy.bidmanager.model import (
-    SEED_FIELDS,
+    ENERGY,
     Bid,
     BidRecord,
     BidState,
     bid_key,
     dead_bids,
+    match_key,
     order_key,
+    removal_key,
     transaction_of,
 )
 from plaza.energy.bidmanager.ports import BidStore, Clock
@@ -70,15 +72,12 @@ from plaza.market.book.journal import OrderStatusChanged
 from plaza.market.book.ports import BookStore
 from plaza.market.book.service import BidManager
 from plaza.market.errors import IdempotencyConflict, InvalidOrder
-from plaza.market.model import Match, NewOrder, Order, OrderStatus
-from plaza.market.model import Side as MarketSide
+from plaza.market.model import Match, Order, OrderStatus
 
 __all__ = ["BIDMANAGER", "ENERGY", "MARKETPLACE", "EnergyBidManager"]
 
 BIDMANAGER = "bidmanager"
 MARKETPLACE = "marketplace"
-#: The kind of good every energy bid is on the book.
-ENERGY = "energy"
 
 
 class EnergyBidManager:
@@ -146,8 +145,11 @@ class EnergyBidManager:
         """
         with self._lock:
             offer, request = (
-                self._bid_in(body, TransactionType.OFFER),
-                self._bid_in(body, TransactionType.REQUEST),
+                None if key is None else self._store.bid(key)
+                for key in (
+                    match_key(body, side)
+                    for side in (TransactionType.OFFER, TransactionType.REQUEST)
+                )
             )
             if offer is None or request is None:
                 self._log("match_refused", "", "skipped", f"not a pair of known bids: {reason}")
@@ -213,37 +215,30 @@ class EnergyBidManager:
         return self._marketplace_key.signing if sender == MARKETPLACE else None
 
     def _intake(self, body: Mapping[str, Any], side: TransactionType) -> str:
+        """Book a new bid, under its key: the book answers a resent bid with its order, and
+        refuses one that differs (its orders are keyed per asset, hence the owner check)."""
         bid = Bid.parse(body, side)
         if self._store.removed(bid.key):
             self._log(str(side), bid.key, "ignored", "removed before it arrived")
             return bid.key
         known = self._store.bid(bid.key)
-        if known is not None:
-            if self._first_order(known).attributes != bid.attributes:
-                raise WrongState(f"{bid.key} was received before, differently")
-            self._drain()
-            return bid.key
-        record = BidRecord(bid.key, bid.asset_id)
+        differs = WrongState(f"{bid.key} was received before, differently")
+        if known is not None and known.owner != bid.asset_id:
+            raise differs
         try:
-            self._book.submit_order(self._spec(bid), idempotency_key=order_key(bid.key, 0))
+            order = bid.new_order(self._validity_ms)
+            self._book.submit_order(order, idempotency_key=order_key(bid.key, 0))
         except InvalidOrder as error:
             raise InvalidMessage(str(error)) from None
         except IdempotencyConflict:
-            raise WrongState(f"{bid.key} was received before, differently") from None
-        self._store.save_bid(record)
+            raise differs from None
+        if known is None:
+            self._store.save_bid(BidRecord(bid.key, bid.asset_id))
         self._drain()
         return bid.key
 
     def _remove(self, body: Mapping[str, Any]) -> str:
-        kind = body.get("type")
-        if kind not in tuple(TransactionType):
-            raise InvalidMessage("type must be 'offer' or 'request'")
-        side = TransactionType(kind)
-        name = SEED_FIELDS[side][1]
-        transaction_id = body.get(name)
-        if not isinstance(transaction_id, str) or not transaction_id:
-            raise InvalidMessage(f"a removal of an {side} names its {name}")
-        key = bid_key(side, transaction_id)
+        key = removal_key(body)
         record = self._store.bid(key)
         if record is None:
             if not self._store.removed(key):
@@ -256,36 +251,13 @@ class EnergyBidManager:
             self._close(record, BidState.REMOVED, "removed by the marketplace before its match")
         return key
 
-    def _bid_in(self, body: Mapping[str, Any], side: TransactionType) -> BidRecord | None:
-        """The bid of ``side`` in a ``/match`` body, or None."""
-        fields = body.get(str(side))
-        transaction_id = fields.get(SEED_FIELDS[side][1]) if isinstance(fields, Mapping) else None
-        if not isinstance(transaction_id, str):
-            return None
-        return self._store.bid(bid_key(side, transaction_id))
-
     # -- the book -------------------------------------------------------------------
 
-    def _spec(self, bid: Bid) -> NewOrder:
-        return NewOrder(
-            side=MarketSide(str(bid.side)),
-            owner=bid.asset_id,
-            kind=ENERGY,
-            quantity=bid.energy,
-            unit_price=bid.price,
-            valid_from_ms=bid.timestamp_ms,
-            valid_until_ms=bid.timestamp_ms + self._validity_ms,
-            attributes=bid.attributes,
-        )
-
-    def _order(self, record: BidRecord) -> Order | None:
-        """The order of the bid's current generation, once booked."""
-        return self._book.keyed_order(record.owner, order_key(record.key, record.generation))
-
-    def _first_order(self, record: BidRecord) -> Order:
-        """The bid's first order: a bid is recorded only once it is on the book."""
-        order = self._book.keyed_order(record.owner, order_key(record.key, 0))
-        assert order is not None, f"{record.key} is recorded but was never booked"
+    def _order(self, record: BidRecord) -> Order:
+        """The order of the bid's current generation: a record moves to a generation only
+        once its order is on the book."""
+        order = self._book.keyed_order(record.owner, order_key(record.key, record.generation))
+        assert order is not None, f"{record.key} has no order of generation {record.generation}"
         return order
 
     def _current(self, order_id: str) -> BidRecord | None:
@@ -298,13 +270,12 @@ class EnergyBidManager:
             return None
         key = bid_key(*transaction)
         record = self._store.bid(key) or BidRecord(key, order.owner)
-        current = self._order(record)
-        return record if current is not None and current.id == order_id else None
+        return record if self._order(record).id == order_id else None
 
     def _withdraw(self, record: BidRecord) -> None:
         """Take what remains of the bid's current order off the book."""
         order = self._order(record)
-        if order is not None and order.status.is_open:
+        if order.status.is_open:
             self._book.cancel_order(order.id, participant=record.owner)
 
     def _close(self, record: BidRecord, state: BidState, reason: str) -> None:
@@ -314,18 +285,18 @@ class EnergyBidManager:
 
     def _requeue(self, record: BidRecord, reason: str = "") -> None:
         """The bid goes back on the book (open again) as a fresh order, its next generation:
-        its first order's spec, under the generation's key (so a retry books it once)."""
+        the same spec, under the generation's key (so a retry books it once)."""
         self._withdraw(record)
         if reason:
             self._log("requeue", record.key, "ok", reason)
         fresh = replace(
             record, state=BidState.OPEN, generation=record.generation + 1, reason=reason
         )
-        spec = self._first_order(record).spec
+        spec = self._order(record).spec
         try:
             self._book.submit_order(spec, idempotency_key=order_key(fresh.key, fresh.generation))
         except InvalidOrder as error:  # its validity window ended
-            self._close(fresh, BidState.CLOSED, str(error))
+            self._close(record, BidState.CLOSED, str(error))
             return
         self._store.save_bid(fresh)
 
