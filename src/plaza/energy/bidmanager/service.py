@@ -145,11 +145,8 @@ class EnergyBidManager:
         """
         with self._lock:
             offer, request = (
-                None if key is None else self._store.bid(key)
-                for key in (
-                    match_key(body, side)
-                    for side in (TransactionType.OFFER, TransactionType.REQUEST)
-                )
+                self._bid_in(body, TransactionType.OFFER),
+                self._bid_in(body, TransactionType.REQUEST),
             )
             if offer is None or request is None:
                 self._log("match_refused", "", "skipped", f"not a pair of known bids: {reason}")
@@ -251,6 +248,11 @@ class EnergyBidManager:
             self._close(record, BidState.REMOVED, "removed by the marketplace before its match")
         return key
 
+    def _bid_in(self, body: Mapping[str, Any], side: TransactionType) -> BidRecord | None:
+        """The record of the bid of ``side`` in a ``/match`` body, or None."""
+        key = match_key(body, side)
+        return None if key is None else self._store.bid(key)
+
     # -- the book -------------------------------------------------------------------
 
     def _order(self, record: BidRecord) -> Order:
@@ -327,7 +329,8 @@ class EnergyBidManager:
         if (
             offer is not None
             and request is not None
-            and offer.state is request.state is BidState.OPEN
+            and offer.state is BidState.OPEN
+            and request.state is BidState.OPEN
             and whole
         ):
             if not self._store.refused_match(offer.key, request.key):
