@@ -12,7 +12,8 @@ adapters and in-memory keys, so what a module does is tested apart from its file
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from plaza.api.energy import AssetService, BidManagerService, MarketplaceService, OwnerService
@@ -274,16 +275,10 @@ def build_bidmanager(
     """The bid manager with this identity over the adapters given (:func:`open_bidmanager`'s
     file, or memory in tests), its book rebuilt from ``journal``; the store and journal are
     closed if it cannot start."""
-    try:
+    with _closed_on_failure(journal, store):
         refusals = _Refusals(store, clock)
-        outbox = _outbox(
-            queue,
-            link,
-            identity,
-            clock,
-            sender=BIDMANAGER,
-            address=only(MARKETPLACE, marketplace.url),
-            on_refused=refusals,
+        outbox = _bidmanager_outbox(
+            queue, link, identity, clock, marketplace=marketplace, refusals=refusals
         )
         bidmanager = EnergyBidManager(
             identity=identity,
@@ -292,18 +287,51 @@ def build_bidmanager(
             store=store,
             outbox=outbox,
             clock=clock,
-            marketplace_url=marketplace.url,
             marketplace_key=marketplace.key,
             validity_ms=validity_ms,
             nonces=nonces,
         )
         refusals.bidmanager = bidmanager
         bidmanager.cycle()
-    except BaseException:
-        journal.close()
-        store.close()
-        raise
     return BidManagerService(bidmanager=bidmanager, store=store, journal=journal, outbox=outbox)
+
+
+def _bidmanager_outbox(
+    queue: JobQueue,
+    link: Link,
+    identity: Identity,
+    clock: Clock,
+    *,
+    marketplace: Peer,
+    refusals: _Refusals,
+) -> EnergyOutbox:
+    """The bid manager's outbox: its letters go to the marketplace only, and what the
+    marketplace refuses goes to ``refusals``."""
+    return _outbox(
+        queue,
+        link,
+        identity,
+        clock,
+        sender=BIDMANAGER,
+        address=only(MARKETPLACE, marketplace.url),
+        on_refused=refusals,
+    )
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+@contextmanager
+def _closed_on_failure(*resources: _Closable) -> Iterator[None]:
+    """Close ``resources``, in order, if the block raises: a module that cannot start
+    leaves no file or connection open behind it."""
+    try:
+        yield
+    except BaseException:
+        for resource in resources:
+            resource.close()
+        raise
 
 
 class _Refusals:

@@ -23,7 +23,7 @@ from plaza.api.serving import ThreadedServer, bind_listener
 from plaza.clients.node import NodeClient
 from plaza.energy.backend.model import ContractAudit, RecordEvent, TransactionRecord
 from plaza.energy.backend.ports import MarketplaceStore
-from plaza.energy.bidmanager.ports import BidStore
+from plaza.energy.bidmanager.model import transaction_of
 from plaza.energy.errors import EnergyError
 from plaza.energy.model import TransactionStatus, TransactionType
 from plaza.energy.owner.images import DeviceImage
@@ -114,17 +114,17 @@ class EnergyTwins:
     went through at the marketplace backend, with where each landed on the twin; and the
     marketplace's audit of those twins, for the listing's "verify"."""
 
-    def __init__(self, bids: BidStore, records: MarketplaceStore, audits: EnergyAudits) -> None:
+    def __init__(self, bids: PublicBook, records: MarketplaceStore, audits: EnergyAudits) -> None:
         self._bids = bids
         self._records = records
         self._audits = audits
 
     def _record(self, order: Order) -> TransactionRecord | None:
-        bid = self._bids.bid_for_order(order.id)
-        if bid is None:
+        try:  # the bid the book's order carries the seed fields of
+            transaction = transaction_of(self._bids.order(order.id))
+        except OrderNotFound:
             return None
-        side = TransactionType(str(bid.bid.side))
-        return self._records.transaction(side, bid.bid.transaction_id)
+        return None if transaction is None else self._records.transaction(*transaction)
 
     def states(self, order: Order) -> Sequence[TwinState] | None:
         record = self._record(order)

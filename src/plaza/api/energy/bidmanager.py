@@ -20,6 +20,7 @@ from plaza.energy.envelope import ModuleKey
 from plaza.energy.link import EnergyOutbox
 from plaza.jobs import Handler
 from plaza.market.book.ports import BookStore
+from plaza.market.book.service import BidManager
 
 __all__ = ["BidManagerService", "create_bidmanager_app"]
 
@@ -43,9 +44,10 @@ class BidManagerService:
         self._outbox = outbox
 
     @property
-    def bids(self) -> BidStore:
-        """The bids and the book's order standing for each, for readers (the web's twins)."""
-        return self._store
+    def bids(self) -> BidManager:
+        """The book the bids rest on, each order carrying its bid's seed fields, for readers
+        (the web's twins)."""
+        return self.bidmanager.book
 
     def handlers(self) -> dict[str, Handler]:
         """The jobs this service's queue runs: the delivery of its letters."""

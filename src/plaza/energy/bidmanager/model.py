@@ -1,9 +1,13 @@
 """The bid manager's bids: the seed's bid fields, checked, and what became of each.
 
 A bid is one offer or request as the marketplace forwards it. It lives on the
-order book as one *order* at a time: when a policy consumes an order without
-making a seed contract of it (the offer was already contracted, say), the bid
-goes back on the book as a fresh order, its next *generation*. Where bids are kept is
+order book as one *order* at a time, which carries the seed's fields as its
+attributes: when a policy consumes an order without making a seed contract of it
+(the offer was already contracted, say), the bid goes back on the book as a fresh
+order, its next *generation*. Each generation's order is submitted under the
+idempotency key ``<bid key>#<generation>``, so the book finds a bid's orders and an
+order names its bid. What the book cannot say (the bid was contracted, removed or
+closed, and why) is a :class:`BidRecord` in
 :class:`~plaza.energy.bidmanager.ports.BidStore`.
 """
 
@@ -17,8 +21,24 @@ from typing import Any, Self
 
 from plaza.energy.errors import Details, InvalidMessage
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, TransactionType
+from plaza.market.model import Attributes, NewOrder, Order, Side, attributes
 
-__all__ = ["SEED_FIELDS", "Bid", "BidRecord", "BidState", "bid_key", "dead_bids"]
+__all__ = [
+    "ENERGY",
+    "SEED_FIELDS",
+    "Bid",
+    "BidRecord",
+    "BidState",
+    "bid_key",
+    "dead_bids",
+    "match_key",
+    "order_key",
+    "removal_key",
+    "transaction_of",
+]
+
+#: The kind of good every energy bid is on the book.
+ENERGY = "energy"
 
 #: The seed's bid fields per side, in its order: all the bid manager keeps and passes on.
 SEED_FIELDS = {
@@ -57,6 +77,43 @@ def bid_key(side: TransactionType, transaction_id: str) -> str:
     return f"{side}:{transaction_id}"
 
 
+def order_key(key: str, generation: int) -> str:
+    """The idempotency key a bid's order of this generation is submitted with."""
+    return f"{key}#{generation}"
+
+
+def transaction_of(order: Order) -> tuple[TransactionType, str] | None:
+    """The side and transaction id of the bid an order stands for; None if it is no bid."""
+    side = TransactionType(str(order.side))
+    transaction_id = _transaction_id(dict(order.attributes), side)
+    return None if transaction_id is None else (side, transaction_id)
+
+
+def match_key(body: Mapping[str, Any], side: TransactionType) -> str | None:
+    """The key of the bid of ``side`` in a ``/match`` body, or None."""
+    fields = body.get(str(side))
+    transaction_id = _transaction_id(fields, side) if isinstance(fields, Mapping) else None
+    return None if transaction_id is None else bid_key(side, transaction_id)
+
+
+def removal_key(body: Mapping[str, Any]) -> str:
+    """The key of the bid a ``/remove`` names; :class:`InvalidMessage` says what is wrong."""
+    kind = body.get("type")
+    if kind not in tuple(TransactionType):
+        raise InvalidMessage("type must be 'offer' or 'request'")
+    side = TransactionType(kind)
+    name = SEED_FIELDS[side][1]
+    transaction_id = body.get(name)
+    if not isinstance(transaction_id, str) or not transaction_id:
+        raise InvalidMessage(f"a removal of an {side} names its {name}")
+    return bid_key(side, transaction_id)
+
+
+def _transaction_id(fields: Mapping[str, Any], side: TransactionType) -> str | None:
+    value = fields.get(SEED_FIELDS[side][1])
+    return value if isinstance(value, str) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Bid:
     side: TransactionType
@@ -70,6 +127,24 @@ class Bid:
     @property
     def key(self) -> str:
         return bid_key(self.side, self.transaction_id)
+
+    @property
+    def attributes(self) -> Attributes:
+        """The seed's fields as its orders carry them (each a string or an integer)."""
+        return attributes(self.fields)
+
+    def new_order(self, validity_ms: int) -> NewOrder:
+        """The bid as an order on the book, valid for ``validity_ms`` from its timestamp."""
+        return NewOrder(
+            side=Side(str(self.side)),
+            owner=self.asset_id,
+            kind=ENERGY,
+            quantity=self.energy,
+            unit_price=self.price,
+            valid_from_ms=self.timestamp_ms,
+            valid_until_ms=self.timestamp_ms + validity_ms,
+            attributes=self.attributes,
+        )
 
     @classmethod
     def parse(cls, body: Mapping[str, Any], side: TransactionType) -> Self:
@@ -97,12 +172,16 @@ class Bid:
 
 @dataclass(frozen=True, slots=True)
 class BidRecord:
-    """A bid, its state, and the order that stands for it on the book now."""
+    """What became of a bid: its state (and why), and the generation of its order.
 
-    bid: Bid
+    ``owner`` is its asset, under whom its orders are keyed on the book; its fields are
+    those orders' attributes.
+    """
+
+    key: str
+    owner: str
     state: BidState = BidState.OPEN
     generation: int = 0
-    order_id: str | None = None
     reason: str = ""
 
 

@@ -1,5 +1,10 @@
 """What the bid manager needs of the world beyond the market's book: its own tables, a clock.
 
+The book keeps each bid's orders (the seed's fields as their attributes, found by their
+idempotency keys) and what matched; these tables keep what the seed adds: each bid's
+state and generation, removals that overtook their bid, the pairs sent and refused, how
+far the journal was read, and the seed's ``log``.
+
 Adapters of :class:`BidStore`: :class:`~plaza.energy.bidmanager.store.SqliteBidStore` (the
 running module, beside the book's journal) and
 :class:`~plaza.energy.bidmanager.memory.MemoryBidStore` (tests), both checked by one contract
@@ -26,21 +31,12 @@ class BidStore(Protocol):
         ...
 
     def bid(self, key: str) -> BidRecord | None:
-        """A bid by its key, or None."""
-        ...
-
-    def bid_for_order(self, order_id: str) -> BidRecord | None:
-        """The bid an order (of any generation) stood for, or None."""
+        """A bid's record by its key, or None."""
         ...
 
     def save_bid(self, record: BidRecord) -> None:
-        """Store a bid, or its new state, generation and order (its fields stay as first
-        stored); every order it stands as keeps pointing to it."""
-        ...
-
-    def unbooked(self) -> list[BidRecord]:
-        """Open bids without an order (a crash between storing and booking them), in the
-        order they were first stored."""
+        """Store a bid's record, or its new state, generation and reason (its owner stays
+        as first stored)."""
         ...
 
     def removed(self, key: str) -> bool:

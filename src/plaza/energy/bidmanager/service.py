@@ -32,6 +32,14 @@ the offer goes back and the request is closed, so the two never loop.
 Reading the matches from the journal, not from the command's answer, means a
 crash between the book and the letters is healed by reading the journal again
 (:meth:`EnergyBidManager.cycle`): every step above is idempotent.
+
+A bid's orders carry its seed fields and are keyed ``<bid key>#<generation>`` on the
+book (:mod:`~plaza.energy.bidmanager.model`), so the book says which bid an order
+stands for and which order stands for a bid. Each order is booked before the bid's
+record moves to it: after a crash between the two, whatever runs the step again (the
+marketplace resending the bid, the journal read again, a refused ``/match`` delivered
+again) finds the same order by its key; a match of a bid booked but not yet recorded
+is handled as an open bid's.
 """
 
 from __future__ import annotations
@@ -42,7 +50,18 @@ from dataclasses import replace
 from typing import Any
 
 from plaza.crypto import Identity, PublicKey
-from plaza.energy.bidmanager.model import SEED_FIELDS, Bid, BidRecord, BidState, bid_key, dead_bids
+from plaza.energy.bidmanager.model import (
+    ENERGY,
+    Bid,
+    BidRecord,
+    BidState,
+    bid_key,
+    dead_bids,
+    match_key,
+    order_key,
+    removal_key,
+    transaction_of,
+)
 from plaza.energy.bidmanager.ports import BidStore, Clock
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
@@ -52,16 +71,13 @@ from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.book.journal import OrderStatusChanged
 from plaza.market.book.ports import BookStore
 from plaza.market.book.service import BidManager
-from plaza.market.errors import InvalidOrder
-from plaza.market.model import Match, NewOrder, OrderStatus, check_new_order
-from plaza.market.model import Side as MarketSide
+from plaza.market.errors import IdempotencyConflict, InvalidOrder
+from plaza.market.model import Match, Order, OrderStatus
 
 __all__ = ["BIDMANAGER", "ENERGY", "MARKETPLACE", "EnergyBidManager"]
 
 BIDMANAGER = "bidmanager"
 MARKETPLACE = "marketplace"
-#: The kind of good every energy bid is on the book.
-ENERGY = "energy"
 
 
 class EnergyBidManager:
@@ -76,7 +92,6 @@ class EnergyBidManager:
         store: BidStore,
         outbox: LetterSender,
         clock: Clock,
-        marketplace_url: str,
         marketplace_key: ModuleKey,
         validity_ms: int,
         nonces: NonceStore | None = None,
@@ -87,7 +102,6 @@ class EnergyBidManager:
         self._store = store
         self._outbox = outbox
         self._clock = clock
-        self._marketplace_url = marketplace_url
         self._marketplace_key = marketplace_key
         self._validity_ms = validity_ms
         self._policy = book.statistics().policy
@@ -137,31 +151,30 @@ class EnergyBidManager:
             if offer is None or request is None:
                 self._log("match_refused", "", "skipped", f"not a pair of known bids: {reason}")
                 return
-            pair = f"{offer.bid.key}|{request.bid.key}"
+            pair = f"{offer.key}|{request.key}"
             now = self._clock.now_ms()
-            self._store.add_refused_match(offer.bid.key, request.bid.key, reason=reason, now_ms=now)
+            self._store.add_refused_match(offer.key, request.key, reason=reason, now_ms=now)
             self._log("match_refused", pair, "refused", reason)
             dead = dead_bids(details)
             for record, other in ((offer, request), (request, offer)):
-                if record.state is not BidState.CONTRACTED or record.reason != other.bid.key:
+                if record.state is not BidState.CONTRACTED or record.reason != other.key:
                     continue  # removed meanwhile, or this refusal was handled already
-                if record.bid.key in dead:
+                if record.key in dead:
                     self._close(record, BidState.CLOSED, f"match refused: {reason}")
                 else:
                     self._requeue(
-                        record, f"back on the book: its match with {other.bid.key} was refused"
+                        record, f"back on the book: its match with {other.key} was refused"
                     )
             self._drain()
 
     # -- periodic work and reads ----------------------------------------------------
 
     def cycle(self) -> None:
-        """Clear the book (periodic policies), expire old bids, turn new matches into letters."""
+        """Clear the book (periodic policies), expire old bids, turn new matches into letters
+        (those a crash left unread too)."""
         with self._lock:
             self._book.clear(ENERGY)
             self._book.expire_orders()
-            for record in self._store.unbooked():
-                self._submit(record)
             self._drain()
 
     def statistics(self) -> dict[str, int]:
@@ -199,38 +212,30 @@ class EnergyBidManager:
         return self._marketplace_key.signing if sender == MARKETPLACE else None
 
     def _intake(self, body: Mapping[str, Any], side: TransactionType) -> str:
+        """Book a new bid, under its key: the book answers a resent bid with its order, and
+        refuses one that differs (its orders are keyed per asset, hence the owner check)."""
         bid = Bid.parse(body, side)
         if self._store.removed(bid.key):
             self._log(str(side), bid.key, "ignored", "removed before it arrived")
             return bid.key
         known = self._store.bid(bid.key)
-        if known is not None:
-            if known.bid.fields != bid.fields:
-                raise WrongState(f"{bid.key} was received before, differently")
-            self._drain()
-            return bid.key
+        differs = WrongState(f"{bid.key} was received before, differently")
+        if known is not None and known.owner != bid.asset_id:
+            raise differs
         try:
-            check_new_order(self._spec(bid), self._clock.now_ms())
+            order = bid.new_order(self._validity_ms)
+            self._book.submit_order(order, idempotency_key=order_key(bid.key, 0))
         except InvalidOrder as error:
             raise InvalidMessage(str(error)) from None
-        record = BidRecord(bid)
-        self._store.save_bid(record)
-        self._submit(record)
+        except IdempotencyConflict:
+            raise differs from None
+        if known is None:
+            self._store.save_bid(BidRecord(bid.key, bid.asset_id))
         self._drain()
         return bid.key
 
     def _remove(self, body: Mapping[str, Any]) -> str:
-        kind = body.get("type")
-        if kind not in tuple(TransactionType):
-            raise InvalidMessage("type must be 'offer' or 'request'")
-        side = TransactionType(kind)
-        name = (
-            "providerTransactionId" if side is TransactionType.OFFER else "requesterTransactionId"
-        )
-        transaction_id = body.get(name)
-        if not isinstance(transaction_id, str) or not transaction_id:
-            raise InvalidMessage(f"a removal of an {side} names its {name}")
-        key = bid_key(side, transaction_id)
+        key = removal_key(body)
         record = self._store.bid(key)
         if record is None:
             if not self._store.removed(key):
@@ -244,64 +249,58 @@ class EnergyBidManager:
         return key
 
     def _bid_in(self, body: Mapping[str, Any], side: TransactionType) -> BidRecord | None:
-        """The bid of ``side`` in a ``/match`` body, or None."""
-        fields = body.get(str(side))
-        transaction_id = fields.get(SEED_FIELDS[side][1]) if isinstance(fields, Mapping) else None
-        if not isinstance(transaction_id, str):
-            return None
-        return self._store.bid(bid_key(side, transaction_id))
+        """The record of the bid of ``side`` in a ``/match`` body, or None."""
+        key = match_key(body, side)
+        return None if key is None else self._store.bid(key)
 
     # -- the book -------------------------------------------------------------------
 
-    def _spec(self, bid: Bid) -> NewOrder:
-        return NewOrder(
-            side=MarketSide(str(bid.side)),
-            owner=bid.asset_id,
-            kind=ENERGY,
-            quantity=bid.energy,
-            unit_price=bid.price,
-            valid_from_ms=bid.timestamp_ms,
-            valid_until_ms=bid.timestamp_ms + self._validity_ms,
-        )
+    def _order(self, record: BidRecord) -> Order:
+        """The order of the bid's current generation: a record moves to a generation only
+        once its order is on the book."""
+        order = self._book.keyed_order(record.owner, order_key(record.key, record.generation))
+        assert order is not None, f"{record.key} has no order of generation {record.generation}"
+        return order
 
-    def _submit(self, record: BidRecord) -> None:
-        """Book the bid's current generation; a retry of the same generation books it once."""
-        spec = self._spec(record.bid)
-        key = f"{record.bid.key}#{record.generation}"
-        try:
-            check_new_order(spec, self._clock.now_ms())
-        except InvalidOrder as error:
-            self._close(record, BidState.CLOSED, str(error))
-            return
-        order = self._book.submit_order(spec, idempotency_key=key).order
-        self._store.save_bid(replace(record, order_id=order.id))
+    def _current(self, order_id: str) -> BidRecord | None:
+        """The bid this order stands for now (open at generation 0 if the process stopped
+        between booking the bid and recording it); None for an older generation's order,
+        or an order of no bid."""
+        order = self._book.order(order_id)
+        transaction = transaction_of(order)
+        if transaction is None:
+            return None
+        key = bid_key(*transaction)
+        record = self._store.bid(key) or BidRecord(key, order.owner)
+        return record if self._order(record).id == order_id else None
 
     def _withdraw(self, record: BidRecord) -> None:
         """Take what remains of the bid's current order off the book."""
-        if record.order_id is None:
-            return
-        if self._book.order(record.order_id).status.is_open:
-            self._book.cancel_order(record.order_id, participant=record.bid.asset_id)
+        order = self._order(record)
+        if order.status.is_open:
+            self._book.cancel_order(order.id, participant=record.owner)
 
     def _close(self, record: BidRecord, state: BidState, reason: str) -> None:
         self._withdraw(record)
         self._store.save_bid(replace(record, state=state, reason=reason))
-        self._log(str(state), record.bid.key, "ok", reason)
+        self._log(str(state), record.key, "ok", reason)
 
     def _requeue(self, record: BidRecord, reason: str = "") -> None:
-        """The bid goes back on the book (open again) as a fresh order, its next generation."""
+        """The bid goes back on the book (open again) as a fresh order, its next generation:
+        the same spec, under the generation's key (so a retry books it once)."""
         self._withdraw(record)
-        fresh = replace(
-            record,
-            state=BidState.OPEN,
-            generation=record.generation + 1,
-            order_id=None,
-            reason=reason,
-        )
-        self._store.save_bid(fresh)
         if reason:
-            self._log("requeue", record.bid.key, "ok", reason)
-        self._submit(fresh)
+            self._log("requeue", record.key, "ok", reason)
+        fresh = replace(
+            record, state=BidState.OPEN, generation=record.generation + 1, reason=reason
+        )
+        spec = self._order(record).spec
+        try:
+            self._book.submit_order(spec, idempotency_key=order_key(fresh.key, fresh.generation))
+        except InvalidOrder as error:  # its validity window ended
+            self._close(record, BidState.CLOSED, str(error))
+            return
+        self._store.save_bid(fresh)
 
     # -- matches --------------------------------------------------------------------
 
@@ -320,64 +319,69 @@ class EnergyBidManager:
                 self._store.set_processed(entry.step)
 
     def _expired(self, order_id: str) -> None:
-        record = self._store.bid_for_order(order_id)
-        if record is not None and record.state is BidState.OPEN and record.order_id == order_id:
+        record = self._current(order_id)
+        if record is not None and record.state is BidState.OPEN:
             self._store.save_bid(replace(record, state=BidState.CLOSED, reason="expired"))
 
     def _settle(self, match: Match) -> None:
-        offer = self._store.bid_for_order(match.offer_id)
-        request = self._store.bid_for_order(match.request_id)
-        if offer is None or request is None:
-            self._log("match", match.id, "skipped", "an order of no bid")
-            return
-        whole = match.quantity == request.bid.energy
-        if offer.state is BidState.OPEN and request.state is BidState.OPEN and whole:
-            if not self._store.refused_match(offer.bid.key, request.bid.key):
-                self._contract(offer, request)
+        offer, request = self._current(match.offer_id), self._current(match.request_id)
+        whole = match.quantity == self._book.order(match.request_id).quantity
+        if (
+            offer is not None
+            and request is not None
+            and offer.state is BidState.OPEN
+            and request.state is BidState.OPEN
+            and whole
+        ):
+            if not self._store.refused_match(offer.key, request.key):
+                self._contract(offer, request, match)
                 return
-            self._refused_again(offer, request, match)
+            self._refused_again(offer, request)
             return
-        for record, order_id in ((offer, match.offer_id), (request, match.request_id)):
-            if record.state is not BidState.OPEN or record.order_id != order_id:
-                continue  # handled already, or this fill was of an older generation
+        for record in (offer, request):
+            if record is None or record.state is not BidState.OPEN:
+                continue  # an older generation's fill, or handled already
             if record is request and not whole:
                 reason = f"split by the {self._policy} policy: a seed contract takes whole requests"
                 self._close(record, BidState.CLOSED, reason)
             else:
                 self._requeue(record)
 
-    def _refused_again(self, offer: BidRecord, request: BidRecord, match: Match) -> None:
+    def _refused_again(self, offer: BidRecord, request: BidRecord) -> None:
         """A pair the marketplace refused met again: the offer goes back, the request closes.
 
         Both went back on the book after a refusal that named neither; re-booking both
         again would match them again, forever. A closed request is cancelled by its
         asset after its waiting time and asked for anew, as a split one is.
         """
-        pair = f"{offer.bid.key}|{request.bid.key}"
+        pair = f"{offer.key}|{request.key}"
         self._log("match", pair, "skipped", "the marketplace refused this pair before")
-        if request.order_id == match.request_id:
-            reason = f"the marketplace refused its match with {offer.bid.key} before"
-            self._close(request, BidState.CLOSED, reason)
-        if offer.order_id == match.offer_id:
-            self._requeue(offer, f"its counterpart {request.bid.key} was refused with it before")
+        reason = f"the marketplace refused its match with {offer.key} before"
+        self._close(request, BidState.CLOSED, reason)
+        self._requeue(offer, f"its counterpart {request.key} was refused with it before")
 
-    def _contract(self, offer: BidRecord, request: BidRecord) -> None:
-        """Both bids leave the book; the marketplace gets the pair (once per pair)."""
+    def _contract(self, offer: BidRecord, request: BidRecord, match: Match) -> None:
+        """Both bids leave the book; the marketplace gets the pair, the seed's fields the
+        matched orders carry (once per pair)."""
+        fields = {
+            "offer": dict(self._book.order(match.offer_id).attributes),
+            "request": dict(self._book.order(match.request_id).attributes),
+        }
         for record in (offer, request):
             self._withdraw(record)
-        pair = f"{offer.bid.key}|{request.bid.key}"
+        pair = f"{offer.key}|{request.key}"
         self._outbox.send(
             path="/match",
             recipient=self._marketplace_key,
             audience=MARKETPLACE,
-            body={"offer": offer.bid.fields, "request": request.bid.fields},
+            body=fields,
             key=f"{BIDMANAGER}:match:{pair}",
         )
         now = self._clock.now_ms()
         with self._store.atomic():
-            self._store.save_bid(replace(offer, state=BidState.CONTRACTED, reason=request.bid.key))
-            self._store.save_bid(replace(request, state=BidState.CONTRACTED, reason=offer.bid.key))
-            self._store.add_match(offer.bid.key, request.bid.key, now_ms=now)
+            self._store.save_bid(replace(offer, state=BidState.CONTRACTED, reason=request.key))
+            self._store.save_bid(replace(request, state=BidState.CONTRACTED, reason=offer.key))
+            self._store.add_match(offer.key, request.key, now_ms=now)
         self._log("match", pair, "ok", "")
 
     def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:

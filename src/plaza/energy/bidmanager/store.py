@@ -1,36 +1,30 @@
 """The bid manager's tables on its SQLite file, ``bidmanager.sqlite3``, beside the book's journal.
 
-``bids`` (each bid, its state and current order), ``bid_orders`` (every order a
-bid has stood as, so a match on an older generation still finds its bid),
-``removals`` (removals that overtook their bid), ``matches`` (pairs sent to the
-marketplace), ``refused_matches`` (pairs the marketplace refused: never sent again),
-``progress`` (the last journal step handled) and ``log``. The
-book's journal (:class:`~plaza.market.book.sqlite.SqliteBookStore`) is the
-``market_journal`` table of the same file.
+``bid_states`` (each bid's asset, state, reason and generation: its fields and orders
+are on the book), ``removals`` (removals that overtook their bid), ``matches`` (pairs
+sent to the marketplace), ``refused_matches`` (pairs the marketplace refused: never sent
+again), ``progress`` (the last journal step handled) and ``log``. The book's journal
+(:class:`~plaza.market.book.sqlite.SqliteBookStore`) is the ``market_journal`` table of
+the same file.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
-from plaza.energy.model import TransactionType
-from plaza.energy.store import LOG_SCHEMA, SqlOperationLog, dumps
+from plaza.energy.bidmanager.model import BidRecord, BidState
+from plaza.energy.store import LOG_SCHEMA, SqlOperationLog
 from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteBidStore"]
 
 _SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS bids (
-        key TEXT PRIMARY KEY, side TEXT NOT NULL, asset_id TEXT NOT NULL, fields TEXT NOT NULL,
-        state TEXT NOT NULL, generation INTEGER NOT NULL, order_id TEXT, reason TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS bids_unbooked ON bids (key) WHERE order_id IS NULL",
-    """CREATE TABLE IF NOT EXISTS bid_orders (
-        order_id TEXT PRIMARY KEY, key TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS bid_states (
+        key TEXT PRIMARY KEY, owner TEXT NOT NULL, state TEXT NOT NULL,
+        generation INTEGER NOT NULL, reason TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS removals (
         key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS matches (
@@ -43,9 +37,7 @@ _SCHEMA = (
         name TEXT PRIMARY KEY, step INTEGER NOT NULL)""",
     LOG_SCHEMA,
 )
-_BIDS = "SELECT side, fields, state, generation, order_id, reason FROM bids "
-_BY_KEY = _BIDS + "WHERE key = ?"
-_UNBOOKED = _BIDS + "WHERE order_id IS NULL AND state = 'open' ORDER BY rowid"
+_BY_KEY = "SELECT key, owner, state, generation, reason FROM bid_states WHERE key = ?"
 
 
 class SqliteBidStore(SqlOperationLog):
@@ -65,35 +57,12 @@ class SqliteBidStore(SqlOperationLog):
         row = self._db.row(_BY_KEY, (key,))
         return None if row is None else _record(row)
 
-    def bid_for_order(self, order_id: str) -> BidRecord | None:
-        row = self._db.row("SELECT key FROM bid_orders WHERE order_id = ?", (order_id,))
-        return None if row is None else self.bid(row[0])
-
     def save_bid(self, record: BidRecord) -> None:
-        bid = record.bid
-        with self._db.atomic():
-            self._db.execute(
-                "INSERT INTO bids VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-                "state = excluded.state, generation = excluded.generation, "
-                "order_id = excluded.order_id, reason = excluded.reason",
-                (
-                    bid.key,
-                    str(bid.side),
-                    bid.asset_id,
-                    dumps(bid.fields),
-                    str(record.state),
-                    record.generation,
-                    record.order_id,
-                    record.reason,
-                ),
-            )
-            if record.order_id is not None:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO bid_orders VALUES (?, ?)", (record.order_id, bid.key)
-                )
-
-    def unbooked(self) -> list[BidRecord]:
-        return [_record(row) for row in self._db.rows(_UNBOOKED)]
+        self._db.execute(
+            "INSERT INTO bid_states VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "state = excluded.state, generation = excluded.generation, reason = excluded.reason",
+            (record.key, record.owner, str(record.state), record.generation, record.reason),
+        )
 
     def removed(self, key: str) -> bool:
         return self._db.row("SELECT 1 FROM removals WHERE key = ?", (key,)) is not None
@@ -133,7 +102,7 @@ class SqliteBidStore(SqlOperationLog):
 
     def statistics(self) -> dict[str, int]:
         counts = dict.fromkeys(("bids", *(str(state) for state in BidState)), 0)
-        for state, count in self._db.rows("SELECT state, COUNT(*) FROM bids GROUP BY state"):
+        for state, count in self._db.rows("SELECT state, COUNT(*) FROM bid_states GROUP BY state"):
             counts[state] = count
             counts["bids"] += count
         counts["matches"] = self._db.count("SELECT COUNT(*) FROM matches")
@@ -145,6 +114,5 @@ class SqliteBidStore(SqlOperationLog):
 
 
 def _record(row: tuple[Any, ...]) -> BidRecord:
-    side = TransactionType(row[0])
-    bid = Bid.parse(json.loads(row[1]), side)
-    return BidRecord(bid, BidState(row[2]), row[3], row[4], row[5])
+    key, owner, state, generation, reason = row
+    return BidRecord(key, owner, BidState(state), generation, reason)

@@ -60,6 +60,7 @@ class OrderBook:
         self._entries: dict[str, Resting] = {}
         self._disabled: dict[str, Resting] = {}
         self._keys: dict[tuple[str, str], int] = {}
+        self._keyed_orders: dict[tuple[str, str], str] = {}
         self._accepted = 0
         self._priority = 0
         self._matched = 0
@@ -240,6 +241,10 @@ class OrderBook:
         """The step a (participant, idempotency key) pair was first used in."""
         return self._keys.get((participant, key))
 
+    def keyed_order(self, participant: str, key: str) -> str | None:
+        """The id of the order a submission with this (participant, idempotency key) made."""
+        return self._keyed_orders.get((participant, key))
+
     def changes(self, entry: JournalEntry) -> list[OrderChange]:
         """What ``entry`` changed, order by order; call right after it was applied."""
         return changes_of(entry, self.order)
@@ -334,4 +339,8 @@ class OrderBook:
     def _finish_step(self, entry: JournalEntry) -> None:
         self.step = entry.step
         if entry.participant is not None and entry.idempotency_key is not None:
-            self._keys[(entry.participant, entry.idempotency_key)] = entry.step
+            key = (entry.participant, entry.idempotency_key)
+            self._keys[key] = entry.step
+            accepted = entry.accepted()
+            if accepted:
+                self._keyed_orders[key] = accepted[0].id

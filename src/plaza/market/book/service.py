@@ -281,6 +281,16 @@ class BidManager:
         return self._book.order(order_id)
 
     @reading
+    def keyed_order(self, participant: str, idempotency_key: str) -> Order | None:
+        """The order ``participant`` submitted with this idempotency key, as it stands now.
+
+        A client that names its submissions (a vertical's own ids) finds its orders by
+        those names, without keeping a table of order ids beside the journal.
+        """
+        order_id = self._book.keyed_order(participant, idempotency_key)
+        return None if order_id is None else self._book.order(order_id)
+
+    @reading
     def orders(self) -> list[Order]:
         """Every order ever accepted, oldest first."""
         return list(self._book.orders())

@@ -17,10 +17,13 @@ from test_energy_backend_kit import KeptBids, RecordingLink
 
 from plaza.api.energy import BidManagerService
 from plaza.bootstrap.energy_modules import open_bidmanager
+from plaza.bootstrap.energy_wiring import DEFAULT_VALIDITY_MS
 from plaza.crypto import Identity
 from plaza.energy.backend.model import Peer
+from plaza.energy.bidmanager import Bid
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import InvalidMessage, NotAuthenticated, NotConfigured, WrongState
+from plaza.energy.model import TransactionType
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
@@ -207,6 +210,28 @@ def test_a_resent_bid_is_one_bid_and_a_changed_one_is_refused(desk: Desk) -> Non
     assert desk.running.statistics()["book_orders"] == 1
     with pytest.raises(WrongState):
         desk.running.bidmanager.offer(desk.letter({**offer, "energyPrice": 9}))
+
+
+def test_a_bid_booked_before_a_crash_but_not_recorded_is_recorded_when_resent(
+    desk: Desk,
+) -> None:
+    offer = {
+        "providerId": "solar",
+        "providerTransactionId": "o1",
+        "energyAmount": 1000,
+        "energyPrice": 10,
+        "type": "offer",
+        "walletAddress": "wallet-solar",
+        "timestamp": str(desk.clock.now_ms()),
+        "additionalDetails": "",
+    }
+    booked = Bid.parse(offer, TransactionType.OFFER).new_order(DEFAULT_VALIDITY_MS)
+    desk.running.bidmanager.book.submit_order(booked, idempotency_key="offer:o1#0")
+    desk.running.bidmanager.offer(desk.letter(offer))  # the marketplace's retry
+    stats = desk.running.statistics()
+    assert (stats["bids"], stats["open"], stats["book_orders"]) == (1, 1, 1)
+    desk.request("ev", "r1", 400, 12)
+    assert desk.matches() == [("o1", "r1")]
 
 
 def test_removed_bids_leave_the_book_even_before_they_arrive(desk: Desk) -> None:

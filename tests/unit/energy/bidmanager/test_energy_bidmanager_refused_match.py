@@ -287,6 +287,18 @@ def test_a_bid_removed_while_its_match_was_on_its_way_stays_off_the_book(desk: D
     assert desk.deliver() == [("o1", "r1"), ("o2", "r1")]
 
 
+def test_a_bid_refused_after_its_window_ended_closes_instead_of_going_back(desk: Desk) -> None:
+    desk.marketplace.refuse[("o1", "r1")] = Refuse(NEITHER)
+    desk.offer("solar", "o1", 1000, 10)
+    desk.request("ev", "r1", 400, 12)
+    desk.clock.advance(seconds=25 * 3600)  # the /match is refused after both bids' windows
+    assert desk.deliver() == [("o1", "r1")]
+    assert desk.stats("open", "closed", "contracted", "book_orders") == (0, 2, 0, 2)
+    assert [record for record, _, _ in desk.logged("requeue")] == ["offer:o1", "request:r1"]
+    assert [record for record, _, _ in desk.logged("closed")] == ["offer:o1", "request:r1"]
+    assert all("validity window" in detail for _, _, detail in desk.logged("closed"))
+
+
 def test_a_refusal_handled_twice_changes_nothing(desk: Desk) -> None:
     reason = "offer:o1 is no longer open (cancelled)"
     desk.marketplace.refuse[("o1", "r1")] = Refuse(reason, ("offer:o1",))

@@ -228,3 +228,18 @@ def test_a_book_rebuilt_from_the_journal_alone_equals_the_live_one() -> None:
     book = OrderBook.rebuild(policy_named("one_to_one"), mk.store.entries())
     assert list(book.orders()) == mk.manager.orders()
     assert book.statistics() == mk.manager.statistics()
+
+
+def test_a_keyed_order_is_found_by_its_key_as_it_stands_and_after_a_restart() -> None:
+    mk = market()
+    m = mk.manager
+    m.submit_order(offer("ann", 5, 100), idempotency_key="o1")
+    m.submit_order(request("bob", 3, 100), idempotency_key="r1")
+    m.submit_order(request("bob", 1, 100))
+    found = m.keyed_order("ann", "o1")
+    assert found is not None
+    assert (found.id, found.remaining) == ("ord-1", 1)  # as it stands now, not as submitted
+    assert m.keyed_order("bob", "o1") is None  # keys are each participant's own
+    assert m.keyed_order("ann", "missing") is None
+    restarted = mk.restart()
+    assert restarted.keyed_order("bob", "r1") == m.order("ord-2")
