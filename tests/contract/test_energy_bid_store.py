@@ -3,7 +3,9 @@
 It asserts what the energy bid manager relies on: an atomic block lands all of its writes
 or none; a bid keeps the asset it arrived from while its state, generation and reason
 move; removals, matches and refused pairs are kept once; and, on SQLite, all of it
-survives a restart. A bid's fields and orders are the book's (its orders' attributes and
+survives a restart. Bids of the previous version's tables are read on SQLite only, by
+the upgrade's test (``tests/unit/energy/bidmanager/test_energy_bidmanager_upgrade.py``).
+A bid's fields and orders are the book's (its orders' attributes and
 idempotency keys), checked by the market's own suites (``tests/unit/market/book``).
 """
 
@@ -125,6 +127,14 @@ def test_a_failed_atomic_block_leaves_nothing_behind(store: BidStore) -> None:
     assert not store.removed("offer:tx-9")
     assert not store.refused_match("offer:tx-1", "request:tx-3")
     assert store.processed_through() == 2
+
+
+def test_a_store_of_this_version_holds_no_bids_of_the_previous_one(store: BidStore) -> None:
+    store.save_bid(bid(1))
+    assert store.legacy_bids() == []
+    store.drop_legacy()  # a file without the old tables: nothing to drop, nothing lost
+    assert store.legacy_bids() == []
+    assert store.bid("offer:tx-1") == bid(1)
 
 
 def test_the_log_is_read_newest_first(store: BidStore) -> None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from plaza.energy.bidmanager.model import BidRecord, BidState
+from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.memory import MemoryOperationLog, MemoryTables
 
 __all__ = ["MemoryBidStore"]
@@ -50,6 +50,13 @@ class MemoryBidStore(MemoryOperationLog):
         with self._tables.write() as t:
             known = t.bids.get(record.key)
             t.bids[record.key] = record if known is None else replace(record, owner=known.owner)
+
+    def legacy_bids(self) -> list[tuple[BidRecord, Bid]]:
+        """No previous version kept its bids in memory."""
+        return []
+
+    def drop_legacy(self) -> None:
+        """Nothing to drop."""
 
     def removed(self, key: str) -> bool:
         with self._tables.read() as t:

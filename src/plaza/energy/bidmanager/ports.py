@@ -17,7 +17,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from plaza.energy.bidmanager.model import BidRecord
+from plaza.energy.bidmanager.model import Bid, BidRecord
 from plaza.ledger.ports import Clock
 
 __all__ = ["BidStore", "Clock"]
@@ -37,6 +37,15 @@ class BidStore(Protocol):
     def save_bid(self, record: BidRecord) -> None:
         """Store a bid's record, or its new state, generation and reason (its owner stays
         as first stored)."""
+        ...
+
+    def legacy_bids(self) -> list[tuple[BidRecord, Bid]]:
+        """The bids a previous version kept in its own tables (with their fields; their
+        orders carry none), oldest first, until :meth:`drop_legacy`; none in memory."""
+        ...
+
+    def drop_legacy(self) -> None:
+        """Drop the previous version's tables, once their bids are carried over."""
         ...
 
     def removed(self, key: str) -> bool:

@@ -6,16 +6,22 @@ sent to the marketplace), ``refused_matches`` (pairs the marketplace refused: ne
 again), ``progress`` (the last journal step handled) and ``log``. The book's journal
 (:class:`~plaza.market.book.sqlite.SqliteBookStore`) is the ``market_journal`` table of
 the same file.
+
+A file of the previous version also has ``bids`` (each bid with its fields, state and
+current order id) and ``bid_orders`` (every order a bid stood as), its orders carrying no
+fields: the bid manager carries those bids over when it starts, then drops both tables.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from plaza.energy.bidmanager.model import BidRecord, BidState
+from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
+from plaza.energy.model import TransactionType
 from plaza.energy.store import LOG_SCHEMA, SqlOperationLog
 from plaza.sqlite import SqliteFile
 
@@ -38,6 +44,8 @@ _SCHEMA = (
     LOG_SCHEMA,
 )
 _BY_KEY = "SELECT key, owner, state, generation, reason FROM bid_states WHERE key = ?"
+_LEGACY = "SELECT key, side, asset_id, fields, state, generation, reason FROM bids ORDER BY rowid"
+_HAS_LEGACY = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bids'"
 
 
 class SqliteBidStore(SqlOperationLog):
@@ -63,6 +71,16 @@ class SqliteBidStore(SqlOperationLog):
             "state = excluded.state, generation = excluded.generation, reason = excluded.reason",
             (record.key, record.owner, str(record.state), record.generation, record.reason),
         )
+
+    def legacy_bids(self) -> list[tuple[BidRecord, Bid]]:
+        if self._db.row(_HAS_LEGACY) is None:
+            return []
+        return [_legacy(row) for row in self._db.rows(_LEGACY)]
+
+    def drop_legacy(self) -> None:
+        with self._db.atomic():
+            self._db.execute("DROP TABLE IF EXISTS bids")  # and its index, bids_unbooked
+            self._db.execute("DROP TABLE IF EXISTS bid_orders")
 
     def removed(self, key: str) -> bool:
         return self._db.row("SELECT 1 FROM removals WHERE key = ?", (key,)) is not None
@@ -116,3 +134,10 @@ class SqliteBidStore(SqlOperationLog):
 def _record(row: tuple[Any, ...]) -> BidRecord:
     key, owner, state, generation, reason = row
     return BidRecord(key, owner, BidState(state), generation, reason)
+
+
+def _legacy(row: tuple[Any, ...]) -> tuple[BidRecord, Bid]:
+    """A row of the previous version's ``bids``: the bid's record, and the bid."""
+    key, side, owner, fields, state, generation, reason = row
+    bid = Bid.parse(json.loads(fields), TransactionType(side))
+    return BidRecord(key, owner, BidState(state), generation, reason), bid
