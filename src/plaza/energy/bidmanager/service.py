@@ -63,6 +63,7 @@ from plaza.energy.bidmanager.model import (
     transaction_of,
 )
 from plaza.energy.bidmanager.ports import BidStore, Clock
+from plaza.energy.bidmanager.upgrade import carry_over
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.link import LetterSender
@@ -72,7 +73,7 @@ from plaza.market.book.journal import OrderStatusChanged
 from plaza.market.book.ports import BookStore
 from plaza.market.book.service import BidManager
 from plaza.market.errors import IdempotencyConflict, InvalidOrder
-from plaza.market.model import Match, Order, OrderStatus
+from plaza.market.model import Match, NewOrder, Order, OrderStatus
 
 __all__ = ["BIDMANAGER", "ENERGY", "MARKETPLACE", "EnergyBidManager"]
 
@@ -107,6 +108,7 @@ class EnergyBidManager:
         self._policy = book.statistics().policy
         self._nonces = nonces or MemoryNonceStore()
         self._lock = threading.RLock()
+        carry_over(store, self._rebook, validity_ms)
 
     @property
     def key(self) -> ModuleKey:
@@ -275,9 +277,10 @@ class EnergyBidManager:
         return record if self._order(record).id == order_id else None
 
     def _withdraw(self, record: BidRecord) -> None:
-        """Take what remains of the bid's current order off the book."""
-        order = self._order(record)
-        if order.status.is_open:
+        """Take what remains of the bid's current order off the book (a previous version's
+        bid may have none: it was stored before it was booked)."""
+        order = self._book.keyed_order(record.owner, order_key(record.key, record.generation))
+        if order is not None and order.status.is_open:
             self._book.cancel_order(order.id, participant=record.owner)
 
     def _close(self, record: BidRecord, state: BidState, reason: str) -> None:
@@ -286,21 +289,24 @@ class EnergyBidManager:
         self._log(str(state), record.key, "ok", reason)
 
     def _requeue(self, record: BidRecord, reason: str = "") -> None:
-        """The bid goes back on the book (open again) as a fresh order, its next generation:
-        the same spec, under the generation's key (so a retry books it once)."""
+        """The bid goes back on the book (open again) as a fresh order of the same spec."""
+        self._store.save_bid(self._rebook(record, self._order(record).spec, reason))
+
+    def _rebook(self, record: BidRecord, spec: NewOrder, reason: str) -> BidRecord:
+        """Book ``spec`` as the bid's next generation under its key (a retry books it once), the
+        current order withdrawn: the record to save, open, or closed if its validity ended."""
         self._withdraw(record)
         if reason:
             self._log("requeue", record.key, "ok", reason)
         fresh = replace(
             record, state=BidState.OPEN, generation=record.generation + 1, reason=reason
         )
-        spec = self._order(record).spec
         try:
             self._book.submit_order(spec, idempotency_key=order_key(fresh.key, fresh.generation))
-        except InvalidOrder as error:  # its validity window ended
-            self._close(record, BidState.CLOSED, str(error))
-            return
-        self._store.save_bid(fresh)
+        except InvalidOrder as error:
+            self._log(str(BidState.CLOSED), record.key, "ok", str(error))
+            return replace(record, state=BidState.CLOSED, reason=str(error))
+        return fresh
 
     # -- matches --------------------------------------------------------------------
 
