@@ -20,7 +20,7 @@ not new ones; twin entries are written after the commit, and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +36,6 @@ from plaza.energy.backend.model import (
     ContractAudit,
     MarketplaceSettings,
     Peer,
-    RecordEvent,
     TransactionRecord,
     check_new_transaction,
     id_field,
@@ -92,7 +91,6 @@ class EnergyMarketplace:
     ) -> None:
         self._identity = identity
         self._store = store
-        self._clock = clock
         self._twins = TwinKeeper(
             identity=identity, store=store, cursors=cursors, ledger=ledger, clock=clock
         )
@@ -102,20 +100,28 @@ class EnergyMarketplace:
         self._journal = Journal(
             store=store, outbox=outbox, twins=self._twins, bidmanager=bidmanager, clock=clock
         )
+        self._contracts, self._relay = self._desks(bidmanager, payments)
+        self._onboarding = onboarding  # the owner rules; None: no user module to ask
+
+    def _desks(
+        self, bidmanager: Peer, payments: PaymentCheck
+    ) -> tuple[EnergyContractDesk, SettlementRelay]:
+        """What follows a match: the contract it makes and the relay of its settlement, under
+        one settlement policy (the marketplace's time to pay)."""
         policy = SettlementPolicy(max_wait_ms=self._settings.payment_wait_ms)
-        self._contracts = EnergyContractDesk(
-            identity=identity,
-            store=store,
+        contracts = EnergyContractDesk(
+            identity=self._identity,
+            store=self._store,
             journal=self._journal,
             bidmanager=bidmanager,
             nonces=self._nonces,
             settings=self._settings,
             policy=policy,
         )
-        self._relay = SettlementRelay(
-            store=store, journal=self._journal, payments=payments, policy=policy
+        relay = SettlementRelay(
+            store=self._store, journal=self._journal, payments=payments, policy=policy
         )
-        self._onboarding = onboarding  # the owner rules; None: no user module to ask
+        return contracts, relay
 
     @property
     def key(self) -> ModuleKey:
@@ -179,17 +185,17 @@ class EnergyMarketplace:
 
     def _withdraw(self, record: TransactionRecord) -> None:
         """Cancel an open bid of a deleted asset and remove it from the bid manager."""
-        side, now = record.first.type, self._now()
+        side, now = record.first.type, self._journal.now()
         cancelled = record.latest.with_status(TransactionStatus.CANCELLED, timestamp_ms=now)
         removal = {"type": str(side), id_field(side): record.first.id}
         with self._store.atomic():
             self._store.save_transaction(replace(record, latest=cancelled), now_ms=now)
             told = {"status": "deleted"}
-            cause = self._event(record.record_id, "in", USER_MODULE, "/asset_status", told)
-            sent = self._event(
+            cause = self._journal.event(record.record_id, "in", USER_MODULE, "/asset_status", told)
+            sent = self._journal.event(
                 record.record_id, "out", BIDMANAGER, "/remove", removal, cause=cause.id
             )
-        self._send(sent)
+        self._journal.send(sent)
 
     def _owner_rules(self) -> Onboarding:
         if self._onboarding is None:
@@ -201,7 +207,9 @@ class EnergyMarketplace:
     def flush_twins(self) -> int:
         """Write the states still missing from their twins, in order; how many went."""
         with self._lock:
-            return self._twins.flush(lambda record, why: self._log("twin", record, "retry", why))
+            return self._twins.flush(
+                lambda record, why: self._journal.log("twin", record, "retry", why)
+            )
 
     def authorise_audit(self, document: str | None, path: str) -> None:
         """Let the operator (a letter signed with this marketplace's key) or a listed auditor
@@ -212,7 +220,7 @@ class EnergyMarketplace:
             path,
             identity=self._identity,
             audience=MARKETPLACE,
-            now_ms=self._clock.now_ms(),
+            now_ms=self._journal.now(),
             nonces=self._nonces,
             known_key=lambda sender: readers[sender].signing if sender in readers else None,
         )
@@ -243,7 +251,7 @@ class EnergyMarketplace:
             document,
             identity=self._identity,
             audience=MARKETPLACE,
-            now_ms=self._now(),
+            now_ms=self._journal.now(),
             nonces=self._nonces,
             known_key=self._asset_key,
             introduce=True,
@@ -255,7 +263,7 @@ class EnergyMarketplace:
             raise NotAuthenticated("publicKey is not the key that signed the letter")
         if self._onboarding is not None:
             self._onboarding.check_registration(asset)
-        self._store.save_asset(asset, now_ms=self._now())
+        self._store.save_asset(asset, now_ms=self._journal.now())
         return asset.asset_id
 
     def _intake(self, document: bytes, side: TransactionType) -> str:
@@ -275,15 +283,15 @@ class EnergyMarketplace:
         if known is not None:
             if known.first != transaction or known.twin != twin:
                 raise WrongState(f"{side} {transaction.id!r} was received before, differently")
-            self._resend(known.record_id, asset.asset_id, f"/{side}", transaction.to_json())
+            self._journal.resend(known.record_id, asset.asset_id, f"/{side}", transaction.to_json())
             return known.record_id
         self._twins.check_first_state(reader, asset, transaction)
         with self._store.atomic():
-            self._store.save_transaction(record, now_ms=self._now())
-            cause = self._event(
+            self._store.save_transaction(record, now_ms=self._journal.now())
+            cause = self._journal.event(
                 record.record_id, "in", asset.asset_id, f"/{side}", transaction.to_json()
             )
-            sent = self._event(
+            sent = self._journal.event(
                 record.record_id,
                 "out",
                 BIDMANAGER,
@@ -291,7 +299,7 @@ class EnergyMarketplace:
                 seed_bid(transaction),
                 cause=cause.id,
             )
-        self._send(sent)
+        self._journal.send(sent)
         return record.record_id
 
     def _check_not_excluded(self, consumer: str) -> None:
@@ -306,9 +314,9 @@ class EnergyMarketplace:
             try:
                 record_id = action()
             except EnergyError as error:
-                self._log(operation, "", "refused", f"{error.code}: {error.message}")
+                self._journal.log(operation, "", "refused", f"{error.code}: {error.message}")
                 raise
-            self._log(operation, record_id, "ok", "")
+            self._journal.log(operation, record_id, "ok", "")
         self.flush_twins()
         return record_id
 
@@ -317,7 +325,7 @@ class EnergyMarketplace:
             document,
             identity=self._identity,
             audience=MARKETPLACE,
-            now_ms=self._now(),
+            now_ms=self._journal.now(),
             nonces=self._nonces,
             known_key=self._asset_key,
         )
@@ -328,32 +336,3 @@ class EnergyMarketplace:
     def _asset_key(self, sender: str) -> PublicKey | None:
         asset = self._store.asset(sender)
         return None if asset is None else asset.key.signing
-
-    def _event(
-        self,
-        record_id: str,
-        direction: str,
-        party: str,
-        path: str,
-        state: Mapping[str, Any],
-        *,
-        on_twin: bool = False,
-        cause: int | None = None,
-    ) -> RecordEvent:
-        return self._journal.event(
-            record_id, direction, party, path, state, on_twin=on_twin, cause=cause
-        )
-
-    def _resend(
-        self, record_id: str, party: str, path: str, state: Mapping[str, Any] | None
-    ) -> bool:
-        return self._journal.resend(record_id, party, path, state)
-
-    def _send(self, event: RecordEvent) -> None:
-        self._journal.send(event)
-
-    def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:
-        self._journal.log(operation, record_id, outcome, detail)
-
-    def _now(self) -> int:
-        return self._clock.now_ms()
