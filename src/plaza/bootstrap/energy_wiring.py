@@ -24,7 +24,7 @@ from plaza.energy.asset.config import AssetConfig, AssetSettings
 from plaza.energy.asset.funding import LedgerPaymentPort, OwnerFunder
 from plaza.energy.asset.module import AssetModule
 from plaza.energy.asset.ports import AssetStore
-from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, MarketplaceSettings, Peer
+from plaza.energy.backend.model import MarketplaceSettings
 from plaza.energy.backend.onboarding import Onboarding, OnboardingStore
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.backend.service import EnergyMarketplace
@@ -34,7 +34,7 @@ from plaza.energy.keys import ModuleSecrets
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import EnergyOutbox
 from plaza.energy.owner.ports import OwnerKeys, OwnerStore
-from plaza.energy.questions import USER_MODULE
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE, USER_MODULE, Peer
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore

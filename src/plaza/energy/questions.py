@@ -23,10 +23,8 @@ from plaza.market.auth import DeliveryFailed, MalformedSignedRequest
 from plaza.market.auth.outbox import Link
 from plaza.market.auth.questions import Questions
 
-__all__ = ["USER_MODULE", "answer", "ask"]
+__all__ = ["answer", "ask"]
 
-#: The user module's sender name and audience in letters between modules.
-USER_MODULE = "usermodule"
 _QUESTIONS = Questions(LETTERS, DOCUMENTS)
 
 

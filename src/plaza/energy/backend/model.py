@@ -24,18 +24,16 @@ from plaza.energy.model import (
     TransactionStatus,
     TransactionType,
 )
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE
 from plaza.market.twins.records import TwinAudit, TwinEntry
 
 __all__ = [
-    "BIDMANAGER",
     "COUNTED_LETTERS",
-    "MARKETPLACE",
     "AssetRecord",
     "ContractAudit",
     "ContractSummary",
     "EnergyContractRecord",
     "MarketplaceSettings",
-    "Peer",
     "RecordEvent",
     "TransactionRecord",
     "check_new_transaction",
@@ -47,9 +45,6 @@ __all__ = [
     "seed_bid",
 ]
 
-#: The marketplace's audience and sender name; the bid manager's.
-MARKETPLACE = "marketplace"
-BIDMANAGER = "bidmanager"
 #: The letters a marketplace store's ``statistics`` counts, by the path they came on.
 COUNTED_LETTERS = {
     "provisions": "/provision",
@@ -76,14 +71,6 @@ class MarketplaceSettings:
     exclude_after_claims: int = 0
     payment_wait_ms: int = 1000
     auditors: Mapping[str, ModuleKey] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Peer:
-    """Where another module listens and the keys it answers to."""
-
-    url: str
-    key: ModuleKey
 
 
 @dataclass(frozen=True, slots=True)

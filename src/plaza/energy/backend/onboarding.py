@@ -31,16 +31,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from plaza.crypto import Address, Identity, InvalidAddress
-from plaza.energy.backend.model import (
-    MARKETPLACE,
-    AssetRecord,
-    Peer,
-    TransactionRecord,
-)
+from plaza.energy.backend.model import AssetRecord, TransactionRecord
 from plaza.energy.backend.ports import Clock
 from plaza.energy.envelope import Letter, open_letter
 from plaza.energy.errors import AssetInactive, EnergyUnavailable, InvalidMessage, NotOnboarded
-from plaza.energy.questions import USER_MODULE, answer, ask
+from plaza.energy.peers import MARKETPLACE, USER_MODULE, Peer
+from plaza.energy.questions import answer, ask
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
 from plaza.market.settlement import Phase, SettlementStore

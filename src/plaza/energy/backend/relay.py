@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 
 from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.model import (
-    BIDMANAGER,
     AssetRecord,
     EnergyContractRecord,
     RecordEvent,
@@ -39,6 +38,7 @@ from plaza.energy.errors import (
     WrongState,
 )
 from plaza.energy.model import STATUS_OF_PHASE, Transaction, TransactionStatus, TransactionType
+from plaza.energy.peers import BIDMANAGER
 from plaza.market.settlement import (
     InvalidTransition,
     PaymentFailed,

@@ -30,12 +30,9 @@ from plaza.energy.backend.contracts import EnergyContractDesk
 from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.keeper import TwinKeeper
 from plaza.energy.backend.model import (
-    BIDMANAGER,
-    MARKETPLACE,
     AssetRecord,
     ContractAudit,
     MarketplaceSettings,
-    Peer,
     TransactionRecord,
     check_new_transaction,
     id_field,
@@ -61,7 +58,7 @@ from plaza.energy.errors import (
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import LetterSender
 from plaza.energy.model import STATUS_OF_PHASE, Transaction, TransactionStatus, TransactionType
-from plaza.energy.questions import USER_MODULE
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE, USER_MODULE, Peer
 from plaza.energy.reads import open_read
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore

@@ -48,6 +48,7 @@ from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.link import LetterSender
 from plaza.energy.model import TransactionType
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.book.journal import OrderStatusChanged
 from plaza.market.book.ports import BookStore
@@ -56,10 +57,8 @@ from plaza.market.errors import InvalidOrder
 from plaza.market.model import Match, NewOrder, OrderStatus, check_new_order
 from plaza.market.model import Side as MarketSide
 
-__all__ = ["BIDMANAGER", "ENERGY", "MARKETPLACE", "EnergyBidManager"]
+__all__ = ["ENERGY", "EnergyBidManager"]
 
-BIDMANAGER = "bidmanager"
-MARKETPLACE = "marketplace"
 #: The kind of good every energy bid is on the book.
 ENERGY = "energy"
 

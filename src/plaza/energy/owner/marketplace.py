@@ -28,14 +28,13 @@ from plaza.energy.errors import InvalidMessage, PeerFailed
 from plaza.energy.link import LetterSender
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device
-from plaza.energy.questions import USER_MODULE, answer, ask
+from plaza.energy.peers import MARKETPLACE, USER_MODULE
+from plaza.energy.questions import answer, ask
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
 
-__all__ = ["MARKETPLACE", "MarketplaceTalk", "UnpaidContract"]
+__all__ = ["MarketplaceTalk", "UnpaidContract"]
 
-#: The marketplace's name in letters.
-MARKETPLACE = "marketplace"
 _MAX_CONTRACTS = 10_000
 
 

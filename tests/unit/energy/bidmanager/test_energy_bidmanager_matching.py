@@ -18,9 +18,9 @@ from test_energy_backend_kit import KeptBids, RecordingLink
 from plaza.api.energy import BidManagerService
 from plaza.bootstrap.energy_modules import open_bidmanager
 from plaza.crypto import Identity
-from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import InvalidMessage, NotAuthenticated, NotConfigured, WrongState
+from plaza.energy.peers import Peer
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock
