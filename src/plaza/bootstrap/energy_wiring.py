@@ -342,10 +342,15 @@ def build_owner(
 ) -> OwnerService:
     """The user module with this identity over the keys and adapters given
     (:func:`open_owner`'s files, or memory in tests)."""
-
-    def refused(refusal: Refusal) -> None:
-        store.log(clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason)
-
+    outbox = _outbox(
+        queue,
+        link,
+        identity,
+        clock,
+        sender=USER_MODULE,
+        address=only(MARKETPLACE, marketplace.url),
+        on_refused=_owner_refusals(store, clock),
+    )
     return OwnerService(
         store=store,
         queue=queue,
@@ -354,17 +359,18 @@ def build_owner(
         ledger=ledger,
         link=link,
         clock=clock,
-        marketplace_url=marketplace.url,
-        marketplace_key=marketplace.key,
+        marketplace=marketplace,
         public_url=public_url,
-        outbox=_outbox(
-            queue,
-            link,
-            identity,
-            clock,
-            sender=USER_MODULE,
-            address=only(MARKETPLACE, marketplace.url),
-            on_refused=refused,
-        ),
+        outbox=outbox,
         nonces=nonces,
     )
+
+
+def _owner_refusals(store: OwnerStore, clock: Clock) -> OnRefused:
+    """The marketplace refused one of the user module's letters: logged, as it would
+    refuse it again."""
+
+    def refused(refusal: Refusal) -> None:
+        store.log(clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason)
+
+    return refused

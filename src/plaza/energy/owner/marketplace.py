@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from plaza.crypto import Identity
-from plaza.energy.envelope import ModuleKey, open_letter
+from plaza.energy.envelope import open_letter
 from plaza.energy.errors import InvalidMessage, PeerFailed
 from plaza.energy.link import LetterSender
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device
-from plaza.energy.peers import MARKETPLACE, USER_MODULE
+from plaza.energy.peers import MARKETPLACE, USER_MODULE, Peer
 from plaza.energy.questions import answer, ask
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
@@ -55,11 +55,10 @@ class MarketplaceTalk:
         store: OwnerStore,
         identity: Identity,
         link: Link,
-        outbox: LetterSender | None,
+        outbox: LetterSender,
         clock: Clock,
         nonces: NonceStore,
-        marketplace_url: str,
-        marketplace_key: ModuleKey,
+        marketplace: Peer,
         onboarding: Callable[[str], bool],
     ) -> None:
         self._store = store
@@ -68,8 +67,8 @@ class MarketplaceTalk:
         self._outbox = outbox
         self._clock = clock
         self._nonces = nonces
-        self._url = marketplace_url
-        self._key = marketplace_key
+        self._url = marketplace.url
+        self._key = marketplace.key
         self._onboarding = onboarding
 
     def unpaid(self, device: Device) -> list[UnpaidContract]:
@@ -132,8 +131,6 @@ class MarketplaceTalk:
 
     def tell_status(self, device: Device, status: str, updated_ms: int) -> None:
         """Queue ``/asset_status``: the device is ``running``, ``paused`` or ``deleted``."""
-        if self._outbox is None:
-            return
         body = {
             "assetId": device.id,
             "assetOwner": device.owner_id,
