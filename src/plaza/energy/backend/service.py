@@ -244,15 +244,7 @@ class EnergyMarketplace:
     # -- registration and intake ----------------------------------------------------
 
     def _register(self, document: bytes) -> str:
-        letter = open_letter(
-            document,
-            identity=self._identity,
-            audience=MARKETPLACE,
-            now_ms=self._journal.now(),
-            nonces=self._nonces,
-            known_key=self._asset_key,
-            introduce=True,
-        )
+        letter = self._open(document, introduce=True)
         asset = parse_asset(letter.body.get("asset"))
         if asset.asset_id != letter.sender:
             raise InvalidMessage("the letter's sender must be the assetId it registers")
@@ -318,18 +310,25 @@ class EnergyMarketplace:
         return record_id
 
     def _from_asset(self, document: bytes) -> tuple[Letter, AssetRecord]:
-        letter = open_letter(
+        letter = self._open(document)
+        asset = self._store.asset(letter.sender)
+        assert asset is not None  # the letter was opened with its key
+        return letter, asset
+
+    def _open(self, document: bytes, *, introduce: bool = False) -> Letter:
+        """A letter from a registered asset, checked; ``introduce``: or from a new one (its
+        registration, signed by the key it registers)."""
+
+        def asset_key(sender: str) -> PublicKey | None:
+            asset = self._store.asset(sender)
+            return None if asset is None else asset.key.signing
+
+        return open_letter(
             document,
             identity=self._identity,
             audience=MARKETPLACE,
             now_ms=self._journal.now(),
             nonces=self._nonces,
-            known_key=self._asset_key,
+            known_key=asset_key,
+            introduce=introduce,
         )
-        asset = self._store.asset(letter.sender)
-        assert asset is not None  # open_letter found its key
-        return letter, asset
-
-    def _asset_key(self, sender: str) -> PublicKey | None:
-        asset = self._store.asset(sender)
-        return None if asset is None else asset.key.signing
