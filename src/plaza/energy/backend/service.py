@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from plaza.channels import CursorStore
@@ -35,7 +34,6 @@ from plaza.energy.backend.model import (
     MarketplaceSettings,
     TransactionRecord,
     check_new_transaction,
-    id_field,
     parse_asset,
     seed_bid,
 )
@@ -182,17 +180,11 @@ class EnergyMarketplace:
 
     def _withdraw(self, record: TransactionRecord) -> None:
         """Cancel an open bid of a deleted asset and remove it from the bid manager."""
-        side, now = record.first.type, self._journal.now()
-        cancelled = record.latest.with_status(TransactionStatus.CANCELLED, timestamp_ms=now)
-        removal = {"type": str(side), id_field(side): record.first.id}
-        with self._store.atomic():
-            self._store.save_transaction(replace(record, latest=cancelled), now_ms=now)
-            told = {"status": "deleted"}
-            cause = self._journal.event(record.record_id, "in", USER_MODULE, "/asset_status", told)
-            sent = self._journal.event(
-                record.record_id, "out", BIDMANAGER, "/remove", removal, cause=cause.id
-            )
-        self._journal.send(sent)
+        cancelled = record.latest.with_status(
+            TransactionStatus.CANCELLED, timestamp_ms=self._journal.now()
+        )
+        told = {"status": "deleted"}
+        self._relay.withdraw(record, cancelled, party=USER_MODULE, path="/asset_status", told=told)
 
     def _owner_rules(self) -> Onboarding:
         if self._onboarding is None:
