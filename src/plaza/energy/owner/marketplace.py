@@ -24,7 +24,8 @@ from typing import Any
 
 from plaza.crypto import Identity
 from plaza.energy.envelope import open_letter
-from plaza.energy.errors import InvalidMessage, PeerFailed
+from plaza.energy.errors import PeerFailed
+from plaza.energy.fields import text
 from plaza.energy.link import LetterSender
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device
@@ -111,9 +112,7 @@ class MarketplaceTalk:
             nonces=self._nonces,
             known_key=lambda sender: marketplace if sender == MARKETPLACE else None,
         )
-        asset_id = letter.body.get("assetId")
-        if not isinstance(asset_id, str) or not asset_id:
-            raise InvalidMessage("assetId must be a non-empty string")
+        asset_id = text(letter.body, "assetId", required=True)
         device = self._store.device(asset_id)
         facts: dict[str, Any]
         if device is not None:
