@@ -5,10 +5,8 @@ the user module whether an owner onboarded an asset (``/onboarded``, on ``/regis
 the user module asks the marketplace which contracts a device has to pay (``/unpaid``, on
 ``/fund``). One round trip each (:class:`plaza.market.auth.questions.Questions`: a sealed
 letter with a fresh ``ask``, answered by a signed document repeating it). This module
-names the energy formats and turns the market's refusals into the energy replies' codes.
-
-``USER_MODULE`` is the user module's name in letters between modules (sender and
-audience); the marketplace is ``marketplace``, as everywhere.
+names the energy formats and turns the market's refusals into the energy replies' codes;
+who asks whom is named in :mod:`plaza.energy.peers`.
 """
 
 from __future__ import annotations

@@ -92,6 +92,7 @@ class OwnerModule:
         )
         #: Devices' pictures (the seed's "Device image"), each for its owner only.
         self.images = DeviceImages(store)
+        #: What people let the module spend for them (granted, read, revoked from the web).
         self.allowances, self._funder = self._funding()
 
     def _peers(
@@ -129,7 +130,7 @@ class OwnerModule:
 
     def _funding(self) -> tuple[AllowanceDesk, DeviceFunder]:
         """What moves coins to devices besides their owners' hands: the allowances people
-        grant (read and revoked from the web), and ``/fund`` under the owners' rules."""
+        grant, and ``/fund`` under the owners' rules."""
         allowances = AllowanceDesk(
             store=self._store,
             keys=self._keys,
