@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
+from plaza.energy.envelope import dumps
 from plaza.energy.model import TransactionType
-from plaza.energy.store import LOG_SCHEMA, SqlOperationLog, dumps
+from plaza.energy.store import LOG_SCHEMA, SqlOperationLog
 from plaza.sqlite import SqliteFile
 
 __all__ = ["SqliteBidStore"]
