@@ -28,9 +28,10 @@ from plaza.bootstrap.energy_modules import (
     open_owner,
     owner_key,
 )
-from plaza.energy.backend.model import MarketplaceSettings, Peer
+from plaza.energy.backend.model import MarketplaceSettings
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.ledger import LedgerAccess
+from plaza.energy.peers import Peer
 from plaza.jobs import JobQueue, RetryPolicy
 from plaza.jobs.sqlite import SqliteQueue
 from plaza.ledger.ports import Clock

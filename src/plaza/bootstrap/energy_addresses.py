@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from plaza.energy.asset.config import AssetConfig
-from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, AssetRecord, Peer
+from plaza.energy.backend.model import AssetRecord
 from plaza.energy.backend.onboarding import Standing
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE, Peer
 from plaza.market.auth.outbox import AddressOf
 
 __all__ = ["AssetRegistry", "asset_address", "marketplace_address", "only"]

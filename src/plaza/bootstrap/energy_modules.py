@@ -37,7 +37,7 @@ from plaza.channels.cursors import SqliteCursorStore
 from plaza.clock import Clock
 from plaza.energy.asset.config import AssetSettings
 from plaza.energy.asset.store import DB_NAME, SqliteAssetStore
-from plaza.energy.backend.model import MarketplaceSettings, Peer
+from plaza.energy.backend.model import MarketplaceSettings
 from plaza.energy.backend.store import SqliteMarketplaceStore
 from plaza.energy.bidmanager.store import SqliteBidStore
 from plaza.energy.envelope import ModuleKey
@@ -46,6 +46,7 @@ from plaza.energy.keys import load_or_create
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.owner.store import SqliteOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
+from plaza.energy.peers import Peer
 from plaza.jobs import JobQueue
 from plaza.market.auth.outbox import Link
 from plaza.market.book.sqlite import SqliteBookStore

@@ -25,7 +25,7 @@ from plaza.energy.asset.config import AssetConfig, AssetSettings
 from plaza.energy.asset.funding import OwnerFunder
 from plaza.energy.asset.module import AssetModule
 from plaza.energy.asset.ports import AssetStore
-from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, MarketplaceSettings, Peer
+from plaza.energy.backend.model import MarketplaceSettings
 from plaza.energy.backend.onboarding import Onboarding, OnboardingStore
 from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.backend.service import EnergyMarketplace
@@ -35,7 +35,7 @@ from plaza.energy.keys import ModuleSecrets
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import EnergyOutbox
 from plaza.energy.owner.ports import OwnerKeys, OwnerStore
-from plaza.energy.questions import USER_MODULE
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE, USER_MODULE, Peer
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
@@ -377,10 +377,15 @@ def build_owner(
 ) -> OwnerService:
     """The user module with this identity over the keys and adapters given
     (:func:`open_owner`'s files, or memory in tests)."""
-
-    def refused(refusal: Refusal) -> None:
-        store.log(clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason)
-
+    outbox = _outbox(
+        queue,
+        link,
+        identity,
+        clock,
+        sender=USER_MODULE,
+        address=only(MARKETPLACE, marketplace.url),
+        on_refused=_owner_refusals(store, clock),
+    )
     return OwnerService(
         store=store,
         queue=queue,
@@ -389,17 +394,18 @@ def build_owner(
         ledger=ledger,
         link=link,
         clock=clock,
-        marketplace_url=marketplace.url,
-        marketplace_key=marketplace.key,
+        marketplace=marketplace,
         public_url=public_url,
-        outbox=_outbox(
-            queue,
-            link,
-            identity,
-            clock,
-            sender=USER_MODULE,
-            address=only(MARKETPLACE, marketplace.url),
-            on_refused=refused,
-        ),
+        outbox=outbox,
         nonces=nonces,
     )
+
+
+def _owner_refusals(store: OwnerStore, clock: Clock) -> OnRefused:
+    """The marketplace refused one of the user module's letters: logged, as it would
+    refuse it again."""
+
+    def refused(refusal: Refusal) -> None:
+        store.log(clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason)
+
+    return refused

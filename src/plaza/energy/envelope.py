@@ -51,6 +51,7 @@ __all__ = [
     "Letter",
     "ModuleKey",
     "canonical_json",
+    "dumps",
     "open_letter",
     "seal_letter",
     "sign_document",
@@ -70,6 +71,11 @@ def canonical_json(value: object) -> bytes:
     """The one encoding a signature covers; floats are refused (money is integers)."""
     with _as_energy_refusal():
         return _market_json(value)
+
+
+def dumps(value: Mapping[str, Any]) -> str:
+    """The one text of a JSON state, so equal states compare equal where they are stored."""
+    return canonical_json(value).decode()
 
 
 @dataclass(frozen=True, slots=True)

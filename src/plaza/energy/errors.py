@@ -23,11 +23,9 @@ message (the marketplace names the dead bids of a refused ``/match`` as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TypeAlias
 
-from plaza.market.auth.errors import DeliveryFailed
+from plaza.market.auth.errors import NO_DETAILS, DeliveryFailed, Details, copy_details
 
 __all__ = [
     "NO_DETAILS",
@@ -47,13 +45,6 @@ __all__ = [
 ]
 
 
-#: Structured facts of a refusal: a name to a string or a list of strings.
-Details: TypeAlias = Mapping[str, str | list[str]]
-
-#: A refusal without details.
-NO_DETAILS: Details = MappingProxyType({})
-
-
 class EnergyError(Exception):
     """Base of the energy modules' refusals."""
 
@@ -63,7 +54,7 @@ class EnergyError(Exception):
     def __init__(self, message: str, *, details: Details = NO_DETAILS) -> None:
         super().__init__(message)
         self.message = message
-        self.details: Details = MappingProxyType(_copy_details(details))
+        self.details: Details = MappingProxyType(copy_details(details))
 
 
 class InvalidMessage(EnergyError):
@@ -133,10 +124,3 @@ class EnergyUnavailable(EnergyError):
 
     code = "unavailable"
     status = 503
-
-
-def _copy_details(details: Details) -> dict[str, str | list[str]]:
-    """A copy of ``details`` that shares no list with it."""
-    return {
-        name: value if isinstance(value, str) else list(value) for name, value in details.items()
-    }

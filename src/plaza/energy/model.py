@@ -20,12 +20,12 @@ can check the ledger) and ``paymentMessageId`` (the ledger transfer that paid).
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from plaza.energy.errors import InvalidMessage
+from plaza.energy.fields import ID, choice, integer, text
 from plaza.market.settlement import Contract as SettlementContract
 from plaza.market.settlement import Phase
 
@@ -44,9 +44,6 @@ __all__ = [
 #: Bounds that keep every product inside a signed 64-bit column.
 MAX_ENERGY_WH = 10**12
 MAX_PRICE = 10**6
-_E = TypeVar("_E", bound=enum.StrEnum)
-_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-_MAX_TEXT = 256
 
 
 class AssetType(enum.StrEnum):
@@ -133,37 +130,6 @@ def contract_value(energy_wh: int, price_per_kwh: int) -> int:
     return -(-energy_wh * price_per_kwh // 1000)
 
 
-def _text(data: Mapping[str, Any], name: str, *, pattern: re.Pattern[str] | None = None) -> str:
-    value = data.get(name, "")
-    if not isinstance(value, str):
-        raise InvalidMessage(f"{name} must be a string")
-    if len(value) > _MAX_TEXT:
-        raise InvalidMessage(f"{name} is longer than {_MAX_TEXT} characters")
-    if value and pattern is not None and not pattern.fullmatch(value):
-        raise InvalidMessage(f"{name} {value!r} is not a valid identifier")
-    return value
-
-
-def _integer(data: Mapping[str, Any], name: str, *, low: int, high: int, default: int = 0) -> int:
-    value = data.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMessage(f"{name} must be an integer")
-    if not low <= value <= high:
-        raise InvalidMessage(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _choice(data: Mapping[str, Any], name: str, kind: type[_E]) -> _E:
-    value = data.get(name)
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(repr(member.value) for member in kind)
-        raise InvalidMessage(f"{name} must be one of {allowed}, got {value!r}") from None
-
-
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """One offer or request, as the seed's transaction data model writes it."""
@@ -211,24 +177,24 @@ class Transaction:
         """Parse and check a transaction; :class:`InvalidMessage` says what is wrong."""
         if not isinstance(data, Mapping):
             raise InvalidMessage("a transaction must be a JSON object")
-        side = _choice(data, "type", TransactionType)
+        side = choice(data, "type", TransactionType)
         transaction = cls(
             type=side,
-            status=_choice(data, "status", TransactionStatus),
-            energyAmount=_integer(data, "energyAmount", low=1, high=MAX_ENERGY_WH),
-            energyPrice=_integer(data, "energyPrice", low=0, high=MAX_PRICE),
+            status=choice(data, "status", TransactionStatus),
+            energyAmount=integer(data, "energyAmount", low=1, high=MAX_ENERGY_WH, default=0),
+            energyPrice=integer(data, "energyPrice", low=0, high=MAX_PRICE, default=0),
             timestamp=_timestamp(data),
-            providerId=_text(data, "providerId", pattern=_ID),
-            providerTransactionId=_text(data, "providerTransactionId", pattern=_ID),
-            requesterId=_text(data, "requesterId", pattern=_ID),
-            requesterTransactionId=_text(data, "requesterTransactionId", pattern=_ID),
-            walletAddress=_text(data, "walletAddress"),
-            requesterWalletAddress=_text(data, "requesterWalletAddress"),
-            location=_text(data, "location"),
-            contractId=_text(data, "contractId", pattern=_ID),
-            additionalDetails=_text(data, "additionalDetails"),
-            reminders=_integer(data, "reminders", low=0, high=1000),
-            paymentMessageId=_text(data, "paymentMessageId"),
+            providerId=text(data, "providerId", pattern=ID),
+            providerTransactionId=text(data, "providerTransactionId", pattern=ID),
+            requesterId=text(data, "requesterId", pattern=ID),
+            requesterTransactionId=text(data, "requesterTransactionId", pattern=ID),
+            walletAddress=text(data, "walletAddress"),
+            requesterWalletAddress=text(data, "requesterWalletAddress"),
+            location=text(data, "location"),
+            contractId=text(data, "contractId", pattern=ID),
+            additionalDetails=text(data, "additionalDetails"),
+            reminders=integer(data, "reminders", low=0, high=1000, default=0),
+            paymentMessageId=text(data, "paymentMessageId"),
         )
         if not transaction.id or not transaction.owner:
             who = (
@@ -338,8 +304,8 @@ class EnergyContract:
     def from_json(cls, data: object) -> Self:
         if not isinstance(data, Mapping):
             raise InvalidMessage("a contract must be a JSON object")
-        contract_id = _text(data, "contractId", pattern=_ID)
-        created = _integer(data, "createdAt", low=0, high=2**63 - 1)
+        contract_id = text(data, "contractId", pattern=ID)
+        created = integer(data, "createdAt", low=0, high=2**63 - 1, default=0)
         contract = cls.join(
             contract_id,
             Transaction.from_json(data.get("offer")),

@@ -5,10 +5,8 @@ the user module whether an owner onboarded an asset (``/onboarded``, on ``/regis
 the user module asks the marketplace which contracts a device has to pay (``/unpaid``, on
 ``/fund``). One round trip each (:class:`plaza.market.auth.questions.Questions`: a sealed
 letter with a fresh ``ask``, answered by a signed document repeating it). This module
-names the energy formats and turns the market's refusals into the energy replies' codes.
-
-``USER_MODULE`` is the user module's name in letters between modules (sender and
-audience); the marketplace is ``marketplace``, as everywhere.
+names the energy formats and turns the market's refusals into the energy replies' codes;
+who asks whom is named in :mod:`plaza.energy.peers`.
 """
 
 from __future__ import annotations
@@ -23,10 +21,8 @@ from plaza.market.auth import DeliveryFailed, MalformedSignedRequest
 from plaza.market.auth.outbox import Link
 from plaza.market.auth.questions import Questions
 
-__all__ = ["USER_MODULE", "answer", "ask"]
+__all__ = ["answer", "ask"]
 
-#: The user module's sender name and audience in letters between modules.
-USER_MODULE = "usermodule"
 _QUESTIONS = Questions(LETTERS, DOCUMENTS)
 
 

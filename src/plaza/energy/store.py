@@ -11,30 +11,24 @@ either.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import CursorResult, Table
 
-from plaza.energy.envelope import canonical_json
 from plaza.market.sql import make_engine, reading, sqlite_url, writing
 from plaza.market.sql.engine import unit_of_work
 from plaza.sqlite import SqliteFile
 
-__all__ = ["LOG_SCHEMA", "SqlFile", "SqlOperationLog", "dumps"]
+__all__ = ["LOG_SCHEMA", "SqlFile", "SqlOperationLog"]
 
 #: The seed's ``log`` table, as the marketplace and the bid manager keep it.
 LOG_SCHEMA = """CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL,
     record_id TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL)"""
 _LOG_COLUMNS = ("at_ms", "operation", "record_id", "outcome", "detail")
-
-
-def dumps(value: Mapping[str, Any]) -> str:
-    """The one text of a JSON state, so equal states compare equal in SQL."""
-    return canonical_json(value).decode()
 
 
 class SqlFile:

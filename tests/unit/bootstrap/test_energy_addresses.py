@@ -8,10 +8,11 @@ from plaza.bootstrap.energy_addresses import asset_address, marketplace_address,
 from plaza.crypto import Identity
 from plaza.energy.asset.config import AssetConfig
 from plaza.energy.backend.memory import MemoryMarketplaceStore
-from plaza.energy.backend.model import AssetRecord, Peer
+from plaza.energy.backend.model import AssetRecord
 from plaza.energy.backend.onboarding import Standing
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.model import AssetType
+from plaza.energy.peers import Peer
 
 KEY = ModuleKey.of(Identity.generate())
 

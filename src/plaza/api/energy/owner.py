@@ -23,12 +23,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from plaza.api.docs import serve_docs
 from plaza.api.energy.replies import install_replies, json_object, post_route, read_body
 from plaza.crypto import Identity
-from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import NotAuthenticated
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import EnergyOutbox
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.service import OwnerModule
+from plaza.energy.peers import Peer
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
@@ -245,8 +245,7 @@ class OwnerService(OwnerModule):
         ledger: LedgerAccess,
         link: Link,
         clock: Clock,
-        marketplace_url: str,
-        marketplace_key: ModuleKey,
+        marketplace: Peer,
         public_url: str,
         outbox: EnergyOutbox,
         nonces: NonceStore | None = None,
@@ -258,12 +257,11 @@ class OwnerService(OwnerModule):
             identity=identity,
             ledger=ledger,
             link=link,
+            outbox=outbox,
             clock=clock,
-            marketplace_url=marketplace_url,
-            marketplace_key=marketplace_key,
+            marketplace=marketplace,
             public_url=public_url,
             nonces=nonces,
-            outbox=self._outbox,
         )
         self.store = store
         self.queue = queue  # the outbox's: device status letters to the marketplace

@@ -66,15 +66,15 @@ from plaza.energy.model import (
     Transaction,
     TransactionStatus,
 )
+from plaza.energy.peers import MARKETPLACE
 from plaza.energy.reads import open_read
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.settlement import Payments
 
-__all__ = ["MARKETPLACE", "AssetModule"]
+__all__ = ["AssetModule"]
 
 log = logging.getLogger(__name__)
 
-MARKETPLACE = "marketplace"
 #: The money letters, each a step of the asset's :class:`Cashier`.
 _MONEY: dict[str, Callable[[Cashier, AssetConfig, OwnTransaction, Transaction], None]] = {
     "/payment": Cashier.on_payment,

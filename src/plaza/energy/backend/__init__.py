@@ -7,19 +7,10 @@ and :func:`plaza.bootstrap.energy_modules.open_marketplace` opens it from its da
 directory.
 """
 
-from plaza.energy.backend.model import (
-    BIDMANAGER,
-    MARKETPLACE,
-    ContractAudit,
-    MarketplaceSettings,
-    contract_id_for,
-    seed_bid,
-)
+from plaza.energy.backend.model import ContractAudit, MarketplaceSettings, contract_id_for, seed_bid
 from plaza.energy.backend.service import EnergyMarketplace
 
 __all__ = [
-    "BIDMANAGER",
-    "MARKETPLACE",
     "ContractAudit",
     "EnergyMarketplace",
     "MarketplaceSettings",

@@ -17,11 +17,8 @@ from plaza.crypto import Identity
 from plaza.energy.backend.bids import bid_of, refuse_dead_bids, why_dead
 from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.model import (
-    BIDMANAGER,
-    MARKETPLACE,
     EnergyContractRecord,
     MarketplaceSettings,
-    Peer,
     TransactionRecord,
     contract_id_for,
     id_field,
@@ -31,6 +28,7 @@ from plaza.energy.backend.ports import MarketplaceStore
 from plaza.energy.envelope import open_letter, sign_document
 from plaza.energy.errors import EnergyForbidden
 from plaza.energy.model import EnergyContract, TransactionStatus, TransactionType
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE, Peer
 from plaza.market.auth import NonceStore
 from plaza.market.settlement import SettlementPolicy, lifecycle
 

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from plaza.energy.backend.keeper import TwinKeeper
-from plaza.energy.backend.model import BIDMANAGER, MARKETPLACE, Peer, RecordEvent
+from plaza.energy.backend.model import RecordEvent
 from plaza.energy.backend.ports import Clock, MarketplaceStore
 from plaza.energy.link import LetterSender
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE, Peer
 
 __all__ = ["Journal"]
 

@@ -49,9 +49,7 @@ class TwinKeeper:
     ) -> None:
         self._identity = identity
         self._store = store
-        self._cursors = cursors
         self._ledger = ledger
-        self._clock = clock
         self._twins = Twins(
             identity=identity, gateway=ledger.ledger, cursors=cursors, index=store, clock=clock
         )

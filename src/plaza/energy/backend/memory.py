@@ -29,17 +29,13 @@ from plaza.energy.backend.model import (
     TransactionRecord,
 )
 from plaza.energy.backend.onboarding import Standing
-from plaza.energy.envelope import canonical_json
+from plaza.energy.envelope import dumps
 from plaza.energy.memory import MemoryOperationLog, MemoryTables
 from plaza.energy.model import EnergyContract, Transaction, TransactionStatus, TransactionType
 from plaza.market.settlement import Settlement
 from plaza.market.settlement.memory import MemorySettlementStore
 
 __all__ = ["MemoryMarketplaceStore"]
-
-
-def _text(value: Mapping[str, Any]) -> str:
-    return canonical_json(value).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +114,7 @@ class MemoryMarketplaceStore(MemoryOperationLog):
     def save_transaction(self, record: TransactionRecord, *, now_ms: int) -> None:
         first, latest = record.first, record.latest
         key = (str(first.type), first.id)
-        status, state = str(latest.status), _text(latest.to_json())
+        status, state = str(latest.status), dumps(latest.to_json())
         with self._tables.write() as t:
             known = t.offers.get(key)
             t.offers[key] = (
@@ -127,7 +123,7 @@ class MemoryMarketplaceStore(MemoryOperationLog):
                     status,
                     record.contract_id,
                     record.twin,
-                    _text(first.to_json()),
+                    dumps(first.to_json()),
                     state,
                     now_ms,
                 )
@@ -151,7 +147,7 @@ class MemoryMarketplaceStore(MemoryOperationLog):
         self, record: EnergyContractRecord, *, status: TransactionStatus, now_ms: int
     ) -> None:
         contract = record.contract
-        latest = _text(record.latest.to_json())
+        latest = dumps(record.latest.to_json())
         with self._tables.write() as t:
             known = t.contracts.get(contract.contractId)
             t.contracts[contract.contractId] = (
@@ -159,8 +155,8 @@ class MemoryMarketplaceStore(MemoryOperationLog):
                     contract.request.requesterId,
                     str(status),
                     record.claimed,
-                    _text(contract.to_json()),
-                    _text(record.document),
+                    dumps(contract.to_json()),
+                    dumps(record.document),
                     latest,
                     now_ms,
                 )
@@ -190,7 +186,7 @@ class MemoryMarketplaceStore(MemoryOperationLog):
 
     def add_event(self, event: RecordEvent, *, now_ms: int) -> RecordEvent:
         with self._tables.write() as t:
-            text = _text(event.state)
+            text = dumps(event.state)
             stored = replace(event, state={}, id=len(t.events) + 1, twin_position=None)
             t.events.append(_Event(stored, text))
         return replace(event, id=stored.id, twin_position=None)
@@ -198,7 +194,7 @@ class MemoryMarketplaceStore(MemoryOperationLog):
     def find_event(
         self, record_id: str, party: str, path: str, state: Mapping[str, Any]
     ) -> RecordEvent | None:
-        text = _text(state)
+        text = dumps(state)
         with self._tables.read() as t:
             for row in t.events:
                 e = row.event

@@ -16,6 +16,7 @@ from typing import Any
 from plaza.crypto import Address, InvalidAddress
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import EnergyForbidden, InvalidMessage
+from plaza.energy.fields import ID, choice, text
 from plaza.energy.model import (
     AssetType,
     EnergyContract,
@@ -23,18 +24,16 @@ from plaza.energy.model import (
     TransactionStatus,
     TransactionType,
 )
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE
 from plaza.market.twins.records import TwinAudit, TwinEntry
 
 __all__ = [
-    "BIDMANAGER",
     "COUNTED_LETTERS",
-    "MARKETPLACE",
     "AssetRecord",
     "ContractAudit",
     "ContractSummary",
     "EnergyContractRecord",
     "MarketplaceSettings",
-    "Peer",
     "RecordEvent",
     "TransactionRecord",
     "check_new_transaction",
@@ -46,9 +45,6 @@ __all__ = [
     "seed_bid",
 ]
 
-#: The marketplace's audience and sender name; the bid manager's.
-MARKETPLACE = "marketplace"
-BIDMANAGER = "bidmanager"
 #: The letters a marketplace store's ``statistics`` counts, by the path they came on.
 COUNTED_LETTERS = {
     "provisions": "/provision",
@@ -58,9 +54,7 @@ COUNTED_LETTERS = {
     "claims": "/claim",
     "cancellations": "/cancel",
 }
-_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _URL = re.compile(r"https?://\S{1,240}")
-_MAX_TEXT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +71,6 @@ class MarketplaceSettings:
     exclude_after_claims: int = 0
     payment_wait_ms: int = 1000
     auditors: Mapping[str, ModuleKey] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Peer:
-    """Where another module listens and the keys it answers to."""
-
-    url: str
-    key: ModuleKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,30 +189,27 @@ def parse_asset(data: object) -> AssetRecord:
     """The ``asset`` of a registration, checked field by field."""
     if not isinstance(data, Mapping):
         raise InvalidMessage("asset must be an object")
-    kind = data.get("type")
-    if kind not in tuple(AssetType):
-        raise InvalidMessage("type must be 'provider' or 'consumer'")
-    wallet = _text(data, "walletAddress")
+    wallet = text(data, "walletAddress", required=True)
     try:
         Address.parse(wallet)
     except InvalidAddress as error:
         raise InvalidMessage(f"walletAddress is not an address: {error}") from None
-    url = _text(data, "url")
+    url = text(data, "url", required=True)
     if not _URL.fullmatch(url):
         raise InvalidMessage("url must be an http(s) URL")
-    asset_id = _text(data, "assetId", pattern=_ID)
+    asset_id = text(data, "assetId", required=True, pattern=ID)
     if asset_id in (MARKETPLACE, BIDMANAGER):
         raise EnergyForbidden(f"{asset_id!r} is reserved")
     return AssetRecord(
         asset_id=asset_id,
-        name=_text(data, "assetName", optional=True),
-        description=_text(data, "assetDescription", optional=True),
-        type=AssetType(kind),
-        location=_text(data, "location", optional=True),
+        name=text(data, "assetName"),
+        description=text(data, "assetDescription"),
+        type=choice(data, "type", AssetType),
+        location=text(data, "location"),
         url=url,
         key=ModuleKey.from_text(data.get("publicKey")),
         wallet=wallet,
-        owner=_text(data, "assetOwner", pattern=_ID),
+        owner=text(data, "assetOwner", required=True, pattern=ID),
     )
 
 
@@ -297,20 +280,3 @@ class ContractAudit:
             "provider": self.provider.to_json(),
             "consumer": self.consumer.to_json(),
         }
-
-
-def _text(
-    data: Mapping[str, Any],
-    name: str,
-    *,
-    pattern: re.Pattern[str] | None = None,
-    optional: bool = False,
-) -> str:
-    value = data.get(name, "" if optional else None)
-    if not isinstance(value, str) or (not value and not optional):
-        raise InvalidMessage(f"{name} must be a{'' if optional else ' non-empty'} string")
-    if len(value) > _MAX_TEXT:
-        raise InvalidMessage(f"{name} is longer than {_MAX_TEXT} characters")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise InvalidMessage(f"{name} {value!r} is not a valid identifier")
-    return value

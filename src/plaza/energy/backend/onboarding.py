@@ -31,16 +31,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from plaza.crypto import Address, Identity, InvalidAddress
-from plaza.energy.backend.model import (
-    MARKETPLACE,
-    AssetRecord,
-    Peer,
-    TransactionRecord,
-)
+from plaza.energy.backend.model import AssetRecord, TransactionRecord
 from plaza.energy.backend.ports import Clock
 from plaza.energy.envelope import Letter, open_letter
 from plaza.energy.errors import AssetInactive, EnergyUnavailable, InvalidMessage, NotOnboarded
-from plaza.energy.questions import USER_MODULE, answer, ask
+from plaza.energy.fields import integer, text
+from plaza.energy.peers import MARKETPLACE, USER_MODULE, Peer
+from plaza.energy.questions import answer, ask
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
 from plaza.market.settlement import Phase, SettlementStore
@@ -55,6 +52,7 @@ OWED = frozenset({Phase.PAYMENT_REQUESTED, Phase.CLAIM_ISSUED})
 #: The most contracts ``/unpaid`` lists: more owed is funded as they are paid.
 MAX_OWED = 1000
 _MAX_ID = 64
+_MAX_MS = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +215,9 @@ def _address(text: object) -> str | None:
 
 
 def _id(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not 0 < len(value) <= _MAX_ID:
-        raise InvalidMessage(f"{name} must be an id of 1 to {_MAX_ID} characters")
-    return value
+    return text(body, name, required=True, limit=_MAX_ID)
 
 
 def _time(body: dict[str, Any]) -> int:
-    value = body.get("updatedAt")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidMessage("updatedAt must be a non-negative integer (milliseconds)")
-    return value
+    """The device's ``updatedAt`` (milliseconds): the newer of two statuses wins."""
+    return integer(body, "updatedAt", low=0, high=_MAX_MS)

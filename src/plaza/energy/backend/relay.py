@@ -17,16 +17,17 @@ step's transaction opens.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.model import (
-    BIDMANAGER,
     AssetRecord,
     EnergyContractRecord,
     RecordEvent,
+    TransactionRecord,
     id_field,
     other_party,
 )
@@ -39,6 +40,7 @@ from plaza.energy.errors import (
     WrongState,
 )
 from plaza.energy.model import STATUS_OF_PHASE, Transaction, TransactionStatus, TransactionType
+from plaza.energy.peers import BIDMANAGER
 from plaza.market.settlement import (
     InvalidTransition,
     PaymentFailed,
@@ -335,15 +337,31 @@ class SettlementRelay:
             return record.record_id
         if record.latest.status is TransactionStatus.CANCELLED:
             raise WrongState(f"{record.record_id} is cancelled already")
-        removal = {"type": str(received.type), id_field(received.type): received.id}
-        now = self._journal.now()
+        self.withdraw(
+            record, received, party=asset.asset_id, path="/cancel", told=received.to_json()
+        )
+        return record.record_id
+
+    def withdraw(
+        self,
+        record: TransactionRecord,
+        cancelled: Transaction,
+        *,
+        party: str,
+        path: str,
+        told: Mapping[str, Any],
+    ) -> None:
+        """Cancel an open offer or request and take it off the bid manager's book: its new
+        state and the letter that asked (``told`` by ``party`` on ``path``) stored together,
+        then ``/remove`` sent to the bid manager."""
+        side = record.first.type
+        removal = {"type": str(side), id_field(side): record.first.id}
         with self._store.atomic():
-            self._store.save_transaction(replace(record, latest=received), now_ms=now)
-            cause = self._journal.event(
-                record.record_id, "in", asset.asset_id, "/cancel", received.to_json()
+            self._store.save_transaction(
+                replace(record, latest=cancelled), now_ms=self._journal.now()
             )
+            cause = self._journal.event(record.record_id, "in", party, path, told)
             sent = self._journal.event(
                 record.record_id, "out", BIDMANAGER, "/remove", removal, cause=cause.id
             )
         self._journal.send(sent)
-        return record.record_id

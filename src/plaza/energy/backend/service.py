@@ -20,8 +20,7 @@ not new ones; twin entries are written after the commit, and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 from plaza.channels import CursorStore
@@ -30,16 +29,11 @@ from plaza.energy.backend.contracts import EnergyContractDesk
 from plaza.energy.backend.journal import Journal
 from plaza.energy.backend.keeper import TwinKeeper
 from plaza.energy.backend.model import (
-    BIDMANAGER,
-    MARKETPLACE,
     AssetRecord,
     ContractAudit,
     MarketplaceSettings,
-    Peer,
-    RecordEvent,
     TransactionRecord,
     check_new_transaction,
-    id_field,
     parse_asset,
     seed_bid,
 )
@@ -62,7 +56,7 @@ from plaza.energy.errors import (
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.link import LetterSender
 from plaza.energy.model import STATUS_OF_PHASE, Transaction, TransactionStatus, TransactionType
-from plaza.energy.questions import USER_MODULE
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE, USER_MODULE, Peer
 from plaza.energy.reads import open_read
 from plaza.energy.twins import parse_reader_key
 from plaza.market.auth import MemoryNonceStore, NonceStore
@@ -92,7 +86,6 @@ class EnergyMarketplace:
     ) -> None:
         self._identity = identity
         self._store = store
-        self._clock = clock
         self._twins = TwinKeeper(
             identity=identity, store=store, cursors=cursors, ledger=ledger, clock=clock
         )
@@ -102,20 +95,28 @@ class EnergyMarketplace:
         self._journal = Journal(
             store=store, outbox=outbox, twins=self._twins, bidmanager=bidmanager, clock=clock
         )
+        self._contracts, self._relay = self._desks(bidmanager, payments)
+        self._onboarding = onboarding  # the owner rules; None: no user module to ask
+
+    def _desks(
+        self, bidmanager: Peer, payments: PaymentCheck
+    ) -> tuple[EnergyContractDesk, SettlementRelay]:
+        """What follows a match: the contract it makes and the relay of its settlement, under
+        one settlement policy (the marketplace's time to pay)."""
         policy = SettlementPolicy(max_wait_ms=self._settings.payment_wait_ms)
-        self._contracts = EnergyContractDesk(
-            identity=identity,
-            store=store,
+        contracts = EnergyContractDesk(
+            identity=self._identity,
+            store=self._store,
             journal=self._journal,
             bidmanager=bidmanager,
             nonces=self._nonces,
             settings=self._settings,
             policy=policy,
         )
-        self._relay = SettlementRelay(
-            store=store, journal=self._journal, payments=payments, policy=policy
+        relay = SettlementRelay(
+            store=self._store, journal=self._journal, payments=payments, policy=policy
         )
-        self._onboarding = onboarding  # the owner rules; None: no user module to ask
+        return contracts, relay
 
     @property
     def key(self) -> ModuleKey:
@@ -179,17 +180,11 @@ class EnergyMarketplace:
 
     def _withdraw(self, record: TransactionRecord) -> None:
         """Cancel an open bid of a deleted asset and remove it from the bid manager."""
-        side, now = record.first.type, self._now()
-        cancelled = record.latest.with_status(TransactionStatus.CANCELLED, timestamp_ms=now)
-        removal = {"type": str(side), id_field(side): record.first.id}
-        with self._store.atomic():
-            self._store.save_transaction(replace(record, latest=cancelled), now_ms=now)
-            told = {"status": "deleted"}
-            cause = self._event(record.record_id, "in", USER_MODULE, "/asset_status", told)
-            sent = self._event(
-                record.record_id, "out", BIDMANAGER, "/remove", removal, cause=cause.id
-            )
-        self._send(sent)
+        cancelled = record.latest.with_status(
+            TransactionStatus.CANCELLED, timestamp_ms=self._journal.now()
+        )
+        told = {"status": "deleted"}
+        self._relay.withdraw(record, cancelled, party=USER_MODULE, path="/asset_status", told=told)
 
     def _owner_rules(self) -> Onboarding:
         if self._onboarding is None:
@@ -201,7 +196,9 @@ class EnergyMarketplace:
     def flush_twins(self) -> int:
         """Write the states still missing from their twins, in order; how many went."""
         with self._lock:
-            return self._twins.flush(lambda record, why: self._log("twin", record, "retry", why))
+            return self._twins.flush(
+                lambda record, why: self._journal.log("twin", record, "retry", why)
+            )
 
     def authorise_audit(self, document: str | None, path: str) -> None:
         """Let the operator (a letter signed with this marketplace's key) or a listed auditor
@@ -212,7 +209,7 @@ class EnergyMarketplace:
             path,
             identity=self._identity,
             audience=MARKETPLACE,
-            now_ms=self._clock.now_ms(),
+            now_ms=self._journal.now(),
             nonces=self._nonces,
             known_key=lambda sender: readers[sender].signing if sender in readers else None,
         )
@@ -239,15 +236,7 @@ class EnergyMarketplace:
     # -- registration and intake ----------------------------------------------------
 
     def _register(self, document: bytes) -> str:
-        letter = open_letter(
-            document,
-            identity=self._identity,
-            audience=MARKETPLACE,
-            now_ms=self._now(),
-            nonces=self._nonces,
-            known_key=self._asset_key,
-            introduce=True,
-        )
+        letter = self._open(document, introduce=True)
         asset = parse_asset(letter.body.get("asset"))
         if asset.asset_id != letter.sender:
             raise InvalidMessage("the letter's sender must be the assetId it registers")
@@ -255,7 +244,7 @@ class EnergyMarketplace:
             raise NotAuthenticated("publicKey is not the key that signed the letter")
         if self._onboarding is not None:
             self._onboarding.check_registration(asset)
-        self._store.save_asset(asset, now_ms=self._now())
+        self._store.save_asset(asset, now_ms=self._journal.now())
         return asset.asset_id
 
     def _intake(self, document: bytes, side: TransactionType) -> str:
@@ -275,15 +264,15 @@ class EnergyMarketplace:
         if known is not None:
             if known.first != transaction or known.twin != twin:
                 raise WrongState(f"{side} {transaction.id!r} was received before, differently")
-            self._resend(known.record_id, asset.asset_id, f"/{side}", transaction.to_json())
+            self._journal.resend(known.record_id, asset.asset_id, f"/{side}", transaction.to_json())
             return known.record_id
         self._twins.check_first_state(reader, asset, transaction)
         with self._store.atomic():
-            self._store.save_transaction(record, now_ms=self._now())
-            cause = self._event(
+            self._store.save_transaction(record, now_ms=self._journal.now())
+            cause = self._journal.event(
                 record.record_id, "in", asset.asset_id, f"/{side}", transaction.to_json()
             )
-            sent = self._event(
+            sent = self._journal.event(
                 record.record_id,
                 "out",
                 BIDMANAGER,
@@ -291,7 +280,7 @@ class EnergyMarketplace:
                 seed_bid(transaction),
                 cause=cause.id,
             )
-        self._send(sent)
+        self._journal.send(sent)
         return record.record_id
 
     def _check_not_excluded(self, consumer: str) -> None:
@@ -306,54 +295,32 @@ class EnergyMarketplace:
             try:
                 record_id = action()
             except EnergyError as error:
-                self._log(operation, "", "refused", f"{error.code}: {error.message}")
+                self._journal.log(operation, "", "refused", f"{error.code}: {error.message}")
                 raise
-            self._log(operation, record_id, "ok", "")
+            self._journal.log(operation, record_id, "ok", "")
         self.flush_twins()
         return record_id
 
     def _from_asset(self, document: bytes) -> tuple[Letter, AssetRecord]:
-        letter = open_letter(
+        letter = self._open(document)
+        asset = self._store.asset(letter.sender)
+        assert asset is not None  # the letter was opened with its key
+        return letter, asset
+
+    def _open(self, document: bytes, *, introduce: bool = False) -> Letter:
+        """A letter from a registered asset, checked; ``introduce``: or from a new one (its
+        registration, signed by the key it registers)."""
+
+        def asset_key(sender: str) -> PublicKey | None:
+            asset = self._store.asset(sender)
+            return None if asset is None else asset.key.signing
+
+        return open_letter(
             document,
             identity=self._identity,
             audience=MARKETPLACE,
-            now_ms=self._now(),
+            now_ms=self._journal.now(),
             nonces=self._nonces,
-            known_key=self._asset_key,
+            known_key=asset_key,
+            introduce=introduce,
         )
-        asset = self._store.asset(letter.sender)
-        assert asset is not None  # open_letter found its key
-        return letter, asset
-
-    def _asset_key(self, sender: str) -> PublicKey | None:
-        asset = self._store.asset(sender)
-        return None if asset is None else asset.key.signing
-
-    def _event(
-        self,
-        record_id: str,
-        direction: str,
-        party: str,
-        path: str,
-        state: Mapping[str, Any],
-        *,
-        on_twin: bool = False,
-        cause: int | None = None,
-    ) -> RecordEvent:
-        return self._journal.event(
-            record_id, direction, party, path, state, on_twin=on_twin, cause=cause
-        )
-
-    def _resend(
-        self, record_id: str, party: str, path: str, state: Mapping[str, Any] | None
-    ) -> bool:
-        return self._journal.resend(record_id, party, path, state)
-
-    def _send(self, event: RecordEvent) -> None:
-        self._journal.send(event)
-
-    def _log(self, operation: str, record_id: str, outcome: str, detail: str) -> None:
-        self._journal.log(operation, record_id, outcome, detail)
-
-    def _now(self) -> int:
-        return self._clock.now_ms()

@@ -31,7 +31,7 @@ from plaza.energy.backend.model import (
     TransactionRecord,
 )
 from plaza.energy.backend.onboarding import Standing
-from plaza.energy.envelope import ModuleKey
+from plaza.energy.envelope import ModuleKey, dumps
 from plaza.energy.model import (
     AssetType,
     EnergyContract,
@@ -39,7 +39,7 @@ from plaza.energy.model import (
     TransactionStatus,
     TransactionType,
 )
-from plaza.energy.store import LOG_SCHEMA, SqlFile, SqlOperationLog, dumps
+from plaza.energy.store import LOG_SCHEMA, SqlFile, SqlOperationLog
 from plaza.market.sql import SqlSettlementStore
 from plaza.market.sql.settlement_tables import settlements
 

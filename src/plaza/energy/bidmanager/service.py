@@ -68,6 +68,7 @@ from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.link import LetterSender
 from plaza.energy.model import TransactionType
+from plaza.energy.peers import BIDMANAGER, MARKETPLACE
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.book.journal import OrderStatusChanged
 from plaza.market.book.ports import BookStore
@@ -75,10 +76,7 @@ from plaza.market.book.service import BidManager
 from plaza.market.errors import IdempotencyConflict, InvalidOrder
 from plaza.market.model import Match, NewOrder, Order, OrderStatus
 
-__all__ = ["BIDMANAGER", "ENERGY", "MARKETPLACE", "EnergyBidManager"]
-
-BIDMANAGER = "bidmanager"
-MARKETPLACE = "marketplace"
+__all__ = ["ENERGY", "EnergyBidManager"]
 
 
 class EnergyBidManager:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from plaza.crypto import Address, InvalidAddress, SigningKey
-from plaza.energy.errors import FundingRefused, InvalidMessage, UnknownRecord, WrongState
+from plaza.crypto import Address, SigningKey
+from plaza.energy.errors import FundingRefused, UnknownRecord, WrongState
 from plaza.energy.owner.devices import KeyedLocks
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.records import Owner
-from plaza.energy.owner.transfers import Allowance, WalletTransfer, check_amount
+from plaza.energy.owner.transfers import Allowance, WalletTransfer, check_address, check_amount
 from plaza.energy.owner.wallets import WalletMoves
 
 __all__ = ["Allowance", "AllowanceDesk"]
@@ -60,12 +60,7 @@ class AllowanceDesk:
         the cap into it (:meth:`address`)."""
         owner = self._owner(owner_id)
         value = check_amount(cap, "cap")
-        if not isinstance(return_address, str):
-            raise InvalidMessage("address must be your wallet's plz1… address")
-        try:
-            back = Address.parse(return_address.strip())
-        except InvalidAddress as error:
-            raise InvalidMessage(f"address is not a valid address: {error}") from None
+        back = check_address(return_address, expected="your wallet's plz1… address")
         with self._locks.hold(owner.id):
             if any(a.active for a in self._store.allowances_of(owner.id)):
                 raise WrongState("an allowance is active already: revoke it first")

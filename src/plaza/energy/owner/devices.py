@@ -26,6 +26,7 @@ from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import InvalidMessage, PeerFailed, WrongState
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device, DeviceSettings, Owner
+from plaza.energy.peers import Peer
 from plaza.market.auth.outbox import Link, post_json
 
 __all__ = ["DeviceManager", "KeyedLocks"]
@@ -56,8 +57,7 @@ class DeviceManager:
         link: Link,
         clock: Clock,
         locks: KeyedLocks,
-        marketplace_url: str,
-        marketplace_key: ModuleKey,
+        marketplace: Peer,
         owner_url: str,
         owner_key: ModuleKey,
     ) -> None:
@@ -65,8 +65,7 @@ class DeviceManager:
         self._link = link
         self._clock = clock
         self._locks = locks
-        self._marketplace_url = marketplace_url
-        self._marketplace_key = marketplace_key
+        self._marketplace = marketplace
         self._owner_url = owner_url
         self._owner_key = owner_key
         self._onboarding: set[str] = set()  # ids of devices told /init, not stored yet
@@ -138,8 +137,8 @@ class DeviceManager:
         """Post ``/init``; the device's public key and wallet address from its answer."""
         body = device.init_body(
             status,
-            marketplace_url=self._marketplace_url,
-            marketplace_key=self._marketplace_key.to_text(),
+            marketplace_url=self._marketplace.url,
+            marketplace_key=self._marketplace.key.to_text(),
             owner_url=self._owner_url,
             owner_key=self._owner_key.to_text(),
         )

@@ -22,11 +22,13 @@ import re
 from plaza.crypto import Identity, PublicKey
 from plaza.energy.envelope import Letter, ModuleKey, open_letter
 from plaza.energy.errors import InvalidMessage
+from plaza.energy.fields import integer
 from plaza.energy.model import Transaction
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device, DeviceEvent, event_digest
 from plaza.energy.owner.transfers import check_amount
 from plaza.energy.twins import parse_reader_key
+from plaza.ledger.model import MAX_AMOUNT
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.auth.envelope import open_body
 from plaza.market.auth.errors import EnvelopeNotOpened, MalformedEnvelope
@@ -81,9 +83,7 @@ class DeviceLetters:
             raise InvalidMessage(f"type must be {str(device.settings.type)!r}")
         if body.get("walletAddress") != device.wallet_address:
             raise InvalidMessage("walletAddress is not the device's wallet on record")
-        balance = body.get("balance")
-        if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
-            raise InvalidMessage("balance must be a non-negative integer")
+        integer(body, "balance", low=0, high=MAX_AMOUNT)  # its shape only: the ledger knows
         return check_amount(body.get("amount"))
 
     @staticmethod

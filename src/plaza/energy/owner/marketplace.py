@@ -23,19 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from plaza.crypto import Identity
-from plaza.energy.envelope import ModuleKey, open_letter
-from plaza.energy.errors import InvalidMessage, PeerFailed
+from plaza.energy.envelope import open_letter
+from plaza.energy.errors import PeerFailed
+from plaza.energy.fields import text
 from plaza.energy.link import LetterSender
 from plaza.energy.owner.ports import Clock, OwnerStore
 from plaza.energy.owner.records import Device
-from plaza.energy.questions import USER_MODULE, answer, ask
+from plaza.energy.peers import MARKETPLACE, USER_MODULE, Peer
+from plaza.energy.questions import answer, ask
 from plaza.market.auth import NonceStore
 from plaza.market.auth.outbox import Link
 
-__all__ = ["MARKETPLACE", "MarketplaceTalk", "UnpaidContract"]
+__all__ = ["MarketplaceTalk", "UnpaidContract"]
 
-#: The marketplace's name in letters.
-MARKETPLACE = "marketplace"
 _MAX_CONTRACTS = 10_000
 
 
@@ -56,11 +56,10 @@ class MarketplaceTalk:
         store: OwnerStore,
         identity: Identity,
         link: Link,
-        outbox: LetterSender | None,
+        outbox: LetterSender,
         clock: Clock,
         nonces: NonceStore,
-        marketplace_url: str,
-        marketplace_key: ModuleKey,
+        marketplace: Peer,
         onboarding: Callable[[str], bool],
     ) -> None:
         self._store = store
@@ -69,8 +68,8 @@ class MarketplaceTalk:
         self._outbox = outbox
         self._clock = clock
         self._nonces = nonces
-        self._url = marketplace_url
-        self._key = marketplace_key
+        self._url = marketplace.url
+        self._key = marketplace.key
         self._onboarding = onboarding
 
     def unpaid(self, device: Device) -> list[UnpaidContract]:
@@ -113,9 +112,7 @@ class MarketplaceTalk:
             nonces=self._nonces,
             known_key=lambda sender: marketplace if sender == MARKETPLACE else None,
         )
-        asset_id = letter.body.get("assetId")
-        if not isinstance(asset_id, str) or not asset_id:
-            raise InvalidMessage("assetId must be a non-empty string")
+        asset_id = text(letter.body, "assetId", required=True)
         device = self._store.device(asset_id)
         facts: dict[str, Any]
         if device is not None:
@@ -133,8 +130,6 @@ class MarketplaceTalk:
 
     def tell_status(self, device: Device, status: str, updated_ms: int) -> None:
         """Queue ``/asset_status``: the device is ``running``, ``paused`` or ``deleted``."""
-        if self._outbox is None:
-            return
         body = {
             "assetId": device.id,
             "assetOwner": device.owner_id,

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from plaza.energy.envelope import canonical_json
 from plaza.energy.errors import InvalidMessage
+from plaza.energy.fields import choice, integer, text
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, Transaction
 from plaza.ledger.model import MAX_AMOUNT
 
@@ -46,7 +47,6 @@ PASSED_THROUGH = {
     "paymentQueueProcessingSpeed": 0,
 }
 _MAX_MS = 366 * 24 * _HOUR_MS
-_MAX_TEXT = 256
 _MAX_NAME = 100
 _FORM = frozenset(
     {
@@ -97,15 +97,6 @@ class NewOwner:
         return {"ownerId": self.owner.id, "apiKey": self.api_key}
 
 
-def _int(form: Mapping[str, Any], name: str, *, low: int, high: int) -> int:
-    value = form.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidMessage(f"{name} must be an integer")
-    if not low <= value <= high:
-        raise InvalidMessage(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
 def _bool(form: Mapping[str, Any], name: str) -> bool:
     value = form.get(name)
     if not isinstance(value, bool):
@@ -113,27 +104,12 @@ def _bool(form: Mapping[str, Any], name: str) -> bool:
     return value
 
 
-def _text(form: Mapping[str, Any], name: str, *, required: bool, limit: int = _MAX_TEXT) -> str:
-    value = form.get(name, "")
-    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-        need = "a non-empty string" if required else "a string"
-        raise InvalidMessage(f"{name} must be {need} of at most {limit} characters")
-    return value.strip()
-
-
 def _url(form: Mapping[str, Any]) -> str:
-    url = _text(form, "url", required=True)
+    url = text(form, "url", required=True).strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
         raise InvalidMessage(f"url must be the device's http(s) address, got {url!r}")
     return url.rstrip("/")
-
-
-def _asset_type(form: Mapping[str, Any]) -> AssetType:
-    value = form.get("type")
-    if value not in set(AssetType):
-        raise InvalidMessage(f"type must be 'provider' or 'consumer', got {value!r}")
-    return AssetType(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,30 +148,30 @@ class DeviceSettings:
             raise InvalidMessage("the device form must be a JSON object")
         if unknown := sorted(set(form) - _FORM):
             raise InvalidMessage(f"unknown field(s): {', '.join(unknown)}")
-        kind = _asset_type(form)
-        price = _int(form, "energyPrice", low=1, high=MAX_PRICE)
+        kind = choice(form, "type", AssetType)
+        price = integer(form, "energyPrice", low=1, high=MAX_PRICE)
         if kind is AssetType.PROVIDER and "maxEnergyPrice" in form:
             raise InvalidMessage("only a consumer has a maxEnergyPrice")
-        most = _int({"maxEnergyPrice": price, **form}, "maxEnergyPrice", low=price, high=MAX_PRICE)
+        most = integer(form, "maxEnergyPrice", low=price, high=MAX_PRICE, default=price)
         return cls(
             type=kind,
-            name=_text(form, "name", required=True, limit=_MAX_NAME),
-            uuid=_text(form, "uuid", required=True, limit=128),
+            name=text(form, "name", required=True, limit=_MAX_NAME).strip(),
+            uuid=text(form, "uuid", required=True, limit=128).strip(),
             energy_price=price,
             max_energy_price=most,
-            min_offer_amount=_int(form, "minOfferAmount", low=1, high=MAX_ENERGY_WH),
+            min_offer_amount=integer(form, "minOfferAmount", low=1, high=MAX_ENERGY_WH),
             running=_bool({"running": True, **form}, "running"),
             dashboard=_bool({"dashboard": False, **form}, "dashboard"),
             url=_url(form),
-            location=_text(form, "location", required=False),
-            description=_text(form, "description", required=False),
+            location=text(form, "location").strip(),
+            description=text(form, "description").strip(),
             timings={
-                name: _int(form, name, low=least, high=_MAX_MS)
+                name: integer(form, name, low=least, high=_MAX_MS)
                 for name, least in PASSED_THROUGH.items()
                 if name in form
             },
-            funding_cap=_int(
-                {"fundingCap": DEFAULT_FUNDING_CAP, **form}, "fundingCap", low=0, high=MAX_AMOUNT
+            funding_cap=integer(
+                form, "fundingCap", low=0, high=MAX_AMOUNT, default=DEFAULT_FUNDING_CAP
             ),
         )
 

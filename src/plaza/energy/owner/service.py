@@ -25,12 +25,12 @@ and what is said to devices (``/init``) is :mod:`~plaza.energy.owner.devices`'s.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from plaza.crypto import Address, Identity, InvalidAddress, SigningKey
+from plaza.crypto import Address, Identity, SigningKey
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import (
     EnergyError,
@@ -49,8 +49,9 @@ from plaza.energy.owner.letters import DeviceLetters
 from plaza.energy.owner.marketplace import MarketplaceTalk
 from plaza.energy.owner.ports import Clock, OwnerKeys, OwnerStore
 from plaza.energy.owner.records import Device, DeviceSettings, NewOwner, Owner, TransactionPage
-from plaza.energy.owner.transfers import TransferState, WalletTransfer, check_amount
+from plaza.energy.owner.transfers import TransferState, WalletTransfer, check_address, check_amount
 from plaza.energy.owner.wallets import WalletMoves
+from plaza.energy.peers import Peer
 from plaza.market.auth import MemoryNonceStore, NonceStore
 from plaza.market.auth.outbox import Link
 
@@ -71,76 +72,84 @@ class OwnerModule:
         identity: Identity,
         ledger: LedgerAccess,
         link: Link,
+        outbox: LetterSender,
         clock: Clock,
-        marketplace_url: str,
-        marketplace_key: ModuleKey,
+        marketplace: Peer,
         public_url: str,
         nonces: NonceStore | None = None,
-        outbox: LetterSender | None = None,
     ) -> None:
         self._store = store
         self._keys = keys
-        self._moves = WalletMoves(ledger, clock=clock)
         self._ledger = ledger
         self._clock = clock
-        nonces = nonces or MemoryNonceStore()
-        self._letters = DeviceLetters(store=store, identity=identity, clock=clock, nonces=nonces)
+        self._moves = WalletMoves(ledger, clock=clock)
         self._locks = KeyedLocks()  # owners' wallets here, devices' UUIDs in _devices
         self.key = ModuleKey.of(identity)
+        nonces = nonces or MemoryNonceStore()
+        self._letters = DeviceLetters(store=store, identity=identity, clock=clock, nonces=nonces)
         self._devices, self._marketplace = self._peers(
-            identity, link, outbox, nonces, (marketplace_url, marketplace_key, public_url)
-        )
-        rules = FundingRules(
-            store=store, moves=self._moves, marketplace=self._marketplace, clock=clock
-        )
-        #: What people let the module spend for them (granted, read, revoked from the web).
-        self.allowances = AllowanceDesk(
-            store=store, keys=keys, moves=self._moves, locks=self._locks, clock=clock
+            identity, link, outbox, nonces, marketplace=marketplace, url=public_url
         )
         #: Devices' pictures (the seed's "Device image"), each for its owner only.
         self.images = DeviceImages(store)
-        self._funder = DeviceFunder(
-            store=store,
-            moves=self._moves,
-            keys=keys,
-            locks=self._locks,
-            rules=rules,
-            allowances=self.allowances,
-        )
+        #: What people let the module spend for them (granted, read, revoked from the web).
+        self.allowances, self._funder = self._funding()
 
     def _peers(
         self,
         identity: Identity,
         link: Link,
-        outbox: LetterSender | None,
+        outbox: LetterSender,
         nonces: NonceStore,
-        urls: tuple[str, ModuleKey, str],
+        *,
+        marketplace: Peer,
+        url: str,
     ) -> tuple[DeviceManager, MarketplaceTalk]:
-        """Who this module talks to: its devices (``/init``) and the marketplace (letters);
-        ``urls`` is the marketplace's URL and key, and this module's public URL."""
-        marketplace_url, marketplace_key, public_url = urls
+        """Who this module talks to: its devices (``/init``, telling them it listens at
+        ``url``) and the marketplace (letters and questions)."""
         devices = DeviceManager(
             store=self._store,
             link=link,
             clock=self._clock,
             locks=self._locks,
-            marketplace_url=marketplace_url,
-            marketplace_key=marketplace_key,
-            owner_url=public_url,
+            marketplace=marketplace,
+            owner_url=url,
             owner_key=self.key,
         )
-        marketplace = MarketplaceTalk(
+        talk = MarketplaceTalk(
             store=self._store,
             identity=identity,
             link=link,
             outbox=outbox,
             clock=self._clock,
             nonces=nonces,
-            marketplace_url=marketplace_url,
-            marketplace_key=marketplace_key,
+            marketplace=marketplace,
             onboarding=devices.onboarding,
         )
-        return devices, marketplace
+        return devices, talk
+
+    def _funding(self) -> tuple[AllowanceDesk, DeviceFunder]:
+        """What moves coins to devices besides their owners' hands: the allowances people
+        grant, and ``/fund`` under the owners' rules."""
+        allowances = AllowanceDesk(
+            store=self._store,
+            keys=self._keys,
+            moves=self._moves,
+            locks=self._locks,
+            clock=self._clock,
+        )
+        rules = FundingRules(
+            store=self._store, moves=self._moves, marketplace=self._marketplace, clock=self._clock
+        )
+        funder = DeviceFunder(
+            store=self._store,
+            moves=self._moves,
+            keys=self._keys,
+            locks=self._locks,
+            rules=rules,
+            allowances=allowances,
+        )
+        return allowances, funder
 
     # -- owners and their wallets ------------------------------------------------------------
 
@@ -193,12 +202,7 @@ class OwnerModule:
         """Send ``amount`` from the owner's wallet to ``address`` (back to an exchange)."""
         with self._logged("owner.withdraw", owner_id) as notes:
             owner = self._owner(owner_id)
-            if not isinstance(address, str):
-                raise InvalidMessage("address must be a plz1… address")
-            try:
-                payee = Address.parse(address)
-            except InvalidAddress as error:
-                raise InvalidMessage(f"address is not a valid address: {error}") from None
+            payee = check_address(address)
             value = check_amount(amount)
             with self._locks.hold(owner.id):
                 transfer = self._moves.pay(
@@ -352,11 +356,6 @@ class OwnerModule:
             )
             settled += 1
         return settled
-
-    def handlers(self) -> dict[str, Callable[[Mapping[str, Any]], None]]:
-        """No jobs of its own: the service that hosts it delivers the letters of its outbox
-        (:class:`~plaza.api.energy.owner.OwnerService`)."""
-        return {}
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -13,16 +13,27 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Any
 
+from plaza.crypto import Address, InvalidAddress
 from plaza.energy.errors import InvalidMessage
 from plaza.ledger.model import MAX_AMOUNT
 
-__all__ = ["Allowance", "TransferState", "WalletTransfer", "check_amount"]
+__all__ = ["Allowance", "TransferState", "WalletTransfer", "check_address", "check_amount"]
 
 
 def check_amount(value: object, name: str = "amount") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
         raise InvalidMessage(f"{name} must be a positive integer of base units")
     return value
+
+
+def check_address(value: object, *, expected: str = "a plz1… address") -> Address:
+    """The ``address`` coins are sent to (a withdrawal's, an allowance's way back)."""
+    if not isinstance(value, str):
+        raise InvalidMessage(f"address must be {expected}")
+    try:
+        return Address.parse(value.strip())
+    except InvalidAddress as error:
+        raise InvalidMessage(f"address is not a valid address: {error}") from None
 
 
 class TransferState(enum.StrEnum):

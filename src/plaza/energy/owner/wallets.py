@@ -15,8 +15,6 @@ whether a transfer has been decided.
 
 from __future__ import annotations
 
-import json
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,9 +24,9 @@ from plaza.energy.errors import NotConfigured, PeerFailed, WrongState
 from plaza.energy.keys import load_or_create_seed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.owner.transfers import TransferState, WalletTransfer
-from plaza.ledger.model import TRANSFER_TTL_MS, Conflict, Output, TransferPayload
+from plaza.ledger.model import TRANSFER_TTL_MS, Conflict
 from plaza.ledger.ports import Clock
-from plaza.market.payments.service import DeviceAccount, KeyFunder, LedgerPayments
+from plaza.market.payments.service import FUNDING_TAG, DeviceAccount, KeyFunder, LedgerPayments
 from plaza.market.settlement import PaymentFailed
 from plaza.wallet import NoFaucet, RateLimited, WalletError
 
@@ -139,19 +137,14 @@ class WalletMoves:
                 f"the paying account (the owner's wallet or allowance) has {available} base"
                 f" units available, {amount} are needed"
             )
-        transfers = self._ledger.ledger
+        # a device's funding names the device; any other move (a withdrawal, an allowance's
+        # return) names its kind, under the withdrawal tag
+        funding = kind == "fund"
+        funder = KeyFunder(key, self._ledger.ledger, tag=FUNDING_TAG if funding else WITHDRAWAL_TAG)
         with _ledger_errors(kind):
-            if kind == "fund":
-                (funding,) = KeyFunder(key, transfers).fund(payee, amount, reference=device)
-                message_id = funding.message_id
-            else:
-                data = json.dumps({"reference": kind, "salt": secrets.token_hex(8)}).encode()
-                payload = TransferPayload((Output(payee.raw, amount),), WITHDRAWAL_TAG, data)
-                message = transfers.compose(key, payload)
-                transfers.submit(message.raw)
-                message_id = message.id
+            (sent,) = funder.fund(payee, amount, reference=device if funding else kind)
         return WalletTransfer(
-            message_id.hex(),
+            sent.message_id.hex(),
             owner_id,
             kind,
             str(payee),

@@ -76,6 +76,7 @@ __all__ = [
     "UnknownApiKey",
     "UnknownParticipant",
     "WrongAudience",
+    "copy_details",
 ]
 
 
@@ -84,6 +85,13 @@ Details: TypeAlias = Mapping[str, str | list[str]]
 
 #: A refusal without details.
 NO_DETAILS: Details = MappingProxyType({})
+
+
+def copy_details(details: Details) -> dict[str, str | list[str]]:
+    """A copy of ``details`` that shares no list with it (a refusal keeps its own facts)."""
+    return {
+        name: value if isinstance(value, str) else list(value) for name, value in details.items()
+    }
 
 
 class AuthError(Exception):
@@ -359,7 +367,4 @@ class DeliveryFailed(AuthError):
         self.path = path
         self.reason = reason
         self.refused = refused
-        self.peer_details: dict[str, str | list[str]] = {
-            name: value if isinstance(value, str) else list(value)
-            for name, value in details.items()
-        }
+        self.peer_details = copy_details(details)

@@ -122,13 +122,17 @@ class KeyFunder:
     new transfer, never the first one again (which the ledger would take as known).
     """
 
-    def __init__(self, owner: SigningKey, ledger: TransferLedger) -> None:
+    def __init__(
+        self, owner: SigningKey, ledger: TransferLedger, *, tag: bytes = FUNDING_TAG
+    ) -> None:
+        """``tag``: what the transfers are tagged as on the ledger (a funding by default)."""
         self._owner = owner
         self._ledger = ledger
+        self._tag = tag
 
     def fund(self, payee: Address, amount: int, *, reference: str) -> list[Funding]:
         data = json.dumps({"reference": reference, "salt": secrets.token_hex(8)}).encode()
-        payload = TransferPayload((Output(payee.raw, amount),), FUNDING_TAG, data)
+        payload = TransferPayload((Output(payee.raw, amount),), self._tag, data)
         message = self._ledger.compose(self._owner, payload)
         self._ledger.submit(message.raw)
         return [Funding(message.id, amount, message.issued_at_ms)]

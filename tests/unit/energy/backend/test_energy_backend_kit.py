@@ -23,11 +23,11 @@ from plaza.channels import MemoryCursorStore
 from plaza.crypto import Identity
 from plaza.energy.backend import MarketplaceSettings, seed_bid
 from plaza.energy.backend.memory import MemoryMarketplaceStore
-from plaza.energy.backend.model import Peer
 from plaza.energy.bidmanager.memory import MemoryBidStore
 from plaza.energy.envelope import Letter, ModuleKey, open_letter, seal_letter
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, Transaction, TransactionStatus, TransactionType
+from plaza.energy.peers import Peer
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import InlineQueue, Worker
 from plaza.ledger.model import Output, TransferPayload

@@ -25,7 +25,6 @@ from test_energy_backend_kit import (
 
 from plaza.adapters.ledger.local import LocalLedger
 from plaza.crypto import Identity
-from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import (
     ModuleKey,
     open_letter,
@@ -43,6 +42,7 @@ from plaza.energy.errors import (
 )
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus, TransactionType
+from plaza.energy.peers import Peer
 from plaza.energy.questions import answer
 from plaza.jobs import InlineQueue
 from plaza.market.auth import MemoryNonceStore

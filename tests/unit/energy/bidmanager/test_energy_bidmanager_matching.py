@@ -19,11 +19,11 @@ from plaza.api.energy import BidManagerService
 from plaza.bootstrap.energy_modules import open_bidmanager
 from plaza.bootstrap.energy_wiring import DEFAULT_VALIDITY_MS
 from plaza.crypto import Identity
-from plaza.energy.backend.model import Peer
 from plaza.energy.bidmanager import Bid
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import InvalidMessage, NotAuthenticated, NotConfigured, WrongState
 from plaza.energy.model import TransactionType
+from plaza.energy.peers import Peer
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock

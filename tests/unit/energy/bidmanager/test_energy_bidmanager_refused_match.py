@@ -20,11 +20,11 @@ from plaza.adapters.ledger.local import LocalLedger
 from plaza.api.energy import BidManagerService, MarketplaceService
 from plaza.crypto import Identity
 from plaza.energy.backend import contract_id_for
-from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import EnergyError, PeerFailed
 from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import AssetType, TransactionStatus
+from plaza.energy.peers import Peer
 from plaza.jobs import InlineQueue, Worker
 from plaza.market.auth import MemoryNonceStore
 from plaza.testing import FakeClock

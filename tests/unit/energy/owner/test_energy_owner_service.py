@@ -25,7 +25,6 @@ from plaza.bootstrap.energy_modules import open_owner
 from plaza.bootstrap.energy_wiring import build_owner
 from plaza.channels import MemoryCursorStore
 from plaza.crypto import Address, Identity, Seed
-from plaza.energy.backend.model import Peer
 from plaza.energy.envelope import ModuleKey, open_letter, seal_letter
 from plaza.energy.errors import (
     InvalidMessage,
@@ -38,6 +37,7 @@ from plaza.energy.ledger import LedgerAccess
 from plaza.energy.model import Transaction, TransactionStatus, TransactionType
 from plaza.energy.owner.memory import MemoryOwnerStore
 from plaza.energy.owner.wallets import OwnerWallets
+from plaza.energy.peers import Peer
 from plaza.energy.questions import answer
 from plaza.energy.twins import Twins
 from plaza.jobs import InlineQueue
