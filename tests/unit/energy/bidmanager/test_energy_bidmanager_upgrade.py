@@ -26,9 +26,8 @@ from plaza.energy.bidmanager import Bid
 from plaza.energy.bidmanager.model import SEED_FIELDS
 from plaza.energy.bidmanager.store import SqliteBidStore
 from plaza.energy.bidmanager.upgrade import CARRIED_OVER
-from plaza.energy.envelope import ModuleKey
+from plaza.energy.envelope import ModuleKey, dumps
 from plaza.energy.model import TransactionType
-from plaza.energy.store import dumps
 from plaza.market.book.service import BidManager
 from plaza.market.book.sqlite import SqliteBookStore
 from plaza.market.matching import policy_named
