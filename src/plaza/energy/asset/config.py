@@ -21,10 +21,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from plaza.energy.envelope import ModuleKey
 from plaza.energy.errors import EnergyForbidden, InvalidMessage
+from plaza.energy.fields import choice
 from plaza.energy.model import MAX_ENERGY_WH, MAX_PRICE, AssetType, EnergyContract, Transaction
 from plaza.market.settlement import SettlementPolicy
 
@@ -47,7 +48,6 @@ _ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _URL = re.compile(r"https?://[^\s]{1,240}")
 _SECRET_FIELDS = frozenset({"seed", "mnemonic", "privatekey", "secret"})
 _MAX_TEXT = 256
-_E = TypeVar("_E", bound=enum.StrEnum)
 
 
 class RunStatus(enum.StrEnum):
@@ -116,7 +116,7 @@ class AssetConfig:
 
     @classmethod
     def _parse(cls, data: Mapping[str, Any]) -> Self:
-        kind = _choice(data, "type", AssetType)
+        kind = choice(data, "type", AssetType)
         price_field = "energyPrice" if kind is AssetType.PROVIDER else "maxEnergyPrice"
         prices = {
             name: _integer(data, name, low=1, high=MAX_PRICE, required=name == price_field)
@@ -135,7 +135,7 @@ class AssetConfig:
             ),
             energy_price=prices["energyPrice"],
             max_energy_price=prices["maxEnergyPrice"],
-            status=_choice(data, "status", RunStatus, default=RunStatus.RUNNING),
+            status=choice(data, "status", RunStatus, default=RunStatus.RUNNING),
             asset_name=_text(data, "assetName"),
             asset_description=_text(data, "assetDescription"),
             location=_text(data, "location"),
@@ -246,19 +246,6 @@ def _integer(
 
 def _duration(data: Mapping[str, Any], name: str, default: int, *, low: int) -> int:
     return _integer(data, name, low=low, high=_MAX_DURATION_MS, default=default)
-
-
-def _choice(data: Mapping[str, Any], name: str, kind: type[_E], *, default: _E | None = None) -> _E:
-    value = data.get(name)
-    if value is None and default is not None:
-        return default
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(repr(member.value) for member in kind)
-        raise InvalidMessage(f"{name} must be one of {allowed}, got {value!r}") from None
 
 
 def _key(data: Mapping[str, Any], name: str) -> ModuleKey:
