@@ -51,18 +51,7 @@ def hold_payload_view(
     tag, tag_text = payload.tag.hex(), _text(payload.tag)
     match payload:
         case HoldPayload():
-            return HoldPayloadView(
-                hold_id=hold_id.hex(),
-                payer=str(Address.from_public_key(issuer)),
-                payee=str(Address(payload.payee)),
-                amount=payload.amount,
-                expires_at_ms=payload.expires_at_ms,
-                hashlock=payload.hashlock.hex(),
-                arbiter=_arbiter(payload.arbiter),
-                tag=tag,
-                tag_text=tag_text,
-                data=payload.data.hex(),
-            )
+            return _opening_view(payload, issuer, hold_id)
         case ReleasePayload():
             return ReleasePayloadView(
                 hold_id=payload.hold_id.hex(),
@@ -86,6 +75,23 @@ def hold_payload_view(
                 tag_text=tag_text,
                 data=payload.data.hex(),
             )
+
+
+def _opening_view(payload: HoldPayload, issuer: bytes, hold_id: bytes) -> HoldPayloadView:
+    """A hold's opening: the only payload that names no hold, so its id is the message's
+    transfer key and its payer the message's issuer, both from outside the payload."""
+    return HoldPayloadView(
+        hold_id=hold_id.hex(),
+        payer=str(Address.from_public_key(issuer)),
+        payee=str(Address(payload.payee)),
+        amount=payload.amount,
+        expires_at_ms=payload.expires_at_ms,
+        hashlock=payload.hashlock.hex(),
+        arbiter=_arbiter(payload.arbiter),
+        tag=payload.tag.hex(),
+        tag_text=_text(payload.tag),
+        data=payload.data.hex(),
+    )
 
 
 def hold_view(record: HoldRecord) -> HoldView:

@@ -57,9 +57,10 @@ from plaza.crypto import (
     seal,
     verify_signature,
 )
+from plaza.devnet import Devnet
 from plaza.settings import NodeSettings
 
-__all__ = ["ChannelBenchmark", "run_channel_benchmark"]
+__all__ = ["ChannelBenchmark", "live_node", "run_channel_benchmark"]
 
 Progress = Callable[[str], None]
 PAYLOAD = b"{'sensor': 'air-42', 'pm2.5': 12.4, 'pm10': 20.1, 't': 1767225600}".ljust(100)
@@ -185,6 +186,25 @@ def _live_node(folder: Path, difficulty: int) -> Iterator[str]:
         thread.join(timeout=10)
         listener.close()
         runtime.close()
+
+
+@contextmanager
+def live_node(folder: Path, pow_difficulty: int, *, own_process: bool) -> Iterator[str]:
+    """A live node's URL: a ``plaza node run`` process of its own (as in production), or
+    one served in this process, sharing its interpreter with the benchmark's clients."""
+    if not own_process:
+        with _live_node(folder, pow_difficulty) as url:
+            yield url
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    devnet = Devnet(folder / "devnet", nodes=1, base_port=port, pow_difficulty=pow_difficulty)
+    devnet.start()
+    try:
+        yield devnet.nodes[0].url
+    finally:
+        devnet.stop()
 
 
 def _measure_latency(url: str, samples: int, interval_s: float) -> list[float]:

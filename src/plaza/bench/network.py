@@ -187,15 +187,26 @@ def run_network_benchmark(
         progress(f"starting a {nodes}-node devnet")
         devnet.start()
         try:
-            propagation, latencies, rate, identical = _measure(
+            measured = _measure(
                 devnet, throughput_seconds, latency_seconds, propagation_samples, progress
             )
         finally:
             devnet.stop()
+    return _figures(devnet, throughput_seconds, measured)
+
+
+def _figures(
+    devnet: Devnet,
+    throughput_seconds: float,
+    measured: tuple[list[float], list[float], float, bool],
+) -> NetworkBenchmark:
+    """The report of a run on ``devnet``: the network's shape as it ran, each phase's
+    percentiles, and the throughput phase's rate also as the transfers it confirmed."""
+    propagation, latencies, rate, identical = measured
     return NetworkBenchmark(
-        nodes=nodes,
-        milestone_interval_s=milestone_interval_s,
-        pow_difficulty=pow_difficulty,
+        nodes=len(devnet.nodes),
+        milestone_interval_s=devnet.milestone_interval_s,
+        pow_difficulty=devnet.pow_difficulty,
         propagation_samples=len(propagation),
         propagation_p50_s=round(percentile(propagation, 0.5), 4),
         propagation_p99_s=round(percentile(propagation, 0.99), 4),

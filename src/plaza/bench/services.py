@@ -250,6 +250,12 @@ def _one_call(
         with tally.lock:
             tally.errors.append(repr(error))
         return
+    _tally_answer(tally, number, result, started)
+
+
+def _tally_answer(tally: _Tally, number: int, result: object, started: float) -> None:
+    """An answered call counts as a latency only if the echo is right: a wrong answer is
+    the run's error, not a fast call."""
     if result != {"n": number, "square": number * number}:
         with tally.lock:
             tally.errors.append(f"call {number} answered {result!r}")

@@ -23,24 +23,22 @@ transfers, each buys a stream with a direct payment, and the figures are:
 from __future__ import annotations
 
 import random
-import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from plaza.adapters.ledger.remote import RemoteLedger
 from plaza.bench._stats import percentile
-from plaza.bench.channels import _live_node
+from plaza.bench.channels import live_node
 from plaza.channels import LedgerAccessError
 from plaza.clients.node import NodeClient
 from plaza.clock import SystemClock
 from plaza.crypto import EncryptionKey
-from plaza.devnet import Devnet
 from plaza.streams import Sensor, Terms
 from plaza.streams.buyer import buy, discover, follow, grants, history, wait_for_grant
 from plaza.streams.sensor import SensorAgent, SensorConfig, SensorHome
@@ -273,25 +271,6 @@ def _confirmed_fraction(gateway: RemoteLedger, published: list[bytes], sample: i
     return confirmed / len(chosen) if chosen else 0.0
 
 
-@contextmanager
-def _node(folder: Path, plan: StreamsPlan) -> Iterator[str]:
-    """A live node's URL: a ``plaza node run`` process of its own, or one served in this
-    process (sharing its interpreter with the sensors and buyers)."""
-    if not plan.node_process:
-        with _live_node(folder, plan.pow_difficulty) as url:
-            yield url
-        return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    devnet = Devnet(folder / "devnet", nodes=1, base_port=port, pow_difficulty=plan.pow_difficulty)
-    devnet.start()
-    try:
-        yield devnet.nodes[0].url
-    finally:
-        devnet.stop()
-
-
 def run_streams_benchmark(
     plan: StreamsPlan | None = None, *, progress: Progress = lambda _: None
 ) -> StreamsBenchmark:
@@ -300,7 +279,9 @@ def run_streams_benchmark(
     plan = plan or StreamsPlan()
     with tempfile.TemporaryDirectory(prefix="plaza-bench-streams-") as name, ExitStack() as stack:
         folder = Path(name)
-        url = stack.enter_context(_node(folder, plan))
+        url = stack.enter_context(
+            live_node(folder, plan.pow_difficulty, own_process=plan.node_process)
+        )
         clients = [stack.enter_context(NodeClient(url)) for _ in range(plan.workers + 1)]
         gateway = RemoteLedger(clients[-1], clock=CLOCK)
         progress(f"{plan.sensors} sensors announcing on a live node")
@@ -339,17 +320,37 @@ def _drive(
     run: _Run,
     gateways: list[RemoteLedger],
 ) -> float:
-    """Start the sensors, make every purchase, follow, stop after ``seconds``; the run's length.
-
-    A follower starts as soon as its own purchase is granted (the first sensors' buyers are
-    bought first), so delivery is measured while the other purchases load the node, not
-    only after the last of them.
-    """
+    """Start the sensors, make every purchase, follow, stop after ``seconds``; the run's length."""
     workers = plan.workers
     threads = [
         threading.Thread(target=_work, args=(agents[i::workers], gateways[i], run, plan))
         for i in range(workers)
     ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    try:
+        following = _purchase_all(plan, url, client, buyers, run)
+        run.stop.wait(max(0.0, started + plan.seconds - time.monotonic()))
+    finally:  # a purchase that failed stops the sensors before their files are closed
+        run.stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    duration = time.monotonic() - started
+    for thread in following:
+        thread.join(timeout=10)
+    return duration
+
+
+def _purchase_all(
+    plan: StreamsPlan, url: str, client: NodeClient, buyers: list[_Buyer], run: _Run
+) -> list[threading.Thread]:
+    """Make every purchase, ``_BUYING_AT_ONCE`` at a time; the threads of the followers.
+
+    A follower starts as soon as its own purchase is granted (the first sensors' buyers are
+    bought first), so delivery is measured while the other purchases load the node, not
+    only after the last of them.
+    """
     staying = [b for b in buyers if b.amount != TERMS.minimum_price][: plan.followers]
     following, watching = {id(b) for b in staying}, list[threading.Thread]()
 
@@ -360,21 +361,9 @@ def _drive(
             thread.start()
             watching.append(thread)
 
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    try:
-        with ThreadPoolExecutor(max_workers=_BUYING_AT_ONCE) as pool:
-            list(pool.map(purchase, buyers))
-        run.stop.wait(max(0.0, started + plan.seconds - time.monotonic()))
-    finally:  # a purchase that failed stops the sensors before their files are closed
-        run.stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-    duration = time.monotonic() - started
-    for thread in watching:
-        thread.join(timeout=10)
-    return duration
+    with ThreadPoolExecutor(max_workers=_BUYING_AT_ONCE) as pool:
+        list(pool.map(purchase, buyers))
+    return watching
 
 
 def _figures(

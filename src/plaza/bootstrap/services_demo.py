@@ -95,20 +95,7 @@ class ServicesDemo:
         self._markets: list[MarketClient] = []  # each provider's, listing its service
         app = FastAPI(title="plaza demo services", openapi_url=None, docs_url=None, redoc_url=None)
         try:
-            for sold in SERVICES:
-                home = ProviderHome(self.root / sold.name)
-                agent = ProviderAgent(
-                    home,
-                    ledger,
-                    sold,
-                    endpoint=f"{self.url}/{sold.name}",
-                    clock=clock,
-                    poll_s=settings.poll_s,
-                    market=self._market(market_url, home),
-                    report_every_s=settings.report_s,
-                )
-                self.providers.append(agent)
-                app.mount(f"/{sold.name}", create_provider_app(agent))
+            self._mount_providers(app, market_url)
         except BaseException:
             self._close_providers()
             listener.close()
@@ -117,6 +104,26 @@ class ServicesDemo:
         self._book = CustomerBook(self.root / "calls.sqlite3")
         self._payer = identity_at(self.root / "customer.key").signing
         self._serving = False
+
+    def _mount_providers(self, app: FastAPI, market_url: str | None) -> None:
+        """Open one provider per catalogued service and mount its quote API under the
+        service's name, so every provider of the demo is served from one port. Each is
+        kept in :attr:`providers` as soon as it opens, so a failure part-way closes the
+        ones already open."""
+        for sold in SERVICES:
+            home = ProviderHome(self.root / sold.name)
+            agent = ProviderAgent(
+                home,
+                self._ledger,
+                sold,
+                endpoint=f"{self.url}/{sold.name}",
+                clock=self._clock,
+                poll_s=self.settings.poll_s,
+                market=self._market(market_url, home),
+                report_every_s=self.settings.report_s,
+            )
+            self.providers.append(agent)
+            app.mount(f"/{sold.name}", create_provider_app(agent))
 
     def start(self) -> None:
         """Describe each service (announced if new or changed), serve the quote APIs, run

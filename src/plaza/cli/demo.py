@@ -197,14 +197,20 @@ def demo(
         services=ServicesSettings() if services else None,
         telco=TelcoSettings() if telco else None,
     )
+    summary = _run(running, console, duration, quiet=as_json)
+    _print(console, summary, as_json=as_json)
+
+
+def _run(running: Demo, console: Console, duration: float | None, *, quiet: bool) -> dict[str, Any]:
+    """Start the demo, show it until ``duration`` has passed or Ctrl-C, and stop it however
+    that ends; its summary, taken before it stops, while the figures can still be read."""
     try:
         running.start()
         _banner(console, running)
-        elapsed = _wait(running, console, duration, quiet=as_json)
-        summary = _summary(running, elapsed)
+        elapsed = _wait(running, console, duration, quiet=quiet)
+        return _summary(running, elapsed)
     finally:
         running.stop()
-    _print(console, summary, as_json=as_json)
 
 
 def _print(console: Console, summary: dict[str, Any], *, as_json: bool) -> None:

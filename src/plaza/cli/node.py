@@ -56,26 +56,47 @@ def run(
         peers=tuple(peer or ()),
         allow_peers=tuple(allow_peer or ()),
     )
+    _serve(settings)
+
+
+def _serve(settings: NodeSettings) -> None:
+    """Open the node and serve its API until stopped, closing the store and the socket
+    however the server ends, so a stopped node leaves nothing open behind it."""
     listener = _listen(settings.host, settings.port)
     runtime = build_node(settings)
+    gossip = _gossip_or_bad_parameter(settings, runtime, listener)
+    server = _api_server(runtime, gossip)
+    _print_banner(settings, runtime, gossip)  # the socket listens: clients may connect now
     try:
-        gossip = build_gossip(settings, runtime)
+        server.run(sockets=[listener])
+    finally:
+        runtime.close()
+        listener.close()
+
+
+def _gossip_or_bad_parameter(
+    settings: NodeSettings, runtime: NodeRuntime, listener: socket.socket
+) -> Gossip:
+    """The node's gossip, or a usage error: a malformed ``--peer`` or ``--allow-peer`` is
+    the operator's typo, reported as such after closing what was opened for it."""
+    try:
+        return build_gossip(settings, runtime)
     except (InvalidPeerAddress, ValueError) as error:
         runtime.close()
         listener.close()
         raise typer.BadParameter(str(error)) from None
+
+
+def _api_server(runtime: NodeRuntime, gossip: Gossip) -> uvicorn.Server:
+    """The HTTP server for the node's API; its limits follow the node's, not uvicorn's
+    defaults: a websocket frame may be as large as a gossip frame."""
     config = uvicorn.Config(
         create_app(runtime, gossip=gossip),
         log_level="warning",
         ws_max_size=MAX_FRAME_SIZE,
         timeout_graceful_shutdown=2,  # open event streams must not hold shutdown forever
     )
-    _print_banner(settings, runtime, gossip)  # the socket listens: clients may connect now
-    try:
-        uvicorn.Server(config).run(sockets=[listener])
-    finally:
-        runtime.close()
-        listener.close()
+    return uvicorn.Server(config)
 
 
 def _listen(host: str, port: int) -> socket.socket:

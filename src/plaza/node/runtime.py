@@ -74,14 +74,7 @@ class NodeRuntime:
         )
         self._verifier = ThreadedVerifier(config.verify_workers)
         self.store = store
-        self.tangle = Tangle(
-            store=store,
-            genesis=genesis,
-            validator=MessageValidator(self._rules(genesis), self._verifier),
-            clock=clock,
-            held=self._held_policy(),
-            events=self.events,
-        )
+        self.tangle = self._tangle(store, genesis)
         self.coordinator = (
             Coordinator(self.tangle, coordinator_keys or [], clock=clock, work=self.work)
             if config.coordinator
@@ -94,6 +87,19 @@ class NodeRuntime:
             NodeFaucet(self.tangle, faucet_key, clock=clock, work=self.work, policy=config.faucet)
             if faucet_key is not None
             else None
+        )
+
+    def _tangle(self, store: TangleStore, genesis: Genesis) -> Tangle:
+        """The ledger on ``store``, held to this node's configuration rather than the
+        ledger's defaults: its rules and signature verifier, its limits on messages waiting
+        for parents, and its event hub, so subscribers hear of what it admits."""
+        return Tangle(
+            store=store,
+            genesis=genesis,
+            validator=MessageValidator(self._rules(genesis), self._verifier),
+            clock=self.clock,
+            held=self._held_policy(),
+            events=self.events,
         )
 
     def _rules(self, genesis: Genesis) -> ValidationRules:

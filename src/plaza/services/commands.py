@@ -113,14 +113,7 @@ def run(
     ] = "",
 ) -> None:
     """Sell the function per call until stopped: describe it, quote, run, publish, release."""
-    sys.path.insert(0, os.getcwd())  # module:function names a module where the command runs
-    if owner and not OWNER.fullmatch(owner):
-        raise typer.BadParameter(f"{owner[:40]!r} is not a user id (usr_ and 16 hex digits)")
-    try:
-        chosen = load_service(reference)
-        listener = bind_listener(host, port)
-    except (ValueError, OSError) as error:
-        raise typer.BadParameter(str(error)) from None
+    chosen, listener = _checked_arguments(reference, host, port, owner)
     _serve(
         chosen,
         listener,
@@ -132,6 +125,22 @@ def run(
         market=market,
         owner=owner,
     )
+
+
+def _checked_arguments(
+    reference: str, host: str, port: int, owner: str
+) -> tuple[Service, socket.socket]:
+    """The service ``reference`` names and a socket listening for its quote API, or a
+    usage error: a malformed owner, a reference to no ``@service`` function and a taken
+    port are the operator's to fix, and are told before the data directory or the node
+    is touched."""
+    sys.path.insert(0, os.getcwd())  # module:function names a module where the command runs
+    if owner and not OWNER.fullmatch(owner):
+        raise typer.BadParameter(f"{owner[:40]!r} is not a user id (usr_ and 16 hex digits)")
+    try:
+        return load_service(reference), bind_listener(host, port)
+    except (ValueError, OSError) as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def _serve(

@@ -15,6 +15,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -156,14 +158,10 @@ def call(
     call_id = call_id if call_id is not None else secrets.token_bytes(CALL_ID_SIZE)
     paid = book.get(call_id)
     if paid is None:
-        client = http if http is not None else httpx.Client(timeout=10.0)
-        try:
+        with _client(http) as client:
             paid = _pay(
                 ledger, payer, service, job, call_id=call_id, book=book, http=client, clock=clock
             )
-        finally:
-            if http is None:
-                client.close()
     if paid.state is CustomerState.DONE:
         return paid.result_value()
     if paid.state is CustomerState.REFUNDED:
@@ -173,6 +171,17 @@ def call(
     ledger.submit(paid.hold_raw)  # the same bytes: "known" if the node has them
     waiting = _Waiting(poll_s, grace_s, milestones)
     return _wait(ledger, book, paid, waiting, clock=clock)
+
+
+@contextmanager
+def _client(http: httpx.Client | None) -> Iterator[httpx.Client]:
+    """``http``, or a client of the call's own, closed after: a customer calling once
+    needs none, one calling often passes its own to keep its connections."""
+    if http is not None:
+        yield http
+        return
+    with httpx.Client(timeout=10.0) as client:
+        yield client
 
 
 def _pay(

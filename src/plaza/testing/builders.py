@@ -96,14 +96,7 @@ def build_tangle(
     work = work or NoWork()
     faucet = key_from_number(1)
     coordinator_key = key_from_number(2)
-    allocations = {Address.from_public_key(faucet.public_key.raw).raw: supply}
-    allocations.update(extra_allocations or {})
-    genesis = Genesis.create(
-        "plaza-test",
-        timestamp_ms=clock.now_ms(),
-        allocations=allocations,
-        coordinator_keys=(coordinator_key.public_key.raw,),
-    )
+    genesis = _genesis(clock, faucet, coordinator_key, supply, extra_allocations or {})
     rules = ValidationRules(
         network_id=genesis.network_id,
         work=work,
@@ -120,3 +113,23 @@ def build_tangle(
     )
     coordinator = Coordinator(tangle, [coordinator_key], clock=clock, work=work)
     return TangleKit(tangle, coordinator, clock, faucet, work)
+
+
+def _genesis(
+    clock: Clock,
+    faucet: SigningKey,
+    coordinator_key: SigningKey,
+    supply: int,
+    extra_allocations: Mapping[bytes, int],
+) -> Genesis:
+    """The test network's first state: the faucet holds ``supply`` (tests pay from it), the
+    extra allocations what a test wants held from the start, and one coordinator key signs
+    the milestones."""
+    allocations = {Address.from_public_key(faucet.public_key.raw).raw: supply}
+    allocations.update(extra_allocations)
+    return Genesis.create(
+        "plaza-test",
+        timestamp_ms=clock.now_ms(),
+        allocations=allocations,
+        coordinator_keys=(coordinator_key.public_key.raw,),
+    )

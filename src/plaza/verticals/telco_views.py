@@ -235,16 +235,6 @@ def _trail(order: ProductOrder) -> list[dict[str, Any]]:
 def order_view(order: ProductOrder) -> dict[str, Any]:
     """A TMF622 product order, with its trail of steps (an extension)."""
     final = order.state in FINAL
-    item = {
-        "id": "1",
-        "action": "add",
-        "quantity": 1,
-        "state": order.state.value,
-        "productOffering": {"id": order.offer_id, "href": f"{OFFERINGS}/{order.offer_id}"},
-        "itemTotalPrice": [
-            {"priceType": "oneTime", "price": {"taxIncludedAmount": _price(order.price)}}
-        ],
-    }
     return compact(
         {
             "id": order.id,
@@ -254,7 +244,7 @@ def order_view(order: ProductOrder) -> dict[str, Any]:
             "completionDate": iso(order.steps[-1].at_ms) if final else None,
             "requestedStartDate": iso(order.window.start_ms),
             "requestedCompletionDate": iso(order.window.end_ms),
-            "productOrderItem": [item],
+            "productOrderItem": [_order_item(order)],
             "productRequest": {"id": order.request_id, "href": f"{REQUESTS}/{order.request_id}"},
             "relatedParty": [
                 _party(order.customer, "customer"),
@@ -273,6 +263,21 @@ def order_view(order: ProductOrder) -> dict[str, Any]:
             "@type": "ProductOrder",
         }
     )
+
+
+def _order_item(order: ProductOrder) -> dict[str, Any]:
+    """The order's one item: TMF622 orders a list of items, and a Plaza order adds one
+    offering once, at a one-time price, in the order's own state."""
+    return {
+        "id": "1",
+        "action": "add",
+        "quantity": 1,
+        "state": order.state.value,
+        "productOffering": {"id": order.offer_id, "href": f"{OFFERINGS}/{order.offer_id}"},
+        "itemTotalPrice": [
+            {"priceType": "oneTime", "price": {"taxIncludedAmount": _price(order.price)}}
+        ],
+    }
 
 
 def history_view(order: ProductOrder) -> dict[str, Any]:

@@ -95,12 +95,7 @@ class ProviderAgent:
             self.close()
             raise
         self.address = Address.from_public_key(self.identity.public_key.raw)
-        self.description = service.describe(
-            pay_to=str(self.address),
-            encryption_key=self.identity.encryption.public_key.raw.hex(),
-            endpoint=endpoint,
-            owner=owner,
-        )
+        self.description = self._first_description(endpoint, owner)
         self.desk = CallDesk.of(
             gateway,
             self.identity,
@@ -109,6 +104,17 @@ class ProviderAgent:
             service,
             clock=clock,
             margin_ms=allowance_ms // 2,
+        )
+
+    def _first_description(self, endpoint: str, owner: str) -> ServiceDescription:
+        """The service as its code declares it, with what only the provider knows: calls
+        are paid to its address and sealed to its encryption key, quotes asked at
+        ``endpoint``. :meth:`describe` announces it; later ones replace it."""
+        return self.service.describe(
+            pay_to=str(self.address),
+            encryption_key=self.identity.encryption.public_key.raw.hex(),
+            endpoint=endpoint,
+            owner=owner,
         )
 
     def close(self) -> None:
