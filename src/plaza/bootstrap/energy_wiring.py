@@ -1,8 +1,9 @@
 """How each energy module is wired over the adapters of its ports, whichever they are.
 
 A ``build_*`` takes a module's keys and adapters and hands the pure domain class its
-ports: its outbox on the job queue it is given (letters a peer refuses are logged, and
-a refused ``/match`` goes back to the bid manager), its twins, its owner rules. Each
+ports: its outbox on the job queue it is given (:mod:`plaza.bootstrap.energy_outbox`:
+letters a peer refuses are logged, and a refused ``/match`` goes back to the bid
+manager), its twins, its owner rules. Each
 outbox is given the module's address book (:mod:`plaza.bootstrap.energy_addresses`),
 read when a letter leaves, so letters queued before a restart on new ports go to the
 new ones. The running modules get their SQLite files and key files from
@@ -18,6 +19,13 @@ from typing import Any, Protocol
 
 from plaza.api.energy import AssetService, BidManagerService, MarketplaceService, OwnerService
 from plaza.bootstrap.energy_addresses import asset_address, marketplace_address, only
+from plaza.bootstrap.energy_outbox import (
+    MatchRefusals,
+    asset_refusals,
+    logged_refusals,
+    module_outbox,
+    owner_refusals,
+)
 from plaza.channels import CursorStore
 from plaza.clock import Clock
 from plaza.crypto import Identity
@@ -39,7 +47,7 @@ from plaza.energy.peers import BIDMANAGER, MARKETPLACE, USER_MODULE, Peer
 from plaza.energy.twins import Twins, parse_reader_key, read_twin
 from plaza.jobs import JobQueue
 from plaza.market.auth import NonceStore
-from plaza.market.auth.outbox import AddressOf, Link, OnRefused, Refusal
+from plaza.market.auth.outbox import Link
 from plaza.market.book.ports import BookStore
 from plaza.market.book.service import BidManager
 from plaza.market.matching import MatchingPolicy
@@ -105,14 +113,14 @@ def _asset_outbox(
 ) -> EnergyOutbox:
     """The device's letters, signed as its asset id, to wherever its configuration says its
     marketplace and owner are when each leaves; a refusal is logged in its store."""
-    return _outbox(
+    return module_outbox(
         queue,
         link,
         identity,
         clock,
         sender=lambda: config().asset_id,
         address=asset_address(config),
-        on_refused=_asset_refusals(store, clock),
+        on_refused=asset_refusals(store, clock),
     )
 
 
@@ -131,16 +139,6 @@ def _device_payments(
     return LedgerPayments(ledger.ledger, [DeviceAccount(keys.wallet_key, funder)])
 
 
-def _asset_refusals(store: AssetStore, clock: Clock) -> OnRefused:
-    """A peer refused one of the device's letters: logged, as it would refuse it again."""
-
-    def refused(refusal: Refusal) -> None:
-        reason = f"{refusal.url}{refusal.path}: {refusal.reason}"
-        store.log("letter_refused", reason, now_ms=clock.now_ms(), ok=False)
-
-    return refused
-
-
 def _first_twin_state(
     twins: Twins, ledger: LedgerAccess, identity: Identity
 ) -> Callable[[str], Mapping[str, Any] | None]:
@@ -152,30 +150,6 @@ def _first_twin_state(
         return entries[0].state if entries and not problems else None
 
     return first
-
-
-def _outbox(
-    queue: JobQueue,
-    link: Link,
-    identity: Identity,
-    clock: Clock,
-    *,
-    sender: str | Callable[[], str],
-    address: AddressOf,
-    on_refused: OnRefused,
-) -> EnergyOutbox:
-    """A module's outbox: its letters signed by ``identity`` as ``sender`` (or ``sender()``),
-    each sent to where ``address`` says its recipient is when it leaves."""
-    named = (lambda: sender) if isinstance(sender, str) else sender
-    return EnergyOutbox(
-        queue,
-        link,
-        sender=named,
-        identity=lambda: identity,
-        clock=clock,
-        address=address,
-        on_refused=on_refused,
-    )
 
 
 class _MarketplaceStore(MarketplaceStore, OnboardingStore, Protocol):
@@ -198,9 +172,9 @@ def build_marketplace(
 ) -> MarketplaceService:
     """The marketplace with this identity over the adapters given (:func:`open_marketplace`'s
     file, or memory in tests)."""
-    refused = _refusal_logger(store, clock)
+    refused = logged_refusals(store, clock)
     address = marketplace_address(store, bidmanager)
-    outbox = _outbox(
+    outbox = module_outbox(
         queue, link, identity, clock, sender=MARKETPLACE, address=address, on_refused=refused
     )
     onboarding = _onboarding(
@@ -244,21 +218,6 @@ def _onboarding(
     )
 
 
-def _refusal_logger(store: MarketplaceStore, clock: Clock) -> OnRefused:
-    """A peer refused a letter: it would refuse it again, so the log is where it ends."""
-
-    def log(refusal: Refusal) -> None:
-        store.log(
-            now_ms=clock.now_ms(),
-            operation="deliver",
-            record_id=refusal.url + refusal.path,
-            outcome="refused",
-            detail=refusal.reason,
-        )
-
-    return log
-
-
 def build_bidmanager(
     identity: Identity,
     *,
@@ -276,7 +235,7 @@ def build_bidmanager(
     file, or memory in tests), its book rebuilt from ``journal``; the store and journal are
     closed if it cannot start."""
     with _closed_on_failure(journal, store):
-        refusals = _Refusals(store, clock)
+        refusals = MatchRefusals(store, clock)
         outbox = _bidmanager_outbox(
             queue, link, identity, clock, marketplace=marketplace, refusals=refusals
         )
@@ -303,11 +262,11 @@ def _bidmanager_outbox(
     clock: Clock,
     *,
     marketplace: Peer,
-    refusals: _Refusals,
+    refusals: MatchRefusals,
 ) -> EnergyOutbox:
     """The bid manager's outbox: its letters go to the marketplace only, and what the
     marketplace refuses goes to ``refusals``."""
-    return _outbox(
+    return module_outbox(
         queue,
         link,
         identity,
@@ -334,34 +293,6 @@ def _closed_on_failure(*resources: _Closable) -> Iterator[None]:
         raise
 
 
-class _Refusals:
-    """The outbox's ``on_refused``: the marketplace refused a letter, and would again.
-
-    The refusal is logged; a refused ``/match`` goes to the bid manager with the
-    marketplace's details (:meth:`~plaza.energy.bidmanager.service.EnergyBidManager.match_refused`),
-    and the bid manager puts the pair's live bid back on the book. Until the bid
-    manager is open, a refusal raises, so its delivery is retried rather than lost.
-    """
-
-    def __init__(self, store: BidStore, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
-        self.bidmanager: EnergyBidManager | None = None
-
-    def __call__(self, refusal: Refusal) -> None:
-        if refusal.path == "/match" and self.bidmanager is None:
-            raise RuntimeError("a /match was refused before the bid manager was open")
-        self._store.log(
-            now_ms=self._clock.now_ms(),
-            operation="deliver",
-            record_id=refusal.url + refusal.path,
-            outcome="refused",
-            detail=refusal.reason,
-        )
-        if refusal.path == "/match" and self.bidmanager is not None:
-            self.bidmanager.match_refused(refusal.body, refusal.reason, details=refusal.details)
-
-
 def build_owner(
     identity: Identity,
     *,
@@ -377,14 +308,14 @@ def build_owner(
 ) -> OwnerService:
     """The user module with this identity over the keys and adapters given
     (:func:`open_owner`'s files, or memory in tests)."""
-    outbox = _outbox(
+    outbox = module_outbox(
         queue,
         link,
         identity,
         clock,
         sender=USER_MODULE,
         address=only(MARKETPLACE, marketplace.url),
-        on_refused=_owner_refusals(store, clock),
+        on_refused=owner_refusals(store, clock),
     )
     return OwnerService(
         store=store,
@@ -399,13 +330,3 @@ def build_owner(
         outbox=outbox,
         nonces=nonces,
     )
-
-
-def _owner_refusals(store: OwnerStore, clock: Clock) -> OnRefused:
-    """The marketplace refused one of the user module's letters: logged, as it would
-    refuse it again."""
-
-    def refused(refusal: Refusal) -> None:
-        store.log(clock.now_ms(), "deliver", refusal.url + refusal.path, "refused", refusal.reason)
-
-    return refused
