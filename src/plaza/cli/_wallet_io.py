@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from plaza.adapters.ledger.remote import RemoteLedger
-from plaza.bootstrap import SystemClock
 from plaza.clients.node import NodeClient
+from plaza.clock import SystemClock
 from plaza.settings import WalletSettings
 from plaza.wallet import (
     AccountBalance,

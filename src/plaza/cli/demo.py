@@ -24,7 +24,7 @@ from plaza.energy.kind import ENERGY
 from plaza.sqlite import private_folder
 from plaza.verticals import registry
 
-__all__ = ["demo"]
+__all__ = ["demo", "demo_app"]
 
 _COLUMNS = (
     "offers",
@@ -199,6 +199,11 @@ def demo(
     )
     summary = _run(running, console, duration, quiet=as_json)
     _print(console, summary, as_json=as_json)
+
+
+#: ``plaza demo``, as the one command of its app (``plaza`` mounts it when it is run).
+demo_app = typer.Typer(add_completion=False)
+demo_app.command()(demo)
 
 
 def _run(running: Demo, console: Console, duration: float | None, *, quiet: bool) -> dict[str, Any]:

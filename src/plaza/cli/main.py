@@ -3,27 +3,44 @@
 :func:`build_app` assembles the command tree: Plaza's own groups, then each
 registered vertical's Typer app as ``plaza <vertical>`` (see
 :mod:`plaza.verticals`). ``app`` is that tree for the installation's verticals.
+
+Each command's module is imported when that command runs (or ``--help`` lists it),
+not when ``plaza`` starts: between them they import every layer of Plaza, which took
+seconds before ``plaza wallet balance`` could print a line.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, ClassVar
+
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from plaza import __version__
-from plaza.cli.bench import bench_app
-from plaza.cli.channel import channel_app
-from plaza.cli.demo import demo
-from plaza.cli.devnet import devnet_app
-from plaza.cli.energy import energy_app
-from plaza.cli.market import market_app
-from plaza.cli.node import node_app
-from plaza.cli.simulate import simulate_app
-from plaza.cli.stack import stack_app
-from plaza.cli.wallet import wallet_app
-from plaza.cli.web import web_app
-from plaza.verticals import VerticalConflict, VerticalRegistry, registry
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context  # the Click that Typer's groups extend
+
+    from plaza.verticals import VerticalRegistry
 
 __all__ = ["app", "build_app"]
+
+#: Plaza's own commands: name, and the module attribute that is its Typer app.
+COMMANDS = {
+    "node": "plaza.cli.node:node_app",
+    "bench": "plaza.cli.bench:bench_app",
+    "channel": "plaza.cli.channel:channel_app",
+    "devnet": "plaza.cli.devnet:devnet_app",
+    "wallet": "plaza.cli.wallet:wallet_app",
+    "market": "plaza.cli.market:market_app",
+    "web": "plaza.cli.web:web_app",
+    "stack": "plaza.cli.stack:stack_app",
+    "demo": "plaza.cli.demo:demo_app",
+    "simulate": "plaza.cli.simulate:simulate_app",
+}
 
 
 def version() -> None:
@@ -31,36 +48,95 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def build_app(verticals: VerticalRegistry = registry) -> typer.Typer:
-    """``plaza`` with its own commands and those of ``verticals``.
+def _own(target: str) -> Callable[[], typer.Typer]:
+    module, _, name = target.partition(":")
+    return lambda: getattr(importlib.import_module(module), name)
 
-    A vertical named like one of Plaza's own commands is a
-    :class:`~plaza.verticals.VerticalConflict`: it would hide the command.
+
+class _LazyCommands(TyperGroup):
+    """``plaza``'s group: a command is built from its Typer app when it is asked for.
+
+    ``loaders`` are Plaza's own commands; the verticals' (``verticals``, or the
+    installation's :data:`~plaza.verticals.registry` when None) are read when a name
+    is not one of them, or when ``--help`` lists them all.
     """
+
+    loaders: ClassVar[dict[str, Callable[[], typer.Typer]]] = {}
+    verticals: ClassVar[VerticalRegistry | None] = None
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.loaders, *self._verticals()})
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in self.loaders:
+            found: typer.Typer | None = self.loaders[cmd_name]()
+        elif (eager := super().get_command(ctx, cmd_name)) is not None:
+            return eager  # ``version``
+        else:
+            found = self._verticals().get(cmd_name)
+        if found is None:
+            return None
+        # get_command would collapse a Typer of one command into it (``plaza node run``
+        # into ``plaza node``): every app here is a group, but ``demo``'s one command
+        if cmd_name == "demo":
+            command: Command = typer.main.get_command(found)
+        else:
+            command = typer.main.get_group(found)
+        command.name = cmd_name
+        return command
+
+    def _verticals(self) -> dict[str, typer.Typer]:
+        from plaza.verticals import registry  # noqa: PLC0415 - imported when asked for
+
+        verticals = registry if self.verticals is None else self.verticals
+        mounted = dict(verticals.commands())
+        _check_names(mounted)
+        if "energy" not in mounted and verticals.get("energy") is not None:
+            # the built-in vertical's commands need plaza.bootstrap, which a vertical cannot
+            # import
+            mounted["energy"] = _own("plaza.cli.energy:energy_app")()
+        return mounted
+
+
+def _check_names(names: Iterable[str]) -> None:
+    """A vertical named like one of Plaza's own commands would hide it: refused."""
+    for name in names:
+        if name in COMMANDS or name == "version":
+            from plaza.verticals import VerticalConflict  # noqa: PLC0415 - as above
+
+            raise VerticalConflict(name, "a command of that name", "plaza itself")
+
+
+def build_app(verticals: VerticalRegistry | None = None) -> typer.Typer:
+    """``plaza`` with its own commands and those of ``verticals`` (None: the
+    installation's, read when first needed).
+
+    A vertical with commands named like one of Plaza's own is a
+    :class:`~plaza.verticals.VerticalConflict`: it would hide the command (raised here
+    for ``verticals`` given, when the commands are first listed or looked up otherwise).
+    """
+    if verticals is not None:
+        _check_names(name for name, _ in verticals.commands())
+    loaders = {name: _own(target) for name, target in COMMANDS.items()}
+
+    class PlazaCommands(_LazyCommands):
+        pass
+
+    PlazaCommands.loaders, PlazaCommands.verticals = loaders, verticals
     app = typer.Typer(
         name="plaza",
         help="Plaza: a marketplace where machines trade with machines, on a signed tangle ledger.",
         no_args_is_help=True,
         add_completion=False,
+        cls=PlazaCommands,
     )
-    groups = [node_app, bench_app, channel_app, devnet_app, wallet_app, market_app]
-    groups += [web_app, stack_app]
-    names = ["node", "bench", "channel", "devnet", "wallet", "market", "web", "stack"]
-    for name, group in zip(names, groups, strict=True):
-        app.add_typer(group, name=name)
-    app.command()(demo)
-    app.add_typer(simulate_app, name="simulate")
+    app.callback()(_plaza)  # a group, even before its lazy commands are known
     app.command()(version)
-    taken = {*names, "demo", "simulate", "version"}
-    mounted = dict(verticals.commands())
-    for name, commands in mounted.items():
-        if name in taken:
-            raise VerticalConflict(name, "a command of that name", "plaza itself")
-        app.add_typer(commands, name=name)
-    if verticals.get("energy") is not None and "energy" not in mounted:
-        # the built-in vertical's commands need plaza.bootstrap, which a vertical cannot import
-        app.add_typer(energy_app, name="energy")
     return app
+
+
+def _plaza() -> None:
+    """The group's own step before any command: nothing."""
 
 
 app = build_app()

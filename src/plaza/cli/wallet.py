@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from plaza.bootstrap import SystemClock
 from plaza.cli._wallet_io import (
     DEFAULT_NODE,
     DEFAULT_WALLET,
@@ -31,6 +30,7 @@ from plaza.cli._wallet_io import (
     reported_errors,
     stdout,
 )
+from plaza.clock import SystemClock
 from plaza.ledger.model import MessageMetadata
 from plaza.settings import WalletSettings
 from plaza.wallet import DEFAULT_ACCOUNT, FaucetGrant, RecoveryPhrase, Wallet, WalletExists
