@@ -30,7 +30,6 @@ from plaza.cli._market_common import (
 from plaza.cli._market_home import MarketHome
 from plaza.cli._market_pay import check_payable, earlier_payment, send_payment
 from plaza.cli._market_roles import audit_app, auditor_app, operator_app
-from plaza.cli._market_run import run_market
 from plaza.cli._wallet_io import DEFAULT_NODE, DEFAULT_WALLET, WalletOption, open_wallet
 from plaza.clients.market import ContractRecord, MarketClient, OrderTerms, SubmissionRecord
 from plaza.clients.node import ClientError
@@ -106,6 +105,8 @@ def run(
     ] = 1,
 ) -> None:
     """Serve the marketplace API; a fresh data directory gets new marketplace keys."""
+    from plaza.cli._market_run import run_market  # noqa: PLC0415 - the server, for this command only
+
     run_market(
         {
             "data_dir": data_dir,
