@@ -63,7 +63,7 @@ from plaza.energy.bidmanager.model import (
     transaction_of,
 )
 from plaza.energy.bidmanager.ports import BidStore, Clock
-from plaza.energy.bidmanager.upgrade import carry_over
+from plaza.energy.bidmanager.upgrade import carry_over, with_fields
 from plaza.energy.envelope import ModuleKey, open_letter
 from plaza.energy.errors import NO_DETAILS, Details, EnergyError, InvalidMessage, WrongState
 from plaza.energy.link import LetterSender
@@ -162,9 +162,8 @@ class EnergyBidManager:
                 if record.key in dead:
                     self._close(record, BidState.CLOSED, f"match refused: {reason}")
                 else:
-                    self._requeue(
-                        record, f"back on the book: its match with {other.key} was refused"
-                    )
+                    why = f"back on the book: its match with {other.key} was refused"
+                    self._requeue(record, why, sent=body.get(record.key.partition(":")[0]))
             self._drain()
 
     # -- periodic work and reads ----------------------------------------------------
@@ -286,9 +285,11 @@ class EnergyBidManager:
         self._store.save_bid(replace(record, state=state, reason=reason))
         self._log(str(state), record.key, "ok", reason)
 
-    def _requeue(self, record: BidRecord, reason: str = "") -> None:
-        """The bid goes back on the book (open again) as a fresh order of the same spec."""
-        self._store.save_bid(self._rebook(record, self._order(record).spec, reason))
+    def _requeue(self, record: BidRecord, reason: str = "", *, sent: object = None) -> None:
+        """The bid goes back on the book (open again) as a fresh order of the same spec (one
+        the previous version booked takes its fields from the ``/match`` ``sent``)."""
+        spec = with_fields(self._order(record).spec, record, sent, self._validity_ms)
+        self._store.save_bid(self._rebook(record, spec, reason))
 
     def _rebook(self, record: BidRecord, spec: NewOrder, reason: str) -> BidRecord:
         """Book ``spec`` as the bid's next generation under its key (a retry books it once), the

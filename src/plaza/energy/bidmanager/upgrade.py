@@ -12,13 +12,14 @@ runs the upgrade again, and each order booked the first time is found by its key
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from plaza.energy.bidmanager.model import BidRecord, BidState
+from plaza.energy.bidmanager.model import Bid, BidRecord, BidState
 from plaza.energy.bidmanager.ports import BidStore
+from plaza.energy.model import TransactionType
 from plaza.market.model import NewOrder
 
-__all__ = ["CARRIED_OVER", "carry_over"]
+__all__ = ["CARRIED_OVER", "carry_over", "with_fields"]
 
 #: Why a carried-over bid is open at a new generation (the bid manager's log says it).
 CARRIED_OVER = "carried over from the previous version"
@@ -40,3 +41,14 @@ def carry_over(store: BidStore, rebook: Rebook, validity_ms: int) -> None:
         for record in records:
             store.save_bid(record)
         store.drop_legacy()
+
+
+def with_fields(spec: NewOrder, record: BidRecord, sent: object, validity_ms: int) -> NewOrder:
+    """``spec``, the bid's current order, to book again. An order the previous version
+    booked carries no fields; a bid it had contracted is booked again when its ``/match``
+    is refused, with the fields the letter ``sent`` for it, so the fresh order names its
+    bid and its matches are heard."""
+    if spec.attributes or not isinstance(sent, Mapping):
+        return spec
+    side = TransactionType(record.key.partition(":")[0])
+    return Bid.parse(sent, side).new_order(validity_ms)

@@ -179,3 +179,48 @@ def test_an_upgrade_that_stopped_midway_runs_again_cleanly(
         assert desk.matches() == [("o1", "r1")]
     finally:
         desk.running.close()
+
+
+def write_old_contract(data_dir: Path, clock: FakeClock) -> tuple[Bid, Bid]:
+    """The previous version's file with one contract: offer o3 and request r3 matched on its
+    book (orders without fields), both contracted, its /match on the way."""
+    with old_sql(data_dir) as db:
+        for statement in OLD_SCHEMA:
+            db.execute(statement)
+    now = clock.now_ms()
+    o3 = seed_bid(TransactionType.OFFER, "solar", "o3", 10, now)
+    r3 = seed_bid(TransactionType.REQUEST, "ev3", "r3", 12, now)
+    journal = SqliteBookStore(data_dir / "bidmanager.sqlite3")
+    book = BidManager(journal, clock=clock, policy=policy_named("one_to_one"))
+    o3_order = book.submit_order(old_spec(o3), idempotency_key="offer:o3#0").order
+    r3_order = book.submit_order(old_spec(r3), idempotency_key="request:r3#0").order
+    assert book.order(o3_order.id).remaining == 0, "the old book matched the pair"
+    step = journal.last_step()
+    journal.close()
+    with old_sql(data_dir) as db:
+        for bid, order, other in ((o3, o3_order, r3), (r3, r3_order, o3)):
+            db.execute(
+                "INSERT INTO bids VALUES (?, ?, ?, ?, 'contracted', 0, ?, ?)",
+                (bid.key, str(bid.side), bid.asset_id, dumps(bid.fields), order.id, other.key),
+            )
+            db.execute("INSERT INTO bid_orders VALUES (?, ?)", (order.id, bid.key))
+        db.execute("INSERT INTO progress VALUES ('journal', ?)", (step,))
+    clock.advance(ms=10)
+    return o3, r3
+
+
+def test_a_carried_over_contract_whose_match_is_refused_trades_again(tmp_path: Path) -> None:
+    """The previous version's /match is refused after the upgrade, its request dead: the
+    offer goes back on the book with the fields the letter carried, and a new request
+    meets it (booked from its fieldless old order, it would never be heard of again)."""
+    clock = FakeClock()
+    o3, r3 = write_old_contract(tmp_path, clock)
+    desk = FileDesk("one_to_one", clock=clock, data_dir=tmp_path)
+    try:
+        body = {"offer": o3.fields, "request": r3.fields}
+        refused = "request:r3 is no longer open (cancelled)"
+        desk.running.bidmanager.match_refused(body, refused, details={"dead": ["request:r3"]})
+        desk.request("ev4", "r4", 400, 12)
+        assert desk.matches() == [("o3", "r4")]
+    finally:
+        desk.running.close()
