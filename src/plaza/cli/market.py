@@ -105,9 +105,7 @@ def run(
     ] = 1,
 ) -> None:
     """Serve the marketplace API; a fresh data directory gets new marketplace keys."""
-    from plaza.cli._market_run import run_market  # noqa: PLC0415 - the server, for this command only
-
-    run_market(
+    _serve(
         {
             "data_dir": data_dir,
             "host": host,
@@ -121,6 +119,14 @@ def run(
         },
         workers=workers,
     )
+
+
+def _serve(options: dict[str, object], *, workers: int) -> None:
+    """``plaza market run``: the marketplace server is imported for this command only, so
+    the client commands start without it."""
+    from plaza.cli._market_run import run_market  # noqa: PLC0415 - see the docstring
+
+    run_market(options, workers=workers)
 
 
 @market_app.command("register")
