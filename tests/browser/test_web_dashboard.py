@@ -104,9 +104,14 @@ def test_the_browser_signs_requests_and_registrations_as_the_market_checks_them(
         {"seed": list(SEED), **awkward},
     )
     python = sign_request(
-        SigningKey(SEED), audience="plz1market", method="GET", clock=FakeClock(5),
-        nonce="ab" * 16, path=awkward["path"], query=awkward["query"],
-    )  # fmt: skip
+        SigningKey(SEED),
+        audience="plz1market",
+        method="GET",
+        clock=FakeClock(5),
+        nonce="ab" * 16,
+        path=awkward["path"],
+        query=awkward["query"],
+    )
     assert browser == python
     registration = _in_browser(
         visit,
@@ -126,9 +131,13 @@ def test_the_browser_signs_requests_and_registrations_as_the_market_checks_them(
     assert registration["roles"] == ["consumer", "provider"]
     assert bytes.fromhex(registration["signature"]) == key.sign(made.canonical("plz1market"))
     signed = sign_registration(
-        key, made.encryption_key, display_name="Ada", roles=made.roles, audience="plz1market",
+        key,
+        made.encryption_key,
+        display_name="Ada",
+        roles=made.roles,
+        audience="plz1market",
         clock=FakeClock(7),
-    )  # fmt: skip
+    )
     assert signed.signature.hex() == registration["signature"]
     assert PublicKey(bytes.fromhex(registration["signing_key"])) == key.public_key
 

@@ -74,11 +74,13 @@ def test_the_marketplace_cards_and_an_assets_history_with_its_revenue(
         "category": "small_cell",
         "place": {"id": f"geo:{lat + 0.01},10.39"},
         "radiusKm": 5.0,
-        "validFor": {"startDateTime": offer["validFor"]["startDateTime"],
-                     "endDateTime": offer["validFor"]["endDateTime"]},
+        "validFor": {
+            "startDateTime": offer["validFor"]["startDateTime"],
+            "endDateTime": offer["validFor"]["endDateTime"],
+        },
         "maxPrice": {"value": 300},
         "requiredCharacteristic": [{"name": "city", "value": "Trondheim"}],
-    }  # fmt: skip
+    }
     answer = tmf(stage.world.consumer, "POST", REQUEST, wanted)
     assert answer.status_code == 201, answer.text
     request = answer.json()

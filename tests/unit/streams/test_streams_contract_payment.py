@@ -18,9 +18,18 @@ SENSOR, BUYER = Address(b"\x01" * 32), Address(b"\x02" * 32)
 
 def _contract(seconds: int, hourly: int, *, provider: Address = SENSOR) -> SignedContract:
     match = Match(
-        "ctr_1", "stream", "ord_o", "ord_r", str(provider), str(BUYER), seconds, hourly,
-        STREAM.policy, 0, 0,
-    )  # fmt: skip
+        "ctr_1",
+        "stream",
+        "ord_o",
+        "ord_r",
+        str(provider),
+        str(BUYER),
+        seconds,
+        hourly,
+        STREAM.policy,
+        0,
+        0,
+    )
     return SignedContract(match, b"k" * 32, b"s" * 64, STREAM.contract_value(seconds, hourly))
 
 
