@@ -94,28 +94,20 @@ def old_sql(data_dir: Path) -> Iterator[sqlite3.Connection]:
         yield db
 
 
-def write_old_file(data_dir: Path, clock: FakeClock) -> None:
-    """The previous version's file: offer o1 open on the book, request r0 booked then
-    removed, offer o2 stored but not booked yet (it stopped in between), journal read."""
+def old_book(data_dir: Path, clock: FakeClock) -> tuple[SqliteBookStore, BidManager]:
+    """The previous version's tables made, and its book on the file's journal."""
     with old_sql(data_dir) as db:
         for statement in OLD_SCHEMA:
             db.execute(statement)
-    now = clock.now_ms()
-    o1 = seed_bid(TransactionType.OFFER, "solar", "o1", 10, now)
-    r0 = seed_bid(TransactionType.REQUEST, "ev0", "r0", 5, now)
-    o2 = seed_bid(TransactionType.OFFER, "wind", "o2", 20, now)
     journal = SqliteBookStore(data_dir / "bidmanager.sqlite3")
-    book = BidManager(journal, clock=clock, policy=policy_named("one_to_one"))
-    o1_order = book.submit_order(old_spec(o1), idempotency_key="offer:o1#0").order
-    r0_order = book.submit_order(old_spec(r0), idempotency_key="request:r0#0").order
-    book.cancel_order(r0_order.id, participant="ev0")
-    step = journal.last_step()
-    journal.close()
-    rows = [
-        (o1, "open", o1_order.id, ""),
-        (r0, "removed", r0_order.id, "removed by the marketplace"),
-        (o2, "open", None, ""),
-    ]
+    return journal, BidManager(journal, clock=clock, policy=policy_named("one_to_one"))
+
+
+def write_old_rows(
+    data_dir: Path, rows: list[tuple[Bid, str, str | None, str]], step: int, clock: FakeClock
+) -> None:
+    """The previous version's records: each bid with its state, order and reason, and the
+    journal read through ``step``."""
     with old_sql(data_dir) as db:
         for bid, state, order_id, reason in rows:
             db.execute(
@@ -126,6 +118,27 @@ def write_old_file(data_dir: Path, clock: FakeClock) -> None:
                 db.execute("INSERT INTO bid_orders VALUES (?, ?)", (order_id, bid.key))
         db.execute("INSERT INTO progress VALUES ('journal', ?)", (step,))
     clock.advance(ms=10)
+
+
+def write_old_file(data_dir: Path, clock: FakeClock) -> None:
+    """The previous version's file: offer o1 open on the book, request r0 booked then
+    removed, offer o2 stored but not booked yet (it stopped in between), journal read."""
+    now = clock.now_ms()
+    o1 = seed_bid(TransactionType.OFFER, "solar", "o1", 10, now)
+    r0 = seed_bid(TransactionType.REQUEST, "ev0", "r0", 5, now)
+    o2 = seed_bid(TransactionType.OFFER, "wind", "o2", 20, now)
+    journal, book = old_book(data_dir, clock)
+    o1_order = book.submit_order(old_spec(o1), idempotency_key="offer:o1#0").order
+    r0_order = book.submit_order(old_spec(r0), idempotency_key="request:r0#0").order
+    book.cancel_order(r0_order.id, participant="ev0")
+    step = journal.last_step()
+    journal.close()
+    rows = [
+        (o1, "open", o1_order.id, ""),
+        (r0, "removed", r0_order.id, "removed by the marketplace"),
+        (o2, "open", None, ""),
+    ]
+    write_old_rows(data_dir, rows, step, clock)
 
 
 def tables(data_dir: Path) -> set[str]:
@@ -184,28 +197,17 @@ def test_an_upgrade_that_stopped_midway_runs_again_cleanly(
 def write_old_contract(data_dir: Path, clock: FakeClock) -> tuple[Bid, Bid]:
     """The previous version's file with one contract: offer o3 and request r3 matched on its
     book (orders without fields), both contracted, its /match on the way."""
-    with old_sql(data_dir) as db:
-        for statement in OLD_SCHEMA:
-            db.execute(statement)
     now = clock.now_ms()
     o3 = seed_bid(TransactionType.OFFER, "solar", "o3", 10, now)
     r3 = seed_bid(TransactionType.REQUEST, "ev3", "r3", 12, now)
-    journal = SqliteBookStore(data_dir / "bidmanager.sqlite3")
-    book = BidManager(journal, clock=clock, policy=policy_named("one_to_one"))
+    journal, book = old_book(data_dir, clock)
     o3_order = book.submit_order(old_spec(o3), idempotency_key="offer:o3#0").order
     r3_order = book.submit_order(old_spec(r3), idempotency_key="request:r3#0").order
     assert book.order(o3_order.id).remaining == 0, "the old book matched the pair"
     step = journal.last_step()
     journal.close()
-    with old_sql(data_dir) as db:
-        for bid, order, other in ((o3, o3_order, r3), (r3, r3_order, o3)):
-            db.execute(
-                "INSERT INTO bids VALUES (?, ?, ?, ?, 'contracted', 0, ?, ?)",
-                (bid.key, str(bid.side), bid.asset_id, dumps(bid.fields), order.id, other.key),
-            )
-            db.execute("INSERT INTO bid_orders VALUES (?, ?)", (order.id, bid.key))
-        db.execute("INSERT INTO progress VALUES ('journal', ?)", (step,))
-    clock.advance(ms=10)
+    rows = [(o3, "contracted", o3_order.id, r3.key), (r3, "contracted", r3_order.id, o3.key)]
+    write_old_rows(data_dir, rows, step, clock)
     return o3, r3
 
 
